@@ -1,0 +1,101 @@
+"""Accounts: create users, log in and out, resolve a session cookie."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from accounts.actor import Actor
+from accounts.models import AuthSession, GlobalRole, User
+from accounts.passwords import check_policy, hash_password, verify_password
+from accounts.schemas import UserCreate, UserPublic
+from core.clock import as_utc, utcnow
+from core.errors import Conflict, Forbidden, Unauthenticated
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def public(user: User) -> UserPublic:
+    return UserPublic.model_validate(user, from_attributes=True)
+
+
+def create_user(
+    *, session: Session, actor: Actor | None, data: UserCreate, min_length: int, enforce_policy: bool = True
+) -> UserPublic:
+    """actor None means the operator's command line (ecabinet createuser / demo loader)."""
+    if actor is not None and actor.role != GlobalRole.admin:
+        raise Forbidden("Chỉ quản trị viên được tạo tài khoản.")
+    if enforce_policy:
+        check_policy(data.password, min_length=min_length, username=data.username)
+    if session.exec(select(User).where(User.username == data.username)).first():
+        raise Conflict(f"Tên đăng nhập '{data.username}' đã tồn tại.")
+    user = User(
+        username=data.username,
+        full_name=data.full_name,
+        title=data.title,
+        unit=data.unit,
+        role=data.role,
+        password_hash=hash_password(data.password),
+    )
+    session.add(user)
+    session.flush()
+    return public(user)
+
+
+def list_users(*, session: Session, actor: Actor) -> list[UserPublic]:
+    """Staff pick participants from this list; members have no use for the directory."""
+    if not actor.is_staff:
+        raise Forbidden("Chỉ Văn phòng và quản trị viên xem được danh bạ tài khoản.")
+    users = session.exec(select(User).where(User.is_active == True).order_by(User.id)).all()  # noqa: E712
+    return [public(u) for u in users]
+
+
+def login(
+    *, session: Session, username: str, password: str, min_length: int, demo_mode: bool, ttl_hours: int
+) -> tuple[str, str, UserPublic]:
+    """Returns (cookie token, csrf token, user). Same message for every failure: no account probing."""
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        raise Unauthenticated("Tên đăng nhập hoặc mật khẩu không đúng.")
+    if len(password) < min_length and not demo_mode:
+        # A short password may only have been set for the demo; outside demo mode it is not accepted.
+        raise Unauthenticated("Mật khẩu không đạt chính sách an toàn; liên hệ quản trị viên để đặt lại.")
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    session.add(
+        AuthSession(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            csrf_token=csrf,
+            expires_at=utcnow() + timedelta(hours=ttl_hours),
+        )
+    )
+    return token, csrf, public(user)
+
+
+def logout(*, session: Session, token: str) -> None:
+    row = session.get(AuthSession, _token_hash(token))
+    if row is not None:
+        session.delete(row)
+
+
+def resolve(*, session: Session, token: str) -> tuple[User, str] | None:
+    """The live session's user and CSRF token, or None (unknown or expired cookie)."""
+    row = session.get(AuthSession, _token_hash(token))
+    if row is None or as_utc(row.expires_at) < utcnow():
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    return user, row.csrf_token
+
+
+def get_self(*, session: Session, actor: Actor) -> UserPublic:
+    user = session.get(User, actor.id)
+    if user is None:
+        raise Unauthenticated("Tài khoản không còn tồn tại.")
+    return public(user)

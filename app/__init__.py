@@ -1,0 +1,1 @@
+"""Composition root: settings, database, auth, app factory, CLI. Nothing is built at import time."""

@@ -1,0 +1,61 @@
+"""Session-cookie authentication and CSRF checks at the HTTP edge (and the cookie parse for sockets)."""
+from __future__ import annotations
+
+import hmac
+from http.cookies import SimpleCookie
+
+from starlette.requests import Request
+
+from accounts import services as accounts
+from accounts.actor import Actor
+from app.context import AppContext
+from core.errors import Forbidden, Unauthenticated
+
+COOKIE = "ecabinet_session"
+_SAFE = {"GET", "HEAD", "OPTIONS"}
+
+
+def ctx_of(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def cookie_from_header(header: str | None) -> str | None:
+    if not header:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except Exception:  # a malformed Cookie header is just 'not logged in'
+        return None
+    morsel = jar.get(COOKIE)
+    return morsel.value if morsel else None
+
+
+async def resolve_token(ctx: AppContext, token: str | None) -> tuple[Actor, str] | None:
+    if not token:
+        return None
+
+    def _lookup(session):  # type: ignore[no-untyped-def]
+        found = accounts.resolve(session=session, token=token)
+        return (Actor.of(found[0]), found[1]) if found else None
+
+    return await ctx.db.read(_lookup)
+
+
+async def current(request: Request) -> tuple[Actor, str] | None:
+    if not hasattr(request.state, "auth"):
+        request.state.auth = await resolve_token(ctx_of(request), request.cookies.get(COOKIE))
+    return request.state.auth
+
+
+async def require_user(request: Request) -> Actor:
+    """The logged-in actor; state-changing requests must also carry the session's CSRF token."""
+    auth = await current(request)
+    if auth is None:
+        raise Unauthenticated("Vui lòng đăng nhập.")
+    actor, csrf = auth
+    if request.method not in _SAFE:
+        sent = request.headers.get("x-csrf-token", "")
+        if not hmac.compare_digest(sent.encode(), csrf.encode()):
+            raise Forbidden("Thiếu hoặc sai mã chống giả mạo (CSRF); hãy tải lại trang.")
+    return actor

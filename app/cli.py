@@ -1,0 +1,107 @@
+"""The `ecabinet` command: serve, demo, migrate, createuser."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+
+from app.settings import Settings
+
+
+def _migrate(settings: Settings) -> None:
+    from app.migrate import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from app.factory import create_app
+
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="info", ws="websockets-sansio", lifespan="on"
+    )
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    _migrate(settings)
+    print(f"Đã cập nhật lược đồ cơ sở dữ liệu: {settings.effective_database_url}")
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    settings = settings.with_(host=args.host or settings.host, port=args.port or settings.port)
+    _migrate(settings)
+    _serve(settings)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
+    from app.db import Database
+    from app.demo import DEMO_PASSWORD, load
+
+    settings = settings.with_(demo_mode=True, host=args.host or settings.host, port=args.port or settings.port)
+    _migrate(settings)
+    db = Database(settings.effective_database_url)
+    accounts = db.run_write(load).result
+    db.dispose()
+    print("\nTài khoản demo (mật khẩu cho tất cả: %r — chỉ dùng cho demo):" % DEMO_PASSWORD)
+    for username, who in accounts.items():
+        if not username.startswith("thanhvien") or username in ("thanhvien01", "thanhvien26"):
+            print(f"  {username:<12} {who}")
+    print("  thanhvien02 … thanhvien25: các thành viên Chính phủ khác")
+    print(f"\ne-Cabinet: http://{settings.host}:{settings.port}\n", flush=True)
+    if not args.no_serve:
+        _serve(settings)
+
+
+def cmd_createuser(args: argparse.Namespace, settings: Settings) -> None:
+    from accounts.schemas import UserCreate
+    from accounts.services import create_user
+    from app.db import Database
+    from app.http import validate
+    from core.errors import DomainError
+
+    _migrate(settings)
+    password = os.environ.get("ECABINET_NEW_PASSWORD") or getpass.getpass("Mật khẩu: ")
+    db = Database(settings.effective_database_url)
+    try:
+        data = validate(UserCreate, {"username": args.username, "full_name": args.full_name, "title": args.title,
+                                     "unit": args.unit, "role": args.role, "password": password})  # fmt: skip
+        user = db.run_write(create_user, actor=None, data=data, min_length=settings.password_min_length).result
+    except DomainError as exc:
+        print(f"Lỗi: {exc.message}", file=sys.stderr)
+        for d in exc.details or []:
+            print(f"  - {d.get('field')}: {d.get('message')}", file=sys.stderr)
+        raise SystemExit(2) from None
+    finally:
+        db.dispose()
+    print(f"Đã tạo tài khoản {user.username} ({user.role.value}).")
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="ecabinet", description="e-Cabinet: họp không giấy của Chính phủ")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (("serve", "chạy máy chủ"), ("demo", "nạp dữ liệu demo và chạy máy chủ")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--host")
+        p.add_argument("--port", type=int)
+        if name == "demo":
+            p.add_argument("--no-serve", action="store_true", help="chỉ nạp dữ liệu, không chạy máy chủ")
+    sub.add_parser("migrate", help="cập nhật lược đồ cơ sở dữ liệu (alembic upgrade head)")
+    p = sub.add_parser("createuser", help="tạo tài khoản (mật khẩu từ ECABINET_NEW_PASSWORD hoặc nhập)")
+    p.add_argument("username")
+    p.add_argument("--full-name", required=True)
+    p.add_argument("--title", default="")
+    p.add_argument("--unit", default="")
+    p.add_argument("--role", default="member", choices=["admin", "secretariat", "member", "guest"])
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    {"serve": cmd_serve, "demo": cmd_demo, "migrate": cmd_migrate, "createuser": cmd_createuser}[args.command](args, settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""What the app factory builds once and every edge (routes, socket handlers, pages) uses."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from app.db import Database
+from app.ratelimit import SlidingWindow
+from app.settings import Settings
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    login_limiter: SlidingWindow
+    publish: Callable[[list[dict[str, Any]]], Any] = field(default=lambda events: None)
+
+    async def write(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
+        """Run a service in a write transaction, then deliver its events (only after COMMIT)."""
+        outcome = await self.db.write(fn, **kwargs)
+        if outcome.events:
+            await self.publish(outcome.events)
+        return outcome.result
+
+    async def read(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
+        return await self.db.read(fn, **kwargs)

@@ -1,0 +1,87 @@
+"""Engine and units of work.
+
+Reads use an ordinary transaction; writes on SQLite take the write lock up front (BEGIN IMMEDIATE) so a
+read-then-write never fails half way with 'database is locked' when another writer got in first.
+Services run in a worker thread; the events they record are handed back after COMMIT, never before.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
+
+from anyio import to_thread
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from meetings.events import take_outbox
+
+T = TypeVar("T")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get("ecabinet_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@dataclass
+class Outcome:
+    result: Any
+    events: list[dict[str, Any]]
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._write_engine = self.engine.execution_options(ecabinet_write=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    def read_session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def write_session(self) -> Session:
+        return Session(self._write_engine, expire_on_commit=False)
+
+    def run_write(self, fn: Callable[..., T], /, **kwargs: Any) -> Outcome:
+        with self.write_session() as session:
+            result = fn(session=session, **kwargs)
+            session.commit()
+            return Outcome(result, take_outbox(session))
+
+    def run_read(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
+        with self.read_session() as session:
+            return fn(session=session, **kwargs)
+
+    async def write(self, fn: Callable[..., T], /, **kwargs: Any) -> Outcome:
+        return await to_thread.run_sync(lambda: self.run_write(fn, **kwargs))
+
+    async def read(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
+        return await to_thread.run_sync(lambda: self.run_read(fn, **kwargs))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+

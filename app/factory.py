@@ -1,0 +1,76 @@
+"""create_app(settings): the one place that builds the engine, the socket server and the ASGI app."""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, AsyncIterator
+
+import socketio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from accounts.routes import routes as account_routes
+from app import openapi, pages
+from app.context import AppContext
+from app.db import Database
+from app.http import ok, on_domain_error, on_http_error, on_unexpected
+from app.paths import STATIC_DIR
+from app.ratelimit import SlidingWindow
+from app.settings import Settings
+from core.errors import DomainError
+from meetings.routes import routes as meeting_routes
+from realtime.broadcast import Broadcaster
+from realtime.server import build_server
+
+
+async def healthz(request: Request) -> Response:
+    ctx: AppContext = request.app.state.ctx
+    await ctx.read(lambda session: session.connection().exec_driver_sql("SELECT 1").scalar())
+    return ok({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None) -> Any:
+    settings = settings or Settings.from_env()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.effective_database_url)
+    ctx = AppContext(
+        settings=settings,
+        db=db,
+        login_limiter=SlidingWindow(settings.login_max_failures, settings.login_window_seconds),
+    )
+    sio = build_server(ctx)
+    ctx.publish = Broadcaster(sio).publish
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        # Close sockets first so no handler runs against a disposed engine.
+        for sid in list(sio.manager.get_participants("/", None)):
+            with contextlib.suppress(Exception):
+                await sio.disconnect(sid[0])
+        db.dispose()
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/api/openapi.json", openapi.endpoint, methods=["GET"]),
+        *account_routes,
+        *meeting_routes,
+        *pages.routes,
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    web = Starlette(
+        routes=routes,
+        middleware=[Middleware(GZipMiddleware, minimum_size=1024)],
+        exception_handlers={DomainError: on_domain_error, HTTPException: on_http_error, Exception: on_unexpected},
+        lifespan=lifespan,
+    )
+    web.state.ctx = ctx
+    web.state.sio = sio
+    asgi = socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io")
+    asgi.state = web.state  # tests and the CLI reach the context through the outer app too
+    return asgi

@@ -1,0 +1,11 @@
+"""Imports every table so SQLModel.metadata is complete (alembic and the migration test use it)."""
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+import accounts.models  # noqa: F401
+import meetings.events  # noqa: F401
+import meetings.models  # noqa: F401
+import meetings.rules  # noqa: F401
+
+metadata = SQLModel.metadata

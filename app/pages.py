@@ -1,0 +1,110 @@
+"""Server-rendered pages (Jinja2). Each page is a shell; live data comes from the API and the socket."""
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from accounts.actor import Actor
+from app.auth import ctx_of, current
+from app.i18n import LANGS, table, translate
+from app.paths import TEMPLATES_DIR
+from core.errors import DomainError
+from meetings import services
+
+_env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]))
+LANG_COOKIE = "ecabinet_lang"
+
+
+def lang_of(request: Request) -> str:
+    lang = request.cookies.get(LANG_COOKIE, "vi")
+    return lang if lang in LANGS else "vi"
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    lang = lang_of(request)
+    auth = getattr(request.state, "auth", None)
+    html = _env.get_template(name).render(
+        request=request,
+        lang=lang,
+        t=lambda key, **kw: translate(key, lang).format(**kw) if kw else translate(key, lang),
+        i18n_json=json.dumps(table(lang), ensure_ascii=False),
+        user=auth[0] if auth else None,
+        csrf_token=auth[1] if auth else "",
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def _actor(request: Request) -> Actor | None:
+    auth = await current(request)
+    return auth[0] if auth else None
+
+
+def _to_login(request: Request) -> Response:
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+async def login_page(request: Request) -> Response:
+    nxt = request.query_params.get("next", "/meetings")
+    if not nxt.startswith("/") or nxt.startswith("//"):
+        nxt = "/meetings"  # never bounce to another site after login
+    return render(request, "login.html", next=nxt)
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/meetings", status_code=303)
+
+
+async def meetings_page(request: Request) -> Response:
+    actor = await _actor(request)
+    if actor is None:
+        return _to_login(request)
+    meetings = await ctx_of(request).read(services.list_meetings, actor=actor)
+    return render(request, "meetings.html", meetings=meetings)
+
+
+def _meeting_page(template: str):  # type: ignore[no-untyped-def]
+    async def page(request: Request) -> Response:
+        actor = await _actor(request)
+        if actor is None:
+            return _to_login(request)
+        meeting_id = request.path_params.get("meeting_id")
+        meeting = None
+        if meeting_id is not None:
+            try:
+                meeting = await ctx_of(request).read(services.get_meeting, actor=actor, meeting_id=meeting_id)
+            except DomainError as exc:
+                return render(request, "error.html", status=exc.status, message=exc.message)
+        elif not actor.is_staff:
+            return render(request, "error.html", status=403, message="Chỉ Văn phòng được tạo cuộc họp.")
+        return render(request, template, meeting=meeting, meeting_json=json.dumps(meeting, ensure_ascii=False))
+
+    return page
+
+
+async def set_lang(request: Request) -> Response:
+    lang = request.path_params["lang"]
+    back = urlsplit(request.headers.get("referer", "")).path or "/meetings"  # same site only
+    response = RedirectResponse(back if lang in LANGS else "/meetings", status_code=303)
+    if lang in LANGS:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+routes = [
+    Route("/", home, methods=["GET"]),
+    Route("/login", login_page, methods=["GET"]),
+    Route("/lang/{lang}", set_lang, methods=["GET"]),
+    Route("/meetings", meetings_page, methods=["GET"]),
+    Route("/meetings/new", _meeting_page("edit.html"), methods=["GET"]),
+    Route("/meetings/{meeting_id:int}", _meeting_page("live.html"), methods=["GET"]),
+    Route("/meetings/{meeting_id:int}/edit", _meeting_page("edit.html"), methods=["GET"]),
+]

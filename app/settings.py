@@ -1,0 +1,68 @@
+"""Settings come from ECABINET_* environment variables (and nothing else)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Mapping
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Extra origins allowed to open the socket (same origin is always allowed).
+    allowed_origins: tuple[str, ...] = ()
+    cookie_secure: bool = False
+    session_ttl_hours: int = 12
+    password_min_length: int = 10
+    # Demo mode admits the short demo passwords; a real deployment never does.
+    demo_mode: bool = False
+    login_max_failures: int = 5
+    login_window_seconds: int = 300
+    redis_url: str = ""
+    timezone: str = "Asia/Ho_Chi_Minh"
+    sync_max_events: int = 500
+    socket_rate_per_second: float = 20.0
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'ecabinet.db').resolve()}"
+
+    def with_(self, **changes: object) -> "Settings":
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        get = lambda name: env.get(f"ECABINET_{name}")  # noqa: E731
+        base = cls()
+        return cls(
+            data_dir=Path(get("DATA_DIR") or base.data_dir),
+            database_url=get("DATABASE_URL") or "",
+            host=get("HOST") or base.host,
+            port=int(get("PORT") or base.port),
+            allowed_origins=_list(get("ALLOWED_ORIGINS")),
+            cookie_secure=_bool(get("COOKIE_SECURE"), base.cookie_secure),
+            session_ttl_hours=int(get("SESSION_TTL_HOURS") or base.session_ttl_hours),
+            password_min_length=int(get("PASSWORD_MIN_LENGTH") or base.password_min_length),
+            demo_mode=_bool(get("DEMO_MODE"), base.demo_mode),
+            login_max_failures=int(get("LOGIN_MAX_FAILURES") or base.login_max_failures),
+            login_window_seconds=int(get("LOGIN_WINDOW_SECONDS") or base.login_window_seconds),
+            redis_url=get("REDIS_URL") or "",
+            timezone=get("TIMEZONE") or base.timezone,
+            sync_max_events=int(get("SYNC_MAX_EVENTS") or base.sync_max_events),
+            socket_rate_per_second=float(get("SOCKET_RATE") or base.socket_rate_per_second),
+        )

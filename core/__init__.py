@@ -1,0 +1,1 @@
+"""Domain-neutral building blocks shared by every domain package (errors, text, events, clock)."""

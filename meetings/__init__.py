@@ -1,0 +1,1 @@
+"""Meetings: agenda, participants, attendance, the live state and its event log."""

@@ -1,0 +1,69 @@
+"""Who may do what in a meeting. A user's power comes from their participation (chair, secretary,
+member, guest) and, for preparing and running meetings, from the global secretariat/admin role."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from accounts.actor import Actor
+from core.errors import Forbidden, NotFound
+from meetings.models import Meeting, MeetingRole, MeetingState, Participant
+
+
+@dataclass(frozen=True)
+class Access:
+    actor: Actor
+    meeting: Meeting
+    participant: Participant | None
+
+    @property
+    def role(self) -> MeetingRole | None:
+        return MeetingRole(self.participant.role) if self.participant else None
+
+    @property
+    def can_manage(self) -> bool:
+        """Prepare the meeting: details, agenda, participants, publish."""
+        return self.actor.is_staff or self.role == MeetingRole.secretary
+
+    @property
+    def can_conduct(self) -> bool:
+        """Run the session: start, move the current item, end."""
+        return self.can_manage or self.role == MeetingRole.chair
+
+    @property
+    def can_view(self) -> bool:
+        if self.can_manage:
+            return True
+        return self.participant is not None and self.meeting.state != MeetingState.draft
+
+
+def load_meeting(session: Session, meeting_id: int, *, for_update: bool = False) -> Meeting:
+    stmt = select(Meeting).where(Meeting.id == meeting_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    meeting = session.exec(stmt).first()
+    if meeting is None:
+        raise NotFound(f"Không tìm thấy cuộc họp {meeting_id}.")
+    return meeting
+
+
+def access(session: Session, actor: Actor, meeting_id: int, *, for_update: bool = False) -> Access:
+    meeting = load_meeting(session, meeting_id, for_update=for_update)
+    participant = session.exec(
+        select(Participant).where(Participant.meeting_id == meeting_id, Participant.user_id == actor.id)
+    ).first()
+    acc = Access(actor, meeting, participant)
+    if not acc.can_view:
+        raise Forbidden(f"Bạn không được mời dự cuộc họp {meeting_id}.")
+    return acc
+
+
+def require_manage(acc: Access) -> None:
+    if not acc.can_manage:
+        raise Forbidden("Chỉ Văn phòng (thư ký cuộc họp) được chuẩn bị cuộc họp này.")
+
+
+def require_conduct(acc: Access) -> None:
+    if not acc.can_conduct:
+        raise Forbidden("Chỉ chủ trì hoặc thư ký được điều hành cuộc họp này.")

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from core.clock import utcnow
+
+
+def _ts(nullable: bool = True) -> Column:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class MeetingKind(str, Enum):
+    regular = "regular"              # thường kỳ
+    thematic = "thematic"            # chuyên đề
+    extraordinary = "extraordinary"  # bất thường
+
+
+class MeetingMode(str, Enum):
+    in_room = "in_room"
+    remote = "remote"
+    hybrid = "hybrid"
+
+
+class MeetingState(str, Enum):
+    draft = "draft"
+    published = "published"
+    started = "started"
+    ended = "ended"
+
+
+class ItemState(str, Enum):
+    pending = "pending"
+    current = "current"
+    done = "done"
+
+
+class MeetingRole(str, Enum):
+    chair = "chair"          # Chủ trì / Chủ tọa
+    secretary = "secretary"  # Thư ký
+    member = "member"        # Thành viên
+    guest = "guest"          # Khách mời
+
+
+VOTING_ROLES = (MeetingRole.chair, MeetingRole.member)
+
+
+class Attendance(str, Enum):
+    unknown = "unknown"                # chưa điểm danh
+    present_room = "present_room"      # có mặt tại phòng họp
+    present_remote = "present_remote"  # tham dự trực tuyến
+    absent = "absent"                  # vắng mặt (có lý do)
+    deputy = "deputy"                  # đại biểu dự thay
+
+
+PRESENT = (Attendance.present_room, Attendance.present_remote)
+
+
+class Meeting(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=300)
+    kind: MeetingKind = MeetingKind.regular
+    mode: MeetingMode = MeetingMode.in_room
+    place: str = Field(default="", max_length=300)
+    description: str = Field(default="", max_length=4000)
+    scheduled_at: datetime | None = Field(default=None, sa_column=_ts())
+    state: MeetingState = MeetingState.draft
+    current_item_id: int | None = None
+    started_at: datetime | None = Field(default=None, sa_column=_ts())
+    ended_at: datetime | None = Field(default=None, sa_column=_ts())
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    # Sequence number of the last event of this meeting (the live protocol's 'seq').
+    last_seq: int = 0
+
+
+class AgendaItem(SQLModel, table=True):
+    __tablename__ = "agenda_item"
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    position: int
+    title: str = Field(max_length=500)
+    presenter: str = Field(default="", max_length=300)  # cơ quan trình
+    planned_minutes: int = 15
+    notes: str = Field(default="", max_length=4000)
+    state: ItemState = ItemState.pending
+
+
+class Participant(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    role: MeetingRole = MeetingRole.member
+    attendance: Attendance = Attendance.unknown
+    absence_reason: str = Field(default="", max_length=500)
+    deputy_name: str = Field(default="", max_length=200)
+    attendance_at: datetime | None = Field(default=None, sa_column=_ts())
+    attendance_by: int | None = Field(default=None, foreign_key="user.id")

@@ -1,0 +1,147 @@
+"""Participants and attendance (điểm danh): invite with a meeting role, correct attendance, check in."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from accounts.actor import Actor
+from accounts.models import GlobalRole, User
+from core.clock import utcnow
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from meetings import present
+from meetings.access import Access, access, require_manage
+from meetings.models import Attendance, MeetingRole, MeetingState, Participant
+from meetings.schemas import CheckInRequest, ParticipantCreate, ParticipantUpdate
+from meetings.services import emit, require_state
+
+_OPEN = (MeetingState.draft, MeetingState.published, MeetingState.started)
+
+
+def _participant(session: Session, meeting_id: int, user_id: int) -> tuple[Participant, User]:
+    row = session.exec(
+        select(Participant, User)
+        .join(User, User.id == Participant.user_id)
+        .where(Participant.meeting_id == meeting_id, Participant.user_id == user_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"Người dùng {user_id} không phải thành phần của cuộc họp {meeting_id}.")
+    return row
+
+
+def _roster_changed(session: Session, acc: Access, type: str, **extra: Any) -> None:
+    session.flush()
+    mid = acc.meeting.id
+    emit(session, acc, type, participants=present.participants_data(session, mid), quorum=present.quorum_data(session, mid), **extra)
+
+
+def _check_role(session: Session, meeting_id: int, user: User, role: MeetingRole, exclude_user: int | None = None) -> None:
+    if user.role == GlobalRole.guest and role != MeetingRole.guest:
+        raise ValidationFailed(
+            f"{user.full_name} là khách mời; chỉ có thể mời với vai trò khách mời.",
+            details=[{"field": "role", "message": "tài khoản khách mời chỉ dự với vai trò khách mời"}],
+        )
+    if role == MeetingRole.chair:
+        other = session.exec(
+            select(Participant).where(
+                Participant.meeting_id == meeting_id, Participant.role == MeetingRole.chair, Participant.user_id != exclude_user
+            )
+        ).first()
+        if other is not None:
+            raise Conflict("Cuộc họp đã có người chủ trì; đổi vai trò người đó trước.")
+
+
+def list_participants(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
+    access(session, actor, meeting_id)
+    return present.participants_data(session, meeting_id)
+
+
+def invite(*, session: Session, actor: Actor, meeting_id: int, data: ParticipantCreate) -> dict[str, Any]:
+    acc = access(session, actor, meeting_id, for_update=True)
+    require_manage(acc)
+    require_state(acc.meeting, _OPEN, "mời thành phần cho")
+    user = session.get(User, data.user_id)
+    if user is None or not user.is_active:
+        raise NotFound(f"Không tìm thấy người dùng {data.user_id}.")
+    if session.exec(
+        select(Participant).where(Participant.meeting_id == meeting_id, Participant.user_id == data.user_id)
+    ).first():
+        raise Conflict(f"{user.full_name} đã có trong thành phần cuộc họp.")
+    _check_role(session, meeting_id, user, data.role)
+    participant = Participant(meeting_id=meeting_id, user_id=data.user_id, role=data.role)
+    session.add(participant)
+    _roster_changed(session, acc, "participants.changed")
+    return present.participant_data(participant, user)
+
+
+def update(*, session: Session, actor: Actor, meeting_id: int, user_id: int, data: ParticipantUpdate) -> dict[str, Any]:
+    """Staff change a participant's role or correct their attendance (with who changed it)."""
+    acc = access(session, actor, meeting_id, for_update=True)
+    require_manage(acc)
+    require_state(acc.meeting, _OPEN, "sửa thành phần của")
+    participant, user = _participant(session, meeting_id, user_id)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("role") is not None and changes["role"] != participant.role:
+        _check_role(session, meeting_id, user, changes["role"], exclude_user=user_id)
+        participant.role = changes["role"]
+    if changes.get("attendance") is not None:
+        _set_attendance(participant, acc.actor, changes["attendance"], changes.get("absence_reason"), changes.get("deputy_name"))
+    else:
+        for key in ("absence_reason", "deputy_name"):
+            if changes.get(key) is not None:
+                setattr(participant, key, changes[key])
+    session.add(participant)
+    _roster_changed(session, acc, "attendance.changed" if changes.get("attendance") else "participants.changed")
+    return present.participant_data(participant, user)
+
+
+def remove(*, session: Session, actor: Actor, meeting_id: int, user_id: int) -> None:
+    acc = access(session, actor, meeting_id, for_update=True)
+    require_manage(acc)
+    require_state(acc.meeting, (MeetingState.draft, MeetingState.published), "bớt thành phần của")
+    participant, _ = _participant(session, meeting_id, user_id)
+    session.delete(participant)
+    _roster_changed(session, acc, "participants.changed")
+
+
+def _set_attendance(p: Participant, by: Actor, attendance: Attendance, reason: str | None, deputy: str | None) -> None:
+    if attendance == Attendance.absent and not (reason or p.absence_reason):
+        raise ValidationFailed(
+            "Vắng mặt phải có lý do.", details=[{"field": "absence_reason", "message": "bắt buộc khi vắng mặt"}]
+        )
+    if attendance == Attendance.deputy and not (deputy or p.deputy_name):
+        raise ValidationFailed(
+            "Cần ghi họ tên đại biểu dự thay.", details=[{"field": "deputy_name", "message": "bắt buộc khi dự thay"}]
+        )
+    p.attendance = attendance
+    p.absence_reason = (reason if reason is not None else p.absence_reason) if attendance == Attendance.absent else ""
+    p.deputy_name = (deputy if deputy is not None else p.deputy_name) if attendance == Attendance.deputy else ""
+    p.attendance_at = utcnow()
+    p.attendance_by = by.id
+
+
+def check_in(*, session: Session, actor: Actor, meeting_id: int, data: CheckInRequest) -> dict[str, Any]:
+    """A participant marks themself present (in the room). Attendance is explicit and outlives disconnects."""
+    acc = access(session, actor, meeting_id, for_update=True)
+    if acc.participant is None:
+        raise Forbidden("Chỉ thành phần của cuộc họp được điểm danh.")
+    require_state(acc.meeting, (MeetingState.published, MeetingState.started), "điểm danh cho")
+    if data.attendance not in (Attendance.present_room, Attendance.present_remote):
+        raise ValidationFailed(
+            "Tự điểm danh chỉ có thể là có mặt tại phòng họp hoặc trực tuyến; vắng mặt do Văn phòng ghi nhận.",
+            details=[{"field": "attendance", "message": "chỉ present_room hoặc present_remote"}],
+        )
+    participant, user = _participant(session, meeting_id, actor.id)
+    if participant.attendance == data.attendance:
+        return present.participant_data(participant, user)  # idempotent: a second tap changes nothing
+    _set_attendance(participant, actor, data.attendance, None, None)
+    session.add(participant)
+    session.flush()
+    emit(
+        session,
+        acc,
+        "attendance.changed",
+        participant=present.participant_data(participant, user),
+        quorum=present.quorum_data(session, meeting_id),
+    )
+    return present.participant_data(participant, user)

@@ -1,0 +1,74 @@
+"""Public (JSON-ready) views of meetings, agenda and participants; shared by the API, snapshots and events."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from accounts.models import User
+from meetings.models import AgendaItem, Meeting, MeetingRole, Participant
+from meetings.rules import compute_quorum, get_rules
+from meetings.schemas import AgendaItemPublic, MeetingPublic, ParticipantPublic
+
+_ROLE_ORDER = {MeetingRole.chair: 0, MeetingRole.member: 1, MeetingRole.secretary: 2, MeetingRole.guest: 3}
+
+
+def meeting_data(meeting: Meeting, my_role: MeetingRole | None = None) -> dict[str, Any]:
+    pub = MeetingPublic.model_validate(meeting, from_attributes=True)
+    pub.my_role = my_role
+    return pub.model_dump(mode="json", exclude={"my_role"} if my_role is None else set())
+
+
+def agenda_items(session: Session, meeting_id: int) -> list[AgendaItem]:
+    return list(
+        session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(AgendaItem.position)).all()
+    )
+
+
+def agenda_data(session: Session, meeting_id: int) -> list[dict[str, Any]]:
+    return [
+        AgendaItemPublic.model_validate(i, from_attributes=True).model_dump(mode="json")
+        for i in agenda_items(session, meeting_id)
+    ]
+
+
+def participant_rows(session: Session, meeting_id: int) -> list[tuple[Participant, User]]:
+    rows = session.exec(
+        select(Participant, User).join(User, User.id == Participant.user_id).where(Participant.meeting_id == meeting_id)
+    ).all()
+    # Protocol order: chair first, then members in the order they were invited, then secretariat, guests.
+    return sorted(rows, key=lambda r: (_ROLE_ORDER[MeetingRole(r[0].role)], r[0].id))
+
+
+def participant_data(p: Participant, u: User) -> dict[str, Any]:
+    return ParticipantPublic(
+        user_id=p.user_id,
+        full_name=u.full_name,
+        title=u.title,
+        unit=u.unit,
+        role=p.role,
+        attendance=p.attendance,
+        absence_reason=p.absence_reason,
+        deputy_name=p.deputy_name,
+        attendance_at=p.attendance_at,
+    ).model_dump(mode="json")
+
+
+def participants_data(session: Session, meeting_id: int) -> list[dict[str, Any]]:
+    return [participant_data(p, u) for p, u in participant_rows(session, meeting_id)]
+
+
+def quorum_data(session: Session, meeting_id: int) -> dict[str, Any]:
+    participants = [p for p, _ in participant_rows(session, meeting_id)]
+    return compute_quorum(participants, get_rules(session)).model_dump()
+
+
+def snapshot(session: Session, meeting: Meeting) -> dict[str, Any]:
+    """The full live state a client needs; applying later events to it equals a later snapshot."""
+    assert meeting.id is not None
+    return {
+        "meeting": meeting_data(meeting),
+        "agenda": agenda_data(session, meeting.id),
+        "participants": participants_data(session, meeting.id),
+        "quorum": quorum_data(session, meeting.id),
+    }

@@ -1,0 +1,91 @@
+"""/api/meetings/* (thin: parse, call a service, answer)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.auth import ctx_of, require_user
+from app.http import ok, parse_body
+from meetings import agenda, participation, services
+from meetings.schemas import (
+    AgendaItemCreate,
+    AgendaItemUpdate,
+    CheckInRequest,
+    MeetingCreate,
+    MeetingUpdate,
+    ParticipantCreate,
+    ParticipantUpdate,
+    ReorderRequest,
+)
+
+
+def _ids(request: Request) -> dict[str, int]:
+    p = request.path_params
+    ids = {"meeting_id": p["meeting_id"]}
+    if "item_id" in p:
+        ids["item_id"] = p["item_id"]
+    if "user_id" in p:
+        ids["user_id"] = p["user_id"]
+    return ids
+
+
+def reader(fn: Callable[..., Any]) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        actor = await require_user(request)
+        return ok(await ctx_of(request).read(fn, actor=actor, **_ids(request)))
+
+    return endpoint
+
+
+def writer(fn: Callable[..., Any], body: type | None = None, status: int = 200, **fixed: Any) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        actor = await require_user(request)
+        kwargs: dict[str, Any] = dict(fixed)
+        if body is ReorderRequest:
+            kwargs["item_ids"] = (await parse_body(request, ReorderRequest)).item_ids
+        elif body is not None:
+            kwargs["data"] = await parse_body(request, body)
+        result = await ctx_of(request).write(fn, actor=actor, **_ids(request), **kwargs)
+        return ok(result, 204 if result is None else status)
+
+    return endpoint
+
+
+async def list_meetings(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(services.list_meetings, actor=actor))
+
+
+async def create_meeting(request: Request) -> Response:
+    actor = await require_user(request)
+    data = await parse_body(request, MeetingCreate)
+    return ok(await ctx_of(request).write(services.create_meeting, actor=actor, data=data), 201)
+
+
+M = "/api/meetings/{meeting_id:int}"
+routes = [
+    Route("/api/meetings", list_meetings, methods=["GET"]),
+    Route("/api/meetings", create_meeting, methods=["POST"]),
+    Route(M, reader(services.get_meeting), methods=["GET"]),
+    Route(M, writer(services.update_meeting, MeetingUpdate), methods=["PATCH"]),
+    Route(M + "/snapshot", reader(services.join), methods=["GET"]),
+    Route(M + "/publish", writer(services.publish_meeting), methods=["POST"]),
+    Route(M + "/start", writer(services.start_meeting), methods=["POST"]),
+    Route(M + "/end", writer(services.end_meeting), methods=["POST"]),
+    Route(M + "/next", writer(services.step_item, direction=1), methods=["POST"]),
+    Route(M + "/previous", writer(services.step_item, direction=-1), methods=["POST"]),
+    Route(M + "/agenda", reader(agenda.list_agenda), methods=["GET"]),
+    Route(M + "/agenda", writer(agenda.add_item, AgendaItemCreate, 201), methods=["POST"]),
+    Route(M + "/agenda/reorder", writer(agenda.reorder, ReorderRequest), methods=["POST"]),
+    Route(M + "/agenda/{item_id:int}", writer(agenda.update_item, AgendaItemUpdate), methods=["PATCH"]),
+    Route(M + "/agenda/{item_id:int}", writer(agenda.delete_item), methods=["DELETE"]),
+    Route(M + "/agenda/{item_id:int}/activate", writer(services.activate_item), methods=["POST"]),
+    Route(M + "/participants", reader(participation.list_participants), methods=["GET"]),
+    Route(M + "/participants", writer(participation.invite, ParticipantCreate, 201), methods=["POST"]),
+    Route(M + "/participants/{user_id:int}", writer(participation.update, ParticipantUpdate), methods=["PATCH"]),
+    Route(M + "/participants/{user_id:int}", writer(participation.remove), methods=["DELETE"]),
+    Route(M + "/attendance/check-in", writer(participation.check_in, CheckInRequest), methods=["POST"]),
+]

@@ -1,0 +1,127 @@
+"""Request and response shapes of the meetings API (inputs refuse unknown fields)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import ConfigDict, Field, field_serializer
+from sqlmodel import SQLModel
+
+from core.clock import iso
+from core.text import Text
+from meetings.models import Attendance, ItemState, MeetingKind, MeetingMode, MeetingRole, MeetingState
+
+_strict = ConfigDict(extra="forbid")
+
+
+class MeetingCreate(SQLModel):
+    model_config = _strict
+    title: Text = Field(min_length=3, max_length=300)
+    kind: MeetingKind = MeetingKind.regular
+    mode: MeetingMode = MeetingMode.in_room
+    place: Text = Field(default="", max_length=300)
+    description: Text = Field(default="", max_length=4000)
+    scheduled_at: datetime | None = None
+
+
+class MeetingUpdate(SQLModel):
+    model_config = _strict
+    title: Text | None = Field(default=None, min_length=3, max_length=300)
+    kind: MeetingKind | None = None
+    mode: MeetingMode | None = None
+    place: Text | None = Field(default=None, max_length=300)
+    description: Text | None = Field(default=None, max_length=4000)
+    scheduled_at: datetime | None = None
+
+
+class MeetingPublic(SQLModel):
+    id: int
+    title: str
+    kind: MeetingKind
+    mode: MeetingMode
+    place: str
+    description: str
+    scheduled_at: datetime | None
+    state: MeetingState
+    current_item_id: int | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    my_role: MeetingRole | None = None
+
+    @field_serializer("scheduled_at", "started_at", "ended_at")
+    def _dt(self, value: datetime | None) -> str | None:
+        return iso(value)
+
+
+class AgendaItemCreate(SQLModel):
+    model_config = _strict
+    title: Text = Field(min_length=3, max_length=500)
+    presenter: Text = Field(default="", max_length=300)
+    planned_minutes: int = Field(default=15, ge=1, le=600)
+    notes: Text = Field(default="", max_length=4000)
+    position: int | None = Field(default=None, ge=1)
+
+
+class AgendaItemUpdate(SQLModel):
+    model_config = _strict
+    title: Text | None = Field(default=None, min_length=3, max_length=500)
+    presenter: Text | None = Field(default=None, max_length=300)
+    planned_minutes: int | None = Field(default=None, ge=1, le=600)
+    notes: Text | None = Field(default=None, max_length=4000)
+
+
+class AgendaItemPublic(SQLModel):
+    id: int
+    position: int
+    title: str
+    presenter: str
+    planned_minutes: int
+    notes: str
+    state: ItemState
+
+
+class ReorderRequest(SQLModel):
+    model_config = _strict
+    item_ids: list[int] = Field(min_length=1, max_length=500)
+
+
+class ParticipantCreate(SQLModel):
+    model_config = _strict
+    user_id: int
+    role: MeetingRole = MeetingRole.member
+
+
+class ParticipantUpdate(SQLModel):
+    model_config = _strict
+    role: MeetingRole | None = None
+    attendance: Attendance | None = None
+    absence_reason: Text | None = Field(default=None, max_length=500)
+    deputy_name: Text | None = Field(default=None, max_length=200)
+
+
+class CheckInRequest(SQLModel):
+    model_config = _strict
+    # A member checks themself in; remote presence is set by the video join (a later issue) or staff.
+    attendance: Attendance = Attendance.present_room
+
+
+class ParticipantPublic(SQLModel):
+    user_id: int
+    full_name: str
+    title: str
+    unit: str
+    role: MeetingRole
+    attendance: Attendance
+    absence_reason: str
+    deputy_name: str
+    attendance_at: datetime | None
+
+    @field_serializer("attendance_at")
+    def _dt(self, value: datetime | None) -> str | None:
+        return iso(value)
+
+
+class Quorum(SQLModel):
+    total: int        # all members with a vote (chair + members), present or not
+    present: int      # present in the room or remotely
+    required: int     # smallest number present that satisfies the rule
+    reached: bool

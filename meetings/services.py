@@ -1,0 +1,239 @@
+"""Meeting operations. Each: permission check -> state guard -> write -> event (sent after commit)."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from accounts.actor import Actor
+from core.clock import utcnow
+from core.errors import Conflict, Forbidden, NotFound
+from meetings import present
+from meetings.access import Access, access, require_conduct, require_manage
+from meetings.events import events_since, record
+from meetings.models import AgendaItem, ItemState, Meeting, MeetingState, Participant
+from meetings.schemas import MeetingCreate, MeetingUpdate
+
+_STATE_VI = {
+    MeetingState.draft: "đang soạn thảo",
+    MeetingState.published: "đã phát hành",
+    MeetingState.started: "đang họp",
+    MeetingState.ended: "đã kết thúc",
+}
+
+
+def state_name(state: MeetingState | str) -> str:
+    return _STATE_VI[MeetingState(state)]
+
+
+def require_state(meeting: Meeting, allowed: tuple[MeetingState, ...], action: str) -> None:
+    if meeting.state not in allowed:
+        raise Conflict(
+            f"Không thể {action} cuộc họp {meeting.id}: cuộc họp {state_name(meeting.state)}.",
+            details={"state": MeetingState(meeting.state).value},
+        )
+
+
+def emit(session: Session, acc: Access, type: str, **data: Any) -> dict[str, Any]:
+    assert acc.meeting.id is not None
+    data.setdefault("by", {"user_id": acc.actor.id, "full_name": acc.actor.full_name})
+    return record(session, meeting_id=acc.meeting.id, type=type, data=data, actor_id=acc.actor.id)
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+def list_meetings(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """Staff see every meeting; others the published meetings they are invited to."""
+    if actor.is_staff:
+        rows = [(m, None) for m in session.exec(select(Meeting)).all()]
+        mine = {
+            p.meeting_id: p.role for p in session.exec(select(Participant).where(Participant.user_id == actor.id)).all()
+        }
+        rows = [(m, mine.get(m.id)) for m, _ in rows]
+    else:
+        rows = list(
+            session.exec(
+                select(Meeting, Participant.role)
+                .join(Participant, Participant.meeting_id == Meeting.id)
+                .where(Participant.user_id == actor.id, Meeting.state != MeetingState.draft)
+            ).all()
+        )
+    rows.sort(key=lambda r: (r[0].scheduled_at is None, r[0].scheduled_at or r[0].created_at), reverse=False)
+    return [present.meeting_data(m, role) for m, role in rows]
+
+
+def get_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+    acc = access(session, actor, meeting_id)
+    return present.meeting_data(acc.meeting, acc.role)
+
+
+def join(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+    """What a live client needs: the snapshot, its seq, and the caller's powers."""
+    acc = access(session, actor, meeting_id)
+    return {
+        "snapshot": present.snapshot(session, acc.meeting),
+        "seq": acc.meeting.last_seq,
+        "me": {"user_id": actor.id, "role": acc.role, "can_manage": acc.can_manage, "can_conduct": acc.can_conduct},
+    }
+
+
+def sync(*, session: Session, actor: Actor, meeting_id: int, since: int, limit: int) -> dict[str, Any]:
+    """Missed events after `since`, or a fresh snapshot when too many were missed (or `since` is bogus)."""
+    acc = access(session, actor, meeting_id)
+    last = acc.meeting.last_seq
+    events = events_since(session, meeting_id=meeting_id, since=since, limit=limit) if 0 <= since <= last else None
+    if events is None:
+        return {"snapshot": present.snapshot(session, acc.meeting), "seq": last}
+    return {"events": events, "seq": last}
+
+
+# --- preparing ----------------------------------------------------------------------------------------
+
+
+def create_meeting(*, session: Session, actor: Actor, data: MeetingCreate) -> dict[str, Any]:
+    if not actor.is_staff:
+        raise Forbidden("Chỉ Văn phòng được tạo cuộc họp.")
+    meeting = Meeting(**data.model_dump(), created_by=actor.id)
+    session.add(meeting)
+    session.flush()
+    acc = Access(actor, meeting, None)
+    emit(session, acc, "meeting.created", meeting=present.meeting_data(meeting))
+    return present.meeting_data(meeting)
+
+
+def update_meeting(*, session: Session, actor: Actor, meeting_id: int, data: MeetingUpdate) -> dict[str, Any]:
+    acc = access(session, actor, meeting_id, for_update=True)
+    require_manage(acc)
+    require_state(acc.meeting, (MeetingState.draft, MeetingState.published, MeetingState.started), "sửa")
+    changes = data.model_dump(exclude_unset=True)
+    for key in ("title", "kind", "mode"):
+        if key in changes and changes[key] is None:
+            changes.pop(key)
+    for key, value in changes.items():
+        setattr(acc.meeting, key, value)
+    session.add(acc.meeting)
+    session.flush()
+    emit(session, acc, "meeting.updated", meeting=present.meeting_data(acc.meeting))
+    return present.meeting_data(acc.meeting, acc.role)
+
+
+def publish_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+    acc = access(session, actor, meeting_id, for_update=True)
+    require_manage(acc)
+    require_state(acc.meeting, (MeetingState.draft,), "phát hành")
+    if not present.agenda_items(session, meeting_id):
+        raise Conflict(f"Không thể phát hành cuộc họp {meeting_id}: chưa có nội dung họp nào.")
+    if not any(p.role == "chair" for p, _ in present.participant_rows(session, meeting_id)):
+        raise Conflict(f"Không thể phát hành cuộc họp {meeting_id}: chưa có người chủ trì.")
+    acc.meeting.state = MeetingState.published
+    session.add(acc.meeting)
+    session.flush()
+    emit(session, acc, "meeting.published", meeting=present.meeting_data(acc.meeting))
+    return present.meeting_data(acc.meeting, acc.role)
+
+
+# --- conducting ---------------------------------------------------------------------------------------
+
+
+def start_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+    acc = access(session, actor, meeting_id, for_update=True)
+    require_conduct(acc)
+    require_state(acc.meeting, (MeetingState.published,), "bắt đầu")
+    acc.meeting.state = MeetingState.started
+    acc.meeting.started_at = utcnow()
+    items = present.agenda_items(session, meeting_id)
+    if items and acc.meeting.current_item_id is None:
+        _make_current(session, acc.meeting, items, items[0])
+    session.add(acc.meeting)
+    session.flush()
+    emit(
+        session,
+        acc,
+        "meeting.started",
+        meeting=present.meeting_data(acc.meeting),
+        agenda=present.agenda_data(session, meeting_id),
+        quorum=present.quorum_data(session, meeting_id),
+    )
+    return present.meeting_data(acc.meeting, acc.role)
+
+
+def end_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+    acc = access(session, actor, meeting_id, for_update=True)
+    require_conduct(acc)
+    require_state(acc.meeting, (MeetingState.started,), "kết thúc")
+    for item in present.agenda_items(session, meeting_id):
+        if item.state == ItemState.current:
+            item.state = ItemState.done
+            session.add(item)
+    acc.meeting.state = MeetingState.ended
+    acc.meeting.ended_at = utcnow()
+    acc.meeting.current_item_id = None
+    session.add(acc.meeting)
+    session.flush()
+    emit(
+        session,
+        acc,
+        "meeting.ended",
+        meeting=present.meeting_data(acc.meeting),
+        agenda=present.agenda_data(session, meeting_id),
+    )
+    return present.meeting_data(acc.meeting, acc.role)
+
+
+def _make_current(session: Session, meeting: Meeting, items: list[AgendaItem], target: AgendaItem) -> None:
+    for item in items:
+        if item.id == target.id:
+            item.state = ItemState.current
+        elif item.state == ItemState.current:
+            item.state = ItemState.done  # an item that was discussed stays 'done' if the chair goes back
+        session.add(item)
+    meeting.current_item_id = target.id
+    session.add(meeting)
+
+
+def activate_item(*, session: Session, actor: Actor, meeting_id: int, item_id: int) -> dict[str, Any]:
+    acc = access(session, actor, meeting_id, for_update=True)
+    require_conduct(acc)
+    require_state(acc.meeting, (MeetingState.started,), "chuyển nội dung của")
+    items = present.agenda_items(session, meeting_id)
+    target = next((i for i in items if i.id == item_id), None)
+    if target is None:
+        raise NotFound(f"Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.")
+    return _switch(session, acc, items, target)
+
+
+def step_item(*, session: Session, actor: Actor, meeting_id: int, direction: int) -> dict[str, Any]:
+    """Next (+1) or previous (-1) agenda item."""
+    acc = access(session, actor, meeting_id, for_update=True)
+    require_conduct(acc)
+    require_state(acc.meeting, (MeetingState.started,), "chuyển nội dung của")
+    items = present.agenda_items(session, meeting_id)
+    if not items:
+        raise Conflict(f"Cuộc họp {meeting_id} chưa có nội dung họp.")
+    ids = [i.id for i in items]
+    if acc.meeting.current_item_id in ids:
+        index = ids.index(acc.meeting.current_item_id) + (1 if direction > 0 else -1)
+    else:
+        index = 0 if direction > 0 else len(items) - 1
+    if not 0 <= index < len(items):
+        raise Conflict(
+            "Đang ở nội dung cuối cùng của chương trình." if direction > 0 else "Đang ở nội dung đầu tiên của chương trình."
+        )
+    return _switch(session, acc, items, items[index])
+
+
+def _switch(session: Session, acc: Access, items: list[AgendaItem], target: AgendaItem) -> dict[str, Any]:
+    previous = acc.meeting.current_item_id
+    _make_current(session, acc.meeting, items, target)
+    session.flush()
+    emit(
+        session,
+        acc,
+        "agenda.current_changed",
+        previous_item_id=previous,
+        current_item_id=target.id,
+        meeting=present.meeting_data(acc.meeting),
+        agenda=present.agenda_data(session, acc.meeting.id),
+    )
+    return present.meeting_data(acc.meeting, acc.role)

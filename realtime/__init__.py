@@ -1,0 +1,1 @@
+"""Live rooms over socket.io: authenticated connections, thin event handlers, after-commit broadcast."""
