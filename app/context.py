@@ -15,6 +15,8 @@ class AppContext:
     db: Database
     login_limiter: SlidingWindow
     publish: Callable[[list[dict[str, Any]]], Any] = field(default=lambda events: None)
+    # Domain packages beyond meetings add their socket events here (called with realtime.actions.SocketActions).
+    socket_extensions: list[Callable[[Any], None]] = field(default_factory=list)
 
     async def write(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
         """Run a service in a write transaction, then deliver its events (only after COMMIT)."""

@@ -14,8 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from accounts.routes import routes as account_routes
-from app import openapi, pages
+from app import domains, openapi, pages
 from app.context import AppContext
 from app.db import Database
 from app.http import ok, on_domain_error, on_http_error, on_unexpected
@@ -23,7 +22,6 @@ from app.paths import STATIC_DIR
 from app.ratelimit import SlidingWindow
 from app.settings import Settings
 from core.errors import DomainError
-from meetings.routes import routes as meeting_routes
 from realtime.broadcast import Broadcaster
 from realtime.server import build_server
 
@@ -43,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Any:
         db=db,
         login_limiter=SlidingWindow(settings.login_max_failures, settings.login_window_seconds),
     )
+    domains.install(ctx)
     sio = build_server(ctx)
     ctx.publish = Broadcaster(sio).publish
 
@@ -58,8 +57,7 @@ def create_app(settings: Settings | None = None) -> Any:
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/api/openapi.json", openapi.endpoint, methods=["GET"]),
-        *account_routes,
-        *meeting_routes,
+        *domains.http_routes(),
         *pages.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -1,7 +1,7 @@
 """Public (JSON-ready) views of meetings, agenda and participants; shared by the API, snapshots and events."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from sqlmodel import Session, select
 
@@ -9,6 +9,15 @@ from accounts.models import User
 from meetings.models import AgendaItem, Meeting, MeetingRole, Participant
 from meetings.rules import compute_quorum, get_rules
 from meetings.schemas import AgendaItemPublic, MeetingPublic, ParticipantPublic
+
+# Other domains (votes, speakers, ...) add their slice of the live snapshot here, from the composition root
+# (app/domains.py). A slice must be the same for every viewer; per-viewer facts go in the join ack's "me".
+_EXTRA_SLICES: dict[str, Callable[[Session, Meeting], Any]] = {}
+
+
+def register_slice(name: str, build: Callable[[Session, Meeting], Any]) -> None:
+    _EXTRA_SLICES[name] = build
+
 
 _ROLE_ORDER = {MeetingRole.chair: 0, MeetingRole.member: 1, MeetingRole.secretary: 2, MeetingRole.guest: 3}
 
@@ -66,9 +75,12 @@ def quorum_data(session: Session, meeting_id: int) -> dict[str, Any]:
 def snapshot(session: Session, meeting: Meeting) -> dict[str, Any]:
     """The full live state a client needs; applying later events to it equals a later snapshot."""
     assert meeting.id is not None
-    return {
+    state = {
         "meeting": meeting_data(meeting),
         "agenda": agenda_data(session, meeting.id),
         "participants": participants_data(session, meeting.id),
         "quorum": quorum_data(session, meeting.id),
     }
+    for name, build in _EXTRA_SLICES.items():
+        state[name] = build(session, meeting)
+    return state

@@ -1,75 +1,44 @@
-"""Socket event handlers: thin. Parse the payload, call the same service as the REST route, ack.
+"""Meeting room socket events: thin. Parse the payload, call the same service as the REST route, ack.
 
-Acks are {"ok": true, "data": ...} or {"ok": false, "error": {"code", "message"}}; a bad payload gets an
-error ack and never costs the connection.
+Acks are {"ok": true, "data": ...} or {"ok": false, "error": {"code", "message"}}.
 """
 from __future__ import annotations
 
-import logging
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 import socketio
-from pydantic import BaseModel
 
 from accounts.actor import Actor
 from app.auth import cookie_from_header, resolve_token
 from app.context import AppContext
-from app.http import validate
-from app.ratelimit import TokenBucket
-from core.errors import DomainError, RateLimited, Unauthenticated
+from core.errors import DomainError
 from meetings import participation, services
 from meetings.schemas import CheckInRequest
+from realtime.actions import Handler, SocketActions
 from realtime.broadcast import room
 from realtime.payloads import CheckIn, ItemRef, MeetingRef, SyncRequest
 from realtime.presence import Presence
 
-log = logging.getLogger("ecabinet.realtime")
-Handler = Callable[[str, Actor, Any], Awaitable[Any]]
 
-
-def register(sio: socketio.AsyncServer, ctx: AppContext) -> None:
-    actors: dict[str, Actor] = {}
-    buckets: dict[str, TokenBucket] = {}
-    joined: dict[str, set[int]] = {}
+def register(sio: socketio.AsyncServer, ctx: AppContext) -> SocketActions:
+    actions = SocketActions(sio, ctx)
     presence = Presence()
-    rate = ctx.settings.socket_rate_per_second
 
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
         found = await resolve_token(ctx, cookie_from_header(environ.get("HTTP_COOKIE")))
         if found is None:
             raise socketio.exceptions.ConnectionRefusedError({"code": "unauthenticated", "message": "Vui lòng đăng nhập."})
-        actors[sid] = found[0]
-        buckets[sid] = TokenBucket(rate, burst=rate * 2)
-        joined[sid] = set()
+        actions.connected(sid, found[0])
         return True
 
     async def disconnect(sid: str, *args: Any) -> None:
-        actor = actors.pop(sid, None)
-        buckets.pop(sid, None)
-        for meeting_id in joined.pop(sid, set()):
+        actor, meetings = actions.disconnected(sid)
+        for meeting_id in meetings:
             if actor and presence.remove(meeting_id, actor.id, sid):
                 await _presence_changed(meeting_id)
 
     async def _presence_changed(meeting_id: int) -> None:
         await sio.emit("presence", {"meeting_id": meeting_id, "online": presence.online(meeting_id)}, room=room(meeting_id))
-
-    def action(name: str, model: type[BaseModel] | None, fn: Handler) -> None:
-        async def handler(sid: str, data: Any = None) -> dict[str, Any]:
-            try:
-                actor = actors.get(sid)
-                if actor is None:
-                    raise Unauthenticated("Phiên kết nối chưa xác thực.")
-                if not buckets[sid].take():
-                    raise RateLimited("Gửi quá nhiều yêu cầu; vui lòng chậm lại.")
-                payload = validate(model, data) if model is not None else data
-                return {"ok": True, "data": await fn(sid, actor, payload)}
-            except DomainError as exc:
-                return {"ok": False, "error": exc.to_dict()}
-            except Exception:
-                log.exception("socket event %s failed", name)
-                return {"ok": False, "error": {"code": "internal_error", "message": "Lỗi hệ thống; vui lòng thử lại."}}
-
-        sio.on(name, handler)
 
     async def join(sid: str, actor: Actor, p: MeetingRef) -> Any:
         # Enter the room before reading the snapshot: an event committed in between arrives with a higher
@@ -80,7 +49,7 @@ def register(sio: socketio.AsyncServer, ctx: AppContext) -> None:
         except DomainError:
             await sio.leave_room(sid, room(p.meeting_id))
             raise
-        joined[sid].add(p.meeting_id)
+        actions.joined[sid].add(p.meeting_id)
         if presence.add(p.meeting_id, actor.id, sid):
             await _presence_changed(p.meeting_id)
         result["online"] = presence.online(p.meeting_id)
@@ -88,7 +57,7 @@ def register(sio: socketio.AsyncServer, ctx: AppContext) -> None:
 
     async def leave(sid: str, actor: Actor, p: MeetingRef) -> Any:
         await sio.leave_room(sid, room(p.meeting_id))
-        joined[sid].discard(p.meeting_id)
+        actions.joined[sid].discard(p.meeting_id)
         if presence.remove(p.meeting_id, actor.id, sid):
             await _presence_changed(p.meeting_id)
         return None
@@ -112,12 +81,13 @@ def register(sio: socketio.AsyncServer, ctx: AppContext) -> None:
 
     sio.on("connect", connect)
     sio.on("disconnect", disconnect)
-    action("meeting:join", MeetingRef, join)
-    action("meeting:leave", MeetingRef, leave)
-    action("meeting:sync", SyncRequest, sync)
-    action("meeting:start", MeetingRef, conduct(services.start_meeting))
-    action("meeting:end", MeetingRef, conduct(services.end_meeting))
-    action("agenda:next", MeetingRef, conduct(services.step_item, direction=1))
-    action("agenda:previous", MeetingRef, conduct(services.step_item, direction=-1))
-    action("agenda:activate", ItemRef, activate)
-    action("attendance:check_in", CheckIn, check_in)
+    actions.action("meeting:join", MeetingRef, join)
+    actions.action("meeting:leave", MeetingRef, leave)
+    actions.action("meeting:sync", SyncRequest, sync)
+    actions.action("meeting:start", MeetingRef, conduct(services.start_meeting))
+    actions.action("meeting:end", MeetingRef, conduct(services.end_meeting))
+    actions.action("agenda:next", MeetingRef, conduct(services.step_item, direction=1))
+    actions.action("agenda:previous", MeetingRef, conduct(services.step_item, direction=-1))
+    actions.action("agenda:activate", ItemRef, activate)
+    actions.action("attendance:check_in", CheckIn, check_in)
+    return actions

@@ -41,5 +41,7 @@ def build_server(ctx: AppContext) -> socketio.AsyncServer:
     )
     from realtime.handlers import register  # handlers need the server they register on
 
-    register(sio, ctx)
+    actions = register(sio, ctx)
+    for extension in ctx.socket_extensions:
+        extension(actions)
     return sio

@@ -1,0 +1,61 @@
+"""The socket edge's plumbing: who each socket is, per-socket rate limits, and the ack-returning wrapper
+every client -> server event goes through. Domain handler modules register their events on it."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable
+
+import socketio
+from pydantic import BaseModel
+
+from accounts.actor import Actor
+from app.context import AppContext
+from app.http import validate
+from app.ratelimit import TokenBucket
+from core.errors import DomainError, RateLimited, Unauthenticated
+
+log = logging.getLogger("ecabinet.realtime")
+Handler = Callable[[str, Actor, Any], Awaitable[Any]]
+
+
+class SocketActions:
+    def __init__(self, sio: socketio.AsyncServer, ctx: AppContext) -> None:
+        self.sio = sio
+        self.ctx = ctx
+        self.actors: dict[str, Actor] = {}
+        self.buckets: dict[str, TokenBucket] = {}
+        self.joined: dict[str, set[int]] = {}
+
+    def connected(self, sid: str, actor: Actor) -> None:
+        rate = self.ctx.settings.socket_rate_per_second
+        self.actors[sid] = actor
+        self.buckets[sid] = TokenBucket(rate, burst=rate * 2)
+        self.joined[sid] = set()
+
+    def disconnected(self, sid: str) -> tuple[Actor | None, set[int]]:
+        self.buckets.pop(sid, None)
+        return self.actors.pop(sid, None), self.joined.pop(sid, set())
+
+    def in_meeting(self, sid: str, meeting_id: int) -> bool:
+        return meeting_id in self.joined.get(sid, ())
+
+    def action(self, name: str, model: type[BaseModel] | None, fn: Handler) -> None:
+        """Register `name`: check the socket's user and rate, validate the payload, run, ack.
+        Any failure becomes an error ack; the connection and the server carry on."""
+
+        async def handler(sid: str, data: Any = None) -> dict[str, Any]:
+            try:
+                actor = self.actors.get(sid)
+                if actor is None:
+                    raise Unauthenticated("Phiên kết nối chưa xác thực.")
+                if not self.buckets[sid].take():
+                    raise RateLimited("Gửi quá nhiều yêu cầu; vui lòng chậm lại.")
+                payload = validate(model, data) if model is not None else data
+                return {"ok": True, "data": await fn(sid, actor, payload)}
+            except DomainError as exc:
+                return {"ok": False, "error": exc.to_dict()}
+            except Exception:
+                log.exception("socket event %s failed", name)
+                return {"ok": False, "error": {"code": "internal_error", "message": "Lỗi hệ thống; vui lòng thử lại."}}
+
+        self.sio.on(name, handler)

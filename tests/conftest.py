@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import socket
+from pathlib import Path
+from typing import AsyncIterator, Iterator
+
+import pytest
+import uvicorn
+
+from accounts import passwords
+from app.db import Database
+from app.factory import create_app
+from app.migrate import upgrade
+from app.settings import Settings
+
+
+# Real argon2id, cheaper parameters: the suite creates hundreds of accounts.
+passwords.configure(time_cost=1, memory_cost=1024)
+_TEMPLATE: dict[str, Path] = {}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", port=free_port(), login_max_failures=5, socket_rate_per_second=200)
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    """A real SQLite file, migrated with alembic exactly as production is."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    target = settings.data_dir / "ecabinet.db"
+    if "db" not in _TEMPLATE:  # migrate once per run, then copy the migrated file for each test
+        template = Path(tempfile.mkdtemp(prefix="ecabinet-template-")) / "ecabinet.db"
+        upgrade(f"sqlite:///{template}")
+        _TEMPLATE["db"] = template
+    shutil.copyfile(_TEMPLATE["db"], target)
+    database = Database(settings.effective_database_url)
+    yield database
+    database.dispose()
+
+
+class LiveServer:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.url = f"http://127.0.0.1:{settings.port}"
+        self.app = create_app(settings)
+        self.db: Database = self.app.state.ctx.db
+
+
+@pytest.fixture
+async def live_server(settings: Settings, db: Database) -> AsyncIterator[LiveServer]:
+    """The real app under a real uvicorn on a free port, in the test's event loop."""
+    live = LiveServer(settings)
+    config = uvicorn.Config(live.app, host="127.0.0.1", port=settings.port, log_level="warning", ws="websockets-sansio", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    yield live
+    server.should_exit = True
+    await asyncio.wait_for(task, 10)
