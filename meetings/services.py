@@ -15,9 +15,9 @@ from meetings.models import AgendaItem, ItemState, Meeting, MeetingState, Partic
 from meetings.schemas import MeetingCreate, MeetingUpdate
 
 _STATE_VI = {
-    MeetingState.draft: "đang soạn thảo",
-    MeetingState.published: "đã phát hành",
-    MeetingState.started: "đang họp",
+    MeetingState.draft: "còn là bản nháp, chưa phát hành",
+    MeetingState.published: "chưa bắt đầu",
+    MeetingState.started: "đang diễn ra",
     MeetingState.ended: "đã kết thúc",
 }
 

@@ -1,0 +1,133 @@
+"""The REST edge on a real server: login, CSRF, the error envelope for every kind of bad request."""
+from __future__ import annotations
+
+import httpx
+
+from accounts.models import GlobalRole
+from accounts.schemas import UserCreate
+from accounts.services import create_user
+from app.domains import http_routes
+from starlette.routing import Route
+from tests.conftest import LiveServer
+from tests.factories import PASSWORD, make_cabinet, make_user
+from tests.live import login
+
+
+async def test_login_sets_httponly_cookie_and_me_answers(live_server: LiveServer) -> None:
+    user = make_user(live_server.db, name="Đỗ Thị Ngọc Ánh")
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        r = await client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})
+        assert r.status_code == 200
+        cookie = r.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+        me = await client.get("/api/me")
+        assert me.json()["user"]["full_name"] == "Đỗ Thị Ngọc Ánh"
+        out = await client.post("/api/auth/logout", headers={"X-CSRF-Token": r.json()["csrf_token"]})
+        assert out.status_code == 200
+        assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_wrong_password_same_message_as_unknown_user_then_rate_limited(live_server: LiveServer) -> None:
+    user = make_user(live_server.db)
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        wrong = await client.post("/api/auth/login", json={"username": user.username, "password": "sai-mat-khau-1"})
+        unknown = await client.post("/api/auth/login", json={"username": "khong-ton-tai", "password": "sai-mat-khau-1"})
+        assert wrong.status_code == unknown.status_code == 401
+        assert wrong.json()["error"]["message"] == unknown.json()["error"]["message"]
+        for _ in range(5):
+            await client.post("/api/auth/login", json={"username": user.username, "password": "sai"})
+        limited = await client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})
+        assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
+
+
+async def test_short_password_is_refused_outside_demo_mode(live_server: LiveServer) -> None:
+    data = UserCreate(username="ngan", full_name="Mật Khẩu Ngắn", role=GlobalRole.member, password="demo")
+    live_server.db.run_write(create_user, actor=None, data=data, min_length=10, enforce_policy=False)
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        r = await client.post("/api/auth/login", json={"username": "ngan", "password": "demo"})
+        assert r.status_code == 401 and "chính sách" in r.json()["error"]["message"]
+
+
+async def test_state_changes_need_the_csrf_token(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db)
+    http = await login(live_server.url, c.chair.username)
+    token = http.headers.pop("X-CSRF-Token")
+    r = await http.post(f"/api/meetings/{c.meeting_id}/start")
+    assert r.status_code == 403 and "CSRF" in r.json()["error"]["message"]
+    r = await http.post(f"/api/meetings/{c.meeting_id}/start", headers={"X-CSRF-Token": token})
+    assert r.status_code == 200 and r.json()["state"] == "started"
+    await http.aclose()
+
+
+async def test_error_envelope_for_unknown_forbidden_invalid(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db)
+    staff = await login(live_server.url, c.staff.username)
+    member = await login(live_server.url, c.members[0].username)
+    try:
+        r = await staff.get("/api/meetings/999999")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+        r = await staff.get("/api/khong-co")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+        r = await member.post(f"/api/meetings/{c.meeting_id}/agenda", json={"title": "Thành viên tự thêm"})
+        assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+        r = await staff.post(f"/api/meetings/{c.meeting_id}/agenda", json={"title": 12, "planned_minutes": "nhiều"})
+        assert r.status_code == 422
+        fields = {d["field"] for d in r.json()["error"]["details"]}
+        assert {"title", "planned_minutes"} <= fields
+        r = await staff.post("/api/meetings", content=b"{not json", headers={"content-type": "application/json"})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "validation_failed"
+        r = await staff.patch(f"/api/meetings/{c.meeting_id}", json={"titel": "lỗi chính tả"})
+        assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "titel"
+        r = await staff.post(f"/api/meetings/{c.meeting_id}/publish")
+        assert r.status_code == 409 and r.json()["error"]["code"] == "invalid_state"
+        r = await staff.delete(f"/api/meetings/{c.meeting_id}/agenda/777777")
+        assert r.status_code == 404
+        # Nothing was lost or half-written by the refusals.
+        agenda = (await staff.get(f"/api/meetings/{c.meeting_id}/agenda")).json()
+        assert [i["id"] for i in agenda] == c.item_ids
+    finally:
+        await staff.aclose()
+        await member.aclose()
+
+
+async def test_unauthenticated_api_is_401_and_pages_redirect_to_login(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        r = await client.get("/api/meetings")
+        assert r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated"
+        page = await client.get("/meetings/1")
+        assert page.status_code == 303 and page.headers["location"].startswith("/login")
+        login_page = await client.get("/login")
+        assert login_page.status_code == 200 and "Đăng nhập" in login_page.text
+
+
+async def test_secretariat_prepares_and_publishes_over_rest_then_member_sees_it(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, publish=False)
+    staff = await login(live_server.url, c.staff.username)
+    member = await login(live_server.url, c.members[0].username)
+    try:
+        assert (await member.get("/api/meetings")).json() == []
+        r = await staff.patch(f"/api/meetings/{c.meeting_id}", json={"mode": "hybrid", "scheduled_at": "2026-12-03T08:00:00+07:00"})
+        assert r.json()["mode"] == "hybrid" and r.json()["scheduled_at"] == "2026-12-03T01:00:00Z"
+        r = await staff.post(f"/api/meetings/{c.meeting_id}/agenda/reorder", json={"item_ids": list(reversed(c.item_ids))})
+        assert [i["id"] for i in r.json()] == list(reversed(c.item_ids))
+        r = await staff.patch(f"/api/meetings/{c.meeting_id}/participants/{c.members[1].id}", json={"role": "secretary"})
+        assert r.json()["role"] == "secretary"
+        assert (await staff.post(f"/api/meetings/{c.meeting_id}/publish")).status_code == 200
+        listed = (await member.get("/api/meetings")).json()
+        assert [m["id"] for m in listed] == [c.meeting_id] and listed[0]["my_role"] == "member"
+    finally:
+        await staff.aclose()
+        await member.aclose()
+
+
+async def test_openapi_documents_every_api_route_and_health(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        doc = (await client.get("/api/openapi.json")).json()
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+    documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
+    for route in http_routes():
+        if isinstance(route, Route) and route.path.startswith("/api/"):
+            path = route.path.replace(":int", "")
+            for method in route.methods or ():
+                if method != "HEAD":
+                    assert (method, path) in documented, f"{method} {path} is not in the OpenAPI document"

@@ -1,0 +1,167 @@
+"""Real uvicorn server, real python-socketio clients: join, live events, refusals, catching up."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import socketio
+
+from meetings import services
+from meetings.reducer import apply_event
+from tests.conftest import LiveServer
+from tests.factories import make_cabinet
+from tests.live import LiveClient, live_client, login
+
+
+async def test_join_gives_snapshot_and_every_client_gets_the_move_with_seq_plus_one(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, start=True)
+    tablets = [await live_client(live_server.url, m.username) for m in c.members[:3]]
+    chair, chair_http = await live_client(live_server.url, c.chair.username)
+    try:
+        seqs = []
+        for tablet, _ in tablets:
+            ack = await tablet.join(c.meeting_id)
+            assert ack["ok"], ack
+            assert ack["data"]["snapshot"]["meeting"]["current_item_id"] == c.item_ids[0]
+            assert [i["title"] for i in ack["data"]["snapshot"]["agenda"]][0] == "Nội dung 1: dự toán ngân sách"
+            seqs.append(ack["data"]["seq"])
+        await chair.join(c.meeting_id)
+        moved = await chair.call("agenda:next", {"meeting_id": c.meeting_id})
+        assert moved["ok"] and moved["data"]["current_item_id"] == c.item_ids[1]
+        for (tablet, _), seq in zip(tablets, seqs):
+            env = await tablet.wait_for(lambda e: e["type"] == "agenda.current_changed")
+            assert env["seq"] == seq + 1 and env["meeting_id"] == c.meeting_id
+            assert tablet.state["meeting"]["current_item_id"] == c.item_ids[1]
+        # The REST route goes through the same service and reaches the same room.
+        r = await chair_http.post(f"/api/meetings/{c.meeting_id}/agenda/{c.item_ids[2]}/activate")
+        assert r.status_code == 200
+        env = await tablets[0][0].wait_for(lambda e: e["data"].get("current_item_id") == c.item_ids[2])
+        assert env["seq"] == seqs[0] + 2
+    finally:
+        for tablet, http in [*tablets, (chair, chair_http)]:
+            await tablet.close()
+            await http.aclose()
+
+
+async def test_a_client_not_invited_is_refused_and_gets_nothing(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, start=True)
+    outsider, http = await live_client(live_server.url, c.outsider.username)
+    try:
+        ack = await outsider.join(c.meeting_id)
+        assert ack == {"ok": False, "error": {"code": "forbidden", "message": f"Bạn không được mời dự cuộc họp {c.meeting_id}."}}
+        live_server.db.run_write(services.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=1)
+        await asyncio.sleep(0.3)
+        assert outsider.events == []  # never put in the room
+        refused = await outsider.call("agenda:next", {"meeting_id": c.meeting_id})
+        assert refused["error"]["code"] == "forbidden"
+    finally:
+        await outsider.close()
+        await http.aclose()
+
+
+async def test_member_cannot_conduct_over_socket_but_chair_can(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db)
+    member, mh = await live_client(live_server.url, c.members[0].username)
+    chair, ch = await live_client(live_server.url, c.chair.username)
+    try:
+        denied = await member.call("meeting:start", {"meeting_id": c.meeting_id})
+        assert denied["ok"] is False and denied["error"]["code"] == "forbidden"
+        allowed = await chair.call("meeting:start", {"meeting_id": c.meeting_id})
+        assert allowed["ok"] is True and allowed["data"]["state"] == "started"
+        again = await chair.call("meeting:start", {"meeting_id": c.meeting_id})
+        assert again["error"]["code"] == "invalid_state" and "đang diễn ra" in again["error"]["message"]
+    finally:
+        for cl, h in ((member, mh), (chair, ch)):
+            await cl.close()
+            await h.aclose()
+
+
+async def test_missed_events_are_caught_up_with_sync_and_equal_a_fresh_snapshot(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, start=True)
+    tablet, http = await live_client(live_server.url, c.members[0].username)
+    try:
+        ack = await tablet.join(c.meeting_id)
+        stale, since = ack["data"]["snapshot"], ack["data"]["seq"]
+        await tablet.close()  # the tablet drops off the network
+        chair, ch = await live_client(live_server.url, c.chair.username)
+        await chair.call("agenda:next", {"meeting_id": c.meeting_id})
+        await chair.call("attendance:check_in", {"meeting_id": c.meeting_id})
+        r = await http.post(f"/api/meetings/{c.meeting_id}/attendance/check-in", json={})
+        assert r.status_code == 200
+        await chair.call("agenda:activate", {"meeting_id": c.meeting_id, "item_id": c.item_ids[2]})
+        await chair.close()
+        await ch.aclose()
+
+        back = LiveClient(live_server.url, http.cookies["ecabinet_session"])
+        await back.connect()
+        synced = await back.call("meeting:sync", {"meeting_id": c.meeting_id, "since": since})
+        assert synced["ok"] and [e["seq"] for e in synced["data"]["events"]] == [since + 1, since + 2, since + 3, since + 4]
+        state = stale
+        for env in synced["data"]["events"]:
+            state = apply_event(state, env)
+        fresh = await back.join(c.meeting_id)
+        assert state == fresh["data"]["snapshot"]
+        assert state["meeting"]["current_item_id"] == c.item_ids[2] and state["quorum"]["present"] == 2
+        await back.close()
+    finally:
+        await http.aclose()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [None, "1", {"meeting_id": "1"}, {"meeting_id": 1.5}, {"meeting_id": -3}, {"meeting_id": 1, "extra": True}, [1, 2], {}],
+)
+async def test_malformed_payloads_get_an_error_ack_and_the_connection_survives(live_server: LiveServer, payload: object) -> None:
+    c = make_cabinet(live_server.db, start=True)
+    tablet, http = await live_client(live_server.url, c.members[0].username)
+    try:
+        bad = await tablet.call("meeting:join", payload)
+        assert bad["ok"] is False and bad["error"]["code"] == "validation_failed"
+        unknown = await tablet.call("meeting:join", {"meeting_id": 424242})
+        assert unknown["error"]["code"] == "not_found"
+        good = await tablet.join(c.meeting_id)  # same connection still works
+        assert good["ok"]
+    finally:
+        await tablet.close()
+        await http.aclose()
+
+
+async def test_connection_without_session_or_from_foreign_origin_is_refused(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db)
+    anonymous = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await anonymous.connect(live_server.url, transports=["websocket"], wait_timeout=5)
+    http = await login(live_server.url, c.members[0].username)
+    cookie = http.cookies["ecabinet_session"]
+    foreign = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await foreign.connect(live_server.url, transports=["websocket"], wait_timeout=5,
+                              headers={"Cookie": f"ecabinet_session={cookie}", "Origin": "http://evil.example"})  # fmt: skip
+    same = socketio.AsyncClient(reconnection=False)
+    await same.connect(live_server.url, transports=["websocket"], wait_timeout=5,
+                       headers={"Cookie": f"ecabinet_session={cookie}", "Origin": live_server.url})  # fmt: skip
+    assert same.connected
+    await same.disconnect()
+    await http.aclose()
+
+
+async def test_presence_shows_who_has_the_page_open(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, start=True)
+    a, ah = await live_client(live_server.url, c.members[0].username)
+    b, bh = await live_client(live_server.url, c.members[1].username)
+    seen: list[list[int]] = []
+    a.sio.on("presence", lambda data: seen.append(data["online"]))
+    try:
+        first = await a.join(c.meeting_id)
+        assert first["data"]["online"] == [c.members[0].id]
+        await b.join(c.meeting_id)
+        await b.close()
+        for _ in range(50):
+            if seen and seen[-1] == [c.members[0].id] and len(seen) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        assert sorted(seen[-2]) == sorted([c.members[0].id, c.members[1].id]) and seen[-1] == [c.members[0].id]
+    finally:
+        await a.close()
+        await ah.aclose()
+        await bh.aclose()
