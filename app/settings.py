@@ -33,6 +33,7 @@ class Settings:
     login_max_failures: int = 5
     login_window_seconds: int = 300
     redis_url: str = ""
+    redis_channel: str = "ecabinet"
     timezone: str = "Asia/Ho_Chi_Minh"
     sync_max_events: int = 500
     socket_rate_per_second: float = 20.0
@@ -62,6 +63,7 @@ class Settings:
             login_max_failures=int(get("LOGIN_MAX_FAILURES") or base.login_max_failures),
             login_window_seconds=int(get("LOGIN_WINDOW_SECONDS") or base.login_window_seconds),
             redis_url=get("REDIS_URL") or "",
+            redis_channel=get("REDIS_CHANNEL") or base.redis_channel,
             timezone=get("TIMEZONE") or base.timezone,
             sync_max_events=int(get("SYNC_MAX_EVENTS") or base.sync_max_events),
             socket_rate_per_second=float(get("SOCKET_RATE") or base.socket_rate_per_second),

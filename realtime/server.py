@@ -26,7 +26,9 @@ def origin_checker(extra: tuple[str, ...]):  # type: ignore[no-untyped-def]
 
 
 def build_server(ctx: AppContext) -> socketio.AsyncServer:
-    manager = socketio.AsyncRedisManager(ctx.settings.redis_url) if ctx.settings.redis_url else None
+    s = ctx.settings
+    # Several web processes share rooms through Redis; seq lives in the database, so order survives too.
+    manager = socketio.AsyncRedisManager(s.redis_url, channel=s.redis_channel) if s.redis_url else None
     kwargs: dict[str, Any] = {"client_manager": manager} if manager else {}
     sio = socketio.AsyncServer(
         async_mode="asgi",

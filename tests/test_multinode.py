@@ -1,0 +1,65 @@
+"""Two web processes behind one database and the real Redis: an event made on one reaches tablets on the other."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import AsyncIterator
+
+import pytest
+import redis
+import uvicorn
+
+from app.settings import Settings
+from tests.conftest import LiveServer, free_port
+from tests.factories import make_cabinet
+from tests.live import live_client, login
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def _redis_up() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+async def _serve(settings: Settings) -> tuple[LiveServer, uvicorn.Server, asyncio.Task]:
+    live = LiveServer(settings)
+    server = uvicorn.Server(uvicorn.Config(live.app, host="127.0.0.1", port=settings.port, log_level="warning", ws="websockets-sansio"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    return live, server, task
+
+
+@pytest.fixture
+async def two_nodes(settings: Settings, db: object) -> AsyncIterator[tuple[LiveServer, LiveServer]]:
+    if not _redis_up():
+        pytest.skip("Redis at 127.0.0.1:6379 is not reachable")
+    channel = f"ecabinet-test-{uuid.uuid4().hex[:8]}"
+    a = await _serve(settings.with_(redis_url=REDIS_URL, redis_channel=channel))
+    b = await _serve(settings.with_(redis_url=REDIS_URL, redis_channel=channel, port=free_port()))
+    await asyncio.sleep(0.5)  # both managers subscribed
+    yield a[0], b[0]
+    for _, server, task in (a, b):
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+async def test_event_made_on_node_a_reaches_a_tablet_on_node_b(two_nodes: tuple[LiveServer, LiveServer]) -> None:
+    node_a, node_b = two_nodes
+    c = make_cabinet(node_a.db, start=True)
+    tablet, tablet_http = await live_client(node_b.url, c.members[0].username)
+    chair = await login(node_a.url, c.chair.username)
+    try:
+        ack = await tablet.join(c.meeting_id)
+        r = await chair.post(f"/api/meetings/{c.meeting_id}/next")
+        assert r.status_code == 200
+        env = await tablet.wait_for(lambda e: e["type"] == "agenda.current_changed")
+        assert env["seq"] == ack["data"]["seq"] + 1
+        assert tablet.state["meeting"]["current_item_id"] == c.item_ids[1]
+    finally:
+        await tablet.close()
+        await tablet_http.aclose()
+        await chair.aclose()
