@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 from typing import Any
 
@@ -10,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from accounts import services as account_services
 from accounts.actor import Actor
 from app.auth import ctx_of, current
 from app.i18n import LANGS, table, translate
@@ -19,6 +21,23 @@ from meetings import services
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]))
 LANG_COOKIE = "ecabinet_lang"
+HANOI = timezone(timedelta(hours=7), "ICT")  # Vietnam keeps UTC+7 all year (no DST)
+
+
+def local_time(value: str | None, fmt: str = "%H:%M, %d/%m/%Y") -> str:
+    """ISO UTC ('...Z') -> Hanoi wall-clock text; '' when unset or unreadable."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(HANOI).strftime(fmt)
+
+
+_env.filters["local_time"] = local_time
 
 
 def lang_of(request: Request) -> str:
@@ -36,6 +55,7 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> Re
         i18n_json=json.dumps(table(lang), ensure_ascii=False),
         user=auth[0] if auth else None,
         csrf_token=auth[1] if auth else "",
+        profile=getattr(request.state, "profile", None),
         **context,
     )
     response = HTMLResponse(html, status_code=status)
@@ -45,7 +65,14 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> Re
 
 async def _actor(request: Request) -> Actor | None:
     auth = await current(request)
-    return auth[0] if auth else None
+    if auth is None:
+        return None
+    try:  # full name + office title for the header
+        user = await ctx_of(request).read(account_services.get_self, actor=auth[0])
+        request.state.profile = user.model_dump(mode="json")
+    except DomainError:
+        return None
+    return auth[0]
 
 
 def _to_login(request: Request) -> Response:

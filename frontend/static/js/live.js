@@ -1,0 +1,161 @@
+// The live meeting page: socket.io connection, join/sync, pushed events, presence and the chair's console.
+import { io } from "/static/vendor/socket.io.esm.min.js";
+import { confirmDialog } from "./confirm.js";
+import { t } from "./i18n.js";
+import { LiveState } from "./live-state.js";
+import * as view from "./live-view.js";
+import { toast } from "./toast.js";
+
+const root = document.getElementById("live");
+const meetingId = Number(root.dataset.meetingId);
+const banner = document.getElementById("offline-banner");
+const ACK_TIMEOUT_MS = 10000;
+
+let me = null;
+let online = new Set();
+let joining = false;
+
+const live = new LiveState({ onChange: render, onGap: requestSync });
+const socket = io({ transports: ["websocket"], autoConnect: false });
+
+// Exposed for debugging and the browser tests (read-only use).
+window.ecabinetLive = { live, socket, get me() { return me; }, get online() { return online; } };
+
+function setOffline(offline) {
+  banner.hidden = !offline;
+  root.dataset.connected = String(!offline);
+}
+
+/** Emit with an ack; resolves to the ack's data, rejects with {code, message}. */
+function request(name, payload) {
+  return new Promise((resolve, reject) => {
+    if (!socket.connected) {
+      reject({ code: "offline", message: t("live.offline") });
+      return;
+    }
+    socket.timeout(ACK_TIMEOUT_MS).emit(name, payload, (err, ack) => {
+      if (err) reject({ code: "timeout", message: t("common.network") });
+      else if (ack?.ok) resolve(ack.data);
+      else reject(ack?.error ?? { code: "error", message: t("common.error") });
+    });
+  });
+}
+
+async function join() {
+  if (joining) return;
+  joining = true;
+  live.suspend(); // buffer what arrives until the snapshot is in
+  try {
+    const data = await request("meeting:join", { meeting_id: meetingId });
+    me = data.me;
+    online = new Set(data.online ?? []);
+    live.reset(data.snapshot, data.seq);
+    setOffline(false);
+    root.dataset.ready = "true";
+  } catch (err) {
+    if (err.code === "forbidden" || err.code === "not_found") {
+      document.getElementById("join-error").textContent = err.message;
+      document.getElementById("join-error").hidden = false;
+    } else {
+      toast(err.message, "error");
+      if (socket.connected) setTimeout(join, 2000);
+    }
+  } finally {
+    joining = false;
+  }
+}
+
+async function requestSync(since) {
+  try {
+    live.applySync(await request("meeting:sync", { meeting_id: meetingId, since }));
+  } catch (err) {
+    if (socket.connected) setTimeout(() => live.checkGap(), 1000); // try again shortly
+  }
+}
+
+function render(state) {
+  if (!state?.meeting) return;
+  root.dataset.seq = String(live.seq);
+  root.dataset.meetingState = state.meeting.state;
+  view.renderHeader(state.meeting);
+  view.renderCurrent(state);
+  const mayPick = me?.can_conduct && state.meeting.state === "started";
+  view.renderAgenda(state, mayPick ? activate : null);
+  view.renderQuorum(state);
+  view.renderCheckIn(state, me, checkIn);
+  view.renderParticipants(state, me, online);
+  view.renderConsole(state, me);
+  document.getElementById("console-hint").hidden = !mayPick;
+}
+
+// --- actions ---------------------------------------------------------------------------------------
+
+async function act(name, extra = {}, button = null) {
+  if (button) button.disabled = true;
+  try {
+    await request(name, { meeting_id: meetingId, ...extra });
+  } catch (err) {
+    toast(err.message, "error");
+  } finally {
+    if (button) button.disabled = false;
+    if (live.state) render(live.state); // restore the right enabled/disabled states
+  }
+}
+
+function activate(item) {
+  act("agenda:activate", { item_id: item.id });
+}
+
+function checkIn(event) {
+  act("attendance:check_in", {}, event.currentTarget);
+}
+
+document.getElementById("btn-start").addEventListener("click", (e) => act("meeting:start", {}, e.currentTarget));
+document.getElementById("btn-next").addEventListener("click", (e) => act("agenda:next", {}, e.currentTarget));
+document.getElementById("btn-prev").addEventListener("click", (e) => act("agenda:previous", {}, e.currentTarget));
+document.getElementById("btn-end").addEventListener("click", async (e) => {
+  const button = e.currentTarget;
+  if (await confirmDialog(t("console.confirm_end"), { okLabel: t("console.end"), danger: true })) {
+    act("meeting:end", {}, button);
+  }
+});
+
+// --- connection ------------------------------------------------------------------------------------
+
+socket.on("connect", () => join());
+
+socket.on("disconnect", () => {
+  live.suspend();
+  setOffline(true);
+});
+
+socket.on("connect_error", (err) => {
+  setOffline(true);
+  if (!socket.active) {
+    // Refused by the server (session expired): no automatic retry; send the user to log in.
+    toast(err?.data?.message ?? err.message, "error");
+    setTimeout(() => window.location.assign(`/login?next=${encodeURIComponent(location.pathname)}`), 1500);
+  }
+});
+
+socket.on("event", (event) => {
+  if (event?.meeting_id === meetingId) live.push(event);
+});
+
+socket.on("presence", (msg) => {
+  if (msg?.meeting_id !== meetingId) return;
+  online = new Set(msg.online ?? []);
+  if (live.state) view.renderParticipants(live.state, me, online);
+});
+
+// The browser knows before the socket does when the network is gone (tablet loses Wi-Fi).
+window.addEventListener("offline", () => {
+  setOffline(true);
+  socket.disconnect();
+});
+window.addEventListener("online", () => {
+  if (!socket.connected) socket.connect();
+});
+
+if (navigator.onLine === false) setOffline(true);
+socket.connect();

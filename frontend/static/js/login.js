@@ -1,0 +1,34 @@
+// Login form → POST /api/auth/login → the page we came from (`next`).
+import { ApiError, post, showError, clearErrors } from "./api.js";
+import { t } from "./i18n.js";
+
+const form = document.getElementById("login-form");
+const box = document.getElementById("login-error");
+const submit = document.getElementById("login-submit");
+
+form?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors(form);
+  box.hidden = true;
+  const username = form.username.value.trim();
+  const password = form.password.value;
+  const missing = [];
+  if (!username) missing.push({ field: "username", message: t("common.required") });
+  if (!password) missing.push({ field: "password", message: t("common.required") });
+  if (missing.length) {
+    showError(new ApiError(422, "validation_error", t("login.failed"), missing), { form, box });
+    return;
+  }
+  submit.disabled = true;
+  submit.textContent = t("login.working");
+  try {
+    await post("/api/auth/login", { username, password });
+    const next = form.dataset.next || "/meetings";
+    window.location.assign(next.startsWith("/") && !next.startsWith("//") ? next : "/meetings");
+  } catch (err) {
+    showError(err, { form, box });
+    submit.disabled = false;
+    submit.textContent = t("login.submit");
+    form.password.select();
+  }
+});

@@ -1,0 +1,148 @@
+"""Browser tests: the real server (demo data) in a subprocess, Debian's Chromium driven by Playwright.
+
+Each test module gets its own server and data directory, so modules never see each other's changes.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TABLET = {"width": 1024, "height": 1366}
+PASSWORD = "demo"
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a freshly seeded demo server (python -m app.cli demo)."""
+    data_dir = tmp_path_factory.mktemp("ecabinet-browser")
+    port = _free_port()
+    env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    env.pop("ECABINET_DATABASE_URL", None)  # always the test's own SQLite file
+    log_path = data_dir / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "demo", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(base + "/healthz"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"demo server did not start:\n{log_path.read_text(errors='replace')[-4000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator["sync_api.Browser"]:
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        pytest.skip("Debian's Chromium is not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Tablet:
+    """One person on one tablet: a browser context, its page and the JS errors seen on it."""
+
+    def __init__(self, browser: "sync_api.Browser", base: str) -> None:
+        self.base = base
+        self.context = browser.new_context(
+            viewport=TABLET, has_touch=True, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", base_url=base
+        )
+        self.context.set_default_timeout(10_000)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def login(self, username: str, next_path: str = "/meetings") -> "Tablet":
+        page = self.page
+        page.goto(f"/login?next={next_path}")
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_url(lambda url: urlsplit(url).path == next_path)
+        return self
+
+    def open_live(self, meeting_id: int = 1) -> "Tablet":
+        self.page.goto(f"/meetings/{meeting_id}")
+        sync_api.expect(self.page.locator("#live")).to_have_attribute("data-ready", "true")
+        return self
+
+    def api(self, method: str, path: str, body: dict | None = None) -> "sync_api.APIResponse":
+        """A REST call riding on this tablet's session cookie (with the page's CSRF token)."""
+        token = self.page.evaluate("document.querySelector('meta[name=csrf-token]')?.content || ''")
+        return self.page.request.fetch(self.base + path, method=method, data=body, headers={"X-CSRF-Token": token})
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def tablet(browser: "sync_api.Browser", server: str) -> Iterator:
+    """Factory: tablet('thanhvien05') → a logged-in Tablet; all are closed after the test."""
+    made: list[Tablet] = []
+
+    def make(username: str | None = None, next_path: str = "/meetings") -> Tablet:
+        t = Tablet(browser, server)
+        made.append(t)
+        return t.login(username, next_path) if username else t
+
+    yield make
+    errors = [e for t in made for e in t.errors]
+    for t in made:
+        t.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
