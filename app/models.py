@@ -7,5 +7,6 @@ import accounts.models  # noqa: F401
 import meetings.events  # noqa: F401
 import meetings.models  # noqa: F401
 import meetings.rules  # noqa: F401
+import votes.models  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -1,0 +1,89 @@
+"""The viewer-independent snapshot slice "votes" (every vote of a meeting, in the protocol's shape).
+
+`tally` is counts per option for open and named votes; for a secret vote it stays null until the vote is
+closed (only `voted_count` moves). `voters` (who chose what) exists for named votes only. Per-viewer facts
+(my vote, may I vote) are never in the slice: the cast ack and GET /api/votes/{id} carry them.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from accounts.models import User
+from core.clock import iso
+from meetings.models import Meeting
+from votes.models import Ballot, OptionKind, SecretTally, Vote, VoteKind, VoteOption, VoteRule, VoteState
+
+
+def options_of(session: Session, vote_ids: list[int]) -> dict[int, list[VoteOption]]:
+    by_vote: dict[int, list[VoteOption]] = defaultdict(list)
+    if vote_ids:
+        rows = session.exec(select(VoteOption).where(VoteOption.vote_id.in_(vote_ids)).order_by(VoteOption.position))
+        for option in rows.all():
+            by_vote[option.vote_id].append(option)
+    return by_vote
+
+
+def counts(session: Session, vote: Vote) -> dict[int, int]:
+    """Current counts per option id (every option present, zeros included)."""
+    assert vote.id is not None
+    if vote.kind == VoteKind.secret:
+        rows = session.exec(select(SecretTally.option_id, SecretTally.count).where(SecretTally.vote_id == vote.id)).all()
+    else:
+        rows = session.exec(
+            select(Ballot.option_id, func.count()).where(Ballot.vote_id == vote.id).group_by(Ballot.option_id)
+        ).all()
+    return {int(option_id): int(n) for option_id, n in rows}
+
+
+def named_voters(session: Session, vote_id: int) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(Ballot, User).join(User, User.id == Ballot.user_id).where(Ballot.vote_id == vote_id).order_by(User.id)
+    ).all()
+    return [{"user_id": b.user_id, "full_name": u.full_name, "option_id": b.option_id} for b, u in rows]
+
+
+def vote_data(session: Session, vote: Vote, options: list[VoteOption] | None = None) -> dict[str, Any]:
+    assert vote.id is not None
+    if options is None:
+        options = options_of(session, [vote.id])[vote.id]
+    tally: dict[str, int] | None = None
+    shows_tally = vote.kind != VoteKind.secret or vote.state in (VoteState.closed, VoteState.published)
+    if vote.state != VoteState.draft and shows_tally:
+        current = counts(session, vote)
+        tally = {str(o.id): current.get(o.id or 0, 0) for o in options}
+    voters = named_voters(session, vote.id) if vote.kind == VoteKind.named and vote.state != VoteState.draft else None
+    return {
+        "id": vote.id,
+        "meeting_id": vote.meeting_id,
+        "agenda_item_id": vote.agenda_item_id,
+        "question": vote.question,
+        "kind": VoteKind(vote.kind).value,
+        "rule": VoteRule(vote.rule).value,
+        "state": VoteState(vote.state).value,
+        "options": [{"id": o.id, "label": o.label, "kind": OptionKind(o.kind).value} for o in options],
+        "voted_count": vote.voted_count,
+        "eligible_count": vote.eligible_count,
+        "tally": tally,
+        "voters": voters,
+        "result": vote.result,
+        "opened_at": iso(vote.opened_at),
+        "closed_at": iso(vote.closed_at),
+        "published_at": iso(vote.published_at),
+    }
+
+
+def votes_slice(session: Session, meeting: Meeting) -> list[dict[str, Any]]:
+    assert meeting.id is not None
+    votes = list(session.exec(select(Vote).where(Vote.meeting_id == meeting.id).order_by(Vote.id)).all())
+    options = options_of(session, [v.id for v in votes if v.id is not None])
+    return [vote_data(session, v, options[v.id or 0]) for v in votes]
+
+
+def votes_of_meeting(session: Session, meeting_id: int) -> list[dict[str, Any]]:
+    meeting = session.get(Meeting, meeting_id)
+    assert meeting is not None
+    return votes_slice(session, meeting)

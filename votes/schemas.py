@@ -1,0 +1,87 @@
+"""Request shapes of the votes API and socket events (unknown fields and wrong types are refused)."""
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field, model_validator
+from sqlmodel import SQLModel
+
+from core.text import Text
+from votes.models import OptionKind, VoteKind, VoteRule
+
+_strict = ConfigDict(extra="forbid")
+
+
+class OptionIn(SQLModel):
+    model_config = _strict
+    label: Text = Field(min_length=1, max_length=200)
+    kind: OptionKind
+
+
+DEFAULT_OPTIONS = [
+    OptionIn(label="Tán thành", kind=OptionKind.yes),
+    OptionIn(label="Không tán thành", kind=OptionKind.no),
+    OptionIn(label="Không biểu quyết", kind=OptionKind.abstain),
+]
+
+
+def _check_options(options: list[OptionIn] | None) -> None:
+    if options is None:
+        return
+    kinds = [o.kind for o in options]
+    if kinds.count(OptionKind.yes) != 1 or kinds.count(OptionKind.no) != 1 or kinds.count(OptionKind.abstain) > 1:
+        raise ValueError("cần đúng một lựa chọn tán thành (yes), một không tán thành (no), tối đa một không biểu quyết (abstain)")
+    if len({o.label.casefold() for o in options}) != len(options):
+        raise ValueError("các lựa chọn phải có nhãn khác nhau")
+
+
+class VoteCreate(SQLModel):
+    model_config = _strict
+    agenda_item_id: int = Field(ge=1, strict=True)
+    question: Text = Field(min_length=3, max_length=1000)
+    kind: VoteKind = VoteKind.open
+    rule: VoteRule = VoteRule.all_members
+    options: list[OptionIn] | None = Field(default=None, min_length=2, max_length=3)
+
+    @model_validator(mode="after")
+    def _options(self) -> "VoteCreate":
+        _check_options(self.options)
+        return self
+
+
+class VoteUpdate(SQLModel):
+    model_config = _strict
+    agenda_item_id: int | None = Field(default=None, ge=1, strict=True)
+    question: Text | None = Field(default=None, min_length=3, max_length=1000)
+    kind: VoteKind | None = None
+    rule: VoteRule | None = None
+    options: list[OptionIn] | None = Field(default=None, min_length=2, max_length=3)
+
+    @model_validator(mode="after")
+    def _options(self) -> "VoteUpdate":
+        _check_options(self.options)
+        return self
+
+
+class OpenRequest(SQLModel):
+    model_config = _strict
+    force: bool = Field(default=False, strict=True)
+
+
+class CastRequest(SQLModel):
+    model_config = _strict
+    option_id: int = Field(ge=1, strict=True)
+
+
+# --- socket payloads ----------------------------------------------------------------------------------
+
+
+class VoteRef(SQLModel):
+    model_config = _strict
+    vote_id: int = Field(ge=1, strict=True)
+
+
+class VoteOpen(VoteRef):
+    force: bool = Field(default=False, strict=True)
+
+
+class VoteCast(VoteRef):
+    option_id: int = Field(ge=1, strict=True)

@@ -1,0 +1,323 @@
+"""Vote operations. Each: permission check -> state guard -> write -> event (sent after commit).
+
+Locking: every operation that changes a vote takes the vote's row (SELECT ... FOR UPDATE on PostgreSQL; the
+single SQLite writer is serialised by BEGIN IMMEDIATE), so casts of one vote are serialised with each other
+and with close: a cast that commits before close is in the result, a cast that gets the lock after close
+sees 'closed' and is refused. Operations that also lock the meeting row take it first (meeting -> vote);
+casting never touches the meeting row and records no event: votes.live coalesces the tally events.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import case, update
+from sqlmodel import Session, select
+
+from accounts.actor import Actor
+from core.clock import utcnow
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from meetings import present as meeting_present
+from meetings.access import Access, access, load_meeting, require_conduct
+from meetings.events import record
+from meetings.models import PRESENT, VOTING_ROLES, AgendaItem, Attendance, MeetingRole, MeetingState, Participant
+from meetings.rules import OrgRules, get_rules
+from meetings.services import emit, require_state
+from votes import present, rules
+from votes.models import Ballot, OptionKind, SecretTally, VoterRecord, Vote, VoteKind, VoteOption, VoteRule, VoteState
+from votes.schemas import DEFAULT_OPTIONS, OptionIn, VoteCreate, VoteUpdate
+
+
+class NoQuorum(Conflict):
+    code = "no_quorum"
+
+
+class AlreadyVoted(Conflict):
+    code = "already_voted"
+
+
+_STATE_VI = {
+    VoteState.draft: "biểu quyết đang soạn thảo",
+    VoteState.open: "biểu quyết đang mở",
+    VoteState.closed: "biểu quyết đã đóng",
+    VoteState.published: "kết quả đã công bố",
+}
+
+
+def _require_vote_state(vote: Vote, allowed: tuple[VoteState, ...], action: str) -> None:
+    if vote.state not in allowed:
+        why = "biểu quyết chưa mở" if vote.state == VoteState.draft and VoteState.open in allowed else _STATE_VI[VoteState(vote.state)]
+        raise Conflict(f"Không thể {action} biểu quyết {vote.id}: {why}.", details={"state": VoteState(vote.state).value})
+
+
+def _load(session: Session, vote_id: int, *, for_update: bool = False) -> Vote:
+    stmt = select(Vote).where(Vote.id == vote_id).execution_options(populate_existing=True)
+    if for_update:
+        stmt = stmt.with_for_update()
+    vote = session.exec(stmt).first()
+    if vote is None:
+        raise NotFound(f"Không tìm thấy biểu quyết {vote_id}.")
+    return vote
+
+
+def _open_access(session: Session, actor: Actor, vote_id: int, *, lock_meeting: bool) -> tuple[Access, Vote]:
+    """Who may see the vote, then the vote itself locked (meeting row first when asked: meeting -> vote)."""
+    meeting_id = _load(session, vote_id).meeting_id
+    acc = access(session, actor, meeting_id, for_update=lock_meeting)
+    return acc, _load(session, vote_id, for_update=True)
+
+
+def may_vote(p: Participant | None, org: OrgRules) -> bool:
+    if p is None or p.role not in VOTING_ROLES:
+        return False
+    return p.attendance in PRESENT or (p.attendance == Attendance.deputy and org.deputy_may_vote)
+
+
+def _require_voter(acc: Access, org: OrgRules) -> None:
+    p = acc.participant
+    if p is None or p.role == MeetingRole.secretary:
+        raise Forbidden("Chỉ thành viên dự họp được biểu quyết.")
+    if p.role == MeetingRole.guest:
+        raise Forbidden("Khách mời không biểu quyết.")
+    if p.attendance == Attendance.deputy and not org.deputy_may_vote:
+        raise Forbidden("Đại biểu dự thay không được biểu quyết theo quy định của cơ quan.")
+    if not may_vote(p, org):
+        raise Forbidden("Không thể biểu quyết: bạn chưa được điểm danh có mặt (tại phòng họp hoặc trực tuyến).")
+
+
+def _eligible(session: Session, meeting_id: int, org: OrgRules) -> tuple[int, int]:
+    """(members entitled to vote now, all members) of the meeting."""
+    rows = [p for p, _ in meeting_present.participant_rows(session, meeting_id)]
+    members = [p for p in rows if p.role in VOTING_ROLES]
+    return sum(1 for p in members if may_vote(p, org)), len(members)
+
+
+def _changed(session: Session, acc: Access, type: str, vote: Vote) -> dict[str, Any]:
+    session.flush()
+    vote.tally_revision = vote.revision
+    session.add(vote)
+    session.flush()
+    data = present.vote_data(session, vote)
+    emit(session, acc, type, vote_id=vote.id, votes=present.votes_of_meeting(session, acc.meeting.id))
+    return data
+
+
+def _set_options(session: Session, vote: Vote, options: list[OptionIn]) -> None:
+    assert vote.id is not None
+    for old in session.exec(select(VoteOption).where(VoteOption.vote_id == vote.id)).all():
+        session.delete(old)
+    session.flush()
+    for position, o in enumerate(options, start=1):
+        session.add(VoteOption(vote_id=vote.id, position=position, label=o.label, kind=o.kind))
+
+
+def _check_item(session: Session, meeting_id: int, item_id: int) -> None:
+    item = session.get(AgendaItem, item_id)
+    if item is None or item.meeting_id != meeting_id:
+        raise ValidationFailed(
+            f"Nội dung {item_id} không thuộc cuộc họp {meeting_id}.",
+            details=[{"field": "agenda_item_id", "message": "không thuộc cuộc họp"}],
+        )
+
+
+def my_vote(session: Session, acc: Access, vote: Vote) -> dict[str, Any]:
+    """The caller's own view: may they vote, have they, and (open/named only) what they chose."""
+    assert vote.id is not None
+    voted = session.get(VoterRecord, (vote.id, acc.actor.id)) is not None
+    ballot = session.get(Ballot, (vote.id, acc.actor.id)) if vote.kind != VoteKind.secret else None
+    return {
+        "may_vote": may_vote(acc.participant, get_rules(session)),
+        "voted": voted,
+        "option_id": ballot.option_id if ballot else None,
+        "final": voted and vote.kind == VoteKind.secret,
+    }
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+def list_votes(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
+    access(session, actor, meeting_id)
+    return present.votes_of_meeting(session, meeting_id)
+
+
+def get_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
+    vote = _load(session, vote_id)
+    acc = access(session, actor, vote.meeting_id)
+    return {**present.vote_data(session, vote), "me": my_vote(session, acc, vote)}
+
+
+# --- preparing ----------------------------------------------------------------------------------------
+
+
+def create_vote(*, session: Session, actor: Actor, meeting_id: int, data: VoteCreate) -> dict[str, Any]:
+    acc = access(session, actor, meeting_id, for_update=True)
+    require_conduct(acc)
+    require_state(acc.meeting, (MeetingState.draft, MeetingState.published, MeetingState.started), "tạo biểu quyết cho")
+    _check_item(session, meeting_id, data.agenda_item_id)
+    vote = Vote(
+        meeting_id=meeting_id, agenda_item_id=data.agenda_item_id, question=data.question, kind=data.kind,
+        rule=data.rule, created_by=actor.id,
+    )  # fmt: skip
+    session.add(vote)
+    session.flush()
+    _set_options(session, vote, data.options or DEFAULT_OPTIONS)
+    return _changed(session, acc, "vote.created", vote)
+
+
+def update_vote(*, session: Session, actor: Actor, vote_id: int, data: VoteUpdate) -> dict[str, Any]:
+    acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
+    require_conduct(acc)
+    _require_vote_state(vote, (VoteState.draft,), "sửa")
+    changes = data.model_dump(exclude_unset=True, exclude={"options"})
+    if changes.get("agenda_item_id") is not None:
+        _check_item(session, vote.meeting_id, changes["agenda_item_id"])
+    for key, value in changes.items():
+        if value is not None:
+            setattr(vote, key, value)
+    if data.options is not None:
+        _set_options(session, vote, data.options)
+    session.add(vote)
+    return _changed(session, acc, "vote.updated", vote)
+
+
+# --- conducting ---------------------------------------------------------------------------------------
+
+
+def open_vote(*, session: Session, actor: Actor, vote_id: int, force: bool = False) -> dict[str, Any]:
+    acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
+    require_conduct(acc)
+    require_state(acc.meeting, (MeetingState.started,), "mở biểu quyết trong")
+    _require_vote_state(vote, (VoteState.draft,), "mở")
+    other = session.exec(
+        select(Vote.id).where(Vote.meeting_id == vote.meeting_id, Vote.state == VoteState.open, Vote.id != vote.id)
+    ).first()
+    if other is not None:
+        raise Conflict(f"Không thể mở biểu quyết {vote.id}: biểu quyết {other} đang mở; hãy đóng nó trước.")
+    quorum = meeting_present.quorum_data(session, vote.meeting_id)
+    if not quorum["reached"]:
+        message = (
+            f"Chưa đủ số thành viên có mặt ({quorum['present']}/{quorum['total']}, cần {quorum['required']}); "
+            "chủ trì có thể vẫn mở biểu quyết."
+        )
+        if not force:
+            raise NoQuorum(message, details=quorum)
+        if acc.role != MeetingRole.chair:
+            raise Forbidden("Chỉ chủ trì được mở biểu quyết khi chưa đủ số thành viên có mặt.")
+    org = get_rules(session)
+    vote.eligible_count, _ = _eligible(session, vote.meeting_id, org)
+    vote.state = VoteState.open
+    vote.opened_at = utcnow()
+    session.add(vote)
+    if vote.kind == VoteKind.secret:
+        for option in present.options_of(session, [vote_id])[vote_id]:
+            session.add(SecretTally(vote_id=vote_id, option_id=option.id, count=0))
+    return _changed(session, acc, "vote.opened", vote)
+
+
+def cast(*, session: Session, actor: Actor, vote_id: int, option_id: int) -> dict[str, Any]:
+    """One tap + confirm. Idempotent per (vote, voter); open/named: the last choice counts; secret: final."""
+    vote = _load(session, vote_id, for_update=True)  # serialises with other casts and with close
+    acc = access(session, actor, vote.meeting_id)
+    org = get_rules(session)
+    _require_voter(acc, org)
+    _require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
+    option = session.get(VoteOption, option_id)
+    if option is None or option.vote_id != vote_id:
+        raise ValidationFailed(
+            f"Lựa chọn {option_id} không thuộc biểu quyết {vote_id}.",
+            details=[{"field": "option_id", "message": "không thuộc biểu quyết"}],
+        )
+    voted = session.get(VoterRecord, (vote_id, actor.id)) is not None
+    if vote.kind == VoteKind.secret:
+        if voted:
+            raise AlreadyVoted(f"Bạn đã bỏ phiếu kín cho biểu quyết {vote_id}; phiếu kín không thể thay đổi.")
+        session.add(VoterRecord(vote_id=vote_id, user_id=actor.id))
+        # Every counter of the vote is rewritten, +1 on the chosen one and +0 on the others (models.py).
+        session.execute(
+            update(SecretTally)
+            .where(SecretTally.vote_id == vote_id)
+            .values(count=SecretTally.count + case((SecretTally.option_id == option_id, 1), else_=0)),
+            execution_options={"synchronize_session": False},
+        )
+        vote.voted_count += 1
+    else:
+        ballot = session.get(Ballot, (vote_id, actor.id))
+        if ballot is not None and ballot.option_id == option_id:
+            return {"vote_id": vote_id, "voted_count": vote.voted_count, "me": my_vote(session, acc, vote)}
+        if ballot is None:
+            session.add(VoterRecord(vote_id=vote_id, user_id=actor.id))
+            session.add(Ballot(vote_id=vote_id, user_id=actor.id, option_id=option_id))
+            vote.voted_count += 1
+        else:
+            ballot.option_id = option_id
+            ballot.changed_at = utcnow()
+            session.add(ballot)
+    vote.revision += 1
+    session.add(vote)
+    session.flush()
+    me = my_vote(session, acc, vote)
+    if vote.kind == VoteKind.secret:
+        me["option_id"] = option_id  # echoed to the voter's own acknowledgement only; never stored with them
+    return {"vote_id": vote_id, "voted_count": vote.voted_count, "me": me}
+
+
+def publish_tally(*, session: Session, vote_id: int) -> bool:
+    """Record one vote.tally event if casts changed the tally since the last one (called by votes.live)."""
+    meeting_id = _load(session, vote_id).meeting_id
+    load_meeting(session, meeting_id, for_update=True)  # lock order: meeting -> vote, as everywhere
+    vote = _load(session, vote_id, for_update=True)
+    if vote.state != VoteState.open or vote.revision == vote.tally_revision:
+        return False
+    vote.tally_revision = vote.revision
+    session.add(vote)
+    session.flush()
+    record(
+        session, meeting_id=meeting_id, type="vote.tally", actor_id=None,
+        data={"vote_id": vote_id, "votes": present.votes_of_meeting(session, meeting_id)},
+    )  # fmt: skip
+    return True
+
+
+def close_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
+    acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
+    require_conduct(acc)
+    _require_vote_state(vote, (VoteState.open,), "đóng")
+    assert vote.id is not None
+    org = get_rules(session)
+    eligible, total = _eligible(session, vote.meeting_id, org)
+    options = present.options_of(session, [vote.id])[vote.id]
+    current = present.counts(session, vote)
+    by_kind = {OptionKind(o.kind): current.get(o.id or 0, 0) for o in options}
+    outcome = rules.compute(
+        vote.rule, total_members=total, present=eligible, yes=by_kind.get(OptionKind.yes, 0),
+        no=by_kind.get(OptionKind.no, 0), abstain=by_kind.get(OptionKind.abstain, 0),
+        chair_choice=_chair_choice(session, vote, options),
+    )  # fmt: skip
+    vote.result = {**outcome.as_dict(), "rule": VoteRule(vote.rule).value,
+                   "counts": {str(o.id): current.get(o.id or 0, 0) for o in options}, "voted_count": vote.voted_count}  # fmt: skip
+    vote.eligible_count = eligible
+    vote.state = VoteState.closed
+    vote.closed_at = utcnow()
+    session.add(vote)
+    return _changed(session, acc, "vote.closed", vote)
+
+
+def _chair_choice(session: Session, vote: Vote, options: list[VoteOption]) -> OptionKind | None:
+    if vote.kind == VoteKind.secret:
+        return None  # never known: a secret ballot is not linked to its voter
+    chair = session.exec(
+        select(Participant.user_id).where(Participant.meeting_id == vote.meeting_id, Participant.role == MeetingRole.chair)
+    ).first()
+    ballot = session.get(Ballot, (vote.id, chair)) if chair is not None else None
+    kinds = {o.id: OptionKind(o.kind) for o in options}
+    return kinds.get(ballot.option_id) if ballot else None
+
+
+def publish_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
+    acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
+    require_conduct(acc)
+    _require_vote_state(vote, (VoteState.closed,), "công bố kết quả")
+    vote.state = VoteState.published
+    vote.published_at = utcnow()
+    session.add(vote)
+    return _changed(session, acc, "vote.published", vote)
