@@ -7,15 +7,23 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from core.errors import ValidationFailed
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verifying against this keeps the timing of 'unknown user' equal to 'wrong password'.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# Verifying against a dummy hash keeps the timing of 'unknown user' equal to 'wrong password'
+# (computed on first use, not at import).
+_dummy_hash: str | None = None
 
 
 def configure(*, time_cost: int, memory_cost: int) -> None:
     """Cheaper parameters for the test suite (hashes stay argon2id; verify reads the parameters from the hash)."""
-    global _hasher, _DUMMY_HASH
+    global _hasher, _dummy_hash
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=1)
-    _DUMMY_HASH = _hasher.hash("not-a-real-password")
+    _dummy_hash = None
+
+
+def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not-a-real-password")
+    return _dummy_hash
 
 
 def hash_password(password: str) -> str:
@@ -24,7 +32,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -5,6 +5,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from accounts.actor import Actor
@@ -24,9 +25,16 @@ def public(user: User) -> UserPublic:
 
 
 def create_user(
-    *, session: Session, actor: Actor | None, data: UserCreate, min_length: int, enforce_policy: bool = True
+    *,
+    session: Session,
+    actor: Actor | None,
+    data: UserCreate,
+    min_length: int,
+    enforce_policy: bool = True,
+    password_hash: str | None = None,
 ) -> UserPublic:
-    """actor None means the operator's command line (ecabinet createuser / demo loader)."""
+    """actor None means the operator's command line (ecabinet createuser / demo loader); the demo loader
+    passes one precomputed hash for its shared demo password instead of hashing it 31 times."""
     if actor is not None and actor.role != GlobalRole.admin:
         raise Forbidden("Chỉ quản trị viên được tạo tài khoản.")
     if enforce_policy:
@@ -39,7 +47,7 @@ def create_user(
         title=data.title,
         unit=data.unit,
         role=data.role,
-        password_hash=hash_password(data.password),
+        password_hash=password_hash or hash_password(data.password),
     )
     session.add(user)
     session.flush()
@@ -66,6 +74,8 @@ def login(
         # A short password may only have been set for the demo; outside demo mode it is not accepted.
         raise Unauthenticated("Mật khẩu không đạt chính sách an toàn; liên hệ quản trị viên để đặt lại.")
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    # Housekeeping: this user's expired sessions go when they log in again.
+    session.execute(delete(AuthSession).where(AuthSession.user_id == user.id, AuthSession.expires_at < utcnow()))
     session.add(
         AuthSession(
             token_hash=_token_hash(token),

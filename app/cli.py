@@ -83,6 +83,7 @@ def cmd_createuser(args: argparse.Namespace, settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="ecabinet", description="e-Cabinet: họp không giấy của Chính phủ")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (("serve", "chạy máy chủ"), ("demo", "nạp dữ liệu demo và chạy máy chủ")):

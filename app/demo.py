@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from accounts import services as accounts
 from accounts.actor import Actor
 from accounts.models import GlobalRole, User
+from accounts.passwords import hash_password
 from accounts.schemas import UserCreate
 from meetings import agenda, participation
 from meetings import services as meetings
@@ -60,21 +61,22 @@ AGENDA = [
 ]
 
 
-def _user(session: Session, username: str, name: str, title: str, unit: str, role: GlobalRole) -> User:
+def _user(session: Session, username: str, name: str, title: str, unit: str, role: GlobalRole, pw_hash: str) -> User:
     existing = session.exec(select(User).where(User.username == username)).first()
     if existing:
         return existing
     data = UserCreate(username=username, full_name=name, title=title, unit=unit, role=role, password=DEMO_PASSWORD)
-    accounts.create_user(session=session, actor=None, data=data, min_length=0, enforce_policy=False)
+    accounts.create_user(session=session, actor=None, data=data, min_length=0, enforce_policy=False, password_hash=pw_hash)
     return session.exec(select(User).where(User.username == username)).one()
 
 
 def load(*, session: Session) -> dict[str, str]:
     """Returns the demo accounts (username -> description) for printing."""
     accounts_created: dict[str, str] = {}
+    pw_hash = hash_password(DEMO_PASSWORD)
 
     def add(username: str, person: tuple[str, str, str], role: GlobalRole) -> User:
-        user = _user(session, username, *person, role)
+        user = _user(session, username, *person, role, pw_hash)
         accounts_created[username] = f"{user.full_name} — {user.title}"
         return user
 
