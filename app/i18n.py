@@ -54,7 +54,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "live.attendance": ("Thành phần dự họp", "Attendance"),
     "live.quorum": ("Số thành viên có mặt", "Members present"),
     "live.quorum_ok": ("Đủ số lượng thành viên để tiến hành phiên họp", "Quorum reached"),
-    "live.quorum_no": ("Chưa đủ số lượng thành viên (cần ít nhất {required}/{total})", "No quorum yet (need {required}/{total})"),
+    "live.quorum_no": ("Chưa đủ số lượng thành viên để tiến hành phiên họp", "Not enough members present yet"),
     "live.check_in": ("Điểm danh có mặt", "Check in"),
     "live.checked_in": ("Đã điểm danh", "Checked in"),
     "live.offline": ("Mất kết nối — đang kết nối lại…", "Offline — reconnecting…"),

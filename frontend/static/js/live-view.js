@@ -114,11 +114,16 @@ export function renderQuorum(state) {
     box,
     h("h2", {}, t("live.quorum")),
     h("div", { class: "count", "data-testid": "quorum-count" }, `${q.present}/${q.total}`),
-    h("div", { class: "bar", "aria-hidden": "true" }, h("span", { style: { width: `${share}%` } })),
+    h(
+      "div",
+      { class: "bar", "aria-hidden": "true" },
+      h("span", { style: { width: `${share}%` } }),
+      q.total ? h("i", { style: { left: `${Math.min(100, (q.required / q.total) * 100)}%` } }) : null,
+    ),
     h(
       "div",
       { class: "status", role: "status" },
-      q.reached ? `✓ ${t("live.quorum_ok")}` : t("live.quorum_no", { required: q.required, total: q.total }),
+      q.reached ? `✓ ${t("live.quorum_ok")}` : t("live.quorum_no"),
     ),
     h("div", { class: "muted small" }, t("live.quorum_rule", { required: q.required, total: q.total })),
   );
