@@ -1,0 +1,71 @@
+"""The minutes as plain data: what the PDF/DOCX writers lay out. Built from stored events elsewhere; this
+module knows nothing of the database, so the same data always gives the same document."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Attendee:
+    name: str
+    title: str = ""
+    note: str = ""  # reason of absence, or who attended as deputy
+
+
+@dataclass(frozen=True)
+class Speech:
+    name: str
+    title: str
+    start: str  # "08:15"
+    end: str
+
+
+@dataclass(frozen=True)
+class VoteRecord:
+    question: str
+    kind: str  # "công khai" | "ghi danh" | "kín"
+    rule: str
+    counts: list[tuple[str, int]]
+    passed: bool | None
+    named: list[tuple[str, str]] | None = None  # (name, choice) for named votes only
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    position: int
+    title: str
+    presenter: str = ""
+    documents: list[str] = field(default_factory=list)
+    speeches: list[Speech] = field(default_factory=list)
+    votes: list[VoteRecord] = field(default_factory=list)
+    conclusion: str = ""
+
+
+@dataclass(frozen=True)
+class Signer:
+    role_label: str  # "THƯ KÝ" / "CHỦ TỌA"
+    name: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class MinutesDoc:
+    agency: str  # e.g. "CHÍNH PHỦ"
+    number: str  # e.g. "Số:      /BB-CP"
+    place_date: str  # "Hà Nội, ngày 03 tháng 12 năm 2026"
+    subject: str
+    started: str  # "08 giờ 00, ngày 03 tháng 12 năm 2026"
+    place: str
+    chair: Attendee
+    secretary: Attendee
+    present_room: list[Attendee]
+    present_remote: list[Attendee]
+    deputies: list[Attendee]
+    absent: list[Attendee]
+    guests: list[Attendee]
+    items: list[ItemRecord]
+    ended: str
+    signers: tuple[Signer, Signer]
+    recipients: list[str] = field(default_factory=lambda: ["Các thành viên Chính phủ;", "Lưu: VT, Thư ký phiên họp."])
+    opening: str = ""  # secretariat's free text before the items
+    closing: str = ""  # free text after the items
