@@ -12,11 +12,23 @@ class Actor:
     username: str
     full_name: str
     role: GlobalRole
+    # Set for a room display (màn hình phòng họp) opened with a display token: it may read that one meeting
+    # and do nothing else. Such an actor is no user (id 0), is never staff and is nobody's participant.
+    display_meeting_id: int | None = None
 
     @classmethod
     def of(cls, user: User) -> "Actor":
         assert user.id is not None
         return cls(id=user.id, username=user.username, full_name=user.full_name, role=GlobalRole(user.role))
+
+    @classmethod
+    def display(cls, meeting_id: int, token_id: int) -> "Actor":
+        return cls(id=0, username=f"display:{token_id}", full_name="Màn hình phòng họp", role=GlobalRole.guest,
+                   display_meeting_id=meeting_id)  # fmt: skip
+
+    @property
+    def is_display(self) -> bool:
+        return self.display_meeting_id is not None
 
     @property
     def is_staff(self) -> bool:

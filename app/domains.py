@@ -10,19 +10,32 @@ from starlette.routing import BaseRoute
 
 from accounts.routes import routes as account_routes
 from app.context import AppContext
+from display.routes import routes as display_routes
+from meetings import hooks
 from meetings import present as meeting_present
 from meetings.routes import routes as meeting_routes
+from speakers import present as speaker_present
+from speakers import services as speaker_services
+from speakers import socket as speaker_socket
+from speakers.routes import routes as speaker_routes
 from votes import present as vote_present
 from votes import socket as vote_socket
 from votes.routes import routes as vote_routes
 
 
 def http_routes() -> list[BaseRoute]:
-    return [*account_routes, *meeting_routes, *vote_routes]
+    return [*account_routes, *meeting_routes, *speaker_routes, *display_routes, *vote_routes]
+
+
+def register_speakers() -> None:
+    """The "speakers" snapshot slice and the end-of-speech-on-item-change hook (idempotent)."""
+    meeting_present.register_slice("speakers", speaker_present.speakers_slice)
+    hooks.on_current_item_changed("speakers", speaker_services.on_current_item_changed)
 
 
 def install(ctx: AppContext) -> None:
     """Register snapshot slices and socket event modules of the other domains (called by create_app)."""
+    register_speakers()
     meeting_present.register_slice("votes", vote_present.votes_slice)
-    extensions: list[Any] = [vote_socket.register]
+    extensions: list[Any] = [speaker_socket.register, vote_socket.register]
     ctx.socket_extensions.extend(extensions)

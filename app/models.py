@@ -4,9 +4,11 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 import accounts.models  # noqa: F401
+import display.models  # noqa: F401
 import meetings.events  # noqa: F401
 import meetings.models  # noqa: F401
 import meetings.rules  # noqa: F401
+import speakers.models  # noqa: F401
 import votes.models  # noqa: F401
 
 metadata = SQLModel.metadata

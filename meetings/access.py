@@ -33,6 +33,8 @@ class Access:
 
     @property
     def can_view(self) -> bool:
+        if self.actor.is_display:  # a room display sees the one meeting its token was made for
+            return self.actor.display_meeting_id == self.meeting.id
         if self.can_manage:
             return True
         return self.participant is not None and self.meeting.state != MeetingState.draft

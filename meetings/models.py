@@ -87,6 +87,8 @@ class AgendaItem(SQLModel, table=True):
     planned_minutes: int = 15
     notes: str = Field(default="", max_length=4000)
     state: ItemState = ItemState.pending
+    # Time per speech on this item; None = the organisation's default (OrgRules.speech_limit_seconds).
+    speech_limit_seconds: int | None = None
 
 
 class Participant(SQLModel, table=True):

@@ -16,6 +16,8 @@ class OrgRules(SQLModel, table=True):
     # Deputies (đại biểu dự thay) speak; whether they count for quorum or vote is the organisation's call.
     deputy_counts_for_quorum: bool = False
     deputy_may_vote: bool = False
+    # Default time per speech (đăng ký phát biểu); an agenda item may set its own.
+    speech_limit_seconds: int = 300
 
 
 def get_rules(session: Session) -> OrgRules:

@@ -59,6 +59,7 @@ class AgendaItemCreate(SQLModel):
     planned_minutes: int = Field(default=15, ge=1, le=600)
     notes: Text = Field(default="", max_length=4000)
     position: int | None = Field(default=None, ge=1)
+    speech_limit_seconds: int | None = Field(default=None, ge=30, le=3600)
 
 
 class AgendaItemUpdate(SQLModel):
@@ -67,6 +68,7 @@ class AgendaItemUpdate(SQLModel):
     presenter: Text | None = Field(default=None, max_length=300)
     planned_minutes: int | None = Field(default=None, ge=1, le=600)
     notes: Text | None = Field(default=None, max_length=4000)
+    speech_limit_seconds: int | None = Field(default=None, ge=30, le=3600)
 
 
 class AgendaItemPublic(SQLModel):
@@ -77,6 +79,7 @@ class AgendaItemPublic(SQLModel):
     planned_minutes: int
     notes: str
     state: ItemState
+    speech_limit_seconds: int | None = None
 
 
 class ReorderRequest(SQLModel):

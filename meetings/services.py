@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from accounts.actor import Actor
 from core.clock import utcnow
 from core.errors import Conflict, Forbidden, NotFound
-from meetings import present
+from meetings import hooks, present
 from meetings.access import Access, access, require_conduct, require_manage
 from meetings.events import events_since, record
 from meetings.models import AgendaItem, ItemState, Meeting, MeetingState, Participant
@@ -154,6 +154,7 @@ def start_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[st
         meeting=present.meeting_data(acc.meeting),
         agenda=present.agenda_data(session, meeting_id),
         quorum=present.quorum_data(session, meeting_id),
+        **hooks.current_item_changed(session, acc, None),
     )
     return present.meeting_data(acc.meeting, acc.role)
 
@@ -168,6 +169,7 @@ def end_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str,
             session.add(item)
     acc.meeting.state = MeetingState.ended
     acc.meeting.ended_at = utcnow()
+    previous = acc.meeting.current_item_id
     acc.meeting.current_item_id = None
     session.add(acc.meeting)
     session.flush()
@@ -177,6 +179,7 @@ def end_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str,
         "meeting.ended",
         meeting=present.meeting_data(acc.meeting),
         agenda=present.agenda_data(session, meeting_id),
+        **hooks.current_item_changed(session, acc, previous),
     )
     return present.meeting_data(acc.meeting, acc.role)
 
@@ -235,5 +238,6 @@ def _switch(session: Session, acc: Access, items: list[AgendaItem], target: Agen
         current_item_id=target.id,
         meeting=present.meeting_data(acc.meeting),
         agenda=present.agenda_data(session, acc.meeting.id),
+        **hooks.current_item_changed(session, acc, previous),
     )
     return present.meeting_data(acc.meeting, acc.role)

@@ -12,10 +12,12 @@ from accounts.actor import Actor
 from app.context import AppContext
 from app.http import validate
 from app.ratelimit import TokenBucket
-from core.errors import DomainError, RateLimited, Unauthenticated
+from core.errors import DomainError, Forbidden, RateLimited, Unauthenticated
 
 log = logging.getLogger("ecabinet.realtime")
 Handler = Callable[[str, Actor, Any], Awaitable[Any]]
+# All a room display (Actor.is_display) may do; the services then limit it to its one meeting.
+DISPLAY_EVENTS = frozenset({"meeting:join", "meeting:sync", "meeting:leave"})
 
 
 class SocketActions:
@@ -48,6 +50,8 @@ class SocketActions:
                 actor = self.actors.get(sid)
                 if actor is None:
                     raise Unauthenticated("Phiên kết nối chưa xác thực.")
+                if actor.is_display and name not in DISPLAY_EVENTS:
+                    raise Forbidden("Màn hình phòng họp chỉ hiển thị; không được thực hiện thao tác này.")
                 if not self.buckets[sid].take():
                     raise RateLimited("Gửi quá nhiều yêu cầu; vui lòng chậm lại.")
                 payload = validate(model, data) if model is not None else data

@@ -12,6 +12,7 @@ from accounts.actor import Actor
 from app.auth import cookie_from_header, resolve_token
 from app.context import AppContext
 from core.errors import DomainError
+from display import services as display_services
 from meetings import participation, services
 from meetings.schemas import CheckInRequest
 from realtime.actions import Handler, SocketActions
@@ -25,6 +26,15 @@ def register(sio: socketio.AsyncServer, ctx: AppContext) -> SocketActions:
     presence = Presence()
 
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        display_token = auth.get("display_token") if isinstance(auth, dict) else None
+        if display_token is not None:  # the hall's room display: read-only, one meeting (display/)
+            screen = await ctx.read(display_services.resolve_actor, token=str(display_token))
+            if screen is None:
+                message = "Mã màn hình không hợp lệ hoặc đã bị thu hồi."
+                raise socketio.exceptions.ConnectionRefusedError({"code": "unauthenticated", "message": message})
+            await sio.save_session(sid, {"display": screen.username})  # found again when the token is revoked
+            actions.connected(sid, screen)
+            return True
         found = await resolve_token(ctx, cookie_from_header(environ.get("HTTP_COOKIE")))
         if found is None:
             raise socketio.exceptions.ConnectionRefusedError({"code": "unauthenticated", "message": "Vui lòng đăng nhập."})
@@ -50,7 +60,7 @@ def register(sio: socketio.AsyncServer, ctx: AppContext) -> SocketActions:
             await sio.leave_room(sid, room(p.meeting_id))
             raise
         actions.joined[sid].add(p.meeting_id)
-        if presence.add(p.meeting_id, actor.id, sid):
+        if not actor.is_display and presence.add(p.meeting_id, actor.id, sid):
             await _presence_changed(p.meeting_id)
         result["online"] = presence.online(p.meeting_id)
         return result

@@ -1,0 +1,85 @@
+"""Display token operations (staff create, list and revoke) and their resolution at the edge."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from sqlmodel import Session, select
+
+from accounts.actor import Actor
+from core.clock import iso, utcnow
+from core.errors import Conflict, Forbidden, NotFound
+from display.models import DisplayToken
+from meetings.access import access, load_meeting, require_manage
+
+MAX_TOKEN_LENGTH = 200
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def display_url(meeting_id: int, token: str) -> str:
+    return f"/display/{meeting_id}?token={token}"
+
+
+def _public(row: DisplayToken) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "meeting_id": row.meeting_id,
+        "created_by": row.created_by,
+        "created_at": iso(row.created_at),
+        "revoked_at": iso(row.revoked_at),
+    }
+
+
+def create_token(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+    """A new token for the meeting's room display; the token itself is shown once, here, and never stored."""
+    acc = access(session, actor, meeting_id)
+    if not acc.can_manage:
+        raise Forbidden("Chỉ Văn phòng (thư ký cuộc họp) được tạo mã cho màn hình phòng họp.")
+    token = secrets.token_urlsafe(32)
+    row = DisplayToken(meeting_id=meeting_id, token_hash=token_hash(token), created_by=actor.id)
+    session.add(row)
+    session.flush()
+    return {**_public(row), "token": token, "url": display_url(meeting_id, token)}
+
+
+def list_tokens(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
+    require_manage(access(session, actor, meeting_id))
+    rows = session.exec(select(DisplayToken).where(DisplayToken.meeting_id == meeting_id).order_by(DisplayToken.id)).all()
+    return [_public(r) for r in rows]
+
+
+def revoke_token(*, session: Session, actor: Actor, meeting_id: int, token_id: int) -> dict[str, Any]:
+    acc = access(session, actor, meeting_id)
+    if not acc.can_manage:
+        raise Forbidden("Chỉ Văn phòng (thư ký cuộc họp) được thu hồi mã màn hình phòng họp.")
+    row = session.get(DisplayToken, token_id)
+    if row is None or row.meeting_id != meeting_id:
+        raise NotFound(f"Không tìm thấy mã màn hình {token_id} của cuộc họp {meeting_id}.")
+    if row.revoked_at is not None:
+        raise Conflict(f"Mã màn hình {token_id} đã bị thu hồi trước đó.")
+    row.revoked_at = utcnow()
+    session.add(row)
+    session.flush()
+    return _public(row)
+
+
+def resolve_actor(*, session: Session, token: str) -> Actor | None:
+    """The read-only display actor for a valid, unrevoked token; None otherwise."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    row = session.exec(select(DisplayToken).where(DisplayToken.token_hash == token_hash(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    assert row.id is not None
+    return Actor.display(row.meeting_id, row.id)
+
+
+def display_page(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+    """What the page shell needs (the live data comes over the socket); same access rule as everything else."""
+    acc = access(session, actor, meeting_id)
+    meeting = load_meeting(session, meeting_id)
+    return {"id": meeting.id, "title": meeting.title, "place": meeting.place, "role": acc.role}

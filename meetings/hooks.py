@@ -1,0 +1,27 @@
+"""Extension point: other domains react to a change of the current agenda item inside the same transaction.
+
+A hook gets (session, access, previous_item_id) after the meeting's current item changed (start, activate,
+next/previous, end) and returns the snapshot slices it changed; they ride on the meetings' own event, so a
+client applying that one event stays equal to a fresh snapshot. Registered from app/domains.py.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from sqlmodel import Session
+
+from meetings.access import Access
+
+ItemHook = Callable[[Session, Access, "int | None"], dict[str, Any]]
+_ON_CURRENT_ITEM: dict[str, ItemHook] = {}
+
+
+def on_current_item_changed(name: str, hook: ItemHook) -> None:
+    _ON_CURRENT_ITEM[name] = hook
+
+
+def current_item_changed(session: Session, acc: Access, previous_item_id: int | None) -> dict[str, Any]:
+    slices: dict[str, Any] = {}
+    for hook in _ON_CURRENT_ITEM.values():
+        slices.update(hook(session, acc, previous_item_id) or {})
+    return slices
