@@ -11,6 +11,8 @@ from starlette.routing import BaseRoute
 from accounts.routes import routes as account_routes
 from app.context import AppContext
 from display.routes import routes as display_routes
+from documents import present as document_present
+from documents.routes import routes as document_routes
 from meetings import hooks
 from meetings import present as meeting_present
 from meetings.routes import routes as meeting_routes
@@ -24,7 +26,7 @@ from votes.routes import routes as vote_routes
 
 
 def http_routes() -> list[BaseRoute]:
-    return [*account_routes, *meeting_routes, *speaker_routes, *display_routes, *vote_routes]
+    return [*account_routes, *meeting_routes, *speaker_routes, *display_routes, *vote_routes, *document_routes]
 
 
 def register_speakers() -> None:
@@ -37,5 +39,6 @@ def install(ctx: AppContext) -> None:
     """Register snapshot slices and socket event modules of the other domains (called by create_app)."""
     register_speakers()
     meeting_present.register_slice("votes", vote_present.votes_slice)
+    meeting_present.register_slice("documents", document_present.documents_slice)
     extensions: list[Any] = [speaker_socket.register, vote_socket.register]
     ctx.socket_extensions.extend(extensions)

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import accounts.models  # noqa: F401
 import display.models  # noqa: F401
+import documents.models  # noqa: F401
 import meetings.events  # noqa: F401
 import meetings.models  # noqa: F401
 import meetings.rules  # noqa: F401

@@ -37,6 +37,11 @@ class Settings:
     timezone: str = "Asia/Ho_Chi_Minh"
     sync_max_events: int = 500
     socket_rate_per_second: float = 20.0
+    # Documents (tài liệu): upload size and page limits, page-render worker processes, LibreOffice binary.
+    max_upload_mb: int = 50
+    max_document_pages: int = 1000
+    render_workers: int = 0  # 0 = one per CPU (at most 4)
+    soffice: str = "soffice"
 
     @property
     def effective_database_url(self) -> str:
@@ -67,4 +72,8 @@ class Settings:
             timezone=get("TIMEZONE") or base.timezone,
             sync_max_events=int(get("SYNC_MAX_EVENTS") or base.sync_max_events),
             socket_rate_per_second=float(get("SOCKET_RATE") or base.socket_rate_per_second),
+            max_upload_mb=int(get("MAX_UPLOAD_MB") or base.max_upload_mb),
+            max_document_pages=int(get("MAX_DOCUMENT_PAGES") or base.max_document_pages),
+            render_workers=int(get("RENDER_WORKERS") or base.render_workers),
+            soffice=get("SOFFICE") or base.soffice,
         )

@@ -53,3 +53,8 @@ class ValidationFailed(DomainError):
 class RateLimited(DomainError):
     code = "rate_limited"
     status = 429
+
+
+class TooLarge(DomainError):
+    code = "too_large"
+    status = 413

@@ -1,0 +1,61 @@
+"""From an uploaded file on disk to a StoredFile: sniff -> convert (office files) -> check -> PDFium open ->
+page-count limit -> text of every page -> content-addressed store. Runs at the edge, before the write
+transaction, off the event loop (threads for qpdf/LibreOffice, the render pool for PDFium).
+
+On any refusal nothing stays behind: the temporary files are removed and nothing was stored yet (the store
+is the last step). If the later database write fails, the caller drops the blob when no version uses it.
+"""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pypdfium2 as pdfium
+from anyio import to_thread
+
+from core.errors import ValidationFailed
+from documents import convert, pdfcheck, render, storage
+from documents.render import Renderer
+from documents.schemas import StoredFile
+
+TEXT_CHUNK = 25  # pages per text-extraction job
+
+
+async def prepare(*, upload: Path, filename: str, data_dir: Path, renderer: Renderer, soffice: str, max_pages: int) -> tuple[StoredFile, bool]:
+    """(the stored file, whether this upload created the blob). `upload` is consumed (moved or deleted)."""
+    leftovers = [upload]
+    try:
+        kind = await to_thread.run_sync(pdfcheck.sniff, upload, filename)
+        pdf = upload
+        if kind != "pdf":
+            pdf = await to_thread.run_sync(lambda: convert.to_pdf(upload, kind, soffice=soffice, filename=filename))
+            leftovers.append(pdf)
+        await to_thread.run_sync(pdfcheck.check_pdf, pdf, filename)
+        try:
+            info = await renderer.run(render.inspect_pdf, str(pdf))
+        except pdfium.PdfiumError as exc:
+            raise pdfcheck.refuse("damaged", f"Tệp PDF “{filename}” bị hỏng, không hiển thị được ({exc}).") from None
+        count = info["page_count"]
+        if count == 0:
+            raise pdfcheck.refuse("no_pages", f"Tệp PDF “{filename}” không có trang nào.")
+        if count > max_pages:
+            raise pdfcheck.refuse(
+                "too_many_pages", f"Tệp PDF “{filename}” có {count} trang, vượt giới hạn {max_pages} trang của hệ thống.",
+                page_count=count, max_pages=max_pages,
+            )  # fmt: skip
+        texts = await _texts(renderer, pdf, count)
+        size = pdf.stat().st_size
+        sha, created = await to_thread.run_sync(storage.put, data_dir, pdf)
+        return StoredFile(sha, count, size, filename[:300], kind, texts), created
+    finally:
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+
+
+async def _texts(renderer: Renderer, pdf: Path, count: int) -> list[tuple[int, str, str]]:
+    chunks = [list(range(a, min(a + TEXT_CHUNK, count + 1))) for a in range(1, count + 1, TEXT_CHUNK)]
+    try:
+        parts = await asyncio.gather(*(renderer.run(render.extract_texts, str(pdf), c) for c in chunks))
+    except pdfium.PdfiumError as exc:
+        raise ValidationFailed(f"Không đọc được nội dung chữ của tệp PDF ({exc}).", details={"reason": "damaged"}) from None
+    return [row for part in parts for row in part]

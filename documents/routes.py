@@ -1,0 +1,240 @@
+"""/api/meetings/{id}/documents and /api/documents/{id}/* (thin: parse, call a service, answer).
+
+Uploads stream: the multipart body is counted as it arrives and refused (413) once it passes
+ECABINET_MAX_UPLOAD_MB; the file part spools to disk, never whole into memory. Page images are watermarked
+per viewer, so their caching is per user only: `Cache-Control: private, no-cache` + `Vary: Cookie` + an ETag
+that includes the user id and the watermark's minute (restricted documents: `private, no-store`).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from anyio import to_thread
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.auth import ctx_of, require_user
+from app.http import ok, parse_body, validate
+from app.settings import Settings
+from core.errors import TooLarge, ValidationFailed
+from documents import ingest, services, storage, watermark
+from documents.render import SIZES, Renderer
+from documents.schemas import DocumentUpdate, DocumentUpload
+
+FORM_SLACK = 64 * 1024  # room for the form fields and multipart headers beside the file
+_RENDERERS: dict[tuple[Path, int], Renderer] = {}
+
+
+def renderer_for(settings: Settings) -> Renderer:
+    key = (settings.data_dir.resolve(), settings.render_workers)
+    if key not in _RENDERERS:
+        _RENDERERS[key] = Renderer(settings.data_dir, settings.render_workers)
+    return _RENDERERS[key]
+
+
+def _too_large(settings: Settings) -> TooLarge:
+    return TooLarge(
+        f"Tệp vượt quá dung lượng cho phép ({settings.max_upload_mb} MB).",
+        details={"reason": "too_large", "max_mb": settings.max_upload_mb},
+    )
+
+
+async def _read_form(request: Request, settings: Settings) -> FormData:
+    limit = settings.max_upload_mb * 1024 * 1024
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + FORM_SLACK:
+        raise _too_large(settings)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise ValidationFailed("Hãy gửi tài liệu dạng multipart/form-data với trường “file”.")
+
+    async def counted() -> Any:
+        total = 0
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > limit + FORM_SLACK:
+                raise _too_large(settings)
+            yield chunk
+
+    try:
+        return await MultiPartParser(request.headers, counted(), max_files=1, max_fields=600).parse()
+    except MultiPartException as exc:
+        raise ValidationFailed(f"Dữ liệu tải lên không hợp lệ ({exc.message}).") from None
+
+
+def _ids(values: list[Any]) -> list[Any]:
+    """allowed_user_ids as repeated fields, "1,2,3" or a JSON array."""
+    out: list[Any] = []
+    for value in values:
+        text = str(value).strip()
+        if text.startswith("["):
+            try:
+                out.extend(json.loads(text))
+            except json.JSONDecodeError:
+                out.append(text)
+        else:
+            out.extend(p.strip() for p in text.split(",") if p.strip())
+    return out
+
+
+def _upload_fields(form: FormData) -> DocumentUpload:
+    fields: dict[str, Any] = {}
+    for key in ("title", "agenda_item_id", "position", "restricted", "share_with_guests", "replaces_document_id"):
+        value = form.get(key)
+        if isinstance(value, str) and value.strip() != "":
+            fields[key] = value
+    if form.getlist("allowed_user_ids"):
+        fields["allowed_user_ids"] = _ids(form.getlist("allowed_user_ids"))
+    unknown = set(form.keys()) - set(DocumentUpload.model_fields) - {"file"}
+    for key in unknown:
+        fields[key] = form.get(key)  # refused by the schema, with the field named
+    return validate(DocumentUpload, fields)
+
+
+async def upload(request: Request) -> Response:
+    actor = await require_user(request)
+    ctx = ctx_of(request)
+    settings = ctx.settings
+    meeting_id = request.path_params["meeting_id"]
+    await ctx.read(services.authorize_upload, actor=actor, meeting_id=meeting_id)
+    form = await _read_form(request, settings)
+    try:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise ValidationFailed("Chưa chọn tệp tài liệu (trường “file”).", details={"reason": "no_file"})
+        data = _upload_fields(form)
+        if (file.size or 0) > settings.max_upload_mb * 1024 * 1024:
+            raise _too_large(settings)
+        tmp = storage.new_tmp_path(settings.data_dir)
+        await to_thread.run_sync(_spill, file, tmp)
+    finally:
+        await form.close()
+    renderer = renderer_for(settings)
+    stored, created = await ingest.prepare(upload=tmp, filename=file.filename or "tai-lieu.pdf", data_dir=settings.data_dir,
+                                           renderer=renderer, soffice=settings.soffice, max_pages=settings.max_document_pages)  # fmt: skip
+    try:
+        result = await ctx.write(services.add_document, actor=actor, meeting_id=meeting_id, data=data, stored=stored,
+                                 data_dir=settings.data_dir)  # fmt: skip
+    except BaseException:
+        if created:
+            await _drop_unused(request, [stored.sha256])
+        raise
+    renderer.start_background(storage.blob_path(settings.data_dir, stored.sha256), stored.sha256, stored.page_count)
+    return ok(result, 201)
+
+
+def _spill(file: UploadFile, target: Path) -> None:
+    file.file.seek(0)
+    with target.open("wb") as out:
+        shutil.copyfileobj(file.file, out, 1 << 20)
+
+
+async def _drop_unused(request: Request, shas: list[str]) -> None:
+    ctx = ctx_of(request)
+    for sha in await ctx.read(services.unreferenced, shas=shas):
+        await to_thread.run_sync(storage.delete, ctx.settings.data_dir, sha)
+
+
+async def list_documents(request: Request) -> Response:
+    actor = await require_user(request)
+    ctx = ctx_of(request)
+    meeting_id = request.path_params["meeting_id"]
+    return ok(await ctx.read(services.list_documents, actor=actor, meeting_id=meeting_id, data_dir=ctx.settings.data_dir))
+
+
+async def get_document(request: Request) -> Response:
+    actor = await require_user(request)
+    ctx = ctx_of(request)
+    doc_id = request.path_params["document_id"]
+    return ok(await ctx.read(services.get_document, actor=actor, document_id=doc_id, data_dir=ctx.settings.data_dir))
+
+
+async def update_document(request: Request) -> Response:
+    actor = await require_user(request)
+    ctx = ctx_of(request)
+    data = await parse_body(request, DocumentUpdate)
+    doc_id = request.path_params["document_id"]
+    return ok(await ctx.write(services.update_document, actor=actor, document_id=doc_id, data=data, data_dir=ctx.settings.data_dir))
+
+
+async def delete_document(request: Request) -> Response:
+    actor = await require_user(request)
+    orphans = await ctx_of(request).write(services.delete_document, actor=actor, document_id=request.path_params["document_id"])
+    await _drop_unused(request, orphans)
+    return ok(None, 204)
+
+
+def _version(request: Request) -> int | None:
+    raw = request.query_params.get("version")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValidationFailed("Tham số version phải là số phiên bản (1, 2, ...).")
+    return int(raw)
+
+
+async def page_image(request: Request) -> Response:
+    actor = await require_user(request)
+    ctx = ctx_of(request)
+    size = request.query_params.get("size", "tablet")
+    if size not in SIZES:
+        raise ValidationFailed(f"Kích thước ảnh trang phải là một trong: {', '.join(SIZES)}.")
+    n = request.path_params["page"]
+    src = await ctx.read(services.page_source, actor=actor, document_id=request.path_params["document_id"], page=n,
+                         version=_version(request), timezone=ctx.settings.timezone)  # fmt: skip
+    tag = hashlib.sha256(f"{src.viewer.user_id}|{src.sha256}|{size}|{n}|{src.viewer.line}".encode()).hexdigest()[:32]
+    headers = {
+        "ETag": f'"{tag}"',
+        "Cache-Control": "private, no-store" if src.viewer.restricted else "private, no-cache",
+        "Vary": "Cookie",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if request.headers.get("if-none-match") == headers["ETag"] and not src.viewer.restricted:
+        return Response(status_code=304, headers=headers)
+    base = await renderer_for(ctx.settings).ensure(storage.blob_path(ctx.settings.data_dir, src.sha256), src.sha256, size, n)
+    body = await to_thread.run_sync(watermark.stamp_image, base, src.viewer)
+    return Response(body, media_type=watermark.MEDIA_TYPE, headers=headers)
+
+
+async def download(request: Request) -> Response:
+    actor = await require_user(request)
+    ctx = ctx_of(request)
+    doc_id = request.path_params["document_id"]
+    src = await ctx.read(services.download_source, actor=actor, document_id=doc_id, version=_version(request),
+                         timezone=ctx.settings.timezone)  # fmt: skip
+    body = await to_thread.run_sync(watermark.stamp_pdf, storage.blob_path(ctx.settings.data_dir, src.sha256), src.viewer)
+    name = f"tai-lieu-{doc_id}-v{src.version}.pdf"
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    })  # fmt: skip
+
+
+async def search_text(request: Request) -> Response:
+    actor = await require_user(request)
+    q = request.query_params.get("q", "")
+    if len(q) > 200:
+        raise ValidationFailed("Chuỗi tìm kiếm quá dài (tối đa 200 ký tự).")
+    return ok(await ctx_of(request).read(services.search_text, actor=actor, document_id=request.path_params["document_id"],
+                                          q=q, version=_version(request)))  # fmt: skip
+
+
+D = "/api/documents/{document_id:int}"
+routes = [
+    Route("/api/meetings/{meeting_id:int}/documents", list_documents, methods=["GET"]),
+    Route("/api/meetings/{meeting_id:int}/documents", upload, methods=["POST"]),
+    Route(D, get_document, methods=["GET"]),
+    Route(D, update_document, methods=["PATCH"]),
+    Route(D, delete_document, methods=["DELETE"]),
+    Route(D + "/pages/{page:int}", page_image, methods=["GET"]),
+    Route(D + "/text", search_text, methods=["GET"]),
+    Route(D + "/download", download, methods=["GET"]),
+]

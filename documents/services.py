@@ -1,0 +1,285 @@
+"""Document operations. Each: permission check -> state guard -> write -> event (sent after commit).
+
+Heavy work never runs inside a write transaction: the HTTP edge streams the upload to disk, and
+documents/ingest.py converts, checks, extracts text and stores the file first; `add_document` then only
+writes rows. Reads that serve pages or PDFs answer where the file is and whose watermark to draw.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, delete, select
+
+from accounts.actor import Actor
+from accounts.models import User
+from core.clock import utcnow
+from core.errors import Forbidden, NotFound, ValidationFailed
+from core.text import fold
+from documents import present, render
+from documents.access import DocAccess, allowed_ids, read_access, require_manage_documents, visible
+from documents.models import Document, DocumentAccess, DocumentPage, DocumentVersion
+from documents.schemas import DocumentUpdate, DocumentUpload, StoredFile
+from documents.watermark import Viewer
+from meetings.access import Access, access
+from meetings.models import AgendaItem, MeetingState, Participant
+from meetings.services import emit, require_state
+
+_EDITABLE = (MeetingState.draft, MeetingState.published, MeetingState.started)
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+def list_documents(*, session: Session, actor: Actor, meeting_id: int, data_dir: Path) -> list[dict[str, Any]]:
+    """The documents this viewer may read (restricted ones only for those on their list)."""
+    acc = access(session, actor, meeting_id)
+    docs = visible(session, acc, present.documents_of(session, meeting_id))
+    versions = present.versions_of(session, [d.id or 0 for d in docs])
+    out = []
+    for d in docs:
+        cur = present.current(versions[d.id or 0], d)
+        out.append({**present.summary(d, cur), "pages_ready": render.pages_ready(data_dir, cur.sha256, cur.page_count)})
+    return out
+
+
+def get_document(*, session: Session, actor: Actor, document_id: int, data_dir: Path) -> dict[str, Any]:
+    da = read_access(session, actor, document_id)
+    cur = _version(session, da.document, None)
+    ready = render.pages_ready(data_dir, cur.sha256, cur.page_count)
+    allowed = sorted(allowed_ids(session, document_id)) if da.acc.can_manage else None
+    return present.detail(session, da.document, pages_ready=ready, allowed_user_ids=allowed)
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """Where a page image or a PDF comes from and whose watermark goes on it."""
+
+    document_id: int
+    version: int
+    sha256: str
+    page_count: int
+    viewer: Viewer
+
+
+def _version(session: Session, doc: Document, version: int | None) -> DocumentVersion:
+    number = doc.current_version if version is None else version
+    found = session.exec(
+        select(DocumentVersion).where(DocumentVersion.document_id == doc.id, DocumentVersion.version == number)
+    ).first()
+    if found is None:
+        raise NotFound(f"Tài liệu {doc.id} không có phiên bản {number}.")
+    return found
+
+
+def _viewer(session: Session, da: DocAccess, timezone: str) -> Viewer:
+    user = session.get(User, da.actor.id) if da.actor.id else None
+    stamp = datetime.now(ZoneInfo(timezone)).strftime("%d/%m/%Y %H:%M")
+    return Viewer(
+        user_id=da.actor.id,
+        name=user.full_name if user else da.actor.full_name,
+        unit=user.unit if user else "",
+        stamp=stamp,
+        restricted=da.document.restricted,
+    )
+
+
+def page_source(
+    *, session: Session, actor: Actor, document_id: int, page: int, version: int | None = None, timezone: str
+) -> FileSource:
+    da = read_access(session, actor, document_id)
+    v = _version(session, da.document, version)
+    if not 1 <= page <= v.page_count:
+        raise NotFound(f"Tài liệu {document_id} (phiên bản {v.version}) có {v.page_count} trang; không có trang {page}.")
+    return FileSource(document_id, v.version, v.sha256, v.page_count, _viewer(session, da, timezone))
+
+
+def download_source(*, session: Session, actor: Actor, document_id: int, version: int | None = None, timezone: str) -> FileSource:
+    da = read_access(session, actor, document_id)
+    if da.document.restricted:
+        raise Forbidden("Tài liệu hạn chế không được tải về; chỉ xem trên máy tính bảng trong phiên họp.")
+    v = _version(session, da.document, version)
+    return FileSource(document_id, v.version, v.sha256, v.page_count, _viewer(session, da, timezone))
+
+
+def search_text(
+    *, session: Session, actor: Actor, document_id: int, q: str, version: int | None = None, limit: int = 200
+) -> dict[str, Any]:
+    """Diacritics-insensitive search ("ngan sach" finds "ngân sách"): [{page, snippet, match}] in page order."""
+    da = read_access(session, actor, document_id)
+    v = _version(session, da.document, version)
+    needle = " ".join(fold(q).split())
+    if len(needle) < 2:
+        raise ValidationFailed("Hãy nhập ít nhất 2 ký tự để tìm trong tài liệu.")
+    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = session.exec(
+        select(DocumentPage)
+        .where(DocumentPage.version_id == v.id, col(DocumentPage.folded).like(pattern, escape="\\"))
+        .order_by(DocumentPage.page)
+    ).all()
+    matches: list[dict[str, Any]] = []
+    for row in rows:
+        for snippet, match in _snippets(row.text, needle, per_page=5):
+            matches.append({"page": row.page, "snippet": snippet, "match": match})
+            if len(matches) >= limit:
+                break
+    return {"document_id": document_id, "version": v.version, "q": q, "matches": matches}
+
+
+def _snippets(text: str, needle: str, *, per_page: int, around: int = 60) -> list[tuple[str, str]]:
+    folded, index = [], []  # folded text, and for each folded char the position of its original char
+    for i, ch in enumerate(text):
+        for f in fold(ch):
+            folded.append(f)
+            index.append(i)
+    hay = "".join(folded)
+    out, start = [], hay.find(needle)
+    while start >= 0 and len(out) < per_page:
+        a, b = index[start], index[start + len(needle) - 1] + 1
+        lo, hi = max(0, a - around), min(len(text), b + around)
+        out.append((("…" if lo else "") + text[lo:hi] + ("…" if hi < len(text) else ""), text[a:b]))
+        start = hay.find(needle, start + len(needle))
+    return out
+
+
+# --- writing ------------------------------------------------------------------------------------------
+
+
+def authorize_upload(*, session: Session, actor: Actor, meeting_id: int) -> None:
+    """The cheap checks before a file is even read (repeated by add_document inside its transaction)."""
+    acc = access(session, actor, meeting_id)
+    require_manage_documents(acc)
+    require_state(acc.meeting, _EDITABLE, "thêm tài liệu cho")
+
+
+def _check_item(session: Session, meeting_id: int, item_id: int | None) -> None:
+    if item_id is not None:
+        item = session.get(AgendaItem, item_id)
+        if item is None or item.meeting_id != meeting_id:
+            raise ValidationFailed(f"Không có nội dung họp {item_id} trong cuộc họp {meeting_id}.")
+
+
+def _set_allowed(session: Session, doc: Document, user_ids: list[int]) -> None:
+    wanted = set(user_ids)
+    invited = set(session.exec(select(Participant.user_id).where(Participant.meeting_id == doc.meeting_id)).all())
+    strangers = sorted(wanted - invited)
+    if strangers:
+        raise ValidationFailed(
+            f"Người dùng {', '.join(map(str, strangers))} không tham dự cuộc họp {doc.meeting_id}; "
+            "chỉ cho phép xem tài liệu hạn chế với người tham dự."
+        )
+    session.exec(delete(DocumentAccess).where(col(DocumentAccess.document_id) == doc.id))
+    for uid in sorted(wanted):
+        session.add(DocumentAccess(document_id=doc.id, user_id=uid))
+
+
+def _announce(session: Session, acc: Access, doc: Document, verb: str, *, was_restricted: bool, change: str) -> None:
+    slice_ = present.documents_slice(session, acc.meeting)
+    if doc.restricted or was_restricted:
+        emit(session, acc, "documents.changed", documents=slice_)
+    else:
+        emit(session, acc, f"document.{verb}", document_id=doc.id, version=doc.current_version, change=change, documents=slice_)
+
+
+def add_document(
+    *, session: Session, actor: Actor, meeting_id: int, data: DocumentUpload, stored: StoredFile, data_dir: Path
+) -> dict[str, Any]:
+    """A new document, or (with replaces_document_id) a new version of one: the old versions stay as history."""
+    acc = access(session, actor, meeting_id, for_update=True)
+    require_manage_documents(acc)
+    require_state(acc.meeting, _EDITABLE, "thêm tài liệu cho")
+    now = utcnow()
+    if data.replaces_document_id is not None:
+        doc = session.get(Document, data.replaces_document_id)
+        if doc is None or doc.meeting_id != meeting_id:
+            raise NotFound(f"Không tìm thấy tài liệu {data.replaces_document_id} trong cuộc họp {meeting_id}.")
+        was_restricted, verb = doc.restricted, "updated"
+        doc.current_version += 1
+        doc.title, doc.updated_at = data.title, now
+    else:
+        _check_item(session, meeting_id, data.agenda_item_id)
+        was_restricted, verb = False, "added"
+        if data.position is None:
+            same = [d for d in present.documents_of(session, meeting_id) if d.agenda_item_id == data.agenda_item_id]
+            position = max((d.position for d in same), default=-1) + 1
+        else:
+            position = data.position
+        doc = Document(meeting_id=meeting_id, agenda_item_id=data.agenda_item_id, title=data.title, position=position,
+                       restricted=data.restricted, share_with_guests=data.share_with_guests, created_by=actor.id,
+                       created_at=now, updated_at=now)  # fmt: skip
+    session.add(doc)
+    session.flush()
+    if verb == "added" and (data.restricted or data.allowed_user_ids):
+        _set_allowed(session, doc, data.allowed_user_ids)
+    version = DocumentVersion(document_id=doc.id, version=doc.current_version, sha256=stored.sha256,
+                              page_count=stored.page_count, size_bytes=stored.size_bytes, source_name=stored.source_name,
+                              source_kind=stored.source_kind, uploaded_by=actor.id, created_at=now)  # fmt: skip
+    session.add(version)
+    session.flush()
+    for page, text, folded in stored.texts:
+        session.add(DocumentPage(version_id=version.id, page=page, text=text, folded=folded))
+    session.flush()
+    _announce(session, acc, doc, verb, was_restricted=was_restricted, change="version" if verb == "updated" else "added")
+    ready = render.pages_ready(data_dir, stored.sha256, stored.page_count)
+    return present.detail(session, doc, pages_ready=ready, allowed_user_ids=sorted(allowed_ids(session, doc.id or 0)))
+
+
+def update_document(*, session: Session, actor: Actor, document_id: int, data: DocumentUpdate, data_dir: Path) -> dict[str, Any]:
+    doc = _load_for_write(session, document_id)
+    acc = access(session, actor, doc.meeting_id, for_update=True)
+    require_manage_documents(acc)
+    require_state(acc.meeting, _EDITABLE, "sửa tài liệu của")
+    changes = data.model_dump(exclude_unset=True)
+    if "agenda_item_id" in changes:
+        _check_item(session, doc.meeting_id, changes["agenda_item_id"])
+    was_restricted = doc.restricted
+    for key in ("title", "position", "restricted", "share_with_guests"):
+        if changes.get(key) is not None:
+            setattr(doc, key, changes[key])
+    if "agenda_item_id" in changes:
+        doc.agenda_item_id = changes["agenda_item_id"]
+    if changes.get("allowed_user_ids") is not None:
+        _set_allowed(session, doc, changes["allowed_user_ids"])
+    doc.updated_at = utcnow()
+    session.add(doc)
+    session.flush()
+    _announce(session, acc, doc, "updated", was_restricted=was_restricted, change="metadata")
+    cur = _version(session, doc, None)
+    ready = render.pages_ready(data_dir, cur.sha256, cur.page_count)
+    return present.detail(session, doc, pages_ready=ready, allowed_user_ids=sorted(allowed_ids(session, document_id)))
+
+
+def delete_document(*, session: Session, actor: Actor, document_id: int) -> list[str]:
+    """Remove the document with all its versions; answer the files no version refers to any more."""
+    doc = _load_for_write(session, document_id)
+    acc = access(session, actor, doc.meeting_id, for_update=True)
+    require_manage_documents(acc)
+    require_state(acc.meeting, _EDITABLE, "xóa tài liệu của")
+    versions = present.versions_of(session, [document_id])[document_id]
+    shas = {v.sha256 for v in versions}
+    for v in versions:
+        session.exec(delete(DocumentPage).where(col(DocumentPage.version_id) == v.id))
+        session.delete(v)
+    session.exec(delete(DocumentAccess).where(col(DocumentAccess.document_id) == document_id))
+    session.delete(doc)
+    session.flush()
+    _announce(session, acc, doc, "removed", was_restricted=doc.restricted, change="removed")
+    still = set(session.exec(select(DocumentVersion.sha256).where(col(DocumentVersion.sha256).in_(shas))).all())
+    return sorted(shas - still)
+
+
+def unreferenced(*, session: Session, shas: list[str]) -> list[str]:
+    """Of `shas`, those no document version refers to (an upload whose write failed cleans up with it)."""
+    still = set(session.exec(select(DocumentVersion.sha256).where(col(DocumentVersion.sha256).in_(shas))).all())
+    return [s for s in shas if s not in still]
+
+
+def _load_for_write(session: Session, document_id: int) -> Document:
+    doc = session.get(Document, document_id)
+    if doc is None:
+        raise NotFound(f"Không tìm thấy tài liệu {document_id}.")
+    return doc
+
