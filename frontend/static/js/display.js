@@ -1,0 +1,242 @@
+// Room display (màn hình phòng họp): read-only projector view. A live client like the tablets: snapshot from
+// meeting:join, seq-numbered events through the shared reducer (live-state.js), meeting:sync on gaps. The
+// speaker's timer runs locally from started_at + limit_seconds (the server sends no per-second events).
+import { io } from "/static/vendor/socket.io.esm.min.js";
+import { LiveState } from "/static/js/live-state.js";
+
+const config = JSON.parse(document.getElementById("display-config").textContent);
+const root = document.getElementById("display");
+const $ = (id) => document.getElementById(id);
+const ACK_TIMEOUT_MS = 10000;
+// Server clock minus ours, so every screen counts down the same seconds whatever the PC's clock says.
+const skew = config.server_now - Date.now();
+const now = () => Date.now() + skew;
+
+const live = new LiveState({ onChange: render, onGap: requestSync });
+const socket = io({
+  transports: ["websocket"],
+  autoConnect: false,
+  ...(config.display_token ? { auth: { display_token: config.display_token } } : {}),
+});
+window.ecabinetDisplay = { live, socket }; // read-only hooks for the browser tests
+
+function request(name, payload) {
+  return new Promise((resolve, reject) => {
+    socket.timeout(ACK_TIMEOUT_MS).emit(name, payload, (err, ack) => {
+      if (err) reject({ code: "timeout", message: "Không nhận được phản hồi từ máy chủ." });
+      else if (ack?.ok) resolve(ack.data);
+      else reject(ack?.error ?? { code: "error", message: "Lỗi không xác định." });
+    });
+  });
+}
+
+function setStatus(connected, text) {
+  root.dataset.connected = String(connected);
+  $("status-text").textContent = text;
+}
+
+async function join() {
+  live.suspend();
+  try {
+    const data = await request("meeting:join", { meeting_id: config.meeting_id });
+    live.reset(data.snapshot, data.seq);
+    root.dataset.ready = "true";
+    setStatus(true, "Đã kết nối");
+  } catch (err) {
+    setStatus(false, err.message);
+    if (err.code !== "forbidden" && socket.connected) setTimeout(join, 3000);
+  }
+}
+
+async function requestSync(since) {
+  try {
+    live.applySync(await request("meeting:sync", { meeting_id: config.meeting_id, since }));
+  } catch {
+    if (socket.connected) setTimeout(() => live.checkGap(), 1000);
+  }
+}
+
+// --- rendering -----------------------------------------------------------------------------------------
+
+const ROLE = { chair: "Chủ trì", member: "Thành viên", guest: "Khách mời", secretary: "Thư ký" };
+const KIND = { open: "Biểu quyết công khai", named: "Biểu quyết ghi danh", secret: "Biểu quyết kín" };
+const OPTION_KIND_LABEL = { yes: "Tán thành", no: "Không tán thành", abstain: "Không biểu quyết" };
+
+function text(id, value) {
+  $(id).textContent = value ?? "";
+}
+
+function renderItem(state) {
+  const meeting = state.meeting;
+  const agenda = state.agenda ?? [];
+  const index = agenda.findIndex((i) => i.id === meeting.current_item_id);
+  const item = index >= 0 ? agenda[index] : null;
+  text("item-step", item ? `Nội dung ${index + 1}/${agenda.length}` : "");
+  if (item) text("item-title", item.title);
+  else if (meeting.state === "ended") text("item-title", "Phiên họp đã kết thúc");
+  else if (meeting.state === "started") text("item-title", "Chưa chọn nội dung thảo luận");
+  else text("item-title", "Phiên họp chưa bắt đầu");
+  $("item-presenter").hidden = !item?.presenter;
+  text("item-presenter", item?.presenter ? `Cơ quan trình: ${item.presenter}` : "");
+}
+
+function speakerLine(row) {
+  const parts = [row.title || ROLE[row.role] || ""];
+  if (row.deputy_name) parts.push(`Dự thay: ${row.deputy_name}`);
+  return parts.filter(Boolean).join(" · ");
+}
+
+function renderSpeaker(state) {
+  const current = state.speakers?.current ?? null;
+  const box = $("speaker");
+  box.classList.toggle("idle", !current);
+  box.dataset.userId = current ? String(current.user_id) : "";
+  text("speaker-name", current ? current.full_name : "Chưa có đại biểu phát biểu");
+  text("speaker-title", current ? speakerLine(current) : "");
+  $("timer").hidden = !current;
+  $("timer-bar").hidden = !current?.limit_seconds;
+  tick();
+}
+
+function renderQueue(state) {
+  const queue = state.speakers?.queue ?? [];
+  const list = $("queue");
+  list.replaceChildren(
+    ...queue.slice(0, 6).map((row) => {
+      const li = document.createElement("li");
+      const name = document.createElement("strong");
+      name.textContent = row.full_name;
+      const sub = document.createElement("span");
+      sub.textContent = speakerLine(row);
+      li.append(name, sub);
+      return li;
+    }),
+  );
+  if (queue.length > 6) {
+    const more = document.createElement("li");
+    more.className = "more";
+    more.textContent = `và ${queue.length - 6} đại biểu khác`;
+    list.append(more);
+  }
+  text("queue-count", queue.length ? String(queue.length) : "");
+  $("queue-empty").hidden = queue.length > 0;
+}
+
+function renderQuorum(state) {
+  const q = state.quorum;
+  if (!q) return;
+  text("quorum-present", String(q.present));
+  text("quorum-total", String(q.total));
+  text("quorum-need", `Cần tối thiểu ${q.required} thành viên`);
+  text("quorum-state", q.reached ? "Đủ điều kiện tiến hành" : "Chưa đủ số thành viên");
+  $("quorum").classList.toggle("reached", !!q.reached);
+}
+
+/** The vote worth showing: an open one, else the last closed/published vote of the current item. */
+function pickVote(state) {
+  const votes = Array.isArray(state.votes) ? state.votes : [];
+  const open = votes.filter((v) => v.state === "open");
+  if (open.length) return open[open.length - 1];
+  const itemId = state.meeting?.current_item_id;
+  const done = votes.filter((v) => (v.state === "published" || v.state === "closed") && v.agenda_item_id === itemId);
+  return done.length ? done[done.length - 1] : null;
+}
+
+function renderVote(state) {
+  const vote = pickVote(state);
+  $("vote").hidden = !vote;
+  root.classList.toggle("has-vote", !!vote);
+  if (!vote) return;
+  $("vote").dataset.state = vote.state;
+  text("vote-kind", KIND[vote.kind] ?? "");
+  text("vote-question", vote.question);
+  const published = vote.state === "published" && vote.result;
+  text("vote-label", vote.state === "open" ? "Đang biểu quyết" : published ? "Kết quả biểu quyết" : "Đã kết thúc biểu quyết");
+  $("vote-progress").hidden = !!published;
+  $("vote-result").hidden = !published;
+  if (!published) {
+    text("vote-voted", String(vote.voted_count ?? 0));
+    text("vote-eligible", String(vote.eligible_count ?? 0));
+    const share = vote.eligible_count ? Math.min(1, (vote.voted_count ?? 0) / vote.eligible_count) : 0;
+    $("vote-fill").style.width = `${Math.round(share * 100)}%`;
+    return;
+  }
+  const result = vote.result;
+  const counts = $("vote-counts");
+  counts.replaceChildren(
+    ...(vote.options ?? []).map((option) => {
+      const li = document.createElement("li");
+      li.className = `opt-${option.kind ?? "other"}`;
+      const label = document.createElement("span");
+      label.textContent = option.label || OPTION_KIND_LABEL[option.kind] || "";
+      const n = document.createElement("strong");
+      const fromTally = vote.tally?.[String(option.id)];
+      n.textContent = String(fromTally ?? result.counts?.[String(option.id)] ?? result[option.kind] ?? 0);
+      li.append(label, n);
+      return li;
+    }),
+  );
+  const verdict = $("vote-verdict");
+  verdict.className = `d-verdict ${result.passed ? "passed" : "failed"}`;
+  verdict.textContent = result.passed ? "Thông qua" : "Không thông qua";
+}
+
+function render(state) {
+  if (!state?.meeting) return;
+  root.dataset.seq = String(live.seq);
+  text("meeting-title", state.meeting.title);
+  renderItem(state);
+  renderSpeaker(state);
+  renderQueue(state);
+  renderQuorum(state);
+  renderVote(state);
+}
+
+// --- clock and speaker timer (local, once a quarter second) ---------------------------------------------
+
+const two = (n) => String(n).padStart(2, "0");
+const mmss = (seconds) => `${two(Math.floor(seconds / 60))}:${two(seconds % 60)}`;
+
+function tick() {
+  const date = new Date(now());
+  text("clock", date.toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh" }));
+  text("date", date.toLocaleDateString("vi-VN", { weekday: "long", day: "2-digit", month: "2-digit", year: "numeric", timeZone: "Asia/Ho_Chi_Minh" }));
+  const current = live.state?.speakers?.current;
+  const box = $("speaker");
+  if (!current?.started_at) {
+    box.classList.remove("warn", "over");
+    return;
+  }
+  const elapsed = Math.max(0, Math.floor((now() - Date.parse(current.started_at)) / 1000));
+  const limit = current.limit_seconds;
+  if (!limit) {
+    text("timer-value", mmss(elapsed));
+    text("timer-caption", "đã phát biểu");
+    return;
+  }
+  const left = limit - elapsed;
+  box.classList.toggle("warn", left <= 60 && left >= 0);
+  box.classList.toggle("over", left < 0);
+  text("timer-value", left >= 0 ? mmss(left) : `+${mmss(-left)}`);
+  text("timer-caption", left >= 0 ? `còn lại / ${mmss(limit)}` : "quá thời gian");
+  $("timer-fill").style.width = `${Math.min(100, (elapsed / limit) * 100)}%`;
+}
+
+setInterval(tick, 250);
+
+// --- connection --------------------------------------------------------------------------------------
+
+socket.on("connect", join);
+socket.on("event", (env) => {
+  if (env?.meeting_id === config.meeting_id) live.push(env);
+});
+socket.on("disconnect", (reason) => {
+  live.suspend();
+  // The server closes a display whose token was revoked; socket.io does not reconnect after that.
+  setStatus(false, reason === "io server disconnect" ? "Màn hình đã bị ngắt kết nối." : "Mất kết nối — đang kết nối lại…");
+});
+socket.on("connect_error", (err) => {
+  setStatus(false, err?.data?.message ?? "Không kết nối được máy chủ — đang thử lại…");
+});
+socket.connect();
+tick();
