@@ -1,0 +1,129 @@
+"""200 real socket clients (python-socketio over websocket, real uvicorn) vote at once while the chair closes:
+acknowledged casts == voter records == ballots counted, on SQLite and on PostgreSQL; late casts get a clear
+'invalid_state' error; nothing is counted twice."""
+from __future__ import annotations
+
+import asyncio
+import random
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+import socketio
+from sqlalchemy import func
+from sqlmodel import select
+
+from app.settings import Settings
+from tests.conftest import LiveServer, free_port
+from tests.factories import PASSWORD, make_cabinet
+from tests.pg import fresh_database
+from tests.vote_helpers import check_in, new_vote
+from votes.models import Ballot, SecretTally, VoterRecord, VoteKind
+
+N_VOTERS = 200
+WATCHERS = 20
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    base = Settings(data_dir=tmp_path / "data", port=free_port(), login_max_failures=5, socket_rate_per_second=200)
+    if getattr(request, "param", "sqlite") == "postgres":
+        with fresh_database() as url:
+            yield base.with_(database_url=url)
+    else:
+        yield base
+
+
+async def _login_all(url: str, usernames: list[str]) -> list[str]:
+    gate = asyncio.Semaphore(20)
+
+    async def one(http: httpx.AsyncClient, username: str) -> str:
+        async with gate:
+            r = await http.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+            assert r.status_code == 200, r.text
+            return r.cookies["ecabinet_session"]
+
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        return list(await asyncio.gather(*(one(http, u) for u in usernames)))
+
+
+async def _connect_all(url: str, tokens: list[str], meeting_id: int, watchers: int) -> list[socketio.AsyncClient]:
+    """Every client connects; the first `watchers` also join the meeting room and receive its events (a
+    vote needs no join; 200 joins would mostly measure the presence broadcast, not votes)."""
+    gate = asyncio.Semaphore(50)
+
+    async def one(i: int, token: str) -> socketio.AsyncClient:
+        async with gate:
+            client = socketio.AsyncClient(reconnection=False)
+            client.events = []  # type: ignore[attr-defined]
+            client.on("event", client.events.append)  # type: ignore[attr-defined]
+            await client.connect(url, transports=["websocket"], headers={"Cookie": f"ecabinet_session={token}"}, wait_timeout=30)
+            if i < watchers:
+                ack = await client.call("meeting:join", {"meeting_id": meeting_id}, timeout=30)
+                assert ack["ok"], ack
+            return client
+
+    return list(await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens))))
+
+
+@pytest.mark.parametrize("kind", [VoteKind.secret, VoteKind.named])
+@pytest.mark.parametrize("settings", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+async def test_200_clients_vote_while_the_chair_closes(live_server: LiveServer, kind: VoteKind) -> None:
+    db = live_server.db
+    c = make_cabinet(db, n_members=N_VOTERS - 1, n_items=1, start=True)
+    voters = [c.chair, *c.members]
+    check_in(db, c, voters)
+    vote = new_vote(db, c, kind=kind, state="open")
+    options = [o["id"] for o in vote["options"]]
+    tokens = await _login_all(live_server.url, [v.username for v in voters])
+    clients = await _connect_all(live_server.url, tokens, c.meeting_id, watchers=WATCHERS)
+    chair_client = clients[0]
+    acked: list[dict[str, Any]] = []
+    rng = random.Random(46)
+
+    async def cast(client: socketio.AsyncClient) -> dict[str, Any]:
+        ack = await client.call("vote:cast", {"vote_id": vote["id"], "option_id": rng.choice(options)}, timeout=120)
+        if ack["ok"]:
+            acked.append(ack)
+        return ack
+
+    async def close_midway() -> dict[str, Any]:
+        while len(acked) < N_VOTERS // 3:
+            await asyncio.sleep(0.005)
+        return await chair_client.call("vote:close", {"vote_id": vote["id"]}, timeout=120)
+
+    try:
+        casts = [asyncio.create_task(cast(cl)) for cl in clients]
+        closer = asyncio.create_task(close_midway())
+        acks = await asyncio.wait_for(asyncio.gather(*casts), 180)
+        closed = await asyncio.wait_for(closer, 60)
+        for _ in range(200):  # every watching tablet hears the close
+            if all(any(e["type"] == "vote.closed" for e in cl.events) for cl in clients[:WATCHERS]):  # type: ignore[attr-defined]
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("a watching client never received vote.closed")
+    finally:
+        await asyncio.gather(*(cl.disconnect() for cl in clients), return_exceptions=True)
+
+    assert closed["ok"], closed
+    ok = [a for a in acks if a["ok"]]
+    refused = [a for a in acks if not a["ok"]]
+    assert all(a["error"]["code"] == "invalid_state" and "đã đóng" in a["error"]["message"] for a in refused), refused[:3]
+    assert len(ok) + len(refused) == N_VOTERS and len(ok) >= N_VOTERS // 3
+
+    def stored(session: Any) -> tuple[int, int]:
+        records = session.exec(select(func.count()).select_from(VoterRecord).where(VoterRecord.vote_id == vote["id"])).one()
+        if kind == VoteKind.secret:
+            ballots = session.exec(select(func.sum(SecretTally.count)).where(SecretTally.vote_id == vote["id"])).one()
+        else:
+            ballots = session.exec(select(func.count()).select_from(Ballot).where(Ballot.vote_id == vote["id"])).one()
+        return int(records), int(ballots or 0)
+
+    records, ballots = db.run_read(stored)
+    result = closed["data"]["result"]
+    print(f"\n{db.url.split(':')[0]} {kind.value}: acknowledged={len(ok)} refused_after_close={len(refused)} "
+          f"voter_records={records} ballots={ballots}")  # fmt: skip
+    assert records == ballots == len(ok) == result["voted_count"] == sum(result["counts"].values()) == result["cast"]
+    assert closed["data"]["voted_count"] == len(ok)
