@@ -22,6 +22,7 @@ def _serve(settings: Settings) -> None:
 
     from app.factory import create_app
 
+    settings = settings.with_(media_prewarm=True)  # the server starts its media worker(s) with it
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level="info", ws="websockets-sansio", lifespan="on"
     )
@@ -43,6 +44,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     from app.demo import DEMO_PASSWORD, load
 
     settings = settings.with_(demo_mode=True, host=args.host or settings.host, port=args.port or settings.port)
+    if not settings.rtc_host_addresses and settings.host in ("127.0.0.1", "localhost"):
+        settings = settings.with_(rtc_host_addresses=("127.0.0.1",))  # one-machine demo: ICE over loopback
     _migrate(settings)
     db = Database(settings.effective_database_url)
     accounts = db.run_write(load).result

@@ -23,6 +23,9 @@ from app.ratelimit import SlidingWindow
 from app.settings import Settings
 from core.errors import DomainError
 from realtime.broadcast import Broadcaster
+from realtime.media.channel import MediaWorkers
+from realtime.media.config import MediaConfig
+from realtime.rtc import RemoteMedia
 from realtime.server import build_server
 
 
@@ -42,12 +45,24 @@ def create_app(settings: Settings | None = None) -> Any:
         login_limiter=SlidingWindow(settings.login_max_failures, settings.login_window_seconds),
     )
     domains.install(ctx)
+    # Remote media: the web process only relays signalling; media workers start on first use (or now, prewarm).
+    remote = RemoteMedia(ctx, MediaWorkers(settings.media_workers, MediaConfig.from_settings(settings).to_json()))
+    ctx.socket_extensions.append(remote.register)
     sio = build_server(ctx)
-    ctx.publish = Broadcaster(sio).publish
+    broadcast = Broadcaster(sio).publish
+
+    async def publish(events: list[dict[str, Any]]) -> None:
+        await broadcast(events)
+        await remote.observe(events)
+
+    ctx.publish = publish
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.media_prewarm:
+            await remote.start()
         yield
+        await remote.stop()  # every peer connection closes with its worker
         # Close sockets first so no handler runs against a disposed engine.
         for sid in list(sio.manager.get_participants("/", None)):
             with contextlib.suppress(Exception):
@@ -69,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Any:
     )
     web.state.ctx = ctx
     web.state.sio = sio
+    web.state.remote = remote
     asgi = socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io")
     asgi.state = web.state  # tests and the CLI reach the context through the outer app too
     return asgi

@@ -42,6 +42,18 @@ class Settings:
     max_document_pages: int = 1000
     render_workers: int = 0  # 0 = one per CPU (at most 4)
     soffice: str = "soffice"
+    # Remote media (WebRTC MCU in media worker processes). ICE servers: JSON [{urls, username, credential}]
+    # or comma-separated URLs; empty = none (never a public default). Host addresses limit the server's ICE
+    # host candidates (tests and a one-machine demo: 127.0.0.1). Prewarm starts the workers with the server.
+    ice_servers: str = ""
+    rtc_host_addresses: tuple[str, ...] = ()
+    media_workers: int = 1
+    media_prewarm: bool = False
+    media_fps: int = 15
+    media_bitrate_kbps: int = 1500
+    rtc_grace_seconds: float = 20.0
+    # Organisation setting: a remote member without the floor joins muted (unmutes when given the floor).
+    rtc_mute_without_floor: bool = True
 
     @property
     def effective_database_url(self) -> str:
@@ -76,4 +88,12 @@ class Settings:
             max_document_pages=int(get("MAX_DOCUMENT_PAGES") or base.max_document_pages),
             render_workers=int(get("RENDER_WORKERS") or base.render_workers),
             soffice=get("SOFFICE") or base.soffice,
+            ice_servers=get("ICE_SERVERS") or "",
+            rtc_host_addresses=_list(get("RTC_HOST_ADDRESSES")),
+            media_workers=int(get("MEDIA_WORKERS") or base.media_workers),
+            media_prewarm=_bool(get("MEDIA_PREWARM"), base.media_prewarm),
+            media_fps=int(get("MEDIA_FPS") or base.media_fps),
+            media_bitrate_kbps=int(get("MEDIA_BITRATE_KBPS") or base.media_bitrate_kbps),
+            rtc_grace_seconds=float(get("RTC_GRACE_SECONDS") or base.rtc_grace_seconds),
+            rtc_mute_without_floor=_bool(get("RTC_MUTE_WITHOUT_FLOOR"), base.rtc_mute_without_floor),
         )

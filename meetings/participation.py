@@ -10,8 +10,8 @@ from accounts.models import GlobalRole, User
 from core.clock import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from meetings import present
-from meetings.access import Access, access, require_manage
-from meetings.models import Attendance, MeetingRole, MeetingState, Participant
+from meetings.access import Access, access, require_conduct, require_manage
+from meetings.models import Attendance, MeetingMode, MeetingRole, MeetingState, Participant
 from meetings.schemas import CheckInRequest, ParticipantCreate, ParticipantUpdate
 from meetings.services import emit, require_state
 
@@ -145,3 +145,66 @@ def check_in(*, session: Session, actor: Actor, meeting_id: int, data: CheckInRe
         quorum=present.quorum_data(session, meeting_id),
     )
     return present.participant_data(participant, user)
+
+
+# --- remote attendance (the media connection; realtime/rtc.py) ----------------------------------------
+
+_REMOTE_MODES = (MeetingMode.remote, MeetingMode.hybrid)
+_REMOTE_STATES = (MeetingState.published, MeetingState.started)
+_participant_json, _quorum = present.participant_data, present.quorum_data  # (a parameter below is named `present`)
+
+
+def _remote_guard(acc: Access) -> None:
+    if acc.actor.is_display:
+        raise Forbidden("Màn hình phòng họp không tham gia trực tuyến.")
+    if acc.meeting.mode not in _REMOTE_MODES:
+        raise Forbidden(f"Cuộc họp {acc.meeting.id} không có hình thức tham dự trực tuyến.")
+    require_state(acc.meeting, _REMOTE_STATES, "tham gia trực tuyến")
+
+
+def authorize_remote(*, session: Session, actor: Actor, meeting_id: int, hall: bool = False) -> dict[str, Any]:
+    """May `actor` open a media connection to the meeting? A participant (guests included: they are
+    invited) of a remote or hybrid meeting; the hall camera only for those who conduct the meeting.
+    Answers what the media worker needs: the name label and whether the user conducts."""
+    acc = access(session, actor, meeting_id)
+    _remote_guard(acc)
+    if hall:
+        require_conduct(acc)
+    elif acc.participant is None:
+        raise Forbidden("Chỉ thành phần của cuộc họp được tham gia trực tuyến.")
+    user = session.get(User, actor.id)
+    return {"label": user.full_name if user else actor.full_name, "can_conduct": acc.can_conduct}
+
+
+def authorize_remote_control(*, session: Session, actor: Actor, meeting_id: int) -> None:
+    """Muting someone else or ending their remote session: the chair (or those who conduct the meeting)."""
+    acc = access(session, actor, meeting_id)
+    require_conduct(acc)
+
+
+def set_remote_presence(
+    *, session: Session, actor: Actor, meeting_id: int, present: bool, user_id: int | None = None
+) -> dict[str, Any] | None:
+    """Attendance follows the media connection: present_remote while connected, back to "not yet
+    recorded" when the participant leaves (only if it still says present_remote). A participant sets
+    their own; for someone else (the chair ends their session) the actor must conduct the meeting."""
+    acc = access(session, actor, meeting_id, for_update=True)
+    target = actor.id if user_id is None else user_id
+    if target != actor.id:
+        require_conduct(acc)
+    elif acc.participant is None:
+        raise Forbidden("Chỉ thành phần của cuộc họp được tham gia trực tuyến.")
+    _remote_guard(acc)
+    participant, user = _participant(session, meeting_id, target)
+    if present == (participant.attendance == Attendance.present_remote):
+        return _participant_json(participant, user)  # idempotent: nothing changes, no event
+    if present:
+        _set_attendance(participant, actor, Attendance.present_remote, None, None)
+    else:
+        participant.attendance = Attendance.unknown
+        participant.attendance_at, participant.attendance_by = utcnow(), actor.id
+    session.add(participant)
+    session.flush()
+    data = _participant_json(participant, user)
+    emit(session, acc, "attendance.changed", participant=data, quorum=_quorum(session, meeting_id))
+    return data

@@ -1,0 +1,101 @@
+"""The audio mixer: every live microphone resampled to 48 kHz mono s16, mixed every 20 ms.
+
+Listeners (microphone muted or absent) all get ONE mix, Opus-encoded once and shared as packets. A
+participant whose microphone is live gets a mix-minus (everyone but themself) as frames, which its own
+sender encodes. `tick()` runs in the room's media thread; `push()` on the event loop."""
+from __future__ import annotations
+
+import warnings
+
+with warnings.catch_warnings():  # audioop: stdlib through Python 3.12 (the project pins 3.11)
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import audioop
+import fractions
+import threading
+from typing import Hashable
+
+import av
+from av.audio.resampler import AudioResampler
+
+RATE = 48000
+SAMPLES = 960  # 20 ms
+BYTES = SAMPLES * 2
+MAX_BUFFER = BYTES * 10  # 200 ms: older audio is dropped rather than delayed
+AUDIO_TIME_BASE = fractions.Fraction(1, RATE)
+SILENCE = bytes(BYTES)
+
+
+class AudioMixer:
+    def __init__(self) -> None:
+        self._buffers: dict[Hashable, bytearray] = {}
+        self._resamplers: dict[Hashable, AudioResampler] = {}
+        self._lock = threading.Lock()
+        self._encoder: av.CodecContext | None = None
+        self._encoded = 0
+
+    def push(self, key: Hashable, frame: av.AudioFrame) -> None:
+        resampler = self._resamplers.get(key)
+        if resampler is None:
+            resampler = self._resamplers[key] = AudioResampler(format="s16", layout="mono", rate=RATE)
+        data = b"".join(bytes(f.planes[0])[: f.samples * 2] for f in resampler.resample(frame))
+        with self._lock:
+            buf = self._buffers.setdefault(key, bytearray())
+            buf += data
+            if len(buf) > MAX_BUFFER:
+                del buf[: len(buf) - MAX_BUFFER]
+
+    def remove(self, key: Hashable) -> None:
+        with self._lock:
+            self._buffers.pop(key, None)
+        self._resamplers.pop(key, None)
+
+    def _take(self) -> dict[Hashable, bytes]:
+        with self._lock:
+            chunks = {}
+            for key, buf in self._buffers.items():
+                if len(buf) >= BYTES:
+                    chunks[key] = bytes(buf[:BYTES])
+                    del buf[:BYTES]
+        return chunks
+
+    def tick(self, live: set[Hashable], pts: int) -> tuple[list[av.Packet], dict[Hashable, av.AudioFrame]]:
+        """20 ms of audio: the listeners' mix encoded once, and a mix-minus frame for each live key."""
+        chunks = {k: v for k, v in self._take().items() if k in live}
+        total = SILENCE
+        for chunk in chunks.values():
+            total = audioop.add(total, chunk, 2)
+        minus = {}
+        for key in live:
+            own = SILENCE
+            for other, chunk in chunks.items():
+                if other != key:
+                    own = audioop.add(own, chunk, 2)
+            minus[key] = _frame(own, pts)
+        return self._encode(total, pts), minus
+
+    def _encode(self, pcm: bytes, pts: int) -> list[av.Packet]:
+        if self._encoder is None:
+            codec = av.CodecContext.create("libopus", "w")
+            codec.sample_rate = RATE
+            codec.layout = "stereo"
+            codec.format = "s16"
+            codec.bit_rate = 64000
+            codec.time_base = AUDIO_TIME_BASE
+            codec.options = {"application": "voip", "frame_duration": "20"}
+            self._encoder = codec
+        frame = av.AudioFrame(format="s16", layout="stereo", samples=SAMPLES)
+        frame.planes[0].update(audioop.tostereo(pcm, 2, 1, 1))
+        frame.sample_rate, frame.pts, frame.time_base = RATE, pts, AUDIO_TIME_BASE
+        packets = list(self._encoder.encode(frame))
+        for packet in packets:
+            packet.pts = self._encoded * SAMPLES
+            packet.time_base = AUDIO_TIME_BASE
+            self._encoded += 1
+        return packets
+
+
+def _frame(pcm: bytes, pts: int) -> av.AudioFrame:
+    frame = av.AudioFrame(format="s16", layout="mono", samples=SAMPLES)
+    frame.planes[0].update(pcm)
+    frame.sample_rate, frame.pts, frame.time_base = RATE, pts, AUDIO_TIME_BASE
+    return frame

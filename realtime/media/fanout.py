@@ -1,0 +1,92 @@
+"""Per-viewer output tracks that only packetise: every viewer of a layer shares the layer's av.Packet
+objects (each viewer's RTCRtpSender adds its own sequence numbers and timestamps offset).
+
+A viewer that joins or changes layer is held until the next keyframe; a viewer whose queue overflows
+(it cannot keep up) drops the backlog and waits for a keyframe again."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Callable
+
+import av
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from realtime.media.encoder import SharedEncoder
+
+QUEUE_FRAMES = 30
+
+
+class PacketTrack(MediaStreamTrack):
+    def __init__(self, kind: str, *, needs_keyframe: bool) -> None:
+        super().__init__()
+        self.kind = kind
+        self.needs_keyframe = needs_keyframe
+        self.waiting_keyframe = needs_keyframe
+        self.queue: asyncio.Queue[list[av.Packet] | None] = asyncio.Queue(QUEUE_FRAMES)
+        self.frames_out = 0
+        self.on_stall: Callable[[], None] | None = None
+        self._pending: list[av.Packet] = []
+
+    def hold(self) -> None:
+        """Drop until the next keyframe (after joining a layer or losing the backlog)."""
+        if self.needs_keyframe:
+            self.waiting_keyframe = True
+
+    def deliver(self, packets: list[av.Packet]) -> None:
+        if self.readyState != "live" or not packets:
+            return
+        if self.waiting_keyframe:
+            if not any(p.is_keyframe for p in packets):
+                return
+            self.waiting_keyframe = False
+        if self.queue.full():
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.hold()
+            if self.on_stall:
+                self.on_stall()
+            return
+        self.queue.put_nowait(packets)
+
+    async def recv(self) -> av.Packet:  # type: ignore[override]
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._pending:
+            return self._pending.pop(0)
+        packets = await self.queue.get()
+        if packets is None:
+            raise MediaStreamError
+        self.frames_out += 1
+        self._pending = packets[1:]
+        return packets[0]
+
+    def stop(self) -> None:
+        if self.readyState == "live":
+            with contextlib.suppress(asyncio.QueueFull):
+                self.queue.put_nowait(None)
+        super().stop()
+
+
+class Layer:
+    """A quality layer: one shared encoder and the viewer tracks that receive its packets."""
+
+    def __init__(self, name: str, encoder: SharedEncoder) -> None:
+        self.name = name
+        self.encoder = encoder
+        self.viewers: set[PacketTrack] = set()
+
+    def attach(self, track: PacketTrack) -> None:
+        track.hold()
+        self.viewers.add(track)
+        self.encoder.keyframes.request()
+
+    def detach(self, track: PacketTrack) -> None:
+        self.viewers.discard(track)
+
+    def deliver(self, packets: list[av.Packet]) -> None:
+        for track in list(self.viewers):
+            if track.readyState != "live":
+                self.viewers.discard(track)
+            else:
+                track.deliver(packets)

@@ -1,0 +1,146 @@
+"""A media worker process: hosts the rooms of the meetings assigned to it and answers the web process(es)
+over a local Unix socket (JSON lines). The first line of a connection must carry the shared secret.
+
+    python -m realtime.media.worker --socket /run/ecabinet/media-0.sock   (secret in ECABINET_MEDIA_SECRET,
+                                                                            config in ECABINET_MEDIA_CONFIG)
+Requests: {"id", "op", "meeting_id", ...} -> {"id", "ok", "data" | "error"}; the worker also pushes
+{"event": "gone"|"mute"|"state"|"layer", ...} to every connected web process."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import os
+import signal
+from typing import Any
+
+from realtime.media import hooks
+from realtime.media.config import MediaConfig
+from realtime.media.room import HALL, Room
+
+log = logging.getLogger("ecabinet.media")
+
+
+class Worker:
+    def __init__(self, config: MediaConfig) -> None:
+        self.config = config
+        self.rooms: dict[int, Room] = {}
+        self.clients: set[asyncio.StreamWriter] = set()
+
+    def notify(self, event: dict[str, Any]) -> None:
+        line = (json.dumps(event) + "\n").encode()
+        for writer in list(self.clients):
+            with contextlib.suppress(Exception):
+                writer.write(line)
+
+    def room(self, meeting_id: int) -> Room:
+        if meeting_id not in self.rooms:
+            self.rooms[meeting_id] = Room(meeting_id, self.config.room, self.config.rtc_configuration(), self.notify)
+        return self.rooms[meeting_id]
+
+    async def handle(self, msg: dict[str, Any]) -> Any:
+        op, mid = msg["op"], int(msg.get("meeting_id") or 0)
+        key = f"{HALL}:{msg['user_id']}" if msg.get("hall") else str(msg.get("user_id"))
+        if op == "ping":
+            return "pong"
+        if op == "join":
+            room = self.room(mid)
+            room.set_floor(msg.get("floor"))
+            answer = await room.join(user_id=msg["user_id"], label=msg["label"], offer=msg["offer"], hall=bool(msg.get("hall")))
+            return {"answer": answer}
+        if op == "stats":
+            return {str(m): r.stats() for m, r in self.rooms.items()}
+        room = self.rooms.get(mid)
+        if room is None:
+            return False
+        if op == "candidate":
+            await room.add_candidate(key, msg["candidate"])
+            return True
+        if op == "leave":
+            left = await room.leave(key, notify=False)
+            if not room.participants:
+                await self.close_room(mid)
+            return left
+        if op == "mute":
+            return room.mute(key, msg.get("audio"), msg.get("video"))
+        if op == "floor":
+            room.set_floor(msg.get("floor"))
+            return True
+        if op == "close_room":
+            await self.close_room(mid)
+            return True
+        raise ValueError(f"unknown op {op!r}")
+
+    async def close_room(self, meeting_id: int) -> None:
+        room = self.rooms.pop(meeting_id, None)
+        if room:
+            await room.close()
+
+    async def close(self) -> None:
+        for mid in list(self.rooms):
+            await self.close_room(mid)
+
+    async def serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, secret: str) -> None:
+        try:
+            hello = json.loads(await asyncio.wait_for(reader.readline(), 5) or b"{}")
+            if not hmac.compare_digest(str(hello.get("secret", "")), secret):
+                return
+            self.clients.add(writer)
+            writer.write(b'{"hello": "ok"}\n')
+            while line := await reader.readline():
+                asyncio.ensure_future(self._answer(json.loads(line), writer))
+        except (asyncio.TimeoutError, ConnectionError, json.JSONDecodeError):
+            pass
+        finally:
+            self.clients.discard(writer)
+            writer.close()
+
+    async def _answer(self, msg: dict[str, Any], writer: asyncio.StreamWriter) -> None:
+        try:
+            reply = {"id": msg.get("id"), "ok": True, "data": await self.handle(msg)}
+        except Exception as exc:
+            log.exception("media op %s failed", msg.get("op"))
+            reply = {"id": msg.get("id"), "ok": False, "error": str(exc)}
+        with contextlib.suppress(Exception):
+            writer.write((json.dumps(reply) + "\n").encode())
+
+
+async def run(socket_path: str, secret: str, config: MediaConfig) -> None:
+    hooks.check_internals()
+    hooks.limit_host_addresses(config.host_addresses)
+    worker = Worker(config)
+    server = await asyncio.start_unix_server(lambda r, w: worker.serve_client(r, w, secret), path=socket_path)
+    os.chmod(socket_path, 0o600)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    parent = os.getppid()
+    print("media worker ready", flush=True)
+    while not stop.is_set():  # also stop when the web process that started us is gone
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+        if os.getppid() != parent:
+            break
+    server.close()
+    await worker.close()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(socket_path)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="ecabinet-media-worker")
+    parser.add_argument("--socket", required=True)
+    args = parser.parse_args()
+    secret = os.environ.pop("ECABINET_MEDIA_SECRET", "")
+    if not secret:
+        raise SystemExit("ECABINET_MEDIA_SECRET is required")
+    asyncio.run(run(args.socket, secret, MediaConfig.from_json(os.environ.get("ECABINET_MEDIA_CONFIG", "{}"))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""Remote attendance signalling (rtc:*) on the socket edge: authenticate and permission-check like every
+other event (meetings.participation), then relay to the media worker hosting the meeting
+(realtime/media/channel.py). Attendance follows the media connection (present_remote while connected).
+
+rtc:config {meeting_id} -> {ice_servers}           rtc:join {meeting_id, offer: {sdp, type}, hall?} -> {answer}
+rtc:candidate {meeting_id, candidate, hall?}        rtc:leave {meeting_id, hall?}
+rtc:mute {meeting_id, audio?, video?}               chair: rtc:mute_participant / rtc:remove_participant {meeting_id, user_id}
+Server -> that participant's socket: rtc:muted {meeting_id, audio, video}, rtc:layer {meeting_id, layer},
+rtc:ended {meeting_id, reason: dropped|removed|meeting_ended}."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field
+
+from accounts.actor import Actor
+from app.context import AppContext
+from core.errors import DomainError
+from meetings import participation
+from realtime.actions import SocketActions
+from realtime.media.channel import MediaUnavailable, MediaWorkers
+from realtime.media.config import parse_ice_servers
+from realtime.payloads import MeetingRef, _Strict
+from speakers import services as speaker_services
+
+log = logging.getLogger("ecabinet.rtc")
+
+
+class Offer(_Strict):
+    sdp: str = Field(min_length=1, max_length=100_000)
+    type: Literal["offer"]
+
+
+class RtcJoin(MeetingRef):
+    offer: Offer
+    hall: bool = False
+
+
+class Candidate(_Strict):
+    candidate: str = Field(default="", max_length=2000)
+    sdpMid: str | None = Field(default=None, max_length=64)
+    sdpMLineIndex: int | None = Field(default=None, ge=0, le=64)
+    usernameFragment: str | None = Field(default=None, max_length=256)
+
+
+class RtcCandidate(MeetingRef):
+    candidate: Candidate | None = None
+    hall: bool = False
+
+
+class RtcLeave(MeetingRef):
+    hall: bool = False
+
+
+class RtcMute(MeetingRef):
+    audio: bool | None = None
+    video: bool | None = None
+
+
+class RtcTarget(MeetingRef):
+    user_id: int = Field(ge=1, strict=True)
+
+
+@dataclass
+class RtcSession:
+    actor: Actor
+    sid: str
+    hall: bool
+
+
+def _unavailable(exc: Exception) -> DomainError:
+    log.warning("media worker: %s", exc)
+    err = DomainError("Máy chủ truyền hình trực tuyến chưa sẵn sàng; vui lòng thử lại.")
+    err.code, err.status = "media_unavailable", 503
+    return err
+
+
+class RemoteMedia:
+    def __init__(self, ctx: AppContext, workers: MediaWorkers) -> None:
+        self.ctx = ctx
+        self.workers = workers
+        self.sio: Any = None
+        self.sessions: dict[tuple[int, int, bool], RtcSession] = {}
+        workers.on_event(self._on_worker_event)
+
+    def register(self, actions: SocketActions) -> None:
+        self.sio = actions.sio
+        actions.action("rtc:config", MeetingRef, self.config)
+        actions.action("rtc:join", RtcJoin, self.join)
+        actions.action("rtc:candidate", RtcCandidate, self.candidate)
+        actions.action("rtc:leave", RtcLeave, self.leave)
+        actions.action("rtc:mute", RtcMute, self.mute)
+        actions.action("rtc:mute_participant", RtcTarget, self.mute_participant)
+        actions.action("rtc:remove_participant", RtcTarget, self.remove_participant)
+
+    async def _media(self, meeting_id: int, op: str, **payload: Any) -> Any:
+        try:
+            return await self.workers.request(meeting_id, op, **payload)
+        except (MediaUnavailable, OSError, TimeoutError) as exc:
+            raise _unavailable(exc) from None
+
+    async def _presence(self, actor: Actor, meeting_id: int, present: bool, user_id: int | None = None) -> None:
+        try:
+            await self.ctx.write(participation.set_remote_presence, actor=actor, meeting_id=meeting_id, present=present, user_id=user_id)
+        except DomainError as exc:  # e.g. the meeting has ended: attendance stays as recorded
+            log.info("remote presence of %s in meeting %s not changed: %s", user_id or actor.id, meeting_id, exc.message)
+
+    # --- handlers ---------------------------------------------------------------------------------
+    async def config(self, sid: str, actor: Actor, p: MeetingRef) -> Any:
+        await self.ctx.read(participation.authorize_remote, actor=actor, meeting_id=p.meeting_id)
+        return {"ice_servers": parse_ice_servers(self.ctx.settings.ice_servers)}
+
+    async def join(self, sid: str, actor: Actor, p: RtcJoin) -> Any:
+        info = await self.ctx.read(participation.authorize_remote, actor=actor, meeting_id=p.meeting_id, hall=p.hall)
+        speakers = await self.ctx.read(speaker_services.list_speakers, actor=actor, meeting_id=p.meeting_id)
+        floor = (speakers.get("current") or {}).get("user_id")
+        data = await self._media(p.meeting_id, "join", user_id=actor.id, label=info["label"], offer=p.offer.model_dump(),
+                                 hall=p.hall, floor=floor)  # fmt: skip
+        self.sessions[(p.meeting_id, actor.id, p.hall)] = RtcSession(actor, sid, p.hall)
+        if not p.hall:
+            await self._presence(actor, p.meeting_id, True)
+        return {"answer": data["answer"]}
+
+    def _own(self, actor: Actor, meeting_id: int, hall: bool) -> RtcSession:
+        session = self.sessions.get((meeting_id, actor.id, hall))
+        if session is None:
+            err = DomainError("Bạn chưa tham gia trực tuyến cuộc họp này.")
+            err.code, err.status = "not_joined", 409
+            raise err
+        return session
+
+    async def candidate(self, sid: str, actor: Actor, p: RtcCandidate) -> Any:
+        self._own(actor, p.meeting_id, p.hall)
+        if p.candidate and p.candidate.candidate:
+            await self._media(p.meeting_id, "candidate", user_id=actor.id, hall=p.hall, candidate=p.candidate.model_dump())
+        return None
+
+    async def leave(self, sid: str, actor: Actor, p: RtcLeave) -> Any:
+        if self.sessions.pop((p.meeting_id, actor.id, p.hall), None) is None:
+            return None
+        await self._media(p.meeting_id, "leave", user_id=actor.id, hall=p.hall)
+        if not p.hall:
+            await self._presence(actor, p.meeting_id, False)
+        return None
+
+    async def mute(self, sid: str, actor: Actor, p: RtcMute) -> Any:
+        self._own(actor, p.meeting_id, False)
+        await self._media(p.meeting_id, "mute", user_id=actor.id, audio=p.audio, video=p.video)
+        return None
+
+    async def mute_participant(self, sid: str, actor: Actor, p: RtcTarget) -> Any:
+        await self.ctx.read(participation.authorize_remote_control, actor=actor, meeting_id=p.meeting_id)
+        return {"muted": bool(await self._media(p.meeting_id, "mute", user_id=p.user_id, audio=True, video=None))}
+
+    async def remove_participant(self, sid: str, actor: Actor, p: RtcTarget) -> Any:
+        await self.ctx.read(participation.authorize_remote_control, actor=actor, meeting_id=p.meeting_id)
+        session = self.sessions.pop((p.meeting_id, p.user_id, False), None)
+        removed = bool(await self._media(p.meeting_id, "leave", user_id=p.user_id))
+        if session is not None:
+            await self.sio.emit("rtc:ended", {"meeting_id": p.meeting_id, "reason": "removed"}, to=session.sid)
+        await self._presence(actor, p.meeting_id, False, user_id=p.user_id)
+        return {"removed": removed}
+
+    # --- from the worker and from the meeting's events --------------------------------------------
+    async def _on_worker_event(self, event: dict[str, Any]) -> None:
+        mid, uid, kind = event.get("meeting_id"), event.get("user_id"), event["event"]
+        session = self.sessions.get((mid, uid, bool(event.get("hall"))))
+        if kind == "gone":
+            session = self.sessions.pop((mid, uid, bool(event.get("hall"))), None)
+            if session is not None:
+                await self.sio.emit("rtc:ended", {"meeting_id": mid, "reason": "dropped"}, to=session.sid)
+                if not session.hall:
+                    await self._presence(session.actor, mid, False)
+        elif session is not None and kind == "mute":
+            await self.sio.emit("rtc:muted", {"meeting_id": mid, "audio": event["audio"], "video": event["video"]}, to=session.sid)
+        elif session is not None and kind == "layer":
+            await self.sio.emit("rtc:layer", {"meeting_id": mid, "layer": event["layer"]}, to=session.sid)
+
+    async def observe(self, events: list[dict[str, Any]]) -> None:
+        """Called after each commit with the meeting's events: the floor and the end of the meeting."""
+        for env in events:
+            mid = env.get("meeting_id")
+            if not any(key[0] == mid for key in self.sessions):
+                continue
+            try:
+                if env.get("type") == "speaker.queue_changed":
+                    current = (env.get("data", {}).get("speakers") or {}).get("current") or {}
+                    await self.workers.request(mid, "floor", floor=current.get("user_id"))
+                elif env.get("type") == "meeting.ended":
+                    for key in [k for k in self.sessions if k[0] == mid]:
+                        session = self.sessions.pop(key)
+                        await self.sio.emit("rtc:ended", {"meeting_id": mid, "reason": "meeting_ended"}, to=session.sid)
+                    await self.workers.request(mid, "close_room")
+            except (MediaUnavailable, OSError, TimeoutError) as exc:
+                log.warning("media worker: %s", exc)
+
+    async def start(self) -> None:
+        await self.workers.start()
+
+    async def stop(self) -> None:
+        self.sessions.clear()
+        await self.workers.stop()

@@ -1,0 +1,120 @@
+"""Test peers: aiortc clients that join a meeting through the real socket.io signalling, publish a solid
+colour and a 400 Hz tone, and record what the server sends back (the composite and the audio mix)."""
+from __future__ import annotations
+
+import array
+import asyncio
+import warnings
+
+with warnings.catch_warnings():  # audioop: stdlib through Python 3.12 (the project pins 3.11)
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import audioop
+import fractions
+import math
+import time
+from typing import Any
+
+import av
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack, VideoStreamTrack
+from PIL import Image
+
+from tests.live import LiveClient
+
+_TONE = array.array("h", (int(8000 * math.sin(2 * math.pi * 400 * i / 48000)) for i in range(960))).tobytes()
+
+
+class ColourTrack(VideoStreamTrack):
+    def __init__(self, rgb: tuple[int, int, int]) -> None:
+        super().__init__()
+        self.image = Image.new("RGB", (320, 180), rgb)
+
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        frame = av.VideoFrame.from_image(self.image)
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
+class ToneTrack(AudioStreamTrack):
+    async def recv(self) -> av.AudioFrame:
+        if not hasattr(self, "_t0"):
+            self._t0, self._n = time.time(), 0
+        wait = self._t0 + self._n * 0.02 - time.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        frame = av.AudioFrame(format="s16", layout="mono", samples=960)
+        frame.planes[0].update(_TONE)
+        frame.sample_rate, frame.pts, frame.time_base = 48000, self._n * 960, fractions.Fraction(1, 48000)
+        self._n += 1
+        return frame
+
+
+class Peer:
+    def __init__(self, client: LiveClient, meeting_id: int) -> None:
+        self.client = client
+        self.meeting_id = meeting_id
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # never a public STUN server
+        self.video: av.VideoFrame | None = None
+        self.video_frames = 0
+        self.audio_rms: list[int] = []
+        self.first_frame_at: float | None = None
+        self.joined_at = 0.0
+        self.got_frame = asyncio.Event()
+        self.tasks: list[asyncio.Task[Any]] = []
+
+        @self.pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            self.tasks.append(asyncio.ensure_future(self._read(track)))
+
+    async def _read(self, track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                frame = await track.recv()
+                if track.kind == "video":
+                    self.video, self.video_frames = frame, self.video_frames + 1
+                    if self.first_frame_at is None:
+                        self.first_frame_at = time.monotonic()
+                    self.got_frame.set()
+                else:
+                    pcm = bytes(frame.planes[0])[: frame.samples * 2 * len(frame.layout.channels)]
+                    self.audio_rms.append(audioop.rms(pcm, 2))
+        except MediaStreamError:
+            pass
+
+    async def join(self, colour: tuple[int, int, int] | None, **extra: Any) -> dict[str, Any]:
+        if colour is not None:
+            self.pc.addTrack(ColourTrack(colour))
+            self.pc.addTrack(ToneTrack())
+        else:
+            self.pc.addTransceiver("video", direction="recvonly")
+            self.pc.addTransceiver("audio", direction="recvonly")
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        self.joined_at = time.monotonic()
+        offer = {"sdp": self.pc.localDescription.sdp, "type": "offer"}
+        ack = await self.client.call("rtc:join", {"meeting_id": self.meeting_id, "offer": offer, **extra})
+        if ack["ok"]:
+            await self.pc.setRemoteDescription(RTCSessionDescription(**ack["data"]["answer"]))
+        return ack
+
+    def pixel(self, x: float, y: float) -> tuple[int, int, int]:
+        """The colour at (x, y), fractions of the composite's width and height."""
+        assert self.video is not None
+        image = self.video.to_image()
+        return image.getpixel((int(x * image.width), int(y * image.height)))
+
+    async def frames_after(self, n: int, timeout: float = 10) -> None:
+        target = self.video_frames + n
+        deadline = time.monotonic() + timeout
+        while self.video_frames < target:
+            assert time.monotonic() < deadline, f"only {self.video_frames} video frames"
+            await asyncio.sleep(0.05)
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await self.pc.close()
+
+
+def near(rgb: tuple[int, int, int], want: tuple[int, int, int], tol: int = 40) -> bool:
+    return all(abs(a - b) <= tol for a, b in zip(rgb, want))
