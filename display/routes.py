@@ -12,9 +12,11 @@ from starlette.routing import Route
 from accounts.actor import Actor
 from app.auth import ctx_of, current, require_user
 from app.http import ok
+from app.openapi import Op
 from app.pages import render
 from core.errors import DomainError, Forbidden, Unauthenticated
 from display import services
+from display.schemas import DisplayTokenCreated, DisplayTokenPublic
 
 M = "/api/meetings/{meeting_id:int}/display-tokens"
 
@@ -80,4 +82,10 @@ routes = [
     Route(M, create_token, methods=["POST"]),
     Route(M + "/{token_id:int}", revoke_token, methods=["DELETE"]),
     Route("/display/{meeting_id:int}", display_page, methods=["GET"]),
+]
+
+OPENAPI = [
+    Op("get", "/api/meetings/{meeting_id}/display-tokens", "Mã màn hình phòng họp của cuộc họp", answer=DisplayTokenPublic, many=True),
+    Op("post", "/api/meetings/{meeting_id}/display-tokens", "Tạo mã màn hình phòng họp (trả mã một lần)", answer=DisplayTokenCreated),
+    Op("delete", "/api/meetings/{meeting_id}/display-tokens/{token_id}", "Thu hồi mã màn hình (ngắt màn hình đang hiển thị)"),
 ]

@@ -9,8 +9,9 @@ from starlette.routing import Route
 
 from app.auth import ctx_of, require_user
 from app.http import ok, parse_body
+from app.openapi import Op
 from speakers import services
-from speakers.schemas import SpeakRequest
+from speakers.schemas import SpeakerPublic, SpeakersSlice, SpeakRequest
 
 
 async def list_speakers(request: Request) -> Response:
@@ -41,4 +42,13 @@ routes = [
     Route(S + "/grant", on_request(services.grant), methods=["POST"]),
     Route(S + "/finish", on_request(services.finish), methods=["POST"]),
     Route(S + "/withdraw", on_request(services.withdraw), methods=["POST"]),
+]
+
+P = "/api/speakers/{request_id}"
+OPENAPI = [
+    Op("get", "/api/meetings/{meeting_id}/speakers", "Danh sách đăng ký phát biểu của nội dung đang thảo luận", answer=SpeakersSlice),
+    Op("post", "/api/meetings/{meeting_id}/speakers", "Đăng ký phát biểu ({}), hoặc chủ trì mời phát biểu ({user_id})", SpeakRequest, SpeakerPublic),
+    Op("post", P + "/grant", "Mời phát biểu (kết thúc phần phát biểu đang diễn ra)", answer=SpeakerPublic),
+    Op("post", P + "/finish", "Kết thúc phần phát biểu", answer=SpeakerPublic),
+    Op("post", P + "/withdraw", "Rút đăng ký phát biểu", answer=SpeakerPublic),
 ]

@@ -52,3 +52,12 @@ class MeetingSpeak(BaseModel):
 class RequestRef(BaseModel):
     model_config = _strict
     request_id: int = Field(ge=1, strict=True)
+
+
+class SpeakersSlice(BaseModel):
+    """The "speakers" snapshot slice (GET /api/meetings/{id}/speakers answers the same)."""
+
+    agenda_item_id: int | None
+    queue: list[SpeakerPublic]
+    current: SpeakerPublic | None
+    done: list[SpeakerPublic]

@@ -1,7 +1,7 @@
 """Speaker queue operations. Each: permission check -> state guard -> write -> event "speaker.queue_changed"
 carrying the "speakers" slice (sent after commit).
 
-Behaviour a chair expects (documented in docs/speakers.md):
+Behaviour a chair expects (documented in docs/speakers-and-display.md):
 - only one speech at a time: giving the floor to the next person ends the current speech first (its end is
   recorded), as when the chair says "xin cảm ơn, mời đồng chí ..."; the event says which speech it ended;
 - a request belongs to the agenda item that was current when it was made; moving to another item keeps the
