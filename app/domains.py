@@ -16,6 +16,7 @@ from documents.routes import routes as document_routes
 from meetings import hooks
 from meetings import present as meeting_present
 from meetings.routes import routes as meeting_routes
+from realtime.remote_page import routes as remote_routes
 from speakers import present as speaker_present
 from speakers import services as speaker_services
 from speakers import socket as speaker_socket
@@ -26,7 +27,7 @@ from votes.routes import routes as vote_routes
 
 
 def http_routes() -> list[BaseRoute]:
-    return [*account_routes, *meeting_routes, *speaker_routes, *display_routes, *vote_routes, *document_routes]
+    return [*account_routes, *meeting_routes, *speaker_routes, *display_routes, *vote_routes, *document_routes, *remote_routes]
 
 
 def register_speakers() -> None:

@@ -1,0 +1,26 @@
+"""The standalone remote-attendance page /meetings/{id}/remote (frontend/templates/remote.html, which
+uses frontend/static/js/rtc.js). The live page hooks the same module into its own button."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.auth import ctx_of
+from app.pages import _actor, _to_login, render
+from core.errors import DomainError
+from meetings import services
+
+
+async def remote_page(request: Request) -> Response:
+    actor = await _actor(request)
+    if actor is None:
+        return _to_login(request)
+    try:
+        meeting = await ctx_of(request).read(services.get_meeting, actor=actor, meeting_id=request.path_params["meeting_id"])
+    except DomainError as exc:
+        return render(request, "error.html", status=exc.status, message=exc.message)
+    return render(request, "remote.html", meeting=meeting)
+
+
+routes = [Route("/meetings/{meeting_id:int}/remote", remote_page, methods=["GET"])]

@@ -1,0 +1,67 @@
+"""Browser: Debian's Chromium (fake camera and microphone) opens /meetings/{id}/remote, clicks "Tham gia
+trực tuyến", connects to the MCU and plays the composite, in which an aiortc peer's red tile shows; the
+member counts as present remotely, then leaves. In a loopback-only network namespace, ICE on 127.0.0.1."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.live import live_client, login
+from tests.media.peers import Peer
+from tests.media.test_remote_media import _attendance, hybrid_cabinet
+
+playwright_api = pytest.importorskip("playwright.async_api")
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--use-fake-device-for-media-stream",
+                 "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection"]  # fmt: skip
+
+_SAMPLE = """(v) => {
+  const c = document.createElement('canvas'); c.width = 64; c.height = 36;
+  const g = c.getContext('2d'); g.drawImage(v, 0, 0, 64, 36);
+  const px = (x, y) => Array.from(g.getImageData(x, y, 1, 1).data.slice(0, 3));
+  return {w: v.videoWidth, h: v.videoHeight, frames: v.getVideoPlaybackQuality().totalVideoFrames, left: px(16, 18), right: px(48, 18)};
+}"""
+
+
+async def test_a_member_joins_from_chromium_and_plays_the_composite(media_server) -> None:  # type: ignore[no-untyped-def]
+    c = hybrid_cabinet(media_server.db)
+    watcher, wh = await live_client(media_server.url, c.chair.username)
+    await watcher.join(c.meeting_id)
+    red_client, rh = await live_client(media_server.url, c.members[1].username)
+    red = Peer(red_client, c.meeting_id)
+    assert (await red.join((230, 30, 30)))["ok"]
+    http = await login(media_server.url, c.members[0].username)
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context()
+            await context.add_cookies([{"name": "ecabinet_session", "value": http.cookies["ecabinet_session"], "url": media_server.url}])
+            page = await context.new_page()
+            await page.goto(f"{media_server.url}/meetings/{c.meeting_id}/remote")
+            clicked = asyncio.get_running_loop().time()
+            await page.get_by_test_id("btn-remote-join").click()
+            await page.wait_for_selector("#remote[data-state=connected]", timeout=15000)
+            connected = asyncio.get_running_loop().time() - clicked
+            video = page.get_by_test_id("remote-video")
+            await page.wait_for_function("document.getElementById('remote-video').getVideoPlaybackQuality().totalVideoFrames > 15", timeout=15000)
+            seen = await video.evaluate(_SAMPLE)
+            assert (seen["w"], seen["h"]) == (1280, 720), seen
+            r, g, b = seen["left"]  # the red publisher joined first: left half of the two-tile grid
+            assert r > 150 and g < 90 and b < 90, seen
+            assert connected < 5, connected
+            await watcher.wait_for(_attendance(c.members[0].id, "present_remote"), timeout=10)
+            await page.get_by_test_id("btn-remote-mic").click()
+            await page.wait_for_selector("#remote[data-audio=live]", timeout=5000)
+            await page.get_by_test_id("btn-remote-leave").click()
+            await page.wait_for_selector("#remote[data-state=ended]", timeout=5000)
+            await watcher.wait_for(_attendance(c.members[0].id, "unknown"), timeout=10)
+        finally:
+            await browser.close()
+            await red.close()
+            for cl, h in ((watcher, wh), (red_client, rh)):
+                await cl.close()
+                await h.aclose()
+            await http.aclose()
