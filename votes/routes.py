@@ -7,8 +7,9 @@ from starlette.routing import Route
 
 from app.auth import ctx_of, require_user
 from app.http import ok, parse_body
+from app.openapi import Op
 from votes import live, services
-from votes.schemas import CastRequest, OpenRequest, VoteCreate, VoteUpdate
+from votes.schemas import CastAck, CastRequest, OpenRequest, VoteCreate, VotePublic, VoteUpdate
 
 
 async def list_votes(request: Request) -> Response:
@@ -74,4 +75,16 @@ routes = [
     Route(V + "/close", close_vote, methods=["POST"]),
     Route(V + "/publish", publish_vote, methods=["POST"]),
     Route(V + "/ballots", cast, methods=["POST"]),
+]
+
+P = "/api/votes/{vote_id}"
+OPENAPI = [
+    Op("get", "/api/meetings/{meeting_id}/votes", "Các biểu quyết của cuộc họp", answer=VotePublic, many=True),
+    Op("post", "/api/meetings/{meeting_id}/votes", "Tạo biểu quyết cho một nội dung (chủ trì, thư ký)", VoteCreate, VotePublic),
+    Op("get", P, "Chi tiết biểu quyết và phiếu của tôi (me)", answer=VotePublic),
+    Op("patch", P, "Sửa biểu quyết đang soạn thảo", VoteUpdate, VotePublic),
+    Op("post", P + "/open", "Mở biểu quyết (409 no_quorum khi chưa đủ số; chủ trì gửi force=true)", OpenRequest, VotePublic),
+    Op("post", P + "/close", "Đóng biểu quyết và tính kết quả theo quy tắc", answer=VotePublic),
+    Op("post", P + "/publish", "Công bố kết quả", answer=VotePublic),
+    Op("post", P + "/ballots", "Bỏ phiếu (trả lời sau khi đã ghi nhận)", CastRequest, CastAck),
 ]

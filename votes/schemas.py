@@ -85,3 +85,51 @@ class VoteOpen(VoteRef):
 
 class VoteCast(VoteRef):
     option_id: int = Field(ge=1, strict=True)
+
+
+# --- answers (documented in the OpenAPI file; the services build plain dicts of the same shape) -------
+
+
+class VoteOptionPublic(SQLModel):
+    id: int
+    label: str
+    kind: OptionKind
+
+
+class VoterPublic(SQLModel):
+    user_id: int
+    full_name: str
+    option_id: int
+
+
+class MyVote(SQLModel):
+    may_vote: bool
+    voted: bool
+    option_id: int | None  # open/named: my current choice; secret: only in the cast acknowledgement
+    final: bool
+
+
+class VotePublic(SQLModel):
+    id: int
+    meeting_id: int
+    agenda_item_id: int
+    question: str
+    kind: VoteKind
+    rule: VoteRule
+    state: str
+    options: list[VoteOptionPublic]
+    voted_count: int
+    eligible_count: int
+    tally: dict[str, int] | None  # open/named; secret: null until closed
+    voters: list[VoterPublic] | None  # named only
+    result: dict | None  # {passed, counts: {option_id: n}, yes, no, abstain, required, tie, decided_by_chair, ...}
+    opened_at: str | None
+    closed_at: str | None
+    published_at: str | None
+    me: MyVote | None = None  # GET /api/votes/{id} only
+
+
+class CastAck(SQLModel):
+    vote_id: int
+    voted_count: int
+    me: MyVote

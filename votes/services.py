@@ -215,8 +215,11 @@ def open_vote(*, session: Session, actor: Actor, vote_id: int, force: bool = Fal
 
 
 def cast(*, session: Session, actor: Actor, vote_id: int, option_id: int) -> dict[str, Any]:
-    """One tap + confirm. Idempotent per (vote, voter); open/named: the last choice counts; secret: final."""
-    vote = _load(session, vote_id, for_update=True)  # serialises with other casts and with close
+    """One tap + confirm. Idempotent per (vote, voter); open/named: the last choice counts; secret: final.
+
+    The checks that need no lock run first; the vote row is locked only for the short part that reads the
+    voter's record and writes, so concurrent casts queue on as little work as possible."""
+    vote = _load(session, vote_id)
     acc = access(session, actor, vote.meeting_id)
     org = get_rules(session)
     _require_voter(acc, org)
@@ -227,7 +230,10 @@ def cast(*, session: Session, actor: Actor, vote_id: int, option_id: int) -> dic
             f"Lựa chọn {option_id} không thuộc biểu quyết {vote_id}.",
             details=[{"field": "option_id", "message": "không thuộc biểu quyết"}],
         )
+    vote = _load(session, vote_id, for_update=True)  # serialises with other casts and with close
+    _require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
     voted = session.get(VoterRecord, (vote_id, actor.id)) is not None
+    me = {"may_vote": True, "voted": True, "option_id": option_id, "final": vote.kind == VoteKind.secret}
     if vote.kind == VoteKind.secret:
         if voted:
             raise AlreadyVoted(f"Bạn đã bỏ phiếu kín cho biểu quyết {vote_id}; phiếu kín không thể thay đổi.")
@@ -240,10 +246,11 @@ def cast(*, session: Session, actor: Actor, vote_id: int, option_id: int) -> dic
             execution_options={"synchronize_session": False},
         )
         vote.voted_count += 1
+        # `me.option_id` is echoed to the voter's own acknowledgement only; it is never stored with them.
     else:
         ballot = session.get(Ballot, (vote_id, actor.id))
         if ballot is not None and ballot.option_id == option_id:
-            return {"vote_id": vote_id, "voted_count": vote.voted_count, "me": my_vote(session, acc, vote)}
+            return {"vote_id": vote_id, "voted_count": vote.voted_count, "me": me}
         if ballot is None:
             session.add(VoterRecord(vote_id=vote_id, user_id=actor.id))
             session.add(Ballot(vote_id=vote_id, user_id=actor.id, option_id=option_id))
@@ -255,9 +262,6 @@ def cast(*, session: Session, actor: Actor, vote_id: int, option_id: int) -> dic
     vote.revision += 1
     session.add(vote)
     session.flush()
-    me = my_vote(session, acc, vote)
-    if vote.kind == VoteKind.secret:
-        me["option_id"] = option_id  # echoed to the voter's own acknowledgement only; never stored with them
     return {"vote_id": vote_id, "voted_count": vote.voted_count, "me": me}
 
 

@@ -1,0 +1,180 @@
+"""Votes benchmark: N voters (default 500) cast at once over real sockets; acknowledgement latency p50/p99 and
+throughput, on SQLite and on PostgreSQL (127.0.0.1:5432, a fresh database dropped afterwards).
+
+    .venv/bin/python bench/votes.py [--voters 500] [--kind secret|named|open] [--backends sqlite,postgres]
+
+The server is the real app (create_app) under uvicorn in its own process; the clients (python-socketio
+AsyncClient, websocket) run here. Traffic only to 127.0.0.1. Figures are printed, not asserted. A cast's
+latency is from emit to its ack, and the ack is sent only after COMMIT.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx  # noqa: E402
+import socketio  # noqa: E402
+from sqlalchemy import update  # noqa: E402
+
+from accounts import passwords  # noqa: E402
+from app.db import Database  # noqa: E402
+from app.migrate import upgrade  # noqa: E402
+from meetings import services as meetings  # noqa: E402
+from meetings.models import Attendance, MeetingRole, Participant  # noqa: E402
+from tests.factories import PASSWORD, make_cabinet, make_user  # noqa: E402
+from votes import services as votes  # noqa: E402
+from votes.models import VoteKind  # noqa: E402
+from votes.schemas import VoteCreate  # noqa: E402
+
+SERVER = """
+import sys, uvicorn
+sys.path.insert(0, {root!r})
+from app.factory import create_app
+from app.settings import Settings
+uvicorn.run(create_app(Settings.from_env()), host="127.0.0.1", port={port}, log_level="warning",
+            ws="websockets-sansio", lifespan="on")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(url: str, voters: int, kind: VoteKind) -> tuple[list[str], int, list[int]]:
+    """A started meeting with `voters` present members and an open vote (setup bypasses the per-invite events)."""
+    upgrade(url)
+    db = Database(url)
+    try:
+        c = make_cabinet(db, n_members=1, n_items=1, start=True)
+        extra = [make_user(db) for _ in range(voters - 2)]
+
+        def roster(session):  # type: ignore[no-untyped-def]
+            for actor in extra:
+                session.add(Participant(meeting_id=c.meeting_id, user_id=actor.id, role=MeetingRole.member))
+            session.flush()
+            session.execute(update(Participant).where(Participant.meeting_id == c.meeting_id).values(attendance=Attendance.present_room))
+
+        db.run_write(roster)
+        data = VoteCreate(agenda_item_id=c.item_ids[0], question="Thông qua dự toán ngân sách?", kind=kind)
+        vote = db.run_write(votes.create_vote, actor=c.secretary, meeting_id=c.meeting_id, data=data).result
+        vote = db.run_write(votes.open_vote, actor=c.chair, vote_id=vote["id"]).result
+        db.run_read(meetings.get_meeting, actor=c.chair, meeting_id=c.meeting_id)
+        return [a.username for a in (c.chair, *c.members, *extra)], vote["id"], [o["id"] for o in vote["options"]]
+    finally:
+        db.dispose()
+
+
+async def run_clients(base: str, usernames: list[str], vote_id: int, options: list[int]) -> dict[str, float]:
+    gate = asyncio.Semaphore(50)
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+
+        async def login(u: str) -> str:
+            async with gate:
+                r = await http.post("/api/auth/login", json={"username": u, "password": PASSWORD})
+                r.raise_for_status()
+                return r.cookies["ecabinet_session"]
+
+        tokens = await asyncio.wait_for(asyncio.gather(*(login(u) for u in usernames)), 300)
+
+    async def connect(token: str) -> socketio.AsyncClient:
+        async with gate:
+            client = socketio.AsyncClient(reconnection=False)
+            await client.connect(base, transports=["websocket"], headers={"Cookie": f"ecabinet_session={token}"}, wait_timeout=30)
+            return client
+
+    clients = await asyncio.wait_for(asyncio.gather(*(connect(t) for t in tokens)), 300)
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    start = asyncio.Event()
+
+    async def cast(i: int, client: socketio.AsyncClient) -> None:
+        await start.wait()
+        t0 = time.perf_counter()
+        ack = await client.call("vote:cast", {"vote_id": vote_id, "option_id": options[i % len(options)]}, timeout=120)
+        if ack.get("ok"):
+            latencies.append(time.perf_counter() - t0)
+        else:
+            errors[ack["error"]["code"]] = errors.get(ack["error"]["code"], 0) + 1
+
+    tasks = [asyncio.create_task(cast(i, c)) for i, c in enumerate(clients)]
+    await asyncio.sleep(0.2)
+    t_start = time.perf_counter()
+    start.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), 300)
+    elapsed = time.perf_counter() - t_start
+    await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return {"acked": len(latencies), "errors": sum(errors.values()), "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000,
+            "max_ms": latencies[-1] * 1000 if latencies else 0.0, "elapsed_s": elapsed, "casts_per_s": len(latencies) / elapsed}  # fmt: skip
+
+
+def bench(backend: str, url: str, data_dir: Path, voters: int, kind: VoteKind) -> None:
+    t0 = time.perf_counter()
+    usernames, vote_id, options = prepare(url, voters, kind)
+    setup = time.perf_counter() - t0
+    port = free_port()
+    env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir), "ECABINET_DATABASE_URL": url, "ECABINET_SOCKET_RATE": "100"}
+    root = str(Path(__file__).resolve().parent.parent)
+    proc = subprocess.Popen([sys.executable, "-c", SERVER.format(root=root, port=port)], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("server did not start")
+        r = asyncio.run(run_clients(base, usernames, vote_id, options))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    print(f"{backend:<10} voters={voters} kind={kind.value} acked={r['acked']:.0f} errors={r['errors']:.0f} "
+          f"p50={r['p50_ms']:.1f}ms p99={r['p99_ms']:.1f}ms max={r['max_ms']:.1f}ms "
+          f"all_acked_in={r['elapsed_s']:.2f}s throughput={r['casts_per_s']:.0f} casts/s (setup {setup:.1f}s)", flush=True)  # fmt: skip
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--voters", type=int, default=500)
+    p.add_argument("--kind", choices=[k.value for k in VoteKind], default="secret")
+    p.add_argument("--backends", default="sqlite,postgres")
+    a = p.parse_args()
+    passwords.configure(time_cost=1, memory_cost=1024)  # setup speed only; login verifies what is stored
+    kind = VoteKind(a.kind)
+    for backend in a.backends.split(","):
+        data_dir = Path(tempfile.mkdtemp(prefix="ecabinet-bench-votes-"))
+        if backend == "sqlite":
+            bench(backend, f"sqlite:///{data_dir / 'ecabinet.db'}", data_dir, a.voters, kind)
+            continue
+        from tests.pg import fresh_database
+
+        try:
+            with fresh_database() as url:
+                bench(backend, url, data_dir, a.voters, kind)
+        except BaseException as exc:  # pytest.skip raises a BaseException subclass
+            if type(exc).__name__ != "Skipped":
+                raise
+            print(f"{backend:<10} skipped: {exc}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
