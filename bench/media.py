@@ -1,0 +1,277 @@
+"""bench/media: the encode-once MCU (realtime/media/room.py) against aiortc's stock transcoding relay
+(MediaRelay: every viewer's sender re-encodes every publisher), at the same publishers x viewers counts.
+Printed figures, not a test. Run it last: it saturates a small machine.
+
+    .venv/bin/python bench/media.py                                  # sweep 2x10, 4x30, 8x30, 8x60; mcu,relay
+    .venv/bin/python bench/media.py --sweep 8x30 --variants mcu --seconds 15
+
+A server process (this file, `serve`) hosts one room behind a tiny HTTP offer/answer endpoint; a publisher
+process sends P moving 640x360 pictures at 15 fps; a viewer process joins V viewers (receive only). Most
+viewers count frames from RTP marker bits without decoding; `--sample` of them decode (and check that the
+picture is 1280x720). Reported: server CPU in cores (psutil, user+system over the window), frames/s per
+viewer (min / median), join -> first frame (median / max). ICE is limited to 127.0.0.1, no STUN/TURN."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fractions
+import json
+import socket
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _limit_ice() -> None:
+    from realtime.media import hooks
+
+    hooks.limit_host_addresses(["127.0.0.1"])
+
+
+# --- server ---------------------------------------------------------------------------------------
+async def serve(variant: str, port: int, fps: int) -> None:
+    from aiohttp import web
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+    from aiortc.contrib.media import MediaRelay
+
+    from realtime.media.config import RoomConfig
+    from realtime.media.room import Room
+
+    _limit_ice()
+    ice = RTCConfiguration(iceServers=[])
+    room = Room(1, RoomConfig(fps=fps, mute_without_floor=False), ice) if variant == "mcu" else None
+    relay, sources, pcs = MediaRelay(), [], []
+    ids = iter(range(1, 1_000_000))
+
+    async def join(request: web.Request) -> web.Response:
+        body = await request.json()
+        uid = next(ids)
+        if room is not None:
+            answer = await room.join(user_id=uid, label=f"Thành viên {uid}", offer=body["offer"])
+            return web.json_response({"answer": answer})
+        pc = RTCPeerConnection(ice)
+        pcs.append(pc)
+
+        @pc.on("track")
+        def on_track(track: Any) -> None:
+            if track.kind == "video":
+                sources.append(track)
+
+        await pc.setRemoteDescription(RTCSessionDescription(**body["offer"]))
+        if body.get("role") == "view":
+            for track in sources:  # the stock way: one re-encoded stream per publisher per viewer
+                pc.addTrack(relay.subscribe(track))
+        await pc.setLocalDescription(await pc.createAnswer())
+        return web.json_response({"answer": {"sdp": pc.localDescription.sdp, "type": "answer"}})
+
+    app = web.Application()
+    app.router.add_post("/join", join)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
+# --- clients --------------------------------------------------------------------------------------
+async def clients(role: str, n: int, port: int, sample: int, seconds: float, fps: int, video_tracks: int = 1) -> None:
+    import aiohttp
+    import av
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+    from aiortc.mediastreams import MediaStreamError, VideoStreamTrack
+    from PIL import Image, ImageDraw
+
+    _limit_ice()
+
+    class Moving(VideoStreamTrack):
+        def __init__(self, hue: int) -> None:
+            super().__init__()
+            self.frames = []
+            for i in range(fps):
+                img = Image.new("RGB", (640, 360), ((hue * 53) % 255, (hue * 97) % 255, 120))
+                ImageDraw.Draw(img).rectangle((i * 40, 100, i * 40 + 80, 260), fill=(255, 255, 255))
+                self.frames.append(av.VideoFrame.from_image(img).reformat(format="yuv420p"))
+            self.i = 0
+
+        async def recv(self) -> av.VideoFrame:  # paced at --fps (VideoStreamTrack's own clock is 30 fps)
+            if self.i == 0:
+                self.t0 = time.monotonic()
+            await asyncio.sleep(max(0.0, self.t0 + self.i / fps - time.monotonic()))
+            frame = self.frames[self.i % fps]
+            frame.pts, frame.time_base = self.i * 90000 // fps, fractions.Fraction(1, 90000)
+            self.i += 1
+            return frame
+
+    stats: list[dict[str, Any]] = []
+    pcs: list[Any] = []
+    session = aiohttp.ClientSession()
+
+    async def one(index: int) -> None:
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pcs.append(pc)
+        s = {"frames": 0, "tracks": 0, "first": None, "decoded": None, "size": None}
+        stats.append(s)
+        decode = role == "view" and index < sample
+        if role == "pub":
+            pc.addTrack(Moving(index))
+        else:
+            for _ in range(video_tracks):  # relay: one video stream per publisher; mcu: the one composite
+                pc.addTransceiver("video", direction="recvonly")
+            pc.addTransceiver("audio", direction="recvonly")
+            if not decode:
+                for transceiver in pc.getTransceivers():
+                    receiver, kind = transceiver.receiver, transceiver.kind
+
+                    async def count(packet: Any, arrival_time_ms: int, kind: str = kind) -> None:
+                        if kind == "video" and packet.marker:
+                            s["frames"] += 1
+                            s["tracks"] = max(s["tracks"], len(seen := s.setdefault("ssrcs", set())) + (packet.ssrc not in seen))
+                            seen.add(packet.ssrc)
+                            s["first"] = s["first"] or time.monotonic()
+
+                    receiver._handle_rtp_packet = count  # bench only: count without decoding
+
+        @pc.on("track")
+        def on_track(track: Any) -> None:
+            if track.kind != "video" or not decode:
+                return
+            s["tracks"] += 1
+
+            async def read() -> None:
+                try:
+                    while True:
+                        frame = await track.recv()
+                        s["frames"] += 1
+                        s["first"] = s["first"] or time.monotonic()
+                        s["size"] = (frame.width, frame.height)
+                except MediaStreamError:
+                    pass
+
+            asyncio.ensure_future(read())
+
+        await pc.setLocalDescription(await pc.createOffer())
+        s["t0"] = time.monotonic()
+        offer = {"sdp": pc.localDescription.sdp, "type": "offer"}
+        async with session.post(f"http://127.0.0.1:{port}/join", json={"offer": offer, "role": role}) as r:
+            answer = (await r.json())["answer"]
+        await pc.setRemoteDescription(RTCSessionDescription(**answer))
+
+    gate = asyncio.Semaphore(8)
+
+    async def gated(i: int) -> None:
+        async with gate:
+            await one(i)
+
+    await asyncio.gather(*(gated(i) for i in range(n)))
+    if role == "pub":
+        print("ready", flush=True)
+        await asyncio.Event().wait()
+    await asyncio.sleep(3)
+    before = [s["frames"] for s in stats]
+    print("window", flush=True)
+    await asyncio.sleep(seconds)
+    fps_each = [(s["frames"] - b) / seconds / max(1, s["tracks"]) for s, b in zip(stats, before)]  # per video stream
+    joins = [(s["first"] - s["t0"]) * 1000 for s in stats if s["first"]]
+    print(json.dumps({"fps": fps_each, "join_ms": joins, "sizes": [s["size"] for s in stats if s["size"]],
+                      "no_frames": sum(1 for s in stats if not s["first"])}), flush=True)  # fmt: skip
+    for pc in pcs:
+        await pc.close()
+    await session.close()
+
+
+# --- driver ---------------------------------------------------------------------------------------
+def _spawn(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+
+
+def _wait_line(proc: subprocess.Popen[str], want: str, timeout: float = 180) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if not line and proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited")
+        if line.startswith(want):
+            return line
+    raise TimeoutError(want)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_one(variant: str, pubs: int, viewers: int, seconds: float, sample: int, fps: int, port: int) -> dict[str, Any]:
+    import psutil
+
+    server = _spawn("serve", "--variant", variant, "--port", str(port), "--fps", str(fps))
+    procs = [server]
+    try:
+        _wait_line(server, "ready")
+        pub = _spawn("clients", "--role", "pub", "--n", str(pubs), "--port", str(port), "--fps", str(fps))
+        procs.append(pub)
+        _wait_line(pub, "ready")
+        time.sleep(2)
+        view = _spawn("clients", "--role", "view", "--n", str(viewers), "--port", str(port), "--sample", str(sample),
+                      "--seconds", str(seconds), "--fps", str(fps), "--tracks", str(pubs if variant == "relay" else 1))  # fmt: skip
+        procs.append(view)
+        ps = psutil.Process(server.pid)
+        _wait_line(view, "window", timeout=300)
+        c0, t0 = ps.cpu_times(), time.monotonic()
+        result = json.loads(_wait_line(view, "{", timeout=seconds + 120))
+        c1, t1 = ps.cpu_times(), time.monotonic()
+        result["cpu"] = ((c1.user + c1.system) - (c0.user + c0.system)) / (t1 - t0)
+        return result
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", nargs="?", default="sweep", choices=["sweep", "serve", "clients"])
+    ap.add_argument("--variant", default="mcu")
+    ap.add_argument("--variants", default="mcu,relay")
+    ap.add_argument("--sweep", default="2x10,4x30,8x30,8x60")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--role", default="view")
+    ap.add_argument("--n", type=int, default=1)
+    ap.add_argument("--sample", type=int, default=2)
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--fps", type=int, default=15)
+    ap.add_argument("--tracks", type=int, default=1)
+    a = ap.parse_args()
+    if a.mode == "serve":
+        return asyncio.run(serve(a.variant, a.port, a.fps))
+    if a.mode == "clients":
+        return asyncio.run(clients(a.role, a.n, a.port, a.sample, a.seconds, a.fps, a.tracks))
+    print(f"# {time.strftime('%Y-%m-%d %H:%M')} {os.cpu_count()} CPUs; load before: {os.getloadavg()}")
+    print("| variant | pubs | viewers | server CPU (cores) | fps/viewer min / median | join->1st frame median / max (ms) | no frames | decoded sample |")
+    print("|---|---|---|---|---|---|---|---|")
+    for variant in a.variants.split(","):
+        for spec in a.sweep.split(","):
+            pubs, viewers = (int(x) for x in spec.split("x"))
+            try:
+                r = run_one(variant, pubs, viewers, a.seconds, a.sample, a.fps, a.port or _free_port())
+            except Exception as exc:  # a collapsed reference run is a result too
+                print(f"| {variant} | {pubs} | {viewers} | failed: {exc} | | | | |", flush=True)
+                continue
+            fps, joins = sorted(r["fps"]), sorted(r["join_ms"]) or [float("nan")]
+            print(f"| {variant} | {pubs} | {viewers} | {r['cpu']:.2f} | {fps[0]:.1f} / {statistics.median(fps):.1f} | "
+                  f"{statistics.median(joins):.0f} / {joins[-1]:.0f} | {r['no_frames']} | {sorted(set(map(tuple, r['sizes'])))} |", flush=True)  # fmt: skip
+    print(f"# load after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
