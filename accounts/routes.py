@@ -6,7 +6,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from accounts import services
-from accounts.schemas import LoginRequest, UserCreate
+from accounts.schemas import LoginRequest, UserCreate, UserPublic
+from app.openapi import Op
 from app.auth import COOKIE, ctx_of, current, require_user
 from app.http import ok, parse_body
 from core.errors import Forbidden, RateLimited
@@ -86,4 +87,12 @@ routes = [
     Route("/api/me", me, methods=["GET"]),
     Route("/api/users", list_users, methods=["GET"]),
     Route("/api/users", create_user, methods=["POST"]),
+]
+
+OPENAPI = [
+    Op("post", "/api/auth/login", "Đăng nhập; đặt cookie phiên và trả mã CSRF", LoginRequest),
+    Op("post", "/api/auth/logout", "Đăng xuất"),
+    Op("get", "/api/me", "Người dùng hiện tại", answer=UserPublic),
+    Op("get", "/api/users", "Danh bạ tài khoản (Văn phòng, quản trị)", answer=UserPublic, many=True),
+    Op("post", "/api/users", "Tạo tài khoản (quản trị)", UserCreate, UserPublic),
 ]

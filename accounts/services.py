@@ -12,6 +12,7 @@ from accounts.actor import Actor
 from accounts.models import AuthSession, GlobalRole, User
 from accounts.passwords import check_policy, hash_password, verify_password
 from accounts.schemas import UserCreate, UserPublic
+from audit.chain import append as audit_append
 from core.clock import as_utc, utcnow
 from core.errors import Conflict, Forbidden, Unauthenticated
 
@@ -51,6 +52,8 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    audit_append(session, type="user.created", data={"user_id": user.id, "username": user.username, "role": user.role},
+                 actor_id=actor.id if actor else None, summary=f"Tạo tài khoản {user.username} ({user.full_name})")  # fmt: skip
     return public(user)
 
 

@@ -8,26 +8,38 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
-from accounts.routes import routes as account_routes
+import accounts.routes
+import audit.routes
+import display.routes
+import documents.routes
+import meetings.routes
+import realtime.remote_page
+import speakers.routes
+import votes.routes
 from app.context import AppContext
-from display.routes import routes as display_routes
+from app.openapi import HEALTH, Op
 from documents import present as document_present
-from documents.routes import routes as document_routes
 from meetings import hooks
 from meetings import present as meeting_present
-from meetings.routes import routes as meeting_routes
-from realtime.remote_page import routes as remote_routes
 from speakers import present as speaker_present
 from speakers import services as speaker_services
 from speakers import socket as speaker_socket
-from speakers.routes import routes as speaker_routes
 from votes import present as vote_present
 from votes import socket as vote_socket
-from votes.routes import routes as vote_routes
+
+# Every module with HTTP routes: its `routes` are served and its `OPENAPI` operations documented.
+ROUTE_MODULES = [
+    accounts.routes, audit.routes, meetings.routes, speakers.routes, display.routes, votes.routes,
+    documents.routes, realtime.remote_page,
+]  # fmt: skip
 
 
 def http_routes() -> list[BaseRoute]:
-    return [*account_routes, *meeting_routes, *speaker_routes, *display_routes, *vote_routes, *document_routes, *remote_routes]
+    return [route for module in ROUTE_MODULES for route in module.routes]
+
+
+def openapi_operations() -> list[Op]:
+    return [*HEALTH, *(op for module in ROUTE_MODULES for op in getattr(module, "OPENAPI", []))]
 
 
 def register_speakers() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, update
 from sqlmodel import Field, Session, SQLModel, select
 
+from audit.chain import append as audit_append
 from core.clock import iso, utcnow
 from meetings.models import Meeting
 
@@ -43,6 +44,8 @@ def record(session: Session, *, meeting_id: int, type: str, data: dict[str, Any]
         session.expire(meeting, ["last_seq"])
     event = MeetingEvent(meeting_id=meeting_id, seq=seq, type=type, data=data, actor_id=actor_id)
     session.add(event)
+    # Every meeting change is also a link in the hash-chained audit log (which keeps a hash, not a copy).
+    audit_append(session, type=type, data=data, actor_id=actor_id, meeting_id=meeting_id, event_seq=seq)
     env = envelope(event)
     session.info.setdefault(_OUTBOX, []).append(env)
     return env

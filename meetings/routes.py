@@ -9,14 +9,18 @@ from starlette.routing import Route
 
 from app.auth import ctx_of, require_user
 from app.http import ok, parse_body
+from app.openapi import Op
 from meetings import agenda, participation, services
 from meetings.schemas import (
     AgendaItemCreate,
+    AgendaItemPublic,
     AgendaItemUpdate,
     CheckInRequest,
     MeetingCreate,
+    MeetingPublic,
     MeetingUpdate,
     ParticipantCreate,
+    ParticipantPublic,
     ParticipantUpdate,
     ReorderRequest,
 )
@@ -88,4 +92,31 @@ routes = [
     Route(M + "/participants/{user_id:int}", writer(participation.update, ParticipantUpdate), methods=["PATCH"]),
     Route(M + "/participants/{user_id:int}", writer(participation.remove), methods=["DELETE"]),
     Route(M + "/attendance/check-in", writer(participation.check_in, CheckInRequest), methods=["POST"]),
+]
+
+I = M.replace(":int", "") + "/agenda/{item_id}"
+U = M.replace(":int", "") + "/participants/{user_id}"
+P = M.replace(":int", "")
+OPENAPI = [
+    Op("get", "/api/meetings", "Các cuộc họp người dùng được xem", answer=MeetingPublic, many=True),
+    Op("post", "/api/meetings", "Tạo cuộc họp (Văn phòng)", MeetingCreate, MeetingPublic),
+    Op("get", P, "Chi tiết cuộc họp", answer=MeetingPublic),
+    Op("patch", P, "Sửa cuộc họp", MeetingUpdate, MeetingPublic),
+    Op("get", P + "/snapshot", "Trạng thái trực tiếp đầy đủ và seq (như meeting:join)"),
+    Op("post", P + "/publish", "Phát hành cuộc họp", answer=MeetingPublic),
+    Op("post", P + "/start", "Bắt đầu họp", answer=MeetingPublic),
+    Op("post", P + "/end", "Kết thúc họp", answer=MeetingPublic),
+    Op("post", P + "/next", "Chuyển sang nội dung tiếp theo", answer=MeetingPublic),
+    Op("post", P + "/previous", "Quay lại nội dung trước", answer=MeetingPublic),
+    Op("get", P + "/agenda", "Chương trình họp", answer=AgendaItemPublic, many=True),
+    Op("post", P + "/agenda", "Thêm nội dung", AgendaItemCreate, AgendaItemPublic),
+    Op("post", P + "/agenda/reorder", "Sắp xếp lại chương trình", ReorderRequest, AgendaItemPublic, many=True),
+    Op("patch", I, "Sửa nội dung", AgendaItemUpdate, AgendaItemPublic),
+    Op("delete", I, "Xóa nội dung"),
+    Op("post", I + "/activate", "Chuyển đến nội dung", answer=MeetingPublic),
+    Op("get", P + "/participants", "Thành phần dự họp", answer=ParticipantPublic, many=True),
+    Op("post", P + "/participants", "Mời dự họp", ParticipantCreate, ParticipantPublic),
+    Op("patch", U, "Đổi vai trò / sửa điểm danh", ParticipantUpdate, ParticipantPublic),
+    Op("delete", U, "Bớt thành phần"),
+    Op("post", P + "/attendance/check-in", "Tự điểm danh", CheckInRequest, ParticipantPublic),
 ]

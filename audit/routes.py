@@ -1,0 +1,41 @@
+"""/api/audit (admin): list the log, verify the chain."""
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+from sqlmodel import SQLModel
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.auth import ctx_of, require_user
+from app.http import ok, validate
+from app.openapi import Op
+from audit import services
+
+
+class AuditQuery(SQLModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=100, ge=1, le=1000)
+    before_id: int | None = Field(default=None, ge=1)
+
+
+async def list_entries(request: Request) -> Response:
+    actor = await require_user(request)
+    q = validate(AuditQuery, dict(request.query_params))
+    return ok(await ctx_of(request).read(services.list_entries, actor=actor, limit=q.limit, before_id=q.before_id))
+
+
+async def verify(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(services.verify_chain, actor=actor))
+
+
+routes = [
+    Route("/api/audit", list_entries, methods=["GET"]),
+    Route("/api/audit/verify", verify, methods=["POST"]),
+]
+
+OPENAPI = [
+    Op("get", "/api/audit", "Nhật ký hệ thống (quản trị), mới nhất trước; ?limit=&before_id="),
+    Op("post", "/api/audit/verify", "Kiểm tra chuỗi băm của nhật ký; chỉ ra bản ghi hỏng đầu tiên"),
+]

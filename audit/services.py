@@ -1,0 +1,45 @@
+"""Reading and verifying the audit log: the admin's business only."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from accounts.actor import Actor
+from accounts.models import GlobalRole, User
+from audit.chain import verify
+from audit.models import AuditEntry
+from core.clock import iso
+from core.errors import Forbidden
+from meetings.events import MeetingEvent
+
+
+def _require_admin(actor: Actor) -> None:
+    if actor.role != GlobalRole.admin:
+        raise Forbidden("Chỉ quản trị viên được xem và kiểm tra nhật ký hệ thống.")
+
+
+def list_entries(*, session: Session, actor: Actor, limit: int = 100, before_id: int | None = None) -> dict[str, Any]:
+    _require_admin(actor)
+    stmt = select(AuditEntry, User.full_name).join(User, User.id == AuditEntry.actor_id, isouter=True)
+    if before_id is not None:
+        stmt = stmt.where(AuditEntry.id < before_id)
+    rows = session.exec(stmt.order_by(AuditEntry.id.desc()).limit(limit)).all()  # type: ignore[union-attr]
+    items = [
+        {"id": e.id, "at": iso(e.at), "actor_id": e.actor_id, "actor_name": name, "meeting_id": e.meeting_id,
+         "event_seq": e.event_seq, "type": e.type, "summary": e.summary, "hash": e.hash}
+        for e, name in rows
+    ]  # fmt: skip
+    return {"items": items, "next_before_id": items[-1]["id"] if len(items) == limit else None}
+
+
+def verify_chain(*, session: Session, actor: Actor) -> dict[str, Any]:
+    _require_admin(actor)
+
+    def event_data(meeting_id: int, seq: int) -> Any:
+        event = session.exec(
+            select(MeetingEvent).where(MeetingEvent.meeting_id == meeting_id, MeetingEvent.seq == seq)
+        ).first()
+        return event.data if event else None
+
+    return verify(session, event_data=event_data).as_dict()
