@@ -5,7 +5,7 @@ in a pool of worker *processes*: renders run in parallel on every core, the live
 waits for them, and a PDF that crashes PDFium kills one worker, not the server (the pool is then rebuilt).
 The pool is made on first use and shared by the process (it holds no per-app state).
 
-Cache: <data_dir>/pages/ab/<sha256>/<size>-<n>.webp, the page without any watermark (watermarks are drawn
+Cache: <data_dir>/pages/ab/<sha256>/<size>-<n>.png, the page without any watermark (watermarks are drawn
 per viewer and request: documents/watermark.py). Sizes are widths in pixels: 'tablet' (what a tablet shows),
 'zoom' (sharper, rendered on demand only) and 'thumb' (downscaled from the tablet render). After an upload,
 `render_all` renders tablet+thumb for every page in the background, a few pages per job and never more jobs
@@ -32,12 +32,12 @@ log = logging.getLogger("ecabinet.documents")
 
 SIZES = {"thumb": 256, "tablet": 1280, "zoom": 2560}
 BACKGROUND_SIZES = ("tablet", "thumb")
-BASE_FORMAT = {"format": "WEBP", "quality": 92, "method": 0}
-CHUNK = 4  # pages per background job
+BASE_FORMAT = {"format": "PNG", "compress_level": 1}  # fast to write and, above all, to decode per request
+CHUNK = 2  # pages per background job (an on-demand page waits for at most one)
 
 
 def cache_path(data_dir: Path, sha256: str, size: str, n: int) -> Path:
-    return data_dir / "pages" / sha256[:2] / sha256 / f"{size}-{n}.webp"
+    return data_dir / "pages" / sha256[:2] / sha256 / f"{size}-{n}.png"
 
 
 def pages_ready(data_dir: Path, sha256: str, page_count: int) -> bool:

@@ -18,8 +18,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 FONT_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 FONT_BOLD_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
-OUTPUT = {"format": "WEBP", "quality": 82, "method": 0}
-MEDIA_TYPE = "image/webp"
+# PNG at zlib level 1: on a 1280 px text page ~75 ms to encode and ~40 ms to decode, against ~130/~100 ms for WebP.
+OUTPUT = {"format": "PNG", "compress_level": 1}
+MEDIA_TYPE = "image/png"
 BAND_COLOUR = (150, 0, 0, 255)
 STRIP_COLOUR = (255, 255, 255, 200)
 DIAGONAL_COLOUR = (120, 120, 120, 46)
