@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from app.auth import ctx_of, require_user
 from app.http import ok, parse_body, validate
+from app.openapi import Op
 from app.settings import Settings
 from core.errors import TooLarge, ValidationFailed
 from documents import ingest, services, storage, watermark
@@ -238,3 +239,16 @@ routes = [
     Route(D + "/text", search_text, methods=["GET"]),
     Route(D + "/download", download, methods=["GET"]),
 ]
+
+P = "/api/documents/{document_id}"
+OPENAPI = [
+    Op("get", "/api/meetings/{meeting_id}/documents", "Tài liệu của cuộc họp mà người xem được phép xem"),
+    Op("post", "/api/meetings/{meeting_id}/documents", "Tải lên tài liệu hoặc phiên bản mới (multipart: file + các trường)",
+       DocumentUpload, content_type="multipart/form-data"),
+    Op("get", P, "Thông tin tài liệu, các phiên bản, trang đã sẵn sàng"),
+    Op("patch", P, "Sửa tên, thứ tự, nội dung họp, quyền xem (Văn phòng)", DocumentUpdate),
+    Op("delete", P, "Xóa tài liệu cùng mọi phiên bản (Văn phòng)"),
+    Op("get", P + "/pages/{page}", "Ảnh trang (PNG, đóng dấu người xem); ?size=tablet|zoom|thumb&version="),
+    Op("get", P + "/text", "Tìm trong tài liệu, không phân biệt dấu; ?q=&version="),
+    Op("get", P + "/download", "Tải về PDF có dấu người xem (không áp dụng cho tài liệu hạn chế)"),
+]  # fmt: skip
