@@ -1,0 +1,430 @@
+"""bench/fanout: how fast does one meeting event reach N logged-in tablets? Printed figures, not a test.
+
+For each N (default 50, 200, 500, 1000) and each server variant: start the real server in a subprocess on
+127.0.0.1 with demo data in a temporary ECABINET_DATA_DIR, connect N socket.io clients from separate
+process(es) spread over the 27 demo member sessions (one login per user, cookie reused), join meeting 1,
+then the chair alternates POST /api/meetings/1/next and /previous at --rate events/s for --seconds. Each
+event is one 'event' envelope {meeting_id, seq, type, data, at}; a client's latency is receive wall time
+minus `at` (stamped by the server just before COMMIT, same machine clock).
+
+    .venv/bin/python bench/fanout.py                      # N = 50,200,500,1000; variants stock,fast
+    .venv/bin/python bench/fanout.py --n 500 --variants stock,fast,product
+    .venv/bin/python bench/fanout.py --quick              # N = 50,200; 5 s
+    .venv/bin/python bench/fanout.py --n 500 --client raw --client-procs 2
+
+Variants (server side): stock = python-socketio AsyncManager.emit (the original realtime/broadcast.py)
+with the original uvicorn options; fast = realtime/broadcast.py's pre-encoded direct-queue fan-out; product
+= `python -m app.cli demo` exactly as shipped; fast-asyncio / fast-wsproto / fast-websockets /
+fast-deflate / stock-asyncio = one option changed (see VARIANTS).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import aiohttp  # noqa: E402
+import psutil  # noqa: E402
+
+from _clients import child_main  # noqa: E402
+
+MEETING_ID = 1
+CHAIR = "thutuong"
+MEMBERS = [f"thanhvien{i:02d}" for i in range(1, 27)]
+PASSWORD = "demo"
+
+# name -> _server.py options; None = the product CLI (`python -m app.cli demo --port P`).
+# The original product configuration was uvicorn loop=auto (uvloop when installed), http=auto (httptools when
+# installed), ws=websockets-sansio, permessage-deflate on (uvicorn's default).
+BASE = {"loop": "auto", "http": "auto", "ws": "websockets-sansio", "deflate": True}
+VARIANTS: dict[str, dict[str, Any] | None] = {
+    "stock": {**BASE, "broadcast": "stock"},
+    "stock-asyncio": {**BASE, "broadcast": "stock", "loop": "asyncio", "http": "h11"},
+    "fast": {**BASE, "broadcast": "fast", "deflate": False},
+    "fast-deflate": {**BASE, "broadcast": "fast"},
+    "fast-asyncio": {**BASE, "broadcast": "fast", "deflate": False, "loop": "asyncio", "http": "h11"},
+    "fast-wsproto": {**BASE, "broadcast": "fast", "deflate": False, "ws": "wsproto"},
+    "fast-websockets": {**BASE, "broadcast": "fast", "deflate": False, "ws": "websockets"},
+    "product": None,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    k = max(0, min(len(values) - 1, int(round(p / 100 * len(values) + 0.5)) - 1))
+    return values[k]
+
+
+def parse_at(at: str) -> float:
+    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
+
+
+@dataclass
+class Result:
+    variant: str
+    n: int
+    connected: int = 0
+    connect_s: float = 0.0
+    sent: int = 0
+    failed_steps: int = 0
+    expected: int = 0
+    received: int = 0
+    out_of_order: int = 0
+    lat: list[float] = field(default_factory=list)  # at -> client receive, ms
+    lat_ret: list[float] = field(default_factory=list)  # driver's request returned -> client receive, ms
+    commit: list[float] = field(default_factory=list)  # at -> driver's request returned, ms
+    deliveries_per_s: float = 0.0
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
+    rss_before: float = 0.0
+    rss_after: float = 0.0
+    errors: list[str] = field(default_factory=list)
+    lost_clients: int = 0
+    lost_seqs: set[int] = field(default_factory=set)
+    load: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    server_cpu_s: float = 0.0
+
+
+class Server:
+    def __init__(self, variant: str, data_dir: Path, log_dir: Path) -> None:
+        self.variant, self.data_dir = variant, data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+        opts = VARIANTS[variant]
+        if opts is None:
+            cmd = [sys.executable, "-m", "app.cli", "demo", "--port", str(self.port)]
+        else:
+            cmd = [sys.executable, str(ROOT / "bench" / "_server.py"), "--port", str(self.port),
+                   "--broadcast", opts["broadcast"], "--loop", opts["loop"], "--http", opts["http"], "--ws", opts["ws"]]
+            cmd += ["--deflate"] if opts["deflate"] else []
+        self.log = open(log_dir / f"server-{variant}-{self.port}.log", "wb")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.ps = psutil.Process(self.proc.pid)
+
+    async def wait_ready(self, http: aiohttp.ClientSession, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log.name}")
+            try:
+                async with http.get(self.url + "/healthz", timeout=aiohttp.ClientTimeout(total=2)) as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+        raise RuntimeError("server did not become healthy in time")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()
+
+
+async def login(http: aiohttp.ClientSession, url: str, username: str) -> tuple[str, str]:
+    async with http.post(url + "/api/auth/login", json={"username": username, "password": PASSWORD}) as r:
+        body = await r.json()
+        if r.status != 200:
+            raise RuntimeError(f"login {username}: {r.status} {body}")
+        return r.cookies["ecabinet_session"].value, body["csrf_token"]
+
+
+async def chair_post(http: aiohttp.ClientSession, url: str, chair: tuple[str, str], path: str) -> int:
+    headers = {"Cookie": f"ecabinet_session={chair[0]}", "X-CSRF-Token": chair[1]}
+    async with http.post(f"{url}/api/meetings/{MEETING_ID}/{path}", headers=headers) as r:
+        await r.read()
+        return r.status
+
+
+def tree_cpu(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def rss(p: psutil.Process) -> float:
+    return p.memory_info().rss / 2**20
+
+
+async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path, log_dir: Path) -> Result:
+    res = Result(variant, n)
+    server = Server(variant, data_dir, log_dir)
+    ctx = mp.get_context("spawn")
+    children: list[tuple[Any, Any]] = []
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+    try:
+        await server.wait_ready(http)
+        # Sessions live in the database, but log in afresh per server: cheap (27 logins) and always valid.
+        chair = await login(http, server.url, CHAIR)
+        members = [await login(http, server.url, u) for u in MEMBERS]
+        status = await chair_post(http, server.url, chair, "start")
+        if status not in (200, 409):
+            raise RuntimeError(f"start meeting answered {status}")
+        cookies = [m[0] for m in members]
+        await asyncio.sleep(0.5)
+        res.rss_before = rss(server.ps)
+
+        procs = max(1, min(args.client_procs, n))
+        shares = [n // procs + (1 if i < n % procs else 0) for i in range(procs)]
+        for i, count in enumerate(shares):
+            parent, child = ctx.Pipe()
+            p = ctx.Process(target=child_main, args=(child, args.client_uvloop), daemon=True)
+            p.start()
+            # Rotate the cookie list per process so every user appears in every process.
+            spec = {"url": server.url, "cookies": cookies[i:] + cookies[:i], "count": count, "meeting_id": MEETING_ID,
+                    "kind": args.client, "compress": 15 if args.client_deflate else 0}
+            parent.send(("connect", spec))
+            children.append((p, parent))
+        loop = asyncio.get_running_loop()
+        for p, parent in children:
+            ok = await loop.run_in_executor(None, parent.poll, 120 + n * 0.2)
+            if not ok:
+                raise RuntimeError("clients did not connect in time")
+            tag, info = parent.recv()
+            res.connected += info["connected"]
+            res.connect_s = max(res.connect_s, info["connect_s"])
+            res.errors += info["errors"]
+        await asyncio.sleep(1.0)  # let the join burst (presence events, acks) drain
+        res.rss_after = rss(server.ps)
+        client_ps = [psutil.Process(p.pid) for p, _ in children]
+
+        # Warm-up: two steps so the alternation next/previous never hits an end of the agenda.
+        warm = [await chair_post(http, server.url, chair, "next") for _ in range(2)]
+        warm_ok = sum(1 for s in warm if s == 200)
+        await asyncio.sleep(0.5)
+
+        steps = int(args.rate * args.seconds)
+        interval = 1.0 / args.rate
+        timing: list[tuple[int, float, float]] = []  # (status, sent wall, returned wall)
+        s_cpu0, c_cpu0, w0 = tree_cpu([server.ps]), tree_cpu(client_ps), time.monotonic()
+        start = time.monotonic()
+        pending: set[asyncio.Task[None]] = set()
+
+        async def step(i: int) -> None:
+            path = "previous" if i % 2 == 0 else "next"
+            sent = time.time()
+            status = await chair_post(http, server.url, chair, path)
+            timing.append((status, sent, time.time()))
+
+        for i in range(steps):  # open-loop schedule: a slow answer does not slow the rate down
+            delay = start + i * interval - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            # Sequential steps keep seq order == step order; a step still running when the next is due
+            # simply delays it (counted as 'late' in the driver numbers).
+            if pending:
+                await asyncio.wait(pending, timeout=args.seconds)
+            t = asyncio.create_task(step(i))
+            pending = {t}
+        if pending:
+            await asyncio.wait(pending, timeout=30)
+        drive_s = time.monotonic() - start
+        await asyncio.sleep(args.grace)
+        w1 = time.monotonic()
+        s_cpu1, c_cpu1 = tree_cpu([server.ps]), tree_cpu(client_ps)
+        res.server_cpu = 100 * (s_cpu1 - s_cpu0) / (w1 - w0)
+        res.server_cpu_s = s_cpu1 - s_cpu0
+        res.load = os.getloadavg()
+        res.client_cpu = 100 * (c_cpu1 - c_cpu0) / (w1 - w0)
+
+        rows_all: list[list[tuple[int, float, str]]] = []
+        join_seqs: list[int] = []
+        for p, parent in children:
+            parent.send(("collect", None))
+            ok = await loop.run_in_executor(None, parent.poll, 120)
+            if not ok:
+                raise RuntimeError("clients did not report in time")
+            tag, data = parent.recv()
+            rows_all += data["rows"]
+            join_seqs += data["join_seq"]
+
+        ok_steps = [(sent, ret) for status, sent, ret in sorted(timing, key=lambda t: t[1]) if status == 200]
+        res.sent = len(ok_steps)
+        res.failed_steps = len(timing) - len(ok_steps)
+        base = max(join_seqs) + warm_ok if join_seqs else 0
+        seq_ret = {base + 1 + i: ret for i, (_sent, ret) in enumerate(ok_steps)}
+        wanted = set(seq_ret)
+        at_cache: dict[str, float] = {}
+        first_rx, last_rx = float("inf"), 0.0
+        for rows in rows_all:
+            seen: set[int] = set()
+            prev = -1
+            for seq, rx, at in rows:
+                if seq not in wanted or seq in seen:
+                    continue
+                seen.add(seq)
+                if seq < prev:
+                    res.out_of_order += 1
+                prev = seq
+                t_at = at_cache.get(at)
+                if t_at is None:
+                    t_at = at_cache[at] = parse_at(at)
+                res.lat.append((rx - t_at) * 1000)
+                res.lat_ret.append((rx - seq_ret[seq]) * 1000)
+                first_rx, last_rx = min(first_rx, rx), max(last_rx, rx)
+            res.received += len(seen)
+            missing = wanted - seen
+            if missing:
+                res.lost_clients += 1
+                res.lost_seqs.update(missing)
+        res.expected = len(wanted) * len(rows_all)
+        if res.received:
+            res.deliveries_per_s = res.received / max(drive_s, 1e-9)
+        seq_at: dict[int, float] = {}
+        for rows in rows_all:
+            for seq, _rx, at in rows:
+                if seq in wanted and seq not in seq_at:
+                    seq_at[seq] = parse_at(at)
+        res.commit = [(seq_ret[s] - seq_at[s]) * 1000 for s in seq_at]
+        for p, parent in children:
+            parent.send(("stop", None))
+        for p, _ in children:
+            p.join(40)
+    finally:
+        for p, _ in children:
+            if p.is_alive():
+                p.kill()
+                p.join(5)
+        await http.close()
+        server.stop()
+    return res
+
+
+HEADER = (
+    f"{'variant':<16}{'N':>5}{'conn':>6}{'events':>7}{'expect':>8}{'recvd':>8}{'lost':>6}"
+    f"{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}{'ret p99':>9}{'deliv/s':>9}{'srv CPU':>8}{'cli CPU':>8}"
+    f"{'RSS MB':>8}{'KB/conn':>8}{'us/dlv':>7}{'load1':>6}"
+)
+
+
+def row(r: Result) -> str:
+    per_conn = (r.rss_after - r.rss_before) * 1024 / max(r.connected, 1)
+    return (
+        f"{r.variant:<16}{r.n:>5}{r.connected:>6}{r.sent:>7}{r.expected:>8}{r.received:>8}{r.expected - r.received:>6}"
+        f"{pct(r.lat, 50):>8.1f}{pct(r.lat, 95):>8.1f}{pct(r.lat, 99):>8.1f}{max(r.lat, default=float('nan')):>8.1f}"
+        f"{pct(r.lat_ret, 99):>9.1f}{r.deliveries_per_s:>9.0f}{r.server_cpu:>7.0f}%{r.client_cpu:>7.0f}%"
+        f"{r.rss_after:>8.0f}{per_conn:>8.1f}{1e6 * r.server_cpu_s / max(r.received, 1):>7.0f}{r.load[0]:>6.1f}"
+    )
+
+
+def machine() -> str:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} CPU ({model}), {psutil.virtual_memory().total / 2**30:.1f} GiB RAM, "
+            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    ns = [int(x) for x in str(args.n).split(",")]
+    variants = [v.strip() for v in args.variants.split(",")]
+    for v in variants:
+        if v not in VARIANTS:
+            raise SystemExit(f"unknown variant {v!r}; choose from {', '.join(VARIANTS)}")
+    tmp = Path(tempfile.mkdtemp(prefix="ecabinet-fanout-"))
+    try:
+        env = {**os.environ, "ECABINET_DATA_DIR": str(tmp / "data")}
+        subprocess.run([sys.executable, "-m", "app.cli", "demo", "--no-serve"], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        print(f"machine: {machine()}")
+        print(f"load: {args.rate:g} events/s for {args.seconds:g} s per run, event 'agenda.current_changed'; "
+              f"clients: {args.client} in {args.client_procs} process(es)"
+              f"{', permessage-deflate offered' if args.client_deflate else ''}")
+        print("latency ms = client receive wall time - envelope 'at' (stamped before COMMIT); "
+              "'ret p99' = from the driver's HTTP answer (after COMMIT and hand-off) to client receive")
+        print("lost = not received within --grace s after the last event; srv CPU / cli CPU = % of one core over the "
+              "run; KB/conn = server RSS delta after connecting / N; us/dlv = server CPU us per delivery; load1 = "
+              "1-min load average at the end of the run (other work on the machine)")
+        print(HEADER, flush=True)
+        results = []
+        for n in ns:
+            for attempt in range(args.repeat):  # interleaved, so background load hits every variant alike
+                for v in variants:
+                    r = await run_one(args, v, n, tmp / "data", tmp)
+                    results.append(r)
+                    print(row(r), flush=True)
+                    if r.errors:
+                        print(f"    connect errors: {r.errors[:3]}", flush=True)
+                    if r.lost_clients:
+                                        print(f"    lost: {r.lost_clients} clients missed events; missing seqs {sorted(r.lost_seqs)[:5]}..."
+                              f"{sorted(r.lost_seqs)[-3:]} of {len(r.lost_seqs)}", flush=True)
+                    if r.out_of_order or r.failed_steps:
+                        print(f"    out-of-order: {r.out_of_order}, failed steps: {r.failed_steps}", flush=True)
+        if args.commit:
+            print("driver: 'at' -> HTTP answer (commit + broadcast hand-off) p50/p99 ms per run:")
+            for r in results:
+                print(f"  {r.variant:<16}{r.n:>5}  {pct(r.commit, 50):7.1f} {pct(r.commit, 99):7.1f}")
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--n", default="50,200,500,1000", help="client counts, comma separated (default 50,200,500,1000)")
+    p.add_argument("--variants", default="stock,fast", help=f"server variants, comma separated: {', '.join(VARIANTS)}")
+    p.add_argument("--rate", type=float, default=10.0, help="events per second (default 10)")
+    p.add_argument("--seconds", type=float, default=10.0, help="duration of the event load (default 10)")
+    p.add_argument("--grace", type=float, default=3.0, help="seconds to wait for the last deliveries")
+    p.add_argument("--client", choices=["sio", "raw"], default="sio", help="sio = socketio.AsyncClient (default)")
+    p.add_argument("--client-procs", type=int, default=1, help="client processes (default 1)")
+    p.add_argument("--client-uvloop", action="store_true", help="run the client processes on uvloop")
+    p.add_argument("--client-deflate", action="store_true", help="raw clients offer permessage-deflate like browsers")
+    p.add_argument("--repeat", type=int, default=1, help="runs per (N, variant)")
+    p.add_argument("--commit", action="store_true", help="also print 'at' -> driver answer per run")
+    p.add_argument("--quick", action="store_true", help="N = 50,200 and 5 s")
+    p.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
+    args = p.parse_args()
+    if args.quick:
+        args.n, args.seconds = "50,200", 5.0
+    if args.client_deflate and args.client != "raw":
+        p.error("--client-deflate needs --client raw")
+    asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
