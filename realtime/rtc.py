@@ -2,7 +2,7 @@
 other event (meetings.participation), then relay to the media worker hosting the meeting
 (realtime/media/channel.py). Attendance follows the media connection (present_remote while connected).
 
-rtc:config {meeting_id} -> {ice_servers}           rtc:join {meeting_id, offer: {sdp, type}, hall?} -> {answer}
+rtc:config {meeting_id} -> {ice_servers}           rtc:join {meeting_id, offer: {sdp, type}, hall?} -> {answer, muted}
 rtc:candidate {meeting_id, candidate, hall?}        rtc:leave {meeting_id, hall?}
 rtc:mute {meeting_id, audio?, video?}               chair: rtc:mute_participant / rtc:remove_participant {meeting_id, user_id}
 Server -> that participant's socket: rtc:muted {meeting_id, audio, video}, rtc:layer {meeting_id, layer},
@@ -121,7 +121,7 @@ class RemoteMedia:
         self.sessions[(p.meeting_id, actor.id, p.hall)] = RtcSession(actor, sid, p.hall)
         if not p.hall:
             await self._presence(actor, p.meeting_id, True)
-        return {"answer": data["answer"]}
+        return {"answer": data["answer"], "muted": data.get("muted")}
 
     def _own(self, actor: Actor, meeting_id: int, hall: bool) -> RtcSession:
         session = self.sessions.get((meeting_id, actor.id, hall))

@@ -110,7 +110,7 @@ class Room:
             if state == "connected" and p.drop_timer:
                 p.drop_timer.cancel()
                 p.drop_timer = None
-            elif state in ("failed", "disconnected") and p.drop_timer is None:
+            elif state in ("failed", "disconnected", "closed") and p.drop_timer is None:
                 p.drop_timer = asyncio.get_running_loop().call_later(self.config.grace_seconds, self._drop, p)
             self.notify({"event": "state", "meeting_id": self.meeting_id, "user_id": user_id, "state": state})
 
@@ -127,6 +127,10 @@ class Room:
         await pc.setLocalDescription(answer)
         self._notify_mute(p)
         return {"sdp": pc.localDescription.sdp, "type": pc.localDescription.type}
+
+    def muted(self, key: str) -> dict[str, bool] | None:
+        p = self.participants.get(key)
+        return {"audio": not p.audio_on, "video": not p.video_on} if p else None
 
     def _add_outputs(self, p: Participant) -> None:
         kinds = {t.kind for t in p.pc.getTransceivers()}

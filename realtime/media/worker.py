@@ -50,7 +50,7 @@ class Worker:
             room = self.room(mid)
             room.set_floor(msg.get("floor"))
             answer = await room.join(user_id=msg["user_id"], label=msg["label"], offer=msg["offer"], hall=bool(msg.get("hall")))
-            return {"answer": answer}
+            return {"answer": answer, "muted": room.muted(key)}
         if op == "stats":
             return {str(m): r.stats() for m, r in self.rooms.items()}
         room = self.rooms.get(mid)

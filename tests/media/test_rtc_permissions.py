@@ -18,8 +18,11 @@ async def test_a_user_not_invited_gets_no_answer_an_invited_member_does(media_se
         assert denied["ok"] is False and denied["error"]["code"] == "forbidden" and "answer" not in str(denied)
         early = await outsider.call("rtc:candidate", {"meeting_id": c.meeting_id, "candidate": {"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host"}})
         assert early["ok"] is False
+        hall = await member.call("rtc:join", {"meeting_id": c.meeting_id, "hall": True, "offer": {"sdp": "v=0", "type": "offer"}})
+        assert hall["ok"] is False and hall["error"]["code"] == "forbidden"  # the hall camera: those who conduct
         allowed = await peers[1].join(None)
         assert allowed["ok"] and allowed["data"]["answer"]["type"] == "answer"
+        assert allowed["data"]["muted"] == {"audio": True, "video": False}  # no floor: muted by default
     finally:
         for peer in peers:
             await peer.close()

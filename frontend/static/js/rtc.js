@@ -102,6 +102,7 @@ class RemoteSession {
     sent = true;
     if (pc !== this.pc) return; // replaced meanwhile
     await pc.setRemoteDescription(data.answer);
+    if (data.muted) this.applyMute(data.muted); // e.g. muted by default without the floor
   }
 
   stateChanged(pc) {
