@@ -10,6 +10,7 @@ import documents.models  # noqa: F401
 import meetings.events  # noqa: F401
 import meetings.models  # noqa: F401
 import meetings.rules  # noqa: F401
+import minutes.models  # noqa: F401
 import speakers.models  # noqa: F401
 import votes.models  # noqa: F401
 
