@@ -1,0 +1,224 @@
+"""PAdES signatures on the minutes PDF (pyHanko), and their verification for the 'check a file' page.
+
+Both functions are CPU-bound and call asyncio.run inside pyHanko: run them in a worker thread, never on the
+event loop. Signing appends an incremental update, so the chair's signature leaves the secretary's intact.
+The first signature is a certification (DocMDP: form filling and further signatures only), so any later
+change other than a signature breaks it, in pyHanko and in Acrobat alike.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.info import view_from_info_dict
+from pyhanko.pdf_utils.metadata.xmp_xml import meta_from_xmp, parse_xmp
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.settings import KeyUsageConstraints
+from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+from core.errors import Conflict, ValidationFailed
+from core.text import nfc
+from minutes.keystore import KeyStore, password_bytes
+
+log = logging.getLogger(__name__)
+
+NOT_PDF = "Tệp tải lên không phải là tài liệu PDF hợp lệ."
+OK = "Hợp lệ"
+NO_SIGNATURES = "Tài liệu không có chữ ký số"
+BROKEN = "Chữ ký không hợp lệ: nội dung được ký đã bị sửa"
+BAD_CRYPTO = "Chữ ký không hợp lệ: chữ ký không khớp với chứng thư"
+MODIFIED = "Tài liệu đã bị thay đổi sau khi ký"
+UNTRUSTED = "Chứng thư không thuộc cơ quan chứng thực tin cậy"
+REVOKED = "Chứng thư đã bị thu hồi"
+EXPIRED = "Chứng thư đã hết hạn hoặc chưa có hiệu lực"
+UNREADABLE = "Chữ ký bị hỏng, không đọc được"
+LATER_SIGNATURES = "Hợp lệ; sau khi ký chỉ có thêm chữ ký khác"
+FAILED = "Chữ ký không đạt yêu cầu kiểm tra"
+# Signing certificates carry nonRepudiation, digitalSignature or both (national CAs differ): one suffices.
+KEY_USAGE = KeyUsageConstraints(key_usage={"non_repudiation", "digital_signature"}, match_all_key_usages=False)
+# Updates a later signer may make without "changing the document": another signature, DSS/timestamps.
+PERMITTED = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING}
+
+
+def _looks_like_pdf(data: bytes) -> bool:
+    return b"%PDF-" in data[:1024]  # readers accept the header anywhere in the first KiB
+
+
+def _writer(pdf: bytes) -> tuple[IncrementalPdfFileWriter, bool]:
+    """The writer for the update, and whether the file has no signature yet."""
+    if not _looks_like_pdf(pdf):
+        raise ValidationFailed(NOT_PDF)
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        return writer, not writer.prev.embedded_signatures
+    except (PdfError, ValueError, KeyError, TypeError, IndexError):
+        raise ValidationFailed(NOT_PDF) from None
+
+
+def _reserve(signer: signers.SimpleSigner) -> int:
+    """Room for the CMS blob: the certificates it embeds plus signature and attributes. Saying it up front
+    skips pyHanko's dry run that signs once just to measure (a third of the signing time)."""
+    certs = [signer.signing_cert, *(signer.cert_registry or ())]
+    return 8192 + 2 * sum(len(c.dump()) for c in certs if c is not None)  # must be even
+
+
+def sign_pdf(pdf: bytes, *, store: KeyStore, user_id: str | int, password: str, field_name: str, reason: str,
+             location: str, signer_name: str) -> bytes:  # fmt: skip
+    """Adds one PAdES B-B signature (invisible) as an incremental update and returns the whole new file."""
+    p12 = store.unseal_pkcs12(user_id, password)  # Conflict: no certificate; Forbidden: wrong password
+    try:
+        signer = signers.SimpleSigner.load_pkcs12_data(p12, other_certs=(), passphrase=password_bytes(password))
+    except ValueError:  # an imported PKCS#12 whose inner password differs from the one it was sealed with
+        raise Conflict("Không mở được chứng thư số đã lưu; cần nhập lại tệp PKCS#12.") from None
+    writer, first = _writer(pdf)
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name, reason=nfc(reason), location=nfc(location), name=nfc(signer_name),
+        subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
+        certify=first, docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+    )  # fmt: skip
+    try:
+        out = signers.PdfSigner(meta, signer).sign_pdf(writer, bytes_reserved=_reserve(signer), output=io.BytesIO())
+    except SigningError as e:
+        log.info("signing refused: %s", e)
+        msg = f"Không ký được tài liệu (trường chữ ký '{field_name}' đã được ký hoặc tài liệu bị khóa)."
+        raise Conflict(msg) from None
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    field_name: str
+    signer_name: str  # certificate subject CN
+    signer_subject: str  # full subject, RFC 4514
+    issuer: str
+    signing_time: datetime | None  # claimed by the signer (no timestamp authority yet)
+    intact: bool  # the signed bytes hash to the signed digest
+    valid: bool  # the cryptographic signature verifies with the certificate
+    trusted: bool  # the certificate chains to a trusted root (and has a signing key usage)
+    certification: bool  # sets a DocMDP policy (the first signature; a field /Lock counts too)
+    covers_whole_document: bool  # nothing was appended after this signature
+    modified_after_signing: bool  # appended updates go beyond further signatures
+    modification_level: str | None  # pyHanko's ModificationLevel name
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+    summary: str = OK
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    signatures: list[SignatureReport]
+    ok: bool  # at least one signature and every one ok
+    summary: str
+
+
+def _cn(name: asn1_x509.Name) -> str:
+    return nfc(str(name.native.get("common_name", "") or name.human_friendly))
+
+
+def _shown_metadata(reader: PdfFileReader, revision: int) -> tuple[object, ...]:
+    """Title, author, subject, keywords as a reader shows them (Info dict and XMP) at a revision. pyHanko's
+    diff policy lets /Info and XMP change freely (its own signing bumps ModDate/Producer), but a title bar
+    that says something else than what was signed is a change the signer did not approve."""
+    try:
+        hist = reader.get_historical_resolver(revision)
+        trailer, root = hist.trailer_view, reader.get_historical_root(revision)
+        metas = []
+        if "/Info" in trailer:
+            metas.append(view_from_info_dict(hist(trailer.raw_get("/Info").reference), strict=False))
+        if "/Metadata" in root:
+            stream = hist(root.raw_get("/Metadata").reference)
+            metas.append(meta_from_xmp(parse_xmp(io.BytesIO(stream.data))))
+        return tuple((str(m.title), str(m.author), str(m.subject), tuple(m.keywords)) for m in metas)
+    except Exception:  # unreadable metadata at one revision and not the other is itself a difference
+        return ("unreadable", revision)
+
+
+def _judge(sig: EmbeddedPdfSignature, status: PdfSignatureStatus, meta_changed: bool) -> SignatureReport:
+    level = status.modification_level
+    coverage = status.coverage
+    whole = coverage == SignatureCoverageLevel.ENTIRE_FILE
+    modified = not whole and (
+        coverage is None or coverage < SignatureCoverageLevel.ENTIRE_REVISION or level not in PERMITTED
+        or status.docmdp_ok is False or meta_changed
+    )  # fmt: skip
+    problems = []
+    if not status.intact:
+        problems.append(BROKEN)
+    elif not status.valid:
+        problems.append(BAD_CRYPTO)
+    if modified:
+        problems.append(MODIFIED)
+    if status.intact and status.valid and not status.trusted:
+        indic = getattr(status.trust_problem_indic, "name", "") or ""
+        expired = any(w in indic for w in ("OUT_OF_BOUNDS", "EXPIRED", "NOT_YET_VALID"))
+        problems.append(REVOKED if status.revoked else EXPIRED if expired else UNTRUSTED)
+    if not problems and not status.bottom_line:  # e.g. seed-value constraints of the field not met
+        problems.append(FAILED)
+    cert = status.signing_cert
+    return SignatureReport(
+        field_name=sig.field_name, signer_name=_cn(cert.subject), signer_subject=_rfc4514(cert),
+        issuer=_cn(cert.issuer), signing_time=status.signer_reported_dt, intact=status.intact, valid=status.valid,
+        trusted=status.trusted, certification=sig.docmdp_level is not None, covers_whole_document=whole,
+        modified_after_signing=modified, modification_level=level.name if level else None, ok=not problems,
+        problems=problems, summary="; ".join(problems) if problems else (OK if whole else LATER_SIGNATURES),
+    )  # fmt: skip
+
+
+def _rfc4514(cert: asn1_x509.Certificate) -> str:
+    return x509.load_der_x509_certificate(cert.dump()).subject.rfc4514_string()
+
+
+def _unreadable(sig: EmbeddedPdfSignature) -> SignatureReport:
+    return SignatureReport(field_name=sig.field_name, signer_name="", signer_subject="", issuer="", signing_time=None,
+                           intact=False, valid=False, trusted=False, certification=False, covers_whole_document=False,
+                           modified_after_signing=False, modification_level=None, ok=False, problems=[UNREADABLE],
+                           summary=UNREADABLE)  # fmt: skip
+
+
+async def _validate_all(reader: PdfFileReader, roots: list[asn1_x509.Certificate]) -> list[SignatureReport]:
+    out = []
+    last = _shown_metadata(reader, reader.xrefs.total_revisions - 1)
+    for sig in reader.embedded_signatures:
+        # allow_fetching=False: an uploaded file's certificates must not make the server fetch their URLs.
+        vc = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+        try:
+            status = await async_validate_pdf_signature(sig, signer_validation_context=vc, key_usage_settings=KEY_USAGE)
+            out.append(_judge(sig, status, _shown_metadata(reader, sig.signed_revision) != last))
+        except Exception:  # an untrusted upload can break the CMS or PDF structure in any way: report, not crash
+            log.info("signature %s unreadable", sig.field_name, exc_info=True)
+            out.append(_unreadable(sig))
+    return out
+
+
+def verify_pdf(pdf: bytes, trust_roots: Iterable[x509.Certificate]) -> VerificationReport:
+    """Every signature of an uploaded PDF: who, when, intact, trusted, changed since. ValidationFailed if not a PDF."""
+    if not _looks_like_pdf(pdf):
+        raise ValidationFailed(NOT_PDF)
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        if reader.encrypted:
+            raise ValidationFailed("Tài liệu được mã hóa; không kiểm tra được chữ ký.")
+        if not reader.embedded_signatures:
+            return VerificationReport(signatures=[], ok=False, summary=NO_SIGNATURES)
+    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        raise ValidationFailed(NOT_PDF) from None
+    roots = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in trust_roots]
+    reports = asyncio.run(_validate_all(reader, roots))
+    ok = all(r.ok for r in reports)
+    return VerificationReport(signatures=reports, ok=ok,
+                              summary=OK if ok else "; ".join(dict.fromkeys(p for r in reports for p in r.problems)))
