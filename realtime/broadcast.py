@@ -24,6 +24,11 @@ def room(meeting_id: int) -> str:
     return f"meeting:{meeting_id}"
 
 
+def user_room(user_id: int) -> str:
+    """Every socket of one signed-in user (joined at connect): private, per-author events (annotations)."""
+    return f"user:{user_id}"
+
+
 class Broadcaster:
     def __init__(self, sio: socketio.AsyncServer, *, fast: bool = True) -> None:
         self.sio = sio

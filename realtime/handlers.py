@@ -16,7 +16,7 @@ from display import services as display_services
 from meetings import participation, services
 from meetings.schemas import CheckInRequest
 from realtime.actions import Handler, SocketActions
-from realtime.broadcast import room
+from realtime.broadcast import room, user_room
 from realtime.payloads import CheckIn, ItemRef, MeetingRef, SyncRequest
 from realtime.presence import Presence
 
@@ -39,6 +39,7 @@ def register(sio: socketio.AsyncServer, ctx: AppContext) -> SocketActions:
         if found is None:
             raise socketio.exceptions.ConnectionRefusedError({"code": "unauthenticated", "message": "Vui lòng đăng nhập."})
         actions.connected(sid, found[0])
+        await sio.enter_room(sid, user_room(found[0].id))  # the user's own sockets: private annotation events
         return True
 
     async def disconnect(sid: str, *args: Any) -> None:
