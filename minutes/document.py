@@ -39,6 +39,8 @@ class ItemRecord:
     speeches: list[Speech] = field(default_factory=list)
     votes: list[VoteRecord] = field(default_factory=list)
     conclusion: str = ""
+    # The secretariat's text for presenter, documents and speeches; replaces them when set.
+    summary_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,3 +71,5 @@ class MinutesDoc:
     recipients: list[str] = field(default_factory=lambda: ["Các thành viên Chính phủ;", "Lưu: VT, Thư ký phiên họp."])
     opening: str = ""  # secretariat's free text before the items
     closing: str = ""  # free text after the items
+    # The secretariat's text for the attendance lists; replaces the lists when set.
+    attendance_text: str | None = None

@@ -116,11 +116,13 @@ def _vote(v: VoteRecord, s: dict[str, ParagraphStyle]) -> list[Any]:
 
 def _item(item: ItemRecord, s: dict[str, ParagraphStyle]) -> list[Any]:
     out: list[Any] = [Paragraph(f"<b>{item.position}. {_t(item.title)}</b>", s["heading"])]
-    if item.presenter:
+    if item.summary_text is not None:
+        out += [Paragraph(_t(line), s["indent"]) for line in item.summary_text.splitlines() if line.strip()]
+    elif item.presenter:
         out.append(Paragraph(f"- Cơ quan trình: {_t(item.presenter)}.", s["indent"]))
-    if item.documents:
+    if item.documents and item.summary_text is None:
         out.append(Paragraph("- Tài liệu: " + "; ".join(_t(d) for d in item.documents) + ".", s["indent"]))
-    if item.speeches:
+    if item.speeches and item.summary_text is None:
         out.append(Paragraph("- Ý kiến phát biểu:", s["indent"]))
         for i, sp in enumerate(item.speeches, start=1):
             title = f", {_t(sp.title)}" if sp.title else ""
@@ -161,18 +163,22 @@ def _page_number(canvas: Any, document: Any) -> None:
         canvas.restoreState()
 
 
-def render_pdf(doc: MinutesDoc, *, title: str | None = None, author: str = "e-Cabinet") -> bytes:
+def render_pdf(doc: MinutesDoc, *, title: str | None = None, author: str = "e-Cabinet", invariant: bool = True) -> bytes:
+    """invariant: no creation time or random id in the file, so the same minutes give the same bytes."""
     family = register()
     s = _styles(family)
     story: list[Any] = _header(doc, s)
     story.append(Paragraph(f"Thời gian bắt đầu: {_t(doc.started)}.", s["body"]))
     story.append(Paragraph(f"Địa điểm: {_t(doc.place)}.", s["body"]))
     story.append(Paragraph("Thành phần tham dự:", s["body"]))
-    story += _people("Có mặt tại phòng họp", doc.present_room, s)
-    story += _people("Tham dự trực tuyến", doc.present_remote, s)
-    story += _people("Đại biểu dự thay", doc.deputies, s)
-    story += _people("Khách mời", doc.guests, s)
-    story += _people("Vắng mặt", doc.absent, s)
+    if doc.attendance_text is not None:
+        story += [Paragraph(_t(line), s["indent"]) for line in doc.attendance_text.splitlines() if line.strip()]
+    else:
+        story += _people("Có mặt tại phòng họp", doc.present_room, s)
+        story += _people("Tham dự trực tuyến", doc.present_remote, s)
+        story += _people("Đại biểu dự thay", doc.deputies, s)
+        story += _people("Khách mời", doc.guests, s)
+        story += _people("Vắng mặt", doc.absent, s)
     chair = f"{_t(doc.chair.name)}, {_t(doc.chair.title)}" if doc.chair.title else _t(doc.chair.name)
     story.append(Paragraph(f"Chủ trì (chủ tọa): {chair}.", s["body"]))
     secretary = f"{_t(doc.secretary.name)}, {_t(doc.secretary.title)}" if doc.secretary.title else _t(doc.secretary.name)
@@ -184,11 +190,12 @@ def render_pdf(doc: MinutesDoc, *, title: str | None = None, author: str = "e-Ca
         story += _item(item, s)
     if doc.closing:
         story.append(Paragraph(_t(doc.closing), s["body"]))
-    story.append(Paragraph(f"Cuộc họp kết thúc vào {_t(doc.ended)}.", s["body"]))
+    if doc.ended:  # empty when the closing text already says it
+        story.append(Paragraph(f"Cuộc họp kết thúc vào {_t(doc.ended)}.", s["body"]))
     story.append(Spacer(1, 8))
     story.append(KeepTogether([_signatures(doc, s), *_recipients(doc, s)]))
     buffer = io.BytesIO()
     pdf = SimpleDocTemplate(buffer, pagesize=A4, title=nfc(title or f"Biên bản {doc.subject}"), author=author,
-                            subject=nfc(doc.subject), **MARGINS)  # fmt: skip
+                            subject=nfc(doc.subject), invariant=1 if invariant else 0, **MARGINS)  # fmt: skip
     pdf.build(story, onFirstPage=_page_number, onLaterPages=_page_number)
     return buffer.getvalue()
