@@ -9,6 +9,7 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 import accounts.routes
+import annotations.routes
 import audit.routes
 import display.routes
 import documents.routes
@@ -16,6 +17,8 @@ import meetings.routes
 import realtime.remote_page
 import speakers.routes
 import votes.routes
+from annotations import presenter as annotation_presenter
+from annotations import socket as annotation_socket
 from app.context import AppContext
 from app.openapi import HEALTH, Op
 from documents import present as document_present
@@ -30,7 +33,7 @@ from votes import socket as vote_socket
 # Every module with HTTP routes: its `routes` are served and its `OPENAPI` operations documented.
 ROUTE_MODULES = [
     accounts.routes, audit.routes, meetings.routes, speakers.routes, display.routes, votes.routes,
-    documents.routes, realtime.remote_page,
+    documents.routes, annotations.routes, realtime.remote_page,
 ]  # fmt: skip
 
 
@@ -53,5 +56,7 @@ def install(ctx: AppContext) -> None:
     register_speakers()
     meeting_present.register_slice("votes", vote_present.votes_slice)
     meeting_present.register_slice("documents", document_present.documents_slice)
-    extensions: list[Any] = [speaker_socket.register, vote_socket.register]
+    meeting_present.register_slice("presenter", annotation_presenter.presenter_slice)
+    hooks.on_current_item_changed("presenter", annotation_presenter.on_current_item_changed)
+    extensions: list[Any] = [speaker_socket.register, vote_socket.register, annotation_socket.register]
     ctx.socket_extensions.extend(extensions)

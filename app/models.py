@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 import accounts.models  # noqa: F401
+import annotations.models  # noqa: F401
 import audit.models  # noqa: F401
 import display.models  # noqa: F401
 import documents.models  # noqa: F401

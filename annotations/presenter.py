@@ -1,0 +1,203 @@
+"""Presenter mode (trình chiếu): one person shows a document to the room; every following tablet jumps there.
+
+Who may present: whoever conducts the meeting (chair, secretary, the secretariat), and, while an agenda item
+is current, a participant of the meeting whose unit (User.unit) is that item's presenter agency
+(AgendaItem.presenter, compared case- and diacritics-insensitively): the minister presenting "Bộ Tài chính"'s
+report may turn the room's pages. The meeting must be in session. A restricted document is never presented:
+the room is one audience (documents/present.py), and its existence is not the room's to know.
+
+State: one PresenterState row per meeting = the "presenter" snapshot slice
+{document_id, version, page, presenter_user_id, presenter_name} or None. Every change is a meeting event
+`presenter.changed` carrying the slice (so applying it equals a fresh snapshot). Shared ink is stored as
+Annotation(shared=True) and announced as `presenter.ink` {annotation} / `presenter.ink_removed` {annotation_id,
+...}; it is not part of the slice (clients list it over REST and apply these events). The laser pointer is
+ephemeral: annotations/socket.py relays it after `pointer_target` says the sender presents right now.
+A change of the current agenda item (and the end of the meeting) ends presenting.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from accounts.actor import Actor
+from accounts.models import User
+from annotations.models import Annotation, PresenterState
+from annotations.schemas import InkData
+from core.clock import utcnow
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.text import fold
+from documents.models import Document, DocumentVersion
+from meetings.access import Access, access
+from meetings.models import AgendaItem, Meeting, MeetingState
+from meetings.services import emit, require_state
+
+REFUSED = "Chỉ chủ trì, thư ký hoặc đại diện cơ quan trình nội dung đang thảo luận được trình chiếu tài liệu."
+
+
+def slice_of(state: PresenterState | None) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    return {"document_id": state.document_id, "version": state.version, "page": state.page,
+            "presenter_user_id": state.presenter_user_id, "presenter_name": state.presenter_name}  # fmt: skip
+
+
+def presenter_slice(session: Session, meeting: Meeting) -> dict[str, Any] | None:
+    return slice_of(session.get(PresenterState, meeting.id))
+
+
+def may_present(session: Session, acc: Access) -> bool:
+    if acc.actor.is_display:
+        return False
+    if acc.can_conduct:
+        return True
+    if acc.participant is None or acc.meeting.state != MeetingState.started or acc.meeting.current_item_id is None:
+        return False
+    item = session.get(AgendaItem, acc.meeting.current_item_id)
+    user = session.get(User, acc.actor.id)
+    agency = fold(" ".join((item.presenter if item else "").split()))
+    return bool(agency) and user is not None and fold(" ".join(user.unit.split())) == agency
+
+
+def _presenting(session: Session, actor: Actor, meeting_id: int) -> Access:
+    acc = access(session, actor, meeting_id, for_update=True)
+    if not may_present(session, acc):
+        raise Forbidden(REFUSED)
+    require_state(acc.meeting, (MeetingState.started,), "trình chiếu tài liệu trong")
+    return acc
+
+
+def _current(session: Session, meeting_id: int) -> PresenterState:
+    state = session.get(PresenterState, meeting_id)
+    if state is None:
+        raise Conflict(f"Chưa có ai trình chiếu tài liệu trong cuộc họp {meeting_id}.")
+    return state
+
+
+def _page_count(session: Session, document_id: int, version: int) -> int:
+    v = session.exec(
+        select(DocumentVersion).where(DocumentVersion.document_id == document_id, DocumentVersion.version == version)
+    ).first()
+    if v is None:
+        raise NotFound(f"Tài liệu {document_id} không có phiên bản {version}.")
+    return v.page_count
+
+
+def _check_page(count: int, page: int) -> None:
+    if not 1 <= page <= count:
+        raise ValidationFailed(f"Tài liệu có {count} trang; không có trang {page}.",
+                               details=[{"field": "page", "message": f"1..{count}", "type": "out_of_range"}])  # fmt: skip
+
+
+def _changed(session: Session, acc: Access, state: PresenterState | None) -> dict[str, Any] | None:
+    session.flush()
+    data = slice_of(state)
+    emit(session, acc, "presenter.changed", presenter=data)
+    return data
+
+
+def start(*, session: Session, actor: Actor, meeting_id: int, document_id: int, page: int = 1) -> dict[str, Any] | None:
+    acc = _presenting(session, actor, meeting_id)
+    doc = session.get(Document, document_id)
+    if doc is None or doc.meeting_id != meeting_id:
+        raise NotFound(f"Không tìm thấy tài liệu {document_id} trong cuộc họp {meeting_id}.")
+    if doc.restricted:
+        raise Forbidden("Không trình chiếu tài liệu hạn chế cho cả phòng họp; thành viên trong danh sách tự mở tài liệu.")
+    _check_page(_page_count(session, document_id, doc.current_version), page)
+    user = session.get(User, actor.id)
+    state = session.get(PresenterState, meeting_id) or PresenterState(meeting_id=meeting_id, document_id=document_id,
+                                                                       version=doc.current_version, page=page,
+                                                                       presenter_user_id=actor.id)  # fmt: skip
+    state.document_id, state.version, state.page = document_id, doc.current_version, page
+    state.presenter_user_id, state.presenter_name = actor.id, user.full_name if user else actor.full_name
+    state.updated_at = utcnow()
+    session.add(state)
+    return _changed(session, acc, state)
+
+
+def set_page(*, session: Session, actor: Actor, meeting_id: int, page: int) -> dict[str, Any] | None:
+    acc = _presenting(session, actor, meeting_id)
+    state = _current(session, meeting_id)
+    _check_page(_page_count(session, state.document_id, state.version), page)
+    if state.page == page and state.presenter_user_id == actor.id:
+        return slice_of(state)  # nothing changed: no event
+    state.page, state.presenter_user_id, state.updated_at = page, actor.id, utcnow()
+    user = session.get(User, actor.id)
+    state.presenter_name = user.full_name if user else actor.full_name
+    session.add(state)
+    return _changed(session, acc, state)
+
+
+def stop(*, session: Session, actor: Actor, meeting_id: int) -> None:
+    acc = _presenting(session, actor, meeting_id)
+    state = _current(session, meeting_id)
+    session.delete(state)
+    _changed(session, acc, None)
+
+
+def add_ink(*, session: Session, actor: Actor, meeting_id: int, page: int, kind: str, data: InkData,
+            document_id: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """Shared ink on the presented document (any page of it): stored, and sent to the room with a seq."""
+    from annotations.services import public  # services imports this module
+
+    acc = _presenting(session, actor, meeting_id)
+    state = _current(session, meeting_id)
+    if document_id is not None and document_id != state.document_id:
+        raise Conflict(f"Tài liệu {document_id} không phải tài liệu đang trình chiếu; chỉ vẽ chung trên tài liệu đang trình chiếu.")
+    _check_page(_page_count(session, state.document_id, state.version), page)
+    now = utcnow()
+    a = Annotation(meeting_id=meeting_id, document_id=state.document_id, version=state.version, page=page,
+                   author_id=actor.id, kind=kind, data=data.model_dump(mode="json"), shared=True,
+                   created_at=now, updated_at=now)  # fmt: skip
+    session.add(a)
+    session.flush()
+    out = public(a)
+    emit(session, acc, "presenter.ink", annotation=out)
+    return out
+
+
+def remove_ink(*, session: Session, actor: Actor, annotation: Annotation) -> None:
+    acc = access(session, actor, annotation.meeting_id, for_update=True)
+    emit(session, acc, "presenter.ink_removed", annotation_id=annotation.id, document_id=annotation.document_id,
+         version=annotation.version, page=annotation.page)  # fmt: skip
+
+
+def status(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+    """GET /api/meetings/{id}/presenter: the slice and whether this viewer may present now."""
+    acc = access(session, actor, meeting_id)
+    return {"presenter": presenter_slice(session, acc.meeting), "may_present": may_present(session, acc),
+            "meeting_state": MeetingState(acc.meeting.state).value}  # fmt: skip
+
+
+def pointer_target(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+    """Where a laser pointer from this actor goes (the presented document and page), or Forbidden."""
+    acc = access(session, actor, meeting_id)
+    state = session.get(PresenterState, meeting_id)
+    if state is None:
+        raise Conflict(f"Chưa có ai trình chiếu tài liệu trong cuộc họp {meeting_id}.")
+    if not may_present(session, acc):
+        raise Forbidden(REFUSED)
+    return {"document_id": state.document_id, "version": state.version, "page": state.page}
+
+
+def on_current_item_changed(session: Session, acc: Access, previous_item_id: int | None) -> dict[str, Any]:
+    """Meetings hook: a new item (or the end of the meeting) ends presenting."""
+    state = session.get(PresenterState, acc.meeting.id)
+    if state is None:
+        return {}
+    session.delete(state)
+    session.flush()
+    return {"presenter": None}
+
+
+def shared_ink_of_meeting(*, session: Session, meeting_id: int) -> list[dict[str, Any]]:
+    """For the minutes' annex: every shared stroke group of the meeting, by document, page and time."""
+    from annotations.services import public
+
+    rows = session.exec(
+        select(Annotation).where(Annotation.meeting_id == meeting_id, col(Annotation.shared).is_(True))
+        .order_by(Annotation.document_id, Annotation.page, Annotation.id)
+    ).all()  # fmt: skip
+    return [public(a) for a in rows]
+
+

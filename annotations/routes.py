@@ -1,0 +1,115 @@
+"""/api/documents/{id}/annotations, /api/annotations/{id}, the annotated PDF and the presenter state (thin).
+
+A private annotation changed over REST is also pushed to the author's open sockets (room user:<id>), so
+their other tablets follow; nobody else's sockets are in that room.
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from annotations import live, presenter, services
+from annotations.pdf import annotated_pdf
+from annotations.schemas import AnnotationCreate, AnnotationPublic, AnnotationUpdate
+from app.auth import ctx_of, require_user
+from app.http import ok, parse_body
+from app.openapi import Op
+from core.errors import ValidationFailed
+from documents import storage
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValidationFailed(f"Tham số {name} phải là số nguyên dương.")
+    return int(raw)
+
+
+async def _push(request: Request, user_id: int, type_: str, data: dict[str, Any]) -> None:
+    await live.to_author(request.app.state.sio, user_id, type_, data)
+
+
+async def list_annotations(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(services.list_annotations, actor=actor, document_id=request.path_params["document_id"],
+                                         version=_int_param(request, "version"), page=_int_param(request, "page")))  # fmt: skip
+
+
+async def create_annotation(request: Request) -> Response:
+    actor = await require_user(request)
+    data = await parse_body(request, AnnotationCreate)
+    result = await ctx_of(request).write(services.create_annotation, actor=actor,
+                                         document_id=request.path_params["document_id"], data=data)  # fmt: skip
+    if not result["shared"]:
+        await _push(request, actor.id, "annotation.created", result)
+    return ok(result, 201)
+
+
+async def update_annotation(request: Request) -> Response:
+    actor = await require_user(request)
+    data = await parse_body(request, AnnotationUpdate)
+    result = await ctx_of(request).write(services.update_annotation, actor=actor,
+                                         annotation_id=request.path_params["annotation_id"], data=data)  # fmt: skip
+    await _push(request, actor.id, "annotation.updated", result)
+    return ok(result)
+
+
+async def delete_annotation(request: Request) -> Response:
+    actor = await require_user(request)
+    gone = await ctx_of(request).write(services.delete_annotation, actor=actor, annotation_id=request.path_params["annotation_id"])
+    if not gone["shared"]:
+        await _push(request, actor.id, "annotation.deleted", gone)
+    return ok(None, 204)
+
+
+async def annotated(request: Request) -> Response:
+    actor = await require_user(request)
+    ctx = ctx_of(request)
+    doc_id = request.path_params["document_id"]
+    src = await ctx.read(services.annotated_source, actor=actor, document_id=doc_id, version=_int_param(request, "version"),
+                         timezone=ctx.settings.timezone)  # fmt: skip
+    path = storage.blob_path(ctx.settings.data_dir, src.file.sha256)
+    body = await to_thread.run_sync(annotated_pdf, path, src.file.viewer, src.annotations)
+    name = f"tai-lieu-{doc_id}-v{src.file.version}-ghi-chu.pdf"
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    })  # fmt: skip
+
+
+async def presenter_status(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(presenter.status, actor=actor, meeting_id=request.path_params["meeting_id"]))
+
+
+D = "/api/documents/{document_id:int}"
+A = "/api/annotations/{annotation_id:int}"
+routes = [
+    Route(D + "/annotations", list_annotations, methods=["GET"]),
+    Route(D + "/annotations", create_annotation, methods=["POST"]),
+    Route(A, update_annotation, methods=["PATCH"]),
+    Route(A, delete_annotation, methods=["DELETE"]),
+    Route(D + "/annotated.pdf", annotated, methods=["GET"]),
+    Route("/api/meetings/{meeting_id:int}/presenter", presenter_status, methods=["GET"]),
+]
+
+OPENAPI = [
+    Op("get", "/api/documents/{document_id}/annotations",
+       "Ghi chú của chính người xem và nét vẽ trình chiếu trên tài liệu; ?version=&page=", answer=AnnotationPublic, many=True),
+    Op("post", "/api/documents/{document_id}/annotations",
+       "Thêm ghi chú riêng (nét bút, tô sáng, ghi chú chữ; tọa độ 0..1 theo trang); shared=true: nét vẽ trình chiếu",
+       AnnotationCreate, AnnotationPublic),
+    Op("patch", "/api/annotations/{annotation_id}", "Sửa ghi chú của chính mình", AnnotationUpdate, AnnotationPublic),
+    Op("delete", "/api/annotations/{annotation_id}", "Xóa ghi chú của chính mình"),
+    Op("get", "/api/documents/{document_id}/annotated.pdf",
+       "Tải bản PDF có ghi chú của chính mình (không áp dụng cho tài liệu hạn chế); ?version="),
+    Op("get", "/api/meetings/{meeting_id}/presenter", "Trạng thái trình chiếu và quyền trình chiếu của người xem"),
+]  # fmt: skip

@@ -1,0 +1,163 @@
+"""Private annotations: create / list / update / delete, author only, and never further than the author.
+
+Each operation first checks that the actor may read the document (documents/access.py: a member outside a
+restricted document's list gets 403 here too, even for notes written while they were on it), then that the
+annotation is theirs. Private annotations are not meeting events: nothing here calls meetings.services.emit
+for them, so they never reach the room, the event log, the audit log or a snapshot. The edge (routes.py,
+socket.py) tells the author's own other sockets (room user:<id>) after the commit.
+
+Shared ink (shared = True) belongs to presenter mode (annotations/presenter.py): listed to every reader of
+the document, created and deleted with `presenter.ink*` meeting events.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, func, or_, select
+
+from accounts.actor import Actor
+from annotations import presenter
+from annotations.models import Annotation
+from annotations.schemas import AnnotationCreate, AnnotationUpdate, InkData, NoteData, check_content
+from core.clock import iso, utcnow
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from documents.access import read_access
+from documents.models import Document, DocumentVersion
+from documents.services import FileSource, download_source
+
+MAX_PER_AUTHOR = 5000  # annotations of one author on one document version
+
+
+def public(a: Annotation) -> dict[str, Any]:
+    return {
+        "id": a.id, "document_id": a.document_id, "version": a.version, "page": a.page, "kind": a.kind,
+        "data": a.data, "text": a.text, "shared": a.shared, "author_id": a.author_id,
+        "created_at": iso(a.created_at), "updated_at": iso(a.updated_at),
+    }  # fmt: skip
+
+
+def version_of(session: Session, doc: Document, version: int | None) -> DocumentVersion:
+    number = doc.current_version if version is None else version
+    found = session.exec(
+        select(DocumentVersion).where(DocumentVersion.document_id == doc.id, DocumentVersion.version == number)
+    ).first()
+    if found is None:
+        raise NotFound(f"Tài liệu {doc.id} không có phiên bản {number}.")
+    return found
+
+
+def check_page(v: DocumentVersion, page: int) -> None:
+    if not 1 <= page <= v.page_count:
+        raise ValidationFailed(
+            f"Tài liệu {v.document_id} (phiên bản {v.version}) có {v.page_count} trang; không có trang {page}.",
+            details=[{"field": "page", "message": f"1..{v.page_count}", "type": "out_of_range"}],
+        )
+
+
+def list_annotations(
+    *, session: Session, actor: Actor, document_id: int, version: int | None = None, page: int | None = None
+) -> list[dict[str, Any]]:
+    """The actor's own annotations on the document (one version) plus the presenters' shared ink."""
+    da = read_access(session, actor, document_id)
+    v = version_of(session, da.document, version)
+    stmt = select(Annotation).where(
+        Annotation.document_id == document_id,
+        Annotation.version == v.version,
+        or_(Annotation.author_id == actor.id, col(Annotation.shared).is_(True)),
+    )
+    if page is not None:
+        stmt = stmt.where(Annotation.page == page)
+    return [public(a) for a in session.exec(stmt.order_by(Annotation.page, Annotation.id)).all()]
+
+
+def create_annotation(*, session: Session, actor: Actor, document_id: int, data: AnnotationCreate) -> dict[str, Any]:
+    da = read_access(session, actor, document_id)
+    if data.shared:  # presenter ink through REST: the same operation as the socket's presenter:ink
+        return presenter.add_ink(session=session, actor=actor, meeting_id=da.document.meeting_id, page=data.page,
+                                 kind=data.kind, data=data.data, document_id=document_id)  # fmt: skip
+    if actor.is_display:
+        raise Forbidden("Màn hình phòng họp không ghi chú được.")
+    v = version_of(session, da.document, data.version)
+    check_page(v, data.page)
+    count = session.exec(
+        select(func.count()).select_from(Annotation).where(
+            Annotation.document_id == document_id, Annotation.version == v.version, Annotation.author_id == actor.id
+        )
+    ).one()
+    if count >= MAX_PER_AUTHOR:
+        raise Conflict(f"Đã có {count} ghi chú trên tài liệu này; hãy xóa bớt trước khi thêm.")
+    now = utcnow()
+    a = Annotation(meeting_id=da.document.meeting_id, document_id=document_id, version=v.version, page=data.page,
+                   author_id=actor.id, kind=data.kind, data=data.data.model_dump(mode="json"), text=data.text,
+                   created_at=now, updated_at=now)  # fmt: skip
+    session.add(a)
+    session.flush()
+    return public(a)
+
+
+def _own(session: Session, actor: Actor, annotation_id: int) -> Annotation:
+    """The annotation if it is the actor's and they may still read its document. Someone else's private
+    annotation answers exactly like a missing one: its existence is its author's business."""
+    a = session.get(Annotation, annotation_id)
+    if a is None or (a.author_id != actor.id and not a.shared):
+        raise NotFound(f"Không tìm thấy ghi chú {annotation_id}.")
+    read_access(session, actor, a.document_id)
+    if a.author_id != actor.id:
+        raise Forbidden(f"Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu {annotation_id}.")
+    return a
+
+
+def update_annotation(*, session: Session, actor: Actor, annotation_id: int, data: AnnotationUpdate) -> dict[str, Any]:
+    a = _own(session, actor, annotation_id)
+    if a.shared:
+        raise Conflict("Nét vẽ trình chiếu đã được cả phòng họp nhìn thấy nên không sửa được; hãy xóa rồi vẽ lại.")
+    changes = data.model_dump(exclude_unset=True)
+    new_data: InkData | NoteData = data.data if data.data is not None else (
+        NoteData.model_validate(a.data) if a.kind == "note" else InkData.model_validate(a.data))  # fmt: skip
+    new_text = data.text if data.text is not None else a.text
+    try:
+        check_content(a.kind, new_data, new_text)
+    except ValueError as exc:
+        raise ValidationFailed("Dữ liệu gửi lên không hợp lệ.", details=[{"field": "body", "message": str(exc)}]) from None
+    if "data" in changes and data.data is not None:
+        a.data = data.data.model_dump(mode="json")
+    a.text = new_text
+    a.updated_at = utcnow()
+    session.add(a)
+    session.flush()
+    return public(a)
+
+
+def delete_annotation(*, session: Session, actor: Actor, annotation_id: int) -> dict[str, Any]:
+    a = _own(session, actor, annotation_id)
+    gone = {"id": a.id, "document_id": a.document_id, "version": a.version, "page": a.page, "shared": a.shared}
+    if a.shared:
+        presenter.remove_ink(session=session, actor=actor, annotation=a)
+    session.delete(a)
+    session.flush()
+    return gone
+
+
+@dataclass(frozen=True)
+class AnnotatedSource:
+    file: FileSource
+    annotations: list[dict[str, Any]]
+
+
+def annotated_source(*, session: Session, actor: Actor, document_id: int, version: int | None, timezone: str) -> AnnotatedSource:
+    """What the annotated PDF is made of: the watermarked document and the actor's own private notes.
+    A restricted document is refused: no PDF of it leaves the server, annotated or not."""
+    da = read_access(session, actor, document_id)
+    if da.document.restricted:
+        raise Forbidden(
+            "Không thể xuất bản PDF có ghi chú của tài liệu hạn chế: không tệp PDF nào của tài liệu hạn chế được "
+            "rời máy chủ. Ghi chú của bạn vẫn được lưu và xem được trong trình xem tài liệu."
+        )
+    src = download_source(session=session, actor=actor, document_id=document_id, version=version, timezone=timezone)
+    rows = session.exec(
+        select(Annotation).where(Annotation.document_id == document_id, Annotation.version == src.version,
+                                 Annotation.author_id == actor.id, col(Annotation.shared).is_(False))
+        .order_by(Annotation.page, Annotation.id)
+    ).all()  # fmt: skip
+    return AnnotatedSource(src, [public(a) for a in rows])
