@@ -1,0 +1,264 @@
+"""Annotations and presenter mode over real sockets (uvicorn + python-socketio clients)."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlmodel import select
+
+from accounts.models import User
+from tests.annotation_helpers import ink, note
+from tests.conftest import LiveServer
+from tests.doc_helpers import make_pdf, upload
+from tests.factories import Cabinet, make_cabinet
+from tests.live import LiveClient, live_client, login
+
+
+class Tablet:
+    """A LiveClient that also records the private `annotation` and ephemeral `pointer` events."""
+
+    def __init__(self, client: LiveClient, http: Any) -> None:
+        self.client, self.http = client, http
+        self.private: list[dict[str, Any]] = []
+        self.pointers: list[dict[str, Any]] = []
+        client.sio.on("annotation", lambda data: self.private.append(data))
+        client.sio.on("pointer", lambda data: self.pointers.append(data))
+
+    async def call(self, event: str, data: Any = None) -> dict[str, Any]:
+        return await self.client.call(event, data)
+
+    async def close(self) -> None:
+        await self.client.close()
+        await self.http.aclose()
+
+
+async def tablet(live: LiveServer, username: str, meeting_id: int | None = None) -> Tablet:
+    client, http = await live_client(live.url, username)
+    t = Tablet(client, http)
+    if meeting_id is not None:
+        assert (await client.join(meeting_id))["ok"]
+    return t
+
+
+async def _doc(live: LiveServer, c: Cabinet, **fields: object) -> int:
+    staff = await login(live.url, c.staff.username)
+    try:
+        r = await upload(staff, c.meeting_id, make_pdf(4), **fields)
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+    finally:
+        await staff.aclose()
+
+
+async def _until(predicate: Any, timeout: float = 5) -> None:
+    async def wait() -> None:
+        while not predicate():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+async def test_private_ink_syncs_to_the_authors_other_tablets_only(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, start=True)
+    doc = await _doc(live_server, c)
+    a1 = await tablet(live_server, c.members[0].username, c.meeting_id)
+    a2 = await tablet(live_server, c.members[0].username, c.meeting_id)
+    b = await tablet(live_server, c.members[1].username, c.meeting_id)
+    chair = await tablet(live_server, c.chair.username, c.meeting_id)
+    try:
+        ack = await a1.call("annotation:create", {"document_id": doc, **ink(2)})
+        assert ack["ok"], ack
+        made = ack["data"]
+        await _until(lambda: a2.private)
+        assert a2.private[0] == {"type": "annotation.created", "annotation": made}
+        ack = await a2.call("annotation:update", {"annotation_id": made["id"], "data": ink(2, points=[[0.4, 0.4]])["data"]})
+        assert ack["ok"], ack
+        await _until(lambda: a1.private)
+        assert a1.private[0]["type"] == "annotation.updated" and a1.private[0]["annotation"]["data"]["strokes"][0]["points"] == [[0.4, 0.4]]
+        # A note made over REST reaches both of the author's sockets.
+        r = await a1.http.post(f"/api/documents/{doc}/annotations", json=note(1))
+        assert r.status_code == 201
+        await _until(lambda: len(a1.private) == 2 and len(a2.private) == 2)
+        assert (await a1.call("annotation:delete", {"annotation_id": made["id"]}))["ok"]
+        await _until(lambda: len(a2.private) == 3)
+        assert a2.private[-1]["type"] == "annotation.deleted" and a2.private[-1]["annotation"]["id"] == made["id"]
+        # Another member asking by id gets "not found"; nobody else received anything, nor any room event.
+        ack = await b.call("annotation:update", {"annotation_id": r.json()["id"], "text": "sửa trộm"})
+        assert not ack["ok"] and ack["error"]["code"] == "not_found"
+        ack = await b.call("annotation:delete", {"annotation_id": r.json()["id"]})
+        assert not ack["ok"] and ack["error"]["code"] == "not_found"
+        await asyncio.sleep(0.3)
+        assert b.private == [] and chair.private == []
+        assert b.client.events == [] and chair.client.events == []
+        assert "Cần làm rõ" not in repr(b.client.state)
+    finally:
+        for t in (a1, a2, b, chair):
+            await t.close()
+
+
+async def test_presenter_page_change_reaches_every_following_tablet(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, start=True)
+    doc = await _doc(live_server, c)
+    chair = await tablet(live_server, c.chair.username, c.meeting_id)
+    members = [await tablet(live_server, m.username, c.meeting_id) for m in c.members[:3]]
+    guest = await tablet(live_server, c.guest.username, c.meeting_id)
+    try:
+        ack = await chair.call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": 1})
+        assert ack["ok"], ack
+        assert ack["data"] == {"document_id": doc, "version": 1, "page": 1, "presenter_user_id": c.chair.id,
+                               "presenter_name": "Phạm Thủ Tướng"}  # fmt: skip
+        assert (await chair.call("presenter:page", {"meeting_id": c.meeting_id, "page": 3}))["ok"]
+        for t in (*members, guest):
+            env = await t.client.wait_for(lambda e: e["type"] == "presenter.changed" and e["data"]["presenter"]["page"] == 3)
+            assert env["data"]["presenter"]["document_id"] == doc
+            await _until(lambda t=t: t.client.seq == env["seq"])
+            assert t.client.state["presenter"]["page"] == 3
+        fresh = (await members[0].call("meeting:join", {"meeting_id": c.meeting_id}))["data"]["snapshot"]
+        assert members[0].client.state == fresh  # events applied to the join snapshot == a fresh snapshot
+        # Moving to the next agenda item ends presenting (the hook rides on agenda.current_changed).
+        assert (await chair.call("agenda:next", {"meeting_id": c.meeting_id}))["ok"]
+        env = await members[1].client.wait_for(lambda e: e["type"] == "agenda.current_changed")
+        assert env["data"]["presenter"] is None
+        await _until(lambda: members[1].client.seq == env["seq"])
+        fresh = (await members[2].call("meeting:join", {"meeting_id": c.meeting_id}))["data"]["snapshot"]
+        assert members[1].client.state["presenter"] is None and members[1].client.state == fresh
+    finally:
+        for t in (chair, *members, guest):
+            await t.close()
+
+
+async def test_presenter_controls_refuse_plain_members_and_guests(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, start=True)
+    doc = await _doc(live_server, c)
+    secret = await _doc(live_server, c, restricted=True, allowed_user_ids=[c.members[0].id])
+    member = await tablet(live_server, c.members[0].username, c.meeting_id)
+    guest = await tablet(live_server, c.guest.username, c.meeting_id)
+    mid = c.meeting_id
+    calls = [("presenter:start", {"meeting_id": mid, "document_id": doc, "page": 1}), ("presenter:page", {"meeting_id": mid, "page": 2}),
+             ("presenter:ink", {"meeting_id": mid, "page": 1, "data": ink(1)["data"]}), ("presenter:stop", {"meeting_id": mid})]  # fmt: skip
+    try:
+        for t in (member, guest):
+            for name, payload in calls:
+                ack = await t.call(name, payload)
+                assert not ack["ok"] and ack["error"]["code"] == "forbidden", (name, ack)
+            ack = await t.call("presenter:pointer", {"meeting_id": mid, "x": 0.5, "y": 0.5})
+            assert not ack["ok"] and ack["error"]["code"] in ("forbidden", "invalid_state")
+        r = await member.http.post(f"/api/documents/{doc}/annotations", json={**ink(1), "shared": True})
+        assert r.status_code == 403
+        assert (await member.http.get(f"/api/meetings/{mid}/presenter")).json()["may_present"] is False
+        # Allowed: the secretary, the secretariat, the chair ... but never for a restricted document.
+        for username in (c.secretary.username, c.staff.username, c.chair.username):
+            t = await tablet(live_server, username, mid)
+            try:
+                assert (await t.http.get(f"/api/meetings/{mid}/presenter")).json()["may_present"] is True
+                ack = await t.call("presenter:start", {"meeting_id": mid, "document_id": doc, "page": 2})
+                assert ack["ok"], ack
+                ack = await t.call("presenter:start", {"meeting_id": mid, "document_id": secret, "page": 1})
+                assert not ack["ok"] and ack["error"]["code"] == "forbidden" and "hạn chế" in ack["error"]["message"]
+                ack = await t.call("presenter:page", {"meeting_id": mid, "page": 9})
+                assert not ack["ok"] and ack["error"]["code"] == "validation_failed"
+            finally:
+                await t.close()
+        # ... and a participant from the current item's presenter agency (cơ quan trình: "Bộ Tài chính").
+        with live_server.db.write_session() as s:
+            user = s.exec(select(User).where(User.id == c.members[1].id)).one()
+            user.unit = "bộ tài  CHÍNH"
+            s.add(user)
+            s.commit()
+        presenter = await tablet(live_server, c.members[1].username, mid)
+        try:
+            assert (await presenter.call("presenter:page", {"meeting_id": mid, "page": 4}))["ok"]
+            await member.client.wait_for(lambda e: e["type"] == "presenter.changed" and e["data"]["presenter"]["page"] == 4)
+            assert member.client.state["presenter"]["presenter_user_id"] == c.members[1].id
+            assert (await presenter.call("presenter:stop", {"meeting_id": mid}))["ok"]
+        finally:
+            await presenter.close()
+    finally:
+        await member.close()
+        await guest.close()
+
+
+async def test_shared_ink_is_stored_sent_to_the_room_and_only_its_author_deletes_it(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, start=True)
+    doc = await _doc(live_server, c)
+    chair = await tablet(live_server, c.chair.username, c.meeting_id)
+    member = await tablet(live_server, c.members[0].username, c.meeting_id)
+    try:
+        ack = await chair.call("presenter:ink", {"meeting_id": c.meeting_id, "page": 1, "data": ink(1)["data"]})
+        assert not ack["ok"] and ack["error"]["code"] == "invalid_state"  # nothing presented yet
+        assert (await chair.call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc}))["ok"]
+        ack = await chair.call("presenter:ink", {"meeting_id": c.meeting_id, "page": 1, "data": ink(1)["data"]})
+        assert ack["ok"], ack
+        shared = ack["data"]
+        env = await member.client.wait_for(lambda e: e["type"] == "presenter.ink")
+        assert env["data"]["annotation"] == shared and shared["shared"] and isinstance(env["seq"], int)
+        listed = (await member.http.get(f"/api/documents/{doc}/annotations")).json()
+        assert [a["id"] for a in listed] == [shared["id"]]
+        assert (await member.http.delete(f"/api/annotations/{shared['id']}")).status_code == 403
+        assert (await chair.http.patch(f"/api/annotations/{shared['id']}", json={"text": ""})).status_code == 409
+        assert (await chair.http.delete(f"/api/annotations/{shared['id']}")).status_code == 204
+        env = await member.client.wait_for(lambda e: e["type"] == "presenter.ink_removed")
+        assert env["data"]["annotation_id"] == shared["id"]
+        assert (await member.http.get(f"/api/documents/{doc}/annotations")).json() == []
+    finally:
+        await chair.close()
+        await member.close()
+
+
+async def test_pointer_is_relayed_rate_limited_and_floods_do_not_kill_the_connection(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, start=True)
+    doc = await _doc(live_server, c)
+    chair = await tablet(live_server, c.chair.username, c.meeting_id)
+    member = await tablet(live_server, c.members[0].username, c.meeting_id)
+    outsider = await tablet(live_server, c.outsider.username)
+    try:
+        assert (await chair.call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": 2}))["ok"]
+        ack = await chair.call("presenter:pointer", {"meeting_id": c.meeting_id, "x": 0.25, "y": 0.75})
+        assert ack == {"ok": True, "data": None}
+        await _until(lambda: member.pointers)
+        assert member.pointers[0] == {"meeting_id": c.meeting_id, "x": 0.25, "y": 0.75, "user_id": c.chair.id,
+                                      "document_id": doc, "version": 1, "page": 2}  # fmt: skip
+        assert chair.pointers == [] and outsider.pointers == []
+        for bad in ({"meeting_id": c.meeting_id, "x": 1.5, "y": 0.1}, {"meeting_id": c.meeting_id, "x": "0.1", "y": 0.1},
+                    {"meeting_id": c.meeting_id, "x": 0.1, "y": 0.1, "z": 1}, "nonsense"):  # fmt: skip
+            ack = await chair.call("presenter:pointer", bad)
+            assert not ack["ok"] and ack["error"]["code"] == "validation_failed", bad
+        # A flood: 300 positions at once. Most are dropped; the connection and every other action carry on.
+        member.pointers.clear()
+        for i in range(300):
+            await chair.client.sio.emit("presenter:pointer", {"meeting_id": c.meeting_id, "x": i / 300, "y": 0.5})
+        acks = await asyncio.gather(*(chair.call("presenter:pointer", {"meeting_id": c.meeting_id, "x": 0.1, "y": 0.1}) for _ in range(5)))
+        assert all(not a["ok"] and a["error"]["code"] == "rate_limited" for a in acks)
+        await asyncio.sleep(0.5)
+        assert 0 < len(member.pointers) <= 60
+        assert chair.client.sio.connected
+        assert (await chair.call("presenter:page", {"meeting_id": c.meeting_id, "page": 3}))["ok"]
+        # Someone outside the meeting room cannot point at it.
+        ack = await outsider.call("presenter:pointer", {"meeting_id": c.meeting_id, "x": 0.5, "y": 0.5})
+        assert not ack["ok"] and ack["error"]["code"] == "forbidden"
+    finally:
+        for t in (chair, member, outsider):
+            await t.close()
+
+
+async def test_restricted_document_and_bad_payloads_over_sockets(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, start=True)
+    doc = await _doc(live_server, c, restricted=True, allowed_user_ids=[c.members[0].id])
+    inside = await tablet(live_server, c.members[0].username, c.meeting_id)
+    outside = await tablet(live_server, c.members[1].username, c.meeting_id)
+    try:
+        ack = await outside.call("annotation:create", {"document_id": doc, **ink(1)})
+        assert not ack["ok"] and ack["error"]["code"] == "forbidden" and "hạn chế" in ack["error"]["message"]
+        ack = await inside.call("annotation:create", {"document_id": doc, **ink(1)})
+        assert ack["ok"]
+        for bad in ({"document_id": doc, **ink(1, points=[[0.1, 1.01]])}, {"document_id": doc, **ink(1, points=[[0.2, 0.2]] * 2001)},
+                    {"document_id": str(doc), **ink(1)}, {"document_id": doc, **ink(1), "page": 1.5},
+                    {"document_id": doc, **note(1), "data": {"x": 0.1}}, None, [1, 2]):  # fmt: skip
+            ack = await inside.call("annotation:create", bad)
+            assert not ack["ok"] and ack["error"]["code"] == "validation_failed", bad
+        ack = await inside.call("annotation:update", {"annotation_id": "x"})
+        assert not ack["ok"] and ack["error"]["code"] == "validation_failed"
+        assert inside.client.sio.connected and outside.private == []
+    finally:
+        await inside.close()
+        await outside.close()
