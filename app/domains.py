@@ -14,6 +14,7 @@ import audit.routes
 import display.routes
 import documents.routes
 import meetings.routes
+import minutes.routes
 import realtime.remote_page
 import speakers.routes
 import votes.routes
@@ -24,6 +25,8 @@ from app.openapi import HEALTH, Op
 from documents import present as document_present
 from meetings import hooks
 from meetings import present as meeting_present
+from minutes import conclusions as minutes_conclusions
+from minutes import services as minutes_services
 from speakers import present as speaker_present
 from speakers import services as speaker_services
 from speakers import socket as speaker_socket
@@ -33,7 +36,7 @@ from votes import socket as vote_socket
 # Every module with HTTP routes: its `routes` are served and its `OPENAPI` operations documented.
 ROUTE_MODULES = [
     accounts.routes, audit.routes, meetings.routes, speakers.routes, display.routes, votes.routes,
-    documents.routes, annotations.routes, realtime.remote_page,
+    documents.routes, annotations.routes, minutes.routes, realtime.remote_page,
 ]  # fmt: skip
 
 
@@ -58,5 +61,7 @@ def install(ctx: AppContext) -> None:
     meeting_present.register_slice("documents", document_present.documents_slice)
     meeting_present.register_slice("presenter", annotation_presenter.presenter_slice)
     hooks.on_current_item_changed("presenter", annotation_presenter.on_current_item_changed)
+    meeting_present.register_slice("conclusions", minutes_conclusions.conclusions_slice)
+    meeting_present.register_slice("minutes", minutes_services.minutes_slice)
     extensions: list[Any] = [speaker_socket.register, vote_socket.register, annotation_socket.register]
     ctx.socket_extensions.extend(extensions)

@@ -1,0 +1,249 @@
+"""Facts + the secretariat's section edits -> the draft minutes (sections and a MinutesDoc). Pure: no database,
+no clock; times are shown on the Hanoi wall clock; all text NFC. The same input always gives the same output.
+
+Sections have stable keys. An edit replaces the generated text of its own section only; the others keep
+following the event log. Vote records are not editable: their counts are the ballot's, not anyone's text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from core.text import nfc
+from minutes.document import Attendee, ItemRecord, MinutesDoc, Signer, Speech, VoteRecord
+from minutes.facts import Facts, Person, VoteFact
+
+try:
+    from zoneinfo import ZoneInfo
+
+    HANOI: Any = ZoneInfo("Asia/Ho_Chi_Minh")
+except Exception:  # pragma: no cover - no tz database on the machine: Vietnam keeps UTC+7 all year
+    HANOI = timezone(timedelta(hours=7), "ICT")
+
+AGENCY = "CHÍNH PHỦ"
+CITY = "Hà Nội"
+NUMBER = "Số:      /BB-CP"
+RECIPIENTS = "Các thành viên Chính phủ;\nLưu: VT, Thư ký phiên họp."
+KIND_VI = {"open": "công khai", "named": "ghi danh", "secret": "kín"}
+RULE_VI = {
+    "all_members": "Quá nửa tổng số thành viên tán thành",
+    "present": "Quá nửa số thành viên có mặt tán thành",
+    "two_thirds": "Ít nhất hai phần ba tổng số thành viên tán thành",
+    "cast": "Số phiếu tán thành nhiều hơn số phiếu không tán thành",
+}
+RESULT_VI = {True: "Thông qua", False: "Không thông qua", None: "Chưa có kết quả"}
+HEAD_KEYS = ("number", "place_date", "subject", "started", "place")
+SINGLE_LINE = set(HEAD_KEYS)
+
+
+def local(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(HANOI)
+
+
+def vn_date(moment: datetime) -> str:
+    m = local(moment)
+    return f"ngày {m.day:02d} tháng {m.month:02d} năm {m.year}"
+
+
+def vn_datetime(moment: datetime) -> str:
+    """'08 giờ 00, ngày 03 tháng 12 năm 2026'"""
+    m = local(moment)
+    return f"{m.hour:02d} giờ {m.minute:02d}, {vn_date(moment)}"
+
+
+def hm(moment: datetime | None) -> str:
+    return local(moment).strftime("%H:%M") if moment else "…"
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str
+    generated: str
+    edited: str | None = None
+    editable: bool = True
+
+    @property
+    def effective(self) -> str:
+        return self.edited if self.edited is not None else self.generated
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, "generated": self.generated, "edited": self.edited,
+                "effective": self.effective, "editable": self.editable, "multiline": self.key not in SINGLE_LINE}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Draft:
+    sections: list[Section]
+    doc: MinutesDoc
+
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sections": [s.as_dict() for s in self.sections]}
+
+
+# --- attendance ---------------------------------------------------------------------------------------
+
+
+def _who(p: Person) -> Attendee:
+    return Attendee(nfc(p.name), nfc(p.title))
+
+
+def groups(people: tuple[Person, ...]) -> dict[str, list[Attendee]]:
+    out: dict[str, list[Attendee]] = {"present_room": [], "present_remote": [], "deputies": [], "guests": [], "absent": []}
+    for p in people:
+        if p.role == "secretary":
+            continue
+        if p.role == "guest":
+            if p.attendance in ("present_room", "present_remote"):
+                out["guests"].append(_who(p))
+        elif p.attendance in ("present_room", "present_remote"):
+            out[p.attendance].append(_who(p))
+        elif p.attendance == "deputy":
+            out["deputies"].append(Attendee(nfc(p.deputy_name), "", nfc(f"dự thay {p.name}" + (f", {p.title}" if p.title else ""))))
+        else:
+            reason = p.absence_reason if p.attendance == "absent" and p.absence_reason else "không có thông tin điểm danh"
+            out["absent"].append(Attendee(nfc(p.name), nfc(p.title), nfc(reason)))
+    return out
+
+
+GROUP_LABELS = [("present_room", "Có mặt tại phòng họp"), ("present_remote", "Tham dự trực tuyến"),
+                ("deputies", "Đại biểu dự thay"), ("guests", "Khách mời"), ("absent", "Vắng mặt")]  # fmt: skip
+
+
+def _person_line(i: int, a: Attendee) -> str:
+    return f"{i}. {a.name}" + (f", {a.title}" if a.title else "") + (f" ({a.note})" if a.note else "") + ";"
+
+
+def attendance_text(g: dict[str, list[Attendee]]) -> str:
+    lines: list[str] = []
+    for key, label in GROUP_LABELS:
+        if g[key]:
+            lines.append(f"{label} ({len(g[key])}):")
+            lines += [_person_line(i, a) for i, a in enumerate(g[key], start=1)]
+    return "\n".join(lines)
+
+
+# --- items --------------------------------------------------------------------------------------------
+
+
+def _speeches(facts: Facts, item_id: int) -> list[Speech]:
+    out = []
+    for s in facts.speeches:
+        if s.item_id == item_id:
+            name, title = (s.deputy_name, f"dự thay {s.name}") if s.deputy_name else (s.name, s.title)
+            out.append(Speech(nfc(name), nfc(title), hm(s.started_at), hm(s.ended_at)))
+    return out
+
+
+def vote_record(v: VoteFact) -> VoteRecord:
+    labels = {o.id: nfc(o.label) for o in v.options}
+    result = v.result or {}
+    counts = result.get("counts") or {}
+    rule = RULE_VI.get(v.rule, v.rule)
+    if result.get("decided_by_chair"):
+        rule += "; số phiếu ngang nhau, quyết định theo ý kiến của Chủ tọa"
+    return VoteRecord(
+        question=nfc(v.question), kind=KIND_VI.get(v.kind, v.kind), rule=rule,
+        counts=[(labels[o.id], int(counts.get(str(o.id), 0))) for o in v.options] if v.result else [],
+        passed=bool(result["passed"]) if v.result and "passed" in result else None,
+        named=[(nfc(name), labels.get(oid, "")) for name, oid in v.named] if v.kind == "named" and v.result else None,
+    )  # fmt: skip
+
+
+def summary_text(item: ItemRecord) -> str:
+    lines = []
+    if item.presenter:
+        lines.append(f"- Cơ quan trình: {item.presenter}.")
+    if item.documents:
+        lines.append("- Tài liệu: " + "; ".join(item.documents) + ".")
+    if item.speeches:
+        lines.append("- Ý kiến phát biểu:")
+        lines += [f"{i}. {s.name}" + (f", {s.title}" if s.title else "") + f" ({s.start} - {s.end});"
+                  for i, s in enumerate(item.speeches, start=1)]  # fmt: skip
+    return "\n".join(lines)
+
+
+def votes_text(votes: list[VoteRecord]) -> str:
+    lines = []
+    for v in votes:
+        lines.append(f"- Biểu quyết ({v.kind}): {v.question}")
+        lines.append(f"  Quy tắc: {v.rule}.")
+        if v.counts:
+            lines.append("  Số phiếu: " + "; ".join(f"{label}: {n}" for label, n in v.counts) + ".")
+        lines.append(f"  Kết quả: {RESULT_VI[v.passed]}.")
+        if v.named:
+            lines.append("  Ghi danh: " + "; ".join(f"{name} - {choice}" for name, choice in v.named) + ".")
+    return "\n".join(lines)
+
+
+# --- the draft ----------------------------------------------------------------------------------------
+
+
+def _ended_text(facts: Facts) -> str:
+    if facts.ended_at is None:
+        return ""
+    start = facts.started_at or facts.scheduled_at
+    if start is not None and local(start).date() == local(facts.ended_at).date():
+        m = local(facts.ended_at)
+        return f"Cuộc họp kết thúc vào {m.hour:02d} giờ {m.minute:02d} cùng ngày."
+    return f"Cuộc họp kết thúc vào {vn_datetime(facts.ended_at)}."
+
+
+def build(facts: Facts, edits: dict[str, str] | None = None) -> Draft:
+    edits = {k: nfc(v) for k, v in (edits or {}).items()}
+    sections: list[Section] = []
+
+    def section(key: str, label: str, generated: str, editable: bool = True) -> str:
+        s = Section(key, label, nfc(generated), edits.get(key) if editable else None, editable)
+        sections.append(s)
+        return s.effective
+
+    when = facts.started_at or facts.scheduled_at
+    number = section("number", "Số, ký hiệu", NUMBER)
+    place_date = section("place_date", "Địa danh, ngày tháng", f"{CITY}, {vn_date(when)}" if when else f"{CITY}, ngày    tháng    năm")
+    subject = section("subject", "Tên cuộc họp (trích yếu)", facts.title)
+    started = section("started", "Thời gian bắt đầu", vn_datetime(when) if when else "")
+    place = section("place", "Địa điểm", facts.place)
+    g = groups(facts.people)
+    attendance = section("attendance", "Thành phần tham dự", attendance_text(g))
+    n = len(facts.items)
+    opening = section("opening", "Mở đầu", f"Cuộc họp xem xét {n} nội dung theo chương trình đã phát hành." if n else "")
+    items: list[ItemRecord] = []
+    for it in facts.items:
+        head = f"{it.position}. {nfc(it.title)}"
+        base = ItemRecord(
+            position=it.position, title=nfc(it.title), presenter=nfc(it.presenter),
+            documents=[nfc(d) for d in facts.documents.get(it.id, ())], speeches=_speeches(facts, it.id),
+            votes=[vote_record(v) for v in facts.votes if v.item_id == it.id],
+        )  # fmt: skip
+        summary_key = f"item:{it.id}:summary"
+        summary = section(summary_key, f"{head} — diễn biến, ý kiến phát biểu", summary_text(base))
+        section(f"item:{it.id}:votes", f"{head} — biểu quyết", votes_text(base.votes), editable=False)
+        conclusion = section(f"item:{it.id}:conclusion", f"{head} — kết luận", facts.conclusions.get(it.id, ""))
+        items.append(ItemRecord(**{**base.__dict__, "conclusion": conclusion,
+                                   "summary_text": summary if summary_key in edits else None}))  # fmt: skip
+    closing = section("closing", "Kết thúc", _ended_text(facts))
+    recipients = section("recipients", "Nơi nhận (mỗi dòng một nơi)", RECIPIENTS)
+    chair = next((p for p in facts.people if p.role == "chair"), None)
+    secretary = next((p for p in facts.people if p.role == "secretary"), None)
+    chair_a = _who(chair) if chair else Attendee("")
+    secretary_a = _who(secretary) if secretary else Attendee("")
+    doc = MinutesDoc(
+        agency=AGENCY, number=number, place_date=place_date, subject=subject, started=started, place=place,
+        chair=chair_a, secretary=secretary_a, present_room=g["present_room"], present_remote=g["present_remote"],
+        deputies=g["deputies"], absent=g["absent"], guests=g["guests"], items=items, ended="",
+        signers=(Signer("THƯ KÝ", secretary_a.name), Signer("CHỦ TỌA", chair_a.name, chair_a.title)),
+        recipients=[line.strip() for line in recipients.splitlines() if line.strip()],
+        opening=opening, closing=closing, attendance_text=attendance if "attendance" in edits else None,
+    )  # fmt: skip
+    return Draft(sections, doc)
+
+
+def section_keys(draft: Draft) -> set[str]:
+    return {s.key for s in draft.sections if s.editable}

@@ -1,0 +1,156 @@
+"""What the minutes are made of, read from the stored state of one meeting into plain frozen values.
+
+Every row read here is the result of the meeting's events (the services write rows and events together), so
+the facts are a function of the event log; every list is sorted on stable keys, so reading twice gives equal
+values. minutes/builder.py turns facts + the secretariat's edits into text without touching the database.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from accounts.models import User
+from core.clock import as_utc
+from documents.models import Document
+from meetings.access import load_meeting
+from meetings.models import AgendaItem, MeetingRole, Participant
+from minutes.conclusions import conclusion_texts
+from minutes.models import MinutesEdit
+from speakers.models import SpeakerRequest
+from votes.models import Ballot, Vote, VoteKind, VoteOption, VoteState
+
+_ROLE_ORDER = {MeetingRole.chair: 0, MeetingRole.member: 1, MeetingRole.secretary: 2, MeetingRole.guest: 3}
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: int
+    name: str
+    title: str
+    role: str
+    attendance: str
+    absence_reason: str = ""
+    deputy_name: str = ""
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    position: int
+    title: str
+    presenter: str
+
+
+@dataclass(frozen=True)
+class SpeechFact:
+    item_id: int
+    name: str
+    title: str
+    deputy_name: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OptionFact:
+    id: int
+    label: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class VoteFact:
+    id: int
+    item_id: int
+    question: str
+    kind: str
+    rule: str
+    state: str
+    options: tuple[OptionFact, ...]
+    result: dict[str, Any] | None
+    named: tuple[tuple[str, int], ...] = ()  # (name, option id), named votes only
+
+
+@dataclass(frozen=True)
+class Facts:
+    meeting_id: int
+    title: str
+    place: str
+    scheduled_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    people: tuple[Person, ...]
+    items: tuple[Item, ...]
+    documents: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    speeches: tuple[SpeechFact, ...] = ()
+    votes: tuple[VoteFact, ...] = ()
+    conclusions: dict[int, str] = field(default_factory=dict)
+
+
+def gather(session: Session, meeting_id: int) -> Facts:
+    meeting = load_meeting(session, meeting_id)
+    rows = session.exec(
+        select(Participant, User).join(User, User.id == Participant.user_id).where(Participant.meeting_id == meeting_id)
+    ).all()
+    rows = sorted(rows, key=lambda r: (_ROLE_ORDER[MeetingRole(r[0].role)], r[0].id))
+    people = tuple(
+        Person(p.user_id, u.full_name, u.title, MeetingRole(p.role).value, str(getattr(p.attendance, "value", p.attendance)),
+               p.absence_reason, p.deputy_name)
+        for p, u in rows
+    )  # fmt: skip
+    order = {p.user_id: i for i, p in enumerate(people)}
+    items = tuple(
+        Item(i.id or 0, i.position, i.title, i.presenter)
+        for i in session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(AgendaItem.position, AgendaItem.id))
+    )  # fmt: skip
+    item_ids = {i.id for i in items}
+    docs: dict[int, list[str]] = {}
+    for d in session.exec(select(Document).where(Document.meeting_id == meeting_id).order_by(Document.position, Document.id)):
+        if d.agenda_item_id in item_ids:
+            docs.setdefault(d.agenda_item_id, []).append(d.title)
+    speeches = tuple(
+        SpeechFact(r.agenda_item_id, u.full_name, u.title, r.deputy_name, as_utc(r.started_at), as_utc(r.ended_at))  # type: ignore[arg-type]
+        for r, u in session.exec(
+            select(SpeakerRequest, User).join(User, User.id == SpeakerRequest.user_id)
+            .where(SpeakerRequest.meeting_id == meeting_id, SpeakerRequest.started_at.is_not(None))  # type: ignore[union-attr]
+            .order_by(SpeakerRequest.started_at, SpeakerRequest.id)
+        )
+    )  # fmt: skip
+    return Facts(
+        meeting_id=meeting_id, title=meeting.title, place=meeting.place, scheduled_at=as_utc(meeting.scheduled_at),
+        started_at=as_utc(meeting.started_at), ended_at=as_utc(meeting.ended_at), people=people, items=items,
+        documents={k: tuple(v) for k, v in docs.items()}, speeches=speeches, votes=_votes(session, meeting_id, order),
+        conclusions={k: v for k, v in conclusion_texts(session, meeting_id).items() if k in item_ids},
+    )  # fmt: skip
+
+
+def _votes(session: Session, meeting_id: int, order: dict[int, int]) -> tuple[VoteFact, ...]:
+    votes = list(session.exec(
+        select(Vote).where(Vote.meeting_id == meeting_id, Vote.state != VoteState.draft).order_by(Vote.opened_at, Vote.id)
+    ))  # fmt: skip
+    ids = [v.id for v in votes]
+    options: dict[int, list[OptionFact]] = {}
+    if ids:
+        for o in session.exec(select(VoteOption).where(VoteOption.vote_id.in_(ids)).order_by(VoteOption.position)):  # type: ignore[attr-defined]
+            options.setdefault(o.vote_id, []).append(OptionFact(o.id or 0, o.label, str(getattr(o.kind, "value", o.kind))))
+    out = []
+    for v in votes:
+        named: tuple[tuple[str, int], ...] = ()
+        closed = v.state in (VoteState.closed, VoteState.published)
+        if v.kind == VoteKind.named and closed:
+            ballots = session.exec(
+                select(Ballot.user_id, User.full_name, Ballot.option_id).join(User, User.id == Ballot.user_id).where(Ballot.vote_id == v.id)
+            ).all()  # fmt: skip
+            named = tuple((name, oid) for uid, name, oid in sorted(ballots, key=lambda b: (order.get(b[0], 10**9), b[0])))
+        out.append(VoteFact(
+            v.id or 0, v.agenda_item_id, v.question, VoteKind(v.kind).value, str(getattr(v.rule, "value", v.rule)),
+            VoteState(v.state).value, tuple(options.get(v.id or 0, ())), v.result if closed else None, named,
+        ))  # fmt: skip
+    return tuple(out)
+
+
+def edits_of(session: Session, meeting_id: int) -> dict[str, str]:
+    return {e.section_key: e.text for e in session.exec(select(MinutesEdit).where(MinutesEdit.meeting_id == meeting_id))}

@@ -1,0 +1,229 @@
+"""/api/meetings/{id}/conclusions|minutes*, /api/minutes/verify and the pages /meetings/{id}/minutes and
+/minutes/verify (thin: parse, call a service, answer). Rendering and signing run in worker threads."""
+from __future__ import annotations
+
+import hashlib
+from functools import partial
+from typing import Any
+
+from anyio import to_thread
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.auth import ctx_of, current, require_user
+from app.http import ok, parse_body
+from app.openapi import Op
+from app.pages import _meeting_page, render
+from app.ratelimit import SlidingWindow
+from core.clock import iso
+from core.errors import Conflict, Forbidden, RateLimited, TooLarge, ValidationFailed
+from minutes import conclusions, services
+from minutes.schemas import (
+    ConclusionPublic, ConclusionPublish, ConclusionSave, MinutesDraft, MinutesStatus, MinutesVersionPublic,
+    SectionEdit, SectionPublic, SignRequest, VerifyReport, VerifyUpload,
+)  # fmt: skip
+
+MAX_VERIFY_BYTES = 20 * 1024 * 1024
+_VERIFY_LIMIT = SlidingWindow(30, 60)  # uploads per client address per minute (anyone may verify)
+_SIGN_FAILURES = SlidingWindow(5, 300)  # wrong signing passwords per user per 5 minutes
+
+
+def _mid(request: Request) -> int:
+    return request.path_params["meeting_id"]
+
+
+async def list_conclusions(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(conclusions.list_conclusions, actor=actor, meeting_id=_mid(request)))
+
+
+async def save_conclusion(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, ConclusionSave)
+    return ok(await ctx_of(request).write(conclusions.save_conclusion, actor=actor, meeting_id=_mid(request),
+                                          item_id=request.path_params["item_id"], text=body.text, base_revision=body.base_revision))  # fmt: skip
+
+
+async def publish_conclusion(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, ConclusionPublish)
+    return ok(await ctx_of(request).write(conclusions.publish_conclusion, actor=actor, meeting_id=_mid(request),
+                                          item_id=request.path_params["item_id"], published=body.published))  # fmt: skip
+
+
+async def get_draft(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(services.get_draft, actor=actor, meeting_id=_mid(request)))
+
+
+async def edit_section(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, SectionEdit)
+    return ok(await ctx_of(request).write(services.edit_section, actor=actor, meeting_id=_mid(request),
+                                          key=request.path_params["key"], text=body.text))  # fmt: skip
+
+
+def _file(out: services.FileOut, inline: bool) -> Response:
+    disposition = "inline" if inline else "attachment"
+    return Response(out.data, media_type=out.media_type, headers={
+        "Content-Disposition": f'{disposition}; filename="{out.filename}"', "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff"})  # fmt: skip
+
+
+async def get_pdf(request: Request) -> Response:
+    actor = await require_user(request)
+    q = request.query_params
+    version = q.get("version")
+    if version is not None and not version.isdigit():
+        raise ValidationFailed("Tham số version không hợp lệ.")
+    out = await ctx_of(request).read(services.get_pdf, actor=actor, meeting_id=_mid(request), draft=q.get("draft") == "1",
+                                     version=int(version) if version else None)  # fmt: skip
+    return _file(out, inline=q.get("download") != "1")
+
+
+async def get_docx(request: Request) -> Response:
+    actor = await require_user(request)
+    return _file(await ctx_of(request).read(services.get_docx, actor=actor, meeting_id=_mid(request)), inline=False)
+
+
+async def list_versions(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(services.list_versions, actor=actor, meeting_id=_mid(request)))
+
+
+async def finalise(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).write(services.finalise, actor=actor, meeting_id=_mid(request)))
+
+
+async def new_version(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).write(services.new_version, actor=actor, meeting_id=_mid(request)))
+
+
+def _signing() -> Any:
+    try:
+        from minutes import keystore, signing
+    except ImportError:  # pragma: no cover - the signing module ships separately
+        raise Conflict("Chức năng ký số chưa được cài đặt trên máy chủ.") from None
+    return keystore, signing
+
+
+async def sign(request: Request) -> Response:
+    """Read what to sign (short read), sign in a worker thread (no transaction open), store it if nothing moved."""
+    actor = await require_user(request)
+    body = await parse_body(request, SignRequest)
+    ctx = ctx_of(request)
+    key = f"{id(ctx)}:{actor.id}"
+    if _SIGN_FAILURES.blocked(key):
+        raise RateLimited("Nhập sai mật khẩu ký số quá nhiều lần; vui lòng thử lại sau ít phút.")
+    job = await ctx.read(services.prepare_signature, actor=actor, meeting_id=_mid(request))
+    keystore, signing = _signing()
+    store = keystore.KeyStore.for_data_dir(ctx.settings.data_dir)
+    try:
+        pdf = await to_thread.run_sync(partial(
+            signing.sign_pdf, job.pdf, store=store, user_id=job.username, password=body.password,
+            field_name=job.field_name, reason=job.reason, location=job.location, signer_name=job.full_name))  # fmt: skip
+    except Forbidden:
+        _SIGN_FAILURES.hit(key)
+        raise
+    _SIGN_FAILURES.reset(key)
+    return ok(await ctx.write(services.store_signature, actor=actor, job=job, pdf=pdf))
+
+
+async def _upload(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_VERIFY_BYTES + 65536:
+        raise TooLarge(f"Tệp vượt quá {MAX_VERIFY_BYTES // (1024 * 1024)} MB.")
+
+    async def counted() -> Any:
+        total = 0
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > MAX_VERIFY_BYTES + 65536:
+                raise TooLarge(f"Tệp vượt quá {MAX_VERIFY_BYTES // (1024 * 1024)} MB.")
+            yield chunk
+
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        try:
+            form = await MultiPartParser(request.headers, counted(), max_files=1, max_fields=5).parse()
+        except MultiPartException as exc:
+            raise ValidationFailed(f"Dữ liệu tải lên không hợp lệ ({exc.message}).") from None
+        file = form.get("file")
+        if file is None or isinstance(file, str):
+            raise ValidationFailed("Hãy chọn tệp PDF (trường “file”).")
+        try:
+            return await file.read()
+        finally:
+            await form.close()
+    return b"".join([chunk async for chunk in counted()])
+
+
+async def verify(request: Request) -> Response:
+    """Anyone holding the file may check it (no login): limited per address and in size."""
+    ctx = ctx_of(request)
+    key = f"{id(ctx)}:{request.client.host if request.client else '-'}"
+    if _VERIFY_LIMIT.blocked(key):
+        raise RateLimited("Kiểm tra quá nhiều tệp; vui lòng thử lại sau ít phút.")
+    _VERIFY_LIMIT.hit(key)
+    data = await _upload(request)
+    if len(data) > MAX_VERIFY_BYTES:
+        raise TooLarge(f"Tệp vượt quá {MAX_VERIFY_BYTES // (1024 * 1024)} MB.")
+    if not data:
+        raise ValidationFailed("Tệp tải lên rỗng.")
+    keystore, signing = _signing()
+    roots = keystore.KeyStore.for_data_dir(ctx.settings.data_dir).trusted_roots()
+    report = await to_thread.run_sync(partial(signing.verify_pdf, data, roots))
+    sigs = [
+        {k: getattr(s, k) for k in ("field_name", "signer_name", "signer_subject", "issuer", "intact", "valid", "trusted",
+                                    "certification", "covers_whole_document", "modified_after_signing", "ok", "problems", "summary")}
+        | {"signing_time": iso(s.signing_time)}
+        for s in report.signatures
+    ]  # fmt: skip
+    return ok({"ok": report.ok, "summary": report.summary, "sha256": hashlib.sha256(data).hexdigest(), "signatures": sigs})
+
+
+async def verify_page(request: Request) -> Response:
+    await current(request)  # the header shows who is logged in, if anyone; no login needed
+    return render(request, "verify.html")
+
+
+M = "/api/meetings/{meeting_id:int}"
+routes = [
+    Route(M + "/conclusions", list_conclusions, methods=["GET"]),
+    Route(M + "/agenda/{item_id:int}/conclusion", save_conclusion, methods=["PUT"]),
+    Route(M + "/agenda/{item_id:int}/conclusion/publish", publish_conclusion, methods=["POST"]),
+    Route(M + "/minutes", get_draft, methods=["GET"]),
+    Route(M + "/minutes/sections/{key}", edit_section, methods=["PUT"]),
+    Route(M + "/minutes.pdf", get_pdf, methods=["GET"]),
+    Route(M + "/minutes.docx", get_docx, methods=["GET"]),
+    Route(M + "/minutes/versions", list_versions, methods=["GET"]),
+    Route(M + "/minutes/finalise", finalise, methods=["POST"]),
+    Route(M + "/minutes/sign", sign, methods=["POST"]),
+    Route(M + "/minutes/new-version", new_version, methods=["POST"]),
+    Route("/api/minutes/verify", verify, methods=["POST"]),
+    Route("/meetings/{meeting_id:int}/minutes", _meeting_page("minutes.html"), methods=["GET"]),
+    Route("/minutes/verify", verify_page, methods=["GET"]),
+]
+
+P = M.replace(":int", "")
+OPENAPI = [
+    Op("get", P + "/conclusions", "Dự thảo kết luận của từng nội dung (Văn phòng, chủ tọa)", answer=ConclusionPublic, many=True),
+    Op("put", P + "/agenda/{item_id}/conclusion", "Lưu kết luận khi đang gõ (base_revision cũ: 409 kèm nội dung mới nhất)",
+       ConclusionSave, ConclusionPublic),
+    Op("post", P + "/agenda/{item_id}/conclusion/publish", "Công bố / gỡ kết luận trên màn hình phòng họp", ConclusionPublish,
+       ConclusionPublic),
+    Op("get", P + "/minutes", "Dự thảo biên bản: các mục với nội dung sinh tự động, nội dung đã sửa và nội dung dùng", answer=MinutesDraft),
+    Op("put", P + "/minutes/sections/{key}", "Sửa một mục của biên bản (Văn phòng); text null: về nội dung sinh tự động",
+       SectionEdit, SectionPublic),
+    Op("get", P + "/minutes.pdf", "Biên bản PDF (dự thảo, bản chốt hoặc bản đã ký; ?draft=1, ?version=n, ?download=1)"),
+    Op("get", P + "/minutes.docx", "Biên bản DOCX để tiếp tục biên tập trong Word"),
+    Op("get", P + "/minutes/versions", "Các phiên bản biên bản", answer=MinutesVersionPublic, many=True),
+    Op("post", P + "/minutes/finalise", "Chốt biên bản (phiên bản mới, chờ ký)", answer=MinutesStatus),
+    Op("post", P + "/minutes/sign", "Ký số biên bản (thư ký, sau đó chủ tọa) bằng mật khẩu chữ ký số", SignRequest, MinutesStatus),
+    Op("post", P + "/minutes/new-version", "Tạo phiên bản đính chính (mở lại dự thảo)", answer=MinutesStatus),
+    Op("post", "/api/minutes/verify", "Kiểm tra chữ ký số của tệp biên bản (không cần đăng nhập)", VerifyUpload, VerifyReport,
+       content_type="multipart/form-data"),
+]  # fmt: skip

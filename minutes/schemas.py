@@ -1,0 +1,107 @@
+"""Request and answer shapes of the conclusions and minutes API (validated at the edge, documented in OpenAPI)."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConclusionSave(_In):
+    text: str = Field(max_length=20_000)
+    base_revision: int = Field(ge=0, description="the revision the text was edited from; a stale one answers 409")
+
+
+class ConclusionPublish(_In):
+    published: bool = True
+
+
+class ConclusionPublic(BaseModel):
+    agenda_item_id: int
+    text: str
+    revision: int
+    published: bool
+    published_revision: int | None
+    published_text: str | None
+    published_at: str | None
+    updated_at: str | None
+    updated_by: int | None
+
+
+class SectionEdit(_In):
+    text: str | None = Field(default=None, max_length=50_000, description="null = back to the generated text")
+
+
+class SectionPublic(BaseModel):
+    key: str
+    label: str
+    generated: str
+    edited: str | None
+    effective: str
+    editable: bool
+    multiline: bool
+
+
+class SignerStatus(BaseModel):
+    role: str
+    user_id: int | None
+    full_name: str | None
+    signed_at: str | None
+
+
+class MinutesStatus(BaseModel):
+    state: str
+    version: int | None
+    signed_version: int | None
+    download_url: str | None
+    signers: list[SignerStatus]
+
+
+class MinutesDraft(BaseModel):
+    meeting_id: int
+    can_edit: bool
+    sections: list[SectionPublic]
+    minutes: MinutesStatus
+
+
+class MinutesVersionPublic(BaseModel):
+    version: int
+    state: str
+    finalised_at: str | None
+    secretary_signed_at: str | None
+    chair_signed_at: str | None
+    superseded: bool
+    download_url: str
+
+
+class SignRequest(_In):
+    password: str = Field(min_length=1, max_length=200)
+
+
+class VerifyUpload(BaseModel):
+    file: bytes = Field(description="the PDF (multipart field 'file'; a raw application/pdf body works too)")
+
+
+class SignatureCheck(BaseModel):
+    field_name: str
+    signer_name: str
+    signer_subject: str
+    issuer: str
+    signing_time: str | None
+    intact: bool
+    valid: bool
+    trusted: bool
+    certification: bool
+    covers_whole_document: bool
+    modified_after_signing: bool
+    ok: bool
+    problems: list[str]
+    summary: str
+
+
+class VerifyReport(BaseModel):
+    ok: bool
+    summary: str
+    sha256: str
+    signatures: list[SignatureCheck]

@@ -1,0 +1,322 @@
+"""Minutes (biên bản) operations. Each: permission check -> state guard -> write -> event (sent after commit).
+
+Lifecycle: a draft (generated from the stored events + the secretariat's section edits, edited by the
+secretariat only) -> finalise (version n frozen, its PDF stored) -> signed by the secretary -> signed by the
+chair (complete: every participant is told and may download it). Frozen minutes are read-only; a correction
+is a new version (the old one is superseded, its signed files kept) that starts from the same edits.
+
+Who reads what: the draft, the DOCX and unsigned versions: the secretariat, the meeting's secretary and chair.
+The signed minutes: also every participant (invited) of the meeting. Nobody else.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from accounts.actor import Actor
+from accounts.models import User
+from core.clock import iso, utcnow
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.text import nfc
+from meetings.access import Access, access, require_conduct, require_manage
+from meetings.models import Meeting, MeetingRole, MeetingState, Participant
+from meetings.services import emit, require_state
+from minutes import builder, facts
+from minutes.docx import render_docx
+from minutes.models import MinutesEdit, MinutesFile, MinutesState, MinutesVersion
+from minutes.pdf import render_pdf
+
+MAX_SECTION_CHARS = 50_000
+FIELDS = {"secretary": "ThuKy", "chair": "ChuToa"}
+SIGN_REASON = {"secretary": "Thư ký ký biên bản cuộc họp", "chair": "Chủ tọa ký biên bản cuộc họp"}
+
+
+class MinutesFrozen(Conflict):
+    code = "minutes_frozen"
+
+
+# --- state --------------------------------------------------------------------------------------------
+
+
+def versions(session: Session, meeting_id: int) -> list[MinutesVersion]:
+    return list(session.exec(select(MinutesVersion).where(MinutesVersion.meeting_id == meeting_id).order_by(MinutesVersion.version)))
+
+
+def open_version(session: Session, meeting_id: int) -> MinutesVersion | None:
+    """The frozen version not superseded (None while a draft is open)."""
+    rows = versions(session, meeting_id)
+    return rows[-1] if rows and rows[-1].superseded_at is None else None
+
+
+def require_draft(session: Session, meeting_id: int, action: str) -> None:
+    v = open_version(session, meeting_id)
+    if v is not None:
+        raise MinutesFrozen(
+            f"Không thể {action}: biên bản phiên bản {v.version} đã chốt"
+            + (" và đã ký" if v.state != MinutesState.final else "") + "; muốn sửa hãy tạo phiên bản mới.",
+            details={"version": v.version, "state": MinutesState(v.state).value},
+        )  # fmt: skip
+
+
+def _names(session: Session, ids: list[int | None]) -> dict[int, str]:
+    wanted = [i for i in ids if i is not None]
+    return {u.id: u.full_name for u in session.exec(select(User).where(User.id.in_(wanted)))} if wanted else {}  # type: ignore[union-attr, misc]
+
+
+def _signer_rows(session: Session, meeting_id: int) -> dict[str, tuple[int, str] | None]:
+    rows = session.exec(
+        select(Participant.role, User.id, User.full_name).join(User, User.id == Participant.user_id)
+        .where(Participant.meeting_id == meeting_id, Participant.role.in_((MeetingRole.secretary, MeetingRole.chair)))  # type: ignore[attr-defined]
+        .order_by(Participant.id)
+    ).all()  # fmt: skip
+    out: dict[str, tuple[int, str] | None] = {"secretary": None, "chair": None}
+    for role, uid, name in rows:
+        key = MeetingRole(role).value
+        out[key] = out[key] or (uid, name)
+    return out
+
+
+def minutes_slice(session: Session, meeting: Meeting) -> dict[str, Any]:
+    """The viewer-independent "minutes" status slice: state, version, signers; no text."""
+    assert meeting.id is not None
+    rows = versions(session, meeting.id)
+    current = rows[-1] if rows and rows[-1].superseded_at is None else None
+    complete = [v for v in rows if v.state == MinutesState.signed]
+    expected = _signer_rows(session, meeting.id)
+    names = _names(session, [current.secretary_id, current.chair_id] if current else [])
+    signers = []
+    for role in ("secretary", "chair"):
+        at = getattr(current, f"{role}_signed_at") if current else None
+        uid = getattr(current, f"{role}_id") if current and at else (expected[role] or (None, ""))[0]
+        name = names.get(uid) if current and at else (expected[role] or (None, ""))[1]
+        signers.append({"role": role, "user_id": uid, "full_name": name, "signed_at": iso(at)})
+    last = complete[-1].version if complete else None
+    return {
+        "state": MinutesState(current.state).value if current else "draft",
+        "version": current.version if current else None,
+        "signed_version": last,
+        "download_url": f"/api/meetings/{meeting.id}/minutes.pdf" + (f"?version={last}" if last else "") if last else None,
+        "signers": signers,
+    }
+
+
+# --- the draft ----------------------------------------------------------------------------------------
+
+
+def build_draft(session: Session, meeting_id: int) -> builder.Draft:
+    return builder.build(facts.gather(session, meeting_id), facts.edits_of(session, meeting_id))
+
+
+def _reader(session: Session, actor: Actor, meeting_id: int) -> Access:
+    acc = access(session, actor, meeting_id)
+    if not acc.can_conduct:
+        raise Forbidden("Chỉ Văn phòng, thư ký và chủ tọa cuộc họp được xem dự thảo biên bản.")
+    return acc
+
+
+def get_draft(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+    acc = _reader(session, actor, meeting_id)
+    return {"meeting_id": meeting_id, "can_edit": acc.can_manage, **build_draft(session, meeting_id).as_dict(),
+            "minutes": minutes_slice(session, acc.meeting)}  # fmt: skip
+
+
+def edit_section(*, session: Session, actor: Actor, meeting_id: int, key: str, text: str | None) -> dict[str, Any]:
+    """The secretariat's text for one section; text=None goes back to the generated text."""
+    acc = access(session, actor, meeting_id, for_update=True)
+    require_manage(acc)
+    require_draft(session, meeting_id, "sửa biên bản")
+    draft = build_draft(session, meeting_id)
+    if key not in builder.section_keys(draft):
+        raise NotFound(f"Biên bản không có mục “{key}” được phép sửa.")
+    row = session.get(MinutesEdit, (meeting_id, key))
+    if text is None:
+        if row is not None:
+            session.delete(row)
+    else:
+        text = nfc(text)
+        if len(text) > MAX_SECTION_CHARS:
+            raise ValidationFailed(f"Mục biên bản dài quá {MAX_SECTION_CHARS} ký tự.", details=[{"field": "text", "message": "quá dài"}])
+        if row is not None and row.text == text:
+            return draft.section(key).as_dict()
+        row = row or MinutesEdit(meeting_id=meeting_id, section_key=key)
+        row.text, row.updated_by, row.updated_at = text, actor.id, utcnow()
+        session.add(row)
+    session.flush()
+    emit(session, acc, "minutes.section_edited", key=key)  # no text: the draft is staff-only
+    return build_draft(session, meeting_id).section(key).as_dict()
+
+
+# --- files --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileOut:
+    data: bytes
+    filename: str
+    media_type: str
+
+
+def _slug(meeting_id: int, version: int | None, suffix: str) -> str:
+    return f"bien-ban-cuoc-hop-{meeting_id}" + (f"-v{version}" if version else "-du-thao") + suffix
+
+
+def _latest_file(session: Session, version: MinutesVersion) -> MinutesFile:
+    files = {f.step: f for f in session.exec(select(MinutesFile).where(MinutesFile.version_id == version.id))}
+    return files.get("chair") or files.get("secretary") or files["final"]
+
+
+def get_pdf(*, session: Session, actor: Actor, meeting_id: int, draft: bool = False, version: int | None = None) -> FileOut:
+    """Staff/secretary/chair: the open version's latest file (or the draft when none is open or draft=True).
+    Participants: the signed minutes (the latest, or `version`)."""
+    acc = access(session, actor, meeting_id)
+    if actor.is_display:
+        raise Forbidden("Màn hình phòng họp không tải biên bản.")
+    rows = versions(session, meeting_id)
+    if version is not None:
+        chosen = next((v for v in rows if v.version == version), None)
+        if chosen is None:
+            raise NotFound(f"Không có biên bản phiên bản {version} của cuộc họp {meeting_id}.")
+        if chosen.state != MinutesState.signed and not acc.can_conduct:
+            raise Forbidden("Biên bản phiên bản này chưa được ký; chỉ Văn phòng, thư ký và chủ tọa được xem.")
+        return FileOut(_latest_file(session, chosen).data, _slug(meeting_id, chosen.version, ".pdf"), "application/pdf")
+    if acc.can_conduct:
+        current = None if draft else open_version(session, meeting_id)
+        if current is None:
+            pdf = render_pdf(build_draft(session, meeting_id).doc)
+            return FileOut(pdf, _slug(meeting_id, None, ".pdf"), "application/pdf")
+        return FileOut(_latest_file(session, current).data, _slug(meeting_id, current.version, ".pdf"), "application/pdf")
+    signed = [v for v in rows if v.state == MinutesState.signed]
+    if not signed:
+        raise Forbidden("Biên bản cuộc họp chưa được ký; thành viên chỉ xem biên bản đã ký.")
+    return FileOut(_latest_file(session, signed[-1]).data, _slug(meeting_id, signed[-1].version, ".pdf"), "application/pdf")
+
+
+def get_docx(*, session: Session, actor: Actor, meeting_id: int) -> FileOut:
+    _reader(session, actor, meeting_id)
+    current = open_version(session, meeting_id)
+    data = render_docx(build_draft(session, meeting_id).doc)
+    return FileOut(data, _slug(meeting_id, current.version if current else None, ".docx"),
+                   "application/vnd.openxmlformats-officedocument.wordprocessingml.document")  # fmt: skip
+
+
+def _store_file(session: Session, version: MinutesVersion, step: str, data: bytes) -> MinutesFile:
+    assert version.id is not None
+    row = MinutesFile(version_id=version.id, step=step, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data), data=data)
+    session.add(row)
+    return row
+
+
+# --- finalise, sign, correct --------------------------------------------------------------------------
+
+
+def finalise(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+    acc = access(session, actor, meeting_id, for_update=True)
+    require_manage(acc)
+    require_state(acc.meeting, (MeetingState.ended,), "chốt biên bản của")
+    require_draft(session, meeting_id, "chốt biên bản")
+    signers = _signer_rows(session, meeting_id)
+    if signers["secretary"] is None or signers["chair"] is None:
+        raise Conflict("Không thể chốt biên bản: cuộc họp phải có thư ký và chủ tọa để ký.")
+    draft = build_draft(session, meeting_id)
+    pdf = render_pdf(draft.doc)
+    rows = versions(session, meeting_id)
+    v = MinutesVersion(meeting_id=meeting_id, version=(rows[-1].version if rows else 0) + 1, finalised_by=actor.id,
+                       content=json.dumps([{"key": s.key, "text": s.effective} for s in draft.sections], ensure_ascii=False))  # fmt: skip
+    session.add(v)
+    session.flush()
+    _store_file(session, v, "final", pdf)
+    session.flush()
+    status = minutes_slice(session, acc.meeting)
+    emit(session, acc, "minutes.finalised", version=v.version, minutes=status)
+    return status
+
+
+@dataclass(frozen=True)
+class SignJob:
+    """What signing needs, read in a short read transaction; signing itself runs outside any transaction."""
+
+    meeting_id: int
+    version_id: int
+    version: int
+    step: str  # "secretary" | "chair"
+    pdf: bytes
+    username: str
+    full_name: str
+    field_name: str
+    reason: str
+    location: str
+
+
+def prepare_signature(*, session: Session, actor: Actor, meeting_id: int) -> SignJob:
+    acc = access(session, actor, meeting_id)
+    current = open_version(session, meeting_id)
+    if current is None:
+        raise Conflict("Biên bản chưa được chốt; Văn phòng cần chốt biên bản trước khi ký.")
+    step = {MinutesState.final: "secretary", MinutesState.secretary_signed: "chair"}.get(MinutesState(current.state))
+    if step is None:
+        raise Conflict(f"Biên bản phiên bản {current.version} đã được ký đủ.")
+    expected = _signer_rows(session, meeting_id)[step]
+    if expected is None or expected[0] != actor.id:
+        who = "thư ký" if step == "secretary" else "chủ tọa"
+        order = "" if step == "secretary" else " (thư ký đã ký)"
+        if step == "secretary" and acc.role == MeetingRole.chair:
+            raise Forbidden("Thư ký ký trước, sau đó chủ tọa ký.")
+        raise Forbidden(f"Lượt ký hiện tại là của {who} cuộc họp{order}; bạn không phải người ký này.")
+    user = session.get(User, actor.id)
+    assert user is not None
+    return SignJob(meeting_id, current.id or 0, current.version, step, _latest_file(session, current).data, user.username,
+                   user.full_name, FIELDS[step], SIGN_REASON[step], builder.CITY)  # fmt: skip
+
+
+def store_signature(*, session: Session, actor: Actor, job: SignJob, pdf: bytes) -> dict[str, Any]:
+    """Keeps a signed file, if nothing moved since prepare_signature (else 409: sign again)."""
+    acc = access(session, actor, job.meeting_id, for_update=True)
+    current = open_version(session, job.meeting_id)
+    expected = MinutesState.final if job.step == "secretary" else MinutesState.secretary_signed
+    if current is None or current.id != job.version_id or current.state != expected:
+        raise Conflict("Biên bản đã thay đổi trong lúc ký; hãy tải lại trang và ký lại.")
+    _store_file(session, current, job.step, pdf)
+    setattr(current, f"{job.step}_id", actor.id)
+    setattr(current, f"{job.step}_signed_at", utcnow())
+    current.state = MinutesState.secretary_signed if job.step == "secretary" else MinutesState.signed
+    session.add(current)
+    session.flush()
+    status = minutes_slice(session, acc.meeting)
+    signer = {"user_id": actor.id, "full_name": job.full_name, "role": job.step}
+    emit(session, acc, "minutes.signed", version=job.version, signer=signer, minutes=status)
+    if current.state == MinutesState.signed:
+        emit(session, acc, "minutes.completed", meeting_id=job.meeting_id, version=job.version,
+             title=acc.meeting.title, download_url=status["download_url"], minutes=status)  # fmt: skip
+    return status
+
+
+def new_version(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+    """A correction: the open version is superseded (its files kept) and a new draft opens with the same edits."""
+    acc = access(session, actor, meeting_id, for_update=True)
+    require_manage(acc)
+    current = open_version(session, meeting_id)
+    if current is None:
+        raise Conflict("Biên bản đang là dự thảo; chưa có phiên bản nào để thay thế.")
+    current.superseded_at, current.superseded_by = utcnow(), actor.id
+    session.add(current)
+    session.flush()
+    status = minutes_slice(session, acc.meeting)
+    emit(session, acc, "minutes.reopened", superseded_version=current.version, minutes=status)
+    return status
+
+
+def list_versions(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
+    acc = access(session, actor, meeting_id)
+    rows = versions(session, meeting_id)
+    if not acc.can_conduct:
+        rows = [v for v in rows if v.state == MinutesState.signed]
+    return [
+        {"version": v.version, "state": MinutesState(v.state).value, "finalised_at": iso(v.finalised_at),
+         "secretary_signed_at": iso(v.secretary_signed_at), "chair_signed_at": iso(v.chair_signed_at),
+         "superseded": v.superseded_at is not None, "download_url": f"/api/meetings/{meeting_id}/minutes.pdf?version={v.version}"}
+        for v in rows
+    ]  # fmt: skip
