@@ -31,6 +31,9 @@ class Worker:
         self.clients: set[asyncio.StreamWriter] = set()
 
     def notify(self, event: dict[str, Any]) -> None:
+        room = self.rooms.get(event.get("meeting_id") or 0)
+        if event.get("event") == "gone" and room is not None and not room.participants:
+            asyncio.ensure_future(self.close_room(room.meeting_id))  # the last one dropped: free its threads
         line = (json.dumps(event) + "\n").encode()
         for writer in list(self.clients):
             with contextlib.suppress(Exception):

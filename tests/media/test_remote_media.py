@@ -69,3 +69,29 @@ async def test_three_publishers_see_their_colours_in_the_composite_hear_the_mix_
         for cl, http in [*clients, (watcher, wh)]:
             await cl.close()
             await http.aclose()
+
+
+async def test_a_peer_that_drops_is_removed_after_the_grace_period_and_counts_absent_again(media_server) -> None:  # type: ignore[no-untyped-def]
+    c = hybrid_cabinet(media_server.db)
+    watcher, wh = await live_client(media_server.url, c.chair.username)
+    await watcher.join(c.meeting_id)
+    member, mh = await live_client(media_server.url, c.members[0].username)
+    ended: list[dict] = []
+    member.sio.on("rtc:ended", lambda data: ended.append(data))
+    peer = Peer(member, c.meeting_id)
+    try:
+        assert (await peer.join(RED))["ok"]
+        await asyncio.wait_for(peer.got_frame.wait(), 15)
+        await watcher.wait_for(_attendance(c.members[0].id, "present_remote"), timeout=10)
+        await peer.close()  # the tablet vanishes without rtc:leave
+        await watcher.wait_for(_attendance(c.members[0].id, "unknown"), timeout=40)
+        for _ in range(40):
+            if ended:
+                break
+            await asyncio.sleep(0.05)
+        assert ended == [{"meeting_id": c.meeting_id, "reason": "dropped"}]
+    finally:
+        await peer.close()
+        for cl, h in ((member, mh), (watcher, wh)):
+            await cl.close()
+            await h.aclose()
