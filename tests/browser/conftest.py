@@ -85,7 +85,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=5)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API leaves its event loop marked as running in this thread
+# while it is started, which would break the asyncio tests that run after the browser tests.
+@pytest.fixture(scope="module")
 def browser() -> Iterator["sync_api.Browser"]:
     if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
         pytest.skip("Debian's Chromium is not installed")
