@@ -49,7 +49,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     from app.db import Database
-    from app.demo import DEMO_PASSWORD, load
+    from app.demo import DEMO_PASSWORD, ensure_signers, load
 
     settings = settings.with_(demo_mode=True, host=args.host or settings.host, port=args.port or settings.port)
     if not settings.rtc_host_addresses and settings.host in ("127.0.0.1", "localhost"):
@@ -58,6 +58,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     db = Database(settings.effective_database_url)
     accounts = db.run_write(load).result
     db.dispose()
+    ensure_signers(settings.data_dir)  # minutes: the secretary's and the chair's signing certificates
     print("\nTài khoản demo (mật khẩu cho tất cả: %r — chỉ dùng cho demo):" % DEMO_PASSWORD)
     for username, who in accounts.items():
         if not username.startswith("thanhvien") or username in ("thanhvien01", "thanhvien26"):

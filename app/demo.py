@@ -5,6 +5,7 @@ Idempotent: loading twice keeps existing data (accounts and the meeting are crea
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -114,3 +115,14 @@ def load(*, session: Session) -> dict[str, str]:
             participation.invite(session=session, actor=actor, meeting_id=mid, data=ParticipantCreate(user_id=user.id, role=role))
         meetings.publish_meeting(session=session, actor=actor, meeting_id=mid)
     return accounts_created
+
+
+SECRETARY = ("Nguyễn Thị Lan Anh", "Vụ trưởng, Thư ký phiên họp")
+
+
+def ensure_signers(data_dir: Path) -> None:
+    """Demo signing certificates for the secretary (vanphong) and the chair (thutuong), password "demo".
+    Idempotent and cheap when they exist (minutes/keystore.py); a deployment imports real PKCS#12 files."""
+    from minutes.keystore import ensure_demo_signers
+
+    ensure_demo_signers(Path(data_dir) / "keys", [("vanphong", *SECRETARY), ("thutuong", CHAIR[0], CHAIR[1])], DEMO_PASSWORD)
