@@ -181,6 +181,14 @@ function renderVote(state) {
   verdict.textContent = result.passed ? "Thông qua" : "Không thông qua";
 }
 
+/** The published conclusion (kết luận) of the current item, if the secretariat or chair published one. */
+function renderConclusion(state) {
+  const itemId = state.meeting?.current_item_id;
+  const found = (Array.isArray(state.conclusions) ? state.conclusions : []).find((c) => c.agenda_item_id === itemId);
+  $("conclusion").hidden = !found;
+  if (found) text("conclusion-text", found.text);
+}
+
 function render(state) {
   if (!state?.meeting) return;
   root.dataset.seq = String(live.seq);
@@ -190,6 +198,7 @@ function render(state) {
   renderQueue(state);
   renderQuorum(state);
   renderVote(state);
+  renderConclusion(state);
 }
 
 // --- clock and speaker timer (local, once a quarter second) ---------------------------------------------
