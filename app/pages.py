@@ -134,4 +134,5 @@ routes = [
     Route("/meetings/new", _meeting_page("edit.html"), methods=["GET"]),
     Route("/meetings/{meeting_id:int}", _meeting_page("live.html"), methods=["GET"]),
     Route("/meetings/{meeting_id:int}/edit", _meeting_page("edit.html"), methods=["GET"]),
+    Route("/meetings/{meeting_id:int}/documents/{document_id:int}", _meeting_page("viewer.html"), methods=["GET"]),
 ]

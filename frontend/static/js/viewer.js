@@ -1,0 +1,351 @@
+// The tablet document viewer: page images (tablet size, sharper "zoom" size past 1.5x), thumbnails, swipe/keys,
+// pinch-zoom and pan, the side panel, annotations (viewer-ink.js) and presenter mode (viewer-presenter.js).
+// The socket joins the meeting room for presenter events (same join/sync bookkeeping as the live page).
+import { io } from "/static/vendor/socket.io.esm.min.js";
+import { get } from "./api.js";
+import { h, fill } from "./dom.js";
+import { t } from "./i18n.js";
+import { LiveState } from "./live-state.js";
+import { toast } from "./toast.js";
+import { Ink, PALETTES } from "./viewer-ink.js";
+import { Panel } from "./viewer-panel.js";
+import { Presenter } from "./viewer-presenter.js";
+
+const root = document.getElementById("viewer");
+const meetingId = Number(root.dataset.meetingId);
+const $ = (id) => document.getElementById(id);
+const scroller = $("scroller");
+const stage = $("stage");
+const img = $("page-img");
+const ACK_TIMEOUT_MS = 10000;
+const MAX_ZOOM = 4;
+
+let doc = null; // GET /api/documents/{id}
+let page = 1;
+let zoom = 1; // 1 = the page fits the width of the viewing area
+let aspect = 1.4142; // height / width of the page image (A4 until the image says otherwise)
+let me = null;
+let joining = false;
+
+const socket = io({ transports: ["websocket"], autoConnect: false });
+const live = new LiveState({ onChange: onLive, onGap: requestSync });
+
+function request(name, payload) {
+  return new Promise((resolve, reject) => {
+    if (!socket.connected) return reject({ code: "offline", message: t("live.offline") });
+    socket.timeout(ACK_TIMEOUT_MS).emit(name, payload, (err, ack) => {
+      if (err) reject({ code: "timeout", message: t("common.network") });
+      else if (ack?.ok) resolve(ack.data);
+      else reject(ack?.error ?? { code: "error", message: t("common.error") });
+    });
+  });
+}
+
+const ctx = {
+  meetingId,
+  docId: () => doc?.id ?? Number(root.dataset.documentId),
+  version: () => doc?.version ?? 1,
+  page: () => page,
+  myId: () => me?.user_id ?? Number(document.body.dataset.userId || 0),
+  request,
+  emit: (name, payload) => socket.connected && socket.volatile.emit(name, payload),
+  goTo: (docId, n) => goTo(docId, n, { fromPresenter: true }),
+};
+const presenter = new Presenter(ctx);
+const panel = new Panel({ meetingId, docId: ctx.docId, goTo: (id, n) => goTo(id, n), onOpen: () => requestAnimationFrame(layout) });
+const ink = new Ink({
+  canvas: $("ink"), notes: $("notes"), dialog: $("note-dialog"),
+  ctx: { ...ctx, shareMode: () => presenter.shareInk, sendShared: (n, kind, data) => request("presenter:ink", { meeting_id: meetingId, page: n, kind, data }) },
+  onChange: () => panel.renderMine(ink.mine(), { onGo: (a) => goTo(a.document_id, a.page), onDelete: (a) => ink.erase(a) }),
+});
+window.ecabinetViewer = { live, socket, ink, presenter, get page() { return page; }, get doc() { return doc; } };
+
+// --- document and page ---------------------------------------------------------------------------------
+
+async function loadDocument(id, n = 1) {
+  const next = await get(`/api/documents/${id}`);
+  doc = next;
+  root.dataset.documentId = String(doc.id);
+  $("doc-title").textContent = doc.title;
+  document.title = `${doc.title} — ${t("app.short")}`;
+  $("doc-meta").textContent = `${doc.page_count} tr. · v${doc.version}${doc.restricted ? ` · ${t("viewer.restricted")}` : ""}`;
+  const exp = $("btn-export");
+  exp.href = doc.restricted ? "#" : `/api/documents/${doc.id}/annotated.pdf?version=${doc.version}`;
+  exp.classList.toggle("is-disabled", doc.restricted);
+  exp.title = doc.restricted ? t("viewer.export_restricted") : "";
+  history.replaceState(null, "", `/meetings/${meetingId}/documents/${doc.id}?page=${n}`);
+  renderThumbs();
+  panel.renderDocs();
+  showPage(n);
+  await ink.load().catch((err) => toast(err.message, "error"));
+}
+
+function pageUrl(n, size) {
+  return `/api/documents/${doc.id}/pages/${n}?size=${size}&version=${doc.version}`;
+}
+
+function showPage(n) {
+  if (!doc) return;
+  page = Math.min(Math.max(1, n), doc.page_count);
+  root.dataset.page = String(page);
+  $("page-label").textContent = t("viewer.page_of", { n: page, total: doc.page_count });
+  $("btn-prev").disabled = page <= 1;
+  $("btn-next").disabled = page >= doc.page_count;
+  const url = pageUrl(page, zoom > 1.5 ? "zoom" : "tablet");
+  if (!img.src.endsWith(url)) {
+    $("page-loading").hidden = false;
+    img.classList.add("is-stale"); // never show the previous page under the new page number
+    img.src = url;
+  }
+  if (page < doc.page_count) new Image().src = pageUrl(page + 1, "tablet"); // the next swipe is instant
+  for (const th of $("thumbs").children) th.classList.toggle("active", Number(th.dataset.page) === page);
+  $("thumbs").children[page - 1]?.scrollIntoView({ block: "nearest", inline: "center" });
+  history.replaceState(null, "", `/meetings/${meetingId}/documents/${doc.id}?page=${page}`);
+  ink.cancel();
+  presenter.hideDot();
+  presenter.refresh();
+  layout();
+}
+
+async function goTo(docId, n, { fromPresenter = false } = {}) {
+  try {
+    if (!doc || docId !== doc.id) await loadDocument(docId, n);
+    else if (n !== page) showPage(n);
+  } catch (err) {
+    toast(fromPresenter && err.status === 403 ? t("viewer.no_access") : err.message, "error");
+  }
+  if (!fromPresenter) presenter.onLocalNavigation(doc?.id, page);
+  else presenter.refresh();
+}
+
+const step = (d) => doc && goTo(doc.id, page + d);
+
+function renderThumbs() {
+  fill($("thumbs"), Array.from({ length: doc.page_count }, (_, i) =>
+    h("button", { type: "button", class: "vw-thumb", dataset: { page: i + 1, testid: "thumb" }, onclick: () => goTo(doc.id, i + 1),
+      "aria-label": t("viewer.page_n", { n: i + 1 }) },
+    h("img", { src: pageUrl(i + 1, "thumb"), loading: "lazy", alt: "", draggable: "false" }), h("span", {}, String(i + 1)))));
+}
+
+img.addEventListener("load", () => {
+  $("page-loading").hidden = true;
+  img.classList.remove("is-stale");
+  if (img.naturalWidth) aspect = img.naturalHeight / img.naturalWidth;
+  layout();
+});
+img.addEventListener("error", () => ($("page-loading").textContent = t("common.error")));
+
+/** Size the stage: fit the width (zoom 1) or larger; keep the image, ink canvas and notes layer in step. */
+function layout() {
+  // Portrait: the page fills the width (scroll down to read on); landscape: the whole page is in view.
+  const avail = scroller.clientWidth - 32;
+  const fitWidth = scroller.clientHeight >= scroller.clientWidth ? avail : Math.min(avail, (scroller.clientHeight - 24) / aspect);
+  const width = Math.max(200, Math.round(fitWidth * zoom));
+  const height = Math.round(width * aspect);
+  stage.style.width = `${width}px`;
+  stage.style.height = `${height}px`;
+  ink.resize(width, height);
+}
+window.addEventListener("resize", () => layout());
+
+function setZoom(z, focus = null) {
+  const old = zoom;
+  zoom = Math.min(MAX_ZOOM, Math.max(1, z));
+  if (zoom === old) return;
+  const rect = scroller.getBoundingClientRect();
+  const fx = focus ? focus.x - rect.left : rect.width / 2;
+  const fy = focus ? focus.y - rect.top : rect.height / 2;
+  const ax = (scroller.scrollLeft + fx) / old;
+  const ay = (scroller.scrollTop + fy) / old;
+  const wantSize = zoom > 1.5 ? "zoom" : "tablet";
+  if (doc && !img.src.includes(`size=${wantSize}`)) img.src = pageUrl(page, wantSize);
+  root.dataset.zoom = zoom.toFixed(2);
+  layout();
+  scroller.scrollLeft = ax * zoom - fx;
+  scroller.scrollTop = ay * zoom - fy;
+}
+
+// --- gestures: draw, pan, swipe, pinch -------------------------------------------------------------------
+
+const pointers = new Map(); // pointerId -> {x, y}
+let gesture = null; // {kind: draw|pan|pinch|laser, ...}
+
+stage.addEventListener("pointerdown", (e) => {
+  if (e.button > 0) return;
+  pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+  stage.setPointerCapture(e.pointerId);
+  const rect = stage.getBoundingClientRect();
+  if (pointers.size === 2) {
+    if (gesture?.kind === "draw") ink.cancel();
+    const [a, b] = [...pointers.values()];
+    gesture = { kind: "pinch", dist: Math.hypot(a.x - b.x, a.y - b.y), zoom };
+    return;
+  }
+  if (pointers.size > 2) return;
+  if (presenter.laserOn && ink.tool === "view") {
+    gesture = { kind: "laser" };
+    presenter.pointer(...rel(e, rect));
+  } else if (ink.down(e, rect)) {
+    gesture = { kind: "draw" };
+  } else {
+    gesture = { kind: "pan", x: e.clientX, y: e.clientY, left: scroller.scrollLeft, top: scroller.scrollTop, at: performance.now() };
+  }
+  e.preventDefault();
+});
+
+stage.addEventListener("pointermove", (e) => {
+  if (!pointers.has(e.pointerId)) return;
+  pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+  const rect = stage.getBoundingClientRect();
+  if (gesture?.kind === "pinch" && pointers.size >= 2) {
+    const [a, b] = [...pointers.values()];
+    setZoom(gesture.zoom * (Math.hypot(a.x - b.x, a.y - b.y) / gesture.dist), { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 });
+  } else if (gesture?.kind === "draw") {
+    ink.move(e, rect);
+  } else if (gesture?.kind === "laser") {
+    presenter.pointer(...rel(e, rect));
+  } else if (gesture?.kind === "pan") {
+    scroller.scrollLeft = gesture.left - (e.clientX - gesture.x);
+    scroller.scrollTop = gesture.top - (e.clientY - gesture.y);
+  }
+});
+
+function endPointer(e) {
+  if (!pointers.delete(e.pointerId)) return;
+  const g = gesture;
+  if (pointers.size > 0) return;
+  gesture = null;
+  if (g?.kind === "draw") ink.up();
+  else if (g?.kind === "laser") presenter.pointerEnd();
+  else if (g?.kind === "pan" && zoom <= 1.05 && e.type === "pointerup") {
+    const dx = e.clientX - g.x;
+    const dy = e.clientY - g.y;
+    if (Math.abs(dx) > 70 && Math.abs(dx) > 1.5 * Math.abs(dy) && performance.now() - g.at < 800) step(dx < 0 ? 1 : -1);
+  }
+}
+stage.addEventListener("pointerup", endPointer);
+stage.addEventListener("pointercancel", (e) => {
+  if (gesture?.kind === "draw") ink.cancel();
+  endPointer(e);
+});
+scroller.addEventListener("wheel", (e) => {
+  if (!e.ctrlKey) return;
+  e.preventDefault();
+  setZoom(zoom * (e.deltaY < 0 ? 1.1 : 1 / 1.1), { x: e.clientX, y: e.clientY });
+}, { passive: false });
+
+function rel(e, rect) {
+  const clamp = (v) => Math.round(Math.min(1, Math.max(0, v)) * 10000) / 10000;
+  return [clamp((e.clientX - rect.left) / rect.width), clamp((e.clientY - rect.top) / rect.height)];
+}
+
+document.addEventListener("keydown", (e) => {
+  if (e.target.closest?.("input, textarea, select, dialog")) return;
+  const keys = { ArrowRight: 1, ArrowDown: 1, PageDown: 1, " ": 1, ArrowLeft: -1, ArrowUp: -1, PageUp: -1 };
+  if (e.key in keys && zoom <= 1.05) {
+    e.preventDefault();
+    step(keys[e.key]);
+  } else if (e.key === "Home" && doc) goTo(doc.id, 1);
+  else if (e.key === "End" && doc) goTo(doc.id, doc.page_count);
+  else if (e.key === "+" || e.key === "=") setZoom(zoom * 1.25);
+  else if (e.key === "-") setZoom(zoom / 1.25);
+  else if (e.key === "0") setZoom(1);
+});
+
+// --- toolbar --------------------------------------------------------------------------------------------
+
+function setTool(tool) {
+  ink.tool = tool;
+  root.dataset.tool = tool;
+  for (const b of $("tools").children) b.setAttribute("aria-pressed", String(b.dataset.tool === tool));
+  renderColours();
+}
+
+function renderColours() {
+  const key = ink.tool === "highlight" ? "highlight" : ink.tool === "note" ? "note" : "pen";
+  const wrap = $("colours");
+  wrap.hidden = !["pen", "highlight", "note"].includes(ink.tool);
+  fill(wrap, PALETTES[key].map((c) => h("button", {
+    type: "button", role: "radio", class: "vw-swatch", style: { background: c }, "aria-checked": String(ink.colour[key] === c),
+    "aria-label": `${t("viewer.colour")} ${c}`, onclick: () => { ink.colour[key] = c; renderColours(); },
+  })));
+}
+
+for (const b of $("tools").children) b.addEventListener("click", () => setTool(b.dataset.tool));
+$("btn-prev").addEventListener("click", () => step(-1));
+$("btn-next").addEventListener("click", () => step(1));
+$("btn-zoom-in").addEventListener("click", () => setZoom(zoom * 1.25));
+$("btn-zoom-out").addEventListener("click", () => setZoom(zoom / 1.25));
+$("btn-fit").addEventListener("click", () => setZoom(1));
+$("btn-export").addEventListener("click", (e) => {
+  if (doc?.restricted) {
+    e.preventDefault();
+    toast(t("viewer.export_restricted"), "error", 9000);
+  }
+});
+
+// --- live connection --------------------------------------------------------------------------------------
+
+function onLive(state, { events }) {
+  presenter.update(state.presenter);
+  panel.setAgenda(state.agenda);
+  for (const env of events ?? []) {
+    ink.onRoomEvent(env);
+    if (env.type.startsWith("document")) panel.loadDocs();
+    if (env.type === "agenda.current_changed" || env.type.startsWith("meeting.")) presenter.loadPermission();
+  }
+}
+
+async function join() {
+  if (joining) return;
+  joining = true;
+  live.suspend();
+  try {
+    const data = await request("meeting:join", { meeting_id: meetingId });
+    me = data.me;
+    live.reset(data.snapshot, data.seq);
+    $("offline-banner").hidden = true;
+    await Promise.all([ink.load().catch(() => {}), presenter.loadPermission()]);
+    root.dataset.connected = "true";
+  } catch (err) {
+    toast(err.message, "error");
+    if (socket.connected && err.code !== "forbidden") setTimeout(join, 2000);
+  } finally {
+    joining = false;
+  }
+}
+
+async function requestSync(since) {
+  try {
+    const result = await request("meeting:sync", { meeting_id: meetingId, since });
+    live.applySync(result);
+    if (result.snapshot) ink.load().catch(() => {});
+  } catch {
+    if (socket.connected) setTimeout(() => live.checkGap(), 1000);
+  }
+}
+
+socket.on("connect", join);
+socket.on("disconnect", () => {
+  live.suspend();
+  root.dataset.connected = "false";
+  $("offline-banner").hidden = false;
+});
+socket.on("event", (env) => env.meeting_id === meetingId && live.push(env));
+socket.on("annotation", (evt) => ink.onPrivate(evt));
+socket.on("pointer", (p) => p.meeting_id === meetingId && presenter.onPointer(p));
+
+async function start() {
+  setTool("view");
+  const wanted = Number(new URLSearchParams(location.search).get("page") || 1);
+  try {
+    await loadDocument(Number(root.dataset.documentId), wanted);
+  } catch (err) {
+    $("page-loading").textContent = err.message;
+  }
+  panel.loadDocs();
+  socket.connect();
+  root.dataset.ready = "true";
+}
+
+start();
