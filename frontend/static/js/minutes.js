@@ -69,6 +69,7 @@ function renderSections() {
   host.replaceChildren();
   editors.clear();
   for (const section of draft.sections) {
+    if (!section.editable && !section.effective) continue; // an item without votes
     const wrap = document.createElement("div");
     wrap.className = "minutes-section" + (section.edited !== null ? " edited" : "");
     wrap.dataset.key = section.key;
@@ -146,7 +147,7 @@ async function loadConclusions() {
 
 async function load() {
   try {
-    me = await get("/api/me");
+    me = (await get("/api/me")).user;
   } catch (err) { showError(err.message); return; }
   try {
     draft = await get(`${base}/minutes`);
