@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -76,13 +76,20 @@ async def _actor(request: Request) -> Actor | None:
 
 
 def _to_login(request: Request) -> Response:
-    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+
+def _safe_next(value: str | None) -> str:
+    """A local path to continue to; never another site ('//host' or 'https://…')."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/meetings"
+    return value
 
 
 async def login_page(request: Request) -> Response:
-    nxt = request.query_params.get("next", "/meetings")
-    if not nxt.startswith("/") or nxt.startswith("//"):
-        nxt = "/meetings"  # never bounce to another site after login
+    nxt = _safe_next(request.query_params.get("next"))
+    if await _actor(request) is not None:
+        return RedirectResponse(nxt, status_code=303)  # already logged in
     return render(request, "login.html", next=nxt)
 
 
@@ -109,9 +116,9 @@ def _meeting_page(template: str):  # type: ignore[no-untyped-def]
             try:
                 meeting = await ctx_of(request).read(services.get_meeting, actor=actor, meeting_id=meeting_id)
             except DomainError as exc:
-                return render(request, "error.html", status=exc.status, message=exc.message)
+                return render(request, "error.html", status=exc.status, message=exc.message, error_status=exc.status)
         elif not actor.is_staff:
-            return render(request, "error.html", status=403, message="Chỉ Văn phòng được tạo cuộc họp.")
+            return render(request, "error.html", status=403, message="Chỉ Văn phòng được tạo cuộc họp.", error_status=403)
         return render(request, template, meeting=meeting, meeting_json=json.dumps(meeting, ensure_ascii=False))
 
     return page
@@ -119,7 +126,8 @@ def _meeting_page(template: str):  # type: ignore[no-untyped-def]
 
 async def set_lang(request: Request) -> Response:
     lang = request.path_params["lang"]
-    back = urlsplit(request.headers.get("referer", "")).path or "/meetings"  # same site only
+    parts = urlsplit(request.headers.get("referer", ""))  # keep only path + query: same site only
+    back = _safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
     response = RedirectResponse(back if lang in LANGS else "/meetings", status_code=303)
     if lang in LANGS:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")

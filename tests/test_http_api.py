@@ -131,3 +131,26 @@ async def test_openapi_documents_every_api_route_and_health(live_server: LiveSer
             for method in route.methods or ():
                 if method != "HEAD":
                     assert (method, path) in documented, f"{method} {path} is not in the OpenAPI document"
+
+
+async def test_language_switch_returns_to_the_same_local_page_only(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        r = await client.get("/lang/en", headers={"referer": f"{live_server.url}/login?next=/meetings/1"})
+        assert r.status_code == 303 and r.headers["location"] == "/login?next=/meetings/1"
+        assert "ecabinet_lang=en" in r.headers["set-cookie"]
+        page = await client.get("/login", cookies={"ecabinet_lang": "en"})
+        assert "Log in" in page.text
+        evil = await client.get("/lang/vi", headers={"referer": "https://evil.example//evil.example/x"})
+        assert evil.headers["location"] == "/meetings"
+
+
+async def test_login_page_sends_a_logged_in_user_on_and_never_off_site(live_server: LiveServer) -> None:
+    user = make_user(live_server.db)
+    http = await login(live_server.url, user.username)
+    try:
+        r = await http.get("/login", params={"next": "/meetings/7"})
+        assert r.status_code == 303 and r.headers["location"] == "/meetings/7"
+        r = await http.get("/login", params={"next": "//evil.example/x"})
+        assert r.headers["location"] == "/meetings"
+    finally:
+        await http.aclose()
