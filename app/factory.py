@@ -21,6 +21,7 @@ from app.http import ok, on_domain_error, on_http_error, on_unexpected
 from app.paths import STATIC_DIR
 from app.ratelimit import SlidingWindow
 from app.settings import Settings
+from documents.routes import close_renderers
 from core.errors import DomainError
 from realtime.broadcast import Broadcaster
 from realtime.media.channel import MediaWorkers
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Any:
             await remote.start()
         yield
         await remote.stop()  # every peer connection closes with its worker
+        await close_renderers()  # no orphaned pdfium worker processes
         # Close sockets first so no handler runs against a disposed engine.
         for sid in list(sio.manager.get_participants("/", None)):
             with contextlib.suppress(Exception):

@@ -228,3 +228,12 @@ class Renderer:
     async def aclose(self) -> None:
         for task in list(self._background):
             task.cancel()
+
+
+def shutdown_pool() -> None:
+    """Stop the render workers (server shutdown); the next render after this starts a new pool."""
+    global _POOL
+    with _POOL_LOCK:
+        pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)

@@ -27,7 +27,7 @@ from app.openapi import Op
 from app.settings import Settings
 from core.errors import TooLarge, ValidationFailed
 from documents import ingest, services, storage, watermark
-from documents.render import SIZES, Renderer
+from documents.render import SIZES, Renderer, shutdown_pool
 from documents.schemas import DocumentUpdate, DocumentUpload
 
 FORM_SLACK = 64 * 1024  # room for the form fields and multipart headers beside the file
@@ -252,3 +252,11 @@ OPENAPI = [
     Op("get", P + "/text", "Tìm trong tài liệu, không phân biệt dấu; ?q=&version="),
     Op("get", P + "/download", "Tải về PDF có dấu người xem (không áp dụng cho tài liệu hạn chế)"),
 ]  # fmt: skip
+
+
+async def close_renderers() -> None:
+    """Server shutdown: cancel background renders and stop the render worker processes."""
+    for renderer in list(_RENDERERS.values()):
+        await renderer.aclose()
+    _RENDERERS.clear()
+    shutdown_pool()
