@@ -2,6 +2,8 @@
 presenter moves the member's page when the chair presents page 3; search jumps to a page."""
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.doc_helpers import make_pdf
@@ -77,6 +79,25 @@ def test_member_draws_a_stroke_that_survives_a_reload(tablet) -> None:  # noqa: 
     expect(member.page.get_by_test_id("viewer")).to_have_attribute("data-page", "2")
     _settled(member)
     member.page.screenshot(path="/tmp/viewer-panel.png")
+    # Swipe left with the view tool: next page. Keys: arrows turn pages; "+" past 1.5x loads the sharper image.
+    member.page.get_by_test_id("btn-panel").tap()
+    member.page.locator("button.vw-tool[data-tool=view]").tap()
+    box = member.page.get_by_test_id("stage").bounding_box()
+    assert box
+    cx, cy = box["x"] + box["width"] * 0.7, box["y"] + 300
+    member.page.mouse.move(cx, cy)
+    member.page.mouse.down()
+    for i in range(1, 8):
+        member.page.mouse.move(cx - i * 40, cy + 2)
+    member.page.mouse.up()
+    expect(member.page.get_by_test_id("viewer")).to_have_attribute("data-page", "3")
+    member.page.keyboard.press("ArrowLeft")
+    expect(member.page.get_by_test_id("viewer")).to_have_attribute("data-page", "2")
+    member.page.keyboard.press("+")
+    member.page.keyboard.press("+")
+    expect(member.page.get_by_test_id("page-img")).to_have_attribute("src", re.compile(r"size=zoom"))
+    member.page.keyboard.press("0")
+    expect(member.page.get_by_test_id("page-img")).to_have_attribute("src", re.compile(r"size=tablet"))
 
 
 def test_following_the_presenter_moves_the_page(tablet) -> None:  # noqa: ANN001
