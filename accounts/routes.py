@@ -55,6 +55,7 @@ async def logout(request: Request) -> Response:
     await require_user(request)
     token = request.cookies.get(COOKIE, "")
     await ctx_of(request).write(services.logout, token=token)
+    await ctx_of(request).end_session(services.session_key(token))
     response = ok({"ok": True})
     response.delete_cookie(COOKIE, path="/")
     return response

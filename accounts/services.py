@@ -17,7 +17,8 @@ from core.clock import as_utc, utcnow
 from core.errors import Conflict, Forbidden, Unauthenticated
 
 
-def _token_hash(token: str) -> str:
+def session_key(token: str) -> str:
+    """What is stored for a session cookie (and what live sockets of that session are filed under)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -81,7 +82,7 @@ def login(
     session.execute(delete(AuthSession).where(AuthSession.user_id == user.id, AuthSession.expires_at < utcnow()))
     session.add(
         AuthSession(
-            token_hash=_token_hash(token),
+            token_hash=session_key(token),
             user_id=user.id,
             csrf_token=csrf,
             expires_at=utcnow() + timedelta(hours=ttl_hours),
@@ -91,14 +92,14 @@ def login(
 
 
 def logout(*, session: Session, token: str) -> None:
-    row = session.get(AuthSession, _token_hash(token))
+    row = session.get(AuthSession, session_key(token))
     if row is not None:
         session.delete(row)
 
 
 def resolve(*, session: Session, token: str) -> tuple[User, str] | None:
     """The live session's user and CSRF token, or None (unknown or expired cookie)."""
-    row = session.get(AuthSession, _token_hash(token))
+    row = session.get(AuthSession, session_key(token))
     if row is None or as_utc(row.expires_at) < utcnow():
         return None
     user = session.get(User, row.user_id)

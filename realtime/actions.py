@@ -27,16 +27,25 @@ class SocketActions:
         self.actors: dict[str, Actor] = {}
         self.buckets: dict[str, TokenBucket] = {}
         self.joined: dict[str, set[int]] = {}
+        self.session_of: dict[str, str] = {}  # sid -> login session key (SHA-256 of the cookie)
 
-    def connected(self, sid: str, actor: Actor) -> None:
+    def connected(self, sid: str, actor: Actor, session_key: str | None = None) -> None:
+        if session_key:
+            self.session_of[sid] = session_key
         rate = self.ctx.settings.socket_rate_per_second
         self.actors[sid] = actor
         self.buckets[sid] = TokenBucket(rate, burst=rate * 2)
         self.joined[sid] = set()
 
     def disconnected(self, sid: str) -> tuple[Actor | None, set[int]]:
+        self.session_of.pop(sid, None)
         self.buckets.pop(sid, None)
         return self.actors.pop(sid, None), self.joined.pop(sid, set())
+
+    async def end_session(self, session_key: str) -> None:
+        """Logout: the sockets opened with that login session close too (a shared tablet stops following)."""
+        for sid in [sid for sid, key in self.session_of.items() if key == session_key]:
+            await self.sio.disconnect(sid)
 
     def in_meeting(self, sid: str, meeting_id: int) -> bool:
         return meeting_id in self.joined.get(sid, ())

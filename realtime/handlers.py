@@ -9,6 +9,7 @@ from typing import Any, Callable
 import socketio
 
 from accounts.actor import Actor
+from accounts.services import session_key
 from app.auth import cookie_from_header, resolve_token
 from app.context import AppContext
 from core.errors import DomainError
@@ -35,10 +36,11 @@ def register(sio: socketio.AsyncServer, ctx: AppContext) -> SocketActions:
             await sio.save_session(sid, {"display": screen.username})  # found again when the token is revoked
             actions.connected(sid, screen)
             return True
-        found = await resolve_token(ctx, cookie_from_header(environ.get("HTTP_COOKIE")))
-        if found is None:
+        token = cookie_from_header(environ.get("HTTP_COOKIE"))
+        found = await resolve_token(ctx, token)
+        if found is None or token is None:
             raise socketio.exceptions.ConnectionRefusedError({"code": "unauthenticated", "message": "Vui lòng đăng nhập."})
-        actions.connected(sid, found[0])
+        actions.connected(sid, found[0], session_key(token))
         await sio.enter_room(sid, user_room(found[0].id))  # the user's own sockets: private annotation events
         return True
 
@@ -90,6 +92,7 @@ def register(sio: socketio.AsyncServer, ctx: AppContext) -> SocketActions:
         data = CheckInRequest(attendance=p.attendance)
         return await ctx.write(participation.check_in, actor=actor, meeting_id=p.meeting_id, data=data)
 
+    ctx.end_session = actions.end_session
     sio.on("connect", connect)
     sio.on("disconnect", disconnect)
     actions.action("meeting:join", MeetingRef, join)

@@ -165,3 +165,26 @@ async def test_presence_shows_who_has_the_page_open(live_server: LiveServer) -> 
         await a.close()
         await ah.aclose()
         await bh.aclose()
+
+
+async def test_logout_closes_the_live_sockets_of_that_session_only(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, start=True)
+    tablet, http = await live_client(live_server.url, c.members[0].username)
+    laptop, other_http = await live_client(live_server.url, c.members[0].username)  # same person, other login
+    try:
+        await tablet.join(c.meeting_id)
+        await laptop.join(c.meeting_id)
+        old_token = http.cookies["ecabinet_session"]
+        assert (await http.post("/api/auth/logout")).status_code == 200
+        for _ in range(100):
+            if not tablet.sio.connected:
+                break
+            await asyncio.sleep(0.05)
+        assert not tablet.sio.connected and laptop.sio.connected
+        again = LiveClient(live_server.url, old_token)  # the cookie of the ended session no longer opens a socket
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await again.connect()
+    finally:
+        await laptop.close()
+        await http.aclose()
+        await other_http.aclose()
