@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from accounts.actor import Actor
@@ -188,6 +189,15 @@ def on_current_item_changed(session: Session, acc: Access, previous_item_id: int
     session.delete(state)
     session.flush()
     return {"presenter": None}
+
+
+def on_document_removed(session: Session, acc: Access, document_id: int) -> None:
+    """Documents hook: a removed document takes its notes (private and shared) with it and stops being presented."""
+    session.exec(delete(Annotation).where(col(Annotation.document_id) == document_id))
+    state = session.get(PresenterState, acc.meeting.id)
+    if state is not None and state.document_id == document_id:
+        session.delete(state)
+        _changed(session, acc, None)
 
 
 def shared_ink_of_meeting(*, session: Session, meeting_id: int) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from annotations import presenter as annotation_presenter
 from annotations import socket as annotation_socket
 from app.context import AppContext
 from app.openapi import HEALTH, Op
+from documents import hooks as document_hooks
 from documents import present as document_present
 from meetings import hooks
 from meetings import present as meeting_present
@@ -61,6 +62,7 @@ def install(ctx: AppContext) -> None:
     meeting_present.register_slice("documents", document_present.documents_slice)
     meeting_present.register_slice("presenter", annotation_presenter.presenter_slice)
     hooks.on_current_item_changed("presenter", annotation_presenter.on_current_item_changed)
+    document_hooks.on_document_removed("annotations", annotation_presenter.on_document_removed)
     meeting_present.register_slice("conclusions", minutes_conclusions.conclusions_slice)
     meeting_present.register_slice("minutes", minutes_services.minutes_slice)
     extensions: list[Any] = [speaker_socket.register, vote_socket.register, annotation_socket.register]

@@ -19,6 +19,7 @@ from accounts.models import User
 from core.clock import utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.text import fold
+from documents.hooks import document_removed
 from documents import present, render
 from documents.access import DocAccess, allowed_ids, read_access, require_manage_documents, visible
 from documents.models import Document, DocumentAccess, DocumentPage, DocumentVersion
@@ -264,6 +265,7 @@ def delete_document(*, session: Session, actor: Actor, document_id: int) -> list
         session.exec(delete(DocumentPage).where(col(DocumentPage.version_id) == v.id))
         session.delete(v)
     session.exec(delete(DocumentAccess).where(col(DocumentAccess.document_id) == document_id))
+    document_removed(session, acc, document_id)  # notes on it go, and it stops being presented
     session.delete(doc)
     session.flush()
     _announce(session, acc, doc, "removed", was_restricted=doc.restricted, change="removed")

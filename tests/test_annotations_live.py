@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import select
 
 from accounts.models import User
+from annotations.models import Annotation
 from tests.annotation_helpers import ink, note
 from tests.conftest import LiveServer
 from tests.doc_helpers import make_pdf, upload
@@ -262,3 +263,28 @@ async def test_restricted_document_and_bad_payloads_over_sockets(live_server: Li
     finally:
         await inside.close()
         await outside.close()
+
+
+async def test_removing_a_presented_document_stops_presenting_and_drops_its_notes(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, start=True)
+    doc = await _doc(live_server, c)
+    chair = await tablet(live_server, c.chair.username, c.meeting_id)
+    member = await tablet(live_server, c.members[0].username, c.meeting_id)
+    author = await login(live_server.url, c.members[0].username)
+    staff = await login(live_server.url, c.staff.username)
+    try:
+        assert (await chair.call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": 2}))["ok"]
+        assert (await author.post(f"/api/documents/{doc}/annotations", json=ink(1))).status_code == 201
+        assert (await staff.delete(f"/api/documents/{doc}")).status_code == 204
+        env = await member.client.wait_for(lambda e: e["type"] == "presenter.changed" and e["data"]["presenter"] is None)
+        await member.client.wait_for(lambda e: e["type"].startswith("document") and e["seq"] > env["seq"])
+        fresh = (await member.call("meeting:join", {"meeting_id": c.meeting_id}))["data"]["snapshot"]
+        assert fresh["presenter"] is None
+        with live_server.db.read_session() as s:
+            left = s.exec(select(Annotation).where(Annotation.document_id == doc)).all()
+        assert left == []
+    finally:
+        for t in (chair, member):
+            await t.close()
+        await author.aclose()
+        await staff.aclose()
