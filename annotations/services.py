@@ -24,7 +24,7 @@ from core.clock import iso, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from documents.access import read_access
 from documents.models import Document, DocumentVersion
-from documents.services import FileSource, download_source
+from documents.services import FileSource, download_source, version_of
 
 MAX_PER_AUTHOR = 5000  # annotations of one author on one document version
 
@@ -35,16 +35,6 @@ def public(a: Annotation) -> dict[str, Any]:
         "data": a.data, "text": a.text, "shared": a.shared, "author_id": a.author_id,
         "created_at": iso(a.created_at), "updated_at": iso(a.updated_at),
     }  # fmt: skip
-
-
-def version_of(session: Session, doc: Document, version: int | None) -> DocumentVersion:
-    number = doc.current_version if version is None else version
-    found = session.exec(
-        select(DocumentVersion).where(DocumentVersion.document_id == doc.id, DocumentVersion.version == number)
-    ).first()
-    if found is None:
-        raise NotFound(f"Tài liệu {doc.id} không có phiên bản {number}.")
-    return found
 
 
 def check_page(v: DocumentVersion, page: int) -> None:

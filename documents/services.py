@@ -49,7 +49,7 @@ def list_documents(*, session: Session, actor: Actor, meeting_id: int, data_dir:
 
 def get_document(*, session: Session, actor: Actor, document_id: int, data_dir: Path) -> dict[str, Any]:
     da = read_access(session, actor, document_id)
-    cur = _version(session, da.document, None)
+    cur = version_of(session, da.document, None)
     ready = render.pages_ready(data_dir, cur.sha256, cur.page_count)
     allowed = sorted(allowed_ids(session, document_id)) if da.acc.can_manage else None
     return present.detail(session, da.document, pages_ready=ready, allowed_user_ids=allowed)
@@ -66,7 +66,8 @@ class FileSource:
     viewer: Viewer
 
 
-def _version(session: Session, doc: Document, version: int | None) -> DocumentVersion:
+def version_of(session: Session, doc: Document, version: int | None) -> DocumentVersion:
+    """A version of the document (the current one when `version` is None), or NotFound."""
     number = doc.current_version if version is None else version
     found = session.exec(
         select(DocumentVersion).where(DocumentVersion.document_id == doc.id, DocumentVersion.version == number)
@@ -92,7 +93,7 @@ def page_source(
     *, session: Session, actor: Actor, document_id: int, page: int, version: int | None = None, timezone: str
 ) -> FileSource:
     da = read_access(session, actor, document_id)
-    v = _version(session, da.document, version)
+    v = version_of(session, da.document, version)
     if not 1 <= page <= v.page_count:
         raise NotFound(f"Tài liệu {document_id} (phiên bản {v.version}) có {v.page_count} trang; không có trang {page}.")
     return FileSource(document_id, v.version, v.sha256, v.page_count, _viewer(session, da, timezone))
@@ -102,7 +103,7 @@ def download_source(*, session: Session, actor: Actor, document_id: int, version
     da = read_access(session, actor, document_id)
     if da.document.restricted:
         raise Forbidden("Tài liệu hạn chế không được tải về; chỉ xem trên máy tính bảng trong phiên họp.")
-    v = _version(session, da.document, version)
+    v = version_of(session, da.document, version)
     return FileSource(document_id, v.version, v.sha256, v.page_count, _viewer(session, da, timezone))
 
 
@@ -111,7 +112,7 @@ def search_text(
 ) -> dict[str, Any]:
     """Diacritics-insensitive search ("ngan sach" finds "ngân sách"): [{page, snippet, match}] in page order."""
     da = read_access(session, actor, document_id)
-    v = _version(session, da.document, version)
+    v = version_of(session, da.document, version)
     needle = " ".join(fold(q).split())
     if len(needle) < 2:
         raise ValidationFailed("Hãy nhập ít nhất 2 ký tự để tìm trong tài liệu.")
@@ -248,7 +249,7 @@ def update_document(*, session: Session, actor: Actor, document_id: int, data: D
     session.add(doc)
     session.flush()
     _announce(session, acc, doc, "updated", was_restricted=was_restricted, change="metadata")
-    cur = _version(session, doc, None)
+    cur = version_of(session, doc, None)
     ready = render.pages_ready(data_dir, cur.sha256, cur.page_count)
     return present.detail(session, doc, pages_ready=ready, allowed_user_ids=sorted(allowed_ids(session, document_id)))
 
