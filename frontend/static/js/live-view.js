@@ -35,13 +35,14 @@ export function renderHeader(meeting) {
 
 export function renderCurrent(state) {
   const card = $("current-card");
+  const body = $("current-body");
   const item = currentItem(state);
   const meetingState = state.meeting.state;
   const total = state.agenda.length;
   card.classList.toggle("idle", !item);
   if (item) {
     fill(
-      card,
+      body,
       h("div", { class: "label" }, t("live.current")),
       h("div", { class: "title", "data-testid": "current-item", dataset: { itemId: item.id } }, item.title),
       h(
@@ -57,7 +58,7 @@ export function renderCurrent(state) {
   const idle =
     meetingState === "ended" ? t("live.ended") : meetingState === "started" ? t("live.no_current") : t("live.not_started");
   fill(
-    card,
+    body,
     h("div", { class: "label" }, t("live.current")),
     h("div", { class: "title", "data-testid": "current-item", dataset: { itemId: "" } }, idle),
   );
@@ -154,7 +155,8 @@ function attendanceNote(p) {
   return "";
 }
 
-export function renderParticipants(state, me, online) {
+/** actionsFor(p) may give extra controls for a row (the chair's remote controls). */
+export function renderParticipants(state, me, online, actionsFor = null) {
   const groups = GROUPS.map((role) => {
     const people = state.participants.filter((p) => p.role === role);
     if (!people.length) return null;
@@ -183,6 +185,7 @@ export function renderParticipants(state, me, online) {
               h("div", { class: "d" }, [p.title, note].filter(Boolean).join(" · ")),
             ),
             h("span", { class: `badge badge-${p.attendance}` }, t(`att.${p.attendance}`)),
+            actionsFor ? actionsFor(p) : null,
           );
         }),
       ),
@@ -190,6 +193,8 @@ export function renderParticipants(state, me, online) {
   });
   fill($("participants"), groups);
   $("online-count").textContent = t("live.online_count", { n: online.size });
+  const present = state.participants.filter((p) => PRESENT.has(p.attendance) || p.attendance === "deputy").length;
+  $("count-people").textContent = `${present}/${state.participants.length}`;
 }
 
 /** The chair's / secretariat's console: which buttons are usable depends on the meeting state. */

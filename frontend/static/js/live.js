@@ -1,22 +1,49 @@
 // The live meeting page: socket.io connection, join/sync, pushed events, presence and the chair's console.
+// The domain parts (votes, speakers, documents, remote video, minutes/display, conclusions) live in their own
+// modules; each gets the same small context and is rendered from the same state.
 import { io } from "/static/vendor/socket.io.esm.min.js";
 import { confirmDialog } from "./confirm.js";
 import { t } from "./i18n.js";
+import * as conclusion from "./live-conclusion.js";
+import * as docs from "./live-docs.js";
+import * as notify from "./live-notify.js";
+import * as speakers from "./live-speakers.js";
 import { LiveState } from "./live-state.js";
+import { initTabs } from "./live-tabs.js";
+import * as video from "./live-video.js";
 import * as view from "./live-view.js";
+import * as voteConsole from "./live-votes-console.js";
+import * as votes from "./live-votes.js";
 import { toast } from "./toast.js";
 
 const root = document.getElementById("live");
 const meetingId = Number(root.dataset.meetingId);
 const banner = document.getElementById("offline-banner");
 const ACK_TIMEOUT_MS = 10000;
+const MODULES = [votes, voteConsole, speakers, docs, video, notify, conclusion];
 
 let me = null;
 let online = new Set();
 let joining = false;
+let clockOffset = null; // server clock - local clock (ms), estimated from pushed events
 
-const live = new LiveState({ onChange: render, onGap: requestSync });
+const live = new LiveState({ onChange, onGap: requestSync });
 const socket = io({ transports: ["websocket"], autoConnect: false });
+const tabs = initTabs(meetingId);
+
+/** What the modules get: who I am, the state, acks over the socket and a way to re-render. */
+const ctx = {
+  meetingId,
+  socket,
+  tabs,
+  request,
+  get me() { return me; },
+  get state() { return live.state; },
+  get online() { return online; },
+  /** The server's clock (for timers): local clock corrected by what the events' `at` say. */
+  now: () => Date.now() + (clockOffset ?? 0),
+  rerender: () => { if (live.state) render(live.state); },
+};
 
 // Exposed for debugging and the browser tests (read-only use).
 window.ecabinetLive = { live, socket, get me() { return me; }, get online() { return online; } };
@@ -73,6 +100,11 @@ async function requestSync(since) {
   }
 }
 
+function onChange(state, info) {
+  render(state);
+  for (const module of MODULES) module.onEvents?.(info, state);
+}
+
 function render(state) {
   if (!state?.meeting) return;
   root.dataset.seq = String(live.seq);
@@ -83,9 +115,10 @@ function render(state) {
   view.renderAgenda(state, mayPick ? activate : null);
   view.renderQuorum(state);
   view.renderCheckIn(state, me, checkIn);
-  view.renderParticipants(state, me, online);
+  view.renderParticipants(state, me, online, video.participantActions);
   view.renderConsole(state, me);
   document.getElementById("console-hint").hidden = !mayPick;
+  for (const module of MODULES) module.render(state);
 }
 
 // --- actions ---------------------------------------------------------------------------------------
@@ -120,6 +153,8 @@ document.getElementById("btn-end").addEventListener("click", async (e) => {
   }
 });
 
+for (const module of MODULES) module.init?.(ctx);
+
 // --- connection ------------------------------------------------------------------------------------
 
 socket.on("connect", () => join());
@@ -127,6 +162,7 @@ socket.on("connect", () => join());
 socket.on("disconnect", () => {
   live.suspend();
   setOffline(true);
+  clockOffset = null;
 });
 
 socket.on("connect_error", (err) => {
@@ -139,13 +175,17 @@ socket.on("connect_error", (err) => {
 });
 
 socket.on("event", (event) => {
-  if (event?.meeting_id === meetingId) live.push(event);
+  if (event?.meeting_id !== meetingId) return;
+  const at = Date.parse(event.at ?? "");
+  // Delivery only delays an event, so the largest (at - now) seen is the best estimate of the offset.
+  if (!Number.isNaN(at)) clockOffset = Math.max(clockOffset ?? -Infinity, at - Date.now());
+  live.push(event);
 });
 
 socket.on("presence", (msg) => {
   if (msg?.meeting_id !== meetingId) return;
   online = new Set(msg.online ?? []);
-  if (live.state) view.renderParticipants(live.state, me, online);
+  if (live.state) view.renderParticipants(live.state, me, online, video.participantActions);
 });
 
 // The browser knows before the socket does when the network is gone (tablet loses Wi-Fi).

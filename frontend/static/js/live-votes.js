@@ -1,0 +1,231 @@
+// The vote on top of the live page (biểu quyết): the open vote, or the last result of the current item.
+// Members vote with one tap + a confirm; the ack (sent after COMMIT) is what "Đã ghi nhận" means. Open and
+// named votes show the live tally; a secret one only "x/y đã biểu quyết" until it is closed.
+import { get } from "./api.js";
+import { confirmDialog } from "./confirm.js";
+import { fill, h } from "./dom.js";
+import { t } from "./i18n.js";
+import { myRow } from "./live-view.js";
+import { toast } from "./toast.js";
+
+const PRESENT = new Set(["present_room", "present_remote"]);
+const card = () => document.getElementById("vote-card");
+let ctx = null;
+const mine = new Map(); // vote id -> {may_vote, voted, option_id, final} (per viewer: never in the slice)
+const loading = new Set();
+let casting = false;
+
+export function init(context) {
+  ctx = context;
+}
+
+/** The vote worth showing on top: the open one, else the latest closed/published vote of the current item. */
+export function activeVote(state) {
+  const list = state.votes ?? [];
+  const open = list.find((v) => v.state === "open");
+  if (open) return open;
+  const item = state.meeting?.current_item_id;
+  return list.filter((v) => ["closed", "published"].includes(v.state) && v.agenda_item_id === item).at(-1) ?? null;
+}
+
+export function onEvents(info) {
+  if (info.reset) mine.clear(); // my choice may have changed on another device meanwhile
+}
+
+async function loadMine(vote) {
+  if (loading.has(vote.id)) return;
+  loading.add(vote.id);
+  try {
+    const data = await get(`/api/votes/${vote.id}`);
+    mine.set(vote.id, data.me);
+    ctx.rerender();
+  } catch {
+    /* shown again on the next render */
+  } finally {
+    loading.delete(vote.id);
+  }
+}
+
+/** Why the viewer cannot vote (an i18n key), or null when they may. */
+export function whyNot(state, vote) {
+  const row = myRow(state, ctx.me);
+  if (!row) return "vote.why.none";
+  if (row.role === "guest") return "vote.why.guest";
+  if (row.role === "secretary") return "vote.why.secretary";
+  if (PRESENT.has(row.attendance)) return null;
+  if (row.attendance === "deputy") return mine.get(vote.id)?.may_vote ? null : "vote.why.deputy";
+  return "vote.why.absent";
+}
+
+const labelOf = (vote, optionId) => vote.options.find((o) => o.id === optionId)?.label ?? "";
+
+function countsOf(vote) {
+  return vote.tally ?? vote.result?.counts ?? null;
+}
+
+/** Bars with counts per option (open/named while open; every kind once closed). */
+export function tallyNode(vote, { chosen = null } = {}) {
+  const counts = countsOf(vote);
+  if (!counts) return null;
+  const total = Math.max(1, vote.eligible_count || 0, ...Object.values(counts));
+  return h(
+    "ul",
+    { class: "tally", "data-testid": "vote-tally" },
+    vote.options.map((o) => {
+      const n = counts[String(o.id)] ?? 0;
+      const names = (vote.voters ?? []).filter((v) => v.option_id === o.id).map((v) => v.full_name);
+      return h(
+        "li",
+        { class: `tally-row k-${o.kind}${o.id === chosen ? " mine" : ""}`, "data-testid": "tally-row", dataset: { optionId: o.id, count: n } },
+        h("div", { class: "tally-head" }, h("span", { class: "l" }, o.label), h("strong", { class: "n", "data-testid": "tally-count" }, n)),
+        h("div", { class: "tally-bar", "aria-hidden": "true" }, h("span", { style: { width: `${Math.round((n / total) * 100)}%` } })),
+        names.length ? h("div", { class: "tally-names muted small" }, names.join(", ")) : null,
+      );
+    }),
+  );
+}
+
+export function progressNode(vote) {
+  const share = vote.eligible_count ? Math.min(100, Math.round((vote.voted_count / vote.eligible_count) * 100)) : 0;
+  return h(
+    "div",
+    { class: "vote-progress", "data-testid": "vote-progress", dataset: { voted: vote.voted_count, eligible: vote.eligible_count } },
+    h("span", {}, t("vote.progress", { voted: vote.voted_count, eligible: vote.eligible_count })),
+    h("div", { class: "tally-bar", "aria-hidden": "true" }, h("span", { style: { width: `${share}%` } })),
+  );
+}
+
+/** Passed / not passed, the rule and the tie-break note. */
+export function resultNode(vote) {
+  const r = vote.result;
+  if (!r) return null;
+  let tie = null;
+  if (r.tie) tie = r.decided_by_chair ? t("vote.tie_chair") : vote.kind === "secret" && !r.passed ? t("vote.tie_secret") : t("vote.tie");
+  return h(
+    "div",
+    { class: `vote-result ${r.passed ? "passed" : "failed"}`, "data-testid": "vote-result", dataset: { passed: String(r.passed) } },
+    h("div", { class: "verdict", "data-testid": "vote-verdict" }, r.passed ? `✓ ${t("vote.passed")}` : `✕ ${t("vote.failed")}`),
+    h("div", { class: "small" }, t("vote.required", { required: r.required, yes: r.yes })),
+    h("div", { class: "muted small" }, t(`vote.rule.${r.rule ?? vote.rule}`)),
+    tie ? h("div", { class: "tie small", "data-testid": "vote-tie" }, tie) : null,
+  );
+}
+
+export function headNode(vote) {
+  return h(
+    "div",
+    { class: "vote-head" },
+    h("span", { class: `badge vote-kind k-${vote.kind}` }, t(`vote.kind.${vote.kind}`)),
+    h("span", { class: `badge vote-state s-${vote.state}`, "data-testid": "vote-state", dataset: { state: vote.state } }, t(`vote.state.${vote.state}`)),
+  );
+}
+
+async function cast(vote, option) {
+  if (casting) return;
+  const secret = vote.kind === "secret";
+  const message = t(secret ? "vote.confirm_secret" : "vote.confirm", { option: option.label });
+  if (!(await confirmDialog(message, { okLabel: t("vote.cast"), danger: secret }))) return;
+  casting = true;
+  ctx.rerender();
+  try {
+    const ack = await ctx.request("vote:cast", { vote_id: vote.id, option_id: option.id });
+    mine.set(vote.id, ack.me);
+  } catch (err) {
+    toast(err.message, "error");
+    if (err.code === "already_voted") mine.delete(vote.id); // fetch the truth again
+  } finally {
+    casting = false;
+    ctx.rerender();
+  }
+}
+
+/** The chair's buttons on the vote card: close an open vote, announce a closed one. */
+export async function conduct(action, vote, button) {
+  if (action === "close" && !(await confirmDialog(t("vote.confirm_close"), { okLabel: t("vote.close"), danger: true }))) return;
+  if (button) button.disabled = true;
+  try {
+    await ctx.request(`vote:${action}`, { vote_id: vote.id });
+  } catch (err) {
+    toast(err.message, "error");
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+function ballotNode(state, vote, me) {
+  const why = whyNot(state, vote);
+  if (why) return h("p", { class: "vote-why", "data-testid": "vote-why" }, t(why));
+  if (!me) return h("p", { class: "muted" }, t("common.loading"));
+  const secretDone = vote.kind === "secret" && me.voted;
+  const chosen = me.option_id ?? null;
+  const recorded = me.voted
+    ? h(
+        "div",
+        { class: "vote-recorded", role: "status", "data-testid": "vote-recorded" },
+        h("strong", {}, chosen ? t("vote.recorded", { option: labelOf(vote, chosen) }) : t("vote.recorded_secret")),
+        h("span", { class: "small" }, secretDone ? t("vote.final") : t("vote.can_change")),
+      )
+    : h("p", { class: "muted" }, t("vote.tap_hint"));
+  const buttons = secretDone
+    ? null
+    : h(
+        "div",
+        { class: "vote-options", role: "group", "aria-label": vote.question },
+        vote.options.map((o) =>
+          h(
+            "button",
+            {
+              type: "button",
+              class: `btn vote-option k-${o.kind}${o.id === chosen ? " chosen" : ""}`,
+              "data-testid": "vote-option",
+              dataset: { optionId: o.id, kind: o.kind },
+              "aria-pressed": String(o.id === chosen),
+              disabled: casting,
+              onclick: () => cast(vote, o),
+            },
+            o.id === chosen ? `✓ ${o.label}` : o.label,
+          ),
+        ),
+      );
+  return [recorded, buttons];
+}
+
+export function render(state) {
+  const box = card();
+  const vote = activeVote(state);
+  box.hidden = !vote;
+  if (!vote) {
+    fill(box);
+    return;
+  }
+  box.dataset.voteId = vote.id;
+  box.dataset.state = vote.state;
+  box.dataset.kind = vote.kind;
+  const me = mine.get(vote.id);
+  if (vote.state === "open" && !me && !whyNot(state, { id: vote.id })) loadMine(vote);
+  const item = (state.agenda ?? []).find((i) => i.id === vote.agenda_item_id);
+  const conductor = ctx.me?.can_conduct;
+  const tools = h(
+    "div",
+    { class: "vote-tools" },
+    conductor && vote.state === "open"
+      ? h("button", { type: "button", class: "btn btn-danger", "data-testid": "vote-close", onclick: (e) => conduct("close", vote, e.currentTarget) }, t("vote.close"))
+      : null,
+    conductor && vote.state === "closed"
+      ? h("button", { type: "button", class: "btn btn-primary", "data-testid": "vote-publish", onclick: (e) => conduct("publish", vote, e.currentTarget) }, t("vote.publish"))
+      : null,
+  );
+  const open = vote.state === "open";
+  const showTally = vote.kind !== "secret" || !open;
+  fill(
+    box,
+    h("div", { class: "vote-top" }, h("div", { class: "label" }, t("vote.title")), headNode(vote), tools),
+    h("div", { class: "vote-question", "data-testid": "vote-question" }, vote.question),
+    item ? h("div", { class: "muted small" }, `${t("live.item_of", { n: item.position, total: state.agenda.length })}: ${item.title}`) : null,
+    open ? ballotNode(state, vote, me) : null,
+    open ? progressNode(vote) : null,
+    open && !showTally ? h("p", { class: "muted small", "data-testid": "vote-secret-note" }, t("vote.secret_hidden")) : null,
+    showTally ? tallyNode(vote, { chosen: me?.option_id ?? null }) : null,
+    open ? null : resultNode(vote),
+  );
+}
