@@ -195,6 +195,13 @@ def _ended_text(facts: Facts) -> str:
     return f"Cuộc họp kết thúc vào {vn_datetime(facts.ended_at)}."
 
 
+def annex_text(facts: Facts) -> str:
+    """One line per presented page that carries shared ink (the presenter's strokes are stored, not lost)."""
+    return "\n".join(
+        f"Tài liệu «{nfc(title)}», trang {page}: {n} nét ghi chú chung ({nfc(names)})." for title, page, n, names in facts.shared_ink
+    )
+
+
 def build(facts: Facts, edits: dict[str, str] | None = None) -> Draft:
     edits = {k: nfc(v) for k, v in (edits or {}).items()}
     sections: list[Section] = []
@@ -230,6 +237,7 @@ def build(facts: Facts, edits: dict[str, str] | None = None) -> Draft:
                                    "summary_text": summary if summary_key in edits else None}))  # fmt: skip
     closing = section("closing", "Kết thúc", _ended_text(facts))
     recipients = section("recipients", "Nơi nhận (mỗi dòng một nơi)", RECIPIENTS)
+    annex = section("annex", "Phụ lục — ghi chú chung khi trình chiếu (mỗi dòng một trang)", annex_text(facts))
     chair = next((p for p in facts.people if p.role == "chair"), None)
     secretary = next((p for p in facts.people if p.role == "secretary"), None)
     chair_a = _who(chair) if chair else Attendee("")
@@ -240,6 +248,7 @@ def build(facts: Facts, edits: dict[str, str] | None = None) -> Draft:
         deputies=g["deputies"], absent=g["absent"], guests=g["guests"], items=items, ended="",
         signers=(Signer("THƯ KÝ", secretary_a.name), Signer("CHỦ TỌA", chair_a.name, chair_a.title)),
         recipients=[line.strip() for line in recipients.splitlines() if line.strip()],
+        annex=[line.strip() for line in annex.splitlines() if line.strip()],
         opening=opening, closing=closing, attendance_text=attendance if "attendance" in edits else None,
     )  # fmt: skip
     return Draft(sections, doc)

@@ -69,6 +69,7 @@ class MinutesDoc:
     ended: str
     signers: tuple[Signer, Signer]
     recipients: list[str] = field(default_factory=lambda: ["Các thành viên Chính phủ;", "Lưu: VT, Thư ký phiên họp."])
+    annex: list[str] = field(default_factory=list)  # PHỤ LỤC: shared presenter ink, one line per page
     opening: str = ""  # secretariat's free text before the items
     closing: str = ""  # free text after the items
     # The secretariat's text for the attendance lists; replaces the lists when set.

@@ -206,6 +206,11 @@ def render_docx(m: MinutesDoc) -> bytes:
     if m.ended:
         _para(doc, f"Cuộc họp kết thúc vào {m.ended}.")
     _signatures(doc, m)
+    if m.annex:
+        doc.add_page_break()
+        _para(doc, "PHỤ LỤC", bold=True).alignment = WD_ALIGN_PARAGRAPH.CENTER
+        for i, line in enumerate(m.annex, start=1):
+            _para(doc, f"{i}. {line}")
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()

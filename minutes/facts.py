@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.models import User
+from annotations.models import Annotation
 from core.clock import as_utc
 from documents.models import Document
 from meetings.access import load_meeting
@@ -88,6 +89,8 @@ class Facts:
     speeches: tuple[SpeechFact, ...] = ()
     votes: tuple[VoteFact, ...] = ()
     conclusions: dict[int, str] = field(default_factory=dict)
+    # Shared presenter ink: (document title, page, strokes, presenters) in document/page order.
+    shared_ink: tuple[tuple[str, int, int, str], ...] = ()
 
 
 def gather(session: Session, meeting_id: int) -> Facts:
@@ -124,7 +127,22 @@ def gather(session: Session, meeting_id: int) -> Facts:
         started_at=as_utc(meeting.started_at), ended_at=as_utc(meeting.ended_at), people=people, items=items,
         documents={k: tuple(v) for k, v in docs.items()}, speeches=speeches, votes=_votes(session, meeting_id, order),
         conclusions={k: v for k, v in conclusion_texts(session, meeting_id).items() if k in item_ids},
+        shared_ink=_shared_ink(session, meeting_id),
     )  # fmt: skip
+
+
+def _shared_ink(session: Session, meeting_id: int) -> tuple[tuple[str, int, int, str], ...]:
+    rows = session.exec(
+        select(Document.title, Annotation.document_id, Annotation.page, User.full_name)
+        .join(Document, Document.id == Annotation.document_id).join(User, User.id == Annotation.author_id)
+        .where(Annotation.meeting_id == meeting_id, col(Annotation.shared).is_(True))
+        .order_by(Document.position, Annotation.document_id, Annotation.page, Annotation.id)
+    ).all()  # fmt: skip
+    pages: dict[tuple[int, int], tuple[str, int, list[str]]] = {}
+    for title, doc_id, page, name in rows:
+        title_, count, names = pages.get((doc_id, page), (title, 0, []))
+        pages[(doc_id, page)] = (title_, count + 1, names if name in names else [*names, name])
+    return tuple((t, page, n, ", ".join(names)) for (_, page), (t, n, names) in pages.items())
 
 
 def _votes(session: Session, meeting_id: int, order: dict[int, int]) -> tuple[VoteFact, ...]:

@@ -14,7 +14,7 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from core.text import nfc
 from minutes.document import Attendee, ItemRecord, MinutesDoc, VoteRecord
@@ -154,6 +154,15 @@ def _recipients(doc: MinutesDoc, s: dict[str, ParagraphStyle]) -> list[Any]:
     return out
 
 
+def _annex(doc: MinutesDoc, s: dict[str, ParagraphStyle]) -> list[Any]:
+    if not doc.annex:
+        return []
+    out: list[Any] = [PageBreak(), Paragraph("<b>PHỤ LỤC</b>", s["title"]),
+                      Paragraph("<i>Ghi chú chung của người trình bày trên tài liệu trình chiếu</i>", s["center"]), Spacer(1, 8)]
+    out += [Paragraph(f"{i}. {_t(line)}", s["body"]) for i, line in enumerate(doc.annex, start=1)]
+    return out  # fmt: skip
+
+
 def _page_number(canvas: Any, document: Any) -> None:
     page = canvas.getPageNumber()
     if page >= 2:  # NĐ 30: numbered from the second page, centred in the top margin
@@ -194,6 +203,7 @@ def render_pdf(doc: MinutesDoc, *, title: str | None = None, author: str = "e-Ca
         story.append(Paragraph(f"Cuộc họp kết thúc vào {_t(doc.ended)}.", s["body"]))
     story.append(Spacer(1, 8))
     story.append(KeepTogether([_signatures(doc, s), *_recipients(doc, s)]))
+    story += _annex(doc, s)
     buffer = io.BytesIO()
     pdf = SimpleDocTemplate(buffer, pagesize=A4, title=nfc(title or f"Biên bản {doc.subject}"), author=author,
                             subject=nfc(doc.subject), invariant=1 if invariant else 0, **MARGINS)  # fmt: skip

@@ -13,6 +13,7 @@ from tests.conftest import LiveServer
 from tests.doc_helpers import make_pdf, upload
 from tests.factories import Cabinet, make_cabinet
 from tests.live import LiveClient, live_client, login
+from tests.minutes_helpers import pdf_text
 
 
 class Tablet:
@@ -287,4 +288,26 @@ async def test_removing_a_presented_document_stops_presenting_and_drops_its_note
         for t in (chair, member):
             await t.close()
         await author.aclose()
+        await staff.aclose()
+
+
+async def test_shared_presenter_ink_is_listed_in_the_minutes_annex(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, start=True)
+    doc = await _doc(live_server, c, title="Tờ trình dự toán ngân sách")
+    chair = await tablet(live_server, c.chair.username, c.meeting_id)
+    staff = await login(live_server.url, c.staff.username)
+    try:
+        assert (await chair.call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": 2}))["ok"]
+        for _ in range(2):
+            ack = await chair.call("presenter:ink", {"meeting_id": c.meeting_id, "page": 2, "data": ink(2)["data"]})
+            assert ack["ok"], ack
+        draft = (await staff.get(f"/api/meetings/{c.meeting_id}/minutes")).json()
+        annex = next(s for s in draft["sections"] if s["key"] == "annex")
+        assert annex["generated"] == "Tài liệu «Tờ trình dự toán ngân sách», trang 2: 2 nét ghi chú chung (Phạm Thủ Tướng)."
+        pdf = (await staff.get(f"/api/meetings/{c.meeting_id}/minutes.pdf")).content
+        text, _ = pdf_text(pdf)
+        flat = " ".join(text.split())
+        assert "PHỤ LỤC" in flat and "trang 2: 2 nét ghi chú chung (Phạm Thủ Tướng)" in flat
+    finally:
+        await chair.close()
         await staff.aclose()
