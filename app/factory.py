@@ -47,7 +47,8 @@ def create_app(settings: Settings | None = None) -> Any:
     )
     domains.install(ctx)
     # Remote media: the web process only relays signalling; media workers start on first use (or now, prewarm).
-    remote = RemoteMedia(ctx, MediaWorkers(settings.media_workers, MediaConfig.from_settings(settings).to_json()))
+    workers = MediaWorkers(settings.media_workers, MediaConfig.from_settings(settings).to_json(), primary_viewers=settings.media_primary_viewers)
+    remote = RemoteMedia(ctx, workers)
     ctx.socket_extensions.append(remote.register)
     sio = build_server(ctx)
     broadcast = Broadcaster(sio).publish

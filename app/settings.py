@@ -45,9 +45,12 @@ class Settings:
     # Remote media (WebRTC MCU in media worker processes). ICE servers: JSON [{urls, username, credential}]
     # or comma-separated URLs; empty = none (never a public default). Host addresses limit the server's ICE
     # host candidates (tests and a one-machine demo: 127.0.0.1). Prewarm starts the workers with the server.
+    # With several workers, a meeting's receive-only viewers beyond `media_primary_viewers` are served by
+    # the other workers from the composing worker's encoded streams.
     ice_servers: str = ""
     rtc_host_addresses: tuple[str, ...] = ()
     media_workers: int = 1
+    media_primary_viewers: int = 40
     media_prewarm: bool = False
     media_fps: int = 15
     media_bitrate_kbps: int = 1500
@@ -91,6 +94,7 @@ class Settings:
             ice_servers=get("ICE_SERVERS") or "",
             rtc_host_addresses=_list(get("RTC_HOST_ADDRESSES")),
             media_workers=int(get("MEDIA_WORKERS") or base.media_workers),
+            media_primary_viewers=int(get("MEDIA_PRIMARY_VIEWERS") or base.media_primary_viewers),
             media_prewarm=_bool(get("MEDIA_PREWARM"), base.media_prewarm),
             media_fps=int(get("MEDIA_FPS") or base.media_fps),
             media_bitrate_kbps=int(get("MEDIA_BITRATE_KBPS") or base.media_bitrate_kbps),

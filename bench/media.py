@@ -4,12 +4,18 @@ Printed figures, not a test. Run it last: it saturates a small machine.
 
     .venv/bin/python bench/media.py                                  # sweep 2x10, 4x30, 8x30, 8x60; mcu,relay
     .venv/bin/python bench/media.py --sweep 8x30 --variants mcu --seconds 15
+    .venv/bin/python bench/media.py --sweep 8x60,8x120 --variants mcu,shard2 --view-procs 2   # sharded viewers
 
 A server process (this file, `serve`) hosts one room behind a tiny HTTP offer/answer endpoint; a publisher
 process sends P moving 640x360 pictures at 15 fps; a viewer process joins V viewers (receive only). Most
 viewers count frames from RTP marker bits without decoding; `--sample` of them decode (and check that the
-picture is 1280x720). Reported: server CPU in cores (psutil, user+system over the window), frames/s per
-viewer (min / median), join -> first frame (median / max). ICE is limited to 127.0.0.1, no STUN/TURN."""
+picture is 1280x720). Reported: server CPU in cores (psutil, user+system over the window, the server and
+its media worker processes together; per process in brackets), frames/s per viewer (min / median), join ->
+first frame (median / max). ICE is limited to 127.0.0.1, no STUN/TURN.
+
+Variants: `mcu` = one Room in the server process; `relay` = aiortc's MediaRelay (the reference);
+`shardK` = the product's path: K media worker processes behind realtime/media/channel.py's MediaWorkers,
+the first composing and serving `--primary-viewers` viewers, the others serving the rest from its stream."""
 from __future__ import annotations
 
 import argparse
@@ -36,23 +42,33 @@ def _limit_ice() -> None:
 
 
 # --- server ---------------------------------------------------------------------------------------
-async def serve(variant: str, port: int, fps: int) -> None:
+async def serve(variant: str, port: int, fps: int, primary_viewers: int) -> None:
     from aiohttp import web
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
     from aiortc.contrib.media import MediaRelay
 
-    from realtime.media.config import RoomConfig
+    from realtime.media.channel import MediaWorkers
+    from realtime.media.config import MediaConfig, RoomConfig
     from realtime.media.room import Room
 
     _limit_ice()
     ice = RTCConfiguration(iceServers=[])
-    room = Room(1, RoomConfig(fps=fps, mute_without_floor=False), ice) if variant == "mcu" else None
+    room_config = RoomConfig(fps=fps, mute_without_floor=False)
+    room = Room(1, room_config, ice) if variant == "mcu" else None
+    workers = None
+    if variant.startswith("shard"):
+        config = MediaConfig(host_addresses=("127.0.0.1",), room=room_config).to_json()
+        workers = MediaWorkers(int(variant.removeprefix("shard")), config, primary_viewers=primary_viewers)
+        await workers.start()
     relay, sources, pcs = MediaRelay(), [], []
     ids = iter(range(1, 1_000_000))
 
     async def join(request: web.Request) -> web.Response:
         body = await request.json()
         uid = next(ids)
+        if workers is not None:
+            data = await workers.request(1, "join", user_id=uid, label=f"Thành viên {uid}", offer=body["offer"], hall=False, floor=None)
+            return web.json_response({"answer": data["answer"]})
         if room is not None:
             answer = await room.join(user_id=uid, label=f"Thành viên {uid}", offer=body["offer"])
             return web.json_response({"answer": answer})
@@ -208,10 +224,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_one(variant: str, pubs: int, viewers: int, seconds: float, sample: int, fps: int, port: int) -> dict[str, Any]:
+def _cpu(procs: list[Any]) -> list[float]:
+    times = []
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            times.append(t.user + t.system)
+        except Exception:  # a worker that exited counts nothing more
+            times.append(float("nan"))
+    return times
+
+
+def run_one(variant: str, pubs: int, viewers: int, seconds: float, sample: int, fps: int, port: int,
+            view_procs: int = 1, primary_viewers: int = 40) -> dict[str, Any]:  # fmt: skip
     import psutil
 
-    server = _spawn("serve", "--variant", variant, "--port", str(port), "--fps", str(fps))
+    server = _spawn("serve", "--variant", variant, "--port", str(port), "--fps", str(fps), "--primary-viewers", str(primary_viewers))
     procs = [server]
     try:
         _wait_line(server, "ready")
@@ -219,15 +247,23 @@ def run_one(variant: str, pubs: int, viewers: int, seconds: float, sample: int, 
         procs.append(pub)
         _wait_line(pub, "ready")
         time.sleep(2)
-        view = _spawn("clients", "--role", "view", "--n", str(viewers), "--port", str(port), "--sample", str(sample),
-                      "--seconds", str(seconds), "--fps", str(fps), "--tracks", str(pubs if variant == "relay" else 1))  # fmt: skip
-        procs.append(view)
+        views = []
+        for i in range(view_procs):  # viewers split over processes: one client process tops out first
+            n = viewers // view_procs + (1 if i < viewers % view_procs else 0)
+            views.append(_spawn("clients", "--role", "view", "--n", str(n), "--port", str(port), "--sample", str(sample if i == 0 else 0),
+                                "--seconds", str(seconds), "--fps", str(fps), "--tracks", str(pubs if variant == "relay" else 1)))  # fmt: skip
+        procs += views
         ps = psutil.Process(server.pid)
-        _wait_line(view, "window", timeout=300)
-        c0, t0 = ps.cpu_times(), time.monotonic()
-        result = json.loads(_wait_line(view, "{", timeout=seconds + 120))
-        c1, t1 = ps.cpu_times(), time.monotonic()
-        result["cpu"] = ((c1.user + c1.system) - (c0.user + c0.system)) / (t1 - t0)
+        for view in views:
+            _wait_line(view, "window", timeout=300)
+        measured = [ps, *ps.children(recursive=True)]
+        c0, t0 = _cpu(measured), time.monotonic()
+        parts = [json.loads(_wait_line(view, "{", timeout=seconds + 120)) for view in views]
+        c1, t1 = _cpu(measured), time.monotonic()
+        result = {k: [x for part in parts for x in part[k]] for k in ("fps", "join_ms", "sizes")}
+        result["no_frames"] = sum(part["no_frames"] for part in parts)
+        result["per_proc"] = [(b - a) / (t1 - t0) for a, b in zip(c0, c1)]
+        result["cpu"] = sum(result["per_proc"])
         return result
     finally:
         for p in reversed(procs):
@@ -251,9 +287,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--fps", type=int, default=15)
     ap.add_argument("--tracks", type=int, default=1)
+    ap.add_argument("--view-procs", type=int, default=1)
+    ap.add_argument("--primary-viewers", type=int, default=40)
     a = ap.parse_args()
     if a.mode == "serve":
-        return asyncio.run(serve(a.variant, a.port, a.fps))
+        return asyncio.run(serve(a.variant, a.port, a.fps, a.primary_viewers))
     if a.mode == "clients":
         return asyncio.run(clients(a.role, a.n, a.port, a.sample, a.seconds, a.fps, a.tracks))
     print(f"# {time.strftime('%Y-%m-%d %H:%M')} {os.cpu_count()} CPUs; load before: {os.getloadavg()}")
@@ -263,12 +301,13 @@ def main() -> None:
         for spec in a.sweep.split(","):
             pubs, viewers = (int(x) for x in spec.split("x"))
             try:
-                r = run_one(variant, pubs, viewers, a.seconds, a.sample, a.fps, a.port or _free_port())
+                r = run_one(variant, pubs, viewers, a.seconds, a.sample, a.fps, a.port or _free_port(), a.view_procs, a.primary_viewers)
             except Exception as exc:  # a collapsed reference run is a result too
                 print(f"| {variant} | {pubs} | {viewers} | failed: {exc} | | | | |", flush=True)
                 continue
             fps, joins = sorted(r["fps"]), sorted(r["join_ms"]) or [float("nan")]
-            print(f"| {variant} | {pubs} | {viewers} | {r['cpu']:.2f} | {fps[0]:.1f} / {statistics.median(fps):.1f} | "
+            per = " + ".join(f"{c:.2f}" for c in r["per_proc"]) if len(r["per_proc"]) > 1 else ""
+            print(f"| {variant} | {pubs} | {viewers} | {r['cpu']:.2f}{f' [{per}]' if per else ''} | {fps[0]:.1f} / {statistics.median(fps):.1f} | "
                   f"{statistics.median(joins):.0f} / {joins[-1]:.0f} | {r['no_frames']} | {sorted(set(map(tuple, r['sizes'])))} |", flush=True)  # fmt: skip
     print(f"# load after: {os.getloadavg()}")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import logging
@@ -13,6 +14,7 @@ import os
 import secrets
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -134,13 +136,29 @@ class WorkerLink:
         await self._stop_process()
 
 
-class MediaWorkers:
-    """Routes each meeting to one worker (meeting_id modulo the number of workers)."""
+def publishes(sdp: str) -> bool:
+    """Whether an offer sends anything (camera or microphone): a media section whose direction is
+    sendrecv or sendonly (sendrecv when it names none)."""
+    for section in sdp.replace("\r\n", "\n").split("\nm=")[1:]:
+        lines = set(section.split("\n"))
+        if "a=recvonly" not in lines and "a=inactive" not in lines:
+            return True
+    return False
 
-    def __init__(self, count: int, config_json: str, on_event: EventHandler | None = None) -> None:
+
+class MediaWorkers:
+    """Routes each meeting to its primary worker (meeting_id modulo the number of workers), which decodes
+    the publishers, composes and encodes. With more than one worker, receive-only viewers beyond
+    `primary_viewers` go to the other workers (shards), which get the encoded streams from the primary
+    (realtime/media/feed.py). Every later request about a participant goes where they were placed."""
+
+    def __init__(self, count: int, config_json: str, on_event: EventHandler | None = None, primary_viewers: int = 40) -> None:
         self._run_dir: Path | None = None  # made when the first worker starts (nothing built before use)
         self._handlers: list[EventHandler] = [on_event] if on_event else []
-        self.links = [WorkerLink(i, config_json, self._dispatch, self.run_dir) for i in range(max(1, count))]
+        self.links = [WorkerLink(i, config_json, functools.partial(self._dispatch, i), self.run_dir) for i in range(max(1, count))]
+        self.primary_viewers = primary_viewers
+        self.placed: dict[tuple[int, str], int] = {}  # (meeting, participant key) -> link index
+        self.viewers: set[tuple[int, str]] = set()  # the receive-only ones among them
 
     def run_dir(self) -> Path:
         if self._run_dir is None:  # mkdtemp is 0700: only this user reaches the sockets
@@ -150,27 +168,83 @@ class MediaWorkers:
     def on_event(self, handler: EventHandler) -> None:
         self._handlers.append(handler)
 
-    async def _dispatch(self, event: dict[str, Any]) -> None:
+    async def _dispatch(self, index: int, event: dict[str, Any]) -> None:
+        if event.get("event") == "gone":
+            where = (event.get("meeting_id") or 0, _key(event))
+            if self.placed.get(where, index) != index:
+                return  # a stale drop from where the participant was before rejoining elsewhere
+            self._forget(where)
         for handler in self._handlers:
             await handler(event)
 
-    def link(self, meeting_id: int) -> WorkerLink:
-        return self.links[meeting_id % len(self.links)]
+    def _forget(self, where: tuple[int, str]) -> None:
+        self.placed.pop(where, None)
+        self.viewers.discard(where)
+
+    def primary(self, meeting_id: int) -> int:
+        return meeting_id % len(self.links)
+
+    def _place(self, meeting_id: int, viewer: bool) -> int:
+        primary = self.primary(meeting_id)
+        if not viewer or len(self.links) == 1:
+            return primary
+        counts = Counter(i for where, i in self.placed.items() if where[0] == meeting_id and where in self.viewers)
+        if counts[primary] < self.primary_viewers:
+            return primary
+        return min((i for i in range(len(self.links)) if i != primary), key=lambda i: (counts[i], i))
 
     async def request(self, meeting_id: int, op: str, **payload: Any) -> Any:
-        return await self.link(meeting_id).request(op, meeting_id=meeting_id, **payload)
+        where = (meeting_id, _key(payload))
+        if op == "join":
+            return await self._join(meeting_id, where, payload)
+        if op == "close_room":
+            hosts = {self.primary(meeting_id)} | {i for w, i in self.placed.items() if w[0] == meeting_id}
+            for w in [w for w in self.placed if w[0] == meeting_id]:
+                self._forget(w)
+            results = await asyncio.gather(*(self.links[i].request(op, meeting_id=meeting_id, **payload) for i in sorted(hosts)),
+                                           return_exceptions=True)  # fmt: skip
+            return all(r is True for r in results)
+        if op in ("candidate", "leave", "mute"):
+            index = self.placed.get(where, self.primary(meeting_id))
+            if op == "leave":
+                self._forget(where)
+        else:  # floor and the rest: the primary composes, so it decides
+            index = self.primary(meeting_id)
+        return await self.links[index].request(op, meeting_id=meeting_id, **payload)
 
-    def hosts(self, meeting_id: int) -> bool:
-        return self.link(meeting_id).alive
+    async def _join(self, meeting_id: int, where: tuple[int, str], payload: dict[str, Any]) -> Any:
+        viewer = not payload.get("hall") and not publishes(str((payload.get("offer") or {}).get("sdp", "")))
+        index, before = self._place(meeting_id, viewer), self.placed.get(where)
+        if before is not None and before != index:  # a rejoin that lands elsewhere: end the old connection
+            with contextlib.suppress(MediaUnavailable, OSError, TimeoutError):
+                await self.links[before].request("leave", meeting_id=meeting_id, user_id=payload.get("user_id"), hall=payload.get("hall"))
+        if index != self.primary(meeting_id):
+            primary = self.links[self.primary(meeting_id)]
+            await primary.ensure()
+            payload = {**payload, "upstream": {"socket": primary.socket_path, "secret": primary.secret}}
+        data = await self.links[index].request("join", meeting_id=meeting_id, **payload)
+        self.placed[where] = index
+        (self.viewers.add if viewer else self.viewers.discard)(where)
+        return data
+
+    async def stats(self) -> list[Any]:
+        """Each worker's rooms, as the worker reports them (workers not started report nothing)."""
+        return [await link.request("stats") if link.alive else {} for link in self.links]
 
     async def start(self) -> None:
         await asyncio.gather(*(link.ensure() for link in self.links))
 
     async def stop(self) -> None:
         await asyncio.gather(*(link.stop() for link in self.links), return_exceptions=True)
+        self.placed.clear()
+        self.viewers.clear()
         if self._run_dir is not None:
             with contextlib.suppress(OSError):
                 for path in self._run_dir.iterdir():
                     path.unlink()
                 self._run_dir.rmdir()
             self._run_dir = None
+
+
+def _key(payload: dict[str, Any]) -> str:
+    return f"hall:{payload.get('user_id')}" if payload.get("hall") else str(payload.get("user_id"))

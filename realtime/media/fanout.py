@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Callable
+from typing import Any, Callable
 
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -69,20 +69,28 @@ class PacketTrack(MediaStreamTrack):
 
 
 class Layer:
-    """A quality layer: one shared encoder and the viewer tracks that receive its packets."""
+    """A quality layer: one shared encoder and the viewer tracks that receive its packets. On a shard
+    (realtime/media/feed.py) the encoder is the primary's, reached upstream, and `on_change` tells it
+    which layers still have viewers."""
 
-    def __init__(self, name: str, encoder: SharedEncoder) -> None:
+    def __init__(self, name: str, encoder: SharedEncoder | Any) -> None:
         self.name = name
         self.encoder = encoder
         self.viewers: set[PacketTrack] = set()
+        self.on_change: Callable[[], None] | None = None
 
     def attach(self, track: PacketTrack) -> None:
         track.hold()
         self.viewers.add(track)
         self.encoder.keyframes.request()
+        if self.on_change:
+            self.on_change()
 
     def detach(self, track: PacketTrack) -> None:
-        self.viewers.discard(track)
+        if track in self.viewers:
+            self.viewers.discard(track)
+            if self.on_change:
+                self.on_change()
 
     def deliver(self, packets: list[av.Packet]) -> None:
         for track in list(self.viewers):

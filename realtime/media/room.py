@@ -2,7 +2,11 @@
 shared encoders per quality layer, the audio mixer and the per-viewer output tracks.
 
 Compose + encode and mix + encode run in the room's media thread (never on the event loop); decoding is
-done by aiortc's receiver threads."""
+done by aiortc's receiver threads.
+
+A room on a shard worker (`upstream` given) has no compositor loop, encoder or mixer of its own: it serves
+receive-only viewers with the primary's encoded packets (realtime/media/feed.py). Only participants who
+publish (camera, microphone, hall camera) get a tile; receive-only viewers are listed, not shown."""
 from __future__ import annotations
 
 import asyncio
@@ -21,6 +25,7 @@ from realtime.media.compositor import Compositor
 from realtime.media.config import RoomConfig
 from realtime.media.encoder import SharedEncoder
 from realtime.media.fanout import Layer, PacketTrack
+from realtime.media.feed import FeedSink, Upstream
 from realtime.media.hooks import Feedback, watch_sender
 
 log = logging.getLogger("ecabinet.media")
@@ -71,37 +76,54 @@ class Participant:
 
 class Room:
     def __init__(self, meeting_id: int, config: RoomConfig, ice: RTCConfiguration,
-                 notify: Callable[[dict[str, Any]], None] = lambda e: None) -> None:  # fmt: skip
+                 notify: Callable[[dict[str, Any]], None] = lambda e: None, upstream: Upstream | None = None) -> None:  # fmt: skip
         self.meeting_id = meeting_id
         self.config = config
         self.ice = ice
         self.notify = notify
+        self.upstream = upstream
         self.participants: dict[str, Participant] = {}
+        self.feeds: set[FeedSink] = set()  # shards served from this room (primary side)
         self.floor: int | None = None
         self.compositor = Compositor(config.width, config.height)
-        self.layers = {
-            "high": Layer("high", SharedEncoder(config.width, config.height, config.fps, config.bitrate, config.keyframe_interval)),
-            "low": Layer("low", SharedEncoder(config.low_width, config.low_height, config.fps, config.low_bitrate, config.keyframe_interval)),
-        }  # fmt: skip
+        if upstream is None:
+            self.layers = {
+                "high": Layer("high", SharedEncoder(config.width, config.height, config.fps, config.bitrate, config.keyframe_interval)),
+                "low": Layer("low", SharedEncoder(config.low_width, config.low_height, config.fps, config.low_bitrate, config.keyframe_interval)),
+            }  # fmt: skip
+        else:
+            self.layers = {name: Layer(name, upstream.encoder(name)) for name in ("high", "low")}
         self.mixer = AudioMixer()
         self.audio_viewers: set[PacketTrack] = set()
         self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"media-{meeting_id}")
         self.audio_executor = ThreadPoolExecutor(1, thread_name_prefix=f"audio-{meeting_id}")
-        self._loops = [asyncio.ensure_future(self._video_loop()), asyncio.ensure_future(self._audio_loop())]
-        self._loops.append(asyncio.ensure_future(self._quality_loop()))
+        self._loops = [asyncio.ensure_future(self._quality_loop())]
+        if upstream is None:
+            self._loops += [asyncio.ensure_future(self._video_loop()), asyncio.ensure_future(self._audio_loop())]
+        else:
+            upstream.bind(self)
         self.frames_composed = 0
+
+    @property
+    def idle(self) -> bool:
+        """Nobody to serve: no participant here and no shard fed from here."""
+        return not self.participants and not self.feeds
 
     # --- joining and leaving ----------------------------------------------------------------------
     async def join(self, *, user_id: int, label: str, offer: dict[str, str], hall: bool = False) -> dict[str, str]:
         key = f"{HALL}:{user_id}" if hall else str(user_id)
         await self.leave(key, notify=False)  # a rejoin (recovery after a drop) replaces the old connection
         pc = RTCPeerConnection(self.ice)
-        muted = self.config.mute_without_floor and not hall and self.floor != user_id
+        muted = self.upstream is not None or (self.config.mute_without_floor and not hall and self.floor != user_id)
         p = Participant(key=key, user_id=user_id, label=("Phòng họp" if hall else label), pc=pc, hall=hall, audio_on=not muted)
         self.participants[key] = p
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
+            if self.upstream is not None:  # a shard only serves viewers; the web process routes publishers away
+                return
+            self.compositor.add(key, p.label)  # a publisher: it gets a tile (placeholder until frames come)
+            self._apply_floor()
             p.tasks.append(asyncio.ensure_future(self._consume(p, track)))
 
         @pc.on("connectionstatechange")
@@ -121,8 +143,6 @@ class Room:
                 transceiver.setCodecPreferences([c for c in caps if c.mimeType in ("video/VP8", "video/rtx")])
         if not hall:
             self._add_outputs(p)
-        self.compositor.add(key, p.label)
-        self._apply_floor()
         answer = await pc.createAnswer()
         await pc.setLocalDescription(answer)
         self._notify_mute(p)
@@ -189,6 +209,10 @@ class Room:
             await self.leave(key, notify=False)
         for task in self._loops:
             task.cancel()
+        for feed in list(self.feeds):
+            feed.writer.close()
+        if self.upstream is not None:
+            await self.upstream.close()
         self.executor.shutdown(wait=False)
         self.audio_executor.shutdown(wait=False)
 
@@ -204,7 +228,7 @@ class Room:
         if video is not None:
             p.video_on = not video
             self.compositor.set_video(key, p.video_on)
-        if audio is not None and p.audio_on == audio:
+        if audio is not None and p.audio_on == audio and (audio or self.upstream is None):  # a shard's viewers have no microphone path
             p.audio_on = not audio
             if p.audio_sender and p.audio_out and p.minus_out:  # listeners' mix <-> mix-minus
                 p.audio_sender.replaceTrack(p.minus_out if p.audio_on else p.audio_out)
@@ -329,4 +353,6 @@ class Room:
             "composed": self.frames_composed,
             "keyframes": {n: layer.encoder.keyframes.forced for n, layer in self.layers.items()},
             "viewers": {n: len(layer.viewers) for n, layer in self.layers.items()},
+            "feeds": len(self.feeds),
+            "shard": self.upstream is not None,
         }

@@ -4,7 +4,11 @@ over a local Unix socket (JSON lines). The first line of a connection must carry
     python -m realtime.media.worker --socket /run/ecabinet/media-0.sock   (secret in ECABINET_MEDIA_SECRET,
                                                                             config in ECABINET_MEDIA_CONFIG)
 Requests: {"id", "op", "meeting_id", ...} -> {"id", "ok", "data" | "error"}; the worker also pushes
-{"event": "gone"|"mute"|"state"|"layer", ...} to every connected web process."""
+{"event": "gone"|"mute"|"state"|"layer", ...} to every connected web process.
+
+A `join` with `upstream: {socket, secret}` makes this worker a shard for that meeting: its room serves
+viewers from the primary's encoded streams. The shard connects to the primary's socket with a hello that
+carries `feed: meeting_id` (realtime/media/feed.py); such a connection gets packets, not JSON events."""
 from __future__ import annotations
 
 import argparse
@@ -19,6 +23,7 @@ from typing import Any
 
 from realtime.media import hooks
 from realtime.media.config import MediaConfig
+from realtime.media.feed import Upstream, serve_feed
 from realtime.media.room import HALL, Room
 
 log = logging.getLogger("ecabinet.media")
@@ -32,17 +37,21 @@ class Worker:
 
     def notify(self, event: dict[str, Any]) -> None:
         room = self.rooms.get(event.get("meeting_id") or 0)
-        if event.get("event") == "gone" and room is not None and not room.participants:
+        if event.get("event") == "gone" and room is not None and room.idle:
             asyncio.ensure_future(self.close_room(room.meeting_id))  # the last one dropped: free its threads
         line = (json.dumps(event) + "\n").encode()
         for writer in list(self.clients):
             with contextlib.suppress(Exception):
                 writer.write(line)
 
-    def room(self, meeting_id: int) -> Room:
-        if meeting_id not in self.rooms:
-            self.rooms[meeting_id] = Room(meeting_id, self.config.room, self.config.rtc_configuration(), self.notify)
-        return self.rooms[meeting_id]
+    def room(self, meeting_id: int, upstream: dict[str, str] | None = None) -> Room:
+        room = self.rooms.get(meeting_id)
+        if room is None:
+            link = Upstream(meeting_id, upstream["socket"], upstream["secret"]) if upstream else None
+            room = self.rooms[meeting_id] = Room(meeting_id, self.config.room, self.config.rtc_configuration(), self.notify, link)
+        elif upstream and room.upstream is not None:
+            room.upstream.retarget(upstream["socket"], upstream["secret"])
+        return room
 
     async def handle(self, msg: dict[str, Any]) -> Any:
         op, mid = msg["op"], int(msg.get("meeting_id") or 0)
@@ -50,7 +59,7 @@ class Worker:
         if op == "ping":
             return "pong"
         if op == "join":
-            room = self.room(mid)
+            room = self.room(mid, msg.get("upstream"))
             room.set_floor(msg.get("floor"))
             answer = await room.join(user_id=msg["user_id"], label=msg["label"], offer=msg["offer"], hall=bool(msg.get("hall")))
             return {"answer": answer, "muted": room.muted(key)}
@@ -64,7 +73,7 @@ class Worker:
             return True
         if op == "leave":
             left = await room.leave(key, notify=False)
-            if not room.participants:
+            if room.idle:
                 await self.close_room(mid)
             return left
         if op == "mute":
@@ -91,6 +100,9 @@ class Worker:
             hello = json.loads(await asyncio.wait_for(reader.readline(), 5) or b"{}")
             if not hmac.compare_digest(str(hello.get("secret", "")), secret):
                 return
+            if hello.get("feed"):  # a shard worker subscribing to a meeting composed here
+                await self._feed(int(hello["feed"]), reader, writer)
+                return
             self.clients.add(writer)
             writer.write(b'{"hello": "ok"}\n')
             while line := await reader.readline():
@@ -100,6 +112,12 @@ class Worker:
         finally:
             self.clients.discard(writer)
             writer.close()
+
+    async def _feed(self, meeting_id: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        room = self.room(meeting_id)
+        await serve_feed(room, reader, writer)
+        if self.rooms.get(meeting_id) is room and room.idle:
+            await self.close_room(meeting_id)
 
     async def _answer(self, msg: dict[str, Any], writer: asyncio.StreamWriter) -> None:
         try:

@@ -103,6 +103,10 @@ class Peer:
         image = self.video.to_image()
         return image.getpixel((int(x * image.width), int(y * image.height)))
 
+    def grid(self) -> list[tuple[int, int, int]]:
+        """The colours at the 9 x 9 inner points of the composite."""
+        return [self.pixel(x / 10, y / 10) for x in range(1, 10) for y in range(1, 10)]
+
     async def frames_after(self, n: int, timeout: float = 10) -> None:
         target = self.video_frames + n
         deadline = time.monotonic() + timeout
@@ -118,3 +122,11 @@ class Peer:
 
 def near(rgb: tuple[int, int, int], want: tuple[int, int, int], tol: int = 40) -> bool:
     return all(abs(a - b) <= tol for a, b in zip(rgb, want))
+
+
+async def close_all(peers: list[Peer], clients: list[tuple[LiveClient, Any]]) -> None:
+    for peer in peers:
+        await peer.close()
+    for client, http in clients:
+        await client.close()
+        await http.aclose()

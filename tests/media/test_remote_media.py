@@ -10,7 +10,7 @@ from meetings.models import MeetingMode
 from meetings.schemas import MeetingUpdate
 from tests.factories import call, make_cabinet
 from tests.live import live_client
-from tests.media.peers import Peer, near
+from tests.media.peers import Peer, close_all, near
 
 RED, GREEN, BLUE = (230, 30, 30), (30, 200, 40), (40, 60, 230)
 
@@ -59,16 +59,12 @@ async def test_three_publishers_see_their_colours_in_the_composite_hear_the_mix_
         await watcher.wait_for(_attendance(c.guest.id, "unknown"), timeout=10)
         await asyncio.sleep(0.5)
         await peers[0].frames_after(5)
-        grid = [peers[0].pixel(x / 10, y / 10) for x in range(1, 10) for y in range(1, 10)]
+        grid = peers[0].grid()
         assert not any(near(p, BLUE) for p in grid)
         assert any(near(p, RED) for p in grid) and any(near(p, GREEN) for p in grid)
         await peers[2].close()
     finally:
-        for peer in peers:
-            await peer.close()
-        for cl, http in [*clients, (watcher, wh)]:
-            await cl.close()
-            await http.aclose()
+        await close_all(peers, [*clients, (watcher, wh)])
 
 
 async def test_a_peer_that_drops_is_removed_after_the_grace_period_and_counts_absent_again(media_server) -> None:  # type: ignore[no-untyped-def]
