@@ -26,11 +26,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+from _common import pct  # noqa: E402
 
 
 async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
@@ -85,14 +83,14 @@ async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
             lat.append((time.perf_counter() - s) * 1000)
             sizes.append(len(p.content))
         print(f"cached tablet page, watermarked per viewer ({fetches} fetches, avg {statistics.mean(sizes) / 1024:.0f} KiB): "
-              f"p50 {pct(lat, 0.5):.1f} ms, p99 {pct(lat, 0.99):.1f} ms")  # fmt: skip
+              f"p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms")  # fmt: skip
         etag = (await member.get(f"/api/documents/{doc}/pages/5")).headers["etag"]
         lat304 = []
         for _ in range(fetches):
             s = time.perf_counter()
             await member.get(f"/api/documents/{doc}/pages/5", headers={"If-None-Match": etag})
             lat304.append((time.perf_counter() - s) * 1000)
-        print(f"revalidation (If-None-Match → 304): p50 {pct(lat304, 0.5):.1f} ms, p99 {pct(lat304, 0.99):.1f} ms")
+        print(f"revalidation (If-None-Match → 304): p50 {pct(lat304, 50):.1f} ms, p99 {pct(lat304, 99):.1f} ms")
     finally:
         await staff.aclose()
         await member.aclose()

@@ -23,11 +23,7 @@ import argparse
 import asyncio
 import multiprocessing as mp
 import os
-import platform
 import shutil
-import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,40 +41,12 @@ import aiohttp  # noqa: E402
 import psutil  # noqa: E402
 
 from _clients import child_main  # noqa: E402
+from _common import cpu_seconds, machine, pct  # noqa: E402
+from _target import MEETING_ID, VARIANTS, Server, chair_post, login  # noqa: E402
 
-MEETING_ID = 1
 CHAIR = "thutuong"
 MEMBERS = [f"thanhvien{i:02d}" for i in range(1, 27)]
-PASSWORD = "demo"
 
-# name -> _server.py options; None = the product CLI (`python -m app.cli demo --port P`).
-# The original product configuration was uvicorn loop=auto (uvloop when installed), http=auto (httptools when
-# installed), ws=websockets-sansio, permessage-deflate on (uvicorn's default).
-BASE = {"loop": "auto", "http": "auto", "ws": "websockets-sansio", "deflate": True}
-VARIANTS: dict[str, dict[str, Any] | None] = {
-    "stock": {**BASE, "broadcast": "stock"},
-    "stock-asyncio": {**BASE, "broadcast": "stock", "loop": "asyncio", "http": "h11"},
-    "fast": {**BASE, "broadcast": "fast", "deflate": False},
-    "fast-deflate": {**BASE, "broadcast": "fast"},
-    "fast-asyncio": {**BASE, "broadcast": "fast", "deflate": False, "loop": "asyncio", "http": "h11"},
-    "fast-wsproto": {**BASE, "broadcast": "fast", "deflate": False, "ws": "wsproto"},
-    "fast-websockets": {**BASE, "broadcast": "fast", "deflate": False, "ws": "websockets"},
-    "product": None,
-}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    k = max(0, min(len(values) - 1, int(round(p / 100 * len(values) + 0.5)) - 1))
-    return values[k]
 
 
 def parse_at(at: str) -> float:
@@ -109,74 +77,6 @@ class Result:
     lost_seqs: set[int] = field(default_factory=set)
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)
     server_cpu_s: float = 0.0
-
-
-class Server:
-    def __init__(self, variant: str, data_dir: Path, log_dir: Path) -> None:
-        self.variant, self.data_dir = variant, data_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
-        opts = VARIANTS[variant]
-        if opts is None:
-            cmd = [sys.executable, "-m", "app.cli", "demo", "--port", str(self.port)]
-        else:
-            cmd = [sys.executable, str(ROOT / "bench" / "_server.py"), "--port", str(self.port),
-                   "--broadcast", opts["broadcast"], "--loop", opts["loop"], "--http", opts["http"], "--ws", opts["ws"]]
-            cmd += ["--deflate"] if opts["deflate"] else []
-        self.log = open(log_dir / f"server-{variant}-{self.port}.log", "wb")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.ps = psutil.Process(self.proc.pid)
-
-    async def wait_ready(self, http: aiohttp.ClientSession, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log.name}")
-            try:
-                async with http.get(self.url + "/healthz", timeout=aiohttp.ClientTimeout(total=2)) as r:
-                    if r.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-        raise RuntimeError("server did not become healthy in time")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.log.close()
-
-
-async def login(http: aiohttp.ClientSession, url: str, username: str) -> tuple[str, str]:
-    async with http.post(url + "/api/auth/login", json={"username": username, "password": PASSWORD}) as r:
-        body = await r.json()
-        if r.status != 200:
-            raise RuntimeError(f"login {username}: {r.status} {body}")
-        return r.cookies["ecabinet_session"].value, body["csrf_token"]
-
-
-async def chair_post(http: aiohttp.ClientSession, url: str, chair: tuple[str, str], path: str) -> int:
-    headers = {"Cookie": f"ecabinet_session={chair[0]}", "X-CSRF-Token": chair[1]}
-    async with http.post(f"{url}/api/meetings/{MEETING_ID}/{path}", headers=headers) as r:
-        await r.read()
-        return r.status
-
-
-def tree_cpu(procs: list[psutil.Process]) -> float:
-    total = 0.0
-    for p in procs:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.Error:
-            pass
-    return total
 
 
 def rss(p: psutil.Process) -> float:
@@ -233,7 +133,7 @@ async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path
         steps = int(args.rate * args.seconds)
         interval = 1.0 / args.rate
         timing: list[tuple[int, float, float]] = []  # (status, sent wall, returned wall)
-        s_cpu0, c_cpu0, w0 = tree_cpu([server.ps]), tree_cpu(client_ps), time.monotonic()
+        s_cpu0, c_cpu0, w0 = cpu_seconds([server.ps]), cpu_seconds(client_ps), time.monotonic()
         start = time.monotonic()
         pending: set[asyncio.Task[None]] = set()
 
@@ -258,7 +158,7 @@ async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path
         drive_s = time.monotonic() - start
         await asyncio.sleep(args.grace)
         w1 = time.monotonic()
-        s_cpu1, c_cpu1 = tree_cpu([server.ps]), tree_cpu(client_ps)
+        s_cpu1, c_cpu1 = cpu_seconds([server.ps]), cpu_seconds(client_ps)
         res.server_cpu = 100 * (s_cpu1 - s_cpu0) / (w1 - w0)
         res.server_cpu_s = s_cpu1 - s_cpu0
         res.load = os.getloadavg()
@@ -342,19 +242,6 @@ def row(r: Result) -> str:
         f"{pct(r.lat_ret, 99):>9.1f}{r.deliveries_per_s:>9.0f}{r.server_cpu:>7.0f}%{r.client_cpu:>7.0f}%"
         f"{r.rss_after:>8.0f}{per_conn:>8.1f}{1e6 * r.server_cpu_s / max(r.received, 1):>7.0f}{r.load[0]:>6.1f}"
     )
-
-
-def machine() -> str:
-    model = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} CPU ({model}), {psutil.virtual_memory().total / 2**30:.1f} GiB RAM, "
-            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
 
 
 async def main_async(args: argparse.Namespace) -> None:

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import fractions
 import json
-import socket
 import os
 import statistics
 import subprocess
@@ -33,6 +32,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import free_port  # noqa: E402
 
 
 def _limit_ice() -> None:
@@ -218,12 +220,6 @@ def _wait_line(proc: subprocess.Popen[str], want: str, timeout: float = 180) -> 
     raise TimeoutError(want)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _cpu(procs: list[Any]) -> list[float]:
     times = []
     for p in procs:
@@ -301,7 +297,7 @@ def main() -> None:
         for spec in a.sweep.split(","):
             pubs, viewers = (int(x) for x in spec.split("x"))
             try:
-                r = run_one(variant, pubs, viewers, a.seconds, a.sample, a.fps, a.port or _free_port(), a.view_procs, a.primary_viewers)
+                r = run_one(variant, pubs, viewers, a.seconds, a.sample, a.fps, a.port or free_port(), a.view_procs, a.primary_viewers)
             except Exception as exc:  # a collapsed reference run is a result too
                 print(f"| {variant} | {pubs} | {viewers} | failed: {exc} | | | | |", flush=True)
                 continue

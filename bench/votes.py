@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,11 +20,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx  # noqa: E402
 import socketio  # noqa: E402
 from sqlalchemy import update  # noqa: E402
 
+from _common import free_port  # noqa: E402
 from accounts import passwords  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
@@ -44,12 +45,6 @@ from app.settings import Settings
 uvicorn.run(create_app(Settings.from_env()), host="127.0.0.1", port={port}, log_level="warning",
             ws="websockets-sansio", lifespan="on")
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare(url: str, voters: int, kind: VoteKind) -> tuple[list[str], int, list[int]]:

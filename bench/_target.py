@@ -1,0 +1,93 @@
+"""The server a bench talks to: the real app in a subprocess (the product CLI, or bench/_server.py with one
+option changed), and the HTTP calls the benches make as users."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psutil
+
+from _common import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+MEETING_ID = 1
+PASSWORD = "demo"
+
+# name -> _server.py options; None = the product CLI (`python -m app.cli demo --port P`).
+# The original product configuration was uvicorn loop=auto (uvloop when installed), http=auto (httptools when
+# installed), ws=websockets-sansio, permessage-deflate on (uvicorn's default).
+BASE = {"loop": "auto", "http": "auto", "ws": "websockets-sansio", "deflate": True}
+VARIANTS: dict[str, dict[str, Any] | None] = {
+    "stock": {**BASE, "broadcast": "stock"},
+    "stock-asyncio": {**BASE, "broadcast": "stock", "loop": "asyncio", "http": "h11"},
+    "fast": {**BASE, "broadcast": "fast", "deflate": False},
+    "fast-deflate": {**BASE, "broadcast": "fast"},
+    "fast-asyncio": {**BASE, "broadcast": "fast", "deflate": False, "loop": "asyncio", "http": "h11"},
+    "fast-wsproto": {**BASE, "broadcast": "fast", "deflate": False, "ws": "wsproto"},
+    "fast-websockets": {**BASE, "broadcast": "fast", "deflate": False, "ws": "websockets"},
+    "product": None,
+}
+
+
+class Server:
+    def __init__(self, variant: str, data_dir: Path, log_dir: Path) -> None:
+        self.variant, self.data_dir = variant, data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+        opts = VARIANTS[variant]
+        if opts is None:
+            cmd = [sys.executable, "-m", "app.cli", "demo", "--port", str(self.port)]
+        else:
+            cmd = [sys.executable, str(ROOT / "bench" / "_server.py"), "--port", str(self.port),
+                   "--broadcast", opts["broadcast"], "--loop", opts["loop"], "--http", opts["http"], "--ws", opts["ws"]]
+            cmd += ["--deflate"] if opts["deflate"] else []
+        self.log = open(log_dir / f"server-{variant}-{self.port}.log", "wb")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.ps = psutil.Process(self.proc.pid)
+
+    async def wait_ready(self, http: aiohttp.ClientSession, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log.name}")
+            try:
+                async with http.get(self.url + "/healthz", timeout=aiohttp.ClientTimeout(total=2)) as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+        raise RuntimeError("server did not become healthy in time")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()
+
+
+async def login(http: aiohttp.ClientSession, url: str, username: str) -> tuple[str, str]:
+    async with http.post(url + "/api/auth/login", json={"username": username, "password": PASSWORD}) as r:
+        body = await r.json()
+        if r.status != 200:
+            raise RuntimeError(f"login {username}: {r.status} {body}")
+        return r.cookies["ecabinet_session"].value, body["csrf_token"]
+
+
+async def chair_post(http: aiohttp.ClientSession, url: str, chair: tuple[str, str], path: str) -> int:
+    headers = {"Cookie": f"ecabinet_session={chair[0]}", "X-CSRF-Token": chair[1]}
+    async with http.post(f"{url}/api/meetings/{MEETING_ID}/{path}", headers=headers) as r:
+        await r.read()
+        return r.status
