@@ -28,6 +28,7 @@ class SocketActions:
         self.buckets: dict[str, TokenBucket] = {}
         self.joined: dict[str, set[int]] = {}
         self.session_of: dict[str, str] = {}  # sid -> login session key (SHA-256 of the cookie)
+        self.on_disconnect: list[Callable[[str], None]] = []  # e.g. remote attendance's grace (realtime/rtc.py)
 
     def connected(self, sid: str, actor: Actor, session_key: str | None = None) -> None:
         if session_key:
@@ -40,7 +41,10 @@ class SocketActions:
     def disconnected(self, sid: str) -> tuple[Actor | None, set[int]]:
         self.session_of.pop(sid, None)
         self.buckets.pop(sid, None)
-        return self.actors.pop(sid, None), self.joined.pop(sid, set())
+        gone = self.actors.pop(sid, None), self.joined.pop(sid, set())
+        for hook in self.on_disconnect:
+            hook(sid)
+        return gone
 
     async def end_session(self, session_key: str) -> None:
         """Logout: the sockets opened with that login session close too (a shared tablet stops following)."""

@@ -1,6 +1,8 @@
 """Remote attendance signalling (rtc:*) on the socket edge: authenticate and permission-check like every
 other event (meetings.participation), then relay to the media worker hosting the meeting
 (realtime/media/channel.py). Attendance follows the media connection (present_remote while connected).
+When a participant's socket drops, their sessions wait rtc_grace_seconds for an rtc:join from a new socket
+(which takes them over) and are then left as by rtc:leave.
 
 rtc:config {meeting_id} -> {ice_servers}           rtc:join {meeting_id, offer: {sdp, type}, hall?} -> {answer, muted}
 rtc:candidate {meeting_id, candidate, hall?}        rtc:leave {meeting_id, hall?}
@@ -9,9 +11,10 @@ Server -> that participant's socket: rtc:muted {meeting_id, audio, video}, rtc:l
 rtc:ended {meeting_id, reason: dropped|removed|meeting_ended}."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from pydantic import Field
 
@@ -83,10 +86,14 @@ class RemoteMedia:
         self.workers = workers
         self.sio: Any = None
         self.sessions: dict[tuple[int, int, bool], RtcSession] = {}
+        self.grace: dict[tuple[int, int, bool], asyncio.Task[None]] = {}  # sessions whose socket dropped
+        self.connected: Callable[[str], bool] = lambda sid: True
         workers.on_event(self._on_worker_event)
 
     def register(self, actions: SocketActions) -> None:
         self.sio = actions.sio
+        self.connected = lambda sid: sid in actions.actors
+        actions.on_disconnect.append(self.socket_gone)
         actions.action("rtc:config", MeetingRef, self.config)
         actions.action("rtc:join", RtcJoin, self.join)
         actions.action("rtc:candidate", RtcCandidate, self.candidate)
@@ -116,9 +123,13 @@ class RemoteMedia:
         info = await self.ctx.read(participation.authorize_remote, actor=actor, meeting_id=p.meeting_id, hall=p.hall)
         speakers = await self.ctx.read(speaker_services.list_speakers, actor=actor, meeting_id=p.meeting_id)
         floor = (speakers.get("current") or {}).get("user_id")
+        key, session = (p.meeting_id, actor.id, p.hall), RtcSession(actor, sid, p.hall)
+        await self._reclaim(key, session)
         data = await self._media(p.meeting_id, "join", user_id=actor.id, label=info["label"], offer=p.offer.model_dump(),
                                  hall=p.hall, floor=floor)  # fmt: skip
-        self.sessions[(p.meeting_id, actor.id, p.hall)] = RtcSession(actor, sid, p.hall)
+        self.sessions[key] = session
+        if not self.connected(sid):  # the new socket dropped while the worker answered
+            self.socket_gone(sid)
         if not p.hall:
             await self._presence(actor, p.meeting_id, True)
         return {"answer": data["answer"], "muted": data.get("muted")}
@@ -138,12 +149,18 @@ class RemoteMedia:
         return None
 
     async def leave(self, sid: str, actor: Actor, p: RtcLeave) -> Any:
-        if self.sessions.pop((p.meeting_id, actor.id, p.hall), None) is None:
-            return None
-        await self._media(p.meeting_id, "leave", user_id=actor.id, hall=p.hall)
-        if not p.hall:
-            await self._presence(actor, p.meeting_id, False)
+        session = self._forget((p.meeting_id, actor.id, p.hall))
+        if session is not None:
+            await self._depart(p.meeting_id, session)
         return None
+
+    async def _depart(self, meeting_id: int, session: RtcSession) -> None:
+        """The worker lets go of the participant's peer; attendance is no longer present_remote."""
+        try:
+            await self._media(meeting_id, "leave", user_id=session.actor.id, hall=session.hall)
+        finally:
+            if not session.hall:
+                await self._presence(session.actor, meeting_id, False)
 
     async def mute(self, sid: str, actor: Actor, p: RtcMute) -> Any:
         self._own(actor, p.meeting_id, False)
@@ -156,19 +173,59 @@ class RemoteMedia:
 
     async def remove_participant(self, sid: str, actor: Actor, p: RtcTarget) -> Any:
         await self.ctx.read(participation.authorize_remote_control, actor=actor, meeting_id=p.meeting_id)
-        session = self.sessions.pop((p.meeting_id, p.user_id, False), None)
+        session = self._forget((p.meeting_id, p.user_id, False))
         removed = bool(await self._media(p.meeting_id, "leave", user_id=p.user_id))
         if session is not None:
             await self.sio.emit("rtc:ended", {"meeting_id": p.meeting_id, "reason": "removed"}, to=session.sid)
         await self._presence(actor, p.meeting_id, False, user_id=p.user_id)
         return {"removed": removed}
 
+    # --- a dropped socket: grace, then leave -------------------------------------------------------
+    def socket_gone(self, sid: str) -> None:
+        """Called when a socket disconnects: each session bound to it gets rtc_grace_seconds to come back."""
+        for key, session in self.sessions.items():
+            if session.sid == sid and key not in self.grace:
+                self.grace[key] = asyncio.ensure_future(self._expire(key, sid))
+
+    async def _expire(self, key: tuple[int, int, bool], sid: str) -> None:
+        try:
+            await asyncio.sleep(self.ctx.settings.rtc_grace_seconds)
+            session = self.sessions.get(key)
+            if session is None or session.sid != sid:
+                return
+            del self.sessions[key]  # before any await: a rejoin from now on waits for this to finish
+            log.info("remote session of %s in meeting %s: socket gone for the grace period, leaving", key[1], key[0])
+            await self._depart(key[0], session)
+        except DomainError:  # the worker is unavailable: attendance was still updated (_depart)
+            pass
+        finally:
+            if self.grace.get(key) is asyncio.current_task():
+                del self.grace[key]
+
+    async def _reclaim(self, key: tuple[int, int, bool], session: RtcSession) -> None:
+        """rtc:join: a session waiting for its dropped socket moves to this one; one already expiring
+        finishes first (its leave reaches the worker and attendance before this join does)."""
+        task = self.grace.pop(key, None)
+        if task is None:
+            return
+        if key in self.sessions:  # still in its grace period
+            task.cancel()
+            self.sessions[key] = session
+        else:
+            await asyncio.wait([task])
+
+    def _forget(self, key: tuple[int, int, bool]) -> RtcSession | None:
+        session = self.sessions.pop(key, None)
+        if session is not None and (task := self.grace.pop(key, None)):
+            task.cancel()
+        return session
+
     # --- from the worker and from the meeting's events --------------------------------------------
     async def _on_worker_event(self, event: dict[str, Any]) -> None:
         mid, uid, kind = event.get("meeting_id"), event.get("user_id"), event["event"]
         session = self.sessions.get((mid, uid, bool(event.get("hall"))))
         if kind == "gone":
-            session = self.sessions.pop((mid, uid, bool(event.get("hall"))), None)
+            session = self._forget((mid, uid, bool(event.get("hall"))))
             if session is not None:
                 await self.sio.emit("rtc:ended", {"meeting_id": mid, "reason": "dropped"}, to=session.sid)
                 if not session.hall:
@@ -190,8 +247,8 @@ class RemoteMedia:
                     await self.workers.request(mid, "floor", floor=current.get("user_id"))
                 elif env.get("type") == "meeting.ended":
                     for key in [k for k in self.sessions if k[0] == mid]:
-                        session = self.sessions.pop(key)
-                        await self.sio.emit("rtc:ended", {"meeting_id": mid, "reason": "meeting_ended"}, to=session.sid)
+                        if (session := self._forget(key)) is not None:
+                            await self.sio.emit("rtc:ended", {"meeting_id": mid, "reason": "meeting_ended"}, to=session.sid)
                     await self.workers.request(mid, "close_room")
             except (MediaUnavailable, OSError, TimeoutError) as exc:
                 log.warning("media worker: %s", exc)
@@ -200,5 +257,10 @@ class RemoteMedia:
         await self.workers.start()
 
     async def stop(self) -> None:
+        tasks = list(self.grace.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.grace.clear()
         self.sessions.clear()
         await self.workers.stop()

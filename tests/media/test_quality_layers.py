@@ -1,0 +1,141 @@
+"""Quality layers, at the Room: a real Room with one real viewer (an aiortc peer over loopback, inside the
+network namespace). What the viewer's RTCP would report (loss, NACKs, PLIs) is written on its Feedback,
+and Room._quality_loop must move it to the "low" layer at once and back to "high" after 5 clean checks,
+telling the worker ("layer" event, which the web process forwards as rtc:layer) and switching the
+packets the viewer actually decodes."""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Callable
+
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from realtime.media.config import RoomConfig
+from realtime.media.room import Participant, Room
+
+MEETING, VIEWER = 41, 7
+CONFIG = RoomConfig(width=320, height=180, low_width=160, low_height=90, fps=10, bitrate=300_000, low_bitrate=100_000,
+                    keyframe_interval=0.2, mute_without_floor=True)  # fmt: skip
+EVERY = 0.05  # seconds between quality checks here (2 s in production)
+
+
+async def until(condition: Callable[[], Any], timeout: float = 10, action: Callable[[], None] | None = None) -> None:
+    """Wait for `condition`; `action` runs before each look (a link that keeps reporting loss)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if action:
+            action()
+        if condition():
+            return
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+class Viewer:
+    """A receive-only remote participant that records the size of every picture it decodes."""
+
+    def __init__(self) -> None:
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.widths: list[int] = []
+        self.tasks: list[asyncio.Task[Any]] = []
+
+        @self.pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "video":
+                self.tasks.append(asyncio.ensure_future(self._read(track)))
+
+    async def _read(self, track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                self.widths.append((await track.recv()).width)
+        except MediaStreamError:
+            pass
+
+    async def join(self, room: Room) -> None:
+        self.pc.addTransceiver("video", direction="recvonly")
+        self.pc.addTransceiver("audio", direction="recvonly")
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        offer = {"sdp": self.pc.localDescription.sdp, "type": "offer"}
+        answer = await room.join(user_id=VIEWER, label="Người xem", offer=offer)
+        await self.pc.setRemoteDescription(RTCSessionDescription(**answer))
+
+    async def decodes(self, width: int) -> None:
+        """Pictures of `width` arrive (and keep arriving)."""
+        mark = len(self.widths)
+        await until(lambda: self.widths[mark:].count(width) >= 3, timeout=15)
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await self.pc.close()
+
+
+async def test_a_weak_viewer_moves_to_the_low_layer_and_back_after_five_clean_checks(media_settings) -> None:  # type: ignore[no-untyped-def]
+    layer_events: list[tuple[dict[str, Any], int]] = []
+    room: Room
+
+    def notify(event: dict[str, Any]) -> None:  # what the worker forwards to the web process
+        if event["event"] == "layer":
+            layer_events.append((event, room.participants[str(VIEWER)].clean_checks))
+
+    room = Room(MEETING, CONFIG, RTCConfiguration(iceServers=[]), notify)
+    for task in room._loops:  # this test runs the checks itself, every EVERY seconds
+        if task.get_coro().__qualname__ == "Room._quality_loop":
+            task.cancel()
+    viewer = Viewer()
+    checks: asyncio.Task[None] | None = None
+    try:
+        await viewer.join(room)
+        p: Participant = room.participants[str(VIEWER)]
+        high, low = room.layers["high"], room.layers["low"]
+        await until(lambda: p.pc.connectionState == "connected")
+        assert p.feedback is not None and p.video_out is not None
+        assert p.layer is high and p.video_out in high.viewers
+        await viewer.decodes(CONFIG.width)
+        fb = p.feedback
+        checks = asyncio.ensure_future(room._quality_loop(every=EVERY))
+
+        def layers() -> list[str]:
+            return [event["layer"] for event, _ in layer_events]
+
+        # Loss (>= 20/256) in the receiver reports: low at the next check; the viewer decodes the low layer.
+        def lossy() -> None:
+            fb.fraction_lost = 64  # the viewer's RTCP keeps reporting loss (a real report may come in between)
+
+        await until(lambda: p.layer is low, action=lossy)
+        assert p.video_out in low.viewers and p.video_out not in high.viewers
+        assert layer_events[0] == ({"event": "layer", "meeting_id": MEETING, "user_id": VIEWER, "layer": "low"}, 0)
+        await viewer.decodes(CONFIG.low_width)
+        await asyncio.sleep(EVERY * 4)
+        assert layers() == ["low"]  # staying weak does not repeat the event
+
+        # A clean link: back to high only after 5 clean checks in a row.
+        fb.fraction_lost = 0
+        await until(lambda: p.layer is high)
+        assert layer_events[1] == ({"event": "layer", "meeting_id": MEETING, "user_id": VIEWER, "layer": "high"}, 5)
+        assert p.video_out in high.viewers and p.video_out not in low.viewers
+        await viewer.decodes(CONFIG.width)
+
+        # A little noise is not weak: up to 10 new NACKs, one PLI, loss under 20/256.
+        fb.nacks += 10
+        fb.plis += 1
+        fb.fraction_lost = 10
+        await asyncio.sleep(EVERY * 6)
+        assert layers() == ["low", "high"] and p.layer is high
+        fb.fraction_lost = 0
+
+        # A burst of NACKs, then of PLIs (counters only grow; each check looks at what is new).
+        fb.nacks += 40
+        await until(lambda: p.layer is low)
+        await until(lambda: p.layer is high)
+        fb.plis += 2
+        await until(lambda: p.layer is low)
+        assert layers() == ["low", "high", "low", "high", "low"]
+        assert all(clean == (5 if event["layer"] == "high" else 0) for event, clean in layer_events)
+    finally:
+        if checks is not None:
+            checks.cancel()
+        await viewer.close()
+        await room.close()
