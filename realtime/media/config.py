@@ -20,6 +20,7 @@ class RoomConfig:
     keyframe_interval: float = 1.0
     grace_seconds: float = 20.0
     mute_without_floor: bool = True
+    quality_every: float = 2.0  # seconds between checks of each viewer's link (weak -> low layer)
 
 
 def parse_ice_servers(raw: str) -> list[dict[str, Any]]:

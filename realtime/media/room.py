@@ -328,24 +328,27 @@ class Room:
 
         await self._paced(SAMPLES / 48000, step)
 
-    async def _quality_loop(self, every: float = 2.0) -> None:
-        """Weak link -> low layer (loss >= 8 %, new NACKs or PLIs); 5 clean checks in a row -> high."""
+    async def _quality_loop(self) -> None:
         while True:
-            await asyncio.sleep(every)
-            for p in list(self.participants.values()):
-                if p.feedback is None:
-                    continue
-                fb = p.feedback
-                fresh = (fb.nacks - p.last_fb[0], fb.plis - p.last_fb[1])
-                p.last_fb = (fb.nacks, fb.plis)
-                weak = fb.fraction_lost >= 20 or fresh[0] > 10 or fresh[1] > 1
-                if weak:
-                    p.clean_checks = 0
-                    self.set_layer(p, "low")
-                else:
-                    p.clean_checks += 1
-                    if p.clean_checks >= 5:
-                        self.set_layer(p, "high")
+            await asyncio.sleep(self.config.quality_every)
+            self.check_quality()
+
+    def check_quality(self) -> None:
+        """Weak link -> low layer (loss >= 8 %, new NACKs or PLIs); 5 clean checks in a row -> high."""
+        for p in list(self.participants.values()):
+            if p.feedback is None:
+                continue
+            fb = p.feedback
+            fresh = (fb.nacks - p.last_fb[0], fb.plis - p.last_fb[1])
+            p.last_fb = (fb.nacks, fb.plis)
+            weak = fb.fraction_lost >= 20 or fresh[0] > 10 or fresh[1] > 1
+            if weak:
+                p.clean_checks = 0
+                self.set_layer(p, "low")
+            else:
+                p.clean_checks += 1
+                if p.clean_checks >= 5:
+                    self.set_layer(p, "high")
 
     def stats(self) -> dict[str, Any]:
         return {

@@ -1,7 +1,7 @@
 """Quality layers, at the Room: a real Room with one real viewer (an aiortc peer over loopback, inside the
 network namespace). What the viewer's RTCP would report (loss, NACKs, PLIs) is written on its Feedback,
-and Room._quality_loop must move it to the "low" layer at once and back to "high" after 5 clean checks,
-telling the worker ("layer" event, which the web process forwards as rtc:layer) and switching the
+and Room.check_quality (every `quality_every`) must move it to the "low" layer at once and back to "high"
+after 5 clean checks, telling the worker ("layer" event, which the web process forwards as rtc:layer) and switching the
 packets the viewer actually decodes."""
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from realtime.media.config import RoomConfig
 from realtime.media.room import Participant, Room
 
 MEETING, VIEWER = 41, 7
-CONFIG = RoomConfig(width=320, height=180, low_width=160, low_height=90, fps=10, bitrate=300_000, low_bitrate=100_000,
-                    keyframe_interval=0.2, mute_without_floor=True)  # fmt: skip
 EVERY = 0.05  # seconds between quality checks here (2 s in production)
+CONFIG = RoomConfig(width=320, height=180, low_width=160, low_height=90, fps=10, bitrate=300_000, low_bitrate=100_000,
+                    keyframe_interval=0.2, mute_without_floor=True, quality_every=EVERY)  # fmt: skip
 
 
 async def until(condition: Callable[[], Any], timeout: float = 10, action: Callable[[], None] | None = None) -> None:
@@ -81,11 +81,7 @@ async def test_a_weak_viewer_moves_to_the_low_layer_and_back_after_five_clean_ch
             layer_events.append((event, room.participants[str(VIEWER)].clean_checks))
 
     room = Room(MEETING, CONFIG, RTCConfiguration(iceServers=[]), notify)
-    for task in room._loops:  # this test runs the checks itself, every EVERY seconds
-        if task.get_coro().__qualname__ == "Room._quality_loop":
-            task.cancel()
     viewer = Viewer()
-    checks: asyncio.Task[None] | None = None
     try:
         await viewer.join(room)
         p: Participant = room.participants[str(VIEWER)]
@@ -95,7 +91,6 @@ async def test_a_weak_viewer_moves_to_the_low_layer_and_back_after_five_clean_ch
         assert p.layer is high and p.video_out in high.viewers
         await viewer.decodes(CONFIG.width)
         fb = p.feedback
-        checks = asyncio.ensure_future(room._quality_loop(every=EVERY))
 
         def layers() -> list[str]:
             return [event["layer"] for event, _ in layer_events]
@@ -135,7 +130,5 @@ async def test_a_weak_viewer_moves_to_the_low_layer_and_back_after_five_clean_ch
         assert layers() == ["low", "high", "low", "high", "low"]
         assert all(clean == (5 if event["layer"] == "high" else 0) for event, clean in layer_events)
     finally:
-        if checks is not None:
-            checks.cancel()
         await viewer.close()
         await room.close()
