@@ -26,11 +26,12 @@ CONNECT_TIMEOUT = 20.0
 class Recorder:
     """Per-socket receive log: (seq, receive wall time, at string). Parsing happens after the run."""
 
-    __slots__ = ("rows", "join_seq")
+    __slots__ = ("rows", "join_seq", "closed")
 
     def __init__(self) -> None:
         self.rows: list[tuple[int, float, str]] = []
         self.join_seq = -1
+        self.closed = ""  # why the server side ended the connection, when it did
 
     def on_event(self, env: dict[str, Any]) -> None:
         self.rows.append((env.get("seq", -1), time.time(), env.get("at", "")))
@@ -72,7 +73,11 @@ class RawClient:
 
         ws, rec = self.ws, self.rec
         async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.PING:  # uvicorn's websocket keepalive (autoping is off)
+                await ws.pong(msg.data)
+                continue
             if msg.type != aiohttp.WSMsgType.TEXT:
+                rec.closed = f"{msg.type.name} {ws.close_code}"
                 break
             text: str = msg.data
             if text.startswith("42"):  # socket.io EVENT on '/'
@@ -167,7 +172,8 @@ async def _run(conn: Any) -> None:
     assert got[0] == "collect"
     cpu1 = os.times()
     cpu_s = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
-    conn.send(("data", {"rows": [r.rows for r in recs], "join_seq": [r.join_seq for r in recs], "cpu_s": cpu_s}))
+    conn.send(("data", {"rows": [r.rows for r in recs], "join_seq": [r.join_seq for r in recs], "cpu_s": cpu_s,
+                        "closed": [r.closed for r in recs if r.closed]}))  # fmt: skip
 
     got = await asyncio.wait_for(loop.run_in_executor(None, conn.recv), timeout=120)
     assert got[0] == "stop"

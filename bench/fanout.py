@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -74,6 +75,7 @@ class Result:
     rss_after: float = 0.0
     errors: list[str] = field(default_factory=list)
     lost_clients: int = 0
+    closed: list[str] = field(default_factory=list)
     lost_seqs: set[int] = field(default_factory=set)
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)
     server_cpu_s: float = 0.0
@@ -174,6 +176,7 @@ async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path
             tag, data = parent.recv()
             rows_all += data["rows"]
             join_seqs += data["join_seq"]
+            res.closed += data.get("closed", [])
 
         ok_steps = [(sent, ret) for status, sent, ret in sorted(timing, key=lambda t: t[1]) if status == 200]
         res.sent = len(ok_steps)
@@ -275,8 +278,10 @@ async def main_async(args: argparse.Namespace) -> None:
                     if r.errors:
                         print(f"    connect errors: {r.errors[:3]}", flush=True)
                     if r.lost_clients:
-                                        print(f"    lost: {r.lost_clients} clients missed events; missing seqs {sorted(r.lost_seqs)[:5]}..."
+                        print(f"    lost: {r.lost_clients} clients missed events; missing seqs {sorted(r.lost_seqs)[:5]}..."
                               f"{sorted(r.lost_seqs)[-3:]} of {len(r.lost_seqs)}", flush=True)
+                    if r.closed:
+                        print(f"    closed by the server during the run: {len(r.closed)} sockets {Counter(r.closed).most_common(3)}", flush=True)
                     if r.out_of_order or r.failed_steps:
                         print(f"    out-of-order: {r.out_of_order}, failed steps: {r.failed_steps}", flush=True)
         if args.commit:
