@@ -11,7 +11,7 @@ import asyncio
 from pathlib import Path
 
 import pypdfium2 as pdfium
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 
 from core.errors import ValidationFailed
 from documents import convert, pdfcheck, render, storage
@@ -19,6 +19,10 @@ from documents.render import Renderer
 from documents.schemas import StoredFile
 
 TEXT_CHUNK = 25  # pages per text-extraction job
+# LibreOffice conversions at once; more uploads wait their turn. Their own limiter, not anyio's default one: a
+# conversion holds its thread for up to convert.TIMEOUT_SECONDS, and the default limiter also runs every database
+# call, so a burst of office uploads would otherwise stall the whole server (and start one soffice per upload).
+CONVERSIONS = CapacityLimiter(2)
 
 
 async def prepare(*, upload: Path, filename: str, data_dir: Path, renderer: Renderer, soffice: str, max_pages: int) -> tuple[StoredFile, bool]:
@@ -28,7 +32,8 @@ async def prepare(*, upload: Path, filename: str, data_dir: Path, renderer: Rend
         kind = await to_thread.run_sync(pdfcheck.sniff, upload, filename)
         pdf = upload
         if kind != "pdf":
-            pdf = await to_thread.run_sync(lambda: convert.to_pdf(upload, kind, soffice=soffice, filename=filename))
+            pdf = await to_thread.run_sync(lambda: convert.to_pdf(upload, kind, soffice=soffice, filename=filename),
+                                           limiter=CONVERSIONS)  # fmt: skip
             leftovers.append(pdf)
         await to_thread.run_sync(pdfcheck.check_pdf, pdf, filename)
         try:
