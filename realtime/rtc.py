@@ -1,11 +1,13 @@
 """Remote attendance signalling (rtc:*) on the socket edge: authenticate and permission-check like every
 other event (meetings.participation), then relay to the media worker hosting the meeting
 (realtime/media/channel.py). Attendance follows the media connection (present_remote while connected).
-When a participant's socket drops, their sessions wait rtc_grace_seconds for an rtc:join from a new socket
-(which takes them over) and are then left as by rtc:leave.
+When a participant's socket drops, their sessions wait rtc_grace_seconds for an rtc:resume (the media
+connection survived the socket's drop) or an rtc:join from a new socket, either of which takes them over;
+after that they are left as by rtc:leave.
 
 rtc:config {meeting_id} -> {ice_servers}           rtc:join {meeting_id, offer: {sdp, type}, hall?} -> {answer, muted}
 rtc:candidate {meeting_id, candidate, hall?}        rtc:leave {meeting_id, hall?}
+rtc:resume {meeting_id, hall?} -> {resumed}         (after a socket reconnect; resumed=false: join again)
 rtc:mute {meeting_id, audio?, video?}               chair: rtc:mute_participant / rtc:remove_participant {meeting_id, user_id}
 Server -> that participant's socket: rtc:muted {meeting_id, audio, video}, rtc:layer {meeting_id, layer},
 rtc:ended {meeting_id, reason: dropped|removed|meeting_ended}."""
@@ -98,6 +100,7 @@ class RemoteMedia:
         actions.action("rtc:join", RtcJoin, self.join)
         actions.action("rtc:candidate", RtcCandidate, self.candidate)
         actions.action("rtc:leave", RtcLeave, self.leave)
+        actions.action("rtc:resume", RtcLeave, self.resume)
         actions.action("rtc:mute", RtcMute, self.mute)
         actions.action("rtc:mute_participant", RtcTarget, self.mute_participant)
         actions.action("rtc:remove_participant", RtcTarget, self.remove_participant)
@@ -133,6 +136,20 @@ class RemoteMedia:
         if not p.hall:
             await self._presence(actor, p.meeting_id, True)
         return {"answer": data["answer"], "muted": data.get("muted")}
+
+    async def resume(self, sid: str, actor: Actor, p: RtcLeave) -> Any:
+        """A new socket of the same participant takes over a live session without touching the media."""
+        await self.ctx.read(participation.authorize_remote, actor=actor, meeting_id=p.meeting_id, hall=p.hall)
+        key = (p.meeting_id, actor.id, p.hall)
+        if key not in self.sessions:
+            return {"resumed": False}
+        await self._reclaim(key, RtcSession(actor, sid, p.hall))
+        if key not in self.sessions:  # it expired while we looked
+            return {"resumed": False}
+        self.sessions[key] = RtcSession(actor, sid, p.hall)
+        if not self.connected(sid):
+            self.socket_gone(sid)
+        return {"resumed": True}
 
     def _own(self, actor: Actor, meeting_id: int, hall: bool) -> RtcSession:
         session = self.sessions.get((meeting_id, actor.id, hall))

@@ -9,7 +9,6 @@ import io
 import os
 import shutil
 import subprocess
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -45,9 +44,17 @@ def soffice() -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     # A space and Vietnamese letters in the data dir: the LibreOffice profile URL must be percent-encoded.
-    return Settings(data_dir=tmp_path / "dữ liệu ecabinet", port=free_port(), socket_rate_per_second=200)
+    # Parametrised with a shell script's text, the server runs that script as its `soffice`.
+    script = getattr(request, "param", None)
+    soffice = "soffice"
+    if script:
+        fake = tmp_path / "soffice"
+        fake.write_text(script)
+        fake.chmod(0o755)
+        soffice = str(fake)
+    return Settings(data_dir=tmp_path / "dữ liệu ecabinet", port=free_port(), socket_rate_per_second=200, soffice=soffice)
 
 
 def _docx() -> bytes:
@@ -222,27 +229,31 @@ def test_a_conversion_past_its_time_limit_is_refused_and_leaves_no_process(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["child.pid", "soffice", "upload"]
 
 
-async def test_office_uploads_convert_two_at_a_time(live_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+# A stand-in LibreOffice that notes when it starts and ends (appends of a few bytes are atomic), works 0.4 s, fails.
+SLOW_FAILING_SOFFICE = """#!/bin/sh
+echo start >> "$(dirname "$0")/runs.log"
+sleep 0.4
+echo end >> "$(dirname "$0")/runs.log"
+echo "cannot convert" >&2
+exit 1
+"""
+
+
+@pytest.mark.parametrize("settings", [SLOW_FAILING_SOFFICE], indirect=True)
+async def test_office_uploads_convert_two_at_a_time(live_server: LiveServer) -> None:
     """A burst of office uploads queues for LibreOffice instead of starting one soffice each."""
-    lock, running, peak = threading.Lock(), [0], [0]
-
-    def slow_conversion(source: Path, kind: str, *, soffice: str, filename: str) -> Path:
-        with lock:
-            running[0] += 1
-            peak[0] = max(peak[0], running[0])
-        time.sleep(0.4)
-        with lock:
-            running[0] -= 1
-        raise ValidationFailed("không chuyển được", details={"reason": "conversion_failed"})
-
-    monkeypatch.setattr(convert, "to_pdf", slow_conversion)
     c = make_cabinet(live_server.db)
     staff = await login(live_server.url, c.staff.username)
     try:
         content = _docx()
         replies = await asyncio.gather(*(upload(staff, c.meeting_id, content, filename=f"{i}.docx") for i in range(5)))
         assert [r.status_code for r in replies] == [422] * 5
-        assert peak[0] == 2
+        assert all(r.json()["error"]["details"]["reason"] == "conversion_failed" for r in replies)
+        running, peak = 0, 0
+        for line in (Path(live_server.settings.soffice).parent / "runs.log").read_text().split():
+            running += 1 if line == "start" else -1
+            peak = max(peak, running)
+        assert peak == 2
         assert _stored(live_server) == [] and _rows(live_server) == 0
     finally:
         await staff.aclose()

@@ -1,5 +1,6 @@
 """A remote participant whose socket drops (tablet reload, network change) without rtc:leave: their media
-session waits rtc_grace_seconds (2 s here) for an rtc:join from a new socket, then ends as by rtc:leave.
+session waits rtc_grace_seconds (2 s here) for an rtc:resume or rtc:join from a new socket, then ends as
+by rtc:leave.
 The peer connection itself stays up in these tests, so only the socket's grace can end it."""
 from __future__ import annotations
 
@@ -103,3 +104,32 @@ async def test_a_participant_who_rejoins_from_a_new_socket_within_the_grace_stay
         await second.close()
         await peer.close()
         await _close((again, None), (member, mh), (watcher, wh))
+
+
+async def test_a_socket_that_comes_back_resumes_the_live_media_session_without_rejoining(media_server) -> None:  # type: ignore[no-untyped-def]
+    grace = media_server.settings.rtc_grace_seconds
+    c, (watcher, wh), (member, mh), peer = await _remote_member(media_server)
+    me = c.members[0].id
+    again = LiveClient(media_server.url, mh.cookies["ecabinet_session"])  # the socket reconnects; the video never stopped
+    outsider, oh = await live_client(media_server.url, c.outsider.username)
+    try:
+        await member.sio.disconnect()
+        await asyncio.sleep(grace / 4)
+        await again.connect()
+        assert (await again.call("rtc:resume", {"meeting_id": c.meeting_id}))["data"] == {"resumed": True}
+        assert not media_server.app.state.remote.grace
+        # The session answers to the new socket, and the same peer connection keeps receiving.
+        assert (await again.call("rtc:mute", {"meeting_id": c.meeting_id, "audio": False}))["ok"]
+        await asyncio.sleep(grace * 1.5)
+        assert await _attendance_seen(mh, c.meeting_id, me) == "present_remote"
+        assert not any(_attendance(me, "unknown")(env) for env in watcher.events)
+        await peer.frames_after(10)
+        assert await _hosted(media_server, c.meeting_id) == 1
+        # Nothing to resume for someone who never joined by video; someone not invited is refused.
+        nothing = await watcher.call("rtc:resume", {"meeting_id": c.meeting_id})
+        assert nothing["ok"] and nothing["data"] == {"resumed": False}
+        refused = await outsider.call("rtc:resume", {"meeting_id": c.meeting_id})
+        assert not refused["ok"] and refused["error"]["code"] in ("forbidden", "not_found")
+    finally:
+        await peer.close()
+        await _close((again, None), (member, mh), (watcher, wh), (outsider, oh))

@@ -58,7 +58,7 @@ class RemoteSession {
       "rtc:muted": (d) => d.meeting_id === this.meetingId && this.applyMute(d),
       "rtc:layer": (d) => d.meeting_id === this.meetingId && this.onState("layer", d),
       "rtc:ended": (d) => d.meeting_id === this.meetingId && this.ended(d),
-      connect: () => { if (this.pc && this.pc.connectionState !== "connected") this.reconnect(); },
+      connect: () => this.resume(),
     };
     for (const [event, fn] of Object.entries(this.handlers)) socket.on(event, fn);
   }
@@ -103,6 +103,19 @@ class RemoteSession {
     if (pc !== this.pc) return; // replaced meanwhile
     await pc.setRemoteDescription(data.answer);
     if (data.muted) this.applyMute(data.muted); // e.g. muted by default without the floor
+  }
+
+  // The socket came back: take the server-side session over from the dropped socket when the media
+  // connection survived (no interruption), else join again.
+  async resume() {
+    if (!this.pc || this.stopped) return;
+    try {
+      const data = await call(this.socket, "rtc:resume", { meeting_id: this.meetingId, hall: this.hall });
+      if (data.resumed && this.pc && this.pc.connectionState === "connected") return;
+    } catch (err) {
+      if (err.code === "forbidden" || err.code === "invalid_state") return this.ended({ reason: err.code, message: err.message });
+    }
+    this.reconnect();
   }
 
   stateChanged(pc) {
