@@ -3,9 +3,16 @@
 Reads use an ordinary transaction; writes on SQLite take the write lock up front (BEGIN IMMEDIATE) so a
 read-then-write never fails half way with 'database is locked' when another writer got in first.
 Services run in a worker thread; the events they record are handed back after COMMIT, never before.
+
+SQLite has one writer at a time. Within this process writers also queue on a lock before BEGIN IMMEDIATE:
+without it, concurrent writers poll SQLite's busy handler, which sleeps up to 100 ms between tries, so a
+burst (every member voting at once) turns into seconds of sleeping (bench/votes.py). Other processes (the
+CLI) still meet the busy timeout.
 """
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
@@ -55,6 +62,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._write_engine = self.engine.execution_options(ecabinet_write=True)
+        self._writer = threading.RLock() if self.is_sqlite else contextlib.nullcontext()
 
     @property
     def is_sqlite(self) -> bool:
@@ -67,7 +75,7 @@ class Database:
         return Session(self._write_engine, expire_on_commit=False)
 
     def run_write(self, fn: Callable[..., T], /, **kwargs: Any) -> Outcome:
-        with self.write_session() as session:
+        with self._writer, self.write_session() as session:
             result = fn(session=session, **kwargs)
             session.commit()
             return Outcome(result, take_outbox(session))

@@ -20,13 +20,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent))  # after the root: bench/votes.py must not shadow votes/
 
 import httpx  # noqa: E402
 import socketio  # noqa: E402
 from sqlalchemy import update  # noqa: E402
 
-from _common import free_port  # noqa: E402
+from _common import cpu_seconds, free_port  # noqa: E402
 from accounts import passwords  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
@@ -71,7 +71,10 @@ def prepare(url: str, voters: int, kind: VoteKind) -> tuple[list[str], int, list
         db.dispose()
 
 
-async def run_clients(base: str, usernames: list[str], vote_id: int, options: list[int]) -> dict[str, float]:
+async def run_clients(base: str, usernames: list[str], vote_id: int, options: list[int], server_pid: int) -> dict[str, float]:
+    import psutil
+
+    server = psutil.Process(server_pid)
     gate = asyncio.Semaphore(50)
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
 
@@ -105,15 +108,18 @@ async def run_clients(base: str, usernames: list[str], vote_id: int, options: li
 
     tasks = [asyncio.create_task(cast(i, c)) for i, c in enumerate(clients)]
     await asyncio.sleep(0.2)
+    cpu0 = cpu_seconds([server])
     t_start = time.perf_counter()
     start.set()
     await asyncio.wait_for(asyncio.gather(*tasks), 300)
     elapsed = time.perf_counter() - t_start
+    server_cpu = cpu_seconds([server]) - cpu0
     await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
     latencies.sort()
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     return {"acked": len(latencies), "errors": sum(errors.values()), "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000,
-            "max_ms": latencies[-1] * 1000 if latencies else 0.0, "elapsed_s": elapsed, "casts_per_s": len(latencies) / elapsed}  # fmt: skip
+            "max_ms": latencies[-1] * 1000 if latencies else 0.0, "elapsed_s": elapsed, "casts_per_s": len(latencies) / elapsed,
+            "server_ms_per_cast": 1000 * server_cpu / max(1, len(latencies)), "server_cores": server_cpu / elapsed}  # fmt: skip
 
 
 def bench(backend: str, url: str, data_dir: Path, voters: int, kind: VoteKind) -> None:
@@ -135,7 +141,7 @@ def bench(backend: str, url: str, data_dir: Path, voters: int, kind: VoteKind) -
             time.sleep(0.05)
         else:
             raise RuntimeError("server did not start")
-        r = asyncio.run(run_clients(base, usernames, vote_id, options))
+        r = asyncio.run(run_clients(base, usernames, vote_id, options, proc.pid))
     finally:
         proc.terminate()
         try:
@@ -144,7 +150,8 @@ def bench(backend: str, url: str, data_dir: Path, voters: int, kind: VoteKind) -
             proc.kill()
     print(f"{backend:<10} voters={voters} kind={kind.value} acked={r['acked']:.0f} errors={r['errors']:.0f} "
           f"p50={r['p50_ms']:.1f}ms p99={r['p99_ms']:.1f}ms max={r['max_ms']:.1f}ms "
-          f"all_acked_in={r['elapsed_s']:.2f}s throughput={r['casts_per_s']:.0f} casts/s (setup {setup:.1f}s)", flush=True)  # fmt: skip
+          f"all_acked_in={r['elapsed_s']:.2f}s throughput={r['casts_per_s']:.0f} casts/s "
+          f"server CPU {r['server_ms_per_cast']:.2f} ms/cast ({r['server_cores']:.2f} cores) (setup {setup:.1f}s)", flush=True)  # fmt: skip
 
 
 def main() -> None:
