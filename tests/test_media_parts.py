@@ -20,7 +20,7 @@ from realtime.media import hooks
 from realtime.media.audio import AudioMixer
 from realtime.media.compositor import Compositor
 from realtime.media.encoder import KeyframeLimiter, SharedEncoder
-from realtime.media.fanout import Layer, PacketTrack
+from realtime.media.fanout import GOP_REPLAY, Layer, PacketTrack
 from realtime.media.layout import layout
 from tests.factories import call, make_cabinet
 
@@ -72,20 +72,48 @@ def test_shared_encoder_gives_packets_with_pts_and_time_base_and_forces_a_keyfra
     assert enc.encode(_frame((0, 0, 0)), 30000)[0].is_keyframe
 
 
-async def test_a_viewer_is_held_until_a_keyframe_and_every_viewer_gets_the_same_packet() -> None:
+def _decode(packets: list[av.Packet]) -> av.VideoFrame:
+    decoder = av.CodecContext.create("libvpx", "r")
+    frames = [f for p in packets for f in decoder.decode(av.Packet(bytes(p)))]
+    assert frames, "nothing decodable"
+    return frames[-1]
+
+
+async def test_a_joining_viewer_starts_from_the_last_keyframe_and_every_viewer_gets_the_same_packets() -> None:
     enc = SharedEncoder(160, 90, 15, 100_000, keyframe_interval=60.0)
     layer = Layer("high", enc)
     first, late = PacketTrack("video", needs_keyframe=True), PacketTrack("video", needs_keyframe=True)
     layer.attach(first)
+    assert enc.keyframes.pending  # nothing to start from yet: ask the encoder for a keyframe
     key = enc.encode(_frame((9, 9, 9), (160, 90)), 0)
+    assert key[0].is_keyframe
     layer.deliver(key)
+    for i in range(1, 4):
+        layer.deliver(enc.encode(_frame((40 * i, 9, 9), (160, 90)), 6000 * i))
+    layer.attach(late)  # joins mid-run: gets the keyframe and the three frames since, at once
+    assert not enc.keyframes.pending and late.queue.qsize() == 4 == first.queue.qsize()
+    assert list(late.queue._queue) == list(first.queue._queue)  # the very same av.Packet objects
+    got = [await asyncio.wait_for(late.recv(), 1) for _ in range(4)]
+    assert got[0].is_keyframe
+    picture = _decode(got).to_image()
+    assert abs(picture.getpixel((80, 45))[0] - 120) < 40  # the current picture, not the keyframe's
+
+
+async def test_a_viewer_joining_long_after_the_keyframe_waits_for_a_fresh_one_within_the_rate_limit() -> None:
+    enc = SharedEncoder(160, 90, 15, 100_000, keyframe_interval=60.0)
+    layer = Layer("high", enc)
+    first, late = PacketTrack("video", needs_keyframe=True), PacketTrack("video", needs_keyframe=True)
+    layer.attach(first)
+    for i in range(GOP_REPLAY + 2):  # a keyframe, then more frames than a joiner may be replayed
+        layer.deliver(enc.encode(_frame((9, 9, 9 + i), (160, 90)), 6000 * i))
     layer.attach(late)
-    layer.deliver(enc.encode(_frame((20, 9, 9), (160, 90)), 6000))  # a delta frame: `late` must not get it
-    assert late.queue.empty() and first.queue.qsize() == 2
+    assert late.queue.empty() and enc.keyframes.pending
+    layer.deliver(enc.encode(_frame((20, 9, 9), (160, 90)), 6000 * 40))  # inside the 60 s rate limit: a delta
+    assert late.queue.empty()
     enc.keyframes.last = -100.0  # the rate limit's interval has passed: the pending request is served
-    layer.deliver(enc.encode(_frame((30, 9, 9), (160, 90)), 12000))
+    layer.deliver(enc.encode(_frame((30, 9, 9), (160, 90)), 6000 * 41))
     got = await asyncio.wait_for(late.recv(), 1)
-    assert got.is_keyframe and first.queue.qsize() == 3 and list(first.queue._queue)[-1][0] is got
+    assert got.is_keyframe and list(first.queue._queue)[-1][0] is got
 
 
 def test_mixer_gives_listeners_one_encoded_mix_and_live_mics_a_mix_minus() -> None:

@@ -1,8 +1,11 @@
 """Per-viewer output tracks that only packetise: every viewer of a layer shares the layer's av.Packet
 objects (each viewer's RTCRtpSender adds its own sequence numbers and timestamps offset).
 
-A viewer that joins or changes layer is held until the next keyframe; a viewer whose queue overflows
-(it cannot keep up) drops the backlog and waits for a keyframe again."""
+A viewer that joins or changes layer starts at once from the layer's last keyframe: it is sent that frame
+and the frames since (at most GOP_REPLAY of them), which its decoder runs through in a few milliseconds.
+Only when that run is longer does it wait for a new keyframe, which keyframe requests' rate limit (1/s)
+would otherwise make every joiner of a burst do. A viewer whose queue overflows (it cannot keep up) drops
+the backlog and waits for a keyframe again."""
 from __future__ import annotations
 
 import asyncio
@@ -15,6 +18,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from realtime.media.encoder import SharedEncoder
 
 QUEUE_FRAMES = 30
+GOP_REPLAY = 20  # frames (1.3 s at 15 fps) a joining viewer may be sent to start from the last keyframe
 
 
 class PacketTrack(MediaStreamTrack):
@@ -78,11 +82,16 @@ class Layer:
         self.encoder = encoder
         self.viewers: set[PacketTrack] = set()
         self.on_change: Callable[[], None] | None = None
+        self.gop: list[list[av.Packet]] = []  # the last keyframe's frame and the frames since (while short)
 
     def attach(self, track: PacketTrack) -> None:
         track.hold()
         self.viewers.add(track)
-        self.encoder.keyframes.request()
+        if self.gop:
+            for packets in self.gop:  # the encoder's references are exactly what these frames rebuild
+                track.deliver(packets)
+        else:
+            self.encoder.keyframes.request()
         if self.on_change:
             self.on_change()
 
@@ -93,6 +102,12 @@ class Layer:
                 self.on_change()
 
     def deliver(self, packets: list[av.Packet]) -> None:
+        if any(p.is_keyframe for p in packets):
+            self.gop = [packets]
+        elif 0 < len(self.gop) < GOP_REPLAY:
+            self.gop.append(packets)
+        else:  # too long to replay: the next joiner asks for a keyframe
+            self.gop = []
         for track in list(self.viewers):
             if track.readyState != "live":
                 self.viewers.discard(track)
