@@ -46,11 +46,11 @@ class Settings:
     # or comma-separated URLs; empty = none (never a public default). Host addresses limit the server's ICE
     # host candidates (tests and a one-machine demo: 127.0.0.1). Prewarm starts the workers with the server.
     # With several workers, a meeting's receive-only viewers beyond `media_primary_viewers` are served by
-    # the other workers from the composing worker's encoded streams.
+    # the other workers from the composing worker's encoded streams (0: all of them; measured fastest).
     ice_servers: str = ""
     rtc_host_addresses: tuple[str, ...] = ()
     media_workers: int = 1
-    media_primary_viewers: int = 40
+    media_primary_viewers: int = 0
     media_prewarm: bool = False
     media_fps: int = 15
     media_bitrate_kbps: int = 1500

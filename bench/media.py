@@ -232,7 +232,7 @@ def _cpu(procs: list[Any]) -> list[float]:
 
 
 def run_one(variant: str, pubs: int, viewers: int, seconds: float, sample: int, fps: int, port: int,
-            view_procs: int = 1, primary_viewers: int = 40) -> dict[str, Any]:  # fmt: skip
+            view_procs: int = 1, primary_viewers: int = 0) -> dict[str, Any]:  # fmt: skip
     import psutil
 
     server = _spawn("serve", "--variant", variant, "--port", str(port), "--fps", str(fps), "--primary-viewers", str(primary_viewers))
@@ -284,7 +284,7 @@ def main() -> None:
     ap.add_argument("--fps", type=int, default=15)
     ap.add_argument("--tracks", type=int, default=1)
     ap.add_argument("--view-procs", type=int, default=1)
-    ap.add_argument("--primary-viewers", type=int, default=40)
+    ap.add_argument("--primary-viewers", type=int, default=0)
     a = ap.parse_args()
     if a.mode == "serve":
         return asyncio.run(serve(a.variant, a.port, a.fps, a.primary_viewers))

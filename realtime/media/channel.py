@@ -152,7 +152,7 @@ class MediaWorkers:
     `primary_viewers` go to the other workers (shards), which get the encoded streams from the primary
     (realtime/media/feed.py). Every later request about a participant goes where they were placed."""
 
-    def __init__(self, count: int, config_json: str, on_event: EventHandler | None = None, primary_viewers: int = 40) -> None:
+    def __init__(self, count: int, config_json: str, on_event: EventHandler | None = None, primary_viewers: int = 0) -> None:
         self._run_dir: Path | None = None  # made when the first worker starts (nothing built before use)
         self._handlers: list[EventHandler] = [on_event] if on_event else []
         self.links = [WorkerLink(i, config_json, functools.partial(self._dispatch, i), self.run_dir) for i in range(max(1, count))]
