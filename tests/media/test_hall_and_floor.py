@@ -1,0 +1,72 @@
+"""The composite follows the meeting: the hall camera is the big picture while nobody has the floor; the
+member the chair gives the floor to takes it (and their microphone opens, as the organisation setting
+says), and the hall returns when the speech ends. Real worker, real signalling, aiortc peers; loopback-only
+network namespace."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.live import live_client
+from tests.media.peers import Peer, close_all, near
+from tests.media.test_remote_media import BLUE, GREEN, RED, hybrid_cabinet
+
+
+BIG = [(0.1, 0.3), (0.35, 0.3), (0.6, 0.3), (0.1, 0.7), (0.35, 0.7), (0.6, 0.7)]  # inside the left three quarters
+
+
+async def _featured(peer: Peer, want: tuple[int, int, int], timeout: float = 10) -> None:
+    """Wait until the big picture (the left three quarters, top to bottom: not one cell of a grid) is `want`."""
+    for _ in range(int(timeout / 0.1)):
+        if peer.video is not None and all(near(peer.pixel(x, y), want) for x, y in BIG):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"big picture is {[peer.pixel(x, y) for x, y in BIG]}, not {want}")
+
+
+async def test_the_hall_is_featured_until_the_chair_gives_a_remote_member_the_floor(media_server) -> None:  # type: ignore[no-untyped-def]
+    c = hybrid_cabinet(media_server.db)
+    hall_client, hall_http = await live_client(media_server.url, c.secretary.username)
+    clients = [await live_client(media_server.url, m.username) for m in (c.members[0], c.members[1])]
+    chair_http = (await live_client(media_server.url, c.chair.username))
+    hall = Peer(hall_client, c.meeting_id)
+    watcher, speaker = (Peer(cl, c.meeting_id) for cl, _ in clients)
+    muted: list[dict[str, Any]] = []
+    clients[1][0].sio.on("rtc:muted", lambda data: muted.append(data))
+    try:
+        assert (await hall.join(BLUE, hall=True))["ok"]
+        assert (await watcher.join(RED))["ok"]
+        ack = await speaker.join(GREEN)
+        assert ack["ok"] and ack["data"]["muted"]["audio"] is True  # no floor: joins muted
+        await asyncio.wait_for(watcher.got_frame.wait(), 15)
+        await _featured(watcher, BLUE)
+        for _ in range(100):  # the others as tiles, once their first frames are in
+            grid = watcher.grid()
+            if any(near(p, RED) for p in grid) and any(near(p, GREEN) for p in grid):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"tiles: {grid}")
+
+        # The chair gives the floor to the member in green: they become the big picture, microphone open.
+        r = await chair_http[1].post(f"/api/meetings/{c.meeting_id}/speakers", json={"user_id": c.members[1].id})
+        assert r.status_code == 201, r.text
+        await _featured(watcher, GREEN)
+        for _ in range(50):
+            if muted and muted[-1]["audio"] is False:
+                break
+            await asyncio.sleep(0.1)
+        assert muted[-1] == {"meeting_id": c.meeting_id, "audio": False, "video": False}
+
+        # The speech ends: the hall is the big picture again and the speaker's microphone closes.
+        current = (await chair_http[1].get(f"/api/meetings/{c.meeting_id}/speakers")).json()["current"]
+        assert current["user_id"] == c.members[1].id
+        assert (await chair_http[1].post(f"/api/speakers/{current['id']}/finish")).status_code == 200
+        await _featured(watcher, BLUE)
+        for _ in range(50):
+            if muted[-1]["audio"] is True:
+                break
+            await asyncio.sleep(0.1)
+        assert muted[-1]["audio"] is True
+    finally:
+        await close_all([hall, watcher, speaker], [(hall_client, hall_http), *clients, chair_http])
