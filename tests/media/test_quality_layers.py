@@ -21,12 +21,9 @@ CONFIG = RoomConfig(width=320, height=180, low_width=160, low_height=90, fps=10,
                     keyframe_interval=0.2, mute_without_floor=True, quality_every=EVERY)  # fmt: skip
 
 
-async def until(condition: Callable[[], Any], timeout: float = 10, action: Callable[[], None] | None = None) -> None:
-    """Wait for `condition`; `action` runs before each look (a link that keeps reporting loss)."""
+async def until(condition: Callable[[], Any], timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        if action:
-            action()
         if condition():
             return
         assert time.monotonic() < deadline, "timed out"
@@ -96,15 +93,19 @@ async def test_a_weak_viewer_moves_to_the_low_layer_and_back_after_five_clean_ch
             return [event["layer"] for event, _ in layer_events]
 
         # Loss (>= 20/256) in the receiver reports: low at the next check; the viewer decodes the low layer.
-        def lossy() -> None:
-            fb.fraction_lost = 64  # the viewer's RTCP keeps reporting loss (a real report may come in between)
+        async def keep_reporting_loss() -> None:  # rewritten faster than the checks run: the viewer's own
+            while True:  # RTCP reports (no loss on loopback) must not clear it between two checks
+                fb.fraction_lost = 64
+                await asyncio.sleep(EVERY / 10)
 
-        await until(lambda: p.layer is low, action=lossy)
+        lossy = asyncio.ensure_future(keep_reporting_loss())
+        await until(lambda: p.layer is low)
         assert p.video_out in low.viewers and p.video_out not in high.viewers
         assert layer_events[0] == ({"event": "layer", "meeting_id": MEETING, "user_id": VIEWER, "layer": "low"}, 0)
         await viewer.decodes(CONFIG.low_width)
         await asyncio.sleep(EVERY * 4)
         assert layers() == ["low"]  # staying weak does not repeat the event
+        lossy.cancel()
 
         # A clean link: back to high only after 5 clean checks in a row.
         fb.fraction_lost = 0
