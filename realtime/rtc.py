@@ -10,6 +10,7 @@ rtc:candidate {meeting_id, candidate, hall?}        rtc:leave {meeting_id, hall?
 rtc:resume {meeting_id, hall?} -> {resumed}         (after a socket reconnect; resumed=false: join again)
 rtc:mute {meeting_id, audio?, video?}               chair: rtc:mute_participant / rtc:remove_participant {meeting_id, user_id}
 Server -> that participant's socket: rtc:muted {meeting_id, audio, video}, rtc:layer {meeting_id, layer},
+rtc:publish {meeting_id, max_width} (the widest picture worth sending: its tile's size on the composite),
 rtc:ended {meeting_id, reason: dropped|removed|meeting_ended}."""
 from __future__ import annotations
 
@@ -135,7 +136,7 @@ class RemoteMedia:
             self.socket_gone(sid)
         if not p.hall:
             await self._presence(actor, p.meeting_id, True)
-        return {"answer": data["answer"], "muted": data.get("muted")}
+        return {"answer": data["answer"], "muted": data.get("muted"), "max_width": data.get("max_width")}
 
     async def resume(self, sid: str, actor: Actor, p: RtcLeave) -> Any:
         """A new socket of the same participant takes over a live session without touching the media."""
@@ -251,6 +252,8 @@ class RemoteMedia:
             await self.sio.emit("rtc:muted", {"meeting_id": mid, "audio": event["audio"], "video": event["video"]}, to=session.sid)
         elif session is not None and kind == "layer":
             await self.sio.emit("rtc:layer", {"meeting_id": mid, "layer": event["layer"]}, to=session.sid)
+        elif session is not None and kind == "publish":
+            await self.sio.emit("rtc:publish", {"meeting_id": mid, "max_width": event["max_width"]}, to=session.sid)
 
     async def observe(self, events: list[dict[str, Any]]) -> None:
         """Called after each commit with the meeting's events: the floor and the end of the meeting."""

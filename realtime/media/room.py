@@ -30,6 +30,7 @@ from realtime.media.hooks import Feedback, watch_sender
 
 log = logging.getLogger("ecabinet.media")
 HALL = "hall"
+PUBLISH_WIDTHS = (1280, 640, 320, 160)  # what a publisher is asked to send at most, by the width of its tile
 
 
 class FrameTrack(MediaStreamTrack):
@@ -72,6 +73,7 @@ class Participant:
     last_fb: tuple[int, int] = (0, 0)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     drop_timer: asyncio.TimerHandle | None = None
+    publish_width: int | None = None  # the widest picture worth sending us, last told to the participant
 
 
 class Room:
@@ -255,6 +257,18 @@ class Room:
             self.compositor.feature(str(self.floor))
         else:
             self.compositor.feature(next((k for k, p in self.participants.items() if p.hall), None))
+        self._tell_publish_widths()
+
+    def _tell_publish_widths(self) -> None:
+        """Tell each publisher how wide its picture is drawn, so a small tile's camera sends a scaled-down
+        picture (less to decode here, less uplink for the tablet) and the big picture gets full size."""
+        for key, (_x, _y, w, _h) in self.compositor.rects().items():
+            p = self.participants.get(key)
+            width = next((b for b in PUBLISH_WIDTHS if w >= b * 3 // 4), PUBLISH_WIDTHS[-1])
+            if p is None or p.publish_width == width:
+                continue
+            p.publish_width = width
+            self.notify({"event": "publish", "meeting_id": self.meeting_id, "user_id": p.user_id, "hall": p.hall, "max_width": width})
 
     def set_layer(self, p: Participant, name: str) -> None:
         if p.video_out is None or p.layer is self.layers[name]:
@@ -357,5 +371,6 @@ class Room:
             "keyframes": {n: layer.encoder.keyframes.forced for n, layer in self.layers.items()},
             "viewers": {n: len(layer.viewers) for n, layer in self.layers.items()},
             "feeds": len(self.feeds),
+            "published": {str(k): [s.frame.width, s.frame.height] for k, s in list(self.compositor.sources.items()) if s.frame},
             "shard": self.upstream is not None,
         }

@@ -62,7 +62,8 @@ class Worker:
             room = self.room(mid, msg.get("upstream"))
             room.set_floor(msg.get("floor"))
             answer = await room.join(user_id=msg["user_id"], label=msg["label"], offer=msg["offer"], hall=bool(msg.get("hall")))
-            return {"answer": answer, "muted": room.muted(key)}
+            joined = room.participants.get(key)
+            return {"answer": answer, "muted": room.muted(key), "max_width": joined.publish_width if joined else None}
         if op == "stats":
             return {str(m): r.stats() for m, r in self.rooms.items()}
         room = self.rooms.get(mid)

@@ -1,6 +1,6 @@
 """The composite follows the meeting: the hall camera is the big picture while nobody has the floor; the
-member the chair gives the floor to takes it (and their microphone opens, as the organisation setting
-says), and the hall returns when the speech ends. Real worker, real signalling, aiortc peers; loopback-only
+member the chair gives the floor to takes it (their microphone opens, as the organisation setting says,
+and their camera is asked for full size instead of a tile's), and the hall returns when the speech ends. Real worker, real signalling, aiortc peers; loopback-only
 network namespace."""
 from __future__ import annotations
 
@@ -32,12 +32,15 @@ async def test_the_hall_is_featured_until_the_chair_gives_a_remote_member_the_fl
     hall = Peer(hall_client, c.meeting_id)
     watcher, speaker = (Peer(cl, c.meeting_id) for cl, _ in clients)
     muted: list[dict[str, Any]] = []
+    widths: list[int] = []
     clients[1][0].sio.on("rtc:muted", lambda data: muted.append(data))
+    clients[1][0].sio.on("rtc:publish", lambda data: widths.append(data["max_width"]))
     try:
         assert (await hall.join(BLUE, hall=True))["ok"]
         assert (await watcher.join(RED))["ok"]
         ack = await speaker.join(GREEN)
         assert ack["ok"] and ack["data"]["muted"]["audio"] is True  # no floor: joins muted
+        assert ack["data"]["max_width"] == 320  # a small tile: its camera need not send more
         await asyncio.wait_for(watcher.got_frame.wait(), 15)
         await _featured(watcher, BLUE)
         for _ in range(100):  # the others as tiles, once their first frames are in
@@ -57,6 +60,7 @@ async def test_the_hall_is_featured_until_the_chair_gives_a_remote_member_the_fl
                 break
             await asyncio.sleep(0.1)
         assert muted[-1] == {"meeting_id": c.meeting_id, "audio": False, "video": False}
+        assert widths[-1] == 1280  # the big picture: full size
 
         # The speech ends: the hall is the big picture again and the speaker's microphone closes.
         current = (await chair_http[1].get(f"/api/meetings/{c.meeting_id}/speakers")).json()["current"]
@@ -68,5 +72,6 @@ async def test_the_hall_is_featured_until_the_chair_gives_a_remote_member_the_fl
                 break
             await asyncio.sleep(0.1)
         assert muted[-1]["audio"] is True
+        assert widths[-1] == 320
     finally:
         await close_all([hall, watcher, speaker], [(hall_client, hall_http), *clients, chair_http])

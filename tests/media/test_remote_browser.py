@@ -26,6 +26,18 @@ _SAMPLE = """(v) => {
 }"""
 
 
+async def _join_from_chromium(browser, url: str, http, meeting_id: int):  # type: ignore[no-untyped-def]
+    """The signed-in user's remote page, "Tham gia trực tuyến" clicked and connected; seconds it took."""
+    context = await browser.new_context()
+    await context.add_cookies([{"name": "ecabinet_session", "value": http.cookies["ecabinet_session"], "url": url}])
+    page = await context.new_page()
+    await page.goto(f"{url}/meetings/{meeting_id}/remote")
+    clicked = asyncio.get_running_loop().time()
+    await page.get_by_test_id("btn-remote-join").click()
+    await page.wait_for_selector("#remote[data-state=connected]", timeout=15000)
+    return page, asyncio.get_running_loop().time() - clicked
+
+
 async def test_a_member_joins_from_chromium_and_plays_the_composite(media_server) -> None:  # type: ignore[no-untyped-def]
     c = hybrid_cabinet(media_server.db)
     watcher, wh = await live_client(media_server.url, c.chair.username)
@@ -37,14 +49,7 @@ async def test_a_member_joins_from_chromium_and_plays_the_composite(media_server
     async with playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
-            context = await browser.new_context()
-            await context.add_cookies([{"name": "ecabinet_session", "value": http.cookies["ecabinet_session"], "url": media_server.url}])
-            page = await context.new_page()
-            await page.goto(f"{media_server.url}/meetings/{c.meeting_id}/remote")
-            clicked = asyncio.get_running_loop().time()
-            await page.get_by_test_id("btn-remote-join").click()
-            await page.wait_for_selector("#remote[data-state=connected]", timeout=15000)
-            connected = asyncio.get_running_loop().time() - clicked
+            page, connected = await _join_from_chromium(browser, media_server.url, http, c.meeting_id)
             video = page.get_by_test_id("remote-video")
             await page.wait_for_function("document.getElementById('remote-video').getVideoPlaybackQuality().totalVideoFrames > 15", timeout=15000)
             seen = await video.evaluate(_SAMPLE)
@@ -65,3 +70,43 @@ async def test_a_member_joins_from_chromium_and_plays_the_composite(media_server
                 await cl.close()
                 await h.aclose()
             await http.aclose()
+
+
+async def _published_width(server, meeting_id: int, user_id: int, want, timeout: float = 15) -> int:  # type: ignore[no-untyped-def]
+    """The width of the picture the server decodes from that publisher, once `want(width)` holds."""
+    width = 0
+    for _ in range(int(timeout / 0.2)):
+        stats = await server.app.state.remote.workers.request(meeting_id, "stats")
+        width = (stats.get(str(meeting_id), {}).get("published", {}).get(str(user_id)) or [0])[0]
+        if width and want(width):
+            return width
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the server decodes {width} px wide pictures from user {user_id}")
+
+
+async def test_a_chromium_camera_in_a_small_tile_sends_a_smaller_picture_until_given_the_floor(media_server) -> None:  # type: ignore[no-untyped-def]
+    c = hybrid_cabinet(media_server.db)
+    hall_client, hall_http = await live_client(media_server.url, c.secretary.username)
+    hall = Peer(hall_client, c.meeting_id)
+    assert (await hall.join((40, 60, 230), hall=True))["ok"]  # the hall camera: the big picture
+    chair = await login(media_server.url, c.chair.username)
+    http = await login(media_server.url, c.members[0].username)
+    me = c.members[0].id
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page, _ = await _join_from_chromium(browser, media_server.url, http, c.meeting_id)
+            camera = await page.evaluate("navigator.mediaDevices.getUserMedia({video: {width: {ideal: 640}, height: {ideal: 360}}})"
+                                         ".then((s) => s.getVideoTracks()[0].getSettings().width)")  # fmt: skip
+            small = await _published_width(media_server, c.meeting_id, me, lambda w: w <= 320)
+            assert small <= camera // 2, (small, camera)  # a small tile in the right column
+            r = await chair.post(f"/api/meetings/{c.meeting_id}/speakers", json={"user_id": me})
+            assert r.status_code == 201, r.text
+            big = await _published_width(media_server, c.meeting_id, me, lambda w: w > 320)
+            assert big == camera  # the big picture: the camera at full size again
+        finally:
+            await browser.close()
+            await hall.close()
+            await hall_client.close()
+            for h in (hall_http, chair, http):
+                await h.aclose()

@@ -57,6 +57,7 @@ class RemoteSession {
     this.handlers = {
       "rtc:muted": (d) => d.meeting_id === this.meetingId && this.applyMute(d),
       "rtc:layer": (d) => d.meeting_id === this.meetingId && this.onState("layer", d),
+      "rtc:publish": (d) => d.meeting_id === this.meetingId && this.applyPublish(d.max_width),
       "rtc:ended": (d) => d.meeting_id === this.meetingId && this.ended(d),
       connect: () => this.resume(),
     };
@@ -103,6 +104,7 @@ class RemoteSession {
     if (pc !== this.pc) return; // replaced meanwhile
     await pc.setRemoteDescription(data.answer);
     if (data.muted) this.applyMute(data.muted); // e.g. muted by default without the floor
+    if (data.max_width) this.applyPublish(data.max_width);
   }
 
   // The socket came back: take the server-side session over from the dropped socket when the media
@@ -143,6 +145,23 @@ class RemoteSession {
     } catch (err) {
       if (err.code === "forbidden" || err.code === "invalid_state") return this.ended({ reason: err.code, message: err.message });
       setTimeout(() => this.reconnect(attempt + 1), Math.min(8000, 500 * 2 ** attempt));
+    }
+  }
+
+  // Send the camera no wider than its tile on the composite (a small tile needs a quarter of the pixels);
+  // full size again when this participant becomes the big picture.
+  async applyPublish(maxWidth) {
+    this.maxWidth = maxWidth;
+    const sender = this.pc && this.pc.getSenders().find((s) => s.track && s.track.kind === "video");
+    if (!sender) return;
+    const width = sender.track.getSettings().width || 640;
+    const params = sender.getParameters();
+    if (!params.encodings || !params.encodings.length) params.encodings = [{}];
+    params.encodings[0].scaleResolutionDownBy = Math.max(1, width / maxWidth);
+    try {
+      await sender.setParameters(params);
+    } catch (err) {
+      console.warn("rtc: cannot scale the camera", err); // the picture stays full size: only costlier
     }
   }
 
