@@ -103,7 +103,8 @@ async def test_a_chromium_camera_in_a_small_tile_sends_a_smaller_picture_until_g
             r = await chair.post(f"/api/meetings/{c.meeting_id}/speakers", json={"user_id": me})
             assert r.status_code == 201, r.text
             big = await _published_width(media_server, c.meeting_id, me, lambda w: w > 320)
-            assert big == camera  # the big picture: the camera at full size again
+            assert small < big <= camera  # the big picture: full size again (less only if Chromium's own CPU
+            # adaptation scales it down on a busy machine)
         finally:
             await browser.close()
             await hall.close()
