@@ -99,7 +99,8 @@ async def serve(variant: str, port: int, fps: int, primary_viewers: int) -> None
 
 
 # --- clients --------------------------------------------------------------------------------------
-async def clients(role: str, n: int, port: int, sample: int, seconds: float, fps: int, video_tracks: int = 1) -> None:
+async def clients(role: str, n: int, port: int, sample: int, seconds: float, fps: int, video_tracks: int = 1,
+                  tile_width: int = 640) -> None:  # fmt: skip
     import aiohttp
     import av
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -109,12 +110,13 @@ async def clients(role: str, n: int, port: int, sample: int, seconds: float, fps
     _limit_ice()
 
     class Moving(VideoStreamTrack):
-        def __init__(self, hue: int) -> None:
+        def __init__(self, hue: int, width: int = 640) -> None:
             super().__init__()
             self.frames = []
             for i in range(fps):
                 img = Image.new("RGB", (640, 360), ((hue * 53) % 255, (hue * 97) % 255, 120))
                 ImageDraw.Draw(img).rectangle((i * 40, 100, i * 40 + 80, 260), fill=(255, 255, 255))
+                img = img.resize((width, width * 9 // 16)) if width != 640 else img
                 self.frames.append(av.VideoFrame.from_image(img).reformat(format="yuv420p"))
             self.i = 0
 
@@ -138,7 +140,7 @@ async def clients(role: str, n: int, port: int, sample: int, seconds: float, fps
         stats.append(s)
         decode = role == "view" and index < sample
         if role == "pub":
-            pc.addTrack(Moving(index))
+            pc.addTrack(Moving(index, 640 if index == 0 else tile_width))  # the first one has the floor
         else:
             for _ in range(video_tracks):  # relay: one video stream per publisher; mcu: the one composite
                 pc.addTransceiver("video", direction="recvonly")
@@ -232,14 +234,14 @@ def _cpu(procs: list[Any]) -> list[float]:
 
 
 def run_one(variant: str, pubs: int, viewers: int, seconds: float, sample: int, fps: int, port: int,
-            view_procs: int = 1, primary_viewers: int = 0) -> dict[str, Any]:  # fmt: skip
+            view_procs: int = 1, primary_viewers: int = 0, tile_width: int = 640) -> dict[str, Any]:  # fmt: skip
     import psutil
 
     server = _spawn("serve", "--variant", variant, "--port", str(port), "--fps", str(fps), "--primary-viewers", str(primary_viewers))
     procs = [server]
     try:
         _wait_line(server, "ready")
-        pub = _spawn("clients", "--role", "pub", "--n", str(pubs), "--port", str(port), "--fps", str(fps))
+        pub = _spawn("clients", "--role", "pub", "--n", str(pubs), "--port", str(port), "--fps", str(fps), "--tile-width", str(tile_width))
         procs.append(pub)
         _wait_line(pub, "ready")
         time.sleep(2)
@@ -285,11 +287,12 @@ def main() -> None:
     ap.add_argument("--tracks", type=int, default=1)
     ap.add_argument("--view-procs", type=int, default=1)
     ap.add_argument("--primary-viewers", type=int, default=0)
+    ap.add_argument("--tile-width", type=int, default=640, help="publishers but the first send this width (320: what rtc:publish asks of a small tile)")
     a = ap.parse_args()
     if a.mode == "serve":
         return asyncio.run(serve(a.variant, a.port, a.fps, a.primary_viewers))
     if a.mode == "clients":
-        return asyncio.run(clients(a.role, a.n, a.port, a.sample, a.seconds, a.fps, a.tracks))
+        return asyncio.run(clients(a.role, a.n, a.port, a.sample, a.seconds, a.fps, a.tracks, a.tile_width))
     print(f"# {time.strftime('%Y-%m-%d %H:%M')} {os.cpu_count()} CPUs; load before: {os.getloadavg()}")
     print("| variant | pubs | viewers | server CPU (cores) | fps/viewer min / median | join->1st frame median / max (ms) | no frames | decoded sample |")
     print("|---|---|---|---|---|---|---|---|")
@@ -297,13 +300,15 @@ def main() -> None:
         for spec in a.sweep.split(","):
             pubs, viewers = (int(x) for x in spec.split("x"))
             try:
-                r = run_one(variant, pubs, viewers, a.seconds, a.sample, a.fps, a.port or free_port(), a.view_procs, a.primary_viewers)
+                r = run_one(variant, pubs, viewers, a.seconds, a.sample, a.fps, a.port or free_port(), a.view_procs, a.primary_viewers,
+                            a.tile_width)  # fmt: skip
             except Exception as exc:  # a collapsed reference run is a result too
                 print(f"| {variant} | {pubs} | {viewers} | failed: {exc} | | | | |", flush=True)
                 continue
             fps, joins = sorted(r["fps"]), sorted(r["join_ms"]) or [float("nan")]
             per = " + ".join(f"{c:.2f}" for c in r["per_proc"]) if len(r["per_proc"]) > 1 else ""
-            print(f"| {variant} | {pubs} | {viewers} | {r['cpu']:.2f}{f' [{per}]' if per else ''} | {fps[0]:.1f} / {statistics.median(fps):.1f} | "
+            label = variant + (f", tiles {a.tile_width} px" if a.tile_width != 640 else "")
+            print(f"| {label} | {pubs} | {viewers} | {r['cpu']:.2f}{f' [{per}]' if per else ''} | {fps[0]:.1f} / {statistics.median(fps):.1f} | "
                   f"{statistics.median(joins):.0f} / {joins[-1]:.0f} | {r['no_frames']} | {sorted(set(map(tuple, r['sizes'])))} |", flush=True)  # fmt: skip
     print(f"# load after: {os.getloadavg()}")
 
