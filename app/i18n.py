@@ -281,6 +281,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "docs.processing": ("Đang xử lý", "Processing"),
     "remote.join": ("Tham gia trực tuyến", "Join online"),
     "remote.leave": ("Rời phiên trực tuyến", "Leave"),
+    "remote.watch": ("Chỉ xem và nghe", "Watch and listen only"),
+    "remote.status": ("Trạng thái", "Status"),
     "remote.mic_on": ("Bật micrô", "Unmute"),
     "remote.mic_off": ("Tắt micrô", "Mute"),
     "remote.cam_on": ("Bật camera", "Camera on"),

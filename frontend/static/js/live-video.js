@@ -51,16 +51,19 @@ function show(next, detail) {
   err.hidden = !detail?.message || next === "ended";
   err.textContent = detail?.message ?? "";
   const active = ACTIVE.has(next);
-  for (const id of ["btn-remote-mic", "btn-remote-cam", "btn-remote-leave"]) $(id).hidden = !active;
+  const watching = panel.dataset.mode === "watch";
+  for (const id of ["btn-remote-mic", "btn-remote-cam", "btn-remote-leave"]) $(id).hidden = !active || (watching && id !== "btn-remote-leave");
   panel.hidden = !active && next !== "error";
   ctx.rerender();
 }
 
-async function join(button) {
+async function join(button, viewOnly = false) {
   button.disabled = true;
   $("remote-panel").hidden = false;
+  $("remote-panel").dataset.mode = viewOnly ? "watch" : "take-part";
+  $("btn-remote-mic").hidden = $("btn-remote-cam").hidden = viewOnly;
   try {
-    await startRemote({ socket: ctx.socket, meetingId: ctx.meetingId, videoEl: $("remote-video"), onState: show });
+    await startRemote({ socket: ctx.socket, meetingId: ctx.meetingId, videoEl: $("remote-video"), onState: show, viewOnly });
   } catch {
     /* shown by onState("error") */
   } finally {
@@ -83,9 +86,10 @@ export function render(s) {
     active
       ? h("div", { class: "remote-on", "data-testid": "remote-on" }, `● ${t("remote.title")}: ${t(`remote.state.${state}`)}`)
       : h(
-          "button",
-          { type: "button", class: "btn btn-lg btn-remote", "data-testid": "btn-remote-join", onclick: (e) => join(e.currentTarget) },
-          t("remote.join"),
+          "div",
+          { class: "row" },
+          h("button", { type: "button", class: "btn btn-lg btn-remote", "data-testid": "btn-remote-join", onclick: (e) => join(e.currentTarget) }, t("remote.join")),
+          h("button", { type: "button", class: "btn btn-remote-watch", "data-testid": "btn-remote-watch", onclick: (e) => join(e.currentTarget, true) }, t("remote.watch")),
         ),
     active ? null : h("p", { class: "muted small" }, t("remote.hint")),
   );

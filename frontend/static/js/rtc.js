@@ -47,8 +47,9 @@ async function localMedia(onState) {
 }
 
 class RemoteSession {
-  constructor({ socket, meetingId, videoEl, audioEl, onState, hall, iceServers }) {
-    Object.assign(this, { socket, meetingId, videoEl, audioEl, hall: !!hall, iceServers });
+  constructor({ socket, meetingId, videoEl, audioEl, onState, hall, iceServers, viewOnly }) {
+    // viewOnly: watch and listen, send nothing (no camera/microphone asked for; served as a viewer).
+    Object.assign(this, { socket, meetingId, videoEl, audioEl, hall: !!hall, iceServers, viewOnly: !!viewOnly && !hall });
     this.onState = onState || (() => {});
     this.stream = null;
     this.pc = null;
@@ -67,7 +68,7 @@ class RemoteSession {
 
   async start() {
     if (!this.iceServers) this.iceServers = (await call(this.socket, "rtc:config", { meeting_id: this.meetingId })).ice_servers;
-    if (!this.hall || !this.stream) this.stream = this.stream || (await localMedia(this.onState));
+    if (!this.viewOnly) this.stream = this.stream || (await localMedia(this.onState));
     await this.connect();
     return this;
   }
