@@ -51,6 +51,16 @@ def test_compositor_puts_each_source_in_its_tile_and_a_label_below() -> None:
     assert image.getpixel((240, 150)) != comp.compose().to_image().getpixel((240, 150))
 
 
+def test_a_composite_without_any_camera_says_so_instead_of_staying_black() -> None:
+    comp = Compositor(640, 360)
+    band = comp.compose().to_image().convert("L").crop((80, 150, 560, 210))
+    assert band.getextrema()[1] > 150  # the note's letters, white on the dark background
+    comp.add("a", "Thành viên A")
+    comp.update("a", _frame((0, 0, 255)))
+    band = comp.compose().to_image().convert("L").crop((80, 150, 560, 210))
+    assert band.getextrema()[1] < 100  # a camera: the picture, no note
+
+
 def test_keyframes_are_rate_limited_and_a_late_request_is_served_later() -> None:
     now = [0.0]
     lim = KeyframeLimiter(1.0, clock=lambda: now[0])

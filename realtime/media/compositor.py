@@ -21,6 +21,7 @@ FONT = Path(__file__).resolve().parents[2] / "minutes" / "fonts" / "LiberationSe
 BACKGROUND_Y = 28  # dark slate (U = V = 128: grey)
 PLACEHOLDER_Y = 64
 NEUTRAL = 128
+WAITING = "Chưa có ai phát hình — Waiting for a camera"
 
 
 def _plane(frame: av.VideoFrame, index: int, width: int, height: int) -> Image.Image:
@@ -54,6 +55,7 @@ class Compositor:
         self.featured: Hashable | None = None
         self._lock = threading.Lock()
         self._fonts: dict[int, ImageFont.FreeTypeFont | ImageFont.ImageFont] = {}
+        self._waiting: Image.Image | None = None
 
     # --- event loop side --------------------------------------------------------------------------
     def add(self, key: Hashable, label: str) -> None:
@@ -102,12 +104,26 @@ class Compositor:
             source.label_cache = (width, img)
         return source.label_cache[1]
 
+    def _waiting_note(self) -> Image.Image:
+        if self._waiting is None:
+            size = max(14, self.height // 24)
+            font = self._font(size)
+            img = Image.new("L", (self.width * 3 // 4, size * 2), BACKGROUND_Y)
+            draw = ImageDraw.Draw(img)
+            text_w = int(font.getlength(WAITING)) if hasattr(font, "getlength") else 8 * len(WAITING)
+            draw.text(((img.width - text_w) // 2, size // 2), WAITING, font=font, fill=200)
+            self._waiting = img
+        return self._waiting
+
     def compose(self) -> av.VideoFrame:
         with self._lock:
             sources = dict(self.sources)
         w2, h2 = self.width // 2, self.height // 2
         y_plane = Image.new("L", (self.width, self.height), BACKGROUND_Y)
         u_plane, v_plane = Image.new("L", (w2, h2), NEUTRAL), Image.new("L", (w2, h2), NEUTRAL)
+        if not sources:  # viewers only: say so instead of a black picture
+            note = self._waiting_note()
+            y_plane.paste(note, ((self.width - note.width) // 2 // 2 * 2, (self.height - note.height) // 2 // 2 * 2))
         for key, rect in layout(list(sources), self.featured, self.width, self.height).items():
             source = sources[key]
             x, y, w, h = rect

@@ -87,7 +87,7 @@ export function render(s) {
       ? h("div", { class: "remote-on", "data-testid": "remote-on" }, `● ${t("remote.title")}: ${t(`remote.state.${state}`)}`)
       : h(
           "div",
-          { class: "row" },
+          { class: "remote-join" },
           h("button", { type: "button", class: "btn btn-lg btn-remote", "data-testid": "btn-remote-join", onclick: (e) => join(e.currentTarget) }, t("remote.join")),
           h("button", { type: "button", class: "btn btn-remote-watch", "data-testid": "btn-remote-watch", onclick: (e) => join(e.currentTarget, true) }, t("remote.watch")),
         ),
