@@ -119,7 +119,8 @@ def _meeting_page(template: str):  # type: ignore[no-untyped-def]
                 return render(request, "error.html", status=exc.status, message=exc.message, error_status=exc.status)
         elif not actor.is_staff:
             return render(request, "error.html", status=403, message="Chỉ Văn phòng được tạo cuộc họp.", error_status=403)
-        return render(request, template, meeting=meeting, meeting_json=json.dumps(meeting, ensure_ascii=False))
+        return render(request, template, meeting=meeting, meeting_json=json.dumps(meeting, ensure_ascii=False),
+                      max_upload_mb=ctx_of(request).settings.max_upload_mb)  # fmt: skip
 
     return page
 

@@ -1,4 +1,4 @@
-// Secretariat preparation page: meeting details, then agenda and participants, then publish.
+// Secretariat preparation page: meeting details, then agenda, participants and documents, then publish.
 import { clearErrors, patch, post, showError } from "./api.js";
 import { confirmDialog } from "./confirm.js";
 import { fromHanoiInput, toHanoiInput } from "./format.js";
@@ -6,6 +6,7 @@ import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 import { initAgenda } from "./edit-agenda.js";
 import { initParticipants } from "./edit-participants.js";
+import { initDocuments } from "./edit-documents.js";
 
 const meeting = JSON.parse(document.getElementById("meeting-data")?.textContent || "null");
 const form = document.getElementById("meeting-form");
@@ -62,6 +63,7 @@ function showState(state) {
 if (meeting) {
   initAgenda(meeting.id);
   initParticipants(meeting.id);
+  initDocuments(meeting.id);
   document.getElementById("btn-publish").addEventListener("click", async (event) => {
     const button = event.currentTarget;
     if (!(await confirmDialog(t("edit.confirm_publish"), { okLabel: t("edit.publish") }))) return;
