@@ -1,4 +1,4 @@
-"""/api/audit (admin): list the log, verify the chain."""
+"""/api/audit (admin): list the log, verify the chain; /audit: the admin's page for both."""
 from __future__ import annotations
 
 from pydantic import ConfigDict, Field
@@ -7,9 +7,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth import ctx_of, require_user
+from accounts.models import GlobalRole
+from app.auth import ctx_of, current, require_user
 from app.http import ok, validate
 from app.openapi import Op
+from app.pages import _to_login, render
 from audit import services
 
 
@@ -30,7 +32,17 @@ async def verify(request: Request) -> Response:
     return ok(await ctx_of(request).read(services.verify_chain, actor=actor))
 
 
+async def audit_page(request: Request) -> Response:
+    auth = await current(request)
+    if auth is None:
+        return _to_login(request)
+    if auth[0].role != GlobalRole.admin:
+        return render(request, "error.html", status=403, message="Chỉ quản trị viên được xem nhật ký hệ thống.", error_status=403)
+    return render(request, "audit.html")
+
+
 routes = [
+    Route("/audit", audit_page, methods=["GET"]),
     Route("/api/audit", list_entries, methods=["GET"]),
     Route("/api/audit/verify", verify, methods=["POST"]),
 ]

@@ -55,6 +55,12 @@ def _healthy(url: str) -> bool:
         return False
 
 
+class ServerURL(str):
+    """The base URL, carrying the server's data directory (for tests that inspect or alter its database)."""
+
+    data_dir: Path
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a freshly seeded demo server (python -m app.cli demo)."""
@@ -68,7 +74,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             [sys.executable, "-m", "app.cli", "demo", "--port", str(port)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    base = ServerURL(f"http://127.0.0.1:{port}")
+    base.data_dir = data_dir
     try:
         deadline = time.monotonic() + 60
         while not _healthy(base + "/healthz"):
