@@ -2,6 +2,7 @@
 // started from; a 409 stale_revision brings the other editor's text in instead of overwriting it. Used by the
 // minutes page and meant for the live console: mountConclusion(host, {meetingId, item, row}).
 import { ApiError, api } from "./api.js";
+import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const DEBOUNCE_MS = 700;
@@ -30,35 +31,35 @@ export function mountConclusion(host, { meetingId, item, row }) {
   publish.type = "button";
   publish.className = "btn btn-small";
   publish.dataset.testid = "conclusion-publish";
-  publish.textContent = "Hiển thị trên màn hình phòng họp";
+  publish.textContent = t("conclusion.publish");
   meta.append(state, publish);
   box.append(label, meta);
   host.append(box);
-  const show = (text) => { state.textContent = text; };
-  show(row?.published ? "Đã công bố" : saved ? "Đã lưu" : "");
+  const show = (key) => { state.textContent = key ? t(key) : ""; };
+  show(row?.published ? "conclusion.published" : saved ? "edit.saved" : "");
 
   async function save() {
     timer = null;
     const text = area.value;
     if (text === saved) return;
-    show("Đang lưu…");
+    show("conclusion.saving");
     try {
       inflight = api("PUT", url, { text, base_revision: revision });
       const out = await inflight;
       revision = out.revision;
       saved = out.text;
       box.classList.remove("conflict");
-      show("Đã lưu");
+      show("edit.saved");
     } catch (err) {
       if (err instanceof ApiError && err.code === "stale_revision") {
         revision = err.details.revision;
         saved = err.details.text;
         area.value = saved;
         box.classList.add("conflict");
-        show("Người khác vừa sửa; đã tải nội dung mới nhất");
+        show("conclusion.conflict");
         toast(err.message, "error");
       } else {
-        show("Chưa lưu được");
+        show("minutes.not_saved");
         toast(err.message, "error");
       }
     } finally {
@@ -76,7 +77,7 @@ export function mountConclusion(host, { meetingId, item, row }) {
     if (inflight) await inflight.catch(() => {});
     try {
       await api("POST", `${url}/publish`, { published: true });
-      show("Đã công bố");
+      show("conclusion.published");
     } catch (err) { toast(err.message, "error"); }
   });
   return {
@@ -86,7 +87,7 @@ export function mountConclusion(host, { meetingId, item, row }) {
       revision = next.revision;
       saved = next.text;
       area.value = saved;
-      show("Đã cập nhật");
+      show("conclusion.updated");
     },
     flush: () => (timer ? (clearTimeout(timer), save()) : inflight ?? Promise.resolve()),
   };

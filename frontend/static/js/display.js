@@ -2,6 +2,7 @@
 // meeting:join, seq-numbered events through the shared reducer (live-state.js), meeting:sync on gaps. The
 // speaker's timer runs locally from started_at + limit_seconds (the server sends no per-second events).
 import { io } from "/static/vendor/socket.io.esm.min.js";
+import { lang, t } from "/static/js/i18n.js";
 import { LiveState } from "/static/js/live-state.js";
 
 const config = JSON.parse(document.getElementById("display-config").textContent);
@@ -23,9 +24,9 @@ window.ecabinetDisplay = { live, socket }; // read-only hooks for the browser te
 function request(name, payload) {
   return new Promise((resolve, reject) => {
     socket.timeout(ACK_TIMEOUT_MS).emit(name, payload, (err, ack) => {
-      if (err) reject({ code: "timeout", message: "Không nhận được phản hồi từ máy chủ." });
+      if (err) reject({ code: "timeout", message: t("display.no_answer") });
       else if (ack?.ok) resolve(ack.data);
-      else reject(ack?.error ?? { code: "error", message: "Lỗi không xác định." });
+      else reject(ack?.error ?? { code: "error", message: t("display.unknown_error") });
     });
   });
 }
@@ -41,7 +42,7 @@ async function join() {
     const data = await request("meeting:join", { meeting_id: config.meeting_id });
     live.reset(data.snapshot, data.seq);
     root.dataset.ready = "true";
-    setStatus(true, "Đã kết nối");
+    setStatus(true, t("remote.state.connected"));
   } catch (err) {
     setStatus(false, err.message);
     if (err.code !== "forbidden" && socket.connected) setTimeout(join, 3000);
@@ -58,9 +59,10 @@ async function requestSync(since) {
 
 // --- rendering -----------------------------------------------------------------------------------------
 
-const ROLE = { chair: "Chủ trì", member: "Thành viên", guest: "Khách mời", secretary: "Thư ký" };
-const KIND = { open: "Biểu quyết công khai", named: "Biểu quyết ghi danh", secret: "Biểu quyết kín" };
-const OPTION_KIND_LABEL = { yes: "Tán thành", no: "Không tán thành", abstain: "Không biểu quyết" };
+const LOCALE = lang() === "en" ? "en-GB" : "vi-VN";
+const ROLES = new Set(["chair", "member", "guest", "secretary"]);
+const VOTE_KINDS = new Set(["open", "named", "secret"]);
+const OPTION_KINDS = new Set(["yes", "no", "abstain"]);
 
 function text(id, value) {
   $(id).textContent = value ?? "";
@@ -71,18 +73,18 @@ function renderItem(state) {
   const agenda = state.agenda ?? [];
   const index = agenda.findIndex((i) => i.id === meeting.current_item_id);
   const item = index >= 0 ? agenda[index] : null;
-  text("item-step", item ? `Nội dung ${index + 1}/${agenda.length}` : "");
+  text("item-step", item ? t("live.item_of", { n: index + 1, total: agenda.length }) : "");
   if (item) text("item-title", item.title);
-  else if (meeting.state === "ended") text("item-title", "Phiên họp đã kết thúc");
-  else if (meeting.state === "started") text("item-title", "Chưa chọn nội dung thảo luận");
-  else text("item-title", "Phiên họp chưa bắt đầu");
+  else if (meeting.state === "ended") text("item-title", t("display.ended"));
+  else if (meeting.state === "started") text("item-title", t("display.no_item"));
+  else text("item-title", t("display.not_started"));
   $("item-presenter").hidden = !item?.presenter;
-  text("item-presenter", item?.presenter ? `Cơ quan trình: ${item.presenter}` : "");
+  text("item-presenter", item?.presenter ? `${t("live.presenter")}: ${item.presenter}` : "");
 }
 
 function speakerLine(row) {
-  const parts = [row.title || ROLE[row.role] || ""];
-  if (row.deputy_name) parts.push(`Dự thay: ${row.deputy_name}`);
+  const parts = [row.title || (ROLES.has(row.role) ? t(`role.${row.role}`) : "")];
+  if (row.deputy_name) parts.push(t("live.deputy_for", { name: row.deputy_name }));
   return parts.filter(Boolean).join(" · ");
 }
 
@@ -91,7 +93,7 @@ function renderSpeaker(state) {
   const box = $("speaker");
   box.classList.toggle("idle", !current);
   box.dataset.userId = current ? String(current.user_id) : "";
-  text("speaker-name", current ? current.full_name : "Chưa có đại biểu phát biểu");
+  text("speaker-name", current ? current.full_name : t("speak.nobody"));
   text("speaker-title", current ? speakerLine(current) : "");
   $("timer").hidden = !current;
   $("timer-bar").hidden = !current?.limit_seconds;
@@ -115,7 +117,7 @@ function renderQueue(state) {
   if (queue.length > 6) {
     const more = document.createElement("li");
     more.className = "more";
-    more.textContent = `và ${queue.length - 6} đại biểu khác`;
+    more.textContent = t("display.more", { n: queue.length - 6 });
     list.append(more);
   }
   text("queue-count", queue.length ? String(queue.length) : "");
@@ -127,8 +129,8 @@ function renderQuorum(state) {
   if (!q) return;
   text("quorum-present", String(q.present));
   text("quorum-total", String(q.total));
-  text("quorum-need", `Cần tối thiểu ${q.required} thành viên`);
-  text("quorum-state", q.reached ? "Đủ điều kiện tiến hành" : "Chưa đủ số thành viên");
+  text("quorum-need", t("display.quorum_need", { n: q.required }));
+  text("quorum-state", t(q.reached ? "display.quorum_ok" : "display.quorum_no"));
   $("quorum").classList.toggle("reached", !!q.reached);
 }
 
@@ -148,10 +150,10 @@ function renderVote(state) {
   root.classList.toggle("has-vote", !!vote);
   if (!vote) return;
   $("vote").dataset.state = vote.state;
-  text("vote-kind", KIND[vote.kind] ?? "");
+  text("vote-kind", VOTE_KINDS.has(vote.kind) ? t(`vote.kind.${vote.kind}`) : "");
   text("vote-question", vote.question);
   const published = vote.state === "published" && vote.result;
-  text("vote-label", vote.state === "open" ? "Đang biểu quyết" : published ? "Kết quả biểu quyết" : "Đã kết thúc biểu quyết");
+  text("vote-label", t(vote.state === "open" ? "vote.state.open" : published ? "display.vote_result" : "display.vote_closed"));
   $("vote-progress").hidden = !!published;
   $("vote-result").hidden = !published;
   if (!published) {
@@ -168,7 +170,7 @@ function renderVote(state) {
       const li = document.createElement("li");
       li.className = `opt-${option.kind ?? "other"}`;
       const label = document.createElement("span");
-      label.textContent = option.label || OPTION_KIND_LABEL[option.kind] || "";
+      label.textContent = option.label || (OPTION_KINDS.has(option.kind) ? t(`display.option.${option.kind}`) : "");
       const n = document.createElement("strong");
       const fromTally = vote.tally?.[String(option.id)];
       n.textContent = String(fromTally ?? result.counts?.[String(option.id)] ?? result[option.kind] ?? 0);
@@ -178,7 +180,7 @@ function renderVote(state) {
   );
   const verdict = $("vote-verdict");
   verdict.className = `d-verdict ${result.passed ? "passed" : "failed"}`;
-  verdict.textContent = result.passed ? "Thông qua" : "Không thông qua";
+  verdict.textContent = t(result.passed ? "vote.passed" : "vote.failed");
 }
 
 /** The published conclusion (kết luận) of the current item, if the secretariat or chair published one. */
@@ -208,8 +210,8 @@ const mmss = (seconds) => `${two(Math.floor(seconds / 60))}:${two(seconds % 60)}
 
 function tick() {
   const date = new Date(now());
-  text("clock", date.toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh" }));
-  text("date", date.toLocaleDateString("vi-VN", { weekday: "long", day: "2-digit", month: "2-digit", year: "numeric", timeZone: "Asia/Ho_Chi_Minh" }));
+  text("clock", date.toLocaleTimeString(LOCALE, { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh" }));
+  text("date", date.toLocaleDateString(LOCALE, { weekday: "long", day: "2-digit", month: "2-digit", year: "numeric", timeZone: "Asia/Ho_Chi_Minh" }));
   const current = live.state?.speakers?.current;
   const box = $("speaker");
   if (!current?.started_at) {
@@ -220,14 +222,14 @@ function tick() {
   const limit = current.limit_seconds;
   if (!limit) {
     text("timer-value", mmss(elapsed));
-    text("timer-caption", "đã phát biểu");
+    text("timer-caption", t("display.elapsed"));
     return;
   }
   const left = limit - elapsed;
   box.classList.toggle("warn", left <= 60 && left >= 0);
   box.classList.toggle("over", left < 0);
   text("timer-value", left >= 0 ? mmss(left) : `+${mmss(-left)}`);
-  text("timer-caption", left >= 0 ? `còn lại / ${mmss(limit)}` : "quá thời gian");
+  text("timer-caption", left >= 0 ? `${t("display.left")} / ${mmss(limit)}` : t("display.over"));
   $("timer-fill").style.width = `${Math.min(100, (elapsed / limit) * 100)}%`;
 }
 
@@ -242,10 +244,10 @@ socket.on("event", (env) => {
 socket.on("disconnect", (reason) => {
   live.suspend();
   // The server closes a display whose token was revoked; socket.io does not reconnect after that.
-  setStatus(false, reason === "io server disconnect" ? "Màn hình đã bị ngắt kết nối." : "Mất kết nối — đang kết nối lại…");
+  setStatus(false, t(reason === "io server disconnect" ? "display.disconnected" : "live.offline"));
 });
 socket.on("connect_error", (err) => {
-  setStatus(false, err?.data?.message ?? "Không kết nối được máy chủ — đang thử lại…");
+  setStatus(false, err?.data?.message ?? t("display.unreachable"));
 });
 socket.connect();
 tick();

@@ -4,19 +4,15 @@
 import { io } from "/static/vendor/socket.io.esm.min.js";
 import { ApiError, api, get, post } from "./api.js";
 import { mountConclusion } from "./conclusion-editor.js";
+import { lang, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const root = document.getElementById("minutes");
 const meetingId = Number(root.dataset.meetingId);
 const base = `/api/meetings/${meetingId}`;
 const $ = (id) => document.getElementById(id);
-const STATE_VI = {
-  draft: "Dự thảo (đang biên tập)",
-  final: "Đã chốt, chờ thư ký ký",
-  secretary_signed: "Thư ký đã ký, chờ chủ tọa ký",
-  signed: "Đã ký đủ (thư ký và chủ tọa)",
-};
-const ROLE_VI = { secretary: "Thư ký", chair: "Chủ tọa" };
+const ROLE = { secretary: t("role.secretary"), chair: t("minutes.role.chair") };
+const LOCALE = lang() === "en" ? "en-GB" : "vi-VN";
 let me = null;
 let draft = null; // null when the viewer may not read the draft (members)
 let status = null;
@@ -31,13 +27,15 @@ function showError(message) {
 
 function renderStatus() {
   if (!status) return;
-  $("status-text").textContent = STATE_VI[status.state] + (status.version ? ` — phiên bản ${status.version}` : "");
+  const state = t(`minutes.state.${status.state}`);
+  $("status-text").textContent = status.version ? t("minutes.state_version", { state, version: status.version }) : state;
   $("status-text").dataset.state = status.state;
   const list = $("signers");
   list.replaceChildren(...status.signers.map((s) => {
     const li = document.createElement("li");
     li.className = s.signed_at ? "done" : "";
-    li.textContent = `${ROLE_VI[s.role]}: ${s.full_name ?? "(chưa có)"} — ${s.signed_at ? "đã ký lúc " + new Date(s.signed_at).toLocaleString("vi-VN") : "chưa ký"}`;
+    const when = s.signed_at ? t("minutes.signed_at", { time: new Date(s.signed_at).toLocaleString(LOCALE) }) : t("minutes.unsigned");
+    li.textContent = `${ROLE[s.role]}: ${s.full_name ?? t("minutes.nobody")} — ${when}`;
     return li;
   }));
   const signed = Boolean(status.download_url);
@@ -53,10 +51,7 @@ function renderStatus() {
   $("btn-sign").hidden = !(signer && me && signer.user_id === me.id);
   $("btn-sign").dataset.role = next ?? "";
   for (const ed of editors.values()) ed.area.readOnly = frozen || !draft.can_edit || !ed.section.editable;
-  $("edit-note").textContent = frozen
-    ? "Biên bản đã chốt nên chỉ đọc; muốn sửa hãy tạo phiên bản đính chính."
-    : draft.can_edit ? "Nội dung sinh tự động từ diễn biến cuộc họp; phần Văn phòng sửa được giữ nguyên khi các mục khác cập nhật."
-    : "Chỉ Văn phòng được sửa biên bản.";
+  $("edit-note").textContent = t(frozen ? "minutes.frozen_note" : draft.can_edit ? "minutes.edit_note" : "minutes.staff_only");
 }
 
 function preview() {
@@ -84,13 +79,13 @@ function renderSections() {
     const meta = document.createElement("div");
     meta.className = "meta";
     const note = document.createElement("span");
-    note.textContent = !section.editable ? "Ghi nhận tự động từ kết quả biểu quyết (không sửa)" : section.edited !== null ? "Văn phòng đã sửa" : "Sinh tự động";
+    note.textContent = t(!section.editable ? "minutes.from_votes" : section.edited !== null ? "minutes.edited" : "minutes.generated");
     meta.append(note);
     if (section.edited !== null && draft.can_edit) {
       const reset = document.createElement("button");
       reset.type = "button";
       reset.className = "btn btn-small";
-      reset.textContent = "Khôi phục nội dung tự động";
+      reset.textContent = t("minutes.reset");
       reset.addEventListener("click", () => saveSection(section.key, null));
       meta.append(reset);
     }
@@ -100,7 +95,7 @@ function renderSections() {
     editors.set(section.key, ed);
     area.addEventListener("input", () => {
       clearTimeout(ed.timer);
-      note.textContent = "Đang gõ…";
+      note.textContent = t("minutes.typing");
       ed.timer = setTimeout(() => saveSection(section.key, area.value), 700);
     });
   }
@@ -113,12 +108,12 @@ async function saveSection(key, text) {
     const out = await api("PUT", `${base}/minutes/sections/${encodeURIComponent(key)}`, { text });
     if (ed) {
       ed.saved = out.effective;
-      ed.note.textContent = out.edited !== null ? "Văn phòng đã sửa — đã lưu" : "Sinh tự động";
+      ed.note.textContent = t(out.edited !== null ? "minutes.edited_saved" : "minutes.generated");
       ed.wrap.classList.toggle("edited", out.edited !== null);
       if (text === null) ed.area.value = out.effective;
     }
   } catch (err) {
-    if (ed) ed.note.textContent = "Chưa lưu được";
+    if (ed) ed.note.textContent = t("minutes.not_saved");
     toast(err.message, "error");
   }
 }
@@ -177,7 +172,7 @@ $("btn-finalise").addEventListener("click", async () => {
   await flushAll();
   try {
     status = await post(`${base}/minutes/finalise`);
-    toast(`Đã chốt biên bản phiên bản ${status.version}.`, "success");
+    toast(t("minutes.finalised", { version: status.version }), "success");
     renderStatus();
     preview();
   } catch (err) { toast(err.message, "error"); }
@@ -185,12 +180,12 @@ $("btn-finalise").addEventListener("click", async () => {
 $("btn-new-version").addEventListener("click", async () => {
   try {
     status = await post(`${base}/minutes/new-version`);
-    toast("Đã mở phiên bản đính chính; biên bản đã ký trước đó vẫn được lưu.", "success");
+    toast(t("minutes.new_version_open"), "success");
     await load();
   } catch (err) { toast(err.message, "error"); }
 });
 $("btn-sign").addEventListener("click", () => {
-  $("sign-who").textContent = `Ký với vai trò ${ROLE_VI[$("btn-sign").dataset.role] ?? ""}: ${me.full_name}`;
+  $("sign-who").textContent = t("minutes.sign_as", { role: ROLE[$("btn-sign").dataset.role] ?? "", name: me.full_name });
   $("sign-error").hidden = true;
   $("sign-password").value = "";
   $("sign-dialog").showModal();
@@ -202,7 +197,7 @@ $("sign-form").addEventListener("submit", async (e) => {
   try {
     status = await post(`${base}/minutes/sign`, { password: $("sign-password").value });
     $("sign-dialog").close();
-    toast("Đã ký số biên bản.", "success");
+    toast(t("minutes.signed"), "success");
     renderStatus();
     preview();
   } catch (err) {
@@ -227,7 +222,7 @@ socket.on("event", async (event) => {
     link.target = "_blank";
     link.rel = "noopener";
     link.dataset.testid = "minutes-completed-link";
-    link.textContent = `Biên bản cuộc họp (phiên bản ${data.version}) đã được ký. Mở biên bản`;
+    link.textContent = t("minutes.completed", { version: data.version });
     const host = $("toasts");
     const node = document.createElement("div");
     node.className = "toast toast-success";

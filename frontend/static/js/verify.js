@@ -1,4 +1,6 @@
 // "Kiểm tra chữ ký số": upload a signed PDF, show who signed, when, whether it changed since, whether trusted.
+import { lang, t } from "./i18n.js";
+
 const form = document.getElementById("verify-form");
 const out = document.getElementById("verify-result");
 
@@ -13,6 +15,8 @@ function line(label, value, good) {
   return p;
 }
 
+const yesNo = (flag) => t(flag ? "verify.yes" : "verify.no");
+
 form.addEventListener("submit", async (e) => {
   e.preventDefault();
   const file = document.getElementById("verify-file").files[0];
@@ -20,12 +24,12 @@ form.addEventListener("submit", async (e) => {
   const body = new FormData();
   body.append("file", file);
   out.hidden = false;
-  out.textContent = "Đang kiểm tra…";
+  out.textContent = t("verify.checking");
   let report;
   try {
     const response = await fetch("/api/minutes/verify", { method: "POST", body, credentials: "same-origin" });
     report = await response.json();
-    if (!response.ok) throw new Error(report?.error?.message ?? `Lỗi ${response.status}`);
+    if (!response.ok) throw new Error(report?.error?.message ?? `${t("common.error")} ${response.status}`);
   } catch (err) {
     out.textContent = err.message;
     out.dataset.ok = "false";
@@ -35,20 +39,20 @@ form.addEventListener("submit", async (e) => {
   out.dataset.ok = String(report.ok);
   const head = document.createElement("h2");
   head.className = report.ok ? "verify-ok" : "verify-bad";
-  head.textContent = report.ok ? "Chữ ký hợp lệ" : "Không hợp lệ";
-  out.append(head, line("Kết luận", report.summary, report.ok), line("Mã băm SHA-256 của tệp", report.sha256));
+  head.textContent = t(report.ok ? "verify.valid" : "verify.invalid");
+  out.append(head, line(t("conclusion.title"), report.summary, report.ok), line(t("verify.sha256"), report.sha256));
   for (const sig of report.signatures) {
     const box = document.createElement("div");
     box.className = "verify-sig";
     box.dataset.testid = "verify-signature";
     box.append(
-      line("Người ký", sig.signer_name || "(không đọc được)"),
-      line("Cơ quan cấp chứng thư", sig.issuer),
-      line("Thời điểm ký", sig.signing_time ? new Date(sig.signing_time).toLocaleString("vi-VN") : "không rõ"),
-      line("Nội dung được ký còn nguyên vẹn", sig.intact && sig.valid ? "Có" : "Không", sig.intact && sig.valid),
-      line("Tài liệu bị thay đổi sau khi ký", sig.modified_after_signing ? "Có" : "Không", !sig.modified_after_signing),
-      line("Chứng thư thuộc cơ quan chứng thực tin cậy", sig.trusted ? "Có" : "Không", sig.trusted),
-      line("Đánh giá", sig.summary, sig.ok),
+      line(t("verify.signer"), sig.signer_name || t("verify.unreadable")),
+      line(t("verify.issuer"), sig.issuer),
+      line(t("verify.time"), sig.signing_time ? new Date(sig.signing_time).toLocaleString(lang() === "en" ? "en-GB" : "vi-VN") : t("verify.unknown")),
+      line(t("verify.intact"), yesNo(sig.intact && sig.valid), sig.intact && sig.valid),
+      line(t("verify.modified"), yesNo(sig.modified_after_signing), !sig.modified_after_signing),
+      line(t("verify.trusted"), yesNo(sig.trusted), sig.trusted),
+      line(t("verify.assessment"), sig.summary, sig.ok),
     );
     out.append(box);
   }
