@@ -7,11 +7,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from accounts.models import GlobalRole
 from app.auth import ctx_of, current, require_user
 from app.http import ok, validate
 from app.openapi import Op
 from app.pages import _to_login, render
+from core.errors import DomainError
 from audit import services
 
 
@@ -36,8 +36,10 @@ async def audit_page(request: Request) -> Response:
     auth = await current(request)
     if auth is None:
         return _to_login(request)
-    if auth[0].role != GlobalRole.admin:
-        return render(request, "error.html", status=403, message="Chỉ quản trị viên được xem nhật ký hệ thống.", error_status=403)
+    try:
+        services.require_admin(auth[0])
+    except DomainError as exc:
+        return render(request, "error.html", status=exc.status, message=exc.message, error_status=exc.status)
     return render(request, "audit.html")
 
 

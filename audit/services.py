@@ -14,13 +14,13 @@ from core.errors import Forbidden
 from meetings.events import MeetingEvent
 
 
-def _require_admin(actor: Actor) -> None:
+def require_admin(actor: Actor) -> None:
     if actor.role != GlobalRole.admin:
         raise Forbidden("Chỉ quản trị viên được xem và kiểm tra nhật ký hệ thống.")
 
 
 def list_entries(*, session: Session, actor: Actor, limit: int = 100, before_id: int | None = None) -> dict[str, Any]:
-    _require_admin(actor)
+    require_admin(actor)
     stmt = select(AuditEntry, User.full_name).join(User, User.id == AuditEntry.actor_id, isouter=True)
     if before_id is not None:
         stmt = stmt.where(AuditEntry.id < before_id)
@@ -34,7 +34,7 @@ def list_entries(*, session: Session, actor: Actor, limit: int = 100, before_id:
 
 
 def verify_chain(*, session: Session, actor: Actor) -> dict[str, Any]:
-    _require_admin(actor)
+    require_admin(actor)
 
     def event_data(meeting_id: int, seq: int) -> Any:
         event = session.exec(

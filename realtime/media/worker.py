@@ -108,7 +108,7 @@ class Worker:
             writer.write(b'{"hello": "ok"}\n')
             while line := await reader.readline():
                 asyncio.ensure_future(self._answer(json.loads(line), writer))
-        except (asyncio.TimeoutError, ConnectionError, json.JSONDecodeError, asyncio.CancelledError):
+        except (asyncio.TimeoutError, ConnectionError, json.JSONDecodeError, ValueError, asyncio.CancelledError):
             pass  # (cancelled: the worker is stopping; ending quietly keeps asyncio from logging the handler)
         finally:
             self.clients.discard(writer)

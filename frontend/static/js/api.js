@@ -45,11 +45,14 @@ export async function api(method, url, body) {
   } catch {
     payload = null;
   }
-  if (!response.ok) {
-    const err = payload?.error ?? {};
-    throw new ApiError(response.status, err.code ?? "http_error", err.message ?? `${t("common.error")} ${response.status}`, err.details);
-  }
+  if (!response.ok) throw errorFrom(response.status, payload);
   return payload;
+}
+
+/** The error envelope {error: {code, message, details}} of a failed response as an ApiError. */
+export function errorFrom(status, payload) {
+  const err = payload?.error ?? {};
+  return new ApiError(status, err.code ?? "http_error", err.message ?? `${t("common.error")} ${status}`, err.details);
 }
 
 export const get = (url) => api("GET", url);

@@ -2,7 +2,7 @@
 // version, delete), and the upload form with a progress bar. Uploads go through XMLHttpRequest because
 // fetch() reports no upload progress; the server's clear refusals (not a PDF, encrypted, too large, …)
 // are shown in the form and nothing is listed.
-import { ApiError, csrfToken, del, get, showError } from "./api.js";
+import { ApiError, csrfToken, del, errorFrom, get, showError } from "./api.js";
 import { confirmDialog } from "./confirm.js";
 import { fill, h } from "./dom.js";
 import { t } from "./i18n.js";
@@ -27,8 +27,7 @@ function send(url, body, onProgress) {
         payload = null;
       }
       if (xhr.status >= 200 && xhr.status < 300) return resolve(payload);
-      const err = payload?.error ?? {};
-      reject(new ApiError(xhr.status, err.code ?? "http_error", err.message ?? `${t("common.error")} ${xhr.status}`, err.details));
+      reject(errorFrom(xhr.status, payload));
     };
     xhr.send(body);
   });
