@@ -197,10 +197,16 @@ class Renderer:
         return pages_ready(self.data_dir, sha256, page_count)
 
     def start_background(self, pdf: Path, sha256: str, page_count: int) -> asyncio.Task:
-        task = asyncio.get_running_loop().create_task(self.render_all(pdf, sha256, page_count))
+        task = asyncio.get_running_loop().create_task(self.render_all(pdf, sha256, page_count), name=f"render:{sha256}")
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task
+
+    def stop_background(self, sha256: str) -> None:
+        """The file was deleted: render no more of its pages (the chunks already in a worker finish)."""
+        for task in list(self._background):
+            if task.get_name() == f"render:{sha256}":
+                task.cancel()
 
     async def render_all(self, pdf: Path, sha256: str, page_count: int) -> None:
         """Tablet and thumbnail images of every page, in page order, `workers` jobs at a time."""
@@ -218,6 +224,8 @@ class Renderer:
                 try:
                     await asyncio.wrap_future(futures[0])
                 except Exception:
+                    if not pdf.exists():  # deleted while rendering (stop_background): nothing is wrong
+                        return
                     log.exception("rendering pages %s of %s failed", pages, sha256)
                 finally:
                     for n in pages[1:]:

@@ -140,6 +140,7 @@ def _spill(file: UploadFile, target: Path) -> None:
 async def _drop_unused(request: Request, shas: list[str]) -> None:
     ctx = ctx_of(request)
     for sha in await ctx.read(services.unreferenced, shas=shas):
+        renderer_for(ctx.settings).stop_background(sha)  # no CPU spent on pages nobody can open any more
         await to_thread.run_sync(storage.delete, ctx.settings.data_dir, sha)
 
 

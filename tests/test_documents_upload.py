@@ -13,6 +13,7 @@ from sqlmodel import select
 from app.settings import Settings
 from documents import render
 from documents.models import Document, DocumentVersion
+from documents.routes import renderer_for
 from tests.conftest import LiveServer, free_port
 from tests.doc_helpers import encrypted, make_pdf, upload, with_javascript
 from tests.factories import make_cabinet
@@ -145,3 +146,29 @@ async def test_unknown_form_fields_and_missing_file_are_named(live_server: LiveS
         assert _stored(live_server) == [] and _rows(live_server) == 0
     finally:
         await staff.aclose()
+
+
+async def test_deleting_a_document_while_its_pages_render_stops_the_rendering_quietly(
+    live_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    c = make_cabinet(live_server.db)
+    staff = await login(live_server.url, c.staff.username)
+    try:
+        content = make_pdf(40)
+        r = await upload(staff, c.meeting_id, content)
+        assert r.status_code == 201, r.text
+        sha = hashlib.sha256(content).hexdigest()
+        assert (await staff.delete(f"/api/documents/{r.json()['id']}")).status_code == 204
+        renderer = renderer_for(live_server.settings)
+        for _ in range(100):
+            if not any(t.get_name() == f"render:{sha}" for t in renderer._background):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # the chunks that were already in a worker come back
+        assert not any(t.get_name() == f"render:{sha}" for t in renderer._background)
+        assert not (live_server.settings.data_dir / "files" / sha[:2] / f"{sha}.pdf").exists()
+        failed = [rec for rec in caplog.records if rec.levelname == "ERROR" and sha in rec.getMessage()]
+        assert failed == []  # nothing went wrong: the file is simply gone
+    finally:
+        await staff.aclose()
+
