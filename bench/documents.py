@@ -131,6 +131,30 @@ def throughput(pdf_path: Path, pages: int, out: Path) -> None:
     print(f"ratio pypdfium2 / pdftoppm throughput: {t_poppler / t_pdfium:.2f}x")
 
 
+def conversion(out: Path, runs: int = 3) -> None:
+    """DOCX -> PDF with LibreOffice as an upload does it (documents.convert), a fresh profile each time."""
+    import docx
+
+    from documents import convert
+
+    if shutil.which("soffice") is None:
+        print("LibreOffice: not installed (soffice) — no conversion figure")
+        return
+    d = docx.Document()
+    for i in range(10):
+        d.add_heading(f"Tờ trình dự toán ngân sách nhà nước năm 2027 — phần {i + 1}", level=1)
+        d.add_paragraph("Tổng thu cân đối ngân sách nhà nước đạt 1.700 nghìn tỷ đồng. " * 20)
+        d.add_page_break()
+    times = []
+    for i in range(runs):
+        source = out / f"to-trinh-{i}"
+        d.save(str(source))
+        t0 = time.perf_counter()
+        convert.to_pdf(source, "docx", soffice="soffice", filename="to-trinh.docx")
+        times.append(time.perf_counter() - t0)
+    print(f"LibreOffice DOCX (10 pages) -> PDF: {', '.join(f'{t:.2f}' for t in times)} s per conversion ({runs} runs)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=100)
@@ -147,6 +171,7 @@ def main() -> None:
         (work / "bench.pdf").write_bytes(pdf)
         (work / "out").mkdir()
         throughput(work / "bench.pdf", a.pages, work / "out")
+        conversion(work / "out")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
