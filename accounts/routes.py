@@ -8,9 +8,9 @@ from starlette.routing import Route
 from accounts import services
 from accounts.schemas import LoginRequest, UserCreate, UserPublic
 from app.openapi import Op
-from app.auth import COOKIE, ctx_of, current, require_user
+from app.auth import clear_session_cookie, ctx_of, current, require_user, session_cookie, set_session_cookie
 from app.http import ok, parse_body
-from core.errors import Forbidden, RateLimited
+from core.errors import Forbidden, Unauthenticated
 
 
 def _same_origin(request: Request) -> bool:
@@ -21,16 +21,24 @@ def _same_origin(request: Request) -> bool:
     return origin in allowed
 
 
+def _login_limits(request: Request, username: str) -> dict[str, int]:
+    """Failures per address and account, and (4x looser) per account from anywhere and per address over
+    all accounts: one address cannot lock an account out alone, many addresses cannot guess one unbounded."""
+    n = ctx_of(request).settings.login_max_failures
+    address = request.client.host if request.client else "?"
+    return {f"login:{address}|{username}": n, f"login:user:{username}": 4 * n, f"login:addr:{address}": 4 * n}
+
+
 async def login(request: Request) -> Response:
     ctx = ctx_of(request)
     if not _same_origin(request):
         raise Forbidden("Yêu cầu đăng nhập từ nguồn không được phép.")
     body = await parse_body(request, LoginRequest)
-    key = f"{request.client.host if request.client else '?'}|{body.username.strip().lower()}"
-    wait = ctx.login_limiter.blocked(key)
-    if wait:
-        raise RateLimited(f"Đăng nhập sai quá nhiều lần; thử lại sau {int(wait) + 1} giây.")
+    limits = _login_limits(request, body.username.strip().lower())
+    # Counted before the (slow) password check, so parallel guesses beyond the limit are never evaluated.
+    attempt = ctx.login_limiter.reserve(limits, "Đăng nhập sai quá nhiều lần; thử lại sau {seconds} giây.")
     s = ctx.settings
+    previous = session_cookie(request)
     try:
         token, csrf, user = await ctx.write(
             services.login,
@@ -39,25 +47,29 @@ async def login(request: Request) -> Response:
             min_length=s.password_min_length,
             demo_mode=s.demo_mode,
             ttl_hours=s.session_ttl_hours,
+            replaces=previous,
         )
-    except Exception:
-        ctx.login_limiter.hit(key)
+    except Unauthenticated:
+        raise  # a failed guess: the reservation stays counted
+    except BaseException:
+        attempt.release()  # not a guess (e.g. the database was busy)
         raise
-    ctx.login_limiter.reset(key)
+    attempt.release()
+    ctx.login_limiter.clear(next(iter(limits)))  # the owner's own typos from this address are forgiven
+    if previous:
+        await ctx.end_session(services.session_key(previous))  # sockets of the replaced session close
     response = ok({"user": user.model_dump(mode="json"), "csrf_token": csrf})
-    response.set_cookie(
-        COOKIE, token, max_age=s.session_ttl_hours * 3600, httponly=True, samesite="lax", secure=s.cookie_secure, path="/"
-    )
+    set_session_cookie(response, token, s)
     return response
 
 
 async def logout(request: Request) -> Response:
     await require_user(request)
-    token = request.cookies.get(COOKIE, "")
+    token = session_cookie(request) or ""
     await ctx_of(request).write(services.logout, token=token)
     await ctx_of(request).end_session(services.session_key(token))
     response = ok({"ok": True})
-    response.delete_cookie(COOKIE, path="/")
+    clear_session_cookie(response, ctx_of(request).settings)
     return response
 
 

@@ -40,7 +40,7 @@ def create_user(
     if actor is not None and actor.role != GlobalRole.admin:
         raise Forbidden("Chỉ quản trị viên được tạo tài khoản.")
     if enforce_policy:
-        check_policy(data.password, min_length=min_length, username=data.username)
+        check_policy(data.password, min_length=min_length, username=data.username, full_name=data.full_name)
     if session.exec(select(User).where(User.username == data.username)).first():
         raise Conflict(f"Tên đăng nhập '{data.username}' đã tồn tại.")
     user = User(
@@ -67,16 +67,20 @@ def list_users(*, session: Session, actor: Actor) -> list[UserPublic]:
 
 
 def login(
-    *, session: Session, username: str, password: str, min_length: int, demo_mode: bool, ttl_hours: int
+    *, session: Session, username: str, password: str, min_length: int, demo_mode: bool, ttl_hours: int,
+    replaces: str | None = None,
 ) -> tuple[str, str, UserPublic]:
-    """Returns (cookie token, csrf token, user). Same message for every failure: no account probing."""
+    """Returns (cookie token, csrf token, user). One answer for every failure (unknown user, wrong password,
+    inactive account, a correct password too short to be accepted outside demo mode): the hash is always
+    verified (a dummy one for an unknown user), so neither the message nor the time tells them apart.
+    `replaces`: the session cookie the browser came with; it ends here (a planted session never carries on)."""
     user = session.exec(select(User).where(User.username == username.strip().lower())).first()
     ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.is_active:
+    acceptable = demo_mode or len(password) >= min_length  # a short one may only have been set for the demo
+    if not (ok and acceptable) or user is None or not user.is_active:
         raise Unauthenticated("Tên đăng nhập hoặc mật khẩu không đúng.")
-    if len(password) < min_length and not demo_mode:
-        # A short password may only have been set for the demo; outside demo mode it is not accepted.
-        raise Unauthenticated("Mật khẩu không đạt chính sách an toàn; liên hệ quản trị viên để đặt lại.")
+    if replaces:
+        logout(session=session, token=replaces)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     # Housekeeping: this user's expired sessions go when they log in again.
     session.execute(delete(AuthSession).where(AuthSession.user_id == user.id, AuthSession.expires_at < utcnow()))

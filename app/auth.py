@@ -5,21 +5,42 @@ import hmac
 from http.cookies import SimpleCookie
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from accounts import services as accounts
 from accounts.actor import Actor
 from app.context import AppContext
+from app.settings import Settings
 from core.errors import Forbidden, Unauthenticated
 
 COOKIE = "ecabinet_session"
 _SAFE = {"GET", "HEAD", "OPTIONS"}
 
 
+def cookie_name(settings: Settings) -> str:
+    """Over HTTPS the cookie carries the __Host- prefix: the browser then accepts it only Secure, for the
+    whole site and from this host itself, so a sibling subdomain or a plain-HTTP page cannot plant one."""
+    return f"__Host-{COOKIE}" if settings.cookie_secure else COOKIE
+
+
+def set_session_cookie(response: Response, token: str, settings: Settings) -> None:
+    response.set_cookie(cookie_name(settings), token, max_age=settings.session_ttl_hours * 3600, path="/",
+                        httponly=True, samesite="lax", secure=settings.cookie_secure)  # fmt: skip
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(cookie_name(settings), path="/", httponly=True, samesite="lax", secure=settings.cookie_secure)
+
+
+def session_cookie(request: Request) -> str | None:
+    return request.cookies.get(cookie_name(ctx_of(request).settings))
+
+
 def ctx_of(request: Request) -> AppContext:
     return request.app.state.ctx
 
 
-def cookie_from_header(header: str | None) -> str | None:
+def cookie_from_header(header: str | None, name: str = COOKIE) -> str | None:
     if not header:
         return None
     jar: SimpleCookie = SimpleCookie()
@@ -27,7 +48,7 @@ def cookie_from_header(header: str | None) -> str | None:
         jar.load(header)
     except Exception:  # a malformed Cookie header is just 'not logged in'
         return None
-    morsel = jar.get(COOKIE)
+    morsel = jar.get(name)
     return morsel.value if morsel else None
 
 
@@ -44,7 +65,7 @@ async def resolve_token(ctx: AppContext, token: str | None) -> tuple[Actor, str]
 
 async def current(request: Request) -> tuple[Actor, str] | None:
     if not hasattr(request.state, "auth"):
-        request.state.auth = await resolve_token(ctx_of(request), request.cookies.get(COOKIE))
+        request.state.auth = await resolve_token(ctx_of(request), session_cookie(request))
     return request.state.auth
 
 

@@ -17,23 +17,32 @@ def _migrate(settings: Settings) -> None:
     upgrade(settings.effective_database_url)
 
 
+def server_options(settings: Settings) -> dict[str, object]:
+    """uvicorn options shared by `ecabinet serve`, the demo and the tests' servers. Forwarded headers
+    (X-Forwarded-For/-Proto) are believed only from ECABINET_TRUSTED_PROXIES: uvicorn's default trusts them
+    from 127.0.0.1, which let any local client choose the address its login failures were counted under.
+    permessage-deflate off: browsers always negotiate it, and then every event is compressed once per
+    recipient (~30% more server CPU per delivery and ~40 KB more RSS per socket; docs/performance.md)."""
+    trusted = settings.trusted_proxies
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "ws": "websockets-sansio",
+        "ws_per_message_deflate": False,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": list(trusted) if trusted else [],
+        "server_header": False,
+        "lifespan": "on",
+    }
+
+
 def _serve(settings: Settings) -> None:
     import uvicorn
 
     from app.factory import create_app
 
     settings = settings.with_(media_prewarm=True)  # the server starts its media worker(s) with it
-    # permessage-deflate off: browsers always negotiate it, and then every event is compressed once per
-    # recipient (~30% more server CPU per delivery and ~40 KB more RSS per socket; docs/performance.md).
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        ws="websockets-sansio",
-        ws_per_message_deflate=False,
-        lifespan="on",
-    )
+    uvicorn.run(create_app(settings), log_level="info", **server_options(settings))  # type: ignore[arg-type]
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:

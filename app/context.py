@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from app.db import Database
-from app.ratelimit import SlidingWindow
+from app.ratelimit import FailureBudget
 from app.settings import Settings
 
 
@@ -17,7 +17,7 @@ async def _nothing(_: str) -> None:
 class AppContext:
     settings: Settings
     db: Database
-    login_limiter: SlidingWindow
+    login_limiter: FailureBudget
     publish: Callable[[list[dict[str, Any]]], Any] = field(default=lambda events: None)
     # Domain packages beyond meetings add their socket events here (called with realtime.actions.SocketActions).
     socket_extensions: list[Callable[[Any], None]] = field(default_factory=list)

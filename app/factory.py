@@ -19,7 +19,8 @@ from app.context import AppContext
 from app.db import Database
 from app.http import ok, on_domain_error, on_http_error, on_unexpected
 from app.paths import STATIC_DIR
-from app.ratelimit import SlidingWindow
+from app.ratelimit import FailureBudget
+from app.security_headers import SecurityHeaders
 from app.settings import Settings
 from documents.routes import close_renderers
 from core.errors import DomainError
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None) -> Any:
     ctx = AppContext(
         settings=settings,
         db=db,
-        login_limiter=SlidingWindow(settings.login_max_failures, settings.login_window_seconds),
+        login_limiter=FailureBudget(settings.login_window_seconds),
     )
     domains.install(ctx)
     # Remote media: the web process only relays signalling; media workers start on first use (or now, prewarm).
@@ -88,6 +89,6 @@ def create_app(settings: Settings | None = None) -> Any:
     web.state.ctx = ctx
     web.state.sio = sio
     web.state.remote = remote
-    asgi = socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io")
+    asgi = SecurityHeaders(socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io"), settings)
     asgi.state = web.state  # tests and the CLI reach the context through the outer app too
     return asgi

@@ -70,7 +70,9 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 
 async def on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return JSON({"error": exc.to_dict()}, status_code=exc.status)
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return JSON({"error": exc.to_dict()}, status_code=exc.status, headers=headers)
 
 
 _HTTP_CODES = {404: ("not_found", "Không tìm thấy."), 405: ("method_not_allowed", "Phương thức không được hỗ trợ.")}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -15,6 +15,7 @@ from accounts import services as account_services
 from accounts.actor import Actor
 from app.auth import ctx_of, current
 from app.i18n import LANGS, table, translate
+from app.redirects import login_url, safe_next
 from app.paths import TEMPLATES_DIR
 from core.errors import DomainError
 from meetings import services
@@ -76,18 +77,11 @@ async def _actor(request: Request) -> Actor | None:
 
 
 def _to_login(request: Request) -> Response:
-    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-
-
-def _safe_next(value: str | None) -> str:
-    """A local path to continue to; never another site ('//host' or 'https://…')."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/meetings"
-    return value
+    return RedirectResponse(login_url(request.url.path), status_code=303)
 
 
 async def login_page(request: Request) -> Response:
-    nxt = _safe_next(request.query_params.get("next"))
+    nxt = safe_next(request.query_params.get("next"))
     if await _actor(request) is not None:
         return RedirectResponse(nxt, status_code=303)  # already logged in
     return render(request, "login.html", next=nxt)
@@ -128,7 +122,7 @@ def _meeting_page(template: str):  # type: ignore[no-untyped-def]
 async def set_lang(request: Request) -> Response:
     lang = request.path_params["lang"]
     parts = urlsplit(request.headers.get("referer", ""))  # keep only path + query: same site only
-    back = _safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+    back = safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
     response = RedirectResponse(back if lang in LANGS else "/meetings", status_code=303)
     if lang in LANGS:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")

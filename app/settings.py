@@ -32,6 +32,9 @@ class Settings:
     demo_mode: bool = False
     login_max_failures: int = 5
     login_window_seconds: int = 300
+    # Reverse proxies whose X-Forwarded-For / -Proto are believed (addresses or networks); none by default,
+    # so a client cannot pick the address its login failures are counted under.
+    trusted_proxies: tuple[str, ...] = ()
     redis_url: str = ""
     redis_channel: str = "ecabinet"
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -82,6 +85,7 @@ class Settings:
             demo_mode=_bool(get("DEMO_MODE"), base.demo_mode),
             login_max_failures=int(get("LOGIN_MAX_FAILURES") or base.login_max_failures),
             login_window_seconds=int(get("LOGIN_WINDOW_SECONDS") or base.login_window_seconds),
+            trusted_proxies=_list(get("TRUSTED_PROXIES")),
             redis_url=get("REDIS_URL") or "",
             redis_channel=get("REDIS_CHANNEL") or base.redis_channel,
             timezone=get("TIMEZONE") or base.timezone,

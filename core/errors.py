@@ -54,6 +54,10 @@ class RateLimited(DomainError):
     code = "rate_limited"
     status = 429
 
+    def __init__(self, message: str, *, details: Any = None, retry_after: int | None = None) -> None:
+        super().__init__(message, details=details)
+        self.retry_after = retry_after  # seconds; HTTP answers carry it as Retry-After
+
 
 class TooLarge(DomainError):
     code = "too_large"

@@ -18,7 +18,7 @@ from app.openapi import Op
 from app.pages import _meeting_page, render
 from app.ratelimit import SlidingWindow
 from core.clock import iso
-from core.errors import Conflict, Forbidden, RateLimited, TooLarge, ValidationFailed
+from core.errors import Conflict, Forbidden, TooLarge, ValidationFailed
 from minutes import conclusions, services
 from minutes.schemas import (
     ConclusionPublic, ConclusionPublish, ConclusionSave, MinutesDraft, MinutesStatus, MinutesVersionPublic,
@@ -27,7 +27,6 @@ from minutes.schemas import (
 
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
 _VERIFY_LIMIT = SlidingWindow(30, 60)  # uploads per client address per minute (anyone may verify)
-_SIGN_FAILURES = SlidingWindow(5, 300)  # wrong signing passwords per user per 5 minutes
 
 
 def _mid(request: Request) -> int:
@@ -116,20 +115,24 @@ async def sign(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, SignRequest)
     ctx = ctx_of(request)
-    key = f"{id(ctx)}:{actor.id}"
-    if _SIGN_FAILURES.blocked(key):
-        raise RateLimited("Nhập sai mật khẩu ký số quá nhiều lần; vui lòng thử lại sau ít phút.")
     job = await ctx.read(services.prepare_signature, actor=actor, meeting_id=_mid(request))
     keystore, signing = _signing()
     store = keystore.KeyStore.for_data_dir(ctx.settings.data_dir)
+    # Wrong signing passwords share the login's failure budget, counted before the (slow) key unsealing.
+    key = f"sign:{actor.id}"
+    attempt = ctx.login_limiter.reserve({key: ctx.settings.login_max_failures},
+                                        "Nhập sai mật khẩu ký số quá nhiều lần; thử lại sau {seconds} giây.")  # fmt: skip
     try:
         pdf = await to_thread.run_sync(partial(
             signing.sign_pdf, job.pdf, store=store, user_id=job.username, password=body.password,
             field_name=job.field_name, reason=job.reason, location=job.location, signer_name=job.full_name))  # fmt: skip
     except Forbidden:
-        _SIGN_FAILURES.hit(key)
+        raise  # a wrong password: stays counted
+    except BaseException:
+        attempt.release()
         raise
-    _SIGN_FAILURES.reset(key)
+    attempt.release()
+    ctx.login_limiter.clear(key)
     return ok(await ctx.write(services.store_signature, actor=actor, job=job, pdf=pdf))
 
 
@@ -165,9 +168,7 @@ async def verify(request: Request) -> Response:
     """Anyone holding the file may check it (no login): limited per address and in size."""
     ctx = ctx_of(request)
     key = f"{id(ctx)}:{request.client.host if request.client else '-'}"
-    if _VERIFY_LIMIT.blocked(key):
-        raise RateLimited("Kiểm tra quá nhiều tệp; vui lòng thử lại sau ít phút.")
-    _VERIFY_LIMIT.hit(key)
+    _VERIFY_LIMIT.take(key, "Kiểm tra quá nhiều tệp; thử lại sau {seconds} giây.")
     data = await _upload(request)
     if len(data) > MAX_VERIFY_BYTES:
         raise TooLarge(f"Tệp vượt quá {MAX_VERIFY_BYTES // (1024 * 1024)} MB.")

@@ -10,7 +10,7 @@ import socketio
 
 from accounts.actor import Actor
 from accounts.services import session_key
-from app.auth import cookie_from_header, resolve_token
+from app.auth import cookie_from_header, cookie_name, resolve_token
 from app.context import AppContext
 from core.errors import DomainError
 from display import services as display_services
@@ -36,7 +36,7 @@ def register(sio: socketio.AsyncServer, ctx: AppContext) -> SocketActions:
             await sio.save_session(sid, {"display": screen.username})  # found again when the token is revoked
             actions.connected(sid, screen)
             return True
-        token = cookie_from_header(environ.get("HTTP_COOKIE"))
+        token = cookie_from_header(environ.get("HTTP_COOKIE"), cookie_name(ctx.settings))
         found = await resolve_token(ctx, token)
         if found is None or token is None:
             raise socketio.exceptions.ConnectionRefusedError({"code": "unauthenticated", "message": "Vui lòng đăng nhập."})

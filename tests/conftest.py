@@ -11,6 +11,7 @@ import pytest
 import uvicorn
 
 from accounts import passwords
+from app.cli import server_options
 from app.db import Database
 from app.factory import create_app
 from app.migrate import upgrade
@@ -60,7 +61,7 @@ class LiveServer:
 async def live_server(settings: Settings, db: Database) -> AsyncIterator[LiveServer]:
     """The real app under a real uvicorn on a free port, in the test's event loop."""
     live = LiveServer(settings)
-    config = uvicorn.Config(live.app, host="127.0.0.1", port=settings.port, log_level="warning", ws="websockets-sansio", lifespan="on")
+    config = uvicorn.Config(live.app, log_level="warning", **server_options(settings))  # as `ecabinet serve` runs it
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(200):

@@ -40,12 +40,15 @@ async def test_wrong_password_same_message_as_unknown_user_then_rate_limited(liv
         assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
 
 
-async def test_short_password_is_refused_outside_demo_mode(live_server: LiveServer) -> None:
+async def test_a_short_correct_password_gets_the_same_answer_as_a_wrong_one(live_server: LiveServer) -> None:
+    """Outside demo mode a short password set for the demo is refused, without telling a guesser it was right."""
     data = UserCreate(username="ngan", full_name="Mật Khẩu Ngắn", role=GlobalRole.member, password="demo")
     live_server.db.run_write(create_user, actor=None, data=data, min_length=10, enforce_policy=False)
     async with httpx.AsyncClient(base_url=live_server.url) as client:
-        r = await client.post("/api/auth/login", json={"username": "ngan", "password": "demo"})
-        assert r.status_code == 401 and "chính sách" in r.json()["error"]["message"]
+        right = await client.post("/api/auth/login", json={"username": "ngan", "password": "demo"})
+        wrong = await client.post("/api/auth/login", json={"username": "ngan", "password": "dema"})
+        assert right.status_code == wrong.status_code == 401 and right.content == wrong.content
+        assert "set-cookie" not in right.headers
 
 
 async def test_state_changes_need_the_csrf_token(live_server: LiveServer) -> None:

@@ -9,6 +9,7 @@ import pytest
 import redis
 import uvicorn
 
+from app.cli import server_options
 from app.settings import Settings
 from tests.conftest import LiveServer, free_port
 from tests.factories import make_cabinet
@@ -26,7 +27,7 @@ def _redis_up() -> bool:
 
 async def _serve(settings: Settings) -> tuple[LiveServer, uvicorn.Server, asyncio.Task]:
     live = LiveServer(settings)
-    server = uvicorn.Server(uvicorn.Config(live.app, host="127.0.0.1", port=settings.port, log_level="warning", ws="websockets-sansio"))
+    server = uvicorn.Server(uvicorn.Config(live.app, log_level="warning", **server_options(settings)))
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)

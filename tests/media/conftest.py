@@ -34,10 +34,11 @@ async def media_server(media_settings, db):  # type: ignore[no-untyped-def]
 
     import uvicorn
 
+    from app.cli import server_options
     from tests.conftest import LiveServer
 
     live = LiveServer(media_settings)
-    config = uvicorn.Config(live.app, host="127.0.0.1", port=media_settings.port, log_level="warning", ws="websockets-sansio", lifespan="on")
+    config = uvicorn.Config(live.app, log_level="warning", **server_options(media_settings))
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(200):

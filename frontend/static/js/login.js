@@ -23,8 +23,11 @@ form?.addEventListener("submit", async (event) => {
   submit.textContent = t("login.working");
   try {
     await post("/api/auth/login", { username, password });
+    // The server already checked `next` (app/redirects.py); this repeats the core of it: one leading "/",
+    // printable ASCII only (browsers drop tab/CR/LF and read "\\" as "/", turning "/\t/host" into "//host").
     const next = form.dataset.next || "/meetings";
-    window.location.assign(next.startsWith("/") && !next.startsWith("//") ? next : "/meetings");
+    const local = /^\/(?![\/\\])[\x21-\x7e]*$/.test(next) && !next.includes("\\");
+    window.location.assign(local ? next : "/meetings");
   } catch (err) {
     showError(err, { form, box });
     submit.disabled = false;
