@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import tempfile
 import socket
@@ -57,18 +58,25 @@ class LiveServer:
         self.db: Database = self.app.state.ctx.db
 
 
-@pytest.fixture
-async def live_server(settings: Settings, db: Database) -> AsyncIterator[LiveServer]:
-    """The real app under a real uvicorn on a free port, in the test's event loop."""
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[LiveServer]:
+    """The real app under a real uvicorn on a free port, in the test's event loop, as `ecabinet serve` runs it."""
     live = LiveServer(settings)
-    config = uvicorn.Config(live.app, log_level="warning", **server_options(settings))  # as `ecabinet serve` runs it
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(live.app, log_level="warning", **server_options(settings)))
     task = asyncio.create_task(server.serve())
     for _ in range(200):
         if server.started:
             break
         await asyncio.sleep(0.02)
     assert server.started, "uvicorn did not start"
-    yield live
-    server.should_exit = True
-    await asyncio.wait_for(task, 10)
+    try:
+        yield live
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def live_server(settings: Settings, db: Database) -> AsyncIterator[LiveServer]:
+    async with running(settings) as live:
+        yield live

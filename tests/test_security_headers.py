@@ -10,7 +10,7 @@ import pytest
 import websockets
 from starlette.routing import Mount, Route
 
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, running
 from tests.factories import PASSWORD, make_cabinet, make_user
 from tests.live import login
 
@@ -171,18 +171,7 @@ def https_settings(settings):  # type: ignore[no-untyped-def]
 
 
 async def test_over_https_the_cookie_is_host_prefixed_and_secure(https_settings, db) -> None:  # type: ignore[no-untyped-def]
-    import asyncio
-
-    import uvicorn
-
-    from app.cli import server_options
-
-    live = LiveServer(https_settings)
-    server = uvicorn.Server(uvicorn.Config(live.app, log_level="warning", **server_options(https_settings)))
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            await asyncio.sleep(0.02)
+    async with running(https_settings) as live:
         user = make_user(live.db)
         async with httpx.AsyncClient(base_url=live.url) as client:
             r = await client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})
@@ -196,6 +185,3 @@ async def test_over_https_the_cookie_is_host_prefixed_and_secure(https_settings,
             assert (await client.get("/api/me", headers=headers)).status_code == 200
             plain = {"Cookie": f"ecabinet_session={token}"}  # the unprefixed name is not read over HTTPS
             assert (await client.get("/api/me", headers=plain)).status_code == 401
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, running
 from tests.factories import PASSWORD, make_user
 from tests.live import login
 from tests.minutes_helpers import scripted_meeting, signer_keys
@@ -89,25 +89,13 @@ def proxied(settings):  # type: ignore[no-untyped-def]
 
 async def test_a_configured_proxy_is_believed(proxied, db) -> None:  # type: ignore[no-untyped-def]
     """Behind a trusted proxy each real client has its own budget (ECABINET_TRUSTED_PROXIES)."""
-    import uvicorn
-
-    from app.cli import server_options
-
-    live = LiveServer(proxied)
-    server = uvicorn.Server(uvicorn.Config(live.app, log_level="warning", **server_options(proxied)))
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            await asyncio.sleep(0.02)
+    async with running(proxied) as live:
         user = make_user(live.db)
         async with httpx.AsyncClient(base_url=live.url) as client:
             for who in ("203.0.113.7", "203.0.113.8"):
                 codes = [(await client.post("/api/auth/login", json={"username": user.username, "password": "sai-1"},
                                             headers={"X-Forwarded-For": who})).status_code for _ in range(6)]  # fmt: skip
                 assert codes == [401] * 5 + [429]
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 async def test_forty_parallel_wrong_signing_passwords_only_five_are_evaluated(live_server: LiveServer) -> None:
