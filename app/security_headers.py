@@ -29,6 +29,12 @@ CSP = "; ".join([
     "frame-ancestors 'none'",
     "form-action 'self'",
 ])  # fmt: skip
+# A file that a page of this site shows in its own <iframe> (the minutes PDF preview): framable by this origin
+# only; the browser's PDF viewer is a plugin of that document.
+SAME_ORIGIN_FRAME = {
+    "Content-Security-Policy": CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'").replace("object-src 'none'", "object-src 'self'"),
+    "X-Frame-Options": "SAMEORIGIN",
+}
 PERMISSIONS = "camera=(self), microphone=(self), fullscreen=(self), display-capture=(), geolocation=(), payment=(), usb=()"
 
 

@@ -17,6 +17,7 @@ from app.http import ok, parse_body
 from app.openapi import Op
 from app.pages import _meeting_page, render
 from app.ratelimit import SlidingWindow
+from app.security_headers import SAME_ORIGIN_FRAME
 from core.clock import iso
 from core.errors import Conflict, Forbidden, TooLarge, ValidationFailed
 from minutes import conclusions, services
@@ -66,9 +67,10 @@ async def edit_section(request: Request) -> Response:
 
 def _file(out: services.FileOut, inline: bool) -> Response:
     disposition = "inline" if inline else "attachment"
+    framable = SAME_ORIGIN_FRAME if inline else {}  # the minutes page previews it in its own <iframe>
     return Response(out.data, media_type=out.media_type, headers={
         "Content-Disposition": f'{disposition}; filename="{out.filename}"', "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff"})  # fmt: skip
+        "X-Content-Type-Options": "nosniff", **framable})  # fmt: skip
 
 
 async def get_pdf(request: Request) -> Response:

@@ -1,0 +1,117 @@
+"""In Chromium: no page breaks the Content-Security-Policy (the live socket over ws: works under
+connect-src 'self'), the live page cannot be framed by another origin, and a hostile `next` after login
+leaves the browser on this site."""
+from __future__ import annotations
+
+import contextlib
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+from urllib.parse import urlsplit
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD
+from tests.browser.test_viewer import _upload
+
+MEETING = 1
+WATCH = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
+"""
+
+
+def _watch(t) -> list[str]:  # noqa: ANN001
+    """CSP reports of this tablet: the DOM event (page scripts) and the console (what the browser refused)."""
+    console: list[str] = []
+    t.context.add_init_script(WATCH)
+    t.page.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
+    return console
+
+
+def _visit(t, console: list[str], path: str, ready: str | None = None) -> None:  # noqa: ANN001
+    t.page.goto(path)
+    if ready:
+        expect(t.page.locator(ready)).to_have_attribute("data-ready", "true")
+    t.page.wait_for_load_state("networkidle")
+    violations = t.page.evaluate("window.__csp")
+    assert violations == [] and console == [], (path, violations, console)
+
+
+def test_no_page_breaks_the_content_security_policy(tablet, server) -> None:  # noqa: ANN001
+    anonymous = tablet()
+    seen = _watch(anonymous)
+    _visit(anonymous, seen, "/login")
+    _visit(anonymous, seen, "/minutes/verify")
+
+    staff = tablet()
+    seen = _watch(staff)
+    staff.login("vanphong")
+    doc = _upload(staff, pages=2)
+    screen = staff.api("POST", f"/api/meetings/{MEETING}/display-tokens").json()
+    for path, ready in [("/meetings", None), (f"/meetings/{MEETING}", "#live"), (f"/meetings/{MEETING}/edit", None),
+                        ("/meetings/new", None), (f"/meetings/{MEETING}/minutes", "#minutes"),
+                        (f"/meetings/{MEETING}/documents/{doc}", "[data-testid=viewer]"),
+                        (f"/meetings/{MEETING}/remote", None), (screen["url"], "#display")]:  # fmt: skip
+        _visit(staff, seen, path, ready)
+    expect(staff.page.locator("#display")).to_have_attribute("data-ready", "true")  # its socket is connected
+
+    admin = tablet()
+    seen = _watch(admin)
+    admin.login("admin")
+    _visit(admin, seen, "/audit")
+
+
+@contextlib.contextmanager
+def _framing_site(html: str) -> Iterator[str]:
+    """Another origin on 127.0.0.1 (a real server: Chromium treats a faked response as a public site and
+    would refuse the loopback frame for that reason alone)."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/frame.html"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_the_live_page_cannot_be_framed_by_another_origin(tablet, server) -> None:  # noqa: ANN001
+    member = tablet("thanhvien01")
+    html = f'<!doctype html><title>x</title><iframe id="f" src="{server}/meetings/{MEETING}" width="800" height="600"></iframe>'
+    with _framing_site(html) as other:
+        member.page.goto(other)
+        member.page.wait_for_load_state("load")
+        child = member.page.frames[1]
+        assert child.query_selector("#live") is None, "the live page rendered inside another origin's frame"
+        assert child.url.startswith("chrome-error://"), child.url  # Chromium shows its own error page instead
+        text = child.inner_text("body")
+        assert "local network" not in text, text  # refused for framing, not for another reason
+
+
+def test_a_hostile_next_after_login_stays_on_this_site(tablet, server) -> None:  # noqa: ANN001
+    here = urlsplit(server).netloc
+    for hostile in (f"/%09/localhost:{urlsplit(server).port}/meetings", "/%5C/localhost/meetings", "/%0A/localhost"):
+        t = tablet()
+        t.page.goto(f"/login?next={hostile}")
+        t.page.fill("#username", "thanhvien02")
+        t.page.fill("#password", PASSWORD)
+        with t.page.expect_navigation():
+            t.page.click("#login-submit")
+        t.page.wait_for_load_state("load")
+        assert urlsplit(t.page.url).netloc == here, (hostile, t.page.url)
+        assert urlsplit(t.page.url).path == "/meetings"
