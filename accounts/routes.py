@@ -36,7 +36,7 @@ async def login(request: Request) -> Response:
     body = await parse_body(request, LoginRequest)
     limits = _login_limits(request, body.username.strip().lower())
     # Counted before the (slow) password check, so parallel guesses beyond the limit are never evaluated.
-    attempt = ctx.login_limiter.reserve(limits, "Đăng nhập sai quá nhiều lần; thử lại sau {seconds} giây.")
+    attempt = await ctx.login_limiter.reserve(limits, "Đăng nhập sai quá nhiều lần; thử lại sau {seconds} giây.")
     s = ctx.settings
     previous = session_cookie(request)
     try:
@@ -52,10 +52,10 @@ async def login(request: Request) -> Response:
     except Unauthenticated:
         raise  # a failed guess: the reservation stays counted
     except BaseException:
-        attempt.release()  # not a guess (e.g. the database was busy)
+        await attempt.release()  # not a guess (e.g. the database was busy)
         raise
-    attempt.release()
-    ctx.login_limiter.clear(next(iter(limits)))  # the owner's own typos from this address are forgiven
+    await attempt.release()
+    await ctx.login_limiter.clear(next(iter(limits)))  # the owner's own typos from this address are forgiven
     if previous:
         await ctx.end_session(services.session_key(previous))  # sockets of the replaced session close
     response = ok({"user": user.model_dump(mode="json"), "csrf_token": csrf})

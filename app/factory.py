@@ -19,7 +19,7 @@ from app.context import AppContext
 from app.db import Database
 from app.http import ok, on_domain_error, on_http_error, on_unexpected
 from app.paths import STATIC_DIR
-from app.ratelimit import FailureBudget
+from app.ratelimit import failure_budget
 from app.security_headers import SecurityHeaders
 from app.settings import Settings
 from documents.routes import close_renderers
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> Any:
     ctx = AppContext(
         settings=settings,
         db=db,
-        login_limiter=FailureBudget(settings.login_window_seconds),
+        login_limiter=failure_budget(settings.login_window_seconds, settings.redis_url, settings.redis_channel),
     )
     domains.install(ctx)
     # Remote media: the web process only relays signalling; media workers start on first use (or now, prewarm).
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Any:
         for sid in list(sio.manager.get_participants("/", None)):
             with contextlib.suppress(Exception):
                 await sio.disconnect(sid[0])
+        await ctx.login_limiter.close()
         db.dispose()
 
     routes = [

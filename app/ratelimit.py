@@ -1,11 +1,12 @@
-"""In-process rate limits: failure budgets for slow secret checks (login, signing password) and token
-buckets for noisy sockets."""
+"""Rate limits: failure budgets for slow secret checks (login, signing password; in process, or in Redis when
+several web processes share the work) and token buckets for noisy sockets."""
 from __future__ import annotations
 
 import math
+import secrets
 import time
 from collections import deque
-from typing import Mapping
+from typing import Any, Mapping
 
 from core.errors import RateLimited
 
@@ -18,19 +19,16 @@ class Reservation:
     def __init__(self, budget: "FailureBudget", stamps: dict[str, float]) -> None:
         self._budget, self._stamps = budget, stamps
 
-    def release(self) -> None:
+    async def release(self) -> None:
         """The attempt succeeded (or never reached the secret check): it is not a failure."""
-        for key, stamp in self._stamps.items():
-            hits = self._budget.hits.get(key)
-            if hits is not None and stamp in hits:
-                hits.remove(stamp)
-        self._stamps = {}
+        stamps, self._stamps = self._stamps, {}
+        await self._budget.forget(stamps)
 
 
 class FailureBudget:
     """Attempts at a slow secret check are counted BEFORE the check runs, so that parallel guesses cannot all
     be evaluated while the first ones are still hashing. `reserve` checks every key and counts the attempt
-    against all of them with no await in between: atomic within the event loop."""
+    against all of them with no await in between: atomic within the event loop (one web process)."""
 
     def __init__(self, window_seconds: float) -> None:
         self.window = window_seconds
@@ -45,21 +43,27 @@ class FailureBudget:
             hits.popleft()
         return 0.0 if len(hits) < limit else hits[0] + self.window - now
 
-    def reserve(self, limits: Mapping[str, int], message: str) -> Reservation:
+    async def reserve(self, limits: Mapping[str, int], message: str) -> Reservation:
         """Counts one attempt against every key (key -> its limit), or raises RateLimited with Retry-After;
         `message` may use {seconds}."""
         now = time.monotonic()
-        wait = max(self._wait(key, limit, now) for key, limit in limits.items())
-        if wait > 0:
-            seconds = max(1, math.ceil(wait))
-            raise RateLimited(message.format(seconds=seconds), retry_after=seconds)
+        _refuse(max(self._wait(key, limit, now) for key, limit in limits.items()), message)
         self._sweep(now)
         for key in limits:
             self.hits.setdefault(key, deque()).append(now)
         return Reservation(self, dict.fromkeys(limits, now))
 
-    def clear(self, key: str) -> None:
+    async def forget(self, stamps: Mapping[str, Any]) -> None:
+        for key, stamp in stamps.items():
+            hits = self.hits.get(key)
+            if hits is not None and stamp in hits:
+                hits.remove(stamp)
+
+    async def clear(self, key: str) -> None:
         self.hits.pop(key, None)
+
+    async def close(self) -> None:
+        pass
 
     def _sweep(self, now: float) -> None:
         """Guessing many user names must not grow memory without bound."""
@@ -71,6 +75,70 @@ class FailureBudget:
             del self.hits[key]
 
 
+def _refuse(wait: float, message: str) -> None:
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise RateLimited(message.format(seconds=seconds), retry_after=seconds)
+
+
+# Check every key, then count the attempt against all of them, in one step on the Redis server (its clock):
+# several web processes share one budget. Answers the milliseconds to wait, 0 when counted.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+local wait = 0
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if redis.call('ZCARD', key) >= tonumber(ARGV[2 + i]) then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    wait = math.max(wait, tonumber(oldest[2]) + window - now, 1)
+  end
+end
+if wait > 0 then return wait end
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[2])
+  redis.call('PEXPIRE', key, window)
+end
+return 0
+"""
+
+
+class SharedFailureBudget(FailureBudget):
+    """The same budget kept in Redis (ECABINET_REDIS_URL), for several web processes behind one proxy."""
+
+    def __init__(self, window_seconds: float, redis_url: str, prefix: str) -> None:
+        super().__init__(window_seconds)
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(redis_url)
+        self._script = self._redis.register_script(_RESERVE)
+        self._prefix = f"{prefix}:budget:"
+
+    async def reserve(self, limits: Mapping[str, int], message: str) -> Reservation:
+        keys = [self._prefix + key for key in limits]
+        member = secrets.token_hex(8)
+        wait_ms = await self._script(keys=keys, args=[int(self.window * 1000), member, *limits.values()])
+        _refuse(int(wait_ms) / 1000, message)
+        return Reservation(self, dict.fromkeys(keys, member))
+
+    async def forget(self, stamps: Mapping[str, Any]) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for key, member in stamps.items():
+                pipe.zrem(key, member)
+            await pipe.execute()
+
+    async def clear(self, key: str) -> None:
+        await self._redis.delete(self._prefix + key)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def failure_budget(window_seconds: float, redis_url: str = "", prefix: str = "ecabinet") -> FailureBudget:
+    return SharedFailureBudget(window_seconds, redis_url, prefix) if redis_url else FailureBudget(window_seconds)
+
+
 class SlidingWindow:
     """At most `limit` events per key in the window, counted as they happen (uploads to a public checker)."""
 
@@ -78,9 +146,9 @@ class SlidingWindow:
         self.limit = limit
         self._budget = FailureBudget(window_seconds)
 
-    def take(self, key: str, message: str) -> None:
+    async def take(self, key: str, message: str) -> None:
         """Counts one event for `key`, or raises RateLimited (with Retry-After) when the window is full."""
-        self._budget.reserve({key: self.limit}, message)
+        await self._budget.reserve({key: self.limit}, message)
 
 
 class TokenBucket:

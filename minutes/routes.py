@@ -122,8 +122,8 @@ async def sign(request: Request) -> Response:
     store = keystore.KeyStore.for_data_dir(ctx.settings.data_dir)
     # Wrong signing passwords share the login's failure budget, counted before the (slow) key unsealing.
     key = f"sign:{actor.id}"
-    attempt = ctx.login_limiter.reserve({key: ctx.settings.login_max_failures},
-                                        "Nhập sai mật khẩu ký số quá nhiều lần; thử lại sau {seconds} giây.")  # fmt: skip
+    attempt = await ctx.login_limiter.reserve({key: ctx.settings.login_max_failures},
+                                              "Nhập sai mật khẩu ký số quá nhiều lần; thử lại sau {seconds} giây.")  # fmt: skip
     try:
         pdf = await to_thread.run_sync(partial(
             signing.sign_pdf, job.pdf, store=store, user_id=job.username, password=body.password,
@@ -131,10 +131,10 @@ async def sign(request: Request) -> Response:
     except Forbidden:
         raise  # a wrong password: stays counted
     except BaseException:
-        attempt.release()
+        await attempt.release()
         raise
-    attempt.release()
-    ctx.login_limiter.clear(key)
+    await attempt.release()
+    await ctx.login_limiter.clear(key)
     return ok(await ctx.write(services.store_signature, actor=actor, job=job, pdf=pdf))
 
 
@@ -170,7 +170,7 @@ async def verify(request: Request) -> Response:
     """Anyone holding the file may check it (no login): limited per address and in size."""
     ctx = ctx_of(request)
     key = f"{id(ctx)}:{request.client.host if request.client else '-'}"
-    _VERIFY_LIMIT.take(key, "Kiểm tra quá nhiều tệp; thử lại sau {seconds} giây.")
+    await _VERIFY_LIMIT.take(key, "Kiểm tra quá nhiều tệp; thử lại sau {seconds} giây.")
     data = await _upload(request)
     if len(data) > MAX_VERIFY_BYTES:
         raise TooLarge(f"Tệp vượt quá {MAX_VERIFY_BYTES // (1024 * 1024)} MB.")

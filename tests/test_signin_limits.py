@@ -3,12 +3,13 @@ parallel guesses is not all evaluated; forwarded headers are believed only from 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import LiveServer, running
+from tests.conftest import LiveServer, free_port, running
 from tests.factories import PASSWORD, make_user
 from tests.live import login
 from tests.minutes_helpers import scripted_meeting, signer_keys
@@ -96,6 +97,23 @@ async def test_a_configured_proxy_is_believed(proxied, db) -> None:  # type: ign
                 codes = [(await client.post("/api/auth/login", json={"username": user.username, "password": "sai-1"},
                                             headers={"X-Forwarded-For": who})).status_code for _ in range(6)]  # fmt: skip
                 assert codes == [401] * 5 + [429]
+
+
+async def test_several_web_processes_share_one_budget_through_redis(settings, db) -> None:  # type: ignore[no-untyped-def]
+    """Behind a load balancer, guesses spread over two processes still get five evaluations in all."""
+    from tests.test_multinode import REDIS_URL, _redis_up
+
+    if not _redis_up():
+        pytest.skip("Redis at 127.0.0.1:6379 is not reachable")
+    shared = settings.with_(redis_url=REDIS_URL, redis_channel=f"ecabinet-test-{uuid.uuid4().hex[:8]}")
+    async with running(shared) as a, running(shared.with_(port=free_port())) as b:
+        user = make_user(a.db)
+        bodies = [{"username": user.username, "password": f"sai-mat-khau-{i}"} for i in range(BURST // 2)]
+        answers = await asyncio.gather(_burst(a.url, "/api/auth/login", bodies), _burst(b.url, "/api/auth/login", bodies))
+        _assert_limited(answers[0] + answers[1], 401, settings.login_max_failures)
+        async with httpx.AsyncClient(base_url=b.url) as client:  # a success on either node releases its own try only
+            r = await client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})
+            assert r.status_code == 429
 
 
 async def test_forty_parallel_wrong_signing_passwords_only_five_are_evaluated(live_server: LiveServer) -> None:
