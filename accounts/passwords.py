@@ -13,7 +13,7 @@ from core.text import fold
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verifying against a dummy hash keeps the timing of 'unknown user' equal to 'wrong password'
-# (computed on first use, not at import).
+# (made when the app is created, not at import).
 _dummy_hash: str | None = None
 
 
@@ -22,6 +22,11 @@ def configure(*, time_cost: int, memory_cost: int) -> None:
     global _hasher, _dummy_hash
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=1)
     _dummy_hash = None
+
+
+def warm_up() -> None:
+    """Makes the dummy hash now, so that not even the first unknown user name answers at a different pace."""
+    _dummy()
 
 
 def _dummy() -> str:

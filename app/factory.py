@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from accounts import passwords
 from app import domains, openapi, pages
 from app.context import AppContext
 from app.db import Database
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Any:
         login_limiter=failure_budget(settings.login_window_seconds, settings.redis_url, settings.redis_channel),
     )
     domains.install(ctx)
+    passwords.warm_up()
     # Remote media: the web process only relays signalling; media workers start on first use (or now, prewarm).
     workers = MediaWorkers(settings.media_workers, MediaConfig.from_settings(settings).to_json(), primary_viewers=settings.media_primary_viewers)
     remote = RemoteMedia(ctx, workers)
