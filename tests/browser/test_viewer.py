@@ -28,13 +28,14 @@ def _open(t, doc: int, page: int = 1):  # noqa: ANN001, ANN202
     viewer = t.page.get_by_test_id("viewer")
     expect(viewer).to_have_attribute("data-ready", "true")
     expect(viewer).to_have_attribute("data-connected", "true")
-    t.page.wait_for_function("document.getElementById('page-img').complete && document.getElementById('page-img').naturalWidth > 0")
+    # A function, not an expression: Playwright evaluates a bare expression with eval(), which the CSP refuses.
+    t.page.wait_for_function("() => document.getElementById('page-img').complete && document.getElementById('page-img').naturalWidth > 0")
     return viewer
 
 
 def _settled(t) -> None:  # noqa: ANN001
-    t.page.wait_for_function("(() => { const i = document.getElementById('page-img');"
-                             " return i.complete && i.naturalWidth > 0 && !i.classList.contains('is-stale'); })()")
+    t.page.wait_for_function("() => { const i = document.getElementById('page-img');"
+                             " return i.complete && i.naturalWidth > 0 && !i.classList.contains('is-stale'); }")
 
 
 def _stroke(t) -> None:  # noqa: ANN001

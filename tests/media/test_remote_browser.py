@@ -63,7 +63,7 @@ async def test_a_member_joins_from_chromium_and_plays_the_composite(media_server
             try:
                 page, connected = await _join_from_chromium(browser, media_server.url, http, c.meeting_id)
                 video = page.get_by_test_id("remote-video")
-                await page.wait_for_function("document.getElementById('remote-video').getVideoPlaybackQuality().totalVideoFrames > 15", timeout=15000)
+                await page.wait_for_function("() => document.getElementById('remote-video').getVideoPlaybackQuality().totalVideoFrames > 15", timeout=15000)
                 seen = await video.evaluate(_SAMPLE)
                 assert (seen["w"], seen["h"]) == (1280, 720), seen
                 r, g, b = seen["left"]  # the red publisher joined first: left half of the two-tile grid
@@ -136,7 +136,7 @@ async def test_watch_and_listen_only_sends_nothing_asks_for_no_camera_and_still_
                 assert await page.get_by_test_id("remote-status").inner_text() == "Not joined"  # the English UI
                 await page.get_by_test_id("btn-remote-watch").click()
                 await page.wait_for_selector("#remote[data-state=connected]", timeout=15000)
-                await page.wait_for_function("document.getElementById('remote-video').getVideoPlaybackQuality().totalVideoFrames > 15", timeout=15000)
+                await page.wait_for_function("() => document.getElementById('remote-video').getVideoPlaybackQuality().totalVideoFrames > 15", timeout=15000)
                 seen = await page.get_by_test_id("remote-video").evaluate(_SAMPLE)
                 r, g, b = seen["left"]  # the one publisher fills the picture: a viewer gets no tile of its own
                 assert r > 150 and g < 90 and b < 90, seen
