@@ -1,5 +1,5 @@
 """Facts + the secretariat's section edits -> the draft minutes (sections and a MinutesDoc). Pure: no database,
-no clock; times are shown on the Hanoi wall clock; all text NFC. The same input always gives the same output.
+no clock; times are shown on the organisation's wall clock (the `tz` given, ECABINET_TIMEZONE); all text NFC. The same input always gives the same output.
 
 Sections have stable keys. An edit replaces the generated text of its own section only; the others keep
 following the event log. Vote records are not editable: their counts are the ballot's, not anyone's text.
@@ -7,19 +7,13 @@ following the event log. Vote records are not editable: their counts are the bal
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, tzinfo
 from typing import Any
 
+from core.clock import DEFAULT_TIMEZONE, local as _local
 from core.text import nfc
 from minutes.document import Attendee, ItemRecord, MinutesDoc, Signer, Speech, VoteRecord
 from minutes.facts import Facts, Person, VoteFact
-
-try:
-    from zoneinfo import ZoneInfo
-
-    HANOI: Any = ZoneInfo("Asia/Ho_Chi_Minh")
-except Exception:  # pragma: no cover - no tz database on the machine: Vietnam keeps UTC+7 all year
-    HANOI = timezone(timedelta(hours=7), "ICT")
 
 AGENCY = "CHÍNH PHỦ"
 CITY = "Hà Nội"
@@ -37,25 +31,28 @@ HEAD_KEYS = ("number", "place_date", "subject", "started", "place")
 SINGLE_LINE = set(HEAD_KEYS)
 
 
-def local(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(HANOI)
+def number_text(number: int | None) -> str:
+    """'Số: 7/BB-CP' once the register gave a number (at finalisation); blank for the clerk before that."""
+    return f"Số: {number}/BB-CP" if number else NUMBER
 
 
-def vn_date(moment: datetime) -> str:
-    m = local(moment)
+def local(moment: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> datetime:
+    return _local(moment, tz)
+
+
+def vn_date(moment: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
+    m = local(moment, tz)
     return f"ngày {m.day:02d} tháng {m.month:02d} năm {m.year}"
 
 
-def vn_datetime(moment: datetime) -> str:
+def vn_datetime(moment: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
     """'08 giờ 00, ngày 03 tháng 12 năm 2026'"""
-    m = local(moment)
-    return f"{m.hour:02d} giờ {m.minute:02d}, {vn_date(moment)}"
+    m = local(moment, tz)
+    return f"{m.hour:02d} giờ {m.minute:02d}, {vn_date(moment, tz)}"
 
 
-def hm(moment: datetime | None) -> str:
-    return local(moment).strftime("%H:%M") if moment else "…"
+def hm(moment: datetime | None, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
+    return local(moment, tz).strftime("%H:%M") if moment else "…"
 
 
 @dataclass(frozen=True)
@@ -132,12 +129,12 @@ def attendance_text(g: dict[str, list[Attendee]]) -> str:
 # --- items --------------------------------------------------------------------------------------------
 
 
-def _speeches(facts: Facts, item_id: int) -> list[Speech]:
+def _speeches(facts: Facts, item_id: int, tz: str | tzinfo) -> list[Speech]:
     out = []
     for s in facts.speeches:
         if s.item_id == item_id:
             name, title = (s.deputy_name, f"dự thay {s.name}") if s.deputy_name else (s.name, s.title)
-            out.append(Speech(nfc(name), nfc(title), hm(s.started_at), hm(s.ended_at)))
+            out.append(Speech(nfc(name), nfc(title), hm(s.started_at, tz), hm(s.ended_at, tz)))
     return out
 
 
@@ -185,14 +182,14 @@ def votes_text(votes: list[VoteRecord]) -> str:
 # --- the draft ----------------------------------------------------------------------------------------
 
 
-def _ended_text(facts: Facts) -> str:
+def _ended_text(facts: Facts, tz: str | tzinfo) -> str:
     if facts.ended_at is None:
         return ""
     start = facts.started_at or facts.scheduled_at
-    if start is not None and local(start).date() == local(facts.ended_at).date():
-        m = local(facts.ended_at)
+    if start is not None and local(start, tz).date() == local(facts.ended_at, tz).date():
+        m = local(facts.ended_at, tz)
         return f"Cuộc họp kết thúc vào {m.hour:02d} giờ {m.minute:02d} cùng ngày."
-    return f"Cuộc họp kết thúc vào {vn_datetime(facts.ended_at)}."
+    return f"Cuộc họp kết thúc vào {vn_datetime(facts.ended_at, tz)}."
 
 
 def annex_text(facts: Facts) -> str:
@@ -202,7 +199,9 @@ def annex_text(facts: Facts) -> str:
     )
 
 
-def build(facts: Facts, edits: dict[str, str] | None = None) -> Draft:
+def build(facts: Facts, edits: dict[str, str] | None = None, *, tz: str | tzinfo = DEFAULT_TIMEZONE,
+          number: int | None = None) -> Draft:
+    """`number`: the register's number of the minutes (None for a draft: the clerk's blank "Số:      /BB-CP")."""
     edits = {k: nfc(v) for k, v in (edits or {}).items()}
     sections: list[Section] = []
 
@@ -212,10 +211,10 @@ def build(facts: Facts, edits: dict[str, str] | None = None) -> Draft:
         return s.effective
 
     when = facts.started_at or facts.scheduled_at
-    number = section("number", "Số, ký hiệu", NUMBER)
-    place_date = section("place_date", "Địa danh, ngày tháng", f"{CITY}, {vn_date(when)}" if when else f"{CITY}, ngày    tháng    năm")
+    number = section("number", "Số, ký hiệu", number_text(number), editable=number is None)
+    place_date = section("place_date", "Địa danh, ngày tháng", f"{CITY}, {vn_date(when, tz)}" if when else f"{CITY}, ngày    tháng    năm")
     subject = section("subject", "Tên cuộc họp (trích yếu)", facts.title)
-    started = section("started", "Thời gian bắt đầu", vn_datetime(when) if when else "")
+    started = section("started", "Thời gian bắt đầu", vn_datetime(when, tz) if when else "")
     place = section("place", "Địa điểm", facts.place)
     g = groups(facts.people)
     attendance = section("attendance", "Thành phần tham dự", attendance_text(g))
@@ -226,7 +225,7 @@ def build(facts: Facts, edits: dict[str, str] | None = None) -> Draft:
         head = f"{it.position}. {nfc(it.title)}"
         base = ItemRecord(
             position=it.position, title=nfc(it.title), presenter=nfc(it.presenter),
-            documents=[nfc(d) for d in facts.documents.get(it.id, ())], speeches=_speeches(facts, it.id),
+            documents=[nfc(d) for d in facts.documents.get(it.id, ())], speeches=_speeches(facts, it.id, tz),
             votes=[vote_record(v) for v in facts.votes if v.item_id == it.id],
         )  # fmt: skip
         summary_key = f"item:{it.id}:summary"
@@ -235,7 +234,7 @@ def build(facts: Facts, edits: dict[str, str] | None = None) -> Draft:
         conclusion = section(f"item:{it.id}:conclusion", f"{head} — kết luận", facts.conclusions.get(it.id, ""))
         items.append(ItemRecord(**{**base.__dict__, "conclusion": conclusion,
                                    "summary_text": summary if summary_key in edits else None}))  # fmt: skip
-    closing = section("closing", "Kết thúc", _ended_text(facts))
+    closing = section("closing", "Kết thúc", _ended_text(facts, tz))
     recipients = section("recipients", "Nơi nhận (mỗi dòng một nơi)", RECIPIENTS)
     annex = section("annex", "Phụ lục — ghi chú chung khi trình chiếu (mỗi dòng một trang)", annex_text(facts))
     chair = next((p for p in facts.people if p.role == "chair"), None)

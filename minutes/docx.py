@@ -17,6 +17,7 @@ from docx.text.paragraph import Paragraph
 from core.text import nfc
 from minutes.builder import GROUP_LABELS, RESULT_VI
 from minutes.document import Attendee, ItemRecord, MinutesDoc, VoteRecord
+from minutes.fileinfo import FileInfo, finish_docx, set_docx_info
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -176,11 +177,11 @@ def _signatures(doc: object, m: MinutesDoc) -> None:
         _para(doc, f"- {r}", size=11)
 
 
-def render_docx(m: MinutesDoc) -> bytes:
+def render_docx(m: MinutesDoc, info: FileInfo | None = None) -> bytes:
+    info = info or FileInfo(title=nfc(f"Biên bản {m.subject}"))
     doc = new_document()
     _setup(doc)
-    core = doc.core_properties
-    core.title, core.subject, core.author = nfc(f"Biên bản {m.subject}"), nfc(m.subject), "e-Cabinet"
+    set_docx_info(doc.core_properties, FileInfo(**{**info.__dict__, "subject": info.subject or nfc(m.subject)}))
     _header(doc, m)
     _para(doc, f"Thời gian bắt đầu: {m.started}.")
     _para(doc, f"Địa điểm: {m.place}.")
@@ -213,4 +214,4 @@ def render_docx(m: MinutesDoc) -> bytes:
             _para(doc, f"{i}. {line}")
     buffer = io.BytesIO()
     doc.save(buffer)
-    return buffer.getvalue()
+    return finish_docx(buffer.getvalue(), info)

@@ -17,7 +17,7 @@ from app.http import ok, parse_body
 from app.openapi import Op
 from app.pages import _meeting_page, render
 from app.ratelimit import SlidingWindow
-from core.clock import iso
+from core.clock import iso, utcnow
 from core.errors import Conflict, Forbidden, RateLimited, TooLarge, ValidationFailed
 from minutes import conclusions, services
 from minutes.schemas import (
@@ -32,6 +32,10 @@ _SIGN_FAILURES = SlidingWindow(5, 300)  # wrong signing passwords per user per 5
 
 def _mid(request: Request) -> int:
     return request.path_params["meeting_id"]
+
+
+def _tz(request: Request) -> str:
+    return ctx_of(request).settings.timezone  # the organisation's zone, for every time the minutes show
 
 
 async def list_conclusions(request: Request) -> Response:
@@ -55,14 +59,14 @@ async def publish_conclusion(request: Request) -> Response:
 
 async def get_draft(request: Request) -> Response:
     actor = await require_user(request)
-    return ok(await ctx_of(request).read(services.get_draft, actor=actor, meeting_id=_mid(request)))
+    return ok(await ctx_of(request).read(services.get_draft, actor=actor, meeting_id=_mid(request), tz=_tz(request)))
 
 
 async def edit_section(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, SectionEdit)
     return ok(await ctx_of(request).write(services.edit_section, actor=actor, meeting_id=_mid(request),
-                                          key=request.path_params["key"], text=body.text))  # fmt: skip
+                                          key=request.path_params["key"], text=body.text, tz=_tz(request)))  # fmt: skip
 
 
 def _file(out: services.FileOut, inline: bool) -> Response:
@@ -79,13 +83,13 @@ async def get_pdf(request: Request) -> Response:
     if version is not None and not version.isdigit():
         raise ValidationFailed("Tham số version không hợp lệ.")
     out = await ctx_of(request).read(services.get_pdf, actor=actor, meeting_id=_mid(request), draft=q.get("draft") == "1",
-                                     version=int(version) if version else None)  # fmt: skip
+                                     version=int(version) if version else None, tz=_tz(request))  # fmt: skip
     return _file(out, inline=q.get("download") != "1")
 
 
 async def get_docx(request: Request) -> Response:
     actor = await require_user(request)
-    return _file(await ctx_of(request).read(services.get_docx, actor=actor, meeting_id=_mid(request)), inline=False)
+    return _file(await ctx_of(request).read(services.get_docx, actor=actor, meeting_id=_mid(request), tz=_tz(request)), inline=False)
 
 
 async def list_versions(request: Request) -> Response:
@@ -95,7 +99,7 @@ async def list_versions(request: Request) -> Response:
 
 async def finalise(request: Request) -> Response:
     actor = await require_user(request)
-    return ok(await ctx_of(request).write(services.finalise, actor=actor, meeting_id=_mid(request)))
+    return ok(await ctx_of(request).write(services.finalise, actor=actor, meeting_id=_mid(request), tz=_tz(request)))
 
 
 async def new_version(request: Request) -> Response:
@@ -122,15 +126,17 @@ async def sign(request: Request) -> Response:
     job = await ctx.read(services.prepare_signature, actor=actor, meeting_id=_mid(request))
     keystore, signing = _signing()
     store = keystore.KeyStore.for_data_dir(ctx.settings.data_dir)
+    signed_at = utcnow().replace(microsecond=0)
     try:
         pdf = await to_thread.run_sync(partial(
             signing.sign_pdf, job.pdf, store=store, user_id=job.username, password=body.password,
-            field_name=job.field_name, reason=job.reason, location=job.location, signer_name=job.full_name))  # fmt: skip
+            field_name=job.field_name, reason=job.reason, location=job.location, signer_name=job.full_name,
+            signer_title=job.title, signed_at=signed_at, tz=ctx.settings.timezone))  # fmt: skip
     except Forbidden:
         _SIGN_FAILURES.hit(key)
         raise
     _SIGN_FAILURES.reset(key)
-    return ok(await ctx.write(services.store_signature, actor=actor, job=job, pdf=pdf))
+    return ok(await ctx.write(services.store_signature, actor=actor, job=job, pdf=pdf, signed_at=signed_at))
 
 
 async def _upload(request: Request) -> bytes:

@@ -12,7 +12,7 @@ import io
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -25,15 +25,18 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.general import SigningError
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from core.clock import DEFAULT_TIMEZONE, utcnow
 from core.errors import Conflict, ValidationFailed
 from core.text import nfc
 from minutes.keystore import KeyStore, password_bytes
+from minutes.stamp import field_rect, stamp_style
 
 log = logging.getLogger(__name__)
 
@@ -78,26 +81,48 @@ def _reserve(signer: signers.SimpleSigner) -> int:
 
 
 def sign_pdf(pdf: bytes, *, store: KeyStore, user_id: str | int, password: str, field_name: str, reason: str,
-             location: str, signer_name: str) -> bytes:  # fmt: skip
-    """Adds one PAdES B-B signature (invisible) as an incremental update and returns the whole new file."""
+             location: str, signer_name: str, signer_title: str = "", signed_at: datetime | None = None,
+             tz: str | tzinfo = DEFAULT_TIMEZONE) -> bytes:  # fmt: skip
+    """Adds one PAdES B-B signature as an incremental update and returns the whole new file. When the file has
+    the field with a size (minutes/pdf.py puts one in each signature block), the signature is visible there:
+    'Đã ký số', name, title and `signed_at` on the organisation's clock, the same time the signature claims."""
     p12 = store.unseal_pkcs12(user_id, password)  # Conflict: no certificate; Forbidden: wrong password
     try:
         signer = signers.SimpleSigner.load_pkcs12_data(p12, other_certs=(), passphrase=password_bytes(password))
     except ValueError:  # an imported PKCS#12 whose inner password differs from the one it was sealed with
         raise Conflict("Không mở được chứng thư số đã lưu; cần nhập lại tệp PKCS#12.") from None
     writer, first = _writer(pdf)
+    at = (signed_at or utcnow()).replace(microsecond=0)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name, reason=nfc(reason), location=nfc(location), name=nfc(signer_name),
         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
         certify=first, docmdp_permissions=fields.MDPPerm.FILL_FORMS,
     )  # fmt: skip
+    size = field_rect(writer, field_name)
+    style = stamp_style(size, name=signer_name, title=signer_title, at=at, tz=tz) if size else None
     try:
-        out = signers.PdfSigner(meta, signer).sign_pdf(writer, bytes_reserved=_reserve(signer), output=io.BytesIO())
+        pdf_signer = signers.PdfSigner(meta, signer, stamp_style=style)
+        out = asyncio.run(_sign_at(pdf_signer, writer, at, _reserve(signer)))
     except SigningError as e:
         log.info("signing refused: %s", e)
         msg = f"Không ký được tài liệu (trường chữ ký '{field_name}' đã được ký hoặc tài liệu bị khóa)."
         raise Conflict(msg) from None
     return out.getvalue()
+
+
+async def _sign_at(pdf_signer: signers.PdfSigner, writer: IncrementalPdfFileWriter, at: datetime, reserve: int) -> io.BytesIO:
+    """pyHanko's async_sign_pdf, with the signing time fixed to `at` (the one the appearance shows) instead of
+    pyHanko's own clock reading."""
+    session = pdf_signer.init_signing_session(writer)
+    session.system_time = at
+    validation = await session.perform_presign_validation(writer)
+    tbs = session.prepare_tbs_document(validation_info=validation, bytes_reserved=reserve)
+    digest, output = tbs.digest_tbs_document(output=io.BytesIO())
+    attrs = PdfCMSSignedAttributes(signing_time=at, adobe_revinfo_attr=validation.adobe_revinfo_attr if validation else None,
+                                   cades_signed_attrs=pdf_signer.signature_meta.cades_signed_attr_spec)  # fmt: skip
+    post = await tbs.perform_signature(document_digest=digest.document_digest, pdf_cms_signed_attrs=attrs)
+    await post.post_signature_processing(output)
+    return output  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
