@@ -1,5 +1,6 @@
 // "Kiểm tra chữ ký số": upload a signed PDF, show who signed, when, whether it changed since, whether trusted.
-import { lang, t } from "./i18n.js";
+import { formatDateTime } from "./format.js";
+import { t } from "./i18n.js";
 
 const form = document.getElementById("verify-form");
 const out = document.getElementById("verify-result");
@@ -48,7 +49,7 @@ form.addEventListener("submit", async (e) => {
     box.append(
       line(t("verify.signer"), sig.signer_name || t("verify.unreadable")),
       line(t("verify.issuer"), sig.issuer),
-      line(t("verify.time"), sig.signing_time ? new Date(sig.signing_time).toLocaleString(lang() === "en" ? "en-GB" : "vi-VN") : t("verify.unknown")),
+      line(t("verify.time"), formatDateTime(sig.signing_time, { weekday: false }) || t("verify.unknown")),
       line(t("verify.intact"), yesNo(sig.intact && sig.valid), sig.intact && sig.valid),
       line(t("verify.modified"), yesNo(sig.modified_after_signing), !sig.modified_after_signing),
       line(t("verify.trusted"), yesNo(sig.trusted), sig.trusted),
