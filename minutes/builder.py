@@ -13,7 +13,7 @@ from typing import Any
 from core.clock import DEFAULT_TIMEZONE, local as _local
 from core.text import nfc
 from minutes.document import Attendee, ItemRecord, MinutesDoc, Signer, Speech, VoteRecord
-from minutes.facts import Facts, Person, VoteFact
+from minutes.facts import Facts, Person, QuorumFact, VoteFact
 
 AGENCY = "CHÍNH PHỦ"
 CITY = "Hà Nội"
@@ -91,6 +91,15 @@ def _who(p: Person) -> Attendee:
     return Attendee(nfc(p.name), nfc(p.title))
 
 
+GUEST_WHERE = {"present_room": "tham dự tại phòng họp", "present_remote": "tham dự trực tuyến"}
+
+
+def _guest(p: Person) -> Attendee:
+    """A guest: name, title and unit in full (nothing cut), and how they attended."""
+    unit = p.unit if p.unit and p.unit not in p.title else ""
+    return Attendee(nfc(p.name), nfc(", ".join(x for x in (p.title, unit) if x)), GUEST_WHERE[p.attendance])
+
+
 def groups(people: tuple[Person, ...]) -> dict[str, list[Attendee]]:
     out: dict[str, list[Attendee]] = {"present_room": [], "present_remote": [], "deputies": [], "guests": [], "absent": []}
     for p in people:
@@ -98,7 +107,7 @@ def groups(people: tuple[Person, ...]) -> dict[str, list[Attendee]]:
             continue
         if p.role == "guest":
             if p.attendance in ("present_room", "present_remote"):
-                out["guests"].append(_who(p))
+                out["guests"].append(_guest(p))
         elif p.attendance in ("present_room", "present_remote"):
             out[p.attendance].append(_who(p))
         elif p.attendance == "deputy":
@@ -126,6 +135,20 @@ def attendance_text(g: dict[str, list[Attendee]]) -> str:
     return "\n".join(lines)
 
 
+def figures(q: QuorumFact | None) -> list[str]:
+    """Members, present (in the room / remote), deputies, absent, and the quorum with whether it was reached."""
+    if q is None:
+        return []
+    present = q.present_room + q.present_remote
+    deputies = f"; đại biểu dự thay: {q.deputies}" + (" (được tính vào số có mặt)" if q.deputies_count else "") if q.deputies else ""
+    return [
+        f"Tổng số thành viên: {q.total}; có mặt: {present} (tại phòng họp: {q.present_room}; trực tuyến: {q.present_remote})"
+        f"{deputies}; vắng mặt: {q.absent}.",
+        f"Số thành viên tối thiểu để tiến hành phiên họp ({q.num}/{q.den} tổng số thành viên): {q.required}; "
+        + ("đủ điều kiện tiến hành phiên họp." if q.reached else "không đủ số thành viên tối thiểu."),
+    ]  # fmt: skip
+
+
 # --- items --------------------------------------------------------------------------------------------
 
 
@@ -138,6 +161,15 @@ def _speeches(facts: Facts, item_id: int, tz: str | tzinfo) -> list[Speech]:
     return out
 
 
+def threshold_text(rule: str, result: dict[str, Any]) -> str:
+    """The rule in figures, from the result the vote was decided with: who counts and how many votes carry it."""
+    if "required" not in result:
+        return ""
+    base = {"present": f"số thành viên có mặt: {result.get('present', 0)}",
+            "cast": f"số phiếu không tán thành: {result.get('no', 0)}"}.get(rule, f"tổng số thành viên: {result.get('total_members', 0)}")  # fmt: skip
+    return f"{base}; số phiếu tán thành cần có: {result['required']}"
+
+
 def vote_record(v: VoteFact) -> VoteRecord:
     labels = {o.id: nfc(o.label) for o in v.options}
     result = v.result or {}
@@ -145,11 +177,13 @@ def vote_record(v: VoteFact) -> VoteRecord:
     rule = RULE_VI.get(v.rule, v.rule)
     if result.get("decided_by_chair"):
         rule += "; số phiếu ngang nhau, quyết định theo ý kiến của Chủ tọa"
+    missing = f"{v.not_voted_count}" + (f" ({', '.join(nfc(n) for n in v.not_voted)})" if v.not_voted else "")
     return VoteRecord(
         question=nfc(v.question), kind=KIND_VI.get(v.kind, v.kind), rule=rule,
         counts=[(labels[o.id], int(counts.get(str(o.id), 0))) for o in v.options] if v.result else [],
         passed=bool(result["passed"]) if v.result and "passed" in result else None,
         named=[(nfc(name), labels.get(oid, "")) for name, oid in v.named] if v.kind == "named" and v.result else None,
+        threshold=threshold_text(v.rule, result), not_voted=missing if v.result else "",
     )  # fmt: skip
 
 
@@ -170,9 +204,11 @@ def votes_text(votes: list[VoteRecord]) -> str:
     lines = []
     for v in votes:
         lines.append(f"- Biểu quyết ({v.kind}): {v.question}")
-        lines.append(f"  Quy tắc: {v.rule}.")
+        lines.append(f"  Quy tắc: {v.rule}" + (f" ({v.threshold})" if v.threshold else "") + ".")
         if v.counts:
             lines.append("  Số phiếu: " + "; ".join(f"{label}: {n}" for label, n in v.counts) + ".")
+        if v.not_voted:
+            lines.append(f"  Thành viên không tham gia biểu quyết: {v.not_voted}.")
         lines.append(f"  Kết quả: {RESULT_VI[v.passed]}.")
         if v.named:
             lines.append("  Ghi danh: " + "; ".join(f"{name} - {choice}" for name, choice in v.named) + ".")
@@ -218,6 +254,7 @@ def build(facts: Facts, edits: dict[str, str] | None = None, *, tz: str | tzinfo
     place = section("place", "Địa điểm", facts.place)
     g = groups(facts.people)
     attendance = section("attendance", "Thành phần tham dự", attendance_text(g))
+    figures_lines = section("figures", "Số thành viên và điều kiện tiến hành", "\n".join(figures(facts.quorum)), editable=False).splitlines()
     n = len(facts.items)
     opening = section("opening", "Mở đầu", f"Cuộc họp xem xét {n} nội dung theo chương trình đã phát hành." if n else "")
     items: list[ItemRecord] = []
@@ -249,6 +286,7 @@ def build(facts: Facts, edits: dict[str, str] | None = None, *, tz: str | tzinfo
         recipients=[line.strip() for line in recipients.splitlines() if line.strip()],
         annex=[line.strip() for line in annex.splitlines() if line.strip()],
         opening=opening, closing=closing, attendance_text=attendance if "attendance" in edits else None,
+        figures=figures_lines,
     )  # fmt: skip
     return Draft(sections, doc)
 

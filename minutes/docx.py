@@ -135,9 +135,13 @@ def _grid(doc: object, rows: list[tuple[str, str]], head: tuple[str, str], width
 
 def _vote(doc: object, v: VoteRecord) -> None:
     _para(doc, f"- Biểu quyết ({v.kind}): {v.question}", indent_mm=8)
-    _para(doc, f"Quy tắc: {v.rule}", italic=True, indent_mm=8)
+    p = _para(doc, f"Quy tắc: {v.rule}", italic=True, indent_mm=8)
+    if v.threshold:
+        p.add_run(nfc(f" ({v.threshold})"))
     if v.counts:
         _grid(doc, [(label, str(n)) for label, n in v.counts], ("Phương án", "Số phiếu"), (120, 35))
+    if v.not_voted:
+        _para(doc, f"Thành viên không tham gia biểu quyết: {v.not_voted}.", indent_mm=8)
     p = _para(doc, "", indent_mm=8)
     _runs(p, ("Kết quả: ", False), (RESULT_VI[v.passed], True), (".", False))
     if v.named:
@@ -195,6 +199,8 @@ def render_docx(m: MinutesDoc, info: FileInfo | None = None) -> bytes:
                  "guests": m.guests, "absent": m.absent}  # fmt: skip
         for key, label in GROUP_LABELS:
             _people(doc, label, lists[key])
+    for line in m.figures:
+        _para(doc, line, indent_mm=8)
     _para(doc, f"Chủ trì (chủ tọa): {m.chair.name}" + (f", {m.chair.title}" if m.chair.title else "") + ".")
     _para(doc, f"Thư ký (người ghi biên bản): {m.secretary.name}" + (f", {m.secretary.title}" if m.secretary.title else "") + ".")
     _para(doc, "Nội dung (theo diễn biến cuộc họp):")

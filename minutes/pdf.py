@@ -102,10 +102,12 @@ def _vote(v: VoteRecord, s: dict[str, ParagraphStyle]) -> list[Any]:
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     out: list[Any] = [
         Paragraph(f"- Biểu quyết ({_t(v.kind)}): {_t(v.question)}", s["indent"]),
-        Paragraph(f"<i>Quy tắc: {_t(v.rule)}</i>", s["indent"]),
+        Paragraph(f"<i>Quy tắc: {_t(v.rule)}</i>" + (f" ({_t(v.threshold)})" if v.threshold else ""), s["indent"]),
         table,
-        Paragraph(f"Kết quả: <b>{result}</b>.", s["indent"]),
     ]
+    if v.not_voted:
+        out.append(Paragraph(f"Thành viên không tham gia biểu quyết: {_t(v.not_voted)}.", s["indent"]))
+    out.append(Paragraph(f"Kết quả: <b>{result}</b>.", s["indent"]))
     if v.named:
         names = [[Paragraph(_t(n), s["small"]), Paragraph(_t(c), s["small"])] for n, c in v.named]
         named = Table([[Paragraph("<b>Thành viên</b>", s["small"]), Paragraph("<b>Lựa chọn</b>", s["small"])], *names],
@@ -213,6 +215,7 @@ def render_with_slots(doc: MinutesDoc, info: FileInfo | None = None) -> tuple[by
         story += _people("Đại biểu dự thay", doc.deputies, s)
         story += _people("Khách mời", doc.guests, s)
         story += _people("Vắng mặt", doc.absent, s)
+    story += [Paragraph(_t(line), s["indent"]) for line in doc.figures]
     chair = f"{_t(doc.chair.name)}, {_t(doc.chair.title)}" if doc.chair.title else _t(doc.chair.name)
     story.append(Paragraph(f"Chủ trì (chủ tọa): {chair}.", s["body"]))
     secretary = f"{_t(doc.secretary.name)}, {_t(doc.secretary.title)}" if doc.secretary.title else _t(doc.secretary.name)

@@ -188,7 +188,7 @@ async def verify(request: Request) -> Response:
         | {"signing_time": iso(s.signing_time)}
         for s in report.signatures
     ]  # fmt: skip
-    return ok({"ok": report.ok, "summary": report.summary, "sha256": hashlib.sha256(data).hexdigest(), "signatures": sigs})
+    return ok({"ok": report.ok, "verdict": report.verdict, "summary": report.summary, "sha256": hashlib.sha256(data).hexdigest(), "signatures": sigs})
 
 
 async def verify_page(request: Request) -> Response:

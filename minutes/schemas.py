@@ -1,6 +1,8 @@
 """Request and answer shapes of the conclusions and minutes API (validated at the edge, documented in OpenAPI)."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -102,6 +104,7 @@ class SignatureCheck(BaseModel):
 
 class VerifyReport(BaseModel):
     ok: bool
+    verdict: Literal["valid", "modified", "untrusted", "not_signed"]  # one verdict per file, worst first
     summary: str
     sha256: str
     signatures: list[SignatureCheck]
