@@ -39,3 +39,12 @@ def zone(name: str = DEFAULT_TIMEZONE) -> tzinfo:
 def local(value: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> datetime:
     """A moment (naive = UTC) on the organisation's wall clock."""
     return as_utc(value).astimezone(zone(tz) if isinstance(tz, str) else tz)  # type: ignore[union-attr]
+
+
+def pdf_date(value: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
+    """A PDF date string on the organisation's clock, with its offset: D:20261203174500+07'00'."""
+    m = local(value, tz)
+    offset = m.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    sign = "+" if minutes >= 0 else "-"
+    return m.strftime("D:%Y%m%d%H%M%S") + f"{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pikepdf
 
-from core.clock import DEFAULT_TIMEZONE, local
+from core.clock import DEFAULT_TIMEZONE, local, pdf_date
 
 ORGANISATION = "Chính phủ"
 PRODUCER = "e-Cabinet"
@@ -27,15 +27,6 @@ class FileInfo:
     created: datetime | None = None  # None: the file carries no date at all (never a fake one)
     tz: str | tzinfo = DEFAULT_TIMEZONE
     author: str = ORGANISATION
-
-
-def pdf_date(moment: datetime, tz: str | tzinfo) -> str:
-    """PDF date string on the organisation's clock: D:20261203174500+07'00'."""
-    m = local(moment, tz)
-    offset = m.utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset else 0
-    sign = "+" if minutes >= 0 else "-"
-    return m.strftime("D:%Y%m%d%H%M%S") + f"{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"
 
 
 def set_pdf_info(pdf: pikepdf.Pdf, info: FileInfo) -> None:

@@ -14,7 +14,7 @@ from sqlmodel import select
 from app.db import Database
 from app.settings import Settings
 from minutes import services
-from minutes.fileinfo import pdf_date
+from core.clock import pdf_date
 from minutes.models import MinutesVersion
 from tests.factories import call
 from tests.minutes_helpers import DEPUTY, QUESTIONS, Scripted, pdf_text, scripted_meeting, signer_keys
