@@ -1,5 +1,6 @@
 """Facts + the secretariat's section edits -> the draft minutes (sections and a MinutesDoc). Pure: no database,
-no clock; times are shown on the organisation's wall clock (the `tz` given, ECABINET_TIMEZONE); all text NFC. The same input always gives the same output.
+no clock; times are shown on the organisation's wall clock (the `tz` given: ECABINET_TIMEZONE); all text NFC.
+The same input always gives the same output.
 
 Sections have stable keys. An edit replaces the generated text of its own section only; the others keep
 following the event log. Vote records are not editable: their counts are the ballot's, not anyone's text.
@@ -165,8 +166,8 @@ def threshold_text(rule: str, result: dict[str, Any]) -> str:
     """The rule in figures, from the result the vote was decided with: who counts and how many votes carry it."""
     if "required" not in result:
         return ""
-    base = {"present": f"số thành viên có mặt: {result.get('present', 0)}",
-            "cast": f"số phiếu không tán thành: {result.get('no', 0)}"}.get(rule, f"tổng số thành viên: {result.get('total_members', 0)}")  # fmt: skip
+    bases = {"present": f"số thành viên có mặt: {result.get('present', 0)}", "cast": f"số phiếu không tán thành: {result.get('no', 0)}"}
+    base = bases.get(rule, f"tổng số thành viên: {result.get('total_members', 0)}")
     return f"{base}; số phiếu tán thành cần có: {result['required']}"
 
 

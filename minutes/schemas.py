@@ -55,6 +55,7 @@ class SignerStatus(BaseModel):
 class MinutesStatus(BaseModel):
     state: str
     version: int | None
+    number: str | None = Field(description="số/ký hiệu from the register once finalised, e.g. '7/BB-CP'")
     signed_version: int | None
     download_url: str | None
     signers: list[SignerStatus]

@@ -48,6 +48,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "minutes.state.secretary_signed": ("Thư ký đã ký, chờ chủ tọa ký", "Signed by the secretary, awaiting the chair's signature"),
     "minutes.state.signed": ("Đã ký đủ (thư ký và chủ tọa)", "Fully signed (secretary and chair)"),
     "minutes.state_version": ("{state} — phiên bản {version}", "{state} — version {version}"),
+    "minutes.number": ("Số, ký hiệu", "Number"),
     "minutes.role.chair": ("Chủ tọa", "Chair"),
     "minutes.nobody": ("(chưa có)", "(nobody yet)"),
     "minutes.signed_at": ("đã ký lúc {time}", "signed at {time}"),

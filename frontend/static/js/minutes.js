@@ -30,6 +30,8 @@ function renderStatus() {
   const state = t(`minutes.state.${status.state}`);
   $("status-text").textContent = status.version ? t("minutes.state_version", { state, version: status.version }) : state;
   $("status-text").dataset.state = status.state;
+  $("number-line").hidden = !status.number;
+  $("minutes-number").textContent = status.number ?? "";
   const list = $("signers");
   list.replaceChildren(...status.signers.map((s) => {
     const li = document.createElement("li");
