@@ -140,7 +140,8 @@ def _reader(session: Session, actor: Actor, meeting_id: int) -> Access:
 
 def get_draft(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:
     acc = _reader(session, actor, meeting_id)
-    return {"meeting_id": meeting_id, "can_edit": acc.can_manage, **build_draft(session, meeting_id, tz).as_dict(),
+    draft, _ = _rendering(session, meeting_id, tz, open_version(session, meeting_id))  # frozen: with its number
+    return {"meeting_id": meeting_id, "can_edit": acc.can_manage, **draft.as_dict(),
             "minutes": minutes_slice(session, acc.meeting)}  # fmt: skip
 
 
