@@ -136,6 +136,9 @@ def attendance_text(g: dict[str, list[Attendee]]) -> str:
     return "\n".join(lines)
 
 
+FIGURES_LABEL = "Tổng hợp số thành viên"
+
+
 def figures(q: QuorumFact | None) -> list[str]:
     """Members, present (in the room / remote), deputies, absent, and the quorum with whether it was reached."""
     if q is None:

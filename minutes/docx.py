@@ -15,7 +15,7 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
 from core.text import nfc
-from minutes.builder import GROUP_LABELS, RESULT_VI
+from minutes.builder import FIGURES_LABEL, GROUP_LABELS, RESULT_VI
 from minutes.document import Attendee, ItemRecord, MinutesDoc, VoteRecord
 from minutes.fileinfo import FileInfo, finish_docx, set_docx_info
 
@@ -199,8 +199,10 @@ def render_docx(m: MinutesDoc, info: FileInfo | None = None) -> bytes:
                  "guests": m.guests, "absent": m.absent}  # fmt: skip
         for key, label in GROUP_LABELS:
             _people(doc, label, lists[key])
+    if m.figures:
+        _para(doc, f"{FIGURES_LABEL}:", italic=True, indent_mm=8)
     for line in m.figures:
-        _para(doc, line, indent_mm=8)
+        _para(doc, f"- {line}", indent_mm=8)
     _para(doc, f"Chủ trì (chủ tọa): {m.chair.name}" + (f", {m.chair.title}" if m.chair.title else "") + ".")
     _para(doc, f"Thư ký (người ghi biên bản): {m.secretary.name}" + (f", {m.secretary.title}" if m.secretary.title else "") + ".")
     _para(doc, "Nội dung (theo diễn biến cuộc họp):")

@@ -17,6 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from core.text import nfc
+from minutes.builder import FIGURES_LABEL
 from minutes.document import Attendee, ItemRecord, MinutesDoc, VoteRecord
 from minutes.fileinfo import FileInfo, finish_pdf
 from minutes.fonts import register
@@ -215,7 +216,9 @@ def render_with_slots(doc: MinutesDoc, info: FileInfo | None = None) -> tuple[by
         story += _people("Đại biểu dự thay", doc.deputies, s)
         story += _people("Khách mời", doc.guests, s)
         story += _people("Vắng mặt", doc.absent, s)
-    story += [Paragraph(_t(line), s["indent"]) for line in doc.figures]
+    if doc.figures:
+        story.append(Paragraph(f"<i>{_t(FIGURES_LABEL)}:</i>", s["indent"]))
+        story += [Paragraph(f"- {_t(line)}", s["indent"]) for line in doc.figures]
     chair = f"{_t(doc.chair.name)}, {_t(doc.chair.title)}" if doc.chair.title else _t(doc.chair.name)
     story.append(Paragraph(f"Chủ trì (chủ tọa): {chair}.", s["body"]))
     secretary = f"{_t(doc.secretary.name)}, {_t(doc.secretary.title)}" if doc.secretary.title else _t(doc.secretary.name)
