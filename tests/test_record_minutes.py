@@ -51,13 +51,17 @@ def test_times_in_pdf_and_docx_follow_the_organisation_zone(db: Database, s: Scr
 
 
 def test_a_signature_at_10_45_utc_reads_17_45_by_default(db: Database, settings: Settings, s: Scripted) -> None:
+    from tests.test_record_signature import text_in, widget_rects
+
     c, mid = s.cabinet, s.meeting_id
     signer_keys(settings.data_dir, c)
     call(db, services.finalise, actor=c.staff, meeting_id=mid)
     status = sign_step(db, settings.data_dir, c.secretary, mid)
-    assert status["signers"][0]["signed_at"] == "2026-12-03T10:45:00Z"  # the page formats it (browser test)
-    text = pdf_text(db.run_read(services.get_pdf, actor=c.staff, meeting_id=mid).data)[0]
-    assert "Thời gian ký" not in text  # the stamp is a widget appearance; test_record_signature reads it
+    assert status["signers"][0]["signed_at"] == "2026-12-03T10:45:00Z"  # pages format it (browser test)
+    pdf = db.run_read(services.get_pdf, actor=c.staff, meeting_id=mid).data
+    rects = widget_rects(pdf)
+    assert "Thời gian ký: 17:45, 03/12/2026" in text_in(pdf, *rects["ThuKy"])
+    assert text_in(pdf, *rects["ChuToa"]) == ""  # the chair has not signed yet
 
 
 def test_finalised_minutes_are_numbered_from_the_register(db: Database, settings: Settings) -> None:
