@@ -60,3 +60,16 @@ def test_every_time_follows_the_organisation_zone_not_the_tablet(tablet) -> None
     expect(boxes).to_have_count(2)
     for i, when in enumerate(times):
         expect(boxes.nth(i)).to_contain_text(when)
+    expect(page.get_by_test_id("verify-verdict")).to_have_text("Hợp lệ: nội dung còn nguyên vẹn từ khi ký, người ký được xác thực")
+
+    # A byte changed in the signed range: one verdict, no "unchanged" line anywhere, trust as for the intact file.
+    at = pdf.index(b"stream", 2000) + 40
+    tampered = pdf[:at] + bytes([pdf[at] ^ 1]) + pdf[at + 1:]
+    page.get_by_test_id("verify-file").set_input_files(files=[{"name": "x.pdf", "mimeType": "application/pdf", "buffer": tampered}])
+    page.get_by_test_id("verify-submit").click()
+    expect(page.get_by_test_id("verify-verdict")).to_have_text("Tài liệu đã bị thay đổi sau khi ký")
+    result = page.get_by_test_id("verify-result")
+    expect(result).not_to_contain_text("Còn nguyên vẹn")
+    expect(result.get_by_text("Đã bị thay đổi sau khi ký", exact=True)).to_have_count(2)
+    expect(result.get_by_text("Do cơ quan chứng thực tin cậy cấp", exact=True)).to_have_count(2)
+    page.screenshot(path="/tmp/ecabinet-record-verify-tampered.png", full_page=True)
