@@ -32,9 +32,13 @@ HEAD_KEYS = ("number", "place_date", "subject", "started", "place")
 SINGLE_LINE = set(HEAD_KEYS)
 
 
+def number_code(number: int) -> str:
+    return f"{number}/BB-CP"  # số/ký hiệu: BB = biên bản, CP = Chính phủ
+
+
 def number_text(number: int | None) -> str:
     """'Số: 7/BB-CP' once the register gave a number (at finalisation); blank for the clerk before that."""
-    return f"Số: {number}/BB-CP" if number else NUMBER
+    return f"Số: {number_code(number)}" if number else NUMBER
 
 
 def local(moment: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> datetime:

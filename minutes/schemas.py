@@ -71,6 +71,7 @@ class MinutesDraft(BaseModel):
 class MinutesVersionPublic(BaseModel):
     version: int
     state: str
+    number: str | None  # from the register, e.g. "7/BB-CP"
     finalised_at: str | None
     secretary_signed_at: str | None
     chair_signed_at: str | None

@@ -106,7 +106,7 @@ def minutes_slice(session: Session, meeting: Meeting) -> dict[str, Any]:
     return {
         "state": MinutesState(current.state).value if current else "draft",
         "version": current.version if current else None,
-        "number": builder.number_text(entry.number).removeprefix("Số: ") if entry else None,
+        "number": builder.number_code(entry.number) if entry else None,
         "signed_version": last,
         "download_url": f"/api/meetings/{meeting.id}/minutes.pdf" + (f"?version={last}" if last else "") if last else None,
         "signers": signers,
@@ -346,6 +346,7 @@ def list_versions(*, session: Session, actor: Actor, meeting_id: int) -> list[di
         rows = [v for v in rows if v.state == MinutesState.signed]
     return [
         {"version": v.version, "state": MinutesState(v.state).value, "finalised_at": iso(v.finalised_at),
+         "number": builder.number_code(n.number) if (n := register.number_of(session, v)) else None,
          "secretary_signed_at": iso(v.secretary_signed_at), "chair_signed_at": iso(v.chair_signed_at),
          "superseded": v.superseded_at is not None, "download_url": f"/api/meetings/{meeting_id}/minutes.pdf?version={v.version}"}
         for v in rows

@@ -87,6 +87,8 @@ def test_finalised_minutes_are_numbered_from_the_register(db: Database, settings
     assert status["version"] == 3 and status["number"] == "3/BB-CP"
     signed_v2 = db.run_read(services.get_pdf, actor=a.cabinet.members[0], meeting_id=a.meeting_id).data
     assert "Số: 1/BB-CP" in pdf_text(signed_v2)[0]  # the issued version keeps its own number
+    listed = db.run_read(services.list_versions, actor=a.cabinet.staff, meeting_id=a.meeting_id)
+    assert [(v["version"], v["number"]) for v in listed] == [(1, "1/BB-CP"), (2, "1/BB-CP"), (3, "3/BB-CP")]
 
 
 def test_the_register_year_is_the_organisations_and_a_new_year_starts_at_one(db: Database) -> None:
