@@ -33,7 +33,8 @@ SINGLE_LINE = set(HEAD_KEYS)
 
 
 def number_code(number: int) -> str:
-    return f"{number}/BB-CP"  # số/ký hiệu: BB = biên bản, CP = Chính phủ
+    """Số/ký hiệu: BB = biên bản, CP = Chính phủ; NĐ 30/2020 (Phụ lục I): a number below 10 gets a leading 0."""
+    return f"{number:02d}/BB-CP"
 
 
 def number_text(number: int | None) -> str:

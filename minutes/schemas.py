@@ -55,7 +55,7 @@ class SignerStatus(BaseModel):
 class MinutesStatus(BaseModel):
     state: str
     version: int | None
-    number: str | None = Field(description="số/ký hiệu from the register once finalised, e.g. '7/BB-CP'")
+    number: str | None = Field(description="số/ký hiệu from the register once finalised, e.g. '07/BB-CP'")
     signed_version: int | None
     download_url: str | None
     signers: list[SignerStatus]
@@ -71,7 +71,7 @@ class MinutesDraft(BaseModel):
 class MinutesVersionPublic(BaseModel):
     version: int
     state: str
-    number: str | None  # from the register, e.g. "7/BB-CP"
+    number: str | None  # from the register, e.g. "07/BB-CP"
     finalised_at: str | None
     secretary_signed_at: str | None
     chair_signed_at: str | None

@@ -70,25 +70,25 @@ def test_finalised_minutes_are_numbered_from_the_register(db: Database, settings
         pin_times(db, x.meeting_id)
     draft = pdf_text(db.run_read(services.get_pdf, actor=a.cabinet.staff, meeting_id=a.meeting_id).data)[0]
     assert "Số: /BB-CP" in draft  # a draft has no number yet: the clerk's blank
-    assert call(db, services.finalise, actor=a.cabinet.staff, meeting_id=a.meeting_id)["number"] == "1/BB-CP"
-    assert call(db, services.finalise, actor=b.cabinet.staff, meeting_id=b.meeting_id)["number"] == "2/BB-CP"
-    assert "Số: 1/BB-CP" in pdf_text(db.run_read(services.get_pdf, actor=a.cabinet.staff, meeting_id=a.meeting_id).data)[0]
-    assert "Số: 2/BB-CP" in docx_text(db.run_read(services.get_docx, actor=b.cabinet.staff, meeting_id=b.meeting_id).data)
+    assert call(db, services.finalise, actor=a.cabinet.staff, meeting_id=a.meeting_id)["number"] == "01/BB-CP"
+    assert call(db, services.finalise, actor=b.cabinet.staff, meeting_id=b.meeting_id)["number"] == "02/BB-CP"
+    assert "Số: 01/BB-CP" in pdf_text(db.run_read(services.get_pdf, actor=a.cabinet.staff, meeting_id=a.meeting_id).data)[0]
+    assert "Số: 02/BB-CP" in docx_text(db.run_read(services.get_docx, actor=b.cabinet.staff, meeting_id=b.meeting_id).data)
 
     # A correction of minutes nobody has signed yet is still the same document: it keeps its number.
     call(db, services.new_version, actor=a.cabinet.staff, meeting_id=a.meeting_id)
-    assert call(db, services.finalise, actor=a.cabinet.staff, meeting_id=a.meeting_id)["number"] == "1/BB-CP"
+    assert call(db, services.finalise, actor=a.cabinet.staff, meeting_id=a.meeting_id)["number"] == "01/BB-CP"
     # Signed minutes were issued: their correction replaces an issued document and gets the next number.
     signer_keys(settings.data_dir, a.cabinet)
     sign_step(db, settings.data_dir, a.cabinet.secretary, a.meeting_id)
     sign_step(db, settings.data_dir, a.cabinet.chair, a.meeting_id)
     call(db, services.new_version, actor=a.cabinet.staff, meeting_id=a.meeting_id)
     status = call(db, services.finalise, actor=a.cabinet.staff, meeting_id=a.meeting_id)
-    assert status["version"] == 3 and status["number"] == "3/BB-CP"
+    assert status["version"] == 3 and status["number"] == "03/BB-CP"
     signed_v2 = db.run_read(services.get_pdf, actor=a.cabinet.members[0], meeting_id=a.meeting_id).data
-    assert "Số: 1/BB-CP" in pdf_text(signed_v2)[0]  # the issued version keeps its own number
+    assert "Số: 01/BB-CP" in pdf_text(signed_v2)[0]  # the issued version keeps its own number
     listed = db.run_read(services.list_versions, actor=a.cabinet.staff, meeting_id=a.meeting_id)
-    assert [(v["version"], v["number"]) for v in listed] == [(1, "1/BB-CP"), (2, "1/BB-CP"), (3, "3/BB-CP")]
+    assert [(v["version"], v["number"]) for v in listed] == [(1, "01/BB-CP"), (2, "01/BB-CP"), (3, "03/BB-CP")]
 
 
 def test_the_register_year_is_the_organisations_and_a_new_year_starts_at_one(db: Database) -> None:

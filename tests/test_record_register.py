@@ -39,14 +39,14 @@ def _finalise_all_at_once(db: Database, n: int) -> list[str]:
 
 
 def test_concurrent_finalisations_never_collide_sqlite(db: Database) -> None:
-    assert _finalise_all_at_once(db, 4) == ["1/BB-CP", "2/BB-CP", "3/BB-CP", "4/BB-CP"]
+    assert _finalise_all_at_once(db, 4) == ["01/BB-CP", "02/BB-CP", "03/BB-CP", "04/BB-CP"]
 
 
 def test_concurrent_finalisations_never_collide_postgresql() -> None:
     with fresh_database() as url:
         db = Database(url)
         try:
-            assert _finalise_all_at_once(db, 3) == ["1/BB-CP", "2/BB-CP", "3/BB-CP"]
+            assert _finalise_all_at_once(db, 3) == ["01/BB-CP", "02/BB-CP", "03/BB-CP"]
         finally:
             db.dispose()
 

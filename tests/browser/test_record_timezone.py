@@ -48,7 +48,7 @@ def test_every_time_follows_the_organisation_zone_not_the_tablet(tablet) -> None
 
     page.goto(f"/meetings/{MEETING}/minutes")
     expect(page.locator("#minutes")).to_have_attribute("data-ready", "true")
-    expect(page.get_by_test_id("minutes-number")).to_have_text("1/BB-CP")
+    expect(page.get_by_test_id("minutes-number")).to_have_text("01/BB-CP")
     for when in times:
         expect(page.get_by_text(when).first).to_be_visible()
 
