@@ -263,7 +263,7 @@ def build(facts: Facts, edits: dict[str, str] | None = None, *, tz: str | tzinfo
     place = section("place", "Địa điểm", facts.place)
     g = groups(facts.people)
     attendance = section("attendance", "Thành phần tham dự", attendance_text(g))
-    figures_lines = section("figures", "Số thành viên và điều kiện tiến hành", "\n".join(figures(facts.quorum)), editable=False).splitlines()
+    figures_lines = section("figures", FIGURES_LABEL, "\n".join(figures(facts.quorum)), editable=False).splitlines()
     n = len(facts.items)
     opening = section("opening", "Mở đầu", f"Cuộc họp xem xét {n} nội dung theo chương trình đã phát hành." if n else "")
     items: list[ItemRecord] = []

@@ -116,8 +116,8 @@ def minutes_slice(session: Session, meeting: Meeting) -> dict[str, Any]:
 # --- the draft ----------------------------------------------------------------------------------------
 
 
-def build_draft(session: Session, meeting_id: int, tz: Zone = DEFAULT_TIMEZONE, number: int | None = None) -> builder.Draft:
-    return builder.build(facts.gather(session, meeting_id), facts.edits_of(session, meeting_id), tz=tz, number=number)
+def build_draft(session: Session, meeting_id: int, tz: Zone = DEFAULT_TIMEZONE) -> builder.Draft:
+    return builder.build(facts.gather(session, meeting_id), facts.edits_of(session, meeting_id), tz=tz)
 
 
 def _rendering(session: Session, meeting_id: int, tz: Zone, version: MinutesVersion | None) -> tuple[builder.Draft, FileInfo]:
