@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from urllib.parse import urlsplit
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -17,28 +17,31 @@ from app.auth import ctx_of, current
 from app.i18n import LANGS, table, translate
 from app.redirects import login_url, safe_next
 from app.paths import TEMPLATES_DIR
+from core.clock import local
 from core.errors import DomainError
 from meetings import services
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]))
 LANG_COOKIE = "ecabinet_lang"
-HANOI = timezone(timedelta(hours=7), "ICT")  # Vietnam keeps UTC+7 all year (no DST)
 
 
-def local_time(value: str | None, fmt: str = "%H:%M, %d/%m/%Y") -> str:
-    """ISO UTC ('...Z') -> Hanoi wall-clock text; '' when unset or unreadable."""
+def local_time(value: str | None, tz: str, fmt: str = "%H:%M, %d/%m/%Y") -> str:
+    """ISO UTC ('...Z') -> the organisation's wall-clock text; '' when unset or unreadable."""
     if not value:
         return ""
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(HANOI).strftime(fmt)
+    return local(moment, tz).strftime(fmt)
 
 
-_env.filters["local_time"] = local_time
+@pass_context
+def _local_time_filter(context: Any, value: str | None, fmt: str = "%H:%M, %d/%m/%Y") -> str:
+    return local_time(value, context["timezone"], fmt)
+
+
+_env.filters["local_time"] = _local_time_filter
 
 
 def lang_of(request: Request) -> str:
@@ -57,6 +60,8 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> Re
         user=auth[0] if auth else None,
         csrf_token=auth[1] if auth else "",
         profile=getattr(request.state, "profile", None),
+        # One zone for the server-rendered times (filter local_time) and the scripts (<meta name="timezone">).
+        timezone=ctx_of(request).settings.timezone,
         **context,
     )
     response = HTMLResponse(html, status_code=status)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
+from core.clock import DEFAULT_TIMEZONE, zone
+
 
 def _bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
@@ -37,7 +39,8 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     redis_url: str = ""
     redis_channel: str = "ecabinet"
-    timezone: str = "Asia/Ho_Chi_Minh"
+    # The organisation's time zone (IANA name): every time shown in pages, minutes, exports and scripts.
+    timezone: str = DEFAULT_TIMEZONE
     sync_max_events: int = 500
     socket_rate_per_second: float = 20.0
     # Documents (tài liệu): upload size and page limits, page-render worker processes, LibreOffice binary.
@@ -60,6 +63,9 @@ class Settings:
     rtc_grace_seconds: float = 20.0
     # Organisation setting: a remote member without the floor joins muted (unmutes when given the floor).
     rtc_mute_without_floor: bool = True
+
+    def __post_init__(self) -> None:
+        zone(self.timezone)  # an unknown zone stops the server at startup, not at the first PDF
 
     @property
     def effective_database_url(self) -> str:

@@ -1,7 +1,13 @@
-"""One place for 'now' and for the UTC conventions (SQLite forgets tzinfo; we store UTC)."""
+"""One place for 'now', for the UTC conventions (SQLite forgets tzinfo; we store UTC) and for the organisation's
+time zone: every page, PDF, DOCX and script shows times in the zone named by ECABINET_TIMEZONE (Settings.timezone),
+converted here and nowhere else."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"  # Việt Nam: UTC+7 all year, no DST
 
 
 def utcnow() -> datetime:
@@ -19,3 +25,26 @@ def as_utc(value: datetime | None) -> datetime | None:
 def iso(value: datetime | None) -> str | None:
     value = as_utc(value)
     return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+@lru_cache(maxsize=16)
+def zone(name: str = DEFAULT_TIMEZONE) -> tzinfo:
+    """The IANA zone `name`; ValueError for a name the tz database does not know (checked at startup)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r} (ECABINET_TIMEZONE)") from exc
+
+
+def local(value: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> datetime:
+    """A moment (naive = UTC) on the organisation's wall clock."""
+    return as_utc(value).astimezone(zone(tz) if isinstance(tz, str) else tz)  # type: ignore[union-attr]
+
+
+def pdf_date(value: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
+    """A PDF date string on the organisation's clock, with its offset: D:20261203174500+07'00'."""
+    m = local(value, tz)
+    offset = m.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    sign = "+" if minutes >= 0 else "-"
+    return m.strftime("D:%Y%m%d%H%M%S") + f"{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"

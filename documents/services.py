@@ -7,16 +7,14 @@ writes rows. Reads that serve pages or PDFs answer where the file is and whose w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, delete, select
 
 from accounts.actor import Actor
 from accounts.models import User
-from core.clock import utcnow
+from core.clock import local, pdf_date, utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.text import fold
 from documents.hooks import document_removed
@@ -79,13 +77,15 @@ def version_of(session: Session, doc: Document, version: int | None) -> Document
 
 def _viewer(session: Session, da: DocAccess, timezone: str) -> Viewer:
     user = session.get(User, da.actor.id) if da.actor.id else None
-    stamp = datetime.now(ZoneInfo(timezone)).strftime("%d/%m/%Y %H:%M")
+    now = utcnow()
+    stamp = local(now, timezone).strftime("%d/%m/%Y %H:%M")
     return Viewer(
         user_id=da.actor.id,
         name=user.full_name if user else da.actor.full_name,
         unit=user.unit if user else "",
         stamp=stamp,
         restricted=da.document.restricted,
+        issued=pdf_date(now, timezone),
     )
 
 

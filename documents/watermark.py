@@ -33,6 +33,7 @@ class Viewer:
     unit: str
     stamp: str  # local time, "dd/mm/yyyy HH:MM"
     restricted: bool = False
+    issued: str = ""  # the same moment as a PDF date with the organisation's offset (the copy's /ModDate)
 
     @property
     def line(self) -> str:
@@ -136,6 +137,8 @@ def stamp_pdf(source: Path, viewer: Viewer) -> bytes:
                 overlays[key] = pikepdf.open(io.BytesIO(_pdf_overlay(viewer, *key)))
             page.add_overlay(overlays[key].pages[0], pikepdf.Rectangle(x0, y0, x1, y1))
         pdf.docinfo["/Subject"] = f"Bản sao cấp cho {viewer.name} ({viewer.unit}) lúc {viewer.stamp}"
+        if viewer.issued:  # the copy was made now; /Author and /CreationDate stay the original document's
+            pdf.docinfo["/ModDate"], pdf.docinfo["/Producer"] = viewer.issued, "e-Cabinet"
         out = io.BytesIO()
         pdf.save(out)
     for o in overlays.values():

@@ -1,5 +1,6 @@
 """Facts + the secretariat's section edits -> the draft minutes (sections and a MinutesDoc). Pure: no database,
-no clock; times are shown on the Hanoi wall clock; all text NFC. The same input always gives the same output.
+no clock; times are shown on the organisation's wall clock (the `tz` given: ECABINET_TIMEZONE); all text NFC.
+The same input always gives the same output.
 
 Sections have stable keys. An edit replaces the generated text of its own section only; the others keep
 following the event log. Vote records are not editable: their counts are the ballot's, not anyone's text.
@@ -7,19 +8,13 @@ following the event log. Vote records are not editable: their counts are the bal
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, tzinfo
 from typing import Any
 
+from core.clock import DEFAULT_TIMEZONE, local as _local
 from core.text import nfc
 from minutes.document import Attendee, ItemRecord, MinutesDoc, Signer, Speech, VoteRecord
-from minutes.facts import Facts, Person, VoteFact
-
-try:
-    from zoneinfo import ZoneInfo
-
-    HANOI: Any = ZoneInfo("Asia/Ho_Chi_Minh")
-except Exception:  # pragma: no cover - no tz database on the machine: Vietnam keeps UTC+7 all year
-    HANOI = timezone(timedelta(hours=7), "ICT")
+from minutes.facts import Facts, Person, QuorumFact, VoteFact
 
 AGENCY = "CHÍNH PHỦ"
 CITY = "Hà Nội"
@@ -37,25 +32,33 @@ HEAD_KEYS = ("number", "place_date", "subject", "started", "place")
 SINGLE_LINE = set(HEAD_KEYS)
 
 
-def local(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(HANOI)
+def number_code(number: int) -> str:
+    """Số/ký hiệu: BB = biên bản, CP = Chính phủ; NĐ 30/2020 (Phụ lục I): a number below 10 gets a leading 0."""
+    return f"{number:02d}/BB-CP"
 
 
-def vn_date(moment: datetime) -> str:
-    m = local(moment)
+def number_text(number: int | None) -> str:
+    """'Số: 7/BB-CP' once the register gave a number (at finalisation); blank for the clerk before that."""
+    return f"Số: {number_code(number)}" if number else NUMBER
+
+
+def local(moment: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> datetime:
+    return _local(moment, tz)
+
+
+def vn_date(moment: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
+    m = local(moment, tz)
     return f"ngày {m.day:02d} tháng {m.month:02d} năm {m.year}"
 
 
-def vn_datetime(moment: datetime) -> str:
+def vn_datetime(moment: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
     """'08 giờ 00, ngày 03 tháng 12 năm 2026'"""
-    m = local(moment)
-    return f"{m.hour:02d} giờ {m.minute:02d}, {vn_date(moment)}"
+    m = local(moment, tz)
+    return f"{m.hour:02d} giờ {m.minute:02d}, {vn_date(moment, tz)}"
 
 
-def hm(moment: datetime | None) -> str:
-    return local(moment).strftime("%H:%M") if moment else "…"
+def hm(moment: datetime | None, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
+    return local(moment, tz).strftime("%H:%M") if moment else "…"
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,15 @@ def _who(p: Person) -> Attendee:
     return Attendee(nfc(p.name), nfc(p.title))
 
 
+GUEST_WHERE = {"present_room": "tham dự tại phòng họp", "present_remote": "tham dự trực tuyến"}
+
+
+def _guest(p: Person) -> Attendee:
+    """A guest: name, title and unit in full (nothing cut), and how they attended."""
+    unit = p.unit if p.unit and p.unit not in p.title else ""
+    return Attendee(nfc(p.name), nfc(", ".join(x for x in (p.title, unit) if x)), GUEST_WHERE[p.attendance])
+
+
 def groups(people: tuple[Person, ...]) -> dict[str, list[Attendee]]:
     out: dict[str, list[Attendee]] = {"present_room": [], "present_remote": [], "deputies": [], "guests": [], "absent": []}
     for p in people:
@@ -101,7 +113,7 @@ def groups(people: tuple[Person, ...]) -> dict[str, list[Attendee]]:
             continue
         if p.role == "guest":
             if p.attendance in ("present_room", "present_remote"):
-                out["guests"].append(_who(p))
+                out["guests"].append(_guest(p))
         elif p.attendance in ("present_room", "present_remote"):
             out[p.attendance].append(_who(p))
         elif p.attendance == "deputy":
@@ -129,16 +141,42 @@ def attendance_text(g: dict[str, list[Attendee]]) -> str:
     return "\n".join(lines)
 
 
+FIGURES_LABEL = "Tổng hợp số thành viên"
+
+
+def figures(q: QuorumFact | None) -> list[str]:
+    """Members, present (in the room / remote), deputies, absent, and the quorum with whether it was reached."""
+    if q is None:
+        return []
+    present = q.present_room + q.present_remote
+    deputies = f"; đại biểu dự thay: {q.deputies}" + (" (được tính vào số có mặt)" if q.deputies_count else "") if q.deputies else ""
+    return [
+        f"Tổng số thành viên: {q.total}; có mặt: {present} (tại phòng họp: {q.present_room}; trực tuyến: {q.present_remote})"
+        f"{deputies}; vắng mặt: {q.absent}.",
+        f"Số thành viên tối thiểu để tiến hành phiên họp ({q.num}/{q.den} tổng số thành viên): {q.required}; "
+        + ("đủ điều kiện tiến hành phiên họp." if q.reached else "không đủ số thành viên tối thiểu."),
+    ]  # fmt: skip
+
+
 # --- items --------------------------------------------------------------------------------------------
 
 
-def _speeches(facts: Facts, item_id: int) -> list[Speech]:
+def _speeches(facts: Facts, item_id: int, tz: str | tzinfo) -> list[Speech]:
     out = []
     for s in facts.speeches:
         if s.item_id == item_id:
             name, title = (s.deputy_name, f"dự thay {s.name}") if s.deputy_name else (s.name, s.title)
-            out.append(Speech(nfc(name), nfc(title), hm(s.started_at), hm(s.ended_at)))
+            out.append(Speech(nfc(name), nfc(title), hm(s.started_at, tz), hm(s.ended_at, tz)))
     return out
+
+
+def threshold_text(rule: str, result: dict[str, Any]) -> str:
+    """The rule in figures, from the result the vote was decided with: who counts and how many votes carry it."""
+    if "required" not in result:
+        return ""
+    bases = {"present": f"số thành viên có mặt: {result.get('present', 0)}", "cast": f"số phiếu không tán thành: {result.get('no', 0)}"}
+    base = bases.get(rule, f"tổng số thành viên: {result.get('total_members', 0)}")
+    return f"{base}; số phiếu tán thành cần có: {result['required']}"
 
 
 def vote_record(v: VoteFact) -> VoteRecord:
@@ -148,11 +186,13 @@ def vote_record(v: VoteFact) -> VoteRecord:
     rule = RULE_VI.get(v.rule, v.rule)
     if result.get("decided_by_chair"):
         rule += "; số phiếu ngang nhau, quyết định theo ý kiến của Chủ tọa"
+    missing = f"{v.not_voted_count}" + (f" ({', '.join(nfc(n) for n in v.not_voted)})" if v.not_voted else "")
     return VoteRecord(
         question=nfc(v.question), kind=KIND_VI.get(v.kind, v.kind), rule=rule,
         counts=[(labels[o.id], int(counts.get(str(o.id), 0))) for o in v.options] if v.result else [],
         passed=bool(result["passed"]) if v.result and "passed" in result else None,
         named=[(nfc(name), labels.get(oid, "")) for name, oid in v.named] if v.kind == "named" and v.result else None,
+        threshold=threshold_text(v.rule, result), not_voted=missing if v.result else "",
     )  # fmt: skip
 
 
@@ -173,9 +213,11 @@ def votes_text(votes: list[VoteRecord]) -> str:
     lines = []
     for v in votes:
         lines.append(f"- Biểu quyết ({v.kind}): {v.question}")
-        lines.append(f"  Quy tắc: {v.rule}.")
+        lines.append(f"  Quy tắc: {v.rule}" + (f" ({v.threshold})" if v.threshold else "") + ".")
         if v.counts:
             lines.append("  Số phiếu: " + "; ".join(f"{label}: {n}" for label, n in v.counts) + ".")
+        if v.not_voted:
+            lines.append(f"  Thành viên không tham gia biểu quyết: {v.not_voted}.")
         lines.append(f"  Kết quả: {RESULT_VI[v.passed]}.")
         if v.named:
             lines.append("  Ghi danh: " + "; ".join(f"{name} - {choice}" for name, choice in v.named) + ".")
@@ -185,14 +227,14 @@ def votes_text(votes: list[VoteRecord]) -> str:
 # --- the draft ----------------------------------------------------------------------------------------
 
 
-def _ended_text(facts: Facts) -> str:
+def _ended_text(facts: Facts, tz: str | tzinfo) -> str:
     if facts.ended_at is None:
         return ""
     start = facts.started_at or facts.scheduled_at
-    if start is not None and local(start).date() == local(facts.ended_at).date():
-        m = local(facts.ended_at)
+    if start is not None and local(start, tz).date() == local(facts.ended_at, tz).date():
+        m = local(facts.ended_at, tz)
         return f"Cuộc họp kết thúc vào {m.hour:02d} giờ {m.minute:02d} cùng ngày."
-    return f"Cuộc họp kết thúc vào {vn_datetime(facts.ended_at)}."
+    return f"Cuộc họp kết thúc vào {vn_datetime(facts.ended_at, tz)}."
 
 
 def annex_text(facts: Facts) -> str:
@@ -202,7 +244,9 @@ def annex_text(facts: Facts) -> str:
     )
 
 
-def build(facts: Facts, edits: dict[str, str] | None = None) -> Draft:
+def build(facts: Facts, edits: dict[str, str] | None = None, *, tz: str | tzinfo = DEFAULT_TIMEZONE,
+          number: int | None = None) -> Draft:
+    """`number`: the register's number of the minutes (None for a draft: the clerk's blank "Số:      /BB-CP")."""
     edits = {k: nfc(v) for k, v in (edits or {}).items()}
     sections: list[Section] = []
 
@@ -212,13 +256,14 @@ def build(facts: Facts, edits: dict[str, str] | None = None) -> Draft:
         return s.effective
 
     when = facts.started_at or facts.scheduled_at
-    number = section("number", "Số, ký hiệu", NUMBER)
-    place_date = section("place_date", "Địa danh, ngày tháng", f"{CITY}, {vn_date(when)}" if when else f"{CITY}, ngày    tháng    năm")
+    number = section("number", "Số, ký hiệu", number_text(number), editable=number is None)
+    place_date = section("place_date", "Địa danh, ngày tháng", f"{CITY}, {vn_date(when, tz)}" if when else f"{CITY}, ngày    tháng    năm")
     subject = section("subject", "Tên cuộc họp (trích yếu)", facts.title)
-    started = section("started", "Thời gian bắt đầu", vn_datetime(when) if when else "")
+    started = section("started", "Thời gian bắt đầu", vn_datetime(when, tz) if when else "")
     place = section("place", "Địa điểm", facts.place)
     g = groups(facts.people)
     attendance = section("attendance", "Thành phần tham dự", attendance_text(g))
+    figures_lines = section("figures", FIGURES_LABEL, "\n".join(figures(facts.quorum)), editable=False).splitlines()
     n = len(facts.items)
     opening = section("opening", "Mở đầu", f"Cuộc họp xem xét {n} nội dung theo chương trình đã phát hành." if n else "")
     items: list[ItemRecord] = []
@@ -226,7 +271,7 @@ def build(facts: Facts, edits: dict[str, str] | None = None) -> Draft:
         head = f"{it.position}. {nfc(it.title)}"
         base = ItemRecord(
             position=it.position, title=nfc(it.title), presenter=nfc(it.presenter),
-            documents=[nfc(d) for d in facts.documents.get(it.id, ())], speeches=_speeches(facts, it.id),
+            documents=[nfc(d) for d in facts.documents.get(it.id, ())], speeches=_speeches(facts, it.id, tz),
             votes=[vote_record(v) for v in facts.votes if v.item_id == it.id],
         )  # fmt: skip
         summary_key = f"item:{it.id}:summary"
@@ -235,7 +280,7 @@ def build(facts: Facts, edits: dict[str, str] | None = None) -> Draft:
         conclusion = section(f"item:{it.id}:conclusion", f"{head} — kết luận", facts.conclusions.get(it.id, ""))
         items.append(ItemRecord(**{**base.__dict__, "conclusion": conclusion,
                                    "summary_text": summary if summary_key in edits else None}))  # fmt: skip
-    closing = section("closing", "Kết thúc", _ended_text(facts))
+    closing = section("closing", "Kết thúc", _ended_text(facts, tz))
     recipients = section("recipients", "Nơi nhận (mỗi dòng một nơi)", RECIPIENTS)
     annex = section("annex", "Phụ lục — ghi chú chung khi trình chiếu (mỗi dòng một trang)", annex_text(facts))
     chair = next((p for p in facts.people if p.role == "chair"), None)
@@ -250,6 +295,7 @@ def build(facts: Facts, edits: dict[str, str] | None = None) -> Draft:
         recipients=[line.strip() for line in recipients.splitlines() if line.strip()],
         annex=[line.strip() for line in annex.splitlines() if line.strip()],
         opening=opening, closing=closing, attendance_text=attendance if "attendance" in edits else None,
+        figures=figures_lines,
     )  # fmt: skip
     return Draft(sections, doc)
 

@@ -28,6 +28,8 @@ class VoteRecord:
     counts: list[tuple[str, int]]
     passed: bool | None
     named: list[tuple[str, str]] | None = None  # (name, choice) for named votes only
+    threshold: str = ""  # what the rule needs, in figures: "tổng số thành viên: 7; số phiếu tán thành cần có: 4"
+    not_voted: str = ""  # "2 (Nguyễn Văn A, Trần Thị B)"; secret and open votes: the count only
 
 
 @dataclass(frozen=True)
@@ -74,3 +76,5 @@ class MinutesDoc:
     closing: str = ""  # free text after the items
     # The secretariat's text for the attendance lists; replaces the lists when set.
     attendance_text: str | None = None
+    # The figures the session's validity rests on (members, present in room / remote, quorum): not editable.
+    figures: list[str] = field(default_factory=list)

@@ -15,8 +15,9 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
 from core.text import nfc
-from minutes.builder import GROUP_LABELS, RESULT_VI
+from minutes.builder import FIGURES_LABEL, GROUP_LABELS, RESULT_VI
 from minutes.document import Attendee, ItemRecord, MinutesDoc, VoteRecord
+from minutes.fileinfo import FileInfo, finish_docx, set_docx_info
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -134,9 +135,13 @@ def _grid(doc: object, rows: list[tuple[str, str]], head: tuple[str, str], width
 
 def _vote(doc: object, v: VoteRecord) -> None:
     _para(doc, f"- Biểu quyết ({v.kind}): {v.question}", indent_mm=8)
-    _para(doc, f"Quy tắc: {v.rule}", italic=True, indent_mm=8)
+    p = _para(doc, f"Quy tắc: {v.rule}", italic=True, indent_mm=8)
+    if v.threshold:
+        p.add_run(nfc(f" ({v.threshold})"))
     if v.counts:
         _grid(doc, [(label, str(n)) for label, n in v.counts], ("Phương án", "Số phiếu"), (120, 35))
+    if v.not_voted:
+        _para(doc, f"Thành viên không tham gia biểu quyết: {v.not_voted}.", indent_mm=8)
     p = _para(doc, "", indent_mm=8)
     _runs(p, ("Kết quả: ", False), (RESULT_VI[v.passed], True), (".", False))
     if v.named:
@@ -176,11 +181,11 @@ def _signatures(doc: object, m: MinutesDoc) -> None:
         _para(doc, f"- {r}", size=11)
 
 
-def render_docx(m: MinutesDoc) -> bytes:
+def render_docx(m: MinutesDoc, info: FileInfo | None = None) -> bytes:
+    info = info or FileInfo(title=nfc(f"Biên bản {m.subject}"))
     doc = new_document()
     _setup(doc)
-    core = doc.core_properties
-    core.title, core.subject, core.author = nfc(f"Biên bản {m.subject}"), nfc(m.subject), "e-Cabinet"
+    set_docx_info(doc.core_properties, FileInfo(**{**info.__dict__, "subject": info.subject or nfc(m.subject)}))
     _header(doc, m)
     _para(doc, f"Thời gian bắt đầu: {m.started}.")
     _para(doc, f"Địa điểm: {m.place}.")
@@ -194,6 +199,10 @@ def render_docx(m: MinutesDoc) -> bytes:
                  "guests": m.guests, "absent": m.absent}  # fmt: skip
         for key, label in GROUP_LABELS:
             _people(doc, label, lists[key])
+    if m.figures:
+        _para(doc, f"{FIGURES_LABEL}:", italic=True, indent_mm=8)
+    for line in m.figures:
+        _para(doc, f"- {line}", indent_mm=8)
     _para(doc, f"Chủ trì (chủ tọa): {m.chair.name}" + (f", {m.chair.title}" if m.chair.title else "") + ".")
     _para(doc, f"Thư ký (người ghi biên bản): {m.secretary.name}" + (f", {m.secretary.title}" if m.secretary.title else "") + ".")
     _para(doc, "Nội dung (theo diễn biến cuộc họp):")
@@ -213,4 +222,4 @@ def render_docx(m: MinutesDoc) -> bytes:
             _para(doc, f"{i}. {line}")
     buffer = io.BytesIO()
     doc.save(buffer)
-    return buffer.getvalue()
+    return finish_docx(buffer.getvalue(), info)

@@ -17,11 +17,12 @@ from annotations.models import Annotation
 from core.clock import as_utc
 from documents.models import Document
 from meetings.access import load_meeting
-from meetings.models import AgendaItem, MeetingRole, Participant
+from meetings.models import PRESENT, VOTING_ROLES, AgendaItem, Attendance, MeetingRole, Participant
+from meetings.rules import compute_quorum, get_rules
 from minutes.conclusions import conclusion_texts
 from minutes.models import MinutesEdit
 from speakers.models import SpeakerRequest
-from votes.models import Ballot, Vote, VoteKind, VoteOption, VoteState
+from votes.models import Ballot, Vote, VoteKind, VoteOption, VoterRecord, VoteState
 
 _ROLE_ORDER = {MeetingRole.chair: 0, MeetingRole.member: 1, MeetingRole.secretary: 2, MeetingRole.guest: 3}
 
@@ -35,6 +36,7 @@ class Person:
     attendance: str
     absence_reason: str = ""
     deputy_name: str = ""
+    unit: str = ""  # cơ quan / đơn vị (shown in full for guests)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,24 @@ class VoteFact:
     options: tuple[OptionFact, ...]
     result: dict[str, Any] | None
     named: tuple[tuple[str, int], ...] = ()  # (name, option id), named votes only
+    not_voted: tuple[str, ...] = ()  # members who cast no ballot, named votes only (others: the count only)
+    not_voted_count: int = 0
+
+
+@dataclass(frozen=True)
+class QuorumFact:
+    """The figures a session's validity rests on (Luật TCCP 2015, Điều 46), as the organisation's rules count them."""
+
+    total: int  # all members (chair + members)
+    present_room: int
+    present_remote: int
+    deputies: int
+    absent: int
+    required: int
+    reached: bool
+    num: int  # quorum fraction num/den of ALL members
+    den: int
+    deputies_count: bool
 
 
 @dataclass(frozen=True)
@@ -91,6 +111,7 @@ class Facts:
     conclusions: dict[int, str] = field(default_factory=dict)
     # Shared presenter ink: (document title, page, strokes, presenters) in document/page order.
     shared_ink: tuple[tuple[str, int, int, str], ...] = ()
+    quorum: QuorumFact | None = None
 
 
 def gather(session: Session, meeting_id: int) -> Facts:
@@ -101,7 +122,7 @@ def gather(session: Session, meeting_id: int) -> Facts:
     rows = sorted(rows, key=lambda r: (_ROLE_ORDER[MeetingRole(r[0].role)], r[0].id))
     people = tuple(
         Person(p.user_id, u.full_name, u.title, MeetingRole(p.role).value, str(getattr(p.attendance, "value", p.attendance)),
-               p.absence_reason, p.deputy_name)
+               p.absence_reason, p.deputy_name, u.unit)
         for p, u in rows
     )  # fmt: skip
     order = {p.user_id: i for i, p in enumerate(people)}
@@ -125,10 +146,21 @@ def gather(session: Session, meeting_id: int) -> Facts:
     return Facts(
         meeting_id=meeting_id, title=meeting.title, place=meeting.place, scheduled_at=as_utc(meeting.scheduled_at),
         started_at=as_utc(meeting.started_at), ended_at=as_utc(meeting.ended_at), people=people, items=items,
-        documents={k: tuple(v) for k, v in docs.items()}, speeches=speeches, votes=_votes(session, meeting_id, order),
+        documents={k: tuple(v) for k, v in docs.items()}, speeches=speeches,
+        votes=_votes(session, meeting_id, order, {p.user_id: p.name for p in people if p.role in ("chair", "member")}),
         conclusions={k: v for k, v in conclusion_texts(session, meeting_id).items() if k in item_ids},
-        shared_ink=_shared_ink(session, meeting_id),
+        shared_ink=_shared_ink(session, meeting_id), quorum=_quorum(session, [p for p, _ in rows]),
     )  # fmt: skip
+
+
+def _quorum(session: Session, participants: list[Participant]) -> QuorumFact:
+    rules = get_rules(session)
+    q = compute_quorum(participants, rules)
+    members = [p for p in participants if p.role in VOTING_ROLES]
+    count = lambda *states: sum(1 for p in members if p.attendance in states)  # noqa: E731
+    return QuorumFact(total=q.total, present_room=count(Attendance.present_room), present_remote=count(Attendance.present_remote),
+                      deputies=count(Attendance.deputy), absent=q.total - count(*PRESENT, Attendance.deputy), required=q.required,
+                      reached=q.reached, num=rules.quorum_num, den=rules.quorum_den, deputies_count=rules.deputy_counts_for_quorum)  # fmt: skip
 
 
 def _shared_ink(session: Session, meeting_id: int) -> tuple[tuple[str, int, int, str], ...]:
@@ -145,7 +177,13 @@ def _shared_ink(session: Session, meeting_id: int) -> tuple[tuple[str, int, int,
     return tuple((t, page, n, ", ".join(names)) for (_, page), (t, n, names) in pages.items())
 
 
-def _votes(session: Session, meeting_id: int, order: dict[int, int]) -> tuple[VoteFact, ...]:
+def _not_voted(session: Session, vote_id: int, members: dict[int, str]) -> list[str]:
+    """Members (chair + members, in the minutes' order) with no voter record for the vote."""
+    voted = set(session.exec(select(VoterRecord.user_id).where(VoterRecord.vote_id == vote_id)))
+    return [name for uid, name in members.items() if uid not in voted]
+
+
+def _votes(session: Session, meeting_id: int, order: dict[int, int], members: dict[int, str]) -> tuple[VoteFact, ...]:
     votes = list(session.exec(
         select(Vote).where(Vote.meeting_id == meeting_id, Vote.state != VoteState.draft).order_by(Vote.opened_at, Vote.id)
     ))  # fmt: skip
@@ -163,9 +201,11 @@ def _votes(session: Session, meeting_id: int, order: dict[int, int]) -> tuple[Vo
                 select(Ballot.user_id, User.full_name, Ballot.option_id).join(User, User.id == Ballot.user_id).where(Ballot.vote_id == v.id)
             ).all()  # fmt: skip
             named = tuple((name, oid) for uid, name, oid in sorted(ballots, key=lambda b: (order.get(b[0], 10**9), b[0])))
+        missing = _not_voted(session, v.id or 0, members) if closed else []
         out.append(VoteFact(
             v.id or 0, v.agenda_item_id, v.question, VoteKind(v.kind).value, str(getattr(v.rule, "value", v.rule)),
             VoteState(v.state).value, tuple(options.get(v.id or 0, ())), v.result if closed else None, named,
+            tuple(missing) if v.kind == VoteKind.named else (), len(missing),
         ))  # fmt: skip
     return tuple(out)
 

@@ -6,6 +6,8 @@
   replaces that section's generated text only, so every other section still follows the event log.
 - `minutes_version`: a frozen version (finalised, then signed by the secretary, then by the chair). A
   correction supersedes it and opens a new draft; the signed files of old versions are kept.
+- `minutes_number`: the organisation's register of minutes numbers (sổ đăng ký biên bản): one row per number
+  ever given, unique per (year, number), never deleted, so a number is never given twice.
 - `minutes_file`: the PDF bytes of a version at each step (final, signed by the secretary, signed by both),
   in the database so state and file commit together; `sha256` names the bytes.
 """
@@ -52,6 +54,21 @@ class MinutesState(str, Enum):
     # (a superseded version keeps its state; `superseded_at` says a correction replaced it)
 
 
+class MinutesNumber(SQLModel, table=True):
+    """One entry of the register: number `number` of `year` (the organisation's calendar year at finalisation)
+    went to the minutes of `meeting_id`, first in version `first_version`. See minutes/register.py."""
+
+    __tablename__ = "minutes_number"
+    __table_args__ = (UniqueConstraint("year", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    number: int
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    first_version: int
+    allocated_by: int | None = Field(default=None, foreign_key="user.id")
+    allocated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
 class MinutesVersion(SQLModel, table=True):
     __tablename__ = "minutes_version"
     __table_args__ = (UniqueConstraint("meeting_id", "version"),)
@@ -69,6 +86,7 @@ class MinutesVersion(SQLModel, table=True):
     chair_signed_at: datetime | None = Field(default=None, sa_column=_ts(True))
     superseded_at: datetime | None = Field(default=None, sa_column=_ts(True))
     superseded_by: int | None = Field(default=None, foreign_key="user.id")
+    number_id: int | None = Field(default=None, foreign_key="minutes_number.id")  # the register entry it carries
 
 
 class MinutesFile(SQLModel, table=True):

@@ -14,10 +14,12 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from core.text import nfc
+from minutes.builder import FIGURES_LABEL
 from minutes.document import Attendee, ItemRecord, MinutesDoc, VoteRecord
+from minutes.fileinfo import FileInfo, finish_pdf
 from minutes.fonts import register
 
 MARGINS = {"topMargin": 20 * mm, "bottomMargin": 20 * mm, "leftMargin": 30 * mm, "rightMargin": 15 * mm}
@@ -101,10 +103,12 @@ def _vote(v: VoteRecord, s: dict[str, ParagraphStyle]) -> list[Any]:
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     out: list[Any] = [
         Paragraph(f"- Biểu quyết ({_t(v.kind)}): {_t(v.question)}", s["indent"]),
-        Paragraph(f"<i>Quy tắc: {_t(v.rule)}</i>", s["indent"]),
+        Paragraph(f"<i>Quy tắc: {_t(v.rule)}</i>" + (f" ({_t(v.threshold)})" if v.threshold else ""), s["indent"]),
         table,
-        Paragraph(f"Kết quả: <b>{result}</b>.", s["indent"]),
     ]
+    if v.not_voted:
+        out.append(Paragraph(f"Thành viên không tham gia biểu quyết: {_t(v.not_voted)}.", s["indent"]))
+    out.append(Paragraph(f"Kết quả: <b>{result}</b>.", s["indent"]))
     if v.named:
         names = [[Paragraph(_t(n), s["small"]), Paragraph(_t(c), s["small"])] for n, c in v.named]
         named = Table([[Paragraph("<b>Thành viên</b>", s["small"]), Paragraph("<b>Lựa chọn</b>", s["small"])], *names],
@@ -134,17 +138,34 @@ def _item(item: ItemRecord, s: dict[str, ParagraphStyle]) -> list[Any]:
     return out
 
 
-def _signatures(doc: MinutesDoc, s: dict[str, ParagraphStyle]) -> Any:
+SLOT_W, SLOT_H = 74 * mm, 24 * mm  # the box a signature's visible appearance fills
+SLOT_FIELDS = ("ThuKy", "ChuToa")  # signature field names, in the order of MinutesDoc.signers
+
+
+class SignatureSlot(Flowable):
+    """Empty room in a signature block that notes where it lands: (page index, x0, y0, x1, y1) in PDF points.
+    The signature field is put exactly there, so the signer's appearance fills the THƯ KÝ / CHỦ TỌA block."""
+
+    def __init__(self, name: str, found: dict[str, tuple[int, float, float, float, float]]) -> None:
+        super().__init__()
+        self.name, self.found, self.width, self.height = name, found, SLOT_W, SLOT_H
+
+    def draw(self) -> None:
+        x, y = self.canv.absolutePosition(0, 0)
+        self.found[self.name] = (self.canv.getPageNumber() - 1, x, y, x + self.width, y + self.height)
+
+
+def _signatures(doc: MinutesDoc, s: dict[str, ParagraphStyle], slots: dict[str, Any]) -> Any:
     cells = []
-    for signer in doc.signers:
+    for signer, field_name in zip(doc.signers, SLOT_FIELDS):
         cells.append([
             Paragraph(f"<b>{_t(signer.role_label)}</b>", s["center"]),
             Paragraph("<i>(Chữ ký)</i>", s["center"]),
-            Spacer(1, 22 * mm),
+            SignatureSlot(field_name, slots),
             Paragraph(f"<b>{_t(signer.name)}</b>", s["center"]),
         ])  # fmt: skip
     table = Table([cells], colWidths=[82 * mm, 83 * mm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER")]))
     return table
 
 
@@ -172,8 +193,15 @@ def _page_number(canvas: Any, document: Any) -> None:
         canvas.restoreState()
 
 
-def render_pdf(doc: MinutesDoc, *, title: str | None = None, author: str = "e-Cabinet", invariant: bool = True) -> bytes:
-    """invariant: no creation time or random id in the file, so the same minutes give the same bytes."""
+def render_pdf(doc: MinutesDoc, info: FileInfo | None = None) -> bytes:
+    return render_with_slots(doc, info)[0]
+
+
+def render_with_slots(doc: MinutesDoc, info: FileInfo | None = None) -> tuple[bytes, dict[str, Any]]:
+    """The PDF (with an empty signature field in each signature block) and where those blocks are. The same
+    minutes and info give the same bytes: the dates are info's (the finalisation time), not the clock's."""
+    info = info or FileInfo(title=nfc(f"Biên bản {doc.subject}"))
+    slots: dict[str, tuple[int, float, float, float, float]] = {}
     family = register()
     s = _styles(family)
     story: list[Any] = _header(doc, s)
@@ -188,6 +216,9 @@ def render_pdf(doc: MinutesDoc, *, title: str | None = None, author: str = "e-Ca
         story += _people("Đại biểu dự thay", doc.deputies, s)
         story += _people("Khách mời", doc.guests, s)
         story += _people("Vắng mặt", doc.absent, s)
+    if doc.figures:
+        story.append(Paragraph(f"<i>{_t(FIGURES_LABEL)}:</i>", s["indent"]))
+        story += [Paragraph(f"- {_t(line)}", s["indent"]) for line in doc.figures]
     chair = f"{_t(doc.chair.name)}, {_t(doc.chair.title)}" if doc.chair.title else _t(doc.chair.name)
     story.append(Paragraph(f"Chủ trì (chủ tọa): {chair}.", s["body"]))
     secretary = f"{_t(doc.secretary.name)}, {_t(doc.secretary.title)}" if doc.secretary.title else _t(doc.secretary.name)
@@ -202,10 +233,9 @@ def render_pdf(doc: MinutesDoc, *, title: str | None = None, author: str = "e-Ca
     if doc.ended:  # empty when the closing text already says it
         story.append(Paragraph(f"Cuộc họp kết thúc vào {_t(doc.ended)}.", s["body"]))
     story.append(Spacer(1, 8))
-    story.append(KeepTogether([_signatures(doc, s), *_recipients(doc, s)]))
+    story.append(KeepTogether([_signatures(doc, s, slots), *_recipients(doc, s)]))
     story += _annex(doc, s)
     buffer = io.BytesIO()
-    pdf = SimpleDocTemplate(buffer, pagesize=A4, title=nfc(title or f"Biên bản {doc.subject}"), author=author,
-                            subject=nfc(doc.subject), invariant=1 if invariant else 0, **MARGINS)  # fmt: skip
+    pdf = SimpleDocTemplate(buffer, pagesize=A4, title=info.title, subject=nfc(doc.subject), invariant=1, **MARGINS)
     pdf.build(story, onFirstPage=_page_number, onLaterPages=_page_number)
-    return buffer.getvalue()
+    return finish_pdf(buffer.getvalue(), info, fields=slots), slots

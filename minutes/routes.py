@@ -18,7 +18,7 @@ from app.openapi import Op
 from app.pages import _meeting_page, render
 from app.ratelimit import SlidingWindow
 from app.security_headers import SAME_ORIGIN_FRAME
-from core.clock import iso
+from core.clock import iso, utcnow
 from core.errors import Conflict, Forbidden, TooLarge, ValidationFailed
 from minutes import conclusions, services
 from minutes.schemas import (
@@ -32,6 +32,10 @@ _VERIFY_LIMIT = SlidingWindow(30, 60)  # uploads per client address per minute (
 
 def _mid(request: Request) -> int:
     return request.path_params["meeting_id"]
+
+
+def _tz(request: Request) -> str:
+    return ctx_of(request).settings.timezone  # the organisation's zone, for every time the minutes show
 
 
 async def list_conclusions(request: Request) -> Response:
@@ -55,14 +59,14 @@ async def publish_conclusion(request: Request) -> Response:
 
 async def get_draft(request: Request) -> Response:
     actor = await require_user(request)
-    return ok(await ctx_of(request).read(services.get_draft, actor=actor, meeting_id=_mid(request)))
+    return ok(await ctx_of(request).read(services.get_draft, actor=actor, meeting_id=_mid(request), tz=_tz(request)))
 
 
 async def edit_section(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, SectionEdit)
     return ok(await ctx_of(request).write(services.edit_section, actor=actor, meeting_id=_mid(request),
-                                          key=request.path_params["key"], text=body.text))  # fmt: skip
+                                          key=request.path_params["key"], text=body.text, tz=_tz(request)))  # fmt: skip
 
 
 def _file(out: services.FileOut, inline: bool) -> Response:
@@ -80,13 +84,13 @@ async def get_pdf(request: Request) -> Response:
     if version is not None and not version.isdigit():
         raise ValidationFailed("Tham số version không hợp lệ.")
     out = await ctx_of(request).read(services.get_pdf, actor=actor, meeting_id=_mid(request), draft=q.get("draft") == "1",
-                                     version=int(version) if version else None)  # fmt: skip
+                                     version=int(version) if version else None, tz=_tz(request))  # fmt: skip
     return _file(out, inline=q.get("download") != "1")
 
 
 async def get_docx(request: Request) -> Response:
     actor = await require_user(request)
-    return _file(await ctx_of(request).read(services.get_docx, actor=actor, meeting_id=_mid(request)), inline=False)
+    return _file(await ctx_of(request).read(services.get_docx, actor=actor, meeting_id=_mid(request), tz=_tz(request)), inline=False)
 
 
 async def list_versions(request: Request) -> Response:
@@ -96,7 +100,7 @@ async def list_versions(request: Request) -> Response:
 
 async def finalise(request: Request) -> Response:
     actor = await require_user(request)
-    return ok(await ctx_of(request).write(services.finalise, actor=actor, meeting_id=_mid(request)))
+    return ok(await ctx_of(request).write(services.finalise, actor=actor, meeting_id=_mid(request), tz=_tz(request)))
 
 
 async def new_version(request: Request) -> Response:
@@ -124,10 +128,12 @@ async def sign(request: Request) -> Response:
     key = f"sign:{actor.id}"
     attempt = await ctx.login_limiter.reserve({key: ctx.settings.login_max_failures},
                                               "Nhập sai mật khẩu ký số quá nhiều lần; thử lại sau {seconds} giây.")  # fmt: skip
+    signed_at = utcnow().replace(microsecond=0)
     try:
         pdf = await to_thread.run_sync(partial(
             signing.sign_pdf, job.pdf, store=store, user_id=job.username, password=body.password,
-            field_name=job.field_name, reason=job.reason, location=job.location, signer_name=job.full_name))  # fmt: skip
+            field_name=job.field_name, reason=job.reason, location=job.location, signer_name=job.full_name,
+            signer_title=job.title, signed_at=signed_at, tz=ctx.settings.timezone))  # fmt: skip
     except Forbidden:
         raise  # a wrong password: stays counted
     except BaseException:
@@ -135,7 +141,7 @@ async def sign(request: Request) -> Response:
         raise
     await attempt.release()
     await ctx.login_limiter.clear(key)
-    return ok(await ctx.write(services.store_signature, actor=actor, job=job, pdf=pdf))
+    return ok(await ctx.write(services.store_signature, actor=actor, job=job, pdf=pdf, signed_at=signed_at))
 
 
 async def _upload(request: Request) -> bytes:
@@ -185,7 +191,7 @@ async def verify(request: Request) -> Response:
         | {"signing_time": iso(s.signing_time)}
         for s in report.signatures
     ]  # fmt: skip
-    return ok({"ok": report.ok, "summary": report.summary, "sha256": hashlib.sha256(data).hexdigest(), "signatures": sigs})
+    return ok({"ok": report.ok, "verdict": report.verdict, "summary": report.summary, "sha256": hashlib.sha256(data).hexdigest(), "signatures": sigs})
 
 
 async def verify_page(request: Request) -> Response:

@@ -1,6 +1,8 @@
 """Request and answer shapes of the conclusions and minutes API (validated at the edge, documented in OpenAPI)."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -53,6 +55,7 @@ class SignerStatus(BaseModel):
 class MinutesStatus(BaseModel):
     state: str
     version: int | None
+    number: str | None = Field(description="số/ký hiệu from the register once finalised, e.g. '07/BB-CP'")
     signed_version: int | None
     download_url: str | None
     signers: list[SignerStatus]
@@ -68,6 +71,7 @@ class MinutesDraft(BaseModel):
 class MinutesVersionPublic(BaseModel):
     version: int
     state: str
+    number: str | None  # from the register, e.g. "07/BB-CP"
     finalised_at: str | None
     secretary_signed_at: str | None
     chair_signed_at: str | None
@@ -102,6 +106,7 @@ class SignatureCheck(BaseModel):
 
 class VerifyReport(BaseModel):
     ok: bool
+    verdict: Literal["valid", "modified", "untrusted", "not_signed"]  # one verdict per file, worst first
     summary: str
     sha256: str
     signatures: list[SignatureCheck]

@@ -5,6 +5,9 @@ secretariat only) -> finalise (version n frozen, its PDF stored) -> signed by th
 chair (complete: every participant is told and may download it). Frozen minutes are read-only; a correction
 is a new version (the old one is superseded, its signed files kept) that starts from the same edits.
 
+Numbers: minutes/register.py (given at finalisation, kept by a correction of unsigned minutes). Times: every
+function that renders takes `tz`, the organisation's zone (ECABINET_TIMEZONE), from the route.
+
 Who reads what: the draft, the DOCX and unsigned versions: the secretariat, the meeting's secretary and chair.
 The signed minutes: also every participant (invited) of the meeting. Nobody else.
 """
@@ -13,22 +16,26 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlmodel import Session, select
 
 from accounts.actor import Actor
 from accounts.models import User
-from core.clock import iso, utcnow
+from core.clock import DEFAULT_TIMEZONE, iso, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.text import nfc
 from meetings.access import Access, access, require_conduct, require_manage
 from meetings.models import Meeting, MeetingRole, MeetingState, Participant
 from meetings.services import emit, require_state
-from minutes import builder, facts
+from minutes import builder, facts, register
 from minutes.docx import render_docx
+from minutes.fileinfo import FileInfo
 from minutes.models import MinutesEdit, MinutesFile, MinutesState, MinutesVersion
 from minutes.pdf import render_pdf
+
+Zone = str | tzinfo  # the organisation's time zone (Settings.timezone); routes always pass it
 
 MAX_SECTION_CHARS = 50_000
 FIELDS = {"secretary": "ThuKy", "chair": "ChuToa"}
@@ -95,9 +102,11 @@ def minutes_slice(session: Session, meeting: Meeting) -> dict[str, Any]:
         name = names.get(uid) if current and at else (expected[role] or (None, ""))[1]
         signers.append({"role": role, "user_id": uid, "full_name": name, "signed_at": iso(at)})
     last = complete[-1].version if complete else None
+    entry = register.number_of(session, current) if current else None
     return {
         "state": MinutesState(current.state).value if current else "draft",
         "version": current.version if current else None,
+        "number": builder.number_code(entry.number) if entry else None,
         "signed_version": last,
         "download_url": f"/api/meetings/{meeting.id}/minutes.pdf" + (f"?version={last}" if last else "") if last else None,
         "signers": signers,
@@ -107,8 +116,19 @@ def minutes_slice(session: Session, meeting: Meeting) -> dict[str, Any]:
 # --- the draft ----------------------------------------------------------------------------------------
 
 
-def build_draft(session: Session, meeting_id: int) -> builder.Draft:
-    return builder.build(facts.gather(session, meeting_id), facts.edits_of(session, meeting_id))
+def build_draft(session: Session, meeting_id: int, tz: Zone = DEFAULT_TIMEZONE) -> builder.Draft:
+    return builder.build(facts.gather(session, meeting_id), facts.edits_of(session, meeting_id), tz=tz)
+
+
+def _rendering(session: Session, meeting_id: int, tz: Zone, version: MinutesVersion | None) -> tuple[builder.Draft, FileInfo]:
+    """What a file of the minutes says and its properties: a version carries its register number and is dated
+    at its finalisation; a draft is dated at the end of the meeting (so drafts, too, regenerate identically)."""
+    f = facts.gather(session, meeting_id)
+    entry = register.number_of(session, version) if version else None
+    draft = builder.build(f, facts.edits_of(session, meeting_id), tz=tz, number=entry.number if entry else None)
+    created = version.finalised_at if version else f.ended_at
+    doc = draft.doc
+    return draft, FileInfo(title=nfc(f"Biên bản {doc.subject}"), subject=nfc(doc.subject), created=created, tz=tz)
 
 
 def _reader(session: Session, actor: Actor, meeting_id: int) -> Access:
@@ -118,18 +138,20 @@ def _reader(session: Session, actor: Actor, meeting_id: int) -> Access:
     return acc
 
 
-def get_draft(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+def get_draft(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:
     acc = _reader(session, actor, meeting_id)
-    return {"meeting_id": meeting_id, "can_edit": acc.can_manage, **build_draft(session, meeting_id).as_dict(),
+    draft, _ = _rendering(session, meeting_id, tz, open_version(session, meeting_id))  # frozen: with its number
+    return {"meeting_id": meeting_id, "can_edit": acc.can_manage, **draft.as_dict(),
             "minutes": minutes_slice(session, acc.meeting)}  # fmt: skip
 
 
-def edit_section(*, session: Session, actor: Actor, meeting_id: int, key: str, text: str | None) -> dict[str, Any]:
+def edit_section(*, session: Session, actor: Actor, meeting_id: int, key: str, text: str | None,
+                 tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:  # fmt: skip
     """The secretariat's text for one section; text=None goes back to the generated text."""
     acc = access(session, actor, meeting_id, for_update=True)
     require_manage(acc)
     require_draft(session, meeting_id, "sửa biên bản")
-    draft = build_draft(session, meeting_id)
+    draft = build_draft(session, meeting_id, tz)
     if key not in builder.section_keys(draft):
         raise NotFound(f"Biên bản không có mục “{key}” được phép sửa.")
     row = session.get(MinutesEdit, (meeting_id, key))
@@ -147,7 +169,7 @@ def edit_section(*, session: Session, actor: Actor, meeting_id: int, key: str, t
         session.add(row)
     session.flush()
     emit(session, acc, "minutes.section_edited", key=key)  # no text: the draft is staff-only
-    return build_draft(session, meeting_id).section(key).as_dict()
+    return build_draft(session, meeting_id, tz).section(key).as_dict()
 
 
 # --- files --------------------------------------------------------------------------------------------
@@ -169,7 +191,8 @@ def _latest_file(session: Session, version: MinutesVersion) -> MinutesFile:
     return files.get("chair") or files.get("secretary") or files["final"]
 
 
-def get_pdf(*, session: Session, actor: Actor, meeting_id: int, draft: bool = False, version: int | None = None) -> FileOut:
+def get_pdf(*, session: Session, actor: Actor, meeting_id: int, draft: bool = False, version: int | None = None,
+            tz: Zone = DEFAULT_TIMEZONE) -> FileOut:  # fmt: skip
     """Staff/secretary/chair: the open version's latest file (or the draft when none is open or draft=True).
     Participants: the signed minutes (the latest, or `version`)."""
     acc = access(session, actor, meeting_id)
@@ -186,7 +209,8 @@ def get_pdf(*, session: Session, actor: Actor, meeting_id: int, draft: bool = Fa
     if acc.can_conduct:
         current = None if draft else open_version(session, meeting_id)
         if current is None:
-            pdf = render_pdf(build_draft(session, meeting_id).doc)
+            draft_, info = _rendering(session, meeting_id, tz, None)
+            pdf = render_pdf(draft_.doc, info)
             return FileOut(pdf, _slug(meeting_id, None, ".pdf"), "application/pdf")
         return FileOut(_latest_file(session, current).data, _slug(meeting_id, current.version, ".pdf"), "application/pdf")
     signed = [v for v in rows if v.state == MinutesState.signed]
@@ -195,10 +219,11 @@ def get_pdf(*, session: Session, actor: Actor, meeting_id: int, draft: bool = Fa
     return FileOut(_latest_file(session, signed[-1]).data, _slug(meeting_id, signed[-1].version, ".pdf"), "application/pdf")
 
 
-def get_docx(*, session: Session, actor: Actor, meeting_id: int) -> FileOut:
+def get_docx(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFAULT_TIMEZONE) -> FileOut:
     _reader(session, actor, meeting_id)
     current = open_version(session, meeting_id)
-    data = render_docx(build_draft(session, meeting_id).doc)
+    draft, info = _rendering(session, meeting_id, tz, current)
+    data = render_docx(draft.doc, info)
     return FileOut(data, _slug(meeting_id, current.version if current else None, ".docx"),
                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document")  # fmt: skip
 
@@ -213,7 +238,8 @@ def _store_file(session: Session, version: MinutesVersion, step: str, data: byte
 # --- finalise, sign, correct --------------------------------------------------------------------------
 
 
-def finalise(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+def finalise(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:
+    """Freezes version n with its register number (minutes/register.py) and its PDF, in one transaction."""
     acc = access(session, actor, meeting_id, for_update=True)
     require_manage(acc)
     require_state(acc.meeting, (MeetingState.ended,), "chốt biên bản của")
@@ -221,14 +247,16 @@ def finalise(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, An
     signers = _signer_rows(session, meeting_id)
     if signers["secretary"] is None or signers["chair"] is None:
         raise Conflict("Không thể chốt biên bản: cuộc họp phải có thư ký và chủ tọa để ký.")
-    draft = build_draft(session, meeting_id)
-    pdf = render_pdf(draft.doc)
     rows = versions(session, meeting_id)
-    v = MinutesVersion(meeting_id=meeting_id, version=(rows[-1].version if rows else 0) + 1, finalised_by=actor.id,
-                       content=json.dumps([{"key": s.key, "text": s.effective} for s in draft.sections], ensure_ascii=False))  # fmt: skip
+    now = utcnow()
+    v = MinutesVersion(meeting_id=meeting_id, version=(rows[-1].version if rows else 0) + 1, finalised_by=actor.id, finalised_at=now)
+    v.number_id = register.kept_number(rows[-1] if rows else None) or register.allocate(
+        session, meeting_id=meeting_id, version=v.version, at=now, tz=tz, actor_id=actor.id).id  # fmt: skip
+    draft, info = _rendering(session, meeting_id, tz, v)
+    v.content = json.dumps([{"key": s.key, "text": s.effective} for s in draft.sections], ensure_ascii=False)
     session.add(v)
     session.flush()
-    _store_file(session, v, "final", pdf)
+    _store_file(session, v, "final", render_pdf(draft.doc, info))
     session.flush()
     status = minutes_slice(session, acc.meeting)
     emit(session, acc, "minutes.finalised", version=v.version, minutes=status)
@@ -249,6 +277,7 @@ class SignJob:
     field_name: str
     reason: str
     location: str
+    title: str = ""  # the signer's office title, drawn in the visible signature
 
 
 def prepare_signature(*, session: Session, actor: Actor, meeting_id: int) -> SignJob:
@@ -269,11 +298,12 @@ def prepare_signature(*, session: Session, actor: Actor, meeting_id: int) -> Sig
     user = session.get(User, actor.id)
     assert user is not None
     return SignJob(meeting_id, current.id or 0, current.version, step, _latest_file(session, current).data, user.username,
-                   user.full_name, FIELDS[step], SIGN_REASON[step], builder.CITY)  # fmt: skip
+                   user.full_name, FIELDS[step], SIGN_REASON[step], builder.CITY, user.title)  # fmt: skip
 
 
-def store_signature(*, session: Session, actor: Actor, job: SignJob, pdf: bytes) -> dict[str, Any]:
-    """Keeps a signed file, if nothing moved since prepare_signature (else 409: sign again)."""
+def store_signature(*, session: Session, actor: Actor, job: SignJob, pdf: bytes, signed_at: datetime | None = None) -> dict[str, Any]:
+    """Keeps a signed file, if nothing moved since prepare_signature (else 409: sign again). `signed_at`: the time
+    the signature itself claims, so the page and the PDF say the same minute."""
     acc = access(session, actor, job.meeting_id, for_update=True)
     current = open_version(session, job.meeting_id)
     expected = MinutesState.final if job.step == "secretary" else MinutesState.secretary_signed
@@ -281,7 +311,7 @@ def store_signature(*, session: Session, actor: Actor, job: SignJob, pdf: bytes)
         raise Conflict("Biên bản đã thay đổi trong lúc ký; hãy tải lại trang và ký lại.")
     _store_file(session, current, job.step, pdf)
     setattr(current, f"{job.step}_id", actor.id)
-    setattr(current, f"{job.step}_signed_at", utcnow())
+    setattr(current, f"{job.step}_signed_at", signed_at or utcnow())
     current.state = MinutesState.secretary_signed if job.step == "secretary" else MinutesState.signed
     session.add(current)
     session.flush()
@@ -316,6 +346,7 @@ def list_versions(*, session: Session, actor: Actor, meeting_id: int) -> list[di
         rows = [v for v in rows if v.state == MinutesState.signed]
     return [
         {"version": v.version, "state": MinutesState(v.state).value, "finalised_at": iso(v.finalised_at),
+         "number": builder.number_code(n.number) if (n := register.number_of(session, v)) else None,
          "secretary_signed_at": iso(v.secretary_signed_at), "chair_signed_at": iso(v.chair_signed_at),
          "superseded": v.superseded_at is not None, "download_url": f"/api/meetings/{meeting_id}/minutes.pdf?version={v.version}"}
         for v in rows

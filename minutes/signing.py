@@ -12,7 +12,7 @@ import io
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -25,15 +25,19 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.general import SigningError
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator.errors import ExpiredError, NotYetValidError, RevokedError
 
+from core.clock import DEFAULT_TIMEZONE, utcnow
 from core.errors import Conflict, ValidationFailed
 from core.text import nfc
 from minutes.keystore import KeyStore, password_bytes
+from minutes.stamp import field_rect, stamp_style
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,13 @@ EXPIRED = "Chứng thư đã hết hạn hoặc chưa có hiệu lực"
 UNREADABLE = "Chữ ký bị hỏng, không đọc được"
 LATER_SIGNATURES = "Hợp lệ; sau khi ký chỉ có thêm chữ ký khác"
 FAILED = "Chữ ký không đạt yêu cầu kiểm tra"
+# One verdict per file, worst first: what the page says in one line, in one colour.
+VERDICTS = {
+    "modified": "Tài liệu đã bị thay đổi sau khi ký: không còn giá trị như bản đã ký",
+    "untrusted": "Nội dung còn nguyên vẹn nhưng người ký không được xác thực bởi cơ quan chứng thực tin cậy",
+    "valid": "Hợp lệ: nội dung còn nguyên vẹn từ khi ký và người ký được xác thực",
+    "not_signed": NO_SIGNATURES,
+}
 # Signing certificates carry nonRepudiation, digitalSignature or both (national CAs differ): one suffices.
 KEY_USAGE = KeyUsageConstraints(key_usage={"non_repudiation", "digital_signature"}, match_all_key_usages=False)
 # Updates a later signer may make without "changing the document": another signature, DSS/timestamps.
@@ -78,26 +89,48 @@ def _reserve(signer: signers.SimpleSigner) -> int:
 
 
 def sign_pdf(pdf: bytes, *, store: KeyStore, user_id: str | int, password: str, field_name: str, reason: str,
-             location: str, signer_name: str) -> bytes:  # fmt: skip
-    """Adds one PAdES B-B signature (invisible) as an incremental update and returns the whole new file."""
+             location: str, signer_name: str, signer_title: str = "", signed_at: datetime | None = None,
+             tz: str | tzinfo = DEFAULT_TIMEZONE) -> bytes:  # fmt: skip
+    """Adds one PAdES B-B signature as an incremental update and returns the whole new file. When the file has
+    the field with a size (minutes/pdf.py puts one in each signature block), the signature is visible there:
+    'Đã ký số', name, title and `signed_at` on the organisation's clock, the same time the signature claims."""
     p12 = store.unseal_pkcs12(user_id, password)  # Conflict: no certificate; Forbidden: wrong password
     try:
         signer = signers.SimpleSigner.load_pkcs12_data(p12, other_certs=(), passphrase=password_bytes(password))
     except ValueError:  # an imported PKCS#12 whose inner password differs from the one it was sealed with
         raise Conflict("Không mở được chứng thư số đã lưu; cần nhập lại tệp PKCS#12.") from None
     writer, first = _writer(pdf)
+    at = (signed_at or utcnow()).replace(microsecond=0)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name, reason=nfc(reason), location=nfc(location), name=nfc(signer_name),
         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
         certify=first, docmdp_permissions=fields.MDPPerm.FILL_FORMS,
     )  # fmt: skip
+    size = field_rect(writer, field_name)
+    style = stamp_style(size, name=signer_name, title=signer_title, at=at, tz=tz) if size else None
     try:
-        out = signers.PdfSigner(meta, signer).sign_pdf(writer, bytes_reserved=_reserve(signer), output=io.BytesIO())
+        pdf_signer = signers.PdfSigner(meta, signer, stamp_style=style)
+        out = asyncio.run(_sign_at(pdf_signer, writer, at, _reserve(signer)))
     except SigningError as e:
         log.info("signing refused: %s", e)
         msg = f"Không ký được tài liệu (trường chữ ký '{field_name}' đã được ký hoặc tài liệu bị khóa)."
         raise Conflict(msg) from None
     return out.getvalue()
+
+
+async def _sign_at(pdf_signer: signers.PdfSigner, writer: IncrementalPdfFileWriter, at: datetime, reserve: int) -> io.BytesIO:
+    """pyHanko's async_sign_pdf, with the signing time fixed to `at` (the one the appearance shows) instead of
+    pyHanko's own clock reading."""
+    session = pdf_signer.init_signing_session(writer)
+    session.system_time = at
+    validation = await session.perform_presign_validation(writer)
+    tbs = session.prepare_tbs_document(validation_info=validation, bytes_reserved=reserve)
+    digest, output = tbs.digest_tbs_document(output=io.BytesIO())
+    attrs = PdfCMSSignedAttributes(signing_time=at, adobe_revinfo_attr=validation.adobe_revinfo_attr if validation else None,
+                                   cades_signed_attrs=pdf_signer.signature_meta.cades_signed_attr_spec)  # fmt: skip
+    post = await tbs.perform_signature(document_digest=digest.document_digest, pdf_cms_signed_attrs=attrs)
+    await post.post_signature_processing(output)
+    return output  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -109,10 +142,10 @@ class SignatureReport:
     signing_time: datetime | None  # claimed by the signer (no timestamp authority yet)
     intact: bool  # the signed bytes hash to the signed digest
     valid: bool  # the cryptographic signature verifies with the certificate
-    trusted: bool  # the certificate chains to a trusted root (and has a signing key usage)
+    trusted: bool  # the certificate chains to a trusted root and has a signing key usage (whatever the content)
     certification: bool  # sets a DocMDP policy (the first signature; a field /Lock counts too)
     covers_whole_document: bool  # nothing was appended after this signature
-    modified_after_signing: bool  # appended updates go beyond further signatures
+    modified_after_signing: bool  # the signed bytes changed, or appended updates go beyond further signatures
     modification_level: str | None  # pyHanko's ModificationLevel name
     ok: bool
     problems: list[str] = field(default_factory=list)
@@ -123,7 +156,16 @@ class SignatureReport:
 class VerificationReport:
     signatures: list[SignatureReport]
     ok: bool  # at least one signature and every one ok
-    summary: str
+    summary: str  # the verdict in words (VERDICTS)
+    verdict: str = "not_signed"  # "valid" | "modified" | "untrusted" | "not_signed"
+
+
+def verdict_of(reports: list[SignatureReport]) -> str:
+    if not reports:
+        return "not_signed"
+    if any(r.modified_after_signing or not (r.intact and r.valid) for r in reports):
+        return "modified"
+    return "valid" if all(r.ok for r in reports) else "untrusted"
 
 
 def _cn(name: asn1_x509.Name) -> str:
@@ -148,32 +190,47 @@ def _shown_metadata(reader: PdfFileReader, revision: int) -> tuple[object, ...]:
         return ("unreadable", revision)
 
 
-def _judge(sig: EmbeddedPdfSignature, status: PdfSignatureStatus, meta_changed: bool) -> SignatureReport:
+async def _certificate(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate]) -> str | None:
+    """The certificate's own verdict (None: trusted), judged apart from the document, so the same certificate
+    gets the same answer on an intact and on a tampered file. No fetching: an upload must not make us call out."""
+    vc = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+    try:
+        await CertificateValidator(sig.signer_cert, sig.other_embedded_certs, validation_context=vc).async_validate_path()
+        KEY_USAGE.validate(sig.signer_cert)
+        return None
+    except RevokedError:
+        return REVOKED
+    except (ExpiredError, NotYetValidError):
+        return EXPIRED
+    except Exception:  # no path to a trusted root, bad key usage, a broken certificate: not trusted
+        return UNTRUSTED
+
+
+def _judge(sig: EmbeddedPdfSignature, status: PdfSignatureStatus, meta_changed: bool, cert_problem: str | None) -> SignatureReport:
     level = status.modification_level
     coverage = status.coverage
     whole = coverage == SignatureCoverageLevel.ENTIRE_FILE
-    modified = not whole and (
+    broken = not (status.intact and status.valid)
+    modified = broken or (not whole and (
         coverage is None or coverage < SignatureCoverageLevel.ENTIRE_REVISION or level not in PERMITTED
         or status.docmdp_ok is False or meta_changed
-    )  # fmt: skip
+    ))  # fmt: skip
     problems = []
     if not status.intact:
         problems.append(BROKEN)
     elif not status.valid:
         problems.append(BAD_CRYPTO)
-    if modified:
+    elif modified:
         problems.append(MODIFIED)
-    if status.intact and status.valid and not status.trusted:
-        indic = getattr(status.trust_problem_indic, "name", "") or ""
-        expired = any(w in indic for w in ("OUT_OF_BOUNDS", "EXPIRED", "NOT_YET_VALID"))
-        problems.append(REVOKED if status.revoked else EXPIRED if expired else UNTRUSTED)
+    if cert_problem:
+        problems.append(cert_problem)
     if not problems and not status.bottom_line:  # e.g. seed-value constraints of the field not met
         problems.append(FAILED)
     cert = status.signing_cert
     return SignatureReport(
         field_name=sig.field_name, signer_name=_cn(cert.subject), signer_subject=_rfc4514(cert),
         issuer=_cn(cert.issuer), signing_time=status.signer_reported_dt, intact=status.intact, valid=status.valid,
-        trusted=status.trusted, certification=sig.docmdp_level is not None, covers_whole_document=whole,
+        trusted=cert_problem is None, certification=sig.docmdp_level is not None, covers_whole_document=whole,
         modified_after_signing=modified, modification_level=level.name if level else None, ok=not problems,
         problems=problems, summary="; ".join(problems) if problems else (OK if whole else LATER_SIGNATURES),
     )  # fmt: skip
@@ -186,7 +243,7 @@ def _rfc4514(cert: asn1_x509.Certificate) -> str:
 def _unreadable(sig: EmbeddedPdfSignature) -> SignatureReport:
     return SignatureReport(field_name=sig.field_name, signer_name="", signer_subject="", issuer="", signing_time=None,
                            intact=False, valid=False, trusted=False, certification=False, covers_whole_document=False,
-                           modified_after_signing=False, modification_level=None, ok=False, problems=[UNREADABLE],
+                           modified_after_signing=True, modification_level=None, ok=False, problems=[UNREADABLE],
                            summary=UNREADABLE)  # fmt: skip
 
 
@@ -198,7 +255,8 @@ async def _validate_all(reader: PdfFileReader, roots: list[asn1_x509.Certificate
         vc = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
         try:
             status = await async_validate_pdf_signature(sig, signer_validation_context=vc, key_usage_settings=KEY_USAGE)
-            out.append(_judge(sig, status, _shown_metadata(reader, sig.signed_revision) != last))
+            cert_problem = await _certificate(sig, roots)
+            out.append(_judge(sig, status, _shown_metadata(reader, sig.signed_revision) != last, cert_problem))
         except Exception:  # an untrusted upload can break the CMS or PDF structure in any way: report, not crash
             log.info("signature %s unreadable", sig.field_name, exc_info=True)
             out.append(_unreadable(sig))
@@ -214,11 +272,10 @@ def verify_pdf(pdf: bytes, trust_roots: Iterable[x509.Certificate]) -> Verificat
         if reader.encrypted:
             raise ValidationFailed("Tài liệu được mã hóa; không kiểm tra được chữ ký.")
         if not reader.embedded_signatures:
-            return VerificationReport(signatures=[], ok=False, summary=NO_SIGNATURES)
+            return VerificationReport(signatures=[], ok=False, summary=VERDICTS["not_signed"], verdict="not_signed")
     except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError):
         raise ValidationFailed(NOT_PDF) from None
     roots = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in trust_roots]
     reports = asyncio.run(_validate_all(reader, roots))
-    ok = all(r.ok for r in reports)
-    return VerificationReport(signatures=reports, ok=ok,
-                              summary=OK if ok else "; ".join(dict.fromkeys(p for r in reports for p in r.problems)))
+    verdict = verdict_of(reports)
+    return VerificationReport(signatures=reports, ok=verdict == "valid", summary=VERDICTS[verdict], verdict=verdict)

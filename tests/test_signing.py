@@ -85,7 +85,7 @@ def test_no_private_key_is_stored_in_the_clear(keys: Path, store: KeyStore) -> N
 
 def test_signed_once_is_valid_trusted_and_names_the_signer(by_secretary: bytes, store: KeyStore) -> None:
     report = verify_pdf(by_secretary, store.trusted_roots())
-    assert report.ok and report.summary == "Hợp lệ"
+    assert report.ok and report.verdict == "valid" and report.summary == signing.VERDICTS["valid"]
     (sig,) = report.signatures
     assert (sig.intact, sig.valid, sig.trusted, sig.covers_whole_document, sig.modified_after_signing) == (
         True, True, True, True, False)  # fmt: skip
@@ -206,7 +206,8 @@ def test_import_of_a_real_pkcs12(tmp_path: Path, pdf: bytes) -> None:
 
 def test_unsigned_and_garbage_input(pdf: bytes, store: KeyStore) -> None:
     report = verify_pdf(pdf, store.trusted_roots())
-    assert not report.ok and report.signatures == [] and report.summary == "Tài liệu không có chữ ký số"
+    assert not report.ok and report.signatures == [] and report.verdict == "not_signed"
+    assert report.summary == "Tài liệu không có chữ ký số"
     for junk in [b"", b"hello", b"%PDF-1.7\n garbage", b"\x00" * 1000, pdf[: len(pdf) // 2]]:
         with pytest.raises(ValidationFailed):
             verify_pdf(junk, store.trusted_roots())

@@ -62,11 +62,11 @@ class ServerURL(str):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a freshly seeded demo server (python -m app.cli demo)."""
+def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Base URL of a freshly seeded demo server (python -m app.cli demo); a module's SERVER_ENV adds settings."""
     data_dir = tmp_path_factory.mktemp("ecabinet-browser")
     port = _free_port()
-    env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **getattr(request.module, "SERVER_ENV", {}), "ECABINET_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
     env.pop("ECABINET_DATABASE_URL", None)  # always the test's own SQLite file
     log_path = data_dir / "server.log"
     with open(log_path, "wb") as log:
@@ -107,10 +107,10 @@ def browser() -> Iterator["sync_api.Browser"]:
 class Tablet:
     """One person on one tablet: a browser context, its page and the JS errors seen on it."""
 
-    def __init__(self, browser: "sync_api.Browser", base: str) -> None:
+    def __init__(self, browser: "sync_api.Browser", base: str, timezone_id: str = "Asia/Ho_Chi_Minh") -> None:
         self.base = base
         self.context = browser.new_context(
-            viewport=TABLET, has_touch=True, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", base_url=base
+            viewport=TABLET, has_touch=True, locale="vi-VN", timezone_id=timezone_id, base_url=base
         )
         self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()
@@ -145,8 +145,8 @@ def tablet(browser: "sync_api.Browser", server: str) -> Iterator:
     """Factory: tablet('thanhvien05') → a logged-in Tablet; all are closed after the test."""
     made: list[Tablet] = []
 
-    def make(username: str | None = None, next_path: str = "/meetings") -> Tablet:
-        t = Tablet(browser, server)
+    def make(username: str | None = None, next_path: str = "/meetings", timezone_id: str = "Asia/Ho_Chi_Minh") -> Tablet:
+        t = Tablet(browser, server, timezone_id)
         made.append(t)
         return t.login(username, next_path) if username else t
 

@@ -2,7 +2,8 @@
 // meeting:join, seq-numbered events through the shared reducer (live-state.js), meeting:sync on gaps. The
 // speaker's timer runs locally from started_at + limit_seconds (the server sends no per-second events).
 import { io } from "/static/vendor/socket.io.esm.min.js";
-import { lang, t } from "/static/js/i18n.js";
+import { formatDate, formatTime } from "/static/js/format.js";
+import { t } from "/static/js/i18n.js";
 import { LiveState } from "/static/js/live-state.js";
 
 const config = JSON.parse(document.getElementById("display-config").textContent);
@@ -59,7 +60,6 @@ async function requestSync(since) {
 
 // --- rendering -----------------------------------------------------------------------------------------
 
-const LOCALE = lang() === "en" ? "en-GB" : "vi-VN";
 const ROLES = new Set(["chair", "member", "guest", "secretary"]);
 const VOTE_KINDS = new Set(["open", "named", "secret"]);
 const OPTION_KINDS = new Set(["yes", "no", "abstain"]);
@@ -210,8 +210,8 @@ const mmss = (seconds) => `${two(Math.floor(seconds / 60))}:${two(seconds % 60)}
 
 function tick() {
   const date = new Date(now());
-  text("clock", date.toLocaleTimeString(LOCALE, { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh" }));
-  text("date", date.toLocaleDateString(LOCALE, { weekday: "long", day: "2-digit", month: "2-digit", year: "numeric", timeZone: "Asia/Ho_Chi_Minh" }));
+  text("clock", formatTime(date));
+  text("date", formatDate(date));
   const current = live.state?.speakers?.current;
   const box = $("speaker");
   if (!current?.started_at) {

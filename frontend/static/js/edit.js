@@ -1,7 +1,7 @@
 // Secretariat preparation page: meeting details, then agenda, participants and documents, then publish.
 import { clearErrors, patch, post, showError } from "./api.js";
 import { confirmDialog } from "./confirm.js";
-import { fromHanoiInput, toHanoiInput } from "./format.js";
+import { fromLocalInput, toLocalInput } from "./format.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 import { initAgenda } from "./edit-agenda.js";
@@ -13,7 +13,7 @@ const form = document.getElementById("meeting-form");
 const box = document.getElementById("form-error");
 const saveButton = document.getElementById("btn-save");
 
-form.scheduled_at.value = toHanoiInput(meeting?.scheduled_at);
+form.scheduled_at.value = toLocalInput(meeting?.scheduled_at);
 
 function details() {
   const body = {
@@ -23,7 +23,7 @@ function details() {
     place: form.place.value.trim(),
     description: form.description.value.trim(),
   };
-  const when = fromHanoiInput(form.scheduled_at.value);
+  const when = fromLocalInput(form.scheduled_at.value);
   if (when) body.scheduled_at = when;
   else if (meeting?.scheduled_at && !form.scheduled_at.value) body.scheduled_at = null;
   return body;

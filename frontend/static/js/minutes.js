@@ -4,7 +4,8 @@
 import { io } from "/static/vendor/socket.io.esm.min.js";
 import { ApiError, api, get, post } from "./api.js";
 import { mountConclusion } from "./conclusion-editor.js";
-import { lang, t } from "./i18n.js";
+import { formatDateTime } from "./format.js";
+import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const root = document.getElementById("minutes");
@@ -12,7 +13,6 @@ const meetingId = Number(root.dataset.meetingId);
 const base = `/api/meetings/${meetingId}`;
 const $ = (id) => document.getElementById(id);
 const ROLE = { secretary: t("role.secretary"), chair: t("minutes.role.chair") };
-const LOCALE = lang() === "en" ? "en-GB" : "vi-VN";
 let me = null;
 let draft = null; // null when the viewer may not read the draft (members)
 let status = null;
@@ -30,11 +30,13 @@ function renderStatus() {
   const state = t(`minutes.state.${status.state}`);
   $("status-text").textContent = status.version ? t("minutes.state_version", { state, version: status.version }) : state;
   $("status-text").dataset.state = status.state;
+  $("number-line").hidden = !status.number;
+  $("minutes-number").textContent = status.number ?? "";
   const list = $("signers");
   list.replaceChildren(...status.signers.map((s) => {
     const li = document.createElement("li");
     li.className = s.signed_at ? "done" : "";
-    const when = s.signed_at ? t("minutes.signed_at", { time: new Date(s.signed_at).toLocaleString(LOCALE) }) : t("minutes.unsigned");
+    const when = s.signed_at ? t("minutes.signed_at", { time: formatDateTime(s.signed_at, { weekday: false }) }) : t("minutes.unsigned");
     li.textContent = `${ROLE[s.role]}: ${s.full_name ?? t("minutes.nobody")} — ${when}`;
     return li;
   }));

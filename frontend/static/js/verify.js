@@ -1,5 +1,7 @@
-// "Kiểm tra chữ ký số": upload a signed PDF, show who signed, when, whether it changed since, whether trusted.
-import { lang, t } from "./i18n.js";
+// "Kiểm tra chữ ký số": upload a signed PDF; ONE verdict for the file (valid / modified after signing / untrusted
+// signer / not signed), then each signature: who, when (organisation's clock), its content and its certificate.
+import { formatDateTime } from "./format.js";
+import { t } from "./i18n.js";
 
 const form = document.getElementById("verify-form");
 const out = document.getElementById("verify-result");
@@ -15,7 +17,6 @@ function line(label, value, good) {
   return p;
 }
 
-const yesNo = (flag) => t(flag ? "verify.yes" : "verify.no");
 
 form.addEventListener("submit", async (e) => {
   e.preventDefault();
@@ -37,10 +38,12 @@ form.addEventListener("submit", async (e) => {
   }
   out.replaceChildren();
   out.dataset.ok = String(report.ok);
+  out.dataset.verdict = report.verdict;
   const head = document.createElement("h2");
-  head.className = report.ok ? "verify-ok" : "verify-bad";
-  head.textContent = t(report.ok ? "verify.valid" : "verify.invalid");
-  out.append(head, line(t("conclusion.title"), report.summary, report.ok), line(t("verify.sha256"), report.sha256));
+  head.className = report.verdict === "valid" ? "verify-ok" : "verify-bad";
+  head.dataset.testid = "verify-verdict";
+  head.textContent = t(`verify.verdict.${report.verdict}`);
+  out.append(head, line(t("verify.sha256"), report.sha256));
   for (const sig of report.signatures) {
     const box = document.createElement("div");
     box.className = "verify-sig";
@@ -48,10 +51,9 @@ form.addEventListener("submit", async (e) => {
     box.append(
       line(t("verify.signer"), sig.signer_name || t("verify.unreadable")),
       line(t("verify.issuer"), sig.issuer),
-      line(t("verify.time"), sig.signing_time ? new Date(sig.signing_time).toLocaleString(lang() === "en" ? "en-GB" : "vi-VN") : t("verify.unknown")),
-      line(t("verify.intact"), yesNo(sig.intact && sig.valid), sig.intact && sig.valid),
-      line(t("verify.modified"), yesNo(sig.modified_after_signing), !sig.modified_after_signing),
-      line(t("verify.trusted"), yesNo(sig.trusted), sig.trusted),
+      line(t("verify.time"), formatDateTime(sig.signing_time, { weekday: false }) || t("verify.unknown")),
+      line(t("verify.content"), t(sig.modified_after_signing ? "verify.content_modified" : "verify.content_intact"), !sig.modified_after_signing),
+      line(t("verify.certificate"), t(sig.trusted ? "verify.cert_trusted" : "verify.cert_untrusted"), sig.trusted),
       line(t("verify.assessment"), sig.summary, sig.ok),
     );
     out.append(box);
