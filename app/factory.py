@@ -21,6 +21,7 @@ from app.http import ok, on_domain_error, on_http_error, on_unexpected
 from app.paths import STATIC_DIR
 from app.ratelimit import SlidingWindow
 from app.settings import Settings
+from audit.keys import AuditKeys
 from documents.routes import close_renderers
 from core.errors import DomainError
 from realtime.broadcast import Broadcaster
@@ -39,7 +40,7 @@ async def healthz(request: Request) -> Response:
 def create_app(settings: Settings | None = None) -> Any:
     settings = settings or Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, audit=AuditKeys.from_settings(settings))
     ctx = AppContext(
         settings=settings,
         db=db,
