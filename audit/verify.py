@@ -60,6 +60,8 @@ def _walk(rows: list[AuditEntry], keys: AuditKeys, event_data: EventData) -> Cha
                 walk.brake(entry.id, "bản ghi không có mã xác thực (MAC) sau khi nhật ký đã có khóa")
             walk.legacy_rows += 1
         else:
+            if not walk.keyed and walk.legacy_rows and entry.type != "audit.anchored":
+                walk.brake(entry.id, "các bản ghi cũ (không có mã xác thực) chưa được neo")
             walk.keyed += 1
             if not keys.mac_ok(entry.hash, entry.mac):
                 walk.mac_failures += 1
@@ -71,9 +73,6 @@ def _walk(rows: list[AuditEntry], keys: AuditKeys, event_data: EventData) -> Cha
         prev = entry.hash
     if walk.legacy_rows and not anchored and walk.keyed:
         walk.brake(rows[walk.legacy_rows].id if walk.legacy_rows < len(rows) else None, "các bản ghi cũ chưa được neo")
-    if walk.keyed and walk.mac_failures == walk.keyed:
-        walk.reason = ("khóa nhật ký không khớp: không bản ghi nào được niêm phong bằng khóa hiện có "
-                       "(sai tệp khóa ECABINET_AUDIT_KEY_FILE, hoặc toàn bộ nhật ký bị ghi lại)")  # fmt: skip
     return walk
 
 
@@ -88,11 +87,12 @@ class CheckpointReport:
     count: int = 0
     last: dict[str, Any] | None = None
     uncovered_rows: int = 0
+    mac_keys: set[str] = field(default_factory=set)
 
 
 def _checkpoints(rows: list[AuditEntry], keys: AuditKeys, public: Ed25519PublicKey) -> CheckpointReport:
     found, problems = checkpoints.read(keys, public)
-    report = CheckpointReport(problems=problems, count=len(found))
+    report = CheckpointReport(problems=problems, count=len(found), mac_keys={cp.body.get("mac_key") for cp in found})
     by_id = {r.id: r for r in rows}
     last_id = rows[-1].id if rows else 0
     for cp in found:
@@ -102,6 +102,8 @@ def _checkpoints(rows: list[AuditEntry], keys: AuditKeys, public: Ed25519PublicK
             problems.append(f"nhật ký kết thúc ở bản ghi #{last_id} nhưng điểm kiểm lúc {when} đã ghi nhận bản ghi #{b['row_id']}: các bản ghi cuối đã bị xóa")
         elif row is None or row.hash != b["hash"]:
             problems.append(f"bản ghi #{b['row_id']} khác với điểm kiểm lúc {when}: nhật ký đã bị ghi lại")
+        elif not keys.mac_ok(row.hash, row.mac):
+            problems.append(f"bản ghi #{b['row_id']} đã được niêm phong khi lập điểm kiểm lúc {when} nhưng nay mất mã xác thực đúng")
         elif sum(1 for r in rows if (r.id or 0) <= b["row_id"]) != b["count"]:
             problems.append(f"số bản ghi tới #{b['row_id']} khác với điểm kiểm lúc {when}")
         if b.get("mac_key") != keys.mac_key_id():
@@ -124,6 +126,9 @@ def verify(session: Session, *, event_data: EventData, public_key: Ed25519Public
     walk = _walk(rows, keys, event_data)
     cps = _checkpoints(rows, keys, public)
     mismatches = statecheck.mismatches(session, rows)
+    if walk.keyed and walk.mac_failures == walk.keyed and cps.mac_keys and keys.mac_key_id() not in cps.mac_keys:
+        walk.reason = ("khóa nhật ký không khớp: không bản ghi nào được niêm phong bằng khóa hiện có và các điểm kiểm "
+                       "được lập với khóa khác (sai tệp khóa ECABINET_AUDIT_KEY_FILE?)")  # fmt: skip
     chain_ok = walk.first_broken_id is None and not walk.reason
     return {
         "ok": chain_ok and not cps.problems and not mismatches,
