@@ -26,7 +26,7 @@ class AuditEntry(SQLModel, table=True):
     type: str = Field(max_length=64)
     summary: str = Field(default="", max_length=500)
     data_hash: str = Field(max_length=64)
-    data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
     # Null only on rows written before the key existed (legacy: covered by the 'audit.anchored' row after them).
