@@ -27,7 +27,7 @@ def report_lines(v: dict[str, Any]) -> list[str]:
     if v["legacy_rows"]:
         lines.append(f"  {v['legacy_rows']} bản ghi cũ ghi trước khi có khóa nhật ký (được neo, chỉ kiểm chuỗi băm)")
     last = cps["last"]
-    lines.append(f"Điểm kiểm: {cps['count']}; gần nhất: " + (f"bản ghi #{last['row_id']} lúc {last['at']}, ký bởi khóa tổ chức {last['signer']}" if last else "không có"))  # fmt: skip
+    lines.append(f"Điểm kiểm: {cps['count']}; gần nhất: " + (f"bản ghi #{last['row_id']} lúc {last['at_local']}, ký bởi khóa tổ chức {last['signer']}" if last else "không có"))  # fmt: skip
     if cps["uncovered_rows"]:
         lines.append(f"  {cps['uncovered_rows']} bản ghi sau điểm kiểm gần nhất (chưa được neo)")
     lines += [f"  ĐIỂM KIỂM: {p}" for p in cps["problems"]]

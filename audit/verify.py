@@ -114,7 +114,8 @@ def _checkpoints(rows: list[AuditEntry], keys: AuditKeys, public: Ed25519PublicK
         problems.append(f"không có tệp điểm kiểm {month}.jsonl dù nhật ký có bản ghi trong tháng đó (tệp đã bị xóa?)")
     if found:
         top = max(found, key=lambda c: c.body["row_id"])
-        report.last = {"at": top.body["at"], "row_id": top.body["row_id"], "signer": top.body["signer"], "file": top.file}
+        report.last = {"at": top.body["at"], "at_local": keys.local_time(top.body["at"]), "row_id": top.body["row_id"],
+                       "signer": top.body["signer"], "file": top.file}  # fmt: skip
         report.uncovered_rows = sum(1 for r in rows if (r.id or 0) > top.body["row_id"])
     return report
 
