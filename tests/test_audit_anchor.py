@@ -165,3 +165,29 @@ def test_stripping_every_mac_to_pass_the_whole_log_as_legacy_is_caught(db: Datab
     _sql(db, "UPDATE audit_entry SET mac = NULL")
     v = _verify(db, admin)
     assert v["ok"] is False and any("mất mã xác thực" in p for p in v["checkpoints"]["problems"]), v
+
+
+def test_an_edited_fact_is_caught_by_its_hash(db: Database) -> None:
+    _, admin = _session(db)
+    with db.engine.connect() as conn:
+        target = conn.execute(text("SELECT min(id) FROM audit_entry WHERE type = 'state.user'")).scalar_one()
+    _sql(db, "UPDATE audit_entry SET data = :d WHERE id = :i", d='{"user_id": 1, "username": "x", "role": "admin", "active": true}', i=target)
+    v = _verify(db, admin)
+    assert v["ok"] is False and v["first_broken_id"] == target and "dữ liệu lưu trong bản ghi" in v["reason"], v
+
+
+def test_with_a_longer_interval_only_decisions_are_checkpointed_at_once(db: Database, settings: Settings) -> None:
+    keys = AuditKeys.for_data_dir(settings.data_dir, checkpoint_rows=1000, checkpoint_minutes=60)
+    node = Database(db.url, audit=keys)
+    folder = settings.data_dir / "audit-checkpoints"
+    lines = lambda: sum(len(f.read_bytes().splitlines()) for f in folder.glob("*.jsonl"))  # noqa: E731
+    try:
+        c = make_cabinet(node, start=True)  # the first write of the process checkpoints, then none for a while
+        before = lines()
+        call(node, services.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=1)
+        assert lines() == before
+        make_user(node, GlobalRole.member)  # a new account (a role) is a meaningful moment
+        assert lines() == before + 1
+        assert _verify(node, make_user(node, GlobalRole.admin))["checkpoints"]["uncovered_rows"] == 0
+    finally:
+        node.dispose()
