@@ -76,6 +76,21 @@ def _link(session: Session, keys: AuditKeys, *, type: str, data: Any, stored: bo
     return entry
 
 
+def _anchor(session: Session, keys: AuditKeys, last_id: int, last_hash: str) -> None:
+    """Rows without a MAC at the tail: an upgraded installation (adopt the state as found), or, when
+    checkpoints already exist, MACs stripped in the database: then nothing is adopted, so the verifier
+    still reports every state difference besides the lost MACs."""
+    from audit.facts import adopt_all  # facts build on this module
+
+    first = not any(keys.checkpoint_dir.glob("*.jsonl"))
+    _link(session, keys, type="audit.anchored", data={"legacy_rows": last_id, "legacy_head": last_hash, "adopted": first},
+          stored=True, actor_id=None, meeting_id=None, event_seq=None,
+          summary=f"Neo {last_id} bản ghi cũ (ghi trước khi có khóa nhật ký) vào chuỗi có khóa"
+          if first else f"{last_id} bản ghi mất mã xác thực (MAC) dù đã có điểm kiểm: neo lại, không tiếp nhận trạng thái")  # fmt: skip
+    if first:
+        adopt_all(session)
+
+
 def append(
     session: Session,
     *,
@@ -93,11 +108,6 @@ def append(
     keys = keys_of(session)
     last_id, last_hash, keyed = _tail(session)
     if not keyed:
-        from audit.facts import adopt_all  # facts build on this module
-
-        _link(session, keys, type="audit.anchored", data={"legacy_rows": last_id, "legacy_head": last_hash},
-              stored=True, actor_id=None, meeting_id=None, event_seq=None,
-              summary=f"Neo {last_id} bản ghi cũ (ghi trước khi có khóa nhật ký) vào chuỗi có khóa")  # fmt: skip
-        adopt_all(session)
+        _anchor(session, keys, last_id, last_hash)
     return _link(session, keys, type=type, data=data, stored=stored, actor_id=actor_id, meeting_id=meeting_id,
                  event_seq=event_seq, summary=summary)  # fmt: skip

@@ -191,3 +191,13 @@ def test_with_a_longer_interval_only_decisions_are_checkpointed_at_once(db: Data
         assert _verify(node, make_user(node, GlobalRole.admin))["checkpoints"]["uncovered_rows"] == 0
     finally:
         node.dispose()
+
+
+def test_stripped_macs_do_not_launder_a_promotion_at_the_next_write(db: Database) -> None:
+    c, admin = _session(db)
+    _sql(db, "UPDATE audit_entry SET mac = NULL")
+    _sql(db, "UPDATE \"user\" SET role = 'admin' WHERE id = :u", u=c.members[0].id)
+    call(db, services.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=1)  # the app writes on, unaware
+    v = _verify(db, admin)
+    assert v["ok"] is False and any("mất mã xác thực" in p for p in v["checkpoints"]["problems"]), v
+    assert any(f"tài khoản {c.members[0].id}" in m and "là quản trị" in m for m in v["mismatches"]), v
