@@ -79,6 +79,21 @@ def _fact_of(session: Session, obj: Any, *, deleted: bool) -> tuple[str, dict[st
     return "state.vote", {"vote_id": obj.id, "deleted": True} if deleted else vote_fact(session, obj)
 
 
+ROLE_VI = {"admin": "quản trị", "secretariat": "văn phòng", "member": "thành viên", "guest": "khách mời",
+           "chair": "chủ tọa", "secretary": "thư ký", None: "không có"}  # fmt: skip
+_STATE_VI = {"draft": "đang soạn", "open": "đang mở", "closed": "đã đóng", "published": "đã công bố"}
+
+
+def summary(type_: str, fact: dict[str, Any]) -> str:
+    """A line for the admin's list: who or what, and the new role or state (never a choice)."""
+    if type_ == "state.user":
+        return f"Tài khoản {fact['username']}: {ROLE_VI.get(fact['role'], fact['role'])}" + ("" if fact.get("active", True) else ", đã khóa")
+    if type_ == "state.participant":
+        role = ROLE_VI.get(fact["role"], fact["role"]) if fact["role"] else "bớt khỏi thành phần"
+        return f"Thành phần cuộc họp {fact['meeting_id']}: người dùng {fact['user_id']}, {role}"
+    return f"Biểu quyết {fact['vote_id']}: " + ("đã xóa" if fact.get("deleted") else _STATE_VI.get(fact["state"], fact["state"]))
+
+
 def _changed(obj: Any) -> bool:
     state = inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in _TRACKED[type(obj)])
@@ -93,14 +108,15 @@ def on_flush(session: Session, _ctx: Any) -> None:
     todo += [(o, True) for o in session.deleted if type(o) in _TRACKED]
     for obj, deleted in todo:
         type_, fact = _fact_of(session, obj, deleted=deleted)
-        append(session, type=type_, data=fact, actor_id=None, stored=True, meeting_id=fact.get("meeting_id"))
+        append(session, type=type_, data=fact, actor_id=None, stored=True, meeting_id=fact.get("meeting_id"),
+               summary=summary(type_, fact))  # fmt: skip
 
 
 def adopt_all(session: Session) -> None:
     """At anchoring: the state as found when the key was installed becomes the log's starting facts."""
-    for user in session.exec(select(User).order_by(User.id)).all():
-        append(session, type="state.user", data=user_fact(user), actor_id=None, stored=True, summary="Tiếp nhận khi neo nhật ký")
-    for p in session.exec(select(Participant).order_by(Participant.id)).all():
-        append(session, type="state.participant", data=participant_fact(p), actor_id=None, stored=True, meeting_id=p.meeting_id)
-    for vote in session.exec(select(Vote).order_by(Vote.id)).all():
-        append(session, type="state.vote", data=vote_fact(session, vote), actor_id=None, stored=True, meeting_id=vote.meeting_id)
+    found = [("state.user", user_fact(u)) for u in session.exec(select(User).order_by(User.id)).all()]
+    found += [("state.participant", participant_fact(p)) for p in session.exec(select(Participant).order_by(Participant.id)).all()]
+    found += [("state.vote", vote_fact(session, v)) for v in session.exec(select(Vote).order_by(Vote.id)).all()]
+    for type_, fact in found:
+        append(session, type=type_, data=fact, actor_id=None, stored=True, meeting_id=fact.get("meeting_id"),
+               summary=f"{summary(type_, fact)} (tiếp nhận khi neo nhật ký)")  # fmt: skip

@@ -7,13 +7,11 @@ from typing import Any, Iterable
 from sqlmodel import Session, select
 
 from accounts.models import User
-from audit.facts import participant_fact, subject, user_fact, vote_fact
+from audit.facts import ROLE_VI, participant_fact, subject, user_fact, vote_fact
 from audit.models import AuditEntry
 from meetings.models import Participant
 from votes.models import Vote
 
-_ROLE_VI = {"admin": "quản trị", "secretariat": "văn phòng", "member": "thành viên", "guest": "khách mời",
-            "chair": "chủ tọa", "secretary": "thư ký", None: "không có"}  # fmt: skip
 _VOTE_FIELDS = (("state", "trạng thái"), ("kind", "loại biểu quyết"), ("rule", "quy tắc"),
                 ("result", "kết quả"), ("voted_count", "số người đã bỏ phiếu"),
                 ("eligible_count", "số người có quyền biểu quyết"), ("voters", "danh sách người đã bỏ phiếu"),
@@ -29,7 +27,7 @@ def last_facts(rows: Iterable[AuditEntry]) -> dict[str, tuple[int, dict[str, Any
 
 
 def _role(value: Any) -> str:
-    return _ROLE_VI.get(value, str(value))
+    return ROLE_VI.get(value, str(value))
 
 
 def _users(session: Session, facts: dict[str, tuple[int, dict[str, Any]]], seen: set[str]) -> list[str]:
