@@ -14,8 +14,8 @@ from app.db import Database
 from audit import services as audit
 from audit.keys import AuditKeys
 from tests.factories import make_user
-from tests.pg import fresh_database
 from tests.minutes_helpers import scripted_meeting
+from tests.pg import fresh_database
 from votes.models import VoteKind
 
 
