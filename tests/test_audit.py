@@ -70,6 +70,7 @@ async def test_audit_api_admin_allowed_secretariat_denied(live_server: LiveServe
     boss = await login(live_server.url, admin.username)
     try:
         assert (await staff.get("/api/audit")).status_code == 403
+        assert (await staff.get("/audit")).status_code == 403 and (await boss.get("/audit")).status_code == 200
         assert (await staff.post("/api/audit/verify")).status_code == 403
         page = (await boss.get("/api/audit", params={"limit": 5})).json()
         assert len(page["items"]) == 5 and page["items"][0]["id"] > page["items"][-1]["id"]

@@ -13,8 +13,10 @@ from accounts.models import GlobalRole
 from app.db import Database
 from audit import services as audit
 from audit.models import AuditEntry
-from tests.factories import make_user
-from tests.minutes_helpers import scripted_meeting
+from tests.conftest import LiveServer
+from tests.factories import PASSWORD, make_user
+from tests.live import login
+from tests.minutes_helpers import scripted_meeting, signer_keys
 from votes import services as votes
 from votes.models import VoteKind
 
@@ -103,3 +105,26 @@ def test_the_log_holds_no_choice_and_the_list_no_facts(db: Database) -> None:
         assert "ballots" not in fact or (len(fact["ballots"]) == 64 and fact["kind"] != "secret"), fact
     items = db.run_read(audit.list_entries, actor=admin, limit=1000)["items"]
     assert items and all("data" not in item for item in items)
+
+
+async def test_a_signed_meeting_over_http_verifies_clean_and_its_signature_is_checkpointed(live_server: LiveServer) -> None:
+    db = live_server.db
+    s, admin = _meeting(db)
+    c, base = s.cabinet, f"/api/meetings/{s.meeting_id}/minutes"
+    signer_keys(live_server.settings.data_dir, c)
+    staff, secretary, chair, boss = [await login(live_server.url, a.username) for a in (c.staff, c.secretary, c.chair, admin)]
+    try:
+        assert (await staff.post(f"{base}/finalise")).json()["state"] == "final"
+        assert (await secretary.post(f"{base}/sign", json={"password": PASSWORD})).status_code == 200
+        assert (await chair.post(f"{base}/sign", json={"password": PASSWORD})).json()["state"] == "signed"
+        assert (await staff.post("/api/audit/verify")).status_code == 403
+        v = (await boss.post("/api/audit/verify")).json()
+        assert v["ok"] and v["mismatches"] == [] and v["checkpoints"]["uncovered_rows"] == 0, v
+        with db.read_session() as session:
+            signed = session.exec(select(AuditEntry.id).where(AuditEntry.type == "minutes.completed")).one()
+        folder = live_server.settings.data_dir / "audit-checkpoints"
+        checkpointed = {json.loads(line)["row_id"] for f in folder.glob("*.jsonl") for line in f.read_text().splitlines()}
+        assert any(row_id >= signed for row_id in checkpointed)
+    finally:
+        for client in (staff, secretary, chair, boss):
+            await client.aclose()
