@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from minutes.keystore import _locked, _write
 
 MAC_KEY_BYTES = 32
+log = logging.getLogger(__name__)
 
 
 def key_id(raw: bytes) -> str:
@@ -43,6 +45,8 @@ def _load_or_create(path: Path, make: Callable[[], bytes]) -> bytes:
         with _locked(path.parent):
             if not path.exists():  # another process may have made it while we waited
                 _write(path, make())
+    if path.stat().st_mode & 0o077:
+        log.warning("audit key %s is readable by other users: chmod 600 it (docs/audit.md)", path)
     return path.read_bytes()
 
 

@@ -201,3 +201,11 @@ def test_stripped_macs_do_not_launder_a_promotion_at_the_next_write(db: Database
     v = _verify(db, admin)
     assert v["ok"] is False and any("mất mã xác thực" in p for p in v["checkpoints"]["problems"]), v
     assert any(f"tài khoản {c.members[0].id}" in m and "là quản trị" in m for m in v["mismatches"]), v
+
+
+def test_a_key_file_readable_by_others_is_warned_about(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    keys = AuditKeys.for_data_dir(settings.data_dir)
+    keys.mac_key()
+    keys.mac_key_file.chmod(0o644)
+    AuditKeys.for_data_dir(settings.data_dir).mac_key()
+    assert any("readable by other users" in r.getMessage() for r in caplog.records)

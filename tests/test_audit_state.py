@@ -105,6 +105,8 @@ def test_the_log_holds_no_choice_and_the_list_no_facts(db: Database) -> None:
         assert "ballots" not in fact or (len(fact["ballots"]) == 64 and fact["kind"] != "secret"), fact
     items = db.run_read(audit.list_entries, actor=admin, limit=1000)["items"]
     assert items and all("data" not in item for item in items)
+    # Meeting events (documents, agenda, votes) reach the admin as a type and a hash: no title, no text.
+    assert all(item["summary"] == "" for item in items if item["event_seq"] is not None)
 
 
 async def test_a_signed_meeting_over_http_verifies_clean_and_its_signature_is_checkpointed(live_server: LiveServer) -> None:
