@@ -40,7 +40,7 @@ async def healthz(request: Request) -> Response:
 def create_app(settings: Settings | None = None) -> Any:
     settings = settings or Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.effective_database_url, audit=AuditKeys.from_settings(settings))
+    db = Database(settings.effective_database_url, audit=AuditKeys.from_settings(settings).ensure())
     ctx = AppContext(
         settings=settings,
         db=db,

@@ -95,6 +95,12 @@ class AuditKeys:
             settings = settings.with_(data_dir=Path(url.removeprefix("sqlite:///")).parent)
         return cls.from_settings(settings)
 
+    def ensure(self) -> "AuditKeys":
+        """Create (or load) both keys now: at the server's start, not at its first write."""
+        self.mac_key()
+        self.signing_key()
+        return self
+
     def local_time(self, at: str | None) -> str:
         """An ISO UTC time as the organisation reads it (HH:MM dd/mm/yyyy)."""
         try:

@@ -209,3 +209,12 @@ def test_a_key_file_readable_by_others_is_warned_about(settings: Settings, caplo
     keys.mac_key_file.chmod(0o644)
     AuditKeys.for_data_dir(settings.data_dir).mac_key()
     assert any("readable by other users" in r.getMessage() for r in caplog.records)
+
+
+def test_the_server_creates_both_keys_owner_only_at_start(settings: Settings) -> None:
+    from app.factory import create_app
+
+    create_app(settings).state.ctx.db.dispose()
+    for name in ("mac.key", "signing.pem"):
+        path = settings.data_dir / "keys" / "audit" / name
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
