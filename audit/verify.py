@@ -28,7 +28,7 @@ class ChainWalk:
     keyed: int = 0
     mac_failures: int = 0
 
-    def brake(self, row_id: int | None, reason: str) -> None:
+    def mark_broken(self, row_id: int | None, reason: str) -> None:
         if self.first_broken_id is None:
             self.first_broken_id, self.reason = row_id, reason
 
@@ -48,31 +48,31 @@ def _walk(rows: list[AuditEntry], keys: AuditKeys, event_data: EventData) -> Cha
     for expected_id, entry in enumerate(rows, start=1):
         walk.checked += 1
         if entry.id != expected_id:
-            walk.brake(entry.id, f"thiếu bản ghi {expected_id} (đã bị xóa?)")
+            walk.mark_broken(entry.id, f"thiếu bản ghi {expected_id} (đã bị xóa?)")
         elif entry.prev_hash != prev:
-            walk.brake(entry.id, "liên kết tới bản ghi trước không khớp")
+            walk.mark_broken(entry.id, "liên kết tới bản ghi trước không khớp")
         elif row_hash(entry) != entry.hash:
-            walk.brake(entry.id, "nội dung bản ghi đã bị sửa")
+            walk.mark_broken(entry.id, "nội dung bản ghi đã bị sửa")
         elif (problem := _content_problem(entry, event_data)) is not None:
-            walk.brake(entry.id, problem)
+            walk.mark_broken(entry.id, problem)
         if not entry.mac:
             if walk.keyed or anchored:
-                walk.brake(entry.id, "bản ghi không có mã xác thực (MAC) sau khi nhật ký đã có khóa")
+                walk.mark_broken(entry.id, "bản ghi không có mã xác thực (MAC) sau khi nhật ký đã có khóa")
             walk.legacy_rows += 1
         else:
             if not walk.keyed and walk.legacy_rows and entry.type != "audit.anchored":
-                walk.brake(entry.id, "các bản ghi cũ (không có mã xác thực) chưa được neo")
+                walk.mark_broken(entry.id, "các bản ghi cũ (không có mã xác thực) chưa được neo")
             walk.keyed += 1
             if not keys.mac_ok(entry.hash, entry.mac):
                 walk.mac_failures += 1
-                walk.brake(entry.id, "mã xác thực (MAC) sai: bản ghi đã bị ghi lại bởi người không có khóa nhật ký")
+                walk.mark_broken(entry.id, "mã xác thực (MAC) sai: bản ghi đã bị ghi lại bởi người không có khóa nhật ký")
             if entry.type == "audit.anchored" and not anchored:
                 anchored = True
                 if (entry.data or {}).get("legacy_rows") != walk.legacy_rows or (entry.data or {}).get("legacy_head") != prev:
-                    walk.brake(entry.id, "các bản ghi cũ trước điểm neo đã bị sửa")
+                    walk.mark_broken(entry.id, "các bản ghi cũ trước điểm neo đã bị sửa")
         prev = entry.hash
     if walk.legacy_rows and not anchored and walk.keyed:
-        walk.brake(rows[walk.legacy_rows].id if walk.legacy_rows < len(rows) else None, "các bản ghi cũ chưa được neo")
+        walk.mark_broken(rows[walk.legacy_rows].id if walk.legacy_rows < len(rows) else None, "các bản ghi cũ chưa được neo")
     return walk
 
 

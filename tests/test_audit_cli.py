@@ -40,3 +40,10 @@ def test_verify_exits_zero_when_intact_and_one_naming_each_problem(tmp_path: Pat
     (tmp_path / "other.pub").write_bytes(stranger)
     forged = run(tmp_path, "audit", "verify", "--public-key", str(tmp_path / "other.pub"))
     assert forged.returncode == 1 and "chữ ký không hợp lệ" in forged.stdout
+
+
+def test_the_demo_data_is_in_the_log_and_verifies(tmp_path: Path) -> None:
+    loaded = run(tmp_path, "demo", "--no-serve")
+    assert loaded.returncode == 0, loaded.stderr
+    verdict = run(tmp_path, "audit", "verify")
+    assert verdict.returncode == 0 and "KẾT LUẬN: NGUYÊN VẸN" in verdict.stdout, verdict.stdout + verdict.stderr
