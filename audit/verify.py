@@ -3,6 +3,7 @@ checkpointed may be missing or different: truncation, rewrite); and the stored s
 facts. One verdict, used by /audit, /api/audit/verify and `ecabinet audit verify`."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,6 +95,7 @@ def _checkpoints(rows: list[AuditEntry], keys: AuditKeys, public: Ed25519PublicK
     found, problems = checkpoints.read(keys, public)
     report = CheckpointReport(problems=problems, count=len(found), mac_keys={cp.body.get("mac_key") for cp in found})
     by_id = {r.id: r for r in rows}
+    ids = [r.id or 0 for r in rows]  # ascending: rows come ordered by id
     last_id = rows[-1].id if rows else 0
     for cp in found:
         b, when = cp.body, keys.local_time(cp.body.get("at"))
@@ -104,7 +106,7 @@ def _checkpoints(rows: list[AuditEntry], keys: AuditKeys, public: Ed25519PublicK
             problems.append(f"bản ghi #{b['row_id']} khác với điểm kiểm lúc {when}: nhật ký đã bị ghi lại")
         elif not keys.mac_ok(row.hash, row.mac):
             problems.append(f"bản ghi #{b['row_id']} đã được niêm phong khi lập điểm kiểm lúc {when} nhưng nay mất mã xác thực đúng")
-        elif sum(1 for r in rows if (r.id or 0) <= b["row_id"]) != b["count"]:
+        elif bisect_right(ids, b["row_id"]) != b["count"]:
             problems.append(f"số bản ghi tới #{b['row_id']} khác với điểm kiểm lúc {when}")
         if b.get("mac_key") != keys.mac_key_id():
             problems.append(f"điểm kiểm lúc {when} được lập với khóa nhật ký khác ({b.get('mac_key')}; hiện có {keys.mac_key_id()}): sai tệp khóa?")
@@ -116,7 +118,7 @@ def _checkpoints(rows: list[AuditEntry], keys: AuditKeys, public: Ed25519PublicK
         top = max(found, key=lambda c: c.body["row_id"])
         report.last = {"at": top.body["at"], "at_local": keys.local_time(top.body["at"]), "row_id": top.body["row_id"],
                        "signer": top.body["signer"], "file": top.file}  # fmt: skip
-        report.uncovered_rows = sum(1 for r in rows if (r.id or 0) > top.body["row_id"])
+        report.uncovered_rows = len(ids) - bisect_right(ids, top.body["row_id"])
     return report
 
 
