@@ -218,3 +218,17 @@ def test_the_server_creates_both_keys_owner_only_at_start(settings: Settings) ->
     for name in ("mac.key", "signing.pem"):
         path = settings.data_dir / "keys" / "audit" / name
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
+
+
+def test_a_checkpoint_that_cannot_be_written_leaves_the_write_done_and_is_reported(db: Database, settings: Settings) -> None:
+    c, admin = _session(db)
+    folder = settings.data_dir / "audit-checkpoints"
+    saved = folder.with_name("saved-checkpoints")
+    folder.rename(saved)
+    folder.write_text("not a folder")  # the checkpoint write fails
+    try:
+        call(db, services.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=1)  # still succeeds
+    finally:
+        folder.unlink()
+        saved.rename(folder)
+    assert _verify(db, admin)["checkpoints"]["uncovered_rows"] >= 1
