@@ -1,4 +1,4 @@
-"""The `ecabinet` command: serve, demo, migrate, createuser."""
+"""The `ecabinet` command: serve, demo, migrate, createuser, audit verify."""
 from __future__ import annotations
 
 import argparse
@@ -59,12 +59,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     from app.db import Database
     from app.demo import DEMO_PASSWORD, ensure_signers, load
+    from audit.keys import AuditKeys
 
     settings = settings.with_(demo_mode=True, host=args.host or settings.host, port=args.port or settings.port)
     if not settings.rtc_host_addresses and settings.host in ("127.0.0.1", "localhost"):
         settings = settings.with_(rtc_host_addresses=("127.0.0.1",))  # one-machine demo: ICE over loopback
     _migrate(settings)
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, audit=AuditKeys.from_settings(settings))
     accounts = db.run_write(load).result
     db.dispose()
     ensure_signers(settings.data_dir)  # minutes: the secretary's and the chair's signing certificates
@@ -83,11 +84,12 @@ def cmd_createuser(args: argparse.Namespace, settings: Settings) -> None:
     from accounts.services import create_user
     from app.db import Database
     from app.http import validate
+    from audit.keys import AuditKeys
     from core.errors import DomainError
 
     _migrate(settings)
     password = os.environ.get("ECABINET_NEW_PASSWORD") or getpass.getpass("Mật khẩu: ")
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, audit=AuditKeys.from_settings(settings))
     try:
         data = validate(UserCreate, {"username": args.username, "full_name": args.full_name, "title": args.title,
                                      "unit": args.unit, "role": args.role, "password": password})  # fmt: skip
@@ -100,6 +102,14 @@ def cmd_createuser(args: argparse.Namespace, settings: Settings) -> None:
     finally:
         db.dispose()
     print(f"Đã tạo tài khoản {user.username} ({user.role.value}).")
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> None:
+    from audit.cli import print_public_key, verify_command
+
+    if args.action == "public-key":
+        raise SystemExit(print_public_key(settings))
+    raise SystemExit(verify_command(settings, public_key=args.public_key, as_json=args.json))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -120,9 +130,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--title", default="")
     p.add_argument("--unit", default="")
     p.add_argument("--role", default="member", choices=["admin", "secretariat", "member", "guest"])
+    p = sub.add_parser("audit", help="nhật ký hệ thống")
+    p.add_argument("action", choices=["verify", "public-key"],
+                   help="verify: kiểm tra chuỗi, MAC, điểm kiểm và trạng thái (mã thoát 1 nếu có vấn đề); "
+                        "public-key: in khóa công khai ký điểm kiểm để lưu ở nơi khác")  # fmt: skip
+    p.add_argument("--public-key", help="khóa công khai Ed25519 (PEM) của tổ chức, lưu ở nơi khác, để kiểm chữ ký điểm kiểm")
+    p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    {"serve": cmd_serve, "demo": cmd_demo, "migrate": cmd_migrate, "createuser": cmd_createuser}[args.command](args, settings)
+    {"serve": cmd_serve, "demo": cmd_demo, "migrate": cmd_migrate, "createuser": cmd_createuser,
+     "audit": cmd_audit}[args.command](args, settings)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from audit import hooks as audit_hooks
+from audit.chain import KEYS as AUDIT_KEYS
+from audit.keys import AuditKeys
 from meetings.events import take_outbox
 
 T = TypeVar("T")
@@ -58,8 +61,11 @@ class Outcome:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, audit: AuditKeys | None = None) -> None:
         self.url = url
+        # The audit log's keys live outside the database (audit/keys.py); every session carries them.
+        self.audit = audit or AuditKeys.for_database_url(url)
+        audit_hooks.install()
         self.engine = make_engine(url)
         self._write_engine = self.engine.execution_options(ecabinet_write=True)
         self._writer = threading.RLock() if self.is_sqlite else contextlib.nullcontext()
@@ -69,10 +75,10 @@ class Database:
         return self.url.startswith("sqlite")
 
     def read_session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
+        return Session(self.engine, expire_on_commit=False, info={AUDIT_KEYS: self.audit})
 
     def write_session(self) -> Session:
-        return Session(self._write_engine, expire_on_commit=False)
+        return Session(self._write_engine, expire_on_commit=False, info={AUDIT_KEYS: self.audit})
 
     def run_write(self, fn: Callable[..., T], /, **kwargs: Any) -> Outcome:
         with self._writer, self.write_session() as session:

@@ -23,6 +23,7 @@ from app.paths import STATIC_DIR
 from app.ratelimit import failure_budget
 from app.security_headers import SecurityHeaders
 from app.settings import Settings
+from audit.keys import AuditKeys
 from documents.routes import close_renderers
 from core.errors import DomainError
 from realtime.broadcast import Broadcaster
@@ -41,7 +42,7 @@ async def healthz(request: Request) -> Response:
 def create_app(settings: Settings | None = None) -> Any:
     settings = settings or Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, audit=AuditKeys.from_settings(settings).ensure())
     ctx = AppContext(
         settings=settings,
         db=db,

@@ -63,6 +63,13 @@ class Settings:
     rtc_grace_seconds: float = 20.0
     # Organisation setting: a remote member without the floor joins muted (unmutes when given the floor).
     rtc_mute_without_floor: bool = True
+    # Audit log (docs/audit.md): the MAC key and the organisation's checkpoint-signing key, both outside the
+    # database (default: <data_dir>/keys/audit/); a signed checkpoint after every N committed writes (1: each)
+    # or M minutes, and always at a decision or a signature.
+    audit_key_file: str = ""
+    audit_signing_key_file: str = ""
+    audit_checkpoint_rows: int = 1
+    audit_checkpoint_minutes: float = 10.0
 
     def __post_init__(self) -> None:
         zone(self.timezone)  # an unknown zone stops the server at startup, not at the first PDF
@@ -110,4 +117,8 @@ class Settings:
             media_bitrate_kbps=int(get("MEDIA_BITRATE_KBPS") or base.media_bitrate_kbps),
             rtc_grace_seconds=float(get("RTC_GRACE_SECONDS") or base.rtc_grace_seconds),
             rtc_mute_without_floor=_bool(get("RTC_MUTE_WITHOUT_FLOOR"), base.rtc_mute_without_floor),
+            audit_key_file=get("AUDIT_KEY_FILE") or "",
+            audit_signing_key_file=get("AUDIT_SIGNING_KEY_FILE") or "",
+            audit_checkpoint_rows=int(get("AUDIT_CHECKPOINT_ROWS") or base.audit_checkpoint_rows),
+            audit_checkpoint_minutes=float(get("AUDIT_CHECKPOINT_MINUTES") or base.audit_checkpoint_minutes),
         )

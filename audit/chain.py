@@ -1,20 +1,30 @@
-"""Appending to and verifying the hash chain. Appends are serialised: SQLite by the write transaction's
-BEGIN IMMEDIATE, PostgreSQL by a transaction-scoped advisory lock, so the chain never forks."""
+"""Appending to the hash chain. Appends are serialised: SQLite by the write transaction's BEGIN IMMEDIATE,
+PostgreSQL by a transaction-scoped advisory lock, so the chain never forks, whichever node writes.
+
+The session carries the database's AuditKeys (app.db.Database puts them in `session.info`) and the tail
+this transaction appended last, so several appends in one transaction (before a flush) chain correctly.
+"""
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from audit.keys import AuditKeys
 from audit.models import AuditEntry
-from core.clock import iso
+from core.clock import iso, utcnow
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x65436162  # 'eCab': the advisory lock that orders appends on PostgreSQL
+KEYS = "ecabinet_audit_keys"
+TAIL = "ecabinet_audit_tail"  # (id, hash, keyed) of the chain's last row as this transaction sees it
+DUE = "ecabinet_audit_checkpoint_due"
+# Moments worth a checkpoint whatever the checkpoint interval (a decision, a signature, a role).
+MEANINGFUL = frozenset({"vote.closed", "vote.published", "minutes.finalised", "minutes.signed", "minutes.completed",
+                        "audit.anchored", "state.user"})  # fmt: skip
 
 
 def canonical(value: Any) -> bytes:
@@ -33,6 +43,54 @@ def row_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(entry.prev_hash.encode() + canonical(content)).hexdigest()
 
 
+def keys_of(session: Session) -> AuditKeys:
+    keys = session.info.get(KEYS)
+    if keys is None:
+        raise RuntimeError("audit: session without audit keys; open sessions through app.db.Database")
+    return keys
+
+
+def _tail(session: Session) -> tuple[int, str, bool]:
+    cached = session.info.get(TAIL)
+    if cached is not None:
+        return cached
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    last = session.exec(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+    return (last.id or 0, last.hash, bool(last.mac)) if last else (0, GENESIS, True)
+
+
+def _link(session: Session, keys: AuditKeys, *, type: str, data: Any, stored: bool, actor_id: int | None,
+          meeting_id: int | None, event_seq: int | None, summary: str) -> AuditEntry:  # fmt: skip
+    last_id, last_hash, _ = _tail(session)
+    entry = AuditEntry(
+        id=last_id + 1, at=utcnow(), actor_id=actor_id, meeting_id=meeting_id, event_seq=event_seq, type=type,
+        summary=summary[:500], data_hash=digest(data), data=data if stored else None, prev_hash=last_hash, hash="",
+    )  # fmt: skip
+    entry.hash = row_hash(entry)
+    entry.mac = keys.mac(entry.hash)
+    session.add(entry)
+    session.info[TAIL] = (entry.id, entry.hash, True)
+    if type in MEANINGFUL:
+        session.info[DUE] = True
+    return entry
+
+
+def _anchor(session: Session, keys: AuditKeys, last_id: int, last_hash: str) -> None:
+    """Rows without a MAC at the tail: an upgraded installation (adopt the state as found), or, when
+    checkpoints already exist, MACs stripped in the database: then nothing is adopted, so the verifier
+    still reports every state difference besides the lost MACs."""
+    from audit.facts import adopt_all  # facts build on this module
+
+    first = not any(keys.checkpoint_dir.glob("*.jsonl"))
+    _link(session, keys, type="audit.anchored", data={"legacy_rows": last_id, "legacy_head": last_hash, "adopted": first},
+          stored=True, actor_id=None, meeting_id=None, event_seq=None,
+          summary=f"Neo {last_id} bản ghi cũ (ghi trước khi có khóa nhật ký) vào chuỗi có khóa"
+          if first else f"{last_id} bản ghi mất mã xác thực (MAC) dù đã có điểm kiểm: neo lại, không tiếp nhận trạng thái")  # fmt: skip
+    if first:
+        adopt_all(session)
+
+
 def append(
     session: Session,
     *,
@@ -42,55 +100,14 @@ def append(
     meeting_id: int | None = None,
     event_seq: int | None = None,
     summary: str = "",
+    stored: bool = False,
 ) -> AuditEntry:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    last = session.exec(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()  # type: ignore[union-attr]
-    entry = AuditEntry(
-        id=(last.id or 0) + 1 if last else 1,
-        actor_id=actor_id,
-        meeting_id=meeting_id,
-        event_seq=event_seq,
-        type=type,
-        summary=summary[:500],
-        data_hash=digest(data),
-        prev_hash=last.hash if last else GENESIS,
-        hash="",
-    )
-    entry.hash = row_hash(entry)
-    session.add(entry)
-    return entry
-
-
-@dataclass(frozen=True)
-class Verdict:
-    ok: bool
-    checked: int
-    first_broken_id: int | None = None
-    reason: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checked": self.checked, "first_broken_id": self.first_broken_id, "reason": self.reason}
-
-
-def verify(session: Session, *, event_data: Any) -> Verdict:
-    """Walk the chain in order; name the first row whose content, link or referenced event does not match.
-    `event_data(meeting_id, seq)` returns a stored event's data (None when the event is gone)."""
-    prev = GENESIS
-    expected_id = 1
-    checked = 0
-    for entry in session.exec(select(AuditEntry).order_by(AuditEntry.id)):
-        checked += 1
-        if entry.id != expected_id:
-            return Verdict(False, checked, entry.id, f"thiếu bản ghi {expected_id} (đã bị xóa?)")
-        if entry.prev_hash != prev:
-            return Verdict(False, checked, entry.id, "liên kết tới bản ghi trước không khớp")
-        if row_hash(entry) != entry.hash:
-            return Verdict(False, checked, entry.id, "nội dung bản ghi đã bị sửa")
-        if entry.meeting_id is not None and entry.event_seq is not None:
-            data = event_data(entry.meeting_id, entry.event_seq)
-            if data is None or digest(data) != entry.data_hash:
-                return Verdict(False, checked, entry.id, f"sự kiện {entry.event_seq} của cuộc họp {entry.meeting_id} đã bị sửa hoặc xóa")
-        prev = entry.hash
-        expected_id += 1
-    return Verdict(True, checked)
+    """Add the next row. `stored` keeps `data` itself in the row (facts the verifier compares), otherwise only
+    its hash. The first keyed row after rows written before the key existed is preceded by an
+    'audit.anchored' row that names them and fixes their head hash under the MAC."""
+    keys = keys_of(session)
+    last_id, last_hash, keyed = _tail(session)
+    if not keyed:
+        _anchor(session, keys, last_id, last_hash)
+    return _link(session, keys, type=type, data=data, stored=stored, actor_id=actor_id, meeting_id=meeting_id,
+                 event_seq=event_seq, summary=summary)  # fmt: skip

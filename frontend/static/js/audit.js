@@ -1,7 +1,8 @@
-// The admin's audit log page: newest entries first (page by page) and the hash-chain verification, which
-// names the first row that no longer matches when someone altered the database by hand.
+// The admin's audit log page: newest entries first (page by page) and the verification: hash chain, MAC,
+// signed checkpoints outside the database and the stored state against the log, naming the first broken
+// row (highlighted) and every difference.
 import { get, post, showError } from "./api.js";
-import { h } from "./dom.js";
+import { fill, h } from "./dom.js";
 import { formatDateTime } from "./format.js";
 import { t } from "./i18n.js";
 
@@ -37,6 +38,35 @@ async function more() {
   }
 }
 
+function item(label, ok, text, problems = []) {
+  return [
+    h("dt", {}, label),
+    h("dd", { class: ok ? "ok" : "bad", dataset: { ok: String(ok) } }, text,
+      problems.length ? h("ul", {}, problems.map((p) => h("li", { "data-testid": "audit-problem" }, p))) : null),
+  ];
+}
+
+function details(v) {
+  const cp = v.checkpoints;
+  const last = cp.last
+    ? t("audit.checkpoint_at", { at: formatDateTime(cp.last.at, { weekday: false }), id: cp.last.row_id, signer: cp.last.signer, count: cp.count })
+    : t("audit.checkpoint_none");
+  const notes = cp.uncovered_rows ? [t("audit.uncovered", { n: cp.uncovered_rows })] : [];
+  return [
+    item(t("audit.chain"), v.chain_ok, v.chain_ok ? t("audit.chain_ok", { n: v.checked }) : t("audit.broken", { id: v.first_broken_id, reason: v.reason })),
+    item(t("audit.mac"), v.mac_ok, v.mac_ok ? t("audit.mac_ok") : t("audit.mac_bad")),
+    v.legacy_rows ? item(t("audit.legacy"), true, t("audit.legacy_rows", { n: v.legacy_rows })) : null,
+    item(t("audit.checkpoint"), cp.problems.length === 0 && cp.count > 0, last, [...cp.problems, ...notes]),
+    item(t("audit.state"), v.mismatches.length === 0,
+      v.mismatches.length ? t("audit.state_bad", { n: v.mismatches.length }) : t("audit.state_ok"), v.mismatches),
+  ];
+}
+
+function headline(v) {
+  if (v.ok) return t("audit.ok", { n: v.checked });
+  return v.first_broken_id ? t("audit.broken", { id: v.first_broken_id, reason: v.reason }) : t("audit.not_ok");
+}
+
 async function verify(button) {
   const box = $("audit-verdict");
   button.disabled = true;
@@ -44,8 +74,9 @@ async function verify(button) {
     const v = await post("/api/audit/verify");
     box.className = `alert ${v.ok ? "alert-ok" : "alert-error"}`;
     box.dataset.ok = String(v.ok);
-    box.textContent = v.ok ? t("audit.ok", { n: v.checked }) : t("audit.broken", { id: v.first_broken_id, reason: v.reason });
+    box.textContent = headline(v);
     box.hidden = false;
+    fill($("audit-details"), details(v)).hidden = false;
     for (const tr of document.querySelectorAll("[data-testid=audit-row]")) tr.classList.toggle("broken", tr.dataset.id === String(v.first_broken_id));
   } catch (err) {
     showError(err);

@@ -1,0 +1,33 @@
+"""Session hooks that keep the audit log honest without each caller's help: state facts at flush
+(audit/facts.py), a checkpoint after commit (audit/checkpoints.py), and the per-transaction chain tail
+forgotten when the transaction ends. Installed once, by app.db.Database; sessions without audit keys
+(none in the application) are left alone."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlmodel import Session
+
+from audit import checkpoints, facts
+from audit.chain import DUE, KEYS, TAIL
+
+
+def _after_commit(session: Session) -> None:
+    tail, keys = session.info.get(TAIL), session.info.get(KEYS)
+    if tail is not None and keys is not None:
+        checkpoints.after_commit(keys, tail, bool(session.info.get(DUE)))
+    _forget(session)
+
+
+def _forget(session: Session, *_: Any) -> None:
+    session.info.pop(TAIL, None)
+    session.info.pop(DUE, None)
+
+
+def install() -> None:
+    if event.contains(Session, "after_flush", facts.on_flush):
+        return
+    event.listen(Session, "after_flush", facts.on_flush)
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_soft_rollback", _forget)

@@ -1,0 +1,22 @@
+"""No other route reads the audit log: only the audit package touches its table, and its routes answer the
+admin alone (the denied/allowed pairs are in tests/test_audit.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WRITERS = {"audit", "migrations", "tests", "bench"}
+READING = ("AuditEntry", "audit_entry", "from audit import services", "from audit.services", "from audit.verify",
+           "from audit import verify", "from audit.models", "import audit.models")  # fmt: skip
+
+
+def test_only_the_audit_package_reads_the_log_table() -> None:
+    readers = []
+    for path in ROOT.rglob("*.py"):
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] in WRITERS or rel.parts[0].startswith("."):
+            continue
+        source = path.read_text(encoding="utf-8")
+        if any(marker in source for marker in READING):
+            readers.append(str(rel))
+    assert sorted(readers) == ["app/models.py"], readers  # it registers the table for metadata, nothing more
