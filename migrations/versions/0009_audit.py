@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0008_audit"
-down_revision = "0007"
+revision = "0009_audit"
+down_revision = "0008_record"
 branch_labels = None
 depends_on = None
 
