@@ -3,8 +3,8 @@
 Existing rows keep mac NULL (written before the key existed); the application anchors them under the key
 with an 'audit.anchored' row on its first write after this upgrade (audit/chain.py, docs/audit.md).
 
-Revision ID: 0008_audit
-Revises: 0007
+Revision ID: 0009_audit
+Revises: 0008_record
 Create Date: 2026-12-02
 """
 from __future__ import annotations
