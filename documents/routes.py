@@ -128,7 +128,7 @@ async def upload(request: Request) -> Response:
             await _drop_unused(request, [stored.sha256])
         raise
     renderer.start_background(storage.blob_path(settings.data_dir, stored.sha256), stored.sha256, stored.page_count)
-    return ok(result, 201)
+    return ok({**result, "removed_content": stored.removed}, 201)  # what CDR took out, for the uploader to know
 
 
 def _spill(file: UploadFile, target: Path) -> None:

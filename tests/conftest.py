@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import tempfile
 import socket
@@ -56,11 +57,10 @@ class LiveServer:
         self.db: Database = self.app.state.ctx.db
 
 
-@pytest.fixture
-async def live_server(settings: Settings, db: Database) -> AsyncIterator[LiveServer]:
-    """The real app under a real uvicorn on a free port, in the test's event loop."""
-    live = LiveServer(settings)
-    config = uvicorn.Config(live.app, host="127.0.0.1", port=settings.port, log_level="warning", ws="websockets-sansio", lifespan="on")
+@contextlib.asynccontextmanager
+async def serving(live: LiveServer) -> AsyncIterator[LiveServer]:
+    """Serve `live.app` under a real uvicorn on its port, in the running event loop, until the block ends."""
+    config = uvicorn.Config(live.app, host="127.0.0.1", port=live.settings.port, log_level="warning", ws="websockets-sansio", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(200):
@@ -71,3 +71,10 @@ async def live_server(settings: Settings, db: Database) -> AsyncIterator[LiveSer
     yield live
     server.should_exit = True
     await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def live_server(settings: Settings, db: Database) -> AsyncIterator[LiveServer]:
+    """The real app under a real uvicorn on a free port, in the test's event loop."""
+    async with serving(LiveServer(settings)) as live:
+        yield live
