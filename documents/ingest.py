@@ -26,14 +26,15 @@ TEXT_CHUNK = 25  # pages per text-extraction job
 CONVERSIONS = CapacityLimiter(2)
 
 
-async def prepare(*, upload: Path, filename: str, data_dir: Path, renderer: Renderer, soffice: str, max_pages: int) -> tuple[StoredFile, bool]:
+async def prepare(*, upload: Path, filename: str, data_dir: Path, renderer: Renderer, soffice: str, max_pages: int,
+                  sandboxed: bool = True) -> tuple[StoredFile, bool]:
     """(the stored file, whether this upload created the blob). `upload` is consumed (moved or deleted)."""
     leftovers = [upload]
     try:
         kind = await to_thread.run_sync(pdfcheck.sniff, upload, filename)
         pdf = upload
         if kind != "pdf":
-            pdf = await to_thread.run_sync(lambda: convert.to_pdf(upload, kind, soffice=soffice, filename=filename),
+            pdf = await to_thread.run_sync(lambda: convert.to_pdf(upload, kind, soffice=soffice, filename=filename, sandboxed=sandboxed),
                                            limiter=CONVERSIONS)  # fmt: skip
             leftovers.append(pdf)
         pdf, removed = await to_thread.run_sync(pdfcheck.rebuild, pdf, filename)

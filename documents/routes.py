@@ -119,7 +119,8 @@ async def upload(request: Request) -> Response:
         await form.close()
     renderer = renderer_for(settings)
     stored, created = await ingest.prepare(upload=tmp, filename=file.filename or "tai-lieu.pdf", data_dir=settings.data_dir,
-                                           renderer=renderer, soffice=settings.soffice, max_pages=settings.max_document_pages)  # fmt: skip
+                                           renderer=renderer, soffice=settings.soffice, max_pages=settings.max_document_pages,
+                                           sandboxed=settings.soffice_sandbox)  # fmt: skip
     try:
         result = await ctx.write(services.add_document, actor=actor, meeting_id=meeting_id, data=data, stored=stored,
                                  data_dir=settings.data_dir)  # fmt: skip
