@@ -41,9 +41,9 @@ for e in $ETC; do
 done
 [ -d /var/cache/fontconfig ] && ro /var/cache/fontconfig
 for n in null zero random urandom; do touch "$R/dev/$n"; mount --bind "/dev/$n" "$R/dev/$n"; done
-[ -n "$EXTRA" ] && ro "$EXTRA"
 mount -t proc proc "$R/proc"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmp "$R/tmp"
+[ -n "$EXTRA" ] && ro "$EXTRA"
 mount --bind "$W/io" "$R/work"
 cd "$R"; mkdir .old; pivot_root . .old; umount -l /.old; rmdir /.old
 cd /work

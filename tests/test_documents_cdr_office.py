@@ -286,3 +286,33 @@ def test_a_zip_bomb_and_a_dtd_are_refused(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(ValidationFailed) as refused:
         officeclean.clean(laughs, tmp_path / "out.docx", "docx", "laughs.docx")
     assert "DTD" in refused.value.message
+
+
+def test_a_sandboxed_conversion_past_its_time_limit_leaves_no_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The time limit still ends everything the converter started inside its namespaces."""
+    import psutil
+
+    from core.errors import ValidationFailed
+    from documents import convert
+
+    fake = tmp_path / "lo" / "soffice"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nsleep 61.25 &\nwait\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(convert, "TIMEOUT_SECONDS", 3)
+    source = tmp_path / "upload"
+    source.write_bytes(docx_field(" PAGE "))
+    with pytest.raises(ValidationFailed) as refused:
+        convert.to_pdf(source, "docx", soffice=str(fake), filename="to-trinh.docx", sandboxed=True)
+    assert "quá 3 giây" in refused.value.message
+
+    def sleepers() -> list[psutil.Process]:
+        return [p for p in psutil.process_iter(["cmdline", "status"])
+                if p.info["cmdline"] == ["sleep", "61.25"] and p.info["status"] != psutil.STATUS_ZOMBIE]  # fmt: skip
+
+    for _ in range(100):
+        if not sleepers():
+            break
+        psutil.wait_procs(sleepers(), timeout=0.1)
+    assert sleepers() == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lo", "upload"]
