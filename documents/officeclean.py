@@ -9,7 +9,9 @@ DDE, DATABASE, IMPORT, ... are unlinked: their last shown result stays as plain 
 that can open a file or URL (INDIRECT, WEBSERVICE, DDE, file: references; the cached value stays). ODF:
 every xlink:href that leaves the package (except http(s)/mailto hyperlinks), linked sections and tables,
 DDE, scripts and event listeners, applets, plug-ins, floating frames, OLE objects; Basic/ and Scripts/.
-Any attribute whose value is a file:, UNC, SMB, FTP or LibreOffice macro URL is dropped wherever it is.
+SVG pictures: references other than #id and data:, CSS imports and url(...) to outside. Word mail merge
+settings (data source connection). Any attribute whose value is a file:, UNC, SMB, FTP or LibreOffice macro
+URL is dropped wherever it is. Legacy VML that is not well-formed XML passes as it is (the sandbox holds).
 
 Limits: at most MAX_ENTRIES members and MAX_UNCOMPRESSED bytes once decompressed (counted while reading,
 not trusted from the headers): a zip bomb is refused. XML is parsed by lxml without entity expansion, DTD
@@ -69,7 +71,7 @@ def clean(source: Path, target: Path, kind: str, filename: str) -> None:
                 if name.endswith("/") or name.startswith(("Basic/", "Scripts/")):
                     continue
                 data = _read(zin, info, budget, filename)
-                if name.lower().endswith((".xml", ".rels")):
+                if name.lower().endswith((".xml", ".rels", ".svg", ".vml")):
                     data = _clean_xml(name, data, kind, filename)
                 method = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED  # ODF: first and stored
                 zout.writestr(zipfile.ZipInfo(name), data, compress_type=method)
@@ -102,11 +104,15 @@ def _clean_xml(name: str, data: bytes, kind: str, filename: str) -> bytes:
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError:
-        return data if not data.strip() else _unparsable(filename, name)
+        if not data.strip() or name.lower().endswith(".vml"):  # legacy VML is often not well-formed: the sandbox is its wall
+            return data
+        return _unparsable(filename, name)
     if root.getroottree().docinfo.doctype:
         raise refuse("damaged", f"Tệp “{filename}” có phần {name} khai báo DTD, không phải tệp văn phòng hợp lệ.")
     if name.endswith(".rels"):
         _clean_rels(root)
+    elif name.lower().endswith(".svg"):
+        _clean_svg(root)
     elif kind in ("odt", "ods", "odp"):
         _clean_odf(root)
     else:
@@ -175,7 +181,7 @@ def _clean_formulas(root: etree._Element) -> None:
         local = etree.QName(el).localname
         if local in ("f", "definedName") and _FORMULA_REACH.search(el.text or ""):
             el.getparent().remove(el)  # a cell keeps its cached value <v>
-        elif local in ("altChunk", "OLEObject", "control") or (local == "object" and el.tag.startswith(_W)):
+        elif local in ("altChunk", "OLEObject", "control", "mailMerge") or (local == "object" and el.tag.startswith(_W)):
             el.getparent().remove(el)
 
 
@@ -193,6 +199,20 @@ def _clean_odf(root: etree._Element) -> None:
         inside = not _SCHEME.match(href) and not href.startswith(("/", "\\", "..", "//"))
         if not inside and not (hyperlink and safe_link(href)):
             del el.attrib[_XLINK_HREF]
+
+
+def _clean_svg(root: etree._Element) -> None:
+    """An SVG picture may only refer to itself (#id) or carry its data (data:); styles may not import."""
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str):
+            continue
+        if etree.QName(el).localname == "style" and re.search(r"@import|url\(\s*['\"]?(?!#)", el.text or ""):
+            el.getparent().remove(el)
+            continue
+        for key, value in list(el.attrib.items()):
+            local = etree.QName(key).localname
+            if (local == "href" and not value.strip().startswith(("#", "data:"))) or re.search(r"url\(\s*['\"]?(?!#)", value):
+                del el.attrib[key]
 
 
 def _drop_outside_attributes(root: etree._Element) -> None:

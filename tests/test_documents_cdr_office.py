@@ -207,6 +207,27 @@ def xlsx_reaching_out(target: str) -> bytes:
                            "xl/worksheets/sheet1.xml": lambda xml: xml.replace("</sheetData>", cell)})  # fmt: skip
 
 
+def with_part(data: bytes, name: str, body: str) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for n in src.namelist():
+            z.writestr(n, src.read(n))
+        z.writestr(name, body)
+    return out.getvalue()
+
+
+def svg(t: str) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><style>@import url(http://{t}/a.css);</style>'
+            f'<image xlink:href="file:///srv/{t}.png" width="9" height="9"/><rect fill="url(http://{t}/#g)" width="9" height="9"/></svg>')  # fmt: skip
+
+
+def mail_merge(t: str) -> bytes:
+    merge = (f'<w:mailMerge><w:mainDocumentType w:val="formLetters"/><w:connectString w:val="Data Source=/srv/{t}.xls"/>'
+             '<w:query w:val="SELECT * FROM x"/></w:mailMerge></w:settings>')  # fmt: skip
+    return _rewrite(docx_field(" PAGE "), {"word/settings.xml": lambda xml: xml.replace("</w:settings>", merge)})
+
+
 # (builder of a hostile file from the outside target, kind, text that must stay). The target is a URL or path
 # that only the hostile reference holds: after cleaning it must be nowhere in the file.
 OUTSIDE = {
@@ -225,6 +246,9 @@ OUTSIDE = {
                         "odt", "Tờ trình dạng ODT"),
     "ODT macro link": (lambda t: odt(f'<text:p><text:a xlink:href="vnd.sun.star.script:{t}?language=Basic">x</text:a></text:p>'),
                        "odt", "Tờ trình dạng ODT"),
+    "DOCX SVG picture reaching out": (lambda t: with_part(docx_field(" PAGE "), "word/media/image9.svg", svg(t)), "docx", "Kết quả cũ"),
+    "DOCX mail merge data source": (mail_merge, "docx", "Kết quả cũ"),
+    "ODT SVG picture reaching out": (lambda t: with_part(odt(""), "Pictures/a.svg", svg(t)), "odt", "Tờ trình dạng ODT"),
     "XLSX external workbook and INDIRECT": (lambda t: xlsx_reaching_out(f"file:///srv/{t}.ods"), "xlsx", "Khoản mục"),
 }  # fmt: skip
 
