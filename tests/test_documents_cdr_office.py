@@ -340,3 +340,20 @@ def test_a_sandboxed_conversion_past_its_time_limit_leaves_no_process(tmp_path: 
         psutil.wait_procs(sleepers(), timeout=0.1)
     assert sleepers() == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lo", "upload"]
+
+
+def test_without_a_sandbox_a_conversion_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, soffice: str) -> None:  # noqa: F811
+    """A host where `unshare` cannot run refuses conversions (ECABINET_SOFFICE_SANDBOX=false is the explicit way out)."""
+    from core.errors import ValidationFailed
+    from documents import convert
+
+    source = tmp_path / "upload"
+    source.write_bytes(docx_field(" PAGE "))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no unshare to be found
+    sandbox.available.cache_clear()
+    try:
+        with pytest.raises(ValidationFailed) as refused:
+            convert.to_pdf(source, "docx", soffice=soffice, filename="to-trinh.docx", sandboxed=True)
+    finally:
+        sandbox.available.cache_clear()
+    assert refused.value.details["reason"] == "conversion_unavailable" and "cách ly" in refused.value.message
