@@ -39,10 +39,10 @@ ACTION_KEYS = {"/A", "/PA", "/OpenAction"}
 NAVIGATION = {"/NextPage", "/PrevPage", "/FirstPage", "/LastPage"}
 WEB_SCHEMES = {"http", "https"}
 # Dictionary keys removed wherever they appear (the catalog's /URI base and /Names are handled apart).
-DROPPED_KEYS = {
-    "/AA": "AdditionalActions", "/JS": "JavaScript", "/EF": "EmbeddedFile", "/AF": "EmbeddedFile",
-    "/XFA": "XFA", "/NeedsRendering": "XFA", "/Collection": "Portfolio", "/RichMediaContent": "RichMedia",
-    "/3DD": "3D",
+DROPPED_KEYS = {  # compared in lower case, as a lenient reader might
+    "/aa": "AdditionalActions", "/js": "JavaScript", "/ef": "EmbeddedFile", "/af": "EmbeddedFile",
+    "/xfa": "XFA", "/needsrendering": "XFA", "/collection": "Portfolio", "/richmediacontent": "RichMedia",
+    "/3dd": "3D",
 }  # fmt: skip
 # Annotation / XObject / stream subtypes and types removed with the object that has them (lower case).
 DROPPED_SUBTYPES = {"fileattachment", "sound", "movie", "screen", "richmedia", "3d", "u3d", "prc", "projection", "ps"}
@@ -103,7 +103,7 @@ def _allowed_action(d: pikepdf.Object) -> pikepdf.Dictionary | None:
 
 
 def _is_action(d: pikepdf.Object) -> bool:
-    return "/JS" in d or _lower(d.get("/Type")) == "action" or _lower(d.get("/S")) in ACTION_TYPES
+    return any(k.lower() == "/js" for k in d.keys()) or _lower(d.get("/Type")) == "action" or _lower(d.get("/S")) in ACTION_TYPES
 
 
 def _why(d: pikepdf.Object) -> str:
@@ -192,8 +192,8 @@ class _Walk:
         return value
 
     def _dict(self, d: pikepdf.Object) -> list[Any]:
-        for key in [k for k in d.keys() if k in DROPPED_KEYS]:
-            self._drop(d, key, DROPPED_KEYS[key])
+        for key in [k for k in d.keys() if k.lower() in DROPPED_KEYS]:
+            self._drop(d, key, DROPPED_KEYS[key.lower()])
         out = []
         for key in list(d.keys()):
             child = self._child(d, key, d[key])

@@ -183,6 +183,8 @@ CARRIERS: dict[str, Callable[[pikepdf.Pdf], None]] = {
     "PostScript XObject": _postscript,
     "catalog /URI base": lambda pdf: setattr(pdf.Root, "URI", Dictionary(Base=String(f"file:///{CANARY}/"))),
     "embedded file stream under an unknown key": lambda pdf: setattr(pdf.Root, "Extra", _embedded_file(pdf)),
+    "lower-case /aa and /js keys": lambda pdf: _link(pdf, aa=Dictionary(E=Dictionary(S=Name.JavaScript, JS=C)),
+                                                     A=Dictionary(S=Name.GoTo, D=Array([pdf.pages[1].obj, Name.Fit]), js=C)),
     "alternate presentations names tree": lambda pdf: setattr(pdf.Root, "Names", Dictionary(
         AlternatePresentations=Dictionary(Names=Array([C, Dictionary(Type=Name("/SlideShow"), JS=C)])))),
 }  # fmt: skip
