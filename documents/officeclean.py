@@ -181,8 +181,8 @@ def _clean_formulas(root: etree._Element) -> None:
         local = etree.QName(el).localname
         if local in ("f", "definedName") and _FORMULA_REACH.search(el.text or ""):
             el.getparent().remove(el)  # a cell keeps its cached value <v>
-        elif local in ("altChunk", "OLEObject", "control", "mailMerge") or (local == "object" and el.tag.startswith(_W)):
-            el.getparent().remove(el)
+        elif local in ("altChunk", "OLEObject", "control", "mailMerge"):
+            el.getparent().remove(el)  # an OLE object keeps its preview picture (v:shape), not the object
 
 
 def _clean_odf(root: etree._Element) -> None:
