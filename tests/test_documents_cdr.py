@@ -8,6 +8,7 @@ import io
 import shutil
 from typing import AsyncIterator, Callable
 
+import httpx
 import pypdfium2 as pdfium
 import pytest
 import pytest_asyncio
@@ -24,6 +25,7 @@ from tests.doc_helpers import upload
 from tests.factories import Cabinet, make_cabinet
 from tests.live import login
 
+Clients = tuple[httpx.AsyncClient, httpx.AsyncClient]
 # Every action in a link's /A (direct) and as /OpenAction (indirect); every place with JavaScript (direct)
 # and Launch (indirect); every other carrier; names spelled with #xx escapes.
 CASES: dict[str, Callable[[], bytes]] = {}
@@ -63,13 +65,19 @@ def test_the_corpus_is_hostile_to_begin_with() -> None:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def corpus_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[LiveServer, Cabinet]]:
-    """One real server for the whole corpus (a server and its render workers per case would cost ~2 s each)."""
+async def corpus_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[LiveServer, Cabinet, Clients]]:
+    """One real server for the whole corpus (a server and its render workers per case would cost ~2 s each),
+    with the secretariat and a member logged in."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("cdr") / "data", port=free_port(), socket_rate_per_second=200)
     settings.data_dir.mkdir(parents=True)
     upgrade(settings.effective_database_url)
     async with serving(LiveServer(settings)) as live:
-        yield live, make_cabinet(live.db, n_members=1, n_items=1)
+        c = make_cabinet(live.db, n_members=1, n_items=1)
+        staff = await login(live.url, c.staff.username)
+        member = await login(live.url, c.members[0].username)
+        yield live, c, (staff, member)
+        await staff.aclose()
+        await member.aclose()
     live.db.dispose()
     shutil.rmtree(settings.data_dir, ignore_errors=True)
 
@@ -77,27 +85,21 @@ async def corpus_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
 @pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("case", CASES)
 async def test_a_hostile_pdf_is_stored_and_served_without_its_active_content(
-    corpus_server: tuple[LiveServer, Cabinet], case: str
+    corpus_server: tuple[LiveServer, Cabinet, Clients], case: str
 ) -> None:
-    live, c = corpus_server
-    staff = await login(live.url, c.staff.username)
-    member = await login(live.url, c.members[0].username)
-    try:
-        r = await upload(staff, c.meeting_id, CASES[case](), title="Tờ trình có nội dung độc hại")
-        assert r.status_code == 201, r.text
-        doc = r.json()
-        assert doc["page_count"] == 2 and doc["removed_content"], doc  # the uploader is told what was taken out
-        sha = live.db.run_read(lambda session: session.exec(select(DocumentVersion.sha256).where(
-            DocumentVersion.document_id == doc["id"])).one())  # fmt: skip
-        _assert_harmless_parts_kept(blob_path(live.settings.data_dir, sha).read_bytes())
-        assert (await member.post(f"/api/documents/{doc['id']}/annotations", json=note(1))).status_code == 201
-        for path in ("download", "annotated.pdf"):
-            got = await member.get(f"/api/documents/{doc['id']}/{path}")
-            assert got.status_code == 200 and got.headers["content-type"] == "application/pdf", got.text
-            _assert_harmless_parts_kept(got.content)
-    finally:
-        await staff.aclose()
-        await member.aclose()
+    live, c, (staff, member) = corpus_server
+    r = await upload(staff, c.meeting_id, CASES[case](), title="Tờ trình có nội dung độc hại")
+    assert r.status_code == 201, r.text
+    doc = r.json()
+    assert doc["page_count"] == 2 and doc["removed_content"], doc  # the uploader is told what was taken out
+    sha = live.db.run_read(lambda session: session.exec(select(DocumentVersion.sha256).where(
+        DocumentVersion.document_id == doc["id"])).one())  # fmt: skip
+    _assert_harmless_parts_kept(blob_path(live.settings.data_dir, sha).read_bytes())
+    assert (await member.post(f"/api/documents/{doc['id']}/annotations", json=note(1))).status_code == 201
+    for path in ("download", "annotated.pdf"):
+        got = await member.get(f"/api/documents/{doc['id']}/{path}")
+        assert got.status_code == 200 and got.headers["content-type"] == "application/pdf", got.text
+        _assert_harmless_parts_kept(got.content)
 
 
 async def test_a_file_stored_before_cdr_is_disarmed_on_its_way_out(live_server: LiveServer) -> None:
