@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import pikepdf
 
+from documents import cdr
 from documents.watermark import FONT_PATH, Viewer, stamp_pdf
 
 _FONT = "ECabinetNoteSans"
@@ -127,6 +128,7 @@ def annotated_pdf(source: Path, viewer: Viewer, annotations: list[dict[str, Any]
             overlays.append(layer)
             page.add_overlay(layer.pages[0], pikepdf.Rectangle(*box))
         pdf.docinfo["/Title"] = f"Bản có ghi chú của {viewer.name}"
+        cdr.check_clean(pdf)  # the last look before it leaves the server, as for every PDF sent
         out = io.BytesIO()
         pdf.save(out)
     for layer in overlays:

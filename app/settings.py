@@ -48,6 +48,7 @@ class Settings:
     max_document_pages: int = 1000
     render_workers: int = 0  # 0 = one per CPU (at most 4)
     soffice: str = "soffice"
+    soffice_sandbox: bool = True  # LibreOffice without network or files (documents/sandbox.py); false: unsandboxed
     # Remote media (WebRTC MCU in media worker processes). ICE servers: JSON [{urls, username, credential}]
     # or comma-separated URLs; empty = none (never a public default). Host addresses limit the server's ICE
     # host candidates (tests and a one-machine demo: 127.0.0.1). Prewarm starts the workers with the server.
@@ -108,6 +109,7 @@ class Settings:
             max_document_pages=int(get("MAX_DOCUMENT_PAGES") or base.max_document_pages),
             render_workers=int(get("RENDER_WORKERS") or base.render_workers),
             soffice=get("SOFFICE") or base.soffice,
+            soffice_sandbox=_bool(get("SOFFICE_SANDBOX"), base.soffice_sandbox),
             ice_servers=get("ICE_SERVERS") or "",
             rtc_host_addresses=_list(get("RTC_HOST_ADDRESSES")),
             media_workers=int(get("MEDIA_WORKERS") or base.media_workers),

@@ -1,7 +1,10 @@
 """DOCX/ODT/XLSX/... -> PDF with LibreOffice headless (`soffice`), when it is installed.
 
-Each conversion gets its own LibreOffice profile directory so that conversions may run side by side, and a
-time limit. Without `soffice` the upload is refused with a message that says so (upload a PDF instead).
+Each conversion gets a private work directory holding a cleaned copy of the input (documents/officeclean.py:
+nothing that points outside the file), its own LibreOffice profile (so conversions may run side by side) and
+the output, and a time limit. LibreOffice runs in documents/sandbox.py (no network, no other files) unless
+ECABINET_SOFFICE_SANDBOX=false. Without `soffice`, or without a sandbox when one is required, the upload is
+refused with a message that says so (upload a PDF instead). The PDF then goes through the same CDR as any.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from core.errors import ValidationFailed
+from documents import officeclean, sandbox
 
 TIMEOUT_SECONDS = 180
 
@@ -22,25 +26,28 @@ def available(soffice: str) -> str | None:
     return shutil.which(soffice)
 
 
-def to_pdf(source: Path, kind: str, *, soffice: str, filename: str) -> Path:
-    """Convert `source` (an office file of `kind`) to a PDF next to it; answer the PDF's path."""
+def to_pdf(source: Path, kind: str, *, soffice: str, filename: str, sandboxed: bool = True) -> Path:
+    """Convert `source` (an office file of `kind`) to a PDF next to it; answer the PDF's path. The converter sees a
+    cleaned copy (documents/officeclean.py) and, `sandboxed`, nothing else (documents/sandbox.py)."""
     binary = available(soffice)
     if binary is None:
-        raise ValidationFailed(
-            f"Máy chủ chưa cài LibreOffice nên chưa chuyển được tệp {kind.upper()} “{filename}” sang PDF. "
-            "Hãy tải lên bản PDF của tài liệu.",
-            details={"reason": "conversion_unavailable", "kind": kind},
-        )
+        raise _unavailable(kind, f"Máy chủ chưa cài LibreOffice nên chưa chuyển được tệp {kind.upper()} “{filename}” sang PDF.")
+    if sandboxed and not sandbox.available():
+        raise _unavailable(kind, f"Máy chủ chưa cách ly được LibreOffice (cần user namespace của Linux) nên không chuyển tệp "
+                                 f"{kind.upper()} “{filename}” sang PDF.")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="ecabinet-soffice-", dir=source.parent) as work:
-        # Absolute and percent-encoded: with the default relative data dir (`var`) a bare f"file://{path}" names
-        # a host "var", and a space or a Vietnamese letter in the path is not a valid URL; soffice then hangs.
-        work_dir = Path(work).resolve()
-        named = work_dir / f"input.{kind}"
-        shutil.copyfile(source, named)
-        cmd = [binary, f"-env:UserInstallation={(work_dir / 'profile').as_uri()}", "--headless", "--norestore",
-               "--convert-to", "pdf", "--outdir", str(work_dir), str(named)]  # fmt: skip
-        # HOME inside the work dir: soffice writes caches there (dconf), which a service account's HOME may not allow.
-        env = {**os.environ, "HOME": str(work_dir)}
+        work_dir = Path(work).resolve()  # absolute: with the default relative data dir (`var`) soffice would hang
+        io_dir = work_dir / "io"
+        io_dir.mkdir()
+        named = io_dir / f"input.{kind}"
+        officeclean.clean(source, named, kind, filename)
+        seen = sandbox.INSIDE if sandboxed else io_dir  # where the converter finds its files
+        # The profile URL percent-encoded: a space or a Vietnamese letter in a path is not a valid URL; soffice hangs.
+        argv = [binary, f"-env:UserInstallation={(seen / 'profile').as_uri()}", "--headless", "--norestore",
+                "--convert-to", "pdf", "--outdir", str(seen), str(seen / named.name)]  # fmt: skip
+        cmd = sandbox.command(argv, work_dir, binary) if sandboxed else argv
+        # A clean environment (no server secrets); HOME in the work dir: soffice writes caches there (dconf).
+        env = {**sandbox.environment(), "HOME": str(seen)}
         # Its own process group: `soffice` is a launcher whose soffice.bin child would outlive a timeout kill.
         with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True) as proc:
             try:
@@ -52,13 +59,17 @@ def to_pdf(source: Path, kind: str, *, soffice: str, filename: str) -> Path:
                 raise _failed(filename, kind, f"quá {TIMEOUT_SECONDS} giây") from None
         if proc.returncode != 0:
             raise _failed(filename, kind, stderr.decode("utf-8", "replace")[-300:])
-        produced = work_dir / "input.pdf"
+        produced = io_dir / "input.pdf"
         if not produced.exists() or produced.stat().st_size == 0:
             # soffice exits 0 on a file it cannot load ("source file could not be loaded"): say what that means.
             raise _failed(filename, kind, "LibreOffice không đọc được tệp, có thể tệp bị hỏng")
         target = source.with_suffix(".converted.pdf")
         shutil.move(str(produced), target)
         return target
+
+
+def _unavailable(kind: str, why: str) -> ValidationFailed:
+    return ValidationFailed(f"{why} Hãy tải lên bản PDF của tài liệu.", details={"reason": "conversion_unavailable", "kind": kind})
 
 
 def _failed(filename: str, kind: str, why: str) -> ValidationFailed:

@@ -1,5 +1,6 @@
-"""From an uploaded file on disk to a StoredFile: sniff -> convert (office files) -> check -> PDFium open ->
-page-count limit -> text of every page -> content-addressed store. Runs at the edge, before the write
+"""From an uploaded file on disk to a StoredFile: sniff -> convert (office files) -> check and rebuild without
+active content (the rebuilt PDF is what is kept) -> PDFium open -> page-count limit -> text of every page ->
+content-addressed store. Runs at the edge, before the write
 transaction, off the event loop (threads for qpdf/LibreOffice, the render pool for PDFium).
 
 On any refusal nothing stays behind: the temporary files are removed and nothing was stored yet (the store
@@ -25,17 +26,19 @@ TEXT_CHUNK = 25  # pages per text-extraction job
 CONVERSIONS = CapacityLimiter(2)
 
 
-async def prepare(*, upload: Path, filename: str, data_dir: Path, renderer: Renderer, soffice: str, max_pages: int) -> tuple[StoredFile, bool]:
+async def prepare(*, upload: Path, filename: str, data_dir: Path, renderer: Renderer, soffice: str, max_pages: int,
+                  sandboxed: bool = True) -> tuple[StoredFile, bool]:
     """(the stored file, whether this upload created the blob). `upload` is consumed (moved or deleted)."""
     leftovers = [upload]
     try:
         kind = await to_thread.run_sync(pdfcheck.sniff, upload, filename)
         pdf = upload
         if kind != "pdf":
-            pdf = await to_thread.run_sync(lambda: convert.to_pdf(upload, kind, soffice=soffice, filename=filename),
+            pdf = await to_thread.run_sync(lambda: convert.to_pdf(upload, kind, soffice=soffice, filename=filename, sandboxed=sandboxed),
                                            limiter=CONVERSIONS)  # fmt: skip
             leftovers.append(pdf)
-        await to_thread.run_sync(pdfcheck.check_pdf, pdf, filename)
+        pdf, removed = await to_thread.run_sync(pdfcheck.rebuild, pdf, filename)
+        leftovers.append(pdf)
         try:
             info = await renderer.run(render.inspect_pdf, str(pdf))
         except pdfium.PdfiumError as exc:
@@ -51,7 +54,7 @@ async def prepare(*, upload: Path, filename: str, data_dir: Path, renderer: Rend
         texts = await _texts(renderer, pdf, count)
         size = pdf.stat().st_size
         sha, created = await to_thread.run_sync(storage.put, data_dir, pdf)
-        return StoredFile(sha, count, size, filename[:300], kind, texts), created
+        return StoredFile(sha, count, size, filename[:300], kind, texts, removed), created
     finally:
         for path in leftovers:
             path.unlink(missing_ok=True)

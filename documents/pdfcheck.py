@@ -1,10 +1,10 @@
 """What an uploaded file is, judged by its content (never by its name), and whether a PDF is safe to keep.
 
-`sniff` tells PDF from office files (ZIP containers with known parts) from anything else. `check_pdf` (qpdf
-via pikepdf) refuses a PDF that is empty, truncated, encrypted or carries active content: JavaScript, an
-automatic action on open, Launch/SubmitForm/ImportData actions, embedded files or XFA forms. Such files are
-refused, not silently edited, so the secretariat knows to export a clean PDF. The pdfium open (a PDF that
-qpdf accepts but pdfium cannot render is useless) happens in the render pool: see documents/render.py.
+`sniff` tells PDF from office files (ZIP containers with known parts) from anything else. `rebuild` (qpdf via
+pikepdf) refuses a PDF that is empty, truncated, damaged or encrypted (nothing we can clean), and writes every
+other one again without its active content (documents/cdr.py): the rebuilt file is what the server keeps, and
+the upload's answer says what was removed. The pdfium open (a PDF that qpdf accepts but pdfium cannot render
+is useless) happens in the render pool: see documents/render.py.
 Every refusal is a ValidationFailed with a Vietnamese message and details.reason for clients.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 import pikepdf
 
 from core.errors import ValidationFailed
+from documents import cdr
 
 OFFICE_KINDS = {  # ZIP part that identifies the format -> kind
     "word/document.xml": "docx",
@@ -26,8 +27,6 @@ ODF_KINDS = {
     "application/vnd.oasis.opendocument.spreadsheet": "ods",
     "application/vnd.oasis.opendocument.presentation": "odp",
 }
-_DANGEROUS_ACTIONS = {"/JavaScript": "JavaScript", "/Launch": "Launch", "/SubmitForm": "SubmitForm",
-                      "/ImportData": "ImportData", "/GoToE": "GoToE", "/Rendition": "Rendition"}  # fmt: skip
 
 
 def refuse(reason: str, message: str, **details: object) -> ValidationFailed:
@@ -68,8 +67,9 @@ def _office_kind(path: Path) -> str | None:
     return None
 
 
-def check_pdf(path: Path, filename: str) -> None:
-    """Refuse a truncated, encrypted or active PDF. Runs in a worker thread (qpdf objects are per call)."""
+def rebuild(path: Path, filename: str) -> tuple[Path, dict[str, int]]:
+    """Refuse a truncated, damaged or encrypted PDF; otherwise write its disarmed reconstruction (documents/cdr.py)
+    next to it and answer (that file, what was removed). Runs in a worker thread (qpdf objects are per call)."""
     with path.open("rb") as f:
         f.seek(max(0, path.stat().st_size - 2048))
         tail = f.read()
@@ -81,17 +81,26 @@ def check_pdf(path: Path, filename: str) -> None:
         raise _encrypted(filename) from None
     except pikepdf.PdfError as exc:
         raise refuse("damaged", f"Tệp PDF “{filename}” bị hỏng, không đọc được ({exc}).") from None
+    target = path.with_name(path.name + ".clean.pdf")
     with pdf:
-        if pdf.is_encrypted:
+        if pdf.is_encrypted:  # opened without a password (owner password only): still refused, we do not decrypt
             raise _encrypted(filename)
-        found = sorted(active_content(pdf))
-    if found:
+        try:
+            removed = cdr.disarm(pdf)
+            left = cdr.findings(pdf)
+            if not left:
+                cdr.save(pdf, target)
+        except pikepdf.PdfError as exc:
+            target.unlink(missing_ok=True)
+            raise refuse("damaged", f"Tệp PDF “{filename}” bị hỏng, không đọc được ({exc}).") from None
+    if left:  # never expected: refused rather than kept
         raise refuse(
             "active_content",
-            f"Tệp PDF “{filename}” chứa nội dung tự thực thi ({', '.join(found)}) nên bị từ chối vì lý do an toàn. "
-            "Hãy xuất lại thành PDF thông thường (In → Lưu dưới dạng PDF) rồi tải lên.",
-            found=found,
-        )
+            f"Tệp PDF “{filename}” chứa nội dung tự thực thi không gỡ bỏ được ({', '.join(sorted(left))}) nên bị từ chối "
+            "vì lý do an toàn. Hãy xuất lại thành PDF thông thường (In → Lưu dưới dạng PDF) rồi tải lên.",
+            found=sorted(left),
+        )  # fmt: skip
+    return target, removed
 
 
 def _encrypted(filename: str) -> ValidationFailed:
@@ -100,42 +109,3 @@ def _encrypted(filename: str) -> ValidationFailed:
         f"Tệp PDF “{filename}” được đặt mật khẩu/mã hóa nên hệ thống không hiển thị được. "
         "Hãy gỡ mật khẩu (hoặc xuất lại PDF không mã hóa) rồi tải lên.",
     )
-
-
-def active_content(pdf: pikepdf.Pdf) -> set[str]:
-    """Names of the active features found anywhere in the file (every object is looked at)."""
-    found: set[str] = set()
-    root = pdf.Root
-    if "/OpenAction" in root and isinstance(root.OpenAction, pikepdf.Dictionary):
-        found.add("OpenAction")  # an action on open (a plain destination array is harmless and allowed)
-    if "/AA" in root:
-        found.add("OpenAction")
-    names = root.get("/Names")
-    if isinstance(names, pikepdf.Dictionary):
-        if "/JavaScript" in names:
-            found.add("JavaScript")
-        if "/EmbeddedFiles" in names:
-            found.add("EmbeddedFiles")
-    acroform = root.get("/AcroForm")
-    if isinstance(acroform, pikepdf.Dictionary) and "/XFA" in acroform:
-        found.add("XFA")
-    for obj in pdf.objects:
-        if isinstance(obj, pikepdf.Dictionary) or isinstance(obj, pikepdf.Stream):
-            _inspect(obj if isinstance(obj, pikepdf.Dictionary) else obj.stream_dict, found)
-    return found
-
-
-def _inspect(d: pikepdf.Dictionary, found: set[str]) -> None:
-    if "/JS" in d:
-        found.add("JavaScript")
-    kind = d.get("/S")
-    if isinstance(kind, pikepdf.Name) and str(kind) in _DANGEROUS_ACTIONS:
-        found.add(_DANGEROUS_ACTIONS[str(kind)])
-    typ = d.get("/Type")
-    subtype = d.get("/Subtype")
-    if typ == pikepdf.Name.EmbeddedFile or "/EF" in d:
-        found.add("EmbeddedFiles")
-    if subtype in (pikepdf.Name.FileAttachment, pikepdf.Name.RichMedia, pikepdf.Name.Movie, pikepdf.Name.Sound):
-        found.add(str(subtype)[1:])
-    if typ == pikepdf.Name.Page and "/AA" in d:
-        found.add("PageAction")

@@ -119,7 +119,8 @@ async def upload(request: Request) -> Response:
         await form.close()
     renderer = renderer_for(settings)
     stored, created = await ingest.prepare(upload=tmp, filename=file.filename or "tai-lieu.pdf", data_dir=settings.data_dir,
-                                           renderer=renderer, soffice=settings.soffice, max_pages=settings.max_document_pages)  # fmt: skip
+                                           renderer=renderer, soffice=settings.soffice, max_pages=settings.max_document_pages,
+                                           sandboxed=settings.soffice_sandbox)  # fmt: skip
     try:
         result = await ctx.write(services.add_document, actor=actor, meeting_id=meeting_id, data=data, stored=stored,
                                  data_dir=settings.data_dir)  # fmt: skip
@@ -128,7 +129,7 @@ async def upload(request: Request) -> Response:
             await _drop_unused(request, [stored.sha256])
         raise
     renderer.start_background(storage.blob_path(settings.data_dir, stored.sha256), stored.sha256, stored.page_count)
-    return ok(result, 201)
+    return ok({**result, "removed_content": stored.removed}, 201)  # what CDR took out, for the uploader to know
 
 
 def _spill(file: UploadFile, target: Path) -> None:

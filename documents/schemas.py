@@ -46,3 +46,4 @@ class StoredFile:
     source_name: str
     source_kind: str
     texts: list[tuple[int, str, str]] = field(default_factory=list)  # (page, text, folded)
+    removed: dict[str, int] = field(default_factory=dict)  # active content taken out (documents/cdr.py): kind -> count

@@ -59,10 +59,9 @@ class LiveServer:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[LiveServer]:
-    """The real app under a real uvicorn on a free port, in the test's event loop, as `ecabinet serve` runs it."""
-    live = LiveServer(settings)
-    server = uvicorn.Server(uvicorn.Config(live.app, log_level="warning", **server_options(settings)))
+async def serving(live: LiveServer) -> AsyncIterator[LiveServer]:
+    """Serve `live.app` under a real uvicorn on its port, in the running event loop, as `ecabinet serve` runs it."""
+    server = uvicorn.Server(uvicorn.Config(live.app, log_level="warning", **server_options(live.settings)))
     task = asyncio.create_task(server.serve())
     for _ in range(200):
         if server.started:
@@ -76,7 +75,12 @@ async def running(settings: Settings) -> AsyncIterator[LiveServer]:
         await asyncio.wait_for(task, 10)
 
 
+def running(settings: Settings) -> contextlib.AbstractAsyncContextManager[LiveServer]:
+    """The real app built from `settings`, served as `ecabinet serve` serves it."""
+    return serving(LiveServer(settings))
+
+
 @pytest.fixture
 async def live_server(settings: Settings, db: Database) -> AsyncIterator[LiveServer]:
-    async with running(settings) as live:
+    async with serving(LiveServer(settings)) as live:
         yield live

@@ -53,6 +53,14 @@ def encrypted(pdf: bytes) -> bytes:
         return out.getvalue()
 
 
+def without_password(pdf: bytes) -> bytes:
+    """Encrypted with an owner password only: opens without a password, yet still encrypted."""
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        out = io.BytesIO()
+        doc.save(out, encryption=pikepdf.Encryption(user="", owner="chu-so-huu", R=6))
+        return out.getvalue()
+
+
 async def upload(http: httpx.AsyncClient, meeting_id: int, content: bytes, *, filename: str = "tai-lieu.pdf",
                  **fields: Any) -> httpx.Response:  # fmt: skip
     data: dict[str, Any] = {"title": fields.pop("title", "Tờ trình dự toán ngân sách")}

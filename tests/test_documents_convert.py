@@ -54,7 +54,9 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
         fake.write_text(script)
         fake.chmod(0o755)
         soffice = str(fake)
-    return Settings(data_dir=tmp_path / "dữ liệu ecabinet", port=free_port(), socket_rate_per_second=200, soffice=soffice)
+    # A stand-in script cannot write beside itself in the sandbox: those tests run it unsandboxed.
+    return Settings(data_dir=tmp_path / "dữ liệu ecabinet", port=free_port(), socket_rate_per_second=200, soffice=soffice,
+                    soffice_sandbox=not script)  # fmt: skip
 
 
 def _docx() -> bytes:
@@ -179,7 +181,8 @@ async def test_a_damaged_docx_is_refused_clearly_and_leaves_nothing(live_server:
             z.writestr(name, os.urandom(4000) if name == "word/document.xml" else good.read(name))
     cases = {
         "random bytes named .docx": (os.urandom(20_000), "not_pdf", "không phải PDF"),
-        "damaged DOCX": (damaged.getvalue(), "conversion_failed", "Không chuyển được tệp DOCX “to-trinh.docx” sang PDF"),
+        # refused by the cleaning before LibreOffice: what we cannot parse, we do not pass on
+        "damaged DOCX": (damaged.getvalue(), "damaged", "Tệp “to-trinh.docx” có phần word/document.xml không đọc được"),
     }
     c = make_cabinet(live_server.db)
     staff = await login(live_server.url, c.staff.username)
@@ -189,7 +192,6 @@ async def test_a_damaged_docx_is_refused_clearly_and_leaves_nothing(live_server:
             assert r.status_code == 422, (case, r.text)
             error = r.json()["error"]
             assert error["details"]["reason"] == reason and words in error["message"], (case, error)
-        assert "có thể tệp bị hỏng" in error["message"]
         assert _stored(live_server) == [] and _rows(live_server) == 0 and _soffice_running(live_server) == []
     finally:
         await staff.aclose()
@@ -217,7 +219,7 @@ def test_a_conversion_past_its_time_limit_is_refused_and_leaves_no_process(tmp_p
     source = tmp_path / "upload"
     source.write_bytes(_docx())
     with pytest.raises(ValidationFailed) as refused:
-        convert.to_pdf(source, "docx", soffice=str(fake), filename="to-trinh.docx")
+        convert.to_pdf(source, "docx", soffice=str(fake), filename="to-trinh.docx", sandboxed=False)
     assert refused.value.details["reason"] == "conversion_failed" and "quá 1 giây" in refused.value.message
     child = int(pidfile.read_text())
     for _ in range(50):

@@ -60,4 +60,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "docs.pages": ("{n} trang", "{n} pages"),
     "docs.version": ("Phiên bản {n}", "Version {n}"),
     "docs.processing": ("Đang xử lý", "Processing"),
+    "docs.disarmed": ("Đã gỡ bỏ nội dung tự thực thi khỏi tệp ({kinds}); trang, chữ và liên kết web được giữ nguyên.",
+                      "Active content was removed from the file ({kinds}); pages, text and web links are kept."),
 }

@@ -184,6 +184,8 @@ export function initDocuments(meetingId) {
     try {
       const created = await send(`/api/meetings/${meetingId}/documents`, body(), showProgress);
       toast(t("edit.uploaded", { title: created.title, pages: created.page_count }), "ok");
+      const removed = Object.keys(created.removed_content || {});
+      if (removed.length) toast(t("docs.disarmed", { kinds: removed.join(", ") }), "info", 10000);
       form.reset();
       allowed.hidden = true;
       setReplacing(null);
