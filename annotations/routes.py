@@ -17,19 +17,9 @@ from annotations import live, presenter, services
 from annotations.pdf import annotated_pdf
 from annotations.schemas import AnnotationCreate, AnnotationPublic, AnnotationUpdate
 from app.auth import ctx_of, require_user
-from app.http import ok, parse_body
+from app.http import ok, parse_body, query_id
 from app.openapi import Op
-from core.errors import ValidationFailed
 from documents import storage
-
-
-def _int_param(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValidationFailed(f"Tham số {name} phải là số nguyên dương.")
-    return int(raw)
 
 
 async def _push(request: Request, user_id: int, type_: str, data: dict[str, Any]) -> None:
@@ -39,7 +29,7 @@ async def _push(request: Request, user_id: int, type_: str, data: dict[str, Any]
 async def list_annotations(request: Request) -> Response:
     actor = await require_user(request)
     return ok(await ctx_of(request).read(services.list_annotations, actor=actor, document_id=request.path_params["document_id"],
-                                         version=_int_param(request, "version"), page=_int_param(request, "page")))  # fmt: skip
+                                         version=query_id(request, "version"), page=query_id(request, "page")))  # fmt: skip
 
 
 async def create_annotation(request: Request) -> Response:
@@ -73,7 +63,7 @@ async def annotated(request: Request) -> Response:
     actor = await require_user(request)
     ctx = ctx_of(request)
     doc_id = request.path_params["document_id"]
-    src = await ctx.read(services.annotated_source, actor=actor, document_id=doc_id, version=_int_param(request, "version"),
+    src = await ctx.read(services.annotated_source, actor=actor, document_id=doc_id, version=query_id(request, "version"),
                          timezone=ctx.settings.timezone)  # fmt: skip
     path = storage.blob_path(ctx.settings.data_dir, src.file.sha256)
     body = await to_thread.run_sync(annotated_pdf, path, src.file.viewer, src.annotations)

@@ -1,7 +1,7 @@
 """/api/audit (admin): list the log, verify the chain; /audit: the admin's page for both."""
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 from sqlmodel import SQLModel
 from starlette.requests import Request
 from starlette.responses import Response
@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from app.auth import ctx_of, current, require_user
 from app.http import ok, validate
+from core.types import FormId, FormInt
 from app.openapi import Op
 from app.pages import _to_login, render
 from core.errors import DomainError
@@ -17,8 +18,8 @@ from audit import services
 
 class AuditQuery(SQLModel):
     model_config = ConfigDict(extra="forbid")
-    limit: int = Field(default=100, ge=1, le=1000)
-    before_id: int | None = Field(default=None, ge=1)
+    limit: FormInt(1, 1000) = 100
+    before_id: FormId | None = None
 
 
 async def list_entries(request: Request) -> Response:

@@ -22,10 +22,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.auth import ctx_of, require_user
-from app.http import ok, parse_body, validate
+from app.http import ok, parse_body, query_id, query_text, validate
 from app.openapi import Op
 from app.settings import Settings
-from core.errors import TooLarge, ValidationFailed
+from core.errors import BadRequest, TooLarge, UnsupportedMediaType, ValidationFailed
 from documents import ingest, services, storage, watermark
 from documents.render import SIZES, Renderer, shutdown_pool
 from documents.schemas import DocumentUpdate, DocumentUpload
@@ -54,7 +54,7 @@ async def _read_form(request: Request, settings: Settings) -> FormData:
     if declared.isdigit() and int(declared) > limit + FORM_SLACK:
         raise _too_large(settings)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise ValidationFailed("Hãy gửi tài liệu dạng multipart/form-data với trường “file”.")
+        raise UnsupportedMediaType("Hãy gửi tài liệu dạng multipart/form-data với trường “file”.")
 
     async def counted() -> Any:
         total = 0
@@ -67,7 +67,7 @@ async def _read_form(request: Request, settings: Settings) -> FormData:
     try:
         return await MultiPartParser(request.headers, counted(), max_files=1, max_fields=600).parse()
     except MultiPartException as exc:
-        raise ValidationFailed(f"Dữ liệu tải lên không hợp lệ ({exc.message}).") from None
+        raise BadRequest(f"Dữ liệu tải lên không hợp lệ ({exc.message}).") from None
 
 
 def _ids(values: list[Any]) -> list[Any]:
@@ -78,7 +78,7 @@ def _ids(values: list[Any]) -> list[Any]:
         if text.startswith("["):
             try:
                 out.extend(json.loads(text))
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # not JSON, or nested past the parser: refused as a value
                 out.append(text)
         else:
             out.extend(p.strip() for p in text.split(",") if p.strip())
@@ -174,12 +174,7 @@ async def delete_document(request: Request) -> Response:
 
 
 def _version(request: Request) -> int | None:
-    raw = request.query_params.get("version")
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValidationFailed("Tham số version phải là số phiên bản (1, 2, ...).")
-    return int(raw)
+    return query_id(request, "version")
 
 
 async def page_image(request: Request) -> Response:
@@ -222,9 +217,7 @@ async def download(request: Request) -> Response:
 
 async def search_text(request: Request) -> Response:
     actor = await require_user(request)
-    q = request.query_params.get("q", "")
-    if len(q) > 200:
-        raise ValidationFailed("Chuỗi tìm kiếm quá dài (tối đa 200 ký tự).")
+    q = query_text(request, "q", max_length=200)
     return ok(await ctx_of(request).read(services.search_text, actor=actor, document_id=request.path_params["document_id"],
                                           q=q, version=_version(request)))  # fmt: skip
 

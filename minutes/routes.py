@@ -13,12 +13,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.auth import ctx_of, current, require_user
-from app.http import ok, parse_body
+from app.http import ok, parse_body, query_id
 from app.openapi import Op
 from app.pages import _meeting_page, render
 from app.ratelimit import SlidingWindow
 from core.clock import iso
-from core.errors import Conflict, Forbidden, RateLimited, TooLarge, ValidationFailed
+from core.errors import BadRequest, Conflict, Forbidden, RateLimited, TooLarge, ValidationFailed
 from minutes import conclusions, services
 from minutes.schemas import (
     ConclusionPublic, ConclusionPublish, ConclusionSave, MinutesDraft, MinutesStatus, MinutesVersionPublic,
@@ -75,11 +75,8 @@ def _file(out: services.FileOut, inline: bool) -> Response:
 async def get_pdf(request: Request) -> Response:
     actor = await require_user(request)
     q = request.query_params
-    version = q.get("version")
-    if version is not None and not version.isdigit():
-        raise ValidationFailed("Tham số version không hợp lệ.")
     out = await ctx_of(request).read(services.get_pdf, actor=actor, meeting_id=_mid(request), draft=q.get("draft") == "1",
-                                     version=int(version) if version else None)  # fmt: skip
+                                     version=query_id(request, "version"))  # fmt: skip
     return _file(out, inline=q.get("download") != "1")
 
 
@@ -150,7 +147,7 @@ async def _upload(request: Request) -> bytes:
         try:
             form = await MultiPartParser(request.headers, counted(), max_files=1, max_fields=5).parse()
         except MultiPartException as exc:
-            raise ValidationFailed(f"Dữ liệu tải lên không hợp lệ ({exc.message}).") from None
+            raise BadRequest(f"Dữ liệu tải lên không hợp lệ ({exc.message}).") from None
         file = form.get("file")
         if file is None or isinstance(file, str):
             raise ValidationFailed("Hãy chọn tệp PDF (trường “file”).")

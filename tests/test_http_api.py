@@ -75,7 +75,7 @@ async def test_error_envelope_for_unknown_forbidden_invalid(live_server: LiveSer
         fields = {d["field"] for d in r.json()["error"]["details"]}
         assert {"title", "planned_minutes"} <= fields
         r = await staff.post("/api/meetings", content=b"{not json", headers={"content-type": "application/json"})
-        assert r.status_code == 422 and r.json()["error"]["code"] == "validation_failed"
+        assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
         r = await staff.patch(f"/api/meetings/{c.meeting_id}", json={"titel": "lỗi chính tả"})
         assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "titel"
         r = await staff.post(f"/api/meetings/{c.meeting_id}/publish")
