@@ -30,3 +30,10 @@ class UserPublic(SQLModel):
     title: str
     unit: str
     role: GlobalRole
+
+
+class SessionPublic(SQLModel):
+    """The answer of login and GET /api/me."""
+
+    user: UserPublic
+    csrf_token: str | None

@@ -93,13 +93,15 @@ routes = [
 
 OPENAPI = [
     Op("get", "/api/documents/{document_id}/annotations",
-       "Ghi chú của chính người xem và nét vẽ trình chiếu trên tài liệu; ?version=&page=", answer=AnnotationPublic, many=True),
+       "Ghi chú của chính người xem và nét vẽ trình chiếu trên tài liệu; ?version=&page=", answer=AnnotationPublic, many=True,
+       query=("version", "page")),
     Op("post", "/api/documents/{document_id}/annotations",
        "Thêm ghi chú riêng (nét bút, tô sáng, ghi chú chữ; tọa độ 0..1 theo trang); shared=true: nét vẽ trình chiếu",
-       AnnotationCreate, AnnotationPublic),
+       AnnotationCreate, AnnotationPublic, status=201),
     Op("patch", "/api/annotations/{annotation_id}", "Sửa ghi chú của chính mình", AnnotationUpdate, AnnotationPublic),
     Op("delete", "/api/annotations/{annotation_id}", "Xóa ghi chú của chính mình"),
     Op("get", "/api/documents/{document_id}/annotated.pdf",
-       "Tải bản PDF có ghi chú của chính mình (không áp dụng cho tài liệu hạn chế); ?version="),
+       "Tải bản PDF có ghi chú của chính mình (không áp dụng cho tài liệu hạn chế); ?version=", query=("version",),
+       media="application/pdf"),
     Op("get", "/api/meetings/{meeting_id}/presenter", "Trạng thái trình chiếu và quyền trình chiếu của người xem"),
 ]  # fmt: skip

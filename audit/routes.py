@@ -51,6 +51,6 @@ routes = [
 ]
 
 OPENAPI = [
-    Op("get", "/api/audit", "Nhật ký hệ thống (quản trị), mới nhất trước; ?limit=&before_id="),
+    Op("get", "/api/audit", "Nhật ký hệ thống (quản trị), mới nhất trước; ?limit=&before_id=", query=("limit", "before_id")),
     Op("post", "/api/audit/verify", "Kiểm tra chuỗi băm của nhật ký; chỉ ra bản ghi hỏng đầu tiên"),
 ]

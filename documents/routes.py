@@ -238,13 +238,15 @@ P = "/api/documents/{document_id}"
 OPENAPI = [
     Op("get", "/api/meetings/{meeting_id}/documents", "Tài liệu của cuộc họp mà người xem được phép xem"),
     Op("post", "/api/meetings/{meeting_id}/documents", "Tải lên tài liệu hoặc phiên bản mới (multipart: file + các trường)",
-       DocumentUpload, content_type="multipart/form-data"),
+       DocumentUpload, content_type="multipart/form-data", status=201),
     Op("get", P, "Thông tin tài liệu, các phiên bản, trang đã sẵn sàng"),
     Op("patch", P, "Sửa tên, thứ tự, nội dung họp, quyền xem (Văn phòng)", DocumentUpdate),
     Op("delete", P, "Xóa tài liệu cùng mọi phiên bản (Văn phòng)"),
-    Op("get", P + "/pages/{page}", "Ảnh trang (PNG, đóng dấu người xem); ?size=tablet|zoom|thumb&version="),
-    Op("get", P + "/text", "Tìm trong tài liệu, không phân biệt dấu; ?q=&version="),
-    Op("get", P + "/download", "Tải về PDF có dấu người xem (không áp dụng cho tài liệu hạn chế)"),
+    Op("get", P + "/pages/{page}", "Ảnh trang (đóng dấu người xem); ?size=tablet|zoom|thumb&version=", query=("size", "version"),
+       media=watermark.MEDIA_TYPE),
+    Op("get", P + "/text", "Tìm trong tài liệu, không phân biệt dấu; ?q=&version=", query=("q", "version")),
+    Op("get", P + "/download", "Tải về PDF có dấu người xem (không áp dụng cho tài liệu hạn chế)", query=("version",),
+       media="application/pdf"),
 ]  # fmt: skip
 
 
