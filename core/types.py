@@ -101,6 +101,13 @@ def FormInt(lo: int, hi: int) -> Any:  # noqa: N802
     return Annotated[Int(lo, hi), BeforeValidator(_from_text)]
 
 
+def clean_filename(name: str | None, default: str = "tai-lieu") -> str:
+    """An uploaded file's name as shown and stored: its last path segment, one NFC line, at most 200 characters."""
+    base = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = _BAD_LINE.sub("", base).strip().lstrip(".")
+    return base[:200] or default
+
+
 def path_text_problem(value: str) -> str | None:
     """A text path segment (a section key...): one short line, or the reason it is refused."""
     if len(value) > 200:

@@ -26,6 +26,7 @@ from app.http import ok, parse_body, query_id, query_text, validate
 from app.openapi import Op
 from app.settings import Settings
 from core.errors import BadRequest, TooLarge, UnsupportedMediaType, ValidationFailed
+from core.types import clean_filename
 from documents import ingest, services, storage, watermark
 from documents.render import SIZES, Renderer, shutdown_pool
 from documents.schemas import DocumentUpdate, DocumentUpload
@@ -118,7 +119,7 @@ async def upload(request: Request) -> Response:
     finally:
         await form.close()
     renderer = renderer_for(settings)
-    stored, created = await ingest.prepare(upload=tmp, filename=file.filename or "tai-lieu.pdf", data_dir=settings.data_dir,
+    stored, created = await ingest.prepare(upload=tmp, filename=clean_filename(file.filename, "tai-lieu.pdf"), data_dir=settings.data_dir,
                                            renderer=renderer, soffice=settings.soffice, max_pages=settings.max_document_pages)  # fmt: skip
     try:
         result = await ctx.write(services.add_document, actor=actor, meeting_id=meeting_id, data=data, stored=stored,

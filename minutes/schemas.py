@@ -81,7 +81,7 @@ class SignRequest(_In):
     password: Secret = Field(min_length=1, max_length=200)
 
 
-class VerifyUpload(BaseModel):
+class VerifyUpload(_In):
     file: bytes = Field(description="the PDF (multipart field 'file'; a raw application/pdf body works too)")
 
 
