@@ -4,10 +4,15 @@ model's own field names so that they reach its validators, not only the unknown-
 from __future__ import annotations
 
 import math
+import tempfile
 import unicodedata
 from typing import Any
 
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Hypothesis keeps a cache beside the sources (.hypothesis/); the tests write only under the temp directory.
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="ecabinet-hypothesis-"))
 from pydantic import BaseModel
 
 from core.types import MAX_ID
@@ -33,7 +38,7 @@ def deep(depth: int) -> Any:
     return value
 
 
-def payloads(model: type[BaseModel] | None, max_depth: int = 5000) -> st.SearchStrategy[Any]:
+def payloads(model: type[BaseModel] | None, max_depth: int = 2000) -> st.SearchStrategy[Any]:
     """Objects with the model's fields set to hostile or arbitrary values, or anything at all.
     (python-socketio's client encoder recurses itself: socket tests pass a smaller max_depth.)"""
     fields = sorted(model.model_fields) if model is not None else []

@@ -58,7 +58,7 @@ def _bounded(schema: dict[str, Any], defs: dict[str, Any], where: str) -> None:
         _bounded(schema["items"], {}, where)
 
 
-@settings(max_examples=1500, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=500, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_any_input_parses_within_bounds_or_is_a_validation_error(models: dict[str, type[BaseModel]], data: st.DataObject) -> None:
     where = data.draw(st.sampled_from(sorted(models)))
