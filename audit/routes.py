@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.auth import ctx_of, current, require_user
-from app.http import ok, validate
+from app.http import ok, parse_query
 from core.types import FormId, FormInt
 from app.openapi import Op
 from app.pages import _to_login, render
@@ -24,7 +24,7 @@ class AuditQuery(SQLModel):
 
 async def list_entries(request: Request) -> Response:
     actor = await require_user(request)
-    q = validate(AuditQuery, dict(request.query_params))
+    q = parse_query(request, AuditQuery)
     return ok(await ctx_of(request).read(services.list_entries, actor=actor, limit=q.limit, before_id=q.before_id))
 
 

@@ -41,13 +41,23 @@ def _check(pattern: re.Pattern[str], value: str, what: str) -> str:
     return value
 
 
+def _normal_line(value: Any) -> Any:
+    """NFC and stripped before the length limits apply ("   " is not a three-character title)."""
+    return unicodedata.normalize("NFC", value).strip() if isinstance(value, str) else value
+
+
+def _normal_para(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    return unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _line(value: str) -> str:
-    return _check(_BAD_LINE, unicodedata.normalize("NFC", value).strip(), "văn bản một dòng")
+    return _check(_BAD_LINE, value, "văn bản một dòng")
 
 
 def _para(value: str) -> str:
-    text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n").strip()
-    return _check(_BAD_PARA, text, "văn bản")
+    return _check(_BAD_PARA, value, "văn bản")
 
 
 def _moment(value: datetime) -> datetime:
@@ -68,8 +78,12 @@ def clean_para(value: str) -> str:
 
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 Flag = Annotated[bool, Field(strict=True)]
-Line = Annotated[str, Field(strict=True), AfterValidator(_line)]
-Para = Annotated[str, Field(strict=True), AfterValidator(_para)]
+# The JSON schema states the refused characters too, so generated clients (and schemathesis) know them.
+_PATTERN = "\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069\\ufffe\\uffff"
+Line = Annotated[str, BeforeValidator(_normal_line), Field(strict=True, json_schema_extra={"pattern": f"^[^\\x00-\\x1f{_PATTERN}]*$"}),
+                 AfterValidator(_line)]  # fmt: skip
+Para = Annotated[str, BeforeValidator(_normal_para),
+                 Field(strict=True, json_schema_extra={"pattern": f"^[^\\x00-\\x08\\x0b-\\x1f{_PATTERN}]*$"}), AfterValidator(_para)]  # fmt: skip
 Secret = Annotated[str, Field(strict=True), AfterValidator(_secret)]
 Moment = Annotated[datetime, AfterValidator(_moment)]
 

@@ -60,3 +60,10 @@ def test_minutes_docx_survives_control_characters_already_stored(db: Database) -
     assert "Phiên họp tháng 12" in body
     pdf = db.run_read(minutes.get_pdf, actor=c.staff, meeting_id=c.meeting_id, draft=True, version=None)
     assert pdf.data.startswith(b"%PDF")
+
+
+def test_length_limits_count_the_text_as_stored() -> None:
+    """NFC and stripping come first: three spaces are not a three-character title."""
+    with pytest.raises(ValidationError):
+        MeetingUpdate.model_validate({"title": "   "})
+    assert MeetingUpdate.model_validate({"title": "  Ho\u0323p  "}).title == "Họp"
