@@ -6,7 +6,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from accounts import services
-from accounts.schemas import LoginRequest, UserCreate, UserPublic
+from accounts.schemas import LoginRequest, SessionPublic, UserCreate, UserPublic
 from app.openapi import Op
 from app.auth import clear_session_cookie, ctx_of, current, require_user, session_cookie, set_session_cookie
 from app.http import ok, parse_body
@@ -103,9 +103,9 @@ routes = [
 ]
 
 OPENAPI = [
-    Op("post", "/api/auth/login", "Đăng nhập; đặt cookie phiên và trả mã CSRF", LoginRequest),
+    Op("post", "/api/auth/login", "Đăng nhập; đặt cookie phiên và trả mã CSRF", LoginRequest, SessionPublic, public=True),
     Op("post", "/api/auth/logout", "Đăng xuất"),
-    Op("get", "/api/me", "Người dùng hiện tại", answer=UserPublic),
+    Op("get", "/api/me", "Người dùng hiện tại và mã CSRF của phiên", answer=SessionPublic),
     Op("get", "/api/users", "Danh bạ tài khoản (Văn phòng, quản trị)", answer=UserPublic, many=True),
-    Op("post", "/api/users", "Tạo tài khoản (quản trị)", UserCreate, UserPublic),
+    Op("post", "/api/users", "Tạo tài khoản (quản trị)", UserCreate, UserPublic, status=201),
 ]

@@ -4,23 +4,23 @@ from pydantic import ConfigDict, Field
 from sqlmodel import SQLModel
 
 from accounts.models import GlobalRole
-from core.text import Text
+from core.types import Line, Secret
 
 
 class LoginRequest(SQLModel):
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    username: Line = Field(min_length=1, max_length=64)
+    password: Secret = Field(min_length=1, max_length=256)
 
 
 class UserCreate(SQLModel):
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9_.-]+$")
-    full_name: Text = Field(min_length=1, max_length=200)
-    title: Text = Field(default="", max_length=200)
-    unit: Text = Field(default="", max_length=200)
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9_.-]+$", strict=True)
+    full_name: Line = Field(min_length=1, max_length=200)
+    title: Line = Field(default="", max_length=200)
+    unit: Line = Field(default="", max_length=200)
     role: GlobalRole = GlobalRole.member
-    password: str = Field(min_length=1, max_length=256)
+    password: Secret = Field(min_length=1, max_length=256)
 
 
 class UserPublic(SQLModel):
@@ -30,3 +30,10 @@ class UserPublic(SQLModel):
     title: str
     unit: str
     role: GlobalRole
+
+
+class SessionPublic(SQLModel):
+    """The answer of login and GET /api/me."""
+
+    user: UserPublic
+    csrf_token: str | None

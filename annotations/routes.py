@@ -17,19 +17,9 @@ from annotations import live, presenter, services
 from annotations.pdf import annotated_pdf
 from annotations.schemas import AnnotationCreate, AnnotationPublic, AnnotationUpdate
 from app.auth import ctx_of, require_user
-from app.http import ok, parse_body
+from app.http import ok, parse_body, query_id
 from app.openapi import Op
-from core.errors import ValidationFailed
 from documents import storage
-
-
-def _int_param(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValidationFailed(f"Tham số {name} phải là số nguyên dương.")
-    return int(raw)
 
 
 async def _push(request: Request, user_id: int, type_: str, data: dict[str, Any]) -> None:
@@ -39,7 +29,7 @@ async def _push(request: Request, user_id: int, type_: str, data: dict[str, Any]
 async def list_annotations(request: Request) -> Response:
     actor = await require_user(request)
     return ok(await ctx_of(request).read(services.list_annotations, actor=actor, document_id=request.path_params["document_id"],
-                                         version=_int_param(request, "version"), page=_int_param(request, "page")))  # fmt: skip
+                                         version=query_id(request, "version"), page=query_id(request, "page")))  # fmt: skip
 
 
 async def create_annotation(request: Request) -> Response:
@@ -73,7 +63,7 @@ async def annotated(request: Request) -> Response:
     actor = await require_user(request)
     ctx = ctx_of(request)
     doc_id = request.path_params["document_id"]
-    src = await ctx.read(services.annotated_source, actor=actor, document_id=doc_id, version=_int_param(request, "version"),
+    src = await ctx.read(services.annotated_source, actor=actor, document_id=doc_id, version=query_id(request, "version"),
                          timezone=ctx.settings.timezone)  # fmt: skip
     path = storage.blob_path(ctx.settings.data_dir, src.file.sha256)
     body = await to_thread.run_sync(annotated_pdf, path, src.file.viewer, src.annotations)
@@ -103,13 +93,15 @@ routes = [
 
 OPENAPI = [
     Op("get", "/api/documents/{document_id}/annotations",
-       "Ghi chú của chính người xem và nét vẽ trình chiếu trên tài liệu; ?version=&page=", answer=AnnotationPublic, many=True),
+       "Ghi chú của chính người xem và nét vẽ trình chiếu trên tài liệu; ?version=&page=", answer=AnnotationPublic, many=True,
+       query=("version", "page")),
     Op("post", "/api/documents/{document_id}/annotations",
        "Thêm ghi chú riêng (nét bút, tô sáng, ghi chú chữ; tọa độ 0..1 theo trang); shared=true: nét vẽ trình chiếu",
-       AnnotationCreate, AnnotationPublic),
+       AnnotationCreate, AnnotationPublic, status=201),
     Op("patch", "/api/annotations/{annotation_id}", "Sửa ghi chú của chính mình", AnnotationUpdate, AnnotationPublic),
     Op("delete", "/api/annotations/{annotation_id}", "Xóa ghi chú của chính mình"),
     Op("get", "/api/documents/{document_id}/annotated.pdf",
-       "Tải bản PDF có ghi chú của chính mình (không áp dụng cho tài liệu hạn chế); ?version="),
+       "Tải bản PDF có ghi chú của chính mình (không áp dụng cho tài liệu hạn chế); ?version=", query=("version",),
+       media="application/pdf"),
     Op("get", "/api/meetings/{meeting_id}/presenter", "Trạng thái trình chiếu và quyền trình chiếu của người xem"),
 ]  # fmt: skip

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.text import Text
+from core.types import Id, Para
 
 MAX_POINTS_PER_STROKE = 2000
 MAX_STROKES = 50
@@ -82,10 +82,10 @@ class AnnotationCreate(BaseModel):
 
     model_config = _strict
     page: int = Field(ge=1, le=100_000)
-    version: int | None = Field(default=None, ge=1)
+    version: Id | None = None
     kind: Kind
     data: InkData | NoteData
-    text: Text = Field(default="", max_length=MAX_NOTE_CHARS)
+    text: Para = Field(default="", max_length=MAX_NOTE_CHARS)
     shared: bool = False
 
     @model_validator(mode="after")
@@ -100,8 +100,8 @@ class AnnotationUpdate(BaseModel):
     """PATCH /api/annotations/{id}: new geometry and/or text (the kind and page stay)."""
 
     model_config = _strict
-    data: InkData | NoteData | None = None
-    text: Text | None = Field(default=None, max_length=MAX_NOTE_CHARS)
+    data: InkData | NoteData = None  # type: ignore[assignment]  # absent: unchanged; null: refused
+    text: Para = Field(default=None, max_length=MAX_NOTE_CHARS)
 
 
 class AnnotationPublic(BaseModel):
@@ -122,28 +122,28 @@ class AnnotationPublic(BaseModel):
 
 
 class SocketCreate(AnnotationCreate):
-    document_id: int = Field(ge=1)
+    document_id: Id
 
 
 class SocketUpdate(AnnotationUpdate):
-    annotation_id: int = Field(ge=1)
+    annotation_id: Id
 
 
 class AnnotationRef(BaseModel):
     model_config = _strict
-    annotation_id: int = Field(ge=1)
+    annotation_id: Id
 
 
 class PresenterStart(BaseModel):
     model_config = _strict
-    meeting_id: int = Field(ge=1)
-    document_id: int = Field(ge=1)
+    meeting_id: Id
+    document_id: Id
     page: int = Field(default=1, ge=1, le=100_000)
 
 
 class PresenterPage(BaseModel):
     model_config = _strict
-    meeting_id: int = Field(ge=1)
+    meeting_id: Id
     page: int = Field(ge=1, le=100_000)
 
 
@@ -151,7 +151,7 @@ class PresenterInk(BaseModel):
     """Shared ink: one finished stroke group on the presented document's page."""
 
     model_config = _strict
-    meeting_id: int = Field(ge=1)
+    meeting_id: Id
     page: int = Field(ge=1, le=100_000)
     kind: Literal["ink", "highlight"] = "ink"
     data: InkData
@@ -166,6 +166,6 @@ class PresenterPointer(BaseModel):
     """The laser pointer; x = y = null hides it."""
 
     model_config = _strict
-    meeting_id: int = Field(ge=1)
+    meeting_id: Id
     x: Coord | None = None
     y: Coord | None = None

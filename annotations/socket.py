@@ -115,4 +115,5 @@ def register(actions: SocketActions) -> None:
     actions.action("presenter:page", PresenterPage, page)
     actions.action("presenter:stop", MeetingRef, stop)
     actions.action("presenter:ink", PresenterInk, ink)
+    pointer.payload_model = PresenterPointer  # type: ignore[attr-defined]  # for the payload fuzz test
     sio.on("presenter:pointer", pointer)

@@ -18,7 +18,7 @@ from accounts import passwords
 from app import domains, openapi, pages
 from app.context import AppContext
 from app.db import Database
-from app.http import ok, on_domain_error, on_http_error, on_unexpected
+from app.http import guard_paths, ok, on_domain_error, on_http_error, on_unexpected
 from app.paths import STATIC_DIR
 from app.ratelimit import failure_budget
 from app.security_headers import SecurityHeaders
@@ -77,13 +77,13 @@ def create_app(settings: Settings | None = None) -> Any:
         await ctx.login_limiter.close()
         db.dispose()
 
-    routes = [
+    routes = guard_paths([  # every path parameter checked (ids 1..2^63-1) before any endpoint runs
         Route("/healthz", healthz, methods=["GET"]),
         Route("/api/openapi.json", openapi.endpoint, methods=["GET"]),
         *domains.http_routes(),
         *pages.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
-    ]
+    ])
     web = Starlette(
         routes=routes,
         middleware=[Middleware(GZipMiddleware, minimum_size=1024)],

@@ -1,4 +1,9 @@
-"""The HTTP edge: JSON answers, body parsing into schemas (422 with field errors), the error envelope."""
+"""The HTTP edge: JSON answers, body parsing into schemas (422 with field errors), the error envelope.
+
+Every request body, query string and path parameter is parsed here, so all of them refuse the same way:
+oversize body 413, a body that is not JSON 415, malformed JSON (or NaN, Infinity, nesting deeper than
+MAX_DEPTH) 400, a value outside its type (core/types.py) 422 naming the field.
+"""
 from __future__ import annotations
 
 import json
@@ -9,13 +14,17 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
-from core.errors import DomainError, ValidationFailed
+from app.messages.validation import field_message
+from core.errors import BadRequest, DomainError, TooLarge, UnsupportedMediaType, ValidationFailed
+from core.types import MAX_ID, path_text_problem
 
 M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger("ecabinet.http")
 
 MAX_JSON_BYTES = 1_000_000
+MAX_DEPTH = 32  # no request shape nests deeper than ~6; a deep one only costs recursion
 
 
 class JSON(JSONResponse):
@@ -29,29 +38,101 @@ def ok(data: Any, status: int = 200) -> Response:
     return JSON(data, status_code=status)
 
 
-def field_errors(exc: ValidationError) -> list[dict[str, str]]:
+def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
     return [
-        {"field": ".".join(str(p) for p in err["loc"]) or "body", "message": err["msg"], "type": err["type"]}
+        {"field": prefix + (".".join(str(p) for p in err["loc"]) or "body"), "message": field_message(err), "type": err["type"]}
         for err in exc.errors(include_url=False)
     ]
 
 
-def validate(model: type[M], payload: Any) -> M:
+def invalid(details: list[dict[str, str]]) -> ValidationFailed:
+    first = details[0]["field"] if details else "body"
+    return ValidationFailed(f"Dữ liệu gửi lên không hợp lệ (trường “{first}”).", details=details)
+
+
+def validate(model: type[M], payload: Any, prefix: str = "") -> M:
+    """REST bodies, query strings and socket payloads: the schema's value or a 422 naming the field."""
+    if _too_deep(payload):
+        raise invalid([{"field": "body", "message": f"Dữ liệu lồng quá {MAX_DEPTH} cấp.", "type": "too_deep"}])
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        raise ValidationFailed("Dữ liệu gửi lên không hợp lệ.", details=field_errors(exc)) from None
+        raise invalid(field_errors(exc, prefix)) from None
+    except RecursionError:
+        raise invalid([{"field": "body", "message": "Dữ liệu lồng quá sâu.", "type": "too_deep"}]) from None
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list, tuple)):
+            if depth > MAX_DEPTH:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _is_json(content_type: str) -> bool:
+    mime = content_type.split(";", 1)[0].strip().lower()
+    return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
+
+
+async def read_body(request: Request, limit: int = MAX_JSON_BYTES) -> bytes:
+    """The body, refused (413) as soon as it passes `limit`: a huge body is never held whole in memory."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"Dữ liệu gửi lên quá lớn (tối đa {limit // 1000} kB).")
+    chunks, total = [], 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise TooLarge(f"Dữ liệu gửi lên quá lớn (tối đa {limit // 1000} kB).")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def parse_body(request: Request, model: type[M]) -> M:
-    raw = await request.body()
-    if len(raw) > MAX_JSON_BYTES:
-        raise ValidationFailed("Dữ liệu gửi lên quá lớn.")
+    raw = await read_body(request)
+    if not raw.strip():
+        return validate(model, {})
+    if not _is_json(request.headers.get("content-type", "")):
+        raise UnsupportedMediaType("Hãy gửi dữ liệu dạng JSON (Content-Type: application/json).")
     try:
-        payload = json.loads(raw) if raw.strip() else {}
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValidationFailed("Nội dung không phải JSON hợp lệ.", details=[{"field": "body", "message": "invalid JSON"}]) from None
+        payload = json.loads(raw, parse_constant=_no_constant)  # NaN / Infinity are not JSON
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadRequest("Nội dung không phải JSON hợp lệ.", details=[{"field": "body", "message": "invalid JSON"}]) from None
     return validate(model, payload)
+
+
+def parse_query(request: Request, model: type[M]) -> M:
+    """The query string as `model` (fields typed QueryId / QueryInt / Line); unknown parameters are ignored."""
+    known = {k: v for k, v in request.query_params.items() if k in model.model_fields}
+    return validate(model, known, prefix="query.")
+
+
+def query_id(request: Request, name: str) -> int | None:
+    """An optional id (or page/version number) in the query string: None when absent or empty, else 1..2^63-1."""
+    raw = request.query_params.get(name, "")
+    if raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 1 <= int(raw) <= MAX_ID):
+        raise invalid([{"field": f"query.{name}", "message": f"Phải là số nguyên từ 1 đến {MAX_ID}.", "type": "out_of_range"}])
+    return int(raw)
+
+
+def query_text(request: Request, name: str, max_length: int = 200) -> str:
+    """A short one-line text in the query string ('' when absent)."""
+    raw = request.query_params.get(name, "")
+    problem = f"Tối đa {max_length} ký tự." if len(raw) > max_length else path_text_problem(raw)
+    if problem:
+        raise invalid([{"field": f"query.{name}", "message": problem, "type": "value_error"}])
+    return raw
 
 
 def path_int(request: Request, name: str) -> int:
@@ -59,6 +140,31 @@ def path_int(request: Request, name: str) -> int:
     if isinstance(value, int):
         return value
     raise ValidationFailed(f"Tham số {name} không hợp lệ.")
+
+
+def _check_path(params: dict[str, Any]) -> None:
+    for name, value in params.items():
+        if isinstance(value, int) and not 1 <= value <= MAX_ID:
+            message = f"Phải là số nguyên từ 1 đến {MAX_ID}."
+            raise invalid([{"field": f"path.{name}", "message": message, "type": "out_of_range"}])
+        if isinstance(value, str) and (problem := path_text_problem(value)):
+            raise invalid([{"field": f"path.{name}", "message": problem, "type": "value_error"}])
+
+
+def guard_paths(routes: list[BaseRoute]) -> list[BaseRoute]:
+    """Wrap every route so that its path parameters are checked before its endpoint runs: an id outside
+    1..2^63-1 answers 422 for every route present and future, instead of overflowing in the database."""
+    for route in routes:
+        if isinstance(route, Route) and not getattr(route.app, "guarded", False):  # module-level routes: wrap once
+            inner = route.app
+
+            async def checked(scope: Any, receive: Any, send: Any, inner: Any = inner) -> None:
+                _check_path(scope.get("path_params", {}))
+                await inner(scope, receive, send)
+
+            checked.guarded = True  # type: ignore[attr-defined]
+            route.app = checked
+    return routes
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response:

@@ -1,14 +1,15 @@
 """/api/audit (admin): list the log, verify the chain; /audit: the admin's page for both."""
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 from sqlmodel import SQLModel
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from app.auth import ctx_of, current, require_user
-from app.http import ok, validate
+from app.http import ok, parse_query
+from core.types import FormId, FormInt
 from app.openapi import Op
 from app.pages import _to_login, render
 from core.errors import DomainError
@@ -17,13 +18,13 @@ from audit import services
 
 class AuditQuery(SQLModel):
     model_config = ConfigDict(extra="forbid")
-    limit: int = Field(default=100, ge=1, le=1000)
-    before_id: int | None = Field(default=None, ge=1)
+    limit: FormInt(1, 1000) = 100
+    before_id: FormId | None = None
 
 
 async def list_entries(request: Request) -> Response:
     actor = await require_user(request)
-    q = validate(AuditQuery, dict(request.query_params))
+    q = parse_query(request, AuditQuery)
     return ok(await ctx_of(request).read(services.list_entries, actor=actor, limit=q.limit, before_id=q.before_id))
 
 
@@ -50,6 +51,6 @@ routes = [
 ]
 
 OPENAPI = [
-    Op("get", "/api/audit", "Nhật ký hệ thống (quản trị), mới nhất trước; ?limit=&before_id="),
+    Op("get", "/api/audit", "Nhật ký hệ thống (quản trị), mới nhất trước; ?limit=&before_id=", query=("limit", "before_id")),
     Op("post", "/api/audit/verify", "Kiểm tra chuỗi băm của nhật ký; chỉ ra bản ghi hỏng đầu tiên"),
 ]

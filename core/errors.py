@@ -62,3 +62,15 @@ class RateLimited(DomainError):
 class TooLarge(DomainError):
     code = "too_large"
     status = 413
+
+
+class BadRequest(DomainError):
+    """The body cannot be read at all (malformed JSON, NaN, a form that does not parse)."""
+
+    code = "bad_request"
+    status = 400
+
+
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+    status = 415

@@ -2,17 +2,12 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated
 
-from pydantic import AfterValidator
+from core.types import Para
 
 
 def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
-
-
-def clean_text(value: str) -> str:
-    return nfc(value).strip()
 
 
 def fold(value: str) -> str:
@@ -21,4 +16,5 @@ def fold(value: str) -> str:
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
 
-Text = Annotated[str, AfterValidator(clean_text)]
+# Input text: NFC, stripped, refusing control characters (core/types.py; Line for one-line fields).
+Text = Para

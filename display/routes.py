@@ -86,6 +86,7 @@ routes = [
 
 OPENAPI = [
     Op("get", "/api/meetings/{meeting_id}/display-tokens", "Mã màn hình phòng họp của cuộc họp", answer=DisplayTokenPublic, many=True),
-    Op("post", "/api/meetings/{meeting_id}/display-tokens", "Tạo mã màn hình phòng họp (trả mã một lần)", answer=DisplayTokenCreated),
+    Op("post", "/api/meetings/{meeting_id}/display-tokens", "Tạo mã màn hình phòng họp (trả mã một lần)", answer=DisplayTokenCreated,
+       status=201),
     Op("delete", "/api/meetings/{meeting_id}/display-tokens/{token_id}", "Thu hồi mã màn hình (ngắt màn hình đang hiển thị)"),
 ]

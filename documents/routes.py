@@ -22,10 +22,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.auth import ctx_of, require_user
-from app.http import ok, parse_body, validate
+from app.http import ok, parse_body, query_id, query_text, validate
 from app.openapi import Op
 from app.settings import Settings
-from core.errors import TooLarge, ValidationFailed
+from core.errors import BadRequest, TooLarge, UnsupportedMediaType, ValidationFailed
+from core.types import clean_filename
 from documents import ingest, services, storage, watermark
 from documents.render import SIZES, Renderer, shutdown_pool
 from documents.schemas import DocumentUpdate, DocumentUpload
@@ -54,7 +55,7 @@ async def _read_form(request: Request, settings: Settings) -> FormData:
     if declared.isdigit() and int(declared) > limit + FORM_SLACK:
         raise _too_large(settings)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise ValidationFailed("Hãy gửi tài liệu dạng multipart/form-data với trường “file”.")
+        raise UnsupportedMediaType("Hãy gửi tài liệu dạng multipart/form-data với trường “file”.")
 
     async def counted() -> Any:
         total = 0
@@ -67,7 +68,7 @@ async def _read_form(request: Request, settings: Settings) -> FormData:
     try:
         return await MultiPartParser(request.headers, counted(), max_files=1, max_fields=600).parse()
     except MultiPartException as exc:
-        raise ValidationFailed(f"Dữ liệu tải lên không hợp lệ ({exc.message}).") from None
+        raise BadRequest(f"Dữ liệu tải lên không hợp lệ ({exc.message}).") from None
 
 
 def _ids(values: list[Any]) -> list[Any]:
@@ -78,7 +79,7 @@ def _ids(values: list[Any]) -> list[Any]:
         if text.startswith("["):
             try:
                 out.extend(json.loads(text))
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # not JSON, or nested past the parser: refused as a value
                 out.append(text)
         else:
             out.extend(p.strip() for p in text.split(",") if p.strip())
@@ -118,7 +119,7 @@ async def upload(request: Request) -> Response:
     finally:
         await form.close()
     renderer = renderer_for(settings)
-    stored, created = await ingest.prepare(upload=tmp, filename=file.filename or "tai-lieu.pdf", data_dir=settings.data_dir,
+    stored, created = await ingest.prepare(upload=tmp, filename=clean_filename(file.filename, "tai-lieu.pdf"), data_dir=settings.data_dir,
                                            renderer=renderer, soffice=settings.soffice, max_pages=settings.max_document_pages,
                                            sandboxed=settings.soffice_sandbox)  # fmt: skip
     try:
@@ -175,12 +176,7 @@ async def delete_document(request: Request) -> Response:
 
 
 def _version(request: Request) -> int | None:
-    raw = request.query_params.get("version")
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValidationFailed("Tham số version phải là số phiên bản (1, 2, ...).")
-    return int(raw)
+    return query_id(request, "version")
 
 
 async def page_image(request: Request) -> Response:
@@ -223,9 +219,7 @@ async def download(request: Request) -> Response:
 
 async def search_text(request: Request) -> Response:
     actor = await require_user(request)
-    q = request.query_params.get("q", "")
-    if len(q) > 200:
-        raise ValidationFailed("Chuỗi tìm kiếm quá dài (tối đa 200 ký tự).")
+    q = query_text(request, "q", max_length=200)
     return ok(await ctx_of(request).read(services.search_text, actor=actor, document_id=request.path_params["document_id"],
                                           q=q, version=_version(request)))  # fmt: skip
 
@@ -246,13 +240,15 @@ P = "/api/documents/{document_id}"
 OPENAPI = [
     Op("get", "/api/meetings/{meeting_id}/documents", "Tài liệu của cuộc họp mà người xem được phép xem"),
     Op("post", "/api/meetings/{meeting_id}/documents", "Tải lên tài liệu hoặc phiên bản mới (multipart: file + các trường)",
-       DocumentUpload, content_type="multipart/form-data"),
+       DocumentUpload, content_type="multipart/form-data", status=201),
     Op("get", P, "Thông tin tài liệu, các phiên bản, trang đã sẵn sàng"),
     Op("patch", P, "Sửa tên, thứ tự, nội dung họp, quyền xem (Văn phòng)", DocumentUpdate),
     Op("delete", P, "Xóa tài liệu cùng mọi phiên bản (Văn phòng)"),
-    Op("get", P + "/pages/{page}", "Ảnh trang (PNG, đóng dấu người xem); ?size=tablet|zoom|thumb&version="),
-    Op("get", P + "/text", "Tìm trong tài liệu, không phân biệt dấu; ?q=&version="),
-    Op("get", P + "/download", "Tải về PDF có dấu người xem (không áp dụng cho tài liệu hạn chế)"),
+    Op("get", P + "/pages/{page}", "Ảnh trang (đóng dấu người xem); ?size=tablet|zoom|thumb&version=", query=("size", "version"),
+       media=watermark.MEDIA_TYPE),
+    Op("get", P + "/text", "Tìm trong tài liệu, không phân biệt dấu; ?q=&version=", query=("q", "version")),
+    Op("get", P + "/download", "Tải về PDF có dấu người xem (không áp dụng cho tài liệu hạn chế)", query=("version",),
+       media="application/pdf"),
 ]  # fmt: skip
 
 

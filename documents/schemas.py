@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pydantic import ConfigDict, Field
 from sqlmodel import SQLModel
 
-from core.text import Text
+from core.types import Flag, FormFlag, FormId, FormInt, Id, Int, Line
 
 _strict = ConfigDict(extra="forbid")
 
@@ -15,25 +15,25 @@ class DocumentUpload(SQLModel):
     """The multipart form's fields beside `file`."""
 
     model_config = _strict
-    title: Text = Field(min_length=1, max_length=500)
-    agenda_item_id: int | None = Field(default=None, ge=1)
-    position: int | None = Field(default=None, ge=0, le=100_000)
-    restricted: bool = False
-    allowed_user_ids: list[int] = Field(default_factory=list, max_length=500)
-    share_with_guests: bool = False
-    replaces_document_id: int | None = Field(default=None, ge=1)
+    title: Line = Field(min_length=1, max_length=500)
+    agenda_item_id: FormId | None = None
+    position: FormInt(0, 100_000) | None = None
+    restricted: FormFlag = False
+    allowed_user_ids: list[FormId] = Field(default_factory=list, max_length=500)
+    share_with_guests: FormFlag = False
+    replaces_document_id: FormId | None = None
 
 
 class DocumentUpdate(SQLModel):
     """PATCH: only the fields sent change; agenda_item_id: null moves the document to the whole meeting."""
 
     model_config = _strict
-    title: Text | None = Field(default=None, min_length=1, max_length=500)
-    position: int | None = Field(default=None, ge=0, le=100_000)
-    agenda_item_id: int | None = Field(default=None, ge=1)
-    restricted: bool | None = None
-    allowed_user_ids: list[int] | None = Field(default=None, max_length=500)
-    share_with_guests: bool | None = None
+    title: Line = Field(default=None, min_length=1, max_length=500)
+    position: Int(0, 100_000) = None
+    agenda_item_id: Id | None = None
+    restricted: Flag = None  # type: ignore[assignment]
+    allowed_user_ids: list[Id] = Field(default=None, max_length=500)
+    share_with_guests: Flag = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pydantic import ConfigDict, Field, field_serializer
 from sqlmodel import SQLModel
 
 from core.clock import iso
-from core.text import Text
+from core.types import Id, Int, Line, Moment, Para
 from meetings.models import Attendance, ItemState, MeetingKind, MeetingMode, MeetingRole, MeetingState
 
 _strict = ConfigDict(extra="forbid")
@@ -15,22 +15,24 @@ _strict = ConfigDict(extra="forbid")
 
 class MeetingCreate(SQLModel):
     model_config = _strict
-    title: Text = Field(min_length=3, max_length=300)
+    title: Line = Field(min_length=3, max_length=300)
     kind: MeetingKind = MeetingKind.regular
     mode: MeetingMode = MeetingMode.in_room
-    place: Text = Field(default="", max_length=300)
-    description: Text = Field(default="", max_length=4000)
-    scheduled_at: datetime | None = None
+    place: Line = Field(default="", max_length=300)
+    description: Para = Field(default="", max_length=4000)
+    scheduled_at: Moment | None = None
 
 
 class MeetingUpdate(SQLModel):
+    """PATCH: an absent field stays; null is refused (422) except where the value may be empty (scheduled_at)."""
+
     model_config = _strict
-    title: Text | None = Field(default=None, min_length=3, max_length=300)
-    kind: MeetingKind | None = None
-    mode: MeetingMode | None = None
-    place: Text | None = Field(default=None, max_length=300)
-    description: Text | None = Field(default=None, max_length=4000)
-    scheduled_at: datetime | None = None
+    title: Line = Field(default=None, min_length=3, max_length=300)
+    kind: MeetingKind = None  # type: ignore[assignment]
+    mode: MeetingMode = None  # type: ignore[assignment]
+    place: Line = Field(default=None, max_length=300)
+    description: Para = Field(default=None, max_length=4000)
+    scheduled_at: Moment | None = None
 
 
 class MeetingPublic(SQLModel):
@@ -54,21 +56,21 @@ class MeetingPublic(SQLModel):
 
 class AgendaItemCreate(SQLModel):
     model_config = _strict
-    title: Text = Field(min_length=3, max_length=500)
-    presenter: Text = Field(default="", max_length=300)
-    planned_minutes: int = Field(default=15, ge=1, le=600)
-    notes: Text = Field(default="", max_length=4000)
-    position: int | None = Field(default=None, ge=1)
-    speech_limit_seconds: int | None = Field(default=None, ge=30, le=3600)
+    title: Line = Field(min_length=3, max_length=500)
+    presenter: Line = Field(default="", max_length=300)
+    planned_minutes: Int(1, 600) = 15
+    notes: Para = Field(default="", max_length=4000)
+    position: Int(1, 100_000) | None = None
+    speech_limit_seconds: Int(30, 3600) | None = None
 
 
 class AgendaItemUpdate(SQLModel):
     model_config = _strict
-    title: Text | None = Field(default=None, min_length=3, max_length=500)
-    presenter: Text | None = Field(default=None, max_length=300)
-    planned_minutes: int | None = Field(default=None, ge=1, le=600)
-    notes: Text | None = Field(default=None, max_length=4000)
-    speech_limit_seconds: int | None = Field(default=None, ge=30, le=3600)
+    title: Line = Field(default=None, min_length=3, max_length=500)
+    presenter: Line = Field(default=None, max_length=300)
+    planned_minutes: Int(1, 600) = None
+    notes: Para = Field(default=None, max_length=4000)
+    speech_limit_seconds: Int(30, 3600) | None = None
 
 
 class AgendaItemPublic(SQLModel):
@@ -84,21 +86,21 @@ class AgendaItemPublic(SQLModel):
 
 class ReorderRequest(SQLModel):
     model_config = _strict
-    item_ids: list[int] = Field(min_length=1, max_length=500)
+    item_ids: list[Id] = Field(min_length=1, max_length=500)
 
 
 class ParticipantCreate(SQLModel):
     model_config = _strict
-    user_id: int
+    user_id: Id
     role: MeetingRole = MeetingRole.member
 
 
 class ParticipantUpdate(SQLModel):
     model_config = _strict
-    role: MeetingRole | None = None
-    attendance: Attendance | None = None
-    absence_reason: Text | None = Field(default=None, max_length=500)
-    deputy_name: Text | None = Field(default=None, max_length=200)
+    role: MeetingRole = None  # type: ignore[assignment]
+    attendance: Attendance = None  # type: ignore[assignment]
+    absence_reason: Para = Field(default=None, max_length=500)
+    deputy_name: Line = Field(default=None, max_length=200)
 
 
 class CheckInRequest(SQLModel):

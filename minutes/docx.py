@@ -14,7 +14,7 @@ from docx.shared import Mm, Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
-from core.text import nfc
+from core.types import clean_para as nfc  # NFC, without what XML 1.0 cannot hold (older stored text)
 from minutes.builder import FIGURES_LABEL, GROUP_LABELS, RESULT_VI
 from minutes.document import Attendee, ItemRecord, MinutesDoc, VoteRecord
 from minutes.fileinfo import FileInfo, finish_docx, set_docx_info

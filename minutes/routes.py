@@ -13,13 +13,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.auth import ctx_of, current, require_user
-from app.http import ok, parse_body
+from app.http import ok, parse_body, query_id
 from app.openapi import Op
 from app.pages import _meeting_page, render
 from app.ratelimit import SlidingWindow
 from app.security_headers import SAME_ORIGIN_FRAME
 from core.clock import iso, utcnow
-from core.errors import Conflict, Forbidden, TooLarge, ValidationFailed
+from core.errors import BadRequest, Conflict, Forbidden, TooLarge, ValidationFailed
 from minutes import conclusions, services
 from minutes.schemas import (
     ConclusionPublic, ConclusionPublish, ConclusionSave, MinutesDraft, MinutesStatus, MinutesVersionPublic,
@@ -80,11 +80,8 @@ def _file(out: services.FileOut, inline: bool) -> Response:
 async def get_pdf(request: Request) -> Response:
     actor = await require_user(request)
     q = request.query_params
-    version = q.get("version")
-    if version is not None and not version.isdigit():
-        raise ValidationFailed("Tham số version không hợp lệ.")
     out = await ctx_of(request).read(services.get_pdf, actor=actor, meeting_id=_mid(request), draft=q.get("draft") == "1",
-                                     version=int(version) if version else None, tz=_tz(request))  # fmt: skip
+                                     version=query_id(request, "version"), tz=_tz(request))  # fmt: skip
     return _file(out, inline=q.get("download") != "1")
 
 
@@ -161,7 +158,7 @@ async def _upload(request: Request) -> bytes:
         try:
             form = await MultiPartParser(request.headers, counted(), max_files=1, max_fields=5).parse()
         except MultiPartException as exc:
-            raise ValidationFailed(f"Dữ liệu tải lên không hợp lệ ({exc.message}).") from None
+            raise BadRequest(f"Dữ liệu tải lên không hợp lệ ({exc.message}).") from None
         file = form.get("file")
         if file is None or isinstance(file, str):
             raise ValidationFailed("Hãy chọn tệp PDF (trường “file”).")
@@ -227,12 +224,14 @@ OPENAPI = [
     Op("get", P + "/minutes", "Dự thảo biên bản: các mục với nội dung sinh tự động, nội dung đã sửa và nội dung dùng", answer=MinutesDraft),
     Op("put", P + "/minutes/sections/{key}", "Sửa một mục của biên bản (Văn phòng); text null: về nội dung sinh tự động",
        SectionEdit, SectionPublic),
-    Op("get", P + "/minutes.pdf", "Biên bản PDF (dự thảo, bản chốt hoặc bản đã ký; ?draft=1, ?version=n, ?download=1)"),
-    Op("get", P + "/minutes.docx", "Biên bản DOCX để tiếp tục biên tập trong Word"),
+    Op("get", P + "/minutes.pdf", "Biên bản PDF (dự thảo, bản chốt hoặc bản đã ký; ?draft=1, ?version=n, ?download=1)",
+       query=("draft", "version", "download"), media="application/pdf"),
+    Op("get", P + "/minutes.docx", "Biên bản DOCX để tiếp tục biên tập trong Word",
+       media="application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     Op("get", P + "/minutes/versions", "Các phiên bản biên bản", answer=MinutesVersionPublic, many=True),
     Op("post", P + "/minutes/finalise", "Chốt biên bản (phiên bản mới, chờ ký)", answer=MinutesStatus),
     Op("post", P + "/minutes/sign", "Ký số biên bản (thư ký, sau đó chủ tọa) bằng mật khẩu chữ ký số", SignRequest, MinutesStatus),
     Op("post", P + "/minutes/new-version", "Tạo phiên bản đính chính (mở lại dự thảo)", answer=MinutesStatus),
     Op("post", "/api/minutes/verify", "Kiểm tra chữ ký số của tệp biên bản (không cần đăng nhập)", VerifyUpload, VerifyReport,
-       content_type="multipart/form-data"),
+       content_type="multipart/form-data", public=True),
 ]  # fmt: skip

@@ -5,18 +5,20 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.types import Flag, Int, MAX_ID, Para, Secret
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class ConclusionSave(_In):
-    text: str = Field(max_length=20_000)
-    base_revision: int = Field(ge=0, description="the revision the text was edited from; a stale one answers 409")
+    text: Para = Field(max_length=20_000)
+    base_revision: Int(0, MAX_ID) = Field(description="the revision the text was edited from; a stale one answers 409")
 
 
 class ConclusionPublish(_In):
-    published: bool = True
+    published: Flag = True
 
 
 class ConclusionPublic(BaseModel):
@@ -32,7 +34,7 @@ class ConclusionPublic(BaseModel):
 
 
 class SectionEdit(_In):
-    text: str | None = Field(default=None, max_length=50_000, description="null = back to the generated text")
+    text: Para | None = Field(default=None, max_length=50_000, description="null = back to the generated text")
 
 
 class SectionPublic(BaseModel):
@@ -80,10 +82,10 @@ class MinutesVersionPublic(BaseModel):
 
 
 class SignRequest(_In):
-    password: str = Field(min_length=1, max_length=200)
+    password: Secret = Field(min_length=1, max_length=200)
 
 
-class VerifyUpload(BaseModel):
+class VerifyUpload(_In):
     file: bytes = Field(description="the PDF (multipart field 'file'; a raw application/pdf body works too)")
 
 

@@ -75,4 +75,5 @@ class SocketActions:
                 log.exception("socket event %s failed", name)
                 return {"ok": False, "error": {"code": "internal_error", "message": "Lỗi hệ thống; vui lòng thử lại."}}
 
+        handler.payload_model = model  # type: ignore[attr-defined]  # what the payload fuzz test generates from
         self.sio.on(name, handler)

@@ -1,7 +1,9 @@
 """Shapes of client -> server socket events (unknown fields and wrong types are refused)."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
+
+from core.types import Id, Int, MAX_ID
 
 from meetings.models import Attendance
 
@@ -11,15 +13,15 @@ class _Strict(BaseModel):
 
 
 class MeetingRef(_Strict):
-    meeting_id: int = Field(ge=1, strict=True)
+    meeting_id: Id
 
 
 class SyncRequest(MeetingRef):
-    since: int = Field(ge=0, strict=True)
+    since: Int(0, MAX_ID)
 
 
 class ItemRef(MeetingRef):
-    item_id: int = Field(ge=1, strict=True)
+    item_id: Id
 
 
 class CheckIn(MeetingRef):

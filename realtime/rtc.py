@@ -24,6 +24,7 @@ from pydantic import Field
 from accounts.actor import Actor
 from app.context import AppContext
 from core.errors import DomainError
+from core.types import Flag, Id, Int
 from meetings import participation
 from realtime.actions import SocketActions
 from realtime.media.channel import MediaUnavailable, MediaWorkers
@@ -41,32 +42,32 @@ class Offer(_Strict):
 
 class RtcJoin(MeetingRef):
     offer: Offer
-    hall: bool = False
+    hall: Flag = False
 
 
 class Candidate(_Strict):
     candidate: str = Field(default="", max_length=2000)
     sdpMid: str | None = Field(default=None, max_length=64)
-    sdpMLineIndex: int | None = Field(default=None, ge=0, le=64)
+    sdpMLineIndex: Int(0, 64) | None = None
     usernameFragment: str | None = Field(default=None, max_length=256)
 
 
 class RtcCandidate(MeetingRef):
     candidate: Candidate | None = None
-    hall: bool = False
+    hall: Flag = False
 
 
 class RtcLeave(MeetingRef):
-    hall: bool = False
+    hall: Flag = False
 
 
 class RtcMute(MeetingRef):
-    audio: bool | None = None
-    video: bool | None = None
+    audio: Flag | None = None
+    video: Flag | None = None
 
 
 class RtcTarget(MeetingRef):
-    user_id: int = Field(ge=1, strict=True)
+    user_id: Id
 
 
 @dataclass

@@ -6,6 +6,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from core.clock import iso
+from core.types import Id
 from meetings.models import MeetingRole
 from speakers.models import SpeakerState
 
@@ -16,7 +17,7 @@ class SpeakRequest(BaseModel):
     """POST /api/meetings/{id}/speakers: {} asks to speak for oneself; {user_id} (chair) gives the floor."""
 
     model_config = _strict
-    user_id: int | None = Field(default=None, ge=1, strict=True)
+    user_id: Id | None = None
 
 
 class SpeakerPublic(BaseModel):
@@ -45,13 +46,13 @@ class SpeakerPublic(BaseModel):
 
 class MeetingSpeak(BaseModel):
     model_config = _strict
-    meeting_id: int = Field(ge=1, strict=True)
-    user_id: int | None = Field(default=None, ge=1, strict=True)
+    meeting_id: Id
+    user_id: Id | None = None
 
 
 class RequestRef(BaseModel):
     model_config = _strict
-    request_id: int = Field(ge=1, strict=True)
+    request_id: Id
 
 
 class SpeakersSlice(BaseModel):

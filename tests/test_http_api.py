@@ -78,7 +78,7 @@ async def test_error_envelope_for_unknown_forbidden_invalid(live_server: LiveSer
         fields = {d["field"] for d in r.json()["error"]["details"]}
         assert {"title", "planned_minutes"} <= fields
         r = await staff.post("/api/meetings", content=b"{not json", headers={"content-type": "application/json"})
-        assert r.status_code == 422 and r.json()["error"]["code"] == "validation_failed"
+        assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
         r = await staff.patch(f"/api/meetings/{c.meeting_id}", json={"titel": "lỗi chính tả"})
         assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "titel"
         r = await staff.post(f"/api/meetings/{c.meeting_id}/publish")
@@ -134,6 +134,13 @@ async def test_openapi_documents_every_api_route_and_health(live_server: LiveSer
             for method in route.methods or ():
                 if method != "HEAD":
                     assert (method, path) in documented, f"{method} {path} is not in the OpenAPI document"
+    paths = doc["paths"]
+    assert set(paths["/api/meetings"]["post"]["responses"]) >= {"201", "400", "401", "403", "413", "415", "422"}
+    assert "200" not in paths["/api/meetings"]["post"]["responses"]
+    assert paths["/api/me"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/SessionPublic")
+    upload = paths["/api/meetings/{meeting_id}/documents"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert upload["properties"]["file"] == {"type": "string", "format": "binary"} and "file" in upload["required"]
+    assert paths["/api/meetings/{meeting_id}"]["get"]["parameters"][0]["schema"]["maximum"] == 2**63 - 1
 
 
 async def test_language_switch_returns_to_the_same_local_page_only(live_server: LiveServer) -> None:

@@ -62,7 +62,7 @@ async def test_rest_flow_and_guards(live_server: LiveServer) -> None:
         # casting: bad payloads, unknown vote, guest, change of mind
         _err(await member.post(f"/api/votes/{vid}/ballots", json={"option_id": "1"}), 422, "validation_failed")
         _err(await member.post(f"/api/votes/{vid}/ballots", json={}), 422, "validation_failed")
-        _err(await member.post(f"/api/votes/{vid}/ballots", content=b"{not json"), 422, "validation_failed")
+        _err(await member.post(f"/api/votes/{vid}/ballots", content=b"{not json"), 415, "unsupported_media_type")
         _err(await member.post(f"/api/votes/{vid}/ballots", json={"option_id": 999999}), 422, "validation_failed")
         _err(await member.post("/api/votes/999999/ballots", json={"option_id": 1}), 404, "not_found")
         _err(await member.get("/api/votes/999999"), 404, "not_found")

@@ -80,7 +80,7 @@ routes = [
 P = "/api/votes/{vote_id}"
 OPENAPI = [
     Op("get", "/api/meetings/{meeting_id}/votes", "Các biểu quyết của cuộc họp", answer=VotePublic, many=True),
-    Op("post", "/api/meetings/{meeting_id}/votes", "Tạo biểu quyết cho một nội dung (chủ trì, thư ký)", VoteCreate, VotePublic),
+    Op("post", "/api/meetings/{meeting_id}/votes", "Tạo biểu quyết cho một nội dung (chủ trì, thư ký)", VoteCreate, VotePublic, status=201),
     Op("get", P, "Chi tiết biểu quyết và phiếu của tôi (me)", answer=VotePublic),
     Op("patch", P, "Sửa biểu quyết đang soạn thảo", VoteUpdate, VotePublic),
     Op("post", P + "/open", "Mở biểu quyết (409 no_quorum khi chưa đủ số; chủ trì gửi force=true)", OpenRequest, VotePublic),

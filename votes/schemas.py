@@ -4,7 +4,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field, model_validator
 from sqlmodel import SQLModel
 
-from core.text import Text
+from core.types import Flag, Id, Line, Para
 from votes.models import OptionKind, VoteKind, VoteRule
 
 _strict = ConfigDict(extra="forbid")
@@ -12,7 +12,7 @@ _strict = ConfigDict(extra="forbid")
 
 class OptionIn(SQLModel):
     model_config = _strict
-    label: Text = Field(min_length=1, max_length=200)
+    label: Line = Field(min_length=1, max_length=200)
     kind: OptionKind
 
 
@@ -35,8 +35,8 @@ def _check_options(options: list[OptionIn] | None) -> None:
 
 class VoteCreate(SQLModel):
     model_config = _strict
-    agenda_item_id: int = Field(ge=1, strict=True)
-    question: Text = Field(min_length=3, max_length=1000)
+    agenda_item_id: Id
+    question: Para = Field(min_length=3, max_length=1000)
     kind: VoteKind = VoteKind.open
     rule: VoteRule = VoteRule.all_members
     options: list[OptionIn] | None = Field(default=None, min_length=2, max_length=3)
@@ -48,12 +48,14 @@ class VoteCreate(SQLModel):
 
 
 class VoteUpdate(SQLModel):
+    """PATCH: an absent field stays; null is refused (422)."""
+
     model_config = _strict
-    agenda_item_id: int | None = Field(default=None, ge=1, strict=True)
-    question: Text | None = Field(default=None, min_length=3, max_length=1000)
-    kind: VoteKind | None = None
-    rule: VoteRule | None = None
-    options: list[OptionIn] | None = Field(default=None, min_length=2, max_length=3)
+    agenda_item_id: Id = None  # type: ignore[assignment]
+    question: Para = Field(default=None, min_length=3, max_length=1000)
+    kind: VoteKind = None  # type: ignore[assignment]
+    rule: VoteRule = None  # type: ignore[assignment]
+    options: list[OptionIn] = Field(default=None, min_length=2, max_length=3)
 
     @model_validator(mode="after")
     def _options(self) -> "VoteUpdate":
@@ -63,12 +65,12 @@ class VoteUpdate(SQLModel):
 
 class OpenRequest(SQLModel):
     model_config = _strict
-    force: bool = Field(default=False, strict=True)
+    force: Flag = False
 
 
 class CastRequest(SQLModel):
     model_config = _strict
-    option_id: int = Field(ge=1, strict=True)
+    option_id: Id
 
 
 # --- socket payloads ----------------------------------------------------------------------------------
@@ -76,15 +78,15 @@ class CastRequest(SQLModel):
 
 class VoteRef(SQLModel):
     model_config = _strict
-    vote_id: int = Field(ge=1, strict=True)
+    vote_id: Id
 
 
 class VoteOpen(VoteRef):
-    force: bool = Field(default=False, strict=True)
+    force: Flag = False
 
 
 class VoteCast(VoteRef):
-    option_id: int = Field(ge=1, strict=True)
+    option_id: Id
 
 
 # --- answers (documented in the OpenAPI file; the services build plain dicts of the same shape) -------

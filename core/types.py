@@ -1,0 +1,130 @@
+"""Constrained input types: every id, number, flag and text that enters through a REST body, a query string,
+a path or a socket payload is one of these, so a value the database or a document format cannot hold is
+refused at the edge (422 naming the field) instead of failing deep inside (an OverflowError, a NOT NULL
+violation, a DOCX that can never be written again).
+
+- Id: a JSON integer 1..2^63-1 (SQLite's and PostgreSQL's BIGINT range); "5", 5.0 and true are refused.
+- Int(lo, hi), Flag: strict bounded integers and booleans ("true", 1 and "1" are not booleans).
+- Line: one line of text; Para: text that may hold line breaks and tabs. Both are NFC-normalised and
+  stripped, and refuse C0/C1 control characters, lone surrogates, non-characters and bidi overrides
+  (XML 1.0 cannot hold the first three; the last re-orders what a reader sees).
+- Moment: a date-time that converts to UTC and back without overflowing.
+- Secret: a password as typed (never normalised or stripped), refusing only what cannot be encoded.
+- FormId, FormInt, FormFlag: the same for values that arrive as text (query strings, multipart fields).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+MAX_ID = 2**63 - 1
+
+# DEL and C1 controls, UTF-16 surrogates, U+FFFE/U+FFFF and the bidi embedding/override/isolate marks.
+_OTHERS = "\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069"
+_BAD_LINE = re.compile(f"[\x00-\x1f{_OTHERS}]")  # every C0 control, line breaks and tabs too
+_BAD_PARA = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHERS}]")  # all but \t and \n (\r\n and \r become \n first)
+_BAD_SECRET = re.compile("[\x00\ud800-\udfff]")
+
+
+def _describe(ch: str) -> str:
+    return f"U+{ord(ch):04X}"
+
+
+def _check(pattern: re.Pattern[str], value: str, what: str) -> str:
+    found = pattern.search(value)
+    if found:
+        raise ValueError(f"{what} chứa ký tự không được phép ({_describe(found.group())})")
+    return value
+
+
+def _normal_line(value: Any) -> Any:
+    """NFC and stripped before the length limits apply ("   " is not a three-character title)."""
+    return unicodedata.normalize("NFC", value).strip() if isinstance(value, str) else value
+
+
+def _normal_para(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    return unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _line(value: str) -> str:
+    return _check(_BAD_LINE, value, "văn bản một dòng")
+
+
+def _para(value: str) -> str:
+    return _check(_BAD_PARA, value, "văn bản")
+
+
+def _moment(value: datetime) -> datetime:
+    if not 1900 <= value.year <= 9998:  # far enough from datetime's ends that a time-zone shift cannot overflow
+        raise ValueError("thời điểm phải trong khoảng năm 1900 đến 9998")
+    return value
+
+
+def _secret(value: str) -> str:
+    return _check(_BAD_SECRET, value, "mật khẩu")
+
+
+def clean_para(value: str) -> str:
+    """For text that is stored already (before these types existed): drop what XML 1.0 cannot hold."""
+    text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
+    return _BAD_PARA.sub("", text)
+
+
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+Flag = Annotated[bool, Field(strict=True)]
+# The JSON schema states the refused characters too, so generated clients (and schemathesis) know them.
+_PATTERN = "\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069\\ufffe\\uffff"
+Line = Annotated[str, BeforeValidator(_normal_line), Field(strict=True, json_schema_extra={"pattern": f"^[^\\x00-\\x1f{_PATTERN}]*$"}),
+                 AfterValidator(_line)]  # fmt: skip
+Para = Annotated[str, BeforeValidator(_normal_para),
+                 Field(strict=True, json_schema_extra={"pattern": f"^[^\\x00-\\x08\\x0b-\\x1f{_PATTERN}]*$"}), AfterValidator(_para)]  # fmt: skip
+Secret = Annotated[str, Field(strict=True), AfterValidator(_secret)]
+Moment = Annotated[datetime, AfterValidator(_moment)]
+
+
+def Int(lo: int, hi: int) -> Any:  # noqa: N802 - reads as a type: Int(0, 100)
+    """A strict JSON integer in [lo, hi]."""
+    return Annotated[int, Field(strict=True, ge=lo, le=hi)]
+
+
+def _from_text(value: Any) -> Any:
+    """Query strings and multipart fields carry text: '12' -> 12; anything else is left for the strict check to refuse."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
+        return int(value)
+    return value
+
+
+def _flag_from_text(value: Any) -> Any:
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+        return value.lower() in ("true", "1")
+    return value
+
+
+# The same types for values that arrive as text: query strings and multipart form fields.
+FormId = Annotated[Id, BeforeValidator(_from_text)]
+FormFlag = Annotated[Flag, BeforeValidator(_flag_from_text)]
+
+
+def FormInt(lo: int, hi: int) -> Any:  # noqa: N802
+    return Annotated[Int(lo, hi), BeforeValidator(_from_text)]
+
+
+def clean_filename(name: str | None, default: str = "tai-lieu") -> str:
+    """An uploaded file's name as shown and stored: its last path segment, one NFC line, at most 200 characters."""
+    base = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = _BAD_LINE.sub("", base).strip().lstrip(".")
+    return base[:200] or default
+
+
+def path_text_problem(value: str) -> str | None:
+    """A text path segment (a section key...): one short line, or the reason it is refused."""
+    if len(value) > 200:
+        return "Tối đa 200 ký tự."
+    found = _BAD_LINE.search(value)
+    return f"Chứa ký tự không được phép ({_describe(found.group())})." if found else None

@@ -1,0 +1,69 @@
+"""The input layer's types (core/types.py) and the stored text the minutes writer must survive."""
+from __future__ import annotations
+
+import io
+
+import docx
+import pytest
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import text
+
+from app.db import Database
+from core.types import MAX_ID, Flag, FormFlag, FormId, Id, Line, Para, Secret
+from meetings.schemas import MeetingUpdate
+from minutes import services as minutes
+from tests.factories import make_cabinet
+
+
+class Shape(BaseModel):
+    id: Id = 1
+    flag: Flag = False
+    line: Line = ""
+    para: Para = ""
+    secret: Secret = "x"
+    form_id: FormId = 1
+    form_flag: FormFlag = False
+
+
+@pytest.mark.parametrize("field, value", [
+    ("id", 0), ("id", MAX_ID + 1), ("id", 2**64), ("id", "5"), ("id", 5.0), ("id", True),
+    ("flag", "true"), ("flag", 1), ("line", "a\x01b"), ("line", "a\nb"), ("line", "a\u202eb"), ("line", "\ufffe"),
+    ("para", "a\x00b"), ("para", "a\x1bb"), ("para", "a\x85b"), ("line", 5), ("secret", "a\x00"),
+    ("form_id", "0"), ("form_id", "9" * 5000), ("form_id", "²"), ("form_flag", "yes"),
+])  # fmt: skip
+def test_hostile_values_are_refused_naming_the_field(field: str, value: object) -> None:
+    with pytest.raises(ValidationError) as err:
+        Shape.model_validate({field: value})
+    assert err.value.errors()[0]["loc"] == (field,)
+
+
+def test_text_is_nfc_and_keeps_line_breaks_only_where_allowed() -> None:
+    s = Shape.model_validate({"line": "  Ha\u0300 Nội ", "para": "Dòng 1\r\nDòng\t2", "id": MAX_ID, "form_id": "12", "form_flag": "true"})
+    assert (s.line, s.para, s.id, s.form_id, s.form_flag) == ("Hà Nội", "Dòng 1\nDòng\t2", MAX_ID, 12, True)
+
+
+def test_patch_null_is_refused_where_the_column_is_not_null() -> None:
+    with pytest.raises(ValidationError) as err:
+        MeetingUpdate.model_validate({"place": None})
+    assert err.value.errors()[0]["loc"] == ("place",)
+    assert MeetingUpdate.model_validate({"scheduled_at": None}).model_dump(exclude_unset=True) == {"scheduled_at": None}
+    assert MeetingUpdate.model_validate({}).model_dump(exclude_unset=True) == {}
+
+
+def test_minutes_docx_survives_control_characters_already_stored(db: Database) -> None:
+    """Text stored before the input layer refused controls must not make the minutes fail forever."""
+    c = make_cabinet(db, n_members=2, n_items=1)
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE meeting SET title = :t WHERE id = :id"), {"t": "Phiên họp\x01 tháng\x0b 12\ufffe", "id": c.meeting_id})
+    out = db.run_read(minutes.get_docx, actor=c.staff, meeting_id=c.meeting_id)
+    body = "\n".join(p.text for p in docx.Document(io.BytesIO(out.data)).paragraphs)
+    assert "Phiên họp tháng 12" in body
+    pdf = db.run_read(minutes.get_pdf, actor=c.staff, meeting_id=c.meeting_id, draft=True, version=None)
+    assert pdf.data.startswith(b"%PDF")
+
+
+def test_length_limits_count_the_text_as_stored() -> None:
+    """NFC and stripping come first: three spaces are not a three-character title."""
+    with pytest.raises(ValidationError):
+        MeetingUpdate.model_validate({"title": "   "})
+    assert MeetingUpdate.model_validate({"title": "  Ho\u0323p  "}).title == "Họp"
