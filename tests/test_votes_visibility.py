@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import socketio
-
 from display import services as display
 from tests.conftest import LiveServer
 from tests.factories import call
 from tests.live import live_client, login
+from tests.test_display import _screen
 from tests.vote_helpers import new_vote, option, present_cabinet
 from votes import live
 from votes.models import VoteKind
@@ -31,14 +30,6 @@ def _votes(payload: Any) -> list[dict[str, Any]]:
     if isinstance(payload, list):
         return [v for value in payload for v in _votes(value)]
     return []
-
-
-async def _screen(live_server: LiveServer, token: str) -> tuple[socketio.AsyncClient, list[dict[str, Any]]]:
-    sio = socketio.AsyncClient(reconnection=False)
-    events: list[dict[str, Any]] = []
-    sio.on("event", lambda env: events.append(env))
-    await sio.connect(live_server.url, transports=["websocket"], auth={"display_token": token}, wait_timeout=10)
-    return sio, events
 
 
 async def test_members_and_the_display_see_the_result_only_once_published(live_server: LiveServer) -> None:
