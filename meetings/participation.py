@@ -97,15 +97,12 @@ def update(*, session: Session, actor: Actor, meeting_id: int, user_id: int, dat
     if changes.get("role") is not None and changes["role"] != participant.role:
         _check_role(session, meeting_id, user, changes["role"], exclude_user=user_id)
         participant.role = changes["role"]
-    if changes.get("attendance") is not None:
-        attendance = changes["attendance"]
+    attendance = changes.get("attendance") or Attendance(participant.attendance)
+    if changes.get("attendance") is not None or attendance in (Attendance.absent, Attendance.deputy):
+        # A new reason of absence or deputy's name is a change of the record too (kept in the history).
         source = AttendanceSource.deputy if attendance == Attendance.deputy else AttendanceSource.correction
         record_change(session, participant, by=acc.actor.id, attendance=attendance, source=source,
                       reason=changes.get("absence_reason"), deputy=changes.get("deputy_name"))  # fmt: skip
-    else:
-        for key in ("absence_reason", "deputy_name"):
-            if changes.get(key) is not None:
-                setattr(participant, key, changes[key])
     session.add(participant)
     _roster_changed(session, acc, "attendance.changed" if changes.get("attendance") else "participants.changed")
     return present.participant_data(participant, user)

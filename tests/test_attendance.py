@@ -175,3 +175,13 @@ def test_the_migration_fills_the_history_from_the_recorded_attendance(db: Databa
         rows = conn.execute(text("SELECT user_id, previous, attendance, note, source, actor_id FROM attendance_change ORDER BY id")).all()
     assert [tuple(r) for r in rows] == [(c.chair.id, "unknown", "present_room", "", "migrated", c.chair.id),
                                         (c.members[0].id, "unknown", "absent", "Ốm", "migrated", c.staff.id)]  # fmt: skip
+
+
+def test_a_new_reason_of_absence_is_kept_in_the_history(db: Database) -> None:
+    c = hybrid(db)
+    m = c.members[4]
+    for data in (ParticipantUpdate(attendance=Attendance.absent, absence_reason="Ốm"), ParticipantUpdate(absence_reason="Công tác nước ngoài"),
+                 ParticipantUpdate(absence_reason="Công tác nước ngoài")):  # fmt: skip
+        call(db, participation.update, actor=c.staff, meeting_id=c.meeting_id, user_id=m.id, data=data)
+    rows = [r for r in db.run_read(participation.attendance_history, actor=c.staff, meeting_id=c.meeting_id) if r["user_id"] == m.id]
+    assert [(r["attendance"], r["note"], r["by"]) for r in rows] == [("absent", "Ốm", c.staff.id), ("absent", "Công tác nước ngoài", c.staff.id)]
