@@ -37,10 +37,10 @@ HEAD_KEYS = ("number", "place_date", "subject", "started", "place")
 SINGLE_LINE = set(HEAD_KEYS)
 
 
-def local(moment: datetime) -> datetime:
+def local(moment: datetime, tz: Any = HANOI) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(HANOI)
+    return moment.astimezone(tz)
 
 
 def vn_date(moment: datetime) -> str:
@@ -54,8 +54,8 @@ def vn_datetime(moment: datetime) -> str:
     return f"{m.hour:02d} giờ {m.minute:02d}, {vn_date(moment)}"
 
 
-def hm(moment: datetime | None) -> str:
-    return local(moment).strftime("%H:%M") if moment else "…"
+def hm(moment: datetime | None, tz: Any = HANOI) -> str:
+    return local(moment, tz).strftime("%H:%M") if moment else "…"
 
 
 @dataclass(frozen=True)
@@ -109,27 +109,28 @@ def presence_spans(p: Person) -> list[Span]:
     return spans
 
 
-def presence_note(spans: list[Span], started: datetime | None) -> str:
+def presence_note(spans: list[Span], started: datetime | None, tz: Any = HANOI) -> str:
     """'có mặt tại phòng họp từ 08:05; tham dự trực tuyến từ 10:20 đến 11:00' — only when there is more to
     say than "present throughout" (came late, left early, or changed between the room and the video)."""
     if not spans or (len(spans) == 1 and spans[0][2] is None and (started is None or spans[0][1] <= started)):
         return ""
     parts: dict[str, list[str]] = {}
     for how, start, end in spans:
-        parts.setdefault(how, []).append(f"từ {hm(start)}" + (f" đến {hm(end)}" if end else ""))
+        parts.setdefault(how, []).append(f"từ {hm(start, tz)}" + (f" đến {hm(end, tz)}" if end else ""))
     return "; ".join(f"{PRESENCE_VI[how]} " + " và ".join(times) for how, times in parts.items())
 
 
-def groups(people: tuple[Person, ...], started: datetime | None = None) -> dict[str, list[Attendee]]:
+def groups(people: tuple[Person, ...], started: datetime | None = None, tz: Any = HANOI) -> dict[str, list[Attendee]]:
     """Who attended, and how, as the history says: someone who was ever in the room is listed there (with the
-    times they were remote), someone only ever remote as remote; the rest by their final state."""
+    times they were remote), someone only ever remote as remote; the rest by their final state. Times on the
+    organisation's clock (`tz`, ECABINET_TIMEZONE)."""
     out: dict[str, list[Attendee]] = {"present_room": [], "present_remote": [], "deputies": [], "guests": [], "absent": []}
     for p in people:
         if p.role == "secretary":
             continue
         spans = presence_spans(p)
         ways = {how for how, _, _ in spans} or ({p.attendance} & set(PRESENCE_VI))
-        note = presence_note(spans, started)
+        note = presence_note(spans, started, tz)
         if p.role == "guest":
             if ways:
                 out["guests"].append(_who(p, note))

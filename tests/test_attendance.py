@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -146,8 +147,10 @@ def test_the_minutes_line_from_a_history_in_the_room_then_on_video() -> None:
     late_remote = facts.Person(2, "Lê Thị Y", "Bộ trưởng", "member", "unknown",
                                history=((at(9, 0), "present_remote"), (at(9, 40), "unknown")))
     steady = facts.Person(3, "Phạm Z", "Bộ trưởng", "member", "present_room", history=((at(7, 55), "present_room"),))
-    g = builder.groups((person, late_remote, steady), at(8, 0))
+    g = builder.groups((person, late_remote, steady), at(8, 0), ZoneInfo("Asia/Ho_Chi_Minh"))
     assert g["present_room"][0].note == "có mặt tại phòng họp từ 08:05 đến 10:20 và từ 11:00; tham dự trực tuyến từ 10:20 đến 11:00"
+    elsewhere = builder.groups((person,), at(8, 0), ZoneInfo("Asia/Tokyo"))  # the organisation's zone, whatever it is
+    assert elsewhere["present_room"][0].note.startswith("có mặt tại phòng họp từ 10:05 đến 12:20")
     assert g["present_remote"][0].note == "tham dự trực tuyến từ 09:00 đến 09:40"
     assert g["present_room"][1].note == ""  # present throughout: nothing more to say
     assert not g["absent"]
