@@ -71,7 +71,10 @@ def test_the_chair_in_the_room_who_only_watches_stays_in_the_room(db: Database) 
     assert mine(snapshot["participants"], c.chair.id) == "present_room"
     assert mine(db.run_read(participation.list_participants, actor=c.members[0], meeting_id=c.meeting_id), c.chair.id) == "present_room"
     assert history(db, c, c.chair.id) == [("unknown", "present_room", "check_in")]  # the watching changed nothing
-    video(db, c, c.chair, joined=False)
+    quorum = snapshot["quorum"]["present"]
+    video(db, c, c.chair, joined=False)  # closing the video: still in the room, still counted (before: "unknown")
+    again = db.run_read(services.join, actor=c.members[0], meeting_id=c.meeting_id)["snapshot"]
+    assert mine(again["participants"], c.chair.id) == "present_room" and again["quorum"]["present"] == quorum == 1
     section = attendance_section(db, c)
     assert group_of(section, c.chair.full_name).startswith("Có mặt tại phòng họp")
     assert "trực tuyến" not in next(line for line in section.splitlines() if c.chair.full_name in line)
