@@ -34,7 +34,7 @@ export function activeVote(state) {
 
 export function onEvents(info, state) {
   if (info.reset) mine.clear(); // my choice may have changed on another device meanwhile
-  if (!ctx.me?.can_conduct) return;
+  if (!ctx.me?.can_conduct || !(info.reset || (info.events ?? []).some((e) => e.type?.startsWith("vote.")))) return;
   for (const vote of state?.votes ?? []) if (["open", "closed"].includes(vote.state)) loadFull(vote); // counts may have moved
 }
 
