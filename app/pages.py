@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from urllib.parse import urlsplit
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from starlette.requests import Request
@@ -14,12 +14,14 @@ from starlette.routing import Route
 from accounts import services as account_services
 from accounts.actor import Actor
 from app.auth import ctx_of, current
-from app.i18n import LANGS, table, translate
+from app.i18n import LANGS, MESSAGES, table, translate
 from app.redirects import login_url, safe_next
 from app.paths import TEMPLATES_DIR
 from core.clock import local
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
+from documents.access import read_access
 from meetings import services
+from meetings.access import NotInvited, authorize_manage, require_create
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]))
 LANG_COOKIE = "ecabinet_lang"
@@ -69,6 +71,18 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> Re
     return response
 
 
+def refused(request: Request, exc: DomainError) -> Response:
+    """A page's refusal, in the user's language: 404 for a meeting (or anything in it) the user may not know
+    exists, whatever the API's status; otherwise the API's own status, with its reason in Vietnamese."""
+    lang = lang_of(request)
+    hidden = isinstance(exc, (NotInvited, NotFound))
+    status = 404 if hidden else exc.status
+    code = "not_found" if hidden else exc.code
+    generic = translate(f"error.{code}" if f"error.{code}" in MESSAGES else "error.generic", lang)
+    message = exc.message if lang == "vi" and not hidden else generic
+    return render(request, "error.html", status=status, message=message, error_status=status)
+
+
 async def _actor(request: Request) -> Actor | None:
     auth = await current(request)
     if auth is None:
@@ -104,20 +118,45 @@ async def meetings_page(request: Request) -> Response:
     return render(request, "meetings.html", meetings=meetings)
 
 
-def _meeting_page(template: str):  # type: ignore[no-untyped-def]
+# What a page asks before it renders: exactly what the API behind it asks (a refusal -> refused()).
+PageCheck = Callable[[Request, Actor], Awaitable[Any]]
+
+
+async def _can_create(request: Request, actor: Actor) -> None:
+    require_create(actor)
+
+
+def _can_manage(request: Request, actor: Actor) -> Awaitable[Any]:
+    return ctx_of(request).read(authorize_manage, actor=actor, meeting_id=request.path_params["meeting_id"])
+
+
+def _document_in_meeting(*, session: Any, actor: Actor, meeting_id: int, document_id: int) -> None:
+    """GET /api/documents/{id}'s rule (restricted, guests), and the document must be of this meeting."""
+    if read_access(session, actor, document_id).document.meeting_id != meeting_id:
+        raise NotFound(f"Không tìm thấy tài liệu {document_id}.")
+
+
+def _can_read_document(request: Request, actor: Actor) -> Awaitable[Any]:
+    p = request.path_params
+    return ctx_of(request).read(_document_in_meeting, actor=actor, meeting_id=p["meeting_id"], document_id=p["document_id"])
+
+
+def _meeting_page(template: str, check: PageCheck | None = None):  # type: ignore[no-untyped-def]
+    """A page of one meeting (or /meetings/new): anyone who may see the meeting, and what `check` adds."""
+
     async def page(request: Request) -> Response:
         actor = await _actor(request)
         if actor is None:
             return _to_login(request)
         meeting_id = request.path_params.get("meeting_id")
         meeting = None
-        if meeting_id is not None:
-            try:
+        try:
+            if meeting_id is not None:
                 meeting = await ctx_of(request).read(services.get_meeting, actor=actor, meeting_id=meeting_id)
-            except DomainError as exc:
-                return render(request, "error.html", status=exc.status, message=exc.message, error_status=exc.status)
-        elif not actor.is_staff:
-            return render(request, "error.html", status=403, message="Chỉ Văn phòng được tạo cuộc họp.", error_status=403)
+            if check is not None:
+                await check(request, actor)
+        except DomainError as exc:
+            return refused(request, exc)
         return render(request, template, meeting=meeting, meeting_json=json.dumps(meeting, ensure_ascii=False),
                       max_upload_mb=ctx_of(request).settings.max_upload_mb)  # fmt: skip
 
@@ -139,8 +178,8 @@ routes = [
     Route("/login", login_page, methods=["GET"]),
     Route("/lang/{lang}", set_lang, methods=["GET"]),
     Route("/meetings", meetings_page, methods=["GET"]),
-    Route("/meetings/new", _meeting_page("edit.html"), methods=["GET"]),
+    Route("/meetings/new", _meeting_page("edit.html", _can_create), methods=["GET"]),
     Route("/meetings/{meeting_id:int}", _meeting_page("live.html"), methods=["GET"]),
-    Route("/meetings/{meeting_id:int}/edit", _meeting_page("edit.html"), methods=["GET"]),
-    Route("/meetings/{meeting_id:int}/documents/{document_id:int}", _meeting_page("viewer.html"), methods=["GET"]),
+    Route("/meetings/{meeting_id:int}/edit", _meeting_page("edit.html", _can_manage), methods=["GET"]),
+    Route("/meetings/{meeting_id:int}/documents/{document_id:int}", _meeting_page("viewer.html", _can_read_document), methods=["GET"]),
 ]

@@ -11,7 +11,7 @@ from app.auth import ctx_of, current, require_user
 from app.http import ok, parse_query
 from core.types import FormId, FormInt
 from app.openapi import Op
-from app.pages import _to_login, render
+from app.pages import _to_login, refused, render
 from core.errors import DomainError
 from audit import services
 
@@ -40,7 +40,7 @@ async def audit_page(request: Request) -> Response:
     try:
         services.require_admin(auth[0])
     except DomainError as exc:
-        return render(request, "error.html", status=exc.status, message=exc.message, error_status=exc.status)
+        return refused(request, exc)
     return render(request, "audit.html")
 
 

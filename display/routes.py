@@ -13,7 +13,7 @@ from accounts.actor import Actor
 from app.auth import ctx_of, current, require_user
 from app.http import ok
 from app.openapi import Op
-from app.pages import render
+from app.pages import refused, render
 from core.errors import DomainError, Forbidden, Unauthenticated
 from display import services
 from display.schemas import DisplayTokenCreated, DisplayTokenPublic
@@ -70,7 +70,7 @@ async def display_page(request: Request) -> Response:
             actor = auth[0]
         meeting = await ctx.read(services.display_page, actor=actor, meeting_id=meeting_id)
     except DomainError as exc:
-        return render(request, "error.html", status=exc.status, message=exc.message)
+        return refused(request, exc)
     config = {"meeting_id": meeting_id, "display_token": token or None, "server_now": int(time.time() * 1000)}
     response = render(request, "display.html", meeting=meeting, display_json=json.dumps(config))
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the address: never leak it onwards

@@ -11,6 +11,11 @@ from core.errors import Forbidden, NotFound
 from meetings.models import Meeting, MeetingRole, MeetingState, Participant
 
 
+class NotInvited(Forbidden):
+    """The meeting is not the actor's to see (not invited, or invited to a draft). The API answers it as
+    any refusal (403 forbidden); pages answer 404, so that a page never confirms that a meeting exists."""
+
+
 @dataclass(frozen=True)
 class Access:
     actor: Actor
@@ -57,8 +62,18 @@ def access(session: Session, actor: Actor, meeting_id: int, *, for_update: bool 
     ).first()
     acc = Access(actor, meeting, participant)
     if not acc.can_view:
-        raise Forbidden(f"Bạn không được mời dự cuộc họp {meeting_id}.")
+        raise NotInvited(f"Bạn không được mời dự cuộc họp {meeting_id}.")
     return acc
+
+
+def require_create(actor: Actor) -> None:
+    if not actor.is_staff:
+        raise Forbidden("Chỉ Văn phòng được tạo cuộc họp.")
+
+
+def authorize_manage(*, session: Session, actor: Actor, meeting_id: int) -> None:
+    """What every API that prepares a meeting asks (details, agenda, participants): its edit page asks it too."""
+    require_manage(access(session, actor, meeting_id))
 
 
 def require_manage(acc: Access) -> None:

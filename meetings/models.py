@@ -59,6 +59,18 @@ class Attendance(str, Enum):
 PRESENT = (Attendance.present_room, Attendance.present_remote)
 
 
+class AttendanceSource(str, Enum):
+    """How an attendance change came about (kept in the history; the minutes rest on it)."""
+
+    check_in = "check_in"        # the participant checked in (tablet or remote page)
+    video_join = "video_join"    # joined by video from outside the room
+    video_leave = "video_leave"  # left the video, or the chair ended their remote session
+    video_lost = "video_lost"    # the connection dropped and did not come back within the grace period
+    correction = "correction"    # the secretariat corrected it
+    deputy = "deputy"            # the secretariat recorded a deputy attending instead
+    migrated = "migrated"        # recorded before the history was kept
+
+
 class Meeting(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=300)
@@ -102,3 +114,19 @@ class Participant(SQLModel, table=True):
     deputy_name: str = Field(default="", max_length=200)
     attendance_at: datetime | None = Field(default=None, sa_column=_ts())
     attendance_by: int | None = Field(default=None, foreign_key="user.id")
+
+
+class AttendanceChange(SQLModel, table=True):
+    """One change of a participant's attendance: from `previous` to `attendance` at `at`, by whom and how.
+    Rows are only ever added; the participant row holds the latest state, these hold how it got there."""
+
+    __tablename__ = "attendance_change"
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    user_id: int = Field(foreign_key="user.id")
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    previous: Attendance
+    attendance: Attendance
+    note: str = Field(default="", max_length=500)  # the reason of an absence or the deputy's name
+    source: AttendanceSource
+    actor_id: int | None = Field(default=None, foreign_key="user.id")

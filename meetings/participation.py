@@ -7,12 +7,12 @@ from sqlmodel import Session, select
 
 from accounts.actor import Actor
 from accounts.models import GlobalRole, User
-from core.clock import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from meetings import present
 from meetings.access import Access, access, require_conduct, require_manage
-from meetings.models import Attendance, MeetingMode, MeetingRole, MeetingState, Participant
-from meetings.schemas import CheckInRequest, ParticipantCreate, ParticipantUpdate
+from meetings.attendance import history, record_change, video_joined, video_left
+from meetings.models import Attendance, AttendanceSource, MeetingMode, MeetingRole, MeetingState, Participant
+from meetings.schemas import AttendanceChangePublic, CheckInRequest, ParticipantCreate, ParticipantUpdate
 from meetings.services import emit, require_state
 
 _OPEN = (MeetingState.draft, MeetingState.published, MeetingState.started)
@@ -56,6 +56,19 @@ def list_participants(*, session: Session, actor: Actor, meeting_id: int) -> lis
     return present.participants_data(session, meeting_id)
 
 
+def attendance_history(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
+    """Every attendance change of the meeting, oldest first: what the minutes' attendance rests on."""
+    access(session, actor, meeting_id)
+    names = {p.user_id: u.full_name for p, u in present.participant_rows(session, meeting_id)}
+    rows = [c for changes in history(session, meeting_id).values() for c in changes]
+    rows.sort(key=lambda c: (c.at, c.id))
+    return [
+        AttendanceChangePublic(user_id=c.user_id, full_name=names.get(c.user_id, ""), at=c.at, previous=c.previous,
+                               attendance=c.attendance, note=c.note, source=c.source, by=c.actor_id).model_dump(mode="json")
+        for c in rows
+    ]  # fmt: skip
+
+
 def invite(*, session: Session, actor: Actor, meeting_id: int, data: ParticipantCreate) -> dict[str, Any]:
     acc = access(session, actor, meeting_id, for_update=True)
     require_manage(acc)
@@ -84,12 +97,12 @@ def update(*, session: Session, actor: Actor, meeting_id: int, user_id: int, dat
     if changes.get("role") is not None and changes["role"] != participant.role:
         _check_role(session, meeting_id, user, changes["role"], exclude_user=user_id)
         participant.role = changes["role"]
-    if changes.get("attendance") is not None:
-        _set_attendance(participant, acc.actor, changes["attendance"], changes.get("absence_reason"), changes.get("deputy_name"))
-    else:
-        for key in ("absence_reason", "deputy_name"):
-            if changes.get(key) is not None:
-                setattr(participant, key, changes[key])
+    attendance = changes.get("attendance") or Attendance(participant.attendance)
+    if changes.get("attendance") is not None or attendance in (Attendance.absent, Attendance.deputy):
+        # A new reason of absence or deputy's name is a change of the record too (kept in the history).
+        source = AttendanceSource.deputy if attendance == Attendance.deputy else AttendanceSource.correction
+        record_change(session, participant, by=acc.actor.id, attendance=attendance, source=source,
+                      reason=changes.get("absence_reason"), deputy=changes.get("deputy_name"))  # fmt: skip
     session.add(participant)
     _roster_changed(session, acc, "attendance.changed" if changes.get("attendance") else "participants.changed")
     return present.participant_data(participant, user)
@@ -104,22 +117,6 @@ def remove(*, session: Session, actor: Actor, meeting_id: int, user_id: int) -> 
     _roster_changed(session, acc, "participants.changed")
 
 
-def _set_attendance(p: Participant, by: Actor, attendance: Attendance, reason: str | None, deputy: str | None) -> None:
-    if attendance == Attendance.absent and not (reason or p.absence_reason):
-        raise ValidationFailed(
-            "Vắng mặt phải có lý do.", details=[{"field": "absence_reason", "message": "bắt buộc khi vắng mặt"}]
-        )
-    if attendance == Attendance.deputy and not (deputy or p.deputy_name):
-        raise ValidationFailed(
-            "Cần ghi họ tên đại biểu dự thay.", details=[{"field": "deputy_name", "message": "bắt buộc khi dự thay"}]
-        )
-    p.attendance = attendance
-    p.absence_reason = (reason if reason is not None else p.absence_reason) if attendance == Attendance.absent else ""
-    p.deputy_name = (deputy if deputy is not None else p.deputy_name) if attendance == Attendance.deputy else ""
-    p.attendance_at = utcnow()
-    p.attendance_by = by.id
-
-
 def check_in(*, session: Session, actor: Actor, meeting_id: int, data: CheckInRequest) -> dict[str, Any]:
     """A participant marks themself present (in the room). Attendance is explicit and outlives disconnects."""
     acc = access(session, actor, meeting_id, for_update=True)
@@ -132,10 +129,8 @@ def check_in(*, session: Session, actor: Actor, meeting_id: int, data: CheckInRe
             details=[{"field": "attendance", "message": "chỉ present_room hoặc present_remote"}],
         )
     participant, user = _participant(session, meeting_id, actor.id)
-    if participant.attendance == data.attendance:
+    if not record_change(session, participant, by=actor.id, attendance=data.attendance, source=AttendanceSource.check_in):
         return present.participant_data(participant, user)  # idempotent: a second tap changes nothing
-    _set_attendance(participant, actor, data.attendance, None, None)
-    session.add(participant)
     session.flush()
     emit(
         session,
@@ -183,11 +178,12 @@ def authorize_remote_control(*, session: Session, actor: Actor, meeting_id: int)
 
 
 def set_remote_presence(
-    *, session: Session, actor: Actor, meeting_id: int, present: bool, user_id: int | None = None
+    *, session: Session, actor: Actor, meeting_id: int, present: bool, user_id: int | None = None,
+    publishing: bool = True, source: AttendanceSource = AttendanceSource.video_leave,
 ) -> dict[str, Any] | None:
-    """Attendance follows the media connection: present_remote while connected, back to "not yet
-    recorded" when the participant leaves (only if it still says present_remote). A participant sets
-    their own; for someone else (the chair ends their session) the actor must conduct the meeting."""
+    """The video joined (present=True; `publishing`: it sends camera or microphone) or ended (`source`:
+    left, or lost after the grace period); what that does to attendance: meetings/attendance.py. A
+    participant sets their own; for someone else (the chair ends their session) the actor must conduct."""
     acc = access(session, actor, meeting_id, for_update=True)
     target = actor.id if user_id is None else user_id
     if target != actor.id:
@@ -196,14 +192,12 @@ def set_remote_presence(
         raise Forbidden("Chỉ thành phần của cuộc họp được tham gia trực tuyến.")
     _remote_guard(acc)
     participant, user = _participant(session, meeting_id, target)
-    if present == (participant.attendance == Attendance.present_remote):
-        return _participant_json(participant, user)  # idempotent: nothing changes, no event
     if present:
-        _set_attendance(participant, actor, Attendance.present_remote, None, None)
+        changed = video_joined(session, participant, by=actor.id, publishing=publishing)
     else:
-        participant.attendance = Attendance.unknown
-        participant.attendance_at, participant.attendance_by = utcnow(), actor.id
-    session.add(participant)
+        changed = video_left(session, participant, by=actor.id, source=source)
+    if not changed:
+        return _participant_json(participant, user)  # nothing changes, no event
     session.flush()
     data = _participant_json(participant, user)
     emit(session, acc, "attendance.changed", participant=data, quorum=_quorum(session, meeting_id))

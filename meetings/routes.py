@@ -15,6 +15,7 @@ from meetings.schemas import (
     AgendaItemCreate,
     AgendaItemPublic,
     AgendaItemUpdate,
+    AttendanceChangePublic,
     CheckInRequest,
     MeetingCreate,
     MeetingPublic,
@@ -92,6 +93,7 @@ routes = [
     Route(M + "/participants/{user_id:int}", writer(participation.update, ParticipantUpdate), methods=["PATCH"]),
     Route(M + "/participants/{user_id:int}", writer(participation.remove), methods=["DELETE"]),
     Route(M + "/attendance/check-in", writer(participation.check_in, CheckInRequest), methods=["POST"]),
+    Route(M + "/attendance/history", reader(participation.attendance_history), methods=["GET"]),
 ]
 
 I = M.replace(":int", "") + "/agenda/{item_id}"
@@ -119,4 +121,5 @@ OPENAPI = [
     Op("patch", U, "Đổi vai trò / sửa điểm danh", ParticipantUpdate, ParticipantPublic),
     Op("delete", U, "Bớt thành phần"),
     Op("post", P + "/attendance/check-in", "Tự điểm danh", CheckInRequest, ParticipantPublic),
+    Op("get", P + "/attendance/history", "Lịch sử điểm danh (ai, lúc nào, bằng cách nào)", answer=AttendanceChangePublic, many=True),
 ]

@@ -8,7 +8,7 @@ from sqlmodel import SQLModel
 
 from core.clock import iso
 from core.types import Id, Int, Line, Moment, Para
-from meetings.models import Attendance, ItemState, MeetingKind, MeetingMode, MeetingRole, MeetingState
+from meetings.models import Attendance, AttendanceSource, ItemState, MeetingKind, MeetingMode, MeetingRole, MeetingState
 
 _strict = ConfigDict(extra="forbid")
 
@@ -122,6 +122,23 @@ class ParticipantPublic(SQLModel):
 
     @field_serializer("attendance_at")
     def _dt(self, value: datetime | None) -> str | None:
+        return iso(value)
+
+
+class AttendanceChangePublic(SQLModel):
+    """One row of a participant's attendance history (GET /api/meetings/{id}/attendance/history)."""
+
+    user_id: int
+    full_name: str
+    at: datetime
+    previous: Attendance
+    attendance: Attendance
+    note: str
+    source: AttendanceSource
+    by: int | None
+
+    @field_serializer("at")
+    def _at(self, value: datetime) -> str | None:
         return iso(value)
 
 

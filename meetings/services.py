@@ -7,9 +7,9 @@ from sqlmodel import Session, select
 
 from accounts.actor import Actor
 from core.clock import utcnow
-from core.errors import Conflict, Forbidden, NotFound
+from core.errors import Conflict, NotFound
 from meetings import hooks, present
-from meetings.access import Access, access, require_conduct, require_manage
+from meetings.access import Access, access, require_conduct, require_create, require_manage
 from meetings.events import events_since, record
 from meetings.models import AgendaItem, ItemState, Meeting, MeetingState, Participant
 from meetings.schemas import MeetingCreate, MeetingUpdate
@@ -92,8 +92,7 @@ def sync(*, session: Session, actor: Actor, meeting_id: int, since: int, limit: 
 
 
 def create_meeting(*, session: Session, actor: Actor, data: MeetingCreate) -> dict[str, Any]:
-    if not actor.is_staff:
-        raise Forbidden("Chỉ Văn phòng được tạo cuộc họp.")
+    require_create(actor)
     meeting = Meeting(**data.model_dump(), created_by=actor.id)
     session.add(meeting)
     session.flush()

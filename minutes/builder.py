@@ -93,29 +93,62 @@ class Draft:
 # --- attendance ---------------------------------------------------------------------------------------
 
 
-def _who(p: Person) -> Attendee:
-    return Attendee(nfc(p.name), nfc(p.title))
+def _who(p: Person, note: str = "") -> Attendee:
+    return Attendee(nfc(p.name), nfc(p.title), nfc(note))
 
 
 GUEST_WHERE = {"present_room": "tham dự tại phòng họp", "present_remote": "tham dự trực tuyến"}
 
 
-def _guest(p: Person) -> Attendee:
-    """A guest: name, title and unit in full (nothing cut), and how they attended."""
+def _guest(p: Person, ways: set[str], note: str) -> Attendee:
+    """A guest: name, title and unit in full (nothing cut), and how (and when, if not throughout) they attended."""
     unit = p.unit if p.unit and p.unit not in p.title else ""
-    return Attendee(nfc(p.name), nfc(", ".join(x for x in (p.title, unit) if x)), GUEST_WHERE[p.attendance])
+    how = note or "; ".join(GUEST_WHERE[w] for w in GUEST_WHERE if w in ways)
+    return Attendee(nfc(p.name), nfc(", ".join(x for x in (p.title, unit) if x)), nfc(how))
 
 
-def groups(people: tuple[Person, ...]) -> dict[str, list[Attendee]]:
+PRESENCE_VI = {"present_room": "có mặt tại phòng họp", "present_remote": "tham dự trực tuyến"}
+Span = tuple[str, datetime, "datetime | None"]
+
+
+def presence_spans(p: Person) -> list[Span]:
+    """(how, from, until) for each stretch of time the person was present, from their attendance history."""
+    spans: list[Span] = []
+    for at, state in p.history:
+        if spans and spans[-1][2] is None:
+            spans[-1] = (spans[-1][0], spans[-1][1], at)
+        if state in PRESENCE_VI:
+            spans.append((state, at, None))
+    return spans
+
+
+def presence_note(spans: list[Span], started: datetime | None, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
+    """'có mặt tại phòng họp từ 08:05; tham dự trực tuyến từ 10:20 đến 11:00' — only when there is more to
+    say than "present throughout" (came late, left early, or changed between the room and the video)."""
+    if not spans or (len(spans) == 1 and spans[0][2] is None and (started is None or spans[0][1] <= started)):
+        return ""
+    parts: dict[str, list[str]] = {}
+    for how, start, end in spans:
+        parts.setdefault(how, []).append(f"từ {hm(start, tz)}" + (f" đến {hm(end, tz)}" if end else ""))
+    return "; ".join(f"{PRESENCE_VI[how]} " + " và ".join(times) for how, times in parts.items())
+
+
+def groups(people: tuple[Person, ...], started: datetime | None = None, tz: str | tzinfo = DEFAULT_TIMEZONE) -> dict[str, list[Attendee]]:
+    """Who attended, and how, as the history says: someone who was ever in the room is listed there (with the
+    times they were remote), someone only ever remote as remote; the rest by their final state. Times on the
+    organisation's clock (`tz`, ECABINET_TIMEZONE)."""
     out: dict[str, list[Attendee]] = {"present_room": [], "present_remote": [], "deputies": [], "guests": [], "absent": []}
     for p in people:
         if p.role == "secretary":
             continue
+        spans = presence_spans(p)
+        ways = {how for how, _, _ in spans} or ({p.attendance} & set(PRESENCE_VI))
+        note = presence_note(spans, started, tz)
         if p.role == "guest":
-            if p.attendance in ("present_room", "present_remote"):
-                out["guests"].append(_guest(p))
-        elif p.attendance in ("present_room", "present_remote"):
-            out[p.attendance].append(_who(p))
+            if ways:
+                out["guests"].append(_guest(p, ways, note))
+        elif ways:
+            out["present_room" if "present_room" in ways else "present_remote"].append(_who(p, note))
         elif p.attendance == "deputy":
             out["deputies"].append(Attendee(nfc(p.deputy_name), "", nfc(f"dự thay {p.name}" + (f", {p.title}" if p.title else ""))))
         else:
@@ -261,7 +294,7 @@ def build(facts: Facts, edits: dict[str, str] | None = None, *, tz: str | tzinfo
     subject = section("subject", "Tên cuộc họp (trích yếu)", facts.title)
     started = section("started", "Thời gian bắt đầu", vn_datetime(when, tz) if when else "")
     place = section("place", "Địa điểm", facts.place)
-    g = groups(facts.people)
+    g = groups(facts.people, facts.started_at, tz)
     attendance = section("attendance", "Thành phần tham dự", attendance_text(g))
     figures_lines = section("figures", FIGURES_LABEL, "\n".join(figures(facts.quorum)), editable=False).splitlines()
     n = len(facts.items)

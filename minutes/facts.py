@@ -17,6 +17,7 @@ from annotations.models import Annotation
 from core.clock import as_utc
 from documents.models import Document
 from meetings.access import load_meeting
+from meetings.attendance import history as attendance_history
 from meetings.models import PRESENT, VOTING_ROLES, AgendaItem, Attendance, MeetingRole, Participant
 from meetings.rules import compute_quorum, get_rules
 from minutes.conclusions import conclusion_texts
@@ -37,6 +38,8 @@ class Person:
     absence_reason: str = ""
     deputy_name: str = ""
     unit: str = ""  # cơ quan / đơn vị (shown in full for guests)
+    # Every change of their attendance, oldest first: (when, attendance from then on).
+    history: tuple[tuple[datetime, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,9 +123,11 @@ def gather(session: Session, meeting_id: int) -> Facts:
         select(Participant, User).join(User, User.id == Participant.user_id).where(Participant.meeting_id == meeting_id)
     ).all()
     rows = sorted(rows, key=lambda r: (_ROLE_ORDER[MeetingRole(r[0].role)], r[0].id))
+    changes = attendance_history(session, meeting_id)
     people = tuple(
         Person(p.user_id, u.full_name, u.title, MeetingRole(p.role).value, str(getattr(p.attendance, "value", p.attendance)),
-               p.absence_reason, p.deputy_name, u.unit)
+               p.absence_reason, p.deputy_name, u.unit,
+               tuple((as_utc(c.at), str(getattr(c.attendance, "value", c.attendance))) for c in changes.get(p.user_id, [])))
         for p, u in rows
     )  # fmt: skip
     order = {p.user_id: i for i, p in enumerate(people)}

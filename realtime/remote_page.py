@@ -7,19 +7,21 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.auth import ctx_of
-from app.pages import _actor, _to_login, render
+from app.pages import _actor, _to_login, refused, render
 from core.errors import DomainError
-from meetings import services
+from meetings import participation, services
 
 
 async def remote_page(request: Request) -> Response:
     actor = await _actor(request)
     if actor is None:
         return _to_login(request)
-    try:
-        meeting = await ctx_of(request).read(services.get_meeting, actor=actor, meeting_id=request.path_params["meeting_id"])
+    meeting_id, hall = request.path_params["meeting_id"], request.query_params.get("hall") == "1"
+    try:  # what rtc:config / rtc:join ask: a participant of a remote or hybrid meeting (the hall camera: who conducts)
+        meeting = await ctx_of(request).read(services.get_meeting, actor=actor, meeting_id=meeting_id)
+        await ctx_of(request).read(participation.authorize_remote, actor=actor, meeting_id=meeting_id, hall=hall)
     except DomainError as exc:
-        return render(request, "error.html", status=exc.status, message=exc.message)
+        return refused(request, exc)
     return render(request, "remote.html", meeting=meeting)
 
 

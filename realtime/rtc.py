@@ -1,6 +1,7 @@
 """Remote attendance signalling (rtc:*) on the socket edge: authenticate and permission-check like every
 other event (meetings.participation), then relay to the media worker hosting the meeting
-(realtime/media/channel.py). Attendance follows the media connection (present_remote while connected).
+(realtime/media/channel.py). Joining and leaving tell the attendance service (meetings/attendance.py), which
+decides what they mean: watching from one's seat in the room changes nothing.
 When a participant's socket drops, their sessions wait rtc_grace_seconds for an rtc:resume (the media
 connection survived the socket's drop) or an rtc:join from a new socket, either of which takes them over;
 after that they are left as by rtc:leave.
@@ -26,8 +27,9 @@ from app.context import AppContext
 from core.errors import DomainError
 from core.types import Flag, Id, Int
 from meetings import participation
+from meetings.models import AttendanceSource
 from realtime.actions import SocketActions
-from realtime.media.channel import MediaUnavailable, MediaWorkers
+from realtime.media.channel import MediaUnavailable, MediaWorkers, publishes
 from realtime.media.config import parse_ice_servers
 from realtime.payloads import MeetingRef, _Strict
 from speakers import services as speaker_services
@@ -113,9 +115,10 @@ class RemoteMedia:
         except (MediaUnavailable, OSError, TimeoutError) as exc:
             raise _unavailable(exc) from None
 
-    async def _presence(self, actor: Actor, meeting_id: int, present: bool, user_id: int | None = None) -> None:
+    async def _presence(self, actor: Actor, meeting_id: int, present: bool, user_id: int | None = None, **how: Any) -> None:
         try:
-            await self.ctx.write(participation.set_remote_presence, actor=actor, meeting_id=meeting_id, present=present, user_id=user_id)
+            await self.ctx.write(participation.set_remote_presence, actor=actor, meeting_id=meeting_id, present=present,
+                                 user_id=user_id, **how)  # fmt: skip
         except DomainError as exc:  # e.g. the meeting has ended: attendance stays as recorded
             log.info("remote presence of %s in meeting %s not changed: %s", user_id or actor.id, meeting_id, exc.message)
 
@@ -136,7 +139,7 @@ class RemoteMedia:
         if not self.connected(sid):  # the new socket dropped while the worker answered
             self.socket_gone(sid)
         if not p.hall:
-            await self._presence(actor, p.meeting_id, True)
+            await self._presence(actor, p.meeting_id, True, publishing=publishes(p.offer.sdp))
         return {"answer": data["answer"], "muted": data.get("muted"), "max_width": data.get("max_width")}
 
     async def resume(self, sid: str, actor: Actor, p: RtcLeave) -> Any:
@@ -173,13 +176,13 @@ class RemoteMedia:
             await self._depart(p.meeting_id, session)
         return None
 
-    async def _depart(self, meeting_id: int, session: RtcSession) -> None:
-        """The worker lets go of the participant's peer; attendance is no longer present_remote."""
+    async def _depart(self, meeting_id: int, session: RtcSession, how: AttendanceSource = AttendanceSource.video_leave) -> None:
+        """The worker lets go of the participant's peer; attendance learns that the video ended, and how."""
         try:
             await self._media(meeting_id, "leave", user_id=session.actor.id, hall=session.hall)
         finally:
             if not session.hall:
-                await self._presence(session.actor, meeting_id, False)
+                await self._presence(session.actor, meeting_id, False, source=how)
 
     async def mute(self, sid: str, actor: Actor, p: RtcMute) -> Any:
         self._own(actor, p.meeting_id, False)
@@ -214,7 +217,7 @@ class RemoteMedia:
                 return
             del self.sessions[key]  # before any await: a rejoin from now on waits for this to finish
             log.info("remote session of %s in meeting %s: socket gone for the grace period, leaving", key[1], key[0])
-            await self._depart(key[0], session)
+            await self._depart(key[0], session, AttendanceSource.video_lost)
         except DomainError:  # the worker is unavailable: attendance was still updated (_depart)
             pass
         finally:
@@ -248,7 +251,7 @@ class RemoteMedia:
             if session is not None:
                 await self.sio.emit("rtc:ended", {"meeting_id": mid, "reason": "dropped"}, to=session.sid)
                 if not session.hall:
-                    await self._presence(session.actor, mid, False)
+                    await self._presence(session.actor, mid, False, source=AttendanceSource.video_lost)
         elif session is not None and kind == "mute":
             await self.sio.emit("rtc:muted", {"meeting_id": mid, "audio": event["audio"], "video": event["video"]}, to=session.sid)
         elif session is not None and kind == "layer":

@@ -66,7 +66,7 @@ async def test_token_api_and_the_page_without_login(live_server: LiveServer) -> 
         to_login = await anonymous.get(f"/display/{c.meeting_id}")
         assert to_login.status_code == 303 and to_login.headers["location"].startswith("/login")
         assert (await member.get(f"/display/{c.meeting_id}")).status_code == 200  # a participant may open it too
-        assert (await member.get(f"/display/{other.meeting_id}")).status_code == 403
+        assert (await member.get(f"/display/{other.meeting_id}")).status_code == 404  # not invited: not even its existence
         listed = (await staff.get(base)).json()
         assert [t["id"] for t in listed] == [r.json()["id"]] and "token" not in listed[0]
         assert (await member.delete(f"{base}/{r.json()['id']}")).status_code == 403

@@ -50,6 +50,7 @@ CASES: dict[str, Case] = {
     "invite": (participation.invite, _new_user, "staff", "chair", False),
     "update_participant": (participation.update, lambda c, db: {"meeting_id": c.meeting_id, "user_id": c.members[1].id, "data": ParticipantUpdate(attendance=Attendance.absent, absence_reason="Công tác nước ngoài")}, "secretary", "member", False),
     "remove_participant": (participation.remove, lambda c, db: {"meeting_id": c.meeting_id, "user_id": c.members[1].id}, "staff", "member", False),
+    "attendance_history": (participation.attendance_history, lambda c, db: {"meeting_id": c.meeting_id}, "guest", "outsider", False),
     "check_in": (participation.check_in, lambda c, db: {"meeting_id": c.meeting_id, "data": CheckInRequest()}, "member", "outsider", False),
 }  # fmt: skip
 

@@ -71,7 +71,9 @@ async def test_rest_flow_and_guards(live_server: LiveServer) -> None:
         assert r.status_code == 200 and r.json()["me"] == {"may_vote": True, "voted": True, "option_id": option(vote, "no"), "final": False}
         r = await member.post(f"/api/votes/{vid}/ballots", json={"option_id": option(vote, "yes")})
         assert r.json()["voted_count"] == 1 and r.json()["me"]["option_id"] == option(vote, "yes")
-        r = await member.get(f"/api/votes/{vid}")
+        r = await member.get(f"/api/votes/{vid}")  # a member sees the progress, not the result, until it is published
+        assert r.json()["voted_count"] == 1 and r.json()["tally"] is None and r.json()["voters"] is None
+        r = await chair.get(f"/api/votes/{vid}")  # the chair sees it as it stands
         assert r.json()["tally"] == {str(option(vote, "yes")): 1, str(option(vote, "no")): 0, str(option(vote, "abstain")): 0}
         assert r.json()["voters"] == [{"user_id": c.members[0].id, "full_name": c.members[0].full_name, "option_id": option(vote, "yes")}]
         _err(await member.post(f"/api/votes/{vid}/publish"), 403, "forbidden")
@@ -82,6 +84,7 @@ async def test_rest_flow_and_guards(live_server: LiveServer) -> None:
         body = _err(await member.post(f"/api/votes/{vid}/ballots", json={"option_id": option(vote, "no")}), 409, "invalid_state")
         assert "đã đóng" in body["message"]
         _err(await chair.post(f"/api/votes/{vid}/close"), 409, "invalid_state")
+        assert (await guest.get(f"/api/meetings/{mid}/votes")).json()[0]["result"] is None  # closed, not yet published
         r = await sec.post(f"/api/votes/{vid}/publish")
         assert r.json()["state"] == "published"
         listed = (await guest.get(f"/api/meetings/{mid}/votes")).json()
@@ -139,7 +142,7 @@ async def test_socket_cast_errors_and_live_tally(live_server: LiveServer) -> Non
         late = await m1.call("vote:cast", {"vote_id": vid, "option_id": option(secret, "yes")})
         assert late["error"]["code"] == "invalid_state" and "đã đóng" in late["error"]["message"]
         assert (await chair.call("vote:publish", {"vote_id": vid}))["ok"]
-        # an open vote: the tally is live; then compare replayed state with a fresh snapshot
+        # an open vote: the progress is live (the counts for those who conduct); replayed state == a fresh snapshot
         created = await ch.post(f"/api/meetings/{mid}/votes", json={"agenda_item_id": c.item_ids[1], "question": "Thông qua nghị quyết?"})
         ack = await chair.call("vote:open", {"vote_id": created.json()["id"]})
         assert ack["ok"], ack
@@ -148,7 +151,9 @@ async def test_socket_cast_errors_and_live_tally(live_server: LiveServer) -> Non
             assert (await client.call("vote:cast", {"vote_id": open_vote["id"], "option_id": option(open_vote, kind)}))["ok"]
         await live.flusher(live_server.app.state.ctx).drain()
         want = {str(option(open_vote, "yes")): 2, str(option(open_vote, "no")): 0, str(option(open_vote, "abstain")): 0}
-        await watcher.wait_for(lambda e: e["type"] == "vote.tally" and e["data"]["votes"][-1]["tally"] == want)
+        seen = await watcher.wait_for(lambda e: e["type"] == "vote.tally" and e["data"]["votes"][-1]["voted_count"] == 2)
+        assert seen["data"]["votes"][-1]["tally"] is None
+        assert (await ch.get(f"/api/votes/{open_vote['id']}")).json()["tally"] == want
         fresh = db.run_read(meeting_services.join, actor=c.guest, meeting_id=mid)
         await asyncio.sleep(0.1)
         assert watcher.seq == fresh["seq"] and watcher.state == fresh["snapshot"]

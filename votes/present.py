@@ -1,8 +1,12 @@
 """The viewer-independent snapshot slice "votes" (every vote of a meeting, in the protocol's shape).
 
-`tally` is counts per option for open and named votes; for a secret vote it stays null until the vote is
-closed (only `voted_count` moves). `voters` (who chose what) exists for named votes only. Per-viewer facts
-(my vote, may I vote) are never in the slice: the cast ack and GET /api/votes/{id} carry them.
+The live room is one audience (members, guests, the hall display; see documents/present.py), so the slice
+holds only what every viewer may see: a vote's result (`tally`: counts per option, `voters`: who chose what in
+a named vote, `result`: the outcome) is in it only once the chair has PUBLISHED it. Before that everyone sees
+the progress (`voted_count` of `eligible_count`) and `tally`, `voters` and `result` are null. Those who
+conduct the meeting (chair, secretary, secretariat) see the result as it stands (`full=True`) in their own
+answers: GET /api/votes/{id} and the list, and the acks of what they do (close → the result, to decide to
+publish it). Per-viewer facts (my vote, may I vote) are never in the slice either: the cast ack and GET carry them.
 """
 from __future__ import annotations
 
@@ -46,16 +50,18 @@ def named_voters(session: Session, vote_id: int) -> list[dict[str, Any]]:
     return [{"user_id": b.user_id, "full_name": u.full_name, "option_id": b.option_id} for b, u in rows]
 
 
-def vote_data(session: Session, vote: Vote, options: list[VoteOption] | None = None) -> dict[str, Any]:
+def vote_data(session: Session, vote: Vote, options: list[VoteOption] | None = None, *, full: bool = False) -> dict[str, Any]:
+    """The vote for everyone (the result only once published), or as it stands for those who conduct (`full`)."""
     assert vote.id is not None
     if options is None:
         options = options_of(session, [vote.id])[vote.id]
+    shown = vote.state == VoteState.published or (full and vote.state != VoteState.draft)
     tally: dict[str, int] | None = None
-    shows_tally = vote.kind != VoteKind.secret or vote.state in (VoteState.closed, VoteState.published)
-    if vote.state != VoteState.draft and shows_tally:
+    # A secret vote's counters are never shown while it is open, not even to the chair.
+    if shown and (vote.kind != VoteKind.secret or vote.state != VoteState.open):
         current = counts(session, vote)
         tally = {str(o.id): current.get(o.id or 0, 0) for o in options}
-    voters = named_voters(session, vote.id) if vote.kind == VoteKind.named and vote.state != VoteState.draft else None
+    voters = named_voters(session, vote.id) if shown and vote.kind == VoteKind.named else None
     return {
         "id": vote.id,
         "meeting_id": vote.meeting_id,
@@ -69,21 +75,21 @@ def vote_data(session: Session, vote: Vote, options: list[VoteOption] | None = N
         "eligible_count": vote.eligible_count,
         "tally": tally,
         "voters": voters,
-        "result": vote.result,
+        "result": vote.result if shown else None,
         "opened_at": iso(vote.opened_at),
         "closed_at": iso(vote.closed_at),
         "published_at": iso(vote.published_at),
     }
 
 
-def votes_slice(session: Session, meeting: Meeting) -> list[dict[str, Any]]:
+def votes_slice(session: Session, meeting: Meeting, *, full: bool = False) -> list[dict[str, Any]]:
     assert meeting.id is not None
     votes = list(session.exec(select(Vote).where(Vote.meeting_id == meeting.id).order_by(Vote.id)).all())
     options = options_of(session, [v.id for v in votes if v.id is not None])
-    return [vote_data(session, v, options[v.id or 0]) for v in votes]
+    return [vote_data(session, v, options[v.id or 0], full=full) for v in votes]
 
 
-def votes_of_meeting(session: Session, meeting_id: int) -> list[dict[str, Any]]:
+def votes_of_meeting(session: Session, meeting_id: int, *, full: bool = False) -> list[dict[str, Any]]:
     meeting = session.get(Meeting, meeting_id)
     assert meeting is not None
-    return votes_slice(session, meeting)
+    return votes_slice(session, meeting, full=full)

@@ -96,7 +96,7 @@ def _changed(session: Session, acc: Access, type: str, vote: Vote) -> dict[str, 
     vote.tally_revision = vote.revision
     session.add(vote)
     session.flush()
-    data = present.vote_data(session, vote)
+    data = present.vote_data(session, vote, full=True)  # the answer to the one who conducts
     emit(session, acc, type, vote_id=vote.id, votes=present.votes_of_meeting(session, acc.meeting.id))
     return data
 
@@ -136,14 +136,15 @@ def my_vote(session: Session, acc: Access, vote: Vote) -> dict[str, Any]:
 
 
 def list_votes(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
-    access(session, actor, meeting_id)
-    return present.votes_of_meeting(session, meeting_id)
+    """Results as everyone sees them (once published), or as they stand for those who conduct."""
+    acc = access(session, actor, meeting_id)
+    return present.votes_of_meeting(session, meeting_id, full=acc.can_conduct)
 
 
 def get_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
     vote = _load(session, vote_id)
     acc = access(session, actor, vote.meeting_id)
-    return {**present.vote_data(session, vote), "me": my_vote(session, acc, vote)}
+    return {**present.vote_data(session, vote, full=acc.can_conduct), "me": my_vote(session, acc, vote)}
 
 
 # --- preparing ----------------------------------------------------------------------------------------

@@ -105,4 +105,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "edit.save_first": ("Lưu thông tin cuộc họp trước, sau đó thêm chương trình và thành phần.", "Save the meeting first, then add the agenda and participants."),
     "edit.state_note": ("Cuộc họp {state}: chỉ còn sửa được một số thông tin.", "Meeting is {state}: only some changes are possible."),
     "error.title": ("Không thực hiện được", "Something went wrong"),
+    "error.forbidden": ("Bạn không có quyền mở trang này.", "You do not have permission to open this page."),
+    "error.not_found": ("Không tìm thấy trang này, hoặc bạn không được mời dự cuộc họp này.", "This page was not found, or you are not invited to this meeting."),
+    "error.unauthenticated": ("Vui lòng đăng nhập.", "Please sign in."),
+    "error.generic": ("Không mở được trang này.", "This page cannot be opened."),
 }

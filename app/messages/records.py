@@ -54,7 +54,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "minutes.preview": ("Xem trước", "Preview"),
     "minutes.preview_title": ("Xem trước biên bản", "Minutes preview"),
     "minutes.sign_title": ("Ký số biên bản", "Sign the minutes"),
-    "minutes.sign_password": ("Mật khẩu chữ ký số", "Signing password"),
+    "minutes.sign_password": ("Mật khẩu chứng thư số (khóa ký số)", "Signing certificate (key) password"),
+    # minutes/keystore.py: the signer's key is sealed with this password, set when the certificate was issued or
+    # imported; the login password is only a hash in the accounts table and never opens the key.
+    "minutes.sign_password_hint": ("Là mật khẩu bảo vệ khóa ký số của bạn trong kho khóa, được đặt khi cấp hoặc nhập chứng thư số; "
+                                   "không phải mật khẩu đăng nhập (đổi mật khẩu đăng nhập không đổi mật khẩu này).",
+                                   "The password that protects your signing key in the key store, set when your certificate was issued "
+                                   "or imported; not your login password (changing the login password does not change it)."),
     "minutes.sign_ok": ("Ký", "Sign"),
     "minutes.sign_as": ("Ký với vai trò {role}: {name}", "Signing as {role}: {name}"),
     "minutes.signed": ("Đã ký số biên bản.", "The minutes are signed."),

@@ -111,28 +111,36 @@ def test_three_members_vote_live_tally_and_room_display(tablet, server) -> None:
     a.page.get_by_test_id("confirm-cancel").tap()  # changed their mind: nothing is cast
     expect(a.page.get_by_test_id("vote-recorded")).to_have_count(0)
     cast(a, YES)
-    expect(tally(b, YES)).to_have_attribute("data-count", "1")  # live on another tablet
+    expect(b.page.get_by_test_id("vote-progress")).to_contain_text("1/")  # live on another tablet: the progress only
+    expect(tally(chair, YES)).to_have_attribute("data-count", "1")  # the counts: for the chair
     cast(b, YES)
     cast(c, NO)
-    expect(tally(a, YES)).to_have_attribute("data-count", "2")
-    expect(tally(a, NO)).to_have_attribute("data-count", "1")
+    expect(tally(chair, YES)).to_have_attribute("data-count", "2")
+    expect(tally(chair, NO)).to_have_attribute("data-count", "1")
     # An open vote may be changed while it is open.
     cast(b, ABSTAIN)
     expect(option(b, ABSTAIN)).to_have_attribute("aria-pressed", "true")
-    for t in (a, c, chair):
-        expect(tally(t, YES)).to_have_attribute("data-count", "1")
-        expect(tally(t, ABSTAIN)).to_have_attribute("data-count", "1")
+    expect(tally(chair, YES)).to_have_attribute("data-count", "1")
+    expect(tally(chair, ABSTAIN)).to_have_attribute("data-count", "1")
+    for t in members:  # no counts, no names, no outcome on members' tablets before the result is published
+        expect(t.page.get_by_test_id("vote-tally")).to_have_count(0)
+        expect(t.page.get_by_test_id("vote-hidden-note")).to_be_visible()
     expect(c.page.get_by_test_id("vote-progress")).to_contain_text("3/")
     a.page.screenshot(path="/tmp/ecabinet-live-vote-member.png")
     expect(screen.page.get_by_test_id("vote")).to_be_visible()
 
     chair.page.get_by_test_id("vote-close").tap()
     chair.page.get_by_test_id("confirm-ok").tap()
+    expect(chair.page.get_by_test_id("vote-verdict")).to_have_text("✕ Không thông qua")  # to decide to publish
+    for t in members:
+        expect(t.page.get_by_test_id("vote-waiting")).to_have_text("Đã kết thúc, chờ công bố kết quả.")
+        expect(t.page.get_by_test_id("vote-verdict")).to_have_count(0)
+        expect(t.page.get_by_test_id("vote-option")).to_have_count(0)
+    expect(screen.page.get_by_test_id("vote-verdict")).not_to_be_visible()
+    chair.page.get_by_test_id("vote-publish").tap()
     for t in members:
         expect(t.page.get_by_test_id("vote-verdict")).to_have_text("✕ Không thông qua")
-        expect(t.page.get_by_test_id("vote-option")).to_have_count(0)
     expect(a.page.get_by_test_id("vote-result")).to_contain_text("Cần 14 phiếu tán thành; có 1 phiếu tán thành.")
-    chair.page.get_by_test_id("vote-publish").tap()
     expect(members[2].page.get_by_test_id("vote-card").get_by_test_id("vote-state")).to_have_text("Đã công bố kết quả")
     expect(screen.page.get_by_test_id("vote-verdict")).to_have_text("Không thông qua")
     expect(screen.page.locator("#display")).to_contain_text(question)
@@ -161,6 +169,9 @@ def test_secret_ballot_is_final_and_hides_counts(tablet) -> None:  # noqa: ANN00
     expect(voter.page.get_by_test_id("vote-recorded")).to_contain_text("Đã ghi nhận phiếu kín của bạn")
     chair.page.get_by_test_id("vote-close").tap()
     chair.page.get_by_test_id("confirm-ok").tap()
+    expect(tally(chair, NO)).to_have_attribute("data-count", "1")
+    expect(other.page.get_by_test_id("vote-waiting")).to_be_visible()
+    chair.page.get_by_test_id("vote-publish").tap()
     expect(tally(other, NO)).to_have_attribute("data-count", "1")
 
 

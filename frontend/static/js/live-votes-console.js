@@ -7,7 +7,7 @@ import { fill, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { setCount } from "./live-tabs.js";
 import { currentItem } from "./live-view.js";
-import { conduct, headNode } from "./live-votes.js";
+import { conduct, headNode, shown } from "./live-votes.js";
 import { toast } from "./toast.js";
 
 const KINDS = ["open", "named", "secret"];
@@ -100,7 +100,8 @@ async function openVote(vote, button, force = false) {
   }
 }
 
-function row(state, vote) {
+function row(state, shared) {
+  const vote = shown(shared); // the unpublished result for those who conduct; the shared vote for everyone else
   const item = state.agenda.find((i) => i.id === vote.agenda_item_id);
   const conductor = ctx.me?.can_conduct;
   const started = state.meeting.state === "started";
@@ -129,6 +130,7 @@ function row(state, vote) {
       h("div", { class: "muted small" }, item ? `${item.position}. ${item.title}` : ""),
       vote.state === "open" ? h("div", { class: "small" }, t("vote.progress", { voted: vote.voted_count, eligible: vote.eligible_count })) : null,
       r ? h("div", { class: `small verdict-line ${r.passed ? "passed" : "failed"}` }, `${r.passed ? t("vote.passed") : t("vote.failed")} · ${summary(vote)}`) : null,
+      !r && vote.state === "closed" ? h("div", { class: "small muted", "data-testid": "vote-row-waiting" }, t("vote.awaiting_publish")) : null,
     ),
     action,
   );

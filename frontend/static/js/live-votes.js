@@ -1,6 +1,9 @@
 // The vote on top of the live page (biểu quyết): the open vote, or the last result of the current item.
-// Members vote with one tap + a confirm; the ack (sent after COMMIT) is what "Đã ghi nhận" means. Open and
-// named votes show the live tally; a secret one only "x/y đã biểu quyết" until it is closed.
+// Members vote with one tap + a confirm; the ack (sent after COMMIT) is what "Đã ghi nhận" means. The shared
+// state carries a result (counts, names, outcome) only once the chair has published it: until then members
+// see "x/y đã biểu quyết", then "Đã kết thúc, chờ công bố kết quả". Those who conduct fetch the vote as it
+// stands over REST (per viewer) to decide when to close and whether to publish; a secret vote shows no
+// counts to anyone while it is open.
 import { get } from "./api.js";
 import { confirmDialog } from "./confirm.js";
 import { fill, h } from "./dom.js";
@@ -12,6 +15,7 @@ const PRESENT = new Set(["present_room", "present_remote"]);
 const card = () => document.getElementById("vote-card");
 let ctx = null;
 const mine = new Map(); // vote id -> {may_vote, voted, option_id, final} (per viewer: never in the slice)
+const full = new Map(); // vote id -> {key, vote}: the unpublished result, for those who conduct only
 const loading = new Set();
 let casting = false;
 
@@ -28,8 +32,42 @@ export function activeVote(state) {
   return list.filter((v) => ["closed", "published"].includes(v.state) && v.agenda_item_id === item).at(-1) ?? null;
 }
 
-export function onEvents(info) {
+export function onEvents(info, state) {
   if (info.reset) mine.clear(); // my choice may have changed on another device meanwhile
+  if (!ctx.me?.can_conduct || !(info.reset || (info.events ?? []).some((e) => e.type?.startsWith("vote.")))) return;
+  for (const vote of state?.votes ?? []) if (["open", "closed"].includes(vote.state)) loadFull(vote); // counts may have moved
+}
+
+const fullKey = (vote) => `${vote.state}:${vote.voted_count}`;
+const again = new Set(); // asked again while a fetch was under way: fetch once more after it
+
+async function loadFull(vote) {
+  const id = `full:${vote.id}`;
+  if (loading.has(id)) {
+    again.add(id);
+    return;
+  }
+  loading.add(id);
+  try {
+    const data = await get(`/api/votes/${vote.id}`);
+    full.set(vote.id, { key: fullKey(data), vote: data });
+    mine.set(vote.id, data.me);
+    ctx.rerender();
+  } catch {
+    /* shown again on the next render */
+  } finally {
+    loading.delete(id);
+    if (again.delete(id)) loadFull(vote);
+  }
+}
+
+/** The vote as this viewer may see it: the shared one, or (those who conduct) its unpublished result. */
+export function shown(vote) {
+  if (!ctx.me?.can_conduct || !["open", "closed"].includes(vote.state)) return vote;
+  const entry = full.get(vote.id);
+  if (!entry || entry.key !== fullKey(vote)) loadFull(vote);
+  if (!entry || entry.vote.state !== vote.state) return vote;
+  return { ...vote, tally: entry.vote.tally, voters: entry.vote.voters, result: entry.vote.result };
 }
 
 async function loadMine(vote) {
@@ -192,7 +230,8 @@ function ballotNode(state, vote, me) {
 
 export function render(state) {
   const box = card();
-  const vote = activeVote(state);
+  const active = activeVote(state);
+  const vote = active && shown(active);
   box.hidden = !vote;
   if (!vote) {
     fill(box);
@@ -216,16 +255,18 @@ export function render(state) {
       : null,
   );
   const open = vote.state === "open";
-  const showTally = vote.kind !== "secret" || !open;
+  const waiting = vote.state === "closed" && !vote.result; // closed; the chair has not published the result
+  const hiddenNote = open && !vote.tally ? (vote.kind === "secret" ? "vote.secret_hidden" : "vote.hidden_until_published") : null;
   fill(
     box,
     h("div", { class: "vote-top" }, h("div", { class: "label" }, t("vote.title")), headNode(vote), tools),
     h("div", { class: "vote-question", "data-testid": "vote-question" }, vote.question),
     item ? h("div", { class: "muted small" }, `${t("live.item_of", { n: item.position, total: state.agenda.length })}: ${item.title}`) : null,
     open ? ballotNode(state, vote, me) : null,
-    open ? progressNode(vote) : null,
-    open && !showTally ? h("p", { class: "muted small", "data-testid": "vote-secret-note" }, t("vote.secret_hidden")) : null,
-    showTally ? tallyNode(vote, { chosen: me?.option_id ?? null }) : null,
+    open || waiting ? progressNode(vote) : null,
+    hiddenNote ? h("p", { class: "muted small", "data-testid": vote.kind === "secret" ? "vote-secret-note" : "vote-hidden-note" }, t(hiddenNote)) : null,
+    waiting ? h("p", { class: "vote-waiting", role: "status", "data-testid": "vote-waiting" }, t("vote.awaiting_publish")) : null,
+    tallyNode(vote, { chosen: me?.option_id ?? null }),
     open ? null : resultNode(vote),
   );
 }
