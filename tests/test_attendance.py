@@ -176,7 +176,7 @@ def _migrated_rows(db: Database) -> tuple[Cabinet, list[tuple[Any, ...]]]:
          data=ParticipantUpdate(attendance=Attendance.absent, absence_reason="Ốm"))  # fmt: skip
     url = db.engine.url.render_as_string(hide_password=False)
     db.engine.dispose()
-    command.downgrade(alembic_config(url), "0010_attendance@-1")
+    command.downgrade(alembic_config(url), "0009_audit")
     command.upgrade(alembic_config(url), "head")
     with db.engine.connect() as conn:
         rows = conn.execute(text("SELECT user_id, previous, attendance, note, source, actor_id FROM attendance_change ORDER BY id")).all()
