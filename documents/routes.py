@@ -127,8 +127,7 @@ async def upload(request: Request) -> Response:
         if created:
             await _drop_unused(request, [stored.sha256])
         raise
-    renderer.start_background(storage.blob_path(settings.data_dir, stored.sha256), stored.sha256, stored.page_count)
-    return ok(result, 201)
+    return ok(result, 201)  # its pages render after commit: an outbox job of add_document (documents/hooks.py)
 
 
 def _spill(file: UploadFile, target: Path) -> None:

@@ -1,4 +1,8 @@
-"""Delivers committed events to their audience: room 'meeting:<id>' (every client that joined it).
+"""Delivers committed events to their audience (meetings/events.py): an event for every viewer goes to room
+'meeting:<id>'; one for a narrower audience goes to 'meeting:<id>/<audience>', and its placeholder (seq only)
+to 'meeting:<id>/-<audience>'. Sockets are in those rooms only while their cached grant says so, and the grants
+of a meeting are checked again before any event recorded after a change of access (realtime/audience.py).
+Each packet is encoded once per audience, never per socket.
 
 Fast path (the default when this process owns every socket, i.e. the default in-memory client manager):
 the Socket.IO packet is JSON-encoded once and wrapped once as an Engine.IO MESSAGE whose encoding is cached,
@@ -13,15 +17,25 @@ publishes through the manager.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import socketio
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
+from meetings.events import VIEWERS, Delivery, hidden
+
+if TYPE_CHECKING:
+    from realtime.audience import Rooms
+
 
 def room(meeting_id: int) -> str:
     return f"meeting:{meeting_id}"
+
+
+def class_room(meeting_id: int, audience: str) -> str:
+    """The sockets of a meeting in `audience` ('members'), or outside it ('-members')."""
+    return f"meeting:{meeting_id}/{audience}"
 
 
 def user_room(user_id: int) -> str:
@@ -30,17 +44,26 @@ def user_room(user_id: int) -> str:
 
 
 class Broadcaster:
-    def __init__(self, sio: socketio.AsyncServer, *, fast: bool = True) -> None:
+    def __init__(self, sio: socketio.AsyncServer, rooms: "Rooms", *, fast: bool = True) -> None:
         self.sio = sio
+        self.rooms = rooms
         # Exactly the default manager: subclasses (AsyncRedisManager, AsyncPubSubManager, ...) fan out across
         # nodes and must go through emit.
         self.fast = fast and type(sio.manager) is socketio.AsyncManager
 
-    async def publish(self, events: list[dict[str, Any]]) -> None:
+    async def publish(self, events: list[Delivery]) -> None:
         # Events of one transaction go out in seq order; clients reorder or resync across transactions.
-        for env in events:
-            if not (self.fast and self.fanout("event", env, room(env["meeting_id"]))):
-                await self.sio.emit("event", env, room=room(env["meeting_id"]))
+        for d in events:
+            await self.rooms.ensure_current(d.meeting_id, d.access_seq)
+            if d.audience == VIEWERS:
+                await self.send("event", d.env, room(d.meeting_id))
+            else:
+                await self.send("event", d.env, class_room(d.meeting_id, d.audience))
+                await self.send("event", hidden(d.env), class_room(d.meeting_id, f"-{d.audience}"))
+
+    async def send(self, event: str, data: Any, to: str) -> None:
+        if not (self.fast and self.fanout(event, data, to)):
+            await self.sio.emit(event, data, room=to)
 
     def fanout(self, event: str, data: Any, to: str, namespace: str = "/") -> bool:
         """Queue one pre-encoded packet on every local socket in `to`. False when it cannot (binary data)."""

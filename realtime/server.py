@@ -25,7 +25,8 @@ def origin_checker(extra: tuple[str, ...]):  # type: ignore[no-untyped-def]
     return allowed
 
 
-def build_server(ctx: AppContext) -> socketio.AsyncServer:
+def build_server(ctx: AppContext) -> tuple[socketio.AsyncServer, Any]:
+    """The server and its SocketActions (whose `rooms` the broadcaster delivers through)."""
     s = ctx.settings
     # Several web processes share rooms through Redis; seq lives in the database, so order survives too.
     manager = socketio.AsyncRedisManager(s.redis_url, channel=s.redis_channel) if s.redis_url else None
@@ -46,4 +47,4 @@ def build_server(ctx: AppContext) -> socketio.AsyncServer:
     actions = register(sio, ctx)
     for extension in ctx.socket_extensions:
         extension(actions)
-    return sio
+    return sio, actions
