@@ -6,16 +6,26 @@ a display token not revoked), or an empty set when they may no longer see the me
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session, select
 
 from accounts.actor import Actor
 from accounts.models import User
 from display.models import DisplayToken
-from meetings.access import Access
+from meetings import services
+from meetings.access import Access, access
 from meetings.events import classes
 from meetings.models import Meeting, Participant
 
 NONE: frozenset[str] = frozenset()
+
+
+def join(*, session: Session, actor: Actor, meeting_id: int) -> tuple[dict[str, Any], frozenset[str], int]:
+    """meeting:join: what services.join answers, plus the caller's audiences and the access_seq they hold for."""
+    result = services.join(session=session, actor=actor, meeting_id=meeting_id)
+    acc = access(session, actor, meeting_id)
+    return result, classes(acc), acc.meeting.access_seq
 
 
 def _display_token_id(actor: Actor) -> int | None:

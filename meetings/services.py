@@ -70,15 +70,12 @@ def get_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str,
 
 
 def join(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
-    """What a live client needs: the snapshot, its seq, and the caller's powers; for the edge, the audiences
-    the caller belongs to and the access_seq they were computed at (realtime/audience.py)."""
+    """What a live client needs: the snapshot, its seq, and the caller's powers."""
     acc = access(session, actor, meeting_id)
     return {
         "snapshot": present.snapshot(session, acc.meeting),
         "seq": acc.meeting.last_seq,
         "me": {"user_id": actor.id, "role": acc.role, "can_manage": acc.can_manage, "can_conduct": acc.can_conduct},
-        "audience": classes(acc),
-        "access_seq": acc.meeting.access_seq,
     }
 
 

@@ -17,7 +17,7 @@ from app.auth import cookie_from_header, resolve_token
 from app.context import AppContext
 from core.errors import Forbidden
 from display import services as display_services
-from meetings import participation, services
+from meetings import audience, participation, services
 from meetings.schemas import CheckInRequest
 from realtime.actions import Handler, SocketActions
 from realtime.audience import Rooms
@@ -77,8 +77,7 @@ async def join(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:
     of its audiences only when allowed. Events committed between the snapshot and the room entry are then
     read again (with the permission checked again) and sent to this socket, so none is lost; the client
     ignores what it already has (seq)."""
-    result = await live.ctx.read(services.join, actor=actor, meeting_id=p.meeting_id)
-    audiences, access_seq = result.pop("audience"), result.pop("access_seq")
+    result, audiences, access_seq = await live.ctx.read(audience.join, actor=actor, meeting_id=p.meeting_id)
     if not await live.rooms.admit(sid, actor, p.meeting_id, audiences, access_seq):
         raise Forbidden(f"Bạn không được mời dự cuộc họp {p.meeting_id}.")
     try:

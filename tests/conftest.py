@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import tempfile
 import socket
@@ -59,6 +60,13 @@ class LiveServer:
 @pytest.fixture
 async def live_server(settings: Settings, db: Database) -> AsyncIterator[LiveServer]:
     """The real app under a real uvicorn on a free port, in the test's event loop."""
+    async with running(settings) as live:
+        yield live
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[LiveServer]:
+    """A fresh app (its own engine, its start-up work) under uvicorn, for as long as the block runs."""
     live = LiveServer(settings)
     config = uvicorn.Config(live.app, host="127.0.0.1", port=settings.port, log_level="warning", ws="websockets-sansio", lifespan="on")
     server = uvicorn.Server(config)
@@ -68,6 +76,8 @@ async def live_server(settings: Settings, db: Database) -> AsyncIterator[LiveSer
             break
         await asyncio.sleep(0.02)
     assert server.started, "uvicorn did not start"
-    yield live
-    server.should_exit = True
-    await asyncio.wait_for(task, 10)
+    try:
+        yield live
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
