@@ -135,6 +135,19 @@ def publish_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[
     return present.meeting_data(acc.meeting, acc.role)
 
 
+def unpublish_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+    """Back to draft before it starts (e.g. to rework it): invitees no longer see it, and their open pages are
+    taken out of the meeting at once (meeting.unpublished changes access: realtime/audience.py)."""
+    acc = access(session, actor, meeting_id, for_update=True)
+    require_manage(acc)
+    require_state(acc.meeting, (MeetingState.published,), "đưa về bản nháp")
+    acc.meeting.state = MeetingState.draft
+    session.add(acc.meeting)
+    session.flush()
+    emit(session, acc, "meeting.unpublished", meeting=present.meeting_data(acc.meeting))
+    return present.meeting_data(acc.meeting, acc.role)
+
+
 # --- conducting ---------------------------------------------------------------------------------------
 
 

@@ -211,3 +211,28 @@ async def test_managers_only_events_reach_managers_and_placeholders_reach_the_re
         for cl, h in ((member, mh), (secretary, sh)):
             await cl.close()
             await h.aclose()
+
+
+async def test_a_meeting_back_in_draft_takes_its_invitees_out_and_keeps_its_managers(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db)
+    staff = await login(live_server.url, c.staff.username)
+    member, mh = await _joined(live_server, c.members[0].username, c.meeting_id)
+    secretary, sh = await _joined(live_server, c.secretary.username, c.meeting_id)
+    try:
+        denied = await mh.post(f"/api/meetings/{c.meeting_id}/unpublish")
+        assert denied.status_code == 403
+        r = await staff.post(f"/api/meetings/{c.meeting_id}/unpublish")
+        assert r.status_code == 200 and r.json()["state"] == "draft"
+        await member.wait_for(lambda e: e["type"] == "meeting.access_revoked")
+        await secretary.wait_for(lambda e: e["type"] == "meeting.unpublished")
+        assert (await staff.patch(f"/api/meetings/{c.meeting_id}", json={"place": "Phòng nháp"})).status_code == 200
+        await secretary.wait_for(lambda e: e["type"] == "meeting.updated")
+        assert [e["type"] for e in member.events if e["type"] != "meeting.access_revoked"] == []
+        again = await member.join(c.meeting_id)
+        assert again["ok"] is False and again["error"]["code"] == "forbidden"
+        assert (await staff.post(f"/api/meetings/{c.meeting_id}/unpublish")).status_code == 409  # already a draft
+    finally:
+        for cl, h in ((member, mh), (secretary, sh)):
+            await cl.close()
+            await h.aclose()
+        await staff.aclose()
