@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Any:
     web.state.sio = sio
     web.state.remote = remote
     web.state.jobs = jobs
+    web.state.rooms = actions.rooms
     asgi = socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io")
     asgi.state = web.state  # tests and the CLI reach the context through the outer app too
     return asgi
