@@ -13,7 +13,8 @@ ordering with everything else sent to that socket (acks, pings, presence) is exa
 events of one meeting leave in seq order. bench/fanout.py measures the difference (docs/performance.md).
 
 With any other client manager (Redis, Kafka, ...) other nodes hold sockets too, so we use sio.emit, which
-publishes through the manager.
+publishes through the manager; before the first event of a meeting recorded at a newer access_seq, the other
+nodes are told to re-check their sockets of that meeting (realtime/server.py: ClusterManager).
 """
 from __future__ import annotations
 
@@ -22,8 +23,11 @@ from typing import TYPE_CHECKING, Any
 import socketio
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from meetings.events import VIEWERS, Delivery, hidden
+
+ACCESS_SIGNAL = "ecabinet:access"  # a room no socket enters (realtime/server.py)
 
 if TYPE_CHECKING:
     from realtime.audience import Rooms
@@ -50,11 +54,17 @@ class Broadcaster:
         # Exactly the default manager: subclasses (AsyncRedisManager, AsyncPubSubManager, ...) fan out across
         # nodes and must go through emit.
         self.fast = fast and type(sio.manager) is socketio.AsyncManager
+        self.cluster = isinstance(sio.manager, AsyncPubSubManager)
+        self.signalled: dict[int, int] = {}  # meeting -> access_seq the other nodes were told of
 
     async def publish(self, events: list[Delivery]) -> None:
         # Events of one transaction go out in seq order; clients reorder or resync across transactions.
         for d in events:
             await self.rooms.ensure_current(d.meeting_id, d.access_seq)
+            if self.cluster and d.access_seq > self.signalled.get(d.meeting_id, 0):
+                self.signalled[d.meeting_id] = d.access_seq
+                signal = {"meeting_id": d.meeting_id, "access_seq": d.access_seq}
+                await self.sio.emit("access", signal, room=ACCESS_SIGNAL)
             if d.audience == VIEWERS:
                 await self.send("event", d.env, room(d.meeting_id))
             else:
