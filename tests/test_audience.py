@@ -236,3 +236,21 @@ async def test_a_meeting_back_in_draft_takes_its_invitees_out_and_keeps_its_mana
             await cl.close()
             await h.aclose()
         await staff.aclose()
+
+
+async def test_a_role_change_sent_together_with_attendance_still_moves_the_socket(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db)
+    staff = await login(live_server.url, c.staff.username)
+    demoted, dh = await _joined(live_server, c.members[0].username, c.meeting_id)
+    try:  # an event first: the server's grants for the meeting are now known to be current
+        assert (await staff.patch(f"/api/meetings/{c.meeting_id}", json={"place": "Phòng 1"})).status_code == 200
+        await demoted.wait_for(lambda e: e["type"] == "meeting.updated")
+        body = {"role": "guest", "attendance": "absent", "absence_reason": "Đi công tác"}
+        assert (await staff.patch(f"/api/meetings/{c.meeting_id}/participants/{c.members[0].id}", json=body)).status_code == 200
+        await _doc(staff, c, shared=False)
+        await demoted.wait_for(lambda e: e["type"] in ("hidden", "document.added"))
+        assert [e["type"] for e in demoted.events if e["type"] in ("hidden", "document.added")] == ["hidden"]
+    finally:
+        await demoted.close()
+        await dh.aclose()
+        await staff.aclose()
