@@ -39,6 +39,8 @@ class Rooms:
         self.checked: dict[int, int] = {}  # meeting -> access_seq its grants are known to be current for
         self.locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.on_evicted: list[Evicted] = []  # presence, remote media
+        # meeting -> highest seq this node has handed to its rooms; None: unknown (several nodes deliver).
+        self.delivered: dict[int, int] | None = {}
 
     def has(self, sid: str, meeting_id: int) -> bool:
         return sid in self.grants.get(meeting_id, ())
@@ -58,6 +60,14 @@ class Rooms:
                 return False
             await self._place(sid, meeting_id, audiences)
             return True
+
+    def delivered_since(self, meeting_id: int, seq: int) -> bool:
+        """Was an event after `seq` handed to the meeting's rooms (so a socket entering now may have missed it)?"""
+        return self.delivered is None or self.delivered.get(meeting_id, 0) > seq
+
+    def delivering(self, meeting_id: int, seq: int) -> None:
+        if self.delivered is not None and seq > self.delivered.get(meeting_id, 0):
+            self.delivered[meeting_id] = seq
 
     async def leave(self, sid: str, meeting_id: int) -> None:
         old = self.grants.get(meeting_id, {}).pop(sid, None)

@@ -56,11 +56,14 @@ class Broadcaster:
         self.fast = fast and type(sio.manager) is socketio.AsyncManager
         self.cluster = isinstance(sio.manager, AsyncPubSubManager)
         self.signalled: dict[int, int] = {}  # meeting -> access_seq the other nodes were told of
+        if self.cluster:
+            rooms.delivered = None  # other nodes deliver too: this one cannot know, a join always catches up
 
     async def publish(self, events: list[Delivery]) -> None:
         # Events of one transaction go out in seq order; clients reorder or resync across transactions.
         for d in events:
             await self.rooms.ensure_current(d.meeting_id, d.access_seq)
+            self.rooms.delivering(d.meeting_id, d.env["seq"])
             if self.cluster and d.access_seq > self.signalled.get(d.meeting_id, 0):
                 self.signalled[d.meeting_id] = d.access_seq
                 signal = {"meeting_id": d.meeting_id, "access_seq": d.access_seq}

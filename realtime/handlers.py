@@ -74,26 +74,33 @@ async def presence_changed(live: Live, meeting_id: int) -> None:
 
 async def join(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:
     """Check, then enter: the permission check and the snapshot come first, and the socket enters the rooms
-    of its audiences only when allowed. Events committed between the snapshot and the room entry are then
+    of its audiences only when allowed. Events delivered between the snapshot and the room entry are then
     read again (with the permission checked again) and sent to this socket, so none is lost; the client
     ignores what it already has (seq)."""
     result, audiences, access_seq = await live.ctx.read(audience.join, actor=actor, meeting_id=p.meeting_id)
     if not await live.rooms.admit(sid, actor, p.meeting_id, audiences, access_seq):
         raise Forbidden(f"Bạn không được mời dự cuộc họp {p.meeting_id}.")
-    try:
-        missed = await live.ctx.read(services.sync, actor=actor, meeting_id=p.meeting_id, since=result["seq"],
-                                     limit=live.ctx.settings.sync_max_events)  # fmt: skip
-    except Exception:
-        await live.rooms.leave(sid, p.meeting_id)
-        raise
-    if "snapshot" in missed:  # very many changes meanwhile: the fresher snapshot instead
-        result.update(snapshot=missed["snapshot"], seq=missed["seq"])
-    for env in missed.get("events", ()):
-        await live.sio.emit("event", env, to=sid)
+    if live.rooms.delivered_since(p.meeting_id, result["seq"]):
+        await catch_up(live, sid, actor, p.meeting_id, result)
     if not actor.is_display and live.presence.add(p.meeting_id, actor.id, sid):
         await presence_changed(live, p.meeting_id)
     result["online"] = live.presence.online(p.meeting_id)
     return result
+
+
+async def catch_up(live: Live, sid: str, actor: Actor, meeting_id: int, result: dict[str, Any]) -> None:
+    """Events delivered between the join's snapshot and its room entry: read again (the permission with them)
+    and sent to this socket only; a snapshot instead when there are very many."""
+    try:
+        missed = await live.ctx.read(services.sync, actor=actor, meeting_id=meeting_id, since=result["seq"],
+                                     limit=live.ctx.settings.sync_max_events)  # fmt: skip
+    except Exception:
+        await live.rooms.leave(sid, meeting_id)
+        raise
+    if "snapshot" in missed:
+        result.update(snapshot=missed["snapshot"], seq=missed["seq"])
+    for env in missed.get("events", ()):
+        await live.sio.emit("event", env, to=sid)
 
 
 async def leave(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:

@@ -254,3 +254,42 @@ async def test_a_role_change_sent_together_with_attendance_still_moves_the_socke
         await demoted.close()
         await dh.aclose()
         await staff.aclose()
+
+
+async def test_no_event_is_lost_between_the_snapshot_and_entering_the_room(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, start=True)
+    chair, ch = await live_client(live_server.url, c.chair.username)
+    done = asyncio.Event()
+
+    async def moves() -> None:
+        try:
+            for i in range(EDITS):
+                ack = await chair.call("agenda:next" if i % 2 == 0 else "agenda:previous", {"meeting_id": c.meeting_id})
+                assert ack["ok"], ack
+        finally:
+            done.set()
+
+    joined: list[tuple[Any, httpx.AsyncClient, int]] = []
+
+    async def joins() -> None:
+        out = joined
+        while not done.is_set():
+            client, http = await live_client(live_server.url, c.members[len(out) % len(c.members)].username)
+            ack = await client.join(c.meeting_id)
+            assert ack["ok"], ack
+            out.append((client, http, ack["data"]["seq"]))
+
+    try:
+        await asyncio.gather(joins(), moves())
+        last = (await chair.call("meeting:sync", {"meeting_id": c.meeting_id, "since": 0}))["data"]["seq"]
+        assert len(joined) > 3 and any(seq < last for _, _, seq in joined)
+        for client, _http, seq in joined:  # every event after its snapshot reached it, live or caught up
+            if seq < last:
+                await client.wait_for(lambda e, last=last: e["seq"] == last)
+            assert {e["seq"] for e in client.events} >= set(range(seq + 1, last + 1)), seq
+    finally:
+        for client, http, _ in joined:
+            await client.close()
+            await http.aclose()
+        await chair.close()
+        await ch.aclose()
