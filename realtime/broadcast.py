@@ -18,7 +18,7 @@ nodes are told to re-check their sockets of that meeting (realtime/server.py: Cl
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import socketio
 from engineio import packet as eio_packet
@@ -68,25 +68,31 @@ class Broadcaster:
                 self.signalled[d.meeting_id] = d.access_seq
                 signal = {"meeting_id": d.meeting_id, "access_seq": d.access_seq}
                 await self.sio.emit("access", signal, room=ACCESS_SIGNAL)
+            # Each local socket's cached grant is checked again as the packet is queued (not the room alone).
+            grants = self.rooms.grants.get(d.meeting_id, {})
             if d.audience == VIEWERS:
-                await self.send("event", d.env, room(d.meeting_id))
+                await self.send("event", d.env, room(d.meeting_id), lambda sid: sid in grants)
             else:
-                await self.send("event", d.env, class_room(d.meeting_id, d.audience))
-                await self.send("event", hidden(d.env), class_room(d.meeting_id, f"-{d.audience}"))
+                aud = d.audience
+                await self.send("event", d.env, class_room(d.meeting_id, aud), lambda sid: aud in grants.get(sid, ()))
+                await self.send("event", hidden(d.env), class_room(d.meeting_id, f"-{aud}"), lambda sid: sid in grants)
 
-    async def send(self, event: str, data: Any, to: str) -> None:
-        if not (self.fast and self.fanout(event, data, to)):
+    async def send(self, event: str, data: Any, to: str, allowed: Callable[[str], bool] | None = None) -> None:
+        if not (self.fast and self.fanout(event, data, to, allowed)):
             await self.sio.emit(event, data, room=to)
 
-    def fanout(self, event: str, data: Any, to: str, namespace: str = "/") -> bool:
-        """Queue one pre-encoded packet on every local socket in `to`. False when it cannot (binary data)."""
+    def fanout(self, event: str, data: Any, to: str, allowed: Callable[[str], bool] | None = None, namespace: str = "/") -> bool:
+        """Queue one pre-encoded packet on every local socket in `to` (that `allowed` admits). False when it
+        cannot (binary data)."""
         encoded = self.sio.packet_class(sio_packet.EVENT, namespace=namespace, data=[event, data]).encode()
         if not isinstance(encoded, str):  # binary attachments: several packets, leave it to emit
             return False
         pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
         pkt.encode()  # fills pkt.encode_cache: every writer reuses the same string
         sockets = self.sio.eio.sockets
-        for _sid, eio_sid in self.sio.manager.get_participants(namespace, to):
+        for sid, eio_sid in self.sio.manager.get_participants(namespace, to):
+            if allowed is not None and not allowed(sid):
+                continue
             sock = sockets.get(eio_sid)
             if sock is not None and not sock.closed:
                 sock.queue.put_nowait(pkt)

@@ -10,6 +10,7 @@ import pytest
 import socketio
 
 from display import services as display_services
+from realtime.broadcast import room
 from tests.conftest import LiveServer
 from tests.doc_helpers import make_pdf, upload
 from tests.factories import Cabinet, call, make_cabinet
@@ -293,3 +294,21 @@ async def test_no_event_is_lost_between_the_snapshot_and_entering_the_room(live_
             await http.aclose()
         await chair.close()
         await ch.aclose()
+
+
+async def test_delivery_checks_each_sockets_grant_not_only_the_room(live_server: LiveServer) -> None:
+    """A socket that got into the meeting's room by any other path (a future bug) still receives nothing."""
+    c = make_cabinet(live_server.db)
+    staff = await login(live_server.url, c.staff.username)
+    outsider, oh = await watcher(live_server.url, c.outsider.username)
+    member, mh = await _joined(live_server, c.members[0].username, c.meeting_id)
+    try:
+        await live_server.app.state.sio.enter_room(outsider.sio.get_sid(), room(c.meeting_id))
+        assert (await staff.patch(f"/api/meetings/{c.meeting_id}", json={"place": "Phòng 7"})).status_code == 200
+        await member.wait_for(lambda e: e["type"] == "meeting.updated")
+        assert outsider.events == []
+    finally:
+        for cl, h in ((outsider, oh), (member, mh)):
+            await cl.close()
+            await h.aclose()
+        await staff.aclose()
