@@ -11,6 +11,7 @@ from annotations import services as annotation_services
 from app.db import Database
 from app.settings import Settings
 from core.outbox import OutboxJob
+from documents.models import DocumentVersion
 from meetings.events import MeetingEvent
 from tests.annotation_helpers import note
 from tests.doc_helpers import make_pdf, upload
@@ -19,6 +20,7 @@ from tests.factories import call, make_cabinet
 from tests.live import live_client, login
 from tests.vote_helpers import new_vote, option, present_cabinet
 from votes import services as vote_services
+from votes.models import VoteKind
 
 
 async def poll(check: Callable[[], Any], timeout: float = 10) -> Any:
@@ -95,3 +97,24 @@ async def test_a_note_made_over_rest_reaches_the_authors_other_tablet_and_nobody
         for cl, h in ((tablet, http), (other, oh)):
             await cl.close()
             await h.aclose()
+
+
+async def test_an_upload_renders_its_pages_through_the_outbox_and_a_secret_close_records_its_scrub(live_server: LiveServer) -> None:
+    from documents import render, storage
+
+    c = make_cabinet(live_server.db)
+    staff = await login(live_server.url, c.staff.username)
+    try:
+        r = await upload(staff, c.meeting_id, make_pdf(2))
+        assert r.status_code == 201, r.text
+    finally:
+        await staff.aclose()
+    await live_server.app.state.jobs.drain()
+    done = live_server.db.run_read(lambda session: [v.sha256 for v in session.exec(select(DocumentVersion)).all()])
+    assert render.pages_ready(live_server.settings.data_dir, done[0], 2) and jobs(live_server.db) == []
+    assert storage.blob_path(live_server.settings.data_dir, done[0]).exists()
+
+    p = present_cabinet(live_server.db)
+    vote = new_vote(live_server.db, p, kind=VoteKind.secret, state="open")
+    call(live_server.db, vote_services.close_vote, actor=p.chair, vote_id=vote["id"])
+    assert jobs(live_server.db) == [("vote.scrub", str(vote["id"]))]  # the service recorded it, no route needed
