@@ -2,8 +2,8 @@
 transaction as the change; the envelope is queued on the session and delivered by the edge after COMMIT.
 
 Every event names its audience, stored with it: VIEWERS (everyone who may see the meeting: its participants
-once published, those who manage it, its hall display), MEMBERS (viewers less guests and the hall display)
-or MANAGERS (those who prepare the meeting). Live delivery (realtime/broadcast.py) and replay (`events_since`)
+once published, those who manage it, its hall display), MEMBERS (viewers less guests and the hall display),
+CONDUCTORS (those who run it: the chair and the managers) or MANAGERS (those who prepare it). Live delivery (realtime/broadcast.py) and replay (`events_since`)
 both give a viewer outside the audience only a placeholder {seq, type: "hidden"}, so seq stays gap-free.
 
 An event that may change who sees what (ACCESS_CHANGING) also moves the meeting's `access_seq`; each envelope
@@ -25,10 +25,11 @@ from meetings.access import Access
 from meetings.models import Meeting
 
 _OUTBOX = "ecabinet_outbox"
-VIEWERS, MEMBERS, MANAGERS = "viewers", "members", "managers"
-AUDIENCES = (VIEWERS, MEMBERS, MANAGERS)
-# Events whose data is for those who prepare the meeting only (drafts: no text, but not everyone's business).
-_BY_TYPE = {"conclusion.saved": MANAGERS, "minutes.section_edited": MANAGERS, "meeting.created": MANAGERS,
+VIEWERS, MEMBERS, CONDUCTORS, MANAGERS = "viewers", "members", "conductors", "managers"
+AUDIENCES = (VIEWERS, MEMBERS, CONDUCTORS, MANAGERS)
+# Events for those who write the drafts (the chair and the secretariat: no text, but not everyone's
+# business) or who prepare the meeting.
+_BY_TYPE = {"conclusion.saved": CONDUCTORS, "minutes.section_edited": CONDUCTORS, "meeting.created": MANAGERS,
             "display.revoked": MANAGERS}
 # Events after which someone may see more or less of the meeting (roster, role, draft state, a display).
 ACCESS_CHANGING = frozenset({"participants.changed", "meeting.created", "meeting.published", "meeting.unpublished", "display.revoked"})
@@ -64,7 +65,8 @@ class Delivery:
 def classes(acc: Access) -> frozenset[str]:
     """The audiences a viewer belongs to (`access` has already checked that they may view)."""
     guest_like = acc.actor.is_display or (acc.role == "guest" and not acc.can_manage)
-    return frozenset({VIEWERS} | (set() if guest_like else {MEMBERS}) | ({MANAGERS} if acc.can_manage else set()))
+    found = {VIEWERS} | (set() if guest_like else {MEMBERS})
+    return frozenset(found | ({CONDUCTORS} if acc.can_conduct else set()) | ({MANAGERS} if acc.can_manage else set()))
 
 
 def envelope(event: MeetingEvent) -> dict[str, Any]:

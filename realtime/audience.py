@@ -21,10 +21,10 @@ import socketio
 from accounts.actor import Actor
 from app.context import AppContext
 from meetings import audience as audience_service
-from meetings.events import MANAGERS, MEMBERS
+from meetings.events import CONDUCTORS, MANAGERS, MEMBERS
 from realtime.broadcast import class_room, room
 
-NARROW = (MEMBERS, MANAGERS)
+NARROW = (MEMBERS, CONDUCTORS, MANAGERS)
 Evicted = Callable[[str, int], Awaitable[None]]
 
 

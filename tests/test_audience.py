@@ -198,18 +198,20 @@ async def test_a_revoked_display_is_taken_out_and_a_display_joins_only_its_meeti
         await staff.aclose()
 
 
-async def test_managers_only_events_reach_managers_and_placeholders_reach_the_rest(live_server: LiveServer) -> None:
+async def test_draft_events_reach_those_who_write_drafts_and_placeholders_reach_the_rest(live_server: LiveServer) -> None:
     c = make_cabinet(live_server.db, start=True)
     member, mh = await _joined(live_server, c.members[0].username, c.meeting_id)
     secretary, sh = await _joined(live_server, c.secretary.username, c.meeting_id)
+    chair, chh = await _joined(live_server, c.chair.username, c.meeting_id)
     try:
         url = f"/api/meetings/{c.meeting_id}/agenda/{c.item_ids[0]}/conclusion"
         assert (await sh.put(url, json={"text": "Dự thảo kết luận", "base_revision": 0})).status_code == 200
         full = await secretary.wait_for(lambda e: e["type"] == "conclusion.saved")
+        assert (await chair.wait_for(lambda e: e["seq"] == full["seq"]))["type"] == "conclusion.saved"  # the chair edits too
         hidden = await member.wait_for(lambda e: e["seq"] == full["seq"])
         assert hidden["type"] == "hidden" and hidden["data"] == {}
     finally:
-        for cl, h in ((member, mh), (secretary, sh)):
+        for cl, h in ((member, mh), (secretary, sh), (chair, chh)):
             await cl.close()
             await h.aclose()
 
