@@ -118,3 +118,21 @@ async def test_an_upload_renders_its_pages_through_the_outbox_and_a_secret_close
     vote = new_vote(live_server.db, p, kind=VoteKind.secret, state="open")
     call(live_server.db, vote_services.close_vote, actor=p.chair, vote_id=vote["id"])
     assert jobs(live_server.db) == [("vote.scrub", str(vote["id"]))]  # the service recorded it, no route needed
+
+
+async def test_a_job_whose_run_fails_is_tried_again_and_then_done(live_server: LiveServer) -> None:
+    from core import outbox
+
+    dispatcher = live_server.app.state.jobs
+    runs: list[list[dict[str, Any]]] = []
+
+    async def flaky(ctx: Any, ref: str, payloads: list[dict[str, Any]]) -> None:
+        runs.append(payloads)
+        if len(runs) == 1:
+            raise OSError("the disk was busy")  # a transient failure of the work itself
+
+    dispatcher.register("test.flaky", flaky)
+    dispatcher.retry_after = (0.05,)  # this app only; the default waits seconds
+    await live_server.app.state.ctx.write(lambda session: outbox.add(session, kind="test.flaky", ref="1", payload={"n": 1}))
+    await poll(lambda: jobs(live_server.db) == [] or None)
+    assert runs == [[{"n": 1}], [{"n": 1}]]
