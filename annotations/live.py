@@ -1,18 +1,32 @@
-"""Delivery of private annotation changes to their author's own sockets (edge code, after COMMIT).
+"""Private annotation changes reach their author's own tablets (and no one else's).
 
 Server -> client event `annotation` with {type: annotation.created | annotation.updated | annotation.deleted,
-annotation: {...}} goes to room user:<author id> only: the author's other tablets. No seq (these are not
-meeting events); a client that reconnects refetches GET /api/documents/{id}/annotations.
+annotation: {...}} goes to the author's sockets only (room user:<author id>, which a socket enters at connect
+after its login was checked). The service records it as an outbox job in its own transaction (`tell_author`),
+so a REST call, a socket event or any later caller alike reaches the author's other tablets; the dispatcher
+(app/outbox.py) delivers it after COMMIT. No seq (these are not meeting events); the tablet that made the
+change gets it too and upserts it idempotently; a client that reconnects refetches
+GET /api/documents/{id}/annotations.
 """
 from __future__ import annotations
 
 from typing import Any
 
-import socketio
+from sqlmodel import Session
 
-from realtime.broadcast import user_room
+from core import outbox
+
+KIND = "annotation.to_author"
 
 
-async def to_author(sio: socketio.AsyncServer, user_id: int, type_: str, annotation: dict[str, Any],
-                    skip_sid: str | None = None) -> None:  # fmt: skip
-    await sio.emit("annotation", {"type": type_, "annotation": annotation}, room=user_room(user_id), skip_sid=skip_sid)
+def tell_author(session: Session, author_id: int, type_: str, annotation: dict[str, Any]) -> None:
+    outbox.add(session, kind=KIND, ref=author_id, payload={"type": type_, "annotation": annotation})
+
+
+def install(dispatcher: Any) -> None:
+    dispatcher.register(KIND, deliver)
+
+
+async def deliver(ctx: Any, ref: str, jobs: list[dict[str, Any]]) -> None:
+    for job in jobs:  # in the order they were committed
+        await ctx.to_user(int(ref), "annotation", job)

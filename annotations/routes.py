@@ -5,7 +5,6 @@ their other tablets follow; nobody else's sockets are in that room.
 """
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from anyio import to_thread
@@ -13,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from annotations import live, presenter, services
+from annotations import presenter, services
 from annotations.pdf import annotated_pdf
 from annotations.schemas import AnnotationCreate, AnnotationPublic, AnnotationUpdate
 from app.auth import ctx_of, require_user
@@ -22,8 +21,6 @@ from app.openapi import Op
 from documents import storage
 
 
-async def _push(request: Request, user_id: int, type_: str, data: dict[str, Any]) -> None:
-    await live.to_author(request.app.state.sio, user_id, type_, data)
 
 
 async def list_annotations(request: Request) -> Response:
@@ -37,9 +34,7 @@ async def create_annotation(request: Request) -> Response:
     data = await parse_body(request, AnnotationCreate)
     result = await ctx_of(request).write(services.create_annotation, actor=actor,
                                          document_id=request.path_params["document_id"], data=data)  # fmt: skip
-    if not result["shared"]:
-        await _push(request, actor.id, "annotation.created", result)
-    return ok(result, 201)
+    return ok(result, 201)  # the author's other tablets are told by the service's outbox job (annotations/live.py)
 
 
 async def update_annotation(request: Request) -> Response:
@@ -47,15 +42,12 @@ async def update_annotation(request: Request) -> Response:
     data = await parse_body(request, AnnotationUpdate)
     result = await ctx_of(request).write(services.update_annotation, actor=actor,
                                          annotation_id=request.path_params["annotation_id"], data=data)  # fmt: skip
-    await _push(request, actor.id, "annotation.updated", result)
     return ok(result)
 
 
 async def delete_annotation(request: Request) -> Response:
     actor = await require_user(request)
-    gone = await ctx_of(request).write(services.delete_annotation, actor=actor, annotation_id=request.path_params["annotation_id"])
-    if not gone["shared"]:
-        await _push(request, actor.id, "annotation.deleted", gone)
+    await ctx_of(request).write(services.delete_annotation, actor=actor, annotation_id=request.path_params["annotation_id"])
     return ok(None, 204)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session, col, func, or_, select
 
 from accounts.actor import Actor
-from annotations import presenter
+from annotations import live, presenter
 from annotations.models import Annotation
 from annotations.schemas import AnnotationCreate, AnnotationUpdate, InkData, NoteData, check_content
 from core.clock import iso, utcnow
@@ -83,6 +83,7 @@ def create_annotation(*, session: Session, actor: Actor, document_id: int, data:
                    created_at=now, updated_at=now)  # fmt: skip
     session.add(a)
     session.flush()
+    live.tell_author(session, actor.id, "annotation.created", public(a))
     return public(a)
 
 
@@ -116,6 +117,7 @@ def update_annotation(*, session: Session, actor: Actor, annotation_id: int, dat
     a.updated_at = utcnow()
     session.add(a)
     session.flush()
+    live.tell_author(session, actor.id, "annotation.updated", public(a))
     return public(a)
 
 
@@ -124,6 +126,8 @@ def delete_annotation(*, session: Session, actor: Actor, annotation_id: int) -> 
     gone = {"id": a.id, "document_id": a.document_id, "version": a.version, "page": a.page, "shared": a.shared}
     if a.shared:
         presenter.remove_ink(session=session, actor=actor, annotation=a)
+    else:
+        live.tell_author(session, actor.id, "annotation.deleted", gone)
     session.delete(a)
     session.flush()
     return gone

@@ -1,7 +1,7 @@
 """Annotation and presenter socket events (thin: the same services as the REST routes, acks alike).
 
     annotation:create {document_id, page, kind, data, text?, version?}   annotation:update {annotation_id, data?, text?}
-    annotation:delete {annotation_id}                                     -> `annotation` to the author's sockets
+    annotation:delete {annotation_id}                   -> `annotation` to the author's sockets (annotations/live.py)
     presenter:start {meeting_id, document_id, page}   presenter:page {meeting_id, page}   presenter:stop {meeting_id}
     presenter:ink {meeting_id, page, kind?, data}                         -> meeting events presenter.* (with seq)
     presenter:pointer {meeting_id, x, y}                                  -> `pointer` to the room (no seq, not stored)
@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from accounts.actor import Actor
-from annotations import live, presenter, services
+from annotations import presenter, services
 from annotations.schemas import AnnotationRef, PresenterInk, PresenterPage, PresenterPointer, PresenterStart, SocketCreate, SocketUpdate
 from app.http import validate
 from app.ratelimit import TokenBucket
@@ -38,21 +38,13 @@ def register(actions: SocketActions) -> None:
     checks: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {}
 
     async def create(sid: str, actor: Actor, p: SocketCreate) -> Any:
-        result = await ctx.write(services.create_annotation, actor=actor, document_id=p.document_id, data=p)
-        if not result["shared"]:
-            await live.to_author(sio, actor.id, "annotation.created", result, skip_sid=sid)
-        return result
+        return await ctx.write(services.create_annotation, actor=actor, document_id=p.document_id, data=p)
 
     async def update(sid: str, actor: Actor, p: SocketUpdate) -> Any:
-        result = await ctx.write(services.update_annotation, actor=actor, annotation_id=p.annotation_id, data=p)
-        await live.to_author(sio, actor.id, "annotation.updated", result, skip_sid=sid)
-        return result
+        return await ctx.write(services.update_annotation, actor=actor, annotation_id=p.annotation_id, data=p)
 
     async def delete(sid: str, actor: Actor, p: AnnotationRef) -> Any:
-        gone = await ctx.write(services.delete_annotation, actor=actor, annotation_id=p.annotation_id)
-        if not gone["shared"]:
-            await live.to_author(sio, actor.id, "annotation.deleted", gone, skip_sid=sid)
-        return gone
+        return await ctx.write(services.delete_annotation, actor=actor, annotation_id=p.annotation_id)
 
     async def start(sid: str, actor: Actor, p: PresenterStart) -> Any:
         return await ctx.write(presenter.start, actor=actor, meeting_id=p.meeting_id, document_id=p.document_id, page=p.page)

@@ -2,7 +2,8 @@
 
 Reads use an ordinary transaction; writes on SQLite take the write lock up front (BEGIN IMMEDIATE) so a
 read-then-write never fails half way with 'database is locked' when another writer got in first.
-Services run in a worker thread; the events they record are handed back after COMMIT, never before.
+Services run in a worker thread; the events and outbox jobs they record are handed back after COMMIT, never
+before (the jobs themselves are rows of the same transaction: core/outbox.py).
 
 SQLite has one writer at a time. Within this process writers also queue on a lock before BEGIN IMMEDIATE:
 without it, concurrent writers poll SQLite's busy handler, which sleeps up to 100 ms between tries, so a
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 from anyio import to_thread
@@ -24,7 +25,8 @@ from sqlmodel import Session, create_engine
 from audit import hooks as audit_hooks
 from audit.chain import KEYS as AUDIT_KEYS
 from audit.keys import AuditKeys
-from meetings.events import take_outbox
+from core.outbox import Key, take_keys
+from meetings.events import Delivery, take_outbox
 
 T = TypeVar("T")
 
@@ -57,7 +59,8 @@ def _configure_sqlite(engine: Engine) -> None:
 @dataclass
 class Outcome:
     result: Any
-    events: list[dict[str, Any]]
+    events: list[Delivery]
+    jobs: set[Key] = field(default_factory=set)
 
 
 class Database:
@@ -84,7 +87,7 @@ class Database:
         with self._writer, self.write_session() as session:
             result = fn(session=session, **kwargs)
             session.commit()
-            return Outcome(result, take_outbox(session))
+            return Outcome(result, take_outbox(session), take_keys(session))
 
     def run_read(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         with self.read_session() as session:

@@ -20,7 +20,9 @@ import speakers.routes
 import votes.routes
 from annotations import presenter as annotation_presenter
 from annotations import socket as annotation_socket
+from annotations import live as annotation_live
 from app.context import AppContext
+from app.outbox import Dispatcher
 from app.openapi import HEALTH, Op
 from documents import hooks as document_hooks
 from documents import present as document_present
@@ -31,6 +33,7 @@ from minutes import services as minutes_services
 from speakers import present as speaker_present
 from speakers import services as speaker_services
 from speakers import socket as speaker_socket
+from votes import live as vote_live
 from votes import present as vote_present
 from votes import socket as vote_socket
 
@@ -55,8 +58,9 @@ def register_speakers() -> None:
     hooks.on_current_item_changed("speakers", speaker_services.on_current_item_changed)
 
 
-def install(ctx: AppContext) -> None:
-    """Register snapshot slices and socket event modules of the other domains (called by create_app)."""
+def install(ctx: AppContext, jobs: Dispatcher) -> None:
+    """Register snapshot slices, socket event modules and outbox job handlers of the other domains (called by
+    create_app)."""
     register_speakers()
     meeting_present.register_slice("votes", vote_present.votes_slice)
     meeting_present.register_slice("documents", document_present.documents_slice)
@@ -67,3 +71,6 @@ def install(ctx: AppContext) -> None:
     meeting_present.register_slice("minutes", minutes_services.minutes_slice)
     extensions: list[Any] = [speaker_socket.register, vote_socket.register, annotation_socket.register]
     ctx.socket_extensions.extend(extensions)
+    vote_live.install(jobs, ctx.settings.tally_interval_seconds)
+    document_hooks.install_jobs(jobs)
+    annotation_live.install(jobs)

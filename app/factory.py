@@ -18,6 +18,7 @@ from accounts import passwords
 from app import domains, openapi, pages
 from app.context import AppContext
 from app.db import Database
+from app.outbox import Dispatcher
 from app.http import guard_paths, ok, on_domain_error, on_http_error, on_unexpected
 from app.paths import STATIC_DIR
 from app.ratelimit import failure_budget
@@ -48,18 +49,19 @@ def create_app(settings: Settings | None = None) -> Any:
         db=db,
         login_limiter=failure_budget(settings.login_window_seconds, settings.redis_url, settings.redis_channel),
     )
-    domains.install(ctx)
+    jobs = Dispatcher(ctx)  # the outbox: after-commit work recorded by the services (core/outbox.py)
+    domains.install(ctx, jobs)
     passwords.warm_up()
     # Remote media: the web process only relays signalling; media workers start on first use (or now, prewarm).
     workers = MediaWorkers(settings.media_workers, MediaConfig.from_settings(settings).to_json(), primary_viewers=settings.media_primary_viewers)
     remote = RemoteMedia(ctx, workers)
     ctx.socket_extensions.append(remote.register)
-    sio = build_server(ctx)
-    broadcast = Broadcaster(sio).publish
+    sio, actions = build_server(ctx)
+    broadcast = Broadcaster(sio, actions.rooms).publish
 
-    async def publish(events: list[dict[str, Any]]) -> None:
+    async def publish(events: list[Any]) -> None:
         await broadcast(events)
-        await remote.observe(events)
+        await remote.observe([d.env for d in events])
 
     ctx.publish = publish
 
@@ -67,7 +69,9 @@ def create_app(settings: Settings | None = None) -> Any:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if settings.media_prewarm:
             await remote.start()
+        await jobs.recover()  # what a crash or a restart left pending
         yield
+        await jobs.stop()
         await remote.stop()  # every peer connection closes with its worker
         await close_renderers()  # no orphaned pdfium worker processes
         # Close sockets first so no handler runs against a disposed engine.
@@ -93,6 +97,8 @@ def create_app(settings: Settings | None = None) -> Any:
     web.state.ctx = ctx
     web.state.sio = sio
     web.state.remote = remote
+    web.state.jobs = jobs
+    web.state.rooms = actions.rooms
     asgi = SecurityHeaders(socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io"), settings)
     asgi.state = web.state  # tests and the CLI reach the context through the outer app too
     return asgi

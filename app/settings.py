@@ -43,6 +43,7 @@ class Settings:
     timezone: str = DEFAULT_TIMEZONE
     sync_max_events: int = 500
     socket_rate_per_second: float = 20.0
+    tally_interval_seconds: float = 0.2  # at most one vote.tally event per vote per interval (votes/live.py)
     # Documents (tài liệu): upload size and page limits, page-render worker processes, LibreOffice binary.
     max_upload_mb: int = 50
     max_document_pages: int = 1000
@@ -105,6 +106,7 @@ class Settings:
             timezone=get("TIMEZONE") or base.timezone,
             sync_max_events=int(get("SYNC_MAX_EVENTS") or base.sync_max_events),
             socket_rate_per_second=float(get("SOCKET_RATE") or base.socket_rate_per_second),
+            tally_interval_seconds=float(get("TALLY_INTERVAL") or base.tally_interval_seconds),
             max_upload_mb=int(get("MAX_UPLOAD_MB") or base.max_upload_mb),
             max_document_pages=int(get("MAX_DOCUMENT_PAGES") or base.max_document_pages),
             render_workers=int(get("RENDER_WORKERS") or base.render_workers),

@@ -34,7 +34,7 @@ def main() -> None:
 
     settings = Settings.from_env().with_(demo_mode=True, host="127.0.0.1", port=a.port)
     app = create_app(settings)
-    app.state.ctx.publish = Broadcaster(app.state.sio, fast=a.broadcast == "fast").publish
+    app.state.ctx.publish = Broadcaster(app.state.sio, app.state.rooms, fast=a.broadcast == "fast").publish
     uvicorn.run(
         app,
         host="127.0.0.1",

@@ -12,6 +12,7 @@ from core.clock import iso, utcnow
 from core.errors import Conflict, Forbidden, NotFound
 from display.models import DisplayToken
 from meetings.access import access, load_meeting, require_manage
+from meetings.services import emit
 
 MAX_TOKEN_LENGTH = 200
 
@@ -64,6 +65,8 @@ def revoke_token(*, session: Session, actor: Actor, meeting_id: int, token_id: i
     row.revoked_at = utcnow()
     session.add(row)
     session.flush()
+    # An access-changing event: the live edge checks the meeting's sockets again and the screen goes dark.
+    emit(session, acc, "display.revoked", token_id=token_id)
     return _public(row)
 
 

@@ -129,8 +129,9 @@ async def upload(request: Request) -> Response:
         if created:
             await _drop_unused(request, [stored.sha256])
         raise
-    renderer.start_background(storage.blob_path(settings.data_dir, stored.sha256), stored.sha256, stored.page_count)
-    return ok({**result, "removed_content": stored.removed}, 201)  # what CDR took out, for the uploader to know
+    # Its pages render after commit: an outbox job of add_document (documents/hooks.py). The answer says what
+    # CDR took out, for the uploader to know.
+    return ok({**result, "removed_content": stored.removed}, 201)
 
 
 def _spill(file: UploadFile, target: Path) -> None:

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, delete, select
 
 from accounts.actor import Actor
 from accounts.models import User
+from core import outbox
 from core.clock import local, pdf_date, utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.text import fold
@@ -24,6 +25,7 @@ from documents.models import Document, DocumentAccess, DocumentPage, DocumentVer
 from documents.schemas import DocumentUpdate, DocumentUpload, StoredFile
 from documents.watermark import Viewer
 from meetings.access import Access, access
+from meetings.events import MEMBERS
 from meetings.models import AgendaItem, MeetingState, Participant
 from meetings.services import emit, require_state
 
@@ -178,12 +180,16 @@ def _set_allowed(session: Session, doc: Document, user_ids: list[int]) -> None:
         session.add(DocumentAccess(document_id=doc.id, user_id=uid))
 
 
-def _announce(session: Session, acc: Access, doc: Document, verb: str, *, was_restricted: bool, change: str) -> None:
+def _announce(session: Session, acc: Access, doc: Document, verb: str, *, was_restricted: bool, change: str,
+              was_shared: bool | None = None) -> None:  # fmt: skip
     slice_ = present.documents_slice(session, acc.meeting)
     if doc.restricted or was_restricted:
         emit(session, acc, "documents.changed", documents=slice_)
-    else:
-        emit(session, acc, f"document.{verb}", document_id=doc.id, version=doc.current_version, change=change, documents=slice_)
+        return
+    # Guests and the hall display are not told of a document they may not read (before or after the change).
+    hidden = not doc.share_with_guests and not (doc.share_with_guests if was_shared is None else was_shared)
+    emit(session, acc, f"document.{verb}", audience=MEMBERS if hidden else None, document_id=doc.id,
+         version=doc.current_version, change=change, documents=slice_)  # fmt: skip
 
 
 def add_document(
@@ -225,6 +231,8 @@ def add_document(
         session.add(DocumentPage(version_id=version.id, page=page, text=text, folded=folded))
     session.flush()
     _announce(session, acc, doc, verb, was_restricted=was_restricted, change="version" if verb == "updated" else "added")
+    # Its pages are rendered after commit, and again after a crash until done (documents/hooks.py).
+    outbox.add(session, kind="document.render", ref=stored.sha256, payload={"page_count": stored.page_count})
     ready = render.pages_ready(data_dir, stored.sha256, stored.page_count)
     return present.detail(session, doc, pages_ready=ready, allowed_user_ids=sorted(allowed_ids(session, doc.id or 0)))
 
@@ -237,7 +245,7 @@ def update_document(*, session: Session, actor: Actor, document_id: int, data: D
     changes = data.model_dump(exclude_unset=True)
     if "agenda_item_id" in changes:
         _check_item(session, doc.meeting_id, changes["agenda_item_id"])
-    was_restricted = doc.restricted
+    was_restricted, was_shared = doc.restricted, doc.share_with_guests
     for key in ("title", "position", "restricted", "share_with_guests"):
         if changes.get(key) is not None:
             setattr(doc, key, changes[key])
@@ -248,7 +256,7 @@ def update_document(*, session: Session, actor: Actor, document_id: int, data: D
     doc.updated_at = utcnow()
     session.add(doc)
     session.flush()
-    _announce(session, acc, doc, "updated", was_restricted=was_restricted, change="metadata")
+    _announce(session, acc, doc, "updated", was_restricted=was_restricted, change="metadata", was_shared=was_shared)
     cur = version_of(session, doc, None)
     ready = render.pages_ready(data_dir, cur.sha256, cur.page_count)
     return present.detail(session, doc, pages_ready=ready, allowed_user_ids=sorted(allowed_ids(session, document_id)))

@@ -1,8 +1,18 @@
 """The per-meeting event log (Zulip-style): every change is a row with the next 'seq', written in the same
 transaction as the change; the envelope is queued on the session and delivered by the edge after COMMIT.
+
+Every event names its audience, stored with it: VIEWERS (everyone who may see the meeting: its participants
+once published, those who manage it, its hall display), MEMBERS (viewers less guests and the hall display),
+CONDUCTORS (those who run it: the chair and the managers) or MANAGERS (those who prepare it). Live delivery (realtime/broadcast.py) and replay (`events_since`)
+both give a viewer outside the audience only a placeholder {seq, type: "hidden"}, so seq stays gap-free.
+
+An event that may change who sees what (ACCESS_CHANGING) also moves the meeting's `access_seq`; each envelope
+handed to the edge carries the access_seq it was recorded under, so the edge knows when its cached grants
+are stale and re-checks them before delivering anything newer.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +21,18 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from audit.chain import append as audit_append
 from core.clock import iso, utcnow
+from meetings.access import Access
 from meetings.models import Meeting
 
 _OUTBOX = "ecabinet_outbox"
+VIEWERS, MEMBERS, CONDUCTORS, MANAGERS = "viewers", "members", "conductors", "managers"
+AUDIENCES = (VIEWERS, MEMBERS, CONDUCTORS, MANAGERS)
+# Events for those who write the drafts (the chair and the secretariat: no text, but not everyone's
+# business) or who prepare the meeting.
+_BY_TYPE = {"conclusion.saved": CONDUCTORS, "minutes.section_edited": CONDUCTORS, "meeting.created": MANAGERS,
+            "display.revoked": MANAGERS}
+# Events after which someone may see more or less of the meeting (roster, role, draft state, a display).
+ACCESS_CHANGING = frozenset({"participants.changed", "meeting.created", "meeting.published", "meeting.unpublished", "display.revoked"})
 
 
 class MeetingEvent(SQLModel, table=True):
@@ -25,38 +44,72 @@ class MeetingEvent(SQLModel, table=True):
     type: str = Field(max_length=64)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     actor_id: int | None = Field(default=None, foreign_key="user.id")
+    audience: str = Field(default=VIEWERS, max_length=16)
     at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A committed event as the edge delivers it: the client envelope, who may receive it, and the
+    meeting's access_seq when it was recorded."""
+
+    env: dict[str, Any]
+    audience: str
+    access_seq: int
+
+    @property
+    def meeting_id(self) -> int:
+        return int(self.env["meeting_id"])
+
+
+def classes(acc: Access) -> frozenset[str]:
+    """The audiences a viewer belongs to (`access` has already checked that they may view)."""
+    guest_like = acc.actor.is_display or (acc.role == "guest" and not acc.can_manage)
+    found = {VIEWERS} | (set() if guest_like else {MEMBERS})
+    return frozenset(found | ({CONDUCTORS} if acc.can_conduct else set()) | ({MANAGERS} if acc.can_manage else set()))
 
 
 def envelope(event: MeetingEvent) -> dict[str, Any]:
     return {"meeting_id": event.meeting_id, "seq": event.seq, "type": event.type, "data": event.data, "at": iso(event.at)}
 
 
-def record(session: Session, *, meeting_id: int, type: str, data: dict[str, Any], actor_id: int | None) -> dict[str, Any]:
+def hidden(env: dict[str, Any]) -> dict[str, Any]:
+    """What a viewer outside an event's audience gets in its place: the seq moves on, nothing else is told."""
+    return {"meeting_id": env["meeting_id"], "seq": env["seq"], "type": "hidden", "data": {}, "at": env["at"]}
+
+
+def record(session: Session, *, meeting_id: int, type: str, data: dict[str, Any], actor_id: int | None,
+           audience: str | None = None) -> dict[str, Any]:  # fmt: skip
     """Append an event with the meeting's next seq. The UPDATE takes the row lock on PostgreSQL (and SQLite
     writers are serialised by BEGIN IMMEDIATE), so seq is gap-free and unique under concurrency."""
-    seq = session.execute(
-        update(Meeting).where(Meeting.id == meeting_id).values(last_seq=Meeting.last_seq + 1).returning(Meeting.last_seq),
+    audience = audience or _BY_TYPE.get(type, VIEWERS)
+    assert audience in AUDIENCES, audience
+    values: dict[str, Any] = {"last_seq": Meeting.last_seq + 1}
+    if type in ACCESS_CHANGING:
+        values["access_seq"] = Meeting.last_seq + 1
+    seq, access_seq = session.execute(
+        update(Meeting).where(Meeting.id == meeting_id).values(**values).returning(Meeting.last_seq, Meeting.access_seq),
         execution_options={"synchronize_session": False},
-    ).scalar_one()
+    ).one()
     meeting = session.get(Meeting, meeting_id)
     if meeting is not None:
-        session.expire(meeting, ["last_seq"])
-    event = MeetingEvent(meeting_id=meeting_id, seq=seq, type=type, data=data, actor_id=actor_id)
+        session.expire(meeting, ["last_seq", "access_seq"])
+    event = MeetingEvent(meeting_id=meeting_id, seq=seq, type=type, data=data, actor_id=actor_id, audience=audience)
     session.add(event)
     # Every meeting change is also a link in the hash-chained audit log (which keeps a hash, not a copy).
     audit_append(session, type=type, data=data, actor_id=actor_id, meeting_id=meeting_id, event_seq=seq)
     env = envelope(event)
-    session.info.setdefault(_OUTBOX, []).append(env)
+    session.info.setdefault(_OUTBOX, []).append(Delivery(env, audience, access_seq))
     return env
 
 
-def take_outbox(session: Session) -> list[dict[str, Any]]:
+def take_outbox(session: Session) -> list[Delivery]:
     return session.info.pop(_OUTBOX, [])
 
 
-def events_since(session: Session, *, meeting_id: int, since: int, limit: int) -> list[dict[str, Any]] | None:
-    """Events with seq > since, or None when more than `limit` are missing (the client then takes a snapshot)."""
+def events_since(session: Session, *, meeting_id: int, since: int, limit: int, audience: frozenset[str]) -> list[dict[str, Any]] | None:
+    """Events with seq > since as `audience` may see them (others as placeholders), or None when more than
+    `limit` are missing (the client then takes a snapshot)."""
     rows = session.exec(
         select(MeetingEvent)
         .where(MeetingEvent.meeting_id == meeting_id, MeetingEvent.seq > since)
@@ -65,4 +118,4 @@ def events_since(session: Session, *, meeting_id: int, since: int, limit: int) -
     ).all()
     if len(rows) > limit:
         return None
-    return [envelope(r) for r in rows]
+    return [envelope(r) if r.audience in audience else hidden(envelope(r)) for r in rows]

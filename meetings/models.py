@@ -87,6 +87,7 @@ class Meeting(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
     # Sequence number of the last event of this meeting (the live protocol's 'seq').
     last_seq: int = 0
+    access_seq: int = 0  # seq of the last event that changed who may see what (meetings/events.py)
 
 
 class AgendaItem(SQLModel, table=True):

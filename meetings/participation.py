@@ -94,7 +94,8 @@ def update(*, session: Session, actor: Actor, meeting_id: int, user_id: int, dat
     require_state(acc.meeting, _OPEN, "sửa thành phần của")
     participant, user = _participant(session, meeting_id, user_id)
     changes = data.model_dump(exclude_unset=True)
-    if changes.get("role") is not None and changes["role"] != participant.role:
+    role_changed = changes.get("role") is not None and changes["role"] != participant.role
+    if role_changed:
         _check_role(session, meeting_id, user, changes["role"], exclude_user=user_id)
         participant.role = changes["role"]
     attendance = changes.get("attendance") or Attendance(participant.attendance)
@@ -104,7 +105,8 @@ def update(*, session: Session, actor: Actor, meeting_id: int, user_id: int, dat
         record_change(session, participant, by=acc.actor.id, attendance=attendance, source=source,
                       reason=changes.get("absence_reason"), deputy=changes.get("deputy_name"))  # fmt: skip
     session.add(participant)
-    _roster_changed(session, acc, "attendance.changed" if changes.get("attendance") else "participants.changed")
+    # A role change is always participants.changed: that event changes who may see what (meetings/events.py).
+    _roster_changed(session, acc, "attendance.changed" if changes.get("attendance") and not role_changed else "participants.changed")
     return present.participant_data(participant, user)
 
 

@@ -10,7 +10,7 @@ from core.clock import utcnow
 from core.errors import Conflict, NotFound
 from meetings import hooks, present
 from meetings.access import Access, access, require_conduct, require_create, require_manage
-from meetings.events import events_since, record
+from meetings.events import classes, events_since, record
 from meetings.models import AgendaItem, ItemState, Meeting, MeetingState, Participant
 from meetings.schemas import MeetingCreate, MeetingUpdate
 
@@ -34,10 +34,11 @@ def require_state(meeting: Meeting, allowed: tuple[MeetingState, ...], action: s
         )
 
 
-def emit(session: Session, acc: Access, type: str, **data: Any) -> dict[str, Any]:
+def emit(session: Session, acc: Access, type: str, *, audience: str | None = None, **data: Any) -> dict[str, Any]:
+    """Record a meeting event; `audience` (meetings/events.py) narrows who receives it (default: by type)."""
     assert acc.meeting.id is not None
     data.setdefault("by", {"user_id": acc.actor.id, "full_name": acc.actor.full_name})
-    return record(session, meeting_id=acc.meeting.id, type=type, data=data, actor_id=acc.actor.id)
+    return record(session, meeting_id=acc.meeting.id, type=type, data=data, actor_id=acc.actor.id, audience=audience)
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -82,7 +83,8 @@ def sync(*, session: Session, actor: Actor, meeting_id: int, since: int, limit: 
     """Missed events after `since`, or a fresh snapshot when too many were missed (or `since` is bogus)."""
     acc = access(session, actor, meeting_id)
     last = acc.meeting.last_seq
-    events = events_since(session, meeting_id=meeting_id, since=since, limit=limit) if 0 <= since <= last else None
+    ok = 0 <= since <= last
+    events = events_since(session, meeting_id=meeting_id, since=since, limit=limit, audience=classes(acc)) if ok else None
     if events is None:
         return {"snapshot": present.snapshot(session, acc.meeting), "seq": last}
     return {"events": events, "seq": last}
@@ -129,6 +131,19 @@ def publish_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[
     session.add(acc.meeting)
     session.flush()
     emit(session, acc, "meeting.published", meeting=present.meeting_data(acc.meeting))
+    return present.meeting_data(acc.meeting, acc.role)
+
+
+def unpublish_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+    """Back to draft before it starts (e.g. to rework it): invitees no longer see it, and their open pages are
+    taken out of the meeting at once (meeting.unpublished changes access: realtime/audience.py)."""
+    acc = access(session, actor, meeting_id, for_update=True)
+    require_manage(acc)
+    require_state(acc.meeting, (MeetingState.published,), "đưa về bản nháp")
+    acc.meeting.state = MeetingState.draft
+    session.add(acc.meeting)
+    session.flush()
+    emit(session, acc, "meeting.unpublished", meeting=present.meeting_data(acc.meeting))
     return present.meeting_data(acc.meeting, acc.role)
 
 

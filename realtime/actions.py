@@ -13,6 +13,7 @@ from app.context import AppContext
 from app.http import validate
 from app.ratelimit import TokenBucket
 from core.errors import DomainError, Forbidden, RateLimited, Unauthenticated
+from realtime.audience import Rooms
 
 log = logging.getLogger("ecabinet.realtime")
 Handler = Callable[[str, Actor, Any], Awaitable[Any]]
@@ -26,7 +27,7 @@ class SocketActions:
         self.ctx = ctx
         self.actors: dict[str, Actor] = {}
         self.buckets: dict[str, TokenBucket] = {}
-        self.joined: dict[str, set[int]] = {}
+        self.rooms = Rooms(sio, ctx, self.actors)  # which meetings each socket follows, with which audiences
         self.session_of: dict[str, str] = {}  # sid -> login session key (SHA-256 of the cookie)
         self.on_disconnect: list[Callable[[str], None]] = []  # e.g. remote attendance's grace (realtime/rtc.py)
 
@@ -36,12 +37,11 @@ class SocketActions:
         rate = self.ctx.settings.socket_rate_per_second
         self.actors[sid] = actor
         self.buckets[sid] = TokenBucket(rate, burst=rate * 2)
-        self.joined[sid] = set()
 
-    def disconnected(self, sid: str) -> tuple[Actor | None, set[int]]:
+    def disconnected(self, sid: str) -> Actor | None:
         self.session_of.pop(sid, None)
         self.buckets.pop(sid, None)
-        gone = self.actors.pop(sid, None), self.joined.pop(sid, set())
+        gone = self.actors.pop(sid, None)
         for hook in self.on_disconnect:
             hook(sid)
         return gone
@@ -52,7 +52,7 @@ class SocketActions:
             await self.sio.disconnect(sid)
 
     def in_meeting(self, sid: str, meeting_id: int) -> bool:
-        return meeting_id in self.joined.get(sid, ())
+        return self.rooms.has(sid, meeting_id)
 
     def action(self, name: str, model: type[BaseModel] | None, fn: Handler) -> None:
         """Register `name`: check the socket's user and rate, validate the payload, run, ack.

@@ -1,9 +1,12 @@
 """Meeting room socket events: thin. Parse the payload, call the same service as the REST route, ack.
 
-Acks are {"ok": true, "data": ...} or {"ok": false, "error": {"code", "message"}}.
+Acks are {"ok": true, "data": ...} or {"ok": false, "error": {"code", "message"}}. Handlers are module-level
+functions taking the `Live` of the server first (bound with functools.partial at registration).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable
 
 import socketio
@@ -12,96 +15,147 @@ from accounts.actor import Actor
 from accounts.services import session_key
 from app.auth import cookie_from_header, cookie_name, resolve_token
 from app.context import AppContext
-from core.errors import DomainError
+from core.errors import Forbidden
 from display import services as display_services
-from meetings import participation, services
+from meetings import audience, participation, services
 from meetings.schemas import CheckInRequest
 from realtime.actions import Handler, SocketActions
+from realtime.audience import Rooms
 from realtime.broadcast import room, user_room
 from realtime.payloads import CheckIn, ItemRef, MeetingRef, SyncRequest
 from realtime.presence import Presence
 
 
+@dataclass
+class Live:
+    sio: socketio.AsyncServer
+    ctx: AppContext
+    actions: SocketActions
+    rooms: Rooms
+    presence: Presence
+
+
+async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+    display_token = auth.get("display_token") if isinstance(auth, dict) else None
+    if display_token is not None:  # the hall's room display: read-only, one meeting (display/)
+        screen = await live.ctx.read(display_services.resolve_actor, token=str(display_token))
+        if screen is None:
+            message = "Mã màn hình không hợp lệ hoặc đã bị thu hồi."
+            raise socketio.exceptions.ConnectionRefusedError({"code": "unauthenticated", "message": message})
+        await live.sio.save_session(sid, {"display": screen.username})  # found again when the token is revoked
+        live.actions.connected(sid, screen)
+        return True
+    token = cookie_from_header(environ.get("HTTP_COOKIE"), cookie_name(live.ctx.settings))
+    found = await resolve_token(live.ctx, token)
+    if found is None or token is None:
+        raise socketio.exceptions.ConnectionRefusedError({"code": "unauthenticated", "message": "Vui lòng đăng nhập."})
+    live.actions.connected(sid, found[0], session_key(token))
+    await live.sio.enter_room(sid, user_room(found[0].id))  # the user's own sockets: private annotation events
+    return True
+
+
+async def to_user(live: Live, user_id: int, event: str, data: Any) -> None:
+    """One user's own sockets (room user:<id>, entered at connect after the login was checked)."""
+    await live.sio.emit(event, data, room=user_room(user_id))
+
+
+async def disconnect(live: Live, sid: str, *args: Any) -> None:
+    actor = live.actions.disconnected(sid)
+    for meeting_id in live.rooms.forget(sid):
+        if actor and live.presence.remove(meeting_id, actor.id, sid):
+            await presence_changed(live, meeting_id)
+
+
+async def presence_changed(live: Live, meeting_id: int) -> None:
+    """Who has the meeting open: to the meeting's viewers only (the room follows the permission)."""
+    online = {"meeting_id": meeting_id, "online": live.presence.online(meeting_id)}
+    await live.sio.emit("presence", online, room=room(meeting_id))
+
+
+async def join(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:
+    """Check, then enter: the permission check and the snapshot come first, and the socket enters the rooms
+    of its audiences only when allowed. Events delivered between the snapshot and the room entry are then
+    read again (with the permission checked again) and sent to this socket, so none is lost; the client
+    ignores what it already has (seq)."""
+    result, audiences, access_seq = await live.ctx.read(audience.join, actor=actor, meeting_id=p.meeting_id)
+    if not await live.rooms.admit(sid, actor, p.meeting_id, audiences, access_seq):
+        raise Forbidden(f"Bạn không được mời dự cuộc họp {p.meeting_id}.")
+    if live.rooms.delivered_since(p.meeting_id, result["seq"]):
+        await catch_up(live, sid, actor, p.meeting_id, result)
+    if not actor.is_display and live.presence.add(p.meeting_id, actor.id, sid):
+        await presence_changed(live, p.meeting_id)
+    result["online"] = live.presence.online(p.meeting_id)
+    return result
+
+
+async def catch_up(live: Live, sid: str, actor: Actor, meeting_id: int, result: dict[str, Any]) -> None:
+    """Events delivered between the join's snapshot and its room entry: read again (the permission with them)
+    and sent to this socket only; a snapshot instead when there are very many."""
+    try:
+        missed = await live.ctx.read(services.sync, actor=actor, meeting_id=meeting_id, since=result["seq"],
+                                     limit=live.ctx.settings.sync_max_events)  # fmt: skip
+    except Exception:
+        await live.rooms.leave(sid, meeting_id)
+        raise
+    if "snapshot" in missed:
+        result.update(snapshot=missed["snapshot"], seq=missed["seq"])
+    for env in missed.get("events", ()):
+        await live.sio.emit("event", env, to=sid)
+
+
+async def leave(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:
+    await live.rooms.leave(sid, p.meeting_id)
+    if live.presence.remove(p.meeting_id, actor.id, sid):
+        await presence_changed(live, p.meeting_id)
+    return None
+
+
+async def evicted(live: Live, sid: str, meeting_id: int) -> None:
+    """A socket lost the meeting (removed, role, draft, token revoked): it is no longer online there."""
+    actor = live.actions.actors.get(sid)
+    if actor is not None and live.presence.remove(meeting_id, actor.id, sid):
+        await presence_changed(live, meeting_id)
+
+
+async def sync(live: Live, sid: str, actor: Actor, p: SyncRequest) -> Any:
+    if actor.is_display and not live.rooms.has(sid, p.meeting_id):  # its token is checked at join only
+        raise Forbidden(f"Hãy vào phòng họp {p.meeting_id} (meeting:join) trước.")
+    limit = live.ctx.settings.sync_max_events
+    return await live.ctx.read(services.sync, actor=actor, meeting_id=p.meeting_id, since=p.since, limit=limit)
+
+
+async def conduct(live: Live, fn: Callable[..., Any], fixed: dict[str, Any], sid: str, actor: Actor, p: MeetingRef) -> Any:
+    return await live.ctx.write(fn, actor=actor, meeting_id=p.meeting_id, **fixed)
+
+
+async def activate(live: Live, sid: str, actor: Actor, p: ItemRef) -> Any:
+    return await live.ctx.write(services.activate_item, actor=actor, meeting_id=p.meeting_id, item_id=p.item_id)
+
+
+async def check_in(live: Live, sid: str, actor: Actor, p: CheckIn) -> Any:
+    data = CheckInRequest(attendance=p.attendance)
+    return await live.ctx.write(participation.check_in, actor=actor, meeting_id=p.meeting_id, data=data)
+
+
+def _conducting(live: Live, fn: Callable[..., Any], **fixed: Any) -> Handler:
+    return partial(conduct, live, fn, fixed)
+
+
 def register(sio: socketio.AsyncServer, ctx: AppContext) -> SocketActions:
     actions = SocketActions(sio, ctx)
-    presence = Presence()
-
-    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
-        display_token = auth.get("display_token") if isinstance(auth, dict) else None
-        if display_token is not None:  # the hall's room display: read-only, one meeting (display/)
-            screen = await ctx.read(display_services.resolve_actor, token=str(display_token))
-            if screen is None:
-                message = "Mã màn hình không hợp lệ hoặc đã bị thu hồi."
-                raise socketio.exceptions.ConnectionRefusedError({"code": "unauthenticated", "message": message})
-            await sio.save_session(sid, {"display": screen.username})  # found again when the token is revoked
-            actions.connected(sid, screen)
-            return True
-        token = cookie_from_header(environ.get("HTTP_COOKIE"), cookie_name(ctx.settings))
-        found = await resolve_token(ctx, token)
-        if found is None or token is None:
-            raise socketio.exceptions.ConnectionRefusedError({"code": "unauthenticated", "message": "Vui lòng đăng nhập."})
-        actions.connected(sid, found[0], session_key(token))
-        await sio.enter_room(sid, user_room(found[0].id))  # the user's own sockets: private annotation events
-        return True
-
-    async def disconnect(sid: str, *args: Any) -> None:
-        actor, meetings = actions.disconnected(sid)
-        for meeting_id in meetings:
-            if actor and presence.remove(meeting_id, actor.id, sid):
-                await _presence_changed(meeting_id)
-
-    async def _presence_changed(meeting_id: int) -> None:
-        await sio.emit("presence", {"meeting_id": meeting_id, "online": presence.online(meeting_id)}, room=room(meeting_id))
-
-    async def join(sid: str, actor: Actor, p: MeetingRef) -> Any:
-        # Enter the room before reading the snapshot: an event committed in between arrives with a higher
-        # seq than the snapshot and the client applies it; none is lost.
-        await sio.enter_room(sid, room(p.meeting_id))
-        try:
-            result = await ctx.read(services.join, actor=actor, meeting_id=p.meeting_id)
-        except DomainError:
-            await sio.leave_room(sid, room(p.meeting_id))
-            raise
-        actions.joined[sid].add(p.meeting_id)
-        if not actor.is_display and presence.add(p.meeting_id, actor.id, sid):
-            await _presence_changed(p.meeting_id)
-        result["online"] = presence.online(p.meeting_id)
-        return result
-
-    async def leave(sid: str, actor: Actor, p: MeetingRef) -> Any:
-        await sio.leave_room(sid, room(p.meeting_id))
-        actions.joined[sid].discard(p.meeting_id)
-        if presence.remove(p.meeting_id, actor.id, sid):
-            await _presence_changed(p.meeting_id)
-        return None
-
-    async def sync(sid: str, actor: Actor, p: SyncRequest) -> Any:
-        limit = ctx.settings.sync_max_events
-        return await ctx.read(services.sync, actor=actor, meeting_id=p.meeting_id, since=p.since, limit=limit)
-
-    def conduct(fn: Callable[..., Any], **fixed: Any) -> Handler:
-        async def run(sid: str, actor: Actor, p: MeetingRef) -> Any:
-            return await ctx.write(fn, actor=actor, meeting_id=p.meeting_id, **fixed)
-
-        return run
-
-    async def activate(sid: str, actor: Actor, p: ItemRef) -> Any:
-        return await ctx.write(services.activate_item, actor=actor, meeting_id=p.meeting_id, item_id=p.item_id)
-
-    async def check_in(sid: str, actor: Actor, p: CheckIn) -> Any:
-        data = CheckInRequest(attendance=p.attendance)
-        return await ctx.write(participation.check_in, actor=actor, meeting_id=p.meeting_id, data=data)
-
+    live = Live(sio, ctx, actions, actions.rooms, Presence())
+    actions.rooms.on_evicted.append(partial(evicted, live))
     ctx.end_session = actions.end_session
-    sio.on("connect", connect)
-    sio.on("disconnect", disconnect)
-    actions.action("meeting:join", MeetingRef, join)
-    actions.action("meeting:leave", MeetingRef, leave)
-    actions.action("meeting:sync", SyncRequest, sync)
-    actions.action("meeting:start", MeetingRef, conduct(services.start_meeting))
-    actions.action("meeting:end", MeetingRef, conduct(services.end_meeting))
-    actions.action("agenda:next", MeetingRef, conduct(services.step_item, direction=1))
-    actions.action("agenda:previous", MeetingRef, conduct(services.step_item, direction=-1))
-    actions.action("agenda:activate", ItemRef, activate)
-    actions.action("attendance:check_in", CheckIn, check_in)
+    ctx.to_user = partial(to_user, live)
+    sio.on("connect", partial(connect, live))
+    sio.on("disconnect", partial(disconnect, live))
+    actions.action("meeting:join", MeetingRef, partial(join, live))
+    actions.action("meeting:leave", MeetingRef, partial(leave, live))
+    actions.action("meeting:sync", SyncRequest, partial(sync, live))
+    actions.action("meeting:start", MeetingRef, _conducting(live, services.start_meeting))
+    actions.action("meeting:end", MeetingRef, _conducting(live, services.end_meeting))
+    actions.action("agenda:next", MeetingRef, _conducting(live, services.step_item, direction=1))
+    actions.action("agenda:previous", MeetingRef, _conducting(live, services.step_item, direction=-1))
+    actions.action("agenda:activate", ItemRef, partial(activate, live))
+    actions.action("attendance:check_in", CheckIn, partial(check_in, live))
     return actions

@@ -16,6 +16,7 @@ rtc:ended {meeting_id, reason: dropped|removed|meeting_ended}."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
@@ -27,6 +28,7 @@ from app.context import AppContext
 from core.errors import DomainError
 from core.types import Flag, Id, Int
 from meetings import participation
+from meetings.events import ACCESS_CHANGING
 from meetings.models import AttendanceSource
 from realtime.actions import SocketActions
 from realtime.media.channel import MediaUnavailable, MediaWorkers, publishes
@@ -274,8 +276,22 @@ class RemoteMedia:
                         if (session := self._forget(key)) is not None:
                             await self.sio.emit("rtc:ended", {"meeting_id": mid, "reason": "meeting_ended"}, to=session.sid)
                     await self.workers.request(mid, "close_room")
+                elif env.get("type") in ACCESS_CHANGING:
+                    await self._recheck(mid)
             except (MediaUnavailable, OSError, TimeoutError) as exc:
                 log.warning("media worker: %s", exc)
+
+    async def _recheck(self, meeting_id: int) -> None:
+        """Who may see what changed (removed, role, back to draft): sessions no longer allowed end now."""
+        for key in [k for k in self.sessions if k[0] == meeting_id]:
+            session = self.sessions[key]
+            try:
+                await self.ctx.read(participation.authorize_remote, actor=session.actor, meeting_id=meeting_id, hall=key[2])
+            except DomainError:
+                if self._forget(key) is not None:
+                    await self.sio.emit("rtc:ended", {"meeting_id": meeting_id, "reason": "access_revoked"}, to=session.sid)
+                    with contextlib.suppress(DomainError):
+                        await self._depart(meeting_id, session)
 
     async def start(self) -> None:
         await self.workers.start()

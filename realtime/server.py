@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import socketio
 
 from app.context import AppContext
+from realtime.broadcast import ACCESS_SIGNAL
 
 log = logging.getLogger("ecabinet.realtime")
 
@@ -25,10 +26,28 @@ def origin_checker(extra: tuple[str, ...]):  # type: ignore[no-untyped-def]
     return allowed
 
 
-def build_server(ctx: AppContext) -> socketio.AsyncServer:
+
+
+class ClusterManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+    """The Redis client manager, plus one server-to-server message: a meeting's access changed (realtime/
+    audience.py). Redis keeps a publisher's order, so every node re-checks its own sockets of that meeting
+    before it delivers the events that follow the signal."""
+
+    ecabinet_rooms: Any = None  # realtime.audience.Rooms (the manager's own `rooms` is its room registry)
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        if message.get("room") != ACCESS_SIGNAL:
+            await super()._handle_emit(message)
+        elif self.ecabinet_rooms is not None and message.get("host_id") != self.host_id:
+            signal = message["data"][0]
+            await self.ecabinet_rooms.ensure_current(int(signal["meeting_id"]), int(signal["access_seq"]))
+
+
+def build_server(ctx: AppContext) -> tuple[socketio.AsyncServer, Any]:
+    """The server and its SocketActions (whose `rooms` the broadcaster delivers through)."""
     s = ctx.settings
     # Several web processes share rooms through Redis; seq lives in the database, so order survives too.
-    manager = socketio.AsyncRedisManager(s.redis_url, channel=s.redis_channel) if s.redis_url else None
+    manager = ClusterManager(s.redis_url, channel=s.redis_channel) if s.redis_url else None
     kwargs: dict[str, Any] = {"client_manager": manager} if manager else {}
     sio = socketio.AsyncServer(
         async_mode="asgi",
@@ -44,6 +63,8 @@ def build_server(ctx: AppContext) -> socketio.AsyncServer:
     from realtime.handlers import register  # handlers need the server they register on
 
     actions = register(sio, ctx)
+    if manager is not None:
+        manager.ecabinet_rooms = actions.rooms
     for extension in ctx.socket_extensions:
         extension(actions)
-    return sio
+    return sio, actions

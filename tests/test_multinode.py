@@ -64,3 +64,24 @@ async def test_event_made_on_node_a_reaches_a_tablet_on_node_b(two_nodes: tuple[
         await tablet.close()
         await tablet_http.aclose()
         await chair.aclose()
+
+
+async def test_a_participant_removed_on_node_a_is_taken_out_on_node_b(two_nodes: tuple[LiveServer, LiveServer]) -> None:
+    node_a, node_b = two_nodes
+    c = make_cabinet(node_a.db)
+    gone, gone_http = await live_client(node_b.url, c.members[0].username)
+    stays, stays_http = await live_client(node_b.url, c.members[1].username)
+    staff = await login(node_a.url, c.staff.username)
+    try:
+        assert (await gone.join(c.meeting_id))["ok"] and (await stays.join(c.meeting_id))["ok"]
+        assert (await staff.delete(f"/api/meetings/{c.meeting_id}/participants/{c.members[0].id}")).status_code == 204
+        await gone.wait_for(lambda e: e["type"] == "meeting.access_revoked")
+        removal = await stays.wait_for(lambda e: e["type"] == "participants.changed")
+        assert (await staff.patch(f"/api/meetings/{c.meeting_id}", json={"place": "Phòng khác"})).status_code == 200
+        await stays.wait_for(lambda e: e["type"] == "meeting.updated")
+        assert [e for e in gone.events if e.get("seq") and e["seq"] >= removal["seq"]] == []
+    finally:
+        for cl, h in ((gone, gone_http), (stays, stays_http)):
+            await cl.close()
+            await h.aclose()
+        await staff.aclose()

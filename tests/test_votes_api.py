@@ -10,7 +10,6 @@ from tests.conftest import LiveServer
 from tests.factories import call, make_cabinet
 from tests.live import live_client, login
 from tests.vote_helpers import check_in, new_vote, option, present_cabinet
-from votes import live
 from votes.models import VoteKind
 
 
@@ -149,7 +148,7 @@ async def test_socket_cast_errors_and_live_tally(live_server: LiveServer) -> Non
         open_vote = ack["data"]
         for client, kind in ((m0, "yes"), (m1, "no"), (m1, "yes")):
             assert (await client.call("vote:cast", {"vote_id": open_vote["id"], "option_id": option(open_vote, kind)}))["ok"]
-        await live.flusher(live_server.app.state.ctx).drain()
+        await live_server.app.state.jobs.drain()
         want = {str(option(open_vote, "yes")): 2, str(option(open_vote, "no")): 0, str(option(open_vote, "abstain")): 0}
         seen = await watcher.wait_for(lambda e: e["type"] == "vote.tally" and e["data"]["votes"][-1]["voted_count"] == 2)
         assert seen["data"]["votes"][-1]["tally"] is None

@@ -8,7 +8,7 @@ from starlette.routing import Route
 from app.auth import ctx_of, require_user
 from app.http import ok, parse_body
 from app.openapi import Op
-from votes import live, services
+from votes import services
 from votes.schemas import CastAck, CastRequest, OpenRequest, VoteCreate, VotePublic, VoteUpdate
 
 
@@ -46,7 +46,6 @@ async def close_vote(request: Request) -> Response:
     actor = await require_user(request)
     ctx = ctx_of(request)
     result = await ctx.write(services.close_vote, actor=actor, vote_id=request.path_params["vote_id"])
-    await live.after_close(ctx, result)
     return ok(result)
 
 
@@ -61,7 +60,6 @@ async def cast(request: Request) -> Response:
     body = await parse_body(request, CastRequest)
     ctx = ctx_of(request)
     result = await ctx.write(services.cast, actor=actor, vote_id=request.path_params["vote_id"], option_id=body.option_id)
-    await live.after_cast(ctx, result)
     return ok(result)
 
 

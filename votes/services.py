@@ -14,6 +14,7 @@ from sqlalchemy import case, update
 from sqlmodel import Session, select
 
 from accounts.actor import Actor
+from core import outbox
 from core.clock import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from meetings import present as meeting_present
@@ -262,6 +263,7 @@ def cast(*, session: Session, actor: Actor, vote_id: int, option_id: int) -> dic
             session.add(ballot)
     vote.revision += 1
     session.add(vote)
+    outbox.add(session, kind="vote.tally", ref=vote_id)  # one coalesced vote.tally after commit (votes/live.py)
     session.flush()
     return {"vote_id": vote_id, "voted_count": vote.voted_count, "me": me}
 
@@ -304,6 +306,8 @@ def close_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any
     vote.state = VoteState.closed
     vote.closed_at = utcnow()
     session.add(vote)
+    if vote.kind == VoteKind.secret:  # old versions of the counter rows are scrubbed after commit (votes/live.py)
+        outbox.add(session, kind="vote.scrub", ref=vote_id)
     return _changed(session, acc, "vote.closed", vote)
 
 

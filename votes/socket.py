@@ -10,7 +10,7 @@ from typing import Any
 
 from accounts.actor import Actor
 from realtime.actions import SocketActions
-from votes import live, services
+from votes import services
 from votes.schemas import VoteCast, VoteOpen, VoteRef
 
 
@@ -19,7 +19,6 @@ def register(actions: SocketActions) -> None:
 
     async def cast(sid: str, actor: Actor, p: VoteCast) -> Any:
         result = await ctx.write(services.cast, actor=actor, vote_id=p.vote_id, option_id=p.option_id)
-        await live.after_cast(ctx, result)
         return result
 
     async def open_(sid: str, actor: Actor, p: VoteOpen) -> Any:
@@ -27,7 +26,6 @@ def register(actions: SocketActions) -> None:
 
     async def close(sid: str, actor: Actor, p: VoteRef) -> Any:
         result = await ctx.write(services.close_vote, actor=actor, vote_id=p.vote_id)
-        await live.after_close(ctx, result)
         return result
 
     async def publish(sid: str, actor: Actor, p: VoteRef) -> Any:

@@ -29,6 +29,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "live.checked_in": ("Đã điểm danh", "Checked in"),
     "live.offline": ("Mất kết nối — đang kết nối lại…", "Offline — reconnecting…"),
     "live.resynced": ("Đã kết nối lại", "Reconnected"),
+    "live.access_revoked": ("Bạn không còn quyền theo dõi cuộc họp này.", "You may no longer follow this meeting."),
     "live.online": ("đang mở trang", "online"),
     "live.no_current": ("Chưa bắt đầu nội dung nào", "No item in progress"),
     "live.not_started": ("Cuộc họp chưa bắt đầu", "The meeting has not started"),

@@ -176,6 +176,15 @@ socket.on("connect_error", (err) => {
 
 socket.on("event", (event) => {
   if (event?.meeting_id !== meetingId) return;
+  if (event.type === "meeting.access_revoked") {
+    // Removed from the meeting, its role changed to nothing, or the meeting went back to draft.
+    live.suspend();
+    root.dataset.ready = "false";
+    const box = document.getElementById("join-error");
+    box.textContent = t("live.access_revoked");
+    box.hidden = false;
+    return;
+  }
   const at = Date.parse(event.at ?? "");
   // Delivery only delays an event, so the largest (at - now) seen is the best estimate of the offset.
   if (!Number.isNaN(at)) clockOffset = Math.max(clockOffset ?? -Infinity, at - Date.now());

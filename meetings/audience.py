@@ -1,0 +1,59 @@
+"""Who, of the sockets following a meeting, may still receive which of its events (read by the live edge).
+
+`grants` answers for many sockets in one read: the audiences (meetings/events.py) of each socket's user as
+the database says now (fresh global role, still active, still a participant, the meeting not back in draft,
+a display token not revoked), or an empty set when they may no longer see the meeting at all.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from accounts.actor import Actor
+from accounts.models import User
+from display.models import DisplayToken
+from meetings import services
+from meetings.access import Access, access
+from meetings.events import classes
+from meetings.models import Meeting, Participant
+
+NONE: frozenset[str] = frozenset()
+
+
+def join(*, session: Session, actor: Actor, meeting_id: int) -> tuple[dict[str, Any], frozenset[str], int]:
+    """meeting:join: what services.join answers, plus the caller's audiences and the access_seq they hold for."""
+    result = services.join(session=session, actor=actor, meeting_id=meeting_id)
+    acc = access(session, actor, meeting_id)
+    return result, classes(acc), acc.meeting.access_seq
+
+
+def _display_token_id(actor: Actor) -> int | None:
+    _, _, raw = actor.username.partition(":")
+    return int(raw) if raw.isdigit() else None
+
+
+def grants(*, session: Session, meeting_id: int, actors: dict[str, Actor]) -> tuple[int, dict[str, frozenset[str]]]:
+    """(the meeting's access_seq as read, {socket id: audiences}) for every socket in `actors`."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        return 0, {sid: NONE for sid in actors}
+    user_ids = {a.id for a in actors.values() if not a.is_display}
+    users = {u.id: u for u in session.exec(select(User).where(User.id.in_(user_ids))).all()}  # type: ignore[union-attr]
+    parts = {p.user_id: p for p in session.exec(
+        select(Participant).where(Participant.meeting_id == meeting_id, Participant.user_id.in_(user_ids))  # type: ignore[attr-defined]
+    ).all()}  # fmt: skip
+    token_ids = {t for a in actors.values() if a.is_display and (t := _display_token_id(a)) is not None}
+    live_tokens = set(session.exec(
+        select(DisplayToken.id).where(DisplayToken.id.in_(token_ids), DisplayToken.revoked_at.is_(None))  # type: ignore[union-attr]
+    ).all())  # fmt: skip
+    out: dict[str, frozenset[str]] = {}
+    for sid, actor in actors.items():
+        if actor.is_display:
+            current: Actor | None = actor if _display_token_id(actor) in live_tokens else None
+        else:
+            user = users.get(actor.id)
+            current = Actor.of(user) if user is not None and user.is_active else None
+        acc = Access(current, meeting, parts.get(actor.id)) if current is not None else None
+        out[sid] = classes(acc) if acc is not None and acc.can_view else NONE
+    return meeting.access_seq, out
