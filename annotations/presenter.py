@@ -30,6 +30,7 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.text import fold
 from documents.models import Document, DocumentVersion
 from meetings.access import Access, access
+from meetings.events import MEMBERS
 from meetings.models import AgendaItem, Meeting, MeetingState
 from meetings.services import emit, require_state
 
@@ -153,14 +154,21 @@ def add_ink(*, session: Session, actor: Actor, meeting_id: int, page: int, kind:
     session.add(a)
     session.flush()
     out = public(a)
-    emit(session, acc, "presenter.ink", annotation=out)
+    emit(session, acc, "presenter.ink", audience=_ink_audience(session, state.document_id), annotation=out)
     return out
+
+
+def _ink_audience(session: Session, document_id: int) -> str | None:
+    """Shared ink is the document's content: guests receive it only on a document shared with guests."""
+    doc = session.get(Document, document_id)
+    return None if doc is not None and doc.share_with_guests else MEMBERS
 
 
 def remove_ink(*, session: Session, actor: Actor, annotation: Annotation) -> None:
     acc = access(session, actor, annotation.meeting_id, for_update=True)
-    emit(session, acc, "presenter.ink_removed", annotation_id=annotation.id, document_id=annotation.document_id,
-         version=annotation.version, page=annotation.page)  # fmt: skip
+    emit(session, acc, "presenter.ink_removed", audience=_ink_audience(session, annotation.document_id),
+         annotation_id=annotation.id, document_id=annotation.document_id, version=annotation.version,
+         page=annotation.page)  # fmt: skip
 
 
 def status(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:

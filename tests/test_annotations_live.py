@@ -314,3 +314,29 @@ async def test_shared_presenter_ink_is_listed_in_the_minutes_annex(live_server: 
     finally:
         await chair.close()
         await staff.aclose()
+
+
+async def test_shared_ink_on_a_document_not_shared_with_guests_never_reaches_a_guest(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, start=True)
+    doc = await _doc(live_server, c)  # not shared with guests
+    chair = await tablet(live_server, c.chair.username, c.meeting_id)
+    member = await tablet(live_server, c.members[0].username, c.meeting_id)
+    guest = await tablet(live_server, c.guest.username, c.meeting_id)
+    try:
+        assert (await chair.call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc}))["ok"]
+        ack = await chair.call("presenter:ink", {"meeting_id": c.meeting_id, "page": 1, "data": ink(1)["data"]})
+        assert ack["ok"], ack
+        shared = ack["data"]
+        sent = await member.client.wait_for(lambda e: e["type"] == "presenter.ink")
+        assert sent["data"]["annotation"] == shared
+        assert (await chair.http.delete(f"/api/annotations/{shared['id']}")).status_code == 204
+        removed = await member.client.wait_for(lambda e: e["type"] == "presenter.ink_removed")
+        # The guest's stream keeps its seq without a gap, but holds placeholders where the ink was.
+        last = await guest.client.wait_for(lambda e: e["seq"] == removed["seq"])
+        assert last["type"] == "hidden"
+        at_ink = [e for e in guest.client.events if e["seq"] == sent["seq"]]
+        assert [e["type"] for e in at_ink] == ["hidden"]
+        assert not [e for e in guest.client.events if "annotation" in e["data"] or "annotation_id" in e["data"]]
+    finally:
+        for t in (chair, member, guest):
+            await t.close()
