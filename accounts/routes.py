@@ -21,12 +21,14 @@ def _same_origin(request: Request) -> bool:
     return origin in allowed
 
 
-def _login_limits(request: Request, username: str) -> dict[str, int]:
-    """Failures per address and account, and (4x looser) per account from anywhere and per address over
-    all accounts: one address cannot lock an account out alone, many addresses cannot guess one unbounded."""
+def _login_limits(request: Request, username: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Failures per address and account, and (4x looser) per account from anywhere, counted before the check;
+    per address over all accounts (4x looser) counted once a guess has failed, so that the tablets of a hall
+    behind one address can all sign in at once: one address cannot lock an account out alone, many
+    addresses cannot guess one unbounded, one address cannot spray many accounts for long."""
     n = ctx_of(request).settings.login_max_failures
     address = request.client.host if request.client else "?"
-    return {f"login:{address}|{username}": n, f"login:user:{username}": 4 * n, f"login:addr:{address}": 4 * n}
+    return {f"login:{address}|{username}": n, f"login:user:{username}": 4 * n}, {f"login:addr:{address}": 4 * n}
 
 
 async def login(request: Request) -> Response:
@@ -34,9 +36,9 @@ async def login(request: Request) -> Response:
     if not _same_origin(request):
         raise Forbidden("Yêu cầu đăng nhập từ nguồn không được phép.")
     body = await parse_body(request, LoginRequest)
-    limits = _login_limits(request, body.username.strip().lower())
+    limits, after = _login_limits(request, body.username.strip().lower())
     # Counted before the (slow) password check, so parallel guesses beyond the limit are never evaluated.
-    attempt = await ctx.login_limiter.reserve(limits, "Đăng nhập sai quá nhiều lần; thử lại sau {seconds} giây.")
+    attempt = await ctx.login_limiter.reserve(limits, "Đăng nhập sai quá nhiều lần; thử lại sau {seconds} giây.", after=after)
     s = ctx.settings
     previous = session_cookie(request)
     try:
@@ -50,7 +52,8 @@ async def login(request: Request) -> Response:
             replaces=previous,
         )
     except Unauthenticated:
-        raise  # a failed guess: the reservation stays counted
+        await attempt.failed()  # a failed guess: the reservation stays counted, and the address's count grows
+        raise
     except BaseException:
         await attempt.release()  # not a guess (e.g. the database was busy)
         raise

@@ -14,15 +14,21 @@ _SWEEP_EVERY = 1024  # reservations between sweeps of keys whose attempts have a
 
 
 class Reservation:
-    """One attempt counted in advance. It stays counted (a failure) unless the caller releases it."""
+    """One attempt counted in advance. It stays counted (a failure) unless the caller releases it. Keys
+    checked `after` are counted only when the caller says the attempt failed."""
 
-    def __init__(self, budget: "FailureBudget", stamps: dict[str, float]) -> None:
-        self._budget, self._stamps = budget, stamps
+    def __init__(self, budget: "FailureBudget", stamps: dict[str, Any], after: tuple[str, ...] = ()) -> None:
+        self._budget, self._stamps, self._after = budget, stamps, after
 
     async def release(self) -> None:
         """The attempt succeeded (or never reached the secret check): it is not a failure."""
         stamps, self._stamps = self._stamps, {}
         await self._budget.forget(stamps)
+
+    async def failed(self) -> None:
+        """The secret was wrong: count it against the `after` keys too."""
+        after, self._after = self._after, ()
+        await self._budget.count(after)
 
 
 class FailureBudget:
@@ -43,15 +49,23 @@ class FailureBudget:
             hits.popleft()
         return 0.0 if len(hits) < limit else hits[0] + self.window - now
 
-    async def reserve(self, limits: Mapping[str, int], message: str) -> Reservation:
+    async def reserve(self, limits: Mapping[str, int], message: str, *, after: Mapping[str, int] | None = None) -> Reservation:
         """Counts one attempt against every key (key -> its limit), or raises RateLimited with Retry-After;
-        `message` may use {seconds}."""
+        `message` may use {seconds}. Keys in `after` are checked now but counted only by Reservation.failed():
+        wide keys (one address over all accounts: a hall of tablets behind one NAT logs in at once) must not
+        count the logins still in flight."""
+        after = after or {}
         now = time.monotonic()
-        _refuse(max(self._wait(key, limit, now) for key, limit in limits.items()), message)
+        _refuse(max(self._wait(key, limit, now) for key, limit in {**limits, **after}.items()), message)
         self._sweep(now)
         for key in limits:
             self.hits.setdefault(key, deque()).append(now)
-        return Reservation(self, dict.fromkeys(limits, now))
+        return Reservation(self, dict.fromkeys(limits, now), tuple(after))
+
+    async def count(self, keys: tuple[str, ...]) -> None:
+        now = time.monotonic()
+        for key in keys:
+            self.hits.setdefault(key, deque()).append(now)
 
     async def forget(self, stamps: Mapping[str, Any]) -> None:
         for key, stamp in stamps.items():
@@ -96,9 +110,21 @@ for i, key in ipairs(KEYS) do
   end
 end
 if wait > 0 then return wait end
+for i, key in ipairs(KEYS) do
+  if i <= tonumber(ARGV[3 + #KEYS]) then
+    redis.call('ZADD', key, now, ARGV[2])
+    redis.call('PEXPIRE', key, window)
+  end
+end
+return 0
+"""
+# Count a failure against keys that were only checked at reservation (Reservation.failed), on Redis's clock.
+_COUNT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 for _, key in ipairs(KEYS) do
   redis.call('ZADD', key, now, ARGV[2])
-  redis.call('PEXPIRE', key, window)
+  redis.call('PEXPIRE', key, tonumber(ARGV[1]))
 end
 return 0
 """
@@ -113,14 +139,22 @@ class SharedFailureBudget(FailureBudget):
 
         self._redis = Redis.from_url(redis_url)
         self._script = self._redis.register_script(_RESERVE)
+        self._count = self._redis.register_script(_COUNT)
         self._prefix = f"{prefix}:budget:"
 
-    async def reserve(self, limits: Mapping[str, int], message: str) -> Reservation:
+    async def reserve(self, limits: Mapping[str, int], message: str, *, after: Mapping[str, int] | None = None) -> Reservation:
+        after = after or {}
         keys = [self._prefix + key for key in limits]
+        checked = [self._prefix + key for key in after]
         member = secrets.token_hex(8)
-        wait_ms = await self._script(keys=keys, args=[int(self.window * 1000), member, *limits.values()])
+        args = [int(self.window * 1000), member, *limits.values(), *after.values(), len(keys)]
+        wait_ms = await self._script(keys=keys + checked, args=args)
         _refuse(int(wait_ms) / 1000, message)
-        return Reservation(self, dict.fromkeys(keys, member))
+        return Reservation(self, dict.fromkeys(keys, member), tuple(checked))
+
+    async def count(self, keys: tuple[str, ...]) -> None:
+        if keys:
+            await self._count(keys=list(keys), args=[int(self.window * 1000), secrets.token_hex(8)])
 
     async def forget(self, stamps: Mapping[str, Any]) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:

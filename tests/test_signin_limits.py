@@ -133,3 +133,33 @@ async def test_forty_parallel_wrong_signing_passwords_only_five_are_evaluated(li
     finally:
         await staff.aclose()
         await secretary.aclose()
+
+
+async def _hall_then_spray(base_url: str, users: list, limit: int) -> None:
+    """Forty tablets behind one address sign in at the same moment: all get in. Then one guess at each of
+    many accounts from that address: after 4x the limit of failures the address is refused for everyone."""
+    hall = await _burst(base_url, "/api/auth/login", [{"username": u.username, "password": PASSWORD} for u in users])
+    assert _tally(hall) == {200: len(users)}
+    spray = [{"username": f"khong-co-{i}", "password": "sai-mat-khau"} for i in range(4 * limit)]
+    for body in spray:  # one after another: each failure is counted before the next
+        async with httpx.AsyncClient(base_url=base_url) as client:
+            assert (await client.post("/api/auth/login", json=body)).status_code == 401
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        r = await client.post("/api/auth/login", json={"username": users[0].username, "password": PASSWORD})
+        assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited"
+
+
+async def test_a_hall_of_tablets_behind_one_address_signs_in_at_once(live_server: LiveServer) -> None:
+    users = [make_user(live_server.db) for _ in range(BURST)]
+    await _hall_then_spray(live_server.url, users, live_server.settings.login_max_failures)
+
+
+async def test_a_hall_behind_one_address_signs_in_at_once_through_redis(settings, db) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_multinode import REDIS_URL, _redis_up
+
+    if not _redis_up():
+        pytest.skip("Redis at 127.0.0.1:6379 is not reachable")
+    shared = settings.with_(redis_url=REDIS_URL, redis_channel=f"ecabinet-test-{uuid.uuid4().hex[:8]}")
+    async with running(shared) as a:
+        users = [make_user(a.db) for _ in range(BURST)]
+        await _hall_then_spray(a.url, users, settings.login_max_failures)
