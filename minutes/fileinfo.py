@@ -15,6 +15,7 @@ from typing import Any
 import pikepdf
 
 from core.clock import DEFAULT_TIMEZONE, local, pdf_date
+from core.types import clean_para
 
 ORGANISATION = "Chính phủ"
 PRODUCER = "e-Cabinet"
@@ -69,7 +70,9 @@ def finish_pdf(data: bytes, info: FileInfo, *, fields: dict[str, Any] | None = N
 
 def set_docx_info(core: Any, info: FileInfo) -> None:
     """python-docx core properties: its template says 2013 and 'python-docx'; ours say who and when."""
-    core.title, core.subject, core.author, core.last_modified_by = info.title, info.subject, info.author, info.author
+    # Text stored before the input layer refused control characters must not make the file fail forever.
+    title, subject, author = (clean_para(x) for x in (info.title, info.subject, info.author))
+    core.title, core.subject, core.author, core.last_modified_by = title, subject, author, author
     core.comments, core.keywords, core.category, core.revision = "", "", "Biên bản", 1
     if info.created is None:  # no date rather than the template's 2013
         for tag in ("created", "modified"):

@@ -12,7 +12,6 @@ from tests.factories import call
 from tests.live import live_client, login
 from tests.test_display import _screen
 from tests.vote_helpers import new_vote, option, present_cabinet
-from votes import live
 from votes.models import VoteKind
 
 
@@ -49,7 +48,7 @@ async def test_members_and_the_display_see_the_result_only_once_published(live_s
             client = await login(live_server.url, voter.username)
             assert (await client.post(f"/api/votes/{vid}/ballots", json={"option_id": option(vote, kind)})).status_code == 200
             await client.aclose()
-        await live.flusher(live_server.app.state.ctx).drain()
+        await live_server.app.state.jobs.drain()
         await member.wait_for(lambda e: e["type"] == "vote.tally" and e["data"]["votes"][0]["voted_count"] == 3)
 
         closed = await chair.call("vote:close", {"vote_id": vid})  # the chair sees the result at close
