@@ -38,14 +38,14 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
 async def _login_all(url: str, usernames: list[str]) -> list[str]:
     gate = asyncio.Semaphore(20)
 
-    async def one(http: httpx.AsyncClient, username: str) -> str:
-        async with gate:
+    async def one(username: str) -> str:
+        # A client (cookie jar) of its own: a login ends the session whose cookie it arrives with.
+        async with gate, httpx.AsyncClient(base_url=url, timeout=60) as http:
             r = await http.post("/api/auth/login", json={"username": username, "password": PASSWORD})
             assert r.status_code == 200, r.text
             return r.cookies["ecabinet_session"]
 
-    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
-        return list(await asyncio.gather(*(one(http, u) for u in usernames)))
+    return list(await asyncio.gather(*(one(u) for u in usernames)))
 
 
 async def _connect_all(url: str, tokens: list[str], meeting_id: int, watchers: int) -> list[socketio.AsyncClient]:
