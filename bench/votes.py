@@ -79,8 +79,9 @@ async def run_clients(base: str, usernames: list[str], vote_id: int, options: li
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
 
         async def login(u: str) -> str:
-            async with gate:
-                r = await http.post("/api/auth/login", json={"username": u, "password": PASSWORD})
+            # A cookie jar of its own: a login ends the session whose cookie it arrives with.
+            async with gate, httpx.AsyncClient(base_url=base, timeout=60) as own:
+                r = await own.post("/api/auth/login", json={"username": u, "password": PASSWORD})
                 r.raise_for_status()
                 return r.cookies["ecabinet_session"]
 
