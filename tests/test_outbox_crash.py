@@ -93,4 +93,5 @@ async def test_the_pending_tally_survives_kill_9(settings: Settings, db: Databas
     servers.append(second)
     await second.started()
     last = await poll(lambda: [t for t in tallies(db, c.meeting_id) if t["votes"][-1]["voted_count"] == VOTERS], timeout=30)
-    assert last[-1]["votes"][-1]["tally"][str(option(vote, "yes"))] == VOTERS
+    told = last[-1]["votes"][-1]
+    assert told["voted_count"] == stored and told["tally"] is None  # the progress; counts wait for publication
