@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.doc_helpers import make_pdf, with_javascript
+from tests.doc_helpers import encrypted, make_pdf, with_javascript
 
 TITLE = "Tờ trình dự toán ngân sách nhà nước năm 2027"
 
@@ -60,11 +60,22 @@ def test_secretariat_uploads_versions_restricts_and_deletes_documents(tablet, tm
     assert reader.api("GET", f"/api/documents/{doc_id}").status == 200
     assert other.api("GET", f"/api/documents/{doc_id}").status == 403
 
-    # A PDF with JavaScript is refused with its reason; nothing new is listed.
+    # An encrypted PDF is refused with its reason; nothing new is listed.
+    page.set_input_files("#u-file", _pdf(tmp_path, "khoa.pdf", encrypted(make_pdf(1))))
+    page.fill("#u-title", "Tài liệu có mật khẩu")
+    page.get_by_test_id("btn-upload").click()
+    expect(page.get_by_test_id("upload-error")).not_to_be_empty()
+    expect(page.get_by_test_id("doc-admin")).to_have_count(1)
+
+    # A PDF with JavaScript is disarmed: stored without it, and the uploader is told what was taken out.
     page.set_input_files("#u-file", _pdf(tmp_path, "co-ma.pdf", with_javascript(make_pdf(1))))
     page.fill("#u-title", "Tài liệu có mã JavaScript")
     page.get_by_test_id("btn-upload").click()
-    expect(page.get_by_test_id("upload-error")).to_contain_text("JavaScript")
+    expect(page.get_by_test_id("toast").filter(has_text="Đã gỡ bỏ nội dung tự thực thi")).to_be_visible()
+    disarmed = page.get_by_test_id("doc-admin").filter(has_text="Tài liệu có mã JavaScript")
+    expect(disarmed).to_be_visible()
+    disarmed.get_by_test_id("doc-admin-delete").click()
+    page.get_by_role("dialog").get_by_role("button", name="Xóa").click()
     expect(page.get_by_test_id("doc-admin")).to_have_count(1)
 
     # A new version of the document: same row, version 2, 12 pages; the old version stays in the history.
