@@ -16,8 +16,8 @@ from accounts.actor import Actor
 from accounts.models import User
 from core.clock import local, pdf_date, utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
-from core.text import fold
-from documents.hooks import document_removed
+from core.text import fold, fold_with_index
+from documents.hooks import document_removed, document_saved
 from documents import present, render
 from documents.access import DocAccess, allowed_ids, read_access, require_manage_documents, visible
 from documents.models import Document, DocumentAccess, DocumentPage, DocumentVersion
@@ -132,12 +132,7 @@ def search_text(
 
 
 def _snippets(text: str, needle: str, *, per_page: int, around: int = 60) -> list[tuple[str, str]]:
-    folded, index = [], []  # folded text, and for each folded char the position of its original char
-    for i, ch in enumerate(text):
-        for f in fold(ch):
-            folded.append(f)
-            index.append(i)
-    hay = "".join(folded)
+    hay, index = fold_with_index(text)
     out, start = [], hay.find(needle)
     while start >= 0 and len(out) < per_page:
         a, b = index[start], index[start + len(needle) - 1] + 1
@@ -224,6 +219,7 @@ def add_document(
     for page, text, folded in stored.texts:
         session.add(DocumentPage(version_id=version.id, page=page, text=text, folded=folded))
     session.flush()
+    document_saved(session, doc.id or 0)  # the search index takes the new pages (and drops the old version's)
     _announce(session, acc, doc, verb, was_restricted=was_restricted, change="version" if verb == "updated" else "added")
     ready = render.pages_ready(data_dir, stored.sha256, stored.page_count)
     return present.detail(session, doc, pages_ready=ready, allowed_user_ids=sorted(allowed_ids(session, doc.id or 0)))
@@ -248,6 +244,7 @@ def update_document(*, session: Session, actor: Actor, document_id: int, data: D
     doc.updated_at = utcnow()
     session.add(doc)
     session.flush()
+    document_saved(session, document_id)
     _announce(session, acc, doc, "updated", was_restricted=was_restricted, change="metadata")
     cur = version_of(session, doc, None)
     ready = render.pages_ready(data_dir, cur.sha256, cur.page_count)
