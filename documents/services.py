@@ -110,7 +110,8 @@ def download_source(*, session: Session, actor: Actor, document_id: int, version
 def search_text(
     *, session: Session, actor: Actor, document_id: int, q: str, version: int | None = None, limit: int = 200
 ) -> dict[str, Any]:
-    """Diacritics-insensitive search ("ngan sach" finds "ngân sách"): [{page, snippet, match}] in page order."""
+    """Diacritics-insensitive search ("ngan sach" finds "ngân sách"): [{page, snippet, match}] in page order
+    (a restricted document: the pages only, snippet and match null)."""
     da = read_access(session, actor, document_id)
     v = version_of(session, da.document, version)
     needle = " ".join(fold(q).split())
@@ -123,6 +124,9 @@ def search_text(
         .order_by(DocumentPage.page)
     ).all()
     matches: list[dict[str, Any]] = []
+    if da.document.restricted:  # its text leaves the server only as watermarked page images: pages, no snippets
+        return {"document_id": document_id, "version": v.version, "q": q, "restricted": True,
+                "matches": [{"page": row.page, "snippet": None, "match": None} for row in rows[:limit]]}  # fmt: skip
     for row in rows:
         for snippet, match in _snippets(row.text, needle, per_page=5):
             matches.append({"page": row.page, "snippet": snippet, "match": match})
