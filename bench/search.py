@@ -73,7 +73,7 @@ def generate(url: str, pages: int) -> None:
             nonlocal entry_id
             entry_id += 1
             entries.append({"id": entry_id, "kind": kind, "m": mid, "i": item, "d": doc, "v": ver, "p": page})
-            fts.append({"id": entry_id, "body": index_form(body)})
+            fts.append({"id": entry_id, "meeting_id": mid, "document_id": doc, "body": index_form(body)})
 
         def flush() -> None:
             ins("INSERT INTO search_entry (id, kind, meeting_id, agenda_item_id, document_id, version_id, page) "
@@ -81,7 +81,8 @@ def generate(url: str, pages: int) -> None:
             if sqlite:
                 ins("INSERT INTO search_fts (rowid, body) VALUES (:id, :body)", fts)
             else:
-                ins(f"INSERT INTO search_fts (rowid, tsv) VALUES (:id, to_tsvector('{PG_CONFIG}', :body))", fts)
+                ins(f"INSERT INTO search_fts (rowid, meeting_id, document_id, tsv) "
+                    f"VALUES (:id, :meeting_id, :document_id, to_tsvector('{PG_CONFIG}', :body))", fts)
             entries.clear()
             fts.clear()
 
@@ -157,7 +158,7 @@ def measure(base: str, rounds: int) -> tuple[list[float], list[float], int]:
     return search, health, found // rounds
 
 
-def run(backend: str, pages: int, rounds: int) -> None:
+def run(backend: str, pages: int, rounds: int, keep: bool = False) -> None:
     from app.migrate import upgrade
 
     work = Path(tempfile.mkdtemp(prefix="bench-search-"))
@@ -197,7 +198,9 @@ def run(backend: str, pages: int, rounds: int) -> None:
               f"  (n={len(search)}, {found} hits per round)  |  /healthz p50 {pct(health, 50):5.1f} ms  p95 {pct(health, 95):5.1f} ms"
               f"  p99 {pct(health, 99):5.1f} ms", flush=True)  # fmt: skip
     finally:
-        if pg_name:
+        if keep:
+            print(f"  kept: {url}")
+        elif pg_name:
             with admin.connect() as c:
                 c.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
 
@@ -207,10 +210,11 @@ def main() -> None:
     p.add_argument("--pages", type=int, default=100_000)
     p.add_argument("--backends", default="sqlite,postgres")
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--keep", action="store_true", help="keep the generated database (its URL is printed)")
     a = p.parse_args()
     print(machine())
     for backend in a.backends.split(","):
-        run(backend, a.pages, a.rounds)
+        run(backend, a.pages, a.rounds, a.keep)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,8 @@ def is_sqlite(session: Session) -> bool:
 def _insert_sql(session: Session) -> str:
     if is_sqlite(session):
         return f"INSERT INTO {FTS_TABLE} (rowid, body) VALUES (:id, :body)"
-    return f"INSERT INTO {FTS_TABLE} (rowid, tsv) VALUES (:id, to_tsvector('{PG_CONFIG}', :body))"
+    return (f"INSERT INTO {FTS_TABLE} (rowid, meeting_id, document_id, tsv) "
+            f"VALUES (:id, :meeting_id, :document_id, to_tsvector('{PG_CONFIG}', :body))")
 
 
 def add(session: Session, rows: Iterable[tuple[SearchEntry, str]]) -> None:
@@ -48,7 +49,8 @@ def add(session: Session, rows: Iterable[tuple[SearchEntry, str]]) -> None:
     for entry, _ in pending:
         session.add(entry)
     session.flush()
-    session.connection().execute(text(_insert_sql(session)), [{"id": e.id, "body": b} for e, b in pending])
+    rows = [{"id": e.id, "meeting_id": e.meeting_id, "document_id": e.document_id, "body": b} for e, b in pending]
+    session.connection().execute(text(_insert_sql(session)), rows)
 
 
 def drop(session: Session, *conditions: object) -> None:

@@ -41,4 +41,5 @@ class SearchHit(BaseModel):
 
 class SearchResults(BaseModel):
     items: list[SearchHit]
-    total: int
+    total: int = Field(description="visible hits, counted up to 1000")
+    more: bool = Field(description="true when there are more than `total` (1000) visible hits")

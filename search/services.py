@@ -26,24 +26,26 @@ from search.query import Terms, parse
 
 _VISIBLE = """
   (:staff OR (p.id IS NOT NULL AND (p.role = 'secretary' OR m.state <> 'draft')))
-  AND (e.document_id IS NULL OR :staff OR p.role = 'secretary' OR (
-        (p.role <> 'guest' OR d.share_with_guests)
-        AND (NOT d.restricted OR EXISTS (SELECT 1 FROM document_access a WHERE a.document_id = d.id AND a.user_id = :uid))))
+  AND (h.document_id IS NULL OR :staff OR p.role = 'secretary' OR (
+        (p.role <> 'guest' OR d.share_with_guests) AND (NOT d.restricted OR a.user_id IS NOT NULL)))
 """
 _JOINS = """
-  JOIN search_entry e ON e.id = h.id
-  JOIN meeting m ON m.id = e.meeting_id
-  LEFT JOIN participant p ON p.meeting_id = e.meeting_id AND p.user_id = :uid
-  LEFT JOIN document d ON d.id = e.document_id
+  JOIN meeting m ON m.id = h.meeting_id
+  LEFT JOIN participant p ON p.meeting_id = h.meeting_id AND p.user_id = :uid
+  LEFT JOIN document d ON d.id = h.document_id
+  LEFT JOIN document_access a ON a.document_id = h.document_id AND a.user_id = :uid
 """
+MAX_TOTAL = 1000  # a broad query counts its visible hits up to here ("1000+"); paging stops there too
 
 
 def _hits_sql(session: Session, ranked: bool) -> str:
+    """(id, meeting_id, document_id[, score]) of every match; PostgreSQL keeps the two ids in its index table."""
     if index.is_sqlite(session):
         score = ", -bm25(search_fts) AS score" if ranked else ""
-        return f"SELECT rowid AS id{score} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :match"
+        return (f"SELECT e.id, e.meeting_id, e.document_id{score} FROM {FTS_TABLE} JOIN search_entry e ON e.id = {FTS_TABLE}.rowid "
+                f"WHERE {FTS_TABLE} MATCH :match")  # fmt: skip
     score = ", ts_rank(tsv, q) AS score" if ranked else ""
-    return f"SELECT rowid AS id{score} FROM {FTS_TABLE}, to_tsquery('{index.PG_CONFIG}', :match) q WHERE tsv @@ q"
+    return f"SELECT rowid AS id, meeting_id, document_id{score} FROM {FTS_TABLE}, to_tsquery('{index.PG_CONFIG}', :match) q WHERE tsv @@ q"
 
 
 def _match(session: Session, terms: Terms) -> str:
@@ -55,14 +57,14 @@ def search(*, session: Session, actor: Actor, q: str, limit: int = 20, offset: i
         raise Forbidden("Màn hình phòng họp không tìm kiếm được.")
     terms = parse(q)
     params = {"match": _match(session, terms), "uid": actor.id, "staff": actor.is_staff, "limit": limit, "offset": offset}
-    rows = session.connection().execute(text(
-        f"WITH h AS ({_hits_sql(session, True)}) SELECT e.id, e.kind, e.meeting_id, e.agenda_item_id, e.document_id, "
-        f"e.version_id, e.page, h.score FROM h {_JOINS} WHERE {_VISIBLE} ORDER BY h.score DESC, e.id LIMIT :limit OFFSET :offset"
-    ), params).all()  # fmt: skip
-    total = session.connection().execute(
-        text(f"WITH h AS ({_hits_sql(session, False)}) SELECT count(*) FROM h {_JOINS} WHERE {_VISIBLE}"), params
-    ).scalar_one()
-    return {"items": _present(session, rows, terms), "total": total}
+    top = (f"WITH h AS ({_hits_sql(session, True)}), v AS (SELECT h.id, h.score FROM h {_JOINS} WHERE {_VISIBLE} "
+           "ORDER BY h.score DESC, h.id LIMIT :limit OFFSET :offset) "
+           "SELECT e.id, e.kind, e.meeting_id, e.agenda_item_id, e.document_id, e.version_id, e.page, v.score "
+           "FROM v JOIN search_entry e ON e.id = v.id ORDER BY v.score DESC, e.id")  # fmt: skip
+    rows = session.connection().execute(text(top), params).all()
+    counted = f"SELECT count(*) FROM (SELECT 1 FROM ({_hits_sql(session, False)}) h {_JOINS} WHERE {_VISIBLE} LIMIT {MAX_TOTAL + 1}) c"
+    total = session.connection().execute(text(counted), params).scalar_one()
+    return {"items": _present(session, rows, terms), "total": min(total, MAX_TOTAL), "more": total > MAX_TOTAL}
 
 
 def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:

@@ -43,8 +43,10 @@ def upgrade() -> None:
         op.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
         op.execute("CREATE TEXT SEARCH CONFIGURATION ecabinet_vi (COPY = simple)")
         op.execute(f"ALTER TEXT SEARCH CONFIGURATION ecabinet_vi ALTER MAPPING FOR {_TOKENS} WITH unaccent, simple")
+        # meeting_id and document_id ride along, so the permission filter of a broad query (tens of thousands of
+        # matching pages) joins only the small tables, never search_entry (bench/search.py: p95 1.1 s → see docs).
         op.execute("CREATE TABLE search_fts (rowid integer PRIMARY KEY REFERENCES search_entry (id) ON DELETE CASCADE, "
-                   "tsv tsvector NOT NULL)")  # fmt: skip
+                   "meeting_id integer NOT NULL, document_id integer, tsv tsvector NOT NULL)")  # fmt: skip
         op.execute("CREATE INDEX search_fts_tsv ON search_fts USING gin (tsv)")
     from search.index import rebuild  # derived data: index what is already stored, as the application would
 

@@ -62,7 +62,7 @@ function setup(form) {
       if (offset === 0) fill(list);
       list.append(...found.items.map(row));
       shown = offset + found.items.length;
-      status.textContent = found.total ? t("search.count", { n: found.total }) : t("search.none");
+      status.textContent = found.total ? t("search.count", { n: found.more ? `${found.total}+` : found.total }) : t("search.none");
       more.hidden = shown >= found.total;
     } catch (err) {
       if (mine !== asked) return;
