@@ -27,6 +27,7 @@ from audit.chain import KEYS as AUDIT_KEYS
 from audit.keys import AuditKeys
 from core.outbox import Key, take_keys
 from meetings.events import Delivery, take_outbox
+from search import hooks as search_hooks
 
 T = TypeVar("T")
 
@@ -69,6 +70,7 @@ class Database:
         # The audit log's keys live outside the database (audit/keys.py); every session carries them.
         self.audit = audit or AuditKeys.for_database_url(url)
         audit_hooks.install()
+        search_hooks.install()  # the full-text index follows every writer of this database, CLI and tests included
         self.engine = make_engine(url)
         self._write_engine = self.engine.execution_options(ecabinet_write=True)
         self._writer = threading.RLock() if self.is_sqlite else contextlib.nullcontext()

@@ -16,6 +16,7 @@ import documents.routes
 import meetings.routes
 import minutes.routes
 import realtime.remote_page
+import search.routes
 import speakers.routes
 import votes.routes
 from annotations import presenter as annotation_presenter
@@ -40,7 +41,7 @@ from votes import socket as vote_socket
 # Every module with HTTP routes: its `routes` are served and its `OPENAPI` operations documented.
 ROUTE_MODULES = [
     accounts.routes, audit.routes, meetings.routes, speakers.routes, display.routes, votes.routes,
-    documents.routes, annotations.routes, minutes.routes, realtime.remote_page,
+    documents.routes, annotations.routes, minutes.routes, realtime.remote_page, search.routes,
 ]  # fmt: skip
 
 

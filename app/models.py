@@ -14,6 +14,13 @@ import meetings.models  # noqa: F401
 import meetings.rules  # noqa: F401
 import minutes.models  # noqa: F401
 import speakers.models  # noqa: F401
+import search.models  # noqa: F401
 import votes.models  # noqa: F401
+from search.models import is_index_object
 
 metadata = SQLModel.metadata
+
+
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """What alembic compares: all but the full-text index objects the search migration makes per dialect."""
+    return not (type_ == "table" and is_index_object(name))

@@ -39,6 +39,7 @@ _ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 QUERY: dict[str, dict[str, Any]] = {
     "version": _ID, "page": _ID, "before_id": _ID,
     "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+    "offset": {"type": "integer", "minimum": 0, "maximum": 1000},
     "q": {"type": "string", "maxLength": 200},
     "size": {"type": "string", "enum": ["tablet", "zoom", "thumb"]},
     "draft": {"type": "string", "enum": ["0", "1"]},

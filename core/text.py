@@ -16,5 +16,16 @@ def fold(value: str) -> str:
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
 
+def fold_with_index(text: str) -> tuple[str, list[int]]:
+    """fold(text), and for each folded character the position of the character of `text` it came from."""
+    folded: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        for f in fold(ch):
+            folded.append(f)
+            index.append(i)
+    return "".join(folded), index
+
+
 # Input text: NFC, stripped, refusing control characters (core/types.py; Line for one-line fields).
 Text = Para

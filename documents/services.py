@@ -17,8 +17,8 @@ from accounts.models import User
 from core import outbox
 from core.clock import local, pdf_date, utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
-from core.text import fold
-from documents.hooks import document_removed
+from core.text import fold, fold_with_index
+from documents.hooks import document_removed, document_saved
 from documents import present, render
 from documents.access import DocAccess, allowed_ids, read_access, require_manage_documents, visible
 from documents.models import Document, DocumentAccess, DocumentPage, DocumentVersion
@@ -112,7 +112,8 @@ def download_source(*, session: Session, actor: Actor, document_id: int, version
 def search_text(
     *, session: Session, actor: Actor, document_id: int, q: str, version: int | None = None, limit: int = 200
 ) -> dict[str, Any]:
-    """Diacritics-insensitive search ("ngan sach" finds "ngân sách"): [{page, snippet, match}] in page order."""
+    """Diacritics-insensitive search ("ngan sach" finds "ngân sách"): [{page, snippet, match}] in page order
+    (a restricted document: the pages only, snippet and match null)."""
     da = read_access(session, actor, document_id)
     v = version_of(session, da.document, version)
     needle = " ".join(fold(q).split())
@@ -125,6 +126,9 @@ def search_text(
         .order_by(DocumentPage.page)
     ).all()
     matches: list[dict[str, Any]] = []
+    if da.document.restricted:  # its text leaves the server only as watermarked page images: pages, no snippets
+        return {"document_id": document_id, "version": v.version, "q": q, "restricted": True,
+                "matches": [{"page": row.page, "snippet": None, "match": None} for row in rows[:limit]]}  # fmt: skip
     for row in rows:
         for snippet, match in _snippets(row.text, needle, per_page=5):
             matches.append({"page": row.page, "snippet": snippet, "match": match})
@@ -134,12 +138,7 @@ def search_text(
 
 
 def _snippets(text: str, needle: str, *, per_page: int, around: int = 60) -> list[tuple[str, str]]:
-    folded, index = [], []  # folded text, and for each folded char the position of its original char
-    for i, ch in enumerate(text):
-        for f in fold(ch):
-            folded.append(f)
-            index.append(i)
-    hay = "".join(folded)
+    hay, index = fold_with_index(text)
     out, start = [], hay.find(needle)
     while start >= 0 and len(out) < per_page:
         a, b = index[start], index[start + len(needle) - 1] + 1
@@ -230,6 +229,7 @@ def add_document(
     for page, text, folded in stored.texts:
         session.add(DocumentPage(version_id=version.id, page=page, text=text, folded=folded))
     session.flush()
+    document_saved(session, doc.id or 0)  # the search index takes the new pages (and drops the old version's)
     _announce(session, acc, doc, verb, was_restricted=was_restricted, change="version" if verb == "updated" else "added")
     # Its pages are rendered after commit, and again after a crash until done (documents/hooks.py).
     outbox.add(session, kind="document.render", ref=stored.sha256, payload={"page_count": stored.page_count})
@@ -256,6 +256,7 @@ def update_document(*, session: Session, actor: Actor, document_id: int, data: D
     doc.updated_at = utcnow()
     session.add(doc)
     session.flush()
+    document_saved(session, document_id)
     _announce(session, acc, doc, "updated", was_restricted=was_restricted, change="metadata", was_shared=was_shared)
     cur = version_of(session, doc, None)
     ready = render.pages_ready(data_dir, cur.sha256, cur.page_count)

@@ -13,7 +13,19 @@ from sqlmodel import Session
 from meetings.access import Access
 
 ItemHook = Callable[[Session, Access, "int | None"], dict[str, Any]]
+TextHook = Callable[[Session, int], None]
 _ON_CURRENT_ITEM: dict[str, ItemHook] = {}
+_ON_TEXT: dict[str, TextHook] = {}
+
+
+def on_text_changed(name: str, hook: TextHook) -> None:
+    """`hook(session, meeting_id)` after a meeting's details or agenda were written (the search index)."""
+    _ON_TEXT[name] = hook
+
+
+def text_changed(session: Session, meeting_id: int) -> None:
+    for hook in _ON_TEXT.values():
+        hook(session, meeting_id)
 
 
 def on_current_item_changed(name: str, hook: ItemHook) -> None:

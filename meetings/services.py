@@ -98,6 +98,7 @@ def create_meeting(*, session: Session, actor: Actor, data: MeetingCreate) -> di
     meeting = Meeting(**data.model_dump(), created_by=actor.id)
     session.add(meeting)
     session.flush()
+    hooks.text_changed(session, meeting.id or 0)
     acc = Access(actor, meeting, None)
     emit(session, acc, "meeting.created", meeting=present.meeting_data(meeting))
     return present.meeting_data(meeting)
@@ -115,6 +116,7 @@ def update_meeting(*, session: Session, actor: Actor, meeting_id: int, data: Mee
         setattr(acc.meeting, key, value)
     session.add(acc.meeting)
     session.flush()
+    hooks.text_changed(session, meeting_id)
     emit(session, acc, "meeting.updated", meeting=present.meeting_data(acc.meeting))
     return present.meeting_data(acc.meeting, acc.role)
 

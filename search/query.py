@@ -1,0 +1,47 @@
+"""User input → a full-text query that can only ever mean "these plain words".
+
+The input is folded (core.text.fold: NFC-insensitive, lower case, no diacritics, đ → d) and cut into runs of
+letters and digits; everything else (quotes, *, :, ^, parentheses, -, control characters) only separates
+words, and words like AND, OR, NOT, NEAR are just words. Each word is then quoted for FTS5 ("dat" "dai"*) or
+written as a tsquery lexeme ('dat' & 'dai':*), which is safe because a word holds no quote or operator.
+The last word matches as a prefix while it is being typed (no trailing space), if it has 2+ characters.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from core.errors import ValidationFailed
+from core.text import fold
+
+MAX_WORDS = 12
+MAX_WORD = 40  # characters of one word that count (a longer word is cut: no word in Vietnamese is that long)
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class Terms:
+    words: tuple[str, ...]
+    prefix: bool  # the last word also matches longer words
+
+    def fts5(self) -> str:
+        quoted = [f'"{w}"' for w in self.words]
+        if self.prefix:
+            quoted[-1] += "*"
+        return " ".join(quoted)
+
+    def tsquery(self) -> str:
+        lexemes = [f"'{w}'" for w in self.words]
+        if self.prefix:
+            lexemes[-1] += ":*"
+        return " & ".join(lexemes)
+
+
+def parse(q: str) -> Terms:
+    words = [w[:MAX_WORD] for w in _WORD.findall(fold(q))][:MAX_WORDS]
+    if not words:
+        raise ValidationFailed(
+            "Hãy nhập từ cần tìm (chữ hoặc số).", details=[{"field": "query.q", "message": "trống", "type": "missing"}]
+        )
+    typing = not q[-1:].isspace() and len(words[-1]) >= 2 and len(_WORD.findall(fold(q))) <= MAX_WORDS
+    return Terms(tuple(words), typing)

@@ -1,0 +1,45 @@
+"""Query and answer shapes of GET /api/search."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.types import FormInt, Line
+
+
+class SearchQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    q: Line = Field(default="", max_length=200)
+    limit: FormInt(1, 50) = 20  # type: ignore[valid-type]
+    offset: FormInt(0, 1000) = 0  # type: ignore[valid-type]
+
+
+class Ref(BaseModel):
+    id: int
+    title: str
+
+
+class MeetingRef(Ref):
+    scheduled_at: str | None
+
+
+class DocumentRef(Ref):
+    restricted: bool
+
+
+class SearchHit(BaseModel):
+    kind: Literal["document", "agenda_item", "meeting"]
+    meeting: MeetingRef
+    agenda_item: Ref | None
+    document: DocumentRef | None
+    page: int | None
+    snippet: str | None = Field(description="null for a restricted document: its text is shown only as the watermarked page")
+    highlights: list[list[int]] = Field(description="[start, end) code-point offsets of the matched words in the snippet")
+    score: float
+
+
+class SearchResults(BaseModel):
+    items: list[SearchHit]
+    total: int = Field(description="visible hits, counted up to 1000")
+    more: bool = Field(description="true when there are more than `total` (1000) visible hits")
