@@ -14,7 +14,7 @@ from tests.search_helpers import hits
 
 def test_upgrade_indexes_existing_meetings_agenda_and_pages(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    upgrade(url, "0010_attendance")
+    upgrade(url, "0011_audience")
     db = Database(url)
     try:
         with db.engine.begin() as c:
