@@ -89,6 +89,7 @@ async def test_a_member_reads_the_meetings_papers_and_a_restricted_one_only_when
 
             docs = (await member.get(f"/api/meetings/{upcoming['id']}/documents")).json()  # thanhvien17: the minister presenting it
             assert len(docs) == 6 and any(d["title"].startswith("Tờ trình số") for d in docs)
+            assert all(d["pages_ready"] for d in docs)  # rendered while seeding, not on the first tablet's request
             restricted = [d for d in docs if d["restricted"]]
             assert len(restricted) == 1
             assert all(_nfc_with_marks(s) for s in _strings(docs)) and any("Dự thảo Nghị định" in d["title"] for d in docs)

@@ -37,7 +37,7 @@ async def _add_all(settings: Settings, db: Database) -> int:
     if plan is None:
         return 0
     meeting_id, staff, item_ids, users = plan
-    renderer = renderer_for(settings)
+    renderer, rendering = renderer_for(settings), []
     try:
         for n, (index, paper, extra) in enumerate(papers(), start=1):
             number = paper.number.removeprefix("Số:").strip()
@@ -52,6 +52,9 @@ async def _add_all(settings: Settings, db: Database) -> int:
                                   allowed_user_ids=allowed, share_with_guests=bool(extra.get("share_with_guests")))  # fmt: skip
             db.run_write(services.add_document, actor=staff, meeting_id=meeting_id, data=data, stored=stored,
                          data_dir=settings.data_dir)  # fmt: skip
+            rendering.append(renderer.start_background(storage.blob_path(settings.data_dir, stored.sha256), stored.sha256,
+                                                       stored.page_count))  # fmt: skip
+        await asyncio.gather(*rendering)  # pages ready before the first tablet asks (~20 pages, once)
     finally:
         await close_renderers()
     return n

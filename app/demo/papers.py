@@ -71,8 +71,8 @@ def render(paper: Paper) -> bytes:
     if paper.addressee:
         story.append(Paragraph(paper.addressee, s["title"]))
     for i, (heading, paragraphs) in enumerate(paper.sections):
-        if i and i % 2 == 0:
-            story.append(PageBreak())  # several pages, as the real papers run
+        if i:
+            story.append(PageBreak())  # a part per page: several pages, as the real papers run
         if heading:
             story.append(Paragraph(f"<b>{heading}</b>", s["h"]))
         story += [Paragraph(text, s["body"]) for text in paragraphs]
