@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.demo.cabinet import MEMBERS
+from app.demo.cabinet import MEMBERS, username_of
 from app.demo.papers import Paper
 
 DATE = "Hà Nội, ngày 25 tháng 11 năm 2026"
@@ -123,14 +123,8 @@ def papers() -> list[tuple[int, Paper, dict[str, object]]]:
         (2, Paper("BỘ TƯ PHÁP", "Số: 187/BCTĐ-BTP", DATE, "BÁO CÁO THẨM ĐỊNH",
                   "Đề nghị xây dựng Nghị định về bồi thường, hỗ trợ, tái định cư khi Nhà nước thu hồi đất (tài liệu hạn chế)",
                   _DAT_DAI[:2], signer=_minister("Bộ Tư pháp"), addressee="Kính gửi: Bộ Nông nghiệp và Môi trường."),
-         {"restricted": True, "allowed": ["thutuong", "thanhvien01", "thanhvien03", _username("Bộ Nông nghiệp và Môi trường"),
-                                          _username("Bộ Tư pháp")]}),
+         {"restricted": True, "allowed": ["thutuong", "thanhvien01", "thanhvien03", username_of("Bộ Nông nghiệp và Môi trường"),
+                                          username_of("Bộ Tư pháp")]}),
         (3, Paper("BỘ KHOA HỌC VÀ CÔNG NGHỆ", "Số: 341/TTr-BKHCN", DATE, "TỜ TRÌNH", "Dự án Luật Chuyển đổi số", _CDS,
                   signer=khcn), {}),
     ]
-
-
-def _username(unit: str) -> str:
-    from app.demo.cabinet import username_of
-
-    return username_of(unit)

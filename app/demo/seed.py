@@ -4,6 +4,7 @@ created only when missing)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -111,11 +112,9 @@ def load(*, session: Session, full: bool = True) -> dict[str, str]:
     return made
 
 
-def ensure_signers(data_dir) -> None:  # type: ignore[no-untyped-def]
+def ensure_signers(data_dir: Path) -> None:
     """Demo signing certificates for the secretary (vanphong) and the chair (thutuong), password "demo".
     Idempotent and cheap when they exist (minutes/keystore.py); a deployment imports real PKCS#12 files."""
-    from pathlib import Path
-
     from minutes.keystore import ensure_demo_signers
 
     ensure_demo_signers(Path(data_dir) / "keys", [("vanphong", *SECRETARY[:2]), ("thutuong", *CHAIR[:2])], DEMO_PASSWORD)
