@@ -2,8 +2,13 @@
 and a zxcvbn strength estimate, which brings lists of common passwords, names and keyboard walks)."""
 from __future__ import annotations
 
+import asyncio
+import os
+import weakref
 from collections import Counter
+from dataclasses import dataclass
 
+import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
@@ -11,10 +16,22 @@ from zxcvbn import zxcvbn
 from core.errors import ValidationFailed
 from core.text import fold
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# OWASP Password Storage Cheat Sheet: argon2id with m=19 MiB, t=2, p=1 at least, or one of its equivalents
+# (m=46 MiB t=1, m=12 MiB t=3, m=9 MiB t=4, m=7 MiB t=5, all p=1). We take 19 MiB with t=3: 1.5x the
+# minimum's work, ~40-60 ms on the 2-core server (docs/performance.md). p=1: a login uses one core, so two
+# logins hash side by side instead of four threads each fighting over two cores. argon2-cffi's default
+# (64 MiB, t=3, p=4) took ~300 ms alone and seconds for a room of tablets logging in together.
+TIME_COST, MEMORY_COST_KIB, PARALLELISM = 3, 19 * 1024, 1
+OWASP_MINIMUMS = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))  # (memory KiB, iterations), p=1
+
+_hasher = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB, parallelism=PARALLELISM)
 # Verifying against a dummy hash keeps the timing of 'unknown user' equal to 'wrong password'
 # (made when the app is created, not at import).
 _dummy_hash: str | None = None
+# At most one hash per core at a time: more only share the cores (every login slower) and each holds
+# ~19 MiB; the others wait in the event loop, not in worker threads the rest of the app needs.
+_SLOTS = max(1, os.cpu_count() or 1)
+_limiters: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter]" = weakref.WeakKeyDictionary()
 
 
 def configure(*, time_cost: int, memory_cost: int) -> None:
@@ -22,6 +39,11 @@ def configure(*, time_cost: int, memory_cost: int) -> None:
     global _hasher, _dummy_hash
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=1)
     _dummy_hash = None
+
+
+def parameters() -> dict[str, int]:
+    """The parameters new hashes are made with."""
+    return {"time_cost": _hasher.time_cost, "memory_cost": _hasher.memory_cost, "parallelism": _hasher.parallelism}
 
 
 def warm_up() -> None:
@@ -45,6 +67,35 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    """The outcome of checking a password against the hash stored when the check began. `new_hash`: the same
+    password hashed with today's parameters, when it was right and the stored hash used older ones."""
+
+    checked_hash: str | None
+    ok: bool
+    length: int
+    new_hash: str | None = None
+
+
+def check(password_hash: str | None, password: str) -> PasswordCheck:
+    ok = verify_password(password_hash, password)
+    new_hash = None
+    if ok and password_hash is not None and _hasher.check_needs_rehash(password_hash):
+        new_hash = _hasher.hash(password)
+    return PasswordCheck(checked_hash=password_hash, ok=ok, length=len(password), new_hash=new_hash)
+
+
+async def check_off_loop(password_hash: str | None, password: str) -> PasswordCheck:
+    """`check` in a worker thread, one per core at most, outside any database transaction: a login never
+    holds SQLite's write lock (or a PostgreSQL transaction) while it hashes."""
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = anyio.CapacityLimiter(_SLOTS)
+    return await anyio.to_thread.run_sync(check, password_hash, password, limiter=limiter)  # waits in the loop
 
 
 # Words an attacker of this system tries first, besides zxcvbn's own lists (common passwords, names, English

@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from accounts import services
+from accounts import passwords, services
 from accounts.schemas import LoginRequest, SessionPublic, UserCreate, UserPublic
 from app.openapi import Op
 from app.auth import clear_session_cookie, ctx_of, current, require_user, session_cookie, set_session_cookie
@@ -42,10 +42,12 @@ async def login(request: Request) -> Response:
     s = ctx.settings
     previous = session_cookie(request)
     try:
+        stored = await ctx.read(services.stored_hash, username=body.username)
+        check = await passwords.check_off_loop(stored, body.password)  # the slow part, outside any transaction
         token, csrf, user = await ctx.write(
             services.login,
             username=body.username,
-            password=body.password,
+            check=check,
             min_length=s.password_min_length,
             demo_mode=s.demo_mode,
             ttl_hours=s.session_ttl_hours,

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from accounts.actor import Actor
 from accounts.models import AuthSession, GlobalRole, User
-from accounts.passwords import check_policy, hash_password, verify_password
+from accounts.passwords import PasswordCheck, check_policy, hash_password
 from accounts.schemas import UserCreate, UserPublic
 from audit.chain import append as audit_append
 from core.clock import as_utc, utcnow
@@ -66,19 +66,31 @@ def list_users(*, session: Session, actor: Actor) -> list[UserPublic]:
     return [public(u) for u in users]
 
 
+def stored_hash(*, session: Session, username: str) -> str | None:
+    """The password hash a login checks against (None for an unknown name: a dummy hash is checked instead)."""
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    return user.password_hash if user else None
+
+
 def login(
-    *, session: Session, username: str, password: str, min_length: int, demo_mode: bool, ttl_hours: int,
+    *, session: Session, username: str, check: PasswordCheck, min_length: int, demo_mode: bool, ttl_hours: int,
     replaces: str | None = None,
 ) -> tuple[str, str, UserPublic]:
-    """Returns (cookie token, csrf token, user). One answer for every failure (unknown user, wrong password,
-    inactive account, a correct password too short to be accepted outside demo mode): the hash is always
-    verified (a dummy one for an unknown user), so neither the message nor the time tells them apart.
+    """Returns (cookie token, csrf token, user). `check`: the password checked beforehand against
+    `stored_hash` (passwords.check_off_loop, outside this transaction so no login holds the write lock while
+    it hashes); it counts only if that hash is still the user's. One answer for every failure (unknown user,
+    wrong password, inactive account, a correct password too short to be accepted outside demo mode): the
+    hash is always verified (a dummy one for an unknown user), so neither the message nor the time tells
+    them apart. A hash made with older parameters is replaced by `check.new_hash`.
     `replaces`: the session cookie the browser came with; it ends here (a planted session never carries on)."""
     user = session.exec(select(User).where(User.username == username.strip().lower())).first()
-    ok = verify_password(user.password_hash if user else None, password)
-    acceptable = demo_mode or len(password) >= min_length  # a short one may only have been set for the demo
+    ok = check.ok and user is not None and check.checked_hash == user.password_hash
+    acceptable = demo_mode or check.length >= min_length  # a short one may only have been set for the demo
     if not (ok and acceptable) or user is None or not user.is_active:
         raise Unauthenticated("Tên đăng nhập hoặc mật khẩu không đúng.")
+    if check.new_hash:
+        user.password_hash = check.new_hash
+        session.add(user)
     if replaces:
         logout(session=session, token=replaces)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)

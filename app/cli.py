@@ -59,6 +59,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     from app.db import Database
     from app.demo import DEMO_PASSWORD, ensure_signers, load
+    from app.demo.documents import add_papers
     from audit.keys import AuditKeys
 
     settings = settings.with_(demo_mode=True, host=args.host or settings.host, port=args.port or settings.port)
@@ -66,7 +67,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
         settings = settings.with_(rtc_host_addresses=("127.0.0.1",))  # one-machine demo: ICE over loopback
     _migrate(settings)
     db = Database(settings.effective_database_url, audit=AuditKeys.from_settings(settings))
-    accounts = db.run_write(load).result
+    # ECABINET_DEMO_BARE=1: accounts and the published meeting only, no papers or other meetings (browser tests).
+    full = os.environ.get("ECABINET_DEMO_BARE", "") not in ("1", "true")
+    accounts = db.run_write(load, full=full).result
+    if full:
+        add_papers(settings, db)
     db.dispose()
     ensure_signers(settings.data_dir)  # minutes: the secretary's and the chair's signing certificates
     print("\nTài khoản demo (mật khẩu cho tất cả: %r — chỉ dùng cho demo):" % DEMO_PASSWORD)

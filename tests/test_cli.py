@@ -25,15 +25,15 @@ def test_demo_loads_a_cabinet_of_27_and_running_it_again_keeps_data(tmp_path: Pa
     assert "thutuong" in first.stdout and "Thủ tướng Chính phủ" in first.stdout
     engine = create_engine(f"sqlite:///{tmp_path / 'ecabinet.db'}")
     with Session(engine) as s:
-        meeting = s.exec(select(Meeting)).one()
-        assert meeting.title == "Phiên họp Chính phủ thường kỳ tháng 11/2026" and meeting.state == "published"
+        meeting = s.exec(select(Meeting).where(Meeting.title == "Phiên họp Chính phủ thường kỳ tháng 11/2026")).one()
+        assert meeting.state == "published" and meeting.id == 1  # the browser tests' meeting 1
         roles = [p.role for p in s.exec(select(Participant).where(Participant.meeting_id == meeting.id)).all()]
         assert roles.count("chair") + roles.count("member") == 27 and roles.count("guest") == 1
         users_before = len(s.exec(select(User)).all())
     again = run(tmp_path, "demo", "--no-serve")
     assert again.returncode == 0, again.stderr
     with Session(engine) as s:
-        assert len(s.exec(select(Meeting)).all()) == 1 and len(s.exec(select(User)).all()) == users_before
+        assert len(s.exec(select(Meeting)).all()) == 3 and len(s.exec(select(User)).all()) == users_before
     engine.dispose()
 
 

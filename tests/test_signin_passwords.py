@@ -75,9 +75,11 @@ def test_demo_mode_keeps_the_demo_password(tmp_path) -> None:  # type: ignore[no
     db = Database(url)
     try:
         db.run_write(load)
-        from accounts.services import login as do_login
+        from accounts.passwords import check
+        from accounts.services import login as do_login, stored_hash
 
-        _, _, user = db.run_write(do_login, username="thutuong", password=DEMO_PASSWORD, min_length=10, demo_mode=True,
+        checked = check(db.run_read(stored_hash, username="thutuong"), DEMO_PASSWORD)
+        _, _, user = db.run_write(do_login, username="thutuong", check=checked, min_length=10, demo_mode=True,
                                   ttl_hours=1).result  # fmt: skip
         assert user.username == "thutuong"
     finally:

@@ -66,7 +66,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
     """Base URL of a freshly seeded demo server (python -m app.cli demo); a module's SERVER_ENV adds settings."""
     data_dir = tmp_path_factory.mktemp("ecabinet-browser")
     port = _free_port()
-    env = {**os.environ, **getattr(request.module, "SERVER_ENV", {}), "ECABINET_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    # The bare demo cabinet (no papers, no past or draft meetings): these tests count what they add themselves.
+    env = {**os.environ, "ECABINET_DEMO_BARE": "1", **getattr(request.module, "SERVER_ENV", {}), "ECABINET_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
     env.pop("ECABINET_DATABASE_URL", None)  # always the test's own SQLite file
     log_path = data_dir / "server.log"
     with open(log_path, "wb") as log:

@@ -1,0 +1,120 @@
+"""Demo data: the cabinet's accounts and three meetings (one published with papers, one ended with its
+minutes drafted, one draft). Idempotent: loading twice keeps existing data (accounts and meetings are
+created only when missing)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from accounts import services as accounts
+from accounts.actor import Actor
+from accounts.models import GlobalRole, User
+from accounts.passwords import hash_password
+from accounts.schemas import UserCreate
+from app.demo.agenda import DRAFT, PAST, UPCOMING, Item
+from app.demo.cabinet import ADMIN, CHAIR, GUEST, MEMBERS, SECRETARY
+from meetings import agenda, participation
+from meetings import services as meetings
+from meetings.models import Attendance, Meeting, MeetingRole
+from meetings.schemas import AgendaItemCreate, CheckInRequest, MeetingCreate, ParticipantCreate
+from minutes import conclusions
+
+DEMO_PASSWORD = "demo"
+MEETING_TITLE = "Phiên họp Chính phủ thường kỳ tháng 11/2026"
+PAST_TITLE = "Phiên họp Chính phủ thường kỳ tháng 10/2026"
+DRAFT_TITLE = "Phiên họp Chính phủ thường kỳ tháng 12/2026"
+PLACE = "Phòng họp Chính phủ, Trụ sở Chính phủ, số 1 Hoàng Hoa Thám, phường Ba Đình, Hà Nội"
+PAST_CONCLUSIONS = [
+    "Chính phủ thống nhất đánh giá tình hình kinh tế - xã hội tháng 10 tiếp tục chuyển biến tích cực; giao Bộ Tài "
+    "chính tiếp thu ý kiến thành viên Chính phủ, hoàn thiện báo cáo.",
+    "Chính phủ thông qua dự thảo Nghị định quy định chi tiết Luật Đất đai về giá đất; giao Bộ Nông nghiệp và Môi "
+    "trường chủ trì, phối hợp Bộ Tư pháp hoàn thiện, trình Thủ tướng Chính phủ ký ban hành.",
+    "Giao Bộ Giáo dục và Đào tạo tổng hợp tình hình tuyển sinh, báo cáo Thủ tướng Chính phủ trong tháng 11.",
+]
+
+
+def _user(session: Session, username: str, person: tuple[str, str, str], role: GlobalRole, pw_hash: str) -> User:
+    existing = session.exec(select(User).where(User.username == username)).first()
+    if existing:
+        return existing
+    name, title, unit = person
+    data = UserCreate(username=username, full_name=name, title=title, unit=unit, role=role, password=DEMO_PASSWORD)
+    accounts.create_user(session=session, actor=None, data=data, min_length=0, enforce_policy=False, password_hash=pw_hash)
+    return session.exec(select(User).where(User.username == username)).one()
+
+
+def _meeting(session: Session, actor: Actor, title: str, when: datetime, items: list[Item], roster: list[tuple[User, MeetingRole]],
+             *, publish: bool = True, description: str = "") -> int | None:
+    """Creates the meeting unless one with that title exists (then None)."""
+    if session.exec(select(Meeting).where(Meeting.title == title)).first() is not None:
+        return None
+    made = meetings.create_meeting(session=session, actor=actor, data=MeetingCreate(
+        title=title, kind="regular", mode="hybrid", place=PLACE, scheduled_at=when, description=description))  # fmt: skip
+    mid = made["id"]
+    for item in items:
+        agenda.add_item(session=session, actor=actor, meeting_id=mid,
+                        data=AgendaItemCreate(title=item.title, presenter=item.presenter, planned_minutes=item.minutes))  # fmt: skip
+    for user, role in roster:
+        assert user.id is not None
+        participation.invite(session=session, actor=actor, meeting_id=mid, data=ParticipantCreate(user_id=user.id, role=role))
+    if publish:
+        meetings.publish_meeting(session=session, actor=actor, meeting_id=mid)
+    return mid
+
+
+def _hold(session: Session, secretary: Actor, chair: Actor, members: list[User], mid: int) -> None:
+    """The past meeting as it went: members checked in, each item discussed and concluded, the meeting ended."""
+    for user in members[:22]:  # 22 of 26 in the room, with the chair: quorum
+        participation.check_in(session=session, actor=Actor.of(user), meeting_id=mid,
+                               data=CheckInRequest(attendance=Attendance.present_room))  # fmt: skip
+    meetings.start_meeting(session=session, actor=chair, meeting_id=mid)
+    items = sorted(agenda.list_agenda(session=session, actor=secretary, meeting_id=mid), key=lambda i: i["position"])
+    ids = [i["id"] for i in items]
+    for n, (item_id, text) in enumerate(zip(ids, PAST_CONCLUSIONS)):
+        if n:
+            meetings.activate_item(session=session, actor=chair, meeting_id=mid, item_id=item_id)
+        conclusions.save_conclusion(session=session, actor=secretary, meeting_id=mid, item_id=item_id, text=text, base_revision=0)
+    meetings.end_meeting(session=session, actor=chair, meeting_id=mid)
+
+
+def load(*, session: Session, full: bool = True) -> dict[str, str]:
+    """Returns the demo accounts (username -> description) for printing. `full=False`: only the accounts and
+    the published meeting, without the past and draft meetings (the browser tests' bare cabinet)."""
+    made: dict[str, str] = {}
+    pw_hash = hash_password(DEMO_PASSWORD)  # one hash for the shared demo password, not 31
+
+    def add(username: str, person: tuple[str, str, str], role: GlobalRole) -> User:
+        user = _user(session, username, person, role, pw_hash)
+        made[username] = f"{user.full_name} — {user.title}"
+        return user
+
+    add("admin", ADMIN, GlobalRole.admin)
+    secretariat = add("vanphong", SECRETARY, GlobalRole.secretariat)
+    chair = add("thutuong", CHAIR, GlobalRole.member)
+    members = [add(f"thanhvien{i:02d}", person, GlobalRole.member) for i, person in enumerate(MEMBERS, start=1)]
+    guest = add("khachmoi01", GUEST, GlobalRole.guest)
+    session.flush()
+
+    staff = Actor.of(secretariat)
+    roster = [(chair, MeetingRole.chair), (secretariat, MeetingRole.secretary)]
+    roster += [(m, MeetingRole.member) for m in members] + [(guest, MeetingRole.guest)]
+    _meeting(session, staff, MEETING_TITLE, datetime(2026, 12, 3, 1, 0, tzinfo=timezone.utc), UPCOMING, roster,  # 08:00 Hà Nội
+             description="Phiên họp thường kỳ; tài liệu gửi qua hệ thống, không in giấy.")  # fmt: skip
+    if not full:
+        return made
+    past = _meeting(session, staff, PAST_TITLE, datetime(2026, 11, 4, 1, 0, tzinfo=timezone.utc), PAST, roster[:-1])
+    if past is not None:
+        _hold(session, staff, Actor.of(chair), members, past)
+    _meeting(session, staff, DRAFT_TITLE, datetime(2027, 1, 5, 1, 0, tzinfo=timezone.utc), DRAFT, roster,
+             publish=False, description="Dự kiến; chương trình đang chuẩn bị.")  # fmt: skip
+    return made
+
+
+def ensure_signers(data_dir: Path) -> None:
+    """Demo signing certificates for the secretary (vanphong) and the chair (thutuong), password "demo".
+    Idempotent and cheap when they exist (minutes/keystore.py); a deployment imports real PKCS#12 files."""
+    from minutes.keystore import ensure_demo_signers
+
+    ensure_demo_signers(Path(data_dir) / "keys", [("vanphong", *SECRETARY[:2]), ("thutuong", *CHAIR[:2])], DEMO_PASSWORD)
