@@ -134,3 +134,42 @@ def test_an_open_vote_reaches_every_member(tablet, tmp_path) -> None:  # noqa: A
     expect(portrait.page.get_by_test_id("vote-banner")).to_be_hidden()
     expect(portrait.page.get_by_test_id("vote-sheet")).to_be_hidden()
     expect(portrait.page.get_by_test_id("tab-votes")).to_have_class("tab")
+
+
+def test_focus_stays_in_place_across_live_events(tablet) -> None:  # noqa: ANN001
+    chair = tablet("thutuong").open_live(MEETING)
+    member = tablet("thanhvien01").open_live(MEETING)
+    other = tablet("thanhvien02")
+
+    def live_event(page, action) -> None:  # noqa: ANN001
+        seq = int(page.locator("#live").get_attribute("data-seq"))
+        action()
+        page.wait_for_function("(s) => Number(document.getElementById('live').dataset.seq) > s", arg=seq)
+
+    # The chair's keyboard is on an agenda row; someone checks in: the very same row keeps the focus.
+    row = chair.page.get_by_test_id("agenda-item").nth(3)
+    row.focus()
+    chair.page.evaluate("() => { window.focusedBefore = document.activeElement; }")
+    live_event(chair.page, lambda: check_in(tablet("thanhvien07")))
+    assert chair.page.evaluate("() => document.activeElement === window.focusedBefore")
+
+    # A member's keyboard is on a choice of the sheet, then (after voting) on the card: others' ballots move
+    # the progress, the focus stays on that choice.
+    item_id = chair.api("GET", f"/api/meetings/{MEETING}").json()["current_item_id"]
+    vote = chair.api("POST", f"/api/meetings/{MEETING}/votes", {"agenda_item_id": item_id, "question": "Thông qua tờ trình"}).json()
+    assert chair.api("POST", f"/api/votes/{vote['id']}/open", {"force": True}).status == 200
+    page = member.page
+    choice = page.get_by_test_id("vote-sheet").get_by_test_id("sheet-option").nth(1)
+    choice.focus()
+    no = choice.get_attribute("data-option-id")
+    live_event(page, lambda: other.api("POST", f"/api/votes/{vote['id']}/ballots", {"option_id": vote["options"][0]["id"]}))
+    assert page.evaluate("() => document.activeElement.dataset.optionId") == no
+    page.keyboard.press("Enter")  # the keyboard votes too: Enter, then the confirm
+    page.get_by_test_id("confirm-ok").click()
+    expect(page.get_by_test_id("vote-recorded")).to_be_visible()
+    card_choice = page.get_by_test_id("vote-card").get_by_test_id("vote-option").nth(2)
+    card_choice.focus()
+    abstain = card_choice.get_attribute("data-option-id")
+    live_event(page, lambda: other.api("POST", f"/api/votes/{vote['id']}/ballots", {"option_id": vote["options"][1]["id"]}))
+    assert page.evaluate("() => document.activeElement.dataset.optionId") == abstain
+    assert chair.api("POST", f"/api/votes/{vote['id']}/close").status == 200
