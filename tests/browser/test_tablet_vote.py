@@ -15,10 +15,11 @@ PORTRAIT = {"width": 768, "height": 1024}
 SHOTS = Path("/tmp/shots-tablet")
 
 
-def inside_viewport(page, locator) -> None:  # noqa: ANN001
-    """Every element of the locator is fully on screen, as the page is (not scrolled)."""
+def inside_viewport(page, locator, at_top: bool = True) -> None:  # noqa: ANN001
+    """Every element of the locator is fully on screen, as the page is (not scrolled, unless at_top=False)."""
     size = page.viewport_size
-    assert page.evaluate("() => window.scrollY") == 0
+    if at_top:
+        assert page.evaluate("() => window.scrollY") == 0
     count = locator.count()
     assert count > 0
     for i in range(count):
@@ -173,3 +174,26 @@ def test_focus_stays_in_place_across_live_events(tablet) -> None:  # noqa: ANN00
     live_event(page, lambda: other.api("POST", f"/api/votes/{vote['id']}/ballots", {"option_id": vote["options"][1]["id"]}))
     assert page.evaluate("() => document.activeElement.dataset.optionId") == abstain
     assert chair.api("POST", f"/api/votes/{vote['id']}/close").status == 200
+
+
+def test_after_the_end_no_stale_controls(tablet, tmp_path) -> None:  # noqa: ANN001
+    remote = tablet("thanhvien09")
+    r = remote.api("POST", f"/api/meetings/{MEETING}/attendance/check-in", {"attendance": "present_remote"})
+    assert r.status == 200, r.text()
+    chair = tablet("thutuong")
+    page = chair.page
+    page.set_viewport_size(LANDSCAPE)
+    chair.open_live(MEETING)
+    page.get_by_test_id("tab-people").tap()
+    row = page.locator("[data-testid=attendee][data-attendance=present_remote]")
+    expect(row.get_by_test_id("rtc-mute")).to_have_count(1)
+    inside_viewport(page, page.get_by_test_id("btn-end"), at_top=False)  # scrolled down to the people
+    page.get_by_test_id("btn-end").tap()
+    page.get_by_test_id("confirm-ok").tap()
+    expect(page.get_by_test_id("meeting-state")).to_have_text("Đã kết thúc")
+    expect(page.locator("[data-testid=rtc-mute], [data-testid=rtc-remove]")).to_have_count(0)
+    expect(page.locator("#btn-prev, #btn-next, #btn-end, #btn-start")).to_have_count(4)
+    for button in ("btn-prev", "btn-next", "btn-end", "btn-start"):
+        expect(page.get_by_test_id(button)).to_be_hidden()
+    expect(page.get_by_test_id("vote-banner")).to_be_hidden()
+    shot(page, tmp_path, "chair-ended-1024x768")

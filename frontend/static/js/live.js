@@ -106,7 +106,25 @@ function onChange(state, info) {
   for (const module of MODULES) module.onEvents?.(info, state);
 }
 
+// Parts of the page are still drawn afresh on a live event; if the focused control was among them, focus its
+// successor (same test id and ids) so a keyboard or screen-reader user keeps their place.
+const FOCUS_KEYS = ["data-testid", "data-option-id", "data-item-id", "data-vote-id", "data-user-id", "data-request-id"];
+
+function focusSelector(el) {
+  if (!el || el === document.body || !root.contains(el)) return null;
+  if (el.id) return `#${CSS.escape(el.id)}`;
+  const parts = FOCUS_KEYS.filter((a) => el.hasAttribute(a)).map((a) => `[${a}="${CSS.escape(el.getAttribute(a))}"]`);
+  return parts.length ? el.tagName.toLowerCase() + parts.join("") : null;
+}
+
 function render(state) {
+  const focused = document.activeElement;
+  const selector = focusSelector(focused);
+  draw(state);
+  if (selector && !focused.isConnected) root.querySelector(selector)?.focus({ preventScroll: true });
+}
+
+function draw(state) {
   if (!state?.meeting) return;
   root.dataset.seq = String(live.seq);
   root.dataset.meetingState = state.meeting.state;
