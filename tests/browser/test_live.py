@@ -27,6 +27,7 @@ def test_member_follows_chair_without_reload(tablet) -> None:  # noqa: ANN001
     console = chair.page.get_by_test_id("console")
     expect(console).to_be_visible()
     chair.page.get_by_test_id("btn-start").tap()
+    chair.page.get_by_test_id("confirm-ok").tap()  # no quorum yet: the warning is confirmed
     expect(chair.page.get_by_test_id("meeting-state")).to_have_text("Đang họp")
 
     current = page.get_by_test_id("current-item")

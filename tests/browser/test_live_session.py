@@ -27,8 +27,13 @@ def check_in_members(base: str, usernames: list[str], attendance: str = "present
             assert r.status_code == 200, r.text
 
 
+# The choice as the member sees it: on the sheet while it is over the page (a vote that has just opened),
+# else on the vote card. One locator for both, re-resolved by Playwright until the tap lands.
+CHOICES = "#live:has(dialog[open]) [data-testid=sheet-option], #live:not(:has(dialog[open])) [data-testid=vote-card] [data-testid=vote-option]"
+
+
 def option(t, label: str):  # noqa: ANN001, ANN201
-    return t.page.get_by_test_id("vote-card").get_by_test_id("vote-option").filter(has_text=re.compile(f"^(✓ )?{label}$"))
+    return t.page.locator(CHOICES).filter(has_text=re.compile(f"^(✓ )?{label}$"))
 
 
 KIND = {YES: "yes", NO: "no", ABSTAIN: "abstain"}
@@ -58,6 +63,7 @@ def create_vote_in_ui(chair, question: str, kind: str = "open") -> None:  # noqa
 def test_open_without_quorum_warns_the_chair(tablet) -> None:  # noqa: ANN001
     chair = tablet("thutuong").open_live(MEETING)
     chair.page.get_by_test_id("btn-start").tap()
+    chair.page.get_by_test_id("confirm-ok").tap()  # no quorum yet: the warning is confirmed
     expect(chair.page.get_by_test_id("meeting-state")).to_have_text("Đang họp")
     create_vote_in_ui(chair, "Thông qua chương trình phiên họp")
     row = chair.page.get_by_test_id("vote-row").filter(has_text="Thông qua chương trình phiên họp")

@@ -4,6 +4,7 @@
 import { io } from "/static/vendor/socket.io.esm.min.js";
 import { formatDate, formatTime } from "/static/js/format.js";
 import { t } from "/static/js/i18n.js";
+import { fitAll, fitQueue } from "/static/js/display-fit.js";
 import { LiveState } from "/static/js/live-state.js";
 
 const config = JSON.parse(document.getElementById("display-config").textContent);
@@ -92,6 +93,7 @@ function renderSpeaker(state) {
   const current = state.speakers?.current ?? null;
   const box = $("speaker");
   box.classList.toggle("idle", !current);
+  root.classList.toggle("has-speaker", !!current);
   box.dataset.userId = current ? String(current.user_id) : "";
   text("speaker-name", current ? current.full_name : t("speak.nobody"));
   text("speaker-title", current ? speakerLine(current) : "");
@@ -102,9 +104,8 @@ function renderSpeaker(state) {
 
 function renderQueue(state) {
   const queue = state.speakers?.queue ?? [];
-  const list = $("queue");
-  list.replaceChildren(
-    ...queue.slice(0, 6).map((row) => {
+  $("queue").replaceChildren(
+    ...queue.map((row) => {
       const li = document.createElement("li");
       const name = document.createElement("strong");
       name.textContent = row.full_name;
@@ -114,12 +115,6 @@ function renderQueue(state) {
       return li;
     }),
   );
-  if (queue.length > 6) {
-    const more = document.createElement("li");
-    more.className = "more";
-    more.textContent = t("display.more", { n: queue.length - 6 });
-    list.append(more);
-  }
   text("queue-count", queue.length ? String(queue.length) : "");
   $("queue-empty").hidden = queue.length > 0;
 }
@@ -148,6 +143,7 @@ function renderVote(state) {
   const vote = pickVote(state);
   $("vote").hidden = !vote;
   root.classList.toggle("has-vote", !!vote);
+  root.dataset.vote = vote ? (vote.state === "open" ? "open" : vote.result ? "result" : "closed") : "";
   if (!vote) return;
   $("vote").dataset.state = vote.state;
   text("vote-kind", VOTE_KINDS.has(vote.kind) ? t(`vote.kind.${vote.kind}`) : "");
@@ -188,7 +184,14 @@ function renderConclusion(state) {
   const itemId = state.meeting?.current_item_id;
   const found = (Array.isArray(state.conclusions) ? state.conclusions : []).find((c) => c.agenda_item_id === itemId);
   $("conclusion").hidden = !found;
-  if (found) text("conclusion-text", found.text);
+  root.classList.toggle("has-conclusion", !!found);
+  text("conclusion-text", found?.text ?? "");
+}
+
+/** Fit every card into its grid cell (scale down, then clamp); the queue shows as many as fit. */
+function fit() {
+  fitAll(root);
+  fitQueue($("queue-panel"), $("queue"), (n) => t("display.more", { n }));
 }
 
 function render(state) {
@@ -201,6 +204,8 @@ function render(state) {
   renderQuorum(state);
   renderVote(state);
   renderConclusion(state);
+  root.dataset.meetingState = state.meeting.state;
+  fit();
 }
 
 // --- clock and speaker timer (local, once a quarter second) ---------------------------------------------
@@ -234,6 +239,7 @@ function tick() {
 }
 
 setInterval(tick, 250);
+window.addEventListener("resize", () => live.state && fit());
 
 // --- connection --------------------------------------------------------------------------------------
 

@@ -45,10 +45,13 @@ export function initTabs(meetingId) {
 }
 
 /** The small counter/marker after a tab's label; `alert` makes it stand out (an open vote). */
-export function setCount(name, text, { alert = false } = {}) {
+export function setCount(name, text, { alert = false, label = null } = {}) {
   const node = document.getElementById(`count-${name}`);
   if (!node) return;
   node.textContent = text ?? "";
   node.hidden = !text;
   node.classList.toggle("alert", alert);
+  if (label) node.setAttribute("aria-label", label);
+  else node.removeAttribute("aria-label");
+  node.closest("[role=tab]")?.classList.toggle("tab-alert", alert);
 }

@@ -110,7 +110,9 @@ async function control(name, p, button) {
 
 /** The chair's controls on a participant row (only for someone present online, never oneself). */
 export function participantActions(p) {
-  if (!ctx?.me?.can_conduct || p.attendance !== "present_remote" || p.user_id === ctx.me.user_id) return null;
+  // Only while remote attendance is open (as for joining): once the meeting is over there is no one to mute.
+  if (!ctx?.me?.can_conduct || !OPEN_STATES.has(ctx.state?.meeting?.state)) return null;
+  if (p.attendance !== "present_remote" || p.user_id === ctx.me.user_id) return null;
   return h(
     "span",
     { class: "row-actions" },

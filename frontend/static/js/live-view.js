@@ -64,43 +64,72 @@ export function renderCurrent(state) {
   );
 }
 
+// The agenda list is updated in place (rows keyed by item id, one delegated listener), so a live event never
+// takes the keyboard focus or a screen reader's place away from the row the user is on.
+let agendaNow = [];
+let agendaPick = null;
+
+function setAttr(node, name, value) {
+  if (value === null || value === undefined) node.removeAttribute(name);
+  else if (node.getAttribute(name) !== String(value)) node.setAttribute(name, String(value));
+}
+
+function setText(node, text) {
+  if (node.textContent !== String(text)) node.textContent = String(text);
+}
+
+function pickFrom(target) {
+  const li = target.closest("li.agenda-item.clickable");
+  const item = li && agendaNow.find((i) => String(i.id) === li.dataset.itemId);
+  if (item && agendaPick) agendaPick(item);
+  return !!item;
+}
+
+function wireAgenda(list) {
+  list.addEventListener("click", (e) => pickFrom(e.target));
+  list.addEventListener("keydown", (e) => {
+    if ((e.key === "Enter" || e.key === " ") && e.target.matches("li.agenda-item.clickable") && pickFrom(e.target)) e.preventDefault();
+  });
+  list.dataset.wired = "true";
+}
+
+function agendaRow() {
+  return h(
+    "li",
+    { class: "agenda-item", "data-testid": "agenda-item" },
+    h("span", { class: "num" }),
+    h("div", { class: "body" }, h("div", { class: "t" }), h("div", { class: "p" })),
+    h("span", { class: "badge" }),
+  );
+}
+
 /** onPick(item) is given only when the viewer may move the current item (and the meeting is started). */
 export function renderAgenda(state, onPick) {
   const list = $("agenda-list");
-  const items = state.agenda.map((item) => {
-    const pickable = onPick && item.state !== "current";
-    const li = h(
-      "li",
-      {
-        class: `agenda-item${pickable ? " clickable" : ""}`,
-        "data-testid": "agenda-item",
-        dataset: { itemId: item.id, state: item.state },
-        "aria-current": item.state === "current" ? "step" : null,
-        role: pickable ? "button" : null,
-        tabindex: pickable ? "0" : null,
-        title: pickable ? `${t("console.pick")}: ${item.title}` : null,
-      },
-      h("span", { class: "num" }, item.position),
-      h(
-        "div",
-        { class: "body" },
-        h("div", { class: "t" }, item.title),
-        h("div", { class: "p" }, [item.presenter, `${item.planned_minutes} ${t("live.minutes")}`].filter(Boolean).join(" · ")),
-      ),
-      h("span", { class: `badge badge-${item.state}` }, t(`item.${item.state}`)),
-    );
-    if (pickable) {
-      li.addEventListener("click", () => onPick(item));
-      li.addEventListener("keydown", (e) => {
-        if (e.key === "Enter" || e.key === " ") {
-          e.preventDefault();
-          onPick(item);
-        }
-      });
-    }
-    return li;
+  if (!list.dataset.wired) wireAgenda(list);
+  agendaNow = state.agenda;
+  agendaPick = onPick;
+  const rows = new Map([...list.children].map((li) => [li.dataset.itemId, li]));
+  state.agenda.forEach((item, index) => {
+    const li = rows.get(String(item.id)) ?? agendaRow();
+    rows.delete(String(item.id));
+    const pickable = !!onPick && item.state !== "current";
+    li.dataset.itemId = item.id;
+    li.dataset.state = item.state;
+    li.classList.toggle("clickable", pickable);
+    setAttr(li, "aria-current", item.state === "current" ? "step" : null);
+    setAttr(li, "role", pickable ? "button" : null);
+    setAttr(li, "tabindex", pickable ? "0" : null);
+    setAttr(li, "title", pickable ? `${t("console.pick")}: ${item.title}` : null);
+    setText(li.querySelector(".num"), item.position);
+    setText(li.querySelector(".t"), item.title);
+    setText(li.querySelector(".p"), [item.presenter, `${item.planned_minutes} ${t("live.minutes")}`].filter(Boolean).join(" · "));
+    const badge = li.querySelector(".badge");
+    setAttr(badge, "class", `badge badge-${item.state}`);
+    setText(badge, t(`item.${item.state}`));
+    if (list.children[index] !== li) list.insertBefore(li, list.children[index] ?? null);
   });
-  fill(list, items);
+  for (const stale of rows.values()) stale.remove();
 }
 
 export function renderQuorum(state) {
@@ -113,8 +142,12 @@ export function renderQuorum(state) {
   const share = q.total ? Math.min(100, Math.round((q.present / q.total) * 100)) : 0;
   fill(
     box,
-    h("h2", {}, t("live.quorum")),
-    h("div", { class: "count", "data-testid": "quorum-count" }, `${q.present}/${q.total}`),
+    h(
+      "div",
+      { class: "quorum-line" },
+      h("h2", {}, t("live.quorum")),
+      h("div", { class: "count", "data-testid": "quorum-count" }, `${q.present}/${q.total}`),
+    ),
     h(
       "div",
       { class: "bar", "aria-hidden": "true" },

@@ -9,6 +9,7 @@ import { setCount } from "./live-tabs.js";
 import { currentItem } from "./live-view.js";
 import { conduct, headNode, shown } from "./live-votes.js";
 import { toast } from "./toast.js";
+import { markOpenedHere } from "./vote-sheet.js";
 
 const KINDS = ["open", "named", "secret"];
 const RULES = ["all_members", "present", "two_thirds", "cast"];
@@ -87,6 +88,7 @@ function syncItems(state) {
 
 async function openVote(vote, button, force = false) {
   button.disabled = true;
+  markOpenedHere(vote.id); // who opens it knows: a banner for them, not the sheet
   try {
     await ctx.request("vote:open", force ? { vote_id: vote.id, force: true } : { vote_id: vote.id });
   } catch (err) {
@@ -154,7 +156,7 @@ export function render(state) {
   }
   const list = state.votes ?? [];
   const open = list.find((v) => v.state === "open");
-  setCount("votes", open ? "●" : list.length ? String(list.length) : "", { alert: !!open });
+  setCount("votes", open ? "●" : list.length ? String(list.length) : "", { alert: !!open, label: open ? t("sheet.tab_open") : null });
   if (!list.length) {
     fill($("vote-list"), h("p", { class: "muted" }, t("vote.none")));
     return;

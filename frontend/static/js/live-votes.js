@@ -158,7 +158,17 @@ export function headNode(vote) {
   );
 }
 
-async function cast(vote, option) {
+/** My ballot on a vote as the server last said ({may_vote, voted, option_id, final}), or undefined. */
+export function myVote(voteId) {
+  return mine.get(voteId);
+}
+
+export function isCasting() {
+  return casting;
+}
+
+/** One tap + the confirm: casts over the socket; the ack is what "recorded" means. */
+export async function cast(vote, option) {
   if (casting) return;
   const secret = vote.kind === "secret";
   const message = t(secret ? "vote.confirm_secret" : "vote.confirm", { option: option.label });

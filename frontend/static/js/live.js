@@ -14,13 +14,14 @@ import * as video from "./live-video.js";
 import * as view from "./live-view.js";
 import * as voteConsole from "./live-votes-console.js";
 import * as votes from "./live-votes.js";
+import * as sheet from "./vote-sheet.js";
 import { toast } from "./toast.js";
 
 const root = document.getElementById("live");
 const meetingId = Number(root.dataset.meetingId);
 const banner = document.getElementById("offline-banner");
 const ACK_TIMEOUT_MS = 10000;
-const MODULES = [votes, voteConsole, speakers, docs, video, notify, conclusion];
+const MODULES = [votes, voteConsole, sheet, speakers, docs, video, notify, conclusion];
 
 let me = null;
 let online = new Set();
@@ -46,7 +47,7 @@ const ctx = {
 };
 
 // Exposed for debugging and the browser tests (read-only use).
-window.ecabinetLive = { live, socket, get me() { return me; }, get online() { return online; } };
+window.ecabinetLive = { live, socket, chimes: sheet.chimeStats, get me() { return me; }, get online() { return online; } };
 
 function setOffline(offline) {
   banner.hidden = !offline;
@@ -105,7 +106,25 @@ function onChange(state, info) {
   for (const module of MODULES) module.onEvents?.(info, state);
 }
 
+// Parts of the page are still drawn afresh on a live event; if the focused control was among them, focus its
+// successor (same test id and ids) so a keyboard or screen-reader user keeps their place.
+const FOCUS_KEYS = ["data-testid", "data-option-id", "data-item-id", "data-vote-id", "data-user-id", "data-request-id"];
+
+function focusSelector(el) {
+  if (!el || el === document.body || !root.contains(el)) return null;
+  if (el.id) return `#${CSS.escape(el.id)}`;
+  const parts = FOCUS_KEYS.filter((a) => el.hasAttribute(a)).map((a) => `[${a}="${CSS.escape(el.getAttribute(a))}"]`);
+  return parts.length ? el.tagName.toLowerCase() + parts.join("") : null;
+}
+
 function render(state) {
+  const focused = document.activeElement;
+  const selector = focusSelector(focused);
+  draw(state);
+  if (selector && !focused.isConnected) root.querySelector(selector)?.focus({ preventScroll: true });
+}
+
+function draw(state) {
   if (!state?.meeting) return;
   root.dataset.seq = String(live.seq);
   root.dataset.meetingState = state.meeting.state;
@@ -143,7 +162,21 @@ function checkIn(event) {
   act("attendance:check_in", {}, event.currentTarget);
 }
 
-document.getElementById("btn-start").addEventListener("click", (e) => act("meeting:start", {}, e.currentTarget));
+// Starting without quorum: the same warning as opening a vote (the session needs 2/3 of all members).
+document.getElementById("btn-start").addEventListener("click", async (e) => {
+  const button = e.currentTarget;
+  const q = live.state?.quorum;
+  if (q && !q.reached) {
+    const message = t("console.no_quorum", { present: q.present, total: q.total, required: q.required });
+    if (!(await confirmDialog(message, { okLabel: t("console.force_start"), danger: true }))) return;
+  }
+  act("meeting:start", {}, button);
+});
+
+// The dock (chair's console, open-vote banner) is fixed at the bottom: keep the page and toasts clear of it.
+new ResizeObserver(([entry]) => {
+  document.documentElement.style.setProperty("--dock-h", `${Math.ceil(entry.target.getBoundingClientRect().height)}px`);
+}).observe(document.getElementById("dock"));
 document.getElementById("btn-next").addEventListener("click", (e) => act("agenda:next", {}, e.currentTarget));
 document.getElementById("btn-prev").addEventListener("click", (e) => act("agenda:previous", {}, e.currentTarget));
 document.getElementById("btn-end").addEventListener("click", async (e) => {
