@@ -68,10 +68,15 @@ def finish_pdf(data: bytes, info: FileInfo, *, fields: dict[str, Any] | None = N
         return out.getvalue()
 
 
+def _fit(text: str, limit: int = 255) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def set_docx_info(core: Any, info: FileInfo) -> None:
     """python-docx core properties: its template says 2013 and 'python-docx'; ours say who and when."""
     # Text stored before the input layer refused control characters must not make the file fail forever.
-    title, subject, author = (clean_para(x) for x in (info.title, info.subject, info.author))
+    # Core properties hold at most 255 characters (the full title is in the body); a longer one is cut with "…".
+    title, subject, author = (_fit(clean_para(x)) for x in (info.title, info.subject, info.author))
     core.title, core.subject, core.author, core.last_modified_by = title, subject, author, author
     core.comments, core.keywords, core.category, core.revision = "", "", "Biên bản", 1
     if info.created is None:  # no date rather than the template's 2013

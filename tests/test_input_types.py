@@ -67,3 +67,16 @@ def test_length_limits_count_the_text_as_stored() -> None:
     with pytest.raises(ValidationError):
         MeetingUpdate.model_validate({"title": "   "})
     assert MeetingUpdate.model_validate({"title": "  Ho\u0323p  "}).title == "Họp"
+
+
+def test_minutes_docx_of_a_meeting_with_the_longest_allowed_title(db: Database) -> None:
+    """A 300-character title is allowed; the DOCX keeps it whole in the body and fits it in its metadata."""
+    c = make_cabinet(db, n_members=2, n_items=1)
+    title = "Phiên họp chuyên đề về xây dựng pháp luật " + "đất đai " * 40
+    title = title[:300].rstrip()
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE meeting SET title = :t WHERE id = :id"), {"t": title, "id": c.meeting_id})
+    out = db.run_read(minutes.get_docx, actor=c.staff, meeting_id=c.meeting_id)
+    document = docx.Document(io.BytesIO(out.data))
+    assert title in "\n".join(p.text for p in document.paragraphs)
+    assert len(document.core_properties.title) <= 255 and document.core_properties.title.endswith("…")
