@@ -37,7 +37,11 @@ def _dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
         for table in inspect(conn).get_table_names():
             if table in _SKIP:
                 continue
-            result = conn.execute(text(f'SELECT rowid, * FROM "{table}" ORDER BY rowid'))
+            sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}).scalar() or ""
+            # Row order is compared too (it could tell the order of voting), except in WITHOUT ROWID tables
+            # (the search index's own), which are kept in key order.
+            query = "SELECT * FROM {t} ORDER BY 1" if "WITHOUT ROWID" in sql.upper() else "SELECT rowid, * FROM {t} ORDER BY rowid"
+            result = conn.execute(text(query.format(t=f'"{table}"')))
             keys = list(result.keys())
             out[table] = [
                 tuple("<hash>" if k in _HASHES else _USERNAME.sub(r"u#-\1", _TS.sub("<ts>", str(v))) for k, v in zip(keys, row)) for row in result.all()
