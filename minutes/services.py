@@ -26,7 +26,7 @@ from accounts.models import User
 from core.clock import DEFAULT_TIMEZONE, iso, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.text import nfc
-from meetings.access import Access, access, require_conduct, require_manage
+from meetings.access import Access, access, require_manage
 from meetings.models import Meeting, MeetingRole, MeetingState, Participant
 from meetings.services import emit, require_state
 from minutes import builder, facts, register
