@@ -1,17 +1,31 @@
-# One command runs the product (make demo), one runs every test (make test).
+# One command runs the product (make demo), one runs every test (make test), one re-locks the dependencies (make lock).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := frontend/static/vendor/socket.io.esm.min.js
 
-.PHONY: demo serve test install migrate bench-fanout clean
+LOCK := requirements/test.txt
+# uv resolves the locks; installs use pip alone (--require-hashes: every file checked against the lock).
+UV := uv==0.13.8
+COMPILE := $(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11
 
-$(STAMP): pyproject.toml
+.PHONY: demo serve test install lock migrate bench-fanout clean
+
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# After editing the dependencies in pyproject.toml: requirements/main.txt (runtime, for deployments) and
+# requirements/test.txt (runtime + test extras, what `make install` and CI install), both with hashes.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet '$(UV)'
+	$(COMPILE) pyproject.toml -o requirements/main.txt
+	$(COMPILE) --extra test pyproject.toml -o requirements/test.txt
 
 $(VENDOR): frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from app.settings import Settings
+from app.settings import Settings, SettingsError
 
 
 def _migrate(settings: Settings) -> None:
@@ -142,7 +142,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--public-key", help="khóa công khai Ed25519 (PEM) của tổ chức, lưu ở nơi khác, để kiểm chữ ký điểm kiểm")
     p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise SystemExit(str(exc)) from None  # the variable's name and value, exit status 1, no traceback
     {"serve": cmd_serve, "demo": cmd_demo, "migrate": cmd_migrate, "createuser": cmd_createuser,
      "audit": cmd_audit}[args.command](args, settings)
 

@@ -1,26 +1,43 @@
-"""Settings come from ECABINET_* environment variables (and nothing else)."""
+"""Settings come from ECABINET_* environment variables (and nothing else).
+
+`Settings.from_env()` reads them through pydantic-settings: a value that is not of its setting's type (a
+boolean other than true/false, 1/0, yes/no, on/off; a number; a URL; a time zone...) stops the start with
+the variable's name, never silently a default. Each field's variable is ECABINET_ + its name in capitals
+(a few keep older, shorter names: `_ENV_NAMES`); an empty variable means the default. `Settings(...)`
+itself reads no environment: defaults and the arguments given, validated the same way."""
 from __future__ import annotations
 
+import ipaddress
 import os
-from dataclasses import dataclass, replace
+import typing
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from pydantic import ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from core.clock import DEFAULT_TIMEZONE, zone
 
-
-def _bool(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+PREFIX = "ECABINET_"
+# Settings whose variable is not ECABINET_ + the field's name in capitals (documented under these names).
+_ENV_NAMES = {"socket_rate_per_second": "SOCKET_RATE", "tally_interval_seconds": "TALLY_INTERVAL"}
 
 
-def _list(value: str | None) -> tuple[str, ...]:
-    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+def env_name(field: str) -> str:
+    return PREFIX + _ENV_NAMES.get(field, field.upper())
 
 
-@dataclass(frozen=True)
-class Settings:
+class SettingsError(ValueError):
+    """Environment variables with values their settings refuse; the message names each variable."""
+
+
+class Settings(BaseSettings):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
     data_dir: Path = Path("var")
     database_url: str = ""
     host: str = "127.0.0.1"
@@ -73,56 +90,117 @@ class Settings:
     audit_checkpoint_rows: int = 1
     audit_checkpoint_minutes: float = 10.0
 
-    def __post_init__(self) -> None:
-        zone(self.timezone)  # an unknown zone stops the server at startup, not at the first PDF
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   **_: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)  # the environment only through from_env(): Settings(...) is what it is given
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _from_text(cls, value: Any, info: ValidationInfo) -> Any:
+        """Environment text into the field's type: tuples are comma-separated lists; spaces around a number
+        or boolean are ignored (strings and paths are kept as given)."""
+        if not isinstance(value, str):
+            return value
+        annotation = cls.model_fields[info.field_name].annotation
+        if typing.get_origin(annotation) is tuple:
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value if annotation in (str, Path) else value.strip()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone(value)  # an unknown zone stops the server at startup, not at the first PDF
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError("a TCP port is 0 to 65535")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value:
+            try:
+                make_url(value)
+            except (ArgumentError, ValueError) as exc:
+                raise ValueError("not a database URL (e.g. postgresql+psycopg://user@host/db)") from exc
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("not a Redis URL (redis://, rediss:// or unix://)")
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if entry != "*":
+                ipaddress.ip_network(entry, strict=False)  # ValueError names the entry
+        return value
+
+    @field_validator("rtc_host_addresses")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            ipaddress.ip_address(entry)
+        return value
 
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'ecabinet.db').resolve()}"
 
     def with_(self, **changes: object) -> "Settings":
-        return replace(self, **changes)
+        return type(self)(**{**dict(self), **changes})  # validated again, like the constructor
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
-        env = os.environ if env is None else env
-        get = lambda name: env.get(f"ECABINET_{name}")  # noqa: E731
-        base = cls()
-        return cls(
-            data_dir=Path(get("DATA_DIR") or base.data_dir),
-            database_url=get("DATABASE_URL") or "",
-            host=get("HOST") or base.host,
-            port=int(get("PORT") or base.port),
-            allowed_origins=_list(get("ALLOWED_ORIGINS")),
-            cookie_secure=_bool(get("COOKIE_SECURE"), base.cookie_secure),
-            session_ttl_hours=int(get("SESSION_TTL_HOURS") or base.session_ttl_hours),
-            password_min_length=int(get("PASSWORD_MIN_LENGTH") or base.password_min_length),
-            demo_mode=_bool(get("DEMO_MODE"), base.demo_mode),
-            login_max_failures=int(get("LOGIN_MAX_FAILURES") or base.login_max_failures),
-            login_window_seconds=int(get("LOGIN_WINDOW_SECONDS") or base.login_window_seconds),
-            trusted_proxies=_list(get("TRUSTED_PROXIES")),
-            redis_url=get("REDIS_URL") or "",
-            redis_channel=get("REDIS_CHANNEL") or base.redis_channel,
-            timezone=get("TIMEZONE") or base.timezone,
-            sync_max_events=int(get("SYNC_MAX_EVENTS") or base.sync_max_events),
-            socket_rate_per_second=float(get("SOCKET_RATE") or base.socket_rate_per_second),
-            tally_interval_seconds=float(get("TALLY_INTERVAL") or base.tally_interval_seconds),
-            max_upload_mb=int(get("MAX_UPLOAD_MB") or base.max_upload_mb),
-            max_document_pages=int(get("MAX_DOCUMENT_PAGES") or base.max_document_pages),
-            render_workers=int(get("RENDER_WORKERS") or base.render_workers),
-            soffice=get("SOFFICE") or base.soffice,
-            soffice_sandbox=_bool(get("SOFFICE_SANDBOX"), base.soffice_sandbox),
-            ice_servers=get("ICE_SERVERS") or "",
-            rtc_host_addresses=_list(get("RTC_HOST_ADDRESSES")),
-            media_workers=int(get("MEDIA_WORKERS") or base.media_workers),
-            media_primary_viewers=int(get("MEDIA_PRIMARY_VIEWERS") or base.media_primary_viewers),
-            media_prewarm=_bool(get("MEDIA_PREWARM"), base.media_prewarm),
-            media_fps=int(get("MEDIA_FPS") or base.media_fps),
-            media_bitrate_kbps=int(get("MEDIA_BITRATE_KBPS") or base.media_bitrate_kbps),
-            rtc_grace_seconds=float(get("RTC_GRACE_SECONDS") or base.rtc_grace_seconds),
-            rtc_mute_without_floor=_bool(get("RTC_MUTE_WITHOUT_FLOOR"), base.rtc_mute_without_floor),
-            audit_key_file=get("AUDIT_KEY_FILE") or "",
-            audit_signing_key_file=get("AUDIT_SIGNING_KEY_FILE") or "",
-            audit_checkpoint_rows=int(get("AUDIT_CHECKPOINT_ROWS") or base.audit_checkpoint_rows),
-            audit_checkpoint_minutes=float(get("AUDIT_CHECKPOINT_MINUTES") or base.audit_checkpoint_minutes),
-        )
+        """The settings from `env` (default: the process environment); SettingsError names every bad variable."""
+        values = _Environment(cls, os.environ if env is None else env)()
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise SettingsError(_explain(exc, values)) from None
+
+
+class _Environment(PydanticBaseSettingsSource):
+    """The ECABINET_* variables of `env` that are set and not empty, as text for the fields to parse."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self._env = env
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._env.get(env_name(field_name)), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value:
+                values[key] = value
+        return values
+
+
+def _explain(exc: ValidationError, values: Mapping[str, Any]) -> str:
+    lines = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        given = f"={values[field]!r}" if field in values else " (default)"
+        lines.append(f"{env_name(field)}{given}: {error['msg']}")
+    return "invalid settings:\n  " + "\n  ".join(lines)

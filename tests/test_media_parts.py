@@ -23,6 +23,7 @@ from realtime.media.encoder import KeyframeLimiter, SharedEncoder
 from realtime.media.fanout import GOP_REPLAY, Layer, PacketTrack
 from realtime.media.layout import layout
 from tests.factories import call, make_cabinet
+from tests.media.peers import pcm_rms
 
 
 def _frame(rgb: tuple[int, int, int], size: tuple[int, int] = (320, 180)) -> av.VideoFrame:
@@ -127,8 +128,6 @@ async def test_a_viewer_joining_long_after_the_keyframe_waits_for_a_fresh_one_wi
 
 
 def test_mixer_gives_listeners_one_encoded_mix_and_live_mics_a_mix_minus() -> None:
-    import audioop
-
     mixer = AudioMixer()
     tone = av.AudioFrame(format="s16", layout="mono", samples=960)
     tone.planes[0].update(bytes([0x00, 0x20]) * 960)
@@ -137,11 +136,23 @@ def test_mixer_gives_listeners_one_encoded_mix_and_live_mics_a_mix_minus() -> No
         mixer.push(key, tone)
     packets, minus = mixer.tick({"a", "b"}, 0)
     assert packets and packets[0].pts == 0 and packets[0].time_base.denominator == 48000
-    level = {k: audioop.rms(bytes(f.planes[0])[:1920], 2) for k, f in minus.items()}
+    level = {k: pcm_rms(bytes(f.planes[0])[:1920]) for k, f in minus.items()}
     assert level["a"] > 1000 and level["b"] > 1000  # each hears the other
     mixer.push("a", tone)
     _, minus = mixer.tick({"a"}, 960)
-    assert audioop.rms(bytes(minus["a"].planes[0])[:1920], 2) == 0  # never their own voice
+    assert pcm_rms(bytes(minus["a"].planes[0])[:1920]) == 0  # never their own voice
+
+
+def test_mixer_saturates_loud_voices_instead_of_wrapping_around() -> None:
+    mixer = AudioMixer()
+    loud = av.AudioFrame(format="s16", layout="mono", samples=960)
+    loud.planes[0].update(bytes([0x00, 0x60]) * 960)  # 24576: two of them overflow 16 bits
+    loud.sample_rate = 48000
+    for key in ("a", "b"):
+        mixer.push(key, loud)
+    _, minus = mixer.tick({"a", "b", "c"}, 0)
+    assert set(bytes(minus["c"].planes[0])[:1920]) == {0xFF, 0x7F}  # every sample at +32767, the ceiling
+    assert bytes(minus["a"].planes[0])[:1920] == bytes([0x00, 0x60]) * 960  # b alone, unchanged
 
 
 async def test_hooks_route_pli_to_our_callback_and_limit_host_candidates(monkeypatch: pytest.MonkeyPatch) -> None:

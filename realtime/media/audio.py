@@ -5,16 +5,12 @@ participant whose microphone is live gets a mix-minus (everyone but themself) as
 sender encodes. `tick()` runs in the room's media thread; `push()` on the event loop."""
 from __future__ import annotations
 
-import warnings
-
-with warnings.catch_warnings():  # audioop: stdlib through Python 3.12 (the project pins 3.11)
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import audioop
 import fractions
 import threading
 from typing import Hashable
 
 import av
+import numpy as np
 from av.audio.resampler import AudioResampler
 
 RATE = 48000
@@ -22,7 +18,6 @@ SAMPLES = 960  # 20 ms
 BYTES = SAMPLES * 2
 MAX_BUFFER = BYTES * 10  # 200 ms: older audio is dropped rather than delayed
 AUDIO_TIME_BASE = fractions.Fraction(1, RATE)
-SILENCE = bytes(BYTES)
 
 
 class AudioMixer:
@@ -60,18 +55,12 @@ class AudioMixer:
 
     def tick(self, live: set[Hashable], pts: int) -> tuple[list[av.Packet], dict[Hashable, av.AudioFrame]]:
         """20 ms of audio: the listeners' mix encoded once, and a mix-minus frame for each live key."""
-        chunks = {k: v for k, v in self._take().items() if k in live}
-        total = SILENCE
+        chunks = {k: np.frombuffer(v, np.int16) for k, v in self._take().items() if k in live}
+        total = np.zeros(SAMPLES, np.int32)  # summed wide, clipped once: loud voices saturate instead of wrapping
         for chunk in chunks.values():
-            total = audioop.add(total, chunk, 2)
-        minus = {}
-        for key in live:
-            own = SILENCE
-            for other, chunk in chunks.items():
-                if other != key:
-                    own = audioop.add(own, chunk, 2)
-            minus[key] = _frame(own, pts)
-        return self._encode(total, pts), minus
+            total += chunk
+        minus = {key: _frame(_pcm(total - chunks[key] if key in chunks else total), pts) for key in live}
+        return self._encode(_pcm(total), pts), minus
 
     def _encode(self, pcm: bytes, pts: int) -> list[av.Packet]:
         if self._encoder is None:
@@ -84,7 +73,7 @@ class AudioMixer:
             codec.options = {"application": "voip", "frame_duration": "20"}
             self._encoder = codec
         frame = av.AudioFrame(format="s16", layout="stereo", samples=SAMPLES)
-        frame.planes[0].update(audioop.tostereo(pcm, 2, 1, 1))
+        frame.planes[0].update(np.repeat(np.frombuffer(pcm, np.int16), 2).tobytes())  # mono -> interleaved stereo
         frame.sample_rate, frame.pts, frame.time_base = RATE, pts, AUDIO_TIME_BASE
         packets = list(self._encoder.encode(frame))
         for packet in packets:
@@ -92,6 +81,11 @@ class AudioMixer:
             packet.time_base = AUDIO_TIME_BASE
             self._encoded += 1
         return packets
+
+
+def _pcm(mix: np.ndarray) -> bytes:
+    """A wide sum of s16 samples as s16 bytes, clipped at full scale."""
+    return np.clip(mix, -32768, 32767).astype(np.int16).tobytes()
 
 
 def _frame(pcm: bytes, pts: int) -> av.AudioFrame:

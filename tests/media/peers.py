@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import array
 import asyncio
-import warnings
-
-with warnings.catch_warnings():  # audioop: stdlib through Python 3.12 (the project pins 3.11)
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import audioop
 import fractions
 import math
 import time
 from typing import Any
 
 import av
+import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack, VideoStreamTrack
 from PIL import Image
@@ -78,7 +74,7 @@ class Peer:
                     self.got_frame.set()
                 else:
                     pcm = bytes(frame.planes[0])[: frame.samples * 2 * len(frame.layout.channels)]
-                    self.audio_rms.append(audioop.rms(pcm, 2))
+                    self.audio_rms.append(pcm_rms(pcm))
         except MediaStreamError:
             pass
 
@@ -118,6 +114,12 @@ class Peer:
         for task in self.tasks:
             task.cancel()
         await self.pc.close()
+
+
+def pcm_rms(pcm: bytes) -> int:
+    """Root mean square of s16 samples (what audioop.rms gave before Python 3.13 removed it)."""
+    samples = np.frombuffer(pcm, np.int16).astype(np.float64)
+    return int(np.sqrt(np.mean(samples**2))) if samples.size else 0
 
 
 def near(rgb: tuple[int, int, int], want: tuple[int, int, int], tol: int = 40) -> bool:
