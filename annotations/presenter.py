@@ -4,7 +4,7 @@ Who may present: whoever conducts the meeting (chair, secretary, the secretariat
 is current, a participant of the meeting whose unit (User.unit) is that item's presenter agency
 (AgendaItem.presenter, compared case- and diacritics-insensitively): the minister presenting "Bộ Tài chính"'s
 report may turn the room's pages. The meeting must be in session. A restricted document is never presented:
-the room is one audience (documents/present.py), and its existence is not the room's to know.
+the room is one audience (documents/serialize.py), and its existence is not the room's to know.
 
 State: one PresenterState row per meeting = the "presenter" snapshot slice
 {document_id, version, page, presenter_user_id, presenter_name} or None. Every change is a meeting event
@@ -206,16 +206,5 @@ def on_document_removed(session: Session, acc: Access, document_id: int) -> None
     if state is not None and state.document_id == document_id:
         session.delete(state)
         _changed(session, acc, None)
-
-
-def shared_ink_of_meeting(*, session: Session, meeting_id: int) -> list[dict[str, Any]]:
-    """For the minutes' annex: every shared stroke group of the meeting, by document, page and time."""
-    from annotations.services import public
-
-    rows = session.exec(
-        select(Annotation).where(Annotation.meeting_id == meeting_id, col(Annotation.shared).is_(True))
-        .order_by(Annotation.document_id, Annotation.page, Annotation.id)
-    ).all()  # fmt: skip
-    return [public(a) for a in rows]
 
 

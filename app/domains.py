@@ -26,16 +26,16 @@ from app.context import AppContext
 from app.outbox import Dispatcher
 from app.openapi import HEALTH, Op
 from documents import hooks as document_hooks
-from documents import present as document_present
+from documents import serialize as document_serialize
 from meetings import hooks
-from meetings import present as meeting_present
+from meetings import serialize as meeting_serialize
 from minutes import conclusions as minutes_conclusions
 from minutes import services as minutes_services
-from speakers import present as speaker_present
+from speakers import serialize as speaker_serialize
 from speakers import services as speaker_services
 from speakers import socket as speaker_socket
 from votes import live as vote_live
-from votes import present as vote_present
+from votes import serialize as vote_serialize
 from votes import socket as vote_socket
 
 # Every module with HTTP routes: its `routes` are served and its `OPENAPI` operations documented.
@@ -55,7 +55,7 @@ def openapi_operations() -> list[Op]:
 
 def register_speakers() -> None:
     """The "speakers" snapshot slice and the end-of-speech-on-item-change hook (idempotent)."""
-    meeting_present.register_slice("speakers", speaker_present.speakers_slice)
+    meeting_serialize.register_slice("speakers", speaker_serialize.speakers_slice)
     hooks.on_current_item_changed("speakers", speaker_services.on_current_item_changed)
 
 
@@ -63,13 +63,13 @@ def install(ctx: AppContext, jobs: Dispatcher) -> None:
     """Register snapshot slices, socket event modules and outbox job handlers of the other domains (called by
     create_app)."""
     register_speakers()
-    meeting_present.register_slice("votes", vote_present.votes_slice)
-    meeting_present.register_slice("documents", document_present.documents_slice)
-    meeting_present.register_slice("presenter", annotation_presenter.presenter_slice)
+    meeting_serialize.register_slice("votes", vote_serialize.votes_slice)
+    meeting_serialize.register_slice("documents", document_serialize.documents_slice)
+    meeting_serialize.register_slice("presenter", annotation_presenter.presenter_slice)
     hooks.on_current_item_changed("presenter", annotation_presenter.on_current_item_changed)
     document_hooks.on_document_removed("annotations", annotation_presenter.on_document_removed)
-    meeting_present.register_slice("conclusions", minutes_conclusions.conclusions_slice)
-    meeting_present.register_slice("minutes", minutes_services.minutes_slice)
+    meeting_serialize.register_slice("conclusions", minutes_conclusions.conclusions_slice)
+    meeting_serialize.register_slice("minutes", minutes_services.minutes_slice)
     extensions: list[Any] = [speaker_socket.register, vote_socket.register, annotation_socket.register]
     ctx.socket_extensions.extend(extensions)
     vote_live.install(jobs, ctx.settings.tally_interval_seconds)

@@ -135,13 +135,6 @@ def query_text(request: Request, name: str, max_length: int = 200) -> str:
     return raw
 
 
-def path_int(request: Request, name: str) -> int:
-    value = request.path_params[name]
-    if isinstance(value, int):
-        return value
-    raise ValidationFailed(f"Tham số {name} không hợp lệ.")
-
-
 def _check_path(params: dict[str, Any]) -> None:
     for name, value in params.items():
         if isinstance(value, int) and not 1 <= value <= MAX_ID:

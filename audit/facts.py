@@ -58,7 +58,7 @@ def _ballots_mac(session: Session, vote_id: int) -> str:
 
 
 def vote_fact(session: Session, vote: Vote) -> dict[str, Any]:
-    from votes.present import counts
+    from votes.serialize import counts
 
     fact: dict[str, Any] = {"vote_id": vote.id, "meeting_id": vote.meeting_id, "kind": _v(vote.kind),
                             "rule": _v(vote.rule), "state": _v(vote.state)}  # fmt: skip

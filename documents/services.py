@@ -19,7 +19,7 @@ from core.clock import local, pdf_date, utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.text import fold, fold_with_index
 from documents.hooks import document_removed, document_saved
-from documents import present, render
+from documents import serialize, render
 from documents.access import DocAccess, allowed_ids, read_access, require_manage_documents, visible
 from documents.models import Document, DocumentAccess, DocumentPage, DocumentVersion
 from documents.schemas import DocumentUpdate, DocumentUpload, StoredFile
@@ -38,12 +38,12 @@ _EDITABLE = (MeetingState.draft, MeetingState.published, MeetingState.started)
 def list_documents(*, session: Session, actor: Actor, meeting_id: int, data_dir: Path) -> list[dict[str, Any]]:
     """The documents this viewer may read (restricted ones only for those on their list)."""
     acc = access(session, actor, meeting_id)
-    docs = visible(session, acc, present.documents_of(session, meeting_id))
-    versions = present.versions_of(session, [d.id or 0 for d in docs])
+    docs = visible(session, acc, serialize.documents_of(session, meeting_id))
+    versions = serialize.versions_of(session, [d.id or 0 for d in docs])
     out = []
     for d in docs:
-        cur = present.current(versions[d.id or 0], d)
-        out.append({**present.summary(d, cur), "pages_ready": render.pages_ready(data_dir, cur.sha256, cur.page_count)})
+        cur = serialize.current(versions[d.id or 0], d)
+        out.append({**serialize.summary(d, cur), "pages_ready": render.pages_ready(data_dir, cur.sha256, cur.page_count)})
     return out
 
 
@@ -52,7 +52,7 @@ def get_document(*, session: Session, actor: Actor, document_id: int, data_dir: 
     cur = version_of(session, da.document, None)
     ready = render.pages_ready(data_dir, cur.sha256, cur.page_count)
     allowed = sorted(allowed_ids(session, document_id)) if da.acc.can_manage else None
-    return present.detail(session, da.document, pages_ready=ready, allowed_user_ids=allowed)
+    return serialize.detail(session, da.document, pages_ready=ready, allowed_user_ids=allowed)
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ def _set_allowed(session: Session, doc: Document, user_ids: list[int]) -> None:
 
 def _announce(session: Session, acc: Access, doc: Document, verb: str, *, was_restricted: bool, change: str,
               was_shared: bool | None = None) -> None:  # fmt: skip
-    slice_ = present.documents_slice(session, acc.meeting)
+    slice_ = serialize.documents_slice(session, acc.meeting)
     if doc.restricted or was_restricted:
         emit(session, acc, "documents.changed", documents=slice_)
         return
@@ -210,7 +210,7 @@ def add_document(
         _check_item(session, meeting_id, data.agenda_item_id)
         was_restricted, verb = False, "added"
         if data.position is None:
-            same = [d for d in present.documents_of(session, meeting_id) if d.agenda_item_id == data.agenda_item_id]
+            same = [d for d in serialize.documents_of(session, meeting_id) if d.agenda_item_id == data.agenda_item_id]
             position = max((d.position for d in same), default=-1) + 1
         else:
             position = data.position
@@ -234,7 +234,7 @@ def add_document(
     # Its pages are rendered after commit, and again after a crash until done (documents/hooks.py).
     outbox.add(session, kind="document.render", ref=stored.sha256, payload={"page_count": stored.page_count})
     ready = render.pages_ready(data_dir, stored.sha256, stored.page_count)
-    return present.detail(session, doc, pages_ready=ready, allowed_user_ids=sorted(allowed_ids(session, doc.id or 0)))
+    return serialize.detail(session, doc, pages_ready=ready, allowed_user_ids=sorted(allowed_ids(session, doc.id or 0)))
 
 
 def update_document(*, session: Session, actor: Actor, document_id: int, data: DocumentUpdate, data_dir: Path) -> dict[str, Any]:
@@ -260,7 +260,7 @@ def update_document(*, session: Session, actor: Actor, document_id: int, data: D
     _announce(session, acc, doc, "updated", was_restricted=was_restricted, change="metadata", was_shared=was_shared)
     cur = version_of(session, doc, None)
     ready = render.pages_ready(data_dir, cur.sha256, cur.page_count)
-    return present.detail(session, doc, pages_ready=ready, allowed_user_ids=sorted(allowed_ids(session, document_id)))
+    return serialize.detail(session, doc, pages_ready=ready, allowed_user_ids=sorted(allowed_ids(session, document_id)))
 
 
 def delete_document(*, session: Session, actor: Actor, document_id: int) -> list[str]:
@@ -269,7 +269,7 @@ def delete_document(*, session: Session, actor: Actor, document_id: int) -> list
     acc = access(session, actor, doc.meeting_id, for_update=True)
     require_manage_documents(acc)
     require_state(acc.meeting, _EDITABLE, "xóa tài liệu của")
-    versions = present.versions_of(session, [document_id])[document_id]
+    versions = serialize.versions_of(session, [document_id])[document_id]
     shas = {v.sha256 for v in versions}
     for v in versions:
         session.exec(delete(DocumentPage).where(col(DocumentPage.version_id) == v.id))

@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from accounts.actor import Actor
 from core.errors import Conflict, NotFound, ValidationFailed
-from meetings import hooks, present
+from meetings import hooks, serialize
 from meetings.access import Access, access, require_manage
 from meetings.models import AgendaItem, ItemState, MeetingState
 from meetings.schemas import AgendaItemCreate, AgendaItemPublic, AgendaItemUpdate
@@ -44,17 +44,17 @@ def _renumber(session: Session, items: list[AgendaItem]) -> None:
 def _changed(session: Session, acc: Access, **extra: Any) -> None:
     session.flush()
     hooks.text_changed(session, acc.meeting.id or 0)
-    emit(session, acc, "agenda.updated", agenda=present.agenda_data(session, acc.meeting.id), **extra)
+    emit(session, acc, "agenda.updated", agenda=serialize.agenda_data(session, acc.meeting.id), **extra)
 
 
 def list_agenda(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
     access(session, actor, meeting_id)
-    return present.agenda_data(session, meeting_id)
+    return serialize.agenda_data(session, meeting_id)
 
 
 def add_item(*, session: Session, actor: Actor, meeting_id: int, data: AgendaItemCreate) -> dict[str, Any]:
     acc = _editable(session, actor, meeting_id)
-    items = present.agenda_items(session, meeting_id)
+    items = serialize.agenda_items(session, meeting_id)
     position = min(data.position or len(items) + 1, len(items) + 1)
     item = AgendaItem(meeting_id=meeting_id, **data.model_dump(exclude={"position"}), position=0)
     session.add(item)
@@ -68,7 +68,7 @@ def update_item(
     *, session: Session, actor: Actor, meeting_id: int, item_id: int, data: AgendaItemUpdate
 ) -> dict[str, Any]:
     acc = _editable(session, actor, meeting_id)
-    item = _item(present.agenda_items(session, meeting_id), item_id, meeting_id)
+    item = _item(serialize.agenda_items(session, meeting_id), item_id, meeting_id)
     for key, value in data.model_dump(exclude_unset=True).items():
         if value is not None:
             setattr(item, key, value)
@@ -79,7 +79,7 @@ def update_item(
 
 def delete_item(*, session: Session, actor: Actor, meeting_id: int, item_id: int) -> None:
     acc = _editable(session, actor, meeting_id)
-    items = present.agenda_items(session, meeting_id)
+    items = serialize.agenda_items(session, meeting_id)
     item = _item(items, item_id, meeting_id)
     if item.state != ItemState.pending:
         raise Conflict(f"Không thể xóa nội dung {item_id}: nội dung đã hoặc đang được thảo luận.")
@@ -92,7 +92,7 @@ def delete_item(*, session: Session, actor: Actor, meeting_id: int, item_id: int
 
 def reorder(*, session: Session, actor: Actor, meeting_id: int, item_ids: list[int]) -> list[dict[str, Any]]:
     acc = _editable(session, actor, meeting_id)
-    items = present.agenda_items(session, meeting_id)
+    items = serialize.agenda_items(session, meeting_id)
     if sorted(item_ids) != sorted(i.id for i in items):
         raise ValidationFailed(
             "Danh sách sắp xếp phải gồm đúng mỗi nội dung của cuộc họp một lần.",
@@ -101,4 +101,4 @@ def reorder(*, session: Session, actor: Actor, meeting_id: int, item_ids: list[i
     by_id = {i.id: i for i in items}
     _renumber(session, [by_id[i] for i in item_ids])
     _changed(session, acc)
-    return present.agenda_data(session, meeting_id)
+    return serialize.agenda_data(session, meeting_id)

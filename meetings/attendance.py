@@ -106,7 +106,7 @@ def state_at(changes: list[AttendanceChange], moment: datetime) -> Attendance:
 
 def quorum_at(session: Session, meeting_id: int, moment: datetime) -> dict[str, int | bool]:
     """The quorum as it stood at `moment` (who was present then, not now)."""
-    from meetings.present import participant_rows  # present imports nothing of this module's users
+    from meetings.serialize import participant_rows  # serialize imports nothing of this module's users
     from meetings.rules import compute_quorum, get_rules
 
     changes = history(session, meeting_id)

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from accounts.actor import Actor
 from accounts.models import GlobalRole, User
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from meetings import present
+from meetings import serialize
 from meetings.access import Access, access, require_conduct, require_manage
 from meetings.attendance import history, record_change, video_joined, video_left
 from meetings.models import Attendance, AttendanceSource, MeetingMode, MeetingRole, MeetingState, Participant
@@ -32,7 +32,7 @@ def _participant(session: Session, meeting_id: int, user_id: int) -> tuple[Parti
 def _roster_changed(session: Session, acc: Access, type: str, **extra: Any) -> None:
     session.flush()
     mid = acc.meeting.id
-    emit(session, acc, type, participants=present.participants_data(session, mid), quorum=present.quorum_data(session, mid), **extra)
+    emit(session, acc, type, participants=serialize.participants_data(session, mid), quorum=serialize.quorum_data(session, mid), **extra)
 
 
 def _check_role(session: Session, meeting_id: int, user: User, role: MeetingRole, exclude_user: int | None = None) -> None:
@@ -53,13 +53,13 @@ def _check_role(session: Session, meeting_id: int, user: User, role: MeetingRole
 
 def list_participants(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
     access(session, actor, meeting_id)
-    return present.participants_data(session, meeting_id)
+    return serialize.participants_data(session, meeting_id)
 
 
 def attendance_history(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
     """Every attendance change of the meeting, oldest first: what the minutes' attendance rests on."""
     access(session, actor, meeting_id)
-    names = {p.user_id: u.full_name for p, u in present.participant_rows(session, meeting_id)}
+    names = {p.user_id: u.full_name for p, u in serialize.participant_rows(session, meeting_id)}
     rows = [c for changes in history(session, meeting_id).values() for c in changes]
     rows.sort(key=lambda c: (c.at, c.id))
     return [
@@ -84,7 +84,7 @@ def invite(*, session: Session, actor: Actor, meeting_id: int, data: Participant
     participant = Participant(meeting_id=meeting_id, user_id=data.user_id, role=data.role)
     session.add(participant)
     _roster_changed(session, acc, "participants.changed")
-    return present.participant_data(participant, user)
+    return serialize.participant_data(participant, user)
 
 
 def update(*, session: Session, actor: Actor, meeting_id: int, user_id: int, data: ParticipantUpdate) -> dict[str, Any]:
@@ -107,7 +107,7 @@ def update(*, session: Session, actor: Actor, meeting_id: int, user_id: int, dat
     session.add(participant)
     # A role change is always participants.changed: that event changes who may see what (meetings/events.py).
     _roster_changed(session, acc, "attendance.changed" if changes.get("attendance") and not role_changed else "participants.changed")
-    return present.participant_data(participant, user)
+    return serialize.participant_data(participant, user)
 
 
 def remove(*, session: Session, actor: Actor, meeting_id: int, user_id: int) -> None:
@@ -132,23 +132,23 @@ def check_in(*, session: Session, actor: Actor, meeting_id: int, data: CheckInRe
         )
     participant, user = _participant(session, meeting_id, actor.id)
     if not record_change(session, participant, by=actor.id, attendance=data.attendance, source=AttendanceSource.check_in):
-        return present.participant_data(participant, user)  # idempotent: a second tap changes nothing
+        return serialize.participant_data(participant, user)  # idempotent: a second tap changes nothing
     session.flush()
     emit(
         session,
         acc,
         "attendance.changed",
-        participant=present.participant_data(participant, user),
-        quorum=present.quorum_data(session, meeting_id),
+        participant=serialize.participant_data(participant, user),
+        quorum=serialize.quorum_data(session, meeting_id),
     )
-    return present.participant_data(participant, user)
+    return serialize.participant_data(participant, user)
 
 
 # --- remote attendance (the media connection; realtime/rtc.py) ----------------------------------------
 
 _REMOTE_MODES = (MeetingMode.remote, MeetingMode.hybrid)
 _REMOTE_STATES = (MeetingState.published, MeetingState.started)
-_participant_json, _quorum = present.participant_data, present.quorum_data  # (a parameter below is named `present`)
+_participant_json, _quorum = serialize.participant_data, serialize.quorum_data  # (a parameter below is named `present`)
 
 
 def _remote_guard(acc: Access) -> None:

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from accounts.actor import Actor
 from core.clock import utcnow
 from core.errors import Conflict, NotFound
-from meetings import hooks, present
+from meetings import hooks, serialize
 from meetings.access import Access, access, require_conduct, require_create, require_manage
 from meetings.events import classes, events_since, record
 from meetings.models import AgendaItem, ItemState, Meeting, MeetingState, Participant
@@ -61,19 +61,19 @@ def list_meetings(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
             ).all()
         )
     rows.sort(key=lambda r: (r[0].scheduled_at is None, r[0].scheduled_at or r[0].created_at), reverse=False)
-    return [present.meeting_data(m, role) for m, role in rows]
+    return [serialize.meeting_data(m, role) for m, role in rows]
 
 
 def get_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
     acc = access(session, actor, meeting_id)
-    return present.meeting_data(acc.meeting, acc.role)
+    return serialize.meeting_data(acc.meeting, acc.role)
 
 
 def join(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
     """What a live client needs: the snapshot, its seq, and the caller's powers."""
     acc = access(session, actor, meeting_id)
     return {
-        "snapshot": present.snapshot(session, acc.meeting),
+        "snapshot": serialize.snapshot(session, acc.meeting),
         "seq": acc.meeting.last_seq,
         "me": {"user_id": actor.id, "role": acc.role, "can_manage": acc.can_manage, "can_conduct": acc.can_conduct},
     }
@@ -86,7 +86,7 @@ def sync(*, session: Session, actor: Actor, meeting_id: int, since: int, limit: 
     ok = 0 <= since <= last
     events = events_since(session, meeting_id=meeting_id, since=since, limit=limit, audience=classes(acc)) if ok else None
     if events is None:
-        return {"snapshot": present.snapshot(session, acc.meeting), "seq": last}
+        return {"snapshot": serialize.snapshot(session, acc.meeting), "seq": last}
     return {"events": events, "seq": last}
 
 
@@ -100,8 +100,8 @@ def create_meeting(*, session: Session, actor: Actor, data: MeetingCreate) -> di
     session.flush()
     hooks.text_changed(session, meeting.id or 0)
     acc = Access(actor, meeting, None)
-    emit(session, acc, "meeting.created", meeting=present.meeting_data(meeting))
-    return present.meeting_data(meeting)
+    emit(session, acc, "meeting.created", meeting=serialize.meeting_data(meeting))
+    return serialize.meeting_data(meeting)
 
 
 def update_meeting(*, session: Session, actor: Actor, meeting_id: int, data: MeetingUpdate) -> dict[str, Any]:
@@ -117,23 +117,23 @@ def update_meeting(*, session: Session, actor: Actor, meeting_id: int, data: Mee
     session.add(acc.meeting)
     session.flush()
     hooks.text_changed(session, meeting_id)
-    emit(session, acc, "meeting.updated", meeting=present.meeting_data(acc.meeting))
-    return present.meeting_data(acc.meeting, acc.role)
+    emit(session, acc, "meeting.updated", meeting=serialize.meeting_data(acc.meeting))
+    return serialize.meeting_data(acc.meeting, acc.role)
 
 
 def publish_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
     acc = access(session, actor, meeting_id, for_update=True)
     require_manage(acc)
     require_state(acc.meeting, (MeetingState.draft,), "phát hành")
-    if not present.agenda_items(session, meeting_id):
+    if not serialize.agenda_items(session, meeting_id):
         raise Conflict(f"Không thể phát hành cuộc họp {meeting_id}: chưa có nội dung họp nào.")
-    if not any(p.role == "chair" for p, _ in present.participant_rows(session, meeting_id)):
+    if not any(p.role == "chair" for p, _ in serialize.participant_rows(session, meeting_id)):
         raise Conflict(f"Không thể phát hành cuộc họp {meeting_id}: chưa có người chủ trì.")
     acc.meeting.state = MeetingState.published
     session.add(acc.meeting)
     session.flush()
-    emit(session, acc, "meeting.published", meeting=present.meeting_data(acc.meeting))
-    return present.meeting_data(acc.meeting, acc.role)
+    emit(session, acc, "meeting.published", meeting=serialize.meeting_data(acc.meeting))
+    return serialize.meeting_data(acc.meeting, acc.role)
 
 
 def unpublish_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
@@ -145,8 +145,8 @@ def unpublish_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dic
     acc.meeting.state = MeetingState.draft
     session.add(acc.meeting)
     session.flush()
-    emit(session, acc, "meeting.unpublished", meeting=present.meeting_data(acc.meeting))
-    return present.meeting_data(acc.meeting, acc.role)
+    emit(session, acc, "meeting.unpublished", meeting=serialize.meeting_data(acc.meeting))
+    return serialize.meeting_data(acc.meeting, acc.role)
 
 
 # --- conducting ---------------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def start_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[st
     require_state(acc.meeting, (MeetingState.published,), "bắt đầu")
     acc.meeting.state = MeetingState.started
     acc.meeting.started_at = utcnow()
-    items = present.agenda_items(session, meeting_id)
+    items = serialize.agenda_items(session, meeting_id)
     if items and acc.meeting.current_item_id is None:
         _make_current(session, acc.meeting, items, items[0])
     session.add(acc.meeting)
@@ -167,19 +167,19 @@ def start_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[st
         session,
         acc,
         "meeting.started",
-        meeting=present.meeting_data(acc.meeting),
-        agenda=present.agenda_data(session, meeting_id),
-        quorum=present.quorum_data(session, meeting_id),
+        meeting=serialize.meeting_data(acc.meeting),
+        agenda=serialize.agenda_data(session, meeting_id),
+        quorum=serialize.quorum_data(session, meeting_id),
         **hooks.current_item_changed(session, acc, None),
     )
-    return present.meeting_data(acc.meeting, acc.role)
+    return serialize.meeting_data(acc.meeting, acc.role)
 
 
 def end_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
     acc = access(session, actor, meeting_id, for_update=True)
     require_conduct(acc)
     require_state(acc.meeting, (MeetingState.started,), "kết thúc")
-    for item in present.agenda_items(session, meeting_id):
+    for item in serialize.agenda_items(session, meeting_id):
         if item.state == ItemState.current:
             item.state = ItemState.done
             session.add(item)
@@ -193,11 +193,11 @@ def end_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str,
         session,
         acc,
         "meeting.ended",
-        meeting=present.meeting_data(acc.meeting),
-        agenda=present.agenda_data(session, meeting_id),
+        meeting=serialize.meeting_data(acc.meeting),
+        agenda=serialize.agenda_data(session, meeting_id),
         **hooks.current_item_changed(session, acc, previous),
     )
-    return present.meeting_data(acc.meeting, acc.role)
+    return serialize.meeting_data(acc.meeting, acc.role)
 
 
 def _make_current(session: Session, meeting: Meeting, items: list[AgendaItem], target: AgendaItem) -> None:
@@ -215,7 +215,7 @@ def activate_item(*, session: Session, actor: Actor, meeting_id: int, item_id: i
     acc = access(session, actor, meeting_id, for_update=True)
     require_conduct(acc)
     require_state(acc.meeting, (MeetingState.started,), "chuyển nội dung của")
-    items = present.agenda_items(session, meeting_id)
+    items = serialize.agenda_items(session, meeting_id)
     target = next((i for i in items if i.id == item_id), None)
     if target is None:
         raise NotFound(f"Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.")
@@ -227,7 +227,7 @@ def step_item(*, session: Session, actor: Actor, meeting_id: int, direction: int
     acc = access(session, actor, meeting_id, for_update=True)
     require_conduct(acc)
     require_state(acc.meeting, (MeetingState.started,), "chuyển nội dung của")
-    items = present.agenda_items(session, meeting_id)
+    items = serialize.agenda_items(session, meeting_id)
     if not items:
         raise Conflict(f"Cuộc họp {meeting_id} chưa có nội dung họp.")
     ids = [i.id for i in items]
@@ -252,8 +252,8 @@ def _switch(session: Session, acc: Access, items: list[AgendaItem], target: Agen
         "agenda.current_changed",
         previous_item_id=previous,
         current_item_id=target.id,
-        meeting=present.meeting_data(acc.meeting),
-        agenda=present.agenda_data(session, acc.meeting.id),
+        meeting=serialize.meeting_data(acc.meeting),
+        agenda=serialize.agenda_data(session, acc.meeting.id),
         **hooks.current_item_changed(session, acc, previous),
     )
-    return present.meeting_data(acc.meeting, acc.role)
+    return serialize.meeting_data(acc.meeting, acc.role)

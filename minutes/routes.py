@@ -19,8 +19,8 @@ from app.pages import _meeting_page, render
 from app.ratelimit import SlidingWindow
 from app.security_headers import SAME_ORIGIN_FRAME
 from core.clock import iso, utcnow
-from core.errors import BadRequest, Conflict, Forbidden, TooLarge, ValidationFailed
-from minutes import conclusions, services
+from core.errors import BadRequest, Forbidden, TooLarge, ValidationFailed
+from minutes import conclusions, keystore, services, signing
 from minutes.schemas import (
     ConclusionPublic, ConclusionPublish, ConclusionSave, MinutesDraft, MinutesStatus, MinutesVersionPublic,
     SectionEdit, SectionPublic, SignRequest, VerifyReport, VerifyUpload,
@@ -105,21 +105,12 @@ async def new_version(request: Request) -> Response:
     return ok(await ctx_of(request).write(services.new_version, actor=actor, meeting_id=_mid(request)))
 
 
-def _signing() -> Any:
-    try:
-        from minutes import keystore, signing
-    except ImportError:  # pragma: no cover - the signing module ships separately
-        raise Conflict("Chức năng ký số chưa được cài đặt trên máy chủ.") from None
-    return keystore, signing
-
-
 async def sign(request: Request) -> Response:
     """Read what to sign (short read), sign in a worker thread (no transaction open), store it if nothing moved."""
     actor = await require_user(request)
     body = await parse_body(request, SignRequest)
     ctx = ctx_of(request)
     job = await ctx.read(services.prepare_signature, actor=actor, meeting_id=_mid(request))
-    keystore, signing = _signing()
     store = keystore.KeyStore.for_data_dir(ctx.settings.data_dir)
     # Wrong signing passwords share the login's failure budget, counted before the (slow) key unsealing.
     key = f"sign:{actor.id}"
@@ -179,7 +170,6 @@ async def verify(request: Request) -> Response:
         raise TooLarge(f"Tệp vượt quá {MAX_VERIFY_BYTES // (1024 * 1024)} MB.")
     if not data:
         raise ValidationFailed("Tệp tải lên rỗng.")
-    keystore, signing = _signing()
     roots = keystore.KeyStore.for_data_dir(ctx.settings.data_dir).trusted_roots()
     report = await to_thread.run_sync(partial(signing.verify_pdf, data, roots))
     sigs = [

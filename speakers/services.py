@@ -20,7 +20,7 @@ from core.errors import Conflict, Forbidden, NotFound
 from meetings.access import Access, access, require_conduct
 from meetings.models import Attendance, MeetingRole, MeetingState, Participant
 from meetings.services import emit, require_state
-from speakers import present
+from speakers import serialize
 from speakers.models import SpeakerRequest, SpeakerState
 from speakers.schemas import SpeakRequest
 
@@ -88,17 +88,17 @@ def _start(session: Session, acc: Access, req: SpeakerRequest) -> dict[str, Any]
         ended = running
     req.state = SpeakerState.speaking
     req.started_at = utcnow()
-    req.limit_seconds = present.limit_for(session, req.agenda_item_id)
+    req.limit_seconds = serialize.limit_for(session, req.agenda_item_id)
     req.granted_by = acc.actor.id
     session.add(req)
     session.flush()
-    return present.one(session, ended) if ended is not None else None
+    return serialize.one(session, ended) if ended is not None else None
 
 
 def _changed(session: Session, acc: Access, action: str, req: SpeakerRequest, **extra: Any) -> dict[str, Any]:
     session.flush()
-    row = present.one(session, req)
-    emit(session, acc, EVENT, action=action, request=row, speakers=present.speakers_slice(session, acc.meeting), **extra)
+    row = serialize.one(session, req)
+    emit(session, acc, EVENT, action=action, request=row, speakers=serialize.speakers_slice(session, acc.meeting), **extra)
     return row
 
 
@@ -124,7 +124,7 @@ def _require_state(req: SpeakerRequest, allowed: SpeakerState, action: str) -> N
 
 def list_speakers(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
     acc = access(session, actor, meeting_id)
-    return present.speakers_slice(session, acc.meeting)
+    return serialize.speakers_slice(session, acc.meeting)
 
 
 # --- asking and withdrawing ---------------------------------------------------------------------------
@@ -236,4 +236,4 @@ def on_current_item_changed(session: Session, acc: Access, previous_item_id: int
     if running is not None and running.agenda_item_id != acc.meeting.current_item_id:
         _end(session, running, acc.actor)
         session.flush()
-    return {"speakers": present.speakers_slice(session, acc.meeting)}
+    return {"speakers": serialize.speakers_slice(session, acc.meeting)}

@@ -17,13 +17,13 @@ from accounts.actor import Actor
 from core import outbox
 from core.clock import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from meetings import present as meeting_present
+from meetings import serialize as meeting_serialize
 from meetings.access import Access, access, load_meeting, require_conduct
 from meetings.events import record
 from meetings.models import PRESENT, VOTING_ROLES, AgendaItem, Attendance, MeetingRole, MeetingState, Participant
 from meetings.rules import OrgRules, get_rules
 from meetings.services import emit, require_state
-from votes import present, rules
+from votes import serialize, rules
 from votes.models import Ballot, OptionKind, SecretTally, VoterRecord, Vote, VoteKind, VoteOption, VoteRule, VoteState
 from votes.schemas import DEFAULT_OPTIONS, OptionIn, VoteCreate, VoteUpdate
 
@@ -87,7 +87,7 @@ def _require_voter(acc: Access, org: OrgRules) -> None:
 
 def _eligible(session: Session, meeting_id: int, org: OrgRules) -> tuple[int, int]:
     """(members entitled to vote now, all members) of the meeting."""
-    rows = [p for p, _ in meeting_present.participant_rows(session, meeting_id)]
+    rows = [p for p, _ in meeting_serialize.participant_rows(session, meeting_id)]
     members = [p for p in rows if p.role in VOTING_ROLES]
     return sum(1 for p in members if may_vote(p, org)), len(members)
 
@@ -97,8 +97,8 @@ def _changed(session: Session, acc: Access, type: str, vote: Vote) -> dict[str, 
     vote.tally_revision = vote.revision
     session.add(vote)
     session.flush()
-    data = present.vote_data(session, vote, full=True)  # the answer to the one who conducts
-    emit(session, acc, type, vote_id=vote.id, votes=present.votes_of_meeting(session, acc.meeting.id))
+    data = serialize.vote_data(session, vote, full=True)  # the answer to the one who conducts
+    emit(session, acc, type, vote_id=vote.id, votes=serialize.votes_of_meeting(session, acc.meeting.id))
     return data
 
 
@@ -139,13 +139,13 @@ def my_vote(session: Session, acc: Access, vote: Vote) -> dict[str, Any]:
 def list_votes(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
     """Results as everyone sees them (once published), or as they stand for those who conduct."""
     acc = access(session, actor, meeting_id)
-    return present.votes_of_meeting(session, meeting_id, full=acc.can_conduct)
+    return serialize.votes_of_meeting(session, meeting_id, full=acc.can_conduct)
 
 
 def get_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
     vote = _load(session, vote_id)
     acc = access(session, actor, vote.meeting_id)
-    return {**present.vote_data(session, vote, full=acc.can_conduct), "me": my_vote(session, acc, vote)}
+    return {**serialize.vote_data(session, vote, full=acc.can_conduct), "me": my_vote(session, acc, vote)}
 
 
 # --- preparing ----------------------------------------------------------------------------------------
@@ -195,7 +195,7 @@ def open_vote(*, session: Session, actor: Actor, vote_id: int, force: bool = Fal
     ).first()
     if other is not None:
         raise Conflict(f"Không thể mở biểu quyết {vote.id}: biểu quyết {other} đang mở; hãy đóng nó trước.")
-    quorum = meeting_present.quorum_data(session, vote.meeting_id)
+    quorum = meeting_serialize.quorum_data(session, vote.meeting_id)
     if not quorum["reached"]:
         message = (
             f"Chưa đủ số thành viên có mặt ({quorum['present']}/{quorum['total']}, cần {quorum['required']}); "
@@ -211,7 +211,7 @@ def open_vote(*, session: Session, actor: Actor, vote_id: int, force: bool = Fal
     vote.opened_at = utcnow()
     session.add(vote)
     if vote.kind == VoteKind.secret:
-        for option in present.options_of(session, [vote_id])[vote_id]:
+        for option in serialize.options_of(session, [vote_id])[vote_id]:
             session.add(SecretTally(vote_id=vote_id, option_id=option.id, count=0))
     return _changed(session, acc, "vote.opened", vote)
 
@@ -280,7 +280,7 @@ def publish_tally(*, session: Session, vote_id: int) -> bool:
     session.flush()
     record(
         session, meeting_id=meeting_id, type="vote.tally", actor_id=None,
-        data={"vote_id": vote_id, "votes": present.votes_of_meeting(session, meeting_id)},
+        data={"vote_id": vote_id, "votes": serialize.votes_of_meeting(session, meeting_id)},
     )  # fmt: skip
     return True
 
@@ -292,8 +292,8 @@ def close_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any
     assert vote.id is not None
     org = get_rules(session)
     eligible, total = _eligible(session, vote.meeting_id, org)
-    options = present.options_of(session, [vote.id])[vote.id]
-    current = present.counts(session, vote)
+    options = serialize.options_of(session, [vote.id])[vote.id]
+    current = serialize.counts(session, vote)
     by_kind = {OptionKind(o.kind): current.get(o.id or 0, 0) for o in options}
     outcome = rules.compute(
         vote.rule, total_members=total, present=eligible, yes=by_kind.get(OptionKind.yes, 0),

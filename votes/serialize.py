@@ -1,6 +1,6 @@
 """The viewer-independent snapshot slice "votes" (every vote of a meeting, in the protocol's shape).
 
-The live room is one audience (members, guests, the hall display; see documents/present.py), so the slice
+The live room is one audience (members, guests, the hall display; see documents/serialize.py), so the slice
 holds only what every viewer may see: a vote's result (`tally`: counts per option, `voters`: who chose what in
 a named vote, `result`: the outcome) is in it only once the chair has PUBLISHED it. Before that everyone sees
 the progress (`voted_count` of `eligible_count`) and `tally`, `voters` and `result` are null. Those who
