@@ -17,6 +17,7 @@ from app.db import Database
 from app.factory import create_app
 from app.migrate import upgrade
 from app.settings import Settings
+from tests.waiting import eventually
 
 
 # Real argon2id, cheaper parameters: the suite creates hundreds of accounts.
@@ -63,11 +64,7 @@ async def serving(live: LiveServer) -> AsyncIterator[LiveServer]:
     """Serve `live.app` under a real uvicorn on its port, in the running event loop, as `ecabinet serve` runs it."""
     server = uvicorn.Server(uvicorn.Config(live.app, log_level="warning", **server_options(live.settings)))
     task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    assert server.started, "uvicorn did not start"
+    await eventually(lambda: server.started, "uvicorn to start")
     try:
         yield live
     finally:

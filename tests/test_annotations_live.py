@@ -14,6 +14,7 @@ from tests.doc_helpers import make_pdf, upload
 from tests.factories import Cabinet, make_cabinet
 from tests.live import LiveClient, live_client, login
 from tests.minutes_helpers import pdf_text
+from tests.waiting import eventually
 
 
 class Tablet:
@@ -52,14 +53,6 @@ async def _doc(live: LiveServer, c: Cabinet, **fields: object) -> int:
         await staff.aclose()
 
 
-async def _until(predicate: Any, timeout: float = 5) -> None:
-    async def wait() -> None:
-        while not predicate():
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(wait(), timeout)
-
-
 async def test_private_ink_syncs_to_the_authors_other_tablets_only(live_server: LiveServer) -> None:
     c = make_cabinet(live_server.db, start=True)
     doc = await _doc(live_server, c)
@@ -71,29 +64,33 @@ async def test_private_ink_syncs_to_the_authors_other_tablets_only(live_server: 
         ack = await a1.call("annotation:create", {"document_id": doc, **ink(2)})
         assert ack["ok"], ack
         made = ack["data"]
-        await _until(lambda: a2.private)
+        await eventually(lambda: a2.private)
         assert a2.private[0] == {"type": "annotation.created", "annotation": made}
         ack = await a2.call("annotation:update", {"annotation_id": made["id"], "data": ink(2, points=[[0.4, 0.4]])["data"]})
         assert ack["ok"], ack
         # Every socket of the author is told, the one that made the change too (the client upserts by id).
-        await _until(lambda: [e for e in a1.private if e["type"] == "annotation.updated"])
+        await eventually(lambda: [e for e in a1.private if e["type"] == "annotation.updated"])
         updated = next(e for e in a1.private if e["type"] == "annotation.updated")
         assert updated["annotation"]["data"]["strokes"][0]["points"] == [[0.4, 0.4]]
         # A note made over REST reaches both of the author's sockets.
         r = await a1.http.post(f"/api/documents/{doc}/annotations", json=note(1))
         assert r.status_code == 201
         made_by_rest = lambda t: [e for e in t.private if e["annotation"]["id"] == r.json()["id"]]  # noqa: E731
-        await _until(lambda: made_by_rest(a1) and made_by_rest(a2))
+        await eventually(lambda: made_by_rest(a1) and made_by_rest(a2))
         assert (await a1.call("annotation:delete", {"annotation_id": made["id"]}))["ok"]
-        await _until(lambda: a2.private[-1]["type"] == "annotation.deleted")
+        await eventually(lambda: a2.private[-1]["type"] == "annotation.deleted")
         assert a2.private[-1]["annotation"]["id"] == made["id"]
         # Another member asking by id gets "not found"; nobody else received anything, nor any room event.
         ack = await b.call("annotation:update", {"annotation_id": r.json()["id"], "text": "sửa trộm"})
         assert not ack["ok"] and ack["error"]["code"] == "not_found"
         ack = await b.call("annotation:delete", {"annotation_id": r.json()["id"]})
         assert not ack["ok"] and ack["error"]["code"] == "not_found"
-        await asyncio.sleep(0.3)
-        assert b.private == [] and chair.private == []
+        # Markers: b and the chair each ink for themselves; once their own event is back, nothing else came.
+        for t in (b, chair):
+            own = await t.call("annotation:create", {"document_id": doc, **ink(3)})
+            assert own["ok"], own
+            await eventually(lambda t=t: t.private, "the marker's annotation event")
+            assert t.private == [{"type": "annotation.created", "annotation": own["data"]}]
         assert b.client.events == [] and chair.client.events == []
         assert "Cần làm rõ" not in repr(b.client.state)
     finally:
@@ -116,7 +113,7 @@ async def test_presenter_page_change_reaches_every_following_tablet(live_server:
         for t in (*members, guest):
             env = await t.client.wait_for(lambda e: e["type"] == "presenter.changed" and e["data"]["presenter"]["page"] == 3)
             assert env["data"]["presenter"]["document_id"] == doc
-            await _until(lambda t=t: t.client.seq == env["seq"])
+            await eventually(lambda t=t: t.client.seq == env["seq"])
             assert t.client.state["presenter"]["page"] == 3
         fresh = (await members[0].call("meeting:join", {"meeting_id": c.meeting_id}))["data"]["snapshot"]
         assert members[0].client.state == fresh  # events applied to the join snapshot == a fresh snapshot
@@ -124,7 +121,7 @@ async def test_presenter_page_change_reaches_every_following_tablet(live_server:
         assert (await chair.call("agenda:next", {"meeting_id": c.meeting_id}))["ok"]
         env = await members[1].client.wait_for(lambda e: e["type"] == "agenda.current_changed")
         assert env["data"]["presenter"] is None
-        await _until(lambda: members[1].client.seq == env["seq"])
+        await eventually(lambda: members[1].client.seq == env["seq"])
         fresh = (await members[2].call("meeting:join", {"meeting_id": c.meeting_id}))["data"]["snapshot"]
         assert members[1].client.state["presenter"] is None and members[1].client.state == fresh
     finally:
@@ -220,7 +217,7 @@ async def test_pointer_is_relayed_rate_limited_and_floods_do_not_kill_the_connec
         assert (await chair.call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": 2}))["ok"]
         ack = await chair.call("presenter:pointer", {"meeting_id": c.meeting_id, "x": 0.25, "y": 0.75})
         assert ack == {"ok": True, "data": None}
-        await _until(lambda: member.pointers)
+        await eventually(lambda: member.pointers)
         assert member.pointers[0] == {"meeting_id": c.meeting_id, "x": 0.25, "y": 0.75, "user_id": c.chair.id,
                                       "document_id": doc, "version": 1, "page": 2}  # fmt: skip
         assert chair.pointers == [] and outsider.pointers == []
@@ -234,10 +231,11 @@ async def test_pointer_is_relayed_rate_limited_and_floods_do_not_kill_the_connec
             await chair.client.sio.emit("presenter:pointer", {"meeting_id": c.meeting_id, "x": i / 300, "y": 0.5})
         acks = await asyncio.gather(*(chair.call("presenter:pointer", {"meeting_id": c.meeting_id, "x": 0.1, "y": 0.1}) for _ in range(5)))
         assert all(not a["ok"] and a["error"]["code"] == "rate_limited" for a in acks)
-        await asyncio.sleep(0.5)
+        # Marker: a page change made after the flood; once the member has it, every relayed position has come.
+        assert (await chair.call("presenter:page", {"meeting_id": c.meeting_id, "page": 3}))["ok"]
+        await member.client.wait_for(lambda e: e["type"] == "presenter.changed" and e["data"]["presenter"]["page"] == 3)
         assert 0 < len(member.pointers) <= 60
         assert chair.client.sio.connected
-        assert (await chair.call("presenter:page", {"meeting_id": c.meeting_id, "page": 3}))["ok"]
         # Someone outside the meeting room cannot point at it.
         ack = await outsider.call("presenter:pointer", {"meeting_id": c.meeting_id, "x": 0.5, "y": 0.5})
         assert not ack["ok"] and ack["error"]["code"] == "forbidden"

@@ -15,6 +15,7 @@ from tests.conftest import LiveServer
 from tests.doc_helpers import make_pdf, upload
 from tests.factories import Cabinet, call, make_cabinet
 from tests.live import LiveClient, live_client, login
+from tests.waiting import eventually
 
 EDITS = 50
 
@@ -162,11 +163,7 @@ async def test_logout_closes_the_live_sockets_of_that_login(live_server: LiveSer
     other, oh = await _joined(live_server, c.members[1].username, c.meeting_id)
     try:
         assert (await http.post("/api/auth/logout")).status_code in (200, 204)
-        for _ in range(100):
-            if not member.sio.connected:
-                break
-            await asyncio.sleep(0.05)
-        assert not member.sio.connected
+        await eventually(lambda: not member.sio.connected, "the logged-out socket to close")
         seen = len(member.events)
         assert (await staff.patch(f"/api/meetings/{c.meeting_id}", json={"place": "Phòng sau"})).status_code == 200
         await other.wait_for(lambda e: e["type"] == "meeting.updated")
@@ -187,11 +184,7 @@ async def test_a_revoked_display_is_taken_out_and_a_display_joins_only_its_meeti
         assert (await sio.call("meeting:join", {"meeting_id": c.meeting_id}, timeout=10))["ok"]
         r = await staff.delete(f"/api/meetings/{c.meeting_id}/display-tokens/{token['id']}")
         assert r.status_code == 204, r.text
-        for _ in range(100):
-            if not sio.connected:
-                break
-            await asyncio.sleep(0.05)
-        assert not sio.connected
+        await eventually(lambda: not sio.connected, "the revoked display's socket to close")
         assert not any(isinstance(e, dict) and e.get("type") == "display.revoked" for e in got)  # managers only
     finally:
         await sio.disconnect()

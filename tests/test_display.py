@@ -1,7 +1,6 @@
 """Room display: display tokens (create, list, revoke), the page without login, the read-only display socket."""
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -18,6 +17,7 @@ from meetings.schemas import CheckInRequest
 from tests.conftest import LiveServer
 from tests.factories import call, make_cabinet
 from tests.live import live_client, login
+from tests.waiting import eventually
 
 
 def test_token_permission_pairs_and_only_its_hash_is_stored(db: Database) -> None:
@@ -118,11 +118,7 @@ async def test_display_socket_reads_its_meeting_and_nothing_else(live_server: Li
         call(db, participation.check_in, actor=c.members[0], meeting_id=c.meeting_id, data=CheckInRequest())
         given = await chair.call("speaker:request", {"meeting_id": c.meeting_id, "user_id": c.members[0].id})
         assert given["ok"], given
-        for _ in range(100):
-            if any(e["type"] == "speaker.queue_changed" for e in events):
-                break
-            await asyncio.sleep(0.05)
-        env = next(e for e in events if e["type"] == "speaker.queue_changed")
+        env = await eventually(lambda: next((e for e in events if e["type"] == "speaker.queue_changed"), None), "the floor event")
         assert env["data"]["speakers"]["current"]["user_id"] == c.members[0].id
         assert env["seq"] == joined["data"]["seq"] + 2  # the check-in, then the floor
         # A revoked token opens no new connection (a showing screen is closed by the route: next test).
@@ -147,11 +143,7 @@ async def test_revoking_disconnects_a_screen_that_is_showing(live_server: LiveSe
         assert (await screen.call("meeting:join", {"meeting_id": c.meeting_id}, timeout=10))["ok"]
         r = await staff.delete(f"/api/meetings/{c.meeting_id}/display-tokens/{created['id']}")
         assert r.status_code == 204
-        for _ in range(100):
-            if not screen.connected:
-                break
-            await asyncio.sleep(0.05)
-        assert not screen.connected
+        await eventually(lambda: not screen.connected, "the revoked screen's socket to close")
     finally:
         await staff.aclose()
         if screen.connected:

@@ -16,6 +16,7 @@ from accounts import passwords
 from accounts.models import AuthSession, User
 from tests.conftest import LiveServer
 from tests.factories import PASSWORD, make_user
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parent.parent
 # OWASP Password Storage Cheat Sheet, argon2id: any one of these (memory KiB, iterations), parallelism 1.
@@ -70,14 +71,6 @@ async def test_a_hash_with_older_parameters_is_upgraded_at_the_next_login(live_s
         assert await _stored_hash(live_server, user.username) == upgraded  # once upgraded, left alone
 
 
-async def _until(predicate, what: str, attempts: int = 500) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(attempts):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 async def test_a_login_does_not_hold_the_write_lock_while_it_hashes(live_server: LiveServer) -> None:
     """Another write (a vote, say) goes through while a login is still hashing: it finds no session yet
     written for that login. Before, the hash ran inside the write transaction, under SQLite's write lock."""
@@ -88,7 +81,7 @@ async def test_a_login_does_not_hold_the_write_lock_while_it_hashes(live_server:
         async with httpx.AsyncClient(base_url=live_server.url, timeout=60) as client:
             attempt = asyncio.create_task(
                 client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD}))
-            await _until(lambda: any(user.username in key for key in limiter.hits), "the login to start")
+            await eventually(lambda: any(user.username in key for key in limiter.hits), "the login to start", interval=0.01)
 
             def other_write(session):  # type: ignore[no-untyped-def]
                 return session.exec(select(func.count()).select_from(AuthSession).where(AuthSession.user_id == user.id)).one()

@@ -14,6 +14,7 @@ from app.settings import Settings
 from tests.conftest import LiveServer, free_port
 from tests.factories import make_cabinet
 from tests.live import live_client, login
+from tests.waiting import eventually
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -25,12 +26,18 @@ def _redis_up() -> bool:
         return False
 
 
+async def _listening(node: LiveServer) -> None:
+    """Until the node's socket.io manager subscribes to the Redis channel (it starts with the first socket)."""
+    channel = node.settings.redis_channel
+    with redis.Redis.from_url(REDIS_URL) as r:
+        await eventually(lambda: dict(r.pubsub_numsub(channel)).get(channel.encode()), f"{node.url} to listen on Redis")
+
+
 async def _serve(settings: Settings) -> tuple[LiveServer, uvicorn.Server, asyncio.Task]:
     live = LiveServer(settings)
     server = uvicorn.Server(uvicorn.Config(live.app, log_level="warning", **server_options(settings)))
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
+    await eventually(lambda: server.started, "uvicorn to start")
     return live, server, task
 
 
@@ -41,7 +48,6 @@ async def two_nodes(settings: Settings, db: object) -> AsyncIterator[tuple[LiveS
     channel = f"ecabinet-test-{uuid.uuid4().hex[:8]}"
     a = await _serve(settings.with_(redis_url=REDIS_URL, redis_channel=channel))
     b = await _serve(settings.with_(redis_url=REDIS_URL, redis_channel=channel, port=free_port()))
-    await asyncio.sleep(0.5)  # both managers subscribed
     yield a[0], b[0]
     for _, server, task in (a, b):
         server.should_exit = True
@@ -55,6 +61,7 @@ async def test_event_made_on_node_a_reaches_a_tablet_on_node_b(two_nodes: tuple[
     chair = await login(node_a.url, c.chair.username)
     try:
         ack = await tablet.join(c.meeting_id)
+        await _listening(node_b)
         r = await chair.post(f"/api/meetings/{c.meeting_id}/next")
         assert r.status_code == 200
         env = await tablet.wait_for(lambda e: e["type"] == "agenda.current_changed")
@@ -74,6 +81,7 @@ async def test_a_participant_removed_on_node_a_is_taken_out_on_node_b(two_nodes:
     staff = await login(node_a.url, c.staff.username)
     try:
         assert (await gone.join(c.meeting_id))["ok"] and (await stays.join(c.meeting_id))["ok"]
+        await _listening(node_b)
         assert (await staff.delete(f"/api/meetings/{c.meeting_id}/participants/{c.members[0].id}")).status_code == 204
         await gone.wait_for(lambda e: e["type"] == "meeting.access_revoked")
         removal = await stays.wait_for(lambda e: e["type"] == "participants.changed")

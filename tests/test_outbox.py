@@ -3,7 +3,7 @@ dispatcher after COMMIT, whoever called the service, and again after a restart i
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from typing import Any
 
 from sqlmodel import select
 
@@ -19,17 +19,9 @@ from tests.conftest import LiveServer, running
 from tests.factories import call, make_cabinet
 from tests.live import live_client, login
 from tests.vote_helpers import new_vote, option, present_cabinet
+from tests.waiting import eventually
 from votes import services as vote_services
 from votes.models import VoteKind
-
-
-async def poll(check: Callable[[], Any], timeout: float = 10) -> Any:
-    """Await a condition on the database (bounded; no fixed sleep decides the outcome)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (found := check()) in (None, False, []):
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
-    return found
 
 
 def tallies(db: Database, meeting_id: int) -> list[dict[str, Any]]:
@@ -52,9 +44,9 @@ async def test_a_cast_records_its_tally_job_in_its_transaction_and_a_fresh_app_d
         call(db, vote_services.cast, actor=member, vote_id=vote["id"], option_id=option(vote, "yes"))
     assert jobs(db) == [("vote.tally", str(vote["id"]))] * 3 and tallies(db, c.meeting_id) == []
     async with running(settings):
-        done = await poll(lambda: [t for t in tallies(db, c.meeting_id) if t["votes"][-1]["voted_count"] == 3])
+        done = await eventually(lambda: [t for t in tallies(db, c.meeting_id) if t["votes"][-1]["voted_count"] == 3], "a tally of 3 votes")
         assert len(done) == 1  # the three jobs coalesced into one event
-        await poll(lambda: jobs(db) == [] or None)
+        await eventually(lambda: jobs(db) == [], "the outbox to empty")
 
 
 async def test_a_burst_of_casts_gives_one_coalesced_tally_with_the_last_count(live_server: LiveServer) -> None:
@@ -87,7 +79,7 @@ async def test_a_note_made_over_rest_reaches_the_authors_other_tablet_and_nobody
     try:
         r = await http.post(f"/api/documents/{doc_id}/annotations", json=note())
         assert r.status_code == 201, r.text
-        await poll(lambda: got)
+        await eventually(lambda: got, "the author's annotation event")
         assert got[0]["type"] == "annotation.created" and got[0]["annotation"]["id"] == r.json()["id"]
         await live_server.app.state.jobs.drain()
         assert seen_by_other == []
@@ -134,5 +126,5 @@ async def test_a_job_whose_run_fails_is_tried_again_and_then_done(live_server: L
     dispatcher.register("test.flaky", flaky)
     dispatcher.retry_after = (0.05,)  # this app only; the default waits seconds
     await live_server.app.state.ctx.write(lambda session: outbox.add(session, kind="test.flaky", ref="1", payload={"n": 1}))
-    await poll(lambda: jobs(live_server.db) == [] or None)
+    await eventually(lambda: jobs(live_server.db) == [], "the outbox to empty")
     assert runs == [[{"n": 1}], [{"n": 1}]]

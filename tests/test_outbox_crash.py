@@ -17,8 +17,9 @@ from app.db import Database
 from app.settings import Settings
 from tests.conftest import free_port
 from tests.live import login
-from tests.test_outbox import poll, tallies
+from tests.test_outbox import tallies
 from tests.vote_helpers import new_vote, option, present_cabinet
+from tests.waiting import eventually
 from votes.models import Vote
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,11 +52,7 @@ class Server:
             except httpx.HTTPError:
                 return False
 
-        for _ in range(600):
-            if await healthy():
-                return
-            await asyncio.sleep(0.1)
-        pytest.fail("server did not start")
+        await eventually(healthy, "the server to answer /healthz", timeout=60, interval=0.1)
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -92,6 +89,7 @@ async def test_the_pending_tally_survives_kill_9(settings: Settings, db: Databas
     second = Server(settings)
     servers.append(second)
     await second.started()
-    last = await poll(lambda: [t for t in tallies(db, c.meeting_id) if t["votes"][-1]["voted_count"] == VOTERS], timeout=30)
+    last = await eventually(lambda: [t for t in tallies(db, c.meeting_id) if t["votes"][-1]["voted_count"] == VOTERS],
+                            "the tally of every vote", timeout=30)  # fmt: skip
     told = last[-1]["votes"][-1]
     assert told["voted_count"] == stored and told["tally"] is None  # the progress; counts wait for publication

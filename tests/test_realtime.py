@@ -1,16 +1,14 @@
 """Real uvicorn server, real python-socketio clients: join, live events, refusals, catching up."""
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 import socketio
 
-from meetings import services
 from meetings.reducer import apply_event
 from tests.conftest import LiveServer
 from tests.factories import make_cabinet
 from tests.live import LiveClient, live_client, login
+from tests.waiting import eventually
 
 
 async def test_join_gives_snapshot_and_every_client_gets_the_move_with_seq_plus_one(live_server: LiveServer) -> None:
@@ -46,17 +44,22 @@ async def test_join_gives_snapshot_and_every_client_gets_the_move_with_seq_plus_
 async def test_a_client_not_invited_is_refused_and_gets_nothing(live_server: LiveServer) -> None:
     c = make_cabinet(live_server.db, start=True)
     outsider, http = await live_client(live_server.url, c.outsider.username)
+    member, member_http = await live_client(live_server.url, c.members[0].username)
+    chair = await login(live_server.url, c.chair.username)
     try:
         ack = await outsider.join(c.meeting_id)
         assert ack == {"ok": False, "error": {"code": "forbidden", "message": f"Bạn không được mời dự cuộc họp {c.meeting_id}."}}
-        live_server.db.run_write(services.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=1)
-        await asyncio.sleep(0.3)
-        assert outsider.events == []  # never put in the room
-        refused = await outsider.call("agenda:next", {"meeting_id": c.meeting_id})
+        assert (await member.join(c.meeting_id))["ok"]
+        assert (await chair.post(f"/api/meetings/{c.meeting_id}/next")).status_code == 200  # through the server
+        await member.wait_for(lambda e: e["type"] == "agenda.current_changed")  # marker: the room has been told
+        refused = await outsider.call("agenda:next", {"meeting_id": c.meeting_id})  # anything sent to it came first
         assert refused["error"]["code"] == "forbidden"
+        assert outsider.events == []  # never put in the room
     finally:
-        await outsider.close()
-        await http.aclose()
+        for client, h in ((outsider, http), (member, member_http)):
+            await client.close()
+            await h.aclose()
+        await chair.aclose()
 
 
 async def test_member_cannot_conduct_over_socket_but_chair_can(live_server: LiveServer) -> None:
@@ -156,10 +159,7 @@ async def test_presence_shows_who_has_the_page_open(live_server: LiveServer) -> 
         assert first["data"]["online"] == [c.members[0].id]
         await b.join(c.meeting_id)
         await b.close()
-        for _ in range(50):
-            if seen and seen[-1] == [c.members[0].id] and len(seen) >= 2:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: len(seen) >= 2 and seen[-1] == [c.members[0].id], "presence without b")
         assert sorted(seen[-2]) == sorted([c.members[0].id, c.members[1].id]) and seen[-1] == [c.members[0].id]
     finally:
         await a.close()
@@ -176,11 +176,8 @@ async def test_logout_closes_the_live_sockets_of_that_session_only(live_server: 
         await laptop.join(c.meeting_id)
         old_token = http.cookies["ecabinet_session"]
         assert (await http.post("/api/auth/logout")).status_code == 200
-        for _ in range(100):
-            if not tablet.sio.connected:
-                break
-            await asyncio.sleep(0.05)
-        assert not tablet.sio.connected and laptop.sio.connected
+        await eventually(lambda: not tablet.sio.connected, "the logged-out tablet's socket to close")
+        assert laptop.sio.connected
         again = LiveClient(live_server.url, old_token)  # the cookie of the ended session no longer opens a socket
         with pytest.raises(socketio.exceptions.ConnectionError):
             await again.connect()

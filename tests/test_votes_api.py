@@ -2,7 +2,6 @@
 live tally events, and 'events applied to a stale snapshot == a fresh snapshot'."""
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from meetings import services as meeting_services
@@ -10,6 +9,7 @@ from tests.conftest import LiveServer
 from tests.factories import call, make_cabinet
 from tests.live import live_client, login
 from tests.vote_helpers import check_in, new_vote, option, present_cabinet
+from tests.waiting import eventually
 from votes.models import VoteKind
 
 
@@ -154,8 +154,8 @@ async def test_socket_cast_errors_and_live_tally(live_server: LiveServer) -> Non
         assert seen["data"]["votes"][-1]["tally"] is None
         assert (await ch.get(f"/api/votes/{open_vote['id']}")).json()["tally"] == want
         fresh = db.run_read(meeting_services.join, actor=c.guest, meeting_id=mid)
-        await asyncio.sleep(0.1)
-        assert watcher.seq == fresh["seq"] and watcher.state == fresh["snapshot"]
+        await eventually(lambda: watcher.seq == fresh["seq"], "the watcher to apply every event")
+        assert watcher.state == fresh["snapshot"]
         replay = db.run_read(meeting_services.sync, actor=c.guest, meeting_id=mid, since=stale_seq, limit=500)
         from meetings.reducer import apply_event
 

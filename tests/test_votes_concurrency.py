@@ -19,6 +19,7 @@ from tests.conftest import LiveServer, free_port
 from tests.factories import PASSWORD, make_cabinet
 from tests.pg import fresh_database
 from tests.vote_helpers import check_in, new_vote
+from tests.waiting import eventually
 from votes.models import Ballot, SecretTally, VoterRecord, VoteKind
 
 N_VOTERS = 200
@@ -89,8 +90,7 @@ async def test_200_clients_vote_while_the_chair_closes(live_server: LiveServer, 
         return ack
 
     async def close_midway() -> dict[str, Any]:
-        while len(acked) < N_VOTERS // 3:
-            await asyncio.sleep(0.005)
+        await eventually(lambda: len(acked) >= N_VOTERS // 3, "a third of the votes", timeout=180, interval=0.005)
         return await chair_client.call("vote:close", {"vote_id": vote["id"]}, timeout=120)
 
     try:
@@ -98,12 +98,8 @@ async def test_200_clients_vote_while_the_chair_closes(live_server: LiveServer, 
         closer = asyncio.create_task(close_midway())
         acks = await asyncio.wait_for(asyncio.gather(*casts), 180)
         closed = await asyncio.wait_for(closer, 60)
-        for _ in range(200):  # every watching tablet hears the close
-            if all(any(e["type"] == "vote.closed" for e in cl.events) for cl in clients[:WATCHERS]):  # type: ignore[attr-defined]
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("a watching client never received vote.closed")
+        await eventually(lambda: all(any(e["type"] == "vote.closed" for e in cl.events) for cl in clients[:WATCHERS]),  # type: ignore[attr-defined]
+                         "every watching tablet to hear the close")  # fmt: skip
     finally:
         await asyncio.gather(*(cl.disconnect() for cl in clients), return_exceptions=True)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,6 +140,17 @@ class Tablet:
 
     def close(self) -> None:
         self.context.close()
+
+
+def start_meeting(base: str, meeting_id: int = 1, chair: str = "thutuong") -> None:
+    """The meeting started by its chair over REST, unless a test before this one started it: a test that needs a
+    meeting in session says so, and then runs alone as well as after the module's others."""
+    with httpx.Client(base_url=base) as client:
+        login = client.post("/api/auth/login", json={"username": chair, "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        if client.get(f"/api/meetings/{meeting_id}").json()["state"] == "published":
+            r = client.post(f"/api/meetings/{meeting_id}/start", headers={"X-CSRF-Token": login.json()["csrf_token"]})
+            assert r.status_code == 200, r.text
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ import unicodedata
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import start_meeting
+
 MEETING = 1
 
 
@@ -53,7 +55,8 @@ def test_member_follows_chair_without_reload(tablet) -> None:  # noqa: ANN001
     chair.page.screenshot(path="/tmp/ecabinet-live-chair.png")
 
 
-def test_chair_taps_agenda_item_and_presence_dots(tablet) -> None:  # noqa: ANN001
+def test_chair_taps_agenda_item_and_presence_dots(tablet, server) -> None:  # noqa: ANN001
+    start_meeting(server, MEETING)  # by the first test, when they run together
     chair = tablet("thutuong").open_live(MEETING)
     member = tablet("thanhvien07").open_live(MEETING)
     titles = agenda_titles(member)
@@ -67,7 +70,8 @@ def test_chair_taps_agenda_item_and_presence_dots(tablet) -> None:  # noqa: ANN0
     expect(me_row).to_have_count(1)
 
 
-def test_member_checks_in_and_chair_sees_quorum(tablet) -> None:  # noqa: ANN001
+def test_member_checks_in_and_chair_sees_quorum(tablet, server) -> None:  # noqa: ANN001
+    start_meeting(server, MEETING)  # by the first test, when they run together
     chair = tablet("thutuong").open_live(MEETING)
     quorum = chair.page.get_by_test_id("quorum")
     before = int(quorum.get_attribute("data-present"))
@@ -89,7 +93,8 @@ def test_member_checks_in_and_chair_sees_quorum(tablet) -> None:  # noqa: ANN001
     chair.page.screenshot(path="/tmp/ecabinet-quorum.png")
 
 
-def test_chair_ends_meeting_after_confirm(tablet) -> None:  # noqa: ANN001
+def test_chair_ends_meeting_after_confirm(tablet, server) -> None:  # noqa: ANN001
+    start_meeting(server, MEETING)  # by the first test, when they run together
     chair = tablet("thutuong").open_live(MEETING)
     member = tablet("thanhvien09").open_live(MEETING)
     chair.page.get_by_test_id("btn-end").tap()

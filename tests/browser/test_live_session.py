@@ -1,7 +1,8 @@
 """A cabinet session on tablets: votes (open with and without quorum, live tally, secret ballot, result on the
 room display), the speaker queue with its timer, documents, remote-join permissions, minutes/display tools.
 
-The tests of this module share one demo server and run in order (the meeting starts in the first one)."""
+The tests of this module share one demo server. The first starts meeting 1 through the chair's console; every
+other one starts it (if no test has yet) and checks in a quorum through `in_session`, so each also runs alone."""
 from __future__ import annotations
 
 import re
@@ -9,6 +10,7 @@ import re
 import httpx
 from playwright.sync_api import expect
 
+from tests.browser.conftest import start_meeting
 from tests.doc_helpers import make_pdf
 
 MEETING = 1
@@ -25,6 +27,12 @@ def check_in_members(base: str, usernames: list[str], attendance: str = "present
             token = login.json()["csrf_token"]
             r = client.post(f"/api/meetings/{MEETING}/attendance/check-in", json={"attendance": attendance}, headers={"X-CSRF-Token": token})
             assert r.status_code == 200, r.text
+
+
+def in_session(base: str) -> None:
+    """Meeting 1 started, with 18 of its 27 members checked in (a quorum); idempotent."""
+    start_meeting(base, MEETING)
+    check_in_members(base, [f"thanhvien{i:02d}" for i in range(1, 19)])
 
 
 # The choice as the member sees it: on the sheet while it is over the page (a vote that has just opened),
@@ -84,7 +92,7 @@ def test_open_without_quorum_warns_the_chair(tablet) -> None:  # noqa: ANN001
 
 
 def test_three_members_vote_live_tally_and_room_display(tablet, server) -> None:  # noqa: ANN001
-    check_in_members(server, [f"thanhvien{i:02d}" for i in range(1, 19)])
+    in_session(server)
     chair = tablet("thutuong").open_live(MEETING)
     expect(chair.page.get_by_test_id("quorum")).to_have_attribute("data-reached", "true")
     members = [tablet(f"thanhvien{i:02d}").open_live(MEETING) for i in (1, 2, 3)]
@@ -154,7 +162,8 @@ def test_three_members_vote_live_tally_and_room_display(tablet, server) -> None:
     screen.page.screenshot(path="/tmp/ecabinet-live-vote-display.png")
 
 
-def test_secret_ballot_is_final_and_hides_counts(tablet) -> None:  # noqa: ANN001
+def test_secret_ballot_is_final_and_hides_counts(tablet, server) -> None:  # noqa: ANN001
+    in_session(server)
     chair = tablet("thutuong").open_live(MEETING)
     item = chair.page.evaluate("window.ecabinetLive.live.state.meeting.current_item_id")
     made = chair.api("POST", f"/api/meetings/{MEETING}/votes", {"agenda_item_id": item, "question": "Nhân sự đề nghị bổ nhiệm", "kind": "secret"})
@@ -181,7 +190,8 @@ def test_secret_ballot_is_final_and_hides_counts(tablet) -> None:  # noqa: ANN00
     expect(tally(other, NO)).to_have_attribute("data-count", "1")
 
 
-def test_speaker_request_grant_and_timer(tablet) -> None:  # noqa: ANN001
+def test_speaker_request_grant_and_timer(tablet, server) -> None:  # noqa: ANN001
+    in_session(server)
     chair = tablet("thutuong").open_live(MEETING)
     member = tablet("thanhvien06").open_live(MEETING)
     uid = member.page.evaluate("window.ecabinetLive.me.user_id")
@@ -228,6 +238,7 @@ def test_speaker_request_grant_and_timer(tablet) -> None:  # noqa: ANN001
 
 
 def test_remote_join_button_and_chair_controls(tablet, server) -> None:  # noqa: ANN001
+    in_session(server)
     member = tablet("thanhvien07").open_live(MEETING)  # meeting 1 is hybrid and started
     expect(member.page.get_by_test_id("btn-remote-join")).to_be_visible()
     expect(member.page.get_by_test_id("btn-remote-join")).to_have_text(re.compile("Tham gia trực tuyến"))
@@ -269,7 +280,8 @@ def _upload(t, title: str, **fields: str) -> int:  # noqa: ANN001
     return response.json()["id"]
 
 
-def test_documents_list_restricted_badge_and_viewer(tablet) -> None:  # noqa: ANN001
+def test_documents_list_restricted_badge_and_viewer(tablet, server) -> None:  # noqa: ANN001
+    in_session(server)
     staff = tablet("vanphong").open_live(MEETING)
     member = tablet("thanhvien09").open_live(MEETING)
     item = member.page.evaluate("window.ecabinetLive.live.state.meeting.current_item_id")
@@ -294,7 +306,8 @@ def test_documents_list_restricted_badge_and_viewer(tablet) -> None:  # noqa: AN
     expect(member.page.get_by_test_id("viewer")).to_have_attribute("data-ready", "true")
 
 
-def test_staff_tools_display_address_and_minutes_link(tablet) -> None:  # noqa: ANN001
+def test_staff_tools_display_address_and_minutes_link(tablet, server) -> None:  # noqa: ANN001
+    in_session(server)
     staff = tablet("vanphong").open_live(MEETING)
     page = staff.page
     expect(page.get_by_test_id("minutes-link")).to_have_attribute("href", f"/meetings/{MEETING}/minutes")

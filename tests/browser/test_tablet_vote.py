@@ -9,6 +9,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import start_meeting
+
 MEETING = 1
 LANDSCAPE = {"width": 1024, "height": 768}
 PORTRAIT = {"width": 768, "height": 1024}
@@ -72,7 +74,8 @@ def test_console_on_screen_and_start_warns_without_quorum(tablet, tmp_path) -> N
         page.wait_for_function("() => window.scrollY === 0")
 
 
-def test_an_open_vote_reaches_every_member(tablet, tmp_path) -> None:  # noqa: ANN001
+def test_an_open_vote_reaches_every_member(tablet, tmp_path, server) -> None:  # noqa: ANN001
+    start_meeting(server, MEETING)  # by the first test, when they run together
     chair = tablet("thutuong")
     landscape = tablet("thanhvien01")
     portrait = tablet("thanhvien02")
@@ -137,10 +140,13 @@ def test_an_open_vote_reaches_every_member(tablet, tmp_path) -> None:  # noqa: A
     expect(portrait.page.get_by_test_id("tab-votes")).to_have_class("tab")
 
 
-def test_focus_stays_in_place_across_live_events(tablet) -> None:  # noqa: ANN001
+def test_focus_stays_in_place_across_live_events(tablet, server) -> None:  # noqa: ANN001
+    start_meeting(server, MEETING)  # by the first test, when they run together
     chair = tablet("thutuong").open_live(MEETING)
-    member = tablet("thanhvien01").open_live(MEETING)
-    other = tablet("thanhvien02")
+    member, other = tablet("thanhvien01"), tablet("thanhvien02")
+    for voter in (member, other):  # present, so they may vote (the test before checked them in, if it ran)
+        check_in(voter)
+    member.open_live(MEETING)
 
     def live_event(page, action) -> None:  # noqa: ANN001
         seq = int(page.locator("#live").get_attribute("data-seq"))
@@ -176,7 +182,8 @@ def test_focus_stays_in_place_across_live_events(tablet) -> None:  # noqa: ANN00
     assert chair.api("POST", f"/api/votes/{vote['id']}/close").status == 200
 
 
-def test_after_the_end_no_stale_controls(tablet, tmp_path) -> None:  # noqa: ANN001
+def test_after_the_end_no_stale_controls(tablet, tmp_path, server) -> None:  # noqa: ANN001
+    start_meeting(server, MEETING)  # by the first test, when they run together
     remote = tablet("thanhvien09")
     r = remote.api("POST", f"/api/meetings/{MEETING}/attendance/check-in", {"attendance": "present_remote"})
     assert r.status == 200, r.text()

@@ -1,0 +1,34 @@
+"""Awaiting a condition in tests: the one polling helper (no fixed sleep decides an outcome)."""
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any, Awaitable, Callable, TypeVar
+
+T = TypeVar("T")
+
+
+async def eventually(check: Callable[[], T | Awaitable[T]], what: str = "", *, timeout: float = 10,
+                     interval: float = 0.02) -> T:  # fmt: skip
+    """Call `check` (plain or async) until it returns something truthy, and return that. An AssertionError
+    it raises means "not yet". After `timeout` seconds: fail, saying `what` was awaited and the last result."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            result: Any = check()
+            if inspect.isawaitable(result):
+                result = await result
+            last: object = result
+        except AssertionError as exc:
+            result, last = None, exc
+        if result:
+            return result
+        if loop.time() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or _name(check)}; last: {last!r}")
+        await asyncio.sleep(interval)
+
+
+def _name(check: Callable[..., Any]) -> str:
+    name = getattr(check, "__qualname__", repr(check))
+    return "a condition" if name == "<lambda>" else name
