@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := frontend/static/vendor/socket.io.esm.min.js
 
-.PHONY: demo serve test install migrate bench-fanout clean
+.PHONY: demo serve test install migrate bench-fanout clean i18n i18n-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ migrate: install
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# UI strings and service messages: locale/<lang>/LC_MESSAGES/messages.po (read at start-up, no build step).
+i18n: install
+	$(BIN)/python -m app.i18n_catalog update
+	@$(BIN)/python -m app.i18n_catalog check || echo "make i18n: fill in the texts listed above"
+
+i18n-check: install
+	$(BIN)/python -m app.i18n_catalog check
 
 bench-fanout: install
 	$(BIN)/python bench/fanout.py

@@ -1,6 +1,7 @@
 """The catalogue's upkeep:  python -m app.i18n_catalog update | check
 
-update (make i18n): extract every message with Babel's extractors (python: DomainError raises, N_(), Msg(),
+update (make i18n): move legacy key files (app/messages/<area>.py with MESSAGES) into the catalogues
+  (app/i18n_import.py), then extract every message with Babel's extractors (python: DomainError raises, N_(), Msg(),
   t(); Jinja2 templates: t(), gettext, ngettext, _, {% trans %}; ES modules: t("key")) and add the new ones to
   both .po files: a service message (a Vietnamese sentence, its own key) gets itself as Vietnamese text, a UI
   key gets an empty text to fill in. Nothing is ever dropped (keys built at run time, e.g. t("att." + state)).
@@ -19,7 +20,7 @@ from typing import Iterator
 from babel.messages.extract import extract_python
 from jinja2.ext import babel_extract
 
-from app import i18n_po
+from app import i18n_import, i18n_po
 from app.paths import STATIC_DIR, TEMPLATES_DIR
 from core.i18n import LANGS
 
@@ -124,7 +125,15 @@ def is_sentence(msgid: str) -> bool:
     return " " in msgid or not re.fullmatch(r"[a-z][\w-]*(\.[\w-]+)+", msgid)
 
 
+def legacy_files() -> list[Path]:
+    """app/messages/<area>.py files still holding a MESSAGES = {key: (vi, en)} table (from a branch merged)."""
+    return [p for p in sorted((ROOT / "app" / "messages").glob("*.py")) if re.search(r"^MESSAGES\b", p.read_text(), re.M)]
+
+
 def update() -> list[str]:
+    legacy = legacy_files()
+    if legacy and i18n_import.main([str(p) for p in legacy]) != 0:
+        raise SystemExit("legacy key files conflict with the catalogue: see above")
     cats = i18n_po.load_all()
     added = []
     for msgid, where in sorted(extract_all().items()):

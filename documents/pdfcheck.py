@@ -47,6 +47,14 @@ def sniff(path: Path, filename: str) -> str:
         kind = _office_kind(path)
         if kind:
             return kind
+    claimed = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if claimed in {*OFFICE_KINDS.values(), *ODF_KINDS.values()}:  # named as an office file: say it is a broken one
+        raise refuse(
+            "damaged",
+            Msg("Tệp “{filename}” không phải tệp {kind} hợp lệ (tệp bị hỏng hoặc không đúng định dạng {kind}). Hãy mở tệp và lưu lại, hoặc tải lên bản PDF của tài liệu.",
+                filename=filename, kind=claimed.upper()),
+            kind=claimed,
+        )  # fmt: skip
     raise refuse(
         "not_pdf",
         Msg("Tệp “{filename}” không phải PDF (nội dung tệp không đúng định dạng PDF, dù tên tệp có thể là .pdf). Chỉ nhận PDF, hoặc DOCX/ODT/XLSX để chuyển sang PDF.", filename=filename),
