@@ -244,6 +244,22 @@ def script_text() -> list[str]:
     return found
 
 
+_KEY_LITERAL = re.compile(r"""["'`]([a-z][\w-]*(?:\.[\w-]+)*\.?)(?=["'`]|\$\{)""")
+
+
+def unused_keys() -> list[str]:
+    """UI keys that no code names: neither as a literal anywhere (t("a") or cond ? "a" : "b") nor under a
+    prefix the code completes at run time (t("att." + state), t(`weekday.${n}`), "error." + code)."""
+    sources = [*(STATIC_DIR / "js").glob("*.js"), *TEMPLATES_DIR.glob("*.html"), *python_files()]
+    named: set[str] = set()
+    for path in sources:
+        named.update(_KEY_LITERAL.findall(path.read_text()))
+    prefixes = tuple(n for n in named if n.endswith("."))
+    vi = i18n_po.load("vi")
+    keys = {m.id if isinstance(m.id, str) else m.id[0] for m in vi if m.id}
+    return sorted(k for k in keys if not is_sentence(k) and k not in named and not k.startswith(prefixes))
+
+
 def check() -> dict[str, list[str]]:
     return {
         "missing a translation (fill it in locale/<lang>/LC_MESSAGES/messages.po)": missing_translations(),
@@ -251,6 +267,7 @@ def check() -> dict[str, list[str]]:
         "raised with a message built at run time (use a literal with {placeholders} and keyword params)": unmarked_raises(),
         "user text in a template outside t()": template_text(),
         "user text in an ES module outside t()": script_text(),
+        "UI keys no code uses (delete them from both .po files)": unused_keys(),
     }
 
 
