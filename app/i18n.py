@@ -17,7 +17,7 @@ from starlette.requests import HTTPConnection
 
 from core.i18n import DEFAULT_LANG, LANGS, catalogue, lookup, negotiate, translate as _translate
 
-__all__ = ["LANGS", "LANG_COOKIE", "request_lang", "translate", "table", "t_for", "gettext_for", "ngettext_for", "known"]
+__all__ = ["LANGS", "LANG_COOKIE", "request_lang", "translate", "table", "t_for", "known"]
 LANG_COOKIE = "ecabinet_lang"
 
 
@@ -63,15 +63,6 @@ def translate(key: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
 def t_for(lang: str) -> Callable[..., str]:
     """The templates' t('key', n=3): the text in `lang`, the plural form for n (or count) when it has forms."""
     return lambda key, **params: translate(key, lang, **params)
-
-
-def gettext_for(lang: str) -> Callable[..., str]:
-    """Jinja2's i18n extension (newstyle): {% trans %} and _() / gettext() with %(name)s or keyword params."""
-    return lambda key, **params: translate(key, lang, **params)
-
-
-def ngettext_for(lang: str) -> Callable[..., str]:
-    return lambda singular, plural, n, **params: translate(singular, lang, n=n, **{"num": n, **params})
 
 
 @cache

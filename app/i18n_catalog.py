@@ -77,9 +77,13 @@ def extract_python_ids(errors: set[str]) -> dict[str, str]:
 
 
 def _branches(path: Path, errors: set[str]) -> Iterator[tuple[str, int]]:
-    """raise X("a" if c else "b"): both texts (Babel's extractor takes literals only); the actions given to
-    the helpers of ACTION_ARGS."""
+    """What Babel's extractor misses: raise X("a" if c else "b") (both texts), N_()/Msg() nested in another
+    call's arguments, and the actions given to the helpers of ACTION_ARGS."""
     for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and _name(node.func) in ("N_", "Msg") and node.args:  # nested in a call too
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                yield first.value, node.lineno
         index = ACTION_ARGS.get(_name(node.func)) if isinstance(node, ast.Call) else None  # type: ignore[arg-type]
         if index is not None and len(node.args) > index:  # type: ignore[attr-defined]
             arg = node.args[index]  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from accounts import services as account_services
 from accounts.actor import Actor
 from app.auth import ctx_of, current
-from app.i18n import LANG_COOKIE, LANGS, gettext_for, known, ngettext_for, request_lang, t_for, translate
+from app.i18n import LANG_COOKIE, LANGS, known, request_lang, t_for, translate
 from app.i18n_routes import url as i18n_url
 from app.redirects import login_url, safe_next
 from app.paths import TEMPLATES_DIR
@@ -25,7 +25,21 @@ from meetings import services
 from meetings.access import NotInvited, authorize_manage, require_create
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"])
-_env.newstyle_gettext = True  # type: ignore[attr-defined]  # {% trans %} and _(): gettext/ngettext of the request's language
+
+
+@pass_context
+def _gettext(context: Any, key: str) -> str:
+    return translate(key, context["lang"])
+
+
+@pass_context
+def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
+    return translate(singular, context["lang"], n=n)
+
+
+# {% trans %}, _() and ngettext(): the catalogue in the language of the page being rendered (newstyle: the
+# extension fills %(name)s and escapes); t('key', name=…) stays the templates' usual call.
+_env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
 def local_time(value: str | None, tz: str, fmt: str = "%H:%M, %d/%m/%Y") -> str:
@@ -58,8 +72,6 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> Re
         request=request,
         lang=lang,
         t=t_for(lang),
-        gettext=gettext_for(lang),
-        ngettext=ngettext_for(lang),
         i18n_url=i18n_url(lang),
         user=auth[0] if auth else None,
         csrf_token=auth[1] if auth else "",

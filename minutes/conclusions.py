@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from accounts.actor import Actor
 from core.clock import iso, utcnow
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import N_
 from core.text import nfc
 from meetings.access import Access, access, require_conduct
 from meetings.models import AgendaItem, Meeting, MeetingState
@@ -97,7 +98,7 @@ def save_conclusion(
     acc, row = _writable(session, actor, meeting_id, item_id)
     text = nfc(text)
     if len(text) > MAX_CHARS:
-        raise ValidationFailed("Kết luận dài quá {MAX_CHARS} ký tự.", MAX_CHARS=MAX_CHARS, details=[{"field": "text", "message": "quá dài"}])
+        raise ValidationFailed("Kết luận dài quá {MAX_CHARS} ký tự.", MAX_CHARS=MAX_CHARS, details=[{"field": "text", "message": N_("quá dài")}])
     current = row.revision if row else 0
     if base_revision != current:
         raise StaleRevision(

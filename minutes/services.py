@@ -162,7 +162,7 @@ def edit_section(*, session: Session, actor: Actor, meeting_id: int, key: str, t
     else:
         text = nfc(text)
         if len(text) > MAX_SECTION_CHARS:
-            raise ValidationFailed("Mục biên bản dài quá {MAX_SECTION_CHARS} ký tự.", MAX_SECTION_CHARS=MAX_SECTION_CHARS, details=[{"field": "text", "message": "quá dài"}])
+            raise ValidationFailed("Mục biên bản dài quá {MAX_SECTION_CHARS} ký tự.", MAX_SECTION_CHARS=MAX_SECTION_CHARS, details=[{"field": "text", "message": N_("quá dài")}])
         if row is not None and row.text == text:
             return draft.section(key).as_dict()
         row = row or MinutesEdit(meeting_id=meeting_id, section_key=key)

@@ -105,3 +105,23 @@ def test_a_legacy_key_file_moves_into_both_catalogues_and_is_deleted(tmp_path: P
     clash.write_text('MESSAGES = {"live.agenda": ("Chương trình", "Programme")}\n')
     assert i18n_import.main([str(clash)]) == 1 and clash.exists()  # one key, two texts: nothing written
     assert i18n_po.load("en").get("live.agenda").string == "Agenda"
+
+
+def test_templates_have_t_and_jinjas_trans_in_the_pages_language() -> None:
+    from app.pages import _env
+
+    template = _env.from_string("{{ t('docs.pages', n=2) }}|{% trans %}minutes.link{% endtrans %}|{{ _('nav.logout') }}|"
+                                "{{ ngettext('search.count', 'search.count|plural', 1) }}|{{ t('no.such.key') }}")  # fmt: skip
+    assert template.render(lang="en", t=lambda key, **kw: translate(key, "en", **kw)) == "2 pages|Minutes|Log out|1 result|no.such.key"
+    assert template.render(lang="vi", t=lambda key, **kw: translate(key, "vi", **kw)) == "2 trang|Biên bản|Đăng xuất|1 kết quả|no.such.key"
+
+
+def test_an_f_string_raise_is_rewritten_into_a_catalogue_message(tmp_path: Path) -> None:
+    from app import i18n_fstrings
+
+    source = tmp_path / "service.py"
+    source.write_text('def f(meeting, items):\n    raise NotFound(f"Không thấy {meeting.id}: “{items[0]}”.", details=1)\n'
+                      'def g(x):\n    raise Conflict(f"Sai {x!r}.")\n')  # fmt: skip
+    assert i18n_fstrings.main([str(source)]) == 1  # g() is left for a person
+    assert 'raise NotFound("Không thấy {meeting_id}: “{items}”.", meeting_id=meeting.id, items=items[0], details=1)' in source.read_text()
+    assert 'raise Conflict(f"Sai {x!r}.")' in source.read_text()
