@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterator
@@ -47,7 +48,8 @@ def python_files() -> Iterator[Path]:
                 yield path
 
 
-def error_classes() -> set[str]:
+@cache
+def error_classes() -> frozenset[str]:
     """DomainError and every subclass the packages define (NoQuorum, MinutesFrozen...)."""
     names = set(ERRORS)
     trees = [ast.parse(p.read_text()) for p in python_files()]
@@ -60,10 +62,10 @@ def error_classes() -> set[str]:
                     if any((b.id if isinstance(b, ast.Name) else getattr(b, "attr", None)) in names for b in node.bases):
                         names.add(node.name)
                         grew = True
-    return names
+    return frozenset(names)
 
 
-def extract_python_ids(errors: set[str]) -> dict[str, str]:
+def extract_python_ids(errors: frozenset[str]) -> dict[str, str]:
     keywords = {name: None for name in (errors - NOT_A_MESSAGE) | MARKERS}
     found: dict[str, str] = {}
     for path in python_files():
@@ -76,7 +78,7 @@ def extract_python_ids(errors: set[str]) -> dict[str, str]:
     return found
 
 
-def _branches(path: Path, errors: set[str]) -> Iterator[tuple[str, int]]:
+def _branches(path: Path, errors: frozenset[str]) -> Iterator[tuple[str, int]]:
     """What Babel's extractor misses: raise X("a" if c else "b") (both texts), N_()/Msg() nested in another
     call's arguments, and the actions given to the helpers of ACTION_ARGS."""
     for node in ast.walk(ast.parse(path.read_text())):
@@ -121,7 +123,9 @@ def extract_js_ids() -> dict[str, str]:
     return found
 
 
+@cache
 def extract_all() -> dict[str, str]:
+    """msgid -> where it is first used (one scan a process: the checks share it)."""
     return {**extract_js_ids(), **extract_template_ids(), **extract_python_ids(error_classes())}
 
 

@@ -53,7 +53,7 @@ def _template(source: str, fstring: ast.JoinedStr) -> tuple[str, dict[str, str]]
     return text, params
 
 
-def rewrite(path: Path, errors: set[str]) -> tuple[int, list[str]]:
+def rewrite(path: Path, errors: frozenset[str]) -> tuple[int, list[str]]:
     source = path.read_text()
     lines = source.splitlines(keepends=True)
     starts = [0]
