@@ -10,12 +10,13 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from functools import cache
+from http.cookies import CookieError, SimpleCookie
 from typing import Any, Callable
 
-import app.messages
 from starlette.requests import HTTPConnection
 
-from core.i18n import DEFAULT_LANG, LANGS, catalogue, lookup, negotiate, translate as _translate
+import app.messages
+from core.i18n import DEFAULT_LANG, LANGS, catalogue, is_key, lookup, negotiate, translate as _translate
 
 __all__ = ["LANGS", "LANG_COOKIE", "request_lang", "translate", "table", "t_for", "known"]
 LANG_COOKIE = "ecabinet_lang"
@@ -28,8 +29,6 @@ def request_lang(conn: HTTPConnection) -> str:
 
 def environ_lang(environ: dict[str, Any]) -> str:
     """The same for a socket, from its handshake (the WSGI-style environ python-socketio passes to connect)."""
-    from http.cookies import CookieError, SimpleCookie
-
     cookie = None
     try:
         jar: SimpleCookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
@@ -74,16 +73,11 @@ def table(lang: str) -> dict[str, Any]:
     for key, (vi, en) in legacy().items():
         out[key] = en if lang == "en" else vi
     for key in catalogue(DEFAULT_LANG).singular.keys() | catalogue(DEFAULT_LANG).plural.keys():
-        if not _is_key(key):
+        if not is_key(key):
             continue
         forms = cat.plural.get(key) or catalogue(DEFAULT_LANG).plural.get(key)
         out[key] = list(forms) if forms else lookup(key, lang)
     return dict(sorted(out.items()))
-
-
-def _is_key(msgid: str) -> bool:
-    """UI keys look like 'live.quorum'; error messages are sentences."""
-    return " " not in msgid and "." in msgid.strip(".") and msgid[:1].islower()
 
 
 def plural_expr(lang: str) -> str:

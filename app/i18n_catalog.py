@@ -23,7 +23,7 @@ from jinja2.ext import babel_extract
 
 from app import i18n_import, i18n_po
 from app.paths import STATIC_DIR, TEMPLATES_DIR
-from core.i18n import LANGS
+from core.i18n import LANGS, is_key
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ["accounts", "annotations", "app", "audit", "core", "display", "documents", "meetings", "minutes",
@@ -130,7 +130,7 @@ def extract_all() -> dict[str, str]:
 
 
 def is_sentence(msgid: str) -> bool:
-    return " " in msgid or not re.fullmatch(r"[a-z][\w-]*(\.[\w-]+)+", msgid)
+    return not is_key(msgid)
 
 
 def legacy_files() -> list[Path]:

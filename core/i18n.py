@@ -7,6 +7,7 @@ raises, so a message keeps reading well in logs and tests and is translated only
 from __future__ import annotations
 
 import gettext as _gettext
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,6 +18,14 @@ from babel.messages.pofile import read_po
 LANGS = ("vi", "en")
 DEFAULT_LANG = "vi"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+
+_KEY = re.compile(r"[a-z][\w-]*(\.[\w-]+)+")
+
+
+def is_key(msgid: str) -> bool:
+    """A UI key ('live.quorum'), not a service message (a Vietnamese sentence, its own key)."""
+    return bool(_KEY.fullmatch(msgid))
 
 
 def po_path(lang: str) -> Path:

@@ -32,6 +32,13 @@ def test_switching_to_english_turns_the_minutes_button_sections_and_errors_engli
     labels.first.scroll_into_view_if_needed()
     page.screenshot(path="/tmp/ecabinet-i18n-minutes-en.png")
 
+    page.goto(f"/meetings/{MEETING}")
+    expect(page.locator("#live")).to_have_attribute("data-ready", "true")
+    expect(page.get_by_test_id("minutes-link")).to_have_text("Minutes")
+    body = page.locator("body").inner_text()
+    assert not [w for w in ("Biên bản", "Chương trình họp", "Thành phần dự họp", "Đang họp") if w in body], body
+    page.screenshot(path="/tmp/ecabinet-i18n-live-en.png")
+
     # A service refusal answers in English too (the cookie the switch set).
     refused = t.api("POST", f"/api/meetings/{MEETING}/start")
     assert refused.status == 409
