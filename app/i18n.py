@@ -52,7 +52,7 @@ def known(key: str) -> bool:
     return lookup(key, DEFAULT_LANG) is not None or key in legacy()
 
 
-def translate(key: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
+def translate(key: str, lang: str = DEFAULT_LANG, /, **params: Any) -> str:
     if lookup(key, DEFAULT_LANG) is None and key in legacy():
         pair = legacy()[key]
         return _translate(pair[1] if lang == "en" else pair[0], lang, **params)

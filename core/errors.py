@@ -16,7 +16,7 @@ class DomainError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str, *, details: Any = None, **params: Any) -> None:
+    def __init__(self, message: str, /, *, details: Any = None, **params: Any) -> None:
         if isinstance(message, Msg):  # a message written apart (N_) or re-raised: keep its key and parameters
             text = Msg(message.key, **{**message.params, **params}) if params else message
         else:
@@ -63,7 +63,7 @@ class RateLimited(DomainError):
     code = "rate_limited"
     status = 429
 
-    def __init__(self, message: str, *, details: Any = None, retry_after: int | None = None, **params: Any) -> None:
+    def __init__(self, message: str, /, *, details: Any = None, retry_after: int | None = None, **params: Any) -> None:
         super().__init__(message, details=details, **params)
         self.retry_after = retry_after  # seconds; HTTP answers carry it as Retry-After
 

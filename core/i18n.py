@@ -98,7 +98,7 @@ def fill(text: str, params: dict[str, Any]) -> str:
         return text
 
 
-def translate(key: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
+def translate(key: str, lang: str = DEFAULT_LANG, /, **params: Any) -> str:
     """`key` in `lang` with its {placeholders} filled; n= (or count=) picks the plural form. Unknown: the key."""
     n = params.get("n", params.get("count"))
     text = lookup(key, lang, n if isinstance(n, int) else None)
@@ -112,7 +112,7 @@ class Msg(str):
     key: str
     params: dict[str, Any]
 
-    def __new__(cls, key: str, **params: Any) -> "Msg":
+    def __new__(cls, key: str, /, **params: Any) -> "Msg":
         self = super().__new__(cls, fill(key, params))
         self.key = key
         self.params = params

@@ -72,6 +72,14 @@ def test_a_service_error_reads_vietnamese_and_answers_in_the_users_language() ->
     assert failed.to_dict("en")["details"] == [{"field": "title", "message": "At least 3 characters needed."}]
 
 
+def test_parameters_may_be_named_like_the_arguments() -> None:
+    """{key}, {message}, {lang} in a message are parameters like any other (positional-only signatures)."""
+    inner = NotFound("Biên bản không có mục “{key}” được phép sửa.", key="x")
+    outer = Conflict("Dữ liệu tải lên không hợp lệ ({message}).", message=inner.message)
+    assert outer.to_dict("en")["message"] == "The upload is not valid (The minutes have no editable section “x”.)."
+    assert translate("{key}/{lang}", "en", key=1, lang=2) == "1/2"
+
+
 def test_a_new_literal_message_not_yet_in_the_catalogue_still_answers() -> None:
     """A branch merged with a plain Vietnamese raise: shown as written until `make i18n` adds it."""
     exc = Conflict("Một thông điệp mới chưa có trong danh mục.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field, model_validator
 from sqlmodel import SQLModel
 
+from core.i18n import N_
 from core.types import Flag, Id, Line, Para
 from votes.models import OptionKind, VoteKind, VoteRule
 
