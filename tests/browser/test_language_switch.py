@@ -44,6 +44,7 @@ def test_switching_to_english_turns_the_minutes_button_sections_and_errors_engli
     assert refused.status == 409
     assert refused.json()["error"]["message"] == f"Cannot start meeting {MEETING}: the meeting is in progress."
 
+    page.goto(f"/meetings/{MEETING}/minutes")
     page.get_by_test_id("lang-switch").click()
     expect(page.locator("html")).to_have_attribute("lang", "vi")
     expect(page.locator("[data-testid=section] > label").first).to_contain_text("Số, ký hiệu")
