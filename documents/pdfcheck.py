@@ -104,7 +104,7 @@ def rebuild(path: Path, filename: str) -> tuple[Path, dict[str, int]]:
     if left:  # never expected: refused rather than kept
         raise refuse(
             "active_content",
-            Msg("Tệp PDF “{filename}” chứa nội dung tự thực thi không gỡ bỏ được ({value}) nên bị từ chối vì lý do an toàn. Hãy xuất lại thành PDF thông thường (In → Lưu dưới dạng PDF) rồi tải lên.", filename=filename, value=', '.join(sorted(left))),
+            Msg("Tệp PDF “{filename}” chứa nội dung tự thực thi không gỡ bỏ được ({found}) nên bị từ chối vì lý do an toàn. Hãy xuất lại thành PDF thông thường (In → Lưu dưới dạng PDF) rồi tải lên.", filename=filename, found=', '.join(sorted(left))),
             found=sorted(left),
         )  # fmt: skip
     return target, removed
