@@ -10,7 +10,7 @@ LOCK := requirements/test.txt
 UV := uv==0.13.8
 COMPILE := $(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11
 
-.PHONY: demo serve test install lock migrate bench-fanout clean
+.PHONY: demo serve test install lock migrate bench-fanout clean i18n i18n-check
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ migrate: install
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# UI strings and service messages: locale/<lang>/LC_MESSAGES/messages.po (read at start-up, no build step).
+i18n: install
+	$(BIN)/python -m app.i18n_catalog update
+	@$(BIN)/python -m app.i18n_catalog check || echo "make i18n: fill in the texts listed above"
+
+i18n-check: install
+	$(BIN)/python -m app.i18n_catalog check
 
 bench-fanout: install
 	$(BIN)/python bench/fanout.py

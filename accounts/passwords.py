@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
 from core.errors import ValidationFailed
+from core.i18n import N_, Msg
 from core.text import fold
 
 # OWASP Password Storage Cheat Sheet: argon2id with m=19 MiB, t=2, p=1 at least, or one of its equivalents
@@ -107,7 +108,7 @@ _LOCAL_WORDS = (
 )
 _ZXCVBN_MAX = 72  # the library refuses longer input; a long password is judged by its first 72 characters
 _MIN_SCORE = 3  # zxcvbn: 3 = "safely unguessable: moderate protection from offline slow-hash scenario"
-_DO = "Hãy dùng một cụm từ dài khó đoán (ví dụ ba, bốn từ không liên quan cùng chữ số hoặc ký hiệu)."
+_DO = N_("Hãy dùng một cụm từ dài khó đoán (ví dụ ba, bốn từ không liên quan cùng chữ số hoặc ký hiệu).")
 
 
 def _personal_words(username: str, full_name: str) -> list[str]:
@@ -125,10 +126,10 @@ def _guessability(folded: str, personal: list[str]) -> str | None:
         return None
     kinds = {m.get("dictionary_name") or m["pattern"] for m in result["sequence"]}
     if "passwords" in kinds or "user_inputs" in kinds:
-        return "Mật khẩu nằm trong danh sách mật khẩu phổ biến hoặc chỉ ghép từ và số dễ đoán."
+        return N_("Mật khẩu nằm trong danh sách mật khẩu phổ biến hoặc chỉ ghép từ và số dễ đoán.")
     if kinds & {"spatial", "sequence", "repeat", "date"}:
-        return "Mật khẩu là dãy phím, dãy ký tự liên tiếp, lặp lại hoặc ngày tháng: dễ bị dò ra."
-    return "Mật khẩu quá dễ đoán."
+        return N_("Mật khẩu là dãy phím, dãy ký tự liên tiếp, lặp lại hoặc ngày tháng: dễ bị dò ra.")
+    return N_("Mật khẩu quá dễ đoán.")
 
 
 def policy_problems(password: str, *, min_length: int, username: str = "", full_name: str = "") -> list[str]:
@@ -136,13 +137,13 @@ def policy_problems(password: str, *, min_length: int, username: str = "", full_
     problems = []
     stripped = password.strip()
     if len(password) < min_length:
-        problems.append(f"Mật khẩu phải có ít nhất {min_length} ký tự.")
+        problems.append(Msg("Mật khẩu phải có ít nhất {min_length} ký tự.", min_length=min_length))
     if not stripped or len(set(stripped)) < 4 or Counter(password).most_common(1)[0][1] * 2 > len(password):
-        problems.append("Mật khẩu không được chỉ gồm khoảng trắng hoặc phần lớn là một ký tự lặp lại.")
+        problems.append(N_("Mật khẩu không được chỉ gồm khoảng trắng hoặc phần lớn là một ký tự lặp lại."))
     folded = fold(password)
     personal = _personal_words(username, full_name)
     if any(len(w) >= 4 and w in folded.replace(" ", "") for w in personal):
-        problems.append("Mật khẩu không được chứa tên đăng nhập hoặc họ tên của bạn.")
+        problems.append(N_("Mật khẩu không được chứa tên đăng nhập hoặc họ tên của bạn."))
     if not problems and (why := _guessability(folded, personal)):
         problems.append(why)
     return problems + [_DO] if problems else []
@@ -151,4 +152,4 @@ def policy_problems(password: str, *, min_length: int, username: str = "", full_
 def check_policy(password: str, *, min_length: int, username: str = "", full_name: str = "") -> None:
     problems = policy_problems(password, min_length=min_length, username=username, full_name=full_name)
     if problems:
-        raise ValidationFailed(" ".join(problems), details=[{"field": "password", "message": p} for p in problems])
+        raise ValidationFailed("{problems}", problems=problems, details=[{"field": "password", "message": p} for p in problems])

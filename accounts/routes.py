@@ -11,6 +11,7 @@ from app.openapi import Op
 from app.auth import clear_session_cookie, ctx_of, current, require_user, session_cookie, set_session_cookie
 from app.http import ok, parse_body
 from core.errors import Forbidden, Unauthenticated
+from core.i18n import N_
 
 
 def _same_origin(request: Request) -> bool:
@@ -38,7 +39,7 @@ async def login(request: Request) -> Response:
     body = await parse_body(request, LoginRequest)
     limits, after = _login_limits(request, body.username.strip().lower())
     # Counted before the (slow) password check, so parallel guesses beyond the limit are never evaluated.
-    attempt = await ctx.login_limiter.reserve(limits, "Đăng nhập sai quá nhiều lần; thử lại sau {seconds} giây.", after=after)
+    attempt = await ctx.login_limiter.reserve(limits, N_("Đăng nhập sai quá nhiều lần; thử lại sau {seconds} giây."), after=after)
     s = ctx.settings
     previous = session_cookie(request)
     try:

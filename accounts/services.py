@@ -42,7 +42,7 @@ def create_user(
     if enforce_policy:
         check_policy(data.password, min_length=min_length, username=data.username, full_name=data.full_name)
     if session.exec(select(User).where(User.username == data.username)).first():
-        raise Conflict(f"Tên đăng nhập '{data.username}' đã tồn tại.")
+        raise Conflict("Tên đăng nhập '{username}' đã tồn tại.", username=data.username)
     user = User(
         username=data.username,
         full_name=data.full_name,

@@ -27,6 +27,7 @@ from annotations.models import Annotation, PresenterState
 from annotations.schemas import InkData
 from core.clock import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.i18n import N_
 from core.text import fold
 from documents.models import Document, DocumentVersion
 from meetings.access import Access, access
@@ -34,7 +35,7 @@ from meetings.events import MEMBERS
 from meetings.models import AgendaItem, Meeting, MeetingState
 from meetings.services import emit, require_state
 
-REFUSED = "Chỉ chủ trì, thư ký hoặc đại diện cơ quan trình nội dung đang thảo luận được trình chiếu tài liệu."
+REFUSED = N_("Chỉ chủ trì, thư ký hoặc đại diện cơ quan trình nội dung đang thảo luận được trình chiếu tài liệu.")
 
 
 def slice_of(state: PresenterState | None) -> dict[str, Any] | None:
@@ -72,7 +73,7 @@ def _presenting(session: Session, actor: Actor, meeting_id: int) -> Access:
 def _current(session: Session, meeting_id: int) -> PresenterState:
     state = session.get(PresenterState, meeting_id)
     if state is None:
-        raise Conflict(f"Chưa có ai trình chiếu tài liệu trong cuộc họp {meeting_id}.")
+        raise Conflict("Chưa có ai trình chiếu tài liệu trong cuộc họp {meeting_id}.", meeting_id=meeting_id)
     return state
 
 
@@ -81,13 +82,13 @@ def _page_count(session: Session, document_id: int, version: int) -> int:
         select(DocumentVersion).where(DocumentVersion.document_id == document_id, DocumentVersion.version == version)
     ).first()
     if v is None:
-        raise NotFound(f"Tài liệu {document_id} không có phiên bản {version}.")
+        raise NotFound("Tài liệu {document_id} không có phiên bản {version}.", document_id=document_id, version=version)
     return v.page_count
 
 
 def _check_page(count: int, page: int) -> None:
     if not 1 <= page <= count:
-        raise ValidationFailed(f"Tài liệu có {count} trang; không có trang {page}.",
+        raise ValidationFailed("Tài liệu có {count} trang; không có trang {page}.", count=count, page=page,
                                details=[{"field": "page", "message": f"1..{count}", "type": "out_of_range"}])  # fmt: skip
 
 
@@ -102,7 +103,7 @@ def start(*, session: Session, actor: Actor, meeting_id: int, document_id: int, 
     acc = _presenting(session, actor, meeting_id)
     doc = session.get(Document, document_id)
     if doc is None or doc.meeting_id != meeting_id:
-        raise NotFound(f"Không tìm thấy tài liệu {document_id} trong cuộc họp {meeting_id}.")
+        raise NotFound("Không tìm thấy tài liệu {document_id} trong cuộc họp {meeting_id}.", document_id=document_id, meeting_id=meeting_id)
     if doc.restricted:
         raise Forbidden("Không trình chiếu tài liệu hạn chế cho cả phòng họp; thành viên trong danh sách tự mở tài liệu.")
     _check_page(_page_count(session, document_id, doc.current_version), page)
@@ -145,7 +146,7 @@ def add_ink(*, session: Session, actor: Actor, meeting_id: int, page: int, kind:
     acc = _presenting(session, actor, meeting_id)
     state = _current(session, meeting_id)
     if document_id is not None and document_id != state.document_id:
-        raise Conflict(f"Tài liệu {document_id} không phải tài liệu đang trình chiếu; chỉ vẽ chung trên tài liệu đang trình chiếu.")
+        raise Conflict("Tài liệu {document_id} không phải tài liệu đang trình chiếu; chỉ vẽ chung trên tài liệu đang trình chiếu.", document_id=document_id)
     _check_page(_page_count(session, state.document_id, state.version), page)
     now = utcnow()
     a = Annotation(meeting_id=meeting_id, document_id=state.document_id, version=state.version, page=page,
@@ -183,7 +184,7 @@ def pointer_target(*, session: Session, actor: Actor, meeting_id: int) -> dict[s
     acc = access(session, actor, meeting_id)
     state = session.get(PresenterState, meeting_id)
     if state is None:
-        raise Conflict(f"Chưa có ai trình chiếu tài liệu trong cuộc họp {meeting_id}.")
+        raise Conflict("Chưa có ai trình chiếu tài liệu trong cuộc họp {meeting_id}.", meeting_id=meeting_id)
     if not may_present(session, acc):
         raise Forbidden(REFUSED)
     return {"document_id": state.document_id, "version": state.version, "page": state.page}

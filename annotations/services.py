@@ -40,7 +40,7 @@ def public(a: Annotation) -> dict[str, Any]:
 def check_page(v: DocumentVersion, page: int) -> None:
     if not 1 <= page <= v.page_count:
         raise ValidationFailed(
-            f"Tài liệu {v.document_id} (phiên bản {v.version}) có {v.page_count} trang; không có trang {page}.",
+            "Tài liệu {document_id} (phiên bản {version}) có {page_count} trang; không có trang {page}.", document_id=v.document_id, version=v.version, page_count=v.page_count, page=page,
             details=[{"field": "page", "message": f"1..{v.page_count}", "type": "out_of_range"}],
         )
 
@@ -76,7 +76,7 @@ def create_annotation(*, session: Session, actor: Actor, document_id: int, data:
         )
     ).one()
     if count >= MAX_PER_AUTHOR:
-        raise Conflict(f"Đã có {count} ghi chú trên tài liệu này; hãy xóa bớt trước khi thêm.")
+        raise Conflict("Đã có {count} ghi chú trên tài liệu này; hãy xóa bớt trước khi thêm.", count=count)
     now = utcnow()
     a = Annotation(meeting_id=da.document.meeting_id, document_id=document_id, version=v.version, page=data.page,
                    author_id=actor.id, kind=data.kind, data=data.data.model_dump(mode="json"), text=data.text,
@@ -92,10 +92,10 @@ def _own(session: Session, actor: Actor, annotation_id: int) -> Annotation:
     annotation answers exactly like a missing one: its existence is its author's business."""
     a = session.get(Annotation, annotation_id)
     if a is None or (a.author_id != actor.id and not a.shared):
-        raise NotFound(f"Không tìm thấy ghi chú {annotation_id}.")
+        raise NotFound("Không tìm thấy ghi chú {annotation_id}.", annotation_id=annotation_id)
     read_access(session, actor, a.document_id)
     if a.author_id != actor.id:
-        raise Forbidden(f"Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu {annotation_id}.")
+        raise Forbidden("Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu {annotation_id}.", annotation_id=annotation_id)
     return a
 
 

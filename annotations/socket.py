@@ -23,7 +23,8 @@ from annotations.schemas import AnnotationRef, PresenterInk, PresenterPage, Pres
 from app.http import validate
 from app.ratelimit import TokenBucket
 from core.errors import DomainError, Forbidden, RateLimited, Unauthenticated
-from realtime.actions import SocketActions
+from core.i18n import translate
+from realtime.actions import INTERNAL, SocketActions
 from realtime.broadcast import room
 from realtime.payloads import MeetingRef
 
@@ -89,16 +90,16 @@ def register(actions: SocketActions) -> None:
                 raise RateLimited("Con trỏ gửi quá nhanh; bớt các vị trí thừa.")
             p = validate(PresenterPointer, data)
             if not actions.in_meeting(sid, p.meeting_id):
-                raise Forbidden(f"Hãy vào phòng họp {p.meeting_id} (meeting:join) trước khi dùng con trỏ.")
+                raise Forbidden("Hãy vào phòng họp {meeting_id} (meeting:join) trước khi dùng con trỏ.", meeting_id=p.meeting_id)
             where = await target(sid, actor, p.meeting_id)
             await sio.emit("pointer", {"meeting_id": p.meeting_id, "x": p.x, "y": p.y, "user_id": actor.id, **where},
                            room=room(p.meeting_id), skip_sid=sid)  # fmt: skip
             return {"ok": True, "data": None}
         except DomainError as exc:
-            return {"ok": False, "error": exc.to_dict()}
+            return {"ok": False, "error": exc.to_dict(actions.lang(sid))}
         except Exception:
             log.exception("socket event presenter:pointer failed")
-            return {"ok": False, "error": {"code": "internal_error", "message": "Lỗi hệ thống; vui lòng thử lại."}}
+            return {"ok": False, "error": {"code": "internal_error", "message": translate(INTERNAL, actions.lang(sid))}}
 
     actions.action("annotation:create", SocketCreate, create)
     actions.action("annotation:update", SocketUpdate, update)

@@ -15,7 +15,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from accounts import passwords
-from app import domains, openapi, pages
+from app import domains, i18n_routes, openapi, pages
+from core.i18n import load_all as load_catalogues
 from app.context import AppContext
 from app.db import Database
 from app.outbox import Dispatcher
@@ -42,6 +43,7 @@ async def healthz(request: Request) -> Response:
 
 def create_app(settings: Settings | None = None) -> Any:
     settings = settings or Settings.from_env()
+    load_catalogues()  # a broken catalogue stops the start, not a page
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.effective_database_url, audit=AuditKeys.from_settings(settings).ensure())
     ctx = AppContext(
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Any:
         Route("/api/openapi.json", openapi.endpoint, methods=["GET"]),
         *domains.http_routes(),
         *pages.routes,
+        *i18n_routes.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ])
     web = Starlette(

@@ -16,8 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from app.i18n import request_lang
 from app.messages.validation import field_message
 from core.errors import BadRequest, DomainError, TooLarge, UnsupportedMediaType, ValidationFailed
+from core.i18n import N_, Msg, localize, translate
 from core.types import MAX_ID, path_text_problem
 
 M = TypeVar("M", bound=BaseModel)
@@ -47,19 +49,19 @@ def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]
 
 def invalid(details: list[dict[str, str]]) -> ValidationFailed:
     first = details[0]["field"] if details else "body"
-    return ValidationFailed(f"Dữ liệu gửi lên không hợp lệ (trường “{first}”).", details=details)
+    return ValidationFailed("Dữ liệu gửi lên không hợp lệ (trường “{first}”).", first=first, details=details)
 
 
 def validate(model: type[M], payload: Any, prefix: str = "") -> M:
     """REST bodies, query strings and socket payloads: the schema's value or a 422 naming the field."""
     if _too_deep(payload):
-        raise invalid([{"field": "body", "message": f"Dữ liệu lồng quá {MAX_DEPTH} cấp.", "type": "too_deep"}])
+        raise invalid([{"field": "body", "message": Msg("Dữ liệu lồng quá {max_depth} cấp.", max_depth=MAX_DEPTH), "type": "too_deep"}])
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
         raise invalid(field_errors(exc, prefix)) from None
     except RecursionError:
-        raise invalid([{"field": "body", "message": "Dữ liệu lồng quá sâu.", "type": "too_deep"}]) from None
+        raise invalid([{"field": "body", "message": N_("Dữ liệu lồng quá sâu."), "type": "too_deep"}]) from None
 
 
 def _too_deep(value: Any) -> bool:
@@ -87,12 +89,12 @@ async def read_body(request: Request, limit: int = MAX_JSON_BYTES) -> bytes:
     """The body, refused (413) as soon as it passes `limit`: a huge body is never held whole in memory."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise TooLarge(f"Dữ liệu gửi lên quá lớn (tối đa {limit // 1000} kB).")
+        raise TooLarge("Dữ liệu gửi lên quá lớn (tối đa {limit} kB).", limit=limit // 1000)
     chunks, total = [], 0
     async for chunk in request.stream():
         total += len(chunk)
         if total > limit:
-            raise TooLarge(f"Dữ liệu gửi lên quá lớn (tối đa {limit // 1000} kB).")
+            raise TooLarge("Dữ liệu gửi lên quá lớn (tối đa {limit} kB).", limit=limit // 1000)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -106,7 +108,7 @@ async def parse_body(request: Request, model: type[M]) -> M:
     try:
         payload = json.loads(raw, parse_constant=_no_constant)  # NaN / Infinity are not JSON
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise BadRequest("Nội dung không phải JSON hợp lệ.", details=[{"field": "body", "message": "invalid JSON"}]) from None
+        raise BadRequest("Nội dung không phải JSON hợp lệ.", details=[{"field": "body", "message": N_("Nội dung không phải JSON hợp lệ.")}]) from None
     return validate(model, payload)
 
 
@@ -122,14 +124,14 @@ def query_id(request: Request, name: str) -> int | None:
     if raw == "":
         return None
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 1 <= int(raw) <= MAX_ID):
-        raise invalid([{"field": f"query.{name}", "message": f"Phải là số nguyên từ 1 đến {MAX_ID}.", "type": "out_of_range"}])
+        raise invalid([{"field": f"query.{name}", "message": Msg("Phải là số nguyên từ 1 đến {max_id}.", max_id=MAX_ID), "type": "out_of_range"}])
     return int(raw)
 
 
 def query_text(request: Request, name: str, max_length: int = 200) -> str:
     """A short one-line text in the query string ('' when absent)."""
     raw = request.query_params.get(name, "")
-    problem = f"Tối đa {max_length} ký tự." if len(raw) > max_length else path_text_problem(raw)
+    problem = Msg("Tối đa {max_length} ký tự.", max_length=max_length) if len(raw) > max_length else path_text_problem(raw)
     if problem:
         raise invalid([{"field": f"query.{name}", "message": problem, "type": "value_error"}])
     return raw
@@ -138,7 +140,7 @@ def query_text(request: Request, name: str, max_length: int = 200) -> str:
 def _check_path(params: dict[str, Any]) -> None:
     for name, value in params.items():
         if isinstance(value, int) and not 1 <= value <= MAX_ID:
-            message = f"Phải là số nguyên từ 1 đến {MAX_ID}."
+            message = Msg("Phải là số nguyên từ 1 đến {max_id}.", max_id=MAX_ID)
             raise invalid([{"field": f"path.{name}", "message": message, "type": "out_of_range"}])
         if isinstance(value, str) and (problem := path_text_problem(value)):
             raise invalid([{"field": f"path.{name}", "message": problem, "type": "value_error"}])
@@ -171,18 +173,18 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     retry_after = getattr(exc, "retry_after", None)
     headers = {"Retry-After": str(retry_after)} if retry_after else None
-    return JSON({"error": exc.to_dict()}, status_code=exc.status, headers=headers)
+    return JSON({"error": exc.to_dict(request_lang(request))}, status_code=exc.status, headers=headers)
 
 
-_HTTP_CODES = {404: ("not_found", "Không tìm thấy."), 405: ("method_not_allowed", "Phương thức không được hỗ trợ.")}
+_HTTP_CODES = {404: ("not_found", N_("Không tìm thấy.")), 405: ("method_not_allowed", N_("Phương thức không được hỗ trợ."))}
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code, message = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
-    return error_response(exc.status_code, code, message)
+    return error_response(exc.status_code, code, localize(message, request_lang(request)))
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "internal_error", "Lỗi hệ thống; thao tác chưa được thực hiện. Vui lòng thử lại.")
+    return error_response(500, "internal_error", translate("Lỗi hệ thống; thao tác chưa được thực hiện. Vui lòng thử lại.", request_lang(request)))

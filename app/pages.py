@@ -14,7 +14,8 @@ from starlette.routing import Route
 from accounts import services as account_services
 from accounts.actor import Actor
 from app.auth import ctx_of, current
-from app.i18n import LANGS, MESSAGES, table, translate
+from app.i18n import LANG_COOKIE, LANGS, known, request_lang, t_for, translate
+from app.i18n_routes import url as i18n_url
 from app.redirects import login_url, safe_next
 from app.paths import TEMPLATES_DIR
 from core.clock import local
@@ -23,8 +24,22 @@ from documents.access import read_access
 from meetings import services
 from meetings.access import NotInvited, authorize_manage, require_create
 
-_env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]))
-LANG_COOKIE = "ecabinet_lang"
+_env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"])
+
+
+@pass_context
+def _gettext(context: Any, key: str) -> str:
+    return translate(key, context["lang"])
+
+
+@pass_context
+def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
+    return translate(singular, context["lang"], n=n)
+
+
+# {% trans %}, _() and ngettext(): the catalogue in the language of the page being rendered (newstyle: the
+# extension fills %(name)s and escapes); t('key', name=…) stays the templates' usual call.
+_env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
 def local_time(value: str | None, tz: str, fmt: str = "%H:%M, %d/%m/%Y") -> str:
@@ -47,8 +62,7 @@ _env.filters["local_time"] = _local_time_filter
 
 
 def lang_of(request: Request) -> str:
-    lang = request.cookies.get(LANG_COOKIE, "vi")
-    return lang if lang in LANGS else "vi"
+    return request_lang(request)
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
@@ -57,8 +71,8 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> Re
     html = _env.get_template(name).render(
         request=request,
         lang=lang,
-        t=lambda key, **kw: translate(key, lang).format(**kw) if kw else translate(key, lang),
-        i18n_json=json.dumps(table(lang), ensure_ascii=False),
+        t=t_for(lang),
+        i18n_url=i18n_url(lang),
         user=auth[0] if auth else None,
         csrf_token=auth[1] if auth else "",
         profile=getattr(request.state, "profile", None),
@@ -73,13 +87,14 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> Re
 
 def refused(request: Request, exc: DomainError) -> Response:
     """A page's refusal, in the user's language: 404 for a meeting (or anything in it) the user may not know
-    exists, whatever the API's status; otherwise the API's own status, with its reason in Vietnamese."""
+    exists, whatever the API's status; otherwise the API's own status, with its reason."""
     lang = lang_of(request)
     hidden = isinstance(exc, (NotInvited, NotFound))
     status = 404 if hidden else exc.status
     code = "not_found" if hidden else exc.code
-    generic = translate(f"error.{code}" if f"error.{code}" in MESSAGES else "error.generic", lang)
-    message = exc.message if lang == "vi" and not hidden else generic
+    key = "error." + code
+    generic = translate(key if known(key) else "error.generic", lang)
+    message = generic if hidden else exc.to_dict(lang)["message"]
     return render(request, "error.html", status=status, message=message, error_status=status)
 
 
@@ -133,7 +148,7 @@ def _can_manage(request: Request, actor: Actor) -> Awaitable[Any]:
 def _document_in_meeting(*, session: Any, actor: Actor, meeting_id: int, document_id: int) -> None:
     """GET /api/documents/{id}'s rule (restricted, guests), and the document must be of this meeting."""
     if read_access(session, actor, document_id).document.meeting_id != meeting_id:
-        raise NotFound(f"Không tìm thấy tài liệu {document_id}.")
+        raise NotFound("Không tìm thấy tài liệu {document_id}.", document_id=document_id)
 
 
 def _can_read_document(request: Request, actor: Actor) -> Awaitable[Any]:

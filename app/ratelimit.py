@@ -92,7 +92,7 @@ class FailureBudget:
 def _refuse(wait: float, message: str) -> None:
     if wait > 0:
         seconds = max(1, math.ceil(wait))
-        raise RateLimited(message.format(seconds=seconds), retry_after=seconds)
+        raise RateLimited(message, seconds=seconds, retry_after=seconds)
 
 
 # Check every key, then count the attempt against all of them, in one step on the Redis server (its clock):

@@ -1,25 +1,34 @@
-"""Domain errors: a stable machine code, an HTTP status and a Vietnamese message for users.
+"""Domain errors: a stable machine code, an HTTP status and a message for users.
 
-They are raised by services and turned into HTTP responses / socket acks only at the edge.
+They are raised by services and turned into HTTP responses / socket acks only at the edge, in the user's
+language: the message is a catalogue key, its Vietnamese text with {placeholders} filled from keyword
+parameters (raise NotFound("Không tìm thấy cuộc họp {meeting_id}.", meeting_id=5)); locale/*/messages.po
+holds the translations. `make i18n-check` lists the messages not in the catalogue yet.
 """
 from __future__ import annotations
 
 from typing import Any
+
+from core.i18n import DEFAULT_LANG, Msg, localize
 
 
 class DomainError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str, *, details: Any = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, /, *, details: Any = None, **params: Any) -> None:
+        if isinstance(message, Msg):  # a message written apart (N_) or re-raised: keep its key and parameters
+            text = Msg(message.key, **{**message.params, **params}) if params else message
+        else:
+            text = Msg(message, **params)
+        super().__init__(text)
+        self.message = text  # reads as Vietnamese; .key / .params for the edge
         self.details = details
 
-    def to_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
+    def to_dict(self, lang: str = DEFAULT_LANG) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": localize(self.message, lang)}
         if self.details is not None:
-            body["details"] = self.details
+            body["details"] = localize(self.details, lang)
         return body
 
 
@@ -54,8 +63,8 @@ class RateLimited(DomainError):
     code = "rate_limited"
     status = 429
 
-    def __init__(self, message: str, *, details: Any = None, retry_after: int | None = None) -> None:
-        super().__init__(message, details=details)
+    def __init__(self, message: str, /, *, details: Any = None, retry_after: int | None = None, **params: Any) -> None:
+        super().__init__(message, details=details, **params)
         self.retry_after = retry_after  # seconds; HTTP answers carry it as Retry-After
 
 

@@ -21,6 +21,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from core.i18n import N_, Msg
+
 MAX_ID = 2**63 - 1
 
 # DEL and C1 controls, UTF-16 surrogates, U+FFFE/U+FFFF and the bidi embedding/override/isolate marks.
@@ -37,7 +39,7 @@ def _describe(ch: str) -> str:
 def _check(pattern: re.Pattern[str], value: str, what: str) -> str:
     found = pattern.search(value)
     if found:
-        raise ValueError(f"{what} chứa ký tự không được phép ({_describe(found.group())})")
+        raise ValueError(Msg("{what} chứa ký tự không được phép ({char})", what=N_(what), char=_describe(found.group())))
     return value
 
 
@@ -53,21 +55,21 @@ def _normal_para(value: Any) -> Any:
 
 
 def _line(value: str) -> str:
-    return _check(_BAD_LINE, value, "văn bản một dòng")
+    return _check(_BAD_LINE, value, N_("văn bản một dòng"))
 
 
 def _para(value: str) -> str:
-    return _check(_BAD_PARA, value, "văn bản")
+    return _check(_BAD_PARA, value, N_("văn bản"))
 
 
 def _moment(value: datetime) -> datetime:
     if not 1900 <= value.year <= 9998:  # far enough from datetime's ends that a time-zone shift cannot overflow
-        raise ValueError("thời điểm phải trong khoảng năm 1900 đến 9998")
+        raise ValueError(N_("thời điểm phải trong khoảng năm 1900 đến 9998"))
     return value
 
 
 def _secret(value: str) -> str:
-    return _check(_BAD_SECRET, value, "mật khẩu")
+    return _check(_BAD_SECRET, value, N_("mật khẩu"))
 
 
 def clean_para(value: str) -> str:
@@ -125,6 +127,6 @@ def clean_filename(name: str | None, default: str = "tai-lieu") -> str:
 def path_text_problem(value: str) -> str | None:
     """A text path segment (a section key...): one short line, or the reason it is refused."""
     if len(value) > 200:
-        return "Tối đa 200 ký tự."
+        return Msg("Tối đa {max_length} ký tự.", max_length=200)
     found = _BAD_LINE.search(value)
-    return f"Chứa ký tự không được phép ({_describe(found.group())})." if found else None
+    return Msg("Chứa ký tự không được phép ({char}).", char=_describe(found.group())) if found else None

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from accounts.actor import Actor
 from core.errors import Forbidden, NotFound
+from core.i18n import Msg
 from documents.models import Document, DocumentAccess
 from meetings.access import Access, access
 from meetings.models import MeetingRole
@@ -43,10 +44,10 @@ def refusal(session: Session, acc: Access, doc: Document) -> str | None:
     if acc.can_manage:
         return None
     if is_guest_like(acc) and not doc.share_with_guests:
-        return f"Tài liệu {doc.id} không được chia sẻ với khách mời."
+        return Msg("Tài liệu {doc_id} không được chia sẻ với khách mời.", doc_id=doc.id)
     if doc.restricted:
         if acc.actor.is_display or acc.actor.id not in allowed_ids(session, doc.id or 0):
-            return f"Tài liệu {doc.id} là tài liệu hạn chế; bạn không có trong danh sách được xem."
+            return Msg("Tài liệu {doc_id} là tài liệu hạn chế; bạn không có trong danh sách được xem.", doc_id=doc.id)
     return None
 
 
@@ -56,7 +57,7 @@ def load_document(session: Session, document_id: int, *, for_update: bool = Fals
         stmt = stmt.with_for_update()
     doc = session.exec(stmt).first()
     if doc is None:
-        raise NotFound(f"Không tìm thấy tài liệu {document_id}.")
+        raise NotFound("Không tìm thấy tài liệu {document_id}.", document_id=document_id)
     return doc
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pikepdf
 
 from core.errors import ValidationFailed
+from core.i18n import Msg
 from documents import cdr
 
 OFFICE_KINDS = {  # ZIP part that identifies the format -> kind
@@ -37,7 +38,7 @@ def sniff(path: Path, filename: str) -> str:
     """'pdf', an office kind ('docx', 'odt', 'xlsx', ...) or a refusal."""
     size = path.stat().st_size
     if size == 0:
-        raise refuse("empty", f"Tệp “{filename}” rỗng (0 byte); hãy chọn lại tệp.")
+        raise refuse("empty", Msg("Tệp “{filename}” rỗng (0 byte); hãy chọn lại tệp.", filename=filename))
     with path.open("rb") as f:
         head = f.read(1024)
     if b"%PDF-" in head:
@@ -46,10 +47,17 @@ def sniff(path: Path, filename: str) -> str:
         kind = _office_kind(path)
         if kind:
             return kind
+    claimed = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if claimed in {*OFFICE_KINDS.values(), *ODF_KINDS.values()}:  # named as an office file: say it is a broken one
+        raise refuse(
+            "damaged",
+            Msg("Tệp “{filename}” không phải tệp {kind} hợp lệ (tệp bị hỏng hoặc không đúng định dạng {kind}). Hãy mở tệp và lưu lại, hoặc tải lên bản PDF của tài liệu.",
+                filename=filename, kind=claimed.upper()),
+            kind=claimed,
+        )  # fmt: skip
     raise refuse(
         "not_pdf",
-        f"Tệp “{filename}” không phải PDF (nội dung tệp không đúng định dạng PDF, dù tên tệp có thể là .pdf). "
-        "Chỉ nhận PDF, hoặc DOCX/ODT/XLSX để chuyển sang PDF.",
+        Msg("Tệp “{filename}” không phải PDF (nội dung tệp không đúng định dạng PDF, dù tên tệp có thể là .pdf). Chỉ nhận PDF, hoặc DOCX/ODT/XLSX để chuyển sang PDF.", filename=filename),
     )
 
 
@@ -74,13 +82,13 @@ def rebuild(path: Path, filename: str) -> tuple[Path, dict[str, int]]:
         f.seek(max(0, path.stat().st_size - 2048))
         tail = f.read()
     if b"%%EOF" not in tail:
-        raise refuse("truncated", f"Tệp PDF “{filename}” không đầy đủ (bị cắt cụt khi sao chép hoặc tải lên); hãy tải lên lại tệp gốc.")
+        raise refuse("truncated", Msg("Tệp PDF “{filename}” không đầy đủ (bị cắt cụt khi sao chép hoặc tải lên); hãy tải lên lại tệp gốc.", filename=filename))
     try:
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
         raise _encrypted(filename) from None
     except pikepdf.PdfError as exc:
-        raise refuse("damaged", f"Tệp PDF “{filename}” bị hỏng, không đọc được ({exc}).") from None
+        raise refuse("damaged", Msg("Tệp PDF “{filename}” bị hỏng, không đọc được ({exc}).", filename=filename, exc=exc)) from None
     target = path.with_name(path.name + ".clean.pdf")
     with pdf:
         if pdf.is_encrypted:  # opened without a password (owner password only): still refused, we do not decrypt
@@ -92,12 +100,11 @@ def rebuild(path: Path, filename: str) -> tuple[Path, dict[str, int]]:
                 cdr.save(pdf, target)
         except pikepdf.PdfError as exc:
             target.unlink(missing_ok=True)
-            raise refuse("damaged", f"Tệp PDF “{filename}” bị hỏng, không đọc được ({exc}).") from None
+            raise refuse("damaged", Msg("Tệp PDF “{filename}” bị hỏng, không đọc được ({exc}).", filename=filename, exc=exc)) from None
     if left:  # never expected: refused rather than kept
         raise refuse(
             "active_content",
-            f"Tệp PDF “{filename}” chứa nội dung tự thực thi không gỡ bỏ được ({', '.join(sorted(left))}) nên bị từ chối "
-            "vì lý do an toàn. Hãy xuất lại thành PDF thông thường (In → Lưu dưới dạng PDF) rồi tải lên.",
+            Msg("Tệp PDF “{filename}” chứa nội dung tự thực thi không gỡ bỏ được ({found}) nên bị từ chối vì lý do an toàn. Hãy xuất lại thành PDF thông thường (In → Lưu dưới dạng PDF) rồi tải lên.", filename=filename, found=', '.join(sorted(left))),
             found=sorted(left),
         )  # fmt: skip
     return target, removed
@@ -106,6 +113,5 @@ def rebuild(path: Path, filename: str) -> tuple[Path, dict[str, int]]:
 def _encrypted(filename: str) -> ValidationFailed:
     return refuse(
         "encrypted",
-        f"Tệp PDF “{filename}” được đặt mật khẩu/mã hóa nên hệ thống không hiển thị được. "
-        "Hãy gỡ mật khẩu (hoặc xuất lại PDF không mã hóa) rồi tải lên.",
+        Msg("Tệp PDF “{filename}” được đặt mật khẩu/mã hóa nên hệ thống không hiển thị được. Hãy gỡ mật khẩu (hoặc xuất lại PDF không mã hóa) rồi tải lên.", filename=filename),
     )

@@ -44,7 +44,7 @@ def renderer_for(settings: Settings) -> Renderer:
 
 def _too_large(settings: Settings) -> TooLarge:
     return TooLarge(
-        f"Tệp vượt quá dung lượng cho phép ({settings.max_upload_mb} MB).",
+        "Tệp vượt quá dung lượng cho phép ({max_upload_mb} MB).", max_upload_mb=settings.max_upload_mb,
         details={"reason": "too_large", "max_mb": settings.max_upload_mb},
     )
 
@@ -68,7 +68,7 @@ async def _read_form(request: Request, settings: Settings) -> FormData:
     try:
         return await MultiPartParser(request.headers, counted(), max_files=1, max_fields=600).parse()
     except MultiPartException as exc:
-        raise BadRequest(f"Dữ liệu tải lên không hợp lệ ({exc.message}).") from None
+        raise BadRequest("Dữ liệu tải lên không hợp lệ ({message}).", message=exc.message) from None
 
 
 def _ids(values: list[Any]) -> list[Any]:
@@ -185,7 +185,7 @@ async def page_image(request: Request) -> Response:
     ctx = ctx_of(request)
     size = request.query_params.get("size", "tablet")
     if size not in SIZES:
-        raise ValidationFailed(f"Kích thước ảnh trang phải là một trong: {', '.join(SIZES)}.")
+        raise ValidationFailed("Kích thước ảnh trang phải là một trong: {sizes}.", sizes=', '.join(SIZES))
     n = request.path_params["page"]
     src = await ctx.read(services.page_source, actor=actor, document_id=request.path_params["document_id"], page=n,
                          version=_version(request), timezone=ctx.settings.timezone)  # fmt: skip

@@ -73,7 +73,7 @@ def version_of(session: Session, doc: Document, version: int | None) -> Document
         select(DocumentVersion).where(DocumentVersion.document_id == doc.id, DocumentVersion.version == number)
     ).first()
     if found is None:
-        raise NotFound(f"Tài liệu {doc.id} không có phiên bản {number}.")
+        raise NotFound("Tài liệu {doc_id} không có phiên bản {number}.", doc_id=doc.id, number=number)
     return found
 
 
@@ -97,7 +97,7 @@ def page_source(
     da = read_access(session, actor, document_id)
     v = version_of(session, da.document, version)
     if not 1 <= page <= v.page_count:
-        raise NotFound(f"Tài liệu {document_id} (phiên bản {v.version}) có {v.page_count} trang; không có trang {page}.")
+        raise NotFound("Tài liệu {document_id} (phiên bản {version}) có {page_count} trang; không có trang {page}.", document_id=document_id, version=v.version, page_count=v.page_count, page=page)
     return FileSource(document_id, v.version, v.sha256, v.page_count, _viewer(session, da, timezone))
 
 
@@ -162,7 +162,7 @@ def _check_item(session: Session, meeting_id: int, item_id: int | None) -> None:
     if item_id is not None:
         item = session.get(AgendaItem, item_id)
         if item is None or item.meeting_id != meeting_id:
-            raise ValidationFailed(f"Không có nội dung họp {item_id} trong cuộc họp {meeting_id}.")
+            raise ValidationFailed("Không có nội dung họp {item_id} trong cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id)
 
 
 def _set_allowed(session: Session, doc: Document, user_ids: list[int]) -> None:
@@ -171,8 +171,7 @@ def _set_allowed(session: Session, doc: Document, user_ids: list[int]) -> None:
     strangers = sorted(wanted - invited)
     if strangers:
         raise ValidationFailed(
-            f"Người dùng {', '.join(map(str, strangers))} không tham dự cuộc họp {doc.meeting_id}; "
-            "chỉ cho phép xem tài liệu hạn chế với người tham dự."
+            "Người dùng {user_ids} không tham dự cuộc họp {meeting_id}; chỉ cho phép xem tài liệu hạn chế với người tham dự.", user_ids=', '.join(map(str, strangers)), meeting_id=doc.meeting_id
         )
     session.exec(delete(DocumentAccess).where(col(DocumentAccess.document_id) == doc.id))
     for uid in sorted(wanted):
@@ -202,7 +201,7 @@ def add_document(
     if data.replaces_document_id is not None:
         doc = session.get(Document, data.replaces_document_id)
         if doc is None or doc.meeting_id != meeting_id:
-            raise NotFound(f"Không tìm thấy tài liệu {data.replaces_document_id} trong cuộc họp {meeting_id}.")
+            raise NotFound("Không tìm thấy tài liệu {replaces_document_id} trong cuộc họp {meeting_id}.", replaces_document_id=data.replaces_document_id, meeting_id=meeting_id)
         was_restricted, verb = doc.restricted, "updated"
         doc.current_version += 1
         doc.title, doc.updated_at = data.title, now
@@ -292,6 +291,6 @@ def unreferenced(*, session: Session, shas: list[str]) -> list[str]:
 def _load_for_write(session: Session, document_id: int) -> Document:
     doc = session.get(Document, document_id)
     if doc is None:
-        raise NotFound(f"Không tìm thấy tài liệu {document_id}.")
+        raise NotFound("Không tìm thấy tài liệu {document_id}.", document_id=document_id)
     return doc
 

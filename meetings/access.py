@@ -51,7 +51,7 @@ def load_meeting(session: Session, meeting_id: int, *, for_update: bool = False)
         stmt = stmt.with_for_update()
     meeting = session.exec(stmt).first()
     if meeting is None:
-        raise NotFound(f"Không tìm thấy cuộc họp {meeting_id}.")
+        raise NotFound("Không tìm thấy cuộc họp {meeting_id}.", meeting_id=meeting_id)
     return meeting
 
 
@@ -62,7 +62,7 @@ def access(session: Session, actor: Actor, meeting_id: int, *, for_update: bool 
     ).first()
     acc = Access(actor, meeting, participant)
     if not acc.can_view:
-        raise NotInvited(f"Bạn không được mời dự cuộc họp {meeting_id}.")
+        raise NotInvited("Bạn không được mời dự cuộc họp {meeting_id}.", meeting_id=meeting_id)
     return acc
 
 

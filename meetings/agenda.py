@@ -30,7 +30,7 @@ def _editable(session: Session, actor: Actor, meeting_id: int) -> Access:
 def _item(items: list[AgendaItem], item_id: int, meeting_id: int) -> AgendaItem:
     item = next((i for i in items if i.id == item_id), None)
     if item is None:
-        raise NotFound(f"Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.")
+        raise NotFound("Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id)
     return item
 
 
@@ -82,7 +82,7 @@ def delete_item(*, session: Session, actor: Actor, meeting_id: int, item_id: int
     items = serialize.agenda_items(session, meeting_id)
     item = _item(items, item_id, meeting_id)
     if item.state != ItemState.pending:
-        raise Conflict(f"Không thể xóa nội dung {item_id}: nội dung đã hoặc đang được thảo luận.")
+        raise Conflict("Không thể xóa nội dung {item_id}: nội dung đã hoặc đang được thảo luận.", item_id=item_id)
     items.remove(item)
     session.delete(item)
     session.flush()

@@ -25,7 +25,7 @@ def _participant(session: Session, meeting_id: int, user_id: int) -> tuple[Parti
         .where(Participant.meeting_id == meeting_id, Participant.user_id == user_id)
     ).first()
     if row is None:
-        raise NotFound(f"Người dùng {user_id} không phải thành phần của cuộc họp {meeting_id}.")
+        raise NotFound("Người dùng {user_id} không phải thành phần của cuộc họp {meeting_id}.", user_id=user_id, meeting_id=meeting_id)
     return row
 
 
@@ -38,7 +38,7 @@ def _roster_changed(session: Session, acc: Access, type: str, **extra: Any) -> N
 def _check_role(session: Session, meeting_id: int, user: User, role: MeetingRole, exclude_user: int | None = None) -> None:
     if user.role == GlobalRole.guest and role != MeetingRole.guest:
         raise ValidationFailed(
-            f"{user.full_name} là khách mời; chỉ có thể mời với vai trò khách mời.",
+            "{full_name} là khách mời; chỉ có thể mời với vai trò khách mời.", full_name=user.full_name,
             details=[{"field": "role", "message": "tài khoản khách mời chỉ dự với vai trò khách mời"}],
         )
     if role == MeetingRole.chair:
@@ -75,11 +75,11 @@ def invite(*, session: Session, actor: Actor, meeting_id: int, data: Participant
     require_state(acc.meeting, _OPEN, "mời thành phần cho")
     user = session.get(User, data.user_id)
     if user is None or not user.is_active:
-        raise NotFound(f"Không tìm thấy người dùng {data.user_id}.")
+        raise NotFound("Không tìm thấy người dùng {user_id}.", user_id=data.user_id)
     if session.exec(
         select(Participant).where(Participant.meeting_id == meeting_id, Participant.user_id == data.user_id)
     ).first():
-        raise Conflict(f"{user.full_name} đã có trong thành phần cuộc họp.")
+        raise Conflict("{full_name} đã có trong thành phần cuộc họp.", full_name=user.full_name)
     _check_role(session, meeting_id, user, data.role)
     participant = Participant(meeting_id=meeting_id, user_id=data.user_id, role=data.role)
     session.add(participant)
@@ -155,7 +155,7 @@ def _remote_guard(acc: Access) -> None:
     if acc.actor.is_display:
         raise Forbidden("Màn hình phòng họp không tham gia trực tuyến.")
     if acc.meeting.mode not in _REMOTE_MODES:
-        raise Forbidden(f"Cuộc họp {acc.meeting.id} không có hình thức tham dự trực tuyến.")
+        raise Forbidden("Cuộc họp {meeting_id} không có hình thức tham dự trực tuyến.", meeting_id=acc.meeting.id)
     require_state(acc.meeting, _REMOTE_STATES, "tham gia trực tuyến")
 
 

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from accounts.actor import Actor
 from core.clock import utcnow
 from core.errors import Conflict, NotFound
+from core.i18n import N_
 from meetings import hooks, serialize
 from meetings.access import Access, access, require_conduct, require_create, require_manage
 from meetings.events import classes, events_since, record
@@ -15,10 +16,10 @@ from meetings.models import AgendaItem, ItemState, Meeting, MeetingState, Partic
 from meetings.schemas import MeetingCreate, MeetingUpdate
 
 _STATE_VI = {
-    MeetingState.draft: "còn là bản nháp, chưa phát hành",
-    MeetingState.published: "chưa bắt đầu",
-    MeetingState.started: "đang diễn ra",
-    MeetingState.ended: "đã kết thúc",
+    MeetingState.draft: N_("còn là bản nháp, chưa phát hành"),
+    MeetingState.published: N_("chưa bắt đầu"),
+    MeetingState.started: N_("đang diễn ra"),
+    MeetingState.ended: N_("đã kết thúc"),
 }
 
 
@@ -29,7 +30,7 @@ def state_name(state: MeetingState | str) -> str:
 def require_state(meeting: Meeting, allowed: tuple[MeetingState, ...], action: str) -> None:
     if meeting.state not in allowed:
         raise Conflict(
-            f"Không thể {action} cuộc họp {meeting.id}: cuộc họp {state_name(meeting.state)}.",
+            "Không thể {action} cuộc họp {meeting_id}: cuộc họp {state}.", action=N_(action), meeting_id=meeting.id, state=state_name(meeting.state),
             details={"state": MeetingState(meeting.state).value},
         )
 
@@ -126,9 +127,9 @@ def publish_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[
     require_manage(acc)
     require_state(acc.meeting, (MeetingState.draft,), "phát hành")
     if not serialize.agenda_items(session, meeting_id):
-        raise Conflict(f"Không thể phát hành cuộc họp {meeting_id}: chưa có nội dung họp nào.")
+        raise Conflict("Không thể phát hành cuộc họp {meeting_id}: chưa có nội dung họp nào.", meeting_id=meeting_id)
     if not any(p.role == "chair" for p, _ in serialize.participant_rows(session, meeting_id)):
-        raise Conflict(f"Không thể phát hành cuộc họp {meeting_id}: chưa có người chủ trì.")
+        raise Conflict("Không thể phát hành cuộc họp {meeting_id}: chưa có người chủ trì.", meeting_id=meeting_id)
     acc.meeting.state = MeetingState.published
     session.add(acc.meeting)
     session.flush()
@@ -218,7 +219,7 @@ def activate_item(*, session: Session, actor: Actor, meeting_id: int, item_id: i
     items = serialize.agenda_items(session, meeting_id)
     target = next((i for i in items if i.id == item_id), None)
     if target is None:
-        raise NotFound(f"Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.")
+        raise NotFound("Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id)
     return _switch(session, acc, items, target)
 
 
@@ -229,16 +230,15 @@ def step_item(*, session: Session, actor: Actor, meeting_id: int, direction: int
     require_state(acc.meeting, (MeetingState.started,), "chuyển nội dung của")
     items = serialize.agenda_items(session, meeting_id)
     if not items:
-        raise Conflict(f"Cuộc họp {meeting_id} chưa có nội dung họp.")
+        raise Conflict("Cuộc họp {meeting_id} chưa có nội dung họp.", meeting_id=meeting_id)
     ids = [i.id for i in items]
     if acc.meeting.current_item_id in ids:
         index = ids.index(acc.meeting.current_item_id) + (1 if direction > 0 else -1)
     else:
         index = 0 if direction > 0 else len(items) - 1
     if not 0 <= index < len(items):
-        raise Conflict(
-            "Đang ở nội dung cuối cùng của chương trình." if direction > 0 else "Đang ở nội dung đầu tiên của chương trình."
-        )
+        last, first = N_("Đang ở nội dung cuối cùng của chương trình."), N_("Đang ở nội dung đầu tiên của chương trình.")
+        raise Conflict(last if direction > 0 else first)
     return _switch(session, acc, items, items[index])
 
 

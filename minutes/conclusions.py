@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from accounts.actor import Actor
 from core.clock import iso, utcnow
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import N_
 from core.text import nfc
 from meetings.access import Access, access, require_conduct
 from meetings.models import AgendaItem, Meeting, MeetingState
@@ -67,7 +68,7 @@ def _empty(item_id: int) -> dict[str, Any]:
 def _item(session: Session, meeting_id: int, item_id: int) -> AgendaItem:
     item = session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != meeting_id:
-        raise NotFound(f"Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.")
+        raise NotFound("Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id)
     return item
 
 
@@ -97,7 +98,7 @@ def save_conclusion(
     acc, row = _writable(session, actor, meeting_id, item_id)
     text = nfc(text)
     if len(text) > MAX_CHARS:
-        raise ValidationFailed(f"Kết luận dài quá {MAX_CHARS} ký tự.", details=[{"field": "text", "message": "quá dài"}])
+        raise ValidationFailed("Kết luận dài quá {MAX_CHARS} ký tự.", MAX_CHARS=MAX_CHARS, details=[{"field": "text", "message": N_("quá dài")}])
     current = row.revision if row else 0
     if base_revision != current:
         raise StaleRevision(
@@ -123,7 +124,7 @@ def publish_conclusion(
     acc, row = _writable(session, actor, meeting_id, item_id)
     if published:
         if row is None or not row.text.strip():
-            raise Conflict(f"Chưa có kết luận để công bố cho nội dung {item_id}.")
+            raise Conflict("Chưa có kết luận để công bố cho nội dung {item_id}.", item_id=item_id)
         row.published_text, row.published_revision, row.published_at = row.text, row.revision, utcnow()
     elif row is None or row.published_text is None:
         return _data(row) if row else _empty(item_id)

@@ -37,11 +37,12 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from core.errors import Conflict, Forbidden, ValidationFailed
+from core.i18n import N_
 from core.text import nfc
 
 log = logging.getLogger(__name__)
 
-WRONG_PASSWORD = "Mật khẩu chữ ký số không đúng."
+WRONG_PASSWORD = N_("Mật khẩu chữ ký số không đúng.")
 # Demo only: the demo CA is a toy whose passphrase is public; a deployment imports certificates from a real CA.
 DEMO_CA_PASSPHRASE = "ecabinet-demo-ca"
 DEMO_ORG = "Văn phòng Chính phủ (demo)"

@@ -19,7 +19,8 @@ from app.pages import _meeting_page, render
 from app.ratelimit import SlidingWindow
 from app.security_headers import SAME_ORIGIN_FRAME
 from core.clock import iso, utcnow
-from core.errors import BadRequest, Forbidden, TooLarge, ValidationFailed
+from core.errors import BadRequest, Conflict, Forbidden, TooLarge, ValidationFailed
+from core.i18n import N_
 from minutes import conclusions, keystore, services, signing
 from minutes.schemas import (
     ConclusionPublic, ConclusionPublish, ConclusionSave, MinutesDraft, MinutesStatus, MinutesVersionPublic,
@@ -115,7 +116,7 @@ async def sign(request: Request) -> Response:
     # Wrong signing passwords share the login's failure budget, counted before the (slow) key unsealing.
     key = f"sign:{actor.id}"
     attempt = await ctx.login_limiter.reserve({key: ctx.settings.login_max_failures},
-                                              "Nhập sai mật khẩu ký số quá nhiều lần; thử lại sau {seconds} giây.")  # fmt: skip
+                                              N_("Nhập sai mật khẩu ký số quá nhiều lần; thử lại sau {seconds} giây."))  # fmt: skip
     signed_at = utcnow().replace(microsecond=0)
     try:
         pdf = await to_thread.run_sync(partial(
@@ -135,21 +136,21 @@ async def sign(request: Request) -> Response:
 async def _upload(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_VERIFY_BYTES + 65536:
-        raise TooLarge(f"Tệp vượt quá {MAX_VERIFY_BYTES // (1024 * 1024)} MB.")
+        raise TooLarge("Tệp vượt quá {mb} MB.", mb=MAX_VERIFY_BYTES // (1024 * 1024))
 
     async def counted() -> Any:
         total = 0
         async for chunk in request.stream():
             total += len(chunk)
             if total > MAX_VERIFY_BYTES + 65536:
-                raise TooLarge(f"Tệp vượt quá {MAX_VERIFY_BYTES // (1024 * 1024)} MB.")
+                raise TooLarge("Tệp vượt quá {mb} MB.", mb=MAX_VERIFY_BYTES // (1024 * 1024))
             yield chunk
 
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         try:
             form = await MultiPartParser(request.headers, counted(), max_files=1, max_fields=5).parse()
         except MultiPartException as exc:
-            raise BadRequest(f"Dữ liệu tải lên không hợp lệ ({exc.message}).") from None
+            raise BadRequest("Dữ liệu tải lên không hợp lệ ({message}).", message=exc.message) from None
         file = form.get("file")
         if file is None or isinstance(file, str):
             raise ValidationFailed("Hãy chọn tệp PDF (trường “file”).")
@@ -164,10 +165,10 @@ async def verify(request: Request) -> Response:
     """Anyone holding the file may check it (no login): limited per address and in size."""
     ctx = ctx_of(request)
     key = f"{id(ctx)}:{request.client.host if request.client else '-'}"
-    await _VERIFY_LIMIT.take(key, "Kiểm tra quá nhiều tệp; thử lại sau {seconds} giây.")
+    await _VERIFY_LIMIT.take(key, N_("Kiểm tra quá nhiều tệp; thử lại sau {seconds} giây."))
     data = await _upload(request)
     if len(data) > MAX_VERIFY_BYTES:
-        raise TooLarge(f"Tệp vượt quá {MAX_VERIFY_BYTES // (1024 * 1024)} MB.")
+        raise TooLarge("Tệp vượt quá {mb} MB.", mb=MAX_VERIFY_BYTES // (1024 * 1024))
     if not data:
         raise ValidationFailed("Tệp tải lên rỗng.")
     roots = keystore.KeyStore.for_data_dir(ctx.settings.data_dir).trusted_roots()

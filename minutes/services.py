@@ -25,6 +25,7 @@ from accounts.actor import Actor
 from accounts.models import User
 from core.clock import DEFAULT_TIMEZONE, iso, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.i18n import N_
 from core.text import nfc
 from meetings.access import Access, access, require_manage
 from meetings.models import Meeting, MeetingRole, MeetingState, Participant
@@ -62,11 +63,11 @@ def open_version(session: Session, meeting_id: int) -> MinutesVersion | None:
 def require_draft(session: Session, meeting_id: int, action: str) -> None:
     v = open_version(session, meeting_id)
     if v is not None:
-        raise MinutesFrozen(
-            f"Không thể {action}: biên bản phiên bản {v.version} đã chốt"
-            + (" và đã ký" if v.state != MinutesState.final else "") + "; muốn sửa hãy tạo phiên bản mới.",
-            details={"version": v.version, "state": MinutesState(v.state).value},
-        )  # fmt: skip
+        message = ("Không thể {action}: biên bản phiên bản {version} đã chốt; muốn sửa hãy tạo phiên bản mới."
+                   if v.state == MinutesState.final else
+                   "Không thể {action}: biên bản phiên bản {version} đã chốt và đã ký; muốn sửa hãy tạo phiên bản mới.")
+        raise MinutesFrozen(message, action=N_(action), version=v.version,
+                            details={"version": v.version, "state": MinutesState(v.state).value})  # fmt: skip
 
 
 def _names(session: Session, ids: list[int | None]) -> dict[int, str]:
@@ -153,7 +154,7 @@ def edit_section(*, session: Session, actor: Actor, meeting_id: int, key: str, t
     require_draft(session, meeting_id, "sửa biên bản")
     draft = build_draft(session, meeting_id, tz)
     if key not in builder.section_keys(draft):
-        raise NotFound(f"Biên bản không có mục “{key}” được phép sửa.")
+        raise NotFound("Biên bản không có mục “{key}” được phép sửa.", key=key)
     row = session.get(MinutesEdit, (meeting_id, key))
     if text is None:
         if row is not None:
@@ -161,7 +162,7 @@ def edit_section(*, session: Session, actor: Actor, meeting_id: int, key: str, t
     else:
         text = nfc(text)
         if len(text) > MAX_SECTION_CHARS:
-            raise ValidationFailed(f"Mục biên bản dài quá {MAX_SECTION_CHARS} ký tự.", details=[{"field": "text", "message": "quá dài"}])
+            raise ValidationFailed("Mục biên bản dài quá {MAX_SECTION_CHARS} ký tự.", MAX_SECTION_CHARS=MAX_SECTION_CHARS, details=[{"field": "text", "message": N_("quá dài")}])
         if row is not None and row.text == text:
             return draft.section(key).as_dict()
         row = row or MinutesEdit(meeting_id=meeting_id, section_key=key)
@@ -202,7 +203,7 @@ def get_pdf(*, session: Session, actor: Actor, meeting_id: int, draft: bool = Fa
     if version is not None:
         chosen = next((v for v in rows if v.version == version), None)
         if chosen is None:
-            raise NotFound(f"Không có biên bản phiên bản {version} của cuộc họp {meeting_id}.")
+            raise NotFound("Không có biên bản phiên bản {version} của cuộc họp {meeting_id}.", version=version, meeting_id=meeting_id)
         if chosen.state != MinutesState.signed and not acc.can_conduct:
             raise Forbidden("Biên bản phiên bản này chưa được ký; chỉ Văn phòng, thư ký và chủ tọa được xem.")
         return FileOut(_latest_file(session, chosen).data, _slug(meeting_id, chosen.version, ".pdf"), "application/pdf")
@@ -287,14 +288,14 @@ def prepare_signature(*, session: Session, actor: Actor, meeting_id: int) -> Sig
         raise Conflict("Biên bản chưa được chốt; Văn phòng cần chốt biên bản trước khi ký.")
     step = {MinutesState.final: "secretary", MinutesState.secretary_signed: "chair"}.get(MinutesState(current.state))
     if step is None:
-        raise Conflict(f"Biên bản phiên bản {current.version} đã được ký đủ.")
+        raise Conflict("Biên bản phiên bản {version} đã được ký đủ.", version=current.version)
     expected = _signer_rows(session, meeting_id)[step]
     if expected is None or expected[0] != actor.id:
-        who = "thư ký" if step == "secretary" else "chủ tọa"
-        order = "" if step == "secretary" else " (thư ký đã ký)"
         if step == "secretary" and acc.role == MeetingRole.chair:
             raise Forbidden("Thư ký ký trước, sau đó chủ tọa ký.")
-        raise Forbidden(f"Lượt ký hiện tại là của {who} cuộc họp{order}; bạn không phải người ký này.")
+        if step == "secretary":
+            raise Forbidden("Lượt ký hiện tại là của thư ký cuộc họp; bạn không phải người ký này.")
+        raise Forbidden("Lượt ký hiện tại là của chủ tọa cuộc họp (thư ký đã ký); bạn không phải người ký này.")
     user = session.get(User, actor.id)
     assert user is not None
     return SignJob(meeting_id, current.id or 0, current.version, step, _latest_file(session, current).data, user.username,

@@ -35,13 +35,14 @@ from pyhanko_certvalidator.errors import ExpiredError, NotYetValidError, Revoked
 
 from core.clock import DEFAULT_TIMEZONE, utcnow
 from core.errors import Conflict, ValidationFailed
+from core.i18n import N_, Msg
 from core.text import nfc
 from minutes.keystore import KeyStore, password_bytes
 from minutes.stamp import field_rect, stamp_style
 
 log = logging.getLogger(__name__)
 
-NOT_PDF = "Tệp tải lên không phải là tài liệu PDF hợp lệ."
+NOT_PDF = N_("Tệp tải lên không phải là tài liệu PDF hợp lệ.")
 OK = "Hợp lệ"
 NO_SIGNATURES = "Tài liệu không có chữ ký số"
 BROKEN = "Chữ ký không hợp lệ: nội dung được ký đã bị sửa"
@@ -113,7 +114,7 @@ def sign_pdf(pdf: bytes, *, store: KeyStore, user_id: str | int, password: str, 
         out = asyncio.run(_sign_at(pdf_signer, writer, at, _reserve(signer)))
     except SigningError as e:
         log.info("signing refused: %s", e)
-        msg = f"Không ký được tài liệu (trường chữ ký '{field_name}' đã được ký hoặc tài liệu bị khóa)."
+        msg = Msg("Không ký được tài liệu (trường chữ ký '{field_name}' đã được ký hoặc tài liệu bị khóa).", field_name=field_name)
         raise Conflict(msg) from None
     return out.getvalue()
 

@@ -13,11 +13,13 @@ from app.context import AppContext
 from app.http import validate
 from app.ratelimit import TokenBucket
 from core.errors import DomainError, Forbidden, RateLimited, Unauthenticated
+from core.i18n import DEFAULT_LANG, N_, translate
 from realtime.audience import Rooms
 
 log = logging.getLogger("ecabinet.realtime")
 Handler = Callable[[str, Actor, Any], Awaitable[Any]]
 # All a room display (Actor.is_display) may do; the services then limit it to its one meeting.
+INTERNAL = N_("Lỗi hệ thống; vui lòng thử lại.")
 DISPLAY_EVENTS = frozenset({"meeting:join", "meeting:sync", "meeting:leave"})
 
 
@@ -29,6 +31,7 @@ class SocketActions:
         self.buckets: dict[str, TokenBucket] = {}
         self.rooms = Rooms(sio, ctx, self.actors)  # which meetings each socket follows, with which audiences
         self.session_of: dict[str, str] = {}  # sid -> login session key (SHA-256 of the cookie)
+        self.langs: dict[str, str] = {}  # sid -> the language its acks' messages are in (app/i18n.environ_lang)
         self.on_disconnect: list[Callable[[str], None]] = []  # e.g. remote attendance's grace (realtime/rtc.py)
 
     def connected(self, sid: str, actor: Actor, session_key: str | None = None) -> None:
@@ -38,8 +41,12 @@ class SocketActions:
         self.actors[sid] = actor
         self.buckets[sid] = TokenBucket(rate, burst=rate * 2)
 
+    def lang(self, sid: str) -> str:
+        return self.langs.get(sid, DEFAULT_LANG)
+
     def disconnected(self, sid: str) -> Actor | None:
         self.session_of.pop(sid, None)
+        self.langs.pop(sid, None)
         self.buckets.pop(sid, None)
         gone = self.actors.pop(sid, None)
         for hook in self.on_disconnect:
@@ -70,10 +77,10 @@ class SocketActions:
                 payload = validate(model, data) if model is not None else data
                 return {"ok": True, "data": await fn(sid, actor, payload)}
             except DomainError as exc:
-                return {"ok": False, "error": exc.to_dict()}
+                return {"ok": False, "error": exc.to_dict(self.lang(sid))}
             except Exception:
                 log.exception("socket event %s failed", name)
-                return {"ok": False, "error": {"code": "internal_error", "message": "Lỗi hệ thống; vui lòng thử lại."}}
+                return {"ok": False, "error": {"code": "internal_error", "message": translate(INTERNAL, self.lang(sid))}}
 
         handler.payload_model = model  # type: ignore[attr-defined]  # what the payload fuzz test generates from
         self.sio.on(name, handler)

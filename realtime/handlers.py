@@ -15,7 +15,9 @@ from accounts.actor import Actor
 from accounts.services import session_key
 from app.auth import cookie_from_header, cookie_name, resolve_token
 from app.context import AppContext
+from app.i18n import environ_lang
 from core.errors import Forbidden
+from core.i18n import translate
 from display import services as display_services
 from meetings import audience, participation, services
 from meetings.schemas import CheckInRequest
@@ -36,20 +38,23 @@ class Live:
 
 
 async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+    lang = environ_lang(environ)
     display_token = auth.get("display_token") if isinstance(auth, dict) else None
     if display_token is not None:  # the hall's room display: read-only, one meeting (display/)
         screen = await live.ctx.read(display_services.resolve_actor, token=str(display_token))
         if screen is None:
-            message = "Mã màn hình không hợp lệ hoặc đã bị thu hồi."
+            message = translate("Mã màn hình không hợp lệ hoặc đã bị thu hồi.", lang)
             raise socketio.exceptions.ConnectionRefusedError({"code": "unauthenticated", "message": message})
         await live.sio.save_session(sid, {"display": screen.username})  # found again when the token is revoked
         live.actions.connected(sid, screen)
+        live.actions.langs[sid] = lang
         return True
     token = cookie_from_header(environ.get("HTTP_COOKIE"), cookie_name(live.ctx.settings))
     found = await resolve_token(live.ctx, token)
     if found is None or token is None:
-        raise socketio.exceptions.ConnectionRefusedError({"code": "unauthenticated", "message": "Vui lòng đăng nhập."})
+        raise socketio.exceptions.ConnectionRefusedError({"code": "unauthenticated", "message": translate("Vui lòng đăng nhập.", lang)})
     live.actions.connected(sid, found[0], session_key(token))
+    live.actions.langs[sid] = lang
     await live.sio.enter_room(sid, user_room(found[0].id))  # the user's own sockets: private annotation events
     return True
 
@@ -79,7 +84,7 @@ async def join(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:
     ignores what it already has (seq)."""
     result, audiences, access_seq = await live.ctx.read(audience.join, actor=actor, meeting_id=p.meeting_id)
     if not await live.rooms.admit(sid, actor, p.meeting_id, audiences, access_seq):
-        raise Forbidden(f"Bạn không được mời dự cuộc họp {p.meeting_id}.")
+        raise Forbidden("Bạn không được mời dự cuộc họp {meeting_id}.", meeting_id=p.meeting_id)
     if live.rooms.delivered_since(p.meeting_id, result["seq"]):
         await catch_up(live, sid, actor, p.meeting_id, result)
     if not actor.is_display and live.presence.add(p.meeting_id, actor.id, sid):
@@ -119,7 +124,7 @@ async def evicted(live: Live, sid: str, meeting_id: int) -> None:
 
 async def sync(live: Live, sid: str, actor: Actor, p: SyncRequest) -> Any:
     if actor.is_display and not live.rooms.has(sid, p.meeting_id):  # its token is checked at join only
-        raise Forbidden(f"Hãy vào phòng họp {p.meeting_id} (meeting:join) trước.")
+        raise Forbidden("Hãy vào phòng họp {meeting_id} (meeting:join) trước.", meeting_id=p.meeting_id)
     limit = live.ctx.settings.sync_max_events
     return await live.ctx.read(services.sync, actor=actor, meeting_id=p.meeting_id, since=p.since, limit=limit)
 

@@ -17,6 +17,7 @@ from accounts.actor import Actor
 from accounts.models import User
 from core.clock import utcnow
 from core.errors import Conflict, Forbidden, NotFound
+from core.i18n import N_, Msg
 from meetings.access import Access, access, require_conduct
 from meetings.models import Attendance, MeetingRole, MeetingState, Participant
 from meetings.services import emit, require_state
@@ -27,31 +28,31 @@ from speakers.schemas import SpeakRequest
 EVENT = "speaker.queue_changed"
 MAY_SPEAK = (Attendance.present_room, Attendance.present_remote, Attendance.deputy)
 _STATE_VI = {
-    SpeakerState.waiting: "đang chờ",
-    SpeakerState.speaking: "đang phát biểu",
-    SpeakerState.done: "đã phát biểu xong",
-    SpeakerState.withdrawn: "đã rút đăng ký",
+    SpeakerState.waiting: N_("đang chờ"),
+    SpeakerState.speaking: N_("đang phát biểu"),
+    SpeakerState.done: N_("đã phát biểu xong"),
+    SpeakerState.withdrawn: N_("đã rút đăng ký"),
 }
 
 
 def _current_item(acc: Access, action: str) -> int:
     require_state(acc.meeting, (MeetingState.started,), action)
     if acc.meeting.current_item_id is None:
-        raise Conflict(f"Không thể {action} cuộc họp {acc.meeting.id}: chưa có nội dung nào đang được thảo luận.")
+        raise Conflict("Không thể {action} cuộc họp {meeting_id}: chưa có nội dung nào đang được thảo luận.", action=N_(action), meeting_id=acc.meeting.id)
     return acc.meeting.current_item_id
 
 
 def _why_not_eligible(participant: Participant | None, name: str) -> str | None:
     """None when the person may speak; otherwise the reason, in Vietnamese."""
     if participant is None:
-        return f"{name} không phải thành phần của cuộc họp."
+        return Msg("{name} không phải thành phần của cuộc họp.", name=name)
     role = MeetingRole(participant.role)
     if role == MeetingRole.guest:
         return None  # guests are invited to speak on their items
     if role == MeetingRole.secretary:
-        return f"{name} là thư ký cuộc họp, không đăng ký phát biểu."
+        return Msg("{name} là thư ký cuộc họp, không đăng ký phát biểu.", name=name)
     if participant.attendance not in MAY_SPEAK:
-        return f"{name} chưa được điểm danh có mặt (tại phòng họp, trực tuyến hoặc dự thay)."
+        return Msg("{name} chưa được điểm danh có mặt (tại phòng họp, trực tuyến hoặc dự thay).", name=name)
     return None
 
 
@@ -105,7 +106,7 @@ def _changed(session: Session, acc: Access, action: str, req: SpeakerRequest, **
 def _load(session: Session, actor: Actor, request_id: int) -> tuple[Access, SpeakerRequest]:
     req = session.get(SpeakerRequest, request_id)
     if req is None:
-        raise NotFound(f"Không tìm thấy đăng ký phát biểu {request_id}.")
+        raise NotFound("Không tìm thấy đăng ký phát biểu {request_id}.", request_id=request_id)
     acc = access(session, actor, req.meeting_id, for_update=True)
     session.refresh(req)  # read again under the meeting's lock
     return acc, req
@@ -114,7 +115,7 @@ def _load(session: Session, actor: Actor, request_id: int) -> tuple[Access, Spea
 def _require_state(req: SpeakerRequest, allowed: SpeakerState, action: str) -> None:
     if req.state != allowed:
         raise Conflict(
-            f"Không thể {action} đăng ký phát biểu {req.id}: đăng ký {_STATE_VI[SpeakerState(req.state)]}.",
+            "Không thể {action} đăng ký phát biểu {req_id}: đăng ký {state}.", action=N_(action), req_id=req.id, state=_STATE_VI[SpeakerState(req.state)],
             details={"state": SpeakerState(req.state).value},
         )
 
@@ -144,7 +145,7 @@ def request_floor(*, session: Session, actor: Actor, meeting_id: int, data: Spea
     existing = _open_request(session, meeting_id, item_id, actor.id)
     if existing is not None:
         raise Conflict(
-            f"Bạn đã đăng ký phát biểu ở nội dung này ({_STATE_VI[SpeakerState(existing.state)]}).",
+            "Bạn đã đăng ký phát biểu ở nội dung này ({state}).", state=_STATE_VI[SpeakerState(existing.state)],
             details={"request_id": existing.id, "state": SpeakerState(existing.state).value},
         )
     req = SpeakerRequest(
@@ -167,14 +168,14 @@ def _give_floor(session: Session, acc: Access, user_id: int) -> dict[str, Any]:
         .where(Participant.meeting_id == acc.meeting.id, Participant.user_id == user_id)
     ).first()
     if row is None:
-        raise NotFound(f"Người dùng {user_id} không phải thành phần của cuộc họp {acc.meeting.id}.")
+        raise NotFound("Người dùng {user_id} không phải thành phần của cuộc họp {meeting_id}.", user_id=user_id, meeting_id=acc.meeting.id)
     participant, user = row
     reason = _why_not_eligible(participant, user.full_name)
     if reason:
-        raise Conflict(f"Không thể mời phát biểu: {reason}")
+        raise Conflict("Không thể mời phát biểu: {reason}", reason=reason)
     req = _open_request(session, acc.meeting.id, item_id, user_id)  # type: ignore[arg-type]
     if req is not None and req.state == SpeakerState.speaking:
-        raise Conflict(f"{user.full_name} đang phát biểu.", details={"request_id": req.id})
+        raise Conflict("{full_name} đang phát biểu.", full_name=user.full_name, details={"request_id": req.id})
     if req is None:  # not in the queue: the chair gives the floor directly
         deputy = participant.deputy_name if participant.attendance == Attendance.deputy else ""
         req = SpeakerRequest(meeting_id=acc.meeting.id, agenda_item_id=item_id, user_id=user_id, direct=True, deputy_name=deputy)  # type: ignore[arg-type]
@@ -209,7 +210,7 @@ def grant(*, session: Session, actor: Actor, request_id: int) -> dict[str, Any]:
     _require_state(req, SpeakerState.waiting, "mời phát biểu theo")
     if req.agenda_item_id != item_id:
         raise Conflict(
-            f"Không thể mời phát biểu theo đăng ký {req.id}: đăng ký thuộc nội dung khác; chuyển về nội dung đó trước.",
+            "Không thể mời phát biểu theo đăng ký {req_id}: đăng ký thuộc nội dung khác; chuyển về nội dung đó trước.", req_id=req.id,
             details={"agenda_item_id": req.agenda_item_id, "current_item_id": item_id},
         )
     ended = _start(session, acc, req)

@@ -180,7 +180,8 @@ async def test_a_damaged_docx_is_refused_clearly_and_leaves_nothing(live_server:
         for name in good.namelist():
             z.writestr(name, os.urandom(4000) if name == "word/document.xml" else good.read(name))
     cases = {
-        "random bytes named .docx": (os.urandom(20_000), "not_pdf", "không phải PDF"),
+        # named .docx: a broken DOCX, not "not a PDF"
+        "random bytes named .docx": (os.urandom(20_000), "damaged", "Tệp “to-trinh.docx” không phải tệp DOCX hợp lệ"),
         # refused by the cleaning before LibreOffice: what we cannot parse, we do not pass on
         "damaged DOCX": (damaged.getvalue(), "damaged", "Tệp “to-trinh.docx” có phần word/document.xml không đọc được"),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field, model_validator
 from sqlmodel import SQLModel
 
+from core.i18n import N_
 from core.types import Flag, Id, Line, Para
 from votes.models import OptionKind, VoteKind, VoteRule
 
@@ -28,9 +29,9 @@ def _check_options(options: list[OptionIn] | None) -> None:
         return
     kinds = [o.kind for o in options]
     if kinds.count(OptionKind.yes) != 1 or kinds.count(OptionKind.no) != 1 or kinds.count(OptionKind.abstain) > 1:
-        raise ValueError("cần đúng một lựa chọn tán thành (yes), một không tán thành (no), tối đa một không biểu quyết (abstain)")
+        raise ValueError(N_("cần đúng một lựa chọn tán thành (yes), một không tán thành (no), tối đa một không biểu quyết (abstain)"))
     if len({o.label.casefold() for o in options}) != len(options):
-        raise ValueError("các lựa chọn phải có nhãn khác nhau")
+        raise ValueError(N_("các lựa chọn phải có nhãn khác nhau"))
 
 
 class VoteCreate(SQLModel):

@@ -17,6 +17,7 @@ from accounts.actor import Actor
 from core import outbox
 from core.clock import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.i18n import N_, Msg
 from meetings import serialize as meeting_serialize
 from meetings.access import Access, access, load_meeting, require_conduct
 from meetings.events import record
@@ -37,17 +38,17 @@ class AlreadyVoted(Conflict):
 
 
 _STATE_VI = {
-    VoteState.draft: "biểu quyết đang soạn thảo",
-    VoteState.open: "biểu quyết đang mở",
-    VoteState.closed: "biểu quyết đã đóng",
-    VoteState.published: "kết quả đã công bố",
+    VoteState.draft: N_("biểu quyết đang soạn thảo"),
+    VoteState.open: N_("biểu quyết đang mở"),
+    VoteState.closed: N_("biểu quyết đã đóng"),
+    VoteState.published: N_("kết quả đã công bố"),
 }
 
 
 def _require_vote_state(vote: Vote, allowed: tuple[VoteState, ...], action: str) -> None:
     if vote.state not in allowed:
-        why = "biểu quyết chưa mở" if vote.state == VoteState.draft and VoteState.open in allowed else _STATE_VI[VoteState(vote.state)]
-        raise Conflict(f"Không thể {action} biểu quyết {vote.id}: {why}.", details={"state": VoteState(vote.state).value})
+        why = N_("biểu quyết chưa mở") if vote.state == VoteState.draft and VoteState.open in allowed else _STATE_VI[VoteState(vote.state)]
+        raise Conflict("Không thể {action} biểu quyết {vote_id}: {why}.", action=N_(action), vote_id=vote.id, why=why, details={"state": VoteState(vote.state).value})
 
 
 def _load(session: Session, vote_id: int, *, for_update: bool = False) -> Vote:
@@ -56,7 +57,7 @@ def _load(session: Session, vote_id: int, *, for_update: bool = False) -> Vote:
         stmt = stmt.with_for_update()
     vote = session.exec(stmt).first()
     if vote is None:
-        raise NotFound(f"Không tìm thấy biểu quyết {vote_id}.")
+        raise NotFound("Không tìm thấy biểu quyết {vote_id}.", vote_id=vote_id)
     return vote
 
 
@@ -115,7 +116,7 @@ def _check_item(session: Session, meeting_id: int, item_id: int) -> None:
     item = session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != meeting_id:
         raise ValidationFailed(
-            f"Nội dung {item_id} không thuộc cuộc họp {meeting_id}.",
+            "Nội dung {item_id} không thuộc cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id,
             details=[{"field": "agenda_item_id", "message": "không thuộc cuộc họp"}],
         )
 
@@ -194,12 +195,11 @@ def open_vote(*, session: Session, actor: Actor, vote_id: int, force: bool = Fal
         select(Vote.id).where(Vote.meeting_id == vote.meeting_id, Vote.state == VoteState.open, Vote.id != vote.id)
     ).first()
     if other is not None:
-        raise Conflict(f"Không thể mở biểu quyết {vote.id}: biểu quyết {other} đang mở; hãy đóng nó trước.")
+        raise Conflict("Không thể mở biểu quyết {vote_id}: biểu quyết {other} đang mở; hãy đóng nó trước.", vote_id=vote.id, other=other)
     quorum = meeting_serialize.quorum_data(session, vote.meeting_id)
     if not quorum["reached"]:
         message = (
-            f"Chưa đủ số thành viên có mặt ({quorum['present']}/{quorum['total']}, cần {quorum['required']}); "
-            "chủ trì có thể vẫn mở biểu quyết."
+            Msg("Chưa đủ số thành viên có mặt ({present}/{total}, cần {required}); chủ trì có thể vẫn mở biểu quyết.", present=quorum['present'], total=quorum['total'], required=quorum['required'])
         )
         if not force:
             raise NoQuorum(message, details=quorum)
@@ -229,7 +229,7 @@ def cast(*, session: Session, actor: Actor, vote_id: int, option_id: int) -> dic
     option = session.get(VoteOption, option_id)
     if option is None or option.vote_id != vote_id:
         raise ValidationFailed(
-            f"Lựa chọn {option_id} không thuộc biểu quyết {vote_id}.",
+            "Lựa chọn {option_id} không thuộc biểu quyết {vote_id}.", option_id=option_id, vote_id=vote_id,
             details=[{"field": "option_id", "message": "không thuộc biểu quyết"}],
         )
     vote = _load(session, vote_id, for_update=True)  # serialises with other casts and with close
@@ -238,7 +238,7 @@ def cast(*, session: Session, actor: Actor, vote_id: int, option_id: int) -> dic
     me = {"may_vote": True, "voted": True, "option_id": option_id, "final": vote.kind == VoteKind.secret}
     if vote.kind == VoteKind.secret:
         if voted:
-            raise AlreadyVoted(f"Bạn đã bỏ phiếu kín cho biểu quyết {vote_id}; phiếu kín không thể thay đổi.")
+            raise AlreadyVoted("Bạn đã bỏ phiếu kín cho biểu quyết {vote_id}; phiếu kín không thể thay đổi.", vote_id=vote_id)
         session.add(VoterRecord(vote_id=vote_id, user_id=actor.id))
         # Every counter of the vote is rewritten, +1 on the chosen one and +0 on the others (models.py).
         session.execute(

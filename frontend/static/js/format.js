@@ -1,6 +1,6 @@
 // Dates: the API speaks UTC ISO ('...Z'); people read the organisation's wall clock. The zone is the server's
 // ECABINET_TIMEZONE, given by the page in <meta name="timezone"> (never the tablet's own zone, never a constant).
-import { lang } from "./i18n.js";
+import { t } from "./i18n.js";
 
 const pad = (n) => String(n).padStart(2, "0");
 
@@ -22,8 +22,7 @@ function zoneParts(date) {
   return { y: +p.year, mo: +p.month, d: +p.day, h: +p.hour % 24, mi: +p.minute, s: +p.second, wd };
 }
 
-const WEEKDAYS_VI = ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
-const WEEKDAYS_EN = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const weekdayName = (wd) => t(`weekday.${wd}`); // 0 = Sunday
 
 function valid(value) {
   if (value === null || value === undefined || value === "") return null;
@@ -36,8 +35,7 @@ export function formatDateTime(iso, { weekday = true } = {}) {
   const date = valid(iso);
   if (!date) return "";
   const p = zoneParts(date);
-  const names = lang() === "en" ? WEEKDAYS_EN : WEEKDAYS_VI;
-  return `${pad(p.h)}:${pad(p.mi)}, ${weekday ? names[p.wd] + ", " : ""}${pad(p.d)}/${pad(p.mo)}/${p.y}`;
+  return `${pad(p.h)}:${pad(p.mi)}, ${weekday ? weekdayName(p.wd) + ", " : ""}${pad(p.d)}/${pad(p.mo)}/${p.y}`;
 }
 
 /** "Thứ Năm, 03/12/2026" (the display's date line). */
@@ -45,8 +43,7 @@ export function formatDate(iso, { weekday = true } = {}) {
   const date = valid(iso);
   if (!date) return "";
   const p = zoneParts(date);
-  const names = lang() === "en" ? WEEKDAYS_EN : WEEKDAYS_VI;
-  return `${weekday ? names[p.wd] + ", " : ""}${pad(p.d)}/${pad(p.mo)}/${p.y}`;
+  return `${weekday ? weekdayName(p.wd) + ", " : ""}${pad(p.d)}/${pad(p.mo)}/${p.y}`;
 }
 
 /** "08:00" on the organisation's clock. */

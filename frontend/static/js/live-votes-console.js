@@ -13,7 +13,7 @@ import { markOpenedHere } from "./vote-sheet.js";
 
 const KINDS = ["open", "named", "secret"];
 const RULES = ["all_members", "present", "two_thirds", "cast"];
-const DEFAULT_OPTIONS = ["Tán thành", "Không tán thành", "Không biểu quyết"];
+const DEFAULT_OPTIONS = ["Tán thành", "Không tán thành", "Không biểu quyết"]; // i18n: data (the vote's own choices, in the record)
 const $ = (id) => document.getElementById(id);
 let ctx = null;
 let form = null;

@@ -61,6 +61,14 @@ function preview() {
   $("preview").src = `${base}/minutes.pdf?${frozen ? "" : "draft=1&"}t=${Date.now()}`;
 }
 
+/** The section's label in the page's language (the server's label is the Vietnamese record's own). */
+function sectionLabel(section) {
+  const item = /^item:\d+:(\w+)$/.exec(section.key);
+  const key = `minutes.section.${item ? `item_${item[1]}` : section.key}`;
+  const text = t(key, { head: section.label.split(" — ")[0] });
+  return text === key ? section.label : text;
+}
+
 function renderSections() {
   const host = $("sections");
   host.replaceChildren();
@@ -72,7 +80,7 @@ function renderSections() {
     wrap.dataset.key = section.key;
     wrap.dataset.testid = "section";
     const label = document.createElement("label");
-    label.textContent = section.label;
+    label.textContent = sectionLabel(section);
     const area = document.createElement(section.multiline ? "textarea" : "input");
     if (!section.multiline) area.type = "text";
     area.value = section.effective;

@@ -9,6 +9,8 @@
 // onState(state, detail): "media" (asking for camera/microphone), "connecting", "connected",
 // "reconnecting", "muted" ({audio, video}), "layer" ({layer}), "ended" ({reason}), "error" ({code, message}).
 
+import { t } from "./i18n.js";
+
 const GATHER_WAIT_MS = 800;
 const DROP_WAIT_MS = 3000;
 const TILE_BITRATE = 600000; // bits/s of a full-size camera picture, scaled down with a small tile
@@ -17,7 +19,7 @@ let current = null;
 function call(socket, event, data) {
   return socket.timeout(15000).emitWithAck(event, data).then((ack) => {
     if (!ack || !ack.ok) {
-      const error = (ack && ack.error) || { code: "error", message: "Không kết nối được phiên trực tuyến." };
+      const error = (ack && ack.error) || { code: "error", message: t("remote.unreachable") };
       throw Object.assign(new Error(error.message), error);
     }
     return ack.data;
@@ -41,7 +43,7 @@ async function localMedia(onState) {
       video: { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 15 } },
     });
   } catch (err) {
-    onState("error", { code: "no_media", message: "Không dùng được camera/micrô; chỉ xem và nghe." });
+    onState("error", { code: "no_media", message: t("remote.no_media") });
     return null; // receive only
   }
 }
