@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from app.messages import documents, general, records, search, session
+from app.messages import tablet
 
 LANGS = ("vi", "en")
 
@@ -17,7 +18,8 @@ def _merge(*parts: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     return merged
 
 
-MESSAGES = _merge(general.MESSAGES, session.MESSAGES, documents.MESSAGES, records.MESSAGES, search.MESSAGES)
+MESSAGES = _merge(general.MESSAGES, session.MESSAGES, documents.MESSAGES, records.MESSAGES, search.MESSAGES,
+                  tablet.MESSAGES)
 
 
 def translate(key: str, lang: str = "vi") -> str:
