@@ -210,6 +210,19 @@ def test_presenting_toolbar_is_one_row_and_restricted_documents_are_not_presente
     )
     assert refused["ok"] is False and refused["error"]["code"] == "forbidden", refused
 
+    # After the session nobody presents (the server refuses it): the button goes when the meeting ends.
+    chair.page.locator(f"[data-testid=doc-link][data-id='{doc}']").tap()
+    expect(viewer).to_have_attribute("data-document-id", str(doc))
+    expect(chair.page.get_by_test_id("btn-present")).to_be_visible()
+    assert chair.api("POST", f"/api/meetings/{MEETING}/end").ok
+    expect(chair.page.get_by_test_id("btn-present")).to_be_hidden()
+    expect(chair.page.get_by_test_id("presenter-bar")).to_be_hidden()  # ending the meeting ended presenting
+    late = chair.page.evaluate(
+        "([m, d]) => new Promise((ok) => window.ecabinetViewer.socket.emit('presenter:start', {meeting_id: m, document_id: d, page: 1}, ok))",
+        [MEETING, doc],
+    )
+    assert late["ok"] is False and late["error"]["code"] == "invalid_state", late
+
 
 def test_portrait_keeps_the_labels_and_the_header_on_one_line(tablet) -> None:  # noqa: ANN001
     member, _ = _reader(tablet, "thanhvien07", 3, PORTRAIT)
