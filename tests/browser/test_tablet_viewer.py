@@ -159,6 +159,24 @@ def test_pinch_and_double_tap_keep_the_point_under_the_finger(tablet) -> None:  
             shot(member, "viewer-double-tapped")
 
 
+def test_portrait_keeps_the_labels_and_the_header_on_one_line(tablet) -> None:  # noqa: ANN001
+    member, _ = _reader(tablet, "thanhvien07", 3, PORTRAIT)
+    assert _stage_fraction(member) >= 0.85
+    clipped = member.page.evaluate("""() => [...document.querySelectorAll('.vw-tool, .vw-btn, .site-nav a, .site-nav button')]
+        .filter((e) => e.offsetParent !== null && (e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1))
+        .map((e) => e.textContent.trim())""")
+    assert clipped == [], clipped
+    labels = member.page.locator(".vw-tool span")
+    for i in range(labels.count()):
+        expect(labels.nth(i)).to_be_visible()
+    assert wrapped(member, ".site-nav a, .site-nav button, .who strong, .brand-short, .vw-btn, .vw-tool span, #presenter-text") == []
+    header = member.page.locator(".site-header .bar").bounding_box()
+    assert header["height"] <= 72, header  # one line
+    top = member.page.locator(".vw-top").bounding_box()
+    assert top["height"] <= 70, top
+    shot(member, "viewer-portrait")
+
+
 def test_presenting_toolbar_is_one_row_and_restricted_documents_are_not_presented(tablet) -> None:  # noqa: ANN001
     staff = tablet("vanphong")
     doc = _upload(staff, pages=4, agenda_item_id="1", title="Báo cáo tình hình kinh tế - xã hội")
@@ -181,6 +199,13 @@ def test_presenting_toolbar_is_one_row_and_restricted_documents_are_not_presente
     text = chair.page.get_by_test_id("presenter-text")
     expect(text).to_contain_text("Báo cáo tình hình kinh tế - xã hội")
     expect(text).to_contain_text("2")
+    # Portrait: the bars may take a second row, but no label is cut or broken, nothing runs off the side.
+    chair.page.set_viewport_size(PORTRAIT)
+    chair.page.wait_for_function("() => innerWidth === 768")
+    assert wrapped(chair, ".vw-tool span, .vw-switch span, .vw-btn") == []
+    assert chair.page.evaluate("() => [...document.querySelectorAll('.vw-toolbar *, #presenter-bar *')].every((e) => e.getBoundingClientRect().right <= innerWidth)")
+    shot(chair, "viewer-presenting-chair-portrait")
+    chair.page.set_viewport_size(LANDSCAPE)
 
     member = tablet("thanhvien05")
     member.page.set_viewport_size(LANDSCAPE)
@@ -222,21 +247,3 @@ def test_presenting_toolbar_is_one_row_and_restricted_documents_are_not_presente
         [MEETING, doc],
     )
     assert late["ok"] is False and late["error"]["code"] == "invalid_state", late
-
-
-def test_portrait_keeps_the_labels_and_the_header_on_one_line(tablet) -> None:  # noqa: ANN001
-    member, _ = _reader(tablet, "thanhvien07", 3, PORTRAIT)
-    assert _stage_fraction(member) >= 0.85
-    clipped = member.page.evaluate("""() => [...document.querySelectorAll('.vw-tool, .vw-btn, .site-nav a, .site-nav button')]
-        .filter((e) => e.offsetParent !== null && (e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1))
-        .map((e) => e.textContent.trim())""")
-    assert clipped == [], clipped
-    labels = member.page.locator(".vw-tool span")
-    for i in range(labels.count()):
-        expect(labels.nth(i)).to_be_visible()
-    assert wrapped(member, ".site-nav a, .site-nav button, .who strong, .brand-short, .vw-btn, .vw-tool span, #presenter-text") == []
-    header = member.page.locator(".site-header .bar").bounding_box()
-    assert header["height"] <= 72, header  # one line
-    top = member.page.locator(".vw-top").bounding_box()
-    assert top["height"] <= 70, top
-    shot(member, "viewer-portrait")

@@ -74,7 +74,7 @@ async function loadDocument(id, n = 1) {
   const exp = $("btn-export");
   exp.href = doc.restricted ? "#" : `/api/documents/${doc.id}/annotated.pdf?version=${doc.version}`;
   exp.classList.toggle("is-disabled", doc.restricted);
-  exp.title = doc.restricted ? t("viewer.export_restricted") : "";
+  exp.title = doc.restricted ? t("viewer.export_restricted") : t("viewer.export");
   history.replaceState(null, "", `/meetings/${meetingId}/documents/${doc.id}?page=${n}`);
   renderThumbs();
   panel.renderDocs();
