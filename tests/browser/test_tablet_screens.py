@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.test_tablet_viewer import LANDSCAPE, PORTRAIT, shot, wrapped
 from tests.browser.test_tablet_vote import inside_viewport
+from tests.browser.test_viewer import _upload
 
 MEETING = 1
 SIZES = {"landscape": LANDSCAPE, "portrait": PORTRAIT}
@@ -85,12 +86,23 @@ def test_every_page_in_its_main_states(tablet) -> None:  # noqa: ANN001
     _after_event(member, seq)
     expect(member.page.get_by_test_id("speaker-strip")).to_contain_text("1")
     assert member.page.evaluate("() => document.activeElement === window.focusedBefore && window.focusedBefore.isConnected")
+    # The same on the documents tab: the keyboard is on a document when another one is added.
+    item_id = chair.api("GET", f"/api/meetings/{MEETING}").json()["current_item_id"]
+    _upload(staff, pages=2, agenda_item_id=str(item_id), title="Tờ trình dự toán ngân sách nhà nước năm 2027")
+    member.page.get_by_test_id("tab-documents").tap()
+    link = member.page.get_by_test_id("doc-link")
+    expect(link).to_have_count(1)
+    link.focus()
+    member.page.evaluate("() => { window.focusedBefore = document.activeElement; }")
+    _upload(staff, pages=2, agenda_item_id=str(item_id), title="Báo cáo thẩm tra của Bộ Tư pháp")
+    expect(link).to_have_count(2)
+    assert member.page.evaluate("() => document.activeElement === window.focusedBefore && window.focusedBefore.isConnected")
+    member.page.get_by_test_id("tab-agenda").tap()
     for t, label in ((member, "landscape"), (portrait, "portrait")):
         _no_refused_controls_for_a_member(t)
         _fits(t, f"live-member-{label}")
 
     # A vote opens: the choices are on screen on both tablets at once.
-    item_id = chair.api("GET", f"/api/meetings/{MEETING}").json()["current_item_id"]
     question = "Thông qua dự toán ngân sách nhà nước năm 2027 và phương án phân bổ ngân sách trung ương"
     vote = chair.api("POST", f"/api/meetings/{MEETING}/votes", {"agenda_item_id": item_id, "question": question}).json()
     assert chair.api("POST", f"/api/votes/{vote['id']}/open", {"force": True}).status == 200

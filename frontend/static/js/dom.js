@@ -41,7 +41,7 @@ export function fill(node, ...children) {
 // matches a wanted one (same tag, test id and data-*-id keys): a live event then never takes the keyboard focus
 // or a screen reader's place away. Kept elements get the new attributes, text and listeners. Only for parts whose
 // listeners do not close over other freshly built nodes (those would be the discarded copies).
-const KEYS = ["id", "data-testid", "data-user-id", "data-item-id", "data-vote-id", "data-request-id", "data-option-id", "data-id"];
+const KEYS = ["id", "data-testid", "data-user-id", "data-item-id", "data-vote-id", "data-request-id", "data-option-id", "data-document-id", "data-id"];
 
 function keyOf(n) {
   if (n.nodeType !== Node.ELEMENT_NODE) return `#${n.nodeType}`;
