@@ -172,4 +172,6 @@ def test_every_page_in_its_main_states(tablet) -> None:  # noqa: ANN001
     expect(member.page.get_by_test_id("meeting-state")).to_have_text("Đã kết thúc")
     expect(member.page.get_by_test_id("btn-speak-request")).to_have_count(0)
     _no_refused_controls_for_a_member(member)
+    member.page.evaluate("() => window.scrollTo(0, 0)")
+    member.page.wait_for_function("() => window.scrollY === 0")
     _fits(member, "live-ended-landscape")
