@@ -86,8 +86,8 @@ async def login(http: aiohttp.ClientSession, url: str, username: str) -> tuple[s
         return r.cookies["ecabinet_session"].value, body["csrf_token"]
 
 
-async def chair_post(http: aiohttp.ClientSession, url: str, chair: tuple[str, str], path: str) -> int:
+async def chair_post(http: aiohttp.ClientSession, url: str, chair: tuple[str, str], path: str, body: dict | None = None) -> int:
     headers = {"Cookie": f"ecabinet_session={chair[0]}", "X-CSRF-Token": chair[1]}
-    async with http.post(f"{url}/api/meetings/{MEETING_ID}/{path}", headers=headers) as r:
+    async with http.post(f"{url}/api/meetings/{MEETING_ID}/{path}", headers=headers, json=body) as r:
         await r.read()
         return r.status

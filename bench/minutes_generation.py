@@ -49,7 +49,7 @@ def scripted(db: Database, data_dir: Path):  # type: ignore[no-untyped-def]
     c = make_cabinet(db, n_members=MEMBERS, n_items=ITEMS)
     for actor in (c.chair, *c.members):
         call(db, participation.check_in, actor=actor, meeting_id=c.meeting_id, data=CheckInRequest())
-    call(db, meetings.start_meeting, actor=c.chair, meeting_id=c.meeting_id)
+    call(db, meetings.start_meeting, actor=c.chair, meeting_id=c.meeting_id, force=True)
     kinds = [VoteKind.open, VoteKind.named, VoteKind.secret]
     for i, item in enumerate(c.item_ids):
         if i:

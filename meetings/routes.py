@@ -24,6 +24,7 @@ from meetings.schemas import (
     ParticipantPublic,
     ParticipantUpdate,
     ReorderRequest,
+    StartRequest,
 )
 
 
@@ -70,6 +71,13 @@ async def create_meeting(request: Request) -> Response:
     return ok(await ctx_of(request).write(services.create_meeting, actor=actor, data=data), 201)
 
 
+async def start_meeting(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, StartRequest)
+    mid = request.path_params["meeting_id"]
+    return ok(await ctx_of(request).write(services.start_meeting, actor=actor, meeting_id=mid, force=body.force))
+
+
 M = "/api/meetings/{meeting_id:int}"
 routes = [
     Route("/api/meetings", list_meetings, methods=["GET"]),
@@ -79,7 +87,7 @@ routes = [
     Route(M + "/snapshot", reader(services.join), methods=["GET"]),
     Route(M + "/publish", writer(services.publish_meeting), methods=["POST"]),
     Route(M + "/unpublish", writer(services.unpublish_meeting), methods=["POST"]),
-    Route(M + "/start", writer(services.start_meeting), methods=["POST"]),
+    Route(M + "/start", start_meeting, methods=["POST"]),
     Route(M + "/end", writer(services.end_meeting), methods=["POST"]),
     Route(M + "/next", writer(services.step_item, direction=1), methods=["POST"]),
     Route(M + "/previous", writer(services.step_item, direction=-1), methods=["POST"]),
@@ -108,7 +116,7 @@ OPENAPI = [
     Op("get", P + "/snapshot", "Trạng thái trực tiếp đầy đủ và seq (như meeting:join)"),
     Op("post", P + "/publish", "Phát hành cuộc họp", answer=MeetingPublic),
     Op("post", P + "/unpublish", "Đưa cuộc họp chưa bắt đầu về bản nháp", answer=MeetingPublic),
-    Op("post", P + "/start", "Bắt đầu họp", answer=MeetingPublic),
+    Op("post", P + "/start", "Bắt đầu họp (409 no_quorum khi chưa đủ số; gửi force=true để vẫn bắt đầu)", StartRequest, MeetingPublic),
     Op("post", P + "/end", "Kết thúc họp", answer=MeetingPublic),
     Op("post", P + "/next", "Chuyển sang nội dung tiếp theo", answer=MeetingPublic),
     Op("post", P + "/previous", "Quay lại nội dung trước", answer=MeetingPublic),

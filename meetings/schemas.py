@@ -7,10 +7,17 @@ from pydantic import ConfigDict, Field, field_serializer
 from sqlmodel import SQLModel
 
 from core.clock import iso
-from core.types import Id, Int, Line, Moment, Para
+from core.types import Flag, Id, Int, Line, Moment, Para
 from meetings.models import Attendance, AttendanceSource, ItemState, MeetingKind, MeetingMode, MeetingRole, MeetingState
 
 _strict = ConfigDict(extra="forbid")
+
+
+class StartRequest(SQLModel):
+    """POST /api/meetings/{id}/start: force=true starts without quorum (after the conductor confirmed)."""
+
+    model_config = _strict
+    force: Flag = False
 
 
 class MeetingCreate(SQLModel):

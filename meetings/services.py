@@ -153,10 +153,19 @@ def unpublish_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dic
 # --- conducting ---------------------------------------------------------------------------------------
 
 
-def start_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+class NoQuorum(Conflict):
+    """Fewer members present than the quorum: the conductor may still go on, knowingly (force)."""
+
+    code = "no_quorum"
+
+
+def start_meeting(*, session: Session, actor: Actor, meeting_id: int, force: bool = False) -> dict[str, Any]:
     acc = access(session, actor, meeting_id, for_update=True)
     require_conduct(acc)
     require_state(acc.meeting, (MeetingState.published,), "bắt đầu")
+    quorum = serialize.quorum_data(session, meeting_id)
+    if not quorum["reached"] and not force:
+        raise NoQuorum("Chưa đủ số thành viên có mặt để bắt đầu phiên họp; xác nhận để vẫn bắt đầu.", details=quorum)
     acc.meeting.state = MeetingState.started
     acc.meeting.started_at = utcnow()
     items = serialize.agenda_items(session, meeting_id)

@@ -24,7 +24,7 @@ from meetings.schemas import CheckInRequest
 from realtime.actions import Handler, SocketActions
 from realtime.audience import Rooms
 from realtime.broadcast import room, user_room
-from realtime.payloads import CheckIn, ItemRef, MeetingRef, SyncRequest
+from realtime.payloads import CheckIn, ItemRef, MeetingRef, StartMeeting, SyncRequest
 from realtime.presence import Presence
 
 
@@ -133,6 +133,10 @@ async def conduct(live: Live, fn: Callable[..., Any], fixed: dict[str, Any], sid
     return await live.ctx.write(fn, actor=actor, meeting_id=p.meeting_id, **fixed)
 
 
+async def start(live: Live, sid: str, actor: Actor, p: StartMeeting) -> Any:
+    return await live.ctx.write(services.start_meeting, actor=actor, meeting_id=p.meeting_id, force=p.force)
+
+
 async def activate(live: Live, sid: str, actor: Actor, p: ItemRef) -> Any:
     return await live.ctx.write(services.activate_item, actor=actor, meeting_id=p.meeting_id, item_id=p.item_id)
 
@@ -157,7 +161,7 @@ def register(sio: socketio.AsyncServer, ctx: AppContext) -> SocketActions:
     actions.action("meeting:join", MeetingRef, partial(join, live))
     actions.action("meeting:leave", MeetingRef, partial(leave, live))
     actions.action("meeting:sync", SyncRequest, partial(sync, live))
-    actions.action("meeting:start", MeetingRef, _conducting(live, services.start_meeting))
+    actions.action("meeting:start", StartMeeting, partial(start, live))
     actions.action("meeting:end", MeetingRef, _conducting(live, services.end_meeting))
     actions.action("agenda:next", MeetingRef, _conducting(live, services.step_item, direction=1))
     actions.action("agenda:previous", MeetingRef, _conducting(live, services.step_item, direction=-1))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from core.types import Id, Int, MAX_ID
+from core.types import Flag, Id, Int, MAX_ID
 
 from meetings.models import Attendance
 
@@ -14,6 +14,10 @@ class _Strict(BaseModel):
 
 class MeetingRef(_Strict):
     meeting_id: Id
+
+
+class StartMeeting(MeetingRef):
+    force: Flag = False  # start without quorum (the conductor confirmed)
 
 
 class SyncRequest(MeetingRef):

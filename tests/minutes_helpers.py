@@ -85,7 +85,7 @@ def scripted_meeting(db: Database, *, end: bool = True) -> Scripted:
     for actor, data in ((m[2], ParticipantUpdate(attendance=Attendance.deputy, deputy_name=DEPUTY)),
                         (m[3], ParticipantUpdate(attendance=Attendance.absent, absence_reason=ABSENCE))):  # fmt: skip
         call(db, participation.update, actor=c.staff, meeting_id=c.meeting_id, user_id=actor.id, data=data)
-    call(db, meetings.start_meeting, actor=c.chair, meeting_id=c.meeting_id)
+    call(db, meetings.start_meeting, actor=c.chair, meeting_id=c.meeting_id, force=True)
     ids: dict[VoteKind, int] = {}
     _speak(db, c, [m[0], m[1], m[2]])
     ids[VoteKind.open] = _vote(db, c, c.item_ids[0], VoteKind.open,

@@ -57,7 +57,7 @@ async def test_state_changes_need_the_csrf_token(live_server: LiveServer) -> Non
     token = http.headers.pop("X-CSRF-Token")
     r = await http.post(f"/api/meetings/{c.meeting_id}/start")
     assert r.status_code == 403 and "CSRF" in r.json()["error"]["message"]
-    r = await http.post(f"/api/meetings/{c.meeting_id}/start", headers={"X-CSRF-Token": token})
+    r = await http.post(f"/api/meetings/{c.meeting_id}/start", json={"force": True}, headers={"X-CSRF-Token": token})
     assert r.status_code == 200 and r.json()["state"] == "started"
     await http.aclose()
 

@@ -27,7 +27,7 @@ def test_lifecycle_moves_current_item_and_numbers_events_without_gaps(db: Databa
     c = make_cabinet(db)
     with pytest.raises(Conflict, match="chưa"):
         call(db, services.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=1)  # not started yet
-    started = call(db, services.start_meeting, actor=c.chair, meeting_id=c.meeting_id)
+    started = call(db, services.start_meeting, actor=c.chair, meeting_id=c.meeting_id, force=True)
     assert started["state"] == "started" and started["current_item_id"] == c.item_ids[0]
     call(db, services.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=1)
     moved = call(db, services.activate_item, actor=c.secretary, meeting_id=c.meeting_id, item_id=c.item_ids[2])
@@ -39,7 +39,7 @@ def test_lifecycle_moves_current_item_and_numbers_events_without_gaps(db: Databa
     ended = call(db, services.end_meeting, actor=c.chair, meeting_id=c.meeting_id)
     assert ended["state"] == "ended" and ended["current_item_id"] is None
     with pytest.raises(Conflict, match="đã kết thúc"):
-        call(db, services.start_meeting, actor=c.chair, meeting_id=c.meeting_id)
+        call(db, services.start_meeting, actor=c.chair, meeting_id=c.meeting_id, force=True)
     seqs = [e.seq for e in events(db, c.meeting_id)]
     assert seqs == list(range(1, len(seqs) + 1))
 
@@ -47,7 +47,7 @@ def test_lifecycle_moves_current_item_and_numbers_events_without_gaps(db: Databa
 def test_events_applied_to_an_old_snapshot_equal_a_fresh_snapshot(db: Database) -> None:
     c = make_cabinet(db)
     old = db.run_read(services.join, actor=c.members[0], meeting_id=c.meeting_id)
-    call(db, services.start_meeting, actor=c.chair, meeting_id=c.meeting_id)
+    call(db, services.start_meeting, actor=c.chair, meeting_id=c.meeting_id, force=True)
     call(db, participation.check_in, actor=c.members[0], meeting_id=c.meeting_id, data=CheckInRequest())
     call(db, participation.update, actor=c.staff, meeting_id=c.meeting_id, user_id=c.members[1].id,
          data=ParticipantUpdate(attendance=Attendance.absent, absence_reason="Đi công tác"))  # fmt: skip

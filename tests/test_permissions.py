@@ -37,7 +37,7 @@ CASES: dict[str, Case] = {
     "sync": (services.sync, lambda c, db: {"meeting_id": c.meeting_id, "since": 0, "limit": 50}, "member", "outsider", False),
     "create_meeting": (services.create_meeting, lambda c, db: {"data": MeetingCreate(title="Họp chuyên đề pháp luật")}, "staff", "chair", False),
     "update_meeting": (services.update_meeting, lambda c, db: {"meeting_id": c.meeting_id, "data": MeetingUpdate(place="Phòng 2")}, "secretary", "chair", False),
-    "start_meeting": (services.start_meeting, lambda c, db: {"meeting_id": c.meeting_id}, "chair", "member", False),
+    "start_meeting": (services.start_meeting, lambda c, db: {"meeting_id": c.meeting_id, "force": True}, "chair", "member", False),
     "end_meeting": (services.end_meeting, lambda c, db: {"meeting_id": c.meeting_id}, "chair", "member", True),
     "step_item": (services.step_item, lambda c, db: {"meeting_id": c.meeting_id, "direction": 1}, "secretary", "guest", True),
     "activate_item": (services.activate_item, lambda c, db: {"meeting_id": c.meeting_id, "item_id": c.item_ids[2]}, "chair", "member", True),

@@ -69,7 +69,9 @@ async def test_member_cannot_conduct_over_socket_but_chair_can(live_server: Live
     try:
         denied = await member.call("meeting:start", {"meeting_id": c.meeting_id})
         assert denied["ok"] is False and denied["error"]["code"] == "forbidden"
-        allowed = await chair.call("meeting:start", {"meeting_id": c.meeting_id})
+        warned = await chair.call("meeting:start", {"meeting_id": c.meeting_id})  # nobody checked in: no quorum
+        assert warned["ok"] is False and warned["error"]["code"] == "no_quorum"
+        allowed = await chair.call("meeting:start", {"meeting_id": c.meeting_id, "force": True})
         assert allowed["ok"] is True and allowed["data"]["state"] == "started"
         again = await chair.call("meeting:start", {"meeting_id": c.meeting_id})
         assert again["error"]["code"] == "invalid_state" and "đang diễn ra" in again["error"]["message"]

@@ -23,14 +23,10 @@ from meetings.access import Access, access, load_meeting, require_conduct
 from meetings.events import record
 from meetings.models import PRESENT, VOTING_ROLES, AgendaItem, Attendance, MeetingRole, MeetingState, Participant
 from meetings.rules import OrgRules, get_rules
-from meetings.services import emit, require_state
+from meetings.services import NoQuorum, emit, require_state
 from votes import serialize, rules
 from votes.models import Ballot, OptionKind, SecretTally, VoterRecord, Vote, VoteKind, VoteOption, VoteRule, VoteState
 from votes.schemas import DEFAULT_OPTIONS, OptionIn, VoteCreate, VoteUpdate
-
-
-class NoQuorum(Conflict):
-    code = "no_quorum"
 
 
 class AlreadyVoted(Conflict):

@@ -22,7 +22,7 @@ def test_minutes_verify_and_display_in_english_vietnamese_by_default(tablet) -> 
     secretariat = tablet()
     _english(secretariat)
     secretariat.login("vanphong", f"/meetings/{MEETING}/minutes")
-    assert secretariat.api("POST", f"/api/meetings/{MEETING}/start").ok  # vanphong is the meeting's secretary
+    assert secretariat.api("POST", f"/api/meetings/{MEETING}/start", {"force": True}).ok  # vanphong is the meeting's secretary
     page = secretariat.page
     page.reload()
     expect(page.locator("#minutes")).to_have_attribute("data-ready", "true")

@@ -12,7 +12,7 @@ EDITED = "Chính phủ thống nhất đánh giá; giao Bộ Kế hoạch và Đ
 
 def test_conclusion_edit_generate_sign_and_member_opens_pdf(tablet) -> None:  # noqa: ANN001
     chair = tablet("thutuong")
-    assert chair.api("POST", f"/api/meetings/{MEETING}/start").ok
+    assert chair.api("POST", f"/api/meetings/{MEETING}/start", {"force": True}).ok
     secretariat = tablet("vanphong", f"/meetings/{MEETING}/minutes")
     page = secretariat.page
     expect(page.locator("#minutes")).to_have_attribute("data-ready", "true")
@@ -38,8 +38,24 @@ def test_conclusion_edit_generate_sign_and_member_opens_pdf(tablet) -> None:  # 
     draft = secretariat.api("GET", f"/api/meetings/{MEETING}/minutes").json()
     assert any(s["effective"] == EDITED for s in draft["sections"])
 
+    reset = first_item.get_by_test_id("section-reset")
+    expect(reset).to_be_visible()  # "restore the generated text" on the edited section of the draft
+
+    # Finalising asks first; cancelling leaves the draft as it is.
     page.get_by_test_id("btn-finalise").click()
+    expect(page.get_by_test_id("confirm-dialog")).to_contain_text("Chốt biên bản?")
+    page.get_by_test_id("confirm-cancel").click()
+    expect(page.get_by_test_id("minutes-state")).to_have_attribute("data-state", "draft")
+    page.get_by_test_id("btn-finalise").click()
+    page.get_by_test_id("confirm-ok").click()
     expect(page.get_by_test_id("minutes-state")).to_have_attribute("data-state", "final")
+    # Closed minutes: no "restore" offered, and the server would refuse it.
+    expect(page.get_by_test_id("section-reset")).to_have_count(page.get_by_test_id("section").count())
+    for i in range(page.get_by_test_id("section-reset").count()):
+        expect(page.get_by_test_id("section-reset").nth(i)).to_be_hidden()
+    key = first_item.get_attribute("data-key")
+    refused = secretariat.api("PUT", f"/api/meetings/{MEETING}/minutes/sections/{key}", {"text": None})
+    assert refused.status == 409, refused.text()
 
     member = tablet("thanhvien03", f"/meetings/{MEETING}/minutes")
     expect(member.page.locator("#minutes")).to_have_attribute("data-ready", "true")

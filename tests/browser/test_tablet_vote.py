@@ -176,9 +176,11 @@ def test_focus_stays_in_place_across_live_events(tablet, server) -> None:  # noq
     expect(page.get_by_test_id("vote-recorded")).to_be_visible()
     card_choice = page.get_by_test_id("vote-card").get_by_test_id("vote-option").nth(2)
     card_choice.focus()
+    page.evaluate("() => { window.focusedBefore = document.activeElement; }")
     abstain = card_choice.get_attribute("data-option-id")
     live_event(page, lambda: other.api("POST", f"/api/votes/{vote['id']}/ballots", {"option_id": vote["options"][1]["id"]}))
     assert page.evaluate("() => document.activeElement.dataset.optionId") == abstain
+    assert page.evaluate("() => document.activeElement === window.focusedBefore")  # the very same button, updated in place
     assert chair.api("POST", f"/api/votes/{vote['id']}/close").status == 200
 
 

@@ -105,7 +105,7 @@ def test_following_the_presenter_moves_the_page(tablet) -> None:  # noqa: ANN001
     staff = tablet("vanphong")
     doc = _upload(staff, agenda_item_id="1", title="Báo cáo tình hình kinh tế - xã hội")
     chair = tablet("thutuong")
-    assert chair.api("POST", f"/api/meetings/{MEETING}/start").ok
+    assert chair.api("POST", f"/api/meetings/{MEETING}/start", {"force": True}).ok
     member = tablet("thanhvien05")
     viewer = _open(member, doc)
     expect(viewer).to_have_attribute("data-page", "1")

@@ -2,7 +2,7 @@
 // viewer; the live slice holds only what everyone may see), for the current item or all items, each opening
 // the viewer page. Refetched on join and on every event whose type starts with "document".
 import { get } from "./api.js";
-import { fill, h } from "./dom.js";
+import { h, morph } from "./dom.js";
 import { t } from "./i18n.js";
 import { setCount } from "./live-tabs.js";
 
@@ -89,14 +89,14 @@ export function render(state) {
   const forItem = (id) => docs.filter((d) => (d.agenda_item_id ?? null) === id);
   setCount("documents", docs.length ? String(docs.length) : "");
   if (!docs.length) {
-    fill(host, h("p", { class: "muted" }, t("docs.none")));
+    morph(host, h("p", { class: "muted" }, t("docs.none")));
     return;
   }
   if (scope === "current" && currentId) {
     const item = state.agenda.find((i) => i.id === currentId);
     const mine = forItem(currentId);
     const general = forItem(null);
-    fill(
+    morph(
       host,
       mine.length ? group(`${item.position}. ${item.title}`, mine, { current: true }) : h("p", { class: "muted" }, t("docs.none_item")),
       general.length ? group(t("docs.general"), general) : null,
@@ -110,5 +110,5 @@ export function render(state) {
     const list = forItem(item.id);
     if (list.length) groups.push(group(`${item.position}. ${item.title}`, list, { current: item.id === currentId }));
   }
-  fill(host, groups);
+  morph(host, groups);
 }

@@ -1,7 +1,7 @@
 // Speaker queue (đăng ký phát biểu): the strip under the current item (who has the floor, the countdown, my
 // request button) and the "Phát biểu" tab (queue, speeches given, the chair's grant/finish/direct controls).
 // The countdown runs here from started_at + limit_seconds; the server sends no per-second events.
-import { fill, h } from "./dom.js";
+import { h, morph } from "./dom.js";
 import { t } from "./i18n.js";
 import { setCount } from "./live-tabs.js";
 import { myRow } from "./live-view.js";
@@ -129,13 +129,13 @@ function renderStrip(state) {
   const sp = state.speakers ?? {};
   const started = state.meeting.state === "started";
   strip.hidden = !started;
-  if (!started) return fill(strip);
+  if (!started) return morph(strip);
   const current = sp.current;
   const mine = current && current.user_id === ctx.me?.user_id;
   const conductor = ctx.me?.can_conduct;
   const queue = sp.queue ?? [];
   const hint = hintFor(state);
-  fill(
+  morph(
     strip,
     h(
       "div",
@@ -167,11 +167,13 @@ function directForm(state) {
     h("option", { value: "" }, t("speak.choose")),
     people.map((p) => h("option", { value: p.user_id }, [p.full_name, p.title].filter(Boolean).join(" — "))),
   );
-  const button = h("button", { type: "button", class: "btn btn-primary", "data-testid": "btn-direct" }, t("speak.direct"));
-  button.addEventListener("click", () => {
-    if (!select.value) return select.focus();
-    send("speaker:request", { meeting_id: ctx.meetingId, user_id: Number(select.value) }, button);
-  });
+  // The select is looked up on the page: morph() keeps the one there, not this fresh copy.
+  const pick = (e) => {
+    const chosen = e.currentTarget.parentElement.querySelector("select");
+    if (!chosen.value) return chosen.focus();
+    return send("speaker:request", { meeting_id: ctx.meetingId, user_id: Number(chosen.value) }, e.currentTarget);
+  };
+  const button = h("button", { type: "button", class: "btn btn-primary", "data-testid": "btn-direct", onclick: pick }, t("speak.direct"));
   return h("div", { class: "direct" }, select, button);
 }
 
@@ -182,7 +184,7 @@ function renderPanel(state) {
   const conductor = ctx.me?.can_conduct && state.meeting.state === "started";
   const current = sp.current;
   setCount("speakers", queue.length ? String(queue.length) : "");
-  fill(
+  morph(
     $("speakers-body"),
     h(
       "div",

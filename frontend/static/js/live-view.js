@@ -1,5 +1,5 @@
 // Rendering of the live meeting page from the state (snapshot + applied events). No network here.
-import { fill, h } from "./dom.js";
+import { h, morph } from "./dom.js";
 import { formatDateTime, formatTime } from "./format.js";
 import { t } from "./i18n.js";
 
@@ -30,7 +30,7 @@ export function renderHeader(meeting) {
   if (meeting.state === "started" && meeting.started_at) {
     bits.push(h("span", {}, t("live.started_at", { time: formatTime(meeting.started_at) })));
   }
-  fill($("meeting-meta"), bits);
+  morph($("meeting-meta"), bits);
 }
 
 export function renderCurrent(state) {
@@ -41,7 +41,7 @@ export function renderCurrent(state) {
   const total = state.agenda.length;
   card.classList.toggle("idle", !item);
   if (item) {
-    fill(
+    morph(
       body,
       h("div", { class: "label" }, t("live.current")),
       h("div", { class: "title", "data-testid": "current-item", dataset: { itemId: item.id } }, item.title),
@@ -57,7 +57,7 @@ export function renderCurrent(state) {
   }
   const idle =
     meetingState === "ended" ? t("live.ended") : meetingState === "started" ? t("live.no_current") : t("live.not_started");
-  fill(
+  morph(
     body,
     h("div", { class: "label" }, t("live.current")),
     h("div", { class: "title", "data-testid": "current-item", dataset: { itemId: "" } }, idle),
@@ -140,7 +140,7 @@ export function renderQuorum(state) {
   box.dataset.total = q.total;
   box.dataset.reached = String(q.reached);
   const share = q.total ? Math.min(100, Math.round((q.present / q.total) * 100)) : 0;
-  fill(
+  morph(
     box,
     h(
       "div",
@@ -169,14 +169,14 @@ export function renderCheckIn(state, me, onCheckIn) {
   const open = ["published", "started"].includes(state.meeting.state);
   slot.hidden = !row || !open;
   if (slot.hidden) {
-    fill(slot);
+    morph(slot);
     return;
   }
   if (PRESENT.has(row.attendance)) {
-    fill(slot, h("div", { class: "badge badge-present_room check-in-done", "data-testid": "checked-in" }, `✓ ${t("live.checked_in")}`));
+    morph(slot, h("div", { class: "badge badge-present_room check-in-done", "data-testid": "checked-in" }, `✓ ${t("live.checked_in")}`));
     return;
   }
-  fill(
+  morph(
     slot,
     h("button", { type: "button", class: "btn btn-success btn-lg check-in", "data-testid": "check-in", onclick: onCheckIn }, t("live.check_in")),
   );
@@ -224,7 +224,7 @@ export function renderParticipants(state, me, online, actionsFor = null) {
       ),
     );
   });
-  fill($("participants"), groups);
+  morph($("participants"), groups);
   $("online-count").textContent = t("live.online_count", { n: online.size });
   const present = state.participants.filter((p) => PRESENT.has(p.attendance) || p.attendance === "deputy").length;
   $("count-people").textContent = `${present}/${state.participants.length}`;

@@ -6,7 +6,7 @@
 // counts to anyone while it is open.
 import { get } from "./api.js";
 import { confirmDialog } from "./confirm.js";
-import { fill, h } from "./dom.js";
+import { h, morph } from "./dom.js";
 import { t } from "./i18n.js";
 import { myRow } from "./live-view.js";
 import { toast } from "./toast.js";
@@ -244,7 +244,7 @@ export function render(state) {
   const vote = active && shown(active);
   box.hidden = !vote;
   if (!vote) {
-    fill(box);
+    morph(box);
     return;
   }
   box.dataset.voteId = vote.id;
@@ -267,7 +267,7 @@ export function render(state) {
   const open = vote.state === "open";
   const waiting = vote.state === "closed" && !vote.result; // closed; the chair has not published the result
   const hiddenNote = open && !vote.tally ? (vote.kind === "secret" ? "vote.secret_hidden" : "vote.hidden_until_published") : null;
-  fill(
+  morph( // in place: a keyboard on a choice keeps it while the others' ballots come in
     box,
     h("div", { class: "vote-top" }, h("div", { class: "label" }, t("vote.title")), headNode(vote), tools),
     h("div", { class: "vote-question", "data-testid": "vote-question" }, vote.question),

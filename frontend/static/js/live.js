@@ -162,15 +162,30 @@ function checkIn(event) {
   act("attendance:check_in", {}, event.currentTarget);
 }
 
-// Starting without quorum: the same warning as opening a vote (the session needs 2/3 of all members).
+// Starting without quorum: the same warning as opening a vote (the session needs 2/3 of all members). The server
+// decides (it refuses with no_quorum unless force is sent); the page asks first when it already knows.
+const askForceStart = (q) => confirmDialog(t("console.no_quorum", { present: q.present, total: q.total, required: q.required }),
+  { okLabel: t("console.force_start"), danger: true });
+
 document.getElementById("btn-start").addEventListener("click", async (e) => {
   const button = e.currentTarget;
   const q = live.state?.quorum;
-  if (q && !q.reached) {
-    const message = t("console.no_quorum", { present: q.present, total: q.total, required: q.required });
-    if (!(await confirmDialog(message, { okLabel: t("console.force_start"), danger: true }))) return;
+  const known = Boolean(q && !q.reached);
+  if (known && !(await askForceStart(q))) return;
+  button.disabled = true;
+  try {
+    await request("meeting:start", { meeting_id: meetingId, force: known });
+  } catch (err) {
+    // The quorum changed since the page last heard (someone left): ask now, with the server's counts.
+    const ask = err.code === "no_quorum" && !known && err.details;
+    if (!ask) toast(err.message, "error");
+    else if (await askForceStart(err.details)) {
+      await request("meeting:start", { meeting_id: meetingId, force: true }).catch((again) => toast(again.message, "error"));
+    }
+  } finally {
+    button.disabled = false;
+    if (live.state) render(live.state);
   }
-  act("meeting:start", {}, button);
 });
 
 // The dock (chair's console, open-vote banner) is fixed at the bottom: keep the page and toasts clear of it.

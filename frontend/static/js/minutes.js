@@ -4,6 +4,7 @@
 import { io } from "/static/vendor/socket.io.esm.min.js";
 import { ApiError, api, get, post } from "./api.js";
 import { mountConclusion } from "./conclusion-editor.js";
+import { confirmDialog } from "./confirm.js";
 import { formatDateTime } from "./format.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -52,8 +53,17 @@ function renderStatus() {
   const signer = status.signers.find((s) => s.role === next);
   $("btn-sign").hidden = !(signer && me && signer.user_id === me.id);
   $("btn-sign").dataset.role = next ?? "";
-  for (const ed of editors.values()) ed.area.readOnly = frozen || !draft.can_edit || !ed.section.editable;
+  for (const ed of editors.values()) {
+    ed.area.readOnly = frozen || !draft.can_edit || !ed.section.editable;
+    syncReset(ed);
+  }
   $("edit-note").textContent = t(frozen ? "minutes.frozen_note" : draft.can_edit ? "minutes.edit_note" : "minutes.staff_only");
+}
+
+/** "Restore the generated text": only on an edited section of a draft one may edit (the server refuses otherwise). */
+function syncReset(ed) {
+  const frozen = status && status.state !== "draft";
+  ed.reset.hidden = !(ed.edited && draft?.can_edit && ed.section.editable && !frozen);
 }
 
 function preview() {
@@ -91,18 +101,18 @@ function renderSections() {
     const note = document.createElement("span");
     note.textContent = t(!section.editable ? "minutes.from_votes" : section.edited !== null ? "minutes.edited" : "minutes.generated");
     meta.append(note);
-    if (section.edited !== null && draft.can_edit) {
-      const reset = document.createElement("button");
-      reset.type = "button";
-      reset.className = "btn btn-small";
-      reset.textContent = t("minutes.reset");
-      reset.addEventListener("click", () => saveSection(section.key, null));
-      meta.append(reset);
-    }
+    const reset = document.createElement("button");
+    reset.type = "button";
+    reset.className = "btn btn-small";
+    reset.dataset.testid = "section-reset";
+    reset.textContent = t("minutes.reset");
+    reset.addEventListener("click", () => saveSection(section.key, null));
+    meta.append(reset);
     wrap.append(label, meta);
     host.append(wrap);
-    const ed = { area, section, note, timer: null, saved: section.effective, wrap };
+    const ed = { area, section, note, reset, edited: section.edited !== null, timer: null, saved: section.effective, wrap };
     editors.set(section.key, ed);
+    syncReset(ed);
     area.addEventListener("input", () => {
       clearTimeout(ed.timer);
       note.textContent = t("minutes.typing");
@@ -120,6 +130,8 @@ async function saveSection(key, text) {
       ed.saved = out.effective;
       ed.note.textContent = t(out.edited !== null ? "minutes.edited_saved" : "minutes.generated");
       ed.wrap.classList.toggle("edited", out.edited !== null);
+      ed.edited = out.edited !== null;
+      syncReset(ed);
       if (text === null) ed.area.value = out.effective;
     }
   } catch (err) {
@@ -179,6 +191,8 @@ $("btn-preview").addEventListener("click", async (e) => {
   preview();
 });
 $("btn-finalise").addEventListener("click", async () => {
+  // Finalising freezes the text for signing: ask first, as for ending the meeting.
+  if (!(await confirmDialog(t("tablet.confirm_finalise"), { okLabel: t("minutes.finalise") }))) return;
   await flushAll();
   try {
     status = await post(`${base}/minutes/finalise`);

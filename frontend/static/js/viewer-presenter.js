@@ -9,7 +9,7 @@ const POINTER_IDLE_MS = 2500;
 
 export class Presenter {
   /**
-   * ctx: {meetingId, request(name, payload), docId(), page(), myId(), goTo(docId, page)}.
+   * ctx: {meetingId, request(name, payload), docId(), page(), myId(), goTo(docId, page), restricted(), titleOf(docId)}.
    */
   constructor(ctx) {
     this.ctx = ctx;
@@ -68,7 +68,7 @@ export class Presenter {
   async loadPermission() {
     try {
       const status = await get(`/api/meetings/${this.ctx.meetingId}/presenter`);
-      this.mayPresent = status.may_present;
+      this.mayPresent = status.may_present && status.meeting_state === "started"; // the server presents only in session
     } catch {
       this.mayPresent = false;
     }
@@ -110,17 +110,20 @@ export class Presenter {
     const { slice, el } = this;
     el.bar.hidden = !slice;
     if (slice) {
-      el.text.textContent = this.presenting ? `${t("viewer.you_present")} · ${t("viewer.page_n", { n: slice.page })}`
-        : t("viewer.presenting", { name: slice.presenter_name, page: slice.page });
+      // The banner names the document: after the presenter switches documents, the page number is the new one's.
+      const title = this.ctx.titleOf(slice.document_id);
+      const args = { name: slice.presenter_name, page: slice.page, title };
+      el.text.title = el.text.textContent = title ? t(this.presenting ? "tablet.you_present_doc" : "tablet.presenting_doc", args)
+        : this.presenting ? `${t("viewer.you_present")} · ${t("viewer.page_n", { n: slice.page })}` : t("viewer.presenting", args);
     }
     el.back.hidden = !slice || this.presenting || this.inSync();
     el.follow.closest("label").hidden = this.presenting;
-    el.controls.hidden = !this.mayPresent;
     const here = this.presenting && slice.document_id === this.ctx.docId();
-    el.present.hidden = here;
+    el.present.hidden = here || this.ctx.restricted(); // the server never presents a restricted document
     el.stop.hidden = !this.presenting;
     el.sharedWrap.hidden = !here;
     el.laserWrap.hidden = !here;
+    el.controls.hidden = !this.mayPresent || el.present.hidden;
     el.root.dataset.presenting = String(this.presenting);
     el.root.dataset.presenterPage = slice ? String(slice.page) : "";
   }

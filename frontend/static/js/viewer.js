@@ -50,6 +50,8 @@ const ctx = {
   request,
   emit: (name, payload) => socket.connected && socket.volatile.emit(name, payload),
   goTo: (docId, n) => goTo(docId, n, { fromPresenter: true }),
+  restricted: () => Boolean(doc?.restricted),
+  titleOf: (id) => (id === doc?.id ? doc.title : panel.docs.find((d) => d.id === id)?.title) ?? "",
 };
 const presenter = new Presenter(ctx);
 const panel = new Panel({ meetingId, docId: ctx.docId, goTo: (id, n) => goTo(id, n), onOpen: () => requestAnimationFrame(layout) });
@@ -72,7 +74,7 @@ async function loadDocument(id, n = 1) {
   const exp = $("btn-export");
   exp.href = doc.restricted ? "#" : `/api/documents/${doc.id}/annotated.pdf?version=${doc.version}`;
   exp.classList.toggle("is-disabled", doc.restricted);
-  exp.title = doc.restricted ? t("viewer.export_restricted") : "";
+  exp.title = doc.restricted ? t("viewer.export_restricted") : t("viewer.export");
   history.replaceState(null, "", `/meetings/${meetingId}/documents/${doc.id}?page=${n}`);
   renderThumbs();
   panel.renderDocs();
@@ -89,6 +91,7 @@ function showPage(n) {
   page = Math.min(Math.max(1, n), doc.page_count);
   root.dataset.page = String(page);
   $("page-label").textContent = t("viewer.page_of", { n: page, total: doc.page_count });
+  $("chrome-page").textContent = `${page}/${doc.page_count}`;
   $("btn-prev").disabled = page <= 1;
   $("btn-next").disabled = page >= doc.page_count;
   const url = pageUrl(page, zoom > 1.5 ? "zoom" : "tablet");
@@ -135,50 +138,119 @@ img.addEventListener("load", () => {
 });
 img.addEventListener("error", () => ($("page-loading").textContent = t("common.error")));
 
-/** Size the stage: fit the width (zoom 1) or larger; keep the image, ink canvas and notes layer in step. */
+/** Size the stage: zoom 1 fits the width of the viewing area (portrait and landscape: the text is readable and
+ * one scrolls down to read on); keep the image, ink canvas and notes layer in step. */
 function layout() {
-  // Portrait: the page fills the width (scroll down to read on); landscape: the whole page is in view.
-  const avail = scroller.clientWidth - 32;
-  const fitWidth = scroller.clientHeight >= scroller.clientWidth ? avail : Math.min(avail, (scroller.clientHeight - 24) / aspect);
-  const width = Math.max(200, Math.round(fitWidth * zoom));
+  const width = Math.max(200, Math.round((scroller.clientWidth - 32) * zoom));
   const height = Math.round(width * aspect);
   stage.style.width = `${width}px`;
   stage.style.height = `${height}px`;
   ink.resize(width, height);
 }
 window.addEventListener("resize", () => layout());
+// The bars collapsing or the panel opening change the viewing area without a window resize.
+new ResizeObserver(() => layout()).observe(scroller);
 
-function setZoom(z, focus = null) {
+/** The point of the page (0..1 of its width and height) under the screen point (x, y). */
+function anchorAt(x, y) {
+  const r = stage.getBoundingClientRect();
+  return { px: (x - r.left) / r.width, py: (y - r.top) / r.height };
+}
+
+/** Scroll so that the page point `anchor` is under the screen point (x, y) again. */
+function keepAnchor(anchor, x, y) {
+  const r = stage.getBoundingClientRect();
+  scroller.scrollLeft += r.left + anchor.px * r.width - x;
+  scroller.scrollTop += r.top + anchor.py * r.height - y;
+}
+
+function zoomTo(z) {
   const old = zoom;
   zoom = Math.min(MAX_ZOOM, Math.max(1, z));
-  if (zoom === old) return;
-  const rect = scroller.getBoundingClientRect();
-  const fx = focus ? focus.x - rect.left : rect.width / 2;
-  const fy = focus ? focus.y - rect.top : rect.height / 2;
-  const ax = (scroller.scrollLeft + fx) / old;
-  const ay = (scroller.scrollTop + fy) / old;
+  if (zoom === old) return false;
   const wantSize = zoom > 1.5 ? "zoom" : "tablet";
   if (doc && !img.src.includes(`size=${wantSize}`)) img.src = pageUrl(page, wantSize);
   root.dataset.zoom = zoom.toFixed(2);
   layout();
-  scroller.scrollLeft = ax * zoom - fx;
-  scroller.scrollTop = ay * zoom - fy;
+  return true;
 }
 
-// --- gestures: draw, pan, swipe, pinch -------------------------------------------------------------------
+/** Zoom keeping the page point under `focus` (a finger, the mouse; else the middle of the view) where it is. */
+function setZoom(z, focus = null) {
+  const rect = scroller.getBoundingClientRect();
+  const f = focus ?? { x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 };
+  const anchor = anchorAt(f.x, f.y);
+  if (zoomTo(z)) keepAnchor(anchor, f.x, f.y);
+}
+
+// --- reading mode: the bars collapse while one reads; a tap (or Esc) brings them back --------------------------
+
+const chromeBtn = $("btn-chrome");
+
+function setChrome(shown) {
+  if (root.dataset.chrome === (shown ? "shown" : "hidden")) return;
+  const before = stage.getBoundingClientRect().top;
+  root.dataset.chrome = shown ? "shown" : "hidden";
+  document.body.classList.toggle("is-reading", !shown);
+  chromeBtn.hidden = shown;
+  scroller.scrollTop += stage.getBoundingClientRect().top - before; // the text stays where the eyes are
+  scrollMark = scroller.scrollTop;
+}
+
+/** Reading (scrolling, turning, zooming with the view tool) hides the bars, unless a panel is open. */
+function reading() {
+  if (ink.tool === "view" && $("panel").hidden) setChrome(false);
+  scrollMark = scroller.scrollTop;
+}
+
+chromeBtn.addEventListener("click", () => setChrome(true));
+let scrollMark = 0; // where the view was when the bars last changed: scrolling 48 px on from there is reading
+scroller.addEventListener("scroll", () => {
+  if (!gesture && Math.abs(scroller.scrollTop - scrollMark) > 48) reading();
+}, { passive: true });
+
+// --- full screen (the Fullscreen API; Esc leaves it) ----------------------------------------------------------
+
+const fsBtn = $("btn-fullscreen");
+fsBtn.hidden = !document.fullscreenEnabled;
+fsBtn.addEventListener("click", () => {
+  if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+  else document.documentElement.requestFullscreen({ navigationUI: "hide" }).catch((err) => toast(err.message, "error"));
+});
+document.addEventListener("fullscreenchange", () => {
+  const on = Boolean(document.fullscreenElement);
+  root.dataset.fullscreen = String(on);
+  fsBtn.setAttribute("aria-pressed", String(on));
+  $("fullscreen-label").textContent = t(on ? "tablet.fullscreen_exit" : "tablet.fullscreen");
+  setChrome(!on);
+});
+
+// --- gestures: draw, pan, swipe, pinch, tap, double tap -----------------------------------------------------
 
 const pointers = new Map(); // pointerId -> {x, y}
 let gesture = null; // {kind: draw|pan|pinch|laser, ...}
+const TAP_MS = 300; // a second tap within this time (and 30 px) is a double tap
+let lastTap = null; // {x, y, at}
+let tapTimer = null;
+
+function capture(e) {
+  try {
+    stage.setPointerCapture(e.pointerId);
+  } catch {
+    // a pointer the browser no longer tracks (it ended already): nothing to capture
+  }
+}
 
 stage.addEventListener("pointerdown", (e) => {
   if (e.button > 0) return;
   pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
-  stage.setPointerCapture(e.pointerId);
+  capture(e);
   const rect = stage.getBoundingClientRect();
   if (pointers.size === 2) {
     if (gesture?.kind === "draw") ink.cancel();
     const [a, b] = [...pointers.values()];
-    gesture = { kind: "pinch", dist: Math.hypot(a.x - b.x, a.y - b.y), zoom };
+    const mid = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+    gesture = { kind: "pinch", dist: Math.max(1, Math.hypot(a.x - b.x, a.y - b.y)), zoom, anchor: anchorAt(mid.x, mid.y) };
     return;
   }
   if (pointers.size > 2) return;
@@ -188,7 +260,7 @@ stage.addEventListener("pointerdown", (e) => {
   } else if (ink.down(e, rect)) {
     gesture = { kind: "draw" };
   } else {
-    gesture = { kind: "pan", x: e.clientX, y: e.clientY, left: scroller.scrollLeft, top: scroller.scrollTop, at: performance.now() };
+    gesture = { kind: "pan", x: e.clientX, y: e.clientY, left: scroller.scrollLeft, top: scroller.scrollTop, at: performance.now(), moved: 0 };
   }
   e.preventDefault();
 });
@@ -198,29 +270,54 @@ stage.addEventListener("pointermove", (e) => {
   pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
   const rect = stage.getBoundingClientRect();
   if (gesture?.kind === "pinch" && pointers.size >= 2) {
+    // The page point first under the fingers follows their midpoint (zoom and pan in one movement).
     const [a, b] = [...pointers.values()];
-    setZoom(gesture.zoom * (Math.hypot(a.x - b.x, a.y - b.y) / gesture.dist), { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 });
+    zoomTo(gesture.zoom * (Math.hypot(a.x - b.x, a.y - b.y) / gesture.dist));
+    keepAnchor(gesture.anchor, (a.x + b.x) / 2, (a.y + b.y) / 2);
   } else if (gesture?.kind === "draw") {
     ink.move(e, rect);
   } else if (gesture?.kind === "laser") {
     presenter.pointer(...rel(e, rect));
   } else if (gesture?.kind === "pan") {
+    gesture.moved = Math.max(gesture.moved, Math.hypot(e.clientX - gesture.x, e.clientY - gesture.y));
     scroller.scrollLeft = gesture.left - (e.clientX - gesture.x);
     scroller.scrollTop = gesture.top - (e.clientY - gesture.y);
   }
 });
+
+/** A tap toggles the bars; a double tap zooms in on the point tapped (2.5x) or back to the width. */
+function tapped(x, y) {
+  const now = performance.now();
+  if (lastTap && now - lastTap.at < TAP_MS && Math.hypot(x - lastTap.x, y - lastTap.y) < 30) {
+    clearTimeout(tapTimer);
+    lastTap = null;
+    setZoom(zoom > 1.05 ? 1 : 2.5, { x, y });
+    if (zoom > 1) reading();
+    return;
+  }
+  lastTap = { x, y, at: now };
+  clearTimeout(tapTimer);
+  tapTimer = setTimeout(() => {
+    lastTap = null;
+    setChrome(root.dataset.chrome === "hidden");
+  }, TAP_MS);
+}
 
 function endPointer(e) {
   if (!pointers.delete(e.pointerId)) return;
   const g = gesture;
   if (pointers.size > 0) return;
   gesture = null;
+  // The bars collapse once a reading gesture ends (never during one: the view would jump under the finger).
+  if (g?.kind === "pinch" || (g?.kind === "pan" && g.moved > 48)) reading();
   if (g?.kind === "draw") ink.up();
   else if (g?.kind === "laser") presenter.pointerEnd();
-  else if (g?.kind === "pan" && zoom <= 1.05 && e.type === "pointerup") {
+  else if (g?.kind === "pan" && e.type === "pointerup") {
     const dx = e.clientX - g.x;
     const dy = e.clientY - g.y;
-    if (Math.abs(dx) > 70 && Math.abs(dx) > 1.5 * Math.abs(dy) && performance.now() - g.at < 800) step(dx < 0 ? 1 : -1);
+    const quick = performance.now() - g.at;
+    if (g.moved < 10 && quick < TAP_MS) tapped(e.clientX, e.clientY);
+    else if (zoom <= 1.05 && Math.abs(dx) > 70 && Math.abs(dx) > 1.5 * Math.abs(dy) && quick < 800) step(dx < 0 ? 1 : -1);
   }
 }
 stage.addEventListener("pointerup", endPointer);
@@ -241,6 +338,11 @@ function rel(e, rect) {
 
 document.addEventListener("keydown", (e) => {
   if (e.target.closest?.("input, textarea, select, dialog")) return;
+  if (e.key === "Escape") {
+    if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+    else setChrome(true);
+    return;
+  }
   const keys = { ArrowRight: 1, ArrowDown: 1, PageDown: 1, " ": 1, ArrowLeft: -1, ArrowUp: -1, PageUp: -1 };
   if (e.key in keys && zoom <= 1.05) {
     e.preventDefault();
@@ -291,7 +393,7 @@ function onLive(state, { events }) {
   panel.setAgenda(state.agenda);
   for (const env of events ?? []) {
     ink.onRoomEvent(env);
-    if (env.type.startsWith("document")) panel.loadDocs();
+    if (env.type.startsWith("document")) panel.loadDocs().then(() => presenter.refresh());
     if (env.type === "agenda.current_changed" || env.type.startsWith("meeting.")) presenter.loadPermission();
   }
 }
@@ -343,7 +445,7 @@ async function start() {
   } catch (err) {
     $("page-loading").textContent = err.message;
   }
-  panel.loadDocs();
+  panel.loadDocs().then(() => presenter.refresh());
   socket.connect();
   root.dataset.ready = "true";
 }
