@@ -32,7 +32,12 @@ migrate: install
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-bench-fanout: install
+NODE_REF := bench/node_ref/node_modules/socket.io/package.json
+
+$(NODE_REF): bench/node_ref/package.json bench/node_ref/package-lock.json
+	cd bench/node_ref && npm ci --no-audit --no-fund --loglevel=error
+
+bench-fanout: install $(NODE_REF)
 	$(BIN)/python bench/fanout.py
 
 clean:

@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from accounts import passwords
-from app import domains, openapi, pages
+from app import domains, gctune, openapi, pages
 from app.context import AppContext
 from app.db import Database
 from app.outbox import Dispatcher
@@ -32,6 +32,7 @@ from realtime.media.channel import MediaWorkers
 from realtime.media.config import MediaConfig
 from realtime.rtc import RemoteMedia
 from realtime.server import build_server
+from realtime.wire import WireTap
 
 
 async def healthz(request: Request) -> Response:
@@ -57,7 +58,8 @@ def create_app(settings: Settings | None = None) -> Any:
     remote = RemoteMedia(ctx, workers)
     ctx.socket_extensions.append(remote.register)
     sio, actions = build_server(ctx)
-    broadcast = Broadcaster(sio, actions.rooms).publish
+    broadcaster = Broadcaster(sio, actions.rooms)
+    broadcast = broadcaster.publish
 
     async def publish(events: list[Any]) -> None:
         await broadcast(events)
@@ -70,6 +72,8 @@ def create_app(settings: Settings | None = None) -> Any:
         if settings.media_prewarm:
             await remote.start()
         await jobs.recover()  # what a crash or a restart left pending
+        if settings.gc_freeze:
+            gctune.settle_after_startup()  # no full-heap collection pauses under load (app/gctune.py)
         yield
         await jobs.stop()
         await remote.stop()  # every peer connection closes with its worker
@@ -99,6 +103,8 @@ def create_app(settings: Settings | None = None) -> Any:
     web.state.remote = remote
     web.state.jobs = jobs
     web.state.rooms = actions.rooms
+    web.state.broadcaster = broadcaster
     asgi = SecurityHeaders(socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io"), settings)
+    asgi = WireTap(asgi)  # lets the fan-out write pre-framed events to idle websockets (realtime/wire.py)
     asgi.state = web.state  # tests and the CLI reach the context through the outer app too
     return asgi
