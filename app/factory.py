@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Any:
     web.state.jobs = jobs
     web.state.rooms = actions.rooms
     web.state.broadcaster = broadcaster
+    web.state.shared_reads = actions.shared_reads
     asgi = SecurityHeaders(socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io"), settings)
     asgi = WireTap(asgi)  # lets the fan-out write pre-framed events to idle websockets (realtime/wire.py)
     asgi.state = web.state  # tests and the CLI reach the context through the outer app too

@@ -14,6 +14,7 @@ from app.http import validate
 from app.ratelimit import TokenBucket
 from core.errors import DomainError, Forbidden, RateLimited, Unauthenticated
 from realtime.audience import Rooms
+from realtime.shared_reads import SharedReads
 
 log = logging.getLogger("ecabinet.realtime")
 Handler = Callable[[str, Actor, Any], Awaitable[Any]]
@@ -30,6 +31,7 @@ class SocketActions:
         self.rooms = Rooms(sio, ctx, self.actors)  # which meetings each socket follows, with which audiences
         self.session_of: dict[str, str] = {}  # sid -> login session key (SHA-256 of the cookie)
         self.on_disconnect: list[Callable[[str], None]] = []  # e.g. remote attendance's grace (realtime/rtc.py)
+        self.shared_reads = SharedReads()  # many sockets asking the same at once: one read (meeting:sync)
 
     def connected(self, sid: str, actor: Actor, session_key: str | None = None) -> None:
         if session_key:

@@ -121,6 +121,15 @@ async def sync(live: Live, sid: str, actor: Actor, p: SyncRequest) -> Any:
     if actor.is_display and not live.rooms.has(sid, p.meeting_id):  # its token is checked at join only
         raise Forbidden(f"Hãy vào phòng họp {p.meeting_id} (meeting:join) trước.")
     limit = live.ctx.settings.sync_max_events
+    audiences = live.rooms.grants.get(p.meeting_id, {}).get(sid)
+    if audiences and not actor.is_display:
+        # A joined socket: its audiences are cached and kept current (realtime/audience.py), so sockets asking
+        # the same share one read; if access changed meanwhile, the full path below checks again.
+        known = live.rooms.checked.get(p.meeting_id, 0)
+        kwargs = {"meeting_id": p.meeting_id, "since": p.since, "limit": limit, "audiences": audiences, "access_seq": known}
+        found = await live.actions.shared_reads.once(tuple(kwargs.values()), partial(live.ctx.read, audience.sync_as, **kwargs))
+        if found is not None:
+            return found
     return await live.ctx.read(services.sync, actor=actor, meeting_id=p.meeting_id, since=p.since, limit=limit)
 
 

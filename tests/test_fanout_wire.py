@@ -229,3 +229,36 @@ async def test_nodes_sharing_redis_each_fan_out_locally_once_and_in_order(two_no
             await t.close()
             await http.aclose()
         await chair.aclose()
+
+
+async def test_tablets_resyncing_at_once_share_one_read_and_each_gets_what_it_missed(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, n_members=10, n_items=4, start=True)
+    tablets = [await live_client(live_server.url, c.members[i % 10].username) for i in range(30)]
+    chair = await login(live_server.url, c.chair.username)
+    guest, guest_http = await live_client(live_server.url, c.guest.username)
+    try:
+        seqs = {(await t.join(c.meeting_id))["data"]["seq"] for t, _ in tablets}
+        assert len(seqs) == 1
+        since = seqs.pop()
+        for step in ("next", "next", "previous"):
+            assert (await chair.post(f"/api/meetings/{c.meeting_id}/{step}")).status_code == 200
+        shared = live_server.app.state.shared_reads
+        before = shared.reads
+        acks = await asyncio.gather(*(t.call("meeting:sync", {"meeting_id": c.meeting_id, "since": since}) for t, _ in tablets))
+        assert all(a["ok"] for a in acks)
+        assert [e["seq"] for e in acks[0]["data"]["events"]] == [since + 1, since + 2, since + 3]
+        assert all(a["data"] == acks[0]["data"] for a in acks)
+        assert shared.reads - before < len(tablets)
+        # Not joined: the full path with its own permission check (a guest who joined sees only what guests may).
+        assert (await guest.join(c.meeting_id))["ok"]
+        assert (await guest.call("meeting:sync", {"meeting_id": c.meeting_id, "since": since}))["ok"]
+        outsider, outsider_http = await live_client(live_server.url, c.outsider.username)
+        denied = await outsider.call("meeting:sync", {"meeting_id": c.meeting_id, "since": since})
+        assert not denied["ok"] and denied["error"]["code"] == "forbidden"
+        await outsider.close()
+        await outsider_http.aclose()
+    finally:
+        for t, http in [*tablets, (guest, guest_http)]:
+            await t.close()
+            await http.aclose()
+        await chair.aclose()
