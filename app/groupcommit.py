@@ -21,7 +21,7 @@ from anyio import to_thread
 if TYPE_CHECKING:
     from app.context import AppContext
 
-MAX_BATCH = 256  # calls per transaction: bounds the transaction's duration and its lock time
+MAX_BATCH = 50  # calls per transaction: the first of a burst are answered early; bounds the lock time
 
 Call = tuple[dict[str, Any], "asyncio.Future[Any]"]
 

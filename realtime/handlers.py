@@ -69,7 +69,7 @@ async def disconnect(live: Live, sid: str, *args: Any) -> None:
 async def presence_changed(live: Live, meeting_id: int) -> None:
     """Who has the meeting open: to the meeting's viewers only (the room follows the permission)."""
     online = {"meeting_id": meeting_id, "online": live.presence.online(meeting_id)}
-    await live.sio.emit("presence", online, room=room(meeting_id))
+    await live.actions.to_room("presence", online, room(meeting_id))
 
 
 async def join(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:
