@@ -200,6 +200,9 @@ async def page_image(request: Request) -> Response:
         return Response(status_code=304, headers=headers)
     base = await renderer_for(ctx.settings).ensure(storage.blob_path(ctx.settings.data_dir, src.sha256), src.sha256, size, n)
     body = await stamped_pages.PAGES.get(base, page_key(src, size, n), src.viewer)
+    prewarm = getattr(request.app.state, "prewarm", None)
+    if prewarm is not None and size == "tablet":  # the reader's next page, stamped while they read this one
+        prewarm.read_ahead(actor, src.document_id, src.version, n + 1, src.page_count)
     return Response(body, media_type=watermark.MEDIA_TYPE, headers=headers)
 
 
