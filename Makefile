@@ -54,7 +54,12 @@ i18n: install
 i18n-check: install
 	$(BIN)/python -m app.i18n_catalog check
 
-bench-fanout: install
+NODE_REF := bench/node_ref/node_modules/socket.io/package.json
+
+$(NODE_REF): bench/node_ref/package.json bench/node_ref/package-lock.json
+	cd bench/node_ref && npm ci --no-audit --no-fund --loglevel=error
+
+bench-fanout: install $(NODE_REF)
 	$(BIN)/python bench/fanout.py
 
 clean:

@@ -41,7 +41,8 @@ def _serve(settings: Settings) -> None:
 
     from app.factory import create_app
 
-    settings = settings.with_(media_prewarm=True)  # the server starts its media worker(s) with it
+    # The server starts its media worker(s) with it, and freezes its start-up heap (app/gctune.py).
+    settings = settings.with_(media_prewarm=True, gc_freeze=True)
     uvicorn.run(create_app(settings), log_level="info", **server_options(settings))  # type: ignore[arg-type]
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
-from app.db import Database
+from app.db import Database, Outcome
+from app.groupcommit import GroupCommit
 from core.outbox import Key
 from app.ratelimit import FailureBudget
 from app.settings import Settings
@@ -33,15 +34,29 @@ class AppContext:
     # Emits (event, data) to every socket of one user (set by realtime/handlers.py; outbox jobs use it).
     to_user: Callable[[int, str, Any], Awaitable[None]] = field(default=_to_nobody)
 
+    # One app/groupcommit.py GroupCommit per service run through write_grouped.
+    groups: dict[Callable[..., Any], Any] = field(default_factory=dict)
+
     async def write(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
         """Run a service in a write transaction, then deliver its events and start its outbox jobs (only
         after COMMIT; a job not run now, e.g. on a crash, is run at the next start)."""
         outcome = await self.db.write(fn, **kwargs)
+        await self.after_commit(outcome)
+        return outcome.result
+
+    async def write_grouped(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
+        """As `write`, but calls of `fn` that arrive together share one transaction (app/groupcommit.py):
+        for services many users call at the same moment (a vote's casts). Answers after the COMMIT."""
+        group = self.groups.get(fn)
+        if group is None:
+            group = self.groups[fn] = GroupCommit(self, fn)
+        return await group(**kwargs)
+
+    async def after_commit(self, outcome: Outcome) -> None:
         if outcome.jobs:
             self.run_jobs(outcome.jobs)
         if outcome.events:
             await self.publish(outcome.events)
-        return outcome.result
 
     async def read(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
         return await self.db.read(fn, **kwargs)

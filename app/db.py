@@ -91,6 +91,27 @@ class Database:
             session.commit()
             return Outcome(result, take_outbox(session), take_keys(session))
 
+    def run_batch(self, fn: Callable[..., Any], calls: list[dict[str, Any]]) -> tuple[list[tuple[bool, Any]], Outcome]:
+        """Group commit (app/groupcommit.py): every call of `fn` in its own SAVEPOINT of one transaction.
+        Answers (True, result) or (False, exception) per call; a failed call leaves no trace (its rows are
+        rolled back to the savepoint, and the events, jobs and audit bookkeeping it noted are restored)."""
+        answers: list[tuple[bool, Any]] = []
+        with self._writer, self.write_session() as session:
+            for kwargs in calls:
+                noted = {k: (v.copy() if isinstance(v, (list, set, dict)) else v) for k, v in session.info.items()}
+                savepoint = session.begin_nested()
+                try:
+                    result = fn(session=session, **kwargs)
+                    savepoint.commit()
+                    answers.append((True, result))
+                except Exception as exc:
+                    savepoint.rollback()
+                    session.info.clear()
+                    session.info.update(noted)
+                    answers.append((False, exc))
+            session.commit()
+            return answers, Outcome(None, take_outbox(session), take_keys(session))
+
     def run_read(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         with self.read_session() as session:
             return fn(session=session, **kwargs)

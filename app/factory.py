@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from accounts import passwords
-from app import domains, i18n_routes, openapi, pages
+from app import domains, gctune, i18n_routes, openapi, pages
 from core.i18n import load_all as load_catalogues
 from app.context import AppContext
 from app.db import Database
@@ -26,6 +26,7 @@ from app.ratelimit import failure_budget
 from app.security_headers import SecurityHeaders
 from app.settings import Settings
 from audit.keys import AuditKeys
+from documents.prewarm import Prewarm
 from documents.routes import close_renderers
 from core.errors import DomainError
 from realtime.broadcast import Broadcaster
@@ -33,6 +34,7 @@ from realtime.media.channel import MediaWorkers
 from realtime.media.config import MediaConfig
 from realtime.rtc import RemoteMedia
 from realtime.server import build_server
+from realtime.wire import WireTap
 
 
 async def healthz(request: Request) -> Response:
@@ -59,11 +61,20 @@ def create_app(settings: Settings | None = None) -> Any:
     remote = RemoteMedia(ctx, workers)
     ctx.socket_extensions.append(remote.register)
     sio, actions = build_server(ctx)
-    broadcast = Broadcaster(sio, actions.rooms).publish
+    broadcaster = Broadcaster(sio, actions.rooms)
+    actions.to_room = broadcaster.send  # presence too takes the fast fan-out
+    broadcast = broadcaster.publish
+
+    def followers(meeting_id: int) -> list[Any]:
+        return [a for sid in actions.rooms.grants.get(meeting_id, {}) if (a := actions.actors.get(sid)) is not None]
+
+    prewarm = Prewarm(ctx, followers)  # the presenter's next page, stamped for every follower ahead of the turn
 
     async def publish(events: list[Any]) -> None:
         await broadcast(events)
-        await remote.observe([d.env for d in events])
+        envs = [d.env for d in events]
+        await remote.observe(envs)
+        await prewarm.observe(envs)
 
     ctx.publish = publish
 
@@ -72,8 +83,11 @@ def create_app(settings: Settings | None = None) -> Any:
         if settings.media_prewarm:
             await remote.start()
         await jobs.recover()  # what a crash or a restart left pending
+        if settings.gc_freeze:
+            gctune.settle_after_startup()  # no full-heap collection pauses under load (app/gctune.py)
         yield
         await jobs.stop()
+        await prewarm.stop()
         await remote.stop()  # every peer connection closes with its worker
         await close_renderers()  # no orphaned pdfium worker processes
         # Close sockets first so no handler runs against a disposed engine.
@@ -102,6 +116,10 @@ def create_app(settings: Settings | None = None) -> Any:
     web.state.remote = remote
     web.state.jobs = jobs
     web.state.rooms = actions.rooms
+    web.state.broadcaster = broadcaster
+    web.state.shared_reads = actions.shared_reads
+    web.state.prewarm = prewarm
     asgi = SecurityHeaders(socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io"), settings)
+    asgi = WireTap(asgi)  # lets the fan-out write pre-framed events to idle websockets (realtime/wire.py)
     asgi.state = web.state  # tests and the CLI reach the context through the outer app too
     return asgi

@@ -26,14 +26,17 @@ CONNECT_TIMEOUT = 20.0
 class Recorder:
     """Per-socket receive log: (seq, receive wall time, at string). Parsing happens after the run."""
 
-    __slots__ = ("rows", "join_seq", "closed")
+    __slots__ = ("rows", "join_seq", "closed", "sample")
 
     def __init__(self) -> None:
+        self.sample: Any = None  # the first event's data: the Node reference emits one of the same size
         self.rows: list[tuple[int, float, str]] = []
         self.join_seq = -1
         self.closed = ""  # why the server side ended the connection, when it did
 
     def on_event(self, env: dict[str, Any]) -> None:
+        if self.sample is None:
+            self.sample = env.get("data")
         self.rows.append((env.get("seq", -1), time.time(), env.get("at", "")))
 
 
@@ -85,6 +88,8 @@ class RawClient:
                 name, *args = json.loads(text[2:])
                 if name == "event" and args:
                     env = args[0]
+                    if rec.sample is None:
+                        rec.sample = env.get("data")
                     rec.rows.append((env.get("seq", -1), now, env.get("at", "")))
             elif text == "2":  # engine.io PING -> PONG
                 await ws.send_str("3")
@@ -173,7 +178,8 @@ async def _run(conn: Any) -> None:
     cpu1 = os.times()
     cpu_s = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
     conn.send(("data", {"rows": [r.rows for r in recs], "join_seq": [r.join_seq for r in recs], "cpu_s": cpu_s,
-                        "closed": [r.closed for r in recs if r.closed]}))  # fmt: skip
+                        "closed": [r.closed for r in recs if r.closed],
+                        "sample": next((r.sample for r in recs if r.sample is not None), None)}))  # fmt: skip
 
     got = await asyncio.wait_for(loop.run_in_executor(None, conn.recv), timeout=120)
     assert got[0] == "stop"

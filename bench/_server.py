@@ -1,6 +1,6 @@
 """Bench-only server launcher: the real app (create_app), with the knobs the benchmark compares.
 
-    python bench/_server.py --port 8123 --broadcast stock|fast --loop asyncio|uvloop --http h11|httptools \
+    python bench/_server.py --port 8123 --broadcast stock|queue|fast --loop asyncio|uvloop --http h11|httptools \
         --ws websockets-sansio|wsproto|websockets [--deflate]
 
 Demo data must already be loaded (`python -m app.cli demo --no-serve` with the same ECABINET_DATA_DIR);
@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
-    p.add_argument("--broadcast", choices=["stock", "fast"], default="fast")
+    p.add_argument("--broadcast", choices=["stock", "queue", "fast"], default="fast")
     p.add_argument("--loop", default="auto")
     p.add_argument("--http", default="auto")
     p.add_argument("--ws", default="websockets-sansio")
@@ -32,9 +32,10 @@ def main() -> None:
     from app.settings import Settings
     from realtime.broadcast import Broadcaster
 
-    settings = Settings.from_env().with_(demo_mode=True, host="127.0.0.1", port=a.port)
+    settings = Settings.from_env().with_(demo_mode=True, host="127.0.0.1", port=a.port, gc_freeze=True)
     app = create_app(settings)
-    app.state.ctx.publish = Broadcaster(app.state.sio, app.state.rooms, fast=a.broadcast == "fast").publish
+    broadcaster = Broadcaster(app.state.sio, app.state.rooms, fast=a.broadcast != "stock", wire=a.broadcast == "fast")
+    app.state.ctx.publish = broadcaster.publish
     uvicorn.run(
         app,
         host="127.0.0.1",

@@ -28,12 +28,15 @@ VARIANTS: dict[str, dict[str, Any] | None] = {
     "stock": {**BASE, "broadcast": "stock"},
     "stock-asyncio": {**BASE, "broadcast": "stock", "loop": "asyncio", "http": "h11"},
     "fast": {**BASE, "broadcast": "fast", "deflate": False},
+    "queue": {**BASE, "broadcast": "queue", "deflate": False},  # fast, without the direct frames (realtime/wire.py)
     "fast-deflate": {**BASE, "broadcast": "fast"},
     "fast-asyncio": {**BASE, "broadcast": "fast", "deflate": False, "loop": "asyncio", "http": "h11"},
     "fast-wsproto": {**BASE, "broadcast": "fast", "deflate": False, "ws": "wsproto"},
     "fast-websockets": {**BASE, "broadcast": "fast", "deflate": False, "ws": "websockets"},
     "product": None,
+    "node": None,  # the reference: bench/node_ref/server.js (Node Socket.IO), emits on POST /emit
 }
+NODE_REF = ROOT / "bench" / "node_ref" / "server.js"
 
 
 class Server:
@@ -43,7 +46,11 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
         opts = VARIANTS[variant]
-        if opts is None:
+        if variant == "node":
+            if not (NODE_REF.parent / "node_modules" / "socket.io").is_dir():
+                raise RuntimeError("the Node reference is not installed: cd bench/node_ref && npm ci")
+            cmd = ["node", str(NODE_REF), str(self.port)]
+        elif opts is None:
             cmd = [sys.executable, "-m", "app.cli", "demo", "--port", str(self.port)]
         else:
             cmd = [sys.executable, str(ROOT / "bench" / "_server.py"), "--port", str(self.port),

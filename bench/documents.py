@@ -9,7 +9,9 @@ Printed figures, not a test.
    says pages_ready (tablet + thumbnail of every page rendered in the background).
 2. A member fetches random tablet pages (cached renders; each answer is watermarked for them): p50/p99,
    then the same with If-None-Match (304 while the watermark's minute is unchanged).
-3. Render throughput on the same file, one process, tablet width (1280 px), PNG files: pypdfium2 versus
+3. Page turn: 25 tablets (25 viewers, sockets joined) fetch the page the presenter turned to, at once, for an
+   ordinary and a restricted document, cold and pre-warmed; beside /healthz during the same burst.
+4. Render throughput on the same file, one process, tablet width (1280 px), PNG files: pypdfium2 versus
    poppler's `pdftoppm -scale-to-x 1280 -scale-to-y -1 -png`, as pages per second and a ratio.
 """
 from __future__ import annotations
@@ -24,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.append(str(Path(__file__).resolve().parent))  # after the root: bench/votes.py must not shadow votes/
@@ -47,7 +50,7 @@ async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url)
     db = Database(settings.effective_database_url)
-    c = make_cabinet(db)
+    c = make_cabinet(db, n_members=TABLETS, start=True)
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning"))
     task = asyncio.create_task(server.serve())
@@ -91,12 +94,98 @@ async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
             await member.get(f"/api/documents/{doc}/pages/5", headers={"If-None-Match": etag})
             lat304.append((time.perf_counter() - s) * 1000)
         print(f"revalidation (If-None-Match → 304): p50 {pct(lat304, 50):.1f} ms, p99 {pct(lat304, 99):.1f} ms")
+        secret = await upload(staff, c.meeting_id, pdf, title="Tài liệu hạn chế", restricted=True,
+                              allowed_user_ids=[c.chair.id, *(m.id for m in c.members)])  # fmt: skip
+        assert secret.status_code == 201, secret.text
+        while not (await staff.get(f"/api/documents/{secret.json()['id']}")).json()["pages_ready"]:
+            await asyncio.sleep(0.05)
+        await page_turns(app, url, c, {"ordinary": doc, "restricted": secret.json()["id"]}, pages)
     finally:
         await staff.aclose()
         await member.aclose()
         server.should_exit = True
         await task
         db.dispose()
+
+
+TABLETS = 25
+
+
+async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: int) -> None:
+    """The presenter turns the page; 25 tablets (25 different viewers, sockets joined) fetch it at once.
+    'cold' = a page nobody fetched before; 'pre-warmed' = the next page after the presenter's turn (documents/
+    prewarm.py had the time the presenter dwells on a page). Beside it: GET /healthz during the same burst."""
+    import httpx
+    import socketio
+
+    from tests.live import login
+
+    viewers = [await login(url, m.username) for m in c.members[:TABLETS]]
+    chair = await login(url, c.chair.username)
+    sockets = []
+    for http in [chair, *viewers]:
+        sio = socketio.AsyncClient(reconnection=False)
+        await sio.connect(url, transports=["websocket"], headers={"Cookie": f"ecabinet_session={http.cookies['ecabinet_session']}"})
+        assert (await sio.call("meeting:join", {"meeting_id": c.meeting_id}, timeout=30))["ok"]
+        sockets.append(sio)
+    prewarm = app.state.prewarm
+
+    async def burst(doc: int, n: int) -> tuple[float, float, list[float], set[str]]:
+        """(all answered after ms, p99 ms of one answer, /healthz ms during, Cache-Control values)."""
+        done = asyncio.Event()
+        health: list[float] = []
+
+        async def probe() -> None:
+            async with httpx.AsyncClient(base_url=url, timeout=60) as h:
+                while not done.is_set():
+                    t = time.perf_counter()
+                    await h.get("/healthz")
+                    health.append((time.perf_counter() - t) * 1000)
+
+        async def fetch(http: Any) -> tuple[float, str]:
+            t = time.perf_counter()
+            r = await http.get(f"/api/documents/{doc}/pages/{n}")
+            assert r.status_code == 200 and r.headers["content-type"] == "image/png", r.status_code
+            return (time.perf_counter() - t) * 1000, r.headers["cache-control"]
+
+        prober = asyncio.create_task(probe())
+        t0 = time.perf_counter()
+        got = await asyncio.gather(*(fetch(v) for v in viewers))
+        total = (time.perf_counter() - t0) * 1000
+        done.set()
+        await prober
+        return total, pct([g[0] for g in got], 99), health, {g[1] for g in got}
+
+    async def settled() -> float:
+        """How long until the pre-warm work (documents/prewarm.py) in flight is done."""
+        t = time.perf_counter()
+        while (prewarm.tasks or prewarm.ahead) and time.perf_counter() - t < 120:
+            await asyncio.sleep(0.02)
+        return time.perf_counter() - t
+
+    try:
+        for kind, doc in docs.items():
+            p = pages // 2 + (0 if kind == "ordinary" else 3)
+            if kind == "ordinary":  # the chair shows page p to the room (a restricted document is never shown)
+                ack = await sockets[0].call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": p}, timeout=30)
+                assert ack["ok"], ack
+            cold = await burst(doc, p)  # every tablet opens page p at once: nothing ready for them yet
+            dwell = await settled()  # the page is read; page p+1 is stamped for each of them meanwhile
+            if kind == "ordinary":
+                ack = await sockets[0].call("presenter:page", {"meeting_id": c.meeting_id, "page": p + 1}, timeout=30)
+                assert ack["ok"], ack
+            warm = await burst(doc, p + 1)
+            for label, (total, p99, health, cache) in (("cold", cold), ("pre-warmed", warm)):
+                print(f"page turn, {kind} document, {label}: {TABLETS} tablets all answered after {total:.0f} ms "
+                      f"(one answer p99 {p99:.0f} ms); /healthz during it p50 {pct(health, 50):.1f} ms p99 {pct(health, 99):.1f} ms "
+                      f"(n={len(health)}); Cache-Control: {', '.join(sorted(cache))}")  # fmt: skip
+            print(f"    the next page was stamped for every reader {dwell:.2f} s after the cold burst "
+                  f"({'the presenter' if kind == 'ordinary' else 'each reader'} turned after that)")  # fmt: skip
+            await settled()
+    finally:
+        await asyncio.gather(*(s.disconnect() for s in sockets), return_exceptions=True)
+        for http in [chair, *viewers]:
+            await http.aclose()
 
 
 def _tiny() -> bytes:
@@ -159,6 +248,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=100)
     ap.add_argument("--fetches", type=int, default=300)
+    ap.add_argument("--no-throughput", action="store_true", help="skip the render throughput and conversion parts")
     a = ap.parse_args()
     from accounts import passwords
     from tests.doc_helpers import make_pdf
@@ -168,6 +258,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="ecabinet-bench-docs-"))
     try:
         asyncio.run(served(a.pages, a.fetches, pdf, work / "data"))
+        if a.no_throughput:
+            return
         (work / "bench.pdf").write_bytes(pdf)
         (work / "out").mkdir()
         throughput(work / "bench.pdf", a.pages, work / "out")

@@ -5,9 +5,11 @@ For each N (default 50, 200, 500, 1000) and each server variant: start the real 
 process(es) spread over the 27 demo member sessions (one login per user, cookie reused), join meeting 1,
 then the chair alternates POST /api/meetings/1/next and /previous at --rate events/s for --seconds. Each
 event is one 'event' envelope {meeting_id, seq, type, data, at}; a client's latency is receive wall time
-minus `at` (stamped by the server just before COMMIT, same machine clock).
+minus the wall time the chair's HTTP request was sent (same machine clock): the tap as a user feels it,
+request handling and the write transaction included. `node` is the reference: bench/node_ref/server.js, a
+plain Node Socket.IO server that emits an event with the same data on POST /emit, to the same clients.
 
-    .venv/bin/python bench/fanout.py                      # N = 50,200,500,1000; variants stock,fast
+    .venv/bin/python bench/fanout.py                      # N = 50,200,500,1000; variants product,node
     .venv/bin/python bench/fanout.py --n 500 --variants stock,fast,product
     .venv/bin/python bench/fanout.py --quick              # N = 50,200; 5 s
     .venv/bin/python bench/fanout.py --n 500 --client raw --client-procs 2
@@ -65,6 +67,7 @@ class Result:
     expected: int = 0
     received: int = 0
     out_of_order: int = 0
+    lat_sent: list[float] = field(default_factory=list)  # driver's request sent -> client receive, ms (the user's view)
     lat: list[float] = field(default_factory=list)  # at -> client receive, ms
     lat_ret: list[float] = field(default_factory=list)  # driver's request returned -> client receive, ms
     commit: list[float] = field(default_factory=list)  # at -> driver's request returned, ms
@@ -79,6 +82,11 @@ class Result:
     lost_seqs: set[int] = field(default_factory=set)
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)
     server_cpu_s: float = 0.0
+    sample: Any = None
+
+
+# What the Node reference emits when no product run of this invocation gave a real event to copy.
+FALLBACK_SAMPLE = {"meeting": {"id": 1, "title": "x" * 200}, "agenda": [{"id": i, "title": "y" * 120} for i in range(30)]}
 
 
 def rss(p: psutil.Process) -> float:
@@ -93,13 +101,26 @@ async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path
     http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
     try:
         await server.wait_ready(http)
-        # Sessions live in the database, but log in afresh per server: cheap (27 logins) and always valid.
-        chair = await login(http, server.url, CHAIR)
-        members = [await login(http, server.url, u) for u in MEMBERS]
-        status = await chair_post(http, server.url, chair, "start", {"force": True})  # members are not checked in
-        if status not in (200, 409):
-            raise RuntimeError(f"start meeting answered {status}")
-        cookies = [m[0] for m in members]
+        node = variant == "node"
+        sample = args.sample if args.sample is not None else FALLBACK_SAMPLE
+        if node:  # the reference has no accounts: one dummy cookie, the chair's step is POST /emit
+            chair, cookies = ("", ""), ["-"]
+        else:
+            # Sessions live in the database, but log in afresh per server: cheap (27 logins) and always valid.
+            chair = await login(http, server.url, CHAIR)
+            members = [await login(http, server.url, u) for u in MEMBERS]
+            status = await chair_post(http, server.url, chair, "start", {"force": True})  # members are not checked in
+            if status not in (200, 409):
+                raise RuntimeError(f"start meeting answered {status}")
+            cookies = [m[0] for m in members]
+
+        async def tap(path: str) -> int:
+            if node:
+                async with http.post(server.url + "/emit", json={"type": "agenda.current_changed", "data": sample}) as r:
+                    await r.read()
+                    return r.status
+            return await chair_post(http, server.url, chair, path)
+
         await asyncio.sleep(0.5)
         res.rss_before = rss(server.ps)
 
@@ -128,7 +149,7 @@ async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path
         client_ps = [psutil.Process(p.pid) for p, _ in children]
 
         # Warm-up: two steps so the alternation next/previous never hits an end of the agenda.
-        warm = [await chair_post(http, server.url, chair, "next") for _ in range(2)]
+        warm = [await tap("next") for _ in range(2)]
         warm_ok = sum(1 for s in warm if s == 200)
         await asyncio.sleep(0.5)
 
@@ -142,7 +163,7 @@ async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path
         async def step(i: int) -> None:
             path = "previous" if i % 2 == 0 else "next"
             sent = time.time()
-            status = await chair_post(http, server.url, chair, path)
+            status = await tap(path)
             timing.append((status, sent, time.time()))
 
         for i in range(steps):  # open-loop schedule: a slow answer does not slow the rate down
@@ -177,12 +198,15 @@ async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path
             rows_all += data["rows"]
             join_seqs += data["join_seq"]
             res.closed += data.get("closed", [])
+            if data.get("sample") is not None and not node:
+                res.sample = data["sample"]
 
         ok_steps = [(sent, ret) for status, sent, ret in sorted(timing, key=lambda t: t[1]) if status == 200]
         res.sent = len(ok_steps)
         res.failed_steps = len(timing) - len(ok_steps)
         base = max(join_seqs) + warm_ok if join_seqs else 0
         seq_ret = {base + 1 + i: ret for i, (_sent, ret) in enumerate(ok_steps)}
+        seq_sent = {base + 1 + i: sent for i, (sent, _ret) in enumerate(ok_steps)}
         wanted = set(seq_ret)
         at_cache: dict[str, float] = {}
         first_rx, last_rx = float("inf"), 0.0
@@ -201,6 +225,7 @@ async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path
                     t_at = at_cache[at] = parse_at(at)
                 res.lat.append((rx - t_at) * 1000)
                 res.lat_ret.append((rx - seq_ret[seq]) * 1000)
+                res.lat_sent.append((rx - seq_sent[seq]) * 1000)
                 first_rx, last_rx = min(first_rx, rx), max(last_rx, rx)
             res.received += len(seen)
             missing = wanted - seen
@@ -232,7 +257,7 @@ async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path
 
 HEADER = (
     f"{'variant':<16}{'N':>5}{'conn':>6}{'events':>7}{'expect':>8}{'recvd':>8}{'lost':>6}"
-    f"{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}{'ret p99':>9}{'deliv/s':>9}{'srv CPU':>8}{'cli CPU':>8}"
+    f"{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}{'at p99':>8}{'ret p99':>9}{'deliv/s':>9}{'srv CPU':>8}{'cli CPU':>8}"
     f"{'RSS MB':>8}{'KB/conn':>8}{'us/dlv':>7}{'load1':>6}"
 )
 
@@ -241,7 +266,8 @@ def row(r: Result) -> str:
     per_conn = (r.rss_after - r.rss_before) * 1024 / max(r.connected, 1)
     return (
         f"{r.variant:<16}{r.n:>5}{r.connected:>6}{r.sent:>7}{r.expected:>8}{r.received:>8}{r.expected - r.received:>6}"
-        f"{pct(r.lat, 50):>8.1f}{pct(r.lat, 95):>8.1f}{pct(r.lat, 99):>8.1f}{max(r.lat, default=float('nan')):>8.1f}"
+        f"{pct(r.lat_sent, 50):>8.1f}{pct(r.lat_sent, 95):>8.1f}{pct(r.lat_sent, 99):>8.1f}"
+        f"{max(r.lat_sent, default=float('nan')):>8.1f}{pct(r.lat, 99):>8.1f}"
         f"{pct(r.lat_ret, 99):>9.1f}{r.deliveries_per_s:>9.0f}{r.server_cpu:>7.0f}%{r.client_cpu:>7.0f}%"
         f"{r.rss_after:>8.0f}{per_conn:>8.1f}{1e6 * r.server_cpu_s / max(r.received, 1):>7.0f}{r.load[0]:>6.1f}"
     )
@@ -262,8 +288,11 @@ async def main_async(args: argparse.Namespace) -> None:
         print(f"load: {args.rate:g} events/s for {args.seconds:g} s per run, event 'agenda.current_changed'; "
               f"clients: {args.client} in {args.client_procs} process(es)"
               f"{', permessage-deflate offered' if args.client_deflate else ''}")
-        print("latency ms = client receive wall time - envelope 'at' (stamped before COMMIT); "
-              "'ret p99' = from the driver's HTTP answer (after COMMIT and hand-off) to client receive")
+        print("latency ms (p50..max) = from the moment the chair's HTTP request is SENT to the moment each tablet's "
+              "websocket receives the event (what a user feels); 'at p99' = from the envelope's 'at' (stamped before "
+              "COMMIT); 'ret p99' = from the driver's HTTP answer to client receive")
+        print("node = bench/node_ref/server.js (Node Socket.IO, no database), the same clients, emitting on POST /emit "
+              "an event of the same data as ours")
         print("lost = not received within --grace s after the last event; srv CPU / cli CPU = % of one core over the "
               "run; KB/conn = server RSS delta after connecting / N; us/dlv = server CPU us per delivery; load1 = "
               "1-min load average at the end of the run (other work on the machine)")
@@ -274,6 +303,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 for v in variants:
                     r = await run_one(args, v, n, tmp / "data", tmp)
                     results.append(r)
+                    if r.sample is not None:
+                        args.sample = r.sample
                     print(row(r), flush=True)
                     if r.errors:
                         print(f"    connect errors: {r.errors[:3]}", flush=True)
@@ -298,7 +329,7 @@ async def main_async(args: argparse.Namespace) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", default="50,200,500,1000", help="client counts, comma separated (default 50,200,500,1000)")
-    p.add_argument("--variants", default="stock,fast", help=f"server variants, comma separated: {', '.join(VARIANTS)}")
+    p.add_argument("--variants", default="product,node", help=f"server variants, comma separated: {', '.join(VARIANTS)}")
     p.add_argument("--rate", type=float, default=10.0, help="events per second (default 10)")
     p.add_argument("--seconds", type=float, default=10.0, help="duration of the event load (default 10)")
     p.add_argument("--grace", type=float, default=3.0, help="seconds to wait for the last deliveries")
@@ -311,6 +342,7 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="N = 50,200 and 5 s")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
     args = p.parse_args()
+    args.sample = None
     if args.quick:
         args.n, args.seconds = "50,200", 5.0
     if args.client_deflate and args.client != "raw":

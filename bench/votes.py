@@ -4,8 +4,11 @@ throughput, on SQLite and on PostgreSQL (127.0.0.1:5432, a fresh database droppe
     .venv/bin/python bench/votes.py [--voters 500] [--kind secret|named|open] [--backends sqlite,postgres]
 
 The server is the real app (create_app) under uvicorn in its own process; the clients (python-socketio
-AsyncClient, websocket) run here. Traffic only to 127.0.0.1. Figures are printed, not asserted. A cast's
-latency is from emit to its ack, and the ack is sent only after COMMIT.
+AsyncClient, websocket) run here; every client joins the meeting. Two bursts from the same sockets in the
+same run: a read burst (every client sends `meeting:sync` at the same moment, the reference) and the cast
+burst (every client sends `vote:cast` at the same moment). Latency is from emit to ack; a cast's ack is sent
+only after COMMIT. Then the store is read: voter records must equal the acknowledged casts (0 lost, 0
+doubled). Traffic only to 127.0.0.1. Figures are printed, not asserted.
 """
 from __future__ import annotations
 
@@ -18,13 +21,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, Awaitable, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.append(str(Path(__file__).resolve().parent))  # after the root: bench/votes.py must not shadow votes/
 
 import httpx  # noqa: E402
 import socketio  # noqa: E402
-from sqlalchemy import update  # noqa: E402
+from sqlalchemy import func, update  # noqa: E402
+from sqlmodel import select  # noqa: E402
 
 from _common import cpu_seconds, free_port  # noqa: E402
 from accounts import passwords  # noqa: E402
@@ -34,20 +39,21 @@ from meetings import services as meetings  # noqa: E402
 from meetings.models import Attendance, MeetingRole, Participant  # noqa: E402
 from tests.factories import PASSWORD, make_cabinet, make_user  # noqa: E402
 from votes import services as votes  # noqa: E402
-from votes.models import VoteKind  # noqa: E402
+from votes.models import Vote, VoteKind, VoterRecord  # noqa: E402
 from votes.schemas import VoteCreate  # noqa: E402
 
 SERVER = """
 import sys, uvicorn
 sys.path.insert(0, {root!r})
+from app.cli import server_options
 from app.factory import create_app
 from app.settings import Settings
-uvicorn.run(create_app(Settings.from_env()), host="127.0.0.1", port={port}, log_level="warning",
-            ws="websockets-sansio", lifespan="on")
+settings = Settings.from_env().with_(host="127.0.0.1", port={port}, gc_freeze=True)  # as `ecabinet serve` runs
+uvicorn.run(create_app(settings), log_level="warning", **server_options(settings))
 """
 
 
-def prepare(url: str, voters: int, kind: VoteKind) -> tuple[list[str], int, list[int]]:
+def prepare(url: str, voters: int, kind: VoteKind) -> tuple[list[str], int, int, list[int]]:
     """A started meeting with `voters` present members and an open vote (setup bypasses the per-invite events)."""
     upgrade(url)
     db = Database(url)
@@ -66,12 +72,12 @@ def prepare(url: str, voters: int, kind: VoteKind) -> tuple[list[str], int, list
         vote = db.run_write(votes.create_vote, actor=c.secretary, meeting_id=c.meeting_id, data=data).result
         vote = db.run_write(votes.open_vote, actor=c.chair, vote_id=vote["id"]).result
         db.run_read(meetings.get_meeting, actor=c.chair, meeting_id=c.meeting_id)
-        return [a.username for a in (c.chair, *c.members, *extra)], vote["id"], [o["id"] for o in vote["options"]]
+        return [a.username for a in (c.chair, *c.members, *extra)], c.meeting_id, vote["id"], [o["id"] for o in vote["options"]]
     finally:
         db.dispose()
 
 
-async def run_clients(base: str, usernames: list[str], vote_id: int, options: list[int], server_pid: int) -> dict[str, float]:
+async def run_clients(base: str, usernames: list[str], meeting_id: int, vote_id: int, options: list[int], server_pid: int) -> dict[str, Any]:
     import psutil
 
     server = psutil.Process(server_pid)
@@ -94,38 +100,74 @@ async def run_clients(base: str, usernames: list[str], vote_id: int, options: li
             return client
 
     clients = await asyncio.wait_for(asyncio.gather(*(connect(t) for t in tokens)), 300)
-    latencies: list[float] = []
-    errors: dict[str, int] = {}
-    start = asyncio.Event()
 
-    async def cast(i: int, client: socketio.AsyncClient) -> None:
-        await start.wait()
-        t0 = time.perf_counter()
-        ack = await client.call("vote:cast", {"vote_id": vote_id, "option_id": options[i % len(options)]}, timeout=120)
-        if ack.get("ok"):
-            latencies.append(time.perf_counter() - t0)
-        else:
-            errors[ack["error"]["code"]] = errors.get(ack["error"]["code"], 0) + 1
+    async def join(client: socketio.AsyncClient) -> int:
+        async with gate:
+            ack = await client.call("meeting:join", {"meeting_id": meeting_id}, timeout=120)
+            assert ack.get("ok"), ack
+            return int(ack["data"]["seq"])
 
-    tasks = [asyncio.create_task(cast(i, c)) for i, c in enumerate(clients)]
-    await asyncio.sleep(0.2)
-    cpu0 = cpu_seconds([server])
-    t_start = time.perf_counter()
-    start.set()
-    await asyncio.wait_for(asyncio.gather(*tasks), 300)
-    elapsed = time.perf_counter() - t_start
-    server_cpu = cpu_seconds([server]) - cpu0
+    seqs = await asyncio.wait_for(asyncio.gather(*(join(c) for c in clients)), 300)
+    await asyncio.sleep(1.0)  # the join burst's presence messages drain
+    since = min(seqs)
+
+    async def burst(call: Callable[[int, socketio.AsyncClient], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+        """Every client calls at the same moment; latency = emit -> ack."""
+        latencies: list[float] = []
+        errors: dict[str, int] = {}
+        start = asyncio.Event()
+
+        async def one(i: int, client: socketio.AsyncClient) -> None:
+            await start.wait()
+            t0 = time.perf_counter()
+            ack = await call(i, client)
+            if ack.get("ok"):
+                latencies.append(time.perf_counter() - t0)
+            else:
+                errors[ack["error"]["code"]] = errors.get(ack["error"]["code"], 0) + 1
+
+        tasks = [asyncio.create_task(one(i, c)) for i, c in enumerate(clients)]
+        await asyncio.sleep(0.2)
+        cpu0 = cpu_seconds([server])
+        t_start = time.perf_counter()
+        start.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 300)
+        elapsed = time.perf_counter() - t_start
+        server_cpu = cpu_seconds([server]) - cpu0
+        latencies.sort()
+        q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+        return {"acked": len(latencies), "errors": sum(errors.values()), "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000,
+                "max_ms": latencies[-1] * 1000 if latencies else 0.0, "elapsed_s": elapsed, "per_s": len(latencies) / elapsed,
+                "server_ms_per_call": 1000 * server_cpu / max(1, len(latencies)), "server_cores": server_cpu / elapsed}  # fmt: skip
+
+    def read(i: int, client: socketio.AsyncClient) -> Awaitable[dict[str, Any]]:
+        return client.call("meeting:sync", {"meeting_id": meeting_id, "since": since}, timeout=120)
+
+    def cast(i: int, client: socketio.AsyncClient) -> Awaitable[dict[str, Any]]:
+        return client.call("vote:cast", {"vote_id": vote_id, "option_id": options[i % len(options)]}, timeout=120)
+
+    reads = await burst(read)
+    casts = await burst(cast)
     await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
-    latencies.sort()
-    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    return {"acked": len(latencies), "errors": sum(errors.values()), "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000,
-            "max_ms": latencies[-1] * 1000 if latencies else 0.0, "elapsed_s": elapsed, "casts_per_s": len(latencies) / elapsed,
-            "server_ms_per_cast": 1000 * server_cpu / max(1, len(latencies)), "server_cores": server_cpu / elapsed}  # fmt: skip
+    return {"read": reads, "cast": casts}
+
+
+def counted(url: str, vote_id: int) -> tuple[int, int]:
+    """(voter records, voted_count) as stored: what the vote will count."""
+    db = Database(url)
+    try:
+        def read(session):  # type: ignore[no-untyped-def]
+            records = session.exec(select(func.count()).select_from(VoterRecord).where(VoterRecord.vote_id == vote_id)).one()
+            return int(records), int(session.get(Vote, vote_id).voted_count)
+
+        return db.run_read(read)
+    finally:
+        db.dispose()
 
 
 def bench(backend: str, url: str, data_dir: Path, voters: int, kind: VoteKind) -> None:
     t0 = time.perf_counter()
-    usernames, vote_id, options = prepare(url, voters, kind)
+    usernames, meeting_id, vote_id, options = prepare(url, voters, kind)
     setup = time.perf_counter() - t0
     port = free_port()
     env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir), "ECABINET_DATABASE_URL": url, "ECABINET_SOCKET_RATE": "100"}
@@ -142,18 +184,21 @@ def bench(backend: str, url: str, data_dir: Path, voters: int, kind: VoteKind) -
             time.sleep(0.05)
         else:
             raise RuntimeError("server did not start")
-        r = asyncio.run(run_clients(base, usernames, vote_id, options, proc.pid))
+        r = asyncio.run(run_clients(base, usernames, meeting_id, vote_id, options, proc.pid))
     finally:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
-    print(f"{backend:<10} voters={voters} kind={kind.value} acked={r['acked']:.0f} errors={r['errors']:.0f} "
-          f"p50={r['p50_ms']:.1f}ms p99={r['p99_ms']:.1f}ms max={r['max_ms']:.1f}ms "
-          f"all_acked_in={r['elapsed_s']:.2f}s throughput={r['casts_per_s']:.0f} casts/s "
-          f"server CPU {r['server_ms_per_cast']:.2f} ms/cast ({r['server_cores']:.2f} cores) (setup {setup:.1f}s)", flush=True)  # fmt: skip
-
+    records, voted_count = counted(url, vote_id)
+    for what, x in (("read burst (meeting:sync)", r["read"]), ("cast burst (vote:cast)", r["cast"])):
+        print(f"{backend:<10} {what:<26} n={voters} kind={kind.value} acked={x['acked']} errors={x['errors']} "
+              f"p50={x['p50_ms']:.1f}ms p99={x['p99_ms']:.1f}ms max={x['max_ms']:.1f}ms all_in={x['elapsed_s']:.2f}s "
+              f"{x['per_s']:.0f}/s server CPU {x['server_ms_per_call']:.2f} ms/call ({x['server_cores']:.2f} cores)", flush=True)  # fmt: skip
+    lost = r["cast"]["acked"] - records
+    print(f"{backend:<10} counted: voter records={records} voted_count={voted_count} acknowledged={r['cast']['acked']} "
+          f"lost={lost} doubled={max(0, records - voters)} (setup {setup:.1f}s)", flush=True)
 
 def main() -> None:
     p = argparse.ArgumentParser()

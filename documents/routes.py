@@ -27,7 +27,7 @@ from app.openapi import Op
 from app.settings import Settings
 from core.errors import BadRequest, TooLarge, UnsupportedMediaType, ValidationFailed
 from core.types import clean_filename
-from documents import ingest, services, storage, watermark
+from documents import ingest, services, stamped_pages, storage, watermark
 from documents.render import SIZES, Renderer, shutdown_pool
 from documents.schemas import DocumentUpdate, DocumentUpload
 
@@ -199,8 +199,16 @@ async def page_image(request: Request) -> Response:
     if request.headers.get("if-none-match") == headers["ETag"] and not src.viewer.restricted:
         return Response(status_code=304, headers=headers)
     base = await renderer_for(ctx.settings).ensure(storage.blob_path(ctx.settings.data_dir, src.sha256), src.sha256, size, n)
-    body = await to_thread.run_sync(watermark.stamp_image, base, src.viewer)
+    body = await stamped_pages.PAGES.get(base, page_key(src, size, n), src.viewer)
+    prewarm = getattr(request.app.state, "prewarm", None)
+    if prewarm is not None and size == "tablet":  # the reader's next page, stamped while they read this one
+        prewarm.read_ahead(actor, src.document_id, src.version, n + 1, src.page_count)
     return Response(body, media_type=watermark.MEDIA_TYPE, headers=headers)
+
+
+def page_key(src: services.FileSource, size: str, n: int) -> tuple[object, ...]:
+    """Everything a watermarked page's bytes depend on (documents/stamped_pages.py)."""
+    return (src.viewer.user_id, src.sha256, size, n, src.viewer.line, src.viewer.name, src.viewer.stamp)
 
 
 async def download(request: Request) -> Response:

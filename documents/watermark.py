@@ -81,8 +81,13 @@ def overlay(line: str, diagonal: str, width: int, height: int) -> Image.Image:
 def stamp_image(base_path: Path, viewer: Viewer) -> bytes:
     """The cached page image with this viewer's watermark, encoded for the wire."""
     with Image.open(base_path) as img:
-        page = img.convert("RGB")
+        return stamp_page(img.convert("RGB"), viewer)
+
+
+def stamp_page(page: Image.Image, viewer: Viewer) -> bytes:
+    """A decoded page (left unchanged: documents/stamped_pages.py shares it) with this viewer's watermark."""
     layer = overlay(viewer.line, f"{viewer.name} · {viewer.stamp}", page.width, page.height)
+    page = page.copy()
     page.paste(layer, (0, 0), layer)
     out = io.BytesIO()
     page.save(out, **OUTPUT)

@@ -15,7 +15,8 @@ from accounts.models import User
 from display.models import DisplayToken
 from meetings import services
 from meetings.access import Access, access
-from meetings.events import classes
+from meetings import present
+from meetings.events import classes, events_since
 from meetings.models import Meeting, Participant
 
 NONE: frozenset[str] = frozenset()
@@ -57,3 +58,19 @@ def grants(*, session: Session, meeting_id: int, actors: dict[str, Actor]) -> tu
         acc = Access(current, meeting, parts.get(actor.id)) if current is not None else None
         out[sid] = classes(acc) if acc is not None and acc.can_view else NONE
     return meeting.access_seq, out
+
+
+def sync_as(*, session: Session, meeting_id: int, since: int, limit: int, audiences: frozenset[str],
+            access_seq: int) -> dict[str, Any] | None:  # fmt: skip
+    """meeting:sync for sockets whose audiences the live edge holds, current as of `access_seq`
+    (realtime/audience.py): no user or participant is loaded again. None when the meeting's access changed
+    since (the caller then takes the full path, services.sync, which checks again). The answer depends only
+    on the arguments, so many sockets asking the same share one read (realtime/handlers.py)."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.access_seq > access_seq or not audiences:
+        return None
+    last = meeting.last_seq
+    events = events_since(session, meeting_id=meeting_id, since=since, limit=limit, audience=audiences) if 0 <= since <= last else None
+    if events is None:
+        return {"snapshot": present.snapshot(session, meeting), "seq": last}
+    return {"events": events, "seq": last}

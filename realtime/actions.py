@@ -15,6 +15,7 @@ from app.ratelimit import TokenBucket
 from core.errors import DomainError, Forbidden, RateLimited, Unauthenticated
 from core.i18n import DEFAULT_LANG, N_, translate
 from realtime.audience import Rooms
+from realtime.shared_reads import SharedReads
 
 log = logging.getLogger("ecabinet.realtime")
 Handler = Callable[[str, Actor, Any], Awaitable[Any]]
@@ -33,6 +34,12 @@ class SocketActions:
         self.session_of: dict[str, str] = {}  # sid -> login session key (SHA-256 of the cookie)
         self.langs: dict[str, str] = {}  # sid -> the language its acks' messages are in (app/i18n.environ_lang)
         self.on_disconnect: list[Callable[[str], None]] = []  # e.g. remote attendance's grace (realtime/rtc.py)
+        self.shared_reads = SharedReads()  # many sockets asking the same at once: one read (meeting:sync)
+        # Sends to a meeting room; the app factory sets the broadcaster's fast fan-out (realtime/broadcast.py).
+        self.to_room: Callable[[str, Any, str], Awaitable[None]] = self._emit
+
+    async def _emit(self, event: str, data: Any, to: str) -> None:
+        await self.sio.emit(event, data, room=to)
 
     def connected(self, sid: str, actor: Actor, session_key: str | None = None) -> None:
         if session_key:

@@ -4,17 +4,17 @@ to 'meeting:<id>/-<audience>'. Sockets are in those rooms only while their cache
 of a meeting are checked again before any event recorded after a change of access (realtime/audience.py).
 Each packet is encoded once per audience, never per socket.
 
-Fast path (the default when this process owns every socket, i.e. the default in-memory client manager):
-the Socket.IO packet is JSON-encoded once and wrapped once as an Engine.IO MESSAGE whose encoding is cached,
-and that one object is put straight on each recipient socket's outgoing queue — no asyncio task per
-recipient, no per-recipient coroutine chain, no asyncio.wait over hundreds of tasks (what python-socketio's
-AsyncManager.emit does). Each socket's own Engine.IO writer task drains its queue in order, so per-socket
-ordering with everything else sent to that socket (acks, pings, presence) is exactly as with sio.emit, and
-events of one meeting leave in seq order. bench/fanout.py measures the difference (docs/performance.md).
+Fast path: the Socket.IO packet is JSON-encoded once per event and audience and wrapped once as an Engine.IO
+MESSAGE; realtime/wire.py writes it as one pre-built websocket frame to every idle recipient and queues it
+for the others, in one synchronous loop: no asyncio task per recipient, no asyncio.wait over hundreds of
+tasks (what python-socketio's AsyncManager.emit does), and per-socket order with everything else sent to
+that socket (acks, pings, presence) exactly as with sio.emit. A tablet that stops reading is dropped to a
+snapshot resync instead of holding memory (back-pressure, realtime/wire.py).
 
-With any other client manager (Redis, Kafka, ...) other nodes hold sockets too, so we use sio.emit, which
-publishes through the manager; before the first event of a meeting recorded at a newer access_seq, the other
-nodes are told to re-check their sockets of that meeting (realtime/server.py: ClusterManager).
+Several nodes (ECABINET_REDIS_URL): an event is published once through Redis and every node's manager
+(realtime/server.py: ClusterManager) hands it to `local_fanout`, the same fast path over its own sockets.
+Before the first event of a meeting recorded at a newer access_seq, the other nodes are told to re-check
+their sockets of that meeting. Any other client manager goes through sio.emit.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from socketio import packet as sio_packet
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from meetings.events import VIEWERS, Delivery, hidden
+from realtime.wire import Sender
 
 ACCESS_SIGNAL = "ecabinet:access"  # a room no socket enters (realtime/server.py)
 
@@ -48,16 +49,18 @@ def user_room(user_id: int) -> str:
 
 
 class Broadcaster:
-    def __init__(self, sio: socketio.AsyncServer, rooms: "Rooms", *, fast: bool = True) -> None:
+    def __init__(self, sio: socketio.AsyncServer, rooms: "Rooms", *, fast: bool = True, wire: bool = True) -> None:
         self.sio = sio
         self.rooms = rooms
-        # Exactly the default manager: subclasses (AsyncRedisManager, AsyncPubSubManager, ...) fan out across
-        # nodes and must go through emit.
-        self.fast = fast and type(sio.manager) is socketio.AsyncManager
         self.cluster = isinstance(sio.manager, AsyncPubSubManager)
+        # The default manager, or our Redis manager (which fans out locally through `fanout` on every node);
+        # any other manager goes through emit.
+        self.fast = fast and (type(sio.manager) is socketio.AsyncManager or hasattr(sio.manager, "ecabinet_fanout"))
+        self.sender = Sender(sio, direct=wire)
         self.signalled: dict[int, int] = {}  # meeting -> access_seq the other nodes were told of
         if self.cluster:
             rooms.delivered = None  # other nodes deliver too: this one cannot know, a join always catches up
+            sio.manager.ecabinet_fanout = self.local_fanout
 
     async def publish(self, events: list[Delivery]) -> None:
         # Events of one transaction go out in seq order; clients reorder or resync across transactions.
@@ -68,32 +71,41 @@ class Broadcaster:
                 self.signalled[d.meeting_id] = d.access_seq
                 signal = {"meeting_id": d.meeting_id, "access_seq": d.access_seq}
                 await self.sio.emit("access", signal, room=ACCESS_SIGNAL)
-            # Each local socket's cached grant is checked again as the packet is queued (not the room alone).
-            grants = self.rooms.grants.get(d.meeting_id, {})
             if d.audience == VIEWERS:
-                await self.send("event", d.env, room(d.meeting_id), lambda sid: sid in grants)
+                await self.send("event", d.env, room(d.meeting_id))
             else:
-                aud = d.audience
-                await self.send("event", d.env, class_room(d.meeting_id, aud), lambda sid: aud in grants.get(sid, ()))
-                await self.send("event", hidden(d.env), class_room(d.meeting_id, f"-{aud}"), lambda sid: sid in grants)
+                await self.send("event", d.env, class_room(d.meeting_id, d.audience))
+                await self.send("event", hidden(d.env), class_room(d.meeting_id, f"-{d.audience}"))
 
-    async def send(self, event: str, data: Any, to: str, allowed: Callable[[str], bool] | None = None) -> None:
-        if not (self.fast and self.fanout(event, data, to, allowed)):
+    def allowed(self, to: str) -> Callable[[str], bool] | None:
+        """Each local socket's cached grant is checked again as the packet is queued (not the room alone)."""
+        if not to.startswith("meeting:"):
+            return None
+        mid, _, aud = to[len("meeting:"):].partition("/")
+        grants = self.rooms.grants.get(int(mid), {})
+        if not aud or aud.startswith("-"):
+            return grants.__contains__
+        return lambda sid: aud in grants.get(sid, ())
+
+    async def send(self, event: str, data: Any, to: str) -> None:
+        if self.cluster and self.fast:
+            await self.sio.emit(event, data, room=to)  # one publish; every node's manager calls local_fanout
+        elif not (self.fast and self.fanout(event, data, to, self.allowed(to))):
             await self.sio.emit(event, data, room=to)
 
+    def local_fanout(self, event: str, data: Any, to: str, namespace: str = "/") -> bool:
+        """This node's share of a cluster-wide emit (realtime/server.py: ClusterManager)."""
+        return self.fanout(event, data, to, self.allowed(to), namespace)
+
     def fanout(self, event: str, data: Any, to: str, allowed: Callable[[str], bool] | None = None, namespace: str = "/") -> bool:
-        """Queue one pre-encoded packet on every local socket in `to` (that `allowed` admits). False when it
+        """Deliver one pre-encoded packet to every local socket in `to` (that `allowed` admits). False when it
         cannot (binary data)."""
         encoded = self.sio.packet_class(sio_packet.EVENT, namespace=namespace, data=[event, data]).encode()
         if not isinstance(encoded, str):  # binary attachments: several packets, leave it to emit
             return False
         pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
-        pkt.encode()  # fills pkt.encode_cache: every writer reuses the same string
-        sockets = self.sio.eio.sockets
-        for sid, eio_sid in self.sio.manager.get_participants(namespace, to):
-            if allowed is not None and not allowed(sid):
-                continue
-            sock = sockets.get(eio_sid)
-            if sock is not None and not sock.closed:
-                sock.queue.put_nowait(pkt)
+        pkt.encode()  # fills pkt.encode_cache: every queued writer reuses the same string
+        targets = [eio_sid for sid, eio_sid in self.sio.manager.get_participants(namespace, to)
+                   if allowed is None or allowed(sid)]  # fmt: skip
+        self.sender.deliver(targets, pkt)
         return True

@@ -74,7 +74,7 @@ async def disconnect(live: Live, sid: str, *args: Any) -> None:
 async def presence_changed(live: Live, meeting_id: int) -> None:
     """Who has the meeting open: to the meeting's viewers only (the room follows the permission)."""
     online = {"meeting_id": meeting_id, "online": live.presence.online(meeting_id)}
-    await live.sio.emit("presence", online, room=room(meeting_id))
+    await live.actions.to_room("presence", online, room(meeting_id))
 
 
 async def join(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:
@@ -126,6 +126,15 @@ async def sync(live: Live, sid: str, actor: Actor, p: SyncRequest) -> Any:
     if actor.is_display and not live.rooms.has(sid, p.meeting_id):  # its token is checked at join only
         raise Forbidden("Hãy vào phòng họp {meeting_id} (meeting:join) trước.", meeting_id=p.meeting_id)
     limit = live.ctx.settings.sync_max_events
+    audiences = live.rooms.grants.get(p.meeting_id, {}).get(sid)
+    if audiences and not actor.is_display:
+        # A joined socket: its audiences are cached and kept current (realtime/audience.py), so sockets asking
+        # the same share one read; if access changed meanwhile, the full path below checks again.
+        known = live.rooms.checked.get(p.meeting_id, 0)
+        kwargs = {"meeting_id": p.meeting_id, "since": p.since, "limit": limit, "audiences": audiences, "access_seq": known}
+        found = await live.actions.shared_reads.once(tuple(kwargs.values()), partial(live.ctx.read, audience.sync_as, **kwargs))
+        if found is not None:
+            return found
     return await live.ctx.read(services.sync, actor=actor, meeting_id=p.meeting_id, since=p.since, limit=limit)
 
 

@@ -31,12 +31,22 @@ def origin_checker(extra: tuple[str, ...]):  # type: ignore[no-untyped-def]
 class ClusterManager(socketio.AsyncRedisManager):  # type: ignore[misc]
     """The Redis client manager, plus one server-to-server message: a meeting's access changed (realtime/
     audience.py). Redis keeps a publisher's order, so every node re-checks its own sockets of that meeting
-    before it delivers the events that follow the signal."""
+    before it delivers the events that follow the signal. A meeting event is published once per node and
+    each node fans it out to its own sockets on the fast path."""
 
     ecabinet_rooms: Any = None  # realtime.audience.Rooms (the manager's own `rooms` is its room registry)
+    # realtime.broadcast.Broadcaster.local_fanout: a meeting event published once reaches this node's sockets
+    # through the fast path (one encode, direct frames), not one task per socket.
+    ecabinet_fanout: Any = None
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
-        if message.get("room") != ACCESS_SIGNAL:
+        room = message.get("room")
+        if (self.ecabinet_fanout is not None and isinstance(room, str) and room.startswith("meeting:")
+                and message.get("callback") is None and not message.get("binary") and not message.get("skip_sid")
+                and len(message.get("data") or ()) == 1):  # fmt: skip
+            if self.ecabinet_fanout(message["event"], message["data"][0], room, message.get("namespace") or "/"):
+                return
+        if room != ACCESS_SIGNAL:
             await super()._handle_emit(message)
         elif self.ecabinet_rooms is not None and message.get("host_id") != self.host_id:
             signal = message["data"][0]

@@ -18,8 +18,8 @@ def register(actions: SocketActions) -> None:
     ctx = actions.ctx
 
     async def cast(sid: str, actor: Actor, p: VoteCast) -> Any:
-        result = await ctx.write(services.cast, actor=actor, vote_id=p.vote_id, option_id=p.option_id)
-        return result
+        # Casts arriving together share one transaction; each is acknowledged after its COMMIT.
+        return await ctx.write_grouped(services.cast, actor=actor, vote_id=p.vote_id, option_id=p.option_id)
 
     async def open_(sid: str, actor: Actor, p: VoteOpen) -> Any:
         return await ctx.write(services.open_vote, actor=actor, vote_id=p.vote_id, force=p.force)

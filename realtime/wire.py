@@ -1,0 +1,154 @@
+"""The last hop of the fast fan-out: one pre-framed websocket frame written straight to each idle tablet.
+
+python-socketio hands a packet to a socket's Engine.IO queue; that socket's writer task wakes, `poll()`
+(a task per wait in Python 3.11), the ASGI `send` dict, websockets' framing, `text.encode()`, then one
+`transport.write`. For one meeting event to 1000 tablets that is 1000 task wake-ups and 1000 framings of the
+same bytes. Here the frame is built once per event and audience (server frames are unmasked, so it is the
+same for every recipient) and written with `transport.write` to every socket whose writer is idle.
+
+Ordering: a frame is written directly only when the socket's Engine.IO queue is empty AND its writer task is
+parked in `queue.get()` (a pending getter). The writer goes back to `get()` only after it has written
+everything it took, so nothing of that socket (acks, pings, presence, earlier events) is queued or in
+flight: the direct frame goes out after all of it. In any other state the packet goes on the queue as
+python-socketio would, behind what is there.
+
+Back-pressure: a tablet that stops reading fills its kernel buffer, then the transport's buffer, then the
+queue. Past `MAX_BUFFERED` bytes or `MAX_QUEUED` packets it is dropped (the connection aborted): the client
+reconnects, joins and gets a fresh snapshot, and the server holds nothing more for it. Others never wait for
+it: nothing here awaits.
+
+What this relies on (tests/test_wire_internals.py fails when an engine.io or uvicorn upgrade changes it):
+uvicorn's websockets-sansio protocol (`transport`, `conn`, `writable`, `close_sent`, `disconnected`, and the
+ASGI `send` being its bound method), engine.io's AsyncSocket (`queue` an asyncio.Queue drained only by the
+websocket writer through `poll()`, `upgraded`, `closed`) and the environ carrying `asgi.scope`.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from typing import Any
+
+log = logging.getLogger("ecabinet.realtime")
+
+SCOPE_KEY = "ecabinet.ws_protocol"
+MAX_BUFFERED = 4 * 2**20  # bytes waiting in a transport's buffer before the tablet is dropped
+MAX_QUEUED = 256  # packets waiting in a socket's Engine.IO queue before the tablet is dropped
+_UNKNOWN = object()
+_closing: set[asyncio.Future[Any]] = set()
+
+
+def _sansio_class() -> type | None:
+    try:
+        from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    except ImportError:  # pragma: no cover - uvicorn without the sans-io implementation
+        return None
+    return WebSocketsSansIOProtocol
+
+
+SANSIO = _sansio_class()
+
+
+class WireTap:
+    """Outermost ASGI wrapper: remembers, in the websocket's scope, the uvicorn protocol that serves it (the
+    `send` uvicorn passes is that protocol's bound method). Any other server: nothing is remembered and
+    every packet takes the ordinary queue."""
+
+    def __init__(self, app: Any) -> None:
+        self.inner = app
+
+    def __getattr__(self, name: str) -> Any:  # transparent: .state, .app, ... are the wrapped app's
+        return getattr(self.inner, name)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            proto = getattr(send, "__self__", None)
+            if SANSIO is not None and type(proto) is SANSIO:
+                scope[SCOPE_KEY] = proto
+        await self.inner(scope, receive, send)
+
+
+def text_frame(payload: str) -> bytes:
+    """One unfragmented, unmasked websocket text frame (RFC 6455 5.2), as a server sends it."""
+    data = payload.encode()
+    n = len(data)
+    if n < 126:
+        head = struct.pack("!BB", 0x81, n)
+    elif n < 65536:
+        head = struct.pack("!BBH", 0x81, 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x81, 127, n)
+    return head + data
+
+
+def protocol_of(sock: Any, environ: dict[str, Any] | None) -> Any:
+    """The uvicorn protocol of an Engine.IO socket (cached on it), or None."""
+    proto = getattr(sock, "_ecabinet_wire", _UNKNOWN)
+    if proto is _UNKNOWN:
+        scope = (environ or {}).get("asgi.scope") or {}
+        proto = scope.get(SCOPE_KEY)
+        if proto is not None and proto.conn.extensions:  # a negotiated extension (deflate): frames differ
+            proto = None
+        sock._ecabinet_wire = proto
+    return proto
+
+
+def writer_idle(queue: asyncio.Queue[Any]) -> bool:
+    """Nothing queued and the writer parked in get(): nothing of this socket is waiting or in flight."""
+    if queue._queue:  # type: ignore[attr-defined]
+        return False
+    return any(not g.done() for g in queue._getters)  # type: ignore[attr-defined]
+
+
+class Sender:
+    """Delivers one encoded Engine.IO packet to many sockets; counts what it did (bench, tests)."""
+
+    def __init__(self, sio: Any, *, direct: bool = True) -> None:
+        self.sio = sio
+        self.direct_ok = direct  # False: always the queue (the bench's comparison, a server without the tap)
+        self.direct = 0
+        self.queued = 0
+        self.dropped = 0
+
+    def deliver(self, eio_sids: list[str], pkt: Any) -> None:
+        frame: bytes | None = None
+        sockets, environs = self.sio.eio.sockets, self.sio.environ
+        for eio_sid in eio_sids:
+            sock = sockets.get(eio_sid)
+            if sock is None or sock.closed or getattr(sock, "_ecabinet_dropped", False):
+                continue
+            proto = protocol_of(sock, environs.get(eio_sid)) if sock.upgraded and self.direct_ok else None
+            if proto is not None:
+                transport = proto.transport
+                if proto.disconnected or proto.close_sent or transport.is_closing():
+                    continue
+                if transport.get_write_buffer_size() > MAX_BUFFERED:
+                    self.drop(eio_sid, sock, proto)
+                    continue
+                if proto.writable.is_set() and writer_idle(sock.queue):
+                    if frame is None:
+                        frame = text_frame(pkt.encode())
+                    transport.write(frame)
+                    self.direct += 1
+                    continue
+            if sock.queue.qsize() >= MAX_QUEUED:
+                self.drop(eio_sid, sock, proto)
+                continue
+            sock.queue.put_nowait(pkt)
+            self.queued += 1
+
+    def drop(self, eio_sid: str, sock: Any, proto: Any) -> None:
+        """A tablet that does not read: abort its connection (it will resync with a snapshot on reconnect)."""
+        self.dropped += 1
+        log.warning("dropping socket %s: it does not read its events (back-pressure)", eio_sid)
+        sock._ecabinet_dropped = True  # nothing more is queued for it
+        while not sock.queue.empty():  # what it would never read is freed now
+            sock.queue.get_nowait()
+            sock.queue.task_done()
+        sock.queue.put_nowait(None)  # its writer task ends
+        if proto is not None:
+            proto.transport.abort()  # uvicorn reports the disconnect; engine.io and socket.io clean up as usual
+        else:
+            task = asyncio.ensure_future(sock.close(wait=False, abort=True))
+            _closing.add(task)
+            task.add_done_callback(_closing.discard)

@@ -1,0 +1,264 @@
+"""The fast fan-out path (realtime/broadcast.py + realtime/wire.py) against the real uvicorn and engine.io:
+the internals it relies on are still there, events arrive exactly once and in order while acks interleave,
+a tablet that stops reading is dropped without holding up the others, and several nodes sharing Redis fan
+out locally on the same path."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+from typing import Any
+
+import pytest
+
+from realtime import wire
+from realtime.broadcast import Broadcaster
+from tests.conftest import LiveServer
+from tests.factories import make_cabinet
+from tests.live import LiveClient, live_client, login
+from tests.test_multinode import two_nodes  # noqa: F401  (fixture)
+
+
+def _broadcaster(live: LiveServer) -> Broadcaster:
+    return live.app.state.broadcaster
+
+
+def _engine_socket(live: LiveServer, user_id: int) -> Any:
+    """The server-side Engine.IO socket of a user's (only) connection."""
+    sio = live.app.state.sio
+    actions = live.app.state.rooms
+    sid = next(s for s, a in actions.actors.items() if a.id == user_id)
+    eio_sid = sio.manager.eio_sid_from_sid(sid, "/")
+    return sio.eio.sockets[eio_sid], sio.environ[eio_sid]
+
+
+async def test_the_fast_path_still_finds_what_it_relies_on_in_uvicorn_and_engineio(live_server: LiveServer) -> None:
+    """Fails when an upgrade of uvicorn, engine.io or python-socketio changes the internals realtime/wire.py uses:
+    then the fan-out would silently fall back to the slow queue (or, worse, write out of order)."""
+    c = make_cabinet(live_server.db, start=True)
+    tablet, tablet_http = await live_client(live_server.url, c.members[0].username)
+    chair = await login(live_server.url, c.chair.username)
+    try:
+        ack = await tablet.join(c.meeting_id)
+        sock, environ = _engine_socket(live_server, c.members[0].id)
+        proto = wire.protocol_of(sock, environ)
+        assert proto is not None and type(proto) is wire.SANSIO, "uvicorn's websocket protocol was not found"
+        for name in ("transport", "conn", "writable", "close_sent", "disconnected"):
+            assert hasattr(proto, name), name
+        assert isinstance(sock.queue, asyncio.Queue) and sock.upgraded and not sock.closed
+        for _ in range(100):  # the writer task parks in queue.get() once the join's ack is written
+            if wire.writer_idle(sock.queue):
+                break
+            await asyncio.sleep(0.01)
+        assert wire.writer_idle(sock.queue), "engine.io's writer no longer waits in queue.get()"
+        sender = _broadcaster(live_server).sender
+        before = sender.direct
+        assert (await chair.post(f"/api/meetings/{c.meeting_id}/next")).status_code == 200
+        env = await tablet.wait_for(lambda e: e["type"] == "agenda.current_changed")
+        assert env["seq"] == ack["data"]["seq"] + 1  # the hand-written frame decodes as the same event
+        assert tablet.state["meeting"]["current_item_id"] == c.item_ids[1]
+        assert sender.direct == before + 1, "the event did not take the direct path"
+    finally:
+        await tablet.close()
+        await tablet_http.aclose()
+        await chair.aclose()
+
+
+async def test_many_tablets_get_every_event_once_and_in_order_while_their_own_calls_are_answered(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, n_members=12, n_items=4, start=True)
+    tablets: list[tuple[LiveClient, Any]] = []
+    for i in range(36):  # several tablets per member
+        tablets.append(await live_client(live_server.url, c.members[i % 12].username))
+    chair, chair_http = await live_client(live_server.url, c.chair.username)
+    moves = 40
+    try:
+        seqs = [(await t.join(c.meeting_id))["data"]["seq"] for t, _ in tablets]
+        await chair.join(c.meeting_id)
+        stop = asyncio.Event()
+        answered = [0] * len(tablets)
+
+        async def busy(i: int, t: LiveClient) -> None:  # acks interleave with the fan-out on every socket
+            while not stop.is_set():
+                ack = await t.call("meeting:sync", {"meeting_id": c.meeting_id, "since": seqs[i]})
+                assert ack["ok"], ack
+                answered[i] += 1
+
+        readers = [asyncio.create_task(busy(i, t)) for i, (t, _) in enumerate(tablets)]
+        for k in range(moves):
+            ack = await chair.call("agenda:next" if k % 2 == 0 else "agenda:previous", {"meeting_id": c.meeting_id})
+            assert ack["ok"], ack
+        last = seqs[0] + moves
+        for t, _ in tablets:
+            await t.wait_for(lambda e, last=last: e["seq"] == last, timeout=20)
+        stop.set()
+        await asyncio.gather(*readers)
+        fresh = (await chair.call("meeting:join", {"meeting_id": c.meeting_id}))["data"]
+        for (t, _), seq in zip(tablets, seqs):
+            got = [e["seq"] for e in t.events if e["seq"] is not None and e["seq"] > seq]
+            assert got == list(range(seq + 1, seq + moves + 1))  # none lost, none doubled, in order
+            assert t.state == fresh["snapshot"]
+        assert all(answered)
+        assert _broadcaster(live_server).sender.direct > 0
+    finally:
+        for t, http in [*tablets, (chair, chair_http)]:
+            await t.close()
+            await http.aclose()
+
+
+class StuckTablet:
+    """A raw Engine.IO/Socket.IO client that joins and then never reads again (a frozen tablet)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, url: str, cookie: str, meeting_id: int) -> "StuckTablet":
+        host, port = url.removeprefix("http://").split(":")
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a tiny receive window
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+        reader, writer = await asyncio.open_connection(sock=sock, limit=4096)
+        key = "dGhlIHNhbXBsZSBub25jZQ=="
+        writer.write((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                      f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                      f"Sec-WebSocket-Version: 13\r\nCookie: ecabinet_session={cookie}\r\n\r\n").encode())  # fmt: skip
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert b" 101 " in head.split(b"\r\n")[0], head
+        me = cls(reader, writer)
+        assert (await me.recv()).startswith("0")
+        me.send("40")
+        assert (await me.recv()).startswith("40")
+        me.send("421" + json.dumps(["meeting:join", {"meeting_id": meeting_id}]))
+        while True:  # presence messages may come first
+            text = await me.recv()
+            if text.startswith("431"):
+                assert json.loads(text[3:])[0]["ok"], text
+                return me
+
+    def send(self, text: str) -> None:
+        data, mask = text.encode(), os.urandom(4)
+        n = len(data)
+        head = bytes([0x81, 0x80 | n]) if n < 126 else bytes([0x81, 0x80 | 126]) + n.to_bytes(2, "big")
+        self.writer.write(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    async def recv(self) -> str:
+        b0, b1 = await self.reader.readexactly(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = int.from_bytes(await self.reader.readexactly(2), "big")
+        elif n == 127:
+            n = int.from_bytes(await self.reader.readexactly(8), "big")
+        return (await self.reader.readexactly(n)).decode()
+
+    def close(self) -> None:
+        self.writer.transport.abort()
+
+
+async def test_a_tablet_that_stops_reading_is_dropped_and_the_others_get_everything(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(wire, "MAX_BUFFERED", 32 * 1024)
+    monkeypatch.setattr(wire, "MAX_QUEUED", 16)
+    c = make_cabinet(live_server.db, n_members=4, n_items=8, start=True)
+    stuck_http = await login(live_server.url, c.members[0].username)
+    stuck = await StuckTablet.open(live_server.url, stuck_http.cookies["ecabinet_session"], c.meeting_id)
+    tablets = [await live_client(live_server.url, m.username) for m in c.members[1:]]
+    chair, chair_http = await live_client(live_server.url, c.chair.username)
+    sio = live_server.app.state.sio
+    try:
+        seqs = [(await t.join(c.meeting_id))["data"]["seq"] for t, _ in tablets]
+        await chair.join(c.meeting_id)
+        sock, environ = _engine_socket(live_server, c.members[0].id)
+        proto = wire.protocol_of(sock, environ)
+        # A slow network: the server's kernel buffer towards this tablet is small too.
+        proto.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        sender = _broadcaster(live_server).sender
+        moves, peak_queue = 0, 0
+        while sock.sid in sio.eio.sockets and moves < 400:
+            ack = await chair.call("agenda:next" if moves % 2 == 0 else "agenda:previous", {"meeting_id": c.meeting_id})
+            assert ack["ok"], ack
+            moves += 1
+            peak_queue = max(peak_queue, sock.queue.qsize())
+            assert proto.transport.get_write_buffer_size() <= wire.MAX_BUFFERED + 64 * 1024  # never unbounded
+        for _ in range(200):
+            if sock.sid not in sio.eio.sockets:
+                break
+            await asyncio.sleep(0.02)
+        assert sock.sid not in sio.eio.sockets, f"the stuck tablet was not dropped after {moves} events"
+        assert sender.dropped >= 1 and peak_queue <= wire.MAX_QUEUED
+        assert c.members[0].id not in {a.id for a in live_server.app.state.rooms.actors.values()}
+        last = seqs[0] + moves
+        for (t, _), seq in zip(tablets, seqs):  # the others were never held up and lost nothing
+            await t.wait_for(lambda e, last=last: e["seq"] == last, timeout=20)
+            assert [e["seq"] for e in t.events if e["seq"] is not None and e["seq"] > seq] == list(range(seq + 1, last + 1))
+        # The dropped tablet resyncs as any reconnecting client does: a fresh snapshot at the current seq.
+        back = LiveClient(live_server.url, stuck_http.cookies["ecabinet_session"])
+        await back.connect()
+        again = await back.join(c.meeting_id)
+        assert again["ok"] and again["data"]["seq"] == last
+        await back.close()
+    finally:
+        stuck.close()
+        await stuck_http.aclose()
+        for t, http in [*tablets, (chair, chair_http)]:
+            await t.close()
+            await http.aclose()
+
+
+async def test_nodes_sharing_redis_each_fan_out_locally_once_and_in_order(two_nodes: tuple[LiveServer, LiveServer]) -> None:  # noqa: F811
+    node_a, node_b = two_nodes
+    c = make_cabinet(node_a.db, n_members=6, start=True)
+    tablets = [await live_client((node_a if i % 2 else node_b).url, m.username) for i, m in enumerate(c.members)]
+    chair = await login(node_a.url, c.chair.username)
+    moves = 20
+    direct_b = _broadcaster(node_b).sender.direct
+    try:
+        seqs = [(await t.join(c.meeting_id))["data"]["seq"] for t, _ in tablets]
+        for k in range(moves):
+            r = await chair.post(f"/api/meetings/{c.meeting_id}/{'next' if k % 2 == 0 else 'previous'}")
+            assert r.status_code == 200
+        last = seqs[0] + moves
+        for (t, _), seq in zip(tablets, seqs):
+            await t.wait_for(lambda e, last=last: e["seq"] == last, timeout=20)
+            assert [e["seq"] for e in t.events if e["seq"] is not None and e["seq"] > seq] == list(range(seq + 1, last + 1))
+        assert _broadcaster(node_b).sender.direct - direct_b >= moves  # node B fanned out on the fast path itself
+    finally:
+        for t, http in tablets:
+            await t.close()
+            await http.aclose()
+        await chair.aclose()
+
+
+async def test_tablets_resyncing_at_once_share_one_read_and_each_gets_what_it_missed(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, n_members=10, n_items=4, start=True)
+    tablets = [await live_client(live_server.url, c.members[i % 10].username) for i in range(30)]
+    chair = await login(live_server.url, c.chair.username)
+    guest, guest_http = await live_client(live_server.url, c.guest.username)
+    try:
+        seqs = {(await t.join(c.meeting_id))["data"]["seq"] for t, _ in tablets}
+        assert len(seqs) == 1
+        since = seqs.pop()
+        for step in ("next", "next", "previous"):
+            assert (await chair.post(f"/api/meetings/{c.meeting_id}/{step}")).status_code == 200
+        shared = live_server.app.state.shared_reads
+        before = shared.reads
+        acks = await asyncio.gather(*(t.call("meeting:sync", {"meeting_id": c.meeting_id, "since": since}) for t, _ in tablets))
+        assert all(a["ok"] for a in acks)
+        assert [e["seq"] for e in acks[0]["data"]["events"]] == [since + 1, since + 2, since + 3]
+        assert all(a["data"] == acks[0]["data"] for a in acks)
+        assert shared.reads - before < len(tablets)
+        # Not joined: the full path with its own permission check (a guest who joined sees only what guests may).
+        assert (await guest.join(c.meeting_id))["ok"]
+        assert (await guest.call("meeting:sync", {"meeting_id": c.meeting_id, "since": since}))["ok"]
+        outsider, outsider_http = await live_client(live_server.url, c.outsider.username)
+        denied = await outsider.call("meeting:sync", {"meeting_id": c.meeting_id, "since": since})
+        assert not denied["ok"] and denied["error"]["code"] == "forbidden"
+        await outsider.close()
+        await outsider_http.aclose()
+    finally:
+        for t, http in [*tablets, (guest, guest_http)]:
+            await t.close()
+            await http.aclose()
+        await chair.aclose()

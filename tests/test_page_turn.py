@@ -1,0 +1,110 @@
+"""The page turn (documents/stamped_pages.py, documents/prewarm.py) over the real server: the presenter's next
+page is stamped ahead for exactly the followers who may read it, a pre-warmed page is the same watermarked
+image a request would make, a restricted page stays `no-store`, and the cache never answers someone who
+lost the right to read."""
+from __future__ import annotations
+
+import asyncio
+import io
+
+from PIL import Image
+
+from documents import services, stamped_pages, storage
+from documents.routes import renderer_for
+from documents.watermark import stamp_image
+from tests.conftest import LiveServer
+from tests.doc_helpers import make_pdf, upload
+from tests.factories import make_cabinet
+from tests.live import live_client, login
+
+
+async def _ready(staff, c, **fields) -> int:  # type: ignore[no-untyped-def]
+    r = await upload(staff, c.meeting_id, make_pdf(4), **fields)
+    assert r.status_code == 201, r.text
+    doc = r.json()["id"]
+    while not (await staff.get(f"/api/documents/{doc}")).json()["pages_ready"]:
+        await asyncio.sleep(0.05)
+    return doc
+
+
+async def _settled(prewarm, before: int, count: int) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(500):
+        if prewarm.warmed - before >= count and not prewarm.tasks and not prewarm.ahead:
+            return
+        await asyncio.sleep(0.02)
+
+
+async def test_the_presenters_next_page_is_stamped_ahead_for_the_followers_who_may_read_it(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, n_members=2, start=True)
+    staff = await login(live_server.url, c.staff.username)
+    doc = await _ready(staff, c, title="Tờ trình dự toán")  # not shared with guests
+    people = [await live_client(live_server.url, u.username) for u in (c.chair, *c.members, c.guest)]
+    prewarm = live_server.app.state.prewarm
+    try:
+        for t, _ in people:
+            assert (await t.join(c.meeting_id))["ok"]
+        before, made = prewarm.warmed, stamped_pages.PAGES.made
+        ack = await people[0][0].call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": 2})
+        assert ack["ok"], ack
+        await _settled(prewarm, before, 3)
+        assert prewarm.warmed - before == 3  # the chair and the two members; not the guest
+        assert stamped_pages.PAGES.made - made == 3
+        hits = stamped_pages.PAGES.hits
+        page = await people[1][1].get(f"/api/documents/{doc}/pages/3")
+        assert page.status_code == 200 and page.headers["cache-control"] == "private, no-cache"
+        assert stamped_pages.PAGES.hits == hits + 1  # answered from the pre-warmed image
+        assert (await people[3][1].get(f"/api/documents/{doc}/pages/3")).status_code == 403  # the guest
+    finally:
+        for t, http in people:
+            await t.close()
+            await http.aclose()
+        await staff.aclose()
+
+
+async def test_a_reader_of_a_restricted_document_gets_the_next_page_ready_and_never_cached_by_the_browser(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, n_members=2)
+    staff = await login(live_server.url, c.staff.username)
+    doc = await _ready(staff, c, title="Tờ trình hạn chế", restricted=True, allowed_user_ids=[c.members[0].id, c.members[1].id])
+    reader = await login(live_server.url, c.members[0].username)
+    prewarm = live_server.app.state.prewarm
+    try:
+        before = prewarm.warmed
+        first = await reader.get(f"/api/documents/{doc}/pages/1")
+        assert first.status_code == 200 and first.headers["cache-control"] == "private, no-store"
+        await _settled(prewarm, before, 1)
+        hits = stamped_pages.PAGES.hits
+        second = await reader.get(f"/api/documents/{doc}/pages/2")
+        assert second.status_code == 200 and second.headers["cache-control"] == "private, no-store"
+        assert stamped_pages.PAGES.hits == hits + 1  # read ahead while page 1 was read
+        with Image.open(io.BytesIO(second.content)) as img:
+            assert img.format == "PNG"
+        # Taken off the list: the cached image of their next pages is never handed out again.
+        r = await staff.patch(f"/api/documents/{doc}", json={"allowed_user_ids": [c.members[1].id]})
+        assert r.status_code == 200, r.text
+        assert (await reader.get(f"/api/documents/{doc}/pages/2")).status_code == 403
+        assert (await reader.get(f"/api/documents/{doc}/pages/3")).status_code == 403
+    finally:
+        await reader.aclose()
+        await staff.aclose()
+
+
+async def test_tablets_asking_at_once_share_one_stamping_of_the_same_image(live_server: LiveServer) -> None:
+    c = make_cabinet(live_server.db, n_members=1)
+    staff = await login(live_server.url, c.staff.username)
+    member = await login(live_server.url, c.members[0].username)
+    try:
+        doc = (await upload(staff, c.meeting_id, make_pdf(2))).json()["id"]
+        made = stamped_pages.PAGES.made
+        pages = await asyncio.gather(*(member.get(f"/api/documents/{doc}/pages/1") for _ in range(4)))
+        assert all(p.status_code == 200 and p.content == pages[0].content for p in pages)
+        assert pages[0].headers["cache-control"] == "private, no-cache"
+        assert stamped_pages.PAGES.made - made <= 2  # one stamping (two if the minute turned meanwhile)
+        src = live_server.db.run_read(services.page_source, actor=c.members[0], document_id=doc, page=1,
+                                      timezone=live_server.settings.timezone)  # fmt: skip
+        base = await renderer_for(live_server.settings).ensure(
+            storage.blob_path(live_server.settings.data_dir, src.sha256), src.sha256, "tablet", 1)
+        with Image.open(io.BytesIO(pages[-1].content)) as got, Image.open(io.BytesIO(stamp_image(base, src.viewer))) as fresh:
+            assert got.size == fresh.size and got.tobytes() == fresh.tobytes()  # the same watermark, same pixels
+    finally:
+        await staff.aclose()
+        await member.aclose()
