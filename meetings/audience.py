@@ -15,7 +15,7 @@ from accounts.models import User
 from display.models import DisplayToken
 from meetings import services
 from meetings.access import Access, access
-from meetings import present
+from meetings import serialize
 from meetings.events import classes, events_since
 from meetings.models import Meeting, Participant
 
@@ -72,5 +72,5 @@ def sync_as(*, session: Session, meeting_id: int, since: int, limit: int, audien
     last = meeting.last_seq
     events = events_since(session, meeting_id=meeting_id, since=since, limit=limit, audience=audiences) if 0 <= since <= last else None
     if events is None:
-        return {"snapshot": present.snapshot(session, meeting), "seq": last}
+        return {"snapshot": serialize.snapshot(session, meeting), "seq": last}
     return {"events": events, "seq": last}
