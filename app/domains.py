@@ -19,6 +19,7 @@ import realtime.remote_page
 import search.routes
 import speakers.routes
 import votes.routes
+import workdays.routes
 from annotations import presenter as annotation_presenter
 from annotations import socket as annotation_socket
 from annotations import live as annotation_live
@@ -42,6 +43,7 @@ from votes import socket as vote_socket
 ROUTE_MODULES = [
     accounts.routes, audit.routes, meetings.routes, speakers.routes, display.routes, votes.routes,
     documents.routes, annotations.routes, minutes.routes, realtime.remote_page, search.routes,
+    workdays.routes,
 ]  # fmt: skip
 
 

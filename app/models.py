@@ -16,6 +16,7 @@ import minutes.models  # noqa: F401
 import speakers.models  # noqa: F401
 import search.models  # noqa: F401
 import votes.models  # noqa: F401
+import workdays.models  # noqa: F401
 from search.models import is_index_object
 
 metadata = SQLModel.metadata
