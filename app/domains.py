@@ -15,6 +15,7 @@ import display.routes
 import documents.routes
 import meetings.routes
 import minutes.routes
+import polls.routes
 import realtime.remote_page
 import search.routes
 import speakers.routes
@@ -32,6 +33,7 @@ from meetings import hooks
 from meetings import present as meeting_present
 from minutes import conclusions as minutes_conclusions
 from minutes import services as minutes_services
+from polls import live as poll_live
 from speakers import present as speaker_present
 from speakers import services as speaker_services
 from speakers import socket as speaker_socket
@@ -43,7 +45,7 @@ from votes import socket as vote_socket
 ROUTE_MODULES = [
     accounts.routes, audit.routes, meetings.routes, speakers.routes, display.routes, votes.routes,
     documents.routes, annotations.routes, minutes.routes, realtime.remote_page, search.routes,
-    workdays.routes,
+    workdays.routes, polls.routes,
 ]  # fmt: skip
 
 
@@ -77,3 +79,4 @@ def install(ctx: AppContext, jobs: Dispatcher) -> None:
     vote_live.install(jobs, ctx.settings.tally_interval_seconds)
     document_hooks.install_jobs(jobs)
     annotation_live.install(jobs)
+    poll_live.install(ctx, jobs)

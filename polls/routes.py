@@ -1,0 +1,169 @@
+"""/api/polls (thin: parse, call a service, answer). Names and payloads fixed by issue 12."""
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.auth import ctx_of, require_user
+from app.http import ok, parse_body
+from app.openapi import Op
+from core.clock import utcnow
+from core.errors import Forbidden
+from polls import services, signing
+from polls.pdf import REPORT_FIELD, report_pdf, sheet_pdf
+from polls.schemas import AnswersIn, ExtendIn, PollCreate, PollOut, RulesIn, RulesOut, SignIn
+
+
+def _pid(request: Request) -> int:
+    return int(request.path_params["poll_id"])
+
+
+def _tz(request: Request) -> str:
+    return ctx_of(request).settings.timezone
+
+
+def _pdf(data: bytes, name: str) -> Response:
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"})  # fmt: skip
+
+
+async def list_polls(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(services.list_polls, actor=actor))
+
+
+async def create_poll(request: Request) -> Response:
+    actor = await require_user(request)
+    data = await parse_body(request, PollCreate)
+    return ok(await ctx_of(request).write(services.create_poll, actor=actor, data=data), 201)
+
+
+async def get_poll(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(services.get_poll, actor=actor, poll_id=_pid(request)))
+
+
+async def submit(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).write(services.submit_poll, actor=actor, poll_id=_pid(request)))
+
+
+async def approve(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).write(services.approve_poll, actor=actor, poll_id=_pid(request), tz=_tz(request)))
+
+
+async def extend(request: Request) -> Response:
+    actor = await require_user(request)
+    data = await parse_body(request, ExtendIn)
+    return ok(await ctx_of(request).write(services.extend_poll, actor=actor, poll_id=_pid(request), data=data, tz=_tz(request)))
+
+
+async def answer(request: Request) -> Response:
+    """With a password, the voter's whole sheet as it will be is rendered and signed first (no transaction
+    open), then stored with the answers if nothing changed in between."""
+    actor = await require_user(request)
+    data = await parse_body(request, AnswersIn)
+    ctx, pid = ctx_of(request), _pid(request)
+    kwargs: dict[str, Any] = {}
+    if data.password is not None:
+        sheet = await ctx.read(services.sheet_to_sign, actor=actor, poll_id=pid, data=data)
+        at = utcnow().replace(microsecond=0)
+        pdf = await to_thread.run_sync(partial(sheet_pdf, sheet=sheet, created=at, tz=ctx.settings.timezone))
+        signed = await signing.sign(ctx, actor, pdf, password=data.password, field_name="ThanhVien",
+                                    reason="Trả lời phiếu lấy ý kiến", title=sheet["user_title"], signed_at=at)  # fmt: skip
+        kwargs = {"signed_sheet": await to_thread.run_sync(signing.keep, ctx.settings.data_dir, signed), "signed_digest": sheet["digest"]}
+    return ok(await ctx.write(services.answer, actor=actor, poll_id=pid, data=data, **kwargs))
+
+
+async def sheet(request: Request) -> Response:
+    """A voter's signed sheet: the voter, the chair and the secretariat."""
+    actor = await require_user(request)
+    ctx, pid, uid = ctx_of(request), _pid(request), int(request.path_params["user_id"])
+    found = await ctx.read(services.signed_sheet, actor=actor, poll_id=pid, user_id=uid)
+    return _pdf(await to_thread.run_sync(signing.read, ctx.settings.data_dir, found), f"phieu-{pid}-{uid}.pdf")
+
+
+async def report(request: Request) -> Response:
+    """The summary report: the signed one once decided, else rendered now for the chair to read and sign."""
+    actor = await require_user(request)
+    ctx, pid = ctx_of(request), _pid(request)
+    found = await ctx.read(services.report_data, actor=actor, poll_id=pid)
+    poll = found["poll"]
+    if poll.report_sha256:
+        data = await to_thread.run_sync(signing.read, ctx.settings.data_dir, poll.report_sha256)
+    else:
+        data = await to_thread.run_sync(partial(_render_report, found, ctx.settings.timezone))
+    return _pdf(data, f"bao-cao-tong-hop-y-kien-{pid}.pdf")
+
+
+def _render_report(found: dict[str, Any], tz: str) -> bytes:
+    chair = found["chair"]
+    return report_pdf(detail=found["detail"], chair_name=chair.full_name if chair else "", chair_title=chair.title if chair else "",
+                      created=found["poll"].closed_at, tz=tz)  # fmt: skip
+
+
+async def sign_report(request: Request) -> Response:
+    """The chair signs the summary report: the poll is decided."""
+    actor = await require_user(request)
+    body = await parse_body(request, SignIn)
+    ctx, pid = ctx_of(request), _pid(request)
+    found = await ctx.read(services.report_data, actor=actor, poll_id=pid)
+    if found["poll"].chair_id != actor.id:
+        raise Forbidden("Chỉ người chủ trì ký báo cáo tổng hợp ý kiến.", details={"poll_id": pid})
+    pdf = await to_thread.run_sync(partial(_render_report, found, ctx.settings.timezone))
+    chair = found["chair"]
+    signed = await signing.sign(ctx, actor, pdf, password=body.password, field_name=REPORT_FIELD,
+                                reason="Ký báo cáo tổng hợp ý kiến thành viên Chính phủ", title=chair.title if chair else "",
+                                signed_at=utcnow().replace(microsecond=0))  # fmt: skip
+    sha = await to_thread.run_sync(signing.keep, ctx.settings.data_dir, signed)
+    return ok(await ctx.write(services.mark_decided, actor=actor, poll_id=pid, report_sha256=sha))
+
+
+async def get_rules(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(services.read_rules, actor=actor))
+
+
+async def set_rules(request: Request) -> Response:
+    actor = await require_user(request)
+    data = await parse_body(request, RulesIn)
+    return ok(await ctx_of(request).write(services.set_rules, actor=actor, data=data))
+
+
+P = "/api/polls/{poll_id:int}"
+routes = [
+    Route("/api/polls", list_polls, methods=["GET"]),
+    Route("/api/polls", create_poll, methods=["POST"]),
+    Route(P, get_poll, methods=["GET"]),
+    Route(P + "/submit", submit, methods=["POST"]),
+    Route(P + "/approve", approve, methods=["POST"]),
+    Route(P + "/answers", answer, methods=["POST"]),
+    Route(P + "/extend", extend, methods=["POST"]),
+    Route(P + "/sheets/{user_id:int}", sheet, methods=["GET"]),
+    Route(P + "/report", report, methods=["GET"]),
+    Route(P + "/report/sign", sign_report, methods=["POST"]),
+    Route("/api/poll-rules", get_rules, methods=["GET"]),
+    Route("/api/poll-rules", set_rules, methods=["PUT"]),
+]
+
+Q = "/api/polls/{poll_id}"
+OPENAPI = [
+    Op("get", "/api/polls", "Các phiếu lấy ý kiến được xem", answer=PollOut, many=True),
+    Op("post", "/api/polls", "Soạn phiếu lấy ý kiến (Văn phòng)", body=PollCreate, answer=PollOut, status=201),
+    Op("get", Q, "Một phiếu lấy ý kiến (kết quả chỉ khi đã hết hạn)", answer=PollOut),
+    Op("post", Q + "/submit", "Trình Chủ trì duyệt (Văn phòng)", answer=PollOut),
+    Op("post", Q + "/approve", "Chủ trì duyệt và gửi phiếu", answer=PollOut),
+    Op("post", Q + "/answers", "Trả lời (hoặc thay câu trả lời) đến hạn; có mật khẩu: ký số", body=AnswersIn, answer=PollOut),
+    Op("post", Q + "/extend", "Gia hạn, có lý do (Văn phòng, Chủ trì)", body=ExtendIn, answer=PollOut),
+    Op("get", Q + "/sheets/{user_id}", "Phiếu trả lời đã ký số của một thành viên", media="application/pdf"),
+    Op("get", Q + "/report", "Báo cáo tổng hợp ý kiến (PDF)", media="application/pdf"),
+    Op("post", Q + "/report/sign", "Chủ trì ký báo cáo tổng hợp: phiếu được quyết định", body=SignIn, answer=PollOut),
+    Op("get", "/api/poll-rules", "Quy định mặc định về lấy ý kiến", answer=RulesOut),
+    Op("put", "/api/poll-rules", "Sửa quy định lấy ý kiến (quản trị)", body=RulesIn, answer=RulesOut),
+]
