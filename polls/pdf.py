@@ -83,8 +83,8 @@ def report_pdf(*, detail: dict[str, Any], chair_name: str, chair_title: str, cre
     silence = "được tính là đồng ý" if detail["silence_counts_as"] == "agree" else "không được tính"
     n = detail["voter_count"]
     answered = sum(1 for v in detail.get("voters") or [] if v["answered"])
-    story: list[Any] = _header(s, f"Số:      /BC-VPCP", _date_line(created, tz), "BÁO CÁO",
-                               f"Tổng hợp ý kiến thành viên Chính phủ về {detail['title']}")  # fmt: skip
+    story: list[Any] = _header(s, "Số:      /BC-VPCP", _date_line(created, tz), "BÁO CÁO",
+                               f"Tổng hợp ý kiến thành viên Chính phủ\n{detail['title']}")  # fmt: skip
     story.append(Paragraph(f"Thực hiện ý kiến của {_t(chair_name)}, Văn phòng Chính phủ đã gửi Phiếu lấy ý kiến thành viên "
                            f"Chính phủ vào {_t(_when(detail['opened_at'], tz))}, thời hạn trả lời đến "
                            f"{_t(_when(detail['deadline_at'], tz))}. Kết quả tổng hợp như sau:", s["body"]))  # fmt: skip

@@ -284,6 +284,8 @@ def extend_poll(*, session: Session, actor: Actor, poll_id: int, data: ExtendIn,
     if poll.state == PollState.open and as_utc(poll.deadline_at) <= utcnow():  # type: ignore[operator]
         raise Conflict("Phiếu đã hết hạn; không gia hạn được nữa.", details={"poll_id": poll_id})
     old = as_utc(poll.deadline_at)
+    if new <= old:  # type: ignore[operator]
+        raise ValidationFailed("Thời hạn mới phải sau thời hạn hiện tại.", details=[{"field": "deadline_at", "message": "must be later than the current deadline"}])
     session.add(PollExtension(poll_id=poll_id, old_deadline=old, new_deadline=new, reason=data.reason, by_user=actor.id))
     poll.deadline_at = new
     if poll.state == PollState.open:
