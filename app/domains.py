@@ -15,6 +15,7 @@ import display.routes
 import documents.routes
 import meetings.routes
 import minutes.routes
+import polls.pages
 import polls.routes
 import realtime.remote_page
 import search.routes
@@ -45,7 +46,7 @@ from votes import socket as vote_socket
 ROUTE_MODULES = [
     accounts.routes, audit.routes, meetings.routes, speakers.routes, display.routes, votes.routes,
     documents.routes, annotations.routes, minutes.routes, realtime.remote_page, search.routes,
-    workdays.routes, polls.routes,
+    workdays.routes, polls.routes, polls.pages,
 ]  # fmt: skip
 
 

@@ -518,3 +518,17 @@ def signed_sheet(*, session: Session, actor: Actor, poll_id: int, user_id: int) 
     if voter is None or not voter.signed or not voter.sheet_sha256:
         raise NotFound("Thành viên này chưa có phiếu trả lời đã ký số.", details={"poll_id": poll_id, "user_id": user_id})
     return voter.sheet_sha256
+
+
+def inbox(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The caller's open polls, soonest deadline first: title, deadline, questions left to answer."""
+    if actor.is_display:
+        return []
+    stmt = (select(Poll).join(PollVoter, col(PollVoter.poll_id) == Poll.id)
+            .where(PollVoter.user_id == actor.id, Poll.state == PollState.open).order_by(col(Poll.deadline_at)))  # fmt: skip
+    out = []
+    for poll in session.exec(stmt).all():
+        n = len(session.exec(select(PollQuestion.id).where(PollQuestion.poll_id == poll.id)).all())
+        done = len(session.exec(select(PollAnswer.id).where(PollAnswer.poll_id == poll.id, PollAnswer.user_id == actor.id)).all())
+        out.append({"id": poll.id, "title": poll.title, "deadline_at": iso(poll.deadline_at), "remaining": n - done, "questions": n})
+    return out
