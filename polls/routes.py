@@ -7,16 +7,21 @@ from typing import Any
 from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.datastructures import UploadFile
 from starlette.routing import Route
 
 from app.auth import ctx_of, require_user
-from app.http import ok, parse_body
+from app.http import ok, parse_body, validate
 from app.openapi import Op
 from core.clock import utcnow
-from core.errors import Forbidden
+from core.errors import Forbidden, ValidationFailed
+from core.types import clean_filename
+from documents import ingest, storage, watermark
+from documents.render import SIZES
+from documents.routes import _ids, _read_form, _spill, _too_large, renderer_for
 from polls import services, signing
 from polls.pdf import REPORT_FIELD, report_pdf, sheet_pdf
-from polls.schemas import AnswersIn, ExtendIn, PollCreate, PollOut, RulesIn, RulesOut, SignIn
+from polls.schemas import AnswersIn, DocumentOut, ExtendIn, PollCreate, PollDocumentUpload, PollOut, RulesIn, RulesOut, SignIn
 
 
 def _pid(request: Request) -> int:
@@ -125,6 +130,51 @@ async def sign_report(request: Request) -> Response:
     return ok(await ctx.write(services.mark_decided, actor=actor, poll_id=pid, report_sha256=sha))
 
 
+async def add_document(request: Request) -> Response:
+    """A document for the poll, through the meeting documents' intake (conversion, CDR, page limit, store)."""
+    actor = await require_user(request)
+    ctx, pid = ctx_of(request), _pid(request)
+    settings = ctx.settings
+    await ctx.read(services.authorize_documents, actor=actor, poll_id=pid)
+    form = await _read_form(request, settings)
+    try:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise ValidationFailed("Chưa chọn tệp tài liệu (trường “file”).", details={"reason": "no_file"})
+        fields: dict[str, Any] = {k: form.get(k) for k in ("title", "restricted") if isinstance(form.get(k), str) and str(form.get(k)).strip()}
+        if form.getlist("allowed_user_ids"):
+            fields["allowed_user_ids"] = _ids(form.getlist("allowed_user_ids"))
+        fields.update({k: form.get(k) for k in set(form.keys()) - set(PollDocumentUpload.model_fields) - {"file"}})  # refused, named
+        data = validate(PollDocumentUpload, fields)
+        if (file.size or 0) > settings.max_upload_mb * 1024 * 1024:
+            raise _too_large(settings)
+        tmp = storage.new_tmp_path(settings.data_dir)
+        await to_thread.run_sync(_spill, file, tmp)
+        name = clean_filename(file.filename, "tai-lieu.pdf")
+    finally:
+        await form.close()
+    stored, _created = await ingest.prepare(upload=tmp, filename=name, data_dir=settings.data_dir, renderer=renderer_for(settings),
+                                            soffice=settings.soffice, max_pages=settings.max_document_pages,
+                                            sandboxed=settings.soffice_sandbox)  # fmt: skip
+    result = await ctx.write(services.add_document, actor=actor, poll_id=pid, title=data.title, restricted=data.restricted,
+                             allowed_user_ids=list(data.allowed_user_ids), sha256=stored.sha256, page_count=stored.page_count)  # fmt: skip
+    return ok(result, 201)
+
+
+async def document_page(request: Request) -> Response:
+    """One page of a poll document as a watermarked image (the reader's name, unit and the time)."""
+    actor = await require_user(request)
+    ctx, p = ctx_of(request), request.path_params
+    size = request.query_params.get("size", "tablet")
+    if size not in SIZES:
+        raise ValidationFailed("Kích thước ảnh trang không hợp lệ.", details=[{"field": "query.size", "message": "tablet | zoom | thumb"}])
+    sha, viewer = await ctx.read(services.document_page, actor=actor, poll_id=int(p["poll_id"]), document_id=int(p["document_id"]),
+                                 page=int(p["page"]), timezone=ctx.settings.timezone)  # fmt: skip
+    base = await renderer_for(ctx.settings).ensure(storage.blob_path(ctx.settings.data_dir, sha), sha, size, int(p["page"]))
+    body = await to_thread.run_sync(watermark.stamp_image, base, viewer)
+    return Response(body, media_type=watermark.MEDIA_TYPE, headers={"Cache-Control": "private, no-store", "Vary": "Cookie"})
+
+
 async def get_rules(request: Request) -> Response:
     actor = await require_user(request)
     return ok(await ctx_of(request).read(services.read_rules, actor=actor))
@@ -148,6 +198,8 @@ routes = [
     Route(P + "/sheets/{user_id:int}", sheet, methods=["GET"]),
     Route(P + "/report", report, methods=["GET"]),
     Route(P + "/report/sign", sign_report, methods=["POST"]),
+    Route(P + "/documents", add_document, methods=["POST"]),
+    Route(P + "/documents/{document_id:int}/pages/{page:int}", document_page, methods=["GET"]),
     Route("/api/poll-rules", get_rules, methods=["GET"]),
     Route("/api/poll-rules", set_rules, methods=["PUT"]),
 ]
@@ -164,6 +216,10 @@ OPENAPI = [
     Op("get", Q + "/sheets/{user_id}", "Phiếu trả lời đã ký số của một thành viên", media="application/pdf"),
     Op("get", Q + "/report", "Báo cáo tổng hợp ý kiến (PDF)", media="application/pdf"),
     Op("post", Q + "/report/sign", "Chủ trì ký báo cáo tổng hợp: phiếu được quyết định", body=SignIn, answer=PollOut),
+    Op("post", Q + "/documents", "Thêm tài liệu cho phiếu (Văn phòng; như tài liệu cuộc họp)", body=PollDocumentUpload,
+       answer=DocumentOut, status=201, content_type="multipart/form-data"),
+    Op("get", Q + "/documents/{document_id}/pages/{page}", "Một trang tài liệu của phiếu (ảnh có dấu người xem)", query=("size",),
+       media="image/png"),
     Op("get", "/api/poll-rules", "Quy định mặc định về lấy ý kiến", answer=RulesOut),
     Op("put", "/api/poll-rules", "Sửa quy định lấy ý kiến (quản trị)", body=RulesIn, answer=RulesOut),
 ]

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.types import Id, Line, Moment, Para, Secret
+from core.types import FormFlag, FormId, Id, Line, Moment, Para, Secret
 
 
 class _In(BaseModel):
@@ -132,3 +132,11 @@ class PollOut(BaseModel):
 class RulesOut(BaseModel):
     silence_default: str
     require_signed_answers: bool
+
+
+class PollDocumentUpload(_In):
+    """The form fields of a poll document upload (multipart; the file in 'file')."""
+
+    title: Line = Field(min_length=1, max_length=500)
+    restricted: FormFlag = False
+    allowed_user_ids: list[FormId] = Field(default_factory=list, max_length=1000)

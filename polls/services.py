@@ -532,3 +532,49 @@ def inbox(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
         done = len(session.exec(select(PollAnswer.id).where(PollAnswer.poll_id == poll.id, PollAnswer.user_id == actor.id)).all())
         out.append({"id": poll.id, "title": poll.title, "deadline_at": iso(poll.deadline_at), "remaining": n - done, "questions": n})
     return out
+
+
+# ---- documents (the meeting documents' store, renderer and watermarks: documents/) ----
+
+def authorize_documents(*, session: Session, actor: Actor, poll_id: int) -> None:
+    _require_staff(actor)
+    _require_state(load(session, poll_id), PollState.draft, PollState.submitted, PollState.open, action="add_document")
+
+
+def add_document(*, session: Session, actor: Actor, poll_id: int, title: str, restricted: bool, allowed_user_ids: list[int],
+                 sha256: str, page_count: int) -> dict[str, Any]:  # fmt: skip
+    authorize_documents(session=session, actor=actor, poll_id=poll_id)
+    poll = load(session, poll_id, for_update=True)
+    voters = set(voter_ids(session, poll_id))
+    outside = sorted(set(allowed_user_ids) - voters)
+    if outside:
+        raise ValidationFailed("Chỉ chọn được người trong danh sách lấy ý kiến.", details=[{"field": "allowed_user_ids", "message": "not voters", "ids": outside}])
+    doc = PollDocument(poll_id=poll_id, title=title, sha256=sha256, page_count=page_count, restricted=restricted,
+                       allowed_user_ids=sorted(set(allowed_user_ids)), created_by=actor.id)  # fmt: skip
+    session.add(doc)
+    session.flush()
+    _audit(session, actor.id, poll, "poll.document_added", "thêm tài liệu" + (" hạn chế" if restricted else ""), {"document_id": doc.id, "sha256": sha256})
+    tell(session, poll, "poll.document_added")
+    return {"id": doc.id, "title": doc.title, "page_count": doc.page_count, "restricted": doc.restricted}
+
+
+def document_page(*, session: Session, actor: Actor, poll_id: int, document_id: int, page: int, timezone: str) -> tuple[str, Any]:
+    """(the PDF's sha256, the watermark's viewer) when the actor may read that page: whoever sees the poll; a
+    restricted document only the secretariat and the voters on its list (never the chair by office alone)."""
+    from documents.watermark import Viewer
+    from core.clock import pdf_date
+
+    poll = load(session, poll_id)
+    require_see(session, actor, poll)
+    doc = session.get(PollDocument, document_id)
+    if doc is None or doc.poll_id != poll_id:
+        raise NotFound("Không tìm thấy tài liệu của phiếu này.", details={"poll_id": poll_id, "document_id": document_id})
+    if doc.restricted and not actor.is_staff and actor.id not in doc.allowed_user_ids:
+        raise Forbidden("Tài liệu hạn chế; bạn không có trong danh sách được xem.", details={"document_id": document_id})
+    if not 1 <= page <= doc.page_count:
+        raise NotFound("Tài liệu không có trang này.", details={"document_id": document_id, "page": page, "page_count": doc.page_count})
+    user = session.get(User, actor.id)
+    now = utcnow()
+    viewer = Viewer(user_id=actor.id, name=user.full_name if user else actor.full_name, unit=user.unit if user else "",
+                    stamp=local(now, timezone).strftime("%d/%m/%Y %H:%M"), restricted=doc.restricted, issued=pdf_date(now, timezone))  # fmt: skip
+    return doc.sha256, viewer

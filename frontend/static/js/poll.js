@@ -24,9 +24,21 @@ function header() {
   $("poll-silence").textContent = t(`polls.silence.${poll.silence_counts_as}`);
   fill($("poll-summary"), poll.summary ? [h("h2", {}, t("polls.summary")), h("p", { class: "pre" }, poll.summary)] : []);
   fill($("poll-docs"), poll.documents.length ? [h("h2", {}, t("polls.documents")),
-    h("ul", {}, poll.documents.map((d) => h("li", {}, h("a", { href: `/polls/${pollId}/documents/${d.id}` }, d.title))))] : []);
+    h("ul", { class: "poll-docs" }, poll.documents.map((d) => h("li", {},
+      h("button", { type: "button", class: "btn btn-sm", "data-testid": "poll-doc", onclick: () => openDocument(d) }, d.title))))] : []);
   fill($("poll-history"), poll.extensions.length ? [h("h2", {}, t("polls.history")), h("ul", { "data-testid": "poll-history" },
     poll.extensions.map((e) => h("li", {}, `${formatDateTime(e.old_deadline)} → ${formatDateTime(e.new_deadline)}: ${e.reason}`)))] : []);
+}
+
+// The documents in the viewer: the pages as watermarked images (the reader's name and the time on each).
+function openDocument(d) {
+  const viewer = $("poll-viewer");
+  viewer.hidden = false;
+  const pages = Array.from({ length: d.page_count }, (_, i) => h("img", { class: "poll-page", loading: "lazy", alt: `${d.title} – ${i + 1}`,
+    src: `/api/polls/${pollId}/documents/${d.id}/pages/${i + 1}?size=tablet`, "data-testid": "poll-page" }));
+  fill(viewer, h("div", { class: "poll-viewer-head" }, h("strong", {}, d.title),
+    h("button", { type: "button", class: "btn btn-sm", onclick: () => { viewer.hidden = true; } }, "×")), pages);
+  viewer.scrollIntoView({ block: "start" });
 }
 
 async function act(fn) {
