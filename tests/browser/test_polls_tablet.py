@@ -28,6 +28,12 @@ def test_member_answers_on_a_tablet(tablet, tmp_path) -> None:  # noqa: ANN001
     body = {"title": "Lấy ý kiến về dự thảo Nghị định quản lý đầu tư công", "summary": "Bộ Kế hoạch và Đầu tư trình; còn hai điểm ý kiến khác nhau.",
             "questions": [{"text": "Đồng ý thông qua dự thảo Nghị định?"}, {"text": "Đồng ý giao Bộ Tài chính hoàn thiện hồ sơ?"}],
             "chair_id": chair_id, "deadline_at": deadline, "silence_counts_as": "agree"}  # fmt: skip
+    # the member's home page is open before the poll is sent: it appears there live
+    member = tablet("thanhvien05")
+    page = member.page
+    page.set_viewport_size(LANDSCAPE)
+    page.goto("/meetings")
+    expect(page.get_by_test_id("poll-inbox")).to_be_hidden()
     r = staff.api("POST", "/api/polls", body)
     assert r.status == 201, r.text()
     pid = r.json()["id"]
@@ -42,10 +48,6 @@ def test_member_answers_on_a_tablet(tablet, tmp_path) -> None:  # noqa: ANN001
     staff.page.goto(f"/polls/{pid}")
     expect(staff.page.get_by_test_id("poll-followup-count")).to_contain_text("0/27")
     # the member: the inbox on the tablet's home page, then the answer page
-    member = tablet("thanhvien05")
-    page = member.page
-    page.set_viewport_size(LANDSCAPE)
-    page.goto("/meetings")
     item = page.get_by_test_id("poll-inbox-item").filter(has_text="quản lý đầu tư công")
     expect(item.get_by_test_id("poll-remaining")).to_have_text("Còn 2 câu chưa trả lời")
     shot(page, tmp_path, "inbox-1024x768")
