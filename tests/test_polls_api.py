@@ -64,6 +64,8 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
     staff, chair, m0, m1, m2, guest, admin = await _clients(live_server.url, b.staff, b.chair, *b.members, b.outsider, b.admin)
     other_member = await login(live_server.url, make_user(live_server.db, GlobalRole.member, "Không Được Hỏi").username)
     sio, seen, got = await _listen(live_server.url, m1)
+    sio_out, seen_out, _ = await _listen(live_server.url, other_member)  # not on the poll: never told
+    sio_m0, seen_m0, _ = await _listen(live_server.url, m0)
     try:
         # create: the secretariat only; bad input is a 422, never a 500
         assert (await m0.post("/api/polls", json=_body(b, 6))).status_code == 403
@@ -72,7 +74,7 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         assert (await staff.post("/api/polls", json={**_body(b, 6), "voter_ids": [b.outsider.id]})).status_code == 422
         assert (await staff.post("/api/polls", json={**_body(b, 6), "questions": []})).status_code == 422
         assert (await staff.post("/api/polls", json={**_body(b, 6), "silence_counts_as": "maybe"})).status_code == 422
-        r = await staff.post("/api/polls", json=_body(b, 8))
+        r = await staff.post("/api/polls", json=_body(b, 5))
         assert r.status_code == 201, r.text
         poll = r.json()
         assert poll["state"] == "draft" and poll["voter_count"] == 4 and all(q["result"] is None for q in poll["questions"])
@@ -92,6 +94,12 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         r = await chair.post(f"/api/polls/{pid}/approve")
         assert r.status_code == 200 and r.json()["state"] == "open"
         await _until(seen, got, lambda e: e["poll_id"] == pid and e["state"] == "open")  # the voter is told live
+        # extend: the secretariat or the chair, later only, with a reason kept in the history
+        assert (await m0.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(20).isoformat(), "reason": "x"})).status_code == 403
+        assert (await staff.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(20).isoformat(), "reason": ""})).status_code == 422
+        assert (await staff.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(2).isoformat(), "reason": "sớm hơn"})).status_code == 422
+        r = await staff.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(15).isoformat(), "reason": "Chờ ý kiến Bộ Tư pháp"})
+        assert r.status_code == 200 and r.json()["extensions"][0]["reason"] == "Chờ ý kiến Bộ Tư pháp"
         # answers: voters only; input checked; replaced until the deadline
         ans = {"answers": [{"question_id": qids[0], "choice": "agree"}, {"question_id": qids[1], "choice": "other", "comment": "Cần làm rõ nguồn vốn."}]}
         assert (await other_member.post(f"/api/polls/{pid}/answers", json=ans)).status_code == 403
@@ -130,11 +138,6 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         with pikepdf.open(io.BytesIO(sheet.content)) as doc:
             expected = sheet_digest(pid, b.members[0].id, {qids[0]: ("agree", ""), qids[1]: ("other", "Cần làm rõ nguồn vốn.")})
             assert str(doc.docinfo["/Subject"]) == f"poll-sheet:{expected}"
-        # extend: the secretariat or the chair, with a reason kept in the history
-        assert (await m0.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(9).isoformat(), "reason": "x"})).status_code == 403
-        assert (await staff.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(9).isoformat(), "reason": ""})).status_code == 422
-        r = await staff.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(4).isoformat(), "reason": "Chờ ý kiến Bộ Tư pháp"})
-        assert r.status_code == 200 and r.json()["extensions"][0]["reason"] == "Chờ ý kiến Bộ Tư pháp"
         # the report and the rules before closing
         assert (await chair.get(f"/api/polls/{pid}/report")).status_code == 409
         assert (await m0.get("/api/poll-rules")).status_code == 200
@@ -152,6 +155,10 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         assert q2["tie"] is True and q2["adopted"] is False and q2["decided_by_chair"] is True
         assert [a["comment"] for a in closed["questions"][1]["answers"] if a["comment"]] == ["Cần làm rõ nguồn vốn."] * 2
         assert (await other_member.get(f"/api/polls/{pid}")).status_code == 403
+        assert [e for e in seen_out if e["poll_id"] == pid] == []
+        # a voter hears nothing while the poll is a draft or submitted: the audience is read at delivery
+        assert {e["state"] for e in seen_m0 if e["poll_id"] == pid} <= {"open", "closed", "decided"}
+        assert "poll.created" not in {t for e in seen_m0 for t in e["types"]}
         assert pid not in [p["id"] for p in (await other_member.get("/api/polls")).json()]
         # the summary report: the chair and the secretariat read it; only the chair signs it
         assert (await m0.get(f"/api/polls/{pid}/report")).status_code == 403
@@ -171,6 +178,7 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
             assert (await anon.get("/api/polls")).status_code == 401
             assert (await anon.get(f"/api/polls/{pid}")).status_code == 401
     finally:
-        await sio.disconnect()
+        for s in (sio, sio_out, sio_m0):
+            await s.disconnect()
         for c in (staff, chair, m0, m1, m2, guest, admin, other_member):
             await c.aclose()

@@ -68,3 +68,20 @@ def test_closing_is_idempotent_and_records_the_result(db: Database) -> None:
     jobs.sort(key=lambda j: j["event"])
     assert [j["event"] for j in jobs] == ["poll.result", "poll.sent"]
     assert jobs[0]["user_ids"] == sorted(v.id for v in b.voters) and jobs[1]["link"] == f"/polls/{poll['id']}"
+
+
+def test_the_audit_log_records_the_life_of_a_poll_and_stays_verifiable(db: Database) -> None:
+    from sqlmodel import select
+
+    from audit import services as audit
+    from audit.models import AuditEntry
+
+    b = make_board(db, n_members=2)
+    poll = make_poll(db, b, deadline=in_(3600))
+    answer(db, poll, b.members[0], "agree", "other")
+    assert call(db, services.close_poll, poll_id=poll["id"], now=datetime(2999, 1, 1, tzinfo=timezone.utc)) is True
+    with db.read_session() as s:
+        types = [e.type for e in s.exec(select(AuditEntry).where(AuditEntry.type.startswith("poll."))).all()]  # type: ignore[attr-defined]
+    assert types == ["poll.created", "poll.submitted", "poll.opened", "poll.answered", "poll.closed"]
+    verdict = db.run_read(audit.verify_chain, actor=b.admin)
+    assert verdict["ok"] is True, verdict
