@@ -54,5 +54,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "polls.state.open": ("Đang lấy ý kiến", "Open"),
     "polls.state.closed": ("Đã hết hạn", "Closed"),
     "polls.state.decided": ("Đã quyết định", "Decided"),
+    "polls.f.title": ("Tiêu đề phiếu", "Title"),
+    "polls.f.questions": ("Câu hỏi xin ý kiến (mỗi dòng một câu)", "Questions (one per line)"),
+    "polls.f.silence": ("Thành viên không trả lời", "Members who do not answer"),
+    "polls.f.voters_note": ("Phiếu được gửi tới tất cả thành viên Chính phủ (kể cả người chủ trì).", "The poll goes to every member (the chair included)."),
+    "polls.f.create": ("Tạo phiếu (bản nháp)", "Create the draft"),
+    "polls.f.workdays": ("{n} ngày làm việc", "{n} working days"),
     "polls.updated": ("Phiếu vừa được cập nhật.", "The poll was updated."),
 }

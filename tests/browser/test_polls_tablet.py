@@ -3,8 +3,8 @@ and what remains, the answer page takes the choices and a comment, the secretari
 and the chair approves on the approval page."""
 from __future__ import annotations
 
+import re
 import shutil
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -23,21 +23,26 @@ def shot(page, tmp_path: Path, name: str) -> None:  # noqa: ANN001
 def test_member_answers_on_a_tablet(tablet, tmp_path) -> None:  # noqa: ANN001
     staff = tablet("vanphong")
     chair = tablet("thutuong")
-    chair_id = chair.api("GET", "/api/me").json()["user"]["id"]
-    deadline = (datetime.now(timezone.utc) + timedelta(days=3)).isoformat()
-    body = {"title": "Lấy ý kiến về dự thảo Nghị định quản lý đầu tư công", "summary": "Bộ Kế hoạch và Đầu tư trình; còn hai điểm ý kiến khác nhau.",
-            "questions": [{"text": "Đồng ý thông qua dự thảo Nghị định?"}, {"text": "Đồng ý giao Bộ Tài chính hoàn thiện hồ sơ?"}],
-            "chair_id": chair_id, "deadline_at": deadline, "silence_counts_as": "agree"}  # fmt: skip
     # the member's home page is open before the poll is sent: it appears there live
     member = tablet("thanhvien05")
     page = member.page
     page.set_viewport_size(LANDSCAPE)
     page.goto("/meetings")
     expect(page.get_by_test_id("poll-inbox")).to_be_hidden()
-    r = staff.api("POST", "/api/polls", body)
-    assert r.status == 201, r.text()
-    pid = r.json()["id"]
-    assert staff.api("POST", f"/api/polls/{pid}/submit").status == 200
+    # the secretariat drafts it on /polls (deadline proposed in working days) and submits it
+    sp = staff.page
+    sp.set_viewport_size(LANDSCAPE)
+    sp.goto("/polls")
+    sp.get_by_test_id("poll-draft").locator("summary").click()
+    sp.get_by_test_id("draft-title").fill("Lấy ý kiến về dự thảo Nghị định quản lý đầu tư công")
+    sp.get_by_test_id("draft-questions").fill("Đồng ý thông qua dự thảo Nghị định?\nĐồng ý giao Bộ Tài chính hoàn thiện hồ sơ?")
+    expect(sp.get_by_test_id("draft-deadline")).to_have_value(re.compile(r"T17:00$"))
+    shot(sp, tmp_path, "draft-1024x768")
+    sp.get_by_test_id("draft-create").click()
+    expect(sp.get_by_test_id("poll-state")).to_have_text("Đang soạn")
+    pid = int(sp.url.rstrip("/").rsplit("/", 1)[1])
+    sp.get_by_test_id("poll-submit").click()
+    expect(sp.get_by_test_id("poll-state")).to_have_text("Chờ duyệt")
     # the chair's approval page
     chair.page.set_viewport_size(LANDSCAPE)
     chair.page.goto(f"/polls/{pid}")
@@ -47,7 +52,7 @@ def test_member_answers_on_a_tablet(tablet, tmp_path) -> None:  # noqa: ANN001
     # the secretariat's follow-up, open while the member answers
     staff.page.goto(f"/polls/{pid}")
     expect(staff.page.get_by_test_id("poll-followup-count")).to_contain_text("0/27")
-    # the member: the inbox on the tablet's home page, then the answer page
+    # the member: the inbox on the tablet's home page (arrived live), then the answer page
     item = page.get_by_test_id("poll-inbox-item").filter(has_text="quản lý đầu tư công")
     expect(item.get_by_test_id("poll-remaining")).to_have_text("Còn 2 câu chưa trả lời")
     shot(page, tmp_path, "inbox-1024x768")
