@@ -1,7 +1,10 @@
 """/api/polls (thin: parse, call a service, answer). Names and payloads fixed by issue 12."""
 from __future__ import annotations
 
+import os
+import uuid
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
@@ -13,7 +16,7 @@ from starlette.routing import Route
 from app.auth import ctx_of, require_user
 from app.http import ok, parse_body, validate
 from app.openapi import Op
-from core.clock import utcnow
+from core.clock import as_utc, utcnow
 from core.errors import Forbidden, ValidationFailed
 from core.types import clean_filename
 from documents import ingest, storage, watermark
@@ -103,14 +106,25 @@ async def report(request: Request) -> Response:
     if poll.report_sha256:
         data = await to_thread.run_sync(signing.read, ctx.settings.data_dir, poll.report_sha256)
     else:
-        data = await to_thread.run_sync(partial(_render_report, found, ctx.settings.timezone))
+        data = await to_thread.run_sync(partial(_render_report, found, ctx.settings.timezone, ctx.settings.data_dir))
     return _pdf(data, f"bao-cao-tong-hop-y-kien-{pid}.pdf")
 
 
-def _render_report(found: dict[str, Any], tz: str) -> bytes:
+def _render_report(found: dict[str, Any], tz: str, data_dir: Path) -> bytes:
+    """The unsigned report of a closed poll: the same bytes every time (a closed poll no longer changes and the
+    file's date is the closing time), so it is rendered once (seconds for 500 voters) and kept."""
+    poll = found["poll"]
+    cache = data_dir / "polls" / f"report-{poll.id}-{int(as_utc(poll.closed_at).timestamp())}.pdf"
+    if cache.exists():
+        return cache.read_bytes()
     chair = found["chair"]
-    return report_pdf(detail=found["detail"], chair_name=chair.full_name if chair else "", chair_title=chair.title if chair else "",
-                      created=found["poll"].closed_at, tz=tz)  # fmt: skip
+    data = report_pdf(detail=found["detail"], chair_name=chair.full_name if chair else "", chair_title=chair.title if chair else "",
+                      created=poll.closed_at, tz=tz)  # fmt: skip
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    part = cache.with_suffix(f".{uuid.uuid4().hex}.part")
+    part.write_bytes(data)
+    os.replace(part, cache)
+    return data
 
 
 async def sign_report(request: Request) -> Response:
@@ -121,7 +135,7 @@ async def sign_report(request: Request) -> Response:
     found = await ctx.read(services.report_data, actor=actor, poll_id=pid)
     if found["poll"].chair_id != actor.id:
         raise Forbidden("Chỉ người chủ trì ký báo cáo tổng hợp ý kiến.", details={"poll_id": pid})
-    pdf = await to_thread.run_sync(partial(_render_report, found, ctx.settings.timezone))
+    pdf = await to_thread.run_sync(partial(_render_report, found, ctx.settings.timezone, ctx.settings.data_dir))
     chair = found["chair"]
     signed = await signing.sign(ctx, actor, pdf, password=body.password, field_name=REPORT_FIELD,
                                 reason="Ký báo cáo tổng hợp ý kiến thành viên Chính phủ", title=chair.title if chair else "",

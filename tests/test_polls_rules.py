@@ -85,3 +85,23 @@ def test_the_audit_log_records_the_life_of_a_poll_and_stays_verifiable(db: Datab
     assert types == ["poll.created", "poll.submitted", "poll.opened", "poll.answered", "poll.closed"]
     verdict = db.run_read(audit.verify_chain, actor=b.admin)
     assert verdict["ok"] is True, verdict
+
+
+def test_an_organisation_may_require_signed_answers(db: Database) -> None:
+    from core.errors import Forbidden, ValidationFailed
+    from polls.schemas import RulesIn
+
+    b = make_board(db, n_members=2)
+    with pytest.raises(Forbidden):
+        call(db, services.set_rules, actor=b.staff, data=RulesIn(silence_default="none", require_signed_answers=True))
+    call(db, services.set_rules, actor=b.admin, data=RulesIn(silence_default="none", require_signed_answers=True))
+    draft = make_poll(db, b, deadline=in_(3600), state="draft")
+    assert draft["silence_counts_as"] == "agree"  # the poll said so explicitly
+    poll = make_poll(db, b, deadline=in_(3600))
+    assert poll["require_signature"] is True
+    with pytest.raises(ValidationFailed):
+        answer(db, poll, b.members[0], "agree")
+    from polls.schemas import PollCreate
+
+    data = PollCreate(title="Mặc định của tổ chức", questions=[{"text": "Đồng ý?"}], deadline_at=in_(3600), chair_id=b.chair.id)  # type: ignore[list-item]
+    assert call(db, services.create_poll, actor=b.staff, data=data)["silence_counts_as"] == "none"
