@@ -60,5 +60,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "polls.f.voters_note": ("Phiếu được gửi tới tất cả thành viên Chính phủ (kể cả người chủ trì).", "The poll goes to every member (the chair included)."),
     "polls.f.create": ("Tạo phiếu (bản nháp)", "Create the draft"),
     "polls.f.workdays": ("{n} ngày làm việc", "{n} working days"),
+    "polls.doc_title": ("Tên tài liệu", "Document title"),
+    "polls.doc_restricted": ("Tài liệu hạn chế", "Restricted"),
+    "polls.add_doc": ("Thêm tài liệu", "Add document"),
     "polls.updated": ("Phiếu vừa được cập nhật.", "The poll was updated."),
 }

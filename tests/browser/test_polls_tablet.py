@@ -9,6 +9,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from tests.doc_helpers import make_pdf
+
 LANDSCAPE = {"width": 1024, "height": 768}
 SHOTS = Path("/tmp/shots-polls")
 
@@ -41,6 +43,10 @@ def test_member_answers_on_a_tablet(tablet, tmp_path) -> None:  # noqa: ANN001
     sp.get_by_test_id("draft-create").click()
     expect(sp.get_by_test_id("poll-state")).to_have_text("Đang soạn")
     pid = int(sp.url.rstrip("/").rsplit("/", 1)[1])
+    sp.locator("#doc-title").fill("Tờ trình của Bộ Kế hoạch và Đầu tư")
+    sp.locator("#doc-file").set_input_files(files=[{"name": "to-trinh.pdf", "mimeType": "application/pdf", "buffer": make_pdf(2)}])
+    sp.get_by_test_id("poll-add-doc").click()
+    expect(sp.get_by_test_id("poll-doc")).to_have_text("Tờ trình của Bộ Kế hoạch và Đầu tư")
     sp.get_by_test_id("poll-submit").click()
     expect(sp.get_by_test_id("poll-state")).to_have_text("Chờ duyệt")
     # the chair's approval page
@@ -58,6 +64,10 @@ def test_member_answers_on_a_tablet(tablet, tmp_path) -> None:  # noqa: ANN001
     shot(page, tmp_path, "inbox-1024x768")
     item.get_by_test_id("poll-answer").tap()
     expect(page.locator("#poll")).to_have_attribute("data-ready", "true")
+    page.get_by_test_id("poll-doc").tap()  # the document in the viewer: watermarked page images
+    expect(page.get_by_test_id("poll-page")).to_have_count(2)
+    page.wait_for_function("() => { const i = document.querySelector('[data-testid=poll-page]'); return i && i.complete && i.naturalWidth > 0; }")
+    shot(page, tmp_path, "document-1024x768")
     questions = page.get_by_test_id("poll-question")
     expect(questions).to_have_count(2)
     questions.nth(0).get_by_text("Đồng ý", exact=True).tap()

@@ -1,9 +1,9 @@
 // One poll's page: the member's answer sheet, the secretariat's follow-up, the chair's approval and signature,
 // the results once closed. Rendered from GET /api/polls/{id}; a live `poll` event for this poll refetches it.
 import { io } from "/static/vendor/socket.io.esm.min.js";
-import { api, get, post } from "./api.js";
+import { api, csrfToken, errorFrom, get, post } from "./api.js";
 import { h, fill } from "./dom.js";
-import { formatDateTime } from "./format.js";
+import { formatDateTime, fromLocalInput, toLocalInput } from "./format.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -67,12 +67,40 @@ function actions() {
   if (["closed", "decided"].includes(poll.state) && Array.isArray(poll.voters)) {
     buttons.push(h("a", { class: "btn", href: `/api/polls/${pollId}/report`, target: "_blank", "data-testid": "poll-report" }, t("polls.report")));
   }
+  if (poll.state === "open" && Array.isArray(poll.voters)) {
+    const when = h("input", { type: "datetime-local", id: "extend-deadline", "aria-label": t("polls.deadline"), value: toLocalInput(poll.deadline_at) });
+    const reason = h("input", { id: "extend-reason", maxlength: 1000, placeholder: t("polls.extend_reason"), "aria-label": t("polls.extend_reason") });
+    buttons.push(h("span", { class: "poll-extend" }, when, reason, h("button", { type: "button", class: "btn", "data-testid": "poll-extend",
+      onclick: () => act(() => post(`/api/polls/${pollId}/extend`, { deadline_at: fromLocalInput(when.value), reason: reason.value })) }, t("polls.extend"))));
+  }
+  if (["draft", "submitted", "open"].includes(poll.state) && Array.isArray(poll.voters) && poll.chair_id !== userId) {
+    const title = h("input", { id: "doc-title", maxlength: 500, placeholder: t("polls.doc_title"), "aria-label": t("polls.doc_title") });
+    const file = h("input", { type: "file", id: "doc-file", accept: ".pdf,.docx,.doc,.odt,.xlsx,.pptx" });
+    const restricted = h("input", { type: "checkbox", id: "doc-restricted" });
+    buttons.push(h("span", { class: "poll-extend" }, title, file, h("label", {}, restricted, ` ${t("polls.doc_restricted")}`),
+      h("button", { type: "button", class: "btn", "data-testid": "poll-add-doc", onclick: () => upload(title, file, restricted) }, t("polls.add_doc"))));
+  }
   if (poll.state === "closed" && poll.chair_id === userId) {
     const pw = h("input", { type: "password", id: "report-password", autocomplete: "current-password", "aria-label": t("polls.sign_password"), placeholder: t("polls.sign_password") });
     buttons.push(pw, h("button", { type: "button", class: "btn btn-primary", "data-testid": "poll-sign-report",
       onclick: () => act(() => post(`/api/polls/${pollId}/report/sign`, { password: pw.value })) }, t("polls.sign_report")));
   }
   fill(box, buttons.length ? h("div", { class: "card poll-actions" }, buttons) : []);
+}
+
+async function upload(title, file, restricted) {
+  if (!file.files.length) return;
+  const form = new FormData();
+  form.append("title", title.value || file.files[0].name);
+  form.append("restricted", restricted.checked ? "true" : "false");
+  form.append("file", file.files[0]);
+  try {
+    const r = await fetch(`/api/polls/${pollId}/documents`, { method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRF-Token": csrfToken() } });
+    if (!r.ok) throw errorFrom(r.status, await r.json().catch(() => null));
+    await refresh();
+  } catch (err) {
+    toast(err.message, "error");
+  }
 }
 
 function answerForm() {
