@@ -21,6 +21,7 @@ import realtime.remote_page
 import search.routes
 import speakers.routes
 import votes.routes
+import workdays.pages
 import workdays.routes
 from annotations import presenter as annotation_presenter
 from annotations import socket as annotation_socket
@@ -46,7 +47,7 @@ from votes import socket as vote_socket
 ROUTE_MODULES = [
     accounts.routes, audit.routes, meetings.routes, speakers.routes, display.routes, votes.routes,
     documents.routes, annotations.routes, minutes.routes, realtime.remote_page, search.routes,
-    workdays.routes, polls.routes, polls.pages,
+    workdays.routes, workdays.pages, polls.routes, polls.pages,
 ]  # fmt: skip
 
 

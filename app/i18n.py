@@ -1,7 +1,7 @@
 """UI strings, Vietnamese first; English second. Pages get t(key); scripts get the same table as JSON."""
 from __future__ import annotations
 
-from app.messages import documents, general, polls, records, search, session
+from app.messages import documents, general, polls, records, search, session, workdays
 
 LANGS = ("vi", "en")
 
@@ -18,7 +18,7 @@ def _merge(*parts: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
 
 
 MESSAGES = _merge(general.MESSAGES, session.MESSAGES, documents.MESSAGES, records.MESSAGES, search.MESSAGES,
-                  polls.MESSAGES)
+                  polls.MESSAGES, workdays.MESSAGES)
 
 
 def translate(key: str, lang: str = "vi") -> str:

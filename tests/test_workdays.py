@@ -99,3 +99,21 @@ async def test_workdays_routes_denied_and_allowed(live_server: LiveServer) -> No
     finally:
         for c in (a, st, m):
             await c.aclose()
+
+
+async def test_the_calendar_page(live_server: LiveServer) -> None:
+    import httpx
+
+    admin = make_user(live_server.db, GlobalRole.admin)
+    member = make_user(live_server.db, GlobalRole.member)
+    a, m = [await login(live_server.url, u.username) for u in (admin, member)]
+    try:
+        page = await m.get("/workdays?year=2026")
+        assert page.status_code == 200 and "Tết Nguyên đán (mùng 1)" in page.text and "Thứ Ba, 17/02/2026" in page.text
+        assert 'data-testid="workdays-admin"' not in page.text  # members read, the admin edits
+        assert 'data-testid="workdays-admin"' in (await a.get("/workdays?year=2026")).text
+        async with httpx.AsyncClient(base_url=live_server.url) as anon:
+            assert (await anon.get("/workdays")).status_code == 303
+    finally:
+        await a.aclose()
+        await m.aclose()
