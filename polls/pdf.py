@@ -72,7 +72,7 @@ def _counts_table(s: dict[str, Any], questions: list[dict[str, Any]]) -> Table:
         rows.append([Paragraph(str(q["position"]), s["small"]), Paragraph(_t(q["text"]), s["small"]),
                      *(Paragraph(str(r.get(k, 0)), s["small"]) for k in ("agree", "disagree", "other", "silent")),
                      Paragraph(_t(verdict), s["small"])])  # fmt: skip
-    table = Table(rows, colWidths=[9 * mm, 56 * mm, 16 * mm, 20 * mm, 18 * mm, 20 * mm, 26 * mm], repeatRows=1, hAlign="LEFT")
+    table = Table(rows, colWidths=[11 * mm, 54 * mm, 16 * mm, 20 * mm, 18 * mm, 20 * mm, 26 * mm], repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return table
 
