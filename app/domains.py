@@ -15,10 +15,14 @@ import display.routes
 import documents.routes
 import meetings.routes
 import minutes.routes
+import polls.pages
+import polls.routes
 import realtime.remote_page
 import search.routes
 import speakers.routes
 import votes.routes
+import workdays.pages
+import workdays.routes
 from annotations import presenter as annotation_presenter
 from annotations import socket as annotation_socket
 from annotations import live as annotation_live
@@ -31,6 +35,7 @@ from meetings import hooks
 from meetings import serialize as meeting_serialize
 from minutes import conclusions as minutes_conclusions
 from minutes import services as minutes_services
+from polls import live as poll_live
 from speakers import serialize as speaker_serialize
 from speakers import services as speaker_services
 from speakers import socket as speaker_socket
@@ -42,6 +47,7 @@ from votes import socket as vote_socket
 ROUTE_MODULES = [
     accounts.routes, audit.routes, meetings.routes, speakers.routes, display.routes, votes.routes,
     documents.routes, annotations.routes, minutes.routes, realtime.remote_page, search.routes,
+    workdays.routes, workdays.pages, polls.routes, polls.pages,
 ]  # fmt: skip
 
 
@@ -75,3 +81,4 @@ def install(ctx: AppContext, jobs: Dispatcher) -> None:
     vote_live.install(jobs, ctx.settings.tally_interval_seconds)
     document_hooks.install_jobs(jobs)
     annotation_live.install(jobs)
+    poll_live.install(ctx, jobs)

@@ -13,9 +13,11 @@ import meetings.events  # noqa: F401
 import meetings.models  # noqa: F401
 import meetings.rules  # noqa: F401
 import minutes.models  # noqa: F401
+import polls.models  # noqa: F401
 import speakers.models  # noqa: F401
 import search.models  # noqa: F401
 import votes.models  # noqa: F401
+import workdays.models  # noqa: F401
 from search.models import is_index_object
 
 metadata = SQLModel.metadata

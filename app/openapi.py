@@ -44,6 +44,7 @@ QUERY: dict[str, dict[str, Any]] = {
     "size": {"type": "string", "enum": ["tablet", "zoom", "thumb"]},
     "draft": {"type": "string", "enum": ["0", "1"]},
     "download": {"type": "string", "enum": ["0", "1"]},
+    "year": {"type": "integer", "minimum": 1900, "maximum": 2199},
 }  # fmt: skip
 _ERRORS = {
     400: "Nội dung không đọc được (JSON hỏng, NaN, biểu mẫu hỏng)",

@@ -67,7 +67,8 @@ def test_every_page_route_has_an_allowed_and_a_denied_row() -> None:
     public = {"/minutes/verify"}  # anyone holding a file may check it: no role by design
     assert {route for route, allowed in seen.items() if allowed != {True, False}} == public
     served = {r.path for r in [*domains.http_routes(), *pages.routes] if not getattr(r, "path", "/api").startswith("/api")}
-    assert served - set(seen) == {"/", "/login", "/lang/{lang}"}  # redirects and the login page: no role to check
+    polls = {"/polls", "/polls/{poll_id:int}", "/workdays"}  # their pairs: tests/test_polls_pages.py, tests/test_workdays.py
+    assert served - set(seen) == {"/", "/login", "/lang/{lang}"} | polls  # redirects and the login page: no role to check
 
 
 async def _world(live: LiveServer) -> World:

@@ -109,7 +109,35 @@ def load(*, session: Session, full: bool = True) -> dict[str, str]:
         _hold(session, staff, Actor.of(chair), members, past)
     _meeting(session, staff, DRAFT_TITLE, datetime(2027, 1, 5, 1, 0, tzinfo=timezone.utc), DRAFT, roster,
              publish=False, description="Dự kiến; chương trình đang chuẩn bị.")  # fmt: skip
+    _poll(session, staff, Actor.of(chair))
     return made
+
+
+POLL_TITLE = "Lấy ý kiến thành viên Chính phủ về dự thảo Nghị định sửa đổi quy định về quản lý đầu tư công"
+
+
+def _poll(session: Session, staff: Actor, chair: Actor) -> None:
+    """An open written poll, due 3 working days from today at 17:00 (once: skipped when it exists)."""
+    from datetime import time
+
+    from core.clock import local, utcnow, zone
+    from polls import services as polls
+    from polls.models import Poll
+    from polls.schemas import PollCreate
+    from workdays.services import add_working_days
+
+    if session.exec(select(Poll).where(Poll.title == POLL_TITLE)).first() is not None:
+        return
+    tz = "Asia/Ho_Chi_Minh"
+    due = datetime.combine(add_working_days(session, local(utcnow(), tz).date(), 3), time(17, 0), tzinfo=zone(tz))
+    data = PollCreate(title=POLL_TITLE, chair_id=chair.id, deadline_at=due, silence_counts_as="agree",
+                      summary="Bộ Kế hoạch và Đầu tư trình dự thảo Nghị định; còn ý kiến khác nhau về phân cấp thẩm quyền "
+                              "quyết định chủ trương đầu tư và về mức vốn đối ứng của địa phương.",
+                      questions=[{"text": "Đồng ý thông qua dự thảo Nghị định như Tờ trình của Bộ Kế hoạch và Đầu tư?"},  # type: ignore[list-item]
+                                 {"text": "Đồng ý phân cấp cho Chủ tịch Ủy ban nhân dân cấp tỉnh quyết định chủ trương đầu tư dự án nhóm B?"}])  # type: ignore[list-item]  # fmt: skip
+    poll = polls.create_poll(session=session, actor=staff, data=data)
+    polls.submit_poll(session=session, actor=staff, poll_id=poll["id"])
+    polls.approve_poll(session=session, actor=chair, poll_id=poll["id"], tz=tz)
 
 
 def ensure_signers(data_dir: Path) -> None:
@@ -117,4 +145,6 @@ def ensure_signers(data_dir: Path) -> None:
     Idempotent and cheap when they exist (minutes/keystore.py); a deployment imports real PKCS#12 files."""
     from minutes.keystore import ensure_demo_signers
 
-    ensure_demo_signers(Path(data_dir) / "keys", [("vanphong", *SECRETARY[:2]), ("thutuong", *CHAIR[:2])], DEMO_PASSWORD)
+    # Three members too, to sign their answers to written polls.
+    members = [(f"thanhvien{i:02d}", *MEMBERS[i - 1][:2]) for i in (1, 2, 3)]
+    ensure_demo_signers(Path(data_dir) / "keys", [("vanphong", *SECRETARY[:2]), ("thutuong", *CHAIR[:2]), *members], DEMO_PASSWORD)

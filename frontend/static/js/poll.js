@@ -1,0 +1,218 @@
+// One poll's page: the member's answer sheet, the secretariat's follow-up, the chair's approval and signature,
+// the results once closed. Rendered from GET /api/polls/{id}; a live `poll` event for this poll refetches it.
+import { io } from "/static/vendor/socket.io.esm.min.js";
+import { api, csrfToken, errorFrom, get, post } from "./api.js";
+import { h, fill } from "./dom.js";
+import { formatDateTime, fromLocalInput, toLocalInput } from "./format.js";
+import { t } from "./i18n.js";
+import { toast } from "./toast.js";
+
+const root = document.getElementById("poll");
+const pollId = Number(root.dataset.pollId);
+const userId = Number(root.dataset.userId);
+let poll = JSON.parse(document.getElementById("poll-data").textContent);
+let dirty = false; // the member is filling in the sheet: a live refresh must not wipe what they typed
+
+const CHOICES = ["agree", "disagree", "other"];
+const $ = (id) => document.getElementById(id);
+
+function header() {
+  const state = $("poll-state");
+  state.textContent = t(`polls.state.${poll.state}`);
+  state.className = `badge poll-state-${poll.state}`;
+  $("poll-deadline").textContent = formatDateTime(poll.deadline_at);
+  $("poll-silence").textContent = t(`polls.silence.${poll.silence_counts_as}`);
+  fill($("poll-summary"), poll.summary ? [h("h2", {}, t("polls.summary")), h("p", { class: "pre" }, poll.summary)] : []);
+  fill($("poll-docs"), poll.documents.length ? [h("h2", {}, t("polls.documents")),
+    h("ul", { class: "poll-docs" }, poll.documents.map((d) => h("li", {},
+      h("button", { type: "button", class: "btn btn-sm", "data-testid": "poll-doc", onclick: () => openDocument(d) }, d.title))))] : []);
+  fill($("poll-history"), poll.extensions.length ? [h("h2", {}, t("polls.history")), h("ul", { "data-testid": "poll-history" },
+    poll.extensions.map((e) => h("li", {}, `${formatDateTime(e.old_deadline)} → ${formatDateTime(e.new_deadline)}: ${e.reason}`)))] : []);
+}
+
+// The documents in the viewer: the pages as watermarked images (the reader's name and the time on each).
+function openDocument(d) {
+  const viewer = $("poll-viewer");
+  viewer.hidden = false;
+  const pages = Array.from({ length: d.page_count }, (_, i) => h("img", { class: "poll-page", loading: "lazy", alt: `${d.title} – ${i + 1}`,
+    src: `/api/polls/${pollId}/documents/${d.id}/pages/${i + 1}?size=tablet`, "data-testid": "poll-page" }));
+  fill(viewer, h("div", { class: "poll-viewer-head" }, h("strong", {}, d.title),
+    h("button", { type: "button", class: "btn btn-sm", onclick: () => { viewer.hidden = true; } }, "×")), pages);
+  viewer.scrollIntoView({ block: "start" });
+}
+
+async function act(fn) {
+  try {
+    poll = await fn();
+    dirty = false;
+    render();
+  } catch (err) {
+    toast(err.message, "error");
+  }
+}
+
+function actions() {
+  const box = $("poll-actions");
+  const buttons = [];
+  const staff = Array.isArray(poll.voters) && poll.chair_id !== userId;
+  if (poll.state === "draft" && staff) {
+    buttons.push(h("button", { type: "button", class: "btn btn-primary btn-lg", "data-testid": "poll-submit",
+      onclick: () => act(() => post(`/api/polls/${pollId}/submit`)) }, t("polls.submit")));
+  }
+  if (poll.state === "submitted" && poll.chair_id === userId) {
+    buttons.push(h("p", { class: "muted" }, t("polls.approve_note", { n: poll.voter_count })),
+      h("button", { type: "button", class: "btn btn-success btn-lg", "data-testid": "poll-approve",
+        onclick: () => act(() => post(`/api/polls/${pollId}/approve`)) }, t("polls.approve")));
+  }
+  if (["closed", "decided"].includes(poll.state) && Array.isArray(poll.voters)) {
+    buttons.push(h("a", { class: "btn", href: `/api/polls/${pollId}/report`, target: "_blank", "data-testid": "poll-report" }, t("polls.report")));
+  }
+  if (poll.state === "open" && Array.isArray(poll.voters)) {
+    const when = h("input", { type: "datetime-local", id: "extend-deadline", "aria-label": t("polls.deadline"), value: toLocalInput(poll.deadline_at) });
+    const reason = h("input", { id: "extend-reason", maxlength: 1000, placeholder: t("polls.extend_reason"), "aria-label": t("polls.extend_reason") });
+    buttons.push(h("span", { class: "poll-extend" }, when, reason, h("button", { type: "button", class: "btn", "data-testid": "poll-extend",
+      onclick: () => act(() => post(`/api/polls/${pollId}/extend`, { deadline_at: fromLocalInput(when.value), reason: reason.value })) }, t("polls.extend"))));
+  }
+  if (["draft", "submitted", "open"].includes(poll.state) && Array.isArray(poll.voters) && poll.chair_id !== userId) {
+    const title = h("input", { id: "doc-title", maxlength: 500, placeholder: t("polls.doc_title"), "aria-label": t("polls.doc_title") });
+    const file = h("input", { type: "file", id: "doc-file", accept: ".pdf,.docx,.doc,.odt,.xlsx,.pptx" });
+    const restricted = h("input", { type: "checkbox", id: "doc-restricted" });
+    buttons.push(h("span", { class: "poll-extend" }, title, file, h("label", {}, restricted, ` ${t("polls.doc_restricted")}`),
+      h("button", { type: "button", class: "btn", "data-testid": "poll-add-doc", onclick: () => upload(title, file, restricted) }, t("polls.add_doc"))));
+  }
+  if (poll.state === "closed" && poll.chair_id === userId) {
+    const pw = h("input", { type: "password", id: "report-password", autocomplete: "current-password", "aria-label": t("polls.sign_password"), placeholder: t("polls.sign_password") });
+    buttons.push(pw, h("button", { type: "button", class: "btn btn-primary", "data-testid": "poll-sign-report",
+      onclick: () => act(() => post(`/api/polls/${pollId}/report/sign`, { password: pw.value })) }, t("polls.sign_report")));
+  }
+  fill(box, buttons.length ? h("div", { class: "card poll-actions" }, buttons) : []);
+}
+
+async function upload(title, file, restricted) {
+  if (!file.files.length) return;
+  const form = new FormData();
+  form.append("title", title.value || file.files[0].name);
+  form.append("restricted", restricted.checked ? "true" : "false");
+  form.append("file", file.files[0]);
+  try {
+    const r = await fetch(`/api/polls/${pollId}/documents`, { method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRF-Token": csrfToken() } });
+    if (!r.ok) throw errorFrom(r.status, await r.json().catch(() => null));
+    await refresh();
+  } catch (err) {
+    toast(err.message, "error");
+  }
+}
+
+function answerForm() {
+  const form = $("poll-answer");
+  const open = poll.state === "open" && poll.is_voter;
+  form.hidden = !open;
+  if (!open || dirty) return;
+  const items = poll.questions.map((q) => {
+    const mine = q.my_answer ?? {};
+    const name = `q-${q.id}`;
+    return h("fieldset", { class: "card poll-question", "data-testid": "poll-question", dataset: { questionId: q.id } },
+      h("legend", {}, h("strong", {}, t("polls.question", { n: q.position })), " ", q.text),
+      h("div", { class: "poll-choices", role: "radiogroup" }, CHOICES.map((c) => h("label", { class: `poll-choice poll-choice-${c}` },
+        h("input", { type: "radio", name, value: c, checked: mine.choice === c, "data-testid": `choice-${c}`, onchange: () => { dirty = true; } }),
+        h("span", {}, t(`polls.choice.${c}`))))),
+      h("label", { class: "poll-comment" }, h("span", { class: "muted small" }, t("polls.comment")),
+        h("textarea", { name: `${name}-comment`, rows: 2, maxlength: 4000, oninput: () => { dirty = true; } }, mine.comment ?? "")));
+  });
+  const sign = h("input", { type: "checkbox", id: "poll-sign", "data-testid": "poll-sign" });
+  const password = h("input", { type: "password", id: "poll-password", autocomplete: "current-password", placeholder: t("polls.sign_password"), hidden: true });
+  sign.addEventListener("change", () => { password.hidden = !sign.checked; });
+  const status = poll.remaining ? t("polls.remaining", { n: poll.remaining }) : t("polls.all_answered");
+  fill(form, items,
+    h("div", { class: "card poll-send" },
+      h("p", { "data-testid": "poll-progress" }, h("strong", {}, status), " · ", poll.signed ? t("polls.signed") : t("polls.unsigned"),
+        " · ", h("span", { class: "muted" }, t("polls.replace_note"))),
+      h("label", { class: "poll-sign" }, sign, " ", t("polls.sign")), password,
+      h("button", { type: "submit", class: "btn btn-primary btn-lg", "data-testid": "poll-send" }, t("polls.send"))));
+}
+
+async function send(event) {
+  event.preventDefault();
+  const answers = [];
+  for (const q of poll.questions) {
+    const picked = document.querySelector(`input[name="q-${q.id}"]:checked`);
+    if (!picked) continue;
+    const comment = document.querySelector(`textarea[name="q-${q.id}-comment"]`).value;
+    answers.push({ question_id: q.id, choice: picked.value, comment });
+  }
+  if (!answers.length) {
+    toast(t("polls.remaining", { n: poll.remaining }), "error");
+    return;
+  }
+  const body = { answers };
+  if ($("poll-sign")?.checked) body.password = $("poll-password").value;
+  try {
+    poll = await api("POST", `/api/polls/${pollId}/answers`, body);
+    dirty = false;
+    toast(t("polls.sent_ok"), "success");
+    render();
+  } catch (err) {
+    toast(err.message, "error");
+  }
+}
+
+function results() {
+  const box = $("poll-results");
+  const done = ["closed", "decided"].includes(poll.state);
+  box.hidden = !done;
+  if (!done) return;
+  fill(box, h("div", { class: "card" }, h("h2", {}, t("polls.results")), h("p", { class: "muted" }, t("polls.closed_note")),
+    poll.questions.map((q) => {
+      const r = q.result;
+      const verdict = r.adopted ? t("polls.adopted") : t("polls.not_adopted");
+      return h("div", { class: "poll-result", "data-testid": "poll-result" },
+        h("h3", {}, `${t("polls.question", { n: q.position })}. ${q.text}`),
+        h("p", {}, `${t("polls.choice.agree")}: ${r.agree} · ${t("polls.choice.disagree")}: ${r.disagree} · ${t("polls.choice.other")}: ${r.other} · ${t("polls.silent")}: ${r.silent} / ${r.voters}`),
+        h("p", {}, h("strong", { class: r.adopted ? "ok" : "bad" }, verdict), r.tie && r.decided_by_chair ? ` (${t("polls.tie_chair")})` : ""),
+        h("ul", {}, (q.answers ?? []).filter((a) => a.comment).map((a) => h("li", {}, `${a.full_name} (${t(`polls.choice.${a.choice}`)}): ${a.comment}`))));
+    })));
+}
+
+function followup() {
+  const box = $("poll-followup");
+  const show = Array.isArray(poll.voters) && poll.state !== "draft";
+  box.hidden = !show;
+  if (!show) return;
+  const n = poll.questions.length;
+  const rows = [...poll.voters].sort((a, b) => a.answered - b.answered || a.full_name.localeCompare(b.full_name, "vi"));
+  fill(box, h("h2", {}, t("polls.followup")),
+    h("p", { "data-testid": "poll-followup-count" }, t("polls.followup_count", { answered: poll.answered_count, total: poll.voter_count })),
+    h("table", { class: "poll-table" },
+      h("thead", {}, h("tr", {}, h("th", {}, t("polls.member")), h("th", {}, t("polls.answered_n")), h("th", {}, t("polls.when")), h("th", {}, ""))),
+      h("tbody", {}, rows.map((v) => h("tr", { class: v.answered < n ? "pending" : "", "data-testid": "poll-voter" },
+        h("td", {}, v.full_name, v.title ? h("span", { class: "muted small" }, ` · ${v.title}`) : ""),
+        h("td", {}, v.answered ? `${v.answered}/${n}` : t("polls.not_answered")),
+        h("td", {}, v.answered_at ? formatDateTime(v.answered_at) : ""),
+        h("td", {}, v.signed ? t("polls.signed") : ""))))));
+}
+
+function render() {
+  header();
+  actions();
+  answerForm();
+  results();
+  followup();
+  root.dataset.ready = "true";
+}
+
+async function refresh() {
+  try {
+    poll = await get(`/api/polls/${pollId}`);
+    render();
+  } catch (err) {
+    toast(err.message, "error");
+  }
+}
+
+$("poll-answer").addEventListener("submit", send);
+render();
+const socket = io({ transports: ["websocket"] });
+socket.on("poll", (event) => {
+  if (event.poll_id === pollId) refresh();
+});
+socket.on("connect", () => refresh()); // a reconnect may have missed events

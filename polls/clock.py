@@ -1,0 +1,63 @@
+"""The poll clock: closes polls at their deadline and sends the reminder one working day before, even across
+restarts and with several nodes.
+
+At start-up it closes every poll whose deadline passed while the server was down, then sleeps until the next
+deadline or reminder (at most `max_sleep`, so a poll approved on another node is seen in time), waking early
+when a poll of this process opens or is extended. Each close and reminder is its own write transaction that
+re-checks the poll under its row lock (polls/services.py: close_poll, send_reminder), so two nodes racing on
+the same poll close it once and remind once."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+
+from app.context import AppContext
+from core.clock import utcnow
+from polls import services
+
+log = logging.getLogger("ecabinet.polls")
+
+
+class PollClock:
+    def __init__(self, ctx: AppContext, *, max_sleep: float = 30.0) -> None:
+        self.ctx = ctx
+        self.max_sleep = max_sleep
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def poke(self) -> None:
+        self.wake.set()
+
+    async def tick(self, now: datetime | None = None) -> datetime | None:
+        """Close what is due, send what reminders are due; answer the next time to look again."""
+        now = now or utcnow()
+        for poll_id in await self.ctx.read(services.due_polls, now=now):
+            await self.ctx.write(services.close_poll, poll_id=poll_id, now=now)
+        for poll_id in await self.ctx.read(services.due_reminders, now=now):
+            await self.ctx.write(services.send_reminder, poll_id=poll_id, now=now)
+        return await self.ctx.read(services.next_wakeup)
+
+    async def run(self) -> None:
+        while True:
+            self.wake.clear()
+            try:
+                following = await self.tick()
+            except Exception:  # the database away for a moment: try again shortly
+                log.exception("poll clock tick failed")
+                following = None
+            delay = self.max_sleep
+            if following is not None:
+                delay = min(self.max_sleep, max(0.0, (following - utcnow()).total_seconds()) + 0.01)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), delay)
+
+    async def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self.run())
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task

@@ -1,0 +1,38 @@
+"""Live updates of polls: server -> client event `poll` {poll_id, types: [...], state} to each signed-in user
+in the poll's audience as it is when delivered (polls/services.py: audience: the secretariat, the chair once
+submitted, the voters once open), on their own room user:<id>. The event carries no answers or results: the
+pages fetch GET /api/polls/{id}, which checks the caller again. Recorded by the services as an outbox job
+(kind poll.live) in their own transaction; delivered after COMMIT by the dispatcher."""
+from __future__ import annotations
+
+from typing import Any
+
+from app.context import AppContext
+from polls import services
+from polls.clock import PollClock
+from polls.models import Poll
+
+WAKE_CLOCK = {"poll.opened", "poll.extended"}
+
+
+def install(ctx: AppContext, dispatcher: Any) -> PollClock:
+    clock = PollClock(ctx)
+
+    async def deliver(ctx: AppContext, ref: str, jobs: list[dict[str, Any]]) -> None:
+        poll_id = int(ref)
+        types = [j["type"] for j in jobs]
+        if WAKE_CLOCK & set(types):
+            clock.poke()
+        users, state = await ctx.read(_audience_and_state, poll_id=poll_id)
+        for uid in users:
+            await ctx.to_user(uid, "poll", {"poll_id": poll_id, "types": types, "state": state})
+
+    dispatcher.register(services.LIVE, deliver)
+    ctx.on_start.append(clock.start)
+    ctx.on_stop.append(clock.stop)
+    return clock
+
+
+def _audience_and_state(*, session: Any, poll_id: int) -> tuple[list[int], str | None]:
+    poll = session.get(Poll, poll_id)
+    return services.audience(session, poll_id), poll.state.value if poll else None

@@ -1,0 +1,62 @@
+"""The poll pages: /polls (the list; the member's inbox is also on the home page) and /polls/{id} (one page
+that is the member's answer page, the secretariat's follow-up, the chair's approval page and the results,
+by who looks and the poll's state). Each asks what GET /api/polls/{id} asks."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sqlmodel import select
+
+from accounts.models import GlobalRole, User
+from app.auth import ctx_of
+from core.clock import as_utc, iso, local, utcnow, zone
+from app.pages import _actor, _to_login, refused, render
+from core.errors import DomainError
+from polls import services
+from workdays.services import add_working_days
+
+
+def _drafting(*, session: Any, actor: Any, tz: str) -> dict[str, Any]:
+    """What the secretariat's drafting form proposes: deadlines N working days from today at 17:00 on the
+    organisation's clock, the members who may chair, the organisation's silence rule."""
+    today = local(utcnow(), tz).date()
+    deadlines = {n: iso(as_utc(datetime.combine(add_working_days(session, today, n), time(17, 0), tzinfo=zone(tz)))) for n in (2, 3, 5)}
+    members = session.exec(select(User).where(User.role == GlobalRole.member, User.is_active == True).order_by(User.id)).all()  # noqa: E712
+    chair = next((u.id for u in members if u.title.lower().startswith("thủ tướng")), members[0].id if members else None)
+    return {"deadlines": deadlines, "members": [{"id": u.id, "name": f"{u.full_name} ({u.title})" if u.title else u.full_name} for u in members],
+            "chair_id": chair, "silence": services.get_rules(session).silence_default.value}  # fmt: skip
+
+
+async def polls_page(request: Request) -> Response:
+    actor = await _actor(request)
+    if actor is None:
+        return _to_login(request)
+    ctx = ctx_of(request)
+    polls = await ctx.read(services.list_polls, actor=actor)
+    drafting = await ctx.read(_drafting, actor=actor, tz=ctx.settings.timezone) if actor.is_staff else None
+    return render(request, "polls.html", polls=polls, inbox=[p for p in polls if p["state"] == "open" and p["is_voter"]],
+                  drafting=drafting, drafting_json=json.dumps(drafting, ensure_ascii=False).replace("<", "\\u003c"))  # fmt: skip
+
+
+async def poll_page(request: Request) -> Response:
+    actor = await _actor(request)
+    if actor is None:
+        return _to_login(request)
+    try:
+        poll = await ctx_of(request).read(services.get_poll, actor=actor, poll_id=request.path_params["poll_id"])
+    except DomainError as exc:
+        return refused(request, exc)
+    data = json.dumps(poll, ensure_ascii=False).replace("<", "\\u003c")  # no "</script>" can end the JSON block early
+    return render(request, "poll.html", poll=poll, poll_json=data)
+
+
+routes = [
+    Route("/polls", polls_page, methods=["GET"]),
+    Route("/polls/{poll_id:int}", poll_page, methods=["GET"]),
+]

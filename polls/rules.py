@@ -1,0 +1,31 @@
+"""The adoption rule of a written poll (Luật Tổ chức Chính phủ 2015, Điều 46, as for votes in session):
+a question is adopted when MORE THAN HALF OF ALL voters on the poll agree, silent voters counting as agreeing
+when the poll says so; when agree and disagree are equal, the side the chair took wins (the chair's silence is
+their agreement under the same rule, their "other" is no side)."""
+from __future__ import annotations
+
+from typing import Any
+
+from polls.models import Choice, Silence
+
+
+def tally(*, voter_ids: list[int], answers: dict[int, Choice], chair_id: int, silence: Silence) -> dict[str, Any]:
+    """One question's result: `answers` maps a voter to their choice (voters absent from it are silent)."""
+    counts = {c: 0 for c in Choice}
+    for uid in voter_ids:
+        if uid in answers:
+            counts[answers[uid]] += 1
+    silent = len(voter_ids) - sum(counts.values())
+    agree = counts[Choice.agree] + (silent if silence == Silence.agree else 0)
+    disagree = counts[Choice.disagree]
+    adopted = agree * 2 > len(voter_ids)
+    tie = not adopted and agree == disagree and agree > 0
+    decided_by_chair = False
+    if tie:
+        chair_side = answers.get(chair_id) if chair_id in answers else (Choice.agree if silence == Silence.agree and chair_id in voter_ids else None)
+        if chair_side == Choice.agree:
+            adopted = decided_by_chair = True
+        elif chair_side == Choice.disagree:
+            decided_by_chair = True
+    return {"agree": counts[Choice.agree], "disagree": disagree, "other": counts[Choice.other], "silent": silent,
+            "voters": len(voter_ids), "adopted": adopted, "tie": tie, "decided_by_chair": decided_by_chair}  # fmt: skip

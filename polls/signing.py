@@ -1,0 +1,65 @@
+"""Signing a voter's answer sheet and the chair's summary report with their own keys: the minutes' PAdES
+machinery (minutes/signing.py, minutes/keystore.py), run in a worker thread, with wrong passwords counted
+in the same failure budget as the login and the minutes' signatures."""
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from anyio import to_thread
+
+from accounts.actor import Actor
+from app.context import AppContext
+from core.errors import Forbidden
+from documents import storage
+
+
+async def sign(ctx: AppContext, actor: Actor, pdf: bytes, *, password: str, field_name: str, reason: str,
+               title: str, signed_at: datetime) -> bytes:  # fmt: skip
+    from minutes import keystore, signing
+
+    store = keystore.KeyStore.for_data_dir(ctx.settings.data_dir)
+    key = f"sign:{actor.id}"
+    attempt = await ctx.login_limiter.reserve({key: ctx.settings.login_max_failures},
+                                              "Nhập sai mật khẩu ký số quá nhiều lần; thử lại sau {seconds} giây.")  # fmt: skip
+    try:
+        signed = await to_thread.run_sync(partial(
+            signing.sign_pdf, pdf, store=store, user_id=actor.username, password=password, field_name=field_name,
+            reason=reason, location="Hà Nội", signer_name=actor.full_name, signer_title=title, signed_at=signed_at,
+            tz=ctx.settings.timezone))  # fmt: skip
+    except Forbidden:
+        raise  # a wrong password stays counted
+    except BaseException:
+        await attempt.release()
+        raise
+    await attempt.release()
+    await ctx.login_limiter.clear(key)
+    return signed
+
+
+def keep(data_dir: Path, pdf: bytes) -> str:
+    """Into the content-addressed file store (documents/storage.py); answers the SHA-256."""
+    tmp = storage.new_tmp_path(data_dir, ".pdf")
+    tmp.write_bytes(pdf)
+    return storage.put(data_dir, tmp)[0]
+
+
+def read(data_dir: Path, sha256: str) -> bytes:
+    return storage.blob_path(data_dir, sha256).read_bytes()
+
+
+def verify_sheet(data_dir: Path, pdf: bytes, expected_digest: str) -> dict[str, Any]:
+    """Is this signed sheet intact, trusted, and does it say what is stored (its Subject names the digest)?"""
+    import io
+
+    import pikepdf
+
+    from minutes import keystore, signing
+
+    report = signing.verify_pdf(pdf, keystore.KeyStore.for_data_dir(data_dir).trusted_roots())
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        subject = str(doc.docinfo.get("/Subject", ""))
+    return {"verdict": report.verdict, "ok": report.ok and subject == f"poll-sheet:{expected_digest}",
+            "signer": report.signatures[0].signer_name if report.signatures else None, "matches": subject == f"poll-sheet:{expected_digest}"}  # fmt: skip

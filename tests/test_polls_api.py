@@ -1,0 +1,184 @@
+"""/api/polls on the real server: every route's denied/allowed pair, the state guards (409), bad input (4xx),
+results hidden until closed, the poll closing by itself at its deadline (seen live over the socket), the
+deadline extension history, signed answers verified, and the chair's signed summary report."""
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import Any
+
+import httpx
+import pikepdf
+import socketio
+
+from accounts.models import GlobalRole
+from app.settings import Settings
+from tests.conftest import LiveServer
+from tests.factories import PASSWORD, make_user
+from tests.live import login
+from tests.poll_helpers import QUESTIONS, Board, in_, make_board
+
+
+def _body(b: Board, seconds: float, **extra: Any) -> dict[str, Any]:
+    return {"title": "Lấy ý kiến về dự thảo Nghị định đầu tư công", "summary": "Tóm tắt: hai điểm còn ý kiến khác nhau.",
+            "questions": [{"text": q} for q in QUESTIONS], "voter_ids": [m.id for m in b.voters], "chair_id": b.chair.id,
+            "deadline_at": in_(seconds).isoformat(), "silence_counts_as": "agree", **extra}  # fmt: skip
+
+
+async def _clients(url: str, *actors: Any) -> list[httpx.AsyncClient]:
+    return [await login(url, a.username) for a in actors]
+
+
+async def _listen(url: str, client: httpx.AsyncClient) -> tuple[socketio.AsyncClient, list[dict[str, Any]], asyncio.Event]:
+    sio = socketio.AsyncClient(reconnection=False)
+    seen: list[dict[str, Any]] = []
+    got = asyncio.Event()
+
+    async def on_poll(data: dict[str, Any]) -> None:
+        seen.append(data)
+        got.set()
+
+    sio.on("poll", on_poll)
+    await sio.connect(url, transports=["websocket"], headers={"Cookie": f"ecabinet_session={client.cookies['ecabinet_session']}"})
+    return sio, seen, got
+
+
+async def _until(seen: list[dict[str, Any]], got: asyncio.Event, pred: Any, timeout: float = 15) -> dict[str, Any]:
+    async def wait() -> dict[str, Any]:
+        while True:
+            for e in seen:
+                if pred(e):
+                    return e
+            got.clear()
+            await got.wait()
+
+    return await asyncio.wait_for(wait(), timeout)
+
+
+async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings: Settings) -> None:
+    from minutes.keystore import ensure_demo_signers
+
+    b = make_board(live_server.db, n_members=3)
+    ensure_demo_signers(settings.data_dir / "keys", [(b.members[0].username, b.members[0].full_name, "Bộ trưởng"),
+                                                     (b.chair.username, b.chair.full_name, "Thủ tướng Chính phủ")], PASSWORD)  # fmt: skip
+    staff, chair, m0, m1, m2, guest, admin = await _clients(live_server.url, b.staff, b.chair, *b.members, b.outsider, b.admin)
+    other_member = await login(live_server.url, make_user(live_server.db, GlobalRole.member, "Không Được Hỏi").username)
+    sio, seen, got = await _listen(live_server.url, m1)
+    sio_out, seen_out, _ = await _listen(live_server.url, other_member)  # not on the poll: never told
+    sio_m0, seen_m0, _ = await _listen(live_server.url, m0)
+    try:
+        # create: the secretariat only; bad input is a 422, never a 500
+        assert (await m0.post("/api/polls", json=_body(b, 6))).status_code == 403
+        assert (await staff.post("/api/polls", json=_body(b, -60))).status_code == 422  # in the past
+        assert (await staff.post("/api/polls", json={**_body(b, 6), "deadline_at": "2027-01-01T10:00:00"})).status_code == 422
+        assert (await staff.post("/api/polls", json={**_body(b, 6), "voter_ids": [b.outsider.id]})).status_code == 422
+        assert (await staff.post("/api/polls", json={**_body(b, 6), "questions": []})).status_code == 422
+        assert (await staff.post("/api/polls", json={**_body(b, 6), "silence_counts_as": "maybe"})).status_code == 422
+        r = await staff.post("/api/polls", json=_body(b, 5))
+        assert r.status_code == 201, r.text
+        poll = r.json()
+        assert poll["state"] == "draft" and poll["voter_count"] == 4 and all(q["result"] is None for q in poll["questions"])
+        pid, qids = poll["id"], [q["id"] for q in poll["questions"]]
+        # a draft: the secretariat sees it, the chair and the voters not yet
+        assert (await m0.get(f"/api/polls/{pid}")).status_code == 403
+        assert (await chair.get(f"/api/polls/{pid}")).status_code == 403
+        assert (await m0.get("/api/polls")).json() == []
+        # submit: the secretariat; approve: the poll's chair only
+        assert (await m0.post(f"/api/polls/{pid}/submit")).status_code == 403
+        assert (await chair.post(f"/api/polls/{pid}/approve")).status_code == 409  # not submitted yet
+        assert (await staff.post(f"/api/polls/{pid}/submit")).json()["state"] == "submitted"
+        assert (await staff.post(f"/api/polls/{pid}/submit")).status_code == 409
+        assert (await staff.post(f"/api/polls/{pid}/approve")).status_code == 403
+        assert (await m0.post(f"/api/polls/{pid}/approve")).status_code == 403
+        assert (await chair.get(f"/api/polls/{pid}")).status_code == 200
+        r = await chair.post(f"/api/polls/{pid}/approve")
+        assert r.status_code == 200 and r.json()["state"] == "open"
+        await _until(seen, got, lambda e: e["poll_id"] == pid and e["state"] == "open")  # the voter is told live
+        # extend: the secretariat or the chair, later only, with a reason kept in the history
+        assert (await m0.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(20).isoformat(), "reason": "x"})).status_code == 403
+        assert (await staff.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(20).isoformat(), "reason": ""})).status_code == 422
+        assert (await staff.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(2).isoformat(), "reason": "sớm hơn"})).status_code == 422
+        r = await staff.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(15).isoformat(), "reason": "Chờ ý kiến Bộ Tư pháp"})
+        assert r.status_code == 200 and r.json()["extensions"][0]["reason"] == "Chờ ý kiến Bộ Tư pháp"
+        # answers: voters only; input checked; replaced until the deadline
+        ans = {"answers": [{"question_id": qids[0], "choice": "agree"}, {"question_id": qids[1], "choice": "other", "comment": "Cần làm rõ nguồn vốn."}]}
+        assert (await other_member.post(f"/api/polls/{pid}/answers", json=ans)).status_code == 403
+        assert (await guest.post(f"/api/polls/{pid}/answers", json=ans)).status_code == 403
+        assert (await staff.post(f"/api/polls/{pid}/answers", json=ans)).status_code == 403
+        assert (await m0.post(f"/api/polls/{pid}/answers", json={"answers": [{"question_id": 10**9, "choice": "agree"}]})).status_code == 422
+        assert (await m0.post(f"/api/polls/{pid}/answers", json={"answers": [{"question_id": qids[0], "choice": "yes"}]})).status_code == 422
+        assert (await m0.post(f"/api/polls/{pid}/answers", json={"answers": [{"question_id": qids[0], "choice": "agree", "comment": "a\x07"}]})).status_code == 422
+        r = await m1.post(f"/api/polls/{pid}/answers", json={"answers": [{"question_id": qids[0], "choice": "disagree"}]})
+        assert r.status_code == 200 and r.json()["remaining"] == 1 and r.json()["questions"][0]["result"] is None
+        r = await m1.post(f"/api/polls/{pid}/answers", json=ans)  # replaced
+        assert r.json()["remaining"] == 0 and r.json()["questions"][0]["my_answer"] == {"choice": "agree", "comment": ""}
+        assert r.json()["voters"] is None if "voters" in r.json() else True
+        # signed: with the voter's own key (a wrong password is refused, nothing recorded)
+        assert (await m0.post(f"/api/polls/{pid}/answers", json={**ans, "password": "sai-mật-khẩu"})).status_code == 403
+        r = await m0.post(f"/api/polls/{pid}/answers", json={**ans, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        assert r.json()["signed"] is True
+        # chair: signs nothing here; votes disagree on question 2
+        await chair.post(f"/api/polls/{pid}/answers", json={"answers": [{"question_id": qids[1], "choice": "disagree"}]})
+        # follow-up: the secretariat and the chair see who answered, not what
+        follow = (await staff.get(f"/api/polls/{pid}")).json()
+        assert {v["user_id"]: v["answered"] for v in follow["voters"]} == {b.chair.id: 1, b.members[0].id: 2, b.members[1].id: 2, b.members[2].id: 0}
+        assert follow["questions"][0]["result"] is None and follow["questions"][0]["answers"] is None
+        # the signed sheet: the voter, the chair, the secretariat; not another member
+        assert (await m1.get(f"/api/polls/{pid}/sheets/{b.members[0].id}")).status_code == 403
+        assert (await staff.get(f"/api/polls/{pid}/sheets/{b.members[1].id}")).status_code == 404  # unsigned
+        sheet = await staff.get(f"/api/polls/{pid}/sheets/{b.members[0].id}")
+        assert sheet.status_code == 200 and sheet.headers["content-type"] == "application/pdf"
+        from minutes.keystore import KeyStore
+        from minutes.signing import verify_pdf
+        from polls.services import sheet_digest
+
+        report = await asyncio.to_thread(verify_pdf, sheet.content, KeyStore.for_data_dir(settings.data_dir).trusted_roots())
+        assert report.verdict == "valid" and report.signatures[0].signer_name.startswith(b.members[0].full_name)
+        with pikepdf.open(io.BytesIO(sheet.content)) as doc:
+            expected = sheet_digest(pid, b.members[0].id, {qids[0]: ("agree", ""), qids[1]: ("other", "Cần làm rõ nguồn vốn.")})
+            assert str(doc.docinfo["/Subject"]) == f"poll-sheet:{expected}"
+        # the report and the rules before closing
+        assert (await chair.get(f"/api/polls/{pid}/report")).status_code == 409
+        assert (await m0.get("/api/poll-rules")).status_code == 200
+        assert (await staff.put("/api/poll-rules", json={"silence_default": "none", "require_signed_answers": False})).status_code == 403
+        assert (await admin.put("/api/poll-rules", json={"silence_default": "agree", "require_signed_answers": False})).status_code == 200
+        # the deadline passes: the poll closes by itself, the voter is told live, answers are refused
+        await _until(seen, got, lambda e: e["poll_id"] == pid and e["state"] == "closed")
+        assert (await m1.post(f"/api/polls/{pid}/answers", json=ans)).status_code == 409
+        assert (await staff.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(60).isoformat(), "reason": "muộn"})).status_code == 409
+        closed = (await m2.get(f"/api/polls/{pid}")).json()
+        q1, q2 = (q["result"] for q in closed["questions"])
+        # q1: 2 agree + 2 silent (m2, chair) = 4 of 4; q2: 2 other, 1 disagree (chair), 1 silent counted agree → tie 1:1, the chair's side
+        assert q1["agree"] == 2 and q1["silent"] == 2 and q1["adopted"] is True
+        assert (q2["agree"], q2["disagree"], q2["other"], q2["silent"]) == (0, 1, 2, 1)
+        assert q2["tie"] is True and q2["adopted"] is False and q2["decided_by_chair"] is True
+        assert [a["comment"] for a in closed["questions"][1]["answers"] if a["comment"]] == ["Cần làm rõ nguồn vốn."] * 2
+        assert (await other_member.get(f"/api/polls/{pid}")).status_code == 403
+        assert [e for e in seen_out if e["poll_id"] == pid] == []
+        # a voter hears nothing while the poll is a draft or submitted: the audience is read at delivery
+        assert {e["state"] for e in seen_m0 if e["poll_id"] == pid} <= {"open", "closed", "decided"}
+        assert "poll.created" not in {t for e in seen_m0 for t in e["types"]}
+        assert pid not in [p["id"] for p in (await other_member.get("/api/polls")).json()]
+        # the summary report: the chair and the secretariat read it; only the chair signs it
+        assert (await m0.get(f"/api/polls/{pid}/report")).status_code == 403
+        r = await chair.get(f"/api/polls/{pid}/report")
+        assert r.status_code == 200 and r.content.startswith(b"%PDF")
+        (settings.data_dir / "report.pdf").write_bytes(r.content)
+        assert (await staff.post(f"/api/polls/{pid}/report/sign", json={"password": PASSWORD})).status_code == 403
+        assert (await m0.post(f"/api/polls/{pid}/report/sign", json={"password": PASSWORD})).status_code == 403
+        r = await chair.post(f"/api/polls/{pid}/report/sign", json={"password": PASSWORD})
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == "decided" and r.json()["report"] is True
+        signed = (await staff.get(f"/api/polls/{pid}/report")).content
+        verdict = await asyncio.to_thread(verify_pdf, signed, KeyStore.for_data_dir(settings.data_dir).trusted_roots())
+        assert verdict.verdict == "valid"
+        assert (await chair.post(f"/api/polls/{pid}/report/sign", json={"password": PASSWORD})).status_code == 409
+        async with httpx.AsyncClient(base_url=live_server.url) as anon:
+            assert (await anon.get("/api/polls")).status_code == 401
+            assert (await anon.get(f"/api/polls/{pid}")).status_code == 401
+    finally:
+        for s in (sio, sio_out, sio_m0):
+            await s.disconnect()
+        for c in (staff, chair, m0, m1, m2, guest, admin, other_member):
+            await c.aclose()

@@ -1,0 +1,31 @@
+"""/workdays: the year's days off and made-up working days; the admin adds and removes overrides there."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.auth import ctx_of
+from app.pages import _actor, _to_login, render
+from core.clock import local, utcnow
+from workdays import services
+
+
+async def workdays_page(request: Request) -> Response:
+    actor = await _actor(request)
+    if actor is None:
+        return _to_login(request)
+    ctx = ctx_of(request)
+    raw = request.query_params.get("year", "")
+    year = int(raw) if raw.isdigit() and 1900 <= int(raw) <= 2199 else local(utcnow(), ctx.settings.timezone).year
+    calendar = await ctx.read(services.calendar, actor=actor, year=year)
+    overrides = [o for o in await ctx.read(services.list_overrides, actor=actor) if o["day"].startswith(str(year))]
+    data = json.dumps({"year": year, "admin": actor.role.value == "admin"}).replace("<", "\\u003c")
+    return render(request, "workdays.html", calendar=calendar, overrides=overrides, year=year, workdays_json=data,
+                  weekday=lambda d: services.weekday_name(date.fromisoformat(d)))
+
+
+routes = [Route("/workdays", workdays_page, methods=["GET"])]
