@@ -32,6 +32,9 @@ class AppContext:
     end_session: Callable[[str], Awaitable[None]] = field(default=_nothing)
     # Emits (event, data) to every socket of one user (set by realtime/handlers.py; outbox jobs use it).
     to_user: Callable[[int, str, Any], Awaitable[None]] = field(default=_to_nobody)
+    # Long-running loops of the domains (the mail sender, the overdue check): objects with async start()/stop(),
+    # started by the app's lifespan after the outbox recovery and stopped before the engine is disposed.
+    background: list[Any] = field(default_factory=list)
 
     async def write(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
         """Run a service in a write transaction, then deliver its events and start its outbox jobs (only

@@ -15,6 +15,8 @@ import display.routes
 import documents.routes
 import meetings.routes
 import minutes.routes
+import notices.routes
+import notifications.routes
 import realtime.remote_page
 import search.routes
 import speakers.routes
@@ -32,6 +34,9 @@ from meetings import hooks
 from meetings import present as meeting_present
 from minutes import conclusions as minutes_conclusions
 from minutes import services as minutes_services
+from notices import live as notice_live
+from notices import overdue as notice_overdue
+from notifications import live as notification_live
 from speakers import present as speaker_present
 from speakers import services as speaker_services
 from speakers import socket as speaker_socket
@@ -43,7 +48,7 @@ from votes import socket as vote_socket
 ROUTE_MODULES = [
     accounts.routes, audit.routes, meetings.routes, speakers.routes, display.routes, votes.routes,
     documents.routes, annotations.routes, minutes.routes, realtime.remote_page, search.routes,
-    workdays.routes,
+    workdays.routes, notifications.routes, notices.routes,
 ]  # fmt: skip
 
 
@@ -77,3 +82,6 @@ def install(ctx: AppContext, jobs: Dispatcher) -> None:
     vote_live.install(jobs, ctx.settings.tally_interval_seconds)
     document_hooks.install_jobs(jobs)
     annotation_live.install(jobs)
+    notification_live.install(ctx, jobs)  # the "notify" jobs of every domain, and the mail sender
+    notice_live.install(jobs)
+    notice_overdue.install(ctx)  # the follow-up's overdue check

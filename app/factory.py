@@ -70,7 +70,11 @@ def create_app(settings: Settings | None = None) -> Any:
         if settings.media_prewarm:
             await remote.start()
         await jobs.recover()  # what a crash or a restart left pending
+        for loop in ctx.background:
+            await loop.start()
         yield
+        for loop in reversed(ctx.background):
+            await loop.stop()
         await jobs.stop()
         await remote.stop()  # every peer connection closes with its worker
         await close_renderers()  # no orphaned pdfium worker processes

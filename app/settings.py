@@ -72,6 +72,14 @@ class Settings:
     audit_signing_key_file: str = ""
     audit_checkpoint_rows: int = 1
     audit_checkpoint_minutes: float = 10.0
+    # Notifications (notifications/): e-mail through this SMTP server (smtp://[user:pass@]host:port, ?starttls=1,
+    # or smtps://); empty = in-product only (said once at start-up). A failed send is tried again after
+    # mail_retry_seconds, doubling up to 10 minutes, for ever (the row stays until it is sent).
+    smtp_url: str = ""
+    smtp_from: str = "e-Cabinet <khong-tra-loi@ecabinet.gov.vn>"
+    mail_retry_seconds: float = 30.0
+    # Follow-up of conclusion notices (notices/): how often the overdue check runs (it also runs at start-up).
+    task_check_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         zone(self.timezone)  # an unknown zone stops the server at startup, not at the first PDF
@@ -125,4 +133,8 @@ class Settings:
             audit_signing_key_file=get("AUDIT_SIGNING_KEY_FILE") or "",
             audit_checkpoint_rows=int(get("AUDIT_CHECKPOINT_ROWS") or base.audit_checkpoint_rows),
             audit_checkpoint_minutes=float(get("AUDIT_CHECKPOINT_MINUTES") or base.audit_checkpoint_minutes),
+            smtp_url=get("SMTP_URL") or "",
+            smtp_from=get("SMTP_FROM") or base.smtp_from,
+            mail_retry_seconds=float(get("MAIL_RETRY_SECONDS") or base.mail_retry_seconds),
+            task_check_seconds=float(get("TASK_CHECK_SECONDS") or base.task_check_seconds),
         )
