@@ -14,6 +14,7 @@ import logging
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
@@ -56,10 +57,18 @@ class SmtpServer:
 
 
 def message(mail: dict[str, Any], sender: str) -> EmailMessage:
-    """The e-mail: UTF-8 body, the subject RFC 2047-encoded by the standard library's policy, a stable
-    Message-ID per notification (a resend after a lost answer is recognisably the same mail)."""
+    """The e-mail: UTF-8 body, the subject as RFC 2047 encoded-words, a stable Message-ID per notification (a
+    resend after a lost answer is recognisably the same mail).
+
+    The subject is encoded here and stored raw: the default policy's folding drops the space between an
+    encoded-word and the next one when it splits a long Vietnamese subject ("nghiệm ngân" read back as
+    "nghiệmngân"); Header encodes the whole text, spaces included, in words of at most 76 characters."""
     msg = EmailMessage()
-    msg["Subject"] = mail["subject"]
+    subject = mail["subject"]
+    if subject.isascii():
+        msg["Subject"] = subject
+    else:
+        msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
     msg["From"] = sender
     msg["To"] = mail["to"]
     msg["Date"] = formatdate(localtime=False, usegmt=True)
