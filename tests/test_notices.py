@@ -8,18 +8,23 @@ import subprocess
 from datetime import date, timedelta
 
 import httpx
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from app.db import Database
+from app.settings import Settings
+from audit.models import AuditEntry
 from core.clock import local, utcnow
 from meetings.models import Meeting
 from minutes import keystore, signing
+from notices import services
+from notices.models import ConclusionNotice, NoticeTask
 from notifications.models import Notification
-from tests.conftest import LiveServer
-from tests.factories import PASSWORD
+from tests.conftest import LiveServer, running
+from tests.factories import PASSWORD, call
 from tests.live import login
 from tests.minutes_helpers import signer_keys
-from tests.notice_helpers import UNIT, held_meeting
+from tests.notice_helpers import UNIT, held_meeting, issued_notice, unit_user
+from tests.test_outbox import poll
 from workdays.services import add_working_days
 
 
@@ -159,7 +164,75 @@ async def test_notice_lifecycle_with_denied_and_allowed_pairs(live_server: LiveS
     # notifications: the participants heard of the issue, the ministry of the notice and of its task
     await live_server.app.state.jobs.drain()
     assert events_of(db, c.members[0].id) == ["notice.issued"]  # (the meeting was published before this server ran)
-    assert events_of(db, h.ministry.id) == ["notice.issued", "task.assigned"]
+    assert sorted(events_of(db, h.ministry.id)) == ["notice.issued", "task.assigned"]
     assert "notice.issued" not in events_of(db, c.chair.id)  # the signer is not told of their own act
     for client in (staff, chair, member, outsider, guest, ministry, anon):
         await client.aclose()
+
+
+def overdue_rows(db: Database) -> list[tuple[int, str]]:
+    with db.read_session() as s:
+        return sorted((n.user_id, n.key) for n in s.exec(select(Notification).where(Notification.event == "task.overdue")))
+
+
+async def test_an_overdue_task_is_told_once_by_the_check_that_runs_by_itself(settings: Settings, db: Database) -> None:
+    h = held_meeting(db)
+    c = h.cabinet
+    colleague = unit_user(db, name="Lê Thị Cùng Bộ")
+    today = local(utcnow()).date()
+    nid, task_id = await asyncio.to_thread(issued_notice, db, h, settings.data_dir, today + timedelta(days=2))
+    late_settings = settings.with_(task_check_seconds=3600)  # only the start-up run can tell it in this test
+    async with running(late_settings) as live:  # not due yet: nothing is told
+        staff = await login(live.url, c.staff.username)
+        assert (await staff.get("/api/tasks?state=late")).json() == []
+        await staff.aclose()
+    assert overdue_rows(db) == []
+
+    def time_passes(session: Session) -> None:  # the deadline is now behind us (the clock cannot be moved)
+        task = session.get(NoticeTask, task_id)
+        task.deadline = today - timedelta(days=1)
+        session.add(task)
+
+    db.run_write(time_passes)
+    expected = sorted((uid, f"task.overdue:{task_id}") for uid in (h.ministry.id, colleague.id, c.staff.id, c.chair.id))
+    async with running(late_settings) as live:  # the check runs at start-up, by itself
+        await poll(lambda: overdue_rows(db) == expected)
+        chair, ministry = await login(live.url, c.chair.username), await login(live.url, h.ministry.username)
+        dash = (await chair.get("/api/tasks/dashboard")).json()
+        assert [t["id"] for t in dash["tasks"]["late"]] == [task_id] and dash["counts"]["tasks_late"] == 1
+        assert [t["id"] for t in (await ministry.get("/api/tasks?state=late")).json()] == [task_id]
+        mine = (await ministry.get("/api/notifications")).json()["items"]
+        assert mine[0]["subject"] == "Nhiệm vụ quá hạn: Báo cáo kết quả rà soát dự toán."
+        await chair.aclose()
+        await ministry.aclose()
+    async with running(late_settings) as live:  # a restart checks again and tells nobody twice
+        await live.app.state.jobs.drain()
+    assert overdue_rows(db) == expected
+    with db.read_session() as s:
+        audit = s.exec(select(AuditEntry.type).where(AuditEntry.type == "task.overdue")).all()
+    assert audit == ["task.overdue"]
+
+
+async def test_the_dashboard_warns_before_the_five_working_days_run_out(live_server: LiveServer, db: Database) -> None:
+    h = held_meeting(db)
+    c = h.cabinet
+    nid = call(db, services.create_notice, actor=c.staff, meeting_id=c.meeting_id)["id"]
+
+    def ended_days_ago(session: Session, days: int) -> None:
+        notice = session.get(ConclusionNotice, nid)
+        with db.read_session() as s:
+            notice.due_on = add_working_days(s, local(utcnow()).date(), days)  # as if the meeting was held earlier
+        session.add(notice)
+
+    staff = await login(live_server.url, c.staff.username)
+    try:
+        db.run_write(ended_days_ago, days=1)
+        pending = (await staff.get("/api/tasks/dashboard")).json()["notices"]
+        assert [(n["id"], n["working_days_left"], n["at_risk"], n["late"]) for n in pending] == [(nid, 1, True, False)]
+        db.run_write(ended_days_ago, days=-1)
+        dash = (await staff.get("/api/tasks/dashboard")).json()
+        assert dash["notices"][0]["late"] is True and dash["counts"]["notices_at_risk"] == 1
+        page = await staff.get("/notices/dashboard")
+        assert page.status_code == 200 and '"late": true' in page.text
+    finally:
+        await staff.aclose()

@@ -4,6 +4,7 @@ denied/allowed pair, and a mail that outlives an SMTP outage and a server restar
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
@@ -13,7 +14,11 @@ from sqlmodel import Session, select
 
 from app.db import Database
 from app.settings import Settings
-from notifications import services
+from core.outbox import OutboxJob
+from meetings import agenda
+from meetings import services as meetings
+from meetings.schemas import AgendaItemCreate, MeetingUpdate
+from notifications import services, texts
 from notifications.contract import notify
 from notifications.models import Notification, NotificationMail, NotificationProfile
 from tests.conftest import LiveServer, free_port, running
@@ -221,3 +226,30 @@ async def test_a_mail_waits_out_an_smtp_outage_and_a_server_restart(settings: Se
         assert len(sent) == 2 and all(m.attempts >= 3 and m.last_error == "" for m in sent)  # failed twice or more, then sent
     finally:
         inbox.stop()
+
+
+def notify_jobs(db: Database, event: str) -> list[dict[str, Any]]:
+    with db.read_session() as s:
+        return [j.payload for j in s.exec(select(OutboxJob).where(OutboxJob.kind == "notify").order_by(OutboxJob.id)) if j.payload["event"] == event]
+
+
+async def test_a_published_meetings_time_place_or_agenda_change_tells_its_participants(db: Database) -> None:
+    c = make_cabinet(db, n_members=2, publish=False)
+    call(db, meetings.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(place="Phòng họp số 2"))
+    assert notify_jobs(db, "meeting.changed") == []  # a draft: nobody sees it yet
+    call(db, meetings.publish_meeting, actor=c.staff, meeting_id=c.meeting_id)
+    invited = notify_jobs(db, "meeting.published")
+    everyone = sorted(a.id for a in (c.chair, c.secretary, c.guest, *c.members))
+    assert len(invited) == 1 and invited[0]["user_ids"] == everyone and invited[0]["link"] == f"/meetings/{c.meeting_id}"
+    call(db, meetings.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(description="Ghi chú mới"))
+    call(db, meetings.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(place="Phòng họp số 2"))  # same place
+    assert notify_jobs(db, "meeting.changed") == []
+    when = datetime(2026, 12, 20, 2, 0, tzinfo=timezone.utc)
+    call(db, meetings.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(place="Phòng họp số 3", scheduled_at=when))
+    call(db, agenda.add_item, actor=c.staff, meeting_id=c.meeting_id, data=AgendaItemCreate(title="Nội dung bổ sung", presenter="Bộ Tư pháp"))
+    changed = notify_jobs(db, "meeting.changed")
+    assert [j["params"]["changes"] for j in changed] == [["time", "place"], ["agenda"]]
+    assert all(j["user_ids"] == everyone for j in changed)
+    subject, body = texts.render("meeting.changed", changed[0]["params"], "vi", "Asia/Ho_Chi_Minh")
+    assert subject == f"Thay đổi cuộc họp: {TITLE}"
+    assert "(thời gian, địa điểm)" in body and "09:00 20/12/2026" in body and "Phòng họp số 3" in body
