@@ -91,8 +91,8 @@ def dashboard(*, session: Session, actor: Actor, tz: Zone = DEFAULT_TIMEZONE) ->
         "my_unit": unit_of(session, actor) or None,  # the page offers progress reports on this unit's tasks
         "notices": notices,
         "tasks": {
-            "open": [t for t in open_ if not t["late"]],
             "due_soon": [t for t in open_ if not t["late"] and date.fromisoformat(t["deadline"]) <= soon],
+            "open": [t for t in open_ if date.fromisoformat(t["deadline"]) > soon],  # the rest: each task listed once
             "late": [t for t in open_ if t["late"]],
             "done": [t for t in tasks if t["state"] == "done"],
         },

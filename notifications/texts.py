@@ -33,7 +33,7 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Meeting changed: {title}", "The meeting “{title}” changed ({changes}). Time: {scheduled}; place: {place}."),
     },
     "notice.issued": {
-        "vi": ("Thông báo kết luận {number}: {title}", "Văn phòng đã ban hành Thông báo kết luận {number} về “{title}”."),
+        "vi": ("Thông báo kết luận {number}: {title}", "Văn phòng Chính phủ đã ban hành Thông báo kết luận {number} về “{title}”."),
         "en": ("Conclusion notice {number}: {title}", "The conclusion notice {number} on “{title}” was issued."),
     },
     "task.assigned": {
@@ -73,6 +73,8 @@ def render(event: str, params: dict[str, Any], lang: str = "vi", tz: str = DEFAU
     if texts is None:
         return event, ""
     values = _Blank({k: v for k, v in params.items() if isinstance(v, (str, int, float))})
+    if isinstance(values.get("what"), str):  # a task's text often ends its own sentence: "... trình Thủ tướng."
+        values["what"] = values["what"].rstrip(" .")
     values["deadline"] = _when(params.get("deadline_at") or params.get("deadline"), tz, lang)
     values["scheduled"] = _when(params.get("scheduled_at"), tz, lang)
     idx = 1 if lang == "en" else 0

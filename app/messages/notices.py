@@ -3,12 +3,13 @@ follow-up (the dashboard, a notice's page): key -> (Vietnamese, English)."""
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "nav.bell": ("Thông báo", "Notifications"),
-    "nav.followup": ("Theo dõi kết luận", "Follow-up"),
+    "nav.followup": ("Theo dõi", "Follow-up"),
+    "nav.followup_title": ("Theo dõi thông báo kết luận và nhiệm vụ", "Conclusion notices and tasks"),
     "bell.unread": ("{n} thông báo chưa đọc", "{n} unread notifications"),
     "notifications.title": ("Thông báo", "Notifications"),
     "notifications.empty": ("Chưa có thông báo nào.", "No notifications yet."),
     "notifications.read_all": ("Đánh dấu tất cả đã đọc", "Mark all as read"),
-    "notifications.mark_read": ("Đã đọc", "Mark read"),
+    "notifications.mark_read": ("Đánh dấu đã đọc", "Mark as read"),
     "notifications.prefs": ("Nhận thông báo qua thư điện tử", "E-mail notifications"),
     "notifications.email": ("Địa chỉ thư điện tử", "E-mail address"),
     "notifications.lang": ("Ngôn ngữ của thư", "Language of the e-mails"),
