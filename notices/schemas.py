@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -14,18 +14,14 @@ class NoticeCreate(BaseModel):
     meeting_id: Id
 
 
+ConclusionText = Annotated[Para, Field(min_length=1, max_length=20_000)]
+
+
 class NoticeUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     subject: Line | None = Field(default=None, min_length=1, max_length=500)
     intro: Para | None = Field(default=None, max_length=10_000)
-    conclusions: list[Para] | None = Field(default=None, max_length=100, description="the texts, in order")
-
-    @field_validator("conclusions")
-    @classmethod
-    def _not_blank(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and any(not (1 <= len(v) <= 20_000) for v in value):
-            raise ValueError("mỗi kết luận từ 1 đến 20000 ký tự")
-        return value
+    conclusions: list[ConclusionText] | None = Field(default=None, max_length=100, description="the texts, in order")
 
 
 class TaskCreate(BaseModel):
@@ -33,7 +29,7 @@ class TaskCreate(BaseModel):
     conclusion_id: Id | None = None
     unit: Line = Field(min_length=1, max_length=200, description="the ministry / organisation unit (as in users' unit)")
     what: Para = Field(min_length=1, max_length=4000)
-    deadline: date = Field(description="YYYY-MM-DD, not in the past")
+    deadline: date = Field(description="YYYY-MM-DD, not in the past", json_schema_extra={"maxLength": 10})
 
     @field_validator("deadline", mode="before")
     @classmethod
