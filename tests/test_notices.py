@@ -202,7 +202,7 @@ async def test_an_overdue_task_is_told_once_by_the_check_that_runs_by_itself(set
         assert [t["id"] for t in dash["tasks"]["late"]] == [task_id] and dash["counts"]["tasks_late"] == 1
         assert [t["id"] for t in (await ministry.get("/api/tasks?state=late")).json()] == [task_id]
         mine = (await ministry.get("/api/notifications")).json()["items"]
-        assert mine[0]["subject"] == "Nhiệm vụ quá hạn: Báo cáo kết quả rà soát dự toán."
+        assert mine[0]["subject"] == "Nhiệm vụ quá hạn: Báo cáo kết quả rà soát dự toán"
         await chair.aclose()
         await ministry.aclose()
     async with running(late_settings) as live:  # a restart checks again and tells nobody twice
