@@ -67,7 +67,7 @@ def render(doc: NoticeDoc, info: FileInfo) -> bytes:
         rows += [[Paragraph(_t(t.unit), s["cell"]), Paragraph(_t(t.what), s["cell"]), Paragraph(_t(t.deadline), s["cell"])] for t in doc.tasks]
         table = Table(rows, colWidths=[40 * mm, 95 * mm, 28 * mm], repeatRows=1, hAlign="LEFT")
         table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-        story.append(table)
+        story += [table, Spacer(1, 6)]
     story.append(Paragraph("Văn phòng Chính phủ thông báo để các bộ, cơ quan, địa phương liên quan biết, thực hiện./.", s["body"]))
     story.append(Spacer(1, 8))
     slots: dict[str, tuple[int, float, float, float, float]] = {}

@@ -52,9 +52,15 @@ def test_dashboard_and_bell_follow_an_issued_notice(server: str, browser: "sync_
         expect(minister.page.locator("[data-testid=task]")).to_have_count(0)  # not issued yet: not the ministry's business
 
         ok(staff.api("POST", f"/api/notices/{notice['id']}/submit"))
-        ok(chair.api("POST", f"/api/notices/{notice['id']}/approve"))
-        issued = ok(chair.api("POST", f"/api/notices/{notice['id']}/sign", {"password": PASSWORD}))
-        assert issued["state"] == "issued" and issued["number"].endswith("/TB-VPCP")
+        # The chair approves and signs on the notice's page.
+        chair.page.goto(f"/notices/{notice['id']}")
+        expect(chair.page.locator("[data-testid=notice-state]")).to_have_text("Chờ duyệt")
+        chair.page.locator("[data-testid=notice-approve]").click()
+        expect(chair.page.locator("[data-testid=notice-number]")).to_contain_text("/TB-VPCP")
+        chair.page.screenshot(path=str(SHOTS / "ecabinet-notice-approved.png"))
+        chair.page.locator("[data-testid=sign-password]").fill(PASSWORD)
+        chair.page.locator("[data-testid=notice-sign]").click()
+        expect(chair.page.locator("[data-testid=notice-state]")).to_have_text("Đã ban hành")
 
         expect(bell).to_have_text(str(before + 2))  # notice.issued + task.assigned, live
         expect(minister.page.locator("[data-testid=dash-soon] [data-testid=task]")).to_have_count(1)
