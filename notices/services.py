@@ -212,6 +212,7 @@ def add_task(*, session: Session, actor: Actor, notice_id: int, conclusion_id: i
     require_staff(actor)
     acc = notice_access(session, actor, notice_id, for_update=True)
     n = acc.notice
+    _require_state(n, (NoticeState.draft,), "add_task")  # the tasks are part of the text that is approved and signed
     if conclusion_id is not None:
         found = session.get(NoticeConclusion, conclusion_id)
         if found is None or found.notice_id != notice_id:
@@ -220,9 +221,7 @@ def add_task(*, session: Session, actor: Actor, notice_id: int, conclusion_id: i
         raise ValidationFailed("Thời hạn đã qua.", details=[{"field": "deadline", "message": "trước hôm nay"}])
     task = NoticeTask(notice_id=notice_id, conclusion_id=conclusion_id, unit=unit, what=what, deadline=deadline, created_by=actor.id)
     session.add(task)
-    session.flush()
-    if n.state == NoticeState.issued:  # tasks of a draft are told when the notice is issued
-        _tell_units(session, task, "task.assigned")
+    session.flush()  # the units are told when the notice is issued
     _changed(session, n, actor, "task.created", task_id=task.id, unit=unit, deadline=deadline.isoformat())
     return task_data(task, today(tz))
 

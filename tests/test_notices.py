@@ -105,6 +105,7 @@ async def test_notice_lifecycle_with_denied_and_allowed_pairs(live_server: LiveS
     r = await chair.post(f"/api/notices/{nid}/approve")
     assert r.status_code == 200 and r.json()["state"] == "approved" and r.json()["number"] == "01/TB-VPCP"
     assert (await staff.patch(f"/api/notices/{nid}", json={"subject": "Khác"})).status_code == 409  # frozen
+    assert (await staff.post(f"/api/notices/{nid}/tasks", json=task)).status_code == 409
 
     # pdf: a participant 403 before issue / the chair 200
     assert (await member.get(f"/api/notices/{nid}/pdf")).status_code == 403

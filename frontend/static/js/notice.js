@@ -51,7 +51,7 @@ function show() {
   $("edit-actions").hidden = !editable;
   fill($("notice-actions"), actions());
   fill($("notice-tasks"), taskTable(notice.tasks));
-  taskForm.hidden = !(notice.can_edit && notice.state !== "issued");
+  taskForm.hidden = !editable;
   fill($("task-conclusion"), h("option", { value: "" }, t("tasks.whole_notice")),
     notice.conclusions.map((c) => h("option", { value: c.id }, `${c.position}. ${c.text.slice(0, 60)}`)));
   $("notice-pdf").src = `${notice.pdf_url}?v=${encodeURIComponent(notice.state + (notice.number ?? ""))}`;
