@@ -33,9 +33,9 @@ class AppContext:
     end_session: Callable[[str], Awaitable[None]] = field(default=_nothing)
     # Emits (event, data) to every socket of one user (set by realtime/handlers.py; outbox jobs use it).
     to_user: Callable[[int, str, Any], Awaitable[None]] = field(default=_to_nobody)
-    # Background loops of the domains (e.g. the poll clock), started after the outbox recovery, stopped first.
-    on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Long-running loops of the domains (the mail sender, the overdue check): objects with async start()/stop(),
+    # started by the app's lifespan after the outbox recovery and stopped before the engine is disposed.
+    background: list[Any] = field(default_factory=list)
 
     # One app/groupcommit.py GroupCommit per service run through write_grouped.
     groups: dict[Callable[..., Any], Any] = field(default_factory=dict)

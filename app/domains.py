@@ -15,6 +15,8 @@ import display.routes
 import documents.routes
 import meetings.routes
 import minutes.routes
+import notices.routes
+import notifications.routes
 import polls.pages
 import polls.routes
 import realtime.remote_page
@@ -35,6 +37,9 @@ from meetings import hooks
 from meetings import serialize as meeting_serialize
 from minutes import conclusions as minutes_conclusions
 from minutes import services as minutes_services
+from notices import live as notice_live
+from notices import overdue as notice_overdue
+from notifications import live as notification_live
 from polls import live as poll_live
 from speakers import serialize as speaker_serialize
 from speakers import services as speaker_services
@@ -47,7 +52,7 @@ from votes import socket as vote_socket
 ROUTE_MODULES = [
     accounts.routes, audit.routes, meetings.routes, speakers.routes, display.routes, votes.routes,
     documents.routes, annotations.routes, minutes.routes, realtime.remote_page, search.routes,
-    workdays.routes, workdays.pages, polls.routes, polls.pages,
+    workdays.routes, workdays.pages, polls.routes, polls.pages, notifications.routes, notices.routes,
 ]  # fmt: skip
 
 
@@ -82,3 +87,6 @@ def install(ctx: AppContext, jobs: Dispatcher) -> None:
     document_hooks.install_jobs(jobs)
     annotation_live.install(jobs)
     poll_live.install(ctx, jobs)
+    notification_live.install(ctx, jobs)  # the "notify" jobs of every domain, and the mail sender
+    notice_live.install(jobs)
+    notice_overdue.install(ctx)  # the follow-up's overdue check

@@ -83,13 +83,13 @@ def create_app(settings: Settings | None = None) -> Any:
         if settings.media_prewarm:
             await remote.start()
         await jobs.recover()  # what a crash or a restart left pending
-        for start in ctx.on_start:
-            await start()
+        for loop in ctx.background:
+            await loop.start()
         if settings.gc_freeze:
             gctune.settle_after_startup()  # no full-heap collection pauses under load (app/gctune.py)
         yield
-        for stop in ctx.on_stop:
-            await stop()
+        for loop in reversed(ctx.background):
+            await loop.stop()
         await jobs.stop()
         await prewarm.stop()
         await remote.stop()  # every peer connection closes with its worker

@@ -13,6 +13,8 @@ import meetings.events  # noqa: F401
 import meetings.models  # noqa: F401
 import meetings.rules  # noqa: F401
 import minutes.models  # noqa: F401
+import notices.models  # noqa: F401
+import notifications.models  # noqa: F401
 import polls.models  # noqa: F401
 import speakers.models  # noqa: F401
 import search.models  # noqa: F401

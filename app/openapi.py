@@ -45,6 +45,8 @@ QUERY: dict[str, dict[str, Any]] = {
     "draft": {"type": "string", "enum": ["0", "1"]},
     "download": {"type": "string", "enum": ["0", "1"]},
     "year": {"type": "integer", "minimum": 1900, "maximum": 2199},
+    "unread": {"type": "string", "enum": ["true", "false"]},
+    "state": {"type": "string", "enum": ["open", "done", "late"]},
 }  # fmt: skip
 _ERRORS = {
     400: "Nội dung không đọc được (JSON hỏng, NaN, biểu mẫu hỏng)",

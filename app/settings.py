@@ -92,6 +92,14 @@ class Settings(BaseSettings):
     audit_signing_key_file: str = ""
     audit_checkpoint_rows: int = 1
     audit_checkpoint_minutes: float = 10.0
+    # Notifications (notifications/): e-mail through this SMTP server (smtp://[user:pass@]host:port, ?starttls=1,
+    # or smtps://); empty = in-product only (said once at start-up). A failed send is tried again after
+    # mail_retry_seconds, doubling up to 10 minutes, for ever (the row stays until it is sent).
+    smtp_url: str = ""
+    smtp_from: str = "e-Cabinet <khong-tra-loi@ecabinet.gov.vn>"
+    mail_retry_seconds: float = 30.0
+    # Follow-up of conclusion notices (notices/): how often the overdue check runs (it also runs at start-up).
+    task_check_seconds: float = 300.0
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

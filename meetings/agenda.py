@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from accounts.actor import Actor
 from core.errors import Conflict, NotFound, ValidationFailed
-from meetings import hooks, serialize
+from meetings import hooks, notify, serialize
 from meetings.access import Access, access, require_manage
 from meetings.models import AgendaItem, ItemState, MeetingState
 from meetings.schemas import AgendaItemCreate, AgendaItemPublic, AgendaItemUpdate
@@ -45,6 +45,7 @@ def _changed(session: Session, acc: Access, **extra: Any) -> None:
     session.flush()
     hooks.text_changed(session, acc.meeting.id or 0)
     emit(session, acc, "agenda.updated", agenda=serialize.agenda_data(session, acc.meeting.id), **extra)
+    notify.changed(session, acc.meeting, acc.actor.id, ["agenda"])
 
 
 def list_agenda(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:

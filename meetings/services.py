@@ -1,15 +1,16 @@
 """Meeting operations. Each: permission check -> state guard -> write -> event (sent after commit)."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, select
 
 from accounts.actor import Actor
-from core.clock import utcnow
+from core.clock import as_utc, utcnow
 from core.errors import Conflict, NotFound
 from core.i18n import N_
-from meetings import hooks, serialize
+from meetings import hooks, notify, serialize
 from meetings.access import Access, access, require_conduct, require_create, require_manage
 from meetings.events import classes, events_since, record
 from meetings.models import AgendaItem, ItemState, Meeting, MeetingState, Participant
@@ -113,13 +114,21 @@ def update_meeting(*, session: Session, actor: Actor, meeting_id: int, data: Mee
     for key in ("title", "kind", "mode"):
         if key in changes and changes[key] is None:
             changes.pop(key)
+    told = [name for key, name in (("scheduled_at", "time"), ("place", "place"))
+            if key in changes and _same(changes[key]) != _same(getattr(acc.meeting, key))]  # fmt: skip
     for key, value in changes.items():
         setattr(acc.meeting, key, value)
     session.add(acc.meeting)
     session.flush()
     hooks.text_changed(session, meeting_id)
     emit(session, acc, "meeting.updated", meeting=serialize.meeting_data(acc.meeting))
+    notify.changed(session, acc.meeting, actor.id, told)
     return serialize.meeting_data(acc.meeting, acc.role)
+
+
+def _same(value: Any) -> Any:
+    """A stored time (naive UTC on SQLite) and a sent one compare as moments."""
+    return as_utc(value) if isinstance(value, datetime) else value
 
 
 def publish_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
@@ -134,6 +143,7 @@ def publish_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[
     session.add(acc.meeting)
     session.flush()
     emit(session, acc, "meeting.published", meeting=serialize.meeting_data(acc.meeting))
+    notify.published(session, acc.meeting, actor.id)
     return serialize.meeting_data(acc.meeting, acc.role)
 
 

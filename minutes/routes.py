@@ -112,17 +112,23 @@ async def sign(request: Request) -> Response:
     body = await parse_body(request, SignRequest)
     ctx = ctx_of(request)
     job = await ctx.read(services.prepare_signature, actor=actor, meeting_id=_mid(request))
+    signed_at = utcnow().replace(microsecond=0)
+    pdf = await sign_counted(ctx, actor.id, partial(
+        signing.sign_pdf, job.pdf, user_id=job.username, password=body.password, field_name=job.field_name,
+        reason=job.reason, location=job.location, signer_name=job.full_name, signer_title=job.title, signed_at=signed_at,
+        tz=ctx.settings.timezone))  # fmt: skip
+    return ok(await ctx.write(services.store_signature, actor=actor, job=job, pdf=pdf, signed_at=signed_at))
+
+
+async def sign_counted(ctx: Any, user_id: int, sign_pdf: Any) -> bytes:
+    """Runs `sign_pdf(store=...)` in a worker thread (no transaction open). Wrong signing passwords share the
+    login's failure budget, counted before the (slow) key unsealing (the minutes and conclusion notices)."""
     store = keystore.KeyStore.for_data_dir(ctx.settings.data_dir)
-    # Wrong signing passwords share the login's failure budget, counted before the (slow) key unsealing.
-    key = f"sign:{actor.id}"
+    key = f"sign:{user_id}"
     attempt = await ctx.login_limiter.reserve({key: ctx.settings.login_max_failures},
                                               N_("Nhập sai mật khẩu ký số quá nhiều lần; thử lại sau {seconds} giây."))  # fmt: skip
-    signed_at = utcnow().replace(microsecond=0)
     try:
-        pdf = await to_thread.run_sync(partial(
-            signing.sign_pdf, job.pdf, store=store, user_id=job.username, password=body.password,
-            field_name=job.field_name, reason=job.reason, location=job.location, signer_name=job.full_name,
-            signer_title=job.title, signed_at=signed_at, tz=ctx.settings.timezone))  # fmt: skip
+        pdf = await to_thread.run_sync(partial(sign_pdf, store=store))
     except Forbidden:
         raise  # a wrong password: stays counted
     except BaseException:
@@ -130,7 +136,7 @@ async def sign(request: Request) -> Response:
         raise
     await attempt.release()
     await ctx.login_limiter.clear(key)
-    return ok(await ctx.write(services.store_signature, actor=actor, job=job, pdf=pdf, signed_at=signed_at))
+    return pdf
 
 
 async def _upload(request: Request) -> bytes:

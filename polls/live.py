@@ -28,8 +28,7 @@ def install(ctx: AppContext, dispatcher: Any) -> PollClock:
             await ctx.to_user(uid, "poll", {"poll_id": poll_id, "types": types, "state": state})
 
     dispatcher.register(services.LIVE, deliver)
-    ctx.on_start.append(clock.start)
-    ctx.on_stop.append(clock.stop)
+    ctx.background.append(clock)  # started after the outbox recovery, stopped first (app/factory.py)
     return clock
 
 

@@ -12,6 +12,7 @@ from accounts.models import GlobalRole
 from meetings import participation, services
 from meetings.models import MeetingMode
 from meetings.schemas import MeetingUpdate, ParticipantCreate
+from notices import services as notices
 from tests.conftest import LiveServer
 from tests.doc_helpers import make_pdf, upload
 from tests.factories import Cabinet, call, make_cabinet, make_user
@@ -48,13 +49,16 @@ PAGES: dict[str, list[tuple[str, int]]] = {
     "/display/{m}": [("member", 200), ("outsider", 404), ("anonymous", 303)],
     "/audit": [("admin", 200), ("staff", 403)],
     "/minutes/verify": [("anonymous", 200)],
+    "/notifications": [("member", 200), ("guest", 200), ("anonymous", 303)],
+    "/notices/dashboard": [("staff", 200), ("member", 200), ("guest", 403), ("anonymous", 303)],
+    "/notices/{notice}": [("staff", 200), ("member", 404), ("outsider", 404), ("anonymous", 303)],
 }
 CASES = [(page, who, status) for page, rows in PAGES.items() for who, status in rows]
 
 
 def _route(page: str) -> str:
     """The route a page path of the table is served by."""
-    path = page.split("?")[0].replace("{m}", "{meeting_id:int}").replace("{in_room}", "{meeting_id:int}")
+    path = page.split("?")[0].replace("{m}", "{meeting_id:int}").replace("{in_room}", "{meeting_id:int}").replace("{notice}", "{notice_id:int}")
     return "/meetings/{meeting_id:int}/documents/{document_id:int}" if "/documents/" in path else path
 
 
@@ -88,6 +92,9 @@ async def _world(live: LiveServer) -> World:
         await staff.aclose()
     # The other meeting is in the room only; the member is invited to it too.
     call(db, participation.invite, actor=other.staff, meeting_id=other.meeting_id, data=ParticipantCreate(user_id=c.members[0].id))
+    held = make_cabinet(db, n_members=1, n_items=1, start=True)  # a held meeting of other people, with its conclusion notice
+    call(db, services.end_meeting, actor=held.chair, meeting_id=held.meeting_id)
+    docs["notice"] = call(db, notices.create_notice, actor=held.staff, meeting_id=held.meeting_id)["id"]
     return World(c, other.meeting_id, make_cabinet(db, publish=False), make_user(db, GlobalRole.admin), docs)
 
 

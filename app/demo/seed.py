@@ -20,8 +20,10 @@ from meetings import services as meetings
 from meetings.models import Attendance, Meeting, MeetingRole
 from meetings.schemas import AgendaItemCreate, CheckInRequest, MeetingCreate, ParticipantCreate
 from minutes import conclusions
+from notifications.services import set_address
 
 DEMO_PASSWORD = "demo"
+DEMO_MAIL_DOMAIN = "ecabinet.demo.gov.vn"  # not a real mailbox: the demo's SMTP server (if any) keeps them
 MEETING_TITLE = "Phiên họp Chính phủ thường kỳ tháng 11/2026"
 PAST_TITLE = "Phiên họp Chính phủ thường kỳ tháng 10/2026"
 DRAFT_TITLE = "Phiên họp Chính phủ thường kỳ tháng 12/2026"
@@ -88,6 +90,8 @@ def load(*, session: Session, full: bool = True) -> dict[str, str]:
     def add(username: str, person: tuple[str, str, str], role: GlobalRole) -> User:
         user = _user(session, username, person, role, pw_hash)
         made[username] = f"{user.full_name} — {user.title}"
+        assert user.id is not None  # every demo account reads its notifications by e-mail too (notifications/)
+        set_address(session, user_id=user.id, email=f"{username}@{DEMO_MAIL_DOMAIN}")
         return user
 
     add("admin", ADMIN, GlobalRole.admin)

@@ -1,0 +1,63 @@
+// The notifications page: the list (newest first; unread highlighted), mark read, and the e-mail preferences.
+// The list reloads when the bell hears of a new notification (bell.js dispatches notifications:changed).
+import { api, get, post, showError } from "./api.js";
+import { fill, h } from "./dom.js";
+import { t } from "./i18n.js";
+import { toast } from "./toast.js";
+
+const list = document.getElementById("notif-list");
+const empty = document.getElementById("notif-empty");
+const form = document.getElementById("prefs");
+const tz = document.querySelector('meta[name="timezone"]')?.content || "Asia/Ho_Chi_Minh";
+const when = (iso) => new Date(iso).toLocaleString("vi-VN", { timeZone: tz, hour: "2-digit", minute: "2-digit", day: "2-digit", month: "2-digit", year: "numeric" });
+
+function row(n) {
+  const subject = n.link ? h("a", { class: "notif-subject", href: n.link }, n.subject) : h("span", { class: "notif-subject" }, n.subject);
+  const read = n.read ? null : h("button", { type: "button", class: "btn", dataset: { testid: "mark-read" },
+    onclick: async () => { try { await post("/api/notifications/read", { ids: [n.id] }); load(); } catch (err) { showError(err); } } },
+  t("notifications.mark_read"));
+  return h("li", { class: n.read ? "" : "unread", dataset: { testid: "notification", event: n.event } },
+    h("div", { class: "notif-text" }, subject, h("span", {}, n.body)),
+    h("span", { class: "notif-when" }, when(n.created_at)), read);
+}
+
+async function load() {
+  try {
+    const found = await get("/api/notifications?limit=100");
+    fill(list, found.items.map(row));
+    empty.hidden = found.items.length > 0;
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function loadPrefs() {
+  const prefs = await get("/api/notifications/preferences");
+  form.email.value = prefs.email ?? "";
+  form.lang.value = prefs.lang;
+  fill(document.getElementById("pref-events"), prefs.events.map((e) =>
+    h("label", {}, h("input", { type: "checkbox", name: "event", value: e.event, checked: e.email, dataset: { testid: `pref-${e.event}` } }), " ", t(`event.${e.event}`))));
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const events = [...form.querySelectorAll('input[name="event"]:checked')].map((i) => i.value);
+  try {
+    await api("PUT", "/api/notifications/preferences", { email: form.email.value.trim(), lang: form.lang.value, email_events: events });
+    toast(t("notifications.saved"));
+  } catch (err) {
+    showError(err);
+  }
+});
+
+document.getElementById("read-all").addEventListener("click", async () => {
+  try {
+    await post("/api/notifications/read", { all: true });
+    load();
+  } catch (err) {
+    showError(err);
+  }
+});
+document.addEventListener("notifications:changed", load);
+load();
+loadPrefs().catch(showError);

@@ -1,0 +1,86 @@
+"""Who may do what with a conclusion notice and its tasks.
+
+- The secretariat (global role admin / secretariat) drafts, submits, assigns tasks and sees everything.
+- The meeting's chair approves and signs its notice, and follows its tasks.
+- Once issued, the meeting's participants may read the notice; the users of a unit (User.unit) assigned a
+  task read it too and report that task's progress.
+- Nobody else learns that a notice exists (404).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from accounts.actor import Actor
+from accounts.models import User
+from core.errors import Forbidden, NotFound
+from meetings.models import MeetingRole, Participant
+from notices.models import ConclusionNotice, NoticeState, NoticeTask
+
+
+@dataclass(frozen=True)
+class NoticeAccess:
+    actor: Actor
+    notice: ConclusionNotice
+    is_chair: bool
+    is_participant: bool
+    in_unit: bool
+
+    @property
+    def can_edit(self) -> bool:
+        return self.actor.is_staff
+
+    @property
+    def can_follow(self) -> bool:
+        """Sees the notice at any stage and every task of it: the secretariat and the chair."""
+        return self.actor.is_staff or self.is_chair
+
+
+def unit_of(session: Session, actor: Actor) -> str:
+    user = session.get(User, actor.id)
+    return user.unit.strip() if user is not None and user.is_active else ""
+
+
+def chair_of(session: Session, meeting_id: int) -> int | None:
+    return session.exec(select(Participant.user_id).where(Participant.meeting_id == meeting_id, Participant.role == MeetingRole.chair)
+                        .order_by(Participant.id)).first()  # fmt: skip
+
+
+def notice_access(session: Session, actor: Actor, notice_id: int, *, for_update: bool = False) -> NoticeAccess:
+    q = select(ConclusionNotice).where(ConclusionNotice.id == notice_id)
+    notice = session.exec(q.with_for_update() if for_update else q).first()
+    if notice is None or actor.is_display:
+        raise NotFound("Không tìm thấy thông báo kết luận.", details={"notice_id": notice_id})
+    role = session.exec(select(Participant.role).where(Participant.meeting_id == notice.meeting_id, Participant.user_id == actor.id)).first()
+    unit = unit_of(session, actor)
+    in_unit = bool(unit) and session.exec(select(NoticeTask.id).where(NoticeTask.notice_id == notice_id, NoticeTask.unit == unit)).first() is not None
+    acc = NoticeAccess(actor, notice, role == MeetingRole.chair, role is not None, in_unit)
+    issued = notice.state == NoticeState.issued
+    if not (acc.can_follow or (issued and (acc.is_participant or in_unit))):
+        if acc.is_participant or in_unit:
+            raise Forbidden("Thông báo kết luận chưa ban hành; chỉ Văn phòng và người chủ trì được xem.")
+        raise NotFound("Không tìm thấy thông báo kết luận.", details={"notice_id": notice_id})
+    return acc
+
+
+def require_staff(actor: Actor) -> None:
+    if not actor.is_staff:
+        raise Forbidden("Chỉ Văn phòng được soạn thông báo kết luận và giao nhiệm vụ.")
+
+
+def require_chair(acc: NoticeAccess) -> None:
+    if not acc.is_chair:
+        raise Forbidden("Chỉ người chủ trì cuộc họp được duyệt và ký thông báo kết luận.")
+
+
+def unit_users(session: Session, units: set[str]) -> list[int]:
+    if not units:
+        return []
+    return list(session.exec(select(User.id).where(col(User.unit).in_(units), User.is_active)).all())  # type: ignore[arg-type]
+
+
+def staff_users(session: Session) -> list[int]:
+    from accounts.models import GlobalRole
+
+    return list(session.exec(select(User.id).where(col(User.role).in_((GlobalRole.admin, GlobalRole.secretariat)), User.is_active)).all())  # type: ignore[arg-type]

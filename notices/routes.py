@@ -1,0 +1,178 @@
+"""/api/notices*, /api/tasks* and the pages /notices/dashboard and /notices/{id} (thin: parse, call a service,
+answer). Rendering and signing run in worker threads."""
+from __future__ import annotations
+
+import json
+from functools import partial
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.auth import ctx_of, require_user
+from app.http import ok, parse_body, parse_query
+from app.openapi import Op
+from app.pages import _actor, _to_login, refused, render
+from app.security_headers import SAME_ORIGIN_FRAME
+from core.clock import utcnow
+from core.errors import DomainError
+from minutes import signing
+from minutes.routes import sign_counted
+from notices import pdf, services, tasks
+from notices.schemas import (
+    Dashboard, NoticeCreate, NoticePublic, NoticeUpdate, ReportPublic, SignNotice, TaskCreate, TaskPublic, TaskQuery,
+    TaskReportCreate,
+)  # fmt: skip
+
+
+def _tz(request: Request) -> str:
+    return ctx_of(request).settings.timezone
+
+
+def _nid(request: Request) -> int:
+    return request.path_params["notice_id"]
+
+
+async def list_notices(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(services.list_notices, actor=actor, tz=_tz(request)))
+
+
+async def create_notice(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, NoticeCreate)
+    return ok(await ctx_of(request).write(services.create_notice, actor=actor, meeting_id=body.meeting_id, tz=_tz(request)), 201)
+
+
+async def get_notice(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(services.get_notice, actor=actor, notice_id=_nid(request), tz=_tz(request)))
+
+
+async def update_notice(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, NoticeUpdate)
+    return ok(await ctx_of(request).write(services.update_notice, actor=actor, notice_id=_nid(request), subject=body.subject,
+                                          intro=body.intro, conclusions=body.conclusions, tz=_tz(request)))  # fmt: skip
+
+
+async def add_task(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, TaskCreate)
+    return ok(await ctx_of(request).write(services.add_task, actor=actor, notice_id=_nid(request), conclusion_id=body.conclusion_id,
+                                          unit=body.unit, what=body.what, deadline=body.deadline, tz=_tz(request)), 201)  # fmt: skip
+
+
+def _step(fn):  # type: ignore[no-untyped-def]
+    async def endpoint(request: Request) -> Response:
+        actor = await require_user(request)
+        return ok(await ctx_of(request).write(fn, actor=actor, notice_id=_nid(request), tz=_tz(request)))
+
+    return endpoint
+
+
+async def get_pdf(request: Request) -> Response:
+    actor = await require_user(request)
+    out = await ctx_of(request).read(services.get_pdf, actor=actor, notice_id=_nid(request), tz=_tz(request))
+    disposition = "attachment" if request.query_params.get("download") == "1" else "inline"
+    return Response(out.data, media_type="application/pdf", headers={
+        "Content-Disposition": f'{disposition}; filename="{out.filename}"', "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff", **(SAME_ORIGIN_FRAME if disposition == "inline" else {})})  # fmt: skip
+
+
+async def sign(request: Request) -> Response:
+    """Read what to sign, sign it as the minutes are signed (wrong passwords counted), store it if nothing moved."""
+    actor = await require_user(request)
+    body = await parse_body(request, SignNotice)
+    ctx = ctx_of(request)
+    job = await ctx.read(services.prepare_signature, actor=actor, notice_id=_nid(request))
+    signed_at = utcnow().replace(microsecond=0)
+    signed = await sign_counted(ctx, actor.id, partial(
+        signing.sign_pdf, job.pdf, user_id=job.username, password=body.password, field_name=pdf.FIELD,
+        reason=services.SIGN_REASON, location="Hà Nội", signer_name=job.full_name, signer_title=job.title,
+        signed_at=signed_at, tz=ctx.settings.timezone))  # fmt: skip
+    return ok(await ctx.write(services.store_signature, actor=actor, job=job, pdf_bytes=signed, signed_at=signed_at, tz=ctx.settings.timezone))
+
+
+async def list_tasks(request: Request) -> Response:
+    actor = await require_user(request)
+    q = parse_query(request, TaskQuery)
+    return ok(await ctx_of(request).read(tasks.list_tasks, actor=actor, state=q.state, tz=_tz(request)))
+
+
+async def report(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, TaskReportCreate)
+    return ok(await ctx_of(request).write(tasks.report, actor=actor, task_id=request.path_params["task_id"], percent=body.percent,
+                                          note=body.note, done=body.done, tz=_tz(request)), 201)  # fmt: skip
+
+
+async def reports(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(tasks.task_reports, actor=actor, task_id=request.path_params["task_id"]))
+
+
+async def dashboard(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(tasks.dashboard, actor=actor, tz=_tz(request)))
+
+
+async def dashboard_page(request: Request) -> Response:
+    actor = await _actor(request)
+    if actor is None:
+        return _to_login(request)
+    try:
+        data = await ctx_of(request).read(tasks.dashboard, actor=actor, tz=_tz(request))
+    except DomainError as exc:
+        return refused(request, exc)
+    return render(request, "notices_dashboard.html", data=data, data_json=json.dumps(data, ensure_ascii=False))
+
+
+async def notice_page(request: Request) -> Response:
+    actor = await _actor(request)
+    if actor is None:
+        return _to_login(request)
+    try:
+        notice = await ctx_of(request).read(services.get_notice, actor=actor, notice_id=_nid(request), tz=_tz(request))
+    except DomainError as exc:
+        return refused(request, exc)
+    return render(request, "notice.html", notice=notice, notice_json=json.dumps(notice, ensure_ascii=False))
+
+
+N = "/api/notices/{notice_id:int}"
+routes = [
+    Route("/api/notices", list_notices, methods=["GET"]),
+    Route("/api/notices", create_notice, methods=["POST"]),
+    Route(N, get_notice, methods=["GET"]),
+    Route(N, update_notice, methods=["PATCH"]),
+    Route(N + "/tasks", add_task, methods=["POST"]),
+    Route(N + "/submit", _step(services.submit), methods=["POST"]),
+    Route(N + "/return", _step(services.return_to_draft), methods=["POST"]),
+    Route(N + "/approve", _step(services.approve), methods=["POST"]),
+    Route(N + "/sign", sign, methods=["POST"]),
+    Route(N + "/pdf", get_pdf, methods=["GET"]),
+    Route("/api/tasks", list_tasks, methods=["GET"]),
+    Route("/api/tasks/dashboard", dashboard, methods=["GET"]),
+    Route("/api/tasks/{task_id:int}/reports", reports, methods=["GET"]),
+    Route("/api/tasks/{task_id:int}/reports", report, methods=["POST"]),
+    Route("/notices/dashboard", dashboard_page, methods=["GET"]),
+    Route("/notices/{notice_id:int}", notice_page, methods=["GET"]),
+]
+
+P = N.replace(":int", "")
+OPENAPI = [
+    Op("get", "/api/notices", "Các thông báo kết luận được xem", answer=NoticePublic, many=True),
+    Op("post", "/api/notices", "Soạn thông báo kết luận từ kết luận của cuộc họp đã kết thúc (Văn phòng)", NoticeCreate, NoticePublic, status=201),
+    Op("get", P, "Một thông báo kết luận: kết luận, nhiệm vụ, hạn ban hành (5 ngày làm việc)", answer=NoticePublic),
+    Op("patch", P, "Sửa dự thảo thông báo (Văn phòng)", NoticeUpdate, NoticePublic),
+    Op("post", P + "/tasks", "Giao nhiệm vụ: cơ quan, nội dung, thời hạn (Văn phòng)", TaskCreate, TaskPublic, status=201),
+    Op("post", P + "/submit", "Trình người chủ trì duyệt (Văn phòng)", answer=NoticePublic),
+    Op("post", P + "/return", "Trả lại Văn phòng để sửa (người chủ trì)", answer=NoticePublic),
+    Op("post", P + "/approve", "Duyệt: cấp số từ sổ đăng ký và chốt tệp PDF (người chủ trì)", answer=NoticePublic),
+    Op("post", P + "/sign", "Ký số và ban hành (người chủ trì)", SignNotice, NoticePublic),
+    Op("get", P + "/pdf", "Thông báo kết luận PDF (bản đã ký khi đã ban hành)", query=("download",), media="application/pdf"),
+    Op("get", "/api/tasks", "Nhiệm vụ được theo dõi; ?state=open|done|late", answer=TaskPublic, many=True, query=("state",)),
+    Op("get", "/api/tasks/dashboard", "Bảng theo dõi: thông báo chưa ban hành, nhiệm vụ đang mở, sắp đến hạn, quá hạn", answer=Dashboard),
+    Op("get", "/api/tasks/{task_id}/reports", "Các báo cáo tiến độ của một nhiệm vụ", answer=ReportPublic, many=True),
+    Op("post", "/api/tasks/{task_id}/reports", "Báo cáo tiến độ (cán bộ của cơ quan được giao)", TaskReportCreate, TaskPublic, status=201),
+]  # fmt: skip

@@ -1,0 +1,83 @@
+"""What each notification says, per language: a subject (the bell's line and the e-mail's subject) and a body.
+
+Producers send `params` (notifications/contract.py); texts take what they need and show times on the
+organisation's clock. A missing parameter shows as nothing rather than failing a delivery.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from core.clock import DEFAULT_TIMEZONE, local
+
+# event -> {lang: (subject, body)}; {placeholders} are params (and the derived ones below).
+TEXTS: dict[str, dict[str, tuple[str, str]]] = {
+    "poll.sent": {
+        "vi": ("Phiếu lấy ý kiến: {title}", "Đề nghị đồng chí cho ý kiến về “{title}” trước {deadline}."),
+        "en": ("Written opinion poll: {title}", "Please answer the poll “{title}” before {deadline}."),
+    },
+    "poll.reminder": {
+        "vi": ("Nhắc trả lời phiếu lấy ý kiến: {title}", "Phiếu lấy ý kiến “{title}” hết hạn lúc {deadline}; đồng chí chưa trả lời."),
+        "en": ("Reminder: opinion poll {title}", "The poll “{title}” closes at {deadline}; you have not answered yet."),
+    },
+    "poll.result": {
+        "vi": ("Kết quả lấy ý kiến: {title}", "Phiếu lấy ý kiến “{title}” đã có kết quả."),
+        "en": ("Poll result: {title}", "The poll “{title}” has a result."),
+    },
+    "meeting.published": {
+        "vi": ("Giấy mời họp: {title}", "Đồng chí được mời dự “{title}” lúc {scheduled}, tại {place}."),
+        "en": ("Meeting invitation: {title}", "You are invited to “{title}” at {scheduled}, {place}."),
+    },
+    "meeting.changed": {
+        "vi": ("Thay đổi cuộc họp: {title}", "Cuộc họp “{title}” đã thay đổi ({changes}). Thời gian: {scheduled}; địa điểm: {place}."),
+        "en": ("Meeting changed: {title}", "The meeting “{title}” changed ({changes}). Time: {scheduled}; place: {place}."),
+    },
+    "notice.issued": {
+        "vi": ("Thông báo kết luận {number}: {title}", "Văn phòng Chính phủ đã ban hành Thông báo kết luận {number} về “{title}”."),
+        "en": ("Conclusion notice {number}: {title}", "The conclusion notice {number} on “{title}” was issued."),
+    },
+    "task.assigned": {
+        "vi": ("Nhiệm vụ được giao: {what}", "{unit} được giao: {what}. Thời hạn: {deadline}."),
+        "en": ("Task assigned: {what}", "{unit} was assigned: {what}. Deadline: {deadline}."),
+    },
+    "task.overdue": {
+        "vi": ("Nhiệm vụ quá hạn: {what}", "Nhiệm vụ giao {unit}: {what} đã quá hạn {deadline} mà chưa hoàn thành."),
+        "en": ("Task overdue: {what}", "The task of {unit}: {what} was due {deadline} and is not done."),
+    },
+}
+EVENTS = tuple(TEXTS)
+CHANGES = {"time": ("thời gian", "time"), "place": ("địa điểm", "place"), "agenda": ("chương trình", "agenda")}
+
+
+class _Blank(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _when(value: Any, tz: str, lang: str) -> str:
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        if len(value) == 10:
+            d = date.fromisoformat(value)
+            return d.strftime("%d/%m/%Y")
+        moment = local(datetime.fromisoformat(value.replace("Z", "+00:00")), tz)
+    except ValueError:
+        return value
+    return moment.strftime("%H:%M %d/%m/%Y" if lang == "vi" else "%H:%M, %d/%m/%Y")
+
+
+def render(event: str, params: dict[str, Any], lang: str = "vi", tz: str = DEFAULT_TIMEZONE) -> tuple[str, str]:
+    """(subject, body) of `event` in `lang` (vi when unknown)."""
+    texts = TEXTS.get(event, {}).get("en" if lang == "en" else "vi")
+    if texts is None:
+        return event, ""
+    values = _Blank({k: v for k, v in params.items() if isinstance(v, (str, int, float))})
+    if isinstance(values.get("what"), str):  # a task's text often ends its own sentence: "... trình Thủ tướng."
+        values["what"] = values["what"].rstrip(" .")
+    values["deadline"] = _when(params.get("deadline_at") or params.get("deadline"), tz, lang)
+    values["scheduled"] = _when(params.get("scheduled_at"), tz, lang)
+    idx = 1 if lang == "en" else 0
+    values["changes"] = ", ".join(CHANGES[c][idx] for c in params.get("changes", []) if c in CHANGES)
+    subject, body = texts
+    return " ".join(subject.format_map(values).split()), body.format_map(values)
