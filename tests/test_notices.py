@@ -24,7 +24,7 @@ from tests.factories import PASSWORD, call
 from tests.live import login
 from tests.minutes_helpers import signer_keys
 from tests.notice_helpers import UNIT, held_meeting, issued_notice, unit_user
-from tests.test_outbox import poll
+from tests.waiting import eventually
 from workdays.services import add_working_days
 
 
@@ -197,7 +197,7 @@ async def test_an_overdue_task_is_told_once_by_the_check_that_runs_by_itself(set
     db.run_write(time_passes)
     expected = sorted((uid, f"task.overdue:{task_id}") for uid in (h.ministry.id, colleague.id, c.staff.id, c.chair.id))
     async with running(late_settings) as live:  # the check runs at start-up, by itself
-        await poll(lambda: overdue_rows(db) == expected)
+        await eventually(lambda: overdue_rows(db) == expected)
         chair, ministry = await login(live.url, c.chair.username), await login(live.url, h.ministry.username)
         dash = (await chair.get("/api/tasks/dashboard")).json()
         assert [t["id"] for t in dash["tasks"]["late"]] == [task_id] and dash["counts"]["tasks_late"] == 1

@@ -25,7 +25,7 @@ from tests.conftest import LiveServer, free_port, running
 from tests.factories import call, make_cabinet
 from tests.live import login
 from tests.smtp_inbox import Inbox
-from tests.test_outbox import poll
+from tests.waiting import eventually
 from tests.test_outbox_crash import Server, servers  # noqa: F401 - the fixture
 
 TITLE = "Phiên họp thử nghiệm ngân sách"
@@ -211,7 +211,7 @@ async def test_a_mail_waits_out_an_smtp_outage_and_a_server_restart(settings: Se
         found = [m for m in mails(db) if m.attempts >= 2]
         return found if len(found) == 2 else None
 
-    failed = await poll(both_failed_twice)
+    failed = await eventually(both_failed_twice)
     assert all(m.sent_at is None and m.last_error for m in failed)
     first.kill()  # SIGKILL while the mails are still waiting for their next try
     inbox = Inbox(smtp_port).start()  # the SMTP server is back
@@ -222,7 +222,7 @@ async def test_a_mail_waits_out_an_smtp_outage_and_a_server_restart(settings: Se
         arrived = await inbox.wait_for(2)
         assert sorted(m.to[0] for m in arrived) == ["thanhvien0@example.gov.vn", "thanhvien1@example.gov.vn"]
         assert {m.subject for m in arrived} == {f"Giấy mời họp: {TITLE}"}
-        sent = await poll(lambda: all(m.sent_at for m in mails(db)) and mails(db))
+        sent = await eventually(lambda: all(m.sent_at for m in mails(db)) and mails(db))
         assert len(sent) == 2 and all(m.attempts >= 3 and m.last_error == "" for m in sent)  # failed twice or more, then sent
     finally:
         inbox.stop()
