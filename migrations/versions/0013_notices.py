@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0013_notices'
-down_revision = '0013_workdays'
+down_revision = '0013_polls'  # re-chained at merge
 branch_labels = None
 depends_on = None
 
