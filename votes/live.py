@@ -9,9 +9,10 @@ the first cast of a burst, as its own write transaction (votes.services.publish_
 schedules another, so the last cast always reaches every tablet within about `interval`; a crash before the
 run leaves the jobs in the table and the next start publishes the tally.
 
-Scrub. After a secret vote closes, old versions of the counter rows may still sit in the SQLite WAL or as
-dead PostgreSQL tuples; `scrub` truncates the WAL / vacuums the counter table (best effort, never fails the
-request). See votes/models.py for the secrecy design.
+Scrub. After a secret vote closes, the WAL (SQLite) or dead tuples and the pages' physical order (PostgreSQL)
+still reflect the order in which encrypted ballots arrived; `scrub` truncates the WAL / rewrites the ballot
+table (VACUUM FULL) so that what stays is in receipt order (best effort, never fails the request). The
+ballots are ciphertexts either way; see docs/ballot-threat-model.md.
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ async def scrub(ctx: AppContext) -> None:
                 raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             else:
                 raw.driver_connection.autocommit = True
-                raw.driver_connection.execute("VACUUM vote_secret_tally")
+                raw.driver_connection.execute("VACUUM FULL ballot_secret")
                 raw.driver_connection.autocommit = False
         except Exception:
             log.warning("scrub after a secret vote did not complete", exc_info=True)
