@@ -1,7 +1,7 @@
 """UI strings, Vietnamese first; English second. Pages get t(key); scripts get the same table as JSON."""
 from __future__ import annotations
 
-from app.messages import documents, general, records, search, session
+from app.messages import ballots, documents, general, records, search, session
 
 LANGS = ("vi", "en")
 
@@ -17,7 +17,8 @@ def _merge(*parts: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     return merged
 
 
-MESSAGES = _merge(general.MESSAGES, session.MESSAGES, documents.MESSAGES, records.MESSAGES, search.MESSAGES)
+MESSAGES = _merge(general.MESSAGES, session.MESSAGES, documents.MESSAGES, records.MESSAGES, search.MESSAGES,
+                  ballots.MESSAGES)
 
 
 def translate(key: str, lang: str = "vi") -> str:

@@ -75,6 +75,7 @@ def vote_data(session: Session, vote: Vote, options: list[VoteOption] | None = N
         "tally": tally,
         "voters": voters,
         "result": vote.result if shown else None,
+        "trustee_ids": vote.trustee_ids if vote.kind == VoteKind.secret else None,  # key holders (secret votes)
         "opened_at": iso(vote.opened_at),
         "closed_at": iso(vote.closed_at),
         "published_at": iso(vote.published_at),

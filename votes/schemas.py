@@ -132,6 +132,7 @@ class VotePublic(SQLModel):
     opened_at: str | None
     closed_at: str | None
     published_at: str | None
+    trustee_ids: list[int] | None = None  # secret votes: who holds a share of the key
     me: MyVote | None = None  # GET /api/votes/{id} only
 
 
