@@ -10,8 +10,10 @@ schedules another, so the last cast always reaches every tablet within about `in
 run leaves the jobs in the table and the next start publishes the tally.
 
 Scrub. After a secret vote closes, the WAL (SQLite) or dead tuples and the pages' physical order (PostgreSQL)
-still reflect the order in which encrypted ballots arrived; `scrub` truncates the WAL / rewrites the ballot
-table (VACUUM FULL) so that what stays is in receipt order (best effort, never fails the request). The
+and the pages' cell layout still reflect the order in which encrypted ballots arrived; `scrub` rebuilds the
+database (SQLite VACUUM, then truncates the WAL) / rewrites the ballot and voter tables in key order (PostgreSQL
+CLUSTER, after close rewrote every ballot row so no ballot shares its xmin with a voter record) so that what
+stays is in key order (best effort, never fails the request). The
 ballots are ciphertexts either way; see docs/ballot-threat-model.md.
 """
 from __future__ import annotations
@@ -47,10 +49,14 @@ async def scrub(ctx: AppContext) -> None:
         raw = ctx.db.engine.raw_connection()  # outside any transaction: both statements refuse to run in one
         try:
             if ctx.db.is_sqlite:
+                # VACUUM rebuilds every page in key order (a page's cell layout keeps insertion order otherwise)
+                raw.driver_connection.execute("VACUUM")
                 raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             else:
                 raw.driver_connection.autocommit = True
-                raw.driver_connection.execute("VACUUM FULL ballot_secret")
+                # CLUSTER rewrites each table in primary-key order (VACUUM FULL would keep the arrival order)
+                raw.driver_connection.execute("CLUSTER ballot_secret USING ballot_secret_pkey")
+                raw.driver_connection.execute("CLUSTER vote_voter USING vote_voter_pkey")
                 raw.driver_connection.autocommit = False
         except Exception:
             log.warning("scrub after a secret vote did not complete", exc_info=True)

@@ -92,6 +92,7 @@ class VoterRecord(SQLModel, table=True):
     """Who has voted (every kind). No id, no timestamp, no choice."""
 
     __tablename__ = "vote_voter"
+    __table_args__ = {"sqlite_with_rowid": False}  # a rowid would be the order of voting
     vote_id: int = Field(foreign_key="vote.id", primary_key=True)
     user_id: int = Field(foreign_key="user.id", primary_key=True)
 

@@ -65,6 +65,14 @@ def upgrade() -> None:
     op.execute("UPDATE vote SET state = 'draft', voted_count = 0, revision = 0, tally_revision = 0, opened_at = NULL "
                "WHERE kind = 'secret' AND state = 'open'")
     op.drop_table('vote_secret_tally')
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite's rowid of vote_voter was the order of voting: the table becomes WITHOUT ROWID (key order).
+        op.execute('CREATE TABLE vote_voter_new (vote_id INTEGER NOT NULL, user_id INTEGER NOT NULL, '
+                   'PRIMARY KEY (vote_id, user_id), FOREIGN KEY(user_id) REFERENCES "user" (id), '
+                   'FOREIGN KEY(vote_id) REFERENCES vote (id)) WITHOUT ROWID')
+        op.execute("INSERT INTO vote_voter_new (vote_id, user_id) SELECT vote_id, user_id FROM vote_voter ORDER BY vote_id, user_id")
+        op.execute("DROP TABLE vote_voter")
+        op.execute("ALTER TABLE vote_voter_new RENAME TO vote_voter")
 
 
 def downgrade() -> None:
