@@ -81,7 +81,7 @@ def prepare(url: str, voters: int) -> dict[str, Any]:
 
 async def login(base: str, username: str, gate: asyncio.Semaphore) -> httpx.AsyncClient:
     async with gate:
-        client = httpx.AsyncClient(base_url=base, timeout=120)
+        client = httpx.AsyncClient(base_url=base, timeout=300)
         r = await client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
         r.raise_for_status()
         client.headers["X-CSRF-Token"] = r.json()["csrf_token"]

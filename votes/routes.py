@@ -70,7 +70,10 @@ async def cast_secret(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, SecretCastRequest)
     vid = request.path_params["vote_id"]
-    return ok(await ctx_of(request).write(services.cast_secret, actor=actor, vote_id=vid, ballot=body.ballot.model_dump()))
+    ballot = body.ballot.model_dump()
+    ctx = ctx_of(request)
+    checked = await ctx.read(services.check_secret_ballot, actor=actor, vote_id=vid, ballot=ballot)  # proofs, in parallel
+    return ok(await ctx.write(services.cast_secret, actor=actor, vote_id=vid, ballot=ballot, checked=checked))
 
 
 async def ballot_params(request: Request) -> Response:

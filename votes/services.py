@@ -259,9 +259,8 @@ def cast(*, session: Session, actor: Actor, vote_id: int, option_id: int) -> dic
     return {"vote_id": vote_id, "voted_count": vote.voted_count, "me": me}
 
 
-def cast_secret(*, session: Session, actor: Actor, vote_id: int, ballot: dict[str, Any]) -> dict[str, Any]:
-    """An encrypted secret ballot: eligibility, every proof, then the ballot and the voter record, written in
-    one transaction with nothing that links them (no id, no time). The receipt is answered after COMMIT."""
+def check_secret_ballot(*, session: Session, actor: Actor, vote_id: int, ballot: dict[str, Any]) -> election.Checked:
+    """Eligibility and every proof, in a read transaction: the CPU part runs in parallel, outside the writer."""
     vote = _load(session, vote_id)
     acc = access(session, actor, vote.meeting_id)
     _require_voter(acc, get_rules(session))
@@ -270,20 +269,32 @@ def cast_secret(*, session: Session, actor: Actor, vote_id: int, ballot: dict[st
         raise ValidationFailed("Chỉ biểu quyết kín nhận phiếu mã hóa.", details=[{"field": "ballot", "message": "không phải biểu quyết kín"}])
     if session.get(VoterRecord, (vote_id, actor.id)) is not None:
         raise AlreadyVoted("Bạn đã bỏ phiếu kín cho biểu quyết này; phiếu kín không thể thay đổi.", details={"vote_id": vote_id})
-    receipt, body = election.check_ballot(session, vote_id, ballot)  # the CPU part, before the lock
+    return election.check_ballot(session, vote_id, ballot)
+
+
+def cast_secret(*, session: Session, actor: Actor, vote_id: int, ballot: dict[str, Any],
+                checked: election.Checked | None = None) -> dict[str, Any]:  # fmt: skip
+    """An encrypted secret ballot: eligibility, every proof, then the ballot and the voter record, written in
+    one transaction with nothing that links them (no id, no time). The receipt is answered after COMMIT.
+    `checked`: what check_secret_ballot answered for this very ballot just before (the route calls it in a read
+    transaction so that proofs are verified in parallel); without it, or if it does not match, all is checked here."""
+    if checked is None or not checked.matches(ballot):
+        checked = check_secret_ballot(session=session, actor=actor, vote_id=vote_id, ballot=ballot)
     vote = _load(session, vote_id, for_update=True)  # serialises with other casts and with close
     _require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
+    if not election.same_parameters(session, vote_id, checked):
+        raise Conflict("Tham số của biểu quyết kín đã thay đổi; hãy bỏ phiếu lại.", details={"vote_id": vote_id})
     if session.get(VoterRecord, (vote_id, actor.id)) is not None:
         raise AlreadyVoted("Bạn đã bỏ phiếu kín cho biểu quyết này; phiếu kín không thể thay đổi.", details={"vote_id": vote_id})
     session.add(VoterRecord(vote_id=vote_id, user_id=actor.id))
-    election.store_ballot(session, vote_id, receipt, body, ballot["token"])
+    election.store_ballot(session, vote_id, checked.receipt, checked.body, ballot["token"])
     vote.voted_count += 1
     vote.revision += 1
     session.add(vote)
     outbox.add(session, kind="vote.tally", ref=vote_id)
     session.flush()
     me = {"may_vote": True, "voted": True, "option_id": None, "final": True}
-    return {"vote_id": vote_id, "voted_count": vote.voted_count, "receipt": receipt, "me": me}
+    return {"vote_id": vote_id, "voted_count": vote.voted_count, "receipt": checked.receipt, "me": me}
 
 
 def publish_tally(*, session: Session, vote_id: int) -> bool:

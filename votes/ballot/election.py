@@ -9,6 +9,7 @@ coefficients exist only in that request's memory.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import update
@@ -136,14 +137,31 @@ def _vote(session: Session, vote_id: int) -> Vote:
 # --- casting --------------------------------------------------------------------------------------------
 
 
-def check_ballot(session: Session, vote_id: int, ballot: dict[str, Any]) -> tuple[str, str]:
-    """Verify every proof (no lock held: the CPU part); answers (receipt, canonical body)."""
+@dataclass(frozen=True)
+class Checked:
+    """A ballot whose proofs were verified against the parameters with this digest (made here only)."""
+
+    receipt: str
+    body: str
+    params_digest: str
+
+    def matches(self, ballot: dict[str, Any]) -> bool:
+        return proofs.canonical(ballot).decode() == self.body
+
+
+def check_ballot(session: Session, vote_id: int, ballot: dict[str, Any]) -> Checked:
+    """Verify every proof (no lock held: the CPU part)."""
     election = election_of(session, vote_id)
     try:
         receipt = proofs.verify_ballot(election.params, election.params_digest, ballot)
     except proofs.Invalid as e:
         raise ValidationFailed("Phiếu kín không hợp lệ: bằng chứng mã hóa không được xác minh.", details={"reason": str(e)}) from None
-    return receipt, proofs.canonical(ballot).decode()
+    return Checked(receipt, proofs.canonical(ballot).decode(), election.params_digest)
+
+
+def same_parameters(session: Session, vote_id: int, checked: Checked) -> bool:
+    digest = session.exec(select(BallotElection.params_digest).where(BallotElection.vote_id == vote_id)).first()
+    return digest == checked.params_digest
 
 
 def store_ballot(session: Session, vote_id: int, receipt: str, body: str, token: str) -> None:
