@@ -44,7 +44,8 @@ import sys, uvicorn
 sys.path.insert(0, {root!r})
 from app.factory import create_app
 from app.settings import Settings
-uvicorn.run(create_app(Settings.from_env()), host="127.0.0.1", port={port}, log_level="warning", lifespan="on")
+uvicorn.run(create_app(Settings.from_env()), host="127.0.0.1", port={port}, log_level="warning", lifespan="on",
+            timeout_keep_alive=300)  # 500 clients log in, then wait for the burst on their kept-alive connection
 """
 CHROMIUM = "/usr/bin/chromium"
 
@@ -244,13 +245,17 @@ def main() -> None:
     a = argparse.ArgumentParser()
     a.add_argument("--voters", type=int, default=500)
     a.add_argument("--backends", default="sqlite,postgres")
+    a.add_argument("--sizes", default="27,500", help="ballot counts for the server runs (the last is --voters)")
+    a.add_argument("--no-browser", action="store_true")
     args = a.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")[:-1]] + [args.voters]
     passwords.configure(time_cost=1, memory_cost=1024)  # setup speed only; login verifies what is stored
-    chromium()
-    for n in (27, args.voters):
-        in_process(n)
+    if not args.no_browser:
+        chromium()
+        for n in sizes:
+            in_process(n)
     for backend in args.backends.split(","):
-        for n in (27, args.voters):
+        for n in sizes:
             if backend == "sqlite":
                 d = Path(tempfile.mkdtemp(prefix="ecabinet-bench-ballots-"))
                 server_run(backend, f"sqlite:///{d / 'ecabinet.db'}", n)
