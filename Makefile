@@ -31,6 +31,11 @@ $(VENDOR): frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p frontend/static/vendor
 	cp frontend/node_modules/socket.io-client/dist/socket.io.esm.min.js $(VENDOR)
+	# libsodium (sumo: ristretto255) for secret ballots; the wrapper's bare import points at the vendored core
+	cp frontend/node_modules/libsodium-sumo/dist/modules-sumo-esm/libsodium-sumo.mjs frontend/static/vendor/libsodium-sumo.mjs
+	sed 's#from"libsodium-sumo"#from"./libsodium-sumo.mjs"#' frontend/node_modules/libsodium-wrappers-sumo/dist/modules-sumo-esm/libsodium-wrappers.mjs \
+	  > frontend/static/vendor/libsodium-wrappers-sumo.mjs
+	grep -q 'from"./libsodium-sumo.mjs"' frontend/static/vendor/libsodium-wrappers-sumo.mjs
 
 install: $(STAMP) $(VENDOR)
 

@@ -118,6 +118,30 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> None:
     raise SystemExit(verify_command(settings, public_key=args.public_key, as_json=args.json))
 
 
+def cmd_verify_ballot(args: argparse.Namespace, settings: Settings) -> None:
+    """Needs no database or settings: the board file alone (exit 0 verified, 1 a failed check, 2 unreadable)."""
+    import json
+
+    from votes.ballot.verify import Invalid, verify_board
+
+    try:
+        board = json.loads(open(args.board, encoding="utf-8").read())
+    except (OSError, ValueError) as e:
+        print(f"Không đọc được bảng phiếu: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    try:
+        counts = verify_board(board)
+    except (Invalid, KeyError, TypeError, AttributeError, ValueError) as e:
+        print(f"KHÔNG HỢP LỆ: {e}")
+        raise SystemExit(1) from None
+    print(f"Hợp lệ: {len(board['ballots'])} phiếu, mọi bằng chứng đã kiểm; dấu vân tay {board['fingerprint']}")
+    if counts is not None:
+        for option, n in zip(board["params"]["options"], counts):
+            print(f"  {option['label']}: {n}")
+    else:
+        print("  Chưa có kết quả giải mã.")
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -142,7 +166,11 @@ def main(argv: list[str] | None = None) -> None:
                         "public-key: in khóa công khai ký điểm kiểm để lưu ở nơi khác")  # fmt: skip
     p.add_argument("--public-key", help="khóa công khai Ed25519 (PEM) của tổ chức, lưu ở nơi khác, để kiểm chữ ký điểm kiểm")
     p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    p = sub.add_parser("verify-ballot", help="kiểm chứng bảng phiếu kín (BOARD.json): mọi bằng chứng và kết quả")
+    p.add_argument("board")
     args = parser.parse_args(argv)
+    if args.command == "verify-ballot":
+        raise SystemExit(cmd_verify_ballot(args, None))  # type: ignore[arg-type, func-returns-value]
     try:
         settings = Settings.from_env()
     except SettingsError as exc:

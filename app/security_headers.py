@@ -14,10 +14,11 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 # No inline script or style, no plugins, no <base>, never inside a frame, forms post only here; the socket
-# (ws:/wss: on this host) is covered by 'self'; remote video plays MediaStreams (srcObject) and blob: URLs.
+# (ws:/wss: on this host) is covered by 'self'; 'wasm-unsafe-eval' lets libsodium compile its WebAssembly
+# (encrypted secret ballots) and allows no JavaScript eval; remote video plays MediaStreams (srcObject) and blob: URLs.
 CSP = "; ".join([
     "default-src 'self'",
-    "script-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",  # libsodium's WebAssembly (secret ballots); still no eval of JS
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "media-src 'self' blob: mediastream:",

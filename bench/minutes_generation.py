@@ -37,6 +37,7 @@ from speakers.models import SpeakerRequest  # noqa: E402
 from speakers.schemas import SpeakRequest  # noqa: E402
 from tests.factories import PASSWORD, call, make_cabinet  # noqa: E402
 from tests.minutes_helpers import signer_keys  # noqa: E402
+from tests.vote_helpers import cast_secret, decrypt, enrol_trustees  # noqa: E402
 from votes import services as votes  # noqa: E402
 from votes.models import VoteKind  # noqa: E402
 from votes.schemas import VoteCreate  # noqa: E402
@@ -51,6 +52,7 @@ def scripted(db: Database, data_dir: Path):  # type: ignore[no-untyped-def]
         call(db, participation.check_in, actor=actor, meeting_id=c.meeting_id, data=CheckInRequest())
     call(db, meetings.start_meeting, actor=c.chair, meeting_id=c.meeting_id, force=True)
     kinds = [VoteKind.open, VoteKind.named, VoteKind.secret]
+    secret_keys: list[bool] = []
     for i, item in enumerate(c.item_ids):
         if i:
             call(db, meetings.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=1)
@@ -60,11 +62,19 @@ def scripted(db: Database, data_dir: Path):  # type: ignore[no-untyped-def]
         if i < VOTES:
             vote = call(db, votes.create_vote, actor=c.secretary, meeting_id=c.meeting_id, data=VoteCreate(
                 agenda_item_id=item, question=f"Thông qua nội dung số {i + 1} về đầu tư công?", kind=kinds[i % 3]))  # fmt: skip
+            if kinds[i % 3] == VoteKind.secret and not secret_keys:
+                enrol_trustees(db, c)
+                secret_keys.append(True)
             vote = call(db, votes.open_vote, actor=c.chair, vote_id=vote["id"])
             options = [o["id"] for o in vote["options"]]
             for n, voter in enumerate((c.chair, *c.members)):
-                call(db, votes.cast, actor=voter, vote_id=vote["id"], option_id=options[0 if n % 5 else 1])
+                if vote["kind"] == "secret":  # encrypted, as a tablet does
+                    cast_secret(db, voter, vote, vote["options"][0 if n % 5 else 1]["kind"])
+                else:
+                    call(db, votes.cast, actor=voter, vote_id=vote["id"], option_id=options[0 if n % 5 else 1])
             call(db, votes.close_vote, actor=c.chair, vote_id=vote["id"])
+            if vote["kind"] == "secret":
+                decrypt(db, c, vote)
         call(db, conclusions.save_conclusion, actor=c.staff, meeting_id=c.meeting_id, item_id=item, base_revision=0,
              text=f"Chính phủ thống nhất nội dung số {i + 1}; giao bộ chủ trì hoàn thiện, trình ký ban hành.")  # fmt: skip
     call(db, meetings.end_meeting, actor=c.chair, meeting_id=c.meeting_id)

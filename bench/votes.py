@@ -1,7 +1,9 @@
 """Votes benchmark: N voters (default 500) cast at once over real sockets; acknowledgement latency p50/p99 and
 throughput, on SQLite and on PostgreSQL (127.0.0.1:5432, a fresh database dropped afterwards).
 
-    .venv/bin/python bench/votes.py [--voters 500] [--kind secret|named|open] [--backends sqlite,postgres]
+    .venv/bin/python bench/votes.py [--voters 500] [--kind named|open] [--backends sqlite,postgres]
+
+Secret votes (encrypted ballots) have their own: bench/ballots.py.
 
 The server is the real app (create_app) under uvicorn in its own process; the clients (python-socketio
 AsyncClient, websocket) run here; every client joins the meeting. Two bursts from the same sockets in the
@@ -203,7 +205,8 @@ def bench(backend: str, url: str, data_dir: Path, voters: int, kind: VoteKind) -
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--voters", type=int, default=500)
-    p.add_argument("--kind", choices=[k.value for k in VoteKind], default="secret")
+    # secret votes take encrypted ballots over HTTP: bench/ballots.py
+    p.add_argument("--kind", choices=[VoteKind.open.value, VoteKind.named.value], default="open")
     p.add_argument("--backends", default="sqlite,postgres")
     a = p.parse_args()
     passwords.configure(time_cost=1, memory_cost=1024)  # setup speed only; login verifies what is stored

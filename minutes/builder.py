@@ -212,6 +212,9 @@ def threshold_text(rule: str, result: dict[str, Any]) -> str:
     return f"{base}; số phiếu tán thành cần có: {result['required']}"
 
 
+BOARD_VI = "Bảng phiếu kín công khai (kiểm chứng bằng ecabinet verify-ballot), dấu vân tay SHA-256"
+
+
 def vote_record(v: VoteFact) -> VoteRecord:
     labels = {o.id: nfc(o.label) for o in v.options}
     result = v.result or {}
@@ -226,6 +229,7 @@ def vote_record(v: VoteFact) -> VoteRecord:
         passed=bool(result["passed"]) if v.result and "passed" in result else None,
         named=[(nfc(name), labels.get(oid, "")) for name, oid in v.named] if v.kind == "named" and v.result else None,
         threshold=threshold_text(v.rule, result), not_voted=missing if v.result else "",
+        board_fingerprint=v.board_fingerprint,
     )  # fmt: skip
 
 
@@ -252,6 +256,8 @@ def votes_text(votes: list[VoteRecord]) -> str:
         if v.not_voted:
             lines.append(f"  Thành viên không tham gia biểu quyết: {v.not_voted}.")
         lines.append(f"  Kết quả: {RESULT_VI[v.passed]}.")
+        if v.board_fingerprint:
+            lines.append(f"  {BOARD_VI}: {v.board_fingerprint}.")
         if v.named:
             lines.append("  Ghi danh: " + "; ".join(f"{name} - {choice}" for name, choice in v.named) + ".")
     return "\n".join(lines)

@@ -30,6 +30,7 @@ class VoteRecord:
     named: list[tuple[str, str]] | None = None  # (name, choice) for named votes only
     threshold: str = ""  # what the rule needs, in figures: "tổng số thành viên: 7; số phiếu tán thành cần có: 4"
     not_voted: str = ""  # "2 (Nguyễn Văn A, Trần Thị B)"; secret and open votes: the count only
+    board_fingerprint: str = ""  # secret votes: the public board anyone can verify (ecabinet verify-ballot)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
 from core.types import clean_para as nfc  # NFC, without what XML 1.0 cannot hold (older stored text)
-from minutes.builder import FIGURES_LABEL, GROUP_LABELS, RESULT_VI
+from minutes.builder import BOARD_VI, FIGURES_LABEL, GROUP_LABELS, RESULT_VI
 from minutes.document import Attendee, ItemRecord, MinutesDoc, VoteRecord
 from minutes.fileinfo import FileInfo, finish_docx, set_docx_info
 
@@ -144,6 +144,8 @@ def _vote(doc: object, v: VoteRecord) -> None:
         _para(doc, f"Thành viên không tham gia biểu quyết: {v.not_voted}.", indent_mm=8)
     p = _para(doc, "", indent_mm=8)
     _runs(p, ("Kết quả: ", False), (RESULT_VI[v.passed], True), (".", False))
+    if v.board_fingerprint:
+        _para(doc, f"{BOARD_VI}: {v.board_fingerprint}.", indent_mm=8)
     if v.named:
         _para(doc, "Kết quả ghi danh:", italic=True, indent_mm=8)
         _grid(doc, list(v.named), ("Thành viên", "Lựa chọn"), (110, 45))

@@ -23,6 +23,7 @@ from meetings.rules import compute_quorum, get_rules
 from minutes.conclusions import conclusion_texts
 from minutes.models import MinutesEdit
 from speakers.models import SpeakerRequest
+from votes.ballot import election
 from votes.models import Ballot, Vote, VoteKind, VoteOption, VoterRecord, VoteState
 
 _ROLE_ORDER = {MeetingRole.chair: 0, MeetingRole.member: 1, MeetingRole.secretary: 2, MeetingRole.guest: 3}
@@ -80,6 +81,7 @@ class VoteFact:
     named: tuple[tuple[str, int], ...] = ()  # (name, option id), named votes only
     not_voted: tuple[str, ...] = ()  # members who cast no ballot, named votes only (others: the count only)
     not_voted_count: int = 0
+    board_fingerprint: str = ""  # secret votes: the published board's fingerprint (docs/ballot-spec.md §6)
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,7 @@ def _votes(session: Session, meeting_id: int, order: dict[int, int], members: di
             v.id or 0, v.agenda_item_id, v.question, VoteKind(v.kind).value, str(getattr(v.rule, "value", v.rule)),
             VoteState(v.state).value, tuple(options.get(v.id or 0, ())), v.result if closed else None, named,
             tuple(missing) if v.kind == VoteKind.named else (), len(missing),
+            (election.fingerprint(session, v) or "") if closed and v.kind == VoteKind.secret and v.result else "",
         ))  # fmt: skip
     return tuple(out)
 

@@ -17,7 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from core.text import nfc
-from minutes.builder import FIGURES_LABEL
+from minutes.builder import BOARD_VI, FIGURES_LABEL
 from minutes.document import Attendee, ItemRecord, MinutesDoc, VoteRecord
 from minutes.fileinfo import FileInfo, finish_pdf
 from minutes.fonts import register
@@ -109,6 +109,8 @@ def _vote(v: VoteRecord, s: dict[str, ParagraphStyle]) -> list[Any]:
     if v.not_voted:
         out.append(Paragraph(f"Thành viên không tham gia biểu quyết: {_t(v.not_voted)}.", s["indent"]))
     out.append(Paragraph(f"Kết quả: <b>{result}</b>.", s["indent"]))
+    if v.board_fingerprint:
+        out.append(Paragraph(f"<i>{_t(BOARD_VI)}:</i> <font size=8>{v.board_fingerprint}</font>.", s["indent"]))
     if v.named:
         names = [[Paragraph(_t(n), s["small"]), Paragraph(_t(c), s["small"])] for n, c in v.named]
         named = Table([[Paragraph("<b>Thành viên</b>", s["small"]), Paragraph("<b>Lựa chọn</b>", s["small"])], *names],

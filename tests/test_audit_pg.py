@@ -36,13 +36,13 @@ def test_tampering_on_postgresql_is_caught(pg_url: str, tmp_path: Path) -> None:
         admin = make_user(db, GlobalRole.admin)
         assert db.run_read(audit.verify_chain, actor=admin)["ok"]
         with db.engine.begin() as conn:
-            conn.execute(text("UPDATE vote_secret_tally SET count = count + 1 WHERE vote_id = :v"), {"v": s.vote_ids[VoteKind.secret]})
+            conn.execute(text("UPDATE vote SET voted_count = voted_count + 1 WHERE id = :v"), {"v": s.vote_ids[VoteKind.secret]})
             conn.execute(text("UPDATE \"user\" SET role = 'admin' WHERE id = :u"), {"u": s.cabinet.members[0].id})
             conn.execute(text("DELETE FROM audit_entry WHERE id = (SELECT max(id) FROM audit_entry)"))
         v = db.run_read(audit.verify_chain, actor=admin)
         assert v["ok"] is False
         joined = "\n".join(v["mismatches"] + v["checkpoints"]["problems"])
-        assert f"biểu quyết {s.vote_ids[VoteKind.secret]}: số phiếu theo lựa chọn" in joined
+        assert f"biểu quyết {s.vote_ids[VoteKind.secret]}: số người đã bỏ phiếu" in joined
         assert f"tài khoản {s.cabinet.members[0].id}" in joined and "các bản ghi cuối đã bị xóa" in joined
     finally:
         db.dispose()

@@ -36,7 +36,9 @@ def assert_secure_headers(r: httpx.Response, what: str) -> None:
         assert r.headers.get(name) == value, (what, r.status_code, name, dict(r.headers))
     for part in must:
         assert part in csp, (what, part, csp)
-    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "unsafe-inline" not in csp and "'unsafe-eval'" not in csp
+    # exactly WebAssembly compilation (libsodium, secret ballots) is allowed beyond 'self', never JS eval
+    assert "script-src 'self' 'wasm-unsafe-eval';" in csp, csp
     assert r.headers.get("referrer-policy") in ("same-origin", "no-referrer"), what
     assert "camera=(self)" in r.headers.get("permissions-policy", "") and "microphone=(self)" in r.headers["permissions-policy"]
 

@@ -2,14 +2,17 @@
 live tally events, and 'events applied to a stale snapshot == a fresh snapshot'."""
 from __future__ import annotations
 
+import asyncio
+import secrets
 from typing import Any
 
 from meetings import services as meeting_services
 from tests.conftest import LiveServer
-from tests.factories import call, make_cabinet
+from tests.factories import PASSWORD, call, make_cabinet
 from tests.live import live_client, login
 from tests.vote_helpers import check_in, new_vote, option, present_cabinet
 from tests.waiting import eventually
+from votes.ballot import proofs
 from votes.models import VoteKind
 
 
@@ -125,21 +128,32 @@ async def test_socket_cast_errors_and_live_tally(live_server: LiveServer) -> Non
         ack = await m0.call("vote:close", {"vote_id": "1"})
         assert ack["error"]["code"] == "validation_failed"
         ack = await m0.call("vote:cast", {"vote_id": vid, "option_id": option(secret, "yes")})
-        assert ack["ok"] and ack["data"]["me"]["final"] is True and ack["data"]["voted_count"] == 1
-        again = await m0.call("vote:cast", {"vote_id": vid, "option_id": option(secret, "no")})
-        assert again["error"]["code"] == "already_voted"
-        ack = await m1.call("vote:cast", {"vote_id": vid, "option_id": option(secret, "no")})
-        assert ack["ok"]
+        assert ack["error"]["code"] == "validation_failed"  # a plaintext choice on a secret vote is refused
+        params = (await h0.get(f"/api/votes/{vid}/ballot-params")).json()
+
+        def ballot(kind: str) -> dict:
+            index = [o["kind"] for o in secret["options"]].index(kind)
+            return {"ballot": proofs.encrypt_ballot(params["params"], params["params_digest"], index, secrets.token_bytes(32))}
+
+        sent = await h0.post(f"/api/votes/{vid}/secret-ballots", json=ballot("yes"))
+        assert sent.status_code == 200 and sent.json()["me"]["final"] is True and sent.json()["voted_count"] == 1
+        assert len(sent.json()["receipt"]) == 64
+        again = await h0.post(f"/api/votes/{vid}/secret-ballots", json=ballot("no"))
+        assert again.json()["error"]["code"] == "already_voted"
+        assert (await h1.post(f"/api/votes/{vid}/secret-ballots", json=ballot("no"))).status_code == 200
         tally = await watcher.wait_for(lambda e: e["type"] == "vote.tally" and e["data"]["votes"][0]["voted_count"] == 2)
         assert tally["data"]["votes"][0]["tally"] is None  # secret: only how many have voted
         assert tally["data"]["votes"][0]["voters"] is None and "by" not in tally["data"]
-        # the chair closes over the socket; a late cast gets a clear error
+        # the chair closes over the socket; two key holders decrypt the total; a late cast gets a clear error
         chair, ch = await live_client(live_server.url, c.chair.username)
         closed = await chair.call("vote:close", {"vote_id": vid})
-        assert closed["ok"] and closed["data"]["result"]["yes"] == 1 and closed["data"]["result"]["no"] == 1
-        assert closed["data"]["result"]["tie"] is True and closed["data"]["result"]["passed"] is False
-        late = await m1.call("vote:cast", {"vote_id": vid, "option_id": option(secret, "yes")})
-        assert late["error"]["code"] == "invalid_state" and "đã đóng" in late["error"]["message"]
+        assert closed["ok"] and closed["data"]["result"] is None
+        assert (await h0.post(f"/api/votes/{vid}/decrypt", json={"password": PASSWORD})).status_code == 200
+        done = (await ch.post(f"/api/votes/{vid}/decrypt", json={"password": PASSWORD})).json()
+        assert done["result"]["yes"] == 1 and done["result"]["no"] == 1
+        assert done["result"]["tie"] is True and done["result"]["passed"] is False
+        late = await h1.post(f"/api/votes/{vid}/secret-ballots", json=ballot("yes"))
+        assert late.json()["error"]["code"] == "invalid_state" and "đã đóng" in late.json()["error"]["message"]
         assert (await chair.call("vote:publish", {"vote_id": vid}))["ok"]
         # an open vote: the progress is live (the counts for those who conduct); replayed state == a fresh snapshot
         created = await ch.post(f"/api/meetings/{mid}/votes", json={"agenda_item_id": c.item_ids[1], "question": "Thông qua nghị quyết?"})

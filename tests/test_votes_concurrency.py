@@ -20,7 +20,8 @@ from tests.factories import PASSWORD, make_cabinet
 from tests.pg import fresh_database
 from tests.vote_helpers import check_in, new_vote
 from tests.waiting import eventually
-from votes.models import Ballot, SecretTally, VoterRecord, VoteKind
+from votes.ballot import proofs
+from votes.models import Ballot, SecretBallot, VoterRecord, VoteKind
 
 N_VOTERS = 200
 WATCHERS = 20
@@ -68,7 +69,7 @@ async def _connect_all(url: str, tokens: list[str], meeting_id: int, watchers: i
     return list(await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens))))
 
 
-@pytest.mark.parametrize("kind", [VoteKind.secret, VoteKind.named])
+@pytest.mark.parametrize("kind", [VoteKind.named])  # secret: test_200_encrypted_ballots_while_the_chair_closes
 @pytest.mark.parametrize("settings", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 async def test_200_clients_vote_while_the_chair_closes(live_server: LiveServer, kind: VoteKind) -> None:
     db = live_server.db
@@ -111,10 +112,7 @@ async def test_200_clients_vote_while_the_chair_closes(live_server: LiveServer, 
 
     def stored(session: Any) -> tuple[int, int]:
         records = session.exec(select(func.count()).select_from(VoterRecord).where(VoterRecord.vote_id == vote["id"])).one()
-        if kind == VoteKind.secret:
-            ballots = session.exec(select(func.sum(SecretTally.count)).where(SecretTally.vote_id == vote["id"])).one()
-        else:
-            ballots = session.exec(select(func.count()).select_from(Ballot).where(Ballot.vote_id == vote["id"])).one()
+        ballots = session.exec(select(func.count()).select_from(Ballot).where(Ballot.vote_id == vote["id"])).one()
         return int(records), int(ballots or 0)
 
     records, ballots = db.run_read(stored)
@@ -123,3 +121,53 @@ async def test_200_clients_vote_while_the_chair_closes(live_server: LiveServer, 
           f"voter_records={records} ballots={ballots}")  # fmt: skip
     assert records == ballots == len(ok) == result["voted_count"] == sum(result["counts"].values()) == result["cast"]
     assert closed["data"]["voted_count"] == len(ok)
+
+
+@pytest.mark.parametrize("settings", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+async def test_200_encrypted_ballots_while_the_chair_closes(live_server: LiveServer) -> None:
+    """Secret: every receipt answered is a ballot counted in the decrypted total; every other cast is refused
+    because the vote closed; the board holds exactly the acknowledged ballots."""
+    from tests.factories import call
+    from tests.vote_helpers import decrypt, enrol_trustees
+    from votes import services
+    from votes.ballot import election, verify
+
+    db = live_server.db
+    c = make_cabinet(db, n_members=N_VOTERS - 1, n_items=1, start=True)
+    voters = [c.chair, *c.members]
+    check_in(db, c, voters)
+    enrol_trustees(db, c)
+    vote = new_vote(db, c, kind=VoteKind.secret, state="open")
+    params = db.run_read(election.parameters, actor=c.chair, vote_id=vote["id"])
+    tokens = await _login_all(live_server.url, [v.username for v in voters])
+    rng = random.Random(46)
+    acked: list[dict[str, Any]] = []
+
+    async def cast(token: str) -> dict[str, Any]:
+        ballot = proofs.encrypt_ballot(params["params"], params["params_digest"], rng.randrange(3), random.randbytes(32))
+        async with httpx.AsyncClient(base_url=live_server.url, timeout=120, cookies={"ecabinet_session": token}) as http:
+            csrf = (await http.get("/api/me")).json()["csrf_token"]
+            r = await http.post(f"/api/votes/{vote['id']}/secret-ballots", json={"ballot": ballot}, headers={"X-CSRF-Token": csrf})
+        body = r.json()
+        if r.status_code == 200:
+            acked.append(body)
+        return body
+
+    async def close_midway() -> None:
+        while len(acked) < N_VOTERS // 3:
+            await asyncio.sleep(0.005)
+        call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
+
+    closer = asyncio.create_task(close_midway())
+    answers = await asyncio.wait_for(asyncio.gather(*(cast(t) for t in tokens)), 180)
+    await asyncio.wait_for(closer, 60)
+    refused = [a for a in answers if "error" in a]
+    assert all(a["error"]["code"] == "invalid_state" for a in refused), refused[:3]
+    assert len(acked) + len(refused) == N_VOTERS and len(acked) >= N_VOTERS // 3
+    done = decrypt(db, c, vote)
+    board = db.run_read(election.board, actor=c.members[1], vote_id=vote["id"])
+    records = db.run_read(lambda session: session.exec(select(func.count()).select_from(VoterRecord).where(VoterRecord.vote_id == vote["id"])).one())
+    stored = db.run_read(lambda session: session.exec(select(func.count()).select_from(SecretBallot).where(SecretBallot.vote_id == vote["id"])).one())
+    assert records == stored == len(acked) == sum(done["result"]["counts"].values()) == len(board["ballots"])
+    assert {a["receipt"] for a in acked} == {b["receipt"] for b in board["ballots"]}
+    assert verify.verify_board(board) is not None

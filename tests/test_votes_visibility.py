@@ -11,7 +11,7 @@ from tests.conftest import LiveServer
 from tests.factories import call
 from tests.live import live_client, login
 from tests.test_display import _screen
-from tests.vote_helpers import new_vote, option, present_cabinet
+from tests.vote_helpers import cast_secret, decrypt, new_vote, option, present_cabinet
 from votes.models import VoteKind
 
 
@@ -87,9 +87,10 @@ def test_a_member_sees_no_result_before_publish_the_chair_does(db) -> None:  # t
 
     c = present_cabinet(db)
     vote = new_vote(db, c, kind=VoteKind.secret, state="open")
-    call(db, services.cast, actor=c.members[0], vote_id=vote["id"], option_id=option(vote, "yes"))
+    cast_secret(db, c.members[0], vote, "yes")
     assert db.run_read(services.get_vote, actor=c.chair, vote_id=vote["id"])["tally"] is None  # secret and open: nobody
     call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
+    decrypt(db, c, vote)  # two key holders decrypt the total
     for who, sees in ((c.members[1], False), (c.guest, False), (c.secretary, True), (c.staff, True), (c.chair, True)):
         got = db.run_read(services.get_vote, actor=who, vote_id=vote["id"])
         assert (got["result"] is not None, got["tally"] is not None) == (sees, sees), who

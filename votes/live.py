@@ -9,9 +9,12 @@ the first cast of a burst, as its own write transaction (votes.services.publish_
 schedules another, so the last cast always reaches every tablet within about `interval`; a crash before the
 run leaves the jobs in the table and the next start publishes the tally.
 
-Scrub. After a secret vote closes, old versions of the counter rows may still sit in the SQLite WAL or as
-dead PostgreSQL tuples; `scrub` truncates the WAL / vacuums the counter table (best effort, never fails the
-request). See votes/models.py for the secrecy design.
+Scrub. After a secret vote closes, the WAL (SQLite) or dead tuples and the pages' physical order (PostgreSQL)
+and the pages' cell layout still reflect the order in which encrypted ballots arrived; `scrub` rebuilds the
+database (SQLite VACUUM, then truncates the WAL) / rewrites the ballot and voter tables in key order (PostgreSQL
+CLUSTER, after close rewrote every ballot row so no ballot shares its xmin with a voter record) so that what
+stays is in key order (best effort, never fails the request). The
+ballots are ciphertexts either way; see docs/ballot-threat-model.md.
 """
 from __future__ import annotations
 
@@ -46,10 +49,14 @@ async def scrub(ctx: AppContext) -> None:
         raw = ctx.db.engine.raw_connection()  # outside any transaction: both statements refuse to run in one
         try:
             if ctx.db.is_sqlite:
+                # VACUUM rebuilds every page in key order (a page's cell layout keeps insertion order otherwise)
+                raw.driver_connection.execute("VACUUM")
                 raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             else:
                 raw.driver_connection.autocommit = True
-                raw.driver_connection.execute("VACUUM vote_secret_tally")
+                # CLUSTER rewrites each table in primary-key order (VACUUM FULL would keep the arrival order)
+                raw.driver_connection.execute("CLUSTER ballot_secret USING ballot_secret_pkey")
+                raw.driver_connection.execute("CLUSTER vote_voter USING vote_voter_pkey")
                 raw.driver_connection.autocommit = False
         except Exception:
             log.warning("scrub after a secret vote did not complete", exc_info=True)

@@ -6,24 +6,12 @@ Who has voted and what was voted live in separate tables:
   key *is* (vote_id, user_id): no surrogate id and no timestamp, so it says who voted, never when or in which
   order relative to a choice. It makes casting idempotent per (vote, voter) at the database level.
 - `vote_ballot` (Ballot): open and named votes only: the user's current choice (the last one counts).
-- `vote_secret_tally` (SecretTally): secret votes only: one counter per option and nothing else.
-
-Why counters for secret ballots and not anonymous ballot rows. An admin holding the database can read more
-than the visible columns: SQLite's rowid (insertion order) and page layout, PostgreSQL's `xmin` system column
-(the id of the transaction that wrote the row; the voter record written by the same cast carries the same
-`xmin`) and physical tuple order. Any per-ballot row written in the cast's transaction can be joined back to
-the voter record through one of these, whatever its primary key. A secret cast therefore writes no row that
-is its own: it inserts the voter record and adds 1 to the chosen option's counter *and 0 to every other
-counter of the vote in the same UPDATE*, so every counter row is rewritten by every cast (same `xmin` on all
-of them, same pages touched whatever the choice). The stored state after the vote is the voter list plus the
-per-option totals, identical for any assignment of the same choices to the same voters.
-
-What remains outside this design, stated plainly: an observer who watches the database *while* the vote is
-open (successive copies of the SQLite WAL, PostgreSQL WAL/pg_wal archives or dead tuple versions before
-vacuum) can diff successive counter states. votes.live.scrub() shortens that window after a secret vote closes
-(SQLite: WAL checkpoint TRUNCATE; PostgreSQL: VACUUM of the counter table); WAL archives are an operator
-matter (docs). The server process itself necessarily sees a choice for the moment it counts it; it never
-logs it and never sends it to anyone but the voter's own acknowledgement.
+- Secret votes (votes/ballot/): the server never receives a plaintext choice. The tablet sends an encrypted
+  ballot (exponential ElGamal over ristretto255, one ciphertext per option) with zero-knowledge proofs;
+  `ballot_secret` keeps it keyed by its receipt (a hash) in a WITHOUT ROWID table: no voter, no time, no
+  insertion order. Only the total is ever decrypted, by trustees holding threshold shares of the vote's key
+  (`ballot_election`, `ballot_trustee_share`). docs/ballot-spec.md and docs/ballot-threat-model.md say exactly
+  what is stored, what is published on the board, and what remains outside the design.
 """
 from __future__ import annotations
 
@@ -31,7 +19,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -82,6 +70,8 @@ class Vote(SQLModel, table=True):
     revision: int = 0
     tally_revision: int = 0
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Secret votes: who holds a share of the key (user ids; default chair, secretary, first member).
+    trustee_ids: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
     opened_at: datetime | None = Field(default=None, sa_column=_ts())
@@ -102,6 +92,7 @@ class VoterRecord(SQLModel, table=True):
     """Who has voted (every kind). No id, no timestamp, no choice."""
 
     __tablename__ = "vote_voter"
+    __table_args__ = {"sqlite_with_rowid": False}  # a rowid would be the order of voting
     vote_id: int = Field(foreign_key="vote.id", primary_key=True)
     user_id: int = Field(foreign_key="user.id", primary_key=True)
 
@@ -117,10 +108,42 @@ class Ballot(SQLModel, table=True):
     changed_at: datetime | None = Field(default=None, sa_column=_ts())
 
 
-class SecretTally(SQLModel, table=True):
-    """Secret votes: what was voted, as one counter per option; never a row per ballot (see module doc)."""
+class SecretBallot(SQLModel, table=True):
+    """One encrypted secret ballot, as published on the board (no voter, no time; key order = receipt order)."""
 
-    __tablename__ = "vote_secret_tally"
+    __tablename__ = "ballot_secret"
+    __table_args__ = (UniqueConstraint("vote_id", "token"), {"sqlite_with_rowid": False})
     vote_id: int = Field(foreign_key="vote.id", primary_key=True)
-    option_id: int = Field(foreign_key="vote_option.id", primary_key=True)
-    count: int = 0
+    receipt: str = Field(primary_key=True, max_length=64)  # SHA-256 of the ballot's canonical JSON
+    token: str = Field(max_length=64)  # the ballot's one-time token (unique per vote: no replayed ballot)
+    body: str  # the ballot's canonical JSON: token, ciphertexts, proofs
+
+
+class BallotElection(SQLModel, table=True):
+    """A secret vote's public parameters (key, trustee commitments), fixed when it opens, and its encrypted total."""
+
+    __tablename__ = "ballot_election"
+    vote_id: int = Field(foreign_key="vote.id", primary_key=True)
+    params: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    params_digest: str = Field(max_length=64)
+    total: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class TrusteeShare(SQLModel, table=True):
+    """Trustee `idx`'s share of a secret vote's key, sealed to their trustee key; their partial decryption."""
+
+    __tablename__ = "ballot_trustee_share"
+    vote_id: int = Field(foreign_key="vote.id", primary_key=True)
+    idx: int = Field(primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    sealed: str  # base64 (votes/ballot/trustee_keys.py)
+    partial: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class TrusteeKey(SQLModel, table=True):
+    """A member's trustee key (X25519): the public half, and the secret half sealed with their password."""
+
+    __tablename__ = "ballot_trustee_key"
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    public_key: str = Field(max_length=64)
+    sealed: str

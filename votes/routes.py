@@ -9,7 +9,9 @@ from app.auth import ctx_of, require_user
 from app.http import ok, parse_body
 from app.openapi import Op
 from votes import services
-from votes.schemas import CastAck, CastRequest, OpenRequest, VoteCreate, VotePublic, VoteUpdate
+from votes.ballot import election
+from votes.schemas import (BallotParams, BoardPublic, CastAck, CastRequest, OpenRequest, PasswordRequest, ReceiptCheck,
+                           SecretCastRequest, SecretCastAck, TrusteeKeyPublic, VoteCreate, VotePublic, VoteUpdate)
 
 
 async def list_votes(request: Request) -> Response:
@@ -63,6 +65,51 @@ async def cast(request: Request) -> Response:
     return ok(result)
 
 
+async def cast_secret(request: Request) -> Response:
+    """Answers the receipt only after COMMIT: the encrypted ballot is stored."""
+    actor = await require_user(request)
+    body = await parse_body(request, SecretCastRequest)
+    vid = request.path_params["vote_id"]
+    ballot = body.ballot.model_dump()
+    ctx = ctx_of(request)
+    checked = await ctx.read(services.check_secret_ballot, actor=actor, vote_id=vid, ballot=ballot)  # proofs, in parallel
+    return ok(await ctx.write(services.cast_secret, actor=actor, vote_id=vid, ballot=ballot, checked=checked))
+
+
+async def ballot_params(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(election.parameters, actor=actor, vote_id=request.path_params["vote_id"]))
+
+
+async def board(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(election.board, actor=actor, vote_id=request.path_params["vote_id"]))
+
+
+async def receipt(request: Request) -> Response:
+    actor = await require_user(request)
+    r = request.path_params["receipt"]
+    return ok(await ctx_of(request).read(election.receipt_on_board, actor=actor, vote_id=request.path_params["vote_id"], receipt=r))
+
+
+async def decrypt(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, PasswordRequest)
+    vid = request.path_params["vote_id"]
+    return ok(await ctx_of(request).write(services.decrypt, actor=actor, vote_id=vid, password=body.password))
+
+
+async def trustee_key(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(election.trustee_status, actor=actor))
+
+
+async def enrol_trustee(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, PasswordRequest)
+    return ok(await ctx_of(request).write(election.enrol_trustee, actor=actor, password=body.password))
+
+
 V = "/api/votes/{vote_id:int}"
 routes = [
     Route("/api/meetings/{meeting_id:int}/votes", list_votes, methods=["GET"]),
@@ -73,6 +120,13 @@ routes = [
     Route(V + "/close", close_vote, methods=["POST"]),
     Route(V + "/publish", publish_vote, methods=["POST"]),
     Route(V + "/ballots", cast, methods=["POST"]),
+    Route(V + "/secret-ballots", cast_secret, methods=["POST"]),
+    Route(V + "/ballot-params", ballot_params, methods=["GET"]),
+    Route(V + "/board", board, methods=["GET"]),
+    Route(V + "/board/{receipt:str}", receipt, methods=["GET"]),
+    Route(V + "/decrypt", decrypt, methods=["POST"]),
+    Route("/api/me/trustee-key", trustee_key, methods=["GET"]),
+    Route("/api/me/trustee-key", enrol_trustee, methods=["POST"]),
 ]
 
 P = "/api/votes/{vote_id}"
@@ -84,5 +138,12 @@ OPENAPI = [
     Op("post", P + "/open", "Mở biểu quyết (409 no_quorum khi chưa đủ số; chủ trì gửi force=true)", OpenRequest, VotePublic),
     Op("post", P + "/close", "Đóng biểu quyết và tính kết quả theo quy tắc", answer=VotePublic),
     Op("post", P + "/publish", "Công bố kết quả", answer=VotePublic),
-    Op("post", P + "/ballots", "Bỏ phiếu (trả lời sau khi đã ghi nhận)", CastRequest, CastAck),
+    Op("post", P + "/ballots", "Bỏ phiếu (trả lời sau khi đã ghi nhận); biểu quyết kín: bị từ chối", CastRequest, CastAck),
+    Op("post", P + "/secret-ballots", "Bỏ phiếu kín đã mã hóa (trả biên nhận sau khi đã lưu)", SecretCastRequest, SecretCastAck),
+    Op("get", P + "/ballot-params", "Tham số mã hóa của biểu quyết kín", answer=BallotParams),
+    Op("get", P + "/board", "Bảng phiếu kín công khai để kiểm chứng", answer=BoardPublic),
+    Op("get", P + "/board/{receipt}", "Biên nhận của tôi có trên bảng phiếu không", answer=ReceiptCheck),
+    Op("post", P + "/decrypt", "Người giữ khóa giải mã phần của mình trên tổng phiếu kín", PasswordRequest, VotePublic),
+    Op("get", "/api/me/trustee-key", "Khóa kiểm phiếu của tôi", answer=TrusteeKeyPublic),
+    Op("post", "/api/me/trustee-key", "Tạo khóa kiểm phiếu (bảo vệ bằng mật khẩu)", PasswordRequest, TrusteeKeyPublic),
 ]

@@ -1,11 +1,13 @@
 """Request shapes of the votes API and socket events (unknown fields and wrong types are refused)."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import ConfigDict, Field, model_validator
 from sqlmodel import SQLModel
 
 from core.i18n import N_
-from core.types import Flag, Id, Line, Para
+from core.types import Flag, Id, Line, Para, Secret
 from votes.models import OptionKind, VoteKind, VoteRule
 
 _strict = ConfigDict(extra="forbid")
@@ -41,6 +43,8 @@ class VoteCreate(SQLModel):
     kind: VoteKind = VoteKind.open
     rule: VoteRule = VoteRule.all_members
     options: list[OptionIn] | None = Field(default=None, min_length=2, max_length=3)
+    # Secret votes: the three key holders (default: chair, secretary, first member); any two decrypt the total.
+    trustee_ids: list[Id] | None = Field(default=None, min_length=3, max_length=3)
 
     @model_validator(mode="after")
     def _options(self) -> "VoteCreate":
@@ -129,6 +133,7 @@ class VotePublic(SQLModel):
     opened_at: str | None
     closed_at: str | None
     published_at: str | None
+    trustee_ids: list[int] | None = None  # secret votes: who holds a share of the key
     me: MyVote | None = None  # GET /api/votes/{id} only
 
 
@@ -136,3 +141,87 @@ class CastAck(SQLModel):
     vote_id: int
     voted_count: int
     me: MyVote
+
+
+# --- secret ballots (votes/ballot/, docs/ballot-spec.md) -------------------------------------------------
+
+Hex32 = Annotated[str, Field(strict=True, pattern="^[0-9a-f]{64}$")]  # a point or a scalar, 32 bytes
+
+
+class CipherIn(SQLModel):
+    model_config = _strict
+    a: Hex32
+    b: Hex32
+
+
+class RangeProofIn(SQLModel):
+    model_config = _strict
+    a0: Hex32
+    b0: Hex32
+    a1: Hex32
+    b1: Hex32
+    c0: Hex32
+    c1: Hex32
+    z0: Hex32
+    z1: Hex32
+
+
+class SumProofIn(SQLModel):
+    model_config = _strict
+    a: Hex32
+    b: Hex32
+    z: Hex32
+
+
+class SecretBallotIn(SQLModel):
+    model_config = _strict
+    token: Hex32
+    ciphertexts: list[CipherIn] = Field(min_length=2, max_length=3)
+    proofs: list[RangeProofIn] = Field(min_length=2, max_length=3)
+    sum_proof: SumProofIn
+
+
+class SecretCastRequest(SQLModel):
+    model_config = _strict
+    ballot: SecretBallotIn
+
+
+class SecretCastAck(SQLModel):
+    vote_id: int
+    voted_count: int
+    receipt: str
+    me: MyVote
+
+
+class PasswordRequest(SQLModel):
+    model_config = _strict
+    password: Secret = Field(min_length=1, max_length=256)
+
+
+class TrusteeKeyPublic(SQLModel):
+    user_id: int
+    enrolled: bool | None = None
+    public_key: str | None
+
+
+class BallotParams(SQLModel):
+    params: dict
+    params_digest: str
+
+
+class ReceiptCheck(SQLModel):
+    receipt: str
+    on_board: bool
+
+
+class BoardPublic(SQLModel):
+    spec: str
+    params: dict
+    params_digest: str
+    state: str
+    voted_count: int
+    ballots: list[dict]
+    total: list[dict] | None
+    partials: list[dict]
+    result: dict | None
+    fingerprint: str

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from accounts.models import User
 from core.clock import iso
 from meetings.models import Meeting
-from votes.models import Ballot, OptionKind, SecretTally, Vote, VoteKind, VoteOption, VoteRule, VoteState
+from votes.models import Ballot, OptionKind, Vote, VoteKind, VoteOption, VoteRule, VoteState
 
 
 def options_of(session: Session, vote_ids: list[int]) -> dict[int, list[VoteOption]]:
@@ -34,12 +34,11 @@ def options_of(session: Session, vote_ids: list[int]) -> dict[int, list[VoteOpti
 def counts(session: Session, vote: Vote) -> dict[int, int]:
     """Current counts per option id (every option present, zeros included)."""
     assert vote.id is not None
-    if vote.kind == VoteKind.secret:
-        rows = session.exec(select(SecretTally.option_id, SecretTally.count).where(SecretTally.vote_id == vote.id)).all()
-    else:
-        rows = session.exec(
-            select(Ballot.option_id, func.count()).where(Ballot.vote_id == vote.id).group_by(Ballot.option_id)
-        ).all()
+    if vote.kind == VoteKind.secret:  # only ever known as the decrypted total (votes/ballot/)
+        return {int(k): int(n) for k, n in ((vote.result or {}).get("counts") or {}).items()}
+    rows = session.exec(
+        select(Ballot.option_id, func.count()).where(Ballot.vote_id == vote.id).group_by(Ballot.option_id)
+    ).all()
     return {int(option_id): int(n) for option_id, n in rows}
 
 
@@ -76,6 +75,7 @@ def vote_data(session: Session, vote: Vote, options: list[VoteOption] | None = N
         "tally": tally,
         "voters": voters,
         "result": vote.result if shown else None,
+        "trustee_ids": vote.trustee_ids if vote.kind == VoteKind.secret else None,  # key holders (secret votes)
         "opened_at": iso(vote.opened_at),
         "closed_at": iso(vote.closed_at),
         "published_at": iso(vote.published_at),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, update
 from sqlmodel import Session, select
 
 from accounts.actor import Actor
@@ -25,7 +24,8 @@ from meetings.models import PRESENT, VOTING_ROLES, AgendaItem, Attendance, Meeti
 from meetings.rules import OrgRules, get_rules
 from meetings.services import NoQuorum, emit, require_state
 from votes import serialize, rules
-from votes.models import Ballot, OptionKind, SecretTally, VoterRecord, Vote, VoteKind, VoteOption, VoteRule, VoteState
+from votes.ballot import election
+from votes.models import Ballot, OptionKind, VoterRecord, Vote, VoteKind, VoteOption, VoteRule, VoteState
 from votes.schemas import DEFAULT_OPTIONS, OptionIn, VoteCreate, VoteUpdate
 
 
@@ -155,8 +155,10 @@ def create_vote(*, session: Session, actor: Actor, meeting_id: int, data: VoteCr
     _check_item(session, meeting_id, data.agenda_item_id)
     vote = Vote(
         meeting_id=meeting_id, agenda_item_id=data.agenda_item_id, question=data.question, kind=data.kind,
-        rule=data.rule, created_by=actor.id,
+        rule=data.rule, created_by=actor.id, trustee_ids=data.trustee_ids,
     )  # fmt: skip
+    if data.trustee_ids is not None:
+        election.check_trustees(session, meeting_id, data.trustee_ids)
     session.add(vote)
     session.flush()
     _set_options(session, vote, data.options or DEFAULT_OPTIONS)
@@ -206,14 +208,13 @@ def open_vote(*, session: Session, actor: Actor, vote_id: int, force: bool = Fal
     vote.state = VoteState.open
     vote.opened_at = utcnow()
     session.add(vote)
-    if vote.kind == VoteKind.secret:
-        for option in serialize.options_of(session, [vote_id])[vote_id]:
-            session.add(SecretTally(vote_id=vote_id, option_id=option.id, count=0))
+    if vote.kind == VoteKind.secret:  # the vote's threshold key and public parameters (votes/ballot/election.py)
+        election.setup(session, vote, serialize.options_of(session, [vote_id])[vote_id])
     return _changed(session, acc, "vote.opened", vote)
 
 
 def cast(*, session: Session, actor: Actor, vote_id: int, option_id: int) -> dict[str, Any]:
-    """One tap + confirm. Idempotent per (vote, voter); open/named: the last choice counts; secret: final.
+    """Open and named votes: one tap + confirm, the last choice counts. Secret votes take cast_secret only.
 
     The checks that need no lock run first; the vote row is locked only for the short part that reads the
     voter's record and writes, so concurrent casts queue on as little work as possible."""
@@ -222,6 +223,11 @@ def cast(*, session: Session, actor: Actor, vote_id: int, option_id: int) -> dic
     org = get_rules(session)
     _require_voter(acc, org)
     _require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
+    if vote.kind == VoteKind.secret:
+        raise ValidationFailed(
+            "Biểu quyết kín chỉ nhận phiếu đã được mã hóa trên máy tính bảng.",
+            details=[{"field": "option_id", "message": "phiếu kín phải được mã hóa"}],
+        )
     option = session.get(VoteOption, option_id)
     if option is None or option.vote_id != vote_id:
         raise ValidationFailed(
@@ -230,38 +236,61 @@ def cast(*, session: Session, actor: Actor, vote_id: int, option_id: int) -> dic
         )
     vote = _load(session, vote_id, for_update=True)  # serialises with other casts and with close
     _require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
-    voted = session.get(VoterRecord, (vote_id, actor.id)) is not None
-    me = {"may_vote": True, "voted": True, "option_id": option_id, "final": vote.kind == VoteKind.secret}
-    if vote.kind == VoteKind.secret:
-        if voted:
-            raise AlreadyVoted("Bạn đã bỏ phiếu kín cho biểu quyết {vote_id}; phiếu kín không thể thay đổi.", vote_id=vote_id)
+    me = {"may_vote": True, "voted": True, "option_id": option_id, "final": False}
+    ballot = session.get(Ballot, (vote_id, actor.id))
+    if ballot is not None and ballot.option_id == option_id:
+        return {"vote_id": vote_id, "voted_count": vote.voted_count, "me": me}
+    if ballot is None:
         session.add(VoterRecord(vote_id=vote_id, user_id=actor.id))
-        # Every counter of the vote is rewritten, +1 on the chosen one and +0 on the others (models.py).
-        session.execute(
-            update(SecretTally)
-            .where(SecretTally.vote_id == vote_id)
-            .values(count=SecretTally.count + case((SecretTally.option_id == option_id, 1), else_=0)),
-            execution_options={"synchronize_session": False},
-        )
+        session.add(Ballot(vote_id=vote_id, user_id=actor.id, option_id=option_id))
         vote.voted_count += 1
-        # `me.option_id` is echoed to the voter's own acknowledgement only; it is never stored with them.
     else:
-        ballot = session.get(Ballot, (vote_id, actor.id))
-        if ballot is not None and ballot.option_id == option_id:
-            return {"vote_id": vote_id, "voted_count": vote.voted_count, "me": me}
-        if ballot is None:
-            session.add(VoterRecord(vote_id=vote_id, user_id=actor.id))
-            session.add(Ballot(vote_id=vote_id, user_id=actor.id, option_id=option_id))
-            vote.voted_count += 1
-        else:
-            ballot.option_id = option_id
-            ballot.changed_at = utcnow()
-            session.add(ballot)
+        ballot.option_id = option_id
+        ballot.changed_at = utcnow()
+        session.add(ballot)
     vote.revision += 1
     session.add(vote)
     outbox.add(session, kind="vote.tally", ref=vote_id)  # one coalesced vote.tally after commit (votes/live.py)
     session.flush()
     return {"vote_id": vote_id, "voted_count": vote.voted_count, "me": me}
+
+
+def check_secret_ballot(*, session: Session, actor: Actor, vote_id: int, ballot: dict[str, Any]) -> election.Checked:
+    """Eligibility and every proof, in a read transaction: the CPU part runs in parallel, outside the writer."""
+    vote = _load(session, vote_id)
+    acc = access(session, actor, vote.meeting_id)
+    _require_voter(acc, get_rules(session))
+    _require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
+    if vote.kind != VoteKind.secret:
+        raise ValidationFailed("Chỉ biểu quyết kín nhận phiếu mã hóa.", details=[{"field": "ballot", "message": "không phải biểu quyết kín"}])
+    if session.get(VoterRecord, (vote_id, actor.id)) is not None:
+        raise AlreadyVoted("Bạn đã bỏ phiếu kín cho biểu quyết này; phiếu kín không thể thay đổi.", details={"vote_id": vote_id})
+    return election.check_ballot(session, vote_id, ballot)
+
+
+def cast_secret(*, session: Session, actor: Actor, vote_id: int, ballot: dict[str, Any],
+                checked: election.Checked | None = None) -> dict[str, Any]:  # fmt: skip
+    """An encrypted secret ballot: eligibility, every proof, then the ballot and the voter record, written in
+    one transaction with nothing that links them (no id, no time). The receipt is answered after COMMIT.
+    `checked`: what check_secret_ballot answered for this very ballot just before (the route calls it in a read
+    transaction so that proofs are verified in parallel); without it, or if it does not match, all is checked here."""
+    if checked is None or not checked.matches(ballot):
+        checked = check_secret_ballot(session=session, actor=actor, vote_id=vote_id, ballot=ballot)
+    vote = _load(session, vote_id, for_update=True)  # serialises with other casts and with close
+    _require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
+    if not election.same_parameters(session, vote_id, checked):
+        raise Conflict("Tham số của biểu quyết kín đã thay đổi; hãy bỏ phiếu lại.", details={"vote_id": vote_id})
+    if session.get(VoterRecord, (vote_id, actor.id)) is not None:
+        raise AlreadyVoted("Bạn đã bỏ phiếu kín cho biểu quyết này; phiếu kín không thể thay đổi.", details={"vote_id": vote_id})
+    session.add(VoterRecord(vote_id=vote_id, user_id=actor.id))
+    election.store_ballot(session, vote_id, checked.receipt, checked.body, ballot["token"])
+    vote.voted_count += 1
+    vote.revision += 1
+    session.add(vote)
+    outbox.add(session, kind="vote.tally", ref=vote_id)
+    session.flush()
+    me = {"may_vote": True, "voted": True, "option_id": None, "final": True}
+    return {"vote_id": vote_id, "voted_count": vote.voted_count, "receipt": checked.receipt, "me": me}
 
 
 def publish_tally(*, session: Session, vote_id: int) -> bool:
@@ -289,6 +318,14 @@ def close_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any
     org = get_rules(session)
     eligible, total = _eligible(session, vote.meeting_id, org)
     options = serialize.options_of(session, [vote.id])[vote.id]
+    if vote.kind == VoteKind.secret:  # the ballots are multiplied; the trustees decrypt the total (decrypt below)
+        election.close(session, vote)
+        vote.eligible_count = eligible
+        vote.state = VoteState.closed
+        vote.closed_at = utcnow()
+        session.add(vote)
+        outbox.add(session, kind="vote.scrub", ref=vote_id)
+        return _changed(session, acc, "vote.closed", vote)
     current = serialize.counts(session, vote)
     by_kind = {OptionKind(o.kind): current.get(o.id or 0, 0) for o in options}
     outcome = rules.compute(
@@ -302,9 +339,31 @@ def close_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any
     vote.state = VoteState.closed
     vote.closed_at = utcnow()
     session.add(vote)
-    if vote.kind == VoteKind.secret:  # old versions of the counter rows are scrubbed after commit (votes/live.py)
-        outbox.add(session, kind="vote.scrub", ref=vote_id)
     return _changed(session, acc, "vote.closed", vote)
+
+
+def decrypt(*, session: Session, actor: Actor, vote_id: int, password: str) -> dict[str, Any]:
+    """A trustee's partial decryption of a closed secret vote's total; the threshold-th one yields the result."""
+    acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
+    election.partial_decrypt(session, acc, vote, password)
+    counts = election.decrypt_total(session, vote)
+    if counts is None:
+        session.flush()
+        return {**serialize.vote_data(session, vote, full=acc.can_conduct), "trustees": election.trustee_progress(session, vote_id)}
+    org = get_rules(session)
+    _, total = _eligible(session, vote.meeting_id, org)
+    options = serialize.options_of(session, [vote_id])[vote_id]
+    by_id = {o.id: n for o, n in zip(options, counts)}
+    by_kind = {OptionKind(o.kind): by_id[o.id] for o in options}
+    outcome = rules.compute(
+        vote.rule, total_members=total, present=vote.eligible_count, yes=by_kind.get(OptionKind.yes, 0),
+        no=by_kind.get(OptionKind.no, 0), abstain=by_kind.get(OptionKind.abstain, 0), chair_choice=None,
+    )  # fmt: skip
+    vote.result = {**outcome.as_dict(), "rule": VoteRule(vote.rule).value,
+                   "counts": {str(o.id): by_id[o.id] for o in options}, "voted_count": vote.voted_count}  # fmt: skip
+    session.add(vote)
+    data = _changed(session, acc, "vote.decrypted", vote)
+    return {**data, "trustees": election.trustee_progress(session, vote_id)}
 
 
 def _chair_choice(session: Session, vote: Vote, options: list[VoteOption]) -> OptionKind | None:
@@ -322,6 +381,8 @@ def publish_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, A
     acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
     require_conduct(acc)
     _require_vote_state(vote, (VoteState.closed,), "công bố kết quả")
+    if vote.result is None:
+        raise Conflict("Chưa thể công bố: người giữ khóa chưa giải mã tổng phiếu kín.", details={"vote_id": vote_id})
     vote.state = VoteState.published
     vote.published_at = utcnow()
     session.add(vote)

@@ -81,6 +81,17 @@ def _hold(session: Session, secretary: Actor, chair: Actor, members: list[User],
     meetings.end_meeting(session=session, actor=chair, meeting_id=mid)
 
 
+def _trustee_keys(session: Session, users: list[User]) -> None:
+    """Trustee keys (secret ballots) sealed with the demo password, for the default key holders."""
+    from votes.ballot import trustee_keys
+    from votes.models import TrusteeKey
+
+    for user in users:
+        if user.id is not None and session.get(TrusteeKey, user.id) is None:
+            public, sealed = trustee_keys.new_key(user.id, DEMO_PASSWORD)
+            session.add(TrusteeKey(user_id=user.id, public_key=public, sealed=sealed))
+
+
 def load(*, session: Session, full: bool = True) -> dict[str, str]:
     """Returns the demo accounts (username -> description) for printing. `full=False`: only the accounts and
     the published meeting, without the past and draft meetings (the browser tests' bare cabinet)."""
@@ -100,6 +111,7 @@ def load(*, session: Session, full: bool = True) -> dict[str, str]:
     members = [add(f"thanhvien{i:02d}", person, GlobalRole.member) for i, person in enumerate(MEMBERS, start=1)]
     guest = add("khachmoi01", GUEST, GlobalRole.guest)
     session.flush()
+    _trustee_keys(session, [chair, secretariat, members[0]])  # the default key holders of secret votes
 
     staff = Actor.of(secretariat)
     roster = [(chair, MeetingRole.chair), (secretariat, MeetingRole.secretary)]

@@ -4,11 +4,12 @@
 // see "x/y đã biểu quyết", then "Đã kết thúc, chờ công bố kết quả". Those who conduct fetch the vote as it
 // stands over REST (per viewer) to decide when to close and whether to publish; a secret vote shows no
 // counts to anyone while it is open.
-import { get } from "./api.js";
+import { get, post } from "./api.js";
 import { confirmDialog } from "./confirm.js";
 import { h, morph } from "./dom.js";
 import { t } from "./i18n.js";
 import { myRow } from "./live-view.js";
+import { passwordDialog } from "./password-dialog.js";
 import { toast } from "./toast.js";
 
 const PRESENT = new Set(["present_room", "present_remote"]);
@@ -176,8 +177,13 @@ export async function cast(vote, option) {
   casting = true;
   ctx.rerender();
   try {
-    const ack = await ctx.request("vote:cast", { vote_id: vote.id, option_id: option.id });
-    mine.set(vote.id, ack.me);
+    if (secret) {
+      const ack = await castSecret(vote, option);
+      mine.set(vote.id, { ...ack.me, option_id: option.id }); // shown on this page only; the server never knew it
+    } else {
+      const ack = await ctx.request("vote:cast", { vote_id: vote.id, option_id: option.id });
+      mine.set(vote.id, ack.me);
+    }
   } catch (err) {
     toast(err.message, "error");
     if (err.code === "already_voted") mine.delete(vote.id); // fetch the truth again
@@ -185,6 +191,77 @@ export async function cast(vote, option) {
     casting = false;
     ctx.rerender();
   }
+}
+
+// --- secret ballots: encrypted here (ballot-crypto.js), the server keeps the ciphertexts only ---------------
+
+const receiptKey = (voteId) => `ecabinet.receipt.${voteId}`;
+export const receiptOf = (voteId) => localStorage.getItem(receiptKey(voteId));
+
+/** Encrypt and prove on this tablet, send, and keep the receipt (its hash; it does not reveal the choice). */
+async function castSecret(vote, option) {
+  const crypto = await import("./ballot-crypto.js");
+  await crypto.load();
+  const { params, params_digest: digest } = await get(`/api/votes/${vote.id}/ballot-params`);
+  const index = params.options.findIndex((o) => o.id === option.id);
+  const ballot = crypto.encryptBallot(params, digest, index);
+  const ack = await post(`/api/votes/${vote.id}/secret-ballots`, { ballot });
+  if (ack.receipt !== crypto.receiptOf(ballot)) toast(t("ballot.receipt_mismatch"), "error");
+  localStorage.setItem(receiptKey(vote.id), ack.receipt);
+  return ack;
+}
+
+async function checkReceipt(vote) {
+  const receipt = receiptOf(vote.id);
+  try {
+    const found = await get(`/api/votes/${vote.id}/board/${receipt}`);
+    toast(t(found.on_board ? "ballot.on_board" : "ballot.not_on_board"), found.on_board ? "info" : "error");
+  } catch (err) {
+    toast(err.message, "error");
+  }
+}
+
+function receiptNode(vote) {
+  const receipt = vote.kind === "secret" ? receiptOf(vote.id) : null;
+  if (!receipt) return null;
+  return h(
+    "div",
+    { class: "ballot-receipt small", "data-testid": "ballot-receipt", dataset: { receipt } },
+    h("div", {}, t("ballot.receipt", { receipt: `${receipt.slice(0, 16)}…` })),
+    h("div", { class: "muted" }, t("ballot.receipt_hint")),
+    h("button", { type: "button", class: "btn btn-sm", "data-testid": "ballot-check", onclick: () => checkReceipt(vote) }, t("ballot.check")),
+  );
+}
+
+/** A key holder's step at close: the password opens their share; the server proves and stores the partial. */
+async function decryptShare(vote, button) {
+  const password = await passwordDialog(t("ballot.decrypt_prompt"), { okLabel: t("ballot.decrypt") });
+  if (!password) return;
+  if (button) button.disabled = true;
+  try {
+    await post(`/api/votes/${vote.id}/decrypt`, { password });
+    toast(t("ballot.decrypted"));
+    decrypted.add(vote.id);
+    ctx.rerender();
+  } catch (err) {
+    toast(err.message, "error");
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+const decrypted = new Set();
+
+function trusteeNode(vote) {
+  if (vote.kind !== "secret" || vote.state !== "closed" || vote.result) return null;
+  const mineToDecrypt = (vote.trustee_ids ?? []).includes(ctx.me?.user_id) && !decrypted.has(vote.id);
+  return h(
+    "div",
+    { class: "ballot-trustees", "data-testid": "ballot-trustees" },
+    mineToDecrypt
+      ? h("button", { type: "button", class: "btn btn-primary", "data-testid": "ballot-decrypt", onclick: (e) => decryptShare(vote, e.currentTarget) }, t("ballot.decrypt"))
+      : null,
+  );
 }
 
 /** The chair's buttons on the vote card: close an open vote, announce a closed one. */
@@ -273,6 +350,8 @@ export function render(state) {
     h("div", { class: "vote-question", "data-testid": "vote-question" }, vote.question),
     item ? h("div", { class: "muted small" }, `${t("live.item_of", { n: item.position, total: state.agenda.length })}: ${item.title}`) : null,
     open ? ballotNode(state, vote, me) : null,
+    receiptNode(vote),
+    trusteeNode(vote),
     open || waiting ? progressNode(vote) : null,
     hiddenNote ? h("p", { class: "muted small", "data-testid": vote.kind === "secret" ? "vote-secret-note" : "vote-hidden-note" }, t(hiddenNote)) : null,
     waiting ? h("p", { class: "vote-waiting", role: "status", "data-testid": "vote-waiting" }, t("vote.awaiting_publish")) : null,

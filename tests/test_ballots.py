@@ -1,0 +1,108 @@
+"""Encrypted secret ballots end to end through the services: the tablet's ballot is verified and stored with no
+link to its voter, a plaintext choice is refused, only two of three trustees are needed to decrypt the TOTAL,
+the board verifies and its result follows the VN majority rule (a secret tie is not passed)."""
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from app.db import Database
+from core.errors import Conflict, Forbidden, ValidationFailed
+from tests.factories import PASSWORD, call
+from tests.vote_helpers import cast_secret, decrypt, new_vote, option, present_cabinet
+from votes import services
+from votes.ballot import election, proofs, verify
+from votes.models import VoteKind
+
+
+def test_encrypted_ballots_are_counted_and_the_board_verifies(db: Database) -> None:
+    c = present_cabinet(db, n_members=4)
+    vote = new_vote(db, c, kind=VoteKind.secret, state="open")
+    choices = ["yes", "yes", "no", "abstain", "yes"]
+    receipts = [cast_secret(db, voter, vote, kind)["receipt"] for voter, kind in zip([c.chair, *c.members], choices)]
+    assert len(set(receipts)) == 5
+    with pytest.raises(services.AlreadyVoted):
+        cast_secret(db, c.members[0], vote, "no")
+    seen = db.run_read(services.get_vote, actor=c.chair, vote_id=vote["id"])
+    assert seen["voted_count"] == 5 and seen["tally"] is None and seen["me"]["voted"] is True
+    closed = call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
+    assert closed["state"] == "closed" and closed["result"] is None  # nothing decrypted at close
+    with pytest.raises(Conflict):
+        cast_secret(db, c.members[3], vote, "no")  # closed: refused
+    one = call(db, services.decrypt, actor=c.members[0], vote_id=vote["id"], password=PASSWORD)
+    assert one["result"] is None and [t["decrypted"] for t in one["trustees"]["trustees"]] == [False, False, True]
+    done = call(db, services.decrypt, actor=c.chair, vote_id=vote["id"], password=PASSWORD)
+    counts = done["result"]["counts"]
+    assert counts == {str(option(vote, "yes")): 3, str(option(vote, "no")): 1, str(option(vote, "abstain")): 1}
+    assert done["result"]["passed"] is True  # 3 of the 5 voting members (chair + 4): more than half of all
+    board = db.run_read(election.board, actor=c.guest, vote_id=vote["id"])
+    assert sorted(b["receipt"] for b in board["ballots"]) == sorted(receipts)
+    assert verify.verify_board(board) == [3, 1, 1]
+    for b in board["ballots"]:
+        assert set(b) == {"receipt", "token", "ciphertexts", "proofs", "sum_proof"}  # no name, no time
+    mine = db.run_read(election.receipt_on_board, actor=c.members[0], vote_id=vote["id"], receipt=receipts[1])
+    assert mine["on_board"] is True
+
+
+def test_plaintext_choice_on_a_secret_vote_is_refused(db: Database) -> None:
+    c = present_cabinet(db)
+    vote = new_vote(db, c, kind=VoteKind.secret, state="open")
+    with pytest.raises(ValidationFailed):
+        call(db, services.cast, actor=c.members[0], vote_id=vote["id"], option_id=option(vote, "yes"))
+    assert db.run_read(services.get_vote, actor=c.chair, vote_id=vote["id"])["voted_count"] == 0
+
+
+def test_forged_ballots_are_refused(db: Database) -> None:
+    c = present_cabinet(db)
+    vote = new_vote(db, c, kind=VoteKind.secret, state="open")
+    p = db.run_read(election.parameters, actor=c.members[0], vote_id=vote["id"])
+    # two ones (a vote counted twice): a valid 0-or-1 proof is impossible to make for it without the sum
+    good = proofs.encrypt_ballot(p["params"], p["params_digest"], 0, secrets.token_bytes(32))
+    other = proofs.encrypt_ballot(p["params"], p["params_digest"], 1, secrets.token_bytes(32))
+    forged = {**good, "ciphertexts": [good["ciphertexts"][0], other["ciphertexts"][1], good["ciphertexts"][2]],
+              "proofs": [good["proofs"][0], other["proofs"][1], good["proofs"][2]]}  # fmt: skip
+    with pytest.raises(ValidationFailed):
+        call(db, services.cast_secret, actor=c.members[0], vote_id=vote["id"], ballot=forged)
+    call(db, services.cast_secret, actor=c.members[0], vote_id=vote["id"], ballot=good)
+    with pytest.raises(Conflict):  # the same ballot replayed by another member
+        call(db, services.cast_secret, actor=c.members[1], vote_id=vote["id"], ballot=good)
+    with pytest.raises(Forbidden):  # guests never vote
+        cast_secret(db, c.guest, vote, "yes")
+
+
+def test_only_trustees_decrypt_and_a_wrong_password_is_refused(db: Database) -> None:
+    c = present_cabinet(db)
+    vote = new_vote(db, c, kind=VoteKind.secret, state="open")
+    cast_secret(db, c.members[1], vote, "yes")
+    call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
+    with pytest.raises(Forbidden):
+        call(db, services.decrypt, actor=c.members[2], vote_id=vote["id"], password=PASSWORD)
+    with pytest.raises(Forbidden):
+        call(db, services.decrypt, actor=c.chair, vote_id=vote["id"], password="sai-mật-khẩu")
+    with pytest.raises(Conflict):
+        call(db, services.publish_vote, actor=c.chair, vote_id=vote["id"])  # no result before decryption
+    done = decrypt(db, c, vote)
+    assert done["result"]["counts"][str(option(vote, "yes"))] == 1
+    call(db, services.publish_vote, actor=c.chair, vote_id=vote["id"])
+
+
+def test_secret_tie_is_not_passed(db: Database) -> None:
+    c = present_cabinet(db, n_members=3)  # chair + 3 members
+    vote = new_vote(db, c, kind=VoteKind.secret, state="open", )
+    for voter, kind in zip([c.chair, *c.members], ["yes", "yes", "no", "no"]):
+        cast_secret(db, voter, vote, kind)
+    call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
+    done = decrypt(db, c, vote)
+    assert done["result"]["tie"] is True and done["result"]["passed"] is False and done["result"]["decided_by_chair"] is False
+
+
+def test_opening_needs_every_trustee_key(db: Database) -> None:
+    c = present_cabinet(db)
+    vote = call(db, services.create_vote, actor=c.secretary, meeting_id=c.meeting_id,
+                data=services.VoteCreate(agenda_item_id=c.item_ids[0], question="Nhân sự?", kind=VoteKind.secret))  # fmt: skip
+    call(db, election.enrol_trustee, actor=c.chair, password=PASSWORD)
+    with pytest.raises(Conflict):
+        call(db, services.open_vote, actor=c.chair, vote_id=vote["id"])
+    with pytest.raises(Forbidden):
+        call(db, election.enrol_trustee, actor=c.secretary, password="không phải mật khẩu")

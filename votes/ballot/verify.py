@@ -1,0 +1,91 @@
+"""The board verifier (docs/ballot-spec.md §6): from the board alone, check the parameters, every ballot's proofs,
+that no ballot is missing or repeated, the encrypted total, every partial decryption and the result.
+
+`verify_board` raises proofs.Invalid naming the first failure, or answers the decrypted counts per option
+(None while the board has no result yet)."""
+from __future__ import annotations
+
+from typing import Any
+
+from votes.ballot import group as g
+from votes.ballot import proofs
+from votes.ballot.proofs import Invalid
+
+_BOARD_KEYS = {"spec", "params", "params_digest", "state", "voted_count", "ballots", "total", "partials", "result", "fingerprint"}
+
+
+def verify_board(board: Any) -> list[int] | None:
+    if not isinstance(board, dict) or set(board) != _BOARD_KEYS:
+        raise Invalid("board: unexpected fields")
+    if board["spec"] != proofs.SPEC:
+        raise Invalid("board: unknown spec")
+    unsigned = {k: v for k, v in board.items() if k != "fingerprint"}
+    if proofs.digest(unsigned) != board["fingerprint"]:
+        raise Invalid("board: fingerprint does not match its content")
+    params, digest = board["params"], board["params_digest"]
+    if proofs.digest(params) != digest:
+        raise Invalid("params: digest does not match")
+    _check_keys(params)
+    n_options = len(params["options"])
+
+    ballots = board["ballots"]
+    receipts, tokens = set(), set()
+    for i, entry in enumerate(ballots):
+        ballot = {k: v for k, v in entry.items() if k != "receipt"}
+        try:
+            receipt = proofs.verify_ballot(params, digest, ballot)
+        except Invalid as e:
+            raise Invalid(f"ballot #{i}: {e}") from None
+        if receipt != entry.get("receipt"):
+            raise Invalid(f"ballot #{i}: receipt does not match the ballot")
+        if receipt in receipts or ballot["token"] in tokens:
+            raise Invalid(f"ballot #{i}: duplicated")
+        receipts.add(receipt)
+        tokens.add(ballot["token"])
+    if board["voted_count"] != len(ballots):
+        raise Invalid(f"ballots: {len(ballots)} on the board but {board['voted_count']} members recorded as having voted")
+    if [e["receipt"] for e in ballots] != sorted(receipts):
+        raise Invalid("ballots: not in receipt order")
+
+    if board["total"] is None:
+        if board["partials"] or board["result"] is not None:
+            raise Invalid("board: decryption without an encrypted total")
+        return None
+    total = proofs.total(n_options, ballots)
+    if total != board["total"]:
+        raise Invalid("total: is not the product of the ballots on the board")
+
+    partials: dict[int, list[dict[str, str]]] = {}
+    vkeys = {t["index"]: bytes.fromhex(t["verification_key"]) for t in params["trustees"]}
+    for p in board["partials"]:
+        index = p.get("trustee")
+        if index not in vkeys or index in partials:
+            raise Invalid(f"partial decryption: unknown or repeated trustee {index}")
+        proofs.verify_partial(digest, index, vkeys[index], total, p.get("shares"))
+        partials[index] = p["shares"]
+    if board["result"] is None:
+        return None
+    if len(partials) < params["threshold"]:
+        raise Invalid("result: fewer partial decryptions than the threshold")
+    chosen = dict(sorted(partials.items())[: params["threshold"]])
+    counts = proofs.combine(total, chosen, max_count=len(ballots))
+    claimed = board["result"].get("counts")
+    expected = {str(o["id"]): n for o, n in zip(params["options"], counts)}
+    if claimed != expected:
+        raise Invalid(f"result: counts {claimed} differ from the decrypted total {expected}")
+    if sum(counts) != len(ballots):
+        raise Invalid("result: counts do not add up to the number of ballots")
+    return counts
+
+
+def _check_keys(params: dict[str, Any]) -> None:
+    commitments = [proofs.pt(c, "commitment") for c in params["commitments"]]
+    if len(commitments) != params["threshold"]:
+        raise Invalid("params: one commitment per coefficient (threshold)")
+    if commitments[0].hex() != params["public_key"]:
+        raise Invalid("params: public key is not the first commitment")
+    if g.is_point(commitments[0]) and commitments[0] == g.IDENTITY:
+        raise Invalid("params: public key is the identity")
+    for t in params["trustees"]:
+        if proofs.verification_key(commitments, t["index"]).hex() != t["verification_key"]:
+            raise Invalid(f"params: trustee {t['index']}'s verification key does not follow the commitments")
