@@ -174,9 +174,14 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         verdict = await asyncio.to_thread(verify_pdf, signed, KeyStore.for_data_dir(settings.data_dir).trusted_roots())
         assert verdict.verdict == "valid"
         assert (await chair.post(f"/api/polls/{pid}/report/sign", json={"password": PASSWORD})).status_code == 409
-        async with httpx.AsyncClient(base_url=live_server.url) as anon:
-            assert (await anon.get("/api/polls")).status_code == 401
-            assert (await anon.get(f"/api/polls/{pid}")).status_code == 401
+        async with httpx.AsyncClient(base_url=live_server.url) as anon:  # every route refuses who is not signed in
+            for method, path in [("GET", "/api/polls"), ("POST", "/api/polls"), ("GET", f"/api/polls/{pid}"),
+                                 ("POST", f"/api/polls/{pid}/submit"), ("POST", f"/api/polls/{pid}/approve"),
+                                 ("POST", f"/api/polls/{pid}/answers"), ("POST", f"/api/polls/{pid}/extend"),
+                                 ("GET", f"/api/polls/{pid}/sheets/{b.members[0].id}"), ("GET", f"/api/polls/{pid}/report"),
+                                 ("POST", f"/api/polls/{pid}/report/sign"), ("GET", "/api/poll-rules"), ("PUT", "/api/poll-rules"),
+                                 ("POST", f"/api/polls/{pid}/documents"), ("GET", f"/api/polls/{pid}/documents/1/pages/1")]:  # fmt: skip
+                assert (await anon.request(method, path, json={} if method != "GET" else None)).status_code in (401, 403), (method, path)
     finally:
         for s in (sio, sio_out, sio_m0):
             await s.disconnect()

@@ -63,8 +63,8 @@ async def test_27_voters_restart_and_closing_by_itself(settings: Settings, db: D
     first = Server(settings)
     servers.append(first)
     await first.started()
-    soon = make_poll(db, b, deadline=in_(12), silence="agree")  # its deadline passes while the server is down
-    later = make_poll(db, b, deadline=in_(30), silence="none")  # closes by itself after the restart
+    soon = make_poll(db, b, deadline=in_(20), silence="agree")  # its deadline passes while the server is down
+    later = make_poll(db, b, deadline=in_(35), silence="none")  # closes by itself after the restart
     for poll in (soon, later):
         for i, v in enumerate(voters):
             picked = _choices(i)

@@ -51,10 +51,15 @@ async function act(fn) {
   }
 }
 
+let shownActions = ""; // what the action bar was drawn for: a live refresh leaves it (and what is typed in it) alone
+
 function actions() {
   const box = $("poll-actions");
   const buttons = [];
   const staff = Array.isArray(poll.voters) && poll.chair_id !== userId;
+  const key = JSON.stringify([poll.state, staff, poll.chair_id === userId, poll.deadline_at]);
+  if (key === shownActions) return;
+  shownActions = key;
   if (poll.state === "draft" && staff) {
     buttons.push(h("button", { type: "button", class: "btn btn-primary btn-lg", "data-testid": "poll-submit",
       onclick: () => act(() => post(`/api/polls/${pollId}/submit`)) }, t("polls.submit")));
