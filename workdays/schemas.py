@@ -10,20 +10,20 @@ from core.types import Line
 
 class OverrideCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    day: date
+    day: date = Field(json_schema_extra={"maxLength": 10})  # YYYY-MM-DD
     kind: Literal["off", "work"]
     note: Line = Field(default="", max_length=200)
 
 
 class OverridePublic(BaseModel):
     id: int
-    day: date
+    day: date = Field(json_schema_extra={"maxLength": 10})  # YYYY-MM-DD
     kind: str
     note: str
 
 
 class CalendarDay(BaseModel):
-    day: date
+    day: date = Field(json_schema_extra={"maxLength": 10})  # YYYY-MM-DD
     working: bool
     reason: str  # the holiday's name, "Thứ Bảy"/"Chủ nhật", the admin's note, or "" for an ordinary working day
     source: Literal["weekend", "holiday", "override", "workday"]
