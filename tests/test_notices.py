@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 from sqlmodel import Session, select

@@ -253,3 +253,20 @@ async def test_a_published_meetings_time_place_or_agenda_change_tells_its_partic
     subject, body = texts.render("meeting.changed", changed[0]["params"], "vi", "Asia/Ho_Chi_Minh")
     assert subject == f"Thay đổi cuộc họp: {TITLE}"
     assert "(thời gian, địa điểm)" in body and "09:00 20/12/2026" in body and "Phòng họp số 3" in body
+
+
+async def test_without_an_smtp_server_the_start_up_says_notifications_stay_in_the_product(
+        settings: Settings, db: Database, caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    c = make_cabinet(db, n_members=1, publish=False)
+    set_profile(db, c.members[0].id, "co.dia.chi@example.gov.vn")
+    with caplog.at_level("INFO", logger="ecabinet.mail"):
+        async with running(settings) as live:
+            staff = await login(live.url, c.staff.username)
+            assert (await staff.post(f"/api/meetings/{c.meeting_id}/publish")).status_code == 200
+            await live.app.state.jobs.drain()
+            await staff.aclose()
+    said = [r.getMessage() for r in caplog.records if r.name == "ecabinet.mail"]
+    assert said == ["ECABINET_SMTP_URL chưa được đặt: thông báo chỉ hiển thị trong ứng dụng, không gửi thư điện tử."]
+    with db.read_session() as s:  # in the product, and no mail queued for later
+        assert len(s.exec(select(Notification).where(Notification.user_id == c.members[0].id)).all()) == 1
+    assert mails(db) == []
