@@ -7,7 +7,7 @@ from typing import Any, Awaitable, Callable
 from app.db import Database, Outcome
 from app.groupcommit import GroupCommit
 from core.outbox import Key
-from app.ratelimit import FailureBudget
+from app.ratelimit import FailureBudget, SlidingWindow
 from app.settings import Settings
 
 
@@ -39,6 +39,19 @@ class AppContext:
 
     # One app/groupcommit.py GroupCommit per service run through write_grouped.
     groups: dict[Callable[..., Any], Any] = field(default_factory=dict)
+
+    # The edges' rate-limit windows, one set per application (module globals would be shared by every app in the
+    # process, e.g. the tests' servers): see window().
+    windows: dict[str, SlidingWindow] = field(default_factory=dict)
+    # The page renderer (documents/render.py: background renders), made on first use by documents/routes.py
+    # renderer_for() and closed with the application.
+    renderer: Any = None
+
+    def window(self, name: str, limit: int, seconds: float) -> SlidingWindow:
+        """This application's sliding window `name`: at most `limit` events per key in `seconds` (made on first use)."""
+        if name not in self.windows:
+            self.windows[name] = SlidingWindow(limit, seconds)
+        return self.windows[name]
 
     async def write(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
         """Run a service in a write transaction, then deliver its events and start its outbox jobs (only

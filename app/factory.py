@@ -27,7 +27,7 @@ from app.security_headers import SecurityHeaders
 from app.settings import Settings
 from audit.keys import AuditKeys
 from documents.prewarm import Prewarm
-from documents.routes import close_renderers
+from documents.routes import close_renderer
 from core.errors import DomainError
 from realtime.broadcast import Broadcaster
 from realtime.media.channel import MediaWorkers
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> Any:
         await jobs.stop()
         await prewarm.stop()
         await remote.stop()  # every peer connection closes with its worker
-        await close_renderers()  # no orphaned pdfium worker processes
+        await close_renderer(ctx)  # no orphaned pdfium worker processes
         # Close sockets first so no handler runs against a disposed engine.
         for sid in list(sio.manager.get_participants("/", None)):
             with contextlib.suppress(Exception):

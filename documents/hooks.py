@@ -55,4 +55,4 @@ async def render_pages(ctx: Any, sha256: str, jobs: list[dict[str, Any]]) -> Non
     pdf = storage.blob_path(ctx.settings.data_dir, sha256)
     if pdf.exists():
         pages = max(int(j.get("page_count", 0)) for j in jobs)
-        await asyncio.wait([renderer_for(ctx.settings).start_background(pdf, sha256, pages)])  # a delete cancels it: done
+        await asyncio.wait([renderer_for(ctx).start_background(pdf, sha256, pages)])  # a delete cancels it: done

@@ -70,7 +70,7 @@ class Prewarm:
             await asyncio.sleep(delay)
             src = await self.ctx.read(services.page_source, actor=actor, document_id=document_id, page=page,
                                       version=version, timezone=settings.timezone)  # fmt: skip
-            base = await renderer_for(settings).ensure(storage.blob_path(settings.data_dir, src.sha256), src.sha256, SIZE, page)
+            base = await renderer_for(self.ctx).ensure(storage.blob_path(settings.data_dir, src.sha256), src.sha256, SIZE, page)
             await stamped_pages.PAGES.get(base, page_key(src, SIZE, page), src.viewer)
         except DomainError:  # may not read it, or there is no such page
             return False

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.auth import ctx_of, require_user
+from app.context import AppContext
 from app.http import ok, parse_body, query_id, query_text, validate
 from app.openapi import Op
 from app.settings import Settings
@@ -32,14 +33,13 @@ from documents.render import SIZES, Renderer, shutdown_pool
 from documents.schemas import DocumentUpdate, DocumentUpload
 
 FORM_SLACK = 64 * 1024  # room for the form fields and multipart headers beside the file
-_RENDERERS: dict[tuple[Path, int], Renderer] = {}
 
 
-def renderer_for(settings: Settings) -> Renderer:
-    key = (settings.data_dir.resolve(), settings.render_workers)
-    if key not in _RENDERERS:
-        _RENDERERS[key] = Renderer(settings.data_dir, settings.render_workers)
-    return _RENDERERS[key]
+def renderer_for(ctx: AppContext) -> Renderer:
+    """The application's renderer (one per app: another app in the process keeps its own)."""
+    if ctx.renderer is None:
+        ctx.renderer = Renderer(ctx.settings.data_dir, ctx.settings.render_workers)
+    return ctx.renderer
 
 
 def _too_large(settings: Settings) -> TooLarge:
@@ -118,7 +118,7 @@ async def upload(request: Request) -> Response:
         await to_thread.run_sync(_spill, file, tmp)
     finally:
         await form.close()
-    renderer = renderer_for(settings)
+    renderer = renderer_for(ctx)
     stored, created = await ingest.prepare(upload=tmp, filename=clean_filename(file.filename, "tai-lieu.pdf"), data_dir=settings.data_dir,
                                            renderer=renderer, soffice=settings.soffice, max_pages=settings.max_document_pages,
                                            sandboxed=settings.soffice_sandbox)  # fmt: skip
@@ -143,7 +143,7 @@ def _spill(file: UploadFile, target: Path) -> None:
 async def _drop_unused(request: Request, shas: list[str]) -> None:
     ctx = ctx_of(request)
     for sha in await ctx.read(services.unreferenced, shas=shas):
-        renderer_for(ctx.settings).stop_background(sha)  # no CPU spent on pages nobody can open any more
+        renderer_for(ctx).stop_background(sha)  # no CPU spent on pages nobody can open any more
         await to_thread.run_sync(storage.delete, ctx.settings.data_dir, sha)
 
 
@@ -198,7 +198,7 @@ async def page_image(request: Request) -> Response:
     }
     if request.headers.get("if-none-match") == headers["ETag"] and not src.viewer.restricted:
         return Response(status_code=304, headers=headers)
-    base = await renderer_for(ctx.settings).ensure(storage.blob_path(ctx.settings.data_dir, src.sha256), src.sha256, size, n)
+    base = await renderer_for(ctx).ensure(storage.blob_path(ctx.settings.data_dir, src.sha256), src.sha256, size, n)
     body = await stamped_pages.PAGES.get(base, page_key(src, size, n), src.viewer)
     prewarm = getattr(request.app.state, "prewarm", None)
     if prewarm is not None and size == "tablet":  # the reader's next page, stamped while they read this one
@@ -261,9 +261,9 @@ OPENAPI = [
 ]  # fmt: skip
 
 
-async def close_renderers() -> None:
-    """Server shutdown: cancel background renders and stop the render worker processes."""
-    for renderer in list(_RENDERERS.values()):
-        await renderer.aclose()
-    _RENDERERS.clear()
+async def close_renderer(ctx: AppContext) -> None:
+    """Server shutdown: cancel the app's background renders and stop the render worker processes."""
+    if ctx.renderer is not None:
+        await ctx.renderer.aclose()
+        ctx.renderer = None
     shutdown_pool()

@@ -16,7 +16,6 @@ from app.auth import ctx_of, current, require_user
 from app.http import ok, parse_body, query_id
 from app.openapi import Op
 from app.pages import _meeting_page, render
-from app.ratelimit import SlidingWindow
 from app.security_headers import SAME_ORIGIN_FRAME
 from core.clock import iso, utcnow
 from core.errors import BadRequest, Conflict, Forbidden, TooLarge, ValidationFailed
@@ -28,7 +27,7 @@ from minutes.schemas import (
 )  # fmt: skip
 
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
-_VERIFY_LIMIT = SlidingWindow(30, 60)  # uploads per client address per minute (anyone may verify)
+VERIFY_LIMIT = (30, 60)  # uploads per client address per minute (anyone may verify)
 
 
 def _mid(request: Request) -> int:
@@ -170,8 +169,8 @@ async def _upload(request: Request) -> bytes:
 async def verify(request: Request) -> Response:
     """Anyone holding the file may check it (no login): limited per address and in size."""
     ctx = ctx_of(request)
-    key = f"{id(ctx)}:{request.client.host if request.client else '-'}"
-    await _VERIFY_LIMIT.take(key, N_("Kiểm tra quá nhiều tệp; thử lại sau {seconds} giây."))
+    address = request.client.host if request.client else "-"
+    await ctx.window("minutes.verify", *VERIFY_LIMIT).take(address, N_("Kiểm tra quá nhiều tệp; thử lại sau {seconds} giây."))
     data = await _upload(request)
     if len(data) > MAX_VERIFY_BYTES:
         raise TooLarge("Tệp vượt quá {mb} MB.", mb=MAX_VERIFY_BYTES // (1024 * 1024))

@@ -167,7 +167,7 @@ async def add_document(request: Request) -> Response:
         name = clean_filename(file.filename, "tai-lieu.pdf")
     finally:
         await form.close()
-    stored, _created = await ingest.prepare(upload=tmp, filename=name, data_dir=settings.data_dir, renderer=renderer_for(settings),
+    stored, _created = await ingest.prepare(upload=tmp, filename=name, data_dir=settings.data_dir, renderer=renderer_for(ctx),
                                             soffice=settings.soffice, max_pages=settings.max_document_pages,
                                             sandboxed=settings.soffice_sandbox)  # fmt: skip
     result = await ctx.write(services.add_document, actor=actor, poll_id=pid, title=data.title, restricted=data.restricted,
@@ -184,7 +184,7 @@ async def document_page(request: Request) -> Response:
         raise ValidationFailed("Kích thước ảnh trang không hợp lệ.", details=[{"field": "query.size", "message": "tablet | zoom | thumb"}])
     sha, viewer = await ctx.read(services.document_page, actor=actor, poll_id=int(p["poll_id"]), document_id=int(p["document_id"]),
                                  page=int(p["page"]), timezone=ctx.settings.timezone)  # fmt: skip
-    base = await renderer_for(ctx.settings).ensure(storage.blob_path(ctx.settings.data_dir, sha), sha, size, int(p["page"]))
+    base = await renderer_for(ctx).ensure(storage.blob_path(ctx.settings.data_dir, sha), sha, size, int(p["page"]))
     body = await to_thread.run_sync(watermark.stamp_image, base, viewer)
     return Response(body, media_type=watermark.MEDIA_TYPE, headers={"Cache-Control": "private, no-store", "Vary": "Cookie"})
 

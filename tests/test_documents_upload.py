@@ -18,6 +18,7 @@ from tests.conftest import LiveServer, free_port
 from tests.doc_helpers import encrypted, make_pdf, upload, with_javascript, without_password
 from tests.factories import make_cabinet
 from tests.live import login
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -50,10 +51,8 @@ async def test_good_pdf_is_stored_by_content_and_its_pages_render_in_the_backgro
         kept = (live_server.settings.data_dir / "files" / sha[:2] / f"{sha}.pdf").read_bytes()
         assert sha == hashlib.sha256(kept).hexdigest() and doc["removed_content"] == {}
         assert kept.startswith(b"%PDF-") and kept != content  # what is kept is the reconstruction (documents/cdr.py)
-        for _ in range(100):  # background rendering finishes without anyone asking for a page
-            if render.pages_ready(live_server.settings.data_dir, sha, 6):
-                break
-            await asyncio.sleep(0.1)
+        # Background rendering finishes without anyone asking for a page.
+        await eventually(lambda: render.pages_ready(live_server.settings.data_dir, sha, 6), "the pages to render")
         assert (await staff.get(f"/api/documents/{doc['id']}")).json()["pages_ready"] is True
         # The same bytes uploaded again share the blob.
         again = await upload(staff, c.meeting_id, content, title="Bản sao")
@@ -177,11 +176,8 @@ async def test_deleting_a_document_while_its_pages_render_stops_the_rendering_qu
         sha = live_server.db.run_read(lambda session: session.exec(select(DocumentVersion.sha256)).one())  # the rebuild's
         assert (live_server.settings.data_dir / "files" / sha[:2] / f"{sha}.pdf").exists()
         assert (await staff.delete(f"/api/documents/{r.json()['id']}")).status_code == 204
-        renderer = renderer_for(live_server.settings)
-        for _ in range(100):
-            if not any(t.get_name() == f"render:{sha}" for t in renderer._background):
-                break
-            await asyncio.sleep(0.05)
+        renderer = renderer_for(live_server.app.state.ctx)
+        await eventually(lambda: not any(t.get_name() == f"render:{sha}" for t in renderer._background), "the render to stop")
         await asyncio.sleep(0.5)  # the chunks that were already in a worker come back
         assert not any(t.get_name() == f"render:{sha}" for t in renderer._background)
         assert not (live_server.settings.data_dir / "files" / sha[:2] / f"{sha}.pdf").exists()

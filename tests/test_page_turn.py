@@ -101,7 +101,7 @@ async def test_tablets_asking_at_once_share_one_stamping_of_the_same_image(live_
         assert stamped_pages.PAGES.made - made <= 2  # one stamping (two if the minute turned meanwhile)
         src = live_server.db.run_read(services.page_source, actor=c.members[0], document_id=doc, page=1,
                                       timezone=live_server.settings.timezone)  # fmt: skip
-        base = await renderer_for(live_server.settings).ensure(
+        base = await renderer_for(live_server.app.state.ctx).ensure(
             storage.blob_path(live_server.settings.data_dir, src.sha256), src.sha256, "tablet", 1)
         with Image.open(io.BytesIO(pages[-1].content)) as got, Image.open(io.BytesIO(stamp_image(base, src.viewer))) as fresh:
             assert got.size == fresh.size and got.tobytes() == fresh.tobytes()  # the same watermark, same pixels

@@ -15,7 +15,7 @@ from app.demo.seed import MEETING_TITLE
 from app.settings import Settings
 from documents import ingest, services, storage
 from documents.models import Document
-from documents.routes import close_renderers, renderer_for
+from documents.render import Renderer, shutdown_pool
 from documents.schemas import DocumentUpload
 from meetings import agenda
 from meetings.models import Meeting
@@ -37,7 +37,7 @@ async def _add_all(settings: Settings, db: Database) -> int:
     if plan is None:
         return 0
     meeting_id, staff, item_ids, users = plan
-    renderer, rendering = renderer_for(settings), []
+    renderer, rendering = Renderer(settings.data_dir, settings.render_workers), []
     try:
         for n, (index, paper, extra) in enumerate(papers(), start=1):
             number = paper.number.removeprefix("Số:").strip()
@@ -56,7 +56,8 @@ async def _add_all(settings: Settings, db: Database) -> int:
                                                        stored.page_count))  # fmt: skip
         await asyncio.gather(*rendering)  # pages ready before the first tablet asks (~20 pages, once)
     finally:
-        await close_renderers()
+        await renderer.aclose()
+        shutdown_pool()
     return n
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.media import netns
+from tests.waiting import eventually
 
 HERE = Path(__file__).parent
 
@@ -41,11 +42,7 @@ async def media_server(media_settings, db):  # type: ignore[no-untyped-def]
     config = uvicorn.Config(live.app, log_level="warning", **server_options(media_settings))
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    assert server.started, "uvicorn did not start"
+    await eventually(lambda: server.started, "uvicorn to start")
     yield live
     server.should_exit = True
     await asyncio.wait_for(task, 20)

@@ -16,6 +16,7 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamT
 from PIL import Image
 
 from tests.live import LiveClient
+from tests.waiting import eventually
 
 _TONE = array.array("h", (int(8000 * math.sin(2 * math.pi * 400 * i / 48000)) for i in range(960))).tobytes()
 
@@ -100,15 +101,19 @@ class Peer:
         return image.getpixel((int(x * image.width), int(y * image.height)))
 
     def grid(self) -> list[tuple[int, int, int]]:
-        """The colours at the 9 x 9 inner points of the composite."""
-        return [self.pixel(x / 10, y / 10) for x in range(1, 10) for y in range(1, 10)]
+        """The colours at the 9 x 9 inner points of the composite (the picture decoded once)."""
+        assert self.video is not None
+        image = self.video.to_image()
+        return [image.getpixel((int(x / 10 * image.width), int(y / 10 * image.height))) for x in range(1, 10) for y in range(1, 10)]
+
+    def shows(self, *colours: tuple[int, int, int]) -> bool:
+        """Each of `colours` is somewhere in the composite."""
+        grid = self.grid()
+        return all(any(near(p, colour) for p in grid) for colour in colours)
 
     async def frames_after(self, n: int, timeout: float = 10) -> None:
         target = self.video_frames + n
-        deadline = time.monotonic() + timeout
-        while self.video_frames < target:
-            assert time.monotonic() < deadline, f"only {self.video_frames} video frames"
-            await asyncio.sleep(0.05)
+        await eventually(lambda: self.video_frames >= target, f"{n} more video frames", timeout=timeout, interval=0.05)
 
     async def close(self) -> None:
         for task in self.tasks:

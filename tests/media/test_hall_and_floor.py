@@ -10,18 +10,20 @@ from typing import Any
 from tests.live import live_client
 from tests.media.peers import Peer, close_all, near
 from tests.media.test_remote_media import BLUE, GREEN, RED, hybrid_cabinet
+from tests.waiting import eventually
 
 
 BIG = [(0.1, 0.3), (0.35, 0.3), (0.6, 0.3), (0.1, 0.7), (0.35, 0.7), (0.6, 0.7)]  # inside the left three quarters
 
 
-async def _featured(peer: Peer, want: tuple[int, int, int], timeout: float = 10) -> None:
+async def _featured(peer: Peer, want: tuple[int, int, int], timeout: float = 30) -> None:
     """Wait until the big picture (the left three quarters, top to bottom: not one cell of a grid) is `want`."""
-    for _ in range(int(timeout / 0.1)):
-        if peer.video is not None and all(near(peer.pixel(x, y), want) for x, y in BIG):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"big picture is {[peer.pixel(x, y) for x, y in BIG]}, not {want}")
+    def featured() -> bool:
+        assert peer.video is not None, "no picture yet"
+        assert all(near(peer.pixel(x, y), want) for x, y in BIG), f"big picture is {[peer.pixel(x, y) for x, y in BIG]}, not {want}"
+        return True
+
+    await eventually(featured, timeout=timeout, interval=0.1)
 
 
 async def test_the_hall_is_featured_until_the_chair_gives_a_remote_member_the_floor(media_server) -> None:  # type: ignore[no-untyped-def]
@@ -43,22 +45,14 @@ async def test_the_hall_is_featured_until_the_chair_gives_a_remote_member_the_fl
         assert ack["data"]["max_width"] == 320  # a small tile: its camera need not send more
         await asyncio.wait_for(watcher.got_frame.wait(), 15)
         await _featured(watcher, BLUE)
-        for _ in range(100):  # the others as tiles, once their first frames are in
-            grid = watcher.grid()
-            if any(near(p, RED) for p in grid) and any(near(p, GREEN) for p in grid):
-                break
-            await asyncio.sleep(0.1)
-        else:
-            raise AssertionError(f"tiles: {grid}")
+        # The others as tiles, once their first frames are in.
+        await eventually(lambda: watcher.shows(RED, GREEN), "red and green tiles", timeout=30, interval=0.1)
 
         # The chair gives the floor to the member in green: they become the big picture, microphone open.
         r = await chair_http[1].post(f"/api/meetings/{c.meeting_id}/speakers", json={"user_id": c.members[1].id})
         assert r.status_code == 201, r.text
         await _featured(watcher, GREEN)
-        for _ in range(50):
-            if muted and muted[-1]["audio"] is False:
-                break
-            await asyncio.sleep(0.1)
+        await eventually(lambda: muted and muted[-1]["audio"] is False, "the speaker's microphone to open")
         assert muted[-1] == {"meeting_id": c.meeting_id, "audio": False, "video": False}
         assert widths[-1] == 1280  # the big picture: full size
 
@@ -67,11 +61,7 @@ async def test_the_hall_is_featured_until_the_chair_gives_a_remote_member_the_fl
         assert current["user_id"] == c.members[1].id
         assert (await chair_http[1].post(f"/api/speakers/{current['id']}/finish")).status_code == 200
         await _featured(watcher, BLUE)
-        for _ in range(50):
-            if muted[-1]["audio"] is True:
-                break
-            await asyncio.sleep(0.1)
-        assert muted[-1]["audio"] is True
+        await eventually(lambda: muted[-1]["audio"] is True, "the speaker's microphone to close")
         assert widths[-1] == 320
     finally:
         await close_all([hall, watcher, speaker], [(hall_client, hall_http), *clients, chair_http])

@@ -6,28 +6,19 @@ packets the viewer actually decodes."""
 from __future__ import annotations
 
 import asyncio
-import time
-from typing import Any, Callable
+from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from realtime.media.config import RoomConfig
 from realtime.media.room import Participant, Room
+from tests.waiting import eventually
 
 MEETING, VIEWER = 41, 7
 EVERY = 0.05  # seconds between quality checks here (2 s in production)
 CONFIG = RoomConfig(width=320, height=180, low_width=160, low_height=90, fps=10, bitrate=300_000, low_bitrate=100_000,
                     keyframe_interval=0.2, mute_without_floor=True, quality_every=EVERY)  # fmt: skip
-
-
-async def until(condition: Callable[[], Any], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if condition():
-            return
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.01)
 
 
 class Viewer:
@@ -61,7 +52,7 @@ class Viewer:
     async def decodes(self, width: int) -> None:
         """Pictures of `width` arrive (and keep arriving)."""
         mark = len(self.widths)
-        await until(lambda: self.widths[mark:].count(width) >= 3, timeout=15)
+        await eventually(lambda: self.widths[mark:].count(width) >= 3, f"3 pictures {width} wide", timeout=15, interval=0.01)
 
     async def close(self) -> None:
         for task in self.tasks:
@@ -83,7 +74,7 @@ async def test_a_weak_viewer_moves_to_the_low_layer_and_back_after_five_clean_ch
         await viewer.join(room)
         p: Participant = room.participants[str(VIEWER)]
         high, low = room.layers["high"], room.layers["low"]
-        await until(lambda: p.pc.connectionState == "connected")
+        await eventually(lambda: p.pc.connectionState == "connected", interval=0.01)
         assert p.feedback is not None and p.video_out is not None
         assert p.layer is high and p.video_out in high.viewers
         await viewer.decodes(CONFIG.width)
@@ -99,7 +90,7 @@ async def test_a_weak_viewer_moves_to_the_low_layer_and_back_after_five_clean_ch
                 await asyncio.sleep(EVERY / 10)
 
         lossy = asyncio.ensure_future(keep_reporting_loss())
-        await until(lambda: p.layer is low)
+        await eventually(lambda: p.layer is low, interval=0.01)
         assert p.video_out in low.viewers and p.video_out not in high.viewers
         assert layer_events[0] == ({"event": "layer", "meeting_id": MEETING, "user_id": VIEWER, "layer": "low"}, 0)
         await viewer.decodes(CONFIG.low_width)
@@ -109,7 +100,7 @@ async def test_a_weak_viewer_moves_to_the_low_layer_and_back_after_five_clean_ch
 
         # A clean link: back to high only after 5 clean checks in a row.
         fb.fraction_lost = 0
-        await until(lambda: p.layer is high)
+        await eventually(lambda: p.layer is high, interval=0.01)
         assert layer_events[1] == ({"event": "layer", "meeting_id": MEETING, "user_id": VIEWER, "layer": "high"}, 5)
         assert p.video_out in high.viewers and p.video_out not in low.viewers
         await viewer.decodes(CONFIG.width)
@@ -124,10 +115,10 @@ async def test_a_weak_viewer_moves_to_the_low_layer_and_back_after_five_clean_ch
 
         # A burst of NACKs, then of PLIs (counters only grow; each check looks at what is new).
         fb.nacks += 40
-        await until(lambda: p.layer is low)
-        await until(lambda: p.layer is high)
+        await eventually(lambda: p.layer is low, interval=0.01)
+        await eventually(lambda: p.layer is high, interval=0.01)
         fb.plis += 2
-        await until(lambda: p.layer is low)
+        await eventually(lambda: p.layer is low, interval=0.01)
         assert layers() == ["low", "high", "low", "high", "low"]
         assert all(clean == (5 if event["layer"] == "high" else 0) for event, clean in layer_events)
     finally:

@@ -11,6 +11,7 @@ import pytest
 from tests.live import live_client, login
 from tests.media.peers import Peer, close_all
 from tests.media.test_remote_media import _attendance, hybrid_cabinet
+from tests.waiting import eventually
 
 playwright_api = pytest.importorskip("playwright.async_api")
 pytestmark = pytest.mark.browser
@@ -79,16 +80,15 @@ async def test_a_member_joins_from_chromium_and_plays_the_composite(media_server
                 await browser.close()
 
 
-async def _published_width(server, meeting_id: int, user_id: int, want, timeout: float = 15) -> int:  # type: ignore[no-untyped-def]
+async def _published_width(server, meeting_id: int, user_id: int, want, timeout: float = 45) -> int:  # type: ignore[no-untyped-def]
     """The width of the picture the server decodes from that publisher, once `want(width)` holds."""
-    width = 0
-    for _ in range(int(timeout / 0.2)):
+
+    async def width() -> int:
         stats = await server.app.state.remote.workers.request(meeting_id, "stats")
-        width = (stats.get(str(meeting_id), {}).get("published", {}).get(str(user_id)) or [0])[0]
-        if width and want(width):
-            return width
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"the server decodes {width} px wide pictures from user {user_id}")
+        decoded = (stats.get(str(meeting_id), {}).get("published", {}).get(str(user_id)) or [0])[0]
+        return decoded if decoded and want(decoded) else 0
+
+    return await eventually(width, f"the right picture width from user {user_id}", timeout=timeout, interval=0.2)
 
 
 async def test_a_chromium_camera_in_a_small_tile_sends_a_smaller_picture_until_given_the_floor(media_server) -> None:  # type: ignore[no-untyped-def]

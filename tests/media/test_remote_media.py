@@ -11,6 +11,7 @@ from meetings.schemas import MeetingUpdate
 from tests.factories import call, make_cabinet
 from tests.live import live_client
 from tests.media.peers import Peer, close_all, near
+from tests.waiting import eventually
 
 RED, GREEN, BLUE = (230, 30, 30), (30, 200, 40), (40, 60, 230)
 
@@ -50,18 +51,17 @@ async def test_three_publishers_see_their_colours_in_the_composite_hear_the_mix_
             assert near(peer.pixel(0.25, 0.25), RED), peer.pixel(0.25, 0.25)
             assert near(peer.pixel(0.75, 0.25), GREEN), peer.pixel(0.75, 0.25)
             assert near(peer.pixel(0.25, 0.70), BLUE), peer.pixel(0.25, 0.70)
-        await asyncio.sleep(1.0)
-        for peer in peers:
-            assert max(peer.audio_rms[-40:]) > 1000, peer.audio_rms[-40:]  # the others' tones (mix-minus)
+        for peer in peers:  # the others' tones (mix-minus)
+            await eventually(lambda peer=peer: max(peer.audio_rms[-40:], default=0) > 1000, "the others' tones")
 
         # The third leaves: gone from the layout, attendance back.
         assert (await peers[2].client.call("rtc:leave", {"meeting_id": c.meeting_id}))["ok"]
         await watcher.wait_for(_attendance(c.guest.id, "unknown"), timeout=10)
-        await asyncio.sleep(0.5)
-        await peers[0].frames_after(5)
-        grid = peers[0].grid()
-        assert not any(near(p, BLUE) for p in grid)
-        assert any(near(p, RED) for p in grid) and any(near(p, GREEN) for p in grid)
+        def relaid_out() -> bool:
+            grid = peers[0].grid()
+            return not any(near(p, BLUE) for p in grid) and any(near(p, RED) for p in grid) and any(near(p, GREEN) for p in grid)
+
+        await eventually(relaid_out, "red and green without blue", timeout=30, interval=0.05)
         await peers[2].close()
     finally:
         await close_all(peers, [*clients, (watcher, wh)])
@@ -81,10 +81,7 @@ async def test_a_peer_that_drops_is_removed_after_the_grace_period_and_counts_ab
         await watcher.wait_for(_attendance(c.members[0].id, "present_remote"), timeout=10)
         await peer.close()  # the tablet vanishes without rtc:leave
         await watcher.wait_for(_attendance(c.members[0].id, "unknown"), timeout=40)
-        for _ in range(40):
-            if ended:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: ended, "rtc:ended")
         assert ended == [{"meeting_id": c.meeting_id, "reason": "dropped"}]
     finally:
         await peer.close()

@@ -12,6 +12,7 @@ from tests.factories import call, make_cabinet
 from tests.live import live_client, login
 from tests.media.peers import Peer
 from tests.media.test_remote_media import RED
+from tests.waiting import eventually
 
 
 async def test_a_participant_removed_while_attending_remotely_is_cut_off(media_server) -> None:  # type: ignore[no-untyped-def]
@@ -27,10 +28,7 @@ async def test_a_participant_removed_while_attending_remotely_is_cut_off(media_s
         await asyncio.wait_for(peer.got_frame.wait(), 15)
         r = await staff.delete(f"/api/meetings/{c.meeting_id}/participants/{c.members[0].id}")
         assert r.status_code == 204, r.text
-        for _ in range(200):
-            if ended:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: ended, "rtc:ended")
         assert ended == [{"meeting_id": c.meeting_id, "reason": "access_revoked"}]
         assert not any(key[1] == c.members[0].id for key in media_server.app.state.remote.sessions)
     finally:

@@ -1,12 +1,11 @@
 """rtc:* permission pairs over the real socket: who gets an answer, who may mute or end someone else."""
 from __future__ import annotations
 
-import asyncio
-
 from meetings.models import MeetingMode
 from tests.live import live_client
 from tests.media.peers import Peer
 from tests.media.test_remote_media import _attendance, hybrid_cabinet
+from tests.waiting import eventually
 
 
 async def test_a_user_not_invited_gets_no_answer_an_invited_member_does(media_server) -> None:  # type: ignore[no-untyped-def]
@@ -71,10 +70,7 @@ async def test_chair_only_controls_refuse_members_and_work_for_the_chair(media_s
         removed = await chair.call("rtc:remove_participant", ref)
         assert removed == {"ok": True, "data": {"removed": True}}
         await chair.wait_for(_attendance(c.members[0].id, "unknown"), timeout=10)
-        for _ in range(50):
-            if any(kind == "ended" for kind, _ in notices):
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: any(kind == "ended" for kind, _ in notices), "rtc:ended")
         assert ("ended", {"meeting_id": c.meeting_id, "reason": "removed"}) in notices
         assert any(kind == "muted" and d["audio"] is True for kind, d in notices)
     finally:

@@ -12,6 +12,7 @@ from realtime.media.channel import publishes
 from tests.live import live_client
 from tests.media.peers import Peer, close_all, near
 from tests.media.test_remote_media import GREEN, RED, _attendance, hybrid_cabinet
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -30,14 +31,6 @@ def test_an_offer_publishes_unless_every_section_only_receives() -> None:
 
 def _rooms(stats: list[dict[str, Any]], meeting_id: int) -> list[dict[str, Any] | None]:
     return [worker.get(str(meeting_id)) for worker in stats]
-
-
-async def _until(check, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(int(timeout / 0.1)):
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    assert await check()
 
 
 async def test_viewers_beyond_the_primary_are_served_by_a_second_worker_live_and_closed_with_the_meeting(media_server) -> None:  # type: ignore[no-untyped-def]
@@ -59,8 +52,7 @@ async def test_viewers_beyond_the_primary_are_served_by_a_second_worker_live_and
             await asyncio.wait_for(viewer.got_frame.wait(), 15)
             await viewer.frames_after(10)
             assert near(viewer.pixel(0.5, 0.4), RED), viewer.pixel(0.5, 0.4)  # the one publisher fills the picture
-        await asyncio.sleep(1.0)
-        assert max(far_viewer.audio_rms[-40:]) > 1000, far_viewer.audio_rms[-40:]  # the listeners' mix, relayed
+        await eventually(lambda: max(far_viewer.audio_rms[-40:], default=0) > 1000, "the listeners' mix, relayed")
 
         primary = workers.primary(c.meeting_id)
         shard = 1 - primary
@@ -71,10 +63,7 @@ async def test_viewers_beyond_the_primary_are_served_by_a_second_worker_live_and
 
         # A second publisher joins: the shard's viewer sees the new layout live.
         assert (await late_publisher.join(GREEN))["ok"]
-        await asyncio.sleep(1.0)
-        await far_viewer.frames_after(10)
-        grid = far_viewer.grid()
-        assert any(near(p, RED) for p in grid) and any(near(p, GREEN) for p in grid)
+        await eventually(lambda: far_viewer.shows(RED, GREEN), "the new layout on the shard's viewer", timeout=30, interval=0.05)
 
         # The shard's last viewer leaves: its room closes and the primary stops feeding it.
         assert (await far_viewer.client.call("rtc:leave", {"meeting_id": c.meeting_id}))["ok"]
@@ -84,7 +73,7 @@ async def test_viewers_beyond_the_primary_are_served_by_a_second_worker_live_and
             rooms = _rooms(await workers.stats(), c.meeting_id)
             return rooms[shard] is None and rooms[primary]["feeds"] == 0
 
-        await _until(shard_gone)
+        await eventually(shard_gone, "the shard's room to close", interval=0.1)
 
         # A viewer joining again goes to the shard (the primary still has its one viewer); ending the meeting
         # closes the rooms on both workers and tells the viewer.
@@ -100,12 +89,8 @@ async def test_viewers_beyond_the_primary_are_served_by_a_second_worker_live_and
         async def all_closed() -> bool:
             return _rooms(await workers.stats(), c.meeting_id) == [None, None]
 
-        await _until(all_closed)
-        await _until(lambda: _true(bool(ended)))
+        await eventually(all_closed, "both rooms to close", interval=0.1)
+        await eventually(lambda: ended, "rtc:ended")
         assert ended[0] == {"meeting_id": c.meeting_id, "reason": "meeting_ended"}
     finally:
         await close_all(peers, [*clients, (watcher, wh)])
-
-
-async def _true(value: bool) -> bool:
-    return value
