@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := frontend/static/vendor/socket.io.esm.min.js
 
-.PHONY: demo serve test install migrate bench-fanout clean
+.PHONY: demo serve test install migrate bench-fanout cluster clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ migrate: install
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# Three PostgreSQL-backed nodes on 8001-8003 behind HAProxy on 8000, demo loaded (docs/deployment.md).
+cluster: install
+	deploy/cluster.sh
 
 bench-fanout: install
 	$(BIN)/python bench/fanout.py

@@ -39,10 +39,14 @@ def server_options(settings: Settings) -> dict[str, object]:
 def _serve(settings: Settings) -> None:
     import uvicorn
 
+    from app.draining import DrainingServer
     from app.factory import create_app
 
-    settings = settings.with_(media_prewarm=True)  # the server starts its media worker(s) with it
-    uvicorn.run(create_app(settings), log_level="info", **server_options(settings))  # type: ignore[arg-type]
+    if not os.environ.get("ECABINET_MEDIA_PREWARM"):
+        settings = settings.with_(media_prewarm=True)  # the server starts its media worker(s) with it
+    app = create_app(settings)
+    config = uvicorn.Config(app, log_level="info", **server_options(settings))  # type: ignore[arg-type]
+    DrainingServer(config, app.state.ctx).run()
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:

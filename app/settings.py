@@ -38,7 +38,13 @@ class Settings:
     # so a client cannot pick the address its login failures are counted under.
     trusted_proxies: tuple[str, ...] = ()
     redis_url: str = ""
-    redis_channel: str = "ecabinet"
+    redis_channel: str = "ecabinet"  # also the prefix of every Redis key this deployment uses
+    # Cluster (docs/deployment.md): this node's name (default: host-port-random, new at each start), its
+    # heartbeat in Redis (dead after three missed), and how long SIGTERM keeps it serving while /healthz
+    # already says "draining" so the load balancer moves new work elsewhere before sockets are closed.
+    node_id: str = ""
+    cluster_heartbeat_seconds: float = 2.0
+    drain_seconds: float = 3.0
     # The organisation's time zone (IANA name): every time shown in pages, minutes, exports and scripts.
     timezone: str = DEFAULT_TIMEZONE
     sync_max_events: int = 500
@@ -103,6 +109,9 @@ class Settings:
             trusted_proxies=_list(get("TRUSTED_PROXIES")),
             redis_url=get("REDIS_URL") or "",
             redis_channel=get("REDIS_CHANNEL") or base.redis_channel,
+            node_id=get("NODE_ID") or "",
+            cluster_heartbeat_seconds=float(get("CLUSTER_HEARTBEAT") or base.cluster_heartbeat_seconds),
+            drain_seconds=float(get("DRAIN_SECONDS") or base.drain_seconds),
             timezone=get("TIMEZONE") or base.timezone,
             sync_max_events=int(get("SYNC_MAX_EVENTS") or base.sync_max_events),
             socket_rate_per_second=float(get("SOCKET_RATE") or base.socket_rate_per_second),

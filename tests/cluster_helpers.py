@@ -1,0 +1,137 @@
+"""A real cluster for tests: `ecabinet serve` processes on free ports sharing one fresh PostgreSQL database,
+the real Redis under a random key prefix, one data directory, and Debian's HAProxy in front of them with
+deploy/haproxy.cfg (the file a deployment uses; only its addresses come from the environment)."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+REDIS_URL = "redis://127.0.0.1:6379/0"
+ECABINET = str(Path(sys.executable).with_name("ecabinet"))
+
+
+def need_services() -> None:
+    if shutil.which("haproxy") is None:
+        pytest.skip("haproxy is not installed (apt-get install haproxy)")
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("Redis at 127.0.0.1:6379 is not reachable")
+
+
+def _wait(url: str, status: int = 200, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == status:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer {status} within {timeout} s")
+
+
+@dataclass
+class Node:
+    name: str
+    port: int
+    env: dict[str, str]
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen([ECABINET, "serve", "--port", str(self.port)], env=self.env, cwd=ROOT,
+                                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+
+    def wait_healthy(self) -> None:
+        _wait(self.url + "/healthz")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """SIGKILL: the web process dies at once (its media workers, if any, with its process group)."""
+        assert self.proc is not None
+        if sig == signal.SIGKILL:
+            os.killpg(self.proc.pid, sig)
+        else:
+            self.proc.send_signal(sig)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # no drain: the test is over
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+
+
+@dataclass
+class Cluster:
+    database_url: str
+    data_dir: Path
+    prefix: str = field(default_factory=lambda: f"ecabinet-test-{uuid.uuid4().hex[:10]}")
+    nodes: list[Node] = field(default_factory=list)
+    lb_port: int = 0
+    haproxy: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.lb_port}"
+
+    def env(self, name: str) -> dict[str, str]:
+        keep = {k: v for k, v in os.environ.items() if not k.startswith("ECABINET_")}
+        return {**keep, "ECABINET_DATABASE_URL": self.database_url, "ECABINET_REDIS_URL": REDIS_URL,
+                "ECABINET_REDIS_CHANNEL": self.prefix, "ECABINET_DATA_DIR": str(self.data_dir),
+                "ECABINET_NODE_ID": name, "ECABINET_CLUSTER_HEARTBEAT": "0.5", "ECABINET_DRAIN_SECONDS": "2.5",
+                "ECABINET_MEDIA_PREWARM": "0", "ECABINET_SOCKET_RATE": "200", "ECABINET_LOGIN_MAX_FAILURES": "5",
+                "ECABINET_RTC_HOST_ADDRESSES": "127.0.0.1", "ECABINET_RTC_GRACE_SECONDS": "20"}  # fmt: skip
+
+    def start(self, n: int = 3) -> None:
+        for i in range(n):
+            name = f"node-{'abcdefgh'[i]}"
+            node = Node(name, free_port(), self.env(name), self.data_dir / f"{name}.log")
+            node.start()
+            self.nodes.append(node)
+        for node in self.nodes:
+            node.wait_healthy()
+        self.lb_port = free_port()
+        lb_env = {**os.environ, "ECABINET_LB_BIND": f"127.0.0.1:{self.lb_port}"}
+        for i, node in enumerate(self.nodes, 1):
+            lb_env[f"ECABINET_NODE{i}"] = f"127.0.0.1:{node.port}"
+        with (self.data_dir / "haproxy.log").open("ab") as out:
+            self.haproxy = subprocess.Popen(["haproxy", "-db", "-f", str(ROOT / "deploy" / "haproxy.cfg")], env=lb_env,
+                                            stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        _wait(self.url + "/healthz")
+
+    def restart(self, node: Node) -> None:
+        node.start()
+        node.wait_healthy()
+
+    def stop(self) -> None:
+        if self.haproxy is not None:
+            self.haproxy.terminate()
+            self.haproxy.wait(10)
+        for node in self.nodes:
+            node.stop()
+        r = redis.Redis.from_url(REDIS_URL)
+        keys = list(r.scan_iter(f"{self.prefix}:*", count=1000))
+        if keys:
+            r.delete(*keys)
