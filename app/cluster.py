@@ -39,6 +39,7 @@ class Cluster:
             self.redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
         self._dead_hooks: list[DeadHook] = []
         self._rejoin_hooks: list[RejoinHook] = []
+        self._beat_hooks: list[RejoinHook] = []
         self._task: asyncio.Task[None] | None = None
         self.services: list[Any] = []  # started after the first heartbeat, stopped before this node leaves
 
@@ -60,6 +61,10 @@ class Cluster:
     def on_rejoin(self, hook: RejoinHook) -> None:
         """Called when this node finds its own liveness key gone (it was stalled and reaped): re-announce."""
         self._rejoin_hooks.append(hook)
+
+    def on_beat(self, hook: RejoinHook) -> None:
+        """Called after each heartbeat (e.g. to notice that a node one depends on has died)."""
+        self._beat_hooks.append(hook)
 
     async def start(self) -> None:
         if self.shared:
@@ -102,6 +107,8 @@ class Cluster:
             try:
                 await self._beat()
                 await self._reap_dead()
+                for hook in self._beat_hooks:
+                    await hook()
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -32,6 +32,7 @@ from realtime.broadcast import Broadcaster
 from realtime.media.channel import MediaWorkers
 from realtime.media.config import MediaConfig
 from realtime.rtc import RemoteMedia
+from realtime.rtc_relay import RtcRelay
 from realtime.server import build_server
 
 
@@ -70,6 +71,8 @@ def create_app(settings: Settings | None = None) -> Any:
     # Remote media: the web process only relays signalling; media workers start on first use (or now, prewarm).
     workers = MediaWorkers(settings.media_workers, MediaConfig.from_settings(settings).to_json(), primary_viewers=settings.media_primary_viewers)
     remote = RemoteMedia(ctx, workers)
+    if ctx.cluster.shared:  # a meeting's media lives on one node; rtc:* arriving elsewhere is relayed to it
+        RtcRelay(ctx.cluster, remote)
     ctx.socket_extensions.append(remote.register)
     sio, actions = build_server(ctx)
     broadcast = Broadcaster(sio, actions.rooms).publish

@@ -91,6 +91,7 @@ class Cluster:
     nodes: list[Node] = field(default_factory=list)
     lb_port: int = 0
     haproxy: subprocess.Popen[bytes] | None = None
+    grace_seconds: float = 20.0
 
     @property
     def url(self) -> str:
@@ -102,7 +103,7 @@ class Cluster:
                 "ECABINET_REDIS_CHANNEL": self.prefix, "ECABINET_DATA_DIR": str(self.data_dir),
                 "ECABINET_NODE_ID": name, "ECABINET_CLUSTER_HEARTBEAT": "0.5", "ECABINET_DRAIN_SECONDS": "2.5",
                 "ECABINET_MEDIA_PREWARM": "0", "ECABINET_SOCKET_RATE": "200", "ECABINET_LOGIN_MAX_FAILURES": "5",
-                "ECABINET_RTC_HOST_ADDRESSES": "127.0.0.1", "ECABINET_RTC_GRACE_SECONDS": "20"}  # fmt: skip
+                "ECABINET_RTC_HOST_ADDRESSES": "127.0.0.1", "ECABINET_RTC_GRACE_SECONDS": str(self.grace_seconds)}  # fmt: skip
 
     def start(self, n: int = 3) -> None:
         for i in range(n):
