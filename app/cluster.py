@@ -137,3 +137,50 @@ class Cluster:
         for hook in self._dead_hooks:
             await hook(node)
         await self.redis.srem(self.key("nodes"), node)
+
+
+class Subscription:
+    """One Redis channel read for as long as the node runs (subscribing again after a lost connection);
+    each message's JSON goes to `handle`. A cluster service: start() returns once subscribed (or after 2 s
+    if Redis is unreachable: /healthz says so meanwhile)."""
+
+    def __init__(self, redis: Any, channel: str, handle: Callable[[Any], Awaitable[None]], *, concurrent: bool = False) -> None:
+        self.redis, self.channel, self.handle = redis, channel, handle
+        self.concurrent = concurrent  # each message in its own task (requests that may wait), else in order
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def start(self) -> None:
+        self._task = asyncio.ensure_future(self._listen())
+        try:
+            await asyncio.wait_for(self._ready.wait(), 2)
+        except TimeoutError:
+            log.warning("channel %s not subscribed yet (Redis unreachable?); going on", self.channel)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    async def _listen(self) -> None:
+        import json
+
+        while True:
+            try:
+                async with self.redis.pubsub() as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    self._ready.set()
+                    async for message in pubsub.listen():
+                        if message.get("type") != "message":
+                            continue
+                        data = json.loads(message["data"])
+                        if self.concurrent:
+                            asyncio.ensure_future(self.handle(data))
+                        else:
+                            await self.handle(data)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("channel %s lost; subscribing again", self.channel, exc_info=True)
+                await asyncio.sleep(1)

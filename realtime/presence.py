@@ -11,19 +11,14 @@ the meeting's viewers see ("presence" {meeting_id, online, version}):
   key expires and are removed by the node that reaps it (app/cluster.py)."""
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import logging
 from collections import defaultdict
 from typing import Any
 
 import socketio
 
-from app.cluster import Cluster
+from app.cluster import Cluster, Subscription
 from realtime.broadcast import room
-
-log = logging.getLogger("ecabinet.presence")
 
 
 class Presence:
@@ -133,10 +128,17 @@ class SharedBoard:
         self._set = self.redis.register_script(_SET)
         self._read = self.redis.register_script(_READ)
         self.seen: dict[int, int] = {}  # meeting -> newest version forwarded (never go back)
-        self._listener: asyncio.Task[None] | None = None
-        self._ready = asyncio.Event()
         cluster.on_node_dead(self._node_gone)
         cluster.on_rejoin(self._announce_all)
+        # Subscribed before this node serves, so it misses no list; forwarded in the channel's order.
+        self.subscription = Subscription(self.redis, self.channel, self._forward)
+
+    async def start(self) -> None:
+        await self.subscription.start()
+
+    async def stop(self) -> None:
+        await self.subscription.stop()
+
 
     async def _write(self, meeting_id: int, user_id: int, what: str, node: str | None = None) -> list[int]:
         c = self.cluster
@@ -166,34 +168,6 @@ class SharedBoard:
     async def _announce_all(self) -> None:
         for meeting_id, user_id in self.local.entries():
             await self._write(meeting_id, user_id, "1")
-
-    async def start(self) -> None:
-        self._listener = asyncio.ensure_future(self._listen())
-        try:  # subscribed before this node serves, so it misses no list
-            await asyncio.wait_for(self._ready.wait(), 2)
-        except TimeoutError:
-            log.warning("presence channel not subscribed yet (Redis unreachable?); going on")
-
-    async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._listener
-
-    async def _listen(self) -> None:
-        while True:
-            try:
-                async with self.redis.pubsub() as pubsub:
-                    await pubsub.subscribe(self.channel)
-                    self._ready.set()
-                    async for message in pubsub.listen():
-                        if message.get("type") == "message":
-                            await self._forward(json.loads(message["data"]))
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("presence channel lost; subscribing again", exc_info=True)
-                await asyncio.sleep(1)
 
     async def _forward(self, data: dict[str, Any]) -> None:
         meeting_id, version = int(data["meeting_id"]), int(data["version"])

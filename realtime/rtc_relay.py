@@ -11,7 +11,6 @@ rtc:join through any node makes that node the meeting's media node."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import logging
@@ -22,7 +21,7 @@ from pydantic import BaseModel
 
 from accounts.actor import Actor
 from accounts.models import GlobalRole
-from app.cluster import Cluster
+from app.cluster import Cluster, Subscription
 from core.errors import DomainError
 
 log = logging.getLogger("ecabinet.rtc")
@@ -55,12 +54,10 @@ class RtcRelay:
         self.ids = itertools.count(1)
         self.origin: dict[str, str] = {}  # socket held by another node -> that node (sockets we host media for)
         self.forwarded: dict[str, set[str]] = {}  # our socket -> media nodes that know it
-        self._listener: asyncio.Task[None] | None = None
-        self._ready = asyncio.Event()
         remote.route = self.route
         remote.relay = self
         remote.is_remote = lambda sid: sid in self.origin
-        cluster.services.append(self)
+        cluster.services.append(Subscription(self.redis, self.channel(cluster.node_id), self._serve, concurrent=True))
         cluster.on_beat(self._check_origins)
 
     def channel(self, node: str) -> str:
@@ -149,32 +146,6 @@ class RtcRelay:
                 for sid in [s for s, n in self.origin.items() if n == node]:
                     del self.origin[sid]
                     self.remote.socket_gone(sid)
-
-    async def start(self) -> None:
-        self._listener = asyncio.ensure_future(self._listen())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._ready.wait(), 2)
-
-    async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._listener
-
-    async def _listen(self) -> None:
-        while True:
-            try:
-                async with self.redis.pubsub() as pubsub:
-                    await pubsub.subscribe(self.channel(self.cluster.node_id))
-                    self._ready.set()
-                    async for message in pubsub.listen():
-                        if message.get("type") == "message":
-                            asyncio.ensure_future(self._serve(json.loads(message["data"])))
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("rtc relay channel lost; subscribing again", exc_info=True)
-                await asyncio.sleep(1)
 
 
 def _actor_json(actor: Actor) -> dict[str, Any]:

@@ -3,21 +3,30 @@ the real Redis under a random key prefix, one data directory, and Debian's HAPro
 deploy/haproxy.cfg (the file a deployment uses; only its addresses come from the environment)."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import httpx
 import pytest
 import redis
+import socketio
 
+from app.db import Database
+from meetings.reducer import apply_event
 from tests.conftest import free_port
+from tests.live import LiveClient
+from tests.pg import fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -136,3 +145,123 @@ class Cluster:
         keys = list(r.scan_iter(f"{self.prefix}:*", count=1000))
         if keys:
             r.delete(*keys)
+
+
+@contextlib.contextmanager
+def running_cluster(seed: Callable[[Database], Any], n: int = 3, **options: Any) -> Iterator[tuple[Cluster, Any]]:
+    """A fresh PostgreSQL database seeded by `seed`, then n nodes and HAProxy; everything removed afterwards.
+    The data directory is our own (pytest's basetemp rotation by other runs must not remove it meanwhile)."""
+    need_services()
+    with fresh_database() as url:
+        db = Database(url)
+        seeded = seed(db)
+        db.dispose()
+        data_dir = Path(tempfile.mkdtemp(prefix="ecabinet-cluster-"))
+        cluster = Cluster(url, data_dir, **options)
+        try:
+            cluster.start(n)
+            yield cluster, seeded
+        finally:
+            cluster.stop()
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def until(predicate: Any, timeout: float = 15) -> None:
+    async def wait() -> None:
+        while not predicate():
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+class Tablet(LiveClient):
+    """A tablet as the page behaves: reconnects by itself (through the load balancer), joins again and fills
+    what it missed with meeting:sync, applying each seq exactly once and in order."""
+
+    def __init__(self, base_url: str, cookie: str, meeting_id: int) -> None:
+        super().__init__(base_url, cookie)
+        self.meeting_id = meeting_id
+        self.sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1)
+        self.sio.on("event", self._on_event)
+        self.sio.on("presence", self._on_presence)
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("disconnect", self._on_disconnect)
+        self.applied: list[int] = []
+        self.online: list[int] | None = None
+        self.got_presence = asyncio.Event()
+        self.drops = 0
+        self.errors: list[str] = []
+        self.rejoined = asyncio.Event()
+        self._buffer: list[dict[str, Any]] = []
+        self._resyncing = False
+        self._joined = False
+
+    async def connect(self) -> None:
+        # A callable: the client library removes the Cookie header from the dict it is given, and a reconnect
+        # would then go without it (and be refused).
+        cookie = {"Cookie": f"ecabinet_session={self.cookie}"}
+        await self.sio.connect(self.base_url, transports=["websocket"], headers=lambda: dict(cookie), wait_timeout=10)
+
+    def _apply(self, env: dict[str, Any]) -> None:
+        assert self.state is not None
+        self.state = apply_event(self.state, env)
+        self.seq = env["seq"]
+        self.applied.append(env["seq"])
+
+    async def _on_event(self, env: dict[str, Any]) -> None:
+        self.events.append(env)
+        if self.state is None or self._resyncing:
+            self._buffer.append(env)
+        elif env["seq"] == self.seq + 1:
+            self._apply(env)
+        elif env["seq"] > self.seq + 1:  # a gap: fetch what is missing
+            self._buffer.append(env)
+            self._spawn(self._resync(rejoin=False))
+        self.got_event.set()
+
+    async def _on_presence(self, msg: dict[str, Any]) -> None:
+        if msg.get("meeting_id") == self.meeting_id:
+            self.online = msg["online"]
+            self.got_presence.set()
+
+    async def _on_disconnect(self, *args: Any) -> None:
+        self.drops += 1
+        self.rejoined.clear()
+
+    async def _on_connect(self) -> None:
+        if self._joined:  # a reconnect: the new socket is in no room yet
+            self._spawn(self._resync(rejoin=True))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or self.errors.append(repr(t.exception())))
+
+    async def join(self, meeting_id: int) -> dict[str, Any]:
+        ack = await super().join(meeting_id)
+        self._joined = ack["ok"]
+        if ack["ok"]:
+            self.online = ack["data"]["online"]
+        return ack
+
+    async def _resync(self, *, rejoin: bool) -> None:
+        if self._resyncing:
+            return
+        self._resyncing = True
+        try:
+            if rejoin:
+                ack = await self.call("meeting:join", {"meeting_id": self.meeting_id})
+                assert ack["ok"], ack
+                self.online = ack["data"]["online"]
+            missed = await self.call("meeting:sync", {"meeting_id": self.meeting_id, "since": self.seq})
+            assert missed["ok"] and "events" in missed["data"], missed
+            for env in missed["data"]["events"]:
+                if env["seq"] == self.seq + 1:
+                    self._apply(env)
+            for env in sorted(self._buffer, key=lambda e: e["seq"]):
+                if env["seq"] == self.seq + 1:
+                    self._apply(env)
+            self._buffer.clear()
+        finally:
+            self._resyncing = False
+        if rejoin:
+            self.rejoined.set()

@@ -6,42 +6,25 @@ nodes need the machine's PostgreSQL and Redis, so this runs on loopback rather t
 from __future__ import annotations
 
 import asyncio
-import shutil
 import signal
-import tempfile
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 import redis
 
-from app.db import Database
-from tests.cluster_helpers import REDIS_URL, Cluster, need_services
+from tests.cluster_helpers import REDIS_URL, Cluster, Tablet, running_cluster, until
 from tests.factories import Cabinet
 from tests.live import LiveClient, live_client, login
-from tests.pg import fresh_database
-from tests.test_cluster import Tablet, _until
 
 GRACE = 6.0
 
 
 @pytest.fixture
 def media_cluster() -> Iterator[tuple[Cluster, Cabinet]]:
-    need_services()
     from tests.media.test_remote_media import hybrid_cabinet
 
-    with fresh_database() as url:
-        db = Database(url)
-        c = hybrid_cabinet(db)
-        db.dispose()
-        data_dir = Path(tempfile.mkdtemp(prefix="ecabinet-cluster-media-"))
-        cl = Cluster(url, data_dir, grace_seconds=GRACE)
-        try:
-            cl.start(3)
-            yield cl, c
-        finally:
-            cl.stop()
-            shutil.rmtree(data_dir, ignore_errors=True)
+    with running_cluster(hybrid_cabinet, grace_seconds=GRACE) as running:
+        yield running
 
 
 async def test_a_remote_member_whose_node_died_resumes_video_through_another_node(media_cluster) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +62,7 @@ async def test_a_remote_member_whose_node_died_resumes_video_through_another_nod
         node_b.kill(signal.SIGKILL)
         proc = node_b.proc
         assert proc is not None
-        await _until(lambda: proc.poll() is not None, 10)
+        await until(lambda: proc.poll() is not None, 10)
         await asyncio.sleep(GRACE / 2)  # node A has noticed B's death (heartbeat 0.5 s): the grace is running
 
         again = LiveClient(node_c.url, cookie)  # the page comes back through node C
