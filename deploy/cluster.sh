@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"  # every package of this checkout, installed or not
 PG_SERVER=${PG_SERVER:-postgresql+psycopg://postgres@127.0.0.1:5432}
 export ECABINET_DATABASE_URL=${ECABINET_DATABASE_URL:-$PG_SERVER/ecabinet_cluster}
 export ECABINET_REDIS_URL=${ECABINET_REDIS_URL:-redis://127.0.0.1:6379/0}

@@ -112,6 +112,7 @@ elseif ARGV[3] == 'node' then  -- every entry of a node that is gone
 end
 local list = online(KEYS[1], ARGV[5])
 local version = redis.call('INCR', KEYS[2])
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], 172800000) end  -- a meeting nobody opens for two days leaves nothing
 redis.call('PUBLISH', ARGV[6], '{"meeting_id":' .. ARGV[4] .. ',"version":' .. version .. ',"online":' .. list .. '}')
 return list
 """

@@ -108,6 +108,7 @@ class Cluster:
 
     def env(self, name: str) -> dict[str, str]:
         keep = {k: v for k, v in os.environ.items() if not k.startswith("ECABINET_")}
+        keep["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), keep.get("PYTHONPATH")]))  # this checkout's packages
         return {**keep, "ECABINET_DATABASE_URL": self.database_url, "ECABINET_REDIS_URL": REDIS_URL,
                 "ECABINET_REDIS_CHANNEL": self.prefix, "ECABINET_DATA_DIR": str(self.data_dir),
                 "ECABINET_NODE_ID": name, "ECABINET_CLUSTER_HEARTBEAT": "0.5", "ECABINET_DRAIN_SECONDS": "2.5",
