@@ -16,7 +16,7 @@ import pytest
 
 from tests.cluster_helpers import Cluster, Tablet, running_cluster, until
 from tests.factories import Cabinet
-from tests.live import login
+from tests.live import live_client, login
 from tests.vote_helpers import option, present_cabinet
 
 N_MEMBERS = 24  # + chair, secretary, guest = 27 tablets
@@ -111,6 +111,12 @@ async def test_node_b_killed_mid_vote_loses_no_acknowledged_ballot_and_rejoins(c
     tablets = await _tablets(cl.url, c)
     try:
         assert all(a["ok"] for a in await asyncio.gather(*(t.join(c.meeting_id) for t, _ in tablets)))
+        # The secretariat's console open on node B only, with no way back: it must drop out of the list.
+        lone, lone_http = await live_client(node_b.url, c.staff.username)
+        assert (await lone.join(c.meeting_id))["ok"]
+        everyone = sorted([c.chair.id, c.secretary.id, c.guest.id, *(m.id for m in c.members)])
+        with_staff = sorted([*everyone, c.staff.id])
+        await until(lambda: all(t.online == with_staff for t, _ in tablets))
         secretary_http = next(h for t, h in tablets if t is tablets[1][0])
         r = await secretary_http.post(f"/api/meetings/{c.meeting_id}/votes",
                                       json={"agenda_item_id": c.item_ids[0], "question": "Thông qua dự toán năm 2027?", "kind": "open"})  # fmt: skip
@@ -175,9 +181,11 @@ async def test_node_b_killed_mid_vote_loses_no_acknowledged_ballot_and_rejoins(c
             if fresh["data"]["seq"] == t.seq:
                 assert t.state == fresh["data"]["snapshot"]
 
-        # B's entries expire with its heartbeat: the online list is everyone still connected, on every node.
-        everyone = sorted([c.chair.id, c.secretary.id, c.guest.id, *(m.id for m in c.members)])
+        # B's entries expire with its heartbeat: the console that was only on B is gone from the list on
+        # every node; B's tablets, back through A and C, are in it.
         await until(lambda: all(t.online == everyone for t, _ in tablets), 20)
+        await lone.close()
+        await lone_http.aclose()
 
         # B restarted rejoins: it answers its health check, serves sockets, and shows the same list.
         cl.restart(node_b)
@@ -187,7 +195,6 @@ async def test_node_b_killed_mid_vote_loses_no_acknowledged_ballot_and_rejoins(c
         tablets.append((watcher, staff))
         ack = await watcher.join(c.meeting_id)
         assert ack["ok"] and ack["data"]["seq"] == tablets[0][0].seq
-        with_staff = sorted([*everyone, c.staff.id])
         await until(lambda: all(t.online == with_staff for t, _ in tablets))
     finally:
         await _close(tablets)
