@@ -144,6 +144,8 @@ class RemoteMedia:
         data = await self._media(p.meeting_id, "join", user_id=actor.id, label=info["label"], offer=p.offer.model_dump(),
                                  hall=p.hall, floor=floor)  # fmt: skip
         self.sessions[key] = session
+        if self.relay is not None and not p.hall:  # recorded in Redis: should this node die, another ends it
+            await self.relay.session_started(key, actor)
         if not self.connected(sid):  # the new socket dropped while the worker answered
             self.socket_gone(sid)
         if not p.hall:
@@ -224,6 +226,7 @@ class RemoteMedia:
             if session is None or session.sid != sid:
                 return
             del self.sessions[key]  # before any await: a rejoin from now on waits for this to finish
+            self._ended(key)
             log.info("remote session of %s in meeting %s: socket gone for the grace period, leaving", key[1], key[0])
             await self._depart(key[0], session, AttendanceSource.video_lost)
         except DomainError:  # the worker is unavailable: attendance was still updated (_depart)
@@ -246,9 +249,16 @@ class RemoteMedia:
 
     def _forget(self, key: tuple[int, int, bool]) -> RtcSession | None:
         session = self.sessions.pop(key, None)
-        if session is not None and (task := self.grace.pop(key, None)):
-            task.cancel()
+        if session is not None:
+            self._ended(key)
+            if task := self.grace.pop(key, None):
+                task.cancel()
         return session
+
+    def _ended(self, key: tuple[int, int, bool]) -> None:
+        if self.relay is not None and not key[2]:
+            task = asyncio.ensure_future(self.relay.session_ended(key))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or log.warning("relay: %s", t.exception()))
 
     # --- from the worker and from the meeting's events --------------------------------------------
     async def _on_worker_event(self, event: dict[str, Any]) -> None:

@@ -7,7 +7,8 @@ it sends to that socket (rtc:muted, rtc:ended...) reaches it through the cluster
 that socket disconnects, its node says so; when its node dies (no heartbeat), the media node notices by
 itself: either way the participant's sessions get the usual grace, and an rtc:resume (or rtc:join) through
 any node within it takes them over, the peer connection untouched. If the media node itself dies, the next
-rtc:join through any node makes that node the meeting's media node."""
+rtc:join through any node makes that node the meeting's media node, and each of its sessions (recorded in
+Redis) is claimed by a live node that ends it after the grace unless the participant joined again."""
 from __future__ import annotations
 
 import asyncio
@@ -37,6 +38,37 @@ return ARGV[1]
 """
 
 
+# Remote participants' sessions, cluster-wide: hash <prefix>:rtc-sessions, "meeting|user" -> {node, actor,
+# expiring?}. A session whose media node is dead is claimed by a live node (at its heartbeat), which ends it
+# after the grace unless it was joined again meanwhile (a fresh entry replaces the claimed one).
+_CLAIM_LOST = """
+local claimed = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local entry = cjson.decode(all[i + 1])
+  if redis.call('EXISTS', ARGV[1] .. ':node:' .. entry.node) == 0 then
+    entry.node = ARGV[2]
+    entry.expiring = true
+    local encoded = cjson.encode(entry)
+    redis.call('HSET', KEYS[1], all[i], encoded)
+    table.insert(claimed, all[i])
+    table.insert(claimed, encoded)
+  end
+end
+return claimed
+"""
+# Remove the entry if it is still this node's (ARGV[2] = "1": and still the claimed, expiring one).
+_END_IF_MINE = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local entry = cjson.decode(raw)
+if entry.node ~= ARGV[3] then return 0 end
+if ARGV[2] == '1' and not entry.expiring then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+return 1
+"""
+
+
 def _relayed_error(body: dict[str, Any]) -> DomainError:
     err = DomainError(body.get("message", ""), details=body.get("details"))
     err.code, err.status = body.get("code", "error"), int(body.get("status", 400))
@@ -49,6 +81,9 @@ class RtcRelay:
         self.remote = remote  # realtime.rtc.RemoteMedia
         self.redis = cluster.redis
         self._owner = self.redis.register_script(_OWNER)
+        self._claim_lost = self.redis.register_script(_CLAIM_LOST)
+        self._end_if_mine = self.redis.register_script(_END_IF_MINE)
+        self.sessions_key = cluster.key("rtc-sessions")
         self.handlers: dict[str, tuple[type[BaseModel], Handler]] = {}
         self.pending: dict[int, asyncio.Future[Any]] = {}
         self.ids = itertools.count(1)
@@ -59,6 +94,7 @@ class RtcRelay:
         remote.is_remote = lambda sid: sid in self.origin
         cluster.services.append(Subscription(self.redis, self.channel(cluster.node_id), self._serve, concurrent=True))
         cluster.on_beat(self._check_origins)
+        cluster.on_beat(self._claim_lost_sessions)
 
     def channel(self, node: str) -> str:
         return self.cluster.key("rtc", node)
@@ -138,6 +174,30 @@ class RtcRelay:
             log.exception("relayed %s failed", op)
             reply.update(ok=False, error={"code": "internal_error", "status": 500, "message": "Lỗi hệ thống; vui lòng thử lại."})
         await self.redis.publish(self.channel(sender), json.dumps(reply))
+
+    # --- sessions whose media node died ----------------------------------------------------------
+    async def session_started(self, key: tuple[int, int, bool], actor: Actor) -> None:
+        entry = {"node": self.cluster.node_id, "actor": _actor_json(actor)}
+        await self.redis.hset(self.sessions_key, f"{key[0]}|{key[1]}", json.dumps(entry))
+
+    async def session_ended(self, key: tuple[int, int, bool]) -> None:
+        await self._end_if_mine(keys=[self.sessions_key], args=[f"{key[0]}|{key[1]}", "0", self.cluster.node_id])
+
+    async def _claim_lost_sessions(self) -> None:
+        claimed = await self._claim_lost(keys=[self.sessions_key], args=[self.cluster.prefix, self.cluster.node_id])
+        for field, raw in zip(claimed[::2], claimed[1::2]):
+            field = field.decode() if isinstance(field, bytes) else field
+            asyncio.ensure_future(self._end_lost(field, json.loads(raw)))
+
+    async def _end_lost(self, field: str, entry: dict[str, Any]) -> None:
+        """The media node died with this session: after the grace, unless joined again, the video is lost."""
+        from meetings.models import AttendanceSource
+
+        await asyncio.sleep(self.cluster.settings.rtc_grace_seconds)
+        if await self._end_if_mine(keys=[self.sessions_key], args=[field, "1", self.cluster.node_id]):
+            meeting_id = int(field.split("|")[0])
+            log.info("remote session %s: its media node died and it did not come back; leaving", field)
+            await self.remote._presence(_actor(entry["actor"]), meeting_id, False, source=AttendanceSource.video_lost)
 
     async def _check_origins(self) -> None:
         """Sockets held by a node that died: as if each had disconnected (grace, then leave)."""

@@ -84,3 +84,35 @@ async def test_a_remote_member_whose_node_died_resumes_video_through_another_nod
             await client.close()
             if http is not None:
                 await http.aclose()
+
+
+async def test_when_the_media_node_dies_a_participant_who_does_not_come_back_is_no_longer_present_after_the_grace(media_cluster) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from realtime.media import hooks
+    from tests.media.peers import Peer
+    from tests.media.test_remote_media import RED, _attendance
+
+    hooks.limit_host_addresses(["127.0.0.1"])
+    cl, c = media_cluster
+    node_a, _, node_c = cl.nodes
+    me = c.members[0].id
+    watcher, wh = await live_client(node_c.url, c.chair.username)
+    member, mh = await live_client(node_a.url, c.members[0].username)
+    peer = Peer(member, c.meeting_id)  # signalling and media both on node A
+    try:
+        assert (await watcher.join(c.meeting_id))["ok"]
+        assert (await peer.join(RED))["ok"]
+        await asyncio.wait_for(peer.got_frame.wait(), 20)
+        await watcher.wait_for(_attendance(me, "present_remote"), timeout=10)
+        node_a.kill(signal.SIGKILL)  # the media node, its worker with it
+        died = time.monotonic()
+        await watcher.wait_for(_attendance(me, "unknown"), timeout=GRACE + 15)  # ended by node B or C
+        assert time.monotonic() - died >= GRACE * 0.9
+        r = await wh.get(f"/api/meetings/{c.meeting_id}/participants")
+        assert next(p["attendance"] for p in r.json() if p["user_id"] == me) == "unknown"
+    finally:
+        await peer.close()
+        for client, http in ((watcher, wh), (member, mh)):
+            await client.close()
+            await http.aclose()
