@@ -14,8 +14,8 @@ export ECABINET_DATA_DIR=${ECABINET_DATA_DIR:-var/cluster}
 export ECABINET_TRUSTED_PROXIES=${ECABINET_TRUSTED_PROXIES:-127.0.0.1}
 export ECABINET_DEMO_MODE=1 ECABINET_RTC_HOST_ADDRESSES=${ECABINET_RTC_HOST_ADDRESSES:-127.0.0.1}
 
-# The database, once (the demo then loads into it).
-$BIN/python - <<'PY'
+# The database, once, with the demo loaded into it (a second `make cluster` reuses both).
+created=$($BIN/python - <<'PY'
 import os
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -24,9 +24,11 @@ admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT"
 with admin.connect() as conn:
     if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}).scalar():
         conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+        print("created")
 admin.dispose()
 PY
-$BIN/ecabinet demo --no-serve
+)
+if [ "$created" = "created" ]; then $BIN/ecabinet demo --no-serve; fi
 
 pids=()
 stop() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done; wait || true; }
