@@ -10,7 +10,7 @@ LOCK := requirements/test.txt
 UV := uv==0.13.8
 COMPILE := $(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11
 
-.PHONY: demo serve test install lock migrate bench-fanout clean i18n i18n-check
+.PHONY: demo serve test install lock migrate bench-fanout cluster clean i18n i18n-check
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ NODE_REF := bench/node_ref/node_modules/socket.io/package.json
 
 $(NODE_REF): bench/node_ref/package.json bench/node_ref/package-lock.json
 	cd bench/node_ref && npm ci --no-audit --no-fund --loglevel=error
+
+# Three PostgreSQL-backed nodes on 8001-8003 behind HAProxy on 8000, demo loaded (docs/deployment.md).
+cluster: install
+	deploy/cluster.sh
 
 bench-fanout: install $(NODE_REF)
 	$(BIN)/python bench/fanout.py

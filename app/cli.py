@@ -39,11 +39,17 @@ def server_options(settings: Settings) -> dict[str, object]:
 def _serve(settings: Settings) -> None:
     import uvicorn
 
+    from app.draining import DrainingServer
     from app.factory import create_app
 
-    # The server starts its media worker(s) with it, and freezes its start-up heap (app/gctune.py).
-    settings = settings.with_(media_prewarm=True, gc_freeze=True)
-    uvicorn.run(create_app(settings), log_level="info", **server_options(settings))  # type: ignore[arg-type]
+    # The server starts its media worker(s) with it (unless ECABINET_MEDIA_PREWARM says otherwise), and freezes its
+    # start-up heap (app/gctune.py).
+    settings = settings.with_(gc_freeze=True)
+    if not os.environ.get("ECABINET_MEDIA_PREWARM"):
+        settings = settings.with_(media_prewarm=True)
+    app = create_app(settings)
+    config = uvicorn.Config(app, log_level="info", **server_options(settings))  # type: ignore[arg-type]
+    DrainingServer(config, app.state.ctx).run()
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:

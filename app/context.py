@@ -24,6 +24,7 @@ class AppContext:
     settings: Settings
     db: Database
     login_limiter: FailureBudget
+    cluster: Any = None  # app.cluster.Cluster: this node, its heartbeat in Redis, draining (set by create_app)
     publish: Callable[[list[Any]], Any] = field(default=lambda events: None)  # meetings.events.Delivery
     # Runs the outbox jobs a transaction recorded, after its COMMIT (set by app/outbox.py's Dispatcher).
     run_jobs: Callable[[set[Key]], None] = field(default=lambda keys: None)

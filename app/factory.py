@@ -10,12 +10,13 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from accounts import passwords
 from app import domains, gctune, i18n_routes, openapi, pages
+from app.cluster import Cluster
 from core.i18n import load_all as load_catalogues
 from app.context import AppContext
 from app.db import Database
@@ -33,13 +34,27 @@ from realtime.broadcast import Broadcaster
 from realtime.media.channel import MediaWorkers
 from realtime.media.config import MediaConfig
 from realtime.rtc import RemoteMedia
+from realtime.rtc_relay import RtcRelay
 from realtime.server import build_server
 from realtime.wire import WireTap
 
 
 async def healthz(request: Request) -> Response:
+    """200 {"status": "ok"} while this node can serve; 503 when it is draining (SIGTERM) or cannot reach its
+    database or Redis, so a load balancer (deploy/haproxy.cfg) sends the work to another node."""
     ctx: AppContext = request.app.state.ctx
-    await ctx.read(lambda session: session.connection().exec_driver_sql("SELECT 1").scalar())
+    problems: dict[str, str] = {}
+    try:
+        await ctx.read(lambda session: session.connection().exec_driver_sql("SELECT 1").scalar())
+    except Exception as exc:  # an unreachable database is an answer here, not an error
+        problems["database"] = type(exc).__name__
+    if (redis := await ctx.cluster.ping()) is not None:
+        problems["redis"] = redis
+    node = ctx.cluster.node_id
+    if problems:
+        return JSONResponse({"status": "unavailable", "node": node, **problems}, status_code=503)
+    if ctx.cluster.draining:
+        return JSONResponse({"status": "draining", "node": node}, status_code=503)
     return ok({"status": "ok"})
 
 
@@ -52,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Any:
         settings=settings,
         db=db,
         login_limiter=failure_budget(settings.login_window_seconds, settings.redis_url, settings.redis_channel),
+        cluster=Cluster(settings),
     )
     jobs = Dispatcher(ctx)  # the outbox: after-commit work recorded by the services (core/outbox.py)
     domains.install(ctx, jobs)
@@ -59,6 +75,8 @@ def create_app(settings: Settings | None = None) -> Any:
     # Remote media: the web process only relays signalling; media workers start on first use (or now, prewarm).
     workers = MediaWorkers(settings.media_workers, MediaConfig.from_settings(settings).to_json(), primary_viewers=settings.media_primary_viewers)
     remote = RemoteMedia(ctx, workers)
+    if ctx.cluster.shared:  # a meeting's media lives on one node; rtc:* arriving elsewhere is relayed to it
+        RtcRelay(ctx.cluster, remote)
     ctx.socket_extensions.append(remote.register)
     sio, actions = build_server(ctx)
     broadcaster = Broadcaster(sio, actions.rooms)
@@ -83,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Any:
         if settings.media_prewarm:
             await remote.start()
         await jobs.recover()  # what a crash or a restart left pending
+        await ctx.cluster.start()  # heartbeat, shared presence
         for loop in ctx.background:
             await loop.start()
         if settings.gc_freeze:
@@ -90,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Any:
         yield
         for loop in reversed(ctx.background):
             await loop.stop()
+        await ctx.cluster.stop()  # this node's presence goes now, not when its heartbeat expires
         await jobs.stop()
         await prewarm.stop()
         await remote.stop()  # every peer connection closes with its worker

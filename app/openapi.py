@@ -31,7 +31,7 @@ class Op(NamedTuple):
 
 
 HEALTH = [
-    Op("get", "/healthz", "Kiểm tra hoạt động", public=True),
+    Op("get", "/healthz", "Kiểm tra hoạt động (503 khi máy chủ đang dừng hoặc mất kết nối cơ sở dữ liệu/Redis)", public=True),
     Op("get", "/api/openapi.json", "Tài liệu OpenAPI này", public=True),
 ]
 

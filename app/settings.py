@@ -24,7 +24,8 @@ from core.clock import DEFAULT_TIMEZONE, zone
 
 PREFIX = "ECABINET_"
 # Settings whose variable is not ECABINET_ + the field's name in capitals (documented under these names).
-_ENV_NAMES = {"socket_rate_per_second": "SOCKET_RATE", "tally_interval_seconds": "TALLY_INTERVAL"}
+_ENV_NAMES = {"socket_rate_per_second": "SOCKET_RATE", "tally_interval_seconds": "TALLY_INTERVAL",
+              "cluster_heartbeat_seconds": "CLUSTER_HEARTBEAT"}
 
 
 def env_name(field: str) -> str:
@@ -55,7 +56,13 @@ class Settings(BaseSettings):
     # so a client cannot pick the address its login failures are counted under.
     trusted_proxies: tuple[str, ...] = ()
     redis_url: str = ""
-    redis_channel: str = "ecabinet"
+    redis_channel: str = "ecabinet"  # also the prefix of every Redis key this deployment uses
+    # Cluster (docs/deployment.md): this node's name (default: host-port-random, new at each start), its
+    # heartbeat in Redis (dead after three missed), and how long SIGTERM keeps it serving while /healthz
+    # already says "draining" so the load balancer moves new work elsewhere before sockets are closed.
+    node_id: str = ""
+    cluster_heartbeat_seconds: float = 2.0
+    drain_seconds: float = 3.0
     # The organisation's time zone (IANA name): every time shown in pages, minutes, exports and scripts.
     timezone: str = DEFAULT_TIMEZONE
     sync_max_events: int = 500

@@ -25,7 +25,7 @@ from realtime.actions import Handler, SocketActions
 from realtime.audience import Rooms
 from realtime.broadcast import room, user_room
 from realtime.payloads import CheckIn, ItemRef, MeetingRef, StartMeeting, SyncRequest
-from realtime.presence import Presence
+from realtime.presence import LocalBoard, SharedBoard, board
 
 
 @dataclass
@@ -34,7 +34,7 @@ class Live:
     ctx: AppContext
     actions: SocketActions
     rooms: Rooms
-    presence: Presence
+    presence: LocalBoard | SharedBoard  # who has the meeting open (shared across nodes with Redis)
 
 
 async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
@@ -67,14 +67,8 @@ async def to_user(live: Live, user_id: int, event: str, data: Any) -> None:
 async def disconnect(live: Live, sid: str, *args: Any) -> None:
     actor = live.actions.disconnected(sid)
     for meeting_id in live.rooms.forget(sid):
-        if actor and live.presence.remove(meeting_id, actor.id, sid):
-            await presence_changed(live, meeting_id)
-
-
-async def presence_changed(live: Live, meeting_id: int) -> None:
-    """Who has the meeting open: to the meeting's viewers only (the room follows the permission)."""
-    online = {"meeting_id": meeting_id, "online": live.presence.online(meeting_id)}
-    await live.actions.to_room("presence", online, room(meeting_id))
+        if actor:
+            await live.presence.remove(meeting_id, actor.id, sid)
 
 
 async def join(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:
@@ -87,9 +81,9 @@ async def join(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:
         raise Forbidden("Bạn không được mời dự cuộc họp {meeting_id}.", meeting_id=p.meeting_id)
     if live.rooms.delivered_since(p.meeting_id, result["seq"]):
         await catch_up(live, sid, actor, p.meeting_id, result)
-    if not actor.is_display and live.presence.add(p.meeting_id, actor.id, sid):
-        await presence_changed(live, p.meeting_id)
-    result["online"] = live.presence.online(p.meeting_id)
+    if not actor.is_display:  # the board tells the meeting's viewers (the room follows the permission)
+        await live.presence.add(p.meeting_id, actor.id, sid)
+    result["online"] = await live.presence.online(p.meeting_id)
     return result
 
 
@@ -110,16 +104,15 @@ async def catch_up(live: Live, sid: str, actor: Actor, meeting_id: int, result: 
 
 async def leave(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:
     await live.rooms.leave(sid, p.meeting_id)
-    if live.presence.remove(p.meeting_id, actor.id, sid):
-        await presence_changed(live, p.meeting_id)
+    await live.presence.remove(p.meeting_id, actor.id, sid)
     return None
 
 
 async def evicted(live: Live, sid: str, meeting_id: int) -> None:
     """A socket lost the meeting (removed, role, draft, token revoked): it is no longer online there."""
     actor = live.actions.actors.get(sid)
-    if actor is not None and live.presence.remove(meeting_id, actor.id, sid):
-        await presence_changed(live, meeting_id)
+    if actor is not None:
+        await live.presence.remove(meeting_id, actor.id, sid)
 
 
 async def sync(live: Live, sid: str, actor: Actor, p: SyncRequest) -> Any:
@@ -161,7 +154,8 @@ def _conducting(live: Live, fn: Callable[..., Any], **fixed: Any) -> Handler:
 
 def register(sio: socketio.AsyncServer, ctx: AppContext) -> SocketActions:
     actions = SocketActions(sio, ctx)
-    live = Live(sio, ctx, actions, actions.rooms, Presence())
+    live = Live(sio, ctx, actions, actions.rooms, board(sio, ctx.cluster))
+    ctx.cluster.services.append(live.presence)
     actions.rooms.on_evicted.append(partial(evicted, live))
     ctx.end_session = actions.end_session
     ctx.to_user = partial(to_user, live)

@@ -1,7 +1,24 @@
-"""Who has a live page open, per meeting (ephemeral, per process; attendance is the durable record)."""
+"""Who has a live page open, per meeting (ephemeral; attendance is the durable record).
+
+`Presence` counts this process's sockets per (meeting, user). A board turns its changes into the online list
+the meeting's viewers see ("presence" {meeting_id, online, version}):
+- `LocalBoard`: one process holds every socket; the list is its own.
+- `SharedBoard` (ECABINET_REDIS_URL): each node writes "<node>|<user>" into the meeting's Redis hash and, in
+  the same Lua script, bumps the meeting's presence version, computes the list (users of live nodes only)
+  and PUBLISHes it. Redis runs scripts one at a time and delivers a channel's messages in order, so every
+  node forwards the same lists in the same order to its own sockets: one consistent list on every node,
+  and an older list never overwrites a newer one. A dead node's entries stop counting when its liveness
+  key expires and are removed by the node that reaps it (app/cluster.py)."""
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from typing import Any
+
+import socketio
+
+from app.cluster import Cluster, Subscription
+from realtime.broadcast import room
 
 
 class Presence:
@@ -30,3 +47,136 @@ class Presence:
 
     def online(self, meeting_id: int) -> list[int]:
         return sorted(self._sockets.get(meeting_id, {}))
+
+    def entries(self) -> list[tuple[int, int]]:
+        return [(mid, uid) for mid, users in self._sockets.items() for uid in users]
+
+
+async def emit_here(sio: socketio.AsyncServer, meeting_id: int, data: dict[str, Any]) -> None:
+    """To this node's sockets of the meeting only (the base manager's emit, never the cluster's)."""
+    await socketio.AsyncManager.emit(sio.manager, "presence", data, namespace="/", room=room(meeting_id))
+
+
+class LocalBoard:
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self.sio = sio
+        self.local = Presence()
+        self.version = 0
+
+    async def add(self, meeting_id: int, user_id: int, sid: str) -> None:
+        if self.local.add(meeting_id, user_id, sid):
+            await self._announce(meeting_id)
+
+    async def remove(self, meeting_id: int, user_id: int, sid: str) -> None:
+        if self.local.remove(meeting_id, user_id, sid):
+            await self._announce(meeting_id)
+
+    async def online(self, meeting_id: int) -> list[int]:
+        return self.local.online(meeting_id)
+
+    async def _announce(self, meeting_id: int) -> None:
+        self.version += 1
+        await emit_here(self.sio, meeting_id, {"meeting_id": meeting_id, "online": self.local.online(meeting_id), "version": self.version})
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+
+# KEYS: the meeting's hash, its version counter, the node's set of meetings. ARGV: node, user, 1|0 (online),
+# meeting id, key prefix, channel. Answers the online list as JSON.
+_ONLINE = """
+local function online(hash, prefix)
+  local alive, users, seen = {}, {}, {}
+  for _, field in ipairs(redis.call('HKEYS', hash)) do
+    local node, user = string.match(field, '^(.*)|(%d+)$')
+    if alive[node] == nil then alive[node] = redis.call('EXISTS', prefix .. ':node:' .. node) == 1 end
+    if alive[node] and not seen[user] then seen[user] = true; table.insert(users, tonumber(user)) end
+  end
+  table.sort(users)
+  return '[' .. table.concat(users, ',') .. ']'
+end
+"""
+_SET = _ONLINE + """
+if ARGV[3] == '1' then
+  redis.call('HSET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 1)
+  redis.call('SADD', KEYS[3], ARGV[4])
+elseif ARGV[3] == '0' then
+  redis.call('HDEL', KEYS[1], ARGV[1] .. '|' .. ARGV[2])
+elseif ARGV[3] == 'node' then  -- every entry of a node that is gone
+  for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+    if string.sub(field, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then redis.call('HDEL', KEYS[1], field) end
+  end
+end
+local list = online(KEYS[1], ARGV[5])
+local version = redis.call('INCR', KEYS[2])
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], 172800000) end  -- a meeting nobody opens for two days leaves nothing
+redis.call('PUBLISH', ARGV[6], '{"meeting_id":' .. ARGV[4] .. ',"version":' .. version .. ',"online":' .. list .. '}')
+return list
+"""
+_READ = _ONLINE + "return online(KEYS[1], ARGV[1])"
+
+
+class SharedBoard:
+    def __init__(self, sio: socketio.AsyncServer, cluster: Cluster) -> None:
+        self.sio = sio
+        self.cluster = cluster
+        self.local = Presence()
+        self.redis = cluster.redis
+        self.channel = cluster.key("presence-channel")
+        self._set = self.redis.register_script(_SET)
+        self._read = self.redis.register_script(_READ)
+        self.seen: dict[int, int] = {}  # meeting -> newest version forwarded (never go back)
+        cluster.on_node_dead(self._node_gone)
+        cluster.on_rejoin(self._announce_all)
+        # Subscribed before this node serves, so it misses no list; forwarded in the channel's order.
+        self.subscription = Subscription(self.redis, self.channel, self._forward)
+
+    async def start(self) -> None:
+        await self.subscription.start()
+
+    async def stop(self) -> None:
+        await self.subscription.stop()
+
+
+    async def _write(self, meeting_id: int, user_id: int, what: str, node: str | None = None) -> list[int]:
+        c = self.cluster
+        node = node or c.node_id
+        keys = [c.key("presence", meeting_id), c.key("presence-version", meeting_id), c.key("node-meetings", node)]
+        raw = await self._set(keys=keys, args=[node, user_id, what, meeting_id, c.prefix, self.channel])
+        return list(json.loads(raw))
+
+    async def add(self, meeting_id: int, user_id: int, sid: str) -> None:
+        if self.local.add(meeting_id, user_id, sid):
+            await self._write(meeting_id, user_id, "1")
+
+    async def remove(self, meeting_id: int, user_id: int, sid: str) -> None:
+        if self.local.remove(meeting_id, user_id, sid):
+            await self._write(meeting_id, user_id, "0")
+
+    async def online(self, meeting_id: int) -> list[int]:
+        raw = await self._read(keys=[self.cluster.key("presence", meeting_id)], args=[self.cluster.prefix])
+        return list(json.loads(raw))
+
+    async def _node_gone(self, node: str) -> None:
+        key = self.cluster.key("node-meetings", node)
+        for raw in await self.redis.smembers(key):
+            await self._write(int(raw), 0, "node", node=node)
+        await self.redis.delete(key)
+
+    async def _announce_all(self) -> None:
+        for meeting_id, user_id in self.local.entries():
+            await self._write(meeting_id, user_id, "1")
+
+    async def _forward(self, data: dict[str, Any]) -> None:
+        meeting_id, version = int(data["meeting_id"]), int(data["version"])
+        if version <= self.seen.get(meeting_id, 0):
+            return
+        self.seen[meeting_id] = version
+        await emit_here(self.sio, meeting_id, data)
+
+
+def board(sio: socketio.AsyncServer, cluster: Cluster) -> LocalBoard | SharedBoard:
+    return SharedBoard(sio, cluster) if cluster.shared else LocalBoard(sio)

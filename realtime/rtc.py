@@ -37,6 +37,7 @@ from realtime.payloads import MeetingRef, _Strict
 from speakers import services as speaker_services
 
 log = logging.getLogger("ecabinet.rtc")
+_MEDIA_EVENTS = frozenset({"speaker.queue_changed", "meeting.ended", *ACCESS_CHANGING})
 
 
 class Offer(_Strict):
@@ -96,20 +97,25 @@ class RemoteMedia:
         self.sessions: dict[tuple[int, int, bool], RtcSession] = {}
         self.grace: dict[tuple[int, int, bool], asyncio.Task[None]] = {}  # sessions whose socket dropped
         self.connected: Callable[[str], bool] = lambda sid: True
+        # In a cluster (realtime/rtc_relay.py): rtc:* events go to the meeting's media node, which may serve
+        # sockets held by other nodes; those nodes are told when such a socket goes.
+        self.route: Callable[[str, Any, Any], Any] = lambda name, model, fn: fn
+        self.is_remote: Callable[[str], bool] = lambda sid: False
+        self.relay: Any = None
         workers.on_event(self._on_worker_event)
 
     def register(self, actions: SocketActions) -> None:
         self.sio = actions.sio
-        self.connected = lambda sid: sid in actions.actors
+        self.connected = lambda sid: sid in actions.actors or self.is_remote(sid)
         actions.on_disconnect.append(self.socket_gone)
+        if self.relay is not None:
+            actions.on_disconnect.append(self.relay.socket_gone)
         actions.action("rtc:config", MeetingRef, self.config)
-        actions.action("rtc:join", RtcJoin, self.join)
-        actions.action("rtc:candidate", RtcCandidate, self.candidate)
-        actions.action("rtc:leave", RtcLeave, self.leave)
-        actions.action("rtc:resume", RtcLeave, self.resume)
-        actions.action("rtc:mute", RtcMute, self.mute)
-        actions.action("rtc:mute_participant", RtcTarget, self.mute_participant)
-        actions.action("rtc:remove_participant", RtcTarget, self.remove_participant)
+        for name, model, fn in (("rtc:join", RtcJoin, self.join), ("rtc:candidate", RtcCandidate, self.candidate),
+                                ("rtc:leave", RtcLeave, self.leave), ("rtc:resume", RtcLeave, self.resume),
+                                ("rtc:mute", RtcMute, self.mute), ("rtc:mute_participant", RtcTarget, self.mute_participant),
+                                ("rtc:remove_participant", RtcTarget, self.remove_participant)):  # fmt: skip
+            actions.action(name, model, self.route(name, model, fn))
 
     async def _media(self, meeting_id: int, op: str, **payload: Any) -> Any:
         try:
@@ -138,6 +144,8 @@ class RemoteMedia:
         data = await self._media(p.meeting_id, "join", user_id=actor.id, label=info["label"], offer=p.offer.model_dump(),
                                  hall=p.hall, floor=floor)  # fmt: skip
         self.sessions[key] = session
+        if self.relay is not None and not p.hall:  # recorded in Redis: should this node die, another ends it
+            await self.relay.session_started(key, actor)
         if not self.connected(sid):  # the new socket dropped while the worker answered
             self.socket_gone(sid)
         if not p.hall:
@@ -218,6 +226,7 @@ class RemoteMedia:
             if session is None or session.sid != sid:
                 return
             del self.sessions[key]  # before any await: a rejoin from now on waits for this to finish
+            self._ended(key)
             log.info("remote session of %s in meeting %s: socket gone for the grace period, leaving", key[1], key[0])
             await self._depart(key[0], session, AttendanceSource.video_lost)
         except DomainError:  # the worker is unavailable: attendance was still updated (_depart)
@@ -240,9 +249,16 @@ class RemoteMedia:
 
     def _forget(self, key: tuple[int, int, bool]) -> RtcSession | None:
         session = self.sessions.pop(key, None)
-        if session is not None and (task := self.grace.pop(key, None)):
-            task.cancel()
+        if session is not None:
+            self._ended(key)
+            if task := self.grace.pop(key, None):
+                task.cancel()
         return session
+
+    def _ended(self, key: tuple[int, int, bool]) -> None:
+        if self.relay is not None and not key[2]:
+            task = asyncio.ensure_future(self.relay.session_ended(key))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or log.warning("relay: %s", t.exception()))
 
     # --- from the worker and from the meeting's events --------------------------------------------
     async def _on_worker_event(self, event: dict[str, Any]) -> None:
@@ -261,8 +277,13 @@ class RemoteMedia:
         elif session is not None and kind == "publish":
             await self.sio.emit("rtc:publish", {"meeting_id": mid, "max_width": event["max_width"]}, to=session.sid)
 
-    async def observe(self, events: list[dict[str, Any]]) -> None:
+    async def observe(self, events: list[dict[str, Any]], relayed: bool = False) -> None:
         """Called after each commit with the meeting's events: the floor and the end of the meeting."""
+        if self.relay is not None and not relayed:
+            wanted = [env for env in events if env.get("type") in _MEDIA_EVENTS]
+            if wanted:  # the meeting's media may live on another node
+                task = asyncio.ensure_future(self.relay.observe(wanted))
+                task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or log.warning("relay: %s", t.exception()))
         for env in events:
             mid = env.get("meeting_id")
             if not any(key[0] == mid for key in self.sessions):
