@@ -18,7 +18,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterator
 
-from babel.messages.extract import extract_python
 from jinja2.ext import babel_extract
 
 from app import i18n_import, i18n_po
@@ -36,8 +35,9 @@ ACTION_ARGS = {"require_state": 2, "_require_vote_state": 2, "_current_item": 1,
 JS_CALL = re.compile(r"""\bt\(\s*(["'])([\w.-]+)\1""")
 LETTER = re.compile(r"[A-Za-zÀ-ỹĐđ]")
 VIETNAMESE = re.compile(r"[À-ỹĐđ]")
-# Leaves that are no user text: the brand, symbols, placeholders in templates.
-TEMPLATE_TEXT_OK = re.compile(r"e-Cabinet|HTTP|[a-z]+(-[a-z]+)+")  # brand, status line, CSS class blocks
+# Leaves that are no user text: the brand, a status line, CSS class blocks, a format name, and languages named in
+# themselves (a language menu shows "Tiếng Việt" and "English" whatever the page's language).
+TEMPLATE_TEXT_OK = re.compile(r"e-Cabinet|HTTP|PDF|Tiếng Việt|English|[a-z]+(-[a-z]+)+")
 NOT_A_MESSAGE = {"ActiveContent"}  # its own __init__ writes the message; the argument is the findings
 
 
@@ -69,11 +69,12 @@ def extract_python_ids(errors: frozenset[str]) -> dict[str, str]:
     keywords = {name: None for name in (errors - NOT_A_MESSAGE) | MARKERS}
     found: dict[str, str] = {}
     for path in python_files():
-        with path.open("rb") as f:
-            for lineno, _funcname, message, _comments in extract_python(f, keywords, [], {}):
-                msgid = message[0] if isinstance(message, tuple) else message
-                if msgid:
-                    found.setdefault(msgid, f"{path.relative_to(ROOT)}:{lineno}")
+        # The syntax tree, not Babel's token scanner: that one also took `t["late"]` (a variable named t) as t("late").
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and _name(node.func) in keywords and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value:
+                    found.setdefault(first.value, f"{path.relative_to(ROOT)}:{node.lineno}")
         found.update({m: f"{path.relative_to(ROOT)}:{n}" for m, n in _branches(path, errors)})
     return found
 

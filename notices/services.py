@@ -93,7 +93,7 @@ def _conclusions(session: Session, notice_id: int) -> list[NoticeConclusion]:
     return list(session.exec(select(NoticeConclusion).where(NoticeConclusion.notice_id == notice_id).order_by(NoticeConclusion.position)))
 
 
-def _require_state(n: ConclusionNotice, allowed: tuple[NoticeState, ...], action: str) -> None:
+def _require_notice_state(n: ConclusionNotice, allowed: tuple[NoticeState, ...], action: str) -> None:
     if n.state not in allowed:
         raise Conflict("Trạng thái của thông báo kết luận không cho phép thao tác này.",
                        details={"notice_id": n.id, "state": NoticeState(n.state).value, "action": action})  # fmt: skip
@@ -184,7 +184,7 @@ def update_notice(*, session: Session, actor: Actor, notice_id: int, subject: st
     require_staff(actor)
     acc = notice_access(session, actor, notice_id, for_update=True)
     n = acc.notice
-    _require_state(n, (NoticeState.draft,), "update")
+    _require_notice_state(n, (NoticeState.draft,), "update")
     if subject is not None:
         n.subject = subject
     if intro is not None:
@@ -212,7 +212,7 @@ def add_task(*, session: Session, actor: Actor, notice_id: int, conclusion_id: i
     require_staff(actor)
     acc = notice_access(session, actor, notice_id, for_update=True)
     n = acc.notice
-    _require_state(n, (NoticeState.draft,), "add_task")  # the tasks are part of the text that is approved and signed
+    _require_notice_state(n, (NoticeState.draft,), "add_task")  # the tasks are part of the text that is approved and signed
     if conclusion_id is not None:
         found = session.get(NoticeConclusion, conclusion_id)
         if found is None or found.notice_id != notice_id:
@@ -229,7 +229,7 @@ def add_task(*, session: Session, actor: Actor, notice_id: int, conclusion_id: i
 def submit(*, session: Session, actor: Actor, notice_id: int, tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:
     require_staff(actor)
     acc = notice_access(session, actor, notice_id, for_update=True)
-    _require_state(acc.notice, (NoticeState.draft,), "submit")
+    _require_notice_state(acc.notice, (NoticeState.draft,), "submit")
     if not _conclusions(session, notice_id):
         raise Conflict("Thông báo chưa có kết luận nào.", details={"notice_id": notice_id})
     acc.notice.state, acc.notice.submitted_at = NoticeState.submitted, utcnow()
@@ -242,7 +242,7 @@ def return_to_draft(*, session: Session, actor: Actor, notice_id: int, tz: Zone 
     """The chair sends a submitted notice back to the secretariat (to be reworked)."""
     acc = notice_access(session, actor, notice_id, for_update=True)
     require_chair(acc)
-    _require_state(acc.notice, (NoticeState.submitted,), "return")
+    _require_notice_state(acc.notice, (NoticeState.submitted,), "return")
     acc.notice.state = NoticeState.draft
     session.add(acc.notice)
     _changed(session, acc.notice, actor, "notice.returned")
@@ -292,7 +292,7 @@ def approve(*, session: Session, actor: Actor, notice_id: int, tz: Zone = DEFAUL
     acc = notice_access(session, actor, notice_id, for_update=True)
     require_chair(acc)
     n = acc.notice
-    _require_state(n, (NoticeState.submitted,), "approve")
+    _require_notice_state(n, (NoticeState.submitted,), "approve")
     now = utcnow()
     n.number_id = _allocate(session, n, now, tz, actor.id).id
     n.state, n.approved_by, n.approved_at = NoticeState.approved, actor.id, now
@@ -335,7 +335,7 @@ class SignJob:
 def prepare_signature(*, session: Session, actor: Actor, notice_id: int) -> SignJob:
     acc = notice_access(session, actor, notice_id)
     require_chair(acc)
-    _require_state(acc.notice, (NoticeState.approved,), "sign")
+    _require_notice_state(acc.notice, (NoticeState.approved,), "sign")
     final = session.exec(select(NoticeFile).where(NoticeFile.notice_id == notice_id, NoticeFile.step == "final")).one()
     user = session.get(User, actor.id)
     assert user is not None

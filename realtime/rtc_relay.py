@@ -70,7 +70,8 @@ return 1
 
 
 def _relayed_error(body: dict[str, Any]) -> DomainError:
-    err = DomainError(body.get("message", ""), details=body.get("details"))
+    message = str(body.get("message", ""))  # the media node's own error message (a catalogue text), passed on as it is
+    err = DomainError(message, details=body.get("details"))
     err.code, err.status = body.get("code", "error"), int(body.get("status", 400))
     return err
 

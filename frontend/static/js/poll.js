@@ -37,7 +37,8 @@ function openDocument(d) {
   const pages = Array.from({ length: d.page_count }, (_, i) => h("img", { class: "poll-page", loading: "lazy", alt: `${d.title} – ${i + 1}`,
     src: `/api/polls/${pollId}/documents/${d.id}/pages/${i + 1}?size=tablet`, "data-testid": "poll-page" }));
   fill(viewer, h("div", { class: "poll-viewer-head" }, h("strong", {}, d.title),
-    h("button", { type: "button", class: "btn btn-sm", onclick: () => { viewer.hidden = true; } }, "×")), pages);
+    h("button", { type: "button", class: "btn btn-sm", "aria-label": t("common.close"), title: t("common.close"),
+      onclick: () => { viewer.hidden = true; } }, "×")), pages); // i18n: data (a symbol; its name is the aria-label)
   viewer.scrollIntoView({ block: "start" });
 }
 
