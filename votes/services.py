@@ -48,7 +48,8 @@ _STATE_VI = {
 def _require_vote_state(vote: Vote, allowed: tuple[VoteState, ...], action: str) -> None:
     if vote.state not in allowed:
         why = N_("biểu quyết chưa mở") if vote.state == VoteState.draft and VoteState.open in allowed else _STATE_VI[VoteState(vote.state)]
-        raise Conflict("Không thể {action} biểu quyết {vote_id}: {why}.", action=N_(action), vote_id=vote.id, why=why, details={"state": VoteState(vote.state).value})
+        raise Conflict("Không thể {action} biểu quyết {vote_id}: {why}.",
+                       action=N_(action), vote_id=vote.id, why=why, details={"state": VoteState(vote.state).value})
 
 
 def _load(session: Session, vote_id: int, *, for_update: bool = False) -> Vote:
@@ -195,11 +196,13 @@ def open_vote(*, session: Session, actor: Actor, vote_id: int, force: bool = Fal
         select(Vote.id).where(Vote.meeting_id == vote.meeting_id, Vote.state == VoteState.open, Vote.id != vote.id)
     ).first()
     if other is not None:
-        raise Conflict("Không thể mở biểu quyết {vote_id}: biểu quyết {other} đang mở; hãy đóng nó trước.", vote_id=vote.id, other=other)
+        raise Conflict("Không thể mở biểu quyết {vote_id}: biểu quyết {other} đang mở; hãy đóng nó trước.",
+                       vote_id=vote.id, other=other)
     quorum = meeting_present.quorum_data(session, vote.meeting_id)
     if not quorum["reached"]:
         message = (
-            Msg("Chưa đủ số thành viên có mặt ({present}/{total}, cần {required}); chủ trì có thể vẫn mở biểu quyết.", present=quorum['present'], total=quorum['total'], required=quorum['required'])
+            Msg("Chưa đủ số thành viên có mặt ({present}/{total}, cần {required}); chủ trì có thể vẫn mở biểu quyết.",
+                present=quorum['present'], total=quorum['total'], required=quorum['required'])
         )
         if not force:
             raise NoQuorum(message, details=quorum)
@@ -238,7 +241,8 @@ def cast(*, session: Session, actor: Actor, vote_id: int, option_id: int) -> dic
     me = {"may_vote": True, "voted": True, "option_id": option_id, "final": vote.kind == VoteKind.secret}
     if vote.kind == VoteKind.secret:
         if voted:
-            raise AlreadyVoted("Bạn đã bỏ phiếu kín cho biểu quyết {vote_id}; phiếu kín không thể thay đổi.", vote_id=vote_id)
+            raise AlreadyVoted("Bạn đã bỏ phiếu kín cho biểu quyết {vote_id}; phiếu kín không thể thay đổi.",
+                               vote_id=vote_id)
         session.add(VoterRecord(vote_id=vote_id, user_id=actor.id))
         # Every counter of the vote is rewritten, +1 on the chosen one and +0 on the others (models.py).
         session.execute(
