@@ -152,4 +152,5 @@ def policy_problems(password: str, *, min_length: int, username: str = "", full_
 def check_policy(password: str, *, min_length: int, username: str = "", full_name: str = "") -> None:
     problems = policy_problems(password, min_length=min_length, username=username, full_name=full_name)
     if problems:
-        raise ValidationFailed("{problems}", problems=problems, details=[{"field": "password", "message": p} for p in problems])
+        raise ValidationFailed("{problems}",
+                               problems=problems, details=[{"field": "password", "message": p} for p in problems])

@@ -103,7 +103,8 @@ def start(*, session: Session, actor: Actor, meeting_id: int, document_id: int, 
     acc = _presenting(session, actor, meeting_id)
     doc = session.get(Document, document_id)
     if doc is None or doc.meeting_id != meeting_id:
-        raise NotFound("Không tìm thấy tài liệu {document_id} trong cuộc họp {meeting_id}.", document_id=document_id, meeting_id=meeting_id)
+        raise NotFound("Không tìm thấy tài liệu {document_id} trong cuộc họp {meeting_id}.",
+                       document_id=document_id, meeting_id=meeting_id)
     if doc.restricted:
         raise Forbidden("Không trình chiếu tài liệu hạn chế cho cả phòng họp; thành viên trong danh sách tự mở tài liệu.")
     _check_page(_page_count(session, document_id, doc.current_version), page)
@@ -146,7 +147,8 @@ def add_ink(*, session: Session, actor: Actor, meeting_id: int, page: int, kind:
     acc = _presenting(session, actor, meeting_id)
     state = _current(session, meeting_id)
     if document_id is not None and document_id != state.document_id:
-        raise Conflict("Tài liệu {document_id} không phải tài liệu đang trình chiếu; chỉ vẽ chung trên tài liệu đang trình chiếu.", document_id=document_id)
+        raise Conflict("Tài liệu {document_id} không phải tài liệu đang trình chiếu; chỉ vẽ chung trên tài liệu đang trình chiếu.",
+                       document_id=document_id)
     _check_page(_page_count(session, state.document_id, state.version), page)
     now = utcnow()
     a = Annotation(meeting_id=meeting_id, document_id=state.document_id, version=state.version, page=page,

@@ -40,7 +40,8 @@ def public(a: Annotation) -> dict[str, Any]:
 def check_page(v: DocumentVersion, page: int) -> None:
     if not 1 <= page <= v.page_count:
         raise ValidationFailed(
-            "Tài liệu {document_id} (phiên bản {version}) có {page_count} trang; không có trang {page}.", document_id=v.document_id, version=v.version, page_count=v.page_count, page=page,
+            "Tài liệu {document_id} (phiên bản {version}) có {page_count} trang; không có trang {page}.",
+            document_id=v.document_id, version=v.version, page_count=v.page_count, page=page,
             details=[{"field": "page", "message": f"1..{v.page_count}", "type": "out_of_range"}],
         )
 
@@ -95,7 +96,8 @@ def _own(session: Session, actor: Actor, annotation_id: int) -> Annotation:
         raise NotFound("Không tìm thấy ghi chú {annotation_id}.", annotation_id=annotation_id)
     read_access(session, actor, a.document_id)
     if a.author_id != actor.id:
-        raise Forbidden("Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu {annotation_id}.", annotation_id=annotation_id)
+        raise Forbidden("Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu {annotation_id}.",
+                        annotation_id=annotation_id)
     return a
 
 
@@ -110,7 +112,8 @@ def update_annotation(*, session: Session, actor: Actor, annotation_id: int, dat
     try:
         check_content(a.kind, new_data, new_text)
     except ValueError as exc:
-        raise ValidationFailed("Dữ liệu gửi lên không hợp lệ.", details=[{"field": "body", "message": str(exc)}]) from None
+        raise ValidationFailed("Dữ liệu gửi lên không hợp lệ.",
+                               details=[{"field": "body", "message": str(exc)}]) from None
     if "data" in changes and data.data is not None:
         a.data = data.data.model_dump(mode="json")
     a.text = new_text

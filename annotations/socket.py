@@ -90,7 +90,8 @@ def register(actions: SocketActions) -> None:
                 raise RateLimited("Con trỏ gửi quá nhanh; bớt các vị trí thừa.")
             p = validate(PresenterPointer, data)
             if not actions.in_meeting(sid, p.meeting_id):
-                raise Forbidden("Hãy vào phòng họp {meeting_id} (meeting:join) trước khi dùng con trỏ.", meeting_id=p.meeting_id)
+                raise Forbidden("Hãy vào phòng họp {meeting_id} (meeting:join) trước khi dùng con trỏ.",
+                                meeting_id=p.meeting_id)
             where = await target(sid, actor, p.meeting_id)
             await sio.emit("pointer", {"meeting_id": p.meeting_id, "x": p.x, "y": p.y, "user_id": actor.id, **where},
                            room=room(p.meeting_id), skip_sid=sid)  # fmt: skip

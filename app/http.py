@@ -55,7 +55,8 @@ def invalid(details: list[dict[str, str]]) -> ValidationFailed:
 def validate(model: type[M], payload: Any, prefix: str = "") -> M:
     """REST bodies, query strings and socket payloads: the schema's value or a 422 naming the field."""
     if _too_deep(payload):
-        raise invalid([{"field": "body", "message": Msg("Dữ liệu lồng quá {max_depth} cấp.", max_depth=MAX_DEPTH), "type": "too_deep"}])
+        raise invalid([{"field": "body", "message": Msg("Dữ liệu lồng quá {max_depth} cấp.",
+                                                        max_depth=MAX_DEPTH), "type": "too_deep"}])
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
@@ -108,7 +109,8 @@ async def parse_body(request: Request, model: type[M]) -> M:
     try:
         payload = json.loads(raw, parse_constant=_no_constant)  # NaN / Infinity are not JSON
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise BadRequest("Nội dung không phải JSON hợp lệ.", details=[{"field": "body", "message": N_("Nội dung không phải JSON hợp lệ.")}]) from None
+        raise BadRequest("Nội dung không phải JSON hợp lệ.",
+                         details=[{"field": "body", "message": N_("Nội dung không phải JSON hợp lệ.")}]) from None
     return validate(model, payload)
 
 
@@ -124,14 +126,16 @@ def query_id(request: Request, name: str) -> int | None:
     if raw == "":
         return None
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 1 <= int(raw) <= MAX_ID):
-        raise invalid([{"field": f"query.{name}", "message": Msg("Phải là số nguyên từ 1 đến {max_id}.", max_id=MAX_ID), "type": "out_of_range"}])
+        raise invalid([{"field": f"query.{name}", "message": Msg("Phải là số nguyên từ 1 đến {max_id}.",
+                                                                 max_id=MAX_ID), "type": "out_of_range"}])
     return int(raw)
 
 
 def query_text(request: Request, name: str, max_length: int = 200) -> str:
     """A short one-line text in the query string ('' when absent)."""
     raw = request.query_params.get(name, "")
-    problem = Msg("Tối đa {max_length} ký tự.", max_length=max_length) if len(raw) > max_length else path_text_problem(raw)
+    problem = Msg("Tối đa {max_length} ký tự.",
+                  max_length=max_length) if len(raw) > max_length else path_text_problem(raw)
     if problem:
         raise invalid([{"field": f"query.{name}", "message": problem, "type": "value_error"}])
     return raw

@@ -227,13 +227,16 @@ class _Text(HTMLParser):
 
 def template_text() -> list[str]:
     """Text between tags (and in title/placeholder/aria-label/alt) written in a template, not through t()."""
-    found = []
-    for path in sorted(TEMPLATES_DIR.glob("*.html")):
-        source = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", "\x00", path.read_text(), flags=re.S)
-        parser = _Text()
-        parser.feed(source)
-        found += [f"{path.name}: {text!r}" for text in parser.found]
-    return found
+    return [f"{path.name}: {text!r}" for path in sorted(TEMPLATES_DIR.glob("*.html"))
+            for text in template_text_of(path.read_text())]  # fmt: skip
+
+
+def template_text_of(template: str) -> list[str]:
+    source = re.sub(r"\{%-?\s*trans\b.*?\{%-?\s*endtrans\s*-?%\}|\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", "\x00",
+                    template, flags=re.S)  # a {% trans %} block is the catalogue's text
+    parser = _Text()
+    parser.feed(source)
+    return parser.found
 
 
 _JS_STRING = re.compile(r"""(["'`])((?:\\.|(?!\1).)*?)\1""")

@@ -14,12 +14,13 @@ from starlette.routing import Route
 from accounts import services as account_services
 from accounts.actor import Actor
 from app.auth import ctx_of, current
-from app.i18n import LANG_COOKIE, LANGS, known, request_lang, t_for, translate
+from app.i18n import LANG_COOKIE, LANGS, known, t_for, translate
 from app.i18n_routes import url as i18n_url
 from app.redirects import login_url, safe_next
 from app.paths import TEMPLATES_DIR
 from core.clock import local
 from core.errors import DomainError, NotFound
+from core.i18n import DEFAULT_LANG
 from documents.access import read_access
 from meetings import services
 from meetings.access import NotInvited, authorize_manage, require_create
@@ -62,7 +63,10 @@ _env.filters["local_time"] = _local_time_filter
 
 
 def lang_of(request: Request) -> str:
-    return request_lang(request)
+    """A page's language: the language cookie, else Vietnamese (the browser's Accept-Language does not change
+    the product's default language; it is the API's fallback for clients without the cookie)."""
+    lang = request.cookies.get(LANG_COOKIE, DEFAULT_LANG)
+    return lang if lang in LANGS else DEFAULT_LANG
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
@@ -82,6 +86,8 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> Re
     )
     response = HTMLResponse(html, status_code=status)
     response.headers["Cache-Control"] = "no-store"
+    if request.cookies.get(LANG_COOKIE) != lang:  # the page's calls and socket then answer in the page's language
+        response.set_cookie(LANG_COOKIE, lang, samesite="lax")
     return response
 
 

@@ -32,9 +32,11 @@ def to_pdf(source: Path, kind: str, *, soffice: str, filename: str, sandboxed: b
     cleaned copy (documents/officeclean.py) and, `sandboxed`, nothing else (documents/sandbox.py)."""
     binary = available(soffice)
     if binary is None:
-        raise _unavailable(kind, Msg("Máy chủ chưa cài LibreOffice nên chưa chuyển được tệp {kind} “{filename}” sang PDF.", kind=kind.upper(), filename=filename))
+        raise _unavailable(kind, Msg("Máy chủ chưa cài LibreOffice nên chưa chuyển được tệp {kind} “{filename}” sang PDF.",
+                                     kind=kind.upper(), filename=filename))
     if sandboxed and not sandbox.available():
-        raise _unavailable(kind, Msg("Máy chủ chưa cách ly được LibreOffice (cần user namespace của Linux) nên không chuyển tệp {kind} “{filename}” sang PDF.", kind=kind.upper(), filename=filename))  # fmt: skip
+        raise _unavailable(kind, Msg("Máy chủ chưa cách ly được LibreOffice (cần user namespace của Linux) nên không chuyển tệp {kind} “{filename}” sang PDF.",
+                                     kind=kind.upper(), filename=filename))  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="ecabinet-soffice-", dir=source.parent) as work:
         work_dir = Path(work).resolve()  # absolute: with the default relative data dir (`var`) soffice would hang
         io_dir = work_dir / "io"
@@ -56,7 +58,8 @@ def to_pdf(source: Path, kind: str, *, soffice: str, filename: str, sandboxed: b
                 with contextlib.suppress(ProcessLookupError):  # the whole group may have ended just now
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-                raise _failed(filename, kind, Msg("quá {timeout_seconds} giây", timeout_seconds=TIMEOUT_SECONDS)) from None
+                raise _failed(filename, kind, Msg("quá {timeout_seconds} giây",
+                                                  timeout_seconds=TIMEOUT_SECONDS)) from None
         if proc.returncode != 0:
             raise _failed(filename, kind, stderr.decode("utf-8", "replace")[-300:])
         produced = io_dir / "input.pdf"
@@ -69,11 +72,13 @@ def to_pdf(source: Path, kind: str, *, soffice: str, filename: str, sandboxed: b
 
 
 def _unavailable(kind: str, why: str) -> ValidationFailed:
-    return ValidationFailed("{why} Hãy tải lên bản PDF của tài liệu.", why=why, details={"reason": "conversion_unavailable", "kind": kind})
+    return ValidationFailed("{why} Hãy tải lên bản PDF của tài liệu.",
+                            why=why, details={"reason": "conversion_unavailable", "kind": kind})
 
 
 def _failed(filename: str, kind: str, why: str) -> ValidationFailed:
     return ValidationFailed(
-        "Không chuyển được tệp {kind} “{filename}” sang PDF ({why}). Hãy tải lên bản PDF của tài liệu.", kind=kind.upper(), filename=filename, why=why,
+        "Không chuyển được tệp {kind} “{filename}” sang PDF ({why}). Hãy tải lên bản PDF của tài liệu.",
+        kind=kind.upper(), filename=filename, why=why,
         details={"reason": "conversion_failed", "kind": kind},
     )

@@ -43,13 +43,15 @@ async def prepare(*, upload: Path, filename: str, data_dir: Path, renderer: Rend
         try:
             info = await renderer.run(render.inspect_pdf, str(pdf))
         except pdfium.PdfiumError as exc:
-            raise pdfcheck.refuse("damaged", Msg("Tệp PDF “{filename}” bị hỏng, không hiển thị được ({exc}).", filename=filename, exc=exc)) from None
+            raise pdfcheck.refuse("damaged", Msg("Tệp PDF “{filename}” bị hỏng, không hiển thị được ({exc}).",
+                                                 filename=filename, exc=exc)) from None
         count = info["page_count"]
         if count == 0:
             raise pdfcheck.refuse("no_pages", Msg("Tệp PDF “{filename}” không có trang nào.", filename=filename))
         if count > max_pages:
             raise pdfcheck.refuse(
-                "too_many_pages", Msg("Tệp PDF “{filename}” có {count} trang, vượt giới hạn {max_pages} trang của hệ thống.", filename=filename, count=count, max_pages=max_pages),
+                "too_many_pages", Msg("Tệp PDF “{filename}” có {count} trang, vượt giới hạn {max_pages} trang của hệ thống.",
+                                      filename=filename, count=count, max_pages=max_pages),
                 page_count=count, max_pages=max_pages,
             )  # fmt: skip
         texts = await _texts(renderer, pdf, count)
@@ -66,5 +68,6 @@ async def _texts(renderer: Renderer, pdf: Path, count: int) -> list[tuple[int, s
     try:
         parts = await asyncio.gather(*(renderer.run(render.extract_texts, str(pdf), c) for c in chunks))
     except pdfium.PdfiumError as exc:
-        raise ValidationFailed("Không đọc được nội dung chữ của tệp PDF ({exc}).", exc=exc, details={"reason": "damaged"}) from None
+        raise ValidationFailed("Không đọc được nội dung chữ của tệp PDF ({exc}).",
+                               exc=exc, details={"reason": "damaged"}) from None
     return [row for part in parts for row in part]

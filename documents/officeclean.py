@@ -78,14 +78,16 @@ def clean(source: Path, target: Path, kind: str, filename: str) -> None:
                 zout.writestr(zipfile.ZipInfo(name), data, compress_type=method)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
         target.unlink(missing_ok=True)
-        raise refuse("damaged", Msg("Tệp “{filename}” bị hỏng, không đọc được ({exc}).", filename=filename, exc=exc)) from None
+        raise refuse("damaged", Msg("Tệp “{filename}” bị hỏng, không đọc được ({exc}).",
+                                    filename=filename, exc=exc)) from None
     except BaseException:
         target.unlink(missing_ok=True)
         raise
 
 
 def _bomb(filename: str) -> Exception:
-    return refuse("too_large", Msg("Tệp “{filename}” khi giải nén vượt quá {max_uncompressed} MB hoặc {max_entries} thành phần nên bị từ chối.", filename=filename, max_uncompressed=MAX_UNCOMPRESSED // (1024 * 1024), max_entries=MAX_ENTRIES), max_mb=MAX_UNCOMPRESSED // (1024 * 1024))  # fmt: skip
+    return refuse("too_large", Msg("Tệp “{filename}” khi giải nén vượt quá {max_uncompressed} MB hoặc {max_entries} thành phần nên bị từ chối.",
+        filename=filename, max_uncompressed=MAX_UNCOMPRESSED // (1024 * 1024), max_entries=MAX_ENTRIES), max_mb=MAX_UNCOMPRESSED // (1024 * 1024))  # fmt: skip
 
 
 def _read(zin: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], filename: str) -> bytes:
@@ -108,7 +110,8 @@ def _clean_xml(name: str, data: bytes, kind: str, filename: str) -> bytes:
             return data
         return _unparsable(filename, name)
     if root.getroottree().docinfo.doctype:
-        raise refuse("damaged", Msg("Tệp “{filename}” có phần {name} khai báo DTD, không phải tệp văn phòng hợp lệ.", filename=filename, name=name))
+        raise refuse("damaged", Msg("Tệp “{filename}” có phần {name} khai báo DTD, không phải tệp văn phòng hợp lệ.",
+                                    filename=filename, name=name))
     if name.endswith(".rels"):
         _clean_rels(root)
     elif name.lower().endswith(".svg"):
@@ -123,7 +126,8 @@ def _clean_xml(name: str, data: bytes, kind: str, filename: str) -> bytes:
 
 
 def _unparsable(filename: str, name: str) -> bytes:
-    raise refuse("damaged", Msg("Tệp “{filename}” có phần {name} không đọc được (XML hỏng).", filename=filename, name=name))
+    raise refuse("damaged", Msg("Tệp “{filename}” có phần {name} không đọc được (XML hỏng).",
+                                filename=filename, name=name))
 
 
 def safe_link(url: str) -> bool:

@@ -57,7 +57,8 @@ def sniff(path: Path, filename: str) -> str:
         )  # fmt: skip
     raise refuse(
         "not_pdf",
-        Msg("Tệp “{filename}” không phải PDF (nội dung tệp không đúng định dạng PDF, dù tên tệp có thể là .pdf). Chỉ nhận PDF, hoặc DOCX/ODT/XLSX để chuyển sang PDF.", filename=filename),
+        Msg("Tệp “{filename}” không phải PDF (nội dung tệp không đúng định dạng PDF, dù tên tệp có thể là .pdf). Chỉ nhận PDF, hoặc DOCX/ODT/XLSX để chuyển sang PDF.",
+            filename=filename),
     )
 
 
@@ -82,13 +83,15 @@ def rebuild(path: Path, filename: str) -> tuple[Path, dict[str, int]]:
         f.seek(max(0, path.stat().st_size - 2048))
         tail = f.read()
     if b"%%EOF" not in tail:
-        raise refuse("truncated", Msg("Tệp PDF “{filename}” không đầy đủ (bị cắt cụt khi sao chép hoặc tải lên); hãy tải lên lại tệp gốc.", filename=filename))
+        raise refuse("truncated", Msg("Tệp PDF “{filename}” không đầy đủ (bị cắt cụt khi sao chép hoặc tải lên); hãy tải lên lại tệp gốc.",
+                                      filename=filename))
     try:
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
         raise _encrypted(filename) from None
     except pikepdf.PdfError as exc:
-        raise refuse("damaged", Msg("Tệp PDF “{filename}” bị hỏng, không đọc được ({exc}).", filename=filename, exc=exc)) from None
+        raise refuse("damaged", Msg("Tệp PDF “{filename}” bị hỏng, không đọc được ({exc}).",
+                                    filename=filename, exc=exc)) from None
     target = path.with_name(path.name + ".clean.pdf")
     with pdf:
         if pdf.is_encrypted:  # opened without a password (owner password only): still refused, we do not decrypt
@@ -100,11 +103,13 @@ def rebuild(path: Path, filename: str) -> tuple[Path, dict[str, int]]:
                 cdr.save(pdf, target)
         except pikepdf.PdfError as exc:
             target.unlink(missing_ok=True)
-            raise refuse("damaged", Msg("Tệp PDF “{filename}” bị hỏng, không đọc được ({exc}).", filename=filename, exc=exc)) from None
+            raise refuse("damaged", Msg("Tệp PDF “{filename}” bị hỏng, không đọc được ({exc}).",
+                                        filename=filename, exc=exc)) from None
     if left:  # never expected: refused rather than kept
         raise refuse(
             "active_content",
-            Msg("Tệp PDF “{filename}” chứa nội dung tự thực thi không gỡ bỏ được ({found}) nên bị từ chối vì lý do an toàn. Hãy xuất lại thành PDF thông thường (In → Lưu dưới dạng PDF) rồi tải lên.", filename=filename, found=', '.join(sorted(left))),
+            Msg("Tệp PDF “{filename}” chứa nội dung tự thực thi không gỡ bỏ được ({found}) nên bị từ chối vì lý do an toàn. Hãy xuất lại thành PDF thông thường (In → Lưu dưới dạng PDF) rồi tải lên.",
+                filename=filename, found=', '.join(sorted(left))),
             found=sorted(left),
         )  # fmt: skip
     return target, removed
@@ -113,5 +118,6 @@ def rebuild(path: Path, filename: str) -> tuple[Path, dict[str, int]]:
 def _encrypted(filename: str) -> ValidationFailed:
     return refuse(
         "encrypted",
-        Msg("Tệp PDF “{filename}” được đặt mật khẩu/mã hóa nên hệ thống không hiển thị được. Hãy gỡ mật khẩu (hoặc xuất lại PDF không mã hóa) rồi tải lên.", filename=filename),
+        Msg("Tệp PDF “{filename}” được đặt mật khẩu/mã hóa nên hệ thống không hiển thị được. Hãy gỡ mật khẩu (hoặc xuất lại PDF không mã hóa) rồi tải lên.",
+            filename=filename),
     )

@@ -97,7 +97,8 @@ def page_source(
     da = read_access(session, actor, document_id)
     v = version_of(session, da.document, version)
     if not 1 <= page <= v.page_count:
-        raise NotFound("Tài liệu {document_id} (phiên bản {version}) có {page_count} trang; không có trang {page}.", document_id=document_id, version=v.version, page_count=v.page_count, page=page)
+        raise NotFound("Tài liệu {document_id} (phiên bản {version}) có {page_count} trang; không có trang {page}.",
+                       document_id=document_id, version=v.version, page_count=v.page_count, page=page)
     return FileSource(document_id, v.version, v.sha256, v.page_count, _viewer(session, da, timezone))
 
 
@@ -162,7 +163,8 @@ def _check_item(session: Session, meeting_id: int, item_id: int | None) -> None:
     if item_id is not None:
         item = session.get(AgendaItem, item_id)
         if item is None or item.meeting_id != meeting_id:
-            raise ValidationFailed("Không có nội dung họp {item_id} trong cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id)
+            raise ValidationFailed("Không có nội dung họp {item_id} trong cuộc họp {meeting_id}.",
+                                   item_id=item_id, meeting_id=meeting_id)
 
 
 def _set_allowed(session: Session, doc: Document, user_ids: list[int]) -> None:
@@ -171,7 +173,8 @@ def _set_allowed(session: Session, doc: Document, user_ids: list[int]) -> None:
     strangers = sorted(wanted - invited)
     if strangers:
         raise ValidationFailed(
-            "Người dùng {user_ids} không tham dự cuộc họp {meeting_id}; chỉ cho phép xem tài liệu hạn chế với người tham dự.", user_ids=', '.join(map(str, strangers)), meeting_id=doc.meeting_id
+            "Người dùng {user_ids} không tham dự cuộc họp {meeting_id}; chỉ cho phép xem tài liệu hạn chế với người tham dự.",
+            user_ids=', '.join(map(str, strangers)), meeting_id=doc.meeting_id
         )
     session.exec(delete(DocumentAccess).where(col(DocumentAccess.document_id) == doc.id))
     for uid in sorted(wanted):
@@ -201,7 +204,8 @@ def add_document(
     if data.replaces_document_id is not None:
         doc = session.get(Document, data.replaces_document_id)
         if doc is None or doc.meeting_id != meeting_id:
-            raise NotFound("Không tìm thấy tài liệu {replaces_document_id} trong cuộc họp {meeting_id}.", replaces_document_id=data.replaces_document_id, meeting_id=meeting_id)
+            raise NotFound("Không tìm thấy tài liệu {replaces_document_id} trong cuộc họp {meeting_id}.",
+                           replaces_document_id=data.replaces_document_id, meeting_id=meeting_id)
         was_restricted, verb = doc.restricted, "updated"
         doc.current_version += 1
         doc.title, doc.updated_at = data.title, now

@@ -25,7 +25,8 @@ def _participant(session: Session, meeting_id: int, user_id: int) -> tuple[Parti
         .where(Participant.meeting_id == meeting_id, Participant.user_id == user_id)
     ).first()
     if row is None:
-        raise NotFound("Người dùng {user_id} không phải thành phần của cuộc họp {meeting_id}.", user_id=user_id, meeting_id=meeting_id)
+        raise NotFound("Người dùng {user_id} không phải thành phần của cuộc họp {meeting_id}.",
+                       user_id=user_id, meeting_id=meeting_id)
     return row
 
 

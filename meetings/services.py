@@ -31,7 +31,8 @@ def state_name(state: MeetingState | str) -> str:
 def require_state(meeting: Meeting, allowed: tuple[MeetingState, ...], action: str) -> None:
     if meeting.state not in allowed:
         raise Conflict(
-            "Không thể {action} cuộc họp {meeting_id}: cuộc họp {state}.", action=N_(action), meeting_id=meeting.id, state=state_name(meeting.state),
+            "Không thể {action} cuộc họp {meeting_id}: cuộc họp {state}.",
+            action=N_(action), meeting_id=meeting.id, state=state_name(meeting.state),
             details={"state": MeetingState(meeting.state).value},
         )
 
@@ -238,7 +239,8 @@ def activate_item(*, session: Session, actor: Actor, meeting_id: int, item_id: i
     items = serialize.agenda_items(session, meeting_id)
     target = next((i for i in items if i.id == item_id), None)
     if target is None:
-        raise NotFound("Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id)
+        raise NotFound("Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.",
+                       item_id=item_id, meeting_id=meeting_id)
     return _switch(session, acc, items, target)
 
 

@@ -68,7 +68,8 @@ def _empty(item_id: int) -> dict[str, Any]:
 def _item(session: Session, meeting_id: int, item_id: int) -> AgendaItem:
     item = session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != meeting_id:
-        raise NotFound("Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id)
+        raise NotFound("Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.",
+                       item_id=item_id, meeting_id=meeting_id)
     return item
 
 
@@ -98,7 +99,8 @@ def save_conclusion(
     acc, row = _writable(session, actor, meeting_id, item_id)
     text = nfc(text)
     if len(text) > MAX_CHARS:
-        raise ValidationFailed("Kết luận dài quá {MAX_CHARS} ký tự.", MAX_CHARS=MAX_CHARS, details=[{"field": "text", "message": N_("quá dài")}])
+        raise ValidationFailed("Kết luận dài quá {MAX_CHARS} ký tự.",
+                               MAX_CHARS=MAX_CHARS, details=[{"field": "text", "message": N_("quá dài")}])
     current = row.revision if row else 0
     if base_revision != current:
         raise StaleRevision(

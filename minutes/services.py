@@ -162,7 +162,8 @@ def edit_section(*, session: Session, actor: Actor, meeting_id: int, key: str, t
     else:
         text = nfc(text)
         if len(text) > MAX_SECTION_CHARS:
-            raise ValidationFailed("Mục biên bản dài quá {MAX_SECTION_CHARS} ký tự.", MAX_SECTION_CHARS=MAX_SECTION_CHARS, details=[{"field": "text", "message": N_("quá dài")}])
+            raise ValidationFailed("Mục biên bản dài quá {MAX_SECTION_CHARS} ký tự.",
+                MAX_SECTION_CHARS=MAX_SECTION_CHARS, details=[{"field": "text", "message": N_("quá dài")}])
         if row is not None and row.text == text:
             return draft.section(key).as_dict()
         row = row or MinutesEdit(meeting_id=meeting_id, section_key=key)
@@ -203,7 +204,8 @@ def get_pdf(*, session: Session, actor: Actor, meeting_id: int, draft: bool = Fa
     if version is not None:
         chosen = next((v for v in rows if v.version == version), None)
         if chosen is None:
-            raise NotFound("Không có biên bản phiên bản {version} của cuộc họp {meeting_id}.", version=version, meeting_id=meeting_id)
+            raise NotFound("Không có biên bản phiên bản {version} của cuộc họp {meeting_id}.",
+                           version=version, meeting_id=meeting_id)
         if chosen.state != MinutesState.signed and not acc.can_conduct:
             raise Forbidden("Biên bản phiên bản này chưa được ký; chỉ Văn phòng, thư ký và chủ tọa được xem.")
         return FileOut(_latest_file(session, chosen).data, _slug(meeting_id, chosen.version, ".pdf"), "application/pdf")

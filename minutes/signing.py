@@ -114,7 +114,8 @@ def sign_pdf(pdf: bytes, *, store: KeyStore, user_id: str | int, password: str, 
         out = asyncio.run(_sign_at(pdf_signer, writer, at, _reserve(signer)))
     except SigningError as e:
         log.info("signing refused: %s", e)
-        msg = Msg("Không ký được tài liệu (trường chữ ký '{field_name}' đã được ký hoặc tài liệu bị khóa).", field_name=field_name)
+        msg = Msg("Không ký được tài liệu (trường chữ ký '{field_name}' đã được ký hoặc tài liệu bị khóa).",
+                  field_name=field_name)
         raise Conflict(msg) from None
     return out.getvalue()
 

@@ -38,7 +38,8 @@ _STATE_VI = {
 def _current_item(acc: Access, action: str) -> int:
     require_state(acc.meeting, (MeetingState.started,), action)
     if acc.meeting.current_item_id is None:
-        raise Conflict("Không thể {action} cuộc họp {meeting_id}: chưa có nội dung nào đang được thảo luận.", action=N_(action), meeting_id=acc.meeting.id)
+        raise Conflict("Không thể {action} cuộc họp {meeting_id}: chưa có nội dung nào đang được thảo luận.",
+                       action=N_(action), meeting_id=acc.meeting.id)
     return acc.meeting.current_item_id
 
 
@@ -115,7 +116,8 @@ def _load(session: Session, actor: Actor, request_id: int) -> tuple[Access, Spea
 def _require_state(req: SpeakerRequest, allowed: SpeakerState, action: str) -> None:
     if req.state != allowed:
         raise Conflict(
-            "Không thể {action} đăng ký phát biểu {req_id}: đăng ký {state}.", action=N_(action), req_id=req.id, state=_STATE_VI[SpeakerState(req.state)],
+            "Không thể {action} đăng ký phát biểu {req_id}: đăng ký {state}.",
+            action=N_(action), req_id=req.id, state=_STATE_VI[SpeakerState(req.state)],
             details={"state": SpeakerState(req.state).value},
         )
 
@@ -168,7 +170,8 @@ def _give_floor(session: Session, acc: Access, user_id: int) -> dict[str, Any]:
         .where(Participant.meeting_id == acc.meeting.id, Participant.user_id == user_id)
     ).first()
     if row is None:
-        raise NotFound("Người dùng {user_id} không phải thành phần của cuộc họp {meeting_id}.", user_id=user_id, meeting_id=acc.meeting.id)
+        raise NotFound("Người dùng {user_id} không phải thành phần của cuộc họp {meeting_id}.",
+                       user_id=user_id, meeting_id=acc.meeting.id)
     participant, user = row
     reason = _why_not_eligible(participant, user.full_name)
     if reason:
@@ -210,7 +213,8 @@ def grant(*, session: Session, actor: Actor, request_id: int) -> dict[str, Any]:
     _require_state(req, SpeakerState.waiting, "mời phát biểu theo")
     if req.agenda_item_id != item_id:
         raise Conflict(
-            "Không thể mời phát biểu theo đăng ký {req_id}: đăng ký thuộc nội dung khác; chuyển về nội dung đó trước.", req_id=req.id,
+            "Không thể mời phát biểu theo đăng ký {req_id}: đăng ký thuộc nội dung khác; chuyển về nội dung đó trước.",
+            req_id=req.id,
             details={"agenda_item_id": req.agenda_item_id, "current_item_id": item_id},
         )
     ended = _start(session, acc, req)

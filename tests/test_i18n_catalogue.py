@@ -44,6 +44,7 @@ def test_the_checks_see_what_they_are_for() -> None:
     assert "Không tìm thấy cuộc họp {meeting_id}." in found and "minutes.link" in found and "vote.close" in found
     assert "Đang ở nội dung cuối cùng của chương trình." in found  # one branch of a conditional message
     assert "sửa chương trình của" in found  # an action a helper puts into "Không thể {action} cuộc họp ..."
+    assert i18n_catalog.template_text_of("<p>{% trans %}minutes.link{% endtrans %} {{ t('x.y') }}</p><b>Chữ</b>") == ["Chữ"]
     parser = i18n_catalog._Text()
     parser.feed('<p class="x">Biên bản</p><input placeholder="Tìm kiếm"><span>\x00</span>')
     assert parser.found == ["Biên bản", "Tìm kiếm"]

@@ -84,5 +84,10 @@ async def test_the_scripts_catalogue_is_cached_and_has_the_same_keys_in_both_lan
         versioned = await http.get(f"/i18n/en.json?v={etag.strip(chr(34))}")
         assert "immutable" in versioned.headers["cache-control"]
         assert (await http.get("/i18n/fr.json")).status_code == 404
-        page = (await http.get("/login", headers={"Accept-Language": "en"})).text
-        assert f'<meta name="i18n" content="/i18n/en.json?v={etag.strip(chr(34))}">' in page
+        first = await http.get("/login", headers={"Accept-Language": "en"})  # a page's default stays Vietnamese
+        assert '<html lang="vi">' in first.text and "ecabinet_lang=vi" in first.headers["set-cookie"]
+        assert (await http.get("/api/no-such-thing")).json()["error"]["message"] == "Không tìm thấy."  # the cookie it set
+        http.cookies.set("ecabinet_lang", "en")
+        page = await http.get("/login")
+        assert f'<meta name="i18n" content="/i18n/en.json?v={etag.strip(chr(34))}">' in page.text
+        assert "set-cookie" not in page.headers

@@ -44,7 +44,8 @@ _STATE_VI = {
 def _require_vote_state(vote: Vote, allowed: tuple[VoteState, ...], action: str) -> None:
     if vote.state not in allowed:
         why = N_("biểu quyết chưa mở") if vote.state == VoteState.draft and VoteState.open in allowed else _STATE_VI[VoteState(vote.state)]
-        raise Conflict("Không thể {action} biểu quyết {vote_id}: {why}.", action=N_(action), vote_id=vote.id, why=why, details={"state": VoteState(vote.state).value})
+        raise Conflict("Không thể {action} biểu quyết {vote_id}: {why}.",
+                       action=N_(action), vote_id=vote.id, why=why, details={"state": VoteState(vote.state).value})
 
 
 def _load(session: Session, vote_id: int, *, for_update: bool = False) -> Vote:
@@ -197,7 +198,8 @@ def open_vote(*, session: Session, actor: Actor, vote_id: int, force: bool = Fal
     quorum = meeting_serialize.quorum_data(session, vote.meeting_id)
     if not quorum["reached"]:
         message = (
-            Msg("Chưa đủ số thành viên có mặt ({present}/{total}, cần {required}); chủ trì có thể vẫn mở biểu quyết.", present=quorum['present'], total=quorum['total'], required=quorum['required'])
+            Msg("Chưa đủ số thành viên có mặt ({present}/{total}, cần {required}); chủ trì có thể vẫn mở biểu quyết.",
+                present=quorum['present'], total=quorum['total'], required=quorum['required'])
         )
         if not force:
             raise NoQuorum(message, details=quorum)
