@@ -1,7 +1,6 @@
 """UI strings of encrypted secret ballots (tablet, trustees, board): key -> (Vietnamese, English)."""
 
 MESSAGES: dict[str, tuple[str, str]] = {
-    "ballot.encrypting": ("Đang mã hóa phiếu trên máy tính bảng…", "Encrypting the ballot on this tablet…"),
     "ballot.receipt": ("Biên nhận phiếu kín: {receipt}", "Secret ballot receipt: {receipt}"),
     "ballot.receipt_hint": ("Biên nhận không cho biết bạn đã chọn gì; dùng nó để kiểm tra phiếu của bạn có trên bảng phiếu.",
                             "The receipt does not reveal your choice; use it to check that your ballot is on the board."),
@@ -9,12 +8,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ballot.on_board": ("Phiếu của bạn có trên bảng phiếu công khai.", "Your ballot is on the public board."),
     "ballot.not_on_board": ("Không thấy phiếu của bạn trên bảng phiếu!", "Your ballot is NOT on the board!"),
     "ballot.receipt_mismatch": ("Biên nhận máy chủ trả về không khớp với phiếu đã mã hóa.", "The server's receipt does not match the encrypted ballot."),
-    "ballot.awaiting_trustees": ("Đã đóng. Chờ người giữ khóa giải mã tổng số phiếu ({done}/{threshold}).",
-                                 "Closed. Waiting for the key holders to decrypt the total ({done}/{threshold})."),
     "ballot.decrypt": ("Giải mã phần của tôi", "Decrypt my share"),
     "ballot.decrypt_prompt": ("Nhập mật khẩu để giải mã phần của bạn trên TỔNG số phiếu (không giải mã phiếu riêng lẻ nào).",
                               "Enter your password to decrypt your share of the TOTAL (no single ballot is decrypted)."),
     "ballot.decrypted": ("Đã giải mã phần của bạn.", "Your share is decrypted."),
-    "ballot.fingerprint": ("Dấu vân tay bảng phiếu: {fingerprint}", "Board fingerprint: {fingerprint}"),
     "ballot.password": ("Mật khẩu", "Password"),
 }
