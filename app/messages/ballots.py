@@ -13,4 +13,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                               "Enter your password to decrypt your share of the TOTAL (no single ballot is decrypted)."),
     "ballot.decrypted": ("Đã giải mã phần của bạn.", "Your share is decrypted."),
     "ballot.password": ("Mật khẩu", "Password"),
+    "ballot.key_title": ("Khóa kiểm phiếu kín.", "Secret ballot key."),
+    "ballot.key_hint": ("Chủ trì, thư ký và thành viên được cơ quan chỉ định giữ một phần khóa giải mã tổng số phiếu kín; hãy tạo khóa của bạn một lần.",
+                        "The chair, the secretary and a member the organisation names each hold part of the key that decrypts a secret vote's total; create yours once."),
+    "ballot.key_create": ("Tạo khóa kiểm phiếu", "Create my ballot key"),
+    "ballot.key_prompt": ("Nhập mật khẩu đăng nhập: khóa kiểm phiếu được bảo vệ bằng mật khẩu này.", "Enter your sign-in password: your ballot key is protected with it."),
+    "ballot.key_created": ("Đã tạo khóa kiểm phiếu.", "Your ballot key is created."),
 }
