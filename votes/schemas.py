@@ -145,7 +145,7 @@ class CastAck(SQLModel):
 
 # --- secret ballots (votes/ballot/, docs/ballot-spec.md) -------------------------------------------------
 
-Hex32 = Annotated[str, Field(strict=True, pattern="^[0-9a-f]{64}$")]  # a point or a scalar, 32 bytes
+Hex32 = Annotated[str, Field(strict=True, min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")]  # a point or a scalar, 32 bytes
 
 
 class CipherIn(SQLModel):

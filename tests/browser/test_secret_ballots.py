@@ -55,3 +55,25 @@ def test_three_tablets_vote_encrypted_trustees_decrypt_and_the_board_verifies(ta
     done = subprocess.run([ECABINET, "verify-ballot", str(path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Hợp lệ: 3 phiếu" in done.stdout and "Tán thành: 2" in done.stdout and "Không tán thành: 1" in done.stdout
+
+
+def test_a_member_creates_their_ballot_key_once_on_the_meetings_page(tablet) -> None:  # noqa: ANN001
+    holder = tablet("thutuong")  # the demo's default key holders have theirs already
+    expect(holder.page.get_by_test_id("meeting").first).to_be_visible()
+    expect(holder.page.get_by_test_id("trustee-key")).to_be_hidden()
+    member = tablet("thanhvien09")
+    expect(member.page.get_by_test_id("trustee-key")).to_be_visible()
+    member.page.get_by_test_id("trustee-key-create").tap()
+    member.page.get_by_test_id("password-input").fill("sai-mật-khẩu")
+    member.page.get_by_test_id("password-ok").tap()
+    expect(member.page.get_by_test_id("toast").last).to_contain_text("Mật khẩu không đúng")
+    member.page.get_by_test_id("trustee-key-create").tap()
+    member.page.get_by_test_id("password-input").fill("demo")
+    member.page.get_by_test_id("password-ok").tap()
+    expect(member.page.get_by_test_id("trustee-key")).to_be_hidden()
+    assert member.api("GET", "/api/me/trustee-key").json()["enrolled"] is True
+    member.page.reload()
+    expect(member.page.get_by_test_id("meeting").first).to_be_visible()
+    expect(member.page.get_by_test_id("trustee-key")).to_be_hidden()
+    guest = tablet("khachmoi01")
+    expect(guest.page.get_by_test_id("trustee-key")).to_have_count(0)

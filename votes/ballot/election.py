@@ -8,7 +8,6 @@ coefficients exist only in that request's memory.
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,9 +201,9 @@ def close(session: Session, vote: Vote) -> None:
     session.add(election)
 
 
-def partial_decrypt(session: Session, acc: Access, vote: Vote, password: str) -> int | None:
-    """The trustee's partial decryption of the total, with proofs; answers the trustees who have decrypted
-    when the threshold is reached (the caller then computes the result), else None."""
+def partial_decrypt(session: Session, acc: Access, vote: Vote, password: str) -> None:
+    """The trustee's partial decryption of the TOTAL, with its proofs (checked before it is stored). The share
+    is opened with the trustee's password in memory for this step only; no single ballot is decrypted."""
     assert vote.id is not None
     if vote.kind != VoteKind.secret:
         raise Conflict("Chỉ biểu quyết kín mới cần giải mã kết quả.")
@@ -229,7 +228,6 @@ def partial_decrypt(session: Session, acc: Access, vote: Vote, password: str) ->
     share_row.partial = partial
     session.add(share_row)
     session.flush()
-    return None
 
 
 def decrypt_total(session: Session, vote: Vote) -> list[int] | None:
@@ -296,7 +294,3 @@ def fingerprint(session: Session, vote: Vote) -> str | None:
     if vote.kind != VoteKind.secret or session.get(BallotElection, vote.id) is None:
         return None
     return board_data(session, vote)["fingerprint"]
-
-
-def new_token() -> str:
-    return secrets.token_hex(32)
