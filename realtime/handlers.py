@@ -5,7 +5,8 @@ functions taking the `Live` of the server first (bound with functools.partial at
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable
 
@@ -26,6 +27,9 @@ from realtime.payloads import CheckIn, ItemRef, MeetingRef, SyncRequest
 from realtime.presence import Presence
 
 
+PRESENCE_EVERY = 0.25  # seconds between two presence messages of one meeting
+
+
 @dataclass
 class Live:
     sio: socketio.AsyncServer
@@ -33,6 +37,9 @@ class Live:
     actions: SocketActions
     rooms: Rooms
     presence: Presence
+    presence_sent: dict[int, float] = field(default_factory=dict)  # meeting -> loop time of the last message
+    presence_due: set[int] = field(default_factory=set)  # meetings with a message scheduled
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
@@ -67,7 +74,26 @@ async def disconnect(live: Live, sid: str, *args: Any) -> None:
 
 
 async def presence_changed(live: Live, meeting_id: int) -> None:
-    """Who has the meeting open: to the meeting's viewers only (the room follows the permission)."""
+    """Who has the meeting open: to the meeting's viewers only (the room follows the permission). At most one
+    message per PRESENCE_EVERY per meeting: each carries the whole list, so when 500 tablets join at once the
+    last one says it all (otherwise 500 x 500 messages of up to 500 ids)."""
+    if meeting_id in live.presence_due:
+        return  # the send already scheduled will carry this change too
+    wait = live.presence_sent.get(meeting_id, float("-inf")) + PRESENCE_EVERY - asyncio.get_running_loop().time()
+    if wait <= 0:
+        await _send_presence(live, meeting_id)
+        return
+    live.presence_due.add(meeting_id)
+    task = asyncio.get_running_loop().create_task(_send_presence(live, meeting_id, wait))
+    live.tasks.add(task)
+    task.add_done_callback(live.tasks.discard)
+
+
+async def _send_presence(live: Live, meeting_id: int, after: float = 0.0) -> None:
+    if after:
+        await asyncio.sleep(after)
+    live.presence_due.discard(meeting_id)
+    live.presence_sent[meeting_id] = asyncio.get_running_loop().time()
     online = {"meeting_id": meeting_id, "online": live.presence.online(meeting_id)}
     await live.actions.to_room("presence", online, room(meeting_id))
 
