@@ -5,7 +5,8 @@ functions taking the `Live` of the server first (bound with functools.partial at
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable
 
@@ -26,6 +27,7 @@ from realtime.audience import Rooms
 from realtime.broadcast import room, user_room
 from realtime.payloads import CheckIn, ItemRef, MeetingRef, StartMeeting, SyncRequest
 from realtime.presence import LocalBoard, SharedBoard, board
+
 
 
 @dataclass

@@ -11,6 +11,7 @@ the meeting's viewers see ("presence" {meeting_id, online, version}):
   key expires and are removed by the node that reaps it (app/cluster.py)."""
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from typing import Any
@@ -52,9 +53,49 @@ class Presence:
         return [(mid, uid) for mid, users in self._sockets.items() for uid in users]
 
 
+PRESENCE_EVERY = 0.25  # seconds between two presence messages of one meeting on one node
+
+
 async def emit_here(sio: socketio.AsyncServer, meeting_id: int, data: dict[str, Any]) -> None:
     """To this node's sockets of the meeting only (the base manager's emit, never the cluster's)."""
     await socketio.AsyncManager.emit(sio.manager, "presence", data, namespace="/", room=room(meeting_id))
+
+
+class Announcer:
+    """At most one presence message per meeting every PRESENCE_EVERY: each carries the whole list, so when 500
+    tablets join at once the last list says it all (otherwise 500 x 500 messages of up to 500 ids). A list
+    that arrives while one is waiting replaces it; the first change after a quiet spell goes out at once."""
+
+    def __init__(self, sio: socketio.AsyncServer, every: float = PRESENCE_EVERY) -> None:
+        self.sio, self.every = sio, every
+        self.sent: dict[int, float] = {}  # meeting -> loop time of its last message
+        self.due: dict[int, dict[str, Any]] = {}  # meeting -> the newest list waiting for its turn
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def send(self, meeting_id: int, data: dict[str, Any]) -> None:
+        if meeting_id in self.due:
+            self.due[meeting_id] = data
+            return
+        loop = asyncio.get_running_loop()
+        wait = self.sent.get(meeting_id, float("-inf")) + self.every - loop.time()
+        if wait <= 0:
+            self.sent[meeting_id] = loop.time()
+            await emit_here(self.sio, meeting_id, data)
+            return
+        self.due[meeting_id] = data
+        task = loop.create_task(self._later(meeting_id, wait))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _later(self, meeting_id: int, wait: float) -> None:
+        await asyncio.sleep(wait)
+        data = self.due.pop(meeting_id)
+        self.sent[meeting_id] = asyncio.get_running_loop().time()
+        await emit_here(self.sio, meeting_id, data)
+
+    def stop(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
 
 
 class LocalBoard:
@@ -62,6 +103,7 @@ class LocalBoard:
         self.sio = sio
         self.local = Presence()
         self.version = 0
+        self.announcer = Announcer(sio)
 
     async def add(self, meeting_id: int, user_id: int, sid: str) -> None:
         if self.local.add(meeting_id, user_id, sid):
@@ -76,13 +118,13 @@ class LocalBoard:
 
     async def _announce(self, meeting_id: int) -> None:
         self.version += 1
-        await emit_here(self.sio, meeting_id, {"meeting_id": meeting_id, "online": self.local.online(meeting_id), "version": self.version})
+        await self.announcer.send(meeting_id, {"meeting_id": meeting_id, "online": self.local.online(meeting_id), "version": self.version})
 
     async def start(self) -> None:
         pass
 
     async def stop(self) -> None:
-        pass
+        self.announcer.stop()
 
 
 # KEYS: the meeting's hash, its version counter, the node's set of meetings. ARGV: node, user, 1|0 (online),
@@ -129,6 +171,7 @@ class SharedBoard:
         self._set = self.redis.register_script(_SET)
         self._read = self.redis.register_script(_READ)
         self.seen: dict[int, int] = {}  # meeting -> newest version forwarded (never go back)
+        self.announcer = Announcer(sio)
         cluster.on_node_dead(self._node_gone)
         cluster.on_rejoin(self._announce_all)
         # Subscribed before this node serves, so it misses no list; forwarded in the channel's order.
@@ -139,6 +182,7 @@ class SharedBoard:
 
     async def stop(self) -> None:
         await self.subscription.stop()
+        self.announcer.stop()
 
 
     async def _write(self, meeting_id: int, user_id: int, what: str, node: str | None = None) -> list[int]:
@@ -175,7 +219,7 @@ class SharedBoard:
         if version <= self.seen.get(meeting_id, 0):
             return
         self.seen[meeting_id] = version
-        await emit_here(self.sio, meeting_id, data)
+        await self.announcer.send(meeting_id, data)
 
 
 def board(sio: socketio.AsyncServer, cluster: Cluster) -> LocalBoard | SharedBoard:

@@ -221,7 +221,9 @@ def cast(*, session: Session, actor: Actor, vote_id: int, option_id: int) -> dic
     The checks that need no lock run first; the vote row is locked only for the short part that reads the
     voter's record and writes, so concurrent casts queue on as little work as possible."""
     vote = _load(session, vote_id)
-    acc = access(session, actor, vote.meeting_id)
+    # The meeting row first, then the vote's, as every writer does (publish_tally records an event under the
+    # meeting's lock): a group of casts (app/groupcommit.py) holds the vote's lock for the whole batch.
+    acc = access(session, actor, vote.meeting_id, for_update=True)
     org = get_rules(session)
     _require_voter(acc, org)
     _require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
