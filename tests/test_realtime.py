@@ -160,10 +160,9 @@ async def test_presence_shows_who_has_the_page_open(live_server: LiveServer) -> 
         first = await a.join(c.meeting_id)
         assert first["data"]["online"] == [c.members[0].id]
         await b.join(c.meeting_id)
-        for _ in range(50):  # messages are at most 4 a second per meeting: the last one carries the whole list
-            if seen and sorted(seen[-1]) == sorted([c.members[0].id, c.members[1].id]):
-                break
-            await asyncio.sleep(0.05)
+        # Messages are at most 4 a second per meeting: the last one carries the whole list.
+        both = sorted([c.members[0].id, c.members[1].id])
+        await eventually(lambda: seen and sorted(seen[-1]) == both, "presence with a and b")
         await b.close()
         await eventually(lambda: len(seen) >= 2 and seen[-1] == [c.members[0].id], "presence without b")
         assert sorted(seen[-2]) == sorted([c.members[0].id, c.members[1].id]) and seen[-1] == [c.members[0].id]
