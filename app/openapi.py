@@ -129,9 +129,13 @@ def _error_schema() -> dict[str, Any]:
 
 def document(operations: list[Op]) -> dict[str, Any]:
     components: dict[str, Any] = {"Error": _error_schema()}
+    owners: dict[str, type] = {}  # schema name -> its class: two classes of one name would share one schema
     for op in operations:
         for model, mode in ((op.body, "validation"), (op.answer, "serialization")):
             if model is not None:
+                if owners.setdefault(model.__name__, model) is not model:
+                    other = owners[model.__name__]
+                    raise ValueError(f"two API schemas named {model.__name__}: {other.__module__} and {model.__module__}")
                 schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
                 components.update(schema.pop("$defs", {}))
                 components[model.__name__] = schema

@@ -77,7 +77,7 @@ class TaskPublic(BaseModel):
     updated_at: str
 
 
-class ConclusionPublic(BaseModel):
+class NoticeConclusionPublic(BaseModel):
     id: int
     position: int
     text: str
@@ -91,7 +91,7 @@ class NoticePublic(BaseModel):
     number: str | None
     subject: str
     intro: str
-    conclusions: list[ConclusionPublic]
+    conclusions: list[NoticeConclusionPublic]
     tasks: list[TaskPublic]
     due_on: str
     working_days_left: int | None

@@ -149,7 +149,8 @@ def start_meeting(base: str, meeting_id: int = 1, chair: str = "thutuong") -> No
         login = client.post("/api/auth/login", json={"username": chair, "password": PASSWORD})
         assert login.status_code == 200, login.text
         if client.get(f"/api/meetings/{meeting_id}").json()["state"] == "published":
-            r = client.post(f"/api/meetings/{meeting_id}/start", headers={"X-CSRF-Token": login.json()["csrf_token"]})
+            r = client.post(f"/api/meetings/{meeting_id}/start", json={"force": True},  # whoever is checked in
+                            headers={"X-CSRF-Token": login.json()["csrf_token"]})  # fmt: skip
             assert r.status_code == 200, r.text
 
 

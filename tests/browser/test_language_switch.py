@@ -13,7 +13,7 @@ def test_switching_to_english_turns_the_minutes_button_sections_and_errors_engli
     t = tablet("vanphong")  # the Office: the demo meeting's secretary
     page = t.page
     page.set_viewport_size(LANDSCAPE)
-    assert t.api("POST", f"/api/meetings/{MEETING}/start").ok  # the list offers the minutes of a started meeting
+    assert t.api("POST", f"/api/meetings/{MEETING}/start", {"force": True}).ok  # the list offers the minutes of a started meeting
     page.reload()
     expect(page.get_by_test_id("minutes").first).to_have_text("Biên bản")
     page.get_by_test_id("lang-switch").click()

@@ -35,8 +35,8 @@ def test_every_time_follows_the_organisation_zone_not_the_tablet(tablet) -> None
     assert got[1:] == ["2026-12-03T09:00:00Z", "2026-07-01T08:00:00Z", "2026-07-01T10:00", "04/12/2026"]
 
     chair = tablet("thutuong", timezone_id="America/New_York")
-    for path in ("start", "end"):
-        assert chair.api("POST", f"/api/meetings/{MEETING}/{path}").ok
+    for path, body in (("start", {"force": True}), ("end", None)):  # nobody checked in: started knowingly
+        assert chair.api("POST", f"/api/meetings/{MEETING}/{path}", body).ok
     page.goto(f"/meetings/{MEETING}")
     expect(page.get_by_text(SCHEDULED).first).to_be_visible()  # live page header (format.js)
 
