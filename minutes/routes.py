@@ -18,9 +18,10 @@ from app.openapi import Op
 from app.pages import _meeting_page, render
 from app.security_headers import SAME_ORIGIN_FRAME
 from core.clock import iso, utcnow
-from core.errors import BadRequest, Conflict, Forbidden, TooLarge, ValidationFailed
+from core.errors import BadRequest, TooLarge, ValidationFailed
 from core.i18n import N_
 from minutes import conclusions, keystore, services, signing
+from minutes.counted import sign_counted
 from minutes.schemas import (
     ConclusionPublic, ConclusionPublish, ConclusionSave, MinutesDraft, MinutesStatus, MinutesVersionPublic,
     SectionEdit, SectionPublic, SignRequest, VerifyReport, VerifyUpload,
@@ -117,25 +118,6 @@ async def sign(request: Request) -> Response:
         reason=job.reason, location=job.location, signer_name=job.full_name, signer_title=job.title, signed_at=signed_at,
         tz=ctx.settings.timezone))  # fmt: skip
     return ok(await ctx.write(services.store_signature, actor=actor, job=job, pdf=pdf, signed_at=signed_at))
-
-
-async def sign_counted(ctx: Any, user_id: int, sign_pdf: Any) -> bytes:
-    """Runs `sign_pdf(store=...)` in a worker thread (no transaction open). Wrong signing passwords share the
-    login's failure budget, counted before the (slow) key unsealing (the minutes and conclusion notices)."""
-    store = keystore.KeyStore.for_data_dir(ctx.settings.data_dir)
-    key = f"sign:{user_id}"
-    attempt = await ctx.login_limiter.reserve({key: ctx.settings.login_max_failures},
-                                              N_("Nhập sai mật khẩu ký số quá nhiều lần; thử lại sau {seconds} giây."))  # fmt: skip
-    try:
-        pdf = await to_thread.run_sync(partial(sign_pdf, store=store))
-    except Forbidden:
-        raise  # a wrong password: stays counted
-    except BaseException:
-        await attempt.release()
-        raise
-    await attempt.release()
-    await ctx.login_limiter.clear(key)
-    return pdf
 
 
 async def _upload(request: Request) -> bytes:

@@ -17,7 +17,7 @@ from app.security_headers import SAME_ORIGIN_FRAME
 from core.clock import utcnow
 from core.errors import DomainError
 from minutes import signing
-from minutes.routes import sign_counted
+from minutes.counted import sign_counted
 from notices import pdf, services, tasks
 from notices.schemas import (
     Dashboard, NoticeCreate, NoticePublic, NoticeUpdate, ReportPublic, SignNotice, TaskCreate, TaskPublic, TaskQuery,

@@ -13,6 +13,7 @@ import contextlib
 import logging
 from datetime import datetime
 
+from app.background import Loop
 from app.context import AppContext
 from core.clock import utcnow
 from polls import services
@@ -20,12 +21,11 @@ from polls import services
 log = logging.getLogger("ecabinet.polls")
 
 
-class PollClock:
+class PollClock(Loop):
     def __init__(self, ctx: AppContext, *, max_sleep: float = 30.0) -> None:
         self.ctx = ctx
         self.max_sleep = max_sleep
         self.wake = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
 
     def poke(self) -> None:
         self.wake.set()
@@ -52,12 +52,3 @@ class PollClock:
                 delay = min(self.max_sleep, max(0.0, (following - utcnow()).total_seconds()) + 0.01)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), delay)
-
-    async def start(self) -> None:
-        self.task = asyncio.get_running_loop().create_task(self.run())
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task

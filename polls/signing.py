@@ -8,35 +8,20 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from anyio import to_thread
-
 from accounts.actor import Actor
 from app.context import AppContext
-from core.errors import Forbidden
 from documents import storage
+from minutes.counted import sign_counted
 
 
 async def sign(ctx: AppContext, actor: Actor, pdf: bytes, *, password: str, field_name: str, reason: str,
                title: str, signed_at: datetime) -> bytes:  # fmt: skip
-    from minutes import keystore, signing
+    from minutes import signing
 
-    store = keystore.KeyStore.for_data_dir(ctx.settings.data_dir)
-    key = f"sign:{actor.id}"
-    attempt = await ctx.login_limiter.reserve({key: ctx.settings.login_max_failures},
-                                              "Nhập sai mật khẩu ký số quá nhiều lần; thử lại sau {seconds} giây.")  # fmt: skip
-    try:
-        signed = await to_thread.run_sync(partial(
-            signing.sign_pdf, pdf, store=store, user_id=actor.username, password=password, field_name=field_name,
-            reason=reason, location="Hà Nội", signer_name=actor.full_name, signer_title=title, signed_at=signed_at,
-            tz=ctx.settings.timezone))  # fmt: skip
-    except Forbidden:
-        raise  # a wrong password stays counted
-    except BaseException:
-        await attempt.release()
-        raise
-    await attempt.release()
-    await ctx.login_limiter.clear(key)
-    return signed
+    return await sign_counted(ctx, actor.id, partial(
+        signing.sign_pdf, pdf, user_id=actor.username, password=password, field_name=field_name, reason=reason,
+        location="Hà Nội", signer_name=actor.full_name, signer_title=title, signed_at=signed_at,
+        tz=ctx.settings.timezone))  # fmt: skip
 
 
 def keep(data_dir: Path, pdf: bytes) -> str:
