@@ -4,9 +4,17 @@ two). A header a route set itself (the display page's stricter Referrer-Policy) 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Awaitable, Callable
 
+from starlette.requests import HTTPConnection
+
+from app.i18n import request_lang
 from app.settings import Settings
+from core.i18n import N_, known, translate
+
+REFUSED = N_("Kết nối bị từ chối.")
+log = logging.getLogger(__name__)
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -98,8 +106,8 @@ class SecurityHeaders:
             elif kind == "websocket.http.response.start":
                 message = {**message, "headers": _merged(list(message.get("headers", [])), self.headers, scope["path"])}
             elif kind == "websocket.close" and not accepted and can_deny:
-                reason = message.get("reason") or "Kết nối bị từ chối."
-                body = json.dumps({"error": {"code": "forbidden", "message": reason}}, ensure_ascii=False).encode()
+                body = json.dumps({"error": {"code": "forbidden", "message": _refusal(scope, message.get("reason"))}},
+                                  ensure_ascii=False).encode()
                 headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
                 await send({"type": "websocket.http.response.start", "status": 403, "headers": _merged(headers, self.headers, "")})
                 await send({"type": "websocket.http.response.body", "body": body})
@@ -107,3 +115,12 @@ class SecurityHeaders:
             await send(message)
 
         return wrapped
+
+
+def _refusal(scope: Scope, reason: str | None) -> str:
+    """The refusal in the user's language (cookie, else Accept-Language, as the API errors): a reason that is
+    one of our catalogue's messages is translated, anything else (a library's own text) is replaced by ours."""
+    if reason and not known(reason):
+        log.info("websocket upgrade refused: %s", reason)
+    key = reason if reason and known(reason) else REFUSED
+    return translate(key, request_lang(HTTPConnection(scope)))

@@ -16,7 +16,6 @@ from urllib.parse import quote
 
 from anyio import to_thread
 from starlette.datastructures import FormData, UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,9 +23,10 @@ from starlette.routing import Route
 from app.auth import ctx_of, require_user
 from app.context import AppContext
 from app.http import ok, parse_body, query_id, query_text, validate
+from app.multipart import parse_form
 from app.openapi import Op
 from app.settings import Settings
-from core.errors import BadRequest, TooLarge, UnsupportedMediaType, ValidationFailed
+from core.errors import TooLarge, UnsupportedMediaType, ValidationFailed
 from core.types import clean_filename
 from documents import ingest, services, stamped_pages, storage, watermark
 from documents.render import SIZES, Renderer, shutdown_pool
@@ -65,10 +65,7 @@ async def _read_form(request: Request, settings: Settings) -> FormData:
                 raise _too_large(settings)
             yield chunk
 
-    try:
-        return await MultiPartParser(request.headers, counted(), max_files=1, max_fields=600).parse()
-    except MultiPartException as exc:
-        raise BadRequest("Dữ liệu tải lên không hợp lệ ({message}).", message=exc.message) from None
+    return await parse_form(request.headers, counted(), max_files=1, max_fields=600)
 
 
 def _ids(values: list[Any]) -> list[Any]:

@@ -7,18 +7,18 @@ from functools import partial
 from typing import Any
 
 from anyio import to_thread
-from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from app.auth import ctx_of, current, require_user
 from app.http import ok, parse_body, query_id
+from app.multipart import parse_form
 from app.openapi import Op
 from app.pages import _meeting_page, render
 from app.security_headers import SAME_ORIGIN_FRAME
 from core.clock import iso, utcnow
-from core.errors import BadRequest, TooLarge, ValidationFailed
+from core.errors import TooLarge, ValidationFailed
 from core.i18n import N_
 from minutes import conclusions, keystore, services, signing
 from minutes.counted import sign_counted
@@ -134,10 +134,7 @@ async def _upload(request: Request) -> bytes:
             yield chunk
 
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        try:
-            form = await MultiPartParser(request.headers, counted(), max_files=1, max_fields=5).parse()
-        except MultiPartException as exc:
-            raise BadRequest("Dữ liệu tải lên không hợp lệ ({message}).", message=exc.message) from None
+        form = await parse_form(request.headers, counted(), max_files=1, max_fields=5)
         file = form.get("file")
         if file is None or isinstance(file, str):
             raise ValidationFailed("Hãy chọn tệp PDF (trường “file”).")

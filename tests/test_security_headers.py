@@ -2,6 +2,7 @@
 endpoint and refused websocket upgrades), CSRF on every state-changing route, cookies and sessions."""
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Iterator
 
@@ -110,6 +111,22 @@ async def test_a_refused_websocket_upgrade_carries_the_headers(live_server: Live
     assert response.status_code == 403
     headers = {k.lower(): v for k, v in response.headers.raw_items()}
     assert headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("lang, headers, message", [
+    ("vi", {}, "Kết nối bị từ chối."),
+    ("en", {"Accept-Language": "en-US,en;q=0.8"}, "The connection was refused."),
+    ("cookie", {"Accept-Language": "vi", "Cookie": "ecabinet_lang=en"}, "The connection was refused."),
+])
+async def test_a_refused_websocket_upgrade_says_why_in_the_users_language(
+        live_server: LiveServer, lang: str, headers: dict[str, str], message: str) -> None:
+    url = live_server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+        async with websockets.connect(url, origin="http://evil.example", additional_headers=headers):
+            pass
+    response = refused.value.response
+    assert response.status_code == 403, lang
+    assert json.loads(response.body) == {"error": {"code": "forbidden", "message": message}}
 
 
 async def test_every_state_changing_route_needs_the_csrf_token(live_server: LiveServer, cabinet) -> None:  # type: ignore[no-untyped-def]
