@@ -48,7 +48,9 @@ serve: install
 migrate: install
 	$(BIN)/ecabinet migrate
 
+# The linter first (seconds; [tool.ruff] in pyproject.toml), then every test.
 test: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # UI strings and service messages: locale/<lang>/LC_MESSAGES/messages.po (read at start-up, no build step).

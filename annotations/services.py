@@ -23,7 +23,7 @@ from annotations.schemas import AnnotationCreate, AnnotationUpdate, InkData, Not
 from core.clock import iso, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from documents.access import read_access
-from documents.models import Document, DocumentVersion
+from documents.models import DocumentVersion
 from documents.services import FileSource, download_source, version_of
 
 MAX_PER_AUTHOR = 5000  # annotations of one author on one document version

@@ -136,7 +136,7 @@ async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path
             parent.send(("connect", spec))
             children.append((p, parent))
         loop = asyncio.get_running_loop()
-        for p, parent in children:
+        for _p, parent in children:
             ok = await loop.run_in_executor(None, parent.poll, 120 + n * 0.2)
             if not ok:
                 raise RuntimeError("clients did not connect in time")
@@ -189,7 +189,7 @@ async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path
 
         rows_all: list[list[tuple[int, float, str]]] = []
         join_seqs: list[int] = []
-        for p, parent in children:
+        for _p, parent in children:
             parent.send(("collect", None))
             ok = await loop.run_in_executor(None, parent.poll, 120)
             if not ok:
@@ -241,7 +241,7 @@ async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path
                 if seq in wanted and seq not in seq_at:
                     seq_at[seq] = parse_at(at)
         res.commit = [(seq_ret[s] - seq_at[s]) * 1000 for s in seq_at]
-        for p, parent in children:
+        for _p, parent in children:
             parent.send(("stop", None))
         for p, _ in children:
             p.join(40)
@@ -299,7 +299,7 @@ async def main_async(args: argparse.Namespace) -> None:
         print(HEADER, flush=True)
         results = []
         for n in ns:
-            for attempt in range(args.repeat):  # interleaved, so background load hits every variant alike
+            for _attempt in range(args.repeat):  # interleaved, so background load hits every variant alike
                 for v in variants:
                     r = await run_one(args, v, n, tmp / "data", tmp)
                     results.append(r)

@@ -56,7 +56,7 @@ def generate(url: str, pages: int) -> None:
     from accounts.models import GlobalRole
 
     db = Database(url)
-    staff = make_user(db, GlobalRole.secretariat, "Văn Phòng", "bench-staff")
+    make_user(db, GlobalRole.secretariat, "Văn Phòng", "bench-staff")
     member = make_user(db, GlobalRole.member, "Thành Viên", "bench-member")
     rng = random.Random(2026)
     sqlite = url.startswith("sqlite")

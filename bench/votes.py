@@ -84,7 +84,7 @@ async def run_clients(base: str, usernames: list[str], meeting_id: int, vote_id:
 
     server = psutil.Process(server_pid)
     gate = asyncio.Semaphore(50)
-    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=60):
 
         async def login(u: str) -> str:
             # A cookie jar of its own: a login ends the session whose cookie it arrives with.

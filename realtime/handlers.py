@@ -5,8 +5,7 @@ functions taking the `Live` of the server first (bound with functools.partial at
 """
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable
 
@@ -24,7 +23,7 @@ from meetings import audience, participation, services
 from meetings.schemas import CheckInRequest
 from realtime.actions import Handler, SocketActions
 from realtime.audience import Rooms
-from realtime.broadcast import room, user_room
+from realtime.broadcast import user_room
 from realtime.payloads import CheckIn, ItemRef, MeetingRef, StartMeeting, SyncRequest
 from realtime.presence import LocalBoard, SharedBoard, board
 

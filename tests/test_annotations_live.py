@@ -113,7 +113,7 @@ async def test_presenter_page_change_reaches_every_following_tablet(live_server:
         for t in (*members, guest):
             env = await t.client.wait_for(lambda e: e["type"] == "presenter.changed" and e["data"]["presenter"]["page"] == 3)
             assert env["data"]["presenter"]["document_id"] == doc
-            await eventually(lambda t=t: t.client.seq == env["seq"])
+            await eventually(lambda t=t, env=env: t.client.seq == env["seq"])
             assert t.client.state["presenter"]["page"] == 3
         fresh = (await members[0].call("meeting:join", {"meeting_id": c.meeting_id}))["data"]["snapshot"]
         assert members[0].client.state == fresh  # events applied to the join snapshot == a fresh snapshot

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Any, Iterator
+from typing import Iterator
 
 import httpx
 import pytest

@@ -6,8 +6,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import pytest
-
 from tests.cluster_helpers import REDIS_URL, need_services
 from tests.conftest import free_port, running
 from tests.factories import PASSWORD

@@ -118,7 +118,7 @@ def test_published_conclusions_are_in_the_slice_and_drafts_never_in_events(db: D
     from meetings.models import Meeting
     from sqlmodel import select
 
-    c, mid = s.cabinet, s.meeting_id
+    mid = s.meeting_id
     with db.read_session() as session:
         meeting = session.get(Meeting, mid)
         published = conclusions.conclusions_slice(session, meeting)

@@ -2,13 +2,12 @@
 live tally events, and 'events applied to a stale snapshot == a fresh snapshot'."""
 from __future__ import annotations
 
-import asyncio
 import secrets
 from typing import Any
 
 from meetings import services as meeting_services
 from tests.conftest import LiveServer
-from tests.factories import PASSWORD, call, make_cabinet
+from tests.factories import PASSWORD, make_cabinet
 from tests.live import live_client, login
 from tests.vote_helpers import check_in, new_vote, option, present_cabinet
 from tests.waiting import eventually

@@ -10,7 +10,6 @@ publish (camera, microphone, hall camera) get a tile; receive-only viewers are l
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
