@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from accounts.actor import Actor
@@ -33,81 +35,99 @@ POINTER_RATE = 30.0
 POINTER_CHECK_TTL = 1.0
 
 
-def register(actions: SocketActions) -> None:
-    ctx, sio = actions.ctx, actions.sio
-    buckets: dict[str, TokenBucket] = {}
-    checks: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {}
+async def create(actions: SocketActions, sid: str, actor: Actor, p: SocketCreate) -> Any:
+    return await actions.ctx.write(services.create_annotation, actor=actor, document_id=p.document_id, data=p)
 
-    async def create(sid: str, actor: Actor, p: SocketCreate) -> Any:
-        return await ctx.write(services.create_annotation, actor=actor, document_id=p.document_id, data=p)
 
-    async def update(sid: str, actor: Actor, p: SocketUpdate) -> Any:
-        return await ctx.write(services.update_annotation, actor=actor, annotation_id=p.annotation_id, data=p)
+async def update(actions: SocketActions, sid: str, actor: Actor, p: SocketUpdate) -> Any:
+    return await actions.ctx.write(services.update_annotation, actor=actor, annotation_id=p.annotation_id, data=p)
 
-    async def delete(sid: str, actor: Actor, p: AnnotationRef) -> Any:
-        return await ctx.write(services.delete_annotation, actor=actor, annotation_id=p.annotation_id)
 
-    async def start(sid: str, actor: Actor, p: PresenterStart) -> Any:
-        return await ctx.write(presenter.start, actor=actor, meeting_id=p.meeting_id, document_id=p.document_id, page=p.page)
+async def delete(actions: SocketActions, sid: str, actor: Actor, p: AnnotationRef) -> Any:
+    return await actions.ctx.write(services.delete_annotation, actor=actor, annotation_id=p.annotation_id)
 
-    async def page(sid: str, actor: Actor, p: PresenterPage) -> Any:
-        return await ctx.write(presenter.set_page, actor=actor, meeting_id=p.meeting_id, page=p.page)
 
-    async def stop(sid: str, actor: Actor, p: MeetingRef) -> Any:
-        return await ctx.write(presenter.stop, actor=actor, meeting_id=p.meeting_id)
+async def start(actions: SocketActions, sid: str, actor: Actor, p: PresenterStart) -> Any:
+    return await actions.ctx.write(presenter.start, actor=actor, meeting_id=p.meeting_id, document_id=p.document_id,
+                                   page=p.page)  # fmt: skip
 
-    async def ink(sid: str, actor: Actor, p: PresenterInk) -> Any:
-        return await ctx.write(presenter.add_ink, actor=actor, meeting_id=p.meeting_id, page=p.page, kind=p.kind, data=p.data)
 
-    async def target(sid: str, actor: Actor, meeting_id: int) -> dict[str, Any]:
-        now = time.monotonic()
-        cached = checks.get((sid, meeting_id))
-        if cached and cached[0] > now:
-            return cached[1]
-        found = await ctx.read(presenter.pointer_target, actor=actor, meeting_id=meeting_id)
-        checks[(sid, meeting_id)] = (now + POINTER_CHECK_TTL, found)
+async def page(actions: SocketActions, sid: str, actor: Actor, p: PresenterPage) -> Any:
+    return await actions.ctx.write(presenter.set_page, actor=actor, meeting_id=p.meeting_id, page=p.page)
+
+
+async def stop(actions: SocketActions, sid: str, actor: Actor, p: MeetingRef) -> Any:
+    return await actions.ctx.write(presenter.stop, actor=actor, meeting_id=p.meeting_id)
+
+
+async def ink(actions: SocketActions, sid: str, actor: Actor, p: PresenterInk) -> Any:
+    return await actions.ctx.write(presenter.add_ink, actor=actor, meeting_id=p.meeting_id, page=p.page, kind=p.kind,
+                                   data=p.data)  # fmt: skip
+
+
+@dataclass
+class Pointers:
+    """The pointer's own per-socket rate buckets and cached permission checks, for one server."""
+
+    actions: SocketActions
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    checks: dict[tuple[str, int], tuple[float, dict[str, Any]]] = field(default_factory=dict)
+
+    def bucket(self, sid: str) -> TokenBucket:
+        found = self.buckets.get(sid)
+        if found is None:
+            self.prune()
+            found = self.buckets[sid] = TokenBucket(POINTER_RATE, burst=POINTER_RATE)
         return found
 
-    def prune() -> None:
-        if len(buckets) > 2 * len(actions.actors) + 16:
-            for key in [k for k in buckets if k not in actions.actors]:
-                buckets.pop(key, None)
-            for key in [k for k in checks if k[0] not in actions.actors]:
-                checks.pop(key, None)
+    def prune(self) -> None:
+        if len(self.buckets) > 2 * len(self.actions.actors) + 16:
+            for key in [k for k in self.buckets if k not in self.actions.actors]:
+                self.buckets.pop(key, None)
+            for check in [k for k in self.checks if k[0] not in self.actions.actors]:
+                self.checks.pop(check, None)
 
-    async def pointer(sid: str, data: Any = None) -> dict[str, Any]:
-        try:
-            actor = actions.actors.get(sid)
-            if actor is None:
-                raise Unauthenticated("Phiên kết nối chưa xác thực.")
-            if actor.is_display:
-                raise Forbidden("Màn hình phòng họp chỉ hiển thị; không được thực hiện thao tác này.")
-            bucket = buckets.get(sid)
-            if bucket is None:
-                prune()
-                bucket = buckets[sid] = TokenBucket(POINTER_RATE, burst=POINTER_RATE)
-            if not bucket.take():
-                raise RateLimited("Con trỏ gửi quá nhanh; bớt các vị trí thừa.")
-            p = validate(PresenterPointer, data)
-            if not actions.in_meeting(sid, p.meeting_id):
-                raise Forbidden("Hãy vào phòng họp {meeting_id} (meeting:join) trước khi dùng con trỏ.",
-                                meeting_id=p.meeting_id)
-            where = await target(sid, actor, p.meeting_id)
-            await sio.emit("pointer", {"meeting_id": p.meeting_id, "x": p.x, "y": p.y, "user_id": actor.id, **where},
-                           room=room(p.meeting_id), skip_sid=sid)  # fmt: skip
-            return {"ok": True, "data": None}
-        except DomainError as exc:
-            return {"ok": False, "error": exc.to_dict(actions.lang(sid))}
-        except Exception:
-            log.exception("socket event presenter:pointer failed")
-            return {"ok": False, "error": {"code": "internal_error", "message": translate(INTERNAL, actions.lang(sid))}}
+    async def target(self, sid: str, actor: Actor, meeting_id: int) -> dict[str, Any]:
+        now = time.monotonic()
+        cached = self.checks.get((sid, meeting_id))
+        if cached and cached[0] > now:
+            return cached[1]
+        found = await self.actions.ctx.read(presenter.pointer_target, actor=actor, meeting_id=meeting_id)
+        self.checks[(sid, meeting_id)] = (now + POINTER_CHECK_TTL, found)
+        return found
 
-    actions.action("annotation:create", SocketCreate, create)
-    actions.action("annotation:update", SocketUpdate, update)
-    actions.action("annotation:delete", AnnotationRef, delete)
-    actions.action("presenter:start", PresenterStart, start)
-    actions.action("presenter:page", PresenterPage, page)
-    actions.action("presenter:stop", MeetingRef, stop)
-    actions.action("presenter:ink", PresenterInk, ink)
-    pointer.payload_model = PresenterPointer  # type: ignore[attr-defined]  # for the payload fuzz test
-    sio.on("presenter:pointer", pointer)
+
+async def pointer(pointers: Pointers, sid: str, data: Any = None) -> dict[str, Any]:
+    actions = pointers.actions
+    try:
+        actor = actions.actors.get(sid)
+        if actor is None:
+            raise Unauthenticated("Phiên kết nối chưa xác thực.")
+        if actor.is_display:
+            raise Forbidden("Màn hình phòng họp chỉ hiển thị; không được thực hiện thao tác này.")
+        if not pointers.bucket(sid).take():
+            raise RateLimited("Con trỏ gửi quá nhanh; bớt các vị trí thừa.")
+        p = validate(PresenterPointer, data)
+        if not actions.in_meeting(sid, p.meeting_id):
+            raise Forbidden("Hãy vào phòng họp {meeting_id} (meeting:join) trước khi dùng con trỏ.",
+                            meeting_id=p.meeting_id)
+        where = await pointers.target(sid, actor, p.meeting_id)
+        await actions.sio.emit("pointer", {"meeting_id": p.meeting_id, "x": p.x, "y": p.y, "user_id": actor.id, **where},
+                               room=room(p.meeting_id), skip_sid=sid)  # fmt: skip
+        return {"ok": True, "data": None}
+    except DomainError as exc:
+        return {"ok": False, "error": exc.to_dict(actions.lang(sid))}
+    except Exception:
+        log.exception("socket event presenter:pointer failed")
+        return {"ok": False, "error": {"code": "internal_error", "message": translate(INTERNAL, actions.lang(sid))}}
+
+
+def register(actions: SocketActions) -> None:
+    actions.action("annotation:create", SocketCreate, partial(create, actions))
+    actions.action("annotation:update", SocketUpdate, partial(update, actions))
+    actions.action("annotation:delete", AnnotationRef, partial(delete, actions))
+    actions.action("presenter:start", PresenterStart, partial(start, actions))
+    actions.action("presenter:page", PresenterPage, partial(page, actions))
+    actions.action("presenter:stop", MeetingRef, partial(stop, actions))
+    actions.action("presenter:ink", PresenterInk, partial(ink, actions))
+    actions.raw("presenter:pointer", PresenterPointer, partial(pointer, Pointers(actions)))

@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Any:
     web.state.rooms = actions.rooms
     web.state.broadcaster = broadcaster
     web.state.shared_reads = actions.shared_reads
+    web.state.actions = actions  # its `accepted`: the client -> server events (tests/test_protocol_doc.py)
     web.state.prewarm = prewarm
     asgi = SecurityHeaders(socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io"), settings)
     asgi = WireTap(asgi)  # lets the fan-out write pre-framed events to idle websockets (realtime/wire.py)

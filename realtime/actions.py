@@ -22,6 +22,10 @@ Handler = Callable[[str, Actor, Any], Awaitable[Any]]
 # All a room display (Actor.is_display) may do; the services then limit it to its one meeting.
 INTERNAL = N_("Lỗi hệ thống; vui lòng thử lại.")
 DISPLAY_EVENTS = frozenset({"meeting:join", "meeting:sync", "meeting:leave"})
+# Every event the server sends to clients (docs/realtime-protocol.md "Server -> client"; tests/test_protocol_doc.py
+# checks the doc and every emit in the code against it). What clients may send is SocketActions.accepted.
+SERVER_EVENTS = frozenset({"event", "presence", "annotation", "poll", "notification", "notices", "pointer",
+                           "rtc:muted", "rtc:layer", "rtc:ended", "rtc:publish"})  # fmt: skip
 
 
 class SocketActions:
@@ -34,6 +38,7 @@ class SocketActions:
         self.session_of: dict[str, str] = {}  # sid -> login session key (SHA-256 of the cookie)
         self.langs: dict[str, str] = {}  # sid -> the language its acks' messages are in (app/i18n.environ_lang)
         self.on_disconnect: list[Callable[[str], None]] = []  # e.g. remote attendance's grace (realtime/rtc.py)
+        self.accepted: dict[str, type[BaseModel] | None] = {}  # client -> server event -> its payload model
         self.shared_reads = SharedReads()  # many sockets asking the same at once: one read (meeting:sync)
         # Sends to a meeting room; the app factory sets the broadcaster's fast fan-out (realtime/broadcast.py).
         self.to_room: Callable[[str, Any, str], Awaitable[None]] = self._emit
@@ -89,5 +94,10 @@ class SocketActions:
                 log.exception("socket event %s failed", name)
                 return {"ok": False, "error": {"code": "internal_error", "message": translate(INTERNAL, self.lang(sid))}}
 
+        self.raw(name, model, handler)
+
+    def raw(self, name: str, model: type[BaseModel] | None, handler: Callable[..., Awaitable[Any]]) -> None:
+        """Register a socket.io handler as is (it does its own checks and acks), recorded with the others."""
         handler.payload_model = model  # type: ignore[attr-defined]  # what the payload fuzz test generates from
+        self.accepted[name] = model
         self.sio.on(name, handler)

@@ -6,6 +6,7 @@ A cast is acknowledged only after its transaction committed: {ok: true} means th
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from accounts.actor import Actor
@@ -14,24 +15,25 @@ from votes import services
 from votes.schemas import VoteCast, VoteOpen, VoteRef
 
 
+async def cast(actions: SocketActions, sid: str, actor: Actor, p: VoteCast) -> Any:
+    # Casts arriving together share one transaction; each is acknowledged after its COMMIT.
+    return await actions.ctx.write_grouped(services.cast, actor=actor, vote_id=p.vote_id, option_id=p.option_id)
+
+
+async def open_(actions: SocketActions, sid: str, actor: Actor, p: VoteOpen) -> Any:
+    return await actions.ctx.write(services.open_vote, actor=actor, vote_id=p.vote_id, force=p.force)
+
+
+async def close(actions: SocketActions, sid: str, actor: Actor, p: VoteRef) -> Any:
+    return await actions.ctx.write(services.close_vote, actor=actor, vote_id=p.vote_id)
+
+
+async def publish(actions: SocketActions, sid: str, actor: Actor, p: VoteRef) -> Any:
+    return await actions.ctx.write(services.publish_vote, actor=actor, vote_id=p.vote_id)
+
+
 def register(actions: SocketActions) -> None:
-    ctx = actions.ctx
-
-    async def cast(sid: str, actor: Actor, p: VoteCast) -> Any:
-        # Casts arriving together share one transaction; each is acknowledged after its COMMIT.
-        return await ctx.write_grouped(services.cast, actor=actor, vote_id=p.vote_id, option_id=p.option_id)
-
-    async def open_(sid: str, actor: Actor, p: VoteOpen) -> Any:
-        return await ctx.write(services.open_vote, actor=actor, vote_id=p.vote_id, force=p.force)
-
-    async def close(sid: str, actor: Actor, p: VoteRef) -> Any:
-        result = await ctx.write(services.close_vote, actor=actor, vote_id=p.vote_id)
-        return result
-
-    async def publish(sid: str, actor: Actor, p: VoteRef) -> Any:
-        return await ctx.write(services.publish_vote, actor=actor, vote_id=p.vote_id)
-
-    actions.action("vote:cast", VoteCast, cast)
-    actions.action("vote:open", VoteOpen, open_)
-    actions.action("vote:close", VoteRef, close)
-    actions.action("vote:publish", VoteRef, publish)
+    actions.action("vote:cast", VoteCast, partial(cast, actions))
+    actions.action("vote:open", VoteOpen, partial(open_, actions))
+    actions.action("vote:close", VoteRef, partial(close, actions))
+    actions.action("vote:publish", VoteRef, partial(publish, actions))
