@@ -16,17 +16,32 @@ function show(unread) {
   document.dispatchEvent(new CustomEvent("notifications:changed", { detail: { unread } }));
 }
 
+// Two notifications committed at once may reach this page out of order, each with the count its own
+// transaction saw; the count shown at once is then corrected by one read made after the last event. Only the
+// newest read's answer is shown, so a slow older answer never overwrites a newer one.
+let asked = 0;
+let pending = null;
+
 async function refresh() {
+  const mine = ++asked;
   try {
     const found = await get("/api/notifications?limit=1");
-    show(found.unread);
+    if (mine === asked) show(found.unread);
   } catch {
     /* the header stays as it was; the next event or reconnect tries again */
   }
 }
 
+function settle() {
+  clearTimeout(pending);
+  pending = setTimeout(refresh, 150);
+}
+
 if (bell) {
   const socket = io({ transports: ["websocket"] });
   socket.on("connect", refresh);
-  socket.on("notification", (msg) => show(Number(msg?.unread ?? 0)));
+  socket.on("notification", (msg) => {
+    show(Number(msg?.unread ?? 0));
+    settle();
+  });
 }
