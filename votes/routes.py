@@ -61,7 +61,7 @@ async def cast(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, CastRequest)
     ctx = ctx_of(request)
-    result = await ctx.write_grouped(services.cast, actor=actor, vote_id=request.path_params["vote_id"], option_id=body.option_id)
+    result = await ctx.write_many(services.cast_many, actor=actor, vote_id=request.path_params["vote_id"], option_id=body.option_id)
     return ok(result)
 
 
