@@ -73,7 +73,8 @@ async def cast_secret(request: Request) -> Response:
     ballot = body.ballot.model_dump()
     ctx = ctx_of(request)
     checked = await ctx.read(services.check_secret_ballot, actor=actor, vote_id=vid, ballot=ballot)  # proofs, in parallel
-    return ok(await ctx.write(services.cast_secret, actor=actor, vote_id=vid, ballot=ballot, checked=checked))
+    # Ballots arriving together share one transaction (one savepoint each, app/groupcommit.py), answered after COMMIT.
+    return ok(await ctx.write_grouped(services.cast_secret, actor=actor, vote_id=vid, ballot=ballot, checked=checked))
 
 
 async def ballot_params(request: Request) -> Response:
