@@ -3,8 +3,8 @@
 Locking: every operation that changes a vote takes the vote's row (SELECT ... FOR UPDATE on PostgreSQL; the
 single SQLite writer is serialised by BEGIN IMMEDIATE), so casts of one vote are serialised with each other
 and with close: a cast that commits before close is in the result, a cast that gets the lock after close
-sees 'closed' and is refused. Operations that also lock the meeting row take it first (meeting -> vote);
-casting never touches the meeting row and records no event: votes.live coalesces the tally events.
+sees 'closed' and is refused. Operations that also lock the meeting row take it first (meeting -> vote),
+casts included (cast_many: once per batch). Casting records no event: votes.live coalesces the tally events.
 """
 from __future__ import annotations
 
