@@ -289,9 +289,9 @@ def _cast_on(session: Session, vote: Vote, calls: list[tuple[int, dict[str, Any]
             vote.revision += 1
         me = {"may_vote": True, "voted": True, "option_id": option_id, "final": False}
         answers[i] = (True, {"vote_id": vote_id, "voted_count": vote.voted_count, "me": me})
-    if new:
-        session.execute(insert(VoterRecord), [{"vote_id": vote_id, "user_id": user_id} for user_id in new])
-        session.execute(insert(Ballot), list(new.values()))
+    if new:  # Core executemany: one statement, compiled once (SQLite's C loop; PostgreSQL's pipeline)
+        session.connection().execute(insert(VoterRecord.__table__), [{"vote_id": vote_id, "user_id": user_id} for user_id in new])  # type: ignore[attr-defined]
+        session.connection().execute(insert(Ballot.__table__), list(new.values()))  # type: ignore[attr-defined]
     for user_id in changed:
         session.execute(update(Ballot).where(Ballot.vote_id == vote_id, Ballot.user_id == user_id)  # type: ignore[arg-type]
                         .values(option_id=choice[user_id], changed_at=now))  # fmt: skip
