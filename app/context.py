@@ -64,10 +64,18 @@ class AppContext:
     async def write_grouped(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
         """As `write`, but calls of `fn` that arrive together share one transaction (app/groupcommit.py):
         for services many users call at the same moment (a vote's casts). Answers after the COMMIT."""
+        return await self._group(fn, many=False)(**kwargs)
+
+    async def write_many(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
+        """As `write_grouped`, for a batched service that takes the calls that arrived together at once
+        (`fn(session=..., calls=[...])` answering [(ok, result | error), ...]; app/groupcommit.py)."""
+        return await self._group(fn, many=True)(**kwargs)
+
+    def _group(self, fn: Callable[..., Any], *, many: bool) -> GroupCommit:
         group = self.groups.get(fn)
         if group is None:
-            group = self.groups[fn] = GroupCommit(self, fn)
-        return await group(**kwargs)
+            group = self.groups[fn] = GroupCommit(self, fn, many=many)
+        return group
 
     async def after_commit(self, outcome: Outcome) -> None:
         if outcome.jobs:

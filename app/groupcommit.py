@@ -10,6 +10,11 @@ If the COMMIT itself fails, every caller of the batch gets the error, as each wo
 
 No delay is added: a lone call runs at once; a burst is batched by the time the previous batch takes.
 Events and outbox jobs of the batch are delivered after the COMMIT, as AppContext.write does.
+
+Batched services (`many=True`, AppContext.write_many): the service itself takes the whole batch
+(`fn(session=..., calls=[kwargs, ...])`) and answers [(ok, result | error), ...] in the same order. It reads
+what the calls share once (the vote, its meeting, the callers' participations) and writes their rows together;
+it checks each call on its own, and a refused call must change nothing (its error is its answer).
 """
 from __future__ import annotations
 
@@ -22,13 +27,15 @@ if TYPE_CHECKING:
     from app.context import AppContext
 
 MAX_BATCH = 50  # calls per transaction: the first of a burst are answered early; bounds the lock time
+MAX_MANY = 250  # batched services: a call costs little more than its rows, so fewer, larger transactions
 
 Call = tuple[dict[str, Any], "asyncio.Future[Any]"]
 
 
 class GroupCommit:
-    def __init__(self, ctx: "AppContext", fn: Callable[..., Any], *, max_batch: int = MAX_BATCH) -> None:
-        self.ctx, self.fn, self.max_batch = ctx, fn, max_batch
+    def __init__(self, ctx: "AppContext", fn: Callable[..., Any], *, max_batch: int | None = None, many: bool = False) -> None:
+        self.ctx, self.fn, self.many = ctx, fn, many
+        self.max_batch = max_batch or (MAX_MANY if many else MAX_BATCH)
         self.pending: list[Call] = []
         self.running: asyncio.Task[None] | None = None
         self.batches = 0  # how many transactions ran (tests, bench)
@@ -50,7 +57,12 @@ class GroupCommit:
 
     async def _run(self, batch: list[Call]) -> None:
         try:
-            answers, outcome = await to_thread.run_sync(self.ctx.db.run_batch, self.fn, [kw for kw, _ in batch])
+            calls = [kw for kw, _ in batch]
+            if self.many:
+                outcome = await to_thread.run_sync(lambda: self.ctx.db.run_write(self.fn, calls=calls))
+                answers = outcome.result
+            else:
+                answers, outcome = await to_thread.run_sync(self.ctx.db.run_batch, self.fn, calls)
         except BaseException as exc:  # the COMMIT (or the connection) failed: nothing of the batch is durable
             for _, fut in batch:
                 if not fut.done():

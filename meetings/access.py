@@ -60,9 +60,13 @@ def access(session: Session, actor: Actor, meeting_id: int, *, for_update: bool 
     participant = session.exec(
         select(Participant).where(Participant.meeting_id == meeting_id, Participant.user_id == actor.id)
     ).first()
-    acc = Access(actor, meeting, participant)
+    return require_view(Access(actor, meeting, participant))
+
+
+def require_view(acc: Access) -> Access:
+    """`acc` if the meeting is the actor's to see (access() asks it; batched services ask it per caller)."""
     if not acc.can_view:
-        raise NotInvited("Bạn không được mời dự cuộc họp {meeting_id}.", meeting_id=meeting_id)
+        raise NotInvited("Bạn không được mời dự cuộc họp {meeting_id}.", meeting_id=acc.meeting.id)
     return acc
 
 

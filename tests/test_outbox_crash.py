@@ -35,6 +35,8 @@ class Server:
         self.log = settings.data_dir / f"server-{self.port}.log"
         environ = {**os.environ, "ECABINET_DATA_DIR": str(settings.data_dir), "PYTHONUNBUFFERED": "1", **env}
         environ.pop("ECABINET_DATABASE_URL", None)
+        if settings.database_url:  # PostgreSQL: the test's fresh database (else SQLite in the data directory)
+            environ["ECABINET_DATABASE_URL"] = settings.database_url
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "--factory", "app.factory:create_app", "--host", "127.0.0.1",

@@ -50,10 +50,11 @@ async def _login_all(url: str, usernames: list[str]) -> list[str]:
     return list(await asyncio.gather(*(one(u) for u in usernames)))
 
 
-async def _connect_all(url: str, tokens: list[str], meeting_id: int, watchers: int) -> list[socketio.AsyncClient]:
+async def _connect_all(url: str, tokens: list[str], meeting_id: int, watchers: int, *, at_once: int = 50,
+                       timeout: float = 30) -> list[socketio.AsyncClient]:  # fmt: skip
     """Every client connects; the first `watchers` also join the meeting room and receive its events (a
     vote needs no join; 200 joins would mostly measure the presence broadcast, not votes)."""
-    gate = asyncio.Semaphore(50)
+    gate = asyncio.Semaphore(at_once)
 
     async def one(i: int, token: str) -> socketio.AsyncClient:
         async with gate:
@@ -62,7 +63,7 @@ async def _connect_all(url: str, tokens: list[str], meeting_id: int, watchers: i
             client.on("event", client.events.append)  # type: ignore[attr-defined]
             await client.connect(url, transports=["websocket"], headers={"Cookie": f"ecabinet_session={token}"}, wait_timeout=30)
             if i < watchers:
-                ack = await client.call("meeting:join", {"meeting_id": meeting_id}, timeout=30)
+                ack = await client.call("meeting:join", {"meeting_id": meeting_id}, timeout=timeout)
                 assert ack["ok"], ack
             return client
 

@@ -66,7 +66,7 @@ async def test_a_burst_of_casts_shares_transactions_and_counts_each_voter_once(l
         assert all(a["error"]["code"] == "validation_failed" for a in mine if not a["ok"]), mine
     records, ballots, voted_count, who = _stored(db, vote["id"])
     assert records == ballots == voted_count == VOTERS and who == {v.id for v in voters}
-    group = live_server.app.state.ctx.groups[services.cast]
+    group = live_server.app.state.ctx.groups[services.cast_many]
     assert group.batches < VOTERS  # the burst shared transactions
 
 

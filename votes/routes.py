@@ -61,7 +61,7 @@ async def cast(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, CastRequest)
     ctx = ctx_of(request)
-    result = await ctx.write_grouped(services.cast, actor=actor, vote_id=request.path_params["vote_id"], option_id=body.option_id)
+    result = await ctx.write_many(services.cast_many, actor=actor, vote_id=request.path_params["vote_id"], option_id=body.option_id)
     return ok(result)
 
 
@@ -73,7 +73,8 @@ async def cast_secret(request: Request) -> Response:
     ballot = body.ballot.model_dump()
     ctx = ctx_of(request)
     checked = await ctx.read(services.check_secret_ballot, actor=actor, vote_id=vid, ballot=ballot)  # proofs, in parallel
-    return ok(await ctx.write(services.cast_secret, actor=actor, vote_id=vid, ballot=ballot, checked=checked))
+    # Ballots arriving together share one transaction (one savepoint each, app/groupcommit.py), answered after COMMIT.
+    return ok(await ctx.write_grouped(services.cast_secret, actor=actor, vote_id=vid, ballot=ballot, checked=checked))
 
 
 async def ballot_params(request: Request) -> Response:
