@@ -202,6 +202,7 @@ class TrusteeKeyPublic(SQLModel):
     user_id: int
     enrolled: bool | None = None
     public_key: str | None
+    sealed: str | None = None  # the secret half, sealed with the password (the caller's own only)
 
 
 class BallotParams(SQLModel):
@@ -225,3 +226,63 @@ class BoardPublic(SQLModel):
     partials: list[dict]
     result: dict | None
     fingerprint: str
+
+
+class CeremonyStart(SQLModel):
+    model_config = _strict
+    trustee_ids: list[int] | None = None
+
+
+class SealedShareIn(SQLModel):
+    model_config = _strict
+    to: int
+    sealed: str = Field(max_length=200)
+
+
+class ContributionIn(SQLModel):
+    """A trustee's contribution to the key ceremony (docs/ballot-spec.md §3.1), made on their device."""
+
+    model_config = _strict
+    commitments: list[str] = Field(max_length=16)
+    proofs: list[dict[str, str]] = Field(max_length=16)
+    shares: list[SealedShareIn] = Field(max_length=16)
+
+
+class ContributionRequest(SQLModel):
+    model_config = _strict
+    ceremony_id: int
+    contribution: ContributionIn
+
+
+class ComplaintRequest(SQLModel):
+    model_config = _strict
+    ceremony_id: int
+    against: int
+    vote_id: int | None = None
+
+
+class PartialRequest(SQLModel):
+    """A trustee's partial decryption of the total: one {d, a, b, z} per option (spec §5)."""
+
+    model_config = _strict
+    shares: list[dict[str, str]] = Field(max_length=64)
+
+
+class CeremonyStatus(SQLModel):
+    ceremony: dict | None
+    can_start: bool
+    default_trustees: list[dict]
+
+
+class TrusteeMaterial(SQLModel):
+    vote_id: int
+    meeting_id: int
+    user_id: int
+    index: int
+    ceremony_id: int
+    ceremony_digest: str
+    sealed_key: str
+    received: list[dict]
+    total: list[dict]
+    params_digest: str
+    verification_key: str
