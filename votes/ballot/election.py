@@ -40,6 +40,12 @@ class NoCeremony(Conflict):
     code = "no_key_ceremony"
 
 
+class LegacyKey(Conflict):
+    """A vote opened before the key ceremony existed: its key was dealt by the server."""
+
+    code = "legacy_key"
+
+
 # --- trustee keys ---------------------------------------------------------------------------------------
 
 
@@ -370,7 +376,7 @@ def trustee_material(*, session: Session, actor: Actor, vote_id: int) -> dict[st
     share_row = _my_share_row(session, vote, actor.id)
     election = election_of(session, vote_id)
     if election.ceremony_id is None:
-        raise Conflict("Khóa của biểu quyết này do máy chủ tạo (trước lễ tạo khóa): giải mã bằng mật khẩu theo cách cũ.")
+        raise LegacyKey("Khóa của biểu quyết này do máy chủ tạo (trước lễ tạo khóa): giải mã bằng mật khẩu theo cách cũ.")
     cer = session.get(KeyCeremony, election.ceremony_id)
     assert cer is not None and cer.id is not None
     key = session.get(TrusteeKey, actor.id)
@@ -391,7 +397,7 @@ def accept_partial(session: Session, acc: Access, vote: Vote, partial: Any) -> N
     share_row = _my_share_row(session, vote, acc.actor.id)
     election = election_of(session, vote.id)
     if election.ceremony_id is None:
-        raise Conflict("Khóa của biểu quyết này do máy chủ tạo (trước lễ tạo khóa): giải mã bằng mật khẩu theo cách cũ.")
+        raise LegacyKey("Khóa của biểu quyết này do máy chủ tạo (trước lễ tạo khóa): giải mã bằng mật khẩu theo cách cũ.")
     assert election.total is not None
     vkey = bytes.fromhex(election.params["trustees"][share_row.idx - 1]["verification_key"])
     try:
