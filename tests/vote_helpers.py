@@ -36,8 +36,7 @@ def new_vote(db: Database, c: Cabinet, *, kind: VoteKind = VoteKind.open, rule: 
     vote = call(db, services.create_vote, actor=c.secretary, meeting_id=c.meeting_id,
                 data=VoteCreate(agenda_item_id=c.item_ids[0], question="Thông qua dự toán ngân sách năm 2027?", kind=kind, rule=rule))  # fmt: skip
     if kind == VoteKind.secret and state != "draft":
-        enrol_trustees(db, c)
-        run_ceremony(db, c)
+        ensure_ceremony(db, c)
     if state in ("open", "closed", "published"):
         vote = call(db, services.open_vote, actor=c.chair, vote_id=vote["id"])
     if state in ("closed", "published"):
@@ -72,6 +71,16 @@ def cast_secret(db: Database, voter: Actor, vote: dict[str, Any], kind: str) -> 
     index = [o["kind"] for o in vote["options"]].index(kind)
     ballot = proofs.encrypt_ballot(p["params"], p["params_digest"], index, secrets.token_bytes(32))
     return call(db, services.cast_secret, actor=voter, vote_id=vote["id"], ballot=ballot)
+
+
+def ensure_ceremony(db: Database, c: Cabinet) -> None:
+    """The meeting's joint key, made once (trustee keys created, then the ceremony) unless it exists."""
+    from votes.ballot import election
+
+    cer = db.run_read(election.ceremony_status, actor=c.chair, meeting_id=c.meeting_id)["ceremony"]
+    if cer is None or cer["state"] != "complete":
+        enrol_trustees(db, c)
+        run_ceremony(db, c)
 
 
 def trustees(c: Cabinet) -> list[Actor]:
@@ -124,3 +133,14 @@ def decrypt(db: Database, c: Cabinet, vote: dict[str, Any]) -> dict[str, Any]:
     """Two of the three key holders (chair, secretary) decrypt a closed secret vote's total on their devices."""
     decrypt_as(db, c.secretary, vote)
     return decrypt_as(db, c.chair, vote)
+
+
+async def decrypt_over_http(client: Any, vote_id: int) -> Any:
+    """A trustee's tablet at close over REST: fetch the material, compute the partial here, send it."""
+    from tests.factories import PASSWORD
+
+    material = await client.get(f"/api/votes/{vote_id}/trustee-material")
+    assert material.status_code == 200, material.text
+    partial, bad = device_partial(material.json(), PASSWORD)
+    assert bad == []
+    return await client.post(f"/api/votes/{vote_id}/partial", json={"shares": partial})
