@@ -137,3 +137,46 @@ async def test_key_ceremony_routes_who_may_call_them(live_server: LiveServer) ->
     finally:
         for client in clients.values():
             await client.aclose()
+
+
+async def test_the_minutes_export_the_boards_they_cite(live_server: LiveServer, tmp_path) -> None:  # noqa: ANN001
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from minutes import services as minutes
+    from tests.vote_helpers import cast_secret
+
+    db = live_server.db
+    c = present_cabinet(db)
+    vote = new_vote(db, c, kind=VoteKind.secret, state="open")
+    for voter, kind in zip([c.chair, *c.members[:2]], ["yes", "no", "yes"]):
+        cast_secret(db, voter, vote, kind)
+    call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
+    from tests.vote_helpers import decrypt
+
+    decrypt(db, c, vote)
+    new_vote(db, c, kind=VoteKind.secret, state="open")  # still open: not in the export (no result yet)
+    path = f"/api/meetings/{c.meeting_id}/ballot-boards.json"
+    outsider, guest = [await login(live_server.url, a.username) for a in (c.outsider, c.guest)]
+    try:
+        assert (await outsider.get(path)).status_code in (403, 404)  # denied: not invited
+        got = await guest.get(path)  # allowed: every participant, like each board
+        assert got.status_code == 200 and "attachment" in got.headers["content-disposition"]
+        bundle = got.json()
+        assert [b["params"]["vote_id"] for b in bundle["boards"]] == [vote["id"]]
+        fingerprint = bundle["boards"][0]["fingerprint"]
+        draft = db.run_read(minutes.get_draft, actor=c.secretary, meeting_id=c.meeting_id)
+        assert fingerprint in json.dumps(draft, ensure_ascii=False)  # the minutes cite this very board
+        file = tmp_path / "boards.json"
+        file.write_text(got.text, encoding="utf-8")
+        ecabinet = str(Path(sys.executable).with_name("ecabinet"))
+        done = subprocess.run([ecabinet, "verify-ballot", str(file)], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and fingerprint in done.stdout, done.stdout + done.stderr
+        bundle["boards"][0]["result"]["counts"][str(vote["options"][0]["id"])] = 3  # tampered export: refused
+        file.write_text(json.dumps(bundle), encoding="utf-8")
+        assert subprocess.run([ecabinet, "verify-ballot", str(file)], capture_output=True, text=True, timeout=60).returncode == 1
+    finally:
+        for client in (outsider, guest):
+            await client.aclose()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.auth import ctx_of, require_user
@@ -140,6 +140,15 @@ async def complain(request: Request) -> Response:
                                           against=body.against, vote_id=body.vote_id))  # fmt: skip
 
 
+async def meeting_boards(request: Request) -> Response:
+    """The minutes' companion file: every decrypted secret vote's board (`ecabinet verify-ballot` checks it)."""
+    actor = await require_user(request)
+    mid = request.path_params["meeting_id"]
+    data = await ctx_of(request).read(election.meeting_boards, actor=actor, meeting_id=mid)
+    return JSONResponse(data, headers={"Content-Disposition": f'attachment; filename="bien-ban-{mid}-bang-phieu-kin.json"',
+                                       "Cache-Control": "no-store"})  # fmt: skip
+
+
 async def trustee_key(request: Request) -> Response:
     actor = await require_user(request)
     return ok(await ctx_of(request).read(election.trustee_status, actor=actor))
@@ -173,6 +182,7 @@ routes = [
     Route(C, start_ceremony, methods=["POST"]),
     Route(C + "/contributions", contribute, methods=["POST"]),
     Route(C + "/complaints", complain, methods=["POST"]),
+    Route("/api/meetings/{meeting_id:int}/ballot-boards.json", meeting_boards, methods=["GET"]),
     Route("/api/me/trustee-key", trustee_key, methods=["GET"]),
     Route("/api/me/trustee-key", enrol_trustee, methods=["POST"]),
 ]
@@ -198,6 +208,7 @@ OPENAPI = [
     Op("post", "/api/meetings/{meeting_id}/key-ceremony", "Bắt đầu lễ tạo khóa (chủ trì, thư ký)", CeremonyStart, status=201),
     Op("post", "/api/meetings/{meeting_id}/key-ceremony/contributions", "Người giữ khóa đóng góp vào lễ tạo khóa", ContributionRequest),
     Op("post", "/api/meetings/{meeting_id}/key-ceremony/complaints", "Người giữ khóa báo phần khóa sai", ComplaintRequest),
+    Op("get", "/api/meetings/{meeting_id}/ballot-boards.json", "Bảng phiếu kín của mọi biểu quyết kín đã giải mã (kèm biên bản)"),
     Op("get", "/api/me/trustee-key", "Khóa kiểm phiếu của tôi", answer=TrusteeKeyPublic),
     Op("post", "/api/me/trustee-key", "Tạo khóa kiểm phiếu (bảo vệ bằng mật khẩu)", PasswordRequest, TrusteeKeyPublic),
 ]

@@ -501,3 +501,12 @@ def fingerprint(session: Session, vote: Vote) -> str | None:
     if vote.kind != VoteKind.secret or session.get(BallotElection, vote.id) is None:
         return None
     return board_data(session, vote)["fingerprint"]
+
+
+def meeting_boards(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+    """The boards of every decrypted secret vote of a meeting, exported with its minutes (which cite each board's
+    fingerprint): every participant may download them, as they may read each board."""
+    access(session, actor, meeting_id)
+    votes = session.exec(select(Vote).where(Vote.meeting_id == meeting_id, Vote.kind == VoteKind.secret).order_by(Vote.id)).all()  # type: ignore[arg-type]
+    boards = [board_data(session, v) for v in votes if v.result is not None and session.get(BallotElection, v.id) is not None]
+    return {"meeting_id": meeting_id, "boards": boards}
