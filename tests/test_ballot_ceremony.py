@@ -153,3 +153,38 @@ def test_a_bad_share_is_caught_by_the_feldman_check_and_reported(db: Database) -
         call(db, services.open_vote, actor=c.chair, vote_id=later["id"])
     run_ceremony(db, c)
     call(db, services.open_vote, actor=c.chair, vote_id=later["id"])
+
+
+def test_a_vote_dealt_before_the_ceremony_keeps_its_password_step(db: Database) -> None:
+    """A vote opened before 0014_dkg (its key dealt by the server, no ceremony) still decrypts with the trustees'
+    passwords on the server, and only such a vote; its board verifies and says how its key was made."""
+    from votes.models import BallotElection, TrusteeShare
+
+    c = present_cabinet(db)
+    vote = new_vote(db, c, kind=VoteKind.secret, state="open")
+    dealt = proofs.deal(2, 3)
+
+    def as_legacy(session) -> None:  # noqa: ANN001 - what migration 0013_ballots' votes look like
+        election_row = session.get(BallotElection, vote["id"])
+        params = {k: v for k, v in election_row.params.items() if k != "ceremony"}
+        params["public_key"] = dealt.public_key.hex()
+        params["commitments"] = [x.hex() for x in dealt.commitments]
+        for t in params["trustees"]:
+            t["verification_key"] = proofs.verification_key(dealt.commitments, t["index"]).hex()
+            share = session.get(TrusteeShare, (vote["id"], t["index"]))
+            share.sealed = trustee_keys.seal_share(t["trustee_key"], dealt.shares[t["index"] - 1].to_bytes(32, "little"),
+                                                   f"ballot-share:{vote['id']}:{t['index']}")  # fmt: skip
+            session.add(share)
+        election_row.params, election_row.params_digest, election_row.ceremony_id = params, proofs.digest(params), None
+        session.add(election_row)
+
+    db.run_write(as_legacy)
+    cast_secret(db, c.members[1], vote, "yes")
+    call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
+    with pytest.raises(election.LegacyKey):  # the device path does not apply to it
+        db.run_read(election.trustee_material, actor=c.chair, vote_id=vote["id"])
+    call(db, services.decrypt, actor=c.secretary, vote_id=vote["id"], password=PASSWORD)
+    done = call(db, services.decrypt, actor=c.chair, vote_id=vote["id"], password=PASSWORD)
+    assert done["result"]["counts"][str(option(vote, "yes"))] == 1 and done["trustees"]["on_device"] is False
+    board = db.run_read(election.board, actor=c.guest, vote_id=vote["id"])
+    assert verify.verify_board(board) is not None and verify.key_origin(board["params"]) == "dealer"
