@@ -109,18 +109,21 @@ async def test_key_ceremony_routes_who_may_call_them(live_server: LiveServer) ->
         assert started.status_code == 201, started.text
         cer = started.json()
         body = dkg.contribute(cer["digest"], 1, cer["threshold"], cer["trustees"])
-        denied = await clients["member"].post(base + "/contributions", json={"ceremony_id": cer["id"], "contribution": body})
+        denied = await clients["member"].post(base + "/contributions", json={"ceremony_id": cer["id"], **body})
         assert denied.status_code == 403 and denied.json()["error"]["code"] == "not_trustee"
         forged = {**body, "proofs": list(reversed(body["proofs"]))}
-        bad = await clients["chair"].post(base + "/contributions", json={"ceremony_id": cer["id"], "contribution": forged})
+        bad = await clients["chair"].post(base + "/contributions", json={"ceremony_id": cer["id"], **forged})
         assert bad.status_code == 422, bad.text  # a proof that fails: refused
-        malformed = await clients["chair"].post(base + "/contributions", json={"ceremony_id": cer["id"], "contribution": {"x": 1}})
+        malformed = await clients["chair"].post(base + "/contributions", json={"ceremony_id": cer["id"], "x": 1})
         assert malformed.status_code == 422
-        unknown = await clients["chair"].post(base + "/contributions", json={"ceremony_id": 999999, "contribution": body})
+        wrong_to = {**body, "shares": [{**body["shares"][0], "to": "1"}, *body["shares"][1:]]}
+        r = await clients["chair"].post(base + "/contributions", json={"ceremony_id": cer["id"], **wrong_to})
+        assert r.status_code == 422, r.text  # a share addressed with a string: refused, never a 500
+        unknown = await clients["chair"].post(base + "/contributions", json={"ceremony_id": 999999, **body})
         assert unknown.status_code == 404
         for name, index in (("chair", 1), ("secretary", 2), ("trustee3", 3)):
             part = body if index == 1 else dkg.contribute(cer["digest"], index, cer["threshold"], cer["trustees"])
-            r = await clients[name].post(base + "/contributions", json={"ceremony_id": cer["id"], "contribution": part})
+            r = await clients[name].post(base + "/contributions", json={"ceremony_id": cer["id"], **part})
             assert r.status_code == 200, r.text  # allowed: each trustee
         assert r.json()["state"] == "complete" and len(r.json()["public_key"]) == 64
         opened = await clients["chair"].post(f"/api/votes/{vote['id']}/open", json={})

@@ -128,8 +128,9 @@ async def contribute(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, ContributionRequest)
     mid = request.path_params["meeting_id"]
+    contribution = {"commitments": body.commitments, "proofs": body.proofs, "shares": body.shares}
     return ok(await ctx_of(request).write(election.contribute, actor=actor, meeting_id=mid, ceremony_id=body.ceremony_id,
-                                          contribution=body.contribution.model_dump()))  # fmt: skip
+                                          contribution=contribution))  # fmt: skip
 
 
 async def complain(request: Request) -> Response:

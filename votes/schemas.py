@@ -233,25 +233,15 @@ class CeremonyStart(SQLModel):
     trustee_ids: list[int] | None = None
 
 
-class SealedShareIn(SQLModel):
-    model_config = _strict
-    to: int
-    sealed: str = Field(max_length=200)
-
-
-class ContributionIn(SQLModel):
-    """A trustee's contribution to the key ceremony (docs/ballot-spec.md §3.1), made on their device."""
-
-    model_config = _strict
-    commitments: list[str] = Field(max_length=16)
-    proofs: list[dict[str, str]] = Field(max_length=16)
-    shares: list[SealedShareIn] = Field(max_length=16)
-
-
 class ContributionRequest(SQLModel):
+    """A trustee's contribution to the key ceremony (docs/ballot-spec.md §3.1), made on their device: Feldman
+    commitments, proofs of knowledge {h, z}, and one share sealed to each trustee {to, sealed}."""
+
     model_config = _strict
     ceremony_id: int
-    contribution: ContributionIn
+    commitments: list[str] = Field(max_length=16)
+    proofs: list[dict[str, str]] = Field(max_length=16)
+    shares: list[dict[str, int | str]] = Field(max_length=16)
 
 
 class ComplaintRequest(SQLModel):

@@ -195,7 +195,7 @@ def ceremony_over_api(base: str, meeting_id: int = 1, trustees: tuple[str, ...] 
         for client in clients:
             index = client.get(url).json()["ceremony"]["me"]["index"]
             body = dkg.contribute(cer["digest"], index, cer["threshold"], cer["trustees"])
-            r = client.post(url + "/contributions", json={"ceremony_id": cer["id"], "contribution": body})
+            r = client.post(url + "/contributions", json={"ceremony_id": cer["id"], **body})
             assert r.status_code == 200, r.text
     finally:
         for client in clients:

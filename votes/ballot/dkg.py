@@ -106,11 +106,14 @@ def verify_contribution(ceremony_digest: str, index: int, threshold: int, indice
         raise Invalid("contribution: fields must be commitments, proofs, shares")
     verify_commitments(ceremony_digest, index, threshold, body["commitments"], body["proofs"])
     shares = body["shares"]
-    if not isinstance(shares, list) or sorted(s.get("to") for s in shares if isinstance(s, dict)) != sorted(indices) or len(shares) != len(indices):
+    if not isinstance(shares, list):
         raise Invalid("contribution: one sealed share for every trustee")
     for s in shares:
-        if set(s) != {"to", "sealed"} or not isinstance(s["sealed"], str):
+        if not isinstance(s, dict) or set(s) != {"to", "sealed"} or type(s["to"]) is not int or not isinstance(s["sealed"], str):
             raise Invalid("contribution: sealed share malformed")
+    if sorted(s["to"] for s in shares) != sorted(indices):
+        raise Invalid("contribution: one sealed share for every trustee")
+    for s in shares:
         try:
             raw = base64.b64decode(s["sealed"], validate=True)
         except (binascii.Error, ValueError):

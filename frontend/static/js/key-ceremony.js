@@ -68,7 +68,7 @@ async function join(button) {
       return;
     }
     const contribution = await dkg.contribute(cer, cer.me.index);
-    status = { ...status, ceremony: await post(`${base()}/contributions`, { ceremony_id: cer.id, contribution }) };
+    status = { ...status, ceremony: await post(`${base()}/contributions`, { ceremony_id: cer.id, ...contribution }) };
     toast(t("ceremony.joined"));
   } catch (err) {
     toast(err.message, "error");
