@@ -7,7 +7,7 @@ from pydantic import ConfigDict, Field, model_validator
 from sqlmodel import SQLModel
 
 from core.i18n import N_
-from core.types import Flag, Id, Line, Para, Secret
+from core.types import Flag, Id, Int, Line, Para, Secret
 from votes.models import OptionKind, VoteKind, VoteRule
 
 _strict = ConfigDict(extra="forbid")
@@ -230,7 +230,7 @@ class BoardPublic(SQLModel):
 
 class CeremonyStart(SQLModel):
     model_config = _strict
-    trustee_ids: list[int] | None = None
+    trustee_ids: list[Id] | None = Field(default=None, min_length=3, max_length=3)
 
 
 class ContributionRequest(SQLModel):
@@ -238,17 +238,17 @@ class ContributionRequest(SQLModel):
     commitments, proofs of knowledge {h, z}, and one share sealed to each trustee {to, sealed}."""
 
     model_config = _strict
-    ceremony_id: int
+    ceremony_id: Id
     commitments: list[str] = Field(max_length=16)
     proofs: list[dict[str, str]] = Field(max_length=16)
-    shares: list[dict[str, int | str]] = Field(max_length=16)
+    shares: list[dict[str, Int(1, 16) | Annotated[str, Field(max_length=200)]]] = Field(max_length=16)
 
 
 class ComplaintRequest(SQLModel):
     model_config = _strict
-    ceremony_id: int
-    against: int
-    vote_id: int | None = None
+    ceremony_id: Id
+    against: Int(1, 16)  # type: ignore[valid-type]
+    vote_id: Id | None = None
 
 
 class PartialRequest(SQLModel):
