@@ -161,7 +161,7 @@ async def test_the_minutes_export_the_boards_they_cite(live_server: LiveServer, 
 
     decrypt(db, c, vote)
     new_vote(db, c, kind=VoteKind.secret, state="open")  # still open: not in the export (no result yet)
-    path = f"/api/meetings/{c.meeting_id}/ballot-boards.json"
+    path = f"/api/meetings/{c.meeting_id}/ballot-boards"
     outsider, guest = [await login(live_server.url, a.username) for a in (c.outsider, c.guest)]
     try:
         assert (await outsider.get(path)).status_code in (403, 404)  # denied: not invited

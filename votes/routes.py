@@ -10,7 +10,7 @@ from app.http import ok, parse_body
 from app.openapi import Op
 from votes import services
 from votes.ballot import election
-from votes.schemas import (BallotParams, BoardPublic, CastAck, CastRequest, CeremonyStart, CeremonyStatus, ComplaintRequest,
+from votes.schemas import (BallotParams, BoardPublic, CastAck, CastRequest, CeremonyStart, CeremonyStatus, MeetingBoards, ComplaintRequest,
                            ContributionRequest, OpenRequest, PartialRequest, PasswordRequest, ReceiptCheck, SecretCastRequest,
                            SecretCastAck, TrusteeKeyPublic, TrusteeMaterial, VoteCreate, VotePublic, VoteUpdate)
 
@@ -183,7 +183,7 @@ routes = [
     Route(C, start_ceremony, methods=["POST"]),
     Route(C + "/contributions", contribute, methods=["POST"]),
     Route(C + "/complaints", complain, methods=["POST"]),
-    Route("/api/meetings/{meeting_id:int}/ballot-boards.json", meeting_boards, methods=["GET"]),
+    Route("/api/meetings/{meeting_id:int}/ballot-boards", meeting_boards, methods=["GET"]),
     Route("/api/me/trustee-key", trustee_key, methods=["GET"]),
     Route("/api/me/trustee-key", enrol_trustee, methods=["POST"]),
 ]
@@ -209,7 +209,7 @@ OPENAPI = [
     Op("post", "/api/meetings/{meeting_id}/key-ceremony", "Bắt đầu lễ tạo khóa (chủ trì, thư ký)", CeremonyStart, status=201),
     Op("post", "/api/meetings/{meeting_id}/key-ceremony/contributions", "Người giữ khóa đóng góp vào lễ tạo khóa", ContributionRequest),
     Op("post", "/api/meetings/{meeting_id}/key-ceremony/complaints", "Người giữ khóa báo phần khóa sai", ComplaintRequest),
-    Op("get", "/api/meetings/{meeting_id}/ballot-boards.json", "Bảng phiếu kín của mọi biểu quyết kín đã giải mã (kèm biên bản)"),
+    Op("get", "/api/meetings/{meeting_id}/ballot-boards", "Bảng phiếu kín của mọi biểu quyết kín đã giải mã (kèm biên bản)", answer=MeetingBoards),
     Op("get", "/api/me/trustee-key", "Khóa kiểm phiếu của tôi", answer=TrusteeKeyPublic),
     Op("post", "/api/me/trustee-key", "Tạo khóa kiểm phiếu (bảo vệ bằng mật khẩu)", PasswordRequest, TrusteeKeyPublic),
 ]

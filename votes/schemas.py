@@ -276,3 +276,10 @@ class TrusteeMaterial(SQLModel):
     total: list[dict]
     params_digest: str
     verification_key: str
+
+
+class MeetingBoards(SQLModel):
+    """The file exported with the minutes: every decrypted secret vote's board (docs/ballot-spec.md §6)."""
+
+    meeting_id: int
+    boards: list[dict]
