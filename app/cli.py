@@ -128,24 +128,30 @@ def cmd_verify_ballot(args: argparse.Namespace, settings: Settings) -> None:
     """Needs no database or settings: the board file alone (exit 0 verified, 1 a failed check, 2 unreadable)."""
     import json
 
-    from votes.ballot.verify import Invalid, verify_board
+    from votes.ballot.verify import Invalid, key_origin, verify_board
 
     try:
         board = json.loads(open(args.board, encoding="utf-8").read())
     except (OSError, ValueError) as e:
         print(f"Không đọc được bảng phiếu: {e}", file=sys.stderr)
         raise SystemExit(2) from None
-    try:
-        counts = verify_board(board)
-    except (Invalid, KeyError, TypeError, AttributeError, ValueError) as e:
-        print(f"KHÔNG HỢP LỆ: {e}")
-        raise SystemExit(1) from None
-    print(f"Hợp lệ: {len(board['ballots'])} phiếu, mọi bằng chứng đã kiểm; dấu vân tay {board['fingerprint']}")
-    if counts is not None:
-        for option, n in zip(board["params"]["options"], counts):
-            print(f"  {option['label']}: {n}")
-    else:
-        print("  Chưa có kết quả giải mã.")
+    boards = board["boards"] if isinstance(board, dict) and isinstance(board.get("boards"), list) else [board]
+    for board in boards:  # one board, or the file exported with the minutes (every secret vote of the meeting)
+        try:
+            counts = verify_board(board)
+        except (Invalid, KeyError, TypeError, AttributeError, ValueError) as e:
+            print(f"KHÔNG HỢP LỆ: {e}")
+            raise SystemExit(1) from None
+        print(f"Hợp lệ: {len(board['ballots'])} phiếu, mọi bằng chứng đã kiểm; dấu vân tay {board['fingerprint']}")
+        if key_origin(board["params"]) == "ceremony":
+            print(f"  Khóa do {len(board['params']['trustees'])} người giữ khóa cùng tạo (lễ tạo khóa), bằng chứng đã kiểm.")
+        else:
+            print("  Lưu ý: khóa do máy chủ tạo (biểu quyết cũ, trước lễ tạo khóa).")
+        if counts is not None:
+            for option, n in zip(board["params"]["options"], counts):
+                print(f"  {option['label']}: {n}")
+        else:
+            print("  Chưa có kết quả giải mã.")
 
 
 def main(argv: list[str] | None = None) -> None:

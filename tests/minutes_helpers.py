@@ -62,9 +62,9 @@ def _vote(db: Database, c: Cabinet, item_id: int, kind: VoteKind, choices: list[
     vote = call(db, votes.create_vote, actor=c.secretary, meeting_id=c.meeting_id,
                 data=VoteCreate(agenda_item_id=item_id, question=question or QUESTIONS[kind], kind=kind))  # fmt: skip
     if kind == VoteKind.secret:
-        from tests.vote_helpers import enrol_trustees
+        from tests.vote_helpers import ensure_ceremony
 
-        enrol_trustees(db, c)
+        ensure_ceremony(db, c)
     vote = call(db, votes.open_vote, actor=c.chair, vote_id=vote["id"])
     _cast(db, vote, choices)
     call(db, votes.close_vote, actor=c.chair, vote_id=vote["id"])

@@ -47,6 +47,7 @@ def test_a_true_board_verifies(board: dict[str, Any], tmp_path: Path) -> None:
     done = _verify(tmp_path, board)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Hợp lệ: 5 phiếu" in done.stdout and "Tán thành: 3" in done.stdout and "Không tán thành: 1" in done.stdout
+    assert "lễ tạo khóa" in done.stdout  # the key came from the trustees, not from the server
 
 
 def _changed_ciphertext(b: dict[str, Any]) -> None:
@@ -93,6 +94,55 @@ def _other_key(b: dict[str, Any]) -> None:
     b["params_digest"] = proofs.digest(b["params"])
 
 
+def _params_changed(b: dict[str, Any]) -> None:
+    b["params_digest"] = proofs.digest(b["params"])
+
+
+def _ceremony_proof(b: dict[str, Any]) -> None:
+    pok = b["params"]["ceremony"]["contributions"][1]["proofs"][0]
+    pok["z"] = proofs.sc(proofs.unsc(pok["z"], "z") + 1)
+    _params_changed(b)
+
+
+def _ceremony_key_replaced(b: dict[str, Any]) -> None:
+    """A trustee's constant term replaced by a point whose logarithm the tamperer knows (so they would know the
+    whole key), with every derived value recomputed: only the proof of knowledge catches it."""
+    from votes.ballot import dkg
+    from votes.ballot import group as g
+
+    params = b["params"]
+    contributions = params["ceremony"]["contributions"]
+    contributions[0]["commitments"][0] = g.base(12345).hex()
+    joint = dkg.joint_commitments([[bytes.fromhex(c) for c in p["commitments"]] for p in contributions])
+    params["commitments"] = [c.hex() for c in joint]
+    params["public_key"] = joint[0].hex()
+    for t in params["trustees"]:
+        t["verification_key"] = proofs.verification_key(joint, t["index"]).hex()
+    _params_changed(b)
+
+
+def _joint_not_the_sum(b: dict[str, Any]) -> None:
+    from votes.ballot import group as g
+
+    params = b["params"]
+    joint = [bytes.fromhex(c) for c in params["commitments"]]
+    joint[1] = g.add(joint[1], g.BASE)
+    params["commitments"] = [c.hex() for c in joint]
+    for t in params["trustees"]:
+        t["verification_key"] = proofs.verification_key(joint, t["index"]).hex()
+    _params_changed(b)
+
+
+def _ceremony_trustee_key_swapped(b: dict[str, Any]) -> None:
+    b["params"]["trustees"][1]["trustee_key"] = b["params"]["trustees"][2]["trustee_key"]
+    _params_changed(b)
+
+
+def _contribution_dropped(b: dict[str, Any]) -> None:
+    del b["params"]["ceremony"]["contributions"][2]
+    _params_changed(b)
+
+
 TAMPERS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "changed ciphertext": (_changed_ciphertext, "proof"),
     "dropped ballot": (_dropped, "members recorded as having voted"),
@@ -103,6 +153,11 @@ TAMPERS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "swapped proof": (_swapped_proof, "proof"),
     "proofs swapped between options": (_swapped_option_proofs, "proof"),
     "other public key": (_other_key, "public key"),
+    "ceremony: proof of knowledge altered": (_ceremony_proof, "proof of knowledge"),
+    "ceremony: a trustee's key replaced, all recomputed": (_ceremony_key_replaced, "proof of knowledge"),
+    "ceremony: joint commitments not the sum": (_joint_not_the_sum, "not the sum"),
+    "ceremony: trustee key swapped": (_ceremony_trustee_key_swapped, "ceremony: digest"),
+    "ceremony: a contribution dropped": (_contribution_dropped, "one contribution per trustee"),
 }
 
 

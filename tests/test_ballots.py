@@ -10,7 +10,7 @@ import pytest
 from app.db import Database
 from core.errors import Conflict, Forbidden, ValidationFailed
 from tests.factories import PASSWORD, call
-from tests.vote_helpers import cast_secret, decrypt, new_vote, option, present_cabinet
+from tests.vote_helpers import cast_secret, decrypt, decrypt_as, device_partial, new_vote, option, present_cabinet
 from votes import services
 from votes.ballot import election, proofs, verify
 from votes.models import VoteKind
@@ -30,9 +30,9 @@ def test_encrypted_ballots_are_counted_and_the_board_verifies(db: Database) -> N
     assert closed["state"] == "closed" and closed["result"] is None  # nothing decrypted at close
     with pytest.raises(Conflict):
         cast_secret(db, c.members[3], vote, "no")  # closed: refused
-    one = call(db, services.decrypt, actor=c.members[0], vote_id=vote["id"], password=PASSWORD)
+    one = decrypt_as(db, c.members[0], vote)
     assert one["result"] is None and [t["decrypted"] for t in one["trustees"]["trustees"]] == [False, False, True]
-    done = call(db, services.decrypt, actor=c.chair, vote_id=vote["id"], password=PASSWORD)
+    done = decrypt_as(db, c.chair, vote)
     counts = done["result"]["counts"]
     assert counts == {str(option(vote, "yes")): 3, str(option(vote, "no")): 1, str(option(vote, "abstain")): 1}
     assert done["result"]["passed"] is True  # 3 of the 5 voting members (chair + 4): more than half of all
@@ -77,9 +77,17 @@ def test_only_trustees_decrypt_and_a_wrong_password_is_refused(db: Database) -> 
     cast_secret(db, c.members[1], vote, "yes")
     call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
     with pytest.raises(Forbidden):
-        call(db, services.decrypt, actor=c.members[2], vote_id=vote["id"], password=PASSWORD)
-    with pytest.raises(Forbidden):
-        call(db, services.decrypt, actor=c.chair, vote_id=vote["id"], password="sai-mật-khẩu")
+        db.run_read(election.trustee_material, actor=c.members[2], vote_id=vote["id"])
+    material = db.run_read(election.trustee_material, actor=c.chair, vote_id=vote["id"])
+    with pytest.raises(Forbidden):  # the password is checked on the device: a wrong one opens nothing
+        device_partial(material, "sai-mật-khẩu")
+    with pytest.raises(Conflict):  # the server-side password step is for legacy votes only
+        call(db, services.decrypt, actor=c.chair, vote_id=vote["id"], password=PASSWORD)
+    partial, _ = device_partial(material, PASSWORD)
+    with pytest.raises(Forbidden):  # a non-trustee cannot submit someone's partial
+        call(db, services.submit_partial, actor=c.members[2], vote_id=vote["id"], shares=partial)
+    with pytest.raises(ValidationFailed):  # the chair's partial sent as the secretary's: proof fails
+        call(db, services.submit_partial, actor=c.secretary, vote_id=vote["id"], shares=partial)
     with pytest.raises(Conflict):
         call(db, services.publish_vote, actor=c.chair, vote_id=vote["id"])  # no result before decryption
     done = decrypt(db, c, vote)
@@ -102,7 +110,9 @@ def test_opening_needs_every_trustee_key(db: Database) -> None:
     vote = call(db, services.create_vote, actor=c.secretary, meeting_id=c.meeting_id,
                 data=services.VoteCreate(agenda_item_id=c.item_ids[0], question="Nhân sự?", kind=VoteKind.secret))  # fmt: skip
     call(db, election.enrol_trustee, actor=c.chair, password=PASSWORD)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict):  # no ceremony: refused with a clear 409
         call(db, services.open_vote, actor=c.chair, vote_id=vote["id"])
+    with pytest.raises(Conflict):  # a ceremony needs every trustee's key
+        call(db, election.start_ceremony, actor=c.chair, meeting_id=c.meeting_id)
     with pytest.raises(Forbidden):
         call(db, election.enrol_trustee, actor=c.secretary, password="không phải mật khẩu")

@@ -7,7 +7,7 @@ import secrets
 from tests.conftest import LiveServer
 from tests.factories import PASSWORD, call
 from tests.live import login
-from tests.vote_helpers import new_vote, present_cabinet
+from tests.vote_helpers import device_partial, enrol_trustees, new_vote, present_cabinet
 from votes import services
 from votes.ballot import proofs
 from votes.models import VoteKind
@@ -46,13 +46,25 @@ async def test_board_and_parameters_for_participants_only(live_server: LiveServe
             assert r.status_code == 422  # plaintext refused
         finally:
             await other.aclose()
-        # decrypting: the member is no key holder (denied), the secretary is (allowed)
+        # decrypting on the trustee's device: the member is no key holder (denied), the secretary is (allowed)
         call(db, services.close_vote, actor=c.chair, vote_id=vid)
-        assert (await member.post(f"/api/votes/{vid}/decrypt", json={"password": PASSWORD})).status_code == 403
+        assert (await member.get(f"/api/votes/{vid}/trustee-material")).status_code == 403
         secretary = await login(live_server.url, c.secretary.username)
         try:
-            assert (await secretary.post(f"/api/votes/{vid}/decrypt", json={"password": "sai"})).status_code == 403
-            assert (await secretary.post(f"/api/votes/{vid}/decrypt", json={"password": PASSWORD})).status_code == 200
+            got = await secretary.get(f"/api/votes/{vid}/trustee-material")
+            assert got.status_code == 200, got.text
+            partial, bad = device_partial(got.json(), PASSWORD)
+            assert bad == []
+            assert (await member.post(f"/api/votes/{vid}/partial", json={"shares": partial})).status_code == 403
+            # the server-side password step is refused for a key-ceremony vote
+            assert (await secretary.post(f"/api/votes/{vid}/decrypt", json={"password": PASSWORD})).status_code == 409
+            wrong = [{**partial[0], "z": partial[1]["z"]}, *partial[1:]]
+            r = await secretary.post(f"/api/votes/{vid}/partial", json={"shares": wrong})
+            assert r.status_code == 422 and r.json()["error"]["code"] == "validation_failed"
+            assert (await secretary.post(f"/api/votes/{vid}/partial", json={"shares": "x"})).status_code == 422
+            done = await secretary.post(f"/api/votes/{vid}/partial", json={"shares": partial})
+            assert done.status_code == 200, done.text
+            assert (await secretary.post(f"/api/votes/{vid}/partial", json={"shares": partial})).status_code == 409  # once
         finally:
             await secretary.aclose()
     finally:
@@ -71,3 +83,103 @@ async def test_trustee_key_needs_the_account_password(live_server: LiveServer) -
         assert (await member.get("/api/me/trustee-key")).json()["enrolled"] is True
     finally:
         await member.aclose()
+
+
+async def test_key_ceremony_routes_who_may_call_them(live_server: LiveServer) -> None:
+    from votes.ballot import dkg
+
+    db = live_server.db
+    c = present_cabinet(db)
+    enrol_trustees(db, c)
+    vote = new_vote(db, c, kind=VoteKind.secret)
+    base = f"/api/meetings/{c.meeting_id}/key-ceremony"
+    clients = {name: await login(live_server.url, a.username)
+               for name, a in {"outsider": c.outsider, "guest": c.guest, "member": c.members[2], "chair": c.chair,
+                               "secretary": c.secretary, "trustee3": c.members[0]}.items()}  # fmt: skip
+    try:
+        r = await clients["chair"].post(f"/api/votes/{vote['id']}/open", json={})
+        assert r.status_code == 409 and r.json()["error"]["code"] == "no_key_ceremony"  # no ceremony yet: told what to do
+        assert "lễ tạo khóa" in r.json()["error"]["message"]
+        assert (await clients["outsider"].get(base)).status_code in (403, 404)  # denied: not invited
+        status = await clients["guest"].get(base)  # allowed: every participant
+        assert status.status_code == 200 and status.json()["ceremony"] is None
+        assert (await clients["member"].post(base, json={})).status_code == 403  # denied: does not conduct
+        assert (await clients["chair"].post(base, json={"trustee_ids": "x"})).status_code == 422
+        started = await clients["chair"].post(base, json={})  # allowed
+        assert started.status_code == 201, started.text
+        cer = started.json()
+        body = dkg.contribute(cer["digest"], 1, cer["threshold"], cer["trustees"])
+        denied = await clients["member"].post(base + "/contributions", json={"ceremony_id": cer["id"], **body})
+        assert denied.status_code == 403 and denied.json()["error"]["code"] == "not_trustee"
+        forged = {**body, "proofs": list(reversed(body["proofs"]))}
+        bad = await clients["chair"].post(base + "/contributions", json={"ceremony_id": cer["id"], **forged})
+        assert bad.status_code == 422, bad.text  # a proof that fails: refused
+        malformed = await clients["chair"].post(base + "/contributions", json={"ceremony_id": cer["id"], "x": 1})
+        assert malformed.status_code == 422
+        wrong_to = {**body, "shares": [{**body["shares"][0], "to": "1"}, *body["shares"][1:]]}
+        r = await clients["chair"].post(base + "/contributions", json={"ceremony_id": cer["id"], **wrong_to})
+        assert r.status_code == 422, r.text  # a share addressed with a string: refused, never a 500
+        unknown = await clients["chair"].post(base + "/contributions", json={"ceremony_id": 999999, **body})
+        assert unknown.status_code == 404
+        for name, index in (("chair", 1), ("secretary", 2), ("trustee3", 3)):
+            part = body if index == 1 else dkg.contribute(cer["digest"], index, cer["threshold"], cer["trustees"])
+            r = await clients[name].post(base + "/contributions", json={"ceremony_id": cer["id"], **part})
+            assert r.status_code == 200, r.text  # allowed: each trustee
+        assert r.json()["state"] == "complete" and len(r.json()["public_key"]) == 64
+        opened = await clients["chair"].post(f"/api/votes/{vote['id']}/open", json={})
+        assert opened.status_code == 200, opened.text  # no trustee step at opening
+        complaint = {"ceremony_id": cer["id"], "against": 1, "vote_id": vote["id"]}
+        assert (await clients["member"].post(base + "/complaints", json=complaint)).status_code == 403  # denied
+        assert (await clients["trustee3"].post(base + "/complaints", json={**complaint, "against": 7})).status_code == 422
+        made = await clients["trustee3"].post(base + "/complaints", json=complaint)  # allowed: a trustee
+        assert made.status_code == 200 and made.json()["state"] == "disputed"
+        seen = (await clients["guest"].get(base)).json()["ceremony"]
+        assert seen["complaints"] == [{"by": 3, "against": 1, "vote_id": vote["id"]}]
+        mine = (await clients["trustee3"].get("/api/me/trustee-key")).json()
+        assert mine["sealed"]  # the caller's own sealed key (opened only on their device, with their password)
+    finally:
+        for client in clients.values():
+            await client.aclose()
+
+
+async def test_the_minutes_export_the_boards_they_cite(live_server: LiveServer, tmp_path) -> None:  # noqa: ANN001
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from minutes import services as minutes
+    from tests.vote_helpers import cast_secret
+
+    db = live_server.db
+    c = present_cabinet(db)
+    vote = new_vote(db, c, kind=VoteKind.secret, state="open")
+    for voter, kind in zip([c.chair, *c.members[:2]], ["yes", "no", "yes"]):
+        cast_secret(db, voter, vote, kind)
+    call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
+    from tests.vote_helpers import decrypt
+
+    decrypt(db, c, vote)
+    new_vote(db, c, kind=VoteKind.secret, state="open")  # still open: not in the export (no result yet)
+    path = f"/api/meetings/{c.meeting_id}/ballot-boards"
+    outsider, guest = [await login(live_server.url, a.username) for a in (c.outsider, c.guest)]
+    try:
+        assert (await outsider.get(path)).status_code in (403, 404)  # denied: not invited
+        got = await guest.get(path)  # allowed: every participant, like each board
+        assert got.status_code == 200 and "attachment" in got.headers["content-disposition"]
+        bundle = got.json()
+        assert [b["params"]["vote_id"] for b in bundle["boards"]] == [vote["id"]]
+        fingerprint = bundle["boards"][0]["fingerprint"]
+        draft = db.run_read(minutes.get_draft, actor=c.secretary, meeting_id=c.meeting_id)
+        assert fingerprint in json.dumps(draft, ensure_ascii=False)  # the minutes cite this very board
+        file = tmp_path / "boards.json"
+        file.write_text(got.text, encoding="utf-8")
+        ecabinet = str(Path(sys.executable).with_name("ecabinet"))
+        done = subprocess.run([ecabinet, "verify-ballot", str(file)], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and fingerprint in done.stdout, done.stdout + done.stderr
+        bundle["boards"][0]["result"]["counts"][str(vote["options"][0]["id"])] = 3  # tampered export: refused
+        file.write_text(json.dumps(bundle), encoding="utf-8")
+        assert subprocess.run([ecabinet, "verify-ballot", str(file)], capture_output=True, text=True, timeout=60).returncode == 1
+    finally:
+        for client in (outsider, guest):
+            await client.aclose()

@@ -36,7 +36,7 @@ def new_vote(db: Database, c: Cabinet, *, kind: VoteKind = VoteKind.open, rule: 
     vote = call(db, services.create_vote, actor=c.secretary, meeting_id=c.meeting_id,
                 data=VoteCreate(agenda_item_id=c.item_ids[0], question="Thông qua dự toán ngân sách năm 2027?", kind=kind, rule=rule))  # fmt: skip
     if kind == VoteKind.secret and state != "draft":
-        enrol_trustees(db, c)
+        ensure_ceremony(db, c)
     if state in ("open", "closed", "published"):
         vote = call(db, services.open_vote, actor=c.chair, vote_id=vote["id"])
     if state in ("closed", "published"):
@@ -73,9 +73,74 @@ def cast_secret(db: Database, voter: Actor, vote: dict[str, Any], kind: str) -> 
     return call(db, services.cast_secret, actor=voter, vote_id=vote["id"], ballot=ballot)
 
 
+def ensure_ceremony(db: Database, c: Cabinet) -> None:
+    """The meeting's joint key, made once (trustee keys created, then the ceremony) unless it exists."""
+    from votes.ballot import election
+
+    cer = db.run_read(election.ceremony_status, actor=c.chair, meeting_id=c.meeting_id)["ceremony"]
+    if cer is None or cer["state"] != "complete":
+        enrol_trustees(db, c)
+        run_ceremony(db, c)
+
+
+def trustees(c: Cabinet) -> list[Actor]:
+    """The default key holders, in index order: chair, secretary, first member."""
+    return [c.chair, c.secretary, c.members[0]]
+
+
+def run_ceremony(db: Database, c: Cabinet, *, only: list[Actor] | None = None) -> dict[str, Any]:
+    """The meeting's key ceremony with no dealer: the chair starts it, each trustee's 'device' (the Python
+    implementation of what dkg.js does in the browser) contributes."""
+    from votes.ballot import election
+
+    cer = call(db, election.start_ceremony, actor=c.chair, meeting_id=c.meeting_id)
+    for actor in only if only is not None else trustees(c):
+        cer = contribute_as(db, c, actor, cer)
+    return cer
+
+
+def contribute_as(db: Database, c: Cabinet, actor: Actor, cer: dict[str, Any], *, tamper: Any = None) -> dict[str, Any]:
+    from votes.ballot import dkg, election
+
+    index = next(t["index"] for t in cer["trustees"] if t["user_id"] == actor.id)
+    body = dkg.contribute(cer["digest"], index, cer["threshold"], cer["trustees"])
+    if tamper:
+        tamper(body)
+    return call(db, election.contribute, actor=actor, meeting_id=c.meeting_id, ceremony_id=cer["id"], contribution=body)
+
+
+def device_partial(material: dict[str, Any], password: str) -> tuple[list[dict[str, str]], list[int]]:
+    """A trustee's device at close: unseal the trustee key with the password, open and check the shares sent to
+    it, add them up, decrypt its part of the total with the proof. Answers (partial, bad senders)."""
+    from votes.ballot import dkg, proofs, trustee_keys
+
+    secret = trustee_keys.unseal_secret(material["sealed_key"], material["user_id"], password)
+    combined = dkg.combine_shares(secret, material["ceremony_digest"], material["index"], material["received"])
+    return proofs.partial_decrypt(material["params_digest"], material["index"], combined.share, material["total"]), combined.bad
+
+
+def decrypt_as(db: Database, actor: Actor, vote: dict[str, Any]) -> dict[str, Any]:
+    from tests.factories import PASSWORD
+    from votes.ballot import election
+
+    material = db.run_read(election.trustee_material, actor=actor, vote_id=vote["id"])
+    partial, bad = device_partial(material, PASSWORD)
+    assert bad == []
+    return call(db, services.submit_partial, actor=actor, vote_id=vote["id"], shares=partial)
+
+
 def decrypt(db: Database, c: Cabinet, vote: dict[str, Any]) -> dict[str, Any]:
-    """Two of the three key holders (chair, secretary) decrypt a closed secret vote's total."""
+    """Two of the three key holders (chair, secretary) decrypt a closed secret vote's total on their devices."""
+    decrypt_as(db, c.secretary, vote)
+    return decrypt_as(db, c.chair, vote)
+
+
+async def decrypt_over_http(client: Any, vote_id: int) -> Any:
+    """A trustee's tablet at close over REST: fetch the material, compute the partial here, send it."""
     from tests.factories import PASSWORD
 
-    call(db, services.decrypt, actor=c.secretary, vote_id=vote["id"], password=PASSWORD)
-    return call(db, services.decrypt, actor=c.chair, vote_id=vote["id"], password=PASSWORD)
+    material = await client.get(f"/api/votes/{vote_id}/trustee-material")
+    assert material.status_code == 200, material.text
+    partial, bad = device_partial(material.json(), PASSWORD)
+    assert bad == []
+    return await client.post(f"/api/votes/{vote_id}/partial", json={"shares": partial})

@@ -127,6 +127,39 @@ class BallotElection(SQLModel, table=True):
     params: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     params_digest: str = Field(max_length=64)
     total: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The meeting's key ceremony whose joint key this vote uses; None: a vote opened before 0014_dkg, whose key
+    # the server dealt (docs/ballot-threat-model.md).
+    ceremony_id: int | None = Field(default=None, foreign_key="ballot_ceremony.id", index=True)
+
+
+class KeyCeremony(SQLModel, table=True):
+    """A meeting's key ceremony (distributed key generation, votes/ballot/dkg.py): who the trustees are, and once
+    every one has contributed, the joint public key. Only public values; no secret is ever stored here."""
+
+    __tablename__ = "ballot_ceremony"
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    threshold: int
+    trustees: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))  # index, user_id, name, trustee_key
+    digest: str = Field(max_length=64)  # digest of its header (dkg.ceremony_header): what proofs and seals bind to
+    state: str = Field(default="collecting", max_length=16)  # collecting | complete | disputed
+    public_key: str | None = Field(default=None, max_length=64)
+    complaints: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+
+
+class CeremonyPart(SQLModel, table=True):
+    """Trustee `idx`'s contribution to a key ceremony: Feldman commitments, proofs of knowledge, and the values
+    of their polynomial sealed to each trustee's X25519 key (base64; the server cannot open them)."""
+
+    __tablename__ = "ballot_ceremony_part"
+    ceremony_id: int = Field(foreign_key="ballot_ceremony.id", primary_key=True)
+    idx: int = Field(primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    commitments: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    proofs: list[dict[str, str]] = Field(sa_column=Column(JSON, nullable=False))
+    shares: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))  # [{"to": j, "sealed": b64}]
 
 
 class TrusteeShare(SQLModel, table=True):
@@ -136,7 +169,7 @@ class TrusteeShare(SQLModel, table=True):
     vote_id: int = Field(foreign_key="vote.id", primary_key=True)
     idx: int = Field(primary_key=True)
     user_id: int = Field(foreign_key="user.id")
-    sealed: str  # base64 (votes/ballot/trustee_keys.py)
+    sealed: str  # base64 (votes/ballot/trustee_keys.py); "" for a key-ceremony vote (no share on the server)
     partial: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 

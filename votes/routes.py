@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.auth import ctx_of, require_user
@@ -10,8 +10,9 @@ from app.http import ok, parse_body
 from app.openapi import Op
 from votes import services
 from votes.ballot import election
-from votes.schemas import (BallotParams, BoardPublic, CastAck, CastRequest, OpenRequest, PasswordRequest, ReceiptCheck,
-                           SecretCastRequest, SecretCastAck, TrusteeKeyPublic, VoteCreate, VotePublic, VoteUpdate)
+from votes.schemas import (BallotParams, BoardPublic, CastAck, CastRequest, CeremonyStart, CeremonyStatus, MeetingBoards, ComplaintRequest,
+                           ContributionRequest, OpenRequest, PartialRequest, PasswordRequest, ReceiptCheck, SecretCastRequest,
+                           SecretCastAck, TrusteeKeyPublic, TrusteeMaterial, VoteCreate, VotePublic, VoteUpdate)
 
 
 async def list_votes(request: Request) -> Response:
@@ -100,6 +101,56 @@ async def decrypt(request: Request) -> Response:
     return ok(await ctx_of(request).write(services.decrypt, actor=actor, vote_id=vid, password=body.password))
 
 
+async def trustee_material(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(election.trustee_material, actor=actor, vote_id=request.path_params["vote_id"]))
+
+
+async def submit_partial(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, PartialRequest)
+    vid = request.path_params["vote_id"]
+    return ok(await ctx_of(request).write(services.submit_partial, actor=actor, vote_id=vid, shares=body.shares))
+
+
+async def ceremony_status(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).read(election.ceremony_status, actor=actor, meeting_id=request.path_params["meeting_id"]))
+
+
+async def start_ceremony(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, CeremonyStart)
+    mid = request.path_params["meeting_id"]
+    return ok(await ctx_of(request).write(election.start_ceremony, actor=actor, meeting_id=mid, trustee_ids=body.trustee_ids), 201)
+
+
+async def contribute(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, ContributionRequest)
+    mid = request.path_params["meeting_id"]
+    contribution = {"commitments": body.commitments, "proofs": body.proofs, "shares": body.shares}
+    return ok(await ctx_of(request).write(election.contribute, actor=actor, meeting_id=mid, ceremony_id=body.ceremony_id,
+                                          contribution=contribution))  # fmt: skip
+
+
+async def complain(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, ComplaintRequest)
+    mid = request.path_params["meeting_id"]
+    return ok(await ctx_of(request).write(election.complain, actor=actor, meeting_id=mid, ceremony_id=body.ceremony_id,
+                                          against=body.against, vote_id=body.vote_id))  # fmt: skip
+
+
+async def meeting_boards(request: Request) -> Response:
+    """The minutes' companion file: every decrypted secret vote's board (`ecabinet verify-ballot` checks it)."""
+    actor = await require_user(request)
+    mid = request.path_params["meeting_id"]
+    data = await ctx_of(request).read(election.meeting_boards, actor=actor, meeting_id=mid)
+    return JSONResponse(data, headers={"Content-Disposition": f'attachment; filename="bien-ban-{mid}-bang-phieu-kin.json"',
+                                       "Cache-Control": "no-store"})  # fmt: skip
+
+
 async def trustee_key(request: Request) -> Response:
     actor = await require_user(request)
     return ok(await ctx_of(request).read(election.trustee_status, actor=actor))
@@ -112,6 +163,7 @@ async def enrol_trustee(request: Request) -> Response:
 
 
 V = "/api/votes/{vote_id:int}"
+C = "/api/meetings/{meeting_id:int}/key-ceremony"
 routes = [
     Route("/api/meetings/{meeting_id:int}/votes", list_votes, methods=["GET"]),
     Route("/api/meetings/{meeting_id:int}/votes", create_vote, methods=["POST"]),
@@ -126,6 +178,13 @@ routes = [
     Route(V + "/board", board, methods=["GET"]),
     Route(V + "/board/{receipt}", receipt, methods=["GET"]),
     Route(V + "/decrypt", decrypt, methods=["POST"]),
+    Route(V + "/trustee-material", trustee_material, methods=["GET"]),
+    Route(V + "/partial", submit_partial, methods=["POST"]),
+    Route(C, ceremony_status, methods=["GET"]),
+    Route(C, start_ceremony, methods=["POST"]),
+    Route(C + "/contributions", contribute, methods=["POST"]),
+    Route(C + "/complaints", complain, methods=["POST"]),
+    Route("/api/meetings/{meeting_id:int}/ballot-boards", meeting_boards, methods=["GET"]),
     Route("/api/me/trustee-key", trustee_key, methods=["GET"]),
     Route("/api/me/trustee-key", enrol_trustee, methods=["POST"]),
 ]
@@ -144,7 +203,14 @@ OPENAPI = [
     Op("get", P + "/ballot-params", "Tham số mã hóa của biểu quyết kín", answer=BallotParams),
     Op("get", P + "/board", "Bảng phiếu kín công khai để kiểm chứng", answer=BoardPublic),
     Op("get", P + "/board/{receipt}", "Biên nhận của tôi có trên bảng phiếu không", answer=ReceiptCheck),
-    Op("post", P + "/decrypt", "Người giữ khóa giải mã phần của mình trên tổng phiếu kín", PasswordRequest, VotePublic),
+    Op("post", P + "/decrypt", "Biểu quyết cũ (khóa do máy chủ tạo): người giữ khóa giải mã bằng mật khẩu", PasswordRequest, VotePublic),
+    Op("get", P + "/trustee-material", "Phần khóa đã niêm phong gửi tới người giữ khóa và tổng phiếu mã hóa", answer=TrusteeMaterial),
+    Op("post", P + "/partial", "Người giữ khóa gửi phần giải mã (tính trên máy của mình, kèm bằng chứng)", PartialRequest, VotePublic),
+    Op("get", "/api/meetings/{meeting_id}/key-ceremony", "Lễ tạo khóa kiểm phiếu của cuộc họp", answer=CeremonyStatus),
+    Op("post", "/api/meetings/{meeting_id}/key-ceremony", "Bắt đầu lễ tạo khóa (chủ trì, thư ký)", CeremonyStart, status=201),
+    Op("post", "/api/meetings/{meeting_id}/key-ceremony/contributions", "Người giữ khóa đóng góp vào lễ tạo khóa", ContributionRequest),
+    Op("post", "/api/meetings/{meeting_id}/key-ceremony/complaints", "Người giữ khóa báo phần khóa sai", ComplaintRequest),
+    Op("get", "/api/meetings/{meeting_id}/ballot-boards", "Bảng phiếu kín của mọi biểu quyết kín đã giải mã (kèm biên bản)", answer=MeetingBoards),
     Op("get", "/api/me/trustee-key", "Khóa kiểm phiếu của tôi", answer=TrusteeKeyPublic),
     Op("post", "/api/me/trustee-key", "Tạo khóa kiểm phiếu (bảo vệ bằng mật khẩu)", PasswordRequest, TrusteeKeyPublic),
 ]

@@ -7,7 +7,7 @@ from pydantic import ConfigDict, Field, model_validator
 from sqlmodel import SQLModel
 
 from core.i18n import N_
-from core.types import Flag, Id, Line, Para, Secret
+from core.types import Flag, Id, Int, Line, Para, Secret
 from votes.models import OptionKind, VoteKind, VoteRule
 
 _strict = ConfigDict(extra="forbid")
@@ -202,6 +202,7 @@ class TrusteeKeyPublic(SQLModel):
     user_id: int
     enrolled: bool | None = None
     public_key: str | None
+    sealed: str | None = None  # the secret half, sealed with the password (the caller's own only)
 
 
 class BallotParams(SQLModel):
@@ -225,3 +226,60 @@ class BoardPublic(SQLModel):
     partials: list[dict]
     result: dict | None
     fingerprint: str
+
+
+class CeremonyStart(SQLModel):
+    model_config = _strict
+    trustee_ids: list[Id] | None = Field(default=None, min_length=3, max_length=3)
+
+
+class ContributionRequest(SQLModel):
+    """A trustee's contribution to the key ceremony (docs/ballot-spec.md §3.1), made on their device: Feldman
+    commitments, proofs of knowledge {h, z}, and one share sealed to each trustee {to, sealed}."""
+
+    model_config = _strict
+    ceremony_id: Id
+    commitments: list[str] = Field(max_length=16)
+    proofs: list[dict[str, str]] = Field(max_length=16)
+    shares: list[dict[str, Int(1, 16) | Annotated[str, Field(max_length=200)]]] = Field(max_length=16)
+
+
+class ComplaintRequest(SQLModel):
+    model_config = _strict
+    ceremony_id: Id
+    against: Int(1, 16)  # type: ignore[valid-type]
+    vote_id: Id | None = None
+
+
+class PartialRequest(SQLModel):
+    """A trustee's partial decryption of the total: one {d, a, b, z} per option (spec §5)."""
+
+    model_config = _strict
+    shares: list[dict[str, str]] = Field(max_length=64)
+
+
+class CeremonyStatus(SQLModel):
+    ceremony: dict | None
+    can_start: bool
+    default_trustees: list[dict]
+
+
+class TrusteeMaterial(SQLModel):
+    vote_id: int
+    meeting_id: int
+    user_id: int
+    index: int
+    ceremony_id: int
+    ceremony_digest: str
+    sealed_key: str
+    received: list[dict]
+    total: list[dict]
+    params_digest: str
+    verification_key: str
+
+
+class MeetingBoards(SQLModel):
+    """The file exported with the minutes: every decrypted secret vote's board (docs/ballot-spec.md §6)."""
+
+    meeting_id: int
+    boards: list[dict]

@@ -405,9 +405,24 @@ def close_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any
 
 
 def decrypt(*, session: Session, actor: Actor, vote_id: int, password: str) -> dict[str, Any]:
-    """A trustee's partial decryption of a closed secret vote's total; the threshold-th one yields the result."""
+    """LEGACY votes (opened before the key ceremony existed): the trustee's password opens their share on the
+    server. Key-ceremony votes take submit_partial (the share never reaches the server)."""
     acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
     election.partial_decrypt(session, acc, vote, password)
+    return _after_partial(session, acc, vote)
+
+
+def submit_partial(*, session: Session, actor: Actor, vote_id: int, shares: Any) -> dict[str, Any]:
+    """A trustee's partial decryption of a closed secret vote's total, computed and proven on their device;
+    the threshold-th valid one yields the result."""
+    acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
+    election.accept_partial(session, acc, vote, shares)
+    return _after_partial(session, acc, vote)
+
+
+def _after_partial(session: Session, acc: Access, vote: Vote) -> dict[str, Any]:
+    assert vote.id is not None
+    vote_id = vote.id
     counts = election.decrypt_total(session, vote)
     if counts is None:
         session.flush()

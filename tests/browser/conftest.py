@@ -169,3 +169,34 @@ def tablet(browser: "sync_api.Browser", server: str) -> Iterator:
     for t in made:
         t.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def ceremony_over_api(base: str, meeting_id: int = 1, trustees: tuple[str, ...] = ("thutuong", "vanphong", "thanhvien01")) -> None:
+    """The meeting's key ceremony with no dealer, for tests about something else: each demo key holder's
+    contribution is made by the Python implementation of the protocol (votes/ballot/dkg.py, what dkg.js does on
+    a tablet) and sent over REST. Nothing if the meeting's ceremony is already complete."""
+    from votes.ballot import dkg
+
+    clients = []
+    try:
+        for username in trustees:
+            client = httpx.Client(base_url=base)
+            clients.append(client)
+            login = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+            assert login.status_code == 200, login.text
+            client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        url = f"/api/meetings/{meeting_id}/key-ceremony"
+        current = clients[0].get(url).json()["ceremony"]
+        if current and current["state"] == "complete":
+            return
+        made = clients[0].post(url, json={})
+        assert made.status_code == 201, made.text
+        cer = made.json()
+        for client in clients:
+            index = client.get(url).json()["ceremony"]["me"]["index"]
+            body = dkg.contribute(cer["digest"], index, cer["threshold"], cer["trustees"])
+            r = client.post(url + "/contributions", json={"ceremony_id": cer["id"], **body})
+            assert r.status_code == 200, r.text
+    finally:
+        for client in clients:
+            client.close()

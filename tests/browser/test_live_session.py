@@ -10,7 +10,7 @@ import re
 import httpx
 from playwright.sync_api import expect
 
-from tests.browser.conftest import start_meeting
+from tests.browser.conftest import ceremony_over_api, start_meeting
 from tests.doc_helpers import make_pdf
 
 MEETING = 1
@@ -172,6 +172,7 @@ def test_three_members_vote_live_tally_and_room_display(tablet, server) -> None:
 
 def test_secret_ballot_is_final_and_hides_counts(tablet, server) -> None:  # noqa: ANN001
     in_session(server)
+    ceremony_over_api(server, MEETING)  # the meeting's key (tests/browser/test_secret_ballots.py does it on tablets)
     chair = tablet("thutuong").open_live(MEETING)
     item = chair.page.evaluate("window.ecabinetLive.live.state.meeting.current_item_id")
     made = chair.api("POST", f"/api/meetings/{MEETING}/votes", {"agenda_item_id": item, "question": "Nhân sự đề nghị bổ nhiệm", "kind": "secret"})

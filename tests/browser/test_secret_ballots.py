@@ -1,6 +1,8 @@
-"""Encrypted secret ballots from three tablets: each tablet encrypts and proves its choice (libsodium in
-Chromium under the strict CSP), keeps a receipt and finds it on the board; two key holders decrypt the total
-with their passwords; the board published to participants verifies with `ecabinet verify-ballot`."""
+"""Encrypted secret ballots from three tablets: the three key holders make the meeting's key together on their
+tablets (the key ceremony: no dealer, the server gets public values and sealed shares only); each tablet encrypts
+and proves its choice (libsodium in Chromium under the strict CSP), keeps a receipt and finds it on the board; two
+key holders decrypt the total on their tablets; the board verifies with `ecabinet verify-ballot`. And the
+tablet's protocol code (dkg.js) against the Python one (votes/ballot/dkg.py), both ways."""
 from __future__ import annotations
 
 import json
@@ -11,6 +13,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.browser.test_live_session import MEETING, NO, YES, check_in_members, decrypt_in_ui, option, tally
+from tests.browser.conftest import PASSWORD
 
 ECABINET = str(Path(sys.executable).with_name("ecabinet"))
 
@@ -23,8 +26,37 @@ def test_three_tablets_vote_encrypted_trustees_decrypt_and_the_board_verifies(ta
     made = chair.api("POST", f"/api/meetings/{MEETING}/votes", {"agenda_item_id": item, "question": "Tín nhiệm Bộ trưởng X", "kind": "secret"})
     assert made.status == 201, made.text()
     vid = made.json()["id"]
+    refused = chair.api("POST", f"/api/votes/{vid}/open", {})  # no meeting key yet: told what to do
+    assert refused.status == 409 and refused.json()["error"]["code"] == "no_key_ceremony"
+    # the key ceremony: the chair starts it, each key holder joins on their own tablet
+    chair.page.get_by_test_id("tab-votes").tap()
+    card = chair.page.get_by_test_id("key-ceremony")
+    expect(card).to_have_attribute("data-state", "none")
+    chair.page.set_viewport_size({"width": 1024, "height": 768})
+    card.screenshot(path="/tmp/ecabinet-ceremony-none.png")
+    chair.page.get_by_test_id("ceremony-start").tap()
+    expect(card).to_have_attribute("data-state", "collecting")
+    secretary = tablet("vanphong").open_live(MEETING)
+    third = tablet("thanhvien01").open_live(MEETING)
+    for holder in (chair, secretary, third):
+        holder.page.get_by_test_id("tab-votes").tap()
+        if holder is third:  # a wrong password is caught on the tablet, nothing is sent
+            holder.page.set_viewport_size({"width": 1024, "height": 768})
+            holder.page.get_by_test_id("ceremony-join").scroll_into_view_if_needed()
+            holder.page.screenshot(path="/tmp/ecabinet-ceremony-collecting.png")
+            holder.page.get_by_test_id("ceremony-join").tap()
+            holder.page.get_by_test_id("password-input").fill("sai-mật-khẩu")
+            holder.page.get_by_test_id("password-ok").tap()
+            expect(holder.page.get_by_test_id("toast").last).to_contain_text("Mật khẩu không đúng")
+        holder.page.get_by_test_id("ceremony-join").tap()
+        holder.page.get_by_test_id("password-input").fill(PASSWORD)
+        holder.page.get_by_test_id("password-ok").tap()
+        expect(holder.page.get_by_test_id("ceremony-join")).to_have_count(0)
+    expect(card).to_have_attribute("data-state", "complete")  # the chair's tablet follows the others' steps
+    expect(chair.page.get_by_test_id("ceremony-state")).to_contain_text("Khóa chung đã sẵn sàng")
+    chair.page.screenshot(path="/tmp/ecabinet-ceremony-complete.png")
     tablets = [tablet(f"thanhvien{i:02d}").open_live(MEETING) for i in (2, 3, 4)]
-    assert chair.api("POST", f"/api/votes/{vid}/open", {}).ok
+    assert chair.api("POST", f"/api/votes/{vid}/open", {}).ok  # no key holder step at opening
     receipts = []
     for t, label in zip(tablets, [YES, YES, NO]):
         option(t, label).tap()
@@ -41,8 +73,9 @@ def test_three_tablets_vote_encrypted_trustees_decrypt_and_the_board_verifies(ta
     chair.page.get_by_test_id("vote-close").tap()
     chair.page.get_by_test_id("confirm-ok").tap()
     expect(tablets[2].page.get_by_test_id("vote-waiting")).to_be_visible()
-    decrypt_in_ui(chair)
-    decrypt_in_ui(tablet("thanhvien01").open_live(MEETING))  # the third key holder
+    chair.page.screenshot(path="/tmp/ecabinet-ceremony-decrypt.png")
+    decrypt_in_ui(chair)  # on the chair's tablet: password, shares opened and checked, partial with its proof
+    decrypt_in_ui(third)  # the third key holder
     expect(tally(chair, YES)).to_have_attribute("data-count", "2")
     expect(tally(chair, NO)).to_have_attribute("data-count", "1")
     chair.page.screenshot(path="/tmp/ecabinet-secret-ballot-decrypted.png")
@@ -55,6 +88,8 @@ def test_three_tablets_vote_encrypted_trustees_decrypt_and_the_board_verifies(ta
     done = subprocess.run([ECABINET, "verify-ballot", str(path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Hợp lệ: 3 phiếu" in done.stdout and "Tán thành: 2" in done.stdout and "Không tán thành: 1" in done.stdout
+    assert "lễ tạo khóa" in done.stdout
+    assert [c["index"] for c in data["params"]["ceremony"]["contributions"]] == [1, 2, 3]
 
 
 def test_a_member_creates_their_ballot_key_once_on_the_meetings_page(tablet) -> None:  # noqa: ANN001
@@ -77,3 +112,61 @@ def test_a_member_creates_their_ballot_key_once_on_the_meetings_page(tablet) -> 
     expect(member.page.get_by_test_id("trustee-key")).to_be_hidden()
     guest = tablet("khachmoi01")
     expect(guest.page.get_by_test_id("trustee-key")).to_have_count(0)
+
+
+def test_tablet_and_server_speak_the_same_key_ceremony(tablet) -> None:  # noqa: ANN001
+    """dkg.js against votes/ballot/dkg.py: the tablet opens a key sealed by the server's keystore with the password,
+    its contribution passes the Python checks and its shares open in Python, and it decrypts with shares made in
+    Python a partial that the Python verifier accepts."""
+    from votes.ballot import dkg, proofs, trustee_keys
+
+    page = tablet("thanhvien06").open_live(MEETING).page
+    keys = {i: trustee_keys.new_key(100 + i, "mật khẩu Tiếng Việt") for i in (1, 2, 3)}
+    trustees = [{"index": i, "user_id": 100 + i, "trustee_key": keys[i][0]} for i in (1, 2, 3)]
+    digest = proofs.digest(dkg.ceremony_header(7, MEETING, 2, trustees))
+    ceremony = {"id": 7, "digest": digest, "threshold": 2, "trustees": trustees}
+    got = page.evaluate(
+        """async ([sealed, ceremony]) => {
+            const dkg = await import("/static/js/dkg.js");
+            await dkg.load();
+            const sk = await dkg.unsealTrusteeKey(sealed, 101, "mật khẩu Tiếng Việt".normalize("NFD"));
+            let wrong = false;
+            try { await dkg.unsealTrusteeKey(sealed, 102, "mật khẩu Tiếng Việt"); } catch (e) { wrong = e instanceof dkg.WrongPassword; }
+            const pub = Array.from((await import("/static/vendor/libsodium-wrappers-sumo.mjs")).default.crypto_scalarmult_base(sk));
+            return { pub, wrong, contribution: await dkg.contribute(ceremony, 2) };
+        }""",
+        [keys[1][1], ceremony],
+    )
+    assert bytes(got["pub"]).hex() == keys[1][0]  # same argon2id + AES-GCM opening, NFC password, on both sides
+    assert got["wrong"] is True  # another user's context (associated data) does not open it
+    contribution = got["contribution"]
+    dkg.verify_contribution(digest, 2, 2, [1, 2, 3], contribution)  # the tablet's proofs hold in Python
+    secrets_ = {i: trustee_keys.unseal_secret(keys[i][1], 100 + i, "mật khẩu Tiếng Việt") for i in (1, 2, 3)}
+    for s in contribution["shares"]:
+        received = [{"from": 2, "sealed": s["sealed"], "commitments": contribution["commitments"]}]
+        assert dkg.combine_shares(secrets_[s["to"]], digest, s["to"], received).bad == []  # Feldman holds
+    # the other way: Python trustees 1 and 3 contribute, the tablet (trustee 2) decrypts with everything
+    parts = {1: dkg.contribute(digest, 1, 2, trustees), 2: contribution, 3: dkg.contribute(digest, 3, 2, trustees)}
+    joint = dkg.joint_commitments([[bytes.fromhex(c) for c in parts[i]["commitments"]] for i in (1, 2, 3)])
+    params = {"vote_id": 1, "options": [{"id": 1}, {"id": 2}], "public_key": joint[0].hex()}
+    params_digest = proofs.digest(params)
+    ballots = [proofs.encrypt_ballot(params, params_digest, c, bytes([c + 1]) * 32) for c in (0, 1, 1)]
+    total = proofs.total(2, ballots)
+    material = {"index": 2, "user_id": 102, "ceremony_digest": digest, "sealed_key": keys[2][1], "params_digest": params_digest,
+                "total": total, "received": [{"from": i, "commitments": parts[i]["commitments"],
+                                              "sealed": next(s["sealed"] for s in parts[i]["shares"] if s["to"] == 2)} for i in (1, 2, 3)]}  # fmt: skip
+    done = page.evaluate(
+        """async ([material, password]) => {
+            const dkg = await import("/static/js/dkg.js");
+            await dkg.load();
+            return dkg.decryptPart(material, password);
+        }""",
+        [material, "mật khẩu Tiếng Việt"],
+    )
+    assert done["bad"] == []
+    proofs.verify_partial(params_digest, 2, proofs.verification_key(joint, 2), total, done["partial"])
+    # and with trustee 3's Python partial, the counts come out
+    s3 = dkg.combine_shares(secrets_[3], digest, 3, [{"from": i, "commitments": parts[i]["commitments"],
+                                                     "sealed": next(s["sealed"] for s in parts[i]["shares"] if s["to"] == 3)} for i in (1, 2, 3)])  # fmt: skip
+    partial3 = proofs.partial_decrypt(params_digest, 3, s3.share, total)
+    assert proofs.combine(total, {2: done["partial"], 3: partial3}, max_count=3) == [1, 2]

@@ -81,7 +81,9 @@ class Dealt:
 
 
 def deal(threshold: int, trustees: int) -> Dealt:
-    """Shamir shares of a fresh secret with Feldman commitments; the secret itself is not returned."""
+    """Shamir shares of a fresh secret with Feldman commitments; the secret itself is not returned. The server
+    no longer deals a vote's key (votes/ballot/dkg.py: the trustees' key ceremony); this stays for the bench's
+    in-process figures, which need shares without a ceremony."""
     if not 1 <= threshold <= trustees:
         raise ValueError("threshold")
     coeffs = [g.random_scalar() for _ in range(threshold)]

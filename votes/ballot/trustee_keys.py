@@ -44,11 +44,21 @@ def seal_share(public_key_hex: str, share: bytes, aad: str) -> str:
     return base64.b64encode(eph_pub + nonce + body).decode()
 
 
-def open_share(sealed_key: str, user_id: int, password: str, sealed_share: str, aad: str) -> bytes:
-    """The share in memory; keystore.unseal raises Forbidden on a wrong password."""
-    key = X25519PrivateKey.from_private_bytes(unseal(base64.b64decode(sealed_key), password, _context(user_id)))
+def unseal_secret(sealed_key: str, user_id: int, password: str) -> bytes:
+    """The trustee's X25519 secret key (what the trustee's browser does with libsodium + WebCrypto; here for
+    tests, the bench and the legacy server-side step). keystore.unseal raises Forbidden on a wrong password."""
+    return unseal(base64.b64decode(sealed_key), password, _context(user_id))
+
+
+def open_with_key(secret_key: bytes, sealed_share: str, aad: str) -> bytes:
+    key = X25519PrivateKey.from_private_bytes(secret_key)
     blob = base64.b64decode(sealed_share)
     eph_pub, nonce, body = blob[:32], blob[32:44], blob[44:]
     pub = key.public_key().public_bytes(**_RAW)
     kek = _kek(key.exchange(X25519PublicKey.from_public_bytes(eph_pub)), eph_pub, pub)
     return AESGCM(kek).decrypt(nonce, body, aad.encode())
+
+
+def open_share(sealed_key: str, user_id: int, password: str, sealed_share: str, aad: str) -> bytes:
+    """Legacy (dealer) votes only: the share in memory on the server."""
+    return open_with_key(unseal_secret(sealed_key, user_id, password), sealed_share, aad)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from votes.ballot import dkg, proofs
 from votes.ballot import group as g
-from votes.ballot import proofs
 from votes.ballot.proofs import Invalid
 
 _BOARD_KEYS = {"spec", "params", "params_digest", "state", "voted_count", "ballots", "total", "partials", "result", "fingerprint"}
@@ -89,3 +89,35 @@ def _check_keys(params: dict[str, Any]) -> None:
     for t in params["trustees"]:
         if proofs.verification_key(commitments, t["index"]).hex() != t["verification_key"]:
             raise Invalid(f"params: trustee {t['index']}'s verification key does not follow the commitments")
+    if "ceremony" in params:
+        _check_ceremony(params, commitments)
+
+
+def key_origin(params: dict[str, Any]) -> str:
+    """'ceremony' (the trustees' distributed key generation) or 'dealer' (a legacy vote: the server dealt it)."""
+    return "ceremony" if "ceremony" in params else "dealer"
+
+
+_CEREMONY_KEYS = {"id", "meeting_id", "digest", "contributions"}
+
+
+def _check_ceremony(params: dict[str, Any], commitments: list[bytes]) -> None:
+    """Spec §3.1: the header digest, every trustee's contribution with its proofs of knowledge, and the joint
+    commitments C_k = Σ_i C_{i,k} (so public_key = Σ_i C_{i,0} and Y_j = Σ_i Σ_k j^k C_{i,k})."""
+    cer = params["ceremony"]
+    if not isinstance(cer, dict) or set(cer) != _CEREMONY_KEYS:
+        raise Invalid("ceremony: unexpected fields")
+    header = dkg.ceremony_header(cer["id"], cer["meeting_id"], params["threshold"], params["trustees"])
+    if proofs.digest(header) != cer["digest"]:
+        raise Invalid("ceremony: digest does not match its header")
+    contributions = cer["contributions"]
+    indices = [t["index"] for t in params["trustees"]]
+    if not isinstance(contributions, list) or [c.get("index") for c in contributions if isinstance(c, dict)] != indices:
+        raise Invalid("ceremony: one contribution per trustee, in index order")
+    parts = []
+    for c in contributions:
+        if set(c) != {"index", "commitments", "proofs"}:
+            raise Invalid(f"ceremony: contribution of trustee {c.get('index')}: unexpected fields")
+        parts.append(dkg.verify_commitments(cer["digest"], c["index"], params["threshold"], c["commitments"], c["proofs"]))
+    if dkg.joint_commitments(parts) != commitments:
+        raise Invalid("ceremony: the commitments are not the sum of the trustees' commitments")

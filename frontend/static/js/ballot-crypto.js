@@ -5,7 +5,7 @@
 import sodium from "../vendor/libsodium-wrappers-sumo.mjs";
 
 const SPEC = "ecabinet-ballot-v1";
-const IDENTITY = new Uint8Array(32);
+export const IDENTITY = new Uint8Array(32);
 let ready = null;
 
 /** Resolves once libsodium's WebAssembly is compiled (CSP: 'wasm-unsafe-eval'). */
@@ -19,26 +19,26 @@ const hex = (b) => sodium.to_hex(b);
 const unhex = (s) => sodium.from_hex(s);
 const isZero = (b) => b.every((x) => x === 0);
 
-function scalar(n) {
+export function scalar(n) {
   const s = new Uint8Array(32);
-  s[0] = n; // small non-negative integers only (0 or 1)
+  new DataView(s.buffer).setUint32(0, n, true); // small non-negative integers only (0, 1, a trustee index)
   return s;
 }
 
-const add = (p, q) => (isZero(p) ? q : isZero(q) ? p : sodium.crypto_core_ristretto255_add(p, q));
-const sub = (p, q) => (isZero(q) ? p : sodium.crypto_core_ristretto255_sub(p, q));
-function mul(n, p) {
+export const add = (p, q) => (isZero(p) ? q : isZero(q) ? p : sodium.crypto_core_ristretto255_add(p, q));
+export const sub = (p, q) => (isZero(q) ? p : sodium.crypto_core_ristretto255_sub(p, q));
+export function mul(n, p) {
   if (isZero(n) || isZero(p)) return IDENTITY;
   return sodium.crypto_scalarmult_ristretto255(n, p);
 }
-const base = (n) => (isZero(n) ? IDENTITY : sodium.crypto_scalarmult_ristretto255_base(n));
-const rand = () => sodium.crypto_core_ristretto255_scalar_random();
-const sAdd = (a, b) => sodium.crypto_core_ristretto255_scalar_add(a, b);
+export const base = (n) => (isZero(n) ? IDENTITY : sodium.crypto_scalarmult_ristretto255_base(n));
+export const rand = () => sodium.crypto_core_ristretto255_scalar_random();
+export const sAdd = (a, b) => sodium.crypto_core_ristretto255_scalar_add(a, b);
 const sSub = (a, b) => sodium.crypto_core_ristretto255_scalar_sub(a, b);
-const sMul = (a, b) => sodium.crypto_core_ristretto255_scalar_mul(a, b);
+export const sMul = (a, b) => sodium.crypto_core_ristretto255_scalar_mul(a, b);
 
 /** H(tag, parts): SHA-512 over 4-byte big-endian length-prefixed fields, reduced mod L (spec §2.3). */
-function challenge(tag, ...parts) {
+export function challenge(tag, ...parts) {
   const fields = [enc.encode(SPEC), enc.encode(tag), ...parts];
   const size = fields.reduce((n, f) => n + 4 + f.length, 0);
   const data = new Uint8Array(size);

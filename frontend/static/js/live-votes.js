@@ -233,13 +233,41 @@ function receiptNode(vote) {
   );
 }
 
-/** A key holder's step at close: the password opens their share; the server proves and stores the partial. */
+/** A key holder's step at close, on this tablet (dkg.js): the password opens their trustee key here, the shares
+ * the others sealed to them are opened and checked (a bad one is reported as a complaint), and only the partial
+ * decryption of the total, with its proof, is sent. A vote opened before the key ceremony existed (its key dealt
+ * by the server) still takes the old server-side step. */
 async function decryptShare(vote, button) {
   const password = await passwordDialog(t("ballot.decrypt_prompt"), { okLabel: t("ballot.decrypt") });
   if (!password) return;
   if (button) button.disabled = true;
   try {
-    await post(`/api/votes/${vote.id}/decrypt`, { password });
+    let material = null;
+    try {
+      material = await get(`/api/votes/${vote.id}/trustee-material`);
+    } catch (err) {
+      if (err.code !== "legacy_key") throw err;
+      await post(`/api/votes/${vote.id}/decrypt`, { password });
+    }
+    if (material) {
+      const dkg = await import("./dkg.js");
+      await dkg.load();
+      let done;
+      try {
+        done = await dkg.decryptPart(material, password);
+      } catch (err) {
+        toast(err instanceof dkg.WrongPassword ? t("ceremony.wrong_password") : t("common.error"), "error");
+        return;
+      }
+      if (done.bad.length) {
+        for (const against of done.bad) {
+          await post(`/api/meetings/${material.meeting_id}/key-ceremony/complaints`, { ceremony_id: material.ceremony_id, against, vote_id: vote.id });
+        }
+        toast(t("ceremony.bad_share"), "error");
+        return;
+      }
+      await post(`/api/votes/${vote.id}/partial`, { shares: done.partial });
+    }
     toast(t("ballot.decrypted"));
     decrypted.add(vote.id);
     ctx.rerender();

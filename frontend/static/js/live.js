@@ -13,6 +13,7 @@ import { initTabs } from "./live-tabs.js";
 import * as video from "./live-video.js";
 import * as view from "./live-view.js";
 import * as voteConsole from "./live-votes-console.js";
+import * as ceremony from "./key-ceremony.js";
 import * as votes from "./live-votes.js";
 import * as sheet from "./vote-sheet.js";
 import { toast } from "./toast.js";
@@ -21,7 +22,7 @@ const root = document.getElementById("live");
 const meetingId = Number(root.dataset.meetingId);
 const banner = document.getElementById("offline-banner");
 const ACK_TIMEOUT_MS = 10000;
-const MODULES = [votes, voteConsole, sheet, speakers, docs, video, notify, conclusion];
+const MODULES = [votes, voteConsole, ceremony, sheet, speakers, docs, video, notify, conclusion];
 
 let me = null;
 let online = new Set();
