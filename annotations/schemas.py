@@ -101,7 +101,7 @@ class AnnotationUpdate(BaseModel):
 
     model_config = _strict
     data: InkData | NoteData = None  # type: ignore[assignment]  # absent: unchanged; null: refused
-    text: Para = Field(default=None, max_length=MAX_NOTE_CHARS)
+    text: Para = Field(default=None, max_length=MAX_NOTE_CHARS)  # type: ignore[assignment]
 
 
 class AnnotationPublic(BaseModel):

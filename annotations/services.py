@@ -59,7 +59,7 @@ def list_annotations(
     )
     if page is not None:
         stmt = stmt.where(Annotation.page == page)
-    return [public(a) for a in session.exec(stmt.order_by(Annotation.page, Annotation.id)).all()]
+    return [public(a) for a in session.exec(stmt.order_by(col(Annotation.page), col(Annotation.id))).all()]
 
 
 def create_annotation(*, session: Session, actor: Actor, document_id: int, data: AnnotationCreate) -> dict[str, Any]:
@@ -155,6 +155,6 @@ def annotated_source(*, session: Session, actor: Actor, document_id: int, versio
     rows = session.exec(
         select(Annotation).where(Annotation.document_id == document_id, Annotation.version == src.version,
                                  Annotation.author_id == actor.id, col(Annotation.shared).is_(False))
-        .order_by(Annotation.page, Annotation.id)
+        .order_by(col(Annotation.page), col(Annotation.id))
     ).all()  # fmt: skip
     return AnnotatedSource(src, [public(a) for a in rows])

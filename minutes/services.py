@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.actor import Actor
 from accounts.models import User
@@ -51,7 +51,7 @@ class MinutesFrozen(Conflict):
 
 
 def versions(session: Session, meeting_id: int) -> list[MinutesVersion]:
-    return list(session.exec(select(MinutesVersion).where(MinutesVersion.meeting_id == meeting_id).order_by(MinutesVersion.version)))
+    return list(session.exec(select(MinutesVersion).where(MinutesVersion.meeting_id == meeting_id).order_by(col(MinutesVersion.version))))
 
 
 def open_version(session: Session, meeting_id: int) -> MinutesVersion | None:
@@ -77,9 +77,9 @@ def _names(session: Session, ids: list[int | None]) -> dict[int, str]:
 
 def _signer_rows(session: Session, meeting_id: int) -> dict[str, tuple[int, str] | None]:
     rows = session.exec(
-        select(Participant.role, User.id, User.full_name).join(User, User.id == Participant.user_id)
+        select(Participant.role, User.id, User.full_name).join(User, col(User.id) == Participant.user_id)
         .where(Participant.meeting_id == meeting_id, Participant.role.in_((MeetingRole.secretary, MeetingRole.chair)))  # type: ignore[attr-defined]
-        .order_by(Participant.id)
+        .order_by(col(Participant.id))
     ).all()  # fmt: skip
     out: dict[str, tuple[int, str] | None] = {"secretary": None, "chair": None}
     for role, uid, name in rows:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, select
 
 from accounts.actor import Actor
@@ -49,7 +49,7 @@ def load(session: Session, poll_id: int, *, for_update: bool = False) -> Poll:
 
 
 def voter_ids(session: Session, poll_id: int) -> list[int]:
-    return list(session.exec(select(PollVoter.user_id).where(PollVoter.poll_id == poll_id).order_by(PollVoter.user_id)).all())
+    return list(session.exec(select(PollVoter.user_id).where(PollVoter.poll_id == poll_id).order_by(col(PollVoter.user_id))).all())
 
 
 def is_voter(session: Session, poll_id: int, user_id: int) -> bool:
@@ -130,7 +130,7 @@ def _schedule_reminder(session: Session, poll: Poll, tz: str) -> None:
 # ---- the life of a poll ----
 
 def _default_chair(session: Session) -> int:
-    first = session.exec(select(User.id).where(User.role == GlobalRole.member, User.is_active == True).order_by(User.id)).first()  # noqa: E712
+    first = session.exec(select(User.id).where(User.role == GlobalRole.member, User.is_active == True).order_by(col(User.id))).first()  # noqa: E712
     if first is None:
         raise ValidationFailed("Chưa có thành viên nào để chủ trì phiếu lấy ý kiến.")
     return first
@@ -150,7 +150,7 @@ def create_poll(*, session: Session, actor: Actor, data: PollCreate) -> dict[str
     chair_id = data.chair_id or _default_chair(session)
     _check_users(session, [chair_id], "chair_id")
     if data.voter_ids is None:
-        ids = list(session.exec(select(User.id).where(User.role == GlobalRole.member, User.is_active == True)).all())  # noqa: E712
+        ids = [uid for uid in session.exec(select(User.id).where(User.role == GlobalRole.member, User.is_active == True)).all() if uid]  # noqa: E712
     else:
         if len(set(data.voter_ids)) != len(data.voter_ids):
             raise ValidationFailed("Danh sách người được lấy ý kiến có người trùng.", details=[{"field": "voter_ids", "message": "duplicates"}])
@@ -237,7 +237,7 @@ def _answer_guard(session: Session, actor: Actor, poll_id: int, data: AnswersIn,
 def sheet_to_sign(*, session: Session, actor: Actor, poll_id: int, data: AnswersIn) -> dict[str, Any]:
     """Before signing (outside any transaction): what the voter's whole sheet will say after this answer."""
     poll, sheet = _answer_guard(session, actor, poll_id, data, for_update=False)
-    questions = session.exec(select(PollQuestion).where(PollQuestion.poll_id == poll_id).order_by(PollQuestion.position)).all()
+    questions = session.exec(select(PollQuestion).where(PollQuestion.poll_id == poll_id).order_by(col(PollQuestion.position))).all()
     user = session.get(User, actor.id)
     return {"poll_id": poll_id, "title": poll.title, "user_id": actor.id, "username": actor.username,
             "full_name": actor.full_name, "user_title": user.title if user else "",
@@ -317,8 +317,8 @@ def close_poll(*, session: Session, poll_id: int, now: datetime | None = None) -
     poll = load(session, poll_id, for_update=True)
     if poll.state != PollState.open or as_utc(poll.deadline_at) > now:  # type: ignore[operator]
         return False
-    changed = session.execute(update(Poll).where(col(Poll.id) == poll_id, col(Poll.state) == PollState.open)
-                              .values(state=PollState.closed, closed_at=now, remind_at=None)).rowcount  # fmt: skip
+    changed = cast("CursorResult[Any]", session.execute(update(Poll).where(col(Poll.id) == poll_id, col(Poll.state) == PollState.open)
+                              .values(state=PollState.closed, closed_at=now, remind_at=None))).rowcount  # fmt: skip
     if changed != 1:
         return False
     session.refresh(poll)
@@ -335,7 +335,7 @@ def close_poll(*, session: Session, poll_id: int, now: datetime | None = None) -
 
 
 def due_polls(*, session: Session, now: datetime) -> list[int]:
-    stmt = select(Poll.id).where(Poll.state == PollState.open, col(Poll.deadline_at) <= now).order_by(Poll.id)
+    stmt = select(Poll.id).where(Poll.state == PollState.open, col(Poll.deadline_at) <= now).order_by(col(Poll.id))
     return [i for i in session.exec(stmt).all() if i is not None]
 
 
@@ -346,8 +346,8 @@ def send_reminder(*, session: Session, poll_id: int, now: datetime | None = None
     poll = load(session, poll_id, for_update=True)
     if poll.state != PollState.open or poll.remind_at is None or as_utc(poll.remind_at) > now:  # type: ignore[operator]
         return False
-    changed = session.execute(update(Poll).where(col(Poll.id) == poll_id, col(Poll.remind_at).is_not(None))
-                              .values(remind_at=None)).rowcount  # fmt: skip
+    changed = cast("CursorResult[Any]", session.execute(update(Poll).where(col(Poll.id) == poll_id, col(Poll.remind_at).is_not(None))
+                              .values(remind_at=None))).rowcount  # fmt: skip
     if changed != 1:
         return False
     session.refresh(poll)
@@ -364,7 +364,7 @@ def due_reminders(*, session: Session, now: datetime) -> list[int]:
 
 def next_wakeup(*, session: Session) -> datetime | None:
     """The next deadline or reminder of an open poll (the scheduler sleeps until then)."""
-    times = [as_utc(t) for t in session.exec(select(Poll.deadline_at).where(Poll.state == PollState.open)).all()]
+    times: list[datetime | None] = [as_utc(t) for t in session.exec(select(Poll.deadline_at).where(Poll.state == PollState.open)).all()]
     times += [as_utc(t) for t in session.exec(select(Poll.remind_at).where(Poll.state == PollState.open, col(Poll.remind_at).is_not(None))).all()]
     return min((t for t in times if t is not None), default=None)
 
@@ -430,8 +430,8 @@ def _names(session: Session, ids: list[int]) -> dict[int, User]:
 
 def detail(session: Session, actor: Actor, poll: Poll, *, full: bool = False) -> dict[str, Any]:
     pid = poll.id or 0
-    voters = session.exec(select(PollVoter).where(PollVoter.poll_id == pid).order_by(PollVoter.user_id)).all()
-    questions = session.exec(select(PollQuestion).where(PollQuestion.poll_id == pid).order_by(PollQuestion.position)).all()
+    voters = session.exec(select(PollVoter).where(PollVoter.poll_id == pid).order_by(col(PollVoter.user_id))).all()
+    questions = session.exec(select(PollQuestion).where(PollQuestion.poll_id == pid).order_by(col(PollQuestion.position))).all()
     answers = session.exec(select(PollAnswer).where(PollAnswer.poll_id == pid)).all()
     manager = actor.is_staff or actor.id == poll.chair_id
     me = next((v for v in voters if v.user_id == actor.id), None)
@@ -471,8 +471,8 @@ def detail(session: Session, actor: Actor, poll: Poll, *, full: bool = False) ->
                           "answered_at": iso(v.answered_at), "signed": v.signed} for v in voters]  # fmt: skip
     out["extensions"] = [{"old_deadline": iso(e.old_deadline), "new_deadline": iso(e.new_deadline), "reason": e.reason,
                           "by_user": e.by_user, "at": iso(e.at)}
-                         for e in session.exec(select(PollExtension).where(PollExtension.poll_id == pid).order_by(PollExtension.id)).all()]  # fmt: skip
-    docs = session.exec(select(PollDocument).where(PollDocument.poll_id == pid).order_by(PollDocument.id)).all()
+                         for e in session.exec(select(PollExtension).where(PollExtension.poll_id == pid).order_by(col(PollExtension.id))).all()]  # fmt: skip
+    docs = session.exec(select(PollDocument).where(PollDocument.poll_id == pid).order_by(col(PollDocument.id))).all()
     out["documents"] = [{"id": d.id, "title": d.title, "page_count": d.page_count, "restricted": d.restricted}
                         for d in docs if actor.is_staff or not d.restricted or actor.id in d.allowed_user_ids]  # fmt: skip
     return out

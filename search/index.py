@@ -49,8 +49,8 @@ def add(session: Session, rows: Iterable[tuple[SearchEntry, str]]) -> None:
     for entry, _ in pending:
         session.add(entry)
     session.flush()
-    rows = [{"id": e.id, "meeting_id": e.meeting_id, "document_id": e.document_id, "body": b} for e, b in pending]
-    session.connection().execute(text(_insert_sql(session)), rows)
+    params = [{"id": e.id, "meeting_id": e.meeting_id, "document_id": e.document_id, "body": b} for e, b in pending]
+    session.connection().execute(text(_insert_sql(session)), params)
 
 
 def drop(session: Session, *conditions: object) -> None:
@@ -67,6 +67,7 @@ def _join(*parts: str) -> str:
 
 
 def meeting_rows(meeting: Meeting, items: list[AgendaItem]) -> list[tuple[SearchEntry, str]]:
+    assert meeting.id is not None
     rows = [(SearchEntry(kind="meeting", meeting_id=meeting.id), _join(meeting.title, meeting.description))]
     rows += [(SearchEntry(kind="agenda_item", meeting_id=meeting.id, agenda_item_id=i.id), item_text(i)) for i in items]
     return rows

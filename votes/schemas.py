@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from sqlmodel import SQLModel
+from sqlmodel._compat import SQLModelConfig  # SQLModel's own config type (a pydantic ConfigDict with `table`)
 
 from core.i18n import N_
 from core.types import Flag, Id, Line, Para, Secret
 from votes.models import OptionKind, VoteKind, VoteRule
 
-_strict = ConfigDict(extra="forbid")
+_strict = SQLModelConfig(extra="forbid")
 
 
 class OptionIn(SQLModel):
@@ -57,10 +58,10 @@ class VoteUpdate(SQLModel):
 
     model_config = _strict
     agenda_item_id: Id = None  # type: ignore[assignment]
-    question: Para = Field(default=None, min_length=3, max_length=1000)
+    question: Para = Field(default=None, min_length=3, max_length=1000)  # type: ignore[assignment]
     kind: VoteKind = None  # type: ignore[assignment]
     rule: VoteRule = None  # type: ignore[assignment]
-    options: list[OptionIn] = Field(default=None, min_length=2, max_length=3)
+    options: list[OptionIn] = Field(default=None, min_length=2, max_length=3)  # type: ignore[arg-type]
 
     @model_validator(mode="after")
     def _options(self) -> "VoteUpdate":
