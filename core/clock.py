@@ -45,7 +45,7 @@ def zone(name: str = DEFAULT_TIMEZONE) -> tzinfo:
 
 def local(value: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> datetime:
     """A moment (naive = UTC) on the organisation's wall clock."""
-    return as_utc(value).astimezone(zone(tz) if isinstance(tz, str) else tz)  # type: ignore[union-attr]
+    return as_utc(value).astimezone(zone(tz) if isinstance(tz, str) else tz)
 
 
 def pdf_date(value: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:

@@ -30,7 +30,7 @@ class DocumentUpdate(SQLModel):
 
     model_config = _strict
     title: Line = Field(default=None, min_length=1, max_length=500)  # type: ignore[assignment]
-    position: Int(0, 100_000) = None  # type: ignore[valid-type, assignment]
+    position: Int(0, 100_000) = None  # type: ignore[valid-type]
     agenda_item_id: Id | None = None
     restricted: Flag = None  # type: ignore[assignment]
     allowed_user_ids: list[Id] = Field(default=None, max_length=500)  # type: ignore[arg-type]

@@ -104,7 +104,8 @@ def record(session: Session, *, meeting_id: int, type: str, data: dict[str, Any]
 
 
 def take_outbox(session: Session) -> list[Delivery]:
-    return session.info.pop(_OUTBOX, [])
+    deliveries: list[Delivery] = session.info.pop(_OUTBOX, [])
+    return deliveries
 
 
 def events_since(session: Session, *, meeting_id: int, since: int, limit: int, audience: frozenset[str]) -> list[dict[str, Any]] | None:

@@ -76,7 +76,7 @@ class AgendaItemUpdate(SQLModel):
     model_config = _strict
     title: Line = Field(default=None, min_length=3, max_length=500)  # type: ignore[assignment]
     presenter: Line = Field(default=None, max_length=300)  # type: ignore[assignment]
-    planned_minutes: Int(1, 600) = None  # type: ignore[valid-type, assignment]
+    planned_minutes: Int(1, 600) = None  # type: ignore[valid-type]
     notes: Para = Field(default=None, max_length=4000)  # type: ignore[assignment]
     speech_limit_seconds: Int(30, 3600) | None = None  # type: ignore[valid-type]
 

@@ -164,7 +164,10 @@ def _quorum(session: Session, participants: list[Participant]) -> QuorumFact:
     rules = get_rules(session)
     q = compute_quorum(participants, rules)
     members = [p for p in participants if p.role in VOTING_ROLES]
-    count = lambda *states: sum(1 for p in members if p.attendance in states)  # noqa: E731
+
+    def count(*states: Attendance) -> int:
+        return sum(1 for p in members if p.attendance in states)
+
     return QuorumFact(total=q.total, present_room=count(Attendance.present_room), present_remote=count(Attendance.present_remote),
                       deputies=count(Attendance.deputy), absent=q.total - count(*PRESENT, Attendance.deputy), required=q.required,
                       reached=q.reached, num=rules.quorum_num, den=rules.quorum_den, deputies_count=rules.deputy_counts_for_quorum)  # fmt: skip
@@ -197,7 +200,7 @@ def _votes(session: Session, meeting_id: int, order: dict[int, int], members: di
     ids = [v.id for v in votes]
     options: dict[int, list[OptionFact]] = {}
     if ids:
-        for o in session.exec(select(VoteOption).where(col(VoteOption.vote_id).in_(ids)).order_by(col(VoteOption.position))):  # type: ignore[attr-defined]
+        for o in session.exec(select(VoteOption).where(col(VoteOption.vote_id).in_(ids)).order_by(col(VoteOption.position))):
             options.setdefault(o.vote_id, []).append(OptionFact(o.id or 0, o.label, str(getattr(o.kind, "value", o.kind))))
     out = []
     for v in votes:

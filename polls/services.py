@@ -86,7 +86,7 @@ def _require_state(poll: Poll, *states: PollState, action: str) -> None:
 def _future(moment: datetime, field: str) -> datetime:
     if moment.tzinfo is None:
         raise ValidationFailed("Thời hạn phải ghi rõ múi giờ.", details=[{"field": field, "message": "offset required"}])
-    moment = as_utc(moment)  # type: ignore[assignment]
+    moment = as_utc(moment)
     if moment <= utcnow():
         raise ValidationFailed("Thời hạn phải ở tương lai.", details=[{"field": field, "message": "must be in the future"}])
     return moment
@@ -119,7 +119,7 @@ def remind_time(session: Session, deadline: datetime, tz: str) -> datetime:
     """One working day before the deadline, at the same time of day on the organisation's clock."""
     wall = local(deadline, tz)
     day = add_working_days(session, wall.date(), -1)
-    return as_utc(datetime.combine(day, wall.timetz().replace(tzinfo=None), tzinfo=zone(tz)))  # type: ignore[return-value]
+    return as_utc(datetime.combine(day, wall.timetz().replace(tzinfo=None), tzinfo=zone(tz)))
 
 
 def _schedule_reminder(session: Session, poll: Poll, tz: str) -> None:
@@ -176,7 +176,7 @@ def submit_poll(*, session: Session, actor: Actor, poll_id: int) -> dict[str, An
     _require_staff(actor)
     poll = load(session, poll_id, for_update=True)
     _require_state(poll, PollState.draft, action="submit")
-    if as_utc(poll.deadline_at) <= utcnow():  # type: ignore[operator]
+    if as_utc(poll.deadline_at) <= utcnow():
         raise Conflict("Thời hạn của phiếu đã qua; hãy sửa thời hạn trước khi trình.", details={"poll_id": poll_id})
     poll.state, poll.submitted_at = PollState.submitted, utcnow()
     session.add(poll)
@@ -191,7 +191,7 @@ def approve_poll(*, session: Session, actor: Actor, poll_id: int, tz: str) -> di
     if actor.id != poll.chair_id or actor.is_display:
         raise Forbidden("Chỉ người chủ trì phiếu lấy ý kiến được duyệt và gửi phiếu.", details={"poll_id": poll_id})
     _require_state(poll, PollState.submitted, action="approve")
-    if as_utc(poll.deadline_at) <= utcnow():  # type: ignore[operator]
+    if as_utc(poll.deadline_at) <= utcnow():
         raise Conflict("Thời hạn của phiếu đã qua; Văn phòng cần gia hạn trước khi gửi.", details={"poll_id": poll_id})
     poll.state, poll.opened_at = PollState.open, utcnow()
     poll.require_signature = get_rules(session).require_signed_answers
@@ -220,7 +220,7 @@ def _answer_guard(session: Session, actor: Actor, poll_id: int, data: AnswersIn,
     if actor.is_display or not is_voter(session, poll_id, actor.id):
         raise Forbidden("Bạn không có trong danh sách được lấy ý kiến của phiếu này.", details={"poll_id": poll_id})
     _require_state(poll, PollState.open, action="answer")
-    if as_utc(poll.deadline_at) <= utcnow():  # type: ignore[operator]
+    if as_utc(poll.deadline_at) <= utcnow():
         raise Conflict("Đã hết thời hạn trả lời phiếu lấy ý kiến.", details={"poll_id": poll_id, "deadline_at": iso(poll.deadline_at)})
     questions = set(session.exec(select(PollQuestion.id).where(PollQuestion.poll_id == poll_id)).all())
     seen: set[int] = set()
@@ -241,7 +241,7 @@ def sheet_to_sign(*, session: Session, actor: Actor, poll_id: int, data: Answers
     user = session.get(User, actor.id)
     return {"poll_id": poll_id, "title": poll.title, "user_id": actor.id, "username": actor.username,
             "full_name": actor.full_name, "user_title": user.title if user else "",
-            "rows": [(q.position, q.text, *sheet[q.id]) for q in questions if q.id in sheet],  # type: ignore[index]
+            "rows": [(q.position, q.text, *sheet[q.id]) for q in questions if q.id in sheet],
             "digest": sheet_digest(poll_id, actor.id, sheet)}  # fmt: skip
 
 
@@ -281,10 +281,10 @@ def extend_poll(*, session: Session, actor: Actor, poll_id: int, data: ExtendIn,
         raise Forbidden("Chỉ Văn phòng hoặc người chủ trì được gia hạn phiếu lấy ý kiến.", details={"poll_id": poll_id})
     _require_state(poll, PollState.draft, PollState.submitted, PollState.open, action="extend")
     new = _future(data.deadline_at, "deadline_at")
-    if poll.state == PollState.open and as_utc(poll.deadline_at) <= utcnow():  # type: ignore[operator]
+    if poll.state == PollState.open and as_utc(poll.deadline_at) <= utcnow():
         raise Conflict("Phiếu đã hết hạn; không gia hạn được nữa.", details={"poll_id": poll_id})
     old = as_utc(poll.deadline_at)
-    if new <= old:  # type: ignore[operator]
+    if new <= old:
         raise ValidationFailed("Thời hạn mới phải sau thời hạn hiện tại.", details=[{"field": "deadline_at", "message": "must be later than the current deadline"}])
     session.add(PollExtension(poll_id=poll_id, old_deadline=old, new_deadline=new, reason=data.reason, by_user=actor.id))
     poll.deadline_at = new
@@ -315,7 +315,7 @@ def close_poll(*, session: Session, poll_id: int, now: datetime | None = None) -
     conditional UPDATE make it safe to call from every node at once."""
     now = now or utcnow()
     poll = load(session, poll_id, for_update=True)
-    if poll.state != PollState.open or as_utc(poll.deadline_at) > now:  # type: ignore[operator]
+    if poll.state != PollState.open or as_utc(poll.deadline_at) > now:
         return False
     changed = cast("CursorResult[Any]", session.execute(update(Poll).where(col(Poll.id) == poll_id, col(Poll.state) == PollState.open)
                               .values(state=PollState.closed, closed_at=now, remind_at=None))).rowcount  # fmt: skip
@@ -344,7 +344,7 @@ def send_reminder(*, session: Session, poll_id: int, now: datetime | None = None
     transaction as the notification is recorded (a restart finds it cleared, another node finds it locked)."""
     now = now or utcnow()
     poll = load(session, poll_id, for_update=True)
-    if poll.state != PollState.open or poll.remind_at is None or as_utc(poll.remind_at) > now:  # type: ignore[operator]
+    if poll.state != PollState.open or poll.remind_at is None or as_utc(poll.remind_at) > now:
         return False
     changed = cast("CursorResult[Any]", session.execute(update(Poll).where(col(Poll.id) == poll_id, col(Poll.remind_at).is_not(None))
                               .values(remind_at=None))).rowcount  # fmt: skip

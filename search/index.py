@@ -59,7 +59,7 @@ def drop(session: Session, *conditions: object) -> None:
         chunk = ids[start : start + 500]
         stmt = text(f"DELETE FROM {FTS_TABLE} WHERE rowid IN :ids").bindparams(bindparam("ids", expanding=True))
         session.connection().execute(stmt, {"ids": chunk})
-        session.exec(delete(SearchEntry).where(col(SearchEntry.id).in_(chunk)))  # type: ignore[call-overload]
+        session.exec(delete(SearchEntry).where(col(SearchEntry.id).in_(chunk)))
 
 
 def _join(*parts: str) -> str:

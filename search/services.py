@@ -69,7 +69,7 @@ def search(*, session: Session, actor: Actor, q: str, limit: int = 20, offset: i
 
 
 def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
-    ids.discard(None)  # type: ignore[arg-type]
+    ids.discard(None)
     return {r.id: r for r in session.exec(select(model).where(col(model.id).in_(ids))).all()} if ids else {}
 
 

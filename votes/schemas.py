@@ -1,7 +1,7 @@
 """Request shapes of the votes API and socket events (unknown fields and wrong types are refused)."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 from sqlmodel import SQLModel
@@ -130,7 +130,7 @@ class VotePublic(SQLModel):
     eligible_count: int
     tally: dict[str, int] | None  # open/named; secret: null until closed
     voters: list[VoterPublic] | None  # named only
-    result: dict | None  # {passed, counts: {option_id: n}, yes, no, abstain, required, tie, decided_by_chair, ...}
+    result: dict[Any, Any] | None  # {passed, counts: {option_id: n}, yes, no, abstain, required, tie, decided_by_chair, ...}
     opened_at: str | None
     closed_at: str | None
     published_at: str | None
@@ -206,7 +206,7 @@ class TrusteeKeyPublic(SQLModel):
 
 
 class BallotParams(SQLModel):
-    params: dict
+    params: dict[Any, Any]
     params_digest: str
 
 
@@ -217,12 +217,12 @@ class ReceiptCheck(SQLModel):
 
 class BoardPublic(SQLModel):
     spec: str
-    params: dict
+    params: dict[Any, Any]
     params_digest: str
     state: str
     voted_count: int
-    ballots: list[dict]
-    total: list[dict] | None
-    partials: list[dict]
-    result: dict | None
+    ballots: list[dict[Any, Any]]
+    total: list[dict[Any, Any]] | None
+    partials: list[dict[Any, Any]]
+    result: dict[Any, Any] | None
     fingerprint: str
