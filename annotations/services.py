@@ -65,6 +65,7 @@ def list_annotations(
 def create_annotation(*, session: Session, actor: Actor, document_id: int, data: AnnotationCreate) -> dict[str, Any]:
     da = read_access(session, actor, document_id)
     if data.shared:  # presenter ink through REST: the same operation as the socket's presenter:ink
+        assert isinstance(data.data, InkData)  # AnnotationCreate refuses shared notes, and non-notes carry ink
         return presenter.add_ink(session=session, actor=actor, meeting_id=da.document.meeting_id, page=data.page,
                                  kind=data.kind, data=data.data, document_id=document_id)  # fmt: skip
     if actor.is_display:

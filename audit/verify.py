@@ -88,7 +88,7 @@ class CheckpointReport:
     count: int = 0
     last: dict[str, Any] | None = None
     uncovered_rows: int = 0
-    mac_keys: set[str] = field(default_factory=set)
+    mac_keys: set[str | None] = field(default_factory=set)
 
 
 def _checkpoints(rows: list[AuditEntry], keys: AuditKeys, public: Ed25519PublicKey) -> CheckpointReport:

@@ -70,9 +70,9 @@ def require_draft(session: Session, meeting_id: int, action: str) -> None:
                             details={"version": v.version, "state": MinutesState(v.state).value})  # fmt: skip
 
 
-def _names(session: Session, ids: list[int | None]) -> dict[int, str]:
+def _names(session: Session, ids: list[int | None]) -> dict[int | None, str]:
     wanted = [i for i in ids if i is not None]
-    return {u.id: u.full_name for u in session.exec(select(User).where(User.id.in_(wanted)))} if wanted else {}  # type: ignore[union-attr, misc]
+    return {u.id: u.full_name for u in session.exec(select(User).where(col(User.id).in_(wanted)))} if wanted else {}
 
 
 def _signer_rows(session: Session, meeting_id: int) -> dict[str, tuple[int, str] | None]:
@@ -83,6 +83,7 @@ def _signer_rows(session: Session, meeting_id: int) -> dict[str, tuple[int, str]
     ).all()  # fmt: skip
     out: dict[str, tuple[int, str] | None] = {"secretary": None, "chair": None}
     for role, uid, name in rows:
+        assert uid is not None  # a stored user's id
         key = MeetingRole(role).value
         out[key] = out[key] or (uid, name)
     return out
