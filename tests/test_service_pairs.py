@@ -37,8 +37,8 @@ UNPAIRED = {
     # accounts: get_self reads the caller's own account (nobody can be refused it)
     "accounts.services.get_self",
     # meetings
-    "meetings.access.authorize_manage", "meetings.audience.join", "meetings.participation.authorize_remote",
-    "meetings.participation.authorize_remote_control", "meetings.participation.set_remote_presence",
+    "meetings.participation.authorize_remote", "meetings.participation.set_remote_presence",
+    # list_meetings filters what the caller may see (tests/test_permissions.py), nothing to refuse
     "meetings.services.list_meetings",
     # votes
     "votes.ballot.election.board", "votes.ballot.election.enrol_trustee", "votes.ballot.election.parameters",
@@ -52,8 +52,6 @@ UNPAIRED = {
     "minutes.services.prepare_signature", "minutes.services.store_signature",
     # search: filters what the caller may see (tests/test_search.py), nothing to refuse
     "search.services.search",
-    # display: the room display's own page
-    "display.services.display_page",
     # workdays: everyone signed in reads the calendar and its overrides (nothing to refuse)
     "workdays.services.calendar", "workdays.services.list_overrides",
     # polls

@@ -12,6 +12,7 @@ from accounts.models import GlobalRole
 from app.db import Database
 from audit import services as audit
 from display import services as display
+from meetings import access, audience, participation
 from meetings import services as meetings
 from tests.factories import Cabinet, call, denied_then_allowed, make_cabinet, make_user
 from workdays import services as workdays
@@ -39,6 +40,10 @@ def _override(c: Cabinet, db: Database) -> dict[str, Any]:
 CASES: dict[str, Case] = {
     "publish_meeting": (meetings.publish_meeting, _meeting, "secretary", "chair", False),
     "unpublish_meeting": (meetings.unpublish_meeting, _meeting, "staff", "chair", True),
+    "authorize_manage": (access.authorize_manage, _meeting, "secretary", "chair", True),
+    "audience.join": (audience.join, _meeting, "guest", "outsider", True),
+    "authorize_remote_control": (participation.authorize_remote_control, _meeting, "chair", "member", True),
+    "display.display_page": (display.display_page, _meeting, "member", "outsider", True),
     "display.create_token": (display.create_token, _meeting, "secretary", "chair", True),
     "display.list_tokens": (display.list_tokens, _meeting, "staff", "member", True),
     "display.revoke_token": (display.revoke_token, _token, "secretary", "chair", True),
