@@ -10,7 +10,7 @@ import pytest
 from app.db import Database
 from polls import services
 from polls.schemas import AnswerIn, AnswersIn, ExtendIn, PollCreate, QuestionIn, RulesIn
-from tests.factories import denied_then_allowed
+from tests.factories import call, denied_then_allowed
 from tests.poll_helpers import QUESTIONS, Board, in_, make_board, make_poll
 
 TZ = "Asia/Ho_Chi_Minh"
@@ -38,6 +38,8 @@ CASES: dict[str, Case] = {
     "answer": (services.answer, _answers, "member", "outsider", "open"),
     "sheet_to_sign": (services.sheet_to_sign, _answers, "member", "outsider", "open"),
     "authorize_documents": (services.authorize_documents, lambda b, p: {"poll_id": p["id"]}, "staff", "chair", "draft"),
+    "mark_decided": (services.mark_decided, lambda b, p: {"poll_id": p["id"], "report_sha256": "ab" * 32}, "chair", "staff", "closed"),
+    "report_data": (services.report_data, lambda b, p: {"poll_id": p["id"]}, "staff", "member", "closed"),
     "set_rules": (services.set_rules, lambda b, p: {"data": RulesIn(silence_default="none", require_signed_answers=False)}, "admin", "staff", None),
 }  # fmt: skip
 
@@ -46,6 +48,8 @@ CASES: dict[str, Case] = {
 def test_denied_then_allowed(db: Database, name: str) -> None:
     fn, kwargs, allowed, denied, state = CASES[name]
     b = make_board(db)
-    poll = make_poll(db, b, deadline=in_(3600), state=state) if state else {}
+    poll = make_poll(db, b, deadline=in_(3600), state="open" if state == "closed" else state) if state else {}
+    if state == "closed":
+        assert call(db, services.close_poll, poll_id=poll["id"], now=in_(7200))
     who = lambda role: b.members[0] if role == "member" else getattr(b, role)  # noqa: E731
     denied_then_allowed(db, fn, who(denied), who(allowed), **kwargs(b, poll))

@@ -56,15 +56,15 @@ UNPAIRED = {
     "workdays.services.calendar", "workdays.services.list_overrides",
     # polls
     "polls.services.add_document", "polls.services.document_page", "polls.services.inbox", "polls.services.list_polls",
-    "polls.services.mark_decided", "polls.services.read_rules", "polls.services.report_data",
     "polls.services.signed_sheet",
+    # read_rules: everyone signed in reads the polls' rules (nothing to refuse)
+    "polls.services.read_rules",
     # notifications: the caller's own notifications and settings (someone else's are never among them)
     "notifications.services.get_preferences", "notifications.services.list_mine", "notifications.services.mark_read",
     "notifications.services.set_preferences",
     # notices
     "notices.services.get_pdf", "notices.services.list_notices", "notices.services.prepare_signature",
-    "notices.services.store_signature", "notices.tasks.dashboard", "notices.tasks.list_tasks", "notices.tasks.report",
-    "notices.tasks.task_reports",
+    "notices.services.store_signature", "notices.tasks.report", "notices.tasks.task_reports",
 }  # fmt: skip
 
 
