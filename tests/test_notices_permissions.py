@@ -27,6 +27,7 @@ CASES: dict[str, Case] = {
     "approve": (services.approve, _notice, "chair", "staff", "submitted"),
     "tasks.list_tasks": (tasks.list_tasks, lambda h, nid: {}, "member", "guest", None),
     "tasks.dashboard": (tasks.dashboard, lambda h, nid: {}, "chair", "guest", None),
+    "get_pdf (draft)": (services.get_pdf, _notice, "chair", "member", "draft"),
     "get_notice": (services.get_notice, _notice, "chair", "member", "draft"),
 }  # fmt: skip
 
