@@ -49,8 +49,6 @@ NOTHING_TO_REFUSE = {
 
 # Services still without a denied/allowed pair, by package. Take a name off when its pair lands.
 UNPAIRED = {
-    # meetings: remote media needs a remote/hybrid meeting
-    "meetings.participation.authorize_remote", "meetings.participation.set_remote_presence",
     # votes: the secret ballot (election keys, trustees, the board)
     "votes.ballot.election.board", "votes.ballot.election.enrol_trustee", "votes.ballot.election.parameters",
     "votes.ballot.election.receipt_on_board", "votes.ballot.election.trustee_status",

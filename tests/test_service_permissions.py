@@ -14,6 +14,8 @@ from audit import services as audit
 from display import services as display
 from meetings import access, audience, participation
 from meetings import services as meetings
+from meetings.models import MeetingMode
+from meetings.schemas import MeetingUpdate
 from tests.factories import Cabinet, call, denied_then_allowed, make_cabinet, make_user
 from workdays import services as workdays
 from workdays.schemas import OverrideCreate
@@ -24,6 +26,13 @@ Case = tuple[Callable[..., Any], Setup, str, str, bool]
 
 
 def _meeting(c: Cabinet, db: Database) -> dict[str, Any]:
+    return {"meeting_id": c.meeting_id}
+
+
+def _remote(c: Cabinet, db: Database) -> dict[str, Any]:
+    """A hybrid meeting, started: remote media is open to its participants."""
+    call(db, meetings.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(mode=MeetingMode.hybrid))
+    call(db, meetings.start_meeting, actor=c.chair, meeting_id=c.meeting_id, force=True)
     return {"meeting_id": c.meeting_id}
 
 
@@ -43,6 +52,8 @@ CASES: dict[str, Case] = {
     "authorize_manage": (access.authorize_manage, _meeting, "secretary", "chair", True),
     "audience.join": (audience.join, _meeting, "guest", "outsider", True),
     "authorize_remote_control": (participation.authorize_remote_control, _meeting, "chair", "member", True),
+    "authorize_remote (hall camera)": (participation.authorize_remote, lambda c, db: {**_remote(c, db), "hall": True}, "chair", "member", True),
+    "set_remote_presence (someone else)": (participation.set_remote_presence, lambda c, db: {**_remote(c, db), "present": True, "user_id": c.members[1].id}, "chair", "member", True),
     "display.display_page": (display.display_page, _meeting, "member", "outsider", True),
     "display.create_token": (display.create_token, _meeting, "secretary", "chair", True),
     "display.list_tokens": (display.list_tokens, _meeting, "staff", "member", True),
