@@ -58,8 +58,8 @@ UNPAIRED = {
     "annotations.services.update_annotation",
     # minutes: signing needs the signers' keys
     "minutes.services.prepare_signature", "minutes.services.store_signature",
-    # polls: documents, signed sheets
-    "polls.services.add_document", "polls.services.document_page", "polls.services.signed_sheet",
+    # polls: a signed sheet needs the voter's signing key
+    "polls.services.signed_sheet",
     # notices: signing; task reports need an issued (signed) notice
     "notices.services.prepare_signature", "notices.services.store_signature", "notices.tasks.report",
     "notices.tasks.task_reports",
