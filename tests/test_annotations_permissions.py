@@ -34,6 +34,7 @@ def _shared_ink(db: Database, c: Cabinet, doc: int) -> dict[str, Any]:
 CASES: dict[str, Case] = {
     "list_annotations": (services.list_annotations, lambda db, c, doc: {"document_id": doc}, "member", "guest"),
     "create_annotation": (services.create_annotation, lambda db, c, doc: {"document_id": doc, "data": AnnotationCreate.model_validate(note())}, "member", "guest"),
+    "annotated_source": (services.annotated_source, lambda db, c, doc: {"document_id": doc, "version": None, "timezone": "Asia/Ho_Chi_Minh"}, "member", "guest"),
     "delete_annotation (presenter ink)": (services.delete_annotation, _shared_ink, "chair", "secretary"),
     "presenter.start": (presenter.start, lambda db, c, doc: {"meeting_id": c.meeting_id, "document_id": doc}, "chair", "member"),
     "presenter.status": (presenter.status, lambda db, c, doc: {"meeting_id": c.meeting_id}, "member", "outsider"),

@@ -54,10 +54,10 @@ UNPAIRED = {
     "votes.ballot.election.receipt_on_board", "votes.ballot.election.trustee_status",
     "votes.services.cast_secret", "votes.services.check_secret_ballot", "votes.services.decrypt",
     # annotations: update_annotation refuses someone else's annotation with 404 (private) or 409 (presenter ink)
-    "annotations.presenter.add_ink", "annotations.presenter.remove_ink", "annotations.services.annotated_source",
+    "annotations.presenter.add_ink", "annotations.presenter.remove_ink",
     "annotations.services.update_annotation",
-    # minutes: signing needs the signers' keys
-    "minutes.services.prepare_signature", "minutes.services.store_signature",
+    # minutes: store_signature is reached only once prepare_signature allowed the signer
+    "minutes.services.store_signature",
     # polls: a signed sheet needs the voter's signing key
     "polls.services.signed_sheet",
     # notices: signing; task reports need an issued (signed) notice
