@@ -48,9 +48,10 @@ serve: install
 migrate: install
 	$(BIN)/ecabinet migrate
 
-# The linter first (seconds; [tool.ruff] in pyproject.toml), then every test.
+# The linter first (seconds; [tool.ruff] in pyproject.toml), the type checker ([tool.mypy]), then every test.
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # UI strings and service messages: locale/<lang>/LC_MESSAGES/messages.po (read at start-up, no build step).

@@ -134,7 +134,7 @@ def _guessability(folded: str, personal: list[str]) -> str | None:
 
 def policy_problems(password: str, *, min_length: int, username: str = "", full_name: str = "") -> list[str]:
     """What is wrong with a new password (Vietnamese), empty when it is acceptable."""
-    problems = []
+    problems: list[str] = []
     stripped = password.strip()
     if len(password) < min_length:
         problems.append(Msg("Mật khẩu phải có ít nhất {min_length} ký tự.", min_length=min_length))

@@ -1,20 +1,21 @@
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 from sqlmodel import SQLModel
+from sqlmodel._compat import SQLModelConfig  # SQLModel's own config type (a pydantic ConfigDict with `table`)
 
 from accounts.models import GlobalRole
 from core.types import Line, Secret
 
 
 class LoginRequest(SQLModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = SQLModelConfig(extra="forbid")
     username: Line = Field(min_length=1, max_length=64)
     password: Secret = Field(min_length=1, max_length=256)
 
 
 class UserCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = SQLModelConfig(extra="forbid")
     username: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9_.-]+$", strict=True)
     full_name: Line = Field(min_length=1, max_length=200)
     title: Line = Field(default="", max_length=200)

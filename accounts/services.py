@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.actor import Actor
 from accounts.models import AuthSession, GlobalRole, User
@@ -62,7 +62,7 @@ def list_users(*, session: Session, actor: Actor) -> list[UserPublic]:
     """Staff pick participants from this list; members have no use for the directory."""
     if not actor.is_staff:
         raise Forbidden("Chỉ Văn phòng và quản trị viên xem được danh bạ tài khoản.")
-    users = session.exec(select(User).where(User.is_active == True).order_by(User.id)).all()  # noqa: E712
+    users = session.exec(select(User).where(User.is_active == True).order_by(col(User.id))).all()  # noqa: E712
     return [public(u) for u in users]
 
 
@@ -88,6 +88,7 @@ def login(
     acceptable = demo_mode or check.length >= min_length  # a short one may only have been set for the demo
     if not (ok and acceptable) or user is None or not user.is_active:
         raise Unauthenticated("Tên đăng nhập hoặc mật khẩu không đúng.")
+    assert user.id is not None  # a stored row
     if check.new_hash:
         user.password_hash = check.new_hash
         session.add(user)
@@ -95,7 +96,7 @@ def login(
         logout(session=session, token=replaces)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     # Housekeeping: this user's expired sessions go when they log in again.
-    session.execute(delete(AuthSession).where(AuthSession.user_id == user.id, AuthSession.expires_at < utcnow()))
+    session.execute(delete(AuthSession).where(col(AuthSession.user_id) == user.id, col(AuthSession.expires_at) < utcnow()))
     session.add(
         AuthSession(
             token_hash=session_key(token),

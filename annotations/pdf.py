@@ -93,7 +93,7 @@ def _note(c: Any, a: dict[str, Any], to_pdf: Mapper, shown_width: float, Color: 
     r, g, b = _rgb(a["data"].get("color", "#ffeb3b"))
     size = max(9.0, shown_width * 0.014)
     box_w = shown_width * 0.34
-    lines = []
+    lines: list[str] = []
     for para in a["text"].splitlines() or [""]:
         lines.extend(simpleSplit(para, _FONT, size, box_w - 8) or [""])
     lines = lines[:30]

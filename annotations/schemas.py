@@ -7,7 +7,7 @@ but a known colour name is ever drawn on a page. Strict mode: "0.5" is not a num
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -101,7 +101,7 @@ class AnnotationUpdate(BaseModel):
 
     model_config = _strict
     data: InkData | NoteData = None  # type: ignore[assignment]  # absent: unchanged; null: refused
-    text: Para = Field(default=None, max_length=MAX_NOTE_CHARS)
+    text: Para = Field(default=None, max_length=MAX_NOTE_CHARS)  # type: ignore[assignment]
 
 
 class AnnotationPublic(BaseModel):
@@ -110,7 +110,7 @@ class AnnotationPublic(BaseModel):
     version: int
     page: int
     kind: Kind
-    data: dict
+    data: dict[Any, Any]
     text: str
     shared: bool
     author_id: int

@@ -59,12 +59,13 @@ def list_annotations(
     )
     if page is not None:
         stmt = stmt.where(Annotation.page == page)
-    return [public(a) for a in session.exec(stmt.order_by(Annotation.page, Annotation.id)).all()]
+    return [public(a) for a in session.exec(stmt.order_by(col(Annotation.page), col(Annotation.id))).all()]
 
 
 def create_annotation(*, session: Session, actor: Actor, document_id: int, data: AnnotationCreate) -> dict[str, Any]:
     da = read_access(session, actor, document_id)
     if data.shared:  # presenter ink through REST: the same operation as the socket's presenter:ink
+        assert isinstance(data.data, InkData)  # AnnotationCreate refuses shared notes, and non-notes carry ink
         return presenter.add_ink(session=session, actor=actor, meeting_id=da.document.meeting_id, page=data.page,
                                  kind=data.kind, data=data.data, document_id=document_id)  # fmt: skip
     if actor.is_display:
@@ -155,6 +156,6 @@ def annotated_source(*, session: Session, actor: Actor, document_id: int, versio
     rows = session.exec(
         select(Annotation).where(Annotation.document_id == document_id, Annotation.version == src.version,
                                  Annotation.author_id == actor.id, col(Annotation.shared).is_(False))
-        .order_by(Annotation.page, Annotation.id)
+        .order_by(col(Annotation.page), col(Annotation.id))
     ).all()  # fmt: skip
     return AnnotatedSource(src, [public(a) for a in rows])

@@ -92,7 +92,7 @@ class Pointers:
         cached = self.checks.get((sid, meeting_id))
         if cached and cached[0] > now:
             return cached[1]
-        found = await self.actions.ctx.read(presenter.pointer_target, actor=actor, meeting_id=meeting_id)
+        found: dict[str, Any] = await self.actions.ctx.read(presenter.pointer_target, actor=actor, meeting_id=meeting_id)
         self.checks[(sid, meeting_id)] = (now + POINTER_CHECK_TTL, found)
         return found
 

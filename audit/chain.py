@@ -44,14 +44,14 @@ def row_hash(entry: AuditEntry) -> str:
 
 
 def keys_of(session: Session) -> AuditKeys:
-    keys = session.info.get(KEYS)
+    keys: AuditKeys | None = session.info.get(KEYS)
     if keys is None:
         raise RuntimeError("audit: session without audit keys; open sessions through app.db.Database")
     return keys
 
 
 def _tail(session: Session) -> tuple[int, str, bool]:
-    cached = session.info.get(TAIL)
+    cached: tuple[int, str, bool] | None = session.info.get(TAIL)
     if cached is not None:
         return cached
     if session.get_bind().dialect.name == "postgresql":

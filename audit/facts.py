@@ -18,7 +18,7 @@ import hmac
 from typing import Any
 
 from sqlalchemy import inspect
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.models import User
 from audit.chain import KEYS, append, canonical, keys_of
@@ -52,7 +52,7 @@ def participant_fact(p: Participant, *, removed: bool = False) -> dict[str, Any]
 
 
 def _ballots_mac(session: Session, vote_id: int) -> str:
-    rows = session.exec(select(Ballot.user_id, Ballot.option_id).where(Ballot.vote_id == vote_id).order_by(Ballot.user_id)).all()
+    rows = session.exec(select(Ballot.user_id, Ballot.option_id).where(Ballot.vote_id == vote_id).order_by(col(Ballot.user_id))).all()
     key = keys_of(session).mac_key()
     return hmac.new(key, b"ecabinet-audit-ballots\0" + canonical([list(r) for r in rows]), hashlib.sha256).hexdigest()
 
@@ -114,9 +114,9 @@ def on_flush(session: Session, _ctx: Any) -> None:
 
 def adopt_all(session: Session) -> None:
     """At anchoring: the state as found when the key was installed becomes the log's starting facts."""
-    found = [("state.user", user_fact(u)) for u in session.exec(select(User).order_by(User.id)).all()]
-    found += [("state.participant", participant_fact(p)) for p in session.exec(select(Participant).order_by(Participant.id)).all()]
-    found += [("state.vote", vote_fact(session, v)) for v in session.exec(select(Vote).order_by(Vote.id)).all()]
+    found = [("state.user", user_fact(u)) for u in session.exec(select(User).order_by(col(User.id))).all()]
+    found += [("state.participant", participant_fact(p)) for p in session.exec(select(Participant).order_by(col(Participant.id))).all()]
+    found += [("state.vote", vote_fact(session, v)) for v in session.exec(select(Vote).order_by(col(Vote.id))).all()]
     for type_, fact in found:
         append(session, type=type_, data=fact, actor_id=None, stored=True, meeting_id=fact.get("meeting_id"),
                summary=f"{summary(type_, fact)} (tiếp nhận khi neo nhật ký)")  # fmt: skip

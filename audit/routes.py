@@ -1,8 +1,8 @@
 """/api/audit (admin): list the log, verify the chain; /audit: the admin's page for both."""
 from __future__ import annotations
 
-from pydantic import ConfigDict
 from sqlmodel import SQLModel
+from sqlmodel._compat import SQLModelConfig  # SQLModel's own config type (a pydantic ConfigDict with `table`)
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -17,8 +17,8 @@ from audit import services
 
 
 class AuditQuery(SQLModel):
-    model_config = ConfigDict(extra="forbid")
-    limit: FormInt(1, 1000) = 100
+    model_config = SQLModelConfig(extra="forbid")
+    limit: FormInt(1, 1000) = 100  # type: ignore[valid-type]
     before_id: FormId | None = None
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.actor import Actor
 from accounts.models import GlobalRole, User
@@ -22,9 +22,9 @@ def require_admin(actor: Actor) -> None:
 def list_entries(*, session: Session, actor: Actor, limit: int = 100, before_id: int | None = None) -> dict[str, Any]:
     """Rows without their stored facts (`data`): the page names what changed, the verifier compares facts."""
     require_admin(actor)
-    stmt = select(AuditEntry, User.full_name).join(User, User.id == AuditEntry.actor_id, isouter=True)
+    stmt = select(AuditEntry, User.full_name).join(User, col(User.id) == AuditEntry.actor_id, isouter=True)
     if before_id is not None:
-        stmt = stmt.where(AuditEntry.id < before_id)
+        stmt = stmt.where(col(AuditEntry.id) < before_id)
     rows = session.exec(stmt.order_by(AuditEntry.id.desc()).limit(limit)).all()  # type: ignore[union-attr]
     items = [
         {"id": e.id, "at": iso(e.at), "actor_id": e.actor_id, "actor_name": name, "meeting_id": e.meeting_id,

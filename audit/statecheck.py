@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.models import User
 from audit.facts import ROLE_VI, participant_fact, subject, user_fact, vote_fact
@@ -32,7 +32,7 @@ def _role(value: Any) -> str:
 
 def _users(session: Session, facts: dict[str, tuple[int, dict[str, Any]]], seen: set[str]) -> list[str]:
     out = []
-    for user in session.exec(select(User).order_by(User.id)).all():
+    for user in session.exec(select(User).order_by(col(User.id))).all():
         key, now = f"user:{user.id}", user_fact(user)
         seen.add(key)
         logged = facts.get(key)
@@ -49,7 +49,7 @@ def _users(session: Session, facts: dict[str, tuple[int, dict[str, Any]]], seen:
 
 def _votes(session: Session, facts: dict[str, tuple[int, dict[str, Any]]], seen: set[str]) -> list[str]:
     out = []
-    for vote in session.exec(select(Vote).order_by(Vote.id)).all():
+    for vote in session.exec(select(Vote).order_by(col(Vote.id))).all():
         key, now = f"vote:{vote.id}", vote_fact(session, vote)
         seen.add(key)
         logged = facts.get(key)
@@ -64,7 +64,7 @@ def _votes(session: Session, facts: dict[str, tuple[int, dict[str, Any]]], seen:
 
 def _participants(session: Session, facts: dict[str, tuple[int, dict[str, Any]]], seen: set[str]) -> list[str]:
     out = []
-    for p in session.exec(select(Participant).order_by(Participant.meeting_id, Participant.user_id)).all():
+    for p in session.exec(select(Participant).order_by(col(Participant.meeting_id), col(Participant.user_id))).all():
         key, now = f"participant:{p.meeting_id}:{p.user_id}", participant_fact(p)
         seen.add(key)
         logged = facts.get(key)

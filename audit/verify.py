@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from audit import checkpoints, statecheck
 from audit.chain import GENESIS, digest, keys_of, row_hash
@@ -88,7 +88,7 @@ class CheckpointReport:
     count: int = 0
     last: dict[str, Any] | None = None
     uncovered_rows: int = 0
-    mac_keys: set[str] = field(default_factory=set)
+    mac_keys: set[str | None] = field(default_factory=set)
 
 
 def _checkpoints(rows: list[AuditEntry], keys: AuditKeys, public: Ed25519PublicKey) -> CheckpointReport:
@@ -125,7 +125,7 @@ def _checkpoints(rows: list[AuditEntry], keys: AuditKeys, public: Ed25519PublicK
 def verify(session: Session, *, event_data: EventData, public_key: Ed25519PublicKey | None = None) -> dict[str, Any]:
     keys = keys_of(session)
     public = public_key or keys.public_key()
-    rows = list(session.exec(select(AuditEntry).order_by(AuditEntry.id)).all())
+    rows = list(session.exec(select(AuditEntry).order_by(col(AuditEntry.id))).all())
     walk = _walk(rows, keys, event_data)
     cps = _checkpoints(rows, keys, public)
     mismatches = statecheck.mismatches(session, rows)

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import update  # noqa: E402
-from sqlmodel import select  # noqa: E402
+from sqlmodel import col, select  # noqa: E402
 
 from accounts import passwords  # noqa: E402
 from app.db import Database  # noqa: E402
@@ -87,8 +87,8 @@ def _spread_over_four_hours(db: Database, meeting_id: int) -> None:
     """The script runs in seconds; give the rows a 4-hour session's wall clock (08:00-12:00 Hanoi)."""
     start = datetime(2026, 12, 3, 1, 0, tzinfo=timezone.utc)
     with db.write_session() as session:
-        session.execute(update(Meeting).where(Meeting.id == meeting_id).values(started_at=start, ended_at=start + timedelta(hours=4)))
-        rows = list(session.exec(select(SpeakerRequest).where(SpeakerRequest.meeting_id == meeting_id).order_by(SpeakerRequest.id)))
+        session.execute(update(Meeting).where(col(Meeting.id) == meeting_id).values(started_at=start, ended_at=start + timedelta(hours=4)))
+        rows = list(session.exec(select(SpeakerRequest).where(SpeakerRequest.meeting_id == meeting_id).order_by(col(SpeakerRequest.id))))
         step = timedelta(hours=4) / max(1, len(rows))
         for n, r in enumerate(rows):
             r.started_at, r.ended_at = start + n * step, start + n * step + step * 0.8

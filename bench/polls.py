@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text, update  # noqa: E402
-from sqlmodel import select  # noqa: E402
+from sqlmodel import col, select  # noqa: E402
 
 from _common import machine, pct  # noqa: E402
 from accounts.actor import Actor  # noqa: E402
@@ -71,8 +71,8 @@ def seed(db: Database, voters: int, questions: int) -> tuple[int, Actor, Actor]:
 
 
 def reopen(*, session, poll_id: int) -> None:  # noqa: ANN001
-    session.execute(update(Poll).where(Poll.id == poll_id).values(state=PollState.open, closed_at=None))
-    session.execute(update(PollQuestion).where(PollQuestion.poll_id == poll_id).values(result=None))
+    session.execute(update(Poll).where(col(Poll.id) == poll_id).values(state=PollState.open, closed_at=None))
+    session.execute(update(PollQuestion).where(col(PollQuestion.poll_id) == poll_id).values(result=None))
 
 
 def run(url: str, label: str, args: argparse.Namespace, keys_dir: Path) -> None:

@@ -37,7 +37,7 @@ QUERIES = ["đất đai", "dat dai", "ngân sách nhà nước", "chuyen doi so"
 
 
 def page_text(rng: random.Random, topic: str) -> str:
-    words = []
+    words: list[str] = []
     while len(words) < 150:
         words += rng.sample(FILLER, 12)
         if rng.random() < 0.5:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone, tzinfo
 from functools import lru_cache
+from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"  # Việt Nam: UTC+7 all year, no DST
@@ -14,6 +15,12 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+@overload
+def as_utc(value: datetime | None) -> datetime | None: ...
 def as_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -38,7 +45,7 @@ def zone(name: str = DEFAULT_TIMEZONE) -> tzinfo:
 
 def local(value: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> datetime:
     """A moment (naive = UTC) on the organisation's wall clock."""
-    return as_utc(value).astimezone(zone(tz) if isinstance(tz, str) else tz)  # type: ignore[union-attr]
+    return as_utc(value).astimezone(zone(tz) if isinstance(tz, str) else tz)
 
 
 def pdf_date(value: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:

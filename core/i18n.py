@@ -51,10 +51,10 @@ def catalogue(lang: str) -> Catalogue:
         if not message.id or message.fuzzy:
             continue
         if message.pluralizable:
-            forms = tuple(message.string)
+            forms = tuple(message.string or ())
             if all(forms):
                 plural[message.id[0]] = forms
-        elif message.string:
+        elif isinstance(message.id, str) and isinstance(message.string, str) and message.string:
             singular[message.id] = message.string
     return Catalogue(lang, singular, plural, _gettext.c2py(po.plural_expr), po.plural_expr)
 

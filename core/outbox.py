@@ -39,7 +39,8 @@ def add(session: Session, *, kind: str, ref: str | int, payload: dict[str, Any] 
 
 def take_keys(session: Session) -> set[Key]:
     """The (kind, ref) pairs this transaction added: the dispatcher's cue after COMMIT."""
-    return session.info.pop(_KEYS, set())
+    keys: set[Key] = session.info.pop(_KEYS, set())  # Session.info is a dict[Any, Any]
+    return keys
 
 
 def pending(*, session: Session, kind: str, ref: str) -> list[tuple[int, dict[str, Any]]]:

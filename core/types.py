@@ -91,7 +91,8 @@ Moment = Annotated[datetime, AfterValidator(_moment)]
 
 
 def Int(lo: int, hi: int) -> Any:  # noqa: N802 - reads as a type: Int(0, 100)
-    """A strict JSON integer in [lo, hi]."""
+    """A strict JSON integer in [lo, hi]. Built at run time, so mypy cannot read `x: Int(0, 9)` as a type: those
+    annotations carry `# type: ignore[valid-type]` (pydantic reads them; to the checker the field is untyped)."""
     return Annotated[int, Field(strict=True, ge=lo, le=hi)]
 
 

@@ -5,7 +5,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.actor import Actor
 from core.clock import iso, utcnow
@@ -49,7 +49,7 @@ def create_token(*, session: Session, actor: Actor, meeting_id: int) -> dict[str
 
 def list_tokens(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
     require_manage(access(session, actor, meeting_id))
-    rows = session.exec(select(DisplayToken).where(DisplayToken.meeting_id == meeting_id).order_by(DisplayToken.id)).all()
+    rows = session.exec(select(DisplayToken).where(DisplayToken.meeting_id == meeting_id).order_by(col(DisplayToken.id))).all()
     return [_public(r) for r in rows]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.actor import Actor
 from core.errors import Forbidden, NotFound
@@ -80,7 +80,7 @@ def visible(session: Session, acc: Access, docs: list[Document]) -> list[Documen
         mine = set(
             session.exec(
                 select(DocumentAccess.document_id).where(
-                    DocumentAccess.user_id == acc.actor.id, DocumentAccess.document_id.in_(restricted)  # type: ignore[union-attr]
+                    DocumentAccess.user_id == acc.actor.id, col(DocumentAccess.document_id).in_(restricted)
                 )
             ).all()
         )

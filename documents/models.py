@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 from core.clock import utcnow
 
 
-def _ts() -> Column:
+def _ts() -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=False)
 
 

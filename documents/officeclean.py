@@ -122,7 +122,8 @@ def _clean_xml(name: str, data: bytes, kind: str, filename: str) -> bytes:
         _unlink_fields(root)
         _clean_formulas(root)
     _drop_outside_attributes(root)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    out: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return out
 
 
 def _unparsable(filename: str, name: str) -> bytes:

@@ -44,7 +44,12 @@ class Prewarm:
                 old.cancel()
             task = asyncio.get_running_loop().create_task(self._warm(shown["document_id"], shown.get("version"), shown["page"] + 1, mid))
             self.tasks[mid] = task
-            task.add_done_callback(lambda t, mid=mid: self.tasks.pop(mid, None) if self.tasks.get(mid) is t else None)
+
+            def forget(t: asyncio.Task[None], mid: int = mid) -> None:
+                if self.tasks.get(mid) is t:
+                    self.tasks.pop(mid, None)
+
+            task.add_done_callback(forget)
 
     async def _warm(self, document_id: int, version: int | None, page: int, meeting_id: int) -> None:
         await asyncio.sleep(AFTER_TURN)

@@ -143,9 +143,9 @@ class Renderer:
     def __init__(self, data_dir: Path, workers: int = 0) -> None:
         self.data_dir = data_dir
         self.workers = worker_count(workers)
-        self._inflight: dict[tuple[str, str, int], Future] = {}
+        self._inflight: dict[tuple[str, str, int], Future[Any]] = {}
         self._lock = threading.Lock()
-        self._background: set[asyncio.Task] = set()
+        self._background: set[asyncio.Task[Any]] = set()
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run `fn(*args)` in a worker process; a crashed pool is rebuilt and the call tried once more."""
@@ -159,7 +159,7 @@ class Renderer:
                     raise
         raise AssertionError("unreachable")
 
-    def _submit(self, key: tuple[str, str, int], pdf: Path, pages: list[int], sizes: tuple[str, ...]) -> Future:
+    def _submit(self, key: tuple[str, str, int], pdf: Path, pages: list[int], sizes: tuple[str, ...]) -> Future[Any]:
         with self._lock:
             fut = self._inflight.get(key)
             if fut is None:
@@ -196,7 +196,7 @@ class Renderer:
     def ready(self, sha256: str, page_count: int) -> bool:
         return pages_ready(self.data_dir, sha256, page_count)
 
-    def start_background(self, pdf: Path, sha256: str, page_count: int) -> asyncio.Task:
+    def start_background(self, pdf: Path, sha256: str, page_count: int) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(self.render_all(pdf, sha256, page_count), name=f"render:{sha256}")
         self._background.add(task)
         task.add_done_callback(self._background.discard)

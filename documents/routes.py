@@ -39,7 +39,8 @@ def renderer_for(ctx: AppContext) -> Renderer:
     """The application's renderer (one per app: another app in the process keeps its own)."""
     if ctx.renderer is None:
         ctx.renderer = Renderer(ctx.settings.data_dir, ctx.settings.render_workers)
-    return ctx.renderer
+    renderer: Renderer = ctx.renderer
+    return renderer
 
 
 def _too_large(settings: Settings) -> TooLarge:

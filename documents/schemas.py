@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 from sqlmodel import SQLModel
+from sqlmodel._compat import SQLModelConfig  # SQLModel's own config type (a pydantic ConfigDict with `table`)
 
 from core.types import Flag, FormFlag, FormId, FormInt, Id, Int, Line
 
-_strict = ConfigDict(extra="forbid")
+_strict = SQLModelConfig(extra="forbid")
 
 
 class DocumentUpload(SQLModel):
@@ -17,7 +18,7 @@ class DocumentUpload(SQLModel):
     model_config = _strict
     title: Line = Field(min_length=1, max_length=500)
     agenda_item_id: FormId | None = None
-    position: FormInt(0, 100_000) | None = None
+    position: FormInt(0, 100_000) | None = None  # type: ignore[valid-type]
     restricted: FormFlag = False
     allowed_user_ids: list[FormId] = Field(default_factory=list, max_length=500)
     share_with_guests: FormFlag = False
@@ -28,11 +29,11 @@ class DocumentUpdate(SQLModel):
     """PATCH: only the fields sent change; agenda_item_id: null moves the document to the whole meeting."""
 
     model_config = _strict
-    title: Line = Field(default=None, min_length=1, max_length=500)
-    position: Int(0, 100_000) = None
+    title: Line = Field(default=None, min_length=1, max_length=500)  # type: ignore[assignment]
+    position: Int(0, 100_000) = None  # type: ignore[valid-type]
     agenda_item_id: Id | None = None
     restricted: Flag = None  # type: ignore[assignment]
-    allowed_user_ids: list[Id] = Field(default=None, max_length=500)
+    allowed_user_ids: list[Id] = Field(default=None, max_length=500)  # type: ignore[arg-type]
     share_with_guests: Flag = None  # type: ignore[assignment]
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.models import User
 from core.clock import iso
@@ -36,7 +36,7 @@ def documents_of(session: Session, meeting_id: int) -> list[Document]:
 def versions_of(session: Session, document_ids: list[int]) -> dict[int, list[DocumentVersion]]:
     out: dict[int, list[DocumentVersion]] = {i: [] for i in document_ids}
     if document_ids:
-        stmt = select(DocumentVersion).where(DocumentVersion.document_id.in_(document_ids)).order_by(DocumentVersion.version)  # type: ignore[attr-defined]
+        stmt = select(DocumentVersion).where(col(DocumentVersion.document_id).in_(document_ids)).order_by(col(DocumentVersion.version))
         for v in session.exec(stmt).all():
             out[v.document_id].append(v)
     return out

@@ -124,7 +124,7 @@ def search_text(
     rows = session.exec(
         select(DocumentPage)
         .where(DocumentPage.version_id == v.id, col(DocumentPage.folded).like(pattern, escape="\\"))
-        .order_by(DocumentPage.page)
+        .order_by(col(DocumentPage.page))
     ).all()
     matches: list[dict[str, Any]] = []
     if da.document.restricted:  # its text leaves the server only as watermarked page images: pages, no snippets
@@ -140,7 +140,8 @@ def search_text(
 
 def _snippets(text: str, needle: str, *, per_page: int, around: int = 60) -> list[tuple[str, str]]:
     hay, index = fold_with_index(text)
-    out, start = [], hay.find(needle)
+    out: list[tuple[str, str]] = []
+    start = hay.find(needle)
     while start >= 0 and len(out) < per_page:
         a, b = index[start], index[start + len(needle) - 1] + 1
         lo, hi = max(0, a - around), min(len(text), b + around)
@@ -177,6 +178,7 @@ def _set_allowed(session: Session, doc: Document, user_ids: list[int]) -> None:
             user_ids=', '.join(map(str, strangers)), meeting_id=doc.meeting_id
         )
     session.exec(delete(DocumentAccess).where(col(DocumentAccess.document_id) == doc.id))
+    assert doc.id is not None  # flushed
     for uid in sorted(wanted):
         session.add(DocumentAccess(document_id=doc.id, user_id=uid))
 
@@ -222,6 +224,7 @@ def add_document(
                        created_at=now, updated_at=now)  # fmt: skip
     session.add(doc)
     session.flush()
+    assert doc.id is not None
     if verb == "added" and (data.restricted or data.allowed_user_ids):
         _set_allowed(session, doc, data.allowed_user_ids)
     version = DocumentVersion(document_id=doc.id, version=doc.current_version, sha256=stored.sha256,
@@ -229,6 +232,7 @@ def add_document(
                               source_kind=stored.source_kind, uploaded_by=actor.id, created_at=now)  # fmt: skip
     session.add(version)
     session.flush()
+    assert version.id is not None
     for page, text, folded in stored.texts:
         session.add(DocumentPage(version_id=version.id, page=page, text=text, folded=folded))
     session.flush()

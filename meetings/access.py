@@ -23,6 +23,12 @@ class Access:
     participant: Participant | None
 
     @property
+    def meeting_id(self) -> int:
+        """The meeting's id: it was read from the database, so it is never None."""
+        assert self.meeting.id is not None
+        return self.meeting.id
+
+    @property
     def role(self) -> MeetingRole | None:
         return MeetingRole(self.participant.role) if self.participant else None
 

@@ -45,7 +45,7 @@ def _renumber(session: Session, items: list[AgendaItem]) -> None:
 def _changed(session: Session, acc: Access, **extra: Any) -> None:
     session.flush()
     hooks.text_changed(session, acc.meeting.id or 0)
-    emit(session, acc, "agenda.updated", agenda=serialize.agenda_data(session, acc.meeting.id), **extra)
+    emit(session, acc, "agenda.updated", agenda=serialize.agenda_data(session, acc.meeting_id), **extra)
     notify.changed(session, acc.meeting, acc.actor.id, ["agenda"])
 
 
@@ -95,7 +95,7 @@ def delete_item(*, session: Session, actor: Actor, meeting_id: int, item_id: int
 def reorder(*, session: Session, actor: Actor, meeting_id: int, item_ids: list[int]) -> list[dict[str, Any]]:
     acc = _editable(session, actor, meeting_id)
     items = serialize.agenda_items(session, meeting_id)
-    if sorted(item_ids) != sorted(i.id for i in items):
+    if sorted(item_ids) != sorted(i.id or 0 for i in items):
         raise ValidationFailed(
             "Danh sách sắp xếp phải gồm đúng mỗi nội dung của cuộc họp một lần.",
             details=[{"field": "item_ids", "message": "phải là một hoán vị của các nội dung hiện có"}],

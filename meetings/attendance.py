@@ -87,7 +87,7 @@ def history(session: Session, meeting_id: int) -> dict[int, list[AttendanceChang
     """Every participant's changes, oldest first."""
     out: dict[int, list[AttendanceChange]] = defaultdict(list)
     rows = session.exec(
-        select(AttendanceChange).where(AttendanceChange.meeting_id == meeting_id).order_by(AttendanceChange.at, AttendanceChange.id)
+        select(AttendanceChange).where(AttendanceChange.meeting_id == meeting_id).order_by(col(AttendanceChange.at), col(AttendanceChange.id))
     ).all()
     for row in rows:
         out[row.user_id].append(row)

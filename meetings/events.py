@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, update
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from audit.chain import append as audit_append
 from core.clock import iso, utcnow
@@ -88,7 +88,7 @@ def record(session: Session, *, meeting_id: int, type: str, data: dict[str, Any]
     if type in ACCESS_CHANGING:
         values["access_seq"] = Meeting.last_seq + 1
     seq, access_seq = session.execute(
-        update(Meeting).where(Meeting.id == meeting_id).values(**values).returning(Meeting.last_seq, Meeting.access_seq),
+        update(Meeting).where(col(Meeting.id) == meeting_id).values(**values).returning(col(Meeting.last_seq), col(Meeting.access_seq)),
         execution_options={"synchronize_session": False},
     ).one()
     meeting = session.get(Meeting, meeting_id)
@@ -104,7 +104,8 @@ def record(session: Session, *, meeting_id: int, type: str, data: dict[str, Any]
 
 
 def take_outbox(session: Session) -> list[Delivery]:
-    return session.info.pop(_OUTBOX, [])
+    deliveries: list[Delivery] = session.info.pop(_OUTBOX, [])
+    return deliveries
 
 
 def events_since(session: Session, *, meeting_id: int, since: int, limit: int, audience: frozenset[str]) -> list[dict[str, Any]] | None:
@@ -113,7 +114,7 @@ def events_since(session: Session, *, meeting_id: int, since: int, limit: int, a
     rows = session.exec(
         select(MeetingEvent)
         .where(MeetingEvent.meeting_id == meeting_id, MeetingEvent.seq > since)
-        .order_by(MeetingEvent.seq)
+        .order_by(col(MeetingEvent.seq))
         .limit(limit + 1)
     ).all()
     if len(rows) > limit:

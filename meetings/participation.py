@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.actor import Actor
 from accounts.models import GlobalRole, User
@@ -21,7 +21,7 @@ _OPEN = (MeetingState.draft, MeetingState.published, MeetingState.started)
 def _participant(session: Session, meeting_id: int, user_id: int) -> tuple[Participant, User]:
     row = session.exec(
         select(Participant, User)
-        .join(User, User.id == Participant.user_id)
+        .join(User, col(User.id) == Participant.user_id)
         .where(Participant.meeting_id == meeting_id, Participant.user_id == user_id)
     ).first()
     if row is None:
@@ -32,7 +32,7 @@ def _participant(session: Session, meeting_id: int, user_id: int) -> tuple[Parti
 
 def _roster_changed(session: Session, acc: Access, type: str, **extra: Any) -> None:
     session.flush()
-    mid = acc.meeting.id
+    mid = acc.meeting_id
     emit(session, acc, type, participants=serialize.participants_data(session, mid), quorum=serialize.quorum_data(session, mid), **extra)
 
 

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import ConfigDict, Field, field_serializer
+from pydantic import Field, field_serializer
 from sqlmodel import SQLModel
+from sqlmodel._compat import SQLModelConfig  # SQLModel's own config type (a pydantic ConfigDict with `table`)
 
 from core.clock import iso
 from core.types import Flag, Id, Int, Line, Moment, Para
 from meetings.models import Attendance, AttendanceSource, ItemState, MeetingKind, MeetingMode, MeetingRole, MeetingState
 
-_strict = ConfigDict(extra="forbid")
+_strict = SQLModelConfig(extra="forbid")
 
 
 class StartRequest(SQLModel):
@@ -34,11 +35,11 @@ class MeetingUpdate(SQLModel):
     """PATCH: an absent field stays; null is refused (422) except where the value may be empty (scheduled_at)."""
 
     model_config = _strict
-    title: Line = Field(default=None, min_length=3, max_length=300)
+    title: Line = Field(default=None, min_length=3, max_length=300)  # type: ignore[assignment]
     kind: MeetingKind = None  # type: ignore[assignment]
     mode: MeetingMode = None  # type: ignore[assignment]
-    place: Line = Field(default=None, max_length=300)
-    description: Para = Field(default=None, max_length=4000)
+    place: Line = Field(default=None, max_length=300)  # type: ignore[assignment]
+    description: Para = Field(default=None, max_length=4000)  # type: ignore[assignment]
     scheduled_at: Moment | None = None
 
 
@@ -65,19 +66,19 @@ class AgendaItemCreate(SQLModel):
     model_config = _strict
     title: Line = Field(min_length=3, max_length=500)
     presenter: Line = Field(default="", max_length=300)
-    planned_minutes: Int(1, 600) = 15
+    planned_minutes: Int(1, 600) = 15  # type: ignore[valid-type]
     notes: Para = Field(default="", max_length=4000)
-    position: Int(1, 100_000) | None = None
-    speech_limit_seconds: Int(30, 3600) | None = None
+    position: Int(1, 100_000) | None = None  # type: ignore[valid-type]
+    speech_limit_seconds: Int(30, 3600) | None = None  # type: ignore[valid-type]
 
 
 class AgendaItemUpdate(SQLModel):
     model_config = _strict
-    title: Line = Field(default=None, min_length=3, max_length=500)
-    presenter: Line = Field(default=None, max_length=300)
-    planned_minutes: Int(1, 600) = None
-    notes: Para = Field(default=None, max_length=4000)
-    speech_limit_seconds: Int(30, 3600) | None = None
+    title: Line = Field(default=None, min_length=3, max_length=500)  # type: ignore[assignment]
+    presenter: Line = Field(default=None, max_length=300)  # type: ignore[assignment]
+    planned_minutes: Int(1, 600) = None  # type: ignore[valid-type]
+    notes: Para = Field(default=None, max_length=4000)  # type: ignore[assignment]
+    speech_limit_seconds: Int(30, 3600) | None = None  # type: ignore[valid-type]
 
 
 class AgendaItemPublic(SQLModel):
@@ -106,8 +107,8 @@ class ParticipantUpdate(SQLModel):
     model_config = _strict
     role: MeetingRole = None  # type: ignore[assignment]
     attendance: Attendance = None  # type: ignore[assignment]
-    absence_reason: Para = Field(default=None, max_length=500)
-    deputy_name: Line = Field(default=None, max_length=200)
+    absence_reason: Para = Field(default=None, max_length=500)  # type: ignore[assignment]
+    deputy_name: Line = Field(default=None, max_length=200)  # type: ignore[assignment]
 
 
 class CheckInRequest(SQLModel):

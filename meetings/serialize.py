@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.models import User
 from meetings.models import AgendaItem, Meeting, MeetingRole, Participant
@@ -30,7 +30,7 @@ def meeting_data(meeting: Meeting, my_role: MeetingRole | None = None) -> dict[s
 
 def agenda_items(session: Session, meeting_id: int) -> list[AgendaItem]:
     return list(
-        session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(AgendaItem.position)).all()
+        session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(col(AgendaItem.position))).all()
     )
 
 
@@ -43,7 +43,7 @@ def agenda_data(session: Session, meeting_id: int) -> list[dict[str, Any]]:
 
 def participant_rows(session: Session, meeting_id: int) -> list[tuple[Participant, User]]:
     rows = session.exec(
-        select(Participant, User).join(User, User.id == Participant.user_id).where(Participant.meeting_id == meeting_id)
+        select(Participant, User).join(User, col(User.id) == Participant.user_id).where(Participant.meeting_id == meeting_id)
     ).all()
     # Protocol order: chair first, then members in the order they were invited, then secretariat, guests.
     return sorted(rows, key=lambda r: (_ROLE_ORDER[MeetingRole(r[0].role)], r[0].id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.actor import Actor
 from core.clock import as_utc, utcnow
@@ -50,16 +50,16 @@ def emit(session: Session, acc: Access, type: str, *, audience: str | None = Non
 def list_meetings(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
     """Staff see every meeting; others the published meetings they are invited to."""
     if actor.is_staff:
-        rows = [(m, None) for m in session.exec(select(Meeting)).all()]
+        rows: list[tuple[Meeting, Any]] = [(m, None) for m in session.exec(select(Meeting)).all()]
         mine = {
             p.meeting_id: p.role for p in session.exec(select(Participant).where(Participant.user_id == actor.id)).all()
         }
-        rows = [(m, mine.get(m.id)) for m, _ in rows]
+        rows = [(m, mine.get(m.id or 0)) for m, _ in rows]
     else:
         rows = list(
             session.exec(
                 select(Meeting, Participant.role)
-                .join(Participant, Participant.meeting_id == Meeting.id)
+                .join(Participant, col(Participant.meeting_id) == Meeting.id)
                 .where(Participant.user_id == actor.id, Meeting.state != MeetingState.draft)
             ).all()
         )
@@ -274,7 +274,7 @@ def _switch(session: Session, acc: Access, items: list[AgendaItem], target: Agen
         previous_item_id=previous,
         current_item_id=target.id,
         meeting=serialize.meeting_data(acc.meeting),
-        agenda=serialize.agenda_data(session, acc.meeting.id),
+        agenda=serialize.agenda_data(session, acc.meeting_id),
         **hooks.current_item_changed(session, acc, previous),
     )
     return serialize.meeting_data(acc.meeting, acc.role)

@@ -295,7 +295,7 @@ def build(facts: Facts, edits: dict[str, str] | None = None, *, tz: str | tzinfo
         return s.effective
 
     when = facts.started_at or facts.scheduled_at
-    number = section("number", "Số, ký hiệu", number_text(number), editable=number is None)
+    number_line = section("number", "Số, ký hiệu", number_text(number), editable=number is None)
     place_date = section("place_date", "Địa danh, ngày tháng", f"{CITY}, {vn_date(when, tz)}" if when else f"{CITY}, ngày    tháng    năm")
     subject = section("subject", "Tên cuộc họp (trích yếu)", facts.title)
     started = section("started", "Thời gian bắt đầu", vn_datetime(when, tz) if when else "")
@@ -327,7 +327,7 @@ def build(facts: Facts, edits: dict[str, str] | None = None, *, tz: str | tzinfo
     chair_a = _who(chair) if chair else Attendee("")
     secretary_a = _who(secretary) if secretary else Attendee("")
     doc = MinutesDoc(
-        agency=AGENCY, number=number, place_date=place_date, subject=subject, started=started, place=place,
+        agency=AGENCY, number=number_line, place_date=place_date, subject=subject, started=started, place=place,
         chair=chair_a, secretary=secretary_a, present_room=g["present_room"], present_remote=g["present_remote"],
         deputies=g["deputies"], absent=g["absent"], guests=g["guests"], items=items, ended="",
         signers=(Signer("THƯ KÝ", secretary_a.name), Signer("CHỦ TỌA", chair_a.name, chair_a.title)),

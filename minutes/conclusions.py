@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.actor import Actor
 from core.clock import iso, utcnow
@@ -35,9 +35,9 @@ def conclusions_slice(session: Session, meeting: Meeting) -> list[dict[str, Any]
     assert meeting.id is not None
     rows = session.exec(
         select(Conclusion, AgendaItem.position)
-        .join(AgendaItem, AgendaItem.id == Conclusion.agenda_item_id)
+        .join(AgendaItem, col(AgendaItem.id) == Conclusion.agenda_item_id)
         .where(Conclusion.meeting_id == meeting.id, Conclusion.published_text.is_not(None))  # type: ignore[union-attr]
-        .order_by(AgendaItem.position)
+        .order_by(col(AgendaItem.position))
     ).all()
     return [
         {"agenda_item_id": c.agenda_item_id, "text": c.published_text, "revision": c.published_revision,
@@ -88,7 +88,7 @@ def list_conclusions(*, session: Session, actor: Actor, meeting_id: int) -> list
     """Every item's draft (staff and chair): the console loads them on join and after `conclusion.saved`."""
     acc = access(session, actor, meeting_id)
     require_conduct(acc)
-    items = session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(AgendaItem.position)).all()
+    items = session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(col(AgendaItem.position))).all()
     rows = {c.agenda_item_id: c for c in session.exec(select(Conclusion).where(Conclusion.meeting_id == meeting_id)).all()}
     return [_data(rows[i.id]) if i.id in rows else _empty(i.id or 0) for i in items]
 

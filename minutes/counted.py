@@ -20,7 +20,7 @@ async def sign_counted(ctx: Any, user_id: int, sign_pdf: Any) -> bytes:
     attempt = await ctx.login_limiter.reserve({key: ctx.settings.login_max_failures},
                                               N_("Nhập sai mật khẩu ký số quá nhiều lần; thử lại sau {seconds} giây."))  # fmt: skip
     try:
-        pdf = await to_thread.run_sync(partial(sign_pdf, store=store))
+        pdf: bytes = await to_thread.run_sync(partial(sign_pdf, store=store))
     except Forbidden:
         raise  # a wrong password: stays counted
     except BaseException:

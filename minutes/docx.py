@@ -4,6 +4,7 @@ where Times is missing: metric-compatible), page number centred in the header fr
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from docx import Document as new_document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -38,8 +39,8 @@ def _font(run_or_style: object, size: float | None = None) -> None:
 
 
 def _para(container: object, text: str = "", *, bold: bool = False, italic: bool = False, underline: bool = False,
-          align: int | None = None, size: float | None = None, indent_mm: float = 0) -> Paragraph:  # fmt: skip
-    p = container.add_paragraph()  # type: ignore[attr-defined]
+          align: WD_ALIGN_PARAGRAPH | None = None, size: float | None = None, indent_mm: float = 0) -> Paragraph:  # fmt: skip
+    p: Paragraph = container.add_paragraph()  # type: ignore[attr-defined]
     if align is not None:
         p.alignment = align
     if indent_mm:
@@ -85,7 +86,7 @@ def _setup(doc: object) -> None:
     style.paragraph_format.space_after = Pt(3)
 
 
-def _cell(cell: _Cell, lines: list[tuple[str, dict]]) -> None:
+def _cell(cell: _Cell, lines: list[tuple[str, dict[str, Any]]]) -> None:
     cell.paragraphs[0].text = ""
     first = True
     for text, fmt in lines:
@@ -218,7 +219,7 @@ def render_docx(m: MinutesDoc, info: FileInfo | None = None) -> bytes:
         _para(doc, f"Cuộc họp kết thúc vào {m.ended}.")
     _signatures(doc, m)
     if m.annex:
-        doc.add_page_break()
+        doc.add_page_break()  # type: ignore[no-untyped-call]  # python-docx leaves this one unannotated
         _para(doc, "PHỤ LỤC", bold=True).alignment = WD_ALIGN_PARAGRAPH.CENTER
         for i, line in enumerate(m.annex, start=1):
             _para(doc, f"{i}. {line}")

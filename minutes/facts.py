@@ -122,7 +122,7 @@ class Facts:
 def gather(session: Session, meeting_id: int) -> Facts:
     meeting = load_meeting(session, meeting_id)
     rows = session.exec(
-        select(Participant, User).join(User, User.id == Participant.user_id).where(Participant.meeting_id == meeting_id)
+        select(Participant, User).join(User, col(User.id) == Participant.user_id).where(Participant.meeting_id == meeting_id)
     ).all()
     rows = sorted(rows, key=lambda r: (_ROLE_ORDER[MeetingRole(r[0].role)], r[0].id))
     changes = attendance_history(session, meeting_id)
@@ -135,19 +135,19 @@ def gather(session: Session, meeting_id: int) -> Facts:
     order = {p.user_id: i for i, p in enumerate(people)}
     items = tuple(
         Item(i.id or 0, i.position, i.title, i.presenter)
-        for i in session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(AgendaItem.position, AgendaItem.id))
+        for i in session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(col(AgendaItem.position), col(AgendaItem.id)))
     )  # fmt: skip
     item_ids = {i.id for i in items}
     docs: dict[int, list[str]] = {}
-    for d in session.exec(select(Document).where(Document.meeting_id == meeting_id).order_by(Document.position, Document.id)):
+    for d in session.exec(select(Document).where(Document.meeting_id == meeting_id).order_by(col(Document.position), col(Document.id))):
         if d.agenda_item_id in item_ids:
             docs.setdefault(d.agenda_item_id, []).append(d.title)
     speeches = tuple(
         SpeechFact(r.agenda_item_id, u.full_name, u.title, r.deputy_name, as_utc(r.started_at), as_utc(r.ended_at))  # type: ignore[arg-type]
         for r, u in session.exec(
-            select(SpeakerRequest, User).join(User, User.id == SpeakerRequest.user_id)
+            select(SpeakerRequest, User).join(User, col(User.id) == SpeakerRequest.user_id)
             .where(SpeakerRequest.meeting_id == meeting_id, SpeakerRequest.started_at.is_not(None))  # type: ignore[union-attr]
-            .order_by(SpeakerRequest.started_at, SpeakerRequest.id)
+            .order_by(col(SpeakerRequest.started_at), col(SpeakerRequest.id))
         )
     )  # fmt: skip
     return Facts(
@@ -164,7 +164,10 @@ def _quorum(session: Session, participants: list[Participant]) -> QuorumFact:
     rules = get_rules(session)
     q = compute_quorum(participants, rules)
     members = [p for p in participants if p.role in VOTING_ROLES]
-    count = lambda *states: sum(1 for p in members if p.attendance in states)  # noqa: E731
+
+    def count(*states: Attendance) -> int:
+        return sum(1 for p in members if p.attendance in states)
+
     return QuorumFact(total=q.total, present_room=count(Attendance.present_room), present_remote=count(Attendance.present_remote),
                       deputies=count(Attendance.deputy), absent=q.total - count(*PRESENT, Attendance.deputy), required=q.required,
                       reached=q.reached, num=rules.quorum_num, den=rules.quorum_den, deputies_count=rules.deputy_counts_for_quorum)  # fmt: skip
@@ -173,9 +176,9 @@ def _quorum(session: Session, participants: list[Participant]) -> QuorumFact:
 def _shared_ink(session: Session, meeting_id: int) -> tuple[tuple[str, int, int, str], ...]:
     rows = session.exec(
         select(Document.title, Annotation.document_id, Annotation.page, User.full_name)
-        .join(Document, Document.id == Annotation.document_id).join(User, User.id == Annotation.author_id)
+        .join(Document, col(Document.id) == Annotation.document_id).join(User, col(User.id) == Annotation.author_id)
         .where(Annotation.meeting_id == meeting_id, col(Annotation.shared).is_(True))
-        .order_by(Document.position, Annotation.document_id, Annotation.page, Annotation.id)
+        .order_by(col(Document.position), col(Annotation.document_id), col(Annotation.page), col(Annotation.id))
     ).all()  # fmt: skip
     pages: dict[tuple[int, int], tuple[str, int, list[str]]] = {}
     for title, doc_id, page, name in rows:
@@ -192,12 +195,12 @@ def _not_voted(session: Session, vote_id: int, members: dict[int, str]) -> list[
 
 def _votes(session: Session, meeting_id: int, order: dict[int, int], members: dict[int, str]) -> tuple[VoteFact, ...]:
     votes = list(session.exec(
-        select(Vote).where(Vote.meeting_id == meeting_id, Vote.state != VoteState.draft).order_by(Vote.opened_at, Vote.id)
+        select(Vote).where(Vote.meeting_id == meeting_id, Vote.state != VoteState.draft).order_by(col(Vote.opened_at), col(Vote.id))
     ))  # fmt: skip
     ids = [v.id for v in votes]
     options: dict[int, list[OptionFact]] = {}
     if ids:
-        for o in session.exec(select(VoteOption).where(VoteOption.vote_id.in_(ids)).order_by(VoteOption.position)):  # type: ignore[attr-defined]
+        for o in session.exec(select(VoteOption).where(col(VoteOption.vote_id).in_(ids)).order_by(col(VoteOption.position))):
             options.setdefault(o.vote_id, []).append(OptionFact(o.id or 0, o.label, str(getattr(o.kind, "value", o.kind))))
     out = []
     for v in votes:
@@ -205,7 +208,7 @@ def _votes(session: Session, meeting_id: int, order: dict[int, int], members: di
         closed = v.state in (VoteState.closed, VoteState.published)
         if v.kind == VoteKind.named and closed:
             ballots = session.exec(
-                select(Ballot.user_id, User.full_name, Ballot.option_id).join(User, User.id == Ballot.user_id).where(Ballot.vote_id == v.id)
+                select(Ballot.user_id, User.full_name, Ballot.option_id).join(User, col(User.id) == Ballot.user_id).where(Ballot.vote_id == v.id)
             ).all()  # fmt: skip
             named = tuple((name, oid) for uid, name, oid in sorted(ballots, key=lambda b: (order.get(b[0], 10**9), b[0])))
         missing = _not_voted(session, v.id or 0, members) if closed else []

@@ -74,7 +74,10 @@ def _key(password: str, salt: bytes, p: dict[str, int]) -> bytes:
 
 def seal(data: bytes, password: str, context: str) -> bytes:
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
-    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+
+    def b64(b: bytes) -> str:
+        return base64.b64encode(b).decode()
+
     header = json.dumps({"kdf": "argon2id", **ARGON2, "salt": b64(salt), "nonce": b64(nonce)}).encode()
     aad = _MAGIC + header + context.encode()
     return _MAGIC + header + b"\n" + AESGCM(_key(password, salt, ARGON2)).encrypt(nonce, data, aad)

@@ -22,7 +22,7 @@ from sqlmodel import Field, SQLModel
 from core.clock import utcnow
 
 
-def _ts(nullable: bool = False) -> Column:
+def _ts(nullable: bool = False) -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=nullable)
 
 

@@ -144,7 +144,7 @@ SLOT_W, SLOT_H = 74 * mm, 24 * mm  # the box a signature's visible appearance fi
 SLOT_FIELDS = ("ThuKy", "ChuToa")  # signature field names, in the order of MinutesDoc.signers
 
 
-class SignatureSlot(Flowable):
+class SignatureSlot(Flowable):  # type: ignore[misc]  # reportlab has no type information: Flowable is Any
     """Empty room in a signature block that notes where it lands: (page index, x0, y0, x1, y1) in PDF points.
     The signature field is put exactly there, so the signer's appearance fills the THƯ KÝ / CHỦ TỌA block."""
 

@@ -32,7 +32,8 @@ VERIFY_LIMIT = (30, 60)  # uploads per client address per minute (anyone may ver
 
 
 def _mid(request: Request) -> int:
-    return request.path_params["meeting_id"]
+    meeting_id: int = request.path_params["meeting_id"]
+    return meeting_id
 
 
 def _tz(request: Request) -> str:

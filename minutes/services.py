@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.actor import Actor
 from accounts.models import User
@@ -51,7 +51,7 @@ class MinutesFrozen(Conflict):
 
 
 def versions(session: Session, meeting_id: int) -> list[MinutesVersion]:
-    return list(session.exec(select(MinutesVersion).where(MinutesVersion.meeting_id == meeting_id).order_by(MinutesVersion.version)))
+    return list(session.exec(select(MinutesVersion).where(MinutesVersion.meeting_id == meeting_id).order_by(col(MinutesVersion.version))))
 
 
 def open_version(session: Session, meeting_id: int) -> MinutesVersion | None:
@@ -70,19 +70,20 @@ def require_draft(session: Session, meeting_id: int, action: str) -> None:
                             details={"version": v.version, "state": MinutesState(v.state).value})  # fmt: skip
 
 
-def _names(session: Session, ids: list[int | None]) -> dict[int, str]:
+def _names(session: Session, ids: list[int | None]) -> dict[int | None, str]:
     wanted = [i for i in ids if i is not None]
-    return {u.id: u.full_name for u in session.exec(select(User).where(User.id.in_(wanted)))} if wanted else {}  # type: ignore[union-attr, misc]
+    return {u.id: u.full_name for u in session.exec(select(User).where(col(User.id).in_(wanted)))} if wanted else {}
 
 
 def _signer_rows(session: Session, meeting_id: int) -> dict[str, tuple[int, str] | None]:
     rows = session.exec(
-        select(Participant.role, User.id, User.full_name).join(User, User.id == Participant.user_id)
+        select(Participant.role, User.id, User.full_name).join(User, col(User.id) == Participant.user_id)
         .where(Participant.meeting_id == meeting_id, Participant.role.in_((MeetingRole.secretary, MeetingRole.chair)))  # type: ignore[attr-defined]
-        .order_by(Participant.id)
+        .order_by(col(Participant.id))
     ).all()  # fmt: skip
     out: dict[str, tuple[int, str] | None] = {"secretary": None, "chair": None}
     for role, uid, name in rows:
+        assert uid is not None  # a stored user's id
         key = MeetingRole(role).value
         out[key] = out[key] or (uid, name)
     return out

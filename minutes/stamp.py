@@ -54,7 +54,7 @@ class _PdfPageFromBytes(ImportedPdfPage):
     """pyHanko's ImportedPdfPage reads a file by name; this one reads bytes we just drew."""
 
     def __init__(self, data: bytes) -> None:
-        super().__init__(file_name="", page_ix=0)
+        super().__init__(file_name="", page_ix=0)  # type: ignore[no-untyped-call]  # pyHanko leaves __init__ unannotated
         self.data = data
 
     def render(self) -> bytes:

@@ -44,7 +44,7 @@ def unit_of(session: Session, actor: Actor) -> str:
 
 def chair_of(session: Session, meeting_id: int) -> int | None:
     return session.exec(select(Participant.user_id).where(Participant.meeting_id == meeting_id, Participant.role == MeetingRole.chair)
-                        .order_by(Participant.id)).first()  # fmt: skip
+                        .order_by(col(Participant.id))).first()  # fmt: skip
 
 
 def notice_access(session: Session, actor: Actor, notice_id: int, *, for_update: bool = False) -> NoticeAccess:

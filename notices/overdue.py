@@ -18,7 +18,8 @@ class OverdueCheck(Loop):
         self.ctx = ctx
 
     async def run_once(self) -> list[int]:
-        return await self.ctx.write(tasks.mark_overdue, tz=self.ctx.settings.timezone)
+        marked: list[int] = await self.ctx.write(tasks.mark_overdue, tz=self.ctx.settings.timezone)
+        return marked
 
     async def run(self) -> None:
         while True:

@@ -3,7 +3,9 @@ answer). Rendering and signing run in worker threads."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,7 +32,8 @@ def _tz(request: Request) -> str:
 
 
 def _nid(request: Request) -> int:
-    return request.path_params["notice_id"]
+    notice_id: int = request.path_params["notice_id"]
+    return notice_id
 
 
 async def list_notices(request: Request) -> Response:
@@ -63,7 +66,7 @@ async def add_task(request: Request) -> Response:
                                           unit=body.unit, what=body.what, deadline=body.deadline, tz=_tz(request)), 201)  # fmt: skip
 
 
-def _step(fn):  # type: ignore[no-untyped-def]
+def _step(fn: Callable[..., Any]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         actor = await require_user(request)
         return ok(await ctx_of(request).write(fn, actor=actor, notice_id=_nid(request), tz=_tz(request)))

@@ -72,7 +72,7 @@ def notice_data(session: Session, n: ConclusionNotice, tz: Zone, acc: NoticeAcce
     now = today(tz)
     meeting = session.get(Meeting, n.meeting_id)
     conclusions = _conclusions(session, n.id)
-    tasks = session.exec(select(NoticeTask).where(NoticeTask.notice_id == n.id).order_by(NoticeTask.id)).all()
+    tasks = session.exec(select(NoticeTask).where(NoticeTask.notice_id == n.id).order_by(col(NoticeTask.id))).all()
     issued = n.state == NoticeState.issued
     left = working_days_between(session, now, n.due_on) if not issued else None
     return {
@@ -90,7 +90,7 @@ def notice_data(session: Session, n: ConclusionNotice, tz: Zone, acc: NoticeAcce
 
 
 def _conclusions(session: Session, notice_id: int) -> list[NoticeConclusion]:
-    return list(session.exec(select(NoticeConclusion).where(NoticeConclusion.notice_id == notice_id).order_by(NoticeConclusion.position)))
+    return list(session.exec(select(NoticeConclusion).where(NoticeConclusion.notice_id == notice_id).order_by(col(NoticeConclusion.position))))
 
 
 def _require_notice_state(n: ConclusionNotice, allowed: tuple[NoticeState, ...], action: str) -> None:
@@ -137,7 +137,7 @@ def _tell_units(session: Session, task: NoticeTask, event: str) -> None:
 def _intro(session: Session, meeting: Meeting, chair: User | None, tz: Zone) -> str:
     assert meeting.id is not None
     presenters = []
-    for item in session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position)):
+    for item in session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).order_by(col(AgendaItem.position))):
         if item.presenter and item.presenter not in presenters:
             presenters.append(item.presenter)
     who = f"{chair.title} {chair.full_name}".strip() if chair else "người chủ trì"
@@ -166,7 +166,7 @@ def create_notice(*, session: Session, actor: Actor, meeting_id: int, tz: Zone =
     session.flush()
     assert n.id is not None
     rows = session.exec(select(AgendaItem, Conclusion).join(Conclusion, col(Conclusion.agenda_item_id) == AgendaItem.id)
-                        .where(AgendaItem.meeting_id == meeting_id).order_by(AgendaItem.position)).all()  # fmt: skip
+                        .where(AgendaItem.meeting_id == meeting_id).order_by(col(AgendaItem.position))).all()  # fmt: skip
     position = 0
     for item, concl in rows:
         text = (concl.published_text or concl.text or "").strip()
@@ -273,7 +273,7 @@ def _document(session: Session, n: ConclusionNotice, tz: Zone) -> tuple[pdf.Noti
     chair_id = chair_of(session, n.meeting_id)
     chair = session.get(User, chair_id) if chair_id else None
     dated = n.approved_at
-    tasks = session.exec(select(NoticeTask).where(NoticeTask.notice_id == n.id).order_by(NoticeTask.id)).all()
+    tasks = session.exec(select(NoticeTask).where(NoticeTask.notice_id == n.id).order_by(col(NoticeTask.id))).all()
     doc = pdf.NoticeDoc(
         number=f"Số: {number}" if number else "Số:      /TB-VPCP",
         place_date=f"{CITY}, {vn_date(dated, tz)}" if dated else f"{CITY}, ngày    tháng    năm",

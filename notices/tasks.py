@@ -25,7 +25,7 @@ DUE_SOON_DAYS = 3
 
 def _visible(session: Session, actor: Actor) -> list[tuple[NoticeTask, ConclusionNotice]]:
     rows = session.exec(select(NoticeTask, ConclusionNotice).join(ConclusionNotice, col(ConclusionNotice.id) == NoticeTask.notice_id)
-                        .order_by(NoticeTask.deadline, NoticeTask.id)).all()  # fmt: skip
+                        .order_by(col(NoticeTask.deadline), col(NoticeTask.id))).all()  # fmt: skip
     if actor.is_staff:
         return list(rows)
     chaired = set(session.exec(select(Participant.meeting_id).where(Participant.user_id == actor.id, Participant.role == MeetingRole.chair)).all())
@@ -74,7 +74,7 @@ def task_reports(*, session: Session, actor: Actor, task_id: int) -> list[dict[s
     notice = session.get(ConclusionNotice, task.notice_id) if task else None
     if task is None or notice is None or (task, notice) not in _visible(session, actor):
         raise NotFound("Không tìm thấy nhiệm vụ.", details={"task_id": task_id})
-    rows = session.exec(select(TaskReport).where(TaskReport.task_id == task_id).order_by(TaskReport.id)).all()
+    rows = session.exec(select(TaskReport).where(TaskReport.task_id == task_id).order_by(col(TaskReport.id))).all()
     return [{"id": r.id, "user_id": r.user_id, "percent": r.percent, "note": r.note, "done": r.done, "at": iso(r.at)} for r in rows]
 
 

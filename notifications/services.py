@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, update
+from sqlalchemy import CursorResult, func, update
 from sqlmodel import Session, col, select
 
 from accounts.actor import Actor
@@ -99,12 +99,12 @@ def list_mine(*, session: Session, actor: Actor, lang: str, tz: str, limit: int 
 
 def mark_read(*, session: Session, actor: Actor, ids: list[int] | None, all_: bool) -> dict[str, Any]:
     """The caller's own notifications only: someone else's id is simply not among them."""
-    q = update(Notification).where(Notification.user_id == actor.id, col(Notification.read_at).is_(None))
+    q = update(Notification).where(col(Notification.user_id) == actor.id, col(Notification.read_at).is_(None))
     if not all_:
         if not ids:
             raise ValidationFailed("Hãy chọn thông báo cần đánh dấu đã đọc.", details=[{"field": "ids", "message": "trống"}])
         q = q.where(col(Notification.id).in_(ids))
-    changed = session.execute(q.values(read_at=utcnow()), execution_options={"synchronize_session": False}).rowcount
+    changed = cast("CursorResult[Any]", session.execute(q.values(read_at=utcnow()), execution_options={"synchronize_session": False})).rowcount
     if changed:
         outbox.add(session, kind=contract.UNREAD, ref=actor.id)
     return {"unread": _unread(session, actor.id)}
@@ -156,8 +156,8 @@ def claim_due(*, session: Session, now: datetime, limit: int, lease: float) -> l
     """Mails due now, leased to this sender for `lease` seconds (another node skips them meanwhile)."""
     q = (select(NotificationMail)
          .where(col(NotificationMail.sent_at).is_(None), NotificationMail.next_attempt_at <= now,
-                (col(NotificationMail.claimed_until).is_(None)) | (NotificationMail.claimed_until < now))
-         .order_by(NotificationMail.next_attempt_at, NotificationMail.id).limit(limit).with_for_update(skip_locked=True))  # fmt: skip
+                (col(NotificationMail.claimed_until).is_(None)) | (col(NotificationMail.claimed_until) < now))
+         .order_by(col(NotificationMail.next_attempt_at), col(NotificationMail.id)).limit(limit).with_for_update(skip_locked=True))  # fmt: skip
     out = []
     for m in session.exec(q).all():
         m.claimed_until = now + timedelta(seconds=lease)

@@ -37,7 +37,8 @@ class PollClock(Loop):
             await self.ctx.write(services.close_poll, poll_id=poll_id, now=now)
         for poll_id in await self.ctx.read(services.due_reminders, now=now):
             await self.ctx.write(services.send_reminder, poll_id=poll_id, now=now)
-        return await self.ctx.read(services.next_wakeup)
+        wakeup: datetime | None = await self.ctx.read(services.next_wakeup)
+        return wakeup
 
     async def run(self) -> None:
         while True:

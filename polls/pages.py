@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from accounts.models import GlobalRole, User
 from app.auth import ctx_of
@@ -27,7 +27,7 @@ def _drafting(*, session: Any, actor: Any, tz: str) -> dict[str, Any]:
     organisation's clock, the members who may chair, the organisation's silence rule."""
     today = local(utcnow(), tz).date()
     deadlines = {n: iso(as_utc(datetime.combine(add_working_days(session, today, n), time(17, 0), tzinfo=zone(tz)))) for n in (2, 3, 5)}
-    members = session.exec(select(User).where(User.role == GlobalRole.member, User.is_active == True).order_by(User.id)).all()  # noqa: E712
+    members = session.exec(select(User).where(User.role == GlobalRole.member, User.is_active == True).order_by(col(User.id))).all()  # noqa: E712
     chair = next((u.id for u in members if u.title.lower().startswith("thủ tướng")), members[0].id if members else None)
     return {"deadlines": deadlines, "members": [{"id": u.id, "name": f"{u.full_name} ({u.title})" if u.title else u.full_name} for u in members],
             "chair_id": chair, "silence": services.get_rules(session).silence_default.value}  # fmt: skip

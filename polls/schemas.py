@@ -1,7 +1,7 @@
 """What the poll routes accept and answer (REST names fixed by issue 12: outside tools rely on them)."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -75,7 +75,7 @@ class QuestionOut(BaseModel):
     text: str
     position: int
     result: ResultOut | None
-    my_answer: dict | None = None  # {choice, comment} of the caller, when a voter
+    my_answer: dict[Any, Any] | None = None  # {choice, comment} of the caller, when a voter
     answers: list[AnswerOut] | None = None  # everyone's answers and comments in full, once closed
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, select
 
 from accounts.actor import Actor
@@ -49,7 +49,7 @@ def load(session: Session, poll_id: int, *, for_update: bool = False) -> Poll:
 
 
 def voter_ids(session: Session, poll_id: int) -> list[int]:
-    return list(session.exec(select(PollVoter.user_id).where(PollVoter.poll_id == poll_id).order_by(PollVoter.user_id)).all())
+    return list(session.exec(select(PollVoter.user_id).where(PollVoter.poll_id == poll_id).order_by(col(PollVoter.user_id))).all())
 
 
 def is_voter(session: Session, poll_id: int, user_id: int) -> bool:
@@ -86,7 +86,7 @@ def _require_state(poll: Poll, *states: PollState, action: str) -> None:
 def _future(moment: datetime, field: str) -> datetime:
     if moment.tzinfo is None:
         raise ValidationFailed("Thời hạn phải ghi rõ múi giờ.", details=[{"field": field, "message": "offset required"}])
-    moment = as_utc(moment)  # type: ignore[assignment]
+    moment = as_utc(moment)
     if moment <= utcnow():
         raise ValidationFailed("Thời hạn phải ở tương lai.", details=[{"field": field, "message": "must be in the future"}])
     return moment
@@ -119,7 +119,7 @@ def remind_time(session: Session, deadline: datetime, tz: str) -> datetime:
     """One working day before the deadline, at the same time of day on the organisation's clock."""
     wall = local(deadline, tz)
     day = add_working_days(session, wall.date(), -1)
-    return as_utc(datetime.combine(day, wall.timetz().replace(tzinfo=None), tzinfo=zone(tz)))  # type: ignore[return-value]
+    return as_utc(datetime.combine(day, wall.timetz().replace(tzinfo=None), tzinfo=zone(tz)))
 
 
 def _schedule_reminder(session: Session, poll: Poll, tz: str) -> None:
@@ -130,7 +130,7 @@ def _schedule_reminder(session: Session, poll: Poll, tz: str) -> None:
 # ---- the life of a poll ----
 
 def _default_chair(session: Session) -> int:
-    first = session.exec(select(User.id).where(User.role == GlobalRole.member, User.is_active == True).order_by(User.id)).first()  # noqa: E712
+    first = session.exec(select(User.id).where(User.role == GlobalRole.member, User.is_active == True).order_by(col(User.id))).first()  # noqa: E712
     if first is None:
         raise ValidationFailed("Chưa có thành viên nào để chủ trì phiếu lấy ý kiến.")
     return first
@@ -150,7 +150,7 @@ def create_poll(*, session: Session, actor: Actor, data: PollCreate) -> dict[str
     chair_id = data.chair_id or _default_chair(session)
     _check_users(session, [chair_id], "chair_id")
     if data.voter_ids is None:
-        ids = list(session.exec(select(User.id).where(User.role == GlobalRole.member, User.is_active == True)).all())  # noqa: E712
+        ids = [uid for uid in session.exec(select(User.id).where(User.role == GlobalRole.member, User.is_active == True)).all() if uid]  # noqa: E712
     else:
         if len(set(data.voter_ids)) != len(data.voter_ids):
             raise ValidationFailed("Danh sách người được lấy ý kiến có người trùng.", details=[{"field": "voter_ids", "message": "duplicates"}])
@@ -176,7 +176,7 @@ def submit_poll(*, session: Session, actor: Actor, poll_id: int) -> dict[str, An
     _require_staff(actor)
     poll = load(session, poll_id, for_update=True)
     _require_state(poll, PollState.draft, action="submit")
-    if as_utc(poll.deadline_at) <= utcnow():  # type: ignore[operator]
+    if as_utc(poll.deadline_at) <= utcnow():
         raise Conflict("Thời hạn của phiếu đã qua; hãy sửa thời hạn trước khi trình.", details={"poll_id": poll_id})
     poll.state, poll.submitted_at = PollState.submitted, utcnow()
     session.add(poll)
@@ -191,7 +191,7 @@ def approve_poll(*, session: Session, actor: Actor, poll_id: int, tz: str) -> di
     if actor.id != poll.chair_id or actor.is_display:
         raise Forbidden("Chỉ người chủ trì phiếu lấy ý kiến được duyệt và gửi phiếu.", details={"poll_id": poll_id})
     _require_state(poll, PollState.submitted, action="approve")
-    if as_utc(poll.deadline_at) <= utcnow():  # type: ignore[operator]
+    if as_utc(poll.deadline_at) <= utcnow():
         raise Conflict("Thời hạn của phiếu đã qua; Văn phòng cần gia hạn trước khi gửi.", details={"poll_id": poll_id})
     poll.state, poll.opened_at = PollState.open, utcnow()
     poll.require_signature = get_rules(session).require_signed_answers
@@ -220,7 +220,7 @@ def _answer_guard(session: Session, actor: Actor, poll_id: int, data: AnswersIn,
     if actor.is_display or not is_voter(session, poll_id, actor.id):
         raise Forbidden("Bạn không có trong danh sách được lấy ý kiến của phiếu này.", details={"poll_id": poll_id})
     _require_state(poll, PollState.open, action="answer")
-    if as_utc(poll.deadline_at) <= utcnow():  # type: ignore[operator]
+    if as_utc(poll.deadline_at) <= utcnow():
         raise Conflict("Đã hết thời hạn trả lời phiếu lấy ý kiến.", details={"poll_id": poll_id, "deadline_at": iso(poll.deadline_at)})
     questions = set(session.exec(select(PollQuestion.id).where(PollQuestion.poll_id == poll_id)).all())
     seen: set[int] = set()
@@ -237,11 +237,11 @@ def _answer_guard(session: Session, actor: Actor, poll_id: int, data: AnswersIn,
 def sheet_to_sign(*, session: Session, actor: Actor, poll_id: int, data: AnswersIn) -> dict[str, Any]:
     """Before signing (outside any transaction): what the voter's whole sheet will say after this answer."""
     poll, sheet = _answer_guard(session, actor, poll_id, data, for_update=False)
-    questions = session.exec(select(PollQuestion).where(PollQuestion.poll_id == poll_id).order_by(PollQuestion.position)).all()
+    questions = session.exec(select(PollQuestion).where(PollQuestion.poll_id == poll_id).order_by(col(PollQuestion.position))).all()
     user = session.get(User, actor.id)
     return {"poll_id": poll_id, "title": poll.title, "user_id": actor.id, "username": actor.username,
             "full_name": actor.full_name, "user_title": user.title if user else "",
-            "rows": [(q.position, q.text, *sheet[q.id]) for q in questions if q.id in sheet],  # type: ignore[index]
+            "rows": [(q.position, q.text, *sheet[q.id]) for q in questions if q.id in sheet],
             "digest": sheet_digest(poll_id, actor.id, sheet)}  # fmt: skip
 
 
@@ -281,10 +281,10 @@ def extend_poll(*, session: Session, actor: Actor, poll_id: int, data: ExtendIn,
         raise Forbidden("Chỉ Văn phòng hoặc người chủ trì được gia hạn phiếu lấy ý kiến.", details={"poll_id": poll_id})
     _require_state(poll, PollState.draft, PollState.submitted, PollState.open, action="extend")
     new = _future(data.deadline_at, "deadline_at")
-    if poll.state == PollState.open and as_utc(poll.deadline_at) <= utcnow():  # type: ignore[operator]
+    if poll.state == PollState.open and as_utc(poll.deadline_at) <= utcnow():
         raise Conflict("Phiếu đã hết hạn; không gia hạn được nữa.", details={"poll_id": poll_id})
     old = as_utc(poll.deadline_at)
-    if new <= old:  # type: ignore[operator]
+    if new <= old:
         raise ValidationFailed("Thời hạn mới phải sau thời hạn hiện tại.", details=[{"field": "deadline_at", "message": "must be later than the current deadline"}])
     session.add(PollExtension(poll_id=poll_id, old_deadline=old, new_deadline=new, reason=data.reason, by_user=actor.id))
     poll.deadline_at = new
@@ -315,10 +315,10 @@ def close_poll(*, session: Session, poll_id: int, now: datetime | None = None) -
     conditional UPDATE make it safe to call from every node at once."""
     now = now or utcnow()
     poll = load(session, poll_id, for_update=True)
-    if poll.state != PollState.open or as_utc(poll.deadline_at) > now:  # type: ignore[operator]
+    if poll.state != PollState.open or as_utc(poll.deadline_at) > now:
         return False
-    changed = session.execute(update(Poll).where(col(Poll.id) == poll_id, col(Poll.state) == PollState.open)
-                              .values(state=PollState.closed, closed_at=now, remind_at=None)).rowcount  # fmt: skip
+    changed = cast("CursorResult[Any]", session.execute(update(Poll).where(col(Poll.id) == poll_id, col(Poll.state) == PollState.open)
+                              .values(state=PollState.closed, closed_at=now, remind_at=None))).rowcount  # fmt: skip
     if changed != 1:
         return False
     session.refresh(poll)
@@ -335,7 +335,7 @@ def close_poll(*, session: Session, poll_id: int, now: datetime | None = None) -
 
 
 def due_polls(*, session: Session, now: datetime) -> list[int]:
-    stmt = select(Poll.id).where(Poll.state == PollState.open, col(Poll.deadline_at) <= now).order_by(Poll.id)
+    stmt = select(Poll.id).where(Poll.state == PollState.open, col(Poll.deadline_at) <= now).order_by(col(Poll.id))
     return [i for i in session.exec(stmt).all() if i is not None]
 
 
@@ -344,10 +344,10 @@ def send_reminder(*, session: Session, poll_id: int, now: datetime | None = None
     transaction as the notification is recorded (a restart finds it cleared, another node finds it locked)."""
     now = now or utcnow()
     poll = load(session, poll_id, for_update=True)
-    if poll.state != PollState.open or poll.remind_at is None or as_utc(poll.remind_at) > now:  # type: ignore[operator]
+    if poll.state != PollState.open or poll.remind_at is None or as_utc(poll.remind_at) > now:
         return False
-    changed = session.execute(update(Poll).where(col(Poll.id) == poll_id, col(Poll.remind_at).is_not(None))
-                              .values(remind_at=None)).rowcount  # fmt: skip
+    changed = cast("CursorResult[Any]", session.execute(update(Poll).where(col(Poll.id) == poll_id, col(Poll.remind_at).is_not(None))
+                              .values(remind_at=None))).rowcount  # fmt: skip
     if changed != 1:
         return False
     session.refresh(poll)
@@ -364,7 +364,7 @@ def due_reminders(*, session: Session, now: datetime) -> list[int]:
 
 def next_wakeup(*, session: Session) -> datetime | None:
     """The next deadline or reminder of an open poll (the scheduler sleeps until then)."""
-    times = [as_utc(t) for t in session.exec(select(Poll.deadline_at).where(Poll.state == PollState.open)).all()]
+    times: list[datetime | None] = [as_utc(t) for t in session.exec(select(Poll.deadline_at).where(Poll.state == PollState.open)).all()]
     times += [as_utc(t) for t in session.exec(select(Poll.remind_at).where(Poll.state == PollState.open, col(Poll.remind_at).is_not(None))).all()]
     return min((t for t in times if t is not None), default=None)
 
@@ -430,8 +430,8 @@ def _names(session: Session, ids: list[int]) -> dict[int, User]:
 
 def detail(session: Session, actor: Actor, poll: Poll, *, full: bool = False) -> dict[str, Any]:
     pid = poll.id or 0
-    voters = session.exec(select(PollVoter).where(PollVoter.poll_id == pid).order_by(PollVoter.user_id)).all()
-    questions = session.exec(select(PollQuestion).where(PollQuestion.poll_id == pid).order_by(PollQuestion.position)).all()
+    voters = session.exec(select(PollVoter).where(PollVoter.poll_id == pid).order_by(col(PollVoter.user_id))).all()
+    questions = session.exec(select(PollQuestion).where(PollQuestion.poll_id == pid).order_by(col(PollQuestion.position))).all()
     answers = session.exec(select(PollAnswer).where(PollAnswer.poll_id == pid)).all()
     manager = actor.is_staff or actor.id == poll.chair_id
     me = next((v for v in voters if v.user_id == actor.id), None)
@@ -471,8 +471,8 @@ def detail(session: Session, actor: Actor, poll: Poll, *, full: bool = False) ->
                           "answered_at": iso(v.answered_at), "signed": v.signed} for v in voters]  # fmt: skip
     out["extensions"] = [{"old_deadline": iso(e.old_deadline), "new_deadline": iso(e.new_deadline), "reason": e.reason,
                           "by_user": e.by_user, "at": iso(e.at)}
-                         for e in session.exec(select(PollExtension).where(PollExtension.poll_id == pid).order_by(PollExtension.id)).all()]  # fmt: skip
-    docs = session.exec(select(PollDocument).where(PollDocument.poll_id == pid).order_by(PollDocument.id)).all()
+                         for e in session.exec(select(PollExtension).where(PollExtension.poll_id == pid).order_by(col(PollExtension.id))).all()]  # fmt: skip
+    docs = session.exec(select(PollDocument).where(PollDocument.poll_id == pid).order_by(col(PollDocument.id))).all()
     out["documents"] = [{"id": d.id, "title": d.title, "page_count": d.page_count, "restricted": d.restricted}
                         for d in docs if actor.is_staff or not d.restricted or actor.id in d.allowed_user_ids]  # fmt: skip
     return out

@@ -49,8 +49,8 @@ def add(session: Session, rows: Iterable[tuple[SearchEntry, str]]) -> None:
     for entry, _ in pending:
         session.add(entry)
     session.flush()
-    rows = [{"id": e.id, "meeting_id": e.meeting_id, "document_id": e.document_id, "body": b} for e, b in pending]
-    session.connection().execute(text(_insert_sql(session)), rows)
+    params = [{"id": e.id, "meeting_id": e.meeting_id, "document_id": e.document_id, "body": b} for e, b in pending]
+    session.connection().execute(text(_insert_sql(session)), params)
 
 
 def drop(session: Session, *conditions: object) -> None:
@@ -59,7 +59,7 @@ def drop(session: Session, *conditions: object) -> None:
         chunk = ids[start : start + 500]
         stmt = text(f"DELETE FROM {FTS_TABLE} WHERE rowid IN :ids").bindparams(bindparam("ids", expanding=True))
         session.connection().execute(stmt, {"ids": chunk})
-        session.exec(delete(SearchEntry).where(col(SearchEntry.id).in_(chunk)))  # type: ignore[call-overload]
+        session.exec(delete(SearchEntry).where(col(SearchEntry.id).in_(chunk)))
 
 
 def _join(*parts: str) -> str:
@@ -67,6 +67,7 @@ def _join(*parts: str) -> str:
 
 
 def meeting_rows(meeting: Meeting, items: list[AgendaItem]) -> list[tuple[SearchEntry, str]]:
+    assert meeting.id is not None
     rows = [(SearchEntry(kind="meeting", meeting_id=meeting.id), _join(meeting.title, meeting.description))]
     rows += [(SearchEntry(kind="agenda_item", meeting_id=meeting.id, agenda_item_id=i.id), item_text(i)) for i in items]
     return rows

@@ -10,6 +10,7 @@ Who sees what (the same rules as meetings/access.py and documents/access.py, wri
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -68,11 +69,11 @@ def search(*, session: Session, actor: Actor, q: str, limit: int = 20, offset: i
 
 
 def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
-    ids.discard(None)  # type: ignore[arg-type]
+    ids.discard(None)
     return {r.id: r for r in session.exec(select(model).where(col(model.id).in_(ids))).all()} if ids else {}
 
 
-def _present(session: Session, rows: list[Any], terms: Terms) -> list[dict[str, Any]]:
+def _present(session: Session, rows: Sequence[Any], terms: Terms) -> list[dict[str, Any]]:
     meetings = _by_id(session, Meeting, {r.meeting_id for r in rows})
     docs = _by_id(session, Document, {r.document_id for r in rows})
     items = _by_id(session, AgendaItem, {r.agenda_item_id for r in rows} | {d.agenda_item_id for d in docs.values()})
@@ -81,6 +82,7 @@ def _present(session: Session, rows: list[Any], terms: Terms) -> list[dict[str, 
     for r in rows:
         m, d = meetings[r.meeting_id], docs.get(r.document_id)
         item = items.get(r.agenda_item_id if d is None else d.agenda_item_id)
+        marks: list[list[int]]
         if d is not None and d.restricted:
             snip, marks = None, []
         else:

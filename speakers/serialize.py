@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.models import User
 from meetings.models import Meeting, Participant
@@ -50,14 +50,14 @@ def one(session: Session, req: SpeakerRequest) -> dict[str, Any]:
 def _rows(session: Session, meeting_id: int, *conditions: Any) -> list[dict[str, Any]]:
     rows = session.exec(
         select(SpeakerRequest, User, Participant)
-        .join(User, User.id == SpeakerRequest.user_id)
+        .join(User, col(User.id) == SpeakerRequest.user_id)
         .join(
             Participant,
-            (Participant.meeting_id == SpeakerRequest.meeting_id) & (Participant.user_id == SpeakerRequest.user_id),
+            (col(Participant.meeting_id) == SpeakerRequest.meeting_id) & (col(Participant.user_id) == SpeakerRequest.user_id),
             isouter=True,
         )
         .where(SpeakerRequest.meeting_id == meeting_id, *conditions)
-        .order_by(SpeakerRequest.id)
+        .order_by(col(SpeakerRequest.id))
     ).all()
     return [request_data(r, u, p) for r, u, p in rows]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.actor import Actor
 from accounts.models import User
@@ -166,7 +166,7 @@ def _give_floor(session: Session, acc: Access, user_id: int) -> dict[str, Any]:
     item_id = _current_item(acc, "mời phát biểu trong")
     row = session.exec(
         select(Participant, User)
-        .join(User, User.id == Participant.user_id)
+        .join(User, col(User.id) == Participant.user_id)
         .where(Participant.meeting_id == acc.meeting.id, Participant.user_id == user_id)
     ).first()
     if row is None:

@@ -81,3 +81,14 @@ def make_cabinet(db: Database, *, n_members: int = 5, n_items: int = 3, publish:
 
 def call(db: Database, fn: Any, **kwargs: Any) -> Any:
     return db.run_write(fn, **kwargs).result
+
+
+def denied_then_allowed(db: Database, fn: Any, denied: Actor, allowed: Actor, **kwargs: Any) -> Any:
+    """A pair-table row: `denied` is refused with Forbidden, then `allowed` succeeds with the same arguments."""
+    from core.errors import Forbidden
+
+    try:
+        db.run_write(fn, actor=denied, **kwargs)
+    except Forbidden:
+        return db.run_write(fn, actor=allowed, **kwargs).result
+    raise AssertionError(f"{fn.__module__}.{fn.__name__}: {denied.full_name} was not refused")

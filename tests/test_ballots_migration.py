@@ -41,7 +41,7 @@ def test_upgrade_moves_secret_votes_without_their_counters(tmp_path: Path) -> No
         with db.engine.connect() as c:
             assert "vote_secret_tally" not in inspect(c).get_table_names()
             ddl = c.execute(text("SELECT sql FROM sqlite_master WHERE name = 'vote_voter'")).scalar()
-            assert "WITHOUT ROWID" in ddl.upper()
+            assert ddl is not None and "WITHOUT ROWID" in ddl.upper()
             votes = {r.id: r for r in c.execute(text("SELECT id, state, voted_count, result, opened_at FROM vote"))}
             voters = c.execute(text("SELECT vote_id, user_id FROM vote_voter")).all()
             assert c.execute(text("SELECT count(*) FROM ballot_election")).scalar() == 0

@@ -15,7 +15,9 @@ OPTIONAL = {"uvloop"}
 
 
 def _name(requirement: str) -> str:
-    return re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9._-]+", requirement).group()).lower()
+    name = re.match(r"[A-Za-z0-9._-]+", requirement)
+    assert name is not None, requirement
+    return re.sub(r"[-_.]+", "-", name.group()).lower()
 
 
 def _imports(folders: list[Path]) -> dict[str, Path]:

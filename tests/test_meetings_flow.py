@@ -4,7 +4,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from accounts.models import GlobalRole
 from app.db import Database
@@ -20,7 +20,7 @@ from tests.factories import call, make_cabinet, make_user
 
 def events(db: Database, meeting_id: int) -> list[MeetingEvent]:
     with db.read_session() as s:
-        return list(s.exec(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting_id).order_by(MeetingEvent.seq)).all())
+        return list(s.exec(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting_id).order_by(col(MeetingEvent.seq))).all())
 
 
 def test_lifecycle_moves_current_item_and_numbers_events_without_gaps(db: Database) -> None:

@@ -8,7 +8,7 @@ import subprocess
 from datetime import timedelta
 
 import httpx
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.db import Database
 from app.settings import Settings
@@ -39,7 +39,7 @@ def pdftotext(pdf: bytes) -> str:
 
 def events_of(db: Database, user_id: int) -> list[str]:
     with db.read_session() as s:
-        return [n.event for n in s.exec(select(Notification).where(Notification.user_id == user_id).order_by(Notification.id))]
+        return [n.event for n in s.exec(select(Notification).where(Notification.user_id == user_id).order_by(col(Notification.id)))]
 
 
 async def test_notice_lifecycle_with_denied_and_allowed_pairs(live_server: LiveServer, db: Database) -> None:
@@ -64,7 +64,9 @@ async def test_notice_lifecycle_with_denied_and_allowed_pairs(live_server: LiveS
     assert notice["state"] == "draft" and len(notice["conclusions"]) == 2
     assert "Sau khi nghe Bộ Tài chính báo cáo" in notice["intro"] and notice["intro"].endswith("đã kết luận như sau:")
     with db.read_session() as s:
-        ended = local(s.get(Meeting, c.meeting_id).ended_at).date()
+        meeting = s.get(Meeting, c.meeting_id)
+        assert meeting is not None and meeting.ended_at is not None
+        ended = local(meeting.ended_at).date()
         assert notice["due_on"] == add_working_days(s, ended, 5).isoformat()
     assert notice["working_days_left"] == 5 and not notice["at_risk"] and not notice["late"]
     assert (await staff.post("/api/notices", json={"meeting_id": c.meeting_id})).status_code == 409  # one per meeting
@@ -191,6 +193,7 @@ async def test_an_overdue_task_is_told_once_by_the_check_that_runs_by_itself(set
 
     def time_passes(session: Session) -> None:  # the deadline is now behind us (the clock cannot be moved)
         task = session.get(NoticeTask, task_id)
+        assert task is not None
         task.deadline = today - timedelta(days=1)
         session.add(task)
 
@@ -221,6 +224,7 @@ async def test_the_dashboard_warns_before_the_five_working_days_run_out(live_ser
 
     def ended_days_ago(session: Session, days: int) -> None:
         notice = session.get(ConclusionNotice, nid)
+        assert notice is not None
         with db.read_session() as s:
             notice.due_on = add_working_days(s, local(utcnow()).date(), days)  # as if the meeting was held earlier
         session.add(notice)

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import socketio
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.db import Database
 from app.settings import Settings
@@ -51,7 +51,7 @@ def set_profile(db: Database, user_id: int, email: str, lang: str = "vi", events
 
 def mails(db: Database) -> list[NotificationMail]:
     with db.read_session() as s:
-        return list(s.exec(select(NotificationMail).order_by(NotificationMail.id)))
+        return list(s.exec(select(NotificationMail).order_by(col(NotificationMail.id))))
 
 
 async def test_invitations_arrive_by_mail_encoded_once_per_recipient_as_each_chose(settings: Settings, db: Database, inbox: Inbox) -> None:
@@ -230,7 +230,7 @@ async def test_a_mail_waits_out_an_smtp_outage_and_a_server_restart(settings: Se
 
 def notify_jobs(db: Database, event: str) -> list[dict[str, Any]]:
     with db.read_session() as s:
-        return [j.payload for j in s.exec(select(OutboxJob).where(OutboxJob.kind == "notify").order_by(OutboxJob.id)) if j.payload["event"] == event]
+        return [j.payload for j in s.exec(select(OutboxJob).where(OutboxJob.kind == "notify").order_by(col(OutboxJob.id))) if j.payload["event"] == event]
 
 
 async def test_a_published_meetings_time_place_or_agenda_change_tells_its_participants(db: Database) -> None:

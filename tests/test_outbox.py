@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from annotations import services as annotation_services
 from app.db import Database
@@ -27,7 +27,7 @@ from votes.models import VoteKind
 def tallies(db: Database, meeting_id: int) -> list[dict[str, Any]]:
     def read(session: Any) -> list[dict[str, Any]]:
         rows = session.exec(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting_id, MeetingEvent.type == "vote.tally")
-                            .order_by(MeetingEvent.seq)).all()  # fmt: skip
+                            .order_by(col(MeetingEvent.seq))).all()  # fmt: skip
         return [r.data for r in rows]
 
     return db.run_read(read)

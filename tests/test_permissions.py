@@ -77,6 +77,7 @@ def test_list_meetings_shows_only_published_invitations(db: Database) -> None:
         db.run_read(services.get_meeting, actor=draft.members[0], meeting_id=draft.meeting_id)
 
 
+@pytest.mark.service_pair("accounts.services.create_user", "accounts.services.list_users")
 def test_only_admin_creates_accounts_and_only_staff_list_them(db: Database) -> None:
     admin = make_user(db, GlobalRole.admin)
     member = make_user(db)

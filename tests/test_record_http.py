@@ -35,6 +35,7 @@ async def test_every_route_uses_the_configured_zone(live_server: LiveServer) -> 
     pin_times(db, s.meeting_id)
     with db.write_session() as session:
         m = session.get(Meeting, s.meeting_id)
+        assert m is not None
         m.scheduled_at = datetime(2026, 12, 3, 1, 0, tzinfo=timezone.utc)
         session.add(m)
         session.commit()

@@ -134,7 +134,7 @@ def test_grant_and_finish_record_the_speech_and_only_one_speaks_at_a_time(db: Da
     # Giving the floor to the next person ends the speech in progress ("xin cảm ơn, mời đồng chí ...").
     call(db, speakers.grant, actor=c.secretary, request_id=b["id"])
     first = row(db, a["id"])
-    assert first.state == SpeakerState.done and first.ended_at is not None and first.ended_at >= first.started_at
+    assert first.state == SpeakerState.done and first.ended_at is not None and first.started_at is not None and first.ended_at >= first.started_at
     assert slice_(db, c)["current"]["id"] == b["id"]
     call(db, speakers.finish, actor=c.members[1], request_id=b["id"])  # a speaker may end their own speech
     s = slice_(db, c)

@@ -19,7 +19,7 @@ def test_secret_tables_have_no_link_columns(db: Database) -> None:
         ddl = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'ballot_secret'")).scalar()
     assert cols["vote_voter"] == {"vote_id", "user_id"}  # who: no choice, no time, no surrogate id
     assert cols["ballot_secret"] == {"vote_id", "receipt", "token", "body"}  # what, encrypted: no user, no time
-    assert "WITHOUT ROWID" in ddl.upper()  # no hidden insertion order either
+    assert ddl is not None and "WITHOUT ROWID" in ddl.upper()  # no hidden insertion order either
 
 
 def test_secret_ballot_is_final_and_tally_hidden_until_closed(db: Database) -> None:

@@ -3,11 +3,17 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, Awaitable, Callable, TypeVar, overload
 
 T = TypeVar("T")
 
 
+@overload
+async def eventually(check: Callable[[], Awaitable[T]], what: str = "", *, timeout: float = 10,
+                     interval: float = 0.02) -> T: ...  # fmt: skip
+@overload
+async def eventually(check: Callable[[], T], what: str = "", *, timeout: float = 10,
+                     interval: float = 0.02) -> T: ...  # fmt: skip
 async def eventually(check: Callable[[], T | Awaitable[T]], what: str = "", *, timeout: float = 10,
                      interval: float = 0.02) -> T:  # fmt: skip
     """Call `check` (plain or async) until it returns something truthy, and return that. An AssertionError

@@ -48,16 +48,18 @@ async def scrub(ctx: AppContext) -> None:
     def run() -> None:
         raw = ctx.db.engine.raw_connection()  # outside any transaction: both statements refuse to run in one
         try:
+            driver = raw.driver_connection
+            assert driver is not None  # a fresh connection from the pool, not yet closed
             if ctx.db.is_sqlite:
                 # VACUUM rebuilds every page in key order (a page's cell layout keeps insertion order otherwise)
-                raw.driver_connection.execute("VACUUM")
-                raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                driver.execute("VACUUM")
+                driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             else:
-                raw.driver_connection.autocommit = True
+                driver.autocommit = True
                 # CLUSTER rewrites each table in primary-key order (VACUUM FULL would keep the arrival order)
-                raw.driver_connection.execute("CLUSTER ballot_secret USING ballot_secret_pkey")
-                raw.driver_connection.execute("CLUSTER vote_voter USING vote_voter_pkey")
-                raw.driver_connection.autocommit = False
+                driver.execute("CLUSTER ballot_secret USING ballot_secret_pkey")
+                driver.execute("CLUSTER vote_voter USING vote_voter_pkey")
+                driver.autocommit = False
         except Exception:
             log.warning("scrub after a secret vote did not complete", exc_info=True)
         finally:

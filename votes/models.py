@@ -25,7 +25,7 @@ from sqlmodel import Field, SQLModel
 from core.clock import utcnow
 
 
-def _ts(nullable: bool = True) -> Column:
+def _ts(nullable: bool = True) -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=nullable)
 
 

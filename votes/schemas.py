@@ -1,16 +1,17 @@
 """Request shapes of the votes API and socket events (unknown fields and wrong types are refused)."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from sqlmodel import SQLModel
+from sqlmodel._compat import SQLModelConfig  # SQLModel's own config type (a pydantic ConfigDict with `table`)
 
 from core.i18n import N_
 from core.types import Flag, Id, Int, Line, Para, Secret
 from votes.models import OptionKind, VoteKind, VoteRule
 
-_strict = ConfigDict(extra="forbid")
+_strict = SQLModelConfig(extra="forbid")
 
 
 class OptionIn(SQLModel):
@@ -57,10 +58,10 @@ class VoteUpdate(SQLModel):
 
     model_config = _strict
     agenda_item_id: Id = None  # type: ignore[assignment]
-    question: Para = Field(default=None, min_length=3, max_length=1000)
+    question: Para = Field(default=None, min_length=3, max_length=1000)  # type: ignore[assignment]
     kind: VoteKind = None  # type: ignore[assignment]
     rule: VoteRule = None  # type: ignore[assignment]
-    options: list[OptionIn] = Field(default=None, min_length=2, max_length=3)
+    options: list[OptionIn] = Field(default=None, min_length=2, max_length=3)  # type: ignore[arg-type]
 
     @model_validator(mode="after")
     def _options(self) -> "VoteUpdate":
@@ -129,7 +130,7 @@ class VotePublic(SQLModel):
     eligible_count: int
     tally: dict[str, int] | None  # open/named; secret: null until closed
     voters: list[VoterPublic] | None  # named only
-    result: dict | None  # {passed, counts: {option_id: n}, yes, no, abstain, required, tie, decided_by_chair, ...}
+    result: dict[Any, Any] | None  # {passed, counts: {option_id: n}, yes, no, abstain, required, tie, decided_by_chair, ...}
     opened_at: str | None
     closed_at: str | None
     published_at: str | None
@@ -206,7 +207,7 @@ class TrusteeKeyPublic(SQLModel):
 
 
 class BallotParams(SQLModel):
-    params: dict
+    params: dict[Any, Any]
     params_digest: str
 
 
@@ -217,14 +218,14 @@ class ReceiptCheck(SQLModel):
 
 class BoardPublic(SQLModel):
     spec: str
-    params: dict
+    params: dict[Any, Any]
     params_digest: str
     state: str
     voted_count: int
-    ballots: list[dict]
-    total: list[dict] | None
-    partials: list[dict]
-    result: dict | None
+    ballots: list[dict[Any, Any]]
+    total: list[dict[Any, Any]] | None
+    partials: list[dict[Any, Any]]
+    result: dict[Any, Any] | None
     fingerprint: str
 
 

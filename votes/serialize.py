@@ -14,7 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.models import User
 from core.clock import iso
@@ -25,7 +25,7 @@ from votes.models import Ballot, OptionKind, Vote, VoteKind, VoteOption, VoteRul
 def options_of(session: Session, vote_ids: list[int]) -> dict[int, list[VoteOption]]:
     by_vote: dict[int, list[VoteOption]] = defaultdict(list)
     if vote_ids:
-        rows = session.exec(select(VoteOption).where(VoteOption.vote_id.in_(vote_ids)).order_by(VoteOption.position))
+        rows = session.exec(select(VoteOption).where(col(VoteOption.vote_id).in_(vote_ids)).order_by(col(VoteOption.position)))
         for option in rows.all():
             by_vote[option.vote_id].append(option)
     return by_vote
@@ -37,14 +37,14 @@ def counts(session: Session, vote: Vote) -> dict[int, int]:
     if vote.kind == VoteKind.secret:  # only ever known as the decrypted total (votes/ballot/)
         return {int(k): int(n) for k, n in ((vote.result or {}).get("counts") or {}).items()}
     rows = session.exec(
-        select(Ballot.option_id, func.count()).where(Ballot.vote_id == vote.id).group_by(Ballot.option_id)
+        select(Ballot.option_id, func.count()).where(Ballot.vote_id == vote.id).group_by(col(Ballot.option_id))
     ).all()
     return {int(option_id): int(n) for option_id, n in rows}
 
 
 def named_voters(session: Session, vote_id: int) -> list[dict[str, Any]]:
     rows = session.exec(
-        select(Ballot, User).join(User, User.id == Ballot.user_id).where(Ballot.vote_id == vote_id).order_by(User.id)
+        select(Ballot, User).join(User, col(User.id) == Ballot.user_id).where(Ballot.vote_id == vote_id).order_by(col(User.id))
     ).all()
     return [{"user_id": b.user_id, "full_name": u.full_name, "option_id": b.option_id} for b, u in rows]
 
@@ -84,7 +84,7 @@ def vote_data(session: Session, vote: Vote, options: list[VoteOption] | None = N
 
 def votes_slice(session: Session, meeting: Meeting, *, full: bool = False) -> list[dict[str, Any]]:
     assert meeting.id is not None
-    votes = list(session.exec(select(Vote).where(Vote.meeting_id == meeting.id).order_by(Vote.id)).all())
+    votes = list(session.exec(select(Vote).where(Vote.meeting_id == meeting.id).order_by(col(Vote.id))).all())
     options = options_of(session, [v.id for v in votes if v.id is not None])
     return [vote_data(session, v, options[v.id or 0], full=full) for v in votes]
 

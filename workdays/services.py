@@ -23,7 +23,7 @@ _WEEKDAY_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu",
 
 
 def _overrides(session: Session, lo: date, hi: date) -> dict[date, DayOverride]:
-    rows = session.exec(select(DayOverride).where(DayOverride.day >= lo, DayOverride.day <= hi)).all()  # type: ignore[arg-type]
+    rows = session.exec(select(DayOverride).where(DayOverride.day >= lo, DayOverride.day <= hi)).all()
     return {r.day: r for r in rows}
 
 

@@ -1,0 +1,66 @@
+"""Polls: each operation refused for the wrong person and allowed for the right one (a pair table read by
+tests/test_service_pairs.py)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from app.db import Database
+from polls import services
+from polls.schemas import AnswerIn, AnswersIn, ExtendIn, PollCreate, QuestionIn, RulesIn
+from tests.factories import call, denied_then_allowed
+from tests.poll_helpers import QUESTIONS, Board, in_, make_board, make_poll
+
+TZ = "Asia/Ho_Chi_Minh"
+Poll = dict[str, Any]
+# name -> (service, kwargs builder, allowed, denied, the poll's state first: None = no poll)
+Case = tuple[Callable[..., Any], Callable[[Database, Board, Poll], dict[str, Any]], str, str, str | None]
+
+
+def _create(db: Database, b: Board, p: Poll) -> dict[str, Any]:
+    data = PollCreate(title="Lấy ý kiến về dự thảo Nghị định", summary="Bộ Tư pháp trình.", questions=[QuestionIn(text=QUESTIONS[0])],
+                      voter_ids=[m.id for m in b.voters], chair_id=b.chair.id, deadline_at=in_(3600), silence_counts_as="agree")  # fmt: skip
+    return {"data": data}
+
+
+_DOC = {"title": "Dự thảo Nghị định", "sha256": "ab" * 32, "page_count": 2}
+
+
+def _restricted_page(db: Database, b: Board, p: Poll) -> dict[str, Any]:
+    """A page of a document restricted to one voter (members[1]): another voter is refused, that one reads it."""
+    doc = call(db, services.add_document, actor=b.staff, poll_id=p["id"], restricted=True, allowed_user_ids=[b.members[1].id], **_DOC)
+    return {"poll_id": p["id"], "document_id": doc["id"], "page": 1, "timezone": TZ}
+
+
+def _answers(db: Database, b: Board, p: Poll) -> dict[str, Any]:
+    return {"poll_id": p["id"], "data": AnswersIn(answers=[AnswerIn(question_id=q["id"], choice="agree") for q in p["questions"]])}
+
+
+CASES: dict[str, Case] = {
+    "create_poll": (services.create_poll, _create, "staff", "chair", None),
+    "submit_poll": (services.submit_poll, lambda db, b, p: {"poll_id": p["id"]}, "staff", "chair", "draft"),
+    "approve_poll": (services.approve_poll, lambda db, b, p: {"poll_id": p["id"], "tz": TZ}, "chair", "staff", "submitted"),
+    "extend_poll": (services.extend_poll, lambda db, b, p: {"poll_id": p["id"], "data": ExtendIn(deadline_at=in_(7200), reason="Cần thêm thời gian"), "tz": TZ}, "staff", "member", "open"),
+    "get_poll": (services.get_poll, lambda db, b, p: {"poll_id": p["id"]}, "member", "outsider", "open"),
+    "answer": (services.answer, _answers, "member", "outsider", "open"),
+    "sheet_to_sign": (services.sheet_to_sign, _answers, "member", "outsider", "open"),
+    "authorize_documents": (services.authorize_documents, lambda db, b, p: {"poll_id": p["id"]}, "staff", "chair", "draft"),
+    "mark_decided": (services.mark_decided, lambda db, b, p: {"poll_id": p["id"], "report_sha256": "ab" * 32}, "chair", "staff", "closed"),
+    "report_data": (services.report_data, lambda db, b, p: {"poll_id": p["id"]}, "staff", "member", "closed"),
+    "add_document": (services.add_document, lambda db, b, p: {"poll_id": p["id"], "restricted": False, "allowed_user_ids": [], **_DOC}, "staff", "chair", "open"),
+    "document_page (restricted)": (services.document_page, _restricted_page, "member1", "member", "open"),
+    "set_rules": (services.set_rules, lambda db, b, p: {"data": RulesIn(silence_default="none", require_signed_answers=False)}, "admin", "staff", None),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_denied_then_allowed(db: Database, name: str) -> None:
+    fn, kwargs, allowed, denied, state = CASES[name]
+    b = make_board(db)
+    poll = make_poll(db, b, deadline=in_(3600), state="open" if state == "closed" else state) if state else {}
+    if state == "closed":
+        assert call(db, services.close_poll, poll_id=poll["id"], now=in_(7200))
+    who = lambda role: {"member": b.members[0], "member1": b.members[1]}.get(role) or getattr(b, role)  # noqa: E731
+    denied_then_allowed(db, fn, who(denied), who(allowed), **kwargs(db, b, poll))
