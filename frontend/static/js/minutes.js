@@ -189,8 +189,12 @@ async function flushAll() {
 }
 
 async function loadConclusions() {
-  if (root.dataset.meetingState !== "started" && root.dataset.meetingState !== "ended") return;
-  if (status && status.state !== "draft") return;
+  const frozen = status && status.state !== "draft";
+  if ((root.dataset.meetingState !== "started" && root.dataset.meetingState !== "ended") || frozen) {
+    $("conclusions-card").hidden = true;
+    conclusionEditors.clear();
+    return;
+  }
   let rows;
   try { rows = await get(`${base}/conclusions`); } catch { return; }
   const agenda = await get(`${base}/agenda`);
@@ -312,7 +316,7 @@ function completed(data) {
 }
 
 const conn = new LiveConnection({ meetingId });
-window.ecabinetMinutes = { conn, live: conn.live }; // read-only hooks for the browser tests
+window.ecabinetMinutes = { conn, live: conn.live, socket: conn.socket }; // read-only hooks for the browser tests
 
 conn.onChange((state, { reset, events }) => {
   root.dataset.seq = String(conn.seq);
