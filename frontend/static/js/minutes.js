@@ -322,7 +322,7 @@ conn.onChange((state, { reset, events }) => {
   root.dataset.seq = String(conn.seq);
   if (state.minutes && (reset || events.some((env) => env.data && "minutes" in env.data))) {
     status = state.minutes;
-    renderStatus();
+    if (root.dataset.ready === "true") renderStatus(); // else load() draws it, knowing who may edit
   }
   const meetingState = state.meeting?.state;
   if (meetingState && meetingState !== root.dataset.meetingState) {
