@@ -213,3 +213,11 @@ def test_pages_catch_up_after_the_socket_was_cut(tablet, server: str) -> None:  
     expect(fresh_hall.page.locator("#display")).to_have_attribute("data-ready", "true")
     assert state_of(hall.page, DISPLAY[0]) == state_of(fresh_hall.page, DISPLAY[0])
     assert hall.page.evaluate(DISPLAY_VIEW) == fresh_hall.page.evaluate(DISPLAY_VIEW)
+
+    # The transport drops with no network change the browser would notice: socket.io reconnects by itself and
+    # the display joins again on the new connection.
+    joins = stats(hall.page, DISPLAY[0])["joins"]
+    hall.page.evaluate("() => window.ecabinetDisplay.socket.io.engine.close()")
+    hall.page.wait_for_function("(n) => window.ecabinetDisplay.conn.stats.joins > n", arg=joins, timeout=15000)
+    connected(hall.page, DISPLAY[1])
+    assert hall.page.evaluate(DISPLAY_VIEW) == fresh_hall.page.evaluate(DISPLAY_VIEW)
