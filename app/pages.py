@@ -1,7 +1,6 @@
 """Server-rendered pages (Jinja2). Each page is a shell; live data comes from the API and the socket."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from urllib.parse import urlsplit
 from typing import Any, Awaitable, Callable
@@ -180,7 +179,7 @@ def _meeting_page(template: str, check: PageCheck | None = None):  # type: ignor
                 await check(request, actor)
         except DomainError as exc:
             return refused(request, exc)
-        return render(request, template, meeting=meeting, meeting_json=json.dumps(meeting, ensure_ascii=False),
+        return render(request, template, meeting=meeting,
                       max_upload_mb=ctx_of(request).settings.max_upload_mb)  # fmt: skip
 
     return page

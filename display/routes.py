@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 
 from starlette.requests import Request
@@ -72,7 +71,7 @@ async def display_page(request: Request) -> Response:
     except DomainError as exc:
         return refused(request, exc)
     config = {"meeting_id": meeting_id, "display_token": token or None, "server_now": int(time.time() * 1000)}
-    response = render(request, "display.html", meeting=meeting, display_json=json.dumps(config))
+    response = render(request, "display.html", meeting=meeting, display_config=config)
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the address: never leak it onwards
     return response
 

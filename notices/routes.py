@@ -2,7 +2,6 @@
 answer). Rendering and signing run in worker threads."""
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -128,7 +127,7 @@ async def dashboard_page(request: Request) -> Response:
         data = await ctx_of(request).read(tasks.dashboard, actor=actor, tz=_tz(request))
     except DomainError as exc:
         return refused(request, exc)
-    return render(request, "notices_dashboard.html", data=data, data_json=json.dumps(data, ensure_ascii=False))
+    return render(request, "notices_dashboard.html", data=data)
 
 
 async def notice_page(request: Request) -> Response:
@@ -139,7 +138,7 @@ async def notice_page(request: Request) -> Response:
         notice = await ctx_of(request).read(services.get_notice, actor=actor, notice_id=_nid(request), tz=_tz(request))
     except DomainError as exc:
         return refused(request, exc)
-    return render(request, "notice.html", notice=notice, notice_json=json.dumps(notice, ensure_ascii=False))
+    return render(request, "notice.html", notice=notice)
 
 
 N = "/api/notices/{notice_id:int}"

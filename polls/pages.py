@@ -3,7 +3,6 @@ that is the member's answer page, the secretariat's follow-up, the chair's appro
 by who looks and the poll's state). Each asks what GET /api/polls/{id} asks."""
 from __future__ import annotations
 
-import json
 from datetime import datetime, time
 from typing import Any
 
@@ -41,7 +40,7 @@ async def polls_page(request: Request) -> Response:
     polls = await ctx.read(services.list_polls, actor=actor)
     drafting = await ctx.read(_drafting, actor=actor, tz=ctx.settings.timezone) if actor.is_staff else None
     return render(request, "polls.html", polls=polls, inbox=[p for p in polls if p["state"] == "open" and p["is_voter"]],
-                  drafting=drafting, drafting_json=json.dumps(drafting, ensure_ascii=False).replace("<", "\\u003c"))  # fmt: skip
+                  drafting=drafting)  # fmt: skip
 
 
 async def poll_page(request: Request) -> Response:
@@ -52,8 +51,7 @@ async def poll_page(request: Request) -> Response:
         poll = await ctx_of(request).read(services.get_poll, actor=actor, poll_id=request.path_params["poll_id"])
     except DomainError as exc:
         return refused(request, exc)
-    data = json.dumps(poll, ensure_ascii=False).replace("<", "\\u003c")  # no "</script>" can end the JSON block early
-    return render(request, "poll.html", poll=poll, poll_json=data)
+    return render(request, "poll.html", poll=poll)
 
 
 routes = [

@@ -1,7 +1,6 @@
 """/workdays: the year's days off and made-up working days; the admin adds and removes overrides there."""
 from __future__ import annotations
 
-import json
 from datetime import date
 
 from starlette.requests import Request
@@ -23,8 +22,8 @@ async def workdays_page(request: Request) -> Response:
     year = int(raw) if raw.isdigit() and 1900 <= int(raw) <= 2199 else local(utcnow(), ctx.settings.timezone).year
     calendar = await ctx.read(services.calendar, actor=actor, year=year)
     overrides = [o for o in await ctx.read(services.list_overrides, actor=actor) if o["day"].startswith(str(year))]
-    data = json.dumps({"year": year, "admin": actor.role.value == "admin"}).replace("<", "\\u003c")
-    return render(request, "workdays.html", calendar=calendar, overrides=overrides, year=year, workdays_json=data,
+    data = {"year": year, "admin": actor.role.value == "admin"}
+    return render(request, "workdays.html", calendar=calendar, overrides=overrides, year=year, workdays=data,
                   weekday=lambda d: services.weekday_name(date.fromisoformat(d)))
 
 

@@ -1,62 +1,26 @@
-// Room display (màn hình phòng họp): read-only projector view. A live client like the tablets: snapshot from
-// meeting:join, seq-numbered events through the shared reducer (live-state.js), meeting:sync on gaps. The
-// speaker's timer runs locally from started_at + limit_seconds (the server sends no per-second events).
-import { io } from "/static/vendor/socket.io.esm.min.js";
+// Room display (màn hình phòng họp): read-only projector view. A live client like the tablets, through the
+// same connection (live-connection.js: snapshot from meeting:join, events in seq order, meeting:sync on gaps,
+// a fresh join after a reconnect), joined with its display token. The speaker's timer runs locally from
+// started_at + limit_seconds (the server sends no per-second events).
 import { formatDate, formatTime } from "/static/js/format.js";
 import { t } from "/static/js/i18n.js";
 import { fitAll, fitQueue } from "/static/js/display-fit.js";
-import { LiveState } from "/static/js/live-state.js";
+import { LiveConnection } from "/static/js/live-connection.js";
 
 const config = JSON.parse(document.getElementById("display-config").textContent);
 const root = document.getElementById("display");
 const $ = (id) => document.getElementById(id);
-const ACK_TIMEOUT_MS = 10000;
 // Server clock minus ours, so every screen counts down the same seconds whatever the PC's clock says.
 const skew = config.server_now - Date.now();
 const now = () => Date.now() + skew;
 
-const live = new LiveState({ onChange: render, onGap: requestSync });
-const socket = io({
-  transports: ["websocket"],
-  autoConnect: false,
-  ...(config.display_token ? { auth: { display_token: config.display_token } } : {}),
-});
-window.ecabinetDisplay = { live, socket }; // read-only hooks for the browser tests
-
-function request(name, payload) {
-  return new Promise((resolve, reject) => {
-    socket.timeout(ACK_TIMEOUT_MS).emit(name, payload, (err, ack) => {
-      if (err) reject({ code: "timeout", message: t("display.no_answer") });
-      else if (ack?.ok) resolve(ack.data);
-      else reject(ack?.error ?? { code: "error", message: t("display.unknown_error") });
-    });
-  });
-}
+const conn = new LiveConnection({ meetingId: config.meeting_id, displayToken: config.display_token, retryMs: 3000 });
+const live = conn.live;
+window.ecabinetDisplay = { conn, live, socket: conn.socket }; // read-only hooks for the browser tests
 
 function setStatus(connected, text) {
   root.dataset.connected = String(connected);
   $("status-text").textContent = text;
-}
-
-async function join() {
-  live.suspend();
-  try {
-    const data = await request("meeting:join", { meeting_id: config.meeting_id });
-    live.reset(data.snapshot, data.seq);
-    root.dataset.ready = "true";
-    setStatus(true, t("remote.state.connected"));
-  } catch (err) {
-    setStatus(false, err.message);
-    if (err.code !== "forbidden" && socket.connected) setTimeout(join, 3000);
-  }
-}
-
-async function requestSync(since) {
-  try {
-    live.applySync(await request("meeting:sync", { meeting_id: config.meeting_id, since }));
-  } catch {
-    if (socket.connected) setTimeout(() => live.checkGap(), 1000);
-  }
 }
 
 // --- rendering -----------------------------------------------------------------------------------------
@@ -243,17 +207,18 @@ window.addEventListener("resize", () => live.state && fit());
 
 // --- connection --------------------------------------------------------------------------------------
 
-socket.on("connect", join);
-socket.on("event", (env) => {
-  if (env?.meeting_id === config.meeting_id) live.push(env);
+const STATUS = { unreachable: () => t("display.unreachable"), closed: () => t("display.disconnected") };
+
+conn.onChange(render);
+conn.onSnapshot(() => {
+  root.dataset.ready = "true";
 });
-socket.on("disconnect", (reason) => {
-  live.suspend();
-  // The server closes a display whose token was revoked; socket.io does not reconnect after that.
-  setStatus(false, t(reason === "io server disconnect" ? "display.disconnected" : "live.offline"));
+conn.onStatus(({ connected, reason, message }) => {
+  if (connected) setStatus(true, t("remote.state.connected"));
+  else if (reason === "refused") setStatus(false, message ?? t("display.unreachable"));
+  else setStatus(false, STATUS[reason]?.() ?? t("live.offline"));
 });
-socket.on("connect_error", (err) => {
-  setStatus(false, err?.data?.message ?? t("display.unreachable"));
-});
-socket.connect();
+conn.onJoinError((err) => setStatus(false, err.message));
+conn.onRevoked(() => setStatus(false, t("display.disconnected")));
+conn.start();
 tick();

@@ -1,14 +1,14 @@
-// The live meeting page: socket.io connection, join/sync, pushed events, presence and the chair's console.
+// The live meeting page: rendering from the live state, presence and the chair's console. The connection (join,
+// seq order, gaps, reconnects) is live-connection.js, shared with the display, the viewer and the minutes page.
 // The domain parts (votes, speakers, documents, remote video, minutes/display, conclusions) live in their own
 // modules; each gets the same small context and is rendered from the same state.
-import { io } from "/static/vendor/socket.io.esm.min.js";
 import { confirmDialog } from "./confirm.js";
 import { t } from "./i18n.js";
 import * as conclusion from "./live-conclusion.js";
 import * as docs from "./live-docs.js";
 import * as notify from "./live-notify.js";
 import * as speakers from "./live-speakers.js";
-import { LiveState } from "./live-state.js";
+import { LiveConnection } from "./live-connection.js";
 import { initTabs } from "./live-tabs.js";
 import * as video from "./live-video.js";
 import * as view from "./live-view.js";
@@ -21,16 +21,12 @@ import { toast } from "./toast.js";
 const root = document.getElementById("live");
 const meetingId = Number(root.dataset.meetingId);
 const banner = document.getElementById("offline-banner");
-const ACK_TIMEOUT_MS = 10000;
 const MODULES = [votes, voteConsole, ceremony, sheet, speakers, docs, video, notify, conclusion];
 
-let me = null;
-let online = new Set();
-let joining = false;
-let clockOffset = null; // server clock - local clock (ms), estimated from pushed events
-
-const live = new LiveState({ onChange, onGap: requestSync });
-const socket = io({ transports: ["websocket"], autoConnect: false });
+const conn = new LiveConnection({ meetingId });
+const live = conn.live;
+const { socket } = conn;
+const request = (name, payload) => conn.request(name, payload);
 const tabs = initTabs(meetingId);
 
 /** What the modules get: who I am, the state, acks over the socket and a way to re-render. */
@@ -39,67 +35,20 @@ const ctx = {
   socket,
   tabs,
   request,
-  get me() { return me; },
+  get me() { return conn.me; },
   get state() { return live.state; },
-  get online() { return online; },
+  get online() { return conn.online; },
   /** The server's clock (for timers): local clock corrected by what the events' `at` say. */
-  now: () => Date.now() + (clockOffset ?? 0),
+  now: () => conn.now(),
   rerender: () => { if (live.state) render(live.state); },
 };
 
 // Exposed for debugging and the browser tests (read-only use).
-window.ecabinetLive = { live, socket, chimes: sheet.chimeStats, get me() { return me; }, get online() { return online; } };
+window.ecabinetLive = { conn, live, socket, chimes: sheet.chimeStats, get me() { return conn.me; }, get online() { return conn.online; } };
 
 function setOffline(offline) {
   banner.hidden = !offline;
   root.dataset.connected = String(!offline);
-}
-
-/** Emit with an ack; resolves to the ack's data, rejects with {code, message}. */
-function request(name, payload) {
-  return new Promise((resolve, reject) => {
-    if (!socket.connected) {
-      reject({ code: "offline", message: t("live.offline") });
-      return;
-    }
-    socket.timeout(ACK_TIMEOUT_MS).emit(name, payload, (err, ack) => {
-      if (err) reject({ code: "timeout", message: t("common.network") });
-      else if (ack?.ok) resolve(ack.data);
-      else reject(ack?.error ?? { code: "error", message: t("common.error") });
-    });
-  });
-}
-
-async function join() {
-  if (joining) return;
-  joining = true;
-  live.suspend(); // buffer what arrives until the snapshot is in
-  try {
-    const data = await request("meeting:join", { meeting_id: meetingId });
-    me = data.me;
-    online = new Set(data.online ?? []);
-    live.reset(data.snapshot, data.seq);
-    setOffline(false);
-    root.dataset.ready = "true";
-  } catch (err) {
-    if (err.code === "forbidden" || err.code === "not_found") {
-      document.getElementById("join-error").textContent = err.message;
-      document.getElementById("join-error").hidden = false;
-    } else {
-      toast(err.message, "error");
-      if (socket.connected) setTimeout(join, 2000);
-    }
-  } finally {
-    joining = false;
-  }
-}
-
-async function requestSync(since) {
-  try {
-    live.applySync(await request("meeting:sync", { meeting_id: meetingId, since }));
-  } catch (err) {
-    if (socket.connected) setTimeout(() => live.checkGap(), 1000); // try again shortly
-  }
 }
 
 function onChange(state, info) {
@@ -127,6 +76,7 @@ function render(state) {
 
 function draw(state) {
   if (!state?.meeting) return;
+  const me = conn.me;
   root.dataset.seq = String(live.seq);
   root.dataset.meetingState = state.meeting.state;
   view.renderHeader(state.meeting);
@@ -135,7 +85,7 @@ function draw(state) {
   view.renderAgenda(state, mayPick ? activate : null);
   view.renderQuorum(state);
   view.renderCheckIn(state, me, checkIn);
-  view.renderParticipants(state, me, online, video.participantActions);
+  view.renderParticipants(state, me, conn.online, video.participantActions);
   view.renderConsole(state, me);
   document.getElementById("console-hint").hidden = !mayPick;
   for (const module of MODULES) module.render(state);
@@ -206,54 +156,41 @@ for (const module of MODULES) module.init?.(ctx);
 
 // --- connection ------------------------------------------------------------------------------------
 
-socket.on("connect", () => join());
+conn.onChange(onChange);
 
-socket.on("disconnect", () => {
-  live.suspend();
-  setOffline(true);
-  clockOffset = null;
+conn.onSnapshot(() => {
+  document.getElementById("join-error").hidden = true;
+  root.dataset.ready = "true";
 });
 
-socket.on("connect_error", (err) => {
-  setOffline(true);
-  if (!socket.active) {
+conn.onStatus(({ connected, reason, message }) => {
+  setOffline(!connected);
+  if (reason === "refused") {
     // Refused by the server (session expired): no automatic retry; send the user to log in.
-    toast(err?.data?.message ?? err.message, "error");
+    toast(message ?? t("live.offline"), "error");
     setTimeout(() => window.location.assign(`/login?next=${encodeURIComponent(location.pathname)}`), 1500);
   }
 });
 
-socket.on("event", (event) => {
-  if (event?.meeting_id !== meetingId) return;
-  if (event.type === "meeting.access_revoked") {
-    // Removed from the meeting, its role changed to nothing, or the meeting went back to draft.
-    live.suspend();
-    root.dataset.ready = "false";
-    const box = document.getElementById("join-error");
-    box.textContent = t("live.access_revoked");
-    box.hidden = false;
-    return;
+conn.onJoinError((err) => {
+  if (err.code === "forbidden" || err.code === "not_found") {
+    document.getElementById("join-error").textContent = err.message;
+    document.getElementById("join-error").hidden = false;
+  } else {
+    toast(err.message, "error");
   }
-  const at = Date.parse(event.at ?? "");
-  // Delivery only delays an event, so the largest (at - now) seen is the best estimate of the offset.
-  if (!Number.isNaN(at)) clockOffset = Math.max(clockOffset ?? -Infinity, at - Date.now());
-  live.push(event);
 });
 
-socket.on("presence", (msg) => {
-  if (msg?.meeting_id !== meetingId) return;
-  online = new Set(msg.online ?? []);
-  if (live.state) view.renderParticipants(live.state, me, online, video.participantActions);
+conn.onRevoked(() => {
+  // Removed from the meeting, its role changed to nothing, or the meeting went back to draft.
+  root.dataset.ready = "false";
+  const box = document.getElementById("join-error");
+  box.textContent = t("live.access_revoked");
+  box.hidden = false;
 });
 
-// The browser knows before the socket does when the network is gone (tablet loses Wi-Fi).
-window.addEventListener("offline", () => {
-  setOffline(true);
-  socket.disconnect();
-});
-window.addEventListener("online", () => {
-  if (!socket.connected) socket.connect();
+conn.onPresence((online) => {
+  if (live.state) view.renderParticipants(live.state, conn.me, online, video.participantActions);
 });
 
-if (navigator.onLine === false) setOffline(true);
-socket.connect();
+conn.start();

@@ -1,12 +1,13 @@
 // Minutes page (/meetings/{id}/minutes). Secretariat: the sections of the draft with autosave, preview PDF,
 // DOCX, finalise, new version. Secretary and chair: sign with their password, in that order. Participants:
-// download the signed minutes; a toast appears when they are completed (event minutes.completed).
-import { io } from "/static/vendor/socket.io.esm.min.js";
+// download the signed minutes; a toast appears when they are completed (event minutes.completed). Live through
+// the meeting's connection (live-connection.js): events in seq order, gaps and reconnects caught up.
 import { ApiError, api, get, post } from "./api.js";
 import { mountConclusion } from "./conclusion-editor.js";
 import { confirmDialog } from "./confirm.js";
 import { formatDateTime } from "./format.js";
 import { t } from "./i18n.js";
+import { LiveConnection } from "./live-connection.js";
 import { toast } from "./toast.js";
 
 const root = document.getElementById("minutes");
@@ -83,8 +84,7 @@ function renderSections() {
   const host = $("sections");
   host.replaceChildren();
   editors.clear();
-  for (const section of draft.sections) {
-    if (!section.editable && !section.effective) continue; // an item without votes
+  for (const section of shown(draft.sections)) { // an item without votes has no section yet
     const wrap = document.createElement("div");
     wrap.className = "minutes-section" + (section.edited !== null ? " edited" : "");
     wrap.dataset.key = section.key;
@@ -121,6 +121,48 @@ function renderSections() {
   }
 }
 
+/** The sections shown: an item's vote section only once it has text. */
+const shown = (sections) => sections.filter((s) => s.editable || s.effective);
+
+/** Another editor's text (or the generated one) for a section, unless this page is typing in it. */
+function updateSection(section) {
+  const ed = editors.get(section.key);
+  if (!ed || ed.timer || document.activeElement === ed.area) return;
+  ed.section = section;
+  ed.saved = section.effective;
+  if (ed.area.value !== section.effective) ed.area.value = section.effective;
+  ed.edited = section.edited !== null;
+  ed.wrap.classList.toggle("edited", ed.edited);
+  ed.note.textContent = t(!section.editable ? "minutes.from_votes" : ed.edited ? "minutes.edited" : "minutes.generated");
+  syncReset(ed);
+}
+
+/** The draft read again (a section edited elsewhere, or after a reconnect): changed sections updated in place. */
+async function refreshDraft() {
+  if (!draft) return;
+  let next;
+  try { next = await get(`${base}/minutes`); } catch { return; }
+  const keys = (d) => shown(d.sections).map((s) => s.key).join("|");
+  if (keys(next) !== keys(draft)) {
+    await flushAll();
+    await reload();
+    return;
+  }
+  draft = next;
+  status = next.minutes;
+  for (const section of next.sections) updateSection(section);
+  renderStatus();
+}
+
+/** The conclusions typed elsewhere (conclusion.saved carries no text: read them again). */
+async function refreshConclusions(itemId = null) {
+  if (!conclusionEditors.size) return;
+  const rows = await get(`${base}/conclusions`).catch(() => []);
+  for (const row of rows) {
+    if (itemId === null || row.agenda_item_id === itemId) conclusionEditors.get(row.agenda_item_id)?.refresh(row);
+  }
+}
+
 async function saveSection(key, text) {
   const ed = editors.get(key);
   if (ed) { clearTimeout(ed.timer); ed.timer = null; }
@@ -147,8 +189,12 @@ async function flushAll() {
 }
 
 async function loadConclusions() {
-  if (root.dataset.meetingState !== "started" && root.dataset.meetingState !== "ended") return;
-  if (status && status.state !== "draft") return;
+  const frozen = status && status.state !== "draft";
+  if ((root.dataset.meetingState !== "started" && root.dataset.meetingState !== "ended") || frozen) {
+    $("conclusions-card").hidden = true;
+    conclusionEditors.clear();
+    return;
+  }
   let rows;
   try { rows = await get(`${base}/conclusions`); } catch { return; }
   const agenda = await get(`${base}/agenda`);
@@ -205,7 +251,7 @@ $("btn-new-version").addEventListener("click", async () => {
   try {
     status = await post(`${base}/minutes/new-version`);
     toast(t("minutes.new_version_open"), "success");
-    await load();
+    await reload();
   } catch (err) { toast(err.message, "error"); }
 });
 $("btn-sign").addEventListener("click", () => {
@@ -234,35 +280,67 @@ $("sign-form").addEventListener("submit", async (e) => {
 });
 
 // Live: status changes and, for everyone, the notice that the minutes are signed.
-const socket = io({ transports: ["websocket"] });
-socket.on("connect", () => socket.emit("meeting:join", { meeting_id: meetingId }, () => {}));
-socket.on("event", async (event) => {
-  if (event.meeting_id !== meetingId) return;
-  const data = event.data ?? {};
-  if (data.minutes) { status = data.minutes; renderStatus(); }
-  if (event.type === "minutes.completed") {
-    const link = document.createElement("a");
-    link.href = data.download_url;
-    link.target = "_blank";
-    link.rel = "noopener";
-    link.dataset.testid = "minutes-completed-link";
-    link.textContent = t("minutes.completed", { version: data.version });
-    const host = $("toasts");
-    const node = document.createElement("div");
-    node.className = "toast toast-success";
-    node.setAttribute("role", "status");
-    node.dataset.testid = "minutes-completed";
-    node.append(link);
-    host.append(node);
-    setTimeout(() => node.remove(), 30000);
-  } else if (event.type === "conclusion.saved" && conclusionEditors.has(data.agenda_item_id)) {
-    const rows = await get(`${base}/conclusions`).catch(() => []);
-    const row = rows.find((r) => r.agenda_item_id === data.agenda_item_id);
-    if (row) conclusionEditors.get(data.agenda_item_id).refresh(row);
-  } else if (event.type === "meeting.ended" || event.type === "meeting.started") {
-    root.dataset.meetingState = data.meeting?.state ?? root.dataset.meetingState;
-    if (draft) { await load(); }
+let loading = null;
+let again = false;
+
+/** load() once at a time; asked again meanwhile, it runs once more after. */
+function reload() {
+  if (loading) {
+    again = true;
+    return loading;
+  }
+  loading = (async () => {
+    do {
+      again = false;
+      await load();
+    } while (again);
+    loading = null;
+  })();
+  return loading;
+}
+
+function completed(data) {
+  const link = document.createElement("a");
+  link.href = data.download_url;
+  link.target = "_blank";
+  link.rel = "noopener";
+  link.dataset.testid = "minutes-completed-link";
+  link.textContent = t("minutes.completed", { version: data.version });
+  const node = document.createElement("div");
+  node.className = "toast toast-success";
+  node.setAttribute("role", "status");
+  node.dataset.testid = "minutes-completed";
+  node.append(link);
+  $("toasts").append(node);
+  setTimeout(() => node.remove(), 30000);
+}
+
+const conn = new LiveConnection({ meetingId });
+window.ecabinetMinutes = { conn, live: conn.live, socket: conn.socket }; // read-only hooks for the browser tests
+
+conn.onChange((state, { reset, events }) => {
+  root.dataset.seq = String(conn.seq);
+  if (state.minutes && (reset || events.some((env) => env.data && "minutes" in env.data))) {
+    status = state.minutes;
+    if (root.dataset.ready === "true") renderStatus(); // else load() draws it, knowing who may edit
+  }
+  const meetingState = state.meeting?.state;
+  if (meetingState && meetingState !== root.dataset.meetingState) {
+    root.dataset.meetingState = meetingState; // started or ended: other actions, the conclusions, the sections
+    if (draft) reload();
   }
 });
+// After a reconnect (or a sync too far behind) the staff's draft and conclusions may have moved meanwhile.
+conn.onSnapshot((state, { first }) => {
+  if (!first) Promise.all([refreshDraft(), refreshConclusions()]);
+});
+conn.onEvent("minutes.completed", (env) => completed(env.data ?? {}));
+conn.onEvent("minutes.section_edited", () => refreshDraft());
+conn.onEvent("conclusion.saved", (env) => refreshConclusions(env.data?.agenda_item_id ?? null));
+conn.onStatus(({ connected }) => {
+  $("offline-banner").hidden = connected;
+  root.dataset.connected = String(connected);
+});
 
-load();
+reload();
+conn.start();

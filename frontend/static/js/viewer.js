@@ -1,11 +1,10 @@
 // The tablet document viewer: page images (tablet size, sharper "zoom" size past 1.5x), thumbnails, swipe/keys,
 // pinch-zoom and pan, the side panel, annotations (viewer-ink.js) and presenter mode (viewer-presenter.js).
-// The socket joins the meeting room for presenter events (same join/sync bookkeeping as the live page).
-import { io } from "/static/vendor/socket.io.esm.min.js";
+// The meeting's live connection (live-connection.js, shared with the live page) brings the presenter events.
 import { get } from "./api.js";
 import { h, fill } from "./dom.js";
 import { t } from "./i18n.js";
-import { LiveState } from "./live-state.js";
+import { LiveConnection } from "./live-connection.js";
 import { toast } from "./toast.js";
 import { Ink, PALETTES } from "./viewer-ink.js";
 import { Panel } from "./viewer-panel.js";
@@ -17,36 +16,23 @@ const $ = (id) => document.getElementById(id);
 const scroller = $("scroller");
 const stage = $("stage");
 const img = $("page-img");
-const ACK_TIMEOUT_MS = 10000;
 const MAX_ZOOM = 4;
 
 let doc = null; // GET /api/documents/{id}
 let page = 1;
 let zoom = 1; // 1 = the page fits the width of the viewing area
 let aspect = 1.4142; // height / width of the page image (A4 until the image says otherwise)
-let me = null;
-let joining = false;
 
-const socket = io({ transports: ["websocket"], autoConnect: false });
-const live = new LiveState({ onChange: onLive, onGap: requestSync });
-
-function request(name, payload) {
-  return new Promise((resolve, reject) => {
-    if (!socket.connected) return reject({ code: "offline", message: t("live.offline") });
-    socket.timeout(ACK_TIMEOUT_MS).emit(name, payload, (err, ack) => {
-      if (err) reject({ code: "timeout", message: t("common.network") });
-      else if (ack?.ok) resolve(ack.data);
-      else reject(ack?.error ?? { code: "error", message: t("common.error") });
-    });
-  });
-}
+const conn = new LiveConnection({ meetingId });
+const { live, socket } = conn;
+const request = (name, payload) => conn.request(name, payload);
 
 const ctx = {
   meetingId,
   docId: () => doc?.id ?? Number(root.dataset.documentId),
   version: () => doc?.version ?? 1,
   page: () => page,
-  myId: () => me?.user_id ?? Number(document.body.dataset.userId || 0),
+  myId: () => conn.me?.user_id ?? Number(document.body.dataset.userId || 0),
   request,
   emit: (name, payload) => socket.connected && socket.volatile.emit(name, payload),
   goTo: (docId, n) => goTo(docId, n, { fromPresenter: true }),
@@ -60,7 +46,7 @@ const ink = new Ink({
   ctx: { ...ctx, shareMode: () => presenter.shareInk, sendShared: (n, kind, data) => request("presenter:ink", { meeting_id: meetingId, page: n, kind, data }) },
   onChange: () => panel.renderMine(ink.mine(), { onGo: (a) => goTo(a.document_id, a.page), onDelete: (a) => ink.erase(a) }),
 });
-window.ecabinetViewer = { live, socket, ink, presenter, get page() { return page; }, get doc() { return doc; } };
+window.ecabinetViewer = { conn, live, socket, ink, presenter, get page() { return page; }, get doc() { return doc; } };
 
 // --- document and page ---------------------------------------------------------------------------------
 
@@ -388,52 +374,27 @@ $("btn-export").addEventListener("click", (e) => {
 
 // --- live connection --------------------------------------------------------------------------------------
 
-function onLive(state, { events }) {
+conn.onChange((state) => {
   presenter.update(state.presenter);
   panel.setAgenda(state.agenda);
-  for (const env of events ?? []) {
-    ink.onRoomEvent(env);
-    if (env.type.startsWith("document")) panel.loadDocs().then(() => presenter.refresh());
-    if (env.type === "agenda.current_changed" || env.type.startsWith("meeting.")) presenter.loadPermission();
-  }
-}
-
-async function join() {
-  if (joining) return;
-  joining = true;
-  live.suspend();
-  try {
-    const data = await request("meeting:join", { meeting_id: meetingId });
-    me = data.me;
-    live.reset(data.snapshot, data.seq);
-    $("offline-banner").hidden = true;
-    await Promise.all([ink.load().catch(() => {}), presenter.loadPermission()]);
-    root.dataset.connected = "true";
-  } catch (err) {
-    toast(err.message, "error");
-    if (socket.connected && err.code !== "forbidden") setTimeout(join, 2000);
-  } finally {
-    joining = false;
-  }
-}
-
-async function requestSync(since) {
-  try {
-    const result = await request("meeting:sync", { meeting_id: meetingId, since });
-    live.applySync(result);
-    if (result.snapshot) ink.load().catch(() => {});
-  } catch {
-    if (socket.connected) setTimeout(() => live.checkGap(), 1000);
-  }
-}
-
-socket.on("connect", join);
-socket.on("disconnect", () => {
-  live.suspend();
+});
+conn.onEvent("*", (env) => {
+  ink.onRoomEvent(env);
+  if (env.type.startsWith("document")) panel.loadDocs().then(() => presenter.refresh());
+  if (env.type === "agenda.current_changed" || env.type.startsWith("meeting.")) presenter.loadPermission();
+});
+// A snapshot (join, reconnect, or a sync too far behind): the shared ink and the presenter's rights afresh.
+conn.onSnapshot(async () => {
+  $("offline-banner").hidden = true;
+  await Promise.all([ink.load().catch(() => {}), presenter.loadPermission()]);
+  root.dataset.connected = String(conn.connected);
+});
+conn.onStatus(({ connected }) => {
+  if (connected) return;
   root.dataset.connected = "false";
   $("offline-banner").hidden = false;
 });
-socket.on("event", (env) => env.meeting_id === meetingId && live.push(env));
+conn.onJoinError((err) => toast(err.message, "error"));
 socket.on("annotation", (evt) => ink.onPrivate(evt));
 socket.on("pointer", (p) => p.meeting_id === meetingId && presenter.onPointer(p));
 
@@ -446,7 +407,7 @@ async function start() {
     $("page-loading").textContent = err.message;
   }
   panel.loadDocs().then(() => presenter.refresh());
-  socket.connect();
+  conn.start();
   root.dataset.ready = "true";
 }
 
