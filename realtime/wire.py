@@ -237,8 +237,10 @@ class DirectWebSocket:
         sock.__class__ = DirectSocket
         sock.connected = sock.upgraded = True
         environ.pop("wsgi.input", None)  # engine.io's request body reader (its class is made per request)
+        proto.request = proto.response = None  # the handshake is done: uvicorn reads neither again
         while not queued.empty():
             sock.queue.put_nowait(queued.get_nowait())
+        del queued
         server, limit = self.server, self.server.max_http_buffer_size
         try:
             while True:

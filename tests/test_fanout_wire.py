@@ -57,8 +57,10 @@ async def test_the_fast_path_still_finds_what_it_relies_on_in_uvicorn_and_engine
         sock, environ = _engine_socket(live_server, c.members[0].id)
         proto = wire.protocol_of(sock, environ)
         assert proto is not None and type(proto) is wire.SANSIO, "uvicorn's websocket protocol was not found"
-        for name in ("transport", "conn", "writable", "close_sent", "disconnected", "send"):
+        for name in ("transport", "conn", "writable", "close_sent", "disconnected", "send", "request", "response"):
             assert hasattr(proto, name), name
+        assert proto.handshake_complete and proto.response is None  # what the handshake kept is freed
+        assert proto.ping_timer is None  # no websocket-level keepalive (Engine.IO pings)
         assert type(sock) is wire.DirectSocket and type(sock.queue) is wire.DirectQueue, "not a direct socket"
         assert sock.upgraded and sock.connected and not sock.closed and hasattr(sock, "last_ping")
         assert "wsgi.input" not in environ
