@@ -45,6 +45,8 @@ from engineio import packet as eio_packet
 from engineio.async_drivers.asgi import WebSocket as EngineWebSocket
 from engineio.async_socket import AsyncSocket
 
+from app.gctune import trimmer
+
 log = logging.getLogger("ecabinet.realtime")
 
 SCOPE_KEY = "ecabinet.ws_protocol"
@@ -194,6 +196,39 @@ class DirectQueue:
 PING_GRACE = 10.0
 
 
+class InboxQueue:
+    """Stands in for the asyncio.Queue uvicorn's protocol puts a websocket's received messages on (only
+    `put_nowait`, `get` and `empty` are used, by one reader): a list and one waiter instead of an
+    asyncio.Queue's three deques and Event (about 3 KB per connection)."""
+
+    __slots__ = ("items", "waiter")
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items: list[Any] = items
+        self.waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self.items.append(item)
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self.items
+
+    def qsize(self) -> int:
+        return len(self.items)
+
+    async def get(self) -> Any:
+        while not self.items:
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        return self.items.pop(0)
+
+
 class DirectSocket(AsyncSocket):  # type: ignore[misc]
     """An Engine.IO socket (its class set at engine.io's connect, see `install`) whose queue becomes a
     DirectQueue once its websocket is accepted. Sending puts without awaiting (a DirectQueue writes at once);
@@ -229,6 +264,7 @@ class DirectWebSocket:
             return await EngineWebSocket(self.handler, self.server)(environ)  # type: ignore[no-any-return]
         receive, send = environ["asgi.receive"], environ["asgi.send"]
         await send({"type": "websocket.accept"})
+        trimmer.connected()  # after a burst of joins, freed memory goes back to the system (app/gctune.py)
         if proto.conn.extensions:  # pragma: no cover - the product turns deflate off; frames would differ
             return await self._engine_loop(environ)
         queued = sock.queue  # the OPEN packet (and whatever followed) waits here: written first, in order
@@ -238,6 +274,9 @@ class DirectWebSocket:
         sock.connected = sock.upgraded = True
         environ.pop("wsgi.input", None)  # engine.io's request body reader (its class is made per request)
         proto.request = proto.response = None  # the handshake is done: uvicorn reads neither again
+        inbox = proto.queue  # what arrived since the accept moves over, in order
+        proto.queue = InboxQueue([inbox.get_nowait() for _ in range(inbox.qsize())])
+        del inbox
         while not queued.empty():
             sock.queue.put_nowait(queued.get_nowait())
         del queued
@@ -313,13 +352,13 @@ class Sender:
 
     def deliver(self, eio_sids: list[str], pkt: Any) -> None:
         frame: bytes | None = None
-        sockets, environs = self.sio.eio.sockets, self.sio.environ
+        sockets, environs, direct_ok = self.sio.eio.sockets, self.sio.environ, self.direct_ok
         for eio_sid in eio_sids:
             sock = sockets.get(eio_sid)
-            if sock is None or sock.closed or getattr(sock, "_ecabinet_dropped", False):
+            if sock is None or sock.closed:
                 continue
             queue = sock.queue
-            if type(queue) is DirectQueue and self.direct_ok:
+            if type(queue) is DirectQueue and direct_ok:  # the common case: written now, nothing else to check
                 if queue.writable():
                     if frame is None:
                         frame = text_frame(pkt.encode())
@@ -327,6 +366,8 @@ class Sender:
                         self.direct += 1
                     else:
                         self.dropped += 1
+                continue
+            if getattr(sock, "_ecabinet_dropped", False):
                 continue
             proto = protocol_of(sock, environs.get(eio_sid)) if sock.upgraded and self.direct_ok else None
             if proto is not None:
