@@ -22,13 +22,16 @@ def server_options(settings: Settings) -> dict[str, object]:
     (X-Forwarded-For/-Proto) are believed only from ECABINET_TRUSTED_PROXIES: uvicorn's default trusts them
     from 127.0.0.1, which let any local client choose the address its login failures were counted under.
     permessage-deflate off: browsers always negotiate it, and then every event is compressed once per
-    recipient (~30% more server CPU per delivery and ~40 KB more RSS per socket; docs/performance.md)."""
+    recipient (~30% more server CPU per delivery and ~40 KB more RSS per socket; docs/performance.md).
+    No websocket-level keepalive pings from uvicorn: Engine.IO pings every socket itself (ping_interval,
+    realtime/server.py) and drops one that does not answer; a second timer and ping per socket only cost."""
     trusted = settings.trusted_proxies
     return {
         "host": settings.host,
         "port": settings.port,
         "ws": "websockets-sansio",
         "ws_per_message_deflate": False,
+        "ws_ping_interval": None,
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": list(trusted) if trusted else [],
         "server_header": False,

@@ -121,7 +121,13 @@ async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path
                     return r.status
             return await chair_post(http, server.url, chair, path)
 
-        await asyncio.sleep(0.5)
+        # One websocket opened and closed first, so "before" is a server that has served a websocket (what it
+        # does once, e.g. the product's return of freed heap after connections, app/gctune.py, is not counted
+        # as memory the N sockets freed).
+        ws_url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        async with http.ws_connect(ws_url, headers={"Cookie": f"ecabinet_session={cookies[0]}"}) as ws:
+            await asyncio.wait_for(ws.receive(), 10)
+        await asyncio.sleep(1.5)
         res.rss_before = rss(server.ps)
 
         procs = max(1, min(args.client_procs, n))

@@ -8,16 +8,20 @@ import asyncio
 import json
 import os
 import socket
+import time
 from typing import Any
 
 import pytest
+from engineio import packet as eio_packet
 
+from app.gctune import trimmer
 from realtime import wire
 from realtime.broadcast import Broadcaster
 from tests.conftest import LiveServer
 from tests.factories import make_cabinet
 from tests.live import LiveClient, live_client, login
 from tests.test_multinode import two_nodes  # noqa: F401  (fixture)
+from tests.waiting import eventually
 
 
 def _broadcaster(live: LiveServer) -> Broadcaster:
@@ -36,7 +40,17 @@ def _engine_socket(live: LiveServer, user_id: int) -> Any:
 async def test_the_fast_path_still_finds_what_it_relies_on_in_uvicorn_and_engineio(live_server: LiveServer) -> None:
     """Fails when an upgrade of uvicorn, engine.io or python-socketio changes the internals realtime/wire.py uses:
     then the fan-out would silently fall back to the slow queue (or, worse, write out of order)."""
+    from engineio.async_drivers import asgi as eio_asgi
+    from engineio.async_socket import AsyncSocket
+
     c = make_cabinet(live_server.db, start=True)
+    sio = live_server.app.state.sio
+    # engine.io builds its websocket wrapper from the server's driver table, with the socket's bound handler.
+    assert sio.eio._async["websocket"] is wire.DirectWebSocket
+    assert sio.eio.handlers["connect"].__qualname__ == "install.<locals>.connected"
+    assert eio_asgi._async["websocket"] is eio_asgi.WebSocket, "the driver table shared by every server was changed"
+    for name in ("send", "schedule_ping", "check_ping_timeout", "receive", "close", "_websocket_handler"):
+        assert callable(getattr(AsyncSocket, name, None)), name
     tablet, tablet_http = await live_client(live_server.url, c.members[0].username)
     chair = await login(live_server.url, c.chair.username)
     try:
@@ -44,14 +58,14 @@ async def test_the_fast_path_still_finds_what_it_relies_on_in_uvicorn_and_engine
         sock, environ = _engine_socket(live_server, c.members[0].id)
         proto = wire.protocol_of(sock, environ)
         assert proto is not None and type(proto) is wire.SANSIO, "uvicorn's websocket protocol was not found"
-        for name in ("transport", "conn", "writable", "close_sent", "disconnected"):
+        for name in ("transport", "conn", "writable", "close_sent", "disconnected", "send", "request", "response"):
             assert hasattr(proto, name), name
-        assert isinstance(sock.queue, asyncio.Queue) and sock.upgraded and not sock.closed
-        for _ in range(100):  # the writer task parks in queue.get() once the join's ack is written
-            if wire.writer_idle(sock.queue):
-                break
-            await asyncio.sleep(0.01)
-        assert wire.writer_idle(sock.queue), "engine.io's writer no longer waits in queue.get()"
+        assert proto.handshake_complete and proto.response is None  # what the handshake kept is freed
+        assert proto.ping_timer is None  # no websocket-level keepalive (Engine.IO pings)
+        assert type(proto.queue) is wire.InboxQueue and callable(proto.receive)
+        assert type(sock) is wire.DirectSocket and type(sock.queue) is wire.DirectQueue, "not a direct socket"
+        assert sock.upgraded and sock.connected and not sock.closed and hasattr(sock, "last_ping")
+        assert "wsgi.input" not in environ
         sender = _broadcaster(live_server).sender
         before = sender.direct
         assert (await chair.post(f"/api/meetings/{c.meeting_id}/next")).status_code == 200
@@ -59,10 +73,39 @@ async def test_the_fast_path_still_finds_what_it_relies_on_in_uvicorn_and_engine
         assert env["seq"] == ack["data"]["seq"] + 1  # the hand-written frame decodes as the same event
         assert tablet.state["meeting"]["current_item_id"] == c.item_ids[1]
         assert sender.direct == before + 1, "the event did not take the direct path"
+        # engine.io's ping/pong keeps going on the timer (the client answers, the next ping is scheduled).
+        sock.last_ping = time.time()
+        sock.queue.put_nowait(eio_packet.Packet(eio_packet.PING))
+        await eventually(lambda: sock.last_ping is None, "the client's PONG")
     finally:
         await tablet.close()
         await tablet_http.aclose()
         await chair.aclose()
+
+
+async def test_an_idle_joined_tablet_costs_the_server_no_task_beyond_its_connection(live_server: LiveServer) -> None:
+    """Memory per connection: no engine.io writer task, no task per pending read, no sleeping ping task; only
+    uvicorn's task that runs the ASGI app for the connection."""
+    c = make_cabinet(live_server.db, n_members=8, start=True)
+    https = [await login(live_server.url, m.username) for m in c.members]
+    before = set(asyncio.all_tasks())
+    trims = trimmer.trimmed
+    tablets = [await StuckTablet.open(live_server.url, h.cookies["ecabinet_session"], c.meeting_id) for h in https]
+    try:
+        await eventually(lambda: len(live_server.app.state.rooms.grants.get(c.meeting_id, {})) == len(tablets), "joins")
+        announcing = lambda: not [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Announcer._later"]  # noqa: E731
+        await eventually(announcing, "the presence announcer's pending message")
+        shared = {"AsyncServer._service_task", "Event.wait"}  # engine.io's one monitor of every socket, and its wait
+        added = [t.get_coro().__qualname__ for t in asyncio.all_tasks() - before]
+        added = [name for name in added if name not in shared]
+        # After the burst of connections the C heap's free pages went back to the system (glibc's malloc_trim).
+        await eventually(lambda: trimmer.trim is None or trimmer.trimmed > trims, "malloc_trim after the burst")
+        assert len(added) <= len(tablets), f"{len(added)} tasks for {len(tablets)} idle tablets: {sorted(added)}"
+    finally:
+        for t in tablets:
+            t.close()
+        for h in https:
+            await h.aclose()
 
 
 async def test_many_tablets_get_every_event_once_and_in_order_while_their_own_calls_are_answered(live_server: LiveServer) -> None:
