@@ -234,6 +234,8 @@ class DirectSocket(AsyncSocket):  # type: ignore[misc]
     DirectQueue once its websocket is accepted. Sending puts without awaiting (a DirectQueue writes at once);
     the next ping is a timer, not a task sleeping per socket."""
 
+    last_ping: float | None
+
     async def send(self, pkt: Any) -> None:
         if await self.check_ping_timeout():
             self.queue.put_nowait(pkt)

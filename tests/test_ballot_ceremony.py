@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from app.db import Database
+from sqlmodel import col
+
 from core.errors import Conflict, Forbidden, ValidationFailed
 from tests.factories import PASSWORD, call
 from tests.vote_helpers import (cast_secret, contribute_as, decrypt_as, device_partial, enrol_trustees, new_vote, option,
@@ -47,9 +49,11 @@ def _material_for(db: Database, c, actor, cer):  # noqa: ANN001, ANN202
 
     with db.read_session() as s:
         index = next(t["index"] for t in cer["trustees"] if t["user_id"] == actor.id)
-        rows = s.exec(election.select(CeremonyPart).where(CeremonyPart.ceremony_id == cer["id"]).order_by(CeremonyPart.idx)).all()
+        rows = s.exec(election.select(CeremonyPart).where(CeremonyPart.ceremony_id == cer["id"]).order_by(col(CeremonyPart.idx))).all()
         received = [{"from": r.idx, "commitments": r.commitments, "sealed": next(x["sealed"] for x in r.shares if x["to"] == index)} for r in rows]
-        return {"index": index, "received": received, "sealed_key": s.get(TrusteeKey, actor.id).sealed}
+        key = s.get(TrusteeKey, actor.id)
+        assert key is not None
+        return {"index": index, "received": received, "sealed_key": key.sealed}
 
 
 def test_opening_a_secret_vote_needs_a_complete_ceremony(db: Database) -> None:

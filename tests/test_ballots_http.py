@@ -53,8 +53,8 @@ async def test_board_and_parameters_for_participants_only(live_server: LiveServe
         try:
             got = await secretary.get(f"/api/votes/{vid}/trustee-material")
             assert got.status_code == 200, got.text
-            partial, bad = device_partial(got.json(), PASSWORD)
-            assert bad == []
+            partial, bad_senders = device_partial(got.json(), PASSWORD)
+            assert bad_senders == []
             assert (await member.post(f"/api/votes/{vid}/partial", json={"shares": partial})).status_code == 403
             # the server-side password step is refused for a key-ceremony vote
             assert (await secretary.post(f"/api/votes/{vid}/decrypt", json={"password": PASSWORD})).status_code == 409

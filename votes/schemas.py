@@ -242,7 +242,7 @@ class ContributionRequest(SQLModel):
     ceremony_id: Id
     commitments: list[str] = Field(max_length=16)
     proofs: list[dict[str, str]] = Field(max_length=16)
-    shares: list[dict[str, Int(1, 16) | Annotated[str, Field(max_length=200)]]] = Field(max_length=16)
+    shares: list[dict[str, Int(1, 16) | Annotated[str, Field(max_length=200)]]] = Field(max_length=16)  # type: ignore[valid-type]
 
 
 class ComplaintRequest(SQLModel):
@@ -260,9 +260,9 @@ class PartialRequest(SQLModel):
 
 
 class CeremonyStatus(SQLModel):
-    ceremony: dict | None
+    ceremony: dict[str, Any] | None
     can_start: bool
-    default_trustees: list[dict]
+    default_trustees: list[dict[str, Any]]
 
 
 class TrusteeMaterial(SQLModel):
@@ -273,8 +273,8 @@ class TrusteeMaterial(SQLModel):
     ceremony_id: int
     ceremony_digest: str
     sealed_key: str
-    received: list[dict]
-    total: list[dict]
+    received: list[dict[str, Any]]
+    total: list[dict[str, Any]]
     params_digest: str
     verification_key: str
 
@@ -283,4 +283,4 @@ class MeetingBoards(SQLModel):
     """The file exported with the minutes: every decrypted secret vote's board (docs/ballot-spec.md §6)."""
 
     meeting_id: int
-    boards: list[dict]
+    boards: list[dict[str, Any]]

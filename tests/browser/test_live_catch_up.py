@@ -216,8 +216,8 @@ def test_pages_catch_up_after_the_socket_was_cut(tablet, server: str) -> None:  
 
     # The transport drops with no network change the browser would notice: socket.io reconnects by itself and
     # the display joins again on the new connection.
-    joins = stats(hall.page, DISPLAY[0])["joins"]
+    hall_joins = stats(hall.page, DISPLAY[0])["joins"]
     hall.page.evaluate("() => window.ecabinetDisplay.socket.io.engine.close()")
-    hall.page.wait_for_function("(n) => window.ecabinetDisplay.conn.stats.joins > n", arg=joins, timeout=15000)
+    hall.page.wait_for_function("(n) => window.ecabinetDisplay.conn.stats.joins > n", arg=hall_joins, timeout=15000)
     connected(hall.page, DISPLAY[1])
     assert hall.page.evaluate(DISPLAY_VIEW) == fresh_hall.page.evaluate(DISPLAY_VIEW)
