@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 
+import pytest
+
 from tests.conftest import LiveServer
 from tests.factories import PASSWORD, call
 from tests.live import login
@@ -13,6 +15,7 @@ from votes.ballot import proofs
 from votes.models import VoteKind
 
 
+@pytest.mark.service_pair("votes.ballot.election.trustee_material", "votes.services.submit_partial")
 async def test_board_and_parameters_for_participants_only(live_server: LiveServer) -> None:
     db = live_server.db
     c = present_cabinet(db)
@@ -85,6 +88,8 @@ async def test_trustee_key_needs_the_account_password(live_server: LiveServer) -
         await member.aclose()
 
 
+@pytest.mark.service_pair("votes.ballot.election.ceremony_status", "votes.ballot.election.start_ceremony",
+                          "votes.ballot.election.contribute", "votes.ballot.election.complain")
 async def test_key_ceremony_routes_who_may_call_them(live_server: LiveServer) -> None:
     from votes.ballot import dkg
 
@@ -142,6 +147,7 @@ async def test_key_ceremony_routes_who_may_call_them(live_server: LiveServer) ->
             await client.aclose()
 
 
+@pytest.mark.service_pair("votes.ballot.election.meeting_boards")
 async def test_the_minutes_export_the_boards_they_cite(live_server: LiveServer, tmp_path) -> None:  # noqa: ANN001
     import json
     import subprocess

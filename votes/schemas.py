@@ -240,8 +240,8 @@ class ContributionRequest(SQLModel):
 
     model_config = _strict
     ceremony_id: Id
-    commitments: list[str] = Field(max_length=16)
-    proofs: list[dict[str, str]] = Field(max_length=16)
+    commitments: list[Annotated[str, Field(max_length=200)]] = Field(max_length=16)
+    proofs: list[dict[str, Annotated[str, Field(max_length=200)]]] = Field(max_length=16)
     shares: list[dict[str, Int(1, 16) | Annotated[str, Field(max_length=200)]]] = Field(max_length=16)  # type: ignore[valid-type]
 
 
