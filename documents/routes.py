@@ -142,6 +142,7 @@ async def _drop_unused(request: Request, shas: list[str]) -> None:
     ctx = ctx_of(request)
     for sha in await ctx.read(services.unreferenced, shas=shas):
         renderer_for(ctx).stop_background(sha)  # no CPU spent on pages nobody can open any more
+        stamped_pages.PAGES.forget(sha)  # nor memory
         await to_thread.run_sync(storage.delete, ctx.settings.data_dir, sha)
 
 

@@ -2,13 +2,15 @@
 
 A page turn sends every tablet in the room to the same page: 25 viewers, each needing the cached render with
 their own watermark (documents/watermark.py), paid as decode + compose + PNG encode per request. Here:
-- the decoded render of a page is kept (a few pages: the ones being shown now), so only compose + encode
-  remain per viewer;
+- the decoded render of a page is kept, with its PNG scanlines ready (a few pages: the ones being shown now;
+  bounded in bytes), decoded once however many viewers ask at the same moment, so only the viewer's
+  watermark pixels and one deflate remain per viewer (documents/watermark.py, documents/pngfast.py);
 - the encoded answer is kept per (viewer, render, watermark line): the key holds everything the bytes depend
   on (the render is content-addressed by the version's SHA-256 and the size and page; the line holds the
   viewer's name, unit, the minute and the restricted mark, the diagonal derives from them), so an entry can
-  never be stale, only unused; it falls out by size (LRU). The permission is checked on every request
-  before the cache is asked (documents/routes.py), so a revoked viewer gets nothing from it;
+  never be stale, only unused; it falls out by size (LRU), or at once when its file is deleted. The
+  permission is checked on every request before the cache is asked (documents/routes.py), so a revoked
+  viewer gets nothing from it;
 - concurrent requests for the same key share one stamping;
 - documents/prewarm.py fills it for the page the presenter is likely to show next.
 Restricted pages are cached here in the server's memory only; the browser is still told `no-store`.
@@ -22,23 +24,23 @@ from pathlib import Path
 from typing import Hashable
 
 from anyio import to_thread
-from PIL import Image
 
 from documents import watermark
 
-BUDGET_BYTES = 96 * 2**20  # encoded pages kept (a 1280 px page is 300-500 KiB: ~200 viewer-pages)
-DECODED_PAGES = 6  # decoded renders kept (~7 MB each at 1280 px)
+BUDGET_BYTES = 96 * 2**20  # encoded pages kept (a 1280 px text page is ~250 KiB: ~400 viewer-pages)
+DECODED_BYTES = 64 * 2**20  # decoded renders kept (4.6 MB a grey page at 1280 px, 7 MB a colour one)
 
 
 class StampedPages:
-    def __init__(self, budget: int = BUDGET_BYTES, decoded: int = DECODED_PAGES) -> None:
+    def __init__(self, budget: int = BUDGET_BYTES, decoded: int = DECODED_BYTES) -> None:
         self.budget, self.decoded = budget, decoded
         self.entries: OrderedDict[Hashable, bytes] = OrderedDict()
         self.size = 0
         self.inflight: dict[Hashable, asyncio.Future[bytes]] = {}
-        self.bases: OrderedDict[Path, Image.Image] = OrderedDict()
+        self.bases: OrderedDict[Path, watermark.Page] = OrderedDict()
+        self.decoding: dict[Path, threading.Lock] = {}
         self.lock = threading.Lock()  # bases are read from worker threads
-        self.hits = self.made = 0
+        self.hits = self.made = self.decoded_count = self.decoded_size = 0
 
     async def get(self, base: Path, key: Hashable, viewer: watermark.Viewer) -> bytes:
         body = self.entries.get(key)
@@ -67,19 +69,36 @@ class StampedPages:
     def _stamp(self, base: Path, viewer: watermark.Viewer) -> bytes:
         return watermark.stamp_page(self._decoded(base), viewer)
 
-    def _decoded(self, base: Path) -> Image.Image:
+    def _decoded(self, base: Path) -> watermark.Page:
+        """The decoded render, decoded once however many viewers ask for it at the same moment."""
         with self.lock:
             page = self.bases.get(base)
             if page is not None:
                 self.bases.move_to_end(base)
                 return page
-        with Image.open(base) as img:
-            page = img.convert("RGB")
+            gate = self.decoding.setdefault(base, threading.Lock())
+        with gate:
+            with self.lock:
+                page = self.bases.get(base)
+            if page is None:
+                page = watermark.Page.open(base)
+                self.decoded_count += 1
+                with self.lock:
+                    self.bases[base] = page
+                    self.decoded_size += page.nbytes
+                    while self.decoded_size > self.decoded and len(self.bases) > 1:
+                        self.decoded_size -= self.bases.popitem(last=False)[1].nbytes
         with self.lock:
-            self.bases[base] = page
-            while len(self.bases) > self.decoded:
-                self.bases.popitem(last=False)
+            self.decoding.pop(base, None)
         return page
+
+    def forget(self, sha256: str) -> None:
+        """A file nobody references any more: drop its stamped pages and decoded renders now."""
+        for key in [k for k in self.entries if isinstance(k, tuple) and sha256 in k]:
+            self.size -= len(self.entries.pop(key))
+        with self.lock:
+            for path in [p for p in self.bases if sha256 in p.parts]:
+                self.decoded_size -= self.bases.pop(path).nbytes
 
 
 PAGES = StampedPages()  # its content is a pure function of its keys: one per process serves every app
