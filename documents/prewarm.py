@@ -7,12 +7,17 @@ and stamped for every user with a socket in the meeting (documents/stamped_pages
 the background; the next turn then finds every tablet's image ready. Each viewer's read permission is
 checked exactly as for a request (services.page_source); a viewer who may not read the document gets
 nothing. A newer turn in the same meeting replaces the work still pending for the previous one.
+
+The watermark carries the minute, so a stamped page is only good until the clock's minute turns: while the
+room (or the reader) stays on a page, the next one is stamped again just after each minute starts, for at
+most REFRESH_MINUTES (a person reads a page for minutes; 25 viewers cost ~0.4 s of CPU a minute).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable
+import time
+from typing import Any, Awaitable, Callable
 
 from accounts.actor import Actor
 from app.context import AppContext
@@ -24,41 +29,68 @@ log = logging.getLogger("ecabinet.documents")
 SIZE = "tablet"
 # Work ahead starts after the room (or the reader) fetched what is shown now, never competing with it.
 AFTER_TURN = 1.0
+REFRESH_MINUTES = 10
+PAST_MINUTE = 0.3  # seconds into the new minute: every request from then on carries it
+
+
+def until_next_minute() -> float:
+    return 60.0 - time.time() % 60.0 + PAST_MINUTE
 
 
 class Prewarm:
     def __init__(self, ctx: AppContext, followers: Callable[[int], list[Actor]]) -> None:
         self.ctx, self.followers = ctx, followers
-        self.tasks: dict[int, asyncio.Task[None]] = {}
+        self.tasks: dict[int, asyncio.Task[bool]] = {}
         self.ahead: dict[tuple[int, int], asyncio.Task[bool]] = {}
-        self.warmed = 0  # viewer-pages stamped ahead (tests, bench)
+        # the same work again each new minute, once the first round is done (keyed like tasks / ahead)
+        self.refresh: dict[object, asyncio.Task[None]] = {}
+        self.warmed = self.refreshed = 0  # viewer-pages stamped ahead, and again in a new minute (tests, bench)
 
     async def observe(self, envs: list[dict[str, Any]]) -> None:
         for env in envs:
-            shown = (env.get("data") or {}).get("presenter") if env.get("type") == "presenter.changed" else None
-            if not shown or not shown.get("document_id") or not shown.get("page"):
+            if env.get("type") != "presenter.changed":
                 continue
             mid = env["meeting_id"]
-            old = self.tasks.pop(mid, None)
-            if old is not None:
-                old.cancel()
+            for old in (self.tasks.pop(mid, None), self.refresh.pop(("meeting", mid), None)):
+                if old is not None:  # the room moved on (or the presentation ended)
+                    old.cancel()
+            shown = (env.get("data") or {}).get("presenter")
+            if not shown or not shown.get("document_id") or not shown.get("page"):
+                continue
             task = asyncio.get_running_loop().create_task(self._warm(shown["document_id"], shown.get("version"), shown["page"] + 1, mid))
             self.tasks[mid] = task
 
-            def forget(t: asyncio.Task[None], mid: int = mid) -> None:
+            def forget(t: asyncio.Task[bool], mid: int = mid) -> None:
                 if self.tasks.get(mid) is t:
                     self.tasks.pop(mid, None)
 
             task.add_done_callback(forget)
 
-    async def _warm(self, document_id: int, version: int | None, page: int, meeting_id: int) -> None:
-        await asyncio.sleep(AFTER_TURN)
+    async def _warm(self, document_id: int, version: int | None, page: int, meeting_id: int, again: bool = False) -> bool:
+        await asyncio.sleep(until_next_minute() if again else AFTER_TURN)
         seen: set[int] = set()
         for actor in self.followers(meeting_id):
             if actor.id in seen or actor.is_display:
                 continue
             seen.add(actor.id)
-            await self._one(actor, document_id, version, page)
+            await self._one(actor, document_id, version, page, again=again)
+        if not again:
+            self._again(("meeting", meeting_id), lambda: self._warm(document_id, version, page, meeting_id, again=True))
+        return True
+
+    def _again(self, key: object, work: Callable[[], Awaitable[bool]]) -> None:
+        """Do `work` again just after each of the next REFRESH_MINUTES minutes start (until it answers False)."""
+
+        async def loop() -> None:
+            for _ in range(REFRESH_MINUTES):
+                if not await work():
+                    return
+
+        old = self.refresh.pop(key, None)
+        if old is not None:
+            old.cancel()
+        task = self.refresh[key] = asyncio.get_running_loop().create_task(loop())
+        task.add_done_callback(lambda t: self.refresh.pop(key, None) if self.refresh.get(key) is t else None)
 
     def read_ahead(self, actor: Actor, document_id: int, version: int, page: int, page_count: int) -> None:
         """After a reader got page n: stamp n+1 for them in the background (one per reader and document)."""
@@ -67,9 +99,16 @@ class Prewarm:
             return
         task = asyncio.get_running_loop().create_task(self._one(actor, document_id, version, page, AFTER_TURN))
         self.ahead[key] = task
-        task.add_done_callback(lambda _t: self.ahead.pop(key, None))
 
-    async def _one(self, actor: Actor, document_id: int, version: int | None, page: int, delay: float = 0.0) -> bool:
+        def done(t: asyncio.Task[bool]) -> None:
+            self.ahead.pop(key, None)
+            if not t.cancelled() and t.result():
+                self._again(("reader", key), lambda: self._one(actor, document_id, version, page, until_next_minute(), again=True))
+
+        task.add_done_callback(done)
+
+    async def _one(self, actor: Actor, document_id: int, version: int | None, page: int, delay: float = 0.0,
+                   again: bool = False) -> bool:  # fmt: skip
         settings = self.ctx.settings
         try:
             await asyncio.sleep(delay)
@@ -84,11 +123,14 @@ class Prewarm:
         except Exception:
             log.warning("pre-warming page %s of document %s failed", page, document_id, exc_info=True)
             return False
-        self.warmed += 1
+        if again:
+            self.refreshed += 1
+        else:
+            self.warmed += 1
         return True
 
     async def stop(self) -> None:
-        running = [*self.tasks.values(), *self.ahead.values()]
+        running = [*self.tasks.values(), *self.ahead.values(), *self.refresh.values()]
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)

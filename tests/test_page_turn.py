@@ -9,6 +9,7 @@ import io
 
 from PIL import Image
 
+from documents import prewarm as prewarm_module
 from documents import services, stamped_pages, storage
 from documents.routes import renderer_for
 from documents.watermark import stamp_image
@@ -16,6 +17,7 @@ from tests.conftest import LiveServer
 from tests.doc_helpers import make_pdf, upload
 from tests.factories import make_cabinet
 from tests.live import live_client, login
+from tests.waiting import eventually
 
 
 async def _ready(staff, c, **fields) -> int:  # type: ignore[no-untyped-def]
@@ -108,3 +110,27 @@ async def test_tablets_asking_at_once_share_one_stamping_of_the_same_image(live_
     finally:
         await staff.aclose()
         await member.aclose()
+
+
+async def test_the_next_page_is_stamped_again_when_the_minute_on_the_watermark_turns(live_server: LiveServer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    c = make_cabinet(live_server.db, n_members=1, start=True)
+    staff = await login(live_server.url, c.staff.username)
+    doc = await _ready(staff, c, title="Tờ trình dự toán")
+    people = [await live_client(live_server.url, u.username) for u in (c.chair, c.members[0])]
+    prewarm = live_server.app.state.prewarm
+    monkeypatch.setattr(prewarm_module, "until_next_minute", lambda: 0.2)  # a minute turns every 0.2 s
+    try:
+        for t, _ in people:
+            assert (await t.join(c.meeting_id))["ok"]
+        before = prewarm.refreshed
+        assert (await people[0][0].call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": 2}))["ok"]
+        await eventually(lambda: prewarm.refreshed - before >= 4, "the chair's and the member's page 3 stamped twice more")
+        first = prewarm.refresh[("meeting", c.meeting_id)]
+        assert (await people[0][0].call("presenter:page", {"meeting_id": c.meeting_id, "page": 3}))["ok"]
+        await eventually(lambda: first.done(), "the refresh for the page the room left stopped")
+        await eventually(lambda: ("meeting", c.meeting_id) in prewarm.refresh, "page 4 refreshed in its place")
+    finally:
+        for t, http in people:
+            await t.close()
+            await http.aclose()
+        await staff.aclose()

@@ -1,0 +1,86 @@
+"""Stamping a page for many viewers at once (documents/stamped_pages.py, documents/watermark.py,
+documents/pngfast.py) on real renders: 25 tablets asking at once decode the page once and each gets a valid
+PNG with their own watermark; the page's pixels stay the page's; a colour page keeps its colours."""
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+from PIL import Image, ImageChops
+
+from documents import watermark
+from documents.render import BASE_FORMAT
+from documents.stamped_pages import StampedPages
+from tests.doc_helpers import make_pdf
+
+TABLETS = 25
+
+
+def _render(tmp_path: Path, colour: bool = False) -> Path:
+    pdf = tmp_path / "doc.pdf"
+    pdf.write_bytes(make_pdf(2))
+    doc = pdfium.PdfDocument(str(pdf))
+    page = doc[1]
+    image = page.render(scale=1280 / page.get_size()[0]).to_pil().convert("RGB")
+    doc.close()
+    if colour:  # a red seal, as on an official letter
+        image.paste((200, 20, 20), (900, 300, 1100, 500))
+    target = tmp_path / ("colour.png" if colour else "page.png")
+    image.save(target, **BASE_FORMAT)
+    return target
+
+
+def _viewer(n: int, restricted: bool = False) -> watermark.Viewer:
+    return watermark.Viewer(user_id=n, name=f"Nguyễn Văn Thành {n}", unit="Bộ Tài chính", stamp="03/12/2026 14:05",
+                            restricted=restricted)  # fmt: skip
+
+
+def _decode(body: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(body)) as img:
+        assert img.format == "PNG"
+        return img.convert("RGB")
+
+
+async def test_twenty_five_tablets_at_once_decode_the_page_once_and_each_gets_their_own_watermark(tmp_path: Path) -> None:
+    base = _render(tmp_path)
+    pages = StampedPages()
+    viewers = [_viewer(n, restricted=True) for n in range(1, TABLETS + 1)]
+    bodies = await asyncio.gather(*(pages.get(base, (v.user_id, "p2", v.line), v) for v in viewers))
+    assert pages.decoded_count == 1 and pages.made == TABLETS
+    assert len(set(bodies)) == TABLETS  # every viewer's image is their own
+    with Image.open(base) as raw:
+        page = raw.convert("RGB")
+    first, other = _decode(bodies[0]), _decode(bodies[1])
+    band = (0, page.height - watermark.band_height(page.height, page.width), page.width, page.height)
+    assert ImageChops.difference(first.crop(band), other.crop(band)).getbbox() is not None  # the names differ
+    # The band is dark red on a light strip; above it the page is the page, but for the faint diagonal.
+    strip = np.asarray(first.crop(band)).astype(int)
+    assert ((strip[..., 0] > 100) & (strip[..., 1] < 40) & (strip[..., 2] < 40)).sum() > 500
+    above = (0, 0, page.width, band[1])
+    diff = np.asarray(ImageChops.difference(first.crop(above), page.crop(above)).convert("L"))
+    assert (diff > 2).sum() > 10_000  # the diagonal is there
+    assert (diff > 2).sum() < 0.05 * diff.size  # and only it: the page's own pixels kept (greys within a level)
+
+
+async def test_the_same_viewer_and_page_asked_at_once_is_stamped_once(tmp_path: Path) -> None:
+    base = _render(tmp_path)
+    pages = StampedPages()
+    viewer = _viewer(7)
+    bodies = await asyncio.gather(*(pages.get(base, ("same",), viewer) for _ in range(TABLETS)))
+    assert pages.made == 1 and len(set(bodies)) == 1
+    assert bodies[0] == watermark.stamp_image(base, viewer)  # the same bytes as stamping it on its own
+
+
+async def test_a_colour_page_keeps_its_colours_and_a_deleted_file_leaves_the_memory(tmp_path: Path) -> None:
+    base = _render(tmp_path, colour=True)
+    pages = StampedPages()
+    sha = "ab" * 32
+    body = await pages.get(base, (1, sha, "tablet", 2), _viewer(1))
+    img = _decode(body)
+    seal = np.asarray(img.crop((900, 300, 1100, 500)))
+    assert (seal == (200, 20, 20)).all(axis=2).sum() > 0.8 * 200 * 200  # the seal's colour exactly (an RGB PNG), but where the diagonal crosses it
+    pages.forget(sha)
+    assert pages.size == 0 and not pages.entries
