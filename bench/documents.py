@@ -10,7 +10,9 @@ Printed figures, not a test.
 2. A member fetches random tablet pages (cached renders; each answer is watermarked for them): p50/p99,
    then the same with If-None-Match (304 while the watermark's minute is unchanged).
 3. Page turn: 25 tablets (25 viewers, sockets joined) fetch the page the presenter turned to, at once, for an
-   ordinary and a restricted document, cold and pre-warmed; beside /healthz during the same burst.
+   ordinary and a restricted document, cold and pre-warmed; beside /healthz during the same burst, the CPU
+   time this process (server and clients) spent on the burst, and the machine's load (other work on the
+   same cores stretches the wall-clock figures; the CPU time is the steadier one).
 4. Render throughput on the same file, one process, tablet width (1280 px), PNG files: pypdfium2 versus
    poppler's `pdftoppm -scale-to-x 1280 -scale-to-y -1 -png`, as pages per second and a ratio.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import shutil
 import statistics
@@ -130,8 +133,9 @@ async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: in
         sockets.append(sio)
     prewarm = app.state.prewarm
 
-    async def burst(doc: int, n: int) -> tuple[float, float, list[float], set[str]]:
-        """(all answered after ms, p99 ms of one answer, /healthz ms during, Cache-Control values)."""
+    async def burst(doc: int, n: int) -> tuple[float, float, list[float], set[str], float, int]:
+        """(all answered after ms, p99 ms of one answer, /healthz ms during, Cache-Control values, CPU ms of
+        this process, average KiB)."""
         done = asyncio.Event()
         health: list[float] = []
 
@@ -142,19 +146,19 @@ async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: in
                     await h.get("/healthz")
                     health.append((time.perf_counter() - t) * 1000)
 
-        async def fetch(http: Any) -> tuple[float, str]:
+        async def fetch(http: Any) -> tuple[float, str, int]:
             t = time.perf_counter()
             r = await http.get(f"/api/documents/{doc}/pages/{n}")
             assert r.status_code == 200 and r.headers["content-type"] == "image/png", r.status_code
-            return (time.perf_counter() - t) * 1000, r.headers["cache-control"]
+            return (time.perf_counter() - t) * 1000, r.headers["cache-control"], len(r.content)
 
         prober = asyncio.create_task(probe())
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         got = await asyncio.gather(*(fetch(v) for v in viewers))
-        total = (time.perf_counter() - t0) * 1000
+        total, cpu = (time.perf_counter() - t0) * 1000, (time.process_time() - cpu0) * 1000
         done.set()
         await prober
-        return total, pct([g[0] for g in got], 99), health, {g[1] for g in got}
+        return total, pct([g[0] for g in got], 99), health, {g[1] for g in got}, cpu, sum(g[2] for g in got) // len(got) // 1024
 
     async def settled() -> float:
         """How long until the pre-warm work (documents/prewarm.py) in flight is done."""
@@ -175,10 +179,11 @@ async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: in
                 ack = await sockets[0].call("presenter:page", {"meeting_id": c.meeting_id, "page": p + 1}, timeout=30)
                 assert ack["ok"], ack
             warm = await burst(doc, p + 1)
-            for label, (total, p99, health, cache) in (("cold", cold), ("pre-warmed", warm)):
+            for label, (total, p99, health, cache, cpu, kib) in (("cold", cold), ("pre-warmed", warm)):
                 print(f"page turn, {kind} document, {label}: {TABLETS} tablets all answered after {total:.0f} ms "
-                      f"(one answer p99 {p99:.0f} ms); /healthz during it p50 {pct(health, 50):.1f} ms p99 {pct(health, 99):.1f} ms "
-                      f"(n={len(health)}); Cache-Control: {', '.join(sorted(cache))}")  # fmt: skip
+                      f"(one answer p99 {p99:.0f} ms, {kib} KiB); /healthz during it p50 {pct(health, 50):.1f} ms p99 {pct(health, 99):.1f} ms "
+                      f"(n={len(health)}); process CPU {cpu:.0f} ms; load {os.getloadavg()[0]:.1f}; "
+                      f"Cache-Control: {', '.join(sorted(cache))}")  # fmt: skip
             print(f"    the next page was stamped for every reader {dwell:.2f} s after the cold burst "
                   f"({'the presenter' if kind == 'ordinary' else 'each reader'} turned after that)")  # fmt: skip
             await settled()

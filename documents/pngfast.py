@@ -11,9 +11,16 @@ import struct
 import zlib
 
 import numpy as np
+from PIL import Image, ImageChops
 
 GREY, RGB, PALETTE = 0, 2, 3  # PNG colour types
 CHANNELS = {GREY: 1, RGB: 3, PALETTE: 1}
+
+
+def is_grey(image: Image.Image) -> bool:
+    """Every pixel of an RGB image grey (R = G = B): a text page, kept and sent with one byte a pixel."""
+    r, g, b = image.split()
+    return ImageChops.difference(r, g).getbbox() is None and ImageChops.difference(g, b).getbbox() is None
 
 
 def scanlines(pixels: np.ndarray) -> np.ndarray:

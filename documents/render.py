@@ -6,7 +6,7 @@ waits for them, and a PDF that crashes PDFium kills one worker, not the server (
 The pool is made on first use and shared by the process (it holds no per-app state).
 
 Cache: <data_dir>/pages/ab/<sha256>/<size>-<n>.png, the page without any watermark (watermarks are drawn
-per viewer and request: documents/watermark.py). Sizes are widths in pixels: 'tablet' (what a tablet shows),
+per viewer and request: documents/watermark.py), 8-bit grey when every pixel is grey, else RGB. Sizes are widths in pixels: 'tablet' (what a tablet shows),
 'zoom' (sharper, rendered on demand only) and 'thumb' (downscaled from the tablet render). After an upload,
 `render_all` renders tablet+thumb for every page in the background, a few pages per job and never more jobs
 than workers, so a page asked for on demand (`ensure`) waits for at most one job before its own.
@@ -27,6 +27,7 @@ from typing import Any, Callable
 import pypdfium2 as pdfium
 
 from core.text import fold
+from documents import pngfast
 
 log = logging.getLogger("ecabinet.documents")
 
@@ -105,6 +106,8 @@ def render_job(path: str, data_dir: str, sha256: str, pages: list[int], sizes: t
 
 
 def _save(image: Any, target: Path) -> None:
+    if pngfast.is_grey(image):  # a text page: 1 byte a pixel, a third to decode when it is stamped (documents/watermark.py)
+        image = image.convert("L")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{uuid.uuid4().hex}.part"
     image.save(staging, **BASE_FORMAT)

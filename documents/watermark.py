@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pikepdf
-from PIL import Image, ImageChops, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 from documents import cdr, pngfast
 
@@ -116,11 +116,13 @@ class Page:
 
     @classmethod
     def of(cls, image: Image.Image) -> Page:
-        rgb = image.convert("RGB")
-        r, g, b = rgb.split()
-        if ImageChops.difference(r, g).getbbox() is None and ImageChops.difference(g, b).getbbox() is None:
-            pixels = np.asarray(rgb.convert("L"))  # L = R = G = B exactly for a grey pixel
+        """`image` as the render cache holds it: "L" for a grey page (documents/render.py), else RGB."""
+        if image.mode == "L":
+            pixels = np.asarray(image)
             return cls(pixels, pngfast.scanlines(_TO_GREY[pixels]))
+        rgb = image.convert("RGB")
+        if pngfast.is_grey(rgb):
+            return cls.of(rgb.convert("L"))  # rendered before grey pages were kept grey; L = R = G = B here
         rows = pngfast.scanlines(np.asarray(rgb))
         return cls(rows[:, 1:].reshape(rgb.height, rgb.width, 3), rows)
 

@@ -12,7 +12,7 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageChops
 
 from documents import watermark
-from documents.render import BASE_FORMAT
+from documents.render import BASE_FORMAT, cache_path, render_job
 from documents.stamped_pages import StampedPages
 from tests.doc_helpers import make_pdf
 
@@ -84,3 +84,14 @@ async def test_a_colour_page_keeps_its_colours_and_a_deleted_file_leaves_the_mem
     assert (seal == (200, 20, 20)).all(axis=2).sum() > 0.8 * 200 * 200  # the seal's colour exactly (an RGB PNG), but where the diagonal crosses it
     pages.forget(sha)
     assert pages.size == 0 and not pages.entries
+
+
+def test_the_render_cache_keeps_a_text_page_grey_and_a_colour_page_in_colour(tmp_path: Path) -> None:
+    pdf = tmp_path / "doc.pdf"
+    pdf.write_bytes(make_pdf(1))
+    assert render_job(str(pdf), str(tmp_path), "cd" * 32, [1], ("tablet",)) == 1
+    with Image.open(cache_path(tmp_path, "cd" * 32, "tablet", 1)) as img:
+        assert img.mode == "L"  # one byte a pixel to decode and to deflate
+    colour = Image.new("RGB", (64, 64), "white")
+    colour.paste((200, 20, 20), (8, 8, 24, 24))
+    assert watermark.Page.of(colour).pixels.shape == (64, 64, 3)
