@@ -55,7 +55,8 @@ async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
     db = Database(settings.effective_database_url)
     c = make_cabinet(db, n_members=TABLETS, start=True)
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning"))
+    # keep-alive past the pauses between bursts: else a loaded machine races the server's close with a request
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning", timeout_keep_alive=120))
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)

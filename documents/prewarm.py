@@ -29,6 +29,7 @@ log = logging.getLogger("ecabinet.documents")
 SIZE = "tablet"
 # Work ahead starts after the room (or the reader) fetched what is shown now, never competing with it.
 AFTER_TURN = 1.0
+YIELD_FOR = 3.0  # at most, per page stamped ahead, while requests wait for theirs (a loaded machine)
 REFRESH_MINUTES = 10
 PAST_MINUTE = 0.3  # seconds into the new minute: every request from then on carries it
 
@@ -115,7 +116,11 @@ class Prewarm:
             src = await self.ctx.read(services.page_source, actor=actor, document_id=document_id, page=page,
                                       version=version, timezone=settings.timezone)  # fmt: skip
             base = await renderer_for(self.ctx).ensure(storage.blob_path(settings.data_dir, src.sha256), src.sha256, SIZE, page)
-            await stamped_pages.PAGES.get(base, page_key(src, SIZE, page), src.viewer)
+            for _ in range(int(YIELD_FOR / 0.02)):  # tablets waiting for the page shown now go first
+                if not stamped_pages.PAGES.waiting:
+                    break
+                await asyncio.sleep(0.02)
+            await stamped_pages.PAGES.get(base, page_key(src, SIZE, page), src.viewer, ahead=True)
         except DomainError:  # may not read it, or there is no such page
             return False
         except asyncio.CancelledError:

@@ -41,8 +41,9 @@ class StampedPages:
         self.decoding: dict[Path, threading.Lock] = {}
         self.lock = threading.Lock()  # bases are read from worker threads
         self.hits = self.made = self.decoded_count = self.decoded_size = 0
+        self.waiting = 0  # requests waiting for a stamping now (work ahead yields to them: documents/prewarm.py)
 
-    async def get(self, base: Path, key: Hashable, viewer: watermark.Viewer) -> bytes:
+    async def get(self, base: Path, key: Hashable, viewer: watermark.Viewer, ahead: bool = False) -> bytes:
         body = self.entries.get(key)
         if body is not None:
             self.entries.move_to_end(key)
@@ -51,7 +52,13 @@ class StampedPages:
         fut = self.inflight.get(key)
         if fut is None:
             fut = self.inflight[key] = asyncio.ensure_future(self._make(base, key, viewer))
-        return await asyncio.shield(fut)
+        if ahead:
+            return await asyncio.shield(fut)
+        self.waiting += 1
+        try:
+            return await asyncio.shield(fut)
+        finally:
+            self.waiting -= 1
 
     async def _make(self, base: Path, key: Hashable, viewer: watermark.Viewer) -> bytes:
         try:
