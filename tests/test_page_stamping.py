@@ -82,6 +82,13 @@ async def test_a_colour_page_keeps_its_colours_and_a_deleted_file_leaves_the_mem
     img = _decode(body)
     seal = np.asarray(img.crop((900, 300, 1100, 500)))
     assert (seal == (200, 20, 20)).all(axis=2).sum() > 0.8 * 200 * 200  # the seal's colour exactly (an RGB PNG), but where the diagonal crosses it
+    with Image.open(base) as raw:
+        page = np.asarray(raw.convert("RGB")).astype(int)
+    top = img.height - watermark.band_height(img.height, img.width)
+    stamped = np.asarray(img).astype(int)
+    assert (np.abs(stamped[:top] - page[:top]).max(axis=2) > 2).sum() > 10_000  # the diagonal, on a colour page too
+    band = stamped[top:]
+    assert ((band[..., 0] > 100) & (band[..., 1] < 40) & (band[..., 2] < 40)).sum() > 500  # and the red band
     pages.forget(sha)
     assert pages.size == 0 and not pages.entries
 
