@@ -10,8 +10,8 @@ from sqlmodel import col
 
 from core.errors import Conflict, Forbidden, ValidationFailed
 from tests.factories import PASSWORD, call
-from tests.vote_helpers import (cast_secret, contribute_as, decrypt_as, device_partial, enrol_trustees, new_vote, option,
-                                present_cabinet, run_ceremony, trustees)
+from tests.vote_helpers import (cast_secret, contribute_as, deal_legacy_key, decrypt_as, device_partial, enrol_trustees, new_vote,
+                                option, present_cabinet, run_ceremony, trustees)
 from votes import services
 from votes.ballot import dkg, election, proofs, trustee_keys, verify
 from votes.ballot import group as g
@@ -162,27 +162,9 @@ def test_a_bad_share_is_caught_by_the_feldman_check_and_reported(db: Database) -
 def test_a_vote_dealt_before_the_ceremony_keeps_its_password_step(db: Database) -> None:
     """A vote opened before 0014_dkg (its key dealt by the server, no ceremony) still decrypts with the trustees'
     passwords on the server, and only such a vote; its board verifies and says how its key was made."""
-    from votes.models import BallotElection, TrusteeShare
-
     c = present_cabinet(db)
     vote = new_vote(db, c, kind=VoteKind.secret, state="open")
-    dealt = proofs.deal(2, 3)
-
-    def as_legacy(session) -> None:  # noqa: ANN001 - what migration 0013_ballots' votes look like
-        election_row = session.get(BallotElection, vote["id"])
-        params = {k: v for k, v in election_row.params.items() if k != "ceremony"}
-        params["public_key"] = dealt.public_key.hex()
-        params["commitments"] = [x.hex() for x in dealt.commitments]
-        for t in params["trustees"]:
-            t["verification_key"] = proofs.verification_key(dealt.commitments, t["index"]).hex()
-            share = session.get(TrusteeShare, (vote["id"], t["index"]))
-            share.sealed = trustee_keys.seal_share(t["trustee_key"], dealt.shares[t["index"] - 1].to_bytes(32, "little"),
-                                                   f"ballot-share:{vote['id']}:{t['index']}")  # fmt: skip
-            session.add(share)
-        election_row.params, election_row.params_digest, election_row.ceremony_id = params, proofs.digest(params), None
-        session.add(election_row)
-
-    db.run_write(as_legacy)
+    deal_legacy_key(db, vote)
     cast_secret(db, c.members[1], vote, "yes")
     call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
     with pytest.raises(election.LegacyKey):  # the device path does not apply to it

@@ -144,3 +144,28 @@ async def decrypt_over_http(client: Any, vote_id: int) -> Any:
     partial, bad = device_partial(material.json(), PASSWORD)
     assert bad == []
     return await client.post(f"/api/votes/{vote_id}/partial", json={"shares": partial})
+
+
+def deal_legacy_key(db: Database, vote: dict[str, Any]) -> None:
+    """Turn an open secret vote into what migration 0013_ballots' votes look like: its key dealt by the server
+    (no ceremony), each trustee's share sealed to their trustee key, decrypted with their password on the server."""
+    from votes.ballot import proofs, trustee_keys
+    from votes.models import BallotElection, TrusteeShare
+
+    dealt = proofs.deal(2, 3)
+
+    def as_legacy(session: Any) -> None:
+        election_row = session.get(BallotElection, vote["id"])
+        params = {k: v for k, v in election_row.params.items() if k != "ceremony"}
+        params["public_key"] = dealt.public_key.hex()
+        params["commitments"] = [x.hex() for x in dealt.commitments]
+        for t in params["trustees"]:
+            t["verification_key"] = proofs.verification_key(dealt.commitments, t["index"]).hex()
+            share = session.get(TrusteeShare, (vote["id"], t["index"]))
+            share.sealed = trustee_keys.seal_share(t["trustee_key"], dealt.shares[t["index"] - 1].to_bytes(32, "little"),
+                                                   f"ballot-share:{vote['id']}:{t['index']}")  # fmt: skip
+            session.add(share)
+        election_row.params, election_row.params_digest, election_row.ceremony_id = params, proofs.digest(params), None
+        session.add(election_row)
+
+    db.run_write(as_legacy)
