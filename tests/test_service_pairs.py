@@ -50,9 +50,6 @@ NOTHING_TO_REFUSE = {
 
 # Services still without a denied/allowed pair, by package. Take a name off when its pair lands.
 UNPAIRED = {
-    # annotations: update_annotation refuses someone else's annotation with 404 (private) or 409 (presenter ink)
-    "annotations.presenter.add_ink", "annotations.presenter.remove_ink",
-    "annotations.services.update_annotation",
     # minutes: store_signature is reached only once prepare_signature allowed the signer
     "minutes.services.store_signature",
     # polls: a signed sheet needs the voter's signing key
