@@ -5,6 +5,7 @@ a legacy vote's total is decrypted by its trustees only."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ def test_the_board_and_the_parameters_are_the_participants(db: Database) -> None
     vote = new_vote(db, c, kind=VoteKind.secret, state="open")
     receipt = cast_secret(db, c.members[1], vote, "yes")["receipt"]
     vid = vote["id"]
-    reads = {election.parameters: {}, election.board: {}, election.receipt_on_board: {"receipt": receipt}}
+    reads: dict[Callable[..., Any], dict[str, Any]] = {election.parameters: {}, election.board: {}, election.receipt_on_board: {"receipt": receipt}}
     for fn, extra in reads.items():
         with pytest.raises(NotInvited):  # denied: not invited to the meeting
             db.run_read(fn, actor=c.outsider, vote_id=vid, **extra)
