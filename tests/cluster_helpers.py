@@ -167,14 +167,6 @@ def running_cluster(seed: Callable[[Database], Any], n: int = 3, **options: Any)
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
-async def until(predicate: Any, timeout: float = 15) -> None:
-    async def wait() -> None:
-        while not predicate():
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(wait(), timeout)
-
-
 class Tablet(LiveClient):
     """A tablet as the page behaves: reconnects by itself (through the load balancer), joins again and fills
     what it missed with meeting:sync, applying each seq exactly once and in order."""

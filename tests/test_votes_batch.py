@@ -73,9 +73,10 @@ async def test_500_members_tap_twice_at_once_each_counted_once_and_every_tablet_
         tokens = await _login_all(server.url, [v.username for v in voters])
         # Every member follows the meeting (each join reads a snapshot of 500 participants: a few at a time).
         clients = await _connect_all(server.url, tokens, c.meeting_id, watchers=VOTERS, at_once=10, timeout=180)
-        start = asyncio.Event()
+        start, waiting = asyncio.Event(), list[int]()  # the tablets about to tap
 
         async def taps(i: int, client: socketio.AsyncClient) -> list[dict[str, Any]]:
+            waiting.append(i)
             await start.wait()
             # The same member twice at once: the first choice, then (every other member) another one.
             first = {"vote_id": vote["id"], "option_id": options[i % 3]}
@@ -83,7 +84,7 @@ async def test_500_members_tap_twice_at_once_each_counted_once_and_every_tablet_
             return list(await asyncio.gather(client.call("vote:cast", first, timeout=180), client.call("vote:cast", second, timeout=180)))
 
         tasks = [asyncio.create_task(taps(i, cl)) for i, cl in enumerate(clients)]
-        await asyncio.sleep(0.1)
+        await eventually(lambda: len(waiting) == len(clients), "every member's tablet ready to tap at once")
         start.set()
         acks = await asyncio.wait_for(asyncio.gather(*tasks), 300)
 
