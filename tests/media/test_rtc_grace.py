@@ -11,6 +11,7 @@ from typing import Any
 from tests.live import LiveClient, live_client
 from tests.media.peers import Peer, near
 from tests.media.test_remote_media import GREEN, RED, _attendance, hybrid_cabinet
+from tests.waiting import eventually
 
 
 async def _attendance_seen(http: Any, meeting_id: int, user_id: int) -> str:
@@ -54,8 +55,10 @@ async def test_a_dropped_socket_ends_the_remote_session_after_the_grace_period(m
     try:
         await other.connect()
         assert (await other.join(c.meeting_id))["ok"]
+        sid = other.sio.get_sid()
+        assert sid in media_server.app.state.actions.actors
         await other.close()  # a socket without the media session: the session is not touched
-        await asyncio.sleep(0.2)
+        await eventually(lambda: sid not in media_server.app.state.actions.actors, "the server to let the second tab go")
         assert not media_server.app.state.remote.grace and me in {k[1] for k in media_server.app.state.remote.sessions}
         dropped_at = time.monotonic()
         await member.sio.disconnect()  # the socket goes; no rtc:leave, the peer connection stays up
