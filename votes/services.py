@@ -338,8 +338,10 @@ def cast_secret(*, session: Session, actor: Actor, vote_id: int, ballot: dict[st
     transaction so that proofs are verified in parallel); without it, or if it does not match, all is checked here."""
     if checked is None or not checked.matches(ballot):
         checked = check_secret_ballot(session=session, actor=actor, vote_id=vote_id, ballot=ballot)
-    else:  # checked in an earlier transaction, maybe for someone else: may this caller still vote?
-        _require_voter(access(session, actor, _load(session, vote_id).meeting_id), get_rules(session))
+    # The meeting row first, then the vote's, as every writer does (see cast: a group of casts updates the vote row
+    # more than once, and PostgreSQL then checks its key against the meeting row). And the check may have run in an
+    # earlier transaction, or for someone else: may this caller still vote?
+    _require_voter(access(session, actor, _load(session, vote_id).meeting_id, for_update=True), get_rules(session))
     vote = _load(session, vote_id, for_update=True)  # serialises with other casts and with close
     _require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
     if not election.same_parameters(session, vote_id, checked):
