@@ -135,7 +135,7 @@ async def meetings_page(request: Request) -> Response:
     if actor is None:
         return _to_login(request)
     meetings = await ctx_of(request).read(services.list_meetings, actor=actor)
-    from polls.services import inbox  # the member's open polls on the tablet's home page
+    from polls.views import inbox  # the member's open polls on the tablet's home page
 
     return render(request, "meetings.html", meetings=meetings, poll_inbox=await ctx_of(request).read(inbox, actor=actor))
 

@@ -131,7 +131,7 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         assert sheet.status_code == 200 and sheet.headers["content-type"] == "application/pdf"
         from minutes.keystore import KeyStore
         from minutes.signing import verify_pdf
-        from polls.services import sheet_digest
+        from polls.answering import sheet_digest
 
         report = await asyncio.to_thread(verify_pdf, sheet.content, KeyStore.for_data_dir(settings.data_dir).trusted_roots())
         assert report.verdict == "valid" and report.signatures[0].signer_name.startswith(b.members[0].full_name)
