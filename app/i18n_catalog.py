@@ -31,7 +31,7 @@ ERRORS = {"DomainError", "Unauthenticated", "Forbidden", "NotFound", "Conflict",
           "TooLarge", "BadRequest", "UnsupportedMediaType"}  # fmt: skip
 MARKERS = {"N_", "Msg", "t", "translate"}
 # Helpers that put their argument into an error message ("Không thể {action} cuộc họp..."): argument index.
-ACTION_ARGS = {"require_state": 2, "_require_vote_state": 2, "_current_item": 1, "_require_state": 2, "require_draft": 2}
+ACTION_ARGS = {"require_state": 2, "require_vote_state": 2, "_current_item": 1, "_require_state": 2, "require_draft": 2}
 JS_CALL = re.compile(r"""\bt\(\s*(["'])([\w.-]+)\1""")
 LETTER = re.compile(r"[A-Za-zÀ-ỹĐđ]")
 VIETNAMESE = re.compile(r"[À-ỹĐđ]")

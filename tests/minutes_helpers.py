@@ -19,7 +19,7 @@ from minutes import conclusions
 from speakers import services as speakers
 from speakers.schemas import SpeakRequest
 from tests.factories import PASSWORD, Cabinet, call, make_cabinet
-from votes import services as votes
+from votes import casting, services as votes
 from votes.models import VoteKind
 from votes.schemas import VoteCreate
 
@@ -55,7 +55,7 @@ def _cast(db: Database, vote: dict[str, Any], choices: list[tuple[Actor, str]]) 
 
             cast_secret(db, actor, vote, kind)
         else:
-            call(db, votes.cast, actor=actor, vote_id=vote["id"], option_id=ids[kind])
+            call(db, casting.cast, actor=actor, vote_id=vote["id"], option_id=ids[kind])
 
 
 def _vote(db: Database, c: Cabinet, item_id: int, kind: VoteKind, choices: list[tuple[Actor, str]], question: str | None = None) -> int:

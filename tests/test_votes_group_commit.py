@@ -18,7 +18,7 @@ from tests.factories import make_cabinet
 from tests.test_outbox_crash import Server
 from tests.test_votes_concurrency import _connect_all, _login_all, settings  # noqa: F401  (SQLite | PostgreSQL)
 from tests.vote_helpers import check_in, new_vote
-from votes import services
+from votes import casting
 from votes.models import Ballot, Vote, VoterRecord, VoteKind
 
 VOTERS = 80
@@ -66,7 +66,7 @@ async def test_a_burst_of_casts_shares_transactions_and_counts_each_voter_once(l
         assert all(a["error"]["code"] == "validation_failed" for a in mine if not a["ok"]), mine
     records, ballots, voted_count, who = _stored(db, vote["id"])
     assert records == ballots == voted_count == VOTERS and who == {v.id for v in voters}
-    group = live_server.app.state.ctx.groups[services.cast_many]
+    group = live_server.app.state.ctx.groups[casting.cast_many]
     assert group.batches < VOTERS  # the burst shared transactions
 
 
