@@ -18,6 +18,7 @@ from polls.models import Poll, PollDocument, PollExtension, PollQuestion, PollRu
 from polls.schemas import ExtendIn, PollCreate, RulesIn
 from polls.views import detail
 
+
 # ---- the life of a poll ----
 
 def _default_chair(session: Session) -> int:

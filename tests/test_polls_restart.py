@@ -78,8 +78,8 @@ async def test_27_voters_restart_and_closing_by_itself(settings: Settings, db: D
         picked = _choices(voters.index(v))
         assert picked is not None
         for poll in (soon, later):
-            body = {"answers": [{"question_id": q["id"], "choice": c} for q, c in zip(poll["questions"], picked)], "password": PASSWORD}
-            r = await http.post(f"/api/polls/{poll['id']}/answers", json=body)
+            signed = {"answers": [{"question_id": q["id"], "choice": c} for q, c in zip(poll["questions"], picked)], "password": PASSWORD}
+            r = await http.post(f"/api/polls/{poll['id']}/answers", json=signed)
             assert r.status_code == 200 and r.json()["signed"] is True, r.text
         await http.aclose()
     outsider = await login(first.url, b.outsider.username)
@@ -120,6 +120,8 @@ async def test_27_voters_restart_and_closing_by_itself(settings: Settings, db: D
         with db.read_session() as s:
             from polls.models import PollVoter
 
-            digest = s.get(PollVoter, (later["id"], v.id)).answers_digest  # type: ignore[union-attr]
+            voter = s.get(PollVoter, (later["id"], v.id))
+            assert voter is not None and voter.answers_digest is not None
+            digest = voter.answers_digest
         assert (await asyncio.to_thread(verify_sheet, settings.data_dir, pdf, digest))["ok"] is True
     await staff.aclose()
