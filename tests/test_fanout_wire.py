@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from engineio import packet as eio_packet
 
-from app.gctune import trimmer
+from infra.gctune import trimmer
 from realtime import wire
 from realtime.broadcast import Broadcaster
 from tests.conftest import LiveServer

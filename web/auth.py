@@ -7,10 +7,9 @@ from http.cookies import SimpleCookie
 from starlette.requests import Request
 from starlette.responses import Response
 
-from accounts import services as accounts
-from accounts.actor import Actor
-from app.context import AppContext
-from app.settings import Settings
+from infra.context import AppContext
+from infra.settings import Settings
+from core.actor import Actor
 from core.errors import Forbidden, Unauthenticated
 
 COOKIE = "ecabinet_session"
@@ -57,7 +56,7 @@ async def resolve_token(ctx: AppContext, token: str | None) -> tuple[Actor, str]
         return None
 
     def _lookup(session):  # type: ignore[no-untyped-def]
-        found = accounts.resolve(session=session, token=token)
+        found = ctx.resolve_session(session=session, token=token)
         return (Actor.of(found[0]), found[1]) if found else None
 
     return await ctx.db.read(_lookup)

@@ -1,0 +1,144 @@
+"""The package graph is layered (docs/architecture.md "Layers"): every import between top-level packages goes
+down the declared order, the domain packages import one another without a cycle, and only app/ (the
+composition root) knows every domain. Imports inside functions and under TYPE_CHECKING count as any other."""
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Lowest first. A package imports only from its own layer or the layers before it; within the domain layer any
+# order without a cycle. A new top-level package must be placed here.
+LAYERS: list[tuple[str, set[str]]] = [
+    ("core", {"core"}),
+    ("infra", {"infra"}),
+    ("web", {"web"}),
+    ("domain", {"accounts", "annotations", "audit", "display", "documents", "ledger", "meetings", "minutes",
+                "notices", "notifications", "polls", "search", "speakers", "votes", "workdays"}),  # fmt: skip
+    ("realtime", {"realtime"}),
+    ("app", {"app"}),
+]
+# May import anything, app included; nothing imports them.
+OUTSIDE = {"tests", "bench", "migrations", "tools"}
+SKIP = {".venv", ".git", "node_modules", "var", "frontend", "docs", "deploy", "locale", "requirements"}
+
+Edge = tuple[str, str, str]  # (file:line, importing package, imported module)
+
+
+def top_packages() -> set[str]:
+    return {p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file() and p.name not in SKIP | OUTSIDE}
+
+
+def imports(packages: set[str]) -> list[Edge]:
+    """Every absolute import in the packages' modules of another top-level package (plus `app` anywhere)."""
+    edges: list[Edge] = []
+    for package in sorted(packages):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for name in names:
+                    target = name.split(".")[0]
+                    if target != package and (target in packages or target in OUTSIDE):
+                        edges.append((f"{path.relative_to(ROOT)}:{node.lineno}", package, name))
+    return edges
+
+
+def cycles(edges: list[Edge]) -> list[list[str]]:
+    """The strongly connected components of more than one package (Tarjan)."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for _, source, module in edges:
+        graph[source].add(module.split(".")[0])
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def layer_of(package: str) -> int:
+    return next(i for i, (_, members) in enumerate(LAYERS) if package in members)
+
+
+def show(edges: list[Edge]) -> str:
+    return "\n".join(f"  {where}: {source} imports {module}" for where, source, module in edges)
+
+
+def test_every_package_has_a_layer() -> None:
+    placed = set().union(*(members for _, members in LAYERS))
+    assert top_packages() - placed == set(), "place the new top-level packages in LAYERS (tests/test_layers.py)"
+    assert placed - top_packages() == set(), "LAYERS names packages that are gone"
+
+
+def test_no_cycle_between_packages() -> None:
+    edges = imports(top_packages())
+    found = cycles(edges)
+    report = []
+    for component in found:
+        inside = [e for e in edges if e[1] in component and e[2].split(".")[0] in component]
+        report.append(f"cycle {' <-> '.join(component)}:\n{show(inside)}")
+    assert not found, "import cycles between top-level packages:\n" + "\n".join(report)
+
+
+def test_only_app_imports_app() -> None:
+    wrong = [e for e in imports(top_packages()) if e[2].split(".")[0] == "app"]
+    assert not wrong, "app/ is the composition root: only app/ (and tests, bench, migrations) import it:\n" + show(wrong)
+
+
+def test_nothing_imports_tests_or_tools() -> None:
+    wrong = [e for e in imports(top_packages()) if e[2].split(".")[0] in OUTSIDE]
+    assert not wrong, "the product imports none of tests/, bench/, migrations/, tools/:\n" + show(wrong)
+
+
+def test_imports_go_down_the_layers() -> None:
+    order = " -> ".join(name for name, _ in LAYERS)
+    wrong = []
+    for edge in imports(top_packages()):
+        _, source, module = edge
+        target = module.split(".")[0]
+        if target in OUTSIDE:
+            continue
+        below, above = layer_of(target), layer_of(source)
+        if below > above or (below == above and LAYERS[above][0] != "domain"):
+            wrong.append(edge)
+    detail = "\n".join(
+        f"  {where}: {source} ({LAYERS[layer_of(source)][0]}) imports {module} ({LAYERS[layer_of(module.split('.')[0])][0]})"
+        for where, source, module in wrong
+    )
+    assert not wrong, f"imports may only go down the layers {order} (lowest first):\n{detail}"
+
+
+def test_the_checks_see_a_cycle_and_an_upward_import() -> None:
+    """The checker itself: a made-up pair of edges is reported."""
+    edges = [("a.py:1", "meetings", "votes.models"), ("b.py:2", "votes", "meetings.access"), ("c.py:3", "web", "polls")]
+    assert cycles(edges) == [["meetings", "votes"]]
+    assert layer_of("web") < layer_of("polls")
