@@ -3,7 +3,7 @@
 Idempotent: run it again after merging a branch that still imports the old names (python tools/layers_renames.py,
 from the repository root); it prints the files it changed. What it rewrites:
 - whole modules (`app.context` -> `infra.context`, `audit.chain` -> `ledger.chain`, ...): dotted names anywhere in
-  Python, Markdown, TOML, Makefile and JS text (imports, strings, comments), and their file paths (`app/http.py`);
+  Python, Markdown, TOML and Makefile text (imports, strings, comments), and their file paths (`app/http.py`, JS too);
 - `from PKG import MOD` of a moved module (`from app import openapi` -> `from web import openapi`);
 - names that left a module still in place: the page helpers of `app.pages` (some renamed public), and, in the
   domain packages only, what their socket modules take from `realtime` (now `web.sockets`).
@@ -136,8 +136,9 @@ def rewrite_python(path: Path, text: str) -> str:
     return text
 
 
-def rewrite_text(text: str) -> str:
-    text = _DOTTED.sub(lambda m: MODULES[m.group(1)], text)
+def rewrite_text(text: str, *, dotted: bool = True) -> str:
+    if dotted:
+        text = _DOTTED.sub(lambda m: MODULES[m.group(1)], text)
     return _PATH.sub(lambda m: _PATHS[m.group(1)], text)
 
 
@@ -161,7 +162,7 @@ def main(root: Path = Path(".")) -> int:
         except UnicodeDecodeError:
             continue
         new = rewrite_python(rel, old) if rel.suffix == ".py" else old
-        new = rewrite_text(new)
+        new = rewrite_text(new, dotted=rel.suffix != ".js")  # in JS, "audit.chain" is a catalogue key
         if new != old:
             path.write_text(new, encoding="utf-8")
             print(rel)

@@ -53,7 +53,7 @@ function details(v) {
     : t("audit.checkpoint_none");
   const notes = cp.uncovered_rows ? [t("audit.uncovered", { n: cp.uncovered_rows })] : [];
   return [
-    item(t("ledger.chain"), v.chain_ok, v.chain_ok ? t("audit.chain_ok", { n: v.checked }) : t("audit.broken", { id: v.first_broken_id, reason: v.reason })),
+    item(t("audit.chain"), v.chain_ok, v.chain_ok ? t("audit.chain_ok", { n: v.checked }) : t("audit.broken", { id: v.first_broken_id, reason: v.reason })),
     item(t("audit.mac"), v.mac_ok, v.mac_ok ? t("audit.mac_ok") : t("audit.mac_bad")),
     v.legacy_rows ? item(t("audit.legacy"), true, t("audit.legacy_rows", { n: v.legacy_rows })) : null,
     item(t("audit.checkpoint"), cp.problems.length === 0 && cp.count > 0, last, [...cp.problems, ...notes]),
