@@ -136,7 +136,7 @@ def is_sentence(msgid: str) -> bool:
 
 def legacy_files() -> list[Path]:
     """web/messages/<area>.py files still holding a MESSAGES = {key: (vi, en)} table (from a branch merged)."""
-    return [p for p in sorted((ROOT / "app" / "messages").glob("*.py")) if re.search(r"^MESSAGES\b", p.read_text(), re.M)]
+    return [p for p in sorted((ROOT / "web" / "messages").glob("*.py")) if re.search(r"^MESSAGES\b", p.read_text(), re.M)]
 
 
 def update() -> list[str]:
