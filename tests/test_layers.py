@@ -3,9 +3,10 @@ down the declared order, the domain packages import one another without a cycle,
 composition root) knows every domain. Imports inside functions and under TYPE_CHECKING count as any other."""
 from __future__ import annotations
 
-import ast
 from collections import defaultdict
 from pathlib import Path
+
+from tests.source_imports import imported_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 # Lowest first. A package imports only from its own layer or the layers before it; within the domain layer any
@@ -35,18 +36,10 @@ def imports(packages: set[str]) -> list[Edge]:
     edges: list[Edge] = []
     for package in sorted(packages):
         for path in sorted((ROOT / package).rglob("*.py")):
-            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    names = [alias.name for alias in node.names]
-                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    names = [node.module]
-                else:
-                    continue
-                for name in names:
-                    target = name.split(".")[0]
-                    if target != package and (target in packages or target in OUTSIDE):
-                        edges.append((f"{path.relative_to(ROOT)}:{node.lineno}", package, name))
+            for line, name in imported_modules(path):
+                target = name.split(".")[0]
+                if target != package and (target in packages or target in OUTSIDE):
+                    edges.append((f"{path.relative_to(ROOT)}:{line}", package, name))
     return edges
 
 
