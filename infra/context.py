@@ -20,7 +20,7 @@ async def _to_nobody(_user_id: int, _event: str, _data: Any) -> None:
 
 
 def _unwired(**_: Any) -> Any:
-    raise RuntimeError("not wired: app/factory.py sets this on the application context")
+    raise RuntimeError("not wired: app/domains.py install() sets this on the application context")
 
 
 @dataclass
@@ -32,7 +32,8 @@ class AppContext:
     publish: Callable[[list[Any]], Any] = field(default=lambda events: None)  # meetings.events.Delivery
     # Runs the outbox jobs a transaction recorded, after its COMMIT (set by infra/outbox.py's Dispatcher).
     run_jobs: Callable[[set[Key]], None] = field(default=lambda keys: None)
-    # Domain packages beyond meetings add their socket events here (called with realtime.actions.SocketActions).
+    # Domain packages beyond meetings add their socket events here (called with realtime/actions.py's SocketActions,
+    # which implements web/sockets.py's protocol).
     socket_extensions: list[Callable[[Any], None]] = field(default_factory=list)
     # Closes the live sockets of a login session (set by realtime/handlers.py; logout calls it).
     end_session: Callable[[str], Awaitable[None]] = field(default=_nothing)
@@ -42,7 +43,7 @@ class AppContext:
     # started by the app's lifespan after the outbox recovery and stopped before the engine is disposed.
     background: list[Any] = field(default_factory=list)
 
-    # Set by the app factory from the accounts package (the edge in web/ may not import a domain), both run in a
+    # Set by app/domains.py from the accounts package (the edge in web/ may not import a domain), both run in a
     # read session: resolve_session(session=, token=) -> (User, csrf) | None; read_profile(session=, actor=) -> the
     # signed-in user's own profile for the pages' header (accounts.services.resolve and get_self).
     resolve_session: Callable[..., Any] = field(default=_unwired)
