@@ -56,7 +56,7 @@ def row_hash(entry: AuditEntry) -> str:
 def keys_of(session: Session) -> AuditKeys:
     keys: AuditKeys | None = session.info.get(KEYS)
     if keys is None:
-        raise RuntimeError("audit: session without audit keys; open sessions through app.db.Database")
+        raise RuntimeError("audit: session without audit keys; open sessions through app/db.py's Database")
     return keys
 
 

@@ -62,6 +62,9 @@ DOMAIN_NAMES = {
     ("realtime.broadcast", "room"): ("web.sockets", "room"),
     ("realtime.payloads", "MeetingRef"): ("web.sockets", "MeetingRef"),
 }
+# Imports below app/ only (app/, the tests and the benches keep app.db: the Database with the domains' hooks wired).
+BELOW_APP_MODULES = {"app.db": "infra.db"}
+BELOW_APP = {"core", "infra", "web", "realtime"}
 # Literal spellings of a moved path the patterns above do not see.
 LITERALS = {'ROOT / "app" / "messages"': 'ROOT / "web" / "messages"'}
 NOT_DOMAIN = {"app", "core", "infra", "web", "realtime", "tests", "bench", "migrations", "tools", "docs", "frontend"}
@@ -165,6 +168,9 @@ def main(root: Path = Path(".")) -> int:
             continue
         new = rewrite_python(rel, old) if rel.suffix == ".py" else old
         new = rewrite_text(new, dotted=rel.suffix != ".js")  # in JS, "audit.chain" is a catalogue key
+        if rel.suffix == ".py" and (_is_domain(rel) or rel.parts[0] in BELOW_APP):
+            for old_module, new_module in BELOW_APP_MODULES.items():
+                new = re.sub(rf"^(\s*(?:from|import) ){re.escape(old_module)}\b", rf"\g<1>{new_module}", new, flags=re.M)
         for old_literal, new_literal in LITERALS.items():
             new = new.replace(old_literal, new_literal)
         if new != old:
