@@ -78,6 +78,26 @@ def cycles(edges: list[Edge]) -> list[list[str]]:
     return found
 
 
+def shortest_cycle(edges: list[Edge], component: list[str]) -> list[str]:
+    """The shortest loop of packages within `component` ([a, b, ..., a])."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for _, source, module in edges:
+        if source in component and module.split(".")[0] in component:
+            graph[source].add(module.split(".")[0])
+    best: list[str] = []
+    for start in component:
+        paths, seen = [[start]], {start}
+        while paths and not (best and len(paths[0]) >= len(best)):
+            path = paths.pop(0)
+            for nxt in sorted(graph[path[-1]]):
+                if nxt == start and (not best or len(path) + 1 < len(best)):
+                    best = [*path, start]
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    paths.append([*path, nxt])
+    return best
+
+
 def layer_of(package: str) -> int:
     return next(i for i, (_, members) in enumerate(LAYERS) if package in members)
 
@@ -97,8 +117,10 @@ def test_no_cycle_between_packages() -> None:
     found = cycles(edges)
     report = []
     for component in found:
-        inside = [e for e in edges if e[1] in component and e[2].split(".")[0] in component]
-        report.append(f"cycle {' <-> '.join(component)}:\n{show(inside)}")
+        loop = shortest_cycle(edges, component)
+        steps = [e for a, b in zip(loop, loop[1:]) for e in edges if e[1] == a and e[2].split(".")[0] == b]
+        report.append(f"packages {', '.join(component)} import one another; the shortest loop {' -> '.join(loop)}:\n"
+                      f"{show(steps)}")
     assert not found, "import cycles between top-level packages:\n" + "\n".join(report)
 
 
@@ -134,4 +156,5 @@ def test_the_checks_see_a_cycle_and_an_upward_import() -> None:
     """The checker itself: a made-up pair of edges is reported."""
     edges = [("a.py:1", "meetings", "votes.models"), ("b.py:2", "votes", "meetings.access"), ("c.py:3", "web", "polls")]
     assert cycles(edges) == [["meetings", "votes"]]
+    assert shortest_cycle(edges, ["meetings", "votes"]) == ["meetings", "votes", "meetings"]
     assert layer_of("web") < layer_of("polls")
