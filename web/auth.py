@@ -4,6 +4,7 @@ from __future__ import annotations
 import hmac
 from http.cookies import SimpleCookie
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -36,7 +37,8 @@ def session_cookie(request: Request) -> str | None:
 
 
 def ctx_of(request: Request) -> AppContext:
-    return request.app.state.ctx
+    ctx: AppContext = request.app.state.ctx
+    return ctx
 
 
 def cookie_from_header(header: str | None, name: str = COOKIE) -> str | None:
@@ -55,7 +57,7 @@ async def resolve_token(ctx: AppContext, token: str | None) -> tuple[Actor, str]
     if not token:
         return None
 
-    def _lookup(session):  # type: ignore[no-untyped-def]
+    def _lookup(session: Session) -> tuple[Actor, str] | None:
         found = ctx.resolve_session(session=session, token=token)
         return (Actor.of(found[0]), found[1]) if found else None
 
@@ -65,7 +67,8 @@ async def resolve_token(ctx: AppContext, token: str | None) -> tuple[Actor, str]
 async def current(request: Request) -> tuple[Actor, str] | None:
     if not hasattr(request.state, "auth"):
         request.state.auth = await resolve_token(ctx_of(request), session_cookie(request))
-    return request.state.auth
+    auth: tuple[Actor, str] | None = request.state.auth
+    return auth
 
 
 async def require_user(request: Request) -> Actor:
