@@ -23,7 +23,7 @@ from engineio.async_socket import AsyncSocket
 from websockets.protocol import Protocol as WebSocketProtocol
 from websockets.protocol import State
 
-from app.gctune import trimmer
+from infra.gctune import trimmer
 
 log = logging.getLogger("ecabinet.realtime")
 
@@ -262,7 +262,7 @@ class DirectWebSocket:
             return await EngineWebSocket(self.handler, self.server)(environ)  # type: ignore[no-any-return]
         receive, send = environ["asgi.receive"], environ["asgi.send"]
         await send({"type": "websocket.accept"})
-        trimmer.connected()  # after a burst of joins, freed memory goes back to the system (app/gctune.py)
+        trimmer.connected()  # after a burst of joins, freed memory goes back to the system (infra/gctune.py)
         if proto.conn.extensions:  # pragma: no cover - the product turns deflate off; frames would differ
             return await self._engine_loop(environ)
         queued = sock.queue  # the OPEN packet (and whatever followed) waits here: written first, in order

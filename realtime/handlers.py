@@ -11,11 +11,11 @@ from typing import Any, Callable
 
 import socketio
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.services import session_key
-from app.auth import cookie_from_header, cookie_name, resolve_token
-from app.context import AppContext
-from app.i18n import environ_lang
+from web.auth import cookie_from_header, cookie_name, resolve_token
+from infra.context import AppContext
+from web.i18n import environ_lang
 from core.errors import Forbidden
 from core.i18n import translate
 from display import services as display_services

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import socketio
 
-from app.context import AppContext
+from infra.context import AppContext
 from realtime import direct
 from realtime.broadcast import ACCESS_SIGNAL
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from engineio import packet as eio_packet
 
-from app.gctune import trimmer
+from infra.gctune import trimmer
 from realtime import direct, wire
 from websockets.protocol import Protocol as WebSocketProtocol
 from realtime.broadcast import Broadcaster
