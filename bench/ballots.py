@@ -45,7 +45,7 @@ SERVER = """
 import sys, uvicorn
 sys.path.insert(0, {root!r})
 from app.factory import create_app
-from app.settings import Settings
+from infra.settings import Settings
 uvicorn.run(create_app(Settings.from_env()), host="127.0.0.1", port={port}, log_level="warning", lifespan="on",
             timeout_keep_alive=300)  # 500 clients log in, then wait for the burst on their kept-alive connection
 """

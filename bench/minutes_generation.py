@@ -29,7 +29,7 @@ from meetings.models import Meeting  # noqa: E402
 from meetings.schemas import CheckInRequest  # noqa: E402
 from minutes import builder, conclusions, facts, services  # noqa: E402
 from minutes.docx import render_docx  # noqa: E402
-from minutes.keystore import KeyStore  # noqa: E402
+from ledger.keystore import KeyStore  # noqa: E402
 from minutes.pdf import render_pdf  # noqa: E402
 from minutes.signing import sign_pdf, verify_pdf  # noqa: E402
 from speakers import services as speakers  # noqa: E402

@@ -24,11 +24,11 @@ from sqlalchemy import create_engine, text, update  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
 from _common import machine, pct  # noqa: E402
-from accounts.actor import Actor  # noqa: E402
+from core.actor import Actor  # noqa: E402
 from accounts.models import GlobalRole, User  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
-from audit.keys import AuditKeys  # noqa: E402
+from ledger.keys import AuditKeys  # noqa: E402
 from polls import closing, views  # noqa: E402
 from polls.models import Choice, Poll, PollAnswer, PollQuestion, PollState, PollVoter, Silence  # noqa: E402
 from polls.pdf import report_pdf  # noqa: E402

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import GlobalRole, User
-from audit.chain import append
+from ledger.chain import append
 from core import outbox
 from core.clock import as_utc, iso, local, utcnow, zone
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import User
 from core.clock import as_utc, iso, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed

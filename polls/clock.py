@@ -13,8 +13,8 @@ import contextlib
 import logging
 from datetime import datetime
 
-from app.background import Loop
-from app.context import AppContext
+from infra.background import Loop
+from infra.context import AppContext
 from core.clock import utcnow
 from polls import closing
 

@@ -8,7 +8,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import User
 from core.clock import as_utc, iso, utcnow
 from core.errors import Forbidden

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.context import AppContext
+from infra.context import AppContext
 from polls import access
 from polls.clock import PollClock
 from polls.models import Poll

@@ -13,9 +13,9 @@ from starlette.routing import Route
 from sqlmodel import col, select
 
 from accounts.models import GlobalRole, User
-from app.auth import ctx_of
+from web.auth import ctx_of
 from core.clock import as_utc, iso, local, utcnow, zone
-from app.pages import _actor, _to_login, refused, render
+from web.pages import page_actor, to_login, refused, render
 from core.errors import DomainError
 from polls import access, views
 from workdays.services import add_working_days
@@ -33,9 +33,9 @@ def _drafting(*, session: Any, actor: Any, tz: str) -> dict[str, Any]:
 
 
 async def polls_page(request: Request) -> Response:
-    actor = await _actor(request)
+    actor = await page_actor(request)
     if actor is None:
-        return _to_login(request)
+        return to_login(request)
     ctx = ctx_of(request)
     polls = await ctx.read(views.list_polls, actor=actor)
     drafting = await ctx.read(_drafting, actor=actor, tz=ctx.settings.timezone) if actor.is_staff else None
@@ -44,9 +44,9 @@ async def polls_page(request: Request) -> Response:
 
 
 async def poll_page(request: Request) -> Response:
-    actor = await _actor(request)
+    actor = await page_actor(request)
     if actor is None:
-        return _to_login(request)
+        return to_login(request)
     try:
         poll = await ctx_of(request).read(views.get_poll, actor=actor, poll_id=request.path_params["poll_id"])
     except DomainError as exc:

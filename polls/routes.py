@@ -13,9 +13,9 @@ from starlette.responses import Response
 from starlette.datastructures import UploadFile
 from starlette.routing import Route
 
-from app.auth import ctx_of, require_user
-from app.http import ok, parse_body, validate
-from app.openapi import Op
+from web.auth import ctx_of, require_user
+from web.http import ok, parse_body, validate
+from web.openapi import Op
 from core.clock import as_utc, utcnow
 from core.errors import Forbidden, ValidationFailed
 from core.types import clean_filename

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import GlobalRole, User
-from audit.chain import append
+from ledger.chain import append
 from core.clock import as_utc, iso, local, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from polls.access import (audit, future, get_rules, load, notify, require_see, require_staff, require_state, schedule_reminder,

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import User
 from core.clock import iso
 from polls.access import DONE, SEEN_BY_VOTERS, load, require_see

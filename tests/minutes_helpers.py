@@ -9,7 +9,7 @@ from typing import Any
 
 import pypdfium2 as pdfium
 
-from accounts.actor import Actor
+from core.actor import Actor
 from app.db import Database
 from app.domains import register_speakers
 from meetings import participation, services as meetings
@@ -119,7 +119,7 @@ def scripted_meeting(db: Database, *, end: bool = True) -> Scripted:
 
 
 def signer_keys(data_dir: Path, c: Cabinet, password: str = PASSWORD) -> Path:
-    from minutes.keystore import ensure_demo_signers
+    from ledger.keystore import ensure_demo_signers
 
     keys = data_dir / "keys"
     ensure_demo_signers(keys, [(c.secretary.username, c.secretary.full_name, "Thư ký cuộc họp"),

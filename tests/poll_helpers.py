@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import GlobalRole
 from app.db import Database
 from polls import answering, services

@@ -12,10 +12,10 @@ import docx
 import pytest
 
 from app.db import Database
-from app.settings import Settings
+from infra.settings import Settings
 from core.errors import Conflict, Forbidden
 from minutes import builder, conclusions, facts, services
-from minutes.keystore import KeyStore
+from ledger.keystore import KeyStore
 from minutes.signing import sign_pdf, verify_pdf
 from tests.factories import PASSWORD, call
 from tests.minutes_helpers import ABSENCE, CONCLUSIONS, DEPUTY, QUESTIONS, Scripted, pdf_text, scripted_meeting, signer_keys

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from annotations import services as annotation_services
 from app.db import Database
-from app.settings import Settings
+from infra.settings import Settings
 from core.outbox import OutboxJob
 from documents.models import DocumentVersion
 from meetings.events import MeetingEvent

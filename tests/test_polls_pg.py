@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import select
 
 from app.db import Database
-from audit.keys import AuditKeys
-from audit.models import AuditEntry
+from ledger.keys import AuditKeys
+from ledger.models import AuditEntry
 from core import outbox
 from polls import closing
 from polls.models import Poll

@@ -11,8 +11,8 @@ from typing import Any
 import socketio
 
 from app.db import Database
-from app.settings import Settings
-from minutes.keystore import KeyStore, ensure_demo_signers
+from infra.settings import Settings
+from ledger.keystore import KeyStore, ensure_demo_signers
 from minutes.signing import verify_pdf
 from polls import answering, views
 from polls.schemas import AnswersIn

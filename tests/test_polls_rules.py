@@ -74,7 +74,7 @@ def test_the_audit_log_records_the_life_of_a_poll_and_stays_verifiable(db: Datab
     from sqlmodel import select
 
     from audit import services as audit
-    from audit.models import AuditEntry
+    from ledger.models import AuditEntry
 
     b = make_board(db, n_members=2)
     poll = make_poll(db, b, deadline=in_(3600))

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 
 from app.db import Database
-from app.settings import Settings
+from infra.settings import Settings
 from minutes import services
 from core.clock import pdf_date
 from minutes.models import MinutesVersion

@@ -10,8 +10,8 @@ import pypdfium2.raw as pdfium_c
 import pytest
 
 from app.db import Database
-from app.settings import Settings
-from minutes.keystore import KeyStore
+from infra.settings import Settings
+from ledger.keystore import KeyStore
 from minutes.signing import verify_pdf
 from minutes import services
 from tests.factories import call

@@ -8,7 +8,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
-from app.redirects import DEFAULT, safe_next
+from web.redirects import DEFAULT, safe_next
 from tests.conftest import LiveServer
 from tests.factories import make_user
 from tests.live import login

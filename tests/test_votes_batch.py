@@ -12,13 +12,13 @@ import socketio
 from sqlalchemy import func, update
 from sqlmodel import select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from app.db import Database
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from meetings.access import NotInvited
 from meetings.models import Attendance, MeetingRole, Participant
 from meetings.rules import OrgRules
-from app.settings import Settings
+from infra.settings import Settings
 from tests.factories import make_cabinet, make_user
 from tests.test_outbox_crash import Server
 from tests.test_votes_concurrency import _connect_all, _login_all, settings  # noqa: F401  (SQLite | PostgreSQL)

@@ -1,4 +1,4 @@
-"""Group commit of casts (app/groupcommit.py): members voting at the same moment over their sockets share
+"""Group commit of casts (infra/groupcommit.py): members voting at the same moment over their sockets share
 transactions, yet each one is counted exactly once, a refused cast (a choice of another vote) spoils nobody
 else's in the same transaction, on SQLite and PostgreSQL; and a kill -9 in the middle of a burst loses no acknowledged cast."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from app.db import Database
-from app.settings import Settings
+from infra.settings import Settings
 from tests.conftest import LiveServer
 from tests.factories import make_cabinet
 from tests.test_outbox_crash import Server

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts.actor import Actor
+from core.actor import Actor
 from app.db import Database
 from meetings import participation
 from meetings.models import Attendance

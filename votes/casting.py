@@ -1,5 +1,5 @@
 """Casting on open and named votes: one tap, the last choice counts. Casts that arrive together are one batch
-(cast_many: app/groupcommit.py, AppContext.write_many), locked meeting -> vote once per batch as every writer
+(cast_many: infra/groupcommit.py, AppContext.write_many), locked meeting -> vote once per batch as every writer
 locks them; a lone cast is a batch of one. Secret ballots are cast_secret (votes/services.py)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from core import outbox
 from core.clock import utcnow
 from core.errors import DomainError, NotFound, ValidationFailed
@@ -31,7 +31,7 @@ def cast(*, session: Session, actor: Actor, vote_id: int, option_id: int) -> dic
 
 
 def cast_many(*, session: Session, calls: list[dict[str, Any]]) -> list[tuple[bool, Any]]:
-    """The casts that arrived together (app/groupcommit.py, AppContext.write_many): calls {actor, vote_id,
+    """The casts that arrived together (infra/groupcommit.py, AppContext.write_many): calls {actor, vote_id,
     option_id}; answers (True, what `cast` answers) or (False, the error it raises), in the same order.
 
     What the calls share is read once per vote: the vote and its meeting (locked: meeting -> vote, as every

@@ -5,9 +5,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.auth import ctx_of, require_user
-from app.http import ok, parse_body
-from app.openapi import Op
+from web.auth import ctx_of, require_user
+from web.http import ok, parse_body
+from web.openapi import Op
 from votes import casting, services
 from votes.ballot import ceremony, election
 from votes.schemas import (BallotParams, BoardPublic, CastAck, CastRequest, CeremonyStart, CeremonyStatus, MeetingBoards, ComplaintRequest,
@@ -74,7 +74,7 @@ async def cast_secret(request: Request) -> Response:
     ballot = body.ballot.model_dump()
     ctx = ctx_of(request)
     checked = await ctx.read(services.check_secret_ballot, actor=actor, vote_id=vid, ballot=ballot)  # proofs, in parallel
-    # Ballots arriving together share one transaction (one savepoint each, app/groupcommit.py), answered after COMMIT.
+    # Ballots arriving together share one transaction (one savepoint each, infra/groupcommit.py), answered after COMMIT.
     return ok(await ctx.write_grouped(services.cast_secret, actor=actor, vote_id=vid, ballot=ballot, checked=checked))
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from core import outbox
 from core.clock import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed

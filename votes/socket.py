@@ -9,8 +9,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from accounts.actor import Actor
-from realtime.actions import SocketActions
+from core.actor import Actor
+from web.sockets import SocketActions
 from votes import casting, services
 from votes.schemas import VoteCast, VoteOpen, VoteRef
 

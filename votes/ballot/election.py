@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import User
 from accounts.passwords import verify_password
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed

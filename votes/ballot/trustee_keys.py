@@ -1,5 +1,5 @@
 """Trustee keys: each trustee's X25519 key pair, its secret half sealed with their password (the same argon2id +
-AES-256-GCM seal as the signing key store, minutes/keystore.py), and the sealing of key shares to it.
+AES-256-GCM seal as the signing key store, ledger/keystore.py), and the sealing of key shares to it.
 
 A share is sealed to the trustee's public key when the vote opens (no password needed then) and can be opened
 only with the trustee's password at the decryption step: ephemeral X25519 -> HKDF-SHA256 -> AES-256-GCM, the
@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from minutes.keystore import seal, unseal
+from ledger.keystore import seal, unseal
 
 def _raw(public_key: X25519PublicKey) -> bytes:
     return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
