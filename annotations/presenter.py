@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import User
 from annotations.models import Annotation, PresenterState
 from annotations.schemas import InkData

@@ -14,8 +14,8 @@ import asyncio
 import logging
 from typing import Any, Callable
 
-from accounts.actor import Actor
-from app.context import AppContext
+from core.actor import Actor
+from infra.context import AppContext
 from core.errors import DomainError
 from documents import services, stamped_pages, storage
 from documents.routes import page_key, renderer_for

@@ -227,7 +227,12 @@ class Tablet(LiveClient):
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
-        task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or self.errors.append(repr(t.exception())))
+
+        def failed(t: asyncio.Future[Any]) -> None:
+            if not t.cancelled() and t.exception() is not None:
+                self.errors.append(repr(t.exception()))
+
+        task.add_done_callback(failed)
 
     async def join(self, meeting_id: int) -> dict[str, Any]:
         ack = await super().join(meeting_id)

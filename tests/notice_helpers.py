@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import GlobalRole
 from accounts.schemas import UserCreate
 from accounts.services import create_user
@@ -13,7 +13,7 @@ from app.db import Database
 from core.clock import utcnow
 from meetings import services as meetings
 from minutes import conclusions, signing
-from minutes.keystore import KeyStore
+from ledger.keystore import KeyStore
 from notices import services as notices
 from notices.pdf import FIELD
 from tests.factories import PASSWORD, Cabinet, call, make_cabinet

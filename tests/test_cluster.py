@@ -75,7 +75,7 @@ async def test_a_change_on_node_a_reaches_all_27_tablets_with_one_seq_and_every_
             assert r.status_code == 200, r.text
             seqs = await asyncio.gather(*(t.wait_for(lambda e: e["type"] == "agenda.current_changed", 10) for t, _ in tablets))
             assert {e["seq"] for e in seqs} == {before.pop() + 1}
-            assert all(t.state["meeting"]["current_item_id"] == c.item_ids[1] for t, _ in tablets)
+            assert all(t.state is not None and t.state["meeting"]["current_item_id"] == c.item_ids[1] for t, _ in tablets)
         finally:
             await chair.aclose()
 

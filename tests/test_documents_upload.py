@@ -9,7 +9,7 @@ from typing import AsyncIterator
 import pytest
 from sqlmodel import select
 
-from app.settings import Settings
+from infra.settings import Settings
 from documents import render
 from documents.models import Document, DocumentVersion
 from documents.routes import renderer_for

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from annotations import presenter, services
 from annotations.models import Annotation
 from annotations.schemas import AnnotationCreate, AnnotationUpdate, InkData

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from accounts.actor import Actor
+from core.actor import Actor
 
 from app.db import Database
 from core.errors import Forbidden, NotFound

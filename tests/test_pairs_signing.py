@@ -8,14 +8,14 @@ from datetime import date
 import pytest
 
 from app.db import Database
-from app.settings import Settings
+from infra.settings import Settings
 from core.errors import Conflict, Forbidden, NotFound
 from minutes import services as minutes
-from minutes.keystore import KeyStore
+from ledger.keystore import KeyStore
 from minutes.signing import sign_pdf
 from notices import services as notices
 from notices import tasks
-from polls import services as polls
+from polls import answering as polls
 from polls.schemas import AnswerIn, AnswersIn
 from tests.factories import PASSWORD, call
 from tests.minutes_helpers import signer_keys
@@ -87,7 +87,7 @@ def test_a_task_is_reported_on_by_its_unit_and_read_by_who_follows_it(db: Databa
         assert [(r["user_id"], r["percent"], r["note"]) for r in reports] == [(h.ministry.id, 40, progress["note"])]
 
 
-@pytest.mark.service_pair("polls.services.signed_sheet")
+@pytest.mark.service_pair("polls.answering.signed_sheet")
 def test_a_signed_sheet_is_its_voter_s_the_chair_s_and_the_secretariat_s(db: Database) -> None:
     b = make_board(db)
     poll = make_poll(db, b, deadline=in_(3600))

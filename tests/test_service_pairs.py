@@ -39,7 +39,7 @@ NOTHING_TO_REFUSE = {
     "meetings.services.list_meetings",  # filtered (tests/test_permissions.py: only published invitations)
     "search.services.search",  # filtered inside the SQL (tests/test_search.py)
     "workdays.services.calendar", "workdays.services.list_overrides",  # everyone signed in reads the calendar
-    "polls.services.inbox", "polls.services.list_polls",  # the caller's polls / the polls they may see
+    "polls.views.inbox", "polls.views.list_polls",  # the caller's polls / the polls they may see
     "polls.services.read_rules",  # everyone signed in reads the polls' rules
     "notices.services.list_notices",  # the notices the caller may read (the others are skipped)
     "notifications.services.get_preferences", "notifications.services.list_mine",  # the caller's own
@@ -136,4 +136,4 @@ def test_the_discovery_and_the_tables_read_what_they_claim() -> None:
     assert "meetings.services.start_meeting" in paired  # a function in the row
     assert "minutes.conclusions.save_conclusion" in paired  # a lambda in the row
     assert "minutes.services.get_draft" in paired  # a closure (_read(services.get_draft)) in the row
-    assert "polls.services.list_polls" not in paired  # on NOTHING_TO_REFUSE
+    assert "polls.views.list_polls" not in paired  # on NOTHING_TO_REFUSE

@@ -14,7 +14,7 @@ import socketio
 from sqlalchemy import func
 from sqlmodel import select
 
-from app.settings import Settings
+from infra.settings import Settings
 from tests.conftest import LiveServer, free_port
 from tests.factories import PASSWORD, make_cabinet
 from tests.pg import fresh_database

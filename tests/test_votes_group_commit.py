@@ -1,4 +1,4 @@
-"""Group commit of casts (app/groupcommit.py): members voting at the same moment over their sockets share
+"""Group commit of casts (infra/groupcommit.py): members voting at the same moment over their sockets share
 transactions, yet each one is counted exactly once, a refused cast (a choice of another vote) spoils nobody
 else's in the same transaction, on SQLite and PostgreSQL; and a kill -9 in the middle of a burst loses no acknowledged cast."""
 from __future__ import annotations
@@ -12,14 +12,14 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from app.db import Database
-from app.settings import Settings
+from infra.settings import Settings
 from tests.conftest import LiveServer
 from tests.factories import make_cabinet
 from tests.test_outbox_crash import Server
 from tests.test_votes_concurrency import _connect_all, _login_all, settings  # noqa: F401  (SQLite | PostgreSQL)
 from tests.vote_helpers import check_in, new_vote
 from tests.waiting import eventually
-from votes import services
+from votes import casting
 from votes.models import Ballot, Vote, VoterRecord, VoteKind
 
 VOTERS = 80
@@ -68,7 +68,7 @@ async def test_a_burst_of_casts_shares_transactions_and_counts_each_voter_once(l
         assert all(a["error"]["code"] == "validation_failed" for a in mine if not a["ok"]), mine
     records, ballots, voted_count, who = _stored(db, vote["id"])
     assert records == ballots == voted_count == VOTERS and who == {v.id for v in voters}
-    group = live_server.app.state.ctx.groups[services.cast_many]
+    group = live_server.app.state.ctx.groups[casting.cast_many]
     assert group.batches < VOTERS  # the burst shared transactions
 
 
