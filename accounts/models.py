@@ -1,19 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
+from core.actor import GlobalRole as GlobalRole  # defined beside Actor (core), re-exported for the account modules
 from core.clock import utcnow
-
-
-class GlobalRole(str, Enum):
-    admin = "admin"              # Quản trị
-    secretariat = "secretariat"  # Văn phòng / Thư ký
-    member = "member"            # Thành viên Chính phủ
-    guest = "guest"              # Khách mời
 
 
 class User(SQLModel, table=True):

@@ -7,9 +7,9 @@ from starlette.routing import Route
 
 from accounts import passwords, services
 from accounts.schemas import LoginRequest, SessionPublic, UserCreate, UserPublic
-from app.openapi import Op
-from app.auth import clear_session_cookie, ctx_of, current, require_user, session_cookie, set_session_cookie
-from app.http import ok, parse_body
+from web.openapi import Op
+from web.auth import clear_session_cookie, ctx_of, current, require_user, session_cookie, set_session_cookie
+from web.http import ok, parse_body
 from core.errors import Forbidden, Unauthenticated
 from core.i18n import N_
 

@@ -8,11 +8,11 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import AuthSession, GlobalRole, User
 from accounts.passwords import PasswordCheck, check_policy, hash_password
 from accounts.schemas import UserCreate, UserPublic
-from audit.chain import append as audit_append
+from ledger.chain import append as audit_append
 from core.clock import as_utc, utcnow
 from core.errors import Conflict, Forbidden, Unauthenticated
 

@@ -4,7 +4,7 @@ Server -> client event `annotation` with {type: annotation.created | annotation.
 annotation: {...}} goes to the author's sockets only (room user:<author id>, which a socket enters at connect
 after its login was checked). The service records it as an outbox job in its own transaction (`tell_author`),
 so a REST call, a socket event or any later caller alike reaches the author's other tablets; the dispatcher
-(app/outbox.py) delivers it after COMMIT. No seq (these are not meeting events); the tablet that made the
+(infra/outbox.py) delivers it after COMMIT. No seq (these are not meeting events); the tablet that made the
 change gets it too and upserts it idempotently; a client that reconnects refetches
 GET /api/documents/{id}/annotations.
 """

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import User
 from annotations.models import Annotation, PresenterState
 from annotations.schemas import InkData
@@ -168,7 +168,10 @@ def _ink_audience(session: Session, document_id: int) -> str | None:
 
 
 def remove_ink(*, session: Session, actor: Actor, annotation: Annotation) -> None:
+    """The room is told that its author took shared ink off (the caller, delete_annotation, deletes the row)."""
     acc = access(session, actor, annotation.meeting_id, for_update=True)
+    if annotation.author_id != actor.id:  # delete_annotation asked it already; asked here too, as every service does
+        raise Forbidden("Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu {annotation_id}.", annotation_id=annotation.id)
     emit(session, acc, "presenter.ink_removed", audience=_ink_audience(session, annotation.document_id),
          annotation_id=annotation.id, document_id=annotation.document_id, version=annotation.version,
          page=annotation.page)  # fmt: skip

@@ -15,9 +15,9 @@ from starlette.routing import Route
 from annotations import presenter, services
 from annotations.pdf import annotated_pdf
 from annotations.schemas import AnnotationCreate, AnnotationPublic, AnnotationUpdate
-from app.auth import ctx_of, require_user
-from app.http import ok, parse_body, query_id
-from app.openapi import Op
+from web.auth import ctx_of, require_user
+from web.http import ok, parse_body, query_id
+from web.openapi import Op
 from documents import storage
 
 

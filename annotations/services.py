@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from annotations import live, presenter
 from annotations.models import Annotation
 from annotations.schemas import AnnotationCreate, AnnotationUpdate, InkData, NoteData, check_content

@@ -19,16 +19,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from accounts.actor import Actor
+from core.actor import Actor
 from annotations import presenter, services
 from annotations.schemas import AnnotationRef, PresenterInk, PresenterPage, PresenterPointer, PresenterStart, SocketCreate, SocketUpdate
-from app.http import validate
-from app.ratelimit import TokenBucket
+from web.http import validate
+from infra.ratelimit import TokenBucket
 from core.errors import DomainError, Forbidden, RateLimited, Unauthenticated
 from core.i18n import translate
-from realtime.actions import INTERNAL, SocketActions
-from realtime.broadcast import room
-from realtime.payloads import MeetingRef
+from web.sockets import INTERNAL, MeetingRef, SocketActions, room
 
 log = logging.getLogger("ecabinet.realtime")
 POINTER_RATE = 30.0

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from app.settings import Settings, SettingsError
+from infra.settings import Settings, SettingsError
 
 
 def _migrate(settings: Settings) -> None:
@@ -42,11 +42,11 @@ def server_options(settings: Settings) -> dict[str, object]:
 def _serve(settings: Settings) -> None:
     import uvicorn
 
-    from app.draining import DrainingServer
+    from infra.draining import DrainingServer
     from app.factory import create_app
 
     # The server starts its media worker(s) with it (unless ECABINET_MEDIA_PREWARM says otherwise), and freezes its
-    # start-up heap (app/gctune.py).
+    # start-up heap (infra/gctune.py).
     settings = settings.with_(gc_freeze=True)
     if not os.environ.get("ECABINET_MEDIA_PREWARM"):
         settings = settings.with_(media_prewarm=True)
@@ -70,7 +70,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     from app.db import Database
     from app.demo import DEMO_PASSWORD, ensure_signers, load
     from app.demo.documents import add_papers
-    from audit.keys import AuditKeys
+    from ledger.keys import AuditKeys
 
     settings = settings.with_(demo_mode=True, host=args.host or settings.host, port=args.port or settings.port)
     if not settings.rtc_host_addresses and settings.host in ("127.0.0.1", "localhost"):
@@ -98,8 +98,8 @@ def cmd_createuser(args: argparse.Namespace, settings: Settings) -> None:
     from accounts.schemas import UserCreate
     from accounts.services import create_user
     from app.db import Database
-    from app.http import validate
-    from audit.keys import AuditKeys
+    from web.http import validate
+    from ledger.keys import AuditKeys
     from core.errors import DomainError
 
     _migrate(settings)
@@ -124,7 +124,11 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> None:
 
     if args.action == "public-key":
         raise SystemExit(print_public_key(settings))
-    raise SystemExit(verify_command(settings, public_key=args.public_key, as_json=args.json))
+    from app.db import Database
+    from ledger.keys import AuditKeys
+
+    db = Database(settings.effective_database_url, audit=AuditKeys.from_settings(settings))
+    raise SystemExit(verify_command(db, public_key=args.public_key, as_json=args.json))
 
 
 def cmd_verify_ballot(args: argparse.Namespace, settings: Settings) -> None:

@@ -1,127 +1,21 @@
-"""Engine and units of work.
-
-Reads use an ordinary transaction; writes on SQLite take the write lock up front (BEGIN IMMEDIATE) so a
-read-then-write never fails half way with 'database is locked' when another writer got in first.
-Services run in a worker thread; the events and outbox jobs they record are handed back after COMMIT, never
-before (the jobs themselves are rows of the same transaction: core/outbox.py).
-
-SQLite has one writer at a time. Within this process writers also queue on a lock before BEGIN IMMEDIATE:
-without it, concurrent writers poll SQLite's busy handler, which sleeps up to 100 ms between tries, so a
-burst (every member voting at once) turns into seconds of sleeping (bench/votes.py). Other processes (the
-CLI) still meet the busy timeout.
-"""
+"""The database as the application opens it: infra/db.py's Database with what the domains hang on every
+session wired in (the one place that knows them). The app factory, the CLI, the tests and the benches open
+this one."""
 from __future__ import annotations
 
-import contextlib
-import threading
-from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
-
-from anyio import to_thread
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
-
 from audit import hooks as audit_hooks
-from audit.chain import KEYS as AUDIT_KEYS
-from audit.keys import AuditKeys
-from core.outbox import Key, take_keys
-from meetings.events import Delivery, take_outbox
+from infra.db import Database as BaseDatabase
+from infra.db import Outcome as Outcome
+from ledger.chain import KEYS as AUDIT_KEYS
+from ledger.keys import AuditKeys
+from meetings.events import take_outbox
 from search import hooks as search_hooks
 
-T = TypeVar("T")
 
-
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        _configure_sqlite(engine)
-        return engine
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
-
-
-def _configure_sqlite(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get("ecabinet_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-@dataclass
-class Outcome:
-    result: Any
-    events: list[Delivery]
-    jobs: set[Key] = field(default_factory=set)
-
-
-class Database:
+class Database(BaseDatabase):
     def __init__(self, url: str, *, audit: AuditKeys | None = None) -> None:
-        self.url = url
-        # The audit log's keys live outside the database (audit/keys.py); every session carries them.
+        # The audit log's keys live outside the database (ledger/keys.py); every session carries them.
         self.audit = audit or AuditKeys.for_database_url(url)
         audit_hooks.install()
         search_hooks.install()  # the full-text index follows every writer of this database, CLI and tests included
-        self.engine = make_engine(url)
-        self._write_engine = self.engine.execution_options(ecabinet_write=True)
-        self._writer = threading.RLock() if self.is_sqlite else contextlib.nullcontext()
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.url.startswith("sqlite")
-
-    def read_session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False, info={AUDIT_KEYS: self.audit})
-
-    def write_session(self) -> Session:
-        return Session(self._write_engine, expire_on_commit=False, info={AUDIT_KEYS: self.audit})
-
-    def run_write(self, fn: Callable[..., T], /, **kwargs: Any) -> Outcome:
-        with self._writer, self.write_session() as session:
-            result = fn(session=session, **kwargs)
-            session.commit()
-            return Outcome(result, take_outbox(session), take_keys(session))
-
-    def run_batch(self, fn: Callable[..., Any], calls: list[dict[str, Any]]) -> tuple[list[tuple[bool, Any]], Outcome]:
-        """Group commit (app/groupcommit.py): every call of `fn` in its own SAVEPOINT of one transaction.
-        Answers (True, result) or (False, exception) per call; a failed call leaves no trace (its rows are
-        rolled back to the savepoint, and the events, jobs and audit bookkeeping it noted are restored)."""
-        answers: list[tuple[bool, Any]] = []
-        with self._writer, self.write_session() as session:
-            for kwargs in calls:
-                noted = {k: (v.copy() if isinstance(v, (list, set, dict)) else v) for k, v in session.info.items()}
-                savepoint = session.begin_nested()
-                try:
-                    result = fn(session=session, **kwargs)
-                    savepoint.commit()
-                    answers.append((True, result))
-                except Exception as exc:
-                    savepoint.rollback()
-                    session.info.clear()
-                    session.info.update(noted)
-                    answers.append((False, exc))
-            session.commit()
-            return answers, Outcome(None, take_outbox(session), take_keys(session))
-
-    def run_read(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
-        with self.read_session() as session:
-            return fn(session=session, **kwargs)
-
-    async def write(self, fn: Callable[..., T], /, **kwargs: Any) -> Outcome:
-        return await to_thread.run_sync(lambda: self.run_write(fn, **kwargs))
-
-    async def read(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
-        return await to_thread.run_sync(lambda: self.run_read(fn, **kwargs))
-
-    def dispose(self) -> None:
-        self.engine.dispose()
-
+        super().__init__(url, session_info={AUDIT_KEYS: self.audit}, take_events=take_outbox)

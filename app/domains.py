@@ -25,12 +25,13 @@ import speakers.routes
 import votes.routes
 import workdays.pages
 import workdays.routes
+from accounts import services as account_services
 from annotations import presenter as annotation_presenter
 from annotations import socket as annotation_socket
 from annotations import live as annotation_live
-from app.context import AppContext
-from app.outbox import Dispatcher
-from app.openapi import HEALTH, Op
+from infra.context import AppContext
+from infra.outbox import Dispatcher
+from web.openapi import HEALTH, Op
 from documents import hooks as document_hooks
 from documents import serialize as document_serialize
 from meetings import hooks
@@ -73,6 +74,9 @@ def register_speakers() -> None:
 def install(ctx: AppContext, jobs: Dispatcher) -> None:
     """Register snapshot slices, socket event modules and outbox job handlers of the other domains (called by
     create_app)."""
+    # The edge (web/auth.py, web/pages.py) resolves a session cookie and reads the header's profile through these.
+    ctx.resolve_session = account_services.resolve
+    ctx.read_profile = account_services.get_self
     register_speakers()
     meeting_serialize.register_slice("votes", vote_serialize.votes_slice)
     meeting_serialize.register_slice("documents", document_serialize.documents_slice)

@@ -15,18 +15,20 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from accounts import passwords
-from app import domains, gctune, i18n_routes, openapi, pages
-from app.cluster import Cluster
+from app import domains, pages
+from infra import gctune
+from web import i18n_routes, openapi
+from infra.cluster import Cluster
 from core.i18n import load_all as load_catalogues
-from app.context import AppContext
+from infra.context import AppContext
 from app.db import Database
-from app.outbox import Dispatcher
-from app.http import guard_paths, ok, on_domain_error, on_http_error, on_unexpected
-from app.paths import STATIC_DIR
-from app.ratelimit import failure_budget
-from app.security_headers import SecurityHeaders
-from app.settings import Settings
-from audit.keys import AuditKeys
+from infra.outbox import Dispatcher
+from web.http import guard_paths, ok, on_domain_error, on_http_error, on_unexpected
+from infra.paths import STATIC_DIR
+from infra.ratelimit import failure_budget
+from web.security_headers import SecurityHeaders
+from infra.settings import Settings
+from ledger.keys import AuditKeys
 from documents.prewarm import Prewarm
 from documents.routes import close_renderer
 from core.errors import DomainError
@@ -105,7 +107,7 @@ def create_app(settings: Settings | None = None) -> Any:
         for loop in ctx.background:
             await loop.start()
         if settings.gc_freeze:
-            gctune.settle_after_startup()  # no full-heap collection pauses under load (app/gctune.py)
+            gctune.settle_after_startup()  # no full-heap collection pauses under load (infra/gctune.py)
         yield
         for loop in reversed(ctx.background):
             await loop.stop()
@@ -123,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Any:
 
     routes = guard_paths([  # every path parameter checked (ids 1..2^63-1) before any endpoint runs
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/api/openapi.json", openapi.endpoint, methods=["GET"]),
+        Route("/api/openapi.json", openapi.endpoint(domains.openapi_operations), methods=["GET"]),
         *domains.http_routes(),
         *pages.routes,
         *i18n_routes.routes,

@@ -1,6 +1,6 @@
 """The catalogue's upkeep:  python -m app.i18n_catalog update | check
 
-update (make i18n): move legacy key files (app/messages/<area>.py with MESSAGES) into the catalogues
+update (make i18n): move legacy key files (web/messages/<area>.py with MESSAGES) into the catalogues
   (app/i18n_import.py), then extract every message with Babel's extractors (python: DomainError raises, N_(), Msg(),
   t(); Jinja2 templates: t(), gettext, ngettext, _, {% trans %}; ES modules: t("key")) and add the new ones to
   both .po files: a service message (a Vietnamese sentence, its own key) gets itself as Vietnamese text, a UI
@@ -21,7 +21,7 @@ from typing import Iterator
 from jinja2.ext import babel_extract
 
 from app import i18n_import, i18n_po
-from app.paths import STATIC_DIR, TEMPLATES_DIR
+from infra.paths import STATIC_DIR, TEMPLATES_DIR
 from core.i18n import LANGS, is_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +31,7 @@ ERRORS = {"DomainError", "Unauthenticated", "Forbidden", "NotFound", "Conflict",
           "TooLarge", "BadRequest", "UnsupportedMediaType"}  # fmt: skip
 MARKERS = {"N_", "Msg", "t", "translate"}
 # Helpers that put their argument into an error message ("Không thể {action} cuộc họp..."): argument index.
-ACTION_ARGS = {"require_state": 2, "_require_vote_state": 2, "_current_item": 1, "_require_state": 2, "require_draft": 2}
+ACTION_ARGS = {"require_state": 2, "require_vote_state": 2, "_current_item": 1, "_require_state": 2, "require_draft": 2}
 JS_CALL = re.compile(r"""\bt\(\s*(["'])([\w.-]+)\1""")
 LETTER = re.compile(r"[A-Za-zÀ-ỹĐđ]")
 VIETNAMESE = re.compile(r"[À-ỹĐđ]")
@@ -135,8 +135,8 @@ def is_sentence(msgid: str) -> bool:
 
 
 def legacy_files() -> list[Path]:
-    """app/messages/<area>.py files still holding a MESSAGES = {key: (vi, en)} table (from a branch merged)."""
-    return [p for p in sorted((ROOT / "app" / "messages").glob("*.py")) if re.search(r"^MESSAGES\b", p.read_text(), re.M)]
+    """web/messages/<area>.py files still holding a MESSAGES = {key: (vi, en)} table (from a branch merged)."""
+    return [p for p in sorted((ROOT / "web" / "messages").glob("*.py")) if re.search(r"^MESSAGES\b", p.read_text(), re.M)]
 
 
 def update() -> list[str]:

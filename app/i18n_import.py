@@ -1,5 +1,5 @@
-"""Move a legacy UI key file (app/messages/<area>.py: MESSAGES = {key: (Vietnamese, English)}) into both
-catalogues and delete it:  python -m app.i18n_import [--replace] app/messages/<area>.py [more files]
+"""Move a legacy UI key file (web/messages/<area>.py: MESSAGES = {key: (Vietnamese, English)}) into both
+catalogues and delete it:  python -m app.i18n_import [--replace] web/messages/<area>.py [more files]
 
 A key already in the catalogue with another text is a conflict: nothing is written and the command fails,
 unless --replace (the file's texts win: a branch that edited one of the old key files, restored at merge)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
-from app.paths import ALEMBIC_INI, MIGRATIONS_DIR
+from infra.paths import ALEMBIC_INI, MIGRATIONS_DIR
 
 
 def alembic_config(url: str) -> Config:

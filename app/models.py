@@ -5,9 +5,9 @@ from sqlmodel import SQLModel
 
 import accounts.models  # noqa: F401
 import annotations.models  # noqa: F401
-import audit.models  # noqa: F401
+import ledger.models  # noqa: F401
 import core.outbox  # noqa: F401
-import display.models  # noqa: F401
+import meetings.display_tokens  # noqa: F401
 import documents.models  # noqa: F401
 import meetings.events  # noqa: F401
 import meetings.models  # noqa: F401

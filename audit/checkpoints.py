@@ -21,10 +21,10 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.chain import GENESIS, canonical
-from audit.keys import AuditKeys, public_key_id
+from ledger.chain import GENESIS, canonical
+from ledger.keys import AuditKeys, public_key_id
 from core.clock import iso, utcnow
-from minutes.keystore import _locked
+from ledger.keystore import _locked
 
 log = logging.getLogger(__name__)
 

@@ -38,13 +38,11 @@ def report_lines(v: dict[str, Any]) -> list[str]:
     return lines
 
 
-def verify_command(settings: Any, *, public_key: str | None, as_json: bool) -> int:
-    from app.db import Database
-    from audit.keys import AuditKeys
+def verify_command(db: Any, *, public_key: str | None, as_json: bool) -> int:
+    """Verify the log of `db` (app/db.py's Database, opened with the audit keys by the CLI; closed here)."""
     from audit.services import stored_event_data
     from audit.verify import verify
 
-    db = Database(settings.effective_database_url, audit=AuditKeys.from_settings(settings))
     try:
         key = load_public_key(public_key) if public_key else None
         v = db.run_read(lambda session: verify(session, event_data=stored_event_data(session), public_key=key))
@@ -55,7 +53,7 @@ def verify_command(settings: Any, *, public_key: str | None, as_json: bool) -> i
 
 
 def print_public_key(settings: Any) -> int:
-    from audit.keys import AuditKeys
+    from ledger.keys import AuditKeys
 
     public = AuditKeys.from_settings(settings).public_key()
     print(public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode(), end="")

@@ -21,7 +21,7 @@ from sqlalchemy import inspect
 from sqlmodel import Session, col, select
 
 from accounts.models import User
-from audit.chain import KEYS, append, canonical, keys_of
+from ledger.chain import KEYS, append, canonical, keys_of
 from meetings.models import Participant
 from votes.models import Ballot, Vote, VoteKind, VoterRecord, VoteState
 

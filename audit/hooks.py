@@ -1,6 +1,6 @@
 """Session hooks that keep the audit log honest without each caller's help: state facts at flush
 (audit/facts.py), a checkpoint after commit (audit/checkpoints.py), and the per-transaction chain tail
-forgotten when the transaction ends. Installed once, by app.db.Database; sessions without audit keys
+forgotten when the transaction ends. Installed once, by app/db.py's Database; sessions without audit keys
 (none in the application) are left alone."""
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from audit import checkpoints, facts
-from audit.chain import DUE, KEYS, TAIL
+from ledger import chain
+from ledger.chain import DUE, KEYS, TAIL
 
 
 def _after_commit(session: Session) -> None:
@@ -26,6 +27,7 @@ def _forget(session: Session, *_: Any) -> None:
 
 
 def install() -> None:
+    chain.on_first_anchor(facts.adopt_all)  # the state as found is adopted when the chain gets its first key
     if event.contains(Session, "after_flush", facts.on_flush):
         return
     event.listen(Session, "after_flush", facts.on_flush)

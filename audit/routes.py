@@ -7,11 +7,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth import ctx_of, current, require_user
-from app.http import ok, parse_query
+from web.auth import ctx_of, current, require_user
+from web.http import ok, parse_query
 from core.types import FormId, FormInt
-from app.openapi import Op
-from app.pages import _to_login, refused, render
+from web.openapi import Op
+from web.pages import to_login, refused, render
 from core.errors import DomainError
 from audit import services
 
@@ -36,7 +36,7 @@ async def verify(request: Request) -> Response:
 async def audit_page(request: Request) -> Response:
     auth = await current(request)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     try:
         services.require_admin(auth[0])
     except DomainError as exc:

@@ -5,9 +5,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import GlobalRole, User
-from audit.models import AuditEntry
+from ledger.models import AuditEntry
 from audit.verify import verify
 from core.clock import iso
 from core.errors import Forbidden

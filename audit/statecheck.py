@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from accounts.models import User
 from audit.facts import ROLE_VI, participant_fact, subject, user_fact, vote_fact
-from audit.models import AuditEntry
+from ledger.models import AuditEntry
 from meetings.models import Participant
 from votes.models import Vote
 

@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session, col, select
 
 from audit import checkpoints, statecheck
-from audit.chain import GENESIS, digest, keys_of, row_hash
-from audit.keys import AuditKeys, public_key_id
-from audit.models import AuditEntry
+from ledger.chain import GENESIS, digest, keys_of, row_hash
+from ledger.keys import AuditKeys, public_key_id
+from ledger.models import AuditEntry
 from core.clock import as_utc
 
 EventData = Callable[[int, int], Any]

@@ -29,7 +29,7 @@ def main() -> None:
     import uvicorn
 
     from app.factory import create_app
-    from app.settings import Settings
+    from infra.settings import Settings
     from realtime.broadcast import Broadcaster
 
     settings = Settings.from_env().with_(demo_mode=True, host="127.0.0.1", port=a.port, gc_freeze=True)

@@ -37,7 +37,7 @@ from meetings.models import Attendance, MeetingRole, Participant  # noqa: E402
 from tests.factories import PASSWORD, make_cabinet, make_user  # noqa: E402
 from votes import services as votes  # noqa: E402
 from tests.vote_helpers import device_partial  # noqa: E402
-from votes.ballot import dkg, election, group, proofs, verify  # noqa: E402
+from votes.ballot import ceremony, dkg, election, group, proofs, verify  # noqa: E402
 from votes.models import VoteKind  # noqa: E402
 from votes.schemas import VoteCreate  # noqa: E402
 
@@ -45,7 +45,7 @@ SERVER = """
 import sys, uvicorn
 sys.path.insert(0, {root!r})
 from app.factory import create_app
-from app.settings import Settings
+from infra.settings import Settings
 uvicorn.run(create_app(Settings.from_env()), host="127.0.0.1", port={port}, log_level="warning", lifespan="on",
             timeout_keep_alive=300)  # 500 clients log in, then wait for the burst on their kept-alive connection
 """
@@ -73,10 +73,10 @@ def prepare(url: str, voters: int) -> dict[str, Any]:
         for actor in (c.chair, c.secretary, c.members[0]):
             db.run_write(election.enrol_trustee, actor=actor, password=PASSWORD)
         t0 = time.perf_counter()
-        cer = db.run_write(election.start_ceremony, actor=c.chair, meeting_id=c.meeting_id).result
+        cer = db.run_write(ceremony.start_ceremony, actor=c.chair, meeting_id=c.meeting_id).result
         for index, actor in enumerate((c.chair, c.secretary, c.members[0]), start=1):
             body = dkg.contribute(cer["digest"], index, cer["threshold"], cer["trustees"])
-            db.run_write(election.contribute, actor=actor, meeting_id=c.meeting_id, ceremony_id=cer["id"], contribution=body)
+            db.run_write(ceremony.contribute, actor=actor, meeting_id=c.meeting_id, ceremony_id=cer["id"], contribution=body)
         ceremony_s = time.perf_counter() - t0
         data = VoteCreate(agenda_item_id=c.item_ids[0], question="Tín nhiệm?", kind=VoteKind.secret)
         vote = db.run_write(votes.create_vote, actor=c.secretary, meeting_id=c.meeting_id, data=data).result

@@ -43,7 +43,7 @@ async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
     from app.db import Database
     from app.factory import create_app
     from app.migrate import upgrade
-    from app.settings import Settings
+    from infra.settings import Settings
     from tests.conftest import free_port
     from tests.doc_helpers import upload
     from tests.factories import make_cabinet

@@ -122,7 +122,7 @@ async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path
             return await chair_post(http, server.url, chair, path)
 
         # One websocket opened and closed first, so "before" is a server that has served a websocket (what it
-        # does once, e.g. the product's return of freed heap after connections, app/gctune.py, is not counted
+        # does once, e.g. the product's return of freed heap after connections, infra/gctune.py, is not counted
         # as memory the N sockets freed).
         ws_url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
         async with http.ws_connect(ws_url, headers={"Cookie": f"ecabinet_session={cookies[0]}"}) as ws:

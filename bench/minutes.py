@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pypdfium2 as pdfium  # noqa: E402
 
 from minutes.document import Attendee, ItemRecord, MinutesDoc, Signer, Speech, VoteRecord  # noqa: E402
-from minutes.keystore import KeyStore, ensure_demo_signers  # noqa: E402
+from ledger.keystore import KeyStore, ensure_demo_signers  # noqa: E402
 from minutes.pdf import render_pdf  # noqa: E402
 from minutes.signing import sign_pdf, verify_pdf  # noqa: E402
 

@@ -29,7 +29,7 @@ from meetings.models import Meeting  # noqa: E402
 from meetings.schemas import CheckInRequest  # noqa: E402
 from minutes import builder, conclusions, facts, services  # noqa: E402
 from minutes.docx import render_docx  # noqa: E402
-from minutes.keystore import KeyStore  # noqa: E402
+from ledger.keystore import KeyStore  # noqa: E402
 from minutes.pdf import render_pdf  # noqa: E402
 from minutes.signing import sign_pdf, verify_pdf  # noqa: E402
 from speakers import services as speakers  # noqa: E402
@@ -38,7 +38,7 @@ from speakers.schemas import SpeakRequest  # noqa: E402
 from tests.factories import PASSWORD, call, make_cabinet  # noqa: E402
 from tests.minutes_helpers import signer_keys  # noqa: E402
 from tests.vote_helpers import cast_secret, decrypt, enrol_trustees  # noqa: E402
-from votes import services as votes  # noqa: E402
+from votes import casting, services as votes  # noqa: E402
 from votes.models import VoteKind  # noqa: E402
 from votes.schemas import VoteCreate  # noqa: E402
 
@@ -71,7 +71,7 @@ def scripted(db: Database, data_dir: Path):  # type: ignore[no-untyped-def]
                 if vote["kind"] == "secret":  # encrypted, as a tablet does
                     cast_secret(db, voter, vote, vote["options"][0 if n % 5 else 1]["kind"])
                 else:
-                    call(db, votes.cast, actor=voter, vote_id=vote["id"], option_id=options[0 if n % 5 else 1])
+                    call(db, casting.cast, actor=voter, vote_id=vote["id"], option_id=options[0 if n % 5 else 1])
             call(db, votes.close_vote, actor=c.chair, vote_id=vote["id"])
             if vote["kind"] == "secret":
                 decrypt(db, c, vote)

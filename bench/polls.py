@@ -24,12 +24,12 @@ from sqlalchemy import create_engine, text, update  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
 from _common import machine, pct  # noqa: E402
-from accounts.actor import Actor  # noqa: E402
+from core.actor import Actor  # noqa: E402
 from accounts.models import GlobalRole, User  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
-from audit.keys import AuditKeys  # noqa: E402
-from polls import services  # noqa: E402
+from ledger.keys import AuditKeys  # noqa: E402
+from polls import closing, views  # noqa: E402
 from polls.models import Choice, Poll, PollAnswer, PollQuestion, PollState, PollVoter, Silence  # noqa: E402
 from polls.pdf import report_pdf  # noqa: E402
 
@@ -84,17 +84,17 @@ def run(url: str, label: str, args: argparse.Namespace, keys_dir: Path) -> None:
         for _ in range(args.runs):
             db.run_write(reopen, poll_id=pid)
             t0 = time.perf_counter()
-            assert db.run_write(services.close_poll, poll_id=pid).result is True
+            assert db.run_write(closing.close_poll, poll_id=pid).result is True
             close_ms.append((time.perf_counter() - t0) * 1000)
             for _ in range(5):  # the reference: a member's inbox read, same database, same moment
                 t0 = time.perf_counter()
-                db.run_read(services.inbox, actor=member)
+                db.run_read(views.inbox, actor=member)
                 ref_ms.append((time.perf_counter() - t0) * 1000)
-        found = db.run_read(services.report_data, actor=staff, poll_id=pid)
+        found = db.run_read(closing.report_data, actor=staff, poll_id=pid)
         pages = 0
         for _ in range(max(3, args.runs // 3)):
             t0 = time.perf_counter()
-            found = db.run_read(services.report_data, actor=staff, poll_id=pid)
+            found = db.run_read(closing.report_data, actor=staff, poll_id=pid)
             pdf = report_pdf(detail=found["detail"], chair_name="Thủ tướng", chair_title="Thủ tướng Chính phủ",
                              created=datetime.now(timezone.utc), tz=TZ)  # fmt: skip
             pdf_ms.append((time.perf_counter() - t0) * 1000)

@@ -49,7 +49,7 @@ import sys, uvicorn
 sys.path.insert(0, {root!r})
 from app.cli import server_options
 from app.factory import create_app
-from app.settings import Settings
+from infra.settings import Settings
 settings = Settings.from_env().with_(host="127.0.0.1", port={port}, gc_freeze=True)  # as `ecabinet serve` runs
 uvicorn.run(create_app(settings), log_level="warning", **server_options(settings))
 """

@@ -15,6 +15,7 @@ from core.i18n import DEFAULT_LANG, Msg, localize
 class DomainError(Exception):
     code = "error"
     status = 400
+    hidden_on_pages = False  # a page answers 404 "not found" whatever the status (web/pages.py refused)
 
     def __init__(self, message: str, /, *, details: Any = None, **params: Any) -> None:
         if isinstance(message, Msg):  # a message written apart (N_) or re-raised: keep its key and parameters
@@ -45,6 +46,7 @@ class Forbidden(DomainError):
 class NotFound(DomainError):
     code = "not_found"
     status = 404
+    hidden_on_pages = True
 
 
 class Conflict(DomainError):

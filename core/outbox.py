@@ -3,7 +3,7 @@
 A service that needs something done once its change is committed (refresh a vote's tally, scrub a secret
 vote, render an uploaded document's pages, tell an author's other tablets about a private note) calls
 `add`. The row commits or rolls back with the change, so no caller of the service can forget the work and
-no crash can lose it: app/outbox.py runs the jobs after COMMIT and, at start-up, every job still pending.
+no crash can lose it: infra/outbox.py runs the jobs after COMMIT and, at start-up, every job still pending.
 
 Jobs with the same (kind, ref) are coalesced: one run handles all of them (e.g. 200 casts, one tally).
 A job may run more than once (a crash between running and deleting it): handlers are idempotent.

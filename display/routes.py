@@ -8,11 +8,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from accounts.actor import Actor
-from app.auth import ctx_of, current, require_user
-from app.http import ok
-from app.openapi import Op
-from app.pages import refused, render
+from core.actor import Actor
+from web.auth import ctx_of, current, require_user
+from web.http import ok
+from web.openapi import Op
+from web.pages import refused, render
 from core.errors import DomainError, Forbidden, Unauthenticated
 from display import services
 from display.schemas import DisplayTokenCreated, DisplayTokenPublic

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from core.clock import iso, utcnow
 from core.errors import Conflict, Forbidden, NotFound
-from display.models import DisplayToken
+from meetings.display_tokens import DisplayToken
 from meetings.access import access, load_meeting, require_manage
 from meetings.services import emit
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from core.errors import Forbidden, NotFound
 from core.i18n import Msg
 from documents.models import Document, DocumentAccess

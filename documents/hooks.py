@@ -37,7 +37,7 @@ def document_removed(session: Session, acc: Access, document_id: int) -> None:
         hook(session, acc, document_id)
 
 
-# --- after-commit work (outbox jobs, core/outbox.py; run by app/outbox.py) ---------------------------
+# --- after-commit work (outbox jobs, core/outbox.py; run by infra/outbox.py) ---------------------------
 
 
 def install_jobs(dispatcher: Any) -> None:

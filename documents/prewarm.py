@@ -19,8 +19,8 @@ import logging
 import time
 from typing import Any, Awaitable, Callable
 
-from accounts.actor import Actor
-from app.context import AppContext
+from core.actor import Actor
+from infra.context import AppContext
 from core.errors import DomainError
 from documents import services, stamped_pages, storage
 from documents.routes import page_key, renderer_for

@@ -20,12 +20,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth import ctx_of, require_user
-from app.context import AppContext
-from app.http import ok, parse_body, query_id, query_text, validate
-from app.multipart import parse_form
-from app.openapi import Op
-from app.settings import Settings
+from web.auth import ctx_of, require_user
+from infra.context import AppContext
+from web.http import ok, parse_body, query_id, query_text, validate
+from web.multipart import parse_form
+from web.openapi import Op
+from infra.settings import Settings
 from core.errors import TooLarge, UnsupportedMediaType, ValidationFailed
 from core.types import clean_filename
 from documents import ingest, services, stamped_pages, storage, watermark

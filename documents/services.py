@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import User
 from core import outbox
 from core.clock import local, pdf_date, utcnow

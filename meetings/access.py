@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from core.errors import Forbidden, NotFound
 from meetings.models import Meeting, MeetingRole, MeetingState, Participant
 
@@ -14,6 +14,8 @@ from meetings.models import Meeting, MeetingRole, MeetingState, Participant
 class NotInvited(Forbidden):
     """The meeting is not the actor's to see (not invited, or invited to a draft). The API answers it as
     any refusal (403 forbidden); pages answer 404, so that a page never confirms that a meeting exists."""
+
+    hidden_on_pages = True
 
 
 @dataclass(frozen=True)

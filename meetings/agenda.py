@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from accounts.actor import Actor
+from core.actor import Actor
 from core.errors import Conflict, NotFound, ValidationFailed
 from meetings import hooks, notify, serialize
 from meetings.access import Access, access, require_manage

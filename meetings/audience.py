@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import User
-from display.models import DisplayToken
+from meetings.display_tokens import DisplayToken
 from meetings import services
 from meetings.access import Access, access
 from meetings import serialize

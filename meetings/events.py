@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from audit.chain import append as audit_append
+from ledger.chain import append as audit_append
 from core.clock import iso, utcnow
 from meetings.access import Access
 from meetings.models import Meeting

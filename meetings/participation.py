@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import GlobalRole, User
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from meetings import serialize

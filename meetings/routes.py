@@ -7,9 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth import ctx_of, require_user
-from app.http import ok, parse_body
-from app.openapi import Op
+from web.auth import ctx_of, require_user
+from web.http import ok, parse_body
+from web.openapi import Op
 from meetings import agenda, participation, services
 from meetings.schemas import (
     AgendaItemCreate,

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from core.clock import as_utc, utcnow
 from core.errors import Conflict, NotFound
 from core.i18n import N_

@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from app.models import include_name, metadata
-from app.settings import Settings
+from infra.settings import Settings
 
 config = context.config
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from core.clock import iso, utcnow
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.i18n import N_

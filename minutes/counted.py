@@ -9,7 +9,7 @@ from anyio import to_thread
 
 from core.errors import Forbidden
 from core.i18n import N_
-from minutes import keystore
+from ledger import keystore
 
 
 async def sign_counted(ctx: Any, user_id: int, sign_pdf: Any) -> bytes:

@@ -11,16 +11,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth import ctx_of, current, require_user
-from app.http import ok, parse_body, query_id
-from app.multipart import parse_form
-from app.openapi import Op
-from app.pages import _meeting_page, render
-from app.security_headers import SAME_ORIGIN_FRAME
+from web.auth import ctx_of, current, require_user
+from web.http import ok, parse_body, query_id
+from web.multipart import parse_form
+from web.openapi import Op
+from meetings.pages import meeting_page
+from web.pages import render
+from web.security_headers import SAME_ORIGIN_FRAME
 from core.clock import iso, utcnow
 from core.errors import TooLarge, ValidationFailed
 from core.i18n import N_
-from minutes import conclusions, keystore, services, signing
+from minutes import conclusions, services, signing
+from ledger import keystore
 from minutes.counted import sign_counted
 from minutes.schemas import (
     ConclusionPublic, ConclusionPublish, ConclusionSave, MinutesDraft, MinutesStatus, MinutesVersionPublic,
@@ -186,7 +188,7 @@ routes = [
     Route(M + "/minutes/sign", sign, methods=["POST"]),
     Route(M + "/minutes/new-version", new_version, methods=["POST"]),
     Route("/api/minutes/verify", verify, methods=["POST"]),
-    Route("/meetings/{meeting_id:int}/minutes", _meeting_page("minutes.html"), methods=["GET"]),
+    Route("/meetings/{meeting_id:int}/minutes", meeting_page("minutes.html"), methods=["GET"]),
     Route("/minutes/verify", verify_page, methods=["GET"]),
 ]
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import User
 from core.clock import DEFAULT_TIMEZONE, iso, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -284,6 +284,16 @@ class SignJob:
     title: str = ""  # the signer's office title, drawn in the visible signature
 
 
+def _require_signer(session: Session, acc: Access, step: str) -> None:
+    expected = _signer_rows(session, acc.meeting.id or 0)[step]
+    if expected is None or expected[0] != acc.actor.id:
+        if step == "secretary" and acc.role == MeetingRole.chair:
+            raise Forbidden("Thư ký ký trước, sau đó chủ tọa ký.")
+        if step == "secretary":
+            raise Forbidden("Lượt ký hiện tại là của thư ký cuộc họp; bạn không phải người ký này.")
+        raise Forbidden("Lượt ký hiện tại là của chủ tọa cuộc họp (thư ký đã ký); bạn không phải người ký này.")
+
+
 def prepare_signature(*, session: Session, actor: Actor, meeting_id: int) -> SignJob:
     acc = access(session, actor, meeting_id)
     current = open_version(session, meeting_id)
@@ -292,13 +302,7 @@ def prepare_signature(*, session: Session, actor: Actor, meeting_id: int) -> Sig
     step = {MinutesState.final: "secretary", MinutesState.secretary_signed: "chair"}.get(MinutesState(current.state))
     if step is None:
         raise Conflict("Biên bản phiên bản {version} đã được ký đủ.", version=current.version)
-    expected = _signer_rows(session, meeting_id)[step]
-    if expected is None or expected[0] != actor.id:
-        if step == "secretary" and acc.role == MeetingRole.chair:
-            raise Forbidden("Thư ký ký trước, sau đó chủ tọa ký.")
-        if step == "secretary":
-            raise Forbidden("Lượt ký hiện tại là của thư ký cuộc họp; bạn không phải người ký này.")
-        raise Forbidden("Lượt ký hiện tại là của chủ tọa cuộc họp (thư ký đã ký); bạn không phải người ký này.")
+    _require_signer(session, acc, step)
     user = session.get(User, actor.id)
     assert user is not None
     return SignJob(meeting_id, current.id or 0, current.version, step, _latest_file(session, current).data, user.username,
@@ -309,6 +313,7 @@ def store_signature(*, session: Session, actor: Actor, job: SignJob, pdf: bytes,
     """Keeps a signed file, if nothing moved since prepare_signature (else 409: sign again). `signed_at`: the time
     the signature itself claims, so the page and the PDF say the same minute."""
     acc = access(session, actor, job.meeting_id, for_update=True)
+    _require_signer(session, acc, job.step)  # a job prepared for someone else, or a signer replaced meanwhile
     current = open_version(session, job.meeting_id)
     expected = MinutesState.final if job.step == "secretary" else MinutesState.secretary_signed
     if current is None or current.id != job.version_id or current.state != expected:

@@ -37,7 +37,7 @@ from core.clock import DEFAULT_TIMEZONE, utcnow
 from core.errors import Conflict, ValidationFailed
 from core.i18n import N_, Msg
 from core.text import nfc
-from minutes.keystore import KeyStore, password_bytes
+from ledger.keystore import KeyStore, password_bytes
 from minutes.stamp import field_rect, stamp_style
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.context import AppContext
-from app.outbox import Dispatcher
+from infra.context import AppContext
+from infra.outbox import Dispatcher
 from notices.services import LIVE
 
 

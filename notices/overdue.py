@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from app.background import Loop
-from app.context import AppContext
+from infra.background import Loop
+from infra.context import AppContext
 from notices import tasks
 
 log = logging.getLogger("ecabinet.notices")

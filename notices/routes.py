@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth import ctx_of, require_user
-from app.http import ok, parse_body, parse_query
-from app.openapi import Op
-from app.pages import _actor, _to_login, refused, render
-from app.security_headers import SAME_ORIGIN_FRAME
+from web.auth import ctx_of, require_user
+from web.http import ok, parse_body, parse_query
+from web.openapi import Op
+from web.pages import page_actor, to_login, refused, render
+from web.security_headers import SAME_ORIGIN_FRAME
 from core.clock import utcnow
 from core.errors import DomainError
 from minutes import signing
@@ -120,9 +120,9 @@ async def dashboard(request: Request) -> Response:
 
 
 async def dashboard_page(request: Request) -> Response:
-    actor = await _actor(request)
+    actor = await page_actor(request)
     if actor is None:
-        return _to_login(request)
+        return to_login(request)
     try:
         data = await ctx_of(request).read(tasks.dashboard, actor=actor, tz=_tz(request))
     except DomainError as exc:
@@ -131,9 +131,9 @@ async def dashboard_page(request: Request) -> Response:
 
 
 async def notice_page(request: Request) -> Response:
-    actor = await _actor(request)
+    actor = await page_actor(request)
     if actor is None:
-        return _to_login(request)
+        return to_login(request)
     try:
         notice = await ctx_of(request).read(services.get_notice, actor=actor, notice_id=_nid(request), tz=_tz(request))
     except DomainError as exc:

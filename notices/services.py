@@ -17,9 +17,9 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import User
-from audit.chain import append as audit_append
+from ledger.chain import append as audit_append
 from core import outbox
 from core.clock import DEFAULT_TIMEZONE, iso, local, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed

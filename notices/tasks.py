@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import GlobalRole
 from core.clock import DEFAULT_TIMEZONE, iso, utcnow
 from core.errors import Conflict, Forbidden, NotFound

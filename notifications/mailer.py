@@ -20,8 +20,8 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from app.background import Loop
-from app.context import AppContext
+from infra.background import Loop
+from infra.context import AppContext
 from core.clock import utcnow
 from notifications import services
 

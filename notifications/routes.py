@@ -5,10 +5,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth import ctx_of, require_user
-from app.http import ok, parse_body, parse_query
-from app.openapi import Op
-from app.pages import _actor, _to_login, lang_of, render
+from web.auth import ctx_of, require_user
+from web.http import ok, parse_body, parse_query
+from web.openapi import Op
+from web.pages import page_actor, to_login, lang_of, render
 from notifications import services
 from notifications.schemas import MarkRead, NotificationList, NotificationQuery, Preferences, PreferencesUpdate, Unread
 
@@ -40,9 +40,9 @@ async def set_preferences(request: Request) -> Response:
 
 
 async def page(request: Request) -> Response:
-    actor = await _actor(request)
+    actor = await page_actor(request)
     if actor is None:
-        return _to_login(request)
+        return to_login(request)
     return render(request, "notifications.html")
 
 

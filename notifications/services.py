@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, update
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import User
 from core import outbox
 from core.clock import as_utc, iso, utcnow

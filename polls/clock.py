@@ -4,7 +4,7 @@ restarts and with several nodes.
 At start-up it closes every poll whose deadline passed while the server was down, then sleeps until the next
 deadline or reminder (at most `max_sleep`, so a poll approved on another node is seen in time), waking early
 when a poll of this process opens or is extended. Each close and reminder is its own write transaction that
-re-checks the poll under its row lock (polls/services.py: close_poll, send_reminder), so two nodes racing on
+re-checks the poll under its row lock (polls/closing.py: close_poll, send_reminder), so two nodes racing on
 the same poll close it once and remind once."""
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import contextlib
 import logging
 from datetime import datetime
 
-from app.background import Loop
-from app.context import AppContext
+from infra.background import Loop
+from infra.context import AppContext
 from core.clock import utcnow
-from polls import services
+from polls import closing
 
 log = logging.getLogger("ecabinet.polls")
 
@@ -33,11 +33,11 @@ class PollClock(Loop):
     async def tick(self, now: datetime | None = None) -> datetime | None:
         """Close what is due, send what reminders are due; answer the next time to look again."""
         now = now or utcnow()
-        for poll_id in await self.ctx.read(services.due_polls, now=now):
-            await self.ctx.write(services.close_poll, poll_id=poll_id, now=now)
-        for poll_id in await self.ctx.read(services.due_reminders, now=now):
-            await self.ctx.write(services.send_reminder, poll_id=poll_id, now=now)
-        wakeup: datetime | None = await self.ctx.read(services.next_wakeup)
+        for poll_id in await self.ctx.read(closing.due_polls, now=now):
+            await self.ctx.write(closing.close_poll, poll_id=poll_id, now=now)
+        for poll_id in await self.ctx.read(closing.due_reminders, now=now):
+            await self.ctx.write(closing.send_reminder, poll_id=poll_id, now=now)
+        wakeup: datetime | None = await self.ctx.read(closing.next_wakeup)
         return wakeup
 
     async def run(self) -> None:

@@ -1,5 +1,5 @@
 """Live updates of polls: server -> client event `poll` {poll_id, types: [...], state} to each signed-in user
-in the poll's audience as it is when delivered (polls/services.py: audience: the secretariat, the chair once
+in the poll's audience as it is when delivered (polls/access.py: audience: the secretariat, the chair once
 submitted, the voters once open), on their own room user:<id>. The event carries no answers or results: the
 pages fetch GET /api/polls/{id}, which checks the caller again. Recorded by the services as an outbox job
 (kind poll.live) in their own transaction; delivered after COMMIT by the dispatcher."""
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.context import AppContext
-from polls import services
+from infra.context import AppContext
+from polls import access
 from polls.clock import PollClock
 from polls.models import Poll
 
@@ -27,11 +27,11 @@ def install(ctx: AppContext, dispatcher: Any) -> PollClock:
         for uid in users:
             await ctx.to_user(uid, "poll", {"poll_id": poll_id, "types": types, "state": state})
 
-    dispatcher.register(services.LIVE, deliver)
+    dispatcher.register(access.LIVE, deliver)
     ctx.background.append(clock)  # started after the outbox recovery, stopped first (app/factory.py)
     return clock
 
 
 def _audience_and_state(*, session: Any, poll_id: int) -> tuple[list[int], str | None]:
     poll = session.get(Poll, poll_id)
-    return services.audience(session, poll_id), poll.state.value if poll else None
+    return access.audience(session, poll_id), poll.state.value if poll else None

@@ -13,11 +13,11 @@ from starlette.routing import Route
 from sqlmodel import col, select
 
 from accounts.models import GlobalRole, User
-from app.auth import ctx_of
+from web.auth import ctx_of
 from core.clock import as_utc, iso, local, utcnow, zone
-from app.pages import _actor, _to_login, refused, render
+from web.pages import page_actor, to_login, refused, render
 from core.errors import DomainError
-from polls import services
+from polls import access, views
 from workdays.services import add_working_days
 
 
@@ -29,26 +29,26 @@ def _drafting(*, session: Any, actor: Any, tz: str) -> dict[str, Any]:
     members = session.exec(select(User).where(User.role == GlobalRole.member, User.is_active == True).order_by(col(User.id))).all()  # noqa: E712
     chair = next((u.id for u in members if u.title.lower().startswith("thủ tướng")), members[0].id if members else None)
     return {"deadlines": deadlines, "members": [{"id": u.id, "name": f"{u.full_name} ({u.title})" if u.title else u.full_name} for u in members],
-            "chair_id": chair, "silence": services.get_rules(session).silence_default.value}  # fmt: skip
+            "chair_id": chair, "silence": access.get_rules(session).silence_default.value}  # fmt: skip
 
 
 async def polls_page(request: Request) -> Response:
-    actor = await _actor(request)
+    actor = await page_actor(request)
     if actor is None:
-        return _to_login(request)
+        return to_login(request)
     ctx = ctx_of(request)
-    polls = await ctx.read(services.list_polls, actor=actor)
+    polls = await ctx.read(views.list_polls, actor=actor)
     drafting = await ctx.read(_drafting, actor=actor, tz=ctx.settings.timezone) if actor.is_staff else None
     return render(request, "polls.html", polls=polls, inbox=[p for p in polls if p["state"] == "open" and p["is_voter"]],
                   drafting=drafting)  # fmt: skip
 
 
 async def poll_page(request: Request) -> Response:
-    actor = await _actor(request)
+    actor = await page_actor(request)
     if actor is None:
-        return _to_login(request)
+        return to_login(request)
     try:
-        poll = await ctx_of(request).read(services.get_poll, actor=actor, poll_id=request.path_params["poll_id"])
+        poll = await ctx_of(request).read(views.get_poll, actor=actor, poll_id=request.path_params["poll_id"])
     except DomainError as exc:
         return refused(request, exc)
     return render(request, "poll.html", poll=poll)

@@ -3,7 +3,7 @@
 - the summary report (Báo cáo tổng hợp ý kiến thành viên Chính phủ) with an empty signature field in the
   chair's block, signed by the chair (polls/routes.py) to decide the poll;
 - a voter's answer sheet (Phiếu lấy ý kiến đã trả lời), which the voter signs with their own key; its Subject
-  carries the canonical digest of the answers (polls/services.py: sheet_digest), so a verifier can tell the
+  carries the canonical digest of the answers (polls/answering.py: sheet_digest), so a verifier can tell the
   signed sheet says what is stored."""
 from __future__ import annotations
 

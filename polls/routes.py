@@ -13,16 +13,16 @@ from starlette.responses import Response
 from starlette.datastructures import UploadFile
 from starlette.routing import Route
 
-from app.auth import ctx_of, require_user
-from app.http import ok, parse_body, validate
-from app.openapi import Op
+from web.auth import ctx_of, require_user
+from web.http import ok, parse_body, validate
+from web.openapi import Op
 from core.clock import as_utc, utcnow
 from core.errors import Forbidden, ValidationFailed
 from core.types import clean_filename
 from documents import ingest, storage, watermark
 from documents.render import SIZES
 from documents.routes import _ids, _read_form, _spill, _too_large, renderer_for
-from polls import services, signing
+from polls import answering, closing, services, signing, views
 from polls.pdf import REPORT_FIELD, report_pdf, sheet_pdf
 from polls.schemas import AnswersIn, DocumentOut, ExtendIn, PollCreate, PollDocumentUpload, PollOut, RulesIn, RulesOut, SignIn
 
@@ -42,7 +42,7 @@ def _pdf(data: bytes, name: str) -> Response:
 
 async def list_polls(request: Request) -> Response:
     actor = await require_user(request)
-    return ok(await ctx_of(request).read(services.list_polls, actor=actor))
+    return ok(await ctx_of(request).read(views.list_polls, actor=actor))
 
 
 async def create_poll(request: Request) -> Response:
@@ -53,7 +53,7 @@ async def create_poll(request: Request) -> Response:
 
 async def get_poll(request: Request) -> Response:
     actor = await require_user(request)
-    return ok(await ctx_of(request).read(services.get_poll, actor=actor, poll_id=_pid(request)))
+    return ok(await ctx_of(request).read(views.get_poll, actor=actor, poll_id=_pid(request)))
 
 
 async def submit(request: Request) -> Response:
@@ -80,20 +80,20 @@ async def answer(request: Request) -> Response:
     ctx, pid = ctx_of(request), _pid(request)
     kwargs: dict[str, Any] = {}
     if data.password is not None:
-        sheet = await ctx.read(services.sheet_to_sign, actor=actor, poll_id=pid, data=data)
+        sheet = await ctx.read(answering.sheet_to_sign, actor=actor, poll_id=pid, data=data)
         at = utcnow().replace(microsecond=0)
         pdf = await to_thread.run_sync(partial(sheet_pdf, sheet=sheet, created=at, tz=ctx.settings.timezone))
         signed = await signing.sign(ctx, actor, pdf, password=data.password, field_name="ThanhVien",
                                     reason="Trả lời phiếu lấy ý kiến", title=sheet["user_title"], signed_at=at)  # fmt: skip
         kwargs = {"signed_sheet": await to_thread.run_sync(signing.keep, ctx.settings.data_dir, signed), "signed_digest": sheet["digest"]}
-    return ok(await ctx.write(services.answer, actor=actor, poll_id=pid, data=data, **kwargs))
+    return ok(await ctx.write(answering.answer, actor=actor, poll_id=pid, data=data, **kwargs))
 
 
 async def sheet(request: Request) -> Response:
     """A voter's signed sheet: the voter, the chair and the secretariat."""
     actor = await require_user(request)
     ctx, pid, uid = ctx_of(request), _pid(request), int(request.path_params["user_id"])
-    found = await ctx.read(services.signed_sheet, actor=actor, poll_id=pid, user_id=uid)
+    found = await ctx.read(answering.signed_sheet, actor=actor, poll_id=pid, user_id=uid)
     return _pdf(await to_thread.run_sync(signing.read, ctx.settings.data_dir, found), f"phieu-{pid}-{uid}.pdf")
 
 
@@ -101,7 +101,7 @@ async def report(request: Request) -> Response:
     """The summary report: the signed one once decided, else rendered now for the chair to read and sign."""
     actor = await require_user(request)
     ctx, pid = ctx_of(request), _pid(request)
-    found = await ctx.read(services.report_data, actor=actor, poll_id=pid)
+    found = await ctx.read(closing.report_data, actor=actor, poll_id=pid)
     poll = found["poll"]
     if poll.report_sha256:
         data = await to_thread.run_sync(signing.read, ctx.settings.data_dir, poll.report_sha256)
@@ -132,7 +132,7 @@ async def sign_report(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, SignIn)
     ctx, pid = ctx_of(request), _pid(request)
-    found = await ctx.read(services.report_data, actor=actor, poll_id=pid)
+    found = await ctx.read(closing.report_data, actor=actor, poll_id=pid)
     if found["poll"].chair_id != actor.id:
         raise Forbidden("Chỉ người chủ trì ký báo cáo tổng hợp ý kiến.", details={"poll_id": pid})
     pdf = await to_thread.run_sync(partial(_render_report, found, ctx.settings.timezone, ctx.settings.data_dir))
@@ -141,7 +141,7 @@ async def sign_report(request: Request) -> Response:
                                 reason="Ký báo cáo tổng hợp ý kiến thành viên Chính phủ", title=chair.title if chair else "",
                                 signed_at=utcnow().replace(microsecond=0))  # fmt: skip
     sha = await to_thread.run_sync(signing.keep, ctx.settings.data_dir, signed)
-    return ok(await ctx.write(services.mark_decided, actor=actor, poll_id=pid, report_sha256=sha))
+    return ok(await ctx.write(closing.mark_decided, actor=actor, poll_id=pid, report_sha256=sha))
 
 
 async def add_document(request: Request) -> Response:

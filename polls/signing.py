@@ -1,5 +1,5 @@
 """Signing a voter's answer sheet and the chair's summary report with their own keys: the minutes' PAdES
-machinery (minutes/signing.py, minutes/keystore.py), run in a worker thread, with wrong passwords counted
+machinery (minutes/signing.py, ledger/keystore.py), run in a worker thread, with wrong passwords counted
 in the same failure budget as the login and the minutes' signatures."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from accounts.actor import Actor
-from app.context import AppContext
+from core.actor import Actor
+from infra.context import AppContext
 from documents import storage
 from minutes.counted import sign_counted
 
@@ -41,7 +41,8 @@ def verify_sheet(data_dir: Path, pdf: bytes, expected_digest: str) -> dict[str, 
 
     import pikepdf
 
-    from minutes import keystore, signing
+    from ledger import keystore
+    from minutes import signing
 
     report = signing.verify_pdf(pdf, keystore.KeyStore.for_data_dir(data_dir).trusted_roots())
     with pikepdf.open(io.BytesIO(pdf)) as doc:

@@ -8,19 +8,18 @@ from typing import Any, Awaitable, Callable
 import socketio
 from pydantic import BaseModel
 
-from accounts.actor import Actor
-from app.context import AppContext
-from app.http import validate
-from app.ratelimit import TokenBucket
+from core.actor import Actor
+from infra.context import AppContext
+from web.http import validate
+from infra.ratelimit import TokenBucket
 from core.errors import DomainError, Forbidden, RateLimited, Unauthenticated
-from core.i18n import DEFAULT_LANG, N_, translate
+from core.i18n import DEFAULT_LANG, translate
 from realtime.audience import Rooms
 from realtime.shared_reads import SharedReads
+from web.sockets import INTERNAL, Handler
 
 log = logging.getLogger("ecabinet.realtime")
-Handler = Callable[[str, Actor, Any], Awaitable[Any]]
 # All a room display (Actor.is_display) may do; the services then limit it to its one meeting.
-INTERNAL = N_("Lỗi hệ thống; vui lòng thử lại.")
 DISPLAY_EVENTS = frozenset({"meeting:join", "meeting:sync", "meeting:leave"})
 # Every event the server sends to clients (docs/realtime-protocol.md "Server -> client"; tests/test_protocol_doc.py
 # checks the doc and every emit in the code against it). What clients may send is SocketActions.accepted.
@@ -29,6 +28,8 @@ SERVER_EVENTS = frozenset({"event", "presence", "annotation", "poll", "notificat
 
 
 class SocketActions:
+    """The socket edge: implements web/sockets.py's SocketActions, what the domains' socket modules register on."""
+
     def __init__(self, sio: socketio.AsyncServer, ctx: AppContext) -> None:
         self.sio = sio
         self.ctx = ctx

@@ -18,8 +18,8 @@ from typing import Any, Awaitable, Callable
 
 import socketio
 
-from accounts.actor import Actor
-from app.context import AppContext
+from core.actor import Actor
+from infra.context import AppContext
 from meetings import audience as audience_service
 from meetings.events import CONDUCTORS, MANAGERS, MEMBERS
 from realtime.broadcast import class_room, room

@@ -27,15 +27,12 @@ from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from meetings.events import VIEWERS, Delivery, hidden
 from realtime.wire import Sender
+from web.sockets import room as room  # the rooms' names: shared with the domains' socket modules
 
 ACCESS_SIGNAL = "ecabinet:access"  # a room no socket enters (realtime/server.py)
 
 if TYPE_CHECKING:
     from realtime.audience import Rooms
-
-
-def room(meeting_id: int) -> str:
-    return f"meeting:{meeting_id}"
 
 
 def class_room(meeting_id: int, audience: str) -> str:

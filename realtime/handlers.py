@@ -11,11 +11,11 @@ from typing import Any, Callable
 
 import socketio
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.services import session_key
-from app.auth import cookie_from_header, cookie_name, resolve_token
-from app.context import AppContext
-from app.i18n import environ_lang
+from web.auth import cookie_from_header, cookie_name, resolve_token
+from infra.context import AppContext
+from web.i18n import environ_lang
 from core.errors import Forbidden
 from core.i18n import translate
 from display import services as display_services
@@ -24,6 +24,7 @@ from meetings.schemas import CheckInRequest
 from realtime.actions import Handler, SocketActions
 from realtime.audience import Rooms
 from realtime.broadcast import user_room
+from realtime.direct import forget_headers
 from realtime.payloads import CheckIn, ItemRef, MeetingRef, StartMeeting, SyncRequest
 from realtime.presence import LocalBoard, SharedBoard, board
 
@@ -49,6 +50,7 @@ async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = Non
         await live.sio.save_session(sid, {"display": screen.username})  # found again when the token is revoked
         live.actions.connected(sid, screen)
         live.actions.langs[sid] = lang
+        forget_headers(environ)
         return True
     token = cookie_from_header(environ.get("HTTP_COOKIE"), cookie_name(live.ctx.settings))
     found = await resolve_token(live.ctx, token)
@@ -57,6 +59,7 @@ async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = Non
     live.actions.connected(sid, found[0], session_key(token))
     live.actions.langs[sid] = lang
     await live.sio.enter_room(sid, user_room(found[0].id))  # the user's own sockets: private annotation events
+    forget_headers(environ)
     return True
 
 

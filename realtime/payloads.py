@@ -1,19 +1,9 @@
 """Shapes of client -> server socket events (unknown fields and wrong types are refused)."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
 from core.types import Flag, Id, Int, MAX_ID
-
 from meetings.models import Attendance
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class MeetingRef(_Strict):
-    meeting_id: Id
+from web.sockets import MeetingRef as MeetingRef  # shared with the domains' socket modules
 
 
 class StartMeeting(MeetingRef):

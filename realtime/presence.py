@@ -8,7 +8,7 @@ the meeting's viewers see ("presence" {meeting_id, online, version}):
   and PUBLISHes it. Redis runs scripts one at a time and delivers a channel's messages in order, so every
   node forwards the same lists in the same order to its own sockets: one consistent list on every node,
   and an older list never overwrites a newer one. A dead node's entries stop counting when its liveness
-  key expires and are removed by the node that reaps it (app/cluster.py)."""
+  key expires and are removed by the node that reaps it (infra/cluster.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -18,7 +18,7 @@ from typing import Any
 
 import socketio
 
-from app.cluster import Cluster, Subscription
+from infra.cluster import Cluster, Subscription
 from realtime.broadcast import room
 
 

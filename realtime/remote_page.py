@@ -6,16 +6,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth import ctx_of
-from app.pages import _actor, _to_login, refused, render
+from web.auth import ctx_of
+from web.pages import page_actor, to_login, refused, render
 from core.errors import DomainError
 from meetings import participation, services
 
 
 async def remote_page(request: Request) -> Response:
-    actor = await _actor(request)
+    actor = await page_actor(request)
     if actor is None:
-        return _to_login(request)
+        return to_login(request)
     meeting_id, hall = request.path_params["meeting_id"], request.query_params.get("hall") == "1"
     try:  # what rtc:config / rtc:join ask: a participant of a remote or hybrid meeting (the hall camera: who conducts)
         meeting = await ctx_of(request).read(services.get_meeting, actor=actor, meeting_id=meeting_id)

@@ -23,8 +23,8 @@ from typing import Any, Callable, Literal
 
 from pydantic import Field
 
-from accounts.actor import Actor
-from app.context import AppContext
+from core.actor import Actor
+from infra.context import AppContext
 from core.errors import DomainError
 from core.types import Flag, Id, Int
 from meetings import participation
@@ -33,7 +33,8 @@ from meetings.models import AttendanceSource
 from realtime.actions import SocketActions
 from realtime.media.channel import MediaUnavailable, MediaWorkers, publishes
 from realtime.media.config import parse_ice_servers
-from realtime.payloads import MeetingRef, _Strict
+from web.sockets import MeetingRef
+from web.sockets import Strict as _Strict
 from speakers import services as speaker_services
 
 log = logging.getLogger("ecabinet.rtc")

@@ -20,9 +20,9 @@ from typing import Any, Awaitable, Callable
 
 from pydantic import BaseModel
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import GlobalRole
-from app.cluster import Cluster, Subscription
+from infra.cluster import Cluster, Subscription
 from core.errors import DomainError
 
 log = logging.getLogger("ecabinet.rtc")

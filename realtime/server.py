@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 import socketio
 
-from app.context import AppContext
-from realtime import wire
+from infra.context import AppContext
+from realtime import direct
 from realtime.broadcast import ACCESS_SIGNAL
 
 log = logging.getLogger("ecabinet.realtime")
@@ -71,7 +71,7 @@ def build_server(ctx: AppContext) -> tuple[socketio.AsyncServer, Any]:
         engineio_logger=False,
         **kwargs,
     )
-    wire.install(sio)  # websockets on uvicorn's sans-io protocol: no writer task or queue per socket
+    direct.install(sio)  # websockets on uvicorn's sans-io protocol: no writer task or queue per socket
     from realtime.handlers import register  # handlers need the server they register on
 
     actions = register(sio, ctx)

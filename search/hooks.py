@@ -1,6 +1,6 @@
 """The full-text index follows meetings, agenda items and documents inside their writers' transactions.
 
-Installed by app.db.Database (like the audit hooks), so every writer of the database keeps the index: the
+Installed by app/db.py's Database (like the audit hooks), so every writer of the database keeps the index: the
 server, the CLI, the demo loader and the tests' factories alike.
 """
 from __future__ import annotations

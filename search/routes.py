@@ -5,9 +5,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth import ctx_of, require_user
-from app.http import ok, parse_query
-from app.openapi import Op
+from web.auth import ctx_of, require_user
+from web.http import ok, parse_query
+from web.openapi import Op
 from search import services
 from search.schemas import SearchQuery, SearchResults
 

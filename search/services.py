@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from core.clock import iso
 from core.errors import Forbidden
 from documents.models import Document, DocumentPage

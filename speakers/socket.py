@@ -4,8 +4,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, Callable
 
-from accounts.actor import Actor
-from realtime.actions import SocketActions
+from core.actor import Actor
+from web.sockets import SocketActions
 from speakers import services
 from speakers.schemas import MeetingSpeak, RequestRef, SpeakRequest
 

@@ -167,14 +167,6 @@ def running_cluster(seed: Callable[[Database], Any], n: int = 3, **options: Any)
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
-async def until(predicate: Any, timeout: float = 15) -> None:
-    async def wait() -> None:
-        while not predicate():
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(wait(), timeout)
-
-
 class Tablet(LiveClient):
     """A tablet as the page behaves: reconnects by itself (through the load balancer), joins again and fills
     what it missed with meeting:sync, applying each seq exactly once and in order."""
@@ -235,7 +227,12 @@ class Tablet(LiveClient):
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
-        task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or self.errors.append(repr(t.exception())))
+
+        def failed(t: asyncio.Future[Any]) -> None:
+            if not t.cancelled() and t.exception() is not None:
+                self.errors.append(repr(t.exception()))
+
+        task.add_done_callback(failed)
 
     async def join(self, meeting_id: int) -> dict[str, Any]:
         ack = await super().join(meeting_id)

@@ -16,7 +16,7 @@ from app.cli import server_options
 from app.db import Database
 from app.factory import create_app
 from app.migrate import upgrade
-from app.settings import Settings
+from infra.settings import Settings
 from tests.waiting import eventually
 
 

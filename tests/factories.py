@@ -5,7 +5,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import GlobalRole
 from accounts.schemas import UserCreate
 from accounts.services import create_user

@@ -9,7 +9,7 @@ from typing import Any
 
 import pypdfium2 as pdfium
 
-from accounts.actor import Actor
+from core.actor import Actor
 from app.db import Database
 from app.domains import register_speakers
 from meetings import participation, services as meetings
@@ -19,7 +19,7 @@ from minutes import conclusions
 from speakers import services as speakers
 from speakers.schemas import SpeakRequest
 from tests.factories import PASSWORD, Cabinet, call, make_cabinet
-from votes import services as votes
+from votes import casting, services as votes
 from votes.models import VoteKind
 from votes.schemas import VoteCreate
 
@@ -55,7 +55,7 @@ def _cast(db: Database, vote: dict[str, Any], choices: list[tuple[Actor, str]]) 
 
             cast_secret(db, actor, vote, kind)
         else:
-            call(db, votes.cast, actor=actor, vote_id=vote["id"], option_id=ids[kind])
+            call(db, casting.cast, actor=actor, vote_id=vote["id"], option_id=ids[kind])
 
 
 def _vote(db: Database, c: Cabinet, item_id: int, kind: VoteKind, choices: list[tuple[Actor, str]], question: str | None = None) -> int:
@@ -119,7 +119,7 @@ def scripted_meeting(db: Database, *, end: bool = True) -> Scripted:
 
 
 def signer_keys(data_dir: Path, c: Cabinet, password: str = PASSWORD) -> Path:
-    from minutes.keystore import ensure_demo_signers
+    from ledger.keystore import ensure_demo_signers
 
     keys = data_dir / "keys"
     ensure_demo_signers(keys, [(c.secretary.username, c.secretary.full_name, "Thư ký cuộc họp"),

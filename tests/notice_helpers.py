@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import GlobalRole
 from accounts.schemas import UserCreate
 from accounts.services import create_user
@@ -13,7 +13,7 @@ from app.db import Database
 from core.clock import utcnow
 from meetings import services as meetings
 from minutes import conclusions, signing
-from minutes.keystore import KeyStore
+from ledger.keystore import KeyStore
 from notices import services as notices
 from notices.pdf import FIELD
 from tests.factories import PASSWORD, Cabinet, call, make_cabinet
@@ -54,6 +54,14 @@ def held_meeting(db: Database, n_members: int = 3) -> Held:
 def issued_notice(db: Database, h: Held, data_dir: Path, deadline: date) -> tuple[int, int]:
     """(notice id, task id): drafted, a task for UNIT, submitted, approved and signed by the chair, through the
     services (the HTTP lifecycle has its own test). Call it from a worker thread: pyHanko runs its own loop."""
+    nid, task_id = approved_notice(db, h, data_dir, deadline)
+    job, signed, at = signed_by(db, h.cabinet.chair, nid, data_dir)
+    call(db, notices.store_signature, actor=h.cabinet.chair, job=job, pdf_bytes=signed, signed_at=at)
+    return nid, task_id
+
+
+def approved_notice(db: Database, h: Held, data_dir: Path, deadline: date) -> tuple[int, int]:
+    """(notice id, task id): drafted, a task for UNIT, submitted and approved; the signers' keys made."""
     from tests.minutes_helpers import signer_keys
 
     c = h.cabinet
@@ -63,10 +71,14 @@ def issued_notice(db: Database, h: Held, data_dir: Path, deadline: date) -> tupl
                    what="Báo cáo kết quả rà soát dự toán.", deadline=deadline)["id"]  # fmt: skip
     call(db, notices.submit, actor=c.staff, notice_id=nid)
     call(db, notices.approve, actor=c.chair, notice_id=nid)
-    job = db.run_read(notices.prepare_signature, actor=c.chair, notice_id=nid)
+    return nid, task_id
+
+
+def signed_by(db: Database, signer: Actor, nid: int, data_dir: Path) -> tuple[notices.SignJob, bytes, datetime]:
+    """What the signing route does between prepare_signature and store_signature: (the job, the signed PDF, when)."""
+    job = db.run_read(notices.prepare_signature, actor=signer, notice_id=nid)
     at = utcnow().replace(microsecond=0)
     signed = signing.sign_pdf(job.pdf, store=KeyStore.for_data_dir(data_dir), user_id=job.username, password=PASSWORD,
                               field_name=FIELD, reason=notices.SIGN_REASON, location="Hà Nội", signer_name=job.full_name,
                               signed_at=at)  # fmt: skip
-    call(db, notices.store_signature, actor=c.chair, job=job, pdf_bytes=signed, signed_at=at)
-    return nid, task_id
+    return job, signed, at

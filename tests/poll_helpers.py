@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import GlobalRole
 from app.db import Database
-from polls import services
+from polls import answering, services
 from polls.schemas import AnswersIn, PollCreate
 from tests.factories import call, make_user
 
@@ -56,4 +56,4 @@ def make_poll(db: Database, b: Board, *, deadline: datetime, silence: str = "agr
 
 def answer(db: Database, poll: dict[str, Any], who: Actor, *choices: str, comment: str = "") -> dict[str, Any]:
     body = AnswersIn(answers=[{"question_id": q["id"], "choice": c, "comment": comment} for q, c in zip(poll["questions"], choices)])  # type: ignore[misc]
-    return call(db, services.answer, actor=who, poll_id=poll["id"], data=body)
+    return call(db, answering.answer, actor=who, poll_id=poll["id"], data=body)

@@ -11,7 +11,7 @@ from sqlmodel import select
 from app.db import Database
 from meetings.models import AttendanceChange, Meeting
 from minutes import services
-from minutes.keystore import KeyStore
+from ledger.keystore import KeyStore
 from minutes.signing import sign_pdf
 from speakers.models import SpeakerRequest
 from tests.factories import PASSWORD, Cabinet, call

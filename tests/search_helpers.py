@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from accounts.actor import Actor
+from core.actor import Actor
 from app.db import Database
 from core.text import fold
 from documents import services as documents

@@ -7,7 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WRITERS = {"audit", "migrations", "tests", "bench"}
 READING = ("AuditEntry", "audit_entry", "from audit import services", "from audit.services", "from audit.verify",
-           "from audit import verify", "from audit.models", "import audit.models")  # fmt: skip
+           "from audit import verify", "from ledger.models", "import ledger.models")  # fmt: skip
 
 
 def test_only_the_audit_package_reads_the_log_table() -> None:

@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import GlobalRole
 from app.db import Database
-from app.settings import Settings
+from infra.settings import Settings
 from audit import services as audit
-from audit.chain import row_hash
-from audit.keys import AuditKeys
-from audit.models import AuditEntry
+from ledger.chain import row_hash
+from ledger.keys import AuditKeys
+from ledger.models import AuditEntry
 from meetings import participation, services
 from meetings.schemas import CheckInRequest
 from tests.factories import call, make_cabinet, make_user

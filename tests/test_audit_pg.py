@@ -12,7 +12,7 @@ from sqlalchemy import text
 from accounts.models import GlobalRole
 from app.db import Database
 from audit import services as audit
-from audit.keys import AuditKeys
+from ledger.keys import AuditKeys
 from tests.factories import make_user
 from tests.minutes_helpers import scripted_meeting
 from tests.pg import fresh_database

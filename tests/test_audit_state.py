@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import GlobalRole
 from app.db import Database
 from audit import services as audit
-from audit.models import AuditEntry
+from ledger.models import AuditEntry
 from tests.conftest import LiveServer
 from tests.factories import PASSWORD, make_user
 from tests.live import login

@@ -6,16 +6,16 @@ from __future__ import annotations
 import pytest
 
 from app.db import Database
-from sqlmodel import col
+from sqlmodel import col, select
 
 from core.errors import Conflict, Forbidden, ValidationFailed
 from tests.factories import PASSWORD, call
-from tests.vote_helpers import (cast_secret, contribute_as, decrypt_as, device_partial, enrol_trustees, new_vote, option,
-                                present_cabinet, run_ceremony, trustees)
+from tests.vote_helpers import (cast_secret, contribute_as, deal_legacy_key, decrypt_as, device_partial, enrol_trustees, new_vote,
+                                option, present_cabinet, run_ceremony, trustees)
 from votes import services
-from votes.ballot import dkg, election, proofs, trustee_keys, verify
+from votes.ballot import ceremony, dkg, election, proofs, trustee_keys, verify
 from votes.ballot import group as g
-from votes.models import VoteKind
+from votes.models import CeremonyPart, VoteKind
 
 
 def test_honest_ceremony_gives_the_sum_of_the_trustees_keys(db: Database) -> None:
@@ -23,9 +23,8 @@ def test_honest_ceremony_gives_the_sum_of_the_trustees_keys(db: Database) -> Non
     enrol_trustees(db, c)
     cer = run_ceremony(db, c)
     assert cer["state"] == "complete" and all(t["contributed"] for t in cer["trustees"])
-    parts = election.CeremonyPart
     with db.read_session() as s:
-        rows = s.exec(election.select(parts).where(parts.ceremony_id == cer["id"])).all()
+        rows = s.exec(select(CeremonyPart).where(CeremonyPart.ceremony_id == cer["id"])).all()
         c0 = g.IDENTITY
         for r in rows:
             c0 = g.add(c0, bytes.fromhex(r.commitments[0]))
@@ -45,11 +44,11 @@ def test_honest_ceremony_gives_the_sum_of_the_trustees_keys(db: Database) -> Non
 
 def _material_for(db: Database, c, actor, cer):  # noqa: ANN001, ANN202
     """The shares sealed to `actor` in the ceremony, as trustee_material gives them at close."""
-    from votes.models import CeremonyPart, TrusteeKey
+    from votes.models import TrusteeKey
 
     with db.read_session() as s:
         index = next(t["index"] for t in cer["trustees"] if t["user_id"] == actor.id)
-        rows = s.exec(election.select(CeremonyPart).where(CeremonyPart.ceremony_id == cer["id"]).order_by(col(CeremonyPart.idx))).all()
+        rows = s.exec(select(CeremonyPart).where(CeremonyPart.ceremony_id == cer["id"]).order_by(col(CeremonyPart.idx))).all()
         received = [{"from": r.idx, "commitments": r.commitments, "sealed": next(x["sealed"] for x in r.shares if x["to"] == index)} for r in rows]
         key = s.get(TrusteeKey, actor.id)
         assert key is not None
@@ -80,18 +79,18 @@ def test_who_may_start_contribute_and_complain(db: Database) -> None:
     c = present_cabinet(db)
     enrol_trustees(db, c)
     with pytest.raises(Forbidden):  # denied: a member does not conduct
-        call(db, election.start_ceremony, actor=c.members[2], meeting_id=c.meeting_id)
-    cer = call(db, election.start_ceremony, actor=c.secretary, meeting_id=c.meeting_id)  # allowed
-    with pytest.raises(election.NotTrustee):  # denied: not a trustee of this ceremony
+        call(db, ceremony.start_ceremony, actor=c.members[2], meeting_id=c.meeting_id)
+    cer = call(db, ceremony.start_ceremony, actor=c.secretary, meeting_id=c.meeting_id)  # allowed
+    with pytest.raises(ceremony.NotTrustee):  # denied: not a trustee of this ceremony
         contribute_as(db, c, c.members[2], {**cer, "trustees": [{**cer["trustees"][0], "user_id": c.members[2].id}, *cer["trustees"][1:]]})
     cer = contribute_as(db, c, c.chair, cer)  # allowed
     with pytest.raises(Conflict):  # once only
         contribute_as(db, c, c.chair, cer)
-    with pytest.raises(election.NotTrustee):
-        call(db, election.complain, actor=c.members[2], meeting_id=c.meeting_id, ceremony_id=cer["id"], against=1)
+    with pytest.raises(ceremony.NotTrustee):
+        call(db, ceremony.complain, actor=c.members[2], meeting_id=c.meeting_id, ceremony_id=cer["id"], against=1)
     with pytest.raises(ValidationFailed):  # against oneself
-        call(db, election.complain, actor=c.chair, meeting_id=c.meeting_id, ceremony_id=cer["id"], against=1)
-    status = db.run_read(election.ceremony_status, actor=c.guest, meeting_id=c.meeting_id)  # every participant reads it
+        call(db, ceremony.complain, actor=c.chair, meeting_id=c.meeting_id, ceremony_id=cer["id"], against=1)
+    status = db.run_read(ceremony.ceremony_status, actor=c.guest, meeting_id=c.meeting_id)  # every participant reads it
     assert status["ceremony"]["state"] == "collecting" and status["can_start"] is False
     assert [t["contributed"] for t in status["ceremony"]["trustees"]] == [True, False, False]
 
@@ -113,7 +112,7 @@ def _missing_share(body: dict) -> None:
 def test_a_contribution_whose_proof_fails_is_refused(db: Database, tamper) -> None:  # noqa: ANN001
     c = present_cabinet(db)
     enrol_trustees(db, c)
-    cer = call(db, election.start_ceremony, actor=c.chair, meeting_id=c.meeting_id)
+    cer = call(db, ceremony.start_ceremony, actor=c.chair, meeting_id=c.meeting_id)
     with pytest.raises(ValidationFailed):
         contribute_as(db, c, c.secretary, cer, tamper=tamper)
     cer = contribute_as(db, c, c.secretary, cer)  # the honest one is then accepted
@@ -123,7 +122,7 @@ def test_a_contribution_whose_proof_fails_is_refused(db: Database, tamper) -> No
 def test_a_bad_share_is_caught_by_the_feldman_check_and_reported(db: Database) -> None:
     c = present_cabinet(db)
     enrol_trustees(db, c)
-    cer = call(db, election.start_ceremony, actor=c.chair, meeting_id=c.meeting_id)
+    cer = call(db, ceremony.start_ceremony, actor=c.chair, meeting_id=c.meeting_id)
 
     def wrong_share_to_3(body: dict) -> None:  # trustee 1 seals a value off its polynomial to trustee 3
         to3 = next(t for t in cer["trustees"] if t["index"] == 3)
@@ -141,7 +140,7 @@ def test_a_bad_share_is_caught_by_the_feldman_check_and_reported(db: Database) -
     material = db.run_read(election.trustee_material, actor=c.members[0], vote_id=vote["id"])
     _, bad = device_partial(material, PASSWORD)
     assert bad == [1]  # trustee 3's device: s_{1→3}·G ≠ Σ_k 3^k C_{1,k}
-    shown = call(db, election.complain, actor=c.members[0], meeting_id=c.meeting_id, ceremony_id=cer["id"], against=1, vote_id=vote["id"])
+    shown = call(db, ceremony.complain, actor=c.members[0], meeting_id=c.meeting_id, ceremony_id=cer["id"], against=1, vote_id=vote["id"])
     assert shown["state"] == "disputed" and shown["complaints"] == [{"by": 3, "against": 1, "vote_id": vote["id"]}]
     progress = db.run_read(services.get_vote, actor=c.chair, vote_id=vote["id"])
     assert progress["state"] == "closed"
@@ -162,27 +161,9 @@ def test_a_bad_share_is_caught_by_the_feldman_check_and_reported(db: Database) -
 def test_a_vote_dealt_before_the_ceremony_keeps_its_password_step(db: Database) -> None:
     """A vote opened before 0014_dkg (its key dealt by the server, no ceremony) still decrypts with the trustees'
     passwords on the server, and only such a vote; its board verifies and says how its key was made."""
-    from votes.models import BallotElection, TrusteeShare
-
     c = present_cabinet(db)
     vote = new_vote(db, c, kind=VoteKind.secret, state="open")
-    dealt = proofs.deal(2, 3)
-
-    def as_legacy(session) -> None:  # noqa: ANN001 - what migration 0013_ballots' votes look like
-        election_row = session.get(BallotElection, vote["id"])
-        params = {k: v for k, v in election_row.params.items() if k != "ceremony"}
-        params["public_key"] = dealt.public_key.hex()
-        params["commitments"] = [x.hex() for x in dealt.commitments]
-        for t in params["trustees"]:
-            t["verification_key"] = proofs.verification_key(dealt.commitments, t["index"]).hex()
-            share = session.get(TrusteeShare, (vote["id"], t["index"]))
-            share.sealed = trustee_keys.seal_share(t["trustee_key"], dealt.shares[t["index"] - 1].to_bytes(32, "little"),
-                                                   f"ballot-share:{vote['id']}:{t['index']}")  # fmt: skip
-            session.add(share)
-        election_row.params, election_row.params_digest, election_row.ceremony_id = params, proofs.digest(params), None
-        session.add(election_row)
-
-    db.run_write(as_legacy)
+    deal_legacy_key(db, vote)
     cast_secret(db, c.members[1], vote, "yes")
     call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
     with pytest.raises(election.LegacyKey):  # the device path does not apply to it

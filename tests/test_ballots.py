@@ -11,8 +11,8 @@ from app.db import Database
 from core.errors import Conflict, Forbidden, ValidationFailed
 from tests.factories import PASSWORD, call
 from tests.vote_helpers import cast_secret, decrypt, decrypt_as, device_partial, new_vote, option, present_cabinet
-from votes import services
-from votes.ballot import election, proofs, verify
+from votes import casting, services
+from votes.ballot import ceremony, election, proofs, verify
 from votes.models import VoteKind
 
 
@@ -49,7 +49,7 @@ def test_plaintext_choice_on_a_secret_vote_is_refused(db: Database) -> None:
     c = present_cabinet(db)
     vote = new_vote(db, c, kind=VoteKind.secret, state="open")
     with pytest.raises(ValidationFailed):
-        call(db, services.cast, actor=c.members[0], vote_id=vote["id"], option_id=option(vote, "yes"))
+        call(db, casting.cast, actor=c.members[0], vote_id=vote["id"], option_id=option(vote, "yes"))
     assert db.run_read(services.get_vote, actor=c.chair, vote_id=vote["id"])["voted_count"] == 0
 
 
@@ -113,6 +113,6 @@ def test_opening_needs_every_trustee_key(db: Database) -> None:
     with pytest.raises(Conflict):  # no ceremony: refused with a clear 409
         call(db, services.open_vote, actor=c.chair, vote_id=vote["id"])
     with pytest.raises(Conflict):  # a ceremony needs every trustee's key
-        call(db, election.start_ceremony, actor=c.chair, meeting_id=c.meeting_id)
+        call(db, ceremony.start_ceremony, actor=c.chair, meeting_id=c.meeting_id)
     with pytest.raises(Forbidden):
         call(db, election.enrol_trustee, actor=c.secretary, password="không phải mật khẩu")

@@ -88,8 +88,8 @@ async def test_trustee_key_needs_the_account_password(live_server: LiveServer) -
         await member.aclose()
 
 
-@pytest.mark.service_pair("votes.ballot.election.ceremony_status", "votes.ballot.election.start_ceremony",
-                          "votes.ballot.election.contribute", "votes.ballot.election.complain")
+@pytest.mark.service_pair("votes.ballot.ceremony.ceremony_status", "votes.ballot.ceremony.start_ceremony",
+                          "votes.ballot.ceremony.contribute", "votes.ballot.ceremony.complain")
 async def test_key_ceremony_routes_who_may_call_them(live_server: LiveServer) -> None:
     from votes.ballot import dkg
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import Session, create_engine, select
 
 from accounts.models import User
-from meetings.models import Meeting, Participant
+from meetings.models import Meeting, MeetingRole, Participant
 
 
 def run(tmp_path: Path, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -28,7 +28,7 @@ def test_demo_loads_a_cabinet_of_27_and_running_it_again_keeps_data(tmp_path: Pa
         meeting = s.exec(select(Meeting).where(Meeting.title == "Phiên họp Chính phủ thường kỳ tháng 11/2026")).one()
         assert meeting.state == "published" and meeting.id == 1  # the browser tests' meeting 1
         roles = [p.role for p in s.exec(select(Participant).where(Participant.meeting_id == meeting.id)).all()]
-        assert roles.count("chair") + roles.count("member") == 27 and roles.count("guest") == 1
+        assert roles.count(MeetingRole.chair) + roles.count(MeetingRole.member) == 27 and roles.count(MeetingRole.guest) == 1
         users_before = len(s.exec(select(User)).all())
     again = run(tmp_path, "demo", "--no-serve")
     assert again.returncode == 0, again.stderr

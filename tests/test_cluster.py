@@ -14,10 +14,11 @@ from typing import Iterator
 import httpx
 import pytest
 
-from tests.cluster_helpers import Cluster, Tablet, running_cluster, until
+from tests.cluster_helpers import Cluster, Tablet, running_cluster
 from tests.factories import Cabinet
 from tests.live import live_client, login
 from tests.vote_helpers import option, present_cabinet
+from tests.waiting import eventually
 
 N_MEMBERS = 24  # + chair, secretary, guest = 27 tablets
 
@@ -55,7 +56,7 @@ async def test_a_change_on_node_a_reaches_all_27_tablets_with_one_seq_and_every_
         everyone = sorted([c.chair.id, c.secretary.id, c.guest.id, *(m.id for m in c.members)])
         assert len(everyone) == 27
         # Every tablet ends with the same list, whichever node it is on.
-        await until(lambda: all(t.online == everyone for t, _ in tablets))
+        await eventually(lambda: all(t.online == everyone for t, _ in tablets), timeout=15)
         for node in cl.nodes:
             staff = await login(node.url, c.staff.username)
             watcher = Tablet(node.url, staff.cookies["ecabinet_session"], c.meeting_id)
@@ -64,7 +65,7 @@ async def test_a_change_on_node_a_reaches_all_27_tablets_with_one_seq_and_every_
             ack = await watcher.join(c.meeting_id)
             assert ack["ok"] and set(ack["data"]["online"]) >= set(everyone)
         with_staff = sorted([*everyone, c.staff.id])
-        await until(lambda: all(t.online == with_staff for t, _ in tablets + observers))
+        await eventually(lambda: all(t.online == with_staff for t, _ in tablets + observers), timeout=15)
 
         chair = await login(cl.nodes[0].url, c.chair.username)  # the chair's console on node A
         try:
@@ -74,7 +75,7 @@ async def test_a_change_on_node_a_reaches_all_27_tablets_with_one_seq_and_every_
             assert r.status_code == 200, r.text
             seqs = await asyncio.gather(*(t.wait_for(lambda e: e["type"] == "agenda.current_changed", 10) for t, _ in tablets))
             assert {e["seq"] for e in seqs} == {before.pop() + 1}
-            assert all(t.state["meeting"]["current_item_id"] == c.item_ids[1] for t, _ in tablets)
+            assert all(t.state is not None and t.state["meeting"]["current_item_id"] == c.item_ids[1] for t, _ in tablets)
         finally:
             await chair.aclose()
 
@@ -83,7 +84,7 @@ async def test_a_change_on_node_a_reaches_all_27_tablets_with_one_seq_and_every_
         await gone.close()
         await gone_http.aclose()
         rest = [u for u in with_staff if u != c.members[-1].id]
-        await until(lambda: all(t.online == rest for t, _ in tablets + observers))
+        await eventually(lambda: all(t.online == rest for t, _ in tablets + observers), timeout=15)
     finally:
         await _close(tablets + observers)
 
@@ -116,7 +117,7 @@ async def test_node_b_killed_mid_vote_loses_no_acknowledged_ballot_and_rejoins(c
         assert (await lone.join(c.meeting_id))["ok"]
         everyone = sorted([c.chair.id, c.secretary.id, c.guest.id, *(m.id for m in c.members)])
         with_staff = sorted([*everyone, c.staff.id])
-        await until(lambda: all(t.online == with_staff for t, _ in tablets))
+        await eventually(lambda: all(t.online == with_staff for t, _ in tablets), timeout=15)
         secretary_http = next(h for t, h in tablets if t is tablets[1][0])
         r = await secretary_http.post(f"/api/meetings/{c.meeting_id}/votes",
                                       json={"agenda_item_id": c.item_ids[0], "question": "Thông qua dự toán năm 2027?", "kind": "open"})  # fmt: skip
@@ -141,18 +142,18 @@ async def test_node_b_killed_mid_vote_loses_no_acknowledged_ballot_and_rejoins(c
                 acked[i] = 200
 
         casting = [asyncio.ensure_future(cast(i, h)) for i, (_, h) in enumerate(voters)]
-        await asyncio.sleep(0.3)
+        await eventually(lambda: len(acked) >= len(voters) // 3, "a third of the ballots acknowledged")
         node_b.kill(signal.SIGKILL)  # mid-vote
         await asyncio.gather(*casting)
         proc = node_b.proc
         assert proc is not None
-        await until(lambda: proc.poll() is not None, 10)
+        await eventually(lambda: proc.poll() is not None, timeout=10)
         assert proc.returncode == -signal.SIGKILL
 
         # B's tablets lost their socket, came back through HAProxy (to A or C) and resynced.
         dropped = [t for t, _ in tablets if t.drops]
         assert dropped, "no tablet was on node B"
-        await until(lambda: all(t.rejoined.is_set() or t.errors for t in dropped), 20)
+        await eventually(lambda: all(t.rejoined.is_set() or t.errors for t in dropped), timeout=20)
         assert not [t.errors for t in dropped if t.errors]
 
         # Every ballot not acknowledged is sent again, as the page does: 200, or 409 when B had committed it.
@@ -170,7 +171,7 @@ async def test_node_b_killed_mid_vote_loses_no_acknowledged_ballot_and_rejoins(c
 
         # No gap, no duplicate: every tablet applied each seq once, in order, up to the vote's close.
         closed = await tablets[0][0].wait_for(lambda e: e["type"] == "vote.closed", 10)
-        await until(lambda: all(t.seq >= closed["seq"] for t, _ in tablets))
+        await eventually(lambda: all(t.seq >= closed["seq"] for t, _ in tablets), timeout=15)
         for t, _ in tablets:
             assert t.applied == list(range(t.applied[0], t.applied[0] + len(t.applied))), t.applied
         first = {t.applied[0] - 1 for t, _ in tablets}
@@ -183,7 +184,7 @@ async def test_node_b_killed_mid_vote_loses_no_acknowledged_ballot_and_rejoins(c
 
         # B's entries expire with its heartbeat: the console that was only on B is gone from the list on
         # every node; B's tablets, back through A and C, are in it.
-        await until(lambda: all(t.online == everyone for t, _ in tablets), 20)
+        await eventually(lambda: all(t.online == everyone for t, _ in tablets), timeout=20)
         await lone.close()
         await lone_http.aclose()
 
@@ -195,7 +196,7 @@ async def test_node_b_killed_mid_vote_loses_no_acknowledged_ballot_and_rejoins(c
         tablets.append((watcher, staff))
         ack = await watcher.join(c.meeting_id)
         assert ack["ok"] and ack["data"]["seq"] == tablets[0][0].seq
-        await until(lambda: all(t.online == with_staff for t, _ in tablets))
+        await eventually(lambda: all(t.online == with_staff for t, _ in tablets), timeout=15)
     finally:
         await _close(tablets)
 
@@ -212,17 +213,15 @@ async def test_sigterm_drains_node_c_its_tablets_move_to_other_nodes(cluster) ->
         assert r.status_code == 503 and r.json()["status"] == "draining"
         proc = node_c.proc
         assert proc is not None
-        await until(lambda: proc.poll() is not None, 30)  # drained, then stopped (uvicorn re-raises SIGTERM)
+        await eventually(lambda: proc.poll() is not None, timeout=30)  # drained, then stopped (uvicorn re-raises SIGTERM)
         assert proc.returncode in (0, -signal.SIGTERM)
-        await asyncio.sleep(0.5)
-        moved = [t for t, _ in tablets if t.drops]
-        assert moved, "no tablet was on node C"
+        moved = await eventually(lambda: [t for t, _ in tablets if t.drops], "node C's tablets to lose their socket")
         await asyncio.gather(*(asyncio.wait_for(t.rejoined.wait(), 20) for t in moved))
         everyone = sorted([c.chair.id, c.secretary.id, c.guest.id, *(m.id for m in c.members)])
-        await until(lambda: all(t.online == everyone for t, _ in tablets))
+        await eventually(lambda: all(t.online == everyone for t, _ in tablets), timeout=15)
         chair = tablets[0][1]
         assert (await chair.post(f"/api/meetings/{c.meeting_id}/next")).status_code == 200
         changed = await tablets[0][0].wait_for(lambda e: e["type"] == "agenda.current_changed", 10)
-        await until(lambda: all(t.seq >= changed["seq"] for t, _ in tablets))
+        await eventually(lambda: all(t.seq >= changed["seq"] for t, _ in tablets), timeout=15)
     finally:
         await _close(tablets)

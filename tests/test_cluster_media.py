@@ -12,9 +12,10 @@ from typing import Any, Iterator
 import pytest
 import redis
 
-from tests.cluster_helpers import REDIS_URL, Cluster, Tablet, running_cluster, until
+from tests.cluster_helpers import REDIS_URL, Cluster, Tablet, running_cluster
 from tests.factories import Cabinet
 from tests.live import LiveClient, live_client, login
+from tests.waiting import eventually
 
 GRACE = 6.0
 
@@ -62,7 +63,7 @@ async def test_a_remote_member_whose_node_died_resumes_video_through_another_nod
         node_b.kill(signal.SIGKILL)
         proc = node_b.proc
         assert proc is not None
-        await until(lambda: proc.poll() is not None, 10)
+        await eventually(lambda: proc.poll() is not None, timeout=10)
         await asyncio.sleep(GRACE / 2)  # node A has noticed B's death (heartbeat 0.5 s): the grace is running
 
         again = LiveClient(node_c.url, cookie)  # the page comes back through node C

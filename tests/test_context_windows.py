@@ -1,4 +1,4 @@
-"""Rate-limit windows belong to the application (app/context.py: AppContext.window), not to a module: the public
+"""Rate-limit windows belong to the application (infra/context.py: AppContext.window), not to a module: the public
 minutes checker refuses the 31st upload in a minute from one address, and another app in the process is not
 counted with it."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import shutil
 
 import httpx
 
-from app.settings import Settings
+from infra.settings import Settings
 from tests.conftest import LiveServer, free_port, running
 
 

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import Session, create_engine, select
 
 from accounts.models import User
-from app.settings import Settings
+from infra.settings import Settings
 from documents.models import Document
 from meetings.models import Meeting
 from tests.conftest import free_port, running

@@ -2,12 +2,13 @@
 benches' as dependencies or test extras (a package that only arrives through another one may leave with it)."""
 from __future__ import annotations
 
-import ast
 import importlib.metadata
 import re
 import sys
 import tomllib
 from pathlib import Path
+
+from tests.source_imports import imported_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 # Imported only when present (bench/_clients.py falls back to asyncio's loop); arrives with uvicorn[standard].
@@ -25,17 +26,10 @@ def _imports(folders: list[Path]) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for folder in folders:
         for path in folder.rglob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text(), str(path))):
-                if isinstance(node, ast.Import):
-                    names = [alias.name for alias in node.names]
-                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    names = [node.module]
-                else:
-                    continue
-                for name in names:
-                    top = name.split(".")[0]
-                    if top not in sys.stdlib_module_names and top not in local and top != "__future__":
-                        found.setdefault(top, path.relative_to(ROOT))
+            for _, name in imported_modules(path):
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top not in local and top != "__future__":
+                    found.setdefault(top, path.relative_to(ROOT))
     return found
 
 

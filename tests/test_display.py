@@ -11,7 +11,7 @@ from sqlmodel import select
 from app.db import Database
 from core.errors import Conflict, Forbidden, NotFound
 from display import services as display
-from display.models import DisplayToken
+from meetings.display_tokens import DisplayToken
 from meetings import participation
 from meetings.schemas import CheckInRequest
 from tests.conftest import LiveServer

@@ -15,7 +15,7 @@ import pytest_asyncio
 from sqlmodel import select
 
 from app.migrate import upgrade
-from app.settings import Settings
+from infra.settings import Settings
 from documents.models import DocumentVersion
 from documents.storage import blob_path
 from tests import cdr_checker, cdr_corpus

@@ -20,7 +20,7 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from app.settings import Settings
+from infra.settings import Settings
 from documents import officeclean, sandbox
 from tests.conftest import LiveServer, free_port
 from tests.doc_helpers import upload

@@ -18,7 +18,7 @@ import psutil
 import pytest
 from PIL import Image
 
-from app.settings import Settings
+from infra.settings import Settings
 from core.errors import ValidationFailed
 from documents import convert
 from tests.conftest import LiveServer, free_port

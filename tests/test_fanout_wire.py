@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from engineio import packet as eio_packet
 
-from app.gctune import trimmer
-from realtime import wire
+from infra.gctune import trimmer
+from realtime import direct, wire
+from websockets.protocol import Protocol as WebSocketProtocol
 from realtime.broadcast import Broadcaster
 from tests.conftest import LiveServer
 from tests.factories import make_cabinet
@@ -46,7 +47,7 @@ async def test_the_fast_path_still_finds_what_it_relies_on_in_uvicorn_and_engine
     c = make_cabinet(live_server.db, start=True)
     sio = live_server.app.state.sio
     # engine.io builds its websocket wrapper from the server's driver table, with the socket's bound handler.
-    assert sio.eio._async["websocket"] is wire.DirectWebSocket
+    assert sio.eio._async["websocket"] is direct.DirectWebSocket
     assert sio.eio.handlers["connect"].__qualname__ == "install.<locals>.connected"
     assert eio_asgi._async["websocket"] is eio_asgi.WebSocket, "the driver table shared by every server was changed"
     for name in ("send", "schedule_ping", "check_ping_timeout", "receive", "close", "_websocket_handler"):
@@ -62,10 +63,14 @@ async def test_the_fast_path_still_finds_what_it_relies_on_in_uvicorn_and_engine
             assert hasattr(proto, name), name
         assert proto.handshake_complete and proto.response is None  # what the handshake kept is freed
         assert proto.ping_timer is None  # no websocket-level keepalive (Engine.IO pings)
-        assert type(proto.queue) is wire.InboxQueue and callable(proto.receive)
-        assert type(sock) is wire.DirectSocket and type(sock.queue) is wire.DirectQueue, "not a direct socket"
+        assert type(proto.queue) is direct.InboxQueue and callable(proto.receive)
+        assert type(sock) is direct.DirectSocket and type(sock.queue) is direct.DirectQueue, "not a direct socket"
         assert sock.upgraded and sock.connected and not sock.closed and hasattr(sock, "last_ping")
         assert "wsgi.input" not in environ
+        # Nothing of the handshake outlives it: no header (the cookie least of all), no handshake parser.
+        assert "HTTP_COOKIE" not in environ and proto.scope["headers"] == [] and environ["REMOTE_ADDR"]
+        assert proto.conn.parser.gi_code is WebSocketProtocol.parse.__code__
+        assert type(proto.writable) is direct.WritableFlag and proto.writable.is_set()
         sender = _broadcaster(live_server).sender
         before = sender.direct
         assert (await chair.post(f"/api/meetings/{c.meeting_id}/next")).status_code == 200
@@ -203,6 +208,7 @@ async def test_a_tablet_that_stops_reading_is_dropped_and_the_others_get_everyth
     live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(wire, "MAX_BUFFERED", 32 * 1024)
+    monkeypatch.setattr(direct, "MAX_BUFFERED", 32 * 1024)
     monkeypatch.setattr(wire, "MAX_QUEUED", 16)
     c = make_cabinet(live_server.db, n_members=4, n_items=8, start=True)
     stuck_http = await login(live_server.url, c.members[0].username)
@@ -224,12 +230,8 @@ async def test_a_tablet_that_stops_reading_is_dropped_and_the_others_get_everyth
             assert ack["ok"], ack
             moves += 1
             peak_queue = max(peak_queue, sock.queue.qsize())
-            assert proto.transport.get_write_buffer_size() <= wire.MAX_BUFFERED + 64 * 1024  # never unbounded
-        for _ in range(200):
-            if sock.sid not in sio.eio.sockets:
-                break
-            await asyncio.sleep(0.02)
-        assert sock.sid not in sio.eio.sockets, f"the stuck tablet was not dropped after {moves} events"
+            assert proto.transport.get_write_buffer_size() <= direct.MAX_BUFFERED + 64 * 1024  # never unbounded
+        await eventually(lambda: sock.sid not in sio.eio.sockets, f"the stuck tablet to be dropped after {moves} events", timeout=4)
         assert sender.dropped >= 1 and peak_queue <= wire.MAX_QUEUED
         assert c.members[0].id not in {a.id for a in live_server.app.state.rooms.actors.values()}
         last = seqs[0] + moves

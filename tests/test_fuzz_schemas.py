@@ -12,8 +12,8 @@ from pydantic import BaseModel
 
 from app.domains import openapi_operations
 from app.factory import create_app
-from app.http import validate
-from app.settings import Settings
+from web.http import validate
+from infra.settings import Settings
 from core.errors import ValidationFailed
 from tests.fuzz_values import clean, payloads
 

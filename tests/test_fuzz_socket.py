@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from app.db import Database
 from app.factory import create_app
-from app.settings import Settings
+from infra.settings import Settings
 from tests.factories import PASSWORD, make_cabinet
 from tests.fuzz_values import payloads
 from tests.live import LiveClient

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from app.settings import Settings
+from infra.settings import Settings
 from tests.conftest import free_port, running
 
 
@@ -21,7 +21,7 @@ async def test_a_draining_node_answers_503_and_a_healthy_one_200(settings: Setti
     async with running(settings) as node:
         async with httpx.AsyncClient(base_url=node.url) as client:
             assert (await client.get("/healthz")).json() == {"status": "ok"}
-            node.app.state.ctx.cluster.draining = True  # what SIGTERM does first (app/draining.py)
+            node.app.state.ctx.cluster.draining = True  # what SIGTERM does first (infra/draining.py)
             r = await client.get("/healthz")
             assert r.status_code == 503 and r.json()["status"] == "draining"
             assert (await client.get("/api/openapi.json")).status_code == 200  # it still serves meanwhile

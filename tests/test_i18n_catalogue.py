@@ -121,7 +121,7 @@ def test_a_legacy_key_file_moves_into_both_catalogues_and_is_deleted(tmp_path: P
 
 
 def test_templates_have_t_and_jinjas_trans_in_the_pages_language() -> None:
-    from app.pages import _env
+    from web.pages import _env
 
     template = _env.from_string("{{ t('docs.pages', n=2) }}|{% trans %}minutes.link{% endtrans %}|{{ _('nav.logout') }}|"
                                 "{{ ngettext('search.count', 'search.count|plural', 1) }}|{{ t('no.such.key') }}")  # fmt: skip

@@ -12,10 +12,10 @@ import docx
 import pytest
 
 from app.db import Database
-from app.settings import Settings
+from infra.settings import Settings
 from core.errors import Conflict, Forbidden
 from minutes import builder, conclusions, facts, services
-from minutes.keystore import KeyStore
+from ledger.keystore import KeyStore
 from minutes.signing import sign_pdf, verify_pdf
 from tests.factories import PASSWORD, call
 from tests.minutes_helpers import ABSENCE, CONCLUSIONS, DEPUTY, QUESTIONS, Scripted, pdf_text, scripted_meeting, signer_keys
@@ -121,6 +121,7 @@ def test_published_conclusions_are_in_the_slice_and_drafts_never_in_events(db: D
     mid = s.meeting_id
     with db.read_session() as session:
         meeting = session.get(Meeting, mid)
+        assert meeting is not None
         published = conclusions.conclusions_slice(session, meeting)
         events = list(session.exec(select(MeetingEvent).where(MeetingEvent.meeting_id == mid)))
     assert [p["text"] for p in published] == [CONCLUSIONS[0], CONCLUSIONS[2]]  # item 2 was saved, not published
@@ -179,6 +180,7 @@ def test_docx_has_the_structure_and_font(db: Database, s: Scripted) -> None:
     style = document.styles["Normal"]
     assert style.font.name == "Times New Roman" and style.font.size.pt == 14
     section = document.sections[0]
+    assert section.page_width is not None and section.left_margin is not None
     assert round(section.page_width.mm) == 210 and round(section.left_margin.mm) == 30
     assert section.different_first_page_header_footer
 

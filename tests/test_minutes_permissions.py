@@ -6,7 +6,7 @@ from typing import Any, Callable
 import pytest
 
 from app.db import Database
-from app.settings import Settings
+from infra.settings import Settings
 from core.errors import Forbidden
 from minutes import conclusions, services
 from tests.factories import call

@@ -10,7 +10,7 @@ import redis
 import uvicorn
 
 from app.cli import server_options
-from app.settings import Settings
+from infra.settings import Settings
 from tests.conftest import LiveServer, free_port
 from tests.factories import make_cabinet
 from tests.live import live_client, login

@@ -11,11 +11,12 @@ import httpx
 from sqlmodel import Session, col, select
 
 from app.db import Database
-from app.settings import Settings
-from audit.models import AuditEntry
+from infra.settings import Settings
+from ledger.models import AuditEntry
 from core.clock import local, utcnow
 from meetings.models import Meeting
-from minutes import keystore, signing
+from ledger import keystore
+from minutes import signing
 from notices import services
 from notices.models import ConclusionNotice, NoticeTask
 from notifications.models import Notification

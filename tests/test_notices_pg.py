@@ -8,7 +8,7 @@ from typing import Iterator
 import pytest
 
 from app.db import Database
-from app.settings import Settings
+from infra.settings import Settings
 from tests.conftest import free_port
 from tests.pg import fresh_database
 from tests.test_notices import (  # noqa: F401 - collected here again, on PostgreSQL

@@ -13,7 +13,7 @@ import socketio
 from sqlmodel import Session, col, select
 
 from app.db import Database
-from app.settings import Settings
+from infra.settings import Settings
 from core.outbox import OutboxJob
 from meetings import agenda
 from meetings import services as meetings

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from annotations import services as annotation_services
 from app.db import Database
-from app.settings import Settings
+from infra.settings import Settings
 from core.outbox import OutboxJob
 from documents.models import DocumentVersion
 from meetings.events import MeetingEvent
@@ -20,7 +20,7 @@ from tests.factories import call, make_cabinet
 from tests.live import live_client, login
 from tests.vote_helpers import new_vote, option, present_cabinet
 from tests.waiting import eventually
-from votes import services as vote_services
+from votes import casting, services as vote_services
 from votes.models import VoteKind
 
 
@@ -42,7 +42,7 @@ async def test_a_cast_records_its_tally_job_in_its_transaction_and_a_fresh_app_d
     c = present_cabinet(db)
     vote = new_vote(db, c, state="open")
     for member in c.members[:3]:  # committed, but no app is running to publish the tally: a crash, in effect
-        call(db, vote_services.cast, actor=member, vote_id=vote["id"], option_id=option(vote, "yes"))
+        call(db, casting.cast, actor=member, vote_id=vote["id"], option_id=option(vote, "yes"))
     assert jobs(db) == [("vote.tally", str(vote["id"]))] * 3 and tallies(db, c.meeting_id) == []
     async with running(settings):
         done = await eventually(lambda: [t for t in tallies(db, c.meeting_id) if t["votes"][-1]["voted_count"] == 3], "a tally of 3 votes")

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.db import Database
-from app.settings import Settings
+from infra.settings import Settings
 from tests.conftest import free_port
 from tests.live import login
 from tests.test_outbox import tallies

@@ -24,16 +24,17 @@ async def _ready(staff, c, **fields) -> int:  # type: ignore[no-untyped-def]
     r = await upload(staff, c.meeting_id, make_pdf(4), **fields)
     assert r.status_code == 201, r.text
     doc = r.json()["id"]
-    while not (await staff.get(f"/api/documents/{doc}")).json()["pages_ready"]:
-        await asyncio.sleep(0.05)
+
+    async def pages_ready() -> bool:
+        return bool((await staff.get(f"/api/documents/{doc}")).json()["pages_ready"])
+
+    await eventually(pages_ready, "the document's pages to be ready")
     return doc
 
 
 async def _settled(prewarm, before: int, count: int) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(500):
-        if prewarm.warmed - before >= count and not prewarm.tasks and not prewarm.ahead:
-            return
-        await asyncio.sleep(0.02)
+    await eventually(lambda: prewarm.warmed - before >= count and not prewarm.tasks and not prewarm.ahead,
+                     f"{count} pages pre-warmed and nothing left to do")  # fmt: skip
 
 
 async def test_the_presenters_next_page_is_stamped_ahead_for_the_followers_who_may_read_it(live_server: LiveServer) -> None:

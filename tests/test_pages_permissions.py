@@ -70,7 +70,8 @@ def test_every_page_route_has_an_allowed_and_a_denied_row() -> None:
         seen.setdefault(_route(page), set()).update(s == 200 for _, s in rows)
     public = {"/minutes/verify"}  # anyone holding a file may check it: no role by design
     assert {route for route, allowed in seen.items() if allowed != {True, False}} == public
-    served = {r.path for r in [*domains.http_routes(), *pages.routes] if not getattr(r, "path", "/api").startswith("/api")}
+    paths: list[str] = [getattr(r, "path", "/api") for r in [*domains.http_routes(), *pages.routes]]
+    served = {path for path in paths if not path.startswith("/api")}
     polls = {"/polls", "/polls/{poll_id:int}", "/workdays"}  # their pairs: tests/test_polls_pages.py, tests/test_workdays.py
     assert served - set(seen) == {"/", "/login", "/lang/{lang}"} | polls  # redirects and the login page: no role to check
 
@@ -83,8 +84,9 @@ async def _world(live: LiveServer) -> World:
     staff = await login(live.url, c.staff.username)
     docs: dict[str, int] = {}
     try:
-        for name, meeting, fields in (("plain", c.meeting_id, {}), ("restricted", c.meeting_id, {"restricted": True}),
-                                      ("elsewhere", other.meeting_id, {})):  # fmt: skip
+        uploads: list[tuple[str, int, dict[str, Any]]] = [("plain", c.meeting_id, {}), ("restricted", c.meeting_id, {"restricted": True}),
+                                                          ("elsewhere", other.meeting_id, {})]  # fmt: skip
+        for name, meeting, fields in uploads:
             r = await upload(staff, meeting, make_pdf(1), **fields)
             assert r.status_code == 201, r.text
             docs[name] = r.json()["id"]

@@ -12,7 +12,7 @@ import pikepdf
 import socketio
 
 from accounts.models import GlobalRole
-from app.settings import Settings
+from infra.settings import Settings
 from tests.conftest import LiveServer
 from tests.factories import PASSWORD, make_user
 from tests.live import login
@@ -56,7 +56,7 @@ async def _until(seen: list[dict[str, Any]], got: asyncio.Event, pred: Any, time
 
 
 async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings: Settings) -> None:
-    from minutes.keystore import ensure_demo_signers
+    from ledger.keystore import ensure_demo_signers
 
     b = make_board(live_server.db, n_members=3)
     ensure_demo_signers(settings.data_dir / "keys", [(b.members[0].username, b.members[0].full_name, "Bộ trưởng"),
@@ -129,9 +129,9 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         assert (await staff.get(f"/api/polls/{pid}/sheets/{b.members[1].id}")).status_code == 404  # unsigned
         sheet = await staff.get(f"/api/polls/{pid}/sheets/{b.members[0].id}")
         assert sheet.status_code == 200 and sheet.headers["content-type"] == "application/pdf"
-        from minutes.keystore import KeyStore
+        from ledger.keystore import KeyStore
         from minutes.signing import verify_pdf
-        from polls.services import sheet_digest
+        from polls.answering import sheet_digest
 
         report = await asyncio.to_thread(verify_pdf, sheet.content, KeyStore.for_data_dir(settings.data_dir).trusted_roots())
         assert report.verdict == "valid" and report.signatures[0].signer_name.startswith(b.members[0].full_name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.db import Database
-from app.settings import Settings
+from infra.settings import Settings
 from tests.conftest import free_port, running
 from tests.live import login
 from tests.poll_helpers import QUESTIONS, Board, in_, make_board

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.db import Database
-from polls import services
+from polls import answering, closing, services, views
 from polls.schemas import AnswerIn, AnswersIn, ExtendIn, PollCreate, QuestionIn, RulesIn
 from tests.factories import call, denied_then_allowed
 from tests.poll_helpers import QUESTIONS, Board, in_, make_board, make_poll
@@ -43,12 +43,12 @@ CASES: dict[str, Case] = {
     "submit_poll": (services.submit_poll, lambda db, b, p: {"poll_id": p["id"]}, "staff", "chair", "draft"),
     "approve_poll": (services.approve_poll, lambda db, b, p: {"poll_id": p["id"], "tz": TZ}, "chair", "staff", "submitted"),
     "extend_poll": (services.extend_poll, lambda db, b, p: {"poll_id": p["id"], "data": ExtendIn(deadline_at=in_(7200), reason="Cần thêm thời gian"), "tz": TZ}, "staff", "member", "open"),
-    "get_poll": (services.get_poll, lambda db, b, p: {"poll_id": p["id"]}, "member", "outsider", "open"),
-    "answer": (services.answer, _answers, "member", "outsider", "open"),
-    "sheet_to_sign": (services.sheet_to_sign, _answers, "member", "outsider", "open"),
+    "get_poll": (views.get_poll, lambda db, b, p: {"poll_id": p["id"]}, "member", "outsider", "open"),
+    "answer": (answering.answer, _answers, "member", "outsider", "open"),
+    "sheet_to_sign": (answering.sheet_to_sign, _answers, "member", "outsider", "open"),
     "authorize_documents": (services.authorize_documents, lambda db, b, p: {"poll_id": p["id"]}, "staff", "chair", "draft"),
-    "mark_decided": (services.mark_decided, lambda db, b, p: {"poll_id": p["id"], "report_sha256": "ab" * 32}, "chair", "staff", "closed"),
-    "report_data": (services.report_data, lambda db, b, p: {"poll_id": p["id"]}, "staff", "member", "closed"),
+    "mark_decided": (closing.mark_decided, lambda db, b, p: {"poll_id": p["id"], "report_sha256": "ab" * 32}, "chair", "staff", "closed"),
+    "report_data": (closing.report_data, lambda db, b, p: {"poll_id": p["id"]}, "staff", "member", "closed"),
     "add_document": (services.add_document, lambda db, b, p: {"poll_id": p["id"], "restricted": False, "allowed_user_ids": [], **_DOC}, "staff", "chair", "open"),
     "document_page (restricted)": (services.document_page, _restricted_page, "member1", "member", "open"),
     "set_rules": (services.set_rules, lambda db, b, p: {"data": RulesIn(silence_default="none", require_signed_answers=False)}, "admin", "staff", None),
@@ -61,6 +61,6 @@ def test_denied_then_allowed(db: Database, name: str) -> None:
     b = make_board(db)
     poll = make_poll(db, b, deadline=in_(3600), state="open" if state == "closed" else state) if state else {}
     if state == "closed":
-        assert call(db, services.close_poll, poll_id=poll["id"], now=in_(7200))
+        assert call(db, closing.close_poll, poll_id=poll["id"], now=in_(7200))
     who = lambda role: {"member": b.members[0], "member1": b.members[1]}.get(role) or getattr(b, role)  # noqa: E731
     denied_then_allowed(db, fn, who(denied), who(allowed), **kwargs(db, b, poll))

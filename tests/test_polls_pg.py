@@ -11,10 +11,10 @@ import pytest
 from sqlmodel import select
 
 from app.db import Database
-from audit.keys import AuditKeys
-from audit.models import AuditEntry
+from ledger.keys import AuditKeys
+from ledger.models import AuditEntry
 from core import outbox
-from polls import services
+from polls import closing
 from polls.models import Poll
 from tests.pg import fresh_database
 from tests.poll_helpers import answer, in_, make_board, make_poll
@@ -53,9 +53,9 @@ def test_two_nodes_close_and_remind_once(pg_url: str, tmp_path: Path) -> None:
         with db.read_session() as s:
             remind_at = s.get(Poll, poll["id"]).remind_at  # type: ignore[union-attr]
         assert remind_at is not None
-        assert sorted(_race(nodes, services.send_reminder, poll_id=poll["id"], now=remind_at + timedelta(seconds=1))) == [False, True]
+        assert sorted(_race(nodes, closing.send_reminder, poll_id=poll["id"], now=remind_at + timedelta(seconds=1))) == [False, True]
         later = datetime.now(timezone.utc) + timedelta(days=30)
-        assert sorted(_race(nodes, services.close_poll, poll_id=poll["id"], now=later)) == [False, True]
+        assert sorted(_race(nodes, closing.close_poll, poll_id=poll["id"], now=later)) == [False, True]
         with db.read_session() as s:
             closed = s.exec(select(AuditEntry).where(AuditEntry.type == "poll.closed")).all()
             events = [p["event"] for k, r in outbox.all_keys(session=s) if k == "notify" for _, p in outbox.pending(session=s, kind=k, ref=r)]

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from app.db import Database
 from core import outbox
-from polls import services
+from polls import closing
 from polls.models import Poll
 from tests.factories import call
 from tests.poll_helpers import answer, make_board, make_poll
@@ -36,18 +36,18 @@ def test_reminder_once_one_working_day_before(db: Database) -> None:
     assert remind_at is not None
     assert remind_at.replace(tzinfo=timezone.utc).astimezone(VN) == datetime(expected_day.year, expected_day.month, expected_day.day, 17, 0, tzinfo=VN)
     before = remind_at.replace(tzinfo=timezone.utc) - timedelta(seconds=1)
-    assert call(db, services.due_reminders, now=before) == []
-    assert call(db, services.send_reminder, poll_id=poll["id"], now=before) is False
+    assert call(db, closing.due_reminders, now=before) == []
+    assert call(db, closing.send_reminder, poll_id=poll["id"], now=before) is False
     at = before + timedelta(seconds=2)
-    assert call(db, services.due_reminders, now=at) == [poll["id"]]
-    assert call(db, services.send_reminder, poll_id=poll["id"], now=at) is True
-    assert call(db, services.send_reminder, poll_id=poll["id"], now=at) is False  # another node, or after a restart
-    assert call(db, services.due_reminders, now=at) == []
+    assert call(db, closing.due_reminders, now=at) == [poll["id"]]
+    assert call(db, closing.send_reminder, poll_id=poll["id"], now=at) is True
+    assert call(db, closing.send_reminder, poll_id=poll["id"], now=at) is False  # another node, or after a restart
+    assert call(db, closing.due_reminders, now=at) == []
     jobs = _notify_jobs(db, "poll.reminder")
     assert len(jobs) == 1
     assert jobs[0]["user_ids"] == sorted([b.chair.id, b.members[1].id, b.members[2].id])
     assert jobs[0]["params"]["poll_id"] == poll["id"] and jobs[0]["link"] == f"/polls/{poll['id']}"
-    assert call(db, services.next_wakeup) == deadline.astimezone(timezone.utc)
+    assert call(db, closing.next_wakeup) == deadline.astimezone(timezone.utc)
 
 
 def test_an_urgent_poll_has_no_reminder(db: Database) -> None:

@@ -11,10 +11,10 @@ from typing import Any
 import socketio
 
 from app.db import Database
-from app.settings import Settings
-from minutes.keystore import KeyStore, ensure_demo_signers
+from infra.settings import Settings
+from ledger.keystore import KeyStore, ensure_demo_signers
 from minutes.signing import verify_pdf
-from polls import services
+from polls import answering, views
 from polls.schemas import AnswersIn
 from tests.factories import PASSWORD, call
 from tests.live import login
@@ -71,15 +71,15 @@ async def test_27_voters_restart_and_closing_by_itself(settings: Settings, db: D
             if picked is None or v in signers:
                 continue
             body = AnswersIn(answers=[{"question_id": q["id"], "choice": c} for q, c in zip(poll["questions"], picked)])  # type: ignore[misc]
-            call(db, services.answer, actor=v, poll_id=poll["id"], data=body)
+            call(db, answering.answer, actor=v, poll_id=poll["id"], data=body)
     # the two signers answer over HTTP with their own keys; an outsider is refused
     for v in signers:
         http = await login(first.url, v.username)
         picked = _choices(voters.index(v))
         assert picked is not None
         for poll in (soon, later):
-            body = {"answers": [{"question_id": q["id"], "choice": c} for q, c in zip(poll["questions"], picked)], "password": PASSWORD}
-            r = await http.post(f"/api/polls/{poll['id']}/answers", json=body)
+            signed = {"answers": [{"question_id": q["id"], "choice": c} for q, c in zip(poll["questions"], picked)], "password": PASSWORD}
+            r = await http.post(f"/api/polls/{poll['id']}/answers", json=signed)
             assert r.status_code == 200 and r.json()["signed"] is True, r.text
         await http.aclose()
     outsider = await login(first.url, b.outsider.username)
@@ -88,7 +88,7 @@ async def test_27_voters_restart_and_closing_by_itself(settings: Settings, db: D
     first.kill()
     deadline = datetime.fromisoformat(soon["deadline_at"].replace("Z", "+00:00"))
     await asyncio.sleep(max(0.0, (deadline - datetime.now(timezone.utc)).total_seconds()) + 0.5)  # wall-clock: the server is down
-    assert call(db, services.get_poll, actor=b.staff, poll_id=soon["id"])["state"] == "open"  # nobody closed it meanwhile
+    assert call(db, views.get_poll, actor=b.staff, poll_id=soon["id"])["state"] == "open"  # nobody closed it meanwhile
     second = Server(settings)
     servers.append(second)
     await second.started()
@@ -120,6 +120,8 @@ async def test_27_voters_restart_and_closing_by_itself(settings: Settings, db: D
         with db.read_session() as s:
             from polls.models import PollVoter
 
-            digest = s.get(PollVoter, (later["id"], v.id)).answers_digest  # type: ignore[union-attr]
+            voter = s.get(PollVoter, (later["id"], v.id))
+            assert voter is not None and voter.answers_digest is not None
+            digest = voter.answers_digest
         assert (await asyncio.to_thread(verify_sheet, settings.data_dir, pdf, digest))["ok"] is True
     await staff.aclose()

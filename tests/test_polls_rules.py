@@ -8,7 +8,7 @@ import pytest
 
 from app.db import Database
 from core import outbox
-from polls import services
+from polls import closing, services, views
 from polls.models import Choice, Silence
 from polls.rules import tally
 from tests.factories import call
@@ -53,11 +53,11 @@ def test_closing_is_idempotent_and_records_the_result(db: Database) -> None:
     answer(db, poll, b.members[0], "agree", "disagree", comment="Đề nghị bổ sung đánh giá tác động.")
     answer(db, poll, b.members[1], "agree", "agree")
     later = datetime(2999, 1, 1, tzinfo=timezone.utc)
-    assert call(db, services.close_poll, poll_id=poll["id"]) is False  # not due yet
-    assert call(db, services.due_polls, now=later) == [poll["id"]]
-    assert call(db, services.close_poll, poll_id=poll["id"], now=later) is True
-    assert call(db, services.close_poll, poll_id=poll["id"], now=later) is False  # a second node, a second run
-    got = call(db, services.get_poll, actor=b.members[3], poll_id=poll["id"])
+    assert call(db, closing.close_poll, poll_id=poll["id"]) is False  # not due yet
+    assert call(db, closing.due_polls, now=later) == [poll["id"]]
+    assert call(db, closing.close_poll, poll_id=poll["id"], now=later) is True
+    assert call(db, closing.close_poll, poll_id=poll["id"], now=later) is False  # a second node, a second run
+    got = call(db, views.get_poll, actor=b.members[3], poll_id=poll["id"])
     assert got["state"] == "closed"
     q1, q2 = (q["result"] for q in got["questions"])
     assert q1 == {"agree": 3, "disagree": 0, "other": 0, "silent": 2, "voters": 5, "adopted": True, "tie": False, "decided_by_chair": False}
@@ -74,12 +74,12 @@ def test_the_audit_log_records_the_life_of_a_poll_and_stays_verifiable(db: Datab
     from sqlmodel import select
 
     from audit import services as audit
-    from audit.models import AuditEntry
+    from ledger.models import AuditEntry
 
     b = make_board(db, n_members=2)
     poll = make_poll(db, b, deadline=in_(3600))
     answer(db, poll, b.members[0], "agree", "other")
-    assert call(db, services.close_poll, poll_id=poll["id"], now=datetime(2999, 1, 1, tzinfo=timezone.utc)) is True
+    assert call(db, closing.close_poll, poll_id=poll["id"], now=datetime(2999, 1, 1, tzinfo=timezone.utc)) is True
     with db.read_session() as s:
         types = [e.type for e in s.exec(select(AuditEntry).where(AuditEntry.type.startswith("poll."))).all()]  # type: ignore[attr-defined]
     assert types == ["poll.created", "poll.submitted", "poll.opened", "poll.answered", "poll.closed"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app.db import Database
 from app.factory import create_app
-from app.settings import Settings
+from infra.settings import Settings
 from realtime.actions import SERVER_EVENTS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -29,7 +29,7 @@ async def test_join_gives_snapshot_and_every_client_gets_the_move_with_seq_plus_
         for (tablet, _), seq in zip(tablets, seqs):
             env = await tablet.wait_for(lambda e: e["type"] == "agenda.current_changed")
             assert env["seq"] == seq + 1 and env["meeting_id"] == c.meeting_id
-            assert tablet.state["meeting"]["current_item_id"] == c.item_ids[1]
+            assert tablet.state is not None and tablet.state["meeting"]["current_item_id"] == c.item_ids[1]
         # The REST route goes through the same service and reaches the same room.
         r = await chair_http.post(f"/api/meetings/{c.meeting_id}/agenda/{c.item_ids[2]}/activate")
         assert r.status_code == 200

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pikepdf
 import pytest
 
-from app.settings import Settings
+from infra.settings import Settings
 from tests.annotation_helpers import note
 from tests.conftest import LiveServer, free_port
 from tests.factories import make_cabinet

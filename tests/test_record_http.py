@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pikepdf
 import pytest
 
-from app.settings import Settings
+from infra.settings import Settings
 from meetings.models import Meeting
 from tests.conftest import LiveServer, free_port
 from tests.live import login

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 
 from app.db import Database
-from app.settings import Settings
+from infra.settings import Settings
 from minutes import services
 from core.clock import pdf_date
 from minutes.models import MinutesVersion
@@ -143,6 +143,7 @@ def test_a_remote_guest_and_a_long_unit_are_shown_in_full(db: Database) -> None:
     unit = "Ủy ban nhân dân tỉnh Quảng Nam, Sở Kế hoạch và Đầu tư, Phòng Tổng hợp quy hoạch và phát triển vùng"
     with db.write_session() as session:
         guest = session.get(User, c.guest.id)
+        assert guest is not None
         guest.title, guest.unit = "Phó Giám đốc", unit
         session.add(guest)
         session.commit()

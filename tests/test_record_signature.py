@@ -10,8 +10,8 @@ import pypdfium2.raw as pdfium_c
 import pytest
 
 from app.db import Database
-from app.settings import Settings
-from minutes.keystore import KeyStore
+from infra.settings import Settings
+from ledger.keystore import KeyStore
 from minutes.signing import verify_pdf
 from minutes import services
 from tests.factories import call
@@ -28,7 +28,8 @@ def widget_rects(pdf: bytes) -> dict[str, tuple[int, tuple[float, float, float, 
         for i, page in enumerate(doc.pages):
             for annot in page.obj.get("/Annots", []):
                 if annot.get("/FT") == "/Sig":
-                    out[str(annot.T)] = (i, tuple(float(v) for v in annot.Rect))
+                    x0, y0, x1, y1 = (float(v) for v in annot.Rect)
+                    out[str(annot.T)] = (i, (x0, y0, x1, y1))
     return out
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from minutes.keystore import KeyStore, ensure_demo_signers
+from ledger.keystore import KeyStore, ensure_demo_signers
 from minutes.signing import VerificationReport, verify_pdf
 from tests.test_signing import CHAIR, SECRETARY, _change_content, _sign
 from tests.test_signing import by_secretary, keys, pdf, store  # noqa: F401 (fixtures)

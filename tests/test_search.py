@@ -124,7 +124,7 @@ def test_who_sees_what_is_decided_in_the_query(any_db: Database) -> None:
 
 
 def test_a_room_display_searches_nothing(any_db: Database) -> None:
-    from accounts.actor import Actor
+    from core.actor import Actor
     from core.errors import Forbidden
 
     c = make_cabinet(any_db)

@@ -9,6 +9,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 import websockets
+from websockets.typing import Origin
 from starlette.routing import Mount, Route
 
 from tests.conftest import LiveServer, running
@@ -105,7 +106,7 @@ async def test_every_page_and_api_read_logged_in_carries_the_headers_and_api_is_
 async def test_a_refused_websocket_upgrade_carries_the_headers(live_server: LiveServer) -> None:
     url = live_server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
-        async with websockets.connect(url, origin="http://evil.example"):
+        async with websockets.connect(url, origin=Origin("http://evil.example")):
             pass
     response = refused.value.response
     assert response.status_code == 403
@@ -122,7 +123,7 @@ async def test_a_refused_websocket_upgrade_says_why_in_the_users_language(
         live_server: LiveServer, lang: str, headers: dict[str, str], message: str) -> None:
     url = live_server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
-        async with websockets.connect(url, origin="http://evil.example", additional_headers=headers):
+        async with websockets.connect(url, origin=Origin("http://evil.example"), additional_headers=headers):
             pass
     response = refused.value.response
     assert response.status_code == 403, lang

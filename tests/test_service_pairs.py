@@ -11,8 +11,7 @@ A service is a public function of a domain package whose parameters are all keyw
   and the success (for instance over HTTP, with the 403 and the 2xx).
 
 NOTHING_TO_REFUSE lists, each with its reason, the services that only filter or answer the caller's own
-things. UNPAIRED lists the services still without a pair; it only shrinks: a listed service that gained a pair
-fails the test until its name is taken off the list, and a new service must come with its pair.
+things. Every other service has its pair: a new service comes with one (there is no list of exceptions left).
 """
 from __future__ import annotations
 
@@ -40,29 +39,12 @@ NOTHING_TO_REFUSE = {
     "meetings.services.list_meetings",  # filtered (tests/test_permissions.py: only published invitations)
     "search.services.search",  # filtered inside the SQL (tests/test_search.py)
     "workdays.services.calendar", "workdays.services.list_overrides",  # everyone signed in reads the calendar
-    "polls.services.inbox", "polls.services.list_polls",  # the caller's polls / the polls they may see
+    "polls.views.inbox", "polls.views.list_polls",  # the caller's polls / the polls they may see
     "polls.services.read_rules",  # everyone signed in reads the polls' rules
     "notices.services.list_notices",  # the notices the caller may read (the others are skipped)
     "notifications.services.get_preferences", "notifications.services.list_mine",  # the caller's own
     "notifications.services.mark_read", "notifications.services.set_preferences",  # someone else's are never among them
-}  # fmt: skip
-
-# Services still without a denied/allowed pair, by package. Take a name off when its pair lands.
-UNPAIRED = {
-    # votes: the secret ballot (election keys, trustees, the board)
-    "votes.ballot.election.board", "votes.ballot.election.enrol_trustee", "votes.ballot.election.parameters",
-    "votes.ballot.election.receipt_on_board", "votes.ballot.election.trustee_status",
-    "votes.services.cast_secret", "votes.services.check_secret_ballot", "votes.services.decrypt",
-    # annotations: update_annotation refuses someone else's annotation with 404 (private) or 409 (presenter ink)
-    "annotations.presenter.add_ink", "annotations.presenter.remove_ink",
-    "annotations.services.update_annotation",
-    # minutes: store_signature is reached only once prepare_signature allowed the signer
-    "minutes.services.store_signature",
-    # polls: a signed sheet needs the voter's signing key
-    "polls.services.signed_sheet",
-    # notices: signing; task reports need an issued (signed) notice
-    "notices.services.prepare_signature", "notices.services.store_signature", "notices.tasks.report",
-    "notices.tasks.task_reports",
+    "votes.ballot.election.trustee_status",  # the caller's own trustee key (tests/test_pairs_ballots.py)
 }  # fmt: skip
 
 
@@ -138,13 +120,12 @@ def test_every_service_has_a_denied_allowed_pair() -> None:
     unknown_marks = sorted(set(marked) - set(known))
     assert not unknown_marks, f"service_pair markers name no service: {unknown_marks}"
     paired = paired_by_tables(known) | set(marked)
-    missing = sorted(set(known) - paired - UNPAIRED - NOTHING_TO_REFUSE)
-    assert not missing, f"services without a denied/allowed pair (add one to a pair table): {missing}"
-    now_paired = sorted((UNPAIRED | NOTHING_TO_REFUSE) & paired)
-    assert not now_paired, f"these have a pair now: take them off UNPAIRED / NOTHING_TO_REFUSE: {now_paired}"
-    gone = sorted((UNPAIRED | NOTHING_TO_REFUSE) - set(known))
-    assert not gone, f"UNPAIRED / NOTHING_TO_REFUSE name services that no longer exist: {gone}"
-    assert not UNPAIRED & NOTHING_TO_REFUSE
+    missing = sorted(set(known) - paired - NOTHING_TO_REFUSE)
+    assert not missing, f"services without a denied/allowed pair (add one to a pair table or mark a test): {missing}"
+    now_paired = sorted(NOTHING_TO_REFUSE & paired)
+    assert not now_paired, f"these have a pair now: take them off NOTHING_TO_REFUSE: {now_paired}"
+    gone = sorted(NOTHING_TO_REFUSE - set(known))
+    assert not gone, f"NOTHING_TO_REFUSE names services that no longer exist: {gone}"
 
 
 def test_the_discovery_and_the_tables_read_what_they_claim() -> None:
@@ -155,4 +136,4 @@ def test_the_discovery_and_the_tables_read_what_they_claim() -> None:
     assert "meetings.services.start_meeting" in paired  # a function in the row
     assert "minutes.conclusions.save_conclusion" in paired  # a lambda in the row
     assert "minutes.services.get_draft" in paired  # a closure (_read(services.get_draft)) in the row
-    assert "polls.services.list_polls" not in paired  # on UNPAIRED
+    assert "polls.views.list_polls" not in paired  # on NOTHING_TO_REFUSE

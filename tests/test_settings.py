@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import Settings, SettingsError, env_name
+from infra.settings import Settings, SettingsError, env_name
 
 ROOT = Path(__file__).resolve().parent.parent
 

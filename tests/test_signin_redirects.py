@@ -3,11 +3,12 @@ is replaced by the default, judged the way a browser reads the URL afterwards.""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
-from app.redirects import DEFAULT, safe_next
+from web.redirects import DEFAULT, safe_next
 from tests.conftest import LiveServer
 from tests.factories import make_user
 from tests.live import login
@@ -15,7 +16,7 @@ from tests.live import login
 HOSTS = ["other-host", "evil.example", "127.0.0.2:8000", "[::1]", "xn--80ak6aa92e.com"]
 # What browsers drop or rewrite on the way: tab/CR/LF anywhere, leading C0 controls and spaces, '\' as '/'.
 INSERTS = ["", "\t", "\r", "\n", "\x00", " ", "\x0b", "\x0c", "\x1f", "\x7f", "\u00a0", "\u3000", "\\"]
-ENCODE = [lambda s: s, quote, lambda s: quote(quote(s)), lambda s: s.replace("/", "%2F"), lambda s: s.replace("/", "%252f"),
+ENCODE: list[Callable[[str], str]] = [lambda s: s, quote, lambda s: quote(quote(s)), lambda s: s.replace("/", "%2F"), lambda s: s.replace("/", "%252f"),
           lambda s: s.replace("\\", "%5C").replace("\t", "%09")]  # fmt: skip
 SHAPES = ["/{i}/{h}/x", "/{i}{i}/{h}", "{i}//{h}", "/\\{h}", "\\\\{h}", "//{h}", "/{i}\\{h}", "https:{h}",
           "https://{h}", "javascript:alert(1)//{h}", "data:text/html,{h}", "{i}https://{h}", "/\\/{h}", "//{i}{h}",

@@ -14,7 +14,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from core.errors import Conflict, Forbidden, ValidationFailed
 from minutes import signing
-from minutes.keystore import KeyStore, create_demo_ca, ensure_demo_signers, issue_certificate
+from ledger.keystore import KeyStore, create_demo_ca, ensure_demo_signers, issue_certificate
 from minutes.pdf import render_pdf
 from minutes.signing import sign_pdf, verify_pdf
 from tests.test_minutes_pdf import sample, text_of

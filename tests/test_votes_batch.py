@@ -1,4 +1,4 @@
-"""Batched casts (votes.services.cast_many through AppContext.write_many): 500 members tapping at the same
+"""Batched casts (votes.casting.cast_many through AppContext.write_many): 500 members tapping at the same
 moment over real sockets against a real uvicorn, on SQLite and PostgreSQL, each also tapping twice at once:
 every ack is OK, exactly 500 voter records, nothing doubled, and every member's tablet hears the final count.
 A batch that mixes good and bad casts answers each on its own: the refused ones write nothing, the others count."""
@@ -12,19 +12,19 @@ import socketio
 from sqlalchemy import func, update
 from sqlmodel import select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from app.db import Database
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from meetings.access import NotInvited
 from meetings.models import Attendance, MeetingRole, Participant
 from meetings.rules import OrgRules
-from app.settings import Settings
+from infra.settings import Settings
 from tests.factories import make_cabinet, make_user
 from tests.test_outbox_crash import Server
 from tests.test_votes_concurrency import _connect_all, _login_all, settings  # noqa: F401  (SQLite | PostgreSQL)
 from tests.vote_helpers import check_in, new_vote, option, set_attendance
 from tests.waiting import eventually
-from votes import services
+from votes import casting
 from votes.models import Ballot, Vote, VoteKind, VoterRecord
 
 VOTERS = 500
@@ -73,9 +73,10 @@ async def test_500_members_tap_twice_at_once_each_counted_once_and_every_tablet_
         tokens = await _login_all(server.url, [v.username for v in voters])
         # Every member follows the meeting (each join reads a snapshot of 500 participants: a few at a time).
         clients = await _connect_all(server.url, tokens, c.meeting_id, watchers=VOTERS, at_once=10, timeout=180)
-        start = asyncio.Event()
+        start, waiting = asyncio.Event(), list[int]()  # the tablets about to tap
 
         async def taps(i: int, client: socketio.AsyncClient) -> list[dict[str, Any]]:
+            waiting.append(i)
             await start.wait()
             # The same member twice at once: the first choice, then (every other member) another one.
             first = {"vote_id": vote["id"], "option_id": options[i % 3]}
@@ -83,7 +84,7 @@ async def test_500_members_tap_twice_at_once_each_counted_once_and_every_tablet_
             return list(await asyncio.gather(client.call("vote:cast", first, timeout=180), client.call("vote:cast", second, timeout=180)))
 
         tasks = [asyncio.create_task(taps(i, cl)) for i, cl in enumerate(clients)]
-        await asyncio.sleep(0.1)
+        await eventually(lambda: len(waiting) == len(clients), "every member's tablet ready to tap at once")
         start.set()
         acks = await asyncio.wait_for(asyncio.gather(*tasks), 300)
 
@@ -148,7 +149,7 @@ def test_a_batch_of_good_and_bad_casts_answers_each_on_its_own(db: Database) -> 
         cast(c.members[1], no),                                # 13 ok (after its two refusals above)
         cast(c.members[2], yes, 10**9),                        # 14 no such vote
     ]  # fmt: skip
-    answers = db.run_write(services.cast_many, calls=calls).result
+    answers = db.run_write(casting.cast_many, calls=calls).result
     expected: dict[int, type[Exception]] = {2: Forbidden, 3: Forbidden, 4: Forbidden, 5: NotInvited, 6: Forbidden, 7: Conflict,
                                             8: ValidationFailed, 9: ValidationFailed, 14: NotFound}  # fmt: skip
     for i, (ok, answer) in enumerate(answers):
@@ -164,7 +165,7 @@ def test_a_batch_of_good_and_bad_casts_answers_each_on_its_own(db: Database) -> 
     assert choices == {c.chair.id: yes, c.members[0].id: yes, c.members[3].id: no, c.members[1].id: no}
     assert _stored(db, closed["id"])[0] == 0
     # A later batch sees what the first stored: a repeat is a no-op, a change changes the choice, not the count.
-    again = db.run_write(services.cast_many, calls=[cast(c.chair, yes), cast(c.members[0], no)]).result
+    again = db.run_write(casting.cast_many, calls=[cast(c.chair, yes), cast(c.members[0], no)]).result
     assert [a["voted_count"] for _, a in again] == [4, 4]
     assert _stored(db, vote["id"])[3][c.members[0].id] == no
     assert _stored(db, vote["id"])[:3] == (4, 4, 4)
@@ -175,8 +176,8 @@ def test_a_refused_batch_call_changes_nothing_and_a_secret_vote_takes_no_plain_c
     c = make_cabinet(db, n_members=3, n_items=1, start=True)
     check_in(db, c, [c.chair, *c.members])
     secret = new_vote(db, c, kind=VoteKind.secret, state="open")
-    answers = db.run_write(services.cast_many, calls=[{"actor": c.chair, "vote_id": secret["id"], "option_id": option(secret, "yes")}]).result
+    answers = db.run_write(casting.cast_many, calls=[{"actor": c.chair, "vote_id": secret["id"], "option_id": option(secret, "yes")}]).result
     assert not answers[0][0] and isinstance(answers[0][1], ValidationFailed)
     assert _stored(db, secret["id"])[:3] == (0, 0, 0)
     with pytest.raises(ValidationFailed):  # the lone cast is a batch of one: the same refusal, raised
-        db.run_write(services.cast, actor=c.chair, vote_id=secret["id"], option_id=option(secret, "yes"))
+        db.run_write(casting.cast, actor=c.chair, vote_id=secret["id"], option_id=option(secret, "yes"))

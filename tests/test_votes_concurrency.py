@@ -14,7 +14,7 @@ import socketio
 from sqlalchemy import func
 from sqlmodel import select
 
-from app.settings import Settings
+from infra.settings import Settings
 from tests.conftest import LiveServer, free_port
 from tests.factories import PASSWORD, make_cabinet
 from tests.pg import fresh_database
@@ -155,8 +155,7 @@ async def test_200_encrypted_ballots_while_the_chair_closes(live_server: LiveSer
         return body
 
     async def close_midway() -> None:
-        while len(acked) < N_VOTERS // 3:
-            await asyncio.sleep(0.005)
+        await eventually(lambda: len(acked) >= N_VOTERS // 3, "a third of the ballots acknowledged", timeout=170, interval=0.005)
         call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
 
     closer = asyncio.create_task(close_midway())

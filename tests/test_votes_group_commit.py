@@ -1,4 +1,4 @@
-"""Group commit of casts (app/groupcommit.py): members voting at the same moment over their sockets share
+"""Group commit of casts (infra/groupcommit.py): members voting at the same moment over their sockets share
 transactions, yet each one is counted exactly once, a refused cast (a choice of another vote) spoils nobody
 else's in the same transaction, on SQLite and PostgreSQL; and a kill -9 in the middle of a burst loses no acknowledged cast."""
 from __future__ import annotations
@@ -12,13 +12,14 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from app.db import Database
-from app.settings import Settings
+from infra.settings import Settings
 from tests.conftest import LiveServer
 from tests.factories import make_cabinet
 from tests.test_outbox_crash import Server
 from tests.test_votes_concurrency import _connect_all, _login_all, settings  # noqa: F401  (SQLite | PostgreSQL)
 from tests.vote_helpers import check_in, new_vote
-from votes import services
+from tests.waiting import eventually
+from votes import casting
 from votes.models import Ballot, Vote, VoterRecord, VoteKind
 
 VOTERS = 80
@@ -43,9 +44,10 @@ async def test_a_burst_of_casts_shares_transactions_and_counts_each_voter_once(l
     options = [o["id"] for o in vote["options"]]
     clients = await _connect_all(live_server.url, await _login_all(live_server.url, [v.username for v in voters]), c.meeting_id, 0)
     try:
-        start = asyncio.Event()
+        start, waiting = asyncio.Event(), list[int]()  # the tablets about to tap
 
         async def cast(i: int, client: socketio.AsyncClient) -> list[dict[str, Any]]:
+            waiting.append(i)
             await start.wait()
             payload = {"vote_id": vote["id"], "option_id": options[i % len(options)]}
             if i % 10:
@@ -56,7 +58,7 @@ async def test_a_burst_of_casts_shares_transactions_and_counts_each_voter_once(l
                                              client.call("vote:cast", wrong, timeout=120)))  # fmt: skip
 
         tasks = [asyncio.create_task(cast(i, cl)) for i, cl in enumerate(clients)]
-        await asyncio.sleep(0.1)
+        await eventually(lambda: len(waiting) == len(clients), "every tablet ready to tap at once")
         start.set()
         acks = await asyncio.wait_for(asyncio.gather(*tasks), 180)
     finally:
@@ -66,7 +68,7 @@ async def test_a_burst_of_casts_shares_transactions_and_counts_each_voter_once(l
         assert all(a["error"]["code"] == "validation_failed" for a in mine if not a["ok"]), mine
     records, ballots, voted_count, who = _stored(db, vote["id"])
     assert records == ballots == voted_count == VOTERS and who == {v.id for v in voters}
-    group = live_server.app.state.ctx.groups[services.cast_many]
+    group = live_server.app.state.ctx.groups[casting.cast_many]
     assert group.batches < VOTERS  # the burst shared transactions
 
 
@@ -92,8 +94,7 @@ async def test_kill_9_in_the_middle_of_a_burst_loses_no_acknowledged_cast(settin
                 acked.append(voters[i].id)
 
         async def kill_midway() -> None:
-            while len(acked) < VOTERS // 4:
-                await asyncio.sleep(0.001)
+            await eventually(lambda: len(acked) >= VOTERS // 4, "a quarter of the casts acknowledged", timeout=100, interval=0.001)
             killed.set()
             server.kill()
 

@@ -11,7 +11,7 @@ from meetings.models import Attendance
 from meetings.rules import OrgRules
 from tests.factories import Cabinet, call, make_cabinet
 from tests.vote_helpers import new_vote, option, present_cabinet, set_attendance
-from votes import services
+from votes import casting, services
 from votes.schemas import VoteCreate, VoteUpdate
 
 V = dict[str, Any]
@@ -27,9 +27,9 @@ CASES: dict[str, Case] = {
     "update_vote": (services.update_vote, lambda c, v: {"vote_id": v["id"], "data": VoteUpdate(question="Câu hỏi đã sửa?")}, "secretary", "member", "draft"),
     "open_vote": (services.open_vote, lambda c, v: {"vote_id": v["id"]}, "chair", "member", "draft"),
     "open_vote/staff": (services.open_vote, lambda c, v: {"vote_id": v["id"]}, "staff", "guest", "draft"),
-    "cast/guest": (services.cast, lambda c, v: {"vote_id": v["id"], "option_id": option(v, "yes")}, "member", "guest", "open"),
-    "cast/secretary": (services.cast, lambda c, v: {"vote_id": v["id"], "option_id": option(v, "no")}, "chair", "secretary", "open"),
-    "cast/outsider": (services.cast, lambda c, v: {"vote_id": v["id"], "option_id": option(v, "yes")}, "member", "outsider", "open"),
+    "cast/guest": (casting.cast, lambda c, v: {"vote_id": v["id"], "option_id": option(v, "yes")}, "member", "guest", "open"),
+    "cast/secretary": (casting.cast, lambda c, v: {"vote_id": v["id"], "option_id": option(v, "no")}, "chair", "secretary", "open"),
+    "cast/outsider": (casting.cast, lambda c, v: {"vote_id": v["id"], "option_id": option(v, "yes")}, "member", "outsider", "open"),
     "close_vote": (services.close_vote, lambda c, v: {"vote_id": v["id"]}, "chair", "member", "open"),
     "publish_vote": (services.publish_vote, lambda c, v: {"vote_id": v["id"]}, "secretary", "member", "closed"),
 }  # fmt: skip
@@ -51,9 +51,9 @@ def test_absent_member_cannot_vote_until_present(db: Database) -> None:
     vote = new_vote(db, c, state="open")
     args = {"vote_id": vote["id"], "option_id": option(vote, "yes")}
     with pytest.raises(Forbidden, match="chưa được điểm danh"):
-        call(db, services.cast, actor=c.members[1], **args)
+        call(db, casting.cast, actor=c.members[1], **args)
     set_attendance(db, c, c.members[1], Attendance.present_remote)  # remote members vote the same way
-    assert call(db, services.cast, actor=c.members[1], **args)["me"]["voted"] is True
+    assert call(db, casting.cast, actor=c.members[1], **args)["me"]["voted"] is True
 
 
 def test_deputy_votes_only_when_the_organisation_allows(db: Database) -> None:
@@ -62,13 +62,13 @@ def test_deputy_votes_only_when_the_organisation_allows(db: Database) -> None:
     vote = new_vote(db, c, state="open")
     args = {"vote_id": vote["id"], "option_id": option(vote, "yes")}
     with pytest.raises(Forbidden, match="dự thay"):
-        call(db, services.cast, actor=c.members[2], **args)
+        call(db, casting.cast, actor=c.members[2], **args)
 
     def allow(session: Any) -> None:
         session.merge(OrgRules(id=1, deputy_may_vote=True))
 
     db.run_write(allow)
-    assert call(db, services.cast, actor=c.members[2], **args)["me"]["voted"] is True
+    assert call(db, casting.cast, actor=c.members[2], **args)["me"]["voted"] is True
 
 
 def test_member_of_another_meeting_sees_nothing(db: Database) -> None:
@@ -81,7 +81,7 @@ def test_member_of_another_meeting_sees_nothing(db: Database) -> None:
     with pytest.raises(Forbidden):
         db.run_read(services.list_votes, actor=stranger, meeting_id=c.meeting_id)
     with pytest.raises(Forbidden):
-        call(db, services.cast, actor=stranger, vote_id=vote["id"], option_id=option(vote, "yes"))
+        call(db, casting.cast, actor=stranger, vote_id=vote["id"], option_id=option(vote, "yes"))
 
 
 def test_only_the_chair_may_force_open_without_quorum(db: Database) -> None:

@@ -76,8 +76,9 @@ async def test_members_and_the_display_see_the_result_only_once_published(live_s
         assert (await screen.call("meeting:join", {"meeting_id": mid}, timeout=10))["data"]["snapshot"]["votes"][0]["result"]["yes"] == 2
     finally:
         await screen.disconnect()
-        for client, http in ((member, mh), (chair, ch)):
-            await client.close()
+        for tablet in (member, chair):
+            await tablet.close()
+        for http in (mh, ch):
             await http.aclose()
         await sec.aclose()
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts.actor import Actor
+from core.actor import Actor
 from app.db import Database
 from meetings import participation
 from meetings.models import Attendance
@@ -75,9 +75,9 @@ def cast_secret(db: Database, voter: Actor, vote: dict[str, Any], kind: str) -> 
 
 def ensure_ceremony(db: Database, c: Cabinet) -> None:
     """The meeting's joint key, made once (trustee keys created, then the ceremony) unless it exists."""
-    from votes.ballot import election
+    from votes.ballot import ceremony
 
-    cer = db.run_read(election.ceremony_status, actor=c.chair, meeting_id=c.meeting_id)["ceremony"]
+    cer = db.run_read(ceremony.ceremony_status, actor=c.chair, meeting_id=c.meeting_id)["ceremony"]
     if cer is None or cer["state"] != "complete":
         enrol_trustees(db, c)
         run_ceremony(db, c)
@@ -91,22 +91,22 @@ def trustees(c: Cabinet) -> list[Actor]:
 def run_ceremony(db: Database, c: Cabinet, *, only: list[Actor] | None = None) -> dict[str, Any]:
     """The meeting's key ceremony with no dealer: the chair starts it, each trustee's 'device' (the Python
     implementation of what dkg.js does in the browser) contributes."""
-    from votes.ballot import election
+    from votes.ballot import ceremony
 
-    cer = call(db, election.start_ceremony, actor=c.chair, meeting_id=c.meeting_id)
+    cer = call(db, ceremony.start_ceremony, actor=c.chair, meeting_id=c.meeting_id)
     for actor in only if only is not None else trustees(c):
         cer = contribute_as(db, c, actor, cer)
     return cer
 
 
 def contribute_as(db: Database, c: Cabinet, actor: Actor, cer: dict[str, Any], *, tamper: Any = None) -> dict[str, Any]:
-    from votes.ballot import dkg, election
+    from votes.ballot import ceremony, dkg
 
     index = next(t["index"] for t in cer["trustees"] if t["user_id"] == actor.id)
     body = dkg.contribute(cer["digest"], index, cer["threshold"], cer["trustees"])
     if tamper:
         tamper(body)
-    return call(db, election.contribute, actor=actor, meeting_id=c.meeting_id, ceremony_id=cer["id"], contribution=body)
+    return call(db, ceremony.contribute, actor=actor, meeting_id=c.meeting_id, ceremony_id=cer["id"], contribution=body)
 
 
 def device_partial(material: dict[str, Any], password: str) -> tuple[list[dict[str, str]], list[int]]:
@@ -144,3 +144,28 @@ async def decrypt_over_http(client: Any, vote_id: int) -> Any:
     partial, bad = device_partial(material.json(), PASSWORD)
     assert bad == []
     return await client.post(f"/api/votes/{vote_id}/partial", json={"shares": partial})
+
+
+def deal_legacy_key(db: Database, vote: dict[str, Any]) -> None:
+    """Turn an open secret vote into what migration 0013_ballots' votes look like: its key dealt by the server
+    (no ceremony), each trustee's share sealed to their trustee key, decrypted with their password on the server."""
+    from votes.ballot import proofs, trustee_keys
+    from votes.models import BallotElection, TrusteeShare
+
+    dealt = proofs.deal(2, 3)
+
+    def as_legacy(session: Any) -> None:
+        election_row = session.get(BallotElection, vote["id"])
+        params = {k: v for k, v in election_row.params.items() if k != "ceremony"}
+        params["public_key"] = dealt.public_key.hex()
+        params["commitments"] = [x.hex() for x in dealt.commitments]
+        for t in params["trustees"]:
+            t["verification_key"] = proofs.verification_key(dealt.commitments, t["index"]).hex()
+            share = session.get(TrusteeShare, (vote["id"], t["index"]))
+            share.sealed = trustee_keys.seal_share(t["trustee_key"], dealt.shares[t["index"] - 1].to_bytes(32, "little"),
+                                                   f"ballot-share:{vote['id']}:{t['index']}")  # fmt: skip
+            session.add(share)
+        election_row.params, election_row.params_digest, election_row.ceremony_id = params, proofs.digest(params), None
+        session.add(election_row)
+
+    db.run_write(as_legacy)

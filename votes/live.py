@@ -1,6 +1,6 @@
 """The live side of votes after commit: coalesced tally events and the post-close scrub of secret votes.
 Both are outbox jobs (core/outbox.py) recorded by votes.services in the vote's own transaction and run by
-app/outbox.py's dispatcher; `install` registers them.
+infra/outbox.py's dispatcher; `install` registers them.
 
 Tally events. A cast commits without recording an event (200 members voting would otherwise send 200 x 200
 messages) but with a "vote.tally" job. At most one run per vote is pending; it runs `interval` seconds after
@@ -22,8 +22,8 @@ import asyncio
 import logging
 from typing import Any
 
-from app.context import AppContext
-from app.outbox import Dispatcher
+from infra.context import AppContext
+from infra.outbox import Dispatcher
 from votes import services
 
 log = logging.getLogger("ecabinet.votes")

@@ -5,11 +5,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.auth import ctx_of, require_user
-from app.http import ok, parse_body
-from app.openapi import Op
-from votes import services
-from votes.ballot import election
+from web.auth import ctx_of, require_user
+from web.http import ok, parse_body
+from web.openapi import Op
+from votes import casting, services
+from votes.ballot import ceremony, election
 from votes.schemas import (BallotParams, BoardPublic, CastAck, CastRequest, CeremonyStart, CeremonyStatus, MeetingBoards, ComplaintRequest,
                            ContributionRequest, OpenRequest, PartialRequest, PasswordRequest, ReceiptCheck, SecretCastRequest,
                            SecretCastAck, TrusteeKeyPublic, TrusteeMaterial, VoteCreate, VotePublic, VoteUpdate)
@@ -62,7 +62,7 @@ async def cast(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, CastRequest)
     ctx = ctx_of(request)
-    result = await ctx.write_many(services.cast_many, actor=actor, vote_id=request.path_params["vote_id"], option_id=body.option_id)
+    result = await ctx.write_many(casting.cast_many, actor=actor, vote_id=request.path_params["vote_id"], option_id=body.option_id)
     return ok(result)
 
 
@@ -74,7 +74,7 @@ async def cast_secret(request: Request) -> Response:
     ballot = body.ballot.model_dump()
     ctx = ctx_of(request)
     checked = await ctx.read(services.check_secret_ballot, actor=actor, vote_id=vid, ballot=ballot)  # proofs, in parallel
-    # Ballots arriving together share one transaction (one savepoint each, app/groupcommit.py), answered after COMMIT.
+    # Ballots arriving together share one transaction (one savepoint each, infra/groupcommit.py), answered after COMMIT.
     return ok(await ctx.write_grouped(services.cast_secret, actor=actor, vote_id=vid, ballot=ballot, checked=checked))
 
 
@@ -115,14 +115,14 @@ async def submit_partial(request: Request) -> Response:
 
 async def ceremony_status(request: Request) -> Response:
     actor = await require_user(request)
-    return ok(await ctx_of(request).read(election.ceremony_status, actor=actor, meeting_id=request.path_params["meeting_id"]))
+    return ok(await ctx_of(request).read(ceremony.ceremony_status, actor=actor, meeting_id=request.path_params["meeting_id"]))
 
 
 async def start_ceremony(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, CeremonyStart)
     mid = request.path_params["meeting_id"]
-    return ok(await ctx_of(request).write(election.start_ceremony, actor=actor, meeting_id=mid, trustee_ids=body.trustee_ids), 201)
+    return ok(await ctx_of(request).write(ceremony.start_ceremony, actor=actor, meeting_id=mid, trustee_ids=body.trustee_ids), 201)
 
 
 async def contribute(request: Request) -> Response:
@@ -130,7 +130,7 @@ async def contribute(request: Request) -> Response:
     body = await parse_body(request, ContributionRequest)
     mid = request.path_params["meeting_id"]
     contribution = {"commitments": body.commitments, "proofs": body.proofs, "shares": body.shares}
-    return ok(await ctx_of(request).write(election.contribute, actor=actor, meeting_id=mid, ceremony_id=body.ceremony_id,
+    return ok(await ctx_of(request).write(ceremony.contribute, actor=actor, meeting_id=mid, ceremony_id=body.ceremony_id,
                                           contribution=contribution))  # fmt: skip
 
 
@@ -138,7 +138,7 @@ async def complain(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, ComplaintRequest)
     mid = request.path_params["meeting_id"]
-    return ok(await ctx_of(request).write(election.complain, actor=actor, meeting_id=mid, ceremony_id=body.ceremony_id,
+    return ok(await ctx_of(request).write(ceremony.complain, actor=actor, meeting_id=mid, ceremony_id=body.ceremony_id,
                                           against=body.against, vote_id=body.vote_id))  # fmt: skip
 
 

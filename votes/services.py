@@ -4,30 +4,31 @@ Locking: every operation that changes a vote takes the vote's row (SELECT ... FO
 single SQLite writer is serialised by BEGIN IMMEDIATE), so casts of one vote are serialised with each other
 and with close: a cast that commits before close is in the result, a cast that gets the lock after close
 sees 'closed' and is refused. Operations that also lock the meeting row take it first (meeting -> vote),
-casts included (cast_many: once per batch). Casting records no event: votes.live coalesces the tally events.
+casts included (votes/casting.py, cast_many: once per batch). Casting records no event: votes.live coalesces the
+tally events.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from core import outbox
 from core.clock import utcnow
-from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_, Msg
 from meetings import serialize as meeting_serialize
-from meetings.access import Access, access, load_meeting, require_conduct, require_view
+from meetings.access import Access, access, load_meeting, require_conduct
 from meetings.events import record
 from meetings.models import PRESENT, VOTING_ROLES, AgendaItem, Attendance, MeetingRole, MeetingState, Participant
 from meetings.rules import OrgRules, get_rules
 from meetings.services import NoQuorum, emit, require_state
 from votes import serialize, rules
-from votes.ballot import election
+from votes.ballot import ceremony, election
 from votes.models import Ballot, OptionKind, VoterRecord, Vote, VoteKind, VoteOption, VoteRule, VoteState
 from votes.schemas import DEFAULT_OPTIONS, OptionIn, VoteCreate, VoteUpdate
+
 
 
 class AlreadyVoted(Conflict):
@@ -42,14 +43,14 @@ _STATE_VI = {
 }
 
 
-def _require_vote_state(vote: Vote, allowed: tuple[VoteState, ...], action: str) -> None:
+def require_vote_state(vote: Vote, allowed: tuple[VoteState, ...], action: str) -> None:
     if vote.state not in allowed:
         why = N_("biểu quyết chưa mở") if vote.state == VoteState.draft and VoteState.open in allowed else _STATE_VI[VoteState(vote.state)]
         raise Conflict("Không thể {action} biểu quyết {vote_id}: {why}.",
                        action=N_(action), vote_id=vote.id, why=why, details={"state": VoteState(vote.state).value})
 
 
-def _load(session: Session, vote_id: int, *, for_update: bool = False) -> Vote:
+def load_vote(session: Session, vote_id: int, *, for_update: bool = False) -> Vote:
     stmt = select(Vote).where(Vote.id == vote_id).execution_options(populate_existing=True)
     if for_update:
         stmt = stmt.with_for_update()
@@ -61,9 +62,9 @@ def _load(session: Session, vote_id: int, *, for_update: bool = False) -> Vote:
 
 def _open_access(session: Session, actor: Actor, vote_id: int, *, lock_meeting: bool) -> tuple[Access, Vote]:
     """Who may see the vote, then the vote itself locked (meeting row first when asked: meeting -> vote)."""
-    meeting_id = _load(session, vote_id).meeting_id
+    meeting_id = load_vote(session, vote_id).meeting_id
     acc = access(session, actor, meeting_id, for_update=lock_meeting)
-    return acc, _load(session, vote_id, for_update=True)
+    return acc, load_vote(session, vote_id, for_update=True)
 
 
 def may_vote(p: Participant | None, org: OrgRules) -> bool:
@@ -72,7 +73,7 @@ def may_vote(p: Participant | None, org: OrgRules) -> bool:
     return p.attendance in PRESENT or (p.attendance == Attendance.deputy and org.deputy_may_vote)
 
 
-def _require_voter(acc: Access, org: OrgRules) -> None:
+def require_voter(acc: Access, org: OrgRules) -> None:
     p = acc.participant
     if p is None or p.role == MeetingRole.secretary:
         raise Forbidden("Chỉ thành viên dự họp được biểu quyết.")
@@ -97,7 +98,7 @@ def _changed(session: Session, acc: Access, type: str, vote: Vote) -> dict[str, 
     session.add(vote)
     session.flush()
     data = serialize.vote_data(session, vote, full=True)  # the answer to the one who conducts
-    emit(session, acc, type, vote_id=vote.id, votes=serialize.votes_of_meeting(session, acc.meeting.id))
+    emit(session, acc, type, vote_id=vote.id, votes=serialize.votes_of_meeting(session, vote.meeting_id))
     return data
 
 
@@ -142,7 +143,7 @@ def list_votes(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[
 
 
 def get_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
-    vote = _load(session, vote_id)
+    vote = load_vote(session, vote_id)
     acc = access(session, actor, vote.meeting_id)
     return {**serialize.vote_data(session, vote, full=acc.can_conduct), "me": my_vote(session, acc, vote)}
 
@@ -160,7 +161,7 @@ def create_vote(*, session: Session, actor: Actor, meeting_id: int, data: VoteCr
         rule=data.rule, created_by=actor.id, trustee_ids=data.trustee_ids,
     )  # fmt: skip
     if data.trustee_ids is not None:
-        election.check_trustees(session, meeting_id, data.trustee_ids)
+        ceremony.check_trustees(session, meeting_id, data.trustee_ids)
     session.add(vote)
     session.flush()
     _set_options(session, vote, data.options or DEFAULT_OPTIONS)
@@ -170,7 +171,7 @@ def create_vote(*, session: Session, actor: Actor, meeting_id: int, data: VoteCr
 def update_vote(*, session: Session, actor: Actor, vote_id: int, data: VoteUpdate) -> dict[str, Any]:
     acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
     require_conduct(acc)
-    _require_vote_state(vote, (VoteState.draft,), "sửa")
+    require_vote_state(vote, (VoteState.draft,), "sửa")
     changes = data.model_dump(exclude_unset=True, exclude={"options"})
     if changes.get("agenda_item_id") is not None:
         _check_item(session, vote.meeting_id, changes["agenda_item_id"])
@@ -190,7 +191,7 @@ def open_vote(*, session: Session, actor: Actor, vote_id: int, force: bool = Fal
     acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
     require_conduct(acc)
     require_state(acc.meeting, (MeetingState.started,), "mở biểu quyết trong")
-    _require_vote_state(vote, (VoteState.draft,), "mở")
+    require_vote_state(vote, (VoteState.draft,), "mở")
     other = session.exec(
         select(Vote.id).where(Vote.meeting_id == vote.meeting_id, Vote.state == VoteState.open, Vote.id != vote.id)
     ).first()
@@ -216,113 +217,12 @@ def open_vote(*, session: Session, actor: Actor, vote_id: int, force: bool = Fal
     return _changed(session, acc, "vote.opened", vote)
 
 
-def cast(*, session: Session, actor: Actor, vote_id: int, option_id: int) -> dict[str, Any]:
-    """Open and named votes: one tap + confirm, the last choice counts. Secret votes take cast_secret only.
-    A cast alone is a batch of one (cast_many): the same checks, the same rows."""
-    ok, answer = cast_many(session=session, calls=[{"actor": actor, "vote_id": vote_id, "option_id": option_id}])[0]
-    if not ok:
-        raise answer
-    return answer
-
-
-def cast_many(*, session: Session, calls: list[dict[str, Any]]) -> list[tuple[bool, Any]]:
-    """The casts that arrived together (app/groupcommit.py, AppContext.write_many): calls {actor, vote_id,
-    option_id}; answers (True, what `cast` answers) or (False, the error it raises), in the same order.
-
-    What the calls share is read once per vote: the vote and its meeting (locked: meeting -> vote, as every
-    writer takes them, so the batch is serialised with other casts and with close), the options, the callers'
-    participations and their current choices. Each call is then checked on its own, in arrival order, exactly as
-    a lone cast is (invited, entitled to vote, vote open, not secret, an option of this vote): a refused call
-    writes nothing. The same member twice (two taps, two tablets) sees their first choice: one voter record,
-    the last choice counts. The accepted calls' rows are inserted together; one vote.tally job per vote."""
-    answers: list[tuple[bool, Any]] = [(False, None)] * len(calls)
-    by_vote: dict[int, list[int]] = {}
-    for i, call in enumerate(calls):
-        by_vote.setdefault(call["vote_id"], []).append(i)
-    votes: dict[int, Vote] = {}
-    for vote_id, indexes in by_vote.items():
-        try:
-            votes[vote_id] = _load(session, vote_id)
-        except NotFound as exc:
-            for i in indexes:
-                answers[i] = (False, exc)
-    org = get_rules(session) if votes else OrgRules()
-    for vote_id in sorted(votes, key=lambda v: (votes[v].meeting_id, v)):  # one lock order for every batch
-        _cast_on(session, votes[vote_id], [(i, calls[i]) for i in by_vote[vote_id]], org, answers)
-    return answers
-
-
-def _cast_on(session: Session, vote: Vote, calls: list[tuple[int, dict[str, Any]]], org: OrgRules,
-             answers: list[tuple[bool, Any]]) -> None:  # fmt: skip
-    """cast_many for the calls of one vote."""
-    vote_id = vote.id
-    assert vote_id is not None
-    meeting = load_meeting(session, vote.meeting_id, for_update=True)
-    vote = _load(session, vote_id, for_update=True)  # serialises with other casts and with close
-    user_ids = {call["actor"].id for _, call in calls}
-    participants = {p.user_id: p for p in session.exec(
-        select(Participant).where(Participant.meeting_id == meeting.id, Participant.user_id.in_(user_ids))  # type: ignore[attr-defined]
-    ).all()}  # fmt: skip
-    options = {o.id for o in serialize.options_of(session, [vote_id])[vote_id]}
-    choice: dict[int, int] = dict(session.exec(  # type: ignore[arg-type]
-        select(Ballot.user_id, Ballot.option_id).where(Ballot.vote_id == vote_id, Ballot.user_id.in_(user_ids))  # type: ignore[attr-defined]
-    ).all())  # fmt: skip
-    new: dict[int, dict[str, Any]] = {}  # user id -> the ballot row to insert
-    changed: set[int] = set()  # user ids whose stored ballot takes another option
-    now = utcnow()
-    for i, call in calls:
-        actor, option_id = call["actor"], call["option_id"]
-        try:
-            _check_cast(Access(actor, meeting, participants.get(actor.id)), vote, option_id, options, org)
-        except DomainError as exc:
-            answers[i] = (False, exc)
-            continue
-        if choice.get(actor.id) != option_id:
-            if actor.id in new:
-                new[actor.id].update(option_id=option_id, changed_at=now)
-            elif actor.id in choice:
-                changed.add(actor.id)
-            else:
-                new[actor.id] = {"vote_id": vote_id, "user_id": actor.id, "option_id": option_id, "cast_at": now, "changed_at": None}
-                vote.voted_count += 1
-            choice[actor.id] = option_id
-            vote.revision += 1
-        me = {"may_vote": True, "voted": True, "option_id": option_id, "final": False}
-        answers[i] = (True, {"vote_id": vote_id, "voted_count": vote.voted_count, "me": me})
-    if new:  # Core executemany: one statement, compiled once (SQLite's C loop; PostgreSQL's pipeline)
-        session.connection().execute(insert(VoterRecord.__table__), [{"vote_id": vote_id, "user_id": user_id} for user_id in new])  # type: ignore[attr-defined]
-        session.connection().execute(insert(Ballot.__table__), list(new.values()))  # type: ignore[attr-defined]
-    for user_id in changed:
-        session.execute(update(Ballot).where(Ballot.vote_id == vote_id, Ballot.user_id == user_id)  # type: ignore[arg-type]
-                        .values(option_id=choice[user_id], changed_at=now))  # fmt: skip
-    if new or changed:
-        session.add(vote)
-        outbox.add(session, kind="vote.tally", ref=vote_id)  # one coalesced vote.tally after commit (votes/live.py)
-        session.flush()
-
-
-def _check_cast(acc: Access, vote: Vote, option_id: int, options: set[int | None], org: OrgRules) -> None:
-    """May this caller cast this option now (everything a cast checks before it writes)."""
-    _require_voter(require_view(acc), org)
-    _require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
-    if vote.kind == VoteKind.secret:
-        raise ValidationFailed(
-            "Biểu quyết kín chỉ nhận phiếu đã được mã hóa trên máy tính bảng.",
-            details=[{"field": "option_id", "message": "phiếu kín phải được mã hóa"}],
-        )
-    if option_id not in options:
-        raise ValidationFailed(
-            "Lựa chọn {option_id} không thuộc biểu quyết {vote_id}.", option_id=option_id, vote_id=vote.id,
-            details=[{"field": "option_id", "message": "không thuộc biểu quyết"}],
-        )
-
-
 def check_secret_ballot(*, session: Session, actor: Actor, vote_id: int, ballot: dict[str, Any]) -> election.Checked:
     """Eligibility and every proof, in a read transaction: the CPU part runs in parallel, outside the writer."""
-    vote = _load(session, vote_id)
+    vote = load_vote(session, vote_id)
     acc = access(session, actor, vote.meeting_id)
-    _require_voter(acc, get_rules(session))
-    _require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
+    require_voter(acc, get_rules(session))
+    require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
     if vote.kind != VoteKind.secret:
         raise ValidationFailed("Chỉ biểu quyết kín nhận phiếu mã hóa.", details=[{"field": "ballot", "message": "không phải biểu quyết kín"}])
     if session.get(VoterRecord, (vote_id, actor.id)) is not None:
@@ -338,8 +238,12 @@ def cast_secret(*, session: Session, actor: Actor, vote_id: int, ballot: dict[st
     transaction so that proofs are verified in parallel); without it, or if it does not match, all is checked here."""
     if checked is None or not checked.matches(ballot):
         checked = check_secret_ballot(session=session, actor=actor, vote_id=vote_id, ballot=ballot)
-    vote = _load(session, vote_id, for_update=True)  # serialises with other casts and with close
-    _require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
+    # The meeting row first, then the vote's, as every writer does (see cast: a group of casts updates the vote row
+    # more than once, and PostgreSQL then checks its key against the meeting row). And the check may have run in an
+    # earlier transaction, or for someone else: may this caller still vote?
+    require_voter(access(session, actor, load_vote(session, vote_id).meeting_id, for_update=True), get_rules(session))
+    vote = load_vote(session, vote_id, for_update=True)  # serialises with other casts and with close
+    require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
     if not election.same_parameters(session, vote_id, checked):
         raise Conflict("Tham số của biểu quyết kín đã thay đổi; hãy bỏ phiếu lại.", details={"vote_id": vote_id})
     if session.get(VoterRecord, (vote_id, actor.id)) is not None:
@@ -357,9 +261,9 @@ def cast_secret(*, session: Session, actor: Actor, vote_id: int, ballot: dict[st
 
 def publish_tally(*, session: Session, vote_id: int) -> bool:
     """Record one vote.tally event if casts changed the tally since the last one (called by votes.live)."""
-    meeting_id = _load(session, vote_id).meeting_id
+    meeting_id = load_vote(session, vote_id).meeting_id
     load_meeting(session, meeting_id, for_update=True)  # lock order: meeting -> vote, as everywhere
-    vote = _load(session, vote_id, for_update=True)
+    vote = load_vote(session, vote_id, for_update=True)
     if vote.state != VoteState.open or vote.revision == vote.tally_revision:
         return False
     vote.tally_revision = vote.revision
@@ -375,7 +279,7 @@ def publish_tally(*, session: Session, vote_id: int) -> bool:
 def close_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
     acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
     require_conduct(acc)
-    _require_vote_state(vote, (VoteState.open,), "đóng")
+    require_vote_state(vote, (VoteState.open,), "đóng")
     assert vote.id is not None
     org = get_rules(session)
     eligible, total = _eligible(session, vote.meeting_id, org)
@@ -457,7 +361,7 @@ def _chair_choice(session: Session, vote: Vote, options: list[VoteOption]) -> Op
 def publish_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
     acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
     require_conduct(acc)
-    _require_vote_state(vote, (VoteState.closed,), "công bố kết quả")
+    require_vote_state(vote, (VoteState.closed,), "công bố kết quả")
     if vote.result is None:
         raise Conflict("Chưa thể công bố: người giữ khóa chưa giải mã tổng phiếu kín.", details={"vote_id": vote_id})
     vote.state = VoteState.published

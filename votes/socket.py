@@ -9,15 +9,15 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from accounts.actor import Actor
-from realtime.actions import SocketActions
-from votes import services
+from core.actor import Actor
+from web.sockets import SocketActions
+from votes import casting, services
 from votes.schemas import VoteCast, VoteOpen, VoteRef
 
 
 async def cast(actions: SocketActions, sid: str, actor: Actor, p: VoteCast) -> Any:
-    # Casts arriving together are one batch, one transaction (votes.services.cast_many); each acked after COMMIT.
-    return await actions.ctx.write_many(services.cast_many, actor=actor, vote_id=p.vote_id, option_id=p.option_id)
+    # Casts arriving together are one batch, one transaction (votes.casting.cast_many); each acked after COMMIT.
+    return await actions.ctx.write_many(casting.cast_many, actor=actor, vote_id=p.vote_id, option_id=p.option_id)
 
 
 async def open_(actions: SocketActions, sid: str, actor: Actor, p: VoteOpen) -> Any:

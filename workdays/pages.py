@@ -7,16 +7,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth import ctx_of
-from app.pages import _actor, _to_login, render
+from web.auth import ctx_of
+from web.pages import page_actor, to_login, render
 from core.clock import local, utcnow
 from workdays import services
 
 
 async def workdays_page(request: Request) -> Response:
-    actor = await _actor(request)
+    actor = await page_actor(request)
     if actor is None:
-        return _to_login(request)
+        return to_login(request)
     ctx = ctx_of(request)
     raw = request.query_params.get("year", "")
     year = int(raw) if raw.isdigit() and 1900 <= int(raw) <= 2199 else local(utcnow(), ctx.settings.timezone).year

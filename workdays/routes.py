@@ -7,9 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth import ctx_of, require_user
-from app.http import ok, parse_body, parse_query
-from app.openapi import Op
+from web.auth import ctx_of, require_user
+from web.http import ok, parse_body, parse_query
+from web.openapi import Op
 from core.clock import local, utcnow
 from core.types import FormInt
 from workdays import services

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import GlobalRole
-from audit.chain import append
+from ledger.chain import append
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workdays.holidays import holiday_on, holidays, is_weekend
 from workdays.models import DayKind, DayOverride

@@ -6,13 +6,13 @@ import asyncio
 
 from sqlmodel import select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import User
 from app.db import Database
 from app.demo.agenda import papers
 from app.demo.papers import nfc, render
 from app.demo.seed import MEETING_TITLE
-from app.settings import Settings
+from infra.settings import Settings
 from documents import ingest, services, storage
 from documents.models import Document
 from documents.render import Renderer, shutdown_pool

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from accounts import services as accounts
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import GlobalRole, User
 from accounts.passwords import hash_password
 from accounts.schemas import UserCreate
@@ -158,8 +158,8 @@ def _poll(session: Session, staff: Actor, chair: Actor) -> None:
 
 def ensure_signers(data_dir: Path) -> None:
     """Demo signing certificates for the secretary (vanphong) and the chair (thutuong), password "demo".
-    Idempotent and cheap when they exist (minutes/keystore.py); a deployment imports real PKCS#12 files."""
-    from minutes.keystore import ensure_demo_signers
+    Idempotent and cheap when they exist (ledger/keystore.py); a deployment imports real PKCS#12 files."""
+    from ledger.keystore import ensure_demo_signers
 
     # Three members too, to sign their answers to written polls.
     members = [(f"thanhvien{i:02d}", *MEMBERS[i - 1][:2]) for i in (1, 2, 3)]

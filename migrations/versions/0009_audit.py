@@ -1,7 +1,7 @@
 """audit log: keyed MAC per row, stored facts for the state check
 
 Existing rows keep mac NULL (written before the key existed); the application anchors them under the key
-with an 'audit.anchored' row on its first write after this upgrade (audit/chain.py, docs/audit.md).
+with an 'audit.anchored' row on its first write after this upgrade (ledger/chain.py, docs/audit.md).
 
 Revision ID: 0009_audit
 Revises: 0008_record

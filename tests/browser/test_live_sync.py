@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from playwright.sync_api import expect
 
@@ -81,7 +82,7 @@ def test_live_state_sequencing(tablet) -> None:  # noqa: ANN001
     assert result["final"] == [9, "fresh"]
 
 
-REDUCER_CASES = [
+REDUCER_CASES: list[tuple[dict[str, Any], dict[str, Any]]] = [
     (
         {"meeting": {"id": 1, "state": "published"}, "agenda": [{"id": 1}], "participants": [{"user_id": 3, "attendance": "unknown"}, {"user_id": 4, "attendance": "unknown"}], "quorum": {"present": 0}},
         {"seq": 1, "type": "attendance.changed", "data": {"participant": {"user_id": 4, "attendance": "present_room"}, "quorum": {"present": 1}, "by": {"user_id": 4}}},

@@ -38,7 +38,7 @@ class ToneTrack(AudioStreamTrack):
         if not hasattr(self, "_t0"):
             self._t0, self._n = time.time(), 0
         wait = self._t0 + self._n * 0.02 - time.time()
-        if wait > 0:
+        if wait > 0:  # real-time pacing, as a microphone: one 20 ms frame every 20 ms
             await asyncio.sleep(wait)
         frame = av.AudioFrame(format="s16", layout="mono", samples=960)
         frame.planes[0].update(_TONE)

@@ -11,6 +11,7 @@ from typing import Any
 from tests.live import LiveClient, live_client
 from tests.media.peers import Peer, near
 from tests.media.test_remote_media import GREEN, RED, _attendance, hybrid_cabinet
+from tests.waiting import eventually
 
 
 async def _attendance_seen(http: Any, meeting_id: int, user_id: int) -> str:
@@ -54,12 +55,14 @@ async def test_a_dropped_socket_ends_the_remote_session_after_the_grace_period(m
     try:
         await other.connect()
         assert (await other.join(c.meeting_id))["ok"]
+        sid = other.sio.get_sid()
+        assert sid in media_server.app.state.actions.actors
         await other.close()  # a socket without the media session: the session is not touched
-        await asyncio.sleep(0.2)
+        await eventually(lambda: sid not in media_server.app.state.actions.actors, "the server to let the second tab go")
         assert not media_server.app.state.remote.grace and me in {k[1] for k in media_server.app.state.remote.sessions}
         dropped_at = time.monotonic()
         await member.sio.disconnect()  # the socket goes; no rtc:leave, the peer connection stays up
-        await asyncio.sleep(grace / 4)
+        await asyncio.sleep(grace / 4)  # a timer: a quarter of the grace period
         assert await _attendance_seen(mh, c.meeting_id, me) == "present_remote"  # inside the grace: nothing yet
         assert await _hosted(media_server, c.meeting_id) == 1
         await watcher.wait_for(_attendance(me, "unknown"), timeout=grace + 10)
@@ -83,7 +86,7 @@ async def test_a_participant_who_rejoins_from_a_new_socket_within_the_grace_stay
     second = Peer(again, c.meeting_id)
     try:
         await member.sio.disconnect()
-        await asyncio.sleep(grace / 4)
+        await asyncio.sleep(grace / 4)  # a timer: back within the grace period
         await again.connect()
         ack = await second.join(GREEN)
         assert ack["ok"], ack
@@ -114,13 +117,13 @@ async def test_a_socket_that_comes_back_resumes_the_live_media_session_without_r
     outsider, oh = await live_client(media_server.url, c.outsider.username)
     try:
         await member.sio.disconnect()
-        await asyncio.sleep(grace / 4)
+        await asyncio.sleep(grace / 4)  # a timer: back within the grace period
         await again.connect()
         assert (await again.call("rtc:resume", {"meeting_id": c.meeting_id}))["data"] == {"resumed": True}
         assert not media_server.app.state.remote.grace
         # The session answers to the new socket, and the same peer connection keeps receiving.
         assert (await again.call("rtc:mute", {"meeting_id": c.meeting_id, "audio": False}))["ok"]
-        await asyncio.sleep(grace * 1.5)
+        await asyncio.sleep(grace * 1.5)  # well past when the old socket's grace would have ended it
         assert await _attendance_seen(mh, c.meeting_id, me) == "present_remote"
         assert not any(_attendance(me, "unknown")(env) for env in watcher.events)
         await peer.frames_after(10)

@@ -14,26 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from accounts.actor import Actor
+from core.actor import Actor
 from accounts.models import User
 from accounts.passwords import verify_password
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from meetings.access import Access, access
-from meetings.models import VOTING_ROLES, MeetingRole, Participant
-from meetings.models import MeetingState
-from meetings.services import emit
 from votes.ballot import dkg, proofs, trustee_keys
-from votes.models import (BallotElection, CeremonyPart, KeyCeremony, SecretBallot, TrusteeKey, TrusteeShare, Vote, VoteKind,
+from votes.ballot.ceremony import NotTrustee, ceremony_parts, current_ceremony
+from votes.models import (BallotElection, KeyCeremony, SecretBallot, TrusteeKey, TrusteeShare, Vote, VoteKind,
                           VoteOption, VoteState)
-
-THRESHOLD = 2
-TRUSTEES = 3
-
-
-class NotTrustee(Forbidden):
-    code = "not_trustee"
 
 
 class NoCeremony(Conflict):
@@ -72,149 +63,6 @@ def trustee_status(*, session: Session, actor: Actor) -> dict[str, Any]:
 # --- opening --------------------------------------------------------------------------------------------
 
 
-def default_trustees(session: Session, meeting_id: int) -> list[int]:
-    """The chair, the secretary, then the first member (invitation order) unless the vote names them."""
-    rows = session.exec(select(Participant).where(Participant.meeting_id == meeting_id).order_by(Participant.id)).all()
-    chair = [p.user_id for p in rows if p.role == MeetingRole.chair]
-    secretary = [p.user_id for p in rows if p.role == MeetingRole.secretary]
-    members = [p.user_id for p in rows if p.role == MeetingRole.member]
-    return (chair[:1] + secretary[:1] + members)[:TRUSTEES]
-
-
-def check_trustees(session: Session, meeting_id: int, user_ids: list[int]) -> None:
-    roles = {p.user_id: p.role for p in session.exec(select(Participant).where(Participant.meeting_id == meeting_id)).all()}
-    bad = [u for u in user_ids if roles.get(u) not in (*VOTING_ROLES, MeetingRole.secretary)]
-    if bad or len(set(user_ids)) != len(user_ids) or len(user_ids) != TRUSTEES:
-        raise ValidationFailed(
-            "Cần đúng ba người giữ khóa khác nhau là chủ trì, thư ký hoặc thành viên của cuộc họp.",
-            details=[{"field": "trustee_ids", "message": "không hợp lệ", "user_ids": bad}],
-        )
-
-
-# --- the key ceremony (distributed key generation, votes/ballot/dkg.py) -----------------------------------
-
-
-def current_ceremony(session: Session, meeting_id: int) -> KeyCeremony | None:
-    return session.exec(select(KeyCeremony).where(KeyCeremony.meeting_id == meeting_id).order_by(KeyCeremony.id.desc())).first()  # type: ignore[union-attr]
-
-
-def _parts(session: Session, ceremony_id: int) -> dict[int, CeremonyPart]:
-    return {p.idx: p for p in session.exec(select(CeremonyPart).where(CeremonyPart.ceremony_id == ceremony_id)).all()}
-
-
-def ceremony_public(session: Session, cer: KeyCeremony, actor_id: int | None = None) -> dict[str, Any]:
-    assert cer.id is not None
-    parts = _parts(session, cer.id)
-    mine = next((t["index"] for t in cer.trustees if t["user_id"] == actor_id), None)
-    return {
-        "id": cer.id, "meeting_id": cer.meeting_id, "state": cer.state, "threshold": cer.threshold, "digest": cer.digest,
-        "public_key": cer.public_key, "complaints": cer.complaints,
-        "trustees": [{**t, "contributed": t["index"] in parts} for t in cer.trustees],
-        "me": {"index": mine, "contributed": mine in parts} if mine else None,
-    }  # fmt: skip
-
-
-def ceremony_status(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
-    """Every participant sees the meeting's key ceremony (public values only)."""
-    acc = access(session, actor, meeting_id)
-    cer = current_ceremony(session, meeting_id)
-    trustee_ids = [t["user_id"] for t in cer.trustees] if cer else default_trustees(session, meeting_id)
-    enrolled = set(session.exec(select(TrusteeKey.user_id).where(TrusteeKey.user_id.in_(trustee_ids))).all())  # type: ignore[attr-defined]
-    names = {u.id: u.full_name for u in session.exec(select(User).where(User.id.in_(trustee_ids))).all()}  # type: ignore[attr-defined]
-    return {
-        "ceremony": ceremony_public(session, cer, actor.id) if cer else None,
-        "can_start": acc.can_conduct,
-        "default_trustees": [{"user_id": u, "name": names.get(u, ""), "enrolled": u in enrolled} for u in trustee_ids],
-    }
-
-
-def _ceremony_changed(session: Session, acc: Access, cer: KeyCeremony) -> dict[str, Any]:
-    session.flush()
-    emit(session, acc, "ballot.ceremony", ceremony_id=cer.id, state=cer.state)
-    return ceremony_public(session, cer, acc.actor.id)
-
-
-def start_ceremony(*, session: Session, actor: Actor, meeting_id: int, trustee_ids: list[int] | None = None) -> dict[str, Any]:
-    """The chair or the secretary starts the meeting's key ceremony (again, after a complaint or to change the
-    trustees). The votes already opened keep the ceremony they were opened with."""
-    acc = access(session, actor, meeting_id, for_update=True)
-    if not acc.can_conduct:
-        raise Forbidden("Chỉ chủ trì hoặc thư ký được tổ chức lễ tạo khóa kiểm phiếu.")
-    if acc.meeting.state == MeetingState.ended:
-        raise Conflict("Cuộc họp đã kết thúc.")
-    ids = trustee_ids or default_trustees(session, meeting_id)
-    check_trustees(session, meeting_id, ids)
-    keys = {k.user_id: k for k in session.exec(select(TrusteeKey).where(TrusteeKey.user_id.in_(ids))).all()}  # type: ignore[attr-defined]
-    names = {u.id: u.full_name for u in session.exec(select(User).where(User.id.in_(ids))).all()}  # type: ignore[attr-defined]
-    missing = [u for u in ids if u not in keys]
-    if missing:
-        raise Conflict("Người giữ khóa chưa tạo khóa kiểm phiếu: {names}.", names=", ".join(names.get(u, "") for u in missing),
-                       details={"user_ids": missing})  # fmt: skip
-    trustees = [{"index": i, "user_id": u, "name": names.get(u, ""), "trustee_key": keys[u].public_key} for i, u in enumerate(ids, start=1)]
-    cer = KeyCeremony(meeting_id=meeting_id, threshold=THRESHOLD, trustees=trustees, digest="", created_by=actor.id)
-    session.add(cer)
-    session.flush()
-    assert cer.id is not None
-    cer.digest = proofs.digest(dkg.ceremony_header(cer.id, meeting_id, THRESHOLD, trustees))
-    session.add(cer)
-    return _ceremony_changed(session, acc, cer)
-
-
-def _my_ceremony(session: Session, actor: Actor, meeting_id: int, ceremony_id: int) -> tuple[Access, KeyCeremony, int]:
-    acc = access(session, actor, meeting_id, for_update=True)
-    cer = session.get(KeyCeremony, ceremony_id)
-    if cer is None or cer.meeting_id != meeting_id:
-        raise NotFound("Không tìm thấy lễ tạo khóa {ceremony_id}.", ceremony_id=ceremony_id)
-    index = next((t["index"] for t in cer.trustees if t["user_id"] == actor.id), None)
-    if index is None:
-        raise NotTrustee("Bạn không phải người giữ khóa của lễ tạo khóa này.")
-    return acc, cer, index
-
-
-def contribute(*, session: Session, actor: Actor, meeting_id: int, ceremony_id: int, contribution: dict[str, Any]) -> dict[str, Any]:
-    """A trustee's contribution (made on their device): commitments and proofs are checked here; the sealed
-    shares are stored as they are (only their receivers can open them). The last one fixes the joint key."""
-    acc, cer, index = _my_ceremony(session, actor, meeting_id, ceremony_id)
-    if cer.state != "collecting":
-        raise Conflict("Lễ tạo khóa này không còn nhận đóng góp.", details={"state": cer.state})
-    assert cer.id is not None
-    parts = _parts(session, cer.id)
-    if index in parts:
-        raise Conflict("Bạn đã đóng góp vào lễ tạo khóa này.")
-    try:
-        dkg.verify_contribution(cer.digest, index, cer.threshold, [t["index"] for t in cer.trustees], contribution)
-    except proofs.Invalid as e:
-        raise ValidationFailed("Phần đóng góp khóa không hợp lệ: bằng chứng không được xác minh.", details={"reason": str(e)}) from None
-    part = CeremonyPart(ceremony_id=cer.id, idx=index, user_id=actor.id, commitments=contribution["commitments"],
-                        proofs=contribution["proofs"], shares=contribution["shares"])  # fmt: skip
-    session.add(part)
-    parts[index] = part
-    if len(parts) == len(cer.trustees):
-        joint = dkg.joint_commitments([[bytes.fromhex(c) for c in parts[i].commitments] for i in sorted(parts)])
-        cer.public_key = joint[0].hex()
-        cer.state = "complete"
-        session.add(cer)
-    return _ceremony_changed(session, acc, cer)
-
-
-def complain(*, session: Session, actor: Actor, meeting_id: int, ceremony_id: int, against: int, vote_id: int | None = None) -> dict[str, Any]:
-    """A trustee's device found that the share another trustee sealed to it fails the Feldman check (or does
-    not open): recorded and shown to every participant; the ceremony can no longer open new votes."""
-    acc, cer, index = _my_ceremony(session, actor, meeting_id, ceremony_id)
-    if against == index or against not in {t["index"] for t in cer.trustees}:
-        raise ValidationFailed("Người bị khiếu nại không phải người giữ khóa khác của lễ tạo khóa này.",
-                               details=[{"field": "against", "message": "không hợp lệ"}])  # fmt: skip
-    entry = {"by": index, "against": against, "vote_id": vote_id}
-    if entry not in cer.complaints:
-        cer.complaints = [*cer.complaints, entry]
-    cer.state = "disputed"
-    session.add(cer)
-    return _ceremony_changed(session, acc, cer)
-
-
-# --- opening --------------------------------------------------------------------------------------------
-
-
 def setup(session: Session, vote: Vote, options: list[VoteOption]) -> None:
     """Record the vote's public parameters under the meeting's joint key (called by open_vote): the key comes
     from the trustees' ceremony, so opening needs no trustee and the server holds no secret."""
@@ -231,9 +79,9 @@ def setup(session: Session, vote: Vote, options: list[VoteOption]) -> None:
     if vote.trustee_ids and vote.trustee_ids != trustee_ids:
         raise Conflict("Người giữ khóa của biểu quyết này khác với lễ tạo khóa của cuộc họp; hãy tổ chức lại lễ tạo khóa với họ.",
                        details={"trustee_ids": vote.trustee_ids, "ceremony": trustee_ids})  # fmt: skip
-    parts = _parts(session, cer.id)
+    parts = ceremony_parts(session, cer.id)
     contributions = [{"index": i, "commitments": parts[i].commitments, "proofs": parts[i].proofs} for i in sorted(parts)]
-    joint = dkg.joint_commitments([[bytes.fromhex(c) for c in p["commitments"]] for p in contributions])
+    joint = dkg.joint_commitments([[bytes.fromhex(c) for c in parts[i].commitments] for i in sorted(parts)])
     params = {
         "spec": proofs.SPEC,
         "group": "ristretto255",
@@ -333,7 +181,7 @@ def receipt_on_board(*, session: Session, actor: Actor, vote_id: int, receipt: s
 def ballots_of(session: Session, vote_id: int) -> list[tuple[str, dict[str, Any]]]:
     import json
 
-    rows = session.exec(select(SecretBallot.receipt, SecretBallot.body).where(SecretBallot.vote_id == vote_id).order_by(SecretBallot.receipt)).all()
+    rows = session.exec(select(SecretBallot.receipt, SecretBallot.body).where(SecretBallot.vote_id == vote_id).order_by(col(SecretBallot.receipt))).all()
     return [(r, json.loads(b)) for r, b in rows]
 
 
@@ -343,7 +191,7 @@ def close(session: Session, vote: Vote) -> None:
     ballot and the voter record together; after this, every ballot carries the close's xmin (the old versions
     go with the CLUSTER of the scrub job, votes/live.py)."""
     assert vote.id is not None
-    session.execute(update(SecretBallot).where(SecretBallot.vote_id == vote.id).values(body=SecretBallot.body),  # type: ignore[arg-type]
+    session.execute(update(SecretBallot).where(col(SecretBallot.vote_id) == vote.id).values(body=col(SecretBallot.body)),
                     execution_options={"synchronize_session": False})  # fmt: skip
     election = election_of(session, vote.id)
     election.total = proofs.total(len(election.params["options"]), [b for _, b in ballots_of(session, vote.id)])
@@ -383,7 +231,7 @@ def trustee_material(*, session: Session, actor: Actor, vote_id: int) -> dict[st
     if key is None or key.public_key != election.params["trustees"][share_row.idx - 1]["trustee_key"]:
         raise Conflict("Khóa kiểm phiếu của bạn đã đổi sau lễ tạo khóa: không mở được phần khóa của biểu quyết này.")
     received = [{"from": p.idx, "commitments": p.commitments, "sealed": next(s["sealed"] for s in p.shares if s["to"] == share_row.idx)}
-                for _, p in sorted(_parts(session, cer.id).items())]  # fmt: skip
+                for _, p in sorted(ceremony_parts(session, cer.id).items())]  # fmt: skip
     return {"vote_id": vote_id, "meeting_id": vote.meeting_id, "index": share_row.idx, "ceremony_id": cer.id, "ceremony_digest": cer.digest,
             "user_id": actor.id, "sealed_key": key.sealed, "received": received, "total": election.total,
             "params_digest": election.params_digest, "verification_key": election.params["trustees"][share_row.idx - 1]["verification_key"]}  # fmt: skip
@@ -439,12 +287,14 @@ def decrypt_total(session: Session, vote: Vote) -> list[int] | None:
     assert vote.id is not None
     election = election_of(session, vote.id)
     # (a JSON column stores None as JSON null, not SQL NULL: filter here)
-    rows = [r for r in session.exec(select(TrusteeShare).where(TrusteeShare.vote_id == vote.id)).all() if r.partial is not None]
-    if len(rows) < election.params["threshold"]:
+    partials = {r.idx: r.partial for r in session.exec(select(TrusteeShare).where(TrusteeShare.vote_id == vote.id)).all()
+                if r.partial is not None}  # fmt: skip
+    threshold: int = election.params["threshold"]
+    if len(partials) < threshold:
         return None
-    chosen = {r.idx: r.partial for r in sorted(rows, key=lambda r: r.idx)[: election.params["threshold"]]}
+    chosen = {i: partials[i] for i in sorted(partials)[:threshold]}
     assert election.total is not None
-    return proofs.combine(election.total, chosen, max_count=vote.voted_count)  # type: ignore[arg-type]
+    return proofs.combine(election.total, chosen, max_count=vote.voted_count)
 
 
 def trustee_progress(session: Session, vote_id: int) -> dict[str, Any] | None:
@@ -467,7 +317,7 @@ def trustee_progress(session: Session, vote_id: int) -> dict[str, Any] | None:
 def board_data(session: Session, vote: Vote) -> dict[str, Any]:
     assert vote.id is not None
     election = election_of(session, vote.id)
-    shares = session.exec(select(TrusteeShare).where(TrusteeShare.vote_id == vote.id).order_by(TrusteeShare.idx)).all()
+    shares = session.exec(select(TrusteeShare).where(TrusteeShare.vote_id == vote.id).order_by(col(TrusteeShare.idx))).all()
     ballots = ballots_of(session, vote.id)
     result = None
     if vote.result is not None:
@@ -500,13 +350,14 @@ def board(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
 def fingerprint(session: Session, vote: Vote) -> str | None:
     if vote.kind != VoteKind.secret or session.get(BallotElection, vote.id) is None:
         return None
-    return board_data(session, vote)["fingerprint"]
+    fingerprint: str = board_data(session, vote)["fingerprint"]
+    return fingerprint
 
 
 def meeting_boards(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
     """The boards of every decrypted secret vote of a meeting, exported with its minutes (which cite each board's
     fingerprint): every participant may download them, as they may read each board."""
     access(session, actor, meeting_id)
-    votes = session.exec(select(Vote).where(Vote.meeting_id == meeting_id, Vote.kind == VoteKind.secret).order_by(Vote.id)).all()  # type: ignore[arg-type]
+    votes = session.exec(select(Vote).where(Vote.meeting_id == meeting_id, col(Vote.kind) == VoteKind.secret).order_by(col(Vote.id))).all()
     boards = [board_data(session, v) for v in votes if v.result is not None and session.get(BallotElection, v.id) is not None]
     return {"meeting_id": meeting_id, "boards": boards}

@@ -139,9 +139,9 @@ def encrypt_ballot(params: dict[str, Any], params_digest: str, choice: int, toke
                        "c0": sc(cc[0]), "c1": sc(cc[1]), "z0": sc(zz[0]), "z1": sc(zz[1])})  # fmt: skip
     big_a, big_b = _sum(cts)
     w = g.random_scalar()
-    a, b = g.base(w), g.mul(w, y)
-    c = challenge("sum", *ctx, big_a, big_b, a, b)
-    sum_proof = {"a": a.hex(), "b": b.hex(), "z": sc(w + c * r_sum)}
+    sum_a, sum_b = g.base(w), g.mul(w, y)
+    sum_c = challenge("sum", *ctx, big_a, big_b, sum_a, sum_b)
+    sum_proof = {"a": sum_a.hex(), "b": sum_b.hex(), "z": sc(w + sum_c * r_sum)}
     return {"token": token.hex(), "ciphertexts": cts, "proofs": proofs, "sum_proof": sum_proof}
 
 
@@ -184,9 +184,9 @@ def verify_ballot(params: dict[str, Any], params_digest: str, ballot: Any) -> st
     if not isinstance(sp, dict) or set(sp) != {"a", "b", "z"}:
         raise Invalid("ballot: sum proof malformed")
     big_a, big_b = _sum(cts)
-    a, b, z = pt(sp["a"], "sum a"), pt(sp["b"], "sum b"), unsc(sp["z"], "sum z")
-    c = challenge("sum", *ctx, big_a, big_b, a, b)
-    if g.base(z) != g.add(a, g.mul(c, big_a)) or g.mul(z, y) != g.add(b, g.mul(c, g.sub(big_b, g.BASE))):
+    sum_a, sum_b, sum_z = pt(sp["a"], "sum a"), pt(sp["b"], "sum b"), unsc(sp["z"], "sum z")
+    sum_c = challenge("sum", *ctx, big_a, big_b, sum_a, sum_b)
+    if g.base(sum_z) != g.add(sum_a, g.mul(sum_c, big_a)) or g.mul(sum_z, y) != g.add(sum_b, g.mul(sum_c, g.sub(big_b, g.BASE))):
         raise Invalid("ballot: sum-is-one proof")
     return digest(ballot)
 

@@ -1,5 +1,5 @@
 """Trustee keys: each trustee's X25519 key pair, its secret half sealed with their password (the same argon2id +
-AES-256-GCM seal as the signing key store, minutes/keystore.py), and the sealing of key shares to it.
+AES-256-GCM seal as the signing key store, ledger/keystore.py), and the sealing of key shares to it.
 
 A share is sealed to the trustee's public key when the vote opens (no password needed then) and can be opened
 only with the trustee's password at the decryption step: ephemeral X25519 -> HKDF-SHA256 -> AES-256-GCM, the
@@ -15,9 +15,10 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from minutes.keystore import seal, unseal
+from ledger.keystore import seal, unseal
 
-_RAW = {"encoding": serialization.Encoding.Raw, "format": serialization.PublicFormat.Raw}
+def _raw(public_key: X25519PublicKey) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def _context(user_id: int) -> str:
@@ -28,7 +29,7 @@ def new_key(user_id: int, password: str) -> tuple[str, str]:
     """(public key hex, sealed secret key base64)."""
     key = X25519PrivateKey.generate()
     raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
-    return key.public_key().public_bytes(**_RAW).hex(), base64.b64encode(seal(raw, password, _context(user_id))).decode()
+    return _raw(key.public_key()).hex(), base64.b64encode(seal(raw, password, _context(user_id))).decode()
 
 
 def _kek(shared: bytes, eph: bytes, pub: bytes) -> bytes:
@@ -38,7 +39,7 @@ def _kek(shared: bytes, eph: bytes, pub: bytes) -> bytes:
 def seal_share(public_key_hex: str, share: bytes, aad: str) -> str:
     pub = bytes.fromhex(public_key_hex)
     eph = X25519PrivateKey.generate()
-    eph_pub = eph.public_key().public_bytes(**_RAW)
+    eph_pub = _raw(eph.public_key())
     nonce = secrets.token_bytes(12)
     body = AESGCM(_kek(eph.exchange(X25519PublicKey.from_public_bytes(pub)), eph_pub, pub)).encrypt(nonce, share, aad.encode())
     return base64.b64encode(eph_pub + nonce + body).decode()
@@ -54,7 +55,7 @@ def open_with_key(secret_key: bytes, sealed_share: str, aad: str) -> bytes:
     key = X25519PrivateKey.from_private_bytes(secret_key)
     blob = base64.b64decode(sealed_share)
     eph_pub, nonce, body = blob[:32], blob[32:44], blob[44:]
-    pub = key.public_key().public_bytes(**_RAW)
+    pub = _raw(key.public_key())
     kek = _kek(key.exchange(X25519PublicKey.from_public_bytes(eph_pub)), eph_pub, pub)
     return AESGCM(kek).decrypt(nonce, body, aad.encode())
 

@@ -26,7 +26,7 @@ const concat = (...parts) => {
 
 const MAGIC = enc.encode("ECKS1\n");
 
-/** The trustee's X25519 secret key, unsealed with their password (spec §7: minutes/keystore.py's seal). */
+/** The trustee's X25519 secret key, unsealed with their password (spec §7: ledger/keystore.py's seal). */
 export async function unsealTrusteeKey(sealedB64, userId, password) {
   const blob = unb64(sealedB64);
   if (!equal(blob.subarray(0, MAGIC.length), MAGIC)) throw new Error("sealed key: unknown format");

@@ -23,7 +23,7 @@ form?.addEventListener("submit", async (event) => {
   submit.textContent = t("login.working");
   try {
     await post("/api/auth/login", { username, password });
-    // The server already checked `next` (app/redirects.py); this repeats the core of it: one leading "/",
+    // The server already checked `next` (web/redirects.py); this repeats the core of it: one leading "/",
     // printable ASCII only (browsers drop tab/CR/LF and read "\\" as "/", turning "/\t/host" into "//host").
     const next = form.dataset.next || "/meetings";
     const local = /^\/(?![\/\\])[\x21-\x7e]*$/.test(next) && !next.includes("\\");

@@ -1,5 +1,6 @@
-// The tablet document viewer: page images (tablet size, sharper "zoom" size past 1.5x), thumbnails, swipe/keys,
-// pinch-zoom and pan, the side panel, annotations (viewer-ink.js) and presenter mode (viewer-presenter.js).
+// The tablet document viewer: the document and its pages (tablet size, sharper "zoom" size past 1.5x),
+// thumbnails, keys, full screen, the toolbar; the page's zoom, gestures and reading mode (viewer-view.js), the side
+// panel (viewer-panel.js), annotations (viewer-ink.js) and presenter mode (viewer-presenter.js).
 // The meeting's live connection (live-connection.js, shared with the live page) brings the presenter events.
 import { get } from "./api.js";
 import { h, fill } from "./dom.js";
@@ -9,19 +10,15 @@ import { toast } from "./toast.js";
 import { Ink, PALETTES } from "./viewer-ink.js";
 import { Panel } from "./viewer-panel.js";
 import { Presenter } from "./viewer-presenter.js";
+import { PageView } from "./viewer-view.js";
 
 const root = document.getElementById("viewer");
 const meetingId = Number(root.dataset.meetingId);
 const $ = (id) => document.getElementById(id);
-const scroller = $("scroller");
-const stage = $("stage");
 const img = $("page-img");
-const MAX_ZOOM = 4;
 
 let doc = null; // GET /api/documents/{id}
 let page = 1;
-let zoom = 1; // 1 = the page fits the width of the viewing area
-let aspect = 1.4142; // height / width of the page image (A4 until the image says otherwise)
 
 const conn = new LiveConnection({ meetingId });
 const { live, socket } = conn;
@@ -40,11 +37,15 @@ const ctx = {
   titleOf: (id) => (id === doc?.id ? doc.title : panel.docs.find((d) => d.id === id)?.title) ?? "",
 };
 const presenter = new Presenter(ctx);
-const panel = new Panel({ meetingId, docId: ctx.docId, goTo: (id, n) => goTo(id, n), onOpen: () => requestAnimationFrame(layout) });
+const panel = new Panel({ meetingId, docId: ctx.docId, goTo: (id, n) => goTo(id, n), onOpen: () => requestAnimationFrame(() => view.layout()) });
 const ink = new Ink({
   canvas: $("ink"), notes: $("notes"), dialog: $("note-dialog"),
   ctx: { ...ctx, shareMode: () => presenter.shareInk, sendShared: (n, kind, data) => request("presenter:ink", { meeting_id: meetingId, page: n, kind, data }) },
   onChange: () => panel.renderMine(ink.mine(), { onGo: (a) => goTo(a.document_id, a.page), onDelete: (a) => ink.erase(a) }),
+});
+const view = new PageView({
+  els: { root, scroller: $("scroller"), stage: $("stage"), img, panel: $("panel"), chromeBtn: $("btn-chrome") },
+  ink, presenter, onStep: (d) => step(d), onSize: (size) => doc && (img.src = pageUrl(page, size)),
 });
 window.ecabinetViewer = { conn, live, socket, ink, presenter, get page() { return page; }, get doc() { return doc; } };
 
@@ -80,7 +81,7 @@ function showPage(n) {
   $("chrome-page").textContent = `${page}/${doc.page_count}`;
   $("btn-prev").disabled = page <= 1;
   $("btn-next").disabled = page >= doc.page_count;
-  const url = pageUrl(page, zoom > 1.5 ? "zoom" : "tablet");
+  const url = pageUrl(page, view.size);
   if (!img.src.endsWith(url)) {
     $("page-loading").hidden = false;
     img.classList.add("is-stale"); // never show the previous page under the new page number
@@ -93,7 +94,7 @@ function showPage(n) {
   ink.cancel();
   presenter.hideDot();
   presenter.refresh();
-  layout();
+  view.layout();
 }
 
 async function goTo(docId, n, { fromPresenter = false } = {}) {
@@ -119,81 +120,9 @@ function renderThumbs() {
 img.addEventListener("load", () => {
   $("page-loading").hidden = true;
   img.classList.remove("is-stale");
-  if (img.naturalWidth) aspect = img.naturalHeight / img.naturalWidth;
-  layout();
+  view.loaded();
 });
 img.addEventListener("error", () => ($("page-loading").textContent = t("common.error")));
-
-/** Size the stage: zoom 1 fits the width of the viewing area (portrait and landscape: the text is readable and
- * one scrolls down to read on); keep the image, ink canvas and notes layer in step. */
-function layout() {
-  const width = Math.max(200, Math.round((scroller.clientWidth - 32) * zoom));
-  const height = Math.round(width * aspect);
-  stage.style.width = `${width}px`;
-  stage.style.height = `${height}px`;
-  ink.resize(width, height);
-}
-window.addEventListener("resize", () => layout());
-// The bars collapsing or the panel opening change the viewing area without a window resize.
-new ResizeObserver(() => layout()).observe(scroller);
-
-/** The point of the page (0..1 of its width and height) under the screen point (x, y). */
-function anchorAt(x, y) {
-  const r = stage.getBoundingClientRect();
-  return { px: (x - r.left) / r.width, py: (y - r.top) / r.height };
-}
-
-/** Scroll so that the page point `anchor` is under the screen point (x, y) again. */
-function keepAnchor(anchor, x, y) {
-  const r = stage.getBoundingClientRect();
-  scroller.scrollLeft += r.left + anchor.px * r.width - x;
-  scroller.scrollTop += r.top + anchor.py * r.height - y;
-}
-
-function zoomTo(z) {
-  const old = zoom;
-  zoom = Math.min(MAX_ZOOM, Math.max(1, z));
-  if (zoom === old) return false;
-  const wantSize = zoom > 1.5 ? "zoom" : "tablet";
-  if (doc && !img.src.includes(`size=${wantSize}`)) img.src = pageUrl(page, wantSize);
-  root.dataset.zoom = zoom.toFixed(2);
-  layout();
-  return true;
-}
-
-/** Zoom keeping the page point under `focus` (a finger, the mouse; else the middle of the view) where it is. */
-function setZoom(z, focus = null) {
-  const rect = scroller.getBoundingClientRect();
-  const f = focus ?? { x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 };
-  const anchor = anchorAt(f.x, f.y);
-  if (zoomTo(z)) keepAnchor(anchor, f.x, f.y);
-}
-
-// --- reading mode: the bars collapse while one reads; a tap (or Esc) brings them back --------------------------
-
-const chromeBtn = $("btn-chrome");
-
-function setChrome(shown) {
-  if (root.dataset.chrome === (shown ? "shown" : "hidden")) return;
-  const before = stage.getBoundingClientRect().top;
-  root.dataset.chrome = shown ? "shown" : "hidden";
-  document.body.classList.toggle("is-reading", !shown);
-  chromeBtn.hidden = shown;
-  scroller.scrollTop += stage.getBoundingClientRect().top - before; // the text stays where the eyes are
-  scrollMark = scroller.scrollTop;
-}
-
-/** Reading (scrolling, turning, zooming with the view tool) hides the bars, unless a panel is open. */
-function reading() {
-  if (ink.tool === "view" && $("panel").hidden) setChrome(false);
-  scrollMark = scroller.scrollTop;
-}
-
-chromeBtn.addEventListener("click", () => setChrome(true));
-let scrollMark = 0; // where the view was when the bars last changed: scrolling 48 px on from there is reading
-scroller.addEventListener("scroll", () => {
-  if (!gesture && Math.abs(scroller.scrollTop - scrollMark) > 48) reading();
-}, { passive: true });
 
 // --- full screen (the Fullscreen API; Esc leaves it) ----------------------------------------------------------
 
@@ -208,136 +137,25 @@ document.addEventListener("fullscreenchange", () => {
   root.dataset.fullscreen = String(on);
   fsBtn.setAttribute("aria-pressed", String(on));
   $("fullscreen-label").textContent = t(on ? "tablet.fullscreen_exit" : "tablet.fullscreen");
-  setChrome(!on);
+  view.setChrome(!on);
 });
-
-// --- gestures: draw, pan, swipe, pinch, tap, double tap -----------------------------------------------------
-
-const pointers = new Map(); // pointerId -> {x, y}
-let gesture = null; // {kind: draw|pan|pinch|laser, ...}
-const TAP_MS = 300; // a second tap within this time (and 30 px) is a double tap
-let lastTap = null; // {x, y, at}
-let tapTimer = null;
-
-function capture(e) {
-  try {
-    stage.setPointerCapture(e.pointerId);
-  } catch {
-    // a pointer the browser no longer tracks (it ended already): nothing to capture
-  }
-}
-
-stage.addEventListener("pointerdown", (e) => {
-  if (e.button > 0) return;
-  pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
-  capture(e);
-  const rect = stage.getBoundingClientRect();
-  if (pointers.size === 2) {
-    if (gesture?.kind === "draw") ink.cancel();
-    const [a, b] = [...pointers.values()];
-    const mid = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
-    gesture = { kind: "pinch", dist: Math.max(1, Math.hypot(a.x - b.x, a.y - b.y)), zoom, anchor: anchorAt(mid.x, mid.y) };
-    return;
-  }
-  if (pointers.size > 2) return;
-  if (presenter.laserOn && ink.tool === "view") {
-    gesture = { kind: "laser" };
-    presenter.pointer(...rel(e, rect));
-  } else if (ink.down(e, rect)) {
-    gesture = { kind: "draw" };
-  } else {
-    gesture = { kind: "pan", x: e.clientX, y: e.clientY, left: scroller.scrollLeft, top: scroller.scrollTop, at: performance.now(), moved: 0 };
-  }
-  e.preventDefault();
-});
-
-stage.addEventListener("pointermove", (e) => {
-  if (!pointers.has(e.pointerId)) return;
-  pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
-  const rect = stage.getBoundingClientRect();
-  if (gesture?.kind === "pinch" && pointers.size >= 2) {
-    // The page point first under the fingers follows their midpoint (zoom and pan in one movement).
-    const [a, b] = [...pointers.values()];
-    zoomTo(gesture.zoom * (Math.hypot(a.x - b.x, a.y - b.y) / gesture.dist));
-    keepAnchor(gesture.anchor, (a.x + b.x) / 2, (a.y + b.y) / 2);
-  } else if (gesture?.kind === "draw") {
-    ink.move(e, rect);
-  } else if (gesture?.kind === "laser") {
-    presenter.pointer(...rel(e, rect));
-  } else if (gesture?.kind === "pan") {
-    gesture.moved = Math.max(gesture.moved, Math.hypot(e.clientX - gesture.x, e.clientY - gesture.y));
-    scroller.scrollLeft = gesture.left - (e.clientX - gesture.x);
-    scroller.scrollTop = gesture.top - (e.clientY - gesture.y);
-  }
-});
-
-/** A tap toggles the bars; a double tap zooms in on the point tapped (2.5x) or back to the width. */
-function tapped(x, y) {
-  const now = performance.now();
-  if (lastTap && now - lastTap.at < TAP_MS && Math.hypot(x - lastTap.x, y - lastTap.y) < 30) {
-    clearTimeout(tapTimer);
-    lastTap = null;
-    setZoom(zoom > 1.05 ? 1 : 2.5, { x, y });
-    if (zoom > 1) reading();
-    return;
-  }
-  lastTap = { x, y, at: now };
-  clearTimeout(tapTimer);
-  tapTimer = setTimeout(() => {
-    lastTap = null;
-    setChrome(root.dataset.chrome === "hidden");
-  }, TAP_MS);
-}
-
-function endPointer(e) {
-  if (!pointers.delete(e.pointerId)) return;
-  const g = gesture;
-  if (pointers.size > 0) return;
-  gesture = null;
-  // The bars collapse once a reading gesture ends (never during one: the view would jump under the finger).
-  if (g?.kind === "pinch" || (g?.kind === "pan" && g.moved > 48)) reading();
-  if (g?.kind === "draw") ink.up();
-  else if (g?.kind === "laser") presenter.pointerEnd();
-  else if (g?.kind === "pan" && e.type === "pointerup") {
-    const dx = e.clientX - g.x;
-    const dy = e.clientY - g.y;
-    const quick = performance.now() - g.at;
-    if (g.moved < 10 && quick < TAP_MS) tapped(e.clientX, e.clientY);
-    else if (zoom <= 1.05 && Math.abs(dx) > 70 && Math.abs(dx) > 1.5 * Math.abs(dy) && quick < 800) step(dx < 0 ? 1 : -1);
-  }
-}
-stage.addEventListener("pointerup", endPointer);
-stage.addEventListener("pointercancel", (e) => {
-  if (gesture?.kind === "draw") ink.cancel();
-  endPointer(e);
-});
-scroller.addEventListener("wheel", (e) => {
-  if (!e.ctrlKey) return;
-  e.preventDefault();
-  setZoom(zoom * (e.deltaY < 0 ? 1.1 : 1 / 1.1), { x: e.clientX, y: e.clientY });
-}, { passive: false });
-
-function rel(e, rect) {
-  const clamp = (v) => Math.round(Math.min(1, Math.max(0, v)) * 10000) / 10000;
-  return [clamp((e.clientX - rect.left) / rect.width), clamp((e.clientY - rect.top) / rect.height)];
-}
 
 document.addEventListener("keydown", (e) => {
   if (e.target.closest?.("input, textarea, select, dialog")) return;
   if (e.key === "Escape") {
     if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
-    else setChrome(true);
+    else view.setChrome(true);
     return;
   }
   const keys = { ArrowRight: 1, ArrowDown: 1, PageDown: 1, " ": 1, ArrowLeft: -1, ArrowUp: -1, PageUp: -1 };
-  if (e.key in keys && zoom <= 1.05) {
+  if (e.key in keys && view.zoom <= 1.05) {
     e.preventDefault();
     step(keys[e.key]);
   } else if (e.key === "Home" && doc) goTo(doc.id, 1);
   else if (e.key === "End" && doc) goTo(doc.id, doc.page_count);
-  else if (e.key === "+" || e.key === "=") setZoom(zoom * 1.25);
-  else if (e.key === "-") setZoom(zoom / 1.25);
-  else if (e.key === "0") setZoom(1);
+  else if (e.key === "+" || e.key === "=") view.setZoom(view.zoom * 1.25);
+  else if (e.key === "-") view.setZoom(view.zoom / 1.25);
+  else if (e.key === "0") view.setZoom(1);
 });
 
 // --- toolbar --------------------------------------------------------------------------------------------
@@ -362,9 +180,9 @@ function renderColours() {
 for (const b of $("tools").children) b.addEventListener("click", () => setTool(b.dataset.tool));
 $("btn-prev").addEventListener("click", () => step(-1));
 $("btn-next").addEventListener("click", () => step(1));
-$("btn-zoom-in").addEventListener("click", () => setZoom(zoom * 1.25));
-$("btn-zoom-out").addEventListener("click", () => setZoom(zoom / 1.25));
-$("btn-fit").addEventListener("click", () => setZoom(1));
+$("btn-zoom-in").addEventListener("click", () => view.setZoom(view.zoom * 1.25));
+$("btn-zoom-out").addEventListener("click", () => view.setZoom(view.zoom / 1.25));
+$("btn-fit").addEventListener("click", () => view.setZoom(1));
 $("btn-export").addEventListener("click", (e) => {
   if (doc?.restricted) {
     e.preventDefault();

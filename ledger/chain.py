@@ -1,20 +1,20 @@
 """Appending to the hash chain. Appends are serialised: SQLite by the write transaction's BEGIN IMMEDIATE,
 PostgreSQL by a transaction-scoped advisory lock, so the chain never forks, whichever node writes.
 
-The session carries the database's AuditKeys (app.db.Database puts them in `session.info`) and the tail
+The session carries the database's AuditKeys (app/db.py's Database puts them in `session.info`) and the tail
 this transaction appended last, so several appends in one transaction (before a flush) chain correctly.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from audit.keys import AuditKeys
-from audit.models import AuditEntry
+from ledger.keys import AuditKeys
+from ledger.models import AuditEntry
 from core.clock import iso, utcnow
 
 GENESIS = "0" * 64
@@ -25,6 +25,16 @@ DUE = "ecabinet_audit_checkpoint_due"
 # Moments worth a checkpoint whatever the checkpoint interval (a decision, a signature, a role).
 MEANINGFUL = frozenset({"vote.closed", "vote.published", "minutes.finalised", "minutes.signed", "minutes.completed",
                         "audit.anchored", "state.user"})  # fmt: skip
+
+
+# Called with the session when the chain is first anchored (audit/facts.py adopt_all, registered by
+# audit/hooks.py install(): the facts build on this module, so it cannot import them).
+_on_first_anchor: list[Callable[[Session], None]] = []
+
+
+def on_first_anchor(fn: Callable[[Session], None]) -> None:
+    if fn not in _on_first_anchor:
+        _on_first_anchor.append(fn)
 
 
 def canonical(value: Any) -> bytes:
@@ -46,7 +56,7 @@ def row_hash(entry: AuditEntry) -> str:
 def keys_of(session: Session) -> AuditKeys:
     keys: AuditKeys | None = session.info.get(KEYS)
     if keys is None:
-        raise RuntimeError("audit: session without audit keys; open sessions through app.db.Database")
+        raise RuntimeError("audit: session without audit keys; open sessions through app/db.py's Database")
     return keys
 
 
@@ -80,15 +90,14 @@ def _anchor(session: Session, keys: AuditKeys, last_id: int, last_hash: str) -> 
     """Rows without a MAC at the tail: an upgraded installation (adopt the state as found), or, when
     checkpoints already exist, MACs stripped in the database: then nothing is adopted, so the verifier
     still reports every state difference besides the lost MACs."""
-    from audit.facts import adopt_all  # facts build on this module
-
     first = not any(keys.checkpoint_dir.glob("*.jsonl"))
     _link(session, keys, type="audit.anchored", data={"legacy_rows": last_id, "legacy_head": last_hash, "adopted": first},
           stored=True, actor_id=None, meeting_id=None, event_seq=None,
           summary=f"Neo {last_id} bản ghi cũ (ghi trước khi có khóa nhật ký) vào chuỗi có khóa"
           if first else f"{last_id} bản ghi mất mã xác thực (MAC) dù đã có điểm kiểm: neo lại, không tiếp nhận trạng thái")  # fmt: skip
     if first:
-        adopt_all(session)
+        for adopt in _on_first_anchor:
+            adopt(session)
 
 
 def append(

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from app.context import AppContext
+from infra.context import AppContext
 from core import outbox
 from core.outbox import Key
 

@@ -2,8 +2,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
 
-from accounts.models import GlobalRole, User
+
+class GlobalRole(str, Enum):
+    """A user's role across meetings (the `user.role` column: accounts/models.py)."""
+
+    admin = "admin"              # Quản trị
+    secretariat = "secretariat"  # Văn phòng / Thư ký
+    member = "member"            # Thành viên Chính phủ
+    guest = "guest"              # Khách mời
+
+
+class UserRow(Protocol):
+    """What Actor.of reads of a user row (accounts.models.User; core cannot import the accounts package)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def full_name(self) -> str: ...
+    @property
+    def role(self) -> GlobalRole: ...
 
 
 @dataclass(frozen=True)
@@ -17,7 +39,7 @@ class Actor:
     display_meeting_id: int | None = None
 
     @classmethod
-    def of(cls, user: User) -> "Actor":
+    def of(cls, user: UserRow) -> "Actor":
         assert user.id is not None
         return cls(id=user.id, username=user.username, full_name=user.full_name, role=GlobalRole(user.role))
 

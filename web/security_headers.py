@@ -9,8 +9,8 @@ from typing import Any, Awaitable, Callable
 
 from starlette.requests import HTTPConnection
 
-from app.i18n import request_lang
-from app.settings import Settings
+from web.i18n import request_lang
+from infra.settings import Settings
 from core.i18n import N_, known, translate
 
 REFUSED = N_("Kết nối bị từ chối.")

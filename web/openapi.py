@@ -1,18 +1,18 @@
 """The OpenAPI 3.1 document of the REST API, built from the same schemas the routes validate with.
 
-Each routes module lists its operations in `OPENAPI` (see `Op`); app/domains.py gathers them, and a test
-fails when a route is missing from the document. tests/test_fuzz_openapi.py runs schemathesis against it
+Each routes module lists its operations in `OPENAPI` (see `Op`); app/domains.py gathers them, app/factory.py
+serves them (`endpoint`), and a test fails when a route is missing from the document. tests/test_fuzz_openapi.py runs schemathesis against it
 on the real server, so a documented status, body or answer that the server does not keep is a failing test.
 """
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Awaitable, Callable, NamedTuple
 
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.http import MAX_DEPTH, MAX_JSON_BYTES, ok
+from web.http import MAX_DEPTH, MAX_JSON_BYTES, ok
 from core.types import MAX_ID
 
 
@@ -158,7 +158,11 @@ def document(operations: list[Op]) -> dict[str, Any]:
     }
 
 
-async def endpoint(request: Request) -> Response:
-    from app.domains import openapi_operations  # the composition root knows every domain
+def endpoint(operations: Callable[[], list[Op]]) -> Callable[[Request], Awaitable[Response]]:
+    """GET /api/openapi.json: the document of `operations` (app/domains.py's list: the composition root knows
+    every domain)."""
 
-    return ok(document(openapi_operations()))
+    async def openapi_json(request: Request) -> Response:
+        return ok(document(operations()))
+
+    return openapi_json

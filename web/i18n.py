@@ -1,7 +1,7 @@
 """UI strings from the gettext catalogues (core/i18n.py): t(key, **params) for pages, the same keys as a
-JSON catalogue for the ES modules (app/i18n_routes.py).
+JSON catalogue for the ES modules (web/i18n_routes.py).
 
-A legacy key file (app/messages/<area>.py with MESSAGES = {key: (vi, en)}) still works while a branch
+A legacy key file (web/messages/<area>.py with MESSAGES = {key: (vi, en)}) still works while a branch
 that added one is merged: it is read here as a fallback until `python -m app.i18n_import` moves it into
 the catalogues.
 """
@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from starlette.requests import HTTPConnection
 
-import app.messages
+import web.messages
 from core.i18n import DEFAULT_LANG, LANGS, catalogue, is_key, lookup, negotiate, translate as _translate
 
 __all__ = ["LANGS", "LANG_COOKIE", "request_lang", "translate", "table", "t_for", "known"]
@@ -41,8 +41,8 @@ def environ_lang(environ: dict[str, Any]) -> str:
 @cache
 def legacy() -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
-    for info in pkgutil.iter_modules(app.messages.__path__):
-        table_ = getattr(importlib.import_module(f"app.messages.{info.name}"), "MESSAGES", None)
+    for info in pkgutil.iter_modules(web.messages.__path__):
+        table_ = getattr(importlib.import_module(f"web.messages.{info.name}"), "MESSAGES", None)
         if isinstance(table_, dict):
             found.update(table_)
     return found

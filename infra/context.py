@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
-from app.db import Database, Outcome
-from app.groupcommit import GroupCommit
+from infra.db import Database, Outcome
+from infra.groupcommit import GroupCommit
 from core.outbox import Key
-from app.ratelimit import FailureBudget, SlidingWindow
-from app.settings import Settings
+from infra.ratelimit import FailureBudget, SlidingWindow
+from infra.settings import Settings
 
 
 async def _nothing(_: str) -> None:
@@ -19,16 +19,21 @@ async def _to_nobody(_user_id: int, _event: str, _data: Any) -> None:
     return None
 
 
+def _unwired(**_: Any) -> Any:
+    raise RuntimeError("not wired: app/domains.py install() sets this on the application context")
+
+
 @dataclass
 class AppContext:
     settings: Settings
     db: Database
     login_limiter: FailureBudget
-    cluster: Any = None  # app.cluster.Cluster: this node, its heartbeat in Redis, draining (set by create_app)
+    cluster: Any = None  # infra.cluster.Cluster: this node, its heartbeat in Redis, draining (set by create_app)
     publish: Callable[[list[Any]], Any] = field(default=lambda events: None)  # meetings.events.Delivery
-    # Runs the outbox jobs a transaction recorded, after its COMMIT (set by app/outbox.py's Dispatcher).
+    # Runs the outbox jobs a transaction recorded, after its COMMIT (set by infra/outbox.py's Dispatcher).
     run_jobs: Callable[[set[Key]], None] = field(default=lambda keys: None)
-    # Domain packages beyond meetings add their socket events here (called with realtime.actions.SocketActions).
+    # Domain packages beyond meetings add their socket events here (called with realtime/actions.py's SocketActions,
+    # which implements web/sockets.py's protocol).
     socket_extensions: list[Callable[[Any], None]] = field(default_factory=list)
     # Closes the live sockets of a login session (set by realtime/handlers.py; logout calls it).
     end_session: Callable[[str], Awaitable[None]] = field(default=_nothing)
@@ -38,7 +43,13 @@ class AppContext:
     # started by the app's lifespan after the outbox recovery and stopped before the engine is disposed.
     background: list[Any] = field(default_factory=list)
 
-    # One app/groupcommit.py GroupCommit per service run through write_grouped.
+    # Set by app/domains.py from the accounts package (the edge in web/ may not import a domain), both run in a
+    # read session: resolve_session(session=, token=) -> (User, csrf) | None; read_profile(session=, actor=) -> the
+    # signed-in user's own profile for the pages' header (accounts.services.resolve and get_self).
+    resolve_session: Callable[..., Any] = field(default=_unwired)
+    read_profile: Callable[..., Any] = field(default=_unwired)
+
+    # One infra/groupcommit.py GroupCommit per service run through write_grouped.
     groups: dict[Callable[..., Any], Any] = field(default_factory=dict)
 
     # The edges' rate-limit windows, one set per application (module globals would be shared by every app in the
@@ -62,13 +73,13 @@ class AppContext:
         return outcome.result
 
     async def write_grouped(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
-        """As `write`, but calls of `fn` that arrive together share one transaction (app/groupcommit.py):
+        """As `write`, but calls of `fn` that arrive together share one transaction (infra/groupcommit.py):
         for services many users call at the same moment (a vote's casts). Answers after the COMMIT."""
         return await self._group(fn, many=False)(**kwargs)
 
     async def write_many(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
         """As `write_grouped`, for a batched service that takes the calls that arrived together at once
-        (`fn(session=..., calls=[...])` answering [(ok, result | error), ...]; app/groupcommit.py)."""
+        (`fn(session=..., calls=[...])` answering [(ok, result | error), ...]; infra/groupcommit.py)."""
         return await self._group(fn, many=True)(**kwargs)
 
     def _group(self, fn: Callable[..., Any], *, many: bool) -> GroupCommit:

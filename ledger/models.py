@@ -13,7 +13,7 @@ class AuditEntry(SQLModel, table=True):
     """One state change. `hash` = SHA-256 over this row's content and the previous row's hash, so changing,
     inserting or deleting any row by hand breaks the chain from that row on; `mac` = HMAC-SHA256 of `hash`
     with a key kept outside the database, so whoever holds only the database cannot recompute the chain
-    after a change (audit/keys.py). Meeting events are not copied here: `data_hash` is the SHA-256 of the
+    after a change (ledger/keys.py). Meeting events are not copied here: `data_hash` is the SHA-256 of the
     stored event's data, so editing the event log is caught too. `data` holds a canonical copy only for the
     facts the verifier compares the stored state with (roles, vote results: audit/facts.py), never a choice."""
 

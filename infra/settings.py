@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     media_workers: int = 1
     media_primary_viewers: int = 0
     media_prewarm: bool = False
-    # Freeze what start-up built out of the garbage collector's sight (app/gctune.py). The server process
+    # Freeze what start-up built out of the garbage collector's sight (infra/gctune.py). The server process
     # sets it (app/cli.py); tests leave it off, as they start many apps in one process.
     gc_freeze: bool = False
     media_fps: int = 15

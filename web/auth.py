@@ -4,13 +4,13 @@ from __future__ import annotations
 import hmac
 from http.cookies import SimpleCookie
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from accounts import services as accounts
-from accounts.actor import Actor
-from app.context import AppContext
-from app.settings import Settings
+from infra.context import AppContext
+from infra.settings import Settings
+from core.actor import Actor
 from core.errors import Forbidden, Unauthenticated
 
 COOKIE = "ecabinet_session"
@@ -37,7 +37,8 @@ def session_cookie(request: Request) -> str | None:
 
 
 def ctx_of(request: Request) -> AppContext:
-    return request.app.state.ctx
+    ctx: AppContext = request.app.state.ctx
+    return ctx
 
 
 def cookie_from_header(header: str | None, name: str = COOKIE) -> str | None:
@@ -56,8 +57,8 @@ async def resolve_token(ctx: AppContext, token: str | None) -> tuple[Actor, str]
     if not token:
         return None
 
-    def _lookup(session):  # type: ignore[no-untyped-def]
-        found = accounts.resolve(session=session, token=token)
+    def _lookup(session: Session) -> tuple[Actor, str] | None:
+        found = ctx.resolve_session(session=session, token=token)
         return (Actor.of(found[0]), found[1]) if found else None
 
     return await ctx.db.read(_lookup)
@@ -66,7 +67,8 @@ async def resolve_token(ctx: AppContext, token: str | None) -> tuple[Actor, str]
 async def current(request: Request) -> tuple[Actor, str] | None:
     if not hasattr(request.state, "auth"):
         request.state.auth = await resolve_token(ctx_of(request), session_cookie(request))
-    return request.state.auth
+    auth: tuple[Actor, str] | None = request.state.auth
+    return auth
 
 
 async def require_user(request: Request) -> Actor:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.i18n import LANGS, plural_expr, table
+from web.i18n import LANGS, plural_expr, table
 
 
 @cache

@@ -38,7 +38,7 @@ TRIM_AFTER = 0.5  # seconds without a new connection before trimming
 def _malloc_trim() -> Callable[[int], int] | None:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc.malloc_trim  # type: ignore[no-any-return]
+        return libc.malloc_trim
     except (OSError, AttributeError):  # pragma: no cover - not glibc
         return None
 

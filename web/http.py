@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from app.i18n import request_lang
-from app.messages.validation import field_message
+from web.i18n import request_lang
+from web.messages.validation import field_message
 from core.errors import BadRequest, DomainError, TooLarge, UnsupportedMediaType, ValidationFailed
 from core.i18n import N_, Msg, localize, translate
 from core.types import MAX_ID, path_text_problem

@@ -15,7 +15,7 @@ import secrets
 import socket
 from typing import Any, Awaitable, Callable
 
-from app.settings import Settings
+from infra.settings import Settings
 
 log = logging.getLogger("ecabinet.cluster")
 DeadHook = Callable[[str], Awaitable[None]]

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from anyio import to_thread
 
 if TYPE_CHECKING:
-    from app.context import AppContext
+    from infra.context import AppContext
 
 MAX_BATCH = 50  # calls per transaction: the first of a burst are answered early; bounds the lock time
 MAX_MANY = 250  # batched services: a call costs little more than its rows, so fewer, larger transactions

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from minutes.keystore import _locked, _write
+from ledger.keystore import _locked, _write
 
 MAC_KEY_BYTES = 32
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class AuditKeys:
     def for_database_url(cls, url: str) -> "AuditKeys":
         """Callers that build a Database without settings (tests, bench): a SQLite file's folder is its data
         dir (the default layout); otherwise the environment's settings."""
-        from app.settings import Settings
+        from infra.settings import Settings
 
         settings = Settings.from_env()
         if url.startswith("sqlite:///") and ":memory:" not in url:

@@ -1,0 +1,134 @@
+"""Who sees a poll and what every poll service records: loading, guards, live events, notifications, audit.
+
+Who sees a poll: the secretariat (admin, secretariat) always; its chair from submission on; its voters once it
+is open. Results (counts, comments) reach everyone who sees the poll only once it is closed; before that the
+secretariat and the chair see who has answered (the follow-up), never what."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.actor import Actor
+from accounts.models import GlobalRole, User
+from ledger.chain import append
+from core import outbox
+from core.clock import as_utc, iso, local, utcnow, zone
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from polls.models import Poll, PollRules, PollState, PollVoter
+from workdays.services import add_working_days
+
+LIVE = "poll.live"  # outbox kind: tell the poll's audience (checked at delivery) that it changed
+SEEN_BY_VOTERS = (PollState.open, PollState.closed, PollState.decided)
+DONE = (PollState.closed, PollState.decided)
+_STATE_VI = {"draft": "đang soạn", "submitted": "chờ duyệt", "open": "đang lấy ý kiến", "closed": "đã hết hạn",
+             "decided": "đã quyết định"}  # fmt: skip
+
+
+# ---- reading helpers ----
+
+def get_rules(session: Session) -> PollRules:
+    return session.get(PollRules, 1) or PollRules()
+
+
+def load(session: Session, poll_id: int, *, for_update: bool = False) -> Poll:
+    stmt = select(Poll).where(Poll.id == poll_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    poll = session.exec(stmt).first()
+    if poll is None:
+        raise NotFound("Không tìm thấy phiếu lấy ý kiến.", details={"poll_id": poll_id})
+    return poll
+
+
+def voter_ids(session: Session, poll_id: int) -> list[int]:
+    return list(session.exec(select(PollVoter.user_id).where(PollVoter.poll_id == poll_id).order_by(col(PollVoter.user_id))).all())
+
+
+def is_voter(session: Session, poll_id: int, user_id: int) -> bool:
+    return session.get(PollVoter, (poll_id, user_id)) is not None
+
+
+def may_see(session: Session, actor: Actor, poll: Poll) -> bool:
+    if actor.is_display:
+        return False
+    if actor.is_staff:
+        return True
+    if actor.id == poll.chair_id and poll.state != PollState.draft:
+        return True
+    return poll.state in SEEN_BY_VOTERS and is_voter(session, poll.id or 0, actor.id)
+
+
+def require_see(session: Session, actor: Actor, poll: Poll) -> None:
+    if not may_see(session, actor, poll):
+        raise Forbidden("Bạn không có trong danh sách được lấy ý kiến của phiếu này.", details={"poll_id": poll.id})
+
+
+def require_staff(actor: Actor) -> None:
+    if not actor.is_staff or actor.is_display:
+        raise Forbidden("Chỉ Văn phòng được soạn và trình phiếu lấy ý kiến.")
+
+
+def require_state(poll: Poll, *states: PollState, action: str) -> None:
+    if poll.state not in states:
+        raise Conflict("Phiếu lấy ý kiến không ở trạng thái cho phép thao tác này.",
+                       details={"poll_id": poll.id, "state": poll.state.value, "action": action,
+                                "state_vi": _STATE_VI[poll.state.value]})  # fmt: skip
+
+
+def future(moment: datetime, field: str) -> datetime:
+    if moment.tzinfo is None:
+        raise ValidationFailed("Thời hạn phải ghi rõ múi giờ.", details=[{"field": field, "message": "offset required"}])
+    moment = as_utc(moment)
+    if moment <= utcnow():
+        raise ValidationFailed("Thời hạn phải ở tương lai.", details=[{"field": field, "message": "must be in the future"}])
+    return moment
+
+
+# ---- side effects recorded in the transaction ----
+
+def tell(session: Session, poll: Poll, type_: str) -> None:
+    """A live event to the poll's audience, computed (and checked) when it is delivered (polls/live.py)."""
+    outbox.add(session, kind=LIVE, ref=poll.id or 0, payload={"type": type_, "poll_id": poll.id})
+
+
+def notify(session: Session, poll: Poll, event: str, user_ids: list[int], ref: str) -> None:
+    """A notification for the notifications domain ("notify" jobs wait in the outbox until it handles them)."""
+    if not user_ids:
+        return
+    outbox.add(session, kind="notify", ref=ref, payload={
+        "event": event, "user_ids": sorted(user_ids),
+        "params": {"poll_id": poll.id, "title": poll.title, "deadline_at": iso(poll.deadline_at)},
+        "link": f"/polls/{poll.id}",
+    })  # fmt: skip
+
+
+def audit(session: Session, actor_id: int | None, poll: Poll, type_: str, summary: str, extra: dict[str, Any] | None = None) -> None:
+    fact = {"poll_id": poll.id, "state": poll.state.value, "deadline_at": iso(poll.deadline_at), **(extra or {})}
+    append(session, type=type_, data=fact, actor_id=actor_id, summary=f"Phiếu lấy ý kiến {poll.id}: {summary}")
+
+
+def remind_time(session: Session, deadline: datetime, tz: str) -> datetime:
+    """One working day before the deadline, at the same time of day on the organisation's clock."""
+    wall = local(deadline, tz)
+    day = add_working_days(session, wall.date(), -1)
+    return as_utc(datetime.combine(day, wall.timetz().replace(tzinfo=None), tzinfo=zone(tz)))
+
+
+def schedule_reminder(session: Session, poll: Poll, tz: str) -> None:
+    at = remind_time(session, poll.deadline_at, tz)
+    poll.remind_at = at if at > utcnow() else None  # an urgent poll: no time left for a reminder
+
+
+def audience(session: Session, poll_id: int) -> list[int]:
+    """Who is told of a change, read at delivery: the secretariat, the chair once submitted, the voters once open."""
+    poll = session.get(Poll, poll_id)
+    if poll is None:
+        return []
+    ids = set(session.exec(select(User.id).where(col(User.role).in_([GlobalRole.admin, GlobalRole.secretariat]), User.is_active == True)).all())  # noqa: E712
+    if poll.state != PollState.draft:
+        ids.add(poll.chair_id)
+    if poll.state in SEEN_BY_VOTERS:
+        ids |= set(voter_ids(session, poll_id))
+    return sorted(i for i in ids if i is not None)

@@ -1,0 +1,121 @@
+"""Closing a poll (the scheduler, polls/clock.py): deadlines, results, reminders; then the summary report and the
+chair's decision."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, update
+from sqlmodel import Session, col, select
+
+from core.actor import Actor
+from accounts.models import User
+from core.clock import as_utc, iso, utcnow
+from core.errors import Forbidden
+from polls.access import DONE, audit, load, notify, require_state, tell, voter_ids
+from polls.models import Choice, Poll, PollAnswer, PollQuestion, PollState
+from polls.rules import tally
+from polls.views import detail
+
+
+def compute_results(session: Session, poll: Poll) -> dict[int, dict[str, Any]]:
+    pid = poll.id or 0
+    voters = voter_ids(session, pid)
+    by_question: dict[int, dict[int, Choice]] = {}
+    for qid, uid, choice in session.exec(select(PollAnswer.question_id, PollAnswer.user_id, PollAnswer.choice).where(PollAnswer.poll_id == pid)).all():
+        by_question.setdefault(qid, {})[uid] = Choice(choice)
+    qids = session.exec(select(PollQuestion.id).where(PollQuestion.poll_id == pid)).all()
+    return {qid: tally(voter_ids=voters, answers=by_question.get(qid or 0, {}), chair_id=poll.chair_id, silence=poll.silence_counts_as)
+            for qid in qids if qid is not None}  # fmt: skip
+
+
+def close_poll(*, session: Session, poll_id: int, now: datetime | None = None) -> bool:
+    """Close an open poll whose deadline has passed; False when there is nothing to do (already closed by
+    another node or run, or extended meanwhile). The row lock (PostgreSQL) / the write lock (SQLite) and the
+    conditional UPDATE make it safe to call from every node at once."""
+    now = now or utcnow()
+    poll = load(session, poll_id, for_update=True)
+    if poll.state != PollState.open or as_utc(poll.deadline_at) > now:
+        return False
+    changed = cast("CursorResult[Any]", session.execute(update(Poll).where(col(Poll.id) == poll_id, col(Poll.state) == PollState.open)
+                              .values(state=PollState.closed, closed_at=now, remind_at=None))).rowcount  # fmt: skip
+    if changed != 1:
+        return False
+    session.refresh(poll)
+    results = compute_results(session, poll)
+    for q in session.exec(select(PollQuestion).where(PollQuestion.poll_id == poll_id)).all():
+        q.result = results.get(q.id or 0)
+        session.add(q)
+    adopted = sum(1 for r in results.values() if r["adopted"])
+    audit(session, None, poll, "poll.closed", "hết hạn, tự động tổng hợp kết quả", {"adopted": adopted, "questions": len(results),
+           "results": {str(k): v for k, v in sorted(results.items())}})  # fmt: skip
+    notify(session, poll, "poll.result", sorted(set(voter_ids(session, poll_id)) | {poll.chair_id}), f"poll:{poll_id}:result")
+    tell(session, poll, "poll.closed")
+    return True
+
+
+def due_polls(*, session: Session, now: datetime) -> list[int]:
+    stmt = select(Poll.id).where(Poll.state == PollState.open, col(Poll.deadline_at) <= now).order_by(col(Poll.id))
+    return [i for i in session.exec(stmt).all() if i is not None]
+
+
+def send_reminder(*, session: Session, poll_id: int, now: datetime | None = None) -> bool:
+    """Remind the voters who have not answered every question, once: remind_at is cleared in the same
+    transaction as the notification is recorded (a restart finds it cleared, another node finds it locked)."""
+    now = now or utcnow()
+    poll = load(session, poll_id, for_update=True)
+    if poll.state != PollState.open or poll.remind_at is None or as_utc(poll.remind_at) > now:
+        return False
+    changed = cast("CursorResult[Any]", session.execute(update(Poll).where(col(Poll.id) == poll_id, col(Poll.remind_at).is_not(None))
+                              .values(remind_at=None))).rowcount  # fmt: skip
+    if changed != 1:
+        return False
+    session.refresh(poll)
+    todo = [uid for uid, left in remaining_by_voter(session, poll_id).items() if left]
+    notify(session, poll, "poll.reminder", todo, f"poll:{poll_id}:remind:{iso(poll.deadline_at)}"[:64])
+    audit(session, None, poll, "poll.reminded", "nhắc thành viên chưa trả lời", {"users": len(todo)})
+    return True
+
+
+def due_reminders(*, session: Session, now: datetime) -> list[int]:
+    stmt = select(Poll.id).where(Poll.state == PollState.open, col(Poll.remind_at).is_not(None), col(Poll.remind_at) <= now)
+    return [i for i in session.exec(stmt).all() if i is not None]
+
+
+def next_wakeup(*, session: Session) -> datetime | None:
+    """The next deadline or reminder of an open poll (the scheduler sleeps until then)."""
+    times: list[datetime | None] = [as_utc(t) for t in session.exec(select(Poll.deadline_at).where(Poll.state == PollState.open)).all()]
+    times += [as_utc(t) for t in session.exec(select(Poll.remind_at).where(Poll.state == PollState.open, col(Poll.remind_at).is_not(None))).all()]
+    return min((t for t in times if t is not None), default=None)
+
+
+def remaining_by_voter(session: Session, poll_id: int) -> dict[int, int]:
+    n = len(session.exec(select(PollQuestion.id).where(PollQuestion.poll_id == poll_id)).all())
+    answered: dict[int, int] = {}
+    for uid in session.exec(select(PollAnswer.user_id).where(PollAnswer.poll_id == poll_id)).all():
+        answered[uid] = answered.get(uid, 0) + 1
+    return {uid: n - answered.get(uid, 0) for uid in voter_ids(session, poll_id)}
+
+
+# ---- the summary report and the decision ----
+
+def mark_decided(*, session: Session, actor: Actor, poll_id: int, report_sha256: str) -> dict[str, Any]:
+    poll = load(session, poll_id, for_update=True)
+    if actor.id != poll.chair_id:
+        raise Forbidden("Chỉ người chủ trì ký báo cáo tổng hợp ý kiến.", details={"poll_id": poll_id})
+    require_state(poll, PollState.closed, action="decide")
+    poll.state, poll.decided_at, poll.report_sha256 = PollState.decided, utcnow(), report_sha256
+    session.add(poll)
+    audit(session, actor.id, poll, "poll.decided", "Chủ trì ký báo cáo tổng hợp ý kiến", {"report_sha256": report_sha256})
+    tell(session, poll, "poll.decided")
+    return detail(session, actor, poll)
+
+
+def report_data(*, session: Session, actor: Actor, poll_id: int) -> dict[str, Any]:
+    """Everything the summary report shows; the chair and the secretariat, once the poll is closed."""
+    poll = load(session, poll_id)
+    if not (actor.is_staff or actor.id == poll.chair_id) or actor.is_display:
+        raise Forbidden("Chỉ Văn phòng và người chủ trì xem báo cáo tổng hợp ý kiến.", details={"poll_id": poll_id})
+    require_state(poll, *DONE, action="report")
+    return {"poll": poll, "detail": detail(session, actor, poll, full=True),
+            "chair": session.get(User, poll.chair_id)}
