@@ -48,9 +48,11 @@ serve: install
 migrate: install
 	$(BIN)/ecabinet migrate
 
-# The linter first (seconds; [tool.ruff] in pyproject.toml), the type checker ([tool.mypy]), then every test.
+# The linter and the formatter first (seconds; [tool.ruff] in pyproject.toml), the type checker ([tool.mypy]),
+# then every test. `.venv/bin/ruff format .` formats the tree.
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 

@@ -13,8 +13,8 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(index=True, unique=True, max_length=64)
     full_name: str = Field(max_length=200)
-    title: str = Field(default="", max_length=200)   # chức vụ
-    unit: str = Field(default="", max_length=200)    # cơ quan / đơn vị
+    title: str = Field(default="", max_length=200)  # chức vụ
+    unit: str = Field(default="", max_length=200)  # cơ quan / đơn vị
     role: GlobalRole = Field(default=GlobalRole.member)
     password_hash: str
     is_active: bool = True

@@ -1,5 +1,6 @@
 """argon2id hashing and the password policy (length, not mostly one character, not the user's own name,
 and a zxcvbn strength estimate, which brings lists of common passwords, names and keyboard walks)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -102,9 +103,30 @@ async def check_off_loop(password_hash: str | None, password: str) -> PasswordCh
 # Words an attacker of this system tries first, besides zxcvbn's own lists (common passwords, names, English
 # words, keyboard walks): Vietnamese stock passwords and the organisation's own vocabulary.
 _LOCAL_WORDS = (
-    "matkhau", "matma", "bimat", "anhyeuem", "emyeuanh", "yeuem", "vietnam", "hanoi", "saigon", "hochiminh",
-    "chinhphu", "vanphong", "ecabinet", "cabinet", "quantri", "thutuong", "botruong", "thanhvien", "khachmoi",
-    "thuky", "chutoa", "hopkhonggiay", "congchuc", "demo",
+    "matkhau",
+    "matma",
+    "bimat",
+    "anhyeuem",
+    "emyeuanh",
+    "yeuem",
+    "vietnam",
+    "hanoi",
+    "saigon",
+    "hochiminh",
+    "chinhphu",
+    "vanphong",
+    "ecabinet",
+    "cabinet",
+    "quantri",
+    "thutuong",
+    "botruong",
+    "thanhvien",
+    "khachmoi",
+    "thuky",
+    "chutoa",
+    "hopkhonggiay",
+    "congchuc",
+    "demo",
 )
 _ZXCVBN_MAX = 72  # the library refuses longer input; a long password is judged by its first 72 characters
 _MIN_SCORE = 3  # zxcvbn: 3 = "safely unguessable: moderate protection from offline slow-hash scenario"
@@ -152,5 +174,6 @@ def policy_problems(password: str, *, min_length: int, username: str = "", full_
 def check_policy(password: str, *, min_length: int, username: str = "", full_name: str = "") -> None:
     problems = policy_problems(password, min_length=min_length, username=username, full_name=full_name)
     if problems:
-        raise ValidationFailed("{problems}",
-                               problems=problems, details=[{"field": "password", "message": p} for p in problems])
+        raise ValidationFailed(
+            "{problems}", problems=problems, details=[{"field": "password", "message": p} for p in problems]
+        )

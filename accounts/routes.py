@@ -1,4 +1,5 @@
 """/api/auth/* and /api/me, /api/users (thin: parse, call a service, answer)."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -39,7 +40,9 @@ async def login(request: Request) -> Response:
     body = await parse_body(request, LoginRequest)
     limits, after = _login_limits(request, body.username.strip().lower())
     # Counted before the (slow) password check, so parallel guesses beyond the limit are never evaluated.
-    attempt = await ctx.login_limiter.reserve(limits, N_("Đăng nhập sai quá nhiều lần; thử lại sau {seconds} giây."), after=after)
+    attempt = await ctx.login_limiter.reserve(
+        limits, N_("Đăng nhập sai quá nhiều lần; thử lại sau {seconds} giây."), after=after
+    )
     s = ctx.settings
     previous = session_cookie(request)
     try:
@@ -109,7 +112,14 @@ routes = [
 ]
 
 OPENAPI = [
-    Op("post", "/api/auth/login", "Đăng nhập; đặt cookie phiên và trả mã CSRF", LoginRequest, SessionPublic, public=True),
+    Op(
+        "post",
+        "/api/auth/login",
+        "Đăng nhập; đặt cookie phiên và trả mã CSRF",
+        LoginRequest,
+        SessionPublic,
+        public=True,
+    ),
     Op("post", "/api/auth/logout", "Đăng xuất"),
     Op("get", "/api/me", "Người dùng hiện tại và mã CSRF của phiên", answer=SessionPublic),
     Op("get", "/api/users", "Danh bạ tài khoản (Văn phòng, quản trị)", answer=UserPublic, many=True),

@@ -1,4 +1,5 @@
 """Accounts: create users, log in and out, resolve a session cookie."""
+
 from __future__ import annotations
 
 import hashlib
@@ -53,8 +54,13 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit_append(session, type="user.created", data={"user_id": user.id, "username": user.username, "role": user.role},
-                 actor_id=actor.id if actor else None, summary=f"Tạo tài khoản {user.username} ({user.full_name})")  # fmt: skip
+    audit_append(
+        session,
+        type="user.created",
+        data={"user_id": user.id, "username": user.username, "role": user.role},
+        actor_id=actor.id if actor else None,
+        summary=f"Tạo tài khoản {user.username} ({user.full_name})",
+    )
     return public(user)
 
 
@@ -62,7 +68,7 @@ def list_users(*, session: Session, actor: Actor) -> list[UserPublic]:
     """Staff pick participants from this list; members have no use for the directory."""
     if not actor.is_staff:
         raise Forbidden("Chỉ Văn phòng và quản trị viên xem được danh bạ tài khoản.")
-    users = session.exec(select(User).where(User.is_active == True).order_by(col(User.id))).all()  # noqa: E712
+    users = session.exec(select(User).where(User.is_active == True).order_by(col(User.id))).all()
     return [public(u) for u in users]
 
 
@@ -73,7 +79,13 @@ def stored_hash(*, session: Session, username: str) -> str | None:
 
 
 def login(
-    *, session: Session, username: str, check: PasswordCheck, min_length: int, demo_mode: bool, ttl_hours: int,
+    *,
+    session: Session,
+    username: str,
+    check: PasswordCheck,
+    min_length: int,
+    demo_mode: bool,
+    ttl_hours: int,
     replaces: str | None = None,
 ) -> tuple[str, str, UserPublic]:
     """Returns (cookie token, csrf token, user). `check`: the password checked beforehand against
@@ -96,7 +108,9 @@ def login(
         logout(session=session, token=replaces)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     # Housekeeping: this user's expired sessions go when they log in again.
-    session.execute(delete(AuthSession).where(col(AuthSession.user_id) == user.id, col(AuthSession.expires_at) < utcnow()))
+    session.execute(
+        delete(AuthSession).where(col(AuthSession.user_id) == user.id, col(AuthSession.expires_at) < utcnow())
+    )
     session.add(
         AuthSession(
             token_hash=session_key(token),

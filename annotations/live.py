@@ -8,6 +8,7 @@ so a REST call, a socket event or any later caller alike reaches the author's ot
 change gets it too and upserts it idempotently; a client that reconnects refetches
 GET /api/documents/{id}/annotations.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -9,6 +9,7 @@ one query.
 
 PresenterState is one row per meeting while someone presents a document (the "presenter" snapshot slice).
 """
+
 from __future__ import annotations
 
 from datetime import datetime

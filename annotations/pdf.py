@@ -5,6 +5,7 @@ page as displayed (top-left origin, after /Rotate), mapped back to PDF user spac
 pressure (each segment's width scales with it); highlights are translucent; a note is a coloured marker at
 its place with its text in a box beside it.
 """
+
 from __future__ import annotations
 
 import io

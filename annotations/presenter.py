@@ -14,6 +14,7 @@ Annotation(shared=True) and announced as `presenter.ink` {annotation} / `present
 ephemeral: annotations/socket.py relays it after `pointer_target` says the sender presents right now.
 A change of the current agenda item (and the end of the meeting) ends presenting.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -41,8 +42,13 @@ REFUSED = N_("Chỉ chủ trì, thư ký hoặc đại diện cơ quan trình n�
 def slice_of(state: PresenterState | None) -> dict[str, Any] | None:
     if state is None:
         return None
-    return {"document_id": state.document_id, "version": state.version, "page": state.page,
-            "presenter_user_id": state.presenter_user_id, "presenter_name": state.presenter_name}  # fmt: skip
+    return {
+        "document_id": state.document_id,
+        "version": state.version,
+        "page": state.page,
+        "presenter_user_id": state.presenter_user_id,
+        "presenter_name": state.presenter_name,
+    }
 
 
 def presenter_slice(session: Session, meeting: Meeting) -> dict[str, Any] | None:
@@ -88,8 +94,12 @@ def _page_count(session: Session, document_id: int, version: int) -> int:
 
 def _check_page(count: int, page: int) -> None:
     if not 1 <= page <= count:
-        raise ValidationFailed("Tài liệu có {count} trang; không có trang {page}.", count=count, page=page,
-                               details=[{"field": "page", "message": f"1..{count}", "type": "out_of_range"}])  # fmt: skip
+        raise ValidationFailed(
+            "Tài liệu có {count} trang; không có trang {page}.",
+            count=count,
+            page=page,
+            details=[{"field": "page", "message": f"1..{count}", "type": "out_of_range"}],
+        )
 
 
 def _changed(session: Session, acc: Access, state: PresenterState | None) -> dict[str, Any] | None:
@@ -103,15 +113,24 @@ def start(*, session: Session, actor: Actor, meeting_id: int, document_id: int, 
     acc = _presenting(session, actor, meeting_id)
     doc = session.get(Document, document_id)
     if doc is None or doc.meeting_id != meeting_id:
-        raise NotFound("Không tìm thấy tài liệu {document_id} trong cuộc họp {meeting_id}.",
-                       document_id=document_id, meeting_id=meeting_id)
+        raise NotFound(
+            "Không tìm thấy tài liệu {document_id} trong cuộc họp {meeting_id}.",
+            document_id=document_id,
+            meeting_id=meeting_id,
+        )
     if doc.restricted:
-        raise Forbidden("Không trình chiếu tài liệu hạn chế cho cả phòng họp; thành viên trong danh sách tự mở tài liệu.")
+        raise Forbidden(
+            "Không trình chiếu tài liệu hạn chế cho cả phòng họp; thành viên trong danh sách tự mở tài liệu."
+        )
     _check_page(_page_count(session, document_id, doc.current_version), page)
     user = session.get(User, actor.id)
-    state = session.get(PresenterState, meeting_id) or PresenterState(meeting_id=meeting_id, document_id=document_id,
-                                                                       version=doc.current_version, page=page,
-                                                                       presenter_user_id=actor.id)  # fmt: skip
+    state = session.get(PresenterState, meeting_id) or PresenterState(
+        meeting_id=meeting_id,
+        document_id=document_id,
+        version=doc.current_version,
+        page=page,
+        presenter_user_id=actor.id,
+    )
     state.document_id, state.version, state.page = document_id, doc.current_version, page
     state.presenter_user_id, state.presenter_name = actor.id, user.full_name if user else actor.full_name
     state.updated_at = utcnow()
@@ -139,21 +158,40 @@ def stop(*, session: Session, actor: Actor, meeting_id: int) -> None:
     _changed(session, acc, None)
 
 
-def add_ink(*, session: Session, actor: Actor, meeting_id: int, page: int, kind: str, data: InkData,
-            document_id: int | None = None) -> dict[str, Any]:  # fmt: skip
+def add_ink(
+    *,
+    session: Session,
+    actor: Actor,
+    meeting_id: int,
+    page: int,
+    kind: str,
+    data: InkData,
+    document_id: int | None = None,
+) -> dict[str, Any]:
     """Shared ink on the presented document (any page of it): stored, and sent to the room with a seq."""
     from annotations.services import public  # services imports this module
 
     acc = _presenting(session, actor, meeting_id)
     state = _current(session, meeting_id)
     if document_id is not None and document_id != state.document_id:
-        raise Conflict("Tài liệu {document_id} không phải tài liệu đang trình chiếu; chỉ vẽ chung trên tài liệu đang trình chiếu.",
-                       document_id=document_id)
+        raise Conflict(
+            "Tài liệu {document_id} không phải tài liệu đang trình chiếu; chỉ vẽ chung trên tài liệu đang trình chiếu.",
+            document_id=document_id,
+        )
     _check_page(_page_count(session, state.document_id, state.version), page)
     now = utcnow()
-    a = Annotation(meeting_id=meeting_id, document_id=state.document_id, version=state.version, page=page,
-                   author_id=actor.id, kind=kind, data=data.model_dump(mode="json"), shared=True,
-                   created_at=now, updated_at=now)  # fmt: skip
+    a = Annotation(
+        meeting_id=meeting_id,
+        document_id=state.document_id,
+        version=state.version,
+        page=page,
+        author_id=actor.id,
+        kind=kind,
+        data=data.model_dump(mode="json"),
+        shared=True,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(a)
     session.flush()
     out = public(a)
@@ -171,17 +209,29 @@ def remove_ink(*, session: Session, actor: Actor, annotation: Annotation) -> Non
     """The room is told that its author took shared ink off (the caller, delete_annotation, deletes the row)."""
     acc = access(session, actor, annotation.meeting_id, for_update=True)
     if annotation.author_id != actor.id:  # delete_annotation asked it already; asked here too, as every service does
-        raise Forbidden("Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu {annotation_id}.", annotation_id=annotation.id)
-    emit(session, acc, "presenter.ink_removed", audience=_ink_audience(session, annotation.document_id),
-         annotation_id=annotation.id, document_id=annotation.document_id, version=annotation.version,
-         page=annotation.page)  # fmt: skip
+        raise Forbidden(
+            "Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu {annotation_id}.", annotation_id=annotation.id
+        )
+    emit(
+        session,
+        acc,
+        "presenter.ink_removed",
+        audience=_ink_audience(session, annotation.document_id),
+        annotation_id=annotation.id,
+        document_id=annotation.document_id,
+        version=annotation.version,
+        page=annotation.page,
+    )
 
 
 def status(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
     """GET /api/meetings/{id}/presenter: the slice and whether this viewer may present now."""
     acc = access(session, actor, meeting_id)
-    return {"presenter": presenter_slice(session, acc.meeting), "may_present": may_present(session, acc),
-            "meeting_state": MeetingState(acc.meeting.state).value}  # fmt: skip
+    return {
+        "presenter": presenter_slice(session, acc.meeting),
+        "may_present": may_present(session, acc),
+        "meeting_state": MeetingState(acc.meeting.state).value,
+    }
 
 
 def pointer_target(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
@@ -212,5 +262,3 @@ def on_document_removed(session: Session, acc: Access, document_id: int) -> None
     if state is not None and state.document_id == document_id:
         session.delete(state)
         _changed(session, acc, None)
-
-

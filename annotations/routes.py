@@ -3,6 +3,7 @@
 A private annotation changed over REST is also pushed to the author's open sockets (room user:<id>), so
 their other tablets follow; nobody else's sockets are in that room.
 """
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -21,33 +22,42 @@ from web.openapi import Op
 from documents import storage
 
 
-
-
 async def list_annotations(request: Request) -> Response:
     actor = await require_user(request)
-    return ok(await ctx_of(request).read(services.list_annotations, actor=actor, document_id=request.path_params["document_id"],
-                                         version=query_id(request, "version"), page=query_id(request, "page")))  # fmt: skip
+    return ok(
+        await ctx_of(request).read(
+            services.list_annotations,
+            actor=actor,
+            document_id=request.path_params["document_id"],
+            version=query_id(request, "version"),
+            page=query_id(request, "page"),
+        )
+    )
 
 
 async def create_annotation(request: Request) -> Response:
     actor = await require_user(request)
     data = await parse_body(request, AnnotationCreate)
-    result = await ctx_of(request).write(services.create_annotation, actor=actor,
-                                         document_id=request.path_params["document_id"], data=data)  # fmt: skip
+    result = await ctx_of(request).write(
+        services.create_annotation, actor=actor, document_id=request.path_params["document_id"], data=data
+    )
     return ok(result, 201)  # the author's other tablets are told by the service's outbox job (annotations/live.py)
 
 
 async def update_annotation(request: Request) -> Response:
     actor = await require_user(request)
     data = await parse_body(request, AnnotationUpdate)
-    result = await ctx_of(request).write(services.update_annotation, actor=actor,
-                                         annotation_id=request.path_params["annotation_id"], data=data)  # fmt: skip
+    result = await ctx_of(request).write(
+        services.update_annotation, actor=actor, annotation_id=request.path_params["annotation_id"], data=data
+    )
     return ok(result)
 
 
 async def delete_annotation(request: Request) -> Response:
     actor = await require_user(request)
-    await ctx_of(request).write(services.delete_annotation, actor=actor, annotation_id=request.path_params["annotation_id"])
+    await ctx_of(request).write(
+        services.delete_annotation, actor=actor, annotation_id=request.path_params["annotation_id"]
+    )
     return ok(None, 204)
 
 
@@ -55,16 +65,25 @@ async def annotated(request: Request) -> Response:
     actor = await require_user(request)
     ctx = ctx_of(request)
     doc_id = request.path_params["document_id"]
-    src = await ctx.read(services.annotated_source, actor=actor, document_id=doc_id, version=query_id(request, "version"),
-                         timezone=ctx.settings.timezone)  # fmt: skip
+    src = await ctx.read(
+        services.annotated_source,
+        actor=actor,
+        document_id=doc_id,
+        version=query_id(request, "version"),
+        timezone=ctx.settings.timezone,
+    )
     path = storage.blob_path(ctx.settings.data_dir, src.file.sha256)
     body = await to_thread.run_sync(annotated_pdf, path, src.file.viewer, src.annotations)
     name = f"tai-lieu-{doc_id}-v{src.file.version}-ghi-chu.pdf"
-    return Response(body, media_type="application/pdf", headers={
-        "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "private, no-store",
-        "X-Content-Type-Options": "nosniff",
-    })  # fmt: skip
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 async def presenter_status(request: Request) -> Response:
@@ -84,16 +103,30 @@ routes = [
 ]
 
 OPENAPI = [
-    Op("get", "/api/documents/{document_id}/annotations",
-       "Ghi chú của chính người xem và nét vẽ trình chiếu trên tài liệu; ?version=&page=", answer=AnnotationPublic, many=True,
-       query=("version", "page")),
-    Op("post", "/api/documents/{document_id}/annotations",
-       "Thêm ghi chú riêng (nét bút, tô sáng, ghi chú chữ; tọa độ 0..1 theo trang); shared=true: nét vẽ trình chiếu",
-       AnnotationCreate, AnnotationPublic, status=201),
+    Op(
+        "get",
+        "/api/documents/{document_id}/annotations",
+        "Ghi chú của chính người xem và nét vẽ trình chiếu trên tài liệu; ?version=&page=",
+        answer=AnnotationPublic,
+        many=True,
+        query=("version", "page"),
+    ),
+    Op(
+        "post",
+        "/api/documents/{document_id}/annotations",
+        "Thêm ghi chú riêng (nét bút, tô sáng, ghi chú chữ; tọa độ 0..1 theo trang); shared=true: nét vẽ trình chiếu",
+        AnnotationCreate,
+        AnnotationPublic,
+        status=201,
+    ),
     Op("patch", "/api/annotations/{annotation_id}", "Sửa ghi chú của chính mình", AnnotationUpdate, AnnotationPublic),
     Op("delete", "/api/annotations/{annotation_id}", "Xóa ghi chú của chính mình"),
-    Op("get", "/api/documents/{document_id}/annotated.pdf",
-       "Tải bản PDF có ghi chú của chính mình (không áp dụng cho tài liệu hạn chế); ?version=", query=("version",),
-       media="application/pdf"),
+    Op(
+        "get",
+        "/api/documents/{document_id}/annotated.pdf",
+        "Tải bản PDF có ghi chú của chính mình (không áp dụng cho tài liệu hạn chế); ?version=",
+        query=("version",),
+        media="application/pdf",
+    ),
     Op("get", "/api/meetings/{meeting_id}/presenter", "Trạng thái trình chiếu và quyền trình chiếu của người xem"),
-]  # fmt: skip
+]

@@ -5,6 +5,7 @@ Geometry is page-relative: x and y in [0, 1] from the top-left corner of the pag
 annotation small (a stroke of a few seconds is ~200 points); colours come from fixed palettes so nothing
 but a known colour name is ever drawn on a page. Strict mode: "0.5" is not a number, true is not 1.
 """
+
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal

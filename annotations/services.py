@@ -9,6 +9,7 @@ socket.py) tells the author's own other sockets (room user:<id>) after the commi
 Shared ink (shared = True) belongs to presenter mode (annotations/presenter.py): listed to every reader of
 the document, created and deleted with `presenter.ink*` meeting events.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,17 +32,28 @@ MAX_PER_AUTHOR = 5000  # annotations of one author on one document version
 
 def public(a: Annotation) -> dict[str, Any]:
     return {
-        "id": a.id, "document_id": a.document_id, "version": a.version, "page": a.page, "kind": a.kind,
-        "data": a.data, "text": a.text, "shared": a.shared, "author_id": a.author_id,
-        "created_at": iso(a.created_at), "updated_at": iso(a.updated_at),
-    }  # fmt: skip
+        "id": a.id,
+        "document_id": a.document_id,
+        "version": a.version,
+        "page": a.page,
+        "kind": a.kind,
+        "data": a.data,
+        "text": a.text,
+        "shared": a.shared,
+        "author_id": a.author_id,
+        "created_at": iso(a.created_at),
+        "updated_at": iso(a.updated_at),
+    }
 
 
 def check_page(v: DocumentVersion, page: int) -> None:
     if not 1 <= page <= v.page_count:
         raise ValidationFailed(
             "Tài liệu {document_id} (phiên bản {version}) có {page_count} trang; không có trang {page}.",
-            document_id=v.document_id, version=v.version, page_count=v.page_count, page=page,
+            document_id=v.document_id,
+            version=v.version,
+            page_count=v.page_count,
+            page=page,
             details=[{"field": "page", "message": f"1..{v.page_count}", "type": "out_of_range"}],
         )
 
@@ -66,23 +78,39 @@ def create_annotation(*, session: Session, actor: Actor, document_id: int, data:
     da = read_access(session, actor, document_id)
     if data.shared:  # presenter ink through REST: the same operation as the socket's presenter:ink
         assert isinstance(data.data, InkData)  # AnnotationCreate refuses shared notes, and non-notes carry ink
-        return presenter.add_ink(session=session, actor=actor, meeting_id=da.document.meeting_id, page=data.page,
-                                 kind=data.kind, data=data.data, document_id=document_id)  # fmt: skip
+        return presenter.add_ink(
+            session=session,
+            actor=actor,
+            meeting_id=da.document.meeting_id,
+            page=data.page,
+            kind=data.kind,
+            data=data.data,
+            document_id=document_id,
+        )
     if actor.is_display:
         raise Forbidden("Màn hình phòng họp không ghi chú được.")
     v = version_of(session, da.document, data.version)
     check_page(v, data.page)
     count = session.exec(
-        select(func.count()).select_from(Annotation).where(
-            Annotation.document_id == document_id, Annotation.version == v.version, Annotation.author_id == actor.id
-        )
+        select(func.count())
+        .select_from(Annotation)
+        .where(Annotation.document_id == document_id, Annotation.version == v.version, Annotation.author_id == actor.id)
     ).one()
     if count >= MAX_PER_AUTHOR:
         raise Conflict("Đã có {count} ghi chú trên tài liệu này; hãy xóa bớt trước khi thêm.", count=count)
     now = utcnow()
-    a = Annotation(meeting_id=da.document.meeting_id, document_id=document_id, version=v.version, page=data.page,
-                   author_id=actor.id, kind=data.kind, data=data.data.model_dump(mode="json"), text=data.text,
-                   created_at=now, updated_at=now)  # fmt: skip
+    a = Annotation(
+        meeting_id=da.document.meeting_id,
+        document_id=document_id,
+        version=v.version,
+        page=data.page,
+        author_id=actor.id,
+        kind=data.kind,
+        data=data.data.model_dump(mode="json"),
+        text=data.text,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(a)
     session.flush()
     live.tell_author(session, actor.id, "annotation.created", public(a))
@@ -97,8 +125,9 @@ def _own(session: Session, actor: Actor, annotation_id: int) -> Annotation:
         raise NotFound("Không tìm thấy ghi chú {annotation_id}.", annotation_id=annotation_id)
     read_access(session, actor, a.document_id)
     if a.author_id != actor.id:
-        raise Forbidden("Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu {annotation_id}.",
-                        annotation_id=annotation_id)
+        raise Forbidden(
+            "Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu {annotation_id}.", annotation_id=annotation_id
+        )
     return a
 
 
@@ -107,14 +136,18 @@ def update_annotation(*, session: Session, actor: Actor, annotation_id: int, dat
     if a.shared:
         raise Conflict("Nét vẽ trình chiếu đã được cả phòng họp nhìn thấy nên không sửa được; hãy xóa rồi vẽ lại.")
     changes = data.model_dump(exclude_unset=True)
-    new_data: InkData | NoteData = data.data if data.data is not None else (
-        NoteData.model_validate(a.data) if a.kind == "note" else InkData.model_validate(a.data))  # fmt: skip
+    new_data: InkData | NoteData = (
+        data.data
+        if data.data is not None
+        else (NoteData.model_validate(a.data) if a.kind == "note" else InkData.model_validate(a.data))
+    )
     new_text = data.text if data.text is not None else a.text
     try:
         check_content(a.kind, new_data, new_text)
     except ValueError as exc:
-        raise ValidationFailed("Dữ liệu gửi lên không hợp lệ.",
-                               details=[{"field": "body", "message": str(exc)}]) from None
+        raise ValidationFailed(
+            "Dữ liệu gửi lên không hợp lệ.", details=[{"field": "body", "message": str(exc)}]
+        ) from None
     if "data" in changes and data.data is not None:
         a.data = data.data.model_dump(mode="json")
     a.text = new_text
@@ -143,7 +176,9 @@ class AnnotatedSource:
     annotations: list[dict[str, Any]]
 
 
-def annotated_source(*, session: Session, actor: Actor, document_id: int, version: int | None, timezone: str) -> AnnotatedSource:
+def annotated_source(
+    *, session: Session, actor: Actor, document_id: int, version: int | None, timezone: str
+) -> AnnotatedSource:
     """What the annotated PDF is made of: the watermarked document and the actor's own private notes.
     A restricted document is refused: no PDF of it leaves the server, annotated or not."""
     da = read_access(session, actor, document_id)
@@ -154,8 +189,13 @@ def annotated_source(*, session: Session, actor: Actor, document_id: int, versio
         )
     src = download_source(session=session, actor=actor, document_id=document_id, version=version, timezone=timezone)
     rows = session.exec(
-        select(Annotation).where(Annotation.document_id == document_id, Annotation.version == src.version,
-                                 Annotation.author_id == actor.id, col(Annotation.shared).is_(False))
+        select(Annotation)
+        .where(
+            Annotation.document_id == document_id,
+            Annotation.version == src.version,
+            Annotation.author_id == actor.id,
+            col(Annotation.shared).is_(False),
+        )
         .order_by(col(Annotation.page), col(Annotation.id))
-    ).all()  # fmt: skip
+    ).all()
     return AnnotatedSource(src, [public(a) for a in rows])

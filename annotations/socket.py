@@ -11,6 +11,7 @@ which would drain the socket's general bucket and starve real actions. It has it
 floods are dropped (the ack, when asked for, says rate_limited) and the connection stays. Its permission
 check (the sender may present and something is presented) is cached per socket for POINTER_CHECK_TTL s.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,7 +22,15 @@ from typing import Any
 
 from core.actor import Actor
 from annotations import presenter, services
-from annotations.schemas import AnnotationRef, PresenterInk, PresenterPage, PresenterPointer, PresenterStart, SocketCreate, SocketUpdate
+from annotations.schemas import (
+    AnnotationRef,
+    PresenterInk,
+    PresenterPage,
+    PresenterPointer,
+    PresenterStart,
+    SocketCreate,
+    SocketUpdate,
+)
 from web.http import validate
 from infra.ratelimit import TokenBucket
 from core.errors import DomainError, Forbidden, RateLimited, Unauthenticated
@@ -46,8 +55,9 @@ async def delete(actions: SocketActions, sid: str, actor: Actor, p: AnnotationRe
 
 
 async def start(actions: SocketActions, sid: str, actor: Actor, p: PresenterStart) -> Any:
-    return await actions.ctx.write(presenter.start, actor=actor, meeting_id=p.meeting_id, document_id=p.document_id,
-                                   page=p.page)  # fmt: skip
+    return await actions.ctx.write(
+        presenter.start, actor=actor, meeting_id=p.meeting_id, document_id=p.document_id, page=p.page
+    )
 
 
 async def page(actions: SocketActions, sid: str, actor: Actor, p: PresenterPage) -> Any:
@@ -59,8 +69,9 @@ async def stop(actions: SocketActions, sid: str, actor: Actor, p: MeetingRef) ->
 
 
 async def ink(actions: SocketActions, sid: str, actor: Actor, p: PresenterInk) -> Any:
-    return await actions.ctx.write(presenter.add_ink, actor=actor, meeting_id=p.meeting_id, page=p.page, kind=p.kind,
-                                   data=p.data)  # fmt: skip
+    return await actions.ctx.write(
+        presenter.add_ink, actor=actor, meeting_id=p.meeting_id, page=p.page, kind=p.kind, data=p.data
+    )
 
 
 @dataclass
@@ -90,7 +101,9 @@ class Pointers:
         cached = self.checks.get((sid, meeting_id))
         if cached and cached[0] > now:
             return cached[1]
-        found: dict[str, Any] = await self.actions.ctx.read(presenter.pointer_target, actor=actor, meeting_id=meeting_id)
+        found: dict[str, Any] = await self.actions.ctx.read(
+            presenter.pointer_target, actor=actor, meeting_id=meeting_id
+        )
         self.checks[(sid, meeting_id)] = (now + POINTER_CHECK_TTL, found)
         return found
 
@@ -107,11 +120,16 @@ async def pointer(pointers: Pointers, sid: str, data: Any = None) -> dict[str, A
             raise RateLimited("Con trỏ gửi quá nhanh; bớt các vị trí thừa.")
         p = validate(PresenterPointer, data)
         if not actions.in_meeting(sid, p.meeting_id):
-            raise Forbidden("Hãy vào phòng họp {meeting_id} (meeting:join) trước khi dùng con trỏ.",
-                            meeting_id=p.meeting_id)
+            raise Forbidden(
+                "Hãy vào phòng họp {meeting_id} (meeting:join) trước khi dùng con trỏ.", meeting_id=p.meeting_id
+            )
         where = await pointers.target(sid, actor, p.meeting_id)
-        await actions.sio.emit("pointer", {"meeting_id": p.meeting_id, "x": p.x, "y": p.y, "user_id": actor.id, **where},
-                               room=room(p.meeting_id), skip_sid=sid)  # fmt: skip
+        await actions.sio.emit(
+            "pointer",
+            {"meeting_id": p.meeting_id, "x": p.x, "y": p.y, "user_id": actor.id, **where},
+            room=room(p.meeting_id),
+            skip_sid=sid,
+        )
         return {"ok": True, "data": None}
     except DomainError as exc:
         return {"ok": False, "error": exc.to_dict(actions.lang(sid))}

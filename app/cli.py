@@ -1,4 +1,5 @@
 """The `ecabinet` command: serve, demo, migrate, createuser, audit verify."""
+
 from __future__ import annotations
 
 import argparse
@@ -106,8 +107,17 @@ def cmd_createuser(args: argparse.Namespace, settings: Settings) -> None:
     password = os.environ.get("ECABINET_NEW_PASSWORD") or getpass.getpass("Mật khẩu: ")
     db = Database(settings.effective_database_url, audit=AuditKeys.from_settings(settings))
     try:
-        data = validate(UserCreate, {"username": args.username, "full_name": args.full_name, "title": args.title,
-                                     "unit": args.unit, "role": args.role, "password": password})  # fmt: skip
+        data = validate(
+            UserCreate,
+            {
+                "username": args.username,
+                "full_name": args.full_name,
+                "title": args.title,
+                "unit": args.unit,
+                "role": args.role,
+                "password": password,
+            },
+        )
         user = db.run_write(create_user, actor=None, data=data, min_length=settings.password_min_length).result
     except DomainError as exc:
         print(f"Lỗi: {exc.message}", file=sys.stderr)
@@ -151,7 +161,9 @@ def cmd_verify_ballot(args: argparse.Namespace, settings: Settings) -> None:
             raise SystemExit(1) from None
         print(f"Hợp lệ: {len(board['ballots'])} phiếu, mọi bằng chứng đã kiểm; dấu vân tay {board['fingerprint']}")
         if key_origin(board["params"]) == "ceremony":
-            print(f"  Khóa do {len(board['params']['trustees'])} người giữ khóa cùng tạo (lễ tạo khóa), bằng chứng đã kiểm.")
+            print(
+                f"  Khóa do {len(board['params']['trustees'])} người giữ khóa cùng tạo (lễ tạo khóa), bằng chứng đã kiểm."
+            )
         else:
             print("  Lưu ý: khóa do máy chủ tạo (biểu quyết cũ, trước lễ tạo khóa).")
         if counts is not None:
@@ -180,10 +192,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--unit", default="")
     p.add_argument("--role", default="member", choices=["admin", "secretariat", "member", "guest"])
     p = sub.add_parser("audit", help="nhật ký hệ thống")
-    p.add_argument("action", choices=["verify", "public-key"],
-                   help="verify: kiểm tra chuỗi, MAC, điểm kiểm và trạng thái (mã thoát 1 nếu có vấn đề); "
-                        "public-key: in khóa công khai ký điểm kiểm để lưu ở nơi khác")  # fmt: skip
-    p.add_argument("--public-key", help="khóa công khai Ed25519 (PEM) của tổ chức, lưu ở nơi khác, để kiểm chữ ký điểm kiểm")
+    p.add_argument(
+        "action",
+        choices=["verify", "public-key"],
+        help="verify: kiểm tra chuỗi, MAC, điểm kiểm và trạng thái (mã thoát 1 nếu có vấn đề); "
+        "public-key: in khóa công khai ký điểm kiểm để lưu ở nơi khác",
+    )
+    p.add_argument(
+        "--public-key", help="khóa công khai Ed25519 (PEM) của tổ chức, lưu ở nơi khác, để kiểm chữ ký điểm kiểm"
+    )
     p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
     p = sub.add_parser("verify-ballot", help="kiểm chứng bảng phiếu kín (BOARD.json): mọi bằng chứng và kết quả")
     p.add_argument("board")
@@ -194,8 +211,9 @@ def main(argv: list[str] | None = None) -> None:
         settings = Settings.from_env()
     except SettingsError as exc:
         raise SystemExit(str(exc)) from None  # the variable's name and value, exit status 1, no traceback
-    {"serve": cmd_serve, "demo": cmd_demo, "migrate": cmd_migrate, "createuser": cmd_createuser,
-     "audit": cmd_audit}[args.command](args, settings)
+    {"serve": cmd_serve, "demo": cmd_demo, "migrate": cmd_migrate, "createuser": cmd_createuser, "audit": cmd_audit}[
+        args.command
+    ](args, settings)
 
 
 if __name__ == "__main__":

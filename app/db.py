@@ -1,6 +1,7 @@
 """The database as the application opens it: infra/db.py's Database with what the domains hang on every
 session wired in (the one place that knows them). The app factory, the CLI, the tests and the benches open
 this one."""
+
 from __future__ import annotations
 
 from audit import hooks as audit_hooks

@@ -2,6 +2,7 @@
 
 Each domain beyond meetings adds one entry here; nothing else in app/ needs to know about it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -51,10 +52,24 @@ from votes import socket as vote_socket
 
 # Every module with HTTP routes: its `routes` are served and its `OPENAPI` operations documented.
 ROUTE_MODULES = [
-    accounts.routes, audit.routes, meetings.routes, speakers.routes, display.routes, votes.routes,
-    documents.routes, annotations.routes, minutes.routes, realtime.remote_page, search.routes,
-    workdays.routes, workdays.pages, polls.routes, polls.pages, notifications.routes, notices.routes,
-]  # fmt: skip
+    accounts.routes,
+    audit.routes,
+    meetings.routes,
+    speakers.routes,
+    display.routes,
+    votes.routes,
+    documents.routes,
+    annotations.routes,
+    minutes.routes,
+    realtime.remote_page,
+    search.routes,
+    workdays.routes,
+    workdays.pages,
+    polls.routes,
+    polls.pages,
+    notifications.routes,
+    notices.routes,
+]
 
 
 def http_routes() -> list[BaseRoute]:

@@ -1,4 +1,5 @@
 """create_app(settings): the one place that builds the engine, the socket server and the ASGI app."""
+
 from __future__ import annotations
 
 import contextlib
@@ -75,7 +76,11 @@ def create_app(settings: Settings | None = None) -> Any:
     domains.install(ctx, jobs)
     passwords.warm_up()
     # Remote media: the web process only relays signalling; media workers start on first use (or now, prewarm).
-    workers = MediaWorkers(settings.media_workers, MediaConfig.from_settings(settings).to_json(), primary_viewers=settings.media_primary_viewers)
+    workers = MediaWorkers(
+        settings.media_workers,
+        MediaConfig.from_settings(settings).to_json(),
+        primary_viewers=settings.media_primary_viewers,
+    )
     remote = RemoteMedia(ctx, workers)
     if ctx.cluster.shared:  # a meeting's media lives on one node; rtc:* arriving elsewhere is relayed to it
         RtcRelay(ctx.cluster, remote)
@@ -123,14 +128,16 @@ def create_app(settings: Settings | None = None) -> Any:
         await ctx.login_limiter.close()
         db.dispose()
 
-    routes = guard_paths([  # every path parameter checked (ids 1..2^63-1) before any endpoint runs
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/api/openapi.json", openapi.endpoint(domains.openapi_operations), methods=["GET"]),
-        *domains.http_routes(),
-        *pages.routes,
-        *i18n_routes.routes,
-        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
-    ])
+    routes = guard_paths(
+        [  # every path parameter checked (ids 1..2^63-1) before any endpoint runs
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/api/openapi.json", openapi.endpoint(domains.openapi_operations), methods=["GET"]),
+            *domains.http_routes(),
+            *pages.routes,
+            *i18n_routes.routes,
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ]
+    )
     web = Starlette(
         routes=routes,
         middleware=[Middleware(GZipMiddleware, minimum_size=1024)],

@@ -8,6 +8,7 @@ update (make i18n): move legacy key files (web/messages/<area>.py with MESSAGES)
 check (make i18n-check): lists, and fails on, messages missing in either language, raises whose message is
   not a literal the extractor sees, and user text outside the catalogue in templates and ES modules.
 """
+
 from __future__ import annotations
 
 import ast
@@ -26,9 +27,21 @@ from core.i18n import LANGS, is_key
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every top-level package of the product (a new domain package is checked without being listed here).
-PACKAGES = sorted(p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in {"tests", "migrations", "bench"})
-ERRORS = {"DomainError", "Unauthenticated", "Forbidden", "NotFound", "Conflict", "ValidationFailed", "RateLimited",
-          "TooLarge", "BadRequest", "UnsupportedMediaType"}  # fmt: skip
+PACKAGES = sorted(
+    p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in {"tests", "migrations", "bench"}
+)
+ERRORS = {
+    "DomainError",
+    "Unauthenticated",
+    "Forbidden",
+    "NotFound",
+    "Conflict",
+    "ValidationFailed",
+    "RateLimited",
+    "TooLarge",
+    "BadRequest",
+    "UnsupportedMediaType",
+}
 MARKERS = {"N_", "Msg", "t", "translate"}
 # Helpers that put their argument into an error message ("Không thể {action} cuộc họp..."): argument index.
 ACTION_ARGS = {"require_state": 2, "require_vote_state": 2, "_current_item": 1, "_require_state": 2, "require_draft": 2}
@@ -59,7 +72,9 @@ def error_classes() -> frozenset[str]:
         for tree in trees:
             for node in ast.walk(tree):
                 if isinstance(node, ast.ClassDef) and node.name not in names:
-                    if any((b.id if isinstance(b, ast.Name) else getattr(b, "attr", None)) in names for b in node.bases):
+                    if any(
+                        (b.id if isinstance(b, ast.Name) else getattr(b, "attr", None)) in names for b in node.bases
+                    ):
                         names.add(node.name)
                         grew = True
     return frozenset(names)
@@ -92,7 +107,12 @@ def _branches(path: Path, errors: frozenset[str]) -> Iterator[tuple[str, int]]:
             arg = node.args[index]  # type: ignore[attr-defined]
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 yield arg.value, node.lineno  # type: ignore[attr-defined]
-        if isinstance(node, ast.Call) and _name(node.func) in errors and node.args and isinstance(node.args[0], ast.IfExp):
+        if (
+            isinstance(node, ast.Call)
+            and _name(node.func) in errors
+            and node.args
+            and isinstance(node.args[0], ast.IfExp)
+        ):
             for side in (node.args[0].body, node.args[0].orelse):
                 if isinstance(side, ast.Constant) and isinstance(side.value, str):
                     yield side.value, node.lineno
@@ -136,7 +156,9 @@ def is_sentence(msgid: str) -> bool:
 
 def legacy_files() -> list[Path]:
     """web/messages/<area>.py files still holding a MESSAGES = {key: (vi, en)} table (from a branch merged)."""
-    return [p for p in sorted((ROOT / "web" / "messages").glob("*.py")) if re.search(r"^MESSAGES\b", p.read_text(), re.M)]
+    return [
+        p for p in sorted((ROOT / "web" / "messages").glob("*.py")) if re.search(r"^MESSAGES\b", p.read_text(), re.M)
+    ]
 
 
 def update() -> list[str]:
@@ -177,8 +199,11 @@ def missing_translations() -> list[str]:
 def outside_catalogue() -> list[str]:
     """Extracted messages (python, templates, scripts) that neither .po file has."""
     vi = i18n_po.load("vi")
-    return [f"{where}: {msgid}" for msgid, where in sorted(extract_all().items(), key=lambda kv: kv[1])
-            if vi.get(msgid) is None and not (not is_sentence(msgid) and msgid.endswith("."))]  # fmt: skip
+    return [
+        f"{where}: {msgid}"
+        for msgid, where in sorted(extract_all().items(), key=lambda kv: kv[1])
+        if vi.get(msgid) is None and not (not is_sentence(msgid) and msgid.endswith("."))
+    ]
 
 
 def unmarked_raises() -> list[str]:
@@ -190,7 +215,9 @@ def unmarked_raises() -> list[str]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and _name(node.func) in errors - NOT_A_MESSAGE and node.args:
                 arg = node.args[0]
-                if isinstance(arg, (ast.JoinedStr, ast.BinOp)) or (isinstance(arg, ast.Call) and _name(arg.func) not in MARKERS):
+                if isinstance(arg, (ast.JoinedStr, ast.BinOp)) or (
+                    isinstance(arg, ast.Call) and _name(arg.func) not in MARKERS
+                ):
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(arg)[:100]}")
     return found
 
@@ -227,13 +254,17 @@ class _Text(HTMLParser):
 
 def template_text() -> list[str]:
     """Text between tags (and in title/placeholder/aria-label/alt) written in a template, not through t()."""
-    return [f"{path.name}: {text!r}" for path in sorted(TEMPLATES_DIR.glob("*.html"))
-            for text in template_text_of(path.read_text())]  # fmt: skip
+    return [
+        f"{path.name}: {text!r}"
+        for path in sorted(TEMPLATES_DIR.glob("*.html"))
+        for text in template_text_of(path.read_text())
+    ]
 
 
 def template_text_of(template: str) -> list[str]:
-    source = re.sub(r"\{%-?\s*trans\b.*?\{%-?\s*endtrans\s*-?%\}|\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", "\x00",
-                    template, flags=re.S)  # a {% trans %} block is the catalogue's text
+    source = re.sub(
+        r"\{%-?\s*trans\b.*?\{%-?\s*endtrans\s*-?%\}|\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", "\x00", template, flags=re.S
+    )  # a {% trans %} block is the catalogue's text
     parser = _Text()
     parser.feed(source)
     return parser.found

@@ -6,6 +6,7 @@
 
 Placeholders are named after what they show (x -> x, a.b.id -> b_id, a.title -> title, f(x) -> its subject);
 a format spec or conversion (!r, :.2f) is left for a person, and listed. Then run `make i18n`."""
+
 from __future__ import annotations
 
 import ast
@@ -78,7 +79,13 @@ def rewrite(path: Path, errors: frozenset[str]) -> tuple[int, list[str]]:
         text, params = done
         quote = '"' if '"' not in text else "'"
         new = quote + text + quote + "".join(f", {k}={v}" for k, v in params.items())
-        edits.append((offset(fstring.lineno, fstring.col_offset), offset(fstring.end_lineno or 0, fstring.end_col_offset or 0), new))
+        edits.append(
+            (
+                offset(fstring.lineno, fstring.col_offset),
+                offset(fstring.end_lineno or 0, fstring.end_col_offset or 0),
+                new,
+            )
+        )
     for start, end, new in sorted(edits, reverse=True):
         source = source[:start] + new + source[end:]
     if edits:
@@ -88,7 +95,9 @@ def rewrite(path: Path, errors: frozenset[str]) -> tuple[int, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    paths = [p for a in args for p in (sorted(Path(a).rglob("*.py")) if Path(a).is_dir() else [Path(a)])] or list(python_files())
+    paths = [p for a in args for p in (sorted(Path(a).rglob("*.py")) if Path(a).is_dir() else [Path(a)])] or list(
+        python_files()
+    )
     errors = error_classes()
     left: list[str] = []
     for path in paths:

@@ -3,6 +3,7 @@ catalogues and delete it:  python -m app.i18n_import [--replace] web/messages/<a
 
 A key already in the catalogue with another text is a conflict: nothing is written and the command fails,
 unless --replace (the file's texts win: a branch that edited one of the old key files, restored at merge)."""
+
 from __future__ import annotations
 
 import runpy

@@ -1,11 +1,13 @@
 """Reading and writing locale/<lang>/LC_MESSAGES/messages.po for the catalogue tools (app/i18n_import.py,
 app/i18n_catalog.py): one place that knows the header, the order and the line width."""
+
 from __future__ import annotations
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 from core.i18n import LANGS, po_path
+
 
 def load(lang: str) -> Catalog:
     path = po_path(lang)

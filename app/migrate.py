@@ -1,4 +1,5 @@
 """Run alembic programmatically (ecabinet migrate, make demo, tests)."""
+
 from __future__ import annotations
 
 from alembic import command

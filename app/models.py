@@ -1,4 +1,5 @@
 """Imports every table so SQLModel.metadata is complete (alembic and the migration test use it)."""
+
 from __future__ import annotations
 
 from sqlmodel import SQLModel
@@ -7,10 +8,10 @@ import accounts.models  # noqa: F401
 import annotations.models  # noqa: F401
 import ledger.models  # noqa: F401
 import core.outbox  # noqa: F401
-import meetings.display_tokens  # noqa: F401
+import meetings.display_tokens
 import documents.models  # noqa: F401
-import meetings.events  # noqa: F401
-import meetings.models  # noqa: F401
+import meetings.events
+import meetings.models
 import meetings.rules  # noqa: F401
 import minutes.models  # noqa: F401
 import notices.models  # noqa: F401

@@ -1,6 +1,7 @@
 """The pages that need several domains (the tablet's home: meetings and open polls; a document in its
 meeting), and the login and language pages. The helpers are in web/pages.py, a meeting's page in
 meetings/pages.py."""
+
 from __future__ import annotations
 
 from typing import Any, Awaitable
@@ -40,7 +41,9 @@ async def meetings_page(request: Request) -> Response:
         return to_login(request)
     meetings = await ctx_of(request).read(services.list_meetings, actor=actor)
     # the member's open polls on the tablet's home page
-    return render(request, "meetings.html", meetings=meetings, poll_inbox=await ctx_of(request).read(inbox, actor=actor))
+    return render(
+        request, "meetings.html", meetings=meetings, poll_inbox=await ctx_of(request).read(inbox, actor=actor)
+    )
 
 
 async def _can_create(request: Request, actor: Actor) -> None:
@@ -59,7 +62,9 @@ def _document_in_meeting(*, session: Any, actor: Actor, meeting_id: int, documen
 
 def _can_read_document(request: Request, actor: Actor) -> Awaitable[Any]:
     p = request.path_params
-    return ctx_of(request).read(_document_in_meeting, actor=actor, meeting_id=p["meeting_id"], document_id=p["document_id"])
+    return ctx_of(request).read(
+        _document_in_meeting, actor=actor, meeting_id=p["meeting_id"], document_id=p["document_id"]
+    )
 
 
 async def set_lang(request: Request) -> Response:
@@ -80,5 +85,9 @@ routes = [
     Route("/meetings/new", meeting_page("edit.html", _can_create), methods=["GET"]),
     Route("/meetings/{meeting_id:int}", meeting_page("live.html"), methods=["GET"]),
     Route("/meetings/{meeting_id:int}/edit", meeting_page("edit.html", _can_manage), methods=["GET"]),
-    Route("/meetings/{meeting_id:int}/documents/{document_id:int}", meeting_page("viewer.html", _can_read_document), methods=["GET"]),
+    Route(
+        "/meetings/{meeting_id:int}/documents/{document_id:int}",
+        meeting_page("viewer.html", _can_read_document),
+        methods=["GET"],
+    ),
 ]

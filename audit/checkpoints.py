@@ -6,6 +6,7 @@ or file breaks the links) and carries an Ed25519 signature over all of that. Lin
 transaction that appended the rows commits (a rolled-back row is never checkpointed), under a file lock,
 as one O_APPEND write. Truncating the log below a checkpoint, or rewriting a checkpointed row, is caught.
 """
+
 from __future__ import annotations
 
 import base64
@@ -49,9 +50,16 @@ def write(keys: AuditKeys, *, row_id: int, row_hash: str) -> dict[str, Any]:
     now = utcnow()
     with _locked(directory):
         previous = _last_line(directory)
-        body = {"v": 1, "row_id": row_id, "hash": row_hash, "count": row_id, "at": iso(now),
-                "mac_key": keys.mac_key_id(), "signer": public_key_id(keys.public_key()),
-                "prev": _line_hash(previous) if previous else GENESIS}  # fmt: skip
+        body = {
+            "v": 1,
+            "row_id": row_id,
+            "hash": row_hash,
+            "count": row_id,
+            "at": iso(now),
+            "mac_key": keys.mac_key_id(),
+            "signer": public_key_id(keys.public_key()),
+            "prev": _line_hash(previous) if previous else GENESIS,
+        }
         body["sig"] = base64.b64encode(keys.signing_key().sign(canonical(body))).decode()
         line = json.dumps(body, sort_keys=True, separators=(",", ":")).encode() + b"\n"
         fd = os.open(directory / f"{now:%Y-%m}.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -77,7 +85,7 @@ def after_commit(keys: AuditKeys, tail: tuple[int, str, bool], meaningful: bool)
         return
     try:
         write(keys, row_id=tail[0], row_hash=tail[1])
-    except Exception:  # noqa: BLE001 - the change is committed: failing the request now would misreport it
+    except Exception:
         log.exception("audit: could not write the checkpoint for row %s", tail[0])
 
 
@@ -108,7 +116,9 @@ def read(keys: AuditKeys, public: Ed25519PublicKey) -> tuple[list[Checkpoint], l
                 prev = _line_hash(raw)
                 continue
             if body.get("prev") != prev:
-                problems.append(f"điểm kiểm {where}: không nối tiếp điểm kiểm trước đó, có điểm kiểm đã bị xóa (tệp bị xóa?)")
+                problems.append(
+                    f"điểm kiểm {where}: không nối tiếp điểm kiểm trước đó, có điểm kiểm đã bị xóa (tệp bị xóa?)"
+                )
             prev = _line_hash(raw)
             found.append(Checkpoint(path.name, number, body))
     return found, problems

@@ -1,6 +1,7 @@
 """`ecabinet audit verify`: the same verdict as the admin's /audit page, for cron; exits 1 when anything is
 wrong. `--public-key` checks the checkpoints against an organisation public key kept elsewhere (PEM), so a
 server whose signing key was replaced cannot vouch for itself."""
+
 from __future__ import annotations
 
 import json
@@ -20,14 +21,23 @@ def load_public_key(path: str) -> Ed25519PublicKey:
 
 def report_lines(v: dict[str, Any]) -> list[str]:
     cps = v["checkpoints"]
-    lines = [f"Nhật ký: {v['checked']} bản ghi; chuỗi băm {'nguyên vẹn' if v['chain_ok'] else 'BỊ PHÁ VỠ'}; "
-             f"mã xác thực (MAC) {'đúng' if v['mac_ok'] else 'SAI'}"]  # fmt: skip
+    lines = [
+        f"Nhật ký: {v['checked']} bản ghi; chuỗi băm {'nguyên vẹn' if v['chain_ok'] else 'BỊ PHÁ VỠ'}; "
+        f"mã xác thực (MAC) {'đúng' if v['mac_ok'] else 'SAI'}"
+    ]
     if v["first_broken_id"] is not None or v["reason"]:
         lines.append(f"  Bản ghi hỏng đầu tiên: #{v['first_broken_id']}: {v['reason']}")
     if v["legacy_rows"]:
         lines.append(f"  {v['legacy_rows']} bản ghi cũ ghi trước khi có khóa nhật ký (được neo, chỉ kiểm chuỗi băm)")
     last = cps["last"]
-    lines.append(f"Điểm kiểm: {cps['count']}; gần nhất: " + (f"bản ghi #{last['row_id']} lúc {last['at_local']}, ký bởi khóa tổ chức {last['signer']}" if last else "không có"))  # fmt: skip
+    lines.append(
+        f"Điểm kiểm: {cps['count']}; gần nhất: "
+        + (
+            f"bản ghi #{last['row_id']} lúc {last['at_local']}, ký bởi khóa tổ chức {last['signer']}"
+            if last
+            else "không có"
+        )
+    )
     if cps["uncovered_rows"]:
         lines.append(f"  {cps['uncovered_rows']} bản ghi sau điểm kiểm gần nhất (chưa được neo)")
     lines += [f"  ĐIỂM KIỂM: {p}" for p in cps["problems"]]
@@ -56,5 +66,8 @@ def print_public_key(settings: Any) -> int:
     from ledger.keys import AuditKeys
 
     public = AuditKeys.from_settings(settings).public_key()
-    print(public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode(), end="")
+    print(
+        public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode(),
+        end="",
+    )
     return 0

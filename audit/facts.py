@@ -11,6 +11,7 @@ result and per-option counts; who chose what (open and named ballots) is kept as
 which detects a swapped ballot without letting anyone, the admin included, read or brute-force it. Secret
 votes have no ballot at all (votes/models.py); their fact is the per-option tally that the result shows.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,11 @@ from meetings.models import Participant
 from votes.models import Ballot, Vote, VoteKind, VoterRecord, VoteState
 
 # Which attributes, when changed, make a new fact (a cast changes voted_count: no fact, see module doc).
-_TRACKED: dict[type, tuple[str, ...]] = {User: ("role", "is_active"), Vote: ("state", "result", "kind", "rule"),
-                                         Participant: ("role",)}  # fmt: skip
+_TRACKED: dict[type, tuple[str, ...]] = {
+    User: ("role", "is_active"),
+    Vote: ("state", "result", "kind", "rule"),
+    Participant: ("role",),
+}
 _DONE = (VoteState.closed, VoteState.published)
 
 
@@ -52,7 +56,9 @@ def participant_fact(p: Participant, *, removed: bool = False) -> dict[str, Any]
 
 
 def _ballots_mac(session: Session, vote_id: int) -> str:
-    rows = session.exec(select(Ballot.user_id, Ballot.option_id).where(Ballot.vote_id == vote_id).order_by(col(Ballot.user_id))).all()
+    rows = session.exec(
+        select(Ballot.user_id, Ballot.option_id).where(Ballot.vote_id == vote_id).order_by(col(Ballot.user_id))
+    ).all()
     key = keys_of(session).mac_key()
     return hmac.new(key, b"ecabinet-audit-ballots\0" + canonical([list(r) for r in rows]), hashlib.sha256).hexdigest()
 
@@ -60,12 +66,22 @@ def _ballots_mac(session: Session, vote_id: int) -> str:
 def vote_fact(session: Session, vote: Vote) -> dict[str, Any]:
     from votes.serialize import counts
 
-    fact: dict[str, Any] = {"vote_id": vote.id, "meeting_id": vote.meeting_id, "kind": _v(vote.kind),
-                            "rule": _v(vote.rule), "state": _v(vote.state)}  # fmt: skip
+    fact: dict[str, Any] = {
+        "vote_id": vote.id,
+        "meeting_id": vote.meeting_id,
+        "kind": _v(vote.kind),
+        "rule": _v(vote.rule),
+        "state": _v(vote.state),
+    }
     if vote.state in _DONE:
         voters = session.exec(select(VoterRecord.user_id).where(VoterRecord.vote_id == vote.id)).all()
-        fact.update(result=vote.result, voted_count=vote.voted_count, eligible_count=vote.eligible_count,
-                    counts={str(k): n for k, n in sorted(counts(session, vote).items())}, voters=len(voters))  # fmt: skip
+        fact.update(
+            result=vote.result,
+            voted_count=vote.voted_count,
+            eligible_count=vote.eligible_count,
+            counts={str(k): n for k, n in sorted(counts(session, vote).items())},
+            voters=len(voters),
+        )
         if vote.kind != VoteKind.secret:
             fact["ballots"] = _ballots_mac(session, vote.id or 0)
     return fact
@@ -79,19 +95,30 @@ def _fact_of(session: Session, obj: Any, *, deleted: bool) -> tuple[str, dict[st
     return "state.vote", {"vote_id": obj.id, "deleted": True} if deleted else vote_fact(session, obj)
 
 
-ROLE_VI = {"admin": "quản trị", "secretariat": "văn phòng", "member": "thành viên", "guest": "khách mời",
-           "chair": "chủ tọa", "secretary": "thư ký", None: "không có"}  # fmt: skip
+ROLE_VI = {
+    "admin": "quản trị",
+    "secretariat": "văn phòng",
+    "member": "thành viên",
+    "guest": "khách mời",
+    "chair": "chủ tọa",
+    "secretary": "thư ký",
+    None: "không có",
+}
 _STATE_VI = {"draft": "đang soạn", "open": "đang mở", "closed": "đã đóng", "published": "đã công bố"}
 
 
 def summary(type_: str, fact: dict[str, Any]) -> str:
     """A line for the admin's list: who or what, and the new role or state (never a choice)."""
     if type_ == "state.user":
-        return f"Tài khoản {fact['username']}: {ROLE_VI.get(fact['role'], fact['role'])}" + ("" if fact.get("active", True) else ", đã khóa")
+        return f"Tài khoản {fact['username']}: {ROLE_VI.get(fact['role'], fact['role'])}" + (
+            "" if fact.get("active", True) else ", đã khóa"
+        )
     if type_ == "state.participant":
         role = ROLE_VI.get(fact["role"], fact["role"]) if fact["role"] else "bớt khỏi thành phần"
         return f"Thành phần cuộc họp {fact['meeting_id']}: người dùng {fact['user_id']}, {role}"
-    return f"Biểu quyết {fact['vote_id']}: " + ("đã xóa" if fact.get("deleted") else _STATE_VI.get(fact["state"], fact["state"]))
+    return f"Biểu quyết {fact['vote_id']}: " + (
+        "đã xóa" if fact.get("deleted") else _STATE_VI.get(fact["state"], fact["state"])
+    )
 
 
 def _changed(obj: Any) -> bool:
@@ -108,15 +135,32 @@ def on_flush(session: Session, _ctx: Any) -> None:
     todo += [(o, True) for o in session.deleted if type(o) in _TRACKED]
     for obj, deleted in todo:
         type_, fact = _fact_of(session, obj, deleted=deleted)
-        append(session, type=type_, data=fact, actor_id=None, stored=True, meeting_id=fact.get("meeting_id"),
-               summary=summary(type_, fact))  # fmt: skip
+        append(
+            session,
+            type=type_,
+            data=fact,
+            actor_id=None,
+            stored=True,
+            meeting_id=fact.get("meeting_id"),
+            summary=summary(type_, fact),
+        )
 
 
 def adopt_all(session: Session) -> None:
     """At anchoring: the state as found when the key was installed becomes the log's starting facts."""
     found = [("state.user", user_fact(u)) for u in session.exec(select(User).order_by(col(User.id))).all()]
-    found += [("state.participant", participant_fact(p)) for p in session.exec(select(Participant).order_by(col(Participant.id))).all()]
+    found += [
+        ("state.participant", participant_fact(p))
+        for p in session.exec(select(Participant).order_by(col(Participant.id))).all()
+    ]
     found += [("state.vote", vote_fact(session, v)) for v in session.exec(select(Vote).order_by(col(Vote.id))).all()]
     for type_, fact in found:
-        append(session, type=type_, data=fact, actor_id=None, stored=True, meeting_id=fact.get("meeting_id"),
-               summary=f"{summary(type_, fact)} (tiếp nhận khi neo nhật ký)")  # fmt: skip
+        append(
+            session,
+            type=type_,
+            data=fact,
+            actor_id=None,
+            stored=True,
+            meeting_id=fact.get("meeting_id"),
+            summary=f"{summary(type_, fact)} (tiếp nhận khi neo nhật ký)",
+        )

@@ -2,6 +2,7 @@
 (audit/facts.py), a checkpoint after commit (audit/checkpoints.py), and the per-transaction chain tail
 forgotten when the transaction ends. Installed once, by app/db.py's Database; sessions without audit keys
 (none in the application) are left alone."""
+
 from __future__ import annotations
 
 from typing import Any

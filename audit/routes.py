@@ -1,4 +1,5 @@
 """/api/audit (admin): list the log, verify the chain; /audit: the admin's page for both."""
+
 from __future__ import annotations
 
 from sqlmodel import SQLModel
@@ -51,6 +52,11 @@ routes = [
 ]
 
 OPENAPI = [
-    Op("get", "/api/audit", "Nhật ký hệ thống (quản trị), mới nhất trước; ?limit=&before_id=", query=("limit", "before_id")),
+    Op(
+        "get",
+        "/api/audit",
+        "Nhật ký hệ thống (quản trị), mới nhất trước; ?limit=&before_id=",
+        query=("limit", "before_id"),
+    ),
     Op("post", "/api/audit/verify", "Kiểm tra chuỗi băm của nhật ký; chỉ ra bản ghi hỏng đầu tiên"),
 ]

@@ -1,4 +1,5 @@
 """Reading and verifying the audit log: the admin's business only."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,10 +28,20 @@ def list_entries(*, session: Session, actor: Actor, limit: int = 100, before_id:
         stmt = stmt.where(col(AuditEntry.id) < before_id)
     rows = session.exec(stmt.order_by(AuditEntry.id.desc()).limit(limit)).all()  # type: ignore[union-attr]
     items = [
-        {"id": e.id, "at": iso(e.at), "actor_id": e.actor_id, "actor_name": name, "meeting_id": e.meeting_id,
-         "event_seq": e.event_seq, "type": e.type, "summary": e.summary, "hash": e.hash, "sealed": bool(e.mac)}
+        {
+            "id": e.id,
+            "at": iso(e.at),
+            "actor_id": e.actor_id,
+            "actor_name": name,
+            "meeting_id": e.meeting_id,
+            "event_seq": e.event_seq,
+            "type": e.type,
+            "summary": e.summary,
+            "hash": e.hash,
+            "sealed": bool(e.mac),
+        }
         for e, name in rows
-    ]  # fmt: skip
+    ]
     return {"items": items, "next_before_id": items[-1]["id"] if len(items) == limit else None}
 
 

@@ -1,5 +1,6 @@
 """Does the stored state match the log? The last fact recorded for each user, vote and participant
 (audit/facts.py) is compared with the database; each difference is named, in Vietnamese, for the admin."""
+
 from __future__ import annotations
 
 from typing import Any, Iterable
@@ -12,10 +13,17 @@ from ledger.models import AuditEntry
 from meetings.models import Participant
 from votes.models import Vote
 
-_VOTE_FIELDS = (("state", "trạng thái"), ("kind", "loại biểu quyết"), ("rule", "quy tắc"),
-                ("result", "kết quả"), ("voted_count", "số người đã bỏ phiếu"),
-                ("eligible_count", "số người có quyền biểu quyết"), ("voters", "danh sách người đã bỏ phiếu"),
-                ("counts", "số phiếu theo lựa chọn"), ("ballots", "phiếu của từng người"))  # fmt: skip
+_VOTE_FIELDS = (
+    ("state", "trạng thái"),
+    ("kind", "loại biểu quyết"),
+    ("rule", "quy tắc"),
+    ("result", "kết quả"),
+    ("voted_count", "số người đã bỏ phiếu"),
+    ("eligible_count", "số người có quyền biểu quyết"),
+    ("voters", "danh sách người đã bỏ phiếu"),
+    ("counts", "số phiếu theo lựa chọn"),
+    ("ballots", "phiếu của từng người"),
+)
 
 
 def last_facts(rows: Iterable[AuditEntry]) -> dict[str, tuple[int, dict[str, Any]]]:
@@ -37,13 +45,19 @@ def _users(session: Session, facts: dict[str, tuple[int, dict[str, Any]]], seen:
         seen.add(key)
         logged = facts.get(key)
         if logged is None:
-            out.append(f"tài khoản {user.id} ({user.username}, {_role(now['role'])}) không có trong nhật ký: được thêm ngoài ứng dụng")
+            out.append(
+                f"tài khoản {user.id} ({user.username}, {_role(now['role'])}) không có trong nhật ký: được thêm ngoài ứng dụng"
+            )
         elif logged[1].get("deleted"):
             out.append(f"tài khoản {user.id} đã bị xóa theo nhật ký nhưng vẫn còn trong cơ sở dữ liệu")
         elif now["role"] != logged[1]["role"]:
-            out.append(f"tài khoản {user.id} ({user.username}) là {_role(now['role'])} trong cơ sở dữ liệu nhưng nhật ký ghi lần cuối là {_role(logged[1]['role'])} (bản ghi #{logged[0]})")
+            out.append(
+                f"tài khoản {user.id} ({user.username}) là {_role(now['role'])} trong cơ sở dữ liệu nhưng nhật ký ghi lần cuối là {_role(logged[1]['role'])} (bản ghi #{logged[0]})"
+            )
         elif now["active"] != logged[1]["active"] or now["username"] != logged[1]["username"]:
-            out.append(f"tài khoản {user.id}: tên đăng nhập hoặc trạng thái hoạt động khác với nhật ký (bản ghi #{logged[0]})")
+            out.append(
+                f"tài khoản {user.id}: tên đăng nhập hoặc trạng thái hoạt động khác với nhật ký (bản ghi #{logged[0]})"
+            )
     return out
 
 
@@ -58,7 +72,9 @@ def _votes(session: Session, facts: dict[str, tuple[int, dict[str, Any]]], seen:
             continue
         for field, label in _VOTE_FIELDS:
             if now.get(field) != logged[1].get(field):
-                out.append(f"biểu quyết {vote.id}: {label} lưu trong cơ sở dữ liệu khác với nhật ký (bản ghi #{logged[0]})")
+                out.append(
+                    f"biểu quyết {vote.id}: {label} lưu trong cơ sở dữ liệu khác với nhật ký (bản ghi #{logged[0]})"
+                )
     return out
 
 
@@ -70,7 +86,9 @@ def _participants(session: Session, facts: dict[str, tuple[int, dict[str, Any]]]
         logged = facts.get(key)
         if logged is None or logged[1]["role"] != now["role"]:
             was = _role(logged[1]["role"]) if logged else "không có"
-            out.append(f"cuộc họp {p.meeting_id}: người dùng {p.user_id} là {_role(now['role'])} trong cơ sở dữ liệu nhưng nhật ký ghi {was}")
+            out.append(
+                f"cuộc họp {p.meeting_id}: người dùng {p.user_id} là {_role(now['role'])} trong cơ sở dữ liệu nhưng nhật ký ghi {was}"
+            )
     return out
 
 

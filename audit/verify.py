@@ -1,6 +1,7 @@
 """The verifier: every row's link, content and MAC; the signed checkpoints outside the database (nothing
 checkpointed may be missing or different: truncation, rewrite); and the stored state against the log's
 facts. One verdict, used by /audit, /api/audit/verify and `ecabinet audit verify`."""
+
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -66,14 +67,20 @@ def _walk(rows: list[AuditEntry], keys: AuditKeys, event_data: EventData) -> Cha
             walk.keyed += 1
             if not keys.mac_ok(entry.hash, entry.mac):
                 walk.mac_failures += 1
-                walk.mark_broken(entry.id, "mã xác thực (MAC) sai: bản ghi đã bị ghi lại bởi người không có khóa nhật ký")
+                walk.mark_broken(
+                    entry.id, "mã xác thực (MAC) sai: bản ghi đã bị ghi lại bởi người không có khóa nhật ký"
+                )
             if entry.type == "audit.anchored" and not anchored:
                 anchored = True
-                if (entry.data or {}).get("legacy_rows") != walk.legacy_rows or (entry.data or {}).get("legacy_head") != prev:
+                if (entry.data or {}).get("legacy_rows") != walk.legacy_rows or (entry.data or {}).get(
+                    "legacy_head"
+                ) != prev:
                     walk.mark_broken(entry.id, "các bản ghi cũ trước điểm neo đã bị sửa")
         prev = entry.hash
     if walk.legacy_rows and not anchored and walk.keyed:
-        walk.mark_broken(rows[walk.legacy_rows].id if walk.legacy_rows < len(rows) else None, "các bản ghi cũ chưa được neo")
+        walk.mark_broken(
+            rows[walk.legacy_rows].id if walk.legacy_rows < len(rows) else None, "các bản ghi cũ chưa được neo"
+        )
     return walk
 
 
@@ -101,23 +108,34 @@ def _checkpoints(rows: list[AuditEntry], keys: AuditKeys, public: Ed25519PublicK
         b, when = cp.body, keys.local_time(cp.body.get("at"))
         row = by_id.get(b["row_id"])
         if row is None and (last_id or 0) < b["row_id"]:
-            problems.append(f"nhật ký kết thúc ở bản ghi #{last_id} nhưng điểm kiểm lúc {when} đã ghi nhận bản ghi #{b['row_id']}: các bản ghi cuối đã bị xóa")
+            problems.append(
+                f"nhật ký kết thúc ở bản ghi #{last_id} nhưng điểm kiểm lúc {when} đã ghi nhận bản ghi #{b['row_id']}: các bản ghi cuối đã bị xóa"
+            )
         elif row is None or row.hash != b["hash"]:
             problems.append(f"bản ghi #{b['row_id']} khác với điểm kiểm lúc {when}: nhật ký đã bị ghi lại")
         elif not keys.mac_ok(row.hash, row.mac):
-            problems.append(f"bản ghi #{b['row_id']} đã được niêm phong khi lập điểm kiểm lúc {when} nhưng nay mất mã xác thực đúng")
+            problems.append(
+                f"bản ghi #{b['row_id']} đã được niêm phong khi lập điểm kiểm lúc {when} nhưng nay mất mã xác thực đúng"
+            )
         elif bisect_right(ids, b["row_id"]) != b["count"]:
             problems.append(f"số bản ghi tới #{b['row_id']} khác với điểm kiểm lúc {when}")
         if b.get("mac_key") != keys.mac_key_id():
-            problems.append(f"điểm kiểm lúc {when} được lập với khóa nhật ký khác ({b.get('mac_key')}; hiện có {keys.mac_key_id()}): sai tệp khóa?")
+            problems.append(
+                f"điểm kiểm lúc {when} được lập với khóa nhật ký khác ({b.get('mac_key')}; hiện có {keys.mac_key_id()}): sai tệp khóa?"
+            )
     keyed = [r for r in rows if r.mac]
     months = {cp.file.removesuffix(".jsonl") for cp in found}
     for month in sorted({_month(r) for r in keyed} - months):
         problems.append(f"không có tệp điểm kiểm {month}.jsonl dù nhật ký có bản ghi trong tháng đó (tệp đã bị xóa?)")
     if found:
         top = max(found, key=lambda c: c.body["row_id"])
-        report.last = {"at": top.body["at"], "at_local": keys.local_time(top.body["at"]), "row_id": top.body["row_id"],
-                       "signer": top.body["signer"], "file": top.file}  # fmt: skip
+        report.last = {
+            "at": top.body["at"],
+            "at_local": keys.local_time(top.body["at"]),
+            "row_id": top.body["row_id"],
+            "signer": top.body["signer"],
+            "file": top.file,
+        }
         report.uncovered_rows = len(ids) - bisect_right(ids, top.body["row_id"])
     return report
 
@@ -130,8 +148,10 @@ def verify(session: Session, *, event_data: EventData, public_key: Ed25519Public
     cps = _checkpoints(rows, keys, public)
     mismatches = statecheck.mismatches(session, rows)
     if walk.keyed and walk.mac_failures == walk.keyed and cps.mac_keys and keys.mac_key_id() not in cps.mac_keys:
-        walk.reason = ("khóa nhật ký không khớp: không bản ghi nào được niêm phong bằng khóa hiện có và các điểm kiểm "
-                       "được lập với khóa khác (sai tệp khóa ECABINET_AUDIT_KEY_FILE?)")  # fmt: skip
+        walk.reason = (
+            "khóa nhật ký không khớp: không bản ghi nào được niêm phong bằng khóa hiện có và các điểm kiểm "
+            "được lập với khóa khác (sai tệp khóa ECABINET_AUDIT_KEY_FILE?)"
+        )
     chain_ok = walk.first_broken_id is None and not walk.reason
     return {
         "ok": chain_ok and not cps.problems and not mismatches,
@@ -141,7 +161,12 @@ def verify(session: Session, *, event_data: EventData, public_key: Ed25519Public
         "first_broken_id": walk.first_broken_id,
         "reason": walk.reason,
         "legacy_rows": walk.legacy_rows,
-        "checkpoints": {"count": cps.count, "last": cps.last, "problems": cps.problems,
-                        "uncovered_rows": cps.uncovered_rows, "signer": public_key_id(public)},  # fmt: skip
+        "checkpoints": {
+            "count": cps.count,
+            "last": cps.last,
+            "problems": cps.problems,
+            "uncovered_rows": cps.uncovered_rows,
+            "signer": public_key_id(public),
+        },
         "mismatches": mismatches,
     }

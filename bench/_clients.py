@@ -11,6 +11,7 @@ Two client kinds:
   ack, answer pings, read events). Same wire protocol, far less client CPU per message, so the client
   process is less likely to be the bottleneck when N is large on a 2-core machine.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -148,7 +149,13 @@ async def _run(conn: Any) -> None:
 
     cmd, spec = conn.recv()
     assert cmd == "connect"
-    url, cookies, count, meeting_id, kind = spec["url"], spec["cookies"], spec["count"], spec["meeting_id"], spec["kind"]
+    url, cookies, count, meeting_id, kind = (
+        spec["url"],
+        spec["cookies"],
+        spec["count"],
+        spec["meeting_id"],
+        spec["kind"],
+    )
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=False))
     make = _raw_client if kind == "raw" else _sio_client
     sem = asyncio.Semaphore(spec.get("connect_concurrency", 25))
@@ -169,7 +176,9 @@ async def _run(conn: Any) -> None:
     await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(count))), timeout=60 + count * 0.2)
     connect_s = time.perf_counter() - t0
     cpu0 = os.times()
-    conn.send(("ready", {"connected": len(clients), "errors": errors[:5], "n_errors": len(errors), "connect_s": connect_s}))
+    conn.send(
+        ("ready", {"connected": len(clients), "errors": errors[:5], "n_errors": len(errors), "connect_s": connect_s})
+    )
 
     # Wait (bounded) for the parent's "collect" while the event loop keeps receiving.
     loop = asyncio.get_running_loop()
@@ -177,9 +186,18 @@ async def _run(conn: Any) -> None:
     assert got[0] == "collect"
     cpu1 = os.times()
     cpu_s = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
-    conn.send(("data", {"rows": [r.rows for r in recs], "join_seq": [r.join_seq for r in recs], "cpu_s": cpu_s,
-                        "closed": [r.closed for r in recs if r.closed],
-                        "sample": next((r.sample for r in recs if r.sample is not None), None)}))  # fmt: skip
+    conn.send(
+        (
+            "data",
+            {
+                "rows": [r.rows for r in recs],
+                "join_seq": [r.join_seq for r in recs],
+                "cpu_s": cpu_s,
+                "closed": [r.closed for r in recs if r.closed],
+                "sample": next((r.sample for r in recs if r.sample is not None), None),
+            },
+        )
+    )
 
     got = await asyncio.wait_for(loop.run_in_executor(None, conn.recv), timeout=120)
     assert got[0] == "stop"

@@ -1,4 +1,5 @@
 """What the bench scripts share: a free port, percentiles, CPU seconds of processes, the machine line."""
+
 from __future__ import annotations
 
 import os
@@ -48,5 +49,7 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{os.cpu_count()} CPU ({model}), {psutil.virtual_memory().total / 2**30:.1f} GiB RAM, "
-            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+    return (
+        f"{os.cpu_count()} CPU ({model}), {psutil.virtual_memory().total / 2**30:.1f} GiB RAM, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )

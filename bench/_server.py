@@ -7,6 +7,7 @@ Demo data must already be loaded (`python -m app.cli demo --no-serve` with the s
 bench/fanout.py does that. The product itself is started with `python -m app.cli demo|serve` (the
 'product' variant in fanout.py); this file only exists so one run can put stock and tuned side by side.
 """
+
 from __future__ import annotations
 
 import argparse

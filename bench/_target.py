@@ -1,5 +1,6 @@
 """The server a bench talks to: the real app in a subprocess (the product CLI, or bench/_server.py with one
 option changed), and the HTTP calls the benches make as users."""
+
 from __future__ import annotations
 
 import asyncio
@@ -53,8 +54,20 @@ class Server:
         elif opts is None:
             cmd = [sys.executable, "-m", "app.cli", "demo", "--port", str(self.port)]
         else:
-            cmd = [sys.executable, str(ROOT / "bench" / "_server.py"), "--port", str(self.port),
-                   "--broadcast", opts["broadcast"], "--loop", opts["loop"], "--http", opts["http"], "--ws", opts["ws"]]
+            cmd = [
+                sys.executable,
+                str(ROOT / "bench" / "_server.py"),
+                "--port",
+                str(self.port),
+                "--broadcast",
+                opts["broadcast"],
+                "--loop",
+                opts["loop"],
+                "--http",
+                opts["http"],
+                "--ws",
+                opts["ws"],
+            ]
             cmd += ["--deflate"] if opts["deflate"] else []
         self.log = open(log_dir / f"server-{variant}-{self.port}.log", "wb")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -93,7 +106,9 @@ async def login(http: aiohttp.ClientSession, url: str, username: str) -> tuple[s
         return r.cookies["ecabinet_session"].value, body["csrf_token"]
 
 
-async def chair_post(http: aiohttp.ClientSession, url: str, chair: tuple[str, str], path: str, body: dict | None = None) -> int:
+async def chair_post(
+    http: aiohttp.ClientSession, url: str, chair: tuple[str, str], path: str, body: dict | None = None
+) -> int:
     headers = {"Cookie": f"ecabinet_session={chair[0]}", "X-CSRF-Token": chair[1]}
     async with http.post(f"{url}/api/meetings/{MEETING_ID}/{path}", headers=headers, json=body) as r:
         await r.read()

@@ -10,6 +10,7 @@ Reference measured in the same run: one libsodium scalar multiplication (ristret
 Goals (issue 14): <= 300 ms per ballot on the tablet, <= 5 ms per ballot on the server, <= 2 s from close to
 result for 500 ballots. Figures are printed, not asserted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,20 +27,20 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.append(str(Path(__file__).resolve().parent))
 
-import httpx  # noqa: E402
-from sqlalchemy import update  # noqa: E402
+import httpx
+from sqlalchemy import update
 
-from _common import free_port, pct  # noqa: E402
-from accounts import passwords  # noqa: E402
-from app.db import Database  # noqa: E402
-from app.migrate import upgrade  # noqa: E402
-from meetings.models import Attendance, MeetingRole, Participant  # noqa: E402
-from tests.factories import PASSWORD, make_cabinet, make_user  # noqa: E402
-from votes import services as votes  # noqa: E402
-from tests.vote_helpers import device_partial  # noqa: E402
-from votes.ballot import ceremony, dkg, election, group, proofs, verify  # noqa: E402
-from votes.models import VoteKind  # noqa: E402
-from votes.schemas import VoteCreate  # noqa: E402
+from _common import free_port, pct
+from accounts import passwords
+from app.db import Database
+from app.migrate import upgrade
+from meetings.models import Attendance, MeetingRole, Participant
+from tests.factories import PASSWORD, make_cabinet, make_user
+from votes import services as votes
+from tests.vote_helpers import device_partial
+from votes.ballot import ceremony, dkg, election, group, proofs, verify
+from votes.models import VoteKind
+from votes.schemas import VoteCreate
 
 SERVER = """
 import sys, uvicorn
@@ -63,11 +64,15 @@ def prepare(url: str, voters: int) -> dict[str, Any]:
         c = make_cabinet(db, n_members=1, n_items=1, start=True)
         extra = [make_user(db) for _ in range(voters - 2)]
 
-        def roster(session):  # type: ignore[no-untyped-def]
+        def roster(session):
             for actor in extra:
                 session.add(Participant(meeting_id=c.meeting_id, user_id=actor.id, role=MeetingRole.member))
             session.flush()
-            session.execute(update(Participant).where(Participant.meeting_id == c.meeting_id).values(attendance=Attendance.present_room))
+            session.execute(
+                update(Participant)
+                .where(Participant.meeting_id == c.meeting_id)
+                .values(attendance=Attendance.present_room)
+            )
 
         db.run_write(roster)
         for actor in (c.chair, c.secretary, c.members[0]):
@@ -76,14 +81,21 @@ def prepare(url: str, voters: int) -> dict[str, Any]:
         cer = db.run_write(ceremony.start_ceremony, actor=c.chair, meeting_id=c.meeting_id).result
         for index, actor in enumerate((c.chair, c.secretary, c.members[0]), start=1):
             body = dkg.contribute(cer["digest"], index, cer["threshold"], cer["trustees"])
-            db.run_write(ceremony.contribute, actor=actor, meeting_id=c.meeting_id, ceremony_id=cer["id"], contribution=body)
+            db.run_write(
+                ceremony.contribute, actor=actor, meeting_id=c.meeting_id, ceremony_id=cer["id"], contribution=body
+            )
         ceremony_s = time.perf_counter() - t0
         data = VoteCreate(agenda_item_id=c.item_ids[0], question="Tín nhiệm?", kind=VoteKind.secret)
         vote = db.run_write(votes.create_vote, actor=c.secretary, meeting_id=c.meeting_id, data=data).result
         vote = db.run_write(votes.open_vote, actor=c.chair, vote_id=vote["id"]).result
         params = db.run_read(election.parameters, actor=c.chair, vote_id=vote["id"])
-        return {"voters": [a.username for a in (c.chair, *c.members, *extra)], "vote_id": vote["id"], "params": params,
-                "trustees": [c.secretary.username, c.chair.username], "ceremony_s": ceremony_s}  # fmt: skip
+        return {
+            "voters": [a.username for a in (c.chair, *c.members, *extra)],
+            "vote_id": vote["id"],
+            "params": params,
+            "trustees": [c.secretary.username, c.chair.username],
+            "ceremony_s": ceremony_s,
+        }
     finally:
         db.dispose()
 
@@ -103,7 +115,10 @@ async def burst_and_tally(base: str, setup: dict[str, Any]) -> dict[str, Any]:
     trustees = await asyncio.gather(*(login(base, u, gate) for u in setup["trustees"]))
     p = setup["params"]
     n_opt = len(p["params"]["options"])
-    ballots = [{"ballot": proofs.encrypt_ballot(p["params"], p["params_digest"], i % n_opt, secrets.token_bytes(32))} for i in range(len(clients))]
+    ballots = [
+        {"ballot": proofs.encrypt_ballot(p["params"], p["params_digest"], i % n_opt, secrets.token_bytes(32))}
+        for i in range(len(clients))
+    ]
     vid = setup["vote_id"]
     lat: list[float] = []
     errors: dict[str, int] = {}
@@ -137,9 +152,17 @@ async def burst_and_tally(base: str, setup: dict[str, Any]) -> dict[str, Any]:
     verify_s = time.perf_counter() - t2
     for c in (*clients, *trustees):
         await c.aclose()
-    return {"acked": len(lat), "errors": errors, "burst_s": burst, "lat": lat, "close_to_result_s": close_to_result,
-            "counted": sum(result["counts"].values()), "board_ballots": len(board["ballots"]), "verified": counts is not None,
-            "verify_board_s": verify_s}  # fmt: skip
+    return {
+        "acked": len(lat),
+        "errors": errors,
+        "burst_s": burst,
+        "lat": lat,
+        "close_to_result_s": close_to_result,
+        "counted": sum(result["counts"].values()),
+        "board_ballots": len(board["ballots"]),
+        "verified": counts is not None,
+        "verify_board_s": verify_s,
+    }
 
 
 def server_run(backend: str, url: str, voters: int) -> None:
@@ -148,8 +171,15 @@ def server_run(backend: str, url: str, voters: int) -> None:
     setup = prepare(url, voters)
     setup_s = time.perf_counter() - t0
     port = free_port()
-    env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir), "ECABINET_DATABASE_URL": url, "ECABINET_LOGIN_RATE": "100000"}
-    proc = subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(Path(__file__).resolve().parent.parent), port=port)], env=env)
+    env = {
+        **os.environ,
+        "ECABINET_DATA_DIR": str(data_dir),
+        "ECABINET_DATABASE_URL": url,
+        "ECABINET_LOGIN_RATE": "100000",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER.format(root=str(Path(__file__).resolve().parent.parent), port=port)], env=env
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(base)
@@ -157,10 +187,13 @@ def server_run(backend: str, url: str, voters: int) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
-    print(f"{backend:<9} N={voters:<4} burst: acked={r['acked']} lost={voters - r['acked']} errors={r['errors'] or 0} "
-          f"all in {r['burst_s']:.2f}s, ack {_ms(r['lat'])} | close->result (2 trustees, HTTP) {r['close_to_result_s']:.2f}s | "
-          f"counted={r['counted']} on board={r['board_ballots']} board verified={r['verified']} in {r['verify_board_s']:.2f}s "
-          f"(setup {setup_s:.1f}s, key ceremony of 3 trustees {setup['ceremony_s'] * 1000:.0f}ms)", flush=True)  # fmt: skip
+    print(
+        f"{backend:<9} N={voters:<4} burst: acked={r['acked']} lost={voters - r['acked']} errors={r['errors'] or 0} "
+        f"all in {r['burst_s']:.2f}s, ack {_ms(r['lat'])} | close->result (2 trustees, HTTP) {r['close_to_result_s']:.2f}s | "
+        f"counted={r['counted']} on board={r['board_ballots']} board verified={r['verified']} in {r['verify_board_s']:.2f}s "
+        f"(setup {setup_s:.1f}s, key ceremony of 3 trustees {setup['ceremony_s'] * 1000:.0f}ms)",
+        flush=True,
+    )
 
 
 def _wait(base: str) -> None:
@@ -177,7 +210,12 @@ def _wait(base: str) -> None:
 def in_process(n_ballots: int) -> None:
     """Server-side crypto alone: verify per ballot, and tally + partial decryptions + combine."""
     dealt = proofs.deal(2, 3)
-    params = {"spec": proofs.SPEC, "vote_id": 1, "options": [{"id": 1}, {"id": 2}, {"id": 3}], "public_key": dealt.public_key.hex()}
+    params = {
+        "spec": proofs.SPEC,
+        "vote_id": 1,
+        "options": [{"id": 1}, {"id": 2}, {"id": 3}],
+        "public_key": dealt.public_key.hex(),
+    }
     digest = proofs.digest(params)
     ballots = [proofs.encrypt_ballot(params, digest, i % 3, secrets.token_bytes(32)) for i in range(n_ballots)]
     times = []
@@ -197,8 +235,11 @@ def in_process(n_ballots: int) -> None:
         t1 = time.perf_counter()
         group.mul(123456789, group.BASE)
         ref.append(time.perf_counter() - t1)
-    print(f"server    N={n_ballots:<4} verify one ballot {_ms(times)} | tally+2 partial decryptions+combine {tally_s * 1000:.0f}ms "
-          f"(counts {counts}) | reference: one scalar mult {_ms(ref)}", flush=True)  # fmt: skip
+    print(
+        f"server    N={n_ballots:<4} verify one ballot {_ms(times)} | tally+2 partial decryptions+combine {tally_s * 1000:.0f}ms "
+        f"(counts {counts}) | reference: one scalar mult {_ms(ref)}",
+        flush=True,
+    )
 
 
 def chromium(samples: int = 30) -> None:
@@ -212,7 +253,9 @@ def chromium(samples: int = 30) -> None:
     setup = prepare(url, 3)
     port = free_port()
     env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir), "ECABINET_DATABASE_URL": url}
-    proc = subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(Path(__file__).resolve().parent.parent), port=port)], env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER.format(root=str(Path(__file__).resolve().parent.parent), port=port)], env=env
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(base)
@@ -248,8 +291,11 @@ def chromium(samples: int = 30) -> None:
         proofs.verify_ballot(setup["params"]["params"], setup["params"]["params_digest"], b)
     t = [x / 1000 for x in out["times"]]
     r = [x / 1000 for x in out["ref"]]
-    print(f"chromium  encrypt+prove one ballot (3 options) {_ms(t)} (first {t[0] * 1000:.1f}ms; libsodium load "
-          f"{out['load']:.0f}ms once) | all {samples} verified on the server | reference: one scalar mult {_ms(r)}", flush=True)  # fmt: skip
+    print(
+        f"chromium  encrypt+prove one ballot (3 options) {_ms(t)} (first {t[0] * 1000:.1f}ms; libsodium load "
+        f"{out['load']:.0f}ms once) | all {samples} verified on the server | reference: one scalar mult {_ms(r)}",
+        flush=True,
+    )
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ Printed figures, not a test.
 4. Render throughput on the same file, one process, tablet width (1280 px), PNG files: pypdfium2 versus
    poppler's `pdftoppm -scale-to-x 1280 -scale-to-y -1 -png`, as pages per second and a ratio.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,7 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.append(str(Path(__file__).resolve().parent))  # after the root: bench/votes.py must not shadow votes/
 
-from _common import pct  # noqa: E402
+from _common import pct
 
 
 async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
@@ -56,7 +57,9 @@ async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
     c = make_cabinet(db, n_members=TABLETS, start=True)
     app = create_app(settings)
     # keep-alive past the pauses between bursts: else a loaded machine races the server's close with a request
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning", timeout_keep_alive=120))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning", timeout_keep_alive=120)
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
@@ -78,8 +81,10 @@ async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
         while not (await staff.get(f"/api/documents/{doc}")).json()["pages_ready"]:
             await asyncio.sleep(0.05)
         t_ready = time.perf_counter() - t0
-        print(f"upload of a {pages}-page PDF ({len(pdf) / 1e6:.2f} MB): 201 after {t_upload:.2f} s "
-              f"(checks + text of every page), page 1 visible after {t_first:.2f} s, all pages ready after {t_ready:.2f} s")  # fmt: skip
+        print(
+            f"upload of a {pages}-page PDF ({len(pdf) / 1e6:.2f} MB): 201 after {t_upload:.2f} s "
+            f"(checks + text of every page), page 1 visible after {t_first:.2f} s, all pages ready after {t_ready:.2f} s"
+        )
 
         lat: list[float] = []
         sizes: list[int] = []
@@ -89,8 +94,10 @@ async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
             p = await member.get(f"/api/documents/{doc}/pages/{n}")
             lat.append((time.perf_counter() - s) * 1000)
             sizes.append(len(p.content))
-        print(f"cached tablet page, watermarked per viewer ({fetches} fetches, avg {statistics.mean(sizes) / 1024:.0f} KiB): "
-              f"p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms")  # fmt: skip
+        print(
+            f"cached tablet page, watermarked per viewer ({fetches} fetches, avg {statistics.mean(sizes) / 1024:.0f} KiB): "
+            f"p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms"
+        )
         etag = (await member.get(f"/api/documents/{doc}/pages/5")).headers["etag"]
         lat304 = []
         for _ in range(fetches):
@@ -98,8 +105,14 @@ async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
             await member.get(f"/api/documents/{doc}/pages/5", headers={"If-None-Match": etag})
             lat304.append((time.perf_counter() - s) * 1000)
         print(f"revalidation (If-None-Match → 304): p50 {pct(lat304, 50):.1f} ms, p99 {pct(lat304, 99):.1f} ms")
-        secret = await upload(staff, c.meeting_id, pdf, title="Tài liệu hạn chế", restricted=True,
-                              allowed_user_ids=[c.chair.id, *(m.id for m in c.members)])  # fmt: skip
+        secret = await upload(
+            staff,
+            c.meeting_id,
+            pdf,
+            title="Tài liệu hạn chế",
+            restricted=True,
+            allowed_user_ids=[c.chair.id, *(m.id for m in c.members)],
+        )
         assert secret.status_code == 201, secret.text
         while not (await staff.get(f"/api/documents/{secret.json()['id']}")).json()["pages_ready"]:
             await asyncio.sleep(0.05)
@@ -129,7 +142,9 @@ async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: in
     sockets = []
     for http in [chair, *viewers]:
         sio = socketio.AsyncClient(reconnection=False)
-        await sio.connect(url, transports=["websocket"], headers={"Cookie": f"ecabinet_session={http.cookies['ecabinet_session']}"})
+        await sio.connect(
+            url, transports=["websocket"], headers={"Cookie": f"ecabinet_session={http.cookies['ecabinet_session']}"}
+        )
         assert (await sio.call("meeting:join", {"meeting_id": c.meeting_id}, timeout=30))["ok"]
         sockets.append(sio)
     prewarm = app.state.prewarm
@@ -159,7 +174,14 @@ async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: in
         total, cpu = (time.perf_counter() - t0) * 1000, (time.process_time() - cpu0) * 1000
         done.set()
         await prober
-        return total, pct([g[0] for g in got], 99), health, {g[1] for g in got}, cpu, sum(g[2] for g in got) // len(got) // 1024
+        return (
+            total,
+            pct([g[0] for g in got], 99),
+            health,
+            {g[1] for g in got},
+            cpu,
+            sum(g[2] for g in got) // len(got) // 1024,
+        )
 
     async def settled() -> float:
         """How long until the pre-warm work (documents/prewarm.py) in flight is done."""
@@ -172,7 +194,9 @@ async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: in
         for kind, doc in docs.items():
             p = pages // 2 + (0 if kind == "ordinary" else 3)
             if kind == "ordinary":  # the chair shows page p to the room (a restricted document is never shown)
-                ack = await sockets[0].call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": p}, timeout=30)
+                ack = await sockets[0].call(
+                    "presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": p}, timeout=30
+                )
                 assert ack["ok"], ack
             cold = await burst(doc, p)  # every tablet opens page p at once: nothing ready for them yet
             dwell = await settled()  # the page is read; page p+1 is stamped for each of them meanwhile
@@ -181,12 +205,16 @@ async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: in
                 assert ack["ok"], ack
             warm = await burst(doc, p + 1)
             for label, (total, p99, health, cache, cpu, kib) in (("cold", cold), ("pre-warmed", warm)):
-                print(f"page turn, {kind} document, {label}: {TABLETS} tablets all answered after {total:.0f} ms "
-                      f"(one answer p99 {p99:.0f} ms, {kib} KiB); /healthz during it p50 {pct(health, 50):.1f} ms p99 {pct(health, 99):.1f} ms "
-                      f"(n={len(health)}); process CPU {cpu:.0f} ms; load {os.getloadavg()[0]:.1f}; "
-                      f"Cache-Control: {', '.join(sorted(cache))}")  # fmt: skip
-            print(f"    the next page was stamped for every reader {dwell:.2f} s after the cold burst "
-                  f"({'the presenter' if kind == 'ordinary' else 'each reader'} turned after that)")  # fmt: skip
+                print(
+                    f"page turn, {kind} document, {label}: {TABLETS} tablets all answered after {total:.0f} ms "
+                    f"(one answer p99 {p99:.0f} ms, {kib} KiB); /healthz during it p50 {pct(health, 50):.1f} ms p99 {pct(health, 99):.1f} ms "
+                    f"(n={len(health)}); process CPU {cpu:.0f} ms; load {os.getloadavg()[0]:.1f}; "
+                    f"Cache-Control: {', '.join(sorted(cache))}"
+                )
+            print(
+                f"    the next page was stamped for every reader {dwell:.2f} s after the cold burst "
+                f"({'the presenter' if kind == 'ordinary' else 'each reader'} turned after that)"
+            )
             await settled()
     finally:
         await asyncio.gather(*(s.disconnect() for s in sockets), return_exceptions=True)
@@ -219,10 +247,14 @@ def throughput(pdf_path: Path, pages: int, out: Path) -> None:
         print("pdftoppm: not installed (apt-get install poppler-utils) — no comparison")
         return
     t0 = time.perf_counter()
-    subprocess.run(["pdftoppm", "-scale-to-x", str(width), "-scale-to-y", "-1", "-png", str(pdf_path), str(out / "poppler")],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        ["pdftoppm", "-scale-to-x", str(width), "-scale-to-y", "-1", "-png", str(pdf_path), str(out / "poppler")],
+        check=True,
+    )
     t_poppler = time.perf_counter() - t0
-    print(f"pdftoppm,  1 process, {width} px PNG: {pages / t_poppler:.1f} pages/s ({t_poppler:.2f} s for {pages} pages)")
+    print(
+        f"pdftoppm,  1 process, {width} px PNG: {pages / t_poppler:.1f} pages/s ({t_poppler:.2f} s for {pages} pages)"
+    )
     print(f"ratio pypdfium2 / pdftoppm throughput: {t_poppler / t_pdfium:.2f}x")
 
 

@@ -19,6 +19,7 @@ with the original uvicorn options; fast = realtime/broadcast.py's pre-encoded di
 = `python -m app.cli demo` exactly as shipped; fast-asyncio / fast-wsproto / fast-websockets /
 fast-deflate / stock-asyncio = one option changed (see VARIANTS).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,16 +41,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import aiohttp  # noqa: E402
-import psutil  # noqa: E402
+import aiohttp
+import psutil
 
-from _clients import child_main  # noqa: E402
-from _common import cpu_seconds, machine, pct  # noqa: E402
-from _target import MEETING_ID, VARIANTS, Server, chair_post, login  # noqa: E402
+from _clients import child_main
+from _common import cpu_seconds, machine, pct
+from _target import MEETING_ID, VARIANTS, Server, chair_post, login
 
 CHAIR = "thutuong"
 MEMBERS = [f"thanhvien{i:02d}" for i in range(1, 27)]
-
 
 
 def parse_at(at: str) -> float:
@@ -86,7 +86,10 @@ class Result:
 
 
 # What the Node reference emits when no product run of this invocation gave a real event to copy.
-FALLBACK_SAMPLE = {"meeting": {"id": 1, "title": "x" * 200}, "agenda": [{"id": i, "title": "y" * 120} for i in range(30)]}
+FALLBACK_SAMPLE = {
+    "meeting": {"id": 1, "title": "x" * 200},
+    "agenda": [{"id": i, "title": "y" * 120} for i in range(30)],
+}
 
 
 def rss(p: psutil.Process) -> float:
@@ -116,7 +119,9 @@ async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path
 
         async def tap(path: str) -> int:
             if node:
-                async with http.post(server.url + "/emit", json={"type": "agenda.current_changed", "data": sample}) as r:
+                async with http.post(
+                    server.url + "/emit", json={"type": "agenda.current_changed", "data": sample}
+                ) as r:
                     await r.read()
                     return r.status
             return await chair_post(http, server.url, chair, path)
@@ -137,8 +142,14 @@ async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path
             p = ctx.Process(target=child_main, args=(child, args.client_uvloop), daemon=True)
             p.start()
             # Rotate the cookie list per process so every user appears in every process.
-            spec = {"url": server.url, "cookies": cookies[i:] + cookies[:i], "count": count, "meeting_id": MEETING_ID,
-                    "kind": args.client, "compress": 15 if args.client_deflate else 0}
+            spec = {
+                "url": server.url,
+                "cookies": cookies[i:] + cookies[:i],
+                "count": count,
+                "meeting_id": MEETING_ID,
+                "kind": args.client,
+                "compress": 15 if args.client_deflate else 0,
+            }
             parent.send(("connect", spec))
             children.append((p, parent))
         loop = asyncio.get_running_loop()
@@ -288,20 +299,35 @@ async def main_async(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="ecabinet-fanout-"))
     try:
         env = {**os.environ, "ECABINET_DATA_DIR": str(tmp / "data")}
-        subprocess.run([sys.executable, "-m", "app.cli", "demo", "--no-serve"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", "app.cli", "demo", "--no-serve"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=120,
+        )
         print(f"machine: {machine()}")
-        print(f"load: {args.rate:g} events/s for {args.seconds:g} s per run, event 'agenda.current_changed'; "
-              f"clients: {args.client} in {args.client_procs} process(es)"
-              f"{', permessage-deflate offered' if args.client_deflate else ''}")
-        print("latency ms (p50..max) = from the moment the chair's HTTP request is SENT to the moment each tablet's "
-              "websocket receives the event (what a user feels); 'at p99' = from the envelope's 'at' (stamped before "
-              "COMMIT); 'ret p99' = from the driver's HTTP answer to client receive")
-        print("node = bench/node_ref/server.js (Node Socket.IO, no database), the same clients, emitting on POST /emit "
-              "an event of the same data as ours")
-        print("lost = not received within --grace s after the last event; srv CPU / cli CPU = % of one core over the "
-              "run; KB/conn = server RSS delta after connecting / N; us/dlv = server CPU us per delivery; load1 = "
-              "1-min load average at the end of the run (other work on the machine)")
+        print(
+            f"load: {args.rate:g} events/s for {args.seconds:g} s per run, event 'agenda.current_changed'; "
+            f"clients: {args.client} in {args.client_procs} process(es)"
+            f"{', permessage-deflate offered' if args.client_deflate else ''}"
+        )
+        print(
+            "latency ms (p50..max) = from the moment the chair's HTTP request is SENT to the moment each tablet's "
+            "websocket receives the event (what a user feels); 'at p99' = from the envelope's 'at' (stamped before "
+            "COMMIT); 'ret p99' = from the driver's HTTP answer to client receive"
+        )
+        print(
+            "node = bench/node_ref/server.js (Node Socket.IO, no database), the same clients, emitting on POST /emit "
+            "an event of the same data as ours"
+        )
+        print(
+            "lost = not received within --grace s after the last event; srv CPU / cli CPU = % of one core over the "
+            "run; KB/conn = server RSS delta after connecting / N; us/dlv = server CPU us per delivery; load1 = "
+            "1-min load average at the end of the run (other work on the machine)"
+        )
         print(HEADER, flush=True)
         results = []
         for n in ns:
@@ -315,10 +341,16 @@ async def main_async(args: argparse.Namespace) -> None:
                     if r.errors:
                         print(f"    connect errors: {r.errors[:3]}", flush=True)
                     if r.lost_clients:
-                        print(f"    lost: {r.lost_clients} clients missed events; missing seqs {sorted(r.lost_seqs)[:5]}..."
-                              f"{sorted(r.lost_seqs)[-3:]} of {len(r.lost_seqs)}", flush=True)
+                        print(
+                            f"    lost: {r.lost_clients} clients missed events; missing seqs {sorted(r.lost_seqs)[:5]}..."
+                            f"{sorted(r.lost_seqs)[-3:]} of {len(r.lost_seqs)}",
+                            flush=True,
+                        )
                     if r.closed:
-                        print(f"    closed by the server during the run: {len(r.closed)} sockets {Counter(r.closed).most_common(3)}", flush=True)
+                        print(
+                            f"    closed by the server during the run: {len(r.closed)} sockets {Counter(r.closed).most_common(3)}",
+                            flush=True,
+                        )
                     if r.out_of_order or r.failed_steps:
                         print(f"    out-of-order: {r.out_of_order}, failed steps: {r.failed_steps}", flush=True)
         if args.commit:
@@ -335,7 +367,9 @@ async def main_async(args: argparse.Namespace) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", default="50,200,500,1000", help="client counts, comma separated (default 50,200,500,1000)")
-    p.add_argument("--variants", default="product,node", help=f"server variants, comma separated: {', '.join(VARIANTS)}")
+    p.add_argument(
+        "--variants", default="product,node", help=f"server variants, comma separated: {', '.join(VARIANTS)}"
+    )
     p.add_argument("--rate", type=float, default=10.0, help="events per second (default 10)")
     p.add_argument("--seconds", type=float, default=10.0, help="duration of the event load (default 10)")
     p.add_argument("--grace", type=float, default=3.0, help="seconds to wait for the last deliveries")

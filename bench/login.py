@@ -7,6 +7,7 @@ The clients (httpx, one connection each, opened before timing) run here; traffic
 are printed, not asserted. 'hash' is one argon2id check with the product's parameters in this process, the
 floor under a login. Results and method: docs/performance.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,10 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.append(str(Path(__file__).resolve().parent))
 
-import httpx  # noqa: E402
-import psutil  # noqa: E402
+import httpx
+import psutil
 
-from _common import cpu_seconds, free_port, machine, pct  # noqa: E402
+from _common import cpu_seconds, free_port, machine, pct
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS = [f"thanhvien{i:02d}" for i in range(1, 27)]
@@ -71,7 +72,9 @@ async def sequential(client: httpx.AsyncClient, rounds: int) -> dict[str, list[f
 async def concurrent(clients: list[httpx.AsyncClient], rounds: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"login": [], "healthz": []}
     for r in range(rounds):
-        logins = [timed(c, "POST", "/api/auth/login", **login_body(r * len(clients) + i)) for i, c in enumerate(clients)]
+        logins = [
+            timed(c, "POST", "/api/auth/login", **login_body(r * len(clients) + i)) for i, c in enumerate(clients)
+        ]
         probe = timed(clients[0], "GET", "/healthz")  # while the logins hash: does the rest of the app still answer?
         *times, health = await asyncio.gather(*logins, probe)
         out["login"] += times
@@ -101,10 +104,20 @@ async def run(args: argparse.Namespace, data_dir: Path) -> None:
     port = free_port()
     # One address makes every request here; a bigger failure budget keeps the wrong-password rounds from
     # turning the concurrent ones into 429s (the limiter's cost does not depend on its limit).
-    env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", "ECABINET_LOGIN_MAX_FAILURES": "100"}
+    env = {
+        **os.environ,
+        "ECABINET_DATA_DIR": str(data_dir),
+        "PYTHONUNBUFFERED": "1",
+        "ECABINET_LOGIN_MAX_FAILURES": "100",
+    }
     log = open(data_dir / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "demo", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "demo", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     clients = [httpx.AsyncClient(base_url=base, timeout=60) for _ in range(args.concurrent)]
     try:
@@ -116,8 +129,10 @@ async def run(args: argparse.Namespace, data_dir: Path) -> None:
         print(f"load1 {os.getloadavg()[0]:.2f}; argon2id {passwords.parameters()}")
         print(row("hash (in process)", hash_floor()))
         server = [psutil.Process(proc.pid)]
-        for title, phase in (("sequential:", sequential(clients[0], args.rounds)),
-                             (f"{args.concurrent} at once:", concurrent(clients, max(1, args.rounds // 2)))):
+        for title, phase in (
+            ("sequential:", sequential(clients[0], args.rounds)),
+            (f"{args.concurrent} at once:", concurrent(clients, max(1, args.rounds // 2))),
+        ):
             cpu = cpu_seconds(server)
             results = await phase
             cpu = cpu_seconds(server) - cpu

@@ -16,6 +16,7 @@ first frame (median / max). ICE is limited to 127.0.0.1, no STUN/TURN.
 Variants: `mcu` = one Room in the server process; `relay` = aiortc's MediaRelay (the reference);
 `shardK` = the product's path: K media worker processes behind realtime/media/channel.py's MediaWorkers,
 the first composing and serving `--primary-viewers` viewers, the others serving the rest from its stream."""
+
 from __future__ import annotations
 
 import argparse
@@ -34,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import free_port  # noqa: E402
+from _common import free_port
 
 
 def _limit_ice() -> None:
@@ -69,7 +70,9 @@ async def serve(variant: str, port: int, fps: int, primary_viewers: int) -> None
         body = await request.json()
         uid = next(ids)
         if workers is not None:
-            data = await workers.request(1, "join", user_id=uid, label=f"Thành viên {uid}", offer=body["offer"], hall=False, floor=None)
+            data = await workers.request(
+                1, "join", user_id=uid, label=f"Thành viên {uid}", offer=body["offer"], hall=False, floor=None
+            )
             return web.json_response({"answer": data["answer"]})
         if room is not None:
             answer = await room.join(user_id=uid, label=f"Thành viên {uid}", offer=body["offer"])
@@ -99,8 +102,9 @@ async def serve(variant: str, port: int, fps: int, primary_viewers: int) -> None
 
 
 # --- clients --------------------------------------------------------------------------------------
-async def clients(role: str, n: int, port: int, sample: int, seconds: float, fps: int, video_tracks: int = 1,
-                  tile_width: int = 640) -> None:  # fmt: skip
+async def clients(
+    role: str, n: int, port: int, sample: int, seconds: float, fps: int, video_tracks: int = 1, tile_width: int = 640
+) -> None:
     import aiohttp
     import av
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -152,7 +156,9 @@ async def clients(role: str, n: int, port: int, sample: int, seconds: float, fps
                     async def count(packet: Any, arrival_time_ms: int, kind: str = kind) -> None:
                         if kind == "video" and packet.marker:
                             s["frames"] += 1
-                            s["tracks"] = max(s["tracks"], len(seen := s.setdefault("ssrcs", set())) + (packet.ssrc not in seen))
+                            s["tracks"] = max(
+                                s["tracks"], len(seen := s.setdefault("ssrcs", set())) + (packet.ssrc not in seen)
+                            )
                             seen.add(packet.ssrc)
                             s["first"] = s["first"] or time.monotonic()
 
@@ -199,8 +205,17 @@ async def clients(role: str, n: int, port: int, sample: int, seconds: float, fps
     await asyncio.sleep(seconds)
     fps_each = [(s["frames"] - b) / seconds / max(1, s["tracks"]) for s, b in zip(stats, before)]  # per video stream
     joins = [(s["first"] - s["t0"]) * 1000 for s in stats if s["first"]]
-    print(json.dumps({"fps": fps_each, "join_ms": joins, "sizes": [s["size"] for s in stats if s["size"]],
-                      "no_frames": sum(1 for s in stats if not s["first"])}), flush=True)  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "fps": fps_each,
+                "join_ms": joins,
+                "sizes": [s["size"] for s in stats if s["size"]],
+                "no_frames": sum(1 for s in stats if not s["first"]),
+            }
+        ),
+        flush=True,
+    )
     for pc in pcs:
         await pc.close()
     await session.close()
@@ -233,23 +248,64 @@ def _cpu(procs: list[Any]) -> list[float]:
     return times
 
 
-def run_one(variant: str, pubs: int, viewers: int, seconds: float, sample: int, fps: int, port: int,
-            view_procs: int = 1, primary_viewers: int = 0, tile_width: int = 640) -> dict[str, Any]:  # fmt: skip
+def run_one(
+    variant: str,
+    pubs: int,
+    viewers: int,
+    seconds: float,
+    sample: int,
+    fps: int,
+    port: int,
+    view_procs: int = 1,
+    primary_viewers: int = 0,
+    tile_width: int = 640,
+) -> dict[str, Any]:
     import psutil
 
-    server = _spawn("serve", "--variant", variant, "--port", str(port), "--fps", str(fps), "--primary-viewers", str(primary_viewers))
+    server = _spawn(
+        "serve", "--variant", variant, "--port", str(port), "--fps", str(fps), "--primary-viewers", str(primary_viewers)
+    )
     procs = [server]
     try:
         _wait_line(server, "ready")
-        pub = _spawn("clients", "--role", "pub", "--n", str(pubs), "--port", str(port), "--fps", str(fps), "--tile-width", str(tile_width))
+        pub = _spawn(
+            "clients",
+            "--role",
+            "pub",
+            "--n",
+            str(pubs),
+            "--port",
+            str(port),
+            "--fps",
+            str(fps),
+            "--tile-width",
+            str(tile_width),
+        )
         procs.append(pub)
         _wait_line(pub, "ready")
         time.sleep(2)
         views = []
         for i in range(view_procs):  # viewers split over processes: one client process tops out first
             n = viewers // view_procs + (1 if i < viewers % view_procs else 0)
-            views.append(_spawn("clients", "--role", "view", "--n", str(n), "--port", str(port), "--sample", str(sample if i == 0 else 0),
-                                "--seconds", str(seconds), "--fps", str(fps), "--tracks", str(pubs if variant == "relay" else 1)))  # fmt: skip
+            views.append(
+                _spawn(
+                    "clients",
+                    "--role",
+                    "view",
+                    "--n",
+                    str(n),
+                    "--port",
+                    str(port),
+                    "--sample",
+                    str(sample if i == 0 else 0),
+                    "--seconds",
+                    str(seconds),
+                    "--fps",
+                    str(fps),
+                    "--tracks",
+                    str(pubs if variant == "relay" else 1),
+                )
+            )
         procs += views
         ps = psutil.Process(server.pid)
         for view in views:
@@ -287,29 +343,49 @@ def main() -> None:
     ap.add_argument("--tracks", type=int, default=1)
     ap.add_argument("--view-procs", type=int, default=1)
     ap.add_argument("--primary-viewers", type=int, default=0)
-    ap.add_argument("--tile-width", type=int, default=640, help="publishers but the first send this width (320: what rtc:publish asks of a small tile)")
+    ap.add_argument(
+        "--tile-width",
+        type=int,
+        default=640,
+        help="publishers but the first send this width (320: what rtc:publish asks of a small tile)",
+    )
     a = ap.parse_args()
     if a.mode == "serve":
         return asyncio.run(serve(a.variant, a.port, a.fps, a.primary_viewers))
     if a.mode == "clients":
         return asyncio.run(clients(a.role, a.n, a.port, a.sample, a.seconds, a.fps, a.tracks, a.tile_width))
     print(f"# {time.strftime('%Y-%m-%d %H:%M')} {os.cpu_count()} CPUs; load before: {os.getloadavg()}")
-    print("| variant | pubs | viewers | server CPU (cores) | fps/viewer min / median | join->1st frame median / max (ms) | no frames | decoded sample |")
+    print(
+        "| variant | pubs | viewers | server CPU (cores) | fps/viewer min / median | join->1st frame median / max (ms) | no frames | decoded sample |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for variant in a.variants.split(","):
         for spec in a.sweep.split(","):
             pubs, viewers = (int(x) for x in spec.split("x"))
             try:
-                r = run_one(variant, pubs, viewers, a.seconds, a.sample, a.fps, a.port or free_port(), a.view_procs, a.primary_viewers,
-                            a.tile_width)  # fmt: skip
+                r = run_one(
+                    variant,
+                    pubs,
+                    viewers,
+                    a.seconds,
+                    a.sample,
+                    a.fps,
+                    a.port or free_port(),
+                    a.view_procs,
+                    a.primary_viewers,
+                    a.tile_width,
+                )
             except Exception as exc:  # a collapsed reference run is a result too
                 print(f"| {variant} | {pubs} | {viewers} | failed: {exc} | | | | |", flush=True)
                 continue
             fps, joins = sorted(r["fps"]), sorted(r["join_ms"]) or [float("nan")]
             per = " + ".join(f"{c:.2f}" for c in r["per_proc"]) if len(r["per_proc"]) > 1 else ""
             label = variant + (f", tiles {a.tile_width} px" if a.tile_width != 640 else "")
-            print(f"| {label} | {pubs} | {viewers} | {r['cpu']:.2f}{f' [{per}]' if per else ''} | {fps[0]:.1f} / {statistics.median(fps):.1f} | "
-                  f"{statistics.median(joins):.0f} / {joins[-1]:.0f} | {r['no_frames']} | {sorted(set(map(tuple, r['sizes'])))} |", flush=True)  # fmt: skip
+            print(
+                f"| {label} | {pubs} | {viewers} | {r['cpu']:.2f}{f' [{per}]' if per else ''} | {fps[0]:.1f} / {statistics.median(fps):.1f} | "
+                f"{statistics.median(joins):.0f} / {joins[-1]:.0f} | {r['no_frames']} | {sorted(set(map(tuple, r['sizes'])))} |",
+                flush=True,
+            )
     print(f"# load after: {os.getloadavg()}")
 
 

@@ -5,6 +5,7 @@ the chair (PAdES, demo CA) and verify. p50 of N runs per phase (run 1 includes l
 
     .venv/bin/python bench/minutes_generation.py [--runs 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,35 +18,35 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import update  # noqa: E402
-from sqlmodel import col, select  # noqa: E402
+from sqlalchemy import update
+from sqlmodel import col, select
 
-from accounts import passwords  # noqa: E402
-from app.db import Database  # noqa: E402
-from app.domains import register_speakers  # noqa: E402
-from app.migrate import upgrade  # noqa: E402
-from meetings import participation, services as meetings  # noqa: E402
-from meetings.models import Meeting  # noqa: E402
-from meetings.schemas import CheckInRequest  # noqa: E402
-from minutes import builder, conclusions, facts, services  # noqa: E402
-from minutes.docx import render_docx  # noqa: E402
-from ledger.keystore import KeyStore  # noqa: E402
-from minutes.pdf import render_pdf  # noqa: E402
-from minutes.signing import sign_pdf, verify_pdf  # noqa: E402
-from speakers import services as speakers  # noqa: E402
-from speakers.models import SpeakerRequest  # noqa: E402
-from speakers.schemas import SpeakRequest  # noqa: E402
-from tests.factories import PASSWORD, call, make_cabinet  # noqa: E402
-from tests.minutes_helpers import signer_keys  # noqa: E402
-from tests.vote_helpers import cast_secret, decrypt, enrol_trustees  # noqa: E402
-from votes import casting, services as votes  # noqa: E402
-from votes.models import VoteKind  # noqa: E402
-from votes.schemas import VoteCreate  # noqa: E402
+from accounts import passwords
+from app.db import Database
+from app.domains import register_speakers
+from app.migrate import upgrade
+from meetings import participation, services as meetings
+from meetings.models import Meeting
+from meetings.schemas import CheckInRequest
+from minutes import builder, conclusions, facts, services
+from minutes.docx import render_docx
+from ledger.keystore import KeyStore
+from minutes.pdf import render_pdf
+from minutes.signing import sign_pdf, verify_pdf
+from speakers import services as speakers
+from speakers.models import SpeakerRequest
+from speakers.schemas import SpeakRequest
+from tests.factories import PASSWORD, call, make_cabinet
+from tests.minutes_helpers import signer_keys
+from tests.vote_helpers import cast_secret, decrypt, enrol_trustees
+from votes import casting, services as votes
+from votes.models import VoteKind
+from votes.schemas import VoteCreate
 
 ITEMS, SPEECHES, VOTES, MEMBERS = 30, 300, 20, 27
 
 
-def scripted(db: Database, data_dir: Path):  # type: ignore[no-untyped-def]
+def scripted(db: Database, data_dir: Path):
     register_speakers()
     c = make_cabinet(db, n_members=MEMBERS, n_items=ITEMS)
     for actor in (c.chair, *c.members):
@@ -57,11 +58,23 @@ def scripted(db: Database, data_dir: Path):  # type: ignore[no-untyped-def]
         if i:
             call(db, meetings.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=1)
         for k in range(SPEECHES // ITEMS):
-            call(db, speakers.request_floor, actor=c.chair, meeting_id=c.meeting_id,
-                 data=SpeakRequest(user_id=c.members[(i + k) % MEMBERS].id))  # fmt: skip
+            call(
+                db,
+                speakers.request_floor,
+                actor=c.chair,
+                meeting_id=c.meeting_id,
+                data=SpeakRequest(user_id=c.members[(i + k) % MEMBERS].id),
+            )
         if i < VOTES:
-            vote = call(db, votes.create_vote, actor=c.secretary, meeting_id=c.meeting_id, data=VoteCreate(
-                agenda_item_id=item, question=f"Thông qua nội dung số {i + 1} về đầu tư công?", kind=kinds[i % 3]))  # fmt: skip
+            vote = call(
+                db,
+                votes.create_vote,
+                actor=c.secretary,
+                meeting_id=c.meeting_id,
+                data=VoteCreate(
+                    agenda_item_id=item, question=f"Thông qua nội dung số {i + 1} về đầu tư công?", kind=kinds[i % 3]
+                ),
+            )
             if kinds[i % 3] == VoteKind.secret and not secret_keys:
                 enrol_trustees(db, c)
                 secret_keys.append(True)
@@ -75,8 +88,15 @@ def scripted(db: Database, data_dir: Path):  # type: ignore[no-untyped-def]
             call(db, votes.close_vote, actor=c.chair, vote_id=vote["id"])
             if vote["kind"] == "secret":
                 decrypt(db, c, vote)
-        call(db, conclusions.save_conclusion, actor=c.staff, meeting_id=c.meeting_id, item_id=item, base_revision=0,
-             text=f"Chính phủ thống nhất nội dung số {i + 1}; giao bộ chủ trì hoàn thiện, trình ký ban hành.")  # fmt: skip
+        call(
+            db,
+            conclusions.save_conclusion,
+            actor=c.staff,
+            meeting_id=c.meeting_id,
+            item_id=item,
+            base_revision=0,
+            text=f"Chính phủ thống nhất nội dung số {i + 1}; giao bộ chủ trì hoàn thiện, trình ký ban hành.",
+        )
     call(db, meetings.end_meeting, actor=c.chair, meeting_id=c.meeting_id)
     _spread_over_four_hours(db, c.meeting_id)
     signer_keys(data_dir, c)
@@ -87,15 +107,23 @@ def _spread_over_four_hours(db: Database, meeting_id: int) -> None:
     """The script runs in seconds; give the rows a 4-hour session's wall clock (08:00-12:00 Hanoi)."""
     start = datetime(2026, 12, 3, 1, 0, tzinfo=timezone.utc)
     with db.write_session() as session:
-        session.execute(update(Meeting).where(col(Meeting.id) == meeting_id).values(started_at=start, ended_at=start + timedelta(hours=4)))
-        rows = list(session.exec(select(SpeakerRequest).where(SpeakerRequest.meeting_id == meeting_id).order_by(col(SpeakerRequest.id))))
+        session.execute(
+            update(Meeting)
+            .where(col(Meeting.id) == meeting_id)
+            .values(started_at=start, ended_at=start + timedelta(hours=4))
+        )
+        rows = list(
+            session.exec(
+                select(SpeakerRequest).where(SpeakerRequest.meeting_id == meeting_id).order_by(col(SpeakerRequest.id))
+            )
+        )
         step = timedelta(hours=4) / max(1, len(rows))
         for n, r in enumerate(rows):
             r.started_at, r.ended_at = start + n * step, start + n * step + step * 0.8
         session.commit()
 
 
-def timed(fn):  # type: ignore[no-untyped-def]
+def timed(fn):
     t0 = time.perf_counter()
     out = fn()
     return out, (time.perf_counter() - t0) * 1000
@@ -112,8 +140,10 @@ def main() -> None:
     db = Database(url)
     t0 = time.perf_counter()
     c = scripted(db, data_dir)
-    print(f"scripted session through the services: {time.perf_counter() - t0:.1f} s "
-          f"({ITEMS} items, {SPEECHES} speeches, {VOTES} votes, {MEMBERS + 1} voting members)")  # fmt: skip
+    print(
+        f"scripted session through the services: {time.perf_counter() - t0:.1f} s "
+        f"({ITEMS} items, {SPEECHES} speeches, {VOTES} votes, {MEMBERS + 1} voting members)"
+    )
     store = KeyStore.for_data_dir(data_dir)
     phases: dict[str, list[float]] = {}
     pages = 0
@@ -131,11 +161,21 @@ def main() -> None:
         _, ms = timed(lambda: call(db, services.finalise, actor=c.staff, meeting_id=c.meeting_id))
         phases.setdefault("finalise (read+build+render+store)", []).append(ms)
         for who, label in ((c.secretary, "sign: secretary"), (c.chair, "sign: chair")):
+
             def one() -> None:
                 job = db.run_read(services.prepare_signature, actor=who, meeting_id=c.meeting_id)
-                signed = sign_pdf(job.pdf, store=store, user_id=job.username, password=PASSWORD, field_name=job.field_name,
-                                  reason=job.reason, location=job.location, signer_name=job.full_name)  # fmt: skip
+                signed = sign_pdf(
+                    job.pdf,
+                    store=store,
+                    user_id=job.username,
+                    password=PASSWORD,
+                    field_name=job.field_name,
+                    reason=job.reason,
+                    location=job.location,
+                    signer_name=job.full_name,
+                )
                 call(db, services.store_signature, actor=who, job=job, pdf=signed)
+
             _, ms = timed(one)
             phases.setdefault(label, []).append(ms)
         final = db.run_read(services.get_pdf, actor=c.members[0], meeting_id=c.meeting_id).data
@@ -148,7 +188,9 @@ def main() -> None:
     print(f"PDF: {pages} pages; p50 of {args.runs} runs (ms):")
     for name, values in phases.items():
         print(f"  {name:<38} p50 {statistics.median(values):8.1f}   runs {' '.join(f'{v:.0f}' for v in values)}")
-    total = sum(statistics.median(phases[k]) for k in ("finalise (read+build+render+store)", "sign: secretary", "sign: chair"))
+    total = sum(
+        statistics.median(phases[k]) for k in ("finalise (read+build+render+store)", "sign: secretary", "sign: chair")
+    )
     print(f"  {'finalise + both signatures':<38} p50 {total:8.1f}")
     db.dispose()
 

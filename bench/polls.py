@@ -6,6 +6,7 @@ beside a reference measured in the same run (a read transaction that loads one m
 
 Figures are printed, not asserted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,18 +21,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text, update  # noqa: E402
-from sqlmodel import col, select  # noqa: E402
+from sqlalchemy import create_engine, text, update
+from sqlmodel import col, select
 
-from _common import machine, pct  # noqa: E402
-from core.actor import Actor  # noqa: E402
-from accounts.models import GlobalRole, User  # noqa: E402
-from app.db import Database  # noqa: E402
-from app.migrate import upgrade  # noqa: E402
-from ledger.keys import AuditKeys  # noqa: E402
-from polls import closing, views  # noqa: E402
-from polls.models import Choice, Poll, PollAnswer, PollQuestion, PollState, PollVoter, Silence  # noqa: E402
-from polls.pdf import report_pdf  # noqa: E402
+from _common import machine, pct
+from core.actor import Actor
+from accounts.models import GlobalRole, User
+from app.db import Database
+from app.migrate import upgrade
+from ledger.keys import AuditKeys
+from polls import closing, views
+from polls.models import Choice, Poll, PollAnswer, PollQuestion, PollState, PollVoter, Silence
+from polls.pdf import report_pdf
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TZ = "Asia/Ho_Chi_Minh"
@@ -41,18 +42,40 @@ def seed(db: Database, voters: int, questions: int) -> tuple[int, Actor, Actor]:
     """500 members, one open poll whose deadline has passed, ~90% of the voters having answered every question."""
     rng = random.Random(7)
 
-    def write(session):  # noqa: ANN001, ANN202
-        users = [User(username=f"tv{i:04d}", full_name=f"Thành viên Chính phủ số {i}", title="Bộ trưởng", unit="Bộ Thử nghiệm",
-                      role=GlobalRole.member, password_hash="-") for i in range(voters)]  # fmt: skip
-        staff = User(username="vanphong", full_name="Văn phòng Chính phủ", role=GlobalRole.secretariat, password_hash="-")
+    def write(session):
+        users = [
+            User(
+                username=f"tv{i:04d}",
+                full_name=f"Thành viên Chính phủ số {i}",
+                title="Bộ trưởng",
+                unit="Bộ Thử nghiệm",
+                role=GlobalRole.member,
+                password_hash="-",
+            )
+            for i in range(voters)
+        ]
+        staff = User(
+            username="vanphong", full_name="Văn phòng Chính phủ", role=GlobalRole.secretariat, password_hash="-"
+        )
         session.add_all([*users, staff])
         session.flush()
-        poll = Poll(title="Lấy ý kiến về dự thảo Nghị định quy định chi tiết Luật Đầu tư công", summary="Tóm tắt " * 50,
-                    state=PollState.open, chair_id=users[0].id, deadline_at=datetime.now(timezone.utc) - timedelta(seconds=1),
-                    silence_counts_as=Silence.agree, created_by=staff.id)  # fmt: skip
+        poll = Poll(
+            title="Lấy ý kiến về dự thảo Nghị định quy định chi tiết Luật Đầu tư công",
+            summary="Tóm tắt " * 50,
+            state=PollState.open,
+            chair_id=users[0].id,
+            deadline_at=datetime.now(timezone.utc) - timedelta(seconds=1),
+            silence_counts_as=Silence.agree,
+            created_by=staff.id,
+        )
         session.add(poll)
         session.flush()
-        qs = [PollQuestion(poll_id=poll.id, position=i + 1, text=f"Câu hỏi {i + 1}: đồng ý với phương án của Bộ Tài chính?") for i in range(questions)]
+        qs = [
+            PollQuestion(
+                poll_id=poll.id, position=i + 1, text=f"Câu hỏi {i + 1}: đồng ý với phương án của Bộ Tài chính?"
+            )
+            for i in range(questions)
+        ]
         session.add_all(qs)
         session.add_all([PollVoter(poll_id=poll.id, user_id=u.id) for u in users])
         session.flush()
@@ -62,15 +85,22 @@ def seed(db: Database, voters: int, questions: int) -> tuple[int, Actor, Actor]:
                 continue  # silent
             for q in qs:
                 c = rng.choice([Choice.agree] * 6 + [Choice.disagree] * 3 + [Choice.other])
-                rows.append(PollAnswer(poll_id=poll.id, question_id=q.id, user_id=u.id, choice=c,
-                                       comment="Đề nghị làm rõ nguồn vốn." if c != Choice.agree else ""))  # fmt: skip
+                rows.append(
+                    PollAnswer(
+                        poll_id=poll.id,
+                        question_id=q.id,
+                        user_id=u.id,
+                        choice=c,
+                        comment="Đề nghị làm rõ nguồn vốn." if c != Choice.agree else "",
+                    )
+                )
         session.add_all(rows)
         return poll.id, Actor.of(staff), Actor.of(users[1])
 
     return db.run_write(write).result
 
 
-def reopen(*, session, poll_id: int) -> None:  # noqa: ANN001
+def reopen(*, session, poll_id: int) -> None:
     session.execute(update(Poll).where(col(Poll.id) == poll_id).values(state=PollState.open, closed_at=None))
     session.execute(update(PollQuestion).where(col(PollQuestion.poll_id) == poll_id).values(result=None))
 
@@ -95,16 +125,27 @@ def run(url: str, label: str, args: argparse.Namespace, keys_dir: Path) -> None:
         for _ in range(max(3, args.runs // 3)):
             t0 = time.perf_counter()
             found = db.run_read(closing.report_data, actor=staff, poll_id=pid)
-            pdf = report_pdf(detail=found["detail"], chair_name="Thủ tướng", chair_title="Thủ tướng Chính phủ",
-                             created=datetime.now(timezone.utc), tz=TZ)  # fmt: skip
+            pdf = report_pdf(
+                detail=found["detail"],
+                chair_name="Thủ tướng",
+                chair_title="Thủ tướng Chính phủ",
+                created=datetime.now(timezone.utc),
+                tz=TZ,
+            )
             pdf_ms.append((time.perf_counter() - t0) * 1000)
             pages = pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page")
         with db.read_session() as s:
             answers = len(s.exec(select(PollAnswer.id).where(PollAnswer.poll_id == pid)).all())
         print(f"{label}: {args.voters} voters × {args.questions} questions, {answers} answers stored, {args.runs} runs")
-        print(f"  close poll (tally, store results, audit, notify)  p50 {statistics.median(close_ms):7.1f} ms   p95 {pct(close_ms, 95):7.1f} ms")
-        print(f"  summary report PDF (read + render, ~{pages} pages, {len(pdf) // 1024} KiB)  p50 {statistics.median(pdf_ms):7.1f} ms   p95 {pct(pdf_ms, 95):7.1f} ms")
-        print(f"  reference: a member's inbox read                  p50 {statistics.median(ref_ms):7.1f} ms   p95 {pct(ref_ms, 95):7.1f} ms")
+        print(
+            f"  close poll (tally, store results, audit, notify)  p50 {statistics.median(close_ms):7.1f} ms   p95 {pct(close_ms, 95):7.1f} ms"
+        )
+        print(
+            f"  summary report PDF (read + render, ~{pages} pages, {len(pdf) // 1024} KiB)  p50 {statistics.median(pdf_ms):7.1f} ms   p95 {pct(pdf_ms, 95):7.1f} ms"
+        )
+        print(
+            f"  reference: a member's inbox read                  p50 {statistics.median(ref_ms):7.1f} ms   p95 {pct(ref_ms, 95):7.1f} ms"
+        )
     finally:
         db.dispose()
 
@@ -127,11 +168,16 @@ def main() -> None:
                     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
                     with admin.connect() as conn:
                         conn.execute(text(f'CREATE DATABASE "{name}"'))
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     print(f"PostgreSQL: skipped ({exc.__class__.__name__})")
                     continue
                 try:
-                    run(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", "PostgreSQL", args, Path(tmp) / "keys-pg")
+                    run(
+                        f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
+                        "PostgreSQL",
+                        args,
+                        Path(tmp) / "keys-pg",
+                    )
                 finally:
                     with admin.connect() as conn:
                         conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))

@@ -5,6 +5,7 @@ list of half the restricted documents, beside GET /healthz in the same run. SQLi
 
     .venv/bin/python bench/search.py [--pages 100000] [--backends sqlite,postgres] [--rounds 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,20 +21,56 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+import httpx
+from sqlalchemy import create_engine, text
 
-from bench._common import free_port, machine, pct  # noqa: E402
+from bench._common import free_port, machine, pct
 
-TOPICS = ["đất đai", "ngân sách nhà nước", "đầu tư công", "chuyển đổi số", "biến đổi khí hậu", "giáo dục đào tạo",
-          "y tế cơ sở", "cao tốc Bắc Nam", "năng lượng tái tạo", "an sinh xã hội", "thu hồi đất", "bồi thường tái định cư",
-          "thị trường chứng khoán", "xuất nhập khẩu", "phòng chống thiên tai", "cải cách hành chính"]  # fmt: skip
-FILLER = ("Chính phủ thống nhất đánh giá tình hình kinh tế xã hội các bộ ngành địa phương cần tập trung chỉ đạo triển khai "
-          "quyết liệt hiệu quả các nhiệm vụ giải pháp đã đề ra theo nghị quyết của Quốc hội báo cáo kết quả thực hiện "
-          "trong quý tới đề nghị tổng hợp ý kiến thành viên hoàn thiện dự thảo trình cấp có thẩm quyền xem xét quyết định").split()
-QUERIES = ["đất đai", "dat dai", "ngân sách nhà nước", "chuyen doi so", "biến đổi khí hậu", "cao tốc", "thu hồi đất",
-           "tái định cư", "năng lượng", "chứng khoán", "y te co so", "thiên tai", "cải cách hành chính", "nghị quyết",
-           "Chính phủ", "đầu tư công", "giáo dục", "an sinh", "xuất khẩu", "phòng chống"]  # fmt: skip
+TOPICS = [
+    "đất đai",
+    "ngân sách nhà nước",
+    "đầu tư công",
+    "chuyển đổi số",
+    "biến đổi khí hậu",
+    "giáo dục đào tạo",
+    "y tế cơ sở",
+    "cao tốc Bắc Nam",
+    "năng lượng tái tạo",
+    "an sinh xã hội",
+    "thu hồi đất",
+    "bồi thường tái định cư",
+    "thị trường chứng khoán",
+    "xuất nhập khẩu",
+    "phòng chống thiên tai",
+    "cải cách hành chính",
+]
+FILLER = (
+    "Chính phủ thống nhất đánh giá tình hình kinh tế xã hội các bộ ngành địa phương cần tập trung chỉ đạo triển khai "
+    "quyết liệt hiệu quả các nhiệm vụ giải pháp đã đề ra theo nghị quyết của Quốc hội báo cáo kết quả thực hiện "
+    "trong quý tới đề nghị tổng hợp ý kiến thành viên hoàn thiện dự thảo trình cấp có thẩm quyền xem xét quyết định"
+).split()
+QUERIES = [
+    "đất đai",
+    "dat dai",
+    "ngân sách nhà nước",
+    "chuyen doi so",
+    "biến đổi khí hậu",
+    "cao tốc",
+    "thu hồi đất",
+    "tái định cư",
+    "năng lượng",
+    "chứng khoán",
+    "y te co so",
+    "thiên tai",
+    "cải cách hành chính",
+    "nghị quyết",
+    "Chính phủ",
+    "đầu tư công",
+    "giáo dục",
+    "an sinh",
+    "xuất khẩu",
+    "phòng chống",
+]
 
 
 def page_text(rng: random.Random, topic: str) -> str:
@@ -64,57 +101,102 @@ def generate(url: str, pages: int) -> None:
     n_docs, per_doc = 3000, max(1, pages // 3000)
     start = datetime(2026, 1, 8, 1, tzinfo=timezone.utc)
     with eng.begin() as c:
-        ins = lambda sql, rows: rows and c.execute(text(sql), rows)  # noqa: E731
+        ins = lambda sql, rows: rows and c.execute(text(sql), rows)
         entry_id = 0
         entries, fts = [], []
 
-        def index(kind: str, mid: int, body: str, item: int | None = None, doc: int | None = None, ver: int | None = None,
-                  page: int | None = None) -> None:  # fmt: skip
+        def index(
+            kind: str,
+            mid: int,
+            body: str,
+            item: int | None = None,
+            doc: int | None = None,
+            ver: int | None = None,
+            page: int | None = None,
+        ) -> None:
             nonlocal entry_id
             entry_id += 1
             entries.append({"id": entry_id, "kind": kind, "m": mid, "i": item, "d": doc, "v": ver, "p": page})
             fts.append({"id": entry_id, "meeting_id": mid, "document_id": doc, "body": index_form(body)})
 
         def flush() -> None:
-            ins("INSERT INTO search_entry (id, kind, meeting_id, agenda_item_id, document_id, version_id, page) "
-                "VALUES (:id, :kind, :m, :i, :d, :v, :p)", entries)  # fmt: skip
+            ins(
+                "INSERT INTO search_entry (id, kind, meeting_id, agenda_item_id, document_id, version_id, page) "
+                "VALUES (:id, :kind, :m, :i, :d, :v, :p)",
+                entries,
+            )
             if sqlite:
                 ins("INSERT INTO search_fts (rowid, body) VALUES (:id, :body)", fts)
             else:
-                ins(f"INSERT INTO search_fts (rowid, meeting_id, document_id, tsv) "
-                    f"VALUES (:id, :meeting_id, :document_id, to_tsvector('{PG_CONFIG}', :body))", fts)
+                ins(
+                    f"INSERT INTO search_fts (rowid, meeting_id, document_id, tsv) "
+                    f"VALUES (:id, :meeting_id, :document_id, to_tsvector('{PG_CONFIG}', :body))",
+                    fts,
+                )
             entries.clear()
             fts.clear()
 
         doc_id = item_id = 0
         for m in range(1, 13):
             title = f"Phiên họp Chính phủ thường kỳ tháng {m}/2026"
-            c.execute(text("INSERT INTO meeting (id, title, kind, mode, place, description, scheduled_at, state, created_at, last_seq) "
-                           "VALUES (:id, :t, 'regular', 'in_room', '', '', :at, 'ended', :at, 0)"),
-                      {"id": m, "t": title, "at": start + timedelta(days=30 * (m - 1))})  # fmt: skip
+            c.execute(
+                text(
+                    "INSERT INTO meeting (id, title, kind, mode, place, description, scheduled_at, state, created_at, last_seq) "
+                    "VALUES (:id, :t, 'regular', 'in_room', '', '', :at, 'ended', :at, 0)"
+                ),
+                {"id": m, "t": title, "at": start + timedelta(days=30 * (m - 1))},
+            )
             index("meeting", m, title)
             if m <= 8:
-                c.execute(text("INSERT INTO participant (meeting_id, user_id, role, attendance, absence_reason, deputy_name) "
-                               "VALUES (:m, :u, 'member', 'unknown', '', '')"), {"m": m, "u": member.id})  # fmt: skip
+                c.execute(
+                    text(
+                        "INSERT INTO participant (meeting_id, user_id, role, attendance, absence_reason, deputy_name) "
+                        "VALUES (:m, :u, 'member', 'unknown', '', '')"
+                    ),
+                    {"m": m, "u": member.id},
+                )
             for k in range(1, 13 + (m % 2)):
                 item_id += 1
                 topic = rng.choice(TOPICS)
                 it = f"Dự thảo về {topic} số {item_id}"
-                c.execute(text("INSERT INTO agenda_item (id, meeting_id, position, title, presenter, planned_minutes, notes, state) "
-                               "VALUES (:id, :m, :p, :t, 'Bộ Tài chính', 15, '', 'done')"), {"id": item_id, "m": m, "p": k, "t": it})  # fmt: skip
+                c.execute(
+                    text(
+                        "INSERT INTO agenda_item (id, meeting_id, position, title, presenter, planned_minutes, notes, state) "
+                        "VALUES (:id, :m, :p, :t, 'Bộ Tài chính', 15, '', 'done')"
+                    ),
+                    {"id": item_id, "m": m, "p": k, "t": it},
+                )
                 index("agenda_item", m, it + "\nBộ Tài chính", item=item_id)
             for _ in range(n_docs // 12):
                 doc_id += 1
                 topic = rng.choice(TOPICS)
                 restricted = rng.random() < 0.1
-                c.execute(text("INSERT INTO document (id, meeting_id, agenda_item_id, title, position, restricted, share_with_guests, "
-                               "current_version, created_at, updated_at) VALUES (:id, :m, :i, :t, 0, :r, false, 1, :at, :at)"),
-                          {"id": doc_id, "m": m, "i": item_id, "t": f"Tờ trình về {topic} ({doc_id})", "r": restricted, "at": start})  # fmt: skip
-                c.execute(text("INSERT INTO document_version (id, document_id, version, sha256, page_count, size_bytes, source_name, "
-                               "source_kind, created_at) VALUES (:id, :id, 1, :sha, :n, 1, 'x.pdf', 'pdf', :at)"),
-                          {"id": doc_id, "sha": uuid.uuid4().hex * 2, "n": per_doc, "at": start})  # fmt: skip
+                c.execute(
+                    text(
+                        "INSERT INTO document (id, meeting_id, agenda_item_id, title, position, restricted, share_with_guests, "
+                        "current_version, created_at, updated_at) VALUES (:id, :m, :i, :t, 0, :r, false, 1, :at, :at)"
+                    ),
+                    {
+                        "id": doc_id,
+                        "m": m,
+                        "i": item_id,
+                        "t": f"Tờ trình về {topic} ({doc_id})",
+                        "r": restricted,
+                        "at": start,
+                    },
+                )
+                c.execute(
+                    text(
+                        "INSERT INTO document_version (id, document_id, version, sha256, page_count, size_bytes, source_name, "
+                        "source_kind, created_at) VALUES (:id, :id, 1, :sha, :n, 1, 'x.pdf', 'pdf', :at)"
+                    ),
+                    {"id": doc_id, "sha": uuid.uuid4().hex * 2, "n": per_doc, "at": start},
+                )
                 if restricted and rng.random() < 0.5:
-                    c.execute(text("INSERT INTO document_access (document_id, user_id) VALUES (:d, :u)"), {"d": doc_id, "u": member.id})
+                    c.execute(
+                        text("INSERT INTO document_access (document_id, user_id) VALUES (:d, :u)"),
+                        {"d": doc_id, "u": member.id},
+                    )
                 index("document", m, f"Tờ trình về {topic} ({doc_id})", doc=doc_id, ver=doc_id)
                 rows = []
                 for n in range(1, per_doc + 1):
@@ -127,13 +209,20 @@ def generate(url: str, pages: int) -> None:
         flush()
         if not sqlite:
             for table in ("meeting", "agenda_item", "document", "document_version"):
-                c.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
-            c.execute(text("SELECT setval(pg_get_serial_sequence('search_entry', 'id'), (SELECT max(id) FROM search_entry))"))
+                c.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                )
+            c.execute(
+                text("SELECT setval(pg_get_serial_sequence('search_entry', 'id'), (SELECT max(id) FROM search_entry))")
+            )
     if not sqlite:
         with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text("VACUUM ANALYZE"))
     db.dispose()
-    print(f"  generated {doc_id} documents, {doc_id * per_doc} pages, {item_id} agenda items, {entry_id} index entries", flush=True)
+    print(
+        f"  generated {doc_id} documents, {doc_id * per_doc} pages, {item_id} agenda items, {entry_id} index entries",
+        flush=True,
+    )
 
 
 def measure(base: str, rounds: int) -> tuple[list[float], list[float], int]:
@@ -180,8 +269,13 @@ def run(backend: str, pages: int, rounds: int, keep: bool = False) -> None:
         generate(url, pages)
         print(f"  {backend}: data + index in {time.perf_counter() - t0:.0f} s", flush=True)
         port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             for _ in range(300):
@@ -194,9 +288,12 @@ def run(backend: str, pages: int, rounds: int, keep: bool = False) -> None:
         finally:
             proc.terminate()
             proc.wait(10)
-        print(f"  {backend:8s} search p50 {pct(search, 50):6.1f} ms  p95 {pct(search, 95):6.1f} ms  p99 {pct(search, 99):6.1f} ms"
-              f"  (n={len(search)}, {found} hits per round)  |  /healthz p50 {pct(health, 50):5.1f} ms  p95 {pct(health, 95):5.1f} ms"
-              f"  p99 {pct(health, 99):5.1f} ms", flush=True)  # fmt: skip
+        print(
+            f"  {backend:8s} search p50 {pct(search, 50):6.1f} ms  p95 {pct(search, 95):6.1f} ms  p99 {pct(search, 99):6.1f} ms"
+            f"  (n={len(search)}, {found} hits per round)  |  /healthz p50 {pct(health, 50):5.1f} ms  p95 {pct(health, 95):5.1f} ms"
+            f"  p99 {pct(health, 99):5.1f} ms",
+            flush=True,
+        )
     finally:
         if keep:
             print(f"  kept: {url}")

@@ -12,6 +12,7 @@ burst (every client sends `vote:cast` at the same moment). Latency is from emit 
 only after COMMIT. Then the store is read: voter records must equal the acknowledged casts (0 lost, 0
 doubled). Traffic only to 127.0.0.1. Figures are printed, not asserted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,21 +29,21 @@ from typing import Any, Awaitable, Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.append(str(Path(__file__).resolve().parent))  # after the root: bench/votes.py must not shadow votes/
 
-import httpx  # noqa: E402
-import socketio  # noqa: E402
-from sqlalchemy import func, update  # noqa: E402
-from sqlmodel import select  # noqa: E402
+import httpx
+import socketio
+from sqlalchemy import func, update
+from sqlmodel import select
 
-from _common import cpu_seconds, free_port  # noqa: E402
-from accounts import passwords  # noqa: E402
-from app.db import Database  # noqa: E402
-from app.migrate import upgrade  # noqa: E402
-from meetings import services as meetings  # noqa: E402
-from meetings.models import Attendance, MeetingRole, Participant  # noqa: E402
-from tests.factories import PASSWORD, make_cabinet, make_user  # noqa: E402
-from votes import services as votes  # noqa: E402
-from votes.models import Vote, VoteKind, VoterRecord  # noqa: E402
-from votes.schemas import VoteCreate  # noqa: E402
+from _common import cpu_seconds, free_port
+from accounts import passwords
+from app.db import Database
+from app.migrate import upgrade
+from meetings import services as meetings
+from meetings.models import Attendance, MeetingRole, Participant
+from tests.factories import PASSWORD, make_cabinet, make_user
+from votes import services as votes
+from votes.models import Vote, VoteKind, VoterRecord
+from votes.schemas import VoteCreate
 
 SERVER = """
 import sys, uvicorn
@@ -63,23 +64,34 @@ def prepare(url: str, voters: int, kind: VoteKind) -> tuple[list[str], int, int,
         c = make_cabinet(db, n_members=1, n_items=1, start=True)
         extra = [make_user(db) for _ in range(voters - 2)]
 
-        def roster(session):  # type: ignore[no-untyped-def]
+        def roster(session):
             for actor in extra:
                 session.add(Participant(meeting_id=c.meeting_id, user_id=actor.id, role=MeetingRole.member))
             session.flush()
-            session.execute(update(Participant).where(Participant.meeting_id == c.meeting_id).values(attendance=Attendance.present_room))
+            session.execute(
+                update(Participant)
+                .where(Participant.meeting_id == c.meeting_id)
+                .values(attendance=Attendance.present_room)
+            )
 
         db.run_write(roster)
         data = VoteCreate(agenda_item_id=c.item_ids[0], question="Thông qua dự toán ngân sách?", kind=kind)
         vote = db.run_write(votes.create_vote, actor=c.secretary, meeting_id=c.meeting_id, data=data).result
         vote = db.run_write(votes.open_vote, actor=c.chair, vote_id=vote["id"]).result
         db.run_read(meetings.get_meeting, actor=c.chair, meeting_id=c.meeting_id)
-        return [a.username for a in (c.chair, *c.members, *extra)], c.meeting_id, vote["id"], [o["id"] for o in vote["options"]]
+        return (
+            [a.username for a in (c.chair, *c.members, *extra)],
+            c.meeting_id,
+            vote["id"],
+            [o["id"] for o in vote["options"]],
+        )
     finally:
         db.dispose()
 
 
-async def run_clients(base: str, usernames: list[str], meeting_id: int, vote_id: int, options: list[int], server_pid: int) -> dict[str, Any]:
+async def run_clients(
+    base: str, usernames: list[str], meeting_id: int, vote_id: int, options: list[int], server_pid: int
+) -> dict[str, Any]:
     import psutil
 
     server = psutil.Process(server_pid)
@@ -98,7 +110,9 @@ async def run_clients(base: str, usernames: list[str], meeting_id: int, vote_id:
     async def connect(token: str) -> socketio.AsyncClient:
         async with gate:
             client = socketio.AsyncClient(reconnection=False)
-            await client.connect(base, transports=["websocket"], headers={"Cookie": f"ecabinet_session={token}"}, wait_timeout=30)
+            await client.connect(
+                base, transports=["websocket"], headers={"Cookie": f"ecabinet_session={token}"}, wait_timeout=30
+            )
             return client
 
     clients = await asyncio.wait_for(asyncio.gather(*(connect(t) for t in tokens)), 300)
@@ -138,9 +152,17 @@ async def run_clients(base: str, usernames: list[str], meeting_id: int, vote_id:
         server_cpu = cpu_seconds([server]) - cpu0
         latencies.sort()
         q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-        return {"acked": len(latencies), "errors": sum(errors.values()), "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000,
-                "max_ms": latencies[-1] * 1000 if latencies else 0.0, "elapsed_s": elapsed, "per_s": len(latencies) / elapsed,
-                "server_ms_per_call": 1000 * server_cpu / max(1, len(latencies)), "server_cores": server_cpu / elapsed}  # fmt: skip
+        return {
+            "acked": len(latencies),
+            "errors": sum(errors.values()),
+            "p50_ms": q[49] * 1000,
+            "p99_ms": q[98] * 1000,
+            "max_ms": latencies[-1] * 1000 if latencies else 0.0,
+            "elapsed_s": elapsed,
+            "per_s": len(latencies) / elapsed,
+            "server_ms_per_call": 1000 * server_cpu / max(1, len(latencies)),
+            "server_cores": server_cpu / elapsed,
+        }
 
     def read(i: int, client: socketio.AsyncClient) -> Awaitable[dict[str, Any]]:
         return client.call("meeting:sync", {"meeting_id": meeting_id, "since": since}, timeout=120)
@@ -158,8 +180,11 @@ def counted(url: str, vote_id: int) -> tuple[int, int]:
     """(voter records, voted_count) as stored: what the vote will count."""
     db = Database(url)
     try:
-        def read(session):  # type: ignore[no-untyped-def]
-            records = session.exec(select(func.count()).select_from(VoterRecord).where(VoterRecord.vote_id == vote_id)).one()
+
+        def read(session):
+            records = session.exec(
+                select(func.count()).select_from(VoterRecord).where(VoterRecord.vote_id == vote_id)
+            ).one()
             return int(records), int(session.get(Vote, vote_id).voted_count)
 
         return db.run_read(read)
@@ -172,7 +197,12 @@ def bench(backend: str, url: str, data_dir: Path, voters: int, kind: VoteKind) -
     usernames, meeting_id, vote_id, options = prepare(url, voters, kind)
     setup = time.perf_counter() - t0
     port = free_port()
-    env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir), "ECABINET_DATABASE_URL": url, "ECABINET_SOCKET_RATE": "100"}
+    env = {
+        **os.environ,
+        "ECABINET_DATA_DIR": str(data_dir),
+        "ECABINET_DATABASE_URL": url,
+        "ECABINET_SOCKET_RATE": "100",
+    }
     root = str(Path(__file__).resolve().parent.parent)
     proc = subprocess.Popen([sys.executable, "-c", SERVER.format(root=root, port=port)], env=env)
     base = f"http://127.0.0.1:{port}"
@@ -195,12 +225,19 @@ def bench(backend: str, url: str, data_dir: Path, voters: int, kind: VoteKind) -
             proc.kill()
     records, voted_count = counted(url, vote_id)
     for what, x in (("read burst (meeting:sync)", r["read"]), ("cast burst (vote:cast)", r["cast"])):
-        print(f"{backend:<10} {what:<26} n={voters} kind={kind.value} acked={x['acked']} errors={x['errors']} "
-              f"p50={x['p50_ms']:.1f}ms p99={x['p99_ms']:.1f}ms max={x['max_ms']:.1f}ms all_in={x['elapsed_s']:.2f}s "
-              f"{x['per_s']:.0f}/s server CPU {x['server_ms_per_call']:.2f} ms/call ({x['server_cores']:.2f} cores)", flush=True)  # fmt: skip
+        print(
+            f"{backend:<10} {what:<26} n={voters} kind={kind.value} acked={x['acked']} errors={x['errors']} "
+            f"p50={x['p50_ms']:.1f}ms p99={x['p99_ms']:.1f}ms max={x['max_ms']:.1f}ms all_in={x['elapsed_s']:.2f}s "
+            f"{x['per_s']:.0f}/s server CPU {x['server_ms_per_call']:.2f} ms/call ({x['server_cores']:.2f} cores)",
+            flush=True,
+        )
     lost = r["cast"]["acked"] - records
-    print(f"{backend:<10} counted: voter records={records} voted_count={voted_count} acknowledged={r['cast']['acked']} "
-          f"lost={lost} doubled={max(0, records - voters)} (setup {setup:.1f}s)", flush=True)
+    print(
+        f"{backend:<10} counted: voter records={records} voted_count={voted_count} acknowledged={r['cast']['acked']} "
+        f"lost={lost} doubled={max(0, records - voters)} (setup {setup:.1f}s)",
+        flush=True,
+    )
+
 
 def main() -> None:
     p = argparse.ArgumentParser()

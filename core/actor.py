@@ -1,4 +1,5 @@
 """The acting user as services see it: an immutable value, safe to hand to a worker thread."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,10 +10,10 @@ from typing import Protocol
 class GlobalRole(str, Enum):
     """A user's role across meetings (the `user.role` column: accounts/models.py)."""
 
-    admin = "admin"              # Quản trị
+    admin = "admin"  # Quản trị
     secretariat = "secretariat"  # Văn phòng / Thư ký
-    member = "member"            # Thành viên Chính phủ
-    guest = "guest"              # Khách mời
+    member = "member"  # Thành viên Chính phủ
+    guest = "guest"  # Khách mời
 
 
 class UserRow(Protocol):
@@ -45,8 +46,13 @@ class Actor:
 
     @classmethod
     def display(cls, meeting_id: int, token_id: int) -> "Actor":
-        return cls(id=0, username=f"display:{token_id}", full_name="Màn hình phòng họp", role=GlobalRole.guest,
-                   display_meeting_id=meeting_id)  # fmt: skip
+        return cls(
+            id=0,
+            username=f"display:{token_id}",
+            full_name="Màn hình phòng họp",
+            role=GlobalRole.guest,
+            display_meeting_id=meeting_id,
+        )
 
     @property
     def is_display(self) -> bool:

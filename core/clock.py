@@ -1,6 +1,7 @@
 """One place for 'now', for the UTC conventions (SQLite forgets tzinfo; we store UTC) and for the organisation's
 time zone: every page, PDF, DOCX and script shows times in the zone named by ECABINET_TIMEZONE (Settings.timezone),
 converted here and nowhere else."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone, tzinfo

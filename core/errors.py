@@ -5,6 +5,7 @@ language: the message is a catalogue key, its Vietnamese text with {placeholders
 parameters (raise NotFound("Không tìm thấy cuộc họp {meeting_id}.", meeting_id=5)); locale/*/messages.po
 holds the translations. `make i18n-check` lists the messages not in the catalogue yet.
 """
+
 from __future__ import annotations
 
 from typing import Any

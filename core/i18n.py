@@ -4,6 +4,7 @@ Vietnamese is the source and the default. UI strings are keyed ("live.quorum"); 
 their Vietnamese text with {placeholders} ("Không tìm thấy cuộc họp {meeting_id}."), the same text the code
 raises, so a message keeps reading well in logs and tests and is translated only at the edge (localize()).
 """
+
 from __future__ import annotations
 
 import gettext as _gettext

@@ -8,13 +8,14 @@ no crash can lose it: infra/outbox.py runs the jobs after COMMIT and, at start-u
 Jobs with the same (kind, ref) are coalesced: one run handles all of them (e.g. 200 casts, one tally).
 A job may run more than once (a crash between running and deleting it): handlers are idempotent.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, delete
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from core.clock import utcnow
 
@@ -44,7 +45,9 @@ def take_keys(session: Session) -> set[Key]:
 
 
 def pending(*, session: Session, kind: str, ref: str) -> list[tuple[int, dict[str, Any]]]:
-    rows = session.exec(select(OutboxJob).where(OutboxJob.kind == kind, OutboxJob.ref == ref).order_by(OutboxJob.id)).all()  # type: ignore[arg-type]
+    rows = session.exec(
+        select(OutboxJob).where(OutboxJob.kind == kind, OutboxJob.ref == ref).order_by(col(OutboxJob.id))
+    ).all()
     return [(r.id or 0, r.payload) for r in rows]
 
 

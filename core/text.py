@@ -1,4 +1,5 @@
 """Vietnamese text hygiene: everything is stored in Unicode NFC (input may arrive decomposed)."""
+
 from __future__ import annotations
 
 import unicodedata

@@ -12,6 +12,7 @@ violation, a DOCX that can never be written again).
 - Secret: a password as typed (never normalised or stripped), refusing only what cannot be encoded.
 - FormId, FormInt, FormFlag: the same for values that arrive as text (query strings, multipart fields).
 """
+
 from __future__ import annotations
 
 import re
@@ -39,7 +40,9 @@ def _describe(ch: str) -> str:
 def _check(pattern: re.Pattern[str], value: str, what: str) -> str:
     found = pattern.search(value)
     if found:
-        raise ValueError(Msg("{what} chứa ký tự không được phép ({char})", what=N_(what), char=_describe(found.group())))
+        raise ValueError(
+            Msg("{what} chứa ký tự không được phép ({char})", what=N_(what), char=_describe(found.group()))
+        )
     return value
 
 
@@ -82,15 +85,23 @@ Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 Flag = Annotated[bool, Field(strict=True)]
 # The JSON schema states the refused characters too, so generated clients (and schemathesis) know them.
 _PATTERN = "\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069\\ufffe\\uffff"
-Line = Annotated[str, BeforeValidator(_normal_line), Field(strict=True, json_schema_extra={"pattern": f"^[^\\x00-\\x1f{_PATTERN}]*$"}),
-                 AfterValidator(_line)]  # fmt: skip
-Para = Annotated[str, BeforeValidator(_normal_para),
-                 Field(strict=True, json_schema_extra={"pattern": f"^[^\\x00-\\x08\\x0b-\\x1f{_PATTERN}]*$"}), AfterValidator(_para)]  # fmt: skip
+Line = Annotated[
+    str,
+    BeforeValidator(_normal_line),
+    Field(strict=True, json_schema_extra={"pattern": f"^[^\\x00-\\x1f{_PATTERN}]*$"}),
+    AfterValidator(_line),
+]
+Para = Annotated[
+    str,
+    BeforeValidator(_normal_para),
+    Field(strict=True, json_schema_extra={"pattern": f"^[^\\x00-\\x08\\x0b-\\x1f{_PATTERN}]*$"}),
+    AfterValidator(_para),
+]
 Secret = Annotated[str, Field(strict=True), AfterValidator(_secret)]
 Moment = Annotated[datetime, AfterValidator(_moment)]
 
 
-def Int(lo: int, hi: int) -> Any:  # noqa: N802 - reads as a type: Int(0, 100)
+def Int(lo: int, hi: int) -> Any:
     """A strict JSON integer in [lo, hi]. Built at run time, so mypy cannot read `x: Int(0, 9)` as a type: those
     annotations carry `# type: ignore[valid-type]` (pydantic reads them; to the checker the field is untyped)."""
     return Annotated[int, Field(strict=True, ge=lo, le=hi)]
@@ -114,7 +125,7 @@ FormId = Annotated[Id, BeforeValidator(_from_text)]
 FormFlag = Annotated[Flag, BeforeValidator(_flag_from_text)]
 
 
-def FormInt(lo: int, hi: int) -> Any:  # noqa: N802
+def FormInt(lo: int, hi: int) -> Any:
     return Annotated[Int(lo, hi), BeforeValidator(_from_text)]
 
 

@@ -1,4 +1,5 @@
 """Room display: the token API (/api/meetings/{id}/display-tokens) and the page /display/{id} (thin)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -28,7 +29,9 @@ async def create_token(request: Request) -> Response:
 
 async def list_tokens(request: Request) -> Response:
     actor = await require_user(request)
-    return ok(await ctx_of(request).read(services.list_tokens, actor=actor, meeting_id=request.path_params["meeting_id"]))
+    return ok(
+        await ctx_of(request).read(services.list_tokens, actor=actor, meeting_id=request.path_params["meeting_id"])
+    )
 
 
 async def revoke_token(request: Request) -> Response:
@@ -84,8 +87,23 @@ routes = [
 ]
 
 OPENAPI = [
-    Op("get", "/api/meetings/{meeting_id}/display-tokens", "Mã màn hình phòng họp của cuộc họp", answer=DisplayTokenPublic, many=True),
-    Op("post", "/api/meetings/{meeting_id}/display-tokens", "Tạo mã màn hình phòng họp (trả mã một lần)", answer=DisplayTokenCreated,
-       status=201),
-    Op("delete", "/api/meetings/{meeting_id}/display-tokens/{token_id}", "Thu hồi mã màn hình (ngắt màn hình đang hiển thị)"),
+    Op(
+        "get",
+        "/api/meetings/{meeting_id}/display-tokens",
+        "Mã màn hình phòng họp của cuộc họp",
+        answer=DisplayTokenPublic,
+        many=True,
+    ),
+    Op(
+        "post",
+        "/api/meetings/{meeting_id}/display-tokens",
+        "Tạo mã màn hình phòng họp (trả mã một lần)",
+        answer=DisplayTokenCreated,
+        status=201,
+    ),
+    Op(
+        "delete",
+        "/api/meetings/{meeting_id}/display-tokens/{token_id}",
+        "Thu hồi mã màn hình (ngắt màn hình đang hiển thị)",
+    ),
 ]

@@ -1,4 +1,5 @@
 """Answers of the display token API (the token itself appears once, in the creation answer)."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel

@@ -1,4 +1,5 @@
 """Display token operations (staff create, list and revoke) and their resolution at the edge."""
+
 from __future__ import annotations
 
 import hashlib
@@ -49,7 +50,9 @@ def create_token(*, session: Session, actor: Actor, meeting_id: int) -> dict[str
 
 def list_tokens(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
     require_manage(access(session, actor, meeting_id))
-    rows = session.exec(select(DisplayToken).where(DisplayToken.meeting_id == meeting_id).order_by(col(DisplayToken.id))).all()
+    rows = session.exec(
+        select(DisplayToken).where(DisplayToken.meeting_id == meeting_id).order_by(col(DisplayToken.id))
+    ).all()
     return [_public(r) for r in rows]
 
 
@@ -59,8 +62,9 @@ def revoke_token(*, session: Session, actor: Actor, meeting_id: int, token_id: i
         raise Forbidden("Chỉ Văn phòng (thư ký cuộc họp) được thu hồi mã màn hình phòng họp.")
     row = session.get(DisplayToken, token_id)
     if row is None or row.meeting_id != meeting_id:
-        raise NotFound("Không tìm thấy mã màn hình {token_id} của cuộc họp {meeting_id}.",
-                       token_id=token_id, meeting_id=meeting_id)
+        raise NotFound(
+            "Không tìm thấy mã màn hình {token_id} của cuộc họp {meeting_id}.", token_id=token_id, meeting_id=meeting_id
+        )
     if row.revoked_at is not None:
         raise Conflict("Mã màn hình {token_id} đã bị thu hồi trước đó.", token_id=token_id)
     row.revoked_at = utcnow()

@@ -7,6 +7,7 @@
 
 Refusals say why; for a restricted document they never name it (its title is not the reader's to know).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

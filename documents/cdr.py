@@ -19,6 +19,7 @@ reader afterwards sees the same objects qpdf saw. `findings` is the same walk wi
 disarmed file must not contain (empty on every output, checked before a PDF leaves the server).
 Pages, text, images, fonts, forms' fields and their appearances, internal links and outlines stay.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,19 +32,43 @@ from core.errors import Conflict
 
 # Every action type of PDF 2.0 (and ECMAScript/RichMediaExecute), compared in lower case.
 ACTION_TYPES = {
-    "goto", "gotor", "gotoe", "gotodp", "launch", "thread", "uri", "sound", "movie", "hide", "named",
-    "submitform", "resetform", "importdata", "javascript", "ecmascript", "setocgstate", "rendition", "trans",
-    "goto3dview", "richmediaexecute",
-}  # fmt: skip
+    "goto",
+    "gotor",
+    "gotoe",
+    "gotodp",
+    "launch",
+    "thread",
+    "uri",
+    "sound",
+    "movie",
+    "hide",
+    "named",
+    "submitform",
+    "resetform",
+    "importdata",
+    "javascript",
+    "ecmascript",
+    "setocgstate",
+    "rendition",
+    "trans",
+    "goto3dview",
+    "richmediaexecute",
+}
 ACTION_KEYS = {"/A", "/PA", "/OpenAction"}
 NAVIGATION = {"/NextPage", "/PrevPage", "/FirstPage", "/LastPage"}
 WEB_SCHEMES = {"http", "https"}
 # Dictionary keys removed wherever they appear (the catalog's /URI base and /Names are handled apart).
 DROPPED_KEYS = {  # compared in lower case, as a lenient reader might
-    "/aa": "AdditionalActions", "/js": "JavaScript", "/ef": "EmbeddedFile", "/af": "EmbeddedFile",
-    "/xfa": "XFA", "/needsrendering": "XFA", "/collection": "Portfolio", "/richmediacontent": "RichMedia",
+    "/aa": "AdditionalActions",
+    "/js": "JavaScript",
+    "/ef": "EmbeddedFile",
+    "/af": "EmbeddedFile",
+    "/xfa": "XFA",
+    "/needsrendering": "XFA",
+    "/collection": "Portfolio",
+    "/richmediacontent": "RichMedia",
     "/3dd": "3D",
-}  # fmt: skip
+}
 # Annotation / XObject / stream subtypes and types removed with the object that has them (lower case).
 DROPPED_SUBTYPES = {"fileattachment", "sound", "movie", "screen", "richmedia", "3d", "u3d", "prc", "projection", "ps"}
 DROPPED_TYPES = {"embeddedfile", "sound", "richmediacontent", "3d"}
@@ -55,8 +80,11 @@ class ActiveContent(Conflict):
     """A PDF still carries active content after disarming (never expected): refused, never sent."""
 
     def __init__(self, left: list[str]) -> None:
-        super().__init__("Không thể gửi tệp PDF này vì vẫn còn nội dung tự thực thi chưa gỡ được; hãy báo Văn phòng tải lên "
-                         "lại bản PDF thông thường.", details={"reason": "active_content", "found": left})  # fmt: skip
+        super().__init__(
+            "Không thể gửi tệp PDF này vì vẫn còn nội dung tự thực thi chưa gỡ được; hãy báo Văn phòng tải lên "
+            "lại bản PDF thông thường.",
+            details={"reason": "active_content", "found": left},
+        )
 
 
 def _lower(value: Any) -> str:
@@ -103,7 +131,11 @@ def _allowed_action(d: pikepdf.Object) -> pikepdf.Dictionary | None:
 
 
 def _is_action(d: pikepdf.Object) -> bool:
-    return any(k.lower() == "/js" for k in d.keys()) or _lower(d.get("/Type")) == "action" or _lower(d.get("/S")) in ACTION_TYPES
+    return (
+        any(k.lower() == "/js" for k in d.keys())
+        or _lower(d.get("/Type")) == "action"
+        or _lower(d.get("/S")) in ACTION_TYPES
+    )
 
 
 def _why(d: pikepdf.Object) -> str:

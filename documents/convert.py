@@ -6,6 +6,7 @@ the output, and a time limit. LibreOffice runs in documents/sandbox.py (no netwo
 ECABINET_SOFFICE_SANDBOX=false. Without `soffice`, or without a sandbox when one is required, the upload is
 refused with a message that says so (upload a PDF instead). The PDF then goes through the same CDR as any.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,11 +33,23 @@ def to_pdf(source: Path, kind: str, *, soffice: str, filename: str, sandboxed: b
     cleaned copy (documents/officeclean.py) and, `sandboxed`, nothing else (documents/sandbox.py)."""
     binary = available(soffice)
     if binary is None:
-        raise _unavailable(kind, Msg("Máy chủ chưa cài LibreOffice nên chưa chuyển được tệp {kind} “{filename}” sang PDF.",
-                                     kind=kind.upper(), filename=filename))
+        raise _unavailable(
+            kind,
+            Msg(
+                "Máy chủ chưa cài LibreOffice nên chưa chuyển được tệp {kind} “{filename}” sang PDF.",
+                kind=kind.upper(),
+                filename=filename,
+            ),
+        )
     if sandboxed and not sandbox.available():
-        raise _unavailable(kind, Msg("Máy chủ chưa cách ly được LibreOffice (cần user namespace của Linux) nên không chuyển tệp {kind} “{filename}” sang PDF.",
-                                     kind=kind.upper(), filename=filename))  # fmt: skip
+        raise _unavailable(
+            kind,
+            Msg(
+                "Máy chủ chưa cách ly được LibreOffice (cần user namespace của Linux) nên không chuyển tệp {kind} “{filename}” sang PDF.",
+                kind=kind.upper(),
+                filename=filename,
+            ),
+        )
     with tempfile.TemporaryDirectory(prefix="ecabinet-soffice-", dir=source.parent) as work:
         work_dir = Path(work).resolve()  # absolute: with the default relative data dir (`var`) soffice would hang
         io_dir = work_dir / "io"
@@ -45,21 +58,33 @@ def to_pdf(source: Path, kind: str, *, soffice: str, filename: str, sandboxed: b
         officeclean.clean(source, named, kind, filename)
         seen = sandbox.INSIDE if sandboxed else io_dir  # where the converter finds its files
         # The profile URL percent-encoded: a space or a Vietnamese letter in a path is not a valid URL; soffice hangs.
-        argv = [binary, f"-env:UserInstallation={(seen / 'profile').as_uri()}", "--headless", "--norestore",
-                "--convert-to", "pdf", "--outdir", str(seen), str(seen / named.name)]  # fmt: skip
+        argv = [
+            binary,
+            f"-env:UserInstallation={(seen / 'profile').as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(seen),
+            str(seen / named.name),
+        ]
         cmd = sandbox.command(argv, work_dir, binary) if sandboxed else argv
         # A clean environment (no server secrets); HOME in the work dir: soffice writes caches there (dconf).
         env = {**sandbox.environment(), "HOME": str(seen)}
         # Its own process group: `soffice` is a launcher whose soffice.bin child would outlive a timeout kill.
-        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True) as proc:
+        with subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+        ) as proc:
             try:
                 _, stderr = proc.communicate(timeout=TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):  # the whole group may have ended just now
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-                raise _failed(filename, kind, Msg("quá {timeout_seconds} giây",
-                                                  timeout_seconds=TIMEOUT_SECONDS)) from None
+                raise _failed(
+                    filename, kind, Msg("quá {timeout_seconds} giây", timeout_seconds=TIMEOUT_SECONDS)
+                ) from None
         if proc.returncode != 0:
             raise _failed(filename, kind, stderr.decode("utf-8", "replace")[-300:])
         produced = io_dir / "input.pdf"
@@ -72,13 +97,16 @@ def to_pdf(source: Path, kind: str, *, soffice: str, filename: str, sandboxed: b
 
 
 def _unavailable(kind: str, why: str) -> ValidationFailed:
-    return ValidationFailed("{why} Hãy tải lên bản PDF của tài liệu.",
-                            why=why, details={"reason": "conversion_unavailable", "kind": kind})
+    return ValidationFailed(
+        "{why} Hãy tải lên bản PDF của tài liệu.", why=why, details={"reason": "conversion_unavailable", "kind": kind}
+    )
 
 
 def _failed(filename: str, kind: str, why: str) -> ValidationFailed:
     return ValidationFailed(
         "Không chuyển được tệp {kind} “{filename}” sang PDF ({why}). Hãy tải lên bản PDF của tài liệu.",
-        kind=kind.upper(), filename=filename, why=why,
+        kind=kind.upper(),
+        filename=filename,
+        why=why,
         details={"reason": "conversion_failed", "kind": kind},
     )

@@ -4,6 +4,7 @@ the after-commit rendering of an uploaded file's pages (an outbox job recorded b
 A hook gets (session, access, document_id) and may write and record its own events (e.g. annotations drop
 the document's notes and stop presenting it). Registered from app/domains.py.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable

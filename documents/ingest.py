@@ -6,6 +6,7 @@ transaction, off the event loop (threads for qpdf/LibreOffice, the render pool f
 On any refusal nothing stays behind: the temporary files are removed and nothing was stored yet (the store
 is the last step). If the later database write fails, the caller drops the blob when no version uses it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,33 +28,50 @@ TEXT_CHUNK = 25  # pages per text-extraction job
 CONVERSIONS = CapacityLimiter(2)
 
 
-async def prepare(*, upload: Path, filename: str, data_dir: Path, renderer: Renderer, soffice: str, max_pages: int,
-                  sandboxed: bool = True) -> tuple[StoredFile, bool]:
+async def prepare(
+    *,
+    upload: Path,
+    filename: str,
+    data_dir: Path,
+    renderer: Renderer,
+    soffice: str,
+    max_pages: int,
+    sandboxed: bool = True,
+) -> tuple[StoredFile, bool]:
     """(the stored file, whether this upload created the blob). `upload` is consumed (moved or deleted)."""
     leftovers = [upload]
     try:
         kind = await to_thread.run_sync(pdfcheck.sniff, upload, filename)
         pdf = upload
         if kind != "pdf":
-            pdf = await to_thread.run_sync(lambda: convert.to_pdf(upload, kind, soffice=soffice, filename=filename, sandboxed=sandboxed),
-                                           limiter=CONVERSIONS)  # fmt: skip
+            pdf = await to_thread.run_sync(
+                lambda: convert.to_pdf(upload, kind, soffice=soffice, filename=filename, sandboxed=sandboxed),
+                limiter=CONVERSIONS,
+            )
             leftovers.append(pdf)
         pdf, removed = await to_thread.run_sync(pdfcheck.rebuild, pdf, filename)
         leftovers.append(pdf)
         try:
             info = await renderer.run(render.inspect_pdf, str(pdf))
         except pdfium.PdfiumError as exc:
-            raise pdfcheck.refuse("damaged", Msg("Tệp PDF “{filename}” bị hỏng, không hiển thị được ({exc}).",
-                                                 filename=filename, exc=exc)) from None
+            raise pdfcheck.refuse(
+                "damaged", Msg("Tệp PDF “{filename}” bị hỏng, không hiển thị được ({exc}).", filename=filename, exc=exc)
+            ) from None
         count = info["page_count"]
         if count == 0:
             raise pdfcheck.refuse("no_pages", Msg("Tệp PDF “{filename}” không có trang nào.", filename=filename))
         if count > max_pages:
             raise pdfcheck.refuse(
-                "too_many_pages", Msg("Tệp PDF “{filename}” có {count} trang, vượt giới hạn {max_pages} trang của hệ thống.",
-                                      filename=filename, count=count, max_pages=max_pages),
-                page_count=count, max_pages=max_pages,
-            )  # fmt: skip
+                "too_many_pages",
+                Msg(
+                    "Tệp PDF “{filename}” có {count} trang, vượt giới hạn {max_pages} trang của hệ thống.",
+                    filename=filename,
+                    count=count,
+                    max_pages=max_pages,
+                ),
+                page_count=count,
+                max_pages=max_pages,
+            )
         texts = await _texts(renderer, pdf, count)
         size = pdf.stat().st_size
         sha, created = await to_thread.run_sync(storage.put, data_dir, pdf)
@@ -68,6 +86,7 @@ async def _texts(renderer: Renderer, pdf: Path, count: int) -> list[tuple[int, s
     try:
         parts = await asyncio.gather(*(renderer.run(render.extract_texts, str(pdf), c) for c in chunks))
     except pdfium.PdfiumError as exc:
-        raise ValidationFailed("Không đọc được nội dung chữ của tệp PDF ({exc}).",
-                               exc=exc, details={"reason": "damaged"}) from None
+        raise ValidationFailed(
+            "Không đọc được nội dung chữ của tệp PDF ({exc}).", exc=exc, details={"reason": "damaged"}
+        ) from None
     return [row for part in parts for row in part]

@@ -5,6 +5,7 @@ A document keeps its id across versions: a new upload with `replaces_document_id
 moves `current_version`; older versions stay readable as history. `agenda_item_id` has no foreign key on
 purpose: deleting an agenda item leaves its documents attached to the meeting instead of failing.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -18,6 +18,7 @@ not trusted from the headers): a zip bomb is refused. XML is parsed by lxml with
 loading or network, and a part with a DOCTYPE is refused (office formats never have one): no billion laughs,
 no external entities.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,32 +32,106 @@ from documents.pdfcheck import refuse
 
 MAX_ENTRIES = 10_000
 MAX_UNCOMPRESSED = 512 * 1024 * 1024
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=False)
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=False
+)
 _REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 # Relationship types (last path segment) removed even when internal: code, OLE, ActiveX, foreign content.
 _DROPPED_RELS = {
-    "oleobject", "package", "afchunk", "control", "activexcontrolbinary", "vbaproject", "attachedtemplate",
-    "subdocument", "frame", "externallink", "externallinkpath", "connections", "querytable", "wordvbadata",
-    "vbaprojectsignature", "mailmergesource", "recipientdata",
-}  # fmt: skip
+    "oleobject",
+    "package",
+    "afchunk",
+    "control",
+    "activexcontrolbinary",
+    "vbaproject",
+    "attachedtemplate",
+    "subdocument",
+    "frame",
+    "externallink",
+    "externallinkpath",
+    "connections",
+    "querytable",
+    "wordvbadata",
+    "vbaprojectsignature",
+    "mailmergesource",
+    "recipientdata",
+}
 # Word field codes that only compute or format (everything else is unlinked).
 _SAFE_FIELDS = {
-    "PAGE", "NUMPAGES", "SECTIONPAGES", "SECTION", "DATE", "TIME", "CREATEDATE", "SAVEDATE", "PRINTDATE", "REF",
-    "PAGEREF", "NOTEREF", "TOC", "TOA", "TA", "TC", "SEQ", "STYLEREF", "HYPERLINK", "FORMTEXT", "FORMCHECKBOX",
-    "FORMDROPDOWN", "AUTHOR", "TITLE", "SUBJECT", "KEYWORDS", "COMMENTS", "DOCPROPERTY", "MERGEFIELD", "IF", "=",
-    "SYMBOL", "EQ", "XE", "INDEX", "LISTNUM", "AUTONUM", "AUTONUMLGL", "AUTONUMOUT", "ADVANCE", "QUOTE", "SET",
-    "NUMWORDS", "NUMCHARS", "LASTSAVEDBY", "EDITTIME", "REVNUM", "BIBLIOGRAPHY", "CITATION", "GOTOBUTTON",
-}  # fmt: skip
-_OUTSIDE = re.compile(r"^\s*(file:|\\\\|//|smb:|ftps?:|nfs:|dav:|webdav:|jar:|vnd\.sun\.star|macro:|javascript:|vbscript:)", re.I)
+    "PAGE",
+    "NUMPAGES",
+    "SECTIONPAGES",
+    "SECTION",
+    "DATE",
+    "TIME",
+    "CREATEDATE",
+    "SAVEDATE",
+    "PRINTDATE",
+    "REF",
+    "PAGEREF",
+    "NOTEREF",
+    "TOC",
+    "TOA",
+    "TA",
+    "TC",
+    "SEQ",
+    "STYLEREF",
+    "HYPERLINK",
+    "FORMTEXT",
+    "FORMCHECKBOX",
+    "FORMDROPDOWN",
+    "AUTHOR",
+    "TITLE",
+    "SUBJECT",
+    "KEYWORDS",
+    "COMMENTS",
+    "DOCPROPERTY",
+    "MERGEFIELD",
+    "IF",
+    "=",
+    "SYMBOL",
+    "EQ",
+    "XE",
+    "INDEX",
+    "LISTNUM",
+    "AUTONUM",
+    "AUTONUMLGL",
+    "AUTONUMOUT",
+    "ADVANCE",
+    "QUOTE",
+    "SET",
+    "NUMWORDS",
+    "NUMCHARS",
+    "LASTSAVEDBY",
+    "EDITTIME",
+    "REVNUM",
+    "BIBLIOGRAPHY",
+    "CITATION",
+    "GOTOBUTTON",
+}
+_OUTSIDE = re.compile(
+    r"^\s*(file:|\\\\|//|smb:|ftps?:|nfs:|dav:|webdav:|jar:|vnd\.sun\.star|macro:|javascript:|vbscript:)", re.I
+)
 _FORMULA_REACH = re.compile(r"INDIRECT|WEBSERVICE|FILTERXML|\bDDE|\bFILE:|\|", re.I)
 _SCHEME = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*:")
 # ODF elements removed with everything inside them (local names; their namespaces differ by version).
 _ODF_DROPPED = {
-    "scripts", "event-listeners", "event-listener", "section-source", "table-source", "dde-source",
-    "dde-connection-decls", "dde-links", "applet", "plugin", "floating-frame", "object-ole", "cell-range-source",
-}  # fmt: skip
+    "scripts",
+    "event-listeners",
+    "event-listener",
+    "section-source",
+    "table-source",
+    "dde-source",
+    "dde-connection-decls",
+    "dde-links",
+    "applet",
+    "plugin",
+    "floating-frame",
+    "object-ole",
+    "cell-range-source",
+}
 
 
 def clean(source: Path, target: Path, kind: str, filename: str) -> None:
@@ -78,16 +153,25 @@ def clean(source: Path, target: Path, kind: str, filename: str) -> None:
                 zout.writestr(zipfile.ZipInfo(name), data, compress_type=method)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
         target.unlink(missing_ok=True)
-        raise refuse("damaged", Msg("Tệp “{filename}” bị hỏng, không đọc được ({exc}).",
-                                    filename=filename, exc=exc)) from None
+        raise refuse(
+            "damaged", Msg("Tệp “{filename}” bị hỏng, không đọc được ({exc}).", filename=filename, exc=exc)
+        ) from None
     except BaseException:
         target.unlink(missing_ok=True)
         raise
 
 
 def _bomb(filename: str) -> Exception:
-    return refuse("too_large", Msg("Tệp “{filename}” khi giải nén vượt quá {max_uncompressed} MB hoặc {max_entries} thành phần nên bị từ chối.",
-        filename=filename, max_uncompressed=MAX_UNCOMPRESSED // (1024 * 1024), max_entries=MAX_ENTRIES), max_mb=MAX_UNCOMPRESSED // (1024 * 1024))  # fmt: skip
+    return refuse(
+        "too_large",
+        Msg(
+            "Tệp “{filename}” khi giải nén vượt quá {max_uncompressed} MB hoặc {max_entries} thành phần nên bị từ chối.",
+            filename=filename,
+            max_uncompressed=MAX_UNCOMPRESSED // (1024 * 1024),
+            max_entries=MAX_ENTRIES,
+        ),
+        max_mb=MAX_UNCOMPRESSED // (1024 * 1024),
+    )
 
 
 def _read(zin: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], filename: str) -> bytes:
@@ -106,12 +190,20 @@ def _clean_xml(name: str, data: bytes, kind: str, filename: str) -> bytes:
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError:
-        if not data.strip() or name.lower().endswith(".vml"):  # legacy VML is often not well-formed: the sandbox is its wall
+        if not data.strip() or name.lower().endswith(
+            ".vml"
+        ):  # legacy VML is often not well-formed: the sandbox is its wall
             return data
         return _unparsable(filename, name)
     if root.getroottree().docinfo.doctype:
-        raise refuse("damaged", Msg("Tệp “{filename}” có phần {name} khai báo DTD, không phải tệp văn phòng hợp lệ.",
-                                    filename=filename, name=name))
+        raise refuse(
+            "damaged",
+            Msg(
+                "Tệp “{filename}” có phần {name} khai báo DTD, không phải tệp văn phòng hợp lệ.",
+                filename=filename,
+                name=name,
+            ),
+        )
     if name.endswith(".rels"):
         _clean_rels(root)
     elif name.lower().endswith(".svg"):
@@ -127,8 +219,9 @@ def _clean_xml(name: str, data: bytes, kind: str, filename: str) -> bytes:
 
 
 def _unparsable(filename: str, name: str) -> bytes:
-    raise refuse("damaged", Msg("Tệp “{filename}” có phần {name} không đọc được (XML hỏng).",
-                                filename=filename, name=name))
+    raise refuse(
+        "damaged", Msg("Tệp “{filename}” có phần {name} không đọc được (XML hỏng).", filename=filename, name=name)
+    )
 
 
 def safe_link(url: str) -> bool:
@@ -139,7 +232,9 @@ def _clean_rels(root: etree._Element) -> None:
     for rel in list(root.iter(f"{{{_REL_NS}}}Relationship")):
         kind = rel.get("Type", "").rsplit("/", 1)[-1].lower()
         target = rel.get("Target", "")
-        external = rel.get("TargetMode", "").lower() == "external" or _SCHEME.match(target) or target.startswith(("//", "\\"))
+        external = (
+            rel.get("TargetMode", "").lower() == "external" or _SCHEME.match(target) or target.startswith(("//", "\\"))
+        )
         if kind in _DROPPED_RELS or (external and not (kind == "hyperlink" and safe_link(target))):
             rel.getparent().remove(rel)
 
@@ -216,7 +311,9 @@ def _clean_svg(root: etree._Element) -> None:
             continue
         for key, value in list(el.attrib.items()):
             local = etree.QName(key).localname
-            if (local == "href" and not value.strip().startswith(("#", "data:"))) or re.search(r"url\(\s*['\"]?(?!#)", value):
+            if (local == "href" and not value.strip().startswith(("#", "data:"))) or re.search(
+                r"url\(\s*['\"]?(?!#)", value
+            ):
                 del el.attrib[key]
 
 

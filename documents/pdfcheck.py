@@ -7,6 +7,7 @@ the upload's answer says what was removed. The pdfium open (a PDF that qpdf acce
 is useless) happens in the render pool: see documents/render.py.
 Every refusal is a ValidationFailed with a Vietnamese message and details.reason for clients.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -51,14 +52,19 @@ def sniff(path: Path, filename: str) -> str:
     if claimed in {*OFFICE_KINDS.values(), *ODF_KINDS.values()}:  # named as an office file: say it is a broken one
         raise refuse(
             "damaged",
-            Msg("Tệp “{filename}” không phải tệp {kind} hợp lệ (tệp bị hỏng hoặc không đúng định dạng {kind}). Hãy mở tệp và lưu lại, hoặc tải lên bản PDF của tài liệu.",
-                filename=filename, kind=claimed.upper()),
+            Msg(
+                "Tệp “{filename}” không phải tệp {kind} hợp lệ (tệp bị hỏng hoặc không đúng định dạng {kind}). Hãy mở tệp và lưu lại, hoặc tải lên bản PDF của tài liệu.",
+                filename=filename,
+                kind=claimed.upper(),
+            ),
             kind=claimed,
-        )  # fmt: skip
+        )
     raise refuse(
         "not_pdf",
-        Msg("Tệp “{filename}” không phải PDF (nội dung tệp không đúng định dạng PDF, dù tên tệp có thể là .pdf). Chỉ nhận PDF, hoặc DOCX/ODT/XLSX để chuyển sang PDF.",
-            filename=filename),
+        Msg(
+            "Tệp “{filename}” không phải PDF (nội dung tệp không đúng định dạng PDF, dù tên tệp có thể là .pdf). Chỉ nhận PDF, hoặc DOCX/ODT/XLSX để chuyển sang PDF.",
+            filename=filename,
+        ),
     )
 
 
@@ -83,15 +89,21 @@ def rebuild(path: Path, filename: str) -> tuple[Path, dict[str, int]]:
         f.seek(max(0, path.stat().st_size - 2048))
         tail = f.read()
     if b"%%EOF" not in tail:
-        raise refuse("truncated", Msg("Tệp PDF “{filename}” không đầy đủ (bị cắt cụt khi sao chép hoặc tải lên); hãy tải lên lại tệp gốc.",
-                                      filename=filename))
+        raise refuse(
+            "truncated",
+            Msg(
+                "Tệp PDF “{filename}” không đầy đủ (bị cắt cụt khi sao chép hoặc tải lên); hãy tải lên lại tệp gốc.",
+                filename=filename,
+            ),
+        )
     try:
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
         raise _encrypted(filename) from None
     except pikepdf.PdfError as exc:
-        raise refuse("damaged", Msg("Tệp PDF “{filename}” bị hỏng, không đọc được ({exc}).",
-                                    filename=filename, exc=exc)) from None
+        raise refuse(
+            "damaged", Msg("Tệp PDF “{filename}” bị hỏng, không đọc được ({exc}).", filename=filename, exc=exc)
+        ) from None
     target = path.with_name(path.name + ".clean.pdf")
     with pdf:
         if pdf.is_encrypted:  # opened without a password (owner password only): still refused, we do not decrypt
@@ -103,21 +115,27 @@ def rebuild(path: Path, filename: str) -> tuple[Path, dict[str, int]]:
                 cdr.save(pdf, target)
         except pikepdf.PdfError as exc:
             target.unlink(missing_ok=True)
-            raise refuse("damaged", Msg("Tệp PDF “{filename}” bị hỏng, không đọc được ({exc}).",
-                                        filename=filename, exc=exc)) from None
+            raise refuse(
+                "damaged", Msg("Tệp PDF “{filename}” bị hỏng, không đọc được ({exc}).", filename=filename, exc=exc)
+            ) from None
     if left:  # never expected: refused rather than kept
         raise refuse(
             "active_content",
-            Msg("Tệp PDF “{filename}” chứa nội dung tự thực thi không gỡ bỏ được ({found}) nên bị từ chối vì lý do an toàn. Hãy xuất lại thành PDF thông thường (In → Lưu dưới dạng PDF) rồi tải lên.",
-                filename=filename, found=', '.join(sorted(left))),
+            Msg(
+                "Tệp PDF “{filename}” chứa nội dung tự thực thi không gỡ bỏ được ({found}) nên bị từ chối vì lý do an toàn. Hãy xuất lại thành PDF thông thường (In → Lưu dưới dạng PDF) rồi tải lên.",
+                filename=filename,
+                found=", ".join(sorted(left)),
+            ),
             found=sorted(left),
-        )  # fmt: skip
+        )
     return target, removed
 
 
 def _encrypted(filename: str) -> ValidationFailed:
     return refuse(
         "encrypted",
-        Msg("Tệp PDF “{filename}” được đặt mật khẩu/mã hóa nên hệ thống không hiển thị được. Hãy gỡ mật khẩu (hoặc xuất lại PDF không mã hóa) rồi tải lên.",
-            filename=filename),
+        Msg(
+            "Tệp PDF “{filename}” được đặt mật khẩu/mã hóa nên hệ thống không hiển thị được. Hãy gỡ mật khẩu (hoặc xuất lại PDF không mã hóa) rồi tải lên.",
+            filename=filename,
+        ),
     )

@@ -5,6 +5,7 @@ largest part of a page turn. A rendered text page is mostly runs of identical by
 well unfiltered: the same page is ~20 ms as RGB, and ~8 ms as an 8-bit palette image (documents/watermark.py
 sends a grey page that way). zlib runs without the GIL, so the tablets' pages deflate on every core.
 """
+
 from __future__ import annotations
 
 import struct

@@ -12,6 +12,7 @@ The watermark carries the minute, so a stamped page is only good until the clock
 room (or the reader) stays on a page, the next one is stamped again just after each minute starts, for at
 most REFRESH_MINUTES (a person reads a page for minutes; 25 viewers cost ~0.4 s of CPU a minute).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -58,7 +59,9 @@ class Prewarm:
             shown = (env.get("data") or {}).get("presenter")
             if not shown or not shown.get("document_id") or not shown.get("page"):
                 continue
-            task = asyncio.get_running_loop().create_task(self._warm(shown["document_id"], shown.get("version"), shown["page"] + 1, mid))
+            task = asyncio.get_running_loop().create_task(
+                self._warm(shown["document_id"], shown.get("version"), shown["page"] + 1, mid)
+            )
             self.tasks[mid] = task
 
             def forget(t: asyncio.Task[bool], mid: int = mid) -> None:
@@ -67,7 +70,9 @@ class Prewarm:
 
             task.add_done_callback(forget)
 
-    async def _warm(self, document_id: int, version: int | None, page: int, meeting_id: int, again: bool = False) -> bool:
+    async def _warm(
+        self, document_id: int, version: int | None, page: int, meeting_id: int, again: bool = False
+    ) -> bool:
         await asyncio.sleep(until_next_minute() if again else AFTER_TURN)
         seen: set[int] = set()
         for actor in self.followers(meeting_id):
@@ -104,18 +109,30 @@ class Prewarm:
         def done(t: asyncio.Task[bool]) -> None:
             self.ahead.pop(key, None)
             if not t.cancelled() and t.result():
-                self._again(("reader", key), lambda: self._one(actor, document_id, version, page, until_next_minute(), again=True))
+                self._again(
+                    ("reader", key),
+                    lambda: self._one(actor, document_id, version, page, until_next_minute(), again=True),
+                )
 
         task.add_done_callback(done)
 
-    async def _one(self, actor: Actor, document_id: int, version: int | None, page: int, delay: float = 0.0,
-                   again: bool = False) -> bool:  # fmt: skip
+    async def _one(
+        self, actor: Actor, document_id: int, version: int | None, page: int, delay: float = 0.0, again: bool = False
+    ) -> bool:
         settings = self.ctx.settings
         try:
             await asyncio.sleep(delay)
-            src = await self.ctx.read(services.page_source, actor=actor, document_id=document_id, page=page,
-                                      version=version, timezone=settings.timezone)  # fmt: skip
-            base = await renderer_for(self.ctx).ensure(storage.blob_path(settings.data_dir, src.sha256), src.sha256, SIZE, page)
+            src = await self.ctx.read(
+                services.page_source,
+                actor=actor,
+                document_id=document_id,
+                page=page,
+                version=version,
+                timezone=settings.timezone,
+            )
+            base = await renderer_for(self.ctx).ensure(
+                storage.blob_path(settings.data_dir, src.sha256), src.sha256, SIZE, page
+            )
             for _ in range(int(YIELD_FOR / 0.02)):  # tablets waiting for the page shown now go first
                 if not stamped_pages.PAGES.waiting:
                     break

@@ -11,6 +11,7 @@ per viewer and request: documents/watermark.py), 8-bit grey when every pixel is 
 `render_all` renders tablet+thumb for every page in the background, a few pages per job and never more jobs
 than workers, so a page asked for on demand (`ensure`) waits for at most one job before its own.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -106,7 +107,9 @@ def render_job(path: str, data_dir: str, sha256: str, pages: list[int], sizes: t
 
 
 def _save(image: Any, target: Path) -> None:
-    if pngfast.is_grey(image):  # a text page: 1 byte a pixel, a third to decode when it is stamped (documents/watermark.py)
+    if pngfast.is_grey(
+        image
+    ):  # a text page: 1 byte a pixel, a third to decode when it is stamped (documents/watermark.py)
         image = image.convert("L")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{uuid.uuid4().hex}.part"
@@ -213,8 +216,12 @@ class Renderer:
 
     async def render_all(self, pdf: Path, sha256: str, page_count: int) -> None:
         """Tablet and thumbnail images of every page, in page order, `workers` jobs at a time."""
-        missing = [n for n in range(1, page_count + 1) if not cache_path(self.data_dir, sha256, "tablet", n).exists()
-                   or not cache_path(self.data_dir, sha256, "thumb", n).exists()]  # fmt: skip
+        missing = [
+            n
+            for n in range(1, page_count + 1)
+            if not cache_path(self.data_dir, sha256, "tablet", n).exists()
+            or not cache_path(self.data_dir, sha256, "thumb", n).exists()
+        ]
         chunks = [missing[i : i + CHUNK] for i in range(0, len(missing), CHUNK)]
         gate = asyncio.Semaphore(self.workers)
 

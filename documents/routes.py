@@ -5,6 +5,7 @@ ECABINET_MAX_UPLOAD_MB; the file part spools to disk, never whole into memory. P
 per viewer, so their caching is per user only: `Cache-Control: private, no-cache` + `Vary: Cookie` + an ETag
 that includes the user id and the watermark's minute (restricted documents: `private, no-store`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,7 +46,8 @@ def renderer_for(ctx: AppContext) -> Renderer:
 
 def _too_large(settings: Settings) -> TooLarge:
     return TooLarge(
-        "Tệp vượt quá dung lượng cho phép ({max_upload_mb} MB).", max_upload_mb=settings.max_upload_mb,
+        "Tệp vượt quá dung lượng cho phép ({max_upload_mb} MB).",
+        max_upload_mb=settings.max_upload_mb,
         details={"reason": "too_large", "max_mb": settings.max_upload_mb},
     )
 
@@ -117,12 +119,24 @@ async def upload(request: Request) -> Response:
     finally:
         await form.close()
     renderer = renderer_for(ctx)
-    stored, created = await ingest.prepare(upload=tmp, filename=clean_filename(file.filename, "tai-lieu.pdf"), data_dir=settings.data_dir,
-                                           renderer=renderer, soffice=settings.soffice, max_pages=settings.max_document_pages,
-                                           sandboxed=settings.soffice_sandbox)  # fmt: skip
+    stored, created = await ingest.prepare(
+        upload=tmp,
+        filename=clean_filename(file.filename, "tai-lieu.pdf"),
+        data_dir=settings.data_dir,
+        renderer=renderer,
+        soffice=settings.soffice,
+        max_pages=settings.max_document_pages,
+        sandboxed=settings.soffice_sandbox,
+    )
     try:
-        result = await ctx.write(services.add_document, actor=actor, meeting_id=meeting_id, data=data, stored=stored,
-                                 data_dir=settings.data_dir)  # fmt: skip
+        result = await ctx.write(
+            services.add_document,
+            actor=actor,
+            meeting_id=meeting_id,
+            data=data,
+            stored=stored,
+            data_dir=settings.data_dir,
+        )
     except BaseException:
         if created:
             await _drop_unused(request, [stored.sha256])
@@ -150,7 +164,9 @@ async def list_documents(request: Request) -> Response:
     actor = await require_user(request)
     ctx = ctx_of(request)
     meeting_id = request.path_params["meeting_id"]
-    return ok(await ctx.read(services.list_documents, actor=actor, meeting_id=meeting_id, data_dir=ctx.settings.data_dir))
+    return ok(
+        await ctx.read(services.list_documents, actor=actor, meeting_id=meeting_id, data_dir=ctx.settings.data_dir)
+    )
 
 
 async def get_document(request: Request) -> Response:
@@ -165,12 +181,18 @@ async def update_document(request: Request) -> Response:
     ctx = ctx_of(request)
     data = await parse_body(request, DocumentUpdate)
     doc_id = request.path_params["document_id"]
-    return ok(await ctx.write(services.update_document, actor=actor, document_id=doc_id, data=data, data_dir=ctx.settings.data_dir))
+    return ok(
+        await ctx.write(
+            services.update_document, actor=actor, document_id=doc_id, data=data, data_dir=ctx.settings.data_dir
+        )
+    )
 
 
 async def delete_document(request: Request) -> Response:
     actor = await require_user(request)
-    orphans = await ctx_of(request).write(services.delete_document, actor=actor, document_id=request.path_params["document_id"])
+    orphans = await ctx_of(request).write(
+        services.delete_document, actor=actor, document_id=request.path_params["document_id"]
+    )
     await _drop_unused(request, orphans)
     return ok(None, 204)
 
@@ -184,10 +206,16 @@ async def page_image(request: Request) -> Response:
     ctx = ctx_of(request)
     size = request.query_params.get("size", "tablet")
     if size not in SIZES:
-        raise ValidationFailed("Kích thước ảnh trang phải là một trong: {sizes}.", sizes=', '.join(SIZES))
+        raise ValidationFailed("Kích thước ảnh trang phải là một trong: {sizes}.", sizes=", ".join(SIZES))
     n = request.path_params["page"]
-    src = await ctx.read(services.page_source, actor=actor, document_id=request.path_params["document_id"], page=n,
-                         version=_version(request), timezone=ctx.settings.timezone)  # fmt: skip
+    src = await ctx.read(
+        services.page_source,
+        actor=actor,
+        document_id=request.path_params["document_id"],
+        page=n,
+        version=_version(request),
+        timezone=ctx.settings.timezone,
+    )
     tag = hashlib.sha256(f"{src.viewer.user_id}|{src.sha256}|{size}|{n}|{src.viewer.line}".encode()).hexdigest()[:32]
     headers = {
         "ETag": f'"{tag}"',
@@ -214,22 +242,40 @@ async def download(request: Request) -> Response:
     actor = await require_user(request)
     ctx = ctx_of(request)
     doc_id = request.path_params["document_id"]
-    src = await ctx.read(services.download_source, actor=actor, document_id=doc_id, version=_version(request),
-                         timezone=ctx.settings.timezone)  # fmt: skip
-    body = await to_thread.run_sync(watermark.stamp_pdf, storage.blob_path(ctx.settings.data_dir, src.sha256), src.viewer)
+    src = await ctx.read(
+        services.download_source,
+        actor=actor,
+        document_id=doc_id,
+        version=_version(request),
+        timezone=ctx.settings.timezone,
+    )
+    body = await to_thread.run_sync(
+        watermark.stamp_pdf, storage.blob_path(ctx.settings.data_dir, src.sha256), src.viewer
+    )
     name = f"tai-lieu-{doc_id}-v{src.version}.pdf"
-    return Response(body, media_type="application/pdf", headers={
-        "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "private, no-store",
-        "X-Content-Type-Options": "nosniff",
-    })  # fmt: skip
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 async def search_text(request: Request) -> Response:
     actor = await require_user(request)
     q = query_text(request, "q", max_length=200)
-    return ok(await ctx_of(request).read(services.search_text, actor=actor, document_id=request.path_params["document_id"],
-                                          q=q, version=_version(request)))  # fmt: skip
+    return ok(
+        await ctx_of(request).read(
+            services.search_text,
+            actor=actor,
+            document_id=request.path_params["document_id"],
+            q=q,
+            version=_version(request),
+        )
+    )
 
 
 D = "/api/documents/{document_id:int}"
@@ -247,17 +293,33 @@ routes = [
 P = "/api/documents/{document_id}"
 OPENAPI = [
     Op("get", "/api/meetings/{meeting_id}/documents", "Tài liệu của cuộc họp mà người xem được phép xem"),
-    Op("post", "/api/meetings/{meeting_id}/documents", "Tải lên tài liệu hoặc phiên bản mới (multipart: file + các trường)",
-       DocumentUpload, content_type="multipart/form-data", status=201),
+    Op(
+        "post",
+        "/api/meetings/{meeting_id}/documents",
+        "Tải lên tài liệu hoặc phiên bản mới (multipart: file + các trường)",
+        DocumentUpload,
+        content_type="multipart/form-data",
+        status=201,
+    ),
     Op("get", P, "Thông tin tài liệu, các phiên bản, trang đã sẵn sàng"),
     Op("patch", P, "Sửa tên, thứ tự, nội dung họp, quyền xem (Văn phòng)", DocumentUpdate),
     Op("delete", P, "Xóa tài liệu cùng mọi phiên bản (Văn phòng)"),
-    Op("get", P + "/pages/{page}", "Ảnh trang (đóng dấu người xem); ?size=tablet|zoom|thumb&version=", query=("size", "version"),
-       media=watermark.MEDIA_TYPE),
+    Op(
+        "get",
+        P + "/pages/{page}",
+        "Ảnh trang (đóng dấu người xem); ?size=tablet|zoom|thumb&version=",
+        query=("size", "version"),
+        media=watermark.MEDIA_TYPE,
+    ),
     Op("get", P + "/text", "Tìm trong tài liệu, không phân biệt dấu; ?q=&version=", query=("q", "version")),
-    Op("get", P + "/download", "Tải về PDF có dấu người xem (không áp dụng cho tài liệu hạn chế)", query=("version",),
-       media="application/pdf"),
-]  # fmt: skip
+    Op(
+        "get",
+        P + "/download",
+        "Tải về PDF có dấu người xem (không áp dụng cho tài liệu hạn chế)",
+        query=("version",),
+        media="application/pdf",
+    ),
+]
 
 
 async def close_renderer(ctx: AppContext) -> None:

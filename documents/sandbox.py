@@ -12,6 +12,7 @@ with no capabilities (no remounting /usr writable, no new mounts) and no_new_pri
 killed, the PID namespace ends every process it started. Needs unprivileged user namespaces (or
 root); `available()` tries once. Without it, conversions are refused unless ECABINET_SOFFICE_SANDBOX=false.
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,8 +22,19 @@ import subprocess
 from pathlib import Path
 
 INSIDE = Path("/work")
-ETC = ("fonts", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "libreoffice", "alternatives", "passwd", "group",
-       "nsswitch.conf", "localtime", "mime.types")  # fmt: skip
+ETC = (
+    "fonts",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "libreoffice",
+    "alternatives",
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "localtime",
+    "mime.types",
+)
 # $1 = the work dir, $2 = a read-only directory to add (the binary's install dir when outside /usr), rest = command.
 SCRIPT = r"""
 set -eu
@@ -58,15 +70,41 @@ def _unshare() -> str | None:
 def command(argv: list[str], work: Path, binary: str) -> list[str]:
     """`argv` (paths inside: /work/...) run in the sandbox over `work` (whose `io` subdirectory is /work)."""
     real = Path(binary).resolve()
-    extra = "" if str(real).startswith("/usr/") else str(real.parent.parent if real.parent.name == "program" else real.parent)
+    extra = (
+        ""
+        if str(real).startswith("/usr/")
+        else str(real.parent.parent if real.parent.name == "program" else real.parent)
+    )
     script = SCRIPT.replace("$ETC", " ".join(ETC))
-    return [_unshare() or "unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--ipc", "--uts",
-            "--fork", "--kill-child", "sh", "-c", script, "sandbox", str(work), extra, *argv]  # fmt: skip
+    return [
+        _unshare() or "unshare",
+        "--user",
+        "--map-root-user",
+        "--mount",
+        "--net",
+        "--pid",
+        "--ipc",
+        "--uts",
+        "--fork",
+        "--kill-child",
+        "sh",
+        "-c",
+        script,
+        "sandbox",
+        str(work),
+        extra,
+        *argv,
+    ]
 
 
 def environment(lang: str | None = None) -> dict[str, str]:
     """A clean environment: nothing of the server's (no secrets, no proxies) reaches LibreOffice."""
-    return {"HOME": str(INSIDE), "PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "LANG": lang or os.environ.get("LANG", "C.UTF-8"), "TMPDIR": "/tmp"}
+    return {
+        "HOME": str(INSIDE),
+        "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
+        "LANG": lang or os.environ.get("LANG", "C.UTF-8"),
+        "TMPDIR": "/tmp",
+    }
 
 
 @functools.lru_cache(maxsize=1)
@@ -79,8 +117,13 @@ def available() -> bool:
     with tempfile.TemporaryDirectory(prefix="ecabinet-sandbox-check-") as work:
         (Path(work) / "io").mkdir()
         try:
-            done = subprocess.run(command(["/bin/sh", "-c", "test -d /work && ! test -e /home/.x"], Path(work), "/bin/sh"),
-                                  env=environment(), capture_output=True, timeout=30, check=False)  # fmt: skip
+            done = subprocess.run(
+                command(["/bin/sh", "-c", "test -d /work && ! test -e /home/.x"], Path(work), "/bin/sh"),
+                env=environment(),
+                capture_output=True,
+                timeout=30,
+                check=False,
+            )
         except (OSError, subprocess.TimeoutExpired):
             return False
     return done.returncode == 0

@@ -1,4 +1,5 @@
 """Request shapes of the documents API (inputs refuse unknown fields) and the prepared file handed to services."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -14,6 +14,7 @@ anything in the slice or in an event's data reaches all of them. Hence:
 
 Clients: on any event whose type starts with "document", refetch the list over REST.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,14 +30,20 @@ from meetings.models import AgendaItem, Meeting
 def documents_of(session: Session, meeting_id: int) -> list[Document]:
     """Meeting-level documents first, then by agenda order, then by position."""
     docs = list(session.exec(select(Document).where(Document.meeting_id == meeting_id)).all())
-    items = {i.id: i.position for i in session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)).all()}
+    items = {
+        i.id: i.position for i in session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)).all()
+    }
     return sorted(docs, key=lambda d: (d.agenda_item_id in items, items.get(d.agenda_item_id, -1), d.position, d.id))
 
 
 def versions_of(session: Session, document_ids: list[int]) -> dict[int, list[DocumentVersion]]:
     out: dict[int, list[DocumentVersion]] = {i: [] for i in document_ids}
     if document_ids:
-        stmt = select(DocumentVersion).where(col(DocumentVersion.document_id).in_(document_ids)).order_by(col(DocumentVersion.version))
+        stmt = (
+            select(DocumentVersion)
+            .where(col(DocumentVersion.document_id).in_(document_ids))
+            .order_by(col(DocumentVersion.version))
+        )
         for v in session.exec(stmt).all():
             out[v.document_id].append(v)
     return out

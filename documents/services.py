@@ -4,6 +4,7 @@ Heavy work never runs inside a write transaction: the HTTP edge streams the uplo
 documents/ingest.py converts, checks, extracts text and stores the file first; `add_document` then only
 writes rows. Reads that serve pages or PDFs answer where the file is and whose watermark to draw.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,7 +44,9 @@ def list_documents(*, session: Session, actor: Actor, meeting_id: int, data_dir:
     out = []
     for d in docs:
         cur = serialize.current(versions[d.id or 0], d)
-        out.append({**serialize.summary(d, cur), "pages_ready": render.pages_ready(data_dir, cur.sha256, cur.page_count)})
+        out.append(
+            {**serialize.summary(d, cur), "pages_ready": render.pages_ready(data_dir, cur.sha256, cur.page_count)}
+        )
     return out
 
 
@@ -97,12 +100,19 @@ def page_source(
     da = read_access(session, actor, document_id)
     v = version_of(session, da.document, version)
     if not 1 <= page <= v.page_count:
-        raise NotFound("Tài liệu {document_id} (phiên bản {version}) có {page_count} trang; không có trang {page}.",
-                       document_id=document_id, version=v.version, page_count=v.page_count, page=page)
+        raise NotFound(
+            "Tài liệu {document_id} (phiên bản {version}) có {page_count} trang; không có trang {page}.",
+            document_id=document_id,
+            version=v.version,
+            page_count=v.page_count,
+            page=page,
+        )
     return FileSource(document_id, v.version, v.sha256, v.page_count, _viewer(session, da, timezone))
 
 
-def download_source(*, session: Session, actor: Actor, document_id: int, version: int | None = None, timezone: str) -> FileSource:
+def download_source(
+    *, session: Session, actor: Actor, document_id: int, version: int | None = None, timezone: str
+) -> FileSource:
     da = read_access(session, actor, document_id)
     if da.document.restricted:
         raise Forbidden("Tài liệu hạn chế không được tải về; chỉ xem trên máy tính bảng trong phiên họp.")
@@ -128,8 +138,13 @@ def search_text(
     ).all()
     matches: list[dict[str, Any]] = []
     if da.document.restricted:  # its text leaves the server only as watermarked page images: pages, no snippets
-        return {"document_id": document_id, "version": v.version, "q": q, "restricted": True,
-                "matches": [{"page": row.page, "snippet": None, "match": None} for row in rows[:limit]]}  # fmt: skip
+        return {
+            "document_id": document_id,
+            "version": v.version,
+            "q": q,
+            "restricted": True,
+            "matches": [{"page": row.page, "snippet": None, "match": None} for row in rows[:limit]],
+        }
     for row in rows:
         for snippet, match in _snippets(row.text, needle, per_page=5):
             matches.append({"page": row.page, "snippet": snippet, "match": match})
@@ -164,8 +179,9 @@ def _check_item(session: Session, meeting_id: int, item_id: int | None) -> None:
     if item_id is not None:
         item = session.get(AgendaItem, item_id)
         if item is None or item.meeting_id != meeting_id:
-            raise ValidationFailed("Không có nội dung họp {item_id} trong cuộc họp {meeting_id}.",
-                                   item_id=item_id, meeting_id=meeting_id)
+            raise ValidationFailed(
+                "Không có nội dung họp {item_id} trong cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id
+            )
 
 
 def _set_allowed(session: Session, doc: Document, user_ids: list[int]) -> None:
@@ -175,7 +191,8 @@ def _set_allowed(session: Session, doc: Document, user_ids: list[int]) -> None:
     if strangers:
         raise ValidationFailed(
             "Người dùng {user_ids} không tham dự cuộc họp {meeting_id}; chỉ cho phép xem tài liệu hạn chế với người tham dự.",
-            user_ids=', '.join(map(str, strangers)), meeting_id=doc.meeting_id
+            user_ids=", ".join(map(str, strangers)),
+            meeting_id=doc.meeting_id,
         )
     session.exec(delete(DocumentAccess).where(col(DocumentAccess.document_id) == doc.id))
     assert doc.id is not None  # flushed
@@ -183,16 +200,32 @@ def _set_allowed(session: Session, doc: Document, user_ids: list[int]) -> None:
         session.add(DocumentAccess(document_id=doc.id, user_id=uid))
 
 
-def _announce(session: Session, acc: Access, doc: Document, verb: str, *, was_restricted: bool, change: str,
-              was_shared: bool | None = None) -> None:  # fmt: skip
+def _announce(
+    session: Session,
+    acc: Access,
+    doc: Document,
+    verb: str,
+    *,
+    was_restricted: bool,
+    change: str,
+    was_shared: bool | None = None,
+) -> None:
     slice_ = serialize.documents_slice(session, acc.meeting)
     if doc.restricted or was_restricted:
         emit(session, acc, "documents.changed", documents=slice_)
         return
     # Guests and the hall display are not told of a document they may not read (before or after the change).
     hidden = not doc.share_with_guests and not (doc.share_with_guests if was_shared is None else was_shared)
-    emit(session, acc, f"document.{verb}", audience=MEMBERS if hidden else None, document_id=doc.id,
-         version=doc.current_version, change=change, documents=slice_)  # fmt: skip
+    emit(
+        session,
+        acc,
+        f"document.{verb}",
+        audience=MEMBERS if hidden else None,
+        document_id=doc.id,
+        version=doc.current_version,
+        change=change,
+        documents=slice_,
+    )
 
 
 def add_document(
@@ -206,8 +239,11 @@ def add_document(
     if data.replaces_document_id is not None:
         doc = session.get(Document, data.replaces_document_id)
         if doc is None or doc.meeting_id != meeting_id:
-            raise NotFound("Không tìm thấy tài liệu {replaces_document_id} trong cuộc họp {meeting_id}.",
-                           replaces_document_id=data.replaces_document_id, meeting_id=meeting_id)
+            raise NotFound(
+                "Không tìm thấy tài liệu {replaces_document_id} trong cuộc họp {meeting_id}.",
+                replaces_document_id=data.replaces_document_id,
+                meeting_id=meeting_id,
+            )
         was_restricted, verb = doc.restricted, "updated"
         doc.current_version += 1
         doc.title, doc.updated_at = data.title, now
@@ -219,17 +255,33 @@ def add_document(
             position = max((d.position for d in same), default=-1) + 1
         else:
             position = data.position
-        doc = Document(meeting_id=meeting_id, agenda_item_id=data.agenda_item_id, title=data.title, position=position,
-                       restricted=data.restricted, share_with_guests=data.share_with_guests, created_by=actor.id,
-                       created_at=now, updated_at=now)  # fmt: skip
+        doc = Document(
+            meeting_id=meeting_id,
+            agenda_item_id=data.agenda_item_id,
+            title=data.title,
+            position=position,
+            restricted=data.restricted,
+            share_with_guests=data.share_with_guests,
+            created_by=actor.id,
+            created_at=now,
+            updated_at=now,
+        )
     session.add(doc)
     session.flush()
     assert doc.id is not None
     if verb == "added" and (data.restricted or data.allowed_user_ids):
         _set_allowed(session, doc, data.allowed_user_ids)
-    version = DocumentVersion(document_id=doc.id, version=doc.current_version, sha256=stored.sha256,
-                              page_count=stored.page_count, size_bytes=stored.size_bytes, source_name=stored.source_name,
-                              source_kind=stored.source_kind, uploaded_by=actor.id, created_at=now)  # fmt: skip
+    version = DocumentVersion(
+        document_id=doc.id,
+        version=doc.current_version,
+        sha256=stored.sha256,
+        page_count=stored.page_count,
+        size_bytes=stored.size_bytes,
+        source_name=stored.source_name,
+        source_kind=stored.source_kind,
+        uploaded_by=actor.id,
+        created_at=now,
+    )
     session.add(version)
     session.flush()
     assert version.id is not None
@@ -237,14 +289,18 @@ def add_document(
         session.add(DocumentPage(version_id=version.id, page=page, text=text, folded=folded))
     session.flush()
     document_saved(session, doc.id or 0)  # the search index takes the new pages (and drops the old version's)
-    _announce(session, acc, doc, verb, was_restricted=was_restricted, change="version" if verb == "updated" else "added")
+    _announce(
+        session, acc, doc, verb, was_restricted=was_restricted, change="version" if verb == "updated" else "added"
+    )
     # Its pages are rendered after commit, and again after a crash until done (documents/hooks.py).
     outbox.add(session, kind="document.render", ref=stored.sha256, payload={"page_count": stored.page_count})
     ready = render.pages_ready(data_dir, stored.sha256, stored.page_count)
     return serialize.detail(session, doc, pages_ready=ready, allowed_user_ids=sorted(allowed_ids(session, doc.id or 0)))
 
 
-def update_document(*, session: Session, actor: Actor, document_id: int, data: DocumentUpdate, data_dir: Path) -> dict[str, Any]:
+def update_document(
+    *, session: Session, actor: Actor, document_id: int, data: DocumentUpdate, data_dir: Path
+) -> dict[str, Any]:
     doc = _load_for_write(session, document_id)
     acc = access(session, actor, doc.meeting_id, for_update=True)
     require_manage_documents(acc)
@@ -301,4 +357,3 @@ def _load_for_write(session: Session, document_id: int) -> Document:
     if doc is None:
         raise NotFound("Không tìm thấy tài liệu {document_id}.", document_id=document_id)
     return doc
-

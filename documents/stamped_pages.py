@@ -15,6 +15,7 @@ their own watermark (documents/watermark.py), paid as decode + compose + PNG enc
 - documents/prewarm.py fills it for the page the presenter is likely to show next.
 Restricted pages are cached here in the server's memory only; the browser is still told `no-store`.
 """
+
 from __future__ import annotations
 
 import asyncio

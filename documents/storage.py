@@ -4,6 +4,7 @@ Files are written to a temporary name in the same directory and renamed into pla
 half a file and a crash leaves no half-stored blob. Rendered pages live beside it in <data_dir>/pages (a
 cache: deleting it only costs re-rendering). Uploads in progress live in <data_dir>/tmp.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -6,6 +6,7 @@ light strip and (2) the name and time repeated diagonally across the page, faint
 with reportlab as an overlay page stamped on each page with pikepdf. The font must cover Vietnamese: DejaVu
 Sans (Debian's fonts-dejavu-core); FONT_PATH is the one place that names it.
 """
+
 from __future__ import annotations
 
 import io
@@ -95,8 +96,12 @@ def mark(line: str, diagonal: str, width: int, height: int) -> Mark:
         ys.append(ty[keep] + y)
         xs.append(tx[keep] + x)
         alpha.append(ink[keep])
-    return Mark(np.concatenate(ys).astype(np.int32), np.concatenate(xs).astype(np.int32), np.concatenate(alpha).astype(np.uint16),
-                np.asarray(band))  # fmt: skip
+    return Mark(
+        np.concatenate(ys).astype(np.int32),
+        np.concatenate(xs).astype(np.int32),
+        np.concatenate(alpha).astype(np.uint16),
+        np.asarray(band),
+    )
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,4 +1,5 @@
 """A domain's long-running loop (ctx.background): started by the app's lifespan, cancelled at shutdown."""
+
 from __future__ import annotations
 
 import asyncio

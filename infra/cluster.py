@@ -6,6 +6,7 @@ node), keeps a liveness key in Redis alive with a heartbeat, and says it is drai
 expired (SIGKILL, power loss) are reaped by whichever live node sees it first: the hooks registered with
 `on_node_dead` (shared presence) drop what that node had announced.
 Without ECABINET_REDIS_URL there is one node and nothing is shared."""
+
 from __future__ import annotations
 
 import asyncio
@@ -144,7 +145,9 @@ class Subscription:
     each message's JSON goes to `handle`. A cluster service: start() returns once subscribed (or after 2 s
     if Redis is unreachable: /healthz says so meanwhile)."""
 
-    def __init__(self, redis: Any, channel: str, handle: Callable[[Any], Awaitable[None]], *, concurrent: bool = False) -> None:
+    def __init__(
+        self, redis: Any, channel: str, handle: Callable[[Any], Awaitable[None]], *, concurrent: bool = False
+    ) -> None:
         self.redis, self.channel, self.handle = redis, channel, handle
         self.concurrent = concurrent  # each message in its own task (requests that may wait), else in order
         self._task: asyncio.Task[None] | None = None

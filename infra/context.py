@@ -1,4 +1,5 @@
 """What the app factory builds once and every edge (routes, socket handlers, pages) uses."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -13,6 +13,7 @@ CLI) still meet the busy timeout.
 What the domains add to every session (the audit keys, the ORM hooks, the recorded events) is handed in by the
 composition root: app/db.py's Database is this one with them wired.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -63,8 +64,13 @@ class Outcome:
 
 
 class Database:
-    def __init__(self, url: str, *, session_info: dict[str, Any] | None = None,
-                 take_events: Callable[[Session], list[Any]] = lambda session: []) -> None:  # fmt: skip
+    def __init__(
+        self,
+        url: str,
+        *,
+        session_info: dict[str, Any] | None = None,
+        take_events: Callable[[Session], list[Any]] = lambda session: [],
+    ) -> None:
         self.url = url
         self.session_info = session_info or {}  # copied into every session's `info` (e.g. the audit keys)
         self.take_events = take_events  # after COMMIT: the events the services recorded in the session

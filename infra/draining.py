@@ -6,6 +6,7 @@ as usual: it stops accepting, lets in-flight requests finish (a write that was a
 closes every websocket with 1012 "service restart", on which the socket.io clients reconnect, through the
 load balancer, to another node and resync (meeting:sync). Remote media is not ended: its sessions get the
 usual grace (realtime/rtc.py) to resume. A second SIGTERM, or SIGINT, stops without waiting."""
+
 from __future__ import annotations
 
 import asyncio
@@ -37,4 +38,6 @@ class DrainingServer(uvicorn.Server):
             return
         cluster.draining = True
         log.info("SIGTERM: node %s draining for %s s, then stopping", cluster.node_id, wait)
-        self._loop.call_soon_threadsafe(lambda: self._loop.call_later(wait, super(DrainingServer, self).handle_exit, sig, frame))  # type: ignore[union-attr]
+        loop = self._loop
+        assert loop is not None  # set in run()
+        loop.call_soon_threadsafe(lambda: loop.call_later(wait, super(DrainingServer, self).handle_exit, sig, frame))

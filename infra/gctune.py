@@ -8,6 +8,7 @@ it is moved out of the collector's sight (gc.freeze); what comes later (sockets,
 collected as usual, and a bigger first-generation threshold makes the young passes rarer (each event makes
 many short-lived dicts that reference counting frees anyway).
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -16,6 +16,7 @@ Batched services (`many=True`, AppContext.write_many): the service itself takes 
 what the calls share once (the vote, its meeting, the callers' participations) and writes their rows together;
 it checks each call on its own, and a refused call must change nothing (its error is its answer).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -33,7 +34,9 @@ Call = tuple[dict[str, Any], "asyncio.Future[Any]"]
 
 
 class GroupCommit:
-    def __init__(self, ctx: "AppContext", fn: Callable[..., Any], *, max_batch: int | None = None, many: bool = False) -> None:
+    def __init__(
+        self, ctx: "AppContext", fn: Callable[..., Any], *, max_batch: int | None = None, many: bool = False
+    ) -> None:
         self.ctx, self.fn, self.many = ctx, fn, many
         self.max_batch = max_batch or (MAX_MANY if many else MAX_BATCH)
         self.pending: list[Call] = []
@@ -81,4 +84,3 @@ class GroupCommit:
                     fut.set_result(value)
                 else:
                     fut.set_exception(value)
-

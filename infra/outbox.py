@@ -8,6 +8,7 @@ idempotent). The pending flag is dropped when the run starts reading, so a job c
 schedules another run: the last job of a burst is always handled within `delay`. A run that fails is tried
 again after each of `retry_after`, then at the next start.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -75,7 +76,9 @@ class Dispatcher:
                 log.exception("outbox job %s %s failed; trying again in %s s", kind, ref, self.retry_after[failed - 1])
                 self.kick({key}, delay=self.retry_after[failed - 1])
             else:
-                log.exception("outbox job %s %s failed %s times; it stays pending until the next start", kind, ref, failed)
+                log.exception(
+                    "outbox job %s %s failed %s times; it stays pending until the next start", kind, ref, failed
+                )
                 self.failures.pop(key, None)
 
     async def drain(self) -> None:

@@ -1,5 +1,6 @@
 """Rate limits: failure budgets for slow secret checks (login, signing password; in process, or in Redis when
 several web processes share the work) and token buckets for noisy sockets."""
+
 from __future__ import annotations
 
 import math
@@ -49,7 +50,9 @@ class FailureBudget:
             hits.popleft()
         return 0.0 if len(hits) < limit else hits[0] + self.window - now
 
-    async def reserve(self, limits: Mapping[str, int], message: str, *, after: Mapping[str, int] | None = None) -> Reservation:
+    async def reserve(
+        self, limits: Mapping[str, int], message: str, *, after: Mapping[str, int] | None = None
+    ) -> Reservation:
         """Counts one attempt against every key (key -> its limit), or raises RateLimited with Retry-After;
         `message` may use {seconds}. Keys in `after` are checked now but counted only by Reservation.failed():
         wide keys (one address over all accounts: a hall of tablets behind one NAT logs in at once) must not
@@ -142,7 +145,9 @@ class SharedFailureBudget(FailureBudget):
         self._count = self._redis.register_script(_COUNT)
         self._prefix = f"{prefix}:budget:"
 
-    async def reserve(self, limits: Mapping[str, int], message: str, *, after: Mapping[str, int] | None = None) -> Reservation:
+    async def reserve(
+        self, limits: Mapping[str, int], message: str, *, after: Mapping[str, int] | None = None
+    ) -> Reservation:
         after = after or {}
         keys = [self._prefix + key for key in limits]
         checked = [self._prefix + key for key in after]

@@ -5,6 +5,7 @@ boolean other than true/false, 1/0, yes/no, on/off; a number; a URL; a time zone
 the variable's name, never silently a default. Each field's variable is ECABINET_ + its name in capitals
 (a few keep older, shorter names: `_ENV_NAMES`); an empty variable means the default. `Settings(...)`
 itself reads no environment: defaults and the arguments given, validated the same way."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -24,8 +25,11 @@ from core.clock import DEFAULT_TIMEZONE, zone
 
 PREFIX = "ECABINET_"
 # Settings whose variable is not ECABINET_ + the field's name in capitals (documented under these names).
-_ENV_NAMES = {"socket_rate_per_second": "SOCKET_RATE", "tally_interval_seconds": "TALLY_INTERVAL",
-              "cluster_heartbeat_seconds": "CLUSTER_HEARTBEAT"}
+_ENV_NAMES = {
+    "socket_rate_per_second": "SOCKET_RATE",
+    "tally_interval_seconds": "TALLY_INTERVAL",
+    "cluster_heartbeat_seconds": "CLUSTER_HEARTBEAT",
+}
 
 
 def env_name(field: str) -> str:
@@ -109,8 +113,12 @@ class Settings(BaseSettings):
     task_check_seconds: float = 300.0
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-                                   **_: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        **_: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)  # the environment only through from_env(): Settings(...) is what it is given
 
     @field_validator("*", mode="before")

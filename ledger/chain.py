@@ -4,6 +4,7 @@ PostgreSQL by a transaction-scoped advisory lock, so the chain never forks, whic
 The session carries the database's AuditKeys (app/db.py's Database puts them in `session.info`) and the tail
 this transaction appended last, so several appends in one transaction (before a flush) chain correctly.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,17 @@ KEYS = "ecabinet_audit_keys"
 TAIL = "ecabinet_audit_tail"  # (id, hash, keyed) of the chain's last row as this transaction sees it
 DUE = "ecabinet_audit_checkpoint_due"
 # Moments worth a checkpoint whatever the checkpoint interval (a decision, a signature, a role).
-MEANINGFUL = frozenset({"vote.closed", "vote.published", "minutes.finalised", "minutes.signed", "minutes.completed",
-                        "audit.anchored", "state.user"})  # fmt: skip
+MEANINGFUL = frozenset(
+    {
+        "vote.closed",
+        "vote.published",
+        "minutes.finalised",
+        "minutes.signed",
+        "minutes.completed",
+        "audit.anchored",
+        "state.user",
+    }
+)
 
 
 # Called with the session when the chain is first anchored (audit/facts.py adopt_all, registered by
@@ -47,9 +57,15 @@ def digest(value: Any) -> str:
 
 def row_hash(entry: AuditEntry) -> str:
     content = {
-        "id": entry.id, "at": iso(entry.at), "actor_id": entry.actor_id, "meeting_id": entry.meeting_id,
-        "event_seq": entry.event_seq, "type": entry.type, "summary": entry.summary, "data_hash": entry.data_hash,
-    }  # fmt: skip
+        "id": entry.id,
+        "at": iso(entry.at),
+        "actor_id": entry.actor_id,
+        "meeting_id": entry.meeting_id,
+        "event_seq": entry.event_seq,
+        "type": entry.type,
+        "summary": entry.summary,
+        "data_hash": entry.data_hash,
+    }
     return hashlib.sha256(entry.prev_hash.encode() + canonical(content)).hexdigest()
 
 
@@ -70,13 +86,32 @@ def _tail(session: Session) -> tuple[int, str, bool]:
     return (last.id or 0, last.hash, bool(last.mac)) if last else (0, GENESIS, True)
 
 
-def _link(session: Session, keys: AuditKeys, *, type: str, data: Any, stored: bool, actor_id: int | None,
-          meeting_id: int | None, event_seq: int | None, summary: str) -> AuditEntry:  # fmt: skip
+def _link(
+    session: Session,
+    keys: AuditKeys,
+    *,
+    type: str,
+    data: Any,
+    stored: bool,
+    actor_id: int | None,
+    meeting_id: int | None,
+    event_seq: int | None,
+    summary: str,
+) -> AuditEntry:
     last_id, last_hash, _ = _tail(session)
     entry = AuditEntry(
-        id=last_id + 1, at=utcnow(), actor_id=actor_id, meeting_id=meeting_id, event_seq=event_seq, type=type,
-        summary=summary[:500], data_hash=digest(data), data=data if stored else None, prev_hash=last_hash, hash="",
-    )  # fmt: skip
+        id=last_id + 1,
+        at=utcnow(),
+        actor_id=actor_id,
+        meeting_id=meeting_id,
+        event_seq=event_seq,
+        type=type,
+        summary=summary[:500],
+        data_hash=digest(data),
+        data=data if stored else None,
+        prev_hash=last_hash,
+        hash="",
+    )
     entry.hash = row_hash(entry)
     entry.mac = keys.mac(entry.hash)
     session.add(entry)
@@ -91,10 +126,19 @@ def _anchor(session: Session, keys: AuditKeys, last_id: int, last_hash: str) -> 
     checkpoints already exist, MACs stripped in the database: then nothing is adopted, so the verifier
     still reports every state difference besides the lost MACs."""
     first = not any(keys.checkpoint_dir.glob("*.jsonl"))
-    _link(session, keys, type="audit.anchored", data={"legacy_rows": last_id, "legacy_head": last_hash, "adopted": first},
-          stored=True, actor_id=None, meeting_id=None, event_seq=None,
-          summary=f"Neo {last_id} bản ghi cũ (ghi trước khi có khóa nhật ký) vào chuỗi có khóa"
-          if first else f"{last_id} bản ghi mất mã xác thực (MAC) dù đã có điểm kiểm: neo lại, không tiếp nhận trạng thái")  # fmt: skip
+    _link(
+        session,
+        keys,
+        type="audit.anchored",
+        data={"legacy_rows": last_id, "legacy_head": last_hash, "adopted": first},
+        stored=True,
+        actor_id=None,
+        meeting_id=None,
+        event_seq=None,
+        summary=f"Neo {last_id} bản ghi cũ (ghi trước khi có khóa nhật ký) vào chuỗi có khóa"
+        if first
+        else f"{last_id} bản ghi mất mã xác thực (MAC) dù đã có điểm kiểm: neo lại, không tiếp nhận trạng thái",
+    )
     if first:
         for adopt in _on_first_anchor:
             adopt(session)
@@ -118,5 +162,14 @@ def append(
     last_id, last_hash, keyed = _tail(session)
     if not keyed:
         _anchor(session, keys, last_id, last_hash)
-    return _link(session, keys, type=type, data=data, stored=stored, actor_id=actor_id, meeting_id=meeting_id,
-                 event_seq=event_seq, summary=summary)  # fmt: skip
+    return _link(
+        session,
+        keys,
+        type=type,
+        data=data,
+        stored=stored,
+        actor_id=actor_id,
+        meeting_id=meeting_id,
+        event_seq=event_seq,
+        summary=summary,
+    )

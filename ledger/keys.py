@@ -9,6 +9,7 @@ Both key files are created on first use, owner-only (0600), with the keystore's 
 backed up apart from the database and be unreadable by whoever administers the database: whoever holds the
 MAC key can rewrite the log undetectably, and whoever holds the signing key can forge checkpoints.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,6 +18,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -64,13 +66,22 @@ class AuditKeys:
     _signing: Ed25519PrivateKey | None = field(default=None, repr=False)
 
     @classmethod
-    def for_data_dir(cls, data_dir: Path, *, mac_key_file: str | Path = "", signing_key_file: str | Path = "",
-                     checkpoint_rows: int = 1, checkpoint_minutes: float = 10.0,
-                     timezone: str = "Asia/Ho_Chi_Minh") -> "AuditKeys":  # fmt: skip
+    def for_data_dir(
+        cls,
+        data_dir: Path,
+        *,
+        mac_key_file: str | Path = "",
+        signing_key_file: str | Path = "",
+        checkpoint_rows: int = 1,
+        checkpoint_minutes: float = 10.0,
+        timezone: str = "Asia/Ho_Chi_Minh",
+    ) -> "AuditKeys":
         data_dir = Path(data_dir)
         return cls(
             mac_key_file=Path(mac_key_file) if mac_key_file else data_dir / "keys" / "audit" / "mac.key",
-            signing_key_file=Path(signing_key_file) if signing_key_file else data_dir / "keys" / "audit" / "signing.pem",
+            signing_key_file=Path(signing_key_file)
+            if signing_key_file
+            else data_dir / "keys" / "audit" / "signing.pem",
             checkpoint_dir=data_dir / "audit-checkpoints",
             checkpoint_rows=max(1, checkpoint_rows),
             checkpoint_minutes=checkpoint_minutes,
@@ -79,10 +90,15 @@ class AuditKeys:
 
     @classmethod
     def from_settings(cls, settings: object) -> "AuditKeys":
-        s = settings
-        return cls.for_data_dir(s.data_dir, mac_key_file=s.audit_key_file, signing_key_file=s.audit_signing_key_file,  # type: ignore[attr-defined]
-                                checkpoint_rows=s.audit_checkpoint_rows, checkpoint_minutes=s.audit_checkpoint_minutes,  # type: ignore[attr-defined]
-                                timezone=s.timezone)  # type: ignore[attr-defined]  # fmt: skip
+        s: Any = settings  # infra.settings.Settings; ledger sits below infra and cannot name it
+        return cls.for_data_dir(
+            s.data_dir,
+            mac_key_file=s.audit_key_file,
+            signing_key_file=s.audit_signing_key_file,
+            checkpoint_rows=s.audit_checkpoint_rows,
+            checkpoint_minutes=s.audit_checkpoint_minutes,
+            timezone=s.timezone,
+        )
 
     @classmethod
     def for_database_url(cls, url: str) -> "AuditKeys":
@@ -132,8 +148,12 @@ class AuditKeys:
 
     def signing_key(self) -> Ed25519PrivateKey:
         if self._signing is None:
-            pem = _load_or_create(self.signing_key_file, lambda: Ed25519PrivateKey.generate().private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))  # fmt: skip
+            pem = _load_or_create(
+                self.signing_key_file,
+                lambda: Ed25519PrivateKey.generate().private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                ),
+            )
             key = serialization.load_pem_private_key(pem, password=None)
             if not isinstance(key, Ed25519PrivateKey):
                 raise RuntimeError(f"audit signing key {self.signing_key_file} is not an Ed25519 key")

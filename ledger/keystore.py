@@ -12,6 +12,7 @@ the user id as associated data) makes every guess cost memory and time, and stop
 swapped onto another account. The inner PKCS#12 stays standard so an imported one is kept byte for byte.
 Nothing here writes a private key unencrypted; unsealed bytes live only in memory.
 """
+
 from __future__ import annotations
 
 import base64
@@ -48,8 +49,11 @@ DEMO_CA_PASSPHRASE = "ecabinet-demo-ca"
 DEMO_ORG = "Văn phòng Chính phủ (demo)"
 # Readers disagree on which EKU means "sign documents": RFC 9336 documentSigning, Adobe Authentic Documents
 # Trust, Microsoft Document Signing. Listing all three keeps Acrobat, Foxit and validators happy.
-DOCUMENT_SIGNING_EKUS = [ObjectIdentifier("1.3.6.1.5.5.7.3.36"), ObjectIdentifier("1.2.840.113583.1.1.5"),
-                         ObjectIdentifier("1.3.6.1.4.1.311.10.3.12")]  # fmt: skip
+DOCUMENT_SIGNING_EKUS = [
+    ObjectIdentifier("1.3.6.1.5.5.7.3.36"),
+    ObjectIdentifier("1.2.840.113583.1.1.5"),
+    ObjectIdentifier("1.3.6.1.4.1.311.10.3.12"),
+]
 P12_ROUNDS = 100_000  # inner PBES2 (the argon2id seal is the brute-force barrier)
 ARGON2 = {"t": 2, "m": 32 * 1024, "p": 1}  # KiB; above OWASP's minimum, ~60 ms per seal/unseal
 MAX_PKCS12_BYTES = 1 << 20
@@ -68,8 +72,15 @@ def password_bytes(password: str) -> bytes:
 def _key(password: str, salt: bytes, p: dict[str, int]) -> bytes:
     if not (1 <= p["t"] <= 16 and 8 <= p["m"] <= 1 << 20 and 1 <= p["p"] <= 16):
         raise ValidationFailed("Tệp khóa không hợp lệ.")  # don't let a tampered header ask for 1 TiB
-    return hash_secret_raw(password_bytes(password), salt, time_cost=p["t"], memory_cost=p["m"], parallelism=p["p"],
-                           hash_len=32, type=Type.ID)  # fmt: skip
+    return hash_secret_raw(
+        password_bytes(password),
+        salt,
+        time_cost=p["t"],
+        memory_cost=p["m"],
+        parallelism=p["p"],
+        hash_len=32,
+        type=Type.ID,
+    )
 
 
 def seal(data: bytes, password: str, context: str) -> bytes:
@@ -86,7 +97,7 @@ def seal(data: bytes, password: str, context: str) -> bytes:
 def unseal(blob: bytes, password: str, context: str) -> bytes:
     if not blob.startswith(_MAGIC):
         raise ValidationFailed("Tệp khóa không hợp lệ.")
-    header, _, body = blob[len(_MAGIC):].partition(b"\n")
+    header, _, body = blob[len(_MAGIC) :].partition(b"\n")
     p = json.loads(header)
     key = _key(password, base64.b64decode(p["salt"]), p)
     try:
@@ -118,9 +129,13 @@ def _locked(directory: Path) -> Iterator[None]:
 
 
 def _p12_encryption(password: str) -> serialization.KeySerializationEncryption:
-    return (serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(P12_ROUNDS)
-            .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC).hmac_hash(hashes.SHA256())
-            .build(password_bytes(password)))  # fmt: skip
+    return (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(P12_ROUNDS)
+        .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC)
+        .hmac_hash(hashes.SHA256())
+        .build(password_bytes(password))
+    )
 
 
 def _ski(key: ec.EllipticCurvePrivateKey) -> x509.SubjectKeyIdentifier:
@@ -140,25 +155,46 @@ def create_demo_ca(keys_dir: Path, passphrase: str = DEMO_CA_PASSPHRASE) -> CA:
     with _locked(keys_dir):
         pem, sealed = keys_dir / "ca" / "root.pem", keys_dir / "ca" / "root.sealed"
         if pem.exists() and sealed.exists():
-            key, cert, _ = pkcs12.load_key_and_certificates(unseal(sealed.read_bytes(), passphrase, "ca"),
-                                                            password_bytes(passphrase))  # fmt: skip
+            key, cert, _ = pkcs12.load_key_and_certificates(
+                unseal(sealed.read_bytes(), passphrase, "ca"), password_bytes(passphrase)
+            )
             assert isinstance(key, ec.EllipticCurvePrivateKey) and cert is not None
             return CA(cert, key, keys_dir)
         key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "e-Cabinet Demo CA"),
-                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEMO_ORG),
-                          x509.NameAttribute(NameOID.COUNTRY_NAME, "VN")])  # fmt: skip
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, "e-Cabinet Demo CA"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEMO_ORG),
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            ]
+        )
         now = _utcnow()
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=3650))
-                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-                .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
-                                             key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                             key_cert_sign=True, crl_sign=True, encipher_only=False,
-                                             decipher_only=False), critical=True)
-                .add_extension(_ski(key), critical=False)
-                .sign(key, hashes.SHA256()))  # fmt: skip
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=False,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(_ski(key), critical=False)
+            .sign(key, hashes.SHA256())
+        )
         p12 = pkcs12.serialize_key_and_certificates(b"e-Cabinet Demo CA", key, cert, None, _p12_encryption(passphrase))
         _write(sealed, seal(p12, passphrase, "ca"))
         _write(pem, cert.public_bytes(serialization.Encoding.PEM))
@@ -172,29 +208,58 @@ def _check_user_id(user_id: str | int) -> str:
     return uid
 
 
-def issue_certificate(ca: CA, user_id: str | int, full_name: str, title: str, password: str, *,
-                      organization: str = DEMO_ORG, days: int = 730) -> Path:  # fmt: skip
+def issue_certificate(
+    ca: CA,
+    user_id: str | int,
+    full_name: str,
+    title: str,
+    password: str,
+    *,
+    organization: str = DEMO_ORG,
+    days: int = 730,
+) -> Path:
     """A signing certificate from the demo CA, written as the signer's sealed PKCS#12 (CA cert included)."""
     uid = _check_user_id(user_id)
     key = ec.generate_private_key(ec.SECP256R1())
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, nfc(full_name))]
     if title:
         attrs.append(x509.NameAttribute(NameOID.TITLE, nfc(title)))
-    attrs += [x509.NameAttribute(NameOID.ORGANIZATION_NAME, nfc(organization)),
-              x509.NameAttribute(NameOID.USER_ID, uid), x509.NameAttribute(NameOID.COUNTRY_NAME, "VN")]  # fmt: skip
+    attrs += [
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, nfc(organization)),
+        x509.NameAttribute(NameOID.USER_ID, uid),
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+    ]
     now = _utcnow()
-    cert = (x509.CertificateBuilder().subject_name(x509.Name(attrs)).issuer_name(ca.cert.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=days))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([*DOCUMENT_SIGNING_EKUS, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
-                           critical=False)
-            .add_extension(_ski(key), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
-            .sign(ca.key, hashes.SHA256()))  # fmt: skip
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name(attrs))
+        .issuer_name(ca.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([*DOCUMENT_SIGNING_EKUS, ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
+        )
+        .add_extension(_ski(key), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
+        .sign(ca.key, hashes.SHA256())
+    )
     friendly = nfc(full_name).encode()
     p12 = pkcs12.serialize_key_and_certificates(friendly, key, cert, [ca.cert], _p12_encryption(password))
     return KeyStore(ca.keys_dir).store(uid, p12, password, cert)
@@ -268,8 +333,11 @@ class KeyStore:
         for path in files:
             data = path.read_bytes()
             try:
-                roots += (x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data
-                          else [x509.load_der_x509_certificate(data)])  # fmt: skip
+                roots += (
+                    x509.load_pem_x509_certificates(data)
+                    if b"-----BEGIN" in data
+                    else [x509.load_der_x509_certificate(data)]
+                )
             except ValueError:
                 log.warning("trust list: %s is not a certificate, ignored", path)
         return roots
@@ -302,8 +370,11 @@ def ensure_demo_signers(keys_dir: Path, signers: Sequence[tuple[str | int, str, 
     only when a signer lacks a certificate or holds one from an older demo CA."""
     store, pem = KeyStore(keys_dir), Path(keys_dir) / "ca" / "root.pem"
     root = x509.load_pem_x509_certificate(pem.read_bytes()) if pem.exists() else None
-    missing = [s for s in signers if root is None or not store.has_certificate(s[0])
-               or not _issued_by(store.certificate(s[0]), root)]  # fmt: skip
+    missing = [
+        s
+        for s in signers
+        if root is None or not store.has_certificate(s[0]) or not _issued_by(store.certificate(s[0]), root)
+    ]
     if root is not None and not missing:
         return
     ca = create_demo_ca(keys_dir)

@@ -1,5 +1,6 @@
 """Who may do what in a meeting. A user's power comes from their participation (chair, secretary,
 member, guest) and, for preparing and running meetings, from the global secretariat/admin role."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Agenda operations (nội dung họp): add, edit, delete, reorder. Prepared by the secretariat."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,8 +31,9 @@ def _editable(session: Session, actor: Actor, meeting_id: int) -> Access:
 def _item(items: list[AgendaItem], item_id: int, meeting_id: int) -> AgendaItem:
     item = next((i for i in items if i.id == item_id), None)
     if item is None:
-        raise NotFound("Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.",
-                       item_id=item_id, meeting_id=meeting_id)
+        raise NotFound(
+            "Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id
+        )
     return item
 
 

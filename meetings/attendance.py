@@ -10,6 +10,7 @@ Video and attendance. Opening the video does not by itself say where someone is:
   only while the video join is still the latest change: a check-in in the room or a correction by the
   secretariat made meanwhile stands.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -27,16 +28,26 @@ def _note(attendance: Attendance, reason: str, deputy: str) -> str:
 
 
 def record_change(
-    session: Session, p: Participant, *, by: int | None, attendance: Attendance, source: AttendanceSource,
-    reason: str | None = None, deputy: str | None = None,
-) -> bool:  # fmt: skip
+    session: Session,
+    p: Participant,
+    *,
+    by: int | None,
+    attendance: Attendance,
+    source: AttendanceSource,
+    reason: str | None = None,
+    deputy: str | None = None,
+) -> bool:
     """Set the participant's attendance and append the change to the history; False when nothing changes."""
     reason = p.absence_reason if reason is None else reason
     deputy = p.deputy_name if deputy is None else deputy
     if attendance == Attendance.absent and not reason:
-        raise ValidationFailed("Vắng mặt phải có lý do.", details=[{"field": "absence_reason", "message": "bắt buộc khi vắng mặt"}])
+        raise ValidationFailed(
+            "Vắng mặt phải có lý do.", details=[{"field": "absence_reason", "message": "bắt buộc khi vắng mặt"}]
+        )
     if attendance == Attendance.deputy and not deputy:
-        raise ValidationFailed("Cần ghi họ tên đại biểu dự thay.", details=[{"field": "deputy_name", "message": "bắt buộc khi dự thay"}])
+        raise ValidationFailed(
+            "Cần ghi họ tên đại biểu dự thay.", details=[{"field": "deputy_name", "message": "bắt buộc khi dự thay"}]
+        )
     note = _note(attendance, reason, deputy)
     previous = Attendance(p.attendance)
     if previous == attendance and _note(previous, p.absence_reason, p.deputy_name) == note:
@@ -46,17 +57,30 @@ def record_change(
     p.absence_reason = reason if attendance == Attendance.absent else ""
     p.deputy_name = deputy if attendance == Attendance.deputy else ""
     session.add(p)
-    session.add(AttendanceChange(meeting_id=p.meeting_id, user_id=p.user_id, at=now, previous=previous,
-                                 attendance=attendance, note=note, source=source, actor_id=by))  # fmt: skip
+    session.add(
+        AttendanceChange(
+            meeting_id=p.meeting_id,
+            user_id=p.user_id,
+            at=now,
+            previous=previous,
+            attendance=attendance,
+            note=note,
+            source=source,
+            actor_id=by,
+        )
+    )
     return True
 
 
 def _changes_of(session: Session, p: Participant) -> list[AttendanceChange]:
-    return list(session.exec(
-        select(AttendanceChange)
-        .where(AttendanceChange.meeting_id == p.meeting_id, AttendanceChange.user_id == p.user_id)
-        .order_by(col(AttendanceChange.id).desc()).limit(2)
-    ).all())  # fmt: skip
+    return list(
+        session.exec(
+            select(AttendanceChange)
+            .where(AttendanceChange.meeting_id == p.meeting_id, AttendanceChange.user_id == p.user_id)
+            .order_by(col(AttendanceChange.id).desc())
+            .limit(2)
+        ).all()
+    )
 
 
 def video_joined(session: Session, p: Participant, *, by: int | None, publishing: bool) -> bool:
@@ -78,16 +102,24 @@ def video_left(session: Session, p: Participant, *, by: int | None, source: Atte
     before = latest[1] if len(latest) > 1 else None
     attendance = Attendance(before.attendance) if before else Attendance.unknown
     note = before.note if before else ""
-    return record_change(session, p, by=by, attendance=attendance, source=source,
-                         reason=note if attendance == Attendance.absent else "",
-                         deputy=note if attendance == Attendance.deputy else "")  # fmt: skip
+    return record_change(
+        session,
+        p,
+        by=by,
+        attendance=attendance,
+        source=source,
+        reason=note if attendance == Attendance.absent else "",
+        deputy=note if attendance == Attendance.deputy else "",
+    )
 
 
 def history(session: Session, meeting_id: int) -> dict[int, list[AttendanceChange]]:
     """Every participant's changes, oldest first."""
     out: dict[int, list[AttendanceChange]] = defaultdict(list)
     rows = session.exec(
-        select(AttendanceChange).where(AttendanceChange.meeting_id == meeting_id).order_by(col(AttendanceChange.at), col(AttendanceChange.id))
+        select(AttendanceChange)
+        .where(AttendanceChange.meeting_id == meeting_id)
+        .order_by(col(AttendanceChange.at), col(AttendanceChange.id))
     ).all()
     for row in rows:
         out[row.user_id].append(row)
@@ -110,6 +142,13 @@ def quorum_at(session: Session, meeting_id: int, moment: datetime) -> dict[str, 
     from meetings.rules import compute_quorum, get_rules
 
     changes = history(session, meeting_id)
-    then = [Participant(meeting_id=meeting_id, user_id=p.user_id, role=p.role, attendance=state_at(changes.get(p.user_id, []), moment))
-            for p, _ in participant_rows(session, meeting_id)]  # fmt: skip
+    then = [
+        Participant(
+            meeting_id=meeting_id,
+            user_id=p.user_id,
+            role=p.role,
+            attendance=state_at(changes.get(p.user_id, []), moment),
+        )
+        for p, _ in participant_rows(session, meeting_id)
+    ]
     return compute_quorum(then, get_rules(session)).model_dump()

@@ -4,6 +4,7 @@
 the database says now (fresh global role, still active, still a participant, the meeting not back in draft,
 a display token not revoked), or an empty set when they may no longer see the meeting at all.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -41,13 +42,18 @@ def grants(*, session: Session, meeting_id: int, actors: dict[str, Actor]) -> tu
         return 0, {sid: NONE for sid in actors}
     user_ids = {a.id for a in actors.values() if not a.is_display}
     users = {u.id: u for u in session.exec(select(User).where(User.id.in_(user_ids))).all()}  # type: ignore[union-attr]
-    parts = {p.user_id: p for p in session.exec(
-        select(Participant).where(Participant.meeting_id == meeting_id, Participant.user_id.in_(user_ids))  # type: ignore[attr-defined]
-    ).all()}  # fmt: skip
+    parts = {
+        p.user_id: p
+        for p in session.exec(
+            select(Participant).where(Participant.meeting_id == meeting_id, Participant.user_id.in_(user_ids))  # type: ignore[attr-defined]
+        ).all()
+    }
     token_ids = {t for a in actors.values() if a.is_display and (t := _display_token_id(a)) is not None}
-    live_tokens = set(session.exec(
-        select(DisplayToken.id).where(DisplayToken.id.in_(token_ids), DisplayToken.revoked_at.is_(None))  # type: ignore[union-attr]
-    ).all())  # fmt: skip
+    live_tokens = set(
+        session.exec(
+            select(DisplayToken.id).where(DisplayToken.id.in_(token_ids), DisplayToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        ).all()
+    )
     out: dict[str, frozenset[str]] = {}
     for sid, actor in actors.items():
         if actor.is_display:
@@ -60,8 +66,9 @@ def grants(*, session: Session, meeting_id: int, actors: dict[str, Actor]) -> tu
     return meeting.access_seq, out
 
 
-def sync_as(*, session: Session, meeting_id: int, since: int, limit: int, audiences: frozenset[str],
-            access_seq: int) -> dict[str, Any] | None:  # fmt: skip
+def sync_as(
+    *, session: Session, meeting_id: int, since: int, limit: int, audiences: frozenset[str], access_seq: int
+) -> dict[str, Any] | None:
     """meeting:sync for sockets whose audiences the live edge holds, current as of `access_seq`
     (realtime/audience.py): no user or participant is loaded again. None when the meeting's access changed
     since (the caller then takes the full path, services.sync, which checks again). The answer depends only
@@ -70,7 +77,11 @@ def sync_as(*, session: Session, meeting_id: int, since: int, limit: int, audien
     if meeting is None or meeting.access_seq > access_seq or not audiences:
         return None
     last = meeting.last_seq
-    events = events_since(session, meeting_id=meeting_id, since=since, limit=limit, audience=audiences) if 0 <= since <= last else None
+    events = (
+        events_since(session, meeting_id=meeting_id, since=since, limit=limit, audience=audiences)
+        if 0 <= since <= last
+        else None
+    )
     if events is None:
         return {"snapshot": serialize.snapshot(session, meeting), "seq": last}
     return {"events": events, "seq": last}

@@ -1,5 +1,6 @@
 """Display tokens: a secret that lets the hall's big screen follow one meeting without a user login.
 Only the SHA-256 of the token is stored (a leaked database opens no screen)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -10,6 +10,7 @@ An event that may change who sees what (ACCESS_CHANGING) also moves the meeting'
 handed to the edge carries the access_seq it was recorded under, so the edge knows when its cached grants
 are stale and re-checks them before delivering anything newer.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,10 +30,16 @@ VIEWERS, MEMBERS, CONDUCTORS, MANAGERS = "viewers", "members", "conductors", "ma
 AUDIENCES = (VIEWERS, MEMBERS, CONDUCTORS, MANAGERS)
 # Events for those who write the drafts (the chair and the secretariat: no text, but not everyone's
 # business) or who prepare the meeting.
-_BY_TYPE = {"conclusion.saved": CONDUCTORS, "minutes.section_edited": CONDUCTORS, "meeting.created": MANAGERS,
-            "display.revoked": MANAGERS}
+_BY_TYPE = {
+    "conclusion.saved": CONDUCTORS,
+    "minutes.section_edited": CONDUCTORS,
+    "meeting.created": MANAGERS,
+    "display.revoked": MANAGERS,
+}
 # Events after which someone may see more or less of the meeting (roster, role, draft state, a display).
-ACCESS_CHANGING = frozenset({"participants.changed", "meeting.created", "meeting.published", "meeting.unpublished", "display.revoked"})
+ACCESS_CHANGING = frozenset(
+    {"participants.changed", "meeting.created", "meeting.published", "meeting.unpublished", "display.revoked"}
+)
 
 
 class MeetingEvent(SQLModel, table=True):
@@ -70,7 +77,13 @@ def classes(acc: Access) -> frozenset[str]:
 
 
 def envelope(event: MeetingEvent) -> dict[str, Any]:
-    return {"meeting_id": event.meeting_id, "seq": event.seq, "type": event.type, "data": event.data, "at": iso(event.at)}
+    return {
+        "meeting_id": event.meeting_id,
+        "seq": event.seq,
+        "type": event.type,
+        "data": event.data,
+        "at": iso(event.at),
+    }
 
 
 def hidden(env: dict[str, Any]) -> dict[str, Any]:
@@ -78,8 +91,15 @@ def hidden(env: dict[str, Any]) -> dict[str, Any]:
     return {"meeting_id": env["meeting_id"], "seq": env["seq"], "type": "hidden", "data": {}, "at": env["at"]}
 
 
-def record(session: Session, *, meeting_id: int, type: str, data: dict[str, Any], actor_id: int | None,
-           audience: str | None = None) -> dict[str, Any]:  # fmt: skip
+def record(
+    session: Session,
+    *,
+    meeting_id: int,
+    type: str,
+    data: dict[str, Any],
+    actor_id: int | None,
+    audience: str | None = None,
+) -> dict[str, Any]:
     """Append an event with the meeting's next seq. The UPDATE takes the row lock on PostgreSQL (and SQLite
     writers are serialised by BEGIN IMMEDIATE), so seq is gap-free and unique under concurrency."""
     audience = audience or _BY_TYPE.get(type, VIEWERS)
@@ -88,7 +108,10 @@ def record(session: Session, *, meeting_id: int, type: str, data: dict[str, Any]
     if type in ACCESS_CHANGING:
         values["access_seq"] = Meeting.last_seq + 1
     seq, access_seq = session.execute(
-        update(Meeting).where(col(Meeting.id) == meeting_id).values(**values).returning(col(Meeting.last_seq), col(Meeting.access_seq)),
+        update(Meeting)
+        .where(col(Meeting.id) == meeting_id)
+        .values(**values)
+        .returning(col(Meeting.last_seq), col(Meeting.access_seq)),
         execution_options={"synchronize_session": False},
     ).one()
     meeting = session.get(Meeting, meeting_id)
@@ -108,7 +131,9 @@ def take_outbox(session: Session) -> list[Delivery]:
     return deliveries
 
 
-def events_since(session: Session, *, meeting_id: int, since: int, limit: int, audience: frozenset[str]) -> list[dict[str, Any]] | None:
+def events_since(
+    session: Session, *, meeting_id: int, since: int, limit: int, audience: frozenset[str]
+) -> list[dict[str, Any]] | None:
     """Events with seq > since as `audience` may see them (others as placeholders), or None when more than
     `limit` are missing (the client then takes a snapshot)."""
     rows = session.exec(

@@ -4,6 +4,7 @@ A hook gets (session, access, previous_item_id) after the meeting's current item
 next/previous, end) and returns the snapshot slices it changed; they ride on the meetings' own event, so a
 client applying that one event stays equal to a fresh snapshot. Registered from app/domains.py.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable

@@ -14,8 +14,8 @@ def _ts(nullable: bool = True) -> Column[datetime]:
 
 
 class MeetingKind(str, Enum):
-    regular = "regular"              # thường kỳ
-    thematic = "thematic"            # chuyên đề
+    regular = "regular"  # thường kỳ
+    thematic = "thematic"  # chuyên đề
     extraordinary = "extraordinary"  # bất thường
 
 
@@ -39,21 +39,21 @@ class ItemState(str, Enum):
 
 
 class MeetingRole(str, Enum):
-    chair = "chair"          # Chủ trì / Chủ tọa
+    chair = "chair"  # Chủ trì / Chủ tọa
     secretary = "secretary"  # Thư ký
-    member = "member"        # Thành viên
-    guest = "guest"          # Khách mời
+    member = "member"  # Thành viên
+    guest = "guest"  # Khách mời
 
 
 VOTING_ROLES = (MeetingRole.chair, MeetingRole.member)
 
 
 class Attendance(str, Enum):
-    unknown = "unknown"                # chưa điểm danh
-    present_room = "present_room"      # có mặt tại phòng họp
+    unknown = "unknown"  # chưa điểm danh
+    present_room = "present_room"  # có mặt tại phòng họp
     present_remote = "present_remote"  # tham dự trực tuyến
-    absent = "absent"                  # vắng mặt (có lý do)
-    deputy = "deputy"                  # đại biểu dự thay
+    absent = "absent"  # vắng mặt (có lý do)
+    deputy = "deputy"  # đại biểu dự thay
 
 
 PRESENT = (Attendance.present_room, Attendance.present_remote)
@@ -62,13 +62,13 @@ PRESENT = (Attendance.present_room, Attendance.present_remote)
 class AttendanceSource(str, Enum):
     """How an attendance change came about (kept in the history; the minutes rest on it)."""
 
-    check_in = "check_in"        # the participant checked in (tablet or remote page)
-    video_join = "video_join"    # joined by video from outside the room
+    check_in = "check_in"  # the participant checked in (tablet or remote page)
+    video_join = "video_join"  # joined by video from outside the room
     video_leave = "video_leave"  # left the video, or the chair ended their remote session
-    video_lost = "video_lost"    # the connection dropped and did not come back within the grace period
-    correction = "correction"    # the secretariat corrected it
-    deputy = "deputy"            # the secretariat recorded a deputy attending instead
-    migrated = "migrated"        # recorded before the history was kept
+    video_lost = "video_lost"  # the connection dropped and did not come back within the grace period
+    correction = "correction"  # the secretariat corrected it
+    deputy = "deputy"  # the secretariat recorded a deputy attending instead
+    migrated = "migrated"  # recorded before the history was kept
 
 
 class Meeting(SQLModel, table=True):

@@ -1,5 +1,6 @@
 """The page of one meeting (or /meetings/new), shared by the packages that serve a page per meeting
 (app/pages.py: live, edit, viewer; minutes/routes.py: minutes)."""
+
 from __future__ import annotations
 
 from typing import Any, Awaitable, Callable

@@ -1,4 +1,5 @@
 """Participants and attendance (điểm danh): invite with a meeting role, correct attendance, check in."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,27 +26,42 @@ def _participant(session: Session, meeting_id: int, user_id: int) -> tuple[Parti
         .where(Participant.meeting_id == meeting_id, Participant.user_id == user_id)
     ).first()
     if row is None:
-        raise NotFound("Người dùng {user_id} không phải thành phần của cuộc họp {meeting_id}.",
-                       user_id=user_id, meeting_id=meeting_id)
+        raise NotFound(
+            "Người dùng {user_id} không phải thành phần của cuộc họp {meeting_id}.",
+            user_id=user_id,
+            meeting_id=meeting_id,
+        )
     return row
 
 
 def _roster_changed(session: Session, acc: Access, type: str, **extra: Any) -> None:
     session.flush()
     mid = acc.meeting_id
-    emit(session, acc, type, participants=serialize.participants_data(session, mid), quorum=serialize.quorum_data(session, mid), **extra)
+    emit(
+        session,
+        acc,
+        type,
+        participants=serialize.participants_data(session, mid),
+        quorum=serialize.quorum_data(session, mid),
+        **extra,
+    )
 
 
-def _check_role(session: Session, meeting_id: int, user: User, role: MeetingRole, exclude_user: int | None = None) -> None:
+def _check_role(
+    session: Session, meeting_id: int, user: User, role: MeetingRole, exclude_user: int | None = None
+) -> None:
     if user.role == GlobalRole.guest and role != MeetingRole.guest:
         raise ValidationFailed(
-            "{full_name} là khách mời; chỉ có thể mời với vai trò khách mời.", full_name=user.full_name,
+            "{full_name} là khách mời; chỉ có thể mời với vai trò khách mời.",
+            full_name=user.full_name,
             details=[{"field": "role", "message": "tài khoản khách mời chỉ dự với vai trò khách mời"}],
         )
     if role == MeetingRole.chair:
         other = session.exec(
             select(Participant).where(
-                Participant.meeting_id == meeting_id, Participant.role == MeetingRole.chair, Participant.user_id != exclude_user
+                Participant.meeting_id == meeting_id,
+                Participant.role == MeetingRole.chair,
+                Participant.user_id != exclude_user,
             )
         ).first()
         if other is not None:
@@ -64,10 +80,18 @@ def attendance_history(*, session: Session, actor: Actor, meeting_id: int) -> li
     rows = [c for changes in history(session, meeting_id).values() for c in changes]
     rows.sort(key=lambda c: (c.at, c.id))
     return [
-        AttendanceChangePublic(user_id=c.user_id, full_name=names.get(c.user_id, ""), at=c.at, previous=c.previous,
-                               attendance=c.attendance, note=c.note, source=c.source, by=c.actor_id).model_dump(mode="json")
+        AttendanceChangePublic(
+            user_id=c.user_id,
+            full_name=names.get(c.user_id, ""),
+            at=c.at,
+            previous=c.previous,
+            attendance=c.attendance,
+            note=c.note,
+            source=c.source,
+            by=c.actor_id,
+        ).model_dump(mode="json")
         for c in rows
-    ]  # fmt: skip
+    ]
 
 
 def invite(*, session: Session, actor: Actor, meeting_id: int, data: ParticipantCreate) -> dict[str, Any]:
@@ -103,11 +127,20 @@ def update(*, session: Session, actor: Actor, meeting_id: int, user_id: int, dat
     if changes.get("attendance") is not None or attendance in (Attendance.absent, Attendance.deputy):
         # A new reason of absence or deputy's name is a change of the record too (kept in the history).
         source = AttendanceSource.deputy if attendance == Attendance.deputy else AttendanceSource.correction
-        record_change(session, participant, by=acc.actor.id, attendance=attendance, source=source,
-                      reason=changes.get("absence_reason"), deputy=changes.get("deputy_name"))  # fmt: skip
+        record_change(
+            session,
+            participant,
+            by=acc.actor.id,
+            attendance=attendance,
+            source=source,
+            reason=changes.get("absence_reason"),
+            deputy=changes.get("deputy_name"),
+        )
     session.add(participant)
     # A role change is always participants.changed: that event changes who may see what (meetings/events.py).
-    _roster_changed(session, acc, "attendance.changed" if changes.get("attendance") and not role_changed else "participants.changed")
+    _roster_changed(
+        session, acc, "attendance.changed" if changes.get("attendance") and not role_changed else "participants.changed"
+    )
     return serialize.participant_data(participant, user)
 
 
@@ -132,7 +165,9 @@ def check_in(*, session: Session, actor: Actor, meeting_id: int, data: CheckInRe
             details=[{"field": "attendance", "message": "chỉ present_room hoặc present_remote"}],
         )
     participant, user = _participant(session, meeting_id, actor.id)
-    if not record_change(session, participant, by=actor.id, attendance=data.attendance, source=AttendanceSource.check_in):
+    if not record_change(
+        session, participant, by=actor.id, attendance=data.attendance, source=AttendanceSource.check_in
+    ):
         return serialize.participant_data(participant, user)  # idempotent: a second tap changes nothing
     session.flush()
     emit(
@@ -181,8 +216,14 @@ def authorize_remote_control(*, session: Session, actor: Actor, meeting_id: int)
 
 
 def set_remote_presence(
-    *, session: Session, actor: Actor, meeting_id: int, present: bool, user_id: int | None = None,
-    publishing: bool = True, source: AttendanceSource = AttendanceSource.video_leave,
+    *,
+    session: Session,
+    actor: Actor,
+    meeting_id: int,
+    present: bool,
+    user_id: int | None = None,
+    publishing: bool = True,
+    source: AttendanceSource = AttendanceSource.video_leave,
 ) -> dict[str, Any] | None:
     """The video joined (present=True; `publishing`: it sends camera or microphone) or ended (`source`:
     left, or lost after the grace period); what that does to attendance: meetings/attendance.py. A

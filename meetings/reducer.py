@@ -4,10 +4,12 @@ Events carry the slices of the snapshot they change: any top-level key of the sn
 'agenda', 'participants', 'quorum', and the slices other domains register) found in an event's data
 replaces the state's; 'participant' replaces one row. Applying events in seq order gives a fresh snapshot.
 """
+
 from __future__ import annotations
 
 import copy
 from typing import Any
+
 
 def apply_event(state: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
     new = copy.deepcopy(state)

@@ -1,4 +1,5 @@
 """/api/meetings/* (thin: parse, call a service, answer)."""
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -46,7 +47,9 @@ def reader(fn: Callable[..., Any]) -> Callable[[Request], Any]:
     return endpoint
 
 
-def writer(fn: Callable[..., Any], body: type | None = None, status: int = 200, **fixed: Any) -> Callable[[Request], Any]:
+def writer(
+    fn: Callable[..., Any], body: type | None = None, status: int = 200, **fixed: Any
+) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         actor = await require_user(request)
         kwargs: dict[str, Any] = dict(fixed)
@@ -116,7 +119,13 @@ OPENAPI = [
     Op("get", P + "/snapshot", "Trạng thái trực tiếp đầy đủ và seq (như meeting:join)"),
     Op("post", P + "/publish", "Phát hành cuộc họp", answer=MeetingPublic),
     Op("post", P + "/unpublish", "Đưa cuộc họp chưa bắt đầu về bản nháp", answer=MeetingPublic),
-    Op("post", P + "/start", "Bắt đầu họp (409 no_quorum khi chưa đủ số; gửi force=true để vẫn bắt đầu)", StartRequest, MeetingPublic),
+    Op(
+        "post",
+        P + "/start",
+        "Bắt đầu họp (409 no_quorum khi chưa đủ số; gửi force=true để vẫn bắt đầu)",
+        StartRequest,
+        MeetingPublic,
+    ),
     Op("post", P + "/end", "Kết thúc họp", answer=MeetingPublic),
     Op("post", P + "/next", "Chuyển sang nội dung tiếp theo", answer=MeetingPublic),
     Op("post", P + "/previous", "Quay lại nội dung trước", answer=MeetingPublic),
@@ -131,5 +140,11 @@ OPENAPI = [
     Op("patch", U, "Đổi vai trò / sửa điểm danh", ParticipantUpdate, ParticipantPublic),
     Op("delete", U, "Bớt thành phần"),
     Op("post", P + "/attendance/check-in", "Tự điểm danh", CheckInRequest, ParticipantPublic),
-    Op("get", P + "/attendance/history", "Lịch sử điểm danh (ai, lúc nào, bằng cách nào)", answer=AttendanceChangePublic, many=True),
+    Op(
+        "get",
+        P + "/attendance/history",
+        "Lịch sử điểm danh (ai, lúc nào, bằng cách nào)",
+        answer=AttendanceChangePublic,
+        many=True,
+    ),
 ]

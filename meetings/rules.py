@@ -1,4 +1,5 @@
 """Organisation rules (one row, edited by the admin). Defaults follow Luật Tổ chức Chính phủ 2015, Điều 46."""
+
 from __future__ import annotations
 
 from sqlmodel import Field, Session, SQLModel

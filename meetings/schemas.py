@@ -1,4 +1,5 @@
 """Request and response shapes of the meetings API (inputs refuse unknown fields)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -151,7 +152,7 @@ class AttendanceChangePublic(SQLModel):
 
 
 class Quorum(SQLModel):
-    total: int        # all members with a vote (chair + members), present or not
-    present: int      # present in the room or remotely
-    required: int     # smallest number present that satisfies the rule
+    total: int  # all members with a vote (chair + members), present or not
+    present: int  # present in the room or remotely
+    required: int  # smallest number present that satisfies the rule
     reached: bool

@@ -1,4 +1,5 @@
 """Public (JSON-ready) views of meetings, agenda and participants; shared by the API, snapshots and events."""
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -30,7 +31,9 @@ def meeting_data(meeting: Meeting, my_role: MeetingRole | None = None) -> dict[s
 
 def agenda_items(session: Session, meeting_id: int) -> list[AgendaItem]:
     return list(
-        session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(col(AgendaItem.position))).all()
+        session.exec(
+            select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(col(AgendaItem.position))
+        ).all()
     )
 
 
@@ -43,7 +46,9 @@ def agenda_data(session: Session, meeting_id: int) -> list[dict[str, Any]]:
 
 def participant_rows(session: Session, meeting_id: int) -> list[tuple[Participant, User]]:
     rows = session.exec(
-        select(Participant, User).join(User, col(User.id) == Participant.user_id).where(Participant.meeting_id == meeting_id)
+        select(Participant, User)
+        .join(User, col(User.id) == Participant.user_id)
+        .where(Participant.meeting_id == meeting_id)
     ).all()
     # Protocol order: chair first, then members in the order they were invited, then secretariat, guests.
     return sorted(rows, key=lambda r: (_ROLE_ORDER[MeetingRole(r[0].role)], r[0].id))

@@ -1,4 +1,5 @@
 """Meeting operations. Each: permission check -> state guard -> write -> event (sent after commit)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -32,7 +33,9 @@ def require_state(meeting: Meeting, allowed: tuple[MeetingState, ...], action: s
     if meeting.state not in allowed:
         raise Conflict(
             "Không thể {action} cuộc họp {meeting_id}: cuộc họp {state}.",
-            action=N_(action), meeting_id=meeting.id, state=state_name(meeting.state),
+            action=N_(action),
+            meeting_id=meeting.id,
+            state=state_name(meeting.state),
             details={"state": MeetingState(meeting.state).value},
         )
 
@@ -87,7 +90,9 @@ def sync(*, session: Session, actor: Actor, meeting_id: int, since: int, limit: 
     acc = access(session, actor, meeting_id)
     last = acc.meeting.last_seq
     ok = 0 <= since <= last
-    events = events_since(session, meeting_id=meeting_id, since=since, limit=limit, audience=classes(acc)) if ok else None
+    events = (
+        events_since(session, meeting_id=meeting_id, since=since, limit=limit, audience=classes(acc)) if ok else None
+    )
     if events is None:
         return {"snapshot": serialize.snapshot(session, acc.meeting), "seq": last}
     return {"events": events, "seq": last}
@@ -115,8 +120,11 @@ def update_meeting(*, session: Session, actor: Actor, meeting_id: int, data: Mee
     for key in ("title", "kind", "mode"):
         if key in changes and changes[key] is None:
             changes.pop(key)
-    told = [name for key, name in (("scheduled_at", "time"), ("place", "place"))
-            if key in changes and _same(changes[key]) != _same(getattr(acc.meeting, key))]  # fmt: skip
+    told = [
+        name
+        for key, name in (("scheduled_at", "time"), ("place", "place"))
+        if key in changes and _same(changes[key]) != _same(getattr(acc.meeting, key))
+    ]
     for key, value in changes.items():
         setattr(acc.meeting, key, value)
     session.add(acc.meeting)
@@ -239,8 +247,9 @@ def activate_item(*, session: Session, actor: Actor, meeting_id: int, item_id: i
     items = serialize.agenda_items(session, meeting_id)
     target = next((i for i in items if i.id == item_id), None)
     if target is None:
-        raise NotFound("Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.",
-                       item_id=item_id, meeting_id=meeting_id)
+        raise NotFound(
+            "Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id
+        )
     return _switch(session, acc, items, target)
 
 
@@ -258,7 +267,10 @@ def step_item(*, session: Session, actor: Actor, meeting_id: int, direction: int
     else:
         index = 0 if direction > 0 else len(items) - 1
     if not 0 <= index < len(items):
-        last, first = N_("Đang ở nội dung cuối cùng của chương trình."), N_("Đang ở nội dung đầu tiên của chương trình.")
+        last, first = (
+            N_("Đang ở nội dung cuối cùng của chương trình."),
+            N_("Đang ở nội dung đầu tiên của chương trình."),
+        )
         raise Conflict(last if direction > 0 else first)
     return _switch(session, acc, items, items[index])
 

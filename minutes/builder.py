@@ -5,6 +5,7 @@ The same input always gives the same output.
 Sections have stable keys. An edit replaces the generated text of its own section only; the others keep
 following the event log. Vote records are not editable: their counts are the ballot's, not anyone's text.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -74,8 +75,15 @@ class Section:
         return self.edited if self.edited is not None else self.generated
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, "generated": self.generated, "edited": self.edited,
-                "effective": self.effective, "editable": self.editable, "multiline": self.key not in SINGLE_LINE}  # fmt: skip
+        return {
+            "key": self.key,
+            "label": self.label,
+            "generated": self.generated,
+            "edited": self.edited,
+            "effective": self.effective,
+            "editable": self.editable,
+            "multiline": self.key not in SINGLE_LINE,
+        }
 
 
 @dataclass(frozen=True)
@@ -133,11 +141,19 @@ def presence_note(spans: list[Span], started: datetime | None, tz: str | tzinfo 
     return "; ".join(f"{PRESENCE_VI[how]} " + " và ".join(times) for how, times in parts.items())
 
 
-def groups(people: tuple[Person, ...], started: datetime | None = None, tz: str | tzinfo = DEFAULT_TIMEZONE) -> dict[str, list[Attendee]]:
+def groups(
+    people: tuple[Person, ...], started: datetime | None = None, tz: str | tzinfo = DEFAULT_TIMEZONE
+) -> dict[str, list[Attendee]]:
     """Who attended, and how, as the history says: someone who was ever in the room is listed there (with the
     times they were remote), someone only ever remote as remote; the rest by their final state. Times on the
     organisation's clock (`tz`, ECABINET_TIMEZONE)."""
-    out: dict[str, list[Attendee]] = {"present_room": [], "present_remote": [], "deputies": [], "guests": [], "absent": []}
+    out: dict[str, list[Attendee]] = {
+        "present_room": [],
+        "present_remote": [],
+        "deputies": [],
+        "guests": [],
+        "absent": [],
+    }
     for p in people:
         if p.role == "secretary":
             continue
@@ -150,15 +166,24 @@ def groups(people: tuple[Person, ...], started: datetime | None = None, tz: str 
         elif ways:
             out["present_room" if "present_room" in ways else "present_remote"].append(_who(p, note))
         elif p.attendance == "deputy":
-            out["deputies"].append(Attendee(nfc(p.deputy_name), "", nfc(f"dự thay {p.name}" + (f", {p.title}" if p.title else ""))))
+            out["deputies"].append(
+                Attendee(nfc(p.deputy_name), "", nfc(f"dự thay {p.name}" + (f", {p.title}" if p.title else "")))
+            )
         else:
-            reason = p.absence_reason if p.attendance == "absent" and p.absence_reason else "không có thông tin điểm danh"
+            reason = (
+                p.absence_reason if p.attendance == "absent" and p.absence_reason else "không có thông tin điểm danh"
+            )
             out["absent"].append(Attendee(nfc(p.name), nfc(p.title), nfc(reason)))
     return out
 
 
-GROUP_LABELS = [("present_room", "Có mặt tại phòng họp"), ("present_remote", "Tham dự trực tuyến"),
-                ("deputies", "Đại biểu dự thay"), ("guests", "Khách mời"), ("absent", "Vắng mặt")]  # fmt: skip
+GROUP_LABELS = [
+    ("present_room", "Có mặt tại phòng họp"),
+    ("present_remote", "Tham dự trực tuyến"),
+    ("deputies", "Đại biểu dự thay"),
+    ("guests", "Khách mời"),
+    ("absent", "Vắng mặt"),
+]
 
 
 def _person_line(i: int, a: Attendee) -> str:
@@ -182,13 +207,17 @@ def figures(q: QuorumFact | None) -> list[str]:
     if q is None:
         return []
     present = q.present_room + q.present_remote
-    deputies = f"; đại biểu dự thay: {q.deputies}" + (" (được tính vào số có mặt)" if q.deputies_count else "") if q.deputies else ""
+    deputies = (
+        f"; đại biểu dự thay: {q.deputies}" + (" (được tính vào số có mặt)" if q.deputies_count else "")
+        if q.deputies
+        else ""
+    )
     return [
         f"Tổng số thành viên: {q.total}; có mặt: {present} (tại phòng họp: {q.present_room}; trực tuyến: {q.present_remote})"
         f"{deputies}; vắng mặt: {q.absent}.",
         f"Số thành viên tối thiểu để tiến hành phiên họp ({q.num}/{q.den} tổng số thành viên): {q.required}; "
         + ("đủ điều kiện tiến hành phiên họp." if q.reached else "không đủ số thành viên tối thiểu."),
-    ]  # fmt: skip
+    ]
 
 
 # --- items --------------------------------------------------------------------------------------------
@@ -207,7 +236,10 @@ def threshold_text(rule: str, result: dict[str, Any]) -> str:
     """The rule in figures, from the result the vote was decided with: who counts and how many votes carry it."""
     if "required" not in result:
         return ""
-    bases = {"present": f"số thành viên có mặt: {result.get('present', 0)}", "cast": f"số phiếu không tán thành: {result.get('no', 0)}"}
+    bases = {
+        "present": f"số thành viên có mặt: {result.get('present', 0)}",
+        "cast": f"số phiếu không tán thành: {result.get('no', 0)}",
+    }
     base = bases.get(rule, f"tổng số thành viên: {result.get('total_members', 0)}")
     return f"{base}; số phiếu tán thành cần có: {result['required']}"
 
@@ -224,13 +256,16 @@ def vote_record(v: VoteFact) -> VoteRecord:
         rule += "; số phiếu ngang nhau, quyết định theo ý kiến của Chủ tọa"
     missing = f"{v.not_voted_count}" + (f" ({', '.join(nfc(n) for n in v.not_voted)})" if v.not_voted else "")
     return VoteRecord(
-        question=nfc(v.question), kind=KIND_VI.get(v.kind, v.kind), rule=rule,
+        question=nfc(v.question),
+        kind=KIND_VI.get(v.kind, v.kind),
+        rule=rule,
         counts=[(labels[o.id], int(counts.get(str(o.id), 0))) for o in v.options] if v.result else [],
         passed=bool(result["passed"]) if v.result and "passed" in result else None,
         named=[(nfc(name), labels.get(oid, "")) for name, oid in v.named] if v.kind == "named" and v.result else None,
-        threshold=threshold_text(v.rule, result), not_voted=missing if v.result else "",
+        threshold=threshold_text(v.rule, result),
+        not_voted=missing if v.result else "",
         board_fingerprint=v.board_fingerprint,
-    )  # fmt: skip
+    )
 
 
 def summary_text(item: ItemRecord) -> str:
@@ -241,8 +276,10 @@ def summary_text(item: ItemRecord) -> str:
         lines.append("- Tài liệu: " + "; ".join(item.documents) + ".")
     if item.speeches:
         lines.append("- Ý kiến phát biểu:")
-        lines += [f"{i}. {s.name}" + (f", {s.title}" if s.title else "") + f" ({s.start} - {s.end});"
-                  for i, s in enumerate(item.speeches, start=1)]  # fmt: skip
+        lines += [
+            f"{i}. {s.name}" + (f", {s.title}" if s.title else "") + f" ({s.start} - {s.end});"
+            for i, s in enumerate(item.speeches, start=1)
+        ]
     return "\n".join(lines)
 
 
@@ -279,12 +316,14 @@ def _ended_text(facts: Facts, tz: str | tzinfo) -> str:
 def annex_text(facts: Facts) -> str:
     """One line per presented page that carries shared ink (the presenter's strokes are stored, not lost)."""
     return "\n".join(
-        f"Tài liệu «{nfc(title)}», trang {page}: {n} nét ghi chú chung ({nfc(names)})." for title, page, n, names in facts.shared_ink
+        f"Tài liệu «{nfc(title)}», trang {page}: {n} nét ghi chú chung ({nfc(names)})."
+        for title, page, n, names in facts.shared_ink
     )
 
 
-def build(facts: Facts, edits: dict[str, str] | None = None, *, tz: str | tzinfo = DEFAULT_TIMEZONE,
-          number: int | None = None) -> Draft:
+def build(
+    facts: Facts, edits: dict[str, str] | None = None, *, tz: str | tzinfo = DEFAULT_TIMEZONE, number: int | None = None
+) -> Draft:
     """`number`: the register's number of the minutes (None for a draft: the clerk's blank "Số:      /BB-CP")."""
     edits = {k: nfc(v) for k, v in (edits or {}).items()}
     sections: list[Section] = []
@@ -296,7 +335,11 @@ def build(facts: Facts, edits: dict[str, str] | None = None, *, tz: str | tzinfo
 
     when = facts.started_at or facts.scheduled_at
     number_line = section("number", "Số, ký hiệu", number_text(number), editable=number is None)
-    place_date = section("place_date", "Địa danh, ngày tháng", f"{CITY}, {vn_date(when, tz)}" if when else f"{CITY}, ngày    tháng    năm")
+    place_date = section(
+        "place_date",
+        "Địa danh, ngày tháng",
+        f"{CITY}, {vn_date(when, tz)}" if when else f"{CITY}, ngày    tháng    năm",
+    )
     subject = section("subject", "Tên cuộc họp (trích yếu)", facts.title)
     started = section("started", "Thời gian bắt đầu", vn_datetime(when, tz) if when else "")
     place = section("place", "Địa điểm", facts.place)
@@ -304,21 +347,29 @@ def build(facts: Facts, edits: dict[str, str] | None = None, *, tz: str | tzinfo
     attendance = section("attendance", "Thành phần tham dự", attendance_text(g))
     figures_lines = section("figures", FIGURES_LABEL, "\n".join(figures(facts.quorum)), editable=False).splitlines()
     n = len(facts.items)
-    opening = section("opening", "Mở đầu", f"Cuộc họp xem xét {n} nội dung theo chương trình đã phát hành." if n else "")
+    opening = section(
+        "opening", "Mở đầu", f"Cuộc họp xem xét {n} nội dung theo chương trình đã phát hành." if n else ""
+    )
     items: list[ItemRecord] = []
     for it in facts.items:
         head = f"{it.position}. {nfc(it.title)}"
         base = ItemRecord(
-            position=it.position, title=nfc(it.title), presenter=nfc(it.presenter),
-            documents=[nfc(d) for d in facts.documents.get(it.id, ())], speeches=_speeches(facts, it.id, tz),
+            position=it.position,
+            title=nfc(it.title),
+            presenter=nfc(it.presenter),
+            documents=[nfc(d) for d in facts.documents.get(it.id, ())],
+            speeches=_speeches(facts, it.id, tz),
             votes=[vote_record(v) for v in facts.votes if v.item_id == it.id],
-        )  # fmt: skip
+        )
         summary_key = f"item:{it.id}:summary"
         summary = section(summary_key, f"{head} — diễn biến, ý kiến phát biểu", summary_text(base))
         section(f"item:{it.id}:votes", f"{head} — biểu quyết", votes_text(base.votes), editable=False)
         conclusion = section(f"item:{it.id}:conclusion", f"{head} — kết luận", facts.conclusions.get(it.id, ""))
-        items.append(ItemRecord(**{**base.__dict__, "conclusion": conclusion,
-                                   "summary_text": summary if summary_key in edits else None}))  # fmt: skip
+        items.append(
+            ItemRecord(
+                **{**base.__dict__, "conclusion": conclusion, "summary_text": summary if summary_key in edits else None}
+            )
+        )
     closing = section("closing", "Kết thúc", _ended_text(facts, tz))
     recipients = section("recipients", "Nơi nhận (mỗi dòng một nơi)", RECIPIENTS)
     annex = section("annex", "Phụ lục — ghi chú chung khi trình chiếu (mỗi dòng một trang)", annex_text(facts))
@@ -327,15 +378,29 @@ def build(facts: Facts, edits: dict[str, str] | None = None, *, tz: str | tzinfo
     chair_a = _who(chair) if chair else Attendee("")
     secretary_a = _who(secretary) if secretary else Attendee("")
     doc = MinutesDoc(
-        agency=AGENCY, number=number_line, place_date=place_date, subject=subject, started=started, place=place,
-        chair=chair_a, secretary=secretary_a, present_room=g["present_room"], present_remote=g["present_remote"],
-        deputies=g["deputies"], absent=g["absent"], guests=g["guests"], items=items, ended="",
+        agency=AGENCY,
+        number=number_line,
+        place_date=place_date,
+        subject=subject,
+        started=started,
+        place=place,
+        chair=chair_a,
+        secretary=secretary_a,
+        present_room=g["present_room"],
+        present_remote=g["present_remote"],
+        deputies=g["deputies"],
+        absent=g["absent"],
+        guests=g["guests"],
+        items=items,
+        ended="",
         signers=(Signer("THƯ KÝ", secretary_a.name), Signer("CHỦ TỌA", chair_a.name, chair_a.title)),
         recipients=[line.strip() for line in recipients.splitlines() if line.strip()],
         annex=[line.strip() for line in annex.splitlines() if line.strip()],
-        opening=opening, closing=closing, attendance_text=attendance if "attendance" in edits else None,
+        opening=opening,
+        closing=closing,
+        attendance_text=attendance if "attendance" in edits else None,
         figures=figures_lines,
-    )  # fmt: skip
+    )
     return Draft(sections, doc)
 
 

@@ -6,6 +6,7 @@ revision, so two editors never silently overwrite each other. Drafts are staff-o
 room hears only a content-free `conclusion.saved` {agenda_item_id, revision}. Publishing copies the draft to
 the "conclusions" snapshot slice (what the room display shows) with the event `conclusion.published`.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -40,10 +41,14 @@ def conclusions_slice(session: Session, meeting: Meeting) -> list[dict[str, Any]
         .order_by(col(AgendaItem.position))
     ).all()
     return [
-        {"agenda_item_id": c.agenda_item_id, "text": c.published_text, "revision": c.published_revision,
-         "published_at": iso(c.published_at)}
+        {
+            "agenda_item_id": c.agenda_item_id,
+            "text": c.published_text,
+            "revision": c.published_revision,
+            "published_at": iso(c.published_at),
+        }
         for c, _ in rows
-    ]  # fmt: skip
+    ]
 
 
 def _data(c: Conclusion) -> dict[str, Any]:
@@ -61,15 +66,25 @@ def _data(c: Conclusion) -> dict[str, Any]:
 
 
 def _empty(item_id: int) -> dict[str, Any]:
-    return {"agenda_item_id": item_id, "text": "", "revision": 0, "published": False, "published_revision": None,
-            "published_text": None, "published_at": None, "updated_at": None, "updated_by": None}  # fmt: skip
+    return {
+        "agenda_item_id": item_id,
+        "text": "",
+        "revision": 0,
+        "published": False,
+        "published_revision": None,
+        "published_text": None,
+        "published_at": None,
+        "updated_at": None,
+        "updated_by": None,
+    }
 
 
 def _item(session: Session, meeting_id: int, item_id: int) -> AgendaItem:
     item = session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != meeting_id:
-        raise NotFound("Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.",
-                       item_id=item_id, meeting_id=meeting_id)
+        raise NotFound(
+            "Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id
+        )
     return item
 
 
@@ -88,8 +103,12 @@ def list_conclusions(*, session: Session, actor: Actor, meeting_id: int) -> list
     """Every item's draft (staff and chair): the console loads them on join and after `conclusion.saved`."""
     acc = access(session, actor, meeting_id)
     require_conduct(acc)
-    items = session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(col(AgendaItem.position))).all()
-    rows = {c.agenda_item_id: c for c in session.exec(select(Conclusion).where(Conclusion.meeting_id == meeting_id)).all()}
+    items = session.exec(
+        select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(col(AgendaItem.position))
+    ).all()
+    rows = {
+        c.agenda_item_id: c for c in session.exec(select(Conclusion).where(Conclusion.meeting_id == meeting_id)).all()
+    }
     return [_data(rows[i.id]) if i.id in rows else _empty(i.id or 0) for i in items]
 
 
@@ -99,15 +118,22 @@ def save_conclusion(
     acc, row = _writable(session, actor, meeting_id, item_id)
     text = nfc(text)
     if len(text) > MAX_CHARS:
-        raise ValidationFailed("Kết luận dài quá {MAX_CHARS} ký tự.",
-                               MAX_CHARS=MAX_CHARS, details=[{"field": "text", "message": N_("quá dài")}])
+        raise ValidationFailed(
+            "Kết luận dài quá {MAX_CHARS} ký tự.",
+            MAX_CHARS=MAX_CHARS,
+            details=[{"field": "text", "message": N_("quá dài")}],
+        )
     current = row.revision if row else 0
     if base_revision != current:
         raise StaleRevision(
             "Kết luận vừa được người khác sửa; nội dung mới nhất đã được tải lại, hãy xem lại trước khi ghi tiếp.",
-            details={"agenda_item_id": item_id, "revision": current, "text": row.text if row else "",
-                     "updated_by": row.updated_by if row else None},
-        )  # fmt: skip
+            details={
+                "agenda_item_id": item_id,
+                "revision": current,
+                "text": row.text if row else "",
+                "updated_by": row.updated_by if row else None,
+            },
+        )
     if row is not None and row.text == text:
         return _data(row)  # a repeated autosave of the same text is no change (and no event)
     if row is None:
@@ -115,7 +141,9 @@ def save_conclusion(
     row.text, row.revision, row.updated_by, row.updated_at = text, current + 1, actor.id, utcnow()
     session.add(row)
     session.flush()
-    emit(session, acc, "conclusion.saved", agenda_item_id=item_id, revision=row.revision)  # no text: drafts are staff-only
+    emit(
+        session, acc, "conclusion.saved", agenda_item_id=item_id, revision=row.revision
+    )  # no text: drafts are staff-only
     return _data(row)
 
 
@@ -134,8 +162,13 @@ def publish_conclusion(
         row.published_text, row.published_revision, row.published_at = None, None, None
     session.add(row)
     session.flush()
-    emit(session, acc, "conclusion.published" if published else "conclusion.unpublished", agenda_item_id=item_id,
-         conclusions=conclusions_slice(session, acc.meeting))  # fmt: skip
+    emit(
+        session,
+        acc,
+        "conclusion.published" if published else "conclusion.unpublished",
+        agenda_item_id=item_id,
+        conclusions=conclusions_slice(session, acc.meeting),
+    )
     return _data(row)
 
 

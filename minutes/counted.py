@@ -1,5 +1,6 @@
 """Signing with a member's own key (the minutes, conclusion notices, poll answers and reports): in a worker
 thread, with no transaction open, and wrong signing passwords counted in the login's failure budget."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -17,8 +18,9 @@ async def sign_counted(ctx: Any, user_id: int, sign_pdf: Any) -> bytes:
     counted before the (slow) key unsealing."""
     store = keystore.KeyStore.for_data_dir(ctx.settings.data_dir)
     key = f"sign:{user_id}"
-    attempt = await ctx.login_limiter.reserve({key: ctx.settings.login_max_failures},
-                                              N_("Nhập sai mật khẩu ký số quá nhiều lần; thử lại sau {seconds} giây."))  # fmt: skip
+    attempt = await ctx.login_limiter.reserve(
+        {key: ctx.settings.login_max_failures}, N_("Nhập sai mật khẩu ký số quá nhiều lần; thử lại sau {seconds} giây.")
+    )
     try:
         pdf: bytes = await to_thread.run_sync(partial(sign_pdf, store=store))
     except Forbidden:

@@ -1,5 +1,6 @@
 """The minutes as plain data: what the PDF/DOCX writers lay out. Built from stored events elsewhere; this
 module knows nothing of the database, so the same data always gives the same document."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

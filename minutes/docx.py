@@ -1,6 +1,7 @@
 """The minutes as a Word document (python-docx), same structure as minutes/pdf.py, for offices that go on
 editing in Word: A4, margins 20/20/30/15 mm, Times New Roman 14 pt (Word substitutes Liberation Serif or Tinos
 where Times is missing: metric-compatible), page number centred in the header from page 2."""
+
 from __future__ import annotations
 
 import io
@@ -38,8 +39,17 @@ def _font(run_or_style: object, size: float | None = None) -> None:
         fonts.set(qn(attr), FONT)
 
 
-def _para(container: object, text: str = "", *, bold: bool = False, italic: bool = False, underline: bool = False,
-          align: WD_ALIGN_PARAGRAPH | None = None, size: float | None = None, indent_mm: float = 0) -> Paragraph:  # fmt: skip
+def _para(
+    container: object,
+    text: str = "",
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    underline: bool = False,
+    align: WD_ALIGN_PARAGRAPH | None = None,
+    size: float | None = None,
+    indent_mm: float = 0,
+) -> Paragraph:
     p: Paragraph = container.add_paragraph()  # type: ignore[attr-defined]
     if align is not None:
         p.alignment = align
@@ -105,8 +115,15 @@ def _header(doc: object, m: MinutesDoc) -> None:
     left, right = table.rows[0].cells
     left.width, right.width = Mm(62), Mm(103)
     _cell(left, [(m.agency.upper(), {"b": True}), ("───────", {}), (m.number, {})])
-    _cell(right, [("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", {"b": True}), ("Độc lập - Tự do - Hạnh phúc", {"b": True, "u": True}),
-                  ("", {}), (m.place_date, {"i": True, "size": 14})])  # fmt: skip
+    _cell(
+        right,
+        [
+            ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", {"b": True}),
+            ("Độc lập - Tự do - Hạnh phúc", {"b": True, "u": True}),
+            ("", {}),
+            (m.place_date, {"i": True, "size": 14}),
+        ],
+    )
     _para(doc, "BIÊN BẢN", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER).paragraph_format.space_before = Pt(10)
     _para(doc, m.subject, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     _para(doc, "────────────", align=WD_ALIGN_PARAGRAPH.CENTER)
@@ -117,7 +134,11 @@ def _people(doc: object, label: str, people: list[Attendee]) -> None:
         return
     _para(doc, f"{label} ({len(people)}):", italic=True, indent_mm=8)
     for i, p in enumerate(people, start=1):
-        _para(doc, f"{i}. {p.name}" + (f", {p.title}" if p.title else "") + (f" ({p.note})" if p.note else "") + ";", indent_mm=8)
+        _para(
+            doc,
+            f"{i}. {p.name}" + (f", {p.title}" if p.title else "") + (f" ({p.note})" if p.note else "") + ";",
+            indent_mm=8,
+        )
 
 
 def _grid(doc: object, rows: list[tuple[str, str]], head: tuple[str, str], widths: tuple[float, float]) -> None:
@@ -166,7 +187,11 @@ def _item(doc: object, item: ItemRecord) -> None:
         if item.speeches:
             _para(doc, "- Ý kiến phát biểu:", indent_mm=8)
             for i, sp in enumerate(item.speeches, start=1):
-                _para(doc, f"{i}. {sp.name}" + (f", {sp.title}" if sp.title else "") + f" ({sp.start} - {sp.end});", indent_mm=8)
+                _para(
+                    doc,
+                    f"{i}. {sp.name}" + (f", {sp.title}" if sp.title else "") + f" ({sp.start} - {sp.end});",
+                    indent_mm=8,
+                )
     for vote in item.votes:
         _vote(doc, vote)
     if item.conclusion:
@@ -177,8 +202,17 @@ def _item(doc: object, item: ItemRecord) -> None:
 def _signatures(doc: object, m: MinutesDoc) -> None:
     table = doc.add_table(rows=1, cols=2)  # type: ignore[attr-defined]
     for cell, signer in zip(table.rows[0].cells, m.signers):
-        _cell(cell, [(signer.role_label, {"b": True, "size": 14}), ("(Chữ ký)", {"i": True, "size": 14}), ("", {}), ("", {}),
-                     ("", {}), (signer.name, {"b": True, "size": 14})])  # fmt: skip
+        _cell(
+            cell,
+            [
+                (signer.role_label, {"b": True, "size": 14}),
+                ("(Chữ ký)", {"i": True, "size": 14}),
+                ("", {}),
+                ("", {}),
+                ("", {}),
+                (signer.name, {"b": True, "size": 14}),
+            ],
+        )
     _para(doc, "Nơi nhận:", bold=True, italic=True, size=12).paragraph_format.space_before = Pt(6)
     for r in m.recipients:
         _para(doc, f"- {r}", size=11)
@@ -198,8 +232,13 @@ def render_docx(m: MinutesDoc, info: FileInfo | None = None) -> bytes:
             if line.strip():
                 _para(doc, line, indent_mm=8)
     else:
-        lists = {"present_room": m.present_room, "present_remote": m.present_remote, "deputies": m.deputies,
-                 "guests": m.guests, "absent": m.absent}  # fmt: skip
+        lists = {
+            "present_room": m.present_room,
+            "present_remote": m.present_remote,
+            "deputies": m.deputies,
+            "guests": m.guests,
+            "absent": m.absent,
+        }
         for key, label in GROUP_LABELS:
             _people(doc, label, lists[key])
     if m.figures:
@@ -207,7 +246,12 @@ def render_docx(m: MinutesDoc, info: FileInfo | None = None) -> bytes:
     for line in m.figures:
         _para(doc, f"- {line}", indent_mm=8)
     _para(doc, f"Chủ trì (chủ tọa): {m.chair.name}" + (f", {m.chair.title}" if m.chair.title else "") + ".")
-    _para(doc, f"Thư ký (người ghi biên bản): {m.secretary.name}" + (f", {m.secretary.title}" if m.secretary.title else "") + ".")
+    _para(
+        doc,
+        f"Thư ký (người ghi biên bản): {m.secretary.name}"
+        + (f", {m.secretary.title}" if m.secretary.title else "")
+        + ".",
+    )
     _para(doc, "Nội dung (theo diễn biến cuộc họp):")
     if m.opening:
         _para(doc, m.opening)

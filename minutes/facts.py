@@ -4,6 +4,7 @@ Every row read here is the result of the meeting's events (the services write ro
 the facts are a function of the event log; every list is sorted on stable keys, so reading twice gives equal
 values. minutes/builder.py turns facts + the secretariat's edits into text without touching the database.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -122,42 +123,69 @@ class Facts:
 def gather(session: Session, meeting_id: int) -> Facts:
     meeting = load_meeting(session, meeting_id)
     rows = session.exec(
-        select(Participant, User).join(User, col(User.id) == Participant.user_id).where(Participant.meeting_id == meeting_id)
+        select(Participant, User)
+        .join(User, col(User.id) == Participant.user_id)
+        .where(Participant.meeting_id == meeting_id)
     ).all()
     rows = sorted(rows, key=lambda r: (_ROLE_ORDER[MeetingRole(r[0].role)], r[0].id))
     changes = attendance_history(session, meeting_id)
     people = tuple(
-        Person(p.user_id, u.full_name, u.title, MeetingRole(p.role).value, str(getattr(p.attendance, "value", p.attendance)),
-               p.absence_reason, p.deputy_name, u.unit,
-               tuple((as_utc(c.at), str(getattr(c.attendance, "value", c.attendance))) for c in changes.get(p.user_id, [])))
+        Person(
+            p.user_id,
+            u.full_name,
+            u.title,
+            MeetingRole(p.role).value,
+            str(getattr(p.attendance, "value", p.attendance)),
+            p.absence_reason,
+            p.deputy_name,
+            u.unit,
+            tuple(
+                (as_utc(c.at), str(getattr(c.attendance, "value", c.attendance))) for c in changes.get(p.user_id, [])
+            ),
+        )
         for p, u in rows
-    )  # fmt: skip
+    )
     order = {p.user_id: i for i, p in enumerate(people)}
     items = tuple(
         Item(i.id or 0, i.position, i.title, i.presenter)
-        for i in session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(col(AgendaItem.position), col(AgendaItem.id)))
-    )  # fmt: skip
+        for i in session.exec(
+            select(AgendaItem)
+            .where(AgendaItem.meeting_id == meeting_id)
+            .order_by(col(AgendaItem.position), col(AgendaItem.id))
+        )
+    )
     item_ids = {i.id for i in items}
     docs: dict[int, list[str]] = {}
-    for d in session.exec(select(Document).where(Document.meeting_id == meeting_id).order_by(col(Document.position), col(Document.id))):
+    for d in session.exec(
+        select(Document).where(Document.meeting_id == meeting_id).order_by(col(Document.position), col(Document.id))
+    ):
         if d.agenda_item_id in item_ids:
             docs.setdefault(d.agenda_item_id, []).append(d.title)
     speeches = tuple(
         SpeechFact(r.agenda_item_id, u.full_name, u.title, r.deputy_name, as_utc(r.started_at), as_utc(r.ended_at))  # type: ignore[arg-type]
         for r, u in session.exec(
-            select(SpeakerRequest, User).join(User, col(User.id) == SpeakerRequest.user_id)
+            select(SpeakerRequest, User)
+            .join(User, col(User.id) == SpeakerRequest.user_id)
             .where(SpeakerRequest.meeting_id == meeting_id, SpeakerRequest.started_at.is_not(None))  # type: ignore[union-attr]
             .order_by(col(SpeakerRequest.started_at), col(SpeakerRequest.id))
         )
-    )  # fmt: skip
+    )
     return Facts(
-        meeting_id=meeting_id, title=meeting.title, place=meeting.place, scheduled_at=as_utc(meeting.scheduled_at),
-        started_at=as_utc(meeting.started_at), ended_at=as_utc(meeting.ended_at), people=people, items=items,
-        documents={k: tuple(v) for k, v in docs.items()}, speeches=speeches,
+        meeting_id=meeting_id,
+        title=meeting.title,
+        place=meeting.place,
+        scheduled_at=as_utc(meeting.scheduled_at),
+        started_at=as_utc(meeting.started_at),
+        ended_at=as_utc(meeting.ended_at),
+        people=people,
+        items=items,
+        documents={k: tuple(v) for k, v in docs.items()},
+        speeches=speeches,
         votes=_votes(session, meeting_id, order, {p.user_id: p.name for p in people if p.role in ("chair", "member")}),
         conclusions={k: v for k, v in conclusion_texts(session, meeting_id).items() if k in item_ids},
-        shared_ink=_shared_ink(session, meeting_id), quorum=_quorum(session, [p for p, _ in rows]),
-    )  # fmt: skip
+        shared_ink=_shared_ink(session, meeting_id),
+        quorum=_quorum(session, [p for p, _ in rows]),
+    )
 
 
 def _quorum(session: Session, participants: list[Participant]) -> QuorumFact:
@@ -168,18 +196,28 @@ def _quorum(session: Session, participants: list[Participant]) -> QuorumFact:
     def count(*states: Attendance) -> int:
         return sum(1 for p in members if p.attendance in states)
 
-    return QuorumFact(total=q.total, present_room=count(Attendance.present_room), present_remote=count(Attendance.present_remote),
-                      deputies=count(Attendance.deputy), absent=q.total - count(*PRESENT, Attendance.deputy), required=q.required,
-                      reached=q.reached, num=rules.quorum_num, den=rules.quorum_den, deputies_count=rules.deputy_counts_for_quorum)  # fmt: skip
+    return QuorumFact(
+        total=q.total,
+        present_room=count(Attendance.present_room),
+        present_remote=count(Attendance.present_remote),
+        deputies=count(Attendance.deputy),
+        absent=q.total - count(*PRESENT, Attendance.deputy),
+        required=q.required,
+        reached=q.reached,
+        num=rules.quorum_num,
+        den=rules.quorum_den,
+        deputies_count=rules.deputy_counts_for_quorum,
+    )
 
 
 def _shared_ink(session: Session, meeting_id: int) -> tuple[tuple[str, int, int, str], ...]:
     rows = session.exec(
         select(Document.title, Annotation.document_id, Annotation.page, User.full_name)
-        .join(Document, col(Document.id) == Annotation.document_id).join(User, col(User.id) == Annotation.author_id)
+        .join(Document, col(Document.id) == Annotation.document_id)
+        .join(User, col(User.id) == Annotation.author_id)
         .where(Annotation.meeting_id == meeting_id, col(Annotation.shared).is_(True))
         .order_by(col(Document.position), col(Annotation.document_id), col(Annotation.page), col(Annotation.id))
-    ).all()  # fmt: skip
+    ).all()
     pages: dict[tuple[int, int], tuple[str, int, list[str]]] = {}
     for title, doc_id, page, name in rows:
         title_, count, names = pages.get((doc_id, page), (title, 0, []))
@@ -194,32 +232,56 @@ def _not_voted(session: Session, vote_id: int, members: dict[int, str]) -> list[
 
 
 def _votes(session: Session, meeting_id: int, order: dict[int, int], members: dict[int, str]) -> tuple[VoteFact, ...]:
-    votes = list(session.exec(
-        select(Vote).where(Vote.meeting_id == meeting_id, Vote.state != VoteState.draft).order_by(col(Vote.opened_at), col(Vote.id))
-    ))  # fmt: skip
+    votes = list(
+        session.exec(
+            select(Vote)
+            .where(Vote.meeting_id == meeting_id, Vote.state != VoteState.draft)
+            .order_by(col(Vote.opened_at), col(Vote.id))
+        )
+    )
     ids = [v.id for v in votes]
     options: dict[int, list[OptionFact]] = {}
     if ids:
-        for o in session.exec(select(VoteOption).where(col(VoteOption.vote_id).in_(ids)).order_by(col(VoteOption.position))):
-            options.setdefault(o.vote_id, []).append(OptionFact(o.id or 0, o.label, str(getattr(o.kind, "value", o.kind))))
+        for o in session.exec(
+            select(VoteOption).where(col(VoteOption.vote_id).in_(ids)).order_by(col(VoteOption.position))
+        ):
+            options.setdefault(o.vote_id, []).append(
+                OptionFact(o.id or 0, o.label, str(getattr(o.kind, "value", o.kind)))
+            )
     out = []
     for v in votes:
         named: tuple[tuple[str, int], ...] = ()
         closed = v.state in (VoteState.closed, VoteState.published)
         if v.kind == VoteKind.named and closed:
             ballots = session.exec(
-                select(Ballot.user_id, User.full_name, Ballot.option_id).join(User, col(User.id) == Ballot.user_id).where(Ballot.vote_id == v.id)
-            ).all()  # fmt: skip
-            named = tuple((name, oid) for uid, name, oid in sorted(ballots, key=lambda b: (order.get(b[0], 10**9), b[0])))
+                select(Ballot.user_id, User.full_name, Ballot.option_id)
+                .join(User, col(User.id) == Ballot.user_id)
+                .where(Ballot.vote_id == v.id)
+            ).all()
+            named = tuple(
+                (name, oid) for uid, name, oid in sorted(ballots, key=lambda b: (order.get(b[0], 10**9), b[0]))
+            )
         missing = _not_voted(session, v.id or 0, members) if closed else []
-        out.append(VoteFact(
-            v.id or 0, v.agenda_item_id, v.question, VoteKind(v.kind).value, str(getattr(v.rule, "value", v.rule)),
-            VoteState(v.state).value, tuple(options.get(v.id or 0, ())), v.result if closed else None, named,
-            tuple(missing) if v.kind == VoteKind.named else (), len(missing),
-            (election.fingerprint(session, v) or "") if closed and v.kind == VoteKind.secret and v.result else "",
-        ))  # fmt: skip
+        out.append(
+            VoteFact(
+                v.id or 0,
+                v.agenda_item_id,
+                v.question,
+                VoteKind(v.kind).value,
+                str(getattr(v.rule, "value", v.rule)),
+                VoteState(v.state).value,
+                tuple(options.get(v.id or 0, ())),
+                v.result if closed else None,
+                named,
+                tuple(missing) if v.kind == VoteKind.named else (),
+                len(missing),
+                (election.fingerprint(session, v) or "") if closed and v.kind == VoteKind.secret and v.result else "",
+            )
+        )
     return tuple(out)
 
 
 def edits_of(session: Session, meeting_id: int) -> dict[str, str]:
-    return {e.section_key: e.text for e in session.exec(select(MinutesEdit).where(MinutesEdit.meeting_id == meeting_id))}
+    return {
+        e.section_key: e.text for e in session.exec(select(MinutesEdit).where(MinutesEdit.meeting_id == meeting_id))
+    }

@@ -4,6 +4,7 @@ The dates are the finalisation time (a draft: the end of the meeting), never the
 minutes regenerate to the same bytes; they are written with the organisation's UTC offset (ECABINET_TIMEZONE).
 The PDF also gets its empty signature fields here (pikepdf rewrites it once, deterministically).
 """
+
 from __future__ import annotations
 
 import io
@@ -47,10 +48,17 @@ def _add_signature_fields(pdf: pikepdf.Pdf, fields: dict[str, tuple[int, float, 
     widgets = []
     for name, (page_ix, x0, y0, x1, y1) in sorted(fields.items()):
         page = pdf.pages[page_ix]
-        widget = pdf.make_indirect(pikepdf.Dictionary(
-            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Widget, FT=pikepdf.Name.Sig, T=pikepdf.String(name),
-            Rect=[round(v, 2) for v in (x0, y0, x1, y1)], F=4, P=page.obj,
-        ))  # fmt: skip
+        widget = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Annot,
+                Subtype=pikepdf.Name.Widget,
+                FT=pikepdf.Name.Sig,
+                T=pikepdf.String(name),
+                Rect=[round(v, 2) for v in (x0, y0, x1, y1)],
+                F=4,
+                P=page.obj,
+            )
+        )
         if "/Annots" not in page.obj:
             page.obj.Annots = pdf.make_indirect(pikepdf.Array())
         page.obj.Annots.append(widget)

@@ -1,5 +1,6 @@
 """The embedded serif family. Registered as ONE family so <b>/<i> never fall back to Helvetica, whose
 glyphs turn ả, ộ, ư into boxes. The TTFs ship with the project (minutes/fonts, SIL OFL)."""
+
 from __future__ import annotations
 
 from pathlib import Path

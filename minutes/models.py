@@ -11,6 +11,7 @@
 - `minutes_file`: the PDF bytes of a version at each step (final, signed by the secretary, signed by both),
   in the database so state and file commit together; `sha256` names the bytes.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -48,9 +49,9 @@ class MinutesEdit(SQLModel, table=True):
 
 
 class MinutesState(str, Enum):
-    final = "final"                    # frozen, waiting for the secretary's signature
+    final = "final"  # frozen, waiting for the secretary's signature
     secretary_signed = "secretary_signed"  # waiting for the chair's signature
-    signed = "signed"                  # both signed: the minutes
+    signed = "signed"  # both signed: the minutes
     # (a superseded version keeps its state; `superseded_at` says a correction replaced it)
 
 

@@ -3,6 +3,7 @@
 A4; margins top/bottom 20 mm, left 30 mm, right 15 mm; Times-class serif embedded; body 14 pt; page
 numbers centred at the top from page 2. All text is NFC and XML-escaped before it reaches reportlab.
 """
+
 from __future__ import annotations
 
 import io
@@ -14,7 +15,16 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from core.text import nfc
 from minutes.builder import BOARD_VI, FIGURES_LABEL
@@ -32,8 +42,15 @@ def _t(text: str) -> str:
 
 
 def _styles(family: str) -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("body", fontName=family, fontSize=BODY_PT, leading=BODY_PT * 1.3, alignment=TA_JUSTIFY,
-                          spaceAfter=4, firstLineIndent=0)  # fmt: skip
+    base = ParagraphStyle(
+        "body",
+        fontName=family,
+        fontSize=BODY_PT,
+        leading=BODY_PT * 1.3,
+        alignment=TA_JUSTIFY,
+        spaceAfter=4,
+        firstLineIndent=0,
+    )
     center = ParagraphStyle("center", parent=base, alignment=TA_CENTER, spaceAfter=0)
     return {
         "body": base,
@@ -72,8 +89,16 @@ def _header(doc: MinutesDoc, s: dict[str, ParagraphStyle]) -> list[Any]:
         Paragraph(f"<i>{_t(doc.place_date)}</i>", s["date"]),
     ]
     table = Table([[left, right]], colWidths=[62 * mm, 103 * mm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER"),
-                               ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))  # fmt: skip
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
     return [
         table,
         Paragraph("<b>BIÊN BẢN</b>", s["title"]),
@@ -113,8 +138,12 @@ def _vote(v: VoteRecord, s: dict[str, ParagraphStyle]) -> list[Any]:
         out.append(Paragraph(f"<i>{_t(BOARD_VI)}:</i> <font size=8>{v.board_fingerprint}</font>.", s["indent"]))
     if v.named:
         names = [[Paragraph(_t(n), s["small"]), Paragraph(_t(c), s["small"])] for n, c in v.named]
-        named = Table([[Paragraph("<b>Thành viên</b>", s["small"]), Paragraph("<b>Lựa chọn</b>", s["small"])], *names],
-                      colWidths=[110 * mm, 45 * mm], repeatRows=1, hAlign="LEFT")  # fmt: skip
+        named = Table(
+            [[Paragraph("<b>Thành viên</b>", s["small"]), Paragraph("<b>Lựa chọn</b>", s["small"])], *names],
+            colWidths=[110 * mm, 45 * mm],
+            repeatRows=1,
+            hAlign="LEFT",
+        )
         named.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey)]))
         out += [Paragraph("<i>Kết quả ghi danh:</i>", s["indent"]), named]
     return out
@@ -160,12 +189,14 @@ class SignatureSlot(Flowable):  # type: ignore[misc]  # reportlab has no type in
 def _signatures(doc: MinutesDoc, s: dict[str, ParagraphStyle], slots: dict[str, Any]) -> Any:
     cells = []
     for signer, field_name in zip(doc.signers, SLOT_FIELDS):
-        cells.append([
-            Paragraph(f"<b>{_t(signer.role_label)}</b>", s["center"]),
-            Paragraph("<i>(Chữ ký)</i>", s["center"]),
-            SignatureSlot(field_name, slots),
-            Paragraph(f"<b>{_t(signer.name)}</b>", s["center"]),
-        ])  # fmt: skip
+        cells.append(
+            [
+                Paragraph(f"<b>{_t(signer.role_label)}</b>", s["center"]),
+                Paragraph("<i>(Chữ ký)</i>", s["center"]),
+                SignatureSlot(field_name, slots),
+                Paragraph(f"<b>{_t(signer.name)}</b>", s["center"]),
+            ]
+        )
     table = Table([cells], colWidths=[82 * mm, 83 * mm])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER")]))
     return table
@@ -180,10 +211,14 @@ def _recipients(doc: MinutesDoc, s: dict[str, ParagraphStyle]) -> list[Any]:
 def _annex(doc: MinutesDoc, s: dict[str, ParagraphStyle]) -> list[Any]:
     if not doc.annex:
         return []
-    out: list[Any] = [PageBreak(), Paragraph("<b>PHỤ LỤC</b>", s["title"]),
-                      Paragraph("<i>Ghi chú chung của người trình bày trên tài liệu trình chiếu</i>", s["center"]), Spacer(1, 8)]
+    out: list[Any] = [
+        PageBreak(),
+        Paragraph("<b>PHỤ LỤC</b>", s["title"]),
+        Paragraph("<i>Ghi chú chung của người trình bày trên tài liệu trình chiếu</i>", s["center"]),
+        Spacer(1, 8),
+    ]
     out += [Paragraph(f"{i}. {_t(line)}", s["body"]) for i, line in enumerate(doc.annex, start=1)]
-    return out  # fmt: skip
+    return out
 
 
 def _page_number(canvas: Any, document: Any) -> None:
@@ -223,7 +258,9 @@ def render_with_slots(doc: MinutesDoc, info: FileInfo | None = None) -> tuple[by
         story += [Paragraph(f"- {_t(line)}", s["indent"]) for line in doc.figures]
     chair = f"{_t(doc.chair.name)}, {_t(doc.chair.title)}" if doc.chair.title else _t(doc.chair.name)
     story.append(Paragraph(f"Chủ trì (chủ tọa): {chair}.", s["body"]))
-    secretary = f"{_t(doc.secretary.name)}, {_t(doc.secretary.title)}" if doc.secretary.title else _t(doc.secretary.name)
+    secretary = (
+        f"{_t(doc.secretary.name)}, {_t(doc.secretary.title)}" if doc.secretary.title else _t(doc.secretary.name)
+    )
     story.append(Paragraph(f"Thư ký (người ghi biên bản): {secretary}.", s["body"]))
     story.append(Paragraph("Nội dung (theo diễn biến cuộc họp):", s["body"]))
     if doc.opening:

@@ -8,6 +8,7 @@ numbers run from 1 each calendar year, in the order the organisation issues its 
   number was issued, it is still the same document. A correction of SIGNED minutes is a document that
   replaces an issued one (văn bản thay thế): it gets a new number; the signed version keeps its own.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
@@ -34,14 +35,21 @@ def kept_number(previous: MinutesVersion | None) -> int | None:
     return previous.number_id
 
 
-def allocate(session: Session, *, meeting_id: int, version: int, at: datetime, tz: str | tzinfo,
-             actor_id: int | None) -> MinutesNumber:  # fmt: skip
+def allocate(
+    session: Session, *, meeting_id: int, version: int, at: datetime, tz: str | tzinfo, actor_id: int | None
+) -> MinutesNumber:
     """The next number of the year `at` falls in (organisation's zone), recorded in the register."""
     year = local(at, tz).year
     for _ in range(_ATTEMPTS):
         last = session.exec(select(func.max(MinutesNumber.number)).where(MinutesNumber.year == year)).one()
-        row = MinutesNumber(year=year, number=(last or 0) + 1, meeting_id=meeting_id, first_version=version,
-                            allocated_by=actor_id, allocated_at=at)  # fmt: skip
+        row = MinutesNumber(
+            year=year,
+            number=(last or 0) + 1,
+            meeting_id=meeting_id,
+            first_version=version,
+            allocated_by=actor_id,
+            allocated_at=at,
+        )
         try:
             with session.begin_nested():  # a savepoint: a collision undoes only this insert
                 session.add(row)

@@ -1,5 +1,6 @@
 """/api/meetings/{id}/conclusions|minutes*, /api/minutes/verify and the pages /meetings/{id}/minutes and
 /minutes/verify (thin: parse, call a service, answer). Rendering and signing run in worker threads."""
+
 from __future__ import annotations
 
 import hashlib
@@ -25,9 +26,18 @@ from minutes import conclusions, services, signing
 from ledger import keystore
 from minutes.counted import sign_counted
 from minutes.schemas import (
-    ConclusionPublic, ConclusionPublish, ConclusionSave, MinutesDraft, MinutesStatus, MinutesVersionPublic,
-    SectionEdit, SectionPublic, SignRequest, VerifyReport, VerifyUpload,
-)  # fmt: skip
+    ConclusionPublic,
+    ConclusionPublish,
+    ConclusionSave,
+    MinutesDraft,
+    MinutesStatus,
+    MinutesVersionPublic,
+    SectionEdit,
+    SectionPublic,
+    SignRequest,
+    VerifyReport,
+    VerifyUpload,
+)
 
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
 VERIFY_LIMIT = (30, 60)  # uploads per client address per minute (anyone may verify)
@@ -50,15 +60,30 @@ async def list_conclusions(request: Request) -> Response:
 async def save_conclusion(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, ConclusionSave)
-    return ok(await ctx_of(request).write(conclusions.save_conclusion, actor=actor, meeting_id=_mid(request),
-                                          item_id=request.path_params["item_id"], text=body.text, base_revision=body.base_revision))  # fmt: skip
+    return ok(
+        await ctx_of(request).write(
+            conclusions.save_conclusion,
+            actor=actor,
+            meeting_id=_mid(request),
+            item_id=request.path_params["item_id"],
+            text=body.text,
+            base_revision=body.base_revision,
+        )
+    )
 
 
 async def publish_conclusion(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, ConclusionPublish)
-    return ok(await ctx_of(request).write(conclusions.publish_conclusion, actor=actor, meeting_id=_mid(request),
-                                          item_id=request.path_params["item_id"], published=body.published))  # fmt: skip
+    return ok(
+        await ctx_of(request).write(
+            conclusions.publish_conclusion,
+            actor=actor,
+            meeting_id=_mid(request),
+            item_id=request.path_params["item_id"],
+            published=body.published,
+        )
+    )
 
 
 async def get_draft(request: Request) -> Response:
@@ -69,29 +94,53 @@ async def get_draft(request: Request) -> Response:
 async def edit_section(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, SectionEdit)
-    return ok(await ctx_of(request).write(services.edit_section, actor=actor, meeting_id=_mid(request),
-                                          key=request.path_params["key"], text=body.text, tz=_tz(request)))  # fmt: skip
+    return ok(
+        await ctx_of(request).write(
+            services.edit_section,
+            actor=actor,
+            meeting_id=_mid(request),
+            key=request.path_params["key"],
+            text=body.text,
+            tz=_tz(request),
+        )
+    )
 
 
 def _file(out: services.FileOut, inline: bool) -> Response:
     disposition = "inline" if inline else "attachment"
     framable = SAME_ORIGIN_FRAME if inline else {}  # the minutes page previews it in its own <iframe>
-    return Response(out.data, media_type=out.media_type, headers={
-        "Content-Disposition": f'{disposition}; filename="{out.filename}"', "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff", **framable})  # fmt: skip
+    return Response(
+        out.data,
+        media_type=out.media_type,
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{out.filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            **framable,
+        },
+    )
 
 
 async def get_pdf(request: Request) -> Response:
     actor = await require_user(request)
     q = request.query_params
-    out = await ctx_of(request).read(services.get_pdf, actor=actor, meeting_id=_mid(request), draft=q.get("draft") == "1",
-                                     version=query_id(request, "version"), tz=_tz(request))  # fmt: skip
+    out = await ctx_of(request).read(
+        services.get_pdf,
+        actor=actor,
+        meeting_id=_mid(request),
+        draft=q.get("draft") == "1",
+        version=query_id(request, "version"),
+        tz=_tz(request),
+    )
     return _file(out, inline=q.get("download") != "1")
 
 
 async def get_docx(request: Request) -> Response:
     actor = await require_user(request)
-    return _file(await ctx_of(request).read(services.get_docx, actor=actor, meeting_id=_mid(request), tz=_tz(request)), inline=False)
+    return _file(
+        await ctx_of(request).read(services.get_docx, actor=actor, meeting_id=_mid(request), tz=_tz(request)),
+        inline=False,
+    )
 
 
 async def list_versions(request: Request) -> Response:
@@ -116,10 +165,23 @@ async def sign(request: Request) -> Response:
     ctx = ctx_of(request)
     job = await ctx.read(services.prepare_signature, actor=actor, meeting_id=_mid(request))
     signed_at = utcnow().replace(microsecond=0)
-    pdf = await sign_counted(ctx, actor.id, partial(
-        signing.sign_pdf, job.pdf, user_id=job.username, password=body.password, field_name=job.field_name,
-        reason=job.reason, location=job.location, signer_name=job.full_name, signer_title=job.title, signed_at=signed_at,
-        tz=ctx.settings.timezone))  # fmt: skip
+    pdf = await sign_counted(
+        ctx,
+        actor.id,
+        partial(
+            signing.sign_pdf,
+            job.pdf,
+            user_id=job.username,
+            password=body.password,
+            field_name=job.field_name,
+            reason=job.reason,
+            location=job.location,
+            signer_name=job.full_name,
+            signer_title=job.title,
+            signed_at=signed_at,
+            tz=ctx.settings.timezone,
+        ),
+    )
     return ok(await ctx.write(services.store_signature, actor=actor, job=job, pdf=pdf, signed_at=signed_at))
 
 
@@ -152,7 +214,9 @@ async def verify(request: Request) -> Response:
     """Anyone holding the file may check it (no login): limited per address and in size."""
     ctx = ctx_of(request)
     address = request.client.host if request.client else "-"
-    await ctx.window("minutes.verify", *VERIFY_LIMIT).take(address, N_("Kiểm tra quá nhiều tệp; thử lại sau {seconds} giây."))
+    await ctx.window("minutes.verify", *VERIFY_LIMIT).take(
+        address, N_("Kiểm tra quá nhiều tệp; thử lại sau {seconds} giây.")
+    )
     data = await _upload(request)
     if len(data) > MAX_VERIFY_BYTES:
         raise TooLarge("Tệp vượt quá {mb} MB.", mb=MAX_VERIFY_BYTES // (1024 * 1024))
@@ -161,12 +225,36 @@ async def verify(request: Request) -> Response:
     roots = keystore.KeyStore.for_data_dir(ctx.settings.data_dir).trusted_roots()
     report = await to_thread.run_sync(partial(signing.verify_pdf, data, roots))
     sigs = [
-        {k: getattr(s, k) for k in ("field_name", "signer_name", "signer_subject", "issuer", "intact", "valid", "trusted",
-                                    "certification", "covers_whole_document", "modified_after_signing", "ok", "problems", "summary")}
+        {
+            k: getattr(s, k)
+            for k in (
+                "field_name",
+                "signer_name",
+                "signer_subject",
+                "issuer",
+                "intact",
+                "valid",
+                "trusted",
+                "certification",
+                "covers_whole_document",
+                "modified_after_signing",
+                "ok",
+                "problems",
+                "summary",
+            )
+        }
         | {"signing_time": iso(s.signing_time)}
         for s in report.signatures
-    ]  # fmt: skip
-    return ok({"ok": report.ok, "verdict": report.verdict, "summary": report.summary, "sha256": hashlib.sha256(data).hexdigest(), "signatures": sigs})
+    ]
+    return ok(
+        {
+            "ok": report.ok,
+            "verdict": report.verdict,
+            "summary": report.summary,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "signatures": sigs,
+        }
+    )
 
 
 async def verify_page(request: Request) -> Response:
@@ -194,22 +282,70 @@ routes = [
 
 P = M.replace(":int", "")
 OPENAPI = [
-    Op("get", P + "/conclusions", "Dự thảo kết luận của từng nội dung (Văn phòng, chủ tọa)", answer=ConclusionPublic, many=True),
-    Op("put", P + "/agenda/{item_id}/conclusion", "Lưu kết luận khi đang gõ (base_revision cũ: 409 kèm nội dung mới nhất)",
-       ConclusionSave, ConclusionPublic),
-    Op("post", P + "/agenda/{item_id}/conclusion/publish", "Công bố / gỡ kết luận trên màn hình phòng họp", ConclusionPublish,
-       ConclusionPublic),
-    Op("get", P + "/minutes", "Dự thảo biên bản: các mục với nội dung sinh tự động, nội dung đã sửa và nội dung dùng", answer=MinutesDraft),
-    Op("put", P + "/minutes/sections/{key}", "Sửa một mục của biên bản (Văn phòng); text null: về nội dung sinh tự động",
-       SectionEdit, SectionPublic),
-    Op("get", P + "/minutes.pdf", "Biên bản PDF (dự thảo, bản chốt hoặc bản đã ký; ?draft=1, ?version=n, ?download=1)",
-       query=("draft", "version", "download"), media="application/pdf"),
-    Op("get", P + "/minutes.docx", "Biên bản DOCX để tiếp tục biên tập trong Word",
-       media="application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    Op(
+        "get",
+        P + "/conclusions",
+        "Dự thảo kết luận của từng nội dung (Văn phòng, chủ tọa)",
+        answer=ConclusionPublic,
+        many=True,
+    ),
+    Op(
+        "put",
+        P + "/agenda/{item_id}/conclusion",
+        "Lưu kết luận khi đang gõ (base_revision cũ: 409 kèm nội dung mới nhất)",
+        ConclusionSave,
+        ConclusionPublic,
+    ),
+    Op(
+        "post",
+        P + "/agenda/{item_id}/conclusion/publish",
+        "Công bố / gỡ kết luận trên màn hình phòng họp",
+        ConclusionPublish,
+        ConclusionPublic,
+    ),
+    Op(
+        "get",
+        P + "/minutes",
+        "Dự thảo biên bản: các mục với nội dung sinh tự động, nội dung đã sửa và nội dung dùng",
+        answer=MinutesDraft,
+    ),
+    Op(
+        "put",
+        P + "/minutes/sections/{key}",
+        "Sửa một mục của biên bản (Văn phòng); text null: về nội dung sinh tự động",
+        SectionEdit,
+        SectionPublic,
+    ),
+    Op(
+        "get",
+        P + "/minutes.pdf",
+        "Biên bản PDF (dự thảo, bản chốt hoặc bản đã ký; ?draft=1, ?version=n, ?download=1)",
+        query=("draft", "version", "download"),
+        media="application/pdf",
+    ),
+    Op(
+        "get",
+        P + "/minutes.docx",
+        "Biên bản DOCX để tiếp tục biên tập trong Word",
+        media="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
     Op("get", P + "/minutes/versions", "Các phiên bản biên bản", answer=MinutesVersionPublic, many=True),
     Op("post", P + "/minutes/finalise", "Chốt biên bản (phiên bản mới, chờ ký)", answer=MinutesStatus),
-    Op("post", P + "/minutes/sign", "Ký số biên bản (thư ký, sau đó chủ tọa) bằng mật khẩu chữ ký số", SignRequest, MinutesStatus),
+    Op(
+        "post",
+        P + "/minutes/sign",
+        "Ký số biên bản (thư ký, sau đó chủ tọa) bằng mật khẩu chữ ký số",
+        SignRequest,
+        MinutesStatus,
+    ),
     Op("post", P + "/minutes/new-version", "Tạo phiên bản đính chính (mở lại dự thảo)", answer=MinutesStatus),
-    Op("post", "/api/minutes/verify", "Kiểm tra chữ ký số của tệp biên bản (không cần đăng nhập)", VerifyUpload, VerifyReport,
-       content_type="multipart/form-data", public=True),
-]  # fmt: skip
+    Op(
+        "post",
+        "/api/minutes/verify",
+        "Kiểm tra chữ ký số của tệp biên bản (không cần đăng nhập)",
+        VerifyUpload,
+        VerifyReport,
+        content_type="multipart/form-data",
+        public=True,
+    ),
+]

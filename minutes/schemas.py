@@ -1,4 +1,5 @@
 """Request and answer shapes of the conclusions and minutes API (validated at the edge, documented in OpenAPI)."""
+
 from __future__ import annotations
 
 from typing import Literal

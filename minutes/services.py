@@ -11,6 +11,7 @@ function that renders takes `tz`, the organisation's zone (ECABINET_TIMEZONE), f
 Who reads what: the draft, the DOCX and unsigned versions: the secretariat, the meeting's secretary and chair.
 The signed minutes: also every participant (invited) of the meeting. Nobody else.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,7 +52,11 @@ class MinutesFrozen(Conflict):
 
 
 def versions(session: Session, meeting_id: int) -> list[MinutesVersion]:
-    return list(session.exec(select(MinutesVersion).where(MinutesVersion.meeting_id == meeting_id).order_by(col(MinutesVersion.version))))
+    return list(
+        session.exec(
+            select(MinutesVersion).where(MinutesVersion.meeting_id == meeting_id).order_by(col(MinutesVersion.version))
+        )
+    )
 
 
 def open_version(session: Session, meeting_id: int) -> MinutesVersion | None:
@@ -63,11 +68,17 @@ def open_version(session: Session, meeting_id: int) -> MinutesVersion | None:
 def require_draft(session: Session, meeting_id: int, action: str) -> None:
     v = open_version(session, meeting_id)
     if v is not None:
-        message = ("Không thể {action}: biên bản phiên bản {version} đã chốt; muốn sửa hãy tạo phiên bản mới."
-                   if v.state == MinutesState.final else
-                   "Không thể {action}: biên bản phiên bản {version} đã chốt và đã ký; muốn sửa hãy tạo phiên bản mới.")
-        raise MinutesFrozen(message, action=N_(action), version=v.version,
-                            details={"version": v.version, "state": MinutesState(v.state).value})  # fmt: skip
+        message = (
+            "Không thể {action}: biên bản phiên bản {version} đã chốt; muốn sửa hãy tạo phiên bản mới."
+            if v.state == MinutesState.final
+            else "Không thể {action}: biên bản phiên bản {version} đã chốt và đã ký; muốn sửa hãy tạo phiên bản mới."
+        )
+        raise MinutesFrozen(
+            message,
+            action=N_(action),
+            version=v.version,
+            details={"version": v.version, "state": MinutesState(v.state).value},
+        )
 
 
 def _names(session: Session, ids: list[int | None]) -> dict[int | None, str]:
@@ -77,10 +88,11 @@ def _names(session: Session, ids: list[int | None]) -> dict[int | None, str]:
 
 def _signer_rows(session: Session, meeting_id: int) -> dict[str, tuple[int, str] | None]:
     rows = session.exec(
-        select(Participant.role, User.id, User.full_name).join(User, col(User.id) == Participant.user_id)
+        select(Participant.role, User.id, User.full_name)
+        .join(User, col(User.id) == Participant.user_id)
         .where(Participant.meeting_id == meeting_id, Participant.role.in_((MeetingRole.secretary, MeetingRole.chair)))  # type: ignore[attr-defined]
         .order_by(col(Participant.id))
-    ).all()  # fmt: skip
+    ).all()
     out: dict[str, tuple[int, str] | None] = {"secretary": None, "chair": None}
     for role, uid, name in rows:
         assert uid is not None  # a stored user's id
@@ -110,7 +122,9 @@ def minutes_slice(session: Session, meeting: Meeting) -> dict[str, Any]:
         "version": current.version if current else None,
         "number": builder.number_code(entry.number) if entry else None,
         "signed_version": last,
-        "download_url": f"/api/meetings/{meeting.id}/minutes.pdf" + (f"?version={last}" if last else "") if last else None,
+        "download_url": f"/api/meetings/{meeting.id}/minutes.pdf" + (f"?version={last}" if last else "")
+        if last
+        else None,
         "signers": signers,
     }
 
@@ -122,7 +136,9 @@ def build_draft(session: Session, meeting_id: int, tz: Zone = DEFAULT_TIMEZONE) 
     return builder.build(facts.gather(session, meeting_id), facts.edits_of(session, meeting_id), tz=tz)
 
 
-def _rendering(session: Session, meeting_id: int, tz: Zone, version: MinutesVersion | None) -> tuple[builder.Draft, FileInfo]:
+def _rendering(
+    session: Session, meeting_id: int, tz: Zone, version: MinutesVersion | None
+) -> tuple[builder.Draft, FileInfo]:
     """What a file of the minutes says and its properties: a version carries its register number and is dated
     at its finalisation; a draft is dated at the end of the meeting (so drafts, too, regenerate identically)."""
     f = facts.gather(session, meeting_id)
@@ -143,12 +159,17 @@ def _reader(session: Session, actor: Actor, meeting_id: int) -> Access:
 def get_draft(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:
     acc = _reader(session, actor, meeting_id)
     draft, _ = _rendering(session, meeting_id, tz, open_version(session, meeting_id))  # frozen: with its number
-    return {"meeting_id": meeting_id, "can_edit": acc.can_manage, **draft.as_dict(),
-            "minutes": minutes_slice(session, acc.meeting)}  # fmt: skip
+    return {
+        "meeting_id": meeting_id,
+        "can_edit": acc.can_manage,
+        **draft.as_dict(),
+        "minutes": minutes_slice(session, acc.meeting),
+    }
 
 
-def edit_section(*, session: Session, actor: Actor, meeting_id: int, key: str, text: str | None,
-                 tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:  # fmt: skip
+def edit_section(
+    *, session: Session, actor: Actor, meeting_id: int, key: str, text: str | None, tz: Zone = DEFAULT_TIMEZONE
+) -> dict[str, Any]:
     """The secretariat's text for one section; text=None goes back to the generated text."""
     acc = access(session, actor, meeting_id, for_update=True)
     require_manage(acc)
@@ -163,8 +184,11 @@ def edit_section(*, session: Session, actor: Actor, meeting_id: int, key: str, t
     else:
         text = nfc(text)
         if len(text) > MAX_SECTION_CHARS:
-            raise ValidationFailed("Mục biên bản dài quá {MAX_SECTION_CHARS} ký tự.",
-                MAX_SECTION_CHARS=MAX_SECTION_CHARS, details=[{"field": "text", "message": N_("quá dài")}])
+            raise ValidationFailed(
+                "Mục biên bản dài quá {MAX_SECTION_CHARS} ký tự.",
+                MAX_SECTION_CHARS=MAX_SECTION_CHARS,
+                details=[{"field": "text", "message": N_("quá dài")}],
+            )
         if row is not None and row.text == text:
             return draft.section(key).as_dict()
         row = row or MinutesEdit(meeting_id=meeting_id, section_key=key)
@@ -194,8 +218,15 @@ def _latest_file(session: Session, version: MinutesVersion) -> MinutesFile:
     return files.get("chair") or files.get("secretary") or files["final"]
 
 
-def get_pdf(*, session: Session, actor: Actor, meeting_id: int, draft: bool = False, version: int | None = None,
-            tz: Zone = DEFAULT_TIMEZONE) -> FileOut:  # fmt: skip
+def get_pdf(
+    *,
+    session: Session,
+    actor: Actor,
+    meeting_id: int,
+    draft: bool = False,
+    version: int | None = None,
+    tz: Zone = DEFAULT_TIMEZONE,
+) -> FileOut:
     """Staff/secretary/chair: the open version's latest file (or the draft when none is open or draft=True).
     Participants: the signed minutes (the latest, or `version`)."""
     acc = access(session, actor, meeting_id)
@@ -205,8 +236,11 @@ def get_pdf(*, session: Session, actor: Actor, meeting_id: int, draft: bool = Fa
     if version is not None:
         chosen = next((v for v in rows if v.version == version), None)
         if chosen is None:
-            raise NotFound("Không có biên bản phiên bản {version} của cuộc họp {meeting_id}.",
-                           version=version, meeting_id=meeting_id)
+            raise NotFound(
+                "Không có biên bản phiên bản {version} của cuộc họp {meeting_id}.",
+                version=version,
+                meeting_id=meeting_id,
+            )
         if chosen.state != MinutesState.signed and not acc.can_conduct:
             raise Forbidden("Biên bản phiên bản này chưa được ký; chỉ Văn phòng, thư ký và chủ tọa được xem.")
         return FileOut(_latest_file(session, chosen).data, _slug(meeting_id, chosen.version, ".pdf"), "application/pdf")
@@ -216,11 +250,15 @@ def get_pdf(*, session: Session, actor: Actor, meeting_id: int, draft: bool = Fa
             draft_, info = _rendering(session, meeting_id, tz, None)
             pdf = render_pdf(draft_.doc, info)
             return FileOut(pdf, _slug(meeting_id, None, ".pdf"), "application/pdf")
-        return FileOut(_latest_file(session, current).data, _slug(meeting_id, current.version, ".pdf"), "application/pdf")
+        return FileOut(
+            _latest_file(session, current).data, _slug(meeting_id, current.version, ".pdf"), "application/pdf"
+        )
     signed = [v for v in rows if v.state == MinutesState.signed]
     if not signed:
         raise Forbidden("Biên bản cuộc họp chưa được ký; thành viên chỉ xem biên bản đã ký.")
-    return FileOut(_latest_file(session, signed[-1]).data, _slug(meeting_id, signed[-1].version, ".pdf"), "application/pdf")
+    return FileOut(
+        _latest_file(session, signed[-1]).data, _slug(meeting_id, signed[-1].version, ".pdf"), "application/pdf"
+    )
 
 
 def get_docx(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFAULT_TIMEZONE) -> FileOut:
@@ -228,13 +266,18 @@ def get_docx(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFA
     current = open_version(session, meeting_id)
     draft, info = _rendering(session, meeting_id, tz, current)
     data = render_docx(draft.doc, info)
-    return FileOut(data, _slug(meeting_id, current.version if current else None, ".docx"),
-                   "application/vnd.openxmlformats-officedocument.wordprocessingml.document")  # fmt: skip
+    return FileOut(
+        data,
+        _slug(meeting_id, current.version if current else None, ".docx"),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
 
 
 def _store_file(session: Session, version: MinutesVersion, step: str, data: bytes) -> MinutesFile:
     assert version.id is not None
-    row = MinutesFile(version_id=version.id, step=step, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data), data=data)
+    row = MinutesFile(
+        version_id=version.id, step=step, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data), data=data
+    )
     session.add(row)
     return row
 
@@ -253,9 +296,13 @@ def finalise(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFA
         raise Conflict("Không thể chốt biên bản: cuộc họp phải có thư ký và chủ tọa để ký.")
     rows = versions(session, meeting_id)
     now = utcnow()
-    v = MinutesVersion(meeting_id=meeting_id, version=(rows[-1].version if rows else 0) + 1, finalised_by=actor.id, finalised_at=now)
-    v.number_id = register.kept_number(rows[-1] if rows else None) or register.allocate(
-        session, meeting_id=meeting_id, version=v.version, at=now, tz=tz, actor_id=actor.id).id  # fmt: skip
+    v = MinutesVersion(
+        meeting_id=meeting_id, version=(rows[-1].version if rows else 0) + 1, finalised_by=actor.id, finalised_at=now
+    )
+    v.number_id = (
+        register.kept_number(rows[-1] if rows else None)
+        or register.allocate(session, meeting_id=meeting_id, version=v.version, at=now, tz=tz, actor_id=actor.id).id
+    )
     draft, info = _rendering(session, meeting_id, tz, v)
     v.content = json.dumps([{"key": s.key, "text": s.effective} for s in draft.sections], ensure_ascii=False)
     session.add(v)
@@ -305,11 +352,24 @@ def prepare_signature(*, session: Session, actor: Actor, meeting_id: int) -> Sig
     _require_signer(session, acc, step)
     user = session.get(User, actor.id)
     assert user is not None
-    return SignJob(meeting_id, current.id or 0, current.version, step, _latest_file(session, current).data, user.username,
-                   user.full_name, FIELDS[step], SIGN_REASON[step], builder.CITY, user.title)  # fmt: skip
+    return SignJob(
+        meeting_id,
+        current.id or 0,
+        current.version,
+        step,
+        _latest_file(session, current).data,
+        user.username,
+        user.full_name,
+        FIELDS[step],
+        SIGN_REASON[step],
+        builder.CITY,
+        user.title,
+    )
 
 
-def store_signature(*, session: Session, actor: Actor, job: SignJob, pdf: bytes, signed_at: datetime | None = None) -> dict[str, Any]:
+def store_signature(
+    *, session: Session, actor: Actor, job: SignJob, pdf: bytes, signed_at: datetime | None = None
+) -> dict[str, Any]:
     """Keeps a signed file, if nothing moved since prepare_signature (else 409: sign again). `signed_at`: the time
     the signature itself claims, so the page and the PDF say the same minute."""
     acc = access(session, actor, job.meeting_id, for_update=True)
@@ -328,8 +388,16 @@ def store_signature(*, session: Session, actor: Actor, job: SignJob, pdf: bytes,
     signer = {"user_id": actor.id, "full_name": job.full_name, "role": job.step}
     emit(session, acc, "minutes.signed", version=job.version, signer=signer, minutes=status)
     if current.state == MinutesState.signed:
-        emit(session, acc, "minutes.completed", meeting_id=job.meeting_id, version=job.version,
-             title=acc.meeting.title, download_url=status["download_url"], minutes=status)  # fmt: skip
+        emit(
+            session,
+            acc,
+            "minutes.completed",
+            meeting_id=job.meeting_id,
+            version=job.version,
+            title=acc.meeting.title,
+            download_url=status["download_url"],
+            minutes=status,
+        )
     return status
 
 
@@ -354,9 +422,15 @@ def list_versions(*, session: Session, actor: Actor, meeting_id: int) -> list[di
     if not acc.can_conduct:
         rows = [v for v in rows if v.state == MinutesState.signed]
     return [
-        {"version": v.version, "state": MinutesState(v.state).value, "finalised_at": iso(v.finalised_at),
-         "number": builder.number_code(n.number) if (n := register.number_of(session, v)) else None,
-         "secretary_signed_at": iso(v.secretary_signed_at), "chair_signed_at": iso(v.chair_signed_at),
-         "superseded": v.superseded_at is not None, "download_url": f"/api/meetings/{meeting_id}/minutes.pdf?version={v.version}"}
+        {
+            "version": v.version,
+            "state": MinutesState(v.state).value,
+            "finalised_at": iso(v.finalised_at),
+            "number": builder.number_code(n.number) if (n := register.number_of(session, v)) else None,
+            "secretary_signed_at": iso(v.secretary_signed_at),
+            "chair_signed_at": iso(v.chair_signed_at),
+            "superseded": v.superseded_at is not None,
+            "download_url": f"/api/meetings/{meeting_id}/minutes.pdf?version={v.version}",
+        }
         for v in rows
-    ]  # fmt: skip
+    ]

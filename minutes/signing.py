@@ -5,6 +5,7 @@ event loop. Signing appends an incremental update, so the chair's signature leav
 The first signature is a certification (DocMDP: form filling and further signatures only), so any later
 change other than a signature breaks it, in pyHanko and in Acrobat alike.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -89,9 +90,20 @@ def _reserve(signer: signers.SimpleSigner) -> int:
     return 8192 + 2 * sum(len(c.dump()) for c in certs if c is not None)  # must be even
 
 
-def sign_pdf(pdf: bytes, *, store: KeyStore, user_id: str | int, password: str, field_name: str, reason: str,
-             location: str, signer_name: str, signer_title: str = "", signed_at: datetime | None = None,
-             tz: str | tzinfo = DEFAULT_TIMEZONE) -> bytes:  # fmt: skip
+def sign_pdf(
+    pdf: bytes,
+    *,
+    store: KeyStore,
+    user_id: str | int,
+    password: str,
+    field_name: str,
+    reason: str,
+    location: str,
+    signer_name: str,
+    signer_title: str = "",
+    signed_at: datetime | None = None,
+    tz: str | tzinfo = DEFAULT_TIMEZONE,
+) -> bytes:
     """Adds one PAdES B-B signature as an incremental update and returns the whole new file. When the file has
     the field with a size (minutes/pdf.py puts one in each signature block), the signature is visible there:
     'Đã ký số', name, title and `signed_at` on the organisation's clock, the same time the signature claims."""
@@ -103,10 +115,15 @@ def sign_pdf(pdf: bytes, *, store: KeyStore, user_id: str | int, password: str, 
     writer, first = _writer(pdf)
     at = (signed_at or utcnow()).replace(microsecond=0)
     meta = signers.PdfSignatureMetadata(
-        field_name=field_name, reason=nfc(reason), location=nfc(location), name=nfc(signer_name),
-        subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
-        certify=first, docmdp_permissions=fields.MDPPerm.FILL_FORMS,
-    )  # fmt: skip
+        field_name=field_name,
+        reason=nfc(reason),
+        location=nfc(location),
+        name=nfc(signer_name),
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        certify=first,
+        docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+    )
     size = field_rect(writer, field_name)
     style = stamp_style(size, name=signer_name, title=signer_title, at=at, tz=tz) if size else None
     try:
@@ -114,13 +131,17 @@ def sign_pdf(pdf: bytes, *, store: KeyStore, user_id: str | int, password: str, 
         out = asyncio.run(_sign_at(pdf_signer, writer, at, _reserve(signer)))
     except SigningError as e:
         log.info("signing refused: %s", e)
-        msg = Msg("Không ký được tài liệu (trường chữ ký '{field_name}' đã được ký hoặc tài liệu bị khóa).",
-                  field_name=field_name)
+        msg = Msg(
+            "Không ký được tài liệu (trường chữ ký '{field_name}' đã được ký hoặc tài liệu bị khóa).",
+            field_name=field_name,
+        )
         raise Conflict(msg) from None
     return out.getvalue()
 
 
-async def _sign_at(pdf_signer: signers.PdfSigner, writer: IncrementalPdfFileWriter, at: datetime, reserve: int) -> io.BytesIO:
+async def _sign_at(
+    pdf_signer: signers.PdfSigner, writer: IncrementalPdfFileWriter, at: datetime, reserve: int
+) -> io.BytesIO:
     """pyHanko's async_sign_pdf, with the signing time fixed to `at` (the one the appearance shows) instead of
     pyHanko's own clock reading."""
     session = pdf_signer.init_signing_session(writer)
@@ -128,8 +149,11 @@ async def _sign_at(pdf_signer: signers.PdfSigner, writer: IncrementalPdfFileWrit
     validation = await session.perform_presign_validation(writer)
     tbs = session.prepare_tbs_document(validation_info=validation, bytes_reserved=reserve)
     digest, output = tbs.digest_tbs_document(output=io.BytesIO())
-    attrs = PdfCMSSignedAttributes(signing_time=at, adobe_revinfo_attr=validation.adobe_revinfo_attr if validation else None,
-                                   cades_signed_attrs=pdf_signer.signature_meta.cades_signed_attr_spec)  # fmt: skip
+    attrs = PdfCMSSignedAttributes(
+        signing_time=at,
+        adobe_revinfo_attr=validation.adobe_revinfo_attr if validation else None,
+        cades_signed_attrs=pdf_signer.signature_meta.cades_signed_attr_spec,
+    )
     post = await tbs.perform_signature(document_digest=digest.document_digest, pdf_cms_signed_attrs=attrs)
     await post.post_signature_processing(output)
     return output  # type: ignore[return-value]
@@ -197,7 +221,9 @@ async def _certificate(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certific
     gets the same answer on an intact and on a tampered file. No fetching: an upload must not make us call out."""
     vc = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
     try:
-        await CertificateValidator(sig.signer_cert, sig.other_embedded_certs, validation_context=vc).async_validate_path()
+        await CertificateValidator(
+            sig.signer_cert, sig.other_embedded_certs, validation_context=vc
+        ).async_validate_path()
         KEY_USAGE.validate(sig.signer_cert)
         return None
     except RevokedError:
@@ -208,15 +234,23 @@ async def _certificate(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certific
         return UNTRUSTED
 
 
-def _judge(sig: EmbeddedPdfSignature, status: PdfSignatureStatus, meta_changed: bool, cert_problem: str | None) -> SignatureReport:
+def _judge(
+    sig: EmbeddedPdfSignature, status: PdfSignatureStatus, meta_changed: bool, cert_problem: str | None
+) -> SignatureReport:
     level = status.modification_level
     coverage = status.coverage
     whole = coverage == SignatureCoverageLevel.ENTIRE_FILE
     broken = not (status.intact and status.valid)
-    modified = broken or (not whole and (
-        coverage is None or coverage < SignatureCoverageLevel.ENTIRE_REVISION or level not in PERMITTED
-        or status.docmdp_ok is False or meta_changed
-    ))  # fmt: skip
+    modified = broken or (
+        not whole
+        and (
+            coverage is None
+            or coverage < SignatureCoverageLevel.ENTIRE_REVISION
+            or level not in PERMITTED
+            or status.docmdp_ok is False
+            or meta_changed
+        )
+    )
     problems = []
     if not status.intact:
         problems.append(BROKEN)
@@ -230,12 +264,22 @@ def _judge(sig: EmbeddedPdfSignature, status: PdfSignatureStatus, meta_changed: 
         problems.append(FAILED)
     cert = status.signing_cert
     return SignatureReport(
-        field_name=sig.field_name, signer_name=_cn(cert.subject), signer_subject=_rfc4514(cert),
-        issuer=_cn(cert.issuer), signing_time=status.signer_reported_dt, intact=status.intact, valid=status.valid,
-        trusted=cert_problem is None, certification=sig.docmdp_level is not None, covers_whole_document=whole,
-        modified_after_signing=modified, modification_level=level.name if level else None, ok=not problems,
-        problems=problems, summary="; ".join(problems) if problems else (OK if whole else LATER_SIGNATURES),
-    )  # fmt: skip
+        field_name=sig.field_name,
+        signer_name=_cn(cert.subject),
+        signer_subject=_rfc4514(cert),
+        issuer=_cn(cert.issuer),
+        signing_time=status.signer_reported_dt,
+        intact=status.intact,
+        valid=status.valid,
+        trusted=cert_problem is None,
+        certification=sig.docmdp_level is not None,
+        covers_whole_document=whole,
+        modified_after_signing=modified,
+        modification_level=level.name if level else None,
+        ok=not problems,
+        problems=problems,
+        summary="; ".join(problems) if problems else (OK if whole else LATER_SIGNATURES),
+    )
 
 
 def _rfc4514(cert: asn1_x509.Certificate) -> str:
@@ -243,10 +287,23 @@ def _rfc4514(cert: asn1_x509.Certificate) -> str:
 
 
 def _unreadable(sig: EmbeddedPdfSignature) -> SignatureReport:
-    return SignatureReport(field_name=sig.field_name, signer_name="", signer_subject="", issuer="", signing_time=None,
-                           intact=False, valid=False, trusted=False, certification=False, covers_whole_document=False,
-                           modified_after_signing=True, modification_level=None, ok=False, problems=[UNREADABLE],
-                           summary=UNREADABLE)  # fmt: skip
+    return SignatureReport(
+        field_name=sig.field_name,
+        signer_name="",
+        signer_subject="",
+        issuer="",
+        signing_time=None,
+        intact=False,
+        valid=False,
+        trusted=False,
+        certification=False,
+        covers_whole_document=False,
+        modified_after_signing=True,
+        modification_level=None,
+        ok=False,
+        problems=[UNREADABLE],
+        summary=UNREADABLE,
+    )
 
 
 async def _validate_all(reader: PdfFileReader, roots: list[asn1_x509.Certificate]) -> list[SignatureReport]:

@@ -5,6 +5,7 @@ The appearance is a small PDF page drawn with reportlab in the embedded Vietname
 stamps only know Latin-1 fonts unless extra font libraries are installed), imported by pyHanko as the widget's
 appearance stream. The time drawn is the very time the signature claims (one `signed_at` for both).
 """
+
 from __future__ import annotations
 
 import io
@@ -41,8 +42,12 @@ def appearance_pdf(*, width: float, height: float, name: str, title: str, at: da
     canvas.roundRect(1, 1, width - 2, height - 2, 4)
     when = local(at, tz).strftime("%H:%M, %d/%m/%Y")
     style = ParagraphStyle("stamp", fontName=family, fontSize=10, leading=12.5, alignment=TA_CENTER, textColor=RED)
-    lines = [f"<b>{escape(SIGNED)}</b>", f"<b>{escape(nfc(name))}</b>", escape(nfc(title)) if title else "",
-             f"Thời gian ký: {when}"]  # fmt: skip
+    lines = [
+        f"<b>{escape(SIGNED)}</b>",
+        f"<b>{escape(nfc(name))}</b>",
+        escape(nfc(title)) if title else "",
+        f"Thời gian ký: {when}",
+    ]
     story = [Paragraph(line, style) for line in lines if line]
     Frame(0, 0, width, height, leftPadding=4, rightPadding=4, topPadding=6, bottomPadding=2).addFromList(story, canvas)
     canvas.showPage()
@@ -69,7 +74,7 @@ class _PdfPageFromBytes(ImportedPdfPage):
 def field_rect(writer: Any, field_name: str) -> tuple[float, float] | None:
     """Width and height of the named signature field, if the file has it with a real size."""
     form = writer.root.get("/AcroForm")
-    for ref in (form.get_object().get("/Fields", []) if form is not None else []):
+    for ref in form.get_object().get("/Fields", []) if form is not None else []:
         field = ref.get_object()
         if str(field.get("/T", "")) == field_name and "/Rect" in field:
             x0, y0, x1, y1 = (float(v) for v in field["/Rect"])
@@ -78,6 +83,8 @@ def field_rect(writer: Any, field_name: str) -> tuple[float, float] | None:
     return None
 
 
-def stamp_style(size: tuple[float, float], *, name: str, title: str, at: datetime, tz: str | tzinfo) -> StaticStampStyle:
+def stamp_style(
+    size: tuple[float, float], *, name: str, title: str, at: datetime, tz: str | tzinfo
+) -> StaticStampStyle:
     data = appearance_pdf(width=size[0], height=size[1], name=name, title=title, at=at, tz=tz)
     return StaticStampStyle(background=_PdfPageFromBytes(data), border_width=0, background_opacity=1.0)

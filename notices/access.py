@@ -6,6 +6,7 @@
   task read it too and report that task's progress.
 - Nobody else learns that a notice exists (404).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,8 +44,11 @@ def unit_of(session: Session, actor: Actor) -> str:
 
 
 def chair_of(session: Session, meeting_id: int) -> int | None:
-    return session.exec(select(Participant.user_id).where(Participant.meeting_id == meeting_id, Participant.role == MeetingRole.chair)
-                        .order_by(col(Participant.id))).first()  # fmt: skip
+    return session.exec(
+        select(Participant.user_id)
+        .where(Participant.meeting_id == meeting_id, Participant.role == MeetingRole.chair)
+        .order_by(col(Participant.id))
+    ).first()
 
 
 def notice_access(session: Session, actor: Actor, notice_id: int, *, for_update: bool = False) -> NoticeAccess:
@@ -52,9 +56,17 @@ def notice_access(session: Session, actor: Actor, notice_id: int, *, for_update:
     notice = session.exec(q.with_for_update() if for_update else q).first()
     if notice is None or actor.is_display:
         raise NotFound("Không tìm thấy thông báo kết luận.", details={"notice_id": notice_id})
-    role = session.exec(select(Participant.role).where(Participant.meeting_id == notice.meeting_id, Participant.user_id == actor.id)).first()
+    role = session.exec(
+        select(Participant.role).where(Participant.meeting_id == notice.meeting_id, Participant.user_id == actor.id)
+    ).first()
     unit = unit_of(session, actor)
-    in_unit = bool(unit) and session.exec(select(NoticeTask.id).where(NoticeTask.notice_id == notice_id, NoticeTask.unit == unit)).first() is not None
+    in_unit = (
+        bool(unit)
+        and session.exec(
+            select(NoticeTask.id).where(NoticeTask.notice_id == notice_id, NoticeTask.unit == unit)
+        ).first()
+        is not None
+    )
     acc = NoticeAccess(actor, notice, role == MeetingRole.chair, role is not None, in_unit)
     issued = notice.state == NoticeState.issued
     if not (acc.can_follow or (issued and (acc.is_participant or in_unit))):
@@ -83,4 +95,5 @@ def unit_users(session: Session, units: set[str]) -> list[int]:
 def staff_users(session: Session) -> list[int]:
     from accounts.models import GlobalRole
 
-    return list(session.exec(select(User.id).where(col(User.role).in_((GlobalRole.admin, GlobalRole.secretariat)), User.is_active)).all())  # type: ignore[arg-type]
+    staff = select(User.id).where(col(User.role).in_((GlobalRole.admin, GlobalRole.secretariat)), User.is_active)
+    return [uid for uid in session.exec(staff).all() if uid is not None]

@@ -1,6 +1,7 @@
 """Live updates of notices and tasks: every change records a "notices.changed" outbox job naming whose pages
 follow it (notices/services.py _audience); after COMMIT each of those users' sockets gets `notices`
 {type, notice_id} (room user:<id>, entered at connect after the login check) and the page reloads its data."""
+
 from __future__ import annotations
 
 from typing import Any

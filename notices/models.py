@@ -10,6 +10,7 @@
   `overdue_notified_at` makes the overdue notice go out once.
 - `task_report`: progress reported by the unit's users (percent, notes, done), append-only.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -26,10 +27,10 @@ def _ts(nullable: bool = False) -> Column[datetime]:
 
 
 class NoticeState(str, Enum):
-    draft = "draft"          # the secretariat edits it
+    draft = "draft"  # the secretariat edits it
     submitted = "submitted"  # waiting for the chair's approval
-    approved = "approved"    # numbered, PDF frozen, waiting for the chair's signature
-    issued = "issued"        # signed and sent
+    approved = "approved"  # numbered, PDF frozen, waiting for the chair's signature
+    issued = "issued"  # signed and sent
 
 
 class TaskState(str, Enum):

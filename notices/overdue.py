@@ -1,6 +1,7 @@
 """The overdue check runs by itself: at start-up (so a restart catches up on what came due while down) and then
 every ECABINET_TASK_CHECK_SECONDS. It is idempotent (notices/tasks.py mark_overdue sets a flag in the same
 transaction as the notification job), so several nodes or a rerun tell each overdue task once."""
+
 from __future__ import annotations
 
 import asyncio

@@ -5,6 +5,7 @@ the signature block (with an empty signature field the chair's signature fills) 
 
 Same page, margins and embedded Vietnamese serif as the minutes (minutes/pdf.py); all text NFC and escaped.
 """
+
 from __future__ import annotations
 
 import io
@@ -42,38 +43,83 @@ class NoticeDoc:
     tasks: list[TaskLine] = field(default_factory=list)
     signer_role: str = "NGƯỜI CHỦ TRÌ"
     signer_name: str = ""
-    recipients: tuple[str, ...] = ("Thủ tướng, các Phó Thủ tướng Chính phủ;", "Các thành viên Chính phủ;",
-                                   "Các bộ, cơ quan được giao nhiệm vụ;", "Lưu: VT, TH.")  # fmt: skip
+    recipients: tuple[str, ...] = (
+        "Thủ tướng, các Phó Thủ tướng Chính phủ;",
+        "Các thành viên Chính phủ;",
+        "Các bộ, cơ quan được giao nhiệm vụ;",
+        "Lưu: VT, TH.",
+    )
 
 
 def render(doc: NoticeDoc, info: FileInfo) -> bytes:
     s = _styles(register())
-    left = [Paragraph(f"<b>{_t(AGENCY)}</b>", s["agency"]), Spacer(1, 4), _rule(22), Spacer(1, 2),
-            Paragraph(_t(doc.number).replace("  ", "&nbsp;&nbsp;"), s["agency"])]  # fmt: skip
-    right = [Paragraph("<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b>", s["agency"]),
-             Paragraph("<b><u>Độc lập - Tự do - Hạnh phúc</u></b>", s["motto"]), Spacer(1, 6),
-             Paragraph(f"<i>{_t(doc.place_date)}</i>", s["date"])]  # fmt: skip
+    left = [
+        Paragraph(f"<b>{_t(AGENCY)}</b>", s["agency"]),
+        Spacer(1, 4),
+        _rule(22),
+        Spacer(1, 2),
+        Paragraph(_t(doc.number).replace("  ", "&nbsp;&nbsp;"), s["agency"]),
+    ]
+    right = [
+        Paragraph("<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b>", s["agency"]),
+        Paragraph("<b><u>Độc lập - Tự do - Hạnh phúc</u></b>", s["motto"]),
+        Spacer(1, 6),
+        Paragraph(f"<i>{_t(doc.place_date)}</i>", s["date"]),
+    ]
     head = Table([[left, right]], colWidths=[62 * mm, 103 * mm])
-    head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER"),
-                              ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))  # fmt: skip
-    story: list[Any] = [head, Paragraph("<b>THÔNG BÁO</b>", s["title"]), Paragraph(f"<b>{_t(doc.subject)}</b>", s["center"]),
-                        Spacer(1, 5), _rule(40), Spacer(1, 8)]  # fmt: skip
+    head.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    story: list[Any] = [
+        head,
+        Paragraph("<b>THÔNG BÁO</b>", s["title"]),
+        Paragraph(f"<b>{_t(doc.subject)}</b>", s["center"]),
+        Spacer(1, 5),
+        _rule(40),
+        Spacer(1, 8),
+    ]
     story += [Paragraph(_t(line), s["body"]) for line in doc.intro.splitlines() if line.strip()]
     for i, text in enumerate(doc.conclusions, start=1):
         story.append(Paragraph(f"{i}. {_t(text)}", s["body"]))
     if doc.tasks:
         story.append(Paragraph("<b>Phân công thực hiện:</b>", s["heading"]))
-        rows = [[Paragraph("<b>Cơ quan</b>", s["cell"]), Paragraph("<b>Nhiệm vụ</b>", s["cell"]), Paragraph("<b>Thời hạn</b>", s["cell"])]]
-        rows += [[Paragraph(_t(t.unit), s["cell"]), Paragraph(_t(t.what), s["cell"]), Paragraph(_t(t.deadline), s["cell"])] for t in doc.tasks]
+        rows = [
+            [
+                Paragraph("<b>Cơ quan</b>", s["cell"]),
+                Paragraph("<b>Nhiệm vụ</b>", s["cell"]),
+                Paragraph("<b>Thời hạn</b>", s["cell"]),
+            ]
+        ]
+        rows += [
+            [Paragraph(_t(t.unit), s["cell"]), Paragraph(_t(t.what), s["cell"]), Paragraph(_t(t.deadline), s["cell"])]
+            for t in doc.tasks
+        ]
         table = Table(rows, colWidths=[40 * mm, 95 * mm, 28 * mm], repeatRows=1, hAlign="LEFT")
         table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         story += [table, Spacer(1, 6)]
-    story.append(Paragraph("Văn phòng Chính phủ thông báo để các bộ, cơ quan, địa phương liên quan biết, thực hiện./.", s["body"]))
+    story.append(
+        Paragraph(
+            "Văn phòng Chính phủ thông báo để các bộ, cơ quan, địa phương liên quan biết, thực hiện./.", s["body"]
+        )
+    )
     story.append(Spacer(1, 8))
     slots: dict[str, tuple[int, float, float, float, float]] = {}
-    recipients = [Paragraph("<b><i>Nơi nhận:</i></b>", s["recipients_head"])] + [Paragraph(f"- {_t(r)}", s["small"]) for r in doc.recipients]
-    sign = [Paragraph(f"<b>{_t(doc.signer_role.upper())}</b>", s["center"]), Paragraph("<i>(Chữ ký)</i>", s["center"]),
-            SignatureSlot(FIELD, slots), Paragraph(f"<b>{_t(doc.signer_name)}</b>", s["center"])]  # fmt: skip
+    recipients = [Paragraph("<b><i>Nơi nhận:</i></b>", s["recipients_head"])] + [
+        Paragraph(f"- {_t(r)}", s["small"]) for r in doc.recipients
+    ]
+    sign = [
+        Paragraph(f"<b>{_t(doc.signer_role.upper())}</b>", s["center"]),
+        Paragraph("<i>(Chữ ký)</i>", s["center"]),
+        SignatureSlot(FIELD, slots),
+        Paragraph(f"<b>{_t(doc.signer_name)}</b>", s["center"]),
+    ]
     block = Table([[recipients, sign]], colWidths=[82 * mm, 83 * mm])
     block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (1, 0), (1, 0), "CENTER")]))
     story.append(KeepTogether([block]))

@@ -1,5 +1,6 @@
 """/api/notices*, /api/tasks* and the pages /notices/dashboard and /notices/{id} (thin: parse, call a service,
 answer). Rendering and signing run in worker threads."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -21,9 +22,17 @@ from minutes import signing
 from minutes.counted import sign_counted
 from notices import pdf, services, tasks
 from notices.schemas import (
-    Dashboard, NoticeCreate, NoticePublic, NoticeUpdate, ReportPublic, SignNotice, TaskCreate, TaskPublic, TaskQuery,
+    Dashboard,
+    NoticeCreate,
+    NoticePublic,
+    NoticeUpdate,
+    ReportPublic,
+    SignNotice,
+    TaskCreate,
+    TaskPublic,
+    TaskQuery,
     TaskReportCreate,
-)  # fmt: skip
+)
 
 
 def _tz(request: Request) -> str:
@@ -43,7 +52,10 @@ async def list_notices(request: Request) -> Response:
 async def create_notice(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, NoticeCreate)
-    return ok(await ctx_of(request).write(services.create_notice, actor=actor, meeting_id=body.meeting_id, tz=_tz(request)), 201)
+    return ok(
+        await ctx_of(request).write(services.create_notice, actor=actor, meeting_id=body.meeting_id, tz=_tz(request)),
+        201,
+    )
 
 
 async def get_notice(request: Request) -> Response:
@@ -54,15 +66,35 @@ async def get_notice(request: Request) -> Response:
 async def update_notice(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, NoticeUpdate)
-    return ok(await ctx_of(request).write(services.update_notice, actor=actor, notice_id=_nid(request), subject=body.subject,
-                                          intro=body.intro, conclusions=body.conclusions, tz=_tz(request)))  # fmt: skip
+    return ok(
+        await ctx_of(request).write(
+            services.update_notice,
+            actor=actor,
+            notice_id=_nid(request),
+            subject=body.subject,
+            intro=body.intro,
+            conclusions=body.conclusions,
+            tz=_tz(request),
+        )
+    )
 
 
 async def add_task(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, TaskCreate)
-    return ok(await ctx_of(request).write(services.add_task, actor=actor, notice_id=_nid(request), conclusion_id=body.conclusion_id,
-                                          unit=body.unit, what=body.what, deadline=body.deadline, tz=_tz(request)), 201)  # fmt: skip
+    return ok(
+        await ctx_of(request).write(
+            services.add_task,
+            actor=actor,
+            notice_id=_nid(request),
+            conclusion_id=body.conclusion_id,
+            unit=body.unit,
+            what=body.what,
+            deadline=body.deadline,
+            tz=_tz(request),
+        ),
+        201,
+    )
 
 
 def _step(fn: Callable[..., Any]) -> Callable[[Request], Awaitable[Response]]:
@@ -77,9 +109,16 @@ async def get_pdf(request: Request) -> Response:
     actor = await require_user(request)
     out = await ctx_of(request).read(services.get_pdf, actor=actor, notice_id=_nid(request), tz=_tz(request))
     disposition = "attachment" if request.query_params.get("download") == "1" else "inline"
-    return Response(out.data, media_type="application/pdf", headers={
-        "Content-Disposition": f'{disposition}; filename="{out.filename}"', "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff", **(SAME_ORIGIN_FRAME if disposition == "inline" else {})})  # fmt: skip
+    return Response(
+        out.data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{out.filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            **(SAME_ORIGIN_FRAME if disposition == "inline" else {}),
+        },
+    )
 
 
 async def sign(request: Request) -> Response:
@@ -89,11 +128,33 @@ async def sign(request: Request) -> Response:
     ctx = ctx_of(request)
     job = await ctx.read(services.prepare_signature, actor=actor, notice_id=_nid(request))
     signed_at = utcnow().replace(microsecond=0)
-    signed = await sign_counted(ctx, actor.id, partial(
-        signing.sign_pdf, job.pdf, user_id=job.username, password=body.password, field_name=pdf.FIELD,
-        reason=services.SIGN_REASON, location="Hà Nội", signer_name=job.full_name, signer_title=job.title,
-        signed_at=signed_at, tz=ctx.settings.timezone))  # fmt: skip
-    return ok(await ctx.write(services.store_signature, actor=actor, job=job, pdf_bytes=signed, signed_at=signed_at, tz=ctx.settings.timezone))
+    signed = await sign_counted(
+        ctx,
+        actor.id,
+        partial(
+            signing.sign_pdf,
+            job.pdf,
+            user_id=job.username,
+            password=body.password,
+            field_name=pdf.FIELD,
+            reason=services.SIGN_REASON,
+            location="Hà Nội",
+            signer_name=job.full_name,
+            signer_title=job.title,
+            signed_at=signed_at,
+            tz=ctx.settings.timezone,
+        ),
+    )
+    return ok(
+        await ctx.write(
+            services.store_signature,
+            actor=actor,
+            job=job,
+            pdf_bytes=signed,
+            signed_at=signed_at,
+            tz=ctx.settings.timezone,
+        )
+    )
 
 
 async def list_tasks(request: Request) -> Response:
@@ -105,8 +166,18 @@ async def list_tasks(request: Request) -> Response:
 async def report(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, TaskReportCreate)
-    return ok(await ctx_of(request).write(tasks.report, actor=actor, task_id=request.path_params["task_id"], percent=body.percent,
-                                          note=body.note, done=body.done, tz=_tz(request)), 201)  # fmt: skip
+    return ok(
+        await ctx_of(request).write(
+            tasks.report,
+            actor=actor,
+            task_id=request.path_params["task_id"],
+            percent=body.percent,
+            note=body.note,
+            done=body.done,
+            tz=_tz(request),
+        ),
+        201,
+    )
 
 
 async def reports(request: Request) -> Response:
@@ -164,17 +235,56 @@ routes = [
 P = N.replace(":int", "")
 OPENAPI = [
     Op("get", "/api/notices", "Các thông báo kết luận được xem", answer=NoticePublic, many=True),
-    Op("post", "/api/notices", "Soạn thông báo kết luận từ kết luận của cuộc họp đã kết thúc (Văn phòng)", NoticeCreate, NoticePublic, status=201),
+    Op(
+        "post",
+        "/api/notices",
+        "Soạn thông báo kết luận từ kết luận của cuộc họp đã kết thúc (Văn phòng)",
+        NoticeCreate,
+        NoticePublic,
+        status=201,
+    ),
     Op("get", P, "Một thông báo kết luận: kết luận, nhiệm vụ, hạn ban hành (5 ngày làm việc)", answer=NoticePublic),
     Op("patch", P, "Sửa dự thảo thông báo (Văn phòng)", NoticeUpdate, NoticePublic),
-    Op("post", P + "/tasks", "Giao nhiệm vụ: cơ quan, nội dung, thời hạn (Văn phòng)", TaskCreate, TaskPublic, status=201),
+    Op(
+        "post",
+        P + "/tasks",
+        "Giao nhiệm vụ: cơ quan, nội dung, thời hạn (Văn phòng)",
+        TaskCreate,
+        TaskPublic,
+        status=201,
+    ),
     Op("post", P + "/submit", "Trình người chủ trì duyệt (Văn phòng)", answer=NoticePublic),
     Op("post", P + "/return", "Trả lại Văn phòng để sửa (người chủ trì)", answer=NoticePublic),
     Op("post", P + "/approve", "Duyệt: cấp số từ sổ đăng ký và chốt tệp PDF (người chủ trì)", answer=NoticePublic),
     Op("post", P + "/sign", "Ký số và ban hành (người chủ trì)", SignNotice, NoticePublic),
-    Op("get", P + "/pdf", "Thông báo kết luận PDF (bản đã ký khi đã ban hành)", query=("download",), media="application/pdf"),
-    Op("get", "/api/tasks", "Nhiệm vụ được theo dõi; ?state=open|done|late", answer=TaskPublic, many=True, query=("state",)),
-    Op("get", "/api/tasks/dashboard", "Bảng theo dõi: thông báo chưa ban hành, nhiệm vụ đang mở, sắp đến hạn, quá hạn", answer=Dashboard),
+    Op(
+        "get",
+        P + "/pdf",
+        "Thông báo kết luận PDF (bản đã ký khi đã ban hành)",
+        query=("download",),
+        media="application/pdf",
+    ),
+    Op(
+        "get",
+        "/api/tasks",
+        "Nhiệm vụ được theo dõi; ?state=open|done|late",
+        answer=TaskPublic,
+        many=True,
+        query=("state",),
+    ),
+    Op(
+        "get",
+        "/api/tasks/dashboard",
+        "Bảng theo dõi: thông báo chưa ban hành, nhiệm vụ đang mở, sắp đến hạn, quá hạn",
+        answer=Dashboard,
+    ),
     Op("get", "/api/tasks/{task_id}/reports", "Các báo cáo tiến độ của một nhiệm vụ", answer=ReportPublic, many=True),
-    Op("post", "/api/tasks/{task_id}/reports", "Báo cáo tiến độ (cán bộ của cơ quan được giao)", TaskReportCreate, TaskPublic, status=201),
-]  # fmt: skip
+    Op(
+        "post",
+        "/api/tasks/{task_id}/reports",
+        "Báo cáo tiến độ (cán bộ của cơ quan được giao)",
+        TaskReportCreate,
+        TaskPublic,
+        status=201,
+    ),
+]

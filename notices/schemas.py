@@ -1,4 +1,5 @@
 """Request and answer shapes of /api/notices and /api/tasks."""
+
 from __future__ import annotations
 
 from datetime import date

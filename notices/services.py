@@ -6,6 +6,7 @@ approves it (it gets the next number of the year's register and its PDF is froze
 the minutes' signing machinery (issued: the participants are told, every unit with a task is told of it).
 The notice is due on the 5th working day after the meeting (workdays/); the dashboard warns before that.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,9 +32,23 @@ from minutes.fileinfo import FileInfo
 from minutes.models import Conclusion
 from notices import pdf
 from notices.access import (
-    NoticeAccess, chair_of, notice_access, require_chair, require_staff, staff_users, unit_users,
-)  # fmt: skip
-from notices.models import ConclusionNotice, NoticeConclusion, NoticeFile, NoticeNumber, NoticeState, NoticeTask, TaskState
+    NoticeAccess,
+    chair_of,
+    notice_access,
+    require_chair,
+    require_staff,
+    staff_users,
+    unit_users,
+)
+from notices.models import (
+    ConclusionNotice,
+    NoticeConclusion,
+    NoticeFile,
+    NoticeNumber,
+    NoticeState,
+    NoticeTask,
+    TaskState,
+)
 from notifications.contract import notify
 from workdays.services import add_working_days, working_days_between
 
@@ -57,9 +72,19 @@ def today(tz: Zone) -> date:
 
 def task_data(t: NoticeTask, today_: date) -> dict[str, Any]:
     late = t.state == TaskState.open and t.deadline < today_
-    return {"id": t.id, "notice_id": t.notice_id, "conclusion_id": t.conclusion_id, "unit": t.unit, "what": t.what,
-            "deadline": t.deadline.isoformat(), "state": TaskState(t.state).value, "percent": t.percent, "late": late,
-            "done_at": iso(t.done_at), "updated_at": iso(t.updated_at)}  # fmt: skip
+    return {
+        "id": t.id,
+        "notice_id": t.notice_id,
+        "conclusion_id": t.conclusion_id,
+        "unit": t.unit,
+        "what": t.what,
+        "deadline": t.deadline.isoformat(),
+        "state": TaskState(t.state).value,
+        "percent": t.percent,
+        "late": late,
+        "done_at": iso(t.done_at),
+        "updated_at": iso(t.updated_at),
+    }
 
 
 def _number(session: Session, n: ConclusionNotice) -> str | None:
@@ -76,27 +101,45 @@ def notice_data(session: Session, n: ConclusionNotice, tz: Zone, acc: NoticeAcce
     issued = n.state == NoticeState.issued
     left = working_days_between(session, now, n.due_on) if not issued else None
     return {
-        "id": n.id, "meeting_id": n.meeting_id, "meeting_title": meeting.title if meeting else "", "state": NoticeState(n.state).value,
-        "number": _number(session, n), "subject": n.subject, "intro": n.intro,
+        "id": n.id,
+        "meeting_id": n.meeting_id,
+        "meeting_title": meeting.title if meeting else "",
+        "state": NoticeState(n.state).value,
+        "number": _number(session, n),
+        "subject": n.subject,
+        "intro": n.intro,
         "conclusions": [{"id": c.id, "position": c.position, "text": c.text} for c in conclusions],
         "tasks": [task_data(t, now) for t in tasks],
-        "due_on": n.due_on.isoformat(), "working_days_left": left,
-        "at_risk": not issued and left is not None and left <= 1, "late": not issued and n.due_on < now,
+        "due_on": n.due_on.isoformat(),
+        "working_days_left": left,
+        "at_risk": not issued and left is not None and left <= 1,
+        "late": not issued and n.due_on < now,
         "issued_on_time": (local(n.issued_at, tz).date() <= n.due_on) if issued and n.issued_at else None,
-        "created_at": iso(n.created_at), "approved_at": iso(n.approved_at), "issued_at": iso(n.issued_at),
+        "created_at": iso(n.created_at),
+        "approved_at": iso(n.approved_at),
+        "issued_at": iso(n.issued_at),
         "pdf_url": f"/api/notices/{n.id}/pdf",
-        "can_edit": bool(acc and acc.can_edit), "is_chair": bool(acc and acc.is_chair),
-    }  # fmt: skip
+        "can_edit": bool(acc and acc.can_edit),
+        "is_chair": bool(acc and acc.is_chair),
+    }
 
 
 def _conclusions(session: Session, notice_id: int) -> list[NoticeConclusion]:
-    return list(session.exec(select(NoticeConclusion).where(NoticeConclusion.notice_id == notice_id).order_by(col(NoticeConclusion.position))))
+    return list(
+        session.exec(
+            select(NoticeConclusion)
+            .where(NoticeConclusion.notice_id == notice_id)
+            .order_by(col(NoticeConclusion.position))
+        )
+    )
 
 
 def _require_notice_state(n: ConclusionNotice, allowed: tuple[NoticeState, ...], action: str) -> None:
     if n.state not in allowed:
-        raise Conflict("Trạng thái của thông báo kết luận không cho phép thao tác này.",
-                       details={"notice_id": n.id, "state": NoticeState(n.state).value, "action": action})  # fmt: skip
+        raise Conflict(
+            "Trạng thái của thông báo kết luận không cho phép thao tác này.",
+            details={"notice_id": n.id, "state": NoticeState(n.state).value, "action": action},
+        )
 
 
 # --- side effects in the same transaction -------------------------------------------------------------
@@ -118,12 +161,24 @@ def _changed(session: Session, n: ConclusionNotice, actor: Actor | None, type_: 
     """The audit entry and the live update of every change."""
     assert n.id is not None
     session.flush()
-    audit_append(session, type=type_, data={"notice_id": n.id, **data}, actor_id=actor.id if actor else None, meeting_id=n.meeting_id)
+    audit_append(
+        session,
+        type=type_,
+        data={"notice_id": n.id, **data},
+        actor_id=actor.id if actor else None,
+        meeting_id=n.meeting_id,
+    )
     outbox.add(session, kind=LIVE, ref=n.id, payload={"type": type_, "user_ids": _audience(session, n)})
 
 
 def _tell_units(session: Session, task: NoticeTask, event: str) -> None:
-    params = {"task_id": task.id, "notice_id": task.notice_id, "unit": task.unit, "what": task.what[:200], "deadline": task.deadline.isoformat()}
+    params = {
+        "task_id": task.id,
+        "notice_id": task.notice_id,
+        "unit": task.unit,
+        "what": task.what[:200],
+        "deadline": task.deadline.isoformat(),
+    }
     people = set(unit_users(session, {task.unit}))
     if event == "task.overdue":
         n = session.get(ConclusionNotice, task.notice_id)
@@ -137,14 +192,18 @@ def _tell_units(session: Session, task: NoticeTask, event: str) -> None:
 def _intro(session: Session, meeting: Meeting, chair: User | None, tz: Zone) -> str:
     assert meeting.id is not None
     presenters = []
-    for item in session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).order_by(col(AgendaItem.position))):
+    for item in session.exec(
+        select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).order_by(col(AgendaItem.position))
+    ):
         if item.presenter and item.presenter not in presenters:
             presenters.append(item.presenter)
     who = f"{chair.title} {chair.full_name}".strip() if chair else "người chủ trì"
     when = vn_date(meeting.started_at or meeting.ended_at or utcnow(), tz)
     heard = ", ".join(presenters) if presenters else "các cơ quan trình"
-    return nfc(f"Ngày {when.removeprefix('ngày ')}, tại {meeting.place or CITY}, {who} chủ trì {meeting.title}. "
-               f"Sau khi nghe {heard} báo cáo và ý kiến phát biểu của các thành viên dự họp, {who} đã kết luận như sau:")  # fmt: skip
+    return nfc(
+        f"Ngày {when.removeprefix('ngày ')}, tại {meeting.place or CITY}, {who} chủ trì {meeting.title}. "
+        f"Sau khi nghe {heard} báo cáo và ý kiến phát biểu của các thành viên dự họp, {who} đã kết luận như sau:"
+    )
 
 
 def create_notice(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:
@@ -152,21 +211,32 @@ def create_notice(*, session: Session, actor: Actor, meeting_id: int, tz: Zone =
     acc = access(session, actor, meeting_id, for_update=True)
     meeting = acc.meeting
     if meeting.state != MeetingState.ended:
-        raise Conflict("Chỉ soạn thông báo kết luận cho cuộc họp đã kết thúc.", details={"meeting_id": meeting_id, "state": MeetingState(meeting.state).value})
+        raise Conflict(
+            "Chỉ soạn thông báo kết luận cho cuộc họp đã kết thúc.",
+            details={"meeting_id": meeting_id, "state": MeetingState(meeting.state).value},
+        )
     if session.exec(select(ConclusionNotice.id).where(ConclusionNotice.meeting_id == meeting_id)).first() is not None:
         raise Conflict("Cuộc họp này đã có thông báo kết luận.", details={"meeting_id": meeting_id})
     chair_id = chair_of(session, meeting_id)
     chair = session.get(User, chair_id) if chair_id else None
     who = f"{chair.title} {chair.full_name}".strip() if chair else "người chủ trì"
     ended = local(meeting.ended_at or utcnow(), tz).date()
-    n = ConclusionNotice(meeting_id=meeting_id, subject=nfc(f"Kết luận của {who} tại {meeting.title}")[:500],
-                         intro=_intro(session, meeting, chair, tz), due_on=add_working_days(session, ended, DUE_WORKING_DAYS),
-                         created_by=actor.id)  # fmt: skip
+    n = ConclusionNotice(
+        meeting_id=meeting_id,
+        subject=nfc(f"Kết luận của {who} tại {meeting.title}")[:500],
+        intro=_intro(session, meeting, chair, tz),
+        due_on=add_working_days(session, ended, DUE_WORKING_DAYS),
+        created_by=actor.id,
+    )
     session.add(n)
     session.flush()
     assert n.id is not None
-    rows = session.exec(select(AgendaItem, Conclusion).join(Conclusion, col(Conclusion.agenda_item_id) == AgendaItem.id)
-                        .where(AgendaItem.meeting_id == meeting_id).order_by(col(AgendaItem.position))).all()  # fmt: skip
+    rows = session.exec(
+        select(AgendaItem, Conclusion)
+        .join(Conclusion, col(Conclusion.agenda_item_id) == AgendaItem.id)
+        .where(AgendaItem.meeting_id == meeting_id)
+        .order_by(col(AgendaItem.position))
+    ).all()
     position = 0
     for item, concl in rows:
         text = (concl.published_text or concl.text or "").strip()
@@ -177,8 +247,16 @@ def create_notice(*, session: Session, actor: Actor, meeting_id: int, tz: Zone =
     return notice_data(session, n, tz, notice_access(session, actor, n.id))
 
 
-def update_notice(*, session: Session, actor: Actor, notice_id: int, subject: str | None, intro: str | None,
-                  conclusions: list[str] | None, tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:  # fmt: skip
+def update_notice(
+    *,
+    session: Session,
+    actor: Actor,
+    notice_id: int,
+    subject: str | None,
+    intro: str | None,
+    conclusions: list[str] | None,
+    tz: Zone = DEFAULT_TIMEZONE,
+) -> dict[str, Any]:
     """Conclusions are replaced in order: the i-th text goes to the i-th conclusion (tasks keep theirs); extra
     ones are added, missing ones removed (their tasks then belong to the notice as a whole)."""
     require_staff(actor)
@@ -195,7 +273,7 @@ def update_notice(*, session: Session, actor: Actor, notice_id: int, subject: st
             row = old[i - 1] if i <= len(old) else NoticeConclusion(notice_id=notice_id, position=i, text="")
             row.text = text
             session.add(row)
-        for row in old[len(conclusions):]:
+        for row in old[len(conclusions) :]:
             for task in session.exec(select(NoticeTask).where(NoticeTask.conclusion_id == row.id)):
                 task.conclusion_id = None
                 session.add(task)
@@ -207,19 +285,32 @@ def update_notice(*, session: Session, actor: Actor, notice_id: int, subject: st
     return notice_data(session, n, tz, acc)
 
 
-def add_task(*, session: Session, actor: Actor, notice_id: int, conclusion_id: int | None, unit: str, what: str,
-             deadline: date, tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:  # fmt: skip
+def add_task(
+    *,
+    session: Session,
+    actor: Actor,
+    notice_id: int,
+    conclusion_id: int | None,
+    unit: str,
+    what: str,
+    deadline: date,
+    tz: Zone = DEFAULT_TIMEZONE,
+) -> dict[str, Any]:
     require_staff(actor)
     acc = notice_access(session, actor, notice_id, for_update=True)
     n = acc.notice
-    _require_notice_state(n, (NoticeState.draft,), "add_task")  # the tasks are part of the text that is approved and signed
+    _require_notice_state(
+        n, (NoticeState.draft,), "add_task"
+    )  # the tasks are part of the text that is approved and signed
     if conclusion_id is not None:
         found = session.get(NoticeConclusion, conclusion_id)
         if found is None or found.notice_id != notice_id:
             raise NotFound("Không tìm thấy kết luận trong thông báo này.", details={"conclusion_id": conclusion_id})
     if deadline < today(tz):
         raise ValidationFailed("Thời hạn đã qua.", details=[{"field": "deadline", "message": "trước hôm nay"}])
-    task = NoticeTask(notice_id=notice_id, conclusion_id=conclusion_id, unit=unit, what=what, deadline=deadline, created_by=actor.id)
+    task = NoticeTask(
+        notice_id=notice_id, conclusion_id=conclusion_id, unit=unit, what=what, deadline=deadline, created_by=actor.id
+    )
     session.add(task)
     session.flush()  # the units are told when the notice is issued
     _changed(session, n, actor, "task.created", task_id=task.id, unit=unit, deadline=deadline.isoformat())
@@ -257,7 +348,9 @@ def _allocate(session: Session, n: ConclusionNotice, at: datetime, tz: Zone, act
     year = local(at, tz).year
     for _ in range(20):
         last = session.exec(select(func.max(NoticeNumber.number)).where(NoticeNumber.year == year)).one()
-        row = NoticeNumber(year=year, number=(last or 0) + 1, meeting_id=n.meeting_id, allocated_by=actor_id, allocated_at=at)
+        row = NoticeNumber(
+            year=year, number=(last or 0) + 1, meeting_id=n.meeting_id, allocated_by=actor_id, allocated_at=at
+        )
         try:
             with session.begin_nested():
                 session.add(row)
@@ -277,15 +370,22 @@ def _document(session: Session, n: ConclusionNotice, tz: Zone) -> tuple[pdf.Noti
     doc = pdf.NoticeDoc(
         number=f"Số: {number}" if number else "Số:      /TB-VPCP",
         place_date=f"{CITY}, {vn_date(dated, tz)}" if dated else f"{CITY}, ngày    tháng    năm",
-        subject=n.subject, intro=n.intro, conclusions=[c.text for c in _conclusions(session, n.id or 0)],
+        subject=n.subject,
+        intro=n.intro,
+        conclusions=[c.text for c in _conclusions(session, n.id or 0)],
         tasks=[pdf.TaskLine(t.unit, t.what, t.deadline.strftime("%d/%m/%Y")) for t in tasks],
-        signer_role=(chair.title if chair and chair.title else "Người chủ trì"), signer_name=chair.full_name if chair else "",
-    )  # fmt: skip
+        signer_role=(chair.title if chair and chair.title else "Người chủ trì"),
+        signer_name=chair.full_name if chair else "",
+    )
     return doc, FileInfo(title=nfc(f"Thông báo {n.subject}")[:250], subject=n.subject, created=dated, tz=tz)
 
 
 def _store(session: Session, n: ConclusionNotice, step: str, data: bytes) -> None:
-    session.add(NoticeFile(notice_id=n.id or 0, step=step, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data), data=data))
+    session.add(
+        NoticeFile(
+            notice_id=n.id or 0, step=step, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data), data=data
+        )
+    )
 
 
 def approve(*, session: Session, actor: Actor, notice_id: int, tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:
@@ -342,8 +442,9 @@ def prepare_signature(*, session: Session, actor: Actor, notice_id: int) -> Sign
     return SignJob(notice_id, final.data, user.username, user.full_name, user.title)
 
 
-def store_signature(*, session: Session, actor: Actor, job: SignJob, pdf_bytes: bytes, signed_at: datetime,
-                    tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:  # fmt: skip
+def store_signature(
+    *, session: Session, actor: Actor, job: SignJob, pdf_bytes: bytes, signed_at: datetime, tz: Zone = DEFAULT_TIMEZONE
+) -> dict[str, Any]:
     """Keeps the signed file if nothing moved since prepare_signature; the notice is issued: participants and
     the units with tasks are told."""
     acc = notice_access(session, actor, job.notice_id, for_update=True)
@@ -360,8 +461,14 @@ def store_signature(*, session: Session, actor: Actor, job: SignJob, pdf_bytes: 
     people = set(session.exec(select(Participant.user_id).where(Participant.meeting_id == n.meeting_id)).all())
     tasks = session.exec(select(NoticeTask).where(NoticeTask.notice_id == n.id)).all()
     people |= set(unit_users(session, {t.unit for t in tasks}))
-    notify(session, event="notice.issued", ref=f"notice.issued:{n.id}", user_ids=people - {actor.id},
-           params={"notice_id": n.id, "number": number, "title": meeting.title if meeting else n.subject}, link=f"/notices/{n.id}")  # fmt: skip
+    notify(
+        session,
+        event="notice.issued",
+        ref=f"notice.issued:{n.id}",
+        user_ids=people - {actor.id},
+        params={"notice_id": n.id, "number": number, "title": meeting.title if meeting else n.subject},
+        link=f"/notices/{n.id}",
+    )
     for task in tasks:
         _tell_units(session, task, "task.assigned")
     _changed(session, n, actor, "notice.issued", number=number, sha256=hashlib.sha256(pdf_bytes).hexdigest())

@@ -4,6 +4,7 @@ assigned unit's users, the dashboard (what is open, due and late) and the overdu
 Who sees which task: the secretariat every task; a chair the tasks of the notices of meetings they chaired;
 a unit's users the tasks of their unit in issued notices.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -24,14 +25,24 @@ DUE_SOON_DAYS = 3
 
 
 def _visible(session: Session, actor: Actor) -> list[tuple[NoticeTask, ConclusionNotice]]:
-    rows = session.exec(select(NoticeTask, ConclusionNotice).join(ConclusionNotice, col(ConclusionNotice.id) == NoticeTask.notice_id)
-                        .order_by(col(NoticeTask.deadline), col(NoticeTask.id))).all()  # fmt: skip
+    rows = session.exec(
+        select(NoticeTask, ConclusionNotice)
+        .join(ConclusionNotice, col(ConclusionNotice.id) == NoticeTask.notice_id)
+        .order_by(col(NoticeTask.deadline), col(NoticeTask.id))
+    ).all()
     if actor.is_staff:
         return list(rows)
-    chaired = set(session.exec(select(Participant.meeting_id).where(Participant.user_id == actor.id, Participant.role == MeetingRole.chair)).all())
+    chaired = set(
+        session.exec(
+            select(Participant.meeting_id).where(Participant.user_id == actor.id, Participant.role == MeetingRole.chair)
+        ).all()
+    )
     unit = unit_of(session, actor)
-    return [(t, n) for t, n in rows
-            if n.meeting_id in chaired or (unit and t.unit == unit and n.state == NoticeState.issued)]  # fmt: skip
+    return [
+        (t, n)
+        for t, n in rows
+        if n.meeting_id in chaired or (unit and t.unit == unit and n.state == NoticeState.issued)
+    ]
 
 
 def _require_follower(actor: Actor) -> None:
@@ -39,7 +50,9 @@ def _require_follower(actor: Actor) -> None:
         raise Forbidden("Khách mời không theo dõi nhiệm vụ.")
 
 
-def list_tasks(*, session: Session, actor: Actor, state: str | None = None, tz: Zone = DEFAULT_TIMEZONE) -> list[dict[str, Any]]:
+def list_tasks(
+    *, session: Session, actor: Actor, state: str | None = None, tz: Zone = DEFAULT_TIMEZONE
+) -> list[dict[str, Any]]:
     _require_follower(actor)
     now = today(tz)
     out = [task_data(t, now) for t, _ in _visible(session, actor)]
@@ -48,8 +61,9 @@ def list_tasks(*, session: Session, actor: Actor, state: str | None = None, tz: 
     return [t for t in out if state is None or t["state"] == state]
 
 
-def report(*, session: Session, actor: Actor, task_id: int, percent: int, note: str, done: bool,
-           tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:  # fmt: skip
+def report(
+    *, session: Session, actor: Actor, task_id: int, percent: int, note: str, done: bool, tz: Zone = DEFAULT_TIMEZONE
+) -> dict[str, Any]:
     """A unit's user reports progress on their unit's task of an issued notice (append-only reports)."""
     task = session.get(NoticeTask, task_id)
     notice = session.get(ConclusionNotice, task.notice_id) if task else None
@@ -75,7 +89,10 @@ def task_reports(*, session: Session, actor: Actor, task_id: int) -> list[dict[s
     if task is None or notice is None or (task, notice) not in _visible(session, actor):
         raise NotFound("Không tìm thấy nhiệm vụ.", details={"task_id": task_id})
     rows = session.exec(select(TaskReport).where(TaskReport.task_id == task_id).order_by(col(TaskReport.id))).all()
-    return [{"id": r.id, "user_id": r.user_id, "percent": r.percent, "note": r.note, "done": r.done, "at": iso(r.at)} for r in rows]
+    return [
+        {"id": r.id, "user_id": r.user_id, "percent": r.percent, "note": r.note, "done": r.done, "at": iso(r.at)}
+        for r in rows
+    ]
 
 
 def dashboard(*, session: Session, actor: Actor, tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:
@@ -96,18 +113,30 @@ def dashboard(*, session: Session, actor: Actor, tz: Zone = DEFAULT_TIMEZONE) ->
             "late": [t for t in open_ if t["late"]],
             "done": [t for t in tasks if t["state"] == "done"],
         },
-        "counts": {"notices_open": len(notices), "notices_at_risk": sum(1 for n in notices if n["at_risk"]),
-                   "tasks_open": len(open_), "tasks_late": sum(1 for t in open_ if t["late"])},
-    }  # fmt: skip
+        "counts": {
+            "notices_open": len(notices),
+            "notices_at_risk": sum(1 for n in notices if n["at_risk"]),
+            "tasks_open": len(open_),
+            "tasks_late": sum(1 for t in open_ if t["late"]),
+        },
+    }
 
 
 def mark_overdue(*, session: Session, tz: Zone = DEFAULT_TIMEZONE) -> list[int]:
     """Tasks of issued notices past their deadline and not done, not yet told: told once (task.overdue to the
     unit, the secretariat and the chair), with an audit entry. Idempotent: the flag is set in this transaction."""
     now = today(tz)
-    rows = session.exec(select(NoticeTask, ConclusionNotice).join(ConclusionNotice, col(ConclusionNotice.id) == NoticeTask.notice_id)
-                        .where(NoticeTask.state == TaskState.open, NoticeTask.deadline < now, col(NoticeTask.overdue_notified_at).is_(None),
-                               ConclusionNotice.state == NoticeState.issued).with_for_update()).all()  # fmt: skip
+    rows = session.exec(
+        select(NoticeTask, ConclusionNotice)
+        .join(ConclusionNotice, col(ConclusionNotice.id) == NoticeTask.notice_id)
+        .where(
+            NoticeTask.state == TaskState.open,
+            NoticeTask.deadline < now,
+            col(NoticeTask.overdue_notified_at).is_(None),
+            ConclusionNotice.state == NoticeState.issued,
+        )
+        .with_for_update()
+    ).all()
     told = []
     for task, notice in rows:
         task.overdue_notified_at = utcnow()
@@ -116,4 +145,3 @@ def mark_overdue(*, session: Session, tz: Zone = DEFAULT_TIMEZONE) -> list[int]:
         _changed(session, notice, None, "task.overdue", task_id=task.id, deadline=task.deadline.isoformat())
         told.append(task.id or 0)
     return told
-

@@ -10,6 +10,7 @@
 handling and deleting it), or two jobs with the same ref, notify each user once. The handler
 (notifications/live.py) writes the rows, tells the recipients' open pages and queues the e-mails.
 """
+
 from __future__ import annotations
 
 from typing import Any, Iterable
@@ -22,8 +23,20 @@ KIND = "notify"
 UNREAD = "notify.unread"  # the reader's other pages: their bell count after marking read
 
 
-def notify(session: Session, *, event: str, ref: str, user_ids: Iterable[int], params: dict[str, Any] | None = None,
-           link: str = "") -> None:  # fmt: skip
+def notify(
+    session: Session,
+    *,
+    event: str,
+    ref: str,
+    user_ids: Iterable[int],
+    params: dict[str, Any] | None = None,
+    link: str = "",
+) -> None:
     ids = sorted({int(u) for u in user_ids})
     if ids:
-        outbox.add(session, kind=KIND, ref=ref[:64], payload={"event": event, "user_ids": ids, "params": params or {}, "link": link})
+        outbox.add(
+            session,
+            kind=KIND,
+            ref=ref[:64],
+            payload={"event": event, "user_ids": ids, "params": params or {}, "link": link},
+        )

@@ -2,6 +2,7 @@
 each recipient's open pages moves (server -> client event `notification` {unread, event} to that user's
 sockets only: room user:<id>), and the mailer is woken for the e-mails. Marking read moves the bell of the
 reader's other pages ("notify.unread")."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,7 +20,9 @@ def install(ctx: AppContext, dispatcher: Dispatcher) -> Mailer:
         done = await ctx.db.write(services.record, ref=ref, jobs=jobs, tz=ctx.settings.timezone, mail=mailer.enabled)
         event = next((j.get("event") for j in jobs), None)
         for user_id, unread in done.result["users"].items():
-            await ctx.to_user(user_id, "notification", {"type": "notification.created", "event": event, "unread": unread})
+            await ctx.to_user(
+                user_id, "notification", {"type": "notification.created", "event": event, "unread": unread}
+            )
         if done.result["mails"]:
             mailer.wake()
 
@@ -31,4 +34,3 @@ def install(ctx: AppContext, dispatcher: Dispatcher) -> Mailer:
     dispatcher.register(contract.UNREAD, recount)
     ctx.background.append(mailer)
     return mailer
-

@@ -6,6 +6,7 @@ before it is sent (two nodes never send it at once) and marked sent after the se
 is recorded on the row with the next try (notifications/services.py mark_failed), for ever: the row stays
 until it is sent, across restarts. The SMTP conversation itself runs in a worker thread.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,9 +49,14 @@ class SmtpServer:
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ValueError("ECABINET_SMTP_URL phải có dạng smtp://máy:cổng hoặc smtps://máy:cổng")
         query = parse_qs(parts.query)
-        return cls(host=parts.hostname, port=parts.port or (465 if parts.scheme == "smtps" else 25), tls=parts.scheme == "smtps",
-                   starttls=query.get("starttls", ["0"])[0] in ("1", "true"), user=unquote(parts.username or ""),
-                   password=unquote(parts.password or ""))  # fmt: skip
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if parts.scheme == "smtps" else 25),
+            tls=parts.scheme == "smtps",
+            starttls=query.get("starttls", ["0"])[0] in ("1", "true"),
+            user=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+        )
 
     def shown(self) -> str:
         return f"{'smtps' if self.tls else 'smtp'}://{self.host}:{self.port}"
@@ -79,7 +85,9 @@ def message(mail: dict[str, Any], sender: str) -> EmailMessage:
 
 def send(server: SmtpServer, msg: EmailMessage, timeout: float = 15.0) -> None:
     if server.tls:
-        client: smtplib.SMTP = smtplib.SMTP_SSL(server.host, server.port, timeout=timeout, context=ssl.create_default_context())
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            server.host, server.port, timeout=timeout, context=ssl.create_default_context()
+        )
     else:
         client = smtplib.SMTP(server.host, server.port, timeout=timeout)
     with client:
@@ -105,7 +113,9 @@ class Mailer(Loop):
 
     async def start(self) -> None:
         if self.server is None:
-            log.warning("ECABINET_SMTP_URL chưa được đặt: thông báo chỉ hiển thị trong ứng dụng, không gửi thư điện tử.")
+            log.warning(
+                "ECABINET_SMTP_URL chưa được đặt: thông báo chỉ hiển thị trong ứng dụng, không gửi thư điện tử."
+            )
             return
         log.info("Thông báo được gửi thư điện tử qua %s", self.server.shown())
         await super().start()
@@ -132,8 +142,12 @@ class Mailer(Loop):
                     await asyncio.to_thread(send, self.server, message(mail, self.ctx.settings.smtp_from))
                 except (OSError, smtplib.SMTPException) as exc:
                     log.warning("thư thông báo %s chưa gửi được (lần %s): %s", mail["id"], mail["attempts"] + 1, exc)
-                    await db.write(services.mark_failed, mail_id=mail["id"], error=str(exc) or type(exc).__name__,
-                                   base=self.ctx.settings.mail_retry_seconds)  # fmt: skip
+                    await db.write(
+                        services.mark_failed,
+                        mail_id=mail["id"],
+                        error=str(exc) or type(exc).__name__,
+                        base=self.ctx.settings.mail_retry_seconds,
+                    )
                 else:
                     await db.write(services.mark_sent, mail_id=mail["id"])
             if len(batch) < BATCH:

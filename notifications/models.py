@@ -9,6 +9,7 @@
 - `notification_profile`: a user's e-mail address, language of their e-mails, and the events they want by
   e-mail (null: every event). A user without a row gets in-product notifications only.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """/api/notifications* and the page /notifications (thin: parse, call a service, answer)."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -17,8 +18,16 @@ async def list_mine(request: Request) -> Response:
     actor = await require_user(request)
     q = parse_query(request, NotificationQuery)
     ctx = ctx_of(request)
-    return ok(await ctx.read(services.list_mine, actor=actor, lang=lang_of(request), tz=ctx.settings.timezone,
-                             limit=q.limit, unread_only=q.unread))  # fmt: skip
+    return ok(
+        await ctx.read(
+            services.list_mine,
+            actor=actor,
+            lang=lang_of(request),
+            tz=ctx.settings.timezone,
+            limit=q.limit,
+            unread_only=q.unread,
+        )
+    )
 
 
 async def mark_read(request: Request) -> Response:
@@ -35,8 +44,11 @@ async def get_preferences(request: Request) -> Response:
 async def set_preferences(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, PreferencesUpdate)
-    return ok(await ctx_of(request).write(services.set_preferences, actor=actor, email=body.email, lang=body.lang,
-                                          email_events=body.email_events))  # fmt: skip
+    return ok(
+        await ctx_of(request).write(
+            services.set_preferences, actor=actor, email=body.email, lang=body.lang, email_events=body.email_events
+        )
+    )
 
 
 async def page(request: Request) -> Response:
@@ -55,10 +67,31 @@ routes = [
 ]
 
 OPENAPI = [
-    Op("get", "/api/notifications", "Thông báo của tôi (mới nhất trước) và số chưa đọc; ?limit= (≤ 200)&unread=true",
-       answer=NotificationList, query=("limit", "unread")),
-    Op("post", "/api/notifications/read", "Đánh dấu đã đọc: các thông báo `ids` của tôi, hoặc tất cả (all: true)", MarkRead, Unread),
-    Op("get", "/api/notifications/preferences", "Địa chỉ thư điện tử và các loại thông báo tôi nhận qua thư", answer=Preferences),
-    Op("put", "/api/notifications/preferences", "Đổi địa chỉ thư, ngôn ngữ thư và các loại thông báo nhận qua thư",
-       PreferencesUpdate, Preferences),
-]  # fmt: skip
+    Op(
+        "get",
+        "/api/notifications",
+        "Thông báo của tôi (mới nhất trước) và số chưa đọc; ?limit= (≤ 200)&unread=true",
+        answer=NotificationList,
+        query=("limit", "unread"),
+    ),
+    Op(
+        "post",
+        "/api/notifications/read",
+        "Đánh dấu đã đọc: các thông báo `ids` của tôi, hoặc tất cả (all: true)",
+        MarkRead,
+        Unread,
+    ),
+    Op(
+        "get",
+        "/api/notifications/preferences",
+        "Địa chỉ thư điện tử và các loại thông báo tôi nhận qua thư",
+        answer=Preferences,
+    ),
+    Op(
+        "put",
+        "/api/notifications/preferences",
+        "Đổi địa chỉ thư, ngôn ngữ thư và các loại thông báo nhận qua thư",
+        PreferencesUpdate,
+        Preferences,
+    ),
+]

@@ -1,4 +1,5 @@
 """Request and answer shapes of /api/notifications."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -7,8 +8,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.types import Flag, FormFlag, FormInt, Id, Line
 
-Event = Literal["poll.sent", "poll.reminder", "poll.result", "meeting.published", "meeting.changed", "notice.issued",
-                "task.assigned", "task.overdue"]  # fmt: skip
+Event = Literal[
+    "poll.sent",
+    "poll.reminder",
+    "poll.result",
+    "meeting.published",
+    "meeting.changed",
+    "notice.issued",
+    "task.assigned",
+    "task.overdue",
+]
 
 
 class NotificationQuery(BaseModel):
@@ -58,4 +67,6 @@ class PreferencesUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: Line | None = Field(default=None, max_length=254, description="'' removes the address")
     lang: Literal["vi", "en"] | None = None
-    email_events: list[Event] | None = Field(default=None, max_length=20, description="the events that also come by e-mail")
+    email_events: list[Event] | None = Field(
+        default=None, max_length=20, description="the events that also come by e-mail"
+    )

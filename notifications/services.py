@@ -1,5 +1,6 @@
 """Notification operations: turning a notify job into rows and mails (idempotent), reading the bell, marking
 read, and each user's e-mail preferences. Keyword-only, the session first; the caller commits."""
+
 from __future__ import annotations
 
 import re
@@ -40,8 +41,15 @@ def record(*, session: Session, ref: str, jobs: list[dict[str, Any]], tz: str, m
     if not wanted:
         return {"users": {}, "mails": 0}
     active = set(session.exec(select(User.id).where(col(User.id).in_(wanted), User.is_active)).all())
-    done = set(session.exec(select(Notification.user_id).where(Notification.key == key, col(Notification.user_id).in_(wanted))).all())
-    profiles = {p.user_id: p for p in session.exec(select(NotificationProfile).where(col(NotificationProfile.user_id).in_(wanted)))}
+    done = set(
+        session.exec(
+            select(Notification.user_id).where(Notification.key == key, col(Notification.user_id).in_(wanted))
+        ).all()
+    )
+    profiles = {
+        p.user_id: p
+        for p in session.exec(select(NotificationProfile).where(col(NotificationProfile.user_id).in_(wanted)))
+    }
     users: dict[int, int] = {}
     mails = 0
     for uid, job in sorted(wanted.items()):
@@ -52,10 +60,21 @@ def record(*, session: Session, ref: str, jobs: list[dict[str, Any]], tz: str, m
         session.add(row)
         session.flush()
         profile = profiles.get(uid)
-        if mail and profile is not None and profile.email and (profile.email_events is None or event in profile.email_events):
+        if (
+            mail
+            and profile is not None
+            and profile.email
+            and (profile.email_events is None or event in profile.email_events)
+        ):
             subject, body = texts.render(event, params, profile.lang, tz)
-            session.add(NotificationMail(notification_id=row.id or 0, to_addr=profile.email, subject=subject[:400],
-                                         body=_mail_body(body, row.link)))  # fmt: skip
+            session.add(
+                NotificationMail(
+                    notification_id=row.id or 0,
+                    to_addr=profile.email,
+                    subject=subject[:400],
+                    body=_mail_body(body, row.link),
+                )
+            )
             mails += 1
         users[uid] = 0
     session.flush()
@@ -79,17 +98,30 @@ def _mail_body(body: str, link: str) -> str:
 
 
 def _unread(session: Session, user_id: int) -> int:
-    return session.exec(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user_id, col(Notification.read_at).is_(None))).one()  # fmt: skip
+    return session.exec(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, col(Notification.read_at).is_(None))
+    ).one()
 
 
 def public(row: Notification, lang: str, tz: str) -> dict[str, Any]:
     subject, body = texts.render(row.event, row.params, lang, tz)
-    return {"id": row.id, "event": row.event, "subject": subject, "body": body, "link": row.link or None,
-            "created_at": iso(row.created_at), "read_at": iso(row.read_at), "read": row.read_at is not None}  # fmt: skip
+    return {
+        "id": row.id,
+        "event": row.event,
+        "subject": subject,
+        "body": body,
+        "link": row.link or None,
+        "created_at": iso(row.created_at),
+        "read_at": iso(row.read_at),
+        "read": row.read_at is not None,
+    }
 
 
-def list_mine(*, session: Session, actor: Actor, lang: str, tz: str, limit: int = 50, unread_only: bool = False) -> dict[str, Any]:
+def list_mine(
+    *, session: Session, actor: Actor, lang: str, tz: str, limit: int = 50, unread_only: bool = False
+) -> dict[str, Any]:
     q = select(Notification).where(Notification.user_id == actor.id)
     if unread_only:
         q = q.where(col(Notification.read_at).is_(None))
@@ -102,9 +134,14 @@ def mark_read(*, session: Session, actor: Actor, ids: list[int] | None, all_: bo
     q = update(Notification).where(col(Notification.user_id) == actor.id, col(Notification.read_at).is_(None))
     if not all_:
         if not ids:
-            raise ValidationFailed("Hãy chọn thông báo cần đánh dấu đã đọc.", details=[{"field": "ids", "message": "trống"}])
+            raise ValidationFailed(
+                "Hãy chọn thông báo cần đánh dấu đã đọc.", details=[{"field": "ids", "message": "trống"}]
+            )
         q = q.where(col(Notification.id).in_(ids))
-    changed = cast("CursorResult[Any]", session.execute(q.values(read_at=utcnow()), execution_options={"synchronize_session": False})).rowcount
+    changed = cast(
+        "CursorResult[Any]",
+        session.execute(q.values(read_at=utcnow()), execution_options={"synchronize_session": False}),
+    ).rowcount
     if changed:
         outbox.add(session, kind=contract.UNREAD, ref=actor.id)
     return {"unread": _unread(session, actor.id)}
@@ -116,22 +153,32 @@ def mark_read(*, session: Session, actor: Actor, ids: list[int] | None, all_: bo
 def get_preferences(*, session: Session, actor: Actor) -> dict[str, Any]:
     p = session.get(NotificationProfile, actor.id) or NotificationProfile(user_id=actor.id)
     chosen = set(texts.EVENTS if p.email_events is None else p.email_events)
-    return {"email": p.email or None, "lang": p.lang, "events": [{"event": e, "email": e in chosen} for e in texts.EVENTS]}
+    return {
+        "email": p.email or None,
+        "lang": p.lang,
+        "events": [{"event": e, "email": e in chosen} for e in texts.EVENTS],
+    }
 
 
-def set_preferences(*, session: Session, actor: Actor, email: str | None, lang: str | None,
-                    email_events: list[str] | None) -> dict[str, Any]:  # fmt: skip
+def set_preferences(
+    *, session: Session, actor: Actor, email: str | None, lang: str | None, email_events: list[str] | None
+) -> dict[str, Any]:
     p = session.get(NotificationProfile, actor.id) or NotificationProfile(user_id=actor.id)
     if email is not None:
         if email and not EMAIL.match(email):
-            raise ValidationFailed("Địa chỉ thư điện tử không hợp lệ.", details=[{"field": "email", "message": "không hợp lệ"}])
+            raise ValidationFailed(
+                "Địa chỉ thư điện tử không hợp lệ.", details=[{"field": "email", "message": "không hợp lệ"}]
+            )
         p.email = email
     if lang is not None:
         p.lang = lang
     if email_events is not None:
         unknown = sorted(set(email_events) - set(texts.EVENTS))
         if unknown:
-            raise ValidationFailed("Loại thông báo không có trong danh sách.", details=[{"field": "email_events", "message": ", ".join(unknown)}])
+            raise ValidationFailed(
+                "Loại thông báo không có trong danh sách.",
+                details=[{"field": "email_events", "message": ", ".join(unknown)}],
+            )
         p.email_events = [e for e in texts.EVENTS if e in email_events]
     p.updated_at = utcnow()
     session.add(p)
@@ -154,10 +201,17 @@ def set_address(session: Session, *, user_id: int, email: str, lang: str = "vi")
 
 def claim_due(*, session: Session, now: datetime, limit: int, lease: float) -> list[dict[str, Any]]:
     """Mails due now, leased to this sender for `lease` seconds (another node skips them meanwhile)."""
-    q = (select(NotificationMail)
-         .where(col(NotificationMail.sent_at).is_(None), NotificationMail.next_attempt_at <= now,
-                (col(NotificationMail.claimed_until).is_(None)) | (col(NotificationMail.claimed_until) < now))
-         .order_by(col(NotificationMail.next_attempt_at), col(NotificationMail.id)).limit(limit).with_for_update(skip_locked=True))  # fmt: skip
+    q = (
+        select(NotificationMail)
+        .where(
+            col(NotificationMail.sent_at).is_(None),
+            NotificationMail.next_attempt_at <= now,
+            (col(NotificationMail.claimed_until).is_(None)) | (col(NotificationMail.claimed_until) < now),
+        )
+        .order_by(col(NotificationMail.next_attempt_at), col(NotificationMail.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     out = []
     for m in session.exec(q).all():
         m.claimed_until = now + timedelta(seconds=lease)
@@ -167,7 +221,9 @@ def claim_due(*, session: Session, now: datetime, limit: int, lease: float) -> l
 
 
 def next_due(*, session: Session) -> datetime | None:
-    found = session.exec(select(func.min(NotificationMail.next_attempt_at)).where(col(NotificationMail.sent_at).is_(None))).one()
+    found = session.exec(
+        select(func.min(NotificationMail.next_attempt_at)).where(col(NotificationMail.sent_at).is_(None))
+    ).one()
     return as_utc(found)
 
 

@@ -3,6 +3,7 @@
 Producers send `params` (notifications/contract.py); texts take what they need and show times on the
 organisation's clock. A missing parameter shows as nothing rather than failing a delivery.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -17,7 +18,10 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Written opinion poll: {title}", "Please answer the poll “{title}” before {deadline}."),
     },
     "poll.reminder": {
-        "vi": ("Nhắc trả lời phiếu lấy ý kiến: {title}", "Phiếu lấy ý kiến “{title}” hết hạn lúc {deadline}; đồng chí chưa trả lời."),
+        "vi": (
+            "Nhắc trả lời phiếu lấy ý kiến: {title}",
+            "Phiếu lấy ý kiến “{title}” hết hạn lúc {deadline}; đồng chí chưa trả lời.",
+        ),
         "en": ("Reminder: opinion poll {title}", "The poll “{title}” closes at {deadline}; you have not answered yet."),
     },
     "poll.result": {
@@ -29,11 +33,20 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Meeting invitation: {title}", "You are invited to “{title}” at {scheduled}, {place}."),
     },
     "meeting.changed": {
-        "vi": ("Thay đổi cuộc họp: {title}", "Cuộc họp “{title}” đã thay đổi ({changes}). Thời gian: {scheduled}; địa điểm: {place}."),
-        "en": ("Meeting changed: {title}", "The meeting “{title}” changed ({changes}). Time: {scheduled}; place: {place}."),
+        "vi": (
+            "Thay đổi cuộc họp: {title}",
+            "Cuộc họp “{title}” đã thay đổi ({changes}). Thời gian: {scheduled}; địa điểm: {place}.",
+        ),
+        "en": (
+            "Meeting changed: {title}",
+            "The meeting “{title}” changed ({changes}). Time: {scheduled}; place: {place}.",
+        ),
     },
     "notice.issued": {
-        "vi": ("Thông báo kết luận {number}: {title}", "Văn phòng Chính phủ đã ban hành Thông báo kết luận {number} về “{title}”."),
+        "vi": (
+            "Thông báo kết luận {number}: {title}",
+            "Văn phòng Chính phủ đã ban hành Thông báo kết luận {number} về “{title}”.",
+        ),
         "en": ("Conclusion notice {number}: {title}", "The conclusion notice {number} on “{title}” was issued."),
     },
     "task.assigned": {

@@ -3,6 +3,7 @@
 Who sees a poll: the secretariat (admin, secretariat) always; its chair from submission on; its voters once it
 is open. Results (counts, comments) reach everyone who sees the poll only once it is closed; before that the
 secretariat and the chair see who has answered (the follow-up), never what."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,11 +23,17 @@ from workdays.services import add_working_days
 LIVE = "poll.live"  # outbox kind: tell the poll's audience (checked at delivery) that it changed
 SEEN_BY_VOTERS = (PollState.open, PollState.closed, PollState.decided)
 DONE = (PollState.closed, PollState.decided)
-_STATE_VI = {"draft": "đang soạn", "submitted": "chờ duyệt", "open": "đang lấy ý kiến", "closed": "đã hết hạn",
-             "decided": "đã quyết định"}  # fmt: skip
+_STATE_VI = {
+    "draft": "đang soạn",
+    "submitted": "chờ duyệt",
+    "open": "đang lấy ý kiến",
+    "closed": "đã hết hạn",
+    "decided": "đã quyết định",
+}
 
 
 # ---- reading helpers ----
+
 
 def get_rules(session: Session) -> PollRules:
     return session.get(PollRules, 1) or PollRules()
@@ -43,7 +50,11 @@ def load(session: Session, poll_id: int, *, for_update: bool = False) -> Poll:
 
 
 def voter_ids(session: Session, poll_id: int) -> list[int]:
-    return list(session.exec(select(PollVoter.user_id).where(PollVoter.poll_id == poll_id).order_by(col(PollVoter.user_id))).all())
+    return list(
+        session.exec(
+            select(PollVoter.user_id).where(PollVoter.poll_id == poll_id).order_by(col(PollVoter.user_id))
+        ).all()
+    )
 
 
 def is_voter(session: Session, poll_id: int, user_id: int) -> bool:
@@ -72,21 +83,32 @@ def require_staff(actor: Actor) -> None:
 
 def require_state(poll: Poll, *states: PollState, action: str) -> None:
     if poll.state not in states:
-        raise Conflict("Phiếu lấy ý kiến không ở trạng thái cho phép thao tác này.",
-                       details={"poll_id": poll.id, "state": poll.state.value, "action": action,
-                                "state_vi": _STATE_VI[poll.state.value]})  # fmt: skip
+        raise Conflict(
+            "Phiếu lấy ý kiến không ở trạng thái cho phép thao tác này.",
+            details={
+                "poll_id": poll.id,
+                "state": poll.state.value,
+                "action": action,
+                "state_vi": _STATE_VI[poll.state.value],
+            },
+        )
 
 
 def future(moment: datetime, field: str) -> datetime:
     if moment.tzinfo is None:
-        raise ValidationFailed("Thời hạn phải ghi rõ múi giờ.", details=[{"field": field, "message": "offset required"}])
+        raise ValidationFailed(
+            "Thời hạn phải ghi rõ múi giờ.", details=[{"field": field, "message": "offset required"}]
+        )
     moment = as_utc(moment)
     if moment <= utcnow():
-        raise ValidationFailed("Thời hạn phải ở tương lai.", details=[{"field": field, "message": "must be in the future"}])
+        raise ValidationFailed(
+            "Thời hạn phải ở tương lai.", details=[{"field": field, "message": "must be in the future"}]
+        )
     return moment
 
 
 # ---- side effects recorded in the transaction ----
+
 
 def tell(session: Session, poll: Poll, type_: str) -> None:
     """A live event to the poll's audience, computed (and checked) when it is delivered (polls/live.py)."""
@@ -97,14 +119,22 @@ def notify(session: Session, poll: Poll, event: str, user_ids: list[int], ref: s
     """A notification for the notifications domain ("notify" jobs wait in the outbox until it handles them)."""
     if not user_ids:
         return
-    outbox.add(session, kind="notify", ref=ref, payload={
-        "event": event, "user_ids": sorted(user_ids),
-        "params": {"poll_id": poll.id, "title": poll.title, "deadline_at": iso(poll.deadline_at)},
-        "link": f"/polls/{poll.id}",
-    })  # fmt: skip
+    outbox.add(
+        session,
+        kind="notify",
+        ref=ref,
+        payload={
+            "event": event,
+            "user_ids": sorted(user_ids),
+            "params": {"poll_id": poll.id, "title": poll.title, "deadline_at": iso(poll.deadline_at)},
+            "link": f"/polls/{poll.id}",
+        },
+    )
 
 
-def audit(session: Session, actor_id: int | None, poll: Poll, type_: str, summary: str, extra: dict[str, Any] | None = None) -> None:
+def audit(
+    session: Session, actor_id: int | None, poll: Poll, type_: str, summary: str, extra: dict[str, Any] | None = None
+) -> None:
     fact = {"poll_id": poll.id, "state": poll.state.value, "deadline_at": iso(poll.deadline_at), **(extra or {})}
     append(session, type=type_, data=fact, actor_id=actor_id, summary=f"Phiếu lấy ý kiến {poll.id}: {summary}")
 
@@ -126,7 +156,13 @@ def audience(session: Session, poll_id: int) -> list[int]:
     poll = session.get(Poll, poll_id)
     if poll is None:
         return []
-    ids = set(session.exec(select(User.id).where(col(User.role).in_([GlobalRole.admin, GlobalRole.secretariat]), User.is_active == True)).all())  # noqa: E712
+    ids = set(
+        session.exec(
+            select(User.id).where(
+                col(User.role).in_([GlobalRole.admin, GlobalRole.secretariat]), User.is_active == True
+            )
+        ).all()
+    )
     if poll.state != PollState.draft:
         ids.add(poll.chair_id)
     if poll.state in SEEN_BY_VOTERS:

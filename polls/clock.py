@@ -6,6 +6,7 @@ deadline or reminder (at most `max_sleep`, so a poll approved on another node is
 when a poll of this process opens or is extended. Each close and reminder is its own write transaction that
 re-checks the poll under its row lock (polls/closing.py: close_poll, send_reminder), so two nodes racing on
 the same poll close it once and remind once."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,5 +1,6 @@
 """Closing a poll (the scheduler, polls/clock.py): deadlines, results, reminders; then the summary report and the
 chair's decision."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,11 +23,21 @@ def compute_results(session: Session, poll: Poll) -> dict[int, dict[str, Any]]:
     pid = poll.id or 0
     voters = voter_ids(session, pid)
     by_question: dict[int, dict[int, Choice]] = {}
-    for qid, uid, choice in session.exec(select(PollAnswer.question_id, PollAnswer.user_id, PollAnswer.choice).where(PollAnswer.poll_id == pid)).all():
+    for qid, uid, choice in session.exec(
+        select(PollAnswer.question_id, PollAnswer.user_id, PollAnswer.choice).where(PollAnswer.poll_id == pid)
+    ).all():
         by_question.setdefault(qid, {})[uid] = Choice(choice)
     qids = session.exec(select(PollQuestion.id).where(PollQuestion.poll_id == pid)).all()
-    return {qid: tally(voter_ids=voters, answers=by_question.get(qid or 0, {}), chair_id=poll.chair_id, silence=poll.silence_counts_as)
-            for qid in qids if qid is not None}  # fmt: skip
+    return {
+        qid: tally(
+            voter_ids=voters,
+            answers=by_question.get(qid or 0, {}),
+            chair_id=poll.chair_id,
+            silence=poll.silence_counts_as,
+        )
+        for qid in qids
+        if qid is not None
+    }
 
 
 def close_poll(*, session: Session, poll_id: int, now: datetime | None = None) -> bool:
@@ -37,8 +48,14 @@ def close_poll(*, session: Session, poll_id: int, now: datetime | None = None) -
     poll = load(session, poll_id, for_update=True)
     if poll.state != PollState.open or as_utc(poll.deadline_at) > now:
         return False
-    changed = cast("CursorResult[Any]", session.execute(update(Poll).where(col(Poll.id) == poll_id, col(Poll.state) == PollState.open)
-                              .values(state=PollState.closed, closed_at=now, remind_at=None))).rowcount  # fmt: skip
+    changed = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(Poll)
+            .where(col(Poll.id) == poll_id, col(Poll.state) == PollState.open)
+            .values(state=PollState.closed, closed_at=now, remind_at=None)
+        ),
+    ).rowcount
     if changed != 1:
         return False
     session.refresh(poll)
@@ -47,9 +64,21 @@ def close_poll(*, session: Session, poll_id: int, now: datetime | None = None) -
         q.result = results.get(q.id or 0)
         session.add(q)
     adopted = sum(1 for r in results.values() if r["adopted"])
-    audit(session, None, poll, "poll.closed", "hết hạn, tự động tổng hợp kết quả", {"adopted": adopted, "questions": len(results),
-           "results": {str(k): v for k, v in sorted(results.items())}})  # fmt: skip
-    notify(session, poll, "poll.result", sorted(set(voter_ids(session, poll_id)) | {poll.chair_id}), f"poll:{poll_id}:result")
+    audit(
+        session,
+        None,
+        poll,
+        "poll.closed",
+        "hết hạn, tự động tổng hợp kết quả",
+        {"adopted": adopted, "questions": len(results), "results": {str(k): v for k, v in sorted(results.items())}},
+    )
+    notify(
+        session,
+        poll,
+        "poll.result",
+        sorted(set(voter_ids(session, poll_id)) | {poll.chair_id}),
+        f"poll:{poll_id}:result",
+    )
     tell(session, poll, "poll.closed")
     return True
 
@@ -66,8 +95,12 @@ def send_reminder(*, session: Session, poll_id: int, now: datetime | None = None
     poll = load(session, poll_id, for_update=True)
     if poll.state != PollState.open or poll.remind_at is None or as_utc(poll.remind_at) > now:
         return False
-    changed = cast("CursorResult[Any]", session.execute(update(Poll).where(col(Poll.id) == poll_id, col(Poll.remind_at).is_not(None))
-                              .values(remind_at=None))).rowcount  # fmt: skip
+    changed = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(Poll).where(col(Poll.id) == poll_id, col(Poll.remind_at).is_not(None)).values(remind_at=None)
+        ),
+    ).rowcount
     if changed != 1:
         return False
     session.refresh(poll)
@@ -78,14 +111,23 @@ def send_reminder(*, session: Session, poll_id: int, now: datetime | None = None
 
 
 def due_reminders(*, session: Session, now: datetime) -> list[int]:
-    stmt = select(Poll.id).where(Poll.state == PollState.open, col(Poll.remind_at).is_not(None), col(Poll.remind_at) <= now)
+    stmt = select(Poll.id).where(
+        Poll.state == PollState.open, col(Poll.remind_at).is_not(None), col(Poll.remind_at) <= now
+    )
     return [i for i in session.exec(stmt).all() if i is not None]
 
 
 def next_wakeup(*, session: Session) -> datetime | None:
     """The next deadline or reminder of an open poll (the scheduler sleeps until then)."""
-    times: list[datetime | None] = [as_utc(t) for t in session.exec(select(Poll.deadline_at).where(Poll.state == PollState.open)).all()]
-    times += [as_utc(t) for t in session.exec(select(Poll.remind_at).where(Poll.state == PollState.open, col(Poll.remind_at).is_not(None))).all()]
+    times: list[datetime | None] = [
+        as_utc(t) for t in session.exec(select(Poll.deadline_at).where(Poll.state == PollState.open)).all()
+    ]
+    times += [
+        as_utc(t)
+        for t in session.exec(
+            select(Poll.remind_at).where(Poll.state == PollState.open, col(Poll.remind_at).is_not(None))
+        ).all()
+    ]
     return min((t for t in times if t is not None), default=None)
 
 
@@ -99,6 +141,7 @@ def remaining_by_voter(session: Session, poll_id: int) -> dict[int, int]:
 
 # ---- the summary report and the decision ----
 
+
 def mark_decided(*, session: Session, actor: Actor, poll_id: int, report_sha256: str) -> dict[str, Any]:
     poll = load(session, poll_id, for_update=True)
     if actor.id != poll.chair_id:
@@ -106,7 +149,9 @@ def mark_decided(*, session: Session, actor: Actor, poll_id: int, report_sha256:
     require_state(poll, PollState.closed, action="decide")
     poll.state, poll.decided_at, poll.report_sha256 = PollState.decided, utcnow(), report_sha256
     session.add(poll)
-    audit(session, actor.id, poll, "poll.decided", "Chủ trì ký báo cáo tổng hợp ý kiến", {"report_sha256": report_sha256})
+    audit(
+        session, actor.id, poll, "poll.decided", "Chủ trì ký báo cáo tổng hợp ý kiến", {"report_sha256": report_sha256}
+    )
     tell(session, poll, "poll.decided")
     return detail(session, actor, poll)
 
@@ -117,5 +162,4 @@ def report_data(*, session: Session, actor: Actor, poll_id: int) -> dict[str, An
     if not (actor.is_staff or actor.id == poll.chair_id) or actor.is_display:
         raise Forbidden("Chỉ Văn phòng và người chủ trì xem báo cáo tổng hợp ý kiến.", details={"poll_id": poll_id})
     require_state(poll, *DONE, action="report")
-    return {"poll": poll, "detail": detail(session, actor, poll, full=True),
-            "chair": session.get(User, poll.chair_id)}
+    return {"poll": poll, "detail": detail(session, actor, poll, full=True), "chair": session.get(User, poll.chair_id)}

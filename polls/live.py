@@ -3,6 +3,7 @@ in the poll's audience as it is when delivered (polls/access.py: audience: the s
 submitted, the voters once open), on their own room user:<id>. The event carries no answers or results: the
 pages fetch GET /api/polls/{id}, which checks the caller again. Recorded by the services as an outbox job
 (kind poll.live) in their own transaction; delivered after COMMIT by the dispatcher."""
+
 from __future__ import annotations
 
 from typing import Any

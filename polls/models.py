@@ -3,6 +3,7 @@
 draft (secretariat) -> submitted -> open (the chair approved: sent to the voters) -> closed (at the deadline,
 by itself) -> decided (the chair signed the summary report). Answers are per voter and question and may be
 replaced until the deadline; a voter's whole sheet may be signed (PAdES, polls/signing.py)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,22 +21,22 @@ def _ts(nullable: bool = True) -> Column[datetime]:
 
 
 class PollState(str, Enum):
-    draft = "draft"          # đang soạn
+    draft = "draft"  # đang soạn
     submitted = "submitted"  # chờ duyệt
-    open = "open"            # đang lấy ý kiến
-    closed = "closed"        # đã hết hạn
-    decided = "decided"      # đã ký báo cáo tổng hợp
+    open = "open"  # đang lấy ý kiến
+    closed = "closed"  # đã hết hạn
+    decided = "decided"  # đã ký báo cáo tổng hợp
 
 
 class Silence(str, Enum):
     agree = "agree"  # không trả lời = đồng ý
-    none = "none"    # không trả lời = không tính
+    none = "none"  # không trả lời = không tính
 
 
 class Choice(str, Enum):
-    agree = "agree"        # đồng ý
+    agree = "agree"  # đồng ý
     disagree = "disagree"  # không đồng ý
-    other = "other"        # ý kiến khác
+    other = "other"  # ý kiến khác
 
 
 class Poll(SQLModel, table=True):

@@ -1,6 +1,7 @@
 """The poll pages: /polls (the list; the member's inbox is also on the home page) and /polls/{id} (one page
 that is the member's answer page, the secretariat's follow-up, the chair's approval page and the results,
 by who looks and the poll's state). Each asks what GET /api/polls/{id} asks."""
+
 from __future__ import annotations
 
 from datetime import datetime, time
@@ -25,11 +26,20 @@ def _drafting(*, session: Any, actor: Any, tz: str) -> dict[str, Any]:
     """What the secretariat's drafting form proposes: deadlines N working days from today at 17:00 on the
     organisation's clock, the members who may chair, the organisation's silence rule."""
     today = local(utcnow(), tz).date()
-    deadlines = {n: iso(as_utc(datetime.combine(add_working_days(session, today, n), time(17, 0), tzinfo=zone(tz)))) for n in (2, 3, 5)}
-    members = session.exec(select(User).where(User.role == GlobalRole.member, User.is_active == True).order_by(col(User.id))).all()  # noqa: E712
+    deadlines = {
+        n: iso(as_utc(datetime.combine(add_working_days(session, today, n), time(17, 0), tzinfo=zone(tz))))
+        for n in (2, 3, 5)
+    }
+    members = session.exec(
+        select(User).where(User.role == GlobalRole.member, User.is_active == True).order_by(col(User.id))
+    ).all()
     chair = next((u.id for u in members if u.title.lower().startswith("thủ tướng")), members[0].id if members else None)
-    return {"deadlines": deadlines, "members": [{"id": u.id, "name": f"{u.full_name} ({u.title})" if u.title else u.full_name} for u in members],
-            "chair_id": chair, "silence": access.get_rules(session).silence_default.value}  # fmt: skip
+    return {
+        "deadlines": deadlines,
+        "members": [{"id": u.id, "name": f"{u.full_name} ({u.title})" if u.title else u.full_name} for u in members],
+        "chair_id": chair,
+        "silence": access.get_rules(session).silence_default.value,
+    }
 
 
 async def polls_page(request: Request) -> Response:
@@ -39,8 +49,13 @@ async def polls_page(request: Request) -> Response:
     ctx = ctx_of(request)
     polls = await ctx.read(views.list_polls, actor=actor)
     drafting = await ctx.read(_drafting, actor=actor, tz=ctx.settings.timezone) if actor.is_staff else None
-    return render(request, "polls.html", polls=polls, inbox=[p for p in polls if p["state"] == "open" and p["is_voter"]],
-                  drafting=drafting)  # fmt: skip
+    return render(
+        request,
+        "polls.html",
+        polls=polls,
+        inbox=[p for p in polls if p["state"] == "open" and p["is_voter"]],
+        drafting=drafting,
+    )
 
 
 async def poll_page(request: Request) -> Response:

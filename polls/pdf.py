@@ -5,6 +5,7 @@
 - a voter's answer sheet (Phiếu lấy ý kiến đã trả lời), which the voter signs with their own key; its Subject
   carries the canonical digest of the answers (polls/answering.py: sheet_digest), so a verifier can tell the
   signed sheet says what is stored."""
+
 from __future__ import annotations
 
 import io
@@ -38,15 +39,38 @@ def _when(moment: datetime | str | None, tz: str) -> str:
 
 
 def _header(s: dict[str, Any], number: str, date_line: str, title: str, subject: str) -> list[Any]:
-    left = [Paragraph(f"<b>{_t(AGENCY)}</b>", s["agency"]), Spacer(1, 4), _rule(22), Spacer(1, 2), Paragraph(_t(number), s["agency"])]
-    right = [Paragraph("<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b>", s["agency"]),
-             Paragraph("<b><u>Độc lập - Tự do - Hạnh phúc</u></b>", s["motto"]), Spacer(1, 6),
-             Paragraph(f"<i>{_t(date_line)}</i>", s["date"])]  # fmt: skip
+    left = [
+        Paragraph(f"<b>{_t(AGENCY)}</b>", s["agency"]),
+        Spacer(1, 4),
+        _rule(22),
+        Spacer(1, 2),
+        Paragraph(_t(number), s["agency"]),
+    ]
+    right = [
+        Paragraph("<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b>", s["agency"]),
+        Paragraph("<b><u>Độc lập - Tự do - Hạnh phúc</u></b>", s["motto"]),
+        Spacer(1, 6),
+        Paragraph(f"<i>{_t(date_line)}</i>", s["date"]),
+    ]
     table = Table([[left, right]], colWidths=[62 * mm, 103 * mm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER"),
-                               ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))  # fmt: skip
-    return [table, Paragraph(f"<b>{_t(title)}</b>", s["title"]), Paragraph(f"<b>{_t(subject)}</b>", s["center"]),
-            Spacer(1, 5), _rule(40), Spacer(1, 8)]  # fmt: skip
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return [
+        table,
+        Paragraph(f"<b>{_t(title)}</b>", s["title"]),
+        Paragraph(f"<b>{_t(subject)}</b>", s["center"]),
+        Spacer(1, 5),
+        _rule(40),
+        Spacer(1, 8),
+    ]
 
 
 def _date_line(moment: datetime, tz: str) -> str:
@@ -57,8 +81,11 @@ def _date_line(moment: datetime, tz: str) -> str:
 def _build(story: list[Any], title: str, subject: str, created: datetime, tz: str, fields: dict[str, Any]) -> bytes:
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4, title=nfc(title), subject=nfc(subject), invariant=1, **MARGINS).build(
-        story, onFirstPage=_page_number, onLaterPages=_page_number)
-    return finish_pdf(buffer.getvalue(), FileInfo(title=nfc(title), subject=nfc(subject), created=created, tz=tz), fields=fields)
+        story, onFirstPage=_page_number, onLaterPages=_page_number
+    )
+    return finish_pdf(
+        buffer.getvalue(), FileInfo(title=nfc(title), subject=nfc(subject), created=created, tz=tz), fields=fields
+    )
 
 
 def _counts_table(s: dict[str, Any], questions: list[dict[str, Any]]) -> Table:
@@ -69,10 +96,17 @@ def _counts_table(s: dict[str, Any], questions: list[dict[str, Any]]) -> Table:
         verdict = "Thông qua" if r.get("adopted") else "Không thông qua"
         if r.get("tie"):
             verdict += " (ngang phiếu, theo ý kiến Chủ trì)" if r.get("decided_by_chair") else " (ngang phiếu)"
-        rows.append([Paragraph(str(q["position"]), s["small"]), Paragraph(_t(q["text"]), s["small"]),
-                     *(Paragraph(str(r.get(k, 0)), s["small"]) for k in ("agree", "disagree", "other", "silent")),
-                     Paragraph(_t(verdict), s["small"])])  # fmt: skip
-    table = Table(rows, colWidths=[11 * mm, 54 * mm, 16 * mm, 20 * mm, 18 * mm, 20 * mm, 26 * mm], repeatRows=1, hAlign="LEFT")
+        rows.append(
+            [
+                Paragraph(str(q["position"]), s["small"]),
+                Paragraph(_t(q["text"]), s["small"]),
+                *(Paragraph(str(r.get(k, 0)), s["small"]) for k in ("agree", "disagree", "other", "silent")),
+                Paragraph(_t(verdict), s["small"]),
+            ]
+        )
+    table = Table(
+        rows, colWidths=[11 * mm, 54 * mm, 16 * mm, 20 * mm, 18 * mm, 20 * mm, 26 * mm], repeatRows=1, hAlign="LEFT"
+    )
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return table
 
@@ -83,21 +117,41 @@ def report_pdf(*, detail: dict[str, Any], chair_name: str, chair_title: str, cre
     silence = "được tính là đồng ý" if detail["silence_counts_as"] == "agree" else "không được tính"
     n = detail["voter_count"]
     answered = sum(1 for v in detail.get("voters") or [] if v["answered"])
-    story: list[Any] = _header(s, "Số:      /BC-VPCP", _date_line(created, tz), "BÁO CÁO",
-                               f"Tổng hợp ý kiến thành viên Chính phủ\n{detail['title']}")  # fmt: skip
-    story.append(Paragraph(f"Thực hiện ý kiến của {_t(chair_name)}, Văn phòng Chính phủ đã gửi Phiếu lấy ý kiến thành viên "
-                           f"Chính phủ vào {_t(_when(detail['opened_at'], tz))}, thời hạn trả lời đến "
-                           f"{_t(_when(detail['deadline_at'], tz))}. Kết quả tổng hợp như sau:", s["body"]))  # fmt: skip
+    story: list[Any] = _header(
+        s,
+        "Số:      /BC-VPCP",
+        _date_line(created, tz),
+        "BÁO CÁO",
+        f"Tổng hợp ý kiến thành viên Chính phủ\n{detail['title']}",
+    )
+    story.append(
+        Paragraph(
+            f"Thực hiện ý kiến của {_t(chair_name)}, Văn phòng Chính phủ đã gửi Phiếu lấy ý kiến thành viên "
+            f"Chính phủ vào {_t(_when(detail['opened_at'], tz))}, thời hạn trả lời đến "
+            f"{_t(_when(detail['deadline_at'], tz))}. Kết quả tổng hợp như sau:",
+            s["body"],
+        )
+    )
     if detail["summary"]:
         story.append(Paragraph(f"<i>Tóm tắt vấn đề xin ý kiến:</i> {_t(detail['summary'])}", s["body"]))
     for e in detail.get("extensions") or []:
         story.append(Paragraph(f"<i>Gia hạn đến {_t(_when(e['new_deadline'], tz))}: {_t(e['reason'])}.</i>", s["body"]))
     story.append(Paragraph("<b>I. TÌNH HÌNH TRẢ LỜI</b>", s["heading"]))
-    story.append(Paragraph(f"Tổng số thành viên được lấy ý kiến: {n}; số thành viên đã trả lời: {answered}; "
-                           f"không trả lời: {n - answered} (theo quy định của phiếu, ý kiến không trả lời {silence}).", s["body"]))  # fmt: skip
+    story.append(
+        Paragraph(
+            f"Tổng số thành viên được lấy ý kiến: {n}; số thành viên đã trả lời: {answered}; "
+            f"không trả lời: {n - answered} (theo quy định của phiếu, ý kiến không trả lời {silence}).",
+            s["body"],
+        )
+    )
     story.append(Paragraph("<b>II. KẾT QUẢ THEO TỪNG CÂU HỎI</b>", s["heading"]))
-    story.append(Paragraph("Một câu hỏi được thông qua khi quá nửa tổng số thành viên được lấy ý kiến đồng ý; trường hợp số "
-                           "đồng ý và không đồng ý bằng nhau thì quyết định theo ý kiến của người chủ trì.", s["body"]))  # fmt: skip
+    story.append(
+        Paragraph(
+            "Một câu hỏi được thông qua khi quá nửa tổng số thành viên được lấy ý kiến đồng ý; trường hợp số "
+            "đồng ý và không đồng ý bằng nhau thì quyết định theo ý kiến của người chủ trì.",
+            s["body"],
+        )
+    )
     story.append(_counts_table(s, detail["questions"]))
     story.append(Paragraph("<b>III. Ý KIẾN CỤ THỂ CỦA THÀNH VIÊN</b>", s["heading"]))
     for q in detail["questions"]:
@@ -114,12 +168,27 @@ def report_pdf(*, detail: dict[str, Any], chair_name: str, chair_title: str, cre
         text = "được thông qua." if adopted else "chưa được thông qua; đề nghị đưa ra phiên họp Chính phủ."
         story.append(Paragraph(f"- Câu {q['position']}: {text}", s["indent"]))
     slots: dict[str, Any] = {}
-    block = Table([["", [Paragraph(f"<b>{_t((chair_title or 'CHỦ TRÌ').upper())}</b>", s["center"]),
-                         Paragraph("<i>(Chữ ký)</i>", s["center"]), SignatureSlot(REPORT_FIELD, slots),
-                         Paragraph(f"<b>{_t(chair_name)}</b>", s["center"])]]], colWidths=[82 * mm, 83 * mm])  # fmt: skip
+    block = Table(
+        [
+            [
+                "",
+                [
+                    Paragraph(f"<b>{_t((chair_title or 'CHỦ TRÌ').upper())}</b>", s["center"]),
+                    Paragraph("<i>(Chữ ký)</i>", s["center"]),
+                    SignatureSlot(REPORT_FIELD, slots),
+                    Paragraph(f"<b>{_t(chair_name)}</b>", s["center"]),
+                ],
+            ]
+        ],
+        colWidths=[82 * mm, 83 * mm],
+    )
     block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER")]))
-    recipients = [Spacer(1, 6), Paragraph("<b><i>Nơi nhận:</i></b>", s["recipients_head"]),
-                  Paragraph("- Thành viên Chính phủ;", s["small"]), Paragraph("- Lưu: VT, TKBT.", s["small"])]  # fmt: skip
+    recipients = [
+        Spacer(1, 6),
+        Paragraph("<b><i>Nơi nhận:</i></b>", s["recipients_head"]),
+        Paragraph("- Thành viên Chính phủ;", s["small"]),
+        Paragraph("- Lưu: VT, TKBT.", s["small"]),
+    ]
     story += [Spacer(1, 8), KeepTogether([block, *recipients])]
     return _build(story, f"Báo cáo tổng hợp ý kiến: {detail['title']}", f"poll:{detail['id']}", created, tz, slots)
 
@@ -132,6 +201,8 @@ def sheet_pdf(*, sheet: dict[str, Any], created: datetime, tz: str) -> bytes:
     story.append(Paragraph(f"Thành viên: <b>{who}</b>", s["body"]))
     for position, text, choice, comment in sheet["rows"]:
         story.append(Paragraph(f"<b>Câu {position}.</b> {_t(text)}", s["body"]))
-        story.append(Paragraph(f"Ý kiến: <b>{CHOICE_VI[choice]}</b>" + (f". {_t(comment)}" if comment else ""), s["indent"]))
+        story.append(
+            Paragraph(f"Ý kiến: <b>{CHOICE_VI[choice]}</b>" + (f". {_t(comment)}" if comment else ""), s["indent"])
+        )
     story.append(Paragraph(f"<i>Mã kiểm tra nội dung: {sheet['digest']}</i>", s["small"]))
     return _build(story, f"Phiếu lấy ý kiến: {sheet['title']}", f"poll-sheet:{sheet['digest']}", created, tz, {})

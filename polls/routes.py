@@ -1,4 +1,5 @@
 """/api/polls (thin: parse, call a service, answer). Names and payloads fixed by issue 12."""
+
 from __future__ import annotations
 
 import os
@@ -24,7 +25,17 @@ from documents.render import SIZES
 from documents.routes import _ids, _read_form, _spill, _too_large, renderer_for
 from polls import answering, closing, services, signing, views
 from polls.pdf import REPORT_FIELD, report_pdf, sheet_pdf
-from polls.schemas import AnswersIn, DocumentOut, ExtendIn, PollCreate, PollDocumentUpload, PollOut, RulesIn, RulesOut, SignIn
+from polls.schemas import (
+    AnswersIn,
+    DocumentOut,
+    ExtendIn,
+    PollCreate,
+    PollDocumentUpload,
+    PollOut,
+    RulesIn,
+    RulesOut,
+    SignIn,
+)
 
 
 def _pid(request: Request) -> int:
@@ -36,8 +47,11 @@ def _tz(request: Request) -> str:
 
 
 def _pdf(data: bytes, name: str) -> Response:
-    return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"})  # fmt: skip
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"},
+    )
 
 
 async def list_polls(request: Request) -> Response:
@@ -69,7 +83,11 @@ async def approve(request: Request) -> Response:
 async def extend(request: Request) -> Response:
     actor = await require_user(request)
     data = await parse_body(request, ExtendIn)
-    return ok(await ctx_of(request).write(services.extend_poll, actor=actor, poll_id=_pid(request), data=data, tz=_tz(request)))
+    return ok(
+        await ctx_of(request).write(
+            services.extend_poll, actor=actor, poll_id=_pid(request), data=data, tz=_tz(request)
+        )
+    )
 
 
 async def answer(request: Request) -> Response:
@@ -83,9 +101,20 @@ async def answer(request: Request) -> Response:
         sheet = await ctx.read(answering.sheet_to_sign, actor=actor, poll_id=pid, data=data)
         at = utcnow().replace(microsecond=0)
         pdf = await to_thread.run_sync(partial(sheet_pdf, sheet=sheet, created=at, tz=ctx.settings.timezone))
-        signed = await signing.sign(ctx, actor, pdf, password=data.password, field_name="ThanhVien",
-                                    reason="Trả lời phiếu lấy ý kiến", title=sheet["user_title"], signed_at=at)  # fmt: skip
-        kwargs = {"signed_sheet": await to_thread.run_sync(signing.keep, ctx.settings.data_dir, signed), "signed_digest": sheet["digest"]}
+        signed = await signing.sign(
+            ctx,
+            actor,
+            pdf,
+            password=data.password,
+            field_name="ThanhVien",
+            reason="Trả lời phiếu lấy ý kiến",
+            title=sheet["user_title"],
+            signed_at=at,
+        )
+        kwargs = {
+            "signed_sheet": await to_thread.run_sync(signing.keep, ctx.settings.data_dir, signed),
+            "signed_digest": sheet["digest"],
+        }
     return ok(await ctx.write(answering.answer, actor=actor, poll_id=pid, data=data, **kwargs))
 
 
@@ -118,8 +147,13 @@ def _render_report(found: dict[str, Any], tz: str, data_dir: Path) -> bytes:
     if cache.exists():
         return cache.read_bytes()
     chair = found["chair"]
-    data = report_pdf(detail=found["detail"], chair_name=chair.full_name if chair else "", chair_title=chair.title if chair else "",
-                      created=poll.closed_at, tz=tz)  # fmt: skip
+    data = report_pdf(
+        detail=found["detail"],
+        chair_name=chair.full_name if chair else "",
+        chair_title=chair.title if chair else "",
+        created=poll.closed_at,
+        tz=tz,
+    )
     cache.parent.mkdir(parents=True, exist_ok=True)
     part = cache.with_suffix(f".{uuid.uuid4().hex}.part")
     part.write_bytes(data)
@@ -137,9 +171,16 @@ async def sign_report(request: Request) -> Response:
         raise Forbidden("Chỉ người chủ trì ký báo cáo tổng hợp ý kiến.", details={"poll_id": pid})
     pdf = await to_thread.run_sync(partial(_render_report, found, ctx.settings.timezone, ctx.settings.data_dir))
     chair = found["chair"]
-    signed = await signing.sign(ctx, actor, pdf, password=body.password, field_name=REPORT_FIELD,
-                                reason="Ký báo cáo tổng hợp ý kiến thành viên Chính phủ", title=chair.title if chair else "",
-                                signed_at=utcnow().replace(microsecond=0))  # fmt: skip
+    signed = await signing.sign(
+        ctx,
+        actor,
+        pdf,
+        password=body.password,
+        field_name=REPORT_FIELD,
+        reason="Ký báo cáo tổng hợp ý kiến thành viên Chính phủ",
+        title=chair.title if chair else "",
+        signed_at=utcnow().replace(microsecond=0),
+    )
     sha = await to_thread.run_sync(signing.keep, ctx.settings.data_dir, signed)
     return ok(await ctx.write(closing.mark_decided, actor=actor, poll_id=pid, report_sha256=sha))
 
@@ -155,10 +196,14 @@ async def add_document(request: Request) -> Response:
         file = form.get("file")
         if not isinstance(file, UploadFile):
             raise ValidationFailed("Chưa chọn tệp tài liệu (trường “file”).", details={"reason": "no_file"})
-        fields: dict[str, Any] = {k: form.get(k) for k in ("title", "restricted") if isinstance(form.get(k), str) and str(form.get(k)).strip()}
+        fields: dict[str, Any] = {
+            k: form.get(k) for k in ("title", "restricted") if isinstance(form.get(k), str) and str(form.get(k)).strip()
+        }
         if form.getlist("allowed_user_ids"):
             fields["allowed_user_ids"] = _ids(form.getlist("allowed_user_ids"))
-        fields.update({k: form.get(k) for k in set(form.keys()) - set(PollDocumentUpload.model_fields) - {"file"}})  # refused, named
+        fields.update(
+            {k: form.get(k) for k in set(form.keys()) - set(PollDocumentUpload.model_fields) - {"file"}}
+        )  # refused, named
         data = validate(PollDocumentUpload, fields)
         if (file.size or 0) > settings.max_upload_mb * 1024 * 1024:
             raise _too_large(settings)
@@ -167,11 +212,25 @@ async def add_document(request: Request) -> Response:
         name = clean_filename(file.filename, "tai-lieu.pdf")
     finally:
         await form.close()
-    stored, _created = await ingest.prepare(upload=tmp, filename=name, data_dir=settings.data_dir, renderer=renderer_for(ctx),
-                                            soffice=settings.soffice, max_pages=settings.max_document_pages,
-                                            sandboxed=settings.soffice_sandbox)  # fmt: skip
-    result = await ctx.write(services.add_document, actor=actor, poll_id=pid, title=data.title, restricted=data.restricted,
-                             allowed_user_ids=list(data.allowed_user_ids), sha256=stored.sha256, page_count=stored.page_count)  # fmt: skip
+    stored, _created = await ingest.prepare(
+        upload=tmp,
+        filename=name,
+        data_dir=settings.data_dir,
+        renderer=renderer_for(ctx),
+        soffice=settings.soffice,
+        max_pages=settings.max_document_pages,
+        sandboxed=settings.soffice_sandbox,
+    )
+    result = await ctx.write(
+        services.add_document,
+        actor=actor,
+        poll_id=pid,
+        title=data.title,
+        restricted=data.restricted,
+        allowed_user_ids=list(data.allowed_user_ids),
+        sha256=stored.sha256,
+        page_count=stored.page_count,
+    )
     return ok(result, 201)
 
 
@@ -181,12 +240,22 @@ async def document_page(request: Request) -> Response:
     ctx, p = ctx_of(request), request.path_params
     size = request.query_params.get("size", "tablet")
     if size not in SIZES:
-        raise ValidationFailed("Kích thước ảnh trang không hợp lệ.", details=[{"field": "query.size", "message": "tablet | zoom | thumb"}])
-    sha, viewer = await ctx.read(services.document_page, actor=actor, poll_id=int(p["poll_id"]), document_id=int(p["document_id"]),
-                                 page=int(p["page"]), timezone=ctx.settings.timezone)  # fmt: skip
+        raise ValidationFailed(
+            "Kích thước ảnh trang không hợp lệ.", details=[{"field": "query.size", "message": "tablet | zoom | thumb"}]
+        )
+    sha, viewer = await ctx.read(
+        services.document_page,
+        actor=actor,
+        poll_id=int(p["poll_id"]),
+        document_id=int(p["document_id"]),
+        page=int(p["page"]),
+        timezone=ctx.settings.timezone,
+    )
     base = await renderer_for(ctx).ensure(storage.blob_path(ctx.settings.data_dir, sha), sha, size, int(p["page"]))
     body = await to_thread.run_sync(watermark.stamp_image, base, viewer)
-    return Response(body, media_type=watermark.MEDIA_TYPE, headers={"Cache-Control": "private, no-store", "Vary": "Cookie"})
+    return Response(
+        body, media_type=watermark.MEDIA_TYPE, headers={"Cache-Control": "private, no-store", "Vary": "Cookie"}
+    )
 
 
 async def get_rules(request: Request) -> Response:
@@ -225,15 +294,33 @@ OPENAPI = [
     Op("get", Q, "Một phiếu lấy ý kiến (kết quả chỉ khi đã hết hạn)", answer=PollOut),
     Op("post", Q + "/submit", "Trình Chủ trì duyệt (Văn phòng)", answer=PollOut),
     Op("post", Q + "/approve", "Chủ trì duyệt và gửi phiếu", answer=PollOut),
-    Op("post", Q + "/answers", "Trả lời (hoặc thay câu trả lời) đến hạn; có mật khẩu: ký số", body=AnswersIn, answer=PollOut),
+    Op(
+        "post",
+        Q + "/answers",
+        "Trả lời (hoặc thay câu trả lời) đến hạn; có mật khẩu: ký số",
+        body=AnswersIn,
+        answer=PollOut,
+    ),
     Op("post", Q + "/extend", "Gia hạn, có lý do (Văn phòng, Chủ trì)", body=ExtendIn, answer=PollOut),
     Op("get", Q + "/sheets/{user_id}", "Phiếu trả lời đã ký số của một thành viên", media="application/pdf"),
     Op("get", Q + "/report", "Báo cáo tổng hợp ý kiến (PDF)", media="application/pdf"),
     Op("post", Q + "/report/sign", "Chủ trì ký báo cáo tổng hợp: phiếu được quyết định", body=SignIn, answer=PollOut),
-    Op("post", Q + "/documents", "Thêm tài liệu cho phiếu (Văn phòng; như tài liệu cuộc họp)", body=PollDocumentUpload,
-       answer=DocumentOut, status=201, content_type="multipart/form-data"),
-    Op("get", Q + "/documents/{document_id}/pages/{page}", "Một trang tài liệu của phiếu (ảnh có dấu người xem)", query=("size",),
-       media="image/png"),
+    Op(
+        "post",
+        Q + "/documents",
+        "Thêm tài liệu cho phiếu (Văn phòng; như tài liệu cuộc họp)",
+        body=PollDocumentUpload,
+        answer=DocumentOut,
+        status=201,
+        content_type="multipart/form-data",
+    ),
+    Op(
+        "get",
+        Q + "/documents/{document_id}/pages/{page}",
+        "Một trang tài liệu của phiếu (ảnh có dấu người xem)",
+        query=("size",),
+        media="image/png",
+    ),
     Op("get", "/api/poll-rules", "Quy định mặc định về lấy ý kiến", answer=RulesOut),
     Op("put", "/api/poll-rules", "Sửa quy định lấy ý kiến (quản trị)", body=RulesIn, answer=RulesOut),
 ]

@@ -2,6 +2,7 @@
 a question is adopted when MORE THAN HALF OF ALL voters on the poll agree, silent voters counting as agreeing
 when the poll says so; when agree and disagree are equal, the side the chair took wins (the chair's silence is
 their agreement under the same rule, their "other" is no side)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,10 +23,22 @@ def tally(*, voter_ids: list[int], answers: dict[int, Choice], chair_id: int, si
     tie = not adopted and agree == disagree and agree > 0
     decided_by_chair = False
     if tie:
-        chair_side = answers.get(chair_id) if chair_id in answers else (Choice.agree if silence == Silence.agree and chair_id in voter_ids else None)
+        chair_side = (
+            answers.get(chair_id)
+            if chair_id in answers
+            else (Choice.agree if silence == Silence.agree and chair_id in voter_ids else None)
+        )
         if chair_side == Choice.agree:
             adopted = decided_by_chair = True
         elif chair_side == Choice.disagree:
             decided_by_chair = True
-    return {"agree": counts[Choice.agree], "disagree": disagree, "other": counts[Choice.other], "silent": silent,
-            "voters": len(voter_ids), "adopted": adopted, "tie": tie, "decided_by_chair": decided_by_chair}  # fmt: skip
+    return {
+        "agree": counts[Choice.agree],
+        "disagree": disagree,
+        "other": counts[Choice.other],
+        "silent": silent,
+        "voters": len(voter_ids),
+        "adopted": adopted,
+        "tie": tie,
+        "decided_by_chair": decided_by_chair,
+    }

@@ -1,4 +1,5 @@
 """What the poll routes accept and answer (REST names fixed by issue 12: outside tools rely on them)."""
+
 from __future__ import annotations
 
 from typing import Any, Literal

@@ -1,6 +1,7 @@
 """Signing a voter's answer sheet and the chair's summary report with their own keys: the minutes' PAdES
 machinery (minutes/signing.py, ledger/keystore.py), run in a worker thread, with wrong passwords counted
 in the same failure budget as the login and the minutes' signatures."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,14 +15,36 @@ from documents import storage
 from minutes.counted import sign_counted
 
 
-async def sign(ctx: AppContext, actor: Actor, pdf: bytes, *, password: str, field_name: str, reason: str,
-               title: str, signed_at: datetime) -> bytes:  # fmt: skip
+async def sign(
+    ctx: AppContext,
+    actor: Actor,
+    pdf: bytes,
+    *,
+    password: str,
+    field_name: str,
+    reason: str,
+    title: str,
+    signed_at: datetime,
+) -> bytes:
     from minutes import signing
 
-    return await sign_counted(ctx, actor.id, partial(
-        signing.sign_pdf, pdf, user_id=actor.username, password=password, field_name=field_name, reason=reason,
-        location="Hà Nội", signer_name=actor.full_name, signer_title=title, signed_at=signed_at,
-        tz=ctx.settings.timezone))  # fmt: skip
+    return await sign_counted(
+        ctx,
+        actor.id,
+        partial(
+            signing.sign_pdf,
+            pdf,
+            user_id=actor.username,
+            password=password,
+            field_name=field_name,
+            reason=reason,
+            location="Hà Nội",
+            signer_name=actor.full_name,
+            signer_title=title,
+            signed_at=signed_at,
+            tz=ctx.settings.timezone,
+        ),
+    )
 
 
 def keep(data_dir: Path, pdf: bytes) -> str:
@@ -47,5 +70,9 @@ def verify_sheet(data_dir: Path, pdf: bytes, expected_digest: str) -> dict[str, 
     report = signing.verify_pdf(pdf, keystore.KeyStore.for_data_dir(data_dir).trusted_roots())
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         subject = str(doc.docinfo.get("/Subject", ""))
-    return {"verdict": report.verdict, "ok": report.ok and subject == f"poll-sheet:{expected_digest}",
-            "signer": report.signatures[0].signer_name if report.signatures else None, "matches": subject == f"poll-sheet:{expected_digest}"}  # fmt: skip
+    return {
+        "verdict": report.verdict,
+        "ok": report.ok and subject == f"poll-sheet:{expected_digest}",
+        "signer": report.signatures[0].signer_name if report.signatures else None,
+        "matches": subject == f"poll-sheet:{expected_digest}",
+    }

@@ -1,4 +1,5 @@
 """What a caller sees of polls: a poll's detail (results only once closed), the list, the tablet's inbox."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,7 +22,9 @@ def _names(session: Session, ids: list[int]) -> dict[int, User]:
 def detail(session: Session, actor: Actor, poll: Poll, *, full: bool = False) -> dict[str, Any]:
     pid = poll.id or 0
     voters = session.exec(select(PollVoter).where(PollVoter.poll_id == pid).order_by(col(PollVoter.user_id))).all()
-    questions = session.exec(select(PollQuestion).where(PollQuestion.poll_id == pid).order_by(col(PollQuestion.position))).all()
+    questions = session.exec(
+        select(PollQuestion).where(PollQuestion.poll_id == pid).order_by(col(PollQuestion.position))
+    ).all()
     answers = session.exec(select(PollAnswer).where(PollAnswer.poll_id == pid)).all()
     manager = actor.is_staff or actor.id == poll.chair_id
     me = next((v for v in voters if v.user_id == actor.id), None)
@@ -32,39 +35,87 @@ def detail(session: Session, actor: Actor, poll: Poll, *, full: bool = False) ->
         if a.user_id == actor.id:
             mine[a.question_id] = {"choice": a.choice.value, "comment": a.comment}
     done = poll.state in DONE
-    users = _names(session, [v.user_id for v in voters] + [poll.chair_id]) if (manager or done or full) else _names(session, [poll.chair_id])
+    users = (
+        _names(session, [v.user_id for v in voters] + [poll.chair_id])
+        if (manager or done or full)
+        else _names(session, [poll.chair_id])
+    )
     by_q: dict[int, list[dict[str, Any]]] = {}
     if done:
         for a in sorted(answers, key=lambda a: a.user_id):
             u = users.get(a.user_id)
-            by_q.setdefault(a.question_id, []).append({"question_id": a.question_id, "user_id": a.user_id,
-                                                       "full_name": u.full_name if u else "", "choice": a.choice.value,
-                                                       "comment": a.comment})  # fmt: skip
+            by_q.setdefault(a.question_id, []).append(
+                {
+                    "question_id": a.question_id,
+                    "user_id": a.user_id,
+                    "full_name": u.full_name if u else "",
+                    "choice": a.choice.value,
+                    "comment": a.comment,
+                }
+            )
     n_q = len(questions)
     out: dict[str, Any] = {
-        "id": pid, "title": poll.title, "summary": poll.summary, "state": poll.state.value,
-        "deadline_at": iso(poll.deadline_at), "silence_counts_as": poll.silence_counts_as.value,
-        "require_signature": poll.require_signature, "chair_id": poll.chair_id,
+        "id": pid,
+        "title": poll.title,
+        "summary": poll.summary,
+        "state": poll.state.value,
+        "deadline_at": iso(poll.deadline_at),
+        "silence_counts_as": poll.silence_counts_as.value,
+        "require_signature": poll.require_signature,
+        "chair_id": poll.chair_id,
         "chair_name": users[poll.chair_id].full_name if poll.chair_id in users else "",
-        "created_by": poll.created_by, "opened_at": iso(poll.opened_at), "closed_at": iso(poll.closed_at),
-        "decided_at": iso(poll.decided_at), "voter_count": len(voters),
+        "created_by": poll.created_by,
+        "opened_at": iso(poll.opened_at),
+        "closed_at": iso(poll.closed_at),
+        "decided_at": iso(poll.decided_at),
+        "voter_count": len(voters),
         "answered_count": sum(1 for v in voters if count.get(v.user_id, 0) >= n_q),
-        "questions": [{"id": q.id, "text": q.text, "position": q.position, "result": q.result if done else None,
-                       "my_answer": mine.get(q.id or 0) if me else None,
-                       "answers": by_q.get(q.id or 0, []) if done else None} for q in questions],
-        "is_voter": me is not None, "remaining": (n_q - count.get(actor.id, 0)) if me else 0,
-        "signed": bool(me and me.signed), "report": poll.report_sha256 is not None,
-    }  # fmt: skip
+        "questions": [
+            {
+                "id": q.id,
+                "text": q.text,
+                "position": q.position,
+                "result": q.result if done else None,
+                "my_answer": mine.get(q.id or 0) if me else None,
+                "answers": by_q.get(q.id or 0, []) if done else None,
+            }
+            for q in questions
+        ],
+        "is_voter": me is not None,
+        "remaining": (n_q - count.get(actor.id, 0)) if me else 0,
+        "signed": bool(me and me.signed),
+        "report": poll.report_sha256 is not None,
+    }
     if manager or full:
-        out["voters"] = [{"user_id": v.user_id, "full_name": users[v.user_id].full_name if v.user_id in users else "",
-                          "title": users[v.user_id].title if v.user_id in users else "", "answered": count.get(v.user_id, 0),
-                          "answered_at": iso(v.answered_at), "signed": v.signed} for v in voters]  # fmt: skip
-    out["extensions"] = [{"old_deadline": iso(e.old_deadline), "new_deadline": iso(e.new_deadline), "reason": e.reason,
-                          "by_user": e.by_user, "at": iso(e.at)}
-                         for e in session.exec(select(PollExtension).where(PollExtension.poll_id == pid).order_by(col(PollExtension.id))).all()]  # fmt: skip
+        out["voters"] = [
+            {
+                "user_id": v.user_id,
+                "full_name": users[v.user_id].full_name if v.user_id in users else "",
+                "title": users[v.user_id].title if v.user_id in users else "",
+                "answered": count.get(v.user_id, 0),
+                "answered_at": iso(v.answered_at),
+                "signed": v.signed,
+            }
+            for v in voters
+        ]
+    out["extensions"] = [
+        {
+            "old_deadline": iso(e.old_deadline),
+            "new_deadline": iso(e.new_deadline),
+            "reason": e.reason,
+            "by_user": e.by_user,
+            "at": iso(e.at),
+        }
+        for e in session.exec(
+            select(PollExtension).where(PollExtension.poll_id == pid).order_by(col(PollExtension.id))
+        ).all()
+    ]
     docs = session.exec(select(PollDocument).where(PollDocument.poll_id == pid).order_by(col(PollDocument.id))).all()
-    out["documents"] = [{"id": d.id, "title": d.title, "page_count": d.page_count, "restricted": d.restricted}
-                        for d in docs if actor.is_staff or not d.restricted or actor.id in d.allowed_user_ids]  # fmt: skip
+    out["documents"] = [
+        {"id": d.id, "title": d.title, "page_count": d.page_count, "restricted": d.restricted}
+        for d in docs
+        if actor.is_staff or not d.restricted or actor.id in d.allowed_user_ids
+    ]
     return out
 
 
@@ -81,8 +132,10 @@ def list_polls(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
     stmt = select(Poll).order_by(col(Poll.id).desc())
     if not actor.is_staff:
         mine = select(PollVoter.poll_id).where(PollVoter.user_id == actor.id)
-        stmt = stmt.where((col(Poll.id).in_(mine) & col(Poll.state).in_(SEEN_BY_VOTERS))
-                          | ((Poll.chair_id == actor.id) & (Poll.state != PollState.draft)))  # fmt: skip
+        stmt = stmt.where(
+            (col(Poll.id).in_(mine) & col(Poll.state).in_(SEEN_BY_VOTERS))
+            | ((Poll.chair_id == actor.id) & (Poll.state != PollState.draft))
+        )
     return [detail(session, actor, p) for p in session.exec(stmt.limit(200)).all()]
 
 
@@ -90,11 +143,27 @@ def inbox(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
     """The caller's open polls, soonest deadline first: title, deadline, questions left to answer."""
     if actor.is_display:
         return []
-    stmt = (select(Poll).join(PollVoter, col(PollVoter.poll_id) == Poll.id)
-            .where(PollVoter.user_id == actor.id, Poll.state == PollState.open).order_by(col(Poll.deadline_at)))  # fmt: skip
+    stmt = (
+        select(Poll)
+        .join(PollVoter, col(PollVoter.poll_id) == Poll.id)
+        .where(PollVoter.user_id == actor.id, Poll.state == PollState.open)
+        .order_by(col(Poll.deadline_at))
+    )
     out = []
     for poll in session.exec(stmt).all():
         n = len(session.exec(select(PollQuestion.id).where(PollQuestion.poll_id == poll.id)).all())
-        done = len(session.exec(select(PollAnswer.id).where(PollAnswer.poll_id == poll.id, PollAnswer.user_id == actor.id)).all())
-        out.append({"id": poll.id, "title": poll.title, "deadline_at": iso(poll.deadline_at), "remaining": n - done, "questions": n})
+        done = len(
+            session.exec(
+                select(PollAnswer.id).where(PollAnswer.poll_id == poll.id, PollAnswer.user_id == actor.id)
+            ).all()
+        )
+        out.append(
+            {
+                "id": poll.id,
+                "title": poll.title,
+                "deadline_at": iso(poll.deadline_at),
+                "remaining": n - done,
+                "questions": n,
+            }
+        )
     return out

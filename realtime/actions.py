@@ -1,5 +1,6 @@
 """The socket edge's plumbing: who each socket is, per-socket rate limits, and the ack-returning wrapper
 every client -> server event goes through. Domain handler modules register their events on it."""
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,21 @@ log = logging.getLogger("ecabinet.realtime")
 DISPLAY_EVENTS = frozenset({"meeting:join", "meeting:sync", "meeting:leave"})
 # Every event the server sends to clients (docs/realtime-protocol.md "Server -> client"; tests/test_protocol_doc.py
 # checks the doc and every emit in the code against it). What clients may send is SocketActions.accepted.
-SERVER_EVENTS = frozenset({"event", "presence", "annotation", "poll", "notification", "notices", "pointer",
-                           "rtc:muted", "rtc:layer", "rtc:ended", "rtc:publish"})  # fmt: skip
+SERVER_EVENTS = frozenset(
+    {
+        "event",
+        "presence",
+        "annotation",
+        "poll",
+        "notification",
+        "notices",
+        "pointer",
+        "rtc:muted",
+        "rtc:layer",
+        "rtc:ended",
+        "rtc:publish",
+    }
+)
 
 
 class SocketActions:
@@ -93,7 +107,10 @@ class SocketActions:
                 return {"ok": False, "error": exc.to_dict(self.lang(sid))}
             except Exception:
                 log.exception("socket event %s failed", name)
-                return {"ok": False, "error": {"code": "internal_error", "message": translate(INTERNAL, self.lang(sid))}}
+                return {
+                    "ok": False,
+                    "error": {"code": "internal_error", "message": translate(INTERNAL, self.lang(sid))},
+                }
 
         self.raw(name, model, handler)
 

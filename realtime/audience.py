@@ -10,6 +10,7 @@ newer than what this meeting's grants were last checked at, every socket of the 
 one read (meetings/audience.py) before the event goes out. A socket that lost the meeting leaves its rooms at
 once and is told so (`meeting.access_revoked`, to that socket only); one whose audiences changed moves rooms.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -16,6 +16,7 @@ Several nodes (ECABINET_REDIS_URL): an event is published once through Redis and
 Before the first event of a meeting recorded at a newer access_seq, the other nodes are told to re-check
 their sockets of that meeting. Any other client manager goes through sio.emit.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
@@ -78,7 +79,7 @@ class Broadcaster:
         """Each local socket's cached grant is checked again as the packet is queued (not the room alone)."""
         if not to.startswith("meeting:"):
             return None
-        mid, _, aud = to[len("meeting:"):].partition("/")
+        mid, _, aud = to[len("meeting:") :].partition("/")
         grants = self.rooms.grants.get(int(mid), {})
         if not aud or aud.startswith("-"):
             return grants.__contains__
@@ -94,7 +95,9 @@ class Broadcaster:
         """This node's share of a cluster-wide emit (realtime/server.py: ClusterManager)."""
         return self.fanout(event, data, to, self.allowed(to), namespace)
 
-    def fanout(self, event: str, data: Any, to: str, allowed: Callable[[str], bool] | None = None, namespace: str = "/") -> bool:
+    def fanout(
+        self, event: str, data: Any, to: str, allowed: Callable[[str], bool] | None = None, namespace: str = "/"
+    ) -> bool:
         """Deliver one pre-encoded packet to every local socket in `to` (that `allowed` admits). False when it
         cannot (binary data)."""
         encoded = self.sio.packet_class(sio_packet.EVENT, namespace=namespace, data=[event, data]).encode()
@@ -102,7 +105,10 @@ class Broadcaster:
             return False
         pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
         pkt.encode()  # fills pkt.encode_cache: every queued writer reuses the same string
-        targets = [eio_sid for sid, eio_sid in self.sio.manager.get_participants(namespace, to)
-                   if allowed is None or allowed(sid)]  # fmt: skip
+        targets = [
+            eio_sid
+            for sid, eio_sid in self.sio.manager.get_participants(namespace, to)
+            if allowed is None or allowed(sid)
+        ]
         self.sender.deliver(targets, pkt)
         return True

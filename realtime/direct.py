@@ -8,6 +8,7 @@ connection that removes four asyncio tasks with their coroutine frames, futures 
 the asyncio.Queue (docs/performance.md "What changed"). A direct socket that does not read is dropped past
 `MAX_BUFFERED` bytes waiting in its transport, whatever was written (events, acks or presence).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -225,7 +226,7 @@ def forget_headers(environ: dict[str, Any]) -> None:
         scope["headers"] = []
 
 
-class DirectSocket(AsyncSocket):  # type: ignore[misc]
+class DirectSocket(AsyncSocket):
     """An Engine.IO socket (its class set at engine.io's connect, see `install`) whose queue becomes a
     DirectQueue once its websocket is accepted. Sending puts without awaiting (a DirectQueue writes at once);
     the next ping is a timer, not a task sleeping per socket."""
@@ -259,7 +260,7 @@ class DirectWebSocket:
         sock = getattr(self.handler, "__self__", None)
         proto = (environ.get("asgi.scope") or {}).get(SCOPE_KEY)
         if proto is None or not isinstance(sock, AsyncSocket) or sock.connected or sock.upgrading:
-            return await EngineWebSocket(self.handler, self.server)(environ)  # type: ignore[no-any-return]
+            return await EngineWebSocket(self.handler, self.server)(environ)
         receive, send = environ["asgi.receive"], environ["asgi.send"]
         await send({"type": "websocket.accept"})
         trimmer.connected()  # after a burst of joins, freed memory goes back to the system (infra/gctune.py)
@@ -330,5 +331,3 @@ def install(sio: Any) -> None:
         return await on_connect(eio_sid, environ)
 
     eio.handlers["connect"] = connected
-
-

@@ -3,6 +3,7 @@
 Acks are {"ok": true, "data": ...} or {"ok": false, "error": {"code", "message"}}. Handlers are module-level
 functions taking the `Live` of the server first (bound with functools.partial at registration).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,6 @@ from realtime.broadcast import user_room
 from realtime.direct import forget_headers
 from realtime.payloads import CheckIn, ItemRef, MeetingRef, StartMeeting, SyncRequest
 from realtime.presence import LocalBoard, SharedBoard, board
-
 
 
 @dataclass
@@ -55,7 +55,9 @@ async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = Non
     token = cookie_from_header(environ.get("HTTP_COOKIE"), cookie_name(live.ctx.settings))
     found = await resolve_token(live.ctx, token)
     if found is None or token is None:
-        raise socketio.exceptions.ConnectionRefusedError({"code": "unauthenticated", "message": translate("Vui lòng đăng nhập.", lang)})
+        raise socketio.exceptions.ConnectionRefusedError(
+            {"code": "unauthenticated", "message": translate("Vui lòng đăng nhập.", lang)}
+        )
     live.actions.connected(sid, found[0], session_key(token))
     live.actions.langs[sid] = lang
     await live.sio.enter_room(sid, user_room(found[0].id))  # the user's own sockets: private annotation events
@@ -95,8 +97,13 @@ async def catch_up(live: Live, sid: str, actor: Actor, meeting_id: int, result: 
     """Events delivered between the join's snapshot and its room entry: read again (the permission with them)
     and sent to this socket only; a snapshot instead when there are very many."""
     try:
-        missed = await live.ctx.read(services.sync, actor=actor, meeting_id=meeting_id, since=result["seq"],
-                                     limit=live.ctx.settings.sync_max_events)  # fmt: skip
+        missed = await live.ctx.read(
+            services.sync,
+            actor=actor,
+            meeting_id=meeting_id,
+            since=result["seq"],
+            limit=live.ctx.settings.sync_max_events,
+        )
     except Exception:
         await live.rooms.leave(sid, meeting_id)
         raise
@@ -128,14 +135,24 @@ async def sync(live: Live, sid: str, actor: Actor, p: SyncRequest) -> Any:
         # A joined socket: its audiences are cached and kept current (realtime/audience.py), so sockets asking
         # the same share one read; if access changed meanwhile, the full path below checks again.
         known = live.rooms.checked.get(p.meeting_id, 0)
-        kwargs = {"meeting_id": p.meeting_id, "since": p.since, "limit": limit, "audiences": audiences, "access_seq": known}
-        found = await live.actions.shared_reads.once(tuple(kwargs.values()), partial(live.ctx.read, audience.sync_as, **kwargs))
+        kwargs = {
+            "meeting_id": p.meeting_id,
+            "since": p.since,
+            "limit": limit,
+            "audiences": audiences,
+            "access_seq": known,
+        }
+        found = await live.actions.shared_reads.once(
+            tuple(kwargs.values()), partial(live.ctx.read, audience.sync_as, **kwargs)
+        )
         if found is not None:
             return found
     return await live.ctx.read(services.sync, actor=actor, meeting_id=p.meeting_id, since=p.since, limit=limit)
 
 
-async def conduct(live: Live, fn: Callable[..., Any], fixed: dict[str, Any], sid: str, actor: Actor, p: MeetingRef) -> Any:
+async def conduct(
+    live: Live, fn: Callable[..., Any], fixed: dict[str, Any], sid: str, actor: Actor, p: MeetingRef
+) -> Any:
     return await live.ctx.write(fn, actor=actor, meeting_id=p.meeting_id, **fixed)
 
 

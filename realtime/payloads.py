@@ -1,4 +1,5 @@
 """Shapes of client -> server socket events (unknown fields and wrong types are refused)."""
+
 from __future__ import annotations
 
 from core.types import Flag, Id, Int, MAX_ID

@@ -9,6 +9,7 @@ the meeting's viewers see ("presence" {meeting_id, online, version}):
   node forwards the same lists in the same order to its own sockets: one consistent list on every node,
   and an older list never overwrites a newer one. A dead node's entries stop counting when its liveness
   key expires and are removed by the node that reaps it (infra/cluster.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -118,7 +119,9 @@ class LocalBoard:
 
     async def _announce(self, meeting_id: int) -> None:
         self.version += 1
-        await self.announcer.send(meeting_id, {"meeting_id": meeting_id, "online": self.local.online(meeting_id), "version": self.version})
+        await self.announcer.send(
+            meeting_id, {"meeting_id": meeting_id, "online": self.local.online(meeting_id), "version": self.version}
+        )
 
     async def start(self) -> None:
         pass
@@ -141,7 +144,9 @@ local function online(hash, prefix)
   return '[' .. table.concat(users, ',') .. ']'
 end
 """
-_SET = _ONLINE + """
+_SET = (
+    _ONLINE
+    + """
 if ARGV[3] == '1' then
   redis.call('HSET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 1)
   redis.call('SADD', KEYS[3], ARGV[4])
@@ -158,6 +163,7 @@ for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], 172800000) end  -- a meeting nobo
 redis.call('PUBLISH', ARGV[6], '{"meeting_id":' .. ARGV[4] .. ',"version":' .. version .. ',"online":' .. list .. '}')
 return list
 """
+)
 _READ = _ONLINE + "return online(KEYS[1], ARGV[1])"
 
 
@@ -183,7 +189,6 @@ class SharedBoard:
     async def stop(self) -> None:
         await self.subscription.stop()
         self.announcer.stop()
-
 
     async def _write(self, meeting_id: int, user_id: int, what: str, node: str | None = None) -> list[int]:
         c = self.cluster

@@ -1,5 +1,6 @@
 """The standalone remote-attendance page /meetings/{id}/remote (frontend/templates/remote.html, which
 uses frontend/static/js/rtc.js). The live page hooks the same module into its own button."""
+
 from __future__ import annotations
 
 from starlette.requests import Request

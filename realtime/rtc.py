@@ -13,6 +13,7 @@ rtc:mute {meeting_id, audio?, video?}               chair: rtc:mute_participant 
 Server -> that participant's socket: rtc:muted {meeting_id, audio, video}, rtc:layer {meeting_id, layer},
 rtc:publish {meeting_id, max_width} (the widest picture worth sending: its tile's size on the composite),
 rtc:ended {meeting_id, reason: dropped|removed|meeting_ended}."""
+
 from __future__ import annotations
 
 import asyncio
@@ -112,10 +113,15 @@ class RemoteMedia:
         if self.relay is not None:
             actions.on_disconnect.append(self.relay.socket_gone)
         actions.action("rtc:config", MeetingRef, self.config)
-        for name, model, fn in (("rtc:join", RtcJoin, self.join), ("rtc:candidate", RtcCandidate, self.candidate),
-                                ("rtc:leave", RtcLeave, self.leave), ("rtc:resume", RtcLeave, self.resume),
-                                ("rtc:mute", RtcMute, self.mute), ("rtc:mute_participant", RtcTarget, self.mute_participant),
-                                ("rtc:remove_participant", RtcTarget, self.remove_participant)):  # fmt: skip
+        for name, model, fn in (
+            ("rtc:join", RtcJoin, self.join),
+            ("rtc:candidate", RtcCandidate, self.candidate),
+            ("rtc:leave", RtcLeave, self.leave),
+            ("rtc:resume", RtcLeave, self.resume),
+            ("rtc:mute", RtcMute, self.mute),
+            ("rtc:mute_participant", RtcTarget, self.mute_participant),
+            ("rtc:remove_participant", RtcTarget, self.remove_participant),
+        ):
             actions.action(name, model, self.route(name, model, fn))
 
     async def _media(self, meeting_id: int, op: str, **payload: Any) -> Any:
@@ -124,12 +130,22 @@ class RemoteMedia:
         except (MediaUnavailable, OSError, TimeoutError) as exc:
             raise _unavailable(exc) from None
 
-    async def _presence(self, actor: Actor, meeting_id: int, present: bool, user_id: int | None = None, **how: Any) -> None:
+    async def _presence(
+        self, actor: Actor, meeting_id: int, present: bool, user_id: int | None = None, **how: Any
+    ) -> None:
         try:
-            await self.ctx.write(participation.set_remote_presence, actor=actor, meeting_id=meeting_id, present=present,
-                                 user_id=user_id, **how)  # fmt: skip
+            await self.ctx.write(
+                participation.set_remote_presence,
+                actor=actor,
+                meeting_id=meeting_id,
+                present=present,
+                user_id=user_id,
+                **how,
+            )
         except DomainError as exc:  # e.g. the meeting has ended: attendance stays as recorded
-            log.info("remote presence of %s in meeting %s not changed: %s", user_id or actor.id, meeting_id, exc.message)
+            log.info(
+                "remote presence of %s in meeting %s not changed: %s", user_id or actor.id, meeting_id, exc.message
+            )
 
     # --- handlers ---------------------------------------------------------------------------------
     async def config(self, sid: str, actor: Actor, p: MeetingRef) -> Any:
@@ -142,8 +158,15 @@ class RemoteMedia:
         floor = (speakers.get("current") or {}).get("user_id")
         key, session = (p.meeting_id, actor.id, p.hall), RtcSession(actor, sid, p.hall)
         await self._reclaim(key, session)
-        data = await self._media(p.meeting_id, "join", user_id=actor.id, label=info["label"], offer=p.offer.model_dump(),
-                                 hall=p.hall, floor=floor)  # fmt: skip
+        data = await self._media(
+            p.meeting_id,
+            "join",
+            user_id=actor.id,
+            label=info["label"],
+            offer=p.offer.model_dump(),
+            hall=p.hall,
+            floor=floor,
+        )
         self.sessions[key] = session
         if self.relay is not None and not p.hall:  # recorded in Redis: should this node die, another ends it
             await self.relay.session_started(key, actor)
@@ -178,7 +201,9 @@ class RemoteMedia:
     async def candidate(self, sid: str, actor: Actor, p: RtcCandidate) -> Any:
         self._own(actor, p.meeting_id, p.hall)
         if p.candidate and p.candidate.candidate:
-            await self._media(p.meeting_id, "candidate", user_id=actor.id, hall=p.hall, candidate=p.candidate.model_dump())
+            await self._media(
+                p.meeting_id, "candidate", user_id=actor.id, hall=p.hall, candidate=p.candidate.model_dump()
+            )
         return None
 
     async def leave(self, sid: str, actor: Actor, p: RtcLeave) -> Any:
@@ -187,7 +212,9 @@ class RemoteMedia:
             await self._depart(p.meeting_id, session)
         return None
 
-    async def _depart(self, meeting_id: int, session: RtcSession, how: AttendanceSource = AttendanceSource.video_leave) -> None:
+    async def _depart(
+        self, meeting_id: int, session: RtcSession, how: AttendanceSource = AttendanceSource.video_leave
+    ) -> None:
         """The worker lets go of the participant's peer; attendance learns that the video ended, and how."""
         try:
             await self._media(meeting_id, "leave", user_id=session.actor.id, hall=session.hall)
@@ -259,7 +286,9 @@ class RemoteMedia:
     def _ended(self, key: tuple[int, int, bool]) -> None:
         if self.relay is not None and not key[2]:
             task = asyncio.ensure_future(self.relay.session_ended(key))
-            task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or log.warning("relay: %s", t.exception()))
+            task.add_done_callback(
+                lambda t: t.cancelled() or t.exception() is None or log.warning("relay: %s", t.exception())
+            )
 
     # --- from the worker and from the meeting's events --------------------------------------------
     async def _on_worker_event(self, event: dict[str, Any]) -> None:
@@ -272,7 +301,9 @@ class RemoteMedia:
                 if not session.hall:
                     await self._presence(session.actor, mid, False, source=AttendanceSource.video_lost)
         elif session is not None and kind == "mute":
-            await self.sio.emit("rtc:muted", {"meeting_id": mid, "audio": event["audio"], "video": event["video"]}, to=session.sid)
+            await self.sio.emit(
+                "rtc:muted", {"meeting_id": mid, "audio": event["audio"], "video": event["video"]}, to=session.sid
+            )
         elif session is not None and kind == "layer":
             await self.sio.emit("rtc:layer", {"meeting_id": mid, "layer": event["layer"]}, to=session.sid)
         elif session is not None and kind == "publish":
@@ -284,7 +315,9 @@ class RemoteMedia:
             wanted = [env for env in events if env.get("type") in _MEDIA_EVENTS]
             if wanted:  # the meeting's media may live on another node
                 task = asyncio.ensure_future(self.relay.observe(wanted))
-                task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or log.warning("relay: %s", t.exception()))
+                task.add_done_callback(
+                    lambda t: t.cancelled() or t.exception() is None or log.warning("relay: %s", t.exception())
+                )
         for env in events:
             mid = env.get("meeting_id")
             if not any(key[0] == mid for key in self.sessions):
@@ -296,7 +329,9 @@ class RemoteMedia:
                 elif env.get("type") == "meeting.ended":
                     for key in [k for k in self.sessions if k[0] == mid]:
                         if (session := self._forget(key)) is not None:
-                            await self.sio.emit("rtc:ended", {"meeting_id": mid, "reason": "meeting_ended"}, to=session.sid)
+                            await self.sio.emit(
+                                "rtc:ended", {"meeting_id": mid, "reason": "meeting_ended"}, to=session.sid
+                            )
                     await self.workers.request(mid, "close_room")
                 elif env.get("type") in ACCESS_CHANGING:
                     await self._recheck(mid)
@@ -308,10 +343,14 @@ class RemoteMedia:
         for key in [k for k in self.sessions if k[0] == meeting_id]:
             session = self.sessions[key]
             try:
-                await self.ctx.read(participation.authorize_remote, actor=session.actor, meeting_id=meeting_id, hall=key[2])
+                await self.ctx.read(
+                    participation.authorize_remote, actor=session.actor, meeting_id=meeting_id, hall=key[2]
+                )
             except DomainError:
                 if self._forget(key) is not None:
-                    await self.sio.emit("rtc:ended", {"meeting_id": meeting_id, "reason": "access_revoked"}, to=session.sid)
+                    await self.sio.emit(
+                        "rtc:ended", {"meeting_id": meeting_id, "reason": "access_revoked"}, to=session.sid
+                    )
                     with contextlib.suppress(DomainError):
                         await self._depart(meeting_id, session)
 

@@ -9,6 +9,7 @@ itself: either way the participant's sessions get the usual grace, and an rtc:re
 any node within it takes them over, the peer connection untouched. If the media node itself dies, the next
 rtc:join through any node makes that node the meeting's media node, and each of its sessions (recorded in
 Redis) is claimed by a live node that ends it after the grace unless the participant joined again."""
+
 from __future__ import annotations
 
 import asyncio
@@ -114,7 +115,9 @@ class RtcRelay:
             if node == self.cluster.node_id:
                 return await fn(sid, actor, p)
             self.forwarded.setdefault(sid, set()).add(node)  # type: ignore[arg-type]
-            return await self._ask(node, {"op": name, "sid": sid, "actor": _actor_json(actor), "payload": p.model_dump()})  # type: ignore[arg-type]
+            return await self._ask(
+                node, {"op": name, "sid": sid, "actor": _actor_json(actor), "payload": p.model_dump()}
+            )  # type: ignore[arg-type]
 
         return routed
 
@@ -127,8 +130,13 @@ class RtcRelay:
             await self.redis.publish(self.channel(node), json.dumps(message))
             reply = await asyncio.wait_for(future, timeout)
         except (TimeoutError, OSError):
-            raise _relayed_error({"code": "media_unavailable", "status": 503,
-                                  "message": "Máy chủ truyền hình trực tuyến chưa sẵn sàng; vui lòng thử lại."}) from None  # fmt: skip
+            raise _relayed_error(
+                {
+                    "code": "media_unavailable",
+                    "status": 503,
+                    "message": "Máy chủ truyền hình trực tuyến chưa sẵn sàng; vui lòng thử lại.",
+                }
+            ) from None
         finally:
             self.pending.pop(rid, None)
         if not reply["ok"]:
@@ -168,12 +176,17 @@ class RtcRelay:
         try:
             model, fn = self.handlers[str(op)]
             self.origin[message["sid"]] = sender
-            reply.update(ok=True, data=await fn(message["sid"], _actor(message["actor"]), model.model_validate(message["payload"])))
+            reply.update(
+                ok=True,
+                data=await fn(message["sid"], _actor(message["actor"]), model.model_validate(message["payload"])),
+            )
         except DomainError as exc:
             reply.update(ok=False, error={**exc.to_dict(), "status": exc.status})
         except Exception:
             log.exception("relayed %s failed", op)
-            reply.update(ok=False, error={"code": "internal_error", "status": 500, "message": "Lỗi hệ thống; vui lòng thử lại."})
+            reply.update(
+                ok=False, error={"code": "internal_error", "status": 500, "message": "Lỗi hệ thống; vui lòng thử lại."}
+            )
         await self.redis.publish(self.channel(sender), json.dumps(reply))
 
     # --- sessions whose media node died ----------------------------------------------------------

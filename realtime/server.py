@@ -1,4 +1,5 @@
 """The socket.io server: websocket only, same origin, authenticated by the session cookie at connect."""
+
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,7 @@ from realtime.broadcast import ACCESS_SIGNAL
 log = logging.getLogger("ecabinet.realtime")
 
 
-def origin_checker(extra: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def origin_checker(extra: tuple[str, ...]):
     """Same origin (whatever scheme) plus configured extras; a client that sends no Origin is not a browser."""
 
     def allowed(origin: str | None, environ: dict[str, Any]) -> bool:
@@ -27,9 +28,7 @@ def origin_checker(extra: tuple[str, ...]):  # type: ignore[no-untyped-def]
     return allowed
 
 
-
-
-class ClusterManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+class ClusterManager(socketio.AsyncRedisManager):
     """The Redis client manager, plus one server-to-server message: a meeting's access changed (realtime/
     audience.py). Redis keeps a publisher's order, so every node re-checks its own sockets of that meeting
     before it delivers the events that follow the signal. A meeting event is published once per node and
@@ -42,9 +41,15 @@ class ClusterManager(socketio.AsyncRedisManager):  # type: ignore[misc]
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
         room = message.get("room")
-        if (self.ecabinet_fanout is not None and isinstance(room, str) and room.startswith("meeting:")
-                and message.get("callback") is None and not message.get("binary") and not message.get("skip_sid")
-                and len(message.get("data") or ()) == 1):  # fmt: skip
+        if (
+            self.ecabinet_fanout is not None
+            and isinstance(room, str)
+            and room.startswith("meeting:")
+            and message.get("callback") is None
+            and not message.get("binary")
+            and not message.get("skip_sid")
+            and len(message.get("data") or ()) == 1
+        ):
             if self.ecabinet_fanout(message["event"], message["data"][0], room, message.get("namespace") or "/"):
                 return
         if room != ACCESS_SIGNAL:

@@ -4,6 +4,7 @@ After a reconnect wave (the hall's Wi-Fi comes back) hundreds of tablets send `m
 `since`. Each used to cost a worker-thread hop, a session, the user's and participant's rows and the same
 event query. Requests whose answer depends only on the same key now wait for one read in flight.
 """
+
 from __future__ import annotations
 
 import asyncio

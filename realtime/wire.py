@@ -24,6 +24,7 @@ websocket writer through `poll()`, `upgraded`, `closed`) and the environ carryin
 
 Direct sockets (no writer task or queue at all): realtime/direct.py.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -3,6 +3,7 @@
 Installed by app/db.py's Database (like the audit hooks), so every writer of the database keeps the index: the
 server, the CLI, the demo loader and the tests' factories alike.
 """
+
 from __future__ import annotations
 
 from sqlmodel import Session

@@ -7,6 +7,7 @@ spaces (so both dialects split words exactly where search/query.py splits the qu
 rest: SQLite FTS5 `unicode61 remove_diacritics 2`, PostgreSQL the `ecabinet_vi` text search configuration
 (simple + unaccent), both lower-casing. Only the current version of a document is indexed.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,10 @@ def is_sqlite(session: Session) -> bool:
 def _insert_sql(session: Session) -> str:
     if is_sqlite(session):
         return f"INSERT INTO {FTS_TABLE} (rowid, body) VALUES (:id, :body)"
-    return (f"INSERT INTO {FTS_TABLE} (rowid, meeting_id, document_id, tsv) "
-            f"VALUES (:id, :meeting_id, :document_id, to_tsvector('{PG_CONFIG}', :body))")
+    return (
+        f"INSERT INTO {FTS_TABLE} (rowid, meeting_id, document_id, tsv) "
+        f"VALUES (:id, :meeting_id, :document_id, to_tsvector('{PG_CONFIG}', :body))"
+    )
 
 
 def add(session: Session, rows: Iterable[tuple[SearchEntry, str]]) -> None:
@@ -88,7 +91,9 @@ def index_meeting(session: Session, meeting_id: int) -> None:
 
 def document_rows(doc: Document, version: DocumentVersion, pages: list[DocumentPage]) -> list[tuple[SearchEntry, str]]:
     def entry(page: int | None) -> SearchEntry:
-        return SearchEntry(kind="document", meeting_id=doc.meeting_id, document_id=doc.id, version_id=version.id, page=page)
+        return SearchEntry(
+            kind="document", meeting_id=doc.meeting_id, document_id=doc.id, version_id=version.id, page=page
+        )
 
     return [(entry(None), doc.title), *((entry(p.page), p.text) for p in pages)]
 
@@ -100,7 +105,9 @@ def index_document(session: Session, document_id: int) -> None:
     if doc is None:
         return
     version = session.exec(
-        select(DocumentVersion).where(DocumentVersion.document_id == document_id, DocumentVersion.version == doc.current_version)
+        select(DocumentVersion).where(
+            DocumentVersion.document_id == document_id, DocumentVersion.version == doc.current_version
+        )
     ).first()
     if version is None:
         return

@@ -5,6 +5,7 @@ full-text table `search_fts` (search/index.py), whose row id is this row's id; i
 `document_id`, `agenda_item_id` and `version_id` carry no foreign key, like documents.agenda_item_id: the
 index is derived data that the owning domains' hooks keep in step (search/index.py).
 """
+
 from __future__ import annotations
 
 from sqlmodel import Field, SQLModel

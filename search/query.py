@@ -6,6 +6,7 @@ words, and words like AND, OR, NOT, NEAR are just words. Each word is then quote
 written as a tsquery lexeme ('dat' & 'dai':*), which is safe because a word holds no quote or operator.
 The last word matches as a prefix while it is being typed (no trailing space), if it has 2+ characters.
 """
+
 from __future__ import annotations
 
 import re

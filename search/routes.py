@@ -1,4 +1,5 @@
 """GET /api/search (thin: parse, call the service, answer)."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -15,12 +16,20 @@ from search.schemas import SearchQuery, SearchResults
 async def search(request: Request) -> Response:
     actor = await require_user(request)
     query = parse_query(request, SearchQuery)
-    return ok(await ctx_of(request).read(services.search, actor=actor, q=query.q, limit=query.limit, offset=query.offset))
+    return ok(
+        await ctx_of(request).read(services.search, actor=actor, q=query.q, limit=query.limit, offset=query.offset)
+    )
 
 
 routes = [Route("/api/search", search, methods=["GET"])]
 
 OPENAPI = [
-    Op("get", "/api/search", "Tìm trong các cuộc họp, nội dung họp và tài liệu được xem, không phân biệt dấu; "
-       "?q=&limit= (≤ 50)&offset= (≤ 1000)", answer=SearchResults, query=("q", "limit", "offset")),
-]  # fmt: skip
+    Op(
+        "get",
+        "/api/search",
+        "Tìm trong các cuộc họp, nội dung họp và tài liệu được xem, không phân biệt dấu; "
+        "?q=&limit= (≤ 50)&offset= (≤ 1000)",
+        answer=SearchResults,
+        query=("q", "limit", "offset"),
+    ),
+]

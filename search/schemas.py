@@ -1,4 +1,5 @@
 """Query and answer shapes of GET /api/search."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -34,8 +35,12 @@ class SearchHit(BaseModel):
     agenda_item: Ref | None
     document: DocumentRef | None
     page: int | None
-    snippet: str | None = Field(description="null for a restricted document: its text is shown only as the watermarked page")
-    highlights: list[list[int]] = Field(description="[start, end) code-point offsets of the matched words in the snippet")
+    snippet: str | None = Field(
+        description="null for a restricted document: its text is shown only as the watermarked page"
+    )
+    highlights: list[list[int]] = Field(
+        description="[start, end) code-point offsets of the matched words in the snippet"
+    )
     score: float
 
 

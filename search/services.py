@@ -8,6 +8,7 @@ Who sees what (the same rules as meetings/access.py and documents/access.py, wri
 - a restricted document's hit names the document and the page but carries no snippet: its text leaves the
   server only as the watermarked page image (the client opens the viewer at that page).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -43,8 +44,10 @@ def _hits_sql(session: Session, ranked: bool) -> str:
     """(id, meeting_id, document_id[, score]) of every match; PostgreSQL keeps the two ids in its index table."""
     if index.is_sqlite(session):
         score = ", -bm25(search_fts) AS score" if ranked else ""
-        return (f"SELECT e.id, e.meeting_id, e.document_id{score} FROM {FTS_TABLE} JOIN search_entry e ON e.id = {FTS_TABLE}.rowid "
-                f"WHERE {FTS_TABLE} MATCH :match")  # fmt: skip
+        return (
+            f"SELECT e.id, e.meeting_id, e.document_id{score} FROM {FTS_TABLE} JOIN search_entry e ON e.id = {FTS_TABLE}.rowid "
+            f"WHERE {FTS_TABLE} MATCH :match"
+        )
     score = ", ts_rank(tsv, q) AS score" if ranked else ""
     return f"SELECT rowid AS id, meeting_id, document_id{score} FROM {FTS_TABLE}, to_tsquery('{index.PG_CONFIG}', :match) q WHERE tsv @@ q"
 
@@ -57,11 +60,19 @@ def search(*, session: Session, actor: Actor, q: str, limit: int = 20, offset: i
     if actor.is_display:
         raise Forbidden("Màn hình phòng họp không tìm kiếm được.")
     terms = parse(q)
-    params = {"match": _match(session, terms), "uid": actor.id, "staff": actor.is_staff, "limit": limit, "offset": offset}
-    top = (f"WITH h AS ({_hits_sql(session, True)}), v AS (SELECT h.id, h.score FROM h {_JOINS} WHERE {_VISIBLE} "
-           "ORDER BY h.score DESC, h.id LIMIT :limit OFFSET :offset) "
-           "SELECT e.id, e.kind, e.meeting_id, e.agenda_item_id, e.document_id, e.version_id, e.page, v.score "
-           "FROM v JOIN search_entry e ON e.id = v.id ORDER BY v.score DESC, e.id")  # fmt: skip
+    params = {
+        "match": _match(session, terms),
+        "uid": actor.id,
+        "staff": actor.is_staff,
+        "limit": limit,
+        "offset": offset,
+    }
+    top = (
+        f"WITH h AS ({_hits_sql(session, True)}), v AS (SELECT h.id, h.score FROM h {_JOINS} WHERE {_VISIBLE} "
+        "ORDER BY h.score DESC, h.id LIMIT :limit OFFSET :offset) "
+        "SELECT e.id, e.kind, e.meeting_id, e.agenda_item_id, e.document_id, e.version_id, e.page, v.score "
+        "FROM v JOIN search_entry e ON e.id = v.id ORDER BY v.score DESC, e.id"
+    )
     rows = session.connection().execute(text(top), params).all()
     counted = f"SELECT count(*) FROM (SELECT 1 FROM ({_hits_sql(session, False)}) h {_JOINS} WHERE {_VISIBLE} LIMIT {MAX_TOTAL + 1}) c"
     total = session.connection().execute(text(counted), params).scalar_one()
@@ -87,13 +98,22 @@ def _present(session: Session, rows: Sequence[Any], terms: Terms) -> list[dict[s
             snip, marks = None, []
         else:
             snip, marks = snippet.make(_source(r, m, d, item, pages), terms)
-        out.append({
-            "kind": r.kind,
-            "meeting": {"id": m.id, "title": m.title, "scheduled_at": iso(m.scheduled_at) if m.scheduled_at else None},
-            "agenda_item": {"id": item.id, "title": item.title} if item else None,
-            "document": {"id": d.id, "title": d.title, "restricted": d.restricted} if d else None,
-            "page": r.page, "snippet": snip, "highlights": marks, "score": round(float(r.score), 6),
-        })  # fmt: skip
+        out.append(
+            {
+                "kind": r.kind,
+                "meeting": {
+                    "id": m.id,
+                    "title": m.title,
+                    "scheduled_at": iso(m.scheduled_at) if m.scheduled_at else None,
+                },
+                "agenda_item": {"id": item.id, "title": item.title} if item else None,
+                "document": {"id": d.id, "title": d.title, "restricted": d.restricted} if d else None,
+                "page": r.page,
+                "snippet": snip,
+                "highlights": marks,
+                "score": round(float(r.score), 6),
+            }
+        )
     return out
 
 

@@ -3,6 +3,7 @@
 Highlights are [start, end) offsets in code points of the snippet, so a client marks them with text nodes
 (never HTML). Words are matched on folded text (core.text.fold), as the index matched them.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """A request to speak (đăng ký phát biểu) on one agenda item, and the speech it may become."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,9 +12,9 @@ from core.clock import utcnow
 
 
 class SpeakerState(str, Enum):
-    waiting = "waiting"      # in the queue (đang chờ)
-    speaking = "speaking"    # has the floor (đang phát biểu)
-    done = "done"            # spoke (đã phát biểu)
+    waiting = "waiting"  # in the queue (đang chờ)
+    speaking = "speaking"  # has the floor (đang phát biểu)
+    done = "done"  # spoke (đã phát biểu)
     withdrawn = "withdrawn"  # left the queue before speaking (đã rút đăng ký)
 
 

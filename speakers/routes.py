@@ -1,4 +1,5 @@
 """/api/meetings/{id}/speakers and /api/speakers/{id}/* (thin: parse, call a service, answer)."""
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -46,9 +47,20 @@ routes = [
 
 P = "/api/speakers/{request_id}"
 OPENAPI = [
-    Op("get", "/api/meetings/{meeting_id}/speakers", "Danh sách đăng ký phát biểu của nội dung đang thảo luận", answer=SpeakersSlice),
-    Op("post", "/api/meetings/{meeting_id}/speakers", "Đăng ký phát biểu ({}), hoặc chủ trì mời phát biểu ({user_id})", SpeakRequest, SpeakerPublic,
-       status=201),
+    Op(
+        "get",
+        "/api/meetings/{meeting_id}/speakers",
+        "Danh sách đăng ký phát biểu của nội dung đang thảo luận",
+        answer=SpeakersSlice,
+    ),
+    Op(
+        "post",
+        "/api/meetings/{meeting_id}/speakers",
+        "Đăng ký phát biểu ({}), hoặc chủ trì mời phát biểu ({user_id})",
+        SpeakRequest,
+        SpeakerPublic,
+        status=201,
+    ),
     Op("post", P + "/grant", "Mời phát biểu (kết thúc phần phát biểu đang diễn ra)", answer=SpeakerPublic),
     Op("post", P + "/finish", "Kết thúc phần phát biểu", answer=SpeakerPublic),
     Op("post", P + "/withdraw", "Rút đăng ký phát biểu", answer=SpeakerPublic),

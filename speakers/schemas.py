@@ -1,4 +1,5 @@
 """Request and response shapes of the speaker queue (inputs refuse unknown fields)."""
+
 from __future__ import annotations
 
 from datetime import datetime

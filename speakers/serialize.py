@@ -5,6 +5,7 @@
  "current": the speech in progress (with started_at and limit_seconds; clients run the timer) or null,
  "done":    [speeches already given on the current item, in the order they were given]}
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -53,7 +54,8 @@ def _rows(session: Session, meeting_id: int, *conditions: Any) -> list[dict[str,
         .join(User, col(User.id) == SpeakerRequest.user_id)
         .join(
             Participant,
-            (col(Participant.meeting_id) == SpeakerRequest.meeting_id) & (col(Participant.user_id) == SpeakerRequest.user_id),
+            (col(Participant.meeting_id) == SpeakerRequest.meeting_id)
+            & (col(Participant.user_id) == SpeakerRequest.user_id),
             isouter=True,
         )
         .where(SpeakerRequest.meeting_id == meeting_id, *conditions)

@@ -7,6 +7,7 @@ Behaviour a chair expects (documented in docs/speakers-and-display.md):
 - a request belongs to the agenda item that was current when it was made; moving to another item keeps the
   waiting requests with their item (they come back if the chair returns to it) and ends a running speech.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,8 +39,11 @@ _STATE_VI = {
 def _current_item(acc: Access, action: str) -> int:
     require_state(acc.meeting, (MeetingState.started,), action)
     if acc.meeting.current_item_id is None:
-        raise Conflict("Không thể {action} cuộc họp {meeting_id}: chưa có nội dung nào đang được thảo luận.",
-                       action=N_(action), meeting_id=acc.meeting.id)
+        raise Conflict(
+            "Không thể {action} cuộc họp {meeting_id}: chưa có nội dung nào đang được thảo luận.",
+            action=N_(action),
+            meeting_id=acc.meeting.id,
+        )
     return acc.meeting.current_item_id
 
 
@@ -70,7 +74,9 @@ def _open_request(session: Session, meeting_id: int, item_id: int, user_id: int)
 
 def _speaking(session: Session, meeting_id: int) -> SpeakerRequest | None:
     return session.exec(
-        select(SpeakerRequest).where(SpeakerRequest.meeting_id == meeting_id, SpeakerRequest.state == SpeakerState.speaking)
+        select(SpeakerRequest).where(
+            SpeakerRequest.meeting_id == meeting_id, SpeakerRequest.state == SpeakerState.speaking
+        )
     ).first()
 
 
@@ -100,7 +106,15 @@ def _start(session: Session, acc: Access, req: SpeakerRequest) -> dict[str, Any]
 def _changed(session: Session, acc: Access, action: str, req: SpeakerRequest, **extra: Any) -> dict[str, Any]:
     session.flush()
     row = serialize.one(session, req)
-    emit(session, acc, EVENT, action=action, request=row, speakers=serialize.speakers_slice(session, acc.meeting), **extra)
+    emit(
+        session,
+        acc,
+        EVENT,
+        action=action,
+        request=row,
+        speakers=serialize.speakers_slice(session, acc.meeting),
+        **extra,
+    )
     return row
 
 
@@ -117,7 +131,9 @@ def _require_state(req: SpeakerRequest, allowed: SpeakerState, action: str) -> N
     if req.state != allowed:
         raise Conflict(
             "Không thể {action} đăng ký phát biểu {req_id}: đăng ký {state}.",
-            action=N_(action), req_id=req.id, state=_STATE_VI[SpeakerState(req.state)],
+            action=N_(action),
+            req_id=req.id,
+            state=_STATE_VI[SpeakerState(req.state)],
             details={"state": SpeakerState(req.state).value},
         )
 
@@ -147,7 +163,8 @@ def request_floor(*, session: Session, actor: Actor, meeting_id: int, data: Spea
     existing = _open_request(session, meeting_id, item_id, actor.id)
     if existing is not None:
         raise Conflict(
-            "Bạn đã đăng ký phát biểu ở nội dung này ({state}).", state=_STATE_VI[SpeakerState(existing.state)],
+            "Bạn đã đăng ký phát biểu ở nội dung này ({state}).",
+            state=_STATE_VI[SpeakerState(existing.state)],
             details={"request_id": existing.id, "state": SpeakerState(existing.state).value},
         )
     req = SpeakerRequest(
@@ -170,8 +187,11 @@ def _give_floor(session: Session, acc: Access, user_id: int) -> dict[str, Any]:
         .where(Participant.meeting_id == acc.meeting.id, Participant.user_id == user_id)
     ).first()
     if row is None:
-        raise NotFound("Người dùng {user_id} không phải thành phần của cuộc họp {meeting_id}.",
-                       user_id=user_id, meeting_id=acc.meeting.id)
+        raise NotFound(
+            "Người dùng {user_id} không phải thành phần của cuộc họp {meeting_id}.",
+            user_id=user_id,
+            meeting_id=acc.meeting.id,
+        )
     participant, user = row
     reason = _why_not_eligible(participant, user.full_name)
     if reason:
@@ -181,7 +201,13 @@ def _give_floor(session: Session, acc: Access, user_id: int) -> dict[str, Any]:
         raise Conflict("{full_name} đang phát biểu.", full_name=user.full_name, details={"request_id": req.id})
     if req is None:  # not in the queue: the chair gives the floor directly
         deputy = participant.deputy_name if participant.attendance == Attendance.deputy else ""
-        req = SpeakerRequest(meeting_id=acc.meeting.id, agenda_item_id=item_id, user_id=user_id, direct=True, deputy_name=deputy)  # type: ignore[arg-type]
+        req = SpeakerRequest(
+            meeting_id=acc.meeting.id,  # type: ignore[arg-type]
+            agenda_item_id=item_id,
+            user_id=user_id,
+            direct=True,
+            deputy_name=deputy,
+        )
         session.add(req)
         session.flush()
     ended = _start(session, acc, req)

@@ -1,4 +1,5 @@
 """Speaker queue socket events (thin): the same services as the REST routes, answered with acks."""
+
 from __future__ import annotations
 
 from functools import partial

@@ -1,12 +1,20 @@
 """Payload builders for annotation tests."""
+
 from __future__ import annotations
 
 from typing import Any
 
 
-def ink(page: int = 1, *, color: str = "#c62828", points: list[list[float]] | None = None, **extra: Any) -> dict[str, Any]:
+def ink(
+    page: int = 1, *, color: str = "#c62828", points: list[list[float]] | None = None, **extra: Any
+) -> dict[str, Any]:
     pts = points if points is not None else [[0.1, 0.1, 0.5], [0.2, 0.15, 0.6], [0.3, 0.2, 0.7]]
-    return {"page": page, "kind": "ink", "data": {"strokes": [{"points": pts, "width": 0.004, "color": color}]}, **extra}
+    return {
+        "page": page,
+        "kind": "ink",
+        "data": {"strokes": [{"points": pts, "width": 0.004, "color": color}]},
+        **extra,
+    }
 
 
 def highlight(page: int = 1, **extra: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 denylist of every name that can only belong to active content, looked for as a key or a value in EVERY
 object of the file (reachable or not, via pdf.objects), checks of every /URI, /S and /OpenAction, and a raw
 scan of the fully decompressed bytes for the corpus canary and for script-like text."""
+
 from __future__ import annotations
 
 import io
@@ -15,11 +16,41 @@ from tests.cdr_corpus import CANARY
 # Lower case. None of these has a harmless use in a PDF (transitions use /Trans as a page key, so /S values
 # are checked apart below, and /Trans is not here).
 FORBIDDEN_NAMES = {
-    "/js", "/javascript", "/ecmascript", "/aa", "/launch", "/submitform", "/importdata", "/resetform", "/gotor",
-    "/gotoe", "/gotodp", "/embeddedfile", "/embeddedfiles", "/ef", "/af", "/xfa", "/richmedia", "/richmediacontent",
-    "/richmediaexecute", "/3d", "/3dd", "/u3d", "/sound", "/movie", "/rendition", "/fileattachment", "/screen",
-    "/hide", "/setocgstate", "/goto3dview", "/collection", "/needsrendering", "/ps", "/alternatepresentations",
-}  # fmt: skip
+    "/js",
+    "/javascript",
+    "/ecmascript",
+    "/aa",
+    "/launch",
+    "/submitform",
+    "/importdata",
+    "/resetform",
+    "/gotor",
+    "/gotoe",
+    "/gotodp",
+    "/embeddedfile",
+    "/embeddedfiles",
+    "/ef",
+    "/af",
+    "/xfa",
+    "/richmedia",
+    "/richmediacontent",
+    "/richmediaexecute",
+    "/3d",
+    "/3dd",
+    "/u3d",
+    "/sound",
+    "/movie",
+    "/rendition",
+    "/fileattachment",
+    "/screen",
+    "/hide",
+    "/setocgstate",
+    "/goto3dview",
+    "/collection",
+    "/needsrendering",
+    "/ps",
+    "/alternatepresentations",
+}
 ALLOWED_S_ACTIONS = {"/goto", "/uri", "/named"}
 ACTION_S = {"/thread", "/trans", "/movie", "/sound"} | {n for n in FORBIDDEN_NAMES} | ALLOWED_S_ACTIONS
 GOOD_URI = re.compile(r"^(https?://[A-Za-z0-9.-]+(:\d+)?(/[^\s\\]*)?|mailto:[^\s\\]+@[^\s\\]+)$")
@@ -43,8 +74,12 @@ def problems(data: bytes) -> list[str]:
         if isinstance(names, pikepdf.Dictionary) and set(names.keys()) - {"/Dests"}:
             found.append(f"names trees {sorted(names.keys())}")
         out = io.BytesIO()
-        pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.disable, compress_streams=False,
-                 stream_decode_level=pikepdf.StreamDecodeLevel.all)  # fmt: skip
+        pdf.save(
+            out,
+            object_stream_mode=pikepdf.ObjectStreamMode.disable,
+            compress_streams=False,
+            stream_decode_level=pikepdf.StreamDecodeLevel.all,
+        )
     plain = out.getvalue()
     if CANARY.encode() in plain:
         found.append("canary in the decompressed bytes")
@@ -71,7 +106,11 @@ def _scan(obj: Any, found: list[str], depth: int) -> None:
                 found.append(f"action {value}")
             if key == "/URI" and isinstance(value, pikepdf.String) and not GOOD_URI.match(str(value)):
                 found.append(f"URI {str(value)!r}")
-            if key == "/N" and obj.get("/S") == pikepdf.Name.Named and str(value) not in {"/NextPage", "/PrevPage", "/FirstPage", "/LastPage"}:
+            if (
+                key == "/N"
+                and obj.get("/S") == pikepdf.Name.Named
+                and str(value) not in {"/NextPage", "/PrevPage", "/FirstPage", "/LastPage"}
+            ):
                 found.append(f"named action {value}")
             if _direct(value):
                 _scan(value, found, depth + 1)

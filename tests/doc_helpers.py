@@ -1,5 +1,6 @@
 """Test PDFs: real files made with reportlab (Vietnamese text in DejaVu Sans) and pikepdf (JavaScript,
 encryption), plus an upload helper for the REST tests."""
+
 from __future__ import annotations
 
 import io
@@ -31,7 +32,9 @@ def make_pdf(pages: int = 3, *, heading: str = "Báo cáo dự toán ngân sách
         else:
             c.drawString(72, 740, f"Nội dung thảo luận về đầu tư công, phần {n}.")
         for line in range(30):
-            c.drawString(72, 700 - line * 18, f"Dòng {line + 1}: Chính phủ thống nhất đánh giá tình hình kinh tế - xã hội.")
+            c.drawString(
+                72, 700 - line * 18, f"Dòng {line + 1}: Chính phủ thống nhất đánh giá tình hình kinh tế - xã hội."
+            )
         c.showPage()
     c.save()
     return out.getvalue()
@@ -61,8 +64,9 @@ def without_password(pdf: bytes) -> bytes:
         return out.getvalue()
 
 
-async def upload(http: httpx.AsyncClient, meeting_id: int, content: bytes, *, filename: str = "tai-lieu.pdf",
-                 **fields: Any) -> httpx.Response:  # fmt: skip
+async def upload(
+    http: httpx.AsyncClient, meeting_id: int, content: bytes, *, filename: str = "tai-lieu.pdf", **fields: Any
+) -> httpx.Response:
     data: dict[str, Any] = {"title": fields.pop("title", "Tờ trình dự toán ngân sách")}
     for key, value in fields.items():
         if isinstance(value, bool):
@@ -71,5 +75,6 @@ async def upload(http: httpx.AsyncClient, meeting_id: int, content: bytes, *, fi
             data[key] = [str(v) for v in value]
         else:
             data[key] = str(value)
-    return await http.post(f"/api/meetings/{meeting_id}/documents", data=data,
-                           files={"file": (filename, content, "application/pdf")})  # fmt: skip
+    return await http.post(
+        f"/api/meetings/{meeting_id}/documents", data=data, files={"file": (filename, content, "application/pdf")}
+    )

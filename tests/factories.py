@@ -1,4 +1,5 @@
 """Test factories: users and meetings created through the real services on a real database."""
+
 from __future__ import annotations
 
 import itertools
@@ -18,7 +19,9 @@ PASSWORD = "Mật-khẩu-thử-2026"
 _counter = itertools.count(1)
 
 
-def make_user(db: Database, role: GlobalRole = GlobalRole.member, name: str | None = None, username: str | None = None) -> Actor:
+def make_user(
+    db: Database, role: GlobalRole = GlobalRole.member, name: str | None = None, username: str | None = None
+) -> Actor:
     n = next(_counter)
     data = UserCreate(
         username=username or f"u{n}-{role.value}",
@@ -46,11 +49,19 @@ class Cabinet:
     item_ids: list[int] = field(default_factory=list)
 
     def by_name(self, name: str) -> Actor:
-        return {"staff": self.staff, "chair": self.chair, "secretary": self.secretary, "member": self.members[0],
-                "guest": self.guest, "outsider": self.outsider}[name]  # fmt: skip
+        return {
+            "staff": self.staff,
+            "chair": self.chair,
+            "secretary": self.secretary,
+            "member": self.members[0],
+            "guest": self.guest,
+            "outsider": self.outsider,
+        }[name]
 
 
-def make_cabinet(db: Database, *, n_members: int = 5, n_items: int = 3, publish: bool = True, start: bool = False) -> Cabinet:
+def make_cabinet(
+    db: Database, *, n_members: int = 5, n_items: int = 3, publish: bool = True, start: bool = False
+) -> Cabinet:
     staff = make_user(db, GlobalRole.secretariat, "Nguyễn Thị Văn Phòng")
     chair = make_user(db, GlobalRole.member, "Phạm Thủ Tướng")
     secretary = make_user(db, GlobalRole.member, "Lê Thư Ký")
@@ -58,20 +69,26 @@ def make_cabinet(db: Database, *, n_members: int = 5, n_items: int = 3, publish:
     guest = make_user(db, GlobalRole.guest, "Khách Mời Đặc Biệt")
     outsider = make_user(db, GlobalRole.member, "Người Ngoài Cuộc")
     meeting = db.run_write(
-        services.create_meeting, actor=staff, data=MeetingCreate(title="Phiên họp thử nghiệm ngân sách", place="Phòng họp số 1")
+        services.create_meeting,
+        actor=staff,
+        data=MeetingCreate(title="Phiên họp thử nghiệm ngân sách", place="Phòng họp số 1"),
     ).result
     mid = meeting["id"]
     item_ids = [
         db.run_write(
-            agenda.add_item, actor=staff, meeting_id=mid,
+            agenda.add_item,
+            actor=staff,
+            meeting_id=mid,
             data=AgendaItemCreate(title=f"Nội dung {i + 1}: dự toán ngân sách", presenter="Bộ Tài chính"),
         ).result["id"]
         for i in range(n_items)
-    ]  # fmt: skip
+    ]
     roster = [(chair, MeetingRole.chair), (secretary, MeetingRole.secretary), (guest, MeetingRole.guest)]
     roster += [(m, MeetingRole.member) for m in members]
     for actor, role in roster:
-        db.run_write(participation.invite, actor=staff, meeting_id=mid, data=ParticipantCreate(user_id=actor.id, role=role))
+        db.run_write(
+            participation.invite, actor=staff, meeting_id=mid, data=ParticipantCreate(user_id=actor.id, role=role)
+        )
     if publish:
         db.run_write(services.publish_meeting, actor=staff, meeting_id=mid)
     if start:

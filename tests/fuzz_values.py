@@ -1,6 +1,7 @@
 """Hypothesis strategies of hostile input: the values the probe used (ids past 2^63, null, control
 characters, lone surrogates, numbers as strings, NaN, deep nesting) mixed with arbitrary JSON, aimed at a
 model's own field names so that they reach its validators, not only the unknown-field refusal."""
+
 from __future__ import annotations
 
 import math
@@ -19,16 +20,53 @@ from core.types import MAX_ID
 
 EDGE_INTS = [0, 1, -1, MAX_ID, MAX_ID + 1, 2**64, -(2**63) - 1, 10**30]
 EDGE_VALUES: list[Any] = [
-    *EDGE_INTS, None, True, False, "", " ", "1", "0x10", "1e3", "²", "true", "null", 1.5, -0.0, 1e308,
-    math.nan, math.inf, "\x00", "a\x01b", "\x1b[31m", "\u202eabc", "\ud800", "\ufffe", "Ha\u0300 Nội", "a" * 70_000,
-    [], {}, [1, 2], {"a": 1}, "../../etc/passwd", "<script>", "\r\n",
-]  # fmt: skip
+    *EDGE_INTS,
+    None,
+    True,
+    False,
+    "",
+    " ",
+    "1",
+    "0x10",
+    "1e3",
+    "²",
+    "true",
+    "null",
+    1.5,
+    -0.0,
+    1e308,
+    math.nan,
+    math.inf,
+    "\x00",
+    "a\x01b",
+    "\x1b[31m",
+    "\u202eabc",
+    "\ud800",
+    "\ufffe",
+    "Ha\u0300 Nội",
+    "a" * 70_000,
+    [],
+    {},
+    [1, 2],
+    {"a": 1},
+    "../../etc/passwd",
+    "<script>",
+    "\r\n",
+]
 
 _json_leaf = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=30), st.sampled_from(EDGE_VALUES),
-)  # fmt: skip
-json_values = st.recursive(_json_leaf, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.sampled_from(EDGE_VALUES),
+)
+json_values = st.recursive(
+    _json_leaf,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 def deep(depth: int) -> Any:
@@ -60,7 +98,11 @@ def clean(value: Any) -> list[str]:
     if isinstance(value, float) and not math.isfinite(value):
         problems.append(f"non-finite float: {value}")
     if isinstance(value, str):
-        bad = [c for c in value if (ord(c) < 32 and c not in "\t\n") or 0x7F <= ord(c) <= 0x9F or 0xD800 <= ord(c) <= 0xDFFF]
+        bad = [
+            c
+            for c in value
+            if (ord(c) < 32 and c not in "\t\n") or 0x7F <= ord(c) <= 0x9F or 0xD800 <= ord(c) <= 0xDFFF
+        ]
         if bad:
             problems.append(f"control/surrogate in text: {value[:40]!r}")
         elif unicodedata.normalize("NFC", value) != value:

@@ -1,4 +1,5 @@
 """Helpers for tests against the real server: log in over HTTP, connect real python-socketio clients."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,7 +36,10 @@ class LiveClient:
 
     async def connect(self) -> None:
         await self.sio.connect(
-            self.base_url, transports=["websocket"], headers={"Cookie": f"ecabinet_session={self.cookie}"}, wait_timeout=10
+            self.base_url,
+            transports=["websocket"],
+            headers={"Cookie": f"ecabinet_session={self.cookie}"},
+            wait_timeout=10,
         )
 
     async def _on_event(self, env: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
 """A scripted session through the real services (attendance of every kind, speeches, an open, a named and a
 secret vote, conclusions), the signers' keys, and PDF text extraction, for the minutes tests and the bench."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -58,9 +59,21 @@ def _cast(db: Database, vote: dict[str, Any], choices: list[tuple[Actor, str]]) 
             call(db, casting.cast, actor=actor, vote_id=vote["id"], option_id=ids[kind])
 
 
-def _vote(db: Database, c: Cabinet, item_id: int, kind: VoteKind, choices: list[tuple[Actor, str]], question: str | None = None) -> int:
-    vote = call(db, votes.create_vote, actor=c.secretary, meeting_id=c.meeting_id,
-                data=VoteCreate(agenda_item_id=item_id, question=question or QUESTIONS[kind], kind=kind))  # fmt: skip
+def _vote(
+    db: Database,
+    c: Cabinet,
+    item_id: int,
+    kind: VoteKind,
+    choices: list[tuple[Actor, str]],
+    question: str | None = None,
+) -> int:
+    vote = call(
+        db,
+        votes.create_vote,
+        actor=c.secretary,
+        meeting_id=c.meeting_id,
+        data=VoteCreate(agenda_item_id=item_id, question=question or QUESTIONS[kind], kind=kind),
+    )
     if kind == VoteKind.secret:
         from tests.vote_helpers import ensure_ceremony
 
@@ -81,7 +94,15 @@ def _speak(db: Database, c: Cabinet, people: list[Actor]) -> None:
 
 
 def _conclude(db: Database, c: Cabinet, item_id: int, text: str, publish: bool = True) -> None:
-    saved = call(db, conclusions.save_conclusion, actor=c.staff, meeting_id=c.meeting_id, item_id=item_id, text=text, base_revision=0)
+    saved = call(
+        db,
+        conclusions.save_conclusion,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        item_id=item_id,
+        text=text,
+        base_revision=0,
+    )
     if publish:
         call(db, conclusions.publish_conclusion, actor=c.chair, meeting_id=c.meeting_id, item_id=item_id)
     assert saved["revision"] == 1
@@ -94,24 +115,47 @@ def scripted_meeting(db: Database, *, end: bool = True) -> Scripted:
     m = c.members
     for actor in (c.chair, m[0], m[4], m[5], c.guest):
         call(db, participation.check_in, actor=actor, meeting_id=c.meeting_id, data=CheckInRequest())
-    call(db, participation.check_in, actor=m[1], meeting_id=c.meeting_id, data=CheckInRequest(attendance=Attendance.present_remote))
-    for actor, data in ((m[2], ParticipantUpdate(attendance=Attendance.deputy, deputy_name=DEPUTY)),
-                        (m[3], ParticipantUpdate(attendance=Attendance.absent, absence_reason=ABSENCE))):  # fmt: skip
+    call(
+        db,
+        participation.check_in,
+        actor=m[1],
+        meeting_id=c.meeting_id,
+        data=CheckInRequest(attendance=Attendance.present_remote),
+    )
+    for actor, data in (
+        (m[2], ParticipantUpdate(attendance=Attendance.deputy, deputy_name=DEPUTY)),
+        (m[3], ParticipantUpdate(attendance=Attendance.absent, absence_reason=ABSENCE)),
+    ):
         call(db, participation.update, actor=c.staff, meeting_id=c.meeting_id, user_id=actor.id, data=data)
     call(db, meetings.start_meeting, actor=c.chair, meeting_id=c.meeting_id, force=True)
     ids: dict[VoteKind, int] = {}
     _speak(db, c, [m[0], m[1], m[2]])
-    ids[VoteKind.open] = _vote(db, c, c.item_ids[0], VoteKind.open,
-                               [(c.chair, "yes"), (m[0], "yes"), (m[1], "yes"), (m[4], "yes"), (m[5], "no")])  # fmt: skip
+    ids[VoteKind.open] = _vote(
+        db,
+        c,
+        c.item_ids[0],
+        VoteKind.open,
+        [(c.chair, "yes"), (m[0], "yes"), (m[1], "yes"), (m[4], "yes"), (m[5], "no")],
+    )
     _conclude(db, c, c.item_ids[0], CONCLUSIONS[0])
     call(db, meetings.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=1)
     _speak(db, c, [m[4], c.guest])
-    ids[VoteKind.named] = _vote(db, c, c.item_ids[1], VoteKind.named,
-                                [(c.chair, "yes"), (m[0], "no"), (m[1], "abstain"), (m[4], "yes"), (m[5], "yes")])  # fmt: skip
+    ids[VoteKind.named] = _vote(
+        db,
+        c,
+        c.item_ids[1],
+        VoteKind.named,
+        [(c.chair, "yes"), (m[0], "no"), (m[1], "abstain"), (m[4], "yes"), (m[5], "yes")],
+    )
     _conclude(db, c, c.item_ids[1], CONCLUSIONS[1], publish=False)
     call(db, meetings.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=1)
-    ids[VoteKind.secret] = _vote(db, c, c.item_ids[2], VoteKind.secret,
-                                 [(c.chair, "yes"), (m[0], "yes"), (m[1], "no"), (m[4], "yes"), (m[5], "no")])  # fmt: skip
+    ids[VoteKind.secret] = _vote(
+        db,
+        c,
+        c.item_ids[2],
+        VoteKind.secret,
+        [(c.chair, "yes"), (m[0], "yes"), (m[1], "no"), (m[4], "yes"), (m[5], "no")],
+    )
     _conclude(db, c, c.item_ids[2], CONCLUSIONS[2])
     if end:
         call(db, meetings.end_meeting, actor=c.chair, meeting_id=c.meeting_id)
@@ -122,8 +166,14 @@ def signer_keys(data_dir: Path, c: Cabinet, password: str = PASSWORD) -> Path:
     from ledger.keystore import ensure_demo_signers
 
     keys = data_dir / "keys"
-    ensure_demo_signers(keys, [(c.secretary.username, c.secretary.full_name, "Thư ký cuộc họp"),
-                               (c.chair.username, c.chair.full_name, "Chủ tọa")], password)  # fmt: skip
+    ensure_demo_signers(
+        keys,
+        [
+            (c.secretary.username, c.secretary.full_name, "Thư ký cuộc họp"),
+            (c.chair.username, c.chair.full_name, "Chủ tọa"),
+        ],
+        password,
+    )
     return keys
 
 

@@ -1,4 +1,5 @@
 """Helpers for the notices and notifications tests: an ended meeting with conclusions, users of a ministry."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,8 +27,14 @@ CONCLUSIONS = [
 
 
 def unit_user(db: Database, unit: str = UNIT, username: str | None = None, name: str = "Trần Văn Chuyên Viên") -> Actor:
-    data = UserCreate(username=username or f"cv-{abs(hash((unit, name))) % 10**8}", full_name=name, title="Chuyên viên",
-                      unit=unit, role=GlobalRole.member, password=PASSWORD)  # fmt: skip
+    data = UserCreate(
+        username=username or f"cv-{abs(hash((unit, name))) % 10**8}",
+        full_name=name,
+        title="Chuyên viên",
+        unit=unit,
+        role=GlobalRole.member,
+        password=PASSWORD,
+    )
     user = db.run_write(create_user, actor=None, data=data, min_length=10).result
     return Actor(id=user.id, username=user.username, full_name=user.full_name, role=GlobalRole.member)
 
@@ -46,7 +53,15 @@ def held_meeting(db: Database, n_members: int = 3) -> Held:
     """A meeting held and ended, with a conclusion on each of its first two items."""
     c = make_cabinet(db, n_members=n_members, n_items=2, start=True)
     for item_id, text in zip(c.item_ids, CONCLUSIONS):
-        call(db, conclusions.save_conclusion, actor=c.staff, meeting_id=c.meeting_id, item_id=item_id, text=text, base_revision=0)
+        call(
+            db,
+            conclusions.save_conclusion,
+            actor=c.staff,
+            meeting_id=c.meeting_id,
+            item_id=item_id,
+            text=text,
+            base_revision=0,
+        )
     call(db, meetings.end_meeting, actor=c.chair, meeting_id=c.meeting_id)
     return Held(c, unit_user(db))
 
@@ -67,8 +82,16 @@ def approved_notice(db: Database, h: Held, data_dir: Path, deadline: date) -> tu
     c = h.cabinet
     signer_keys(data_dir, c)
     nid = call(db, notices.create_notice, actor=c.staff, meeting_id=c.meeting_id)["id"]
-    task_id = call(db, notices.add_task, actor=c.staff, notice_id=nid, conclusion_id=None, unit=UNIT,
-                   what="Báo cáo kết quả rà soát dự toán.", deadline=deadline)["id"]  # fmt: skip
+    task_id = call(
+        db,
+        notices.add_task,
+        actor=c.staff,
+        notice_id=nid,
+        conclusion_id=None,
+        unit=UNIT,
+        what="Báo cáo kết quả rà soát dự toán.",
+        deadline=deadline,
+    )["id"]
     call(db, notices.submit, actor=c.staff, notice_id=nid)
     call(db, notices.approve, actor=c.chair, notice_id=nid)
     return nid, task_id
@@ -78,7 +101,15 @@ def signed_by(db: Database, signer: Actor, nid: int, data_dir: Path) -> tuple[no
     """What the signing route does between prepare_signature and store_signature: (the job, the signed PDF, when)."""
     job = db.run_read(notices.prepare_signature, actor=signer, notice_id=nid)
     at = utcnow().replace(microsecond=0)
-    signed = signing.sign_pdf(job.pdf, store=KeyStore.for_data_dir(data_dir), user_id=job.username, password=PASSWORD,
-                              field_name=FIELD, reason=notices.SIGN_REASON, location="Hà Nội", signer_name=job.full_name,
-                              signed_at=at)  # fmt: skip
+    signed = signing.sign_pdf(
+        job.pdf,
+        store=KeyStore.for_data_dir(data_dir),
+        user_id=job.username,
+        password=PASSWORD,
+        field_name=FIELD,
+        reason=notices.SIGN_REASON,
+        location="Hà Nội",
+        signer_name=job.full_name,
+        signed_at=at,
+    )
     return job, signed, at

@@ -1,6 +1,7 @@
 """A fresh PostgreSQL database per test run (CREATE DATABASE ecabinet_test_<random>, migrated, dropped after).
 
 Skips (with the reason in the pytest output) only when the server at 127.0.0.1:5432 is not reachable."""
+
 from __future__ import annotations
 
 import contextlib

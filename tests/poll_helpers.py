@@ -1,5 +1,6 @@
 """Polls for tests: members, a secretariat user and a chair made through the real services, and a poll
 drafted, submitted and approved through them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,8 +14,10 @@ from polls import answering, services
 from polls.schemas import AnswersIn, PollCreate
 from tests.factories import call, make_user
 
-QUESTIONS = ["Đồng ý thông qua dự thảo Nghị định về quản lý đầu tư công?",
-             "Đồng ý giao Bộ Tài chính hoàn thiện hồ sơ trình ký?"]  # fmt: skip
+QUESTIONS = [
+    "Đồng ý thông qua dự thảo Nghị định về quản lý đầu tư công?",
+    "Đồng ý giao Bộ Tài chính hoàn thiện hồ sơ trình ký?",
+]
 
 
 @dataclass
@@ -34,18 +37,33 @@ def make_board(db: Database, n_members: int = 4) -> Board:
     staff = make_user(db, GlobalRole.secretariat, "Nguyễn Thị Văn Phòng")
     chair = make_user(db, GlobalRole.member, "Phạm Minh Thủ Tướng")
     members = [make_user(db, GlobalRole.member, f"Thành Viên Số {i + 1}") for i in range(n_members)]
-    return Board(staff, chair, members, make_user(db, GlobalRole.guest, "Khách Mời"), make_user(db, GlobalRole.admin, "Quản Trị"))
+    return Board(
+        staff, chair, members, make_user(db, GlobalRole.guest, "Khách Mời"), make_user(db, GlobalRole.admin, "Quản Trị")
+    )
 
 
 def in_(seconds: float) -> datetime:
     return datetime.now(timezone.utc) + timedelta(seconds=seconds)
 
 
-def make_poll(db: Database, b: Board, *, deadline: datetime, silence: str = "agree", state: str = "open",
-              questions: list[str] = QUESTIONS) -> dict[str, Any]:  # fmt: skip
-    data = PollCreate(title="Lấy ý kiến về dự thảo Nghị định đầu tư công", summary="Bộ Kế hoạch và Đầu tư trình.",
-                      questions=[{"text": q} for q in questions], voter_ids=[m.id for m in b.voters], chair_id=b.chair.id,
-                      deadline_at=deadline, silence_counts_as=silence)  # type: ignore[arg-type]  # fmt: skip
+def make_poll(
+    db: Database,
+    b: Board,
+    *,
+    deadline: datetime,
+    silence: str = "agree",
+    state: str = "open",
+    questions: list[str] = QUESTIONS,
+) -> dict[str, Any]:
+    data = PollCreate(
+        title="Lấy ý kiến về dự thảo Nghị định đầu tư công",
+        summary="Bộ Kế hoạch và Đầu tư trình.",
+        questions=[{"text": q} for q in questions],
+        voter_ids=[m.id for m in b.voters],
+        chair_id=b.chair.id,
+        deadline_at=deadline,
+        silence_counts_as=silence,
+    )
     poll = call(db, services.create_poll, actor=b.staff, data=data)
     if state in ("submitted", "open"):
         poll = call(db, services.submit_poll, actor=b.staff, poll_id=poll["id"])
@@ -55,5 +73,7 @@ def make_poll(db: Database, b: Board, *, deadline: datetime, silence: str = "agr
 
 
 def answer(db: Database, poll: dict[str, Any], who: Actor, *choices: str, comment: str = "") -> dict[str, Any]:
-    body = AnswersIn(answers=[{"question_id": q["id"], "choice": c, "comment": comment} for q, c in zip(poll["questions"], choices)])  # type: ignore[misc]
+    body = AnswersIn(
+        answers=[{"question_id": q["id"], "choice": c, "comment": comment} for q, c in zip(poll["questions"], choices)]
+    )
     return call(db, answering.answer, actor=who, poll_id=poll["id"], data=body)

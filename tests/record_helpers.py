@@ -1,4 +1,5 @@
 """Helpers of the official-record tests: pinned meeting times, DOCX text, signing a version at a known moment."""
+
 from __future__ import annotations
 
 import io
@@ -47,12 +48,28 @@ def docx_text(data: bytes) -> str:
     return " ".join(" ".join(parts).split())
 
 
-def sign_step(db: Database, data_dir: Path, actor, meeting_id: int, tz: str = "Asia/Ho_Chi_Minh",  # type: ignore[no-untyped-def]
-              at: datetime = SIGNED_AT) -> dict:  # fmt: skip
+def sign_step(
+    db: Database,
+    data_dir: Path,
+    actor,
+    meeting_id: int,
+    tz: str = "Asia/Ho_Chi_Minh",
+    at: datetime = SIGNED_AT,
+) -> dict:
     job = db.run_read(services.prepare_signature, actor=actor, meeting_id=meeting_id)
-    pdf = sign_pdf(job.pdf, store=KeyStore.for_data_dir(data_dir), user_id=job.username, password=PASSWORD,
-                   field_name=job.field_name, reason=job.reason, location=job.location, signer_name=job.full_name,
-                   signer_title=job.title, signed_at=at, tz=tz)  # fmt: skip
+    pdf = sign_pdf(
+        job.pdf,
+        store=KeyStore.for_data_dir(data_dir),
+        user_id=job.username,
+        password=PASSWORD,
+        field_name=job.field_name,
+        reason=job.reason,
+        location=job.location,
+        signer_name=job.full_name,
+        signer_title=job.title,
+        signed_at=at,
+        tz=tz,
+    )
     return call(db, services.store_signature, actor=actor, job=job, pdf=pdf, signed_at=at)
 
 

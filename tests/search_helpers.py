@@ -1,5 +1,6 @@
 """Search tests: documents written through the real service with given page texts (no PDF needed), on
 SQLite or PostgreSQL."""
+
 from __future__ import annotations
 
 import hashlib
@@ -24,8 +25,14 @@ def add_doc(db: Database, c: Cabinet, pages: list[str], **fields: Any) -> int:
     data = DocumentUpload.model_validate({"title": fields.pop("title", "Tờ trình"), **fields})
     sha = hashlib.sha256(f"doc-{next(_n)}".encode()).hexdigest()
     stored = StoredFile(sha, len(pages), 1, "t.pdf", "pdf", [(i, t, fold(t)) for i, t in enumerate(pages, 1)])
-    out = db.run_write(documents.add_document, actor=c.staff, meeting_id=c.meeting_id, data=data, stored=stored,
-                       data_dir=Path("/nonexistent"))  # fmt: skip
+    out = db.run_write(
+        documents.add_document,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        data=data,
+        stored=stored,
+        data_dir=Path("/nonexistent"),
+    )
     return out.result["id"]
 
 
@@ -37,7 +44,9 @@ def hits(db: Database, actor: Actor, q: str) -> set[tuple[str, int | None, int |
     """(kind, document id or agenda item id or meeting id, page) of every hit."""
     out = set()
     for h in find(db, actor, q, limit=50)["items"]:
-        key = h["document"]["id"] if h["document"] else h["agenda_item"]["id"] if h["agenda_item"] else h["meeting"]["id"]
+        key = (
+            h["document"]["id"] if h["document"] else h["agenda_item"]["id"] if h["agenda_item"] else h["meeting"]["id"]
+        )
         out.add((h["kind"], key, h["page"]))
     return out
 

@@ -1,7 +1,9 @@
 """A real SMTP server in the test process (aiosmtpd, its own thread): what arrived, parsed as a mail client would."""
+
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 import threading
 from dataclasses import dataclass
 from email import message_from_bytes, policy
@@ -32,11 +34,11 @@ class Inbox:
         self.changed = threading.Condition()
         self.controller = Controller(self, hostname="127.0.0.1", port=port)
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802 - aiosmtpd's name
-        raw = envelope.original_content or envelope.content  # type: ignore[attr-defined]
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # aiosmtpd's untyped Envelope
+        raw = envelope.original_content or envelope.content
         msg = message_from_bytes(raw, policy=policy.default)
         with self.changed:
-            self.mails.append(Received(list(envelope.rcpt_tos), raw, msg))  # type: ignore[attr-defined, arg-type]
+            self.mails.append(Received(list(envelope.rcpt_tos), raw, msg))
             self.changed.notify_all()
         return "250 OK"
 
@@ -56,7 +58,9 @@ class Inbox:
 
         def wait() -> list[Received]:
             with self.changed:
-                assert self.changed.wait_for(lambda: len(self.mails) >= n, timeout), f"{len(self.mails)} of {n} mails arrived"
+                assert self.changed.wait_for(lambda: len(self.mails) >= n, timeout), (
+                    f"{len(self.mails)} of {n} mails arrived"
+                )
                 return list(self.mails)
 
         return await asyncio.to_thread(wait)

@@ -1,5 +1,6 @@
 """The absolute imports of a Python file, read from its syntax tree (tests/test_layers.py, test_dependencies.py):
 those inside functions and under TYPE_CHECKING too."""
+
 from __future__ import annotations
 
 import ast

@@ -1,4 +1,5 @@
 """Private annotations over REST: author only, document access first, strict payloads, the annotated PDF."""
+
 from __future__ import annotations
 
 import io
@@ -38,7 +39,9 @@ async def test_author_creates_lists_edits_and_deletes_and_nobody_else_sees_them(
         assert made[2]["text"] == "Cần làm rõ  nguồn thu" and made[0]["version"] == 1 and not made[0]["shared"]
         mine = (await author.get(f"/api/documents/{doc}/annotations")).json()
         assert [a["id"] for a in mine] == [a["id"] for a in made]
-        assert [a["id"] for a in (await author.get(f"/api/documents/{doc}/annotations?page=2")).json()] == [made[1]["id"]]
+        assert [a["id"] for a in (await author.get(f"/api/documents/{doc}/annotations?page=2")).json()] == [
+            made[1]["id"]
+        ]
         # Nobody else, not even the secretariat, lists, edits or deletes them; a stranger's id looks missing.
         for http in (other, staff):
             assert (await http.get(f"/api/documents/{doc}/annotations")).json() == []
@@ -78,7 +81,14 @@ async def test_author_creates_lists_edits_and_deletes_and_nobody_else_sees_them(
         ({**ink(1), "text": "ink carries no text"}, "text"),
         ({**ink(1), "author_id": 1}, "author_id"),  # unknown fields are refused
         ({**note(1), "shared": True}, "shared"),
-        ({"page": 1, "kind": "ink", "data": {"strokes": [{"points": [[0.1, 0.1]], "width": 0.004, "color": "#c62828"}] * 51}}, "strokes"),
+        (
+            {
+                "page": 1,
+                "kind": "ink",
+                "data": {"strokes": [{"points": [[0.1, 0.1]], "width": 0.004, "color": "#c62828"}] * 51},
+            },
+            "strokes",
+        ),
     ],
 )
 async def test_bad_payloads_are_refused_with_422(live_server: LiveServer, body: dict, field: str) -> None:
@@ -106,9 +116,11 @@ async def test_restricted_document_outside_the_list_is_403_for_annotations_too(l
         r = await allowed.post(f"/api/documents/{doc}/annotations", json=ink(1))
         assert r.status_code == 201
         mine = r.json()["id"]
-        for method, url, body in (("GET", f"/api/documents/{doc}/annotations", None),
-                                  ("POST", f"/api/documents/{doc}/annotations", ink(1)),
-                                  ("GET", f"/api/documents/{doc}/annotated.pdf", None)):  # fmt: skip
+        for method, url, body in (
+            ("GET", f"/api/documents/{doc}/annotations", None),
+            ("POST", f"/api/documents/{doc}/annotations", ink(1)),
+            ("GET", f"/api/documents/{doc}/annotated.pdf", None),
+        ):
             r = await outside.request(method, url, json=body)
             assert r.status_code == 403 and "hạn chế" in r.json()["error"]["message"], url
         # Taken off the list: the author's own notes on it are out of reach too.
@@ -133,7 +145,9 @@ async def test_annotated_pdf_has_only_my_notes_and_is_refused_for_restricted(liv
         await me.post(f"/api/documents/{doc}/annotations", json=note(2, text="Ghi chú riêng của tôi"))
         await other.post(f"/api/documents/{doc}/annotations", json=note(1, text="Ghi chú của người khác"))
         r = await me.get(f"/api/documents/{doc}/annotated.pdf")
-        assert r.status_code == 200 and r.content.startswith(b"%PDF") and r.headers["cache-control"] == "private, no-store"
+        assert (
+            r.status_code == 200 and r.content.startswith(b"%PDF") and r.headers["cache-control"] == "private, no-store"
+        )
         with pikepdf.open(io.BytesIO(r.content)) as pdf:
             assert len(pdf.pages) == 3
         reds = [_red_pixels(r.content, i) for i in range(3)]

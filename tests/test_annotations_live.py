@@ -1,4 +1,5 @@
 """Annotations and presenter mode over real sockets (uvicorn + python-socketio clients)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -66,7 +67,9 @@ async def test_private_ink_syncs_to_the_authors_other_tablets_only(live_server: 
         made = ack["data"]
         await eventually(lambda: a2.private)
         assert a2.private[0] == {"type": "annotation.created", "annotation": made}
-        ack = await a2.call("annotation:update", {"annotation_id": made["id"], "data": ink(2, points=[[0.4, 0.4]])["data"]})
+        ack = await a2.call(
+            "annotation:update", {"annotation_id": made["id"], "data": ink(2, points=[[0.4, 0.4]])["data"]}
+        )
         assert ack["ok"], ack
         # Every socket of the author is told, the one that made the change too (the client upserts by id).
         await eventually(lambda: [e for e in a1.private if e["type"] == "annotation.updated"])
@@ -75,7 +78,7 @@ async def test_private_ink_syncs_to_the_authors_other_tablets_only(live_server: 
         # A note made over REST reaches both of the author's sockets.
         r = await a1.http.post(f"/api/documents/{doc}/annotations", json=note(1))
         assert r.status_code == 201
-        made_by_rest = lambda t: [e for e in t.private if e["annotation"]["id"] == r.json()["id"]]  # noqa: E731
+        made_by_rest = lambda t: [e for e in t.private if e["annotation"]["id"] == r.json()["id"]]
         await eventually(lambda: made_by_rest(a1) and made_by_rest(a2))
         assert (await a1.call("annotation:delete", {"annotation_id": made["id"]}))["ok"]
         await eventually(lambda: a2.private[-1]["type"] == "annotation.deleted")
@@ -107,11 +110,18 @@ async def test_presenter_page_change_reaches_every_following_tablet(live_server:
     try:
         ack = await chair.call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": 1})
         assert ack["ok"], ack
-        assert ack["data"] == {"document_id": doc, "version": 1, "page": 1, "presenter_user_id": c.chair.id,
-                               "presenter_name": "Phạm Thủ Tướng"}  # fmt: skip
+        assert ack["data"] == {
+            "document_id": doc,
+            "version": 1,
+            "page": 1,
+            "presenter_user_id": c.chair.id,
+            "presenter_name": "Phạm Thủ Tướng",
+        }
         assert (await chair.call("presenter:page", {"meeting_id": c.meeting_id, "page": 3}))["ok"]
         for t in (*members, guest):
-            env = await t.client.wait_for(lambda e: e["type"] == "presenter.changed" and e["data"]["presenter"]["page"] == 3)
+            env = await t.client.wait_for(
+                lambda e: e["type"] == "presenter.changed" and e["data"]["presenter"]["page"] == 3
+            )
             assert env["data"]["presenter"]["document_id"] == doc
             await eventually(lambda t=t, env=env: t.client.seq == env["seq"])
             assert t.client.state["presenter"]["page"] == 3
@@ -136,8 +146,12 @@ async def test_presenter_controls_refuse_plain_members_and_guests(live_server: L
     member = await tablet(live_server, c.members[0].username, c.meeting_id)
     guest = await tablet(live_server, c.guest.username, c.meeting_id)
     mid = c.meeting_id
-    calls = [("presenter:start", {"meeting_id": mid, "document_id": doc, "page": 1}), ("presenter:page", {"meeting_id": mid, "page": 2}),
-             ("presenter:ink", {"meeting_id": mid, "page": 1, "data": ink(1)["data"]}), ("presenter:stop", {"meeting_id": mid})]  # fmt: skip
+    calls = [
+        ("presenter:start", {"meeting_id": mid, "document_id": doc, "page": 1}),
+        ("presenter:page", {"meeting_id": mid, "page": 2}),
+        ("presenter:ink", {"meeting_id": mid, "page": 1, "data": ink(1)["data"]}),
+        ("presenter:stop", {"meeting_id": mid}),
+    ]
     try:
         for t in (member, guest):
             for name, payload in calls:
@@ -170,7 +184,9 @@ async def test_presenter_controls_refuse_plain_members_and_guests(live_server: L
         presenter = await tablet(live_server, c.members[1].username, mid)
         try:
             assert (await presenter.call("presenter:page", {"meeting_id": mid, "page": 4}))["ok"]
-            await member.client.wait_for(lambda e: e["type"] == "presenter.changed" and e["data"]["presenter"]["page"] == 4)
+            await member.client.wait_for(
+                lambda e: e["type"] == "presenter.changed" and e["data"]["presenter"]["page"] == 4
+            )
             assert member.client.state["presenter"]["presenter_user_id"] == c.members[1].id
             assert (await presenter.call("presenter:stop", {"meeting_id": mid}))["ok"]
         finally:
@@ -218,18 +234,31 @@ async def test_pointer_is_relayed_rate_limited_and_floods_do_not_kill_the_connec
         ack = await chair.call("presenter:pointer", {"meeting_id": c.meeting_id, "x": 0.25, "y": 0.75})
         assert ack == {"ok": True, "data": None}
         await eventually(lambda: member.pointers)
-        assert member.pointers[0] == {"meeting_id": c.meeting_id, "x": 0.25, "y": 0.75, "user_id": c.chair.id,
-                                      "document_id": doc, "version": 1, "page": 2}  # fmt: skip
+        assert member.pointers[0] == {
+            "meeting_id": c.meeting_id,
+            "x": 0.25,
+            "y": 0.75,
+            "user_id": c.chair.id,
+            "document_id": doc,
+            "version": 1,
+            "page": 2,
+        }
         assert chair.pointers == [] and outsider.pointers == []
-        for bad in ({"meeting_id": c.meeting_id, "x": 1.5, "y": 0.1}, {"meeting_id": c.meeting_id, "x": "0.1", "y": 0.1},
-                    {"meeting_id": c.meeting_id, "x": 0.1, "y": 0.1, "z": 1}, "nonsense"):  # fmt: skip
+        for bad in (
+            {"meeting_id": c.meeting_id, "x": 1.5, "y": 0.1},
+            {"meeting_id": c.meeting_id, "x": "0.1", "y": 0.1},
+            {"meeting_id": c.meeting_id, "x": 0.1, "y": 0.1, "z": 1},
+            "nonsense",
+        ):
             ack = await chair.call("presenter:pointer", bad)
             assert not ack["ok"] and ack["error"]["code"] == "validation_failed", bad
         # A flood: 300 positions at once. Most are dropped; the connection and every other action carry on.
         member.pointers.clear()
         for i in range(300):
             await chair.client.sio.emit("presenter:pointer", {"meeting_id": c.meeting_id, "x": i / 300, "y": 0.5})
-        acks = await asyncio.gather(*(chair.call("presenter:pointer", {"meeting_id": c.meeting_id, "x": 0.1, "y": 0.1}) for _ in range(5)))
+        acks = await asyncio.gather(
+            *(chair.call("presenter:pointer", {"meeting_id": c.meeting_id, "x": 0.1, "y": 0.1}) for _ in range(5))
+        )
         assert all(not a["ok"] and a["error"]["code"] == "rate_limited" for a in acks)
         # Marker: a page change made after the flood; once the member has it, every relayed position has come.
         assert (await chair.call("presenter:page", {"meeting_id": c.meeting_id, "page": 3}))["ok"]
@@ -254,9 +283,15 @@ async def test_restricted_document_and_bad_payloads_over_sockets(live_server: Li
         assert not ack["ok"] and ack["error"]["code"] == "forbidden" and "hạn chế" in ack["error"]["message"]
         ack = await inside.call("annotation:create", {"document_id": doc, **ink(1)})
         assert ack["ok"]
-        for bad in ({"document_id": doc, **ink(1, points=[[0.1, 1.01]])}, {"document_id": doc, **ink(1, points=[[0.2, 0.2]] * 2001)},
-                    {"document_id": str(doc), **ink(1)}, {"document_id": doc, **ink(1), "page": 1.5},
-                    {"document_id": doc, **note(1), "data": {"x": 0.1}}, None, [1, 2]):  # fmt: skip
+        for bad in (
+            {"document_id": doc, **ink(1, points=[[0.1, 1.01]])},
+            {"document_id": doc, **ink(1, points=[[0.2, 0.2]] * 2001)},
+            {"document_id": str(doc), **ink(1)},
+            {"document_id": doc, **ink(1), "page": 1.5},
+            {"document_id": doc, **note(1), "data": {"x": 0.1}},
+            None,
+            [1, 2],
+        ):
             ack = await inside.call("annotation:create", bad)
             assert not ack["ok"] and ack["error"]["code"] == "validation_failed", bad
         ack = await inside.call("annotation:update", {"annotation_id": "x"})
@@ -278,7 +313,9 @@ async def test_removing_a_presented_document_stops_presenting_and_drops_its_note
         assert (await chair.call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": 2}))["ok"]
         assert (await author.post(f"/api/documents/{doc}/annotations", json=ink(1))).status_code == 201
         assert (await staff.delete(f"/api/documents/{doc}")).status_code == 204
-        env = await member.client.wait_for(lambda e: e["type"] == "presenter.changed" and e["data"]["presenter"] is None)
+        env = await member.client.wait_for(
+            lambda e: e["type"] == "presenter.changed" and e["data"]["presenter"] is None
+        )
         await member.client.wait_for(lambda e: e["type"].startswith("document") and e["seq"] > env["seq"])
         fresh = (await member.call("meeting:join", {"meeting_id": c.meeting_id}))["data"]["snapshot"]
         assert fresh["presenter"] is None
@@ -304,7 +341,10 @@ async def test_shared_presenter_ink_is_listed_in_the_minutes_annex(live_server: 
             assert ack["ok"], ack
         draft = (await staff.get(f"/api/meetings/{c.meeting_id}/minutes")).json()
         annex = next(s for s in draft["sections"] if s["key"] == "annex")
-        assert annex["generated"] == "Tài liệu «Tờ trình dự toán ngân sách», trang 2: 2 nét ghi chú chung (Phạm Thủ Tướng)."
+        assert (
+            annex["generated"]
+            == "Tài liệu «Tờ trình dự toán ngân sách», trang 2: 2 nét ghi chú chung (Phạm Thủ Tướng)."
+        )
         pdf = (await staff.get(f"/api/meetings/{c.meeting_id}/minutes.pdf")).content
         text, _ = pdf_text(pdf)
         flat = " ".join(text.split())

@@ -1,6 +1,7 @@
 """Annotations and presenting: each operation refused for the wrong person and allowed for the right one (a pair
 table read by tests/test_service_pairs.py). Someone else's private note answers 404, never 403 (its existence is
 its author's business), so the pairs on one annotation use presenter ink, which the whole room sees."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -27,21 +28,47 @@ def _presenting(db: Database, c: Cabinet, doc: int) -> dict[str, Any]:
 
 def _shared_ink(db: Database, c: Cabinet, doc: int) -> dict[str, Any]:
     _presenting(db, c, doc)
-    made = call(db, services.create_annotation, actor=c.chair, document_id=doc, data=AnnotationCreate.model_validate(ink(shared=True)))
+    made = call(
+        db,
+        services.create_annotation,
+        actor=c.chair,
+        document_id=doc,
+        data=AnnotationCreate.model_validate(ink(shared=True)),
+    )
     return {"annotation_id": made["id"]}
 
 
 CASES: dict[str, Case] = {
     "list_annotations": (services.list_annotations, lambda db, c, doc: {"document_id": doc}, "member", "guest"),
-    "create_annotation": (services.create_annotation, lambda db, c, doc: {"document_id": doc, "data": AnnotationCreate.model_validate(note())}, "member", "guest"),
-    "annotated_source": (services.annotated_source, lambda db, c, doc: {"document_id": doc, "version": None, "timezone": "Asia/Ho_Chi_Minh"}, "member", "guest"),
+    "create_annotation": (
+        services.create_annotation,
+        lambda db, c, doc: {"document_id": doc, "data": AnnotationCreate.model_validate(note())},
+        "member",
+        "guest",
+    ),
+    "annotated_source": (
+        services.annotated_source,
+        lambda db, c, doc: {"document_id": doc, "version": None, "timezone": "Asia/Ho_Chi_Minh"},
+        "member",
+        "guest",
+    ),
     "delete_annotation (presenter ink)": (services.delete_annotation, _shared_ink, "chair", "secretary"),
-    "presenter.start": (presenter.start, lambda db, c, doc: {"meeting_id": c.meeting_id, "document_id": doc}, "chair", "member"),
+    "presenter.start": (
+        presenter.start,
+        lambda db, c, doc: {"meeting_id": c.meeting_id, "document_id": doc},
+        "chair",
+        "member",
+    ),
     "presenter.status": (presenter.status, lambda db, c, doc: {"meeting_id": c.meeting_id}, "member", "outsider"),
-    "presenter.set_page": (presenter.set_page, lambda db, c, doc: {**_presenting(db, c, doc), "page": 2}, "chair", "member"),
+    "presenter.set_page": (
+        presenter.set_page,
+        lambda db, c, doc: {**_presenting(db, c, doc), "page": 2},
+        "chair",
+        "member",
+    ),
     "presenter.stop": (presenter.stop, _presenting, "chair", "member"),
     "presenter.pointer_target": (presenter.pointer_target, _presenting, "secretary", "member"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -1,5 +1,6 @@
 """Attendance as it really was (issue 10): watching from one's seat changes nothing, video joins and leaves
 are kept in the history with check-ins and corrections, and the minutes state the history with times."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -22,15 +23,31 @@ from tests.factories import Cabinet, call, make_cabinet
 
 def hybrid(db: Database) -> Cabinet:
     c = make_cabinet(db, start=True)
-    call(db, services.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(mode=MeetingMode.hybrid))
+    call(
+        db, services.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(mode=MeetingMode.hybrid)
+    )
     return c
 
 
-def video(db: Database, c: Cabinet, actor: Any, *, joined: bool, publishing: bool = True,
-          how: AttendanceSource = AttendanceSource.video_leave) -> dict[str, Any]:  # fmt: skip
+def video(
+    db: Database,
+    c: Cabinet,
+    actor: Any,
+    *,
+    joined: bool,
+    publishing: bool = True,
+    how: AttendanceSource = AttendanceSource.video_leave,
+) -> dict[str, Any]:
     """What realtime/rtc.py asks on rtc:join (publishing = the offer sends camera/microphone) and on leave."""
-    return call(db, participation.set_remote_presence, actor=actor, meeting_id=c.meeting_id, present=joined,
-                publishing=publishing, source=how)  # fmt: skip
+    return call(
+        db,
+        participation.set_remote_presence,
+        actor=actor,
+        meeting_id=c.meeting_id,
+        present=joined,
+        publishing=publishing,
+        source=how,
+    )
 
 
 def check_in(db: Database, c: Cabinet, actor: Any, where: Attendance = Attendance.present_room) -> None:
@@ -69,7 +86,10 @@ def test_the_chair_in_the_room_who_only_watches_stays_in_the_room(db: Database) 
     assert after["attendance"] == "present_room"
     snapshot = db.run_read(services.join, actor=c.members[0], meeting_id=c.meeting_id)["snapshot"]
     assert mine(snapshot["participants"], c.chair.id) == "present_room"
-    assert mine(db.run_read(participation.list_participants, actor=c.members[0], meeting_id=c.meeting_id), c.chair.id) == "present_room"
+    assert (
+        mine(db.run_read(participation.list_participants, actor=c.members[0], meeting_id=c.meeting_id), c.chair.id)
+        == "present_room"
+    )
     assert history(db, c, c.chair.id) == [("unknown", "present_room", "check_in")]  # the watching changed nothing
     quorum = snapshot["quorum"]["present"]
     video(db, c, c.chair, joined=False)  # closing the video: still in the room, still counted (before: "unknown")
@@ -86,8 +106,11 @@ def test_a_member_who_checked_in_then_joins_by_video_has_both_in_history_and_min
     check_in(db, c, m)
     assert video(db, c, m, joined=True)["attendance"] == "present_remote"  # sends camera: takes part from elsewhere
     assert video(db, c, m, joined=False)["attendance"] == "present_room"  # the video ends: back in the room
-    assert history(db, c, m.id) == [("unknown", "present_room", "check_in"), ("present_room", "present_remote", "video_join"),
-                                    ("present_remote", "present_room", "video_leave")]  # fmt: skip
+    assert history(db, c, m.id) == [
+        ("unknown", "present_room", "check_in"),
+        ("present_room", "present_remote", "video_join"),
+        ("present_remote", "present_room", "video_leave"),
+    ]
     rows = db.run_read(attendance.history, meeting_id=c.meeting_id)[m.id]
     t = [builder.hm(r.at) for r in rows]
     line = next(line for line in attendance_section(db, c).splitlines() if m.full_name in line)
@@ -99,15 +122,26 @@ def test_an_absent_member_who_joins_by_video_is_remote_and_back_to_absent_when_i
     c = hybrid(db)
     m = c.members[1]
     reason = "Công tác tại Đà Nẵng"
-    call(db, participation.update, actor=c.staff, meeting_id=c.meeting_id, user_id=m.id,
-         data=ParticipantUpdate(attendance=Attendance.absent, absence_reason=reason))  # fmt: skip
-    assert video(db, c, m, joined=True, publishing=False)["attendance"] == "present_remote"  # even only watching: not in the room
+    call(
+        db,
+        participation.update,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        user_id=m.id,
+        data=ParticipantUpdate(attendance=Attendance.absent, absence_reason=reason),
+    )
+    assert (
+        video(db, c, m, joined=True, publishing=False)["attendance"] == "present_remote"
+    )  # even only watching: not in the room
     section = attendance_section(db, c)
     assert group_of(section, m.full_name).startswith("Tham dự trực tuyến")
     back = video(db, c, m, joined=False, how=AttendanceSource.video_lost)  # the grace period expired
     assert (back["attendance"], back["absence_reason"]) == ("absent", reason)
-    assert history(db, c, m.id) == [("unknown", "absent", "correction"), ("absent", "present_remote", "video_join"),
-                                    ("present_remote", "absent", "video_lost")]  # fmt: skip
+    assert history(db, c, m.id) == [
+        ("unknown", "absent", "correction"),
+        ("absent", "present_remote", "video_join"),
+        ("present_remote", "absent", "video_lost"),
+    ]
     change = db.run_read(participation.attendance_history, actor=c.staff, meeting_id=c.meeting_id)[-1]
     assert change["by"] == m.id and change["note"] == reason
     line = next(line for line in attendance_section(db, c).splitlines() if m.full_name in line)
@@ -124,10 +158,22 @@ def test_a_remote_member_who_checks_in_in_the_room_stays_in_the_room_when_the_vi
     # A correction by the secretariat while on video also stands when the video ends.
     k = c.members[3]
     video(db, c, k, joined=True)
-    call(db, participation.update, actor=c.staff, meeting_id=c.meeting_id, user_id=k.id,
-         data=ParticipantUpdate(attendance=Attendance.present_remote))  # fmt: skip
-    call(db, participation.update, actor=c.staff, meeting_id=c.meeting_id, user_id=k.id,
-         data=ParticipantUpdate(attendance=Attendance.deputy, deputy_name="Thứ trưởng Hồ Văn Thay"))  # fmt: skip
+    call(
+        db,
+        participation.update,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        user_id=k.id,
+        data=ParticipantUpdate(attendance=Attendance.present_remote),
+    )
+    call(
+        db,
+        participation.update,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        user_id=k.id,
+        data=ParticipantUpdate(attendance=Attendance.deputy, deputy_name="Thứ trưởng Hồ Văn Thay"),
+    )
     assert video(db, c, k, joined=False)["attendance"] == "deputy"
     assert [s for _, _, s in history(db, c, k.id)] == ["video_join", "deputy"]
 
@@ -144,14 +190,24 @@ def test_quorum_at_a_moment_counts_who_was_present_then(db: Database) -> None:
 
 
 def test_the_minutes_line_from_a_history_in_the_room_then_on_video() -> None:
-    at = lambda h, m: datetime(2026, 12, 3, h - 7, m, tzinfo=timezone.utc)  # noqa: E731 (Hà Nội wall clock, UTC+7)
-    person = facts.Person(1, "Trần Văn X", "Bộ trưởng", "member", "present_room",
-                          history=((at(8, 5), "present_room"), (at(10, 20), "present_remote"), (at(11, 0), "present_room")))
-    late_remote = facts.Person(2, "Lê Thị Y", "Bộ trưởng", "member", "unknown",
-                               history=((at(9, 0), "present_remote"), (at(9, 40), "unknown")))
+    at = lambda h, m: datetime(2026, 12, 3, h - 7, m, tzinfo=timezone.utc)
+    person = facts.Person(
+        1,
+        "Trần Văn X",
+        "Bộ trưởng",
+        "member",
+        "present_room",
+        history=((at(8, 5), "present_room"), (at(10, 20), "present_remote"), (at(11, 0), "present_room")),
+    )
+    late_remote = facts.Person(
+        2, "Lê Thị Y", "Bộ trưởng", "member", "unknown", history=((at(9, 0), "present_remote"), (at(9, 40), "unknown"))
+    )
     steady = facts.Person(3, "Phạm Z", "Bộ trưởng", "member", "present_room", history=((at(7, 55), "present_room"),))
     g = builder.groups((person, late_remote, steady), at(8, 0), ZoneInfo("Asia/Ho_Chi_Minh"))
-    assert g["present_room"][0].note == "có mặt tại phòng họp từ 08:05 đến 10:20 và từ 11:00; tham dự trực tuyến từ 10:20 đến 11:00"
+    assert (
+        g["present_room"][0].note
+        == "có mặt tại phòng họp từ 08:05 đến 10:20 và từ 11:00; tham dự trực tuyến từ 10:20 đến 11:00"
+    )
     elsewhere = builder.groups((person,), at(8, 0), ZoneInfo("Asia/Tokyo"))  # the organisation's zone, whatever it is
     assert elsewhere["present_room"][0].note.startswith("có mặt tại phòng họp từ 10:05 đến 12:20")
     assert g["present_remote"][0].note == "tham dự trực tuyến từ 09:00 đến 09:40"
@@ -172,20 +228,30 @@ def _migrated_rows(db: Database) -> tuple[Cabinet, list[tuple[Any, ...]]]:
 
     c = hybrid(db)
     check_in(db, c, c.chair)
-    call(db, participation.update, actor=c.staff, meeting_id=c.meeting_id, user_id=c.members[0].id,
-         data=ParticipantUpdate(attendance=Attendance.absent, absence_reason="Ốm"))  # fmt: skip
+    call(
+        db,
+        participation.update,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        user_id=c.members[0].id,
+        data=ParticipantUpdate(attendance=Attendance.absent, absence_reason="Ốm"),
+    )
     url = db.engine.url.render_as_string(hide_password=False)
     db.engine.dispose()
     command.downgrade(alembic_config(url), "0009_audit")
     command.upgrade(alembic_config(url), "head")
     with db.engine.connect() as conn:
-        rows = conn.execute(text("SELECT user_id, previous, attendance, note, source, actor_id FROM attendance_change ORDER BY id")).all()
+        rows = conn.execute(
+            text("SELECT user_id, previous, attendance, note, source, actor_id FROM attendance_change ORDER BY id")
+        ).all()
     return c, [tuple(r) for r in rows]
 
 
 def _expected(c: Cabinet) -> list[tuple[Any, ...]]:
-    return [(c.chair.id, "unknown", "present_room", "", "migrated", c.chair.id),
-            (c.members[0].id, "unknown", "absent", "Ốm", "migrated", c.staff.id)]  # fmt: skip
+    return [
+        (c.chair.id, "unknown", "present_room", "", "migrated", c.chair.id),
+        (c.members[0].id, "unknown", "absent", "Ốm", "migrated", c.staff.id),
+    ]
 
 
 def test_the_migration_fills_the_history_from_the_recorded_attendance(db: Database) -> None:
@@ -208,8 +274,18 @@ def test_the_migration_fills_the_history_on_postgresql() -> None:
 def test_a_new_reason_of_absence_is_kept_in_the_history(db: Database) -> None:
     c = hybrid(db)
     m = c.members[4]
-    for data in (ParticipantUpdate(attendance=Attendance.absent, absence_reason="Ốm"), ParticipantUpdate(absence_reason="Công tác nước ngoài"),
-                 ParticipantUpdate(absence_reason="Công tác nước ngoài")):  # fmt: skip
+    for data in (
+        ParticipantUpdate(attendance=Attendance.absent, absence_reason="Ốm"),
+        ParticipantUpdate(absence_reason="Công tác nước ngoài"),
+        ParticipantUpdate(absence_reason="Công tác nước ngoài"),
+    ):
         call(db, participation.update, actor=c.staff, meeting_id=c.meeting_id, user_id=m.id, data=data)
-    rows = [r for r in db.run_read(participation.attendance_history, actor=c.staff, meeting_id=c.meeting_id) if r["user_id"] == m.id]
-    assert [(r["attendance"], r["note"], r["by"]) for r in rows] == [("absent", "Ốm", c.staff.id), ("absent", "Công tác nước ngoài", c.staff.id)]
+    rows = [
+        r
+        for r in db.run_read(participation.attendance_history, actor=c.staff, meeting_id=c.meeting_id)
+        if r["user_id"] == m.id
+    ]
+    assert [(r["attendance"], r["note"], r["by"]) for r in rows] == [
+        ("absent", "Ốm", c.staff.id),
+        ("absent", "Công tác nước ngoài", c.staff.id),
+    ]

@@ -1,5 +1,6 @@
 """Live events reach only their audience: the join race, removal, role change, logout, display tokens, and
 the audience stored with each event (live delivery and meeting:sync replay). Real uvicorn, real clients."""
+
 from __future__ import annotations
 
 import asyncio
@@ -71,13 +72,15 @@ async def test_repeating_join_while_the_secretariat_edits_receives_nothing(live_
     done = asyncio.Event()
     if who == "display_of_another_meeting":
         other = make_cabinet(live_server.db)
-        token = call(live_server.db, display_services.create_token, actor=other.staff, meeting_id=other.meeting_id)["token"]
+        token = call(live_server.db, display_services.create_token, actor=other.staff, meeting_id=other.meeting_id)[
+            "token"
+        ]
         sio, got = await display_socket(live_server.url, token)
-        attempt = lambda: sio.call("meeting:join", {"meeting_id": c.meeting_id}, timeout=10)  # noqa: E731
+        attempt = lambda: sio.call("meeting:join", {"meeting_id": c.meeting_id}, timeout=10)
         closers: list[Any] = [sio.disconnect]
     else:
         client, http = await watcher(live_server.url, (c.outsider if who == "uninvited" else c.members[0]).username)
-        attempt = lambda: client.call("meeting:join", {"meeting_id": c.meeting_id})  # noqa: E731
+        attempt = lambda: client.call("meeting:join", {"meeting_id": c.meeting_id})
         closers = [client.close, http.aclose]
     try:
         tries, _ = await asyncio.gather(hammer_join(attempt, done), edit_meeting(staff, c.meeting_id, done))
@@ -103,7 +106,10 @@ async def test_a_removed_participant_is_taken_out_at_once_and_receives_nothing_m
     gone, gone_http = await _joined(live_server, c.members[0].username, c.meeting_id)
     stays, stays_http = await _joined(live_server, c.members[1].username, c.meeting_id)
     try:
-        assert (await staff.delete(f"/api/meetings/{c.meeting_id}/participants/{c.members[0].id}")).status_code in (200, 204)
+        assert (await staff.delete(f"/api/meetings/{c.meeting_id}/participants/{c.members[0].id}")).status_code in (
+            200,
+            204,
+        )
         await gone.wait_for(lambda e: e["type"] == "meeting.access_revoked")
         removal = await stays.wait_for(lambda e: e["type"] == "participants.changed")
         for i in range(5):
@@ -121,7 +127,13 @@ async def test_a_removed_participant_is_taken_out_at_once_and_receives_nothing_m
 
 
 async def _doc(staff: httpx.AsyncClient, c: Cabinet, *, shared: bool) -> int:
-    r = await upload(staff, c.meeting_id, make_pdf(1), title="Tờ trình" + (" chung" if shared else " nội bộ"), share_with_guests=shared)
+    r = await upload(
+        staff,
+        c.meeting_id,
+        make_pdf(1),
+        title="Tờ trình" + (" chung" if shared else " nội bộ"),
+        share_with_guests=shared,
+    )
     assert r.status_code == 201, r.text
     return int(r.json()["id"])
 
@@ -142,7 +154,13 @@ async def test_member_made_guest_then_gets_only_what_guests_may_see_live_and_on_
         full = await member.wait_for(lambda e: e["type"] == "document.added" and e["data"]["document_id"] == second)
         await demoted.wait_for(lambda e: e["type"] == "document.added" and e["data"]["document_id"] == shared)
         placeholder = next(e for e in demoted.events if e["seq"] == full["seq"])
-        assert placeholder == {"meeting_id": c.meeting_id, "seq": full["seq"], "type": "hidden", "data": {}, "at": full["at"]}
+        assert placeholder == {
+            "meeting_id": c.meeting_id,
+            "seq": full["seq"],
+            "type": "hidden",
+            "data": {},
+            "at": full["at"],
+        }
         assert demoted.seq == member.seq  # no gap: the placeholder keeps the seq moving
         replay = await demoted.call("meeting:sync", {"meeting_id": c.meeting_id, "since": before})
         types = {e["seq"]: e["type"] for e in replay["data"]["events"]}
@@ -191,7 +209,9 @@ async def test_a_revoked_display_is_taken_out_and_a_display_joins_only_its_meeti
         await staff.aclose()
 
 
-async def test_draft_events_reach_those_who_write_drafts_and_placeholders_reach_the_rest(live_server: LiveServer) -> None:
+async def test_draft_events_reach_those_who_write_drafts_and_placeholders_reach_the_rest(
+    live_server: LiveServer,
+) -> None:
     c = make_cabinet(live_server.db, start=True)
     member, mh = await _joined(live_server, c.members[0].username, c.meeting_id)
     secretary, sh = await _joined(live_server, c.secretary.username, c.meeting_id)
@@ -200,7 +220,9 @@ async def test_draft_events_reach_those_who_write_drafts_and_placeholders_reach_
         url = f"/api/meetings/{c.meeting_id}/agenda/{c.item_ids[0]}/conclusion"
         assert (await sh.put(url, json={"text": "Dự thảo kết luận", "base_revision": 0})).status_code == 200
         full = await secretary.wait_for(lambda e: e["type"] == "conclusion.saved")
-        assert (await chair.wait_for(lambda e: e["seq"] == full["seq"]))["type"] == "conclusion.saved"  # the chair edits too
+        assert (await chair.wait_for(lambda e: e["seq"] == full["seq"]))[
+            "type"
+        ] == "conclusion.saved"  # the chair edits too
         hidden = await member.wait_for(lambda e: e["seq"] == full["seq"])
         assert hidden["type"] == "hidden" and hidden["data"] == {}
     finally:
@@ -242,7 +264,9 @@ async def test_a_role_change_sent_together_with_attendance_still_moves_the_socke
         assert (await staff.patch(f"/api/meetings/{c.meeting_id}", json={"place": "Phòng 1"})).status_code == 200
         await demoted.wait_for(lambda e: e["type"] == "meeting.updated")
         body = {"role": "guest", "attendance": "absent", "absence_reason": "Đi công tác"}
-        assert (await staff.patch(f"/api/meetings/{c.meeting_id}/participants/{c.members[0].id}", json=body)).status_code == 200
+        assert (
+            await staff.patch(f"/api/meetings/{c.meeting_id}/participants/{c.members[0].id}", json=body)
+        ).status_code == 200
         await _doc(staff, c, shared=False)
         await demoted.wait_for(lambda e: e["type"] in ("hidden", "document.added"))
         assert [e["type"] for e in demoted.events if e["type"] in ("hidden", "document.added")] == ["hidden"]

@@ -1,4 +1,5 @@
 """The audit log: every change is a chain link; a row altered by hand with raw SQL is named by the verifier."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,7 +28,11 @@ def test_every_change_is_chained_and_the_intact_chain_verifies(db: Database) -> 
     log = db.run_read(audit.list_entries, actor=admin, limit=1000)["items"]
     types = [e["type"] for e in reversed(log)]
     assert types.count("user.created") >= 10
-    assert [t for t in types if t != "user.created" and not t.startswith("state.")][-3:] == ["meeting.started", "attendance.changed", "agenda.current_changed"]
+    assert [t for t in types if t != "user.created" and not t.startswith("state.")][-3:] == [
+        "meeting.started",
+        "attendance.changed",
+        "agenda.current_changed",
+    ]
     verdict = db.run_read(audit.verify_chain, actor=admin)
     assert verdict["ok"] and verdict["checked"] == len(log)
 
@@ -45,7 +50,8 @@ def test_a_row_changed_with_raw_sql_is_named(db: Database, tamper: str, reason: 
     c, admin = _changes(db)
     with db.read_session() as s:
         target, seq = s.execute(
-            text("SELECT id, event_seq FROM audit_entry WHERE type = 'attendance.changed' AND meeting_id = :m"), {"m": c.meeting_id}
+            text("SELECT id, event_seq FROM audit_entry WHERE type = 'attendance.changed' AND meeting_id = :m"),
+            {"m": c.meeting_id},
         ).one()
     with db.engine.begin() as conn:
         conn.exec_driver_sql(tamper.format(target=target, meeting=c.meeting_id, seq=seq))

@@ -1,13 +1,22 @@
 """No other route reads the audit log: only the audit package touches its table, and its routes answer the
 admin alone (the denied/allowed pairs are in tests/test_audit.py)."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITERS = {"audit", "migrations", "tests", "bench"}
-READING = ("AuditEntry", "audit_entry", "from audit import services", "from audit.services", "from audit.verify",
-           "from audit import verify", "from ledger.models", "import ledger.models")  # fmt: skip
+READING = (
+    "AuditEntry",
+    "audit_entry",
+    "from audit import services",
+    "from audit.services",
+    "from audit.verify",
+    "from audit import verify",
+    "from ledger.models",
+    "import ledger.models",
+)
 
 
 def test_only_the_audit_package_reads_the_log_table() -> None:

@@ -1,6 +1,7 @@
 """The chain is anchored outside the database: an attacker holding only the database cannot truncate the log
 or rewrite it (recomputing every later hash) without the verifier saying so; a lost checkpoint file or a
 wrong key is named; rows written before the key existed are anchored honestly."""
+
 from __future__ import annotations
 
 import stat
@@ -58,9 +59,16 @@ def rewrite_from(db: Database, target: int, *, strip_macs: bool = False) -> None
             row.prev_hash = prev
             row.hash = row_hash(row)
             prev = row.hash
-            s.execute(text("UPDATE audit_entry SET summary = :s, prev_hash = :p, hash = :h, mac = :m WHERE id = :i"),
-                      {"s": row.summary, "p": row.prev_hash, "h": row.hash, "i": row.id,
-                       "m": None if strip_macs else row.mac})  # fmt: skip
+            s.execute(
+                text("UPDATE audit_entry SET summary = :s, prev_hash = :p, hash = :h, mac = :m WHERE id = :i"),
+                {
+                    "s": row.summary,
+                    "p": row.prev_hash,
+                    "h": row.hash,
+                    "i": row.id,
+                    "m": None if strip_macs else row.mac,
+                },
+            )
         s.commit()
 
 
@@ -132,8 +140,9 @@ def test_a_wrong_key_is_named(db: Database, settings: Settings) -> None:
 
 def test_the_key_file_can_live_elsewhere(db: Database, settings: Settings, tmp_path: Path) -> None:
     elsewhere = tmp_path / "secrets" / "audit.key"
-    keys = AuditKeys.from_settings(Settings.from_env({"ECABINET_DATA_DIR": str(settings.data_dir),
-                                                      "ECABINET_AUDIT_KEY_FILE": str(elsewhere)}))  # fmt: skip
+    keys = AuditKeys.from_settings(
+        Settings.from_env({"ECABINET_DATA_DIR": str(settings.data_dir), "ECABINET_AUDIT_KEY_FILE": str(elsewhere)})
+    )
     other = Database(db.url, audit=keys)
     try:
         admin = make_user(other, GlobalRole.admin)
@@ -171,7 +180,12 @@ def test_an_edited_fact_is_caught_by_its_hash(db: Database) -> None:
     _, admin = _session(db)
     with db.engine.connect() as conn:
         target = conn.execute(text("SELECT min(id) FROM audit_entry WHERE type = 'state.user'")).scalar_one()
-    _sql(db, "UPDATE audit_entry SET data = :d WHERE id = :i", d='{"user_id": 1, "username": "x", "role": "admin", "active": true}', i=target)
+    _sql(
+        db,
+        "UPDATE audit_entry SET data = :d WHERE id = :i",
+        d='{"user_id": 1, "username": "x", "role": "admin", "active": true}',
+        i=target,
+    )
     v = _verify(db, admin)
     assert v["ok"] is False and v["first_broken_id"] == target and "dữ liệu lưu trong bản ghi" in v["reason"], v
 
@@ -180,7 +194,7 @@ def test_with_a_longer_interval_only_decisions_are_checkpointed_at_once(db: Data
     keys = AuditKeys.for_data_dir(settings.data_dir, checkpoint_rows=1000, checkpoint_minutes=60)
     node = Database(db.url, audit=keys)
     folder = settings.data_dir / "audit-checkpoints"
-    lines = lambda: sum(len(f.read_bytes().splitlines()) for f in folder.glob("*.jsonl"))  # noqa: E731
+    lines = lambda: sum(len(f.read_bytes().splitlines()) for f in folder.glob("*.jsonl"))
     try:
         c = make_cabinet(node, start=True)  # the first write of the process checkpoints, then none for a while
         before = lines()
@@ -220,7 +234,9 @@ def test_the_server_creates_both_keys_owner_only_at_start(settings: Settings) ->
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
 
 
-def test_a_checkpoint_that_cannot_be_written_leaves_the_write_done_and_is_reported(db: Database, settings: Settings) -> None:
+def test_a_checkpoint_that_cannot_be_written_leaves_the_write_done_and_is_reported(
+    db: Database, settings: Settings
+) -> None:
     c, admin = _session(db)
     folder = settings.data_dir / "audit-checkpoints"
     saved = folder.with_name("saved-checkpoints")

@@ -1,5 +1,6 @@
 """`ecabinet audit verify` as cron runs it: a real process; exit 0 on an intact log, 1 with the findings
 named otherwise; user creation from the command line is in the log like any other."""
+
 from __future__ import annotations
 
 import os
@@ -16,12 +17,16 @@ def run(data_dir: Path, *args: str, password: str | None = None) -> subprocess.C
     env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir)}
     if password is not None:
         env["ECABINET_NEW_PASSWORD"] = password
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_verify_exits_zero_when_intact_and_one_naming_each_problem(tmp_path: Path) -> None:
     for name, role in (("quantri", "admin"), ("thanhvien", "member")):
-        made = run(tmp_path, "createuser", name, "--full-name", "Người Thử", "--role", role, password="Dai-va-manh-2026")
+        made = run(
+            tmp_path, "createuser", name, "--full-name", "Người Thử", "--role", role, password="Dai-va-manh-2026"
+        )
         assert made.returncode == 0, made.stderr
     clean = run(tmp_path, "audit", "verify")
     assert clean.returncode == 0 and "KẾT LUẬN: NGUYÊN VẸN" in clean.stdout, clean.stdout + clean.stderr

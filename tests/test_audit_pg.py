@@ -1,5 +1,6 @@
 """The anchored audit log on PostgreSQL: tampering is caught as on SQLite, and two nodes appending at the
 same moment keep one chain (the advisory lock orders them; checkpoints from both stay valid)."""
+
 from __future__ import annotations
 
 import threading
@@ -36,7 +37,9 @@ def test_tampering_on_postgresql_is_caught(pg_url: str, tmp_path: Path) -> None:
         admin = make_user(db, GlobalRole.admin)
         assert db.run_read(audit.verify_chain, actor=admin)["ok"]
         with db.engine.begin() as conn:
-            conn.execute(text("UPDATE vote SET voted_count = voted_count + 1 WHERE id = :v"), {"v": s.vote_ids[VoteKind.secret]})
+            conn.execute(
+                text("UPDATE vote SET voted_count = voted_count + 1 WHERE id = :v"), {"v": s.vote_ids[VoteKind.secret]}
+            )
             conn.execute(text("UPDATE \"user\" SET role = 'admin' WHERE id = :u"), {"u": s.cabinet.members[0].id})
             conn.execute(text("DELETE FROM audit_entry WHERE id = (SELECT max(id) FROM audit_entry)"))
         v = db.run_read(audit.verify_chain, actor=admin)

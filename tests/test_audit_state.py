@@ -1,5 +1,6 @@
 """The verifier compares the stored state with the log: a vote's result, counts or secret tally, a user's role,
 a participant's role changed with SQL are each named; the log itself holds no secret choice."""
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,12 @@ def test_a_changed_result_count_or_secret_tally_is_named(db: Database) -> None:
     open_id, named_id, secret_id = (s.vote_ids[k] for k in (VoteKind.open, VoteKind.named, VoteKind.secret))
     _sql(db, "UPDATE vote SET result = :r WHERE id = :v", r=json.dumps({"passed": True}), v=open_id)
     _sql(db, "UPDATE vote SET voted_count = voted_count + 1 WHERE id = :v", v=named_id)
-    _sql(db, "UPDATE vote SET result = :r WHERE id = :v", v=secret_id,
-         r=json.dumps({**db.run_read(lambda session: session.get(Vote, secret_id)).result, "counts": {"1": 99}}))  # fmt: skip
+    _sql(
+        db,
+        "UPDATE vote SET result = :r WHERE id = :v",
+        v=secret_id,
+        r=json.dumps({**db.run_read(lambda session: session.get(Vote, secret_id)).result, "counts": {"1": 99}}),
+    )
     found = _verify(db, admin)
     assert found["ok"] is False and found["chain_ok"], found
     text_ = "\n".join(found["mismatches"])
@@ -63,14 +68,24 @@ def test_a_vote_reopened_or_two_named_ballots_swapped_is_named(db: Database) -> 
     named_id, open_id = s.vote_ids[VoteKind.named], s.vote_ids[VoteKind.open]
     _sql(db, "UPDATE vote SET state = 'open' WHERE id = :v", v=open_id)
     with db.engine.begin() as conn:  # same counts, different people: only the ballots' MAC can tell
-        (a, oa), (b, ob) = conn.execute(text(
-            "SELECT user_id, option_id FROM vote_ballot WHERE vote_id = :v ORDER BY user_id"), {"v": named_id}).all()[:2]
+        (a, oa), (b, ob) = conn.execute(
+            text("SELECT user_id, option_id FROM vote_ballot WHERE vote_id = :v ORDER BY user_id"), {"v": named_id}
+        ).all()[:2]
         assert oa != ob
-        conn.execute(text("UPDATE vote_ballot SET option_id = :o WHERE vote_id = :v AND user_id = :u"), {"o": ob, "v": named_id, "u": a})
-        conn.execute(text("UPDATE vote_ballot SET option_id = :o WHERE vote_id = :v AND user_id = :u"), {"o": oa, "v": named_id, "u": b})
+        conn.execute(
+            text("UPDATE vote_ballot SET option_id = :o WHERE vote_id = :v AND user_id = :u"),
+            {"o": ob, "v": named_id, "u": a},
+        )
+        conn.execute(
+            text("UPDATE vote_ballot SET option_id = :o WHERE vote_id = :v AND user_id = :u"),
+            {"o": oa, "v": named_id, "u": b},
+        )
     mismatches = "\n".join(_verify(db, admin)["mismatches"])
     assert f"biểu quyết {open_id}: trạng thái" in mismatches
-    assert f"biểu quyết {named_id}: phiếu của từng người" in mismatches and f"biểu quyết {named_id}: số phiếu" not in mismatches
+    assert (
+        f"biểu quyết {named_id}: phiếu của từng người" in mismatches
+        and f"biểu quyết {named_id}: số phiếu" not in mismatches
+    )
 
 
 def test_promoting_a_user_to_admin_with_sql_is_named(db: Database) -> None:
@@ -79,18 +94,32 @@ def test_promoting_a_user_to_admin_with_sql_is_named(db: Database) -> None:
     _sql(db, "UPDATE \"user\" SET role = 'admin' WHERE id = :u", u=member.id)
     v = _verify(db, admin)
     assert v["ok"] is False and v["chain_ok"]
-    assert any(f"tài khoản {member.id} ({member.username}) là quản trị trong cơ sở dữ liệu nhưng nhật ký ghi lần cuối là thành viên" in m
-               for m in v["mismatches"]), v  # fmt: skip
+    assert any(
+        f"tài khoản {member.id} ({member.username}) là quản trị trong cơ sở dữ liệu nhưng nhật ký ghi lần cuối là thành viên"
+        in m
+        for m in v["mismatches"]
+    ), v
 
 
 def test_a_user_or_participant_inserted_with_sql_is_named(db: Database) -> None:
     s, admin = _meeting(db)
-    _sql(db, "INSERT INTO \"user\" (username, full_name, title, unit, role, password_hash, is_active, created_at) "
-             "VALUES ('ke_gian', 'Kẻ gian', '', '', 'admin', 'x', true, CURRENT_TIMESTAMP)")  # fmt: skip
-    _sql(db, "UPDATE participant SET role = 'chair' WHERE meeting_id = :m AND user_id = :u", m=s.meeting_id, u=s.cabinet.members[1].id)
+    _sql(
+        db,
+        'INSERT INTO "user" (username, full_name, title, unit, role, password_hash, is_active, created_at) '
+        "VALUES ('ke_gian', 'Kẻ gian', '', '', 'admin', 'x', true, CURRENT_TIMESTAMP)",
+    )
+    _sql(
+        db,
+        "UPDATE participant SET role = 'chair' WHERE meeting_id = :m AND user_id = :u",
+        m=s.meeting_id,
+        u=s.cabinet.members[1].id,
+    )
     mismatches = "\n".join(_verify(db, admin)["mismatches"])
     assert "(ke_gian, quản trị) không có trong nhật ký" in mismatches
-    assert f"cuộc họp {s.meeting_id}: người dùng {s.cabinet.members[1].id} là chủ tọa trong cơ sở dữ liệu nhưng nhật ký ghi thành viên" in mismatches
+    assert (
+        f"cuộc họp {s.meeting_id}: người dùng {s.cabinet.members[1].id} là chủ tọa trong cơ sở dữ liệu nhưng nhật ký ghi thành viên"
+        in mismatches
+    )
 
 
 def test_the_log_holds_no_choice_and_the_list_no_facts(db: Database) -> None:
@@ -98,8 +127,19 @@ def test_the_log_holds_no_choice_and_the_list_no_facts(db: Database) -> None:
     with db.read_session() as session:
         facts = [e.data for e in session.exec(select(AuditEntry).where(AuditEntry.type == "state.vote")).all()]
     assert facts
-    allowed = {"vote_id", "meeting_id", "kind", "rule", "state", "result", "voted_count", "eligible_count", "counts",
-               "voters", "ballots"}  # fmt: skip
+    allowed = {
+        "vote_id",
+        "meeting_id",
+        "kind",
+        "rule",
+        "state",
+        "result",
+        "voted_count",
+        "eligible_count",
+        "counts",
+        "voters",
+        "ballots",
+    }
     for fact in facts:  # counts per option and aggregates only; who chose what is at most a keyed MAC
         assert set(fact) <= allowed and isinstance(fact.get("voters", 0), int), fact
         assert "ballots" not in fact or (len(fact["ballots"]) == 64 and fact["kind"] != "secret"), fact
@@ -109,12 +149,16 @@ def test_the_log_holds_no_choice_and_the_list_no_facts(db: Database) -> None:
     assert all(item["summary"] == "" for item in items if item["event_seq"] is not None)
 
 
-async def test_a_signed_meeting_over_http_verifies_clean_and_its_signature_is_checkpointed(live_server: LiveServer) -> None:
+async def test_a_signed_meeting_over_http_verifies_clean_and_its_signature_is_checkpointed(
+    live_server: LiveServer,
+) -> None:
     db = live_server.db
     s, admin = _meeting(db)
     c, base = s.cabinet, f"/api/meetings/{s.meeting_id}/minutes"
     signer_keys(live_server.settings.data_dir, c)
-    staff, secretary, chair, boss = [await login(live_server.url, a.username) for a in (c.staff, c.secretary, c.chair, admin)]
+    staff, secretary, chair, boss = [
+        await login(live_server.url, a.username) for a in (c.staff, c.secretary, c.chair, admin)
+    ]
     try:
         assert (await staff.post(f"{base}/finalise")).json()["state"] == "final"
         assert (await secretary.post(f"{base}/sign", json={"password": PASSWORD})).status_code == 200
@@ -125,7 +169,9 @@ async def test_a_signed_meeting_over_http_verifies_clean_and_its_signature_is_ch
         with db.read_session() as session:
             signed = session.exec(select(AuditEntry.id).where(AuditEntry.type == "minutes.completed")).one()
         folder = live_server.settings.data_dir / "audit-checkpoints"
-        checkpointed = {json.loads(line)["row_id"] for f in folder.glob("*.jsonl") for line in f.read_text().splitlines()}
+        checkpointed = {
+            json.loads(line)["row_id"] for f in folder.glob("*.jsonl") for line in f.read_text().splitlines()
+        }
         assert any(row_id >= signed for row_id in checkpointed)
     finally:
         for client in (staff, secretary, chair, boss):

@@ -1,5 +1,6 @@
 """`ecabinet verify-ballot BOARD.json`: a true board verifies; each way of tampering with it is caught, even when
 the tamperer recomputes the board's fingerprint (so the proofs themselves are what catch it)."""
+
 from __future__ import annotations
 
 import copy

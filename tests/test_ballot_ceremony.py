@@ -1,6 +1,7 @@
 """The trustees' key ceremony (distributed key generation, votes/ballot/dkg.py) through the services: an honest
 run gives a joint key no one holds; the server refuses a contribution whose proof fails; a bad share is caught
 by its receiver's Feldman check and recorded as a complaint; a vote cannot open without a complete ceremony."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,19 @@ from sqlmodel import col, select
 
 from core.errors import Conflict, Forbidden, ValidationFailed
 from tests.factories import PASSWORD, call
-from tests.vote_helpers import (cast_secret, contribute_as, deal_legacy_key, decrypt_as, device_partial, enrol_trustees, new_vote,
-                                option, present_cabinet, run_ceremony, trustees)
+from tests.vote_helpers import (
+    cast_secret,
+    contribute_as,
+    deal_legacy_key,
+    decrypt_as,
+    device_partial,
+    enrol_trustees,
+    new_vote,
+    option,
+    present_cabinet,
+    run_ceremony,
+    trustees,
+)
 from votes import services
 from votes.ballot import ceremony, dkg, election, proofs, trustee_keys, verify
 from votes.ballot import group as g
@@ -42,14 +54,23 @@ def test_honest_ceremony_gives_the_sum_of_the_trustees_keys(db: Database) -> Non
     assert g.base(x).hex() == cer["public_key"]
 
 
-def _material_for(db: Database, c, actor, cer):  # noqa: ANN001, ANN202
+def _material_for(db: Database, c, actor, cer):
     """The shares sealed to `actor` in the ceremony, as trustee_material gives them at close."""
     from votes.models import TrusteeKey
 
     with db.read_session() as s:
         index = next(t["index"] for t in cer["trustees"] if t["user_id"] == actor.id)
-        rows = s.exec(select(CeremonyPart).where(CeremonyPart.ceremony_id == cer["id"]).order_by(col(CeremonyPart.idx))).all()
-        received = [{"from": r.idx, "commitments": r.commitments, "sealed": next(x["sealed"] for x in r.shares if x["to"] == index)} for r in rows]
+        rows = s.exec(
+            select(CeremonyPart).where(CeremonyPart.ceremony_id == cer["id"]).order_by(col(CeremonyPart.idx))
+        ).all()
+        received = [
+            {
+                "from": r.idx,
+                "commitments": r.commitments,
+                "sealed": next(x["sealed"] for x in r.shares if x["to"] == index),
+            }
+            for r in rows
+        ]
         key = s.get(TrusteeKey, actor.id)
         assert key is not None
         return {"index": index, "received": received, "sealed_key": key.sealed}
@@ -82,7 +103,12 @@ def test_who_may_start_contribute_and_complain(db: Database) -> None:
         call(db, ceremony.start_ceremony, actor=c.members[2], meeting_id=c.meeting_id)
     cer = call(db, ceremony.start_ceremony, actor=c.secretary, meeting_id=c.meeting_id)  # allowed
     with pytest.raises(ceremony.NotTrustee):  # denied: not a trustee of this ceremony
-        contribute_as(db, c, c.members[2], {**cer, "trustees": [{**cer["trustees"][0], "user_id": c.members[2].id}, *cer["trustees"][1:]]})
+        contribute_as(
+            db,
+            c,
+            c.members[2],
+            {**cer, "trustees": [{**cer["trustees"][0], "user_id": c.members[2].id}, *cer["trustees"][1:]]},
+        )
     cer = contribute_as(db, c, c.chair, cer)  # allowed
     with pytest.raises(Conflict):  # once only
         contribute_as(db, c, c.chair, cer)
@@ -109,7 +135,7 @@ def _missing_share(body: dict) -> None:
 
 
 @pytest.mark.parametrize("tamper", [_bad_proof, _someone_elses_commitment, _missing_share])
-def test_a_contribution_whose_proof_fails_is_refused(db: Database, tamper) -> None:  # noqa: ANN001
+def test_a_contribution_whose_proof_fails_is_refused(db: Database, tamper) -> None:
     c = present_cabinet(db)
     enrol_trustees(db, c)
     cer = call(db, ceremony.start_ceremony, actor=c.chair, meeting_id=c.meeting_id)
@@ -126,7 +152,9 @@ def test_a_bad_share_is_caught_by_the_feldman_check_and_reported(db: Database) -
 
     def wrong_share_to_3(body: dict) -> None:  # trustee 1 seals a value off its polynomial to trustee 3
         to3 = next(t for t in cer["trustees"] if t["index"] == 3)
-        bad = trustee_keys.seal_share(to3["trustee_key"], (12345).to_bytes(32, "little"), dkg.share_aad(cer["digest"], 1, 3))
+        bad = trustee_keys.seal_share(
+            to3["trustee_key"], (12345).to_bytes(32, "little"), dkg.share_aad(cer["digest"], 1, 3)
+        )
         next(s for s in body["shares"] if s["to"] == 3)["sealed"] = bad
 
     cer = contribute_as(db, c, c.chair, cer, tamper=wrong_share_to_3)  # the server cannot tell: it cannot open it
@@ -140,7 +168,15 @@ def test_a_bad_share_is_caught_by_the_feldman_check_and_reported(db: Database) -
     material = db.run_read(election.trustee_material, actor=c.members[0], vote_id=vote["id"])
     _, bad = device_partial(material, PASSWORD)
     assert bad == [1]  # trustee 3's device: s_{1→3}·G ≠ Σ_k 3^k C_{1,k}
-    shown = call(db, ceremony.complain, actor=c.members[0], meeting_id=c.meeting_id, ceremony_id=cer["id"], against=1, vote_id=vote["id"])
+    shown = call(
+        db,
+        ceremony.complain,
+        actor=c.members[0],
+        meeting_id=c.meeting_id,
+        ceremony_id=cer["id"],
+        against=1,
+        vote_id=vote["id"],
+    )
     assert shown["state"] == "disputed" and shown["complaints"] == [{"by": 3, "against": 1, "vote_id": vote["id"]}]
     progress = db.run_read(services.get_vote, actor=c.chair, vote_id=vote["id"])
     assert progress["state"] == "closed"

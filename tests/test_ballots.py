@@ -1,6 +1,7 @@
 """Encrypted secret ballots end to end through the services: the tablet's ballot is verified and stored with no
 link to its voter, a plaintext choice is refused, only two of three trustees are needed to decrypt the TOTAL,
 the board verifies and its result follows the VN majority rule (a secret tie is not passed)."""
+
 from __future__ import annotations
 
 import secrets
@@ -60,8 +61,11 @@ def test_forged_ballots_are_refused(db: Database) -> None:
     # two ones (a vote counted twice): a valid 0-or-1 proof is impossible to make for it without the sum
     good = proofs.encrypt_ballot(p["params"], p["params_digest"], 0, secrets.token_bytes(32))
     other = proofs.encrypt_ballot(p["params"], p["params_digest"], 1, secrets.token_bytes(32))
-    forged = {**good, "ciphertexts": [good["ciphertexts"][0], other["ciphertexts"][1], good["ciphertexts"][2]],
-              "proofs": [good["proofs"][0], other["proofs"][1], good["proofs"][2]]}  # fmt: skip
+    forged = {
+        **good,
+        "ciphertexts": [good["ciphertexts"][0], other["ciphertexts"][1], good["ciphertexts"][2]],
+        "proofs": [good["proofs"][0], other["proofs"][1], good["proofs"][2]],
+    }
     with pytest.raises(ValidationFailed):
         call(db, services.cast_secret, actor=c.members[0], vote_id=vote["id"], ballot=forged)
     call(db, services.cast_secret, actor=c.members[0], vote_id=vote["id"], ballot=good)
@@ -97,18 +101,32 @@ def test_only_trustees_decrypt_and_a_wrong_password_is_refused(db: Database) -> 
 
 def test_secret_tie_is_not_passed(db: Database) -> None:
     c = present_cabinet(db, n_members=3)  # chair + 3 members
-    vote = new_vote(db, c, kind=VoteKind.secret, state="open", )
+    vote = new_vote(
+        db,
+        c,
+        kind=VoteKind.secret,
+        state="open",
+    )
     for voter, kind in zip([c.chair, *c.members], ["yes", "yes", "no", "no"]):
         cast_secret(db, voter, vote, kind)
     call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
     done = decrypt(db, c, vote)
-    assert done["result"]["tie"] is True and done["result"]["passed"] is False and done["result"]["decided_by_chair"] is False
+    assert (
+        done["result"]["tie"] is True
+        and done["result"]["passed"] is False
+        and done["result"]["decided_by_chair"] is False
+    )
 
 
 def test_opening_needs_every_trustee_key(db: Database) -> None:
     c = present_cabinet(db)
-    vote = call(db, services.create_vote, actor=c.secretary, meeting_id=c.meeting_id,
-                data=services.VoteCreate(agenda_item_id=c.item_ids[0], question="Nhân sự?", kind=VoteKind.secret))  # fmt: skip
+    vote = call(
+        db,
+        services.create_vote,
+        actor=c.secretary,
+        meeting_id=c.meeting_id,
+        data=services.VoteCreate(agenda_item_id=c.item_ids[0], question="Nhân sự?", kind=VoteKind.secret),
+    )
     call(db, election.enrol_trustee, actor=c.chair, password=PASSWORD)
     with pytest.raises(Conflict):  # no ceremony: refused with a clear 409
         call(db, services.open_vote, actor=c.chair, vote_id=vote["id"])

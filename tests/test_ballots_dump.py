@@ -1,6 +1,7 @@
 """After a secret vote, the raw database holds no plaintext choice and nothing linking a voter to a ballot:
 the SQLite file and its WAL byte for byte, and PostgreSQL's table pages through pageinspect (live and dead
 tuples with their xmin)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -60,8 +61,14 @@ def _pages(conn: Any, table: str) -> list[dict[str, Any]]:
     blocks = conn.execute(text(f"SELECT pg_relation_size('{table}') / current_setting('block_size')::int")).scalar()
     rows = []
     for block in range(blocks):
-        rows += [dict(r._mapping) for r in conn.execute(
-            text(f"SELECT lp, t_xmin::text AS xmin, t_xmax::text AS xmax, t_data FROM heap_page_items(get_raw_page('{table}', {block}))"))]  # fmt: skip
+        rows += [
+            dict(r._mapping)
+            for r in conn.execute(
+                text(
+                    f"SELECT lp, t_xmin::text AS xmin, t_xmax::text AS xmax, t_data FROM heap_page_items(get_raw_page('{table}', {block}))"
+                )
+            )
+        ]
     return rows
 
 
@@ -74,9 +81,19 @@ def test_postgresql_pages_hold_no_choice_and_no_voter_link() -> None:
             c, vote, receipts = _secret_vote(db)
             with db.engine.connect() as conn:
                 ballots, voters = _pages(conn, "ballot_secret"), _pages(conn, "vote_voter")
-                raw = b"".join(bytes(r["t_data"] or b"") for t in ("ballot_secret", "vote_voter", "vote", "ballot_election",
-                                                                    "ballot_trustee_share", "meeting_event", "audit_entry")
-                               for r in _pages(conn, t))  # fmt: skip
+                raw = b"".join(
+                    bytes(r["t_data"] or b"")
+                    for t in (
+                        "ballot_secret",
+                        "vote_voter",
+                        "vote",
+                        "ballot_election",
+                        "ballot_trustee_share",
+                        "meeting_event",
+                        "audit_entry",
+                    )
+                    for r in _pages(conn, t)
+                )
             _no_plaintext(raw, vote)
             mine = [r for r in ballots if r["t_data"] and any(x.encode() in bytes(r["t_data"]) for x in receipts)]
             assert len(mine) == len(receipts) == len(ballots)  # live tuples only: the old versions are gone
@@ -84,7 +101,10 @@ def test_postgresql_pages_hold_no_choice_and_no_voter_link() -> None:
             assert len(ballot_xmins) == 1  # all rewritten by the close: no ballot carries its cast's transaction
             assert not ballot_xmins & {r["xmin"] for r in voters}  # nothing pairs a ballot with a voter record
             # the physical order of ballots is the receipt order, not the order of casting
-            order = [next(x for x in receipts if x.encode() in bytes(r["t_data"])) for r in sorted(mine, key=lambda r: r["lp"])]
+            order = [
+                next(x for x in receipts if x.encode() in bytes(r["t_data"]))
+                for r in sorted(mine, key=lambda r: r["lp"])
+            ]
             assert order == sorted(receipts)
         finally:
             db.dispose()

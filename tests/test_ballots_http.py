@@ -1,5 +1,6 @@
 """The ballot routes over HTTP: who may read the board and the parameters, who may decrypt, who may create a
 trustee key (denied/allowed pairs), and wrong input answered with a 4xx."""
+
 from __future__ import annotations
 
 import secrets
@@ -23,7 +24,11 @@ async def test_board_and_parameters_for_participants_only(live_server: LiveServe
     vid = vote["id"]
     outsider, guest, member = [await login(live_server.url, a.username) for a in (c.outsider, c.guest, c.members[1])]
     try:
-        for path in (f"/api/votes/{vid}/board", f"/api/votes/{vid}/ballot-params", f"/api/votes/{vid}/board/{'0' * 64}"):
+        for path in (
+            f"/api/votes/{vid}/board",
+            f"/api/votes/{vid}/ballot-params",
+            f"/api/votes/{vid}/board/{'0' * 64}",
+        ):
             assert (await outsider.get(path)).status_code in (403, 404), path  # denied: not invited
             assert (await guest.get(path)).status_code == 200, path  # allowed: every participant
         params = (await member.get(f"/api/votes/{vid}/ballot-params")).json()
@@ -67,7 +72,9 @@ async def test_board_and_parameters_for_participants_only(live_server: LiveServe
             assert (await secretary.post(f"/api/votes/{vid}/partial", json={"shares": "x"})).status_code == 422
             done = await secretary.post(f"/api/votes/{vid}/partial", json={"shares": partial})
             assert done.status_code == 200, done.text
-            assert (await secretary.post(f"/api/votes/{vid}/partial", json={"shares": partial})).status_code == 409  # once
+            assert (
+                await secretary.post(f"/api/votes/{vid}/partial", json={"shares": partial})
+            ).status_code == 409  # once
         finally:
             await secretary.aclose()
     finally:
@@ -88,8 +95,12 @@ async def test_trustee_key_needs_the_account_password(live_server: LiveServer) -
         await member.aclose()
 
 
-@pytest.mark.service_pair("votes.ballot.ceremony.ceremony_status", "votes.ballot.ceremony.start_ceremony",
-                          "votes.ballot.ceremony.contribute", "votes.ballot.ceremony.complain")
+@pytest.mark.service_pair(
+    "votes.ballot.ceremony.ceremony_status",
+    "votes.ballot.ceremony.start_ceremony",
+    "votes.ballot.ceremony.contribute",
+    "votes.ballot.ceremony.complain",
+)
 async def test_key_ceremony_routes_who_may_call_them(live_server: LiveServer) -> None:
     from votes.ballot import dkg
 
@@ -98,12 +109,22 @@ async def test_key_ceremony_routes_who_may_call_them(live_server: LiveServer) ->
     enrol_trustees(db, c)
     vote = new_vote(db, c, kind=VoteKind.secret)
     base = f"/api/meetings/{c.meeting_id}/key-ceremony"
-    clients = {name: await login(live_server.url, a.username)
-               for name, a in {"outsider": c.outsider, "guest": c.guest, "member": c.members[2], "chair": c.chair,
-                               "secretary": c.secretary, "trustee3": c.members[0]}.items()}  # fmt: skip
+    clients = {
+        name: await login(live_server.url, a.username)
+        for name, a in {
+            "outsider": c.outsider,
+            "guest": c.guest,
+            "member": c.members[2],
+            "chair": c.chair,
+            "secretary": c.secretary,
+            "trustee3": c.members[0],
+        }.items()
+    }
     try:
         r = await clients["chair"].post(f"/api/votes/{vote['id']}/open", json={})
-        assert r.status_code == 409 and r.json()["error"]["code"] == "no_key_ceremony"  # no ceremony yet: told what to do
+        assert (
+            r.status_code == 409 and r.json()["error"]["code"] == "no_key_ceremony"
+        )  # no ceremony yet: told what to do
         assert "lễ tạo khóa" in r.json()["error"]["message"]
         assert (await clients["outsider"].get(base)).status_code in (403, 404)  # denied: not invited
         status = await clients["guest"].get(base)  # allowed: every participant
@@ -135,7 +156,9 @@ async def test_key_ceremony_routes_who_may_call_them(live_server: LiveServer) ->
         assert opened.status_code == 200, opened.text  # no trustee step at opening
         complaint = {"ceremony_id": cer["id"], "against": 1, "vote_id": vote["id"]}
         assert (await clients["member"].post(base + "/complaints", json=complaint)).status_code == 403  # denied
-        assert (await clients["trustee3"].post(base + "/complaints", json={**complaint, "against": 7})).status_code == 422
+        assert (
+            await clients["trustee3"].post(base + "/complaints", json={**complaint, "against": 7})
+        ).status_code == 422
         made = await clients["trustee3"].post(base + "/complaints", json=complaint)  # allowed: a trustee
         assert made.status_code == 200 and made.json()["state"] == "disputed"
         seen = (await clients["guest"].get(base)).json()["ceremony"]
@@ -148,7 +171,7 @@ async def test_key_ceremony_routes_who_may_call_them(live_server: LiveServer) ->
 
 
 @pytest.mark.service_pair("votes.ballot.election.meeting_boards")
-async def test_the_minutes_export_the_boards_they_cite(live_server: LiveServer, tmp_path) -> None:  # noqa: ANN001
+async def test_the_minutes_export_the_boards_they_cite(live_server: LiveServer, tmp_path) -> None:
     import json
     import subprocess
     import sys
@@ -185,7 +208,12 @@ async def test_the_minutes_export_the_boards_they_cite(live_server: LiveServer, 
         assert done.returncode == 0 and fingerprint in done.stdout, done.stdout + done.stderr
         bundle["boards"][0]["result"]["counts"][str(vote["options"][0]["id"])] = 3  # tampered export: refused
         file.write_text(json.dumps(bundle), encoding="utf-8")
-        assert subprocess.run([ecabinet, "verify-ballot", str(file)], capture_output=True, text=True, timeout=60).returncode == 1
+        assert (
+            subprocess.run(
+                [ecabinet, "verify-ballot", str(file)], capture_output=True, text=True, timeout=60
+            ).returncode
+            == 1
+        )
     finally:
         for client in (outsider, guest):
             await client.aclose()

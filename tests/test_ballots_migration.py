@@ -1,6 +1,7 @@
 """0013_ballots on a database with secret votes cast the old way: the counters' table goes, a closed vote keeps
 its result (no board: it predates encryption), an open one goes back to draft with its voter records removed,
 and the voter table no longer keeps the order of voting (SQLite: WITHOUT ROWID)."""
+
 from __future__ import annotations
 
 import json
@@ -21,20 +22,39 @@ def test_upgrade_moves_secret_votes_without_their_counters(tmp_path: Path) -> No
         users = [make_user(db) for _ in range(3)]
         result = {"passed": True, "counts": {"1": 2, "2": 1, "3": 0}, "voted_count": 3}
         with db.engine.begin() as c:
-            c.execute(text("INSERT INTO meeting (id, title, kind, mode, place, description, state, created_at, last_seq) "
-                           "VALUES (1, 'Phiên họp', 'regular', 'in_room', '', '', 'started', '2026-01-01', 0)"))
-            c.execute(text("INSERT INTO agenda_item (id, meeting_id, position, title, presenter, planned_minutes, notes, state) "
-                           "VALUES (1, 1, 1, 'Nhân sự', '', 15, '', 'pending')"))
+            c.execute(
+                text(
+                    "INSERT INTO meeting (id, title, kind, mode, place, description, state, created_at, last_seq) "
+                    "VALUES (1, 'Phiên họp', 'regular', 'in_room', '', '', 'started', '2026-01-01', 0)"
+                )
+            )
+            c.execute(
+                text(
+                    "INSERT INTO agenda_item (id, meeting_id, position, title, presenter, planned_minutes, notes, state) "
+                    "VALUES (1, 1, 1, 'Nhân sự', '', 15, '', 'pending')"
+                )
+            )
             for vid, state, res in ((1, "closed", json.dumps(result)), (2, "open", None)):
-                c.execute(text("INSERT INTO vote (id, meeting_id, agenda_item_id, question, kind, rule, state, eligible_count, "
-                               "voted_count, revision, tally_revision, result, created_at, opened_at) VALUES (:v, 1, 1, 'Tín nhiệm?', "
-                               "'secret', 'all_members', :s, 3, 3, 3, 3, :r, '2026-01-01', '2026-01-01')"), {"v": vid, "s": state, "r": res})
+                c.execute(
+                    text(
+                        "INSERT INTO vote (id, meeting_id, agenda_item_id, question, kind, rule, state, eligible_count, "
+                        "voted_count, revision, tally_revision, result, created_at, opened_at) VALUES (:v, 1, 1, 'Tín nhiệm?', "
+                        "'secret', 'all_members', :s, 3, 3, 3, 3, :r, '2026-01-01', '2026-01-01')"
+                    ),
+                    {"v": vid, "s": state, "r": res},
+                )
                 for pos, kind in enumerate(("yes", "no", "abstain"), start=1):
                     oid = (vid - 1) * 3 + pos
-                    c.execute(text("INSERT INTO vote_option (id, vote_id, position, label, kind) VALUES (:o, :v, :p, :k, :k)"),
-                              {"o": oid, "v": vid, "p": pos, "k": kind})
-                    c.execute(text("INSERT INTO vote_secret_tally (vote_id, option_id, count) VALUES (:v, :o, :n)"),
-                              {"v": vid, "o": oid, "n": 3 - pos})
+                    c.execute(
+                        text(
+                            "INSERT INTO vote_option (id, vote_id, position, label, kind) VALUES (:o, :v, :p, :k, :k)"
+                        ),
+                        {"o": oid, "v": vid, "p": pos, "k": kind},
+                    )
+                    c.execute(
+                        text("INSERT INTO vote_secret_tally (vote_id, option_id, count) VALUES (:v, :o, :n)"),
+                        {"v": vid, "o": oid, "n": 3 - pos},
+                    )
                 for u in reversed(users):  # the old table kept this order in its rowid
                     c.execute(text("INSERT INTO vote_voter (vote_id, user_id) VALUES (:v, :u)"), {"v": vid, "u": u.id})
         upgrade(url)

@@ -5,6 +5,7 @@ The tests of this module run in order on one cluster: one change reaching every 
 online list on every node, the shared login limit, then node B killed with SIGKILL in the middle of a vote
 (its tablets come back through HAProxy, resync without gap or duplicate, every acknowledged ballot counted
 once), B restarted, and last node C stopped with SIGTERM (draining)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -46,7 +47,9 @@ async def _close(tablets: list[tuple[Tablet, httpx.AsyncClient]]) -> None:
         await http.aclose()
 
 
-async def test_a_change_on_node_a_reaches_all_27_tablets_with_one_seq_and_every_node_shows_one_online_list(cluster) -> None:  # type: ignore[no-untyped-def]
+async def test_a_change_on_node_a_reaches_all_27_tablets_with_one_seq_and_every_node_shows_one_online_list(
+    cluster,
+) -> None:
     cl, c = cluster
     tablets = await _tablets(cl.url, c)
     observers = []  # the secretariat's console open once on each node directly
@@ -73,9 +76,13 @@ async def test_a_change_on_node_a_reaches_all_27_tablets_with_one_seq_and_every_
             assert len(before) == 1
             r = await chair.post(f"/api/meetings/{c.meeting_id}/next")
             assert r.status_code == 200, r.text
-            seqs = await asyncio.gather(*(t.wait_for(lambda e: e["type"] == "agenda.current_changed", 10) for t, _ in tablets))
+            seqs = await asyncio.gather(
+                *(t.wait_for(lambda e: e["type"] == "agenda.current_changed", 10) for t, _ in tablets)
+            )
             assert {e["seq"] for e in seqs} == {before.pop() + 1}
-            assert all(t.state is not None and t.state["meeting"]["current_item_id"] == c.item_ids[1] for t, _ in tablets)
+            assert all(
+                t.state is not None and t.state["meeting"]["current_item_id"] == c.item_ids[1] for t, _ in tablets
+            )
         finally:
             await chair.aclose()
 
@@ -89,7 +96,7 @@ async def test_a_change_on_node_a_reaches_all_27_tablets_with_one_seq_and_every_
         await _close(tablets + observers)
 
 
-async def test_six_wrong_logins_spread_over_the_nodes_hit_the_shared_limit(cluster) -> None:  # type: ignore[no-untyped-def]
+async def test_six_wrong_logins_spread_over_the_nodes_hit_the_shared_limit(cluster) -> None:
     cl, c = cluster
     target = c.outsider.username  # an account no tablet of the later tests uses
     answers = []
@@ -106,7 +113,7 @@ async def test_six_wrong_logins_spread_over_the_nodes_hit_the_shared_limit(clust
             assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
 
 
-async def test_node_b_killed_mid_vote_loses_no_acknowledged_ballot_and_rejoins(cluster) -> None:  # type: ignore[no-untyped-def]
+async def test_node_b_killed_mid_vote_loses_no_acknowledged_ballot_and_rejoins(cluster) -> None:
     cl, c = cluster
     node_b = cl.nodes[1]
     tablets = await _tablets(cl.url, c)
@@ -119,15 +126,19 @@ async def test_node_b_killed_mid_vote_loses_no_acknowledged_ballot_and_rejoins(c
         with_staff = sorted([*everyone, c.staff.id])
         await eventually(lambda: all(t.online == with_staff for t, _ in tablets), timeout=15)
         secretary_http = next(h for t, h in tablets if t is tablets[1][0])
-        r = await secretary_http.post(f"/api/meetings/{c.meeting_id}/votes",
-                                      json={"agenda_item_id": c.item_ids[0], "question": "Thông qua dự toán năm 2027?", "kind": "open"})  # fmt: skip
+        r = await secretary_http.post(
+            f"/api/meetings/{c.meeting_id}/votes",
+            json={"agenda_item_id": c.item_ids[0], "question": "Thông qua dự toán năm 2027?", "kind": "open"},
+        )
         assert r.status_code == 201, r.text
         vote = r.json()
         chair_http = tablets[0][1]
         r = await chair_http.post(f"/api/votes/{vote['id']}/open", json={})
         assert r.status_code == 200, r.text
         yes = option(vote, "yes")
-        voters = [(t, h) for t, h in tablets if t is not tablets[1][0] and t is not tablets[2][0]]  # not secretary, guest
+        voters = [
+            (t, h) for t, h in tablets if t is not tablets[1][0] and t is not tablets[2][0]
+        ]  # not secretary, guest
         assert len(voters) == N_MEMBERS + 1
 
         acked: dict[int, int] = {}  # voter index -> status of the acknowledged answer (200 or 409 already voted)
@@ -201,7 +212,7 @@ async def test_node_b_killed_mid_vote_loses_no_acknowledged_ballot_and_rejoins(c
         await _close(tablets)
 
 
-async def test_sigterm_drains_node_c_its_tablets_move_to_other_nodes(cluster) -> None:  # type: ignore[no-untyped-def]
+async def test_sigterm_drains_node_c_its_tablets_move_to_other_nodes(cluster) -> None:
     cl, c = cluster
     node_c = cl.nodes[2]
     tablets = await _tablets(cl.url, c)
@@ -213,7 +224,9 @@ async def test_sigterm_drains_node_c_its_tablets_move_to_other_nodes(cluster) ->
         assert r.status_code == 503 and r.json()["status"] == "draining"
         proc = node_c.proc
         assert proc is not None
-        await eventually(lambda: proc.poll() is not None, timeout=30)  # drained, then stopped (uvicorn re-raises SIGTERM)
+        await eventually(
+            lambda: proc.poll() is not None, timeout=30
+        )  # drained, then stopped (uvicorn re-raises SIGTERM)
         assert proc.returncode in (0, -signal.SIGTERM)
         moved = await eventually(lambda: [t for t, _ in tablets if t.drops], "node C's tablets to lose their socket")
         await asyncio.gather(*(asyncio.wait_for(t.rejoined.wait(), 20) for t in moved))

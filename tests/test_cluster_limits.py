@@ -1,6 +1,7 @@
 """The signing password's failure budget is the cluster's, not one node's: wrong signing passwords sent to
 two web processes sharing Redis (and the data directory that holds the sealed keys) are refused after five
 in all, on both. (Login: tests/test_signin_limits.py and tests/test_cluster.py.)"""
+
 from __future__ import annotations
 
 import uuid
@@ -13,7 +14,7 @@ from tests.live import login
 from tests.minutes_helpers import scripted_meeting, signer_keys
 
 
-async def test_wrong_signing_passwords_spread_over_two_nodes_hit_one_limit(settings, db) -> None:  # type: ignore[no-untyped-def]
+async def test_wrong_signing_passwords_spread_over_two_nodes_hit_one_limit(settings, db) -> None:
     need_services()
     shared = settings.with_(redis_url=REDIS_URL, redis_channel=f"ecabinet-test-{uuid.uuid4().hex[:8]}")
     async with running(shared) as a, running(shared.with_(port=free_port())) as b:
@@ -25,8 +26,10 @@ async def test_wrong_signing_passwords_spread_over_two_nodes_hit_one_limit(setti
         base = f"/api/meetings/{mid}/minutes"
         try:
             assert (await staff.post(f"{base}/finalise")).json()["state"] == "final"
-            answers = [(await (on_a, on_b)[i % 2].post(f"{base}/sign", json={"password": f"không đúng {i}"})).status_code
-                       for i in range(6)]  # fmt: skip
+            answers = [
+                (await (on_a, on_b)[i % 2].post(f"{base}/sign", json={"password": f"không đúng {i}"})).status_code
+                for i in range(6)
+            ]
             assert answers == [403] * 5 + [429], answers
             for client in (on_a, on_b):  # refused on every node, the right password too, until the window passes
                 r = await client.post(f"{base}/sign", json={"password": PASSWORD})

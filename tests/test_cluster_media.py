@@ -3,6 +3,7 @@ whose socket is on another node joins by video through it, that node is killed w
 resumes through a third node within the grace: the same peer connection keeps receiving, attendance never
 leaves "present remotely". ICE is limited to 127.0.0.1 on both ends, no STUN/TURN, as in tests/media (the
 nodes need the machine's PostgreSQL and Redis, so this runs on loopback rather than in a network namespace)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,7 +29,7 @@ def media_cluster() -> Iterator[tuple[Cluster, Cabinet]]:
         yield running
 
 
-async def test_a_remote_member_whose_node_died_resumes_video_through_another_node(media_cluster) -> None:  # type: ignore[no-untyped-def]
+async def test_a_remote_member_whose_node_died_resumes_video_through_another_node(media_cluster) -> None:
     from realtime.media import hooks
     from tests.media.peers import Peer, near
     from tests.media.test_remote_media import GREEN, RED, _attendance
@@ -87,7 +88,9 @@ async def test_a_remote_member_whose_node_died_resumes_video_through_another_nod
                 await http.aclose()
 
 
-async def test_when_the_media_node_dies_a_participant_who_does_not_come_back_is_no_longer_present_after_the_grace(media_cluster) -> None:  # type: ignore[no-untyped-def]
+async def test_when_the_media_node_dies_a_participant_who_does_not_come_back_is_no_longer_present_after_the_grace(
+    media_cluster,
+) -> None:
     import time
 
     from realtime.media import hooks

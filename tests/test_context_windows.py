@@ -1,6 +1,7 @@
 """Rate-limit windows belong to the application (infra/context.py: AppContext.window), not to a module: the public
 minutes checker refuses the 31st upload in a minute from one address, and another app in the process is not
 counted with it."""
+
 from __future__ import annotations
 
 import shutil

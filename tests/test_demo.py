@@ -2,6 +2,7 @@
 ministry-level agencies after the 2025 reorganisation, fictional people), a published meeting with real
 papers (readable, searchable, one restricted, one shared with guests), a past meeting with its minutes
 drafted, and a draft. Checked over HTTP against the real server on the seeded file."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -20,13 +21,36 @@ from tests.conftest import free_port, running
 from tests.test_cli import run
 
 MINISTRIES = [
-    "Bộ Quốc phòng", "Bộ Công an", "Bộ Ngoại giao", "Bộ Nội vụ", "Bộ Tư pháp", "Bộ Tài chính", "Bộ Công Thương",
-    "Bộ Nông nghiệp và Môi trường", "Bộ Xây dựng", "Bộ Văn hóa, Thể thao và Du lịch", "Bộ Khoa học và Công nghệ",
-    "Bộ Giáo dục và Đào tạo", "Bộ Y tế", "Bộ Dân tộc và Tôn giáo",
+    "Bộ Quốc phòng",
+    "Bộ Công an",
+    "Bộ Ngoại giao",
+    "Bộ Nội vụ",
+    "Bộ Tư pháp",
+    "Bộ Tài chính",
+    "Bộ Công Thương",
+    "Bộ Nông nghiệp và Môi trường",
+    "Bộ Xây dựng",
+    "Bộ Văn hóa, Thể thao và Du lịch",
+    "Bộ Khoa học và Công nghệ",
+    "Bộ Giáo dục và Đào tạo",
+    "Bộ Y tế",
+    "Bộ Dân tộc và Tôn giáo",
 ]
-HEADS = ["Bộ trưởng, Chủ nhiệm Văn phòng Chính phủ", "Thống đốc Ngân hàng Nhà nước Việt Nam", "Tổng Thanh tra Chính phủ"]
-GONE = ["Kế hoạch và Đầu tư", "Lao động - Thương binh", "Giao thông vận tải", "Thông tin và Truyền thông",
-        "Tài nguyên và Môi trường", "Ủy ban Dân tộc", "Nội vụ và", "Quảng Nam"]  # merged away in 2025
+HEADS = [
+    "Bộ trưởng, Chủ nhiệm Văn phòng Chính phủ",
+    "Thống đốc Ngân hàng Nhà nước Việt Nam",
+    "Tổng Thanh tra Chính phủ",
+]
+GONE = [
+    "Kế hoạch và Đầu tư",
+    "Lao động - Thương binh",
+    "Giao thông vận tải",
+    "Thông tin và Truyền thông",
+    "Tài nguyên và Môi trường",
+    "Ủy ban Dân tộc",
+    "Nội vụ và",
+    "Quảng Nam",
+]  # merged away in 2025
 REAL_PEOPLE = ["Phạm Minh Chính", "Bùi Thanh Sơn", "Mai Văn Chính", "Huỳnh Tấn Phát", "Nguyễn Hòa Bình", "Trần Hồng Hà"]
 
 
@@ -83,16 +107,23 @@ async def test_a_member_reads_the_meetings_papers_and_a_restricted_one_only_when
             meetings = (await member.get("/api/meetings")).json()
             titles = {m["title"]: m for m in meetings}
             upcoming = titles["Phiên họp Chính phủ thường kỳ tháng 11/2026"]
-            assert upcoming["state"] == "published" and titles["Phiên họp Chính phủ thường kỳ tháng 10/2026"]["state"] == "ended"
+            assert (
+                upcoming["state"] == "published"
+                and titles["Phiên họp Chính phủ thường kỳ tháng 10/2026"]["state"] == "ended"
+            )
             agenda = (await member.get(f"/api/meetings/{upcoming['id']}/agenda")).json()
             assert {i["presenter"] for i in agenda} <= set(MINISTRIES) and len(agenda) >= 5
 
-            docs = (await member.get(f"/api/meetings/{upcoming['id']}/documents")).json()  # thanhvien17: the minister presenting it
+            docs = (
+                await member.get(f"/api/meetings/{upcoming['id']}/documents")
+            ).json()  # thanhvien17: the minister presenting it
             assert len(docs) == 6 and any(d["title"].startswith("Tờ trình số") for d in docs)
             assert all(d["pages_ready"] for d in docs)  # rendered while seeding, not on the first tablet's request
             restricted = [d for d in docs if d["restricted"]]
             assert len(restricted) == 1
-            assert all(_nfc_with_marks(s) for s in _strings(docs)) and any("Dự thảo Nghị định" in d["title"] for d in docs)
+            assert all(_nfc_with_marks(s) for s in _strings(docs)) and any(
+                "Dự thảo Nghị định" in d["title"] for d in docs
+            )
             page = await member.get(f"/api/documents/{docs[0]['id']}/pages/1")
             assert page.status_code == 200 and page.headers["content-type"].startswith("image/")
             hits = (await member.get(f"/api/documents/{docs[2]['id']}/text", params={"q": "dat dai"})).json()

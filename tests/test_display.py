@@ -1,4 +1,5 @@
 """Room display: display tokens (create, list, revoke), the page without login, the read-only display socket."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,10 +30,16 @@ def test_token_permission_pairs_and_only_its_hash_is_stored(db: Database) -> Non
     assert created["url"] == f"/display/{c.meeting_id}?token={created['token']}"
     by_secretary = call(db, display.create_token, actor=c.secretary, meeting_id=c.meeting_id)
     rows = db.run_read(lambda session: session.exec(select(DisplayToken)).all())
-    assert {r.token_hash for r in rows} == {display.token_hash(created["token"]), display.token_hash(by_secretary["token"])}
+    assert {r.token_hash for r in rows} == {
+        display.token_hash(created["token"]),
+        display.token_hash(by_secretary["token"]),
+    }
     with pytest.raises(Forbidden):
         db.run_read(display.list_tokens, actor=c.members[0], meeting_id=c.meeting_id)
-    assert [t["id"] for t in db.run_read(display.list_tokens, actor=c.staff, meeting_id=c.meeting_id)] == [created["id"], by_secretary["id"]]
+    assert [t["id"] for t in db.run_read(display.list_tokens, actor=c.staff, meeting_id=c.meeting_id)] == [
+        created["id"],
+        by_secretary["id"],
+    ]
     with pytest.raises(Forbidden):
         call(db, display.revoke_token, actor=c.chair, meeting_id=c.meeting_id, token_id=created["id"])
     assert db.run_read(display.resolve_actor, token=created["token"]).display_meeting_id == c.meeting_id
@@ -66,7 +73,9 @@ async def test_token_api_and_the_page_without_login(live_server: LiveServer) -> 
         to_login = await anonymous.get(f"/display/{c.meeting_id}")
         assert to_login.status_code == 303 and to_login.headers["location"].startswith("/login")
         assert (await member.get(f"/display/{c.meeting_id}")).status_code == 200  # a participant may open it too
-        assert (await member.get(f"/display/{other.meeting_id}")).status_code == 404  # not invited: not even its existence
+        assert (
+            await member.get(f"/display/{other.meeting_id}")
+        ).status_code == 404  # not invited: not even its existence
         listed = (await staff.get(base)).json()
         assert [t["id"] for t in listed] == [r.json()["id"]] and "token" not in listed[0]
         assert (await member.delete(f"{base}/{r.json()['id']}")).status_code == 403
@@ -118,7 +127,9 @@ async def test_display_socket_reads_its_meeting_and_nothing_else(live_server: Li
         call(db, participation.check_in, actor=c.members[0], meeting_id=c.meeting_id, data=CheckInRequest())
         given = await chair.call("speaker:request", {"meeting_id": c.meeting_id, "user_id": c.members[0].id})
         assert given["ok"], given
-        env = await eventually(lambda: next((e for e in events if e["type"] == "speaker.queue_changed"), None), "the floor event")
+        env = await eventually(
+            lambda: next((e for e in events if e["type"] == "speaker.queue_changed"), None), "the floor event"
+        )
         assert env["data"]["speakers"]["current"]["user_id"] == c.members[0].id
         assert env["seq"] == joined["data"]["seq"] + 2  # the check-in, then the floor
         # A revoked token opens no new connection (a showing screen is closed by the route: next test).

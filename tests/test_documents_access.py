@@ -1,4 +1,5 @@
 """Restricted documents, guests, per-viewer watermarks, search and versions over the real server."""
+
 from __future__ import annotations
 
 import io
@@ -31,8 +32,13 @@ async def test_member_outside_the_restricted_list_gets_403_everywhere(live_serve
     allowed = await login(live_server.url, c.members[0].username)
     other = await login(live_server.url, c.members[1].username)
     try:
-        urls = [f"/api/documents/{doc}", f"/api/documents/{doc}/pages/1", f"/api/documents/{doc}/pages/1?size=thumb",
-                f"/api/documents/{doc}/text?q=ngan+sach", f"/api/documents/{doc}/download"]  # fmt: skip
+        urls = [
+            f"/api/documents/{doc}",
+            f"/api/documents/{doc}/pages/1",
+            f"/api/documents/{doc}/pages/1?size=thumb",
+            f"/api/documents/{doc}/text?q=ngan+sach",
+            f"/api/documents/{doc}/download",
+        ]
         for url in urls:
             r = await other.get(url)
             assert r.status_code == 403, url
@@ -59,9 +65,16 @@ async def test_a_guest_sees_only_documents_shared_with_guests(live_server: LiveS
     member = await login(live_server.url, c.members[0].username)
     try:
         assert [d["id"] for d in (await guest.get(f"/api/meetings/{c.meeting_id}/documents")).json()] == [shared]
-        assert {d["id"] for d in (await member.get(f"/api/meetings/{c.meeting_id}/documents")).json()} == {shared, private}
+        assert {d["id"] for d in (await member.get(f"/api/meetings/{c.meeting_id}/documents")).json()} == {
+            shared,
+            private,
+        }
         assert (await guest.get(f"/api/documents/{shared}/pages/1")).status_code == 200
-        for url in (f"/api/documents/{private}", f"/api/documents/{private}/pages/1", f"/api/documents/{private}/download"):
+        for url in (
+            f"/api/documents/{private}",
+            f"/api/documents/{private}/pages/1",
+            f"/api/documents/{private}/download",
+        ):
             r = await guest.get(url)
             assert r.status_code == 403 and "khách mời" in r.json()["error"]["message"]
         snapshot = (await guest.get(f"/api/meetings/{c.meeting_id}/snapshot")).json()["snapshot"]
@@ -101,13 +114,17 @@ async def test_each_viewer_gets_a_page_with_their_own_watermark(live_server: Liv
         await b.aclose()
 
 
-async def test_unrestricted_download_is_a_watermarked_pdf_and_pages_revalidate_per_user(live_server: LiveServer) -> None:
+async def test_unrestricted_download_is_a_watermarked_pdf_and_pages_revalidate_per_user(
+    live_server: LiveServer,
+) -> None:
     c = make_cabinet(live_server.db)
     doc = await _doc(live_server, c)
     a = await login(live_server.url, c.members[0].username)
     try:
         r = await a.get(f"/api/documents/{doc}/download")
-        assert r.status_code == 200 and r.content.startswith(b"%PDF") and r.headers["cache-control"] == "private, no-store"
+        assert (
+            r.status_code == 200 and r.content.startswith(b"%PDF") and r.headers["cache-control"] == "private, no-store"
+        )
         with pikepdf.open(io.BytesIO(r.content)) as pdf:
             assert "Thành Viên Số 0" in str(pdf.docinfo["/Subject"])
         page = await a.get(f"/api/documents/{doc}/pages/2")
@@ -142,8 +159,13 @@ async def test_a_new_version_keeps_history_and_members_get_the_event(live_server
     try:
         ack = await tablet.join(c.meeting_id)
         assert ack["ok"]
-        r = await upload(staff, c.meeting_id, make_pdf(4, heading="Bản sửa đổi lần 2"), title="Tờ trình (bản sửa)",
-                         replaces_document_id=doc)  # fmt: skip
+        r = await upload(
+            staff,
+            c.meeting_id,
+            make_pdf(4, heading="Bản sửa đổi lần 2"),
+            title="Tờ trình (bản sửa)",
+            replaces_document_id=doc,
+        )
         assert r.status_code == 201 and r.json()["id"] == doc and r.json()["version"] == 2
         env = await tablet.wait_for(lambda e: e["type"] == "document.updated")
         assert env["data"]["document_id"] == doc and env["data"]["version"] == 2 and env["data"]["change"] == "version"
@@ -160,19 +182,31 @@ async def test_a_new_version_keeps_history_and_members_get_the_event(live_server
         await staff.aclose()
 
 
-async def test_restricted_changes_are_announced_without_content_and_replay_equals_snapshot(live_server: LiveServer) -> None:
+async def test_restricted_changes_are_announced_without_content_and_replay_equals_snapshot(
+    live_server: LiveServer,
+) -> None:
     c = make_cabinet(live_server.db, start=True)
     guest, gh = await live_client(live_server.url, c.guest.username)
     staff = await login(live_server.url, c.staff.username)
     try:
         await guest.join(c.meeting_id)
-        secret = await upload(staff, c.meeting_id, make_pdf(1), title="Mật: phương án nhân sự", restricted=True,
-                              allowed_user_ids=[c.members[0].id])  # fmt: skip
+        secret = await upload(
+            staff,
+            c.meeting_id,
+            make_pdf(1),
+            title="Mật: phương án nhân sự",
+            restricted=True,
+            allowed_user_ids=[c.members[0].id],
+        )
         env = await guest.wait_for(lambda e: e["type"] == "documents.changed")
         assert "Mật" not in str(env) and "document_id" not in env["data"] and env["data"]["documents"] == []
-        shared = (await upload(staff, c.meeting_id, make_pdf(1), title="Cho khách", share_with_guests=True)).json()["id"]
+        shared = (await upload(staff, c.meeting_id, make_pdf(1), title="Cho khách", share_with_guests=True)).json()[
+            "id"
+        ]
         await guest.wait_for(lambda e: e["type"] == "document.added")
-        r = await staff.patch(f"/api/documents/{shared}", json={"restricted": True, "allowed_user_ids": [c.members[1].id]})
+        r = await staff.patch(
+            f"/api/documents/{shared}", json={"restricted": True, "allowed_user_ids": [c.members[1].id]}
+        )
         assert r.status_code == 200
         await guest.wait_for(lambda e: e["type"] == "documents.changed" and e["data"]["documents"] == [])
         r = await staff.delete(f"/api/documents/{secret.json()['id']}")
@@ -208,7 +242,9 @@ async def test_apply_event_keeps_documents_slice(live_server: LiveServer) -> Non
         await _doc(live_server, c, share_with_guests=True)
         env = await tablet.wait_for(lambda e: e["type"] == "document.added")
         assert env["seq"] == seq + 1
-        assert apply_event(stale, env)["documents"] == (await tablet.join(c.meeting_id))["data"]["snapshot"]["documents"]
+        assert (
+            apply_event(stale, env)["documents"] == (await tablet.join(c.meeting_id))["data"]["snapshot"]["documents"]
+        )
     finally:
         await tablet.close()
         await http.aclose()

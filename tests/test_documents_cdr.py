@@ -2,6 +2,7 @@
 (tests/cdr_corpus.py) is uploaded by the secretariat, accepted, and what members get back — /download and
 annotated.pdf — is re-parsed by a checker independent of documents/cdr.py (tests/cdr_checker.py): no active
 content, no trace of the payload, while pages, text, the internal link, the https link and the outline stay."""
+
 from __future__ import annotations
 
 import io
@@ -35,7 +36,9 @@ for _action in cdr_corpus.ACTIONS:
 for _place in cdr_corpus.PLACES:
     CASES[f"JavaScript (direct) in {_place}"] = lambda p=_place: cdr_corpus.build(p, "JavaScript", False)
     CASES[f"Launch (indirect) in {_place}"] = lambda p=_place: cdr_corpus.build(p, "Launch", True)
-    CASES[f"javascript: URI (direct) in {_place}"] = lambda p=_place: cdr_corpus.build(p, "URI JaVaScRiPt with whitespace", False)
+    CASES[f"javascript: URI (direct) in {_place}"] = lambda p=_place: cdr_corpus.build(
+        p, "URI JaVaScRiPt with whitespace", False
+    )
 for _carrier in cdr_corpus.CARRIERS:
     CASES[_carrier] = lambda c=_carrier: cdr_corpus.build_carrier(c)
 CASES["names written with #xx escapes"] = cdr_corpus.hex_escaped_names
@@ -92,8 +95,11 @@ async def test_a_hostile_pdf_is_stored_and_served_without_its_active_content(
     assert r.status_code == 201, r.text
     doc = r.json()
     assert doc["page_count"] == 2 and doc["removed_content"], doc  # the uploader is told what was taken out
-    sha = live.db.run_read(lambda session: session.exec(select(DocumentVersion.sha256).where(
-        DocumentVersion.document_id == doc["id"])).one())  # fmt: skip
+    sha = live.db.run_read(
+        lambda session: session.exec(
+            select(DocumentVersion.sha256).where(DocumentVersion.document_id == doc["id"])
+        ).one()
+    )
     _assert_harmless_parts_kept(blob_path(live.settings.data_dir, sha).read_bytes())
     assert (await member.post(f"/api/documents/{doc['id']}/annotations", json=note(1))).status_code == 201
     for path in ("download", "annotated.pdf"):
@@ -129,13 +135,32 @@ def test_uri_policy() -> None:
 
     from documents.cdr import safe_uri
 
-    kept = {"https://chinhphu.vn/a?b=1#c": "https://chinhphu.vn/a?b=1#c", "HTTP://Example.org": "HTTP://Example.org",
-            " https://chinhphu.vn/\n": "https://chinhphu.vn/", "mailto:vanphong@chinhphu.vn": "mailto:vanphong@chinhphu.vn"}  # fmt: skip
+    kept = {
+        "https://chinhphu.vn/a?b=1#c": "https://chinhphu.vn/a?b=1#c",
+        "HTTP://Example.org": "HTTP://Example.org",
+        " https://chinhphu.vn/\n": "https://chinhphu.vn/",
+        "mailto:vanphong@chinhphu.vn": "mailto:vanphong@chinhphu.vn",
+    }
     for raw, url in kept.items():
         assert safe_uri(pikepdf.String(raw)) == url
-    refused = ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "java\tscript:alert(1)", "\x01javascript:x", "file:///etc/passwd",
-               "\\\\host\\share", "http:\\\\host\\share", "https:///nohost", "smb://host/x", "data:text/html,x", "vbscript:x",
-               "relative/page.html", "//host/x", "mailto:", "https://ví-dụ.vn", ""]  # fmt: skip
+    refused = [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "java\tscript:alert(1)",
+        "\x01javascript:x",
+        "file:///etc/passwd",
+        "\\\\host\\share",
+        "http:\\\\host\\share",
+        "https:///nohost",
+        "smb://host/x",
+        "data:text/html,x",
+        "vbscript:x",
+        "relative/page.html",
+        "//host/x",
+        "mailto:",
+        "https://ví-dụ.vn",
+        "",
+    ]
     for raw in refused:
         assert safe_uri(pikepdf.String(raw)) is None, raw
     assert safe_uri(io.BytesIO()) is None

@@ -4,6 +4,7 @@ wrote never brings it into the served PDF. The cleaning alone leaves no outside 
 INCLUDETEXT/INCLUDEPICTURE/DDE/LINK fields, ODT sections, DDE and macro links, external workbooks and
 INDIRECT): LibreOffice does not update such links on load today, so the cleaning is checked on the file it
 would get. Plus the sandbox on its own (no network, no files), zip bombs and DTDs."""
+
 from __future__ import annotations
 
 import http.server
@@ -44,7 +45,7 @@ def web() -> Iterator[tuple[str, list[str]]]:
     png = _png()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             hits.append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "image/png")
@@ -101,12 +102,20 @@ def docx_linked_image(target: str) -> bytes:
     rid_value = rid.group(1) or rid.group(2)
 
     def link(xml: str) -> str:
-        return re.sub(rf'<Relationship ([^>]*)Id="{rid_value}"[^>]*/>',
-                      f'<Relationship Id="{rid_value}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" '
-                      f'Target="{target}" TargetMode="External"/>', xml)  # fmt: skip
+        return re.sub(
+            rf'<Relationship ([^>]*)Id="{rid_value}"[^>]*/>',
+            f'<Relationship Id="{rid_value}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" '
+            f'Target="{target}" TargetMode="External"/>',
+            xml,
+        )
 
-    return _rewrite(raw.getvalue(), {"word/_rels/document.xml.rels": link,
-                                     "word/document.xml": lambda xml: xml.replace(f'r:embed="{rid_value}"', f'r:link="{rid_value}"')})  # fmt: skip
+    return _rewrite(
+        raw.getvalue(),
+        {
+            "word/_rels/document.xml.rels": link,
+            "word/document.xml": lambda xml: xml.replace(f'r:embed="{rid_value}"', f'r:link="{rid_value}"'),
+        },
+    )
 
 
 def docx_field(code: str) -> bytes:
@@ -116,32 +125,46 @@ def docx_field(code: str) -> bytes:
     raw = io.BytesIO()
     d.save(raw)
     half = code.index(" ", 2)  # after the field name, as Word often splits it
-    runs = (f'<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve">{code[:half]}</w:instrText></w:r>'
-            f'<w:r><w:instrText xml:space="preserve">{code[half:]}</w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r>'
-            '<w:r><w:t>Kết quả cũ</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>')  # fmt: skip
-    return _rewrite(raw.getvalue(), {"word/document.xml": lambda xml: xml.replace("</w:body>", f"<w:p>{runs}</w:p></w:body>")})
+    runs = (
+        f'<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve">{code[:half]}</w:instrText></w:r>'
+        f'<w:r><w:instrText xml:space="preserve">{code[half:]}</w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+        '<w:r><w:t>Kết quả cũ</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
+    return _rewrite(
+        raw.getvalue(), {"word/document.xml": lambda xml: xml.replace("</w:body>", f"<w:p>{runs}</w:p></w:body>")}
+    )
 
 
 def odt(body: str) -> bytes:
-    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
-          'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:xlink="http://www.w3.org/1999/xlink" '
-          'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"')  # fmt: skip
-    content = f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2"><office:body><office:text>' \
-              f'<text:p>Tờ trình dạng ODT</text:p>{body}</office:text></office:body></office:document-content>'  # fmt: skip
-    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
-                'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
-                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')  # fmt: skip
+    ns = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+        'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"'
+    )
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2"><office:body><office:text>'
+        f"<text:p>Tờ trình dạng ODT</text:p>{body}</office:text></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+        'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
-        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text", compress_type=zipfile.ZIP_STORED)
+        z.writestr(
+            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text", compress_type=zipfile.ZIP_STORED
+        )
         z.writestr("META-INF/manifest.xml", manifest)
         z.writestr("content.xml", content)
     return out.getvalue()
 
 
 def odt_image(href: str) -> str:
-    return (f'<text:p><draw:frame draw:name="h" svg:width="2cm" svg:height="2cm"><draw:image xlink:href="{href}" xlink:type="simple" '
-            'xlink:show="embed" xlink:actuate="onLoad"/></draw:frame></text:p>')  # fmt: skip
+    return (
+        f'<text:p><draw:frame draw:name="h" svg:width="2cm" svg:height="2cm"><draw:image xlink:href="{href}" xlink:type="simple" '
+        'xlink:show="embed" xlink:actuate="onLoad"/></draw:frame></text:p>'
+    )
 
 
 def odt_section(href: str) -> str:
@@ -176,13 +199,17 @@ def _text(pdf: bytes) -> str:
         doc.close()
 
 
-async def test_a_docx_image_linked_to_a_local_web_server_is_never_fetched(live_server: LiveServer, soffice: str, web) -> None:  # noqa: F811
+async def test_a_docx_image_linked_to_a_local_web_server_is_never_fetched(
+    live_server: LiveServer, soffice: str, web
+) -> None:
     url, hits = web
     pdf = await _served_pdf(live_server, docx_linked_image(f"{url}/anh.png"), "to-trinh.docx")
     assert hits == [] and _images(pdf) == 0 and "hình liên kết ngoài" in _text(pdf)
 
 
-async def test_a_docx_image_linked_to_a_server_file_is_not_embedded(live_server: LiveServer, soffice: str, secrets) -> None:  # noqa: F811
+async def test_a_docx_image_linked_to_a_server_file_is_not_embedded(
+    live_server: LiveServer, soffice: str, secrets
+) -> None:
     pdf = await _served_pdf(live_server, docx_linked_image(secrets["image"].as_uri()), "to-trinh.docx")
     assert _images(pdf) == 0 and "hình liên kết ngoài" in _text(pdf)
 
@@ -200,11 +227,18 @@ def xlsx_reaching_out(target: str) -> bytes:
     from tests.test_documents_convert import _xlsx
 
     book = _xlsx({"Tổng hợp": [["Khoản mục", "Dự toán 2027"]]})
-    ext = ('<Relationship Id="rX" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLink" '
-           'Target="externalLinks/externalLink1.xml"/></Relationships>')  # fmt: skip
+    ext = (
+        '<Relationship Id="rX" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLink" '
+        'Target="externalLinks/externalLink1.xml"/></Relationships>'
+    )
     cell = f'<row r="2"><c r="A2"><f>INDIRECT("\'{target}\'#$Sheet1.A1")</f><v>0</v></c></row></sheetData>'
-    return _rewrite(book, {"xl/_rels/workbook.xml.rels": lambda xml: xml.replace("</Relationships>", ext),
-                           "xl/worksheets/sheet1.xml": lambda xml: xml.replace("</sheetData>", cell)})  # fmt: skip
+    return _rewrite(
+        book,
+        {
+            "xl/_rels/workbook.xml.rels": lambda xml: xml.replace("</Relationships>", ext),
+            "xl/worksheets/sheet1.xml": lambda xml: xml.replace("</sheetData>", cell),
+        },
+    )
 
 
 def with_part(data: bytes, name: str, body: str) -> bytes:
@@ -218,13 +252,17 @@ def with_part(data: bytes, name: str, body: str) -> bytes:
 
 
 def svg(t: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><style>@import url(http://{t}/a.css);</style>'
-            f'<image xlink:href="file:///srv/{t}.png" width="9" height="9"/><rect fill="url(http://{t}/#g)" width="9" height="9"/></svg>')  # fmt: skip
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><style>@import url(http://{t}/a.css);</style>'
+        f'<image xlink:href="file:///srv/{t}.png" width="9" height="9"/><rect fill="url(http://{t}/#g)" width="9" height="9"/></svg>'
+    )
 
 
 def mail_merge(t: str) -> bytes:
-    merge = (f'<w:mailMerge><w:mainDocumentType w:val="formLetters"/><w:connectString w:val="Data Source=/srv/{t}.xls"/>'
-             '<w:query w:val="SELECT * FROM x"/></w:mailMerge></w:settings>')  # fmt: skip
+    merge = (
+        f'<w:mailMerge><w:mainDocumentType w:val="formLetters"/><w:connectString w:val="Data Source=/srv/{t}.xls"/>'
+        '<w:query w:val="SELECT * FROM x"/></w:mailMerge></w:settings>'
+    )
     return _rewrite(docx_field(" PAGE "), {"word/settings.xml": lambda xml: xml.replace("</w:settings>", merge)})
 
 
@@ -234,23 +272,49 @@ OUTSIDE = {
     "DOCX image linked over http": (lambda t: docx_linked_image(f"http://{t}/anh.png"), "docx", "hình liên kết ngoài"),
     "DOCX image linked to a file": (lambda t: docx_linked_image(f"file:///{t}/anh.png"), "docx", "hình liên kết ngoài"),
     "DOCX INCLUDETEXT field": (lambda t: docx_field(f' INCLUDETEXT "/srv/{t}.txt" '), "docx", "Kết quả cũ"),
-    "DOCX INCLUDEPICTURE field": (lambda t: docx_field(f' INCLUDEPICTURE "http://{t}/a.png" \\d '), "docx", "Kết quả cũ"),
+    "DOCX INCLUDEPICTURE field": (
+        lambda t: docx_field(f' INCLUDEPICTURE "http://{t}/a.png" \\d '),
+        "docx",
+        "Kết quả cũ",
+    ),
     "DOCX DDEAUTO field": (lambda t: docx_field(f' DDEAUTO c:\\\\windows\\\\{t}.exe "/c calc" '), "docx", "Kết quả cũ"),
-    "DOCX LINK field": (lambda t: docx_field(f' LINK Excel.Sheet.8 "/srv/{t}.xls" "Sheet1!R1C1" '), "docx", "Kết quả cũ"),
-    "DOCX simple INCLUDETEXT field": (lambda t: docx_simple_field(f"INCLUDETEXT &quot;/srv/{t}.txt&quot;"), "docx", "Kết quả cũ"),
+    "DOCX LINK field": (
+        lambda t: docx_field(f' LINK Excel.Sheet.8 "/srv/{t}.xls" "Sheet1!R1C1" '),
+        "docx",
+        "Kết quả cũ",
+    ),
+    "DOCX simple INCLUDETEXT field": (
+        lambda t: docx_simple_field(f"INCLUDETEXT &quot;/srv/{t}.txt&quot;"),
+        "docx",
+        "Kết quả cũ",
+    ),
     "DOCX HYPERLINK field to a file": (lambda t: docx_field(f' HYPERLINK "file:///srv/{t}" '), "docx", "Kết quả cũ"),
     "ODT image over http": (lambda t: odt(odt_image(f"http://{t}/a.png")), "odt", "Tờ trình dạng ODT"),
     "ODT image from a file": (lambda t: odt(odt_image(f"/srv/{t}.png")), "odt", "Tờ trình dạng ODT"),
     "ODT linked section": (lambda t: odt(odt_section(f"file:///srv/{t}.txt")), "odt", "Tờ trình dạng ODT"),
-    "ODT DDE section": (lambda t: odt(f'<text:section text:name="d"><office:dde-source office:dde-application="{t}"/></text:section>'),
-                        "odt", "Tờ trình dạng ODT"),
-    "ODT macro link": (lambda t: odt(f'<text:p><text:a xlink:href="vnd.sun.star.script:{t}?language=Basic">x</text:a></text:p>'),
-                       "odt", "Tờ trình dạng ODT"),
-    "DOCX SVG picture reaching out": (lambda t: with_part(docx_field(" PAGE "), "word/media/image9.svg", svg(t)), "docx", "Kết quả cũ"),
+    "ODT DDE section": (
+        lambda t: odt(f'<text:section text:name="d"><office:dde-source office:dde-application="{t}"/></text:section>'),
+        "odt",
+        "Tờ trình dạng ODT",
+    ),
+    "ODT macro link": (
+        lambda t: odt(f'<text:p><text:a xlink:href="vnd.sun.star.script:{t}?language=Basic">x</text:a></text:p>'),
+        "odt",
+        "Tờ trình dạng ODT",
+    ),
+    "DOCX SVG picture reaching out": (
+        lambda t: with_part(docx_field(" PAGE "), "word/media/image9.svg", svg(t)),
+        "docx",
+        "Kết quả cũ",
+    ),
     "DOCX mail merge data source": (mail_merge, "docx", "Kết quả cũ"),
-    "ODT SVG picture reaching out": (lambda t: with_part(odt(""), "Pictures/a.svg", svg(t)), "odt", "Tờ trình dạng ODT"),
+    "ODT SVG picture reaching out": (
+        lambda t: with_part(odt(""), "Pictures/a.svg", svg(t)),
+        "odt",
+        "Tờ trình dạng ODT",
+    ),
     "XLSX external workbook and INDIRECT": (lambda t: xlsx_reaching_out(f"file:///srv/{t}.ods"), "xlsx", "Khoản mục"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", OUTSIDE)
@@ -266,7 +330,9 @@ def test_cleaning_leaves_no_outside_reference_and_keeps_the_content(tmp_path: Pa
     assert target.encode() not in everything and kept.encode() in everything
 
 
-async def test_an_odt_reaches_neither_the_network_nor_server_files(live_server: LiveServer, soffice: str, web, secrets) -> None:  # noqa: F811
+async def test_an_odt_reaches_neither_the_network_nor_server_files(
+    live_server: LiveServer, soffice: str, web, secrets
+) -> None:
     url, hits = web
     body = odt_image(f"{url}/anh.png") + odt_image(secrets["image"].as_uri()) + odt_section(secrets["text"].as_uri())
     pdf = await _served_pdf(live_server, odt(body), "to-trinh.odt")
@@ -282,12 +348,24 @@ def test_the_sandbox_has_no_network_and_no_server_files(tmp_path: Path, web, sec
     (work / "io").mkdir(parents=True)
     port = url.rsplit(":", 1)[1]
     probe = f'cat "{secrets["text"]}"; cat /etc/hostname; (exec 3<>/dev/tcp/127.0.0.1/{port}) && echo reached'
-    done = subprocess.run(sandbox.command(["/bin/bash", "-c", probe], work, "/bin/bash"), env=sandbox.environment(),
-                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    done = subprocess.run(
+        sandbox.command(["/bin/bash", "-c", probe], work, "/bin/bash"),
+        env=sandbox.environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert SECRET not in done.stdout and "reached" not in done.stdout and hits == []
     assert "No such file" in done.stderr and "unreachable" in done.stderr.lower()
-    writes = subprocess.run(sandbox.command(["/bin/sh", "-c", "echo ok > /work/out; touch /usr/x"], work, "/bin/sh"),
-                            env=sandbox.environment(), capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    writes = subprocess.run(
+        sandbox.command(["/bin/sh", "-c", "echo ok > /work/out; touch /usr/x"], work, "/bin/sh"),
+        env=sandbox.environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert (work / "io" / "out").read_text() == "ok\n" and "Read-only" in writes.stderr
 
 
@@ -306,13 +384,17 @@ def test_a_zip_bomb_and_a_dtd_are_refused(tmp_path: Path, monkeypatch: pytest.Mo
     laughs = tmp_path / "laughs.docx"
     entities = '<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
     with zipfile.ZipFile(laughs, "w") as z:
-        z.writestr("word/document.xml", f'<?xml version="1.0"?>{entities}<w:document xmlns:w="{W}"><w:t>&b;</w:t></w:document>')
+        z.writestr(
+            "word/document.xml", f'<?xml version="1.0"?>{entities}<w:document xmlns:w="{W}"><w:t>&b;</w:t></w:document>'
+        )
     with pytest.raises(ValidationFailed) as refused:
         officeclean.clean(laughs, tmp_path / "out.docx", "docx", "laughs.docx")
     assert "DTD" in refused.value.message
 
 
-def test_a_sandboxed_conversion_past_its_time_limit_leaves_no_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_sandboxed_conversion_past_its_time_limit_leaves_no_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The time limit still ends everything the converter started inside its namespaces."""
     import psutil
 
@@ -331,8 +413,11 @@ def test_a_sandboxed_conversion_past_its_time_limit_leaves_no_process(tmp_path: 
     assert "quá 3 giây" in refused.value.message
 
     def sleepers() -> list[psutil.Process]:
-        return [p for p in psutil.process_iter(["cmdline", "status"])
-                if p.info["cmdline"] == ["sleep", "61.25"] and p.info["status"] != psutil.STATUS_ZOMBIE]  # fmt: skip
+        return [
+            p
+            for p in psutil.process_iter(["cmdline", "status"])
+            if p.info["cmdline"] == ["sleep", "61.25"] and p.info["status"] != psutil.STATUS_ZOMBIE
+        ]
 
     for _ in range(100):
         if not sleepers():
@@ -342,7 +427,9 @@ def test_a_sandboxed_conversion_past_its_time_limit_leaves_no_process(tmp_path: 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lo", "upload"]
 
 
-def test_without_a_sandbox_a_conversion_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, soffice: str) -> None:  # noqa: F811
+def test_without_a_sandbox_a_conversion_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, soffice: str
+) -> None:
     """A host where `unshare` cannot run refuses conversions (ECABINET_SOFFICE_SANDBOX=false is the explicit way out)."""
     from core.errors import ValidationFailed
     from documents import convert

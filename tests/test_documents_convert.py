@@ -2,6 +2,7 @@
 a Vietnamese DOCX and an XLSX become documents whose pages render and whose text is searchable without
 diacritics, a damaged file is refused clearly and leaves nothing behind. Plus the conversion's own limits: a
 relative data dir, a time limit that kills everything LibreOffice started, two conversions at a time."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,12 +35,18 @@ TITLE = "Tờ trình về dự toán ngân sách nhà nước năm 2027"
 def soffice() -> str:
     path = shutil.which("soffice")
     if path is None:
-        pytest.fail("LibreOffice is not installed (no `soffice` on PATH): apt-get install -y libreoffice-writer-nogui "
-                    "libreoffice-calc-nogui, as .ci/run does. Office uploads cannot be tested without it.")  # fmt: skip
-    vietnamese = subprocess.run(["fc-list", ":charset=1ea1", "family"], capture_output=True, text=True, check=False).stdout
+        pytest.fail(
+            "LibreOffice is not installed (no `soffice` on PATH): apt-get install -y libreoffice-writer-nogui "
+            "libreoffice-calc-nogui, as .ci/run does. Office uploads cannot be tested without it."
+        )
+    vietnamese = subprocess.run(
+        ["fc-list", ":charset=1ea1", "family"], capture_output=True, text=True, check=False
+    ).stdout
     if "Liberation Serif" not in vietnamese:  # fonts-liberation (1.x) lacks "ạ", "ầ", "ư", ...
-        pytest.fail("No Liberation fonts with Vietnamese letters (Times New Roman/Arial substitutes for LibreOffice): "
-                    "apt-get install -y fonts-liberation2, as .ci/run does.")  # fmt: skip
+        pytest.fail(
+            "No Liberation fonts with Vietnamese letters (Times New Roman/Arial substitutes for LibreOffice): "
+            "apt-get install -y fonts-liberation2, as .ci/run does."
+        )
     return path
 
 
@@ -55,8 +62,13 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
         fake.chmod(0o755)
         soffice = str(fake)
     # A stand-in script cannot write beside itself in the sandbox: those tests run it unsandboxed.
-    return Settings(data_dir=tmp_path / "dữ liệu ecabinet", port=free_port(), socket_rate_per_second=200, soffice=soffice,
-                    soffice_sandbox=not script)  # fmt: skip
+    return Settings(
+        data_dir=tmp_path / "dữ liệu ecabinet",
+        port=free_port(),
+        socket_rate_per_second=200,
+        soffice=soffice,
+        soffice_sandbox=not script,
+    )
 
 
 def _docx() -> bytes:
@@ -90,7 +102,9 @@ def _xlsx(sheets: dict[str, list[list[str]]]) -> bytes:
         "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         f'<Override PartName="/xl/workbook.xml" ContentType="{_XLSX_TYPES}.sheet.main+xml"/>'
-        + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_XLSX_TYPES}.worksheet+xml"/>' for i in n)
+        + "".join(
+            f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_XLSX_TYPES}.worksheet+xml"/>' for i in n
+        )
         + "</Types>",
         "_rels/.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         f'<Relationship Id="r1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
@@ -103,11 +117,17 @@ def _xlsx(sheets: dict[str, list[list[str]]]) -> bytes:
     }
     for i, rows in zip(n, sheets.values()):
         cells = "".join(
-            f'<row r="{r}">' + "".join(f'<c r="{"AB"[c]}{r}" t="inlineStr"><is><t>{v}</t></is></c>' for c, v in enumerate(row))
-            + "</row>" for r, row in enumerate(rows, 1)
-        )  # fmt: skip
-        wide_a = '<cols><col min="1" max="1" width="40" customWidth="1"/></cols>'  # Calc clips text at a filled neighbour
-        parts[f"xl/worksheets/sheet{i}.xml"] = f'<worksheet xmlns="{_MAIN}">{wide_a}<sheetData>{cells}</sheetData></worksheet>'
+            f'<row r="{r}">'
+            + "".join(f'<c r="{"AB"[c]}{r}" t="inlineStr"><is><t>{v}</t></is></c>' for c, v in enumerate(row))
+            + "</row>"
+            for r, row in enumerate(rows, 1)
+        )
+        wide_a = (
+            '<cols><col min="1" max="1" width="40" customWidth="1"/></cols>'  # Calc clips text at a filled neighbour
+        )
+        parts[f"xl/worksheets/sheet{i}.xml"] = (
+            f'<worksheet xmlns="{_MAIN}">{wide_a}<sheetData>{cells}</sheetData></worksheet>'
+        )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name, xml in parts.items():
@@ -154,7 +174,9 @@ async def _search(live: LiveServer, reader: str, doc: int, q: str) -> list[tuple
         await http.aclose()
 
 
-async def test_a_vietnamese_docx_becomes_a_document_with_its_pages_and_searchable_text(live_server: LiveServer, soffice: str) -> None:
+async def test_a_vietnamese_docx_becomes_a_document_with_its_pages_and_searchable_text(
+    live_server: LiveServer, soffice: str
+) -> None:
     doc, reader = await _converted(live_server, _docx(), "Tờ trình dự toán 2027.docx", "docx", 3)
     # The diacritics survive LibreOffice and the PDF text layer; the search finds them without diacritics.
     assert await _search(live_server, reader, doc, "ngan sach") == [(1, "ngân sách"), (2, "ngân sách")]
@@ -164,10 +186,12 @@ async def test_a_vietnamese_docx_becomes_a_document_with_its_pages_and_searchabl
 
 
 async def test_an_xlsx_becomes_a_document_with_a_page_per_sheet(live_server: LiveServer, soffice: str) -> None:
-    workbook = _xlsx({
-        "Tổng hợp": [["Khoản mục", "Dự toán 2027"], ["Chi đầu tư phát triển", "790.000 tỷ đồng"]],
-        "Chi tiết": [["Khoản mục", "Dự toán 2027"], ["Tổng thu cân đối ngân sách nhà nước", "1.700.000 tỷ đồng"]],
-    })  # fmt: skip
+    workbook = _xlsx(
+        {
+            "Tổng hợp": [["Khoản mục", "Dự toán 2027"], ["Chi đầu tư phát triển", "790.000 tỷ đồng"]],
+            "Chi tiết": [["Khoản mục", "Dự toán 2027"], ["Tổng thu cân đối ngân sách nhà nước", "1.700.000 tỷ đồng"]],
+        }
+    )
     doc, reader = await _converted(live_server, workbook, "du-toan-2027.xlsx", "xlsx", 2)
     assert await _search(live_server, reader, doc, "ngan sach") == [(2, "ngân sách")]
     assert await _search(live_server, reader, doc, "chi dau tu phat trien") == [(1, "Chi đầu tư phát triển")]
@@ -210,7 +234,9 @@ def test_a_relative_data_dir_converts(tmp_path: Path, monkeypatch: pytest.Monkey
     assert sorted(p.name for p in source.parent.iterdir()) == ["upload", "upload.converted.pdf"]  # no work dir left
 
 
-def test_a_conversion_past_its_time_limit_is_refused_and_leaves_no_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_conversion_past_its_time_limit_is_refused_and_leaves_no_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`soffice` is a launcher whose child does the work: the time limit must end both."""
     pidfile = tmp_path / "child.pid"
     fake = tmp_path / "soffice"

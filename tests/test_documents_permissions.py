@@ -1,4 +1,5 @@
 """Every document service refused for the wrong role and allowed for the right one (OpenSlides-style pairs)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,15 +13,27 @@ from documents import services
 from documents.schemas import DocumentUpdate, DocumentUpload, StoredFile
 from tests.factories import Cabinet, make_cabinet
 
-FILE = StoredFile(sha256="ab" * 32, page_count=2, size_bytes=1000, source_name="to-trinh.pdf", source_kind="pdf",
-                  texts=[(1, "Ngân sách", "ngan sach"), (2, "Đầu tư công", "dau tu cong")])  # fmt: skip
+FILE = StoredFile(
+    sha256="ab" * 32,
+    page_count=2,
+    size_bytes=1000,
+    source_name="to-trinh.pdf",
+    source_kind="pdf",
+    texts=[(1, "Ngân sách", "ngan sach"), (2, "Đầu tư công", "dau tu cong")],
+)
 TZ = "Asia/Ho_Chi_Minh"
 
 
 def _doc(db: Database, c: Cabinet, **fields: Any) -> int:
     data = DocumentUpload(title="Tờ trình", **fields)
-    return db.run_write(services.add_document, actor=c.staff, meeting_id=c.meeting_id, data=data, stored=FILE,
-                        data_dir=Path("/nonexistent")).result["id"]  # fmt: skip
+    return db.run_write(
+        services.add_document,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        data=data,
+        stored=FILE,
+        data_dir=Path("/nonexistent"),
+    ).result["id"]
 
 
 def _restricted(db: Database, c: Cabinet) -> int:
@@ -30,17 +43,62 @@ def _restricted(db: Database, c: Cabinet) -> int:
 Case = tuple[Callable[..., Any], Callable[[Cabinet, Database], dict[str, Any]], str, str]
 D = Path("/nonexistent")
 CASES: dict[str, Case] = {
-    "list_documents": (services.list_documents, lambda c, db: {"meeting_id": c.meeting_id, "data_dir": D}, "guest", "outsider"),
-    "get_document": (services.get_document, lambda c, db: {"document_id": _doc(db, c), "data_dir": D}, "member", "guest"),
-    "get_restricted": (services.get_document, lambda c, db: {"document_id": _restricted(db, c), "data_dir": D}, "member", "chair"),
-    "page_source": (services.page_source, lambda c, db: {"document_id": _restricted(db, c), "page": 1, "timezone": TZ}, "secretary", "guest"),
-    "download_source": (services.download_source, lambda c, db: {"document_id": _doc(db, c), "timezone": TZ}, "chair", "outsider"),
-    "search_text": (services.search_text, lambda c, db: {"document_id": _restricted(db, c), "q": "ngan sach"}, "member", "chair"),
+    "list_documents": (
+        services.list_documents,
+        lambda c, db: {"meeting_id": c.meeting_id, "data_dir": D},
+        "guest",
+        "outsider",
+    ),
+    "get_document": (
+        services.get_document,
+        lambda c, db: {"document_id": _doc(db, c), "data_dir": D},
+        "member",
+        "guest",
+    ),
+    "get_restricted": (
+        services.get_document,
+        lambda c, db: {"document_id": _restricted(db, c), "data_dir": D},
+        "member",
+        "chair",
+    ),
+    "page_source": (
+        services.page_source,
+        lambda c, db: {"document_id": _restricted(db, c), "page": 1, "timezone": TZ},
+        "secretary",
+        "guest",
+    ),
+    "download_source": (
+        services.download_source,
+        lambda c, db: {"document_id": _doc(db, c), "timezone": TZ},
+        "chair",
+        "outsider",
+    ),
+    "search_text": (
+        services.search_text,
+        lambda c, db: {"document_id": _restricted(db, c), "q": "ngan sach"},
+        "member",
+        "chair",
+    ),
     "authorize_upload": (services.authorize_upload, lambda c, db: {"meeting_id": c.meeting_id}, "secretary", "chair"),
-    "add_document": (services.add_document, lambda c, db: {"meeting_id": c.meeting_id, "data": DocumentUpload(title="Báo cáo"), "stored": FILE, "data_dir": D}, "staff", "member"),
-    "update_document": (services.update_document, lambda c, db: {"document_id": _doc(db, c), "data": DocumentUpdate(title="Mới"), "data_dir": D}, "secretary", "member"),
+    "add_document": (
+        services.add_document,
+        lambda c, db: {
+            "meeting_id": c.meeting_id,
+            "data": DocumentUpload(title="Báo cáo"),
+            "stored": FILE,
+            "data_dir": D,
+        },
+        "staff",
+        "member",
+    ),
+    "update_document": (
+        services.update_document,
+        lambda c, db: {"document_id": _doc(db, c), "data": DocumentUpdate(title="Mới"), "data_dir": D},
+        "secretary",
+        "member",
+    ),
     "delete_document": (services.delete_document, lambda c, db: {"document_id": _doc(db, c)}, "staff", "chair"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -1,5 +1,6 @@
 """Uploads over real HTTP: a good PDF is stored and rendered; every bad file gets its own clear refusal and
 leaves nothing behind (no blob in the store, no temporary file, no row)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,14 @@ from tests.waiting import eventually
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     # A 1 MB upload limit keeps the oversize case small.
-    return Settings(data_dir=tmp_path / "data", port=free_port(), socket_rate_per_second=200, max_upload_mb=1,
-                    max_document_pages=40, soffice="/nonexistent/soffice")  # fmt: skip
+    return Settings(
+        data_dir=tmp_path / "data",
+        port=free_port(),
+        socket_rate_per_second=200,
+        max_upload_mb=1,
+        max_document_pages=40,
+        soffice="/nonexistent/soffice",
+    )
 
 
 def _stored(live: LiveServer) -> list[Path]:
@@ -83,7 +90,12 @@ def _truncated() -> bytes:
 
 
 BAD = {
-    "non-PDF renamed .pdf": (lambda: "Đây là văn bản thường, không phải PDF.\n".encode() * 50, 422, "not_pdf", "không phải PDF"),
+    "non-PDF renamed .pdf": (
+        lambda: "Đây là văn bản thường, không phải PDF.\n".encode() * 50,
+        422,
+        "not_pdf",
+        "không phải PDF",
+    ),
     "truncated PDF": (_truncated, 422, "truncated", "không đầy đủ"),
     "encrypted PDF": (lambda: encrypted(make_pdf(2)), 422, "encrypted", "mật khẩu"),
     "PDF encrypted with an owner password only": (lambda: without_password(make_pdf(2)), 422, "encrypted", "mật khẩu"),
@@ -130,9 +142,11 @@ async def test_an_oversize_body_without_content_length_is_cut_off_while_streamin
     sent = {"bytes": 0}
 
     async def body() -> AsyncIterator[bytes]:
-        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nTờ trình\r\n"
-               f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.pdf\"\r\n"
-               "Content-Type: application/pdf\r\n\r\n%PDF-1.7\n").encode()  # fmt: skip
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nTờ trình\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n%PDF-1.7\n"
+        ).encode()
         for _ in range(200):  # up to 12.8 MB, far past the 1 MB limit
             sent["bytes"] += 65536
             yield b"0" * 65536
@@ -140,8 +154,11 @@ async def test_an_oversize_body_without_content_length_is_cut_off_while_streamin
 
     try:
         try:
-            r = await staff.post(f"/api/meetings/{c.meeting_id}/documents", content=body(),
-                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})  # fmt: skip
+            r = await staff.post(
+                f"/api/meetings/{c.meeting_id}/documents",
+                content=body(),
+                headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+            )
             assert r.status_code == 413 and r.json()["error"]["details"]["reason"] == "too_large"
         except Exception as exc:  # the server may close the connection before the client finishes sending
             assert "httpx" in type(exc).__module__
@@ -172,16 +189,21 @@ async def test_deleting_a_document_while_its_pages_render_stops_the_rendering_qu
         content = make_pdf(40)
         r = await upload(staff, c.meeting_id, content)
         assert r.status_code == 201, r.text
-        sha = live_server.db.run_read(lambda session: session.exec(select(DocumentVersion.sha256)).one())  # the rebuild's
+        sha = live_server.db.run_read(
+            lambda session: session.exec(select(DocumentVersion.sha256)).one()
+        )  # the rebuild's
         assert (live_server.settings.data_dir / "files" / sha[:2] / f"{sha}.pdf").exists()
         assert (await staff.delete(f"/api/documents/{r.json()['id']}")).status_code == 204
         renderer = renderer_for(live_server.app.state.ctx)
-        await eventually(lambda: not any(t.get_name() == f"render:{sha}" for t in renderer._background), "the render to stop")
-        await eventually(lambda: not any(key[0] == sha for key in renderer._inflight), "the chunks already in a worker to come back")
+        await eventually(
+            lambda: not any(t.get_name() == f"render:{sha}" for t in renderer._background), "the render to stop"
+        )
+        await eventually(
+            lambda: not any(key[0] == sha for key in renderer._inflight), "the chunks already in a worker to come back"
+        )
         assert not any(t.get_name() == f"render:{sha}" for t in renderer._background)
         assert not (live_server.settings.data_dir / "files" / sha[:2] / f"{sha}.pdf").exists()
         failed = [rec for rec in caplog.records if rec.levelname == "ERROR" and sha in rec.getMessage()]
         assert failed == []  # nothing went wrong: the file is simply gone
     finally:
         await staff.aclose()
-

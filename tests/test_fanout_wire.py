@@ -2,6 +2,7 @@
 the internals it relies on are still there, events arrive exactly once and in order while acks interleave,
 a tablet that stops reading is dropped without holding up the others, and several nodes sharing Redis fan
 out locally on the same path."""
+
 from __future__ import annotations
 
 import asyncio
@@ -98,7 +99,7 @@ async def test_an_idle_joined_tablet_costs_the_server_no_task_beyond_its_connect
     tablets = [await StuckTablet.open(live_server.url, h.cookies["ecabinet_session"], c.meeting_id) for h in https]
     try:
         await eventually(lambda: len(live_server.app.state.rooms.grants.get(c.meeting_id, {})) == len(tablets), "joins")
-        announcing = lambda: not [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Announcer._later"]  # noqa: E731
+        announcing = lambda: not [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Announcer._later"]
         await eventually(announcing, "the presence announcer's pending message")
         shared = {"AsyncServer._service_task", "Event.wait"}  # engine.io's one monitor of every socket, and its wait
         added = [t.get_coro().__qualname__ for t in asyncio.all_tasks() - before]
@@ -113,7 +114,9 @@ async def test_an_idle_joined_tablet_costs_the_server_no_task_beyond_its_connect
             await h.aclose()
 
 
-async def test_many_tablets_get_every_event_once_and_in_order_while_their_own_calls_are_answered(live_server: LiveServer) -> None:
+async def test_many_tablets_get_every_event_once_and_in_order_while_their_own_calls_are_answered(
+    live_server: LiveServer,
+) -> None:
     c = make_cabinet(live_server.db, n_members=12, n_items=4, start=True)
     tablets: list[tuple[LiveClient, Any]] = []
     for i in range(36):  # several tablets per member
@@ -169,9 +172,13 @@ class StuckTablet:
         await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
         reader, writer = await asyncio.open_connection(sock=sock, limit=4096)
         key = "dGhlIHNhbXBsZSBub25jZQ=="
-        writer.write((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                      f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                      f"Sec-WebSocket-Version: 13\r\nCookie: ecabinet_session={cookie}\r\n\r\n").encode())  # fmt: skip
+        writer.write(
+            (
+                f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                f"Sec-WebSocket-Version: 13\r\nCookie: ecabinet_session={cookie}\r\n\r\n"
+            ).encode()
+        )
         head = await reader.readuntil(b"\r\n\r\n")
         assert b" 101 " in head.split(b"\r\n")[0], head
         me = cls(reader, writer)
@@ -231,13 +238,17 @@ async def test_a_tablet_that_stops_reading_is_dropped_and_the_others_get_everyth
             moves += 1
             peak_queue = max(peak_queue, sock.queue.qsize())
             assert proto.transport.get_write_buffer_size() <= direct.MAX_BUFFERED + 64 * 1024  # never unbounded
-        await eventually(lambda: sock.sid not in sio.eio.sockets, f"the stuck tablet to be dropped after {moves} events", timeout=4)
+        await eventually(
+            lambda: sock.sid not in sio.eio.sockets, f"the stuck tablet to be dropped after {moves} events", timeout=4
+        )
         assert sender.dropped >= 1 and peak_queue <= wire.MAX_QUEUED
         assert c.members[0].id not in {a.id for a in live_server.app.state.rooms.actors.values()}
         last = seqs[0] + moves
         for (t, _), seq in zip(tablets, seqs):  # the others were never held up and lost nothing
             await t.wait_for(lambda e, last=last: e["seq"] == last, timeout=20)
-            assert [e["seq"] for e in t.events if e["seq"] is not None and e["seq"] > seq] == list(range(seq + 1, last + 1))
+            assert [e["seq"] for e in t.events if e["seq"] is not None and e["seq"] > seq] == list(
+                range(seq + 1, last + 1)
+            )
         # The dropped tablet resyncs as any reconnecting client does: a fresh snapshot at the current seq.
         back = LiveClient(live_server.url, stuck_http.cookies["ecabinet_session"])
         await back.connect()
@@ -252,7 +263,9 @@ async def test_a_tablet_that_stops_reading_is_dropped_and_the_others_get_everyth
             await http.aclose()
 
 
-async def test_nodes_sharing_redis_each_fan_out_locally_once_and_in_order(two_nodes: tuple[LiveServer, LiveServer]) -> None:  # noqa: F811
+async def test_nodes_sharing_redis_each_fan_out_locally_once_and_in_order(
+    two_nodes: tuple[LiveServer, LiveServer],
+) -> None:
     node_a, node_b = two_nodes
     c = make_cabinet(node_a.db, n_members=6, start=True)
     tablets = [await live_client((node_a if i % 2 else node_b).url, m.username) for i, m in enumerate(c.members)]
@@ -267,7 +280,9 @@ async def test_nodes_sharing_redis_each_fan_out_locally_once_and_in_order(two_no
         last = seqs[0] + moves
         for (t, _), seq in zip(tablets, seqs):
             await t.wait_for(lambda e, last=last: e["seq"] == last, timeout=20)
-            assert [e["seq"] for e in t.events if e["seq"] is not None and e["seq"] > seq] == list(range(seq + 1, last + 1))
+            assert [e["seq"] for e in t.events if e["seq"] is not None and e["seq"] > seq] == list(
+                range(seq + 1, last + 1)
+            )
         assert _broadcaster(node_b).sender.direct - direct_b >= moves  # node B fanned out on the fast path itself
     finally:
         for t, http in tablets:
@@ -289,7 +304,9 @@ async def test_tablets_resyncing_at_once_share_one_read_and_each_gets_what_it_mi
             assert (await chair.post(f"/api/meetings/{c.meeting_id}/{step}")).status_code == 200
         shared = live_server.app.state.shared_reads
         before = shared.reads
-        acks = await asyncio.gather(*(t.call("meeting:sync", {"meeting_id": c.meeting_id, "since": since}) for t, _ in tablets))
+        acks = await asyncio.gather(
+            *(t.call("meeting:sync", {"meeting_id": c.meeting_id, "since": since}) for t, _ in tablets)
+        )
         assert all(a["ok"] for a in acks)
         assert [e["seq"] for e in acks[0]["data"]["events"]] == [since + 1, since + 2, since + 3]
         assert all(a["data"] == acks[0]["data"] for a in acks)

@@ -7,6 +7,7 @@ Bounded: a fixed seed and a per-operation example count keep the run around a mi
 ECABINET_FUZZ_EXAMPLES / ECABINET_FUZZ_SEED to fuzz harder or differently. Runs offline against 127.0.0.1
 and writes only inside the test's tmp directory (no report, no example database).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,19 +36,52 @@ async def _schemathesis(url: str, cookie: str, csrf: str, workdir: Path, example
     """Run the schemathesis CLI in its own process (the server answers in this event loop meanwhile)."""
     workdir.mkdir(parents=True, exist_ok=True)
     args = [
-        sys.executable, "-m", "schemathesis.cli", "run", f"{url}/api/openapi.json",
-        "--checks", CHECKS, "--mode", "all", "--phases", "examples,coverage,fuzzing",
-        "--max-examples", examples, "--seed", SEED, "--max-time", str(budget), "--workers", "1",
-        "--generation-database", "none", "--suppress-health-check", "all", "--request-timeout", "30",
-        "--exclude-path", "/api/auth/logout",  # would end the session the run is using
-        "-H", f"Cookie: ecabinet_session={cookie}", "-H", f"X-CSRF-Token: {csrf}",
-        "--no-color", "--output-truncate", "true",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"{url}/api/openapi.json",
+        "--checks",
+        CHECKS,
+        "--mode",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        examples,
+        "--seed",
+        SEED,
+        "--max-time",
+        str(budget),
+        "--workers",
+        "1",
+        "--generation-database",
+        "none",
+        "--suppress-health-check",
+        "all",
+        "--request-timeout",
+        "30",
+        "--exclude-path",
+        "/api/auth/logout",  # would end the session the run is using
+        "-H",
+        f"Cookie: ecabinet_session={cookie}",
+        "-H",
+        f"X-CSRF-Token: {csrf}",
+        "--no-color",
+        "--output-truncate",
+        "true",
+    ]
     # One worker: CPython 3.11.7's ast.parse is not thread-safe (gh-106905, "AST constructor recursion depth
     # mismatch"), and hypothesis parses lambda sources while two schemathesis worker threads generate cases.
-    env = {**os.environ, "HOME": str(workdir), "XDG_CACHE_HOME": str(workdir), "HYPOTHESIS_STORAGE_DIRECTORY": str(workdir / "hyp")}
-    proc = await asyncio.create_subprocess_exec(*args, cwd=workdir, env=env, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.STDOUT)  # fmt: skip
+    env = {
+        **os.environ,
+        "HOME": str(workdir),
+        "XDG_CACHE_HOME": str(workdir),
+        "HYPOTHESIS_STORAGE_DIRECTORY": str(workdir / "hyp"),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        *args, cwd=workdir, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
     out, _ = await asyncio.wait_for(proc.communicate(), budget + 60)
     return proc.returncode or 0, out.decode("utf-8", "replace")
 
@@ -62,22 +96,35 @@ async def _seed(live: LiveServer, c: Cabinet, staff: httpx.AsyncClient, member: 
     call(live.db, speakers.request_floor, actor=c.members[0], meeting_id=c.meeting_id, data=SpeakRequest())
 
 
-async def test_openapi_operations_never_answer_5xx_and_match_the_document(live_server: LiveServer, tmp_path: Path) -> None:
+async def test_openapi_operations_never_answer_5xx_and_match_the_document(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
     c = present_cabinet(live_server.db, n_members=2)
     staff = await login(live_server.url, c.staff.username)
     member = await login(live_server.url, c.members[0].username)
     try:
         await _seed(live_server, c, staff, member)
-        plans = [("secretariat", staff, EXAMPLES, 70, 150), ("member", member, "5", 45, 30)]  # who, examples, seconds, at least
+        plans = [
+            ("secretariat", staff, EXAMPLES, 70, 150),
+            ("member", member, "5", 45, 30),
+        ]  # who, examples, seconds, at least
         runs = [
-            _schemathesis(live_server.url, client.cookies["ecabinet_session"], client.headers["X-CSRF-Token"],
-                          tmp_path / who, examples, budget)
+            _schemathesis(
+                live_server.url,
+                client.cookies["ecabinet_session"],
+                client.headers["X-CSRF-Token"],
+                tmp_path / who,
+                examples,
+                budget,
+            )
             for who, client, examples, budget, _ in plans
-        ]  # fmt: skip
+        ]
         for (code, output), (who, *_, least) in zip(await asyncio.gather(*runs), plans):
             assert code == 0, f"schemathesis as {who} found failures:\n{output[-12000:]}"
             generated = re.search(r"(\d+) generated", output)
-            assert generated and int(generated.group(1)) >= least, f"schemathesis as {who} hardly ran:\n{output[-3000:]}"
+            assert generated and int(generated.group(1)) >= least, (
+                f"schemathesis as {who} hardly ran:\n{output[-3000:]}"
+            )
     finally:
         await staff.aclose()
         await member.aclose()

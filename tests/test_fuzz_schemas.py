@@ -1,6 +1,7 @@
 """Property: every request schema (REST bodies of the OpenAPI document and every socket event's payload),
 given any input, either parses to values the database and the document writers can hold, or raises the
 validation error (a 422 naming the field); never anything else."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,7 +36,9 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, type[BaseModel
     return found
 
 
-def test_every_input_model_refuses_unknown_fields_and_bounds_its_ints_and_texts(models: dict[str, type[BaseModel]]) -> None:
+def test_every_input_model_refuses_unknown_fields_and_bounds_its_ints_and_texts(
+    models: dict[str, type[BaseModel]],
+) -> None:
     """The class, not the examples: an input model added later without bounds fails here."""
     for where, model in models.items():
         assert model.model_config.get("extra") == "forbid", f"{where}: {model.__name__} must refuse unknown fields"
@@ -48,11 +51,21 @@ def _bounded(schema: dict[str, Any], defs: dict[str, Any], where: str) -> None:
     kind = schema.get("type")
     if kind == "integer":
         assert "maximum" in schema and "minimum" in schema, f"{where}: an integer without bounds"
-    if kind == "string" and "enum" not in schema and "const" not in schema and schema.get("format") not in ("date-time", "binary"):
+    if (
+        kind == "string"
+        and "enum" not in schema
+        and "const" not in schema
+        and schema.get("format") not in ("date-time", "binary")
+    ):
         assert "maxLength" in schema, f"{where}: a string without maxLength"
     if kind == "array":
         assert "maxItems" in schema or "prefixItems" in schema, f"{where}: a list without maxItems"
-    for sub in [*schema.get("properties", {}).values(), *schema.get("anyOf", []), *schema.get("oneOf", []), *defs.values()]:
+    for sub in [
+        *schema.get("properties", {}).values(),
+        *schema.get("anyOf", []),
+        *schema.get("oneOf", []),
+        *defs.values(),
+    ]:
         _bounded(sub, {}, where)
     if isinstance(schema.get("items"), dict):
         _bounded(schema["items"], {}, where)
@@ -60,7 +73,9 @@ def _bounded(schema: dict[str, Any], defs: dict[str, Any], where: str) -> None:
 
 @settings(max_examples=500, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
-def test_any_input_parses_within_bounds_or_is_a_validation_error(models: dict[str, type[BaseModel]], data: st.DataObject) -> None:
+def test_any_input_parses_within_bounds_or_is_a_validation_error(
+    models: dict[str, type[BaseModel]], data: st.DataObject
+) -> None:
     where = data.draw(st.sampled_from(sorted(models)))
     payload = data.draw(payloads(models[where]))
     try:

@@ -1,6 +1,7 @@
 """Property over the socket edge, through a real python-socketio client against the real server: every
 event, with hostile payloads (tests/fuzz_values.py), answers an ack {ok: false, error: {code}} (or ok:
 true), never an internal error, and the connection and the server carry on."""
+
 from __future__ import annotations
 
 import asyncio
@@ -31,7 +32,9 @@ class Loop:
     def __init__(self, settings: Settings) -> None:
         self.app = create_app(settings)
         self.url = f"http://127.0.0.1:{settings.port}"
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=settings.port, log_level="warning", ws="websockets-sansio")
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=settings.port, log_level="warning", ws="websockets-sansio"
+        )
         self.server = uvicorn.Server(config)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -41,7 +44,9 @@ class Loop:
 
     def __enter__(self) -> "Loop":
         self.thread.start()
-        self.task = self.loop.call_soon_threadsafe(lambda: setattr(self, "serving", self.loop.create_task(self.server.serve())))
+        self.task = self.loop.call_soon_threadsafe(
+            lambda: setattr(self, "serving", self.loop.create_task(self.server.serve()))
+        )
         for _ in range(500):
             if self.server.started:
                 return self
@@ -54,7 +59,6 @@ class Loop:
         self.run(self._cancel_rest())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(15)
-
 
     async def _cancel_rest(self) -> None:
         rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
@@ -114,7 +118,10 @@ async def _raw_frames(url: str, cookie: str, frames: list[str]) -> list[str]:
     import aiohttp
 
     ws_url = url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
-    async with aiohttp.ClientSession() as session, session.ws_connect(ws_url, headers={"Cookie": f"ecabinet_session={cookie}"}) as ws:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(ws_url, headers={"Cookie": f"ecabinet_session={cookie}"}) as ws,
+    ):
         await ws.receive(timeout=5)  # engine.io open
         await ws.send_str("40")
         await ws.receive(timeout=5)  # socket.io connect ack
@@ -131,9 +138,13 @@ def test_raw_frames_nested_past_the_parser_or_not_json_leave_the_server_answerin
     loop, clients, ctx = socket_clients
     cookie = clients[1].cookie
     deep = "[" * 50_000 + "]" * 50_000
-    frames = ['422["meeting:join",{"meeting_id":NaN}]', '423["meeting:join",{"meeting_id":1e400}]',
-              '424["meeting:join",{"meeting_id":' + str(ctx["meeting_id"]) + "}]", '42["meeting:join",{"meeting_id"',
-              '421["meeting:join",' + deep + "]"]  # fmt: skip
+    frames = [
+        '422["meeting:join",{"meeting_id":NaN}]',
+        '423["meeting:join",{"meeting_id":1e400}]',
+        '424["meeting:join",{"meeting_id":' + str(ctx["meeting_id"]) + "}]",
+        '42["meeting:join",{"meeting_id"',
+        '421["meeting:join",' + deep + "]",
+    ]
     got = loop.run(_raw_frames(loop.url, cookie, frames))
     acks = {g[2:3]: g for g in got if g.startswith("43")}
     assert '"validation_failed"' in acks["2"] and '"validation_failed"' in acks["3"] and '"ok":true' in acks["4"], got

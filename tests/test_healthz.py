@@ -1,5 +1,6 @@
 """/healthz tells a load balancer whether to send this node work: 200 while it can serve, 503 when it is
 draining or cannot reach its database or Redis (deploy/haproxy.cfg takes it out)."""
+
 from __future__ import annotations
 
 import httpx

@@ -1,4 +1,5 @@
 """The REST edge on a real server: login, CSRF, the error envelope for every kind of bad request."""
+
 from __future__ import annotations
 
 import httpx
@@ -109,11 +110,17 @@ async def test_secretariat_prepares_and_publishes_over_rest_then_member_sees_it(
     member = await login(live_server.url, c.members[0].username)
     try:
         assert (await member.get("/api/meetings")).json() == []
-        r = await staff.patch(f"/api/meetings/{c.meeting_id}", json={"mode": "hybrid", "scheduled_at": "2026-12-03T08:00:00+07:00"})
+        r = await staff.patch(
+            f"/api/meetings/{c.meeting_id}", json={"mode": "hybrid", "scheduled_at": "2026-12-03T08:00:00+07:00"}
+        )
         assert r.json()["mode"] == "hybrid" and r.json()["scheduled_at"] == "2026-12-03T01:00:00Z"
-        r = await staff.post(f"/api/meetings/{c.meeting_id}/agenda/reorder", json={"item_ids": list(reversed(c.item_ids))})
+        r = await staff.post(
+            f"/api/meetings/{c.meeting_id}/agenda/reorder", json={"item_ids": list(reversed(c.item_ids))}
+        )
         assert [i["id"] for i in r.json()] == list(reversed(c.item_ids))
-        r = await staff.patch(f"/api/meetings/{c.meeting_id}/participants/{c.members[1].id}", json={"role": "secretary"})
+        r = await staff.patch(
+            f"/api/meetings/{c.meeting_id}/participants/{c.members[1].id}", json={"role": "secretary"}
+        )
         assert r.json()["role"] == "secretary"
         assert (await staff.post(f"/api/meetings/{c.meeting_id}/publish")).status_code == 200
         listed = (await member.get("/api/meetings")).json()
@@ -137,8 +144,12 @@ async def test_openapi_documents_every_api_route_and_health(live_server: LiveSer
     paths = doc["paths"]
     assert set(paths["/api/meetings"]["post"]["responses"]) >= {"201", "400", "401", "403", "413", "415", "422"}
     assert "200" not in paths["/api/meetings"]["post"]["responses"]
-    assert paths["/api/me"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/SessionPublic")
-    upload = paths["/api/meetings/{meeting_id}/documents"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert paths["/api/me"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/SessionPublic"
+    )
+    upload = paths["/api/meetings/{meeting_id}/documents"]["post"]["requestBody"]["content"]["multipart/form-data"][
+        "schema"
+    ]
     assert upload["properties"]["file"] == {"type": "string", "format": "binary"} and "file" in upload["required"]
     assert paths["/api/meetings/{meeting_id}"]["get"]["parameters"][0]["schema"]["maximum"] == 2**63 - 1
 

@@ -1,5 +1,6 @@
 """The catalogues (locale/*/LC_MESSAGES/messages.po) are whole: every message in both languages, every text a
 user can see is in them, and the tools that keep them so work (make i18n-check runs the same checks)."""
+
 from __future__ import annotations
 
 import shutil
@@ -44,7 +45,9 @@ def test_the_checks_see_what_they_are_for() -> None:
     assert "Không tìm thấy cuộc họp {meeting_id}." in found and "minutes.link" in found and "vote.close" in found
     assert "Đang ở nội dung cuối cùng của chương trình." in found  # one branch of a conditional message
     assert "sửa chương trình của" in found  # an action a helper puts into "Không thể {action} cuộc họp ..."
-    assert i18n_catalog.template_text_of("<p>{% trans %}minutes.link{% endtrans %} {{ t('x.y') }}</p><b>Chữ</b>") == ["Chữ"]
+    assert i18n_catalog.template_text_of("<p>{% trans %}minutes.link{% endtrans %} {{ t('x.y') }}</p><b>Chữ</b>") == [
+        "Chữ"
+    ]
     parser = i18n_catalog._Text()
     parser.feed('<p class="x">Biên bản</p><input placeholder="Tìm kiếm"><span>\x00</span>')
     assert parser.found == ["Biên bản", "Tìm kiếm"]
@@ -55,8 +58,10 @@ def test_plural_forms_follow_each_language() -> None:
     assert [translate("docs.pages", "en", n=n) for n in (1, 2)] == ["1 page", "2 pages"]
     assert [translate("docs.pages", "vi", n=n) for n in (1, 2)] == ["1 trang", "2 trang"]
     assert translate("search.count", "en", n=1) == "1 result"
-    assert translate("Tài liệu có {count} trang; không có trang {page}.", "en", count=1, page=3) == \
-        "The document has 1 page; there is no page 3."  # fmt: skip
+    assert (
+        translate("Tài liệu có {count} trang; không có trang {page}.", "en", count=1, page=3)
+        == "The document has 1 page; there is no page 3."
+    )
 
 
 def test_a_service_error_reads_vietnamese_and_answers_in_the_users_language() -> None:
@@ -65,11 +70,18 @@ def test_a_service_error_reads_vietnamese_and_answers_in_the_users_language() ->
     assert exc.to_dict("en") == {"code": "not_found", "message": "Meeting 7 not found."}
     assert exc.to_dict() == {"code": "not_found", "message": "Không tìm thấy cuộc họp 7."}
     # an action and a state put into a message are translated too
-    nested = Conflict("Không thể {action} cuộc họp {meeting_id}: cuộc họp {state}.", action=Msg("bắt đầu"),
-                      meeting_id=3, state=Msg("đã kết thúc"))  # fmt: skip
+    nested = Conflict(
+        "Không thể {action} cuộc họp {meeting_id}: cuộc họp {state}.",
+        action=Msg("bắt đầu"),
+        meeting_id=3,
+        state=Msg("đã kết thúc"),
+    )
     assert nested.to_dict("en")["message"] == "Cannot start meeting 3: the meeting has ended."
     # field errors in details are translated with the message
-    failed = ValidationFailed("Dữ liệu gửi lên không hợp lệ.", details=[{"field": "title", "message": Msg("Cần ít nhất {min_length} ký tự.", min_length=3)}])
+    failed = ValidationFailed(
+        "Dữ liệu gửi lên không hợp lệ.",
+        details=[{"field": "title", "message": Msg("Cần ít nhất {min_length} ký tự.", min_length=3)}],
+    )
     assert failed.to_dict("en")["details"] == [{"field": "title", "message": "At least 3 characters needed."}]
 
 
@@ -90,10 +102,20 @@ def test_a_new_literal_message_not_yet_in_the_catalogue_still_answers() -> None:
 
 @pytest.mark.parametrize(
     ("cookie", "header", "lang"),
-    [(None, None, "vi"), ("en", None, "en"), ("vi", "en-US,en;q=0.9", "vi"), (None, "en-US,en;q=0.9", "en"),
-     (None, "fr-FR, en;q=0.5, vi;q=0.8", "vi"), (None, "de, fr", "vi"), ("xx", "en", "en"), (None, "en;q=0", "vi")],
-)  # fmt: skip
-def test_the_language_is_the_cookie_else_accept_language_else_vietnamese(cookie: str | None, header: str | None, lang: str) -> None:
+    [
+        (None, None, "vi"),
+        ("en", None, "en"),
+        ("vi", "en-US,en;q=0.9", "vi"),
+        (None, "en-US,en;q=0.9", "en"),
+        (None, "fr-FR, en;q=0.5, vi;q=0.8", "vi"),
+        (None, "de, fr", "vi"),
+        ("xx", "en", "en"),
+        (None, "en;q=0", "vi"),
+    ],
+)
+def test_the_language_is_the_cookie_else_accept_language_else_vietnamese(
+    cookie: str | None, header: str | None, lang: str
+) -> None:
     assert negotiate(cookie, header) == lang
 
 
@@ -107,10 +129,15 @@ def locale_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_a_legacy_key_file_moves_into_both_catalogues_and_is_deleted(tmp_path: Path, locale_copy: Path) -> None:
     legacy = tmp_path / "tablet.py"
-    legacy.write_text('MESSAGES = {"tablet.fit": ("Vừa khổ", "Fit width"), "live.agenda": ("Chương trình họp", "Agenda"),'
-                      ' "docs.pages": ("{n} trang", "{n} pages")}\n')  # an old plural key: one of its forms
+    legacy.write_text(
+        'MESSAGES = {"tablet.fit": ("Vừa khổ", "Fit width"), "live.agenda": ("Chương trình họp", "Agenda"),'
+        ' "docs.pages": ("{n} trang", "{n} pages")}\n'
+    )  # an old plural key: one of its forms
     assert i18n_import.main([str(legacy)]) == 0 and not legacy.exists()
-    assert i18n_po.load("vi").get("tablet.fit").string == "Vừa khổ" and i18n_po.load("en").get("tablet.fit").string == "Fit width"
+    assert (
+        i18n_po.load("vi").get("tablet.fit").string == "Vừa khổ"
+        and i18n_po.load("en").get("tablet.fit").string == "Fit width"
+    )
     clash = tmp_path / "clash.py"
     clash.write_text('MESSAGES = {"live.agenda": ("Chương trình", "Programme")}\n')
     assert i18n_import.main([str(clash)]) == 1 and clash.exists()  # one key, two texts: nothing written
@@ -123,18 +150,31 @@ def test_a_legacy_key_file_moves_into_both_catalogues_and_is_deleted(tmp_path: P
 def test_templates_have_t_and_jinjas_trans_in_the_pages_language() -> None:
     from web.pages import _env
 
-    template = _env.from_string("{{ t('docs.pages', n=2) }}|{% trans %}minutes.link{% endtrans %}|{{ _('nav.logout') }}|"
-                                "{{ ngettext('search.count', 'search.count|plural', 1) }}|{{ t('no.such.key') }}")  # fmt: skip
-    assert template.render(lang="en", t=lambda key, **kw: translate(key, "en", **kw)) == "2 pages|Minutes|Log out|1 result|no.such.key"
-    assert template.render(lang="vi", t=lambda key, **kw: translate(key, "vi", **kw)) == "2 trang|Biên bản|Đăng xuất|1 kết quả|no.such.key"
+    template = _env.from_string(
+        "{{ t('docs.pages', n=2) }}|{% trans %}minutes.link{% endtrans %}|{{ _('nav.logout') }}|"
+        "{{ ngettext('search.count', 'search.count|plural', 1) }}|{{ t('no.such.key') }}"
+    )
+    assert (
+        template.render(lang="en", t=lambda key, **kw: translate(key, "en", **kw))
+        == "2 pages|Minutes|Log out|1 result|no.such.key"
+    )
+    assert (
+        template.render(lang="vi", t=lambda key, **kw: translate(key, "vi", **kw))
+        == "2 trang|Biên bản|Đăng xuất|1 kết quả|no.such.key"
+    )
 
 
 def test_an_f_string_raise_is_rewritten_into_a_catalogue_message(tmp_path: Path) -> None:
     from app import i18n_fstrings
 
     source = tmp_path / "service.py"
-    source.write_text('def f(meeting, items):\n    raise NotFound(f"Không thấy {meeting.id}: “{items[0]}”.", details=1)\n'
-                      'def g(x):\n    raise Conflict(f"Sai {x!r}.")\n')  # fmt: skip
+    source.write_text(
+        'def f(meeting, items):\n    raise NotFound(f"Không thấy {meeting.id}: “{items[0]}”.", details=1)\n'
+        'def g(x):\n    raise Conflict(f"Sai {x!r}.")\n'
+    )
     assert i18n_fstrings.main([str(source)]) == 1  # g() is left for a person
-    assert 'raise NotFound("Không thấy {meeting_id}: “{items}”.", meeting_id=meeting.id, items=items[0], details=1)' in source.read_text()
+    assert (
+        'raise NotFound("Không thấy {meeting_id}: “{items}”.", meeting_id=meeting.id, items=items[0], details=1)'
+        in source.read_text()
+    )
     assert 'raise Conflict(f"Sai {x!r}.")' in source.read_text()

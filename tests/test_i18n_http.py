@@ -1,5 +1,6 @@
 """API errors, field errors, socket acks and the scripts' catalogue answer in the user's language (the
 language cookie, else Accept-Language, else Vietnamese), against the real server."""
+
 from __future__ import annotations
 
 import httpx
@@ -10,7 +11,9 @@ from tests.factories import make_cabinet
 from tests.live import login
 
 
-async def test_api_errors_follow_the_cookie_then_accept_language_and_default_to_vietnamese(live_server: LiveServer) -> None:
+async def test_api_errors_follow_the_cookie_then_accept_language_and_default_to_vietnamese(
+    live_server: LiveServer,
+) -> None:
     c = make_cabinet(live_server.db)
     outsider = await login(live_server.url, c.outsider.username)
     try:
@@ -37,7 +40,9 @@ async def test_field_errors_are_never_pydantics_english_and_follow_the_language(
         staff.cookies.set("ecabinet_lang", "en")
         en = (await staff.post("/api/meetings", json=body)).json()["error"]
         assert en["message"] == "The data sent is not valid (field “title”)."
-        assert {"field": "title", "message": "At least 3 characters needed.", "type": "string_too_short"} in en["details"]
+        assert {"field": "title", "message": "At least 3 characters needed.", "type": "string_too_short"} in en[
+            "details"
+        ]
         assert "String should" not in str(vi) + str(en)
         r = await staff.post("/api/meetings", content=b"{nope", headers={"Content-Type": "application/json"})
         assert r.json()["error"]["message"] == "The body is not valid JSON."
@@ -64,7 +69,11 @@ async def test_socket_acks_answer_in_the_language_of_the_handshake(live_server: 
             finally:
                 await sio.disconnect()
         assert acks["vi"]["error"]["message"] == f"Bạn không được mời dự cuộc họp {c.meeting_id}."
-        assert acks["header"]["error"] == acks["cookie"]["error"] == {"code": "forbidden", "message": f"You are not invited to meeting {c.meeting_id}."}
+        assert (
+            acks["header"]["error"]
+            == acks["cookie"]["error"]
+            == {"code": "forbidden", "message": f"You are not invited to meeting {c.meeting_id}."}
+        )
     finally:
         await outsider.aclose()
 
@@ -74,7 +83,9 @@ async def test_the_scripts_catalogue_is_cached_and_has_the_same_keys_in_both_lan
         vi, en = await http.get("/i18n/vi.json"), await http.get("/i18n/en.json")
         assert vi.status_code == en.status_code == 200
         assert vi.json()["messages"].keys() == en.json()["messages"].keys()
-        assert en.json()["messages"]["minutes.link"] == "Minutes" and vi.json()["messages"]["minutes.link"] == "Biên bản"
+        assert (
+            en.json()["messages"]["minutes.link"] == "Minutes" and vi.json()["messages"]["minutes.link"] == "Biên bản"
+        )
         assert en.json()["messages"]["docs.pages"] == ["{n} page", "{n} pages"]  # plural forms for i18n.js
         assert not any(" " in key for key in en.json()["messages"])  # service messages reach scripts translated
         etag = en.headers["etag"]
@@ -86,7 +97,9 @@ async def test_the_scripts_catalogue_is_cached_and_has_the_same_keys_in_both_lan
         assert (await http.get("/i18n/fr.json")).status_code == 404
         first = await http.get("/login", headers={"Accept-Language": "en"})  # a page's default stays Vietnamese
         assert '<html lang="vi">' in first.text and "ecabinet_lang=vi" in first.headers["set-cookie"]
-        assert (await http.get("/api/no-such-thing")).json()["error"]["message"] == "Không tìm thấy."  # the cookie it set
+        assert (await http.get("/api/no-such-thing")).json()["error"][
+            "message"
+        ] == "Không tìm thấy."  # the cookie it set
         http.cookies.set("ecabinet_lang", "en")
         page = await http.get("/login")
         assert f'<meta name="i18n" content="/i18n/en.json?v={etag.strip(chr(34))}">' in page.text

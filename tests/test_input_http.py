@@ -1,4 +1,5 @@
 """The probe's 500s and their siblings over real HTTP: each answers a clear 4xx naming what is wrong."""
+
 from __future__ import annotations
 
 import httpx
@@ -24,16 +25,47 @@ async def test_ids_past_the_database_range_are_refused_everywhere(live_server: L
     c = make_cabinet(live_server.db)
     staff = await login(live_server.url, c.staff.username)
     try:
-        for method, url in [("GET", f"/api/meetings/{BIG}"), ("PATCH", f"/api/meetings/{BIG}"), ("GET", f"/api/documents/{2**64}/pages/1"),
-                            ("GET", f"/api/documents/1/pages/{BIG}"), ("DELETE", f"/api/meetings/{c.meeting_id}/agenda/{BIG}"),
-                            ("POST", f"/api/votes/{BIG}/close"), ("GET", f"/meetings/{BIG}/minutes"), ("GET", "/api/meetings/0")]:  # fmt: skip
+        for method, url in [
+            ("GET", f"/api/meetings/{BIG}"),
+            ("PATCH", f"/api/meetings/{BIG}"),
+            ("GET", f"/api/documents/{2**64}/pages/1"),
+            ("GET", f"/api/documents/1/pages/{BIG}"),
+            ("DELETE", f"/api/meetings/{c.meeting_id}/agenda/{BIG}"),
+            ("POST", f"/api/votes/{BIG}/close"),
+            ("GET", f"/meetings/{BIG}/minutes"),
+            ("GET", "/api/meetings/0"),
+        ]:
             r = await staff.request(method, url, json={} if method in ("PATCH", "POST") else None)
-            assert r.status_code == 422 and r.json()["error"]["details"][0]["field"].startswith("path."), (method, url, r.text)
+            assert r.status_code == 422 and r.json()["error"]["details"][0]["field"].startswith("path."), (
+                method,
+                url,
+                r.text,
+            )
         _error(await staff.get(f"/api/documents/1/download?version={BIG}"), 422, "validation_failed", "query.version")
-        _error(await staff.get("/api/documents/1/download?version=" + "9" * 5000), 422, "validation_failed", "query.version")
-        _error(await staff.get(f"/api/meetings/{c.meeting_id}/minutes.pdf?version=²"), 422, "validation_failed", "query.version")
-        _error(await staff.post(f"/api/meetings/{c.meeting_id}/participants", json={"user_id": BIG}), 422, "validation_failed", "user_id")
-        _error(await staff.post(f"/api/meetings/{c.meeting_id}/agenda/reorder", json={"item_ids": [BIG]}), 422, "validation_failed", "item_ids.0")
+        _error(
+            await staff.get("/api/documents/1/download?version=" + "9" * 5000),
+            422,
+            "validation_failed",
+            "query.version",
+        )
+        _error(
+            await staff.get(f"/api/meetings/{c.meeting_id}/minutes.pdf?version=²"),
+            422,
+            "validation_failed",
+            "query.version",
+        )
+        _error(
+            await staff.post(f"/api/meetings/{c.meeting_id}/participants", json={"user_id": BIG}),
+            422,
+            "validation_failed",
+            "user_id",
+        )
+        _error(
+            await staff.post(f"/api/meetings/{c.meeting_id}/agenda/reorder", json={"item_ids": [BIG]}),
+            422,
+            "validation_failed",
+            "item_ids.0",
+        )
     finally:
         await staff.aclose()
 
@@ -47,10 +79,26 @@ async def test_null_control_characters_and_wrong_types_name_the_field(live_serve
         _error(await staff.patch(m, json={"title": "Phiên họp\x01 tháng 12"}), 422, "validation_failed", "title")
         _error(await staff.patch(m, json={"title": "Phiên họp\ntháng 12"}), 422, "validation_failed", "title")
         _error(await staff.patch(m, json={"description": "Dòng \x1b[31m đỏ"}), 422, "validation_failed", "description")
-        _error(await staff.patch(f"{m}/agenda/{c.item_ids[0]}", json={"planned_minutes": "15"}), 422, "validation_failed", "planned_minutes")
-        _error(await staff.patch(m, json={"scheduled_at": "0001-01-01T00:00:00+05:00"}), 422, "validation_failed", "scheduled_at")
-        r = await staff.patch(m, json={"description": "Dòng 1\r\nDòng 2", "scheduled_at": None, "title": "Phie\u0302n họp mới"})
-        assert r.status_code == 200 and r.json()["description"] == "Dòng 1\nDòng 2" and r.json()["title"] == "Phiên họp mới"
+        _error(
+            await staff.patch(f"{m}/agenda/{c.item_ids[0]}", json={"planned_minutes": "15"}),
+            422,
+            "validation_failed",
+            "planned_minutes",
+        )
+        _error(
+            await staff.patch(m, json={"scheduled_at": "0001-01-01T00:00:00+05:00"}),
+            422,
+            "validation_failed",
+            "scheduled_at",
+        )
+        r = await staff.patch(
+            m, json={"description": "Dòng 1\r\nDòng 2", "scheduled_at": None, "title": "Phie\u0302n họp mới"}
+        )
+        assert (
+            r.status_code == 200
+            and r.json()["description"] == "Dòng 1\nDòng 2"
+            and r.json()["title"] == "Phiên họp mới"
+        )
         assert "Vietnamese" not in r.text and (await staff.get(f"{m}/minutes.docx")).status_code in (200, 403)
     finally:
         await staff.aclose()
@@ -62,13 +110,24 @@ async def test_bodies_oversize_wrong_type_malformed_nan_and_deep(live_server: Li
     json_type = {"content-type": "application/json"}
     try:
         m = f"/api/meetings/{c.meeting_id}"
-        _error(await staff.patch(m, content=b'{"title": "' + b"a" * 1_100_000 + b'"}', headers=json_type), 413, "too_large")
-        _error(await staff.patch(m, content='{"title": "Phiên họp mới"}'.encode(), headers={"content-type": "text/plain"}), 415, "unsupported_media_type")
+        _error(
+            await staff.patch(m, content=b'{"title": "' + b"a" * 1_100_000 + b'"}', headers=json_type), 413, "too_large"
+        )
+        _error(
+            await staff.patch(m, content='{"title": "Phiên họp mới"}'.encode(), headers={"content-type": "text/plain"}),
+            415,
+            "unsupported_media_type",
+        )
         _error(await staff.patch(m, content=b'{"title": NaN}', headers=json_type), 400, "bad_request")
         _error(await staff.patch(m, content=b'{"title": Infinity}', headers=json_type), 400, "bad_request")
         _error(await staff.patch(m, content=b"[" * 100_000 + b"]" * 100_000, headers=json_type), 400, "bad_request")
         _error(await staff.patch(m, json={"title": deep(40)}), 422, "validation_failed", "body")
-        _error(await staff.patch(m, content=b'{"title": "\\ud800abc"}', headers=json_type), 422, "validation_failed", "title")
+        _error(
+            await staff.patch(m, content=b'{"title": "\\ud800abc"}', headers=json_type),
+            422,
+            "validation_failed",
+            "title",
+        )
     finally:
         await staff.aclose()
 
@@ -77,15 +136,26 @@ async def test_upload_fields_and_filename(live_server: LiveServer) -> None:
     c = make_cabinet(live_server.db)
     staff = await login(live_server.url, c.staff.username)
     try:
-        _error(await upload(staff, c.meeting_id, make_pdf(1), agenda_item_id=str(BIG)), 422, "validation_failed", "agenda_item_id")
+        _error(
+            await upload(staff, c.meeting_id, make_pdf(1), agenda_item_id=str(BIG)),
+            422,
+            "validation_failed",
+            "agenda_item_id",
+        )
         _error(await upload(staff, c.meeting_id, make_pdf(1), allowed_user_ids="[" * 5000), 422, "validation_failed")
         _error(await upload(staff, c.meeting_id, make_pdf(1), restricted="yes"), 422, "validation_failed", "restricted")
         r = await upload(staff, c.meeting_id, make_pdf(1), filename="..\\..\\C:\\tệp\u202emật.pdf")
         assert r.status_code == 201, r.text
         doc = (await staff.get(f"/api/documents/{r.json()['id']}")).json()
         assert [v["source_name"] for v in doc["versions"]] == ["tệpmật.pdf"]
-        for value in ("bytes=abc", "bytes=-1,99999999999999999999999-", "x" * 4000):  # no partial answers: Range is ignored
-            r = await staff.get(f"/api/documents/{doc['id']}/download", headers={"Range": value, "If-None-Match": value})
+        for value in (
+            "bytes=abc",
+            "bytes=-1,99999999999999999999999-",
+            "x" * 4000,
+        ):  # no partial answers: Range is ignored
+            r = await staff.get(
+                f"/api/documents/{doc['id']}/download", headers={"Range": value, "If-None-Match": value}
+            )
             assert r.status_code == 200 and r.content.startswith(b"%PDF")
     finally:
         await staff.aclose()

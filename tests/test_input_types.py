@@ -1,4 +1,5 @@
 """The input layer's types (core/types.py) and the stored text the minutes writer must survive."""
+
 from __future__ import annotations
 
 import io
@@ -25,12 +26,32 @@ class Shape(BaseModel):
     form_flag: FormFlag = False
 
 
-@pytest.mark.parametrize("field, value", [
-    ("id", 0), ("id", MAX_ID + 1), ("id", 2**64), ("id", "5"), ("id", 5.0), ("id", True),
-    ("flag", "true"), ("flag", 1), ("line", "a\x01b"), ("line", "a\nb"), ("line", "a\u202eb"), ("line", "\ufffe"),
-    ("para", "a\x00b"), ("para", "a\x1bb"), ("para", "a\x85b"), ("line", 5), ("secret", "a\x00"),
-    ("form_id", "0"), ("form_id", "9" * 5000), ("form_id", "²"), ("form_flag", "yes"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("id", 0),
+        ("id", MAX_ID + 1),
+        ("id", 2**64),
+        ("id", "5"),
+        ("id", 5.0),
+        ("id", True),
+        ("flag", "true"),
+        ("flag", 1),
+        ("line", "a\x01b"),
+        ("line", "a\nb"),
+        ("line", "a\u202eb"),
+        ("line", "\ufffe"),
+        ("para", "a\x00b"),
+        ("para", "a\x1bb"),
+        ("para", "a\x85b"),
+        ("line", 5),
+        ("secret", "a\x00"),
+        ("form_id", "0"),
+        ("form_id", "9" * 5000),
+        ("form_id", "²"),
+        ("form_flag", "yes"),
+    ],
+)
 def test_hostile_values_are_refused_naming_the_field(field: str, value: object) -> None:
     with pytest.raises(ValidationError) as err:
         Shape.model_validate({field: value})
@@ -38,7 +59,9 @@ def test_hostile_values_are_refused_naming_the_field(field: str, value: object) 
 
 
 def test_text_is_nfc_and_keeps_line_breaks_only_where_allowed() -> None:
-    s = Shape.model_validate({"line": "  Ha\u0300 Nội ", "para": "Dòng 1\r\nDòng\t2", "id": MAX_ID, "form_id": "12", "form_flag": "true"})
+    s = Shape.model_validate(
+        {"line": "  Ha\u0300 Nội ", "para": "Dòng 1\r\nDòng\t2", "id": MAX_ID, "form_id": "12", "form_flag": "true"}
+    )
     assert (s.line, s.para, s.id, s.form_id, s.form_flag) == ("Hà Nội", "Dòng 1\nDòng\t2", MAX_ID, 12, True)
 
 
@@ -54,7 +77,10 @@ def test_minutes_docx_survives_control_characters_already_stored(db: Database) -
     """Text stored before the input layer refused controls must not make the minutes fail forever."""
     c = make_cabinet(db, n_members=2, n_items=1)
     with db.engine.begin() as conn:
-        conn.execute(text("UPDATE meeting SET title = :t WHERE id = :id"), {"t": "Phiên họp\x01 tháng\x0b 12\ufffe", "id": c.meeting_id})
+        conn.execute(
+            text("UPDATE meeting SET title = :t WHERE id = :id"),
+            {"t": "Phiên họp\x01 tháng\x0b 12\ufffe", "id": c.meeting_id},
+        )
     out = db.run_read(minutes.get_docx, actor=c.staff, meeting_id=c.meeting_id)
     body = "\n".join(p.text for p in docx.Document(io.BytesIO(out.data)).paragraphs)
     assert "Phiên họp tháng 12" in body

@@ -1,6 +1,7 @@
 """The package graph is layered (docs/architecture.md "Layers"): every import between top-level packages goes
 down the declared order, the domain packages import one another without a cycle, and only app/ (the
 composition root) knows every domain. Imports inside functions and under TYPE_CHECKING count as any other."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -15,8 +16,26 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("core", {"core"}),
     ("infra", {"infra"}),
     ("web", {"web"}),
-    ("domain", {"accounts", "annotations", "audit", "display", "documents", "ledger", "meetings", "minutes",
-                "notices", "notifications", "polls", "search", "speakers", "votes", "workdays"}),  # fmt: skip
+    (
+        "domain",
+        {
+            "accounts",
+            "annotations",
+            "audit",
+            "display",
+            "documents",
+            "ledger",
+            "meetings",
+            "minutes",
+            "notices",
+            "notifications",
+            "polls",
+            "search",
+            "speakers",
+            "votes",
+            "workdays",
+        },
+    ),
     ("realtime", {"realtime"}),
     ("app", {"app"}),
 ]
@@ -119,14 +138,17 @@ def test_no_cycle_between_packages() -> None:
     for component in found:
         loop = shortest_cycle(edges, component)
         steps = [e for a, b in zip(loop, loop[1:]) for e in edges if e[1] == a and e[2].split(".")[0] == b]
-        report.append(f"packages {', '.join(component)} import one another; the shortest loop {' -> '.join(loop)}:\n"
-                      f"{show(steps)}")
+        report.append(
+            f"packages {', '.join(component)} import one another; the shortest loop {' -> '.join(loop)}:\n{show(steps)}"
+        )
     assert not found, "import cycles between top-level packages:\n" + "\n".join(report)
 
 
 def test_only_app_imports_app() -> None:
     wrong = [e for e in imports(top_packages()) if e[2].split(".")[0] == "app"]
-    assert not wrong, "app/ is the composition root: only app/ (and tests, bench, migrations) import it:\n" + show(wrong)
+    assert not wrong, "app/ is the composition root: only app/ (and tests, bench, migrations) import it:\n" + show(
+        wrong
+    )
 
 
 def test_nothing_imports_tests_or_tools() -> None:

@@ -1,5 +1,6 @@
 """Login: argon2id parameters within OWASP's guidance and the tablet's patience, hashes made with older
 parameters upgraded at the next login, and no login holding the database's write lock while it hashes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,7 +29,9 @@ PATIENCE = 3 * 19456 * 2
 def _production_hash() -> str:
     """A hash made with the product's own parameters (this suite configures cheaper ones at import)."""
     code = "from accounts.passwords import hash_password; print(hash_password('x'))"
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_new_hashes_meet_owasp_and_stay_within_a_login_budget() -> None:
@@ -40,7 +43,7 @@ def test_new_hashes_meet_owasp_and_stay_within_a_login_budget() -> None:
 
 
 async def _stored_hash(live: LiveServer, username: str) -> str:
-    def read(session):  # type: ignore[no-untyped-def]
+    def read(session):
         return session.exec(select(User.password_hash).where(User.username == username)).one()
 
     return await asyncio.to_thread(live.db.run_read, read)
@@ -50,7 +53,7 @@ async def test_a_hash_with_older_parameters_is_upgraded_at_the_next_login(live_s
     user = make_user(live_server.db)
     old = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=2).hash(PASSWORD)
 
-    def plant(session):  # type: ignore[no-untyped-def]
+    def plant(session):
         session.execute(update(User).where(User.id == user.id).values(password_hash=old))
 
     live_server.db.run_write(plant)
@@ -59,12 +62,18 @@ async def test_a_hash_with_older_parameters_is_upgraded_at_the_next_login(live_s
         assert wrong.status_code == 401
         assert await _stored_hash(live_server, user.username) == old  # only the right password is rehashed
 
-        assert (await client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})).status_code == 200
+        assert (
+            await client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})
+        ).status_code == 200
         upgraded = await _stored_hash(live_server, user.username)
         assert upgraded != old and extract_parameters(upgraded) != extract_parameters(old)
         current = passwords.parameters()
         got = extract_parameters(upgraded)
-        assert (got.time_cost, got.memory_cost, got.parallelism) == (current["time_cost"], current["memory_cost"], current["parallelism"])
+        assert (got.time_cost, got.memory_cost, got.parallelism) == (
+            current["time_cost"],
+            current["memory_cost"],
+            current["parallelism"],
+        )
 
         again = await client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})
         assert again.status_code == 200
@@ -80,11 +89,16 @@ async def test_a_login_does_not_hold_the_write_lock_while_it_hashes(live_server:
         limiter = live_server.app.state.ctx.login_limiter
         async with httpx.AsyncClient(base_url=live_server.url, timeout=60) as client:
             attempt = asyncio.create_task(
-                client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD}))
-            await eventually(lambda: any(user.username in key for key in limiter.hits), "the login to start", interval=0.01)
+                client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})
+            )
+            await eventually(
+                lambda: any(user.username in key for key in limiter.hits), "the login to start", interval=0.01
+            )
 
-            def other_write(session):  # type: ignore[no-untyped-def]
-                return session.exec(select(func.count()).select_from(AuthSession).where(AuthSession.user_id == user.id)).one()
+            def other_write(session):
+                return session.exec(
+                    select(func.count()).select_from(AuthSession).where(AuthSession.user_id == user.id)
+                ).one()
 
             sessions_seen = (await asyncio.to_thread(live_server.db.run_write, other_write)).result
             assert sessions_seen == 0 and not attempt.done()

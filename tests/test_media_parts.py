@@ -1,5 +1,6 @@
 """The MCU's parts, each alone (no network): layout, compositor, shared encoder and keyframe limiter,
 packet fan-out, audio mix / mix-minus, the aiortc/aioice hooks, and remote presence (permission pair)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,7 +33,11 @@ def _frame(rgb: tuple[int, int, int], size: tuple[int, int] = (320, 180)) -> av.
 
 def test_layout_features_the_floor_and_tiles_the_others() -> None:
     assert layout(["a", "b", "c", "d"], None, 1280, 720) == {
-        "a": (0, 0, 640, 360), "b": (640, 0, 640, 360), "c": (0, 360, 640, 360), "d": (640, 360, 640, 360)}  # fmt: skip
+        "a": (0, 0, 640, 360),
+        "b": (640, 0, 640, 360),
+        "c": (0, 360, 640, 360),
+        "d": (640, 360, 640, 360),
+    }
     rects = layout(["a", "b", "c"], "b", 1280, 720)
     assert rects["b"] == (0, 0, 960, 720) and all(r[0] == 960 and r[2] == 320 for k, r in rects.items() if k != "b")
     assert layout(["a"], "zz", 1280, 720) == {"a": (0, 0, 1280, 720)}
@@ -78,7 +83,9 @@ def test_shared_encoder_gives_packets_with_pts_and_time_base_and_forces_a_keyfra
     enc = SharedEncoder(320, 180, 15, 300_000, keyframe_interval=0.0)
     packets = [p for i in range(5) for p in enc.encode(_frame((i * 40, 0, 0)), i * 6000)]
     assert packets[0].is_keyframe and not any(p.is_keyframe for p in packets[1:])
-    assert [p.pts for p in packets] == [0, 6000, 12000, 18000, 24000] and all(p.time_base.denominator == 90000 for p in packets)
+    assert [p.pts for p in packets] == [0, 6000, 12000, 18000, 24000] and all(
+        p.time_base.denominator == 90000 for p in packets
+    )
     enc.keyframes.request()
     assert enc.encode(_frame((0, 0, 0)), 30000)[0].is_keyframe
 
@@ -175,15 +182,37 @@ async def test_hooks_route_pli_to_our_callback_and_limit_host_candidates(monkeyp
 
 def test_remote_presence_is_set_by_the_participant_or_the_chair_not_by_others(db) -> None:  # type: ignore[no-untyped-def]
     c = make_cabinet(db, start=True)
-    call(db, services.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(mode=MeetingMode.hybrid))
+    call(
+        db, services.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(mode=MeetingMode.hybrid)
+    )
     with pytest.raises(Forbidden):
         call(db, participation.set_remote_presence, actor=c.outsider, meeting_id=c.meeting_id, present=True)
     with pytest.raises(Forbidden):
-        call(db, participation.set_remote_presence, actor=c.members[1], meeting_id=c.meeting_id, present=False, user_id=c.members[0].id)
+        call(
+            db,
+            participation.set_remote_presence,
+            actor=c.members[1],
+            meeting_id=c.meeting_id,
+            present=False,
+            user_id=c.members[0].id,
+        )
     me = call(db, participation.set_remote_presence, actor=c.members[0], meeting_id=c.meeting_id, present=True)
     assert me["attendance"] == "present_remote"
-    back = call(db, participation.set_remote_presence, actor=c.chair, meeting_id=c.meeting_id, present=False, user_id=c.members[0].id)
+    back = call(
+        db,
+        participation.set_remote_presence,
+        actor=c.chair,
+        meeting_id=c.meeting_id,
+        present=False,
+        user_id=c.members[0].id,
+    )
     assert back["attendance"] == "unknown"
-    call(db, services.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(mode=MeetingMode.in_room))
+    call(
+        db,
+        services.update_meeting,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        data=MeetingUpdate(mode=MeetingMode.in_room),
+    )
     with pytest.raises(Forbidden):
         call(db, participation.authorize_remote, actor=c.members[0], meeting_id=c.meeting_id)

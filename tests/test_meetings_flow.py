@@ -1,4 +1,5 @@
 """The meeting lifecycle through the real services on a real SQLite file: guards say why, events line up."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -20,7 +21,11 @@ from tests.factories import call, make_cabinet, make_user
 
 def events(db: Database, meeting_id: int) -> list[MeetingEvent]:
     with db.read_session() as s:
-        return list(s.exec(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting_id).order_by(col(MeetingEvent.seq))).all())
+        return list(
+            s.exec(
+                select(MeetingEvent).where(MeetingEvent.meeting_id == meeting_id).order_by(col(MeetingEvent.seq))
+            ).all()
+        )
 
 
 def test_lifecycle_moves_current_item_and_numbers_events_without_gaps(db: Database) -> None:
@@ -49,8 +54,14 @@ def test_events_applied_to_an_old_snapshot_equal_a_fresh_snapshot(db: Database) 
     old = db.run_read(services.join, actor=c.members[0], meeting_id=c.meeting_id)
     call(db, services.start_meeting, actor=c.chair, meeting_id=c.meeting_id, force=True)
     call(db, participation.check_in, actor=c.members[0], meeting_id=c.meeting_id, data=CheckInRequest())
-    call(db, participation.update, actor=c.staff, meeting_id=c.meeting_id, user_id=c.members[1].id,
-         data=ParticipantUpdate(attendance=Attendance.absent, absence_reason="Đi công tác"))  # fmt: skip
+    call(
+        db,
+        participation.update,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        user_id=c.members[1].id,
+        data=ParticipantUpdate(attendance=Attendance.absent, absence_reason="Đi công tác"),
+    )
     call(db, agenda.add_item, actor=c.staff, meeting_id=c.meeting_id, data=AgendaItemCreate(title="Vấn đề phát sinh"))
     call(db, services.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=1)
     missed = db.run_read(services.sync, actor=c.members[0], meeting_id=c.meeting_id, since=old["seq"], limit=100)
@@ -75,18 +86,31 @@ def test_sync_too_far_behind_gets_a_snapshot(db: Database) -> None:
 
 def test_quorum_counts_two_thirds_of_all_members_and_the_rule_is_configurable(db: Database) -> None:
     c = make_cabinet(db, n_members=5)  # 6 voting members: chair + 5; secretary and guest do not count
-    def quorum() -> dict:  # noqa: E306
+
+    def quorum() -> dict:
         return db.run_read(services.join, actor=c.chair, meeting_id=c.meeting_id)["snapshot"]["quorum"]
+
     assert quorum() == {"total": 6, "present": 0, "required": 4, "reached": False}
     for actor in (c.chair, *c.members[:2]):
         call(db, participation.check_in, actor=actor, meeting_id=c.meeting_id, data=CheckInRequest())
     call(db, participation.check_in, actor=c.guest, meeting_id=c.meeting_id, data=CheckInRequest())
     assert quorum()["present"] == 3 and not quorum()["reached"]
-    call(db, participation.check_in, actor=c.members[2], meeting_id=c.meeting_id,
-         data=CheckInRequest(attendance=Attendance.present_remote))  # fmt: skip
+    call(
+        db,
+        participation.check_in,
+        actor=c.members[2],
+        meeting_id=c.meeting_id,
+        data=CheckInRequest(attendance=Attendance.present_remote),
+    )
     assert quorum() == {"total": 6, "present": 4, "required": 4, "reached": True}
-    call(db, participation.update, actor=c.staff, meeting_id=c.meeting_id, user_id=c.members[3].id,
-         data=ParticipantUpdate(attendance=Attendance.deputy, deputy_name="Thứ trưởng Nguyễn Văn Phó"))  # fmt: skip
+    call(
+        db,
+        participation.update,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        user_id=c.members[3].id,
+        data=ParticipantUpdate(attendance=Attendance.deputy, deputy_name="Thứ trưởng Nguyễn Văn Phó"),
+    )
     assert quorum()["present"] == 4  # deputies do not count by default
     with db.write_session() as s:
         s.add(OrgRules(id=1, quorum_num=1, quorum_den=2, deputy_counts_for_quorum=True))
@@ -97,26 +121,50 @@ def test_quorum_counts_two_thirds_of_all_members_and_the_rule_is_configurable(db
 def test_attendance_is_explicit_and_corrections_record_who(db: Database) -> None:
     c = make_cabinet(db)
     with pytest.raises(ValidationFailed, match="lý do"):
-        call(db, participation.update, actor=c.staff, meeting_id=c.meeting_id, user_id=c.members[0].id,
-             data=ParticipantUpdate(attendance=Attendance.absent))  # fmt: skip
+        call(
+            db,
+            participation.update,
+            actor=c.staff,
+            meeting_id=c.meeting_id,
+            user_id=c.members[0].id,
+            data=ParticipantUpdate(attendance=Attendance.absent),
+        )
     with pytest.raises(ValidationFailed):
-        call(db, participation.check_in, actor=c.members[0], meeting_id=c.meeting_id,
-             data=CheckInRequest(attendance=Attendance.absent))  # fmt: skip
+        call(
+            db,
+            participation.check_in,
+            actor=c.members[0],
+            meeting_id=c.meeting_id,
+            data=CheckInRequest(attendance=Attendance.absent),
+        )
     first = call(db, participation.check_in, actor=c.members[0], meeting_id=c.meeting_id, data=CheckInRequest())
     before = len(events(db, c.meeting_id))
     again = call(db, participation.check_in, actor=c.members[0], meeting_id=c.meeting_id, data=CheckInRequest())
     assert first == again and first["attendance"] == "present_room"
     assert len(events(db, c.meeting_id)) == before  # the repeated tap recorded nothing
-    call(db, participation.update, actor=c.staff, meeting_id=c.meeting_id, user_id=c.members[0].id,
-         data=ParticipantUpdate(attendance=Attendance.absent, absence_reason="Ốm"))  # fmt: skip
+    call(
+        db,
+        participation.update,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        user_id=c.members[0].id,
+        data=ParticipantUpdate(attendance=Attendance.absent, absence_reason="Ốm"),
+    )
     last = events(db, c.meeting_id)[-1]
-    assert last.type == "attendance.changed" and last.actor_id == c.staff.id and last.data["by"]["user_id"] == c.staff.id
+    assert (
+        last.type == "attendance.changed" and last.actor_id == c.staff.id and last.data["by"]["user_id"] == c.staff.id
+    )
 
 
 def test_agenda_insert_reorder_delete_keep_positions_dense(db: Database) -> None:
     c = make_cabinet(db, publish=False)
-    new = call(db, agenda.add_item, actor=c.staff, meeting_id=c.meeting_id,
-               data=AgendaItemCreate(title="Nội dung chen vào đầu", position=1))  # fmt: skip
+    new = call(
+        db,
+        agenda.add_item,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        data=AgendaItemCreate(title="Nội dung chen vào đầu", position=1),
+    )
     items = db.run_read(agenda.list_agenda, actor=c.staff, meeting_id=c.meeting_id)
     assert [i["id"] for i in items] == [new["id"], *c.item_ids] and [i["position"] for i in items] == [1, 2, 3, 4]
     order = [c.item_ids[2], new["id"], c.item_ids[0], c.item_ids[1]]
@@ -151,14 +199,30 @@ def test_publish_needs_agenda_and_chair(db: Database) -> None:
 def test_one_chair_per_meeting_and_guests_stay_guests(db: Database) -> None:
     c = make_cabinet(db)
     with pytest.raises(Conflict, match="chủ trì"):
-        call(db, participation.invite, actor=c.staff, meeting_id=c.meeting_id,
-             data=ParticipantCreate(user_id=c.outsider.id, role=MeetingRole.chair))  # fmt: skip
+        call(
+            db,
+            participation.invite,
+            actor=c.staff,
+            meeting_id=c.meeting_id,
+            data=ParticipantCreate(user_id=c.outsider.id, role=MeetingRole.chair),
+        )
     with pytest.raises(ValidationFailed, match="khách mời"):
-        call(db, participation.update, actor=c.staff, meeting_id=c.meeting_id, user_id=c.guest.id,
-             data=ParticipantUpdate(role=MeetingRole.member))  # fmt: skip
+        call(
+            db,
+            participation.update,
+            actor=c.staff,
+            meeting_id=c.meeting_id,
+            user_id=c.guest.id,
+            data=ParticipantUpdate(role=MeetingRole.member),
+        )
     with pytest.raises(Conflict, match="đã có trong"):
-        call(db, participation.invite, actor=c.staff, meeting_id=c.meeting_id,
-             data=ParticipantCreate(user_id=c.members[0].id))  # fmt: skip
+        call(
+            db,
+            participation.invite,
+            actor=c.staff,
+            meeting_id=c.meeting_id,
+            data=ParticipantCreate(user_id=c.members[0].id),
+        )
     with pytest.raises(NotFound):
         call(db, participation.invite, actor=c.staff, meeting_id=c.meeting_id, data=ParticipantCreate(user_id=987_654))
 

@@ -1,4 +1,5 @@
 """alembic upgrade head on an empty database gives exactly the models' schema (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,6 +1,7 @@
 """Minutes from a scripted session through the real services: the golden structure of the PDF text, determinism,
 edits that survive regeneration, conclusion autosave with stale revisions, finalise -> sign -> read-only ->
 new version, DOCX."""
+
 from __future__ import annotations
 
 import io
@@ -18,7 +19,16 @@ from minutes import builder, conclusions, facts, services
 from ledger.keystore import KeyStore
 from minutes.signing import sign_pdf, verify_pdf
 from tests.factories import PASSWORD, call
-from tests.minutes_helpers import ABSENCE, CONCLUSIONS, DEPUTY, QUESTIONS, Scripted, pdf_text, scripted_meeting, signer_keys
+from tests.minutes_helpers import (
+    ABSENCE,
+    CONCLUSIONS,
+    DEPUTY,
+    QUESTIONS,
+    Scripted,
+    pdf_text,
+    scripted_meeting,
+    signer_keys,
+)
 from votes.models import VoteKind
 
 
@@ -27,10 +37,18 @@ def s(db: Database) -> Scripted:
     return scripted_meeting(db)
 
 
-def sign(db: Database, settings: Settings, actor, meeting_id: int, password: str = PASSWORD) -> dict:  # type: ignore[no-untyped-def]
+def sign(db: Database, settings: Settings, actor, meeting_id: int, password: str = PASSWORD) -> dict:
     job = db.run_read(services.prepare_signature, actor=actor, meeting_id=meeting_id)
-    pdf = sign_pdf(job.pdf, store=KeyStore.for_data_dir(settings.data_dir), user_id=job.username, password=password,
-                   field_name=job.field_name, reason=job.reason, location=job.location, signer_name=job.full_name)  # fmt: skip
+    pdf = sign_pdf(
+        job.pdf,
+        store=KeyStore.for_data_dir(settings.data_dir),
+        user_id=job.username,
+        password=password,
+        field_name=job.field_name,
+        reason=job.reason,
+        location=job.location,
+        signer_name=job.full_name,
+    )
     return call(db, services.store_signature, actor=actor, job=job, pdf=pdf)
 
 
@@ -38,14 +56,32 @@ def test_golden_structure_of_the_pdf(db: Database, s: Scripted) -> None:
     c = s.cabinet
     out = db.run_read(services.get_pdf, actor=c.staff, meeting_id=s.meeting_id)
     text, pages = pdf_text(out.data)
-    for expected in ["CHÍNH PHỦ", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "BIÊN BẢN",
-                     "Phiên họp thử nghiệm ngân sách", "Địa điểm: Phòng họp số 1", "Có mặt tại phòng họp (4)",
-                     "Tham dự trực tuyến (1): 1. Thành Viên Số 1", f"Đại biểu dự thay (1): 1. {DEPUTY} (dự thay Thành Viên Số 2",
-                     f"Vắng mặt (1): 1. Thành Viên Số 3, Bộ trưởng ({ABSENCE})", "Khách mời (1): 1. Khách Mời Đặc Biệt",
-                     "Chủ trì (chủ tọa): Phạm Thủ Tướng", "Thư ký (người ghi biên bản): Lê Thư Ký", "Cơ quan trình: Bộ Tài chính",
-                     f"3. {DEPUTY}, dự thay Thành Viên Số 2", "THƯ KÝ", "CHỦ TỌA", "Nơi nhận", "cùng ngày",
-                     *CONCLUSIONS, *(f"Biểu quyết ({k}): {QUESTIONS[v]}" for k, v in
-                                     (("công khai", VoteKind.open), ("ghi danh", VoteKind.named), ("kín", VoteKind.secret)))]:  # fmt: skip
+    for expected in [
+        "CHÍNH PHỦ",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "BIÊN BẢN",
+        "Phiên họp thử nghiệm ngân sách",
+        "Địa điểm: Phòng họp số 1",
+        "Có mặt tại phòng họp (4)",
+        "Tham dự trực tuyến (1): 1. Thành Viên Số 1",
+        f"Đại biểu dự thay (1): 1. {DEPUTY} (dự thay Thành Viên Số 2",
+        f"Vắng mặt (1): 1. Thành Viên Số 3, Bộ trưởng ({ABSENCE})",
+        "Khách mời (1): 1. Khách Mời Đặc Biệt",
+        "Chủ trì (chủ tọa): Phạm Thủ Tướng",
+        "Thư ký (người ghi biên bản): Lê Thư Ký",
+        "Cơ quan trình: Bộ Tài chính",
+        f"3. {DEPUTY}, dự thay Thành Viên Số 2",
+        "THƯ KÝ",
+        "CHỦ TỌA",
+        "Nơi nhận",
+        "cùng ngày",
+        *CONCLUSIONS,
+        *(
+            f"Biểu quyết ({k}): {QUESTIONS[v]}"
+            for k, v in (("công khai", VoteKind.open), ("ghi danh", VoteKind.named), ("kín", VoteKind.secret))
+        ),
+    ]:
         assert expected in text, expected
     for person in [c.chair, *c.members[:2], *c.members[3:], c.guest, c.secretary]:
         assert person.full_name in text, person.full_name
@@ -60,7 +96,9 @@ def test_golden_structure_of_the_pdf(db: Database, s: Scripted) -> None:
     from votes.ballot import election
 
     board = db.run_read(election.board, actor=c.members[0], vote_id=s.vote_ids[VoteKind.secret])
-    assert "dấu vân tay SHA-256" in secret and board["fingerprint"] in secret.replace(" ", "")  # the minutes cite the board
+    assert "dấu vân tay SHA-256" in secret and board["fingerprint"] in secret.replace(
+        " ", ""
+    )  # the minutes cite the board
     assert 1 <= pages <= 6
     assert text == unicodedata.normalize("NFC", text)
 
@@ -81,9 +119,24 @@ def test_edits_replace_their_section_only_and_survive_regeneration(db: Database,
     c, mid, item = s.cabinet, s.meeting_id, s.cabinet.item_ids[0]
     nfd = unicodedata.normalize("NFD", "Đồng chí Thủ tướng kết luận: thông qua dự toán.")
     call(db, services.edit_section, actor=c.staff, meeting_id=mid, key=f"item:{item}:conclusion", text=nfd)
-    call(db, services.edit_section, actor=c.staff, meeting_id=mid, key="attendance", text="Toàn thể thành viên Chính phủ.")
+    call(
+        db,
+        services.edit_section,
+        actor=c.staff,
+        meeting_id=mid,
+        key="attendance",
+        text="Toàn thể thành viên Chính phủ.",
+    )
     # The event log moves on: a later conclusion save changes item 2's generated text, not the edited ones.
-    call(db, conclusions.save_conclusion, actor=c.chair, meeting_id=mid, item_id=c.item_ids[1], text="Kết luận mới", base_revision=1)
+    call(
+        db,
+        conclusions.save_conclusion,
+        actor=c.chair,
+        meeting_id=mid,
+        item_id=c.item_ids[1],
+        text="Kết luận mới",
+        base_revision=1,
+    )
     draft = db.run_read(services.get_draft, actor=c.staff, meeting_id=mid)
     by_key = {x["key"]: x for x in draft["sections"]}
     mine = by_key[f"item:{item}:conclusion"]
@@ -104,12 +157,40 @@ def test_edits_replace_their_section_only_and_survive_regeneration(db: Database,
 
 def test_stale_conclusion_revision_is_refused_with_the_current_text(db: Database, s: Scripted) -> None:
     c, mid, item = s.cabinet, s.meeting_id, s.cabinet.item_ids[2]
-    saved = call(db, conclusions.save_conclusion, actor=c.chair, meeting_id=mid, item_id=item, text="Bản của chủ tọa", base_revision=1)
+    saved = call(
+        db,
+        conclusions.save_conclusion,
+        actor=c.chair,
+        meeting_id=mid,
+        item_id=item,
+        text="Bản của chủ tọa",
+        base_revision=1,
+    )
     assert saved["revision"] == 2
     with pytest.raises(conclusions.StaleRevision) as exc:
-        call(db, conclusions.save_conclusion, actor=c.staff, meeting_id=mid, item_id=item, text="Bản của văn phòng", base_revision=1)
-    assert exc.value.status == 409 and exc.value.details["text"] == "Bản của chủ tọa" and exc.value.details["revision"] == 2
-    again = call(db, conclusions.save_conclusion, actor=c.staff, meeting_id=mid, item_id=item, text="Bản của văn phòng", base_revision=2)
+        call(
+            db,
+            conclusions.save_conclusion,
+            actor=c.staff,
+            meeting_id=mid,
+            item_id=item,
+            text="Bản của văn phòng",
+            base_revision=1,
+        )
+    assert (
+        exc.value.status == 409
+        and exc.value.details["text"] == "Bản của chủ tọa"
+        and exc.value.details["revision"] == 2
+    )
+    again = call(
+        db,
+        conclusions.save_conclusion,
+        actor=c.staff,
+        meeting_id=mid,
+        item_id=item,
+        text="Bản của văn phòng",
+        base_revision=2,
+    )
     assert again["revision"] == 3 and again["published_text"] == CONCLUSIONS[2]  # the display keeps the published text
 
 
@@ -140,7 +221,15 @@ def test_finalise_sign_in_order_read_only_then_new_version(db: Database, setting
     with pytest.raises(services.MinutesFrozen):
         call(db, services.edit_section, actor=c.staff, meeting_id=mid, key="opening", text="Sửa sau khi chốt")
     with pytest.raises(services.MinutesFrozen):
-        call(db, conclusions.save_conclusion, actor=c.staff, meeting_id=mid, item_id=c.item_ids[0], text="x", base_revision=1)
+        call(
+            db,
+            conclusions.save_conclusion,
+            actor=c.staff,
+            meeting_id=mid,
+            item_id=c.item_ids[0],
+            text="x",
+            base_revision=1,
+        )
     with pytest.raises(Forbidden):  # the chair signs after the secretary
         db.run_read(services.prepare_signature, actor=c.chair, meeting_id=mid)
     with pytest.raises(Forbidden):  # a wrong signing password
@@ -160,7 +249,9 @@ def test_finalise_sign_in_order_read_only_then_new_version(db: Database, setting
     reopened = call(db, services.new_version, actor=c.staff, meeting_id=mid)
     assert reopened["state"] == "draft" and reopened["signed_version"] == 1
     call(db, services.edit_section, actor=c.staff, meeting_id=mid, key="opening", text="Đính chính: bổ sung ý kiến.")
-    assert db.run_read(services.get_pdf, actor=c.members[1], meeting_id=mid).data == signed.data  # v1 until v2 is signed
+    assert (
+        db.run_read(services.get_pdf, actor=c.members[1], meeting_id=mid).data == signed.data
+    )  # v1 until v2 is signed
     assert call(db, services.finalise, actor=c.staff, meeting_id=mid)["version"] == 2
     sign(db, settings, c.secretary, mid)
     sign(db, settings, c.chair, mid)
@@ -190,8 +281,19 @@ def test_long_meeting_page_count_is_sane(db: Database, tmp_path: Path) -> None:
 
     f = db.run_read(lambda session: facts.gather(session, scripted_meeting(db).meeting_id))
     items = tuple(facts.Item(i, i, f"Nội dung số {i} về đầu tư công", "Bộ Tài chính") for i in range(1, 31))
-    speeches = tuple(facts.SpeechFact(i % 30 + 1, f"Thành viên {i}", "Bộ trưởng", "", f.started_at, f.ended_at) for i in range(300))  # type: ignore[arg-type]
-    big = facts.Facts(**{**f.__dict__, "items": items, "speeches": speeches, "votes": (), "conclusions": {i.id: "Thống nhất." for i in items}})
+    speeches = tuple(
+        facts.SpeechFact(i % 30 + 1, f"Thành viên {i}", "Bộ trưởng", "", f.started_at, f.ended_at)  # type: ignore[arg-type]
+        for i in range(300)
+    )
+    big = facts.Facts(
+        **{
+            **f.__dict__,
+            "items": items,
+            "speeches": speeches,
+            "votes": (),
+            "conclusions": {i.id: "Thống nhất." for i in items},
+        }
+    )
     from minutes.pdf import render_pdf
 
     text, pages = text_of(render_pdf(builder.build(big).doc))

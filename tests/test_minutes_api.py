@@ -1,6 +1,7 @@
 """Minutes over the real server: conclusion autosave and 409 with the current text, the draft JSON, section
 edits, PDF/DOCX downloads, signing with the password (secretary then chair), the live `minutes.completed`
 notification to a member's tablet, replay == snapshot, and the verify endpoint (signed, tampered, not a PDF)."""
+
 from __future__ import annotations
 
 import httpx
@@ -23,7 +24,11 @@ async def test_conclusion_autosave_over_http_and_stale_409(live_server: LiveServ
         stale = await staff.put(url, json={"text": "Văn phòng gõ đè", "base_revision": 1})
         assert stale.status_code == 409
         err = stale.json()["error"]
-        assert err["code"] == "stale_revision" and err["details"]["text"] == "Chủ tọa gõ tiếp" and err["details"]["revision"] == 2
+        assert (
+            err["code"] == "stale_revision"
+            and err["details"]["text"] == "Chủ tọa gõ tiếp"
+            and err["details"]["revision"] == 2
+        )
         assert (await member.put(url, json={"text": "x", "base_revision": 2})).status_code == 403
         assert (await member.get(f"/api/meetings/{mid}/conclusions")).status_code == 403
         drafts = (await staff.get(f"/api/meetings/{mid}/conclusions")).json()
@@ -43,7 +48,9 @@ async def test_edit_generate_sign_notify_download_verify(live_server: LiveServer
     c, mid = s.cabinet, s.meeting_id
     signer_keys(live_server.settings.data_dir, c)
     tablet, member = await live_client(live_server.url, c.members[0].username)
-    staff, secretary, chair, outsider = [await login(live_server.url, a.username) for a in (c.staff, c.secretary, c.chair, c.outsider)]
+    staff, secretary, chair, outsider = [
+        await login(live_server.url, a.username) for a in (c.staff, c.secretary, c.chair, c.outsider)
+    ]
     base = f"/api/meetings/{mid}/minutes"
     try:
         join = await tablet.join(mid)
@@ -62,7 +69,9 @@ async def test_edit_generate_sign_notify_download_verify(live_server: LiveServer
         assert word.status_code == 200 and word.content[:2] == b"PK"
         assert (await member.get(f"/api/meetings/{mid}/minutes.pdf")).status_code == 403
         assert (await staff.post(f"{base}/finalise")).json()["state"] == "final"
-        assert (await staff.put(f"{base}/sections/opening", json={"text": "muộn"})).json()["error"]["code"] == "minutes_frozen"
+        assert (await staff.put(f"{base}/sections/opening", json={"text": "muộn"})).json()["error"][
+            "code"
+        ] == "minutes_frozen"
         early = await chair.post(f"{base}/sign", json={"password": PASSWORD})
         assert early.status_code == 403 and "Thư ký ký trước" in early.json()["error"]["message"]
         wrong = await secretary.post(f"{base}/sign", json={"password": "không đúng"})
@@ -80,15 +89,28 @@ async def test_edit_generate_sign_notify_download_verify(live_server: LiveServer
         await tablet.wait_for(lambda e: e["type"] == "minutes.completed")
         assert fresh["data"]["snapshot"]["minutes"] == event["data"]["minutes"]
         async with httpx.AsyncClient(base_url=live_server.url) as anonymous:  # anyone with the file may check it
-            ok = (await anonymous.post("/api/minutes/verify", files={"file": ("bb.pdf", signed.content, "application/pdf")})).json()
-            assert ok["ok"] and [x["signer_name"] for x in ok["signatures"]] == [c.secretary.full_name, c.chair.full_name]
+            ok = (
+                await anonymous.post(
+                    "/api/minutes/verify", files={"file": ("bb.pdf", signed.content, "application/pdf")}
+                )
+            ).json()
+            assert ok["ok"] and [x["signer_name"] for x in ok["signatures"]] == [
+                c.secretary.full_name,
+                c.chair.full_name,
+            ]
             assert all(x["trusted"] and x["intact"] for x in ok["signatures"])
             body = bytearray(signed.content)
             start = body.index(b"stream", len(body) // 3) + 10  # flip a byte inside a signed content stream
             body[start] ^= 0x01
-            bad = (await anonymous.post("/api/minutes/verify", content=bytes(body), headers={"content-type": "application/pdf"})).json()
+            bad = (
+                await anonymous.post(
+                    "/api/minutes/verify", content=bytes(body), headers={"content-type": "application/pdf"}
+                )
+            ).json()
             assert bad["ok"] is False and any(not x["intact"] for x in bad["signatures"]), bad
-            junk = await anonymous.post("/api/minutes/verify", files={"file": ("x.pdf", b"not a pdf", "application/pdf")})
+            junk = await anonymous.post(
+                "/api/minutes/verify", files={"file": ("x.pdf", b"not a pdf", "application/pdf")}
+            )
             assert junk.status_code == 422
             page = await anonymous.get("/minutes/verify")
             assert page.status_code == 200 and "Kiểm tra chữ ký số" in page.text
@@ -98,8 +120,10 @@ async def test_edit_generate_sign_notify_download_verify(live_server: LiveServer
             await client.aclose()
 
 
-async def test_verify_is_size_limited(live_server: LiveServer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_verify_is_size_limited(live_server: LiveServer, monkeypatch) -> None:
     monkeypatch.setattr(minutes_routes, "MAX_VERIFY_BYTES", 1024)
     async with httpx.AsyncClient(base_url=live_server.url) as anonymous:
-        r = await anonymous.post("/api/minutes/verify", content=b"%PDF-" + b"0" * 200_000, headers={"content-type": "application/pdf"})
+        r = await anonymous.post(
+            "/api/minutes/verify", content=b"%PDF-" + b"0" * 200_000, headers={"content-type": "application/pdf"}
+        )
         assert r.status_code == 413

@@ -1,4 +1,5 @@
 """The minutes PDF layout: NĐ 30/2020 structure, embedded fonts, diacritics survive text extraction."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -22,14 +23,26 @@ def sample(n_items: int = 2, speeches: int = 2) -> MinutesDoc:
             title=f"Dự thảo Nghị định số {i + 1} về quản lý ngân sách nhà nước",
             presenter="Bộ Tài chính",
             documents=["Tờ trình số 123/TTr-BTC", "Dự thảo Nghị định"],
-            speeches=[Speech(NAMES[k % 6], "Bộ trưởng", "08:1%d" % (k % 10), "08:2%d" % (k % 10)) for k in range(speeches)],
+            speeches=[
+                Speech(NAMES[k % 6], "Bộ trưởng", "08:1%d" % (k % 10), "08:2%d" % (k % 10)) for k in range(speeches)
+            ],
             votes=[
-                VoteRecord("Thông qua dự thảo Nghị định?", "ghi danh", "Quá nửa tổng số thành viên tán thành",
-                           [("Tán thành", 4), ("Không tán thành", 1), ("Không biểu quyết", 1)], True,
-                           named=[(n, "Tán thành") for n in NAMES[:4]]),
-                VoteRecord("Bổ sung kinh phí dự phòng?", "kín", "Quá nửa tổng số thành viên tán thành",
-                           [("Tán thành", 2), ("Không tán thành", 4)], False),
-            ],  # fmt: skip
+                VoteRecord(
+                    "Thông qua dự thảo Nghị định?",
+                    "ghi danh",
+                    "Quá nửa tổng số thành viên tán thành",
+                    [("Tán thành", 4), ("Không tán thành", 1), ("Không biểu quyết", 1)],
+                    True,
+                    named=[(n, "Tán thành") for n in NAMES[:4]],
+                ),
+                VoteRecord(
+                    "Bổ sung kinh phí dự phòng?",
+                    "kín",
+                    "Quá nửa tổng số thành viên tán thành",
+                    [("Tán thành", 2), ("Không tán thành", 4)],
+                    False,
+                ),
+            ],
             conclusion="Chính phủ thống nhất thông qua; giao Bộ Tài chính hoàn thiện, trình ký ban hành trước ngày 15/12/2026.",
         )
         for i in range(n_items)
@@ -66,10 +79,22 @@ def text_of(pdf: bytes) -> tuple[str, int]:
 def test_minutes_pdf_has_the_form_and_every_diacritic() -> None:
     text, pages = text_of(render_pdf(sample()))
     flat = " ".join(text.split())
-    for expected in ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "BIÊN BẢN", "CHÍNH PHỦ",
-                     "Phiên họp Chính phủ thường kỳ tháng 11/2026", "THƯ KÝ", "CHỦ TỌA", "Nơi nhận",
-                     "dự thay Bộ trưởng Bộ Y tế", "đi công tác nước ngoài", "Kết quả: Thông qua", "Kết quả: Không thông qua",
-                     "giao Bộ Tài chính hoàn thiện, trình ký ban hành trước ngày 15/12/2026", *NAMES]:  # fmt: skip
+    for expected in [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "BIÊN BẢN",
+        "CHÍNH PHỦ",
+        "Phiên họp Chính phủ thường kỳ tháng 11/2026",
+        "THƯ KÝ",
+        "CHỦ TỌA",
+        "Nơi nhận",
+        "dự thay Bộ trưởng Bộ Y tế",
+        "đi công tác nước ngoài",
+        "Kết quả: Thông qua",
+        "Kết quả: Không thông qua",
+        "giao Bộ Tài chính hoàn thiện, trình ký ban hành trước ngày 15/12/2026",
+        *NAMES,
+    ]:
         assert expected in flat, expected
     assert pages >= 2
 
@@ -94,7 +119,12 @@ def fonts_used(pdf: bytes) -> set[str]:
 def test_fonts_are_embedded_and_no_text_falls_back_to_helvetica() -> None:
     pdf = render_pdf(sample())
     assert b"/FontFile2" in pdf  # TrueType programs embedded
-    assert fonts_used(pdf) == {"LiberationSerif", "LiberationSerif-Bold", "LiberationSerif-Italic", "LiberationSerif-BoldItalic"}
+    assert fonts_used(pdf) == {
+        "LiberationSerif",
+        "LiberationSerif-Bold",
+        "LiberationSerif-Italic",
+        "LiberationSerif-BoldItalic",
+    }
 
 
 def test_decomposed_input_comes_out_composed() -> None:

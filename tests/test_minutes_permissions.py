@@ -1,4 +1,5 @@
 """Every conclusions/minutes operation refused for the wrong person and allowed for the right one."""
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -46,10 +47,28 @@ def _item(s: Scripted) -> int:
 
 CASES: dict[str, tuple[Op, str, str, Callable[..., None] | None]] = {
     "list_conclusions": (_read(conclusions.list_conclusions), "chair", "member", None),
-    "save_conclusion": (lambda db, st, s, a: call(db, conclusions.save_conclusion, actor=a, meeting_id=s.meeting_id,
-                        item_id=_item(s), text="Kết luận mới", base_revision=1), "chair", "member", None),
-    "publish_conclusion": (lambda db, st, s, a: call(db, conclusions.publish_conclusion, actor=a, meeting_id=s.meeting_id,
-                           item_id=_item(s)), "staff", "guest", None),
+    "save_conclusion": (
+        lambda db, st, s, a: call(
+            db,
+            conclusions.save_conclusion,
+            actor=a,
+            meeting_id=s.meeting_id,
+            item_id=_item(s),
+            text="Kết luận mới",
+            base_revision=1,
+        ),
+        "chair",
+        "member",
+        None,
+    ),
+    "publish_conclusion": (
+        lambda db, st, s, a: call(
+            db, conclusions.publish_conclusion, actor=a, meeting_id=s.meeting_id, item_id=_item(s)
+        ),
+        "staff",
+        "guest",
+        None,
+    ),
     "get_draft": (_read(services.get_draft), "secretary", "member", None),
     "get_draft_outsider": (_read(services.get_draft), "staff", "outsider", None),
     "edit_section": (_write(services.edit_section, key="opening", text="Mở đầu"), "staff", "chair", None),
@@ -62,7 +81,7 @@ CASES: dict[str, tuple[Op, str, str, Callable[..., None] | None]] = {
     "signed_pdf_member": (_read(services.get_pdf), "member", "outsider", _signed),
     "signed_pdf_guest": (_read(services.get_pdf), "guest", "outsider", _signed),
     "versions": (_read(services.list_versions), "member", "outsider", _signed),
-}  # fmt: skip
+}
 
 
 @pytest.mark.service_pair("minutes.services.prepare_signature")  # the sign_* rows: a signer out of turn is refused

@@ -1,4 +1,5 @@
 """Two web processes behind one database and the real Redis: an event made on one reaches tablets on the other."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,5 +1,6 @@
 """A form the multipart parser cannot read is refused in our own words, in the user's language (the language
 cookie, else Accept-Language, else Vietnamese), with a reason per kind of failure: never the parser's English."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,17 +14,52 @@ FORM = "multipart/form-data; boundary=xx"
 
 # kind -> (Content-Type, body, status, reason, Vietnamese words, English words)
 CASES = {
-    "malformed": (FORM, b"--xx\r\nheader line without a colon\r\n\r\n%PDF-1.7\r\n--xx--\r\n", 400, "malformed",
-                  "bị hỏng hoặc không đầy đủ", "damaged or incomplete"),
-    "missing boundary": ("multipart/form-data", b"--xx\r\n", 400, "missing_boundary", "thiếu tham số boundary",
-                         "lacks the boundary parameter"),
-    "unnamed part": (FORM, b'--xx\r\nContent-Disposition: form-data\r\n\r\n1\r\n--xx--\r\n', 400, "unnamed_part",
-                     "không có tên trường", "has no field name"),
-    "two files": (FORM, ("".join("--xx\r\n" + PART.format(name=n, file=f'; filename="{n}.pdf"', value="%PDF-1.7")
-                                 for n in ("file", "other")) + "--xx--\r\n").encode(), 400, "too_many_files",
-                  "quá nhiều tệp (tối đa 1)", "too many files (at most 1)"),
-    "huge field": (FORM, ("--xx\r\n" + PART.format(name="title", file="", value="x" * (1024 * 1024 + 10))
-                          + "--xx--\r\n").encode(), 413, "part_too_large", "vượt quá dung lượng", "larger than allowed"),
+    "malformed": (
+        FORM,
+        b"--xx\r\nheader line without a colon\r\n\r\n%PDF-1.7\r\n--xx--\r\n",
+        400,
+        "malformed",
+        "bị hỏng hoặc không đầy đủ",
+        "damaged or incomplete",
+    ),
+    "missing boundary": (
+        "multipart/form-data",
+        b"--xx\r\n",
+        400,
+        "missing_boundary",
+        "thiếu tham số boundary",
+        "lacks the boundary parameter",
+    ),
+    "unnamed part": (
+        FORM,
+        b"--xx\r\nContent-Disposition: form-data\r\n\r\n1\r\n--xx--\r\n",
+        400,
+        "unnamed_part",
+        "không có tên trường",
+        "has no field name",
+    ),
+    "two files": (
+        FORM,
+        (
+            "".join(
+                "--xx\r\n" + PART.format(name=n, file=f'; filename="{n}.pdf"', value="%PDF-1.7")
+                for n in ("file", "other")
+            )
+            + "--xx--\r\n"
+        ).encode(),
+        400,
+        "too_many_files",
+        "quá nhiều tệp (tối đa 1)",
+        "too many files (at most 1)",
+    ),
+    "huge field": (
+        FORM,
+        ("--xx\r\n" + PART.format(name="title", file="", value="x" * (1024 * 1024 + 10)) + "--xx--\r\n").encode(),
+        413,
+        "part_too_large",
+        "vượt quá dung lượng",
+        "larger than allowed",
+    ),
 }
 PARSER_WORDS = ("Invalid multipart", "Missing boundary", "Content-Disposition header", "Too many", "exceeded")
 
@@ -57,7 +93,9 @@ async def test_the_public_minutes_check_explains_a_broken_form_too(live_server: 
     body = CASES["malformed"][1]
     async with httpx.AsyncClient(base_url=live_server.url) as anyone:
         vi = await anyone.post("/api/minutes/verify", content=body, headers={"Content-Type": FORM})
-        en = await anyone.post("/api/minutes/verify", content=body, headers={"Content-Type": FORM, "Accept-Language": "en"})
+        en = await anyone.post(
+            "/api/minutes/verify", content=body, headers={"Content-Type": FORM, "Accept-Language": "en"}
+        )
     assert vi.status_code == en.status_code == 400
     assert "bị hỏng hoặc không đầy đủ" in vi.json()["error"]["message"]
     assert en.json()["error"]["message"] == "The upload is not valid: the multipart content is damaged or incomplete."

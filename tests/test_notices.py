@@ -1,6 +1,7 @@
 """Conclusion notices end to end over HTTP on the real server: drafted from an ended meeting's conclusions, due
 on the 5th working day, submitted, approved (numbered), signed (PDF text and signature checked), tasks assigned
 to a ministry whose users report progress; every route with its denied/allowed pair on the way."""
+
 from __future__ import annotations
 
 import asyncio
@@ -40,7 +41,10 @@ def pdftotext(pdf: bytes) -> str:
 
 def events_of(db: Database, user_id: int) -> list[str]:
     with db.read_session() as s:
-        return [n.event for n in s.exec(select(Notification).where(Notification.user_id == user_id).order_by(col(Notification.id)))]
+        return [
+            n.event
+            for n in s.exec(select(Notification).where(Notification.user_id == user_id).order_by(col(Notification.id)))
+        ]
 
 
 async def test_notice_lifecycle_with_denied_and_allowed_pairs(live_server: LiveServer, db: Database) -> None:
@@ -48,8 +52,16 @@ async def test_notice_lifecycle_with_denied_and_allowed_pairs(live_server: LiveS
     c = h.cabinet
     signer_keys(live_server.settings.data_dir, c)
     url = live_server.url
-    staff, chair, member = await login(url, c.staff.username), await login(url, c.chair.username), await login(url, c.members[0].username)
-    outsider, guest, ministry = await login(url, c.outsider.username), await login(url, c.guest.username), await login(url, h.ministry.username)
+    staff, chair, member = (
+        await login(url, c.staff.username),
+        await login(url, c.chair.username),
+        await login(url, c.members[0].username),
+    )
+    outsider, guest, ministry = (
+        await login(url, c.outsider.username),
+        await login(url, c.guest.username),
+        await login(url, h.ministry.username),
+    )
     anon = await anonymous(url)
 
     # GET /api/notices: anonymous 401 / staff 200
@@ -87,7 +99,12 @@ async def test_notice_lifecycle_with_denied_and_allowed_pairs(live_server: LiveS
     # POST tasks: the chair 403 / the secretariat 201; a past deadline 422
     today = local(utcnow()).date()  # the organisation's day, not the machine's
     deadline = (today + timedelta(days=10)).isoformat()
-    task = {"conclusion_id": notice["conclusions"][0]["id"], "unit": UNIT, "what": "Hoàn thiện hồ sơ dự toán, trình ký.", "deadline": deadline}
+    task = {
+        "conclusion_id": notice["conclusions"][0]["id"],
+        "unit": UNIT,
+        "what": "Hoàn thiện hồ sơ dự toán, trình ký.",
+        "deadline": deadline,
+    }
     assert (await chair.post(f"/api/notices/{nid}/tasks", json=task)).status_code == 403
     r = await staff.post(f"/api/notices/{nid}/tasks", json=task)
     assert r.status_code == 201, r.text
@@ -114,10 +131,23 @@ async def test_notice_lifecycle_with_denied_and_allowed_pairs(live_server: LiveS
     assert (await member.get(f"/api/notices/{nid}/pdf")).status_code == 403
     final = (await chair.get(f"/api/notices/{nid}/pdf")).content
     text = pdftotext(final)
-    for words in ("VĂN PHÒNG CHÍNH PHỦ", "Số: 01/TB-VPCP", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
-                  "THÔNG BÁO", "Kết luận của", "Sau khi nghe Bộ Tài chính báo cáo", "đã kết luận như sau:",
-                  "1. Về Nội dung 1: dự toán ngân sách: Chính phủ thống nhất thông qua dự toán", "Giao Văn phòng Chính phủ theo dõi.",
-                  "Phân công thực hiện", UNIT, "Hoàn thiện hồ sơ dự toán", "Nơi nhận:", c.chair.full_name):
+    for words in (
+        "VĂN PHÒNG CHÍNH PHỦ",
+        "Số: 01/TB-VPCP",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "THÔNG BÁO",
+        "Kết luận của",
+        "Sau khi nghe Bộ Tài chính báo cáo",
+        "đã kết luận như sau:",
+        "1. Về Nội dung 1: dự toán ngân sách: Chính phủ thống nhất thông qua dự toán",
+        "Giao Văn phòng Chính phủ theo dõi.",
+        "Phân công thực hiện",
+        UNIT,
+        "Hoàn thiện hồ sơ dự toán",
+        "Nơi nhận:",
+        c.chair.full_name,
+    ):
         assert words in text, words
 
     # sign: the secretariat 403, a wrong password 403 / the chair 200: issued
@@ -176,7 +206,9 @@ async def test_notice_lifecycle_with_denied_and_allowed_pairs(live_server: LiveS
 
 def overdue_rows(db: Database) -> list[tuple[int, str]]:
     with db.read_session() as s:
-        return sorted((n.user_id, n.key) for n in s.exec(select(Notification).where(Notification.event == "task.overdue")))
+        return sorted(
+            (n.user_id, n.key) for n in s.exec(select(Notification).where(Notification.event == "task.overdue"))
+        )
 
 
 async def test_an_overdue_task_is_told_once_by_the_check_that_runs_by_itself(settings: Settings, db: Database) -> None:

@@ -1,5 +1,6 @@
 """Conclusion notices: each operation refused for the wrong person and allowed for the right one (a pair table
 read by tests/test_service_pairs.py)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -16,12 +17,30 @@ from tests.notice_helpers import UNIT, Held, held_meeting
 Setup = Callable[[Held, int], dict[str, Any]]
 # name -> (service, kwargs builder (gets the notice id), allowed, denied, the notice's state first: None = no notice)
 Case = tuple[Callable[..., Any], Setup, str, str, str | None]
-_notice = lambda h, nid: {"notice_id": nid}  # noqa: E731
+_notice = lambda h, nid: {"notice_id": nid}
 
 CASES: dict[str, Case] = {
     "create_notice": (services.create_notice, lambda h, nid: {"meeting_id": h.meeting_id}, "staff", "chair", None),
-    "update_notice": (services.update_notice, lambda h, nid: {"notice_id": nid, "subject": "Kết luận phiên họp", "intro": None, "conclusions": None}, "staff", "chair", "draft"),
-    "add_task": (services.add_task, lambda h, nid: {"notice_id": nid, "conclusion_id": None, "unit": UNIT, "what": "Hoàn thiện hồ sơ", "deadline": date(2031, 1, 15)}, "staff", "chair", "draft"),
+    "update_notice": (
+        services.update_notice,
+        lambda h, nid: {"notice_id": nid, "subject": "Kết luận phiên họp", "intro": None, "conclusions": None},
+        "staff",
+        "chair",
+        "draft",
+    ),
+    "add_task": (
+        services.add_task,
+        lambda h, nid: {
+            "notice_id": nid,
+            "conclusion_id": None,
+            "unit": UNIT,
+            "what": "Hoàn thiện hồ sơ",
+            "deadline": date(2031, 1, 15),
+        },
+        "staff",
+        "chair",
+        "draft",
+    ),
     "submit": (services.submit, _notice, "staff", "chair", "draft"),
     "return_to_draft": (services.return_to_draft, _notice, "chair", "staff", "submitted"),
     "approve": (services.approve, _notice, "chair", "staff", "submitted"),
@@ -29,7 +48,7 @@ CASES: dict[str, Case] = {
     "tasks.dashboard": (tasks.dashboard, lambda h, nid: {}, "chair", "guest", None),
     "get_pdf (draft)": (services.get_pdf, _notice, "chair", "member", "draft"),
     "get_notice": (services.get_notice, _notice, "chair", "member", "draft"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", CASES)

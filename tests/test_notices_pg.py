@@ -1,5 +1,6 @@
 """The notices lifecycle, the overdue check and the notification rules on PostgreSQL (row locks, the registers'
 unique numbers, the mail lease's SKIP LOCKED): the same tests as on SQLite, on a fresh database."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,7 +28,13 @@ def pg_url() -> Iterator[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path, pg_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=pg_url, port=free_port(), login_max_failures=5, socket_rate_per_second=200)
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=pg_url,
+        port=free_port(),
+        login_max_failures=5,
+        socket_rate_per_second=200,
+    )
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Notifications: e-mails read from a real SMTP server (Vietnamese subjects RFC 2047-encoded, one per recipient,
 preferences honoured), the live bell reaching only its own user, idempotent notify jobs, every route's
 denied/allowed pair, and a mail that outlives an SMTP outage and a server restart."""
+
 from __future__ import annotations
 
 import asyncio
@@ -54,7 +55,9 @@ def mails(db: Database) -> list[NotificationMail]:
         return list(s.exec(select(NotificationMail).order_by(col(NotificationMail.id))))
 
 
-async def test_invitations_arrive_by_mail_encoded_once_per_recipient_as_each_chose(settings: Settings, db: Database, inbox: Inbox) -> None:
+async def test_invitations_arrive_by_mail_encoded_once_per_recipient_as_each_chose(
+    settings: Settings, db: Database, inbox: Inbox
+) -> None:
     c = make_cabinet(db, n_members=3, publish=False)
     vi, en, opted_out = c.members
     set_profile(db, vi.id, "bo.truong.vi@example.gov.vn")
@@ -80,8 +83,14 @@ async def test_invitations_arrive_by_mail_encoded_once_per_recipient_as_each_cho
     assert by_to["minister.en@example.gov.vn"].subject == f"Meeting invitation: {TITLE}"
     assert all(m.sent_at is not None and m.attempts == 1 for m in mails(db)) and len(mails(db)) == 2
     with db.read_session() as s:  # the one who chose no invitation e-mails still has it in the product
-        assert s.exec(select(Notification.event).where(Notification.user_id == opted_out.id)).all() == ["meeting.published"]
-    assert bell["unread"] == 1 and bell["items"][0]["subject"] == f"Giấy mời họp: {TITLE}" and bell["items"][0]["link"] == f"/meetings/{c.meeting_id}"
+        assert s.exec(select(Notification.event).where(Notification.user_id == opted_out.id)).all() == [
+            "meeting.published"
+        ]
+    assert (
+        bell["unread"] == 1
+        and bell["items"][0]["subject"] == f"Giấy mời họp: {TITLE}"
+        and bell["items"][0]["link"] == f"/meetings/{c.meeting_id}"
+    )
 
 
 class Bell:
@@ -97,7 +106,9 @@ class Bell:
         self.arrived.set()
 
     async def connect(self) -> "Bell":
-        await self.sio.connect(self.url, transports=["websocket"], headers={"Cookie": f"ecabinet_session={self.cookie}"}, wait_timeout=10)
+        await self.sio.connect(
+            self.url, transports=["websocket"], headers={"Cookie": f"ecabinet_session={self.cookie}"}, wait_timeout=10
+        )
         return self
 
     async def next(self, count: int) -> list[dict[str, Any]]:
@@ -112,7 +123,10 @@ class Bell:
 
 async def test_the_bell_moves_live_for_its_own_user_only(live_server: LiveServer, db: Database) -> None:
     c = make_cabinet(db, n_members=1, publish=False)
-    member_http, outsider_http = await login(live_server.url, c.members[0].username), await login(live_server.url, c.outsider.username)
+    member_http, outsider_http = (
+        await login(live_server.url, c.members[0].username),
+        await login(live_server.url, c.outsider.username),
+    )
     member = await Bell(live_server.url, member_http.cookies["ecabinet_session"]).connect()
     outsider = await Bell(live_server.url, outsider_http.cookies["ecabinet_session"]).connect()
     staff = await login(live_server.url, c.staff.username)
@@ -121,17 +135,34 @@ async def test_the_bell_moves_live_for_its_own_user_only(live_server: LiveServer
         assert (await staff.post(f"/api/meetings/{c.meeting_id}/publish")).status_code == 200
         assert await member.next(1) == [{"type": "notification.created", "event": "meeting.published", "unread": 1}]
         # A barrier for the outsider: a notification of their own arrives, and it is the only thing they got.
-        await ctx.write(lambda session: notify(session, event="task.assigned", ref="test:barrier:1", user_ids=[c.outsider.id],
-                                               params={"unit": "Bộ Tài chính", "what": "Báo cáo", "deadline": "2026-12-31"}))  # fmt: skip
+        await ctx.write(
+            lambda session: notify(
+                session,
+                event="task.assigned",
+                ref="test:barrier:1",
+                user_ids=[c.outsider.id],
+                params={"unit": "Bộ Tài chính", "what": "Báo cáo", "deadline": "2026-12-31"},
+            )
+        )
         assert await outsider.next(1) == [{"type": "notification.created", "event": "task.assigned", "unread": 1}]
         # Marking read moves the reader's bell (their other pages) and nobody else's.
         mine = (await member_http.get("/api/notifications")).json()["items"]
         r = await member_http.post("/api/notifications/read", json={"ids": [mine[0]["id"]]})
         assert r.json() == {"unread": 0}
         assert (await member.next(2))[1] == {"type": "notification.read", "event": None, "unread": 0}
-        await ctx.write(lambda session: notify(session, event="task.overdue", ref="test:barrier:2", user_ids=[c.outsider.id],
-                                               params={"unit": "Bộ Tài chính", "what": "Báo cáo", "deadline": "2026-12-01"}))  # fmt: skip
-        assert [(g["event"], g["unread"]) for g in await outsider.next(2)] == [("task.assigned", 1), ("task.overdue", 2)]
+        await ctx.write(
+            lambda session: notify(
+                session,
+                event="task.overdue",
+                ref="test:barrier:2",
+                user_ids=[c.outsider.id],
+                params={"unit": "Bộ Tài chính", "what": "Báo cáo", "deadline": "2026-12-01"},
+            )
+        )
+        assert [(g["event"], g["unread"]) for g in await outsider.next(2)] == [
+            ("task.assigned", 1),
+            ("task.overdue", 2),
+        ]
         assert len(member.got) == 2
     finally:
         for client in (member, outsider):
@@ -142,17 +173,25 @@ async def test_the_bell_moves_live_for_its_own_user_only(live_server: LiveServer
 
 async def test_a_notify_job_handled_twice_notifies_once(db: Database) -> None:
     c = make_cabinet(db, n_members=2, publish=False)
-    job = {"event": "poll.sent", "user_ids": [c.members[0].id, c.members[1].id, 10**9],
-           "params": {"poll_id": 7, "title": "Lấy ý kiến về dự thảo Nghị định", "deadline_at": "2026-12-10T10:00:00Z"}, "link": "/polls/7"}  # fmt: skip
+    job = {
+        "event": "poll.sent",
+        "user_ids": [c.members[0].id, c.members[1].id, 10**9],
+        "params": {"poll_id": 7, "title": "Lấy ý kiến về dự thảo Nghị định", "deadline_at": "2026-12-10T10:00:00Z"},
+        "link": "/polls/7",
+    }
     first = db.run_write(services.record, ref="poll.sent:7", jobs=[job, job], tz="Asia/Ho_Chi_Minh", mail=True).result
     again = db.run_write(services.record, ref="poll.sent:7", jobs=[job], tz="Asia/Ho_Chi_Minh", mail=True).result
-    assert sorted(first["users"]) == sorted([c.members[0].id, c.members[1].id]) and again["users"] == {}  # unknown user skipped
+    assert (
+        sorted(first["users"]) == sorted([c.members[0].id, c.members[1].id]) and again["users"] == {}
+    )  # unknown user skipped
     with db.read_session() as s:
         rows = s.exec(select(Notification).where(Notification.key == "poll.sent:7")).all()
     assert len(rows) == 2
     text = services.public(rows[0], "vi", "Asia/Ho_Chi_Minh")
     assert text["subject"] == "Phiếu lấy ý kiến: Lấy ý kiến về dự thảo Nghị định" and "17:00 10/12/2026" in text["body"]
-    assert call(db, services.list_mine, actor=c.members[0], lang="en", tz="UTC")["items"][0]["subject"].startswith("Written opinion poll")
+    assert call(db, services.list_mine, actor=c.members[0], lang="en", tz="UTC")["items"][0]["subject"].startswith(
+        "Written opinion poll"
+    )
 
 
 async def test_every_notification_route_has_a_denied_and_an_allowed_pair(live_server: LiveServer, db: Database) -> None:
@@ -174,7 +213,9 @@ async def test_every_notification_route_has_a_denied_and_an_allowed_pair(live_se
         bare = httpx.AsyncClient(base_url=url, cookies=member.cookies)
         assert (await bare.post("/api/notifications/read", json={"all": True})).status_code == 403
         await bare.aclose()
-        assert (await other.post("/api/notifications/read", json={"ids": [nid]})).json() == {"unread": 1}  # their own count
+        assert (await other.post("/api/notifications/read", json={"ids": [nid]})).json() == {
+            "unread": 1
+        }  # their own count
         assert (await member.get("/api/notifications")).json()["unread"] == 1
         assert (await member.post("/api/notifications/read", json={})).status_code == 422
         assert (await member.post("/api/notifications/read", json={"ids": [0]})).status_code == 422
@@ -184,18 +225,25 @@ async def test_every_notification_route_has_a_denied_and_an_allowed_pair(live_se
         prefs = (await member.get("/api/notifications/preferences")).json()
         assert prefs["email"] is None and all(e["email"] for e in prefs["events"]) and len(prefs["events"]) == 8
         assert (await anon.put("/api/notifications/preferences", json={"email": "a@b.vn"})).status_code == 401
-        r = await member.put("/api/notifications/preferences", json={"email": "bo.truong@mof.gov.vn", "lang": "en", "email_events": ["task.overdue"]})
+        r = await member.put(
+            "/api/notifications/preferences",
+            json={"email": "bo.truong@mof.gov.vn", "lang": "en", "email_events": ["task.overdue"]},
+        )
         assert r.status_code == 200 and r.json()["email"] == "bo.truong@mof.gov.vn" and r.json()["lang"] == "en"
         assert [e["event"] for e in r.json()["events"] if e["email"]] == ["task.overdue"]
         assert (await member.put("/api/notifications/preferences", json={"email": "khong-phai-thu"})).status_code == 422
-        assert (await member.put("/api/notifications/preferences", json={"email_events": ["vote.opened"]})).status_code == 422
+        assert (
+            await member.put("/api/notifications/preferences", json={"email_events": ["vote.opened"]})
+        ).status_code == 422
         assert (await member.put("/api/notifications/preferences", json={"email": "a\x00@b.vn"})).status_code == 422
     finally:
         for client in (anon, member, other, staff):
             await client.aclose()
 
 
-async def test_a_mail_waits_out_an_smtp_outage_and_a_server_restart(settings: Settings, db: Database, servers: list[Server]) -> None:  # noqa: F811
+async def test_a_mail_waits_out_an_smtp_outage_and_a_server_restart(
+    settings: Settings, db: Database, servers: list[Server]
+) -> None:
     c = make_cabinet(db, n_members=2, publish=False)
     for i, m in enumerate(c.members):
         set_profile(db, m.id, f"thanhvien{i}@example.gov.vn")
@@ -207,6 +255,7 @@ async def test_a_mail_waits_out_an_smtp_outage_and_a_server_restart(settings: Se
     staff = await login(first.url, c.staff.username)
     assert (await staff.post(f"/api/meetings/{c.meeting_id}/publish")).status_code == 200
     await staff.aclose()
+
     def both_failed_twice() -> list[NotificationMail] | None:
         found = [m for m in mails(db) if m.attempts >= 2]
         return found if len(found) == 2 else None
@@ -223,30 +272,60 @@ async def test_a_mail_waits_out_an_smtp_outage_and_a_server_restart(settings: Se
         assert sorted(m.to[0] for m in arrived) == ["thanhvien0@example.gov.vn", "thanhvien1@example.gov.vn"]
         assert {m.subject for m in arrived} == {f"Giấy mời họp: {TITLE}"}
         sent = await eventually(lambda: all(m.sent_at for m in mails(db)) and mails(db))
-        assert len(sent) == 2 and all(m.attempts >= 3 and m.last_error == "" for m in sent)  # failed twice or more, then sent
+        assert len(sent) == 2 and all(
+            m.attempts >= 3 and m.last_error == "" for m in sent
+        )  # failed twice or more, then sent
     finally:
         inbox.stop()
 
 
 def notify_jobs(db: Database, event: str) -> list[dict[str, Any]]:
     with db.read_session() as s:
-        return [j.payload for j in s.exec(select(OutboxJob).where(OutboxJob.kind == "notify").order_by(col(OutboxJob.id))) if j.payload["event"] == event]
+        return [
+            j.payload
+            for j in s.exec(select(OutboxJob).where(OutboxJob.kind == "notify").order_by(col(OutboxJob.id)))
+            if j.payload["event"] == event
+        ]
 
 
 async def test_a_published_meetings_time_place_or_agenda_change_tells_its_participants(db: Database) -> None:
     c = make_cabinet(db, n_members=2, publish=False)
-    call(db, meetings.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(place="Phòng họp số 2"))
+    call(
+        db, meetings.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(place="Phòng họp số 2")
+    )
     assert notify_jobs(db, "meeting.changed") == []  # a draft: nobody sees it yet
     call(db, meetings.publish_meeting, actor=c.staff, meeting_id=c.meeting_id)
     invited = notify_jobs(db, "meeting.published")
     everyone = sorted(a.id for a in (c.chair, c.secretary, c.guest, *c.members))
-    assert len(invited) == 1 and invited[0]["user_ids"] == everyone and invited[0]["link"] == f"/meetings/{c.meeting_id}"
-    call(db, meetings.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(description="Ghi chú mới"))
-    call(db, meetings.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(place="Phòng họp số 2"))  # same place
+    assert (
+        len(invited) == 1 and invited[0]["user_ids"] == everyone and invited[0]["link"] == f"/meetings/{c.meeting_id}"
+    )
+    call(
+        db,
+        meetings.update_meeting,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        data=MeetingUpdate(description="Ghi chú mới"),
+    )
+    call(
+        db, meetings.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(place="Phòng họp số 2")
+    )  # same place
     assert notify_jobs(db, "meeting.changed") == []
     when = datetime(2026, 12, 20, 2, 0, tzinfo=timezone.utc)
-    call(db, meetings.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(place="Phòng họp số 3", scheduled_at=when))
-    call(db, agenda.add_item, actor=c.staff, meeting_id=c.meeting_id, data=AgendaItemCreate(title="Nội dung bổ sung", presenter="Bộ Tư pháp"))
+    call(
+        db,
+        meetings.update_meeting,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        data=MeetingUpdate(place="Phòng họp số 3", scheduled_at=when),
+    )
+    call(
+        db,
+        agenda.add_item,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        data=AgendaItemCreate(title="Nội dung bổ sung", presenter="Bộ Tư pháp"),
+    )
     changed = notify_jobs(db, "meeting.changed")
     assert [j["params"]["changes"] for j in changed] == [["time", "place"], ["agenda"]]
     assert all(j["user_ids"] == everyone for j in changed)
@@ -256,7 +335,8 @@ async def test_a_published_meetings_time_place_or_agenda_change_tells_its_partic
 
 
 async def test_without_an_smtp_server_the_start_up_says_notifications_stay_in_the_product(
-        settings: Settings, db: Database, caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    settings: Settings, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
     c = make_cabinet(db, n_members=1, publish=False)
     set_profile(db, c.members[0].id, "co.dia.chi@example.gov.vn")
     with caplog.at_level("INFO", logger="ecabinet.mail"):

@@ -1,6 +1,7 @@
 """Tally events survive a crash: a real server process is killed (SIGKILL) after 25 acknowledged casts whose
 coalesced vote.tally was still pending; the restarted server publishes it, so the event log's last tally
 equals the count in the store."""
+
 from __future__ import annotations
 
 import asyncio
@@ -39,10 +40,24 @@ class Server:
             environ["ECABINET_DATABASE_URL"] = settings.database_url
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--factory", "app.factory:create_app", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "warning"],
-                cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "app.factory:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=environ,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     async def started(self) -> None:
         async def healthy() -> bool:
@@ -91,7 +106,10 @@ async def test_the_pending_tally_survives_kill_9(settings: Settings, db: Databas
     second = Server(settings)
     servers.append(second)
     await second.started()
-    last = await eventually(lambda: [t for t in tallies(db, c.meeting_id) if t["votes"][-1]["voted_count"] == VOTERS],
-                            "the tally of every vote", timeout=30)  # fmt: skip
+    last = await eventually(
+        lambda: [t for t in tallies(db, c.meeting_id) if t["votes"][-1]["voted_count"] == VOTERS],
+        "the tally of every vote",
+        timeout=30,
+    )
     told = last[-1]["votes"][-1]
     assert told["voted_count"] == stored and told["tally"] is None  # the progress; counts wait for publication

@@ -1,6 +1,7 @@
 """Stamping a page for many viewers at once (documents/stamped_pages.py, documents/watermark.py,
 documents/pngfast.py) on real renders: 25 tablets asking at once decode the page once and each gets a valid
 PNG with their own watermark; the page's pixels stay the page's; a colour page keeps its colours."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,8 +35,9 @@ def _render(tmp_path: Path, colour: bool = False) -> Path:
 
 
 def _viewer(n: int, restricted: bool = False) -> watermark.Viewer:
-    return watermark.Viewer(user_id=n, name=f"Nguyễn Văn Thành {n}", unit="Bộ Tài chính", stamp="03/12/2026 14:05",
-                            restricted=restricted)  # fmt: skip
+    return watermark.Viewer(
+        user_id=n, name=f"Nguyễn Văn Thành {n}", unit="Bộ Tài chính", stamp="03/12/2026 14:05", restricted=restricted
+    )
 
 
 def _decode(body: bytes) -> Image.Image:
@@ -44,7 +46,9 @@ def _decode(body: bytes) -> Image.Image:
         return img.convert("RGB")
 
 
-async def test_twenty_five_tablets_at_once_decode_the_page_once_and_each_gets_their_own_watermark(tmp_path: Path) -> None:
+async def test_twenty_five_tablets_at_once_decode_the_page_once_and_each_gets_their_own_watermark(
+    tmp_path: Path,
+) -> None:
     base = _render(tmp_path)
     pages = StampedPages()
     viewers = [_viewer(n, restricted=True) for n in range(1, TABLETS + 1)]
@@ -81,7 +85,9 @@ async def test_a_colour_page_keeps_its_colours_and_a_deleted_file_leaves_the_mem
     body = await pages.get(base, (1, sha, "tablet", 2), _viewer(1))
     img = _decode(body)
     seal = np.asarray(img.crop((900, 300, 1100, 500)))
-    assert (seal == (200, 20, 20)).all(axis=2).sum() > 0.8 * 200 * 200  # the seal's colour exactly (an RGB PNG), but where the diagonal crosses it
+    assert (seal == (200, 20, 20)).all(
+        axis=2
+    ).sum() > 0.8 * 200 * 200  # the seal's colour exactly (an RGB PNG), but where the diagonal crosses it
     with Image.open(base) as raw:
         page = np.asarray(raw.convert("RGB")).astype(int)
     top = img.height - watermark.band_height(img.height, img.width)

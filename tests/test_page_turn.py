@@ -2,6 +2,7 @@
 page is stamped ahead for exactly the followers who may read it, a pre-warmed page is the same watermarked
 image a request would make, a restricted page stays `no-store`, and the cache never answers someone who
 lost the right to read."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +21,7 @@ from tests.live import live_client, login
 from tests.waiting import eventually
 
 
-async def _ready(staff, c, **fields) -> int:  # type: ignore[no-untyped-def]
+async def _ready(staff, c, **fields) -> int:
     r = await upload(staff, c.meeting_id, make_pdf(4), **fields)
     assert r.status_code == 201, r.text
     doc = r.json()["id"]
@@ -32,12 +33,16 @@ async def _ready(staff, c, **fields) -> int:  # type: ignore[no-untyped-def]
     return doc
 
 
-async def _settled(prewarm, before: int, count: int) -> None:  # type: ignore[no-untyped-def]
-    await eventually(lambda: prewarm.warmed - before >= count and not prewarm.tasks and not prewarm.ahead,
-                     f"{count} pages pre-warmed and nothing left to do")  # fmt: skip
+async def _settled(prewarm, before: int, count: int) -> None:
+    await eventually(
+        lambda: prewarm.warmed - before >= count and not prewarm.tasks and not prewarm.ahead,
+        f"{count} pages pre-warmed and nothing left to do",
+    )
 
 
-async def test_the_presenters_next_page_is_stamped_ahead_for_the_followers_who_may_read_it(live_server: LiveServer) -> None:
+async def test_the_presenters_next_page_is_stamped_ahead_for_the_followers_who_may_read_it(
+    live_server: LiveServer,
+) -> None:
     c = make_cabinet(live_server.db, n_members=2, start=True)
     staff = await login(live_server.url, c.staff.username)
     doc = await _ready(staff, c, title="Tờ trình dự toán")  # not shared with guests
@@ -64,10 +69,14 @@ async def test_the_presenters_next_page_is_stamped_ahead_for_the_followers_who_m
         await staff.aclose()
 
 
-async def test_a_reader_of_a_restricted_document_gets_the_next_page_ready_and_never_cached_by_the_browser(live_server: LiveServer) -> None:
+async def test_a_reader_of_a_restricted_document_gets_the_next_page_ready_and_never_cached_by_the_browser(
+    live_server: LiveServer,
+) -> None:
     c = make_cabinet(live_server.db, n_members=2)
     staff = await login(live_server.url, c.staff.username)
-    doc = await _ready(staff, c, title="Tờ trình hạn chế", restricted=True, allowed_user_ids=[c.members[0].id, c.members[1].id])
+    doc = await _ready(
+        staff, c, title="Tờ trình hạn chế", restricted=True, allowed_user_ids=[c.members[0].id, c.members[1].id]
+    )
     reader = await login(live_server.url, c.members[0].username)
     prewarm = live_server.app.state.prewarm
     try:
@@ -102,18 +111,25 @@ async def test_tablets_asking_at_once_share_one_stamping_of_the_same_image(live_
         assert all(p.status_code == 200 and p.content == pages[0].content for p in pages)
         assert pages[0].headers["cache-control"] == "private, no-cache"
         assert stamped_pages.PAGES.made - made <= 2  # one stamping (two if the minute turned meanwhile)
-        src = live_server.db.run_read(services.page_source, actor=c.members[0], document_id=doc, page=1,
-                                      timezone=live_server.settings.timezone)  # fmt: skip
+        src = live_server.db.run_read(
+            services.page_source, actor=c.members[0], document_id=doc, page=1, timezone=live_server.settings.timezone
+        )
         base = await renderer_for(live_server.app.state.ctx).ensure(
-            storage.blob_path(live_server.settings.data_dir, src.sha256), src.sha256, "tablet", 1)
-        with Image.open(io.BytesIO(pages[-1].content)) as got, Image.open(io.BytesIO(stamp_image(base, src.viewer))) as fresh:
+            storage.blob_path(live_server.settings.data_dir, src.sha256), src.sha256, "tablet", 1
+        )
+        with (
+            Image.open(io.BytesIO(pages[-1].content)) as got,
+            Image.open(io.BytesIO(stamp_image(base, src.viewer))) as fresh,
+        ):
             assert got.size == fresh.size and got.tobytes() == fresh.tobytes()  # the same watermark, same pixels
     finally:
         await staff.aclose()
         await member.aclose()
 
 
-async def test_the_next_page_is_stamped_again_when_the_minute_on_the_watermark_turns(live_server: LiveServer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_the_next_page_is_stamped_again_when_the_minute_on_the_watermark_turns(
+    live_server: LiveServer, monkeypatch
+) -> None:
     c = make_cabinet(live_server.db, n_members=1, start=True)
     staff = await login(live_server.url, c.staff.username)
     doc = await _ready(staff, c, title="Tờ trình dự toán")
@@ -124,8 +140,12 @@ async def test_the_next_page_is_stamped_again_when_the_minute_on_the_watermark_t
         for t, _ in people:
             assert (await t.join(c.meeting_id))["ok"]
         before = prewarm.refreshed
-        assert (await people[0][0].call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": 2}))["ok"]
-        await eventually(lambda: prewarm.refreshed - before >= 4, "the chair's and the member's page 3 stamped twice more")
+        assert (
+            await people[0][0].call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": 2})
+        )["ok"]
+        await eventually(
+            lambda: prewarm.refreshed - before >= 4, "the chair's and the member's page 3 stamped twice more"
+        )
         first = prewarm.refresh[("meeting", c.meeting_id)]
         assert (await people[0][0].call("presenter:page", {"meeting_id": c.meeting_id, "page": 3}))["ok"]
         await eventually(lambda: first.done(), "the refresh for the page the room left stopped")

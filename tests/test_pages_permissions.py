@@ -1,5 +1,6 @@
 """Every page asks what its API asks (issue 10: a member could open /meetings/{id}/edit): a denied/allowed pair
 per page over a table, a 403 page in the user's language, 404 for a meeting the user is not invited to."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,7 +39,14 @@ PAGES: dict[str, list[tuple[str, int]]] = {
     "/meetings": [("member", 200), ("anonymous", 303)],
     "/meetings/new": [("staff", 200), ("chair", 403), ("member", 403)],
     "/meetings/{m}": [("guest", 200), ("outsider", 404), ("draft_member", 404)],
-    "/meetings/{m}/edit": [("secretary", 200), ("staff", 200), ("chair", 403), ("member", 403), ("guest", 403), ("outsider", 404)],
+    "/meetings/{m}/edit": [
+        ("secretary", 200),
+        ("staff", 200),
+        ("chair", 403),
+        ("member", 403),
+        ("guest", 403),
+        ("outsider", 404),
+    ],
     "/meetings/{m}/documents/{plain}": [("member", 200), ("guest", 403), ("outsider", 404)],
     "/meetings/{m}/documents/{restricted}": [("staff", 200), ("member", 403)],
     "/meetings/{m}/documents/{elsewhere}": [("staff", 404), ("member", 404)],
@@ -58,7 +66,12 @@ CASES = [(page, who, status) for page, rows in PAGES.items() for who, status in 
 
 def _route(page: str) -> str:
     """The route a page path of the table is served by."""
-    path = page.split("?")[0].replace("{m}", "{meeting_id:int}").replace("{in_room}", "{meeting_id:int}").replace("{notice}", "{notice_id:int}")
+    path = (
+        page.split("?")[0]
+        .replace("{m}", "{meeting_id:int}")
+        .replace("{in_room}", "{meeting_id:int}")
+        .replace("{notice}", "{notice_id:int}")
+    )
     return "/meetings/{meeting_id:int}/documents/{document_id:int}" if "/documents/" in path else path
 
 
@@ -72,20 +85,31 @@ def test_every_page_route_has_an_allowed_and_a_denied_row() -> None:
     assert {route for route, allowed in seen.items() if allowed != {True, False}} == public
     paths: list[str] = [getattr(r, "path", "/api") for r in [*domains.http_routes(), *pages.routes]]
     served = {path for path in paths if not path.startswith("/api")}
-    polls = {"/polls", "/polls/{poll_id:int}", "/workdays"}  # their pairs: tests/test_polls_pages.py, tests/test_workdays.py
-    assert served - set(seen) == {"/", "/login", "/lang/{lang}"} | polls  # redirects and the login page: no role to check
+    polls = {
+        "/polls",
+        "/polls/{poll_id:int}",
+        "/workdays",
+    }  # their pairs: tests/test_polls_pages.py, tests/test_workdays.py
+    assert (
+        served - set(seen) == {"/", "/login", "/lang/{lang}"} | polls
+    )  # redirects and the login page: no role to check
 
 
 async def _world(live: LiveServer) -> World:
     db = live.db
     c = make_cabinet(db, start=True)
-    call(db, services.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(mode=MeetingMode.hybrid))
+    call(
+        db, services.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(mode=MeetingMode.hybrid)
+    )
     other = make_cabinet(db)
     staff = await login(live.url, c.staff.username)
     docs: dict[str, int] = {}
     try:
-        uploads: list[tuple[str, int, dict[str, Any]]] = [("plain", c.meeting_id, {}), ("restricted", c.meeting_id, {"restricted": True}),
-                                                          ("elsewhere", other.meeting_id, {})]  # fmt: skip
+        uploads: list[tuple[str, int, dict[str, Any]]] = [
+            ("plain", c.meeting_id, {}),
+            ("restricted", c.meeting_id, {"restricted": True}),
+            ("elsewhere", other.meeting_id, {}),
+        ]
         for name, meeting, fields in uploads:
             r = await upload(staff, meeting, make_pdf(1), **fields)
             assert r.status_code == 201, r.text
@@ -93,8 +117,16 @@ async def _world(live: LiveServer) -> World:
     finally:
         await staff.aclose()
     # The other meeting is in the room only; the member is invited to it too.
-    call(db, participation.invite, actor=other.staff, meeting_id=other.meeting_id, data=ParticipantCreate(user_id=c.members[0].id))
-    held = make_cabinet(db, n_members=1, n_items=1, start=True)  # a held meeting of other people, with its conclusion notice
+    call(
+        db,
+        participation.invite,
+        actor=other.staff,
+        meeting_id=other.meeting_id,
+        data=ParticipantCreate(user_id=c.members[0].id),
+    )
+    held = make_cabinet(
+        db, n_members=1, n_items=1, start=True
+    )  # a held meeting of other people, with its conclusion notice
     call(db, services.end_meeting, actor=held.chair, meeting_id=held.meeting_id)
     docs["notice"] = call(db, notices.create_notice, actor=held.staff, meeting_id=held.meeting_id)["id"]
     return World(c, other.meeting_id, make_cabinet(db, publish=False), make_user(db, GlobalRole.admin), docs)
@@ -131,7 +163,10 @@ async def test_refusals_speak_the_users_language_and_hide_meetings_not_theirs(li
         assert vi.status_code == 403 and "Chỉ Văn phòng (thư ký cuộc họp) được chuẩn bị cuộc họp này." in vi.text
         member.cookies.set("ecabinet_lang", "en")
         en = await member.get(f"/meetings/{w.c.meeting_id}/edit")
-        assert en.status_code == 403 and "Only the Office (the meeting&#39;s secretary) may prepare this meeting." in en.text
+        assert (
+            en.status_code == 403
+            and "Only the Office (the meeting&#39;s secretary) may prepare this meeting." in en.text
+        )
         assert "Văn phòng (thư ký" not in en.text
         missing, hidden = await outsider.get("/meetings/999999"), await outsider.get(f"/meetings/{w.c.meeting_id}")
         assert missing.status_code == hidden.status_code == 404

@@ -1,6 +1,7 @@
 """Presenter ink and editing a note, each refused for the caller who must not and allowed for the one who may
 (denied/allowed pairs read by tests/test_service_pairs.py). Someone else's private note answers 404 (its
 existence is its author's business); someone else's presenter ink, which the room sees, answers 403."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,7 +24,9 @@ from tests.test_documents_permissions import _doc
 
 def _event_types(db: Database, meeting_id: int, prefix: str) -> list[str]:
     with db.read_session() as s:
-        rows = s.exec(select(MeetingEvent.type).where(MeetingEvent.meeting_id == meeting_id).order_by(col(MeetingEvent.seq))).all()
+        rows = s.exec(
+            select(MeetingEvent.type).where(MeetingEvent.meeting_id == meeting_id).order_by(col(MeetingEvent.seq))
+        ).all()
     return [t for t in rows if t.startswith(prefix)]
 
 
@@ -61,7 +64,13 @@ def _remove_ink(session: Session, actor: Actor, annotation_id: int) -> None:
 @pytest.mark.service_pair("annotations.presenter.remove_ink")
 def test_only_the_author_takes_presenter_ink_off_the_room_s_screens(db: Database) -> None:
     c, doc = _presenting(db)
-    made = call(db, services.create_annotation, actor=c.chair, document_id=doc, data=AnnotationCreate.model_validate(ink(shared=True)))
+    made = call(
+        db,
+        services.create_annotation,
+        actor=c.chair,
+        document_id=doc,
+        data=AnnotationCreate.model_validate(ink(shared=True)),
+    )
     for who in (c.secretary, c.members[0]):  # denied: the ink is the chair's, even for whoever conducts
         with pytest.raises(Forbidden):
             db.run_write(_remove_ink, actor=who, annotation_id=made["id"])
@@ -75,11 +84,23 @@ def test_only_the_author_takes_presenter_ink_off_the_room_s_screens(db: Database
 @pytest.mark.service_pair("annotations.services.update_annotation")
 def test_only_the_author_edits_a_note(db: Database) -> None:
     c, doc = _presenting(db)
-    mine = call(db, services.create_annotation, actor=c.members[0], document_id=doc, data=AnnotationCreate.model_validate(note()))
+    mine = call(
+        db,
+        services.create_annotation,
+        actor=c.members[0],
+        document_id=doc,
+        data=AnnotationCreate.model_validate(note()),
+    )
     edit = AnnotationUpdate(text="Đề nghị Bộ Tài chính làm rõ nguồn thu")
     with pytest.raises(NotFound):  # denied: someone else's private note is not there for them
         call(db, services.update_annotation, actor=c.members[1], annotation_id=mine["id"], data=edit)
-    shared = call(db, services.create_annotation, actor=c.chair, document_id=doc, data=AnnotationCreate.model_validate(ink(shared=True)))
+    shared = call(
+        db,
+        services.create_annotation,
+        actor=c.chair,
+        document_id=doc,
+        data=AnnotationCreate.model_validate(ink(shared=True)),
+    )
     with pytest.raises(Forbidden):  # denied: the chair's presenter ink, though the secretary sees it
         call(db, services.update_annotation, actor=c.secretary, annotation_id=shared["id"], data=edit)
     with pytest.raises(Conflict):  # the room has seen it: deleted and drawn again, never edited

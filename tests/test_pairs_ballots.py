@@ -2,6 +2,7 @@
 (denied/allowed pairs read by tests/test_service_pairs.py): the public board and what a tablet encrypts with are
 the meeting's participants' only, a ballot is a present voting member's, a trustee key needs the account password,
 a legacy vote's total is decrypted by its trustees only."""
+
 from __future__ import annotations
 
 import secrets
@@ -23,14 +24,19 @@ from votes.ballot import election, proofs
 from votes.models import VoteKind
 
 
-@pytest.mark.service_pair("votes.ballot.election.board", "votes.ballot.election.parameters",
-                          "votes.ballot.election.receipt_on_board")  # fmt: skip
+@pytest.mark.service_pair(
+    "votes.ballot.election.board", "votes.ballot.election.parameters", "votes.ballot.election.receipt_on_board"
+)
 def test_the_board_and_the_parameters_are_the_participants(db: Database) -> None:
     c = present_cabinet(db)
     vote = new_vote(db, c, kind=VoteKind.secret, state="open")
     receipt = cast_secret(db, c.members[1], vote, "yes")["receipt"]
     vid = vote["id"]
-    reads: dict[Callable[..., Any], dict[str, Any]] = {election.parameters: {}, election.board: {}, election.receipt_on_board: {"receipt": receipt}}
+    reads: dict[Callable[..., Any], dict[str, Any]] = {
+        election.parameters: {},
+        election.board: {},
+        election.receipt_on_board: {"receipt": receipt},
+    }
     for fn, extra in reads.items():
         with pytest.raises(NotInvited):  # denied: not invited to the meeting
             db.run_read(fn, actor=c.outsider, vote_id=vid, **extra)
@@ -58,7 +64,11 @@ def test_a_secret_ballot_is_a_present_voting_members(db: Database) -> None:
     c = present_cabinet(db)
     vote = new_vote(db, c, kind=VoteKind.secret, state="open")
     vid = vote["id"]
-    for who in (c.guest, c.secretary, c.outsider):  # denied: guests and the secretary never vote, the outsider is not invited
+    for who in (
+        c.guest,
+        c.secretary,
+        c.outsider,
+    ):  # denied: guests and the secretary never vote, the outsider is not invited
         ballot = _ballot(db, c.members[0], vote, "yes")
         with pytest.raises(Forbidden):
             db.run_read(services.check_secret_ballot, actor=who, vote_id=vid, ballot=ballot)
@@ -71,7 +81,10 @@ def test_a_secret_ballot_is_a_present_voting_members(db: Database) -> None:
     assert db.run_read(services.get_vote, actor=c.chair, vote_id=vid)["voted_count"] == 0
     cast = call(db, services.cast_secret, actor=c.members[0], vote_id=vid, ballot=ballot, checked=checked)
     assert cast["receipt"] == checked.receipt and cast["voted_count"] == 1 and cast["me"]["voted"] is True
-    assert db.run_read(election.receipt_on_board, actor=c.members[0], vote_id=vid, receipt=cast["receipt"])["on_board"] is True
+    assert (
+        db.run_read(election.receipt_on_board, actor=c.members[0], vote_id=vid, receipt=cast["receipt"])["on_board"]
+        is True
+    )
 
 
 def test_a_member_marked_absent_after_the_check_is_refused_at_the_cast(db: Database) -> None:
@@ -100,8 +113,12 @@ def test_a_trustee_key_needs_the_account_password(db: Database) -> None:
     made = call(db, election.enrol_trustee, actor=member, password=PASSWORD)  # allowed
     mine = db.run_read(election.trustee_status, actor=member)
     assert mine["enrolled"] is True and mine["public_key"] == made["public_key"] and mine["sealed"]
-    assert db.run_read(election.trustee_status, actor=other) == {"user_id": other.id, "enrolled": False, "public_key": None,
-                                                                 "sealed": None}  # fmt: skip
+    assert db.run_read(election.trustee_status, actor=other) == {
+        "user_id": other.id,
+        "enrolled": False,
+        "public_key": None,
+        "sealed": None,
+    }
 
 
 @pytest.mark.service_pair("votes.services.decrypt")

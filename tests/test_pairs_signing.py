@@ -1,6 +1,7 @@
 """Signed documents and the follow-up of a signed notice, each service refused for the caller who must not and
 allowed for the one who may (denied/allowed pairs read by tests/test_service_pairs.py): the minutes' signature
 whose turn it is, the notice the chair signs, a voter's signed poll sheet, the progress reports of a unit's task."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -32,8 +33,16 @@ def test_a_signed_file_is_kept_only_for_the_signer_whose_turn_it_is(db: Database
     signer_keys(settings.data_dir, c)
     call(db, minutes.finalise, actor=c.staff, meeting_id=c.meeting_id)
     job = db.run_read(minutes.prepare_signature, actor=c.secretary, meeting_id=c.meeting_id)
-    pdf = sign_pdf(job.pdf, store=KeyStore.for_data_dir(settings.data_dir), user_id=job.username, password=PASSWORD,
-                   field_name=job.field_name, reason=job.reason, location=job.location, signer_name=job.full_name)  # fmt: skip
+    pdf = sign_pdf(
+        job.pdf,
+        store=KeyStore.for_data_dir(settings.data_dir),
+        user_id=job.username,
+        password=PASSWORD,
+        field_name=job.field_name,
+        reason=job.reason,
+        location=job.location,
+        signer_name=job.full_name,
+    )
     for who in (c.chair, c.staff, c.members[0]):  # denied: the secretary's signature, kept as someone else's
         with pytest.raises(Forbidden):
             call(db, minutes.store_signature, actor=who, job=job, pdf=pdf)

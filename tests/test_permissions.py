@@ -1,4 +1,5 @@
 """Every service operation refused for the wrong role and allowed for the right one (OpenSlides-style pairs)."""
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -34,25 +35,123 @@ def _new_user(c: Cabinet, db: Database) -> dict[str, Any]:
 CASES: dict[str, Case] = {
     "get_meeting": (services.get_meeting, lambda c, db: {"meeting_id": c.meeting_id}, "member", "outsider", False),
     "join": (services.join, lambda c, db: {"meeting_id": c.meeting_id}, "guest", "outsider", False),
-    "sync": (services.sync, lambda c, db: {"meeting_id": c.meeting_id, "since": 0, "limit": 50}, "member", "outsider", False),
-    "create_meeting": (services.create_meeting, lambda c, db: {"data": MeetingCreate(title="Họp chuyên đề pháp luật")}, "staff", "chair", False),
-    "update_meeting": (services.update_meeting, lambda c, db: {"meeting_id": c.meeting_id, "data": MeetingUpdate(place="Phòng 2")}, "secretary", "chair", False),
-    "start_meeting": (services.start_meeting, lambda c, db: {"meeting_id": c.meeting_id, "force": True}, "chair", "member", False),
+    "sync": (
+        services.sync,
+        lambda c, db: {"meeting_id": c.meeting_id, "since": 0, "limit": 50},
+        "member",
+        "outsider",
+        False,
+    ),
+    "create_meeting": (
+        services.create_meeting,
+        lambda c, db: {"data": MeetingCreate(title="Họp chuyên đề pháp luật")},
+        "staff",
+        "chair",
+        False,
+    ),
+    "update_meeting": (
+        services.update_meeting,
+        lambda c, db: {"meeting_id": c.meeting_id, "data": MeetingUpdate(place="Phòng 2")},
+        "secretary",
+        "chair",
+        False,
+    ),
+    "start_meeting": (
+        services.start_meeting,
+        lambda c, db: {"meeting_id": c.meeting_id, "force": True},
+        "chair",
+        "member",
+        False,
+    ),
     "end_meeting": (services.end_meeting, lambda c, db: {"meeting_id": c.meeting_id}, "chair", "member", True),
-    "step_item": (services.step_item, lambda c, db: {"meeting_id": c.meeting_id, "direction": 1}, "secretary", "guest", True),
-    "activate_item": (services.activate_item, lambda c, db: {"meeting_id": c.meeting_id, "item_id": c.item_ids[2]}, "chair", "member", True),
+    "step_item": (
+        services.step_item,
+        lambda c, db: {"meeting_id": c.meeting_id, "direction": 1},
+        "secretary",
+        "guest",
+        True,
+    ),
+    "activate_item": (
+        services.activate_item,
+        lambda c, db: {"meeting_id": c.meeting_id, "item_id": c.item_ids[2]},
+        "chair",
+        "member",
+        True,
+    ),
     "list_agenda": (agenda.list_agenda, lambda c, db: {"meeting_id": c.meeting_id}, "guest", "outsider", False),
-    "add_item": (agenda.add_item, lambda c, db: {"meeting_id": c.meeting_id, "data": AgendaItemCreate(title="Nội dung bổ sung")}, "staff", "member", False),
-    "update_item": (agenda.update_item, lambda c, db: {"meeting_id": c.meeting_id, "item_id": c.item_ids[0], "data": AgendaItemUpdate(presenter="Bộ Y tế")}, "secretary", "chair", False),
-    "delete_item": (agenda.delete_item, lambda c, db: {"meeting_id": c.meeting_id, "item_id": c.item_ids[2]}, "staff", "member", False),
-    "reorder": (agenda.reorder, lambda c, db: {"meeting_id": c.meeting_id, "item_ids": list(reversed(c.item_ids))}, "staff", "guest", False),
-    "list_participants": (participation.list_participants, lambda c, db: {"meeting_id": c.meeting_id}, "member", "outsider", False),
+    "add_item": (
+        agenda.add_item,
+        lambda c, db: {"meeting_id": c.meeting_id, "data": AgendaItemCreate(title="Nội dung bổ sung")},
+        "staff",
+        "member",
+        False,
+    ),
+    "update_item": (
+        agenda.update_item,
+        lambda c, db: {
+            "meeting_id": c.meeting_id,
+            "item_id": c.item_ids[0],
+            "data": AgendaItemUpdate(presenter="Bộ Y tế"),
+        },
+        "secretary",
+        "chair",
+        False,
+    ),
+    "delete_item": (
+        agenda.delete_item,
+        lambda c, db: {"meeting_id": c.meeting_id, "item_id": c.item_ids[2]},
+        "staff",
+        "member",
+        False,
+    ),
+    "reorder": (
+        agenda.reorder,
+        lambda c, db: {"meeting_id": c.meeting_id, "item_ids": list(reversed(c.item_ids))},
+        "staff",
+        "guest",
+        False,
+    ),
+    "list_participants": (
+        participation.list_participants,
+        lambda c, db: {"meeting_id": c.meeting_id},
+        "member",
+        "outsider",
+        False,
+    ),
     "invite": (participation.invite, _new_user, "staff", "chair", False),
-    "update_participant": (participation.update, lambda c, db: {"meeting_id": c.meeting_id, "user_id": c.members[1].id, "data": ParticipantUpdate(attendance=Attendance.absent, absence_reason="Công tác nước ngoài")}, "secretary", "member", False),
-    "remove_participant": (participation.remove, lambda c, db: {"meeting_id": c.meeting_id, "user_id": c.members[1].id}, "staff", "member", False),
-    "attendance_history": (participation.attendance_history, lambda c, db: {"meeting_id": c.meeting_id}, "guest", "outsider", False),
-    "check_in": (participation.check_in, lambda c, db: {"meeting_id": c.meeting_id, "data": CheckInRequest()}, "member", "outsider", False),
-}  # fmt: skip
+    "update_participant": (
+        participation.update,
+        lambda c, db: {
+            "meeting_id": c.meeting_id,
+            "user_id": c.members[1].id,
+            "data": ParticipantUpdate(attendance=Attendance.absent, absence_reason="Công tác nước ngoài"),
+        },
+        "secretary",
+        "member",
+        False,
+    ),
+    "remove_participant": (
+        participation.remove,
+        lambda c, db: {"meeting_id": c.meeting_id, "user_id": c.members[1].id},
+        "staff",
+        "member",
+        False,
+    ),
+    "attendance_history": (
+        participation.attendance_history,
+        lambda c, db: {"meeting_id": c.meeting_id},
+        "guest",
+        "outsider",
+        False,
+    ),
+    "check_in": (
+        participation.check_in,
+        lambda c, db: {"meeting_id": c.meeting_id, "data": CheckInRequest()},
+        "member",
+        "outsider",
+        False,
+    ),
+}
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -68,7 +167,7 @@ def test_denied_then_allowed(db: Database, name: str) -> None:
 def test_list_meetings_shows_only_published_invitations(db: Database) -> None:
     draft = make_cabinet(db, publish=False)
     published = make_cabinet(db)
-    ids = lambda actor: {m["id"] for m in db.run_read(services.list_meetings, actor=actor)}  # noqa: E731
+    ids = lambda actor: {m["id"] for m in db.run_read(services.list_meetings, actor=actor)}
     assert ids(published.members[0]) == {published.meeting_id}
     assert ids(draft.members[0]) == set()  # invited, but the meeting is still a draft
     assert ids(published.outsider) == set()

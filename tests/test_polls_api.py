@@ -1,6 +1,7 @@
 """/api/polls on the real server: every route's denied/allowed pair, the state guards (409), bad input (4xx),
 results hidden until closed, the poll closing by itself at its deadline (seen live over the socket), the
 deadline extension history, signed answers verified, and the chair's signed summary report."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,16 +21,25 @@ from tests.poll_helpers import QUESTIONS, Board, in_, make_board
 
 
 def _body(b: Board, seconds: float, **extra: Any) -> dict[str, Any]:
-    return {"title": "Lấy ý kiến về dự thảo Nghị định đầu tư công", "summary": "Tóm tắt: hai điểm còn ý kiến khác nhau.",
-            "questions": [{"text": q} for q in QUESTIONS], "voter_ids": [m.id for m in b.voters], "chair_id": b.chair.id,
-            "deadline_at": in_(seconds).isoformat(), "silence_counts_as": "agree", **extra}  # fmt: skip
+    return {
+        "title": "Lấy ý kiến về dự thảo Nghị định đầu tư công",
+        "summary": "Tóm tắt: hai điểm còn ý kiến khác nhau.",
+        "questions": [{"text": q} for q in QUESTIONS],
+        "voter_ids": [m.id for m in b.voters],
+        "chair_id": b.chair.id,
+        "deadline_at": in_(seconds).isoformat(),
+        "silence_counts_as": "agree",
+        **extra,
+    }
 
 
 async def _clients(url: str, *actors: Any) -> list[httpx.AsyncClient]:
     return [await login(url, a.username) for a in actors]
 
 
-async def _listen(url: str, client: httpx.AsyncClient) -> tuple[socketio.AsyncClient, list[dict[str, Any]], asyncio.Event]:
+async def _listen(
+    url: str, client: httpx.AsyncClient
+) -> tuple[socketio.AsyncClient, list[dict[str, Any]], asyncio.Event]:
     sio = socketio.AsyncClient(reconnection=False)
     seen: list[dict[str, Any]] = []
     got = asyncio.Event()
@@ -39,7 +49,9 @@ async def _listen(url: str, client: httpx.AsyncClient) -> tuple[socketio.AsyncCl
         got.set()
 
     sio.on("poll", on_poll)
-    await sio.connect(url, transports=["websocket"], headers={"Cookie": f"ecabinet_session={client.cookies['ecabinet_session']}"})
+    await sio.connect(
+        url, transports=["websocket"], headers={"Cookie": f"ecabinet_session={client.cookies['ecabinet_session']}"}
+    )
     return sio, seen, got
 
 
@@ -59,9 +71,17 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
     from ledger.keystore import ensure_demo_signers
 
     b = make_board(live_server.db, n_members=3)
-    ensure_demo_signers(settings.data_dir / "keys", [(b.members[0].username, b.members[0].full_name, "Bộ trưởng"),
-                                                     (b.chair.username, b.chair.full_name, "Thủ tướng Chính phủ")], PASSWORD)  # fmt: skip
-    staff, chair, m0, m1, m2, guest, admin = await _clients(live_server.url, b.staff, b.chair, *b.members, b.outsider, b.admin)
+    ensure_demo_signers(
+        settings.data_dir / "keys",
+        [
+            (b.members[0].username, b.members[0].full_name, "Bộ trưởng"),
+            (b.chair.username, b.chair.full_name, "Thủ tướng Chính phủ"),
+        ],
+        PASSWORD,
+    )
+    staff, chair, m0, m1, m2, guest, admin = await _clients(
+        live_server.url, b.staff, b.chair, *b.members, b.outsider, b.admin
+    )
     other_member = await login(live_server.url, make_user(live_server.db, GlobalRole.member, "Không Được Hỏi").username)
     sio, seen, got = await _listen(live_server.url, m1)
     sio_out, seen_out, _ = await _listen(live_server.url, other_member)  # not on the poll: never told
@@ -70,14 +90,20 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         # create: the secretariat only; bad input is a 422, never a 500
         assert (await m0.post("/api/polls", json=_body(b, 6))).status_code == 403
         assert (await staff.post("/api/polls", json=_body(b, -60))).status_code == 422  # in the past
-        assert (await staff.post("/api/polls", json={**_body(b, 6), "deadline_at": "2027-01-01T10:00:00"})).status_code == 422
+        assert (
+            await staff.post("/api/polls", json={**_body(b, 6), "deadline_at": "2027-01-01T10:00:00"})
+        ).status_code == 422
         assert (await staff.post("/api/polls", json={**_body(b, 6), "voter_ids": [b.outsider.id]})).status_code == 422
         assert (await staff.post("/api/polls", json={**_body(b, 6), "questions": []})).status_code == 422
         assert (await staff.post("/api/polls", json={**_body(b, 6), "silence_counts_as": "maybe"})).status_code == 422
         r = await staff.post("/api/polls", json=_body(b, 5))
         assert r.status_code == 201, r.text
         poll = r.json()
-        assert poll["state"] == "draft" and poll["voter_count"] == 4 and all(q["result"] is None for q in poll["questions"])
+        assert (
+            poll["state"] == "draft"
+            and poll["voter_count"] == 4
+            and all(q["result"] is None for q in poll["questions"])
+        )
         pid, qids = poll["id"], [q["id"] for q in poll["questions"]]
         # a draft: the secretariat sees it, the chair and the voters not yet
         assert (await m0.get(f"/api/polls/{pid}")).status_code == 403
@@ -95,23 +121,50 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         assert r.status_code == 200 and r.json()["state"] == "open"
         await _until(seen, got, lambda e: e["poll_id"] == pid and e["state"] == "open")  # the voter is told live
         # extend: the secretariat or the chair, later only, with a reason kept in the history
-        assert (await m0.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(20).isoformat(), "reason": "x"})).status_code == 403
-        assert (await staff.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(20).isoformat(), "reason": ""})).status_code == 422
-        assert (await staff.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(2).isoformat(), "reason": "sớm hơn"})).status_code == 422
-        r = await staff.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(15).isoformat(), "reason": "Chờ ý kiến Bộ Tư pháp"})
+        assert (
+            await m0.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(20).isoformat(), "reason": "x"})
+        ).status_code == 403
+        assert (
+            await staff.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(20).isoformat(), "reason": ""})
+        ).status_code == 422
+        assert (
+            await staff.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(2).isoformat(), "reason": "sớm hơn"})
+        ).status_code == 422
+        r = await staff.post(
+            f"/api/polls/{pid}/extend", json={"deadline_at": in_(15).isoformat(), "reason": "Chờ ý kiến Bộ Tư pháp"}
+        )
         assert r.status_code == 200 and r.json()["extensions"][0]["reason"] == "Chờ ý kiến Bộ Tư pháp"
         # answers: voters only; input checked; replaced until the deadline
-        ans = {"answers": [{"question_id": qids[0], "choice": "agree"}, {"question_id": qids[1], "choice": "other", "comment": "Cần làm rõ nguồn vốn."}]}
+        ans = {
+            "answers": [
+                {"question_id": qids[0], "choice": "agree"},
+                {"question_id": qids[1], "choice": "other", "comment": "Cần làm rõ nguồn vốn."},
+            ]
+        }
         assert (await other_member.post(f"/api/polls/{pid}/answers", json=ans)).status_code == 403
         assert (await guest.post(f"/api/polls/{pid}/answers", json=ans)).status_code == 403
         assert (await staff.post(f"/api/polls/{pid}/answers", json=ans)).status_code == 403
-        assert (await m0.post(f"/api/polls/{pid}/answers", json={"answers": [{"question_id": 10**9, "choice": "agree"}]})).status_code == 422
-        assert (await m0.post(f"/api/polls/{pid}/answers", json={"answers": [{"question_id": qids[0], "choice": "yes"}]})).status_code == 422
-        assert (await m0.post(f"/api/polls/{pid}/answers", json={"answers": [{"question_id": qids[0], "choice": "agree", "comment": "a\x07"}]})).status_code == 422
-        r = await m1.post(f"/api/polls/{pid}/answers", json={"answers": [{"question_id": qids[0], "choice": "disagree"}]})
+        assert (
+            await m0.post(f"/api/polls/{pid}/answers", json={"answers": [{"question_id": 10**9, "choice": "agree"}]})
+        ).status_code == 422
+        assert (
+            await m0.post(f"/api/polls/{pid}/answers", json={"answers": [{"question_id": qids[0], "choice": "yes"}]})
+        ).status_code == 422
+        assert (
+            await m0.post(
+                f"/api/polls/{pid}/answers",
+                json={"answers": [{"question_id": qids[0], "choice": "agree", "comment": "a\x07"}]},
+            )
+        ).status_code == 422
+        r = await m1.post(
+            f"/api/polls/{pid}/answers", json={"answers": [{"question_id": qids[0], "choice": "disagree"}]}
+        )
         assert r.status_code == 200 and r.json()["remaining"] == 1 and r.json()["questions"][0]["result"] is None
         r = await m1.post(f"/api/polls/{pid}/answers", json=ans)  # replaced
-        assert r.json()["remaining"] == 0 and r.json()["questions"][0]["my_answer"] == {"choice": "agree", "comment": ""}
+        assert r.json()["remaining"] == 0 and r.json()["questions"][0]["my_answer"] == {
+            "choice": "agree",
+            "comment": "",
+        }
         assert r.json()["voters"] is None if "voters" in r.json() else True
         # signed: with the voter's own key (a wrong password is refused, nothing recorded)
         assert (await m0.post(f"/api/polls/{pid}/answers", json={**ans, "password": "sai-mật-khẩu"})).status_code == 403
@@ -119,10 +172,17 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         assert r.status_code == 200, r.text
         assert r.json()["signed"] is True
         # chair: signs nothing here; votes disagree on question 2
-        await chair.post(f"/api/polls/{pid}/answers", json={"answers": [{"question_id": qids[1], "choice": "disagree"}]})
+        await chair.post(
+            f"/api/polls/{pid}/answers", json={"answers": [{"question_id": qids[1], "choice": "disagree"}]}
+        )
         # follow-up: the secretariat and the chair see who answered, not what
         follow = (await staff.get(f"/api/polls/{pid}")).json()
-        assert {v["user_id"]: v["answered"] for v in follow["voters"]} == {b.chair.id: 1, b.members[0].id: 2, b.members[1].id: 2, b.members[2].id: 0}
+        assert {v["user_id"]: v["answered"] for v in follow["voters"]} == {
+            b.chair.id: 1,
+            b.members[0].id: 2,
+            b.members[1].id: 2,
+            b.members[2].id: 0,
+        }
         assert follow["questions"][0]["result"] is None and follow["questions"][0]["answers"] is None
         # the signed sheet: the voter, the chair, the secretariat; not another member
         assert (await m1.get(f"/api/polls/{pid}/sheets/{b.members[0].id}")).status_code == 403
@@ -133,27 +193,39 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         from minutes.signing import verify_pdf
         from polls.answering import sheet_digest
 
-        report = await asyncio.to_thread(verify_pdf, sheet.content, KeyStore.for_data_dir(settings.data_dir).trusted_roots())
+        report = await asyncio.to_thread(
+            verify_pdf, sheet.content, KeyStore.for_data_dir(settings.data_dir).trusted_roots()
+        )
         assert report.verdict == "valid" and report.signatures[0].signer_name.startswith(b.members[0].full_name)
         with pikepdf.open(io.BytesIO(sheet.content)) as doc:
-            expected = sheet_digest(pid, b.members[0].id, {qids[0]: ("agree", ""), qids[1]: ("other", "Cần làm rõ nguồn vốn.")})
+            expected = sheet_digest(
+                pid, b.members[0].id, {qids[0]: ("agree", ""), qids[1]: ("other", "Cần làm rõ nguồn vốn.")}
+            )
             assert str(doc.docinfo["/Subject"]) == f"poll-sheet:{expected}"
         # the report and the rules before closing
         assert (await chair.get(f"/api/polls/{pid}/report")).status_code == 409
         assert (await m0.get("/api/poll-rules")).status_code == 200
-        assert (await staff.put("/api/poll-rules", json={"silence_default": "none", "require_signed_answers": False})).status_code == 403
-        assert (await admin.put("/api/poll-rules", json={"silence_default": "agree", "require_signed_answers": False})).status_code == 200
+        assert (
+            await staff.put("/api/poll-rules", json={"silence_default": "none", "require_signed_answers": False})
+        ).status_code == 403
+        assert (
+            await admin.put("/api/poll-rules", json={"silence_default": "agree", "require_signed_answers": False})
+        ).status_code == 200
         # the deadline passes: the poll closes by itself, the voter is told live, answers are refused
         await _until(seen, got, lambda e: e["poll_id"] == pid and e["state"] == "closed")
         assert (await m1.post(f"/api/polls/{pid}/answers", json=ans)).status_code == 409
-        assert (await staff.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(60).isoformat(), "reason": "muộn"})).status_code == 409
+        assert (
+            await staff.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(60).isoformat(), "reason": "muộn"})
+        ).status_code == 409
         closed = (await m2.get(f"/api/polls/{pid}")).json()
         q1, q2 = (q["result"] for q in closed["questions"])
         # q1: 2 agree + 2 silent (m2, chair) = 4 of 4; q2: 2 other, 1 disagree (chair), 1 silent counted agree → tie 1:1, the chair's side
         assert q1["agree"] == 2 and q1["silent"] == 2 and q1["adopted"] is True
         assert (q2["agree"], q2["disagree"], q2["other"], q2["silent"]) == (0, 1, 2, 1)
         assert q2["tie"] is True and q2["adopted"] is False and q2["decided_by_chair"] is True
-        assert [a["comment"] for a in closed["questions"][1]["answers"] if a["comment"]] == ["Cần làm rõ nguồn vốn."] * 2
+        assert [a["comment"] for a in closed["questions"][1]["answers"] if a["comment"]] == [
+            "Cần làm rõ nguồn vốn."
+        ] * 2
         assert (await other_member.get(f"/api/polls/{pid}")).status_code == 403
         assert [e for e in seen_out if e["poll_id"] == pid] == []
         # a voter hears nothing while the poll is a draft or submitted: the audience is read at delivery
@@ -175,13 +247,26 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         assert verdict.verdict == "valid"
         assert (await chair.post(f"/api/polls/{pid}/report/sign", json={"password": PASSWORD})).status_code == 409
         async with httpx.AsyncClient(base_url=live_server.url) as anon:  # every route refuses who is not signed in
-            for method, path in [("GET", "/api/polls"), ("POST", "/api/polls"), ("GET", f"/api/polls/{pid}"),
-                                 ("POST", f"/api/polls/{pid}/submit"), ("POST", f"/api/polls/{pid}/approve"),
-                                 ("POST", f"/api/polls/{pid}/answers"), ("POST", f"/api/polls/{pid}/extend"),
-                                 ("GET", f"/api/polls/{pid}/sheets/{b.members[0].id}"), ("GET", f"/api/polls/{pid}/report"),
-                                 ("POST", f"/api/polls/{pid}/report/sign"), ("GET", "/api/poll-rules"), ("PUT", "/api/poll-rules"),
-                                 ("POST", f"/api/polls/{pid}/documents"), ("GET", f"/api/polls/{pid}/documents/1/pages/1")]:  # fmt: skip
-                assert (await anon.request(method, path, json={} if method != "GET" else None)).status_code in (401, 403), (method, path)
+            for method, path in [
+                ("GET", "/api/polls"),
+                ("POST", "/api/polls"),
+                ("GET", f"/api/polls/{pid}"),
+                ("POST", f"/api/polls/{pid}/submit"),
+                ("POST", f"/api/polls/{pid}/approve"),
+                ("POST", f"/api/polls/{pid}/answers"),
+                ("POST", f"/api/polls/{pid}/extend"),
+                ("GET", f"/api/polls/{pid}/sheets/{b.members[0].id}"),
+                ("GET", f"/api/polls/{pid}/report"),
+                ("POST", f"/api/polls/{pid}/report/sign"),
+                ("GET", "/api/poll-rules"),
+                ("PUT", "/api/poll-rules"),
+                ("POST", f"/api/polls/{pid}/documents"),
+                ("GET", f"/api/polls/{pid}/documents/1/pages/1"),
+            ]:
+                assert (await anon.request(method, path, json={} if method != "GET" else None)).status_code in (
+                    401,
+                    403,
+                ), (method, path)
     finally:
         for s in (sio, sio_out, sio_m0):
             await s.disconnect()

@@ -1,5 +1,6 @@
 """Poll documents: the meeting documents' intake and watermarked page images, with the poll's access rules:
 the secretariat adds them; whoever sees the poll reads them; a restricted one only the voters on its list."""
+
 from __future__ import annotations
 
 import io
@@ -16,21 +17,36 @@ async def test_poll_documents_denied_and_allowed(live_server: LiveServer) -> Non
     b = make_board(live_server.db, n_members=2)
     poll = make_poll(live_server.db, b, deadline=in_(3600))
     pid = poll["id"]
-    staff, m0, m1, guest = [await login(live_server.url, a.username) for a in (b.staff, b.members[0], b.members[1], b.outsider)]
+    staff, m0, m1, guest = [
+        await login(live_server.url, a.username) for a in (b.staff, b.members[0], b.members[1], b.outsider)
+    ]
     files = {"file": ("to-trinh.pdf", make_pdf(2), "application/pdf")}
     try:
-        assert (await m0.post(f"/api/polls/{pid}/documents", data={"title": "Tờ trình"}, files=files)).status_code == 403
-        r = await staff.post(f"/api/polls/{pid}/documents", data={"title": "Tờ trình của Bộ Kế hoạch và Đầu tư"}, files=files)
+        assert (
+            await m0.post(f"/api/polls/{pid}/documents", data={"title": "Tờ trình"}, files=files)
+        ).status_code == 403
+        r = await staff.post(
+            f"/api/polls/{pid}/documents", data={"title": "Tờ trình của Bộ Kế hoạch và Đầu tư"}, files=files
+        )
         assert r.status_code == 201, r.text
         plain = r.json()["id"]
         assert r.json()["page_count"] == 2
-        r = await staff.post(f"/api/polls/{pid}/documents", data={"title": "Báo cáo mật", "restricted": "true",
-                                                                  "allowed_user_ids": str(b.members[0].id)}, files=files)  # fmt: skip
+        r = await staff.post(
+            f"/api/polls/{pid}/documents",
+            data={"title": "Báo cáo mật", "restricted": "true", "allowed_user_ids": str(b.members[0].id)},
+            files=files,
+        )
         assert r.status_code == 201, r.text
         secret = r.json()["id"]
-        bad = await staff.post(f"/api/polls/{pid}/documents", data={"title": "x", "allowed_user_ids": str(b.outsider.id), "restricted": "true"}, files=files)
+        bad = await staff.post(
+            f"/api/polls/{pid}/documents",
+            data={"title": "x", "allowed_user_ids": str(b.outsider.id), "restricted": "true"},
+            files=files,
+        )
         assert bad.status_code == 422
-        assert (await staff.post(f"/api/polls/{pid}/documents", data={"title": "x", "colour": "red"}, files=files)).status_code == 422
+        assert (
+            await staff.post(f"/api/polls/{pid}/documents", data={"title": "x", "colour": "red"}, files=files)
+        ).status_code == 422
         page = await m1.get(f"/api/polls/{pid}/documents/{plain}/pages/1")
         assert page.status_code == 200 and page.headers["content-type"] == "image/png"
         assert Image.open(io.BytesIO(page.content)).width > 500

@@ -1,6 +1,7 @@
 """A written poll reaches its voters by e-mail end to end: approved through the API, its notify job turned into
 one mail per voter (in each voter's language), and its result mailed once the poll closes by itself at its
 deadline. The poll and the notification packages meet only through the outbox's "notify" contract."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,14 +19,25 @@ TITLE = "Lấy ý kiến về dự thảo Nghị định đầu tư công"
 
 
 def _body(b: Board, seconds: float) -> dict[str, Any]:
-    return {"title": TITLE, "questions": [{"text": q} for q in QUESTIONS], "voter_ids": [m.id for m in b.voters],
-            "chair_id": b.chair.id, "deadline_at": in_(seconds).isoformat(), "silence_counts_as": "agree"}  # fmt: skip
+    return {
+        "title": TITLE,
+        "questions": [{"text": q} for q in QUESTIONS],
+        "voter_ids": [m.id for m in b.voters],
+        "chair_id": b.chair.id,
+        "deadline_at": in_(seconds).isoformat(),
+        "silence_counts_as": "agree",
+    }
 
 
-async def test_a_sent_poll_and_its_result_reach_each_voter_by_mail_in_their_language(settings: Settings, db: Database) -> None:
+async def test_a_sent_poll_and_its_result_reach_each_voter_by_mail_in_their_language(
+    settings: Settings, db: Database
+) -> None:
     b = make_board(db, n_members=2)
-    addresses = {b.chair.id: "thu.tuong@example.gov.vn", b.members[0].id: "bo.truong@example.gov.vn",
-                 b.members[1].id: "minister@example.gov.vn"}  # fmt: skip
+    addresses = {
+        b.chair.id: "thu.tuong@example.gov.vn",
+        b.members[0].id: "bo.truong@example.gov.vn",
+        b.members[1].id: "minister@example.gov.vn",
+    }
     for user_id, email in addresses.items():
         set_profile(db, user_id, email, lang="en" if email.startswith("minister") else "vi")
     inbox = Inbox(free_port()).start()

@@ -1,5 +1,6 @@
 """The poll pages ask what GET /api/polls/{id} asks (denied/allowed pairs), and the home page shows the
 member's inbox of open polls with their deadline and what remains to answer."""
+
 from __future__ import annotations
 
 import httpx
@@ -17,12 +18,27 @@ async def test_poll_pages_denied_and_allowed(live_server: LiveServer) -> None:
     poll = make_poll(live_server.db, b, deadline=in_(3600))
     answer(live_server.db, poll, b.members[1], "agree")
     outsider = make_user(live_server.db, GlobalRole.member, "Người Ngoài")
-    clients = {name: await login(live_server.url, a.username) for name, a in
-               {"staff": b.staff, "chair": b.chair, "m0": b.members[0], "m1": b.members[1], "outsider": outsider}.items()}  # fmt: skip
+    clients = {
+        name: await login(live_server.url, a.username)
+        for name, a in {
+            "staff": b.staff,
+            "chair": b.chair,
+            "m0": b.members[0],
+            "m1": b.members[1],
+            "outsider": outsider,
+        }.items()
+    }
     try:
-        cases = [(f"/polls/{poll['id']}", "m0", 200), (f"/polls/{poll['id']}", "outsider", 403), (f"/polls/{poll['id']}", "staff", 200),
-                 (f"/polls/{draft['id']}", "staff", 200), (f"/polls/{draft['id']}", "chair", 403), (f"/polls/{draft['id']}", "m0", 403),
-                 ("/polls/999999", "staff", 404), ("/polls", "m0", 200)]  # fmt: skip
+        cases = [
+            (f"/polls/{poll['id']}", "m0", 200),
+            (f"/polls/{poll['id']}", "outsider", 403),
+            (f"/polls/{poll['id']}", "staff", 200),
+            (f"/polls/{draft['id']}", "staff", 200),
+            (f"/polls/{draft['id']}", "chair", 403),
+            (f"/polls/{draft['id']}", "m0", 403),
+            ("/polls/999999", "staff", 404),
+            ("/polls", "m0", 200),
+        ]
         for path, who, status in cases:
             r = await clients[who].get(path)
             assert r.status_code == status, (path, who, r.status_code)

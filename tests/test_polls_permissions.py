@@ -1,5 +1,6 @@
 """Polls: each operation refused for the wrong person and allowed for the right one (a pair table read by
 tests/test_service_pairs.py)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -20,8 +21,15 @@ Case = tuple[Callable[..., Any], Callable[[Database, Board, Poll], dict[str, Any
 
 
 def _create(db: Database, b: Board, p: Poll) -> dict[str, Any]:
-    data = PollCreate(title="Lấy ý kiến về dự thảo Nghị định", summary="Bộ Tư pháp trình.", questions=[QuestionIn(text=QUESTIONS[0])],
-                      voter_ids=[m.id for m in b.voters], chair_id=b.chair.id, deadline_at=in_(3600), silence_counts_as="agree")  # fmt: skip
+    data = PollCreate(
+        title="Lấy ý kiến về dự thảo Nghị định",
+        summary="Bộ Tư pháp trình.",
+        questions=[QuestionIn(text=QUESTIONS[0])],
+        voter_ids=[m.id for m in b.voters],
+        chair_id=b.chair.id,
+        deadline_at=in_(3600),
+        silence_counts_as="agree",
+    )
     return {"data": data}
 
 
@@ -30,29 +38,80 @@ _DOC = {"title": "Dự thảo Nghị định", "sha256": "ab" * 32, "page_count"
 
 def _restricted_page(db: Database, b: Board, p: Poll) -> dict[str, Any]:
     """A page of a document restricted to one voter (members[1]): another voter is refused, that one reads it."""
-    doc = call(db, services.add_document, actor=b.staff, poll_id=p["id"], restricted=True, allowed_user_ids=[b.members[1].id], **_DOC)
+    doc = call(
+        db,
+        services.add_document,
+        actor=b.staff,
+        poll_id=p["id"],
+        restricted=True,
+        allowed_user_ids=[b.members[1].id],
+        **_DOC,
+    )
     return {"poll_id": p["id"], "document_id": doc["id"], "page": 1, "timezone": TZ}
 
 
 def _answers(db: Database, b: Board, p: Poll) -> dict[str, Any]:
-    return {"poll_id": p["id"], "data": AnswersIn(answers=[AnswerIn(question_id=q["id"], choice="agree") for q in p["questions"]])}
+    return {
+        "poll_id": p["id"],
+        "data": AnswersIn(answers=[AnswerIn(question_id=q["id"], choice="agree") for q in p["questions"]]),
+    }
 
 
 CASES: dict[str, Case] = {
     "create_poll": (services.create_poll, _create, "staff", "chair", None),
     "submit_poll": (services.submit_poll, lambda db, b, p: {"poll_id": p["id"]}, "staff", "chair", "draft"),
-    "approve_poll": (services.approve_poll, lambda db, b, p: {"poll_id": p["id"], "tz": TZ}, "chair", "staff", "submitted"),
-    "extend_poll": (services.extend_poll, lambda db, b, p: {"poll_id": p["id"], "data": ExtendIn(deadline_at=in_(7200), reason="Cần thêm thời gian"), "tz": TZ}, "staff", "member", "open"),
+    "approve_poll": (
+        services.approve_poll,
+        lambda db, b, p: {"poll_id": p["id"], "tz": TZ},
+        "chair",
+        "staff",
+        "submitted",
+    ),
+    "extend_poll": (
+        services.extend_poll,
+        lambda db, b, p: {
+            "poll_id": p["id"],
+            "data": ExtendIn(deadline_at=in_(7200), reason="Cần thêm thời gian"),
+            "tz": TZ,
+        },
+        "staff",
+        "member",
+        "open",
+    ),
     "get_poll": (views.get_poll, lambda db, b, p: {"poll_id": p["id"]}, "member", "outsider", "open"),
     "answer": (answering.answer, _answers, "member", "outsider", "open"),
     "sheet_to_sign": (answering.sheet_to_sign, _answers, "member", "outsider", "open"),
-    "authorize_documents": (services.authorize_documents, lambda db, b, p: {"poll_id": p["id"]}, "staff", "chair", "draft"),
-    "mark_decided": (closing.mark_decided, lambda db, b, p: {"poll_id": p["id"], "report_sha256": "ab" * 32}, "chair", "staff", "closed"),
+    "authorize_documents": (
+        services.authorize_documents,
+        lambda db, b, p: {"poll_id": p["id"]},
+        "staff",
+        "chair",
+        "draft",
+    ),
+    "mark_decided": (
+        closing.mark_decided,
+        lambda db, b, p: {"poll_id": p["id"], "report_sha256": "ab" * 32},
+        "chair",
+        "staff",
+        "closed",
+    ),
     "report_data": (closing.report_data, lambda db, b, p: {"poll_id": p["id"]}, "staff", "member", "closed"),
-    "add_document": (services.add_document, lambda db, b, p: {"poll_id": p["id"], "restricted": False, "allowed_user_ids": [], **_DOC}, "staff", "chair", "open"),
+    "add_document": (
+        services.add_document,
+        lambda db, b, p: {"poll_id": p["id"], "restricted": False, "allowed_user_ids": [], **_DOC},
+        "staff",
+        "chair",
+        "open",
+    ),
     "document_page (restricted)": (services.document_page, _restricted_page, "member1", "member", "open"),
-    "set_rules": (services.set_rules, lambda db, b, p: {"data": RulesIn(silence_default="none", require_signed_answers=False)}, "admin", "staff", None),
-}  # fmt: skip
+    "set_rules": (
+        services.set_rules,
+        lambda db, b, p: {"data": RulesIn(silence_default="none", require_signed_answers=False)},
+        "admin",
+        "staff",
+        None,
+    ),
+}
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -62,5 +121,5 @@ def test_denied_then_allowed(db: Database, name: str) -> None:
     poll = make_poll(db, b, deadline=in_(3600), state="open" if state == "closed" else state) if state else {}
     if state == "closed":
         assert call(db, closing.close_poll, poll_id=poll["id"], now=in_(7200))
-    who = lambda role: {"member": b.members[0], "member1": b.members[1]}.get(role) or getattr(b, role)  # noqa: E731
+    who = lambda role: {"member": b.members[0], "member1": b.members[1]}.get(role) or getattr(b, role)
     denied_then_allowed(db, fn, who(denied), who(allowed), **kwargs(db, b, poll))

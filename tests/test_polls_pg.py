@@ -1,5 +1,6 @@
 """Two nodes on one PostgreSQL database race to close the same poll and to send its reminder: it is closed
 once, reminded once (the row lock, then the conditional update)."""
+
 from __future__ import annotations
 
 import threading
@@ -26,7 +27,7 @@ def pg_url() -> Iterator[str]:
         yield url
 
 
-def _race(nodes: list[Database], fn, **kwargs) -> list[bool]:  # noqa: ANN001
+def _race(nodes: list[Database], fn, **kwargs) -> list[bool]:
     results: list[bool] = []
     start = threading.Barrier(len(nodes))
 
@@ -53,12 +54,19 @@ def test_two_nodes_close_and_remind_once(pg_url: str, tmp_path: Path) -> None:
         with db.read_session() as s:
             remind_at = s.get(Poll, poll["id"]).remind_at  # type: ignore[union-attr]
         assert remind_at is not None
-        assert sorted(_race(nodes, closing.send_reminder, poll_id=poll["id"], now=remind_at + timedelta(seconds=1))) == [False, True]
+        assert sorted(
+            _race(nodes, closing.send_reminder, poll_id=poll["id"], now=remind_at + timedelta(seconds=1))
+        ) == [False, True]
         later = datetime.now(timezone.utc) + timedelta(days=30)
         assert sorted(_race(nodes, closing.close_poll, poll_id=poll["id"], now=later)) == [False, True]
         with db.read_session() as s:
             closed = s.exec(select(AuditEntry).where(AuditEntry.type == "poll.closed")).all()
-            events = [p["event"] for k, r in outbox.all_keys(session=s) if k == "notify" for _, p in outbox.pending(session=s, kind=k, ref=r)]
+            events = [
+                p["event"]
+                for k, r in outbox.all_keys(session=s)
+                if k == "notify"
+                for _, p in outbox.pending(session=s, kind=k, ref=r)
+            ]
         assert len(closed) == 1
         assert sorted(events) == ["poll.reminder", "poll.result", "poll.sent"]
     finally:

@@ -1,5 +1,6 @@
 """The reminder one working day before the deadline goes once, to those who have not answered everything, and
 is recorded as a "notify" outbox job in the same transaction (so a restart neither loses nor repeats it)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -18,8 +19,13 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 def _notify_jobs(db: Database, event: str) -> list[dict]:
     with db.read_session() as s:
-        return [p for k, r in outbox.all_keys(session=s) if k == "notify"
-                for _, p in outbox.pending(session=s, kind=k, ref=r) if p["event"] == event]  # fmt: skip
+        return [
+            p
+            for k, r in outbox.all_keys(session=s)
+            if k == "notify"
+            for _, p in outbox.pending(session=s, kind=k, ref=r)
+            if p["event"] == event
+        ]
 
 
 def test_reminder_once_one_working_day_before(db: Database) -> None:
@@ -34,7 +40,9 @@ def test_reminder_once_one_working_day_before(db: Database) -> None:
     with db.read_session() as s:
         remind_at = s.get(Poll, poll["id"]).remind_at  # type: ignore[union-attr]
     assert remind_at is not None
-    assert remind_at.replace(tzinfo=timezone.utc).astimezone(VN) == datetime(expected_day.year, expected_day.month, expected_day.day, 17, 0, tzinfo=VN)
+    assert remind_at.replace(tzinfo=timezone.utc).astimezone(VN) == datetime(
+        expected_day.year, expected_day.month, expected_day.day, 17, 0, tzinfo=VN
+    )
     before = remind_at.replace(tzinfo=timezone.utc) - timedelta(seconds=1)
     assert call(db, closing.due_reminders, now=before) == []
     assert call(db, closing.send_reminder, poll_id=poll["id"], now=before) is False

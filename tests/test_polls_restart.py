@@ -2,6 +2,7 @@
 killed before the deadlines; one deadline passes while it is down and that poll is closed as soon as the
 server is back; the other closes by itself at its deadline. Results under both silence rules and the tie
 rule, and the signed answers verified."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,6 +21,7 @@ from tests.factories import PASSWORD, call
 from tests.live import login
 from tests.poll_helpers import in_, make_board, make_poll
 from tests.test_outbox_crash import Server, servers  # noqa: F401 - the fixture
+
 
 # Voter i's choices on (q1, q2); voter 0 is the chair; 23..26 stay silent.
 def _choices(i: int) -> tuple[str, str] | None:
@@ -70,7 +72,7 @@ async def test_27_voters_restart_and_closing_by_itself(settings: Settings, db: D
             picked = _choices(i)
             if picked is None or v in signers:
                 continue
-            body = AnswersIn(answers=[{"question_id": q["id"], "choice": c} for q, c in zip(poll["questions"], picked)])  # type: ignore[misc]
+            body = AnswersIn(answers=[{"question_id": q["id"], "choice": c} for q, c in zip(poll["questions"], picked)])
             call(db, answering.answer, actor=v, poll_id=poll["id"], data=body)
     # the two signers answer over HTTP with their own keys; an outsider is refused
     for v in signers:
@@ -78,16 +80,26 @@ async def test_27_voters_restart_and_closing_by_itself(settings: Settings, db: D
         picked = _choices(voters.index(v))
         assert picked is not None
         for poll in (soon, later):
-            signed = {"answers": [{"question_id": q["id"], "choice": c} for q, c in zip(poll["questions"], picked)], "password": PASSWORD}
+            signed = {
+                "answers": [{"question_id": q["id"], "choice": c} for q, c in zip(poll["questions"], picked)],
+                "password": PASSWORD,
+            }
             r = await http.post(f"/api/polls/{poll['id']}/answers", json=signed)
             assert r.status_code == 200 and r.json()["signed"] is True, r.text
         await http.aclose()
     outsider = await login(first.url, b.outsider.username)
-    assert (await outsider.post(f"/api/polls/{soon['id']}/answers", json={"answers": [{"question_id": soon["questions"][0]["id"], "choice": "agree"}]})).status_code == 403
+    assert (
+        await outsider.post(
+            f"/api/polls/{soon['id']}/answers",
+            json={"answers": [{"question_id": soon["questions"][0]["id"], "choice": "agree"}]},
+        )
+    ).status_code == 403
     await outsider.aclose()
     first.kill()
     deadline = datetime.fromisoformat(soon["deadline_at"].replace("Z", "+00:00"))
-    await asyncio.sleep(max(0.0, (deadline - datetime.now(timezone.utc)).total_seconds()) + 0.5)  # wall-clock: the server is down
+    await asyncio.sleep(
+        max(0.0, (deadline - datetime.now(timezone.utc)).total_seconds()) + 0.5
+    )  # wall-clock: the server is down
     assert call(db, views.get_poll, actor=b.staff, poll_id=soon["id"])["state"] == "open"  # nobody closed it meanwhile
     second = Server(settings)
     servers.append(second)
@@ -98,14 +110,38 @@ async def test_27_voters_restart_and_closing_by_itself(settings: Settings, db: D
     a = (await http.get(f"/api/polls/{soon['id']}")).json()
     n = (await http.get(f"/api/polls/{later['id']}")).json()
     # silence counts as agreement: 10 + 4 silent = 14 of 27; 11 + 4 = 15 of 27
-    assert a["questions"][0]["result"] == {"agree": 10, "disagree": 10, "other": 3, "silent": 4, "voters": 27, "adopted": True,
-                                           "tie": False, "decided_by_chair": False}  # fmt: skip
+    assert a["questions"][0]["result"] == {
+        "agree": 10,
+        "disagree": 10,
+        "other": 3,
+        "silent": 4,
+        "voters": 27,
+        "adopted": True,
+        "tie": False,
+        "decided_by_chair": False,
+    }
     assert a["questions"][1]["result"]["adopted"] is True
     # silence not counted: 10 against 10, the chair agreed → adopted by the chair's side; 11 of 27 is not a majority
-    assert n["questions"][0]["result"] == {"agree": 10, "disagree": 10, "other": 3, "silent": 4, "voters": 27, "adopted": True,
-                                           "tie": True, "decided_by_chair": True}  # fmt: skip
-    assert n["questions"][1]["result"] == {"agree": 11, "disagree": 9, "other": 3, "silent": 4, "voters": 27, "adopted": False,
-                                           "tie": False, "decided_by_chair": False}  # fmt: skip
+    assert n["questions"][0]["result"] == {
+        "agree": 10,
+        "disagree": 10,
+        "other": 3,
+        "silent": 4,
+        "voters": 27,
+        "adopted": True,
+        "tie": True,
+        "decided_by_chair": True,
+    }
+    assert n["questions"][1]["result"] == {
+        "agree": 11,
+        "disagree": 9,
+        "other": 3,
+        "silent": 4,
+        "voters": 27,
+        "adopted": False,
+        "tie": False,
+        "decided_by_chair": False,
+    }
     await http.aclose()
     # the signed sheets verify and say what is stored; the others are marked unsigned
     staff = await login(second.url, b.staff.username)

@@ -1,5 +1,6 @@
 """The adoption rule of written polls: more than half of ALL voters, silence per the poll's rule, ties to the
 chair's side; and closing through the services (idempotent, results by each silence rule)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -25,7 +26,16 @@ def test_more_than_half_of_all_voters() -> None:
     assert _t({1: A, 2: A, 3: A}, Silence.none)["adopted"] is False  # 3 of 6 is not more than half
     assert _t({1: A, 2: A, 3: A, 4: A}, Silence.none)["adopted"] is True
     r = _t({1: A, 2: A, 3: D}, Silence.agree)  # 2 agree + 3 silent = 5 of 6
-    assert r == {"agree": 2, "disagree": 1, "other": 0, "silent": 3, "voters": 6, "adopted": True, "tie": False, "decided_by_chair": False}
+    assert r == {
+        "agree": 2,
+        "disagree": 1,
+        "other": 0,
+        "silent": 3,
+        "voters": 6,
+        "adopted": True,
+        "tie": False,
+        "decided_by_chair": False,
+    }
 
 
 @pytest.mark.parametrize("chair_choice,adopted,by_chair", [(A, True, True), (D, False, True), (O, False, False)])
@@ -41,8 +51,16 @@ def test_tie_goes_to_the_chairs_side(chair_choice: Choice, adopted: bool, by_cha
 
 def test_a_silent_chair_takes_the_silence_side() -> None:
     answers = {2: A, 3: D, 4: D, 5: O, 6: O}  # the chair (1) is silent: 1 agree + 1 silent vs 2 disagree
-    assert _t(answers, Silence.agree) == {"agree": 1, "disagree": 2, "other": 2, "silent": 1, "voters": 6,
-                                          "adopted": True, "tie": True, "decided_by_chair": True}  # fmt: skip
+    assert _t(answers, Silence.agree) == {
+        "agree": 1,
+        "disagree": 2,
+        "other": 2,
+        "silent": 1,
+        "voters": 6,
+        "adopted": True,
+        "tie": True,
+        "decided_by_chair": True,
+    }
     assert _t(answers, Silence.none)["tie"] is False
 
 
@@ -60,11 +78,27 @@ def test_closing_is_idempotent_and_records_the_result(db: Database) -> None:
     got = call(db, views.get_poll, actor=b.members[3], poll_id=poll["id"])
     assert got["state"] == "closed"
     q1, q2 = (q["result"] for q in got["questions"])
-    assert q1 == {"agree": 3, "disagree": 0, "other": 0, "silent": 2, "voters": 5, "adopted": True, "tie": False, "decided_by_chair": False}
+    assert q1 == {
+        "agree": 3,
+        "disagree": 0,
+        "other": 0,
+        "silent": 2,
+        "voters": 5,
+        "adopted": True,
+        "tie": False,
+        "decided_by_chair": False,
+    }
     assert q2["disagree"] == 2 and q2["agree"] == 1 and q2["adopted"] is False
-    assert [a["comment"] for a in got["questions"][0]["answers"] if a["comment"]] == ["Đề nghị bổ sung đánh giá tác động."]
+    assert [a["comment"] for a in got["questions"][0]["answers"] if a["comment"]] == [
+        "Đề nghị bổ sung đánh giá tác động."
+    ]
     with db.read_session() as s:
-        jobs = [p for k, r in outbox.all_keys(session=s) if k == "notify" for _, p in outbox.pending(session=s, kind=k, ref=r)]
+        jobs = [
+            p
+            for k, r in outbox.all_keys(session=s)
+            if k == "notify"
+            for _, p in outbox.pending(session=s, kind=k, ref=r)
+        ]
     jobs.sort(key=lambda j: j["event"])
     assert [j["event"] for j in jobs] == ["poll.result", "poll.sent"]
     assert jobs[0]["user_ids"] == sorted(v.id for v in b.voters) and jobs[1]["link"] == f"/polls/{poll['id']}"
@@ -81,7 +115,7 @@ def test_the_audit_log_records_the_life_of_a_poll_and_stays_verifiable(db: Datab
     answer(db, poll, b.members[0], "agree", "other")
     assert call(db, closing.close_poll, poll_id=poll["id"], now=datetime(2999, 1, 1, tzinfo=timezone.utc)) is True
     with db.read_session() as s:
-        types = [e.type for e in s.exec(select(AuditEntry).where(AuditEntry.type.startswith("poll."))).all()]  # type: ignore[attr-defined]
+        types = [e.type for e in s.exec(select(AuditEntry).where(AuditEntry.type.startswith("poll."))).all()]
     assert types == ["poll.created", "poll.submitted", "poll.opened", "poll.answered", "poll.closed"]
     verdict = db.run_read(audit.verify_chain, actor=b.admin)
     assert verdict["ok"] is True, verdict
@@ -103,5 +137,7 @@ def test_an_organisation_may_require_signed_answers(db: Database) -> None:
         answer(db, poll, b.members[0], "agree")
     from polls.schemas import PollCreate
 
-    data = PollCreate(title="Mặc định của tổ chức", questions=[{"text": "Đồng ý?"}], deadline_at=in_(3600), chair_id=b.chair.id)  # type: ignore[list-item]
+    data = PollCreate(
+        title="Mặc định của tổ chức", questions=[{"text": "Đồng ý?"}], deadline_at=in_(3600), chair_id=b.chair.id
+    )
     assert call(db, services.create_poll, actor=b.staff, data=data)["silence_counts_as"] == "none"

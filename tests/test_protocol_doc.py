@@ -1,5 +1,6 @@
 """docs/realtime-protocol.md names exactly the socket events the server accepts (SocketActions.accepted, as
 registered by the real app) and sends (realtime.actions.SERVER_EVENTS, which every emit in the code uses)."""
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,9 @@ def _section(title: str) -> str:
 
 
 def documented_client_events() -> set[str]:
-    rows = [line for line in _section("Client → server (each answers with an ack)").splitlines() if line.startswith("| `")]
+    rows = [
+        line for line in _section("Client → server (each answers with an ack)").splitlines() if line.startswith("| `")
+    ]
     return {name for row in rows for name in re.findall(NAME, row.split("|")[1])}
 
 

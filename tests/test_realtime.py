@@ -1,4 +1,5 @@
 """Real uvicorn server, real python-socketio clients: join, live events, refusals, catching up."""
+
 from __future__ import annotations
 
 import pytest
@@ -48,7 +49,10 @@ async def test_a_client_not_invited_is_refused_and_gets_nothing(live_server: Liv
     chair = await login(live_server.url, c.chair.username)
     try:
         ack = await outsider.join(c.meeting_id)
-        assert ack == {"ok": False, "error": {"code": "forbidden", "message": f"Bạn không được mời dự cuộc họp {c.meeting_id}."}}
+        assert ack == {
+            "ok": False,
+            "error": {"code": "forbidden", "message": f"Bạn không được mời dự cuộc họp {c.meeting_id}."},
+        }
         assert (await member.join(c.meeting_id))["ok"]
         assert (await chair.post(f"/api/meetings/{c.meeting_id}/next")).status_code == 200  # through the server
         await member.wait_for(lambda e: e["type"] == "agenda.current_changed")  # marker: the room has been told
@@ -100,7 +104,12 @@ async def test_missed_events_are_caught_up_with_sync_and_equal_a_fresh_snapshot(
         back = LiveClient(live_server.url, http.cookies["ecabinet_session"])
         await back.connect()
         synced = await back.call("meeting:sync", {"meeting_id": c.meeting_id, "since": since})
-        assert synced["ok"] and [e["seq"] for e in synced["data"]["events"]] == [since + 1, since + 2, since + 3, since + 4]
+        assert synced["ok"] and [e["seq"] for e in synced["data"]["events"]] == [
+            since + 1,
+            since + 2,
+            since + 3,
+            since + 4,
+        ]
         state = stale
         for env in synced["data"]["events"]:
             state = apply_event(state, env)
@@ -114,9 +123,20 @@ async def test_missed_events_are_caught_up_with_sync_and_equal_a_fresh_snapshot(
 
 @pytest.mark.parametrize(
     "payload",
-    [None, "1", {"meeting_id": "1"}, {"meeting_id": 1.5}, {"meeting_id": -3}, {"meeting_id": 1, "extra": True}, [1, 2], {}],
+    [
+        None,
+        "1",
+        {"meeting_id": "1"},
+        {"meeting_id": 1.5},
+        {"meeting_id": -3},
+        {"meeting_id": 1, "extra": True},
+        [1, 2],
+        {},
+    ],
 )
-async def test_malformed_payloads_get_an_error_ack_and_the_connection_survives(live_server: LiveServer, payload: object) -> None:
+async def test_malformed_payloads_get_an_error_ack_and_the_connection_survives(
+    live_server: LiveServer, payload: object
+) -> None:
     c = make_cabinet(live_server.db, start=True)
     tablet, http = await live_client(live_server.url, c.members[0].username)
     try:
@@ -140,11 +160,19 @@ async def test_connection_without_session_or_from_foreign_origin_is_refused(live
     cookie = http.cookies["ecabinet_session"]
     foreign = socketio.AsyncClient(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        await foreign.connect(live_server.url, transports=["websocket"], wait_timeout=5,
-                              headers={"Cookie": f"ecabinet_session={cookie}", "Origin": "http://evil.example"})  # fmt: skip
+        await foreign.connect(
+            live_server.url,
+            transports=["websocket"],
+            wait_timeout=5,
+            headers={"Cookie": f"ecabinet_session={cookie}", "Origin": "http://evil.example"},
+        )
     same = socketio.AsyncClient(reconnection=False)
-    await same.connect(live_server.url, transports=["websocket"], wait_timeout=5,
-                       headers={"Cookie": f"ecabinet_session={cookie}", "Origin": live_server.url})  # fmt: skip
+    await same.connect(
+        live_server.url,
+        transports=["websocket"],
+        wait_timeout=5,
+        headers={"Cookie": f"ecabinet_session={cookie}", "Origin": live_server.url},
+    )
     assert same.connected
     await same.disconnect()
     await http.aclose()

@@ -1,6 +1,7 @@
 """Siblings of the minutes' file dates: the watermarked download and the annotated export say when the copy was
 made (/ModDate, with the organisation's UTC offset) and that e-Cabinet made it; the watermark line reads the
 organisation's clock (ECABINET_TIMEZONE=Europe/Paris here), and the original's author stays the original's."""
+
 from __future__ import annotations
 
 import io

@@ -1,5 +1,6 @@
 """Over the real server with ECABINET_TIMEZONE=Europe/Paris: every route that shows a time uses the setting
 (pages, draft and signed PDF, DOCX, file dates, the visible signature), none falls back to Hà Nội."""
+
 from __future__ import annotations
 
 import io
@@ -48,7 +49,9 @@ async def test_every_route_uses_the_configured_zone(live_server: LiveServer) -> 
         live = (await staff.get(f"/meetings/{mid}")).text
         assert "02:00, 03/12/2026" in live
         draft = pdf_text((await staff.get(f"/api/meetings/{mid}/minutes.pdf")).content)[0]
-        sections = " ".join(x["effective"] for x in (await staff.get(f"/api/meetings/{mid}/minutes")).json()["sections"])
+        sections = " ".join(
+            x["effective"] for x in (await staff.get(f"/api/meetings/{mid}/minutes")).json()["sections"]
+        )
         docx = docx_text((await staff.get(f"/api/meetings/{mid}/minutes.docx")).content)
         for text in (draft, sections, docx):
             assert "02 giờ 00, ngày 03 tháng 12 năm 2026" in text and "(03:15 - 03:20)" in text, text[:300]
@@ -67,7 +70,9 @@ async def test_every_route_uses_the_configured_zone(live_server: LiveServer) -> 
             at = datetime.fromisoformat(signer["signed_at"].replace("Z", "+00:00")).astimezone(ZoneInfo("Europe/Paris"))
             assert at.strftime("%H:%M, %d/%m/%Y") in text_in(signed, *rects[field])
         verify = (await staff.post("/api/minutes/verify", files={"file": ("bb.pdf", signed, "application/pdf")})).json()
-        assert verify["verdict"] == "valid" and [x["signing_time"] for x in verify["signatures"]] == [x["signed_at"] for x in signers]
+        assert verify["verdict"] == "valid" and [x["signing_time"] for x in verify["signatures"]] == [
+            x["signed_at"] for x in signers
+        ]
     finally:
         for client in (staff, secretary, chair):
             await client.aclose()

@@ -1,5 +1,6 @@
 """The official record is exact: the organisation's time zone in every file, the register number, the figures a
 decision rests on, guests in full, and files that say who made them and when (not 2000-01-01 or python-docx)."""
+
 from __future__ import annotations
 
 import io
@@ -35,8 +36,9 @@ PARIS = ["02 giờ 00, ngày 03 tháng 12 năm 2026", "(03:15 - 03:20)", "kết 
 
 
 @pytest.mark.parametrize("tz, expected, wrong", [("Asia/Ho_Chi_Minh", HANOI, PARIS), ("Europe/Paris", PARIS, HANOI)])
-def test_times_in_pdf_and_docx_follow_the_organisation_zone(db: Database, s: Scripted, tz: str, expected: list[str],
-                                                            wrong: list[str]) -> None:  # fmt: skip
+def test_times_in_pdf_and_docx_follow_the_organisation_zone(
+    db: Database, s: Scripted, tz: str, expected: list[str], wrong: list[str]
+) -> None:
     c, mid = s.cabinet, s.meeting_id
     draft_pdf = pdf_text(db.run_read(services.get_pdf, actor=c.staff, meeting_id=mid, tz=tz).data)[0]
     draft = db.run_read(services.get_draft, actor=c.staff, meeting_id=mid, tz=tz)
@@ -73,8 +75,13 @@ def test_finalised_minutes_are_numbered_from_the_register(db: Database, settings
     assert "Số: /BB-CP" in draft  # a draft has no number yet: the clerk's blank
     assert call(db, services.finalise, actor=a.cabinet.staff, meeting_id=a.meeting_id)["number"] == "01/BB-CP"
     assert call(db, services.finalise, actor=b.cabinet.staff, meeting_id=b.meeting_id)["number"] == "02/BB-CP"
-    assert "Số: 01/BB-CP" in pdf_text(db.run_read(services.get_pdf, actor=a.cabinet.staff, meeting_id=a.meeting_id).data)[0]
-    assert "Số: 02/BB-CP" in docx_text(db.run_read(services.get_docx, actor=b.cabinet.staff, meeting_id=b.meeting_id).data)
+    assert (
+        "Số: 01/BB-CP"
+        in pdf_text(db.run_read(services.get_pdf, actor=a.cabinet.staff, meeting_id=a.meeting_id).data)[0]
+    )
+    assert "Số: 02/BB-CP" in docx_text(
+        db.run_read(services.get_docx, actor=b.cabinet.staff, meeting_id=b.meeting_id).data
+    )
 
     # A correction of minutes nobody has signed yet is still the same document: it keeps its number.
     call(db, services.new_version, actor=a.cabinet.staff, meeting_id=a.meeting_id)
@@ -100,8 +107,9 @@ def test_the_register_year_is_the_organisations_and_a_new_year_starts_at_one(db:
     new_year_eve = datetime(2026, 12, 31, 17, 30, tzinfo=timezone.utc)  # 00:30 on 1 January 2027 in Hà Nội
 
     def allocate(at: datetime, tz: str) -> tuple[int, int]:
-        row = db.run_write(lambda session: register.allocate(session, meeting_id=s.meeting_id, version=1, at=at, tz=tz,
-                                                              actor_id=None)).result  # fmt: skip
+        row = db.run_write(
+            lambda session: register.allocate(session, meeting_id=s.meeting_id, version=1, at=at, tz=tz, actor_id=None)
+        ).result
         return row.year, row.number
 
     assert allocate(datetime(2026, 6, 1, tzinfo=timezone.utc), "Asia/Ho_Chi_Minh") == (2026, 1)
@@ -119,9 +127,18 @@ def test_the_figures_a_decision_rests_on(db: Database, s: Scripted) -> None:
     doc = docx_text(db.run_read(services.get_docx, actor=c.staff, meeting_id=mid).data)
     m = c.members
     for text in (pdf, doc):
-        assert "Tổng số thành viên: 7; có mặt: 5 (tại phòng họp: 4; trực tuyến: 1); đại biểu dự thay: 1; vắng mặt: 1." in text
-        assert "Số thành viên tối thiểu để tiến hành phiên họp (2/3 tổng số thành viên): 5; đủ điều kiện tiến hành phiên họp." in text
-        assert text.count("Quá nửa tổng số thành viên tán thành (tổng số thành viên: 7; số phiếu tán thành cần có: 4)") == 3
+        assert (
+            "Tổng số thành viên: 7; có mặt: 5 (tại phòng họp: 4; trực tuyến: 1); đại biểu dự thay: 1; vắng mặt: 1."
+            in text
+        )
+        assert (
+            "Số thành viên tối thiểu để tiến hành phiên họp (2/3 tổng số thành viên): 5; đủ điều kiện tiến hành phiên họp."
+            in text
+        )
+        assert (
+            text.count("Quá nửa tổng số thành viên tán thành (tổng số thành viên: 7; số phiếu tán thành cần có: 4)")
+            == 3
+        )
         named = text.split(QUESTIONS[VoteKind.named])[1]
         assert f"Thành viên không tham gia biểu quyết: 2 ({m[2].full_name}, {m[3].full_name})." in named
         secret = text.split(QUESTIONS[VoteKind.secret])[1]
@@ -147,7 +164,13 @@ def test_a_remote_guest_and_a_long_unit_are_shown_in_full(db: Database) -> None:
         guest.title, guest.unit = "Phó Giám đốc", unit
         session.add(guest)
         session.commit()
-    call(db, participation.check_in, actor=c.guest, meeting_id=c.meeting_id, data=CheckInRequest(attendance=Attendance.present_remote))
+    call(
+        db,
+        participation.check_in,
+        actor=c.guest,
+        meeting_id=c.meeting_id,
+        data=CheckInRequest(attendance=Attendance.present_remote),
+    )
     pdf = pdf_text(db.run_read(services.get_pdf, actor=c.staff, meeting_id=c.meeting_id).data)[0]
     doc = docx_text(db.run_read(services.get_docx, actor=c.staff, meeting_id=c.meeting_id).data)
     for text in (pdf, doc):  # the unit in full, and the history's word on how they attended
@@ -159,7 +182,11 @@ def test_files_carry_the_finalisation_date_and_the_organisation(db: Database, s:
     call(db, services.finalise, actor=c.staff, meeting_id=mid, tz="Europe/Paris")
     with db.read_session() as session:
         version = session.exec(select(MinutesVersion).where(MinutesVersion.meeting_id == mid)).one()
-    at = version.finalised_at.replace(tzinfo=timezone.utc) if version.finalised_at.tzinfo is None else version.finalised_at
+    at = (
+        version.finalised_at.replace(tzinfo=timezone.utc)
+        if version.finalised_at.tzinfo is None
+        else version.finalised_at
+    )
     stored = db.run_read(services.get_pdf, actor=c.staff, meeting_id=mid).data
     with pikepdf.open(io.BytesIO(stored)) as pdf:
         info = {k: str(v) for k, v in pdf.docinfo.items()}

@@ -1,6 +1,7 @@
 """The register never gives a number twice: concurrent finalisations on SQLite (serialised writer) and on
 PostgreSQL (a second transaction that read the same last number collides on unique (year, number), rolls back
 its savepoint and takes the next one)."""
+
 from __future__ import annotations
 
 import threading
@@ -22,7 +23,7 @@ def _finalise_all_at_once(db: Database, n: int) -> list[str]:
     meetings = [scripted_meeting(db) for _ in range(n)]
     start, numbers, errors = threading.Barrier(n), [], []
 
-    def run(s) -> None:  # type: ignore[no-untyped-def]
+    def run(s) -> None:
         start.wait()
         try:
             numbers.append(call(db, services.finalise, actor=s.cabinet.staff, meeting_id=s.meeting_id)["number"])
@@ -59,7 +60,11 @@ def test_a_collision_on_postgresql_retries_with_the_next_number() -> None:
         try:
             mid = make_cabinet(db).meeting_id
             for _ in range(3):
-                db.run_write(lambda session: register.allocate(session, meeting_id=mid, version=1, at=AT, tz="UTC", actor_id=None))
+                db.run_write(
+                    lambda session: register.allocate(
+                        session, meeting_id=mid, version=1, at=AT, tz="UTC", actor_id=None
+                    )
+                )
             a = db.write_session()
             assert register.allocate(a, meeting_id=mid, version=1, at=AT, tz="UTC", actor_id=None).number == 4
             got: list[int] = []
@@ -85,8 +90,12 @@ def _wait_for_a_lock_wait(db: Database, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     with db.engine.connect() as conn:
         while time.monotonic() < deadline:
-            waiting = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                        "AND wait_event_type = 'Lock'")).scalar()  # fmt: skip
+            waiting = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
             conn.commit()
             if waiting:
                 return

@@ -1,5 +1,6 @@
 """Visible signatures: each signature fills the THƯ KÝ / CHỦ TỌA block the layout reserved for it with "Đã ký số",
 the signer's name and title and the signing time on the organisation's clock; both signatures still validate."""
+
 from __future__ import annotations
 
 import io
@@ -57,8 +58,12 @@ def png_of(pdf: bytes, page_ix: int, path: str) -> None:
         doc.close()
 
 
-@pytest.mark.parametrize("tz, shown", [("Asia/Ho_Chi_Minh", "17:45, 03/12/2026"), ("Europe/Paris", "11:45, 03/12/2026")])
-def test_both_blocks_show_the_signature_and_both_validate(db: Database, settings: Settings, tz: str, shown: str) -> None:
+@pytest.mark.parametrize(
+    "tz, shown", [("Asia/Ho_Chi_Minh", "17:45, 03/12/2026"), ("Europe/Paris", "11:45, 03/12/2026")]
+)
+def test_both_blocks_show_the_signature_and_both_validate(
+    db: Database, settings: Settings, tz: str, shown: str
+) -> None:
     s = scripted_meeting(db)
     c = s.cabinet
     signer_keys(settings.data_dir, c)

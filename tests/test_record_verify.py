@@ -1,6 +1,7 @@
 """/minutes/verify gives ONE consistent verdict per file (valid / modified after signing / untrusted signer /
 not signed), and the certificate's verdict does not depend on the document: the same certificate is trusted on
 an intact and on a tampered file, and a byte changed in the signed range is "modified", never "changed: no"."""
+
 from __future__ import annotations
 
 import io
@@ -21,7 +22,7 @@ def both(by_secretary: bytes, store: KeyStore) -> bytes:
 
 
 def _flip(pdf: bytes, at: int) -> bytes:
-    return pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1:]
+    return pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1 :]
 
 
 def _consistent(report: VerificationReport) -> None:
@@ -59,7 +60,9 @@ def test_an_incremental_update_is_modified(both: bytes, store: KeyStore) -> None
     assert report.verdict == "modified" and all(s.modified_after_signing for s in report.signatures)
 
 
-def test_another_ca_is_untrusted_on_intact_and_tampered_files_alike(tmp_path: Path, pdf: bytes, store: KeyStore) -> None:
+def test_another_ca_is_untrusted_on_intact_and_tampered_files_alike(
+    tmp_path: Path, pdf: bytes, store: KeyStore
+) -> None:
     other = tmp_path / "other-keys"
     ensure_demo_signers(other, [SECRETARY], "demo")
     signed = _sign(pdf, KeyStore(other), SECRETARY, "ThuKy")

@@ -1,5 +1,6 @@
 """The full-text index on SQLite and PostgreSQL: diacritics and decomposed input, ranking, plain-word queries
 (no query syntax gets through), index maintenance on new versions, deletion and edits, and who sees what."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -23,7 +24,15 @@ OTHER = "Báo cáo tình hình kinh tế - xã hội tháng 10 năm 2026."
 def test_every_spelling_of_dat_dai_finds_the_page(any_db: Database) -> None:
     c = make_cabinet(any_db)
     doc = add_doc(any_db, c, [OTHER, LAND, OTHER], title="Tờ trình")
-    for q in ("dat dai", "đất đai", "Đất Đai", "ĐẤT ĐAI", unicodedata.normalize("NFD", "đất đai"), "  DAT   dai  ", "đất đa"):
+    for q in (
+        "dat dai",
+        "đất đai",
+        "Đất Đai",
+        "ĐẤT ĐAI",
+        unicodedata.normalize("NFD", "đất đai"),
+        "  DAT   dai  ",
+        "đất đa",
+    ):
         assert ("document", doc, 2) in hits(any_db, c.members[0], q), q
     assert hits(any_db, c.members[0], "dat dai xyzzy") == set()  # every word must be there
     found = find(any_db, c.members[0], "dat dai")["items"][0]
@@ -57,10 +66,31 @@ def test_query_syntax_is_only_plain_words(any_db: Database) -> None:
     c = make_cabinet(any_db)
     doc = add_doc(any_db, c, [LAND])
     found = {("document", doc, 1)}
-    for q in ('"dat dai"', "dat* dai^", "(dat) (dai)", "dat:* & dai", "dat' | 'dai", "dat\u00a0dai",
-              '"dat" "dai"*', "dat -dai", "{dat dai}", "dat + dai", "dat <-> dai", "dat\\ dai"):
+    for q in (
+        '"dat dai"',
+        "dat* dai^",
+        "(dat) (dai)",
+        "dat:* & dai",
+        "dat' | 'dai",
+        "dat\u00a0dai",
+        '"dat" "dai"*',
+        "dat -dai",
+        "{dat dai}",
+        "dat + dai",
+        "dat <-> dai",
+        "dat\\ dai",
+    ):
         assert hits(any_db, c.members[0], q) == found, q  # the words, whatever surrounds them
-    for q in ('dat" OR "x', "dat NEAR(dai xyz)", "dat AND NOT dai xyz", "OR", "NEAR", "dat OR xyz", "dat | xyz", "body:dat dai"):
+    for q in (
+        'dat" OR "x',
+        "dat NEAR(dai xyz)",
+        "dat AND NOT dai xyz",
+        "OR",
+        "NEAR",
+        "dat OR xyz",
+        "dat | xyz",
+        "body:dat dai",
+    ):
         assert hits(any_db, c.members[0], q) == set(), q  # operators are words that must be on the page too
 
 
@@ -79,19 +109,34 @@ def test_new_version_deletion_and_edits_keep_the_index_in_step(any_db: Database)
     assert hits(any_db, member, "dat dai") == set()  # version 1's pages left the index
     assert hits(any_db, member, "cao toc") == {("document", doc, 1)}
     assert ("document", doc, None) in hits(any_db, member, "ban 2")  # the title
-    any_db.run_write(documents.update_document, actor=c.staff, document_id=doc, data=DocumentUpdate(title="Đề án đường sắt"),
-                     data_dir=Path("/nonexistent"))  # fmt: skip
+    any_db.run_write(
+        documents.update_document,
+        actor=c.staff,
+        document_id=doc,
+        data=DocumentUpdate(title="Đề án đường sắt"),
+        data_dir=Path("/nonexistent"),
+    )
     assert ("document", doc, None) in hits(any_db, member, "duong sat") and not hits(any_db, member, "ban 2")
     any_db.run_write(documents.delete_document, actor=c.staff, document_id=doc)
     assert hits(any_db, member, "cao toc") == set()
     item = c.item_ids[0]
-    any_db.run_write(agenda.update_item, actor=c.staff, meeting_id=c.meeting_id, item_id=item,
-                     data=AgendaItemUpdate(title="Dự án Luật Thủ đô", notes="Ghi chú về quy hoạch"))  # fmt: skip
+    any_db.run_write(
+        agenda.update_item,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        item_id=item,
+        data=AgendaItemUpdate(title="Dự án Luật Thủ đô", notes="Ghi chú về quy hoạch"),
+    )
     assert hits(any_db, member, "thu do") == {("agenda_item", item, None)}
     assert hits(any_db, member, "quy hoach") == {("agenda_item", item, None)}
     any_db.run_write(agenda.delete_item, actor=c.staff, meeting_id=c.meeting_id, item_id=c.item_ids[2])
     assert ("agenda_item", c.item_ids[2], None) not in hits(any_db, member, "du toan")
-    any_db.run_write(meetings.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(title="Phiên họp chuyên đề xây dựng pháp luật"))
+    any_db.run_write(
+        meetings.update_meeting,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        data=MeetingUpdate(title="Phiên họp chuyên đề xây dựng pháp luật"),
+    )
     assert hits(any_db, member, "chuyen de") == {("meeting", c.meeting_id, None)}
 
 
@@ -99,8 +144,10 @@ def test_who_sees_what_is_decided_in_the_query(any_db: Database) -> None:
     c = make_cabinet(any_db, publish=False)
     plain = add_doc(any_db, c, [LAND], title="Tờ trình Luật Đất đai")
     shared = add_doc(any_db, c, [LAND], title="Tài liệu cho khách", share_with_guests=True)
-    secret = add_doc(any_db, c, [LAND], title="Phương án thu hồi đất", restricted=True, allowed_user_ids=[c.members[0].id])
-    docs = lambda actor: {k for kind, k, page in hits(any_db, actor, "dat dai") if kind == "document" and page == 1}  # noqa: E731
+    secret = add_doc(
+        any_db, c, [LAND], title="Phương án thu hồi đất", restricted=True, allowed_user_ids=[c.members[0].id]
+    )
+    docs = lambda actor: {k for kind, k, page in hits(any_db, actor, "dat dai") if kind == "document" and page == 1}
     # A draft: the secretariat and the meeting's secretary see it; invited members not yet (denied / allowed).
     assert docs(c.members[0]) == set() and hits(any_db, c.members[0], "ngan sach") == set()
     assert docs(c.staff) == {plain, shared, secret} and docs(c.secretary) == {plain, shared, secret}
@@ -114,7 +161,11 @@ def test_who_sees_what_is_decided_in_the_query(any_db: Database) -> None:
     # Restricted: only those on its list (and the secretariat); never a snippet, even for them.
     assert docs(c.members[1]) == {plain, shared} and docs(c.members[0]) == {plain, shared, secret}
     for actor in (c.members[0], c.staff):
-        hit = next(h for h in find(any_db, actor, "dat dai", limit=50)["items"] if h["document"]["id"] == secret and h["page"] == 1)
+        hit = next(
+            h
+            for h in find(any_db, actor, "dat dai", limit=50)["items"]
+            if h["document"]["id"] == secret and h["page"] == 1
+        )
         assert hit["snippet"] is None and hit["highlights"] == [] and hit["document"]["restricted"] is True
     # The total counts only what the caller may see, and paging walks through it.
     member = find(any_db, c.members[1], "dat dai", limit=1)

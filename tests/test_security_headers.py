@@ -1,5 +1,6 @@
 """Security headers on every answer (every route of the routing table, static files, errors, the socket
 endpoint and refused websocket upgrades), CSRF on every state-changing route, cookies and sessions."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,16 @@ EXPECTED = {
     "x-content-type-options": "nosniff",
     "cross-origin-opener-policy": "same-origin",
 }
-CSP_MUST = ["default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
-            "form-action 'self'", "connect-src 'self'", "img-src 'self' data: blob:"]  # fmt: skip
+CSP_MUST = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+    "connect-src 'self'",
+    "img-src 'self' data: blob:",
+]
 
 
 FRAMED_BY_SELF = ("/minutes.pdf",)  # the minutes page previews the PDF in its own <iframe>
@@ -33,7 +42,9 @@ def assert_secure_headers(r: httpx.Response, what: str) -> None:
     expected, must = EXPECTED, CSP_MUST
     if r.request.url.path.endswith(FRAMED_BY_SELF) and r.status_code == 200:
         expected = {**EXPECTED, "x-frame-options": "SAMEORIGIN"}
-        must = [p.replace("frame-ancestors 'none'", "frame-ancestors 'self'") for p in CSP_MUST if "object-src" not in p]
+        must = [
+            p.replace("frame-ancestors 'none'", "frame-ancestors 'self'") for p in CSP_MUST if "object-src" not in p
+        ]
     for name, value in expected.items():
         assert r.headers.get(name) == value, (what, r.status_code, name, dict(r.headers))
     for part in must:
@@ -42,7 +53,10 @@ def assert_secure_headers(r: httpx.Response, what: str) -> None:
     # exactly WebAssembly compilation (libsodium, secret ballots) is allowed beyond 'self', never JS eval
     assert "script-src 'self' 'wasm-unsafe-eval';" in csp, csp
     assert r.headers.get("referrer-policy") in ("same-origin", "no-referrer"), what
-    assert "camera=(self)" in r.headers.get("permissions-policy", "") and "microphone=(self)" in r.headers["permissions-policy"]
+    assert (
+        "camera=(self)" in r.headers.get("permissions-policy", "")
+        and "microphone=(self)" in r.headers["permissions-policy"]
+    )
 
 
 def web_routes(live: LiveServer) -> list[Route | Mount]:
@@ -69,12 +83,18 @@ def every_request(live: LiveServer, ids: dict[str, Any]) -> Iterator[tuple[str, 
 
 
 @pytest.fixture
-def cabinet(live_server: LiveServer):  # type: ignore[no-untyped-def]
+def cabinet(live_server: LiveServer):
     c = make_cabinet(live_server.db)
-    return c, {"meeting_id": c.meeting_id, "item_id": c.item_ids[0], "user_id": c.members[0].id, "lang": "en", "key": "opening"}
+    return c, {
+        "meeting_id": c.meeting_id,
+        "item_id": c.item_ids[0],
+        "user_id": c.members[0].id,
+        "lang": "en",
+        "key": "opening",
+    }
 
 
-async def test_every_route_answers_with_the_security_headers_anonymous(live_server: LiveServer, cabinet) -> None:  # type: ignore[no-untyped-def]
+async def test_every_route_answers_with_the_security_headers_anonymous(live_server: LiveServer, cabinet) -> None:
     _, ids = cabinet
     seen = 0
     async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as client:
@@ -86,7 +106,9 @@ async def test_every_route_answers_with_the_security_headers_anonymous(live_serv
     assert seen > 60
 
 
-async def test_every_page_and_api_read_logged_in_carries_the_headers_and_api_is_not_cached(live_server: LiveServer, cabinet) -> None:  # type: ignore[no-untyped-def]
+async def test_every_page_and_api_read_logged_in_carries_the_headers_and_api_is_not_cached(
+    live_server: LiveServer, cabinet
+) -> None:
     c, ids = cabinet
     for who in (c.staff, c.members[0]):
         http = await login(live_server.url, who.username)
@@ -114,13 +136,17 @@ async def test_a_refused_websocket_upgrade_carries_the_headers(live_server: Live
     assert headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in headers["content-security-policy"]
 
 
-@pytest.mark.parametrize("lang, headers, message", [
-    ("vi", {}, "Kết nối bị từ chối."),
-    ("en", {"Accept-Language": "en-US,en;q=0.8"}, "The connection was refused."),
-    ("cookie", {"Accept-Language": "vi", "Cookie": "ecabinet_lang=en"}, "The connection was refused."),
-])
+@pytest.mark.parametrize(
+    "lang, headers, message",
+    [
+        ("vi", {}, "Kết nối bị từ chối."),
+        ("en", {"Accept-Language": "en-US,en;q=0.8"}, "The connection was refused."),
+        ("cookie", {"Accept-Language": "vi", "Cookie": "ecabinet_lang=en"}, "The connection was refused."),
+    ],
+)
 async def test_a_refused_websocket_upgrade_says_why_in_the_users_language(
-        live_server: LiveServer, lang: str, headers: dict[str, str], message: str) -> None:
+    live_server: LiveServer, lang: str, headers: dict[str, str], message: str
+) -> None:
     url = live_server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
         async with websockets.connect(url, origin=Origin("http://evil.example"), additional_headers=headers):
@@ -130,7 +156,7 @@ async def test_a_refused_websocket_upgrade_says_why_in_the_users_language(
     assert json.loads(response.body) == {"error": {"code": "forbidden", "message": message}}
 
 
-async def test_every_state_changing_route_needs_the_csrf_token(live_server: LiveServer, cabinet) -> None:  # type: ignore[no-untyped-def]
+async def test_every_state_changing_route_needs_the_csrf_token(live_server: LiveServer, cabinet) -> None:
     """A logged-in browser tricked into a request without the page's token changes nothing."""
     c, ids = cabinet
     exempt = {"/api/auth/login", "/api/minutes/verify"}  # the login checks Origin; verify is public and writes nothing
@@ -144,14 +170,22 @@ async def test_every_state_changing_route_needs_the_csrf_token(live_server: Live
                     continue
                 files = {"file": ("a.pdf", b"%PDF-1.4\n", "application/pdf")} if path.endswith("/documents") else None
                 r = await (http.request(method, path, files=files) if files else http.request(method, path, json={}))
-                assert r.status_code == 403 and "CSRF" in r.json()["error"]["message"], (method, path, r.status_code, r.text)
+                assert r.status_code == 403 and "CSRF" in r.json()["error"]["message"], (
+                    method,
+                    path,
+                    r.status_code,
+                    r.text,
+                )
                 checked += 1
             assert checked > 30
         finally:
             await http.aclose()
     async with httpx.AsyncClient(base_url=live_server.url) as client:
-        r = await client.post("/api/auth/login", json={"username": c.staff.username, "password": PASSWORD},
-                              headers={"Origin": "http://evil.example"})  # fmt: skip
+        r = await client.post(
+            "/api/auth/login",
+            json={"username": c.staff.username, "password": PASSWORD},
+            headers={"Origin": "http://evil.example"},
+        )
         assert r.status_code == 403 and "set-cookie" not in r.headers
 
 
@@ -193,11 +227,11 @@ async def test_login_and_me_answer_nothing_beyond_the_public_profile(live_server
 
 
 @pytest.fixture
-def https_settings(settings):  # type: ignore[no-untyped-def]
+def https_settings(settings):
     return settings.with_(cookie_secure=True)
 
 
-async def test_over_https_the_cookie_is_host_prefixed_and_secure(https_settings, db) -> None:  # type: ignore[no-untyped-def]
+async def test_over_https_the_cookie_is_host_prefixed_and_secure(https_settings, db) -> None:
     async with running(https_settings) as live:
         user = make_user(live.db)
         async with httpx.AsyncClient(base_url=live.url) as client:

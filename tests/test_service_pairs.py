@@ -13,6 +13,7 @@ A service is a public function of a domain package whose parameters are all keyw
 NOTHING_TO_REFUSE lists, each with its reason, the services that only filter or answer the caller's own
 things. Every other service has its pair: a new service comes with one (there is no list of exceptions left).
 """
+
 from __future__ import annotations
 
 import ast
@@ -24,12 +25,33 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-DOMAIN = ("accounts", "meetings", "votes", "speakers", "documents", "annotations", "minutes", "search", "audit",
-          "display", "workdays", "polls", "notifications", "notices")  # fmt: skip
-PAIR_TABLES = ("tests.test_permissions", "tests.test_documents_permissions", "tests.test_speakers",
-               "tests.test_votes_permissions", "tests.test_minutes_permissions", "tests.test_service_permissions",
-               "tests.test_polls_permissions", "tests.test_notices_permissions",
-               "tests.test_annotations_permissions")  # fmt: skip
+DOMAIN = (
+    "accounts",
+    "meetings",
+    "votes",
+    "speakers",
+    "documents",
+    "annotations",
+    "minutes",
+    "search",
+    "audit",
+    "display",
+    "workdays",
+    "polls",
+    "notifications",
+    "notices",
+)
+PAIR_TABLES = (
+    "tests.test_permissions",
+    "tests.test_documents_permissions",
+    "tests.test_speakers",
+    "tests.test_votes_permissions",
+    "tests.test_minutes_permissions",
+    "tests.test_service_permissions",
+    "tests.test_polls_permissions",
+    "tests.test_notices_permissions",
+    "tests.test_annotations_permissions",
+)
 TESTS = Path(__file__).parent
 
 # Services with nothing to refuse: they answer only what the caller may see (a filter, tested as such) or the
@@ -38,14 +60,18 @@ NOTHING_TO_REFUSE = {
     "accounts.services.get_self",  # the caller's own account
     "meetings.services.list_meetings",  # filtered (tests/test_permissions.py: only published invitations)
     "search.services.search",  # filtered inside the SQL (tests/test_search.py)
-    "workdays.services.calendar", "workdays.services.list_overrides",  # everyone signed in reads the calendar
-    "polls.views.inbox", "polls.views.list_polls",  # the caller's polls / the polls they may see
+    "workdays.services.calendar",
+    "workdays.services.list_overrides",  # everyone signed in reads the calendar
+    "polls.views.inbox",
+    "polls.views.list_polls",  # the caller's polls / the polls they may see
     "polls.services.read_rules",  # everyone signed in reads the polls' rules
     "notices.services.list_notices",  # the notices the caller may read (the others are skipped)
-    "notifications.services.get_preferences", "notifications.services.list_mine",  # the caller's own
-    "notifications.services.mark_read", "notifications.services.set_preferences",  # someone else's are never among them
+    "notifications.services.get_preferences",
+    "notifications.services.list_mine",  # the caller's own
+    "notifications.services.mark_read",
+    "notifications.services.set_preferences",  # someone else's are never among them
     "votes.ballot.election.trustee_status",  # the caller's own trustee key (tests/test_pairs_ballots.py)
-}  # fmt: skip
+}
 
 
 def _name(fn: Callable[..., Any]) -> str:

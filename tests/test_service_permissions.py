@@ -1,5 +1,6 @@
 """Denied/allowed pairs for the services the older pair tables did not cover (tests/test_service_pairs.py checks
 that every service has one): the wrong role is refused with Forbidden, the right one then succeeds."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,7 +32,9 @@ def _meeting(c: Cabinet, db: Database) -> dict[str, Any]:
 
 def _remote(c: Cabinet, db: Database) -> dict[str, Any]:
     """A hybrid meeting, started: remote media is open to its participants."""
-    call(db, meetings.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(mode=MeetingMode.hybrid))
+    call(
+        db, meetings.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(mode=MeetingMode.hybrid)
+    )
     call(db, meetings.start_meeting, actor=c.chair, meeting_id=c.meeting_id, force=True)
     return {"meeting_id": c.meeting_id}
 
@@ -42,7 +45,12 @@ def _token(c: Cabinet, db: Database) -> dict[str, Any]:
 
 
 def _override(c: Cabinet, db: Database) -> dict[str, Any]:
-    made = call(db, workdays.add_override, actor=make_user(db, GlobalRole.admin), data=OverrideCreate(day=date(2031, 5, 6), kind="off"))
+    made = call(
+        db,
+        workdays.add_override,
+        actor=make_user(db, GlobalRole.admin),
+        data=OverrideCreate(day=date(2031, 5, 6), kind="off"),
+    )
     return {"override_id": made["id"]}
 
 
@@ -52,17 +60,35 @@ CASES: dict[str, Case] = {
     "authorize_manage": (access.authorize_manage, _meeting, "secretary", "chair", True),
     "audience.join": (audience.join, _meeting, "guest", "outsider", True),
     "authorize_remote_control": (participation.authorize_remote_control, _meeting, "chair", "member", True),
-    "authorize_remote (hall camera)": (participation.authorize_remote, lambda c, db: {**_remote(c, db), "hall": True}, "chair", "member", True),
-    "set_remote_presence (someone else)": (participation.set_remote_presence, lambda c, db: {**_remote(c, db), "present": True, "user_id": c.members[1].id}, "chair", "member", True),
+    "authorize_remote (hall camera)": (
+        participation.authorize_remote,
+        lambda c, db: {**_remote(c, db), "hall": True},
+        "chair",
+        "member",
+        True,
+    ),
+    "set_remote_presence (someone else)": (
+        participation.set_remote_presence,
+        lambda c, db: {**_remote(c, db), "present": True, "user_id": c.members[1].id},
+        "chair",
+        "member",
+        True,
+    ),
     "display.display_page": (display.display_page, _meeting, "member", "outsider", True),
     "display.create_token": (display.create_token, _meeting, "secretary", "chair", True),
     "display.list_tokens": (display.list_tokens, _meeting, "staff", "member", True),
     "display.revoke_token": (display.revoke_token, _token, "secretary", "chair", True),
-    "workdays.add_override": (workdays.add_override, lambda c, db: {"data": OverrideCreate(day=date(2031, 9, 6), kind="work")}, "admin", "staff", True),
+    "workdays.add_override": (
+        workdays.add_override,
+        lambda c, db: {"data": OverrideCreate(day=date(2031, 9, 6), kind="work")},
+        "admin",
+        "staff",
+        True,
+    ),
     "workdays.remove_override": (workdays.remove_override, _override, "admin", "staff", True),
     "audit.list_entries": (audit.list_entries, lambda c, db: {}, "admin", "staff", True),
     "audit.verify_chain": (audit.verify_chain, lambda c, db: {}, "admin", "staff", True),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -70,5 +96,5 @@ def test_denied_then_allowed(db: Database, name: str) -> None:
     fn, kwargs, allowed, denied, published = CASES[name]
     cabinet = make_cabinet(db, publish=published)
     args = kwargs(cabinet, db)
-    actor = lambda role: make_user(db, GlobalRole.admin) if role == "admin" else cabinet.by_name(role)  # noqa: E731
+    actor = lambda role: make_user(db, GlobalRole.admin) if role == "admin" else cabinet.by_name(role)
     denied_then_allowed(db, fn, actor(denied), actor(allowed), **args)

@@ -1,5 +1,6 @@
 """Guessing limits against the real uvicorn: failures are counted before the slow secret check, so a burst of
 parallel guesses is not all evaluated; forwarded headers are believed only from configured proxies."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,14 @@ from tests.minutes_helpers import scripted_meeting, signer_keys
 BURST = 40
 
 
-async def _burst(base_url: str, path: str, bodies: list[dict], headers: list[dict] | None = None,
-                 cookies: httpx.Cookies | None = None, csrf: str = "") -> list[httpx.Response]:  # fmt: skip
+async def _burst(
+    base_url: str,
+    path: str,
+    bodies: list[dict],
+    headers: list[dict] | None = None,
+    cookies: httpx.Cookies | None = None,
+    csrf: str = "",
+) -> list[httpx.Response]:
     """Every request on its own connection, all released at the same moment."""
     limits = httpx.Limits(max_connections=len(bodies), max_keepalive_connections=len(bodies))
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits, cookies=cookies) as client:
@@ -68,8 +75,12 @@ async def test_a_success_does_not_count_and_forgives_the_owners_typos(live_serve
     async with httpx.AsyncClient(base_url=live_server.url) as client:
         for _ in range(2):
             for _ in range(live_server.settings.login_max_failures - 1):
-                assert (await client.post("/api/auth/login", json={"username": user.username, "password": "sai-1"})).status_code == 401
-            assert (await client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})).status_code == 200
+                assert (
+                    await client.post("/api/auth/login", json={"username": user.username, "password": "sai-1"})
+                ).status_code == 401
+            assert (
+                await client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})
+            ).status_code == 200
 
 
 async def test_spoofed_forwarded_for_neither_resets_nor_splits_the_limit(live_server: LiveServer) -> None:
@@ -78,28 +89,41 @@ async def test_spoofed_forwarded_for_neither_resets_nor_splits_the_limit(live_se
     async with httpx.AsyncClient(base_url=live_server.url) as client:
         answers = []
         for i in range(2 * n):  # a fresh forged address on every guess
-            answers.append(await client.post("/api/auth/login", json={"username": user.username, "password": "sai-1"},
-                                             headers={"X-Forwarded-For": f"203.0.113.{i}", "X-Real-IP": f"198.51.100.{i}"}))  # fmt: skip
+            answers.append(
+                await client.post(
+                    "/api/auth/login",
+                    json={"username": user.username, "password": "sai-1"},
+                    headers={"X-Forwarded-For": f"203.0.113.{i}", "X-Real-IP": f"198.51.100.{i}"},
+                )
+            )
         assert [r.status_code for r in answers] == [401] * n + [429] * n
 
 
 @pytest.fixture
-def proxied(settings):  # type: ignore[no-untyped-def]
+def proxied(settings):
     return settings.with_(trusted_proxies=("127.0.0.1",))
 
 
-async def test_a_configured_proxy_is_believed(proxied, db) -> None:  # type: ignore[no-untyped-def]
+async def test_a_configured_proxy_is_believed(proxied, db) -> None:
     """Behind a trusted proxy each real client has its own budget (ECABINET_TRUSTED_PROXIES)."""
     async with running(proxied) as live:
         user = make_user(live.db)
         async with httpx.AsyncClient(base_url=live.url) as client:
             for who in ("203.0.113.7", "203.0.113.8"):
-                codes = [(await client.post("/api/auth/login", json={"username": user.username, "password": "sai-1"},
-                                            headers={"X-Forwarded-For": who})).status_code for _ in range(6)]  # fmt: skip
+                codes = [
+                    (
+                        await client.post(
+                            "/api/auth/login",
+                            json={"username": user.username, "password": "sai-1"},
+                            headers={"X-Forwarded-For": who},
+                        )
+                    ).status_code
+                    for _ in range(6)
+                ]
                 assert codes == [401] * 5 + [429]
 
 
-async def test_several_web_processes_share_one_budget_through_redis(settings, db) -> None:  # type: ignore[no-untyped-def]
+async def test_several_web_processes_share_one_budget_through_redis(settings, db) -> None:
     """Behind a load balancer, guesses spread over two processes still get five evaluations in all."""
     from tests.test_multinode import REDIS_URL, _redis_up
 
@@ -109,7 +133,9 @@ async def test_several_web_processes_share_one_budget_through_redis(settings, db
     async with running(shared) as a, running(shared.with_(port=free_port())) as b:
         user = make_user(a.db)
         bodies = [{"username": user.username, "password": f"sai-mat-khau-{i}"} for i in range(BURST // 2)]
-        answers = await asyncio.gather(_burst(a.url, "/api/auth/login", bodies), _burst(b.url, "/api/auth/login", bodies))
+        answers = await asyncio.gather(
+            _burst(a.url, "/api/auth/login", bodies), _burst(b.url, "/api/auth/login", bodies)
+        )
         _assert_limited(answers[0] + answers[1], 401, settings.login_max_failures)
         async with httpx.AsyncClient(base_url=b.url) as client:  # a success on either node releases its own try only
             r = await client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})
@@ -126,8 +152,9 @@ async def test_forty_parallel_wrong_signing_passwords_only_five_are_evaluated(li
     try:
         assert (await staff.post(f"{base}/finalise")).json()["state"] == "final"
         bodies = [{"password": f"không đúng {i}"} for i in range(BURST)]
-        answers = await _burst(live_server.url, f"{base}/sign", bodies, cookies=secretary.cookies,
-                               csrf=secretary.headers["X-CSRF-Token"])  # fmt: skip
+        answers = await _burst(
+            live_server.url, f"{base}/sign", bodies, cookies=secretary.cookies, csrf=secretary.headers["X-CSRF-Token"]
+        )
         _assert_limited(answers, 403, live_server.settings.login_max_failures)
         assert (await secretary.post(f"{base}/sign", json={"password": PASSWORD})).status_code == 429
     finally:
@@ -154,7 +181,7 @@ async def test_a_hall_of_tablets_behind_one_address_signs_in_at_once(live_server
     await _hall_then_spray(live_server.url, users, live_server.settings.login_max_failures)
 
 
-async def test_a_hall_behind_one_address_signs_in_at_once_through_redis(settings, db) -> None:  # type: ignore[no-untyped-def]
+async def test_a_hall_behind_one_address_signs_in_at_once_through_redis(settings, db) -> None:
     from tests.test_multinode import REDIS_URL, _redis_up
 
     if not _redis_up():

@@ -1,4 +1,5 @@
 """The password policy wherever a password is set (API, createuser), and one answer for every failed login."""
+
 from __future__ import annotations
 
 import statistics
@@ -18,10 +19,23 @@ from tests.live import login
 from tests.test_cli import run
 
 WEAK = [
-    "Password123", "Qwerty12345", " " * 10 + "1", "\t" * 12, "aaaaaaaaaaaab1", "1234567890", "Matkhau@2024",
-    "Vietnam@2025", "Hanoi123456789", "anhyeuem123456", "ChinhPhu2026!", "Xy7#Xy7#Xy7#", "abcdefghijkl",
-    "qwertyuiopas", "01/01/1990ab", "iloveyou2024",
-]  # fmt: skip
+    "Password123",
+    "Qwerty12345",
+    " " * 10 + "1",
+    "\t" * 12,
+    "aaaaaaaaaaaab1",
+    "1234567890",
+    "Matkhau@2024",
+    "Vietnam@2025",
+    "Hanoi123456789",
+    "anhyeuem123456",
+    "ChinhPhu2026!",
+    "Xy7#Xy7#Xy7#",
+    "abcdefghijkl",
+    "qwertyuiopas",
+    "01/01/1990ab",
+    "iloveyou2024",
+]
 STRONG = ["Ngay-mai-troi-lai-sang-7", "Dai-va-manh-2026", "Mật-khẩu-thử-2026", "tre xanh; 4 mua gio chuyen"]
 
 
@@ -38,7 +52,9 @@ def test_long_unguessable_passwords_pass(password: str) -> None:
     passwords.check_policy(password, min_length=10, username="botruong", full_name="Phạm Minh Chính")
 
 
-@pytest.mark.parametrize("password", ["botruong-xanh-2026", "Pham-Minh-Chinh-99", "phạm.chính.ngày.mai", "CHINH-tre-xanh-8"])
+@pytest.mark.parametrize(
+    "password", ["botruong-xanh-2026", "Pham-Minh-Chinh-99", "phạm.chính.ngày.mai", "CHINH-tre-xanh-8"]
+)
 def test_the_users_own_name_or_username_is_refused(password: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
         passwords.check_policy(password, min_length=10, username="botruong", full_name="Phạm Minh Chính")
@@ -59,12 +75,12 @@ async def test_the_api_refuses_weak_passwords_and_says_why(live_server: LiveServ
         await admin.aclose()
 
 
-def test_createuser_refuses_a_common_password(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_createuser_refuses_a_common_password(tmp_path) -> None:
     weak = run(tmp_path, "createuser", "botruong", "--full-name", "Bộ trưởng Thử", password="Qwerty12345")
     assert weak.returncode == 2 and "phổ biến" in weak.stderr
 
 
-def test_demo_mode_keeps_the_demo_password(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_demo_mode_keeps_the_demo_password(tmp_path) -> None:
     """The demo loader sets `demo` for everyone; the policy is for passwords people choose."""
     from app.db import Database
     from app.demo import DEMO_PASSWORD, load
@@ -79,8 +95,9 @@ def test_demo_mode_keeps_the_demo_password(tmp_path) -> None:  # type: ignore[no
         from accounts.services import login as do_login, stored_hash
 
         checked = check(db.run_read(stored_hash, username="thutuong"), DEMO_PASSWORD)
-        _, _, user = db.run_write(do_login, username="thutuong", check=checked, min_length=10, demo_mode=True,
-                                  ttl_hours=1).result  # fmt: skip
+        _, _, user = db.run_write(
+            do_login, username="thutuong", check=checked, min_length=10, demo_mode=True, ttl_hours=1
+        ).result
         assert user.username == "thutuong"
     finally:
         db.dispose()
@@ -107,11 +124,16 @@ async def test_unknown_user_wrong_password_and_short_correct_password_look_alike
 
         def measure() -> dict[str, float]:
             with httpx.Client(base_url=live_server.url, timeout=30) as client:
-                answers = {(client.post("/api/auth/login", json={"username": u, "password": p}).content)
-                           for u, p in (("ngan", "demo"), ("ngan", "dema"), ("khong-co", "demo"))}  # fmt: skip
+                answers = {
+                    (client.post("/api/auth/login", json={"username": u, "password": p}).content)
+                    for u, p in (("ngan", "demo"), ("ngan", "dema"), ("khong-co", "demo"))
+                }
                 assert len(answers) == 1, answers
-                return {"short_correct": _median_ms(client, "ngan", "demo", 1), "wrong": _median_ms(client, "ngan", "dema", 1),
-                        "unknown": _median_ms(client, "khong-co", "demo", 1)}  # fmt: skip
+                return {
+                    "short_correct": _median_ms(client, "ngan", "demo", 1),
+                    "wrong": _median_ms(client, "ngan", "dema", 1),
+                    "unknown": _median_ms(client, "khong-co", "demo", 1),
+                }
 
         timings = await asyncio.to_thread(measure)
         slowest = max(timings.values())

@@ -1,5 +1,6 @@
 """Redirect targets stay on this site: every hostile variant of `next` (and of the language switch's referer)
 is replaced by the default, judged the way a browser reads the URL afterwards."""
+
 from __future__ import annotations
 
 import itertools
@@ -16,11 +17,37 @@ from tests.live import login
 HOSTS = ["other-host", "evil.example", "127.0.0.2:8000", "[::1]", "xn--80ak6aa92e.com"]
 # What browsers drop or rewrite on the way: tab/CR/LF anywhere, leading C0 controls and spaces, '\' as '/'.
 INSERTS = ["", "\t", "\r", "\n", "\x00", " ", "\x0b", "\x0c", "\x1f", "\x7f", "\u00a0", "\u3000", "\\"]
-ENCODE: list[Callable[[str], str]] = [lambda s: s, quote, lambda s: quote(quote(s)), lambda s: s.replace("/", "%2F"), lambda s: s.replace("/", "%252f"),
-          lambda s: s.replace("\\", "%5C").replace("\t", "%09")]  # fmt: skip
-SHAPES = ["/{i}/{h}/x", "/{i}{i}/{h}", "{i}//{h}", "/\\{h}", "\\\\{h}", "//{h}", "/{i}\\{h}", "https:{h}",
-          "https://{h}", "javascript:alert(1)//{h}", "data:text/html,{h}", "{i}https://{h}", "/\\/{h}", "//{i}{h}",
-          "／／{h}", "/／{h}", "%2F%2F{h}", "/%2F{h}", "/%5C{h}", "/%09/{h}", "/%0d%0a/{h}"]  # fmt: skip
+ENCODE: list[Callable[[str], str]] = [
+    lambda s: s,
+    quote,
+    lambda s: quote(quote(s)),
+    lambda s: s.replace("/", "%2F"),
+    lambda s: s.replace("/", "%252f"),
+    lambda s: s.replace("\\", "%5C").replace("\t", "%09"),
+]
+SHAPES = [
+    "/{i}/{h}/x",
+    "/{i}{i}/{h}",
+    "{i}//{h}",
+    "/\\{h}",
+    "\\\\{h}",
+    "//{h}",
+    "/{i}\\{h}",
+    "https:{h}",
+    "https://{h}",
+    "javascript:alert(1)//{h}",
+    "data:text/html,{h}",
+    "{i}https://{h}",
+    "/\\/{h}",
+    "//{i}{h}",
+    "／／{h}",
+    "/／{h}",
+    "%2F%2F{h}",
+    "/%2F{h}",
+    "/%5C{h}",
+    "/%09/{h}",
+    "/%0d%0a/{h}",
+]
 
 
 def hostile() -> list[str]:
@@ -52,7 +79,13 @@ def test_no_hostile_variant_survives() -> None:
 
 
 def test_local_paths_are_kept() -> None:
-    for value in ["/meetings", "/meetings/7", "/meetings/7/documents/3?page=2", "/minutes/verify", "/display/1?token=abc-_"]:
+    for value in [
+        "/meetings",
+        "/meetings/7",
+        "/meetings/7/documents/3?page=2",
+        "/minutes/verify",
+        "/display/1?token=abc-_",
+    ]:
         assert safe_next(value) == value
 
 
@@ -70,7 +103,10 @@ async def test_login_page_and_language_switch_never_send_a_browser_off_site(live
         async with httpx.AsyncClient(base_url=live_server.url) as anonymous:
             for value in sample:
                 r = await http.get("/login", params={"next": value})  # logged in: redirected at once
-                assert r.status_code == 303 and browser_reads(live_server.url, r.headers["location"]) == urlsplit(live_server.url).netloc
+                assert (
+                    r.status_code == 303
+                    and browser_reads(live_server.url, r.headers["location"]) == urlsplit(live_server.url).netloc
+                )
                 page = await anonymous.get("/login", params={"next": value})  # the form carries it to login.js
                 assert page.status_code == 200 and f'data-next="{DEFAULT}"' in page.text, value
                 if any(not 0x20 <= ord(ch) < 0x7F for ch in value):

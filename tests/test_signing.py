@@ -1,5 +1,6 @@
 """Minutes signatures: demo CA key store, PAdES signing (secretary, then chair) and verification with pyHanko's
 validator, the demo CA as trust root."""
+
 from __future__ import annotations
 
 import io
@@ -41,8 +42,16 @@ def pdf() -> bytes:
 
 
 def _sign(pdf: bytes, store: KeyStore, who: tuple[str, str, str], field: str, password: str = "demo") -> bytes:
-    return sign_pdf(pdf, store=store, user_id=who[0], password=password, field_name=field,
-                    reason="Ký biên bản phiên họp", location="Hà Nội", signer_name=who[1])  # fmt: skip
+    return sign_pdf(
+        pdf,
+        store=store,
+        user_id=who[0],
+        password=password,
+        field_name=field,
+        reason="Ký biên bản phiên họp",
+        location="Hà Nội",
+        signer_name=who[1],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +97,12 @@ def test_signed_once_is_valid_trusted_and_names_the_signer(by_secretary: bytes, 
     assert report.ok and report.verdict == "valid" and report.summary == signing.VERDICTS["valid"]
     (sig,) = report.signatures
     assert (sig.intact, sig.valid, sig.trusted, sig.covers_whole_document, sig.modified_after_signing) == (
-        True, True, True, True, False)  # fmt: skip
+        True,
+        True,
+        True,
+        True,
+        False,
+    )
     assert sig.signer_name == "Nguyễn Thị Lan Anh" and "Vụ trưởng" in sig.signer_subject
     assert sig.certification and sig.signing_time is not None and sig.field_name == "ThuKy"
     assert "Nguyễn Văn Thành" in " ".join(text_of(by_secretary)[0].split())  # still an ordinary, readable PDF
@@ -109,7 +123,7 @@ def test_chair_after_secretary_keeps_the_first_signature_valid(by_secretary: byt
 
 def test_one_byte_changed_in_the_signed_range_is_invalid(by_secretary: bytes, store: KeyStore) -> None:
     at = by_secretary.index(b"stream", 2000) + 40  # inside a page's compressed content: still parses
-    tampered = by_secretary[:at] + bytes([by_secretary[at] ^ 0x01]) + by_secretary[at + 1:]
+    tampered = by_secretary[:at] + bytes([by_secretary[at] ^ 0x01]) + by_secretary[at + 1 :]
     report = verify_pdf(tampered, store.trusted_roots())
     (sig,) = report.signatures
     assert not report.ok and not sig.intact and not sig.ok
@@ -118,12 +132,14 @@ def test_one_byte_changed_in_the_signed_range_is_invalid(by_secretary: bytes, st
 
 def _add_annotation(w: IncrementalPdfFileWriter) -> None:
     page_ref = w.root["/Pages"]["/Kids"].raw_get(0)
-    annot = generic.DictionaryObject({
-        generic.NameObject("/Type"): generic.NameObject("/Annot"),
-        generic.NameObject("/Subtype"): generic.NameObject("/Text"),
-        generic.NameObject("/Rect"): generic.ArrayObject([generic.NumberObject(n) for n in (100, 100, 120, 120)]),
-        generic.NameObject("/Contents"): generic.TextStringObject("Sửa sau khi ký"),
-    })  # fmt: skip
+    annot = generic.DictionaryObject(
+        {
+            generic.NameObject("/Type"): generic.NameObject("/Annot"),
+            generic.NameObject("/Subtype"): generic.NameObject("/Text"),
+            generic.NameObject("/Rect"): generic.ArrayObject([generic.NumberObject(n) for n in (100, 100, 120, 120)]),
+            generic.NameObject("/Contents"): generic.TextStringObject("Sửa sau khi ký"),
+        }
+    )
     w.register_annotation(page_ref, w.add_object(annot))
 
 
@@ -199,8 +215,16 @@ def test_import_of_a_real_pkcs12(tmp_path: Path, pdf: bytes) -> None:
         store.import_pkcs12("hung", b"not a pkcs12", "mật-khẩu")
     cert = store.import_pkcs12("hung", p12, "mật-khẩu")
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "Trần Quốc Hưng"
-    signed = sign_pdf(pdf, store=store, user_id="hung", password="mật-khẩu", field_name="ChuToa", reason="Ký",
-                      location="Hà Nội", signer_name="Trần Quốc Hưng")  # fmt: skip
+    signed = sign_pdf(
+        pdf,
+        store=store,
+        user_id="hung",
+        password="mật-khẩu",
+        field_name="ChuToa",
+        reason="Ký",
+        location="Hà Nội",
+        signer_name="Trần Quốc Hưng",
+    )
     assert verify_pdf(signed, [ca.cert]).ok
 
 

@@ -1,4 +1,5 @@
 """Speaker queue services on a real database: permission pairs, queue order, the floor, item changes."""
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -58,14 +59,29 @@ def _speaking(db: Database, c: Cabinet) -> dict[str, Any]:
 
 CASES: dict[str, tuple[Callable[..., Any], Setup, str, str]] = {
     "list": (speakers.list_speakers, lambda db, c: {"meeting_id": c.meeting_id}, "outsider", "guest"),
-    "request (guest may speak)": (speakers.request_floor, lambda db, c: {"meeting_id": c.meeting_id, "data": SpeakRequest()}, "outsider", "guest"),
-    "request (secretary does not)": (speakers.request_floor, lambda db, c: {"meeting_id": c.meeting_id, "data": SpeakRequest()}, "secretary", "guest"),
-    "give floor directly": (speakers.request_floor, lambda db, c: {"meeting_id": c.meeting_id, "data": SpeakRequest(user_id=c.guest.id)}, "member", "chair"),
+    "request (guest may speak)": (
+        speakers.request_floor,
+        lambda db, c: {"meeting_id": c.meeting_id, "data": SpeakRequest()},
+        "outsider",
+        "guest",
+    ),
+    "request (secretary does not)": (
+        speakers.request_floor,
+        lambda db, c: {"meeting_id": c.meeting_id, "data": SpeakRequest()},
+        "secretary",
+        "guest",
+    ),
+    "give floor directly": (
+        speakers.request_floor,
+        lambda db, c: {"meeting_id": c.meeting_id, "data": SpeakRequest(user_id=c.guest.id)},
+        "member",
+        "chair",
+    ),
     "grant": (speakers.grant, _waiting, "guest", "chair"),
     "grant (secretary conducts)": (speakers.grant, _waiting, "outsider", "secretary"),
     "finish": (speakers.finish, _speaking, "guest", "chair"),
     "withdraw": (speakers.withdraw, _waiting, "guest", "member"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -82,16 +98,30 @@ def test_only_members_marked_present_may_ask(db: Database) -> None:
     c = make_cabinet(db, start=True)
     with pytest.raises(Forbidden, match="chưa được điểm danh có mặt"):
         ask(db, c, c.members[0])
-    staff_marks = lambda user, **kw: call(db, participation.update, actor=c.staff, meeting_id=c.meeting_id, user_id=user.id, data=ParticipantUpdate(**kw))  # noqa: E731
+    staff_marks = lambda user, **kw: call(
+        db, participation.update, actor=c.staff, meeting_id=c.meeting_id, user_id=user.id, data=ParticipantUpdate(**kw)
+    )
     staff_marks(c.members[1], attendance=Attendance.absent, absence_reason="Công tác nước ngoài")
     with pytest.raises(Forbidden):
         ask(db, c, c.members[1])
     staff_marks(c.members[2], attendance=Attendance.deputy, deputy_name="Thứ trưởng Trần Văn Dự")
     assert ask(db, c, c.members[2])["deputy_name"] == "Thứ trưởng Trần Văn Dự"
-    call(db, participation.check_in, actor=c.members[0], meeting_id=c.meeting_id, data=CheckInRequest(attendance=Attendance.present_remote))
+    call(
+        db,
+        participation.check_in,
+        actor=c.members[0],
+        meeting_id=c.meeting_id,
+        data=CheckInRequest(attendance=Attendance.present_remote),
+    )
     assert ask(db, c, c.members[0])["state"] == "waiting"
     with pytest.raises(Conflict):  # the chair cannot give the floor to someone absent either
-        call(db, speakers.request_floor, actor=c.chair, meeting_id=c.meeting_id, data=SpeakRequest(user_id=c.members[1].id))
+        call(
+            db,
+            speakers.request_floor,
+            actor=c.chair,
+            meeting_id=c.meeting_id,
+            data=SpeakRequest(user_id=c.members[1].id),
+        )
 
 
 def test_not_before_the_meeting_starts(db: Database) -> None:
@@ -106,7 +136,10 @@ def test_queue_keeps_request_order_and_refuses_a_second_request(db: Database) ->
     present(db, c, *c.members[:3])
     first, second, third = (ask(db, c, m) for m in c.members[:3])
     assert [r["user_id"] for r in slice_(db, c)["queue"]] == [m.id for m in c.members[:3]]
-    assert slice_(db, c)["queue"][0]["full_name"] == "Thành Viên Số 0" and slice_(db, c)["queue"][0]["title"] == "Bộ trưởng"
+    assert (
+        slice_(db, c)["queue"][0]["full_name"] == "Thành Viên Số 0"
+        and slice_(db, c)["queue"][0]["title"] == "Bộ trưởng"
+    )
     with pytest.raises(Conflict, match="đã đăng ký phát biểu") as exc:
         ask(db, c, c.members[0])
     assert exc.value.details["request_id"] == first["id"]
@@ -134,7 +167,12 @@ def test_grant_and_finish_record_the_speech_and_only_one_speaks_at_a_time(db: Da
     # Giving the floor to the next person ends the speech in progress ("xin cảm ơn, mời đồng chí ...").
     call(db, speakers.grant, actor=c.secretary, request_id=b["id"])
     first = row(db, a["id"])
-    assert first.state == SpeakerState.done and first.ended_at is not None and first.started_at is not None and first.ended_at >= first.started_at
+    assert (
+        first.state == SpeakerState.done
+        and first.ended_at is not None
+        and first.started_at is not None
+        and first.ended_at >= first.started_at
+    )
     assert slice_(db, c)["current"]["id"] == b["id"]
     call(db, speakers.finish, actor=c.members[1], request_id=b["id"])  # a speaker may end their own speech
     s = slice_(db, c)
@@ -146,17 +184,30 @@ def test_grant_and_finish_record_the_speech_and_only_one_speaks_at_a_time(db: Da
 
 def test_the_item_limit_overrides_the_default_and_direct_floor(db: Database) -> None:
     c = make_cabinet(db, start=True)
-    call(db, agenda.update_item, actor=c.staff, meeting_id=c.meeting_id, item_id=c.item_ids[0], data=AgendaItemUpdate(speech_limit_seconds=180))
-    given = call(db, speakers.request_floor, actor=c.chair, meeting_id=c.meeting_id, data=SpeakRequest(user_id=c.guest.id))
+    call(
+        db,
+        agenda.update_item,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        item_id=c.item_ids[0],
+        data=AgendaItemUpdate(speech_limit_seconds=180),
+    )
+    given = call(
+        db, speakers.request_floor, actor=c.chair, meeting_id=c.meeting_id, data=SpeakRequest(user_id=c.guest.id)
+    )
     assert given["direct"] and given["state"] == "speaking" and given["limit_seconds"] == 180
     present(db, c, c.members[0])
     waiting = ask(db, c, c.members[0])
     # The chair calls someone who is already in the queue: their own request gets the floor, no duplicate.
-    called = call(db, speakers.request_floor, actor=c.chair, meeting_id=c.meeting_id, data=SpeakRequest(user_id=c.members[0].id))
+    called = call(
+        db, speakers.request_floor, actor=c.chair, meeting_id=c.meeting_id, data=SpeakRequest(user_id=c.members[0].id)
+    )
     assert called["id"] == waiting["id"] and not called["direct"]
     assert row(db, given["id"]).state == SpeakerState.done
     with pytest.raises(NotFound):
-        call(db, speakers.request_floor, actor=c.chair, meeting_id=c.meeting_id, data=SpeakRequest(user_id=c.outsider.id))
+        call(
+            db, speakers.request_floor, actor=c.chair, meeting_id=c.meeting_id, data=SpeakRequest(user_id=c.outsider.id)
+        )
 
 
 def test_moving_to_another_item_ends_the_speech_and_keeps_each_items_queue(db: Database) -> None:

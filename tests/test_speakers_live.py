@@ -1,4 +1,5 @@
 """Speaker queue over the real server: REST answers and envelopes, socket acks, live events to every tablet."""
+
 from __future__ import annotations
 
 import httpx
@@ -63,8 +64,11 @@ async def test_two_tablets_see_the_queue_change_with_seq_plus_one(live_server: L
         for tablet in (a, b, chair):
             ack = await tablet.join(c.meeting_id)
             assert ack["ok"] and ack["data"]["snapshot"]["speakers"] == {
-                "agenda_item_id": c.item_ids[0], "queue": [], "current": None, "done": []
-            }  # fmt: skip
+                "agenda_item_id": c.item_ids[0],
+                "queue": [],
+                "current": None,
+                "done": [],
+            }
             seqs.append(ack["data"]["seq"])
         asked = await a.call("speaker:request", {"meeting_id": c.meeting_id})
         assert asked["ok"] and asked["data"]["state"] == "waiting", asked

@@ -1,5 +1,6 @@
 """Starting a meeting without quorum: the server refuses (409 no_quorum, with the counts) unless the conductor sends
 force=true after confirming; with quorum it starts at once. Over REST and the socket, the same answers."""
+
 from __future__ import annotations
 
 from meetings import participation

@@ -1,5 +1,6 @@
 """JSON reaches the pages' scripts only through Jinja's |tojson (it escapes <, >, & and ', so no text, e.g. a
 notice containing "</script>", can end the script block early); never a pre-serialised string marked |safe."""
+
 from __future__ import annotations
 
 import re
@@ -12,11 +13,18 @@ DATA_ATTR = re.compile(r"""\bdata-[\w-]+\s*=\s*(["'])(.*?)\1""", re.S)
 
 
 def offending(text: str) -> list[str]:
-    found = [e.strip() for block in SCRIPT.findall(text) for e in EXPR.findall(block) if not re.search(r"\|\s*tojson\s*$", e.strip())]
+    found = [
+        e.strip()
+        for block in SCRIPT.findall(text)
+        for e in EXPR.findall(block)
+        if not re.search(r"\|\s*tojson\s*$", e.strip())
+    ]
     # a data- attribute holding JSON ({...} or [...]) must be made with |tojson too
     for _, value in DATA_ATTR.findall(text):
         for e in EXPR.findall(value):
-            if ("json" in e or value.lstrip().startswith(("{{ {", "["))) and not re.search(r"\|\s*tojson\s*$", e.strip()):
+            if ("json" in e or value.lstrip().startswith(("{{ {", "["))) and not re.search(
+                r"\|\s*tojson\s*$", e.strip()
+            ):
                 found.append(e.strip())
     return found
 

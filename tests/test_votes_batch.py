@@ -2,6 +2,7 @@
 moment over real sockets against a real uvicorn, on SQLite and PostgreSQL, each also tapping twice at once:
 every ack is OK, exactly 500 voter records, nothing doubled, and every member's tablet hears the final count.
 A batch that mixes good and bad casts answers each on its own: the refused ones write nothing, the others count."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,7 +35,9 @@ def _stored(db: Database, vote_id: int) -> tuple[int, int, int, dict[int, int]]:
     """(voter records, ballots, voted_count, user id -> chosen option) as stored."""
 
     def read(session: Any) -> tuple[int, int, int, dict[int, int]]:
-        records = session.exec(select(func.count()).select_from(VoterRecord).where(VoterRecord.vote_id == vote_id)).one()
+        records = session.exec(
+            select(func.count()).select_from(VoterRecord).where(VoterRecord.vote_id == vote_id)
+        ).one()
         choices = dict(session.exec(select(Ballot.user_id, Ballot.option_id).where(Ballot.vote_id == vote_id)).all())
         return int(records), len(choices), session.get(Vote, vote_id).voted_count, choices
 
@@ -51,16 +54,23 @@ def _hall(db: Database, voters: int) -> tuple[Any, list[Actor]]:
         for actor in extra:
             session.add(Participant(meeting_id=c.meeting_id, user_id=actor.id, role=MeetingRole.member))
         session.flush()
-        session.execute(update(Participant).where(Participant.meeting_id == c.meeting_id,  # type: ignore[arg-type]
-                                                  Participant.role.in_([MeetingRole.chair, MeetingRole.member]))  # type: ignore[attr-defined]
-                        .values(attendance=Attendance.present_room))  # fmt: skip
+        session.execute(
+            update(Participant)
+            .where(
+                Participant.meeting_id == c.meeting_id,  # type: ignore[arg-type]
+                Participant.role.in_([MeetingRole.chair, MeetingRole.member]),  # type: ignore[attr-defined]
+            )
+            .values(attendance=Attendance.present_room)
+        )
 
     db.run_write(roster)
     return c, [c.chair, *c.members, *extra]
 
 
 @pytest.mark.parametrize("settings", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
-async def test_500_members_tap_twice_at_once_each_counted_once_and_every_tablet_hears_the_final_count(settings: Settings, db: Database) -> None:  # noqa: F811
+async def test_500_members_tap_twice_at_once_each_counted_once_and_every_tablet_hears_the_final_count(
+    settings: Settings, db: Database
+) -> None:
     c, voters = _hall(db, VOTERS)
     vote = new_vote(db, c, kind=VoteKind.named, state="open")
     options = [o["id"] for o in vote["options"]]
@@ -81,7 +91,11 @@ async def test_500_members_tap_twice_at_once_each_counted_once_and_every_tablet_
             # The same member twice at once: the first choice, then (every other member) another one.
             first = {"vote_id": vote["id"], "option_id": options[i % 3]}
             second = {"vote_id": vote["id"], "option_id": options[(i + i % 2) % 3]}
-            return list(await asyncio.gather(client.call("vote:cast", first, timeout=180), client.call("vote:cast", second, timeout=180)))
+            return list(
+                await asyncio.gather(
+                    client.call("vote:cast", first, timeout=180), client.call("vote:cast", second, timeout=180)
+                )
+            )
 
         tasks = [asyncio.create_task(taps(i, cl)) for i, cl in enumerate(clients)]
         await eventually(lambda: len(waiting) == len(clients), "every member's tablet ready to tap at once")
@@ -89,12 +103,17 @@ async def test_500_members_tap_twice_at_once_each_counted_once_and_every_tablet_
         acks = await asyncio.wait_for(asyncio.gather(*tasks), 300)
 
         def heard_final(client: socketio.AsyncClient) -> bool:
-            return any(e["type"] == "vote.tally" and any(v["id"] == vote["id"] and v["voted_count"] == VOTERS for v in e["data"]["votes"])
-                       for e in client.events)  # type: ignore[attr-defined]  # fmt: skip
+            return any(
+                e["type"] == "vote.tally"
+                and any(v["id"] == vote["id"] and v["voted_count"] == VOTERS for v in e["data"]["votes"])
+                for e in client.events
+            )
 
-        await eventually(lambda: all(heard_final(cl) for cl in clients), "every member's tablet to hear 500 voted", timeout=120)
+        await eventually(
+            lambda: all(heard_final(cl) for cl in clients), "every member's tablet to hear 500 voted", timeout=120
+        )
         # Progress is coalesced: a few tally events for the whole burst, not one per cast.
-        tallies = [e for e in clients[1].events if e["type"] == "vote.tally"]  # type: ignore[attr-defined]
+        tallies = [e for e in clients[1].events if e["type"] == "vote.tally"]
     finally:
         await asyncio.gather(*(cl.disconnect() for cl in clients), return_exceptions=True)
         server.kill()
@@ -133,25 +152,34 @@ def test_a_batch_of_good_and_bad_casts_answers_each_on_its_own(db: Database) -> 
         return {"actor": actor, "vote_id": vote_id, "option_id": option_id}
 
     calls = [
-        cast(c.chair, yes),                                    # 0 ok
-        cast(c.members[0], yes),                               # 1 ok
-        cast(absent, yes),                                     # 2 not checked in
-        cast(c.guest, yes),                                    # 3 a guest
-        cast(c.secretary, yes),                                # 4 the secretary
-        cast(c.outsider, yes),                                 # 5 not invited
-        cast(deputy, yes),                                     # 6 a deputy, not allowed here
+        cast(c.chair, yes),  # 0 ok
+        cast(c.members[0], yes),  # 1 ok
+        cast(absent, yes),  # 2 not checked in
+        cast(c.guest, yes),  # 3 a guest
+        cast(c.secretary, yes),  # 4 the secretary
+        cast(c.outsider, yes),  # 5 not invited
+        cast(deputy, yes),  # 6 a deputy, not allowed here
         cast(c.members[1], option(closed, "yes"), closed["id"]),  # 7 the vote is closed
-        cast(c.members[1], yes + 1000),                        # 8 not an option of this vote
-        cast(c.members[2], option(closed, "no")),              # 9 another vote's option
-        cast(c.members[0], yes),                               # 10 the same choice again: ok, counted once
-        cast(c.members[3], yes),                               # 11 ok ...
-        cast(c.members[3], no),                                # 12 ... then changed in the same batch: the last counts
-        cast(c.members[1], no),                                # 13 ok (after its two refusals above)
-        cast(c.members[2], yes, 10**9),                        # 14 no such vote
-    ]  # fmt: skip
+        cast(c.members[1], yes + 1000),  # 8 not an option of this vote
+        cast(c.members[2], option(closed, "no")),  # 9 another vote's option
+        cast(c.members[0], yes),  # 10 the same choice again: ok, counted once
+        cast(c.members[3], yes),  # 11 ok ...
+        cast(c.members[3], no),  # 12 ... then changed in the same batch: the last counts
+        cast(c.members[1], no),  # 13 ok (after its two refusals above)
+        cast(c.members[2], yes, 10**9),  # 14 no such vote
+    ]
     answers = db.run_write(casting.cast_many, calls=calls).result
-    expected: dict[int, type[Exception]] = {2: Forbidden, 3: Forbidden, 4: Forbidden, 5: NotInvited, 6: Forbidden, 7: Conflict,
-                                            8: ValidationFailed, 9: ValidationFailed, 14: NotFound}  # fmt: skip
+    expected: dict[int, type[Exception]] = {
+        2: Forbidden,
+        3: Forbidden,
+        4: Forbidden,
+        5: NotInvited,
+        6: Forbidden,
+        7: Conflict,
+        8: ValidationFailed,
+        9: ValidationFailed,
+        14: NotFound,
+    }
     for i, (ok, answer) in enumerate(answers):
         if i in expected:
             assert not ok and isinstance(answer, expected[i]), (i, answer)
@@ -176,7 +204,9 @@ def test_a_refused_batch_call_changes_nothing_and_a_secret_vote_takes_no_plain_c
     c = make_cabinet(db, n_members=3, n_items=1, start=True)
     check_in(db, c, [c.chair, *c.members])
     secret = new_vote(db, c, kind=VoteKind.secret, state="open")
-    answers = db.run_write(casting.cast_many, calls=[{"actor": c.chair, "vote_id": secret["id"], "option_id": option(secret, "yes")}]).result
+    answers = db.run_write(
+        casting.cast_many, calls=[{"actor": c.chair, "vote_id": secret["id"], "option_id": option(secret, "yes")}]
+    ).result
     assert not answers[0][0] and isinstance(answers[0][1], ValidationFailed)
     assert _stored(db, secret["id"])[:3] == (0, 0, 0)
     with pytest.raises(ValidationFailed):  # the lone cast is a batch of one: the same refusal, raised

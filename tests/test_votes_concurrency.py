@@ -1,6 +1,7 @@
 """200 real socket clients (python-socketio over websocket, real uvicorn) vote at once while the chair closes:
 acknowledged casts == voter records == ballots counted, on SQLite and on PostgreSQL; late casts get a clear
 'invalid_state' error; nothing is counted twice."""
+
 from __future__ import annotations
 
 import asyncio
@@ -50,8 +51,9 @@ async def _login_all(url: str, usernames: list[str]) -> list[str]:
     return list(await asyncio.gather(*(one(u) for u in usernames)))
 
 
-async def _connect_all(url: str, tokens: list[str], meeting_id: int, watchers: int, *, at_once: int = 50,
-                       timeout: float = 30) -> list[socketio.AsyncClient]:  # fmt: skip
+async def _connect_all(
+    url: str, tokens: list[str], meeting_id: int, watchers: int, *, at_once: int = 50, timeout: float = 30
+) -> list[socketio.AsyncClient]:
     """Every client connects; the first `watchers` also join the meeting room and receive its events (a
     vote needs no join; 200 joins would mostly measure the presence broadcast, not votes)."""
     gate = asyncio.Semaphore(at_once)
@@ -59,9 +61,11 @@ async def _connect_all(url: str, tokens: list[str], meeting_id: int, watchers: i
     async def one(i: int, token: str) -> socketio.AsyncClient:
         async with gate:
             client = socketio.AsyncClient(reconnection=False)
-            client.events = []  # type: ignore[attr-defined]
-            client.on("event", client.events.append)  # type: ignore[attr-defined]
-            await client.connect(url, transports=["websocket"], headers={"Cookie": f"ecabinet_session={token}"}, wait_timeout=30)
+            client.events = []
+            client.on("event", client.events.append)
+            await client.connect(
+                url, transports=["websocket"], headers={"Cookie": f"ecabinet_session={token}"}, wait_timeout=30
+            )
             if i < watchers:
                 ack = await client.call("meeting:join", {"meeting_id": meeting_id}, timeout=timeout)
                 assert ack["ok"], ack
@@ -100,26 +104,34 @@ async def test_200_clients_vote_while_the_chair_closes(live_server: LiveServer, 
         closer = asyncio.create_task(close_midway())
         acks = await asyncio.wait_for(asyncio.gather(*casts), 180)
         closed = await asyncio.wait_for(closer, 60)
-        await eventually(lambda: all(any(e["type"] == "vote.closed" for e in cl.events) for cl in clients[:WATCHERS]),  # type: ignore[attr-defined]
-                         "every watching tablet to hear the close")  # fmt: skip
+        await eventually(
+            lambda: all(any(e["type"] == "vote.closed" for e in cl.events) for cl in clients[:WATCHERS]),
+            "every watching tablet to hear the close",
+        )
     finally:
         await asyncio.gather(*(cl.disconnect() for cl in clients), return_exceptions=True)
 
     assert closed["ok"], closed
     ok = [a for a in acks if a["ok"]]
     refused = [a for a in acks if not a["ok"]]
-    assert all(a["error"]["code"] == "invalid_state" and "đã đóng" in a["error"]["message"] for a in refused), refused[:3]
+    assert all(a["error"]["code"] == "invalid_state" and "đã đóng" in a["error"]["message"] for a in refused), refused[
+        :3
+    ]
     assert len(ok) + len(refused) == N_VOTERS and len(ok) >= N_VOTERS // 3
 
     def stored(session: Any) -> tuple[int, int]:
-        records = session.exec(select(func.count()).select_from(VoterRecord).where(VoterRecord.vote_id == vote["id"])).one()
+        records = session.exec(
+            select(func.count()).select_from(VoterRecord).where(VoterRecord.vote_id == vote["id"])
+        ).one()
         ballots = session.exec(select(func.count()).select_from(Ballot).where(Ballot.vote_id == vote["id"])).one()
         return int(records), int(ballots or 0)
 
     records, ballots = db.run_read(stored)
     result = closed["data"]["result"]
-    print(f"\n{db.url.split(':')[0]} {kind.value}: acknowledged={len(ok)} refused_after_close={len(refused)} "
-          f"voter_records={records} ballots={ballots}")  # fmt: skip
+    print(
+        f"\n{db.url.split(':')[0]} {kind.value}: acknowledged={len(ok)} refused_after_close={len(refused)} "
+        f"voter_records={records} ballots={ballots}"
+    )
     assert records == ballots == len(ok) == result["voted_count"] == sum(result["counts"].values()) == result["cast"]
     assert closed["data"]["voted_count"] == len(ok)
 
@@ -145,17 +157,25 @@ async def test_200_encrypted_ballots_while_the_chair_closes(live_server: LiveSer
     acked: list[dict[str, Any]] = []
 
     async def cast(token: str) -> dict[str, Any]:
-        ballot = proofs.encrypt_ballot(params["params"], params["params_digest"], rng.randrange(3), random.randbytes(32))
-        async with httpx.AsyncClient(base_url=live_server.url, timeout=120, cookies={"ecabinet_session": token}) as http:
+        ballot = proofs.encrypt_ballot(
+            params["params"], params["params_digest"], rng.randrange(3), random.randbytes(32)
+        )
+        async with httpx.AsyncClient(
+            base_url=live_server.url, timeout=120, cookies={"ecabinet_session": token}
+        ) as http:
             csrf = (await http.get("/api/me")).json()["csrf_token"]
-            r = await http.post(f"/api/votes/{vote['id']}/secret-ballots", json={"ballot": ballot}, headers={"X-CSRF-Token": csrf})
+            r = await http.post(
+                f"/api/votes/{vote['id']}/secret-ballots", json={"ballot": ballot}, headers={"X-CSRF-Token": csrf}
+            )
         body = r.json()
         if r.status_code == 200:
             acked.append(body)
         return body
 
     async def close_midway() -> None:
-        await eventually(lambda: len(acked) >= N_VOTERS // 3, "a third of the ballots acknowledged", timeout=170, interval=0.005)
+        await eventually(
+            lambda: len(acked) >= N_VOTERS // 3, "a third of the ballots acknowledged", timeout=170, interval=0.005
+        )
         call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
 
     closer = asyncio.create_task(close_midway())
@@ -166,8 +186,16 @@ async def test_200_encrypted_ballots_while_the_chair_closes(live_server: LiveSer
     assert len(acked) + len(refused) == N_VOTERS and len(acked) >= N_VOTERS // 3
     done = decrypt(db, c, vote)
     board = db.run_read(election.board, actor=c.members[1], vote_id=vote["id"])
-    records = db.run_read(lambda session: session.exec(select(func.count()).select_from(VoterRecord).where(VoterRecord.vote_id == vote["id"])).one())
-    stored = db.run_read(lambda session: session.exec(select(func.count()).select_from(SecretBallot).where(SecretBallot.vote_id == vote["id"])).one())
+    records = db.run_read(
+        lambda session: session.exec(
+            select(func.count()).select_from(VoterRecord).where(VoterRecord.vote_id == vote["id"])
+        ).one()
+    )
+    stored = db.run_read(
+        lambda session: session.exec(
+            select(func.count()).select_from(SecretBallot).where(SecretBallot.vote_id == vote["id"])
+        ).one()
+    )
     assert records == stored == len(acked) == sum(done["result"]["counts"].values()) == len(board["ballots"])
     assert {a["receipt"] for a in acked} == {b["receipt"] for b in board["ballots"]}
     assert verify.verify_board(board) is not None

@@ -1,6 +1,7 @@
 """Group commit of casts (infra/groupcommit.py): members voting at the same moment over their sockets share
 transactions, yet each one is counted exactly once, a refused cast (a choice of another vote) spoils nobody
 else's in the same transaction, on SQLite and PostgreSQL; and a kill -9 in the middle of a burst loses no acknowledged cast."""
+
 from __future__ import annotations
 
 import asyncio
@@ -42,7 +43,9 @@ async def test_a_burst_of_casts_shares_transactions_and_counts_each_voter_once(l
     check_in(db, c, voters)
     vote = new_vote(db, c, kind=VoteKind.named, state="open")
     options = [o["id"] for o in vote["options"]]
-    clients = await _connect_all(live_server.url, await _login_all(live_server.url, [v.username for v in voters]), c.meeting_id, 0)
+    clients = await _connect_all(
+        live_server.url, await _login_all(live_server.url, [v.username for v in voters]), c.meeting_id, 0
+    )
     try:
         start, waiting = asyncio.Event(), list[int]()  # the tablets about to tap
 
@@ -54,8 +57,11 @@ async def test_a_burst_of_casts_shares_transactions_and_counts_each_voter_once(l
                 return [await client.call("vote:cast", payload, timeout=120)]
             # Every tenth voter's tablet also sends a choice that is not this vote's: refused, alone.
             wrong = {"vote_id": vote["id"], "option_id": max(options) + 1000}
-            return list(await asyncio.gather(client.call("vote:cast", payload, timeout=120),
-                                             client.call("vote:cast", wrong, timeout=120)))  # fmt: skip
+            return list(
+                await asyncio.gather(
+                    client.call("vote:cast", payload, timeout=120), client.call("vote:cast", wrong, timeout=120)
+                )
+            )
 
         tasks = [asyncio.create_task(cast(i, cl)) for i, cl in enumerate(clients)]
         await eventually(lambda: len(waiting) == len(clients), "every tablet ready to tap at once")
@@ -81,7 +87,9 @@ async def test_kill_9_in_the_middle_of_a_burst_loses_no_acknowledged_cast(settin
     server = Server(settings)
     try:
         await server.started()
-        clients = await _connect_all(server.url, await _login_all(server.url, [v.username for v in voters]), c.meeting_id, 0)
+        clients = await _connect_all(
+            server.url, await _login_all(server.url, [v.username for v in voters]), c.meeting_id, 0
+        )
         acked: list[int] = []  # user ids whose cast was acknowledged before the kill
         killed = asyncio.Event()
 
@@ -94,7 +102,9 @@ async def test_kill_9_in_the_middle_of_a_burst_loses_no_acknowledged_cast(settin
                 acked.append(voters[i].id)
 
         async def kill_midway() -> None:
-            await eventually(lambda: len(acked) >= VOTERS // 4, "a quarter of the casts acknowledged", timeout=100, interval=0.001)
+            await eventually(
+                lambda: len(acked) >= VOTERS // 4, "a quarter of the casts acknowledged", timeout=100, interval=0.001
+            )
             killed.set()
             server.kill()
 

@@ -1,4 +1,5 @@
 """Every vote operation refused for the wrong person and allowed for the right one (OpenSlides-style pairs)."""
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -17,22 +18,49 @@ from votes.schemas import VoteCreate, VoteUpdate
 V = dict[str, Any]
 # name -> (service, kwargs builder, allowed, denied, state the vote is in first)
 Case = tuple[Callable[..., Any], Callable[[Cabinet, V], dict[str, Any]], str, str, str]
-_create = lambda c, v: {"meeting_id": c.meeting_id, "data": VoteCreate(agenda_item_id=c.item_ids[1], question="Thông qua đề án?")}  # noqa: E731
+_create = lambda c, v: {
+    "meeting_id": c.meeting_id,
+    "data": VoteCreate(agenda_item_id=c.item_ids[1], question="Thông qua đề án?"),
+}
 
 CASES: dict[str, Case] = {
     "list_votes": (services.list_votes, lambda c, v: {"meeting_id": c.meeting_id}, "guest", "outsider", "draft"),
     "get_vote": (services.get_vote, lambda c, v: {"vote_id": v["id"]}, "member", "outsider", "open"),
     "create_vote/chair": (services.create_vote, _create, "chair", "member", "draft"),
     "create_vote/secretary": (services.create_vote, _create, "secretary", "guest", "draft"),
-    "update_vote": (services.update_vote, lambda c, v: {"vote_id": v["id"], "data": VoteUpdate(question="Câu hỏi đã sửa?")}, "secretary", "member", "draft"),
+    "update_vote": (
+        services.update_vote,
+        lambda c, v: {"vote_id": v["id"], "data": VoteUpdate(question="Câu hỏi đã sửa?")},
+        "secretary",
+        "member",
+        "draft",
+    ),
     "open_vote": (services.open_vote, lambda c, v: {"vote_id": v["id"]}, "chair", "member", "draft"),
     "open_vote/staff": (services.open_vote, lambda c, v: {"vote_id": v["id"]}, "staff", "guest", "draft"),
-    "cast/guest": (casting.cast, lambda c, v: {"vote_id": v["id"], "option_id": option(v, "yes")}, "member", "guest", "open"),
-    "cast/secretary": (casting.cast, lambda c, v: {"vote_id": v["id"], "option_id": option(v, "no")}, "chair", "secretary", "open"),
-    "cast/outsider": (casting.cast, lambda c, v: {"vote_id": v["id"], "option_id": option(v, "yes")}, "member", "outsider", "open"),
+    "cast/guest": (
+        casting.cast,
+        lambda c, v: {"vote_id": v["id"], "option_id": option(v, "yes")},
+        "member",
+        "guest",
+        "open",
+    ),
+    "cast/secretary": (
+        casting.cast,
+        lambda c, v: {"vote_id": v["id"], "option_id": option(v, "no")},
+        "chair",
+        "secretary",
+        "open",
+    ),
+    "cast/outsider": (
+        casting.cast,
+        lambda c, v: {"vote_id": v["id"], "option_id": option(v, "yes")},
+        "member",
+        "outsider",
+        "open",
+    ),
     "close_vote": (services.close_vote, lambda c, v: {"vote_id": v["id"]}, "chair", "member", "open"),
     "publish_vote": (services.publish_vote, lambda c, v: {"vote_id": v["id"]}, "secretary", "member", "closed"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -1,4 +1,5 @@
 """Result rules as a table (pure: votes/rules.py). Default: Luật Tổ chức Chính phủ 2015, Điều 46."""
+
 from __future__ import annotations
 
 import pytest
@@ -39,12 +40,21 @@ TABLE = [
     # nobody voted / no members at all
     (A, 27, 27, 0, 0, 0, None, False, False),
     (C, 0, 0, 0, 0, 0, None, False, False),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("rule,total,present,yes,no,abstain,chair,passed,by_chair", TABLE)
-def test_rule_table(rule: str, total: int, present: int, yes: int, no: int, abstain: int, chair: str | None,
-                    passed: bool, by_chair: bool) -> None:  # fmt: skip
+def test_rule_table(
+    rule: str,
+    total: int,
+    present: int,
+    yes: int,
+    no: int,
+    abstain: int,
+    chair: str | None,
+    passed: bool,
+    by_chair: bool,
+) -> None:
     out = compute(rule, total_members=total, present=present, yes=yes, no=no, abstain=abstain, chair_choice=chair)
     assert (out.passed, out.decided_by_chair) == (passed, by_chair)
     assert out.cast == yes + no + abstain

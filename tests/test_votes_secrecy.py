@@ -1,6 +1,7 @@
 """Secret ballots: the server stores only encrypted ballots, with no column, row order or time linking them to a
 voter; who has voted is a separate table; the result exists only as the decrypted total (tests/test_ballots.py,
 tests/test_ballots_dump.py for the raw files)."""
+
 from __future__ import annotations
 
 import pytest

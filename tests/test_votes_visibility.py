@@ -1,6 +1,7 @@
 """A vote's result (counts, who chose what, the outcome) reaches members and the hall display only once the
 chair has published it (issue 10): between close and publish their sockets, REST, sync replay and the display
 carry the progress only; the chair and the secretariat see the result at close, to decide to publish it."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,9 @@ from votes.models import VoteKind
 def leaks(payload: Any) -> list[str]:
     """What of a result a raw payload carries: counts, an outcome or a voter's choice (any vote in it)."""
     raw = json.dumps(payload, ensure_ascii=False)
-    return [key for key in ('"passed": ', '"counts": ', '"voters": [', '"yes": ') if key in raw] + \
-        [f"tally of {v['id']}" for v in _votes(payload) if v.get("tally")]  # fmt: skip
+    return [key for key in ('"passed": ', '"counts": ', '"voters": [', '"yes": ') if key in raw] + [
+        f"tally of {v['id']}" for v in _votes(payload) if v.get("tally")
+    ]
 
 
 def _votes(payload: Any) -> list[dict[str, Any]]:
@@ -46,7 +48,9 @@ async def test_members_and_the_display_see_the_result_only_once_published(live_s
         assert (await screen.call("meeting:join", {"meeting_id": mid}, timeout=10))["ok"]
         for voter, kind in ((c.members[0], "yes"), (c.members[1], "no"), (c.chair, "yes")):
             client = await login(live_server.url, voter.username)
-            assert (await client.post(f"/api/votes/{vid}/ballots", json={"option_id": option(vote, kind)})).status_code == 200
+            assert (
+                await client.post(f"/api/votes/{vid}/ballots", json={"option_id": option(vote, kind)})
+            ).status_code == 200
             await client.aclose()
         await live_server.app.state.jobs.drain()
         await member.wait_for(lambda e: e["type"] == "vote.tally" and e["data"]["votes"][0]["voted_count"] == 3)
@@ -73,7 +77,9 @@ async def test_members_and_the_display_see_the_result_only_once_published(live_s
         assert (await mh.get(f"/api/votes/{vid}")).json()["result"]["passed"] == closed["data"]["result"]["passed"]
         synced = await member.call("meeting:sync", {"meeting_id": mid, "since": stale})
         assert synced["data"]["events"][-1]["data"]["votes"][0]["result"]["yes"] == 2
-        assert (await screen.call("meeting:join", {"meeting_id": mid}, timeout=10))["data"]["snapshot"]["votes"][0]["result"]["yes"] == 2
+        assert (await screen.call("meeting:join", {"meeting_id": mid}, timeout=10))["data"]["snapshot"]["votes"][0][
+            "result"
+        ]["yes"] == 2
     finally:
         await screen.disconnect()
         for tablet in (member, chair):
@@ -83,7 +89,7 @@ async def test_members_and_the_display_see_the_result_only_once_published(live_s
         await sec.aclose()
 
 
-def test_a_member_sees_no_result_before_publish_the_chair_does(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_member_sees_no_result_before_publish_the_chair_does(db) -> None:
     from votes import services
 
     c = present_cabinet(db)
@@ -98,4 +104,6 @@ def test_a_member_sees_no_result_before_publish_the_chair_does(db) -> None:  # t
         listed = db.run_read(services.list_votes, actor=who, meeting_id=c.meeting_id)[0]
         assert (listed["result"] is not None) == sees
     call(db, services.publish_vote, actor=c.chair, vote_id=vote["id"])
-    assert db.run_read(services.get_vote, actor=c.members[1], vote_id=vote["id"])["tally"][str(option(vote, "yes"))] == 1
+    assert (
+        db.run_read(services.get_vote, actor=c.members[1], vote_id=vote["id"])["tally"][str(option(vote, "yes"))] == 1
+    )

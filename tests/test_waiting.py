@@ -1,4 +1,5 @@
 """tests/waiting.py: eventually() returns the first truthy result, retries "not yet", and says what timed out."""
+
 from __future__ import annotations
 
 import pytest

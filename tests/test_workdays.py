@@ -1,5 +1,6 @@
 """The working-day calendar: lunar holidays computed in UTC+7, weekends, made-up days, the admin's overrides,
 and the /api/workdays routes (denied/allowed pairs) on the real server."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -17,8 +18,17 @@ from workdays.lunar import tet, to_solar
 from workdays.schemas import OverrideCreate
 
 
-@pytest.mark.parametrize("year,expected", [(2024, date(2024, 2, 10)), (2025, date(2025, 1, 29)), (2026, date(2026, 2, 17)),
-                                           (2027, date(2027, 2, 6)), (1985, date(1985, 1, 21)), (2007, date(2007, 2, 17))])  # fmt: skip
+@pytest.mark.parametrize(
+    "year,expected",
+    [
+        (2024, date(2024, 2, 10)),
+        (2025, date(2025, 1, 29)),
+        (2026, date(2026, 2, 17)),
+        (2027, date(2027, 2, 6)),
+        (1985, date(1985, 1, 21)),
+        (2007, date(2007, 2, 17)),
+    ],
+)
 def test_tet_is_computed_in_the_vietnamese_time_zone(year: int, expected: date) -> None:
     # 1985 and 2007: Tết in Việt Nam falls a day (1985: a month) before the Chinese New Year (UTC+8).
     assert tet(year) == expected
@@ -59,8 +69,12 @@ def test_counting_working_days(db: Database) -> None:
 
 def test_overrides_change_the_count(db: Database) -> None:
     admin = make_user(db, GlobalRole.admin)
-    db.run_write(services.add_override, actor=admin, data=OverrideCreate(day=date(2026, 12, 7), kind="off", note="Nghỉ đặc biệt"))
-    db.run_write(services.add_override, actor=admin, data=OverrideCreate(day=date(2026, 12, 12), kind="work", note="Làm bù"))
+    db.run_write(
+        services.add_override, actor=admin, data=OverrideCreate(day=date(2026, 12, 7), kind="off", note="Nghỉ đặc biệt")
+    )
+    db.run_write(
+        services.add_override, actor=admin, data=OverrideCreate(day=date(2026, 12, 12), kind="work", note="Làm bù")
+    )
     with db.read_session() as s:
         assert not services.is_working_day(s, date(2026, 12, 7))
         assert services.is_working_day(s, date(2026, 12, 12))  # a Saturday worked

@@ -1,4 +1,5 @@
 """Helpers for the votes tests: a started meeting with everyone present and votes in a chosen state."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,10 +32,23 @@ def present_cabinet(db: Database, n_members: int = 5) -> Cabinet:
     return c
 
 
-def new_vote(db: Database, c: Cabinet, *, kind: VoteKind = VoteKind.open, rule: VoteRule = VoteRule.all_members,
-             state: str = "draft") -> dict[str, Any]:  # fmt: skip
-    vote = call(db, services.create_vote, actor=c.secretary, meeting_id=c.meeting_id,
-                data=VoteCreate(agenda_item_id=c.item_ids[0], question="Thông qua dự toán ngân sách năm 2027?", kind=kind, rule=rule))  # fmt: skip
+def new_vote(
+    db: Database,
+    c: Cabinet,
+    *,
+    kind: VoteKind = VoteKind.open,
+    rule: VoteRule = VoteRule.all_members,
+    state: str = "draft",
+) -> dict[str, Any]:
+    vote = call(
+        db,
+        services.create_vote,
+        actor=c.secretary,
+        meeting_id=c.meeting_id,
+        data=VoteCreate(
+            agenda_item_id=c.item_ids[0], question="Thông qua dự toán ngân sách năm 2027?", kind=kind, rule=rule
+        ),
+    )
     if kind == VoteKind.secret and state != "draft":
         ensure_ceremony(db, c)
     if state in ("open", "closed", "published"):
@@ -116,7 +130,9 @@ def device_partial(material: dict[str, Any], password: str) -> tuple[list[dict[s
 
     secret = trustee_keys.unseal_secret(material["sealed_key"], material["user_id"], password)
     combined = dkg.combine_shares(secret, material["ceremony_digest"], material["index"], material["received"])
-    return proofs.partial_decrypt(material["params_digest"], material["index"], combined.share, material["total"]), combined.bad
+    return proofs.partial_decrypt(
+        material["params_digest"], material["index"], combined.share, material["total"]
+    ), combined.bad
 
 
 def decrypt_as(db: Database, actor: Actor, vote: dict[str, Any]) -> dict[str, Any]:
@@ -162,8 +178,11 @@ def deal_legacy_key(db: Database, vote: dict[str, Any]) -> None:
         for t in params["trustees"]:
             t["verification_key"] = proofs.verification_key(dealt.commitments, t["index"]).hex()
             share = session.get(TrusteeShare, (vote["id"], t["index"]))
-            share.sealed = trustee_keys.seal_share(t["trustee_key"], dealt.shares[t["index"] - 1].to_bytes(32, "little"),
-                                                   f"ballot-share:{vote['id']}:{t['index']}")  # fmt: skip
+            share.sealed = trustee_keys.seal_share(
+                t["trustee_key"],
+                dealt.shares[t["index"] - 1].to_bytes(32, "little"),
+                f"ballot-share:{vote['id']}:{t['index']}",
+            )
             session.add(share)
         election_row.params, election_row.params_digest, election_row.ceremony_id = params, proofs.digest(params), None
         session.add(election_row)

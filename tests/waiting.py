@@ -1,4 +1,5 @@
 """Awaiting a condition in tests: the one polling helper (no fixed sleep decides an outcome)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,13 +10,14 @@ T = TypeVar("T")
 
 
 @overload
-async def eventually(check: Callable[[], Awaitable[T]], what: str = "", *, timeout: float = 10,
-                     interval: float = 0.02) -> T: ...  # fmt: skip
+async def eventually(
+    check: Callable[[], Awaitable[T]], what: str = "", *, timeout: float = 10, interval: float = 0.02
+) -> T: ...
 @overload
-async def eventually(check: Callable[[], T], what: str = "", *, timeout: float = 10,
-                     interval: float = 0.02) -> T: ...  # fmt: skip
-async def eventually(check: Callable[[], T | Awaitable[T]], what: str = "", *, timeout: float = 10,
-                     interval: float = 0.02) -> T:  # fmt: skip
+async def eventually(check: Callable[[], T], what: str = "", *, timeout: float = 10, interval: float = 0.02) -> T: ...
+async def eventually(
+    check: Callable[[], T | Awaitable[T]], what: str = "", *, timeout: float = 10, interval: float = 0.02
+) -> T:
     """Call `check` (plain or async) until it returns something truthy, and return that. An AssertionError
     it raises means "not yet". After `timeout` seconds: fail, saying `what` was awaited and the last result."""
     loop = asyncio.get_running_loop()

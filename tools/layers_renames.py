@@ -8,6 +8,7 @@ from the repository root); it prints the files it changed. What it rewrites:
 - names that left a module still in place: the page helpers of `app.pages` (some renamed public), and, in the
   domain packages only, what their socket modules take from `realtime` (now `web.sockets`).
 """
+
 from __future__ import annotations
 
 import ast
@@ -74,7 +75,9 @@ SELF = {Path("tools/layers_renames.py"), Path("tests/test_layers.py"), Path("doc
 
 _DOTTED = re.compile(r"(?<![\w.])(" + "|".join(re.escape(m) for m in sorted(MODULES, key=len, reverse=True)) + r")\b")
 _PATHS = {m.replace(".", "/"): n.replace(".", "/") for m, n in MODULES.items()}
-_PATH = re.compile(r"(?<![\w/.])(" + "|".join(re.escape(p) for p in sorted(_PATHS, key=len, reverse=True)) + r")(?=\.py\b|/)")
+_PATH = re.compile(
+    r"(?<![\w/.])(" + "|".join(re.escape(p) for p in sorted(_PATHS, key=len, reverse=True)) + r")(?=\.py\b|/)"
+)
 
 
 def _is_domain(path: Path) -> bool:
@@ -170,7 +173,9 @@ def main(root: Path = Path(".")) -> int:
         new = rewrite_text(new, dotted=rel.suffix != ".js")  # in JS, "audit.chain" is a catalogue key
         if rel.suffix == ".py" and (_is_domain(rel) or rel.parts[0] in BELOW_APP):
             for old_module, new_module in BELOW_APP_MODULES.items():
-                new = re.sub(rf"^(\s*(?:from|import) ){re.escape(old_module)}\b", rf"\g<1>{new_module}", new, flags=re.M)
+                new = re.sub(
+                    rf"^(\s*(?:from|import) ){re.escape(old_module)}\b", rf"\g<1>{new_module}", new, flags=re.M
+                )
         for old_literal, new_literal in LITERALS.items():
             new = new.replace(old_literal, new_literal)
         if new != old:

@@ -1,6 +1,7 @@
 """Casting on open and named votes: one tap, the last choice counts. Casts that arrive together are one batch
 (cast_many: infra/groupcommit.py, AppContext.write_many), locked meeting -> vote once per batch as every writer
 locks them; a lone cast is a batch of one. Secret ballots are cast_secret (votes/services.py)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -57,21 +58,31 @@ def cast_many(*, session: Session, calls: list[dict[str, Any]]) -> list[tuple[bo
     return answers
 
 
-def _cast_on(session: Session, vote: Vote, calls: list[tuple[int, dict[str, Any]]], org: OrgRules,
-             answers: list[tuple[bool, Any]]) -> None:  # fmt: skip
+def _cast_on(
+    session: Session,
+    vote: Vote,
+    calls: list[tuple[int, dict[str, Any]]],
+    org: OrgRules,
+    answers: list[tuple[bool, Any]],
+) -> None:
     """cast_many for the calls of one vote."""
     vote_id = vote.id
     assert vote_id is not None
     meeting = load_meeting(session, vote.meeting_id, for_update=True)
     vote = load_vote(session, vote_id, for_update=True)  # serialises with other casts and with close
     user_ids = {call["actor"].id for _, call in calls}
-    participants = {p.user_id: p for p in session.exec(
-        select(Participant).where(Participant.meeting_id == meeting.id, col(Participant.user_id).in_(user_ids))
-    ).all()}  # fmt: skip
+    participants = {
+        p.user_id: p
+        for p in session.exec(
+            select(Participant).where(Participant.meeting_id == meeting.id, col(Participant.user_id).in_(user_ids))
+        ).all()
+    }
     options = {o.id for o in serialize.options_of(session, [vote_id])[vote_id]}
-    choice: dict[int, int] = dict(session.exec(
-        select(Ballot.user_id, Ballot.option_id).where(Ballot.vote_id == vote_id, col(Ballot.user_id).in_(user_ids))
-    ).all())  # fmt: skip
+    choice: dict[int, int] = dict(
+        session.exec(
+            select(Ballot.user_id, Ballot.option_id).where(Ballot.vote_id == vote_id, col(Ballot.user_id).in_(user_ids))
+        ).all()
+    )
     new: dict[int, dict[str, Any]] = {}  # user id -> the ballot row to insert
     changed: set[int] = set()  # user ids whose stored ballot takes another option
     now = utcnow()
@@ -88,18 +99,28 @@ def _cast_on(session: Session, vote: Vote, calls: list[tuple[int, dict[str, Any]
             elif actor.id in choice:
                 changed.add(actor.id)
             else:
-                new[actor.id] = {"vote_id": vote_id, "user_id": actor.id, "option_id": option_id, "cast_at": now, "changed_at": None}
+                new[actor.id] = {
+                    "vote_id": vote_id,
+                    "user_id": actor.id,
+                    "option_id": option_id,
+                    "cast_at": now,
+                    "changed_at": None,
+                }
                 vote.voted_count += 1
             choice[actor.id] = option_id
             vote.revision += 1
         me = {"may_vote": True, "voted": True, "option_id": option_id, "final": False}
         answers[i] = (True, {"vote_id": vote_id, "voted_count": vote.voted_count, "me": me})
     if new:  # Core executemany: one statement, compiled once (SQLite's C loop; PostgreSQL's pipeline)
-        session.connection().execute(insert(VoterRecord.__table__), [{"vote_id": vote_id, "user_id": user_id} for user_id in new])  # type: ignore[attr-defined]
+        voters = [{"vote_id": vote_id, "user_id": user_id} for user_id in new]
+        session.connection().execute(insert(VoterRecord.__table__), voters)  # type: ignore[attr-defined]
         session.connection().execute(insert(Ballot.__table__), list(new.values()))  # type: ignore[attr-defined]
     for user_id in changed:
-        session.execute(update(Ballot).where(col(Ballot.vote_id) == vote_id, col(Ballot.user_id) == user_id)
-                        .values(option_id=choice[user_id], changed_at=now))  # fmt: skip
+        session.execute(
+            update(Ballot)
+            .where(col(Ballot.vote_id) == vote_id, col(Ballot.user_id) == user_id)
+            .values(option_id=choice[user_id], changed_at=now)
+        )
     if new or changed:
         session.add(vote)
         outbox.add(session, kind="vote.tally", ref=vote_id)  # one coalesced vote.tally after commit (votes/live.py)
@@ -117,6 +138,8 @@ def _check_cast(acc: Access, vote: Vote, option_id: int, options: set[int | None
         )
     if option_id not in options:
         raise ValidationFailed(
-            "Lựa chọn {option_id} không thuộc biểu quyết {vote_id}.", option_id=option_id, vote_id=vote.id,
+            "Lựa chọn {option_id} không thuộc biểu quyết {vote_id}.",
+            option_id=option_id,
+            vote_id=vote.id,
             details=[{"field": "option_id", "message": "không thuộc biểu quyết"}],
         )

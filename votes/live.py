@@ -16,6 +16,7 @@ CLUSTER, after close rewrote every ballot row so no ballot shares its xmin with 
 stays is in key order (best effort, never fails the request). The
 ballots are ciphertexts either way; see docs/ballot-threat-model.md.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -13,6 +13,7 @@ Who has voted and what was voted live in separate tables:
   (`ballot_election`, `ballot_trustee_share`). docs/ballot-spec.md and docs/ballot-threat-model.md say exactly
   what is stored, what is published on the board, and what remains outside the design.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,16 +31,16 @@ def _ts(nullable: bool = True) -> Column[datetime]:
 
 
 class VoteKind(str, Enum):
-    open = "open"      # công khai: only the counts are shown
-    named = "named"    # ghi danh: who voted what is shown
+    open = "open"  # công khai: only the counts are shown
+    named = "named"  # ghi danh: who voted what is shown
     secret = "secret"  # bỏ phiếu kín: nobody can learn who voted what
 
 
 class VoteRule(str, Enum):
     all_members = "all_members"  # more than half of ALL members in favour (Luật TCCP 2015, Điều 46)
-    present = "present"          # more than half of the members present
-    two_thirds = "two_thirds"    # at least two thirds of ALL members in favour
-    cast = "cast"                # simple majority of the votes cast: more in favour than against
+    present = "present"  # more than half of the members present
+    two_thirds = "two_thirds"  # at least two thirds of ALL members in favour
+    cast = "cast"  # simple majority of the votes cast: more in favour than against
 
 
 class VoteState(str, Enum):
@@ -50,8 +51,8 @@ class VoteState(str, Enum):
 
 
 class OptionKind(str, Enum):
-    yes = "yes"          # Tán thành
-    no = "no"            # Không tán thành
+    yes = "yes"  # Tán thành
+    no = "no"  # Không tán thành
     abstain = "abstain"  # Không biểu quyết
 
 

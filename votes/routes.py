@@ -1,4 +1,5 @@
 """/api/meetings/{id}/votes and /api/votes/* (thin: parse, call a service, answer)."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -10,14 +11,35 @@ from web.http import ok, parse_body
 from web.openapi import Op
 from votes import casting, services
 from votes.ballot import ceremony, election
-from votes.schemas import (BallotParams, BoardPublic, CastAck, CastRequest, CeremonyStart, CeremonyStatus, MeetingBoards, ComplaintRequest,
-                           ContributionRequest, OpenRequest, PartialRequest, PasswordRequest, ReceiptCheck, SecretCastRequest,
-                           SecretCastAck, TrusteeKeyPublic, TrusteeMaterial, VoteCreate, VotePublic, VoteUpdate)
+from votes.schemas import (
+    BallotParams,
+    BoardPublic,
+    CastAck,
+    CastRequest,
+    CeremonyStart,
+    CeremonyStatus,
+    MeetingBoards,
+    ComplaintRequest,
+    ContributionRequest,
+    OpenRequest,
+    PartialRequest,
+    PasswordRequest,
+    ReceiptCheck,
+    SecretCastRequest,
+    SecretCastAck,
+    TrusteeKeyPublic,
+    TrusteeMaterial,
+    VoteCreate,
+    VotePublic,
+    VoteUpdate,
+)
 
 
 async def list_votes(request: Request) -> Response:
     actor = await require_user(request)
-    return ok(await ctx_of(request).read(services.list_votes, actor=actor, meeting_id=request.path_params["meeting_id"]))
+    return ok(
+        await ctx_of(request).read(services.list_votes, actor=actor, meeting_id=request.path_params["meeting_id"])
+    )
 
 
 async def create_vote(request: Request) -> Response:
@@ -35,7 +57,11 @@ async def get_vote(request: Request) -> Response:
 async def update_vote(request: Request) -> Response:
     actor = await require_user(request)
     data = await parse_body(request, VoteUpdate)
-    return ok(await ctx_of(request).write(services.update_vote, actor=actor, vote_id=request.path_params["vote_id"], data=data))
+    return ok(
+        await ctx_of(request).write(
+            services.update_vote, actor=actor, vote_id=request.path_params["vote_id"], data=data
+        )
+    )
 
 
 async def open_vote(request: Request) -> Response:
@@ -62,7 +88,9 @@ async def cast(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, CastRequest)
     ctx = ctx_of(request)
-    result = await ctx.write_many(casting.cast_many, actor=actor, vote_id=request.path_params["vote_id"], option_id=body.option_id)
+    result = await ctx.write_many(
+        casting.cast_many, actor=actor, vote_id=request.path_params["vote_id"], option_id=body.option_id
+    )
     return ok(result)
 
 
@@ -73,7 +101,9 @@ async def cast_secret(request: Request) -> Response:
     vid = request.path_params["vote_id"]
     ballot = body.ballot.model_dump()
     ctx = ctx_of(request)
-    checked = await ctx.read(services.check_secret_ballot, actor=actor, vote_id=vid, ballot=ballot)  # proofs, in parallel
+    checked = await ctx.read(
+        services.check_secret_ballot, actor=actor, vote_id=vid, ballot=ballot
+    )  # proofs, in parallel
     # Ballots arriving together share one transaction (one savepoint each, infra/groupcommit.py), answered after COMMIT.
     return ok(await ctx.write_grouped(services.cast_secret, actor=actor, vote_id=vid, ballot=ballot, checked=checked))
 
@@ -91,7 +121,11 @@ async def board(request: Request) -> Response:
 async def receipt(request: Request) -> Response:
     actor = await require_user(request)
     r = request.path_params["receipt"]
-    return ok(await ctx_of(request).read(election.receipt_on_board, actor=actor, vote_id=request.path_params["vote_id"], receipt=r))
+    return ok(
+        await ctx_of(request).read(
+            election.receipt_on_board, actor=actor, vote_id=request.path_params["vote_id"], receipt=r
+        )
+    )
 
 
 async def decrypt(request: Request) -> Response:
@@ -103,7 +137,9 @@ async def decrypt(request: Request) -> Response:
 
 async def trustee_material(request: Request) -> Response:
     actor = await require_user(request)
-    return ok(await ctx_of(request).read(election.trustee_material, actor=actor, vote_id=request.path_params["vote_id"]))
+    return ok(
+        await ctx_of(request).read(election.trustee_material, actor=actor, vote_id=request.path_params["vote_id"])
+    )
 
 
 async def submit_partial(request: Request) -> Response:
@@ -115,14 +151,19 @@ async def submit_partial(request: Request) -> Response:
 
 async def ceremony_status(request: Request) -> Response:
     actor = await require_user(request)
-    return ok(await ctx_of(request).read(ceremony.ceremony_status, actor=actor, meeting_id=request.path_params["meeting_id"]))
+    return ok(
+        await ctx_of(request).read(ceremony.ceremony_status, actor=actor, meeting_id=request.path_params["meeting_id"])
+    )
 
 
 async def start_ceremony(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, CeremonyStart)
     mid = request.path_params["meeting_id"]
-    return ok(await ctx_of(request).write(ceremony.start_ceremony, actor=actor, meeting_id=mid, trustee_ids=body.trustee_ids), 201)
+    return ok(
+        await ctx_of(request).write(ceremony.start_ceremony, actor=actor, meeting_id=mid, trustee_ids=body.trustee_ids),
+        201,
+    )
 
 
 async def contribute(request: Request) -> Response:
@@ -130,16 +171,27 @@ async def contribute(request: Request) -> Response:
     body = await parse_body(request, ContributionRequest)
     mid = request.path_params["meeting_id"]
     contribution = {"commitments": body.commitments, "proofs": body.proofs, "shares": body.shares}
-    return ok(await ctx_of(request).write(ceremony.contribute, actor=actor, meeting_id=mid, ceremony_id=body.ceremony_id,
-                                          contribution=contribution))  # fmt: skip
+    return ok(
+        await ctx_of(request).write(
+            ceremony.contribute, actor=actor, meeting_id=mid, ceremony_id=body.ceremony_id, contribution=contribution
+        )
+    )
 
 
 async def complain(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, ComplaintRequest)
     mid = request.path_params["meeting_id"]
-    return ok(await ctx_of(request).write(ceremony.complain, actor=actor, meeting_id=mid, ceremony_id=body.ceremony_id,
-                                          against=body.against, vote_id=body.vote_id))  # fmt: skip
+    return ok(
+        await ctx_of(request).write(
+            ceremony.complain,
+            actor=actor,
+            meeting_id=mid,
+            ceremony_id=body.ceremony_id,
+            against=body.against,
+            vote_id=body.vote_id,
+        )
+    )
 
 
 async def meeting_boards(request: Request) -> Response:
@@ -147,8 +199,13 @@ async def meeting_boards(request: Request) -> Response:
     actor = await require_user(request)
     mid = request.path_params["meeting_id"]
     data = await ctx_of(request).read(election.meeting_boards, actor=actor, meeting_id=mid)
-    return JSONResponse(data, headers={"Content-Disposition": f'attachment; filename="bien-ban-{mid}-bang-phieu-kin.json"',
-                                       "Cache-Control": "no-store"})  # fmt: skip
+    return JSONResponse(
+        data,
+        headers={
+            "Content-Disposition": f'attachment; filename="bien-ban-{mid}-bang-phieu-kin.json"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 async def trustee_key(request: Request) -> Response:
@@ -192,25 +249,88 @@ routes = [
 P = "/api/votes/{vote_id}"
 OPENAPI = [
     Op("get", "/api/meetings/{meeting_id}/votes", "Các biểu quyết của cuộc họp", answer=VotePublic, many=True),
-    Op("post", "/api/meetings/{meeting_id}/votes", "Tạo biểu quyết cho một nội dung (chủ trì, thư ký)", VoteCreate, VotePublic, status=201),
+    Op(
+        "post",
+        "/api/meetings/{meeting_id}/votes",
+        "Tạo biểu quyết cho một nội dung (chủ trì, thư ký)",
+        VoteCreate,
+        VotePublic,
+        status=201,
+    ),
     Op("get", P, "Chi tiết biểu quyết và phiếu của tôi (me)", answer=VotePublic),
     Op("patch", P, "Sửa biểu quyết đang soạn thảo", VoteUpdate, VotePublic),
-    Op("post", P + "/open", "Mở biểu quyết (409 no_quorum khi chưa đủ số; chủ trì gửi force=true)", OpenRequest, VotePublic),
+    Op(
+        "post",
+        P + "/open",
+        "Mở biểu quyết (409 no_quorum khi chưa đủ số; chủ trì gửi force=true)",
+        OpenRequest,
+        VotePublic,
+    ),
     Op("post", P + "/close", "Đóng biểu quyết và tính kết quả theo quy tắc", answer=VotePublic),
     Op("post", P + "/publish", "Công bố kết quả", answer=VotePublic),
-    Op("post", P + "/ballots", "Bỏ phiếu (trả lời sau khi đã ghi nhận); biểu quyết kín: bị từ chối", CastRequest, CastAck),
-    Op("post", P + "/secret-ballots", "Bỏ phiếu kín đã mã hóa (trả biên nhận sau khi đã lưu)", SecretCastRequest, SecretCastAck),
+    Op(
+        "post",
+        P + "/ballots",
+        "Bỏ phiếu (trả lời sau khi đã ghi nhận); biểu quyết kín: bị từ chối",
+        CastRequest,
+        CastAck,
+    ),
+    Op(
+        "post",
+        P + "/secret-ballots",
+        "Bỏ phiếu kín đã mã hóa (trả biên nhận sau khi đã lưu)",
+        SecretCastRequest,
+        SecretCastAck,
+    ),
     Op("get", P + "/ballot-params", "Tham số mã hóa của biểu quyết kín", answer=BallotParams),
     Op("get", P + "/board", "Bảng phiếu kín công khai để kiểm chứng", answer=BoardPublic),
     Op("get", P + "/board/{receipt}", "Biên nhận của tôi có trên bảng phiếu không", answer=ReceiptCheck),
-    Op("post", P + "/decrypt", "Biểu quyết cũ (khóa do máy chủ tạo): người giữ khóa giải mã bằng mật khẩu", PasswordRequest, VotePublic),
-    Op("get", P + "/trustee-material", "Phần khóa đã niêm phong gửi tới người giữ khóa và tổng phiếu mã hóa", answer=TrusteeMaterial),
-    Op("post", P + "/partial", "Người giữ khóa gửi phần giải mã (tính trên máy của mình, kèm bằng chứng)", PartialRequest, VotePublic),
+    Op(
+        "post",
+        P + "/decrypt",
+        "Biểu quyết cũ (khóa do máy chủ tạo): người giữ khóa giải mã bằng mật khẩu",
+        PasswordRequest,
+        VotePublic,
+    ),
+    Op(
+        "get",
+        P + "/trustee-material",
+        "Phần khóa đã niêm phong gửi tới người giữ khóa và tổng phiếu mã hóa",
+        answer=TrusteeMaterial,
+    ),
+    Op(
+        "post",
+        P + "/partial",
+        "Người giữ khóa gửi phần giải mã (tính trên máy của mình, kèm bằng chứng)",
+        PartialRequest,
+        VotePublic,
+    ),
     Op("get", "/api/meetings/{meeting_id}/key-ceremony", "Lễ tạo khóa kiểm phiếu của cuộc họp", answer=CeremonyStatus),
-    Op("post", "/api/meetings/{meeting_id}/key-ceremony", "Bắt đầu lễ tạo khóa (chủ trì, thư ký)", CeremonyStart, status=201),
-    Op("post", "/api/meetings/{meeting_id}/key-ceremony/contributions", "Người giữ khóa đóng góp vào lễ tạo khóa", ContributionRequest),
-    Op("post", "/api/meetings/{meeting_id}/key-ceremony/complaints", "Người giữ khóa báo phần khóa sai", ComplaintRequest),
-    Op("get", "/api/meetings/{meeting_id}/ballot-boards", "Bảng phiếu kín của mọi biểu quyết kín đã giải mã (kèm biên bản)", answer=MeetingBoards),
+    Op(
+        "post",
+        "/api/meetings/{meeting_id}/key-ceremony",
+        "Bắt đầu lễ tạo khóa (chủ trì, thư ký)",
+        CeremonyStart,
+        status=201,
+    ),
+    Op(
+        "post",
+        "/api/meetings/{meeting_id}/key-ceremony/contributions",
+        "Người giữ khóa đóng góp vào lễ tạo khóa",
+        ContributionRequest,
+    ),
+    Op(
+        "post",
+        "/api/meetings/{meeting_id}/key-ceremony/complaints",
+        "Người giữ khóa báo phần khóa sai",
+        ComplaintRequest,
+    ),
+    Op(
+        "get",
+        "/api/meetings/{meeting_id}/ballot-boards",
+        "Bảng phiếu kín của mọi biểu quyết kín đã giải mã (kèm biên bản)",
+        answer=MeetingBoards,
+    ),
     Op("get", "/api/me/trustee-key", "Khóa kiểm phiếu của tôi", answer=TrusteeKeyPublic),
     Op("post", "/api/me/trustee-key", "Tạo khóa kiểm phiếu (bảo vệ bằng mật khẩu)", PasswordRequest, TrusteeKeyPublic),
 ]

@@ -5,6 +5,7 @@ favour; when those in favour and those against are equal, the side the chair vot
 applies to every rule; it needs the chair's choice, which a secret ballot never reveals, so a tied secret
 vote is not passed (result.tie = true, decided_by_chair = false).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

@@ -1,4 +1,5 @@
 """Request shapes of the votes API and socket events (unknown fields and wrong types are refused)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -32,7 +33,9 @@ def _check_options(options: list[OptionIn] | None) -> None:
         return
     kinds = [o.kind for o in options]
     if kinds.count(OptionKind.yes) != 1 or kinds.count(OptionKind.no) != 1 or kinds.count(OptionKind.abstain) > 1:
-        raise ValueError(N_("cần đúng một lựa chọn tán thành (yes), một không tán thành (no), tối đa một không biểu quyết (abstain)"))
+        raise ValueError(
+            N_("cần đúng một lựa chọn tán thành (yes), một không tán thành (no), tối đa một không biểu quyết (abstain)")
+        )
     if len({o.label.casefold() for o in options}) != len(options):
         raise ValueError(N_("các lựa chọn phải có nhãn khác nhau"))
 
@@ -130,7 +133,9 @@ class VotePublic(SQLModel):
     eligible_count: int
     tally: dict[str, int] | None  # open/named; secret: null until closed
     voters: list[VoterPublic] | None  # named only
-    result: dict[Any, Any] | None  # {passed, counts: {option_id: n}, yes, no, abstain, required, tie, decided_by_chair, ...}
+    result: (
+        dict[Any, Any] | None
+    )  # {passed, counts: {option_id: n}, yes, no, abstain, required, tie, decided_by_chair, ...}
     opened_at: str | None
     closed_at: str | None
     published_at: str | None
@@ -146,7 +151,9 @@ class CastAck(SQLModel):
 
 # --- secret ballots (votes/ballot/, docs/ballot-spec.md) -------------------------------------------------
 
-Hex32 = Annotated[str, Field(strict=True, min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")]  # a point or a scalar, 32 bytes
+Hex32 = Annotated[
+    str, Field(strict=True, min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")
+]  # a point or a scalar, 32 bytes
 
 
 class CipherIn(SQLModel):

@@ -8,6 +8,7 @@ conduct the meeting (chair, secretary, secretariat) see the result as it stands 
 answers: GET /api/votes/{id} and the list, and the acks of what they do (close → the result, to decide to
 publish it). Per-viewer facts (my vote, may I vote) are never in the slice either: the cast ack and GET carry them.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -25,7 +26,9 @@ from votes.models import Ballot, OptionKind, Vote, VoteKind, VoteOption, VoteRul
 def options_of(session: Session, vote_ids: list[int]) -> dict[int, list[VoteOption]]:
     by_vote: dict[int, list[VoteOption]] = defaultdict(list)
     if vote_ids:
-        rows = session.exec(select(VoteOption).where(col(VoteOption.vote_id).in_(vote_ids)).order_by(col(VoteOption.position)))
+        rows = session.exec(
+            select(VoteOption).where(col(VoteOption.vote_id).in_(vote_ids)).order_by(col(VoteOption.position))
+        )
         for option in rows.all():
             by_vote[option.vote_id].append(option)
     return by_vote
@@ -44,12 +47,17 @@ def counts(session: Session, vote: Vote) -> dict[int, int]:
 
 def named_voters(session: Session, vote_id: int) -> list[dict[str, Any]]:
     rows = session.exec(
-        select(Ballot, User).join(User, col(User.id) == Ballot.user_id).where(Ballot.vote_id == vote_id).order_by(col(User.id))
+        select(Ballot, User)
+        .join(User, col(User.id) == Ballot.user_id)
+        .where(Ballot.vote_id == vote_id)
+        .order_by(col(User.id))
     ).all()
     return [{"user_id": b.user_id, "full_name": u.full_name, "option_id": b.option_id} for b, u in rows]
 
 
-def vote_data(session: Session, vote: Vote, options: list[VoteOption] | None = None, *, full: bool = False) -> dict[str, Any]:
+def vote_data(
+    session: Session, vote: Vote, options: list[VoteOption] | None = None, *, full: bool = False
+) -> dict[str, Any]:
     """The vote for everyone (the result only once published), or as it stands for those who conduct (`full`)."""
     assert vote.id is not None
     if options is None:

@@ -7,6 +7,7 @@ sees 'closed' and is refused. Operations that also lock the meeting row take it 
 casts included (votes/casting.py, cast_many: once per batch). Casting records no event: votes.live coalesces the
 tally events.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,7 +31,6 @@ from votes.models import Ballot, OptionKind, VoterRecord, Vote, VoteKind, VoteOp
 from votes.schemas import DEFAULT_OPTIONS, OptionIn, VoteCreate, VoteUpdate
 
 
-
 class AlreadyVoted(Conflict):
     code = "already_voted"
 
@@ -45,9 +45,18 @@ _STATE_VI = {
 
 def require_vote_state(vote: Vote, allowed: tuple[VoteState, ...], action: str) -> None:
     if vote.state not in allowed:
-        why = N_("biểu quyết chưa mở") if vote.state == VoteState.draft and VoteState.open in allowed else _STATE_VI[VoteState(vote.state)]
-        raise Conflict("Không thể {action} biểu quyết {vote_id}: {why}.",
-                       action=N_(action), vote_id=vote.id, why=why, details={"state": VoteState(vote.state).value})
+        why = (
+            N_("biểu quyết chưa mở")
+            if vote.state == VoteState.draft and VoteState.open in allowed
+            else _STATE_VI[VoteState(vote.state)]
+        )
+        raise Conflict(
+            "Không thể {action} biểu quyết {vote_id}: {why}.",
+            action=N_(action),
+            vote_id=vote.id,
+            why=why,
+            details={"state": VoteState(vote.state).value},
+        )
 
 
 def load_vote(session: Session, vote_id: int, *, for_update: bool = False) -> Vote:
@@ -115,7 +124,9 @@ def _check_item(session: Session, meeting_id: int, item_id: int) -> None:
     item = session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != meeting_id:
         raise ValidationFailed(
-            "Nội dung {item_id} không thuộc cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id,
+            "Nội dung {item_id} không thuộc cuộc họp {meeting_id}.",
+            item_id=item_id,
+            meeting_id=meeting_id,
             details=[{"field": "agenda_item_id", "message": "không thuộc cuộc họp"}],
         )
 
@@ -157,9 +168,14 @@ def create_vote(*, session: Session, actor: Actor, meeting_id: int, data: VoteCr
     require_state(acc.meeting, (MeetingState.draft, MeetingState.published, MeetingState.started), "tạo biểu quyết cho")
     _check_item(session, meeting_id, data.agenda_item_id)
     vote = Vote(
-        meeting_id=meeting_id, agenda_item_id=data.agenda_item_id, question=data.question, kind=data.kind,
-        rule=data.rule, created_by=actor.id, trustee_ids=data.trustee_ids,
-    )  # fmt: skip
+        meeting_id=meeting_id,
+        agenda_item_id=data.agenda_item_id,
+        question=data.question,
+        kind=data.kind,
+        rule=data.rule,
+        created_by=actor.id,
+        trustee_ids=data.trustee_ids,
+    )
     if data.trustee_ids is not None:
         ceremony.check_trustees(session, meeting_id, data.trustee_ids)
     session.add(vote)
@@ -196,12 +212,18 @@ def open_vote(*, session: Session, actor: Actor, vote_id: int, force: bool = Fal
         select(Vote.id).where(Vote.meeting_id == vote.meeting_id, Vote.state == VoteState.open, Vote.id != vote.id)
     ).first()
     if other is not None:
-        raise Conflict("Không thể mở biểu quyết {vote_id}: biểu quyết {other} đang mở; hãy đóng nó trước.", vote_id=vote.id, other=other)
+        raise Conflict(
+            "Không thể mở biểu quyết {vote_id}: biểu quyết {other} đang mở; hãy đóng nó trước.",
+            vote_id=vote.id,
+            other=other,
+        )
     quorum = meeting_serialize.quorum_data(session, vote.meeting_id)
     if not quorum["reached"]:
-        message = (
-            Msg("Chưa đủ số thành viên có mặt ({present}/{total}, cần {required}); chủ trì có thể vẫn mở biểu quyết.",
-                present=quorum['present'], total=quorum['total'], required=quorum['required'])
+        message = Msg(
+            "Chưa đủ số thành viên có mặt ({present}/{total}, cần {required}); chủ trì có thể vẫn mở biểu quyết.",
+            present=quorum["present"],
+            total=quorum["total"],
+            required=quorum["required"],
         )
         if not force:
             raise NoQuorum(message, details=quorum)
@@ -224,14 +246,20 @@ def check_secret_ballot(*, session: Session, actor: Actor, vote_id: int, ballot:
     require_voter(acc, get_rules(session))
     require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
     if vote.kind != VoteKind.secret:
-        raise ValidationFailed("Chỉ biểu quyết kín nhận phiếu mã hóa.", details=[{"field": "ballot", "message": "không phải biểu quyết kín"}])
+        raise ValidationFailed(
+            "Chỉ biểu quyết kín nhận phiếu mã hóa.",
+            details=[{"field": "ballot", "message": "không phải biểu quyết kín"}],
+        )
     if session.get(VoterRecord, (vote_id, actor.id)) is not None:
-        raise AlreadyVoted("Bạn đã bỏ phiếu kín cho biểu quyết này; phiếu kín không thể thay đổi.", details={"vote_id": vote_id})
+        raise AlreadyVoted(
+            "Bạn đã bỏ phiếu kín cho biểu quyết này; phiếu kín không thể thay đổi.", details={"vote_id": vote_id}
+        )
     return election.check_ballot(session, vote_id, ballot)
 
 
-def cast_secret(*, session: Session, actor: Actor, vote_id: int, ballot: dict[str, Any],
-                checked: election.Checked | None = None) -> dict[str, Any]:  # fmt: skip
+def cast_secret(
+    *, session: Session, actor: Actor, vote_id: int, ballot: dict[str, Any], checked: election.Checked | None = None
+) -> dict[str, Any]:
     """An encrypted secret ballot: eligibility, every proof, then the ballot and the voter record, written in
     one transaction with nothing that links them (no id, no time). The receipt is answered after COMMIT.
     `checked`: what check_secret_ballot answered for this very ballot just before (the route calls it in a read
@@ -247,7 +275,9 @@ def cast_secret(*, session: Session, actor: Actor, vote_id: int, ballot: dict[st
     if not election.same_parameters(session, vote_id, checked):
         raise Conflict("Tham số của biểu quyết kín đã thay đổi; hãy bỏ phiếu lại.", details={"vote_id": vote_id})
     if session.get(VoterRecord, (vote_id, actor.id)) is not None:
-        raise AlreadyVoted("Bạn đã bỏ phiếu kín cho biểu quyết này; phiếu kín không thể thay đổi.", details={"vote_id": vote_id})
+        raise AlreadyVoted(
+            "Bạn đã bỏ phiếu kín cho biểu quyết này; phiếu kín không thể thay đổi.", details={"vote_id": vote_id}
+        )
     session.add(VoterRecord(vote_id=vote_id, user_id=actor.id))
     election.store_ballot(session, vote_id, checked.receipt, checked.body, ballot["token"])
     vote.voted_count += 1
@@ -270,9 +300,12 @@ def publish_tally(*, session: Session, vote_id: int) -> bool:
     session.add(vote)
     session.flush()
     record(
-        session, meeting_id=meeting_id, type="vote.tally", actor_id=None,
+        session,
+        meeting_id=meeting_id,
+        type="vote.tally",
+        actor_id=None,
         data={"vote_id": vote_id, "votes": serialize.votes_of_meeting(session, meeting_id)},
-    )  # fmt: skip
+    )
     return True
 
 
@@ -295,12 +328,20 @@ def close_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any
     current = serialize.counts(session, vote)
     by_kind = {OptionKind(o.kind): current.get(o.id or 0, 0) for o in options}
     outcome = rules.compute(
-        vote.rule, total_members=total, present=eligible, yes=by_kind.get(OptionKind.yes, 0),
-        no=by_kind.get(OptionKind.no, 0), abstain=by_kind.get(OptionKind.abstain, 0),
+        vote.rule,
+        total_members=total,
+        present=eligible,
+        yes=by_kind.get(OptionKind.yes, 0),
+        no=by_kind.get(OptionKind.no, 0),
+        abstain=by_kind.get(OptionKind.abstain, 0),
         chair_choice=_chair_choice(session, vote, options),
-    )  # fmt: skip
-    vote.result = {**outcome.as_dict(), "rule": VoteRule(vote.rule).value,
-                   "counts": {str(o.id): current.get(o.id or 0, 0) for o in options}, "voted_count": vote.voted_count}  # fmt: skip
+    )
+    vote.result = {
+        **outcome.as_dict(),
+        "rule": VoteRule(vote.rule).value,
+        "counts": {str(o.id): current.get(o.id or 0, 0) for o in options},
+        "voted_count": vote.voted_count,
+    }
     vote.eligible_count = eligible
     vote.state = VoteState.closed
     vote.closed_at = utcnow()
@@ -330,18 +371,30 @@ def _after_partial(session: Session, acc: Access, vote: Vote) -> dict[str, Any]:
     counts = election.decrypt_total(session, vote)
     if counts is None:
         session.flush()
-        return {**serialize.vote_data(session, vote, full=acc.can_conduct), "trustees": election.trustee_progress(session, vote_id)}
+        return {
+            **serialize.vote_data(session, vote, full=acc.can_conduct),
+            "trustees": election.trustee_progress(session, vote_id),
+        }
     org = get_rules(session)
     _, total = _eligible(session, vote.meeting_id, org)
     options = serialize.options_of(session, [vote_id])[vote_id]
     by_id = {o.id: n for o, n in zip(options, counts)}
     by_kind = {OptionKind(o.kind): by_id[o.id] for o in options}
     outcome = rules.compute(
-        vote.rule, total_members=total, present=vote.eligible_count, yes=by_kind.get(OptionKind.yes, 0),
-        no=by_kind.get(OptionKind.no, 0), abstain=by_kind.get(OptionKind.abstain, 0), chair_choice=None,
-    )  # fmt: skip
-    vote.result = {**outcome.as_dict(), "rule": VoteRule(vote.rule).value,
-                   "counts": {str(o.id): by_id[o.id] for o in options}, "voted_count": vote.voted_count}  # fmt: skip
+        vote.rule,
+        total_members=total,
+        present=vote.eligible_count,
+        yes=by_kind.get(OptionKind.yes, 0),
+        no=by_kind.get(OptionKind.no, 0),
+        abstain=by_kind.get(OptionKind.abstain, 0),
+        chair_choice=None,
+    )
+    vote.result = {
+        **outcome.as_dict(),
+        "rule": VoteRule(vote.rule).value,
+        "counts": {str(o.id): by_id[o.id] for o in options},
+        "voted_count": vote.voted_count,
+    }
     session.add(vote)
     data = _changed(session, acc, "vote.decrypted", vote)
     return {**data, "trustees": election.trustee_progress(session, vote_id)}
@@ -351,7 +404,9 @@ def _chair_choice(session: Session, vote: Vote, options: list[VoteOption]) -> Op
     if vote.kind == VoteKind.secret:
         return None  # never known: a secret ballot is not linked to its voter
     chair = session.exec(
-        select(Participant.user_id).where(Participant.meeting_id == vote.meeting_id, Participant.role == MeetingRole.chair)
+        select(Participant.user_id).where(
+            Participant.meeting_id == vote.meeting_id, Participant.role == MeetingRole.chair
+        )
     ).first()
     ballot = session.get(Ballot, (vote.id, chair)) if chair is not None else None
     kinds = {o.id: OptionKind(o.kind) for o in options}

@@ -4,6 +4,7 @@
 
 A cast is acknowledged only after its transaction committed: {ok: true} means the ballot is counted.
 """
+
 from __future__ import annotations
 
 from functools import partial

@@ -1,4 +1,5 @@
 """Session-cookie authentication and CSRF checks at the HTTP edge (and the cookie parse for sockets)."""
+
 from __future__ import annotations
 
 import hmac
@@ -24,12 +25,21 @@ def cookie_name(settings: Settings) -> str:
 
 
 def set_session_cookie(response: Response, token: str, settings: Settings) -> None:
-    response.set_cookie(cookie_name(settings), token, max_age=settings.session_ttl_hours * 3600, path="/",
-                        httponly=True, samesite="lax", secure=settings.cookie_secure)  # fmt: skip
+    response.set_cookie(
+        cookie_name(settings),
+        token,
+        max_age=settings.session_ttl_hours * 3600,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+    )
 
 
 def clear_session_cookie(response: Response, settings: Settings) -> None:
-    response.delete_cookie(cookie_name(settings), path="/", httponly=True, samesite="lax", secure=settings.cookie_secure)
+    response.delete_cookie(
+        cookie_name(settings), path="/", httponly=True, samesite="lax", secure=settings.cookie_secure
+    )
 
 
 def session_cookie(request: Request) -> str | None:

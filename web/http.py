@@ -4,6 +4,7 @@ Every request body, query string and path parameter is parsed here, so all of th
 oversize body 413, a body that is not JSON 415, malformed JSON (or NaN, Infinity, nesting deeper than
 MAX_DEPTH) 400, a value outside its type (core/types.py) 422 naming the field.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,11 @@ def ok(data: Any, status: int = 200) -> Response:
 
 def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
     return [
-        {"field": prefix + (".".join(str(p) for p in err["loc"]) or "body"), "message": field_message(err), "type": err["type"]}
+        {
+            "field": prefix + (".".join(str(p) for p in err["loc"]) or "body"),
+            "message": field_message(err),
+            "type": err["type"],
+        }
         for err in exc.errors(include_url=False)
     ]
 
@@ -55,8 +60,15 @@ def invalid(details: list[dict[str, str]]) -> ValidationFailed:
 def validate(model: type[M], payload: Any, prefix: str = "") -> M:
     """REST bodies, query strings and socket payloads: the schema's value or a 422 naming the field."""
     if _too_deep(payload):
-        raise invalid([{"field": "body", "message": Msg("Dữ liệu lồng quá {max_depth} cấp.",
-                                                        max_depth=MAX_DEPTH), "type": "too_deep"}])
+        raise invalid(
+            [
+                {
+                    "field": "body",
+                    "message": Msg("Dữ liệu lồng quá {max_depth} cấp.", max_depth=MAX_DEPTH),
+                    "type": "too_deep",
+                }
+            ]
+        )
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
@@ -109,8 +121,10 @@ async def parse_body(request: Request, model: type[M]) -> M:
     try:
         payload = json.loads(raw, parse_constant=_no_constant)  # NaN / Infinity are not JSON
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise BadRequest("Nội dung không phải JSON hợp lệ.",
-                         details=[{"field": "body", "message": N_("Nội dung không phải JSON hợp lệ.")}]) from None
+        raise BadRequest(
+            "Nội dung không phải JSON hợp lệ.",
+            details=[{"field": "body", "message": N_("Nội dung không phải JSON hợp lệ.")}],
+        ) from None
     return validate(model, payload)
 
 
@@ -126,16 +140,24 @@ def query_id(request: Request, name: str) -> int | None:
     if raw == "":
         return None
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 1 <= int(raw) <= MAX_ID):
-        raise invalid([{"field": f"query.{name}", "message": Msg("Phải là số nguyên từ 1 đến {max_id}.",
-                                                                 max_id=MAX_ID), "type": "out_of_range"}])
+        raise invalid(
+            [
+                {
+                    "field": f"query.{name}",
+                    "message": Msg("Phải là số nguyên từ 1 đến {max_id}.", max_id=MAX_ID),
+                    "type": "out_of_range",
+                }
+            ]
+        )
     return int(raw)
 
 
 def query_text(request: Request, name: str, max_length: int = 200) -> str:
     """A short one-line text in the query string ('' when absent)."""
     raw = request.query_params.get(name, "")
-    problem = Msg("Tối đa {max_length} ký tự.",
-                  max_length=max_length) if len(raw) > max_length else path_text_problem(raw)
+    problem = (
+        Msg("Tối đa {max_length} ký tự.", max_length=max_length) if len(raw) > max_length else path_text_problem(raw)
+    )
     if problem:
         raise invalid([{"field": f"query.{name}", "message": problem, "type": "value_error"}])
     return raw
@@ -180,7 +202,10 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
     return JSON({"error": exc.to_dict(request_lang(request))}, status_code=exc.status, headers=headers)
 
 
-_HTTP_CODES = {404: ("not_found", N_("Không tìm thấy.")), 405: ("method_not_allowed", N_("Phương thức không được hỗ trợ."))}
+_HTTP_CODES = {
+    404: ("not_found", N_("Không tìm thấy.")),
+    405: ("method_not_allowed", N_("Phương thức không được hỗ trợ.")),
+}
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
@@ -191,4 +216,8 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "internal_error", translate("Lỗi hệ thống; thao tác chưa được thực hiện. Vui lòng thử lại.", request_lang(request)))
+    return error_response(
+        500,
+        "internal_error",
+        translate("Lỗi hệ thống; thao tác chưa được thực hiện. Vui lòng thử lại.", request_lang(request)),
+    )

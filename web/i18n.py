@@ -5,6 +5,7 @@ A legacy key file (web/messages/<area>.py with MESSAGES = {key: (vi, en)}) still
 that added one is merged: it is read here as a fallback until `python -m app.i18n_import` moves it into
 the catalogues.
 """
+
 from __future__ import annotations
 
 import importlib

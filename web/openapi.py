@@ -4,6 +4,7 @@ Each routes module lists its operations in `OPENAPI` (see `Op`); app/domains.py 
 serves them (`endpoint`), and a test fails when a route is missing from the document. tests/test_fuzz_openapi.py runs schemathesis against it
 on the real server, so a documented status, body or answer that the server does not keep is a failing test.
 """
+
 from __future__ import annotations
 
 from typing import Any, Awaitable, Callable, NamedTuple
@@ -31,13 +32,20 @@ class Op(NamedTuple):
 
 
 HEALTH = [
-    Op("get", "/healthz", "Kiểm tra hoạt động (503 khi máy chủ đang dừng hoặc mất kết nối cơ sở dữ liệu/Redis)", public=True),
+    Op(
+        "get",
+        "/healthz",
+        "Kiểm tra hoạt động (503 khi máy chủ đang dừng hoặc mất kết nối cơ sở dữ liệu/Redis)",
+        public=True,
+    ),
     Op("get", "/api/openapi.json", "Tài liệu OpenAPI này", public=True),
 ]
 
 _ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 QUERY: dict[str, dict[str, Any]] = {
-    "version": _ID, "page": _ID, "before_id": _ID,
+    "version": _ID,
+    "page": _ID,
+    "before_id": _ID,
     "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
     "offset": {"type": "integer", "minimum": 0, "maximum": 1000},
     "q": {"type": "string", "maxLength": 200},
@@ -47,7 +55,7 @@ QUERY: dict[str, dict[str, Any]] = {
     "year": {"type": "integer", "minimum": 1900, "maximum": 2199},
     "unread": {"type": "string", "enum": ["true", "false"]},
     "state": {"type": "string", "enum": ["open", "done", "late"]},
-}  # fmt: skip
+}
 _ERRORS = {
     400: "Nội dung không đọc được (JSON hỏng, NaN, biểu mẫu hỏng)",
     401: "Chưa đăng nhập",
@@ -58,7 +66,7 @@ _ERRORS = {
     415: "Kiểu nội dung không được hỗ trợ",
     422: "Dữ liệu không hợp lệ; details: [{field, message, type}]",
     429: "Quá nhiều yêu cầu",
-}  # fmt: skip
+}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -78,7 +86,10 @@ def _success(op: Op) -> tuple[str, dict[str, Any]]:
     if status == 204:
         return "204", {"description": "Đã thực hiện"}
     if op.media:
-        return str(status), {"description": "Tệp", "content": {op.media: {"schema": {"type": "string", "format": "binary"}}}}
+        return str(status), {
+            "description": "Tệp",
+            "content": {op.media: {"schema": {"type": "string", "format": "binary"}}},
+        }
     if op.answer is None:
         return str(status), {"description": "OK", "content": {"application/json": {"schema": {}}}}
     schema = {"type": "array", "items": _ref(op.answer.__name__)} if op.many else _ref(op.answer.__name__)
@@ -117,14 +128,25 @@ def _operation(op: Op) -> dict[str, Any]:
 
 
 def _error_schema() -> dict[str, Any]:
-    detail = {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}, "type": {"type": "string"}}}
+    detail = {
+        "type": "object",
+        "properties": {"field": {"type": "string"}, "message": {"type": "string"}, "type": {"type": "string"}},
+    }
     return {
         "type": "object",
         "required": ["error"],
-        "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-            "code": {"type": "string"}, "message": {"type": "string"},
-            "details": {"anyOf": [{"type": "array", "items": detail}, {"type": "object"}]}}}},
-    }  # fmt: skip
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "details": {"anyOf": [{"type": "array", "items": detail}, {"type": "object"}]},
+                },
+            }
+        },
+    }
 
 
 def document(operations: list[Op]) -> dict[str, Any]:
@@ -135,15 +157,19 @@ def document(operations: list[Op]) -> dict[str, Any]:
             if model is not None:
                 if owners.setdefault(model.__name__, model) is not model:
                     other = owners[model.__name__]
-                    raise ValueError(f"two API schemas named {model.__name__}: {other.__module__} and {model.__module__}")
+                    raise ValueError(
+                        f"two API schemas named {model.__name__}: {other.__module__} and {model.__module__}"
+                    )
                 schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
                 components.update(schema.pop("$defs", {}))
                 components[model.__name__] = schema
     paths: dict[str, Any] = {}
     for op in operations:
         paths.setdefault(op.path, {})[op.method] = _operation(op)
-    description = (f"Hệ thống họp không giấy của Chính phủ. Thân yêu cầu JSON tối đa {MAX_JSON_BYTES // 1000} kB, "
-                   f"lồng tối đa {MAX_DEPTH} cấp; mã số (id) là số nguyên 1..2^63-1.")  # fmt: skip
+    description = (
+        f"Hệ thống họp không giấy của Chính phủ. Thân yêu cầu JSON tối đa {MAX_JSON_BYTES // 1000} kB, "
+        f"lồng tối đa {MAX_DEPTH} cấp; mã số (id) là số nguyên 1..2^63-1."
+    )
     return {
         "openapi": "3.1.0",
         "info": {"title": "e-Cabinet API", "version": "1", "description": description},

@@ -1,6 +1,7 @@
 """Server-rendered pages (Jinja2): the helpers every page of every package uses. Each page is a shell; live data
 comes from the API and the socket. The pages themselves live with their domains (meetings/pages.py,
 polls/pages.py, ...) and in app/pages.py for the few that need many domains."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,7 +21,9 @@ from web.i18n import LANG_COOKIE, LANGS, known, t_for, translate
 from web.i18n_routes import url as i18n_url
 from web.redirects import login_url
 
-_env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"])
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"]
+)
 
 
 @pass_context

@@ -5,6 +5,7 @@ leading control characters and spaces, read '\\' as '/', and '/\\t/host' or '/%0
 (another site). So a target is accepted only when it is plain printable ASCII, starts with exactly one
 '/', and stays so after percent-decoding (however often it is decoded), with no scheme and no host.
 """
+
 from __future__ import annotations
 
 from urllib.parse import quote, unquote, urlsplit

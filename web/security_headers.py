@@ -1,6 +1,7 @@
 """Security headers on every answer of the outermost ASGI app: pages, API, static files, errors, 404s, the
 socket.io endpoint and refused websocket upgrades alike (a middleware inside Starlette would miss the last
 two). A header a route set itself (the display page's stricter Referrer-Policy) is kept."""
+
 from __future__ import annotations
 
 import json
@@ -24,27 +25,33 @@ Send = Callable[[Message], Awaitable[None]]
 # No inline script or style, no plugins, no <base>, never inside a frame, forms post only here; the socket
 # (ws:/wss: on this host) is covered by 'self'; 'wasm-unsafe-eval' lets libsodium compile its WebAssembly
 # (encrypted secret ballots) and allows no JavaScript eval; remote video plays MediaStreams (srcObject) and blob: URLs.
-CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self' 'wasm-unsafe-eval'",  # libsodium's WebAssembly (secret ballots); still no eval of JS
-    "style-src 'self'",
-    "img-src 'self' data: blob:",
-    "media-src 'self' blob: mediastream:",
-    "connect-src 'self'",
-    "font-src 'self'",
-    "worker-src 'self' blob:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-    "form-action 'self'",
-])  # fmt: skip
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",  # libsodium's WebAssembly (secret ballots); still no eval of JS
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob: mediastream:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
 # A file that a page of this site shows in its own <iframe> (the minutes PDF preview): framable by this origin
 # only; the browser's PDF viewer is a plugin of that document.
 SAME_ORIGIN_FRAME = {
-    "Content-Security-Policy": CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'").replace("object-src 'none'", "object-src 'self'"),
+    "Content-Security-Policy": CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'").replace(
+        "object-src 'none'", "object-src 'self'"
+    ),
     "X-Frame-Options": "SAMEORIGIN",
 }
-PERMISSIONS = "camera=(self), microphone=(self), fullscreen=(self), display-capture=(), geolocation=(), payment=(), usb=()"
+PERMISSIONS = (
+    "camera=(self), microphone=(self), fullscreen=(self), display-capture=(), geolocation=(), payment=(), usb=()"
+)
 
 
 def header_list(settings: Settings) -> list[tuple[bytes, bytes]]:
@@ -62,7 +69,9 @@ def header_list(settings: Settings) -> list[tuple[bytes, bytes]]:
     return [(k.encode(), v.encode()) for k, v in headers.items()]
 
 
-def _merged(existing: list[tuple[bytes, bytes]], extra: list[tuple[bytes, bytes]], path: str) -> list[tuple[bytes, bytes]]:
+def _merged(
+    existing: list[tuple[bytes, bytes]], extra: list[tuple[bytes, bytes]], path: str
+) -> list[tuple[bytes, bytes]]:
     present = {name.lower() for name, _ in existing}
     out = list(existing) + [(n, v) for n, v in extra if n not in present]
     if path.startswith("/api/") and b"cache-control" not in present:
@@ -106,10 +115,18 @@ class SecurityHeaders:
             elif kind == "websocket.http.response.start":
                 message = {**message, "headers": _merged(list(message.get("headers", [])), self.headers, scope["path"])}
             elif kind == "websocket.close" and not accepted and can_deny:
-                body = json.dumps({"error": {"code": "forbidden", "message": _refusal(scope, message.get("reason"))}},
-                                  ensure_ascii=False).encode()
+                body = json.dumps(
+                    {"error": {"code": "forbidden", "message": _refusal(scope, message.get("reason"))}},
+                    ensure_ascii=False,
+                ).encode()
                 headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-                await send({"type": "websocket.http.response.start", "status": 403, "headers": _merged(headers, self.headers, "")})
+                await send(
+                    {
+                        "type": "websocket.http.response.start",
+                        "status": 403,
+                        "headers": _merged(headers, self.headers, ""),
+                    }
+                )
                 await send({"type": "websocket.http.response.body", "body": body})
                 return
             await send(message)

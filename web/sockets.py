@@ -1,6 +1,7 @@
 """What a domain's socket module needs of the socket edge, without importing realtime/ (which sits above the
 domains): the registration protocol realtime/actions.py's SocketActions implements, the room of a meeting,
 and the payload every meeting event carries. app/domains.py hands each domain's `register` to realtime."""
+
 from __future__ import annotations
 
 from typing import Any, Awaitable, Callable, Protocol

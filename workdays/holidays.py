@@ -3,6 +3,7 @@ Tết Dương lịch 1 day (1/1); Tết Âm lịch 5 days; Giỗ Tổ Hùng Vư�
 động 1/5; Quốc khánh 2 days (2/9 and one day before or after). A holiday on a weekly rest day is made up on the
 next working day (nghỉ bù, Điều 111 khoản 3). Where the Government moves days for a given year (which day of
 Tết, which side of 2/9, swapped Saturdays), the admin records it as an override (workdays/models.py)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,6 +1,7 @@
 """The Vietnamese lunar calendar (âm lịch): Hồ Ngọc Đức's algorithm (astronomical new moons and solar terms
 after Jean Meeus), evaluated in the Vietnamese time zone, UTC+7. The zone matters: the Chinese calendar (UTC+8)
 puts some new moons a day later, and Tết 1985 and 2007 differ between the two countries."""
+
 from __future__ import annotations
 
 import math

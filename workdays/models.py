@@ -1,6 +1,7 @@
 """The admin's corrections to the legal calendar for one organisation: a day off the law does not give (the
 Government's extra day around Tết, a swapped day) or a working day the law would not have (a Saturday worked
 to make up for it)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -13,7 +14,7 @@ from core.clock import utcnow
 
 
 class DayKind(str, Enum):
-    off = "off"    # ngày nghỉ
+    off = "off"  # ngày nghỉ
     work = "work"  # ngày làm việc (làm bù)
 
 

@@ -1,4 +1,5 @@
 """/workdays: the year's days off and made-up working days; the admin adds and removes overrides there."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -23,8 +24,15 @@ async def workdays_page(request: Request) -> Response:
     calendar = await ctx.read(services.calendar, actor=actor, year=year)
     overrides = [o for o in await ctx.read(services.list_overrides, actor=actor) if o["day"].startswith(str(year))]
     data = {"year": year, "admin": actor.role.value == "admin"}
-    return render(request, "workdays.html", calendar=calendar, overrides=overrides, year=year, workdays=data,
-                  weekday=lambda d: services.weekday_name(date.fromisoformat(d)))
+    return render(
+        request,
+        "workdays.html",
+        calendar=calendar,
+        overrides=overrides,
+        year=year,
+        workdays=data,
+        weekday=lambda d: services.weekday_name(date.fromisoformat(d)),
+    )
 
 
 routes = [Route("/workdays", workdays_page, methods=["GET"])]

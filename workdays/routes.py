@@ -1,4 +1,5 @@
 """/api/workdays: the year's days off and make-up days (everyone), the admin's overrides (thin)."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel
@@ -52,9 +53,21 @@ routes = [
 ]
 
 OPENAPI = [
-    Op("get", "/api/workdays", "Ngày nghỉ lễ, Tết và ngày làm bù của một năm (?year=)", answer=CalendarPublic, query=("year",)),
+    Op(
+        "get",
+        "/api/workdays",
+        "Ngày nghỉ lễ, Tết và ngày làm bù của một năm (?year=)",
+        answer=CalendarPublic,
+        query=("year",),
+    ),
     Op("get", "/api/workdays/overrides", "Các điều chỉnh lịch ngày làm việc", answer=OverridePublic, many=True),
-    Op("post", "/api/workdays/overrides", "Thêm ngày nghỉ hoặc ngày làm bù (quản trị)", body=OverrideCreate, answer=OverridePublic,
-       status=201),
+    Op(
+        "post",
+        "/api/workdays/overrides",
+        "Thêm ngày nghỉ hoặc ngày làm bù (quản trị)",
+        body=OverrideCreate,
+        answer=OverridePublic,
+        status=201,
+    ),
     Op("delete", "/api/workdays/overrides/{override_id}", "Bỏ một điều chỉnh lịch (quản trị)"),
 ]

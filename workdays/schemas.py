@@ -31,5 +31,5 @@ class CalendarDay(BaseModel):
 
 class CalendarPublic(BaseModel):
     year: int
-    days_off: list[CalendarDay]      # weekdays that are not working days (holidays, overrides)
+    days_off: list[CalendarDay]  # weekdays that are not working days (holidays, overrides)
     make_up_days: list[CalendarDay]  # weekend days that are working days (overrides)

@@ -3,6 +3,7 @@ and their made-up days (workdays/holidays.py), corrected by the admin's override
 
 The three counting functions are the API other domains use (polls' deadlines, the conclusion notice's 5
 working days); they read the overrides of the span they look at in one query and never write."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -68,12 +69,15 @@ def working_days_between(session: Session, start: date, end: date) -> int:
     if end < start:
         return -working_days_between(session, end, start)
     if (end - start).days > _MAX_SPAN:
-        raise ValidationFailed("Khoảng thời gian quá dài.", details={"start": start.isoformat(), "end": end.isoformat()})
+        raise ValidationFailed(
+            "Khoảng thời gian quá dài.", details={"start": start.isoformat(), "end": end.isoformat()}
+        )
     overrides = _overrides(session, start, end)
     return sum(1 for i in range(1, (end - start).days + 1) if _working(start + timedelta(days=i), overrides))
 
 
 # ---- the calendar page and the admin's overrides ----
+
 
 def calendar(*, session: Session, actor: Actor, year: int) -> dict[str, Any]:
     """The days off and made-up working days of `year`: everyone signed in may read it."""
@@ -90,8 +94,9 @@ def calendar(*, session: Session, actor: Actor, year: int) -> dict[str, Any]:
             days_off.append(CalendarDay(day=o.day, working=False, reason=o.note or "Ngày nghỉ", source="override"))
         elif o.kind == DayKind.work and (is_weekend(o.day) or holiday_on(o.day)):
             make_up.append(CalendarDay(day=o.day, working=True, reason=o.note or "Ngày làm việc", source="override"))
-    return CalendarPublic(year=year, days_off=sorted(days_off, key=lambda c: c.day),
-                          make_up_days=sorted(make_up, key=lambda c: c.day)).model_dump(mode="json")  # fmt: skip
+    return CalendarPublic(
+        year=year, days_off=sorted(days_off, key=lambda c: c.day), make_up_days=sorted(make_up, key=lambda c: c.day)
+    ).model_dump(mode="json")
 
 
 def _require_admin(actor: Actor) -> None:
@@ -101,7 +106,9 @@ def _require_admin(actor: Actor) -> None:
 
 def list_overrides(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
     rows = session.exec(select(DayOverride).order_by(DayOverride.day)).all()  # type: ignore[arg-type]
-    return [OverridePublic(id=r.id or 0, day=r.day, kind=r.kind.value, note=r.note).model_dump(mode="json") for r in rows]
+    return [
+        OverridePublic(id=r.id or 0, day=r.day, kind=r.kind.value, note=r.note).model_dump(mode="json") for r in rows
+    ]
 
 
 def add_override(*, session: Session, actor: Actor, data: OverrideCreate) -> dict[str, Any]:
@@ -114,8 +121,13 @@ def add_override(*, session: Session, actor: Actor, data: OverrideCreate) -> dic
     session.add(row)
     session.flush()
     fact = {"day": data.day.isoformat(), "kind": data.kind, "note": data.note}
-    append(session, type="workdays.override_added", data=fact, actor_id=actor.id,
-           summary=f"Lịch làm việc: {data.day.isoformat()} là " + ("ngày nghỉ" if data.kind == "off" else "ngày làm việc"))  # fmt: skip
+    append(
+        session,
+        type="workdays.override_added",
+        data=fact,
+        actor_id=actor.id,
+        summary=f"Lịch làm việc: {data.day.isoformat()} là " + ("ngày nghỉ" if data.kind == "off" else "ngày làm việc"),
+    )
     return OverridePublic(id=row.id or 0, day=row.day, kind=row.kind.value, note=row.note).model_dump(mode="json")
 
 
@@ -124,8 +136,13 @@ def remove_override(*, session: Session, actor: Actor, override_id: int) -> None
     row = session.get(DayOverride, override_id)
     if row is None:
         raise NotFound("Không tìm thấy điều chỉnh lịch này.", details={"id": override_id})
-    append(session, type="workdays.override_removed", data={"day": row.day.isoformat(), "kind": row.kind.value},
-           actor_id=actor.id, summary=f"Lịch làm việc: bỏ điều chỉnh ngày {row.day.isoformat()}")  # fmt: skip
+    append(
+        session,
+        type="workdays.override_removed",
+        data={"day": row.day.isoformat(), "kind": row.kind.value},
+        actor_id=actor.id,
+        summary=f"Lịch làm việc: bỏ điều chỉnh ngày {row.day.isoformat()}",
+    )
     session.delete(row)
 
 

@@ -4,6 +4,7 @@
 The real Government counts 25 members (Nghị quyết 177/2025/QH15: the Prime Minister, 7 Deputy Prime
 Ministers, 17 heads); the demo keeps 27 (nine Deputy Prime Ministers) because its quorum and majority
 figures (18 of 27, 14 of 27) are what the tests and the user guide walk through."""
+
 from __future__ import annotations
 
 GOVERNMENT = "Chính phủ"
@@ -27,14 +28,36 @@ _DEPUTIES = [
     ("Tô Văn Bảo", "Phó Thủ tướng"),
 ]
 MINISTRIES = [  # the 14 ministries, in the order of Nghị quyết 176/2025/QH15
-    "Bộ Quốc phòng", "Bộ Công an", "Bộ Ngoại giao", "Bộ Nội vụ", "Bộ Tư pháp", "Bộ Tài chính", "Bộ Công Thương",
-    "Bộ Nông nghiệp và Môi trường", "Bộ Xây dựng", "Bộ Văn hóa, Thể thao và Du lịch", "Bộ Khoa học và Công nghệ",
-    "Bộ Giáo dục và Đào tạo", "Bộ Y tế", "Bộ Dân tộc và Tôn giáo",
+    "Bộ Quốc phòng",
+    "Bộ Công an",
+    "Bộ Ngoại giao",
+    "Bộ Nội vụ",
+    "Bộ Tư pháp",
+    "Bộ Tài chính",
+    "Bộ Công Thương",
+    "Bộ Nông nghiệp và Môi trường",
+    "Bộ Xây dựng",
+    "Bộ Văn hóa, Thể thao và Du lịch",
+    "Bộ Khoa học và Công nghệ",
+    "Bộ Giáo dục và Đào tạo",
+    "Bộ Y tế",
+    "Bộ Dân tộc và Tôn giáo",
 ]
 _MINISTERS = [
-    "Lương Đình Khôi", "Ninh Văn Tùng", "Đoàn Thị Ngọc Ánh", "Phan Thị Mỹ Linh", "Đỗ Quang Vinh", "Ngô Thị Minh Hạnh",
-    "Dương Hữu Nghĩa", "Lý Văn Toàn", "Trịnh Xuân Trường", "Tạ Quang Huy", "Hứa Minh Triết", "Võ Thị Xuân Mai",
-    "Đinh Công Tuấn", "Y Khoa Niê",
+    "Lương Đình Khôi",
+    "Ninh Văn Tùng",
+    "Đoàn Thị Ngọc Ánh",
+    "Phan Thị Mỹ Linh",
+    "Đỗ Quang Vinh",
+    "Ngô Thị Minh Hạnh",
+    "Dương Hữu Nghĩa",
+    "Lý Văn Toàn",
+    "Trịnh Xuân Trường",
+    "Tạ Quang Huy",
+    "Hứa Minh Triết",
+    "Võ Thị Xuân Mai",
+    "Đinh Công Tuấn",
+    "Y Khoa Niê",
 ]
 AGENCIES = [  # the 3 ministry-level agencies: (head's title, agency, fictional head)
     ("Bộ trưởng, Chủ nhiệm Văn phòng Chính phủ", OFFICE, "Lưu Đình Khoa"),

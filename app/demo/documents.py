@@ -1,5 +1,6 @@
 """The upcoming meeting's papers, put on the tablets the way the secretariat's upload does: the same
 ingest (PDF check and rebuild, page count, page texts for search) and the same documents service."""
+
 from __future__ import annotations
 
 import asyncio
@@ -44,16 +45,36 @@ async def _add_all(settings: Settings, db: Database) -> int:
             title = nfc(str(extra.get("title") or f"{paper.kind.capitalize()} số {number}: {paper.subject}"))[:500]
             tmp = storage.new_tmp_path(settings.data_dir)
             tmp.write_bytes(render(paper))
-            stored, _ = await ingest.prepare(upload=tmp, filename=f"tai-lieu-{n:02d}.pdf", data_dir=settings.data_dir,
-                                             renderer=renderer, soffice=settings.soffice, max_pages=settings.max_document_pages,
-                                             sandboxed=settings.soffice_sandbox)  # fmt: skip
+            stored, _ = await ingest.prepare(
+                upload=tmp,
+                filename=f"tai-lieu-{n:02d}.pdf",
+                data_dir=settings.data_dir,
+                renderer=renderer,
+                soffice=settings.soffice,
+                max_pages=settings.max_document_pages,
+                sandboxed=settings.soffice_sandbox,
+            )
             allowed = [users[name] for name in extra.get("allowed", [])]  # type: ignore[union-attr]
-            data = DocumentUpload(title=title, agenda_item_id=item_ids[index], restricted=bool(extra.get("restricted")),
-                                  allowed_user_ids=allowed, share_with_guests=bool(extra.get("share_with_guests")))  # fmt: skip
-            db.run_write(services.add_document, actor=staff, meeting_id=meeting_id, data=data, stored=stored,
-                         data_dir=settings.data_dir)  # fmt: skip
-            rendering.append(renderer.start_background(storage.blob_path(settings.data_dir, stored.sha256), stored.sha256,
-                                                       stored.page_count))  # fmt: skip
+            data = DocumentUpload(
+                title=title,
+                agenda_item_id=item_ids[index],
+                restricted=bool(extra.get("restricted")),
+                allowed_user_ids=allowed,
+                share_with_guests=bool(extra.get("share_with_guests")),
+            )
+            db.run_write(
+                services.add_document,
+                actor=staff,
+                meeting_id=meeting_id,
+                data=data,
+                stored=stored,
+                data_dir=settings.data_dir,
+            )
+            rendering.append(
+                renderer.start_background(
+                    storage.blob_path(settings.data_dir, stored.sha256), stored.sha256, stored.page_count
+                )
+            )
         await asyncio.gather(*rendering)  # pages ready before the first tablet asks (~20 pages, once)
     finally:
         await renderer.aclose()

@@ -1,6 +1,7 @@
 """Demo data: the cabinet's accounts and three meetings (one published with papers, one ended with its
 minutes drafted, one draft). Idempotent: loading twice keeps existing data (accounts and meetings are
 created only when missing)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -43,24 +44,46 @@ def _user(session: Session, username: str, person: tuple[str, str, str], role: G
         return existing
     name, title, unit = person
     data = UserCreate(username=username, full_name=name, title=title, unit=unit, role=role, password=DEMO_PASSWORD)
-    accounts.create_user(session=session, actor=None, data=data, min_length=0, enforce_policy=False, password_hash=pw_hash)
+    accounts.create_user(
+        session=session, actor=None, data=data, min_length=0, enforce_policy=False, password_hash=pw_hash
+    )
     return session.exec(select(User).where(User.username == username)).one()
 
 
-def _meeting(session: Session, actor: Actor, title: str, when: datetime, items: list[Item], roster: list[tuple[User, MeetingRole]],
-             *, publish: bool = True, description: str = "") -> int | None:
+def _meeting(
+    session: Session,
+    actor: Actor,
+    title: str,
+    when: datetime,
+    items: list[Item],
+    roster: list[tuple[User, MeetingRole]],
+    *,
+    publish: bool = True,
+    description: str = "",
+) -> int | None:
     """Creates the meeting unless one with that title exists (then None)."""
     if session.exec(select(Meeting).where(Meeting.title == title)).first() is not None:
         return None
-    made = meetings.create_meeting(session=session, actor=actor, data=MeetingCreate(
-        title=title, kind="regular", mode="hybrid", place=PLACE, scheduled_at=when, description=description))  # fmt: skip
+    made = meetings.create_meeting(
+        session=session,
+        actor=actor,
+        data=MeetingCreate(
+            title=title, kind="regular", mode="hybrid", place=PLACE, scheduled_at=when, description=description
+        ),
+    )
     mid = made["id"]
     for item in items:
-        agenda.add_item(session=session, actor=actor, meeting_id=mid,
-                        data=AgendaItemCreate(title=item.title, presenter=item.presenter, planned_minutes=item.minutes))  # fmt: skip
+        agenda.add_item(
+            session=session,
+            actor=actor,
+            meeting_id=mid,
+            data=AgendaItemCreate(title=item.title, presenter=item.presenter, planned_minutes=item.minutes),
+        )
     for user, role in roster:
         assert user.id is not None
-        participation.invite(session=session, actor=actor, meeting_id=mid, data=ParticipantCreate(user_id=user.id, role=role))
+        participation.invite(
+            session=session, actor=actor, meeting_id=mid, data=ParticipantCreate(user_id=user.id, role=role)
+        )
     if publish:
         meetings.publish_meeting(session=session, actor=actor, meeting_id=mid)
     return mid
@@ -69,15 +92,21 @@ def _meeting(session: Session, actor: Actor, title: str, when: datetime, items: 
 def _hold(session: Session, secretary: Actor, chair: Actor, members: list[User], mid: int) -> None:
     """The past meeting as it went: members checked in, each item discussed and concluded, the meeting ended."""
     for user in members[:22]:  # 22 of 26 in the room, with the chair: quorum
-        participation.check_in(session=session, actor=Actor.of(user), meeting_id=mid,
-                               data=CheckInRequest(attendance=Attendance.present_room))  # fmt: skip
+        participation.check_in(
+            session=session,
+            actor=Actor.of(user),
+            meeting_id=mid,
+            data=CheckInRequest(attendance=Attendance.present_room),
+        )
     meetings.start_meeting(session=session, actor=chair, meeting_id=mid)
     items = sorted(agenda.list_agenda(session=session, actor=secretary, meeting_id=mid), key=lambda i: i["position"])
     ids = [i["id"] for i in items]
     for n, (item_id, text) in enumerate(zip(ids, PAST_CONCLUSIONS)):
         if n:
             meetings.activate_item(session=session, actor=chair, meeting_id=mid, item_id=item_id)
-        conclusions.save_conclusion(session=session, actor=secretary, meeting_id=mid, item_id=item_id, text=text, base_revision=0)
+        conclusions.save_conclusion(
+            session=session, actor=secretary, meeting_id=mid, item_id=item_id, text=text, base_revision=0
+        )
     meetings.end_meeting(session=session, actor=chair, meeting_id=mid)
 
 
@@ -116,15 +145,30 @@ def load(*, session: Session, full: bool = True) -> dict[str, str]:
     staff = Actor.of(secretariat)
     roster = [(chair, MeetingRole.chair), (secretariat, MeetingRole.secretary)]
     roster += [(m, MeetingRole.member) for m in members] + [(guest, MeetingRole.guest)]
-    _meeting(session, staff, MEETING_TITLE, datetime(2026, 12, 3, 1, 0, tzinfo=timezone.utc), UPCOMING, roster,  # 08:00 Hà Nội
-             description="Phiên họp thường kỳ; tài liệu gửi qua hệ thống, không in giấy.")  # fmt: skip
+    _meeting(
+        session,
+        staff,
+        MEETING_TITLE,
+        datetime(2026, 12, 3, 1, 0, tzinfo=timezone.utc),
+        UPCOMING,
+        roster,  # 08:00 Hà Nội
+        description="Phiên họp thường kỳ; tài liệu gửi qua hệ thống, không in giấy.",
+    )
     if not full:
         return made
     past = _meeting(session, staff, PAST_TITLE, datetime(2026, 11, 4, 1, 0, tzinfo=timezone.utc), PAST, roster[:-1])
     if past is not None:
         _hold(session, staff, Actor.of(chair), members, past)
-    _meeting(session, staff, DRAFT_TITLE, datetime(2027, 1, 5, 1, 0, tzinfo=timezone.utc), DRAFT, roster,
-             publish=False, description="Dự kiến; chương trình đang chuẩn bị.")  # fmt: skip
+    _meeting(
+        session,
+        staff,
+        DRAFT_TITLE,
+        datetime(2027, 1, 5, 1, 0, tzinfo=timezone.utc),
+        DRAFT,
+        roster,
+        publish=False,
+        description="Dự kiến; chương trình đang chuẩn bị.",
+    )
     _poll(session, staff, Actor.of(chair))
     return made
 
@@ -146,11 +190,20 @@ def _poll(session: Session, staff: Actor, chair: Actor) -> None:
         return
     tz = "Asia/Ho_Chi_Minh"
     due = datetime.combine(add_working_days(session, local(utcnow(), tz).date(), 3), time(17, 0), tzinfo=zone(tz))
-    data = PollCreate(title=POLL_TITLE, chair_id=chair.id, deadline_at=due, silence_counts_as="agree",
-                      summary="Bộ Kế hoạch và Đầu tư trình dự thảo Nghị định; còn ý kiến khác nhau về phân cấp thẩm quyền "
-                              "quyết định chủ trương đầu tư và về mức vốn đối ứng của địa phương.",
-                      questions=[{"text": "Đồng ý thông qua dự thảo Nghị định như Tờ trình của Bộ Kế hoạch và Đầu tư?"},  # type: ignore[list-item]
-                                 {"text": "Đồng ý phân cấp cho Chủ tịch Ủy ban nhân dân cấp tỉnh quyết định chủ trương đầu tư dự án nhóm B?"}])  # type: ignore[list-item]  # fmt: skip
+    data = PollCreate(
+        title=POLL_TITLE,
+        chair_id=chair.id,
+        deadline_at=due,
+        silence_counts_as="agree",
+        summary="Bộ Kế hoạch và Đầu tư trình dự thảo Nghị định; còn ý kiến khác nhau về phân cấp thẩm quyền "
+        "quyết định chủ trương đầu tư và về mức vốn đối ứng của địa phương.",
+        questions=[
+            {"text": "Đồng ý thông qua dự thảo Nghị định như Tờ trình của Bộ Kế hoạch và Đầu tư?"},  # type: ignore[list-item]
+            {
+                "text": "Đồng ý phân cấp cho Chủ tịch Ủy ban nhân dân cấp tỉnh quyết định chủ trương đầu tư dự án nhóm B?"
+            },
+        ],
+    )  # type: ignore[list-item]
     poll = polls.create_poll(session=session, actor=staff, data=data)
     polls.submit_poll(session=session, actor=staff, poll_id=poll["id"])
     polls.approve_poll(session=session, actor=chair, poll_id=poll["id"], tz=tz)
@@ -163,4 +216,6 @@ def ensure_signers(data_dir: Path) -> None:
 
     # Three members too, to sign their answers to written polls.
     members = [(f"thanhvien{i:02d}", *MEMBERS[i - 1][:2]) for i in (1, 2, 3)]
-    ensure_demo_signers(Path(data_dir) / "keys", [("vanphong", *SECRETARY[:2]), ("thutuong", *CHAIR[:2]), *members], DEMO_PASSWORD)
+    ensure_demo_signers(
+        Path(data_dir) / "keys", [("vanphong", *SECRETARY[:2]), ("thutuong", *CHAIR[:2]), *members], DEMO_PASSWORD
+    )

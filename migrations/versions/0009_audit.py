@@ -7,6 +7,7 @@ Revision ID: 0009_audit
 Revises: 0008_record
 Create Date: 2026-12-02
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -4,6 +4,7 @@ Revision ID: 0010_attendance
 Revises: 0009_audit
 Create Date: 2026-12-02
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -22,27 +23,39 @@ SOURCES = ("check_in", "video_join", "video_leave", "video_lost", "correction", 
 
 def _attendance() -> sa.types.TypeEngine:
     # The type 'attendance' exists since 0001 (participant.attendance); PostgreSQL must not create it again.
-    return sa.Enum(*ATTENDANCE, name="attendance").with_variant(postgresql.ENUM(*ATTENDANCE, name="attendance", create_type=False), "postgresql")
+    return sa.Enum(*ATTENDANCE, name="attendance").with_variant(
+        postgresql.ENUM(*ATTENDANCE, name="attendance", create_type=False), "postgresql"
+    )
 
 
 def upgrade() -> None:
-    op.create_table('attendance_change',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('meeting_id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('previous', _attendance(), nullable=False),
-    sa.Column('attendance', _attendance(), nullable=False),
-    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-    sa.Column('source', sa.Enum(*SOURCES, name='attendancesource'), nullable=False),
-    sa.Column('actor_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['actor_id'], ['user.id'], ),
-    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ),
-    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
-    sa.PrimaryKeyConstraint('id')
-    )  # fmt: skip
-    with op.batch_alter_table('attendance_change', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_attendance_change_meeting_id'), ['meeting_id'], unique=False)
+    op.create_table(
+        "attendance_change",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("previous", _attendance(), nullable=False),
+        sa.Column("attendance", _attendance(), nullable=False),
+        sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("source", sa.Enum(*SOURCES, name="attendancesource"), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["actor_id"],
+            ["user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("attendance_change", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_attendance_change_meeting_id"), ["meeting_id"], unique=False)
     # What was recorded before the history was kept becomes its first row (how it came about is unknown).
     op.execute(
         "INSERT INTO attendance_change (meeting_id, user_id, at, previous, attendance, note, source, actor_id) "
@@ -54,7 +67,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('attendance_change', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_attendance_change_meeting_id'))
-    op.drop_table('attendance_change')
-    sa.Enum(name='attendancesource').drop(op.get_bind(), checkfirst=True)
+    with op.batch_alter_table("attendance_change", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_attendance_change_meeting_id"))
+    op.drop_table("attendance_change")
+    sa.Enum(name="attendancesource").drop(op.get_bind(), checkfirst=True)

@@ -7,6 +7,7 @@ Revision ID: 0011_audience
 Revises: 0010_attendance
 Create Date: 2026-12-02
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -21,7 +22,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("meeting_event", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("audience", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False, server_default="viewers"))
+        batch_op.add_column(
+            sa.Column("audience", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False, server_default="viewers")
+        )
     with op.batch_alter_table("meeting", schema=None) as batch_op:
         batch_op.add_column(sa.Column("access_seq", sa.Integer(), nullable=False, server_default="0"))
     op.create_table(

@@ -3,6 +3,7 @@
 Listeners (microphone muted or absent) all get ONE mix, Opus-encoded once and shared as packets. A
 participant whose microphone is live gets a mix-minus (everyone but themself) as frames, which its own
 sender encodes. `tick()` runs in the room's media thread; `push()` on the event loop."""
+
 from __future__ import annotations
 
 import fractions

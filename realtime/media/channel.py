@@ -2,6 +2,7 @@
 them over their Unix sockets with a shared secret, and routes each meeting to one worker.
 
 Nothing here imports aiortc: the web process never touches media."""
+
 from __future__ import annotations
 
 import asyncio
@@ -62,7 +63,16 @@ class WorkerLink:
         env = {**os.environ, "ECABINET_MEDIA_SECRET": self.secret, "ECABINET_MEDIA_CONFIG": self.config_json}
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-        self.proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "realtime.media.worker", "--socket", self.socket_path, env=env, cwd=root, stdout=asyncio.subprocess.DEVNULL)
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "realtime.media.worker",
+            "--socket",
+            self.socket_path,
+            env=env,
+            cwd=root,
+            stdout=asyncio.subprocess.DEVNULL,
+        )
         for _ in range(300):
             if self.proc.returncode is not None:
                 raise MediaUnavailable(f"media worker exited with {self.proc.returncode}")
@@ -152,10 +162,14 @@ class MediaWorkers:
     `primary_viewers` go to the other workers (shards), which get the encoded streams from the primary
     (realtime/media/feed.py). Every later request about a participant goes where they were placed."""
 
-    def __init__(self, count: int, config_json: str, on_event: EventHandler | None = None, primary_viewers: int = 0) -> None:
+    def __init__(
+        self, count: int, config_json: str, on_event: EventHandler | None = None, primary_viewers: int = 0
+    ) -> None:
         self._run_dir: Path | None = None  # made when the first worker starts (nothing built before use)
         self._handlers: list[EventHandler] = [on_event] if on_event else []
-        self.links = [WorkerLink(i, config_json, functools.partial(self._dispatch, i), self.run_dir) for i in range(max(1, count))]
+        self.links = [
+            WorkerLink(i, config_json, functools.partial(self._dispatch, i), self.run_dir) for i in range(max(1, count))
+        ]
         self.primary_viewers = primary_viewers
         self.placed: dict[tuple[int, str], int] = {}  # (meeting, participant key) -> link index
         self.viewers: set[tuple[int, str]] = set()  # the receive-only ones among them
@@ -201,8 +215,10 @@ class MediaWorkers:
             hosts = {self.primary(meeting_id)} | {i for w, i in self.placed.items() if w[0] == meeting_id}
             for w in [w for w in self.placed if w[0] == meeting_id]:
                 self._forget(w)
-            results = await asyncio.gather(*(self.links[i].request(op, meeting_id=meeting_id, **payload) for i in sorted(hosts)),
-                                           return_exceptions=True)  # fmt: skip
+            results = await asyncio.gather(
+                *(self.links[i].request(op, meeting_id=meeting_id, **payload) for i in sorted(hosts)),
+                return_exceptions=True,
+            )
             return all(r is True for r in results)
         if op in ("candidate", "leave", "mute"):
             index = self.placed.get(where, self.primary(meeting_id))
@@ -217,7 +233,9 @@ class MediaWorkers:
         index, before = self._place(meeting_id, viewer), self.placed.get(where)
         if before is not None and before != index:  # a rejoin that lands elsewhere: end the old connection
             with contextlib.suppress(MediaUnavailable, OSError, TimeoutError):
-                await self.links[before].request("leave", meeting_id=meeting_id, user_id=payload.get("user_id"), hall=payload.get("hall"))
+                await self.links[before].request(
+                    "leave", meeting_id=meeting_id, user_id=payload.get("user_id"), hall=payload.get("hall")
+                )
         if index != self.primary(meeting_id):
             primary = self.links[self.primary(meeting_id)]
             await primary.ensure()

@@ -4,6 +4,7 @@
 runs in the room's media thread. One VideoReformatter per tile keeps its scaler context between frames.
 Composition stays in yuv420p (three 8-bit planes pasted with Pillow): tiles are only scaled, never
 converted to RGB and back, which halves the cost of a composite."""
+
 from __future__ import annotations
 
 import threading

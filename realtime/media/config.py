@@ -1,11 +1,11 @@
 """Media settings shared by the web process (which starts workers) and the worker (which uses them).
 Importing this module does not import aiortc."""
+
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
 from typing import Any
-
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,12 @@ class MediaConfig:
     @classmethod
     def from_settings(cls, settings: Any) -> "MediaConfig":
         servers = tuple(tuple(sorted(s.items())) for s in parse_ice_servers(settings.ice_servers))
-        room = RoomConfig(fps=settings.media_fps, bitrate=settings.media_bitrate_kbps * 1000,
-                          grace_seconds=settings.rtc_grace_seconds, mute_without_floor=settings.rtc_mute_without_floor)  # fmt: skip
+        room = RoomConfig(
+            fps=settings.media_fps,
+            bitrate=settings.media_bitrate_kbps * 1000,
+            grace_seconds=settings.rtc_grace_seconds,
+            mute_without_floor=settings.rtc_mute_without_floor,
+        )
         return cls(ice_servers=servers, host_addresses=tuple(settings.rtc_host_addresses), room=room)
 
     def ice_list(self) -> list[dict[str, Any]]:
@@ -58,7 +62,9 @@ class MediaConfig:
         return RTCConfiguration(iceServers=[RTCIceServer(**s) for s in self.ice_list()])
 
     def to_json(self) -> str:
-        return json.dumps({"ice_servers": self.ice_list(), "host_addresses": list(self.host_addresses), "room": asdict(self.room)})
+        return json.dumps(
+            {"ice_servers": self.ice_list(), "host_addresses": list(self.host_addresses), "room": asdict(self.room)}
+        )
 
     @classmethod
     def from_json(cls, raw: str) -> "MediaConfig":

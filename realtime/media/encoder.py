@@ -1,6 +1,7 @@
 """One shared VP8 encoder per quality layer: the composite is encoded once and every viewer of the layer
 gets the same av.Packet objects. Keyframes are forced on request (new viewer, a viewer's PLI/FIR) but at
 most once per `min_interval` seconds; a request inside the interval is served when it ends."""
+
 from __future__ import annotations
 
 import fractions
@@ -60,8 +61,14 @@ class SharedEncoder:
         codec.bit_rate = self.bitrate
         codec.gop_size = self.fps * 10  # keyframes come on request; a periodic one bounds a lost picture
         codec.thread_count = 1
-        codec.options = {"deadline": "realtime", "cpu-used": "12", "lag-in-frames": "0", "error-resilient": "1",
-                         "static-thresh": "100", "max-intra-rate": "300"}  # fmt: skip
+        codec.options = {
+            "deadline": "realtime",
+            "cpu-used": "12",
+            "lag-in-frames": "0",
+            "error-resilient": "1",
+            "static-thresh": "100",
+            "max-intra-rate": "300",
+        }
         return codec
 
     def encode(self, frame: av.VideoFrame, pts: int) -> list[av.Packet]:

@@ -6,6 +6,7 @@ and the frames since (at most GOP_REPLAY of them), which its decoder runs throug
 Only when that run is longer does it wait for a new keyframe, which keyframe requests' rate limit (1/s)
 would otherwise make every joiner of a burst do. A viewer whose queue overflows (it cannot keep up) drops
 the backlog and waits for a keyframe again."""
+
 from __future__ import annotations
 
 import asyncio
@@ -53,7 +54,7 @@ class PacketTrack(MediaStreamTrack):
             return
         self.queue.put_nowait(packets)
 
-    async def recv(self) -> av.Packet:  # type: ignore[override]
+    async def recv(self) -> av.Packet:
         if self.readyState != "live":
             raise MediaStreamError
         if self._pending:

@@ -8,6 +8,7 @@ its viewers need and routes their keyframe requests upstream (the primary's limi
 Wire format, primary -> shard, one message per frame (a list of packets):
     !BH  stream (0 high, 1 low, 2 audio), packet count;  then per packet  !BqI  flags (1 = key), pts, size
 Shard -> primary: JSON lines {"op": "layers", "layers": [...]} and {"op": "keyframe", "layer": name}."""
+
 from __future__ import annotations
 
 import asyncio
@@ -65,7 +66,7 @@ class StreamSink:
         self.waiting_keyframe = needs_keyframe
 
     @property
-    def readyState(self) -> str:  # noqa: N802 - the PacketTrack interface Layer relies on
+    def readyState(self) -> str:
         return "ended" if self.feed.closed else "live"
 
     def hold(self) -> None:

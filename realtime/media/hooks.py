@@ -8,6 +8,7 @@
    and has no option to choose; `limit_host_addresses` makes it offer exactly the configured addresses.
 
 tests/media/test_hooks.py fails loudly if a new aiortc/aioice changes either."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,7 +16,15 @@ from typing import Any, Callable, Sequence
 
 import aioice.ice
 from aiortc import RTCRtpSender
-from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RTCP_RTPFB_NACK, RtcpPsfbPacket, RtcpRrPacket, RtcpRtpfbPacket, RtcpSrPacket
+from aiortc.rtp import (
+    RTCP_PSFB_FIR,
+    RTCP_PSFB_PLI,
+    RTCP_RTPFB_NACK,
+    RtcpPsfbPacket,
+    RtcpRrPacket,
+    RtcpRtpfbPacket,
+    RtcpSrPacket,
+)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 The featured source (the member who has the floor, else the hall camera) takes the left three quarters;
 the others are tiles in the right column (two columns beyond four). Without a featured source every
 source gets an equal cell of a grid. Rectangles are (x, y, w, h) with even numbers (yuv420p)."""
+
 from __future__ import annotations
 
 import math
@@ -15,12 +16,17 @@ def _even(v: float) -> int:
     return int(v) // 2 * 2
 
 
-def _grid(keys: Sequence[Hashable], x0: int, y0: int, w: int, h: int, cols: int, cell_h: int | None = None) -> dict[Hashable, Rect]:
+def _grid(
+    keys: Sequence[Hashable], x0: int, y0: int, w: int, h: int, cols: int, cell_h: int | None = None
+) -> dict[Hashable, Rect]:
     rows = math.ceil(len(keys) / cols)
     cw = w / cols
     ch = cell_h if cell_h is not None else h / rows
     top = y0 + (h - ch * rows) / 2 if cell_h is not None else y0
-    return {key: (_even(x0 + (i % cols) * cw), _even(top + (i // cols) * ch), _even(cw), _even(ch)) for i, key in enumerate(keys)}
+    return {
+        key: (_even(x0 + (i % cols) * cw), _even(top + (i // cols) * ch), _even(cw), _even(ch))
+        for i, key in enumerate(keys)
+    }
 
 
 def layout(keys: Sequence[Hashable], featured: Hashable | None, width: int, height: int) -> dict[Hashable, Rect]:

@@ -7,6 +7,7 @@ done by aiortc's receiver threads.
 A room on a shard worker (`upstream` given) has no compositor loop, encoder or mixer of its own: it serves
 receive-only viewers with the primary's encoded packets (realtime/media/feed.py). Only participants who
 publish (camera, microphone, hall camera) get a tile; receive-only viewers are listed, not shown."""
+
 from __future__ import annotations
 
 import asyncio
@@ -76,8 +77,14 @@ class Participant:
 
 
 class Room:
-    def __init__(self, meeting_id: int, config: RoomConfig, ice: RTCConfiguration,
-                 notify: Callable[[dict[str, Any]], None] = lambda e: None, upstream: Upstream | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        meeting_id: int,
+        config: RoomConfig,
+        ice: RTCConfiguration,
+        notify: Callable[[dict[str, Any]], None] = lambda e: None,
+        upstream: Upstream | None = None,
+    ) -> None:
         self.meeting_id = meeting_id
         self.config = config
         self.ice = ice
@@ -89,9 +96,17 @@ class Room:
         self.compositor = Compositor(config.width, config.height)
         if upstream is None:
             self.layers = {
-                "high": Layer("high", SharedEncoder(config.width, config.height, config.fps, config.bitrate, config.keyframe_interval)),
-                "low": Layer("low", SharedEncoder(config.low_width, config.low_height, config.fps, config.low_bitrate, config.keyframe_interval)),
-            }  # fmt: skip
+                "high": Layer(
+                    "high",
+                    SharedEncoder(config.width, config.height, config.fps, config.bitrate, config.keyframe_interval),
+                ),
+                "low": Layer(
+                    "low",
+                    SharedEncoder(
+                        config.low_width, config.low_height, config.fps, config.low_bitrate, config.keyframe_interval
+                    ),
+                ),
+            }
         else:
             self.layers = {name: Layer(name, upstream.encoder(name)) for name in ("high", "low")}
         self.mixer = AudioMixer()
@@ -116,7 +131,9 @@ class Room:
         await self.leave(key, notify=False)  # a rejoin (recovery after a drop) replaces the old connection
         pc = RTCPeerConnection(self.ice)
         muted = self.upstream is not None or (self.config.mute_without_floor and not hall and self.floor != user_id)
-        p = Participant(key=key, user_id=user_id, label=("Phòng họp" if hall else label), pc=pc, hall=hall, audio_on=not muted)
+        p = Participant(
+            key=key, user_id=user_id, label=("Phòng họp" if hall else label), pc=pc, hall=hall, audio_on=not muted
+        )
         self.participants[key] = p
 
         @pc.on("track")
@@ -229,7 +246,9 @@ class Room:
         if video is not None:
             p.video_on = not video
             self.compositor.set_video(key, p.video_on)
-        if audio is not None and p.audio_on == audio and (audio or self.upstream is None):  # a shard's viewers have no microphone path
+        if (
+            audio is not None and p.audio_on == audio and (audio or self.upstream is None)
+        ):  # a shard's viewers have no microphone path
             p.audio_on = not audio
             if p.audio_sender and p.audio_out and p.minus_out:  # listeners' mix <-> mix-minus
                 p.audio_sender.replaceTrack(p.minus_out if p.audio_on else p.audio_out)
@@ -239,8 +258,15 @@ class Room:
         return True
 
     def _notify_mute(self, p: Participant) -> None:
-        self.notify({"event": "mute", "meeting_id": self.meeting_id, "user_id": p.user_id,
-                     "audio": not p.audio_on, "video": not p.video_on})  # fmt: skip
+        self.notify(
+            {
+                "event": "mute",
+                "meeting_id": self.meeting_id,
+                "user_id": p.user_id,
+                "audio": not p.audio_on,
+                "video": not p.video_on,
+            }
+        )
 
     def set_floor(self, user_id: int | None) -> None:
         previous, self.floor = self.floor, user_id
@@ -267,7 +293,15 @@ class Room:
             if p is None or p.publish_width == width:
                 continue
             p.publish_width = width
-            self.notify({"event": "publish", "meeting_id": self.meeting_id, "user_id": p.user_id, "hall": p.hall, "max_width": width})
+            self.notify(
+                {
+                    "event": "publish",
+                    "meeting_id": self.meeting_id,
+                    "user_id": p.user_id,
+                    "hall": p.hall,
+                    "max_width": width,
+                }
+            )
 
     def set_layer(self, p: Participant, name: str) -> None:
         if p.video_out is None or p.layer is self.layers[name]:
@@ -370,6 +404,8 @@ class Room:
             "keyframes": {n: layer.encoder.keyframes.forced for n, layer in self.layers.items()},
             "viewers": {n: len(layer.viewers) for n, layer in self.layers.items()},
             "feeds": len(self.feeds),
-            "published": {str(k): [s.frame.width, s.frame.height] for k, s in list(self.compositor.sources.items()) if s.frame},
+            "published": {
+                str(k): [s.frame.width, s.frame.height] for k, s in list(self.compositor.sources.items()) if s.frame
+            },
             "shard": self.upstream is not None,
         }

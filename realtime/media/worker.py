@@ -9,6 +9,7 @@ Requests: {"id", "op", "meeting_id", ...} -> {"id", "ok", "data" | "error"}; the
 A `join` with `upstream: {socket, secret}` makes this worker a shard for that meeting: its room serves
 viewers from the primary's encoded streams. The shard connects to the primary's socket with a hello that
 carries `feed: meeting_id` (realtime/media/feed.py); such a connection gets packets, not JSON events."""
+
 from __future__ import annotations
 
 import argparse
@@ -48,7 +49,9 @@ class Worker:
         room = self.rooms.get(meeting_id)
         if room is None:
             link = Upstream(meeting_id, upstream["socket"], upstream["secret"]) if upstream else None
-            room = self.rooms[meeting_id] = Room(meeting_id, self.config.room, self.config.rtc_configuration(), self.notify, link)
+            room = self.rooms[meeting_id] = Room(
+                meeting_id, self.config.room, self.config.rtc_configuration(), self.notify, link
+            )
         elif upstream and room.upstream is not None:
             room.upstream.retarget(upstream["socket"], upstream["secret"])
         return room
@@ -61,7 +64,9 @@ class Worker:
         if op == "join":
             room = self.room(mid, msg.get("upstream"))
             room.set_floor(msg.get("floor"))
-            answer = await room.join(user_id=msg["user_id"], label=msg["label"], offer=msg["offer"], hall=bool(msg.get("hall")))
+            answer = await room.join(
+                user_id=msg["user_id"], label=msg["label"], offer=msg["offer"], hall=bool(msg.get("hall"))
+            )
             joined = room.participants.get(key)
             return {"answer": answer, "muted": room.muted(key), "max_width": joined.publish_width if joined else None}
         if op == "stats":

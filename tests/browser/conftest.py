@@ -2,6 +2,7 @@
 
 Each test module gets its own server and data directory, so modules never see each other's changes.
 """
+
 from __future__ import annotations
 
 import os
@@ -68,14 +69,23 @@ def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
     data_dir = tmp_path_factory.mktemp("ecabinet-browser")
     port = _free_port()
     # The bare demo cabinet (no papers, no past or draft meetings): these tests count what they add themselves.
-    env = {**os.environ, "ECABINET_DEMO_BARE": "1", **getattr(request.module, "SERVER_ENV", {}), "ECABINET_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "ECABINET_DEMO_BARE": "1",
+        **getattr(request.module, "SERVER_ENV", {}),
+        "ECABINET_DATA_DIR": str(data_dir),
+        "PYTHONUNBUFFERED": "1",
+    }
     env.pop("ECABINET_DATABASE_URL", None)  # always the test's own SQLite file
     log_path = data_dir / "server.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "demo", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = ServerURL(f"http://127.0.0.1:{port}")
     base.data_dir = data_dir
     try:
@@ -149,8 +159,11 @@ def start_meeting(base: str, meeting_id: int = 1, chair: str = "thutuong") -> No
         login = client.post("/api/auth/login", json={"username": chair, "password": PASSWORD})
         assert login.status_code == 200, login.text
         if client.get(f"/api/meetings/{meeting_id}").json()["state"] == "published":
-            r = client.post(f"/api/meetings/{meeting_id}/start", json={"force": True},  # whoever is checked in
-                            headers={"X-CSRF-Token": login.json()["csrf_token"]})  # fmt: skip
+            r = client.post(
+                f"/api/meetings/{meeting_id}/start",
+                json={"force": True},  # whoever is checked in
+                headers={"X-CSRF-Token": login.json()["csrf_token"]},
+            )
             assert r.status_code == 200, r.text
 
 
@@ -159,7 +172,9 @@ def tablet(browser: "sync_api.Browser", server: str) -> Iterator:
     """Factory: tablet('thanhvien05') → a logged-in Tablet; all are closed after the test."""
     made: list[Tablet] = []
 
-    def make(username: str | None = None, next_path: str = "/meetings", timezone_id: str = "Asia/Ho_Chi_Minh") -> Tablet:
+    def make(
+        username: str | None = None, next_path: str = "/meetings", timezone_id: str = "Asia/Ho_Chi_Minh"
+    ) -> Tablet:
         t = Tablet(browser, server, timezone_id)
         made.append(t)
         return t.login(username, next_path) if username else t
@@ -171,7 +186,9 @@ def tablet(browser: "sync_api.Browser", server: str) -> Iterator:
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
-def ceremony_over_api(base: str, meeting_id: int = 1, trustees: tuple[str, ...] = ("thutuong", "vanphong", "thanhvien01")) -> None:
+def ceremony_over_api(
+    base: str, meeting_id: int = 1, trustees: tuple[str, ...] = ("thutuong", "vanphong", "thanhvien01")
+) -> None:
     """The meeting's key ceremony with no dealer, for tests about something else: each demo key holder's
     contribution is made by the Python implementation of the protocol (votes/ballot/dkg.py, what dkg.js does on
     a tablet) and sent over REST. Nothing if the meeting's ceremony is already complete."""

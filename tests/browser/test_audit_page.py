@@ -1,6 +1,7 @@
 """The admin's audit log page: the log, newest first, and the verification, which names the row a raw SQL
 UPDATE altered, the last checkpoint and any stored state that differs from the log (a role promoted by
 hand); nobody else gets the page or the menu entry."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -8,7 +9,7 @@ import sqlite3
 from playwright.sync_api import expect
 
 
-def test_admin_sees_the_log_verifies_it_and_is_told_which_row_was_altered(tablet, server) -> None:  # noqa: ANN001
+def test_admin_sees_the_log_verifies_it_and_is_told_which_row_was_altered(tablet, server) -> None:
     admin = tablet("admin")
     page = admin.page
     page.get_by_test_id("nav-audit").click()
@@ -39,12 +40,14 @@ def test_admin_sees_the_log_verifies_it_and_is_told_which_row_was_altered(tablet
     page.get_by_test_id("btn-audit-verify").click()
     expect(verdict).to_have_attribute("data-ok", "false")
     expect(verdict).to_contain_text("Nhật ký có vấn đề")
-    expect(page.get_by_test_id("audit-problem")).to_contain_text("(thanhvien02) là quản trị trong cơ sở dữ liệu nhưng nhật ký ghi lần cuối là thành viên")
+    expect(page.get_by_test_id("audit-problem")).to_contain_text(
+        "(thanhvien02) là quản trị trong cơ sở dữ liệu nhưng nhật ký ghi lần cuối là thành viên"
+    )
     with sqlite3.connect(server.data_dir / "ecabinet.db") as con:  # put it back for the other tests of this module
         con.execute("UPDATE user SET role = 'member' WHERE username = 'thanhvien02'")
 
 
-def test_the_audit_page_is_the_admins_only(tablet) -> None:  # noqa: ANN001
+def test_the_audit_page_is_the_admins_only(tablet) -> None:
     for username in ("vanphong", "thanhvien01"):
         person = tablet(username)
         expect(person.page.get_by_test_id("nav-audit")).to_have_count(0)

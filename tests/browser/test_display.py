@@ -1,6 +1,7 @@
 """The room display in Debian's Chromium (Playwright, async API) against the real server (live_server):
 opened with a display token and no login at 1920x1080, it shows the speaker the moment the chair gives the
 floor, the queue, the quorum and the vote (progress, then the published result)."""
+
 from __future__ import annotations
 
 import re
@@ -69,14 +70,20 @@ async def test_display_follows_the_floor_and_the_vote_live(live_server: LiveServ
 
             # A vote opens: progress "voted/eligible" appears and moves with every ballot.
             # (ctx.write: the same unit of work as the routes, so the events are delivered after commit)
-            vote = await ctx.write(votes.create_vote, actor=c.chair, meeting_id=c.meeting_id,
-                                   data=VoteCreate(agenda_item_id=c.item_ids[0], question="Thông qua dự toán ngân sách năm 2027"))  # fmt: skip
+            vote = await ctx.write(
+                votes.create_vote,
+                actor=c.chair,
+                meeting_id=c.meeting_id,
+                data=VoteCreate(agenda_item_id=c.item_ids[0], question="Thông qua dự toán ngân sách năm 2027"),
+            )
             await ctx.write(votes.open_vote, actor=c.chair, vote_id=vote["id"])
             await expect(page.get_by_test_id("vote")).to_be_visible()
             yes = next(o["id"] for o in vote["options"] if o["kind"] == "yes")
             for member in c.members[:4]:  # the ballot route: it also schedules the (coalesced) tally event
                 tablet = await login(live_server.url, member.username)
-                assert (await tablet.post(f"/api/votes/{vote['id']}/ballots", json={"option_id": yes})).status_code == 200
+                assert (
+                    await tablet.post(f"/api/votes/{vote['id']}/ballots", json={"option_id": yes})
+                ).status_code == 200
                 await tablet.aclose()
             await expect(page.locator("#vote-voted")).to_have_text("4")
             await expect(page.locator("#vote-eligible")).to_have_text("7")

@@ -3,6 +3,7 @@
 its progress, closed, published with the result), the conclusion, the quorum and the queue, and the "not
 started" / "ended" screens. The state is real (a session driven over REST); the combinations are that real
 snapshot with cards taken away or their texts made long, given to the display's own reducer."""
+
 from __future__ import annotations
 
 import shutil
@@ -96,12 +97,12 @@ CHECK = """(base) => {
 }"""
 
 
-def _all_cards(base) -> dict:  # noqa: ANN001
+def _all_cards(base) -> dict:
     snapshot = base.page.evaluate("() => structuredClone(window.ecabinetDisplay.live.state)")
     return {"snapshot": snapshot, "long": LONG}
 
 
-def test_every_combination_of_cards_fits_at_16_9_and_4_3(tablet, server, tmp_path) -> None:  # noqa: ANN001
+def test_every_combination_of_cards_fits_at_16_9_and_4_3(tablet, server, tmp_path) -> None:
     chair = tablet("thutuong")
     staff = tablet("vanphong")
     created = staff.api("POST", f"/api/meetings/{MEETING}/display-tokens")
@@ -110,7 +111,10 @@ def test_every_combination_of_cards_fits_at_16_9_and_4_3(tablet, server, tmp_pat
     # Three members ask to speak, the chair gives the floor to a fourth.
     for username in ("thanhvien01", "thanhvien02", "thanhvien03", "thanhvien04"):
         asker = tablet(username)
-        assert asker.api("POST", f"/api/meetings/{MEETING}/attendance/check-in", {"attendance": "present_room"}).status == 200
+        assert (
+            asker.api("POST", f"/api/meetings/{MEETING}/attendance/check-in", {"attendance": "present_room"}).status
+            == 200
+        )
         if username != "thanhvien04":
             assert asker.api("POST", f"/api/meetings/{MEETING}/speakers", {}).status == 201
     speaker_id = asker.api("GET", "/api/me").json()["user"]["id"]
@@ -118,16 +122,25 @@ def test_every_combination_of_cards_fits_at_16_9_and_4_3(tablet, server, tmp_pat
     assert given.status == 201, given.text()
     # A vote opened without quorum (the chair forces it), one ballot, closed and published.
     item_id = chair.api("GET", f"/api/meetings/{MEETING}").json()["current_item_id"]
-    vote = chair.api("POST", f"/api/meetings/{MEETING}/votes", {"agenda_item_id": item_id, "question": "Thông qua dự toán ngân sách"}).json()
+    vote = chair.api(
+        "POST", f"/api/meetings/{MEETING}/votes", {"agenda_item_id": item_id, "question": "Thông qua dự toán ngân sách"}
+    ).json()
     assert chair.api("POST", f"/api/votes/{vote['id']}/open", {"force": True}).status == 200
     voter = tablet("thanhvien01")
     yes = next(o["id"] for o in vote["options"] if o["kind"] == "yes")
     assert voter.api("POST", f"/api/votes/{vote['id']}/ballots", {"option_id": yes}).status == 200
     assert chair.api("POST", f"/api/votes/{vote['id']}/close").status == 200
     assert chair.api("POST", f"/api/votes/{vote['id']}/publish").status == 200
-    saved = chair.api("PUT", f"/api/meetings/{MEETING}/agenda/{item_id}/conclusion", {"text": "Thống nhất thông qua dự toán.", "base_revision": 0})
+    saved = chair.api(
+        "PUT",
+        f"/api/meetings/{MEETING}/agenda/{item_id}/conclusion",
+        {"text": "Thống nhất thông qua dự toán.", "base_revision": 0},
+    )
     assert saved.status == 200, saved.text()
-    assert chair.api("POST", f"/api/meetings/{MEETING}/agenda/{item_id}/conclusion/publish", {"published": True}).status == 200
+    assert (
+        chair.api("POST", f"/api/meetings/{MEETING}/agenda/{item_id}/conclusion/publish", {"published": True}).status
+        == 200
+    )
 
     screen = tablet()
     screen.page.goto(created.json()["url"])
@@ -144,15 +157,20 @@ def test_every_combination_of_cards_fits_at_16_9_and_4_3(tablet, server, tmp_pat
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_function("(w) => innerWidth === w", arg=width)
         result = page.evaluate(CHECK, base)
-        assert result["count"] == 2 + 2 + 3 * 4 * 2 * 2  # not started, ended; started: speaker x vote x conclusion x long texts
+        assert (
+            result["count"] == 2 + 2 + 3 * 4 * 2 * 2
+        )  # not started, ended; started: speaker x vote x conclusion x long texts
         assert result["failures"] == [], "\n".join(result["failures"][:20])
         # The screen with every card (long texts), as a person in the hall sees it.
-        page.evaluate("""({ snapshot, long }) => {
+        page.evaluate(
+            """({ snapshot, long }) => {
           const s = structuredClone(snapshot);
           s.agenda.find((i) => i.id === s.meeting.current_item_id).title = long;
           s.conclusions[0].text = long + "\\n" + long;
           window.ecabinetDisplay.live.reset(s, window.ecabinetDisplay.live.seq);
-        }""", base)
+        }""",
+            base,
+        )
         shot = tmp_path / f"display-all-{label}.png"
         page.screenshot(path=str(shot))
         shutil.copy(shot, SHOTS / shot.name)

@@ -1,6 +1,7 @@
 """The secretariat puts a meeting's documents on the tablets from the preparation page: upload with a progress
 bar to an agenda item, restricted to chosen participants, a new version, a refused file with its reason, and
 delete; members see the document live and its new version."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,7 +19,7 @@ def _pdf(tmp_path: Path, name: str, content: bytes) -> str:
     return str(path)
 
 
-def test_secretariat_uploads_versions_restricts_and_deletes_documents(tablet, tmp_path: Path) -> None:  # noqa: ANN001
+def test_secretariat_uploads_versions_restricts_and_deletes_documents(tablet, tmp_path: Path) -> None:
     staff = tablet("vanphong")
     page = staff.page
     page.goto("/meetings/1/edit")
@@ -56,7 +57,10 @@ def test_secretariat_uploads_versions_restricts_and_deletes_documents(tablet, tm
     assert detail["allowed_user_ids"] == [allowed["user_id"]] and detail["agenda_item_id"] == items[1]["id"]
 
     # Who may read it: the chosen member yes, another member no.
-    reader, other = tablet(allowed_username(staff, allowed["user_id"])), tablet(allowed_username(staff, outsider["user_id"]))
+    reader, other = (
+        tablet(allowed_username(staff, allowed["user_id"])),
+        tablet(allowed_username(staff, outsider["user_id"])),
+    )
     assert reader.api("GET", f"/api/documents/{doc_id}").status == 200
     assert other.api("GET", f"/api/documents/{doc_id}").status == 403
 
@@ -98,6 +102,6 @@ def test_secretariat_uploads_versions_restricts_and_deletes_documents(tablet, tm
     assert not staff.errors
 
 
-def allowed_username(staff, user_id: int) -> str:  # noqa: ANN001
+def allowed_username(staff, user_id: int) -> str:
     users = staff.api("GET", "/api/users").json()
     return next(u["username"] for u in users if u["id"] == user_id)

@@ -1,5 +1,6 @@
 """The minutes, signature verification and room display pages speak English with the ecabinet_lang=en cookie
 (the display too, opened with its token and no login) and stay Vietnamese without it."""
+
 from __future__ import annotations
 
 import re
@@ -9,20 +10,22 @@ from playwright.sync_api import expect
 MEETING = 1
 
 
-def _english(t) -> None:  # noqa: ANN001
+def _english(t) -> None:
     t.context.add_cookies([{"name": "ecabinet_lang", "value": "en", "url": t.base}])
 
 
-def _absent(page, *labels: str) -> None:  # noqa: ANN001
+def _absent(page, *labels: str) -> None:
     body = page.locator("body").inner_text()
     assert not [label for label in labels if label in body], body
 
 
-def test_minutes_verify_and_display_in_english_vietnamese_by_default(tablet) -> None:  # noqa: ANN001
+def test_minutes_verify_and_display_in_english_vietnamese_by_default(tablet) -> None:
     secretariat = tablet()
     _english(secretariat)
     secretariat.login("vanphong", f"/meetings/{MEETING}/minutes")
-    assert secretariat.api("POST", f"/api/meetings/{MEETING}/start", {"force": True}).ok  # vanphong is the meeting's secretary
+    assert secretariat.api(
+        "POST", f"/api/meetings/{MEETING}/start", {"force": True}
+    ).ok  # vanphong is the meeting's secretary
     page = secretariat.page
     page.reload()
     expect(page.locator("#minutes")).to_have_attribute("data-ready", "true")

@@ -1,5 +1,6 @@
 """Switching the language on a 1024×768 tablet: the meetings list's minutes button, the minutes page's
 section labels, dates and a refused action's message all turn English (issue 11, "Messages"), and back."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -9,11 +10,13 @@ LANDSCAPE = {"width": 1024, "height": 768}
 VIETNAMESE_LABELS = ["Số, ký hiệu", "Địa danh, ngày tháng", "Thành phần tham dự", "Mở đầu", "— kết luận", "Nơi nhận"]
 
 
-def test_switching_to_english_turns_the_minutes_button_sections_and_errors_english(tablet) -> None:  # noqa: ANN001
+def test_switching_to_english_turns_the_minutes_button_sections_and_errors_english(tablet) -> None:
     t = tablet("vanphong")  # the Office: the demo meeting's secretary
     page = t.page
     page.set_viewport_size(LANDSCAPE)
-    assert t.api("POST", f"/api/meetings/{MEETING}/start", {"force": True}).ok  # the list offers the minutes of a started meeting
+    assert t.api(
+        "POST", f"/api/meetings/{MEETING}/start", {"force": True}
+    ).ok  # the list offers the minutes of a started meeting
     page.reload()
     expect(page.get_by_test_id("minutes").first).to_have_text("Biên bản")
     page.get_by_test_id("lang-switch").click()
@@ -49,6 +52,8 @@ def test_switching_to_english_turns_the_minutes_button_sections_and_errors_engli
     expect(page.locator("html")).to_have_attribute("lang", "vi")
     expect(page.locator("[data-testid=section] > label").first).to_contain_text("Số, ký hiệu")
     page.locator("[data-testid=section] > label").first.scroll_into_view_if_needed()
-    assert t.api("POST", f"/api/meetings/{MEETING}/start").json()["error"]["message"] == \
-        f"Không thể bắt đầu cuộc họp {MEETING}: cuộc họp đang diễn ra."  # fmt: skip
+    assert (
+        t.api("POST", f"/api/meetings/{MEETING}/start").json()["error"]["message"]
+        == f"Không thể bắt đầu cuộc họp {MEETING}: cuộc họp đang diễn ra."
+    )
     page.screenshot(path="/tmp/ecabinet-i18n-minutes-vi.png")

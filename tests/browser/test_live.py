@@ -1,4 +1,5 @@
 """Live meeting on tablets: the chair runs the session, members follow it without reloading."""
+
 from __future__ import annotations
 
 import re
@@ -11,13 +12,13 @@ from tests.browser.conftest import start_meeting
 MEETING = 1
 
 
-def agenda_titles(t) -> list[str]:  # noqa: ANN001
+def agenda_titles(t) -> list[str]:
     response = t.api("GET", f"/api/meetings/{MEETING}/agenda")
     assert response.ok
     return [item["title"] for item in sorted(response.json(), key=lambda i: i["position"])]
 
 
-def test_member_follows_chair_without_reload(tablet) -> None:  # noqa: ANN001
+def test_member_follows_chair_without_reload(tablet) -> None:
     member = tablet("thanhvien05").open_live(MEETING)
     titles = agenda_titles(member)
     page = member.page
@@ -55,13 +56,13 @@ def test_member_follows_chair_without_reload(tablet) -> None:  # noqa: ANN001
     chair.page.screenshot(path="/tmp/ecabinet-live-chair.png")
 
 
-def test_chair_taps_agenda_item_and_presence_dots(tablet, server) -> None:  # noqa: ANN001
+def test_chair_taps_agenda_item_and_presence_dots(tablet, server) -> None:
     start_meeting(server, MEETING)  # by the first test, when they run together
     chair = tablet("thutuong").open_live(MEETING)
     member = tablet("thanhvien07").open_live(MEETING)
     titles = agenda_titles(member)
     # Both pages are open: each sees the other as online.
-    me_row = chair.page.locator('[data-testid=attendee][data-online=true]')
+    me_row = chair.page.locator("[data-testid=attendee][data-online=true]")
     expect(me_row).to_have_count(2)
     chair.page.get_by_test_id("agenda-item").nth(4).tap()
     expect(member.page.get_by_test_id("current-item")).to_have_text(titles[4])
@@ -70,7 +71,7 @@ def test_chair_taps_agenda_item_and_presence_dots(tablet, server) -> None:  # no
     expect(me_row).to_have_count(1)
 
 
-def test_member_checks_in_and_chair_sees_quorum(tablet, server) -> None:  # noqa: ANN001
+def test_member_checks_in_and_chair_sees_quorum(tablet, server) -> None:
     start_meeting(server, MEETING)  # by the first test, when they run together
     chair = tablet("thutuong").open_live(MEETING)
     quorum = chair.page.get_by_test_id("quorum")
@@ -79,7 +80,9 @@ def test_member_checks_in_and_chair_sees_quorum(tablet, server) -> None:  # noqa
     assert total == 27
 
     member = tablet("thanhvien05").open_live(MEETING)
-    row = chair.page.locator('[data-testid=attendee][data-user-id="%d"]' % member.page.evaluate("window.ecabinetLive.me.user_id"))
+    row = chair.page.locator(
+        '[data-testid=attendee][data-user-id="%d"]' % member.page.evaluate("window.ecabinetLive.me.user_id")
+    )
     expect(row).to_have_attribute("data-attendance", "unknown")
     member.page.get_by_test_id("check-in").tap()
     expect(member.page.get_by_test_id("checked-in")).to_be_visible()
@@ -93,7 +96,7 @@ def test_member_checks_in_and_chair_sees_quorum(tablet, server) -> None:  # noqa
     chair.page.screenshot(path="/tmp/ecabinet-quorum.png")
 
 
-def test_chair_ends_meeting_after_confirm(tablet, server) -> None:  # noqa: ANN001
+def test_chair_ends_meeting_after_confirm(tablet, server) -> None:
     start_meeting(server, MEETING)  # by the first test, when they run together
     chair = tablet("thutuong").open_live(MEETING)
     member = tablet("thanhvien09").open_live(MEETING)

@@ -1,5 +1,6 @@
 """A member whose invitation is withdrawn while the live page is open: the page says so and stops following
 the meeting (meeting.access_revoked, docs/realtime-protocol.md)."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -7,7 +8,7 @@ from playwright.sync_api import expect
 MEETING = 1
 
 
-def test_a_removed_member_sees_that_the_meeting_is_no_longer_theirs(tablet) -> None:  # noqa: ANN001
+def test_a_removed_member_sees_that_the_meeting_is_no_longer_theirs(tablet) -> None:
     member = tablet("thanhvien20").open_live(MEETING)
     staff = tablet("vanphong")
     me = member.api("GET", "/api/me").json()["user"]["id"]

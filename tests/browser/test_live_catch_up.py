@@ -2,6 +2,7 @@
 hall display: with the socket cut, the meeting moves on; once the socket is back each page catches up without a
 reload and shows what a page opened afresh shows. A seq gap (an event lost on the way) is filled by meeting:sync
 without a new join."""
+
 from __future__ import annotations
 
 import json
@@ -87,7 +88,7 @@ DROP_NEXT = """(hook) => {
 }"""
 
 
-def test_a_seq_gap_is_filled_by_sync(tablet, server: str) -> None:  # noqa: ANN001
+def test_a_seq_gap_is_filled_by_sync(tablet, server: str) -> None:
     start_meeting(server)
     chair = tablet("thutuong")
     member = tablet("thanhvien07").open_live(MEETING)
@@ -119,14 +120,18 @@ def test_a_seq_gap_is_filled_by_sync(tablet, server: str) -> None:  # noqa: ANN0
         assert after["syncs"] >= before[hook]["syncs"] + 1, (hook, after)
         assert after["joins"] == before[hook]["joins"], (hook, after)  # no new join: meeting:sync filled the gap
         assert after["snapshots"] == before[hook]["snapshots"], (hook, after)  # the events themselves, replayed
-    expect(member.page.locator(f"[data-testid=attendee][data-user-id='{uid}']")).to_have_attribute("data-attendance", "present_room")
-    expect(hall.page.get_by_test_id("speaker-name")).to_have_text(other.api("GET", "/api/me").json()["user"]["full_name"])
+    expect(member.page.locator(f"[data-testid=attendee][data-user-id='{uid}']")).to_have_attribute(
+        "data-attendance", "present_room"
+    )
+    expect(hall.page.get_by_test_id("speaker-name")).to_have_text(
+        other.api("GET", "/api/me").json()["user"]["full_name"]
+    )
 
     fresh = tablet("thanhvien07").open_live(MEETING)
     assert state_of(member.page, LIVE[0]) == state_of(fresh.page, LIVE[0])
 
 
-def test_pages_catch_up_after_the_socket_was_cut(tablet, server: str) -> None:  # noqa: ANN001
+def test_pages_catch_up_after_the_socket_was_cut(tablet, server: str) -> None:
     start_meeting(server)
     chair = tablet("thutuong")
     staff = tablet("vanphong")
@@ -170,12 +175,16 @@ def test_pages_catch_up_after_the_socket_was_cut(tablet, server: str) -> None:  
     assert chair.api("POST", f"/api/meetings/{MEETING}/next").ok
     assert tablet("thanhvien06").api("POST", f"/api/meetings/{MEETING}/attendance/check-in", {}).ok
     item = chair.api("GET", f"/api/meetings/{MEETING}/snapshot").json()["snapshot"]["meeting"]["current_item_id"]
-    saved = staff.api("PUT", f"/api/meetings/{MEETING}/agenda/{item}/conclusion", {"text": CONCLUSION, "base_revision": 0})
+    saved = staff.api(
+        "PUT", f"/api/meetings/{MEETING}/agenda/{item}/conclusion", {"text": CONCLUSION, "base_revision": 0}
+    )
     assert saved.ok, saved.text()
     assert staff.api("POST", f"/api/meetings/{MEETING}/agenda/{item}/conclusion/publish", {"published": True}).ok
     assert chair.api("POST", f"/api/meetings/{MEETING}/end").ok
     draft = staff.api("GET", f"/api/meetings/{MEETING}/minutes").json()
-    key = next(s["key"] for s in draft["sections"] if s["editable"] and s["multiline"])  # not the number: finalising sets it
+    key = next(
+        s["key"] for s in draft["sections"] if s["editable"] and s["multiline"]
+    )  # not the number: finalising sets it
     edited = staff.api("PUT", f"/api/meetings/{MEETING}/minutes/sections/{key}", {"text": SECTION_TEXT})
     assert edited.ok, edited.text()
     assert staff.api("POST", f"/api/meetings/{MEETING}/minutes/finalise").ok

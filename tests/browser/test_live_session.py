@@ -3,6 +3,7 @@ room display), the speaker queue with its timer, documents, remote-join permissi
 
 The tests of this module share one demo server. The first starts meeting 1 through the chair's console; every
 other one starts it (if no test has yet) and checks in a quorum through `in_session`, so each also runs alone."""
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,11 @@ def check_in_members(base: str, usernames: list[str], attendance: str = "present
             login = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
             assert login.status_code == 200, login.text
             token = login.json()["csrf_token"]
-            r = client.post(f"/api/meetings/{MEETING}/attendance/check-in", json={"attendance": attendance}, headers={"X-CSRF-Token": token})
+            r = client.post(
+                f"/api/meetings/{MEETING}/attendance/check-in",
+                json={"attendance": attendance},
+                headers={"X-CSRF-Token": token},
+            )
             assert r.status_code == 200, r.text
 
 
@@ -40,24 +45,24 @@ def in_session(base: str) -> None:
 CHOICES = "#live:has(dialog[open]) [data-testid=sheet-option], #live:not(:has(dialog[open])) [data-testid=vote-card] [data-testid=vote-option]"
 
 
-def option(t, label: str):  # noqa: ANN001, ANN201
+def option(t, label: str):
     return t.page.locator(CHOICES).filter(has_text=re.compile(f"^(✓ )?{label}$"))
 
 
 KIND = {YES: "yes", NO: "no", ABSTAIN: "abstain"}
 
 
-def tally(t, label: str):  # noqa: ANN001, ANN201
+def tally(t, label: str):
     return t.page.get_by_test_id("vote-card").locator(f"[data-testid=tally-row].k-{KIND[label]}")
 
 
-def cast(t, label: str) -> None:  # noqa: ANN001
+def cast(t, label: str) -> None:
     option(t, label).tap()
     t.page.get_by_test_id("confirm-ok").tap()
     expect(t.page.get_by_test_id("vote-recorded")).to_contain_text(f"Đã ghi nhận phiếu của bạn: {label}")
 
 
-def decrypt_in_ui(t) -> None:  # noqa: ANN001
+def decrypt_in_ui(t) -> None:
     """A key holder's step at close: the button, their password, done."""
     t.page.get_by_test_id("ballot-decrypt").tap()
     t.page.get_by_test_id("password-input").fill(PASSWORD)
@@ -65,7 +70,7 @@ def decrypt_in_ui(t) -> None:  # noqa: ANN001
     expect(t.page.get_by_test_id("ballot-decrypt")).to_have_count(0)
 
 
-def create_vote_in_ui(chair, question: str, kind: str = "open") -> None:  # noqa: ANN001
+def create_vote_in_ui(chair, question: str, kind: str = "open") -> None:
     page = chair.page
     page.get_by_test_id("tab-votes").tap()
     page.locator("[data-testid=vote-new] > summary").tap()
@@ -76,7 +81,7 @@ def create_vote_in_ui(chair, question: str, kind: str = "open") -> None:  # noqa
     expect(page.get_by_test_id("vote-row").filter(has_text=question)).to_have_attribute("data-state", "draft")
 
 
-def test_open_without_quorum_warns_the_chair(tablet) -> None:  # noqa: ANN001
+def test_open_without_quorum_warns_the_chair(tablet) -> None:
     chair = tablet("thutuong").open_live(MEETING)
     chair.page.get_by_test_id("btn-start").tap()
     chair.page.get_by_test_id("confirm-ok").tap()  # no quorum yet: the warning is confirmed
@@ -94,12 +99,14 @@ def test_open_without_quorum_warns_the_chair(tablet) -> None:  # noqa: ANN001
     # The secretariat is told why, but may not force it.
     staff = tablet("vanphong").open_live(MEETING)
     staff.page.get_by_test_id("tab-votes").tap()
-    staff.page.get_by_test_id("vote-row").filter(has_text="Thông qua chương trình phiên họp").get_by_test_id("vote-open").tap()
+    staff.page.get_by_test_id("vote-row").filter(has_text="Thông qua chương trình phiên họp").get_by_test_id(
+        "vote-open"
+    ).tap()
     expect(staff.page.get_by_test_id("toast").first).to_contain_text("Chưa đủ số thành viên có mặt")
     expect(staff.page.get_by_test_id("confirm-dialog")).to_have_count(0)
 
 
-def test_three_members_vote_live_tally_and_room_display(tablet, server) -> None:  # noqa: ANN001
+def test_three_members_vote_live_tally_and_room_display(tablet, server) -> None:
     in_session(server)
     chair = tablet("thutuong").open_live(MEETING)
     expect(chair.page.get_by_test_id("quorum")).to_have_attribute("data-reached", "true")
@@ -170,12 +177,16 @@ def test_three_members_vote_live_tally_and_room_display(tablet, server) -> None:
     screen.page.screenshot(path="/tmp/ecabinet-live-vote-display.png")
 
 
-def test_secret_ballot_is_final_and_hides_counts(tablet, server) -> None:  # noqa: ANN001
+def test_secret_ballot_is_final_and_hides_counts(tablet, server) -> None:
     in_session(server)
     ceremony_over_api(server, MEETING)  # the meeting's key (tests/browser/test_secret_ballots.py does it on tablets)
     chair = tablet("thutuong").open_live(MEETING)
     item = chair.page.evaluate("window.ecabinetLive.live.state.meeting.current_item_id")
-    made = chair.api("POST", f"/api/meetings/{MEETING}/votes", {"agenda_item_id": item, "question": "Nhân sự đề nghị bổ nhiệm", "kind": "secret"})
+    made = chair.api(
+        "POST",
+        f"/api/meetings/{MEETING}/votes",
+        {"agenda_item_id": item, "question": "Nhân sự đề nghị bổ nhiệm", "kind": "secret"},
+    )
     assert made.status == 201, made.text()
     voter = tablet("thanhvien04").open_live(MEETING)
     other = tablet("thanhvien05").open_live(MEETING)
@@ -201,7 +212,7 @@ def test_secret_ballot_is_final_and_hides_counts(tablet, server) -> None:  # noq
     expect(tally(other, NO)).to_have_attribute("data-count", "1")
 
 
-def test_speaker_request_grant_and_timer(tablet, server) -> None:  # noqa: ANN001
+def test_speaker_request_grant_and_timer(tablet, server) -> None:
     in_session(server)
     chair = tablet("thutuong").open_live(MEETING)
     member = tablet("thanhvien06").open_live(MEETING)
@@ -248,7 +259,7 @@ def test_speaker_request_grant_and_timer(tablet, server) -> None:  # noqa: ANN00
     chair.page.screenshot(path="/tmp/ecabinet-live-speakers-tab.png", full_page=True)
 
 
-def test_remote_join_button_and_chair_controls(tablet, server) -> None:  # noqa: ANN001
+def test_remote_join_button_and_chair_controls(tablet, server) -> None:
     in_session(server)
     member = tablet("thanhvien07").open_live(MEETING)  # meeting 1 is hybrid and started
     expect(member.page.get_by_test_id("btn-remote-join")).to_be_visible()
@@ -266,7 +277,9 @@ def test_remote_join_button_and_chair_controls(tablet, server) -> None:  # noqa:
 
     # A meeting held in the room only offers no remote join.
     staff = tablet("vanphong")
-    made = staff.api("POST", "/api/meetings", {"title": "Họp chuyên đề tại phòng họp", "kind": "thematic", "mode": "in_room"})
+    made = staff.api(
+        "POST", "/api/meetings", {"title": "Họp chuyên đề tại phòng họp", "kind": "thematic", "mode": "in_room"}
+    )
     assert made.status == 201, made.text()
     mid = made.json()["id"]
     uid = member.page.evaluate("window.ecabinetLive.me.user_id")
@@ -280,18 +293,22 @@ def test_remote_join_button_and_chair_controls(tablet, server) -> None:  # noqa:
     expect(member.page.get_by_test_id("btn-remote-join")).to_have_count(0)
 
 
-def _upload(t, title: str, **fields: str) -> int:  # noqa: ANN001
+def _upload(t, title: str, **fields: str) -> int:
     token = t.page.evaluate("document.querySelector('meta[name=csrf-token]')?.content || ''")
     response = t.page.request.post(
         f"{t.base}/api/meetings/{MEETING}/documents",
-        multipart={"title": title, **fields, "file": {"name": "tai-lieu.pdf", "mimeType": "application/pdf", "buffer": make_pdf(2)}},
+        multipart={
+            "title": title,
+            **fields,
+            "file": {"name": "tai-lieu.pdf", "mimeType": "application/pdf", "buffer": make_pdf(2)},
+        },
         headers={"X-CSRF-Token": token},
-    )  # fmt: skip
+    )
     assert response.status == 201, response.text()
     return response.json()["id"]
 
 
-def test_documents_list_restricted_badge_and_viewer(tablet, server) -> None:  # noqa: ANN001
+def test_documents_list_restricted_badge_and_viewer(tablet, server) -> None:
     in_session(server)
     staff = tablet("vanphong").open_live(MEETING)
     member = tablet("thanhvien09").open_live(MEETING)
@@ -317,7 +334,7 @@ def test_documents_list_restricted_badge_and_viewer(tablet, server) -> None:  # 
     expect(member.page.get_by_test_id("viewer")).to_have_attribute("data-ready", "true")
 
 
-def test_staff_tools_display_address_and_minutes_link(tablet, server) -> None:  # noqa: ANN001
+def test_staff_tools_display_address_and_minutes_link(tablet, server) -> None:
     in_session(server)
     staff = tablet("vanphong").open_live(MEETING)
     page = staff.page

@@ -1,4 +1,5 @@
 """Losing the network on a tablet, the seq bookkeeping of live-state.js, and its parity with meetings/reducer.py."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ from meetings.reducer import apply_event
 MEETING = 1
 
 
-def test_offline_banner_and_catch_up(tablet) -> None:  # noqa: ANN001
+def test_offline_banner_and_catch_up(tablet) -> None:
     chair = tablet("thutuong").open_live(MEETING)
     chair.page.get_by_test_id("btn-start").tap()
     chair.page.get_by_test_id("confirm-ok").tap()  # no quorum yet: the warning is confirmed
@@ -72,7 +73,7 @@ async () => {
 """
 
 
-def test_live_state_sequencing(tablet) -> None:  # noqa: ANN001
+def test_live_state_sequencing(tablet) -> None:
     member = tablet("thanhvien12").open_live(MEETING)
     result = member.page.evaluate(SEQ_SCRIPT)
     assert result["afterReset"] == "early"
@@ -84,8 +85,21 @@ def test_live_state_sequencing(tablet) -> None:  # noqa: ANN001
 
 REDUCER_CASES: list[tuple[dict[str, Any], dict[str, Any]]] = [
     (
-        {"meeting": {"id": 1, "state": "published"}, "agenda": [{"id": 1}], "participants": [{"user_id": 3, "attendance": "unknown"}, {"user_id": 4, "attendance": "unknown"}], "quorum": {"present": 0}},
-        {"seq": 1, "type": "attendance.changed", "data": {"participant": {"user_id": 4, "attendance": "present_room"}, "quorum": {"present": 1}, "by": {"user_id": 4}}},
+        {
+            "meeting": {"id": 1, "state": "published"},
+            "agenda": [{"id": 1}],
+            "participants": [{"user_id": 3, "attendance": "unknown"}, {"user_id": 4, "attendance": "unknown"}],
+            "quorum": {"present": 0},
+        },
+        {
+            "seq": 1,
+            "type": "attendance.changed",
+            "data": {
+                "participant": {"user_id": 4, "attendance": "present_room"},
+                "quorum": {"present": 1},
+                "by": {"user_id": 4},
+            },
+        },
     ),
     (
         {"meeting": {"id": 1}, "agenda": [], "participants": [], "quorum": {}, "votes": [{"id": 9}]},
@@ -93,13 +107,21 @@ REDUCER_CASES: list[tuple[dict[str, Any], dict[str, Any]]] = [
     ),
     (
         {"meeting": {"id": 1, "current_item_id": None}, "agenda": [{"id": 1, "state": "pending"}]},
-        {"seq": 3, "type": "agenda.current_changed", "data": {"meeting": {"id": 1, "current_item_id": 1}, "agenda": [{"id": 1, "state": "current"}], "previous_item_id": None}},
+        {
+            "seq": 3,
+            "type": "agenda.current_changed",
+            "data": {
+                "meeting": {"id": 1, "current_item_id": 1},
+                "agenda": [{"id": 1, "state": "current"}],
+                "previous_item_id": None,
+            },
+        },
     ),
     ({"meeting": {"id": 1}}, {"seq": 4, "type": "noop", "data": None}),
 ]
 
 
-def test_reducer_matches_python(tablet) -> None:  # noqa: ANN001
+def test_reducer_matches_python(tablet) -> None:
     member = tablet("thanhvien13").open_live(MEETING)
     got = member.page.evaluate(
         """async (cases) => {

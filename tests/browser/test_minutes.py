@@ -1,6 +1,7 @@
 """Minutes in the browser: the secretariat writes a conclusion during the session, edits the draft minutes,
 generates and finalises them; the secretary and the chair sign with their password; a member on the minutes
 page sees the live notice and opens the signed PDF."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -10,7 +11,7 @@ CONCLUSION = "Chính phủ thống nhất đánh giá tình hình kinh tế - x�
 EDITED = "Chính phủ thống nhất đánh giá; giao Bộ Kế hoạch và Đầu tư tổng hợp, báo cáo trước ngày 10/12."
 
 
-def test_conclusion_edit_generate_sign_and_member_opens_pdf(tablet) -> None:  # noqa: ANN001
+def test_conclusion_edit_generate_sign_and_member_opens_pdf(tablet) -> None:
     chair = tablet("thutuong")
     assert chair.api("POST", f"/api/meetings/{MEETING}/start", {"force": True}).ok
     secretariat = tablet("vanphong", f"/meetings/{MEETING}/minutes")

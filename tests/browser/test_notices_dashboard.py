@@ -1,6 +1,7 @@
 """The follow-up dashboard and the bell at 1024x768: the secretariat drafts a conclusion notice of the demo
 meeting once held, the chair approves and signs it, and the Minister of Finance's open dashboard shows the
 task assigned to her ministry and her bell counts up live, without a reload."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -34,16 +35,42 @@ def test_dashboard_and_bell_follow_an_issued_notice(server: str, browser: "sync_
         ok(chair.api("POST", "/api/meetings/1/start", {"force": True}))  # nobody checked in
         items = ok(staff.api("GET", "/api/meetings/1/agenda"))
         for item in items[:2]:
-            ok(staff.api("PUT", f"/api/meetings/1/agenda/{item['id']}/conclusion",
-                         {"text": f"Thống nhất thông qua {item['title']}; giao cơ quan trình hoàn thiện.", "base_revision": 0}))
+            ok(
+                staff.api(
+                    "PUT",
+                    f"/api/meetings/1/agenda/{item['id']}/conclusion",
+                    {
+                        "text": f"Thống nhất thông qua {item['title']}; giao cơ quan trình hoàn thiện.",
+                        "base_revision": 0,
+                    },
+                )
+            )
         ok(chair.api("POST", "/api/meetings/1/end"))
         notice = ok(staff.api("POST", "/api/notices", {"meeting_id": 1}))
         today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()  # the organisation's day
         soon, later = (today + timedelta(days=d) for d in (2, 20))
-        ok(staff.api("POST", f"/api/notices/{notice['id']}/tasks",
-                     {"unit": "Bộ Tài chính", "what": "Hoàn thiện dự toán ngân sách nhà nước năm 2027, trình Thủ tướng.", "deadline": soon.isoformat()}))
-        ok(staff.api("POST", f"/api/notices/{notice['id']}/tasks",
-                     {"unit": "Bộ Tư pháp", "what": "Thẩm định dự thảo Nghị định về giá đất.", "deadline": later.isoformat()}))
+        ok(
+            staff.api(
+                "POST",
+                f"/api/notices/{notice['id']}/tasks",
+                {
+                    "unit": "Bộ Tài chính",
+                    "what": "Hoàn thiện dự toán ngân sách nhà nước năm 2027, trình Thủ tướng.",
+                    "deadline": soon.isoformat(),
+                },
+            )
+        )
+        ok(
+            staff.api(
+                "POST",
+                f"/api/notices/{notice['id']}/tasks",
+                {
+                    "unit": "Bộ Tư pháp",
+                    "what": "Thẩm định dự thảo Nghị định về giá đất.",
+                    "deadline": later.isoformat(),
+                },
+            )
+        )
         # The secretariat's dashboard follows the draft live (socket event `notices`).
         expect(staff.page.locator("[data-testid=pending-notice]")).to_have_count(1)
         expect(staff.page.locator("[data-testid=dash-soon] [data-testid=task]")).to_have_count(1)
@@ -51,7 +78,9 @@ def test_dashboard_and_bell_follow_an_issued_notice(server: str, browser: "sync_
 
         bell = minister.page.locator("[data-testid=bell-count]")
         before = int(minister.page.locator("[data-testid=bell]").get_attribute("data-unread") or "0")
-        expect(minister.page.locator("[data-testid=task]")).to_have_count(0)  # not issued yet: not the ministry's business
+        expect(minister.page.locator("[data-testid=task]")).to_have_count(
+            0
+        )  # not issued yet: not the ministry's business
 
         ok(staff.api("POST", f"/api/notices/{notice['id']}/submit"))
         # The chair approves and signs on the notice's page.
@@ -78,7 +107,9 @@ def test_dashboard_and_bell_follow_an_issued_notice(server: str, browser: "sync_
         form.locator("button[type=submit]").click()
         expect(staff.page.locator("[data-testid=dash-soon] [data-testid=task]").first).to_contain_text("60%")
         minister.page.goto("/notifications")
-        expect(minister.page.locator("[data-testid=notification][data-event='task.assigned']")).to_contain_text("Bộ Tài chính")
+        expect(minister.page.locator("[data-testid=notification][data-event='task.assigned']")).to_contain_text(
+            "Bộ Tài chính"
+        )
         minister.page.screenshot(path=str(SHOTS / "ecabinet-notifications.png"))
         for person in (staff, chair, minister):
             assert person.errors == []

@@ -1,6 +1,7 @@
 """A member answers a written poll on a 1024x768 tablet: the inbox on the home page shows it with its deadline
 and what remains, the answer page takes the choices and a comment, the secretariat's follow-up sees it live,
 and the chair approves on the approval page."""
+
 from __future__ import annotations
 
 import re
@@ -15,14 +16,14 @@ LANDSCAPE = {"width": 1024, "height": 768}
 SHOTS = Path("/tmp/shots-polls")
 
 
-def shot(page, tmp_path: Path, name: str) -> None:  # noqa: ANN001
+def shot(page, tmp_path: Path, name: str) -> None:
     path = tmp_path / f"{name}.png"
     page.screenshot(path=str(path))
     SHOTS.mkdir(exist_ok=True)
     shutil.copy(path, SHOTS / path.name)
 
 
-def test_member_answers_on_a_tablet(tablet, tmp_path) -> None:  # noqa: ANN001
+def test_member_answers_on_a_tablet(tablet, tmp_path) -> None:
     staff = tablet("vanphong")
     chair = tablet("thutuong")
     # the member's home page is open before the poll is sent: it appears there live
@@ -37,14 +38,18 @@ def test_member_answers_on_a_tablet(tablet, tmp_path) -> None:  # noqa: ANN001
     sp.goto("/polls")
     sp.get_by_test_id("poll-draft").locator("summary").click()
     sp.get_by_test_id("draft-title").fill("Lấy ý kiến về dự thảo Nghị định quản lý đầu tư công")
-    sp.get_by_test_id("draft-questions").fill("Đồng ý thông qua dự thảo Nghị định?\nĐồng ý giao Bộ Tài chính hoàn thiện hồ sơ?")
+    sp.get_by_test_id("draft-questions").fill(
+        "Đồng ý thông qua dự thảo Nghị định?\nĐồng ý giao Bộ Tài chính hoàn thiện hồ sơ?"
+    )
     expect(sp.get_by_test_id("draft-deadline")).to_have_value(re.compile(r"T17:00$"))
     shot(sp, tmp_path, "draft-1024x768")
     sp.get_by_test_id("draft-create").click()
     expect(sp.get_by_test_id("poll-state")).to_have_text("Đang soạn")
     pid = int(sp.url.rstrip("/").rsplit("/", 1)[1])
     sp.locator("#doc-title").fill("Tờ trình của Bộ Kế hoạch và Đầu tư")
-    sp.locator("#doc-file").set_input_files(files=[{"name": "to-trinh.pdf", "mimeType": "application/pdf", "buffer": make_pdf(2)}])
+    sp.locator("#doc-file").set_input_files(
+        files=[{"name": "to-trinh.pdf", "mimeType": "application/pdf", "buffer": make_pdf(2)}]
+    )
     sp.get_by_test_id("poll-add-doc").click()
     expect(sp.get_by_test_id("poll-doc")).to_have_text("Tờ trình của Bộ Kế hoạch và Đầu tư")
     sp.get_by_test_id("poll-submit").click()
@@ -66,7 +71,9 @@ def test_member_answers_on_a_tablet(tablet, tmp_path) -> None:  # noqa: ANN001
     expect(page.locator("#poll")).to_have_attribute("data-ready", "true")
     page.get_by_test_id("poll-doc").tap()  # the document in the viewer: watermarked page images
     expect(page.get_by_test_id("poll-page")).to_have_count(2)
-    page.wait_for_function("() => { const i = document.querySelector('[data-testid=poll-page]'); return i && i.complete && i.naturalWidth > 0; }")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('[data-testid=poll-page]'); return i && i.complete && i.naturalWidth > 0; }"
+    )
     shot(page, tmp_path, "document-1024x768")
     questions = page.get_by_test_id("poll-question")
     expect(questions).to_have_count(2)
@@ -81,6 +88,8 @@ def test_member_answers_on_a_tablet(tablet, tmp_path) -> None:  # noqa: ANN001
     # the follow-up updates live: one member has answered
     expect(staff.page.get_by_test_id("poll-followup-count")).to_contain_text("1/27")
     page.goto("/meetings")
-    expect(page.get_by_test_id("poll-inbox-item").filter(has_text="quản lý đầu tư công")).to_contain_text("Đã trả lời đủ")
+    expect(page.get_by_test_id("poll-inbox-item").filter(has_text="quản lý đầu tư công")).to_contain_text(
+        "Đã trả lời đủ"
+    )
     stored = member.api("GET", f"/api/polls/{pid}").json()
     assert [q["my_answer"]["choice"] for q in stored["questions"]] == ["agree", "other"]

@@ -1,5 +1,6 @@
 """The secretariat prepares a meeting on a tablet: details, agenda (reorder by drag and by buttons), invitations,
 publish; plus login errors, the language switch and the meetings list."""
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,7 @@ ITEM_A = "Dự án Luật sửa đổi, bổ sung một số điều của Luậ
 ITEM_B = "Đề nghị xây dựng Luật Thủ đô (sửa đổi)"
 
 
-def drag_to(page, handle, target) -> None:  # noqa: ANN001
+def drag_to(page, handle, target) -> None:
     """Drag with pointer events: press on the handle, move in steps onto the lower half of target, release."""
     a = handle.bounding_box()
     b = target.bounding_box()
@@ -21,7 +22,7 @@ def drag_to(page, handle, target) -> None:  # noqa: ANN001
     page.mouse.up()
 
 
-def test_secretariat_creates_and_publishes_a_meeting(tablet) -> None:  # noqa: ANN001
+def test_secretariat_creates_and_publishes_a_meeting(tablet) -> None:
     staff = tablet("vanphong")
     page = staff.page
     page.get_by_test_id("new-meeting").tap()
@@ -79,9 +80,9 @@ def test_secretariat_creates_and_publishes_a_meeting(tablet) -> None:  # noqa: A
     page.select_option("#p-user", label="Nguyễn Văn Thành — Thủ tướng Chính phủ")
     page.select_option("#p-role", "chair")
     page.get_by_test_id("btn-invite").tap()
-    expect(page.locator('[data-testid=person][data-role=chair]')).to_contain_text("Nguyễn Văn Thành")
+    expect(page.locator("[data-testid=person][data-role=chair]")).to_contain_text("Nguyễn Văn Thành")
     page.get_by_test_id("btn-invite-all").tap()
-    expect(page.locator('[data-testid=person][data-role=member]')).to_have_count(26, timeout=30_000)
+    expect(page.locator("[data-testid=person][data-role=member]")).to_have_count(26, timeout=30_000)
     expect(page.get_by_test_id("toast").last).to_contain_text("Đã mời 26 thành viên")
     people = staff.api("GET", f"/api/meetings/{meeting_id}/participants").json()
     assert len(people) == 27 and sum(p["role"] == "chair" for p in people) == 1
@@ -104,7 +105,7 @@ def test_secretariat_creates_and_publishes_a_meeting(tablet) -> None:  # noqa: A
     member.page.screenshot(path="/tmp/ecabinet-meetings-member.png")
 
 
-def test_login_error_language_switch_and_logout(tablet) -> None:  # noqa: ANN001
+def test_login_error_language_switch_and_logout(tablet) -> None:
     anon = tablet()
     page = anon.page
     page.goto("/meetings")
@@ -133,7 +134,7 @@ def test_login_error_language_switch_and_logout(tablet) -> None:  # noqa: ANN001
     expect(page).to_have_url(re.compile(r"/login\?next=/meetings/1$"))
 
 
-def test_member_cannot_open_new_meeting_page(tablet) -> None:  # noqa: ANN001
+def test_member_cannot_open_new_meeting_page(tablet) -> None:
     member = tablet("thanhvien02")
     response = member.page.goto("/meetings/new")
     assert response is not None and response.status == 403

@@ -1,6 +1,7 @@
 """The organisation's time zone (ECABINET_TIMEZONE) is the only one a page shows: a server set to Europe/Paris,
 a tablet whose own clock is in New York; every time on the meetings list, the live page, the minutes page and
 /minutes/verify, and the scripts' formatting (display clock, date inputs), is Paris time."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -18,7 +19,7 @@ def _paris(iso: str) -> str:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(PARIS).strftime("%H:%M, %d/%m/%Y")
 
 
-def test_every_time_follows_the_organisation_zone_not_the_tablet(tablet) -> None:  # noqa: ANN001
+def test_every_time_follows_the_organisation_zone_not_the_tablet(tablet) -> None:
     staff = tablet("vanphong", timezone_id="America/New_York")
     page = staff.page
     expect(page.locator("time").first).to_have_text("02:00, 03/12/2026")  # server-rendered list
@@ -54,18 +55,24 @@ def test_every_time_follows_the_organisation_zone_not_the_tablet(tablet) -> None
 
     pdf = staff.api("GET", f"/api/meetings/{MEETING}/minutes.pdf").body()
     page.goto("/minutes/verify")
-    page.get_by_test_id("verify-file").set_input_files(files=[{"name": "bb.pdf", "mimeType": "application/pdf", "buffer": pdf}])
+    page.get_by_test_id("verify-file").set_input_files(
+        files=[{"name": "bb.pdf", "mimeType": "application/pdf", "buffer": pdf}]
+    )
     page.get_by_test_id("verify-submit").click()
     boxes = page.get_by_test_id("verify-signature")
     expect(boxes).to_have_count(2)
     for i, when in enumerate(times):
         expect(boxes.nth(i)).to_contain_text(when)
-    expect(page.get_by_test_id("verify-verdict")).to_have_text("Hợp lệ: nội dung còn nguyên vẹn từ khi ký, người ký được xác thực")
+    expect(page.get_by_test_id("verify-verdict")).to_have_text(
+        "Hợp lệ: nội dung còn nguyên vẹn từ khi ký, người ký được xác thực"
+    )
 
     # A byte changed in the signed range: one verdict, no "unchanged" line anywhere, trust as for the intact file.
     at = pdf.index(b"stream", 2000) + 40
-    tampered = pdf[:at] + bytes([pdf[at] ^ 1]) + pdf[at + 1:]
-    page.get_by_test_id("verify-file").set_input_files(files=[{"name": "x.pdf", "mimeType": "application/pdf", "buffer": tampered}])
+    tampered = pdf[:at] + bytes([pdf[at] ^ 1]) + pdf[at + 1 :]
+    page.get_by_test_id("verify-file").set_input_files(
+        files=[{"name": "x.pdf", "mimeType": "application/pdf", "buffer": tampered}]
+    )
     page.get_by_test_id("verify-submit").click()
     expect(page.get_by_test_id("verify-verdict")).to_have_text("Tài liệu đã bị thay đổi sau khi ký")
     result = page.get_by_test_id("verify-result")

@@ -1,5 +1,6 @@
 """The search box at 1024×768 and 768×1024: typing "dat dai" on the home page and on the live page finds the
 page that says "đất đai", marks the words, and opening the hit shows that page in the viewer."""
+
 from __future__ import annotations
 
 import io
@@ -23,7 +24,11 @@ def _pdf() -> bytes:
         pdfmetrics.registerFont(TTFont("DejaVuSans", str(FONT_PATH)))
     out = io.BytesIO()
     c = canvas.Canvas(out, pagesize=A4)
-    for text in ("Báo cáo tình hình kinh tế - xã hội.", "Dự án Luật Đất đai (sửa đổi): thu hồi đất, bồi thường.", "Phụ lục số liệu."):
+    for text in (
+        "Báo cáo tình hình kinh tế - xã hội.",
+        "Dự án Luật Đất đai (sửa đổi): thu hồi đất, bồi thường.",
+        "Phụ lục số liệu.",
+    ):
         c.setFont("DejaVuSans", 16)
         c.drawString(72, 770, text)
         c.showPage()
@@ -32,15 +37,20 @@ def _pdf() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def land_doc(browser, server) -> int:  # noqa: ANN001
+def land_doc(browser, server) -> int:
     from tests.browser.conftest import Tablet
 
     staff = Tablet(browser, server).login("vanphong")
     try:
         token = staff.page.evaluate("document.querySelector('meta[name=csrf-token]')?.content || ''")
-        r = staff.page.request.post(f"{server}/api/meetings/1/documents", headers={"X-CSRF-Token": token},
-                                    multipart={"title": "Tờ trình dự án Luật Đất đai",
-                                               "file": {"name": "dat-dai.pdf", "mimeType": "application/pdf", "buffer": _pdf()}})  # fmt: skip
+        r = staff.page.request.post(
+            f"{server}/api/meetings/1/documents",
+            headers={"X-CSRF-Token": token},
+            multipart={
+                "title": "Tờ trình dự án Luật Đất đai",
+                "file": {"name": "dat-dai.pdf", "mimeType": "application/pdf", "buffer": _pdf()},
+            },
+        )
         assert r.status == 201, r.text()
         return r.json()["id"]
     finally:
@@ -49,7 +59,7 @@ def land_doc(browser, server) -> int:  # noqa: ANN001
 
 @pytest.mark.parametrize("size", [(1024, 768), (768, 1024)], ids=["landscape", "portrait"])
 @pytest.mark.parametrize("where", ["home", "live"])
-def test_typing_dat_dai_finds_the_page_and_opens_it(tablet, land_doc: int, size: tuple[int, int], where: str) -> None:  # noqa: ANN001
+def test_typing_dat_dai_finds_the_page_and_opens_it(tablet, land_doc: int, size: tuple[int, int], where: str) -> None:
     t = tablet("thanhvien01")
     t.page.set_viewport_size({"width": size[0], "height": size[1]})
     if where == "live":
@@ -66,5 +76,7 @@ def test_typing_dat_dai_finds_the_page_and_opens_it(tablet, land_doc: int, size:
     t.page.wait_for_url(re.compile(rf"/meetings/1/documents/{land_doc}\?page=2$"))
     viewer = t.page.get_by_test_id("viewer")
     expect(viewer).to_have_attribute("data-page", "2")
-    t.page.wait_for_function("() => document.getElementById('page-img').complete && document.getElementById('page-img').naturalWidth > 0")
+    t.page.wait_for_function(
+        "() => document.getElementById('page-img').complete && document.getElementById('page-img').naturalWidth > 0"
+    )
     t.page.screenshot(path=str(SHOTS / f"{where}-{size[0]}x{size[1]}-viewer.png"))

@@ -3,6 +3,7 @@ tablets (the key ceremony: no dealer, the server gets public values and sealed s
 and proves its choice (libsodium in Chromium under the strict CSP), keeps a receipt and finds it on the board; two
 key holders decrypt the total on their tablets; the board verifies with `ecabinet verify-ballot`. And the
 tablet's protocol code (dkg.js) against the Python one (votes/ballot/dkg.py), both ways."""
+
 from __future__ import annotations
 
 import json
@@ -18,12 +19,16 @@ from tests.browser.conftest import PASSWORD
 ECABINET = str(Path(sys.executable).with_name("ecabinet"))
 
 
-def test_three_tablets_vote_encrypted_trustees_decrypt_and_the_board_verifies(tablet, tmp_path: Path) -> None:  # noqa: ANN001
+def test_three_tablets_vote_encrypted_trustees_decrypt_and_the_board_verifies(tablet, tmp_path: Path) -> None:
     chair = tablet("thutuong").open_live(MEETING)
     check_in_members(chair.base, ["thutuong"] + [f"thanhvien{i:02d}" for i in range(1, 20)])
     assert chair.api("POST", f"/api/meetings/{MEETING}/start", {}).ok
     item = chair.page.evaluate("window.ecabinetLive.live.state.meeting.current_item_id")
-    made = chair.api("POST", f"/api/meetings/{MEETING}/votes", {"agenda_item_id": item, "question": "Tín nhiệm Bộ trưởng X", "kind": "secret"})
+    made = chair.api(
+        "POST",
+        f"/api/meetings/{MEETING}/votes",
+        {"agenda_item_id": item, "question": "Tín nhiệm Bộ trưởng X", "kind": "secret"},
+    )
     assert made.status == 201, made.text()
     vid = made.json()["id"]
     refused = chair.api("POST", f"/api/votes/{vid}/open", {})  # no meeting key yet: told what to do
@@ -92,7 +97,7 @@ def test_three_tablets_vote_encrypted_trustees_decrypt_and_the_board_verifies(ta
     assert [c["index"] for c in data["params"]["ceremony"]["contributions"]] == [1, 2, 3]
 
 
-def test_a_member_creates_their_ballot_key_once_on_the_meetings_page(tablet) -> None:  # noqa: ANN001
+def test_a_member_creates_their_ballot_key_once_on_the_meetings_page(tablet) -> None:
     holder = tablet("thutuong")  # the demo's default key holders have theirs already
     expect(holder.page.get_by_test_id("meeting").first).to_be_visible()
     expect(holder.page.get_by_test_id("trustee-key")).to_be_hidden()
@@ -114,7 +119,7 @@ def test_a_member_creates_their_ballot_key_once_on_the_meetings_page(tablet) -> 
     expect(guest.page.get_by_test_id("trustee-key")).to_have_count(0)
 
 
-def test_tablet_and_server_speak_the_same_key_ceremony(tablet) -> None:  # noqa: ANN001
+def test_tablet_and_server_speak_the_same_key_ceremony(tablet) -> None:
     """dkg.js against votes/ballot/dkg.py: the tablet opens a key sealed by the server's keystore with the password,
     its contribution passes the Python checks and its shares open in Python, and it decrypts with shares made in
     Python a partial that the Python verifier accepts."""
@@ -152,9 +157,22 @@ def test_tablet_and_server_speak_the_same_key_ceremony(tablet) -> None:  # noqa:
     params_digest = proofs.digest(params)
     ballots = [proofs.encrypt_ballot(params, params_digest, c, bytes([c + 1]) * 32) for c in (0, 1, 1)]
     total = proofs.total(2, ballots)
-    material = {"index": 2, "user_id": 102, "ceremony_digest": digest, "sealed_key": keys[2][1], "params_digest": params_digest,
-                "total": total, "received": [{"from": i, "commitments": parts[i]["commitments"],
-                                              "sealed": next(s["sealed"] for s in parts[i]["shares"] if s["to"] == 2)} for i in (1, 2, 3)]}  # fmt: skip
+    material = {
+        "index": 2,
+        "user_id": 102,
+        "ceremony_digest": digest,
+        "sealed_key": keys[2][1],
+        "params_digest": params_digest,
+        "total": total,
+        "received": [
+            {
+                "from": i,
+                "commitments": parts[i]["commitments"],
+                "sealed": next(s["sealed"] for s in parts[i]["shares"] if s["to"] == 2),
+            }
+            for i in (1, 2, 3)
+        ],
+    }
     done = page.evaluate(
         """async ([material, password]) => {
             const dkg = await import("/static/js/dkg.js");
@@ -166,7 +184,18 @@ def test_tablet_and_server_speak_the_same_key_ceremony(tablet) -> None:  # noqa:
     assert done["bad"] == []
     proofs.verify_partial(params_digest, 2, proofs.verification_key(joint, 2), total, done["partial"])
     # and with trustee 3's Python partial, the counts come out
-    s3 = dkg.combine_shares(secrets_[3], digest, 3, [{"from": i, "commitments": parts[i]["commitments"],
-                                                     "sealed": next(s["sealed"] for s in parts[i]["shares"] if s["to"] == 3)} for i in (1, 2, 3)])  # fmt: skip
+    s3 = dkg.combine_shares(
+        secrets_[3],
+        digest,
+        3,
+        [
+            {
+                "from": i,
+                "commitments": parts[i]["commitments"],
+                "sealed": next(s["sealed"] for s in parts[i]["shares"] if s["to"] == 3),
+            }
+            for i in (1, 2, 3)
+        ],
+    )
     partial3 = proofs.partial_decrypt(params_digest, 3, s3.share, total)
     assert proofs.combine(total, {2: done["partial"], 3: partial3}, max_count=3) == [1, 2]

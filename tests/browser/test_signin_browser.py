@@ -1,6 +1,7 @@
 """In Chromium: no page breaks the Content-Security-Policy (the live socket over ws: works under
 connect-src 'self'), the live page cannot be framed by another origin, and a hostile `next` after login
 leaves the browser on this site."""
+
 from __future__ import annotations
 
 import contextlib
@@ -22,7 +23,7 @@ document.addEventListener("securitypolicyviolation",
 """
 
 
-def _watch(t) -> list[str]:  # noqa: ANN001
+def _watch(t) -> list[str]:
     """CSP reports of this tablet: the DOM event (page scripts) and the console (what the browser refused)."""
     console: list[str] = []
     t.context.add_init_script(WATCH)
@@ -30,7 +31,7 @@ def _watch(t) -> list[str]:  # noqa: ANN001
     return console
 
 
-def _visit(t, console: list[str], path: str, ready: str | None = None) -> None:  # noqa: ANN001
+def _visit(t, console: list[str], path: str, ready: str | None = None) -> None:
     t.page.goto(path)
     if ready:
         expect(t.page.locator(ready)).to_have_attribute("data-ready", "true")
@@ -39,7 +40,7 @@ def _visit(t, console: list[str], path: str, ready: str | None = None) -> None: 
     assert violations == [] and console == [], (path, violations, console)
 
 
-def test_no_page_breaks_the_content_security_policy(tablet, server) -> None:  # noqa: ANN001
+def test_no_page_breaks_the_content_security_policy(tablet, server) -> None:
     anonymous = tablet()
     seen = _watch(anonymous)
     _visit(anonymous, seen, "/login")
@@ -50,10 +51,16 @@ def test_no_page_breaks_the_content_security_policy(tablet, server) -> None:  # 
     staff.login("vanphong")
     doc = _upload(staff, pages=2)
     screen = staff.api("POST", f"/api/meetings/{MEETING}/display-tokens").json()
-    for path, ready in [("/meetings", None), (f"/meetings/{MEETING}", "#live"), (f"/meetings/{MEETING}/edit", None),
-                        ("/meetings/new", None), (f"/meetings/{MEETING}/minutes", "#minutes"),
-                        (f"/meetings/{MEETING}/documents/{doc}", "[data-testid=viewer]"),
-                        (f"/meetings/{MEETING}/remote", None), (screen["url"], "#display")]:  # fmt: skip
+    for path, ready in [
+        ("/meetings", None),
+        (f"/meetings/{MEETING}", "#live"),
+        (f"/meetings/{MEETING}/edit", None),
+        ("/meetings/new", None),
+        (f"/meetings/{MEETING}/minutes", "#minutes"),
+        (f"/meetings/{MEETING}/documents/{doc}", "[data-testid=viewer]"),
+        (f"/meetings/{MEETING}/remote", None),
+        (screen["url"], "#display"),
+    ]:
         _visit(staff, seen, path, ready)
     expect(staff.page.locator("#display")).to_have_attribute("data-ready", "true")  # its socket is connected
 
@@ -69,7 +76,7 @@ def _framing_site(html: str) -> Iterator[str]:
     would refuse the loopback frame for that reason alone)."""
 
     class Page(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = html.encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -90,7 +97,7 @@ def _framing_site(html: str) -> Iterator[str]:
         httpd.server_close()
 
 
-def test_the_live_page_cannot_be_framed_by_another_origin(tablet, server) -> None:  # noqa: ANN001
+def test_the_live_page_cannot_be_framed_by_another_origin(tablet, server) -> None:
     member = tablet("thanhvien01")
     html = f'<!doctype html><title>x</title><iframe id="f" src="{server}/meetings/{MEETING}" width="800" height="600"></iframe>'
     with _framing_site(html) as other:
@@ -103,7 +110,7 @@ def test_the_live_page_cannot_be_framed_by_another_origin(tablet, server) -> Non
         assert "local network" not in text, text  # refused for framing, not for another reason
 
 
-def test_a_hostile_next_after_login_stays_on_this_site(tablet, server) -> None:  # noqa: ANN001
+def test_a_hostile_next_after_login_stays_on_this_site(tablet, server) -> None:
     here = urlsplit(server).netloc
     for hostile in (f"/%09/localhost:{urlsplit(server).port}/meetings", "/%5C/localhost/meetings", "/%0A/localhost"):
         t = tablet()

@@ -3,6 +3,7 @@ tmp/artefacts/screens (ECABINET_SHOTS), with what a person would check: nothing 
 the tabs stay on one line, the vote's choices are on screen when it opens, the speaker sees that they have the
 floor, no two cards of the hall display overlap, and no control is offered that the server would refuse. Live
 events update the page in place: the control under the keyboard keeps the focus."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -16,41 +17,54 @@ SIZES = {"landscape": LANDSCAPE, "portrait": PORTRAIT}
 ONE_LINE = ".site-nav a, .site-nav button, .who strong, .brand-short, .tab, #meeting-title"
 
 
-def _fits(t, name: str) -> None:  # noqa: ANN001
+def _fits(t, name: str) -> None:
     """Nothing wider than the screen, no header text or tab on two lines; then the screenshot."""
     page = t.page
     assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth"), f"{name}: wider than the screen"
     assert wrapped(t, ONE_LINE) == [], name
-    tabs = page.evaluate("() => [...document.querySelectorAll('.tabs .tab')].filter((e) => e.offsetParent).map((e) => Math.round(e.getBoundingClientRect().top))")
+    tabs = page.evaluate(
+        "() => [...document.querySelectorAll('.tabs .tab')].filter((e) => e.offsetParent).map((e) => Math.round(e.getBoundingClientRect().top))"
+    )
     assert len(set(tabs)) <= 1, (name, tabs)  # the tabs on one row
     shot(t, name)
 
 
-def _sized(t, size: dict) -> None:  # noqa: ANN001
+def _sized(t, size: dict) -> None:
     t.page.set_viewport_size(size)
     t.page.wait_for_function("(w) => innerWidth === w", arg=size["width"])
 
 
-def _check_in(t) -> None:  # noqa: ANN001
+def _check_in(t) -> None:
     assert t.api("POST", f"/api/meetings/{MEETING}/attendance/check-in", {"attendance": "present_room"}).status == 200
 
 
-def _seq(t) -> int:  # noqa: ANN001
+def _seq(t) -> int:
     return int(t.page.locator("#live").get_attribute("data-seq"))
 
 
-def _after_event(t, seq: int) -> None:  # noqa: ANN001
+def _after_event(t, seq: int) -> None:
     t.page.wait_for_function("(s) => Number(document.getElementById('live').dataset.seq) > s", arg=seq)
 
 
-def _no_refused_controls_for_a_member(t) -> None:  # noqa: ANN001
+def _no_refused_controls_for_a_member(t) -> None:
     """A member is offered none of the conductor's controls (the server refuses them to a member)."""
     page = t.page
-    for testid in ("btn-start", "btn-next", "btn-prev", "btn-end", "btn-grant-next", "btn-grant", "rtc-mute", "rtc-remove", "vote-open", "vote-close"):
+    for testid in (
+        "btn-start",
+        "btn-next",
+        "btn-prev",
+        "btn-end",
+        "btn-grant-next",
+        "btn-grant",
+        "rtc-mute",
+        "rtc-remove",
+        "vote-open",
+        "vote-close",
+    ):
         expect(page.locator(f"[data-testid={testid}]:visible")).to_have_count(0)
 
 
-def test_every_page_in_its_main_states(tablet) -> None:  # noqa: ANN001
+def test_every_page_in_its_main_states(tablet) -> None:
     chair = tablet("thutuong")
     staff = tablet("vanphong")
     member = tablet("thanhvien05")
@@ -85,7 +99,9 @@ def test_every_page_in_its_main_states(tablet) -> None:  # noqa: ANN001
     assert tablet("thanhvien01").api("POST", f"/api/meetings/{MEETING}/speakers", {}).status == 201
     _after_event(member, seq)
     expect(member.page.get_by_test_id("speaker-strip")).to_contain_text("1")
-    assert member.page.evaluate("() => document.activeElement === window.focusedBefore && window.focusedBefore.isConnected")
+    assert member.page.evaluate(
+        "() => document.activeElement === window.focusedBefore && window.focusedBefore.isConnected"
+    )
     # The same on the documents tab: the keyboard is on a document when another one is added.
     item_id = chair.api("GET", f"/api/meetings/{MEETING}").json()["current_item_id"]
     _upload(staff, pages=2, agenda_item_id=str(item_id), title="Tờ trình dự toán ngân sách nhà nước năm 2027")
@@ -96,7 +112,9 @@ def test_every_page_in_its_main_states(tablet) -> None:  # noqa: ANN001
     member.page.evaluate("() => { window.focusedBefore = document.activeElement; }")
     _upload(staff, pages=2, agenda_item_id=str(item_id), title="Báo cáo thẩm tra của Bộ Tư pháp")
     expect(link).to_have_count(2)
-    assert member.page.evaluate("() => document.activeElement === window.focusedBefore && window.focusedBefore.isConnected")
+    assert member.page.evaluate(
+        "() => document.activeElement === window.focusedBefore && window.focusedBefore.isConnected"
+    )
     member.page.get_by_test_id("tab-agenda").tap()
     for t, label in ((member, "landscape"), (portrait, "portrait")):
         _no_refused_controls_for_a_member(t)
@@ -138,9 +156,16 @@ def test_every_page_in_its_main_states(tablet) -> None:  # noqa: ANN001
         _fits(chair, f"live-chair-{label}")
 
     # The hall display with every card: the speaker, the vote result, the conclusion, the queue.
-    saved = chair.api("PUT", f"/api/meetings/{MEETING}/agenda/{item_id}/conclusion", {"text": "Thống nhất thông qua dự toán ngân sách.", "base_revision": 0})
+    saved = chair.api(
+        "PUT",
+        f"/api/meetings/{MEETING}/agenda/{item_id}/conclusion",
+        {"text": "Thống nhất thông qua dự toán ngân sách.", "base_revision": 0},
+    )
     assert saved.status == 200, saved.text()
-    assert chair.api("POST", f"/api/meetings/{MEETING}/agenda/{item_id}/conclusion/publish", {"published": True}).status == 200
+    assert (
+        chair.api("POST", f"/api/meetings/{MEETING}/agenda/{item_id}/conclusion/publish", {"published": True}).status
+        == 200
+    )
     created = staff.api("POST", f"/api/meetings/{MEETING}/display-tokens")
     assert created.status == 201, created.text()
     screen = tablet()

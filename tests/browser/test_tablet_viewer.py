@@ -2,6 +2,7 @@
 collapse while one reads and a tap brings them back, full screen with a button and Esc, pinch and double-tap zoom
 keep the point under the finger, the chair's presenting toolbar stays on one row, and "present this page" is never
 offered on a restricted document (the server refuses it)."""
+
 from __future__ import annotations
 
 import os
@@ -16,33 +17,38 @@ PORTRAIT = {"width": 768, "height": 1024}
 SHOTS = Path(os.environ.get("ECABINET_SHOTS", "tmp/artefacts/screens"))
 
 
-def shot(t, name: str) -> Path:  # noqa: ANN001
+def shot(t, name: str) -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
     t.page.screenshot(path=str(path))
     return path
 
 
-def _stage_fraction(t) -> float:  # noqa: ANN001
+def _stage_fraction(t) -> float:
     return t.page.evaluate("() => document.getElementById('stage').getBoundingClientRect().width / window.innerWidth")
 
 
-def _point_under(t, x: float, y: float) -> tuple[float, float]:  # noqa: ANN001
+def _point_under(t, x: float, y: float) -> tuple[float, float]:
     """The page point (in px of the page at its current size, from its top left) under the screen point (x, y)."""
-    return tuple(t.page.evaluate(
-        "([x, y]) => { const r = document.getElementById('stage').getBoundingClientRect(); return [(x - r.left) / r.width, (y - r.top) / r.height]; }",
-        [x, y],
-    ))  # fmt: skip
+    return tuple(
+        t.page.evaluate(
+            "([x, y]) => { const r = document.getElementById('stage').getBoundingClientRect(); return [(x - r.left) / r.width, (y - r.top) / r.height]; }",
+            [x, y],
+        )
+    )
 
 
-def _one_row(t, selector: str, at_least: int) -> None:  # noqa: ANN001
+def _one_row(t, selector: str, at_least: int) -> None:
     """Every control matched stands on the same middle line, and none is pushed out of its bar."""
     middles = t.page.evaluate(
         "(s) => [...document.querySelectorAll(s)].map((e) => { const r = e.getBoundingClientRect(); return Math.round(r.top + r.height / 2); })",
         selector,
-    )  # fmt: skip
+    )
     assert len(middles) >= at_least and max(middles) - min(middles) <= 2, (selector, middles)
-    assert t.page.evaluate("(s) => [...document.querySelectorAll(s)].every((e) => e.getBoundingClientRect().right <= window.innerWidth)", selector)
+    assert t.page.evaluate(
+        "(s) => [...document.querySelectorAll(s)].every((e) => e.getBoundingClientRect().right <= window.innerWidth)",
+        selector,
+    )
 
 
 WRAPPED = """(selector) => [...document.querySelectorAll(selector)].filter((e) => e.offsetParent !== null).filter((e) => {
@@ -58,16 +64,19 @@ WRAPPED = """(selector) => [...document.querySelectorAll(selector)].filter((e) =
 }).map((e) => e.textContent.trim())"""
 
 
-def wrapped(t, selector: str) -> list[str]:  # noqa: ANN001
+def wrapped(t, selector: str) -> list[str]:
     """The texts of the visible elements matched whose text runs over more than one line."""
     return t.page.evaluate(WRAPPED, selector)
 
 
-def _touch(cdp, kind: str, points: list[tuple[float, float]]) -> None:  # noqa: ANN001
-    cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)]})
+def _touch(cdp, kind: str, points: list[tuple[float, float]]) -> None:
+    cdp.send(
+        "Input.dispatchTouchEvent",
+        {"type": kind, "touchPoints": [{"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)]},
+    )
 
 
-def _reader(tablet, username: str, pages: int, viewport: dict):  # noqa: ANN001, ANN202
+def _reader(tablet, username: str, pages: int, viewport: dict):
     """A member reading a freshly uploaded document of `pages` pages on a tablet of that size."""
     doc = _upload(tablet("vanphong"), pages=pages, agenda_item_id="2")
     member = tablet(username)
@@ -77,7 +86,7 @@ def _reader(tablet, username: str, pages: int, viewport: dict):  # noqa: ANN001,
     return member, viewer
 
 
-def test_the_page_fills_the_tablet_and_the_bars_give_way(tablet) -> None:  # noqa: ANN001
+def test_the_page_fills_the_tablet_and_the_bars_give_way(tablet) -> None:
     member, viewer = _reader(tablet, "thanhvien05", 5, LANDSCAPE)
     # Fit-width by default: the A4 page fills at least 85 % of the landscape width.
     assert _stage_fraction(member) >= 0.85
@@ -120,7 +129,7 @@ def test_the_page_fills_the_tablet_and_the_bars_give_way(tablet) -> None:  # noq
     expect(fs).to_have_attribute("aria-pressed", "false")
 
 
-def test_pinch_and_double_tap_keep_the_point_under_the_finger(tablet) -> None:  # noqa: ANN001
+def test_pinch_and_double_tap_keep_the_point_under_the_finger(tablet) -> None:
     member, viewer = _reader(tablet, "thanhvien06", 3, LANDSCAPE)
     cdp = member.context.new_cdp_session(member.page)
     stage = member.page.get_by_test_id("stage").bounding_box()
@@ -139,7 +148,10 @@ def test_pinch_and_double_tap_keep_the_point_under_the_finger(tablet) -> None:  
     assert abs(zoom - 3) < 0.05, zoom  # the fingers spread from 120 to 360 px
     after = _point_under(member, cx + 40, cy)
     stage = member.page.get_by_test_id("stage").bounding_box()
-    assert abs(after[0] - before[0]) * stage["width"] < 4 and abs(after[1] - before[1]) * stage["height"] < 4, (before, after)
+    assert abs(after[0] - before[0]) * stage["width"] < 4 and abs(after[1] - before[1]) * stage["height"] < 4, (
+        before,
+        after,
+    )
     shot(member, "viewer-pinched")
 
     # Double tap on a point: 2.5x on that point, the point stays under the finger; again: back to the width.
@@ -153,13 +165,17 @@ def test_pinch_and_double_tap_keep_the_point_under_the_finger(tablet) -> None:  
         expect(viewer).to_have_attribute("data-zoom", expected)
         after = _point_under(member, x, y)
         stage = member.page.get_by_test_id("stage").bounding_box()
-        assert abs(after[0] - before[0]) * stage["width"] < 4 and abs(after[1] - before[1]) * stage["height"] < 4, (expected, before, after)
+        assert abs(after[0] - before[0]) * stage["width"] < 4 and abs(after[1] - before[1]) * stage["height"] < 4, (
+            expected,
+            before,
+            after,
+        )
         if expected == "2.50":
             assert stage["width"] > 2.4 * width
             shot(member, "viewer-double-tapped")
 
 
-def test_portrait_keeps_the_labels_and_the_header_on_one_line(tablet) -> None:  # noqa: ANN001
+def test_portrait_keeps_the_labels_and_the_header_on_one_line(tablet) -> None:
     member, _ = _reader(tablet, "thanhvien07", 3, PORTRAIT)
     assert _stage_fraction(member) >= 0.85
     clipped = member.page.evaluate("""() => [...document.querySelectorAll('.vw-tool, .vw-btn, .site-nav a, .site-nav button')]
@@ -169,7 +185,12 @@ def test_portrait_keeps_the_labels_and_the_header_on_one_line(tablet) -> None:  
     labels = member.page.locator(".vw-tool span")
     for i in range(labels.count()):
         expect(labels.nth(i)).to_be_visible()
-    assert wrapped(member, ".site-nav a, .site-nav button, .who strong, .brand-short, .vw-btn, .vw-tool span, #presenter-text") == []
+    assert (
+        wrapped(
+            member, ".site-nav a, .site-nav button, .who strong, .brand-short, .vw-btn, .vw-tool span, #presenter-text"
+        )
+        == []
+    )
     header = member.page.locator(".site-header .bar").bounding_box()
     assert header["height"] <= 72, header  # one line
     top = member.page.locator(".vw-top").bounding_box()
@@ -177,14 +198,20 @@ def test_portrait_keeps_the_labels_and_the_header_on_one_line(tablet) -> None:  
     shot(member, "viewer-portrait")
 
 
-def test_presenting_toolbar_is_one_row_and_restricted_documents_are_not_presented(tablet) -> None:  # noqa: ANN001
+def test_presenting_toolbar_is_one_row_and_restricted_documents_are_not_presented(tablet) -> None:
     staff = tablet("vanphong")
     doc = _upload(staff, pages=4, agenda_item_id="1", title="Báo cáo tình hình kinh tế - xã hội")
     other = _upload(staff, pages=2, agenda_item_id="1", title="Phụ lục số liệu tăng trưởng")
     chair = tablet("thutuong")
     chair_id = chair.api("GET", "/api/me").json()["user"]["id"]
-    secret = _upload(staff, pages=2, agenda_item_id="1", title="Phương án nhân sự (mật)", restricted="true",
-                     allowed_user_ids=str(chair_id))  # fmt: skip
+    secret = _upload(
+        staff,
+        pages=2,
+        agenda_item_id="1",
+        title="Phương án nhân sự (mật)",
+        restricted="true",
+        allowed_user_ids=str(chair_id),
+    )
     assert chair.api("POST", f"/api/meetings/{MEETING}/start", {"force": True}).ok
     chair.page.set_viewport_size(LANDSCAPE)
     viewer = _open(chair, doc, page=2)
@@ -203,7 +230,9 @@ def test_presenting_toolbar_is_one_row_and_restricted_documents_are_not_presente
     chair.page.set_viewport_size(PORTRAIT)
     chair.page.wait_for_function("() => innerWidth === 768")
     assert wrapped(chair, ".vw-tool span, .vw-switch span, .vw-btn") == []
-    assert chair.page.evaluate("() => [...document.querySelectorAll('.vw-toolbar *, #presenter-bar *')].every((e) => e.getBoundingClientRect().right <= innerWidth)")
+    assert chair.page.evaluate(
+        "() => [...document.querySelectorAll('.vw-toolbar *, #presenter-bar *')].every((e) => e.getBoundingClientRect().right <= innerWidth)"
+    )
     shot(chair, "viewer-presenting-chair-portrait")
     chair.page.set_viewport_size(LANDSCAPE)
 

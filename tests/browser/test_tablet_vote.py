@@ -2,6 +2,7 @@
 scrolling, starting without quorum warns like opening a vote does, and a vote that opens reaches every member
 at once (a sheet with the choices inside the viewport, a chime unless turned off, the votes tab marked, a
 banner to come back to it after "later")."""
+
 from __future__ import annotations
 
 import shutil
@@ -17,7 +18,7 @@ PORTRAIT = {"width": 768, "height": 1024}
 SHOTS = Path("/tmp/shots-tablet")
 
 
-def inside_viewport(page, locator, at_top: bool = True) -> None:  # noqa: ANN001
+def inside_viewport(page, locator, at_top: bool = True) -> None:
     """Every element of the locator is fully on screen, as the page is (not scrolled, unless at_top=False)."""
     size = page.viewport_size
     if at_top:
@@ -28,22 +29,25 @@ def inside_viewport(page, locator, at_top: bool = True) -> None:  # noqa: ANN001
         box = locator.nth(i).bounding_box()
         assert box is not None, f"{locator} #{i} is not rendered"
         assert box["x"] >= 0 and box["y"] >= 0, box
-        assert box["x"] + box["width"] <= size["width"] + 0.5 and box["y"] + box["height"] <= size["height"] + 0.5, (box, size)
+        assert box["x"] + box["width"] <= size["width"] + 0.5 and box["y"] + box["height"] <= size["height"] + 0.5, (
+            box,
+            size,
+        )
 
 
-def shot(page, tmp_path: Path, name: str) -> None:  # noqa: ANN001
+def shot(page, tmp_path: Path, name: str) -> None:
     path = tmp_path / f"{name}.png"
     page.screenshot(path=str(path))
     SHOTS.mkdir(exist_ok=True)
     shutil.copy(path, SHOTS / path.name)
 
 
-def check_in(t) -> None:  # noqa: ANN001
+def check_in(t) -> None:
     r = t.api("POST", f"/api/meetings/{MEETING}/attendance/check-in", {"attendance": "present_room"})
     assert r.status == 200, r.text()
 
 
-def test_console_on_screen_and_start_warns_without_quorum(tablet, tmp_path) -> None:  # noqa: ANN001
+def test_console_on_screen_and_start_warns_without_quorum(tablet, tmp_path) -> None:
     chair = tablet("thutuong")
     page = chair.page
     page.set_viewport_size(LANDSCAPE)
@@ -74,7 +78,7 @@ def test_console_on_screen_and_start_warns_without_quorum(tablet, tmp_path) -> N
         page.wait_for_function("() => window.scrollY === 0")
 
 
-def test_an_open_vote_reaches_every_member(tablet, tmp_path, server) -> None:  # noqa: ANN001
+def test_an_open_vote_reaches_every_member(tablet, tmp_path, server) -> None:
     start_meeting(server, MEETING)  # by the first test, when they run together
     chair = tablet("thutuong")
     landscape = tablet("thanhvien01")
@@ -110,8 +114,16 @@ def test_an_open_vote_reaches_every_member(tablet, tmp_path, server) -> None:  #
             assert box["height"] >= 60 and box["width"] >= 150, box  # big touch targets
         expect(page.get_by_test_id("tab-votes")).to_have_class("tab tab-alert")
         shot(page, tmp_path, f"vote-sheet-{size['width']}x{size['height']}")
-    assert landscape.page.evaluate("() => ({ ...window.ecabinetLive.chimes })") == {"played": 1, "muted": 0, "blocked": 0}
-    assert portrait.page.evaluate("() => ({ ...window.ecabinetLive.chimes })") == {"played": 0, "muted": 1, "blocked": 0}
+    assert landscape.page.evaluate("() => ({ ...window.ecabinetLive.chimes })") == {
+        "played": 1,
+        "muted": 0,
+        "blocked": 0,
+    }
+    assert portrait.page.evaluate("() => ({ ...window.ecabinetLive.chimes })") == {
+        "played": 0,
+        "muted": 1,
+        "blocked": 0,
+    }
 
     # "Later": the sheet goes, a banner stays (on screen) and brings it back.
     page = landscape.page
@@ -140,7 +152,7 @@ def test_an_open_vote_reaches_every_member(tablet, tmp_path, server) -> None:  #
     expect(portrait.page.get_by_test_id("tab-votes")).to_have_class("tab")
 
 
-def test_focus_stays_in_place_across_live_events(tablet, server) -> None:  # noqa: ANN001
+def test_focus_stays_in_place_across_live_events(tablet, server) -> None:
     start_meeting(server, MEETING)  # by the first test, when they run together
     chair = tablet("thutuong").open_live(MEETING)
     member, other = tablet("thanhvien01"), tablet("thanhvien02")
@@ -148,7 +160,7 @@ def test_focus_stays_in_place_across_live_events(tablet, server) -> None:  # noq
         check_in(voter)
     member.open_live(MEETING)
 
-    def live_event(page, action) -> None:  # noqa: ANN001
+    def live_event(page, action) -> None:
         seq = int(page.locator("#live").get_attribute("data-seq"))
         action()
         page.wait_for_function("(s) => Number(document.getElementById('live').dataset.seq) > s", arg=seq)
@@ -163,13 +175,17 @@ def test_focus_stays_in_place_across_live_events(tablet, server) -> None:  # noq
     # A member's keyboard is on a choice of the sheet, then (after voting) on the card: others' ballots move
     # the progress, the focus stays on that choice.
     item_id = chair.api("GET", f"/api/meetings/{MEETING}").json()["current_item_id"]
-    vote = chair.api("POST", f"/api/meetings/{MEETING}/votes", {"agenda_item_id": item_id, "question": "Thông qua tờ trình"}).json()
+    vote = chair.api(
+        "POST", f"/api/meetings/{MEETING}/votes", {"agenda_item_id": item_id, "question": "Thông qua tờ trình"}
+    ).json()
     assert chair.api("POST", f"/api/votes/{vote['id']}/open", {"force": True}).status == 200
     page = member.page
     choice = page.get_by_test_id("vote-sheet").get_by_test_id("sheet-option").nth(1)
     choice.focus()
     no = choice.get_attribute("data-option-id")
-    live_event(page, lambda: other.api("POST", f"/api/votes/{vote['id']}/ballots", {"option_id": vote["options"][0]["id"]}))
+    live_event(
+        page, lambda: other.api("POST", f"/api/votes/{vote['id']}/ballots", {"option_id": vote["options"][0]["id"]})
+    )
     assert page.evaluate("() => document.activeElement.dataset.optionId") == no
     page.keyboard.press("Enter")  # the keyboard votes too: Enter, then the confirm
     page.get_by_test_id("confirm-ok").click()
@@ -178,13 +194,17 @@ def test_focus_stays_in_place_across_live_events(tablet, server) -> None:  # noq
     card_choice.focus()
     page.evaluate("() => { window.focusedBefore = document.activeElement; }")
     abstain = card_choice.get_attribute("data-option-id")
-    live_event(page, lambda: other.api("POST", f"/api/votes/{vote['id']}/ballots", {"option_id": vote["options"][1]["id"]}))
+    live_event(
+        page, lambda: other.api("POST", f"/api/votes/{vote['id']}/ballots", {"option_id": vote["options"][1]["id"]})
+    )
     assert page.evaluate("() => document.activeElement.dataset.optionId") == abstain
-    assert page.evaluate("() => document.activeElement === window.focusedBefore")  # the very same button, updated in place
+    assert page.evaluate(
+        "() => document.activeElement === window.focusedBefore"
+    )  # the very same button, updated in place
     assert chair.api("POST", f"/api/votes/{vote['id']}/close").status == 200
 
 
-def test_after_the_end_no_stale_controls(tablet, tmp_path, server) -> None:  # noqa: ANN001
+def test_after_the_end_no_stale_controls(tablet, tmp_path, server) -> None:
     start_meeting(server, MEETING)  # by the first test, when they run together
     remote = tablet("thanhvien09")
     r = remote.api("POST", f"/api/meetings/{MEETING}/attendance/check-in", {"attendance": "present_remote"})

@@ -1,5 +1,6 @@
 """The tablet document viewer: a member draws on a page and finds the stroke after a reload; following the
 presenter moves the member's page when the chair presents page 3; search jumps to a page."""
+
 from __future__ import annotations
 
 import re
@@ -11,34 +12,41 @@ from tests.doc_helpers import make_pdf
 MEETING = 1
 
 
-def _upload(t, pages: int = 4, **fields: str) -> int:  # noqa: ANN001
+def _upload(t, pages: int = 4, **fields: str) -> int:
     token = t.page.evaluate("document.querySelector('meta[name=csrf-token]')?.content || ''")
     response = t.page.request.post(
         f"{t.base}/api/meetings/{MEETING}/documents",
-        multipart={"title": fields.pop("title", "Tờ trình dự toán ngân sách nhà nước năm 2027"), **fields,
-                   "file": {"name": "to-trinh.pdf", "mimeType": "application/pdf", "buffer": make_pdf(pages)}},
+        multipart={
+            "title": fields.pop("title", "Tờ trình dự toán ngân sách nhà nước năm 2027"),
+            **fields,
+            "file": {"name": "to-trinh.pdf", "mimeType": "application/pdf", "buffer": make_pdf(pages)},
+        },
         headers={"X-CSRF-Token": token},
-    )  # fmt: skip
+    )
     assert response.status == 201, response.text()
     return response.json()["id"]
 
 
-def _open(t, doc: int, page: int = 1):  # noqa: ANN001, ANN202
+def _open(t, doc: int, page: int = 1):
     t.page.goto(f"/meetings/{MEETING}/documents/{doc}?page={page}")
     viewer = t.page.get_by_test_id("viewer")
     expect(viewer).to_have_attribute("data-ready", "true")
     expect(viewer).to_have_attribute("data-connected", "true")
     # A function, not an expression: Playwright evaluates a bare expression with eval(), which the CSP refuses.
-    t.page.wait_for_function("() => document.getElementById('page-img').complete && document.getElementById('page-img').naturalWidth > 0")
+    t.page.wait_for_function(
+        "() => document.getElementById('page-img').complete && document.getElementById('page-img').naturalWidth > 0"
+    )
     return viewer
 
 
-def _settled(t) -> None:  # noqa: ANN001
-    t.page.wait_for_function("() => { const i = document.getElementById('page-img');"
-                             " return i.complete && i.naturalWidth > 0 && !i.classList.contains('is-stale'); }")
+def _settled(t) -> None:
+    t.page.wait_for_function(
+        "() => { const i = document.getElementById('page-img');"
+        " return i.complete && i.naturalWidth > 0 && !i.classList.contains('is-stale'); }"
+    )
 
 
-def _stroke(t) -> None:  # noqa: ANN001
+def _stroke(t) -> None:
     box = t.page.get_by_test_id("ink-canvas").bounding_box()
     assert box
     x, y = box["x"] + box["width"] * 0.2, box["y"] + min(box["height"], 700) * 0.3
@@ -49,7 +57,7 @@ def _stroke(t) -> None:  # noqa: ANN001
     t.page.mouse.up()
 
 
-def test_member_draws_a_stroke_that_survives_a_reload(tablet) -> None:  # noqa: ANN001
+def test_member_draws_a_stroke_that_survives_a_reload(tablet) -> None:
     staff = tablet("vanphong")
     doc = _upload(staff, agenda_item_id="2")
     member = tablet("thanhvien05")
@@ -57,7 +65,9 @@ def test_member_draws_a_stroke_that_survives_a_reload(tablet) -> None:  # noqa: 
     canvas = member.page.get_by_test_id("ink-canvas")
     expect(canvas).to_have_attribute("data-count", "0")
     member.page.get_by_test_id("tool-pen").tap()
-    with member.page.expect_response(lambda r: r.url.endswith(f"/api/documents/{doc}/annotations") and r.request.method == "POST") as saved:
+    with member.page.expect_response(
+        lambda r: r.url.endswith(f"/api/documents/{doc}/annotations") and r.request.method == "POST"
+    ) as saved:
         _stroke(member)
     assert saved.value.status == 201
     expect(canvas).to_have_attribute("data-count", "1")
@@ -101,7 +111,7 @@ def test_member_draws_a_stroke_that_survives_a_reload(tablet) -> None:  # noqa: 
     expect(member.page.get_by_test_id("page-img")).to_have_attribute("src", re.compile(r"size=tablet"))
 
 
-def test_following_the_presenter_moves_the_page(tablet) -> None:  # noqa: ANN001
+def test_following_the_presenter_moves_the_page(tablet) -> None:
     staff = tablet("vanphong")
     doc = _upload(staff, agenda_item_id="1", title="Báo cáo tình hình kinh tế - xã hội")
     chair = tablet("thutuong")

@@ -1,5 +1,6 @@
 """Media tests run inside a loopback-only network namespace (tests/media/netns.py); ICE is limited to
 127.0.0.1 on both ends (the server's setting and these test peers), with no STUN/TURN."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,7 +18,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture
-def media_settings(settings):  # type: ignore[no-untyped-def]
+def media_settings(settings):
     from realtime.media import hooks
 
     hooks.limit_host_addresses(["127.0.0.1"])  # this process's aiortc test peers
@@ -29,7 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-async def media_server(media_settings, db):  # type: ignore[no-untyped-def]
+async def media_server(media_settings, db):
     """The real app (with its media worker process) under uvicorn, ICE limited to 127.0.0.1."""
     import asyncio
 

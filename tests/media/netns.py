@@ -4,6 +4,7 @@ Outside the namespace, the first test of a module runs the whole module once und
 `unshare -n sh -c 'ip link set lo up && ...'` (we are root in CI and on the dev box) and every test of
 the module then reports its own outcome from that run. Inside (ECABINET_IN_NETNS=1) tests run normally.
 Used by tests/media/conftest.py and tests/browser (marker: media)."""
+
 from __future__ import annotations
 
 import os
@@ -30,10 +31,15 @@ def netns_available() -> bool:
 
 def _run_module(path: str) -> tuple[dict[str, str], str]:
     if path not in _runs:
-        inner = shlex.join([sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "-p", "no:randomly", path])
+        inner = shlex.join(
+            [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "-p", "no:randomly", path]
+        )
         cmd = ["unshare", "-n", "sh", "-c", f"ip link set lo up && exec env ECABINET_IN_NETNS=1 {inner}"]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
-        outcomes = {m.group(2): m.group(1) for m in re.finditer(r"^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (\S+)", proc.stdout, re.M)}
+        outcomes = {
+            m.group(2): m.group(1)
+            for m in re.finditer(r"^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (\S+)", proc.stdout, re.M)
+        }
         _runs[path] = (outcomes, proc.stdout[-12000:] + proc.stderr[-4000:])
     return _runs[path]
 

@@ -1,5 +1,6 @@
 """Test peers: aiortc clients that join a meeting through the real socket.io signalling, publish a solid
 colour and a 400 Hz tone, and record what the server sends back (the composite and the audio mix)."""
+
 from __future__ import annotations
 
 import array
@@ -104,7 +105,11 @@ class Peer:
         """The colours at the 9 x 9 inner points of the composite (the picture decoded once)."""
         assert self.video is not None
         image = self.video.to_image()
-        return [image.getpixel((int(x / 10 * image.width), int(y / 10 * image.height))) for x in range(1, 10) for y in range(1, 10)]
+        return [
+            image.getpixel((int(x / 10 * image.width), int(y / 10 * image.height)))
+            for x in range(1, 10)
+            for y in range(1, 10)
+        ]
 
     def shows(self, *colours: tuple[int, int, int]) -> bool:
         """Each of `colours` is somewhere in the composite."""

@@ -1,6 +1,7 @@
 """Attendance over the real rtc:join / rtc:leave signalling (issue 10): the chair checked in in the room who
 presses "Chỉ xem và nghe" (a receive-only offer) stays in the room; a member checked in in the room who
 takes part by video (sending camera and microphone) is remote from then on, and back when the video ends."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,7 @@ from tests.media.peers import Peer, close_all
 from tests.media.test_remote_media import GREEN, _attendance, hybrid_cabinet
 
 
-async def test_watching_from_the_seat_keeps_the_room_and_taking_part_by_video_is_remote(media_server) -> None:  # type: ignore[no-untyped-def]
+async def test_watching_from_the_seat_keeps_the_room_and_taking_part_by_video_is_remote(media_server) -> None:
     c = hybrid_cabinet(media_server.db)
     for actor in (c.chair, c.members[0]):
         call(media_server.db, participation.check_in, actor=actor, meeting_id=c.meeting_id, data=CheckInRequest())
@@ -36,7 +37,10 @@ async def test_watching_from_the_seat_keeps_the_room_and_taking_part_by_video_is
         await member.wait_for(_attendance(c.members[0].id, "present_room"), timeout=10)
         history = (await mh.get(f"/api/meetings/{c.meeting_id}/attendance/history")).json()
         assert [(h["user_id"], h["attendance"], h["source"]) for h in history] == [
-            (c.chair.id, "present_room", "check_in"), (c.members[0].id, "present_room", "check_in"),
-            (c.members[0].id, "present_remote", "video_join"), (c.members[0].id, "present_room", "video_leave")]  # fmt: skip
+            (c.chair.id, "present_room", "check_in"),
+            (c.members[0].id, "present_room", "check_in"),
+            (c.members[0].id, "present_remote", "video_join"),
+            (c.members[0].id, "present_room", "video_leave"),
+        ]
     finally:
         await close_all([watching, taking_part], [(chair, ch), (member, mh)])

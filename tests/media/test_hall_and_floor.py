@@ -2,6 +2,7 @@
 member the chair gives the floor to takes it (their microphone opens, as the organisation setting says,
 and their camera is asked for full size instead of a tile's), and the hall returns when the speech ends. Real worker, real signalling, aiortc peers; loopback-only
 network namespace."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,19 +19,22 @@ BIG = [(0.1, 0.3), (0.35, 0.3), (0.6, 0.3), (0.1, 0.7), (0.35, 0.7), (0.6, 0.7)]
 
 async def _featured(peer: Peer, want: tuple[int, int, int], timeout: float = 30) -> None:
     """Wait until the big picture (the left three quarters, top to bottom: not one cell of a grid) is `want`."""
+
     def featured() -> bool:
         assert peer.video is not None, "no picture yet"
-        assert all(near(peer.pixel(x, y), want) for x, y in BIG), f"big picture is {[peer.pixel(x, y) for x, y in BIG]}, not {want}"
+        assert all(near(peer.pixel(x, y), want) for x, y in BIG), (
+            f"big picture is {[peer.pixel(x, y) for x, y in BIG]}, not {want}"
+        )
         return True
 
     await eventually(featured, timeout=timeout, interval=0.1)
 
 
-async def test_the_hall_is_featured_until_the_chair_gives_a_remote_member_the_floor(media_server) -> None:  # type: ignore[no-untyped-def]
+async def test_the_hall_is_featured_until_the_chair_gives_a_remote_member_the_floor(media_server) -> None:
     c = hybrid_cabinet(media_server.db)
     hall_client, hall_http = await live_client(media_server.url, c.secretary.username)
     clients = [await live_client(media_server.url, m.username) for m in (c.members[0], c.members[1])]
-    chair_http = (await live_client(media_server.url, c.chair.username))
+    chair_http = await live_client(media_server.url, c.chair.username)
     hall = Peer(hall_client, c.meeting_id)
     watcher, speaker = (Peer(cl, c.meeting_id) for cl, _ in clients)
     muted: list[dict[str, Any]] = []

@@ -3,6 +3,7 @@ network namespace). What the viewer's RTCP would report (loss, NACKs, PLIs) is w
 and Room.check_quality (every `quality_every`) must move it to the "low" layer at once and back to "high"
 after 5 clean checks, telling the worker ("layer" event, which the web process forwards as rtc:layer) and switching the
 packets the viewer actually decodes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,18 @@ from tests.waiting import eventually
 
 MEETING, VIEWER = 41, 7
 EVERY = 0.05  # seconds between quality checks here (2 s in production)
-CONFIG = RoomConfig(width=320, height=180, low_width=160, low_height=90, fps=10, bitrate=300_000, low_bitrate=100_000,
-                    keyframe_interval=0.2, mute_without_floor=True, quality_every=EVERY)  # fmt: skip
+CONFIG = RoomConfig(
+    width=320,
+    height=180,
+    low_width=160,
+    low_height=90,
+    fps=10,
+    bitrate=300_000,
+    low_bitrate=100_000,
+    keyframe_interval=0.2,
+    mute_without_floor=True,
+    quality_every=EVERY,
+)
 
 
 class Viewer:
@@ -52,7 +63,9 @@ class Viewer:
     async def decodes(self, width: int) -> None:
         """Pictures of `width` arrive (and keep arriving)."""
         mark = len(self.widths)
-        await eventually(lambda: self.widths[mark:].count(width) >= 3, f"3 pictures {width} wide", timeout=15, interval=0.01)
+        await eventually(
+            lambda: self.widths[mark:].count(width) >= 3, f"3 pictures {width} wide", timeout=15, interval=0.01
+        )
 
     async def close(self) -> None:
         for task in self.tasks:

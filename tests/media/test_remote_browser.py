@@ -1,6 +1,7 @@
 """Browser: Debian's Chromium (fake camera and microphone) opens /meetings/{id}/remote, clicks "Tham gia
 trực tuyến", connects to the MCU and plays the composite, in which an aiortc peer's red tile shows; the
 member counts as present remotely, then leaves. In a loopback-only network namespace, ICE on 127.0.0.1."""
+
 from __future__ import annotations
 
 import asyncio
@@ -16,9 +17,18 @@ from tests.waiting import eventually
 playwright_api = pytest.importorskip("playwright.async_api")
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--use-fake-device-for-media-stream",
-                 "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+]
 
 _SAMPLE = """(v) => {
   const c = document.createElement('canvas'); c.width = 64; c.height = 36;
@@ -28,7 +38,7 @@ _SAMPLE = """(v) => {
 }"""
 
 
-async def _join_from_chromium(browser, url: str, http, meeting_id: int):  # type: ignore[no-untyped-def]
+async def _join_from_chromium(browser, url: str, http, meeting_id: int):
     """The signed-in user's remote page, "Tham gia trực tuyến" clicked and connected; seconds it took."""
     context = await browser.new_context()
     await context.add_cookies([{"name": "ecabinet_session", "value": http.cookies["ecabinet_session"], "url": url}])
@@ -41,7 +51,7 @@ async def _join_from_chromium(browser, url: str, http, meeting_id: int):  # type
 
 
 @contextlib.asynccontextmanager
-async def _red_publisher_and_chair(server):  # type: ignore[no-untyped-def]
+async def _red_publisher_and_chair(server):
     """A hybrid meeting with an aiortc peer publishing red, the chair watching it, and members[0] signed in."""
     c = hybrid_cabinet(server.db)
     watcher, wh = await live_client(server.url, c.chair.username)
@@ -57,14 +67,17 @@ async def _red_publisher_and_chair(server):  # type: ignore[no-untyped-def]
         await http.aclose()
 
 
-async def test_a_member_joins_from_chromium_and_plays_the_composite(media_server) -> None:  # type: ignore[no-untyped-def]
+async def test_a_member_joins_from_chromium_and_plays_the_composite(media_server) -> None:
     async with _red_publisher_and_chair(media_server) as (c, watcher, http):
         async with playwright_api.async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             try:
                 page, connected = await _join_from_chromium(browser, media_server.url, http, c.meeting_id)
                 video = page.get_by_test_id("remote-video")
-                await page.wait_for_function("() => document.getElementById('remote-video').getVideoPlaybackQuality().totalVideoFrames > 15", timeout=15000)
+                await page.wait_for_function(
+                    "() => document.getElementById('remote-video').getVideoPlaybackQuality().totalVideoFrames > 15",
+                    timeout=15000,
+                )
                 seen = await video.evaluate(_SAMPLE)
                 assert (seen["w"], seen["h"]) == (1280, 720), seen
                 r, g, b = seen["left"]  # the red publisher joined first: left half of the two-tile grid
@@ -80,7 +93,7 @@ async def test_a_member_joins_from_chromium_and_plays_the_composite(media_server
                 await browser.close()
 
 
-async def _published_width(server, meeting_id: int, user_id: int, want, timeout: float = 45) -> int:  # type: ignore[no-untyped-def]
+async def _published_width(server, meeting_id: int, user_id: int, want, timeout: float = 45) -> int:
     """The width of the picture the server decodes from that publisher, once `want(width)` holds."""
 
     async def width() -> int:
@@ -91,7 +104,7 @@ async def _published_width(server, meeting_id: int, user_id: int, want, timeout:
     return await eventually(width, f"the right picture width from user {user_id}", timeout=timeout, interval=0.2)
 
 
-async def test_a_chromium_camera_in_a_small_tile_sends_a_smaller_picture_until_given_the_floor(media_server) -> None:  # type: ignore[no-untyped-def]
+async def test_a_chromium_camera_in_a_small_tile_sends_a_smaller_picture_until_given_the_floor(media_server) -> None:
     c = hybrid_cabinet(media_server.db)
     hall_client, hall_http = await live_client(media_server.url, c.secretary.username)
     hall = Peer(hall_client, c.meeting_id)
@@ -103,8 +116,10 @@ async def test_a_chromium_camera_in_a_small_tile_sends_a_smaller_picture_until_g
         browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page, _ = await _join_from_chromium(browser, media_server.url, http, c.meeting_id)
-            camera = await page.evaluate("navigator.mediaDevices.getUserMedia({video: {width: {ideal: 640}, height: {ideal: 360}}})"
-                                         ".then((s) => s.getVideoTracks()[0].getSettings().width)")  # fmt: skip
+            camera = await page.evaluate(
+                "navigator.mediaDevices.getUserMedia({video: {width: {ideal: 640}, height: {ideal: 360}}})"
+                ".then((s) => s.getVideoTracks()[0].getSettings().width)"
+            )
             small = await _published_width(media_server, c.meeting_id, me, lambda w: w <= 320)
             assert small <= camera // 2, (small, camera)  # a small tile in the right column
             r = await chair.post(f"/api/meetings/{c.meeting_id}/speakers", json={"user_id": me})
@@ -120,33 +135,52 @@ async def test_a_chromium_camera_in_a_small_tile_sends_a_smaller_picture_until_g
                 await h.aclose()
 
 
-async def test_watch_and_listen_only_sends_nothing_asks_for_no_camera_and_still_counts_as_present(media_server) -> None:  # type: ignore[no-untyped-def]
+async def test_watch_and_listen_only_sends_nothing_asks_for_no_camera_and_still_counts_as_present(media_server) -> None:
     async with _red_publisher_and_chair(media_server) as (c, watcher, http):
         me = c.members[0].id
         async with playwright_api.async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             try:
                 context = await browser.new_context(locale="en-US")
-                await context.add_cookies([{"name": "ecabinet_session", "value": http.cookies["ecabinet_session"], "url": media_server.url},
-                                           {"name": "ecabinet_lang", "value": "en", "url": media_server.url}])  # fmt: skip
+                await context.add_cookies(
+                    [
+                        {
+                            "name": "ecabinet_session",
+                            "value": http.cookies["ecabinet_session"],
+                            "url": media_server.url,
+                        },
+                        {"name": "ecabinet_lang", "value": "en", "url": media_server.url},
+                    ]
+                )
                 page = await context.new_page()
-                await page.add_init_script("window.__gum = 0; const g = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);"
-                                           "navigator.mediaDevices.getUserMedia = (c) => { window.__gum++; return g(c); };")  # fmt: skip
+                await page.add_init_script(
+                    "window.__gum = 0; const g = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);"
+                    "navigator.mediaDevices.getUserMedia = (c) => { window.__gum++; return g(c); };"
+                )
                 await page.goto(f"{media_server.url}/meetings/{c.meeting_id}/remote")
                 assert await page.get_by_test_id("remote-status").inner_text() == "Not joined"  # the English UI
                 await page.get_by_test_id("btn-remote-watch").click()
                 await page.wait_for_selector("#remote[data-state=connected]", timeout=15000)
-                await page.wait_for_function("() => document.getElementById('remote-video').getVideoPlaybackQuality().totalVideoFrames > 15", timeout=15000)
+                await page.wait_for_function(
+                    "() => document.getElementById('remote-video').getVideoPlaybackQuality().totalVideoFrames > 15",
+                    timeout=15000,
+                )
                 seen = await page.get_by_test_id("remote-video").evaluate(_SAMPLE)
                 r, g, b = seen["left"]  # the one publisher fills the picture: a viewer gets no tile of its own
                 assert r > 150 and g < 90 and b < 90, seen
                 r, g, b = seen["right"]
                 assert r > 150 and g < 90 and b < 90, seen
                 assert await page.evaluate("window.__gum") == 0  # never asked for the camera or microphone
-                assert await page.get_by_test_id("btn-remote-mic").is_hidden() and await page.get_by_test_id("btn-remote-cam").is_hidden()
+                assert (
+                    await page.get_by_test_id("btn-remote-mic").is_hidden()
+                    and await page.get_by_test_id("btn-remote-cam").is_hidden()
+                )
                 assert await page.get_by_test_id("remote-status").inner_text() == "Connected"
                 await watcher.wait_for(_attendance(me, "present_remote"), timeout=10)
                 stats = await media_server.app.state.remote.workers.request(c.meeting_id, "stats")
-                assert str(me) not in stats[str(c.meeting_id)]["published"] and stats[str(c.meeting_id)]["participants"] == 2
+                assert (
+                    str(me) not in stats[str(c.meeting_id)]["published"]
+                    and stats[str(c.meeting_id)]["participants"] == 2
+                )
             finally:
                 await browser.close()

@@ -1,6 +1,7 @@
 """Remote attendance end to end, in process: aiortc peers join through the real socket.io signalling and
 the real media worker process; each publishes a distinct colour and a tone and gets back the composite
 (its tile in its colour) and an audio mix that is not silent. Runs in a loopback-only namespace."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,11 +24,16 @@ def hybrid_cabinet(db, mode: MeetingMode = MeetingMode.hybrid):  # type: ignore[
 
 
 def _attendance(user_id: int, value: str):  # type: ignore[no-untyped-def]
-    return lambda e: e["type"] == "attendance.changed" and e["data"]["participant"]["user_id"] == user_id \
-        and e["data"]["participant"]["attendance"] == value  # fmt: skip
+    return lambda e: (
+        e["type"] == "attendance.changed"
+        and e["data"]["participant"]["user_id"] == user_id
+        and e["data"]["participant"]["attendance"] == value
+    )
 
 
-async def test_three_publishers_see_their_colours_in_the_composite_hear_the_mix_and_count_as_present(media_server) -> None:  # type: ignore[no-untyped-def]
+async def test_three_publishers_see_their_colours_in_the_composite_hear_the_mix_and_count_as_present(
+    media_server,
+) -> None:  # type: ignore[no-untyped-def]
     c = hybrid_cabinet(media_server.db)
     watcher, wh = await live_client(media_server.url, c.chair.username)
     await watcher.join(c.meeting_id)
@@ -57,9 +63,14 @@ async def test_three_publishers_see_their_colours_in_the_composite_hear_the_mix_
         # The third leaves: gone from the layout, attendance back.
         assert (await peers[2].client.call("rtc:leave", {"meeting_id": c.meeting_id}))["ok"]
         await watcher.wait_for(_attendance(c.guest.id, "unknown"), timeout=10)
+
         def relaid_out() -> bool:
             grid = peers[0].grid()
-            return not any(near(p, BLUE) for p in grid) and any(near(p, RED) for p in grid) and any(near(p, GREEN) for p in grid)
+            return (
+                not any(near(p, BLUE) for p in grid)
+                and any(near(p, RED) for p in grid)
+                and any(near(p, GREEN) for p in grid)
+            )
 
         await eventually(relaid_out, "red and green without blue", timeout=30, interval=0.05)
         await peers[2].close()

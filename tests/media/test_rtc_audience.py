@@ -1,5 +1,6 @@
 """A remote participant who loses the meeting (removed from it) loses their media session at once: an
 access-changing event re-authorises every media session of the meeting (realtime/rtc.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,9 +16,15 @@ from tests.media.test_remote_media import RED
 from tests.waiting import eventually
 
 
-async def test_a_participant_removed_while_attending_remotely_is_cut_off(media_server) -> None:  # type: ignore[no-untyped-def]
+async def test_a_participant_removed_while_attending_remotely_is_cut_off(media_server) -> None:
     c = make_cabinet(media_server.db)  # published, not started: participants may still be removed
-    call(media_server.db, services.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(mode=MeetingMode.hybrid))
+    call(
+        media_server.db,
+        services.update_meeting,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        data=MeetingUpdate(mode=MeetingMode.hybrid),
+    )
     member, mh = await live_client(media_server.url, c.members[0].username)
     ended: list[dict[str, Any]] = []
     member.sio.on("rtc:ended", ended.append)

@@ -2,6 +2,7 @@
 session waits rtc_grace_seconds (2 s here) for an rtc:resume or rtc:join from a new socket, then ends as
 by rtc:leave.
 The peer connection itself stays up in these tests, so only the socket's grace can end it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,7 +35,7 @@ async def _close(*clients: tuple[LiveClient, Any]) -> None:
             await http.aclose()
 
 
-async def _remote_member(server: Any):  # type: ignore[no-untyped-def]
+async def _remote_member(server: Any):
     """A hybrid meeting, the chair watching it, and a member attending remotely (socket + media)."""
     c = hybrid_cabinet(server.db)
     watcher, wh = await live_client(server.url, c.chair.username)
@@ -47,7 +48,7 @@ async def _remote_member(server: Any):  # type: ignore[no-untyped-def]
     return c, (watcher, wh), (member, mh), peer
 
 
-async def test_a_dropped_socket_ends_the_remote_session_after_the_grace_period(media_server) -> None:  # type: ignore[no-untyped-def]
+async def test_a_dropped_socket_ends_the_remote_session_after_the_grace_period(media_server) -> None:
     grace = media_server.settings.rtc_grace_seconds
     c, (watcher, wh), (member, mh), peer = await _remote_member(media_server)
     me = c.members[0].id
@@ -58,7 +59,9 @@ async def test_a_dropped_socket_ends_the_remote_session_after_the_grace_period(m
         sid = other.sio.get_sid()
         assert sid in media_server.app.state.actions.actors
         await other.close()  # a socket without the media session: the session is not touched
-        await eventually(lambda: sid not in media_server.app.state.actions.actors, "the server to let the second tab go")
+        await eventually(
+            lambda: sid not in media_server.app.state.actions.actors, "the server to let the second tab go"
+        )
         assert not media_server.app.state.remote.grace and me in {k[1] for k in media_server.app.state.remote.sessions}
         dropped_at = time.monotonic()
         await member.sio.disconnect()  # the socket goes; no rtc:leave, the peer connection stays up
@@ -75,7 +78,7 @@ async def test_a_dropped_socket_ends_the_remote_session_after_the_grace_period(m
         await _close((other, None), (member, mh), (watcher, wh))
 
 
-async def test_a_participant_who_rejoins_from_a_new_socket_within_the_grace_stays_present(media_server) -> None:  # type: ignore[no-untyped-def]
+async def test_a_participant_who_rejoins_from_a_new_socket_within_the_grace_stays_present(media_server) -> None:
     grace = media_server.settings.rtc_grace_seconds
     c, (watcher, wh), (member, mh), peer = await _remote_member(media_server)
     me = c.members[0].id
@@ -109,11 +112,13 @@ async def test_a_participant_who_rejoins_from_a_new_socket_within_the_grace_stay
         await _close((again, None), (member, mh), (watcher, wh))
 
 
-async def test_a_socket_that_comes_back_resumes_the_live_media_session_without_rejoining(media_server) -> None:  # type: ignore[no-untyped-def]
+async def test_a_socket_that_comes_back_resumes_the_live_media_session_without_rejoining(media_server) -> None:
     grace = media_server.settings.rtc_grace_seconds
     c, (watcher, wh), (member, mh), peer = await _remote_member(media_server)
     me = c.members[0].id
-    again = LiveClient(media_server.url, mh.cookies["ecabinet_session"])  # the socket reconnects; the video never stopped
+    again = LiveClient(
+        media_server.url, mh.cookies["ecabinet_session"]
+    )  # the socket reconnects; the video never stopped
     outsider, oh = await live_client(media_server.url, c.outsider.username)
     try:
         await member.sio.disconnect()

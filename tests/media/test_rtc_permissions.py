@@ -1,4 +1,5 @@
 """rtc:* permission pairs over the real socket: who gets an answer, who may mute or end someone else."""
+
 from __future__ import annotations
 
 from meetings.models import MeetingMode
@@ -8,16 +9,21 @@ from tests.media.test_remote_media import _attendance, hybrid_cabinet
 from tests.waiting import eventually
 
 
-async def test_a_user_not_invited_gets_no_answer_an_invited_member_does(media_server) -> None:  # type: ignore[no-untyped-def]
+async def test_a_user_not_invited_gets_no_answer_an_invited_member_does(media_server) -> None:
     c = hybrid_cabinet(media_server.db)
     (outsider, oh), (member, mh) = [await live_client(media_server.url, u.username) for u in (c.outsider, c.members[0])]
     peers = [Peer(outsider, c.meeting_id), Peer(member, c.meeting_id)]
     try:
         denied = await peers[0].join(None)
         assert denied["ok"] is False and denied["error"]["code"] == "forbidden" and "answer" not in str(denied)
-        early = await outsider.call("rtc:candidate", {"meeting_id": c.meeting_id, "candidate": {"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host"}})
+        early = await outsider.call(
+            "rtc:candidate",
+            {"meeting_id": c.meeting_id, "candidate": {"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host"}},
+        )
         assert early["ok"] is False
-        hall = await member.call("rtc:join", {"meeting_id": c.meeting_id, "hall": True, "offer": {"sdp": "v=0", "type": "offer"}})
+        hall = await member.call(
+            "rtc:join", {"meeting_id": c.meeting_id, "hall": True, "offer": {"sdp": "v=0", "type": "offer"}}
+        )
         assert hall["ok"] is False and hall["error"]["code"] == "forbidden"  # the hall camera: those who conduct
         allowed = await peers[1].join(None)
         assert allowed["ok"] and allowed["data"]["answer"]["type"] == "answer"
@@ -30,7 +36,7 @@ async def test_a_user_not_invited_gets_no_answer_an_invited_member_does(media_se
             await h.aclose()
 
 
-async def test_a_guest_joins_only_when_invited_to_remote_attendance(media_server) -> None:  # type: ignore[no-untyped-def]
+async def test_a_guest_joins_only_when_invited_to_remote_attendance(media_server) -> None:
     in_room = hybrid_cabinet(media_server.db, MeetingMode.in_room)
     hybrid = hybrid_cabinet(media_server.db)
     (g1, h1), (g2, h2) = [await live_client(media_server.url, c.guest.username) for c in (in_room, hybrid)]
@@ -49,9 +55,11 @@ async def test_a_guest_joins_only_when_invited_to_remote_attendance(media_server
             await h.aclose()
 
 
-async def test_chair_only_controls_refuse_members_and_work_for_the_chair(media_server) -> None:  # type: ignore[no-untyped-def]
+async def test_chair_only_controls_refuse_members_and_work_for_the_chair(media_server) -> None:
     c = hybrid_cabinet(media_server.db)
-    (target, th), (other, oh), (chair, ch) = [await live_client(media_server.url, u.username) for u in (c.members[0], c.members[1], c.chair)]
+    (target, th), (other, oh), (chair, ch) = [
+        await live_client(media_server.url, u.username) for u in (c.members[0], c.members[1], c.chair)
+    ]
     await chair.join(c.meeting_id)
     notices: list[tuple[str, dict]] = []
     target.sio.on("rtc:muted", lambda data: notices.append(("muted", data)))

@@ -1,6 +1,7 @@
 """Viewer sharding across media workers: the meeting's primary worker composes and encodes once; viewers
 beyond `media_primary_viewers` are served by another worker process from the primary's encoded streams.
 Real worker processes, real socket.io signalling, aiortc peers; loopback-only network namespace."""
+
 from __future__ import annotations
 
 import asyncio
@@ -16,14 +17,16 @@ from tests.waiting import eventually
 
 
 @pytest.fixture
-def media_settings(media_settings):  # type: ignore[no-untyped-def]
+def media_settings(media_settings):
     return media_settings.with_(media_workers=2, media_primary_viewers=1)
 
 
 def test_an_offer_publishes_unless_every_section_only_receives() -> None:
     camera = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=sendrecv\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n"
     viewer = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=recvonly\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=recvonly\r\n"
-    mic_only = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=recvonly\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendonly\r\n"
+    mic_only = (
+        "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=recvonly\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendonly\r\n"
+    )
     unstated = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
     assert publishes(camera) and publishes(mic_only) and publishes(unstated)
     assert not publishes(viewer) and not publishes("v=0\r\n")
@@ -33,7 +36,9 @@ def _rooms(stats: list[dict[str, Any]], meeting_id: int) -> list[dict[str, Any] 
     return [worker.get(str(meeting_id)) for worker in stats]
 
 
-async def test_viewers_beyond_the_primary_are_served_by_a_second_worker_live_and_closed_with_the_meeting(media_server) -> None:  # type: ignore[no-untyped-def]
+async def test_viewers_beyond_the_primary_are_served_by_a_second_worker_live_and_closed_with_the_meeting(
+    media_server,
+) -> None:
     c = hybrid_cabinet(media_server.db)
     workers = media_server.app.state.remote.workers
     watcher, wh = await live_client(media_server.url, c.chair.username)
@@ -63,7 +68,9 @@ async def test_viewers_beyond_the_primary_are_served_by_a_second_worker_live_and
 
         # A second publisher joins: the shard's viewer sees the new layout live.
         assert (await late_publisher.join(GREEN))["ok"]
-        await eventually(lambda: far_viewer.shows(RED, GREEN), "the new layout on the shard's viewer", timeout=30, interval=0.05)
+        await eventually(
+            lambda: far_viewer.shows(RED, GREEN), "the new layout on the shard's viewer", timeout=30, interval=0.05
+        )
 
         # The shard's last viewer leaves: its room closes and the primary stops feeding it.
         assert (await far_viewer.client.call("rtc:leave", {"meeting_id": c.meeting_id}))["ok"]

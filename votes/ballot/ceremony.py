@@ -2,6 +2,7 @@
 it with three trustees, each trustee's device contributes commitments, proofs and sealed shares, a device that
 finds a bad share complains. The last contribution fixes the joint key every secret vote of the meeting is
 opened with (votes/ballot/election.py: setup). Every participant sees the ceremony's public values."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,7 +32,9 @@ class NotTrustee(Forbidden):
 
 def default_trustees(session: Session, meeting_id: int) -> list[int]:
     """The chair, the secretary, then the first member (invitation order) unless the vote names them."""
-    rows = session.exec(select(Participant).where(Participant.meeting_id == meeting_id).order_by(col(Participant.id))).all()
+    rows = session.exec(
+        select(Participant).where(Participant.meeting_id == meeting_id).order_by(col(Participant.id))
+    ).all()
     chair = [p.user_id for p in rows if p.role == MeetingRole.chair]
     secretary = [p.user_id for p in rows if p.role == MeetingRole.secretary]
     members = [p.user_id for p in rows if p.role == MeetingRole.member]
@@ -39,7 +42,9 @@ def default_trustees(session: Session, meeting_id: int) -> list[int]:
 
 
 def check_trustees(session: Session, meeting_id: int, user_ids: list[int]) -> None:
-    roles = {p.user_id: p.role for p in session.exec(select(Participant).where(Participant.meeting_id == meeting_id)).all()}
+    roles = {
+        p.user_id: p.role for p in session.exec(select(Participant).where(Participant.meeting_id == meeting_id)).all()
+    }
     bad = [u for u in user_ids if roles.get(u) not in (*VOTING_ROLES, MeetingRole.secretary)]
     if bad or len(set(user_ids)) != len(user_ids) or len(user_ids) != TRUSTEES:
         raise ValidationFailed(
@@ -52,7 +57,9 @@ def check_trustees(session: Session, meeting_id: int, user_ids: list[int]) -> No
 
 
 def current_ceremony(session: Session, meeting_id: int) -> KeyCeremony | None:
-    return session.exec(select(KeyCeremony).where(KeyCeremony.meeting_id == meeting_id).order_by(col(KeyCeremony.id).desc())).first()
+    return session.exec(
+        select(KeyCeremony).where(KeyCeremony.meeting_id == meeting_id).order_by(col(KeyCeremony.id).desc())
+    ).first()
 
 
 def ceremony_parts(session: Session, ceremony_id: int) -> dict[int, CeremonyPart]:
@@ -64,11 +71,16 @@ def ceremony_public(session: Session, cer: KeyCeremony, actor_id: int | None = N
     parts = ceremony_parts(session, cer.id)
     mine = next((t["index"] for t in cer.trustees if t["user_id"] == actor_id), None)
     return {
-        "id": cer.id, "meeting_id": cer.meeting_id, "state": cer.state, "threshold": cer.threshold, "digest": cer.digest,
-        "public_key": cer.public_key, "complaints": cer.complaints,
+        "id": cer.id,
+        "meeting_id": cer.meeting_id,
+        "state": cer.state,
+        "threshold": cer.threshold,
+        "digest": cer.digest,
+        "public_key": cer.public_key,
+        "complaints": cer.complaints,
         "trustees": [{**t, "contributed": t["index"] in parts} for t in cer.trustees],
         "me": {"index": mine, "contributed": mine in parts} if mine else None,
-    }  # fmt: skip
+    }
 
 
 def ceremony_status(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
@@ -91,7 +103,9 @@ def _ceremony_changed(session: Session, acc: Access, cer: KeyCeremony) -> dict[s
     return ceremony_public(session, cer, acc.actor.id)
 
 
-def start_ceremony(*, session: Session, actor: Actor, meeting_id: int, trustee_ids: list[int] | None = None) -> dict[str, Any]:
+def start_ceremony(
+    *, session: Session, actor: Actor, meeting_id: int, trustee_ids: list[int] | None = None
+) -> dict[str, Any]:
     """The chair or the secretary starts the meeting's key ceremony (again, after a complaint or to change the
     trustees). The votes already opened keep the ceremony they were opened with."""
     acc = access(session, actor, meeting_id, for_update=True)
@@ -105,9 +119,15 @@ def start_ceremony(*, session: Session, actor: Actor, meeting_id: int, trustee_i
     names = {u.id: u.full_name for u in session.exec(select(User).where(col(User.id).in_(ids))).all()}
     missing = [u for u in ids if u not in keys]
     if missing:
-        raise Conflict("Người giữ khóa chưa tạo khóa kiểm phiếu: {names}.", names=", ".join(names.get(u, "") for u in missing),
-                       details={"user_ids": missing})  # fmt: skip
-    trustees = [{"index": i, "user_id": u, "name": names.get(u, ""), "trustee_key": keys[u].public_key} for i, u in enumerate(ids, start=1)]
+        raise Conflict(
+            "Người giữ khóa chưa tạo khóa kiểm phiếu: {names}.",
+            names=", ".join(names.get(u, "") for u in missing),
+            details={"user_ids": missing},
+        )
+    trustees = [
+        {"index": i, "user_id": u, "name": names.get(u, ""), "trustee_key": keys[u].public_key}
+        for i, u in enumerate(ids, start=1)
+    ]
     cer = KeyCeremony(meeting_id=meeting_id, threshold=THRESHOLD, trustees=trustees, digest="", created_by=actor.id)
     session.add(cer)
     session.flush()
@@ -128,7 +148,9 @@ def _my_ceremony(session: Session, actor: Actor, meeting_id: int, ceremony_id: i
     return acc, cer, index
 
 
-def contribute(*, session: Session, actor: Actor, meeting_id: int, ceremony_id: int, contribution: dict[str, Any]) -> dict[str, Any]:
+def contribute(
+    *, session: Session, actor: Actor, meeting_id: int, ceremony_id: int, contribution: dict[str, Any]
+) -> dict[str, Any]:
     """A trustee's contribution (made on their device): commitments and proofs are checked here; the sealed
     shares are stored as they are (only their receivers can open them). The last one fixes the joint key."""
     acc, cer, index = _my_ceremony(session, actor, meeting_id, ceremony_id)
@@ -141,9 +163,17 @@ def contribute(*, session: Session, actor: Actor, meeting_id: int, ceremony_id: 
     try:
         dkg.verify_contribution(cer.digest, index, cer.threshold, [t["index"] for t in cer.trustees], contribution)
     except proofs.Invalid as e:
-        raise ValidationFailed("Phần đóng góp khóa không hợp lệ: bằng chứng không được xác minh.", details={"reason": str(e)}) from None
-    part = CeremonyPart(ceremony_id=cer.id, idx=index, user_id=actor.id, commitments=contribution["commitments"],
-                        proofs=contribution["proofs"], shares=contribution["shares"])  # fmt: skip
+        raise ValidationFailed(
+            "Phần đóng góp khóa không hợp lệ: bằng chứng không được xác minh.", details={"reason": str(e)}
+        ) from None
+    part = CeremonyPart(
+        ceremony_id=cer.id,
+        idx=index,
+        user_id=actor.id,
+        commitments=contribution["commitments"],
+        proofs=contribution["proofs"],
+        shares=contribution["shares"],
+    )
     session.add(part)
     parts[index] = part
     if len(parts) == len(cer.trustees):
@@ -154,13 +184,17 @@ def contribute(*, session: Session, actor: Actor, meeting_id: int, ceremony_id: 
     return _ceremony_changed(session, acc, cer)
 
 
-def complain(*, session: Session, actor: Actor, meeting_id: int, ceremony_id: int, against: int, vote_id: int | None = None) -> dict[str, Any]:
+def complain(
+    *, session: Session, actor: Actor, meeting_id: int, ceremony_id: int, against: int, vote_id: int | None = None
+) -> dict[str, Any]:
     """A trustee's device found that the share another trustee sealed to it fails the Feldman check (or does
     not open): recorded and shown to every participant; the ceremony can no longer open new votes."""
     acc, cer, index = _my_ceremony(session, actor, meeting_id, ceremony_id)
     if against == index or against not in {t["index"] for t in cer.trustees}:
-        raise ValidationFailed("Người bị khiếu nại không phải người giữ khóa khác của lễ tạo khóa này.",
-                               details=[{"field": "against", "message": "không hợp lệ"}])  # fmt: skip
+        raise ValidationFailed(
+            "Người bị khiếu nại không phải người giữ khóa khác của lễ tạo khóa này.",
+            details=[{"field": "against", "message": "không hợp lệ"}],
+        )
     entry = {"by": index, "against": against, "vote_id": vote_id}
     if entry not in cer.complaints:
         cer.complaints = [*cer.complaints, entry]

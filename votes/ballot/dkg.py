@@ -13,6 +13,7 @@ s_{i→j}·G = Σ_k j^k C_{i,k}), adds them up (s_j = Σ_i s_{i→j}) and comput
 proof (proofs.partial_decrypt). The browser does this in frontend/static/js/dkg.js; this module is the same
 protocol in Python: the server uses the verifying half, tests and the bench drive trustees with the other.
 """
+
 from __future__ import annotations
 
 import base64
@@ -27,10 +28,16 @@ from votes.ballot.proofs import Invalid, challenge, pt, sc, unsc
 SEALED_SHARE_BYTES = 32 + 12 + 32 + 16  # ephemeral public ‖ nonce ‖ AES-GCM(32-byte share) ‖ tag
 
 
-def ceremony_header(ceremony_id: int, meeting_id: int, threshold: int, trustees: list[dict[str, Any]]) -> dict[str, Any]:
+def ceremony_header(
+    ceremony_id: int, meeting_id: int, threshold: int, trustees: list[dict[str, Any]]
+) -> dict[str, Any]:
     """What a ceremony's proofs and sealed shares are bound to (spec §3.1)."""
-    return {"ceremony": ceremony_id, "meeting_id": meeting_id, "threshold": threshold,
-            "trustees": [{"index": t["index"], "user_id": t["user_id"], "trustee_key": t["trustee_key"]} for t in trustees]}  # fmt: skip
+    return {
+        "ceremony": ceremony_id,
+        "meeting_id": meeting_id,
+        "threshold": threshold,
+        "trustees": [{"index": t["index"], "user_id": t["user_id"], "trustee_key": t["trustee_key"]} for t in trustees],
+    }
 
 
 def share_aad(ceremony_digest: str, sender: int, receiver: int) -> str:
@@ -64,9 +71,17 @@ def contribute(ceremony_digest: str, index: int, threshold: int, trustees: list[
         w = g.random_scalar()
         h = g.base(w)
         pok.append({"h": h.hex(), "z": sc(w + _pok_challenge(ceremony_digest, index, k, c, h) * a)})
-    shares = [{"to": t["index"], "sealed": trustee_keys.seal_share(t["trustee_key"], evaluate(coeffs, t["index"]).to_bytes(32, "little"),
-                                                                    share_aad(ceremony_digest, index, t["index"]))}
-              for t in trustees]  # fmt: skip
+    shares = [
+        {
+            "to": t["index"],
+            "sealed": trustee_keys.seal_share(
+                t["trustee_key"],
+                evaluate(coeffs, t["index"]).to_bytes(32, "little"),
+                share_aad(ceremony_digest, index, t["index"]),
+            ),
+        }
+        for t in trustees
+    ]
     coeffs.clear()
     return {"commitments": [c.hex() for c in commitments], "proofs": pok, "shares": shares}
 
@@ -86,7 +101,7 @@ def combine_shares(secret_key: bytes, ceremony_digest: str, index: int, received
     for r in received:
         try:
             raw = trustee_keys.open_with_key(secret_key, r["sealed"], share_aad(ceremony_digest, r["from"], index))
-        except Exception:  # noqa: BLE001 - an unopenable share is a bad share, reported as such
+        except Exception:
             bad.append(r["from"])
             continue
         s = int.from_bytes(raw, "little")
@@ -109,7 +124,12 @@ def verify_contribution(ceremony_digest: str, index: int, threshold: int, indice
     if not isinstance(shares, list):
         raise Invalid("contribution: one sealed share for every trustee")
     for s in shares:
-        if not isinstance(s, dict) or set(s) != {"to", "sealed"} or type(s["to"]) is not int or not isinstance(s["sealed"], str):
+        if (
+            not isinstance(s, dict)
+            or set(s) != {"to", "sealed"}
+            or type(s["to"]) is not int
+            or not isinstance(s["sealed"], str)
+        ):
             raise Invalid("contribution: sealed share malformed")
     if sorted(s["to"] for s in shares) != sorted(indices):
         raise Invalid("contribution: one sealed share for every trustee")

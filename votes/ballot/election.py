@@ -8,6 +8,7 @@ meeting uses that joint key, so opening one needs no trustee. At close each trus
 checks them, and sends its partial decryption with a proof; the server checks the proof and combines.
 Votes opened before 0014_dkg keep their dealt key and the old server-side step (`partial_decrypt`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,17 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from meetings.access import Access, access
 from votes.ballot import dkg, proofs, trustee_keys
 from votes.ballot.ceremony import NotTrustee, ceremony_parts, current_ceremony
-from votes.models import (BallotElection, KeyCeremony, SecretBallot, TrusteeKey, TrusteeShare, Vote, VoteKind,
-                          VoteOption, VoteState)
+from votes.models import (
+    BallotElection,
+    KeyCeremony,
+    SecretBallot,
+    TrusteeKey,
+    TrusteeShare,
+    Vote,
+    VoteKind,
+    VoteOption,
+    VoteState,
+)
 
 
 class NoCeremony(Conflict):
@@ -56,8 +66,12 @@ def trustee_status(*, session: Session, actor: Actor) -> dict[str, Any]:
     """The caller's own key: the public half, and the secret half still sealed with their password (only their
     device, knowing the password, can open it: the key ceremony and the decryption step happen there)."""
     row = session.get(TrusteeKey, actor.id)
-    return {"user_id": actor.id, "enrolled": row is not None, "public_key": row.public_key if row else None,
-            "sealed": row.sealed if row else None}  # fmt: skip
+    return {
+        "user_id": actor.id,
+        "enrolled": row is not None,
+        "public_key": row.public_key if row else None,
+        "sealed": row.sealed if row else None,
+    }
 
 
 # --- opening --------------------------------------------------------------------------------------------
@@ -77,10 +91,14 @@ def setup(session: Session, vote: Vote, options: list[VoteOption]) -> None:
     assert cer.id is not None
     trustee_ids = [t["user_id"] for t in cer.trustees]
     if vote.trustee_ids and vote.trustee_ids != trustee_ids:
-        raise Conflict("Người giữ khóa của biểu quyết này khác với lễ tạo khóa của cuộc họp; hãy tổ chức lại lễ tạo khóa với họ.",
-                       details={"trustee_ids": vote.trustee_ids, "ceremony": trustee_ids})  # fmt: skip
+        raise Conflict(
+            "Người giữ khóa của biểu quyết này khác với lễ tạo khóa của cuộc họp; hãy tổ chức lại lễ tạo khóa với họ.",
+            details={"trustee_ids": vote.trustee_ids, "ceremony": trustee_ids},
+        )
     parts = ceremony_parts(session, cer.id)
-    contributions = [{"index": i, "commitments": parts[i].commitments, "proofs": parts[i].proofs} for i in sorted(parts)]
+    contributions = [
+        {"index": i, "commitments": parts[i].commitments, "proofs": parts[i].proofs} for i in sorted(parts)
+    ]
     joint = dkg.joint_commitments([[bytes.fromhex(c) for c in parts[i].commitments] for i in sorted(parts)])
     params = {
         "spec": proofs.SPEC,
@@ -93,11 +111,16 @@ def setup(session: Session, vote: Vote, options: list[VoteOption]) -> None:
         "commitments": [c.hex() for c in joint],
         "ceremony": {"id": cer.id, "meeting_id": cer.meeting_id, "digest": cer.digest, "contributions": contributions},
         "trustees": [
-            {"index": t["index"], "user_id": t["user_id"], "name": t["name"], "trustee_key": t["trustee_key"],
-             "verification_key": proofs.verification_key(joint, t["index"]).hex()}
+            {
+                "index": t["index"],
+                "user_id": t["user_id"],
+                "name": t["name"],
+                "trustee_key": t["trustee_key"],
+                "verification_key": proofs.verification_key(joint, t["index"]).hex(),
+            }
             for t in cer.trustees
         ],
-    }  # fmt: skip
+    }
     session.add(BallotElection(vote_id=vote.id, params=params, params_digest=proofs.digest(params), ceremony_id=cer.id))
     for t in cer.trustees:
         session.add(TrusteeShare(vote_id=vote.id, idx=t["index"], user_id=t["user_id"], sealed=""))
@@ -151,7 +174,9 @@ def check_ballot(session: Session, vote_id: int, ballot: dict[str, Any]) -> Chec
     try:
         receipt = proofs.verify_ballot(election.params, election.params_digest, ballot)
     except proofs.Invalid as e:
-        raise ValidationFailed("Phiếu kín không hợp lệ: bằng chứng mã hóa không được xác minh.", details={"reason": str(e)}) from None
+        raise ValidationFailed(
+            "Phiếu kín không hợp lệ: bằng chứng mã hóa không được xác minh.", details={"reason": str(e)}
+        ) from None
     return Checked(receipt, proofs.canonical(ballot).decode(), election.params_digest)
 
 
@@ -161,7 +186,9 @@ def same_parameters(session: Session, vote_id: int, checked: Checked) -> bool:
 
 
 def store_ballot(session: Session, vote_id: int, receipt: str, body: str, token: str) -> None:
-    used = session.exec(select(SecretBallot.receipt).where(SecretBallot.vote_id == vote_id, SecretBallot.token == token)).first()
+    used = session.exec(
+        select(SecretBallot.receipt).where(SecretBallot.vote_id == vote_id, SecretBallot.token == token)
+    ).first()
     if used is not None:
         raise Conflict("Phiếu kín này đã được nộp.", details={"receipt": receipt})
     session.add(SecretBallot(vote_id=vote_id, receipt=receipt, token=token, body=body))
@@ -169,7 +196,9 @@ def store_ballot(session: Session, vote_id: int, receipt: str, body: str, token:
 
 def receipt_on_board(*, session: Session, actor: Actor, vote_id: int, receipt: str) -> dict[str, Any]:
     if len(receipt) != 64 or any(ch not in "0123456789abcdef" for ch in receipt):
-        raise ValidationFailed("Biên nhận phải gồm 64 chữ số thập lục phân.", details=[{"field": "receipt", "message": "không hợp lệ"}])
+        raise ValidationFailed(
+            "Biên nhận phải gồm 64 chữ số thập lục phân.", details=[{"field": "receipt", "message": "không hợp lệ"}]
+        )
     vote = _vote(session, vote_id)
     access(session, actor, vote.meeting_id)
     return {"receipt": receipt, "on_board": session.get(SecretBallot, (vote_id, receipt)) is not None}
@@ -181,7 +210,11 @@ def receipt_on_board(*, session: Session, actor: Actor, vote_id: int, receipt: s
 def ballots_of(session: Session, vote_id: int) -> list[tuple[str, dict[str, Any]]]:
     import json
 
-    rows = session.exec(select(SecretBallot.receipt, SecretBallot.body).where(SecretBallot.vote_id == vote_id).order_by(col(SecretBallot.receipt))).all()
+    rows = session.exec(
+        select(SecretBallot.receipt, SecretBallot.body)
+        .where(SecretBallot.vote_id == vote_id)
+        .order_by(col(SecretBallot.receipt))
+    ).all()
     return [(r, json.loads(b)) for r, b in rows]
 
 
@@ -191,8 +224,10 @@ def close(session: Session, vote: Vote) -> None:
     ballot and the voter record together; after this, every ballot carries the close's xmin (the old versions
     go with the CLUSTER of the scrub job, votes/live.py)."""
     assert vote.id is not None
-    session.execute(update(SecretBallot).where(col(SecretBallot.vote_id) == vote.id).values(body=col(SecretBallot.body)),
-                    execution_options={"synchronize_session": False})  # fmt: skip
+    session.execute(
+        update(SecretBallot).where(col(SecretBallot.vote_id) == vote.id).values(body=col(SecretBallot.body)),
+        execution_options={"synchronize_session": False},
+    )
     election = election_of(session, vote.id)
     election.total = proofs.total(len(election.params["options"]), [b for _, b in ballots_of(session, vote.id)])
     session.add(election)
@@ -202,11 +237,15 @@ def _closed_for_decryption(vote: Vote) -> None:
     if vote.kind != VoteKind.secret:
         raise Conflict("Chỉ biểu quyết kín mới cần giải mã kết quả.")
     if vote.state != VoteState.closed or vote.result is not None:
-        raise Conflict("Chỉ giải mã tổng phiếu khi biểu quyết kín đã đóng và chưa có kết quả.", details={"state": str(vote.state)})
+        raise Conflict(
+            "Chỉ giải mã tổng phiếu khi biểu quyết kín đã đóng và chưa có kết quả.", details={"state": str(vote.state)}
+        )
 
 
 def _my_share_row(session: Session, vote: Vote, actor_id: int) -> TrusteeShare:
-    share_row = session.exec(select(TrusteeShare).where(TrusteeShare.vote_id == vote.id, TrusteeShare.user_id == actor_id)).first()
+    share_row = session.exec(
+        select(TrusteeShare).where(TrusteeShare.vote_id == vote.id, TrusteeShare.user_id == actor_id)
+    ).first()
     if share_row is None:
         raise NotTrustee("Bạn không giữ khóa của biểu quyết kín này.")
     if share_row.partial is not None:
@@ -224,17 +263,35 @@ def trustee_material(*, session: Session, actor: Actor, vote_id: int) -> dict[st
     share_row = _my_share_row(session, vote, actor.id)
     election = election_of(session, vote_id)
     if election.ceremony_id is None:
-        raise LegacyKey("Khóa của biểu quyết này do máy chủ tạo (trước lễ tạo khóa): giải mã bằng mật khẩu theo cách cũ.")
+        raise LegacyKey(
+            "Khóa của biểu quyết này do máy chủ tạo (trước lễ tạo khóa): giải mã bằng mật khẩu theo cách cũ."
+        )
     cer = session.get(KeyCeremony, election.ceremony_id)
     assert cer is not None and cer.id is not None
     key = session.get(TrusteeKey, actor.id)
     if key is None or key.public_key != election.params["trustees"][share_row.idx - 1]["trustee_key"]:
         raise Conflict("Khóa kiểm phiếu của bạn đã đổi sau lễ tạo khóa: không mở được phần khóa của biểu quyết này.")
-    received = [{"from": p.idx, "commitments": p.commitments, "sealed": next(s["sealed"] for s in p.shares if s["to"] == share_row.idx)}
-                for _, p in sorted(ceremony_parts(session, cer.id).items())]  # fmt: skip
-    return {"vote_id": vote_id, "meeting_id": vote.meeting_id, "index": share_row.idx, "ceremony_id": cer.id, "ceremony_digest": cer.digest,
-            "user_id": actor.id, "sealed_key": key.sealed, "received": received, "total": election.total,
-            "params_digest": election.params_digest, "verification_key": election.params["trustees"][share_row.idx - 1]["verification_key"]}  # fmt: skip
+    received = [
+        {
+            "from": p.idx,
+            "commitments": p.commitments,
+            "sealed": next(s["sealed"] for s in p.shares if s["to"] == share_row.idx),
+        }
+        for _, p in sorted(ceremony_parts(session, cer.id).items())
+    ]
+    return {
+        "vote_id": vote_id,
+        "meeting_id": vote.meeting_id,
+        "index": share_row.idx,
+        "ceremony_id": cer.id,
+        "ceremony_digest": cer.digest,
+        "user_id": actor.id,
+        "sealed_key": key.sealed,
+        "received": received,
+        "total": election.total,
+        "params_digest": election.params_digest,
+        "verification_key": election.params["trustees"][share_row.idx - 1]["verification_key"],
+    }
 
 
 def accept_partial(session: Session, acc: Access, vote: Vote, partial: Any) -> None:
@@ -245,13 +302,17 @@ def accept_partial(session: Session, acc: Access, vote: Vote, partial: Any) -> N
     share_row = _my_share_row(session, vote, acc.actor.id)
     election = election_of(session, vote.id)
     if election.ceremony_id is None:
-        raise LegacyKey("Khóa của biểu quyết này do máy chủ tạo (trước lễ tạo khóa): giải mã bằng mật khẩu theo cách cũ.")
+        raise LegacyKey(
+            "Khóa của biểu quyết này do máy chủ tạo (trước lễ tạo khóa): giải mã bằng mật khẩu theo cách cũ."
+        )
     assert election.total is not None
     vkey = bytes.fromhex(election.params["trustees"][share_row.idx - 1]["verification_key"])
     try:
         proofs.verify_partial(election.params_digest, share_row.idx, vkey, election.total, partial)
     except proofs.Invalid as e:
-        raise ValidationFailed("Phần giải mã không hợp lệ: bằng chứng không được xác minh.", details={"reason": str(e)}) from None
+        raise ValidationFailed(
+            "Phần giải mã không hợp lệ: bằng chứng không được xác minh.", details={"reason": str(e)}
+        ) from None
     share_row.partial = partial
     session.add(share_row)
     session.flush()
@@ -266,11 +327,16 @@ def partial_decrypt(session: Session, acc: Access, vote: Vote, password: str) ->
     share_row = _my_share_row(session, vote, acc.actor.id)
     election = election_of(session, vote.id)
     if election.ceremony_id is not None:
-        raise Conflict("Biểu quyết này dùng khóa của lễ tạo khóa: phần giải mã được tính trên máy tính bảng của người giữ khóa.")
+        raise Conflict(
+            "Biểu quyết này dùng khóa của lễ tạo khóa: phần giải mã được tính trên máy tính bảng của người giữ khóa."
+        )
     key = session.get(TrusteeKey, acc.actor.id)
     if key is None:
         raise Conflict("Bạn chưa có khóa kiểm phiếu.")
-    share = int.from_bytes(trustee_keys.open_share(key.sealed, acc.actor.id, password, share_row.sealed, _aad(vote.id, share_row.idx)), "little")
+    share = int.from_bytes(
+        trustee_keys.open_share(key.sealed, acc.actor.id, password, share_row.sealed, _aad(vote.id, share_row.idx)),
+        "little",
+    )
     trustee = election.params["trustees"][share_row.idx - 1]
     vkey = bytes.fromhex(trustee["verification_key"])
     assert election.total is not None
@@ -287,8 +353,11 @@ def decrypt_total(session: Session, vote: Vote) -> list[int] | None:
     assert vote.id is not None
     election = election_of(session, vote.id)
     # (a JSON column stores None as JSON null, not SQL NULL: filter here)
-    partials = {r.idx: r.partial for r in session.exec(select(TrusteeShare).where(TrusteeShare.vote_id == vote.id)).all()
-                if r.partial is not None}  # fmt: skip
+    partials = {
+        r.idx: r.partial
+        for r in session.exec(select(TrusteeShare).where(TrusteeShare.vote_id == vote.id)).all()
+        if r.partial is not None
+    }
     threshold: int = election.params["threshold"]
     if len(partials) < threshold:
         return None
@@ -301,13 +370,21 @@ def trustee_progress(session: Session, vote_id: int) -> dict[str, Any] | None:
     election = session.get(BallotElection, vote_id)
     if election is None:
         return None
-    done = {r.idx for r in session.exec(select(TrusteeShare).where(TrusteeShare.vote_id == vote_id)).all() if r.partial is not None}
+    done = {
+        r.idx
+        for r in session.exec(select(TrusteeShare).where(TrusteeShare.vote_id == vote_id)).all()
+        if r.partial is not None
+    }
     cer = session.get(KeyCeremony, election.ceremony_id) if election.ceremony_id is not None else None
     return {
         "threshold": election.params["threshold"],
-        "on_device": election.ceremony_id is not None,  # False: a legacy vote, decrypted with the password on the server
+        "on_device": election.ceremony_id
+        is not None,  # False: a legacy vote, decrypted with the password on the server
         "complaints": cer.complaints if cer else [],
-        "trustees": [{"user_id": t["user_id"], "name": t["name"], "decrypted": t["index"] in done} for t in election.params["trustees"]],
+        "trustees": [
+            {"user_id": t["user_id"], "name": t["name"], "decrypted": t["index"] in done}
+            for t in election.params["trustees"]
+        ],
     }
 
 
@@ -317,12 +394,17 @@ def trustee_progress(session: Session, vote_id: int) -> dict[str, Any] | None:
 def board_data(session: Session, vote: Vote) -> dict[str, Any]:
     assert vote.id is not None
     election = election_of(session, vote.id)
-    shares = session.exec(select(TrusteeShare).where(TrusteeShare.vote_id == vote.id).order_by(col(TrusteeShare.idx))).all()
+    shares = session.exec(
+        select(TrusteeShare).where(TrusteeShare.vote_id == vote.id).order_by(col(TrusteeShare.idx))
+    ).all()
     ballots = ballots_of(session, vote.id)
     result = None
     if vote.result is not None:
-        result = {"counts": {str(o["id"]): vote.result["counts"].get(str(o["id"]), 0) for o in election.params["options"]},
-                  "passed": vote.result.get("passed"), "rule": vote.result.get("rule")}  # fmt: skip
+        result = {
+            "counts": {str(o["id"]): vote.result["counts"].get(str(o["id"]), 0) for o in election.params["options"]},
+            "passed": vote.result.get("passed"),
+            "rule": vote.result.get("rule"),
+        }
     board: dict[str, Any] = {
         "spec": proofs.SPEC,
         "params": election.params,
@@ -358,6 +440,10 @@ def meeting_boards(*, session: Session, actor: Actor, meeting_id: int) -> dict[s
     """The boards of every decrypted secret vote of a meeting, exported with its minutes (which cite each board's
     fingerprint): every participant may download them, as they may read each board."""
     access(session, actor, meeting_id)
-    votes = session.exec(select(Vote).where(Vote.meeting_id == meeting_id, col(Vote.kind) == VoteKind.secret).order_by(col(Vote.id))).all()
-    boards = [board_data(session, v) for v in votes if v.result is not None and session.get(BallotElection, v.id) is not None]
+    votes = session.exec(
+        select(Vote).where(Vote.meeting_id == meeting_id, col(Vote.kind) == VoteKind.secret).order_by(col(Vote.id))
+    ).all()
+    boards = [
+        board_data(session, v) for v in votes if v.result is not None and session.get(BallotElection, v.id) is not None
+    ]
     return {"meeting_id": meeting_id, "boards": boards}

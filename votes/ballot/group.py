@@ -5,6 +5,7 @@ same functions from libsodium-wrappers-sumo, so both sides compute with one audi
 Points are 32-byte canonical encodings (the identity is 32 zero bytes); scalars are 32-byte little-endian
 integers reduced mod L. Scalar arithmetic (Shamir, Lagrange) is plain integer arithmetic mod L.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -34,7 +35,11 @@ BASE = bytes.fromhex("e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e0
 
 def is_point(p: bytes) -> bool:
     """A canonical encoding of a group element (the identity included)."""
-    return isinstance(p, bytes) and len(p) == 32 and (p == IDENTITY or _lib.crypto_core_ristretto255_is_valid_point(p) == 1)
+    return (
+        isinstance(p, bytes)
+        and len(p) == 32
+        and (p == IDENTITY or _lib.crypto_core_ristretto255_is_valid_point(p) == 1)
+    )
 
 
 def add(p: bytes, q: bytes) -> bytes:

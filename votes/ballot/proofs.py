@@ -3,6 +3,7 @@
 Everything here follows docs/ballot-spec.md, section by section; the browser (frontend/static/js/ballot-crypto.js)
 implements the voter's side of the same text. Points and scalars travel as lowercase hex of 32 bytes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -135,8 +136,18 @@ def encrypt_ballot(params: dict[str, Any], params_digest: str, choice: int, toke
         zm = (w + cm * r) % g.L
         cc, zz = {m: cm, j: cj}, {m: zm, j: zj}
         cts.append({"a": alpha.hex(), "b": beta.hex()})
-        proofs.append({"a0": a[0].hex(), "b0": b[0].hex(), "a1": a[1].hex(), "b1": b[1].hex(),
-                       "c0": sc(cc[0]), "c1": sc(cc[1]), "z0": sc(zz[0]), "z1": sc(zz[1])})  # fmt: skip
+        proofs.append(
+            {
+                "a0": a[0].hex(),
+                "b0": b[0].hex(),
+                "a1": a[1].hex(),
+                "b1": b[1].hex(),
+                "c0": sc(cc[0]),
+                "c1": sc(cc[1]),
+                "z0": sc(zz[0]),
+                "z1": sc(zz[1]),
+            }
+        )
     big_a, big_b = _sum(cts)
     w = g.random_scalar()
     sum_a, sum_b = g.base(w), g.mul(w, y)
@@ -178,7 +189,9 @@ def verify_ballot(params: dict[str, Any], params_digest: str, ballot: Any) -> st
         if (c[0] + c[1]) % g.L != challenge("range", *ctx, str(k).encode(), alpha, beta, a[0], b[0], a[1], b[1]):
             raise Invalid(f"ballot: option {k}: 0-or-1 proof challenge")
         for j in (0, 1):
-            if g.base(z[j]) != g.add(a[j], g.mul(c[j], alpha)) or g.mul(z[j], y) != g.add(b[j], g.mul(c[j], g.sub(beta, g.base(j)))):
+            if g.base(z[j]) != g.add(a[j], g.mul(c[j], alpha)) or g.mul(z[j], y) != g.add(
+                b[j], g.mul(c[j], g.sub(beta, g.base(j)))
+            ):
                 raise Invalid(f"ballot: option {k}: 0-or-1 proof")
     sp = ballot["sum_proof"]
     if not isinstance(sp, dict) or set(sp) != {"a", "b", "z"}:
@@ -186,7 +199,9 @@ def verify_ballot(params: dict[str, Any], params_digest: str, ballot: Any) -> st
     big_a, big_b = _sum(cts)
     sum_a, sum_b, sum_z = pt(sp["a"], "sum a"), pt(sp["b"], "sum b"), unsc(sp["z"], "sum z")
     sum_c = challenge("sum", *ctx, big_a, big_b, sum_a, sum_b)
-    if g.base(sum_z) != g.add(sum_a, g.mul(sum_c, big_a)) or g.mul(sum_z, y) != g.add(sum_b, g.mul(sum_c, g.sub(big_b, g.BASE))):
+    if g.base(sum_z) != g.add(sum_a, g.mul(sum_c, big_a)) or g.mul(sum_z, y) != g.add(
+        sum_b, g.mul(sum_c, g.sub(big_b, g.BASE))
+    ):
         raise Invalid("ballot: sum-is-one proof")
     return digest(ballot)
 

@@ -5,6 +5,7 @@ A share is sealed to the trustee's public key when the vote opens (no password n
 only with the trustee's password at the decryption step: ephemeral X25519 -> HKDF-SHA256 -> AES-256-GCM, the
 vote and trustee index as associated data, so a sealed share cannot be moved to another vote or trustee.
 """
+
 from __future__ import annotations
 
 import base64
@@ -16,6 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ledger.keystore import seal, unseal
+
 
 def _raw(public_key: X25519PublicKey) -> bytes:
     return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -41,7 +43,9 @@ def seal_share(public_key_hex: str, share: bytes, aad: str) -> str:
     eph = X25519PrivateKey.generate()
     eph_pub = _raw(eph.public_key())
     nonce = secrets.token_bytes(12)
-    body = AESGCM(_kek(eph.exchange(X25519PublicKey.from_public_bytes(pub)), eph_pub, pub)).encrypt(nonce, share, aad.encode())
+    body = AESGCM(_kek(eph.exchange(X25519PublicKey.from_public_bytes(pub)), eph_pub, pub)).encrypt(
+        nonce, share, aad.encode()
+    )
     return base64.b64encode(eph_pub + nonce + body).decode()
 
 

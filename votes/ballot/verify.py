@@ -3,6 +3,7 @@ that no ballot is missing or repeated, the encrypted total, every partial decryp
 
 `verify_board` raises proofs.Invalid naming the first failure, or answers the decrypted counts per option
 (None while the board has no result yet)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,7 +12,18 @@ from votes.ballot import dkg, proofs
 from votes.ballot import group as g
 from votes.ballot.proofs import Invalid
 
-_BOARD_KEYS = {"spec", "params", "params_digest", "state", "voted_count", "ballots", "total", "partials", "result", "fingerprint"}
+_BOARD_KEYS = {
+    "spec",
+    "params",
+    "params_digest",
+    "state",
+    "voted_count",
+    "ballots",
+    "total",
+    "partials",
+    "result",
+    "fingerprint",
+}
 
 
 def verify_board(board: Any) -> list[int] | None:
@@ -43,7 +55,9 @@ def verify_board(board: Any) -> list[int] | None:
         receipts.add(receipt)
         tokens.add(ballot["token"])
     if board["voted_count"] != len(ballots):
-        raise Invalid(f"ballots: {len(ballots)} on the board but {board['voted_count']} members recorded as having voted")
+        raise Invalid(
+            f"ballots: {len(ballots)} on the board but {board['voted_count']} members recorded as having voted"
+        )
     if [e["receipt"] for e in ballots] != sorted(receipts):
         raise Invalid("ballots: not in receipt order")
 
@@ -118,6 +132,8 @@ def _check_ceremony(params: dict[str, Any], commitments: list[bytes]) -> None:
     for c in contributions:
         if set(c) != {"index", "commitments", "proofs"}:
             raise Invalid(f"ceremony: contribution of trustee {c.get('index')}: unexpected fields")
-        parts.append(dkg.verify_commitments(cer["digest"], c["index"], params["threshold"], c["commitments"], c["proofs"]))
+        parts.append(
+            dkg.verify_commitments(cer["digest"], c["index"], params["threshold"], c["commitments"], c["proofs"])
+        )
     if dkg.joint_commitments(parts) != commitments:
         raise Invalid("ceremony: the commitments are not the sum of the trustees' commitments")

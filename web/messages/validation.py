@@ -1,5 +1,6 @@
 """The field errors of a 422: pydantic's error types -> catalogue messages (Vietnamese text as the key,
 translated at the edge). Pydantic's own English text never reaches a user."""
+
 from __future__ import annotations
 
 from typing import Any
