@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web.i18n import request_lang
 from infra.settings import Settings
@@ -17,10 +18,6 @@ from core.i18n import N_, known, translate
 REFUSED = N_("Kết nối bị từ chối.")
 log = logging.getLogger(__name__)
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 # No inline script or style, no plugins, no <base>, never inside a frame, forms post only here; the socket
 # (ws:/wss: on this host) is covered by 'self'; 'wasm-unsafe-eval' lets libsodium compile its WebAssembly
@@ -80,7 +77,7 @@ def _merged(
 
 
 class SecurityHeaders:
-    def __init__(self, app: Any, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.headers = header_list(settings)
         self.state: Any = None  # the factory sets the Starlette app's state here (tests and the CLI reach it)
