@@ -307,7 +307,9 @@ def check() -> dict[str, list[str]]:
     return {
         "missing a translation (fill it in locale/<lang>/LC_MESSAGES/messages.po)": missing_translations(),
         "not in the catalogue (run make i18n, then translate)": outside_catalogue(),
-        "raised with a message built at run time (use a literal with {placeholders} and keyword params)": unmarked_raises(),
+        "raised with a message built at run time (use a literal with {placeholders} and keyword params)": (
+            unmarked_raises()
+        ),
         "user text in a template outside t()": template_text(),
         "user text in an ES module outside t()": script_text(),
         "UI keys no code uses (delete them from both .po files)": unused_keys(),

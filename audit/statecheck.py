@@ -46,13 +46,15 @@ def _users(session: Session, facts: dict[str, tuple[int, dict[str, Any]]], seen:
         logged = facts.get(key)
         if logged is None:
             out.append(
-                f"tài khoản {user.id} ({user.username}, {_role(now['role'])}) không có trong nhật ký: được thêm ngoài ứng dụng"
+                f"tài khoản {user.id} ({user.username}, {_role(now['role'])}) không có trong nhật ký: được thêm ngoài "
+                "ứng dụng"
             )
         elif logged[1].get("deleted"):
             out.append(f"tài khoản {user.id} đã bị xóa theo nhật ký nhưng vẫn còn trong cơ sở dữ liệu")
         elif now["role"] != logged[1]["role"]:
             out.append(
-                f"tài khoản {user.id} ({user.username}) là {_role(now['role'])} trong cơ sở dữ liệu nhưng nhật ký ghi lần cuối là {_role(logged[1]['role'])} (bản ghi #{logged[0]})"
+                f"tài khoản {user.id} ({user.username}) là {_role(now['role'])} trong cơ sở dữ liệu nhưng nhật ký ghi "
+                f"lần cuối là {_role(logged[1]['role'])} (bản ghi #{logged[0]})"
             )
         elif now["active"] != logged[1]["active"] or now["username"] != logged[1]["username"]:
             out.append(
@@ -87,7 +89,8 @@ def _participants(session: Session, facts: dict[str, tuple[int, dict[str, Any]]]
         if logged is None or logged[1]["role"] != now["role"]:
             was = _role(logged[1]["role"]) if logged else "không có"
             out.append(
-                f"cuộc họp {p.meeting_id}: người dùng {p.user_id} là {_role(now['role'])} trong cơ sở dữ liệu nhưng nhật ký ghi {was}"
+                f"cuộc họp {p.meeting_id}: người dùng {p.user_id} là {_role(now['role'])} trong cơ sở dữ liệu nhưng "
+                f"nhật ký ghi {was}"
             )
     return out
 

@@ -109,7 +109,8 @@ def _checkpoints(rows: list[AuditEntry], keys: AuditKeys, public: Ed25519PublicK
         row = by_id.get(b["row_id"])
         if row is None and (last_id or 0) < b["row_id"]:
             problems.append(
-                f"nhật ký kết thúc ở bản ghi #{last_id} nhưng điểm kiểm lúc {when} đã ghi nhận bản ghi #{b['row_id']}: các bản ghi cuối đã bị xóa"
+                f"nhật ký kết thúc ở bản ghi #{last_id} nhưng điểm kiểm lúc {when} đã ghi nhận bản ghi #{b['row_id']}: "
+                "các bản ghi cuối đã bị xóa"
             )
         elif row is None or row.hash != b["hash"]:
             problems.append(f"bản ghi #{b['row_id']} khác với điểm kiểm lúc {when}: nhật ký đã bị ghi lại")
@@ -121,7 +122,8 @@ def _checkpoints(rows: list[AuditEntry], keys: AuditKeys, public: Ed25519PublicK
             problems.append(f"số bản ghi tới #{b['row_id']} khác với điểm kiểm lúc {when}")
         if b.get("mac_key") != keys.mac_key_id():
             problems.append(
-                f"điểm kiểm lúc {when} được lập với khóa nhật ký khác ({b.get('mac_key')}; hiện có {keys.mac_key_id()}): sai tệp khóa?"
+                f"điểm kiểm lúc {when} được lập với khóa nhật ký khác ({b.get('mac_key')}; hiện có "
+                f"{keys.mac_key_id()}): sai tệp khóa?"
             )
     keyed = [r for r in rows if r.mac]
     months = {cp.file.removesuffix(".jsonl") for cp in found}

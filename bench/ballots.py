@@ -1,8 +1,9 @@
 """Secret ballots benchmark: encrypting + proving one ballot in Chromium (the tablet's browser), verifying one
 on the server, the meeting's key ceremony (three trustees' contributions, made by the Python implementation of
 the tablet's protocol, verified by the server), tallying + decrypting 27 and 500 ballots (close -> two trustees
-fetch their sealed shares, check and combine them and send their partial decryptions -> result, over HTTP), and a burst of N encrypted ballots sent at once (every one verified: 0 lost, exactly N counted,
-the published board verified).
+fetch their sealed shares, check and combine them and send their partial decryptions -> result, over HTTP),
+and a burst of N encrypted ballots sent at once (every one verified: 0 lost, exactly N counted, the published
+board verified).
 
     .venv/bin/python bench/ballots.py [--voters 500] [--backends sqlite,postgres]
 
@@ -189,8 +190,10 @@ def server_run(backend: str, url: str, voters: int) -> None:
         proc.wait(10)
     print(
         f"{backend:<9} N={voters:<4} burst: acked={r['acked']} lost={voters - r['acked']} errors={r['errors'] or 0} "
-        f"all in {r['burst_s']:.2f}s, ack {_ms(r['lat'])} | close->result (2 trustees, HTTP) {r['close_to_result_s']:.2f}s | "
-        f"counted={r['counted']} on board={r['board_ballots']} board verified={r['verified']} in {r['verify_board_s']:.2f}s "
+        f"all in {r['burst_s']:.2f}s, ack {_ms(r['lat'])} | close->result (2 trustees, HTTP) "
+        f"{r['close_to_result_s']:.2f}s | "
+        f"counted={r['counted']} on board={r['board_ballots']} board verified={r['verified']} in "
+        f"{r['verify_board_s']:.2f}s "
         f"(setup {setup_s:.1f}s, key ceremony of 3 trustees {setup['ceremony_s'] * 1000:.0f}ms)",
         flush=True,
     )
@@ -236,7 +239,8 @@ def in_process(n_ballots: int) -> None:
         group.mul(123456789, group.BASE)
         ref.append(time.perf_counter() - t1)
     print(
-        f"server    N={n_ballots:<4} verify one ballot {_ms(times)} | tally+2 partial decryptions+combine {tally_s * 1000:.0f}ms "
+        f"server    N={n_ballots:<4} verify one ballot {_ms(times)} | tally+2 partial decryptions+combine "
+        f"{tally_s * 1000:.0f}ms "
         f"(counts {counts}) | reference: one scalar mult {_ms(ref)}",
         flush=True,
     )
@@ -278,7 +282,11 @@ def chromium(samples: int = 30) -> None:
                     const ref = [];
                     const s = sodium.crypto_core_ristretto255_scalar_random();
                     const g = sodium.crypto_scalarmult_ristretto255_base(s);
-                    for (let i = 0; i < 200; i++) { const t = performance.now(); sodium.crypto_scalarmult_ristretto255(s, g); ref.push(performance.now() - t); }
+                    for (let i = 0; i < 200; i++) {
+                        const t = performance.now();
+                        sodium.crypto_scalarmult_ristretto255(s, g);
+                        ref.push(performance.now() - t);
+                    }
                     return {load, times, ref, ballots};
                 }""",
                 [setup["params"]["params"], setup["params"]["params_digest"], samples],

@@ -342,13 +342,15 @@ async def main_async(args: argparse.Namespace) -> None:
                         print(f"    connect errors: {r.errors[:3]}", flush=True)
                     if r.lost_clients:
                         print(
-                            f"    lost: {r.lost_clients} clients missed events; missing seqs {sorted(r.lost_seqs)[:5]}..."
+                            f"    lost: {r.lost_clients} clients missed events; missing seqs "
+                            f"{sorted(r.lost_seqs)[:5]}..."
                             f"{sorted(r.lost_seqs)[-3:]} of {len(r.lost_seqs)}",
                             flush=True,
                         )
                     if r.closed:
                         print(
-                            f"    closed by the server during the run: {len(r.closed)} sockets {Counter(r.closed).most_common(3)}",
+                            f"    closed by the server during the run: {len(r.closed)} sockets "
+                            f"{Counter(r.closed).most_common(3)}",
                             flush=True,
                         )
                     if r.out_of_order or r.failed_steps:

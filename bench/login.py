@@ -95,7 +95,10 @@ def hash_floor(n: int = 15) -> list[float]:
 
 
 def row(label: str, values: list[float]) -> str:
-    return f"  {label:<34} n={len(values):<4} p50 {pct(values, 50):7.1f}  p95 {pct(values, 95):7.1f}  p99 {pct(values, 99):7.1f} ms"
+    return (
+        f"  {label:<34} n={len(values):<4} p50 {pct(values, 50):7.1f}  p95 {pct(values, 95):7.1f}  p99 "
+        f"{pct(values, 99):7.1f} ms"
+    )
 
 
 async def run(args: argparse.Namespace, data_dir: Path) -> None:

@@ -356,7 +356,8 @@ def main() -> None:
         return asyncio.run(clients(a.role, a.n, a.port, a.sample, a.seconds, a.fps, a.tracks, a.tile_width))
     print(f"# {time.strftime('%Y-%m-%d %H:%M')} {os.cpu_count()} CPUs; load before: {os.getloadavg()}")
     print(
-        "| variant | pubs | viewers | server CPU (cores) | fps/viewer min / median | join->1st frame median / max (ms) | no frames | decoded sample |"
+        "| variant | pubs | viewers | server CPU (cores) | fps/viewer min / median | join->1st frame median / max "
+        "(ms) | no frames | decoded sample |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for variant in a.variants.split(","):
@@ -382,8 +383,10 @@ def main() -> None:
             per = " + ".join(f"{c:.2f}" for c in r["per_proc"]) if len(r["per_proc"]) > 1 else ""
             label = variant + (f", tiles {a.tile_width} px" if a.tile_width != 640 else "")
             print(
-                f"| {label} | {pubs} | {viewers} | {r['cpu']:.2f}{f' [{per}]' if per else ''} | {fps[0]:.1f} / {statistics.median(fps):.1f} | "
-                f"{statistics.median(joins):.0f} / {joins[-1]:.0f} | {r['no_frames']} | {sorted(set(map(tuple, r['sizes'])))} |",
+                f"| {label} | {pubs} | {viewers} | {r['cpu']:.2f}{f' [{per}]' if per else ''} | {fps[0]:.1f} / "
+                f"{statistics.median(fps):.1f} | "
+                f"{statistics.median(joins):.0f} / {joins[-1]:.0f} | {r['no_frames']} | "
+                f"{sorted(set(map(tuple, r['sizes'])))} |",
                 flush=True,
             )
     print(f"# load after: {os.getloadavg()}")

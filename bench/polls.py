@@ -138,13 +138,16 @@ def run(url: str, label: str, args: argparse.Namespace, keys_dir: Path) -> None:
             answers = len(s.exec(select(PollAnswer.id).where(PollAnswer.poll_id == pid)).all())
         print(f"{label}: {args.voters} voters × {args.questions} questions, {answers} answers stored, {args.runs} runs")
         print(
-            f"  close poll (tally, store results, audit, notify)  p50 {statistics.median(close_ms):7.1f} ms   p95 {pct(close_ms, 95):7.1f} ms"
+            f"  close poll (tally, store results, audit, notify)  p50 {statistics.median(close_ms):7.1f} ms   p95 "
+            f"{pct(close_ms, 95):7.1f} ms"
         )
         print(
-            f"  summary report PDF (read + render, ~{pages} pages, {len(pdf) // 1024} KiB)  p50 {statistics.median(pdf_ms):7.1f} ms   p95 {pct(pdf_ms, 95):7.1f} ms"
+            f"  summary report PDF (read + render, ~{pages} pages, {len(pdf) // 1024} KiB)  p50 "
+            f"{statistics.median(pdf_ms):7.1f} ms   p95 {pct(pdf_ms, 95):7.1f} ms"
         )
         print(
-            f"  reference: a member's inbox read                  p50 {statistics.median(ref_ms):7.1f} ms   p95 {pct(ref_ms, 95):7.1f} ms"
+            f"  reference: a member's inbox read                  p50 {statistics.median(ref_ms):7.1f} ms   p95 "
+            f"{pct(ref_ms, 95):7.1f} ms"
         )
     finally:
         db.dispose()

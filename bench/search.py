@@ -141,8 +141,8 @@ def generate(url: str, pages: int) -> None:
             title = f"Phiên họp Chính phủ thường kỳ tháng {m}/2026"
             c.execute(
                 text(
-                    "INSERT INTO meeting (id, title, kind, mode, place, description, scheduled_at, state, created_at, last_seq) "
-                    "VALUES (:id, :t, 'regular', 'in_room', '', '', :at, 'ended', :at, 0)"
+                    "INSERT INTO meeting (id, title, kind, mode, place, description, scheduled_at, state, created_at, "
+                    "last_seq) VALUES (:id, :t, 'regular', 'in_room', '', '', :at, 'ended', :at, 0)"
                 ),
                 {"id": m, "t": title, "at": start + timedelta(days=30 * (m - 1))},
             )
@@ -161,8 +161,8 @@ def generate(url: str, pages: int) -> None:
                 it = f"Dự thảo về {topic} số {item_id}"
                 c.execute(
                     text(
-                        "INSERT INTO agenda_item (id, meeting_id, position, title, presenter, planned_minutes, notes, state) "
-                        "VALUES (:id, :m, :p, :t, 'Bộ Tài chính', 15, '', 'done')"
+                        "INSERT INTO agenda_item (id, meeting_id, position, title, presenter, planned_minutes, notes, "
+                        "state) VALUES (:id, :m, :p, :t, 'Bộ Tài chính', 15, '', 'done')"
                     ),
                     {"id": item_id, "m": m, "p": k, "t": it},
                 )
@@ -173,8 +173,9 @@ def generate(url: str, pages: int) -> None:
                 restricted = rng.random() < 0.1
                 c.execute(
                     text(
-                        "INSERT INTO document (id, meeting_id, agenda_item_id, title, position, restricted, share_with_guests, "
-                        "current_version, created_at, updated_at) VALUES (:id, :m, :i, :t, 0, :r, false, 1, :at, :at)"
+                        "INSERT INTO document (id, meeting_id, agenda_item_id, title, position, restricted, "
+                        "share_with_guests, current_version, created_at, updated_at) "
+                        "VALUES (:id, :m, :i, :t, 0, :r, false, 1, :at, :at)"
                     ),
                     {
                         "id": doc_id,
@@ -187,8 +188,8 @@ def generate(url: str, pages: int) -> None:
                 )
                 c.execute(
                     text(
-                        "INSERT INTO document_version (id, document_id, version, sha256, page_count, size_bytes, source_name, "
-                        "source_kind, created_at) VALUES (:id, :id, 1, :sha, :n, 1, 'x.pdf', 'pdf', :at)"
+                        "INSERT INTO document_version (id, document_id, version, sha256, page_count, size_bytes, "
+                        "source_name, source_kind, created_at) VALUES (:id, :id, 1, :sha, :n, 1, 'x.pdf', 'pdf', :at)"
                     ),
                     {"id": doc_id, "sha": uuid.uuid4().hex * 2, "n": per_doc, "at": start},
                 )
@@ -289,9 +290,9 @@ def run(backend: str, pages: int, rounds: int, keep: bool = False) -> None:
             proc.terminate()
             proc.wait(10)
         print(
-            f"  {backend:8s} search p50 {pct(search, 50):6.1f} ms  p95 {pct(search, 95):6.1f} ms  p99 {pct(search, 99):6.1f} ms"
-            f"  (n={len(search)}, {found} hits per round)  |  /healthz p50 {pct(health, 50):5.1f} ms  p95 {pct(health, 95):5.1f} ms"
-            f"  p99 {pct(health, 99):5.1f} ms",
+            f"  {backend:8s} search p50 {pct(search, 50):6.1f} ms  p95 {pct(search, 95):6.1f} ms"
+            f"  p99 {pct(search, 99):6.1f} ms  (n={len(search)}, {found} hits per round)  |  /healthz"
+            f" p50 {pct(health, 50):5.1f} ms  p95 {pct(health, 95):5.1f} ms  p99 {pct(health, 99):5.1f} ms",
             flush=True,
         )
     finally:

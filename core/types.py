@@ -108,7 +108,8 @@ def Int(lo: int, hi: int) -> Any:
 
 
 def _from_text(value: Any) -> Any:
-    """Query strings and multipart fields carry text: '12' -> 12; anything else is left for the strict check to refuse."""
+    """Query strings and multipart fields carry text: '12' -> 12; anything else is left for the strict check
+    to refuse."""
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
         return int(value)
     return value

@@ -45,7 +45,8 @@ def to_pdf(source: Path, kind: str, *, soffice: str, filename: str, sandboxed: b
         raise _unavailable(
             kind,
             Msg(
-                "Máy chủ chưa cách ly được LibreOffice (cần user namespace của Linux) nên không chuyển tệp {kind} “{filename}” sang PDF.",
+                "Máy chủ chưa cách ly được LibreOffice (cần user namespace của Linux) nên không chuyển tệp {kind} "
+                "“{filename}” sang PDF.",
                 kind=kind.upper(),
                 filename=filename,
             ),

@@ -165,7 +165,8 @@ def _bomb(filename: str) -> Exception:
     return refuse(
         "too_large",
         Msg(
-            "Tệp “{filename}” khi giải nén vượt quá {max_uncompressed} MB hoặc {max_entries} thành phần nên bị từ chối.",
+            "Tệp “{filename}” khi giải nén vượt quá {max_uncompressed} MB hoặc {max_entries} thành phần "
+            "nên bị từ chối.",
             filename=filename,
             max_uncompressed=MAX_UNCOMPRESSED // (1024 * 1024),
             max_entries=MAX_ENTRIES,

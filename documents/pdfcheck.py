@@ -53,7 +53,8 @@ def sniff(path: Path, filename: str) -> str:
         raise refuse(
             "damaged",
             Msg(
-                "Tệp “{filename}” không phải tệp {kind} hợp lệ (tệp bị hỏng hoặc không đúng định dạng {kind}). Hãy mở tệp và lưu lại, hoặc tải lên bản PDF của tài liệu.",
+                "Tệp “{filename}” không phải tệp {kind} hợp lệ (tệp bị hỏng hoặc không đúng định dạng {kind}). Hãy mở "
+                "tệp và lưu lại, hoặc tải lên bản PDF của tài liệu.",
                 filename=filename,
                 kind=claimed.upper(),
             ),
@@ -62,7 +63,8 @@ def sniff(path: Path, filename: str) -> str:
     raise refuse(
         "not_pdf",
         Msg(
-            "Tệp “{filename}” không phải PDF (nội dung tệp không đúng định dạng PDF, dù tên tệp có thể là .pdf). Chỉ nhận PDF, hoặc DOCX/ODT/XLSX để chuyển sang PDF.",
+            "Tệp “{filename}” không phải PDF (nội dung tệp không đúng định dạng PDF, dù tên tệp có thể là .pdf). Chỉ "
+            "nhận PDF, hoặc DOCX/ODT/XLSX để chuyển sang PDF.",
             filename=filename,
         ),
     )
@@ -122,7 +124,8 @@ def rebuild(path: Path, filename: str) -> tuple[Path, dict[str, int]]:
         raise refuse(
             "active_content",
             Msg(
-                "Tệp PDF “{filename}” chứa nội dung tự thực thi không gỡ bỏ được ({found}) nên bị từ chối vì lý do an toàn. Hãy xuất lại thành PDF thông thường (In → Lưu dưới dạng PDF) rồi tải lên.",
+                "Tệp PDF “{filename}” chứa nội dung tự thực thi không gỡ bỏ được ({found}) nên bị từ chối vì lý do an "
+                "toàn. Hãy xuất lại thành PDF thông thường (In → Lưu dưới dạng PDF) rồi tải lên.",
                 filename=filename,
                 found=", ".join(sorted(left)),
             ),
@@ -135,7 +138,8 @@ def _encrypted(filename: str) -> ValidationFailed:
     return refuse(
         "encrypted",
         Msg(
-            "Tệp PDF “{filename}” được đặt mật khẩu/mã hóa nên hệ thống không hiển thị được. Hãy gỡ mật khẩu (hoặc xuất lại PDF không mã hóa) rồi tải lên.",
+            "Tệp PDF “{filename}” được đặt mật khẩu/mã hóa nên hệ thống không hiển thị được. Hãy gỡ mật khẩu (hoặc "
+            "xuất lại PDF không mã hóa) rồi tải lên.",
             filename=filename,
         ),
     )

@@ -5,12 +5,11 @@ in a pool of worker *processes*: renders run in parallel on every core, the live
 waits for them, and a PDF that crashes PDFium kills one worker, not the server (the pool is then rebuilt).
 The pool is made on first use and shared by the process (it holds no per-app state).
 
-Cache: <data_dir>/pages/ab/<sha256>/<size>-<n>.png, the page without any watermark (watermarks are drawn
-per viewer and request: documents/watermark.py), 8-bit grey when every pixel is grey, else RGB. Sizes are widths in pixels: 'tablet' (what a tablet shows),
-'zoom' (sharper, rendered on demand only) and 'thumb' (downscaled from the tablet render). After an upload,
-`render_all` renders tablet+thumb for every page in the background, a few pages per job and never more jobs
-than workers, so a page asked for on demand (`ensure`) waits for at most one job before its own.
-"""
+Cache: <data_dir>/pages/ab/<sha256>/<size>-<n>.png, the page without any watermark (watermarks are drawn per viewer
+and request: documents/watermark.py), 8-bit grey when every pixel is grey, else RGB. Sizes are widths in pixels:
+'tablet' (what a tablet shows), 'zoom' (sharper, rendered on demand only) and 'thumb' (downscaled from the tablet
+render). After an upload, `render_all` renders tablet+thumb for every page in the background, a few pages per job
+and never more jobs than workers, so a page asked for on demand (`ensure`) waits for at most one job before its own."""
 
 from __future__ import annotations
 

@@ -3,8 +3,9 @@ transaction as the change; the envelope is queued on the session and delivered b
 
 Every event names its audience, stored with it: VIEWERS (everyone who may see the meeting: its participants
 once published, those who manage it, its hall display), MEMBERS (viewers less guests and the hall display),
-CONDUCTORS (those who run it: the chair and the managers) or MANAGERS (those who prepare it). Live delivery (realtime/broadcast.py) and replay (`events_since`)
-both give a viewer outside the audience only a placeholder {seq, type: "hidden"}, so seq stays gap-free.
+CONDUCTORS (those who run it: the chair and the managers) or MANAGERS (those who prepare it). Live delivery
+(realtime/broadcast.py) and replay (`events_since`) both give a viewer outside the audience only a
+placeholder {seq, type: "hidden"}, so seq stays gap-free.
 
 An event that may change who sees what (ACCESS_CHANGING) also moves the meeting's `access_seq`; each envelope
 handed to the edge carries the access_seq it was recorded under, so the edge knows when its cached grants

@@ -213,7 +213,8 @@ def figures(q: QuorumFact | None) -> list[str]:
         else ""
     )
     return [
-        f"Tổng số thành viên: {q.total}; có mặt: {present} (tại phòng họp: {q.present_room}; trực tuyến: {q.present_remote})"
+        f"Tổng số thành viên: {q.total}; có mặt: {present} (tại phòng họp: {q.present_room}; trực tuyến: "
+        f"{q.present_remote})"
         f"{deputies}; vắng mặt: {q.absent}.",
         f"Số thành viên tối thiểu để tiến hành phiên họp ({q.num}/{q.den} tổng số thành viên): {q.required}; "
         + ("đủ điều kiện tiến hành phiên họp." if q.reached else "không đủ số thành viên tối thiểu."),

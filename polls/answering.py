@@ -1,4 +1,5 @@
-"""Answering a poll: the voter's sheet, its canonical digest (what a signature covers), the answers, the signed sheet."""
+"""Answering a poll: the voter's sheet, its canonical digest (what a signature covers), the answers, the
+signed sheet."""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ after that they are left as by rtc:leave.
 rtc:config {meeting_id} -> {ice_servers}           rtc:join {meeting_id, offer: {sdp, type}, hall?} -> {answer, muted}
 rtc:candidate {meeting_id, candidate, hall?}        rtc:leave {meeting_id, hall?}
 rtc:resume {meeting_id, hall?} -> {resumed}         (after a socket reconnect; resumed=false: join again)
-rtc:mute {meeting_id, audio?, video?}               chair: rtc:mute_participant / rtc:remove_participant {meeting_id, user_id}
+rtc:mute {meeting_id, audio?, video?}
+chair: rtc:mute_participant / rtc:remove_participant {meeting_id, user_id}
 Server -> that participant's socket: rtc:muted {meeting_id, audio, video}, rtc:layer {meeting_id, layer},
 rtc:publish {meeting_id, max_width} (the widest picture worth sending: its tile's size on the composite),
 rtc:ended {meeting_id, reason: dropped|removed|meeting_ended}."""

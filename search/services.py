@@ -45,11 +45,15 @@ def _hits_sql(session: Session, ranked: bool) -> str:
     if index.is_sqlite(session):
         score = ", -bm25(search_fts) AS score" if ranked else ""
         return (
-            f"SELECT e.id, e.meeting_id, e.document_id{score} FROM {FTS_TABLE} JOIN search_entry e ON e.id = {FTS_TABLE}.rowid "
+            f"SELECT e.id, e.meeting_id, e.document_id{score} FROM {FTS_TABLE} "
+            f"JOIN search_entry e ON e.id = {FTS_TABLE}.rowid "
             f"WHERE {FTS_TABLE} MATCH :match"
         )
     score = ", ts_rank(tsv, q) AS score" if ranked else ""
-    return f"SELECT rowid AS id, meeting_id, document_id{score} FROM {FTS_TABLE}, to_tsquery('{index.PG_CONFIG}', :match) q WHERE tsv @@ q"
+    return (
+        f"SELECT rowid AS id, meeting_id, document_id{score} "
+        f"FROM {FTS_TABLE}, to_tsquery('{index.PG_CONFIG}', :match) q WHERE tsv @@ q"
+    )
 
 
 def _match(session: Session, terms: Terms) -> str:
@@ -74,7 +78,10 @@ def search(*, session: Session, actor: Actor, q: str, limit: int = 20, offset: i
         "FROM v JOIN search_entry e ON e.id = v.id ORDER BY v.score DESC, e.id"
     )
     rows = session.connection().execute(text(top), params).all()
-    counted = f"SELECT count(*) FROM (SELECT 1 FROM ({_hits_sql(session, False)}) h {_JOINS} WHERE {_VISIBLE} LIMIT {MAX_TOTAL + 1}) c"
+    counted = (
+        f"SELECT count(*) FROM (SELECT 1 FROM ({_hits_sql(session, False)}) h {_JOINS} "
+        f"WHERE {_VISIBLE} LIMIT {MAX_TOTAL + 1}) c"
+    )
     total = session.connection().execute(text(counted), params).scalar_one()
     return {"items": _present(session, rows, terms), "total": min(total, MAX_TOTAL), "more": total > MAX_TOTAL}
 

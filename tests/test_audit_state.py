@@ -95,8 +95,8 @@ def test_promoting_a_user_to_admin_with_sql_is_named(db: Database) -> None:
     v = _verify(db, admin)
     assert v["ok"] is False and v["chain_ok"]
     assert any(
-        f"tài khoản {member.id} ({member.username}) là quản trị trong cơ sở dữ liệu nhưng nhật ký ghi lần cuối là thành viên"
-        in m
+        f"tài khoản {member.id} ({member.username}) là quản trị trong cơ sở dữ liệu nhưng nhật ký ghi lần cuối là "
+        "thành viên" in m
         for m in v["mismatches"]
     ), v
 
@@ -117,8 +117,8 @@ def test_a_user_or_participant_inserted_with_sql_is_named(db: Database) -> None:
     mismatches = "\n".join(_verify(db, admin)["mismatches"])
     assert "(ke_gian, quản trị) không có trong nhật ký" in mismatches
     assert (
-        f"cuộc họp {s.meeting_id}: người dùng {s.cabinet.members[1].id} là chủ tọa trong cơ sở dữ liệu nhưng nhật ký ghi thành viên"
-        in mismatches
+        f"cuộc họp {s.meeting_id}: người dùng {s.cabinet.members[1].id} là chủ tọa trong cơ sở dữ liệu nhưng nhật ký "
+        "ghi thành viên" in mismatches
     )
 
 

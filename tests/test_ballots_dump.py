@@ -65,7 +65,8 @@ def _pages(conn: Any, table: str) -> list[dict[str, Any]]:
             dict(r._mapping)
             for r in conn.execute(
                 text(
-                    f"SELECT lp, t_xmin::text AS xmin, t_xmax::text AS xmax, t_data FROM heap_page_items(get_raw_page('{table}', {block}))"
+                    "SELECT lp, t_xmin::text AS xmin, t_xmax::text AS xmax, t_data "
+                    f"FROM heap_page_items(get_raw_page('{table}', {block}))"
                 )
             )
         ]

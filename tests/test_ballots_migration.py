@@ -30,15 +30,17 @@ def test_upgrade_moves_secret_votes_without_their_counters(tmp_path: Path) -> No
             )
             c.execute(
                 text(
-                    "INSERT INTO agenda_item (id, meeting_id, position, title, presenter, planned_minutes, notes, state) "
+                    "INSERT INTO agenda_item (id, meeting_id, position, title, presenter, planned_minutes, notes, "
+                    "state) "
                     "VALUES (1, 1, 1, 'Nhân sự', '', 15, '', 'pending')"
                 )
             )
             for vid, state, res in ((1, "closed", json.dumps(result)), (2, "open", None)):
                 c.execute(
                     text(
-                        "INSERT INTO vote (id, meeting_id, agenda_item_id, question, kind, rule, state, eligible_count, "
-                        "voted_count, revision, tally_revision, result, created_at, opened_at) VALUES (:v, 1, 1, 'Tín nhiệm?', "
+                        "INSERT INTO vote (id, meeting_id, agenda_item_id, question, kind, rule, state, "
+                        "eligible_count, voted_count, revision, tally_revision, result, created_at, opened_at) "
+                        "VALUES (:v, 1, 1, 'Tín nhiệm?', "
                         "'secret', 'all_members', :s, 3, 3, 3, 3, :r, '2026-01-01', '2026-01-01')"
                     ),
                     {"v": vid, "s": state, "r": res},

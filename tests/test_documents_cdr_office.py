@@ -104,7 +104,8 @@ def docx_linked_image(target: str) -> bytes:
     def link(xml: str) -> str:
         return re.sub(
             rf'<Relationship ([^>]*)Id="{rid_value}"[^>]*/>',
-            f'<Relationship Id="{rid_value}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" '
+            f'<Relationship Id="{rid_value}" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" '
             f'Target="{target}" TargetMode="External"/>',
             xml,
         )
@@ -126,8 +127,10 @@ def docx_field(code: str) -> bytes:
     d.save(raw)
     half = code.index(" ", 2)  # after the field name, as Word often splits it
     runs = (
-        f'<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve">{code[:half]}</w:instrText></w:r>'
-        f'<w:r><w:instrText xml:space="preserve">{code[half:]}</w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText '
+        f'xml:space="preserve">{code[:half]}</w:instrText></w:r>'
+        f'<w:r><w:instrText xml:space="preserve">{code[half:]}</w:instrText></w:r><w:r><w:fldChar '
+        'w:fldCharType="separate"/></w:r>'
         '<w:r><w:t>Kết quả cũ</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>'
     )
     return _rewrite(
@@ -137,17 +140,21 @@ def docx_field(code: str) -> bytes:
 
 def odt(body: str) -> bytes:
     ns = (
-        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
         'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:xlink="http://www.w3.org/1999/xlink" '
         'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"'
     )
     content = (
-        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2"><office:body><office:text>'
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} '
+        'office:version="1.2"><office:body><office:text>'
         f"<text:p>Tờ trình dạng ODT</text:p>{body}</office:text></office:body></office:document-content>"
     )
     manifest = (
-        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
-        'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+        'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.text"/>'
         '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
     )
     out = io.BytesIO()
@@ -162,13 +169,17 @@ def odt(body: str) -> bytes:
 
 def odt_image(href: str) -> str:
     return (
-        f'<text:p><draw:frame draw:name="h" svg:width="2cm" svg:height="2cm"><draw:image xlink:href="{href}" xlink:type="simple" '
+        f'<text:p><draw:frame draw:name="h" svg:width="2cm" svg:height="2cm"><draw:image xlink:href="{href}" '
+        'xlink:type="simple" '
         'xlink:show="embed" xlink:actuate="onLoad"/></draw:frame></text:p>'
     )
 
 
 def odt_section(href: str) -> str:
-    return f'<text:section text:name="s1"><text:section-source xlink:href="{href}" xlink:type="simple"/><text:p>cũ</text:p></text:section>'
+    return (
+        f'<text:section text:name="s1"><text:section-source xlink:href="{href}" '
+        'xlink:type="simple"/><text:p>cũ</text:p></text:section>'
+    )
 
 
 async def _served_pdf(live: LiveServer, content: bytes, filename: str) -> bytes:
@@ -254,7 +265,8 @@ def with_part(data: bytes, name: str, body: str) -> bytes:
 def svg(t: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><style>@import url(http://{t}/a.css);</style>'
-        f'<image xlink:href="file:///srv/{t}.png" width="9" height="9"/><rect fill="url(http://{t}/#g)" width="9" height="9"/></svg>'
+        f'<image xlink:href="file:///srv/{t}.png" width="9" height="9"/><rect fill="url(http://{t}/#g)" width="9" '
+        'height="9"/></svg>'
     )
 
 
@@ -430,7 +442,8 @@ def test_a_sandboxed_conversion_past_its_time_limit_leaves_no_process(
 def test_without_a_sandbox_a_conversion_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, soffice: str
 ) -> None:
-    """A host where `unshare` cannot run refuses conversions (ECABINET_SOFFICE_SANDBOX=false is the explicit way out)."""
+    """A host where `unshare` cannot run refuses conversions (ECABINET_SOFFICE_SANDBOX=false is the explicit
+    way out)."""
     from core.errors import ValidationFailed
     from documents import convert
 

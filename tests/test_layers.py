@@ -168,7 +168,8 @@ def test_imports_go_down_the_layers() -> None:
         if below > above or (below == above and LAYERS[above][0] != "domain"):
             wrong.append(edge)
     detail = "\n".join(
-        f"  {where}: {source} ({LAYERS[layer_of(source)][0]}) imports {module} ({LAYERS[layer_of(module.split('.')[0])][0]})"
+        f"  {where}: {source} ({LAYERS[layer_of(source)][0]}) imports {module} "
+        f"({LAYERS[layer_of(module.split('.')[0])][0]})"
         for where, source, module in wrong
     )
     assert not wrong, f"imports may only go down the layers {order} (lowest first):\n{detail}"

@@ -43,7 +43,9 @@ def sample(n_items: int = 2, speeches: int = 2) -> MinutesDoc:
                     False,
                 ),
             ],
-            conclusion="Chính phủ thống nhất thông qua; giao Bộ Tài chính hoàn thiện, trình ký ban hành trước ngày 15/12/2026.",
+            conclusion=(
+                "Chính phủ thống nhất thông qua; giao Bộ Tài chính hoàn thiện, trình ký ban hành trước ngày 15/12/2026."
+            ),
         )
         for i in range(n_items)
     ]

@@ -219,7 +219,8 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         ).status_code == 409
         closed = (await m2.get(f"/api/polls/{pid}")).json()
         q1, q2 = (q["result"] for q in closed["questions"])
-        # q1: 2 agree + 2 silent (m2, chair) = 4 of 4; q2: 2 other, 1 disagree (chair), 1 silent counted agree → tie 1:1, the chair's side
+        # q1: 2 agree + 2 silent (m2, chair) = 4 of 4;
+        # q2: 2 other, 1 disagree (chair), 1 silent counted agree → tie 1:1, the chair's side
         assert q1["agree"] == 2 and q1["silent"] == 2 and q1["adopted"] is True
         assert (q2["agree"], q2["disagree"], q2["other"], q2["silent"]) == (0, 1, 2, 1)
         assert q2["tie"] is True and q2["adopted"] is False and q2["decided_by_chair"] is True

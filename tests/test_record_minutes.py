@@ -132,8 +132,8 @@ def test_the_figures_a_decision_rests_on(db: Database, s: Scripted) -> None:
             in text
         )
         assert (
-            "Số thành viên tối thiểu để tiến hành phiên họp (2/3 tổng số thành viên): 5; đủ điều kiện tiến hành phiên họp."
-            in text
+            "Số thành viên tối thiểu để tiến hành phiên họp (2/3 tổng số thành viên): 5; đủ điều kiện tiến hành phiên "
+            "họp." in text
         )
         assert (
             text.count("Quá nửa tổng số thành viên tán thành (tổng số thành viên: 7; số phiếu tán thành cần có: 4)")

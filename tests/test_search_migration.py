@@ -27,28 +27,32 @@ def test_upgrade_indexes_existing_meetings_agenda_and_pages(tmp_path: Path) -> N
             )
             c.execute(
                 text(
-                    "INSERT INTO agenda_item (id, meeting_id, position, title, presenter, planned_minutes, notes, state) "
+                    "INSERT INTO agenda_item (id, meeting_id, position, title, presenter, planned_minutes, notes, "
+                    "state) "
                     "VALUES (1, 1, 1, 'Quy hoạch cao tốc', 'Bộ Xây dựng', 15, '', 'pending')"
                 )
             )
             c.execute(
                 text(
-                    "INSERT INTO document (id, meeting_id, title, position, restricted, share_with_guests, current_version, "
-                    "created_at, updated_at) VALUES (1, 1, 'Tờ trình', 0, 0, 0, 2, '2026-01-01', '2026-01-01')"
+                    "INSERT INTO document (id, meeting_id, title, position, restricted, share_with_guests, "
+                    "current_version, created_at, updated_at) "
+                    "VALUES (1, 1, 'Tờ trình', 0, 0, 0, 2, '2026-01-01', '2026-01-01')"
                 )
             )
             for vid, version in ((1, 1), (2, 2)):
                 c.execute(
                     text(
-                        "INSERT INTO document_version (id, document_id, version, sha256, page_count, size_bytes, source_name, "
-                        "source_kind, created_at) VALUES (:v, 1, :n, 'x', 1, 1, 'x.pdf', 'pdf', '2026-01-01')"
+                        "INSERT INTO document_version (id, document_id, version, sha256, page_count, size_bytes, "
+                        "source_name, source_kind, created_at) "
+                        "VALUES (:v, 1, :n, 'x', 1, 1, 'x.pdf', 'pdf', '2026-01-01')"
                     ),
                     {"v": vid, "n": version},
                 )
             c.execute(text("INSERT INTO document_page VALUES (1, 1, 'Bản cũ: thủy điện', 'ban cu: thuy dien')"))
             c.execute(
                 text(
-                    "INSERT INTO document_page VALUES (2, 1, 'Bản mới: năng lượng tái tạo', 'ban moi: nang luong tai tao')"
+                    "INSERT INTO document_page "
+                    "VALUES (2, 1, 'Bản mới: năng lượng tái tạo', 'ban moi: nang luong tai tao')"
                 )
             )
         upgrade(url)

@@ -1,6 +1,7 @@
 """Group commit of casts (infra/groupcommit.py): members voting at the same moment over their sockets share
 transactions, yet each one is counted exactly once, a refused cast (a choice of another vote) spoils nobody
-else's in the same transaction, on SQLite and PostgreSQL; and a kill -9 in the middle of a burst loses no acknowledged cast."""
+else's in the same transaction, on SQLite and PostgreSQL; and a kill -9 in the middle of a burst loses no
+acknowledged cast."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """The OpenAPI 3.1 document of the REST API, built from the same schemas the routes validate with.
 
 Each routes module lists its operations in `OPENAPI` (see `Op`); app/domains.py gathers them, app/factory.py
-serves them (`endpoint`), and a test fails when a route is missing from the document. tests/test_fuzz_openapi.py runs schemathesis against it
-on the real server, so a documented status, body or answer that the server does not keep is a failing test.
+serves them (`endpoint`), and a test fails when a route is missing from the document.
+tests/test_fuzz_openapi.py runs schemathesis against it on the real server, so a documented status, body
+or answer that the server does not keep is a failing test.
 """
 
 from __future__ import annotations

@@ -70,19 +70,19 @@ _KTXH = [
     (
         "II. MỘT SỐ TỒN TẠI, HẠN CHẾ",
         [
-            "Giải ngân vốn đầu tư công tại một số bộ, địa phương còn chậm; vướng mắc trong công tác bồi thường, giải phóng "
-            "mặt bằng, định giá đất và giao đất, cho thuê đất chưa được tháo gỡ dứt điểm.",
-            "Thị trường bất động sản phục hồi chưa đồng đều; việc thực hiện Luật Đất đai tại cơ sở còn lúng túng ở khâu "
-            "xác định giá đất cụ thể.",
+            "Giải ngân vốn đầu tư công tại một số bộ, địa phương còn chậm; vướng mắc trong công tác bồi thường, giải "
+            "phóng mặt bằng, định giá đất và giao đất, cho thuê đất chưa được tháo gỡ dứt điểm.",
+            "Thị trường bất động sản phục hồi chưa đồng đều; việc thực hiện Luật Đất đai tại cơ sở còn lúng túng ở "
+            "khâu xác định giá đất cụ thể.",
         ],
     ),
     (
         "III. NHIỆM VỤ, GIẢI PHÁP TRỌNG TÂM THÁNG 12",
         [
-            "Tập trung tháo gỡ khó khăn về đất đai cho các dự án; đẩy nhanh giải ngân vốn đầu tư công, phấn đấu đạt trên 95% "
-            "kế hoạch; bảo đảm cung ứng hàng hóa thiết yếu dịp cuối năm và Tết Nguyên đán.",
-            "Các bộ, cơ quan ngang bộ, Ủy ban nhân dân các tỉnh, thành phố trực thuộc trung ương khẩn trương hoàn thiện "
-            "các văn bản quy định chi tiết, báo cáo Chính phủ trước ngày 15 tháng 12 năm 2026.",
+            "Tập trung tháo gỡ khó khăn về đất đai cho các dự án; đẩy nhanh giải ngân vốn đầu tư công, phấn đấu đạt "
+            "trên 95% kế hoạch; bảo đảm cung ứng hàng hóa thiết yếu dịp cuối năm và Tết Nguyên đán.",
+            "Các bộ, cơ quan ngang bộ, Ủy ban nhân dân các tỉnh, thành phố trực thuộc trung ương khẩn trương hoàn "
+            "thiện các văn bản quy định chi tiết, báo cáo Chính phủ trước ngày 15 tháng 12 năm 2026.",
         ],
     ),
 ]
@@ -91,19 +91,20 @@ _DAT_DAI = [
     (
         "I. SỰ CẦN THIẾT BAN HÀNH",
         [
-            "Qua hơn hai năm thi hành Luật Đất đai, công tác bồi thường, hỗ trợ, tái định cư khi Nhà nước thu hồi đất đã có "
-            "nhiều chuyển biến, song còn vướng mắc về xác định giá đất bồi thường, hỗ trợ ổn định đời sống và bố trí tái "
-            "định cư tại chỗ.",
-            "Việc sửa đổi, bổ sung Nghị định nhằm bảo đảm quyền lợi hợp pháp của người có đất thu hồi, đồng thời đẩy nhanh "
-            "tiến độ giải phóng mặt bằng các dự án trọng điểm quốc gia.",
+            "Qua hơn hai năm thi hành Luật Đất đai, công tác bồi thường, hỗ trợ, tái định cư khi Nhà nước thu hồi đất "
+            "đã có nhiều chuyển biến, song còn vướng mắc về xác định giá đất bồi thường, hỗ trợ ổn định đời sống và bố "
+            "trí tái định cư tại chỗ.",
+            "Việc sửa đổi, bổ sung Nghị định nhằm bảo đảm quyền lợi hợp pháp của người có đất thu hồi, đồng thời đẩy "
+            "nhanh tiến độ giải phóng mặt bằng các dự án trọng điểm quốc gia.",
         ],
     ),
     (
         "II. MỤC ĐÍCH, QUAN ĐIỂM XÂY DỰNG",
         [
-            "Thể chế hóa kịp thời các chủ trương về đất đai; bảo đảm người có đất thu hồi có chỗ ở, thu nhập và điều kiện "
-            "sống bằng hoặc tốt hơn nơi ở cũ.",
-            "Phân cấp mạnh cho Ủy ban nhân dân cấp tỉnh trong quyết định giá đất cụ thể, hỗ trợ chuyển đổi nghề nghiệp.",
+            "Thể chế hóa kịp thời các chủ trương về đất đai; bảo đảm người có đất thu hồi có chỗ ở, thu nhập và điều "
+            "kiện sống bằng hoặc tốt hơn nơi ở cũ.",
+            "Phân cấp mạnh cho Ủy ban nhân dân cấp tỉnh trong quyết định giá đất cụ thể, hỗ trợ chuyển đổi "
+            "nghề nghiệp.",
         ],
     ),
     (
@@ -111,8 +112,8 @@ _DAT_DAI = [
         [
             "Điều 1 sửa đổi quy định về bồi thường đất nông nghiệp; Điều 2 bổ sung chính sách hỗ trợ ổn định đời sống; "
             "Điều 3 quy định việc bố trí tái định cư trước khi thu hồi đất; Điều 4 về tổ chức thực hiện.",
-            "Bộ Nông nghiệp và Môi trường đã lấy ý kiến các bộ, ngành, địa phương và đăng tải dự thảo trên Cổng Thông tin "
-            "điện tử Chính phủ trong 60 ngày theo quy định.",
+            "Bộ Nông nghiệp và Môi trường đã lấy ý kiến các bộ, ngành, địa phương và đăng tải dự thảo trên Cổng Thông "
+            "tin điện tử Chính phủ trong 60 ngày theo quy định.",
         ],
     ),
     (
@@ -127,17 +128,17 @@ _CDS = [
     (
         "I. SỰ CẦN THIẾT",
         [
-            "Chuyển đổi số đã trở thành động lực phát triển; cần một đạo luật khung về chính phủ số, kinh tế số, xã hội số, "
-            "dữ liệu và an toàn thông tin trong môi trường số.",
+            "Chuyển đổi số đã trở thành động lực phát triển; cần một đạo luật khung về chính phủ số, kinh tế số, xã "
+            "hội số, dữ liệu và an toàn thông tin trong môi trường số.",
         ],
     ),
     (
         "II. BỐ CỤC DỰ ÁN LUẬT",
         [
-            "Dự án Luật gồm 8 chương, 72 điều: quy định chung; hạ tầng số; chính phủ số; kinh tế số; xã hội số; dữ liệu số; "
-            "bảo đảm an toàn; tổ chức thực hiện.",
-            "Dịch vụ công trực tuyến toàn trình trở thành mặc định; hồ sơ, tài liệu họp của cơ quan nhà nước được số hóa, "
-            "không dùng giấy.",
+            "Dự án Luật gồm 8 chương, 72 điều: quy định chung; hạ tầng số; chính phủ số; kinh tế số; xã hội số; dữ "
+            "liệu số; bảo đảm an toàn; tổ chức thực hiện.",
+            "Dịch vụ công trực tuyến toàn trình trở thành mặc định; hồ sơ, tài liệu họp của cơ quan nhà nước được số "
+            "hóa, không dùng giấy.",
         ],
     ),
     ("III. KIẾN NGHỊ", ["Đề nghị Chính phủ cho ý kiến để hoàn thiện hồ sơ, trình Quốc hội tại kỳ họp gần nhất./."]),
@@ -209,8 +210,10 @@ def papers() -> list[tuple[int, Paper, dict[str, object]]]:
                 addressee="Căn cứ Luật Tổ chức Chính phủ; căn cứ Luật Đất đai;",
             ),
             {
-                "title": "Dự thảo Nghị định sửa đổi, bổ sung một số điều của Nghị định quy định về bồi thường, hỗ trợ, tái định cư "
-                "khi Nhà nước thu hồi đất"
+                "title": (
+                    "Dự thảo Nghị định sửa đổi, bổ sung một số điều của Nghị định quy định về bồi thường, hỗ trợ, "
+                    "tái định cư khi Nhà nước thu hồi đất"
+                )
             },
         ),
         (
@@ -220,7 +223,8 @@ def papers() -> list[tuple[int, Paper, dict[str, object]]]:
                 "Số: 187/BCTĐ-BTP",
                 DATE,
                 "BÁO CÁO THẨM ĐỊNH",
-                "Đề nghị xây dựng Nghị định về bồi thường, hỗ trợ, tái định cư khi Nhà nước thu hồi đất (tài liệu hạn chế)",
+                "Đề nghị xây dựng Nghị định về bồi thường, hỗ trợ, tái định cư khi Nhà nước thu hồi đất (tài liệu hạn "
+                "chế)",
                 _DAT_DAI[:2],
                 signer=_minister("Bộ Tư pháp"),
                 addressee="Kính gửi: Bộ Nông nghiệp và Môi trường.",

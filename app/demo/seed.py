@@ -200,7 +200,9 @@ def _poll(session: Session, staff: Actor, chair: Actor) -> None:
         questions=[
             {"text": "Đồng ý thông qua dự thảo Nghị định như Tờ trình của Bộ Kế hoạch và Đầu tư?"},  # type: ignore[list-item]
             {
-                "text": "Đồng ý phân cấp cho Chủ tịch Ủy ban nhân dân cấp tỉnh quyết định chủ trương đầu tư dự án nhóm B?"
+                "text": (
+                    "Đồng ý phân cấp cho Chủ tịch Ủy ban nhân dân cấp tỉnh quyết định chủ trương đầu tư dự án nhóm B?"
+                )
             },
         ],
     )  # type: ignore[list-item]

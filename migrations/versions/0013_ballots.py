@@ -95,7 +95,8 @@ def upgrade() -> None:
             "FOREIGN KEY(vote_id) REFERENCES vote (id)) WITHOUT ROWID"
         )
         op.execute(
-            "INSERT INTO vote_voter_new (vote_id, user_id) SELECT vote_id, user_id FROM vote_voter ORDER BY vote_id, user_id"
+            "INSERT INTO vote_voter_new (vote_id, user_id) "
+            "SELECT vote_id, user_id FROM vote_voter ORDER BY vote_id, user_id"
         )
         op.execute("DROP TABLE vote_voter")
         op.execute("ALTER TABLE vote_voter_new RENAME TO vote_voter")

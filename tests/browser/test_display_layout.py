@@ -58,7 +58,10 @@ CHECK = """(base) => {
     if (!v.speaker) s.speakers.current = null;
     else {
       s.speakers.current.limit_seconds = v.speaker === "limit" ? 300 : null;
-      if (v.longText) { s.speakers.current.full_name = "Đồng chí Nguyễn Thị Thanh Hương Giang Lan Phương"; s.speakers.current.title = long.slice(0, 90); }
+      if (v.longText) {
+        s.speakers.current.full_name = "Đồng chí Nguyễn Thị Thanh Hương Giang Lan Phương";
+        s.speakers.current.title = long.slice(0, 90);
+      }
     }
     s.votes = v.vote === null ? [] : [clone(v.vote === "open" ? open : v.vote === "closed" ? closed : votes[0])];
     if (v.longText) for (const x of s.votes) x.question = long;
@@ -71,7 +74,8 @@ CHECK = """(base) => {
     const name = JSON.stringify(v);
     for (const el of seen) {
       if (el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1) {
-        failures.push(`${name}: #${el.id || el.className} overflows (${el.scrollWidth}x${el.scrollHeight} in ${el.clientWidth}x${el.clientHeight})`);
+        const size = `${el.scrollWidth}x${el.scrollHeight} in ${el.clientWidth}x${el.clientHeight}`;
+        failures.push(`${name}: #${el.id || el.className} overflows (${size})`);
       }
       const r = el.getBoundingClientRect();
       if (r.bottom > innerHeight + 0.5 || r.right > innerWidth + 0.5 || r.top < -0.5 || r.left < -0.5) {
@@ -81,8 +85,11 @@ CHECK = """(base) => {
     for (let i = 0; i < seen.length; i++) {
       for (let j = i + 1; j < seen.length; j++) {
         const a = seen[i].getBoundingClientRect(), b = seen[j].getBoundingClientRect();
-        const overlap = Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
-        if (overlap) failures.push(`${name}: #${seen[i].id || seen[i].className} overlaps #${seen[j].id || seen[j].className}`);
+        const overlap = Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5
+          && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+        if (overlap) {
+          failures.push(`${name}: #${seen[i].id || seen[i].className} overlaps #${seen[j].id || seen[j].className}`);
+        }
       }
     }
     const expected = { speaker: !!v.speaker, vote: !!v.vote, conclusion: !!v.conclusion };
@@ -91,7 +98,9 @@ CHECK = """(base) => {
       vote: !document.getElementById("vote").hidden,
       conclusion: !document.getElementById("conclusion").hidden,
     };
-    if (JSON.stringify(expected) !== JSON.stringify(present)) failures.push(`${name}: cards shown ${JSON.stringify(present)}`);
+    if (JSON.stringify(expected) !== JSON.stringify(present)) {
+      failures.push(`${name}: cards shown ${JSON.stringify(present)}`);
+    }
   }
   return { count: variants.length, failures };
 }"""

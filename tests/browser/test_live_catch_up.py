@@ -55,7 +55,8 @@ LIVE_VIEW = """() => ({
   current: document.querySelector('[data-testid=current-item]').textContent,
   agenda: [...document.querySelectorAll('[data-testid=agenda-item]')].map((li) => li.dataset.state),
   quorum: document.querySelector('[data-testid=quorum-count]')?.textContent,
-  attendance: [...document.querySelectorAll('[data-testid=attendee]')].map((li) => li.dataset.userId + ':' + li.dataset.attendance),
+  attendance: [...document.querySelectorAll('[data-testid=attendee]')]
+    .map((li) => li.dataset.userId + ':' + li.dataset.attendance),
   conclusion: document.querySelector('#conclusion-view').innerText,
 })"""
 
@@ -64,13 +65,16 @@ MINUTES_VIEW = """() => ({
   status: document.querySelector('[data-testid=minutes-state]').textContent,
   signers: [...document.querySelectorAll('#signers li')].map((li) => li.textContent),
   sections: [...document.querySelectorAll('[data-testid=section]')].map((w) =>
-    [w.dataset.key, w.querySelector('textarea, input').value, w.className, w.querySelector('textarea, input').readOnly]),
-  hidden: ['btn-finalise', 'btn-sign', 'btn-new-version', 'conclusions-card', 'signed-download'].map((id) => document.getElementById(id).hidden),
+    [w.dataset.key, w.querySelector('textarea, input').value, w.className,
+     w.querySelector('textarea, input').readOnly]),
+  hidden: ['btn-finalise', 'btn-sign', 'btn-new-version', 'conclusions-card', 'signed-download']
+    .map((id) => document.getElementById(id).hidden),
 })"""
 
-DISPLAY_VIEW = """() => Object.fromEntries(['meeting-title', 'item-title', 'item-step', 'speaker-name', 'quorum-present',
-  'quorum-state', 'conclusion-text'].map((id) => [id, document.getElementById(id).textContent])
-  .concat([['state', document.querySelector('#display').dataset.meetingState], ['conclusion', document.getElementById('conclusion').hidden]]))"""
+DISPLAY_VIEW = """() => Object.fromEntries(['meeting-title', 'item-title', 'item-step', 'speaker-name',
+  'quorum-present', 'quorum-state', 'conclusion-text'].map((id) => [id, document.getElementById(id).textContent])
+  .concat([['state', document.querySelector('#display').dataset.meetingState],
+           ['conclusion', document.getElementById('conclusion').hidden]]))"""
 
 
 DROP_NEXT = """(hook) => {

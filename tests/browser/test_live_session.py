@@ -42,7 +42,10 @@ def in_session(base: str) -> None:
 
 # The choice as the member sees it: on the sheet while it is over the page (a vote that has just opened),
 # else on the vote card. One locator for both, re-resolved by Playwright until the tap lands.
-CHOICES = "#live:has(dialog[open]) [data-testid=sheet-option], #live:not(:has(dialog[open])) [data-testid=vote-card] [data-testid=vote-option]"
+CHOICES = (
+    "#live:has(dialog[open]) [data-testid=sheet-option], #live:not(:has(dialog[open])) [data-testid=vote-card] "
+    "[data-testid=vote-option]"
+)
 
 
 def option(t, label: str):

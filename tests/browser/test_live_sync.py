@@ -56,7 +56,11 @@ async () => {
   const { LiveState } = await import('/static/js/live-state.js');
   const gaps = [];
   const changes = [];
-  const ls = new LiveState({ onChange: (s, info) => changes.push(info.events.map((e) => e.seq)), onGap: (seq) => gaps.push(seq), gapWaitMs: 50 });
+  const ls = new LiveState({
+    onChange: (s, info) => changes.push(info.events.map((e) => e.seq)),
+    onGap: (seq) => gaps.push(seq),
+    gapWaitMs: 50,
+  });
   const ev = (seq, title) => ({ seq, type: 'meeting.updated', data: { meeting: { id: 1, title } } });
   ls.push(ev(3, 'early'));                    // before the snapshot: buffered
   ls.reset({ meeting: { id: 1, title: 'snap' }, agenda: [] }, 2);

@@ -72,7 +72,8 @@ def test_member_answers_on_a_tablet(tablet, tmp_path) -> None:
     page.get_by_test_id("poll-doc").tap()  # the document in the viewer: watermarked page images
     expect(page.get_by_test_id("poll-page")).to_have_count(2)
     page.wait_for_function(
-        "() => { const i = document.querySelector('[data-testid=poll-page]'); return i && i.complete && i.naturalWidth > 0; }"
+        "() => { const i = document.querySelector('[data-testid=poll-page]'); return i && i.complete && "
+        "i.naturalWidth > 0; }"
     )
     shot(page, tmp_path, "document-1024x768")
     questions = page.get_by_test_id("poll-question")

@@ -136,8 +136,13 @@ def test_tablet_and_server_speak_the_same_key_ceremony(tablet) -> None:
             await dkg.load();
             const sk = await dkg.unsealTrusteeKey(sealed, 101, "mật khẩu Tiếng Việt".normalize("NFD"));
             let wrong = false;
-            try { await dkg.unsealTrusteeKey(sealed, 102, "mật khẩu Tiếng Việt"); } catch (e) { wrong = e instanceof dkg.WrongPassword; }
-            const pub = Array.from((await import("/static/vendor/libsodium-wrappers-sumo.mjs")).default.crypto_scalarmult_base(sk));
+            try {
+                await dkg.unsealTrusteeKey(sealed, 102, "mật khẩu Tiếng Việt");
+            } catch (e) {
+                wrong = e instanceof dkg.WrongPassword;
+            }
+            const sodium = (await import("/static/vendor/libsodium-wrappers-sumo.mjs")).default;
+            const pub = Array.from(sodium.crypto_scalarmult_base(sk));
             return { pub, wrong, contribution: await dkg.contribute(ceremony, 2) };
         }""",
         [keys[1][1], ceremony],

@@ -99,7 +99,10 @@ def _framing_site(html: str) -> Iterator[str]:
 
 def test_the_live_page_cannot_be_framed_by_another_origin(tablet, server) -> None:
     member = tablet("thanhvien01")
-    html = f'<!doctype html><title>x</title><iframe id="f" src="{server}/meetings/{MEETING}" width="800" height="600"></iframe>'
+    html = (
+        f'<!doctype html><title>x</title><iframe id="f" src="{server}/meetings/{MEETING}" width="800" '
+        'height="600"></iframe>'
+    )
     with _framing_site(html) as other:
         member.page.goto(other)
         member.page.wait_for_load_state("load")

@@ -23,7 +23,8 @@ def _fits(t, name: str) -> None:
     assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth"), f"{name}: wider than the screen"
     assert wrapped(t, ONE_LINE) == [], name
     tabs = page.evaluate(
-        "() => [...document.querySelectorAll('.tabs .tab')].filter((e) => e.offsetParent).map((e) => Math.round(e.getBoundingClientRect().top))"
+        "() => [...document.querySelectorAll('.tabs .tab')].filter((e) => e.offsetParent).map((e) => "
+        "Math.round(e.getBoundingClientRect().top))"
     )
     assert len(set(tabs)) <= 1, (name, tabs)  # the tabs on one row
     shot(t, name)
@@ -174,11 +175,14 @@ def test_every_page_in_its_main_states(tablet) -> None:
     for label, size in SIZES.items():
         _sized(screen, size)
         overlaps = screen.page.evaluate("""() => {
-          const cards = [...document.querySelectorAll("header.d-head, .d-body .panel, footer.d-foot")].filter((e) => e.getClientRects().length);
+          const cards = [...document.querySelectorAll("header.d-head, .d-body .panel, footer.d-foot")]
+            .filter((e) => e.getClientRects().length);
           const out = [];
           cards.forEach((a, i) => cards.slice(i + 1).forEach((b) => {
             const r = a.getBoundingClientRect(), s = b.getBoundingClientRect();
-            if (r.left < s.right - 1 && s.left < r.right - 1 && r.top < s.bottom - 1 && s.top < r.bottom - 1) out.push(`${a.className} × ${b.className}`);
+            if (r.left < s.right - 1 && s.left < r.right - 1 && r.top < s.bottom - 1 && s.top < r.bottom - 1) {
+              out.push(`${a.className} × ${b.className}`);
+            }
           }));
           return { count: cards.length, out };
         }""")

@@ -32,7 +32,8 @@ def _point_under(t, x: float, y: float) -> tuple[float, float]:
     """The page point (in px of the page at its current size, from its top left) under the screen point (x, y)."""
     return tuple(
         t.page.evaluate(
-            "([x, y]) => { const r = document.getElementById('stage').getBoundingClientRect(); return [(x - r.left) / r.width, (y - r.top) / r.height]; }",
+            "([x, y]) => { const r = document.getElementById('stage').getBoundingClientRect(); return [(x - r.left) / "
+            "r.width, (y - r.top) / r.height]; }",
             [x, y],
         )
     )
@@ -41,7 +42,8 @@ def _point_under(t, x: float, y: float) -> tuple[float, float]:
 def _one_row(t, selector: str, at_least: int) -> None:
     """Every control matched stands on the same middle line, and none is pushed out of its bar."""
     middles = t.page.evaluate(
-        "(s) => [...document.querySelectorAll(s)].map((e) => { const r = e.getBoundingClientRect(); return Math.round(r.top + r.height / 2); })",
+        "(s) => [...document.querySelectorAll(s)].map((e) => { const r = e.getBoundingClientRect(); return "
+        "Math.round(r.top + r.height / 2); })",
         selector,
     )
     assert len(middles) >= at_least and max(middles) - min(middles) <= 2, (selector, middles)
@@ -51,7 +53,9 @@ def _one_row(t, selector: str, at_least: int) -> None:
     )
 
 
-WRAPPED = """(selector) => [...document.querySelectorAll(selector)].filter((e) => e.offsetParent !== null).filter((e) => {
+WRAPPED = """(selector) => [...document.querySelectorAll(selector)]
+  .filter((e) => e.offsetParent !== null)
+  .filter((e) => {
     const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
     const middles = [];
     for (let n = walker.nextNode(); n; n = walker.nextNode()) {
@@ -178,8 +182,11 @@ def test_pinch_and_double_tap_keep_the_point_under_the_finger(tablet) -> None:
 def test_portrait_keeps_the_labels_and_the_header_on_one_line(tablet) -> None:
     member, _ = _reader(tablet, "thanhvien07", 3, PORTRAIT)
     assert _stage_fraction(member) >= 0.85
-    clipped = member.page.evaluate("""() => [...document.querySelectorAll('.vw-tool, .vw-btn, .site-nav a, .site-nav button')]
-        .filter((e) => e.offsetParent !== null && (e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1))
+    clipped = member.page.evaluate("""() => [
+          ...document.querySelectorAll('.vw-tool, .vw-btn, .site-nav a, .site-nav button')
+        ]
+        .filter((e) => e.offsetParent !== null
+          && (e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1))
         .map((e) => e.textContent.trim())""")
     assert clipped == [], clipped
     labels = member.page.locator(".vw-tool span")
@@ -231,7 +238,8 @@ def test_presenting_toolbar_is_one_row_and_restricted_documents_are_not_presente
     chair.page.wait_for_function("() => innerWidth === 768")
     assert wrapped(chair, ".vw-tool span, .vw-switch span, .vw-btn") == []
     assert chair.page.evaluate(
-        "() => [...document.querySelectorAll('.vw-toolbar *, #presenter-bar *')].every((e) => e.getBoundingClientRect().right <= innerWidth)"
+        "() => [...document.querySelectorAll('.vw-toolbar *, #presenter-bar *')].every((e) => "
+        "e.getBoundingClientRect().right <= innerWidth)"
     )
     shot(chair, "viewer-presenting-chair-portrait")
     chair.page.set_viewport_size(LANDSCAPE)
@@ -259,7 +267,8 @@ def test_presenting_toolbar_is_one_row_and_restricted_documents_are_not_presente
     expect(viewer).to_have_attribute("data-document-id", str(secret))
     expect(chair.page.get_by_test_id("btn-present")).to_be_hidden()
     refused = chair.page.evaluate(
-        "([m, d]) => new Promise((ok) => window.ecabinetViewer.socket.emit('presenter:start', {meeting_id: m, document_id: d, page: 1}, ok))",
+        "([m, d]) => new Promise((ok) => window.ecabinetViewer.socket.emit('presenter:start', {meeting_id: m, "
+        "document_id: d, page: 1}, ok))",
         [MEETING, secret],
     )
     assert refused["ok"] is False and refused["error"]["code"] == "forbidden", refused
@@ -272,7 +281,8 @@ def test_presenting_toolbar_is_one_row_and_restricted_documents_are_not_presente
     expect(chair.page.get_by_test_id("btn-present")).to_be_hidden()
     expect(chair.page.get_by_test_id("presenter-bar")).to_be_hidden()  # ending the meeting ended presenting
     late = chair.page.evaluate(
-        "([m, d]) => new Promise((ok) => window.ecabinetViewer.socket.emit('presenter:start', {meeting_id: m, document_id: d, page: 1}, ok))",
+        "([m, d]) => new Promise((ok) => window.ecabinetViewer.socket.emit('presenter:start', {meeting_id: m, "
+        "document_id: d, page: 1}, ok))",
         [MEETING, doc],
     )
     assert late["ok"] is False and late["error"]["code"] == "invalid_state", late

@@ -1,7 +1,7 @@
 """The composite follows the meeting: the hall camera is the big picture while nobody has the floor; the
 member the chair gives the floor to takes it (their microphone opens, as the organisation setting says,
-and their camera is asked for full size instead of a tile's), and the hall returns when the speech ends. Real worker, real signalling, aiortc peers; loopback-only
-network namespace."""
+and their camera is asked for full size instead of a tile's), and the hall returns when the speech ends.
+Real worker, real signalling, aiortc peers; loopback-only network namespace."""
 
 from __future__ import annotations
 

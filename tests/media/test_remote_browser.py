@@ -34,7 +34,10 @@ _SAMPLE = """(v) => {
   const c = document.createElement('canvas'); c.width = 64; c.height = 36;
   const g = c.getContext('2d'); g.drawImage(v, 0, 0, 64, 36);
   const px = (x, y) => Array.from(g.getImageData(x, y, 1, 1).data.slice(0, 3));
-  return {w: v.videoWidth, h: v.videoHeight, frames: v.getVideoPlaybackQuality().totalVideoFrames, left: px(16, 18), right: px(48, 18)};
+  return {
+    w: v.videoWidth, h: v.videoHeight, frames: v.getVideoPlaybackQuality().totalVideoFrames,
+    left: px(16, 18), right: px(48, 18),
+  };
 }"""
 
 
