@@ -84,7 +84,10 @@ def version_data(v: DocumentVersion, names: dict[int, str]) -> dict[str, Any]:
 def user_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return {u.id: u.full_name for u in session.exec(select(User).where(User.id.in_(ids))).all()}  # type: ignore[union-attr,misc]
+    return {
+        u.id: u.full_name  # type: ignore[misc]
+        for u in session.exec(select(User).where(User.id.in_(ids))).all()  # type: ignore[union-attr]
+    }
 
 
 def detail(session: Session, doc: Document, *, pages_ready: bool, allowed_user_ids: list[int] | None) -> dict[str, Any]:

@@ -45,13 +45,19 @@ def grants(*, session: Session, meeting_id: int, actors: dict[str, Actor]) -> tu
     parts = {
         p.user_id: p
         for p in session.exec(
-            select(Participant).where(Participant.meeting_id == meeting_id, Participant.user_id.in_(user_ids))  # type: ignore[attr-defined]
+            select(Participant).where(
+                Participant.meeting_id == meeting_id,
+                Participant.user_id.in_(user_ids),  # type: ignore[attr-defined]
+            )
         ).all()
     }
     token_ids = {t for a in actors.values() if a.is_display and (t := _display_token_id(a)) is not None}
     live_tokens = set(
         session.exec(
-            select(DisplayToken.id).where(DisplayToken.id.in_(token_ids), DisplayToken.revoked_at.is_(None))  # type: ignore[union-attr]
+            select(DisplayToken.id).where(
+                DisplayToken.id.in_(token_ids),  # type: ignore[union-attr]
+                DisplayToken.revoked_at.is_(None),  # type: ignore[union-attr]
+            )
         ).all()
     )
     out: dict[str, frozenset[str]] = {}

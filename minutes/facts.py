@@ -162,11 +162,21 @@ def gather(session: Session, meeting_id: int) -> Facts:
         if d.agenda_item_id in item_ids:
             docs.setdefault(d.agenda_item_id, []).append(d.title)
     speeches = tuple(
-        SpeechFact(r.agenda_item_id, u.full_name, u.title, r.deputy_name, as_utc(r.started_at), as_utc(r.ended_at))  # type: ignore[arg-type]
+        SpeechFact(
+            r.agenda_item_id,
+            u.full_name,
+            u.title,
+            r.deputy_name,
+            as_utc(r.started_at),  # type: ignore[arg-type]
+            as_utc(r.ended_at),
+        )
         for r, u in session.exec(
             select(SpeakerRequest, User)
             .join(User, col(User.id) == SpeakerRequest.user_id)
-            .where(SpeakerRequest.meeting_id == meeting_id, SpeakerRequest.started_at.is_not(None))  # type: ignore[union-attr]
+            .where(
+                SpeakerRequest.meeting_id == meeting_id,
+                SpeakerRequest.started_at.is_not(None),  # type: ignore[union-attr]
+            )
             .order_by(col(SpeakerRequest.started_at), col(SpeakerRequest.id))
         )
     )

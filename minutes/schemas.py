@@ -15,7 +15,9 @@ class _In(BaseModel):
 
 class ConclusionSave(_In):
     text: Para = Field(max_length=20_000)
-    base_revision: Int(0, MAX_ID) = Field(description="the revision the text was edited from; a stale one answers 409")  # type: ignore[valid-type]
+    base_revision: Int(0, MAX_ID) = Field(  # type: ignore[valid-type]
+        description="the revision the text was edited from; a stale one answers 409",
+    )
 
 
 class ConclusionPublish(_In):

@@ -90,7 +90,10 @@ def _signer_rows(session: Session, meeting_id: int) -> dict[str, tuple[int, str]
     rows = session.exec(
         select(Participant.role, User.id, User.full_name)
         .join(User, col(User.id) == Participant.user_id)
-        .where(Participant.meeting_id == meeting_id, Participant.role.in_((MeetingRole.secretary, MeetingRole.chair)))  # type: ignore[attr-defined]
+        .where(
+            Participant.meeting_id == meeting_id,
+            Participant.role.in_((MeetingRole.secretary, MeetingRole.chair)),  # type: ignore[attr-defined]
+        )
         .order_by(col(Participant.id))
     ).all()
     out: dict[str, tuple[int, str] | None] = {"secretary": None, "chair": None}

@@ -59,7 +59,8 @@ class _PdfPageFromBytes(ImportedPdfPage):
     """pyHanko's ImportedPdfPage reads a file by name; this one reads bytes we just drew."""
 
     def __init__(self, data: bytes) -> None:
-        super().__init__(file_name="", page_ix=0)  # type: ignore[no-untyped-call]  # pyHanko leaves __init__ unannotated
+        # pyHanko leaves __init__ unannotated
+        super().__init__(file_name="", page_ix=0)  # type: ignore[no-untyped-call]
         self.data = data
 
     def render(self) -> bytes:

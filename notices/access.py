@@ -89,7 +89,14 @@ def require_chair(acc: NoticeAccess) -> None:
 def unit_users(session: Session, units: set[str]) -> list[int]:
     if not units:
         return []
-    return list(session.exec(select(User.id).where(col(User.unit).in_(units), User.is_active)).all())  # type: ignore[arg-type]
+    return list(
+        session.exec(
+            select(User.id).where(
+                col(User.unit).in_(units),  # type: ignore[arg-type]
+                User.is_active,
+            )
+        ).all()
+    )
 
 
 def staff_users(session: Session) -> list[int]:

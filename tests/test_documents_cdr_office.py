@@ -264,9 +264,10 @@ def with_part(data: bytes, name: str, body: str) -> bytes:
 
 def svg(t: str) -> str:
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><style>@import url(http://{t}/a.css);</style>'
-        f'<image xlink:href="file:///srv/{t}.png" width="9" height="9"/><rect fill="url(http://{t}/#g)" width="9" '
-        'height="9"/></svg>'
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        f"<style>@import url(http://{t}/a.css);</style>"
+        f'<image xlink:href="file:///srv/{t}.png" width="9" height="9"/>'
+        f'<rect fill="url(http://{t}/#g)" width="9" height="9"/></svg>'
     )
 
 

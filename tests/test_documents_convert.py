@@ -111,7 +111,8 @@ def _xlsx(sheets: dict[str, list[list[str]]]) -> bytes:
         "xl/workbook.xml": f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
         + "".join(f'<sheet name="{name}" sheetId="{i}" r:id="r{i}"/>' for i, name in zip(n, sheets))
         + "</sheets></workbook>",
-        "xl/_rels/workbook.xml.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        "xl/_rels/workbook.xml.rels": "<Relationships "
+        'xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         + "".join(f'<Relationship Id="r{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>' for i in n)
         + "</Relationships>",
     }

@@ -180,7 +180,9 @@ async def test_hooks_route_pli_to_our_callback_and_limit_host_candidates(monkeyp
     assert aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False) == ["127.0.0.1"]
 
 
-def test_remote_presence_is_set_by_the_participant_or_the_chair_not_by_others(db) -> None:  # type: ignore[no-untyped-def]
+def test_remote_presence_is_set_by_the_participant_or_the_chair_not_by_others(  # type: ignore[no-untyped-def]
+    db,
+) -> None:
     c = make_cabinet(db, start=True)
     call(
         db, services.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(mode=MeetingMode.hybrid)

@@ -282,7 +282,14 @@ def test_long_meeting_page_count_is_sane(db: Database, tmp_path: Path) -> None:
     f = db.run_read(lambda session: facts.gather(session, scripted_meeting(db).meeting_id))
     items = tuple(facts.Item(i, i, f"Nội dung số {i} về đầu tư công", "Bộ Tài chính") for i in range(1, 31))
     speeches = tuple(
-        facts.SpeechFact(i % 30 + 1, f"Thành viên {i}", "Bộ trưởng", "", f.started_at, f.ended_at)  # type: ignore[arg-type]
+        facts.SpeechFact(
+            i % 30 + 1,
+            f"Thành viên {i}",
+            "Bộ trưởng",
+            "",
+            f.started_at,  # type: ignore[arg-type]
+            f.ended_at,
+        )
         for i in range(300)
     )
     big = facts.Facts(

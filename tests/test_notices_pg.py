@@ -17,7 +17,9 @@ from tests.test_notices import (  # noqa: F401 - collected here again, on Postgr
     test_notice_lifecycle_with_denied_and_allowed_pairs,
 )
 from tests.test_notifications import test_a_notify_job_handled_twice_notifies_once, inbox  # noqa: F401
-from tests.test_notifications import test_invitations_arrive_by_mail_encoded_once_per_recipient_as_each_chose  # noqa: F401
+from tests.test_notifications import (
+    test_invitations_arrive_by_mail_encoded_once_per_recipient_as_each_chose,  # noqa: F401
+)
 
 
 @pytest.fixture

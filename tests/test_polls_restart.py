@@ -56,7 +56,11 @@ async def _closed(url: str, cookie: str, poll_ids: set[int], http: Any) -> None:
         await sio.disconnect()
 
 
-async def test_27_voters_restart_and_closing_by_itself(settings: Settings, db: Database, servers: list[Server]) -> None:  # noqa: F811
+async def test_27_voters_restart_and_closing_by_itself(
+    settings: Settings,
+    db: Database,
+    servers: list[Server],  # noqa: F811
+) -> None:
     b = make_board(db, n_members=26)
     voters = b.voters
     assert len(voters) == 27

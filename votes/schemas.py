@@ -249,7 +249,9 @@ class ContributionRequest(SQLModel):
     ceremony_id: Id
     commitments: list[Annotated[str, Field(max_length=200)]] = Field(max_length=16)
     proofs: list[dict[str, Annotated[str, Field(max_length=200)]]] = Field(max_length=16)
-    shares: list[dict[str, Int(1, 16) | Annotated[str, Field(max_length=200)]]] = Field(max_length=16)  # type: ignore[valid-type]
+    shares: list[dict[str, Int(1, 16) | Annotated[str, Field(max_length=200)]]] = Field(  # type: ignore[valid-type]
+        max_length=16,
+    )
 
 
 class ComplaintRequest(SQLModel):

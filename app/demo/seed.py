@@ -198,7 +198,9 @@ def _poll(session: Session, staff: Actor, chair: Actor) -> None:
         summary="Bộ Kế hoạch và Đầu tư trình dự thảo Nghị định; còn ý kiến khác nhau về phân cấp thẩm quyền "
         "quyết định chủ trương đầu tư và về mức vốn đối ứng của địa phương.",
         questions=[
-            {"text": "Đồng ý thông qua dự thảo Nghị định như Tờ trình của Bộ Kế hoạch và Đầu tư?"},  # type: ignore[list-item]
+            {  # type: ignore[list-item]
+                "text": "Đồng ý thông qua dự thảo Nghị định như Tờ trình của Bộ Kế hoạch và Đầu tư?",
+            },
             {
                 "text": (
                     "Đồng ý phân cấp cho Chủ tịch Ủy ban nhân dân cấp tỉnh quyết định chủ trương đầu tư dự án nhóm B?"

@@ -73,7 +73,9 @@ class Viewer:
         await self.pc.close()
 
 
-async def test_a_weak_viewer_moves_to_the_low_layer_and_back_after_five_clean_checks(media_settings) -> None:  # type: ignore[no-untyped-def]
+async def test_a_weak_viewer_moves_to_the_low_layer_and_back_after_five_clean_checks(
+    media_settings,
+) -> None:  # type: ignore[no-untyped-def]
     layer_events: list[tuple[dict[str, Any], int]] = []
     room: Room
 

@@ -78,7 +78,9 @@ async def test_three_publishers_see_their_colours_in_the_composite_hear_the_mix_
         await close_all(peers, [*clients, (watcher, wh)])
 
 
-async def test_a_peer_that_drops_is_removed_after_the_grace_period_and_counts_absent_again(media_server) -> None:  # type: ignore[no-untyped-def]
+async def test_a_peer_that_drops_is_removed_after_the_grace_period_and_counts_absent_again(
+    media_server,
+) -> None:  # type: ignore[no-untyped-def]
     c = hybrid_cabinet(media_server.db)
     watcher, wh = await live_client(media_server.url, c.chair.username)
     await watcher.join(c.meeting_id)
