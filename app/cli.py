@@ -162,8 +162,8 @@ def cmd_verify_ballot(args: argparse.Namespace, settings: Settings) -> None:
         print(f"Hợp lệ: {len(board['ballots'])} phiếu, mọi bằng chứng đã kiểm; dấu vân tay {board['fingerprint']}")
         if key_origin(board["params"]) == "ceremony":
             print(
-                f"  Khóa do {len(board['params']['trustees'])} người giữ khóa cùng tạo (lễ tạo khóa), bằng chứng đã "
-                "kiểm."
+                f"  Khóa do {len(board['params']['trustees'])} người giữ khóa cùng tạo (lễ tạo khóa), "
+                "bằng chứng đã kiểm."
             )
         else:
             print("  Lưu ý: khóa do máy chủ tạo (biểu quyết cũ, trước lễ tạo khóa).")

@@ -46,8 +46,8 @@ def _users(session: Session, facts: dict[str, tuple[int, dict[str, Any]]], seen:
         logged = facts.get(key)
         if logged is None:
             out.append(
-                f"tài khoản {user.id} ({user.username}, {_role(now['role'])}) không có trong nhật ký: được thêm ngoài "
-                "ứng dụng"
+                f"tài khoản {user.id} ({user.username}, {_role(now['role'])}) không có trong nhật ký: "
+                "được thêm ngoài ứng dụng"
             )
         elif logged[1].get("deleted"):
             out.append(f"tài khoản {user.id} đã bị xóa theo nhật ký nhưng vẫn còn trong cơ sở dữ liệu")

@@ -83,8 +83,8 @@ async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
         t_ready = time.perf_counter() - t0
         print(
             f"upload of a {pages}-page PDF ({len(pdf) / 1e6:.2f} MB): 201 after {t_upload:.2f} s "
-            f"(checks + text of every page), page 1 visible after {t_first:.2f} s, all pages ready after {t_ready:.2f} "
-            "s"
+            f"(checks + text of every page), page 1 visible after {t_first:.2f} s, "
+            f"all pages ready after {t_ready:.2f} s"
         )
 
         lat: list[float] = []
@@ -96,8 +96,8 @@ async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
             lat.append((time.perf_counter() - s) * 1000)
             sizes.append(len(p.content))
         print(
-            f"cached tablet page, watermarked per viewer ({fetches} fetches, avg {statistics.mean(sizes) / 1024:.0f} "
-            "KiB): "
+            "cached tablet page, watermarked per viewer "
+            f"({fetches} fetches, avg {statistics.mean(sizes) / 1024:.0f} KiB): "
             f"p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms"
         )
         etag = (await member.get(f"/api/documents/{doc}/pages/5")).headers["etag"]

@@ -190,8 +190,8 @@ def _set_allowed(session: Session, doc: Document, user_ids: list[int]) -> None:
     strangers = sorted(wanted - invited)
     if strangers:
         raise ValidationFailed(
-            "Người dùng {user_ids} không tham dự cuộc họp {meeting_id}; chỉ cho phép xem tài liệu hạn chế với người "
-            "tham dự.",
+            "Người dùng {user_ids} không tham dự cuộc họp {meeting_id}; "
+            "chỉ cho phép xem tài liệu hạn chế với người tham dự.",
             user_ids=", ".join(map(str, strangers)),
             meeting_id=doc.meeting_id,
         )

@@ -223,8 +223,8 @@ def papers() -> list[tuple[int, Paper, dict[str, object]]]:
                 "Số: 187/BCTĐ-BTP",
                 DATE,
                 "BÁO CÁO THẨM ĐỊNH",
-                "Đề nghị xây dựng Nghị định về bồi thường, hỗ trợ, tái định cư khi Nhà nước thu hồi đất (tài liệu hạn "
-                "chế)",
+                "Đề nghị xây dựng Nghị định về bồi thường, hỗ trợ, tái định cư khi Nhà nước thu hồi đất "
+                "(tài liệu hạn chế)",
                 _DAT_DAI[:2],
                 signer=_minister("Bộ Tư pháp"),
                 addressee="Kính gửi: Bộ Nông nghiệp và Môi trường.",

@@ -59,8 +59,8 @@ def upgrade() -> None:
     # What was recorded before the history was kept becomes its first row (how it came about is unknown).
     op.execute(
         "INSERT INTO attendance_change (meeting_id, user_id, at, previous, attendance, note, source, actor_id) "
-        "SELECT p.meeting_id, p.user_id, COALESCE(p.attendance_at, m.started_at, m.created_at), 'unknown', "
-        "p.attendance, "
+        "SELECT p.meeting_id, p.user_id, COALESCE(p.attendance_at, m.started_at, m.created_at), "
+        "'unknown', p.attendance, "
         "CASE WHEN p.attendance = 'absent' THEN p.absence_reason "
         "WHEN p.attendance = 'deputy' THEN p.deputy_name ELSE '' END, "
         "'migrated', p.attendance_by "

@@ -84,8 +84,8 @@ def setup(session: Session, vote: Vote, options: list[VoteOption]) -> None:
     cer = current_ceremony(session, vote.meeting_id)
     if cer is None or cer.state != "complete":
         raise NoCeremony(
-            "Chưa mở được biểu quyết kín: cuộc họp chưa có khóa kiểm phiếu chung. Chủ trì hoặc thư ký cần bắt đầu lễ "
-            "tạo khóa "
+            "Chưa mở được biểu quyết kín: cuộc họp chưa có khóa kiểm phiếu chung. "
+            "Chủ trì hoặc thư ký cần bắt đầu lễ tạo khóa "
             "và cả ba người giữ khóa tham gia trên máy tính bảng của mình.",
             details={"ceremony": cer.state if cer else None},
         )
