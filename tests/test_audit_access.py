@@ -1,12 +1,13 @@
-"""No other route reads the audit log: only the audit package touches its table, and its routes answer the
-admin alone (the denied/allowed pairs are in tests/test_audit.py)."""
+"""No other route reads the audit log: only the audit package (and ledger/, which appends) touches its table,
+and its routes answer the admin alone (the denied/allowed pairs are in tests/test_audit.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WRITERS = {"audit", "migrations", "tests", "bench"}
+# ledger/ holds the log's table and its hash chain (the one writer every domain appends through), audit/ reads it.
+WRITERS = {"audit", "ledger", "migrations", "tests", "bench"}
 READING = (
     "AuditEntry",
     "audit_entry",
