@@ -7,6 +7,7 @@ import getpass
 import logging
 import os
 import sys
+from typing import Literal, TypedDict
 
 from infra.settings import Settings, SettingsError
 
@@ -18,7 +19,21 @@ def _migrate(settings: Settings) -> None:
     upgrade(settings.effective_database_url)
 
 
-def server_options(settings: Settings) -> dict[str, object]:
+class ServerOptions(TypedDict):
+    """uvicorn.Config's keyword arguments that server_options() sets."""
+
+    host: str
+    port: int
+    ws: str
+    ws_per_message_deflate: bool
+    ws_ping_interval: float | None
+    proxy_headers: bool
+    forwarded_allow_ips: list[str]
+    server_header: bool
+    lifespan: Literal["auto", "on", "off"]
+
+
+def server_options(settings: Settings) -> ServerOptions:
     """uvicorn options shared by `ecabinet serve`, the demo and the tests' servers. Forwarded headers
     (X-Forwarded-For/-Proto) are believed only from ECABINET_TRUSTED_PROXIES: uvicorn's default trusts them
     from 127.0.0.1, which let any local client choose the address its login failures were counted under.
@@ -52,7 +67,7 @@ def _serve(settings: Settings) -> None:
     if not os.environ.get("ECABINET_MEDIA_PREWARM"):
         settings = settings.with_(media_prewarm=True)
     app = create_app(settings)
-    config = uvicorn.Config(app, log_level="info", **server_options(settings))  # type: ignore[arg-type]
+    config = uvicorn.Config(app, log_level="info", **server_options(settings))
     DrainingServer(config, app.state.ctx).run()
 
 

@@ -10,7 +10,6 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 import accounts.routes
-import annotations.routes
 import audit.routes
 import display.routes
 import documents.routes
@@ -28,6 +27,7 @@ import workdays.pages
 import workdays.routes
 from accounts import services as account_services
 from annotations import presenter as annotation_presenter
+from annotations import routes as annotation_routes
 from annotations import socket as annotation_socket
 from annotations import live as annotation_live
 from infra.context import AppContext
@@ -59,7 +59,7 @@ ROUTE_MODULES = [
     display.routes,
     votes.routes,
     documents.routes,
-    annotations.routes,
+    annotation_routes,
     minutes.routes,
     realtime.remote_page,
     search.routes,

@@ -154,6 +154,5 @@ def create_app(settings: Settings | None = None) -> Any:
     web.state.actions = actions  # its `accepted`: the client -> server events (tests/test_protocol_doc.py)
     web.state.prewarm = prewarm
     asgi = SecurityHeaders(socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io"), settings)
-    asgi = WireTap(asgi)  # lets the fan-out write pre-framed events to idle websockets (realtime/wire.py)
-    asgi.state = web.state  # tests and the CLI reach the context through the outer app too
-    return asgi
+    asgi.state = web.state  # tests and the CLI reach the context through the outer app too (WireTap passes .state on)
+    return WireTap(asgi)  # lets the fan-out write pre-framed events to idle websockets (realtime/wire.py)

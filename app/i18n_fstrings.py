@@ -37,7 +37,8 @@ def _name(expr: ast.expr) -> str:
 
 
 def _template(source: str, fstring: ast.JoinedStr) -> tuple[str, dict[str, str]] | None:
-    text, params = "", {}
+    text = ""
+    params: dict[str, str] = {}
     for part in fstring.values:
         if isinstance(part, ast.Constant):
             text += str(part.value).replace("{", "{{").replace("}", "}}")

@@ -29,6 +29,7 @@ def merge(paths: list[Path], replace: bool = False) -> list[str]:
             for lang, text in (("vi", vi), ("en", en)):
                 old = cats[lang].get(key)
                 if old is not None and old.pluralizable:  # the catalogue's plural forms stay; one of them is fine
+                    assert old.string is not None  # a plural entry read from a .po file has its forms
                     if text not in old.string and not replace:
                         conflicts.append(f"{path}: {key} [{lang}] {text!r} is none of the plural forms {old.string!r}")
                     continue

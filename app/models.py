@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 import accounts.models  # noqa: F401
-import annotations.models  # noqa: F401
+from annotations import models as annotation_models  # noqa: F401
 import ledger.models  # noqa: F401
 import core.outbox  # noqa: F401
 import meetings.display_tokens

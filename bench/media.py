@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -102,6 +102,18 @@ async def serve(variant: str, port: int, fps: int, primary_viewers: int) -> None
 
 
 # --- clients --------------------------------------------------------------------------------------
+class PeerStats(TypedDict, total=False):
+    """What one client peer counted; printed as the role's figures."""
+
+    frames: int  # video frames received (decoded, or counted by RTP marker)
+    tracks: int  # video streams received
+    first: float | None  # monotonic time of the first frame
+    decoded: None
+    size: tuple[int, int] | None  # of the last decoded frame
+    ssrcs: set[int]  # video streams seen (not decoding)
+    t0: float  # monotonic time the offer was made
+
+
 async def clients(
     role: str, n: int, port: int, sample: int, seconds: float, fps: int, video_tracks: int = 1, tile_width: int = 640
 ) -> None:
@@ -133,14 +145,14 @@ async def clients(
             self.i += 1
             return frame
 
-    stats: list[dict[str, Any]] = []
+    stats: list[PeerStats] = []
     pcs: list[Any] = []
     session = aiohttp.ClientSession()
 
     async def one(index: int) -> None:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         pcs.append(pc)
-        s = {"frames": 0, "tracks": 0, "first": None, "decoded": None, "size": None}
+        s: PeerStats = {"frames": 0, "tracks": 0, "first": None, "decoded": None, "size": None}
         stats.append(s)
         decode = role == "view" and index < sample
         if role == "pub":
@@ -162,7 +174,8 @@ async def clients(
                             seen.add(packet.ssrc)
                             s["first"] = s["first"] or time.monotonic()
 
-                    receiver._handle_rtp_packet = count  # bench only: count without decoding
+                    # method-assign: bench only, count without decoding
+                    receiver._handle_rtp_packet = count  # type: ignore[method-assign]
 
         @pc.on("track")
         def on_track(track: Any) -> None:
@@ -231,7 +244,7 @@ def _wait_line(proc: subprocess.Popen[str], want: str, timeout: float = 180) -> 
     while time.monotonic() < deadline:
         line = proc.stdout.readline() if proc.stdout else ""
         if not line and proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited")
+            raise RuntimeError(f"{proc.args!r} exited")
         if line.startswith(want):
             return line
     raise TimeoutError(want)

@@ -152,7 +152,7 @@ class SharedFailureBudget(FailureBudget):
         keys = [self._prefix + key for key in limits]
         checked = [self._prefix + key for key in after]
         member = secrets.token_hex(8)
-        args = [int(self.window * 1000), member, *limits.values(), *after.values(), len(keys)]
+        args: list[int | str] = [int(self.window * 1000), member, *limits.values(), *after.values(), len(keys)]
         wait_ms = await self._script(keys=keys + checked, args=args)
         _refuse(int(wait_ms) / 1000, message)
         return Reservation(self, dict.fromkeys(keys, member), tuple(checked))

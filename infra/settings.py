@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from pydantic import ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic import ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -41,7 +41,7 @@ class SettingsError(ValueError):
 
 
 class Settings(BaseSettings):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     data_dir: Path = Path("var")
     database_url: str = ""
@@ -117,7 +117,9 @@ class Settings(BaseSettings):
         cls,
         settings_cls: type[BaseSettings],
         init_settings: PydanticBaseSettingsSource,
-        **_: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)  # the environment only through from_env(): Settings(...) is what it is given
 
@@ -128,6 +130,7 @@ class Settings(BaseSettings):
         or boolean are ignored (strings and paths are kept as given)."""
         if not isinstance(value, str):
             return value
+        assert info.field_name is not None  # a field validator is always called for one field
         annotation = cls.model_fields[info.field_name].annotation
         if typing.get_origin(annotation) is tuple:
             return tuple(part.strip() for part in value.split(",") if part.strip())

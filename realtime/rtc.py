@@ -21,14 +21,14 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import Annotated, Any, Callable, Literal
 
 from pydantic import Field
 
 from core.actor import Actor
 from infra.context import AppContext
 from core.errors import DomainError
-from core.types import Flag, Id, Int
+from core.types import Flag, Id
 from meetings import participation
 from meetings.events import ACCESS_CHANGING
 from meetings.models import AttendanceSource
@@ -41,6 +41,12 @@ from speakers import services as speaker_services
 
 log = logging.getLogger("ecabinet.rtc")
 _MEDIA_EVENTS = frozenset({"speaker.queue_changed", "meeting.ended", *ACCESS_CHANGING})
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    """Done callback of a relay call nothing awaits: its failure is logged, not lost."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("relay: %s", task.exception())
 
 
 class Offer(_Strict):
@@ -56,7 +62,8 @@ class RtcJoin(MeetingRef):
 class Candidate(_Strict):
     candidate: str = Field(default="", max_length=2000)
     sdpMid: str | None = Field(default=None, max_length=64)
-    sdpMLineIndex: Int(0, 64) | None = None
+    # Int(0, 64) spelled out: mypy reads no call as a type
+    sdpMLineIndex: Annotated[int, Field(strict=True, ge=0, le=64)] | None = None
     usernameFragment: str | None = Field(default=None, max_length=256)
 
 
@@ -287,13 +294,13 @@ class RemoteMedia:
     def _ended(self, key: tuple[int, int, bool]) -> None:
         if self.relay is not None and not key[2]:
             task = asyncio.ensure_future(self.relay.session_ended(key))
-            task.add_done_callback(
-                lambda t: t.cancelled() or t.exception() is None or log.warning("relay: %s", t.exception())
-            )
+            task.add_done_callback(_log_failure)
 
     # --- from the worker and from the meeting's events --------------------------------------------
     async def _on_worker_event(self, event: dict[str, Any]) -> None:
         mid, uid, kind = event.get("meeting_id"), event.get("user_id"), event["event"]
+        if not isinstance(mid, int) or not isinstance(uid, int):
+            return  # every event of the worker names its participant (realtime/media/room.py)
         session = self.sessions.get((mid, uid, bool(event.get("hall"))))
         if kind == "gone":
             session = self._forget((mid, uid, bool(event.get("hall"))))
@@ -316,12 +323,10 @@ class RemoteMedia:
             wanted = [env for env in events if env.get("type") in _MEDIA_EVENTS]
             if wanted:  # the meeting's media may live on another node
                 task = asyncio.ensure_future(self.relay.observe(wanted))
-                task.add_done_callback(
-                    lambda t: t.cancelled() or t.exception() is None or log.warning("relay: %s", t.exception())
-                )
+                task.add_done_callback(_log_failure)
         for env in events:
             mid = env.get("meeting_id")
-            if not any(key[0] == mid for key in self.sessions):
+            if not isinstance(mid, int) or not any(key[0] == mid for key in self.sessions):
                 continue
             try:
                 if env.get("type") == "speaker.queue_changed":

@@ -112,12 +112,13 @@ class RtcRelay:
 
         async def routed(sid: str, actor: Actor, p: Any) -> Any:
             node = await self.owner(p.meeting_id)
+            assert node is not None  # a claiming owner() is never None: this node takes a meeting without one
             if node == self.cluster.node_id:
                 return await fn(sid, actor, p)
-            self.forwarded.setdefault(sid, set()).add(node)  # type: ignore[arg-type]
+            self.forwarded.setdefault(sid, set()).add(node)
             return await self._ask(
                 node, {"op": name, "sid": sid, "actor": _actor_json(actor), "payload": p.model_dump()}
-            )  # type: ignore[arg-type]
+            )
 
         return routed
 
@@ -151,7 +152,7 @@ class RtcRelay:
 
     async def observe(self, events: list[dict[str, Any]]) -> None:
         """The floor and the end of a meeting, committed here, reach the meeting's media node elsewhere."""
-        for mid in {env.get("meeting_id") for env in events if isinstance(env.get("meeting_id"), int)}:
+        for mid in {env["meeting_id"] for env in events if isinstance(env.get("meeting_id"), int)}:
             node = await self.owner(mid, claim=False)
             if node and node != self.cluster.node_id:
                 mine = [env for env in events if env.get("meeting_id") == mid]

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from realtime.direct import MAX_BUFFERED, SCOPE_KEY, DirectQueue, spawn, text_frame
 
@@ -39,7 +39,11 @@ MAX_QUEUED = 256  # packets waiting in a socket's Engine.IO queue before the tab
 _UNKNOWN = object()
 
 
-def _sansio_class() -> type | None:
+if TYPE_CHECKING:
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+
+def _sansio_class() -> type[WebSocketsSansIOProtocol] | None:
     try:
         from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
     except ImportError:  # pragma: no cover - uvicorn without the sans-io implementation

@@ -6,7 +6,7 @@ from typing import Any
 
 
 def ink(
-    page: int = 1, *, color: str = "#c62828", points: list[list[float]] | None = None, **extra: Any
+    page: int = 1, *, color: str = "#c62828", points: list[list[object]] | None = None, **extra: Any
 ) -> dict[str, Any]:
     pts = points if points is not None else [[0.1, 0.1, 0.5], [0.2, 0.15, 0.6], [0.3, 0.2, 0.7]]
     return {

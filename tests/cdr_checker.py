@@ -134,7 +134,7 @@ def internal_links(data: bytes) -> list[int]:
         for a in pdf.pages[0].obj.get("/Annots", []):
             if "/A" in a and a.A.get("/S") == pikepdf.Name.GoTo:
                 targets.append(index[a.A.D[0].objgen])
-        item = pdf.Root.Outlines.First
+        item: pikepdf.Object | None = pdf.Root.Outlines.First
         while item is not None:
             dest = item.get("/Dest") if "/Dest" in item else item.A.D if "/A" in item else None
             if dest is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Callable
+from typing import Any, Callable
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
@@ -128,12 +128,12 @@ ACTIONS: dict[str, Action] = {
 
 
 # --- places -------------------------------------------------------------------------------------------------
-def _link(pdf: pikepdf.Pdf, **keys: object) -> None:
+def _link(pdf: pikepdf.Pdf, **keys: Any) -> None:
     annot = Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=[72, 500, 300, 520], **keys)
     pdf.pages[0].obj.Annots.append(annot)
 
 
-def _field(pdf: pikepdf.Pdf, **keys: object) -> None:
+def _field(pdf: pikepdf.Pdf, **keys: Any) -> None:
     widget = pdf.make_indirect(
         Dictionary(
             Type=Name.Annot,
@@ -206,7 +206,7 @@ def _filespec(pdf: pikepdf.Pdf) -> Dictionary:
     )
 
 
-def _annotation(subtype: str, **keys: object) -> Callable[[pikepdf.Pdf], None]:
+def _annotation(subtype: str, **keys: Any) -> Callable[[pikepdf.Pdf], None]:
     def add(pdf: pikepdf.Pdf) -> None:
         made = {k: (v(pdf) if callable(v) else v) for k, v in keys.items()}
         pdf.pages[0].obj.Annots.append(

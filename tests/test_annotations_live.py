@@ -44,7 +44,7 @@ async def tablet(live: LiveServer, username: str, meeting_id: int | None = None)
     return t
 
 
-async def _doc(live: LiveServer, c: Cabinet, **fields: object) -> int:
+async def _doc(live: LiveServer, c: Cabinet, **fields: Any) -> int:
     staff = await login(live.url, c.staff.username)
     try:
         r = await upload(staff, c.meeting_id, make_pdf(4), **fields)
@@ -92,7 +92,11 @@ async def test_private_ink_syncs_to_the_authors_other_tablets_only(live_server: 
         for t in (b, chair):
             own = await t.call("annotation:create", {"document_id": doc, **ink(3)})
             assert own["ok"], own
-            await eventually(lambda t=t: t.private, "the marker's annotation event")
+
+            def annotated(t: Tablet = t) -> list[dict[str, Any]]:
+                return t.private
+
+            await eventually(annotated, "the marker's annotation event")
             assert t.private == [{"type": "annotation.created", "annotation": own["data"]}]
         assert b.client.events == [] and chair.client.events == []
         assert "Cần làm rõ" not in repr(b.client.state)
@@ -123,8 +127,12 @@ async def test_presenter_page_change_reaches_every_following_tablet(live_server:
                 lambda e: e["type"] == "presenter.changed" and e["data"]["presenter"]["page"] == 3
             )
             assert env["data"]["presenter"]["document_id"] == doc
-            await eventually(lambda t=t, env=env: t.client.seq == env["seq"])
-            assert t.client.state["presenter"]["page"] == 3
+
+            def caught_up(t: Tablet = t, seq: int = env["seq"]) -> bool:
+                return t.client.seq == seq
+
+            await eventually(caught_up)
+            assert t.client.state is not None and t.client.state["presenter"]["page"] == 3
         fresh = (await members[0].call("meeting:join", {"meeting_id": c.meeting_id}))["data"]["snapshot"]
         assert members[0].client.state == fresh  # events applied to the join snapshot == a fresh snapshot
         # Moving to the next agenda item ends presenting (the hook rides on agenda.current_changed).
@@ -133,7 +141,8 @@ async def test_presenter_page_change_reaches_every_following_tablet(live_server:
         assert env["data"]["presenter"] is None
         await eventually(lambda: members[1].client.seq == env["seq"])
         fresh = (await members[2].call("meeting:join", {"meeting_id": c.meeting_id}))["data"]["snapshot"]
-        assert members[1].client.state["presenter"] is None and members[1].client.state == fresh
+        assert members[1].client.state is not None and members[1].client.state["presenter"] is None
+        assert members[1].client.state == fresh
     finally:
         for t in (chair, *members, guest):
             await t.close()
@@ -187,6 +196,7 @@ async def test_presenter_controls_refuse_plain_members_and_guests(live_server: L
             await member.client.wait_for(
                 lambda e: e["type"] == "presenter.changed" and e["data"]["presenter"]["page"] == 4
             )
+            assert member.client.state is not None
             assert member.client.state["presenter"]["presenter_user_id"] == c.members[1].id
             assert (await presenter.call("presenter:stop", {"meeting_id": mid}))["ok"]
         finally:

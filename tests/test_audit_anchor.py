@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.actor import Actor
 from accounts.models import GlobalRole
@@ -51,7 +51,7 @@ def rewrite_from(db: Database, target: int, *, strip_macs: bool = False) -> None
     """The attacker with the database and the source code but not the key: edits row `target`, then
     recomputes the hash and link of every later row so that the plain hash chain is consistent again."""
     with Session(db.engine) as s:  # a bare session: no audit keys, as a psql shell would be
-        rows = s.exec(select(AuditEntry).where(AuditEntry.id >= target - 1).order_by(AuditEntry.id)).all()
+        rows = s.exec(select(AuditEntry).where(col(AuditEntry.id) >= target - 1).order_by(col(AuditEntry.id))).all()
         prev = rows[0].hash
         for row in rows[1:]:
             if row.id == target:
@@ -161,7 +161,8 @@ def test_rows_from_before_the_key_are_anchored_and_then_protected(db: Database, 
     call(db, services.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=1)  # the first write after
     with db.read_session() as s:
         anchor = s.get(AuditEntry, legacy + 1)
-        assert anchor is not None and anchor.type == "audit.anchored" and anchor.data["legacy_rows"] == legacy
+        assert anchor is not None and anchor.type == "audit.anchored"
+        assert anchor.data is not None and anchor.data["legacy_rows"] == legacy
     v = _verify(db, admin)
     assert v["ok"] and v["legacy_rows"] == legacy, v
     rewrite_from(db, legacy // 2)  # a legacy row edited, every later link recomputed: the anchor's MAC fails

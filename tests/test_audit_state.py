@@ -141,6 +141,7 @@ def test_the_log_holds_no_choice_and_the_list_no_facts(db: Database) -> None:
         "ballots",
     }
     for fact in facts:  # counts per option and aggregates only; who chose what is at most a keyed MAC
+        assert fact is not None  # every state entry records its facts
         assert set(fact) <= allowed and isinstance(fact.get("voters", 0), int), fact
         assert "ballots" not in fact or (len(fact["ballots"]) == 64 and fact["kind"] != "secret"), fact
     items = db.run_read(audit.list_entries, actor=admin, limit=1000)["items"]

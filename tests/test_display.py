@@ -42,7 +42,8 @@ def test_token_permission_pairs_and_only_its_hash_is_stored(db: Database) -> Non
     ]
     with pytest.raises(Forbidden):
         call(db, display.revoke_token, actor=c.chair, meeting_id=c.meeting_id, token_id=created["id"])
-    assert db.run_read(display.resolve_actor, token=created["token"]).display_meeting_id == c.meeting_id
+    shown = db.run_read(display.resolve_actor, token=created["token"])
+    assert shown is not None and shown.display_meeting_id == c.meeting_id
     call(db, display.revoke_token, actor=c.staff, meeting_id=c.meeting_id, token_id=created["id"])
     assert db.run_read(display.resolve_actor, token=created["token"]) is None
     with pytest.raises(Conflict):
@@ -128,7 +129,7 @@ async def test_display_socket_reads_its_meeting_and_nothing_else(live_server: Li
         given = await chair.call("speaker:request", {"meeting_id": c.meeting_id, "user_id": c.members[0].id})
         assert given["ok"], given
         env = await eventually(
-            lambda: next((e for e in events if e["type"] == "speaker.queue_changed"), None), "the floor event"
+            lambda: next((e for e in events if e["type"] == "speaker.queue_changed"), {}), "the floor event"
         )
         assert env["data"]["speakers"]["current"]["user_id"] == c.members[0].id
         assert env["seq"] == joined["data"]["seq"] + 2  # the check-in, then the floor

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pikepdf
 import pytest
@@ -16,7 +17,7 @@ from tests.factories import Cabinet, make_cabinet
 from tests.live import live_client, login
 
 
-async def _doc(live: LiveServer, c: Cabinet, **fields: object) -> int:
+async def _doc(live: LiveServer, c: Cabinet, **fields: Any) -> int:
     staff = await login(live.url, c.staff.username)
     try:
         r = await upload(staff, c.meeting_id, make_pdf(3), **fields)

@@ -5,6 +5,7 @@ content, no trace of the payload, while pages, text, the internal link, the http
 
 from __future__ import annotations
 
+import functools
 import io
 import shutil
 from typing import AsyncIterator, Callable
@@ -32,15 +33,15 @@ Clients = tuple[httpx.AsyncClient, httpx.AsyncClient]
 CASES: dict[str, Callable[[], bytes]] = {}
 for _action in cdr_corpus.ACTIONS:
     for _place, _indirect in (("link annotation /A", False), ("catalog /OpenAction", True)):
-        CASES[f"{_action} in {_place}"] = lambda a=_action, p=_place, i=_indirect: cdr_corpus.build(p, a, i)
+        CASES[f"{_action} in {_place}"] = functools.partial(cdr_corpus.build, _place, _action, _indirect)
 for _place in cdr_corpus.PLACES:
-    CASES[f"JavaScript (direct) in {_place}"] = lambda p=_place: cdr_corpus.build(p, "JavaScript", False)
-    CASES[f"Launch (indirect) in {_place}"] = lambda p=_place: cdr_corpus.build(p, "Launch", True)
-    CASES[f"javascript: URI (direct) in {_place}"] = lambda p=_place: cdr_corpus.build(
-        p, "URI JaVaScRiPt with whitespace", False
+    CASES[f"JavaScript (direct) in {_place}"] = functools.partial(cdr_corpus.build, _place, "JavaScript", False)
+    CASES[f"Launch (indirect) in {_place}"] = functools.partial(cdr_corpus.build, _place, "Launch", True)
+    CASES[f"javascript: URI (direct) in {_place}"] = functools.partial(
+        cdr_corpus.build, _place, "URI JaVaScRiPt with whitespace", False
     )
 for _carrier in cdr_corpus.CARRIERS:
-    CASES[_carrier] = lambda c=_carrier: cdr_corpus.build_carrier(c)
+    CASES[_carrier] = functools.partial(cdr_corpus.build_carrier, _carrier)
 CASES["names written with #xx escapes"] = cdr_corpus.hex_escaped_names
 
 

@@ -10,6 +10,7 @@ import json
 import os
 import socket
 import time
+import types
 from typing import Any
 
 import pytest
@@ -28,6 +29,13 @@ from tests.waiting import eventually
 
 def _broadcaster(live: LiveServer) -> Broadcaster:
     return live.app.state.broadcaster
+
+
+def _coro_name(task: asyncio.Task[Any]) -> str:
+    """The qualified name of the coroutine the task runs (typeshed's Coroutine does not declare it)."""
+    coro = task.get_coro()
+    assert isinstance(coro, types.CoroutineType), coro
+    return coro.__qualname__
 
 
 def _engine_socket(live: LiveServer, user_id: int) -> Any:
@@ -77,7 +85,7 @@ async def test_the_fast_path_still_finds_what_it_relies_on_in_uvicorn_and_engine
         assert (await chair.post(f"/api/meetings/{c.meeting_id}/next")).status_code == 200
         env = await tablet.wait_for(lambda e: e["type"] == "agenda.current_changed")
         assert env["seq"] == ack["data"]["seq"] + 1  # the hand-written frame decodes as the same event
-        assert tablet.state["meeting"]["current_item_id"] == c.item_ids[1]
+        assert tablet.state is not None and tablet.state["meeting"]["current_item_id"] == c.item_ids[1]
         assert sender.direct == before + 1, "the event did not take the direct path"
         # engine.io's ping/pong keeps going on the timer (the client answers, the next ping is scheduled).
         sock.last_ping = time.time()
@@ -99,10 +107,10 @@ async def test_an_idle_joined_tablet_costs_the_server_no_task_beyond_its_connect
     tablets = [await StuckTablet.open(live_server.url, h.cookies["ecabinet_session"], c.meeting_id) for h in https]
     try:
         await eventually(lambda: len(live_server.app.state.rooms.grants.get(c.meeting_id, {})) == len(tablets), "joins")
-        announcing = lambda: not [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Announcer._later"]
+        announcing = lambda: not [t for t in asyncio.all_tasks() if _coro_name(t) == "Announcer._later"]
         await eventually(announcing, "the presence announcer's pending message")
         shared = {"AsyncServer._service_task", "Event.wait"}  # engine.io's one monitor of every socket, and its wait
-        added = [t.get_coro().__qualname__ for t in asyncio.all_tasks() - before]
+        added = [_coro_name(t) for t in asyncio.all_tasks() - before]
         added = [name for name in added if name not in shared]
         # After the burst of connections the C heap's free pages went back to the system (glibc's malloc_trim).
         await eventually(lambda: trimmer.trim is None or trimmer.trimmed > trims, "malloc_trim after the burst")

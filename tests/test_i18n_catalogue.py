@@ -127,6 +127,13 @@ def locale_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return target
 
 
+def _text(lang: str, key: str) -> object:
+    """The catalogue's text of `key` (its forms for a plural key); the key must be there."""
+    message = i18n_po.load(lang).get(key)
+    assert message is not None, key
+    return message.string
+
+
 def test_a_legacy_key_file_moves_into_both_catalogues_and_is_deleted(tmp_path: Path, locale_copy: Path) -> None:
     legacy = tmp_path / "tablet.py"
     legacy.write_text(
@@ -134,17 +141,14 @@ def test_a_legacy_key_file_moves_into_both_catalogues_and_is_deleted(tmp_path: P
         ' "docs.pages": ("{n} trang", "{n} pages")}\n'
     )  # an old plural key: one of its forms
     assert i18n_import.main([str(legacy)]) == 0 and not legacy.exists()
-    assert (
-        i18n_po.load("vi").get("tablet.fit").string == "Vừa khổ"
-        and i18n_po.load("en").get("tablet.fit").string == "Fit width"
-    )
+    assert _text("vi", "tablet.fit") == "Vừa khổ" and _text("en", "tablet.fit") == "Fit width"
     clash = tmp_path / "clash.py"
     clash.write_text('MESSAGES = {"live.agenda": ("Chương trình", "Programme")}\n')
     assert i18n_import.main([str(clash)]) == 1 and clash.exists()  # one key, two texts: nothing written
-    assert i18n_po.load("en").get("live.agenda").string == "Agenda"
+    assert _text("en", "live.agenda") == "Agenda"
     assert i18n_import.main(["--replace", str(clash)]) == 0 and not clash.exists()  # an edited old key file wins
-    assert i18n_po.load("en").get("live.agenda").string == "Programme"
-    assert i18n_po.load("en").get("docs.pages").string == ("{n} page", "{n} pages")
+    assert _text("en", "live.agenda") == "Programme"
+    assert _text("en", "docs.pages") == ("{n} page", "{n} pages")
 
 
 def test_templates_have_t_and_jinjas_trans_in_the_pages_language() -> None:

@@ -67,7 +67,7 @@ async def test_event_made_on_node_a_reaches_a_tablet_on_node_b(two_nodes: tuple[
         assert r.status_code == 200
         env = await tablet.wait_for(lambda e: e["type"] == "agenda.current_changed")
         assert env["seq"] == ack["data"]["seq"] + 1
-        assert tablet.state["meeting"]["current_item_id"] == c.item_ids[1]
+        assert tablet.state is not None and tablet.state["meeting"]["current_item_id"] == c.item_ids[1]
     finally:
         await tablet.close()
         await tablet_http.aclose()

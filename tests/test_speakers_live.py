@@ -75,11 +75,13 @@ async def test_two_tablets_see_the_queue_change_with_seq_plus_one(live_server: L
         for tablet, seq in zip((a, b), seqs):
             env = await tablet.wait_for(lambda e: e["type"] == "speaker.queue_changed")
             assert env["seq"] == seq + 1 and env["data"]["action"] == "requested"
+            assert tablet.state is not None
             assert [r["user_id"] for r in tablet.state["speakers"]["queue"]] == [c.members[0].id]
         granted = await chair.call("speaker:grant", {"request_id": asked["data"]["id"]})
         assert granted["ok"], granted
         env = await b.wait_for(lambda e: e["data"].get("action") == "granted")
         assert env["seq"] == seqs[1] + 2
+        assert b.state is not None
         current = b.state["speakers"]["current"]
         assert current["user_id"] == c.members[0].id and current["started_at"] and current["limit_seconds"] == 300
         moved = await chair.call("agenda:next", {"meeting_id": c.meeting_id})

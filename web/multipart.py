@@ -5,7 +5,7 @@ reads one clear message per kind of failure (in their language, through the cata
 from __future__ import annotations
 
 import logging
-from typing import AsyncIterator
+from typing import AsyncGenerator
 
 from starlette.datastructures import FormData, Headers
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -47,7 +47,9 @@ def refusal(exc: MultiPartException, *, max_files: int, max_fields: int) -> Doma
     )
 
 
-async def parse_form(headers: Headers, stream: AsyncIterator[bytes], *, max_files: int, max_fields: int) -> FormData:
+async def parse_form(
+    headers: Headers, stream: AsyncGenerator[bytes, None], *, max_files: int, max_fields: int
+) -> FormData:
     try:
         return await MultiPartParser(headers, stream, max_files=max_files, max_fields=max_fields).parse()
     except MultiPartException as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Awaitable, Callable, NamedTuple
 
 from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -154,7 +155,11 @@ def document(operations: list[Op]) -> dict[str, Any]:
     components: dict[str, Any] = {"Error": _error_schema()}
     owners: dict[str, type] = {}  # schema name -> its class: two classes of one name would share one schema
     for op in operations:
-        for model, mode in ((op.body, "validation"), (op.answer, "serialization")):
+        modes: tuple[tuple[type[BaseModel] | None, JsonSchemaMode], ...] = (
+            (op.body, "validation"),
+            (op.answer, "serialization"),
+        )
+        for model, mode in modes:
             if model is not None:
                 if owners.setdefault(model.__name__, model) is not model:
                     other = owners[model.__name__]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from app.demo.cabinet import MEMBERS, username_of
 from app.demo.papers import Paper
@@ -12,6 +13,15 @@ DATE = "Hà Nội, ngày 25 tháng 11 năm 2026"
 
 def _minister(unit: str) -> str:
     return next(name for name, _, u in MEMBERS if u == unit)
+
+
+class Upload(TypedDict, total=False):
+    """A paper's upload fields beyond its title and agenda item (app/demo/documents.py uploads it)."""
+
+    title: str  # instead of the one made from the paper's kind, number and subject
+    restricted: bool
+    allowed: list[str]  # usernames of the readers of a restricted paper
+    share_with_guests: bool
 
 
 @dataclass(frozen=True)
@@ -145,7 +155,7 @@ _CDS = [
 ]
 
 
-def papers() -> list[tuple[int, Paper, dict[str, object]]]:
+def papers() -> list[tuple[int, Paper, Upload]]:
     """(agenda item index, paper, upload fields beyond title) for the upcoming meeting."""
     btc, nnmt, khcn = (
         _minister("Bộ Tài chính"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from core.actor import Actor
 from accounts.models import User
@@ -22,14 +22,15 @@ from meetings import agenda
 from meetings.models import Meeting
 
 
-def _plan(session):  # type: ignore[no-untyped-def]
+def _plan(session: Session) -> tuple[int, Actor, list[int], dict[str, int]] | None:
     """(meeting id, staff actor, agenda item ids, user ids by name), or None when the papers are already there."""
     meeting = session.exec(select(Meeting).where(Meeting.title == MEETING_TITLE)).first()
     if meeting is None or session.exec(select(Document).where(Document.meeting_id == meeting.id)).first() is not None:
         return None
+    assert meeting.id is not None
     staff = Actor.of(session.exec(select(User).where(User.username == "vanphong")).one())
     items = sorted(agenda.list_agenda(session=session, actor=staff, meeting_id=meeting.id), key=lambda i: i["position"])
-    users = {u.username: u.id for u in session.exec(select(User)).all()}
+    users = {u.username: u.id for u in session.exec(select(User)).all() if u.id is not None}
     return meeting.id, staff, [i["id"] for i in items], users
 
 
@@ -54,7 +55,7 @@ async def _add_all(settings: Settings, db: Database) -> int:
                 max_pages=settings.max_document_pages,
                 sandboxed=settings.soffice_sandbox,
             )
-            allowed = [users[name] for name in extra.get("allowed", [])]  # type: ignore[union-attr]
+            allowed = [users[name] for name in extra.get("allowed", [])]
             data = DocumentUpload(
                 title=title,
                 agenda_item_id=item_ids[index],

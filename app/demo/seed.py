@@ -18,7 +18,7 @@ from app.demo.agenda import DRAFT, PAST, UPCOMING, Item
 from app.demo.cabinet import ADMIN, CHAIR, GUEST, MEMBERS, SECRETARY
 from meetings import agenda, participation
 from meetings import services as meetings
-from meetings.models import Attendance, Meeting, MeetingRole
+from meetings.models import Attendance, Meeting, MeetingKind, MeetingMode, MeetingRole
 from meetings.schemas import AgendaItemCreate, CheckInRequest, MeetingCreate, ParticipantCreate
 from minutes import conclusions
 from notifications.services import set_address
@@ -68,7 +68,12 @@ def _meeting(
         session=session,
         actor=actor,
         data=MeetingCreate(
-            title=title, kind="regular", mode="hybrid", place=PLACE, scheduled_at=when, description=description
+            title=title,
+            kind=MeetingKind.regular,
+            mode=MeetingMode.hybrid,
+            place=PLACE,
+            scheduled_at=when,
+            description=description,
         ),
     )
     mid = made["id"]
@@ -198,7 +203,7 @@ def _poll(session: Session, staff: Actor, chair: Actor) -> None:
         summary="Bộ Kế hoạch và Đầu tư trình dự thảo Nghị định; còn ý kiến khác nhau về phân cấp thẩm quyền "
         "quyết định chủ trương đầu tư và về mức vốn đối ứng của địa phương.",
         questions=[
-            {  # type: ignore[list-item]
+            {
                 "text": "Đồng ý thông qua dự thảo Nghị định như Tờ trình của Bộ Kế hoạch và Đầu tư?",
             },
             {
@@ -207,7 +212,7 @@ def _poll(session: Session, staff: Actor, chair: Actor) -> None:
                 )
             },
         ],
-    )  # type: ignore[list-item]
+    )
     poll = polls.create_poll(session=session, actor=staff, data=data)
     polls.submit_poll(session=session, actor=staff, poll_id=poll["id"])
     polls.approve_poll(session=session, actor=chair, poll_id=poll["id"], tz=tz)

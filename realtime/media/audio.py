@@ -12,6 +12,7 @@ from typing import Hashable
 
 import av
 import numpy as np
+from av.audio.codeccontext import AudioCodecContext
 from av.audio.resampler import AudioResampler
 
 RATE = 48000
@@ -26,7 +27,7 @@ class AudioMixer:
         self._buffers: dict[Hashable, bytearray] = {}
         self._resamplers: dict[Hashable, AudioResampler] = {}
         self._lock = threading.Lock()
-        self._encoder: av.CodecContext | None = None
+        self._encoder: AudioCodecContext | None = None
         self._encoded = 0
 
     def push(self, key: Hashable, frame: av.AudioFrame) -> None:

@@ -27,7 +27,9 @@ WAITING = "Chưa có ai phát hình — Waiting for a camera"
 
 def _plane(frame: av.VideoFrame, index: int, width: int, height: int) -> Image.Image:
     plane = frame.planes[index]
-    return Image.frombuffer("L", (width, height), memoryview(plane), "raw", "L", plane.line_size, 1)
+    # arg-type: Pillow maps any buffer (its docs: "bytes or other buffer object"); its annotation omits memoryview
+    view = memoryview(plane)
+    return Image.frombuffer("L", (width, height), view, "raw", "L", plane.line_size, 1)  # type: ignore[arg-type]
 
 
 def _fill(frame: av.VideoFrame, planes: tuple[Image.Image, ...]) -> av.VideoFrame:

@@ -10,6 +10,7 @@ import time
 from typing import Callable
 
 import av
+from av.video.codeccontext import VideoCodecContext
 from av.video.reformatter import VideoReformatter
 
 VIDEO_TIME_BASE = fractions.Fraction(1, 90000)
@@ -49,10 +50,10 @@ class SharedEncoder:
         self.width, self.height, self.fps, self.bitrate = width, height, fps, bitrate
         self.keyframes = KeyframeLimiter(keyframe_interval)
         self._reformatter = VideoReformatter()
-        self._codec: av.CodecContext | None = None
+        self._codec: VideoCodecContext | None = None
         self.frames = 0
 
-    def _open(self) -> av.CodecContext:
+    def _open(self) -> VideoCodecContext:
         codec = av.CodecContext.create("libvpx", "w")
         codec.width, codec.height = self.width, self.height
         codec.pix_fmt = "yuv420p"

@@ -107,14 +107,14 @@ class FeedSink:
                     layer.attach(self.sinks[name])  # type: ignore[arg-type]
                 elif name not in wanted:
                     layer.detach(self.sinks[name])  # type: ignore[arg-type]
-        elif msg.get("op") == "keyframe" and (layer := self.room.layers.get(str(msg.get("layer")))):
-            layer.encoder.keyframes.request()
+        elif msg.get("op") == "keyframe" and (asked := self.room.layers.get(str(msg.get("layer")))):
+            asked.encoder.keyframes.request()
 
     def close(self) -> None:
         self.closed = True
         for name, layer in self.room.layers.items():
             layer.detach(self.sinks[name])  # type: ignore[arg-type]
-        self.room.audio_viewers.discard(self.audio)  # type: ignore[arg-type]
+        self.room.audio_viewers.discard(self.audio)
 
 
 async def serve_feed(room: "Room", reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

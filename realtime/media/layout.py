@@ -17,7 +17,7 @@ def _even(v: float) -> int:
 
 
 def _grid(
-    keys: Sequence[Hashable], x0: int, y0: int, w: int, h: int, cols: int, cell_h: int | None = None
+    keys: Sequence[Hashable], x0: int, y0: int, w: int, h: int, cols: int, cell_h: float | None = None
 ) -> dict[Hashable, Rect]:
     rows = math.ceil(len(keys) / cols)
     cw = w / cols

@@ -62,13 +62,13 @@ class Worker:
         if op == "ping":
             return "pong"
         if op == "join":
-            room = self.room(mid, msg.get("upstream"))
-            room.set_floor(msg.get("floor"))
-            answer = await room.join(
+            target = self.room(mid, msg.get("upstream"))
+            target.set_floor(msg.get("floor"))
+            answer = await target.join(
                 user_id=msg["user_id"], label=msg["label"], offer=msg["offer"], hall=bool(msg.get("hall"))
             )
-            joined = room.participants.get(key)
-            return {"answer": answer, "muted": room.muted(key), "max_width": joined.publish_width if joined else None}
+            joined = target.participants.get(key)
+            return {"answer": answer, "muted": target.muted(key), "max_width": joined.publish_width if joined else None}
         if op == "stats":
             return {str(m): r.stats() for m, r in self.rooms.items()}
         room = self.rooms.get(mid)

@@ -70,11 +70,13 @@ class Peer:
             while True:
                 frame = await track.recv()
                 if track.kind == "video":
+                    assert isinstance(frame, av.VideoFrame)
                     self.video, self.video_frames = frame, self.video_frames + 1
                     if self.first_frame_at is None:
                         self.first_frame_at = time.monotonic()
                     self.got_frame.set()
                 else:
+                    assert isinstance(frame, av.AudioFrame)
                     pcm = bytes(frame.planes[0])[: frame.samples * 2 * len(frame.layout.channels)]
                     self.audio_rms.append(pcm_rms(pcm))
         except MediaStreamError:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from av import VideoFrame
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from infra.settings import Settings
 from realtime.media.config import RoomConfig
 from realtime.media.room import Participant, Room
 from tests.waiting import eventually
@@ -48,7 +50,9 @@ class Viewer:
     async def _read(self, track: MediaStreamTrack) -> None:
         try:
             while True:
-                self.widths.append((await track.recv()).width)
+                frame = await track.recv()
+                assert isinstance(frame, VideoFrame)  # a video track's
+                self.widths.append(frame.width)
         except MediaStreamError:
             pass
 
@@ -74,8 +78,8 @@ class Viewer:
 
 
 async def test_a_weak_viewer_moves_to_the_low_layer_and_back_after_five_clean_checks(
-    media_settings,
-) -> None:  # type: ignore[no-untyped-def]
+    media_settings: Settings,
+) -> None:
     layer_events: list[tuple[dict[str, Any], int]] = []
     room: Room
 

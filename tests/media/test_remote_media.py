@@ -5,11 +5,14 @@ the real media worker process; each publishes a distinct colour and a tone and g
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Callable
 
+from app.db import Database
 from meetings import services
 from meetings.models import MeetingMode
 from meetings.schemas import MeetingUpdate
-from tests.factories import call, make_cabinet
+from tests.conftest import LiveServer
+from tests.factories import Cabinet, call, make_cabinet
 from tests.live import live_client
 from tests.media.peers import Peer, close_all, near
 from tests.waiting import eventually
@@ -17,13 +20,13 @@ from tests.waiting import eventually
 RED, GREEN, BLUE = (230, 30, 30), (30, 200, 40), (40, 60, 230)
 
 
-def hybrid_cabinet(db, mode: MeetingMode = MeetingMode.hybrid):  # type: ignore[no-untyped-def]
+def hybrid_cabinet(db: Database, mode: MeetingMode = MeetingMode.hybrid) -> Cabinet:
     c = make_cabinet(db, start=True)
     call(db, services.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(mode=mode))
     return c
 
 
-def _attendance(user_id: int, value: str):  # type: ignore[no-untyped-def]
+def _attendance(user_id: int, value: str) -> Callable[[dict[str, Any]], bool]:
     return lambda e: (
         e["type"] == "attendance.changed"
         and e["data"]["participant"]["user_id"] == user_id
@@ -32,8 +35,8 @@ def _attendance(user_id: int, value: str):  # type: ignore[no-untyped-def]
 
 
 async def test_three_publishers_see_their_colours_in_the_composite_hear_the_mix_and_count_as_present(
-    media_server,
-) -> None:  # type: ignore[no-untyped-def]
+    media_server: LiveServer,
+) -> None:
     c = hybrid_cabinet(media_server.db)
     watcher, wh = await live_client(media_server.url, c.chair.username)
     await watcher.join(c.meeting_id)
@@ -58,7 +61,11 @@ async def test_three_publishers_see_their_colours_in_the_composite_hear_the_mix_
             assert near(peer.pixel(0.75, 0.25), GREEN), peer.pixel(0.75, 0.25)
             assert near(peer.pixel(0.25, 0.70), BLUE), peer.pixel(0.25, 0.70)
         for peer in peers:  # the others' tones (mix-minus)
-            await eventually(lambda peer=peer: max(peer.audio_rms[-40:], default=0) > 1000, "the others' tones")
+
+            def hears_tones(peer: Peer = peer) -> bool:
+                return max(peer.audio_rms[-40:], default=0) > 1000
+
+            await eventually(hears_tones, "the others' tones")
 
         # The third leaves: gone from the layout, attendance back.
         assert (await peers[2].client.call("rtc:leave", {"meeting_id": c.meeting_id}))["ok"]
@@ -79,13 +86,13 @@ async def test_three_publishers_see_their_colours_in_the_composite_hear_the_mix_
 
 
 async def test_a_peer_that_drops_is_removed_after_the_grace_period_and_counts_absent_again(
-    media_server,
-) -> None:  # type: ignore[no-untyped-def]
+    media_server: LiveServer,
+) -> None:
     c = hybrid_cabinet(media_server.db)
     watcher, wh = await live_client(media_server.url, c.chair.username)
     await watcher.join(c.meeting_id)
     member, mh = await live_client(media_server.url, c.members[0].username)
-    ended: list[dict] = []
+    ended: list[dict[str, Any]] = []
     member.sio.on("rtc:ended", lambda data: ended.append(data))
     peer = Peer(member, c.meeting_id)
     try:
