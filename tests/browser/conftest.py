@@ -10,7 +10,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Iterator
@@ -18,6 +17,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+
+from tests.waiting import eventually_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -88,12 +89,17 @@ def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
         )
     base = ServerURL(f"http://127.0.0.1:{port}")
     base.data_dir = data_dir
+
+    def started() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the demo server exited with {proc.returncode}")
+        return _healthy(base + "/healthz")
+
     try:
-        deadline = time.monotonic() + 60
-        while not _healthy(base + "/healthz"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"demo server did not start:\n{log_path.read_text(errors='replace')[-4000:]}")
-            time.sleep(0.2)
+        try:
+            eventually_sync(started, "the demo server to answer /healthz", timeout=60, interval=0.2)
+        except (AssertionError, RuntimeError) as exc:
+            pytest.fail(f"demo server did not start ({exc}):\n{log_path.read_text(errors='replace')[-4000:]}")
         yield base
     finally:
         proc.terminate()
