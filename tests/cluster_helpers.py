@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from meetings.reducer import apply_event
 from tests.conftest import free_port
 from tests.live import LiveClient
 from tests.pg import fresh_database
+from tests.waiting import eventually_sync
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -44,15 +44,13 @@ def need_services() -> None:
 
 
 def _wait(url: str, status: int = 200, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         try:
-            if httpx.get(url, timeout=2).status_code == status:
-                return
+            return httpx.get(url, timeout=2).status_code == status
         except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer {status} within {timeout} s")
+            return False
+
+    eventually_sync(answers, f"{url} to answer {status}", timeout=timeout, interval=0.1)
 
 
 @dataclass

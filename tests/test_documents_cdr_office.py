@@ -27,6 +27,7 @@ from tests.conftest import LiveServer, free_port
 from tests.doc_helpers import upload
 from tests.factories import make_cabinet
 from tests.live import login
+from tests.waiting import eventually_sync
 from tests.test_documents_convert import soffice  # noqa: F401  (fixture: LibreOffice and its fonts are there)
 
 SECRET = "BI-MAT-MAY-CHU-7f3a"  # in the server's files the documents point at; must never reach a PDF
@@ -432,11 +433,7 @@ def test_a_sandboxed_conversion_past_its_time_limit_leaves_no_process(
             if p.info["cmdline"] == ["sleep", "61.25"] and p.info["status"] != psutil.STATUS_ZOMBIE
         ]
 
-    for _ in range(100):
-        if not sleepers():
-            break
-        psutil.wait_procs(sleepers(), timeout=0.1)
-    assert sleepers() == []
+    eventually_sync(lambda: not sleepers(), "the converter's `sleep` to end with the time limit", interval=0.1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lo", "upload"]
 
 

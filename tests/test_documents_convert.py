@@ -10,7 +10,6 @@ import io
 import os
 import shutil
 import subprocess
-import time
 import zipfile
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from tests.doc_helpers import upload
 from tests.factories import make_cabinet
 from tests.live import login
 from tests.test_documents_upload import _rows, _stored
+from tests.waiting import eventually_sync
 
 TITLE = "Tờ trình về dự toán ngân sách nhà nước năm 2027"
 
@@ -250,12 +250,14 @@ def test_a_conversion_past_its_time_limit_is_refused_and_leaves_no_process(
         convert.to_pdf(source, "docx", soffice=str(fake), filename="to-trinh.docx", sandboxed=False)
     assert refused.value.details["reason"] == "conversion_failed" and "quá 1 giây" in refused.value.message
     child = int(pidfile.read_text())
-    for _ in range(50):
-        if not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE:
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail(f"the launcher's child {child} outlived the time limit")
+
+    def child_gone() -> bool:
+        try:
+            return psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    eventually_sync(child_gone, f"the launcher's child {child} to end with the time limit", timeout=5, interval=0.1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["child.pid", "soffice", "upload"]
 
 

@@ -5,7 +5,6 @@ its savepoint and takes the next one)."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime, timezone
 
 from sqlalchemy import text
@@ -15,6 +14,7 @@ from minutes import register, services
 from tests.factories import call, make_cabinet
 from tests.minutes_helpers import scripted_meeting
 from tests.pg import fresh_database
+from tests.waiting import eventually_sync
 
 AT = datetime(2026, 12, 3, 10, 45, tzinfo=timezone.utc)
 
@@ -87,16 +87,16 @@ def test_a_collision_on_postgresql_retries_with_the_next_number() -> None:
 
 def _wait_for_a_lock_wait(db: Database, timeout: float = 20) -> None:
     """Until another backend of this database waits on a lock (B blocked behind A's uncommitted row)."""
-    deadline = time.monotonic() + timeout
     with db.engine.connect() as conn:
-        while time.monotonic() < deadline:
-            waiting = conn.execute(
+
+        def waiting() -> int:
+            count = conn.execute(
                 text(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                     "AND wait_event_type = 'Lock'"
                 )
             ).scalar()
             conn.commit()
-            if waiting:
-                return
-    raise AssertionError("the second transaction never waited on the first")
+            return count or 0
+
+        eventually_sync(waiting, "the second transaction to wait on the first", timeout=timeout)

@@ -1,9 +1,11 @@
-"""Awaiting a condition in tests: the one polling helper (no fixed sleep decides an outcome)."""
+"""Awaiting a condition in tests: the one polling helper of each kind, `eventually` in async code and
+`eventually_sync` in blocking code (no fixed sleep decides an outcome)."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from typing import Any, Awaitable, Callable, TypeVar, overload
 
 T = TypeVar("T")
@@ -33,8 +35,29 @@ async def eventually(
         if result:
             return result
         if loop.time() >= deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or _name(check)}; last: {last!r}")
+            raise _timed_out(check, what, timeout, last)
         await asyncio.sleep(interval)
+
+
+def eventually_sync(check: Callable[[], T], what: str = "", *, timeout: float = 10, interval: float = 0.02) -> T:
+    """`eventually` where nothing is async (a fixture waiting on a subprocess, a thread, a blocking client): the
+    same contract, the thread sleeping between the calls."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result: Any = check()
+            last: object = result
+        except AssertionError as exc:
+            result, last = None, exc
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise _timed_out(check, what, timeout, last)
+        time.sleep(interval)
+
+
+def _timed_out(check: Callable[..., Any], what: str, timeout: float, last: object) -> AssertionError:
+    return AssertionError(f"timed out after {timeout} s waiting for {what or _name(check)}; last: {last!r}")
 
 
 def _name(check: Callable[..., Any]) -> str:

@@ -28,6 +28,8 @@ DEMO_MAIL_DOMAIN = "ecabinet.demo.gov.vn"  # not a real mailbox: the demo's SMTP
 MEETING_TITLE = "Phiên họp Chính phủ thường kỳ tháng 11/2026"
 PAST_TITLE = "Phiên họp Chính phủ thường kỳ tháng 10/2026"
 DRAFT_TITLE = "Phiên họp Chính phủ thường kỳ tháng 12/2026"
+MEETING_AT = datetime(2026, 12, 3, 1, 0, tzinfo=timezone.utc)  # 08:00 Hà Nội
+MEETING_DESCRIPTION = "Phiên họp thường kỳ; tài liệu gửi qua hệ thống, không in giấy."
 PLACE = "Phòng họp Chính phủ, Trụ sở Chính phủ, số 1 Hoàng Hoa Thám, phường Ba Đình, Hà Nội"
 PAST_CONCLUSIONS = [
     "Chính phủ thống nhất đánh giá tình hình kinh tế - xã hội tháng 10 tiếp tục chuyển biến tích cực; giao Bộ Tài "
@@ -150,15 +152,7 @@ def load(*, session: Session, full: bool = True) -> dict[str, str]:
     staff = Actor.of(secretariat)
     roster = [(chair, MeetingRole.chair), (secretariat, MeetingRole.secretary)]
     roster += [(m, MeetingRole.member) for m in members] + [(guest, MeetingRole.guest)]
-    _meeting(
-        session,
-        staff,
-        MEETING_TITLE,
-        datetime(2026, 12, 3, 1, 0, tzinfo=timezone.utc),
-        UPCOMING,
-        roster,  # 08:00 Hà Nội
-        description="Phiên họp thường kỳ; tài liệu gửi qua hệ thống, không in giấy.",
-    )
+    _meeting(session, staff, MEETING_TITLE, MEETING_AT, UPCOMING, roster, description=MEETING_DESCRIPTION)
     if not full:
         return made
     past = _meeting(session, staff, PAST_TITLE, datetime(2026, 11, 4, 1, 0, tzinfo=timezone.utc), PAST, roster[:-1])

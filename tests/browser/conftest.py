@@ -1,6 +1,7 @@
 """Browser tests: the real server (demo data) in a subprocess, Debian's Chromium driven by Playwright.
 
-Each test module gets its own server and data directory, so modules never see each other's changes.
+Each test module gets its own server and data directory, so modules never see each other's changes; each test
+that changes a meeting takes its own (the `meeting` fixture), so tests never see each other's either.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Iterator
@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+
+from tests.waiting import eventually_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -88,12 +90,17 @@ def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
         )
     base = ServerURL(f"http://127.0.0.1:{port}")
     base.data_dir = data_dir
+
+    def started() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the demo server exited with {proc.returncode}")
+        return _healthy(base + "/healthz")
+
     try:
-        deadline = time.monotonic() + 60
-        while not _healthy(base + "/healthz"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"demo server did not start:\n{log_path.read_text(errors='replace')[-4000:]}")
-            time.sleep(0.2)
+        try:
+            eventually_sync(started, "the demo server to answer /healthz", timeout=60, interval=0.2)
+        except (AssertionError, RuntimeError) as exc:
+            pytest.fail(f"demo server did not start ({exc}):\n{log_path.read_text(errors='replace')[-4000:]}")
         yield base
     finally:
         proc.terminate()
@@ -152,19 +159,77 @@ class Tablet:
         self.context.close()
 
 
-def start_meeting(base: str, meeting_id: int = 1, chair: str = "thutuong") -> None:
-    """The meeting started by its chair over REST, unless a test before this one started it: a test that needs a
-    meeting in session says so, and then runs alone as well as after the module's others."""
+class MeetingId(int):
+    """A meeting's id, carrying the ids of its agenda items in their order (for papers filed under an item)."""
+
+    item_ids: list[int]
+
+
+def new_meeting(base: str) -> MeetingId:
+    """A fresh published copy of the demo's meeting (app/demo/seed.py: its title, time, place, agenda, and its
+    roster: the chair, the secretariat, the members, the guest), made over REST by the secretariat."""
+    from app.demo.agenda import UPCOMING
+    from app.demo.cabinet import MEMBERS
+    from app.demo.seed import MEETING_AT, MEETING_DESCRIPTION, MEETING_TITLE, PLACE
+
+    roster = [("thutuong", "chair"), ("vanphong", "secretary")]
+    roster += [(f"thanhvien{i:02d}", "member") for i in range(1, len(MEMBERS) + 1)] + [("khachmoi01", "guest")]
+    with httpx.Client(base_url=base) as client:
+        login = client.post("/api/auth/login", json={"username": "vanphong", "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+
+        def post(path: str, body: dict | None = None, status: int = 200) -> dict:
+            r = client.post(path, json=body or {})
+            assert r.status_code == status, r.text
+            return r.json()
+
+        made = post(
+            "/api/meetings",
+            {
+                "title": MEETING_TITLE,
+                "kind": "regular",
+                "mode": "hybrid",
+                "place": PLACE,
+                "scheduled_at": MEETING_AT.isoformat(),
+                "description": MEETING_DESCRIPTION,
+            },
+            201,
+        )
+        meeting = MeetingId(made["id"])
+        meeting.item_ids = [
+            post(
+                f"/api/meetings/{meeting}/agenda",
+                {"title": item.title, "presenter": item.presenter, "planned_minutes": item.minutes},
+                201,
+            )["id"]
+            for item in UPCOMING
+        ]
+        users = {u["username"]: u["id"] for u in client.get("/api/users").json()}
+        for username, role in roster:
+            post(f"/api/meetings/{meeting}/participants", {"user_id": users[username], "role": role}, 201)
+        post(f"/api/meetings/{meeting}/publish")
+    return meeting
+
+
+@pytest.fixture
+def meeting(server: str) -> MeetingId:
+    """This test's own meeting, published and not started: what other tests did (check-ins, the current item,
+    votes, papers, strokes, presenting) is not seen here, so the test passes alone and in any order."""
+    return new_meeting(server)
+
+
+def start_meeting(base: str, meeting_id: int, chair: str = "thutuong") -> None:
+    """The meeting (published) started by its chair over REST, whoever is checked in."""
     with httpx.Client(base_url=base) as client:
         login = client.post("/api/auth/login", json={"username": chair, "password": PASSWORD})
         assert login.status_code == 200, login.text
-        if client.get(f"/api/meetings/{meeting_id}").json()["state"] == "published":
-            r = client.post(
-                f"/api/meetings/{meeting_id}/start",
-                json={"force": True},  # whoever is checked in
-                headers={"X-CSRF-Token": login.json()["csrf_token"]},
-            )
-            assert r.status_code == 200, r.text
+        r = client.post(
+            f"/api/meetings/{meeting_id}/start",
+            json={"force": True},  # whoever is checked in
+            headers={"X-CSRF-Token": login.json()["csrf_token"]},
+        )
+        assert r.status_code == 200, r.text
 
 
 @pytest.fixture
@@ -187,7 +252,7 @@ def tablet(browser: "sync_api.Browser", server: str) -> Iterator:
 
 
 def ceremony_over_api(
-    base: str, meeting_id: int = 1, trustees: tuple[str, ...] = ("thutuong", "vanphong", "thanhvien01")
+    base: str, meeting_id: int, trustees: tuple[str, ...] = ("thutuong", "vanphong", "thanhvien01")
 ) -> None:
     """The meeting's key ceremony with no dealer, for tests about something else: each demo key holder's
     contribution is made by the Python implementation of the protocol (votes/ballot/dkg.py, what dkg.js does on

@@ -9,25 +9,23 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import start_meeting
 
-MEETING = 1
 
-
-def agenda_titles(t) -> list[str]:
-    response = t.api("GET", f"/api/meetings/{MEETING}/agenda")
+def agenda_titles(t, meeting: int) -> list[str]:
+    response = t.api("GET", f"/api/meetings/{meeting}/agenda")
     assert response.ok
     return [item["title"] for item in sorted(response.json(), key=lambda i: i["position"])]
 
 
-def test_member_follows_chair_without_reload(tablet) -> None:
-    member = tablet("thanhvien05").open_live(MEETING)
-    titles = agenda_titles(member)
+def test_member_follows_chair_without_reload(tablet, meeting) -> None:
+    member = tablet("thanhvien05").open_live(meeting)
+    titles = agenda_titles(member, meeting)
     page = member.page
     page.evaluate("window.__noReload = 'marker-42'")
     expect(page.get_by_test_id("meeting-state")).to_have_text("Đã phát hành")
     expect(page.get_by_test_id("btn-start")).to_be_hidden()  # a member has no console
     expect(page.get_by_test_id("console")).to_be_hidden()
 
-    chair = tablet("thutuong").open_live(MEETING)
+    chair = tablet("thutuong").open_live(meeting)
     console = chair.page.get_by_test_id("console")
     expect(console).to_be_visible()
     chair.page.get_by_test_id("btn-start").tap()
@@ -56,11 +54,11 @@ def test_member_follows_chair_without_reload(tablet) -> None:
     chair.page.screenshot(path="/tmp/ecabinet-live-chair.png")
 
 
-def test_chair_taps_agenda_item_and_presence_dots(tablet, server) -> None:
-    start_meeting(server, MEETING)  # by the first test, when they run together
-    chair = tablet("thutuong").open_live(MEETING)
-    member = tablet("thanhvien07").open_live(MEETING)
-    titles = agenda_titles(member)
+def test_chair_taps_agenda_item_and_presence_dots(tablet, server, meeting) -> None:
+    start_meeting(server, meeting)
+    chair = tablet("thutuong").open_live(meeting)
+    member = tablet("thanhvien07").open_live(meeting)
+    titles = agenda_titles(member, meeting)
     # Both pages are open: each sees the other as online.
     me_row = chair.page.locator("[data-testid=attendee][data-online=true]")
     expect(me_row).to_have_count(2)
@@ -71,15 +69,15 @@ def test_chair_taps_agenda_item_and_presence_dots(tablet, server) -> None:
     expect(me_row).to_have_count(1)
 
 
-def test_member_checks_in_and_chair_sees_quorum(tablet, server) -> None:
-    start_meeting(server, MEETING)  # by the first test, when they run together
-    chair = tablet("thutuong").open_live(MEETING)
+def test_member_checks_in_and_chair_sees_quorum(tablet, server, meeting) -> None:
+    start_meeting(server, meeting)
+    chair = tablet("thutuong").open_live(meeting)
     quorum = chair.page.get_by_test_id("quorum")
     before = int(quorum.get_attribute("data-present"))
     total = int(quorum.get_attribute("data-total"))
     assert total == 27
 
-    member = tablet("thanhvien05").open_live(MEETING)
+    member = tablet("thanhvien05").open_live(meeting)
     row = chair.page.locator(
         '[data-testid=attendee][data-user-id="%d"]' % member.page.evaluate("window.ecabinetLive.me.user_id")
     )
@@ -96,10 +94,10 @@ def test_member_checks_in_and_chair_sees_quorum(tablet, server) -> None:
     chair.page.screenshot(path="/tmp/ecabinet-quorum.png")
 
 
-def test_chair_ends_meeting_after_confirm(tablet, server) -> None:
-    start_meeting(server, MEETING)  # by the first test, when they run together
-    chair = tablet("thutuong").open_live(MEETING)
-    member = tablet("thanhvien09").open_live(MEETING)
+def test_chair_ends_meeting_after_confirm(tablet, server, meeting) -> None:
+    start_meeting(server, meeting)
+    chair = tablet("thutuong").open_live(meeting)
+    member = tablet("thanhvien09").open_live(meeting)
     chair.page.get_by_test_id("btn-end").tap()
     chair.page.get_by_test_id("confirm-cancel").tap()  # changing one's mind keeps the meeting going
     expect(chair.page.get_by_test_id("meeting-state")).to_have_text("Đang họp")

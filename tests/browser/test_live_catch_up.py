@@ -12,7 +12,6 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import start_meeting
 
-MEETING = 1
 CONCLUSION = "Chính phủ thống nhất thông qua; giao Bộ Tài chính hoàn thiện hồ sơ trước ngày 15/12."
 SECTION_TEXT = "Thành phần: đủ số thành viên Chính phủ theo quy chế (đã sửa khi mất kết nối)."
 
@@ -92,13 +91,13 @@ DROP_NEXT = """(hook) => {
 }"""
 
 
-def test_a_seq_gap_is_filled_by_sync(tablet, server: str) -> None:
-    start_meeting(server)
+def test_a_seq_gap_is_filled_by_sync(tablet, server: str, meeting) -> None:
+    start_meeting(server, meeting)
     chair = tablet("thutuong")
-    member = tablet("thanhvien07").open_live(MEETING)
-    secretariat = tablet("vanphong", f"/meetings/{MEETING}/minutes")
+    member = tablet("thanhvien07").open_live(meeting)
+    secretariat = tablet("vanphong", f"/meetings/{meeting}/minutes")
     expect(secretariat.page.locator("#minutes")).to_have_attribute("data-ready", "true")
-    token = secretariat.api("POST", f"/api/meetings/{MEETING}/display-tokens").json()
+    token = secretariat.api("POST", f"/api/meetings/{meeting}/display-tokens").json()
     hall = tablet()
     hall.page.goto(token["url"])
     expect(hall.page.locator("#display")).to_have_attribute("data-ready", "true")
@@ -111,12 +110,12 @@ def test_a_seq_gap_is_filled_by_sync(tablet, server: str) -> None:
 
     # Two changes: every page loses the first event and, seeing the second's seq jump, asks for what it missed.
     other = tablet("thanhvien08")
-    assert other.api("POST", f"/api/meetings/{MEETING}/attendance/check-in", {}).ok
+    assert other.api("POST", f"/api/meetings/{meeting}/attendance/check-in", {}).ok
     uid = other.api("GET", "/api/me").json()["user"]["id"]
     for t, _ in pages:
         t.page.wait_for_function("() => window.__dropped !== null")
-    assert chair.api("POST", f"/api/meetings/{MEETING}/speakers", {"user_id": uid}).status == 201
-    chair_seq = chair.api("GET", f"/api/meetings/{MEETING}/snapshot").json()["seq"]
+    assert chair.api("POST", f"/api/meetings/{meeting}/speakers", {"user_id": uid}).status == 201
+    chair_seq = chair.api("GET", f"/api/meetings/{meeting}/snapshot").json()["seq"]
 
     for t, (hook, _) in pages:
         t.page.wait_for_function("([hook, seq]) => window[hook].live.seq >= seq", arg=[hook, chair_seq])
@@ -131,25 +130,25 @@ def test_a_seq_gap_is_filled_by_sync(tablet, server: str) -> None:
         other.api("GET", "/api/me").json()["user"]["full_name"]
     )
 
-    fresh = tablet("thanhvien07").open_live(MEETING)
+    fresh = tablet("thanhvien07").open_live(meeting)
     assert state_of(member.page, LIVE[0]) == state_of(fresh.page, LIVE[0])
 
 
-def test_pages_catch_up_after_the_socket_was_cut(tablet, server: str) -> None:
-    start_meeting(server)
+def test_pages_catch_up_after_the_socket_was_cut(tablet, server: str, meeting) -> None:
+    start_meeting(server, meeting)
     chair = tablet("thutuong")
     staff = tablet("vanphong")
 
     member = tablet()
     member_cut = Cut(member.context)
-    member.login("thanhvien05").open_live(MEETING)
+    member.login("thanhvien05").open_live(meeting)
 
     secretariat = tablet()
     minutes_cut = Cut(secretariat.context)
-    secretariat.login("vanphong", f"/meetings/{MEETING}/minutes")
+    secretariat.login("vanphong", f"/meetings/{meeting}/minutes")
     expect(secretariat.page.locator("#minutes")).to_have_attribute("data-ready", "true")
 
-    token = staff.api("POST", f"/api/meetings/{MEETING}/display-tokens").json()
+    token = staff.api("POST", f"/api/meetings/{meeting}/display-tokens").json()
     hall = tablet()
     hall_cut = Cut(hall.context)
     hall.page.goto(token["url"])
@@ -176,22 +175,22 @@ def test_pages_catch_up_after_the_socket_was_cut(tablet, server: str) -> None:
 
     # Meanwhile: the next item, a member checks in, a conclusion is written and published, a section of the
     # minutes is edited, the meeting ends and the minutes are finalised.
-    assert chair.api("POST", f"/api/meetings/{MEETING}/next").ok
-    assert tablet("thanhvien06").api("POST", f"/api/meetings/{MEETING}/attendance/check-in", {}).ok
-    item = chair.api("GET", f"/api/meetings/{MEETING}/snapshot").json()["snapshot"]["meeting"]["current_item_id"]
+    assert chair.api("POST", f"/api/meetings/{meeting}/next").ok
+    assert tablet("thanhvien06").api("POST", f"/api/meetings/{meeting}/attendance/check-in", {}).ok
+    item = chair.api("GET", f"/api/meetings/{meeting}/snapshot").json()["snapshot"]["meeting"]["current_item_id"]
     saved = staff.api(
-        "PUT", f"/api/meetings/{MEETING}/agenda/{item}/conclusion", {"text": CONCLUSION, "base_revision": 0}
+        "PUT", f"/api/meetings/{meeting}/agenda/{item}/conclusion", {"text": CONCLUSION, "base_revision": 0}
     )
     assert saved.ok, saved.text()
-    assert staff.api("POST", f"/api/meetings/{MEETING}/agenda/{item}/conclusion/publish", {"published": True}).ok
-    assert chair.api("POST", f"/api/meetings/{MEETING}/end").ok
-    draft = staff.api("GET", f"/api/meetings/{MEETING}/minutes").json()
+    assert staff.api("POST", f"/api/meetings/{meeting}/agenda/{item}/conclusion/publish", {"published": True}).ok
+    assert chair.api("POST", f"/api/meetings/{meeting}/end").ok
+    draft = staff.api("GET", f"/api/meetings/{meeting}/minutes").json()
     key = next(
         s["key"] for s in draft["sections"] if s["editable"] and s["multiline"]
     )  # not the number: finalising sets it
-    edited = staff.api("PUT", f"/api/meetings/{MEETING}/minutes/sections/{key}", {"text": SECTION_TEXT})
+    edited = staff.api("PUT", f"/api/meetings/{meeting}/minutes/sections/{key}", {"text": SECTION_TEXT})
     assert edited.ok, edited.text()
-    assert staff.api("POST", f"/api/meetings/{MEETING}/minutes/finalise").ok
+    assert staff.api("POST", f"/api/meetings/{meeting}/minutes/finalise").ok
     expect(member.page.get_by_test_id("meeting-state")).to_have_attribute("data-state", "started")  # still stale
 
     for _, cut, _ in pages:
@@ -210,11 +209,11 @@ def test_pages_catch_up_after_the_socket_was_cut(tablet, server: str) -> None:
     assert int(member.page.get_attribute("#live", "data-seq")) > seq_before
 
     # The same content as pages opened afresh.
-    fresh_member = tablet("thanhvien05").open_live(MEETING)
+    fresh_member = tablet("thanhvien05").open_live(meeting)
     assert state_of(member.page, LIVE[0]) == state_of(fresh_member.page, LIVE[0])
     assert member.page.evaluate(LIVE_VIEW) == fresh_member.page.evaluate(LIVE_VIEW)
 
-    fresh_minutes = tablet("vanphong", f"/meetings/{MEETING}/minutes")
+    fresh_minutes = tablet("vanphong", f"/meetings/{meeting}/minutes")
     expect(fresh_minutes.page.locator("#minutes")).to_have_attribute("data-ready", "true")
     connected(fresh_minutes.page, MINUTES[1])
     expect(fresh_minutes.page.get_by_test_id("minutes-state")).to_have_attribute("data-state", "final")

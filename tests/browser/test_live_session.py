@@ -1,8 +1,8 @@
 """A cabinet session on tablets: votes (open with and without quorum, live tally, secret ballot, result on the
 room display), the speaker queue with its timer, documents, remote-join permissions, minutes/display tools.
 
-The tests of this module share one demo server. The first starts meeting 1 through the chair's console; every
-other one starts it (if no test has yet) and checks in a quorum through `in_session`, so each also runs alone."""
+The tests of this module share one demo server, each with a meeting of its own (the `meeting` fixture). The first
+starts it through the chair's console; every other one starts it and checks in a quorum through `in_session`."""
 
 from __future__ import annotations
 
@@ -14,12 +14,11 @@ from playwright.sync_api import expect
 from tests.browser.conftest import ceremony_over_api, start_meeting
 from tests.doc_helpers import make_pdf
 
-MEETING = 1
 PASSWORD = "demo"
 YES, NO, ABSTAIN = "Tán thành", "Không tán thành", "Không biểu quyết"
 
 
-def check_in_members(base: str, usernames: list[str], attendance: str = "present_room") -> None:
+def check_in_members(base: str, meeting: int, usernames: list[str], attendance: str = "present_room") -> None:
     """Members check themselves in over REST (quorum needs 2/3 of the 27 members present)."""
     for username in usernames:
         with httpx.Client(base_url=base) as client:
@@ -27,17 +26,17 @@ def check_in_members(base: str, usernames: list[str], attendance: str = "present
             assert login.status_code == 200, login.text
             token = login.json()["csrf_token"]
             r = client.post(
-                f"/api/meetings/{MEETING}/attendance/check-in",
+                f"/api/meetings/{meeting}/attendance/check-in",
                 json={"attendance": attendance},
                 headers={"X-CSRF-Token": token},
             )
             assert r.status_code == 200, r.text
 
 
-def in_session(base: str) -> None:
-    """Meeting 1 started, with 18 of its 27 members checked in (a quorum); idempotent."""
-    start_meeting(base, MEETING)
-    check_in_members(base, [f"thanhvien{i:02d}" for i in range(1, 19)])
+def in_session(base: str, meeting: int) -> None:
+    """The meeting started, with 18 of its 27 members checked in (a quorum)."""
+    start_meeting(base, meeting)
+    check_in_members(base, meeting, [f"thanhvien{i:02d}" for i in range(1, 19)])
 
 
 # The choice as the member sees it: on the sheet while it is over the page (a vote that has just opened),
@@ -84,8 +83,8 @@ def create_vote_in_ui(chair, question: str, kind: str = "open") -> None:
     expect(page.get_by_test_id("vote-row").filter(has_text=question)).to_have_attribute("data-state", "draft")
 
 
-def test_open_without_quorum_warns_the_chair(tablet) -> None:
-    chair = tablet("thutuong").open_live(MEETING)
+def test_open_without_quorum_warns_the_chair(tablet, meeting) -> None:
+    chair = tablet("thutuong").open_live(meeting)
     chair.page.get_by_test_id("btn-start").tap()
     chair.page.get_by_test_id("confirm-ok").tap()  # no quorum yet: the warning is confirmed
     expect(chair.page.get_by_test_id("meeting-state")).to_have_text("Đang họp")
@@ -100,7 +99,7 @@ def test_open_without_quorum_warns_the_chair(tablet) -> None:
     expect(chair.page.get_by_test_id("vote-card")).to_be_hidden()
 
     # The secretariat is told why, but may not force it.
-    staff = tablet("vanphong").open_live(MEETING)
+    staff = tablet("vanphong").open_live(meeting)
     staff.page.get_by_test_id("tab-votes").tap()
     staff.page.get_by_test_id("vote-row").filter(has_text="Thông qua chương trình phiên họp").get_by_test_id(
         "vote-open"
@@ -109,16 +108,16 @@ def test_open_without_quorum_warns_the_chair(tablet) -> None:
     expect(staff.page.get_by_test_id("confirm-dialog")).to_have_count(0)
 
 
-def test_three_members_vote_live_tally_and_room_display(tablet, server) -> None:
-    in_session(server)
-    chair = tablet("thutuong").open_live(MEETING)
+def test_three_members_vote_live_tally_and_room_display(tablet, server, meeting) -> None:
+    in_session(server, meeting)
+    chair = tablet("thutuong").open_live(meeting)
     expect(chair.page.get_by_test_id("quorum")).to_have_attribute("data-reached", "true")
-    members = [tablet(f"thanhvien{i:02d}").open_live(MEETING) for i in (1, 2, 3)]
-    guest = tablet("khachmoi01").open_live(MEETING)
-    absent = tablet("thanhvien20").open_live(MEETING)
+    members = [tablet(f"thanhvien{i:02d}").open_live(meeting) for i in (1, 2, 3)]
+    guest = tablet("khachmoi01").open_live(meeting)
+    absent = tablet("thanhvien20").open_live(meeting)
 
     staff = tablet("vanphong")
-    created = staff.api("POST", f"/api/meetings/{MEETING}/display-tokens")
+    created = staff.api("POST", f"/api/meetings/{meeting}/display-tokens")
     assert created.status == 201, created.text()
     screen = tablet()
     screen.page.goto(created.json()["url"])
@@ -180,19 +179,19 @@ def test_three_members_vote_live_tally_and_room_display(tablet, server) -> None:
     screen.page.screenshot(path="/tmp/ecabinet-live-vote-display.png")
 
 
-def test_secret_ballot_is_final_and_hides_counts(tablet, server) -> None:
-    in_session(server)
-    ceremony_over_api(server, MEETING)  # the meeting's key (tests/browser/test_secret_ballots.py does it on tablets)
-    chair = tablet("thutuong").open_live(MEETING)
+def test_secret_ballot_is_final_and_hides_counts(tablet, server, meeting) -> None:
+    in_session(server, meeting)
+    ceremony_over_api(server, meeting)  # the meeting's key (tests/browser/test_secret_ballots.py does it on tablets)
+    chair = tablet("thutuong").open_live(meeting)
     item = chair.page.evaluate("window.ecabinetLive.live.state.meeting.current_item_id")
     made = chair.api(
         "POST",
-        f"/api/meetings/{MEETING}/votes",
+        f"/api/meetings/{meeting}/votes",
         {"agenda_item_id": item, "question": "Nhân sự đề nghị bổ nhiệm", "kind": "secret"},
     )
     assert made.status == 201, made.text()
-    voter = tablet("thanhvien04").open_live(MEETING)
-    other = tablet("thanhvien05").open_live(MEETING)
+    voter = tablet("thanhvien04").open_live(meeting)
+    other = tablet("thanhvien05").open_live(meeting)
     assert chair.api("POST", f"/api/votes/{made.json()['id']}/open", {}).ok
     expect(voter.page.get_by_test_id("vote-card")).to_have_attribute("data-kind", "secret")
     option(voter, NO).tap()
@@ -209,16 +208,16 @@ def test_secret_ballot_is_final_and_hides_counts(tablet, server) -> None:
     chair.page.get_by_test_id("confirm-ok").tap()
     expect(other.page.get_by_test_id("vote-waiting")).to_be_visible()
     decrypt_in_ui(chair)  # two of the three key holders decrypt the total
-    decrypt_in_ui(tablet("thanhvien01").open_live(MEETING))
+    decrypt_in_ui(tablet("thanhvien01").open_live(meeting))
     expect(tally(chair, NO)).to_have_attribute("data-count", "1")
     chair.page.get_by_test_id("vote-publish").tap()
     expect(tally(other, NO)).to_have_attribute("data-count", "1")
 
 
-def test_speaker_request_grant_and_timer(tablet, server) -> None:
-    in_session(server)
-    chair = tablet("thutuong").open_live(MEETING)
-    member = tablet("thanhvien06").open_live(MEETING)
+def test_speaker_request_grant_and_timer(tablet, server, meeting) -> None:
+    in_session(server, meeting)
+    chair = tablet("thutuong").open_live(meeting)
+    member = tablet("thanhvien06").open_live(meeting)
     uid = member.page.evaluate("window.ecabinetLive.me.user_id")
     member.page.get_by_test_id("btn-speak-request").tap()
     expect(member.page.get_by_test_id("btn-speak-withdraw")).to_be_visible()
@@ -262,15 +261,15 @@ def test_speaker_request_grant_and_timer(tablet, server) -> None:
     chair.page.screenshot(path="/tmp/ecabinet-live-speakers-tab.png", full_page=True)
 
 
-def test_remote_join_button_and_chair_controls(tablet, server) -> None:
-    in_session(server)
-    member = tablet("thanhvien07").open_live(MEETING)  # meeting 1 is hybrid and started
+def test_remote_join_button_and_chair_controls(tablet, server, meeting) -> None:
+    in_session(server, meeting)
+    member = tablet("thanhvien07").open_live(meeting)  # hybrid and started
     expect(member.page.get_by_test_id("btn-remote-join")).to_be_visible()
     expect(member.page.get_by_test_id("btn-remote-join")).to_have_text(re.compile("Tham gia trực tuyến"))
     expect(member.page.get_by_test_id("remote-panel")).to_be_hidden()
 
-    check_in_members(server, ["thanhvien08"], attendance="present_remote")
-    chair = tablet("thutuong").open_live(MEETING)
+    check_in_members(server, meeting, ["thanhvien08"], attendance="present_remote")
+    chair = tablet("thutuong").open_live(meeting)
     chair.page.get_by_test_id("tab-people").tap()
     remote_row = chair.page.locator("[data-testid=attendee][data-attendance=present_remote]")
     expect(remote_row.get_by_test_id("rtc-mute")).to_have_count(1)
@@ -296,10 +295,10 @@ def test_remote_join_button_and_chair_controls(tablet, server) -> None:
     expect(member.page.get_by_test_id("btn-remote-join")).to_have_count(0)
 
 
-def _upload(t, title: str, **fields: str) -> int:
+def _upload(t, meeting: int, title: str, **fields: str) -> int:
     token = t.page.evaluate("document.querySelector('meta[name=csrf-token]')?.content || ''")
     response = t.page.request.post(
-        f"{t.base}/api/meetings/{MEETING}/documents",
+        f"{t.base}/api/meetings/{meeting}/documents",
         multipart={
             "title": title,
             **fields,
@@ -311,46 +310,48 @@ def _upload(t, title: str, **fields: str) -> int:
     return response.json()["id"]
 
 
-def test_documents_list_restricted_badge_and_viewer(tablet, server) -> None:
-    in_session(server)
-    staff = tablet("vanphong").open_live(MEETING)
-    member = tablet("thanhvien09").open_live(MEETING)
+def test_documents_list_restricted_badge_and_viewer(tablet, server, meeting) -> None:
+    in_session(server, meeting)
+    staff = tablet("vanphong").open_live(meeting)
+    member = tablet("thanhvien09").open_live(meeting)
     item = member.page.evaluate("window.ecabinetLive.live.state.meeting.current_item_id")
     uid = member.page.evaluate("window.ecabinetLive.me.user_id")
-    public = _upload(staff, "Tờ trình dự thảo Nghị quyết", agenda_item_id=str(item))
+    public = _upload(staff, meeting, "Tờ trình dự thảo Nghị quyết", agenda_item_id=str(item))
     member.page.get_by_test_id("tab-documents").tap()
     links = member.page.get_by_test_id("doc-link")
     expect(links).to_have_count(1)
     # A restricted document for this member arrives live (refetch on the document event).
-    _upload(staff, "Báo cáo mật về nhân sự", agenda_item_id=str(item), restricted="true", allowed_user_ids=str(uid))
+    _upload(
+        staff, meeting, "Báo cáo mật về nhân sự", agenda_item_id=str(item), restricted="true", allowed_user_ids=str(uid)
+    )
     expect(links).to_have_count(2)
     restricted = member.page.locator("[data-testid=doc][data-restricted=true]")
     expect(restricted.get_by_test_id("doc-restricted")).to_have_text("Tài liệu hạn chế")
-    other = tablet("thanhvien10").open_live(MEETING)
+    other = tablet("thanhvien10").open_live(meeting)
     other.page.get_by_test_id("tab-documents").tap()
     expect(other.page.get_by_test_id("doc-link")).to_have_count(1)  # not on the list: not shown
     member.page.get_by_test_id("docs-scope-all").tap()
     expect(links).to_have_count(2)
     member.page.screenshot(path="/tmp/ecabinet-live-documents.png")
     member.page.locator(f"[data-document-id='{public}'] [data-testid=doc-link]").tap()
-    member.page.wait_for_url(re.compile(rf"/meetings/{MEETING}/documents/{public}$"))
+    member.page.wait_for_url(re.compile(rf"/meetings/{meeting}/documents/{public}$"))
     expect(member.page.get_by_test_id("viewer")).to_have_attribute("data-ready", "true")
 
 
-def test_staff_tools_display_address_and_minutes_link(tablet, server) -> None:
-    in_session(server)
-    staff = tablet("vanphong").open_live(MEETING)
+def test_staff_tools_display_address_and_minutes_link(tablet, server, meeting) -> None:
+    in_session(server, meeting)
+    staff = tablet("vanphong").open_live(meeting)
     page = staff.page
-    expect(page.get_by_test_id("minutes-link")).to_have_attribute("href", f"/meetings/{MEETING}/minutes")
+    expect(page.get_by_test_id("minutes-link")).to_have_attribute("href", f"/meetings/{meeting}/minutes")
     page.get_by_test_id("btn-display").tap()
     url = page.get_by_test_id("display-url")
-    expect(url).to_have_value(re.compile(rf"^http://127\.0\.0\.1:\d+/display/{MEETING}\?token=.+"))
+    expect(url).to_have_value(re.compile(rf"^http://127\.0\.0\.1:\d+/display/{meeting}\?token=.+"))
     page.screenshot(path="/tmp/ecabinet-live-display-dialog.png")
     page.get_by_test_id("display-revoke").tap()
     expect(page.get_by_test_id("display-dialog")).to_have_count(0)
-    member = tablet("thanhvien11").open_live(MEETING)
+    member = tablet("thanhvien11").open_live(meeting)
     expect(member.page.get_by_test_id("btn-display")).to_have_count(0)
     expect(member.page.get_by_test_id("minutes-link")).to_have_count(0)
-    chair = tablet("thutuong").open_live(MEETING)
+    chair = tablet("thutuong").open_live(meeting)
     expect(chair.page.get_by_test_id("minutes-link")).to_be_visible()
     expect(chair.page.get_by_test_id("btn-display")).to_have_count(0)  # tokens are the secretariat's

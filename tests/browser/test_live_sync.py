@@ -9,16 +9,16 @@ from playwright.sync_api import expect
 
 from meetings.reducer import apply_event
 
-MEETING = 1
+MEETING = 1  # the demo's meeting, for the tests that only need a live page open (they change nothing)
 
 
-def test_offline_banner_and_catch_up(tablet) -> None:
-    chair = tablet("thutuong").open_live(MEETING)
+def test_offline_banner_and_catch_up(tablet, meeting) -> None:
+    chair = tablet("thutuong").open_live(meeting)
     chair.page.get_by_test_id("btn-start").tap()
     chair.page.get_by_test_id("confirm-ok").tap()  # no quorum yet: the warning is confirmed
     expect(chair.page.get_by_test_id("meeting-state")).to_have_text("Đang họp")
 
-    member = tablet("thanhvien11").open_live(MEETING)
+    member = tablet("thanhvien11").open_live(meeting)
     page = member.page
     page.evaluate("window.__noReload = true")
     banner = page.get_by_test_id("offline-banner")

@@ -13,20 +13,20 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.browser.test_live_session import MEETING, NO, YES, check_in_members, decrypt_in_ui, option, tally
+from tests.browser.test_live_session import NO, YES, check_in_members, decrypt_in_ui, option, tally
 from tests.browser.conftest import PASSWORD
 
 ECABINET = str(Path(sys.executable).with_name("ecabinet"))
 
 
-def test_three_tablets_vote_encrypted_trustees_decrypt_and_the_board_verifies(tablet, tmp_path: Path) -> None:
-    chair = tablet("thutuong").open_live(MEETING)
-    check_in_members(chair.base, ["thutuong"] + [f"thanhvien{i:02d}" for i in range(1, 20)])
-    assert chair.api("POST", f"/api/meetings/{MEETING}/start", {}).ok
+def test_three_tablets_vote_encrypted_trustees_decrypt_and_the_board_verifies(tablet, tmp_path: Path, meeting) -> None:
+    chair = tablet("thutuong").open_live(meeting)
+    check_in_members(chair.base, meeting, ["thutuong"] + [f"thanhvien{i:02d}" for i in range(1, 20)])
+    assert chair.api("POST", f"/api/meetings/{meeting}/start", {}).ok
     item = chair.page.evaluate("window.ecabinetLive.live.state.meeting.current_item_id")
     made = chair.api(
         "POST",
-        f"/api/meetings/{MEETING}/votes",
+        f"/api/meetings/{meeting}/votes",
         {"agenda_item_id": item, "question": "Tín nhiệm Bộ trưởng X", "kind": "secret"},
     )
     assert made.status == 201, made.text()
@@ -41,8 +41,8 @@ def test_three_tablets_vote_encrypted_trustees_decrypt_and_the_board_verifies(ta
     card.screenshot(path="/tmp/ecabinet-ceremony-none.png")
     chair.page.get_by_test_id("ceremony-start").tap()
     expect(card).to_have_attribute("data-state", "collecting")
-    secretary = tablet("vanphong").open_live(MEETING)
-    third = tablet("thanhvien01").open_live(MEETING)
+    secretary = tablet("vanphong").open_live(meeting)
+    third = tablet("thanhvien01").open_live(meeting)
     for holder in (chair, secretary, third):
         holder.page.get_by_test_id("tab-votes").tap()
         if holder is third:  # a wrong password is caught on the tablet, nothing is sent
@@ -60,7 +60,7 @@ def test_three_tablets_vote_encrypted_trustees_decrypt_and_the_board_verifies(ta
     expect(card).to_have_attribute("data-state", "complete")  # the chair's tablet follows the others' steps
     expect(chair.page.get_by_test_id("ceremony-state")).to_contain_text("Khóa chung đã sẵn sàng")
     chair.page.screenshot(path="/tmp/ecabinet-ceremony-complete.png")
-    tablets = [tablet(f"thanhvien{i:02d}").open_live(MEETING) for i in (2, 3, 4)]
+    tablets = [tablet(f"thanhvien{i:02d}").open_live(meeting) for i in (2, 3, 4)]
     assert chair.api("POST", f"/api/votes/{vid}/open", {}).ok  # no key holder step at opening
     receipts = []
     for t, label in zip(tablets, [YES, YES, NO]):
@@ -119,16 +119,16 @@ def test_a_member_creates_their_ballot_key_once_on_the_meetings_page(tablet) -> 
     expect(guest.page.get_by_test_id("trustee-key")).to_have_count(0)
 
 
-def test_tablet_and_server_speak_the_same_key_ceremony(tablet) -> None:
+def test_tablet_and_server_speak_the_same_key_ceremony(tablet, meeting) -> None:
     """dkg.js against votes/ballot/dkg.py: the tablet opens a key sealed by the server's keystore with the password,
     its contribution passes the Python checks and its shares open in Python, and it decrypts with shares made in
     Python a partial that the Python verifier accepts."""
     from votes.ballot import dkg, proofs, trustee_keys
 
-    page = tablet("thanhvien06").open_live(MEETING).page
+    page = tablet("thanhvien06").open_live(meeting).page
     keys = {i: trustee_keys.new_key(100 + i, "mật khẩu Tiếng Việt") for i in (1, 2, 3)}
     trustees = [{"index": i, "user_id": 100 + i, "trustee_key": keys[i][0]} for i in (1, 2, 3)]
-    digest = proofs.digest(dkg.ceremony_header(7, MEETING, 2, trustees))
+    digest = proofs.digest(dkg.ceremony_header(7, meeting, 2, trustees))
     ceremony = {"id": 7, "digest": digest, "threshold": 2, "trustees": trustees}
     got = page.evaluate(
         """async ([sealed, ceremony]) => {

@@ -49,7 +49,7 @@ def test_no_page_breaks_the_content_security_policy(tablet, server) -> None:
     staff = tablet()
     seen = _watch(staff)
     staff.login("vanphong")
-    doc = _upload(staff, pages=2)
+    doc = _upload(staff, MEETING, pages=2)
     screen = staff.api("POST", f"/api/meetings/{MEETING}/display-tokens").json()
     for path, ready in [
         ("/meetings", None),

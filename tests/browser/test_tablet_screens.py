@@ -105,13 +105,13 @@ def test_every_page_in_its_main_states(tablet) -> None:
     )
     # The same on the documents tab: the keyboard is on a document when another one is added.
     item_id = chair.api("GET", f"/api/meetings/{MEETING}").json()["current_item_id"]
-    _upload(staff, pages=2, agenda_item_id=str(item_id), title="Tờ trình dự toán ngân sách nhà nước năm 2027")
+    _upload(staff, MEETING, pages=2, agenda_item_id=str(item_id), title="Tờ trình dự toán ngân sách nhà nước năm 2027")
     member.page.get_by_test_id("tab-documents").tap()
     link = member.page.get_by_test_id("doc-link")
     expect(link).to_have_count(1)
     link.focus()
     member.page.evaluate("() => { window.focusedBefore = document.activeElement; }")
-    _upload(staff, pages=2, agenda_item_id=str(item_id), title="Báo cáo thẩm tra của Bộ Tư pháp")
+    _upload(staff, MEETING, pages=2, agenda_item_id=str(item_id), title="Báo cáo thẩm tra của Bộ Tư pháp")
     expect(link).to_have_count(2)
     assert member.page.evaluate(
         "() => document.activeElement === window.focusedBefore && window.focusedBefore.isConnected"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.browser.test_viewer import MEETING, _open, _settled, _upload
+from tests.browser.test_viewer import _open, _settled, _upload
 
 LANDSCAPE = {"width": 1024, "height": 768}
 PORTRAIT = {"width": 768, "height": 1024}
@@ -80,18 +80,18 @@ def _touch(cdp, kind: str, points: list[tuple[float, float]]) -> None:
     )
 
 
-def _reader(tablet, username: str, pages: int, viewport: dict):
+def _reader(tablet, meeting, username: str, pages: int, viewport: dict):
     """A member reading a freshly uploaded document of `pages` pages on a tablet of that size."""
-    doc = _upload(tablet("vanphong"), pages=pages, agenda_item_id="2")
+    doc = _upload(tablet("vanphong"), meeting, pages=pages, agenda_item_id=str(meeting.item_ids[1]))
     member = tablet(username)
     member.page.set_viewport_size(viewport)
-    viewer = _open(member, doc)
+    viewer = _open(member, meeting, doc)
     _settled(member)
     return member, viewer
 
 
-def test_the_page_fills_the_tablet_and_the_bars_give_way(tablet) -> None:
-    member, viewer = _reader(tablet, "thanhvien05", 5, LANDSCAPE)
+def test_the_page_fills_the_tablet_and_the_bars_give_way(tablet, meeting) -> None:
+    member, viewer = _reader(tablet, meeting, "thanhvien05", 5, LANDSCAPE)
     # Fit-width by default: the A4 page fills at least 85 % of the landscape width.
     assert _stage_fraction(member) >= 0.85
     shot(member, "viewer-landscape")
@@ -133,8 +133,8 @@ def test_the_page_fills_the_tablet_and_the_bars_give_way(tablet) -> None:
     expect(fs).to_have_attribute("aria-pressed", "false")
 
 
-def test_pinch_and_double_tap_keep_the_point_under_the_finger(tablet) -> None:
-    member, viewer = _reader(tablet, "thanhvien06", 3, LANDSCAPE)
+def test_pinch_and_double_tap_keep_the_point_under_the_finger(tablet, meeting) -> None:
+    member, viewer = _reader(tablet, meeting, "thanhvien06", 3, LANDSCAPE)
     cdp = member.context.new_cdp_session(member.page)
     stage = member.page.get_by_test_id("stage").bounding_box()
     width = stage["width"]
@@ -179,8 +179,8 @@ def test_pinch_and_double_tap_keep_the_point_under_the_finger(tablet) -> None:
             shot(member, "viewer-double-tapped")
 
 
-def test_portrait_keeps_the_labels_and_the_header_on_one_line(tablet) -> None:
-    member, _ = _reader(tablet, "thanhvien07", 3, PORTRAIT)
+def test_portrait_keeps_the_labels_and_the_header_on_one_line(tablet, meeting) -> None:
+    member, _ = _reader(tablet, meeting, "thanhvien07", 3, PORTRAIT)
     assert _stage_fraction(member) >= 0.85
     clipped = member.page.evaluate("""() => [
           ...document.querySelectorAll('.vw-tool, .vw-btn, .site-nav a, .site-nav button')
@@ -205,23 +205,25 @@ def test_portrait_keeps_the_labels_and_the_header_on_one_line(tablet) -> None:
     shot(member, "viewer-portrait")
 
 
-def test_presenting_toolbar_is_one_row_and_restricted_documents_are_not_presented(tablet) -> None:
+def test_presenting_toolbar_is_one_row_and_restricted_documents_are_not_presented(tablet, meeting) -> None:
     staff = tablet("vanphong")
-    doc = _upload(staff, pages=4, agenda_item_id="1", title="Báo cáo tình hình kinh tế - xã hội")
-    other = _upload(staff, pages=2, agenda_item_id="1", title="Phụ lục số liệu tăng trưởng")
+    first = str(meeting.item_ids[0])
+    doc = _upload(staff, meeting, pages=4, agenda_item_id=first, title="Báo cáo tình hình kinh tế - xã hội")
+    other = _upload(staff, meeting, pages=2, agenda_item_id=first, title="Phụ lục số liệu tăng trưởng")
     chair = tablet("thutuong")
     chair_id = chair.api("GET", "/api/me").json()["user"]["id"]
     secret = _upload(
         staff,
+        meeting,
         pages=2,
-        agenda_item_id="1",
+        agenda_item_id=first,
         title="Phương án nhân sự (mật)",
         restricted="true",
         allowed_user_ids=str(chair_id),
     )
-    assert chair.api("POST", f"/api/meetings/{MEETING}/start", {"force": True}).ok
+    assert chair.api("POST", f"/api/meetings/{meeting}/start", {"force": True}).ok
     chair.page.set_viewport_size(LANDSCAPE)
-    viewer = _open(chair, doc, page=2)
+    viewer = _open(chair, meeting, doc, page=2)
     chair.page.get_by_test_id("btn-present").tap()
     expect(viewer).to_have_attribute("data-presenting", "true")
     chair.page.get_by_test_id("tool-pen").tap()  # the pen's colours are in the toolbar too
@@ -246,7 +248,7 @@ def test_presenting_toolbar_is_one_row_and_restricted_documents_are_not_presente
 
     member = tablet("thanhvien05")
     member.page.set_viewport_size(LANDSCAPE)
-    follower = _open(member, doc)
+    follower = _open(member, meeting, doc)
     expect(follower).to_have_attribute("data-page", "2")
     # The presenter switches documents: the banner names the new one and its page.
     chair.page.get_by_test_id("btn-panel").tap()
@@ -269,7 +271,7 @@ def test_presenting_toolbar_is_one_row_and_restricted_documents_are_not_presente
     refused = chair.page.evaluate(
         "([m, d]) => new Promise((ok) => window.ecabinetViewer.socket.emit('presenter:start', {meeting_id: m, "
         "document_id: d, page: 1}, ok))",
-        [MEETING, secret],
+        [meeting, secret],
     )
     assert refused["ok"] is False and refused["error"]["code"] == "forbidden", refused
 
@@ -277,12 +279,12 @@ def test_presenting_toolbar_is_one_row_and_restricted_documents_are_not_presente
     chair.page.locator(f"[data-testid=doc-link][data-id='{doc}']").tap()
     expect(viewer).to_have_attribute("data-document-id", str(doc))
     expect(chair.page.get_by_test_id("btn-present")).to_be_visible()
-    assert chair.api("POST", f"/api/meetings/{MEETING}/end").ok
+    assert chair.api("POST", f"/api/meetings/{meeting}/end").ok
     expect(chair.page.get_by_test_id("btn-present")).to_be_hidden()
     expect(chair.page.get_by_test_id("presenter-bar")).to_be_hidden()  # ending the meeting ended presenting
     late = chair.page.evaluate(
         "([m, d]) => new Promise((ok) => window.ecabinetViewer.socket.emit('presenter:start', {meeting_id: m, "
         "document_id: d, page: 1}, ok))",
-        [MEETING, doc],
+        [meeting, doc],
     )
     assert late["ok"] is False and late["error"]["code"] == "invalid_state", late

@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import start_meeting
 
-MEETING = 1
 LANDSCAPE = {"width": 1024, "height": 768}
 PORTRAIT = {"width": 768, "height": 1024}
 SHOTS = Path("/tmp/shots-tablet")
@@ -42,16 +41,16 @@ def shot(page, tmp_path: Path, name: str) -> None:
     shutil.copy(path, SHOTS / path.name)
 
 
-def check_in(t) -> None:
-    r = t.api("POST", f"/api/meetings/{MEETING}/attendance/check-in", {"attendance": "present_room"})
+def check_in(t, meeting: int) -> None:
+    r = t.api("POST", f"/api/meetings/{meeting}/attendance/check-in", {"attendance": "present_room"})
     assert r.status == 200, r.text()
 
 
-def test_console_on_screen_and_start_warns_without_quorum(tablet, tmp_path) -> None:
+def test_console_on_screen_and_start_warns_without_quorum(tablet, tmp_path, meeting) -> None:
     chair = tablet("thutuong")
     page = chair.page
     page.set_viewport_size(LANDSCAPE)
-    chair.open_live(MEETING)
+    chair.open_live(meeting)
     inside_viewport(page, page.get_by_test_id("btn-start"))
     page.get_by_test_id("btn-start").tap()
     dialog = page.get_by_test_id("confirm-dialog")
@@ -78,16 +77,16 @@ def test_console_on_screen_and_start_warns_without_quorum(tablet, tmp_path) -> N
         page.wait_for_function("() => window.scrollY === 0")
 
 
-def test_an_open_vote_reaches_every_member(tablet, tmp_path, server) -> None:
-    start_meeting(server, MEETING)  # by the first test, when they run together
+def test_an_open_vote_reaches_every_member(tablet, tmp_path, server, meeting) -> None:
+    start_meeting(server, meeting)
     chair = tablet("thutuong")
     landscape = tablet("thanhvien01")
     portrait = tablet("thanhvien02")
     landscape.page.set_viewport_size(LANDSCAPE)
     portrait.page.set_viewport_size(PORTRAIT)
     for member in (landscape, portrait):
-        check_in(member)
-        member.open_live(MEETING)
+        check_in(member, meeting)
+        member.open_live(meeting)
     # A tap (any user gesture) lets the browser play sound; the portrait tablet turns the chime off.
     landscape.page.get_by_test_id("tab-agenda").tap()
     portrait.page.get_by_test_id("sound-toggle").tap()
@@ -97,9 +96,9 @@ def test_an_open_vote_reaches_every_member(tablet, tmp_path, server) -> None:
     expect(portrait.page.get_by_test_id("sound-toggle")).to_have_attribute("aria-pressed", "false")  # remembered
     portrait.page.get_by_test_id("tab-agenda").tap()
 
-    item_id = chair.api("GET", f"/api/meetings/{MEETING}").json()["current_item_id"]
+    item_id = chair.api("GET", f"/api/meetings/{meeting}").json()["current_item_id"]
     question = "Thông qua Nghị quyết về phân bổ dự toán ngân sách trung ương năm 2027 cho các bộ, ngành"
-    vote = chair.api("POST", f"/api/meetings/{MEETING}/votes", {"agenda_item_id": item_id, "question": question}).json()
+    vote = chair.api("POST", f"/api/meetings/{meeting}/votes", {"agenda_item_id": item_id, "question": question}).json()
     assert chair.api("POST", f"/api/votes/{vote['id']}/open", {"force": True}).status == 200
 
     for member, size in ((landscape, LANDSCAPE), (portrait, PORTRAIT)):
@@ -152,13 +151,13 @@ def test_an_open_vote_reaches_every_member(tablet, tmp_path, server) -> None:
     expect(portrait.page.get_by_test_id("tab-votes")).to_have_class("tab")
 
 
-def test_focus_stays_in_place_across_live_events(tablet, server) -> None:
-    start_meeting(server, MEETING)  # by the first test, when they run together
-    chair = tablet("thutuong").open_live(MEETING)
+def test_focus_stays_in_place_across_live_events(tablet, server, meeting) -> None:
+    start_meeting(server, meeting)
+    chair = tablet("thutuong").open_live(meeting)
     member, other = tablet("thanhvien01"), tablet("thanhvien02")
-    for voter in (member, other):  # present, so they may vote (the test before checked them in, if it ran)
-        check_in(voter)
-    member.open_live(MEETING)
+    for voter in (member, other):  # present, so they may vote
+        check_in(voter, meeting)
+    member.open_live(meeting)
 
     def live_event(page, action) -> None:
         seq = int(page.locator("#live").get_attribute("data-seq"))
@@ -169,14 +168,14 @@ def test_focus_stays_in_place_across_live_events(tablet, server) -> None:
     row = chair.page.get_by_test_id("agenda-item").nth(3)
     row.focus()
     chair.page.evaluate("() => { window.focusedBefore = document.activeElement; }")
-    live_event(chair.page, lambda: check_in(tablet("thanhvien07")))
+    live_event(chair.page, lambda: check_in(tablet("thanhvien07"), meeting))
     assert chair.page.evaluate("() => document.activeElement === window.focusedBefore")
 
     # A member's keyboard is on a choice of the sheet, then (after voting) on the card: others' ballots move
     # the progress, the focus stays on that choice.
-    item_id = chair.api("GET", f"/api/meetings/{MEETING}").json()["current_item_id"]
+    item_id = chair.api("GET", f"/api/meetings/{meeting}").json()["current_item_id"]
     vote = chair.api(
-        "POST", f"/api/meetings/{MEETING}/votes", {"agenda_item_id": item_id, "question": "Thông qua tờ trình"}
+        "POST", f"/api/meetings/{meeting}/votes", {"agenda_item_id": item_id, "question": "Thông qua tờ trình"}
     ).json()
     assert chair.api("POST", f"/api/votes/{vote['id']}/open", {"force": True}).status == 200
     page = member.page
@@ -204,15 +203,15 @@ def test_focus_stays_in_place_across_live_events(tablet, server) -> None:
     assert chair.api("POST", f"/api/votes/{vote['id']}/close").status == 200
 
 
-def test_after_the_end_no_stale_controls(tablet, tmp_path, server) -> None:
-    start_meeting(server, MEETING)  # by the first test, when they run together
+def test_after_the_end_no_stale_controls(tablet, tmp_path, server, meeting) -> None:
+    start_meeting(server, meeting)
     remote = tablet("thanhvien09")
-    r = remote.api("POST", f"/api/meetings/{MEETING}/attendance/check-in", {"attendance": "present_remote"})
+    r = remote.api("POST", f"/api/meetings/{meeting}/attendance/check-in", {"attendance": "present_remote"})
     assert r.status == 200, r.text()
     chair = tablet("thutuong")
     page = chair.page
     page.set_viewport_size(LANDSCAPE)
-    chair.open_live(MEETING)
+    chair.open_live(meeting)
     page.get_by_test_id("tab-people").tap()
     row = page.locator("[data-testid=attendee][data-attendance=present_remote]")
     expect(row.get_by_test_id("rtc-mute")).to_have_count(1)

@@ -9,13 +9,11 @@ from playwright.sync_api import expect
 
 from tests.doc_helpers import make_pdf
 
-MEETING = 1
 
-
-def _upload(t, pages: int = 4, **fields: str) -> int:
+def _upload(t, meeting: int, pages: int = 4, **fields: str) -> int:
     token = t.page.evaluate("document.querySelector('meta[name=csrf-token]')?.content || ''")
     response = t.page.request.post(
-        f"{t.base}/api/meetings/{MEETING}/documents",
+        f"{t.base}/api/meetings/{meeting}/documents",
         multipart={
             "title": fields.pop("title", "Tờ trình dự toán ngân sách nhà nước năm 2027"),
             **fields,
@@ -27,8 +25,8 @@ def _upload(t, pages: int = 4, **fields: str) -> int:
     return response.json()["id"]
 
 
-def _open(t, doc: int, page: int = 1):
-    t.page.goto(f"/meetings/{MEETING}/documents/{doc}?page={page}")
+def _open(t, meeting: int, doc: int, page: int = 1):
+    t.page.goto(f"/meetings/{meeting}/documents/{doc}?page={page}")
     viewer = t.page.get_by_test_id("viewer")
     expect(viewer).to_have_attribute("data-ready", "true")
     expect(viewer).to_have_attribute("data-connected", "true")
@@ -57,11 +55,11 @@ def _stroke(t) -> None:
     t.page.mouse.up()
 
 
-def test_member_draws_a_stroke_that_survives_a_reload(tablet) -> None:
+def test_member_draws_a_stroke_that_survives_a_reload(tablet, meeting) -> None:
     staff = tablet("vanphong")
-    doc = _upload(staff, agenda_item_id="2")
+    doc = _upload(staff, meeting, agenda_item_id=str(meeting.item_ids[1]))
     member = tablet("thanhvien05")
-    _open(member, doc)
+    _open(member, meeting, doc)
     canvas = member.page.get_by_test_id("ink-canvas")
     expect(canvas).to_have_attribute("data-count", "0")
     member.page.get_by_test_id("tool-pen").tap()
@@ -72,7 +70,7 @@ def test_member_draws_a_stroke_that_survives_a_reload(tablet) -> None:
     assert saved.value.status == 201
     expect(canvas).to_have_attribute("data-count", "1")
     member.page.reload()
-    _open(member, doc)
+    _open(member, meeting, doc)
     expect(canvas).to_have_attribute("data-count", "1")
     mine = member.api("GET", f"/api/documents/{doc}/annotations").json()
     assert len(mine) == 1 and mine[0]["kind"] == "ink" and len(mine[0]["data"]["strokes"][0]["points"]) > 5
@@ -111,20 +109,20 @@ def test_member_draws_a_stroke_that_survives_a_reload(tablet) -> None:
     expect(member.page.get_by_test_id("page-img")).to_have_attribute("src", re.compile(r"size=tablet"))
 
 
-def test_following_the_presenter_moves_the_page(tablet) -> None:
+def test_following_the_presenter_moves_the_page(tablet, meeting) -> None:
     staff = tablet("vanphong")
-    doc = _upload(staff, agenda_item_id="1", title="Báo cáo tình hình kinh tế - xã hội")
+    doc = _upload(staff, meeting, agenda_item_id=str(meeting.item_ids[0]), title="Báo cáo tình hình kinh tế - xã hội")
     chair = tablet("thutuong")
-    assert chair.api("POST", f"/api/meetings/{MEETING}/start", {"force": True}).ok
+    assert chair.api("POST", f"/api/meetings/{meeting}/start", {"force": True}).ok
     member = tablet("thanhvien05")
-    viewer = _open(member, doc)
+    viewer = _open(member, meeting, doc)
     expect(viewer).to_have_attribute("data-page", "1")
     expect(member.page.get_by_test_id("follow")).to_be_checked()
     member.page.get_by_test_id("tool-pen").tap()
     _stroke(member)
     expect(member.page.get_by_test_id("ink-canvas")).to_have_attribute("data-count", "1")
 
-    chair_viewer = _open(chair, doc, page=3)
+    chair_viewer = _open(chair, meeting, doc, page=3)
     expect(chair.page.get_by_test_id("btn-present")).to_be_visible()
     chair.page.get_by_test_id("btn-present").tap()
     expect(chair_viewer).to_have_attribute("data-presenting", "true")
