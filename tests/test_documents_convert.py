@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import zipfile
+from typing import cast
 from pathlib import Path
 
 import docx
@@ -156,7 +157,8 @@ async def _converted(live: LiveServer, content: bytes, filename: str, kind: str,
         for n in range(1, pages + 1):
             page = await staff.get(f"/api/documents/{doc['id']}/pages/{n}")
             assert page.status_code == 200 and page.headers["content-type"] == "image/png"
-            darkest, _ = Image.open(io.BytesIO(page.content)).convert("L").getextrema()
+            # a greyscale image: (darkest, lightest)
+            darkest, _ = cast(tuple[int, int], Image.open(io.BytesIO(page.content)).convert("L").getextrema())
             assert darkest < 100, f"page {n} is blank"
         assert (await staff.get(f"/api/documents/{doc['id']}/pages/{pages + 1}")).status_code == 404
         assert _soffice_running(live) == [] and list((live.settings.data_dir / "tmp").iterdir()) == []

@@ -13,13 +13,16 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from tests.waiting import eventually_sync
+
+if TYPE_CHECKING:
+    from playwright.sync_api import APIResponse, Browser, ViewportSize
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -32,7 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-TABLET = {"width": 1024, "height": 1366}
+TABLET: "ViewportSize" = {"width": 1024, "height": 1366}
 PASSWORD = "demo"
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -114,7 +117,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
 # Module scope, not session: Playwright's sync API leaves its event loop marked as running in this thread
 # while it is started, which would break the asyncio tests that run after the browser tests.
 @pytest.fixture(scope="module")
-def browser() -> Iterator["sync_api.Browser"]:
+def browser() -> Iterator["Browser"]:
     if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
         pytest.skip("Debian's Chromium is not installed")
     with sync_api.sync_playwright() as p:
@@ -126,7 +129,7 @@ def browser() -> Iterator["sync_api.Browser"]:
 class Tablet:
     """One person on one tablet: a browser context, its page and the JS errors seen on it."""
 
-    def __init__(self, browser: "sync_api.Browser", base: str, timezone_id: str = "Asia/Ho_Chi_Minh") -> None:
+    def __init__(self, browser: "Browser", base: str, timezone_id: str = "Asia/Ho_Chi_Minh") -> None:
         self.base = base
         self.context = browser.new_context(
             viewport=TABLET, has_touch=True, locale="vi-VN", timezone_id=timezone_id, base_url=base
@@ -150,7 +153,7 @@ class Tablet:
         sync_api.expect(self.page.locator("#live")).to_have_attribute("data-ready", "true")
         return self
 
-    def api(self, method: str, path: str, body: dict | None = None) -> "sync_api.APIResponse":
+    def api(self, method: str, path: str, body: dict | None = None) -> "APIResponse":
         """A REST call riding on this tablet's session cookie (with the page's CSRF token)."""
         token = self.page.evaluate("document.querySelector('meta[name=csrf-token]')?.content || ''")
         return self.page.request.fetch(self.base + path, method=method, data=body, headers={"X-CSRF-Token": token})
@@ -233,7 +236,7 @@ def start_meeting(base: str, meeting_id: int, chair: str = "thutuong") -> None:
 
 
 @pytest.fixture
-def tablet(browser: "sync_api.Browser", server: str) -> Iterator:
+def tablet(browser: "Browser", server: str) -> Iterator:
     """Factory: tablet('thanhvien05') → a logged-in Tablet; all are closed after the test."""
     made: list[Tablet] = []
 

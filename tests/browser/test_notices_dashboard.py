@@ -7,11 +7,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.browser.conftest import PASSWORD, Tablet, sync_api
 
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
+
 expect = sync_api.expect
-SCREEN = {"width": 1024, "height": 768}
+SCREEN: "ViewportSize" = {"width": 1024, "height": 768}
 SHOTS = Path("/tmp")
 
 
