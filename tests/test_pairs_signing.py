@@ -14,6 +14,7 @@ from core.errors import Conflict, Forbidden, NotFound
 from minutes import services as minutes
 from ledger.keystore import KeyStore
 from minutes.signing import sign_pdf
+from notices import issuing as notice_issuing
 from notices import services as notices
 from notices import tasks
 from polls import answering as polls
@@ -56,21 +57,21 @@ def test_a_signed_file_is_kept_only_for_the_signer_whose_turn_it_is(db: Database
         call(db, minutes.store_signature, actor=c.secretary, job=job, pdf=pdf)
 
 
-@pytest.mark.service_pair("notices.services.prepare_signature", "notices.services.store_signature")
+@pytest.mark.service_pair("notices.issuing.prepare_signature", "notices.issuing.store_signature")
 def test_only_the_chair_signs_the_conclusion_notice(db: Database, settings: Settings) -> None:
     h = held_meeting(db)
     c = h.cabinet
     nid, _ = approved_notice(db, h, settings.data_dir, DEADLINE)
     for who in (c.staff, c.secretary):  # denied: they prepare and follow the notice; the chair signs it
         with pytest.raises(Forbidden, match="chủ trì"):
-            db.run_read(notices.prepare_signature, actor=who, notice_id=nid)
+            db.run_read(notice_issuing.prepare_signature, actor=who, notice_id=nid)
     job, signed, at = signed_by(db, c.chair, nid, settings.data_dir)  # allowed: prepare_signature as the chair
     assert job.notice_id == nid and job.username == c.chair.username and job.pdf.startswith(b"%PDF")
     for who in (c.staff, c.secretary):  # denied: the chair's signed file, stored by someone else
         with pytest.raises(Forbidden, match="chủ trì"):
-            call(db, notices.store_signature, actor=who, job=job, pdf_bytes=signed, signed_at=at)
+            call(db, notice_issuing.store_signature, actor=who, job=job, pdf_bytes=signed, signed_at=at)
     assert db.run_read(notices.get_notice, actor=c.staff, notice_id=nid)["state"] == "approved"
-    issued = call(db, notices.store_signature, actor=c.chair, job=job, pdf_bytes=signed, signed_at=at)  # allowed
+    issued = call(db, notice_issuing.store_signature, actor=c.chair, job=job, pdf_bytes=signed, signed_at=at)  # allowed
     assert issued["state"] == "issued" and issued["number"]
 
 
