@@ -14,6 +14,7 @@ from tests.factories import PASSWORD, call
 from tests.vote_helpers import cast_secret, decrypt, decrypt_as, device_partial, new_vote, option, present_cabinet
 from votes import casting, services
 from votes.ballot import ceremony, election, proofs, verify
+from votes.ballot import board as ballot_board
 from votes.models import VoteKind
 
 
@@ -37,12 +38,12 @@ def test_encrypted_ballots_are_counted_and_the_board_verifies(db: Database) -> N
     counts = done["result"]["counts"]
     assert counts == {str(option(vote, "yes")): 3, str(option(vote, "no")): 1, str(option(vote, "abstain")): 1}
     assert done["result"]["passed"] is True  # 3 of the 5 voting members (chair + 4): more than half of all
-    board = db.run_read(election.board, actor=c.guest, vote_id=vote["id"])
+    board = db.run_read(ballot_board.board, actor=c.guest, vote_id=vote["id"])
     assert sorted(b["receipt"] for b in board["ballots"]) == sorted(receipts)
     assert verify.verify_board(board) == [3, 1, 1]
     for b in board["ballots"]:
         assert set(b) == {"receipt", "token", "ciphertexts", "proofs", "sum_proof"}  # no name, no time
-    mine = db.run_read(election.receipt_on_board, actor=c.members[0], vote_id=vote["id"], receipt=receipts[1])
+    mine = db.run_read(ballot_board.receipt_on_board, actor=c.members[0], vote_id=vote["id"], receipt=receipts[1])
     assert mine["on_board"] is True
 
 

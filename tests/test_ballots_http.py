@@ -170,7 +170,7 @@ async def test_key_ceremony_routes_who_may_call_them(live_server: LiveServer) ->
             await client.aclose()
 
 
-@pytest.mark.service_pair("votes.ballot.election.meeting_boards")
+@pytest.mark.service_pair("votes.ballot.board.meeting_boards")
 async def test_the_minutes_export_the_boards_they_cite(live_server: LiveServer, tmp_path) -> None:
     import json
     import subprocess

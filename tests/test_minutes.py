@@ -93,9 +93,9 @@ def test_golden_structure_of_the_pdf(db: Database, s: Scripted) -> None:
     assert text.count("Kết quả ghi danh") == 1  # the secret (and the open) vote list no names
     secret = text.split(QUESTIONS[VoteKind.secret])[1].split("Kết luận")[0]
     assert "Tán thành 3 Không tán thành 2" in secret and "Thành Viên" not in secret
-    from votes.ballot import election
+    from votes.ballot import board as ballot_board
 
-    board = db.run_read(election.board, actor=c.members[0], vote_id=s.vote_ids[VoteKind.secret])
+    board = db.run_read(ballot_board.board, actor=c.members[0], vote_id=s.vote_ids[VoteKind.secret])
     assert "dấu vân tay SHA-256" in secret and board["fingerprint"] in secret.replace(
         " ", ""
     )  # the minutes cite the board

@@ -21,11 +21,12 @@ from tests.factories import PASSWORD, call, make_user
 from tests.vote_helpers import cast_secret, deal_legacy_key, new_vote, option, present_cabinet, set_attendance
 from votes import services
 from votes.ballot import election, proofs
+from votes.ballot import board as ballot_board
 from votes.models import VoteKind
 
 
 @pytest.mark.service_pair(
-    "votes.ballot.election.board", "votes.ballot.election.parameters", "votes.ballot.election.receipt_on_board"
+    "votes.ballot.board.board", "votes.ballot.election.parameters", "votes.ballot.board.receipt_on_board"
 )
 def test_the_board_and_the_parameters_are_the_participants(db: Database) -> None:
     c = present_cabinet(db)
@@ -34,8 +35,8 @@ def test_the_board_and_the_parameters_are_the_participants(db: Database) -> None
     vid = vote["id"]
     reads: dict[Callable[..., Any], dict[str, Any]] = {
         election.parameters: {},
-        election.board: {},
-        election.receipt_on_board: {"receipt": receipt},
+        ballot_board.board: {},
+        ballot_board.receipt_on_board: {"receipt": receipt},
     }
     for fn, extra in reads.items():
         with pytest.raises(NotInvited):  # denied: not invited to the meeting
@@ -43,13 +44,13 @@ def test_the_board_and_the_parameters_are_the_participants(db: Database) -> None
     # allowed: every participant, a guest too (the board is how anyone checks the count)
     params = db.run_read(election.parameters, actor=c.guest, vote_id=vid)
     assert params["params"]["vote_id"] == vid and params["params_digest"] == proofs.digest(params["params"])
-    board = db.run_read(election.board, actor=c.guest, vote_id=vid)
+    board = db.run_read(ballot_board.board, actor=c.guest, vote_id=vid)
     assert [b["receipt"] for b in board["ballots"]] == [receipt] and board["state"] == "open"
-    assert db.run_read(election.receipt_on_board, actor=c.guest, vote_id=vid, receipt=receipt)["on_board"] is True
-    assert db.run_read(election.receipt_on_board, actor=c.guest, vote_id=vid, receipt="0" * 64)["on_board"] is False
+    assert db.run_read(ballot_board.receipt_on_board, actor=c.guest, vote_id=vid, receipt=receipt)["on_board"] is True
+    assert db.run_read(ballot_board.receipt_on_board, actor=c.guest, vote_id=vid, receipt="0" * 64)["on_board"] is False
     show_of_hands = new_vote(db, c)
     with pytest.raises(NotFound):  # an open vote has no board
-        db.run_read(election.board, actor=c.guest, vote_id=show_of_hands["id"])
+        db.run_read(ballot_board.board, actor=c.guest, vote_id=show_of_hands["id"])
 
 
 def _ballot(db: Database, voter: Actor, vote: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -82,7 +83,7 @@ def test_a_secret_ballot_is_a_present_voting_members(db: Database) -> None:
     cast = call(db, services.cast_secret, actor=c.members[0], vote_id=vid, ballot=ballot, checked=checked)
     assert cast["receipt"] == checked.receipt and cast["voted_count"] == 1 and cast["me"]["voted"] is True
     assert (
-        db.run_read(election.receipt_on_board, actor=c.members[0], vote_id=vid, receipt=cast["receipt"])["on_board"]
+        db.run_read(ballot_board.receipt_on_board, actor=c.members[0], vote_id=vid, receipt=cast["receipt"])["on_board"]
         is True
     )
 

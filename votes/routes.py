@@ -11,6 +11,7 @@ from web.http import ok, parse_body
 from web.openapi import Op
 from votes import casting, services
 from votes.ballot import ceremony, election
+from votes.ballot import board as ballot_board
 from votes.schemas import (
     BallotParams,
     BoardPublic,
@@ -115,7 +116,7 @@ async def ballot_params(request: Request) -> Response:
 
 async def board(request: Request) -> Response:
     actor = await require_user(request)
-    return ok(await ctx_of(request).read(election.board, actor=actor, vote_id=request.path_params["vote_id"]))
+    return ok(await ctx_of(request).read(ballot_board.board, actor=actor, vote_id=request.path_params["vote_id"]))
 
 
 async def receipt(request: Request) -> Response:
@@ -123,7 +124,7 @@ async def receipt(request: Request) -> Response:
     r = request.path_params["receipt"]
     return ok(
         await ctx_of(request).read(
-            election.receipt_on_board, actor=actor, vote_id=request.path_params["vote_id"], receipt=r
+            ballot_board.receipt_on_board, actor=actor, vote_id=request.path_params["vote_id"], receipt=r
         )
     )
 
@@ -198,7 +199,7 @@ async def meeting_boards(request: Request) -> Response:
     """The minutes' companion file: every decrypted secret vote's board (`ecabinet verify-ballot` checks it)."""
     actor = await require_user(request)
     mid = request.path_params["meeting_id"]
-    data = await ctx_of(request).read(election.meeting_boards, actor=actor, meeting_id=mid)
+    data = await ctx_of(request).read(ballot_board.meeting_boards, actor=actor, meeting_id=mid)
     return JSONResponse(
         data,
         headers={
