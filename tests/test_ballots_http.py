@@ -16,7 +16,7 @@ from votes.ballot import proofs
 from votes.models import VoteKind
 
 
-@pytest.mark.service_pair("votes.ballot.election.trustee_material", "votes.services.submit_partial")
+@pytest.mark.service_pair("votes.ballot.election.trustee_material", "votes.secret.submit_partial")
 async def test_board_and_parameters_for_participants_only(live_server: LiveServer) -> None:
     db = live_server.db
     c = present_cabinet(db)
