@@ -21,7 +21,8 @@ from core.clock import DEFAULT_TIMEZONE, local, utcnow
 from core.errors import Conflict
 from core.text import nfc
 from meetings.models import Meeting, Participant
-from minutes.builder import CITY, vn_date
+from minutes.builder import CITY
+from minutes.dates import vn_date
 from minutes.fileinfo import FileInfo
 from notices import pdf
 from notices.access import chair_of, notice_access, require_chair, unit_users

@@ -22,7 +22,8 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.text import nfc
 from meetings.access import access
 from meetings.models import AgendaItem, Meeting, MeetingState
-from minutes.builder import CITY, vn_date
+from minutes.builder import CITY
+from minutes.dates import vn_date
 from minutes.models import Conclusion
 from notices.access import chair_of, notice_access, require_chair, require_staff
 from notices.changes import record_change
