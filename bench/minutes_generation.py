@@ -28,7 +28,7 @@ from app.migrate import upgrade
 from meetings import participation, services as meetings
 from meetings.models import Meeting
 from meetings.schemas import CheckInRequest
-from minutes import builder, conclusions, facts, services
+from minutes import builder, conclusions, facts, services, signoff
 from minutes.docx import render_docx
 from ledger.keystore import KeyStore
 from minutes.pdf import render_pdf
@@ -163,7 +163,7 @@ def main() -> None:
         for who, label in ((c.secretary, "sign: secretary"), (c.chair, "sign: chair")):
 
             def one() -> None:
-                job = db.run_read(services.prepare_signature, actor=who, meeting_id=c.meeting_id)
+                job = db.run_read(signoff.prepare_signature, actor=who, meeting_id=c.meeting_id)
                 signed = sign_pdf(
                     job.pdf,
                     store=store,
@@ -174,7 +174,7 @@ def main() -> None:
                     location=job.location,
                     signer_name=job.full_name,
                 )
-                call(db, services.store_signature, actor=who, job=job, pdf=signed)
+                call(db, signoff.store_signature, actor=who, job=job, pdf=signed)
 
             _, ms = timed(one)
             phases.setdefault(label, []).append(ms)

@@ -4,18 +4,21 @@ The same input always gives the same output.
 
 Sections have stable keys. An edit replaces the generated text of its own section only; the others keep
 following the event log. Vote records are not editable: their counts are the ballot's, not anyone's text.
+The attendance part is minutes/attendance.py; dates and times are written by minutes/dates.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
-from core.clock import DEFAULT_TIMEZONE, local as _local
+from core.clock import DEFAULT_TIMEZONE
 from core.text import nfc
+from minutes.attendance import FIGURES_LABEL, attendance_text, attendee, figures, groups
+from minutes.dates import hm, local, vn_date, vn_datetime
 from minutes.document import Attendee, ItemRecord, MinutesDoc, Signer, Speech, VoteRecord
-from minutes.facts import Facts, Person, QuorumFact, VoteFact
+from minutes.facts import Facts, VoteFact
 
 AGENCY = "CHÍNH PHỦ"
 CITY = "Hà Nội"
@@ -41,25 +44,6 @@ def number_code(number: int) -> str:
 def number_text(number: int | None) -> str:
     """'Số: 7/BB-CP' once the register gave a number (at finalisation); blank for the clerk before that."""
     return f"Số: {number_code(number)}" if number else NUMBER
-
-
-def local(moment: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> datetime:
-    return _local(moment, tz)
-
-
-def vn_date(moment: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
-    m = local(moment, tz)
-    return f"ngày {m.day:02d} tháng {m.month:02d} năm {m.year}"
-
-
-def vn_datetime(moment: datetime, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
-    """'08 giờ 00, ngày 03 tháng 12 năm 2026'"""
-    m = local(moment, tz)
-    return f"{m.hour:02d} giờ {m.minute:02d}, {vn_date(moment, tz)}"
-
-
-def hm(moment: datetime | None, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
-    return local(moment, tz).strftime("%H:%M") if moment else "…"
 
 
 @dataclass(frozen=True)
@@ -96,129 +80,6 @@ class Draft:
 
     def as_dict(self) -> dict[str, Any]:
         return {"sections": [s.as_dict() for s in self.sections]}
-
-
-# --- attendance ---------------------------------------------------------------------------------------
-
-
-def _who(p: Person, note: str = "") -> Attendee:
-    return Attendee(nfc(p.name), nfc(p.title), nfc(note))
-
-
-GUEST_WHERE = {"present_room": "tham dự tại phòng họp", "present_remote": "tham dự trực tuyến"}
-
-
-def _guest(p: Person, ways: set[str], note: str) -> Attendee:
-    """A guest: name, title and unit in full (nothing cut), and how (and when, if not throughout) they attended."""
-    unit = p.unit if p.unit and p.unit not in p.title else ""
-    how = note or "; ".join(GUEST_WHERE[w] for w in GUEST_WHERE if w in ways)
-    return Attendee(nfc(p.name), nfc(", ".join(x for x in (p.title, unit) if x)), nfc(how))
-
-
-PRESENCE_VI = {"present_room": "có mặt tại phòng họp", "present_remote": "tham dự trực tuyến"}
-Span = tuple[str, datetime, "datetime | None"]
-
-
-def presence_spans(p: Person) -> list[Span]:
-    """(how, from, until) for each stretch of time the person was present, from their attendance history."""
-    spans: list[Span] = []
-    for at, state in p.history:
-        if spans and spans[-1][2] is None:
-            spans[-1] = (spans[-1][0], spans[-1][1], at)
-        if state in PRESENCE_VI:
-            spans.append((state, at, None))
-    return spans
-
-
-def presence_note(spans: list[Span], started: datetime | None, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
-    """'có mặt tại phòng họp từ 08:05; tham dự trực tuyến từ 10:20 đến 11:00' — only when there is more to
-    say than "present throughout" (came late, left early, or changed between the room and the video)."""
-    if not spans or (len(spans) == 1 and spans[0][2] is None and (started is None or spans[0][1] <= started)):
-        return ""
-    parts: dict[str, list[str]] = {}
-    for how, start, end in spans:
-        parts.setdefault(how, []).append(f"từ {hm(start, tz)}" + (f" đến {hm(end, tz)}" if end else ""))
-    return "; ".join(f"{PRESENCE_VI[how]} " + " và ".join(times) for how, times in parts.items())
-
-
-def groups(
-    people: tuple[Person, ...], started: datetime | None = None, tz: str | tzinfo = DEFAULT_TIMEZONE
-) -> dict[str, list[Attendee]]:
-    """Who attended, and how, as the history says: someone who was ever in the room is listed there (with the
-    times they were remote), someone only ever remote as remote; the rest by their final state. Times on the
-    organisation's clock (`tz`, ECABINET_TIMEZONE)."""
-    out: dict[str, list[Attendee]] = {
-        "present_room": [],
-        "present_remote": [],
-        "deputies": [],
-        "guests": [],
-        "absent": [],
-    }
-    for p in people:
-        if p.role == "secretary":
-            continue
-        spans = presence_spans(p)
-        ways = {how for how, _, _ in spans} or ({p.attendance} & set(PRESENCE_VI))
-        note = presence_note(spans, started, tz)
-        if p.role == "guest":
-            if ways:
-                out["guests"].append(_guest(p, ways, note))
-        elif ways:
-            out["present_room" if "present_room" in ways else "present_remote"].append(_who(p, note))
-        elif p.attendance == "deputy":
-            out["deputies"].append(
-                Attendee(nfc(p.deputy_name), "", nfc(f"dự thay {p.name}" + (f", {p.title}" if p.title else "")))
-            )
-        else:
-            reason = (
-                p.absence_reason if p.attendance == "absent" and p.absence_reason else "không có thông tin điểm danh"
-            )
-            out["absent"].append(Attendee(nfc(p.name), nfc(p.title), nfc(reason)))
-    return out
-
-
-GROUP_LABELS = [
-    ("present_room", "Có mặt tại phòng họp"),
-    ("present_remote", "Tham dự trực tuyến"),
-    ("deputies", "Đại biểu dự thay"),
-    ("guests", "Khách mời"),
-    ("absent", "Vắng mặt"),
-]
-
-
-def _person_line(i: int, a: Attendee) -> str:
-    return f"{i}. {a.name}" + (f", {a.title}" if a.title else "") + (f" ({a.note})" if a.note else "") + ";"
-
-
-def attendance_text(g: dict[str, list[Attendee]]) -> str:
-    lines: list[str] = []
-    for key, label in GROUP_LABELS:
-        if g[key]:
-            lines.append(f"{label} ({len(g[key])}):")
-            lines += [_person_line(i, a) for i, a in enumerate(g[key], start=1)]
-    return "\n".join(lines)
-
-
-FIGURES_LABEL = "Tổng hợp số thành viên"
-
-
-def figures(q: QuorumFact | None) -> list[str]:
-    """Members, present (in the room / remote), deputies, absent, and the quorum with whether it was reached."""
-    if q is None:
-        return []
-    present = q.present_room + q.present_remote
-    deputies = (
-        f"; đại biểu dự thay: {q.deputies}" + (" (được tính vào số có mặt)" if q.deputies_count else "")
-        if q.deputies
-        else ""
-    )
-    return [
-        f"Tổng số thành viên: {q.total}; có mặt: {present} (tại phòng họp: {q.present_room}; trực tuyến: "
-        f"{q.present_remote})"
-        f"{deputies}; vắng mặt: {q.absent}.",
-        f"Số thành viên tối thiểu để tiến hành phiên họp ({q.num}/{q.den} tổng số thành viên): {q.required}; "
-        + ("đủ điều kiện tiến hành phiên họp." if q.reached else "không đủ số thành viên tối thiểu."),
-    ]
 
 
 # --- items --------------------------------------------------------------------------------------------
@@ -376,8 +237,8 @@ def build(
     annex = section("annex", "Phụ lục — ghi chú chung khi trình chiếu (mỗi dòng một trang)", annex_text(facts))
     chair = next((p for p in facts.people if p.role == "chair"), None)
     secretary = next((p for p in facts.people if p.role == "secretary"), None)
-    chair_a = _who(chair) if chair else Attendee("")
-    secretary_a = _who(secretary) if secretary else Attendee("")
+    chair_a = attendee(chair) if chair else Attendee("")
+    secretary_a = attendee(secretary) if secretary else Attendee("")
     doc = MinutesDoc(
         agency=AGENCY,
         number=number_line,

@@ -17,7 +17,8 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
 from core.types import clean_para as nfc  # NFC, without what XML 1.0 cannot hold (older stored text)
-from minutes.builder import BOARD_VI, FIGURES_LABEL, GROUP_LABELS, RESULT_VI
+from minutes.attendance import FIGURES_LABEL, GROUP_LABELS
+from minutes.builder import BOARD_VI, RESULT_VI
 from minutes.document import Attendee, ItemRecord, MinutesDoc, VoteRecord
 from minutes.fileinfo import FileInfo, finish_docx, set_docx_info
 

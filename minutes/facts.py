@@ -24,7 +24,7 @@ from meetings.rules import compute_quorum, get_rules
 from minutes.conclusions import conclusion_texts
 from minutes.models import MinutesEdit
 from speakers.models import SpeakerRequest
-from votes.ballot import election
+from votes.ballot import board
 from votes.models import Ballot, Vote, VoteKind, VoteOption, VoterRecord, VoteState
 
 _ROLE_ORDER = {MeetingRole.chair: 0, MeetingRole.member: 1, MeetingRole.secretary: 2, MeetingRole.guest: 3}
@@ -285,7 +285,7 @@ def _votes(session: Session, meeting_id: int, order: dict[int, int], members: di
                 named,
                 tuple(missing) if v.kind == VoteKind.named else (),
                 len(missing),
-                (election.fingerprint(session, v) or "") if closed and v.kind == VoteKind.secret and v.result else "",
+                (board.fingerprint(session, v) or "") if closed and v.kind == VoteKind.secret and v.result else "",
             )
         )
     return tuple(out)

@@ -27,7 +27,8 @@ from reportlab.platypus import (
 )
 
 from core.text import nfc
-from minutes.builder import BOARD_VI, FIGURES_LABEL
+from minutes.attendance import FIGURES_LABEL
+from minutes.builder import BOARD_VI
 from minutes.document import Attendee, ItemRecord, MinutesDoc, VoteRecord
 from minutes.fileinfo import FileInfo, finish_pdf
 from minutes.fonts import register

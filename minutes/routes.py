@@ -22,7 +22,7 @@ from web.security_headers import SAME_ORIGIN_FRAME
 from core.clock import iso, utcnow
 from core.errors import TooLarge, ValidationFailed
 from core.i18n import N_
-from minutes import conclusions, services, signing
+from minutes import conclusions, services, signing, signoff
 from ledger import keystore
 from minutes.counted import sign_counted
 from minutes.schemas import (
@@ -163,7 +163,7 @@ async def sign(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, SignRequest)
     ctx = ctx_of(request)
-    job = await ctx.read(services.prepare_signature, actor=actor, meeting_id=_mid(request))
+    job = await ctx.read(signoff.prepare_signature, actor=actor, meeting_id=_mid(request))
     signed_at = utcnow().replace(microsecond=0)
     pdf = await sign_counted(
         ctx,
@@ -182,7 +182,7 @@ async def sign(request: Request) -> Response:
             tz=ctx.settings.timezone,
         ),
     )
-    return ok(await ctx.write(services.store_signature, actor=actor, job=job, pdf=pdf, signed_at=signed_at))
+    return ok(await ctx.write(signoff.store_signature, actor=actor, job=job, pdf=pdf, signed_at=signed_at))
 
 
 async def _upload(request: Request) -> bytes:

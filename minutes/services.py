@@ -4,6 +4,7 @@ Lifecycle: a draft (generated from the stored events + the secretariat's section
 secretariat only) -> finalise (version n frozen, its PDF stored) -> signed by the secretary -> signed by the
 chair (complete: every participant is told and may download it). Frozen minutes are read-only; a correction
 is a new version (the old one is superseded, its signed files kept) that starts from the same edits.
+The two signing turns are minutes/signoff.py.
 
 Numbers: minutes/register.py (given at finalisation, kept by a correction of unsigned minutes). Times: every
 function that renders takes `tz`, the organisation's zone (ECABINET_TIMEZONE), from the route.
@@ -17,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -40,8 +41,6 @@ from minutes.pdf import render_pdf
 Zone = str | tzinfo  # the organisation's time zone (Settings.timezone); routes always pass it
 
 MAX_SECTION_CHARS = 50_000
-FIELDS = {"secretary": "ThuKy", "chair": "ChuToa"}
-SIGN_REASON = {"secretary": "Thư ký ký biên bản cuộc họp", "chair": "Chủ tọa ký biên bản cuộc họp"}
 
 
 class MinutesFrozen(Conflict):
@@ -86,7 +85,7 @@ def _names(session: Session, ids: list[int | None]) -> dict[int | None, str]:
     return {u.id: u.full_name for u in session.exec(select(User).where(col(User.id).in_(wanted)))} if wanted else {}
 
 
-def _signer_rows(session: Session, meeting_id: int) -> dict[str, tuple[int, str] | None]:
+def signer_rows(session: Session, meeting_id: int) -> dict[str, tuple[int, str] | None]:
     rows = session.exec(
         select(Participant.role, User.id, User.full_name)
         .join(User, col(User.id) == Participant.user_id)
@@ -110,7 +109,7 @@ def minutes_slice(session: Session, meeting: Meeting) -> dict[str, Any]:
     rows = versions(session, meeting.id)
     current = rows[-1] if rows and rows[-1].superseded_at is None else None
     complete = [v for v in rows if v.state == MinutesState.signed]
-    expected = _signer_rows(session, meeting.id)
+    expected = signer_rows(session, meeting.id)
     names = _names(session, [current.secretary_id, current.chair_id] if current else [])
     signers = []
     for role in ("secretary", "chair"):
@@ -216,7 +215,7 @@ def _slug(meeting_id: int, version: int | None, suffix: str) -> str:
     return f"bien-ban-cuoc-hop-{meeting_id}" + (f"-v{version}" if version else "-du-thao") + suffix
 
 
-def _latest_file(session: Session, version: MinutesVersion) -> MinutesFile:
+def latest_file(session: Session, version: MinutesVersion) -> MinutesFile:
     files = {f.step: f for f in session.exec(select(MinutesFile).where(MinutesFile.version_id == version.id))}
     return files.get("chair") or files.get("secretary") or files["final"]
 
@@ -246,7 +245,7 @@ def get_pdf(
             )
         if chosen.state != MinutesState.signed and not acc.can_conduct:
             raise Forbidden("Biên bản phiên bản này chưa được ký; chỉ Văn phòng, thư ký và chủ tọa được xem.")
-        return FileOut(_latest_file(session, chosen).data, _slug(meeting_id, chosen.version, ".pdf"), "application/pdf")
+        return FileOut(latest_file(session, chosen).data, _slug(meeting_id, chosen.version, ".pdf"), "application/pdf")
     if acc.can_conduct:
         current = None if draft else open_version(session, meeting_id)
         if current is None:
@@ -254,13 +253,13 @@ def get_pdf(
             pdf = render_pdf(draft_.doc, info)
             return FileOut(pdf, _slug(meeting_id, None, ".pdf"), "application/pdf")
         return FileOut(
-            _latest_file(session, current).data, _slug(meeting_id, current.version, ".pdf"), "application/pdf"
+            latest_file(session, current).data, _slug(meeting_id, current.version, ".pdf"), "application/pdf"
         )
     signed = [v for v in rows if v.state == MinutesState.signed]
     if not signed:
         raise Forbidden("Biên bản cuộc họp chưa được ký; thành viên chỉ xem biên bản đã ký.")
     return FileOut(
-        _latest_file(session, signed[-1]).data, _slug(meeting_id, signed[-1].version, ".pdf"), "application/pdf"
+        latest_file(session, signed[-1]).data, _slug(meeting_id, signed[-1].version, ".pdf"), "application/pdf"
     )
 
 
@@ -276,7 +275,7 @@ def get_docx(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFA
     )
 
 
-def _store_file(session: Session, version: MinutesVersion, step: str, data: bytes) -> MinutesFile:
+def store_file(session: Session, version: MinutesVersion, step: str, data: bytes) -> MinutesFile:
     assert version.id is not None
     row = MinutesFile(
         version_id=version.id, step=step, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data), data=data
@@ -285,7 +284,7 @@ def _store_file(session: Session, version: MinutesVersion, step: str, data: byte
     return row
 
 
-# --- finalise, sign, correct --------------------------------------------------------------------------
+# --- finalise, correct --------------------------------------------------------------------------------
 
 
 def finalise(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:
@@ -294,7 +293,7 @@ def finalise(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFA
     require_manage(acc)
     require_state(acc.meeting, (MeetingState.ended,), "chốt biên bản của")
     require_draft(session, meeting_id, "chốt biên bản")
-    signers = _signer_rows(session, meeting_id)
+    signers = signer_rows(session, meeting_id)
     if signers["secretary"] is None or signers["chair"] is None:
         raise Conflict("Không thể chốt biên bản: cuộc họp phải có thư ký và chủ tọa để ký.")
     rows = versions(session, meeting_id)
@@ -310,97 +309,10 @@ def finalise(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFA
     v.content = json.dumps([{"key": s.key, "text": s.effective} for s in draft.sections], ensure_ascii=False)
     session.add(v)
     session.flush()
-    _store_file(session, v, "final", render_pdf(draft.doc, info))
+    store_file(session, v, "final", render_pdf(draft.doc, info))
     session.flush()
     status = minutes_slice(session, acc.meeting)
     emit(session, acc, "minutes.finalised", version=v.version, minutes=status)
-    return status
-
-
-@dataclass(frozen=True)
-class SignJob:
-    """What signing needs, read in a short read transaction; signing itself runs outside any transaction."""
-
-    meeting_id: int
-    version_id: int
-    version: int
-    step: str  # "secretary" | "chair"
-    pdf: bytes
-    username: str
-    full_name: str
-    field_name: str
-    reason: str
-    location: str
-    title: str = ""  # the signer's office title, drawn in the visible signature
-
-
-def _require_signer(session: Session, acc: Access, step: str) -> None:
-    expected = _signer_rows(session, acc.meeting.id or 0)[step]
-    if expected is None or expected[0] != acc.actor.id:
-        if step == "secretary" and acc.role == MeetingRole.chair:
-            raise Forbidden("Thư ký ký trước, sau đó chủ tọa ký.")
-        if step == "secretary":
-            raise Forbidden("Lượt ký hiện tại là của thư ký cuộc họp; bạn không phải người ký này.")
-        raise Forbidden("Lượt ký hiện tại là của chủ tọa cuộc họp (thư ký đã ký); bạn không phải người ký này.")
-
-
-def prepare_signature(*, session: Session, actor: Actor, meeting_id: int) -> SignJob:
-    acc = access(session, actor, meeting_id)
-    current = open_version(session, meeting_id)
-    if current is None:
-        raise Conflict("Biên bản chưa được chốt; Văn phòng cần chốt biên bản trước khi ký.")
-    step = {MinutesState.final: "secretary", MinutesState.secretary_signed: "chair"}.get(MinutesState(current.state))
-    if step is None:
-        raise Conflict("Biên bản phiên bản {version} đã được ký đủ.", version=current.version)
-    _require_signer(session, acc, step)
-    user = session.get(User, actor.id)
-    assert user is not None
-    return SignJob(
-        meeting_id,
-        current.id or 0,
-        current.version,
-        step,
-        _latest_file(session, current).data,
-        user.username,
-        user.full_name,
-        FIELDS[step],
-        SIGN_REASON[step],
-        builder.CITY,
-        user.title,
-    )
-
-
-def store_signature(
-    *, session: Session, actor: Actor, job: SignJob, pdf: bytes, signed_at: datetime | None = None
-) -> dict[str, Any]:
-    """Keeps a signed file, if nothing moved since prepare_signature (else 409: sign again). `signed_at`: the time
-    the signature itself claims, so the page and the PDF say the same minute."""
-    acc = access(session, actor, job.meeting_id, for_update=True)
-    _require_signer(session, acc, job.step)  # a job prepared for someone else, or a signer replaced meanwhile
-    current = open_version(session, job.meeting_id)
-    expected = MinutesState.final if job.step == "secretary" else MinutesState.secretary_signed
-    if current is None or current.id != job.version_id or current.state != expected:
-        raise Conflict("Biên bản đã thay đổi trong lúc ký; hãy tải lại trang và ký lại.")
-    _store_file(session, current, job.step, pdf)
-    setattr(current, f"{job.step}_id", actor.id)
-    setattr(current, f"{job.step}_signed_at", signed_at or utcnow())
-    current.state = MinutesState.secretary_signed if job.step == "secretary" else MinutesState.signed
-    session.add(current)
-    session.flush()
-    status = minutes_slice(session, acc.meeting)
-    signer = {"user_id": actor.id, "full_name": job.full_name, "role": job.step}
-    emit(session, acc, "minutes.signed", version=job.version, signer=signer, minutes=status)
-    if current.state == MinutesState.signed:
-        emit(
-            session,
-            acc,
-            "minutes.completed",
-            meeting_id=job.meeting_id,
-            version=job.version,
-            title=acc.meeting.title,
-            download_url=status["download_url"],
-            minutes=status,
-        )
     return status
 
 

@@ -1,5 +1,5 @@
 """Live updates of notices and tasks: every change records a "notices.changed" outbox job naming whose pages
-follow it (notices/services.py _audience); after COMMIT each of those users' sockets gets `notices`
+follow it (notices/changes.py _audience); after COMMIT each of those users' sockets gets `notices`
 {type, notice_id} (room user:<id>, entered at connect after the login check) and the page reloads its data."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 from infra.context import AppContext
 from infra.outbox import Dispatcher
-from notices.services import LIVE
+from notices.changes import LIVE
 
 
 def install(dispatcher: Dispatcher) -> None:

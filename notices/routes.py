@@ -20,7 +20,7 @@ from core.clock import utcnow
 from core.errors import DomainError
 from minutes import signing
 from minutes.counted import sign_counted
-from notices import pdf, services, tasks
+from notices import issuing, pdf, services, tasks
 from notices.schemas import (
     Dashboard,
     NoticeCreate,
@@ -107,7 +107,7 @@ def _step(fn: Callable[..., Any]) -> Callable[[Request], Awaitable[Response]]:
 
 async def get_pdf(request: Request) -> Response:
     actor = await require_user(request)
-    out = await ctx_of(request).read(services.get_pdf, actor=actor, notice_id=_nid(request), tz=_tz(request))
+    out = await ctx_of(request).read(issuing.get_pdf, actor=actor, notice_id=_nid(request), tz=_tz(request))
     disposition = "attachment" if request.query_params.get("download") == "1" else "inline"
     return Response(
         out.data,
@@ -126,7 +126,7 @@ async def sign(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, SignNotice)
     ctx = ctx_of(request)
-    job = await ctx.read(services.prepare_signature, actor=actor, notice_id=_nid(request))
+    job = await ctx.read(issuing.prepare_signature, actor=actor, notice_id=_nid(request))
     signed_at = utcnow().replace(microsecond=0)
     signed = await sign_counted(
         ctx,
@@ -137,7 +137,7 @@ async def sign(request: Request) -> Response:
             user_id=job.username,
             password=body.password,
             field_name=pdf.FIELD,
-            reason=services.SIGN_REASON,
+            reason=issuing.SIGN_REASON,
             location="Hà Nội",
             signer_name=job.full_name,
             signer_title=job.title,
@@ -147,7 +147,7 @@ async def sign(request: Request) -> Response:
     )
     return ok(
         await ctx.write(
-            services.store_signature,
+            issuing.store_signature,
             actor=actor,
             job=job,
             pdf_bytes=signed,
@@ -221,7 +221,7 @@ routes = [
     Route(N + "/tasks", add_task, methods=["POST"]),
     Route(N + "/submit", _step(services.submit), methods=["POST"]),
     Route(N + "/return", _step(services.return_to_draft), methods=["POST"]),
-    Route(N + "/approve", _step(services.approve), methods=["POST"]),
+    Route(N + "/approve", _step(issuing.approve), methods=["POST"]),
     Route(N + "/sign", sign, methods=["POST"]),
     Route(N + "/pdf", get_pdf, methods=["GET"]),
     Route("/api/tasks", list_tasks, methods=["GET"]),

@@ -19,7 +19,9 @@ from core.errors import Conflict, Forbidden, NotFound
 from meetings.models import MeetingRole, Participant
 from notices.access import unit_of
 from notices.models import ConclusionNotice, NoticeState, NoticeTask, TaskReport, TaskState
-from notices.services import Zone, _changed, _tell_units, list_notices, task_data, today
+from notices.changes import record_change, tell_units
+from notices.services import list_notices
+from notices.shapes import Zone, task_data, today
 
 DUE_SOON_DAYS = 3
 
@@ -79,7 +81,7 @@ def report(
     if done:
         task.state, task.done_at = TaskState.done, utcnow()
     session.add(task)
-    _changed(session, notice, actor, "task.reported", task_id=task_id, percent=percent, done=done)
+    record_change(session, notice, actor, "task.reported", task_id=task_id, percent=percent, done=done)
     return task_data(task, today(tz))
 
 
@@ -141,7 +143,7 @@ def mark_overdue(*, session: Session, tz: Zone = DEFAULT_TIMEZONE) -> list[int]:
     for task, notice in rows:
         task.overdue_notified_at = utcnow()
         session.add(task)
-        _tell_units(session, task, "task.overdue")
-        _changed(session, notice, None, "task.overdue", task_id=task.id, deadline=task.deadline.isoformat())
+        tell_units(session, task, "task.overdue")
+        record_change(session, notice, None, "task.overdue", task_id=task.id, deadline=task.deadline.isoformat())
         told.append(task.id or 0)
     return told

@@ -15,6 +15,7 @@ from core.clock import utcnow
 from meetings import services as meetings
 from minutes import conclusions, signing
 from ledger.keystore import KeyStore
+from notices import issuing
 from notices import services as notices
 from notices.pdf import FIELD
 from tests.factories import PASSWORD, Cabinet, call, make_cabinet
@@ -71,7 +72,7 @@ def issued_notice(db: Database, h: Held, data_dir: Path, deadline: date) -> tupl
     services (the HTTP lifecycle has its own test). Call it from a worker thread: pyHanko runs its own loop."""
     nid, task_id = approved_notice(db, h, data_dir, deadline)
     job, signed, at = signed_by(db, h.cabinet.chair, nid, data_dir)
-    call(db, notices.store_signature, actor=h.cabinet.chair, job=job, pdf_bytes=signed, signed_at=at)
+    call(db, issuing.store_signature, actor=h.cabinet.chair, job=job, pdf_bytes=signed, signed_at=at)
     return nid, task_id
 
 
@@ -93,13 +94,13 @@ def approved_notice(db: Database, h: Held, data_dir: Path, deadline: date) -> tu
         deadline=deadline,
     )["id"]
     call(db, notices.submit, actor=c.staff, notice_id=nid)
-    call(db, notices.approve, actor=c.chair, notice_id=nid)
+    call(db, issuing.approve, actor=c.chair, notice_id=nid)
     return nid, task_id
 
 
-def signed_by(db: Database, signer: Actor, nid: int, data_dir: Path) -> tuple[notices.SignJob, bytes, datetime]:
+def signed_by(db: Database, signer: Actor, nid: int, data_dir: Path) -> tuple[issuing.SignJob, bytes, datetime]:
     """What the signing route does between prepare_signature and store_signature: (the job, the signed PDF, when)."""
-    job = db.run_read(notices.prepare_signature, actor=signer, notice_id=nid)
+    job = db.run_read(issuing.prepare_signature, actor=signer, notice_id=nid)
     at = utcnow().replace(microsecond=0)
     signed = signing.sign_pdf(
         job.pdf,
@@ -107,7 +108,7 @@ def signed_by(db: Database, signer: Actor, nid: int, data_dir: Path) -> tuple[no
         user_id=job.username,
         password=PASSWORD,
         field_name=FIELD,
-        reason=notices.SIGN_REASON,
+        reason=issuing.SIGN_REASON,
         location="Hà Nội",
         signer_name=job.full_name,
         signed_at=at,

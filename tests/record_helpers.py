@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from app.db import Database
 from meetings.models import AttendanceChange, Meeting
-from minutes import services
+from minutes import services, signoff
 from ledger.keystore import KeyStore
 from minutes.signing import sign_pdf
 from speakers.models import SpeakerRequest
@@ -56,7 +56,7 @@ def sign_step(
     tz: str = "Asia/Ho_Chi_Minh",
     at: datetime = SIGNED_AT,
 ) -> dict:
-    job = db.run_read(services.prepare_signature, actor=actor, meeting_id=meeting_id)
+    job = db.run_read(signoff.prepare_signature, actor=actor, meeting_id=meeting_id)
     pdf = sign_pdf(
         job.pdf,
         store=KeyStore.for_data_dir(data_dir),
@@ -70,7 +70,7 @@ def sign_step(
         signed_at=at,
         tz=tz,
     )
-    return call(db, services.store_signature, actor=actor, job=job, pdf=pdf, signed_at=at)
+    return call(db, signoff.store_signature, actor=actor, job=job, pdf=pdf, signed_at=at)
 
 
 def sign_both(db: Database, data_dir: Path, c: Cabinet, tz: str = "Asia/Ho_Chi_Minh") -> bytes:

@@ -16,7 +16,8 @@ from core.errors import Forbidden
 from meetings import attendance, participation, services
 from meetings.models import Attendance, AttendanceSource, MeetingMode
 from meetings.schemas import CheckInRequest, MeetingUpdate, ParticipantUpdate
-from minutes import builder, facts
+from minutes import dates, facts
+from minutes.attendance import groups
 from minutes import services as minutes_services
 from tests.factories import Cabinet, call, make_cabinet
 
@@ -112,7 +113,7 @@ def test_a_member_who_checked_in_then_joins_by_video_has_both_in_history_and_min
         ("present_remote", "present_room", "video_leave"),
     ]
     rows = db.run_read(attendance.history, meeting_id=c.meeting_id)[m.id]
-    t = [builder.hm(r.at) for r in rows]
+    t = [dates.hm(r.at) for r in rows]
     line = next(line for line in attendance_section(db, c).splitlines() if m.full_name in line)
     assert f"có mặt tại phòng họp từ {t[0]} đến {t[1]} và từ {t[2]}; tham dự trực tuyến từ {t[1]} đến {t[2]}" in line
     assert group_of(attendance_section(db, c), m.full_name).startswith("Có mặt tại phòng họp")
@@ -203,12 +204,12 @@ def test_the_minutes_line_from_a_history_in_the_room_then_on_video() -> None:
         2, "Lê Thị Y", "Bộ trưởng", "member", "unknown", history=((at(9, 0), "present_remote"), (at(9, 40), "unknown"))
     )
     steady = facts.Person(3, "Phạm Z", "Bộ trưởng", "member", "present_room", history=((at(7, 55), "present_room"),))
-    g = builder.groups((person, late_remote, steady), at(8, 0), ZoneInfo("Asia/Ho_Chi_Minh"))
+    g = groups((person, late_remote, steady), at(8, 0), ZoneInfo("Asia/Ho_Chi_Minh"))
     assert (
         g["present_room"][0].note
         == "có mặt tại phòng họp từ 08:05 đến 10:20 và từ 11:00; tham dự trực tuyến từ 10:20 đến 11:00"
     )
-    elsewhere = builder.groups((person,), at(8, 0), ZoneInfo("Asia/Tokyo"))  # the organisation's zone, whatever it is
+    elsewhere = groups((person,), at(8, 0), ZoneInfo("Asia/Tokyo"))  # the organisation's zone, whatever it is
     assert elsewhere["present_room"][0].note.startswith("có mặt tại phòng họp từ 10:05 đến 12:20")
     assert g["present_remote"][0].note == "tham dự trực tuyến từ 09:00 đến 09:40"
     assert g["present_room"][1].note == ""  # present throughout: nothing more to say

@@ -16,7 +16,8 @@ from app.db import Database
 from tests.factories import call
 from tests.vote_helpers import cast_secret, decrypt, new_vote, present_cabinet
 from votes import services
-from votes.ballot import election, proofs
+from votes.ballot import proofs
+from votes.ballot import board as ballot_board
 from votes.models import VoteKind
 
 ECABINET = str(Path(sys.executable).with_name("ecabinet"))
@@ -30,7 +31,7 @@ def board(db: Database) -> dict[str, Any]:
         cast_secret(db, voter, vote, kind)
     call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
     decrypt(db, c, vote)
-    return db.run_read(election.board, actor=c.members[3], vote_id=vote["id"])
+    return db.run_read(ballot_board.board, actor=c.members[3], vote_id=vote["id"])
 
 
 def _verify(tmp_path: Path, board: dict[str, Any]) -> subprocess.CompletedProcess[str]:

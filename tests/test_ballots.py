@@ -13,7 +13,9 @@ from core.errors import Conflict, Forbidden, ValidationFailed
 from tests.factories import PASSWORD, call
 from tests.vote_helpers import cast_secret, decrypt, decrypt_as, device_partial, new_vote, option, present_cabinet
 from votes import casting, services
+from votes import secret as secret_votes
 from votes.ballot import ceremony, election, proofs, verify
+from votes.ballot import board as ballot_board
 from votes.models import VoteKind
 
 
@@ -23,7 +25,7 @@ def test_encrypted_ballots_are_counted_and_the_board_verifies(db: Database) -> N
     choices = ["yes", "yes", "no", "abstain", "yes"]
     receipts = [cast_secret(db, voter, vote, kind)["receipt"] for voter, kind in zip([c.chair, *c.members], choices)]
     assert len(set(receipts)) == 5
-    with pytest.raises(services.AlreadyVoted):
+    with pytest.raises(secret_votes.AlreadyVoted):
         cast_secret(db, c.members[0], vote, "no")
     seen = db.run_read(services.get_vote, actor=c.chair, vote_id=vote["id"])
     assert seen["voted_count"] == 5 and seen["tally"] is None and seen["me"]["voted"] is True
@@ -37,12 +39,12 @@ def test_encrypted_ballots_are_counted_and_the_board_verifies(db: Database) -> N
     counts = done["result"]["counts"]
     assert counts == {str(option(vote, "yes")): 3, str(option(vote, "no")): 1, str(option(vote, "abstain")): 1}
     assert done["result"]["passed"] is True  # 3 of the 5 voting members (chair + 4): more than half of all
-    board = db.run_read(election.board, actor=c.guest, vote_id=vote["id"])
+    board = db.run_read(ballot_board.board, actor=c.guest, vote_id=vote["id"])
     assert sorted(b["receipt"] for b in board["ballots"]) == sorted(receipts)
     assert verify.verify_board(board) == [3, 1, 1]
     for b in board["ballots"]:
         assert set(b) == {"receipt", "token", "ciphertexts", "proofs", "sum_proof"}  # no name, no time
-    mine = db.run_read(election.receipt_on_board, actor=c.members[0], vote_id=vote["id"], receipt=receipts[1])
+    mine = db.run_read(ballot_board.receipt_on_board, actor=c.members[0], vote_id=vote["id"], receipt=receipts[1])
     assert mine["on_board"] is True
 
 
@@ -67,10 +69,10 @@ def test_forged_ballots_are_refused(db: Database) -> None:
         "proofs": [good["proofs"][0], other["proofs"][1], good["proofs"][2]],
     }
     with pytest.raises(ValidationFailed):
-        call(db, services.cast_secret, actor=c.members[0], vote_id=vote["id"], ballot=forged)
-    call(db, services.cast_secret, actor=c.members[0], vote_id=vote["id"], ballot=good)
+        call(db, secret_votes.cast_secret, actor=c.members[0], vote_id=vote["id"], ballot=forged)
+    call(db, secret_votes.cast_secret, actor=c.members[0], vote_id=vote["id"], ballot=good)
     with pytest.raises(Conflict):  # the same ballot replayed by another member
-        call(db, services.cast_secret, actor=c.members[1], vote_id=vote["id"], ballot=good)
+        call(db, secret_votes.cast_secret, actor=c.members[1], vote_id=vote["id"], ballot=good)
     with pytest.raises(Forbidden):  # guests never vote
         cast_secret(db, c.guest, vote, "yes")
 
@@ -86,12 +88,12 @@ def test_only_trustees_decrypt_and_a_wrong_password_is_refused(db: Database) -> 
     with pytest.raises(Forbidden):  # the password is checked on the device: a wrong one opens nothing
         device_partial(material, "sai-mật-khẩu")
     with pytest.raises(Conflict):  # the server-side password step is for legacy votes only
-        call(db, services.decrypt, actor=c.chair, vote_id=vote["id"], password=PASSWORD)
+        call(db, secret_votes.decrypt, actor=c.chair, vote_id=vote["id"], password=PASSWORD)
     partial, _ = device_partial(material, PASSWORD)
     with pytest.raises(Forbidden):  # a non-trustee cannot submit someone's partial
-        call(db, services.submit_partial, actor=c.members[2], vote_id=vote["id"], shares=partial)
+        call(db, secret_votes.submit_partial, actor=c.members[2], vote_id=vote["id"], shares=partial)
     with pytest.raises(ValidationFailed):  # the chair's partial sent as the secretary's: proof fails
-        call(db, services.submit_partial, actor=c.secretary, vote_id=vote["id"], shares=partial)
+        call(db, secret_votes.submit_partial, actor=c.secretary, vote_id=vote["id"], shares=partial)
     with pytest.raises(Conflict):
         call(db, services.publish_vote, actor=c.chair, vote_id=vote["id"])  # no result before decryption
     done = decrypt(db, c, vote)

@@ -16,7 +16,7 @@ from votes.ballot import proofs
 from votes.models import VoteKind
 
 
-@pytest.mark.service_pair("votes.ballot.election.trustee_material", "votes.services.submit_partial")
+@pytest.mark.service_pair("votes.ballot.election.trustee_material", "votes.secret.submit_partial")
 async def test_board_and_parameters_for_participants_only(live_server: LiveServer) -> None:
     db = live_server.db
     c = present_cabinet(db)
@@ -170,7 +170,7 @@ async def test_key_ceremony_routes_who_may_call_them(live_server: LiveServer) ->
             await client.aclose()
 
 
-@pytest.mark.service_pair("votes.ballot.election.meeting_boards")
+@pytest.mark.service_pair("votes.ballot.board.meeting_boards")
 async def test_the_minutes_export_the_boards_they_cite(live_server: LiveServer, tmp_path) -> None:
     import json
     import subprocess

@@ -15,7 +15,7 @@ import pytest
 from app.db import Database
 from infra.settings import Settings
 from core.errors import Conflict, Forbidden
-from minutes import builder, conclusions, facts, services
+from minutes import builder, conclusions, facts, services, signoff
 from ledger.keystore import KeyStore
 from minutes.signing import sign_pdf, verify_pdf
 from tests.factories import PASSWORD, call
@@ -38,7 +38,7 @@ def s(db: Database) -> Scripted:
 
 
 def sign(db: Database, settings: Settings, actor, meeting_id: int, password: str = PASSWORD) -> dict:
-    job = db.run_read(services.prepare_signature, actor=actor, meeting_id=meeting_id)
+    job = db.run_read(signoff.prepare_signature, actor=actor, meeting_id=meeting_id)
     pdf = sign_pdf(
         job.pdf,
         store=KeyStore.for_data_dir(settings.data_dir),
@@ -49,7 +49,7 @@ def sign(db: Database, settings: Settings, actor, meeting_id: int, password: str
         location=job.location,
         signer_name=job.full_name,
     )
-    return call(db, services.store_signature, actor=actor, job=job, pdf=pdf)
+    return call(db, signoff.store_signature, actor=actor, job=job, pdf=pdf)
 
 
 def test_golden_structure_of_the_pdf(db: Database, s: Scripted) -> None:
@@ -93,9 +93,9 @@ def test_golden_structure_of_the_pdf(db: Database, s: Scripted) -> None:
     assert text.count("Kết quả ghi danh") == 1  # the secret (and the open) vote list no names
     secret = text.split(QUESTIONS[VoteKind.secret])[1].split("Kết luận")[0]
     assert "Tán thành 3 Không tán thành 2" in secret and "Thành Viên" not in secret
-    from votes.ballot import election
+    from votes.ballot import board as ballot_board
 
-    board = db.run_read(election.board, actor=c.members[0], vote_id=s.vote_ids[VoteKind.secret])
+    board = db.run_read(ballot_board.board, actor=c.members[0], vote_id=s.vote_ids[VoteKind.secret])
     assert "dấu vân tay SHA-256" in secret and board["fingerprint"] in secret.replace(
         " ", ""
     )  # the minutes cite the board
@@ -215,7 +215,7 @@ def test_finalise_sign_in_order_read_only_then_new_version(db: Database, setting
     c, mid = s.cabinet, s.meeting_id
     signer_keys(settings.data_dir, c)
     with pytest.raises(Conflict):
-        db.run_read(services.prepare_signature, actor=c.secretary, meeting_id=mid)  # nothing final yet
+        db.run_read(signoff.prepare_signature, actor=c.secretary, meeting_id=mid)  # nothing final yet
     status = call(db, services.finalise, actor=c.staff, meeting_id=mid)
     assert status["state"] == "final" and status["version"] == 1
     with pytest.raises(services.MinutesFrozen):
@@ -231,12 +231,12 @@ def test_finalise_sign_in_order_read_only_then_new_version(db: Database, setting
             base_revision=1,
         )
     with pytest.raises(Forbidden):  # the chair signs after the secretary
-        db.run_read(services.prepare_signature, actor=c.chair, meeting_id=mid)
+        db.run_read(signoff.prepare_signature, actor=c.chair, meeting_id=mid)
     with pytest.raises(Forbidden):  # a wrong signing password
         sign(db, settings, c.secretary, mid, password="sai-mat-khau")
     assert sign(db, settings, c.secretary, mid)["state"] == "secretary_signed"
     with pytest.raises(Forbidden):
-        db.run_read(services.prepare_signature, actor=c.secretary, meeting_id=mid)
+        db.run_read(signoff.prepare_signature, actor=c.secretary, meeting_id=mid)
     with pytest.raises(Forbidden):  # members read only signed minutes
         db.run_read(services.get_pdf, actor=c.members[0], meeting_id=mid)
     done = sign(db, settings, c.chair, mid)

@@ -84,7 +84,7 @@ CASES: dict[str, tuple[Op, str, str, Callable[..., None] | None]] = {
 }
 
 
-@pytest.mark.service_pair("minutes.services.prepare_signature")  # the sign_* rows: a signer out of turn is refused
+@pytest.mark.service_pair("minutes.signoff.prepare_signature")  # the sign_* rows: a signer out of turn is refused
 @pytest.mark.parametrize("name", CASES)
 def test_denied_then_allowed(db: Database, settings: Settings, name: str) -> None:
     op, allowed, denied, setup = CASES[name]

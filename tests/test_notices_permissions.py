@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.db import Database
-from notices import services, tasks
+from notices import issuing, services, tasks
 from tests.factories import call, denied_then_allowed
 from tests.notice_helpers import UNIT, Held, held_meeting
 
@@ -43,10 +43,10 @@ CASES: dict[str, Case] = {
     ),
     "submit": (services.submit, _notice, "staff", "chair", "draft"),
     "return_to_draft": (services.return_to_draft, _notice, "chair", "staff", "submitted"),
-    "approve": (services.approve, _notice, "chair", "staff", "submitted"),
+    "approve": (issuing.approve, _notice, "chair", "staff", "submitted"),
     "tasks.list_tasks": (tasks.list_tasks, lambda h, nid: {}, "member", "guest", None),
     "tasks.dashboard": (tasks.dashboard, lambda h, nid: {}, "chair", "guest", None),
-    "get_pdf (draft)": (services.get_pdf, _notice, "chair", "member", "draft"),
+    "get_pdf (draft)": (issuing.get_pdf, _notice, "chair", "member", "draft"),
     "get_notice": (services.get_notice, _notice, "chair", "member", "draft"),
 }
 

@@ -20,12 +20,14 @@ from meetings.models import Attendance
 from tests.factories import PASSWORD, call, make_user
 from tests.vote_helpers import cast_secret, deal_legacy_key, new_vote, option, present_cabinet, set_attendance
 from votes import services
+from votes import secret as secret_votes
 from votes.ballot import election, proofs
+from votes.ballot import board as ballot_board
 from votes.models import VoteKind
 
 
 @pytest.mark.service_pair(
-    "votes.ballot.election.board", "votes.ballot.election.parameters", "votes.ballot.election.receipt_on_board"
+    "votes.ballot.board.board", "votes.ballot.election.parameters", "votes.ballot.board.receipt_on_board"
 )
 def test_the_board_and_the_parameters_are_the_participants(db: Database) -> None:
     c = present_cabinet(db)
@@ -34,8 +36,8 @@ def test_the_board_and_the_parameters_are_the_participants(db: Database) -> None
     vid = vote["id"]
     reads: dict[Callable[..., Any], dict[str, Any]] = {
         election.parameters: {},
-        election.board: {},
-        election.receipt_on_board: {"receipt": receipt},
+        ballot_board.board: {},
+        ballot_board.receipt_on_board: {"receipt": receipt},
     }
     for fn, extra in reads.items():
         with pytest.raises(NotInvited):  # denied: not invited to the meeting
@@ -43,13 +45,13 @@ def test_the_board_and_the_parameters_are_the_participants(db: Database) -> None
     # allowed: every participant, a guest too (the board is how anyone checks the count)
     params = db.run_read(election.parameters, actor=c.guest, vote_id=vid)
     assert params["params"]["vote_id"] == vid and params["params_digest"] == proofs.digest(params["params"])
-    board = db.run_read(election.board, actor=c.guest, vote_id=vid)
+    board = db.run_read(ballot_board.board, actor=c.guest, vote_id=vid)
     assert [b["receipt"] for b in board["ballots"]] == [receipt] and board["state"] == "open"
-    assert db.run_read(election.receipt_on_board, actor=c.guest, vote_id=vid, receipt=receipt)["on_board"] is True
-    assert db.run_read(election.receipt_on_board, actor=c.guest, vote_id=vid, receipt="0" * 64)["on_board"] is False
+    assert db.run_read(ballot_board.receipt_on_board, actor=c.guest, vote_id=vid, receipt=receipt)["on_board"] is True
+    assert db.run_read(ballot_board.receipt_on_board, actor=c.guest, vote_id=vid, receipt="0" * 64)["on_board"] is False
     show_of_hands = new_vote(db, c)
     with pytest.raises(NotFound):  # an open vote has no board
-        db.run_read(election.board, actor=c.guest, vote_id=show_of_hands["id"])
+        db.run_read(ballot_board.board, actor=c.guest, vote_id=show_of_hands["id"])
 
 
 def _ballot(db: Database, voter: Actor, vote: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -59,7 +61,7 @@ def _ballot(db: Database, voter: Actor, vote: dict[str, Any], kind: str) -> dict
     return proofs.encrypt_ballot(p["params"], p["params_digest"], index, secrets.token_bytes(32))
 
 
-@pytest.mark.service_pair("votes.services.check_secret_ballot", "votes.services.cast_secret")
+@pytest.mark.service_pair("votes.secret.check_secret_ballot", "votes.secret.cast_secret")
 def test_a_secret_ballot_is_a_present_voting_members(db: Database) -> None:
     c = present_cabinet(db)
     vote = new_vote(db, c, kind=VoteKind.secret, state="open")
@@ -71,18 +73,18 @@ def test_a_secret_ballot_is_a_present_voting_members(db: Database) -> None:
     ):  # denied: guests and the secretary never vote, the outsider is not invited
         ballot = _ballot(db, c.members[0], vote, "yes")
         with pytest.raises(Forbidden):
-            db.run_read(services.check_secret_ballot, actor=who, vote_id=vid, ballot=ballot)
+            db.run_read(secret_votes.check_secret_ballot, actor=who, vote_id=vid, ballot=ballot)
         with pytest.raises(Forbidden):
-            call(db, services.cast_secret, actor=who, vote_id=vid, ballot=ballot)
+            call(db, secret_votes.cast_secret, actor=who, vote_id=vid, ballot=ballot)
     assert db.run_read(services.get_vote, actor=c.chair, vote_id=vid)["voted_count"] == 0
     # allowed: a present member; the check (in a read transaction) writes nothing, the cast stores the ballot
     ballot = _ballot(db, c.members[0], vote, "no")
-    checked = db.run_read(services.check_secret_ballot, actor=c.members[0], vote_id=vid, ballot=ballot)
+    checked = db.run_read(secret_votes.check_secret_ballot, actor=c.members[0], vote_id=vid, ballot=ballot)
     assert db.run_read(services.get_vote, actor=c.chair, vote_id=vid)["voted_count"] == 0
-    cast = call(db, services.cast_secret, actor=c.members[0], vote_id=vid, ballot=ballot, checked=checked)
+    cast = call(db, secret_votes.cast_secret, actor=c.members[0], vote_id=vid, ballot=ballot, checked=checked)
     assert cast["receipt"] == checked.receipt and cast["voted_count"] == 1 and cast["me"]["voted"] is True
     assert (
-        db.run_read(election.receipt_on_board, actor=c.members[0], vote_id=vid, receipt=cast["receipt"])["on_board"]
+        db.run_read(ballot_board.receipt_on_board, actor=c.members[0], vote_id=vid, receipt=cast["receipt"])["on_board"]
         is True
     )
 
@@ -93,12 +95,12 @@ def test_a_member_marked_absent_after_the_check_is_refused_at_the_cast(db: Datab
     c = present_cabinet(db)
     vote = new_vote(db, c, kind=VoteKind.secret, state="open")
     ballot = _ballot(db, c.members[2], vote, "yes")
-    checked = db.run_read(services.check_secret_ballot, actor=c.members[2], vote_id=vote["id"], ballot=ballot)
+    checked = db.run_read(secret_votes.check_secret_ballot, actor=c.members[2], vote_id=vote["id"], ballot=ballot)
     with pytest.raises(Forbidden, match="Khách mời"):  # someone else's check lets no guest in
-        call(db, services.cast_secret, actor=c.guest, vote_id=vote["id"], ballot=ballot, checked=checked)
+        call(db, secret_votes.cast_secret, actor=c.guest, vote_id=vote["id"], ballot=ballot, checked=checked)
     set_attendance(db, c, c.members[2], Attendance.absent, absence_reason="Có việc đột xuất")
     with pytest.raises(Forbidden, match="chưa được điểm danh"):
-        call(db, services.cast_secret, actor=c.members[2], vote_id=vote["id"], ballot=ballot, checked=checked)
+        call(db, secret_votes.cast_secret, actor=c.members[2], vote_id=vote["id"], ballot=ballot, checked=checked)
     assert db.run_read(services.get_vote, actor=c.chair, vote_id=vote["id"])["voted_count"] == 0
 
 
@@ -121,7 +123,7 @@ def test_a_trustee_key_needs_the_account_password(db: Database) -> None:
     }
 
 
-@pytest.mark.service_pair("votes.services.decrypt")
+@pytest.mark.service_pair("votes.secret.decrypt")
 def test_a_legacy_vote_is_decrypted_by_its_trustees_only(db: Database) -> None:
     c = present_cabinet(db)
     vote = new_vote(db, c, kind=VoteKind.secret, state="open")
@@ -129,10 +131,10 @@ def test_a_legacy_vote_is_decrypted_by_its_trustees_only(db: Database) -> None:
     cast_secret(db, c.members[1], vote, "yes")
     call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
     with pytest.raises(election.NotTrustee):  # denied: a member who holds no share
-        call(db, services.decrypt, actor=c.members[2], vote_id=vote["id"], password=PASSWORD)
+        call(db, secret_votes.decrypt, actor=c.members[2], vote_id=vote["id"], password=PASSWORD)
     with pytest.raises(Forbidden):  # denied: a trustee's share does not open with a wrong password
-        call(db, services.decrypt, actor=c.secretary, vote_id=vote["id"], password="sai-mật-khẩu")
-    one = call(db, services.decrypt, actor=c.secretary, vote_id=vote["id"], password=PASSWORD)  # allowed
+        call(db, secret_votes.decrypt, actor=c.secretary, vote_id=vote["id"], password="sai-mật-khẩu")
+    one = call(db, secret_votes.decrypt, actor=c.secretary, vote_id=vote["id"], password=PASSWORD)  # allowed
     assert one["result"] is None and [t["decrypted"] for t in one["trustees"]["trustees"]] == [False, True, False]
-    done = call(db, services.decrypt, actor=c.chair, vote_id=vote["id"], password=PASSWORD)
+    done = call(db, secret_votes.decrypt, actor=c.chair, vote_id=vote["id"], password=PASSWORD)
     assert done["result"]["counts"][str(option(vote, "yes"))] == 1

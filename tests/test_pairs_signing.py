@@ -12,8 +12,10 @@ from app.db import Database
 from infra.settings import Settings
 from core.errors import Conflict, Forbidden, NotFound
 from minutes import services as minutes
+from minutes import signoff as minutes_signoff
 from ledger.keystore import KeyStore
 from minutes.signing import sign_pdf
+from notices import issuing as notice_issuing
 from notices import services as notices
 from notices import tasks
 from polls import answering as polls
@@ -26,13 +28,13 @@ from tests.poll_helpers import in_, make_board, make_poll
 DEADLINE = date(2031, 1, 15)
 
 
-@pytest.mark.service_pair("minutes.services.store_signature")
+@pytest.mark.service_pair("minutes.signoff.store_signature")
 def test_a_signed_file_is_kept_only_for_the_signer_whose_turn_it_is(db: Database, settings: Settings) -> None:
     h = held_meeting(db)
     c = h.cabinet
     signer_keys(settings.data_dir, c)
     call(db, minutes.finalise, actor=c.staff, meeting_id=c.meeting_id)
-    job = db.run_read(minutes.prepare_signature, actor=c.secretary, meeting_id=c.meeting_id)
+    job = db.run_read(minutes_signoff.prepare_signature, actor=c.secretary, meeting_id=c.meeting_id)
     pdf = sign_pdf(
         job.pdf,
         store=KeyStore.for_data_dir(settings.data_dir),
@@ -45,32 +47,32 @@ def test_a_signed_file_is_kept_only_for_the_signer_whose_turn_it_is(db: Database
     )
     for who in (c.chair, c.staff, c.members[0]):  # denied: the secretary's signature, kept as someone else's
         with pytest.raises(Forbidden):
-            call(db, minutes.store_signature, actor=who, job=job, pdf=pdf)
+            call(db, minutes_signoff.store_signature, actor=who, job=job, pdf=pdf)
     with pytest.raises(Forbidden):  # denied: not invited
-        call(db, minutes.store_signature, actor=c.outsider, job=job, pdf=pdf)
+        call(db, minutes_signoff.store_signature, actor=c.outsider, job=job, pdf=pdf)
     assert db.run_read(minutes.list_versions, actor=c.staff, meeting_id=c.meeting_id)[-1]["state"] == "final"
-    status = call(db, minutes.store_signature, actor=c.secretary, job=job, pdf=pdf)  # allowed: the secretary
+    status = call(db, minutes_signoff.store_signature, actor=c.secretary, job=job, pdf=pdf)  # allowed: the secretary
     assert status["state"] == "secretary_signed"
     assert status["signers"][0]["user_id"] == c.secretary.id and status["signers"][0]["signed_at"]
     with pytest.raises(Conflict):  # once: the version moved on
-        call(db, minutes.store_signature, actor=c.secretary, job=job, pdf=pdf)
+        call(db, minutes_signoff.store_signature, actor=c.secretary, job=job, pdf=pdf)
 
 
-@pytest.mark.service_pair("notices.services.prepare_signature", "notices.services.store_signature")
+@pytest.mark.service_pair("notices.issuing.prepare_signature", "notices.issuing.store_signature")
 def test_only_the_chair_signs_the_conclusion_notice(db: Database, settings: Settings) -> None:
     h = held_meeting(db)
     c = h.cabinet
     nid, _ = approved_notice(db, h, settings.data_dir, DEADLINE)
     for who in (c.staff, c.secretary):  # denied: they prepare and follow the notice; the chair signs it
         with pytest.raises(Forbidden, match="chủ trì"):
-            db.run_read(notices.prepare_signature, actor=who, notice_id=nid)
+            db.run_read(notice_issuing.prepare_signature, actor=who, notice_id=nid)
     job, signed, at = signed_by(db, c.chair, nid, settings.data_dir)  # allowed: prepare_signature as the chair
     assert job.notice_id == nid and job.username == c.chair.username and job.pdf.startswith(b"%PDF")
     for who in (c.staff, c.secretary):  # denied: the chair's signed file, stored by someone else
         with pytest.raises(Forbidden, match="chủ trì"):
-            call(db, notices.store_signature, actor=who, job=job, pdf_bytes=signed, signed_at=at)
+            call(db, notice_issuing.store_signature, actor=who, job=job, pdf_bytes=signed, signed_at=at)
     assert db.run_read(notices.get_notice, actor=c.staff, notice_id=nid)["state"] == "approved"
-    issued = call(db, notices.store_signature, actor=c.chair, job=job, pdf_bytes=signed, signed_at=at)  # allowed
+    issued = call(db, notice_issuing.store_signature, actor=c.chair, job=job, pdf_bytes=signed, signed_at=at)  # allowed
     assert issued["state"] == "issued" and issued["number"]
 
 

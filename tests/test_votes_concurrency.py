@@ -144,6 +144,7 @@ async def test_200_encrypted_ballots_while_the_chair_closes(live_server: LiveSer
     from tests.vote_helpers import decrypt, enrol_trustees
     from votes import services
     from votes.ballot import election, verify
+    from votes.ballot import board as ballot_board
 
     db = live_server.db
     c = make_cabinet(db, n_members=N_VOTERS - 1, n_items=1, start=True)
@@ -185,7 +186,7 @@ async def test_200_encrypted_ballots_while_the_chair_closes(live_server: LiveSer
     assert all(a["error"]["code"] == "invalid_state" for a in refused), refused[:3]
     assert len(acked) + len(refused) == N_VOTERS and len(acked) >= N_VOTERS // 3
     done = decrypt(db, c, vote)
-    board = db.run_read(election.board, actor=c.members[1], vote_id=vote["id"])
+    board = db.run_read(ballot_board.board, actor=c.members[1], vote_id=vote["id"])
     records = db.run_read(
         lambda session: session.exec(
             select(func.count()).select_from(VoterRecord).where(VoterRecord.vote_id == vote["id"])

@@ -10,6 +10,7 @@ from sqlalchemy import inspect, text
 from app.db import Database
 from tests.vote_helpers import cast_secret, new_vote, present_cabinet
 from votes import services
+from votes import secret as secret_votes
 from votes.models import VoteKind
 
 
@@ -27,7 +28,7 @@ def test_secret_ballot_is_final_and_tally_hidden_until_closed(db: Database) -> N
     c = present_cabinet(db)
     vote = new_vote(db, c, kind=VoteKind.secret, state="open")
     cast_secret(db, c.members[0], vote, "yes")
-    with pytest.raises(services.AlreadyVoted):
+    with pytest.raises(secret_votes.AlreadyVoted):
         cast_secret(db, c.members[0], vote, "no")
     seen = db.run_read(services.get_vote, actor=c.members[0], vote_id=vote["id"])
     assert seen["tally"] is None and seen["voted_count"] == 1 and seen["voters"] is None

@@ -11,6 +11,7 @@ from meetings.models import Attendance
 from meetings.schemas import CheckInRequest, ParticipantUpdate
 from tests.factories import Cabinet, call, make_cabinet
 from votes import services
+from votes import secret as secret_votes
 from votes.models import VoteKind, VoteRule
 from votes.schemas import VoteCreate
 
@@ -84,7 +85,7 @@ def cast_secret(db: Database, voter: Actor, vote: dict[str, Any], kind: str) -> 
     p = db.run_read(election.parameters, actor=voter, vote_id=vote["id"])
     index = [o["kind"] for o in vote["options"]].index(kind)
     ballot = proofs.encrypt_ballot(p["params"], p["params_digest"], index, secrets.token_bytes(32))
-    return call(db, services.cast_secret, actor=voter, vote_id=vote["id"], ballot=ballot)
+    return call(db, secret_votes.cast_secret, actor=voter, vote_id=vote["id"], ballot=ballot)
 
 
 def ensure_ceremony(db: Database, c: Cabinet) -> None:
@@ -142,7 +143,7 @@ def decrypt_as(db: Database, actor: Actor, vote: dict[str, Any]) -> dict[str, An
     material = db.run_read(election.trustee_material, actor=actor, vote_id=vote["id"])
     partial, bad = device_partial(material, PASSWORD)
     assert bad == []
-    return call(db, services.submit_partial, actor=actor, vote_id=vote["id"], shares=partial)
+    return call(db, secret_votes.submit_partial, actor=actor, vote_id=vote["id"], shares=partial)
 
 
 def decrypt(db: Database, c: Cabinet, vote: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Casting on open and named votes: one tap, the last choice counts. Casts that arrive together are one batch
 (cast_many: infra/groupcommit.py, AppContext.write_many), locked meeting -> vote once per batch as every writer
-locks them; a lone cast is a batch of one. Secret ballots are cast_secret (votes/services.py)."""
+locks them; a lone cast is a batch of one. Secret ballots are cast_secret (votes/secret.py)."""
 
 from __future__ import annotations
 

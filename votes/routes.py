@@ -9,8 +9,9 @@ from starlette.routing import Route
 from web.auth import ctx_of, require_user
 from web.http import ok, parse_body
 from web.openapi import Op
-from votes import casting, services
+from votes import casting, secret, services
 from votes.ballot import ceremony, election
+from votes.ballot import board as ballot_board
 from votes.schemas import (
     BallotParams,
     BoardPublic,
@@ -101,11 +102,9 @@ async def cast_secret(request: Request) -> Response:
     vid = request.path_params["vote_id"]
     ballot = body.ballot.model_dump()
     ctx = ctx_of(request)
-    checked = await ctx.read(
-        services.check_secret_ballot, actor=actor, vote_id=vid, ballot=ballot
-    )  # proofs, in parallel
+    checked = await ctx.read(secret.check_secret_ballot, actor=actor, vote_id=vid, ballot=ballot)  # proofs, in parallel
     # Ballots arriving together share one transaction (one savepoint each, infra/groupcommit.py), answered after COMMIT.
-    return ok(await ctx.write_grouped(services.cast_secret, actor=actor, vote_id=vid, ballot=ballot, checked=checked))
+    return ok(await ctx.write_grouped(secret.cast_secret, actor=actor, vote_id=vid, ballot=ballot, checked=checked))
 
 
 async def ballot_params(request: Request) -> Response:
@@ -115,7 +114,7 @@ async def ballot_params(request: Request) -> Response:
 
 async def board(request: Request) -> Response:
     actor = await require_user(request)
-    return ok(await ctx_of(request).read(election.board, actor=actor, vote_id=request.path_params["vote_id"]))
+    return ok(await ctx_of(request).read(ballot_board.board, actor=actor, vote_id=request.path_params["vote_id"]))
 
 
 async def receipt(request: Request) -> Response:
@@ -123,7 +122,7 @@ async def receipt(request: Request) -> Response:
     r = request.path_params["receipt"]
     return ok(
         await ctx_of(request).read(
-            election.receipt_on_board, actor=actor, vote_id=request.path_params["vote_id"], receipt=r
+            ballot_board.receipt_on_board, actor=actor, vote_id=request.path_params["vote_id"], receipt=r
         )
     )
 
@@ -132,7 +131,7 @@ async def decrypt(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, PasswordRequest)
     vid = request.path_params["vote_id"]
-    return ok(await ctx_of(request).write(services.decrypt, actor=actor, vote_id=vid, password=body.password))
+    return ok(await ctx_of(request).write(secret.decrypt, actor=actor, vote_id=vid, password=body.password))
 
 
 async def trustee_material(request: Request) -> Response:
@@ -146,7 +145,7 @@ async def submit_partial(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, PartialRequest)
     vid = request.path_params["vote_id"]
-    return ok(await ctx_of(request).write(services.submit_partial, actor=actor, vote_id=vid, shares=body.shares))
+    return ok(await ctx_of(request).write(secret.submit_partial, actor=actor, vote_id=vid, shares=body.shares))
 
 
 async def ceremony_status(request: Request) -> Response:
@@ -198,7 +197,7 @@ async def meeting_boards(request: Request) -> Response:
     """The minutes' companion file: every decrypted secret vote's board (`ecabinet verify-ballot` checks it)."""
     actor = await require_user(request)
     mid = request.path_params["meeting_id"]
-    data = await ctx_of(request).read(election.meeting_boards, actor=actor, meeting_id=mid)
+    data = await ctx_of(request).read(ballot_board.meeting_boards, actor=actor, meeting_id=mid)
     return JSONResponse(
         data,
         headers={

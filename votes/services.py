@@ -5,7 +5,7 @@ single SQLite writer is serialised by BEGIN IMMEDIATE), so casts of one vote are
 and with close: a cast that commits before close is in the result, a cast that gets the lock after close
 sees 'closed' and is refused. Operations that also lock the meeting row take it first (meeting -> vote),
 casts included (votes/casting.py, cast_many: once per batch). Casting records no event: votes.live coalesces the
-tally events.
+tally events. Secret ballots are cast and decrypted in votes/secret.py.
 """
 
 from __future__ import annotations
@@ -29,10 +29,6 @@ from votes import serialize, rules
 from votes.ballot import ceremony, election
 from votes.models import Ballot, OptionKind, VoterRecord, Vote, VoteKind, VoteOption, VoteRule, VoteState
 from votes.schemas import DEFAULT_OPTIONS, OptionIn, VoteCreate, VoteUpdate
-
-
-class AlreadyVoted(Conflict):
-    code = "already_voted"
 
 
 _STATE_VI = {
@@ -69,7 +65,7 @@ def load_vote(session: Session, vote_id: int, *, for_update: bool = False) -> Vo
     return vote
 
 
-def _open_access(session: Session, actor: Actor, vote_id: int, *, lock_meeting: bool) -> tuple[Access, Vote]:
+def open_access(session: Session, actor: Actor, vote_id: int, *, lock_meeting: bool) -> tuple[Access, Vote]:
     """Who may see the vote, then the vote itself locked (meeting row first when asked: meeting -> vote)."""
     meeting_id = load_vote(session, vote_id).meeting_id
     acc = access(session, actor, meeting_id, for_update=lock_meeting)
@@ -94,14 +90,14 @@ def require_voter(acc: Access, org: OrgRules) -> None:
         raise Forbidden("Không thể biểu quyết: bạn chưa được điểm danh có mặt (tại phòng họp hoặc trực tuyến).")
 
 
-def _eligible(session: Session, meeting_id: int, org: OrgRules) -> tuple[int, int]:
+def eligible_counts(session: Session, meeting_id: int, org: OrgRules) -> tuple[int, int]:
     """(members entitled to vote now, all members) of the meeting."""
     rows = [p for p, _ in meeting_serialize.participant_rows(session, meeting_id)]
     members = [p for p in rows if p.role in VOTING_ROLES]
     return sum(1 for p in members if may_vote(p, org)), len(members)
 
 
-def _changed(session: Session, acc: Access, type: str, vote: Vote) -> dict[str, Any]:
+def vote_changed(session: Session, acc: Access, type: str, vote: Vote) -> dict[str, Any]:
     session.flush()
     vote.tally_revision = vote.revision
     session.add(vote)
@@ -181,11 +177,11 @@ def create_vote(*, session: Session, actor: Actor, meeting_id: int, data: VoteCr
     session.add(vote)
     session.flush()
     _set_options(session, vote, data.options or DEFAULT_OPTIONS)
-    return _changed(session, acc, "vote.created", vote)
+    return vote_changed(session, acc, "vote.created", vote)
 
 
 def update_vote(*, session: Session, actor: Actor, vote_id: int, data: VoteUpdate) -> dict[str, Any]:
-    acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
+    acc, vote = open_access(session, actor, vote_id, lock_meeting=True)
     require_conduct(acc)
     require_vote_state(vote, (VoteState.draft,), "sửa")
     changes = data.model_dump(exclude_unset=True, exclude={"options"})
@@ -197,14 +193,14 @@ def update_vote(*, session: Session, actor: Actor, vote_id: int, data: VoteUpdat
     if data.options is not None:
         _set_options(session, vote, data.options)
     session.add(vote)
-    return _changed(session, acc, "vote.updated", vote)
+    return vote_changed(session, acc, "vote.updated", vote)
 
 
 # --- conducting ---------------------------------------------------------------------------------------
 
 
 def open_vote(*, session: Session, actor: Actor, vote_id: int, force: bool = False) -> dict[str, Any]:
-    acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
+    acc, vote = open_access(session, actor, vote_id, lock_meeting=True)
     require_conduct(acc)
     require_state(acc.meeting, (MeetingState.started,), "mở biểu quyết trong")
     require_vote_state(vote, (VoteState.draft,), "mở")
@@ -230,63 +226,13 @@ def open_vote(*, session: Session, actor: Actor, vote_id: int, force: bool = Fal
         if acc.role != MeetingRole.chair:
             raise Forbidden("Chỉ chủ trì được mở biểu quyết khi chưa đủ số thành viên có mặt.")
     org = get_rules(session)
-    vote.eligible_count, _ = _eligible(session, vote.meeting_id, org)
+    vote.eligible_count, _ = eligible_counts(session, vote.meeting_id, org)
     vote.state = VoteState.open
     vote.opened_at = utcnow()
     session.add(vote)
     if vote.kind == VoteKind.secret:  # the vote's threshold key and public parameters (votes/ballot/election.py)
         election.setup(session, vote, serialize.options_of(session, [vote_id])[vote_id])
-    return _changed(session, acc, "vote.opened", vote)
-
-
-def check_secret_ballot(*, session: Session, actor: Actor, vote_id: int, ballot: dict[str, Any]) -> election.Checked:
-    """Eligibility and every proof, in a read transaction: the CPU part runs in parallel, outside the writer."""
-    vote = load_vote(session, vote_id)
-    acc = access(session, actor, vote.meeting_id)
-    require_voter(acc, get_rules(session))
-    require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
-    if vote.kind != VoteKind.secret:
-        raise ValidationFailed(
-            "Chỉ biểu quyết kín nhận phiếu mã hóa.",
-            details=[{"field": "ballot", "message": "không phải biểu quyết kín"}],
-        )
-    if session.get(VoterRecord, (vote_id, actor.id)) is not None:
-        raise AlreadyVoted(
-            "Bạn đã bỏ phiếu kín cho biểu quyết này; phiếu kín không thể thay đổi.", details={"vote_id": vote_id}
-        )
-    return election.check_ballot(session, vote_id, ballot)
-
-
-def cast_secret(
-    *, session: Session, actor: Actor, vote_id: int, ballot: dict[str, Any], checked: election.Checked | None = None
-) -> dict[str, Any]:
-    """An encrypted secret ballot: eligibility, every proof, then the ballot and the voter record, written in
-    one transaction with nothing that links them (no id, no time). The receipt is answered after COMMIT.
-    `checked`: what check_secret_ballot answered for this very ballot just before (the route calls it in a read
-    transaction so that proofs are verified in parallel); without it, or if it does not match, all is checked here."""
-    if checked is None or not checked.matches(ballot):
-        checked = check_secret_ballot(session=session, actor=actor, vote_id=vote_id, ballot=ballot)
-    # The meeting row first, then the vote's, as every writer does (see cast: a group of casts updates the vote row
-    # more than once, and PostgreSQL then checks its key against the meeting row). And the check may have run in an
-    # earlier transaction, or for someone else: may this caller still vote?
-    require_voter(access(session, actor, load_vote(session, vote_id).meeting_id, for_update=True), get_rules(session))
-    vote = load_vote(session, vote_id, for_update=True)  # serialises with other casts and with close
-    require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
-    if not election.same_parameters(session, vote_id, checked):
-        raise Conflict("Tham số của biểu quyết kín đã thay đổi; hãy bỏ phiếu lại.", details={"vote_id": vote_id})
-    if session.get(VoterRecord, (vote_id, actor.id)) is not None:
-        raise AlreadyVoted(
-            "Bạn đã bỏ phiếu kín cho biểu quyết này; phiếu kín không thể thay đổi.", details={"vote_id": vote_id}
-        )
-    session.add(VoterRecord(vote_id=vote_id, user_id=actor.id))
-    election.store_ballot(session, vote_id, checked.receipt, checked.body, ballot["token"])
-    vote.voted_count += 1
-    vote.revision += 1
-    session.add(vote)
-    outbox.add(session, kind="vote.tally", ref=vote_id)
-    session.flush()
-    me = {"may_vote": True, "voted": True, "option_id": None, "final": True}
-    return {"vote_id": vote_id, "voted_count": vote.voted_count, "receipt": checked.receipt, "me": me}
+    return vote_changed(session, acc, "vote.opened", vote)
 
 
 def publish_tally(*, session: Session, vote_id: int) -> bool:
@@ -310,12 +256,12 @@ def publish_tally(*, session: Session, vote_id: int) -> bool:
 
 
 def close_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
-    acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
+    acc, vote = open_access(session, actor, vote_id, lock_meeting=True)
     require_conduct(acc)
     require_vote_state(vote, (VoteState.open,), "đóng")
     assert vote.id is not None
     org = get_rules(session)
-    eligible, total = _eligible(session, vote.meeting_id, org)
+    eligible, total = eligible_counts(session, vote.meeting_id, org)
     options = serialize.options_of(session, [vote.id])[vote.id]
     if vote.kind == VoteKind.secret:  # the ballots are multiplied; the trustees decrypt the total (decrypt below)
         election.close(session, vote)
@@ -324,7 +270,7 @@ def close_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any
         vote.closed_at = utcnow()
         session.add(vote)
         outbox.add(session, kind="vote.scrub", ref=vote_id)
-        return _changed(session, acc, "vote.closed", vote)
+        return vote_changed(session, acc, "vote.closed", vote)
     current = serialize.counts(session, vote)
     by_kind = {OptionKind(o.kind): current.get(o.id or 0, 0) for o in options}
     outcome = rules.compute(
@@ -346,58 +292,7 @@ def close_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any
     vote.state = VoteState.closed
     vote.closed_at = utcnow()
     session.add(vote)
-    return _changed(session, acc, "vote.closed", vote)
-
-
-def decrypt(*, session: Session, actor: Actor, vote_id: int, password: str) -> dict[str, Any]:
-    """LEGACY votes (opened before the key ceremony existed): the trustee's password opens their share on the
-    server. Key-ceremony votes take submit_partial (the share never reaches the server)."""
-    acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
-    election.partial_decrypt(session, acc, vote, password)
-    return _after_partial(session, acc, vote)
-
-
-def submit_partial(*, session: Session, actor: Actor, vote_id: int, shares: Any) -> dict[str, Any]:
-    """A trustee's partial decryption of a closed secret vote's total, computed and proven on their device;
-    the threshold-th valid one yields the result."""
-    acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
-    election.accept_partial(session, acc, vote, shares)
-    return _after_partial(session, acc, vote)
-
-
-def _after_partial(session: Session, acc: Access, vote: Vote) -> dict[str, Any]:
-    assert vote.id is not None
-    vote_id = vote.id
-    counts = election.decrypt_total(session, vote)
-    if counts is None:
-        session.flush()
-        return {
-            **serialize.vote_data(session, vote, full=acc.can_conduct),
-            "trustees": election.trustee_progress(session, vote_id),
-        }
-    org = get_rules(session)
-    _, total = _eligible(session, vote.meeting_id, org)
-    options = serialize.options_of(session, [vote_id])[vote_id]
-    by_id = {o.id: n for o, n in zip(options, counts)}
-    by_kind = {OptionKind(o.kind): by_id[o.id] for o in options}
-    outcome = rules.compute(
-        vote.rule,
-        total_members=total,
-        present=vote.eligible_count,
-        yes=by_kind.get(OptionKind.yes, 0),
-        no=by_kind.get(OptionKind.no, 0),
-        abstain=by_kind.get(OptionKind.abstain, 0),
-        chair_choice=None,
-    )
-    vote.result = {
-        **outcome.as_dict(),
-        "rule": VoteRule(vote.rule).value,
-        "counts": {str(o.id): by_id[o.id] for o in options},
-        "voted_count": vote.voted_count,
-    }
-    session.add(vote)
-    data = _changed(session, acc, "vote.decrypted", vote)
-    return {**data, "trustees": election.trustee_progress(session, vote_id)}
+    return vote_changed(session, acc, "vote.closed", vote)
 
 
 def _chair_choice(session: Session, vote: Vote, options: list[VoteOption]) -> OptionKind | None:
@@ -414,7 +309,7 @@ def _chair_choice(session: Session, vote: Vote, options: list[VoteOption]) -> Op
 
 
 def publish_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
-    acc, vote = _open_access(session, actor, vote_id, lock_meeting=True)
+    acc, vote = open_access(session, actor, vote_id, lock_meeting=True)
     require_conduct(acc)
     require_vote_state(vote, (VoteState.closed,), "công bố kết quả")
     if vote.result is None:
@@ -422,4 +317,4 @@ def publish_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, A
     vote.state = VoteState.published
     vote.published_at = utcnow()
     session.add(vote)
-    return _changed(session, acc, "vote.published", vote)
+    return vote_changed(session, acc, "vote.published", vote)

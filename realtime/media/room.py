@@ -1,5 +1,5 @@
-"""One meeting's media: participants (one RTCPeerConnection each), publisher inputs, the compositor, the
-shared encoders per quality layer, the audio mixer and the per-viewer output tracks.
+"""One meeting's media: participants (one RTCPeerConnection each, realtime/media/participant.py), publisher
+inputs, the compositor, the shared encoders per quality layer, the audio mixer and the per-viewer output tracks.
 
 Compose + encode and mix + encode run in the room's media thread (never on the event loop); decoding is
 done by aiortc's receiver threads.
@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
@@ -26,54 +25,12 @@ from realtime.media.config import RoomConfig
 from realtime.media.encoder import SharedEncoder
 from realtime.media.fanout import Layer, PacketTrack
 from realtime.media.feed import FeedSink, Upstream
-from realtime.media.hooks import Feedback, watch_sender
+from realtime.media.hooks import watch_sender
+from realtime.media.participant import FrameTrack, Participant
 
 log = logging.getLogger("ecabinet.media")
 HALL = "hall"
 PUBLISH_WIDTHS = (1280, 640, 320, 160)  # what a publisher is asked to send at most, by the width of its tile
-
-
-class FrameTrack(MediaStreamTrack):
-    """A mix-minus: frames the sender encodes itself (only participants whose microphone is live)."""
-
-    kind = "audio"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.queue: asyncio.Queue[Any] = asyncio.Queue(10)
-
-    def deliver(self, frame: Any) -> None:
-        if self.queue.full():
-            self.queue.get_nowait()
-        self.queue.put_nowait(frame)
-
-    async def recv(self) -> Any:
-        frame = await self.queue.get()
-        if frame is None or self.readyState != "live":
-            raise MediaStreamError
-        return frame
-
-
-@dataclass
-class Participant:
-    key: str
-    user_id: int
-    label: str
-    pc: RTCPeerConnection
-    hall: bool = False
-    audio_on: bool = False
-    video_on: bool = True
-    video_out: PacketTrack | None = None
-    audio_out: PacketTrack | None = None
-    minus_out: FrameTrack | None = None
-    audio_sender: RTCRtpSender | None = None
-    feedback: Feedback | None = None
-    layer: Layer | None = None
-    clean_checks: int = 0
-    last_fb: tuple[int, int] = (0, 0)
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    drop_timer: asyncio.TimerHandle | None = None
-    publish_width: int | None = None  # the widest picture worth sending us, last told to the participant
 
 
 class Room:

@@ -15,7 +15,8 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from infra.settings import Settings
 from realtime.media.config import RoomConfig
-from realtime.media.room import Participant, Room
+from realtime.media.participant import Participant
+from realtime.media.room import Room
 from tests.waiting import eventually
 
 MEETING, VIEWER = 41, 7

@@ -1,6 +1,7 @@
 """Secret-ballot operations (called from votes.services and the ballot routes): set up the key when a secret
-vote opens, accept an encrypted ballot, multiply the ballots at close, take the trustees' partial decryptions,
-publish the board. Same shape as every service: permission -> state guard -> write -> event after commit.
+vote opens, accept an encrypted ballot, multiply the ballots at close, take the trustees' partial decryptions.
+The board they fill is published by votes/ballot/board.py. Same shape as every service: permission -> state
+guard -> write -> event after commit.
 
 Key generation is distributed (votes/ballot/dkg.py): once per meeting, the trustees' devices run a key ceremony
 and the server keeps only public commitments and shares sealed to the trustees' keys; every secret vote of the
@@ -141,13 +142,13 @@ def election_of(session: Session, vote_id: int) -> BallotElection:
 
 def parameters(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
     """What a tablet needs to encrypt: the parameters and their digest (every participant may read them)."""
-    vote = _vote(session, vote_id)
+    vote = vote_of(session, vote_id)
     access(session, actor, vote.meeting_id)
     election = election_of(session, vote_id)
     return {"params": election.params, "params_digest": election.params_digest}
 
 
-def _vote(session: Session, vote_id: int) -> Vote:
+def vote_of(session: Session, vote_id: int) -> Vote:
     vote = session.get(Vote, vote_id)
     if vote is None:
         raise NotFound("Không tìm thấy biểu quyết.", details={"vote_id": vote_id})
@@ -193,16 +194,6 @@ def store_ballot(session: Session, vote_id: int, receipt: str, body: str, token:
     if used is not None:
         raise Conflict("Phiếu kín này đã được nộp.", details={"receipt": receipt})
     session.add(SecretBallot(vote_id=vote_id, receipt=receipt, token=token, body=body))
-
-
-def receipt_on_board(*, session: Session, actor: Actor, vote_id: int, receipt: str) -> dict[str, Any]:
-    if len(receipt) != 64 or any(ch not in "0123456789abcdef" for ch in receipt):
-        raise ValidationFailed(
-            "Biên nhận phải gồm 64 chữ số thập lục phân.", details=[{"field": "receipt", "message": "không hợp lệ"}]
-        )
-    vote = _vote(session, vote_id)
-    access(session, actor, vote.meeting_id)
-    return {"receipt": receipt, "on_board": session.get(SecretBallot, (vote_id, receipt)) is not None}
 
 
 # --- closing and decrypting -----------------------------------------------------------------------------
@@ -258,7 +249,7 @@ def trustee_material(*, session: Session, actor: Actor, vote_id: int) -> dict[st
     """What trustee j's device needs to decrypt its part of a closed vote's total: the shares the other trustees
     sealed to j in the ceremony (with their senders' commitments, for the Feldman check), j's own trustee key
     still sealed with j's password, and the encrypted total. Nothing here opens without j's password."""
-    vote = _vote(session, vote_id)
+    vote = vote_of(session, vote_id)
     access(session, actor, vote.meeting_id)
     _closed_for_decryption(vote)
     share_row = _my_share_row(session, vote, actor.id)
@@ -387,64 +378,3 @@ def trustee_progress(session: Session, vote_id: int) -> dict[str, Any] | None:
             for t in election.params["trustees"]
         ],
     }
-
-
-# --- the board ------------------------------------------------------------------------------------------
-
-
-def board_data(session: Session, vote: Vote) -> dict[str, Any]:
-    assert vote.id is not None
-    election = election_of(session, vote.id)
-    shares = session.exec(
-        select(TrusteeShare).where(TrusteeShare.vote_id == vote.id).order_by(col(TrusteeShare.idx))
-    ).all()
-    ballots = ballots_of(session, vote.id)
-    result = None
-    if vote.result is not None:
-        result = {
-            "counts": {str(o["id"]): vote.result["counts"].get(str(o["id"]), 0) for o in election.params["options"]},
-            "passed": vote.result.get("passed"),
-            "rule": vote.result.get("rule"),
-        }
-    board: dict[str, Any] = {
-        "spec": proofs.SPEC,
-        "params": election.params,
-        "params_digest": election.params_digest,
-        "state": "decrypted" if result else ("closed" if election.total is not None else "open"),
-        "voted_count": vote.voted_count,
-        "ballots": [{"receipt": r, **b} for r, b in ballots],  # receipt order: a hash, no time, no voter
-        "total": election.total,
-        "partials": [{"trustee": s.idx, "shares": s.partial} for s in shares if s.partial is not None],
-        "result": result,
-    }
-    board["fingerprint"] = proofs.digest(board)
-    return board
-
-
-def board(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
-    """Every participant of the meeting may read a secret vote's board."""
-    vote = _vote(session, vote_id)
-    access(session, actor, vote.meeting_id)
-    if vote.kind != VoteKind.secret:
-        raise NotFound("Chỉ biểu quyết kín có bảng phiếu công khai.")
-    return board_data(session, vote)
-
-
-def fingerprint(session: Session, vote: Vote) -> str | None:
-    if vote.kind != VoteKind.secret or session.get(BallotElection, vote.id) is None:
-        return None
-    fingerprint: str = board_data(session, vote)["fingerprint"]
-    return fingerprint
-
-
-def meeting_boards(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
-    """The boards of every decrypted secret vote of a meeting, exported with its minutes (which cite each board's
-    fingerprint): every participant may download them, as they may read each board."""
-    access(session, actor, meeting_id)
-    votes = session.exec(
-        select(Vote).where(Vote.meeting_id == meeting_id, col(Vote.kind) == VoteKind.secret).order_by(col(Vote.id))
-    ).all()
-    boards = [
-        board_data(session, v) for v in votes if v.result is not None and session.get(BallotElection, v.id) is not None
-    ]
-    return {"meeting_id": meeting_id, "boards": boards}

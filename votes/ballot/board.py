@@ -1,0 +1,85 @@
+"""A secret vote's public bulletin board (votes/ballot/verify.py checks it offline): its parameters, every
+encrypted ballot by receipt, the encrypted total, the trustees' partial decryptions and the result, with the
+board's fingerprint the minutes cite; a voter's check that their receipt is on it; a meeting's boards, exported
+with its minutes. Every participant of the meeting may read them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.actor import Actor
+from core.errors import NotFound, ValidationFailed
+from meetings.access import access
+from votes.ballot import proofs
+from votes.ballot.election import ballots_of, election_of, vote_of
+from votes.models import BallotElection, SecretBallot, TrusteeShare, Vote, VoteKind
+
+
+def receipt_on_board(*, session: Session, actor: Actor, vote_id: int, receipt: str) -> dict[str, Any]:
+    if len(receipt) != 64 or any(ch not in "0123456789abcdef" for ch in receipt):
+        raise ValidationFailed(
+            "Biên nhận phải gồm 64 chữ số thập lục phân.", details=[{"field": "receipt", "message": "không hợp lệ"}]
+        )
+    vote = vote_of(session, vote_id)
+    access(session, actor, vote.meeting_id)
+    return {"receipt": receipt, "on_board": session.get(SecretBallot, (vote_id, receipt)) is not None}
+
+
+def board_data(session: Session, vote: Vote) -> dict[str, Any]:
+    assert vote.id is not None
+    election = election_of(session, vote.id)
+    shares = session.exec(
+        select(TrusteeShare).where(TrusteeShare.vote_id == vote.id).order_by(col(TrusteeShare.idx))
+    ).all()
+    ballots = ballots_of(session, vote.id)
+    result = None
+    if vote.result is not None:
+        result = {
+            "counts": {str(o["id"]): vote.result["counts"].get(str(o["id"]), 0) for o in election.params["options"]},
+            "passed": vote.result.get("passed"),
+            "rule": vote.result.get("rule"),
+        }
+    board: dict[str, Any] = {
+        "spec": proofs.SPEC,
+        "params": election.params,
+        "params_digest": election.params_digest,
+        "state": "decrypted" if result else ("closed" if election.total is not None else "open"),
+        "voted_count": vote.voted_count,
+        "ballots": [{"receipt": r, **b} for r, b in ballots],  # receipt order: a hash, no time, no voter
+        "total": election.total,
+        "partials": [{"trustee": s.idx, "shares": s.partial} for s in shares if s.partial is not None],
+        "result": result,
+    }
+    board["fingerprint"] = proofs.digest(board)
+    return board
+
+
+def board(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
+    """Every participant of the meeting may read a secret vote's board."""
+    vote = vote_of(session, vote_id)
+    access(session, actor, vote.meeting_id)
+    if vote.kind != VoteKind.secret:
+        raise NotFound("Chỉ biểu quyết kín có bảng phiếu công khai.")
+    return board_data(session, vote)
+
+
+def fingerprint(session: Session, vote: Vote) -> str | None:
+    if vote.kind != VoteKind.secret or session.get(BallotElection, vote.id) is None:
+        return None
+    fingerprint: str = board_data(session, vote)["fingerprint"]
+    return fingerprint
+
+
+def meeting_boards(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
+    """The boards of every decrypted secret vote of a meeting, exported with its minutes (which cite each board's
+    fingerprint): every participant may download them, as they may read each board."""
+    access(session, actor, meeting_id)
+    votes = session.exec(
+        select(Vote).where(Vote.meeting_id == meeting_id, col(Vote.kind) == VoteKind.secret).order_by(col(Vote.id))
+    ).all()
+    boards = [
+        board_data(session, v) for v in votes if v.result is not None and session.get(BallotElection, v.id) is not None
+    ]
+    return {"meeting_id": meeting_id, "boards": boards}
