@@ -13,7 +13,7 @@ import re
 import threading
 import zipfile
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import docx
 import pikepdf
@@ -76,7 +76,7 @@ def _png() -> bytes:
     return out.getvalue()
 
 
-def _rewrite(data: bytes, edits: dict[str, object]) -> bytes:
+def _rewrite(data: bytes, edits: dict[str, bytes | Callable[[str], str]]) -> bytes:
     """A copy of the zip with parts replaced (bytes) or transformed (a function of the old text)."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()

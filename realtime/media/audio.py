@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fractions
 import threading
-from typing import Hashable
 
 import av
 import numpy as np
@@ -24,13 +23,13 @@ AUDIO_TIME_BASE = fractions.Fraction(1, RATE)
 
 class AudioMixer:
     def __init__(self) -> None:
-        self._buffers: dict[Hashable, bytearray] = {}
-        self._resamplers: dict[Hashable, AudioResampler] = {}
+        self._buffers: dict[str, bytearray] = {}
+        self._resamplers: dict[str, AudioResampler] = {}
         self._lock = threading.Lock()
         self._encoder: AudioCodecContext | None = None
         self._encoded = 0
 
-    def push(self, key: Hashable, frame: av.AudioFrame) -> None:
+    def push(self, key: str, frame: av.AudioFrame) -> None:
         resampler = self._resamplers.get(key)
         if resampler is None:
             resampler = self._resamplers[key] = AudioResampler(format="s16", layout="mono", rate=RATE)
@@ -41,12 +40,12 @@ class AudioMixer:
             if len(buf) > MAX_BUFFER:
                 del buf[: len(buf) - MAX_BUFFER]
 
-    def remove(self, key: Hashable) -> None:
+    def remove(self, key: str) -> None:
         with self._lock:
             self._buffers.pop(key, None)
         self._resamplers.pop(key, None)
 
-    def _take(self) -> dict[Hashable, bytes]:
+    def _take(self) -> dict[str, bytes]:
         with self._lock:
             chunks = {}
             for key, buf in self._buffers.items():
@@ -55,7 +54,7 @@ class AudioMixer:
                     del buf[:BYTES]
         return chunks
 
-    def tick(self, live: set[Hashable], pts: int) -> tuple[list[av.Packet], dict[Hashable, av.AudioFrame]]:
+    def tick(self, live: set[str], pts: int) -> tuple[list[av.Packet], dict[str, av.AudioFrame]]:
         """20 ms of audio: the listeners' mix encoded once, and a mix-minus frame for each live key."""
         chunks = {k: np.frombuffer(v, np.int16) for k, v in self._take().items() if k in live}
         total = np.zeros(SAMPLES, np.int32)  # summed wide, clipped once: loud voices saturate instead of wrapping

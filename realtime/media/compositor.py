@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Hashable
 
 import av
 from av.video.reformatter import VideoReformatter
@@ -54,35 +53,35 @@ class Source:
 class Compositor:
     def __init__(self, width: int = 1280, height: int = 720) -> None:
         self.width, self.height = width, height
-        self.sources: dict[Hashable, Source] = {}
-        self.featured: Hashable | None = None
+        self.sources: dict[str, Source] = {}
+        self.featured: str | None = None
         self._lock = threading.Lock()
         self._fonts: dict[int, ImageFont.FreeTypeFont | ImageFont.ImageFont] = {}
         self._waiting: Image.Image | None = None
 
     # --- event loop side --------------------------------------------------------------------------
-    def add(self, key: Hashable, label: str) -> None:
+    def add(self, key: str, label: str) -> None:
         with self._lock:
             self.sources.setdefault(key, Source(label))
 
-    def remove(self, key: Hashable) -> None:
+    def remove(self, key: str) -> None:
         with self._lock:
             self.sources.pop(key, None)
 
-    def update(self, key: Hashable, frame: av.VideoFrame) -> None:
+    def update(self, key: str, frame: av.VideoFrame) -> None:
         source = self.sources.get(key)
         if source is not None:
             source.frame = frame
 
-    def set_video(self, key: Hashable, on: bool) -> None:
+    def set_video(self, key: str, on: bool) -> None:
         source = self.sources.get(key)
         if source is not None:
             source.video_on = on
 
-    def feature(self, key: Hashable | None) -> None:
+    def feature(self, key: str | None) -> None:
         self.featured = key
 
-    def rects(self) -> dict[Hashable, Rect]:
+    def rects(self) -> dict[str, Rect]:
         with self._lock:
             keys = list(self.sources)
         return layout(keys, self.featured, self.width, self.height)

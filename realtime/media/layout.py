@@ -7,7 +7,7 @@ source gets an equal cell of a grid. Rectangles are (x, y, w, h) with even numbe
 from __future__ import annotations
 
 import math
-from typing import Hashable, Sequence
+from typing import Sequence
 
 Rect = tuple[int, int, int, int]
 
@@ -17,8 +17,8 @@ def _even(v: float) -> int:
 
 
 def _grid(
-    keys: Sequence[Hashable], x0: int, y0: int, w: int, h: int, cols: int, cell_h: float | None = None
-) -> dict[Hashable, Rect]:
+    keys: Sequence[str], x0: int, y0: int, w: int, h: int, cols: int, cell_h: float | None = None
+) -> dict[str, Rect]:
     rows = math.ceil(len(keys) / cols)
     cw = w / cols
     ch = cell_h if cell_h is not None else h / rows
@@ -29,7 +29,7 @@ def _grid(
     }
 
 
-def layout(keys: Sequence[Hashable], featured: Hashable | None, width: int, height: int) -> dict[Hashable, Rect]:
+def layout(keys: Sequence[str], featured: str | None, width: int, height: int) -> dict[str, Rect]:
     keys = list(dict.fromkeys(keys))
     if not keys:
         return {}

@@ -18,6 +18,7 @@ from typing import Any, Callable
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
+from av import AudioFrame, VideoFrame
 
 from realtime.media.audio import SAMPLES, AudioMixer
 from realtime.media.compositor import Compositor
@@ -133,8 +134,13 @@ class Room:
             p.video_out = PacketTrack("video", needs_keyframe=True)
             sender = p.pc.addTrack(p.video_out)
             p.layer = self.layers["high"]
-            p.feedback = watch_sender(sender, lambda: p.layer and p.layer.encoder.keyframes.request())
-            p.video_out.on_stall = lambda: p.layer and p.layer.encoder.keyframes.request()
+
+            def request_keyframe() -> None:  # a lost picture (PLI/FIR) or a stalled track: the next frame is a key
+                if p.layer:
+                    p.layer.encoder.keyframes.request()
+
+            p.feedback = watch_sender(sender, request_keyframe)
+            p.video_out.on_stall = request_keyframe
             p.layer.attach(p.video_out)
         if "audio" in kinds:
             p.audio_out = PacketTrack("audio", needs_keyframe=False)
@@ -274,9 +280,9 @@ class Room:
         try:
             while True:
                 frame = await track.recv()
-                if track.kind == "video":
+                if isinstance(frame, VideoFrame):
                     self.compositor.update(p.key, frame)
-                elif p.audio_on:
+                elif isinstance(frame, AudioFrame) and p.audio_on:
                     self.mixer.push(p.key, frame)
         except (MediaStreamError, asyncio.CancelledError):
             pass
