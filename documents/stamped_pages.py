@@ -12,6 +12,11 @@ their own watermark (documents/watermark.py), paid as decode + compose + PNG enc
   permission is checked on every request before the cache is asked (documents/routes.py), so a revoked
   viewer gets nothing from it;
 - concurrent requests for the same key share one stamping;
+- stampings run on a pool of as many threads as there are cores (STAMPERS), not on the event loop and not on
+  anyio's 40 shared worker threads: 25 viewers' stampings at once on 40 threads only fight for the GIL, and
+  the event loop (every other request, /healthz among them) waits behind them for it; the deflate and most of
+  the numpy work release the GIL, so a thread a core keeps every core busy and the first tablets are answered
+  first;
 - documents/prewarm.py fills it for the page the presenter is likely to show next.
 Restricted pages are cached here in the server's memory only; the browser is still told `no-store`.
 """
@@ -19,17 +24,18 @@ Restricted pages are cached here in the server's memory only; the browser is sti
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Hashable
-
-from anyio import to_thread
 
 from documents import watermark
 
 BUDGET_BYTES = 96 * 2**20  # encoded pages kept (a 1280 px text page is ~250 KiB: ~400 viewer-pages)
 DECODED_BYTES = 64 * 2**20  # decoded renders kept (4.6 MB a grey page at 1280 px, 7 MB a colour one)
+STAMPERS = max(2, os.cpu_count() or 2)  # threads that stamp pages
 
 
 class StampedPages:
@@ -43,6 +49,7 @@ class StampedPages:
         self.lock = threading.Lock()  # bases are read from worker threads
         self.hits = self.made = self.decoded_count = self.decoded_size = 0
         self.waiting = 0  # requests waiting for a stamping now (work ahead yields to them: documents/prewarm.py)
+        self.pool = ThreadPoolExecutor(STAMPERS, thread_name_prefix="stamp")
 
     async def get(self, base: Path, key: Hashable, viewer: watermark.Viewer, ahead: bool = False) -> bytes:
         body = self.entries.get(key)
@@ -63,7 +70,7 @@ class StampedPages:
 
     async def _make(self, base: Path, key: Hashable, viewer: watermark.Viewer) -> bytes:
         try:
-            body = await to_thread.run_sync(self._stamp, base, viewer)
+            body = await asyncio.get_running_loop().run_in_executor(self.pool, self._stamp, base, viewer)
             self.made += 1
             self.entries[key] = body
             self.size += len(body)
