@@ -11,8 +11,9 @@ Printed figures, not a test.
    then the same with If-None-Match (304 while the watermark's minute is unchanged).
 3. Page turn: 25 tablets (25 viewers, sockets joined) fetch the page the presenter turned to, at once, for an
    ordinary and a restricted document, cold and pre-warmed; beside /healthz during the same burst, the CPU
-   time this process (server and clients) spent on the burst, and the machine's load (other work on the
-   same cores stretches the wall-clock figures; the CPU time is the steadier one).
+   time the server spent on the burst, and the machine's load (other work on the same cores stretches the
+   wall-clock figures; the CPU time is the steadier one). The tablets run in a process of their own, and the
+   /healthz probe in another: what is timed is what a user outside the server sees.
 4. Render throughput on the same file, one process, tablet width (1280 px), PNG files: pypdfium2 versus
    poppler's `pdftoppm -scale-to-x 1280 -scale-to-y -1 -png`, as pages per second and a ratio.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing as mp
 import os
 import random
 import shutil
@@ -133,57 +135,39 @@ TABLETS = 25
 async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: int) -> None:
     """The presenter turns the page; 25 tablets (25 different viewers, sockets joined) fetch it at once.
     'cold' = a page nobody fetched before; 'pre-warmed' = the next page after the presenter's turn (documents/
-    prewarm.py had the time the presenter dwells on a page). Beside it: GET /healthz during the same burst."""
-    import httpx
-    import socketio
+    prewarm.py had the time the presenter dwells on a page). Beside it: GET /healthz during the same burst.
 
-    from tests.live import login
-
-    viewers = [await login(url, m.username) for m in c.members[:TABLETS]]
-    chair = await login(url, c.chair.username)
-    sockets = []
-    for http in [chair, *viewers]:
-        sio = socketio.AsyncClient(reconnection=False)
-        await sio.connect(
-            url, transports=["websocket"], headers={"Cookie": f"ecabinet_session={http.cookies['ecabinet_session']}"}
-        )
-        assert (await sio.call("meeting:join", {"meeting_id": c.meeting_id}, timeout=30))["ok"]
-        sockets.append(sio)
+    The tablets run in a process of their own and the /healthz probe in another (`_tablets`, `_probe`), as
+    users are outside the server: this process is the server only, so its CPU time over a burst is the server's,
+    and /healthz shows what the server's event loop does, not the clients' HTTP parsing beside it."""
     prewarm = app.state.prewarm
+    spawn = mp.get_context("spawn")
+    tablets_end, tablets_child = spawn.Pipe()
+    probe_end, probe_child = spawn.Pipe()
+    users = [c.chair.username, *(m.username for m in c.members[:TABLETS])]
+    procs = [
+        spawn.Process(target=_tablets, args=(tablets_child, url, users, c.meeting_id), daemon=True),
+        spawn.Process(target=_probe, args=(probe_child, url), daemon=True),
+    ]
+    for proc in procs:
+        proc.start()
+
+    async def ask(conn: Any, *command: Any) -> Any:
+        conn.send(command)
+        answer = await asyncio.to_thread(conn.recv)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
 
     async def burst(doc: int, n: int) -> tuple[float, float, list[float], set[str], float, int]:
-        """(all answered after ms, p99 ms of one answer, /healthz ms during, Cache-Control values, CPU ms of
-        this process, average KiB)."""
-        done = asyncio.Event()
-        health: list[float] = []
-
-        async def probe() -> None:
-            async with httpx.AsyncClient(base_url=url, timeout=60) as h:
-                while not done.is_set():
-                    t = time.perf_counter()
-                    await h.get("/healthz")
-                    health.append((time.perf_counter() - t) * 1000)
-
-        async def fetch(http: Any) -> tuple[float, str, int]:
-            t = time.perf_counter()
-            r = await http.get(f"/api/documents/{doc}/pages/{n}")
-            assert r.status_code == 200 and r.headers["content-type"] == "image/png", r.status_code
-            return (time.perf_counter() - t) * 1000, r.headers["cache-control"], len(r.content)
-
-        prober = asyncio.create_task(probe())
-        t0, cpu0 = time.perf_counter(), time.process_time()
-        got = await asyncio.gather(*(fetch(v) for v in viewers))
-        total, cpu = (time.perf_counter() - t0) * 1000, (time.process_time() - cpu0) * 1000
-        done.set()
-        await prober
-        return (
-            total,
-            pct([g[0] for g in got], 99),
-            health,
-            {g[1] for g in got},
-            cpu,
-            sum(g[2] for g in got) // len(got) // 1024,
-        )
+        """(all answered after ms, p99 ms of one answer, /healthz ms during, Cache-Control values, the server's
+        CPU ms, average KiB)."""
+        await ask(probe_end, "start")
+        cpu0 = time.process_time()
+        total, p99, cache, kib = await ask(tablets_end, "burst", doc, n)
+        cpu = (time.process_time() - cpu0) * 1000
+        health = await ask(probe_end, "stop")
+        return total, p99, health, cache, cpu, kib
 
     async def settled() -> float:
         """How long until the pre-warm work (documents/prewarm.py) in flight is done."""
@@ -193,25 +177,23 @@ async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: in
         return time.perf_counter() - t
 
     try:
+        assert await ask(probe_end, "ready") == "ready"
+        assert await ask(tablets_end, "ready") == "ready"
         for kind, doc in docs.items():
             p = pages // 2 + (0 if kind == "ordinary" else 3)
             if kind == "ordinary":  # the chair shows page p to the room (a restricted document is never shown)
-                ack = await sockets[0].call(
-                    "presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": p}, timeout=30
-                )
-                assert ack["ok"], ack
+                await ask(tablets_end, "present", "presenter:start", {"document_id": doc, "page": p})
             cold = await burst(doc, p)  # every tablet opens page p at once: nothing ready for them yet
             dwell = await settled()  # the page is read; page p+1 is stamped for each of them meanwhile
             if kind == "ordinary":
-                ack = await sockets[0].call("presenter:page", {"meeting_id": c.meeting_id, "page": p + 1}, timeout=30)
-                assert ack["ok"], ack
+                await ask(tablets_end, "present", "presenter:page", {"page": p + 1})
             warm = await burst(doc, p + 1)
             for label, (total, p99, health, cache, cpu, kib) in (("cold", cold), ("pre-warmed", warm)):
                 print(
                     f"page turn, {kind} document, {label}: {TABLETS} tablets all answered after {total:.0f} ms "
                     f"(one answer p99 {p99:.0f} ms, {kib} KiB); /healthz during it p50 {pct(health, 50):.1f} ms p99 "
                     f"{pct(health, 99):.1f} ms "
-                    f"(n={len(health)}); process CPU {cpu:.0f} ms; load {os.getloadavg()[0]:.1f}; "
+                    f"(n={len(health)}); server CPU {cpu:.0f} ms; load {os.getloadavg()[0]:.1f}; "
                     f"Cache-Control: {', '.join(sorted(cache))}"
                 )
             print(
@@ -220,9 +202,92 @@ async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: in
             )
             await settled()
     finally:
+        for conn in (tablets_end, probe_end):
+            conn.send(("quit",))
+        for proc in procs:
+            await asyncio.to_thread(proc.join, 30)
+            if proc.is_alive():
+                proc.kill()
+
+
+def _tablets(conn: Any, url: str, users: list[str], meeting_id: int) -> None:
+    """The chair and 25 tablets (a process of their own): log in, join the meeting's sockets, then fetch a page
+    at once on each "burst" the parent sends."""
+    asyncio.run(_tablets_main(conn, url, users, meeting_id))
+
+
+async def _tablets_main(conn: Any, url: str, users: list[str], meeting_id: int) -> None:
+    import socketio
+
+    from tests.live import login
+
+    https = [await login(url, u) for u in users]
+    viewers = https[1:]  # https[0]: the chair, who presents
+    sockets = []
+    try:
+        for http in https:
+            sio = socketio.AsyncClient(reconnection=False)
+            cookie = f"ecabinet_session={http.cookies['ecabinet_session']}"
+            await sio.connect(url, transports=["websocket"], headers={"Cookie": cookie})
+            assert (await sio.call("meeting:join", {"meeting_id": meeting_id}, timeout=30))["ok"]
+            sockets.append(sio)
+
+        async def fetch(http: Any, doc: int, n: int) -> tuple[float, str, int]:
+            t = time.perf_counter()
+            r = await http.get(f"/api/documents/{doc}/pages/{n}")
+            assert r.status_code == 200 and r.headers["content-type"] == "image/png", r.status_code
+            return (time.perf_counter() - t) * 1000, r.headers["cache-control"], len(r.content)
+
+        while True:
+            command = await asyncio.to_thread(conn.recv)
+            try:
+                if command[0] == "quit":
+                    return
+                if command[0] == "ready":
+                    conn.send("ready")
+                elif command[0] == "present":
+                    ack = await sockets[0].call(command[1], {"meeting_id": meeting_id, **command[2]}, timeout=30)
+                    assert ack["ok"], ack
+                    conn.send(ack)
+                elif command[0] == "burst":
+                    t0 = time.perf_counter()
+                    got = await asyncio.gather(*(fetch(v, command[1], command[2]) for v in viewers))
+                    total = (time.perf_counter() - t0) * 1000
+                    kib = sum(g[2] for g in got) // len(got) // 1024
+                    conn.send((total, pct([g[0] for g in got], 99), {g[1] for g in got}, kib))
+            except Exception as e:
+                conn.send(e)
+    finally:
         await asyncio.gather(*(s.disconnect() for s in sockets), return_exceptions=True)
-        for http in [chair, *viewers]:
+        for http in https:
             await http.aclose()
+
+
+def _probe(conn: Any, url: str) -> None:
+    """GET /healthz one after the other between "start" and "stop" (a process of its own, its connection open)."""
+
+    async def main() -> None:
+        import httpx
+
+        async with httpx.AsyncClient(base_url=url, timeout=60) as h:
+            await h.get("/healthz")
+            while True:
+                command = await asyncio.to_thread(conn.recv)
+                if command[0] == "quit":
+                    return
+                if command[0] == "ready":
+                    conn.send("ready")
+                    continue
+                health: list[float] = []
+                conn.send("started")
+                while not conn.poll():
+                    t = time.perf_counter()
+                    await h.get("/healthz")
+                    health.append((time.perf_counter() - t) * 1000)
+                conn.recv()  # "stop"
+                conn.send(health)
+
+    asyncio.run(main())
 
 
 def _tiny() -> bytes:

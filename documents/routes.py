@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web.auth import ctx_of, require_user
+from web.auth import ctx_of, read_as_user, require_user
 from infra.context import AppContext
 from web.http import ok, parse_body, query_id, query_text, validate
 from web.multipart import parse_form
@@ -202,18 +202,22 @@ def _version(request: Request) -> int | None:
 
 
 async def page_image(request: Request) -> Response:
-    actor = await require_user(request)
     ctx = ctx_of(request)
     size = request.query_params.get("size", "tablet")
-    if size not in SIZES:
-        raise ValidationFailed("Kích thước ảnh trang phải là một trong: {sizes}.", sizes=", ".join(SIZES))
+    try:
+        if size not in SIZES:
+            raise ValidationFailed("Kích thước ảnh trang phải là một trong: {sizes}.", sizes=", ".join(SIZES))
+        version = _version(request)
+    except ValidationFailed:
+        await require_user(request)  # who is not logged in hears that first
+        raise
     n = request.path_params["page"]
-    src = await ctx.read(
+    actor, src = await read_as_user(  # the session and the permission: one transaction (25 tablets at once)
+        request,
         services.page_source,
-        actor=actor,
         document_id=request.path_params["document_id"],
         page=n,
-        version=_version(request),
+        version=version,
         timezone=ctx.settings.timezone,
     )
     tag = hashlib.sha256(f"{src.viewer.user_id}|{src.sha256}|{size}|{n}|{src.viewer.line}".encode()).hexdigest()[:32]

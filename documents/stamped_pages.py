@@ -12,6 +12,12 @@ their own watermark (documents/watermark.py), paid as decode + compose + PNG enc
   permission is checked on every request before the cache is asked (documents/routes.py), so a revoked
   viewer gets nothing from it;
 - concurrent requests for the same key share one stamping;
+- stampings run on as many threads as there are cores (STAMPERS), not on the event loop and not on anyio's
+  40 shared worker threads: 25 viewers' stampings at once on 40 threads only fight for the GIL, and the event
+  loop (every other request, /healthz among them) waits behind them for it; the deflate and most of the numpy
+  work release the GIL, so a thread a core keeps every core busy and the first tablets are answered first.
+  A stamping a tablet waits for goes before any stamped ahead (documents/prewarm.py), even one queued ahead
+  for the same image;
 - documents/prewarm.py fills it for the page the presenter is likely to show next.
 Restricted pages are cached here in the server's memory only; the browser is still told `no-store`.
 """
@@ -19,17 +25,37 @@ Restricted pages are cached here in the server's memory only; the browser is sti
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
+import queue
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Hashable
-
-from anyio import to_thread
+from typing import Callable, Hashable
 
 from documents import watermark
 
 BUDGET_BYTES = 96 * 2**20  # encoded pages kept (a 1280 px text page is ~250 KiB: ~400 viewer-pages)
 DECODED_BYTES = 64 * 2**20  # decoded renders kept (4.6 MB a grey page at 1280 px, 7 MB a colour one)
+STAMPERS = max(2, os.cpu_count() or 2)  # threads that stamp pages
+
+
+@dataclass(eq=False)
+class _Job:
+    work: Callable[[], bytes]
+    loop: asyncio.AbstractEventLoop
+    done: asyncio.Future[bytes]
+    started: bool = field(default=False)
+
+
+def _settle(fut: asyncio.Future[bytes], body: bytes | None, error: BaseException | None) -> None:
+    if fut.done():
+        return
+    if error is not None:
+        fut.set_exception(error)
+    else:
+        fut.set_result(body or b"")
 
 
 class StampedPages:
@@ -37,12 +63,15 @@ class StampedPages:
         self.budget, self.decoded = budget, decoded
         self.entries: OrderedDict[Hashable, bytes] = OrderedDict()
         self.size = 0
-        self.inflight: dict[Hashable, asyncio.Future[bytes]] = {}
+        self.inflight: dict[Hashable, tuple[asyncio.Future[bytes], _Job]] = {}
         self.bases: OrderedDict[Path, watermark.Page] = OrderedDict()
         self.decoding: dict[Path, threading.Lock] = {}
         self.lock = threading.Lock()  # bases are read from worker threads
         self.hits = self.made = self.decoded_count = self.decoded_size = 0
         self.waiting = 0  # requests waiting for a stamping now (work ahead yields to them: documents/prewarm.py)
+        self.queue: queue.PriorityQueue[tuple[int, int, _Job]] = queue.PriorityQueue()  # (0 urgent | 1 ahead, n, job)
+        self.order = itertools.count()
+        self.stampers: list[threading.Thread] = []
 
     async def get(self, base: Path, key: Hashable, viewer: watermark.Viewer, ahead: bool = False) -> bytes:
         body = self.entries.get(key)
@@ -50,9 +79,15 @@ class StampedPages:
             self.entries.move_to_end(key)
             self.hits += 1
             return body
-        fut = self.inflight.get(key)
-        if fut is None:
-            fut = self.inflight[key] = asyncio.ensure_future(self._make(base, key, viewer))
+        made = self.inflight.get(key)
+        if made is None:
+            loop = asyncio.get_running_loop()
+            job = _Job(lambda: self._stamp(base, viewer), loop, loop.create_future())
+            made = self.inflight[key] = (asyncio.ensure_future(self._make(key, job)), job)
+            self._queue(job, urgent=not ahead)
+        elif not ahead:
+            self._queue(made[1], urgent=True)  # stamped ahead, and a tablet waits for it now: it goes first
+        fut = made[0]
         if ahead:
             return await asyncio.shield(fut)
         self.waiting += 1
@@ -61,9 +96,38 @@ class StampedPages:
         finally:
             self.waiting -= 1
 
-    async def _make(self, base: Path, key: Hashable, viewer: watermark.Viewer) -> bytes:
+    def _queue(self, job: _Job, urgent: bool) -> None:
+        if job.started:
+            return
+        self.queue.put((0 if urgent else 1, next(self.order), job))
+        with self.lock:
+            if len(self.stampers) < STAMPERS:
+                thread = threading.Thread(target=self._stamper, name=f"stamp-{len(self.stampers)}", daemon=True)
+                self.stampers.append(thread)
+                thread.start()
+
+    def _stamper(self) -> None:
+        """A stamping thread: the most urgent job first; a job queued twice (ahead, then urgent) runs once."""
+        while True:
+            job = self.queue.get()[2]
+            with self.lock:
+                if job.started:
+                    continue
+                job.started = True
+            body: bytes | None = None
+            error: BaseException | None = None
+            try:
+                body = job.work()
+            except BaseException as e:  # handed to the request that waits for it
+                error = e
+            try:
+                job.loop.call_soon_threadsafe(_settle, job.done, body, error)
+            except RuntimeError:  # that event loop is closed: nobody waits any more
+                pass
+
+    async def _make(self, key: Hashable, job: _Job) -> bytes:
         try:
-            body = await to_thread.run_sync(self._stamp, base, viewer)
+            body = await job.done
             self.made += 1
             self.entries[key] = body
             self.size += len(body)

@@ -33,7 +33,11 @@ T = TypeVar("T")
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # connections kept open for a burst of reads (25 tablets turning the page at once): past pool_size each
+        # read would open a new connection and run the PRAGMAs below again, then close it
+        engine = create_engine(
+            url, pool_size=20, max_overflow=20, connect_args={"check_same_thread": False, "timeout": 30}
+        )
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)

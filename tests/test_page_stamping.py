@@ -16,6 +16,7 @@ from documents import watermark
 from documents.render import BASE_FORMAT, cache_path, render_job
 from documents.stamped_pages import StampedPages
 from tests.doc_helpers import make_pdf
+from tests.waiting import eventually
 
 TABLETS = 25
 
@@ -108,3 +109,18 @@ def test_the_render_cache_keeps_a_text_page_grey_and_a_colour_page_in_colour(tmp
     colour = Image.new("RGB", (64, 64), "white")
     colour.paste((200, 20, 20), (8, 8, 24, 24))
     assert watermark.Page.of(colour).pixels.shape == (64, 64, 3)
+
+
+async def test_a_tablet_waiting_for_its_page_goes_before_the_pages_stamped_ahead(tmp_path: Path) -> None:
+    base = _render(tmp_path)
+    pages = StampedPages()
+    ahead = [asyncio.ensure_future(pages.get(base, ("ahead", n), _viewer(n), ahead=True)) for n in range(1, 25)]
+    await eventually(lambda: len(pages.inflight) == len(ahead), "the next pages queued to be stamped ahead")
+    viewer = _viewer(99, restricted=True)
+    body = await pages.get(base, ("now",), viewer)
+    assert sum(t.done() for t in ahead) <= len(ahead) // 2  # it did not wait for the 24 queued before it
+    assert body == watermark.stamp_image(base, viewer)
+    # the last one stamped ahead, now asked for by its tablet while (most likely) still queued: stamped once
+    assert await pages.get(base, ("ahead", 24), _viewer(24)) == await ahead[-1]
+    await asyncio.gather(*ahead)
+    assert pages.made == len(ahead) + 1

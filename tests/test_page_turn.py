@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 
+import httpx
 from PIL import Image
 
 from documents import prewarm as prewarm_module
@@ -155,3 +156,50 @@ async def test_the_next_page_is_stamped_again_when_the_minute_on_the_watermark_t
             await t.close()
             await http.aclose()
         await staff.aclose()
+
+
+async def test_readers_of_a_restricted_page_asking_at_once_each_get_their_own_watermark_and_no_one_else_gets_it(
+    live_server: LiveServer,
+) -> None:
+    c = make_cabinet(live_server.db, n_members=4)
+    readers, outsider = c.members[:3], c.members[3]
+    staff = await login(live_server.url, c.staff.username)
+    doc = await _ready(staff, c, title="Tờ trình hạn chế", restricted=True, allowed_user_ids=[m.id for m in readers])
+    https = [await login(live_server.url, m.username) for m in (*readers, outsider)]
+    anonymous = httpx.AsyncClient(base_url=live_server.url)
+    settings = live_server.settings
+
+    def sources() -> list[services.FileSource]:
+        return [
+            live_server.db.run_read(services.page_source, actor=m, document_id=doc, page=2, timezone=settings.timezone)
+            for m in readers
+        ]
+
+    try:
+        before = sources()
+        # every reader three times, the outsider and a request without a session, all at the same moment
+        asks = [h.get(f"/api/documents/{doc}/pages/2") for h in https[:3] for _ in range(3)]
+        got = await asyncio.gather(
+            *asks, https[3].get(f"/api/documents/{doc}/pages/2"), anonymous.get(f"/api/documents/{doc}/pages/2")
+        )
+        *pages, refused, unauthenticated = got
+        assert refused.status_code == 403 and refused.headers["content-type"] != "image/png"
+        assert unauthenticated.status_code == 401 and unauthenticated.headers["content-type"] != "image/png"
+        assert all(p.status_code == 200 and p.headers["cache-control"] == "private, no-store" for p in pages)
+        bodies = [[p.content for p in pages[i * 3 : i * 3 + 3]] for i in range(3)]
+        assert len({b for per in bodies for b in per}) in (3, 4, 5, 6)  # one image a reader (a minute may turn)
+        assert all(not set(bodies[i]) & set(bodies[j]) for i in range(3) for j in range(3) if i != j)
+        base = await renderer_for(live_server.app.state.ctx).ensure(
+            storage.blob_path(settings.data_dir, before[0].sha256), before[0].sha256, "tablet", 2
+        )
+        after = sources()
+        for i, (src, again) in enumerate(zip(before, after)):
+            if src.viewer.stamp == again.viewer.stamp:  # the watermark's minute did not turn meanwhile
+                assert set(bodies[i]) == {stamp_image(base, src.viewer)}  # exactly their own name and time
+        # who is not logged in hears that before anything about the request's other mistakes
+        for query in ("?size=huge", "?version=x"):
+            assert (await anonymous.get(f"/api/documents/{doc}/pages/2{query}")).status_code == 401
+            assert (await https[0].get(f"/api/documents/{doc}/pages/2{query}")).status_code == 422
+    finally:
+        for h in (*https, anonymous, staff):
+            await h.aclose()
