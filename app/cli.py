@@ -31,6 +31,7 @@ class ServerOptions(TypedDict):
     forwarded_allow_ips: list[str]
     server_header: bool
     lifespan: Literal["auto", "on", "off"]
+    timeout_graceful_shutdown: int
 
 
 def server_options(settings: Settings) -> ServerOptions:
@@ -40,7 +41,9 @@ def server_options(settings: Settings) -> ServerOptions:
     permessage-deflate off: browsers always negotiate it, and then every event is compressed once per
     recipient (~30% more server CPU per delivery and ~40 KB more RSS per socket; docs/performance.md).
     No websocket-level keepalive pings from uvicorn: Engine.IO pings every socket itself (ping_interval,
-    realtime/server.py) and drops one that does not answer; a second timer and ping per socket only cost."""
+    realtime/server.py) and drops one that does not answer; a second timer and ping per socket only cost.
+    Shutdown (after the drain, infra/draining.py) waits at most 10 s for requests in flight: a node always
+    stops, whatever one connection does."""
     trusted = settings.trusted_proxies
     return {
         "host": settings.host,
@@ -52,6 +55,7 @@ def server_options(settings: Settings) -> ServerOptions:
         "forwarded_allow_ips": list(trusted) if trusted else [],
         "server_header": False,
         "lifespan": "on",
+        "timeout_graceful_shutdown": 10,
     }
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, AsyncIterator
+import logging
+import time
+from typing import Any, AsyncIterator, Awaitable
 
 import socketio
 from starlette.applications import Starlette
@@ -61,6 +63,17 @@ async def healthz(request: Request) -> Response:
     return ok({"status": "ok"})
 
 
+log = logging.getLogger("ecabinet.app")
+
+
+async def _timed(step: str, stopping: Awaitable[None]) -> None:
+    """One step of the shutdown; a slow one is logged by name, so a node that takes long to stop says why."""
+    started = time.monotonic()
+    await stopping
+    if (took := time.monotonic() - started) > 1.0:
+        log.warning("shutdown: stopping %s took %.1f s", step, took)
+
+
 def create_app(settings: Settings | None = None) -> Any:
     settings = settings or Settings.from_env()
     load_catalogues()  # a broken catalogue stops the start, not a page
@@ -115,12 +128,12 @@ def create_app(settings: Settings | None = None) -> Any:
             gctune.settle_after_startup()  # no full-heap collection pauses under load (infra/gctune.py)
         yield
         for loop in reversed(ctx.background):
-            await loop.stop()
-        await ctx.cluster.stop()  # this node's presence goes now, not when its heartbeat expires
-        await jobs.stop()
-        await prewarm.stop()
-        await remote.stop()  # every peer connection closes with its worker
-        await close_renderer(ctx)  # no orphaned pdfium worker processes
+            await _timed(f"background {type(loop).__name__}", loop.stop())
+        await _timed("cluster", ctx.cluster.stop())  # this node's presence goes now, not when its heartbeat expires
+        await _timed("outbox", jobs.stop())
+        await _timed("prewarm", prewarm.stop())
+        await _timed("media", remote.stop())  # every peer connection closes with its worker
+        await _timed("renderer", close_renderer(ctx))  # no orphaned pdfium worker processes
         # Close sockets first so no handler runs against a disposed engine.
         for sid in list(sio.manager.get_participants("/", None)):
             with contextlib.suppress(Exception):

@@ -9,7 +9,8 @@ violation, a DOCX that can never be written again).
   stripped, and refuse C0/C1 control characters, lone surrogates, non-characters and bidi overrides
   (XML 1.0 cannot hold the first three; the last re-orders what a reader sees).
 - Moment: a date-time that converts to UTC and back without overflowing.
-- Secret: a password as typed (never normalised or stripped), refusing only what cannot be encoded.
+- Secret: a password as typed (never normalised or stripped: its hash is of those bytes), refusing only control
+  characters and lone surrogates (no keyboard types them; a surrogate cannot even be encoded).
 - FormId, FormInt, FormFlag: the same for values that arrive as text (query strings, multipart fields).
 """
 
@@ -30,7 +31,7 @@ MAX_ID = 2**63 - 1
 _OTHERS = "\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069"
 _BAD_LINE = re.compile(f"[\x00-\x1f{_OTHERS}]")  # every C0 control, line breaks and tabs too
 _BAD_PARA = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHERS}]")  # all but \t and \n (\r\n and \r become \n first)
-_BAD_SECRET = re.compile("[\x00\ud800-\udfff]")
+_BAD_SECRET = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # no keyboard types these
 
 
 def _describe(ch: str) -> str:
@@ -97,7 +98,9 @@ Para = Annotated[
     Field(strict=True, json_schema_extra={"pattern": f"^[^\\x00-\\x08\\x0b-\\x1f{_PATTERN}]*$"}),
     AfterValidator(_para),
 ]
-Secret = Annotated[str, Field(strict=True), AfterValidator(_secret)]
+Secret = Annotated[
+    str, Field(strict=True, json_schema_extra={"pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$"}), AfterValidator(_secret)
+]
 Moment = Annotated[datetime, AfterValidator(_moment)]
 
 

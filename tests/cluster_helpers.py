@@ -79,6 +79,10 @@ class Node:
     def wait_healthy(self) -> None:
         _wait(self.url + "/healthz")
 
+    def tail(self, size: int = 4000) -> str:
+        """The end of the node's log, for a failure message."""
+        return self.log.read_bytes()[-size:].decode(errors="replace")
+
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """SIGKILL: the web process dies at once (its media workers, if any, with its process group)."""
         assert self.proc is not None

@@ -224,9 +224,10 @@ async def test_sigterm_drains_node_c_its_tablets_move_to_other_nodes(cluster) ->
         assert r.status_code == 503 and r.json()["status"] == "draining"
         proc = node_c.proc
         assert proc is not None
-        await eventually(
-            lambda: proc.poll() is not None, timeout=30
-        )  # drained, then stopped (uvicorn re-raises SIGTERM)
+        try:  # drained, then stopped (uvicorn re-raises SIGTERM)
+            await eventually(lambda: proc.poll() is not None, "node C to stop after draining", timeout=30)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- node C's log ---\n{node_c.tail()}") from None
         assert proc.returncode in (0, -signal.SIGTERM)
         moved = await eventually(lambda: [t for t, _ in tablets if t.drops], "node C's tablets to lose their socket")
         await asyncio.gather(*(asyncio.wait_for(t.rejoined.wait(), 20) for t in moved))

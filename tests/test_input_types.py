@@ -46,6 +46,9 @@ class Shape(BaseModel):
         ("para", "a\x85b"),
         ("line", 5),
         ("secret", "a\x00"),
+        ("secret", "a\x01b"),
+        ("secret", "a\tb"),
+        ("secret", "a\x9bb"),
         ("form_id", "0"),
         ("form_id", "9" * 5000),
         ("form_id", "²"),
@@ -63,6 +66,12 @@ def test_text_is_nfc_and_keeps_line_breaks_only_where_allowed() -> None:
         {"line": "  Ha\u0300 Nội ", "para": "Dòng 1\r\nDòng\t2", "id": MAX_ID, "form_id": "12", "form_flag": "true"}
     )
     assert (s.line, s.para, s.id, s.form_id, s.form_flag) == ("Hà Nội", "Dòng 1\nDòng\t2", MAX_ID, 12, True)
+
+
+def test_a_password_is_kept_exactly_as_typed() -> None:
+    """Spaces and the form of its accents are part of a password: neither stripped nor normalised."""
+    typed = " Mật khẩu\u0300 2026 "
+    assert Shape.model_validate({"secret": typed}).secret == typed
 
 
 def test_patch_null_is_refused_where_the_column_is_not_null() -> None:
