@@ -2,9 +2,10 @@
 and for one reader turning pages alone (a restricted document is never presented to the room: each reader on
 its list opens it on their own tablet).
 
-When `presenter.changed` says the room is on page n of a document, page n+1 is rendered (if it is not yet)
-and stamped for every user with a socket in the meeting (documents/stamped_pages.py), one after the other in
-the background; the next turn then finds every tablet's image ready. Each viewer's read permission is
+When `presenter.changed` says the room is on page n of a document, page n+1, then n-1 (a presenter going
+back), is rendered (if it is not yet) and stamped for every user with a socket in the meeting
+(documents/stamped_pages.py), one after the other in the background; the next turn then finds every tablet's
+image ready. Each viewer's read permission is
 checked exactly as for a request (services.page_source); a viewer who may not read the document gets
 nothing. A newer turn in the same meeting replaces the work still pending for the previous one.
 
@@ -47,6 +48,11 @@ MARK_AHEAD = 5.0  # seconds before a minute starts: the followers' marks for it 
 MARK_USERS = 36  # users whose marks are drawn ahead a pass (4 marks each; watermark.mark keeps 160)
 
 
+def _around(shown: int) -> tuple[int, ...]:
+    """The pages a presenter on page `shown` is likely to show next: the next, then the one before."""
+    return (shown + 1, shown - 1) if shown > 1 else (shown + 1,)
+
+
 def until_next_minute() -> float:
     return 60.0 - time.time() % 60.0 + PAST_MINUTE
 
@@ -78,7 +84,7 @@ class Prewarm:
             if not shown or not shown.get("document_id") or not shown.get("page"):
                 continue
             task = asyncio.get_running_loop().create_task(
-                self._warm(shown["document_id"], shown.get("version"), shown["page"] + 1, mid)
+                self._warm(shown["document_id"], shown.get("version"), _around(shown["page"]), mid)
             )
             self.tasks[mid] = task
 
@@ -89,17 +95,20 @@ class Prewarm:
             task.add_done_callback(forget)
 
     async def _warm(
-        self, document_id: int, version: int | None, page: int, meeting_id: int, again: bool = False
+        self, document_id: int, version: int | None, pages: tuple[int, ...], meeting_id: int, again: bool = False
     ) -> bool:
         await asyncio.sleep(until_next_minute() if again else AFTER_TURN)
-        seen: set[int] = set()
-        for actor in self.followers(meeting_id):
-            if actor.id in seen or actor.is_display:
-                continue
-            seen.add(actor.id)
-            await self._one(actor, document_id, version, page, again=again)
+        for page in pages:  # the next page for everyone first
+            seen: set[int] = set()
+            for actor in self.followers(meeting_id):
+                if actor.id in seen or actor.is_display:
+                    continue
+                seen.add(actor.id)
+                await self._one(actor, document_id, version, page, again=again)
         if not again:
-            self._again(("meeting", meeting_id), lambda: self._warm(document_id, version, page, meeting_id, again=True))
+            self._again(
+                ("meeting", meeting_id), lambda: self._warm(document_id, version, pages, meeting_id, again=True)
+            )
         return True
 
     def _again(self, key: object, work: Callable[[], Awaitable[bool]]) -> None:

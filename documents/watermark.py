@@ -164,8 +164,7 @@ class Page:
 
     @property
     def nbytes(self) -> int:
-        ours = self.rows.nbytes + self.strip.nbytes + sum(len(p.data) for p in self.shared)
-        return ours + (self.pixels.nbytes if self.grey else 0)
+        return self.pixels.nbytes + self.rows.nbytes + self.strip.nbytes + sum(len(p.data) for p in self.shared)
 
     @classmethod
     def of(cls, image: Image.Image) -> Page:
