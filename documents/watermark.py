@@ -2,9 +2,11 @@
 downloaded PDF, so that a photo of a screen or a forwarded copy identifies the viewer.
 
 Images get (1) a band along the bottom edge with "name · unit · dd/mm/yyyy HH:MM" in solid dark red on a
-light strip and (2) the name and time repeated diagonally across the page, faint. PDFs get the same drawn
-with reportlab as an overlay page stamped on each page with pikepdf. The font must cover Vietnamese: DejaVu
-Sans (Debian's fonts-dejavu-core); FONT_PATH is the one place that names it.
+light strip and (2) the name and time repeated faintly across the page's whole width, a line every ~200 rows
+(`layout`): horizontal, so the rows between them are the same for every viewer and compressed once per page
+(docs/performance.md, "the watermark's rows"). PDFs get the band and the name and time diagonally, drawn with
+reportlab as an overlay page stamped on each page with pikepdf (vector: no cost per row there). The font must
+cover Vietnamese: DejaVu Sans (Debian's fonts-dejavu-core); FONT_PATH is the one place that names it.
 """
 
 from __future__ import annotations
