@@ -91,7 +91,7 @@ def line_font_px(width: int) -> int:
 @lru_cache(maxsize=16)
 def layout(width: int, height: int) -> Layout:
     line_h = int(line_font_px(width) * 1.5)
-    top = height - band_height(height, width)
+    top = max(0, height - band_height(height, width))
     count = max(1, round(top / max(line_h * 2, width * LINE_PITCH)))
     pitch = top / count
     starts = (max(0, round(pitch * (k + 0.5) - line_h / 2)) for k in range(count))
