@@ -267,14 +267,16 @@ def _lines(page: Page, y0: int, y1: int, pix: np.ndarray, at: np.ndarray, alpha:
 def _band(page: Page, y0: int, y1: int, m: Mark) -> pngfast.Piece:
     """The band's rows (the light strip is the page's already): the viewer's line in dark red, compressed."""
     rows = page.rows[y0:y1].copy()
-    strip = page.strip[m.by, m.bx]
+    keep = m.by < y1 - y0  # all of the text, but on a page shorter than the band
+    by, bx, cover = m.by[keep], m.bx[keep], m.cover[keep]
+    strip = page.strip[by, bx]
     if page.grey:
         shade = np.minimum((strip - STRIP_LOW) * 8 // (256 - STRIP_LOW), 7)
-        _body(page, rows)[m.by, m.bx] = (GREYS + (m.cover // 32) * 8 + shade).astype(np.uint8)
+        _body(page, rows)[by, bx] = (GREYS + (cover // 32) * 8 + shade).astype(np.uint8)
     else:
-        c = m.cover[:, None]
+        c = cover[:, None]
         red = np.array(BAND_COLOUR[:3], np.uint16)
-        _body(page, rows)[m.by, m.bx] = ((strip * (255 - c) + red * c + 127) // 255).astype(np.uint8)
+        _body(page, rows)[by, bx] = ((strip * (255 - c) + red * c + 127) // 255).astype(np.uint8)
     return pngfast.piece(rows)
 
 
