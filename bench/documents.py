@@ -10,10 +10,12 @@ Printed figures, not a test.
 2. A member fetches random tablet pages (cached renders; each answer is watermarked for them): p50/p99,
    then the same with If-None-Match (304 while the watermark's minute is unchanged).
 3. Page turn: 25 tablets (25 viewers, sockets joined) fetch the page the presenter turned to, at once, for an
-   ordinary and a restricted document, cold and pre-warmed; beside /healthz during the same burst, the CPU
-   time the server spent on the burst, and the machine's load (other work on the same cores stretches the
-   wall-clock figures; the CPU time is the steadier one). The tablets run in a process of their own, and the
-   /healthz probe in another: what is timed is what a user outside the server sees.
+   ordinary and a restricted document, cold (the followers' marks drawn as they joined, as in a meeting; then
+   again with the marks' cache emptied, as if they had all joined that moment) and pre-warmed; beside /healthz
+   during the same burst, the CPU time the server spent on the burst, and the machine's load (other work on
+   the same cores stretches the wall-clock figures; the CPU time is the steadier one). The tablets run in a
+   process of their own, and the /healthz probe in another: what is timed is what a user outside the server
+   sees.
 4. Render throughput on the same file, one process, tablet width (1280 px), PNG files: pypdfium2 versus
    poppler's `pdftoppm -scale-to-x 1280 -scale-to-y -1 -png`, as pages per second and a ratio.
 """
