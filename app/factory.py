@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Any:
         return [a for sid in actions.rooms.grants.get(meeting_id, {}) if (a := actions.actors.get(sid)) is not None]
 
     prewarm = Prewarm(ctx, followers)  # the presenter's next page, stamped for every follower ahead of the turn
+    actions.rooms.on_admitted.append(prewarm.joined)  # and each follower's watermark, drawn before it is needed
 
     async def publish(events: list[Any]) -> None:
         await broadcast(events)

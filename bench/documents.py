@@ -10,10 +10,12 @@ Printed figures, not a test.
 2. A member fetches random tablet pages (cached renders; each answer is watermarked for them): p50/p99,
    then the same with If-None-Match (304 while the watermark's minute is unchanged).
 3. Page turn: 25 tablets (25 viewers, sockets joined) fetch the page the presenter turned to, at once, for an
-   ordinary and a restricted document, cold and pre-warmed; beside /healthz during the same burst, the CPU
-   time the server spent on the burst, and the machine's load (other work on the same cores stretches the
-   wall-clock figures; the CPU time is the steadier one). The tablets run in a process of their own, and the
-   /healthz probe in another: what is timed is what a user outside the server sees.
+   ordinary and a restricted document, cold (the followers' marks drawn as they joined, as in a meeting; then
+   again with the marks' cache emptied, as if they had all joined that moment) and pre-warmed; beside /healthz
+   during the same burst, the CPU time the server spent on the burst, and the machine's load (other work on
+   the same cores stretches the wall-clock figures; the CPU time is the steadier one). The tablets run in a
+   process of their own, and the /healthz probe in another: what is timed is what a user outside the server
+   sees.
 4. Render throughput on the same file, one process, tablet width (1280 px), PNG files: pypdfium2 versus
    poppler's `pdftoppm -scale-to-x 1280 -scale-to-y -1 -png`, as pages per second and a ratio.
 """
@@ -140,6 +142,8 @@ async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: in
     The tablets run in a process of their own and the /healthz probe in another (`_tablets`, `_probe`), as
     users are outside the server: this process is the server only, so its CPU time over a burst is the server's,
     and /healthz shows what the server's event loop does, not the clients' HTTP parsing beside it."""
+    from documents import stamped_pages, watermark
+
     prewarm = app.state.prewarm
     spawn = mp.get_context("spawn")
     tablets_end, tablets_child = spawn.Pipe()
@@ -169,26 +173,50 @@ async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: in
         health = await ask(probe_end, "stop")
         return total, p99, health, cache, cpu, kib
 
-    async def settled() -> float:
-        """How long until the pre-warm work (documents/prewarm.py) in flight is done."""
-        t = time.perf_counter()
-        while (prewarm.tasks or prewarm.ahead) and time.perf_counter() - t < 120:
+    async def settled() -> tuple[float, float]:
+        """How long until the pre-warm work (documents/prewarm.py) in flight is done, and the server's CPU ms
+        meanwhile (that work, mostly)."""
+        t, cpu0 = time.perf_counter(), time.process_time()
+        while (prewarm.tasks or prewarm.ahead or prewarm.pending or prewarm.marking) and time.perf_counter() - t < 120:
             await asyncio.sleep(0.02)
-        return time.perf_counter() - t
+        return time.perf_counter() - t, (time.process_time() - cpu0) * 1000
 
     try:
         assert await ask(probe_end, "ready") == "ready"
         assert await ask(tablets_end, "ready") == "ready"
-        for kind, doc in docs.items():
+        joined, marks_cpu = await settled()  # the followers' marks, drawn as they joined (documents/prewarm.py)
+        print(
+            f"the {TABLETS + 1} followers' watermarks (this minute and the next) drawn {joined:.2f} s after they "
+            f"joined: {prewarm.marks_drawn} marks, server CPU {marks_cpu:.0f} ms"
+        )
+        bursts: dict[str, list[tuple[str, Any]]] = {kind: [] for kind in docs}
+
+        async def turn(kind: str, label: str, n: int) -> None:
+            doc = docs[kind]
+            if kind == "ordinary":  # the chair shows page n to the room (a restricted document is never shown)
+                start = {"document_id": doc} if label == "cold" else {}
+                await ask(
+                    tablets_end, "present", "presenter:start" if start else "presenter:page", {**start, "page": n}
+                )
+            bursts[kind].append((label, await burst(doc, n)))  # every tablet opens page n at once
+            dwell, dwell_cpu = await settled()  # the page is read; the next are stamped for each of them meanwhile
+            if label == "cold":
+                ahead = f"pages {n + 1} and {n - 1}" if kind == "ordinary" else f"page {n + 1}"
+                print(
+                    f"    {kind}: {ahead} stamped ahead for every reader {dwell:.2f} s after the cold burst, server "
+                    f"CPU {dwell_cpu:.0f} ms; stamped pages kept {stamped_pages.PAGES.size / 2**20:.1f} MB, decoded "
+                    f"renders {stamped_pages.PAGES.decoded_size / 2**20:.1f} MB"
+                )
+
+        for kind in docs:
             p = pages // 2 + (0 if kind == "ordinary" else 3)
-            if kind == "ordinary":  # the chair shows page p to the room (a restricted document is never shown)
-                await ask(tablets_end, "present", "presenter:start", {"document_id": doc, "page": p})
-            cold = await burst(doc, p)  # every tablet opens page p at once: nothing ready for them yet
-            dwell = await settled()  # the page is read; page p+1 is stamped for each of them meanwhile
-            if kind == "ordinary":
-                await ask(tablets_end, "present", "presenter:page", {"page": p + 1})
-            warm = await burst(doc, p + 1)
-            for label, (total, p99, health, cache, cpu, kib) in (("cold", cold), ("pre-warmed", warm)):
+            await turn(kind, "cold", p)
+            await turn(kind, "pre-warmed", p + 1)
+        watermark.mark.cache_clear()  # as if every tablet had joined just now: no mark drawn ahead
+        for kind in docs:
+            await turn(kind, "cold, no mark drawn ahead", pages // 2 + (0 if kind == "ordinary" else 3) + 6)
+        for kind in docs:
+            for label, (total, p99, health, cache, cpu, kib) in bursts[kind]:
                 print(
                     f"page turn, {kind} document, {label}: {TABLETS} tablets all answered after {total:.0f} ms "
                     f"(one answer p99 {p99:.0f} ms, {kib} KiB); /healthz during it p50 {pct(health, 50):.1f} ms p99 "
@@ -196,11 +224,6 @@ async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: in
                     f"(n={len(health)}); server CPU {cpu:.0f} ms; load {os.getloadavg()[0]:.1f}; "
                     f"Cache-Control: {', '.join(sorted(cache))}"
                 )
-            print(
-                f"    the next page was stamped for every reader {dwell:.2f} s after the cold burst "
-                f"({'the presenter' if kind == 'ordinary' else 'each reader'} turned after that)"
-            )
-            await settled()
     finally:
         for conn in (tablets_end, probe_end):
             conn.send(("quit",))

@@ -2,15 +2,22 @@
 and for one reader turning pages alone (a restricted document is never presented to the room: each reader on
 its list opens it on their own tablet).
 
-When `presenter.changed` says the room is on page n of a document, page n+1 is rendered (if it is not yet)
-and stamped for every user with a socket in the meeting (documents/stamped_pages.py), one after the other in
-the background; the next turn then finds every tablet's image ready. Each viewer's read permission is
+When `presenter.changed` says the room is on page n of a document, page n+1, then n-1 (a presenter going
+back), is rendered (if it is not yet) and stamped for every user with a socket in the meeting
+(documents/stamped_pages.py), one after the other in the background; the next turn then finds every tablet's
+image ready. Each viewer's read permission is
 checked exactly as for a request (services.page_source); a viewer who may not read the document gets
 nothing. A newer turn in the same meeting replaces the work still pending for the previous one.
 
 The watermark carries the minute, so a stamped page is only good until the clock's minute turns: while the
 room (or the reader) stays on a page, the next one is stamped again just after each minute starts, for at
-most REFRESH_MINUTES (a person reads a page for minutes; 25 viewers cost ~0.4 s of CPU a minute).
+most REFRESH_MINUTES (a person reads a page for minutes; 25 viewers cost ~0.1 s of CPU a minute).
+
+Each follower's watermark (documents/watermark.py `mark`: their name and the minute, ~3 ms to draw) is drawn
+ahead too: when their socket joins the meeting, for this minute and the next, and MARK_AHEAD seconds before
+each minute starts, the next minute's for everyone following; so a turn to a page nobody stamped yet (the
+presenter jumps, a reader opens a restricted document) only composes and compresses. At most MARK_USERS
+users a pass: the marks' cache holds four per user (two minutes, ordinary and restricted).
 """
 
 from __future__ import annotations
@@ -18,12 +25,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import timedelta
+from functools import partial
 from typing import Any, Awaitable, Callable
 
 from core.actor import Actor
 from infra.context import AppContext
+from core.clock import local, utcnow
 from core.errors import DomainError
-from documents import services, stamped_pages, storage
+from documents import services, stamped_pages, storage, watermark
+from documents.render import SIZES
 from documents.routes import page_key, renderer_for
 
 log = logging.getLogger("ecabinet.documents")
@@ -33,6 +44,13 @@ AFTER_TURN = 1.0
 YIELD_FOR = 3.0  # at most, per page stamped ahead, while requests wait for theirs (a loaded machine)
 REFRESH_MINUTES = 10
 PAST_MINUTE = 0.3  # seconds into the new minute: every request from then on carries it
+MARK_AHEAD = 5.0  # seconds before a minute starts: the followers' marks for it are drawn then
+MARK_USERS = 36  # users whose marks are drawn ahead a pass (4 marks each; watermark.mark keeps 160)
+
+
+def _around(shown: int) -> tuple[int, ...]:
+    """The pages a presenter on page `shown` is likely to show next: the next, then the one before."""
+    return (shown + 1, shown - 1) if shown > 1 else (shown + 1,)
 
 
 def until_next_minute() -> float:
@@ -47,6 +65,13 @@ class Prewarm:
         # the same work again each new minute, once the first round is done (keyed like tasks / ahead)
         self.refresh: dict[object, asyncio.Task[None]] = {}
         self.warmed = self.refreshed = 0  # viewer-pages stamped ahead, and again in a new minute (tests, bench)
+        self.meetings: set[int] = set()  # meetings followed here: their followers' marks are kept drawn
+        self.pending: set[int] = set()  # users who just joined: their marks are drawn next
+        self.drawn: set[tuple[int, str]] = set()  # (user, minute's stamp) whose marks are drawn
+        self.wake = asyncio.Event()
+        self.drawer: asyncio.Task[None] | None = None
+        self.marks_drawn = 0  # (tests, bench)
+        self.marking = False  # drawing marks now (bench)
 
     async def observe(self, envs: list[dict[str, Any]]) -> None:
         for env in envs:
@@ -60,7 +85,7 @@ class Prewarm:
             if not shown or not shown.get("document_id") or not shown.get("page"):
                 continue
             task = asyncio.get_running_loop().create_task(
-                self._warm(shown["document_id"], shown.get("version"), shown["page"] + 1, mid)
+                self._warm(shown["document_id"], shown.get("version"), _around(shown["page"]), mid)
             )
             self.tasks[mid] = task
 
@@ -71,17 +96,20 @@ class Prewarm:
             task.add_done_callback(forget)
 
     async def _warm(
-        self, document_id: int, version: int | None, page: int, meeting_id: int, again: bool = False
+        self, document_id: int, version: int | None, pages: tuple[int, ...], meeting_id: int, again: bool = False
     ) -> bool:
         await asyncio.sleep(until_next_minute() if again else AFTER_TURN)
-        seen: set[int] = set()
-        for actor in self.followers(meeting_id):
-            if actor.id in seen or actor.is_display:
-                continue
-            seen.add(actor.id)
-            await self._one(actor, document_id, version, page, again=again)
+        for page in pages:  # the next page for everyone first
+            seen: set[int] = set()
+            for actor in self.followers(meeting_id):
+                if actor.id in seen or actor.is_display:
+                    continue
+                seen.add(actor.id)
+                await self._one(actor, document_id, version, page, again=again)
         if not again:
-            self._again(("meeting", meeting_id), lambda: self._warm(document_id, version, page, meeting_id, again=True))
+            self._again(
+                ("meeting", meeting_id), lambda: self._warm(document_id, version, pages, meeting_id, again=True)
+            )
         return True
 
     def _again(self, key: object, work: Callable[[], Awaitable[bool]]) -> None:
@@ -151,7 +179,69 @@ class Prewarm:
             self.warmed += 1
         return True
 
+    def joined(self, meeting_id: int, actor: Actor) -> None:
+        """A socket follows the meeting now (realtime/audience.py): its user's marks are drawn ahead."""
+        if actor.is_display or not actor.id:
+            return
+        self.meetings.add(meeting_id)
+        self.pending.add(actor.id)
+        self.wake.set()
+        if self.drawer is None:
+            self.drawer = asyncio.get_running_loop().create_task(self._keep_marks())
+
+    async def _keep_marks(self) -> None:
+        """Draw the marks of who just joined, and MARK_AHEAD s before each minute everyone's for that minute."""
+        ahead_of = 0  # the minute (epoch // 60) whose marks were drawn for every follower
+        while True:
+            now = time.time()
+            minute = int(now // 60) + 1
+            due = minute * 60 - MARK_AHEAD if ahead_of < minute else (minute + 1) * 60 - MARK_AHEAD
+            try:
+                await asyncio.wait_for(self.wake.wait(), max(0.0, due - now))
+            except TimeoutError:
+                pass
+            self.wake.clear()
+            users, self.pending = self.pending, set()
+            if time.time() >= minute * 60 - MARK_AHEAD and ahead_of < minute:
+                ahead_of = minute
+                for mid in list(self.meetings):
+                    following = {a.id for a in self.followers(mid) if not a.is_display}
+                    users |= following
+                    if not following:
+                        self.meetings.discard(mid)
+            try:
+                await self._draw_marks(sorted(users)[:MARK_USERS])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("drawing the followers' marks ahead failed", exc_info=True)
+
+    async def _draw_marks(self, user_ids: list[int]) -> None:
+        """These users' marks for this minute and the next (a tablet page; ordinary and restricted)."""
+        tz = self.ctx.settings.timezone
+        now = utcnow()
+        moments = [now, now + timedelta(minutes=1)]
+        stamps = [local(t, tz).strftime(services.STAMP) for t in moments]
+        self.drawn = {d for d in self.drawn if d[1] in stamps}
+        todo = [u for u in user_ids if any((u, s) not in self.drawn for s in stamps)]
+        if not todo:
+            return
+        self.marking = True
+        try:
+            viewers = await self.ctx.read(services.marks_ahead, user_ids=todo, timezone=tz, moments=moments)
+            width = SIZES[SIZE]
+            for v in viewers:  # one job each, behind every tablet's page (stamped_pages.PAGES.later)
+                await stamped_pages.PAGES.later(partial(watermark.viewer_mark, v, width, 2 * width))
+                self.drawn.add((v.user_id, v.stamp))
+                self.marks_drawn += 1
+        finally:
+            self.marking = False
+
     async def stop(self) -> None:
+        if self.drawer is not None:
+            self.drawer.cancel()
+            await asyncio.gather(self.drawer, return_exceptions=True)
+            self.drawer = None
         running = [*self.tasks.values(), *self.ahead.values(), *self.refresh.values()]
         for task in running:
             task.cancel()

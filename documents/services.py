@@ -8,6 +8,7 @@ writes rows. Reads that serve pages or PDFs answer where the file is and whose w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +81,13 @@ def version_of(session: Session, doc: Document, version: int | None) -> Document
     return found
 
 
+STAMP = "%d/%m/%Y %H:%M"  # the watermark's time: the minute, in the organisation's time zone
+
+
 def _viewer(session: Session, da: DocAccess, timezone: str) -> Viewer:
     user = session.get(User, da.actor.id) if da.actor.id else None
     now = utcnow()
-    stamp = local(now, timezone).strftime("%d/%m/%Y %H:%M")
+    stamp = local(now, timezone).strftime(STAMP)
     return Viewer(
         user_id=da.actor.id,
         name=user.full_name if user else da.actor.full_name,
@@ -92,6 +96,19 @@ def _viewer(session: Session, da: DocAccess, timezone: str) -> Viewer:
         restricted=da.document.restricted,
         issued=pdf_date(now, timezone),
     )
+
+
+def marks_ahead(*, session: Session, user_ids: list[int], timezone: str, moments: list[datetime]) -> list[Viewer]:
+    """The watermark identity each of these users' page requests will carry at each of `moments`, for an ordinary
+    and for a restricted document: their marks are drawn ahead (documents/prewarm.py). Nothing is read for them
+    here: a page still goes only to who may read it (page_source)."""
+    users = session.exec(select(User).where(col(User.id).in_(user_ids))).all()
+    return [
+        Viewer(user_id=u.id or 0, name=u.full_name, unit=u.unit, stamp=local(t, timezone).strftime(STAMP), restricted=r)
+        for u in users
+        for t in moments
+        for r in (False, True)
+    ]
 
 
 def page_source(

@@ -96,6 +96,14 @@ class StampedPages:
         finally:
             self.waiting -= 1
 
+    async def later(self, work: Callable[[], object]) -> None:
+        """Work ahead that is no page (a follower's marks, documents/prewarm.py) on the stamping threads, behind
+        every tablet's page."""
+        loop = asyncio.get_running_loop()
+        job = _Job(lambda: (work(), b"")[1], loop, loop.create_future())
+        self._queue(job, urgent=False)
+        await job.done
+
     def _queue(self, job: _Job, urgent: bool) -> None:
         if job.started:
             return

@@ -2,9 +2,11 @@
 downloaded PDF, so that a photo of a screen or a forwarded copy identifies the viewer.
 
 Images get (1) a band along the bottom edge with "name · unit · dd/mm/yyyy HH:MM" in solid dark red on a
-light strip and (2) the name and time repeated diagonally across the page, faint. PDFs get the same drawn
-with reportlab as an overlay page stamped on each page with pikepdf. The font must cover Vietnamese: DejaVu
-Sans (Debian's fonts-dejavu-core); FONT_PATH is the one place that names it.
+light strip and (2) the name and time repeated faintly across the page's whole width, a line every ~200 rows
+(`layout`): horizontal, so the rows between them are the same for every viewer and compressed once per page
+(docs/performance.md, "the watermark's rows"). PDFs get the band and the name and time diagonally, drawn with
+reportlab as an overlay page stamped on each page with pikepdf (vector: no cost per row there). The font must
+cover Vietnamese: DejaVu Sans (Debian's fonts-dejavu-core); FONT_PATH is the one place that names it.
 """
 
 from __future__ import annotations
@@ -53,64 +55,110 @@ def band_height(height: int, width: int) -> int:
     return max(12, int(min(width, height) * 0.035) + 6)
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where a page of this size carries the watermark: `lines`, rows (y0, y1) with the name and time repeated
+    faintly across the whole width, evenly spaced down the page; and the band's rows at the bottom. Every
+    other row is the page's own for every viewer, so it is compressed once per page (documents/pngfast.py
+    pieces) and only these rows are composed and compressed per viewer (docs/performance.md, "the watermark's
+    rows")."""
+
+    width: int
+    height: int
+    line_height: int
+    lines: tuple[tuple[int, int], ...]
+    band: tuple[int, int]
+
+    @property
+    def marked(self) -> tuple[tuple[int, int], ...]:
+        return (*self.lines, self.band)
+
+    @property
+    def shared(self) -> tuple[tuple[int, int], ...]:
+        """The rows between the marked ones (one range before each marked range; some may be empty)."""
+        starts = (0, *(y1 for _, y1 in self.marked[:-1]))
+        return tuple((start, y0) for start, (y0, _) in zip(starts, self.marked))
+
+
+LINE_FONT = 40  # the faint line's font: a 40th of the page's width (32 px on a tablet page)
+LINE_PITCH = 0.16  # a faint line every 16 % of the page's width down the page (205 rows on a tablet page)
+
+
+def line_font_px(width: int) -> int:
+    return max(8, width // LINE_FONT)
+
+
+@lru_cache(maxsize=16)
+def layout(width: int, height: int) -> Layout:
+    line_h = int(line_font_px(width) * 1.5)
+    top = max(0, height - band_height(height, width))
+    count = max(1, round(top / max(line_h * 2, width * LINE_PITCH)))
+    pitch = top / count
+    starts = (max(0, round(pitch * (k + 0.5) - line_h / 2)) for k in range(count))
+    lines = tuple((y, y + line_h) for y in starts if y + line_h <= top)
+    return Layout(width, height, line_h, lines, (top, height))
+
+
 @dataclass(frozen=True, eq=False)
 class Mark:
-    """One viewer's watermark at one image size, drawn once and composed onto any page of that size: the
-    faint diagonal as its few inked pixels (~50 000 of 2.3 million), the band as an RGBA strip."""
+    """One viewer's watermark at one page width, drawn once and composed onto any page of that width, as its
+    inked pixels only: the faint line (drawn a period wider than the page; each line of the page starts it
+    further along, so the lines are staggered) and the band's dark red text (coverage 0-255)."""
 
-    ys: np.ndarray  # rows, columns and alpha of the diagonal's pixels above the band
-    xs: np.ndarray
-    alpha: np.ndarray
-    band: np.ndarray  # (band height, width, 4) uint8: the light strip with the line in dark red
+    ly: np.ndarray  # the faint line's inked pixels: row, column (0 .. width + period), alpha
+    lx: np.ndarray
+    la: np.ndarray
+    period: int
+    by: np.ndarray  # the band text's inked pixels: row, column, coverage
+    bx: np.ndarray
+    cover: np.ndarray
+
+    def line(self, k: int, width: int, height: int, channels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The inked pixels of the page's k-th faint line, `height` rows: as flat indices into those rows' pixels
+        and into their scanlines (the first sample), and alpha."""
+        start = (k * 5 * self.period // 13) % self.period  # staggered: the text does not line up down the page
+        keep = (self.lx >= start) & (self.lx < start + width) & (self.ly < height)
+        ys, xs = self.ly[keep].astype(np.intp), self.lx[keep].astype(np.intp) - start
+        return ys * width + xs, ys * (width * channels + 1) + 1 + xs * channels, self.la[keep].astype(np.uint16)
 
 
-# ~0.65 MB each at 1280 px (≤ 42 MB): the viewers of a room for the current minute (the stamp is in the key).
-@lru_cache(maxsize=64)
-def mark(line: str, diagonal: str, width: int, height: int) -> Mark:
-    band_h = band_height(height, width)
-    band = Image.new("RGBA", (width, band_h), STRIP_COLOUR)
+def _inked(image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    pixels = np.asarray(image)
+    ys, xs = np.nonzero(pixels)
+    return ys.astype(np.int32), xs.astype(np.int32), pixels[ys, xs]
+
+
+# ~0.27 MB each at 1280 px (≤ 43 MB): the viewers of a room for this minute and the next (the stamp is in the
+# key), both bands (restricted or not) when drawn ahead (documents/prewarm.py).
+@lru_cache(maxsize=160)
+def mark(line: str, diagonal: str, width: int, band_h: int) -> Mark:
+    band = Image.new("L", (width, band_h), 0)
     draw = ImageDraw.Draw(band)
     font = _font(int(band_h * 0.62), bold=True)
     text = line
     while draw.textlength(text, font=font) > width - 8 and len(text) > 8:
         text = text[:-2]
-    draw.text((width / 2, band_h / 2), text, font=font, fill=BAND_COLOUR, anchor="mm")
-    # the faint diagonal: one tile, rotated, repeated down the page
-    dfont = _font(max(8, width // 26))
-    tw = int(draw.textlength(diagonal, font=dfont)) + 20
-    tile = Image.new("L", (tw, int(dfont.size * 2)), 0)
-    ImageDraw.Draw(tile).text((10, dfont.size // 2), diagonal, font=dfont, fill=DIAGONAL_COLOUR[3])
-    # NEAREST: 0.5 ms against 7 ms bilinear (a viewer's mark is redrawn every minute); the glyphs are
-    # anti-aliased already and the diagonal is faint, so it looks the same.
-    tile = tile.rotate(30, expand=True, resample=Image.Resampling.NEAREST)
-    inked = np.asarray(tile)
-    ty, tx = np.nonzero(inked)
-    ink = inked[ty, tx]
-    top = height - band_h
-    step_y = max(tile.height, height // 4)
-    ys, xs, alpha = [], [], []
-    for row, y in enumerate(range(-tile.height // 3, top, step_y)):
-        x = (width - tile.width) // 2 + (width // 4 if row % 2 else -width // 4)
-        x, y = (max(0, min(x, width - tile.width)) if tile.width < width else 0), max(0, y)
-        keep = (ty + y < top) & (tx + x < width)  # the band covers the rows below it
-        ys.append(ty[keep] + y)
-        xs.append(tx[keep] + x)
-        alpha.append(ink[keep])
-    return Mark(
-        np.concatenate(ys).astype(np.int32),
-        np.concatenate(xs).astype(np.int32),
-        np.concatenate(alpha).astype(np.uint16),
-        np.asarray(band),
-    )
+    draw.text((width / 2, band_h / 2), text, font=font, fill=255, anchor="mm")
+    lfont = _font(line_font_px(width))
+    period = int(draw.textlength(diagonal + " " * 6, font=lfont))
+    strip = Image.new("L", (width + period, int(lfont.size * 1.5)), 0)
+    sdraw = ImageDraw.Draw(strip)
+    for x in range(0, strip.width, period):
+        sdraw.text((x, lfont.size // 4), diagonal, font=lfont, fill=DIAGONAL_COLOUR[3])
+    return Mark(*_inked(strip), period, *_inked(band))
 
 
 @dataclass(frozen=True, eq=False)
 class Page:
     """A decoded page render, ready for stamping: its pixels, "grey" (height × width) when every pixel is
-    grey (text pages) else RGB, and its PNG scanlines without a watermark (grey as palette indices)."""
+    grey (text pages) else RGB; its PNG scanlines without a viewer's marks (grey as palette indices) but with
+    the band's light strip, the strip's levels, and the rows no mark touches compressed once
+    (`Layout.shared`)."""
 
     pixels: np.ndarray
     rows: np.ndarray
+    strip: np.ndarray  # the band's rows: the page under the light strip (uint16 levels, grey or RGB)
+    shared: tuple[pngfast.Piece, ...]
 
     @property
     def grey(self) -> bool:
@@ -118,19 +166,27 @@ class Page:
 
     @property
     def nbytes(self) -> int:
-        return self.rows.nbytes + (self.pixels.nbytes if self.grey else 0)
+        return self.pixels.nbytes + self.rows.nbytes + self.strip.nbytes + sum(len(p.data) for p in self.shared)
 
     @classmethod
     def of(cls, image: Image.Image) -> Page:
         """`image` as the render cache holds it: "L" for a grey page (documents/render.py), else RGB."""
         if image.mode == "L":
             pixels = np.asarray(image)
-            return cls(pixels, pngfast.scanlines(_TO_GREY[pixels]))
+            return cls.ready(pixels, pngfast.scanlines(_TO_GREY[pixels]))
         rgb = image.convert("RGB")
         if pngfast.is_grey(rgb):
             return cls.of(rgb.convert("L"))  # rendered before grey pages were kept grey; L = R = G = B here
         rows = pngfast.scanlines(np.asarray(rgb))
-        return cls(rows[:, 1:].reshape(rgb.height, rgb.width, 3), rows)
+        return cls.ready(rows[:, 1:].reshape(rgb.height, rgb.width, 3).copy(), rows)
+
+    @classmethod
+    def ready(cls, pixels: np.ndarray, rows: np.ndarray) -> Page:
+        where = layout(pixels.shape[1], pixels.shape[0])
+        top = where.band[0]
+        strip = (pixels[top:].astype(np.uint16) * (255 - STRIP_ALPHA) + 255 * STRIP_ALPHA + 127) // 255
+        rows[top:, 1:] = (_TO_GREY[strip] if pixels.ndim == 2 else strip).reshape(len(strip), -1)
+        return cls(pixels, rows, strip, tuple(pngfast.piece(rows[y0:y1]) for y0, y1 in where.shared))
 
     @classmethod
     def open(cls, path: Path) -> Page:
@@ -139,10 +195,27 @@ class Page:
 
 
 # A grey page with its red band goes out as an 8-bit palette PNG (1 byte a pixel, 3× less to deflate than
-# RGB): GREYS evenly spaced greys (≤ 0.7 levels off: invisible) and the rest for the band's own colours.
+# RGB): GREYS evenly spaced greys (≤ 0.7 levels off: invisible), then the band's red text as a fixed 8 × 8 grid
+# (coverage level × the light strip's level), so no palette is computed per viewer.
 GREYS = 192
 _TO_GREY = np.array([(v * (GREYS - 1) + 127) // 255 for v in range(256)], np.uint8)
 _GREY_PALETTE = bytes(c for i in range(GREYS) for c in (round(i * 255 / (GREYS - 1)),) * 3)
+STRIP_ALPHA = STRIP_COLOUR[3]
+STRIP_LOW = 255 * STRIP_ALPHA // 255  # the strip over black: its darkest level
+
+
+def _red(strip: float, cover: float) -> list[int]:
+    """The band's colour where the text covers `cover` (0-255) of a pixel of the strip at level `strip`."""
+    return [round((strip * (255 - cover) + c * cover) / 255) for c in BAND_COLOUR[:3]]
+
+
+_RED_PALETTE = bytes(
+    v
+    for level in range(8)
+    for shade in range(8)
+    for v in _red(STRIP_LOW + (shade + 0.5) * (256 - STRIP_LOW) / 8, (level + 0.5) * 32)
+)
+PALETTE = _GREY_PALETTE + _RED_PALETTE
 
 
 def stamp_image(base_path: Path, viewer: Viewer) -> bytes:
@@ -150,28 +223,61 @@ def stamp_image(base_path: Path, viewer: Viewer) -> bytes:
     return stamp_page(Page.open(base_path), viewer)
 
 
+def viewer_mark(viewer: Viewer, width: int, height: int) -> Mark:
+    return mark(viewer.line, f"{viewer.name} · {viewer.stamp}", width, band_height(height, width))
+
+
 def stamp_page(page: Page, viewer: Viewer) -> bytes:
-    """A decoded page (left unchanged: documents/stamped_pages.py shares it) with this viewer's watermark:
-    the diagonal's pixels blended in, the band over the bottom rows, then a fast PNG (documents/pngfast.py)."""
+    """A decoded page (left unchanged: documents/stamped_pages.py shares it) with this viewer's watermark: the
+    faint lines blended into their rows, the text over the band's strip, each compressed on its own, between
+    the page's shared pieces (documents/pngfast.py)."""
     height, width = page.pixels.shape[:2]
-    m = mark(viewer.line, f"{viewer.name} · {viewer.stamp}", width, height)
-    rows = page.rows.copy()
-    body = rows[:, 1:].reshape(page.pixels.shape)  # a view: writing it writes the scanlines
-    under = page.pixels[m.ys, m.xs].astype(np.uint16)
-    alpha = m.alpha if page.grey else m.alpha[:, None]
-    inked = ((under * (255 - alpha) + DIAGONAL_COLOUR[0] * alpha + 127) // 255).astype(np.uint8)
-    body[m.ys, m.xs] = _TO_GREY[inked] if page.grey else inked
-    top = height - m.band.shape[0]
-    below = page.pixels[top:].astype(np.uint16)
-    cover = m.band[..., 3:].astype(np.uint16)
-    band = ((below[..., None] if page.grey else below) * (255 - cover) + m.band[..., :3] * cover + 127) // 255
+    where, m = layout(width, height), viewer_mark(viewer, width, height)
+    channels = 1 if page.grey else 3
+    pieces: list[pngfast.Piece] = []
+    for k, (y0, y1) in enumerate(where.lines):
+        pieces += [page.shared[k], _lines(page, y0, y1, *m.line(k, width, y1 - y0, channels))]
+    y0, y1 = where.band
+    pieces += [page.shared[-1], _band(page, y0, y1, m)]
     if not page.grey:
-        body[top:] = band
-        return pngfast.encode(rows, width, pngfast.RGB)
-    colours = Image.fromarray(band.astype(np.uint8)).quantize(256 - GREYS, method=Image.Quantize.FASTOCTREE)
-    body[top:] = np.asarray(colours) + np.uint8(GREYS)
-    palette = _GREY_PALETTE + bytes((colours.getpalette() or [])[: 3 * (256 - GREYS)])
-    return pngfast.encode(rows, width, pngfast.PALETTE, palette)
+        return pngfast.encode_pieces(pieces, width, height, pngfast.RGB)
+    return pngfast.encode_pieces(pieces, width, height, pngfast.PALETTE, PALETTE)
+
+
+def _body(page: Page, rows: np.ndarray) -> np.ndarray:
+    """The pixels of a copy of some of the page's scanlines (a view: writing it writes the scanlines)."""
+    return rows[:, 1:].reshape((len(rows), *page.pixels.shape[1:]))
+
+
+def _lines(page: Page, y0: int, y1: int, pix: np.ndarray, at: np.ndarray, alpha: np.ndarray) -> pngfast.Piece:
+    """Rows y0..y1 of the page with the faint line's pixels (flat indices: `Mark.line`) blended in, compressed."""
+    rows = page.rows[y0:y1].copy()
+    flat = rows.reshape(-1)
+    if page.grey:
+        under = page.pixels[y0:y1].reshape(-1)[pix].astype(np.uint16)
+        flat[at] = _TO_GREY[(under * (255 - alpha) + DIAGONAL_COLOUR[0] * alpha + 127) // 255]
+    else:
+        under = page.pixels[y0:y1].reshape(-1, 3)[pix].astype(np.uint16)
+        mixed = ((under * (255 - alpha[:, None]) + DIAGONAL_COLOUR[0] * alpha[:, None] + 127) // 255).astype(np.uint8)
+        for c in range(3):
+            flat[at + c] = mixed[:, c]
+    return pngfast.piece(rows)
+
+
+def _band(page: Page, y0: int, y1: int, m: Mark) -> pngfast.Piece:
+    """The band's rows (the light strip is the page's already): the viewer's line in dark red, compressed."""
+    rows = page.rows[y0:y1].copy()
+    keep = m.by < y1 - y0  # all of the text, but on a page shorter than the band
+    by, bx, cover = m.by[keep], m.bx[keep], m.cover[keep]
+    strip = page.strip[by, bx]
+    if page.grey:
+        shade = np.minimum((strip - STRIP_LOW) * 8 // (256 - STRIP_LOW), 7)
+        _body(page, rows)[by, bx] = (GREYS + (cover // 32) * 8 + shade).astype(np.uint8)
+    else:
+        c = cover[:, None]
+        red = np.array(BAND_COLOUR[:3], np.uint16)
+        _body(page, rows)[by, bx] = ((strip * (255 - c) + red * c + 127) // 255).astype(np.uint8)
+    return pngfast.piece(rows)
 
 
 # --- PDF ------------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ class Rooms:
         self.checked: dict[int, int] = {}  # meeting -> access_seq its grants are known to be current for
         self.locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.on_evicted: list[Evicted] = []  # presence, remote media
+        self.on_admitted: list[Callable[[int, Actor], None]] = []  # the page watermarks drawn ahead (app/factory.py)
         # meeting -> highest seq this node has handed to its rooms; None: unknown (several nodes deliver).
         self.delivered: dict[int, int] | None = {}
 
@@ -60,7 +61,9 @@ class Rooms:
             if not audiences or sid not in self.actors:  # refused, or disconnected meanwhile
                 return False
             await self._place(sid, meeting_id, audiences)
-            return True
+        for hook in self.on_admitted:
+            hook(meeting_id, actor)
+        return True
 
     def delivered_since(self, meeting_id: int, seq: int) -> bool:
         """Was an event after `seq` handed to the meeting's rooms (so a socket entering now may have missed it)?"""

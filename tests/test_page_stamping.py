@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -124,3 +125,55 @@ async def test_a_tablet_waiting_for_its_page_goes_before_the_pages_stamped_ahead
     assert await pages.get(base, ("ahead", 24), _viewer(24)) == await ahead[-1]
     await asyncio.gather(*ahead)
     assert pages.made == len(ahead) + 1
+
+
+def _idat(body: bytes) -> bytes:
+    """The PNG's scanlines, through zlib (which checks the stream's Adler-32)."""
+    pos, data = 8, b""
+    while pos < len(body):
+        size = int.from_bytes(body[pos : pos + 4], "big")
+        if body[pos + 4 : pos + 8] == b"IDAT":
+            data += body[pos + 8 : pos + 8 + size]
+        pos += 12 + size
+    return zlib.decompress(data)
+
+
+async def test_pages_stamped_ahead_for_many_viewers_at_once_carry_each_their_own_marks_and_no_one_elses(
+    tmp_path: Path,
+) -> None:
+    base = _render(tmp_path)
+    pages = StampedPages()
+    viewers = [_viewer(n, restricted=n % 2 == 0) for n in range(1, TABLETS + 1)]
+    bodies = await asyncio.gather(*(pages.get(base, (v.user_id,), v, ahead=True) for v in viewers))
+    with Image.open(base) as raw:
+        width, height = raw.size
+    where = watermark.layout(width, height)
+    rows = [np.frombuffer(_idat(b), np.uint8).reshape(height, -1) for b in bodies]
+    for viewer, body, scan in zip(viewers, bodies, rows):
+        assert body == watermark.stamp_image(base, viewer)  # exactly what stamping for them alone gives
+        for y0, y1 in where.shared:  # the rows no mark touches are the page's, the same for everyone
+            assert (scan[y0:y1] == rows[0][y0:y1]).all()
+    for a in range(TABLETS):
+        for b in range(a + 1, TABLETS):
+            for y0, y1 in where.marked:  # and every marked row range is this viewer's own: no one else's
+                assert (rows[a][y0:y1] != rows[b][y0:y1]).any(), (viewers[a].name, viewers[b].name, y0)
+
+
+async def test_every_strip_of_the_page_a_reader_could_crop_carries_the_viewers_name(tmp_path: Path) -> None:
+    base = _render(tmp_path)
+    with Image.open(base) as raw:
+        page = np.asarray(raw.convert("L")).astype(int)
+    viewer = _viewer(3)
+    stamped = np.asarray(_decode(watermark.stamp_image(base, viewer)).convert("L")).astype(int)
+    height, width = page.shape
+    where = watermark.layout(width, height)
+    pitch = max(b[0] - a[0] for a, b in zip(where.lines, where.lines[1:]))
+    tall = pitch + where.line_height  # any strip this tall holds one whole faint line
+    assert tall < height // 7  # the faint lines leave at most ~4 lines of 12 pt text of an A4 page between them
+    for y in range(0, height - tall, 37):
+        for x in range(0, width - width // 2, width // 8):  # half the page's width, anywhere across it
+            crop = (slice(y, y + tall), slice(x, x + width // 2))
+            assert (np.abs(stamped[crop] - page[crop]) > 2).sum() > 500, (y, x)
+    # and above the band, only the faint lines' rows differ from the page: the rest is shared by every viewer
+    changed = {y for y in range(where.band[0]) if (np.abs(stamped[y] - page[y]) > 2).any()}
+    assert changed <= {y for y0, y1 in where.lines for y in range(y0, y1)}

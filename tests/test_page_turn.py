@@ -12,7 +12,7 @@ import httpx
 from PIL import Image
 
 from documents import prewarm as prewarm_module
-from documents import services, stamped_pages, storage
+from documents import services, stamped_pages, storage, watermark
 from documents.routes import renderer_for
 from documents.watermark import stamp_image
 from tests.conftest import LiveServer
@@ -55,13 +55,14 @@ async def test_the_presenters_next_page_is_stamped_ahead_for_the_followers_who_m
         before, made = prewarm.warmed, stamped_pages.PAGES.made
         ack = await people[0][0].call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": 2})
         assert ack["ok"], ack
-        await _settled(prewarm, before, 3)
-        assert prewarm.warmed - before == 3  # the chair and the two members; not the guest
-        assert stamped_pages.PAGES.made - made == 3
+        await _settled(prewarm, before, 6)
+        assert prewarm.warmed - before == 6  # pages 3 and 1 for the chair and the two members; not the guest
+        assert stamped_pages.PAGES.made - made == 6
         hits = stamped_pages.PAGES.hits
-        page = await people[1][1].get(f"/api/documents/{doc}/pages/3")
-        assert page.status_code == 200 and page.headers["cache-control"] == "private, no-cache"
-        assert stamped_pages.PAGES.hits == hits + 1  # answered from the pre-warmed image
+        for n in (3, 1):  # the next page, and the one before (the presenter going back)
+            page = await people[1][1].get(f"/api/documents/{doc}/pages/{n}")
+            assert page.status_code == 200 and page.headers["cache-control"] == "private, no-cache"
+        assert stamped_pages.PAGES.hits == hits + 2  # answered from the pre-warmed images
         assert (await people[3][1].get(f"/api/documents/{doc}/pages/3")).status_code == 403  # the guest
     finally:
         for t, http in people:
@@ -145,7 +146,7 @@ async def test_the_next_page_is_stamped_again_when_the_minute_on_the_watermark_t
             await people[0][0].call("presenter:start", {"meeting_id": c.meeting_id, "document_id": doc, "page": 2})
         )["ok"]
         await eventually(
-            lambda: prewarm.refreshed - before >= 4, "the chair's and the member's page 3 stamped twice more"
+            lambda: prewarm.refreshed - before >= 8, "the chair's and the member's pages 3 and 1 stamped twice more"
         )
         first = prewarm.refresh[("meeting", c.meeting_id)]
         assert (await people[0][0].call("presenter:page", {"meeting_id": c.meeting_id, "page": 3}))["ok"]
@@ -203,3 +204,30 @@ async def test_readers_of_a_restricted_page_asking_at_once_each_get_their_own_wa
     finally:
         for h in (*https, anonymous, staff):
             await h.aclose()
+
+
+async def test_a_followers_watermark_is_drawn_when_they_join_so_the_first_page_they_open_is_only_composed(
+    live_server: LiveServer,
+) -> None:
+    c = make_cabinet(live_server.db, n_members=2, start=True)
+    staff = await login(live_server.url, c.staff.username)
+    doc = await _ready(staff, c, title="Tờ trình hạn chế", restricted=True, allowed_user_ids=[m.id for m in c.members])
+    people = [await live_client(live_server.url, u.username) for u in (c.chair, *c.members)]
+    prewarm = live_server.app.state.prewarm
+    try:
+        before = prewarm.marks_drawn
+        for t, _ in people:
+            assert (await t.join(c.meeting_id))["ok"]
+        # three users: this minute and the next, for an ordinary and a restricted page
+        await eventually(lambda: prewarm.marks_drawn - before >= 12, "the followers' marks drawn ahead")
+        misses = watermark.mark.cache_info().misses
+        pages = await asyncio.gather(*(http.get(f"/api/documents/{doc}/pages/2") for _, http in people[1:]))
+        assert all(p.status_code == 200 and p.headers["cache-control"] == "private, no-store" for p in pages)
+        assert pages[0].content != pages[1].content  # each reader's own
+        assert watermark.mark.cache_info().misses == misses  # no mark drawn while they waited
+        assert (await people[0][1].get(f"/api/documents/{doc}/pages/2")).status_code == 403  # the chair may not
+    finally:
+        for t, http in people:
+            await t.close()
+            await http.aclose()
+        await staff.aclose()
