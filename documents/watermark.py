@@ -128,16 +128,36 @@ def _inked(image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ys.astype(np.int32), xs.astype(np.int32), pixels[ys, xs]
 
 
+BAND_FONT_MIN = 9  # px: the smallest the band's text is drawn before any of it is left out
+
+
+def band_text(line: str, width: int, band_h: int) -> tuple[str, ImageFont.FreeTypeFont]:
+    """The band's text and font: the whole line (name, unit and time) in the largest bold font that fits the
+    width; a smaller font rather than a missing time. Only a line too long even at BAND_FONT_MIN px loses its
+    end, with an ellipsis."""
+    measure = ImageDraw.Draw(Image.new("L", (1, 1)))
+    room = width - 8
+    px = int(band_h * 0.62)
+    wide = measure.textlength(line, font=_font(px, bold=True))
+    if wide > room:  # text widths scale with the font's size: one step down to the size that fits, then check
+        px = max(BAND_FONT_MIN, int(px * room / wide))
+        while px > BAND_FONT_MIN and measure.textlength(line, font=_font(px, bold=True)) > room:
+            px -= 1
+    font, text = _font(px, bold=True), line
+    if measure.textlength(text, font=font) <= room:
+        return text, font
+    while len(text) > 8 and measure.textlength(text + "…", font=font) > room:
+        text = text[:-1]
+    return text.rstrip() + "…", font
+
+
 # ~0.27 MB each at 1280 px (≤ 43 MB): the viewers of a room for this minute and the next (the stamp is in the
 # key), both bands (restricted or not) when drawn ahead (documents/prewarm.py).
 @lru_cache(maxsize=160)
 def mark(line: str, diagonal: str, width: int, band_h: int) -> Mark:
     band = Image.new("L", (width, band_h), 0)
     draw = ImageDraw.Draw(band)
-    font = _font(int(band_h * 0.62), bold=True)
-    text = line
-    while draw.textlength(text, font=font) > width - 8 and len(text) > 8:
-        text = text[:-2]
+    text, font = band_text(line, width, band_h)
     draw.text((width / 2, band_h / 2), text, font=font, fill=255, anchor="mm")
     lfont = _font(line_font_px(width))
     period = int(draw.textlength(diagonal + " " * 6, font=lfont))

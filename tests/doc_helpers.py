@@ -4,6 +4,7 @@ encryption), plus an upload helper for the REST tests."""
 from __future__ import annotations
 
 import io
+import zlib
 from typing import Any
 
 import httpx
@@ -78,3 +79,15 @@ async def upload(
     return await http.post(
         f"/api/meetings/{meeting_id}/documents", data=data, files={"file": (filename, content, "application/pdf")}
     )
+
+
+def scanlines(png: bytes) -> bytes:
+    """A PNG's scanlines, through zlib (which checks the stream's Adler-32): two encodings of the same image
+    (the compressor's choices may differ between runs) give the same scanlines."""
+    pos, data = 8, b""
+    while pos < len(png):
+        size = int.from_bytes(png[pos : pos + 4], "big")
+        if png[pos + 4 : pos + 8] == b"IDAT":
+            data += png[pos + 8 : pos + 8 + size]
+        pos += 12 + size
+    return zlib.decompress(data)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,7 @@ from PIL import Image, ImageChops
 from documents import watermark
 from documents.render import BASE_FORMAT, cache_path, render_job
 from documents.stamped_pages import StampedPages
-from tests.doc_helpers import make_pdf
+from tests.doc_helpers import make_pdf, scanlines
 from tests.waiting import eventually
 
 TABLETS = 25
@@ -120,22 +119,11 @@ async def test_a_tablet_waiting_for_its_page_goes_before_the_pages_stamped_ahead
     viewer = _viewer(99, restricted=True)
     body = await pages.get(base, ("now",), viewer)
     assert sum(t.done() for t in ahead) <= len(ahead) // 2  # it did not wait for the 24 queued before it
-    assert body == watermark.stamp_image(base, viewer)
+    assert scanlines(body) == scanlines(watermark.stamp_image(base, viewer))
     # the last one stamped ahead, now asked for by its tablet while (most likely) still queued: stamped once
     assert await pages.get(base, ("ahead", 24), _viewer(24)) == await ahead[-1]
     await asyncio.gather(*ahead)
     assert pages.made == len(ahead) + 1
-
-
-def _idat(body: bytes) -> bytes:
-    """The PNG's scanlines, through zlib (which checks the stream's Adler-32)."""
-    pos, data = 8, b""
-    while pos < len(body):
-        size = int.from_bytes(body[pos : pos + 4], "big")
-        if body[pos + 4 : pos + 8] == b"IDAT":
-            data += body[pos + 8 : pos + 8 + size]
-        pos += 12 + size
-    return zlib.decompress(data)
 
 
 async def test_pages_stamped_ahead_for_many_viewers_at_once_carry_each_their_own_marks_and_no_one_elses(
@@ -148,9 +136,10 @@ async def test_pages_stamped_ahead_for_many_viewers_at_once_carry_each_their_own
     with Image.open(base) as raw:
         width, height = raw.size
     where = watermark.layout(width, height)
-    rows = [np.frombuffer(_idat(b), np.uint8).reshape(height, -1) for b in bodies]
+    rows = [np.frombuffer(scanlines(b), np.uint8).reshape(height, -1) for b in bodies]
     for viewer, body, scan in zip(viewers, bodies, rows):
-        assert body == watermark.stamp_image(base, viewer)  # exactly what stamping for them alone gives
+        # exactly the image stamping for them alone gives (compressed bytes may differ: the image may not)
+        assert scanlines(body) == scanlines(watermark.stamp_image(base, viewer))
         for y0, y1 in where.shared:  # the rows no mark touches are the page's, the same for everyone
             assert (scan[y0:y1] == rows[0][y0:y1]).all()
     for a in range(TABLETS):
@@ -177,3 +166,22 @@ async def test_every_strip_of_the_page_a_reader_could_crop_carries_the_viewers_n
     # and above the band, only the faint lines' rows differ from the page: the rest is shared by every viewer
     changed = {y for y in range(where.band[0]) if (np.abs(stamped[y] - page[y]) > 2).any()}
     assert changed <= {y for y0, y1 in where.lines for y in range(y0, y1)}
+
+
+def test_the_band_shows_the_whole_identity_and_time_of_a_long_name_and_unit() -> None:
+    """A minister of a ministry with a long name still sees when the copy was made: the band's font shrinks to
+    fit the line rather than cutting off its end (the time)."""
+    viewer = watermark.Viewer(
+        user_id=7,
+        name="Nguyễn Thị Phương Thảo",
+        unit="Bộ Tài nguyên và Môi trường",
+        stamp="03/12/2026 18:52",
+        restricted=True,
+    )
+    for width in (768, 1024, 1280):
+        height = width * 1414 // 1000  # an A4 page
+        text, font = watermark.band_text(viewer.line, width, watermark.band_height(height, width))
+        assert text == viewer.line and text.endswith("03/12/2026 18:52"), width
+        assert font.size >= watermark.BAND_FONT_MIN
+    text, _ = watermark.band_text("TÀI LIỆU HẠN CHẾ · " + "Đơn vị rất dài " * 40, 768, 30)
+    assert text.endswith("…") and len(text) > 8
