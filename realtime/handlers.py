@@ -14,7 +14,7 @@ import socketio
 
 from core.actor import Actor
 from accounts.services import session_key
-from web.auth import cookie_from_header, cookie_name, resolve_token
+from web.auth import cookie_from_header, cookie_name, lookup_many
 from infra.context import AppContext
 from web.i18n import environ_lang
 from core.errors import Forbidden
@@ -39,6 +39,7 @@ class Live:
     rooms: Rooms
     presence: LocalBoard | SharedBoard  # who has the meeting open (shared across nodes with Redis)
     joins: BatchedReads  # meeting:join of the tablets joining together: one read and one snapshot per batch
+    logins: BatchedReads  # the session cookies of sockets connecting together: one read per batch
 
 
 async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
@@ -55,7 +56,7 @@ async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = Non
         forget_headers(environ)
         return True
     token = cookie_from_header(environ.get("HTTP_COOKIE"), cookie_name(live.ctx.settings))
-    found = await resolve_token(live.ctx, token)
+    found = await live.logins.call(token) if token else None
     if found is None or token is None:
         raise socketio.exceptions.ConnectionRefusedError(
             {"code": "unauthenticated", "message": translate("Vui lòng đăng nhập.", lang)}
@@ -178,7 +179,8 @@ def _conducting(live: Live, fn: Callable[..., Any], **fixed: Any) -> Handler:
 def register(sio: socketio.AsyncServer, ctx: AppContext) -> SocketActions:
     actions = SocketActions(sio, ctx)
     joins = BatchedReads(lambda calls: ctx.read(audience.join_many, calls=calls))
-    live = Live(sio, ctx, actions, actions.rooms, board(sio, ctx.cluster), joins)
+    logins = BatchedReads(lambda tokens: ctx.read(partial(lookup_many, ctx), tokens=tokens))
+    live = Live(sio, ctx, actions, actions.rooms, board(sio, ctx.cluster), joins, logins)
     ctx.cluster.services.append(live.presence)
     actions.rooms.on_evicted.append(partial(evicted, live))
     ctx.end_session = actions.end_session

@@ -33,11 +33,13 @@ class SharedReads:
 
 class BatchedReads:
     """Calls that arrive while a read is running wait, and the next read answers them all at once (like group
-    commit, for reads: no delay is added to a lone call). For a room of tablets joining together
-    (realtime/handlers.py join): one worker-thread hop, one transaction and one snapshot per batch instead of
-    one each. A join burst used to run a read per tablet on 40 threads at once; what those reads left in the
-    heap (each tablet's snapshot, ORM session and objects, interleaved with the long-lived connections being
-    made at the same time) stayed as fragmentation, a large part of the memory per connected tablet."""
+    commit, for reads: no delay is added to a lone call). For a room of tablets connecting and joining together
+    (realtime/handlers.py: the session cookies at connect, meeting:join): one worker-thread hop and one
+    transaction per batch (and one snapshot per meeting) instead of one each. Such a burst used to run a read
+    per tablet on up to 40 threads at once (anyio's limit): every thread started kept its stack and its own C
+    heap arena, and what the reads left in the heap (each tablet's snapshot, ORM session and objects, interleaved
+    with the long-lived connections being made at the same time) stayed as fragmentation: a large part of the
+    memory per connected tablet (docs/performance.md)."""
 
     def __init__(self, read: Callable[[list[Any]], Awaitable[list[tuple[bool, Any]]]], limit: int = 200) -> None:
         self.read, self.limit = read, limit

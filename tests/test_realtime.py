@@ -211,6 +211,41 @@ async def test_connection_without_session_or_from_foreign_origin_is_refused(live
     await http.aclose()
 
 
+async def test_sockets_connecting_at_once_are_each_checked_against_their_own_cookie(live_server: LiveServer) -> None:
+    """The cookies of sockets connecting together are read in one batch (BatchedReads): a forged or logged-out
+    cookie among them is still refused, and each admitted socket acts as its own user."""
+    c = make_cabinet(live_server.db, start=True)
+    https = [await login(live_server.url, m.username) for m in c.members[:3]]
+    gone = await login(live_server.url, c.members[3].username)
+    gone_cookie = gone.cookies["ecabinet_session"]
+    assert (await gone.post("/api/auth/logout")).status_code in (200, 204)
+    cookies = [h.cookies["ecabinet_session"] for h in https] + ["forged", gone_cookie]
+    clients = [socketio.AsyncClient(reconnection=False) for _ in cookies]
+
+    async def connect(client: socketio.AsyncClient, cookie: str) -> bool:
+        try:
+            await client.connect(
+                live_server.url,
+                transports=["websocket"],
+                wait_timeout=5,
+                headers={"Cookie": f"ecabinet_session={cookie}"},
+            )
+        except socketio.exceptions.ConnectionError:
+            return False
+        return True
+
+    try:
+        assert await asyncio.gather(*(connect(cl, ck) for cl, ck in zip(clients, cookies))) == [True] * 3 + [False] * 2
+        acks = await asyncio.gather(*(cl.call("meeting:join", {"meeting_id": c.meeting_id}) for cl in clients[:3]))
+        assert [a["data"]["me"]["user_id"] for a in acks] == [m.id for m in c.members[:3]]
+    finally:
+        for client in clients:
+            if client.connected:
+                await client.disconnect()
+        for h in [*https, gone]:
+            await h.aclose()
+
+
 async def test_presence_shows_who_has_the_page_open(live_server: LiveServer) -> None:
     c = make_cabinet(live_server.db, start=True)
     a, ah = await live_client(live_server.url, c.members[0].username)

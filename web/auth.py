@@ -66,15 +66,28 @@ def cookie_from_header(header: str | None, name: str = COOKIE) -> str | None:
     return morsel.value if morsel else None
 
 
+def lookup(ctx: AppContext, session: Session, token: str) -> tuple[Actor, str] | None:
+    """The session cookie's actor and CSRF token, read in `session`; None for no live session."""
+    found = ctx.resolve_session(session=session, token=token)
+    return (Actor.of(found[0]), found[1]) if found else None
+
+
 async def resolve_token(ctx: AppContext, token: str | None) -> tuple[Actor, str] | None:
     if not token:
         return None
+    return await ctx.db.read(lambda session: lookup(ctx, session, token))
 
-    def _lookup(session: Session) -> tuple[Actor, str] | None:
-        found = ctx.resolve_session(session=session, token=token)
-        return (Actor.of(found[0]), found[1]) if found else None
 
-    return await ctx.db.read(_lookup)
+def lookup_many(ctx: AppContext, *, session: Session, tokens: list[str]) -> list[tuple[bool, Any]]:
+    """`lookup` for many cookies in one read transaction (sockets connecting together): (True, found or None),
+    or (False, the error) for one that failed, per token."""
+    answers: list[tuple[bool, Any]] = []
+    for token in tokens:
+        try:
+            answers.append((True, lookup(ctx, session, token)))
+        except Exception as exc:  # this cookie's answer; the others' are unaffected
+            answers.append((False, exc))
+    return answers
 
 
 async def current(request: Request) -> tuple[Actor, str] | None:
@@ -111,8 +124,7 @@ async def write_as_user(request: Request, fn: Callable[..., Any], /, **kwargs: A
         return await ctx.write(fn, actor=actor, **kwargs)
 
     def who(session: Session) -> Actor:
-        found = ctx.resolve_session(session=session, token=token)
-        request.state.auth = (Actor.of(found[0]), found[1]) if found else None
+        request.state.auth = lookup(ctx, session, token)
         return _checked(request, request.state.auth)
 
     return await ctx.write_as(who, fn, **kwargs)
