@@ -63,6 +63,11 @@ class BatchedReads:
                     answers = await self.read([arg for arg, _ in batch])
                 except Exception as exc:  # the read itself failed: every caller of the batch hears it
                     answers = [(False, exc)] * len(batch)
+                except BaseException:  # cancelled (shutdown): nobody is left waiting for an answer
+                    for _, fut in batch + self.waiting:
+                        fut.cancel()
+                    self.waiting = []
+                    raise
                 for (_, fut), (ok, value) in zip(batch, answers):
                     if fut.done():  # its caller went away (disconnected meanwhile)
                         continue
