@@ -72,8 +72,8 @@ class Checkpoints:
     the request behind it waited (10-100 ms on a shared disk: about one chair's tap in a hundred, the p99 of
     bench/fanout.py). Here each database written to is checkpointed (PASSIVE: writers and readers carry on)
     at most every CHECKPOINT_EVERY seconds. One thread per process, started on the first write; it holds a
-    database only while checkpointing it. A process that only ever writes without this thread (none) would
-    leave the copy to the last connection's close, as SQLite does."""
+    database only while checkpointing it. What a process leaves in the WAL when it exits (the CLI) is copied
+    back by SQLite itself when the last connection closes, or by the next process to open the database."""
 
     def __init__(self) -> None:
         self.cond = threading.Condition()
