@@ -29,7 +29,7 @@ class UserRow(Protocol):
     def role(self) -> GlobalRole: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per live socket, no __dict__ each
 class Actor:
     id: int
     username: str

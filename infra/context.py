@@ -73,6 +73,13 @@ class AppContext:
         await self.after_commit(outcome)
         return outcome.result
 
+    async def write_as(self, who: Callable[..., Any], fn: Callable[..., Any], /, **kwargs: Any) -> Any:
+        """As `write`, with the caller found first in the same worker-thread hop: `who(session=)` in a read
+        transaction answers the actor (or raises: nothing is written), then `fn(session=, actor=, **kwargs)`."""
+        outcome = await self.db.write_as(who, fn, **kwargs)
+        await self.after_commit(outcome)
+        return outcome.result
+
     async def write_grouped(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
         """As `write`, but calls of `fn` that arrive together share one transaction (infra/groupcommit.py):
         for services many users call at the same moment (a vote's casts). Answers after the COMMIT."""

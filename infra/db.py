@@ -17,7 +17,10 @@ composition root: app/db.py's Database is this one with them wired.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
+import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
@@ -29,6 +32,8 @@ from sqlmodel import Session, create_engine
 from core.outbox import Key, take_keys
 
 T = TypeVar("T")
+log = logging.getLogger("ecabinet.db")
+CHECKPOINT_EVERY = 1.0  # seconds: a database being written has its WAL copied back at most this often
 
 
 def make_engine(url: str) -> Engine:
@@ -52,12 +57,52 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA wal_autocheckpoint=0")  # no COMMIT copies the WAL back: `Checkpoints` does (below)
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get("ecabinet_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Checkpoints:
+    """SQLite's WAL is copied back into the database file by a thread of its own, not by a COMMIT. With SQLite's
+    automatic checkpoint, the commit that crossed 1000 WAL pages did the copy and its two fsyncs itself, and
+    the request behind it waited (10-100 ms on a shared disk: about one chair's tap in a hundred, the p99 of
+    bench/fanout.py). Here each database written to is checkpointed (PASSIVE: writers and readers carry on)
+    at most every CHECKPOINT_EVERY seconds. One thread per process, started on the first write; it holds a
+    database only while checkpointing it. What a process leaves in the WAL when it exits (the CLI) is copied
+    back by SQLite itself when the last connection closes, or by the next process to open the database."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.dirty: dict[int, weakref.ref[Database]] = {}
+        self.thread: threading.Thread | None = None
+
+    def written(self, db: Database) -> None:
+        with self.cond:
+            self.dirty[id(db)] = weakref.ref(db)
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, name="ecabinet-wal-checkpoint", daemon=True)
+                self.thread.start()
+            self.cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self.cond:
+                while not self.dirty:
+                    self.cond.wait()
+                refs, self.dirty = list(self.dirty.values()), {}
+            for ref in refs:
+                db = ref()
+                if db is not None:
+                    db.checkpoint()
+                del db
+            time.sleep(CHECKPOINT_EVERY)
+
+
+checkpoints = Checkpoints()
 
 
 @dataclass
@@ -81,6 +126,9 @@ class Database:
         self.engine = make_engine(url)
         self._write_engine = self.engine.execution_options(ecabinet_write=True)
         self._writer = threading.RLock() if self.is_sqlite else contextlib.nullcontext()
+        self._disposing = threading.Lock()  # a checkpoint and dispose() never overlap
+        self.disposed = False
+        self.checkpoints = 0  # how many background checkpoints ran (tests)
 
     @property
     def is_sqlite(self) -> bool:
@@ -96,7 +144,9 @@ class Database:
         with self._writer, self.write_session() as session:
             result = fn(session=session, **kwargs)
             session.commit()
-            return Outcome(result, self.take_events(session), take_keys(session))
+            outcome = Outcome(result, self.take_events(session), take_keys(session))
+        self._written()
+        return outcome
 
     def run_batch(self, fn: Callable[..., Any], calls: list[dict[str, Any]]) -> tuple[list[tuple[bool, Any]], Outcome]:
         """Group commit (infra/groupcommit.py): every call of `fn` in its own SAVEPOINT of one transaction.
@@ -117,7 +167,9 @@ class Database:
                     session.info.update(noted)
                     answers.append((False, exc))
             session.commit()
-            return answers, Outcome(None, self.take_events(session), take_keys(session))
+            outcome = Outcome(None, self.take_events(session), take_keys(session))
+        self._written()
+        return answers, outcome
 
     def run_read(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         with self.read_session() as session:
@@ -126,8 +178,37 @@ class Database:
     async def write(self, fn: Callable[..., T], /, **kwargs: Any) -> Outcome:
         return await to_thread.run_sync(lambda: self.run_write(fn, **kwargs))
 
+    async def write_as(self, who: Callable[..., Any], fn: Callable[..., T], /, **kwargs: Any) -> Outcome:
+        """`who(session=)` in a read transaction (the caller: an actor, or it raises), then `fn(session=,
+        actor=, **kwargs)` in a write transaction; one worker-thread hop for both."""
+        return await to_thread.run_sync(lambda: self.run_write(fn, actor=self.run_read(who), **kwargs))
+
     async def read(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         return await to_thread.run_sync(lambda: self.run_read(fn, **kwargs))
 
+    def _written(self) -> None:
+        if self.is_sqlite:
+            self.disposed = False  # written again after dispose(): the engine is in use again
+            checkpoints.written(self)
+
+    def checkpoint(self) -> None:
+        """Copy the WAL back into the database file (SQLite; `Checkpoints` calls it from its thread)."""
+        with self._disposing:
+            if self.disposed:
+                return
+            try:
+                raw = self.engine.raw_connection()
+                try:
+                    driver = raw.driver_connection
+                    assert driver is not None  # a live connection from the pool
+                    driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                finally:
+                    raw.close()
+                self.checkpoints += 1
+            except Exception:  # the next write schedules another; SQLite checkpoints at the last close anyway
+                log.warning("WAL checkpoint failed", exc_info=True)
+
     def dispose(self) -> None:
+        with self._disposing:
+            self.disposed = True
         self.engine.dispose()

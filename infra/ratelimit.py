@@ -193,6 +193,8 @@ class SlidingWindow:
 class TokenBucket:
     """Allows `rate` events per second with bursts of `burst`; used per socket for event floods."""
 
+    __slots__ = ("rate", "burst", "tokens", "stamp")  # one per live socket: no __dict__ each
+
     def __init__(self, rate: float, burst: float) -> None:
         self.rate, self.burst = rate, burst
         self.tokens, self.stamp = burst, time.monotonic()

@@ -83,7 +83,10 @@ def _tail(session: Session) -> tuple[int, str, bool]:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
     last = session.exec(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()  # type: ignore[union-attr]
-    return (last.id or 0, last.hash, bool(last.mac)) if last else (0, GENESIS, True)
+    found = (last.id or 0, last.hash, bool(last.mac)) if last else (0, GENESIS, True)
+    # kept for the rest of the transaction: `append` and the `_link` it calls read the tail once, not twice
+    session.info[TAIL] = found
+    return found
 
 
 def _link(

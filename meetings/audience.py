@@ -30,6 +30,28 @@ def join(*, session: Session, actor: Actor, meeting_id: int) -> tuple[dict[str, 
     return result, classes(acc), acc.meeting.access_seq
 
 
+Joined = tuple[dict[str, Any], frozenset[str], int]
+
+
+def join_many(*, session: Session, calls: list[tuple[Actor, int]]) -> list[tuple[bool, Joined | Exception]]:
+    """`join` for many (actor, meeting_id) at once, in one read transaction (a room of tablets joining
+    together, realtime/handlers.py): each caller's access is checked on its own, a refused one answers
+    (False, its error); the snapshot of a meeting is built once and the same object is shared by every answer
+    (it depends only on the meeting, read once here, not on the caller)."""
+    snapshots: dict[int, dict[str, Any]] = {}
+    answers: list[tuple[bool, Joined | Exception]] = []
+    for actor, meeting_id in calls:
+        try:
+            acc = access(session, actor, meeting_id)
+            shot = snapshots.get(meeting_id)
+            if shot is None:
+                shot = snapshots[meeting_id] = serialize.snapshot(session, acc.meeting)
+            answers.append((True, (services.joined(acc, shot), classes(acc), acc.meeting.access_seq)))
+        except Exception as exc:  # this caller's answer; the others' are unaffected
+            answers.append((False, exc))
+    return answers
+
+
 def _display_token_id(actor: Actor) -> int | None:
     _, _, raw = actor.username.partition(":")
     return int(raw) if raw.isdigit() else None

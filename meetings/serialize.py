@@ -38,10 +38,12 @@ def agenda_items(session: Session, meeting_id: int) -> list[AgendaItem]:
 
 
 def agenda_data(session: Session, meeting_id: int) -> list[dict[str, Any]]:
-    return [
-        AgendaItemPublic.model_validate(i, from_attributes=True).model_dump(mode="json")
-        for i in agenda_items(session, meeting_id)
-    ]
+    return agenda_dump(agenda_items(session, meeting_id))
+
+
+def agenda_dump(items: list[AgendaItem]) -> list[dict[str, Any]]:
+    """`items` (the whole agenda in order, as agenda_items reads it) as the clients see it."""
+    return [AgendaItemPublic.model_validate(i, from_attributes=True).model_dump(mode="json") for i in items]
 
 
 def participant_rows(session: Session, meeting_id: int) -> list[tuple[Participant, User]]:

@@ -78,11 +78,13 @@ def get_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str,
 def join(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
     """What a live client needs: the snapshot, its seq, and the caller's powers."""
     acc = access(session, actor, meeting_id)
-    return {
-        "snapshot": serialize.snapshot(session, acc.meeting),
-        "seq": acc.meeting.last_seq,
-        "me": {"user_id": actor.id, "role": acc.role, "can_manage": acc.can_manage, "can_conduct": acc.can_conduct},
-    }
+    return joined(acc, serialize.snapshot(session, acc.meeting))
+
+
+def joined(acc: Access, snapshot: dict[str, Any]) -> dict[str, Any]:
+    """`join`'s answer for `acc`, given the meeting's snapshot read in the same transaction."""
+    me = {"user_id": acc.actor.id, "role": acc.role, "can_manage": acc.can_manage, "can_conduct": acc.can_conduct}
+    return {"snapshot": snapshot, "seq": acc.meeting.last_seq, "me": me}
 
 
 def sync(*, session: Session, actor: Actor, meeting_id: int, since: int, limit: int) -> dict[str, Any]:
@@ -286,7 +288,7 @@ def _switch(session: Session, acc: Access, items: list[AgendaItem], target: Agen
         previous_item_id=previous,
         current_item_id=target.id,
         meeting=serialize.meeting_data(acc.meeting),
-        agenda=serialize.agenda_data(session, acc.meeting_id),
+        agenda=serialize.agenda_dump(items),  # the whole agenda, just flushed: not read again
         **hooks.current_item_changed(session, acc, previous),
     )
     return serialize.meeting_data(acc.meeting, acc.role)

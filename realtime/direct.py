@@ -103,6 +103,18 @@ class DirectQueue:
         transport.write(frame)
         return True
 
+    def offer(self, frame: bytes) -> int:
+        """The fan-out's one call per socket (realtime/wire.py): `writable` and `write` in one. 1 written, 0 not
+        open any more, -1 dropped (the tablet does not read: its connection is aborted)."""
+        proto, transport = self.proto, self.transport
+        if not self.open or proto.disconnected or proto.close_sent or transport.is_closing():
+            return 0
+        if transport.get_write_buffer_size() > MAX_BUFFERED:
+            self.abort()
+            return -1
+        transport.write(frame)
+        return 1
+
     def put_nowait(self, pkt: Any) -> None:
         if pkt is None:  # engine.io's "writer, stop": the websocket closes
             self.shut()

@@ -14,7 +14,7 @@ import socketio
 
 from core.actor import Actor
 from accounts.services import session_key
-from web.auth import cookie_from_header, cookie_name, resolve_token
+from web.auth import cookie_from_header, cookie_name, lookup_many
 from infra.context import AppContext
 from web.i18n import environ_lang
 from core.errors import Forbidden
@@ -28,6 +28,7 @@ from realtime.broadcast import user_room
 from realtime.direct import forget_headers
 from realtime.payloads import CheckIn, ItemRef, MeetingRef, StartMeeting, SyncRequest
 from realtime.presence import LocalBoard, SharedBoard, board
+from realtime.shared_reads import BatchedReads
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Live:
     actions: SocketActions
     rooms: Rooms
     presence: LocalBoard | SharedBoard  # who has the meeting open (shared across nodes with Redis)
+    joins: BatchedReads  # meeting:join of the tablets joining together: one read and one snapshot per batch
+    logins: BatchedReads  # the session cookies of sockets connecting together: one read per batch
 
 
 async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
@@ -53,7 +56,7 @@ async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = Non
         forget_headers(environ)
         return True
     token = cookie_from_header(environ.get("HTTP_COOKIE"), cookie_name(live.ctx.settings))
-    found = await resolve_token(live.ctx, token)
+    found = await live.logins.call(token) if token else None
     if found is None or token is None:
         raise socketio.exceptions.ConnectionRefusedError(
             {"code": "unauthenticated", "message": translate("Vui lòng đăng nhập.", lang)}
@@ -82,7 +85,7 @@ async def join(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:
     of its audiences only when allowed. Events delivered between the snapshot and the room entry are then
     read again (with the permission checked again) and sent to this socket, so none is lost; the client
     ignores what it already has (seq)."""
-    result, audiences, access_seq = await live.ctx.read(audience.join, actor=actor, meeting_id=p.meeting_id)
+    result, audiences, access_seq = await live.joins.call((actor, p.meeting_id))
     if not await live.rooms.admit(sid, actor, p.meeting_id, audiences, access_seq):
         raise Forbidden("Bạn không được mời dự cuộc họp {meeting_id}.", meeting_id=p.meeting_id)
     if live.rooms.delivered_since(p.meeting_id, result["seq"]):
@@ -175,7 +178,9 @@ def _conducting(live: Live, fn: Callable[..., Any], **fixed: Any) -> Handler:
 
 def register(sio: socketio.AsyncServer, ctx: AppContext) -> SocketActions:
     actions = SocketActions(sio, ctx)
-    live = Live(sio, ctx, actions, actions.rooms, board(sio, ctx.cluster))
+    joins = BatchedReads(lambda calls: ctx.read(audience.join_many, calls=calls))
+    logins = BatchedReads(lambda tokens: ctx.read(partial(lookup_many, ctx), tokens=tokens))
+    live = Live(sio, ctx, actions, actions.rooms, board(sio, ctx.cluster), joins, logins)
     ctx.cluster.services.append(live.presence)
     actions.rooms.on_evicted.append(partial(evicted, live))
     ctx.end_session = actions.end_session

@@ -103,43 +103,51 @@ class Sender:
         self.dropped = 0
 
     def deliver(self, eio_sids: list[str], pkt: Any) -> None:
-        frame: bytes | None = None
-        sockets, environs, direct_ok = self.sio.eio.sockets, self.sio.environ, self.direct_ok
+        sockets, direct_ok = self.sio.eio.sockets, self.direct_ok
+        frame = text_frame(pkt.encode())  # the same bytes for every recipient (server frames are not masked)
+        direct = dropped = 0
+        others: list[tuple[str, Any]] = []
+        # The common case, kept tight (one call per socket): a direct socket is written now, nothing else to check.
         for eio_sid in eio_sids:
             sock = sockets.get(eio_sid)
             if sock is None or sock.closed:
                 continue
             queue = sock.queue
-            if type(queue) is DirectQueue and direct_ok:  # the common case: written now, nothing else to check
-                if queue.writable():
-                    if frame is None:
-                        frame = text_frame(pkt.encode())
-                    if queue.write(frame):
-                        self.direct += 1
-                    else:
-                        self.dropped += 1
-                continue
-            if getattr(sock, "_ecabinet_dropped", False):
-                continue
-            proto = protocol_of(sock, environs.get(eio_sid)) if sock.upgraded and self.direct_ok else None
-            if proto is not None:
-                transport = proto.transport
-                if proto.disconnected or proto.close_sent or transport.is_closing():
-                    continue
-                if transport.get_write_buffer_size() > MAX_BUFFERED:
-                    self.drop(eio_sid, sock, proto)
-                    continue
-                if proto.writable.is_set() and writer_idle(sock.queue):
-                    if frame is None:
-                        frame = text_frame(pkt.encode())
-                    transport.write(frame)
-                    self.direct += 1
-                    continue
-            if sock.queue.qsize() >= MAX_QUEUED:
+            if type(queue) is DirectQueue and direct_ok:
+                done = queue.offer(frame)
+                if done > 0:
+                    direct += 1
+                elif done < 0:
+                    dropped += 1
+            else:
+                others.append((eio_sid, sock))
+        self.direct += direct
+        self.dropped += dropped
+        for eio_sid, sock in others:
+            self.deliver_queued(eio_sid, sock, pkt, frame)
+
+    def deliver_queued(self, eio_sid: str, sock: Any, pkt: Any, frame: bytes) -> None:
+        """A socket with engine.io's own writer (an upgrade from polling, deflate, another server): the frame is
+        written directly only while its writer is idle, else the packet is queued behind what is there."""
+        if getattr(sock, "_ecabinet_dropped", False):
+            return
+        proto = protocol_of(sock, self.sio.environ.get(eio_sid)) if sock.upgraded and self.direct_ok else None
+        if proto is not None:
+            transport = proto.transport
+            if proto.disconnected or proto.close_sent or transport.is_closing():
+                return
+            if transport.get_write_buffer_size() > MAX_BUFFERED:
                 self.drop(eio_sid, sock, proto)
-                continue
-            sock.queue.put_nowait(pkt)
-            self.queued += 1
+                return
+            if proto.writable.is_set() and writer_idle(sock.queue):
+                transport.write(frame)
+                self.direct += 1
+                return
+        if sock.queue.qsize() >= MAX_QUEUED:
+            self.drop(eio_sid, sock, proto)
+            return
+        sock.queue.put_nowait(pkt)
+        self.queued += 1
 
     def drop(self, eio_sid: str, sock: Any, proto: Any) -> None:
         """A tablet that does not read: abort its connection (it will resync with a snapshot on reconnect)."""

@@ -63,6 +63,37 @@ async def test_state_changes_need_the_csrf_token(live_server: LiveServer) -> Non
     await http.aclose()
 
 
+async def test_the_chairs_tap_checks_the_session_and_the_csrf_token_before_it_moves_anything(
+    live_server: LiveServer,
+) -> None:
+    """POST .../next resolves the session and writes in one worker-thread hop (web/auth.py write_as_user): the
+    same refusals as every other state change, and nothing moves until they pass."""
+    c = make_cabinet(live_server.db, start=True)
+    chair = await login(live_server.url, c.chair.username)
+    member = await login(live_server.url, c.members[0].username)
+    anonymous = httpx.AsyncClient(base_url=live_server.url, timeout=20)
+    token = chair.headers.pop("X-CSRF-Token")
+    next_url = f"/api/meetings/{c.meeting_id}/next"
+    try:
+        r = await chair.post(next_url)
+        assert r.status_code == 403 and "CSRF" in r.json()["error"]["message"]
+        r = await chair.post(next_url, headers={"X-CSRF-Token": "not-" + token})
+        assert r.status_code == 403 and "CSRF" in r.json()["error"]["message"]
+        r = await anonymous.post(next_url, headers={"X-CSRF-Token": token})
+        assert r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated"
+        r = await anonymous.post(next_url, headers={"X-CSRF-Token": token, "Cookie": "ecabinet_session=forged"})
+        assert r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated"
+        r = await member.post(next_url)  # signed in, right token, but not the one who conducts
+        assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+        r = await chair.get(f"/api/meetings/{c.meeting_id}")
+        assert r.json()["current_item_id"] == c.item_ids[0]  # nothing moved
+        r = await chair.post(next_url, headers={"X-CSRF-Token": token})
+        assert r.status_code == 200 and r.json()["current_item_id"] == c.item_ids[1]
+    finally:
+        for client in (chair, member, anonymous):
+            await client.aclose()
+
+
 async def test_error_envelope_for_unknown_forbidden_invalid(live_server: LiveServer) -> None:
     c = make_cabinet(live_server.db)
     staff = await login(live_server.url, c.staff.username)

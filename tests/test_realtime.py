@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import socketio
 
@@ -64,6 +66,37 @@ async def test_a_client_not_invited_is_refused_and_gets_nothing(live_server: Liv
             await client.close()
             await h.aclose()
         await chair.aclose()
+
+
+async def test_tablets_joining_at_once_each_get_their_own_answer(live_server: LiveServer) -> None:
+    """Joins that arrive together are answered by one read (realtime/shared_reads.py: BatchedReads): each
+    tablet still gets its own powers, an outsider among them is refused, and every joined one hears the next
+    move."""
+    c = make_cabinet(live_server.db, start=True)
+    people = [c.chair, *c.members[:4], c.outsider]
+    clients = [await live_client(live_server.url, u.username) for u in people]
+    try:
+        acks = await asyncio.gather(*(tablet.join(c.meeting_id) for tablet, _ in clients))
+        *admitted, refused = acks
+        assert refused["ok"] is False and refused["error"]["code"] == "forbidden"
+        assert all(ack["ok"] for ack in admitted), admitted
+        assert [a["data"]["me"]["user_id"] for a in admitted] == [u.id for u in people[:-1]]
+        assert [(a["data"]["me"]["role"], a["data"]["me"]["can_conduct"]) for a in admitted] == [
+            ("chair", True),
+            *[("member", False)] * 4,
+        ]
+        assert all(a["data"]["snapshot"] == admitted[0]["data"]["snapshot"] for a in admitted)
+        assert len({a["data"]["seq"] for a in admitted}) == 1
+        moved = await clients[0][0].call("agenda:next", {"meeting_id": c.meeting_id})
+        assert moved["ok"], moved
+        for tablet, _ in clients[:-1]:
+            env = await tablet.wait_for(lambda e: e["type"] == "agenda.current_changed")
+            assert env["seq"] == admitted[0]["data"]["seq"] + 1
+        assert clients[-1][0].events == []
+    finally:
+        for tablet, http in clients:
+            await tablet.close()
+            await http.aclose()
 
 
 async def test_member_cannot_conduct_over_socket_but_chair_can(live_server: LiveServer) -> None:
@@ -176,6 +209,41 @@ async def test_connection_without_session_or_from_foreign_origin_is_refused(live
     assert same.connected
     await same.disconnect()
     await http.aclose()
+
+
+async def test_sockets_connecting_at_once_are_each_checked_against_their_own_cookie(live_server: LiveServer) -> None:
+    """The cookies of sockets connecting together are read in one batch (BatchedReads): a forged or logged-out
+    cookie among them is still refused, and each admitted socket acts as its own user."""
+    c = make_cabinet(live_server.db, start=True)
+    https = [await login(live_server.url, m.username) for m in c.members[:3]]
+    gone = await login(live_server.url, c.members[3].username)
+    gone_cookie = gone.cookies["ecabinet_session"]
+    assert (await gone.post("/api/auth/logout")).status_code in (200, 204)
+    cookies = [h.cookies["ecabinet_session"] for h in https] + ["forged", gone_cookie]
+    clients = [socketio.AsyncClient(reconnection=False) for _ in cookies]
+
+    async def connect(client: socketio.AsyncClient, cookie: str) -> bool:
+        try:
+            await client.connect(
+                live_server.url,
+                transports=["websocket"],
+                wait_timeout=5,
+                headers={"Cookie": f"ecabinet_session={cookie}"},
+            )
+        except socketio.exceptions.ConnectionError:
+            return False
+        return True
+
+    try:
+        assert await asyncio.gather(*(connect(cl, ck) for cl, ck in zip(clients, cookies))) == [True] * 3 + [False] * 2
+        acks = await asyncio.gather(*(cl.call("meeting:join", {"meeting_id": c.meeting_id}) for cl in clients[:3]))
+        assert [a["data"]["me"]["user_id"] for a in acks] == [m.id for m in c.members[:3]]
+    finally:
+        for client in clients:
+            if client.connected:
+                await client.disconnect()
+        for h in [*https, gone]:
+            await h.aclose()
 
 
 async def test_presence_shows_who_has_the_page_open(live_server: LiveServer) -> None:

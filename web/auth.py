@@ -66,15 +66,28 @@ def cookie_from_header(header: str | None, name: str = COOKIE) -> str | None:
     return morsel.value if morsel else None
 
 
+def lookup(ctx: AppContext, session: Session, token: str) -> tuple[Actor, str] | None:
+    """The session cookie's actor and CSRF token, read in `session`; None for no live session."""
+    found = ctx.resolve_session(session=session, token=token)
+    return (Actor.of(found[0]), found[1]) if found else None
+
+
 async def resolve_token(ctx: AppContext, token: str | None) -> tuple[Actor, str] | None:
     if not token:
         return None
+    return await ctx.db.read(lambda session: lookup(ctx, session, token))
 
-    def _lookup(session: Session) -> tuple[Actor, str] | None:
-        found = ctx.resolve_session(session=session, token=token)
-        return (Actor.of(found[0]), found[1]) if found else None
 
-    return await ctx.db.read(_lookup)
+def lookup_many(ctx: AppContext, *, session: Session, tokens: list[str]) -> list[tuple[bool, Any]]:
+    """`lookup` for many cookies in one read transaction (sockets connecting together): (True, found or None),
+    or (False, the error) for one that failed, per token."""
+    answers: list[tuple[bool, Any]] = []
+    for token in tokens:
+        try:
+            answers.append((True, lookup(ctx, session, token)))
+        except Exception as exc:  # this cookie's answer; the others' are unaffected
+            answers.append((False, exc))
+    return answers
 
 
 async def current(request: Request) -> tuple[Actor, str] | None:
@@ -86,7 +99,10 @@ async def current(request: Request) -> tuple[Actor, str] | None:
 
 async def require_user(request: Request) -> Actor:
     """The logged-in actor; state-changing requests must also carry the session's CSRF token."""
-    auth = await current(request)
+    return _checked(request, await current(request))
+
+
+def _checked(request: Request, auth: tuple[Actor, str] | None) -> Actor:
     if auth is None:
         raise Unauthenticated("Vui lòng đăng nhập.")
     actor, csrf = auth
@@ -95,6 +111,23 @@ async def require_user(request: Request) -> Actor:
         if not hmac.compare_digest(sent.encode(), csrf.encode()):
             raise Forbidden("Thiếu hoặc sai mã chống giả mạo (CSRF); hãy tải lại trang.")
     return actor
+
+
+async def write_as_user(request: Request, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
+    """require_user, then the write `fn(session=, actor=, **kwargs)` (AppContext.write: events delivered after
+    COMMIT), in one worker-thread hop: the session cookie is read in its own short read transaction, the CSRF
+    token checked, and only then the write transaction begins. The chair's tap pays one hop, not two."""
+    ctx = ctx_of(request)
+    token = session_cookie(request)
+    if hasattr(request.state, "auth") or not token:
+        actor = await require_user(request)
+        return await ctx.write(fn, actor=actor, **kwargs)
+
+    def who(session: Session) -> Actor:
+        request.state.auth = lookup(ctx, session, token)
+        return _checked(request, request.state.auth)
+
+    return await ctx.write_as(who, fn, **kwargs)
 
 
 async def read_as_user(request: Request, fn: Callable[..., T], /, **kwargs: Any) -> tuple[Actor, T]:
