@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import platform
 import socket
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +55,27 @@ def machine() -> str:
         f"{os.cpu_count()} CPU ({model}), {psutil.virtual_memory().total / 2**30:.1f} GiB RAM, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
     )
+
+
+def wait_line(proc: subprocess.Popen[str], want: str, timeout: float = 180) -> str:
+    """The first line of a child's output that starts with `want` (a child announcing it is ready)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if not line and proc.poll() is not None:
+            raise RuntimeError(f"{proc.args!r} exited")
+        if line.startswith(want):
+            return line
+    raise TimeoutError(want)
+
+
+def cpu_each(procs: list[Any]) -> list[float]:
+    """Each process's CPU seconds so far (NaN for one that has exited)."""
+    times = []
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            times.append(t.user + t.system)
+        except Exception:  # a worker that exited counts nothing more
+            times.append(float("nan"))
+    return times

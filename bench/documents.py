@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.append(str(Path(__file__).resolve().parent))  # after the root: bench/votes.py must not shadow votes/
 
 from _common import pct
+from _page_clients import probe, tablets
 
 
 async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
@@ -139,7 +140,7 @@ async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: in
     'cold' = a page nobody fetched before; 'pre-warmed' = the next page after the presenter's turn (documents/
     prewarm.py had the time the presenter dwells on a page). Beside it: GET /healthz during the same burst.
 
-    The tablets run in a process of their own and the /healthz probe in another (`_tablets`, `_probe`), as
+    The tablets run in a process of their own and the /healthz probe in another (bench/_page_clients.py), as
     users are outside the server: this process is the server only, so its CPU time over a burst is the server's,
     and /healthz shows what the server's event loop does, not the clients' HTTP parsing beside it."""
     from documents import stamped_pages, watermark
@@ -150,8 +151,8 @@ async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: in
     probe_end, probe_child = spawn.Pipe()
     users = [c.chair.username, *(m.username for m in c.members[:TABLETS])]
     procs = [
-        spawn.Process(target=_tablets, args=(tablets_child, url, users, c.meeting_id), daemon=True),
-        spawn.Process(target=_probe, args=(probe_child, url), daemon=True),
+        spawn.Process(target=tablets, args=(tablets_child, url, users, c.meeting_id), daemon=True),
+        spawn.Process(target=probe, args=(probe_child, url), daemon=True),
     ]
     for proc in procs:
         proc.start()
@@ -231,86 +232,6 @@ async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: in
             await asyncio.to_thread(proc.join, 30)
             if proc.is_alive():
                 proc.kill()
-
-
-def _tablets(conn: Any, url: str, users: list[str], meeting_id: int) -> None:
-    """The chair and 25 tablets (a process of their own): log in, join the meeting's sockets, then fetch a page
-    at once on each "burst" the parent sends."""
-    asyncio.run(_tablets_main(conn, url, users, meeting_id))
-
-
-async def _tablets_main(conn: Any, url: str, users: list[str], meeting_id: int) -> None:
-    import socketio
-
-    from tests.live import login
-
-    https = [await login(url, u) for u in users]
-    viewers = https[1:]  # https[0]: the chair, who presents
-    sockets = []
-    try:
-        for http in https:
-            sio = socketio.AsyncClient(reconnection=False)
-            cookie = f"ecabinet_session={http.cookies['ecabinet_session']}"
-            await sio.connect(url, transports=["websocket"], headers={"Cookie": cookie})
-            assert (await sio.call("meeting:join", {"meeting_id": meeting_id}, timeout=30))["ok"]
-            sockets.append(sio)
-
-        async def fetch(http: Any, doc: int, n: int) -> tuple[float, str, int]:
-            t = time.perf_counter()
-            r = await http.get(f"/api/documents/{doc}/pages/{n}")
-            assert r.status_code == 200 and r.headers["content-type"] == "image/png", r.status_code
-            return (time.perf_counter() - t) * 1000, r.headers["cache-control"], len(r.content)
-
-        while True:
-            command = await asyncio.to_thread(conn.recv)
-            try:
-                if command[0] == "quit":
-                    return
-                if command[0] == "ready":
-                    conn.send("ready")
-                elif command[0] == "present":
-                    ack = await sockets[0].call(command[1], {"meeting_id": meeting_id, **command[2]}, timeout=30)
-                    assert ack["ok"], ack
-                    conn.send(ack)
-                elif command[0] == "burst":
-                    t0 = time.perf_counter()
-                    got = await asyncio.gather(*(fetch(v, command[1], command[2]) for v in viewers))
-                    total = (time.perf_counter() - t0) * 1000
-                    kib = sum(g[2] for g in got) // len(got) // 1024
-                    conn.send((total, pct([g[0] for g in got], 99), {g[1] for g in got}, kib))
-            except Exception as e:
-                conn.send(e)
-    finally:
-        await asyncio.gather(*(s.disconnect() for s in sockets), return_exceptions=True)
-        for http in https:
-            await http.aclose()
-
-
-def _probe(conn: Any, url: str) -> None:
-    """GET /healthz one after the other between "start" and "stop" (a process of its own, its connection open)."""
-
-    async def main() -> None:
-        import httpx
-
-        async with httpx.AsyncClient(base_url=url, timeout=60) as h:
-            await h.get("/healthz")
-            while True:
-                command = await asyncio.to_thread(conn.recv)
-                if command[0] == "quit":
-                    return
-                if command[0] == "ready":
-                    conn.send("ready")
-                    continue
-                health: list[float] = []
-                conn.send("started")
-                while not conn.poll():
-                    t = time.perf_counter()
-                    await h.get("/healthz")
-                    health.append((time.perf_counter() - t) * 1000)
-                conn.recv()  # "stop"
-                conn.send(health)
-
-    asyncio.run(main())
 
 
 def _tiny() -> bytes:

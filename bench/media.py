@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import free_port
+from _common import cpu_each, free_port, wait_line
 
 
 def _limit_ice() -> None:
@@ -239,28 +239,6 @@ def _spawn(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True, cwd=ROOT)
 
 
-def _wait_line(proc: subprocess.Popen[str], want: str, timeout: float = 180) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline() if proc.stdout else ""
-        if not line and proc.poll() is not None:
-            raise RuntimeError(f"{proc.args!r} exited")
-        if line.startswith(want):
-            return line
-    raise TimeoutError(want)
-
-
-def _cpu(procs: list[Any]) -> list[float]:
-    times = []
-    for p in procs:
-        try:
-            t = p.cpu_times()
-            times.append(t.user + t.system)
-        except Exception:  # a worker that exited counts nothing more
-            times.append(float("nan"))
-    return times
-
-
 def run_one(
     variant: str,
     pubs: int,
@@ -280,7 +258,7 @@ def run_one(
     )
     procs = [server]
     try:
-        _wait_line(server, "ready")
+        wait_line(server, "ready")
         pub = _spawn(
             "clients",
             "--role",
@@ -295,7 +273,7 @@ def run_one(
             str(tile_width),
         )
         procs.append(pub)
-        _wait_line(pub, "ready")
+        wait_line(pub, "ready")
         time.sleep(2)
         views = []
         for i in range(view_procs):  # viewers split over processes: one client process tops out first
@@ -322,11 +300,11 @@ def run_one(
         procs += views
         ps = psutil.Process(server.pid)
         for view in views:
-            _wait_line(view, "window", timeout=300)
+            wait_line(view, "window", timeout=300)
         measured = [ps, *ps.children(recursive=True)]
-        c0, t0 = _cpu(measured), time.monotonic()
-        parts = [json.loads(_wait_line(view, "{", timeout=seconds + 120)) for view in views]
-        c1, t1 = _cpu(measured), time.monotonic()
+        c0, t0 = cpu_each(measured), time.monotonic()
+        parts = [json.loads(wait_line(view, "{", timeout=seconds + 120)) for view in views]
+        c1, t1 = cpu_each(measured), time.monotonic()
         result = {k: [x for part in parts for x in part[k]] for k in ("fps", "join_ms", "sizes")}
         result["no_frames"] = sum(part["no_frames"] for part in parts)
         result["per_proc"] = [(b - a) / (t1 - t0) for a, b in zip(c0, c1)]
