@@ -125,3 +125,32 @@ def test_a_hostile_next_after_login_stays_on_this_site(tablet, server) -> None:
         t.page.wait_for_load_state("load")
         assert urlsplit(t.page.url).netloc == here, (hostile, t.page.url)
         assert urlsplit(t.page.url).path == "/meetings"
+
+
+def test_a_tap_before_the_login_script_is_ready_sends_nothing(tablet, server) -> None:
+    """The login module waits for its translations before it handles the form. Until then the button is
+    disabled and the browser does not submit the form itself: no password in a URL, no lost login."""
+    t = tablet()
+    held: list = []
+    # The translations do not arrive until the test lets them (the first time only).
+    t.page.route("**/i18n/*.json*", lambda route: held.append(route), times=1)
+    seen: list[str] = []
+    t.page.on("request", lambda request: seen.append(request.url))
+    t.page.goto("/login?next=/meetings")
+    t.page.fill("#username", "thanhvien03")
+    t.page.fill("#password", PASSWORD)
+    expect(t.page.locator("#login-submit")).to_be_disabled()
+    # Enter in the password field (implicit submission) and a scripted submit: the browser sends nothing.
+    t.page.press("#password", "Enter")
+    t.page.evaluate("document.getElementById('login-form').requestSubmit()")
+    t.page.evaluate("() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)))")
+    assert urlsplit(t.page.url).path == "/login" and urlsplit(t.page.url).query == "next=/meetings"
+    assert not [u for u in seen if PASSWORD in u or "thanhvien03" in u], seen
+
+    assert held, "the page asked for its translations"
+    for route in held:
+        route.continue_()
+    expect(t.page.locator("#login-submit")).to_be_enabled()
+    t.page.click("#login-submit")
+    t.page.wait_for_url(lambda url: urlsplit(url).path == "/meetings")
+    assert not [u for u in seen if PASSWORD in u], seen

@@ -35,3 +35,5 @@ form?.addEventListener("submit", async (event) => {
     form.password.select();
   }
 });
+// The button is disabled in the page until here: a tap before this module ran would have done nothing.
+if (submit) submit.disabled = false;
