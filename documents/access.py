@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from core.actor import Actor
 from core.errors import Forbidden, NotFound
 from core.i18n import Msg
+from infra.db import memo
 from documents.models import Document, DocumentAccess
 from meetings.access import Access, access
 from meetings.models import MeetingRole
@@ -33,7 +34,13 @@ class DocAccess:
 
 
 def allowed_ids(session: Session, document_id: int) -> set[int]:
-    return set(session.exec(select(DocumentAccess.user_id).where(DocumentAccess.document_id == document_id)).all())
+    return memo(
+        session,
+        ("document_access", document_id),
+        lambda: set(
+            session.exec(select(DocumentAccess.user_id).where(DocumentAccess.document_id == document_id)).all()
+        ),
+    )
 
 
 def is_guest_like(acc: Access) -> bool:
@@ -53,10 +60,10 @@ def refusal(session: Session, acc: Access, doc: Document) -> str | None:
 
 
 def load_document(session: Session, document_id: int, *, for_update: bool = False) -> Document:
-    stmt = select(Document).where(Document.id == document_id)
     if for_update:
-        stmt = stmt.with_for_update()
-    doc = session.exec(stmt).first()
+        doc = session.exec(select(Document).where(Document.id == document_id).with_for_update()).first()
+    else:  # the session's own copy when it has one (callers of a batched read ask for the same document)
+        doc = session.get(Document, document_id)
     if doc is None:
         raise NotFound("Không tìm thấy tài liệu {document_id}.", document_id=document_id)
     return doc

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web.auth import ctx_of, read_as_user, require_user
+from web.auth import ctx_of, read_as_user_together, require_user
 from infra.context import AppContext
 from web.http import ok, parse_body, query_id, query_text, validate
 from web.multipart import parse_form
@@ -212,7 +212,7 @@ async def page_image(request: Request) -> Response:
         await require_user(request)  # who is not logged in hears that first
         raise
     n = request.path_params["page"]
-    actor, src = await read_as_user(  # the session and the permission: one transaction (25 tablets at once)
+    actor, src = await read_as_user_together(  # the tablets that ask together: one transaction for them all
         request,
         services.page_source,
         document_id=request.path_params["document_id"],

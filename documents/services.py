@@ -26,6 +26,7 @@ from documents.access import DocAccess, allowed_ids, read_access, require_manage
 from documents.models import Document, DocumentAccess, DocumentPage, DocumentVersion
 from documents.schemas import DocumentUpdate, DocumentUpload, StoredFile
 from documents.watermark import Viewer
+from infra.db import memo
 from meetings.access import Access, access
 from meetings.events import MEMBERS
 from meetings.models import AgendaItem, MeetingState, Participant
@@ -73,9 +74,13 @@ class FileSource:
 def version_of(session: Session, doc: Document, version: int | None) -> DocumentVersion:
     """A version of the document (the current one when `version` is None), or NotFound."""
     number = doc.current_version if version is None else version
-    found = session.exec(
-        select(DocumentVersion).where(DocumentVersion.document_id == doc.id, DocumentVersion.version == number)
-    ).first()
+    found = memo(
+        session,
+        ("document_version", doc.id, number),
+        lambda: session.exec(
+            select(DocumentVersion).where(DocumentVersion.document_id == doc.id, DocumentVersion.version == number)
+        ).first(),
+    )
     if found is None:
         raise NotFound("Tài liệu {doc_id} không có phiên bản {number}.", doc_id=doc.id, number=number)
     return found

@@ -52,6 +52,9 @@ class AppContext:
 
     # One infra/groupcommit.py GroupCommit per service run through write_grouped.
     groups: dict[Callable[..., Any], Any] = field(default_factory=dict)
+    # Reads that many callers make at the same moment, answered a batch at a time (infra/batched.py
+    # BatchedReads), by the service they run: web/auth.py read_as_user_together.
+    read_batches: dict[Callable[..., Any], Any] = field(default_factory=dict)
 
     # The edges' rate-limit windows, one set per application (module globals would be shared by every app in the
     # process, e.g. the tests' servers): see window().

@@ -22,7 +22,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, TypeVar, cast
 
 from anyio import to_thread
 from sqlalchemy import event
@@ -64,6 +64,29 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get("ecabinet_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_MEMO = "ecabinet_read_memo"
+
+
+def memo(session: Session, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+    """`make()` once per read transaction for `key`: what every caller of a batched read shares (the document
+    and its version that 25 tablets ask for together: web/auth.py read_as_user_together). Read sessions only:
+    a read transaction sees one snapshot and changes nothing, so an answer cannot go stale inside it; in a
+    write transaction `make()` runs every time (the transaction may have changed what it reads)."""
+    known: dict[tuple[Any, ...], Any] | None = session.info.get(_MEMO)
+    if known is None:
+        return make()
+    if key not in known:
+        known[key] = make()
+    return cast(T, known[key])
+
+
+def restart_read(session: Session) -> None:
+    """A new transaction for a read session whose statement failed (PostgreSQL ends the transaction on an
+    error): what was memoised belonged to the old snapshot."""
+    session.rollback()
+    session.info.get(_MEMO, {}).clear()
 
 
 class Checkpoints:
@@ -135,7 +158,7 @@ class Database:
         return self.url.startswith("sqlite")
 
     def read_session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False, info=dict(self.session_info))
+        return Session(self.engine, expire_on_commit=False, info={**self.session_info, _MEMO: {}})
 
     def write_session(self) -> Session:
         return Session(self._write_engine, expire_on_commit=False, info=dict(self.session_info))

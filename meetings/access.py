@@ -55,10 +55,10 @@ class Access:
 
 
 def load_meeting(session: Session, meeting_id: int, *, for_update: bool = False) -> Meeting:
-    stmt = select(Meeting).where(Meeting.id == meeting_id)
     if for_update:
-        stmt = stmt.with_for_update()
-    meeting = session.exec(stmt).first()
+        meeting = session.exec(select(Meeting).where(Meeting.id == meeting_id).with_for_update()).first()
+    else:  # the session's own copy when it has one (callers of a batched read ask for the same meeting)
+        meeting = session.get(Meeting, meeting_id)
     if meeting is None:
         raise NotFound("Không tìm thấy cuộc họp {meeting_id}.", meeting_id=meeting_id)
     return meeting

@@ -28,7 +28,7 @@ from realtime.broadcast import user_room
 from realtime.direct import forget_headers
 from realtime.payloads import CheckIn, ItemRef, MeetingRef, StartMeeting, SyncRequest
 from realtime.presence import LocalBoard, SharedBoard, board
-from realtime.shared_reads import BatchedReads
+from infra.batched import BatchedReads
 
 
 @dataclass

@@ -69,7 +69,7 @@ async def test_a_client_not_invited_is_refused_and_gets_nothing(live_server: Liv
 
 
 async def test_tablets_joining_at_once_each_get_their_own_answer(live_server: LiveServer) -> None:
-    """Joins that arrive together are answered by one read (realtime/shared_reads.py: BatchedReads): each
+    """Joins that arrive together are answered by one read (infra/batched.py: BatchedReads): each
     tablet still gets its own powers, an outsider among them is refused, and every joined one hears the next
     move."""
     c = make_cabinet(live_server.db, start=True)

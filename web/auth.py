@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from functools import partial
 from http.cookies import SimpleCookie
 
 from typing import Any, Callable, TypeVar, cast
@@ -11,10 +12,12 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from infra.batched import BatchedReads
 from infra.context import AppContext
+from infra.db import restart_read
 from infra.settings import Settings
 from core.actor import Actor
-from core.errors import Forbidden, Unauthenticated
+from core.errors import DomainError, Forbidden, Unauthenticated
 
 COOKIE = "ecabinet_session"
 _SAFE = {"GET", "HEAD", "OPTIONS"}
@@ -128,6 +131,55 @@ async def write_as_user(request: Request, fn: Callable[..., Any], /, **kwargs: A
         return _checked(request, request.state.auth)
 
     return await ctx.write_as(who, fn, **kwargs)
+
+
+async def read_as_user_together(request: Request, fn: Callable[..., T], /, **kwargs: Any) -> tuple[Actor, T]:
+    """As `read_as_user`, for a read that many users make at the same moment (25 tablets fetching the page the
+    presenter just turned to): the requests that arrive while one such read runs are answered together by the
+    next, in one worker-thread hop and one read transaction, where what they all ask for (the document, its
+    version, the meeting) is read once (infra/db.py: memo). Each caller still has its own cookie resolved and
+    `fn` run as itself; a refusal, or a cookie that resolves to no one, is that caller's alone."""
+    ctx = ctx_of(request)
+    token = session_cookie(request)
+    if hasattr(request.state, "auth") or request.method not in _SAFE or not token:
+        return await read_as_user(request, fn, **kwargs)
+    batch = ctx.read_batches.get(fn)
+    if batch is None:
+        batch = ctx.read_batches[fn] = BatchedReads(
+            lambda calls: ctx.db.read(partial(_each_as_user, ctx, fn), calls=calls)
+        )
+    auth, ok, value = await batch.call((token, kwargs))
+    request.state.auth = auth
+    actor = await require_user(request)  # Unauthenticated when the cookie resolved to no one
+    if not ok:
+        raise value
+    return actor, cast(T, value)
+
+
+def _each_as_user(
+    ctx: AppContext, fn: Callable[..., Any], *, session: Session, calls: list[tuple[str, dict[str, Any]]]
+) -> list[tuple[bool, Any]]:
+    """`fn` for each (cookie, kwargs) in one read transaction: (True, (auth, True, result)), (True, (auth, False,
+    the refusal)) or, for the cookie's own lookup failing, (False, the error)."""
+    answers: list[tuple[bool, Any]] = []
+    for token, kwargs in calls:
+        try:
+            auth = lookup(ctx, session, token)
+        except Exception as exc:
+            restart_read(session)
+            answers.append((False, exc))
+            continue
+        if auth is None:
+            answers.append((True, (None, True, None)))
+            continue
+        try:
+            answers.append((True, (auth, True, fn(session=session, actor=auth[0], **kwargs))))
+        except DomainError as exc:  # a refusal (403, 404): this caller's answer
+            answers.append((True, (auth, False, exc)))
+        except Exception as exc:
+            restart_read(session)
+            answers.append((True, (auth, False, exc)))
+    return answers
 
 
 async def read_as_user(request: Request, fn: Callable[..., T], /, **kwargs: Any) -> tuple[Actor, T]:
