@@ -32,6 +32,8 @@ from infra.ratelimit import failure_budget
 from web.security_headers import SecurityHeaders
 from infra.settings import Settings
 from ledger.keys import AuditKeys
+from documents import watermark
+from documents.render import SIZES
 from documents.prewarm import Prewarm
 from documents.routes import close_renderer
 from core.errors import DomainError
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Any:
     jobs = Dispatcher(ctx)  # the outbox: after-commit work recorded by the services (core/outbox.py)
     domains.install(ctx, jobs)
     passwords.warm_up()
+    watermark.warm_up(SIZES["tablet"])  # the fonts, loaded before the first page turn
     # Remote media: the web process only relays signalling; media workers start on first use (or now, prewarm).
     workers = MediaWorkers(
         settings.media_workers,

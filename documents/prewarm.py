@@ -14,10 +14,12 @@ room (or the reader) stays on a page, the next one is stamped again just after e
 most REFRESH_MINUTES (a person reads a page for minutes; 25 viewers cost ~0.1 s of CPU a minute).
 
 Each follower's watermark (documents/watermark.py `mark`: their name and the minute, ~3 ms to draw) is drawn
-ahead too: when their socket joins the meeting, for this minute and the next, and MARK_AHEAD seconds before
-each minute starts, the next minute's for everyone following; so a turn to a page nobody stamped yet (the
-presenter jumps, a reader opens a restricted document) only composes and compresses. At most MARK_USERS
-users a pass: the marks' cache holds four per user (two minutes, ordinary and restricted).
+ahead too: when their socket joins the meeting, for this minute, and MARK_AHEAD seconds before each minute
+starts, the next minute's for everyone following; so a turn to a page nobody stamped yet (the
+presenter jumps, a reader opens a restricted document) only composes and compresses. Only in a meeting that
+has documents (the restricted kind only where one is restricted): a mark is ~140 KiB, and a meeting without
+papers turns no page. At most MARK_USERS users a pass: the marks' cache holds four per user (two minutes,
+ordinary and restricted).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any, Awaitable, Callable
 
 from core.actor import Actor
 from infra.context import AppContext
+from infra.gctune import trimmer
 from core.clock import local, utcnow
 from core.errors import DomainError
 from documents import services, stamped_pages, storage, watermark
@@ -66,8 +69,8 @@ class Prewarm:
         self.refresh: dict[object, asyncio.Task[None]] = {}
         self.warmed = self.refreshed = 0  # viewer-pages stamped ahead, and again in a new minute (tests, bench)
         self.meetings: set[int] = set()  # meetings followed here: their followers' marks are kept drawn
-        self.pending: set[int] = set()  # users who just joined: their marks are drawn next
-        self.drawn: set[tuple[int, str]] = set()  # (user, minute's stamp) whose marks are drawn
+        self.pending: set[tuple[int, int]] = set()  # (meeting, user) who just joined: their marks are drawn next
+        self.drawn: set[tuple[int, str, bool]] = set()  # (user, minute's stamp, restricted) whose mark is drawn
         self.wake = asyncio.Event()
         self.drawer: asyncio.Task[None] | None = None
         self.marks_drawn = 0  # (tests, bench)
@@ -184,7 +187,7 @@ class Prewarm:
         if actor.is_display or not actor.id:
             return
         self.meetings.add(meeting_id)
-        self.pending.add(actor.id)
+        self.pending.add((meeting_id, actor.id))
         self.wake.set()
         if self.drawer is None:
             self.drawer = asyncio.get_running_loop().create_task(self._keep_marks())
@@ -205,37 +208,43 @@ class Prewarm:
             if time.time() >= minute * 60 - MARK_AHEAD and ahead_of < minute:
                 ahead_of = minute
                 for mid in list(self.meetings):
-                    following = {a.id for a in self.followers(mid) if not a.is_display}
+                    following = {(mid, a.id) for a in self.followers(mid) if not a.is_display}
                     users |= following
                     if not following:
                         self.meetings.discard(mid)
             try:
-                await self._draw_marks(sorted(users)[:MARK_USERS])
+                await self._draw_marks(sorted(users))
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.warning("drawing the followers' marks ahead failed", exc_info=True)
 
-    async def _draw_marks(self, user_ids: list[int]) -> None:
-        """These users' marks for this minute and the next (a tablet page; ordinary and restricted)."""
+    async def _draw_marks(self, followers: list[tuple[int, int]]) -> None:
+        """The marks of these (meeting, user) followers for this minute (and the next, when it is near) on a tablet
+        page; ordinary, and restricted where their meeting has a restricted document; at most MARK_USERS users."""
         tz = self.ctx.settings.timezone
         now = utcnow()
-        moments = [now, now + timedelta(minutes=1)]
-        stamps = [local(t, tz).strftime(services.STAMP) for t in moments]
+        # this minute's; the next minute's too once it is MARK_AHEAD s away (the pass that runs then draws it for
+        # every follower): marks are kept, ~40 KiB each, and a past minute's are of no use
+        soon = until_next_minute() <= MARK_AHEAD + 2 * PAST_MINUTE
+        moments = [now, now + timedelta(minutes=1)] if soon else [now]
+        stamps = {local(t, tz).strftime(services.STAMP) for t in moments}
         self.drawn = {d for d in self.drawn if d[1] in stamps}
-        todo = [u for u in user_ids if any((u, s) not in self.drawn for s in stamps)]
-        if not todo:
+        if not followers:
             return
         self.marking = True
         try:
-            viewers = await self.ctx.read(services.marks_ahead, user_ids=todo, timezone=tz, moments=moments)
+            viewers = await self.ctx.read(services.marks_ahead, followers=followers, timezone=tz, moments=moments)
+            todo = [v for v in viewers if (v.user_id, v.stamp, v.restricted) not in self.drawn]
+            users = sorted({v.user_id for v in todo})[:MARK_USERS]
             width = SIZES[SIZE]
-            for v in viewers:  # one job each, behind every tablet's page (stamped_pages.PAGES.later)
+            for v in (v for v in todo if v.user_id in users):  # one job each, behind every tablet's page
                 await stamped_pages.PAGES.later(partial(watermark.viewer_mark, v, width, 2 * width))
-                self.drawn.add((v.user_id, v.stamp))
+                self.drawn.add((v.user_id, v.stamp, v.restricted))
                 self.marks_drawn += 1
         finally:
             self.marking = False
+            trimmer.connected()  # what drawing left in the C heap goes back to the system, as after joins
 
     async def stop(self) -> None:
         if self.drawer is not None:

@@ -100,32 +100,65 @@ def layout(width: int, height: int) -> Layout:
 
 
 @dataclass(frozen=True, eq=False)
+class Inked:
+    """The inked pixels of a drawn text, kept small: as horizontal runs (row, first column, length) and the
+    pixels' levels in reading order. A room's followers' marks are drawn ahead and kept (documents/prewarm.py):
+    ~30 KiB a mark at 1280 px this way, against ~250 KiB as 32-bit positions; decoded in ~30 µs."""
+
+    rows: np.ndarray  # uint16, one per run
+    starts: np.ndarray  # int16 (a column left of the box: the faint line's copy begins before its period)
+    lengths: np.ndarray  # uint16
+    levels: np.ndarray  # uint8, one per inked pixel, in the order of `positions`
+    left: int = 0  # the box's first column, relative to where the text was drawn
+
+    @classmethod
+    def of(cls, pixels: np.ndarray, left: int = 0) -> Inked:
+        inked = pixels > 0
+        edges = np.diff(np.pad(inked, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+        rows, first = np.nonzero(edges == 1)  # row-major, as the ends below: each run's start pairs its end
+        _, end = np.nonzero(edges == -1)
+        return cls(
+            rows.astype(np.uint16), (first + left).astype(np.int16), (end - first).astype(np.uint16), pixels[inked]
+        )
+
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """The inked pixels' rows and columns, in the order of `levels`."""
+        n = self.lengths.astype(np.intp)
+        ends = np.cumsum(n)
+        within = np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - n, n)
+        return np.repeat(self.rows.astype(np.intp), n), np.repeat(self.starts.astype(np.intp), n) + within
+
+    @property
+    def nbytes(self) -> int:
+        return self.rows.nbytes + self.starts.nbytes + self.lengths.nbytes + self.levels.nbytes
+
+
+@dataclass(frozen=True, eq=False)
 class Mark:
     """One viewer's watermark at one page width, drawn once and composed onto any page of that width, as its
-    inked pixels only: the faint line (drawn a period wider than the page; each line of the page starts it
-    further along, so the lines are staggered) and the band's dark red text (coverage 0-255)."""
+    inked pixels only: the faint line, one copy of the text (a page's line repeats it every `period` columns,
+    each line of the page starting further along, so the lines are staggered), and the band's dark red text
+    (coverage 0-255)."""
 
-    ly: np.ndarray  # the faint line's inked pixels: row, column (0 .. width + period), alpha
-    lx: np.ndarray
-    la: np.ndarray
+    faint: Inked  # one copy of the faint line's text, columns relative to its start; levels are its alpha
     period: int
-    by: np.ndarray  # the band text's inked pixels: row, column, coverage
-    bx: np.ndarray
-    cover: np.ndarray
-
-    def line(self, k: int, width: int, height: int, channels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The inked pixels of the page's k-th faint line, `height` rows: as flat indices into those rows' pixels
-        and into their scanlines (the first sample), and alpha."""
-        start = (k * 5 * self.period // 13) % self.period  # staggered: the text does not line up down the page
-        keep = (self.lx >= start) & (self.lx < start + width) & (self.ly < height)
-        ys, xs = self.ly[keep].astype(np.intp), self.lx[keep].astype(np.intp) - start
-        return ys * width + xs, ys * (width * channels + 1) + 1 + xs * channels, self.la[keep].astype(np.uint16)
+    band: Inked  # the band's text: levels are its coverage
 
 
-def _inked(image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    pixels = np.asarray(image)
-    ys, xs = np.nonzero(pixels)
-    return ys.astype(np.int32), xs.astype(np.int32), pixels[ys, xs]
+def faint_line(
+    faint: tuple[np.ndarray, np.ndarray, np.ndarray], period: int, k: int, width: int, height: int, channels: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The inked pixels of a page's k-th faint line, `height` rows (`faint`: one copy of the text as rows,
+    columns and alpha): as flat indices into those rows' pixels and into their scanlines (the first sample),
+    and alpha."""
+    ly, lx, la = faint
+    start = (k * 5 * period // 13) % period  # staggered: the text does not line up down the page
+    copies = np.arange(-1, (start + width) // period + 2) * period
+    xs = (lx[None, :] + copies[:, None]).ravel() - start
+    ys, alpha = np.tile(ly, len(copies)), np.tile(la, len(copies))
+    keep = (xs >= 0) & (xs < width) & (ys < height)
+    ys, xs = ys[keep], xs[keep]
+    return ys * width + xs, ys * (width * channels + 1) + 1 + xs * channels, alpha[keep].astype(np.uint16)
 
 
 BAND_FONT_MIN = 9  # px: the smallest the band's text is drawn before any of it is left out
@@ -151,7 +184,7 @@ def band_text(line: str, width: int, band_h: int) -> tuple[str, ImageFont.FreeTy
     return text.rstrip() + "…", font
 
 
-# ~0.27 MB each at 1280 px (≤ 43 MB): the viewers of a room for this minute and the next (the stamp is in the
+# ~30 KiB each at 1280 px (≤ 5 MB): the viewers of a room for this minute and the next (the stamp is in the
 # key), both bands (restricted or not) when drawn ahead (documents/prewarm.py).
 @lru_cache(maxsize=160)
 def mark(line: str, diagonal: str, width: int, band_h: int) -> Mark:
@@ -161,11 +194,10 @@ def mark(line: str, diagonal: str, width: int, band_h: int) -> Mark:
     draw.text((width / 2, band_h / 2), text, font=font, fill=255, anchor="mm")
     lfont = _font(line_font_px(width))
     period = int(draw.textlength(diagonal + " " * 6, font=lfont))
-    strip = Image.new("L", (width + period, int(lfont.size * 1.5)), 0)
-    sdraw = ImageDraw.Draw(strip)
-    for x in range(0, strip.width, period):
-        sdraw.text((x, lfont.size // 4), diagonal, font=lfont, fill=DIAGONAL_COLOUR[3])
-    return Mark(*_inked(strip), period, *_inked(band))
+    pad = int(lfont.size)  # room for a glyph reaching left of where it is drawn (or past the text's advance)
+    copy = Image.new("L", (period + 2 * pad, int(lfont.size * 1.5)), 0)
+    ImageDraw.Draw(copy).text((pad, lfont.size // 4), diagonal, font=lfont, fill=DIAGONAL_COLOUR[3])
+    return Mark(Inked.of(np.asarray(copy), left=-pad), period, Inked.of(np.asarray(band)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -247,6 +279,13 @@ def viewer_mark(viewer: Viewer, width: int, height: int) -> Mark:
     return mark(viewer.line, f"{viewer.name} · {viewer.stamp}", width, band_height(height, width))
 
 
+def warm_up(width: int) -> None:
+    """Draws a mark at start-up: the fonts and the drawing code are loaded then, not by the first page a tablet
+    waits for (and what they hold is counted once, before any tablet connects)."""
+    viewer_mark(Viewer(0, "Khởi động", "Văn phòng Chính phủ", "01/01/2026 00:00"), width, 2 * width)
+    mark.cache_clear()
+
+
 def stamp_page(page: Page, viewer: Viewer) -> bytes:
     """A decoded page (left unchanged: documents/stamped_pages.py shares it) with this viewer's watermark: the
     faint lines blended into their rows, the text over the band's strip, each compressed on its own, between
@@ -255,8 +294,9 @@ def stamp_page(page: Page, viewer: Viewer) -> bytes:
     where, m = layout(width, height), viewer_mark(viewer, width, height)
     channels = 1 if page.grey else 3
     pieces: list[pngfast.Piece] = []
+    faint = (*m.faint.positions(), m.faint.levels)
     for k, (y0, y1) in enumerate(where.lines):
-        pieces += [page.shared[k], _lines(page, y0, y1, *m.line(k, width, y1 - y0, channels))]
+        pieces += [page.shared[k], _lines(page, y0, y1, *faint_line(faint, m.period, k, width, y1 - y0, channels))]
     y0, y1 = where.band
     pieces += [page.shared[-1], _band(page, y0, y1, m)]
     if not page.grey:
@@ -287,8 +327,9 @@ def _lines(page: Page, y0: int, y1: int, pix: np.ndarray, at: np.ndarray, alpha:
 def _band(page: Page, y0: int, y1: int, m: Mark) -> pngfast.Piece:
     """The band's rows (the light strip is the page's already): the viewer's line in dark red, compressed."""
     rows = page.rows[y0:y1].copy()
-    keep = m.by < y1 - y0  # all of the text, but on a page shorter than the band
-    by, bx, cover = m.by[keep], m.bx[keep], m.cover[keep]
+    by, bx = m.band.positions()
+    keep = by < y1 - y0  # all of the text, but on a page shorter than the band
+    by, bx, cover = by[keep], bx[keep], m.band.levels[keep]
     strip = page.strip[by, bx]
     if page.grey:
         shade = np.minimum((strip - STRIP_LOW) * 8 // (256 - STRIP_LOW), 7)

@@ -51,7 +51,8 @@ class Trimmer:
         self.trimmed = 0
 
     def connected(self) -> None:
-        """A connection was opened: trim once no other has come for TRIM_AFTER seconds."""
+        """A connection was opened (or other burst work was done, e.g. the followers' watermarks drawn ahead:
+        documents/prewarm.py): trim once nothing else has come for TRIM_AFTER seconds."""
         if self.trim is None:
             return
         if self.timer is not None:

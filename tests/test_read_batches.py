@@ -38,6 +38,7 @@ def whoami(*, session: Session, actor: Actor, n: int, refuse: int | None = None)
         held.wait(10)
     if actor.id == refuse:
         raise Forbidden("Không được xem.")
+
     def read_user() -> User | None:
         reads_of_user.append(1)
         return session.get(User, actor.id)
