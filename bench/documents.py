@@ -187,8 +187,8 @@ async def page_turns(app: Any, url: str, c: Any, docs: dict[str, int], pages: in
         assert await ask(tablets_end, "ready") == "ready"
         joined, marks_cpu = await settled()  # the followers' marks, drawn as they joined (documents/prewarm.py)
         print(
-            f"the {TABLETS + 1} followers' watermarks (this minute and the next) drawn {joined:.2f} s after they "
-            f"joined: {prewarm.marks_drawn} marks, server CPU {marks_cpu:.0f} ms"
+            f"the {TABLETS + 1} followers' watermarks (this minute's; the next's too when it is seconds away) drawn "
+            f"{joined:.2f} s after they joined: {prewarm.marks_drawn} marks, server CPU {marks_cpu:.0f} ms"
         )
         bursts: dict[str, list[tuple[str, Any]]] = {kind: [] for kind in docs}
 

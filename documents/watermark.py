@@ -145,20 +145,25 @@ class Mark:
     band: Inked  # the band's text: levels are its coverage
 
 
+def faint_strip(m: Mark, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mark's faint line repeated every `period` columns over the width of a page and one period more (where
+    any of its lines is cut from), as rows, columns and alpha: made once for each page stamped."""
+    ly, lx = m.faint.positions()
+    copies = np.arange(-1, width // m.period + 3) * m.period
+    xs = (lx[None, :] + copies[:, None]).ravel()
+    return np.tile(ly, len(copies)), xs, np.tile(m.faint.levels, len(copies))
+
+
 def faint_line(
-    faint: tuple[np.ndarray, np.ndarray, np.ndarray], period: int, k: int, width: int, height: int, channels: int
+    strip: tuple[np.ndarray, np.ndarray, np.ndarray], period: int, k: int, width: int, height: int, channels: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The inked pixels of a page's k-th faint line, `height` rows (`faint`: one copy of the text as rows,
-    columns and alpha): as flat indices into those rows' pixels and into their scanlines (the first sample),
-    and alpha."""
-    ly, lx, la = faint
+    """The inked pixels of a page's k-th faint line, `height` rows (`strip`: `faint_strip`): as flat indices into
+    those rows' pixels and into their scanlines (the first sample), and alpha."""
+    ly, lx, la = strip
     start = (k * 5 * period // 13) % period  # staggered: the text does not line up down the page
-    copies = np.arange(-1, (start + width) // period + 2) * period
-    xs = (lx[None, :] + copies[:, None]).ravel() - start
-    ys, alpha = np.tile(ly, len(copies)), np.tile(la, len(copies))
-    keep = (xs >= 0) & (xs < width) & (ys < height)
-    ys, xs = ys[keep], xs[keep]
-    return ys * width + xs, ys * (width * channels + 1) + 1 + xs * channels, alpha[keep].astype(np.uint16)
+    keep = (lx >= start) & (lx < start + width) & (ly < height)
+    ys, xs = ly[keep], lx[keep] - start
+    return ys * width + xs, ys * (width * channels + 1) + 1 + xs * channels, la[keep].astype(np.uint16)
 
 
 BAND_FONT_MIN = 9  # px: the smallest the band's text is drawn before any of it is left out
@@ -294,9 +299,9 @@ def stamp_page(page: Page, viewer: Viewer) -> bytes:
     where, m = layout(width, height), viewer_mark(viewer, width, height)
     channels = 1 if page.grey else 3
     pieces: list[pngfast.Piece] = []
-    faint = (*m.faint.positions(), m.faint.levels)
+    strip = faint_strip(m, width)
     for k, (y0, y1) in enumerate(where.lines):
-        pieces += [page.shared[k], _lines(page, y0, y1, *faint_line(faint, m.period, k, width, y1 - y0, channels))]
+        pieces += [page.shared[k], _lines(page, y0, y1, *faint_line(strip, m.period, k, width, y1 - y0, channels))]
     y0, y1 = where.band
     pieces += [page.shared[-1], _band(page, y0, y1, m)]
     if not page.grey:
