@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from accounts.models import User
@@ -65,17 +66,23 @@ def _rows(session: Session, meeting_id: int, *conditions: Any) -> list[dict[str,
 
 
 def speakers_slice(session: Session, meeting: Meeting) -> dict[str, Any]:
+    """One query for the whole slice (it is rebuilt on every move of the chair's: the tap waits for it)."""
     assert meeting.id is not None
     item_id = meeting.current_item_id
-    speaking = _rows(session, meeting.id, SpeakerRequest.state == SpeakerState.speaking)
+    speaks = col(SpeakerRequest.state) == SpeakerState.speaking
+    on_item = and_(
+        col(SpeakerRequest.agenda_item_id) == item_id,
+        col(SpeakerRequest.state).in_([SpeakerState.done, SpeakerState.waiting]),
+    )
+    rows = _rows(session, meeting.id, speaks if item_id is None else or_(speaks, on_item))
+    speaking = [r for r in rows if r["state"] == SpeakerState.speaking]
     if item_id is None:
         return {"agenda_item_id": None, "queue": [], "current": speaking[0] if speaking else None, "done": []}
-    on_item = SpeakerRequest.agenda_item_id == item_id
-    done = _rows(session, meeting.id, on_item, SpeakerRequest.state == SpeakerState.done)
+    done = [r for r in rows if r["state"] == SpeakerState.done]
     done.sort(key=lambda r: (r["started_at"] or "", r["id"]))
     return {
         "agenda_item_id": item_id,
-        "queue": _rows(session, meeting.id, on_item, SpeakerRequest.state == SpeakerState.waiting),
+        "queue": [r for r in rows if r["state"] == SpeakerState.waiting],
         "current": speaking[0] if speaking else None,
         "done": done,
     }
