@@ -12,7 +12,7 @@ import json
 from typing import Any, Callable
 
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ledger.keys import AuditKeys
 from ledger.models import AuditEntry
@@ -82,8 +82,11 @@ def _tail(session: Session) -> tuple[int, str, bool]:
         return cached
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    last = session.exec(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()  # type: ignore[union-attr]
-    found = (last.id or 0, last.hash, bool(last.mac)) if last else (0, GENESIS, True)
+    # the three columns only, not the row (its `data` may be large): every tap of the chair's reads it
+    last = session.exec(
+        select(AuditEntry.id, AuditEntry.hash, AuditEntry.mac).order_by(col(AuditEntry.id).desc()).limit(1)
+    ).first()
+    found = (last[0] or 0, last[1], bool(last[2])) if last else (0, GENESIS, True)
     # kept for the rest of the transaction: `append` and the `_link` it calls read the tail once, not twice
     session.info[TAIL] = found
     return found
