@@ -15,7 +15,8 @@ from typing import Any, Callable
 import pikepdf
 
 from documents import cdr
-from documents.watermark import FONT_PATH, Viewer, stamp_pdf
+from documents.watermark import FONT_PATH, Viewer
+from documents.watermark_pdf import stamp_pdf
 
 _FONT = "ECabinetNoteSans"
 _registered: set[str] = set()
@@ -113,7 +114,7 @@ def _note(c: Any, a: dict[str, Any], to_pdf: Mapper, shown_width: float, Color: 
 
 
 def annotated_pdf(source: Path, viewer: Viewer, annotations: list[dict[str, Any]]) -> bytes:
-    """The watermarked copy (documents.watermark.stamp_pdf) with the annotations drawn on their pages."""
+    """The watermarked copy (documents.watermark_pdf.stamp_pdf) with the annotations drawn on their pages."""
     by_page: dict[int, list[dict[str, Any]]] = {}
     for a in annotations:
         by_page.setdefault(a["page"], []).append(a)

@@ -13,7 +13,7 @@ The watermark carries the minute, so a stamped page is only good until the clock
 room (or the reader) stays on a page, the next one is stamped again just after each minute starts, for at
 most REFRESH_MINUTES (a person reads a page for minutes; 25 viewers cost ~0.1 s of CPU a minute).
 
-Each follower's watermark (documents/watermark.py `mark`: their name and the minute, ~3 ms to draw) is drawn
+Each follower's watermark (documents/watermark.py `mark`: their name and the minute, ~2 ms to draw) is drawn
 ahead too: when their socket joins the meeting, for this minute, and MARK_AHEAD seconds before each minute
 starts, the next minute's for everyone following; so a turn to a page nobody stamped yet (the
 presenter jumps, a reader opens a restricted document) only composes and compresses. Only in a meeting that
@@ -37,6 +37,7 @@ from infra.gctune import trimmer
 from core.clock import local, utcnow
 from core.errors import DomainError
 from documents import services, stamped_pages, storage, watermark
+from documents.followers import marks_ahead
 from documents.render import SIZES
 from documents.routes import page_key, renderer_for
 
@@ -234,7 +235,7 @@ class Prewarm:
             return
         self.marking = True
         try:
-            viewers = await self.ctx.read(services.marks_ahead, followers=followers, timezone=tz, moments=moments)
+            viewers = await self.ctx.read(marks_ahead, followers=followers, timezone=tz, moments=moments)
             todo = [v for v in viewers if (v.user_id, v.stamp, v.restricted) not in self.drawn]
             users = sorted({v.user_id for v in todo})[:MARK_USERS]
             width = SIZES[SIZE]

@@ -29,7 +29,7 @@ from web.openapi import Op
 from infra.settings import Settings
 from core.errors import TooLarge, UnsupportedMediaType, ValidationFailed
 from core.types import clean_filename
-from documents import ingest, services, stamped_pages, storage, watermark
+from documents import ingest, services, stamped_pages, storage, watermark, watermark_pdf
 from documents.render import SIZES, Renderer, shutdown_pool
 from documents.schemas import DocumentUpdate, DocumentUpload
 
@@ -254,7 +254,7 @@ async def download(request: Request) -> Response:
         timezone=ctx.settings.timezone,
     )
     body = await to_thread.run_sync(
-        watermark.stamp_pdf, storage.blob_path(ctx.settings.data_dir, src.sha256), src.viewer
+        watermark_pdf.stamp_pdf, storage.blob_path(ctx.settings.data_dir, src.sha256), src.viewer
     )
     name = f"tai-lieu-{doc_id}-v{src.version}.pdf"
     return Response(

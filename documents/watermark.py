@@ -4,23 +4,21 @@ downloaded PDF, so that a photo of a screen or a forwarded copy identifies the v
 Images get (1) a band along the bottom edge with "name · unit · dd/mm/yyyy HH:MM" in solid dark red on a
 light strip and (2) the name and time repeated faintly across the page's whole width, a line every ~200 rows
 (`layout`): horizontal, so the rows between them are the same for every viewer and compressed once per page
-(docs/performance.md, "the watermark's rows"). PDFs get the band and the name and time diagonally, drawn with
-reportlab as an overlay page stamped on each page with pikepdf (vector: no cost per row there). The font must
+(docs/performance.md, "the watermark's rows"). PDFs get the band and the name and time diagonally
+(documents/watermark_pdf.py). The font must
 cover Vietnamese: DejaVu Sans (Debian's fonts-dejavu-core); FONT_PATH is the one place that names it.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import pikepdf
 from PIL import Image, ImageDraw, ImageFont
 
-from documents import cdr, pngfast
+from documents import pngfast
 
 FONT_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 FONT_BOLD_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
@@ -344,64 +342,3 @@ def _band(page: Page, y0: int, y1: int, m: Mark) -> pngfast.Piece:
         red = np.array(BAND_COLOUR[:3], np.uint16)
         _body(page, rows)[by, bx] = ((strip * (255 - c) + red * c + 127) // 255).astype(np.uint8)
     return pngfast.piece(rows)
-
-
-# --- PDF ------------------------------------------------------------------------------------------------
-
-_REGISTERED: set[str] = set()
-
-
-def _pdf_overlay(viewer: Viewer, width: float, height: float) -> bytes:
-    from reportlab.lib.colors import Color
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-    from reportlab.pdfgen import canvas
-
-    if "ECabinetSans" not in _REGISTERED:
-        pdfmetrics.registerFont(TTFont("ECabinetSans", str(FONT_PATH)))
-        _REGISTERED.add("ECabinetSans")
-    out = io.BytesIO()
-    c = canvas.Canvas(out, pagesize=(width, height))
-    band = max(10.0, min(width, height) * 0.03)
-    c.setFillColor(Color(1, 1, 1, alpha=0.8))
-    c.rect(0, 0, width, band + 4, stroke=0, fill=1)
-    c.setFillColor(Color(0.6, 0, 0))
-    size = band * 0.62
-    while c.stringWidth(viewer.line, "ECabinetSans", size) > width - 8 and size > 4:
-        size -= 0.5
-    c.setFont("ECabinetSans", size)
-    c.drawCentredString(width / 2, 2 + band * 0.3, viewer.line)
-    c.setFillColor(Color(0.45, 0.45, 0.45, alpha=0.18))
-    c.setFont("ECabinetSans", max(10.0, width / 26))
-    for y in (height * 0.25, height * 0.5, height * 0.75):
-        c.saveState()
-        c.translate(width / 2, y)
-        c.rotate(30)
-        c.drawCentredString(0, 0, f"{viewer.name} · {viewer.stamp}")
-        c.restoreState()
-    c.showPage()
-    c.save()
-    return out.getvalue()
-
-
-def stamp_pdf(source: Path, viewer: Viewer) -> bytes:
-    """A copy of the PDF with the viewer's watermark on every page (one overlay per distinct page size), disarmed
-    and checked again (documents/cdr.py) on its way out."""
-    overlays: dict[tuple[float, float], pikepdf.Pdf] = {}
-    with pikepdf.open(source) as pdf:
-        for page in pdf.pages:
-            box = page.mediabox
-            x0, y0, x1, y1 = (float(v) for v in box)
-            key = (round(x1 - x0, 2), round(y1 - y0, 2))
-            if key not in overlays:
-                overlays[key] = pikepdf.open(io.BytesIO(_pdf_overlay(viewer, *key)))
-            page.add_overlay(overlays[key].pages[0], pikepdf.Rectangle(x0, y0, x1, y1))
-        pdf.docinfo["/Subject"] = f"Bản sao cấp cho {viewer.name} ({viewer.unit}) lúc {viewer.stamp}"
-        if viewer.issued:  # the copy was made now; /Author and /CreationDate stay the original document's
-            pdf.docinfo["/ModDate"], pdf.docinfo["/Producer"] = viewer.issued, "e-Cabinet"
-        cdr.check_clean(pdf)  # defence in depth: files stored before CDR, or a gap in it, never leave the server
-        out = io.BytesIO()
-        pdf.save(out)
-    for o in overlays.values():
-        o.close()
-    return out.getvalue()
