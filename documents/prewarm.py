@@ -17,9 +17,9 @@ Each follower's watermark (documents/watermark.py `mark`: their name and the min
 ahead too: when their socket joins the meeting, for this minute, and MARK_AHEAD seconds before each minute
 starts, the next minute's for everyone following; so a turn to a page nobody stamped yet (the
 presenter jumps, a reader opens a restricted document) only composes and compresses. Only in a meeting that
-has documents (the restricted kind only where one is restricted): a mark is ~140 KiB, and a meeting without
-papers turns no page. At most MARK_USERS users a pass: the marks' cache holds four per user (two minutes,
-ordinary and restricted).
+has documents, and the restricted kind only for who is on a restricted document's list (documents/
+followers.py): a mark is ~30 KiB, and who turns no page needs none. At most MARK_USERS users a pass: the
+marks' cache holds four per user (two minutes, ordinary and restricted).
 """
 
 from __future__ import annotations

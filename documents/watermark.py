@@ -107,10 +107,10 @@ class Inked:
     starts: np.ndarray  # int16 (a column left of the box: the faint line's copy begins before its period)
     lengths: np.ndarray  # uint16
     levels: np.ndarray  # uint8, one per inked pixel, in the order of `positions`
-    left: int = 0  # the box's first column, relative to where the text was drawn
 
     @classmethod
     def of(cls, pixels: np.ndarray, left: int = 0) -> Inked:
+        """`pixels`' inked ones; `left`: the column of the box's first pixel, relative to where the text starts."""
         inked = pixels > 0
         edges = np.diff(np.pad(inked, ((0, 0), (1, 1))).astype(np.int8), axis=1)
         rows, first = np.nonzero(edges == 1)  # row-major, as the ends below: each run's start pairs its end

@@ -29,6 +29,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from core.errors import DomainError
 from core.outbox import Key, take_keys
 
 T = TypeVar("T")
@@ -87,6 +88,22 @@ def restart_read(session: Session) -> None:
     error): what was memoised belonged to the old snapshot."""
     session.rollback()
     session.info.get(_MEMO, {}).clear()
+
+
+def each_answered(session: Session, items: list[Any], answer: Callable[[Any], Any]) -> list[tuple[bool, Any]]:
+    """`answer(item)` for each caller of a batched read (infra/batched.py), in one read transaction: (True, the
+    answer) or (False, the error), one caller's error never the others'. A refusal (DomainError) is only an
+    answer; any other error may have ended the transaction (PostgreSQL), so the next caller gets a fresh one."""
+    answers: list[tuple[bool, Any]] = []
+    for item in items:
+        try:
+            answers.append((True, answer(item)))
+        except DomainError as exc:
+            answers.append((False, exc))
+        except Exception as exc:
+            restart_read(session)
+            answers.append((False, exc))
+    return answers
 
 
 class Checkpoints:

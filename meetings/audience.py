@@ -19,6 +19,7 @@ from meetings.access import Access, access
 from meetings import serialize
 from meetings.events import classes, events_since
 from meetings.models import Meeting, Participant
+from infra.db import each_answered
 
 NONE: frozenset[str] = frozenset()
 
@@ -38,18 +39,18 @@ def join_many(*, session: Session, calls: list[tuple[Actor, int]]) -> list[tuple
     together, realtime/handlers.py): each caller's access is checked on its own, a refused one answers
     (False, its error); the snapshot of a meeting is built once and the same object is shared by every answer
     (it depends only on the meeting, read once here, not on the caller)."""
-    snapshots: dict[int, dict[str, Any]] = {}
-    answers: list[tuple[bool, Joined | Exception]] = []
-    for actor, meeting_id in calls:
-        try:
-            acc = access(session, actor, meeting_id)
-            shot = snapshots.get(meeting_id)
-            if shot is None:
-                shot = snapshots[meeting_id] = serialize.snapshot(session, acc.meeting)
-            answers.append((True, (services.joined(acc, shot), classes(acc), acc.meeting.access_seq)))
-        except Exception as exc:  # this caller's answer; the others' are unaffected
-            answers.append((False, exc))
-    return answers
+    snapshots: dict[tuple[int, int], dict[str, Any]] = {}  # by (meeting, seq): a caller after a restarted read
+
+    def one(call: tuple[Actor, int]) -> Joined:
+        actor, meeting_id = call
+        acc = access(session, actor, meeting_id)
+        key = (meeting_id, acc.meeting.last_seq)
+        shot = snapshots.get(key)
+        if shot is None:
+            shot = snapshots[key] = serialize.snapshot(session, acc.meeting)
+        return services.joined(acc, shot), classes(acc), acc.meeting.access_seq
+
+    return each_answered(session, calls, one)
 
 
 def _display_token_id(actor: Actor) -> int | None:

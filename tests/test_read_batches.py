@@ -10,6 +10,8 @@ import threading
 from typing import Any
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
 from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,10 +21,11 @@ from starlette.routing import Route
 from accounts.models import User
 from core.actor import Actor
 from core.errors import DomainError, Forbidden
-from infra.db import memo
+from infra.db import Database, each_answered, memo
 from tests.conftest import LiveServer
 from tests.factories import make_cabinet
 from tests.live import login
+from tests.pg import fresh_database
 from tests.waiting import eventually
 from web.auth import COOKIE, read_as_user_together
 from web.http import on_domain_error, ok
@@ -121,3 +124,26 @@ def test_a_write_transaction_reads_again_what_it_asks_twice(live_server: LiveSer
     made.clear()
     live_server.db.run_read(twice)
     assert made == ["x"]
+
+
+def test_one_callers_failed_statement_does_not_fail_the_others_of_its_batch_on_postgresql() -> None:
+    """PostgreSQL ends a transaction at its first error: the callers after it in the same batched read get a
+    fresh one (infra/db.py: each_answered), and a refusal is only that caller's answer."""
+    with fresh_database() as url:
+        db = Database(url)
+        try:
+
+            def answer(item: str, session: Session) -> int:
+                if item == "refused":
+                    raise Forbidden("Không được xem.")
+                sql = "SELECT no_such_column FROM meeting" if item == "broken" else "SELECT 1"
+                return int(session.execute(text(sql)).scalar_one())
+
+            got = db.run_read(
+                lambda session: each_answered(session, ["ok", "broken", "refused", "ok"], lambda i: answer(i, session))
+            )
+        finally:
+            db.dispose()
+    assert [ok for ok, _ in got] == [True, False, False, True]
+    assert got[0][1] == got[3][1] == 1
+    assert isinstance(got[1][1], ProgrammingError) and isinstance(got[2][1], Forbidden)

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from infra.batched import BatchedReads
 from infra.context import AppContext
-from infra.db import restart_read
+from infra.db import each_answered
 from infra.settings import Settings
 from core.actor import Actor
 from core.errors import DomainError, Forbidden, Unauthenticated
@@ -84,13 +84,7 @@ async def resolve_token(ctx: AppContext, token: str | None) -> tuple[Actor, str]
 def lookup_many(ctx: AppContext, *, session: Session, tokens: list[str]) -> list[tuple[bool, Any]]:
     """`lookup` for many cookies in one read transaction (sockets connecting together): (True, found or None),
     or (False, the error) for one that failed, per token."""
-    answers: list[tuple[bool, Any]] = []
-    for token in tokens:
-        try:
-            answers.append((True, lookup(ctx, session, token)))
-        except Exception as exc:  # this cookie's answer; the others' are unaffected
-            answers.append((False, exc))
-    return answers
+    return each_answered(session, tokens, lambda token: lookup(ctx, session, token))
 
 
 async def current(request: Request) -> tuple[Actor, str] | None:
@@ -159,27 +153,20 @@ async def read_as_user_together(request: Request, fn: Callable[..., T], /, **kwa
 def _each_as_user(
     ctx: AppContext, fn: Callable[..., Any], *, session: Session, calls: list[tuple[str, dict[str, Any]]]
 ) -> list[tuple[bool, Any]]:
-    """`fn` for each (cookie, kwargs) in one read transaction: (True, (auth, True, result)), (True, (auth, False,
-    the refusal)) or, for the cookie's own lookup failing, (False, the error)."""
-    answers: list[tuple[bool, Any]] = []
-    for token, kwargs in calls:
-        try:
-            auth = lookup(ctx, session, token)
-        except Exception as exc:
-            restart_read(session)
-            answers.append((False, exc))
-            continue
+    """`fn` for each (cookie, kwargs) in one read transaction: (True, (auth, True, result)) or (True, (auth, False,
+    the refusal)); (False, the error) when the cookie's lookup or `fn` failed otherwise."""
+
+    def one(call: tuple[str, dict[str, Any]]) -> tuple[tuple[Actor, str] | None, bool, Any]:
+        token, kwargs = call
+        auth = lookup(ctx, session, token)
         if auth is None:
-            answers.append((True, (None, True, None)))
-            continue
+            return None, True, None
         try:
-            answers.append((True, (auth, True, fn(session=session, actor=auth[0], **kwargs))))
-        except DomainError as exc:  # a refusal (403, 404): this caller's answer
-            answers.append((True, (auth, False, exc)))
-        except Exception as exc:
-            restart_read(session)
-            answers.append((True, (auth, False, exc)))
-    return answers
+            return auth, True, fn(session=session, actor=auth[0], **kwargs)
+        except DomainError as exc:  # a refusal (403, 404): this caller's answer, with who asked
+            return auth, False, exc
+
+    return each_answered(session, calls, one)
 
 
 async def read_as_user(request: Request, fn: Callable[..., T], /, **kwargs: Any) -> tuple[Actor, T]:
