@@ -6,10 +6,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
-from core.actor import Actor
+from core.actor import Actor, UserRow
 from accounts.models import AuthSession, GlobalRole, User
 from accounts.passwords import PasswordCheck, check_policy, hash_password
 from accounts.schemas import UserCreate, UserPublic
@@ -128,15 +129,30 @@ def logout(*, session: Session, token: str) -> None:
         session.delete(row)
 
 
-def resolve(*, session: Session, token: str) -> tuple[User, str] | None:
-    """The live session's user and CSRF token, or None (unknown or expired cookie)."""
-    row = session.get(AuthSession, session_key(token))
-    if row is None or as_utc(row.expires_at) < utcnow():
+# Built once, run with the key bound: building a statement costs several times what running it does (about
+# 150 µs against 30), and every request and socket that carries a cookie runs this one.
+_RESOLVE = (
+    select_columns(
+        col(User.id),
+        col(User.username),
+        col(User.full_name),
+        col(User.role),
+        col(User.is_active),
+        col(AuthSession.csrf_token),
+        col(AuthSession.expires_at),
+    )
+    .join(AuthSession, col(AuthSession.user_id) == col(User.id))
+    .where(col(AuthSession.token_hash) == bindparam("key"))
+)
+
+
+def resolve(*, session: Session, token: str) -> tuple[UserRow, str] | None:
+    """The live session's user (id, username, full name, role) and CSRF token, or None (unknown or expired
+    cookie, inactive account). One query, the cookie's session joined to its user."""
+    row = session.execute(_RESOLVE, {"key": session_key(token)}).first()
+    if row is None or not row.is_active or as_utc(row.expires_at) < utcnow():
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
-        return None
-    return user, row.csrf_token
+    return row, row.csrf_token
 
 
 def get_self(*, session: Session, actor: Actor) -> UserPublic:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlmodel import Session, col, select
 
 from core.actor import Actor
@@ -245,9 +245,14 @@ def pointer_target(*, session: Session, actor: Actor, meeting_id: int) -> dict[s
     return {"document_id": state.document_id, "version": state.version, "page": state.page}
 
 
+# Built once: every move of the chair's asks it (session.get builds its query anew each time it is not in the
+# session, which costs more than running it).
+_STATE = select(PresenterState).where(col(PresenterState.meeting_id) == bindparam("meeting_id"))
+
+
 def on_current_item_changed(session: Session, acc: Access, previous_item_id: int | None) -> dict[str, Any]:
     """Meetings hook: a new item (or the end of the meeting) ends presenting."""
-    state = session.get(PresenterState, acc.meeting.id)
+    state = session.exec(_STATE, params={"meeting_id": acc.meeting.id}).first()
     if state is None:
         return {}
     session.delete(state)

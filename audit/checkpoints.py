@@ -45,11 +45,28 @@ def _line_hash(line: bytes) -> str:
     return hashlib.sha256(line.strip()).hexdigest()
 
 
+def _previous_hash(keys: AuditKeys, directory: Path, path: Path) -> str | None:
+    """The hash of the folder's last line (None: no line yet). What this process wrote last, while its file
+    still has the size it had then and no newer file was started; otherwise read from the files (another
+    process wrote since, or nothing was written yet)."""
+    known = keys.last_line
+    if known is not None:
+        file, size, line_hash = known
+        try:
+            if file.stat().st_size == size and (path == file or not path.exists()):
+                return line_hash
+        except FileNotFoundError:
+            pass
+    previous = _last_line(directory)
+    return _line_hash(previous) if previous else None
+
+
 def write(keys: AuditKeys, *, row_id: int, row_hash: str) -> dict[str, Any]:
     directory = keys.checkpoint_dir
     now = utcnow()
+    path = directory / f"{now:%Y-%m}.jsonl"
     with _locked(directory):
-        previous = _last_line(directory)
+        previous = _previous_hash(keys, directory, path)
         body = {
             "v": 1,
             "row_id": row_id,
@@ -58,13 +75,14 @@ def write(keys: AuditKeys, *, row_id: int, row_hash: str) -> dict[str, Any]:
             "at": iso(now),
             "mac_key": keys.mac_key_id(),
             "signer": public_key_id(keys.public_key()),
-            "prev": _line_hash(previous) if previous else GENESIS,
+            "prev": previous or GENESIS,
         }
         body["sig"] = base64.b64encode(keys.signing_key().sign(canonical(body))).decode()
         line = json.dumps(body, sort_keys=True, separators=(",", ":")).encode() + b"\n"
-        fd = os.open(directory / f"{now:%Y-%m}.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, line)
+            keys.last_line = (path, os.fstat(fd).st_size, _line_hash(line))
         finally:
             os.close(fd)
     keys.last_checkpoint = (row_id, time.monotonic())

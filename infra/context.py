@@ -45,8 +45,9 @@ class AppContext:
     background: list[Any] = field(default_factory=list)
 
     # Set by app/domains.py from the accounts package (the edge in web/ may not import a domain), both run in a
-    # read session: resolve_session(session=, token=) -> (User, csrf) | None; read_profile(session=, actor=) -> the
-    # signed-in user's own profile for the pages' header (accounts.services.resolve and get_self).
+    # read session: resolve_session(session=, token=) -> (the user: id, username, full_name, role; csrf) | None;
+    # read_profile(session=, actor=) -> the signed-in user's own profile for the pages' header
+    # (accounts.services.resolve and get_self).
     resolve_session: Callable[..., Any] = field(default=_unwired)
     read_profile: Callable[..., Any] = field(default=_unwired)
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any, Callable
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from ledger.keys import AuditKeys
@@ -76,16 +76,22 @@ def keys_of(session: Session) -> AuditKeys:
     return keys
 
 
+# Built once: every meeting event appends a row (the chair's taps), and building a statement costs more than
+# running it. The three columns only, not the row (its `data` may be large).
+_LAST = select(AuditEntry.id, AuditEntry.hash, AuditEntry.mac).order_by(col(AuditEntry.id).desc()).limit(1)
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
+_COLUMNS = tuple(c.name for c in AuditEntry.__table__.columns)  # type: ignore[attr-defined]
+
+
 def _tail(session: Session) -> tuple[int, str, bool]:
     cached: tuple[int, str, bool] | None = session.info.get(TAIL)
     if cached is not None:
         return cached
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        session.execute(_ADVISORY_LOCK, {"k": _LOCK_KEY})
     # the three columns only, not the row (its `data` may be large): every tap of the chair's reads it
-    last = session.exec(
-        select(AuditEntry.id, AuditEntry.hash, AuditEntry.mac).order_by(col(AuditEntry.id).desc()).limit(1)
-    ).first()
+    last = session.exec(_LAST).first()
     found = (last[0] or 0, last[1], bool(last[2])) if last else (0, GENESIS, True)
     # kept for the rest of the transaction: `append` and the `_link` it calls read the tail once, not twice
     session.info[TAIL] = found
@@ -120,7 +126,9 @@ def _link(
     )
     entry.hash = row_hash(entry)
     entry.mac = keys.mac(entry.hash)
-    session.add(entry)
+    # Written now, not at the next flush: no unit of work for a row that is never changed (and rows appended by
+    # audit/facts.py while a flush runs go in with it).
+    session.execute(_INSERT, {name: getattr(entry, name) for name in _COLUMNS})
     session.info[TAIL] = (entry.id, entry.hash, True)
     if type in MEANINGFUL:
         session.info[DUE] = True

@@ -62,6 +62,9 @@ class AuditKeys:
     timezone: str = "Asia/Ho_Chi_Minh"  # the organisation's, for the times the verifier names
     # (row id, monotonic time) of this process's last checkpoint: the interval policy (checkpoints.due).
     last_checkpoint: tuple[int, float] | None = field(default=None, repr=False)
+    # (file, its size, SHA-256 of its last line) after this process's last checkpoint line: the next line links
+    # to it without reading the folder again, while the file still has that size (audit/checkpoints.py).
+    last_line: tuple[Path, int, str] | None = field(default=None, repr=False)
     _mac: bytes | None = field(default=None, repr=False)
     _signing: Ed25519PrivateKey | None = field(default=None, repr=False)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlalchemy import and_, bindparam
+from sqlmodel import Session, col, select
 
 from core.actor import Actor
 from core.errors import Forbidden, NotFound
@@ -54,21 +55,46 @@ class Access:
         return self.participant is not None and self.meeting.state != MeetingState.draft
 
 
+# Built once and run with their ids bound: building a statement costs several times what running it does
+# (about 150 µs against 30), and every tap of the chair's, cast and page read runs these.
+_MEETING_FOR_UPDATE = select(Meeting).where(col(Meeting.id) == bindparam("meeting_id")).with_for_update()
+_PARTICIPANT = select(Participant).where(
+    col(Participant.meeting_id) == bindparam("meeting_id"), col(Participant.user_id) == bindparam("user_id")
+)
+# A write's meeting (its row locked: FOR UPDATE OF meeting on PostgreSQL) and the actor's participation, one query.
+_BOTH_FOR_UPDATE = (
+    select(Meeting, Participant)
+    .outerjoin(
+        Participant,
+        and_(col(Participant.meeting_id) == col(Meeting.id), col(Participant.user_id) == bindparam("user_id")),
+    )
+    .where(col(Meeting.id) == bindparam("meeting_id"))
+    .with_for_update(of=Meeting)
+)
+
+
+def not_found(meeting_id: int) -> NotFound:
+    return NotFound("Không tìm thấy cuộc họp {meeting_id}.", meeting_id=meeting_id)
+
+
 def load_meeting(session: Session, meeting_id: int, *, for_update: bool = False) -> Meeting:
     if for_update:
-        meeting = session.exec(select(Meeting).where(Meeting.id == meeting_id).with_for_update()).first()
+        meeting = session.exec(_MEETING_FOR_UPDATE, params={"meeting_id": meeting_id}).first()
     else:  # the session's own copy when it has one (callers of a batched read ask for the same meeting)
         meeting = session.get(Meeting, meeting_id)
     if meeting is None:
-        raise NotFound("Không tìm thấy cuộc họp {meeting_id}.", meeting_id=meeting_id)
+        raise not_found(meeting_id)
     return meeting
 
 
 def access(session: Session, actor: Actor, meeting_id: int, *, for_update: bool = False) -> Access:
-    meeting = load_meeting(session, meeting_id, for_update=for_update)
-    participant = session.exec(
-        select(Participant).where(Participant.meeting_id == meeting_id, Participant.user_id == actor.id)
-    ).first()
+    if for_update:
+        row = session.exec(_BOTH_FOR_UPDATE, params={"meeting_id": meeting_id, "user_id": actor.id}).first()
+        if row is None:
+            raise not_found(meeting_id)
+        return require_view(Access(actor, row[0], row[1]))
+    meeting = load_meeting(session, meeting_id)
+    participant = session.exec(_PARTICIPANT, params={"meeting_id": meeting_id, "user_id": actor.id}).first()
     return require_view(Access(actor, meeting, participant))
 
 

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, update
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, bindparam, insert, update
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from ledger.chain import append as audit_append
@@ -92,6 +94,24 @@ def hidden(env: dict[str, Any]) -> dict[str, Any]:
     return {"meeting_id": env["meeting_id"], "seq": env["seq"], "type": "hidden", "data": {}, "at": env["at"]}
 
 
+def _next_seq(access_too: bool) -> Any:
+    table = Meeting.__table__  # type: ignore[attr-defined]  # the table, not the entity: no ORM bulk-update work
+    values: dict[str, Any] = {"last_seq": table.c.last_seq + 1}
+    if access_too:
+        values["access_seq"] = table.c.last_seq + 1
+    return (
+        update(table)
+        .where(table.c.id == bindparam("meeting_id"))
+        .values(**values)
+        .returning(table.c.last_seq, table.c.access_seq)
+    )
+
+
+# Built once: every event runs them, and building a statement costs more than running it.
+_NEXT_SEQ = {False: _next_seq(False), True: _next_seq(True)}  # True: an event that changes who sees what
+_INSERT_EVENT = insert(MeetingEvent.__table__)  # type: ignore[attr-defined]
+
+
 def record(
     session: Session,
     *,
@@ -105,24 +125,19 @@ def record(
     writers are serialised by BEGIN IMMEDIATE), so seq is gap-free and unique under concurrency."""
     audience = audience or _BY_TYPE.get(type, VIEWERS)
     assert audience in AUDIENCES, audience
-    values: dict[str, Any] = {"last_seq": Meeting.last_seq + 1}
-    if type in ACCESS_CHANGING:
-        values["access_seq"] = Meeting.last_seq + 1
-    seq, access_seq = session.execute(
-        update(Meeting)
-        .where(col(Meeting.id) == meeting_id)
-        .values(**values)
-        .returning(col(Meeting.last_seq), col(Meeting.access_seq)),
-        execution_options={"synchronize_session": False},
-    ).one()
-    meeting = session.get(Meeting, meeting_id)
+    seq, access_seq = session.execute(_NEXT_SEQ[type in ACCESS_CHANGING], {"meeting_id": meeting_id}).one()
+    # The session's copy of the meeting, if it holds one, learns the new seqs as if read (not a change to write,
+    # and no SELECT to refresh them later); none is loaded for this.
+    meeting = session.identity_map.get(identity_key(Meeting, meeting_id))
     if meeting is not None:
-        session.expire(meeting, ["last_seq", "access_seq"])
-    event = MeetingEvent(meeting_id=meeting_id, seq=seq, type=type, data=data, actor_id=actor_id, audience=audience)
-    session.add(event)
+        set_committed_value(meeting, "last_seq", seq)
+        set_committed_value(meeting, "access_seq", access_seq)
+    at = utcnow()
+    row = {"meeting_id": meeting_id, "seq": seq, "type": type, "data": data, "actor_id": actor_id, "audience": audience}
+    session.execute(_INSERT_EVENT, {**row, "at": at})
     # Every meeting change is also a link in the hash-chained audit log (which keeps a hash, not a copy).
     audit_append(session, type=type, data=data, actor_id=actor_id, meeting_id=meeting_id, event_seq=seq)
-    env = envelope(event)
+    env = {"meeting_id": meeting_id, "seq": seq, "type": type, "data": data, "at": iso(at)}
     session.info.setdefault(_OUTBOX, []).append(Delivery(env, audience, access_seq))
     return env
 

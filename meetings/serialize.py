@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from accounts.models import User
@@ -29,12 +30,19 @@ def meeting_data(meeting: Meeting, my_role: MeetingRole | None = None) -> dict[s
     return pub.model_dump(mode="json", exclude={"my_role"} if my_role is None else set())
 
 
+def with_role(data: dict[str, Any], my_role: MeetingRole | None) -> dict[str, Any]:
+    """`meeting_data(meeting, my_role)` from `meeting_data(meeting)` (the event's copy), without a second dump."""
+    return data if my_role is None else {**data, "my_role": MeetingRole(my_role).value}
+
+
+# Built once (every tap of the chair's reads the agenda): building a statement costs more than running it.
+_AGENDA = (
+    select(AgendaItem).where(col(AgendaItem.meeting_id) == bindparam("meeting_id")).order_by(col(AgendaItem.position))
+)
+
+
 def agenda_items(session: Session, meeting_id: int) -> list[AgendaItem]:
-    return list(
-        session.exec(
-            select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(col(AgendaItem.position))
-        ).all()
-    )
+    return list(session.exec(_AGENDA, params={"meeting_id": meeting_id}).all())
 
 
 def agenda_data(session: Session, meeting_id: int) -> list[dict[str, Any]]:

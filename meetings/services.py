@@ -281,14 +281,15 @@ def _switch(session: Session, acc: Access, items: list[AgendaItem], target: Agen
     previous = acc.meeting.current_item_id
     _make_current(session, acc.meeting, items, target)
     session.flush()
+    meeting = serialize.meeting_data(acc.meeting)
     emit(
         session,
         acc,
         "agenda.current_changed",
         previous_item_id=previous,
         current_item_id=target.id,
-        meeting=serialize.meeting_data(acc.meeting),
+        meeting=meeting,
         agenda=serialize.agenda_dump(items),  # the whole agenda, just flushed: not read again
         **hooks.current_item_changed(session, acc, previous),
     )
-    return serialize.meeting_data(acc.meeting, acc.role)
+    return serialize.with_role(meeting, acc.role)

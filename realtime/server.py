@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import socketio
 
 from infra.context import AppContext
-from realtime import direct
+from realtime import direct, packet_json
 from realtime.broadcast import ACCESS_SIGNAL
 
 log = logging.getLogger("ecabinet.realtime")
@@ -74,6 +74,7 @@ def build_server(ctx: AppContext) -> tuple[socketio.AsyncServer, Any]:
         ping_timeout=10,
         logger=False,
         engineio_logger=False,
+        json=packet_json,
         **kwargs,
     )
     direct.install(sio)  # websockets on uvicorn's sans-io protocol: no writer task or queue per socket

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_
 from sqlmodel import Session, col, select
 
 from accounts.models import User
@@ -49,8 +49,8 @@ def one(session: Session, req: SpeakerRequest) -> dict[str, Any]:
     return request_data(req, user, participant)
 
 
-def _rows(session: Session, meeting_id: int, *conditions: Any) -> list[dict[str, Any]]:
-    rows = session.exec(
+def _rows_where(*conditions: Any) -> Any:
+    return (
         select(SpeakerRequest, User, Participant)
         .join(User, col(User.id) == SpeakerRequest.user_id)
         .join(
@@ -59,33 +59,59 @@ def _rows(session: Session, meeting_id: int, *conditions: Any) -> list[dict[str,
             & (col(Participant.user_id) == SpeakerRequest.user_id),
             isouter=True,
         )
-        .where(SpeakerRequest.meeting_id == meeting_id, *conditions)
+        .where(col(SpeakerRequest.meeting_id) == bindparam("meeting_id"), *conditions)
         .order_by(col(SpeakerRequest.id))
-    ).all()
-    return [request_data(r, u, p) for r, u, p in rows]
+    )
+
+
+_SPEAKS = col(SpeakerRequest.state) == SpeakerState.speaking
+_ON_ITEM = (SpeakerState.done, SpeakerState.waiting)
+# Built once, run with the ids bound (every move of the chair's rebuilds the slice, and the tap waits for it;
+# building a statement costs more than running it): the speech in progress, and the current item's requests.
+_SLICE = {
+    False: _rows_where(_SPEAKS),
+    True: _rows_where(
+        or_(
+            _SPEAKS,
+            and_(col(SpeakerRequest.agenda_item_id) == bindparam("item_id"), col(SpeakerRequest.state).in_(_ON_ITEM)),
+        )
+    ),
+}
+
+Row = tuple[SpeakerRequest, User, Participant | None]
+
+
+def slice_rows(session: Session, meeting: Meeting) -> list[Row]:
+    """The requests the slice is made of, as rows (speakers/services.py's item-change hook ends the speech in
+    progress among them before the slice is made)."""
+    item_id = meeting.current_item_id
+    params: dict[str, Any] = {"meeting_id": meeting.id}
+    if item_id is not None:
+        params["item_id"] = item_id
+    return [(r, u, p) for r, u, p in session.exec(_SLICE[item_id is not None], params=params).all()]
+
+
+def slice_of(rows: list[Row], item_id: int | None) -> dict[str, Any]:
+    """The slice for current item `item_id`, from `slice_rows` (a request no longer in it, e.g. the speech the
+    item change just ended, is left out)."""
+    speaking = [request_data(r, u, p) for r, u, p in rows if r.state == SpeakerState.speaking]
+    if item_id is None:
+        return {"agenda_item_id": None, "queue": [], "current": speaking[0] if speaking else None, "done": []}
+    mine = [request_data(r, u, p) for r, u, p in rows if r.agenda_item_id == item_id and r.state in _ON_ITEM]
+    done = [r for r in mine if r["state"] == SpeakerState.done]
+    done.sort(key=lambda r: (r["started_at"] or "", r["id"]))
+    return {
+        "agenda_item_id": item_id,
+        "queue": [r for r in mine if r["state"] == SpeakerState.waiting],
+        "current": speaking[0] if speaking else None,
+        "done": done,
+    }
 
 
 def speakers_slice(session: Session, meeting: Meeting) -> dict[str, Any]:
     """One query for the whole slice (it is rebuilt on every move of the chair's: the tap waits for it)."""
     assert meeting.id is not None
-    item_id = meeting.current_item_id
-    speaks = col(SpeakerRequest.state) == SpeakerState.speaking
-    on_item = and_(
-        col(SpeakerRequest.agenda_item_id) == item_id,
-        col(SpeakerRequest.state).in_([SpeakerState.done, SpeakerState.waiting]),
-    )
-    rows = _rows(session, meeting.id, speaks if item_id is None else or_(speaks, on_item))
-    speaking = [r for r in rows if r["state"] == SpeakerState.speaking]
-    if item_id is None:
-        return {"agenda_item_id": None, "queue": [], "current": speaking[0] if speaking else None, "done": []}
-    done = [r for r in rows if r["state"] == SpeakerState.done]
-    done.sort(key=lambda r: (r["started_at"] or "", r["id"]))
-    return {
-        "agenda_item_id": item_id,
-        "queue": [r for r in rows if r["state"] == SpeakerState.waiting],
-        "current": speaking[0] if speaking else None,
-        "done": done,
-    }
+    return slice_of(slice_rows(session, meeting), meeting.current_item_id)
 
 
 def limit_for(session: Session, item_id: int) -> int:

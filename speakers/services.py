@@ -263,8 +263,9 @@ def finish(*, session: Session, actor: Actor, request_id: int) -> dict[str, Any]
 def on_current_item_changed(session: Session, acc: Access, previous_item_id: int | None) -> dict[str, Any]:
     """A speech in progress ends when the chair moves on; waiting requests stay with their own item."""
     assert acc.meeting.id is not None
-    running = _speaking(session, acc.meeting.id)
+    rows = serialize.slice_rows(session, acc.meeting)  # the speech in progress is among them: one query for both
+    running = next((r for r, _, _ in rows if r.state == SpeakerState.speaking), None)
     if running is not None and running.agenda_item_id != acc.meeting.current_item_id:
         _end(session, running, acc.actor)
         session.flush()
-    return {"speakers": serialize.speakers_slice(session, acc.meeting)}
+    return {"speakers": serialize.slice_of(rows, acc.meeting.current_item_id)}

@@ -249,3 +249,23 @@ def test_a_checkpoint_that_cannot_be_written_leaves_the_write_done_and_is_report
         folder.unlink()
         saved.rename(folder)
     assert _verify(db, admin)["checkpoints"]["uncovered_rows"] >= 1
+
+
+def test_checkpoints_stay_linked_when_two_processes_take_turns_writing(tmp_path: Path) -> None:
+    """Each process remembers the line it wrote last; a line another process wrote since (the file grew) or a
+    new month's file it started is read back, so the links never skip a line."""
+    from audit import checkpoints
+
+    here = AuditKeys.for_data_dir(tmp_path)
+    there = AuditKeys.for_data_dir(tmp_path)  # another process: the same keys and folder, its own memory
+    for keys, row in [(here, 1), (here, 2), (there, 3), (here, 4), (there, 5), (there, 6), (here, 7)]:
+        checkpoints.write(keys, row_id=row, row_hash=f"{row:064x}")
+    found, problems = checkpoints.read(here, here.public_key())
+    assert problems == []
+    assert [c.body["row_id"] for c in found] == [1, 2, 3, 4, 5, 6, 7]
+    # A line rewritten by hand after this process wrote it breaks the next link: the verifier names it.
+    path = next(tmp_path.glob("audit-checkpoints/*.jsonl"))
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:-1]) + lines[-1].replace(b'"row_id":7', b'"row_id":8'))
+    checkpoints.write(here, row_id=9, row_hash=f"{9:064x}")
+    assert checkpoints.read(here, here.public_key())[1]
