@@ -49,7 +49,9 @@ def test_two_nodes_close_and_remind_once(pg_url: str, tmp_path: Path) -> None:
     try:
         db = nodes[0]
         b = make_board(db, n_members=4)
-        poll = make_poll(db, b, deadline=in_(3 * 86400))
+        # Ten days ahead: the reminder (one working day before the deadline) is days away whatever the weekday. Three
+        # days ahead, run on a Thursday evening UTC (Friday in Hanoi), put the reminder on Friday, already past.
+        poll = make_poll(db, b, deadline=in_(10 * 86400))
         answer(db, poll, b.members[0], "agree", "agree")
         with db.read_session() as s:
             remind_at = s.get(Poll, poll["id"]).remind_at  # type: ignore[union-attr]
