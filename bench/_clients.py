@@ -15,10 +15,13 @@ Two client kinds:
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import time
 from typing import Any
+
+from _common import quiet_gc
 
 JOIN_TIMEOUT = 20.0
 CONNECT_TIMEOUT = 20.0
@@ -176,6 +179,7 @@ async def _run(conn: Any) -> None:
     await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(count))), timeout=60 + count * 0.2)
     connect_s = time.perf_counter() - t0
     cpu0 = os.times()
+    quiet_gc()
     conn.send(
         ("ready", {"connected": len(clients), "errors": errors[:5], "n_errors": len(errors), "connect_s": connect_s})
     )
@@ -185,6 +189,7 @@ async def _run(conn: Any) -> None:
     got = await asyncio.wait_for(loop.run_in_executor(None, conn.recv), timeout=600)
     assert got[0] == "collect"
     cpu1 = os.times()
+    gc.enable()
     cpu_s = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
     conn.send(
         (

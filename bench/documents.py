@@ -55,7 +55,7 @@ async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
     from tests.factories import make_cabinet
     from tests.live import login
 
-    settings = Settings(data_dir=data_dir, port=free_port())
+    settings = Settings(data_dir=data_dir, port=free_port(), gc_freeze=True)  # as `ecabinet serve` runs
     data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url)
     db = Database(settings.effective_database_url)

@@ -7,6 +7,12 @@ reaching 500 tablets (bench/fanout.py). What exists at the end of start-up lives
 it is moved out of the collector's sight (gc.freeze); what comes later (sockets, sessions, requests) is
 collected as usual, and a bigger first-generation threshold makes the young passes rarer (each event makes
 many short-lived dicts that reference counting frees anyway).
+
+The same moment shortens the interpreter's switch interval (SWITCH_INTERVAL). A chair's tap runs its write
+transaction on a worker thread while the event loop may still be writing the previous event to a thousand
+sockets; the two share the GIL, and with CPython's default (5 ms) each hand-over can make the other wait up to
+5 ms, several times per transaction. At 1 ms the tap's p99 to 1000 tablets was 64-73 ms against 83-98 ms
+at 5 ms (bench/fanout.py, two runs of each, alternating, same machine; docs/performance.md).
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ import asyncio
 import ctypes
 import ctypes.util
 import gc
+import sys
 from typing import Callable
 
 YOUNG_THRESHOLD = 20_000  # CPython's default is 700 (3.11)
+SWITCH_INTERVAL = 0.001  # seconds; CPython's default is 0.005
 
 
 def settle_after_startup() -> None:
@@ -25,6 +33,7 @@ def settle_after_startup() -> None:
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, older, oldest)
+    sys.setswitchinterval(SWITCH_INTERVAL)
 
 
 # --- Memory given back after a burst of connections ---------------------------------------------------------
