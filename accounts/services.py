@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import bindparam, delete
+from sqlalchemy import Connection, bindparam, delete
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -146,9 +146,10 @@ _RESOLVE = (
 )
 
 
-def resolve(*, session: Session, token: str) -> tuple[UserRow, str] | None:
+def resolve(*, session: Session | Connection, token: str) -> tuple[UserRow, str] | None:
     """The live session's user (id, username, full name, role) and CSRF token, or None (unknown or expired
-    cookie, inactive account). One query, the cookie's session joined to its user."""
+    cookie, inactive account). One query, the cookie's session joined to its user; `session` may be a plain
+    Core connection (infra/db.py: Database.run_lookup), the lighter path every write of a signed-in user takes."""
     row = session.execute(_RESOLVE, {"key": session_key(token)}).first()
     if row is None or not row.is_active or as_utc(row.expires_at) < utcnow():
         return None

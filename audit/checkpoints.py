@@ -61,11 +61,15 @@ def _previous_hash(keys: AuditKeys, directory: Path, path: Path) -> str | None:
     return _line_hash(previous) if previous else None
 
 
-def write(keys: AuditKeys, *, row_id: int, row_hash: str) -> dict[str, Any]:
+def write(keys: AuditKeys, *, row_id: int, row_hash: str) -> dict[str, Any] | None:
+    """The checkpoint line for the log's row `row_id`; None when this process already checkpointed that row or
+    a later one (two commits' lines written after their events, in the other order: the later covers both)."""
     directory = keys.checkpoint_dir
     now = utcnow()
     path = directory / f"{now:%Y-%m}.jsonl"
     with _locked(directory):
+        if keys.last_checkpoint is not None and keys.last_checkpoint[0] >= row_id:
+            return None
         previous = _previous_hash(keys, directory, path)
         body = {
             "v": 1,
@@ -85,7 +89,7 @@ def write(keys: AuditKeys, *, row_id: int, row_hash: str) -> dict[str, Any]:
             keys.last_line = (path, os.fstat(fd).st_size, _line_hash(line))
         finally:
             os.close(fd)
-    keys.last_checkpoint = (row_id, time.monotonic())
+        keys.last_checkpoint = (row_id, time.monotonic())
     return body
 
 

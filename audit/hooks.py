@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from audit import checkpoints, facts
+from core.after_delivery import later
 from ledger import chain
 from ledger.chain import DUE, KEYS, TAIL
 
@@ -18,7 +19,9 @@ from ledger.chain import DUE, KEYS, TAIL
 def _after_commit(session: Session) -> None:
     tail, keys = session.info.get(TAIL), session.info.get(KEYS)
     if tail is not None and keys is not None:
-        checkpoints.after_commit(keys, tail, bool(session.info.get(DUE)))
+        meaningful = bool(session.info.get(DUE))
+        # after the events are on their way when the caller delivers them (core/after_delivery.py)
+        later(session, lambda: checkpoints.after_commit(keys, tail, meaningful))
     _forget(session)
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
+from anyio import to_thread
+
+from core import after_delivery
 from infra.db import Database, Outcome
 from infra.groupcommit import GroupCommit
 from core.outbox import Key
@@ -73,7 +76,7 @@ class AppContext:
     async def write(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
         """Run a service in a write transaction, then deliver its events and start its outbox jobs (only
         after COMMIT; a job not run now, e.g. on a crash, is run at the next start)."""
-        outcome = await self.db.write(fn, **kwargs)
+        outcome = await self.db.write_delivering(fn, **kwargs)
         await self.after_commit(outcome)
         return outcome.result
 
@@ -101,10 +104,14 @@ class AppContext:
         return group
 
     async def after_commit(self, outcome: Outcome) -> None:
-        if outcome.jobs:
-            self.run_jobs(outcome.jobs)
-        if outcome.events:
-            await self.publish(outcome.events)
+        try:
+            if outcome.jobs:
+                self.run_jobs(outcome.jobs)
+            if outcome.events:
+                await self.publish(outcome.events)
+        finally:
+            if outcome.later:  # the events are on their way: now the rest (the audit checkpoint), before the answer
+                await to_thread.run_sync(after_delivery.run, outcome.later)
 
     async def read(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
         return await self.db.read(fn, **kwargs)

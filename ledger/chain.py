@@ -55,18 +55,18 @@ def digest(value: Any) -> str:
     return hashlib.sha256(canonical(value)).hexdigest()
 
 
+_HASHED = ("id", "at", "actor_id", "meeting_id", "event_seq", "type", "summary", "data_hash")
+
+
+def _hash_of(row: dict[str, Any]) -> str:
+    """The chain hash of a row given as its columns (what `_link` inserts)."""
+    content = {name: row[name] for name in _HASHED}
+    content["at"] = iso(row["at"])
+    return hashlib.sha256(row["prev_hash"].encode() + canonical(content)).hexdigest()
+
+
 def row_hash(entry: AuditEntry) -> str:
-    content = {
-        "id": entry.id,
-        "at": iso(entry.at),
-        "actor_id": entry.actor_id,
-        "meeting_id": entry.meeting_id,
-        "event_seq": entry.event_seq,
-        "type": entry.type,
-        "summary": entry.summary,
-        "data_hash": entry.data_hash,
-    }
-    return hashlib.sha256(entry.prev_hash.encode() + canonical(content)).hexdigest()
+    return _hash_of({name: getattr(entry, name) for name in (*_HASHED, "prev_hash")})
 
 
 def keys_of(session: Session) -> AuditKeys:
@@ -81,7 +81,6 @@ def keys_of(session: Session) -> AuditKeys:
 _LAST = select(AuditEntry.id, AuditEntry.hash, AuditEntry.mac).order_by(col(AuditEntry.id).desc()).limit(1)
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
-_COLUMNS = tuple(c.name for c in AuditEntry.__table__.columns)  # type: ignore[attr-defined]
 
 
 def _tail(session: Session) -> tuple[int, str, bool]:
@@ -109,30 +108,29 @@ def _link(
     meeting_id: int | None,
     event_seq: int | None,
     summary: str,
-) -> AuditEntry:
+) -> dict[str, Any]:
     last_id, last_hash, _ = _tail(session)
-    entry = AuditEntry(
-        id=last_id + 1,
-        at=utcnow(),
-        actor_id=actor_id,
-        meeting_id=meeting_id,
-        event_seq=event_seq,
-        type=type,
-        summary=summary[:500],
-        data_hash=digest(data),
-        data=data if stored else None,
-        prev_hash=last_hash,
-        hash="",
-    )
-    entry.hash = row_hash(entry)
-    entry.mac = keys.mac(entry.hash)
-    # Written now, not at the next flush: no unit of work for a row that is never changed (and rows appended by
-    # audit/facts.py while a flush runs go in with it).
-    session.execute(_INSERT, {name: getattr(entry, name) for name in _COLUMNS})
-    session.info[TAIL] = (entry.id, entry.hash, True)
+    row: dict[str, Any] = {
+        "id": last_id + 1,
+        "at": utcnow(),
+        "actor_id": actor_id,
+        "meeting_id": meeting_id,
+        "event_seq": event_seq,
+        "type": type,
+        "summary": summary[:500],
+        "data_hash": digest(data),
+        "data": data if stored else None,
+        "prev_hash": last_hash,
+    }
+    row["hash"] = _hash_of(row)
+    row["mac"] = keys.mac(row["hash"])
+    # Written now, as columns (no ORM object, no unit of work: a row that is never changed; every chair's tap
+    # appends one), and rows appended by audit/facts.py while a flush runs go in with it.
+    session.execute(_INSERT, row)
+    session.info[TAIL] = (row["id"], row["hash"], True)
     if type in MEANINGFUL:
         session.info[DUE] = True
-    return entry
+    return row
 
 
 def _anchor(session: Session, keys: AuditKeys, last_id: int, last_hash: str) -> None:
@@ -168,7 +166,7 @@ def append(
     event_seq: int | None = None,
     summary: str = "",
     stored: bool = False,
-) -> AuditEntry:
+) -> dict[str, Any]:
     """Add the next row. `stored` keeps `data` itself in the row (facts the verifier compares), otherwise only
     its hash. The first keyed row after rows written before the key existed is preceded by an
     'audit.anchored' row that names them and fixes their head hash under the MAC."""

@@ -17,7 +17,7 @@ queue. Past `MAX_BUFFERED` bytes or `MAX_QUEUED` packets it is dropped (the conn
 reconnects, joins and gets a fresh snapshot, and the server holds nothing more for it. Others never wait for
 it: nothing here awaits.
 
-What this relies on (tests/test_wire_internals.py fails when an engine.io or uvicorn upgrade changes it):
+What this relies on (tests/test_fanout_wire.py fails when an engine.io or uvicorn upgrade changes it):
 uvicorn's websockets-sansio protocol (`transport`, `conn`, `writable`, `close_sent`, `disconnected`, and the
 ASGI `send` being its bound method), engine.io's AsyncSocket (`queue` an asyncio.Queue drained only by the
 websocket writer through `poll()`, `upgraded`, `closed`) and the environ carrying `asgi.scope`.

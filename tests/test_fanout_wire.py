@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from engineio import packet as eio_packet
+from socketio import packet as sio_packet
 
 from infra.gctune import trimmer
 from realtime import direct, wire
@@ -61,6 +62,15 @@ async def test_the_fast_path_still_finds_what_it_relies_on_in_uvicorn_and_engine
     assert eio_asgi._async["websocket"] is eio_asgi.WebSocket, "the driver table shared by every server was changed"
     for name in ("send", "schedule_ping", "check_ping_timeout", "receive", "close", "_websocket_handler"):
         assert callable(getattr(AsyncSocket, name, None)), name
+    # An envelope is encoded without python-socketio's search for bytes (binary=False, realtime/broadcast.py):
+    # the packet stays a plain EVENT whatever the data, and encodes as the same text as after the search.
+    plain = sio.packet_class(sio_packet.EVENT, data=["event", {"x": "đ"}], binary=False)
+    assert plain.packet_type == sio_packet.EVENT and not plain.attachments
+    assert (
+        plain.encode()
+        == sio.packet_class(sio_packet.EVENT, data=["event", {"x": "đ"}]).encode()
+        == '2["event",{"x":"đ"}]'
+    )
     tablet, tablet_http = await live_client(live_server.url, c.members[0].username)
     chair = await login(live_server.url, c.chair.username)
     try:

@@ -8,6 +8,7 @@ from http.cookies import SimpleCookie
 
 from typing import Any, Callable, TypeVar, cast
 
+from sqlalchemy import Connection
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
@@ -69,7 +70,7 @@ def cookie_from_header(header: str | None, name: str = COOKIE) -> str | None:
     return morsel.value if morsel else None
 
 
-def lookup(ctx: AppContext, session: Session, token: str) -> tuple[Actor, str] | None:
+def lookup(ctx: AppContext, session: Session | Connection, token: str) -> tuple[Actor, str] | None:
     """The session cookie's actor and CSRF token, read in `session`; None for no live session."""
     found = ctx.resolve_session(session=session, token=token)
     return (Actor.of(found[0]), found[1]) if found else None
@@ -120,7 +121,7 @@ async def write_as_user(request: Request, fn: Callable[..., Any], /, **kwargs: A
         actor = await require_user(request)
         return await ctx.write(fn, actor=actor, **kwargs)
 
-    def who(session: Session) -> Actor:
+    def who(session: Connection) -> Actor:
         request.state.auth = lookup(ctx, session, token)
         return _checked(request, request.state.auth)
 
