@@ -17,12 +17,14 @@ from accounts.models import GlobalRole
 from app.db import Database
 from infra.settings import Settings
 from audit import services as audit
-from ledger.chain import row_hash
+from ledger.chain import KEYS, row_hash
 from ledger.keys import AuditKeys
 from ledger.models import AuditEntry
 from meetings import participation, services
 from meetings.schemas import CheckInRequest
+from tests.conftest import LiveServer
 from tests.factories import call, make_cabinet, make_user
+from tests.live import login
 
 
 def _session(db: Database) -> tuple[Any, Actor]:
@@ -269,3 +271,36 @@ def test_checkpoints_stay_linked_when_two_processes_take_turns_writing(tmp_path:
     path.write_bytes(b"".join(lines[:-1]) + lines[-1].replace(b'"row_id":7', b'"row_id":8'))
     checkpoints.write(here, row_id=9, row_hash=f"{9:064x}")
     assert checkpoints.read(here, here.public_key())[1]
+
+
+def test_a_checkpoint_behind_the_last_one_written_is_covered_by_it(tmp_path: Path) -> None:
+    """Two commits' lines written after their events went out may come in the other order: the later row's
+    line covers the earlier row, which gets no line of its own, and the lines stay in row order."""
+    from audit import checkpoints
+
+    keys = AuditKeys.for_data_dir(tmp_path)
+    assert checkpoints.write(keys, row_id=5, row_hash=f"{5:064x}") is not None
+    assert checkpoints.write(keys, row_id=4, row_hash=f"{4:064x}") is None
+    assert checkpoints.write(keys, row_id=5, row_hash=f"{5:064x}") is None
+    assert checkpoints.write(keys, row_id=6, row_hash=f"{6:064x}") is not None
+    found, problems = checkpoints.read(keys, keys.public_key())
+    assert problems == [] and [c.body["row_id"] for c in found] == [5, 6]
+
+
+async def test_the_taps_answer_comes_once_its_checkpoint_is_written(live_server: LiveServer) -> None:
+    """The checkpoint line is written after the tablets were sent the event, but before the chair's request is
+    answered: when the answer arrives, the log's last row is covered."""
+    from audit import checkpoints
+
+    c = make_cabinet(live_server.db, start=True)
+    keys = live_server.db.session_info[KEYS]
+    chair = await login(live_server.url, c.chair.username)
+    try:
+        for path in ("next", "next", "previous"):
+            assert (await chair.post(f"/api/meetings/{c.meeting_id}/{path}")).status_code == 200
+            found, problems = checkpoints.read(keys, keys.public_key())
+            assert problems == [] and found[-1].body["row_id"] == _last_id(live_server.db)
+    finally:
+        await chair.aclose()
+    admin = make_user(live_server.db, GlobalRole.admin)
+    assert _verify(live_server.db, admin)["checkpoints"]["uncovered_rows"] == 0
