@@ -206,3 +206,45 @@ async def test_login_page_sends_a_logged_in_user_on_and_never_off_site(live_serv
         assert r.headers["location"] == "/meetings"
     finally:
         await http.aclose()
+
+
+async def test_the_chairs_tap_checks_the_cookie_every_time(live_server: LiveServer) -> None:
+    """A write resolves its cookie first, in a read of its own (infra/db.py: Database.run_lookup): a tap is
+    refused, and nothing moves, once the session expired, the account was deactivated, or the CSRF header is
+    wrong or missing; the same tap with a live session and its token is accepted."""
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from accounts.services import session_key
+    from core.clock import utcnow
+
+    c = make_cabinet(live_server.db, start=True)
+    chair = await login(live_server.url, c.chair.username)
+    tap = f"/api/meetings/{c.meeting_id}/next"
+    key = session_key(chair.cookies["ecabinet_session"])
+
+    def sql(statement: str, **params: object) -> None:
+        with live_server.db.engine.begin() as conn:
+            conn.execute(text(statement), params)
+
+    def current() -> int | None:
+        with live_server.db.engine.connect() as conn:
+            return conn.execute(text("SELECT current_item_id FROM meeting WHERE id = :m"), {"m": c.meeting_id}).scalar()
+
+    try:
+        first = current()
+        r = await chair.post(tap, headers={"X-CSRF-Token": "sai"})
+        assert r.status_code == 403 and current() == first
+        async with httpx.AsyncClient(base_url=live_server.url) as bare:  # the cookie, without the CSRF header
+            bare.cookies.set("ecabinet_session", chair.cookies["ecabinet_session"])
+            assert (await bare.post(tap)).status_code == 403 and current() == first
+        sql("UPDATE auth_session SET expires_at = :t WHERE token_hash = :k", t=utcnow() - timedelta(seconds=1), k=key)
+        assert (await chair.post(tap)).status_code == 401 and current() == first
+        sql("UPDATE auth_session SET expires_at = :t WHERE token_hash = :k", t=utcnow() + timedelta(hours=1), k=key)
+        sql("UPDATE user SET is_active = 0 WHERE id = :u", u=c.chair.id)
+        assert (await chair.post(tap)).status_code == 401 and current() == first
+        sql("UPDATE user SET is_active = 1 WHERE id = :u", u=c.chair.id)
+        assert (await chair.post(tap)).status_code == 200 and current() == c.item_ids[1]
+    finally:
+        await chair.aclose()
