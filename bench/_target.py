@@ -35,17 +35,20 @@ VARIANTS: dict[str, dict[str, Any] | None] = {
     "fast-wsproto": {**BASE, "broadcast": "fast", "deflate": False, "ws": "wsproto"},
     "fast-websockets": {**BASE, "broadcast": "fast", "deflate": False, "ws": "websockets"},
     "product": None,
+    "product-pg": None,  # the product CLI on PostgreSQL (a fresh database: bench/fanout.py)
     "node": None,  # the reference: bench/node_ref/server.js (Node Socket.IO), emits on POST /emit
 }
 NODE_REF = ROOT / "bench" / "node_ref" / "server.js"
 
 
 class Server:
-    def __init__(self, variant: str, data_dir: Path, log_dir: Path) -> None:
+    def __init__(self, variant: str, data_dir: Path, log_dir: Path, database_url: str = "") -> None:
         self.variant, self.data_dir = variant, data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+        if database_url:
+            env["ECABINET_DATABASE_URL"] = database_url
         opts = VARIANTS[variant]
         if variant == "node":
             if not (NODE_REF.parent / "node_modules" / "socket.io").is_dir():

@@ -9,14 +9,15 @@ minus the wall time the chair's HTTP request was sent (same machine clock): the 
 request handling and the write transaction included. `node` is the reference: bench/node_ref/server.js, a
 plain Node Socket.IO server that emits an event with the same data on POST /emit, to the same clients.
 
-    .venv/bin/python bench/fanout.py                      # N = 50,200,500,1000; variants product,node
+    .venv/bin/python bench/fanout.py                      # N = 50,200,500,1000; variants product,product-pg,node
     .venv/bin/python bench/fanout.py --n 500 --variants stock,fast,product
     .venv/bin/python bench/fanout.py --quick              # N = 50,200; 5 s
     .venv/bin/python bench/fanout.py --n 500 --client raw --client-procs 2
 
 Variants (server side): stock = python-socketio AsyncManager.emit (the original realtime/broadcast.py)
 with the original uvicorn options; fast = realtime/broadcast.py's pre-encoded direct-queue fan-out; product
-= `python -m app.cli demo` exactly as shipped; fast-asyncio / fast-wsproto / fast-websockets /
+= `python -m app.cli demo` exactly as shipped (SQLite); product-pg = the same on PostgreSQL (127.0.0.1:5432, a
+fresh database seeded by the demo, dropped at the end); fast-asyncio / fast-wsproto / fast-websockets /
 fast-deflate / stock-asyncio = one option changed (see VARIANTS).
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing as mp
 import os
 import shutil
@@ -96,9 +98,11 @@ def rss(p: psutil.Process) -> float:
     return p.memory_info().rss / 2**20
 
 
-async def run_one(args: argparse.Namespace, variant: str, n: int, data_dir: Path, log_dir: Path) -> Result:
+async def run_one(
+    args: argparse.Namespace, variant: str, n: int, data_dir: Path, log_dir: Path, database_url: str = ""
+) -> Result:
     res = Result(variant, n)
-    server = Server(variant, data_dir, log_dir)
+    server = Server(variant, data_dir, log_dir, database_url)
     ctx = mp.get_context("spawn")
     children: list[tuple[Any, Any]] = []
     http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
@@ -290,6 +294,22 @@ def row(r: Result) -> str:
     )
 
 
+def seed(data_dir: Path, database_url: str = "") -> None:
+    """The demo's data, as `python -m app.cli demo` seeds it (in SQLite under `data_dir`, or in `database_url`)."""
+    env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir)}
+    if database_url:
+        env["ECABINET_DATABASE_URL"] = database_url
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "demo", "--no-serve"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=120,
+    )
+
+
 async def main_async(args: argparse.Namespace) -> None:
     ns = [int(x) for x in str(args.n).split(",")]
     variants = [v.strip() for v in args.variants.split(",")]
@@ -297,17 +317,22 @@ async def main_async(args: argparse.Namespace) -> None:
         if v not in VARIANTS:
             raise SystemExit(f"unknown variant {v!r}; choose from {', '.join(VARIANTS)}")
     tmp = Path(tempfile.mkdtemp(prefix="ecabinet-fanout-"))
+    stack = contextlib.ExitStack()
     try:
-        env = {**os.environ, "ECABINET_DATA_DIR": str(tmp / "data")}
-        subprocess.run(
-            [sys.executable, "-m", "app.cli", "demo", "--no-serve"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=120,
-        )
+        seed(tmp / "data")
+        pg_url = ""
+        if "product-pg" in variants:
+            from tests.pg import fresh_database  # a fresh PostgreSQL database, dropped at the end
+
+            try:
+                pg_url = stack.enter_context(fresh_database())
+            except BaseException as exc:  # pytest.skip's exception: no PostgreSQL on this machine
+                if type(exc).__name__ != "Skipped":
+                    raise
+                print(f"product-pg skipped: {exc}", flush=True)
+                variants.remove("product-pg")
+            else:
+                seed(tmp / "data-pg", pg_url)
         print(f"machine: {machine()}")
         print(
             f"load: {args.rate:g} events/s for {args.seconds:g} s per run, event 'agenda.current_changed'; "
@@ -333,7 +358,10 @@ async def main_async(args: argparse.Namespace) -> None:
         for n in ns:
             for _attempt in range(args.repeat):  # interleaved, so background load hits every variant alike
                 for v in variants:
-                    r = await run_one(args, v, n, tmp / "data", tmp)
+                    if v == "product-pg":
+                        r = await run_one(args, v, n, tmp / "data-pg", tmp, pg_url)
+                    else:
+                        r = await run_one(args, v, n, tmp / "data", tmp)
                     results.append(r)
                     if r.sample is not None:
                         args.sample = r.sample
@@ -360,6 +388,7 @@ async def main_async(args: argparse.Namespace) -> None:
             for r in results:
                 print(f"  {r.variant:<16}{r.n:>5}  {pct(r.commit, 50):7.1f} {pct(r.commit, 99):7.1f}")
     finally:
+        stack.close()  # the PostgreSQL database is dropped (its server processes are stopped by then)
         if args.keep:
             print(f"kept {tmp}")
         else:
@@ -370,7 +399,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", default="50,200,500,1000", help="client counts, comma separated (default 50,200,500,1000)")
     p.add_argument(
-        "--variants", default="product,node", help=f"server variants, comma separated: {', '.join(VARIANTS)}"
+        "--variants", default="product,product-pg,node", help=f"server variants, comma separated: {', '.join(VARIANTS)}"
     )
     p.add_argument("--rate", type=float, default=10.0, help="events per second (default 10)")
     p.add_argument("--seconds", type=float, default=10.0, help="duration of the event load (default 10)")

@@ -188,12 +188,17 @@ class Database:
     def run_write(self, fn: Callable[..., T], /, **kwargs: Any) -> Outcome:
         return self._run_write(fn, kwargs, keep=False)
 
-    def _run_write(self, fn: Callable[..., T], kwargs: dict[str, Any], *, keep: bool) -> Outcome:
+    def _run_write(
+        self, fn: Callable[..., T], kwargs: dict[str, Any], *, keep: bool, who: Callable[..., Any] | None = None
+    ) -> Outcome:
         """`keep`: the work that may wait until the events are delivered is left in `Outcome.later` for the
-        caller (the edge's writes: AppContext.after_commit), not run inside the COMMIT."""
+        caller (the edge's writes: AppContext.after_commit), not run inside the COMMIT. `who`: the actor is
+        found first, in this transaction (`write_as` on PostgreSQL); when it raises nothing is written."""
         with self._writer, self.write_session() as session:
             if keep:
                 after_delivery.keep(session)
+            if who is not None:
+                kwargs = {**kwargs, "actor": who(session=session)}
             result = fn(session=session, **kwargs)
             session.commit()
             outcome = Outcome(result, self.take_events(session), take_keys(session), after_delivery.take(session))
@@ -243,12 +248,18 @@ class Database:
         return await to_thread.run_sync(lambda: self._run_write(fn, kwargs, keep=True))
 
     async def write_as(self, who: Callable[..., Any], fn: Callable[..., T], /, **kwargs: Any) -> Outcome:
-        """`who(session=<Connection>)` in a read transaction of its own (`run_lookup`: the caller, an actor, or
-        it raises), then `fn(session=, actor=, **kwargs)` in a write transaction; one worker-thread hop for both.
-        For a caller that delivers the events and then runs `Outcome.later` (AppContext.write_as)."""
-        return await to_thread.run_sync(
-            lambda: self._run_write(fn, {**kwargs, "actor": self.run_lookup(who)}, keep=True)
-        )
+        """`who(session=)` (the caller: an actor, or it raises and nothing is written), then `fn(session=,
+        actor=, **kwargs)` in a write transaction; one worker-thread hop for both. For a caller that delivers
+        the events and then runs `Outcome.later` (AppContext.write_as).
+        SQLite: `who` reads in a transaction of its own (`run_lookup`), outside the writer's lock, so a request
+        with a bad cookie or CSRF token never takes the database's write lock. PostgreSQL: `who` is the write
+        transaction's first statement (a plain SELECT: it locks nothing). Each statement there is a round trip
+        to another process, and a transaction of its own cost three more (the pool's ping, BEGIN, ROLLBACK)."""
+        if self.is_sqlite:
+            return await to_thread.run_sync(
+                lambda: self._run_write(fn, {**kwargs, "actor": self.run_lookup(who)}, keep=True)
+            )
+        return await to_thread.run_sync(lambda: self._run_write(fn, kwargs, keep=True, who=who))
 
     async def read(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         return await to_thread.run_sync(lambda: self.run_read(fn, **kwargs))

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import AsyncIterator
+
 import httpx
+import pytest
 
 from accounts.models import GlobalRole
 from accounts.schemas import UserCreate
 from accounts.services import create_user
 from app.domains import http_routes
 from starlette.routing import Route
-from tests.conftest import LiveServer
+from app.db import Database
+from infra.settings import Settings
+from tests.conftest import LiveServer, running
+from tests.pg import fresh_database
 from tests.factories import PASSWORD, make_cabinet, make_user
 from tests.live import login
 
@@ -208,10 +214,24 @@ async def test_login_page_sends_a_logged_in_user_on_and_never_off_site(live_serv
         await http.aclose()
 
 
-async def test_the_chairs_tap_checks_the_cookie_every_time(live_server: LiveServer) -> None:
-    """A write resolves its cookie first, in a read of its own (infra/db.py: Database.run_lookup): a tap is
-    refused, and nothing moves, once the session expired, the account was deactivated, or the CSRF header is
-    wrong or missing; the same tap with a live session and its token is accepted."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def either_server(request: pytest.FixtureRequest, settings: Settings, db: Database) -> AsyncIterator[LiveServer]:
+    """The real server on SQLite, then on PostgreSQL (a fresh database)."""
+    if request.param == "sqlite":
+        async with running(settings) as live:
+            yield live
+        return
+    with fresh_database() as url:
+        async with running(settings.with_(database_url=url)) as live:
+            yield live
+
+
+async def test_the_chairs_tap_checks_the_cookie_every_time(either_server: LiveServer) -> None:
+    """A write resolves its cookie first (infra/db.py: Database.write_as; on SQLite in a read of its own, on
+    PostgreSQL as the write transaction's first statement): a tap is refused, and nothing moves, once the session
+    expired, the account was deactivated, or the CSRF header is wrong or missing; the same tap with a live
+    session and its token is accepted."""
+    live_server = either_server
     from datetime import timedelta
 
     from sqlalchemy import text
@@ -242,9 +262,9 @@ async def test_the_chairs_tap_checks_the_cookie_every_time(live_server: LiveServ
         sql("UPDATE auth_session SET expires_at = :t WHERE token_hash = :k", t=utcnow() - timedelta(seconds=1), k=key)
         assert (await chair.post(tap)).status_code == 401 and current() == first
         sql("UPDATE auth_session SET expires_at = :t WHERE token_hash = :k", t=utcnow() + timedelta(hours=1), k=key)
-        sql("UPDATE user SET is_active = 0 WHERE id = :u", u=c.chair.id)
+        sql('UPDATE "user" SET is_active = :a WHERE id = :u', a=False, u=c.chair.id)
         assert (await chair.post(tap)).status_code == 401 and current() == first
-        sql("UPDATE user SET is_active = 1 WHERE id = :u", u=c.chair.id)
+        sql('UPDATE "user" SET is_active = :a WHERE id = :u', a=True, u=c.chair.id)
         assert (await chair.post(tap)).status_code == 200 and current() == c.item_ids[1]
     finally:
         await chair.aclose()

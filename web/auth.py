@@ -121,7 +121,7 @@ async def write_as_user(request: Request, fn: Callable[..., Any], /, **kwargs: A
         actor = await require_user(request)
         return await ctx.write(fn, actor=actor, **kwargs)
 
-    def who(session: Connection) -> Actor:
+    def who(session: Session | Connection) -> Actor:
         request.state.auth = lookup(ctx, session, token)
         return _checked(request, request.state.auth)
 
