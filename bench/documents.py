@@ -1,10 +1,11 @@
 """bench/documents: a 100-page PDF from upload to every page ready, cached page latency, render throughput.
 Printed figures, not a test.
 
-    .venv/bin/python bench/documents.py [--pages 100] [--fetches 300]
+    .venv/bin/python bench/documents.py [--pages 100] [--fetches 300] [--backends sqlite,postgres]
 
 1. The real app under uvicorn (in this process; renders run in its worker-process pool), a fresh migrated
-   SQLite in a temporary data dir, a cabinet from tests/factories. The secretariat uploads a generated
+   SQLite in a temporary data dir, then a fresh PostgreSQL database (127.0.0.1:5432, dropped afterwards), a
+   cabinet from tests/factories. The secretariat uploads a generated
    N-page PDF (Vietnamese text, DejaVu Sans); we time the 201 answer and the moment GET /api/documents/{id}
    says pages_ready (tablet + thumbnail of every page rendered in the background).
 2. A member fetches random tablet pages (cached renders; each answer is watermarked for them): p50/p99,
@@ -43,7 +44,7 @@ from _common import pct
 from _page_clients import probe, tablets
 
 
-async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
+async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path, database_url: str = "") -> None:
     import uvicorn
 
     from app.db import Database
@@ -55,7 +56,8 @@ async def served(pages: int, fetches: int, pdf: bytes, data_dir: Path) -> None:
     from tests.factories import make_cabinet
     from tests.live import login
 
-    settings = Settings(data_dir=data_dir, port=free_port(), gc_freeze=True)  # as `ecabinet serve` runs
+    # as `ecabinet serve` runs; SQLite in data_dir unless a database URL is given
+    settings = Settings(data_dir=data_dir, port=free_port(), gc_freeze=True, database_url=database_url)
     data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url)
     db = Database(settings.effective_database_url)
@@ -294,11 +296,31 @@ def conversion(out: Path, runs: int = 3) -> None:
     print(f"LibreOffice DOCX (10 pages) -> PDF: {', '.join(f'{t:.2f}' for t in times)} s per conversion ({runs} runs)")
 
 
+def one_backend(backend: str, pages: int, fetches: int, pdf: bytes, work: Path) -> None:
+    from accounts import passwords
+
+    passwords.configure(time_cost=1, memory_cost=1024)
+    print(f"== {backend} ==", flush=True)
+    if backend == "sqlite":
+        asyncio.run(served(pages, fetches, pdf, work / "data"))
+        return
+    from tests.pg import fresh_database
+
+    try:
+        with fresh_database() as url:
+            asyncio.run(served(pages, fetches, pdf, work / "data-pg", url))
+    except BaseException as exc:  # pytest.skip's exception: no PostgreSQL on this machine
+        if type(exc).__name__ != "Skipped":
+            raise
+        print(f"postgres skipped: {exc}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=100)
     ap.add_argument("--fetches", type=int, default=300)
     ap.add_argument("--no-throughput", action="store_true", help="skip the render throughput and conversion parts")
+    ap.add_argument("--backends", default="sqlite,postgres", help="sqlite and/or postgres (a fresh database)")
     a = ap.parse_args()
     from accounts import passwords
     from tests.doc_helpers import make_pdf
@@ -307,7 +329,13 @@ def main() -> None:
     pdf = make_pdf(a.pages)
     work = Path(tempfile.mkdtemp(prefix="ecabinet-bench-docs-"))
     try:
-        asyncio.run(served(a.pages, a.fetches, pdf, work / "data"))
+        for backend in a.backends.split(","):
+            # a process per backend: the stamped pages and marks cached by the first must not serve the second
+            proc = mp.get_context("spawn").Process(target=one_backend, args=(backend, a.pages, a.fetches, pdf, work))
+            proc.start()
+            proc.join()
+            if proc.exitcode:
+                raise SystemExit(f"{backend}: the bench failed (exit code {proc.exitcode})")
         if a.no_throughput:
             return
         (work / "bench.pdf").write_bytes(pdf)
