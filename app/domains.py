@@ -91,6 +91,7 @@ def install(ctx: AppContext, jobs: Dispatcher) -> None:
     create_app)."""
     # The edge (web/auth.py, web/pages.py) resolves a session cookie and reads the header's profile through these.
     ctx.resolve_session = account_services.resolve
+    ctx.resolve_sessions = account_services.resolve_many
     ctx.read_profile = account_services.get_self
     register_speakers()
     meeting_serialize.register_slice("votes", vote_serialize.votes_slice)

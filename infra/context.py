@@ -52,6 +52,9 @@ class AppContext:
     # read_profile(session=, actor=) -> the signed-in user's own profile for the pages' header
     # (accounts.services.resolve and get_self).
     resolve_session: Callable[..., Any] = field(default=_unwired)
+    # resolve_sessions(session=, tokens=) -> {token: what resolve_session answers}, one query for them all
+    # (accounts.services.resolve_many)
+    resolve_sessions: Callable[..., Any] = field(default=_unwired)
     read_profile: Callable[..., Any] = field(default=_unwired)
 
     # One infra/groupcommit.py GroupCommit per service run through write_grouped.

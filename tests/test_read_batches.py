@@ -70,9 +70,12 @@ async def test_requests_arriving_while_a_read_runs_share_the_next_each_answered_
     c = make_cabinet(live_server.db, n_members=4)
     https = [await login(live_server.url, u.username) for u in (c.chair, *c.members)]
     ended = await login(live_server.url, c.secretary.username)
+    barred = await login(live_server.url, c.guest.username)
     cookies = [h.cookies[COOKIE] for h in https]
     gone = ended.cookies[COOKIE]
     assert (await ended.post("/api/auth/logout")).status_code == 200
+    with live_server.db.engine.begin() as conn:  # the account deactivated: its live cookie no longer counts
+        conn.execute(text('UPDATE "user" SET is_active = :a WHERE id = :u'), {"a": False, "u": c.guest.id})
     transport = httpx.ASGITransport(app=tiny_app(live_server))
 
     def client(cookie: str) -> httpx.AsyncClient:
@@ -80,6 +83,7 @@ async def test_requests_arriving_while_a_read_runs_share_the_next_each_answered_
 
     clients = [client(k) for k in cookies]
     logged_out = client(gone)
+    deactivated = client(barred.cookies[COOKIE])
     held.clear()
     first_running.clear()
     reads_of_user.clear()
@@ -92,6 +96,7 @@ async def test_requests_arriving_while_a_read_runs_share_the_next_each_answered_
             for i, h in enumerate(clients[1:], 1)
         ]
         later.append(asyncio.create_task(logged_out.get("/who/9")))
+        later.append(asyncio.create_task(deactivated.get("/who/10")))
         await eventually(lambda: len(batch.waiting) == len(later), "every later request to wait for the next read")
         held.set()
         answers = [await first, *(await asyncio.gather(*later))]
@@ -105,9 +110,10 @@ async def test_requests_arriving_while_a_read_runs_share_the_next_each_answered_
             {"user_id": c.members[3].id, "n": 4},
         ]
         assert answers[5].status_code == 401  # its session ended: nobody's answer
+        assert answers[6].status_code == 401  # its account was deactivated
     finally:
         held.set()
-        for h in (*https, ended, *clients, logged_out):
+        for h in (*https, ended, barred, *clients, logged_out, deactivated):
             await h.aclose()
 
 

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from infra.batched import BatchedReads
 from infra.context import AppContext
-from infra.db import each_answered
+from infra.db import each_answered, restart_read
 from infra.settings import Settings
 from core.actor import Actor
 from core.errors import DomainError, Forbidden, Unauthenticated
@@ -157,9 +157,19 @@ def _each_as_user(
     """`fn` for each (cookie, kwargs) in one read transaction: (True, (auth, True, result)) or (True, (auth, False,
     the refusal)); (False, the error) when the cookie's lookup or `fn` failed otherwise."""
 
+    try:  # every caller's cookie in one query
+        resolved = ctx.resolve_sessions(session=session, tokens=[token for token, _ in calls])
+    except Exception:  # each caller's own lookup below: one failure stays that caller's
+        restart_read(session)
+        resolved = None
+
     def one(call: tuple[str, dict[str, Any]]) -> tuple[tuple[Actor, str] | None, bool, Any]:
         token, kwargs = call
-        auth = lookup(ctx, session, token)
+        if resolved is None:
+            auth = lookup(ctx, session, token)
+        else:
+            found = resolved.get(token)
+            auth = (Actor.of(found[0]), found[1]) if found else None
         if auth is None:
             return None, True, None
         try:
