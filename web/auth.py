@@ -113,8 +113,9 @@ def _checked(request: Request, auth: tuple[Actor, str] | None) -> Actor:
 
 async def write_as_user(request: Request, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
     """require_user, then the write `fn(session=, actor=, **kwargs)` (AppContext.write: events delivered after
-    COMMIT), in one worker-thread hop: the session cookie is read in its own short read transaction, the CSRF
-    token checked, and only then the write transaction begins. The chair's tap pays one hop, not two."""
+    COMMIT), in one worker-thread hop: the session cookie is read and the CSRF token checked before the service
+    runs (on SQLite in a short read of its own, before the write lock is taken; on PostgreSQL as the write
+    transaction's first statement: infra/db.py Database.write_as). The chair's tap pays one hop, not two."""
     ctx = ctx_of(request)
     token = session_cookie(request)
     if hasattr(request.state, "auth") or not token:
