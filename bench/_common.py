@@ -90,3 +90,15 @@ def cpu_each(procs: list[Any]) -> list[float]:
         except Exception:  # a worker that exited counts nothing more
             times.append(float("nan"))
     return times
+
+
+def parse_at(at: str) -> float:
+    """An envelope's `at` (ISO 8601, UTC) as a POSIX timestamp."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
+
+
+def rss(process: Any) -> float:
+    """A process's resident memory in MiB (a psutil.Process)."""
+    return float(process.memory_info().rss) / 2**20

@@ -1,16 +1,18 @@
 """The server a bench talks to: the real app in a subprocess (the product CLI, or bench/_server.py with one
-option changed), and the HTTP calls the benches make as users."""
+option changed), its demo data (SQLite, or a fresh PostgreSQL database), and the HTTP calls the benches make
+as users."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import aiohttp
 import psutil
@@ -116,3 +118,35 @@ async def chair_post(
     async with http.post(f"{url}/api/meetings/{MEETING_ID}/{path}", headers=headers, json=body) as r:
         await r.read()
         return r.status
+
+
+def seed(data_dir: Path, database_url: str = "") -> None:
+    """The demo's data, as `python -m app.cli demo` seeds it (in SQLite under `data_dir`, or in `database_url`)."""
+    env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir)}
+    if database_url:
+        env["ECABINET_DATABASE_URL"] = database_url
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "demo", "--no-serve"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=120,
+    )
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database's URL (dropped afterwards), or "" with the reason printed when this machine
+    has no PostgreSQL at 127.0.0.1:5432."""
+    from tests.pg import fresh_database
+
+    try:
+        with fresh_database() as url:
+            yield url
+    except BaseException as exc:  # pytest.skip's exception: no PostgreSQL on this machine
+        if type(exc).__name__ != "Skipped":
+            raise
+        print(f"PostgreSQL skipped: {exc}", flush=True)
+        yield ""

@@ -29,13 +29,11 @@ import contextlib
 import multiprocessing as mp
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,15 +45,11 @@ import aiohttp
 import psutil
 
 from _clients import child_main
-from _common import cpu_seconds, machine, pct
-from _target import MEETING_ID, VARIANTS, Server, chair_post, login
+from _common import cpu_seconds, machine, parse_at, pct, rss
+from _target import MEETING_ID, VARIANTS, Server, chair_post, login, postgres_database, seed
 
 CHAIR = "thutuong"
 MEMBERS = [f"thanhvien{i:02d}" for i in range(1, 27)]
-
-
-def parse_at(at: str) -> float:
-    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
 
 
 @dataclass
@@ -92,10 +86,6 @@ FALLBACK_SAMPLE = {
     "meeting": {"id": 1, "title": "x" * 200},
     "agenda": [{"id": i, "title": "y" * 120} for i in range(30)],
 }
-
-
-def rss(p: psutil.Process) -> float:
-    return p.memory_info().rss / 2**20
 
 
 async def run_one(
@@ -294,22 +284,6 @@ def row(r: Result) -> str:
     )
 
 
-def seed(data_dir: Path, database_url: str = "") -> None:
-    """The demo's data, as `python -m app.cli demo` seeds it (in SQLite under `data_dir`, or in `database_url`)."""
-    env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir)}
-    if database_url:
-        env["ECABINET_DATABASE_URL"] = database_url
-    subprocess.run(
-        [sys.executable, "-m", "app.cli", "demo", "--no-serve"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        timeout=120,
-    )
-
-
 async def main_async(args: argparse.Namespace) -> None:
     ns = [int(x) for x in str(args.n).split(",")]
     variants = [v.strip() for v in args.variants.split(",")]
@@ -322,17 +296,11 @@ async def main_async(args: argparse.Namespace) -> None:
         seed(tmp / "data")
         pg_url = ""
         if "product-pg" in variants:
-            from tests.pg import fresh_database  # a fresh PostgreSQL database, dropped at the end
-
-            try:
-                pg_url = stack.enter_context(fresh_database())
-            except BaseException as exc:  # pytest.skip's exception: no PostgreSQL on this machine
-                if type(exc).__name__ != "Skipped":
-                    raise
-                print(f"product-pg skipped: {exc}", flush=True)
-                variants.remove("product-pg")
-            else:
+            pg_url = stack.enter_context(postgres_database())
+            if pg_url:
                 seed(tmp / "data-pg", pg_url)
+            else:
+                variants.remove("product-pg")
         print(f"machine: {machine()}")
         print(
             f"load: {args.rate:g} events/s for {args.seconds:g} s per run, event 'agenda.current_changed'; "
