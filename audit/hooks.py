@@ -13,7 +13,7 @@ from sqlmodel import Session
 from audit import checkpoints, facts
 from core.after_delivery import later
 from ledger import chain
-from ledger.chain import DUE, KEYS, TAIL
+from ledger.chain import DUE, KEYS, LOCKED, TAIL
 
 
 def _after_commit(session: Session) -> None:
@@ -28,6 +28,7 @@ def _after_commit(session: Session) -> None:
 def _forget(session: Session, *_: Any) -> None:
     session.info.pop(TAIL, None)
     session.info.pop(DUE, None)
+    session.info.pop(LOCKED, None)  # the transaction that held the append lock has ended
 
 
 def install() -> None:

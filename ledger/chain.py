@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any, Callable
 
-from sqlalchemy import insert, text
+from sqlalchemy import BigInteger, func, insert, literal, text
 from sqlmodel import Session, col, select
 
 from ledger.keys import AuditKeys
@@ -81,14 +81,31 @@ def keys_of(session: Session) -> AuditKeys:
 _LAST = select(AuditEntry.id, AuditEntry.hash, AuditEntry.mac).order_by(col(AuditEntry.id).desc()).limit(1)
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
+LOCKED = "ecabinet_audit_locked"  # this transaction holds the append lock (PostgreSQL)
+# The append lock as a column a caller's statement can return (`must_lock`).
+LOCK = func.pg_advisory_xact_lock(literal(_LOCK_KEY, BigInteger))
+
+
+def must_lock(session: Session) -> bool:
+    """Whether this transaction has yet to take the append lock (PostgreSQL only: SQLite's writer holds the
+    database). A caller whose statement runs before its first append may take it there, returning `LOCK`, and
+    then say so with `locked(session)`: a round trip fewer (meetings/events.py, the meeting's next seq: every
+    meeting event appends). The tail is still read by a later statement, so it sees every append committed
+    before the lock was granted."""
+    return LOCKED not in session.info and session.get_bind().dialect.name == "postgresql"
+
+
+def locked(session: Session) -> None:
+    session.info[LOCKED] = True
 
 
 def _tail(session: Session) -> tuple[int, str, bool]:
     cached: tuple[int, str, bool] | None = session.info.get(TAIL)
     if cached is not None:
         return cached
-    if session.get_bind().dialect.name == "postgresql":
+    if must_lock(session):
         session.execute(_ADVISORY_LOCK, {"k": _LOCK_KEY})
+        locked(session)
     # the three columns only, not the row (its `data` may be large): every tap of the chair's reads it
     last = session.exec(_LAST).first()
     found = (last[0] or 0, last[1], bool(last[2])) if last else (0, GENESIS, True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, bindparam, insert, update
@@ -23,6 +24,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from ledger import chain as audit_chain
 from ledger.chain import append as audit_append
 from core.clock import iso, utcnow
 from meetings.access import Access
@@ -94,21 +96,21 @@ def hidden(env: dict[str, Any]) -> dict[str, Any]:
     return {"meeting_id": env["meeting_id"], "seq": env["seq"], "type": "hidden", "data": {}, "at": env["at"]}
 
 
-def _next_seq(access_too: bool) -> Any:
+@lru_cache(maxsize=32)
+def _next_seq(access_too: bool, lock: bool, also: tuple[str, ...]) -> Any:
+    """Built once per shape: every event runs one, and building a statement costs more than running it.
+    `access_too`: an event that changes who sees what; `lock`: the audit chain's append lock taken by this
+    statement (PostgreSQL, the transaction's first event); `also`: other columns of the meeting the event
+    changes, set here rather than by an UPDATE of their own (bound as set_<name>)."""
     table = Meeting.__table__  # type: ignore[attr-defined]  # the table, not the entity: no ORM bulk-update work
     values: dict[str, Any] = {"last_seq": table.c.last_seq + 1}
     if access_too:
         values["access_seq"] = table.c.last_seq + 1
-    return (
-        update(table)
-        .where(table.c.id == bindparam("meeting_id"))
-        .values(**values)
-        .returning(table.c.last_seq, table.c.access_seq)
-    )
+    values.update({name: bindparam(f"set_{name}") for name in also})
+    returned = (table.c.last_seq, table.c.access_seq, *([audit_chain.LOCK] if lock else []))
+    return update(table).where(table.c.id == bindparam("meeting_id")).values(**values).returning(*returned)
 
 
-# Built once: every event runs them, and building a statement costs more than running it.
-_NEXT_SEQ = {False: _next_seq(False), True: _next_seq(True)}  # True: an event that changes who sees what
 _INSERT_EVENT = insert(MeetingEvent.__table__)  # type: ignore[attr-defined]
 
 
@@ -120,12 +122,21 @@ def record(
     data: dict[str, Any],
     actor_id: int | None,
     audience: str | None = None,
+    set_meeting: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Append an event with the meeting's next seq. The UPDATE takes the row lock on PostgreSQL (and SQLite
-    writers are serialised by BEGIN IMMEDIATE), so seq is gap-free and unique under concurrency."""
+    writers are serialised by BEGIN IMMEDIATE), so seq is gap-free and unique under concurrency.
+    `set_meeting`: columns of the meeting this event changes, written by that same UPDATE (the chair's tap:
+    the current item); the session's copy of the meeting, if loaded, must hold them already."""
     audience = audience or _BY_TYPE.get(type, VIEWERS)
     assert audience in AUDIENCES, audience
-    seq, access_seq = session.execute(_NEXT_SEQ[type in ACCESS_CHANGING], {"meeting_id": meeting_id}).one()
+    also = set_meeting or {}
+    lock = audit_chain.must_lock(session)
+    statement = _next_seq(type in ACCESS_CHANGING, lock, tuple(sorted(also)))
+    params = {"meeting_id": meeting_id, **{f"set_{name}": value for name, value in also.items()}}
+    seq, access_seq, *_ = session.execute(statement, params).one()
+    if lock:
+        audit_chain.locked(session)
     # The session's copy of the meeting, if it holds one, learns the new seqs as if read (not a change to write,
     # and no SELECT to refresh them later); none is loaded for this.
     meeting = session.identity_map.get(identity_key(Meeting, meeting_id))

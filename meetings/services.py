@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, case, cast, literal, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -42,11 +42,28 @@ def require_state(meeting: Meeting, allowed: tuple[MeetingState, ...], action: s
         )
 
 
-def emit(session: Session, acc: Access, type: str, *, audience: str | None = None, **data: Any) -> dict[str, Any]:
-    """Record a meeting event; `audience` (meetings/events.py) narrows who receives it (default: by type)."""
+def emit(
+    session: Session,
+    acc: Access,
+    type: str,
+    *,
+    audience: str | None = None,
+    set_meeting: dict[str, Any] | None = None,
+    **data: Any,
+) -> dict[str, Any]:
+    """Record a meeting event; `audience` (meetings/events.py) narrows who receives it (default: by type);
+    `set_meeting`: the meeting's columns it changes, written with its seq (events.record)."""
     assert acc.meeting.id is not None
     data.setdefault("by", {"user_id": acc.actor.id, "full_name": acc.actor.full_name})
-    return record(session, meeting_id=acc.meeting.id, type=type, data=data, actor_id=acc.actor.id, audience=audience)
+    return record(
+        session,
+        meeting_id=acc.meeting.id,
+        type=type,
+        data=data,
+        actor_id=acc.actor.id,
+        audience=audience,
+        set_meeting=set_meeting,
+    )
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -193,7 +210,8 @@ def start_meeting(*, session: Session, actor: Actor, meeting_id: int, force: boo
     acc.meeting.started_at = utcnow()
     items = serialize.agenda_items(session, meeting_id)
     if items and acc.meeting.current_item_id is None:
-        _make_current(session, acc.meeting, items, items[0])
+        _make_current(session, items, items[0])
+        acc.meeting.current_item_id = items[0].id
     session.add(acc.meeting)
     session.flush()
     emit(
@@ -233,21 +251,29 @@ def end_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str,
     return serialize.meeting_data(acc.meeting, acc.role)
 
 
-_ITEMS, _MEETINGS = AgendaItem.__table__, Meeting.__table__  # type: ignore[attr-defined]
-# Built once, run as prepared statements: the chair's tap changes two items and the meeting. The loaded
-# objects learn the new values as committed (set_committed_value) rather than being flushed: the ORM's unit
-# of work costs several times these statements, before the COMMIT that every tablet waits for.
-_SET_ITEM_STATE = (
+_ITEMS = AgendaItem.__table__  # type: ignore[attr-defined]
+# Built once, run as a prepared statement: the chair's tap changes two items (the new current one, and the one
+# it was, now done) in one statement, and the meeting's current item in the UPDATE that takes the event's seq
+# (meetings/events.py record). The loaded objects learn the new values as committed (set_committed_value)
+# rather than being flushed: the ORM's unit of work costs several times these statements, and on PostgreSQL
+# each statement is a round trip, before the COMMIT that every tablet waits for.
+_SET_ITEM_STATES = (
     update(_ITEMS)
-    .where(_ITEMS.c.id == bindparam("item_id"))
-    .values(state=bindparam("new_state", type_=_ITEMS.c.state.type))
-)
-_SET_CURRENT_ITEM = (
-    update(_MEETINGS).where(_MEETINGS.c.id == bindparam("meeting_id")).values(current_item_id=bindparam("item_id"))
+    .where(_ITEMS.c.id.in_(bindparam("item_ids", expanding=True)))
+    .values(
+        state=cast(  # PostgreSQL keeps the state as an enum of its own, and types a CASE of strings as text
+            case(
+                (_ITEMS.c.id == bindparam("current_id"), literal(ItemState.current, _ITEMS.c.state.type)),
+                else_=literal(ItemState.done, _ITEMS.c.state.type),
+            ),
+            _ITEMS.c.state.type,
+        )
+    )
 )
 
 
-def _make_current(session: Session, meeting: Meeting, items: list[AgendaItem], target: AgendaItem) -> None:
+def _make_current(session: Session, items: list[AgendaItem], target: AgendaItem) -> None:
+    """The items' states for `target` becoming the current item; the caller sets the meeting's."""
     changes: list[tuple[AgendaItem, ItemState]] = []
     for item in items:
         if item.id == target.id:
@@ -256,11 +282,9 @@ def _make_current(session: Session, meeting: Meeting, items: list[AgendaItem], t
         elif item.state == ItemState.current:
             changes.append((item, ItemState.done))  # an item that was discussed stays 'done' if the chair goes back
     if changes:
-        session.execute(_SET_ITEM_STATE, [{"item_id": item.id, "new_state": state} for item, state in changes])
+        session.execute(_SET_ITEM_STATES, {"item_ids": [item.id for item, _ in changes], "current_id": target.id})
         for item, state in changes:
             set_committed_value(item, "state", state)
-    session.execute(_SET_CURRENT_ITEM, {"meeting_id": meeting.id, "item_id": target.id})
-    set_committed_value(meeting, "current_item_id", target.id)
 
 
 def activate_item(*, session: Session, actor: Actor, meeting_id: int, item_id: int) -> dict[str, Any]:
@@ -300,13 +324,15 @@ def step_item(*, session: Session, actor: Actor, meeting_id: int, direction: int
 
 def _switch(session: Session, acc: Access, items: list[AgendaItem], target: AgendaItem) -> dict[str, Any]:
     previous = acc.meeting.current_item_id
-    _make_current(session, acc.meeting, items, target)
+    _make_current(session, items, target)
+    set_committed_value(acc.meeting, "current_item_id", target.id)  # written with the event's seq (below)
     session.flush()
     meeting = serialize.meeting_data(acc.meeting)
     emit(
         session,
         acc,
         "agenda.current_changed",
+        set_meeting={"current_item_id": target.id},
         previous_item_id=previous,
         current_item_id=target.id,
         meeting=meeting,
