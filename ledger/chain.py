@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from typing import Any, Callable
 
-from sqlalchemy import BigInteger, func, insert, literal, text
+from sqlalchemy import BigInteger, Executable, Insert, func, insert, literal, text
 from sqlmodel import Session, col, select
 
 from ledger.keys import AuditKeys
@@ -99,6 +100,26 @@ def locked(session: Session) -> None:
     session.info[LOCKED] = True
 
 
+@lru_cache(maxsize=8)
+def _with_tail(statement: Insert) -> Executable:
+    return _LAST.add_cte(statement.cte("written"))
+
+
+def insert_reading_tail(session: Session, statement: Insert, params: dict[str, Any]) -> None:
+    """Runs `statement`, an INSERT of the caller's with its values bound by name, before an append. Once this
+    transaction holds the append lock (PostgreSQL, `locked`) and has not read the tail yet, the same statement
+    reads it (the INSERT as a WITH clause): one round trip for both (meetings/events.py: every meeting event's
+    row). Taken after the lock was granted, the statement's snapshot holds every append committed before."""
+    if session.info.get(LOCKED) and TAIL not in session.info:
+        session.info[TAIL] = _found(session.execute(_with_tail(statement), params).first())
+    else:
+        session.execute(statement, params)
+
+
+def _found(last: Any) -> tuple[int, str, bool]:
+    return (last[0] or 0, last[1], bool(last[2])) if last else (0, GENESIS, True)
+
+
 def _tail(session: Session) -> tuple[int, str, bool]:
     cached: tuple[int, str, bool] | None = session.info.get(TAIL)
     if cached is not None:
@@ -107,8 +128,7 @@ def _tail(session: Session) -> tuple[int, str, bool]:
         session.execute(_ADVISORY_LOCK, {"k": _LOCK_KEY})
         locked(session)
     # the three columns only, not the row (its `data` may be large): every tap of the chair's reads it
-    last = session.exec(_LAST).first()
-    found = (last[0] or 0, last[1], bool(last[2])) if last else (0, GENESIS, True)
+    found = _found(session.exec(_LAST).first())
     # kept for the rest of the transaction: `append` and the `_link` it calls read the tail once, not twice
     session.info[TAIL] = found
     return found

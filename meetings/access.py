@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from core.actor import Actor
 from core.errors import Forbidden, NotFound
-from meetings.models import Meeting, MeetingRole, MeetingState, Participant
+from meetings.models import AgendaItem, Meeting, MeetingRole, MeetingState, Participant
 
 
 class NotInvited(Forbidden):
@@ -73,6 +73,20 @@ _BOTH_FOR_UPDATE = (
 )
 
 
+# The same with the meeting's agenda, in order: the chair's moves through it, one query (a row per item).
+_BOTH_FOR_UPDATE_WITH_AGENDA = (
+    select(Meeting, Participant, AgendaItem)
+    .outerjoin(
+        Participant,
+        and_(col(Participant.meeting_id) == col(Meeting.id), col(Participant.user_id) == bindparam("user_id")),
+    )
+    .outerjoin(AgendaItem, col(AgendaItem.meeting_id) == col(Meeting.id))
+    .where(col(Meeting.id) == bindparam("meeting_id"))
+    .order_by(col(AgendaItem.position))
+    .with_for_update(of=Meeting)
+)
+
+
 def not_found(meeting_id: int) -> NotFound:
     return NotFound("Không tìm thấy cuộc họp {meeting_id}.", meeting_id=meeting_id)
 
@@ -96,6 +110,16 @@ def access(session: Session, actor: Actor, meeting_id: int, *, for_update: bool 
     meeting = load_meeting(session, meeting_id)
     participant = session.exec(_PARTICIPANT, params={"meeting_id": meeting_id, "user_id": actor.id}).first()
     return require_view(Access(actor, meeting, participant))
+
+
+def access_with_agenda(session: Session, actor: Actor, meeting_id: int) -> tuple[Access, list[AgendaItem]]:
+    """`access(..., for_update=True)` and the meeting's agenda items in order, read by one query: on PostgreSQL a
+    round trip fewer for every move of the chair's."""
+    rows = session.exec(_BOTH_FOR_UPDATE_WITH_AGENDA, params={"meeting_id": meeting_id, "user_id": actor.id}).all()
+    if not rows:
+        raise not_found(meeting_id)
+    acc = require_view(Access(actor, rows[0][0], rows[0][1]))
+    return acc, [item for _, _, item in rows if item is not None]
 
 
 def require_view(acc: Access) -> Access:

@@ -111,7 +111,12 @@ def _next_seq(access_too: bool, lock: bool, also: tuple[str, ...]) -> Any:
     return update(table).where(table.c.id == bindparam("meeting_id")).values(**values).returning(*returned)
 
 
-_INSERT_EVENT = insert(MeetingEvent.__table__)  # type: ignore[attr-defined]
+_EVENTS = MeetingEvent.__table__  # type: ignore[attr-defined]
+# The values bound by name (ev_<column>): on PostgreSQL the audit chain's tail is read by the same statement
+# (ledger/chain.py insert_reading_tail), which needs them named.
+_INSERT_EVENT = insert(_EVENTS).values(
+    {name: bindparam(f"ev_{name}", type_=_EVENTS.c[name].type) for name in _EVENTS.c.keys() if name != "id"}
+)
 
 
 def record(
@@ -145,7 +150,9 @@ def record(
         set_committed_value(meeting, "access_seq", access_seq)
     at = utcnow()
     row = {"meeting_id": meeting_id, "seq": seq, "type": type, "data": data, "actor_id": actor_id, "audience": audience}
-    session.execute(_INSERT_EVENT, {**row, "at": at})
+    audit_chain.insert_reading_tail(
+        session, _INSERT_EVENT, {f"ev_{name}": value for name, value in {**row, "at": at}.items()}
+    )
     # Every meeting change is also a link in the hash-chained audit log (which keeps a hash, not a copy).
     audit_append(session, type=type, data=data, actor_id=actor_id, meeting_id=meeting_id, event_seq=seq)
     env = {"meeting_id": meeting_id, "seq": seq, "type": type, "data": data, "at": iso(at)}

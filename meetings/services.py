@@ -14,7 +14,7 @@ from core.clock import as_utc, utcnow
 from core.errors import Conflict, NotFound
 from core.i18n import N_
 from meetings import hooks, notify, serialize
-from meetings.access import Access, access, require_conduct, require_create, require_manage
+from meetings.access import Access, access, access_with_agenda, require_conduct, require_create, require_manage
 from meetings.events import classes, events_since, record
 from meetings.models import AgendaItem, ItemState, Meeting, MeetingState, Participant
 from meetings.schemas import MeetingCreate, MeetingUpdate
@@ -288,10 +288,9 @@ def _make_current(session: Session, items: list[AgendaItem], target: AgendaItem)
 
 
 def activate_item(*, session: Session, actor: Actor, meeting_id: int, item_id: int) -> dict[str, Any]:
-    acc = access(session, actor, meeting_id, for_update=True)
+    acc, items = access_with_agenda(session, actor, meeting_id)
     require_conduct(acc)
     require_state(acc.meeting, (MeetingState.started,), "chuyển nội dung của")
-    items = serialize.agenda_items(session, meeting_id)
     target = next((i for i in items if i.id == item_id), None)
     if target is None:
         raise NotFound(
@@ -302,10 +301,9 @@ def activate_item(*, session: Session, actor: Actor, meeting_id: int, item_id: i
 
 def step_item(*, session: Session, actor: Actor, meeting_id: int, direction: int) -> dict[str, Any]:
     """Next (+1) or previous (-1) agenda item."""
-    acc = access(session, actor, meeting_id, for_update=True)
+    acc, items = access_with_agenda(session, actor, meeting_id)
     require_conduct(acc)
     require_state(acc.meeting, (MeetingState.started,), "chuyển nội dung của")
-    items = serialize.agenda_items(session, meeting_id)
     if not items:
         raise Conflict("Cuộc họp {meeting_id} chưa có nội dung họp.", meeting_id=meeting_id)
     ids = [i.id for i in items]

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Iterator
 
 import pytest
 from sqlmodel import col, select
 
 from accounts.models import GlobalRole
 from app.db import Database
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from meetings import agenda, participation, services
 from meetings.events import MeetingEvent
 from meetings.models import Attendance, MeetingRole
 from meetings.reducer import apply_event
 from meetings.rules import OrgRules
 from meetings.schemas import AgendaItemCreate, CheckInRequest, MeetingCreate, ParticipantCreate, ParticipantUpdate
+from meetings.access import NotInvited
 from tests.factories import call, make_cabinet, make_user
+from tests.pg import fresh_database
 
 
 def events(db: Database, meeting_id: int) -> list[MeetingEvent]:
@@ -232,3 +235,39 @@ def test_decomposed_vietnamese_input_is_stored_in_nfc(db: Database) -> None:
     decomposed = unicodedata.normalize("NFD", "Dự toán ngân sách nhà nước")
     item = call(db, agenda.add_item, actor=c.staff, meeting_id=c.meeting_id, data=AgendaItemCreate(title=decomposed))
     assert item["title"] == unicodedata.normalize("NFC", decomposed) != decomposed
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def either_db(request: pytest.FixtureRequest, db: Database) -> Iterator[Database]:
+    """The SQLite file, or a fresh PostgreSQL database: the chair's moves read the meeting and its agenda in one
+    query (meetings/access.py access_with_agenda), its row locked on PostgreSQL."""
+    if request.param == "sqlite":
+        yield db
+        return
+    with fresh_database() as url:
+        pg = Database(url)
+        try:
+            yield pg
+        finally:
+            pg.dispose()
+
+
+def test_the_chairs_moves_read_the_agenda_in_order_and_refuse_what_they_must(either_db: Database) -> None:
+    db = either_db
+    c = make_cabinet(db, n_items=3, start=True)
+    moved = [call(db, services.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=1) for _ in range(2)]
+    assert [m["current_item_id"] for m in moved] == c.item_ids[1:3]
+    back = call(db, services.activate_item, actor=c.chair, meeting_id=c.meeting_id, item_id=c.item_ids[0])
+    assert back["current_item_id"] == c.item_ids[0]
+    with pytest.raises(Conflict, match="đầu tiên"):
+        call(db, services.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=-1)
+    with pytest.raises(Forbidden):  # a member who does not conduct the meeting
+        call(db, services.step_item, actor=c.members[0], meeting_id=c.meeting_id, direction=1)
+    with pytest.raises(NotInvited):
+        call(db, services.step_item, actor=c.outsider, meeting_id=c.meeting_id, direction=1)
+    with pytest.raises(NotFound):
+        call(db, services.step_item, actor=c.chair, meeting_id=c.meeting_id + 1000, direction=1)
+    with pytest.raises(NotFound):  # an item of no agenda of this meeting
+        call(db, services.activate_item, actor=c.chair, meeting_id=c.meeting_id, item_id=c.item_ids[-1] + 1000)
+    states = {i["id"]: i["state"] for i in db.run_read(agenda.list_agenda, actor=c.members[0], meeting_id=c.meeting_id)}
+    assert states == {c.item_ids[0]: "current", c.item_ids[1]: "done", c.item_ids[2]: "done"}
