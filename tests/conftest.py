@@ -81,3 +81,19 @@ def running(settings: Settings) -> contextlib.AbstractAsyncContextManager[LiveSe
 async def live_server(settings: Settings, db: Database) -> AsyncIterator[LiveServer]:
     async with serving(LiveServer(settings)) as live:
         yield live
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated database of each dialect (PostgreSQL: a fresh database, dropped afterwards)."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("db")
+        return
+    from tests.pg import fresh_database
+
+    with fresh_database() as url:
+        database = Database(url)
+        try:
+            yield database
+        finally:
+            database.dispose()

@@ -6,9 +6,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
 
 from core.actor import Actor
 from app.db import Database
@@ -49,19 +48,3 @@ def hits(db: Database, actor: Actor, q: str) -> set[tuple[str, int | None, int |
         )
         out.add((h["kind"], key, h["page"]))
     return out
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A migrated database of each dialect (PostgreSQL: a fresh database, dropped afterwards)."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("db")
-        return
-    from tests.pg import fresh_database
-
-    with fresh_database() as url:
-        database = Database(url)
-        try:
-            yield database
-        finally:
-            database.dispose()

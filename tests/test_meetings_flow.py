@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Iterator
 
 import pytest
 from sqlmodel import col, select
@@ -19,7 +18,6 @@ from meetings.rules import OrgRules
 from meetings.schemas import AgendaItemCreate, CheckInRequest, MeetingCreate, ParticipantCreate, ParticipantUpdate
 from meetings.access import NotInvited
 from tests.factories import call, make_cabinet, make_user
-from tests.pg import fresh_database
 
 
 def events(db: Database, meeting_id: int) -> list[MeetingEvent]:
@@ -237,23 +235,10 @@ def test_decomposed_vietnamese_input_is_stored_in_nfc(db: Database) -> None:
     assert item["title"] == unicodedata.normalize("NFC", decomposed) != decomposed
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def either_db(request: pytest.FixtureRequest, db: Database) -> Iterator[Database]:
-    """The SQLite file, or a fresh PostgreSQL database: the chair's moves read the meeting and its agenda in one
-    query (meetings/access.py access_with_agenda), its row locked on PostgreSQL."""
-    if request.param == "sqlite":
-        yield db
-        return
-    with fresh_database() as url:
-        pg = Database(url)
-        try:
-            yield pg
-        finally:
-            pg.dispose()
-
-
-def test_the_chairs_moves_read_the_agenda_in_order_and_refuse_what_they_must(either_db: Database) -> None:
-    db = either_db
+def test_the_chairs_moves_read_the_agenda_in_order_and_refuse_what_they_must(any_db: Database) -> None:
+    """On both databases: the moves read the meeting and its agenda in one query (meetings/access.py
+    access_with_agenda), the meeting's row locked on PostgreSQL."""
+    db = any_db
     c = make_cabinet(db, n_items=3, start=True)
     moved = [call(db, services.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=1) for _ in range(2)]
     assert [m["current_item_id"] for m in moved] == c.item_ids[1:3]

@@ -15,7 +15,7 @@ from documents.schemas import DocumentUpdate
 from meetings import agenda, services as meetings
 from meetings.schemas import AgendaItemUpdate, MeetingUpdate
 from tests.factories import make_cabinet
-from tests.search_helpers import add_doc, any_db, find, hits  # noqa: F401 - any_db is a fixture
+from tests.search_helpers import add_doc, find, hits
 
 LAND = "Chính phủ thảo luận dự án Luật Đất đai (sửa đổi) và việc thu hồi đất."
 OTHER = "Báo cáo tình hình kinh tế - xã hội tháng 10 năm 2026."
