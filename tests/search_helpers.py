@@ -8,7 +8,6 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-
 from core.actor import Actor
 from app.db import Database
 from core.text import fold
