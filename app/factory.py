@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -68,12 +69,26 @@ async def healthz(request: Request) -> Response:
 log = logging.getLogger("ecabinet.app")
 
 
-async def _timed(step: str, stopping: Awaitable[None]) -> None:
-    """One step of the shutdown; a slow one is logged by name, so a node that takes long to stop says why."""
+async def _timed(step: str, stopping: Awaitable[None], limit: float) -> None:
+    """One step of the shutdown; a slow one is logged by name, so a node that takes long to stop says why,
+    and one still running after `limit` seconds is left behind (cancelled, not awaited): a connection stuck
+    in a library must not keep the node from stopping (the process exits after the last step)."""
     started = time.monotonic()
-    await stopping
-    if (took := time.monotonic() - started) > 1.0:
+    task = asyncio.ensure_future(stopping)
+    if not (await asyncio.wait({task}, timeout=limit))[0]:
+        task.cancel()
+        log.error("shutdown: stopping %s did not finish within %.1f s; going on without it", step, limit)
+        return
+    if (failed := task.exception()) is not None:
+        log.error("shutdown: stopping %s failed", step, exc_info=failed)
+    elif (took := time.monotonic() - started) > 1.0:
         log.warning("shutdown: stopping %s took %.1f s", step, took)
+
+
+async def _disconnect_all(sio: Any) -> None:
+    for sid in list(sio.manager.get_participants("/", None)):
+        with contextlib.suppress(Exception):
+            await sio.disconnect(sid[0])
 
 
 def create_app(settings: Settings | None = None) -> Any:
@@ -131,18 +146,18 @@ def create_app(settings: Settings | None = None) -> Any:
         if settings.gc_freeze:
             gctune.settle_after_startup()  # no full-heap collection pauses under load (infra/gctune.py)
         yield
+        limit = settings.shutdown_step_seconds
         for loop in reversed(ctx.background):
-            await _timed(f"background {type(loop).__name__}", loop.stop())
-        await _timed("cluster", ctx.cluster.stop())  # this node's presence goes now, not when its heartbeat expires
-        await _timed("outbox", jobs.stop())
-        await _timed("prewarm", prewarm.stop())
-        await _timed("media", remote.stop())  # every peer connection closes with its worker
-        await _timed("renderer", close_renderer(ctx))  # no orphaned pdfium worker processes
+            await _timed(f"background {type(loop).__name__}", loop.stop(), limit)
+        # This node's presence goes now, not when its heartbeat expires.
+        await _timed("cluster", ctx.cluster.stop(), limit)
+        await _timed("outbox", jobs.stop(), limit)
+        await _timed("prewarm", prewarm.stop(), limit)
+        await _timed("media", remote.stop(), limit)  # every peer connection closes with its worker
+        await _timed("renderer", close_renderer(ctx), limit)  # no orphaned pdfium worker processes
         # Close sockets first so no handler runs against a disposed engine.
-        for sid in list(sio.manager.get_participants("/", None)):
-            with contextlib.suppress(Exception):
-                await sio.disconnect(sid[0])
-        await ctx.login_limiter.close()
+        await _timed("sockets", _disconnect_all(sio), limit)
+        await _timed("sign-in limits", ctx.login_limiter.close(), limit)
         db.dispose()
 
     routes = guard_paths(

@@ -140,7 +140,8 @@ class SharedFailureBudget(FailureBudget):
         super().__init__(window_seconds)
         from redis.asyncio import Redis
 
-        self._redis = Redis.from_url(redis_url)
+        # Bounded like the cluster's connection (infra/cluster.py): a sign-in never waits on Redis for ever.
+        self._redis = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
         self._script = self._redis.register_script(_RESERVE)
         self._count = self._redis.register_script(_COUNT)
         self._prefix = f"{prefix}:budget:"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     node_id: str = ""
     cluster_heartbeat_seconds: float = 2.0
     drain_seconds: float = 3.0
+    # Shutdown: the most one step (a background loop, the outbox, Redis, …) may take before the node goes on
+    # without it (logged by name), so a stuck connection cannot keep a stopping node from ever exiting.
+    shutdown_step_seconds: float = Field(default=5.0, gt=0)
     # The organisation's time zone (IANA name): every time shown in pages, minutes, exports and scripts.
     timezone: str = DEFAULT_TIMEZONE
     sync_max_events: int = 500

@@ -69,7 +69,22 @@ async def serving(live: LiveServer) -> AsyncIterator[LiveServer]:
         yield live
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, 10)
+        if not (await asyncio.wait({task}, timeout=10))[0]:
+            stuck = _where_tasks_wait()  # before cancelling: the failure says what the shutdown was waiting for
+            task.cancel()
+            raise AssertionError(f"uvicorn did not stop within 10 s; tasks waiting at: {stuck}")
+        task.result()
+
+
+def _where_tasks_wait() -> str:
+    """Each pending task's innermost frame in our code or a library (file:line function), for a hang's report."""
+    places = []
+    for t in asyncio.all_tasks():
+        if t is asyncio.current_task() or not (stack := t.get_stack()):
+            continue
+        frame = stack[-1]
+        places.append(f"{t.get_name()} {frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+    return "; ".join(sorted(places))
 
 
 def running(settings: Settings) -> contextlib.AbstractAsyncContextManager[LiveServer]:

@@ -105,6 +105,32 @@ def test_secretariat_creates_and_publishes_a_meeting(tablet) -> None:
     member.page.screenshot(path="/tmp/ecabinet-meetings-member.png")
 
 
+def test_a_tap_on_create_before_the_page_is_ready_is_answered_when_it_is(tablet) -> None:
+    """On a slow network the form is on screen before its module (which waits for the translations): the tap
+    on "Tạo cuộc họp" is neither sent by the browser as a GET with the title in the URL nor lost."""
+    staff = tablet("vanphong")
+    page = staff.page
+    held: list = []
+    page.route("**/i18n/*.json*", lambda route: held.append(route), times=1)
+    page.goto("/meetings/new")
+    page.fill("#f-title", "ab")
+    page.get_by_test_id("btn-save").tap()
+    expect(page.locator("#meeting-form")).to_have_attribute("aria-busy", "true")
+    assert page.url.endswith("/meetings/new"), page.url  # no ?title=ab
+    expect(page.locator("[data-error-for=title]")).to_be_empty()
+
+    assert held, "the page asked for its translations"
+    for route in held:
+        route.continue_()
+    # The early tap is sent now: the API's 422 for the short title shows next to the field.
+    expect(page.locator("[data-error-for=title]")).not_to_be_empty()
+    expect(page.locator("#form-error")).to_contain_text("Dữ liệu gửi lên không hợp lệ")
+    expect(page.locator("#meeting-form")).not_to_have_attribute("aria-busy", "true")
+    page.fill("#f-title", TITLE)
+    page.get_by_test_id("btn-save").tap()
+    page.wait_for_url(re.compile(r"/meetings/\d+/edit$"))
+
+
 def test_login_error_language_switch_and_logout(tablet) -> None:
     anon = tablet()
     page = anon.page

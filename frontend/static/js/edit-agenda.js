@@ -5,6 +5,7 @@ import { fill, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { makeSortable, moved } from "./sortable.js";
 import { toast } from "./toast.js";
+import { onSubmit } from "./forms.js";
 
 export function initAgenda(meetingId) {
   const base = `/api/meetings/${meetingId}/agenda`;
@@ -85,7 +86,7 @@ export function initAgenda(meetingId) {
     }
   }
 
-  form.addEventListener("submit", async (event) => {
+  onSubmit(form, async (event) => {
     event.preventDefault();
     clearErrors(form);
     const button = form.querySelector("button[type=submit]");

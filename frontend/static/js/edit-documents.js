@@ -7,6 +7,7 @@ import { confirmDialog } from "./confirm.js";
 import { fill, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
+import { onSubmit } from "./forms.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -171,7 +172,7 @@ export function initDocuments(meetingId) {
 
   form.restricted.addEventListener("change", () => (allowed.hidden = !form.restricted.checked));
   $("btn-upload-cancel-version").addEventListener("click", () => setReplacing(null));
-  form.addEventListener("submit", async (event) => {
+  onSubmit(form, async (event) => {
     event.preventDefault();
     box.hidden = true;
     if (!form.file.files.length) {

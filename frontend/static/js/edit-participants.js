@@ -3,6 +3,7 @@ import { ApiError, clearErrors, del, get, patch, post, showError } from "./api.j
 import { fill, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
+import { onSubmit } from "./forms.js";
 
 const ROLES = ["chair", "member", "secretary", "guest"];
 const ATTENDANCE = ["unknown", "present_room", "present_remote", "absent", "deputy"];
@@ -105,7 +106,7 @@ export function initParticipants(meetingId) {
     }
   }
 
-  form.addEventListener("submit", async (event) => {
+  onSubmit(form, async (event) => {
     event.preventDefault();
     clearErrors(form);
     if (!userSelect.value) {

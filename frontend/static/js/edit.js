@@ -7,6 +7,7 @@ import { toast } from "./toast.js";
 import { initAgenda } from "./edit-agenda.js";
 import { initParticipants } from "./edit-participants.js";
 import { initDocuments } from "./edit-documents.js";
+import { onSubmit } from "./forms.js";
 
 const meeting = JSON.parse(document.getElementById("meeting-data")?.textContent || "null");
 const form = document.getElementById("meeting-form");
@@ -29,7 +30,7 @@ function details() {
   return body;
 }
 
-form.addEventListener("submit", async (event) => {
+onSubmit(form, async (event) => {
   event.preventDefault();
   clearErrors(form);
   box.hidden = true;

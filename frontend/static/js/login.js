@@ -1,12 +1,13 @@
 // Login form → POST /api/auth/login → the page we came from (`next`).
 import { ApiError, post, showError, clearErrors } from "./api.js";
 import { t } from "./i18n.js";
+import { onSubmit } from "./forms.js";
 
 const form = document.getElementById("login-form");
 const box = document.getElementById("login-error");
 const submit = document.getElementById("login-submit");
 
-form?.addEventListener("submit", async (event) => {
+onSubmit(form, async (event) => {
   event.preventDefault();
   clearErrors(form);
   box.hidden = true;
@@ -35,5 +36,3 @@ form?.addEventListener("submit", async (event) => {
     form.password.select();
   }
 });
-// The button is disabled in the page until here: a tap before this module ran would have done nothing.
-if (submit) submit.disabled = false;

@@ -5,6 +5,7 @@ import { api, get, post, showError } from "./api.js";
 import { fill, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { taskTable, vnDate } from "./notices-tasks.js";
+import { onSubmit } from "./forms.js";
 
 const $ = (id) => document.getElementById(id);
 let notice = JSON.parse($("notice-data").textContent);
@@ -58,7 +59,7 @@ function show() {
 }
 
 $("add-conclusion").addEventListener("click", () => $("conclusions").append(conclusionBox("")));
-form.addEventListener("submit", async (event) => {
+onSubmit(form, async (event) => {
   event.preventDefault();
   const conclusions = [...form.querySelectorAll('textarea[name="conclusion"]')].map((x) => x.value.trim()).filter(Boolean);
   try {
@@ -68,7 +69,7 @@ form.addEventListener("submit", async (event) => {
     showError(err, { form });
   }
 });
-taskForm.addEventListener("submit", async (event) => {
+onSubmit(taskForm, async (event) => {
   event.preventDefault();
   const body = { unit: taskForm.unit.value, what: taskForm.what.value, deadline: taskForm.deadline.value };
   if (taskForm.conclusion_id.value) body.conclusion_id = Number(taskForm.conclusion_id.value);

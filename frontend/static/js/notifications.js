@@ -4,6 +4,7 @@ import { api, get, post, showError } from "./api.js";
 import { fill, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
+import { onSubmit } from "./forms.js";
 
 const list = document.getElementById("notif-list");
 const empty = document.getElementById("notif-empty");
@@ -39,7 +40,7 @@ async function loadPrefs() {
     h("label", {}, h("input", { type: "checkbox", name: "event", value: e.event, checked: e.email, dataset: { testid: `pref-${e.event}` } }), " ", t(`event.${e.event}`))));
 }
 
-form.addEventListener("submit", async (event) => {
+onSubmit(form, async (event) => {
   event.preventDefault();
   const events = [...form.querySelectorAll('input[name="event"]:checked')].map((i) => i.value);
   try {

@@ -5,6 +5,7 @@ import { h, fill } from "./dom.js";
 import { fromLocalInput, toLocalInput } from "./format.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
+import { onSubmit } from "./forms.js";
 
 const data = JSON.parse(document.getElementById("drafting-data").textContent);
 const form = document.getElementById("poll-draft-form");
@@ -16,7 +17,7 @@ deadline.value = toLocalInput(data.deadlines["3"]);
 fill(document.getElementById("draft-quick"), Object.entries(data.deadlines).map(([n, iso]) =>
   h("button", { type: "button", class: "btn btn-sm", onclick: () => { deadline.value = toLocalInput(iso); } }, t("polls.f.workdays", { n }))));
 
-form.addEventListener("submit", async (event) => {
+onSubmit(form, async (event) => {
   event.preventDefault();
   const f = new FormData(form);
   const questions = String(f.get("questions")).split("\n").map((q) => q.trim()).filter(Boolean).map((text) => ({ text }));

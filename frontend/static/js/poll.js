@@ -6,6 +6,7 @@ import { h, fill } from "./dom.js";
 import { formatDateTime, fromLocalInput, toLocalInput } from "./format.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
+import { onSubmit } from "./forms.js";
 
 const root = document.getElementById("poll");
 const pollId = Number(root.dataset.pollId);
@@ -215,7 +216,7 @@ async function refresh() {
   }
 }
 
-$("poll-answer").addEventListener("submit", send);
+onSubmit($("poll-answer"), send);
 render();
 const socket = io({ transports: ["websocket"] });
 socket.on("poll", (event) => {

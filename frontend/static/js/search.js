@@ -3,6 +3,7 @@
 import { api } from "./api.js";
 import { fill, h } from "./dom.js";
 import { t } from "./i18n.js";
+import { onSubmit } from "./forms.js";
 
 const PAGE = 20;
 
@@ -77,7 +78,7 @@ function setup(form) {
     clearTimeout(timer);
     timer = setTimeout(() => run(0), 250);
   });
-  form.addEventListener("submit", (e) => {
+  onSubmit(form, (e) => {
     e.preventDefault();
     clearTimeout(timer);
     run(0);

@@ -2,6 +2,7 @@
 // signer / not signed), then each signature: who, when (organisation's clock), its content and its certificate.
 import { formatDateTime } from "./format.js";
 import { t } from "./i18n.js";
+import { onSubmit } from "./forms.js";
 
 const form = document.getElementById("verify-form");
 const out = document.getElementById("verify-result");
@@ -18,7 +19,7 @@ function line(label, value, good) {
 }
 
 
-form.addEventListener("submit", async (e) => {
+onSubmit(form, async (e) => {
   e.preventDefault();
   const file = document.getElementById("verify-file").files[0];
   if (!file) return;

@@ -3,6 +3,7 @@ import { get } from "./api.js";
 import { h, fill } from "./dom.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
+import { onSubmit } from "./forms.js";
 
 export class Panel {
   /** ctx: {meetingId, docId(), goTo(docId, page), onOpen(open)} */
@@ -15,7 +16,7 @@ export class Panel {
     this.toggle.addEventListener("click", () => this.open(this.root.hidden));
     document.getElementById("btn-panel-close").addEventListener("click", () => this.open(false));
     for (const tab of this.root.querySelectorAll(".vw-tab")) tab.addEventListener("click", () => this.show(tab.dataset.tab));
-    document.getElementById("search-form").addEventListener("submit", (e) => {
+    onSubmit(document.getElementById("search-form"), (e) => {
       e.preventDefault();
       this.search(document.getElementById("search-q").value);
     });

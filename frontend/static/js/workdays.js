@@ -1,9 +1,10 @@
 // The admin's overrides of the working-day calendar: add a day off or a made-up working day, remove one.
 import { api } from "./api.js";
 import { toast } from "./toast.js";
+import { onSubmit } from "./forms.js";
 
 const form = document.getElementById("workdays-form");
-form?.addEventListener("submit", async (event) => {
+onSubmit(form, async (event) => {
   event.preventDefault();
   const f = new FormData(form);
   try {
