@@ -40,7 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.append(str(Path(__file__).resolve().parent))  # after the root: bench/votes.py must not shadow votes/
 
-from _common import pct
+from _common import machine, pct
 from _page_clients import probe, tablets
 
 
@@ -327,6 +327,7 @@ def main() -> None:
 
     passwords.configure(time_cost=1, memory_cost=1024)
     pdf = make_pdf(a.pages)
+    print(f"machine: {machine()}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="ecabinet-bench-docs-"))
     try:
         for backend in a.backends.split(","):

@@ -35,7 +35,7 @@ import socketio
 from sqlalchemy import func, update
 from sqlmodel import select
 
-from _common import cpu_seconds, free_port, quiet_gc
+from _common import cpu_seconds, free_port, machine, quiet_gc
 from accounts import passwords
 from app.db import Database
 from app.migrate import upgrade
@@ -253,6 +253,7 @@ def main() -> None:
     a = p.parse_args()
     passwords.configure(time_cost=1, memory_cost=1024)  # setup speed only; login verifies what is stored
     kind = VoteKind(a.kind)
+    print(f"machine: {machine()}", flush=True)
     for backend in a.backends.split(","):
         data_dir = Path(tempfile.mkdtemp(prefix="ecabinet-bench-votes-"))
         if backend == "sqlite":
