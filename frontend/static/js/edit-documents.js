@@ -172,7 +172,7 @@ export function initDocuments(meetingId) {
 
   form.restricted.addEventListener("change", () => (allowed.hidden = !form.restricted.checked));
   $("btn-upload-cancel-version").addEventListener("click", () => setReplacing(null));
-  onSubmit(form, async (event) => {
+  const upload = async (event) => {
     event.preventDefault();
     box.hidden = true;
     if (!form.file.files.length) {
@@ -197,6 +197,6 @@ export function initDocuments(meetingId) {
       button.disabled = false;
       progressRow.hidden = true;
     }
-  });
-  load();
+  };
+  load().then(() => onSubmit(form, upload)); // the item and reader lists first: they are part of what is sent
 }

@@ -1,13 +1,8 @@
-// Submit handlers for the forms the browser must not submit itself (form-guard.js): attaching one also
-// submits, once, what was tapped before it was attached, so a tap on a page that is still loading counts.
+// The one way to handle a form's submission (tests/test_frontend_forms.py checks it): until this is called
+// for a form, the browser does not submit it and its submit button takes no taps (form-guard.js, app.css).
+// Call it once the form shows what it will send (its saved values, its lists loaded).
 export function onSubmit(form, handler) {
   if (!form) return;
   form.addEventListener("submit", handler);
   form.dataset.handled = "true";
-  const early = window.ecabinetEarlySubmits;
-  if (!early?.has(form)) return;
-  const submitter = early.get(form);
-  early.delete(form);
-  form.removeAttribute("aria-busy");
-  form.requestSubmit(submitter?.form === form ? submitter : null);
 }

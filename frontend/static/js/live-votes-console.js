@@ -9,6 +9,7 @@ import { setCount } from "./live-tabs.js";
 import { currentItem } from "./live-view.js";
 import { conduct, headNode, shown } from "./live-votes.js";
 import { toast } from "./toast.js";
+import { onSubmit } from "./forms.js";
 import { markOpenedHere } from "./vote-sheet.js";
 
 const KINDS = ["open", "named", "secret"];
@@ -54,7 +55,7 @@ function buildForm() {
     ),
   );
   const formEl = node.querySelector("form");
-  formEl.addEventListener("submit", async (e) => {
+  onSubmit(formEl, async (e) => {
     e.preventDefault();
     submit.disabled = true;
     try {

@@ -2,6 +2,7 @@
 import { post, showError } from "./api.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
+import { onSubmit } from "./forms.js";
 
 export const vnDate = (iso) => (iso ? iso.split("-").reverse().join("/") : "");
 
@@ -9,7 +10,9 @@ function reportForm(task, done) {
   const percent = h("input", { type: "number", min: 0, max: 100, value: task.percent, required: true, dataset: { testid: "report-percent" }, "aria-label": t("tasks.percent") });
   const note = h("input", { type: "text", maxlength: 4000, placeholder: t("tasks.note"), dataset: { testid: "report-note" } });
   const finished = h("input", { type: "checkbox", dataset: { testid: "report-done" } });
-  return h("form", { class: "task-report", dataset: { testid: "report-form" }, onsubmit: async (event) => {
+  const form = h("form", { class: "task-report", dataset: { testid: "report-form" } }, percent, " % ", note,
+    h("label", {}, finished, " ", t("tasks.mark_done")), " ", h("button", { type: "submit", class: "btn" }, t("tasks.report")));
+  onSubmit(form, async (event) => {
     event.preventDefault();
     try {
       await post(`/api/tasks/${task.id}/reports`, { percent: Number(percent.value), note: note.value, done: finished.checked });
@@ -17,8 +20,8 @@ function reportForm(task, done) {
     } catch (err) {
       showError(err);
     }
-  } }, percent, " % ", note, h("label", {}, finished, " ", t("tasks.mark_done")), " ",
-  h("button", { type: "submit", class: "btn" }, t("tasks.report")));
+  });
+  return form;
 }
 
 export function taskTable(tasks, { myUnit = null, onChange = () => {} } = {}) {

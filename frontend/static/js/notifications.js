@@ -40,7 +40,7 @@ async function loadPrefs() {
     h("label", {}, h("input", { type: "checkbox", name: "event", value: e.event, checked: e.email, dataset: { testid: `pref-${e.event}` } }), " ", t(`event.${e.event}`))));
 }
 
-onSubmit(form, async (event) => {
+async function save(event) {
   event.preventDefault();
   const events = [...form.querySelectorAll('input[name="event"]:checked')].map((i) => i.value);
   try {
@@ -49,7 +49,7 @@ onSubmit(form, async (event) => {
   } catch (err) {
     showError(err);
   }
-});
+}
 
 document.getElementById("read-all").addEventListener("click", async () => {
   try {
@@ -61,4 +61,5 @@ document.getElementById("read-all").addEventListener("click", async () => {
 });
 document.addEventListener("notifications:changed", load);
 load();
-loadPrefs().catch(showError);
+// Saving before the saved preferences are shown would overwrite them with an empty form.
+loadPrefs().then(() => onSubmit(form, save), showError);
