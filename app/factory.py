@@ -79,7 +79,9 @@ async def _timed(step: str, stopping: Awaitable[None], limit: float) -> None:
         task.cancel()
         log.error("shutdown: stopping %s did not finish within %.1f s; going on without it", step, limit)
         return
-    if (failed := task.exception()) is not None:
+    if task.cancelled():  # the step cancelled itself (a task it awaited was cancelled): it is over all the same
+        log.warning("shutdown: stopping %s ended cancelled", step)
+    elif (failed := task.exception()) is not None:
         log.error("shutdown: stopping %s failed", step, exc_info=failed)
     elif (took := time.monotonic() - started) > 1.0:
         log.warning("shutdown: stopping %s took %.1f s", step, took)

@@ -25,6 +25,9 @@ class Step:
     async def stop(self) -> None:
         if self.how == "hangs":
             await asyncio.Event().wait()  # never set, and it swallows nothing: cancelled when left behind
+        if self.how == "cancelled":  # e.g. it awaited a task that was cancelled under it
+            self.stopped.append(self.how)
+            raise asyncio.CancelledError
         self.stopped.append(self.how)
         if self.how == "fails":
             raise ConnectionError("Redis went away")
@@ -35,13 +38,14 @@ async def test_a_stuck_or_failing_step_does_not_keep_the_node_from_stopping(
 ) -> None:
     stopped: list[str] = []
     live = LiveServer(settings.with_(shutdown_step_seconds=0.5))
-    # Stopped in reverse order: the hanging one first, then the failing one, then the one that works.
-    live.app.state.ctx.background.extend([Step("works", stopped), Step("fails", stopped), Step("hangs", stopped)])
+    # Stopped in reverse order: the hanging one first, then the failing one, the cancelled one, the one that works.
+    steps = [Step(how, stopped) for how in ("works", "cancelled", "fails", "hangs")]
+    live.app.state.ctx.background.extend(steps)
     with caplog.at_level(logging.WARNING, logger="ecabinet.app"):
         async with serving(live):
             began = time.monotonic()
     took = time.monotonic() - began
-    assert stopped == ["fails", "works"]  # the steps after the stuck one ran
+    assert stopped == ["fails", "cancelled", "works"]  # the steps after the stuck one ran
     assert took < 5, took  # one step's limit and the real steps, not for ever
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert any("stopping background Step did not finish within 0.5 s" in m for m in errors), errors
