@@ -52,6 +52,10 @@ class Server:
                     str(self.port),
                     "--log-level",
                     "warning",
+                    # The voters' connections wait idle while the others log in; with uvicorn's 5 s default
+                    # a slow machine closed them just as the casts reused them (httpx.ReadError, not the product).
+                    "--timeout-keep-alive",
+                    "120",
                 ],
                 cwd=ROOT,
                 env=environ,
@@ -92,7 +96,7 @@ async def test_the_pending_tally_survives_kill_9(settings: Settings, db: Databas
     first = Server(settings, ECABINET_TALLY_INTERVAL="600")
     servers.append(first)
     await first.started()
-    voters = [await login(first.url, who.username) for who in [c.chair, *c.members]]
+    voters = list(await asyncio.gather(*(login(first.url, who.username) for who in [c.chair, *c.members])))
     try:
         cast = [v.post(f"/api/votes/{vote['id']}/ballots", json={"option_id": option(vote, "yes")}) for v in voters]
         assert [r.status_code for r in await asyncio.gather(*cast)] == [200] * VOTERS
