@@ -47,6 +47,8 @@ async def test_a_stuck_or_failing_step_does_not_keep_the_node_from_stopping(
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert any("stopping background Step did not finish within 0.5 s" in m for m in errors), errors
     assert any("stopping background Step failed" in m for m in errors), errors
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("stopping background Step ended cancelled" in m for m in warnings), warnings
 
 
 async def test_a_normal_shutdown_logs_no_step(settings: Settings, db, caplog: pytest.LogCaptureFixture) -> None:
