@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Connection, bindparam, delete
 from sqlalchemy import select as select_columns
@@ -18,7 +18,7 @@ from accounts.schemas import UserCreate, UserPublic
 from ledger.chain import append as audit_append
 from core.clock import as_utc, utcnow
 from core.errors import Conflict, Forbidden, Unauthenticated
-from infra.driver import DriverSelect
+from infra.driver import DriverStatement
 
 
 def session_key(token: str) -> str:
@@ -133,7 +133,7 @@ def logout(*, session: Session, token: str) -> None:
 
 # Built once, run with the key bound on the driver's cursor (infra/driver.py): every request and socket that
 # carries a cookie runs this one, and the chair's tap waits for it before its write.
-_RESOLVE = DriverSelect(
+_RESOLVE = DriverStatement(
     select_columns(
         col(User.id),
         col(User.username),
@@ -166,8 +166,6 @@ def resolve(*, session: Session | Connection, token: str) -> tuple[UserRow, str]
     if row is None:
         return None
     user_id, username, full_name, role, is_active, csrf, expires = row
-    if isinstance(expires, str):  # SQLite's DATETIME, as its driver returns it
-        expires = datetime.fromisoformat(expires)
     if not is_active or as_utc(expires) < utcnow():
         return None
     return SessionUser(user_id, username, full_name, GlobalRole(role)), csrf

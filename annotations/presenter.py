@@ -17,9 +17,9 @@ A change of the current agenda item (and the end of the meeting) ends presenting
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
@@ -30,6 +30,7 @@ from annotations.schemas import InkData
 from core.clock import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_
+from infra.driver import DriverStatement
 from core.text import fold
 from documents.models import Document, DocumentVersion
 from meetings.access import Access, access
@@ -246,9 +247,9 @@ def pointer_target(*, session: Session, actor: Actor, meeting_id: int) -> dict[s
     return {"document_id": state.document_id, "version": state.version, "page": state.page}
 
 
-# Built once: every move of the chair's runs it (building a statement costs more than running it).
+# Built once and run on the driver's cursor (infra/driver.py): every move of the chair's runs it.
 _PRESENTING = PresenterState.__table__  # type: ignore[attr-defined]  # the table: no ORM bulk-delete work
-_END_PRESENTING = delete(_PRESENTING).where(_PRESENTING.c.meeting_id == bindparam("meeting_id"))
+_END_PRESENTING = DriverStatement(delete(_PRESENTING).where(_PRESENTING.c.meeting_id == bindparam("meeting_id")))
 
 
 def on_current_item_changed(session: Session, acc: Access, previous_item_id: int | None) -> dict[str, Any]:
@@ -257,8 +258,7 @@ def on_current_item_changed(session: Session, acc: Access, previous_item_id: int
     loaded = session.identity_map.get(identity_key(PresenterState, acc.meeting.id))
     if loaded is not None:  # a copy this transaction read: the ORM forgets it (the row is deleted below)
         session.expunge(loaded)
-    ended = cast(CursorResult[Any], session.execute(_END_PRESENTING, {"meeting_id": acc.meeting.id}))
-    return {"presenter": None} if ended.rowcount else {}
+    return {"presenter": None} if _END_PRESENTING.run(session, meeting_id=acc.meeting.id) else {}
 
 
 def on_document_removed(session: Session, acc: Access, document_id: int) -> None:

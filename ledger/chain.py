@@ -12,9 +12,10 @@ import json
 from functools import lru_cache
 from typing import Any, Callable
 
-from sqlalchemy import BigInteger, Executable, Insert, func, insert, literal, text
+from sqlalchemy import BigInteger, Insert, bindparam, func, insert, literal, text
 from sqlmodel import Session, col, select
 
+from infra.driver import DriverStatement
 from ledger.keys import AuditKeys
 from ledger.models import AuditEntry
 from core.clock import iso, utcnow
@@ -77,11 +78,13 @@ def keys_of(session: Session) -> AuditKeys:
     return keys
 
 
-# Built once: every meeting event appends a row (the chair's taps), and building a statement costs more than
-# running it. The three columns only, not the row (its `data` may be large).
+# Built once and run on the driver's cursor (infra/driver.py): every meeting event appends a row (the chair's
+# taps). The three columns only, not the row (its `data` may be large).
 _LAST = select(AuditEntry.id, AuditEntry.hash, AuditEntry.mac).order_by(col(AuditEntry.id).desc()).limit(1)
+_READ_LAST = DriverStatement(_LAST)
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
-_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
+_ENTRIES = AuditEntry.__table__  # type: ignore[attr-defined]
+_INSERT = DriverStatement(insert(_ENTRIES).values({name: bindparam(name) for name in _ENTRIES.c.keys()}))
 LOCKED = "ecabinet_audit_locked"  # this transaction holds the append lock (PostgreSQL)
 # The append lock as a column a caller's statement can return (`must_lock`).
 LOCK = func.pg_advisory_xact_lock(literal(_LOCK_KEY, BigInteger))
@@ -101,8 +104,13 @@ def locked(session: Session) -> None:
 
 
 @lru_cache(maxsize=8)
-def _with_tail(statement: Insert) -> Executable:
-    return _LAST.add_cte(statement.cte("written"))
+def _plain(statement: Insert) -> DriverStatement:
+    return DriverStatement(statement)
+
+
+@lru_cache(maxsize=8)
+def _with_tail(statement: Insert) -> DriverStatement:
+    return DriverStatement(_LAST.add_cte(statement.cte("written")))
 
 
 def insert_reading_tail(session: Session, statement: Insert, params: dict[str, Any]) -> None:
@@ -111,9 +119,9 @@ def insert_reading_tail(session: Session, statement: Insert, params: dict[str, A
     reads it (the INSERT as a WITH clause): one round trip for both (meetings/events.py: every meeting event's
     row). Taken after the lock was granted, the statement's snapshot holds every append committed before."""
     if session.info.get(LOCKED) and TAIL not in session.info:
-        session.info[TAIL] = _found(session.execute(_with_tail(statement), params).first())
+        session.info[TAIL] = _found(_with_tail(statement).first(session, **params))
     else:
-        session.execute(statement, params)
+        _plain(statement).run(session, **params)
 
 
 def _found(last: Any) -> tuple[int, str, bool]:
@@ -128,7 +136,7 @@ def _tail(session: Session) -> tuple[int, str, bool]:
         session.execute(_ADVISORY_LOCK, {"k": _LOCK_KEY})
         locked(session)
     # the three columns only, not the row (its `data` may be large): every tap of the chair's reads it
-    found = _found(session.exec(_LAST).first())
+    found = _found(_READ_LAST.first(session))
     # kept for the rest of the transaction: `append` and the `_link` it calls read the tail once, not twice
     session.info[TAIL] = found
     return found
@@ -163,7 +171,7 @@ def _link(
     row["mac"] = keys.mac(row["hash"])
     # Written now, as columns (no ORM object, no unit of work: a row that is never changed; every chair's tap
     # appends one), and rows appended by audit/facts.py while a flush runs go in with it.
-    session.execute(_INSERT, row)
+    _INSERT.run(session, **row)
     session.info[TAIL] = (row["id"], row["hash"], True)
     if type in MEANINGFUL:
         session.info[DUE] = True

@@ -24,6 +24,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from infra.driver import DriverStatement
 from ledger import chain as audit_chain
 from ledger.chain import append as audit_append
 from core.clock import iso, utcnow
@@ -97,8 +98,8 @@ def hidden(env: dict[str, Any]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=32)
-def _next_seq(access_too: bool, lock: bool, also: tuple[str, ...]) -> Any:
-    """Built once per shape: every event runs one, and building a statement costs more than running it.
+def _next_seq(access_too: bool, lock: bool, also: tuple[str, ...]) -> DriverStatement:
+    """Built once per shape and run on the driver's cursor (infra/driver.py): every event runs one.
     `access_too`: an event that changes who sees what; `lock`: the audit chain's append lock taken by this
     statement (PostgreSQL, the transaction's first event); `also`: other columns of the meeting the event
     changes, set here rather than by an UPDATE of their own (bound as set_<name>)."""
@@ -108,7 +109,9 @@ def _next_seq(access_too: bool, lock: bool, also: tuple[str, ...]) -> Any:
         values["access_seq"] = table.c.last_seq + 1
     values.update({name: bindparam(f"set_{name}") for name in also})
     returned = (table.c.last_seq, table.c.access_seq, *([audit_chain.LOCK] if lock else []))
-    return update(table).where(table.c.id == bindparam("meeting_id")).values(**values).returning(*returned)
+    return DriverStatement(
+        update(table).where(table.c.id == bindparam("meeting_id")).values(**values).returning(*returned)
+    )
 
 
 _EVENTS = MeetingEvent.__table__  # type: ignore[attr-defined]
@@ -139,7 +142,7 @@ def record(
     lock = audit_chain.must_lock(session)
     statement = _next_seq(type in ACCESS_CHANGING, lock, tuple(sorted(also)))
     params = {"meeting_id": meeting_id, **{f"set_{name}": value for name, value in also.items()}}
-    seq, access_seq, *_ = session.execute(statement, params).one()
+    seq, access_seq, *_ = statement.one(session, **params)
     if lock:
         audit_chain.locked(session)
     # The session's copy of the meeting, if it holds one, learns the new seqs as if read (not a change to write,

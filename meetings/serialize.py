@@ -24,10 +24,19 @@ def register_slice(name: str, build: Callable[[Session, Meeting], Any]) -> None:
 _ROLE_ORDER = {MeetingRole.chair: 0, MeetingRole.member: 1, MeetingRole.secretary: 2, MeetingRole.guest: 3}
 
 
+# pydantic's own validator and serializer of the public models, called directly: SQLModel's model_validate and
+# model_dump wrap them in work these plain views do not need, and every tap of the chair's dumps the meeting and
+# its whole agenda (tests/test_meetings_flow.py holds the two to the same output).
+_MEETING_IN, _MEETING_OUT = MeetingPublic.__pydantic_validator__, MeetingPublic.__pydantic_serializer__
+_ITEM_IN, _ITEM_OUT = AgendaItemPublic.__pydantic_validator__, AgendaItemPublic.__pydantic_serializer__
+_NO_ROLE = {"my_role"}
+
+
 def meeting_data(meeting: Meeting, my_role: MeetingRole | None = None) -> dict[str, Any]:
-    pub = MeetingPublic.model_validate(meeting, from_attributes=True)
+    pub = _MEETING_IN.validate_python(meeting, from_attributes=True)
     pub.my_role = my_role
-    return pub.model_dump(mode="json", exclude={"my_role"} if my_role is None else set())
+    data: dict[str, Any] = _MEETING_OUT.to_python(pub, mode="json", exclude=_NO_ROLE if my_role is None else None)
+    return data
 
 
 def with_role(data: dict[str, Any], my_role: MeetingRole | None) -> dict[str, Any]:
@@ -51,7 +60,7 @@ def agenda_data(session: Session, meeting_id: int) -> list[dict[str, Any]]:
 
 def agenda_dump(items: list[AgendaItem]) -> list[dict[str, Any]]:
     """`items` (the whole agenda in order, as agenda_items reads it) as the clients see it."""
-    return [AgendaItemPublic.model_validate(i, from_attributes=True).model_dump(mode="json") for i in items]
+    return [_ITEM_OUT.to_python(_ITEM_IN.validate_python(i, from_attributes=True), mode="json") for i in items]
 
 
 def participant_rows(session: Session, meeting_id: int) -> list[tuple[Participant, User]]:

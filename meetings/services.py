@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, cast, literal, update
+from sqlalchemy import bindparam, case, cast, literal, or_, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -13,6 +13,7 @@ from core.actor import Actor
 from core.clock import as_utc, utcnow
 from core.errors import Conflict, NotFound
 from core.i18n import N_
+from infra.driver import DriverStatement
 from meetings import hooks, notify, serialize
 from meetings.access import Access, access, access_with_agenda, require_conduct, require_create, require_manage
 from meetings.events import classes, events_since, record
@@ -252,14 +253,19 @@ def end_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str,
 
 
 _ITEMS = AgendaItem.__table__  # type: ignore[attr-defined]
-# Built once, run as a prepared statement: the chair's tap changes two items (the new current one, and the one
-# it was, now done) in one statement, and the meeting's current item in the UPDATE that takes the event's seq
-# (meetings/events.py record). The loaded objects learn the new values as committed (set_committed_value)
-# rather than being flushed: the ORM's unit of work costs several times these statements, and on PostgreSQL
-# each statement is a round trip, before the COMMIT that every tablet waits for.
-_SET_ITEM_STATES = (
+# Built once, run on the driver's cursor (infra/driver.py): the chair's tap changes two items (the new current
+# one, and the one it was, now done) in one statement, and the meeting's current item in the UPDATE that takes
+# the event's seq (meetings/events.py record). The loaded objects learn the new values as committed
+# (set_committed_value) rather than being flushed: the ORM's unit of work costs several times these statements,
+# and on PostgreSQL each statement is a round trip, before the COMMIT that every tablet waits for. The rows are
+# the target and whichever item is current: those `_make_current` finds among the agenda it read under the
+# meeting's lock (the target again when it already is current: a write of the same value).
+_SET_ITEM_STATES = DriverStatement(
     update(_ITEMS)
-    .where(_ITEMS.c.id.in_(bindparam("item_ids", expanding=True)))
+    .where(
+        _ITEMS.c.meeting_id == bindparam("meeting_id"),
+        or_(_ITEMS.c.id == bindparam("current_id"), _ITEMS.c.state == literal(ItemState.current, _ITEMS.c.state.type)),
+    )
     .values(
         state=cast(  # PostgreSQL keeps the state as an enum of its own, and types a CASE of strings as text
             case(
@@ -282,7 +288,7 @@ def _make_current(session: Session, items: list[AgendaItem], target: AgendaItem)
         elif item.state == ItemState.current:
             changes.append((item, ItemState.done))  # an item that was discussed stays 'done' if the chair goes back
     if changes:
-        session.execute(_SET_ITEM_STATES, {"item_ids": [item.id for item, _ in changes], "current_id": target.id})
+        _SET_ITEM_STATES.run(session, meeting_id=target.meeting_id, current_id=target.id)
         for item, state in changes:
             set_committed_value(item, "state", state)
 

@@ -14,6 +14,7 @@ from sqlalchemy import and_, bindparam, or_
 from sqlmodel import Session, col, select
 
 from accounts.models import User
+from infra.driver import DriverEntities
 from meetings.models import Meeting, Participant
 from meetings.rules import get_rules
 from meetings.models import AgendaItem
@@ -66,14 +67,20 @@ def _rows_where(*conditions: Any) -> Any:
 
 _SPEAKS = col(SpeakerRequest.state) == SpeakerState.speaking
 _ON_ITEM = (SpeakerState.done, SpeakerState.waiting)
-# Built once, run with the ids bound (every move of the chair's rebuilds the slice, and the tap waits for it;
-# building a statement costs more than running it): the speech in progress, and the current item's requests.
+# Built once, run with the ids bound on the driver's cursor (infra/driver.py): every move of the chair's rebuilds
+# the slice, and the tap waits for it. The speech in progress, and the current item's requests (the states as
+# two comparisons: an IN list's SQL is only written per call).
 _SLICE = {
-    False: _rows_where(_SPEAKS),
-    True: _rows_where(
-        or_(
-            _SPEAKS,
-            and_(col(SpeakerRequest.agenda_item_id) == bindparam("item_id"), col(SpeakerRequest.state).in_(_ON_ITEM)),
+    False: DriverEntities(_rows_where(_SPEAKS)),
+    True: DriverEntities(
+        _rows_where(
+            or_(
+                _SPEAKS,
+                and_(
+                    col(SpeakerRequest.agenda_item_id) == bindparam("item_id"),
+                    or_(*(col(SpeakerRequest.state) == state for state in _ON_ITEM)),
+                ),
+            )
         )
     ),
 }
@@ -88,7 +95,7 @@ def slice_rows(session: Session, meeting: Meeting) -> list[Row]:
     params: dict[str, Any] = {"meeting_id": meeting.id}
     if item_id is not None:
         params["item_id"] = item_id
-    return [(r, u, p) for r, u, p in session.exec(_SLICE[item_id is not None], params=params).all()]
+    return [(r, u, p) for r, u, p in _SLICE[item_id is not None].rows(session, **params)]
 
 
 def slice_of(rows: list[Row], item_id: int | None) -> dict[str, Any]:

@@ -10,12 +10,20 @@ from sqlmodel import col, select
 from accounts.models import GlobalRole
 from app.db import Database
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from meetings import agenda, participation, services
+from meetings import agenda, participation, serialize, services
 from meetings.events import MeetingEvent
-from meetings.models import Attendance, MeetingRole
+from meetings.models import Attendance, Meeting, MeetingRole
 from meetings.reducer import apply_event
 from meetings.rules import OrgRules
-from meetings.schemas import AgendaItemCreate, CheckInRequest, MeetingCreate, ParticipantCreate, ParticipantUpdate
+from meetings.schemas import (
+    AgendaItemCreate,
+    AgendaItemPublic,
+    CheckInRequest,
+    MeetingCreate,
+    MeetingPublic,
+    ParticipantCreate,
+    ParticipantUpdate,
+)
 from meetings.access import NotInvited
 from tests.factories import call, make_cabinet, make_user
 
@@ -256,3 +264,22 @@ def test_the_chairs_moves_read_the_agenda_in_order_and_refuse_what_they_must(any
         call(db, services.activate_item, actor=c.chair, meeting_id=c.meeting_id, item_id=c.item_ids[-1] + 1000)
     states = {i["id"]: i["state"] for i in db.run_read(agenda.list_agenda, actor=c.members[0], meeting_id=c.meeting_id)}
     assert states == {c.item_ids[0]: "current", c.item_ids[1]: "done", c.item_ids[2]: "done"}
+
+
+def test_the_public_views_are_the_models_own_dumps(db: Database) -> None:
+    """meetings/serialize.py calls pydantic's validator and serializer directly (every tap dumps the meeting and
+    its agenda): the views are what the public models' model_validate and model_dump give, times included."""
+    c = make_cabinet(db, n_items=3, start=True)
+    call(db, services.step_item, actor=c.chair, meeting_id=c.meeting_id, direction=1)
+    with db.read_session() as s:
+        meeting = s.get(Meeting, c.meeting_id)
+        assert meeting is not None and meeting.started_at is not None
+        items = serialize.agenda_items(s, c.meeting_id)
+        model = MeetingPublic.model_validate(meeting, from_attributes=True)
+        assert serialize.meeting_data(meeting) == model.model_dump(mode="json", exclude={"my_role"})
+        model.my_role = MeetingRole.chair
+        assert serialize.meeting_data(meeting, MeetingRole.chair) == model.model_dump(mode="json")
+        assert serialize.agenda_dump(items) == [
+            AgendaItemPublic.model_validate(i, from_attributes=True).model_dump(mode="json") for i in items
+        ]
+    assert [i["state"] for i in serialize.agenda_dump(items)] == ["done", "current", "pending"]
