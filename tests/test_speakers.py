@@ -210,7 +210,10 @@ def test_the_item_limit_overrides_the_default_and_direct_floor(db: Database) -> 
         )
 
 
-def test_moving_to_another_item_ends_the_speech_and_keeps_each_items_queue(db: Database) -> None:
+def test_moving_to_another_item_ends_the_speech_and_keeps_each_items_queue(any_db: Database) -> None:
+    """On both databases: the chair's move reads the slice and ends the speech in progress on the driver's cursor
+    (speakers/serialize.py, infra/driver.py), the ended speech written back through the ORM."""
+    db = any_db
     c = make_cabinet(db, start=True)
     present(db, c, *c.members[:3])
     speaking, waiting = ask(db, c, c.members[0]), ask(db, c, c.members[1])
