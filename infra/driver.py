@@ -11,7 +11,7 @@ chair's meeting, participant and agenda as ORM rows 0.83 ms, as driver rows 0.17
 The statement is compiled once per dialect by SQLAlchemy's own compiler, and its parameters are converted by
 the same bind processors SQLAlchemy would apply (JSON, enums, SQLite's DATETIME), its returned columns by the
 same result processors: the SQL and the values are the ORM's. A statement whose SQL is only known per call
-(an expanding IN list, Python-side column defaults) is refused when it is built. A driver error is raised as
+(an expanding IN list, Python-side column defaults) is refused the first time it runs. A driver error is raised as
 SQLAlchemy's (sqlalchemy.exc.DBAPIError), and a lost connection is invalidated, as through the engine. On an
 ORM session the pending changes are flushed first, as its own execute would (autoflush).
 """
@@ -42,7 +42,9 @@ class _Plan:
     fixed: dict[str, Any]  # the literal values the statement carries itself (literal(), last_seq + 1)
     binds: dict[str, Processor]  # bind name -> SQLAlchemy's bind processor for this dialect
     columns: tuple[Any, ...]  # the returned columns' types (SELECT, RETURNING)
-    results: tuple[Processor | None, ...] | None = None  # set at the first execution (needs the driver's types)
+    # per returned column, its result processor; () when none has one; set at the first execution (it needs the
+    # driver's column types)
+    results: tuple[Processor | None, ...] | None = None
     sequence: Callable[[list[Any]], Any] = tuple
 
 
@@ -113,10 +115,11 @@ class DriverStatement:
                 return cursor.rowcount
             rows: Sequence[Any] = cursor.fetchall() if fetch == 2 else [r for r in [cursor.fetchone()] if r]
             if plan.results is None and cursor.description is not None:
-                plan.results = tuple(
+                found = tuple(
                     type_._cached_result_processor(conn.dialect, described[1])
                     for type_, described in zip(plan.columns, cursor.description)
                 )
+                plan.results = found if any(found) else ()
             return [self._row(plan.results, row) for row in rows]
         except conn.dialect.loaded_dbapi.Error as exc:
             lost = conn.dialect.is_disconnect(exc, dbapi, cursor)
@@ -130,7 +133,7 @@ class DriverStatement:
 
     @staticmethod
     def _row(processors: tuple[Processor | None, ...] | None, row: Sequence[Any]) -> tuple[Any, ...]:
-        if not processors or not any(processors):
+        if not processors:
             return tuple(row)
         return tuple(value if p is None else p(value) for p, value in zip(processors, row))
 
@@ -166,9 +169,8 @@ class DriverEntities:
     nothing) is None."""
 
     def __init__(self, statement: Select[Unpack[tuple[Any, ...]]]) -> None:
-        self.models: list[
-            tuple[Mapper[Any], tuple[str, ...], int]
-        ] = []  # (mapper, attribute keys, primary key's index)
+        # per entity: its mapper, its column attributes' keys, the index of its primary key among them
+        self.models: list[tuple[Mapper[Any], tuple[str, ...], int]] = []
         columns: list[Any] = []
         for described in statement.column_descriptions:
             mapper: Mapper[Any] = sa_inspect(described["entity"])
