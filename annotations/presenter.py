@@ -30,9 +30,9 @@ from annotations.schemas import InkData
 from core.clock import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_
-from infra.driver import DriverStatement
 from core.text import fold
 from documents.models import Document, DocumentVersion
+from infra.driver import DriverStatement
 from meetings.access import Access, access
 from meetings.events import MEMBERS
 from meetings.models import AgendaItem, Meeting, MeetingState
