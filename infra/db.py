@@ -93,7 +93,10 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        # FULL: the WAL is on the disk (fdatasync) when COMMIT returns, so an answered write (a cast's receipt, a
+        # signature, the chair's move) survives a power cut, as PostgreSQL's default commit does. NORMAL would
+        # survive a crashed process only; the sync costs ~0.3 ms per transaction, one per group-committed batch.
+        cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA wal_autocheckpoint=0")  # no COMMIT copies the WAL back: `Checkpoints` does (below)

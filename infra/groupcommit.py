@@ -5,7 +5,8 @@ own COMMIT and fsync, its own thread hop) queue one behind the other. Here the c
 batch is being written wait for the next batch, and each batch is one transaction: every call runs in its own
 SAVEPOINT, so a call that fails (already voted, vote closed) is rolled back alone and answered with its own
 error; the others commit together. Every caller is answered only after that COMMIT returned: an
-acknowledged call is durable (a kill -9 after the answer loses nothing; before it, the caller had no answer).
+acknowledged call is durable (a kill -9 or a power cut after the answer loses nothing: SQLite syncs its WAL at
+COMMIT, infra/db.py; before the answer, the caller had none).
 If the COMMIT itself fails, every caller of the batch gets the error, as each would have alone.
 
 No delay is added: a lone call runs at once; a burst is batched by the time the previous batch takes.
