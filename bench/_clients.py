@@ -9,12 +9,17 @@ Two client kinds:
 - "sio": python-socketio AsyncClient (transports=['websocket']) — what the issue asks for;
 - "raw": a minimal Engine.IO v4 / Socket.IO v5 speaker over aiohttp websockets (open, connect, join with
   ack, answer pings, read events). Same wire protocol, far less client CPU per message, so the client
-  process is less likely to be the bottleneck when N is large on a 2-core machine.
+  process is less likely to be the bottleneck when N is large on a 2-core machine;
+- "light": the same speaker on an asyncio Protocol of its own (RFC 6455 framing, no aiohttp, no task per
+  socket): each frame is stamped as its bytes arrive and only its seq and `at` are looked up, so a
+  tablet's share of the machine is a few microseconds per event. On one machine the clients' CPU is taken
+  from the server's: the lighter they are, the more the figure is the server's, as with real tablets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import gc
 import json
 import os
@@ -147,6 +152,158 @@ async def _raw_client(url: str, cookie: str, meeting_id: int, session: Any, comp
     return client, rec
 
 
+class LightClient(asyncio.Protocol):
+    """Engine.IO v4 + Socket.IO v5 over a websocket framed by hand (server frames are unmasked; ours masked)."""
+
+    def __init__(self, rec: Recorder, host: str, cookie: str) -> None:
+        self.rec, self.host, self.cookie = rec, host, cookie
+        self.buf = b""
+        self.upgraded = False
+        self.transport: asyncio.Transport | None = None
+        self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.connected: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.acks: dict[int, asyncio.Future[Any]] = {}
+        self.next_id = 0
+        self.fragments: list[bytes] = []
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        key = base64.b64encode(os.urandom(16)).decode()
+        transport.write(
+            (
+                "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+                f"Host: {self.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                f"Cookie: ecabinet_session={self.cookie}\r\n\r\n"
+            ).encode()
+        )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.rec.closed:
+            self.rec.closed = f"connection lost {exc or ''}".strip()
+        for fut in (self.opened, self.connected, *self.acks.values()):
+            if not fut.done():
+                fut.set_exception(ConnectionError(self.rec.closed))
+
+    def send(self, opcode: int, payload: bytes) -> None:
+        n = len(payload)
+        head = bytes([0x80 | opcode]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big"))
+        mask = os.urandom(4)
+        masked = (int.from_bytes(payload, "big") ^ int.from_bytes((mask * (n // 4 + 1))[:n], "big")).to_bytes(n, "big")
+        assert self.transport is not None
+        self.transport.write(head + mask + masked)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()  # every frame in this read arrived now
+        buf = self.buf + data if self.buf else data
+        if not self.upgraded:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                self.buf = buf
+                return
+            if not buf.startswith(b"HTTP/1.1 101"):
+                self.rec.closed = buf[:80].decode(errors="replace")
+                assert self.transport is not None
+                self.transport.close()
+                return
+            self.upgraded = True
+            buf = buf[end + 4 :]
+        pos, size = 0, len(buf)
+        while size - pos >= 2:
+            b0, b1 = buf[pos], buf[pos + 1] & 0x7F
+            head = 2
+            if b1 == 126:
+                if size - pos < 4:
+                    break
+                b1, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
+            elif b1 == 127:
+                if size - pos < 10:
+                    break
+                b1, head = int.from_bytes(buf[pos + 2 : pos + 10], "big"), 10
+            if size - pos < head + b1:
+                break
+            payload = buf[pos + head : pos + head + b1]
+            pos += head + b1
+            opcode = b0 & 0x0F
+            if not b0 & 0x80:  # a fragment: kept until the last one
+                self.fragments.append(payload)
+                continue
+            if opcode == 0 and self.fragments:
+                payload, self.fragments = b"".join(self.fragments) + payload, []
+            self.frame(opcode, payload, now)
+        self.buf = buf[pos:]
+
+    def frame(self, opcode: int, payload: bytes, now: float) -> None:
+        if opcode == 0x9:  # uvicorn's websocket keepalive
+            self.send(0xA, payload)
+            return
+        if opcode == 0x8:
+            self.rec.closed = f"CLOSE {int.from_bytes(payload[:2], 'big') if len(payload) >= 2 else ''}"
+            assert self.transport is not None
+            self.transport.close()
+            return
+        if payload.startswith(b'42["event",'):
+            rec = self.rec
+            i = payload.find(b'"seq":') + 6
+            j = i
+            while 48 <= payload[j] <= 57:
+                j += 1
+            k = payload.find(b'"at":"')
+            at = payload[k + 6 : payload.find(b'"', k + 6)].decode() if k >= 0 else ""
+            rec.rows.append((int(payload[i:j]) if j > i else -1, now, at))
+            if rec.sample is None:
+                rec.sample = json.loads(payload[2:])[1].get("data")
+        elif payload == b"2":  # engine.io PING -> PONG
+            self.send(0x1, b"3")
+        elif payload.startswith(b"43"):  # ACK: 43<id>[...]
+            body = payload[2:]
+            i = 0
+            while i < len(body) and 48 <= body[i] <= 57:
+                i += 1
+            fut = self.acks.pop(int(body[:i]), None)
+            if fut and not fut.done():
+                fut.set_result(json.loads(body[i:]))
+        elif payload.startswith(b"0") and not self.opened.done():
+            self.opened.set_result(None)
+        elif payload.startswith(b"40") and not self.connected.done():
+            self.connected.set_result(None)
+        elif payload.startswith(b"44") and not self.connected.done():
+            self.connected.set_exception(RuntimeError(f"socket.io connect refused: {payload[:120]!r}"))
+
+    async def call(self, event: str, data: Any, timeout: float) -> Any:
+        self.next_id += 1
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.acks[self.next_id] = fut
+        self.send(0x1, f"42{self.next_id}".encode() + json.dumps([event, data]).encode())
+        result = await asyncio.wait_for(fut, timeout)
+        return result[0] if isinstance(result, list) and result else result
+
+    async def disconnect(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.send(0x1, b"41")
+            self.transport.close()
+
+
+async def _light_client(
+    url: str, cookie: str, meeting_id: int, session: Any, compress: int = 0
+) -> tuple[Any, Recorder]:
+    rec = Recorder()
+    host = url.split("://", 1)[1].rstrip("/")
+    name, _, port = host.partition(":")
+    loop = asyncio.get_running_loop()
+    _, client = await asyncio.wait_for(
+        loop.create_connection(lambda: LightClient(rec, host, cookie), name, int(port or 80)), CONNECT_TIMEOUT
+    )
+    await asyncio.wait_for(client.opened, CONNECT_TIMEOUT)
+    client.send(0x1, b"40")
+    await asyncio.wait_for(client.connected, CONNECT_TIMEOUT)
+    ack = await client.call("meeting:join", {"meeting_id": meeting_id}, timeout=JOIN_TIMEOUT)
+    if not (isinstance(ack, dict) and ack.get("ok")):
+        raise RuntimeError(f"join refused: {str(ack)[:200]}")
+    rec.join_seq = ack["data"]["seq"]
+    return client, rec
+
+
 async def _run(conn: Any) -> None:
     import aiohttp
 
@@ -160,7 +317,7 @@ async def _run(conn: Any) -> None:
         spec["kind"],
     )
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=False))
-    make = _raw_client if kind == "raw" else _sio_client
+    make = {"raw": _raw_client, "light": _light_client}.get(kind, _sio_client)
     sem = asyncio.Semaphore(spec.get("connect_concurrency", 25))
     clients: list[Any] = []
     recs: list[Recorder] = []

@@ -29,6 +29,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -284,6 +285,25 @@ def row(r: Result) -> str:
     )
 
 
+def print_ratios(results: list[Result], per_round: int) -> None:
+    """Each variant's p99 over the Node reference's p99 of the same round (the variants run back to back, so
+    a slower minute of the machine hits both), and over all rounds: the median and how many are <= 1.0."""
+    rounds = [results[i : i + per_round] for i in range(0, len(results), per_round)]
+    ratios: dict[tuple[int, str], list[float]] = {}
+    for batch in rounds:
+        node = next((r for r in batch if r.variant == "node" and r.lat_sent), None)
+        for r in batch:
+            if node is not None and r is not node and r.lat_sent:
+                ratios.setdefault((r.n, r.variant), []).append(pct(r.lat_sent, 99) / pct(node.lat_sent, 99))
+    if not ratios:
+        return
+    print("p99 / Node's p99 in the same round (rounds run back to back):")
+    for (n, variant), values in ratios.items():
+        listed = " ".join(f"{v:.2f}" for v in values)
+        met, median = sum(1 for v in values if v <= 1.0), statistics.median(values)
+        print(f"  {variant:<16}{n:>5}  {listed}   median {median:.2f}, <= 1.0 in {met} of {len(values)}")
+
+
 async def main_async(args: argparse.Namespace) -> None:
     ns = [int(x) for x in str(args.n).split(",")]
     variants = [v.strip() for v in args.variants.split(",")]
@@ -351,6 +371,7 @@ async def main_async(args: argparse.Namespace) -> None:
                         )
                     if r.out_of_order or r.failed_steps:
                         print(f"    out-of-order: {r.out_of_order}, failed steps: {r.failed_steps}", flush=True)
+        print_ratios(results, len(variants))
         if args.commit:
             print("driver: 'at' -> HTTP answer (commit + broadcast hand-off) p50/p99 ms per run:")
             for r in results:
@@ -372,7 +393,12 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=10.0, help="events per second (default 10)")
     p.add_argument("--seconds", type=float, default=10.0, help="duration of the event load (default 10)")
     p.add_argument("--grace", type=float, default=3.0, help="seconds to wait for the last deliveries")
-    p.add_argument("--client", choices=["sio", "raw"], default="sio", help="sio = socketio.AsyncClient (default)")
+    p.add_argument(
+        "--client",
+        choices=["sio", "raw", "light"],
+        default="sio",
+        help="sio = socketio.AsyncClient (default); raw = over aiohttp; light = hand-framed (bench/_clients.py)",
+    )
     p.add_argument("--client-procs", type=int, default=1, help="client processes (default 1)")
     p.add_argument("--client-uvloop", action="store_true", help="run the client processes on uvloop")
     p.add_argument("--client-deflate", action="store_true", help="raw clients offer permessage-deflate like browsers")
