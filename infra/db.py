@@ -61,7 +61,23 @@ def make_engine(url: str, *, ping_after: float = PING_AFTER) -> Engine:
         return engine
     engine = create_engine(url, pool_size=20, max_overflow=20, pool_use_lifo=True)
     _ping_when_idle(engine, ping_after)
+    _durable_commits(engine)
     return engine
+
+
+def _durable_commits(engine: Engine) -> None:
+    """A COMMIT on PostgreSQL returns once it is on the disk (`synchronous_commit`, on by default): an answered
+    cast must survive a crash. A server or role configured with it `off` would answer commits that a crash can
+    still lose; such a connection is set back to `on`. A stronger setting (`remote_apply` for a standby) is kept."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SHOW synchronous_commit")
+            row = cur.fetchone()
+            if row is not None and row[0] == "off":
+                cur.execute("SET synchronous_commit TO on")
+        dbapi_conn.commit()
 
 
 def _ping_when_idle(engine: Engine, after: float) -> None:

@@ -1,6 +1,7 @@
 """An answered write is on the disk: SQLite syncs its WAL inside every COMMIT (infra/db.py, `synchronous=FULL`),
 so a power cut after the answer (a cast's receipt, a signature) loses nothing. Watched from outside the process
-with strace: between two answered writes, the WAL file was synced."""
+with strace: between two answered writes, the WAL file was synced. On PostgreSQL a connection whose server or
+role turned `synchronous_commit` off is set back on."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+
+from infra.db import Database
+from tests.pg import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,3 +68,24 @@ def test_every_sqlite_commit_is_on_the_disk_before_it_is_answered(tmp_path: Path
             assert synced, f"write {answers + 1} was answered before its commit reached the disk"
             synced, answers = False, answers + 1
     assert answers == 12
+
+
+def test_postgresql_commits_wait_for_the_disk_even_where_the_server_says_not_to() -> None:
+    with fresh_database() as url:
+        # the server's own setting for the connections of this URL: off (what a tuning guide may suggest)
+        db = Database(f"{url}?options=-c%20synchronous_commit%3Doff")
+        try:
+            setting = db.run_read(lambda session: session.execute(text("SHOW synchronous_commit")).scalar())
+            assert setting == "on"
+            # a write commits as usual on such a connection
+            db.run_write(lambda session: session.execute(text("CREATE TABLE note (id INTEGER PRIMARY KEY)")))
+            assert db.run_read(lambda session: session.execute(text("SELECT count(*) FROM note")).scalar()) == 0
+        finally:
+            db.dispose()
+        # a stronger setting is kept
+        db = Database(f"{url}?options=-c%20synchronous_commit%3Dremote_apply")
+        try:
+            setting = db.run_read(lambda session: session.execute(text("SHOW synchronous_commit")).scalar())
+            assert setting == "remote_apply"
+        finally:
+            db.dispose()
