@@ -28,7 +28,9 @@ import asyncio
 import contextlib
 import multiprocessing as mp
 import os
+import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -57,6 +59,13 @@ FALLBACK_SAMPLE = {
     "meeting": {"id": 1, "title": "x" * 200},
     "agenda": [{"id": i, "title": "y" * 120} for i in range(30)],
 }
+
+
+def on_drive(args: argparse.Namespace, server: Server) -> subprocess.Popen[bytes] | None:
+    """--on-drive: e.g. a profiler attached to the server for the taps alone (not the joins before them)."""
+    if not args.on_drive:
+        return None
+    return subprocess.Popen(shlex.split(args.on_drive.format(pid=server.proc.pid)))
 
 
 async def run_one(
@@ -141,6 +150,7 @@ async def run_one(
         s_cpu0, c_cpu0, w0 = cpu_seconds([server.ps]), cpu_seconds(client_ps), time.monotonic()
         start = time.monotonic()
         pending: set[asyncio.Task[None]] = set()
+        watcher = on_drive(args, server)
 
         async def step(i: int) -> None:
             path = "previous" if i % 2 == 0 else "next"
@@ -161,6 +171,8 @@ async def run_one(
         if pending:
             await asyncio.wait(pending, timeout=30)
         drive_s = time.monotonic() - start
+        if watcher is not None:
+            await asyncio.get_running_loop().run_in_executor(None, watcher.wait)
         await asyncio.sleep(args.grace)
         w1 = time.monotonic()
         s_cpu1, c_cpu1 = cpu_seconds([server.ps]), cpu_seconds(client_ps)
@@ -338,6 +350,12 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=1, help="runs per (N, variant)")
     p.add_argument("--commit", action="store_true", help="also print 'at' -> driver answer per run")
     p.add_argument("--quick", action="store_true", help="N = 50,200 and 5 s")
+    p.add_argument(
+        "--on-drive",
+        default="",
+        help="a command started as the taps begin, {pid} = the server's, e.g. a profiler: "
+        "'py-spy record -p {pid} -d 10 -f raw -o prof.txt' (the run waits for it to end)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
     args = p.parse_args()
     args.sample = None
