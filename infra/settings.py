@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     timezone: str = DEFAULT_TIMEZONE
     sync_max_events: int = 500
     socket_rate_per_second: float = 20.0
+    # How often a listening socket's login session is read again (realtime/recheck.py); the events a socket sends
+    # are checked each time.
+    socket_recheck_seconds: float = Field(default=5.0, gt=0)
     tally_interval_seconds: float = 0.2  # at most one vote.tally event per vote per interval (votes/live.py)
     # Documents (tài liệu): upload size and page limits, page-render worker processes, LibreOffice binary.
     max_upload_mb: int = 50

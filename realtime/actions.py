@@ -4,22 +4,27 @@ every client -> server event goes through. Domain handler modules register their
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any, Awaitable, Callable
 
 import socketio
 from pydantic import BaseModel
 
 from core.actor import Actor
+from infra.batched import BatchedReads
 from infra.context import AppContext
+from web.auth import lookup_many
 from web.http import validate
 from infra.ratelimit import TokenBucket
 from core.errors import DomainError, Forbidden, RateLimited, Unauthenticated
-from core.i18n import DEFAULT_LANG, translate
+from core.i18n import DEFAULT_LANG, N_, translate
 from realtime.audience import Rooms
+from realtime.direct import spawn
 from realtime.shared_reads import SharedReads
 from web.sockets import INTERNAL, Handler
 
 log = logging.getLogger("ecabinet.realtime")
+ENDED = N_("Phiên đăng nhập đã kết thúc hoặc tài khoản đã thay đổi; vui lòng đăng nhập lại.")
 # All a room display (Actor.is_display) may do; the services then limit it to its one meeting.
 DISPLAY_EVENTS = frozenset({"meeting:join", "meeting:sync", "meeting:leave"})
 # Every event the server sends to clients (docs/realtime-protocol.md "Server -> client"; tests/test_protocol_doc.py
@@ -51,6 +56,11 @@ class SocketActions:
         self.buckets: dict[str, TokenBucket] = {}
         self.rooms = Rooms(sio, ctx, self.actors)  # which meetings each socket follows, with which audiences
         self.session_of: dict[str, str] = {}  # sid -> login session key (SHA-256 of the cookie)
+        # sid -> the session cookie it connected with: its session and user are read again before every event the
+        # socket sends and every few seconds while it only listens (realtime/recheck.py), as every HTTP request is.
+        self.tokens: dict[str, str] = {}
+        # The cookies of sockets connecting or acting together: one read per batch (infra/batched.py).
+        self.logins = BatchedReads(lambda tokens: ctx.read(partial(lookup_many, ctx), tokens=tokens))
         self.langs: dict[str, str] = {}  # sid -> the language its acks' messages are in (app/i18n.environ_lang)
         self.on_disconnect: list[Callable[[str], None]] = []  # e.g. remote attendance's grace (realtime/rtc.py)
         self.accepted: dict[str, type[BaseModel] | None] = {}  # client -> server event -> its payload model
@@ -61,9 +71,11 @@ class SocketActions:
     async def _emit(self, event: str, data: Any, to: str) -> None:
         await self.sio.emit(event, data, room=to)
 
-    def connected(self, sid: str, actor: Actor, session_key: str | None = None) -> None:
+    def connected(self, sid: str, actor: Actor, session_key: str | None = None, token: str | None = None) -> None:
         if session_key:
             self.session_of[sid] = session_key
+        if token:
+            self.tokens[sid] = token
         rate = self.ctx.settings.socket_rate_per_second
         self.actors[sid] = actor
         self.buckets[sid] = TokenBucket(rate, burst=rate * 2)
@@ -73,6 +85,7 @@ class SocketActions:
 
     def disconnected(self, sid: str) -> Actor | None:
         self.session_of.pop(sid, None)
+        self.tokens.pop(sid, None)
         self.langs.pop(sid, None)
         self.buckets.pop(sid, None)
         gone = self.actors.pop(sid, None)
@@ -84,6 +97,31 @@ class SocketActions:
         """Logout: the sockets opened with that login session close too (a shared tablet stops following)."""
         for sid in [sid for sid, key in self.session_of.items() if key == session_key]:
             await self.sio.disconnect(sid)
+
+    async def current(self, sid: str, actor: Actor) -> Actor:
+        """The socket's user as the database has it now (one read for the sockets asking together). A session
+        that ended (logged out elsewhere, expired, its account deactivated) or whose user changed role closes the
+        socket; the event is refused."""
+        token = self.tokens.get(sid)
+        if token is None:  # a room display: its token is checked again by the services it calls
+            return actor
+        if not self.still(sid, await self.logins.call(token)):
+            raise Unauthenticated(ENDED)
+        return self.actors.get(sid, actor)
+
+    def still(self, sid: str, found: tuple[Actor, str] | None) -> bool:
+        """Whether the socket's session, as just read (`found`), still admits it; if not, the socket is closed.
+        A user whose role changed is closed too (its rooms were granted for the old role: the client connects
+        again and joins afresh); a new name or unit is simply taken."""
+        actor = self.actors.get(sid)
+        if actor is None:  # gone meanwhile
+            return False
+        if found is None or (found[0].id, found[0].role) != (actor.id, actor.role):
+            log.info("closing socket %s: its login session ended or its user changed", sid)
+            spawn(self.sio.disconnect(sid))
+            return False
+        self.actors[sid] = found[0]
+        return True
 
     def in_meeting(self, sid: str, meeting_id: int) -> bool:
         return self.rooms.has(sid, meeting_id)
@@ -101,6 +139,7 @@ class SocketActions:
                     raise Forbidden("Màn hình phòng họp chỉ hiển thị; không được thực hiện thao tác này.")
                 if not self.buckets[sid].take():
                     raise RateLimited("Gửi quá nhiều yêu cầu; vui lòng chậm lại.")
+                actor = await self.current(sid, actor)
                 payload = validate(model, data) if model is not None else data
                 return {"ok": True, "data": await fn(sid, actor, payload)}
             except DomainError as exc:

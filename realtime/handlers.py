@@ -14,7 +14,7 @@ import socketio
 
 from core.actor import Actor
 from accounts.services import session_key
-from web.auth import cookie_from_header, cookie_name, lookup_many
+from web.auth import cookie_from_header, cookie_name
 from infra.context import AppContext
 from web.i18n import environ_lang
 from core.errors import Forbidden
@@ -27,6 +27,7 @@ from realtime.audience import Rooms
 from realtime.broadcast import user_room
 from realtime.direct import forget_headers
 from realtime.payloads import CheckIn, ItemRef, MeetingRef, StartMeeting, SyncRequest
+from realtime.recheck import Recheck
 from realtime.presence import LocalBoard, SharedBoard, board
 from infra.batched import BatchedReads
 
@@ -61,7 +62,7 @@ async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = Non
         raise socketio.exceptions.ConnectionRefusedError(
             {"code": "unauthenticated", "message": translate("Vui lòng đăng nhập.", lang)}
         )
-    live.actions.connected(sid, found[0], session_key(token))
+    live.actions.connected(sid, found[0], session_key(token), token)
     live.actions.langs[sid] = lang
     await live.sio.enter_room(sid, user_room(found[0].id))  # the user's own sockets: private annotation events
     forget_headers(environ)
@@ -179,11 +180,11 @@ def _conducting(live: Live, fn: Callable[..., Any], **fixed: Any) -> Handler:
 def register(sio: socketio.AsyncServer, ctx: AppContext) -> SocketActions:
     actions = SocketActions(sio, ctx)
     joins = BatchedReads(lambda calls: ctx.read(audience.join_many, calls=calls))
-    logins = BatchedReads(lambda tokens: ctx.read(partial(lookup_many, ctx), tokens=tokens))
-    live = Live(sio, ctx, actions, actions.rooms, board(sio, ctx.cluster), joins, logins)
+    live = Live(sio, ctx, actions, actions.rooms, board(sio, ctx.cluster), joins, actions.logins)
     ctx.cluster.services.append(live.presence)
     actions.rooms.on_evicted.append(partial(evicted, live))
     ctx.end_session = actions.end_session
+    ctx.background.append(Recheck(actions, ctx.settings.socket_recheck_seconds))
     ctx.to_user = partial(to_user, live)
     sio.on("connect", partial(connect, live))
     sio.on("disconnect", partial(disconnect, live))
