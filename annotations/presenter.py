@@ -34,10 +34,11 @@ from core.text import fold
 from documents.models import Document, DocumentVersion
 from infra.driver import DriverStatement
 from meetings.access import Access, access
-from meetings.events import MEMBERS
+from meetings.events import CONDUCTORS, MEMBERS
 from meetings.models import AgendaItem, Meeting, MeetingState
 from meetings.services import emit, require_state
 
+RESTRICTED = N_("Không trình chiếu tài liệu hạn chế cho cả phòng họp; thành viên trong danh sách tự mở tài liệu.")
 REFUSED = N_("Chỉ chủ trì, thư ký hoặc đại diện cơ quan trình nội dung đang thảo luận được trình chiếu tài liệu.")
 
 
@@ -85,6 +86,15 @@ def _current(session: Session, meeting_id: int) -> PresenterState:
     return state
 
 
+def _shown(session: Session, state: PresenterState) -> Document:
+    """The presented document, refused once it is restricted (made so while presented: documents/hooks.py ends
+    the presentation; this is asked again on every page turn, stroke and pointer all the same)."""
+    doc = session.get(Document, state.document_id)
+    if doc is None or doc.restricted:
+        raise Forbidden(RESTRICTED)
+    return doc
+
+
 def _page_count(session: Session, document_id: int, version: int) -> int:
     v = session.exec(
         select(DocumentVersion).where(DocumentVersion.document_id == document_id, DocumentVersion.version == version)
@@ -121,9 +131,7 @@ def start(*, session: Session, actor: Actor, meeting_id: int, document_id: int, 
             meeting_id=meeting_id,
         )
     if doc.restricted:
-        raise Forbidden(
-            "Không trình chiếu tài liệu hạn chế cho cả phòng họp; thành viên trong danh sách tự mở tài liệu."
-        )
+        raise Forbidden(RESTRICTED)
     _check_page(_page_count(session, document_id, doc.current_version), page)
     user = session.get(User, actor.id)
     state = session.get(PresenterState, meeting_id) or PresenterState(
@@ -143,6 +151,7 @@ def start(*, session: Session, actor: Actor, meeting_id: int, document_id: int, 
 def set_page(*, session: Session, actor: Actor, meeting_id: int, page: int) -> dict[str, Any] | None:
     acc = _presenting(session, actor, meeting_id)
     state = _current(session, meeting_id)
+    _shown(session, state)
     _check_page(_page_count(session, state.document_id, state.version), page)
     if state.page == page and state.presenter_user_id == actor.id:
         return slice_of(state)  # nothing changed: no event
@@ -175,6 +184,7 @@ def add_ink(
 
     acc = _presenting(session, actor, meeting_id)
     state = _current(session, meeting_id)
+    doc = _shown(session, state)
     if document_id is not None and document_id != state.document_id:
         raise Conflict(
             "Tài liệu {document_id} không phải tài liệu đang trình chiếu; chỉ vẽ chung trên tài liệu đang trình chiếu.",
@@ -197,14 +207,16 @@ def add_ink(
     session.add(a)
     session.flush()
     out = public(a)
-    emit(session, acc, "presenter.ink", audience=_ink_audience(session, state.document_id), annotation=out)
+    emit(session, acc, "presenter.ink", audience=_ink_audience(doc), annotation=out)
     return out
 
 
-def _ink_audience(session: Session, document_id: int) -> str | None:
-    """Shared ink is the document's content: guests receive it only on a document shared with guests."""
-    doc = session.get(Document, document_id)
-    return None if doc is not None and doc.share_with_guests else MEMBERS
+def _ink_audience(doc: Document | None) -> str | None:
+    """Shared ink is the document's content: guests receive it only on a document shared with guests; of a
+    restricted document (ink taken off after it was restricted) only those who conduct hear."""
+    if doc is None or doc.restricted:
+        return CONDUCTORS
+    return None if doc.share_with_guests else MEMBERS
 
 
 def remove_ink(*, session: Session, actor: Actor, annotation: Annotation) -> None:
@@ -218,7 +230,7 @@ def remove_ink(*, session: Session, actor: Actor, annotation: Annotation) -> Non
         session,
         acc,
         "presenter.ink_removed",
-        audience=_ink_audience(session, annotation.document_id),
+        audience=_ink_audience(session.get(Document, annotation.document_id)),
         annotation_id=annotation.id,
         document_id=annotation.document_id,
         version=annotation.version,
@@ -244,6 +256,7 @@ def pointer_target(*, session: Session, actor: Actor, meeting_id: int) -> dict[s
         raise Conflict("Chưa có ai trình chiếu tài liệu trong cuộc họp {meeting_id}.", meeting_id=meeting_id)
     if not may_present(session, acc):
         raise Forbidden(REFUSED)
+    _shown(session, state)
     return {"document_id": state.document_id, "version": state.version, "page": state.page}
 
 
@@ -266,5 +279,14 @@ def on_document_removed(session: Session, acc: Access, document_id: int) -> None
     session.exec(delete(Annotation).where(col(Annotation.document_id) == document_id))
     state = session.get(PresenterState, acc.meeting.id)
     if state is not None and state.document_id == document_id:
+        session.delete(state)
+        _changed(session, acc, None)
+
+
+def on_document_updated(session: Session, acc: Access, document_id: int) -> None:
+    """Documents hook: a presented document made restricted stops being presented (the room is one audience)."""
+    state = session.get(PresenterState, acc.meeting.id)
+    doc = session.get(Document, document_id)
+    if state is not None and state.document_id == document_id and doc is not None and doc.restricted:
         session.delete(state)
         _changed(session, acc, None)

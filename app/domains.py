@@ -99,6 +99,7 @@ def install(ctx: AppContext, jobs: Dispatcher) -> None:
     meeting_serialize.register_slice("presenter", annotation_presenter.presenter_slice)
     hooks.on_current_item_changed("presenter", annotation_presenter.on_current_item_changed)
     document_hooks.on_document_removed("annotations", annotation_presenter.on_document_removed)
+    document_hooks.on_document_updated("annotations", annotation_presenter.on_document_updated)
     meeting_serialize.register_slice("conclusions", minutes_conclusions.conclusions_slice)
     meeting_serialize.register_slice("minutes", minutes_services.minutes_slice)
     extensions: list[Any] = [speaker_socket.register, vote_socket.register, annotation_socket.register]

@@ -2,7 +2,8 @@
 the after-commit rendering of an uploaded file's pages (an outbox job recorded by documents.services).
 
 A hook gets (session, access, document_id) and may write and record its own events (e.g. annotations drop
-the document's notes and stop presenting it). Registered from app/domains.py.
+the document's notes and stop presenting it; a presented document made restricted stops being presented).
+Registered from app/domains.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ RemovedHook = Callable[[Session, Access, int], None]
 SavedHook = Callable[[Session, int], None]
 _ON_REMOVED: dict[str, RemovedHook] = {}
 _ON_SAVED: dict[str, SavedHook] = {}
+_ON_UPDATED: dict[str, RemovedHook] = {}
 
 
 def on_document_saved(name: str, hook: SavedHook) -> None:
@@ -27,6 +29,16 @@ def on_document_saved(name: str, hook: SavedHook) -> None:
 def document_saved(session: Session, document_id: int) -> None:
     for hook in _ON_SAVED.values():
         hook(session, document_id)
+
+
+def on_document_updated(name: str, hook: RemovedHook) -> None:
+    """`hook(session, access, document_id)` after a document's details changed (e.g. it became restricted)."""
+    _ON_UPDATED[name] = hook
+
+
+def document_updated(session: Session, acc: Access, document_id: int) -> None:
+    for hook in _ON_UPDATED.values():
+        hook(session, acc, document_id)
 
 
 def on_document_removed(name: str, hook: RemovedHook) -> None:

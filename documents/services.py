@@ -19,7 +19,7 @@ from core import outbox
 from core.clock import local, pdf_date, utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.text import fold, fold_with_index
-from documents.hooks import document_removed, document_saved
+from documents.hooks import document_removed, document_saved, document_updated
 from documents import serialize, render
 from documents.access import DocAccess, allowed_ids, read_access, require_manage_documents, visible
 from documents.models import Document, DocumentAccess, DocumentPage, DocumentVersion
@@ -329,6 +329,7 @@ def update_document(
     session.add(doc)
     session.flush()
     document_saved(session, document_id)
+    document_updated(session, acc, document_id)
     _announce(session, acc, doc, "updated", was_restricted=was_restricted, change="metadata", was_shared=was_shared)
     cur = version_of(session, doc, None)
     ready = render.pages_ready(data_dir, cur.sha256, cur.page_count)
