@@ -134,6 +134,13 @@ def signed_sheet(*, session: Session, actor: Actor, poll_id: int, user_id: int) 
     poll = load(session, poll_id)
     if not (actor.is_staff or actor.id in (poll.chair_id, user_id)) or actor.is_display:
         raise Forbidden("Chỉ thành viên đó, người chủ trì và Văn phòng xem phiếu đã ký.", details={"poll_id": poll_id})
+    if actor.id != user_id and poll.state in (PollState.draft, PollState.submitted, PollState.open):
+        # the sheet says what the member answered: before the deadline, the chair and the secretariat follow who
+        # answered, never what (polls/access.py), and the member may still change it
+        raise Conflict(
+            "Phiếu trả lời của thành viên chỉ xem được sau khi hết hạn lấy ý kiến.",
+            details={"poll_id": poll_id, "user_id": user_id},
+        )
     voter = session.get(PollVoter, (poll_id, user_id))
     if voter is None or not voter.signed or not voter.sheet_sha256:
         raise NotFound(

@@ -186,8 +186,12 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         assert follow["questions"][0]["result"] is None and follow["questions"][0]["answers"] is None
         # the signed sheet: the voter, the chair, the secretariat; not another member
         assert (await m1.get(f"/api/polls/{pid}/sheets/{b.members[0].id}")).status_code == 403
-        assert (await staff.get(f"/api/polls/{pid}/sheets/{b.members[1].id}")).status_code == 404  # unsigned
-        sheet = await staff.get(f"/api/polls/{pid}/sheets/{b.members[0].id}")
+        assert (await m1.get(f"/api/polls/{pid}/sheets/{b.members[1].id}")).status_code == 404  # unsigned
+        # before the deadline only the member reads what the sheet says: the chair and the secretariat follow who
+        for follower in (staff, chair):
+            early = await follower.get(f"/api/polls/{pid}/sheets/{b.members[0].id}")
+            assert early.status_code == 409 and "sau khi hết hạn" in early.json()["error"]["message"], early.text
+        sheet = await m0.get(f"/api/polls/{pid}/sheets/{b.members[0].id}")
         assert sheet.status_code == 200 and sheet.headers["content-type"] == "application/pdf"
         from ledger.keystore import KeyStore
         from minutes.signing import verify_pdf
