@@ -32,6 +32,9 @@ from documents import pngfast
 log = logging.getLogger("ecabinet.documents")
 
 SIZES = {"thumb": 256, "tablet": 1280, "zoom": 2560}
+# A page is drawn at its size's width, but never taller than this many widths: a page sized 1 × 14400 points (a
+# few hundred bytes of PDF) would otherwise be 1280 × 18 million pixels, gigabytes in the render worker.
+MAX_ASPECT = 4
 BACKGROUND_SIZES = ("tablet", "thumb")
 BASE_FORMAT = {"format": "PNG", "compress_level": 1}  # fast to write and, above all, to decode per request
 CHUNK = 2  # pages per background job (an on-demand page waits for at most one)
@@ -85,7 +88,7 @@ def render_job(path: str, data_dir: str, sha256: str, pages: list[int], sizes: t
     try:
         for n in pages:
             page = doc[n - 1]
-            width, _height = page.get_size()
+            width, height = page.get_size()
             rendered: dict[str, Any] = {}
             for size in sizes:
                 target = cache_path(Path(data_dir), sha256, size, n)
@@ -95,7 +98,7 @@ def render_job(path: str, data_dir: str, sha256: str, pages: list[int], sizes: t
                     image = rendered["tablet"].copy()
                     image.thumbnail((SIZES["thumb"], SIZES["thumb"] * 4))
                 else:
-                    image = page.render(scale=SIZES[size] / width, may_draw_forms=True).to_pil().convert("RGB")
+                    image = page.render(scale=scale(size, width, height), may_draw_forms=True).to_pil().convert("RGB")
                     rendered[size] = image
                 _save(image, target)
                 written += 1
@@ -103,6 +106,11 @@ def render_job(path: str, data_dir: str, sha256: str, pages: list[int], sizes: t
         return written
     finally:
         doc.close()
+
+
+def scale(size: str, width: float, height: float) -> float:
+    """Pixels per point for a page of `width` × `height` points: its size's width, within MAX_ASPECT widths tall."""
+    return min(SIZES[size] / width, SIZES[size] * MAX_ASPECT / height)
 
 
 def _save(image: Any, target: Path) -> None:
