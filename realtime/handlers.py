@@ -27,6 +27,7 @@ from realtime.audience import Rooms
 from realtime.broadcast import user_room
 from realtime.direct import forget_headers
 from realtime.payloads import CheckIn, ItemRef, MeetingRef, StartMeeting, SyncRequest
+from realtime.guarded import GuardedServer
 from realtime.recheck import Recheck
 from realtime.presence import LocalBoard, SharedBoard, board
 from infra.batched import BatchedReads
@@ -184,6 +185,8 @@ def register(sio: socketio.AsyncServer, ctx: AppContext) -> SocketActions:
     ctx.cluster.services.append(live.presence)
     actions.rooms.on_evicted.append(partial(evicted, live))
     ctx.end_session = actions.end_session
+    if isinstance(sio, GuardedServer):
+        sio.lang_of = actions.lang
     ctx.background.append(Recheck(actions, ctx.settings.socket_recheck_seconds))
     ctx.to_user = partial(to_user, live)
     sio.on("connect", partial(connect, live))

@@ -11,6 +11,7 @@ import socketio
 from infra.context import AppContext
 from realtime import direct, packet_json
 from realtime.broadcast import ACCESS_SIGNAL
+from realtime.guarded import GuardedServer
 
 log = logging.getLogger("ecabinet.realtime")
 
@@ -65,7 +66,7 @@ def build_server(ctx: AppContext) -> tuple[socketio.AsyncServer, Any]:
     # Several web processes share rooms through Redis; seq lives in the database, so order survives too.
     manager = ClusterManager(s.redis_url, channel=s.redis_channel) if s.redis_url else None
     kwargs: dict[str, Any] = {"client_manager": manager} if manager else {}
-    sio = socketio.AsyncServer(
+    sio = GuardedServer(
         async_mode="asgi",
         transports=["websocket"],
         cors_allowed_origins=origin_checker(ctx.settings.allowed_origins),
