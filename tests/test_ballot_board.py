@@ -31,6 +31,7 @@ def board(db: Database) -> dict[str, Any]:
         cast_secret(db, voter, vote, kind)
     call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
     decrypt(db, c, vote)
+    call(db, services.publish_vote, actor=c.chair, vote_id=vote["id"])  # a member reads it decrypted once published
     return db.run_read(ballot_board.board, actor=c.members[3], vote_id=vote["id"])
 
 

@@ -191,9 +191,16 @@ async def test_the_minutes_export_the_boards_they_cite(live_server: LiveServer, 
     decrypt(db, c, vote)
     new_vote(db, c, kind=VoteKind.secret, state="open")  # still open: not in the export (no result yet)
     path = f"/api/meetings/{c.meeting_id}/ballot-boards"
-    outsider, guest = [await login(live_server.url, a.username) for a in (c.outsider, c.guest)]
+    outsider, guest, chair = [await login(live_server.url, a.username) for a in (c.outsider, c.guest, c.chair)]
     try:
         assert (await outsider.get(path)).status_code in (403, 404)  # denied: not invited
+        # decrypted, not yet published: the chair sees the decryption, the room does not (as with any tally)
+        assert [b["params"]["vote_id"] for b in (await chair.get(path)).json()["boards"]] == [vote["id"]]
+        assert (await guest.get(path)).json()["boards"] == []
+        early = (await guest.get(f"/api/votes/{vote['id']}/board")).json()
+        assert early["result"] is None and early["partials"] == [] and early["state"] == "closed"
+        assert early["total"] is not None and len(early["ballots"]) == 3  # what was cast and summed: public
+        call(db, services.publish_vote, actor=c.chair, vote_id=vote["id"])
         got = await guest.get(path)  # allowed: every participant, like each board
         assert got.status_code == 200 and "attachment" in got.headers["content-disposition"]
         bundle = got.json()
@@ -215,5 +222,5 @@ async def test_the_minutes_export_the_boards_they_cite(live_server: LiveServer, 
             == 1
         )
     finally:
-        for client in (outsider, guest):
+        for client in (outsider, guest, chair):
             await client.aclose()

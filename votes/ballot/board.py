@@ -1,7 +1,9 @@
 """A secret vote's public bulletin board (votes/ballot/verify.py checks it offline): its parameters, every
 encrypted ballot by receipt, the encrypted total, the trustees' partial decryptions and the result, with the
 board's fingerprint the minutes cite; a voter's check that their receipt is on it; a meeting's boards, exported
-with its minutes. Every participant of the meeting may read them."""
+with its minutes. Every participant of the meeting may read them; the partial decryptions and the result (from
+which the partials alone would give the counts) once the chair has published the vote, as with an open or named
+vote's tally — those who conduct the meeting see them as soon as the key holders have decrypted."""
 
 from __future__ import annotations
 
@@ -11,10 +13,10 @@ from sqlmodel import Session, col, select
 
 from core.actor import Actor
 from core.errors import NotFound, ValidationFailed
-from meetings.access import access
+from meetings.access import Access, access
 from votes.ballot import proofs
 from votes.ballot.election import ballots_of, election_of, vote_of
-from votes.models import BallotElection, SecretBallot, TrusteeShare, Vote, VoteKind
+from votes.models import BallotElection, SecretBallot, TrusteeShare, Vote, VoteKind, VoteState
 
 
 def receipt_on_board(*, session: Session, actor: Actor, vote_id: int, receipt: str) -> dict[str, Any]:
@@ -27,7 +29,8 @@ def receipt_on_board(*, session: Session, actor: Actor, vote_id: int, receipt: s
     return {"receipt": receipt, "on_board": session.get(SecretBallot, (vote_id, receipt)) is not None}
 
 
-def board_data(session: Session, vote: Vote) -> dict[str, Any]:
+def board_data(session: Session, vote: Vote, *, decrypted: bool = True) -> dict[str, Any]:
+    """The board; `decrypted` False: as it stood before the decryption (no partials, no result)."""
     assert vote.id is not None
     election = election_of(session, vote.id)
     shares = session.exec(
@@ -35,7 +38,7 @@ def board_data(session: Session, vote: Vote) -> dict[str, Any]:
     ).all()
     ballots = ballots_of(session, vote.id)
     result = None
-    if vote.result is not None:
+    if vote.result is not None and decrypted:
         result = {
             "counts": {str(o["id"]): vote.result["counts"].get(str(o["id"]), 0) for o in election.params["options"]},
             "passed": vote.result.get("passed"),
@@ -49,7 +52,7 @@ def board_data(session: Session, vote: Vote) -> dict[str, Any]:
         "voted_count": vote.voted_count,
         "ballots": [{"receipt": r, **b} for r, b in ballots],  # receipt order: a hash, no time, no voter
         "total": election.total,
-        "partials": [{"trustee": s.idx, "shares": s.partial} for s in shares if s.partial is not None],
+        "partials": [{"trustee": s.idx, "shares": s.partial} for s in shares if s.partial is not None and decrypted],
         "result": result,
     }
     board["fingerprint"] = proofs.digest(board)
@@ -59,10 +62,14 @@ def board_data(session: Session, vote: Vote) -> dict[str, Any]:
 def board(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
     """Every participant of the meeting may read a secret vote's board."""
     vote = vote_of(session, vote_id)
-    access(session, actor, vote.meeting_id)
+    acc = access(session, actor, vote.meeting_id)
     if vote.kind != VoteKind.secret:
         raise NotFound("Chỉ biểu quyết kín có bảng phiếu công khai.")
-    return board_data(session, vote)
+    return board_data(session, vote, decrypted=_decryption_shown(acc, vote))
+
+
+def _decryption_shown(acc: Access, vote: Vote) -> bool:
+    return vote.state == VoteState.published or acc.can_conduct
 
 
 def fingerprint(session: Session, vote: Vote) -> str | None:
@@ -74,12 +81,15 @@ def fingerprint(session: Session, vote: Vote) -> str | None:
 
 def meeting_boards(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
     """The boards of every decrypted secret vote of a meeting, exported with its minutes (which cite each board's
-    fingerprint): every participant may download them, as they may read each board."""
-    access(session, actor, meeting_id)
+    fingerprint): every participant may download them, as they may read each board (a vote not yet published: those
+    who conduct the meeting only)."""
+    acc = access(session, actor, meeting_id)
     votes = session.exec(
         select(Vote).where(Vote.meeting_id == meeting_id, col(Vote.kind) == VoteKind.secret).order_by(col(Vote.id))
     ).all()
     boards = [
-        board_data(session, v) for v in votes if v.result is not None and session.get(BallotElection, v.id) is not None
+        board_data(session, v)
+        for v in votes
+        if v.result is not None and _decryption_shown(acc, v) and session.get(BallotElection, v.id) is not None
     ]
     return {"meeting_id": meeting_id, "boards": boards}
