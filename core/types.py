@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
@@ -66,8 +66,35 @@ def _para(value: str) -> str:
     return _check(_BAD_PARA, value, N_("văn bản"))
 
 
+# An instant as ISO 8601 with its offset: "2027-01-05T10:00:00+07:00", "…Z". Not a bare date, a wall-clock time
+# without its zone (which zone? taken as UTC it would move a meeting by hours), nor a number (pydantic reads one as
+# Unix time).
+_ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:?\d{2})")
+_INSTANT_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:?\d{2})$"
+
+
+def _instant(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value  # built in Python (services, tests), already a moment
+    if isinstance(value, str) and _ISO_INSTANT.fullmatch(value):
+        return value
+    raise ValueError(N_("thời điểm phải ghi theo ISO 8601 với giờ và múi giờ, ví dụ 2027-01-05T10:00:00+07:00"))
+
+
+def _iso_day(value: Any) -> Any:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        return value
+    raise ValueError(N_("ngày phải ghi theo dạng YYYY-MM-DD, ví dụ 2027-01-05"))
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _moment(value: datetime) -> datetime:
-    if not 1900 <= value.year <= 9998:  # far enough from datetime's ends that a time-zone shift cannot overflow
+    # the year both as written and in UTC: far enough from datetime's ends that a time-zone shift cannot overflow
+    if not (1900 <= value.year <= 9998 and 1900 <= value.astimezone(timezone.utc).year <= 9998):
         raise ValueError(N_("thời điểm phải trong khoảng năm 1900 đến 9998"))
     return value
 
@@ -101,7 +128,17 @@ Para = Annotated[
 Secret = Annotated[
     str, Field(strict=True, json_schema_extra={"pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$"}), AfterValidator(_secret)
 ]
-Moment = Annotated[datetime, AfterValidator(_moment)]
+Moment = Annotated[
+    datetime,
+    BeforeValidator(_instant),
+    Field(json_schema_extra={"pattern": _INSTANT_PATTERN}),
+    AfterValidator(_moment),
+]
+
+# A calendar day as "YYYY-MM-DD" (not a date-time, not a number).
+Day = Annotated[
+    date, BeforeValidator(_iso_day), Field(json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}$", "maxLength": 10})
+]
 
 
 def Int(lo: int, hi: int) -> Any:

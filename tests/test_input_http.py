@@ -91,6 +91,8 @@ async def test_null_control_characters_and_wrong_types_name_the_field(live_serve
             "validation_failed",
             "scheduled_at",
         )
+        for lax in ("2027-01-05T10:00:00", "2027-01-05", 0, "1900000000"):  # no zone, no time, Unix time
+            _error(await staff.patch(m, json={"scheduled_at": lax}), 422, "validation_failed", "scheduled_at")
         r = await staff.patch(
             m, json={"description": "Dòng 1\r\nDòng 2", "scheduled_at": None, "title": "Phie\u0302n họp mới"}
         )

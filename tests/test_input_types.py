@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date, datetime, timezone
 
 import docx
 import pytest
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
 
 from app.db import Database
-from core.types import MAX_ID, Flag, FormFlag, FormId, Id, Line, Para, Secret
+from core.types import MAX_ID, Day, Flag, FormFlag, FormId, Id, Line, Moment, Para, Secret
 from meetings.schemas import MeetingUpdate
 from minutes import services as minutes
 from tests.factories import make_cabinet
@@ -115,3 +116,42 @@ def test_minutes_docx_of_a_meeting_with_the_longest_allowed_title(db: Database) 
     document = docx.Document(io.BytesIO(out.data))
     assert title in "\n".join(p.text for p in document.paragraphs)
     assert len(document.core_properties.title) <= 255 and document.core_properties.title.endswith("…")
+
+
+class When(BaseModel):
+    at: Moment | None = None
+    day: Day | None = None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2027-01-05T10:00:00",  # no offset: which zone? taken as UTC it would move a meeting by seven hours
+        "2027-01-05",
+        0,
+        1_900_000_000,
+        "1900000000",
+        True,
+        "1900-01-01T00:00:00+23:59",  # 1899 in UTC
+        "9998-12-31T23:00:00-05:00",  # 9999 in UTC
+        "05/01/2027 10:00",
+        datetime(2027, 1, 5, 10, 0),  # naive, built in Python
+    ],
+)
+def test_a_moment_is_iso_8601_with_its_offset(value: object) -> None:
+    with pytest.raises(ValidationError):
+        When(at=value)
+
+
+def test_a_moment_keeps_the_instant_written() -> None:
+    hanoi = When(at="2027-01-05T10:00:00+07:00").at
+    assert hanoi is not None and hanoi.astimezone(timezone.utc) == datetime(2027, 1, 5, 3, 0, tzinfo=timezone.utc)
+    assert When(at="2027-01-05T03:00Z").at == hanoi
+    assert When(at=datetime(2027, 1, 5, 3, 0, tzinfo=timezone.utc)).at == hanoi
+
+
+@pytest.mark.parametrize("value", ["2027-1-5", "2027-01-05T00:00:00Z", 20270105, "05/01/2027", datetime(2027, 1, 5)])
+def test_a_day_is_yyyy_mm_dd(value: object) -> None:
+    with pytest.raises(ValidationError):
+        When(day=value)
+    assert When(day="2027-01-05").day == date(2027, 1, 5) == When(day=date(2027, 1, 5)).day

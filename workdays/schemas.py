@@ -5,12 +5,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.types import Line
+from core.types import Day, Line
 
 
 class OverrideCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    day: date = Field(json_schema_extra={"maxLength": 10})  # YYYY-MM-DD
+    day: Day
     kind: Literal["off", "work"]
     note: Line = Field(default="", max_length=200)
 
