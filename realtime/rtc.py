@@ -23,7 +23,7 @@ import logging
 from dataclasses import dataclass
 from typing import Annotated, Any, Callable, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from core.actor import Actor
 from infra.context import AppContext
@@ -35,6 +35,7 @@ from meetings.models import AttendanceSource
 from realtime.actions import SocketActions
 from realtime.media.channel import MediaUnavailable, MediaWorkers, publishes
 from realtime.media.config import parse_ice_servers
+from realtime.media.sdpcheck import check_candidate, check_offer
 from web.sockets import MeetingRef
 from web.sockets import Strict as _Strict
 from speakers import services as speaker_services
@@ -50,7 +51,7 @@ def _log_failure(task: asyncio.Future[Any]) -> None:
 
 
 class Offer(_Strict):
-    sdp: str = Field(min_length=1, max_length=100_000)
+    sdp: Annotated[str, Field(min_length=1, max_length=100_000), AfterValidator(check_offer)]
     type: Literal["offer"]
 
 
@@ -60,7 +61,7 @@ class RtcJoin(MeetingRef):
 
 
 class Candidate(_Strict):
-    candidate: str = Field(default="", max_length=2000)
+    candidate: Annotated[str, Field(max_length=2000), AfterValidator(check_candidate)] = ""
     sdpMid: str | None = Field(default=None, max_length=64)
     # Int(0, 64) spelled out: mypy reads no call as a type
     sdpMLineIndex: Annotated[int, Field(strict=True, ge=0, le=64)] | None = None

@@ -153,7 +153,11 @@ class Room:
         if p is None or not candidate or not candidate.get("candidate"):
             return
         sdp = candidate["candidate"].removeprefix("candidate:")
-        c = candidate_from_sdp(sdp)
+        try:
+            c = candidate_from_sdp(sdp)
+        except (AssertionError, ValueError):  # the edge checks them (realtime/media/sdpcheck.py): never seen here
+            log.warning("ignored a malformed ICE candidate for %s", key)
+            return
         c.sdpMid, c.sdpMLineIndex = candidate.get("sdpMid"), candidate.get("sdpMLineIndex")
         await p.pc.addIceCandidate(c)
 

@@ -21,13 +21,19 @@ async def test_a_user_not_invited_gets_no_answer_an_invited_member_does(media_se
             {"meeting_id": c.meeting_id, "candidate": {"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host"}},
         )
         assert early["ok"] is False
-        hall = await member.call(
-            "rtc:join", {"meeting_id": c.meeting_id, "hall": True, "offer": {"sdp": "v=0", "type": "offer"}}
-        )
+        offer = {"sdp": "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 RTP/AVP 96\r\n", "type": "offer"}
+        hall = await member.call("rtc:join", {"meeting_id": c.meeting_id, "hall": True, "offer": offer})
         assert hall["ok"] is False and hall["error"]["code"] == "forbidden"  # the hall camera: those who conduct
+        # text that is no SDP is the client's error: refused before the media server, no attendance recorded
+        bogus = {"sdp": "hello, this is not SDP", "type": "offer"}
+        refused = await member.call("rtc:join", {"meeting_id": c.meeting_id, "offer": bogus})
+        assert refused["ok"] is False and refused["error"]["code"] == "validation_failed", refused
         allowed = await peers[1].join(None)
         assert allowed["ok"] and allowed["data"]["answer"]["type"] == "answer"
         assert allowed["data"]["muted"] == {"audio": True, "video": False}  # no floor: muted by default
+        junk = {"candidate": "candidate:1 1 udp 1 127.0.0.1 notaport typ host"}
+        bad = await member.call("rtc:candidate", {"meeting_id": c.meeting_id, "candidate": junk})
+        assert bad["ok"] is False and bad["error"]["code"] == "validation_failed", bad
     finally:
         for peer in peers:
             await peer.close()
