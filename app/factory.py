@@ -22,6 +22,7 @@ from accounts import passwords
 from app import domains, pages
 from infra import gctune
 from web import i18n_routes, openapi
+from web.nobody import refuse_bodies
 from infra.cluster import Cluster
 from core.i18n import load_all as load_catalogues
 from infra.context import AppContext
@@ -172,6 +173,7 @@ def create_app(settings: Settings | None = None) -> Any:
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ]
     )
+    refuse_bodies(routes, domains.openapi_operations())  # a write that takes no data refuses data (web/nobody.py)
     web = Starlette(
         routes=routes,
         middleware=[Middleware(GZipMiddleware, minimum_size=1024)],
