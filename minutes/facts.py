@@ -155,12 +155,19 @@ def gather(session: Session, meeting_id: int) -> Facts:
         )
     )
     item_ids = {i.id for i in items}
+    guests = any(MeetingRole(p.role) == MeetingRole.guest for p, _ in rows)
     docs: dict[int, list[str]] = {}
+    unnamed: dict[int, int] = {}
     for d in session.exec(
         select(Document).where(Document.meeting_id == meeting_id).order_by(col(Document.position), col(Document.id))
     ):
         if d.agenda_item_id in item_ids:
-            docs.setdefault(d.agenda_item_id, []).append(d.title)
+            if nameable(d, guests):
+                docs.setdefault(d.agenda_item_id, []).append(d.title)
+            else:
+                unnamed[d.agenda_item_id] = unnamed.get(d.agenda_item_id, 0) + 1
+    for item_id, count in unnamed.items():
+        docs.setdefault(item_id, []).append(UNNAMED.format(count=f"{count:02d}"))
     speeches = tuple(
         SpeechFact(
             r.agenda_item_id,
@@ -193,7 +200,7 @@ def gather(session: Session, meeting_id: int) -> Facts:
         speeches=speeches,
         votes=_votes(session, meeting_id, order, {p.user_id: p.name for p in people if p.role in ("chair", "member")}),
         conclusions={k: v for k, v in conclusion_texts(session, meeting_id).items() if k in item_ids},
-        shared_ink=_shared_ink(session, meeting_id),
+        shared_ink=_shared_ink(session, meeting_id, guests),
         quorum=_quorum(session, [p for p, _ in rows]),
     )
 
@@ -220,16 +227,28 @@ def _quorum(session: Session, participants: list[Participant]) -> QuorumFact:
     )
 
 
-def _shared_ink(session: Session, meeting_id: int) -> tuple[tuple[str, int, int, str], ...]:
+# Every participant receives the signed minutes, guests included: a document is named in them only where each of
+# them may know it (documents/access.py: a restricted document's title is its list's alone; a guest sees the
+# documents shared with guests). The others are counted; the secretariat may name them in the draft by hand.
+UNNAMED = "{count} tài liệu không nêu tên (tài liệu hạn chế hoặc không chia sẻ với khách mời)"
+UNNAMED_ONE = "tài liệu không nêu tên"
+
+
+def nameable(doc: Document, guests: bool) -> bool:
+    return not doc.restricted and (doc.share_with_guests or not guests)
+
+
+def _shared_ink(session: Session, meeting_id: int, guests: bool) -> tuple[tuple[str, int, int, str], ...]:
     rows = session.exec(
-        select(Document.title, Annotation.document_id, Annotation.page, User.full_name)
+        select(Document, Annotation.document_id, Annotation.page, User.full_name)
         .join(Document, col(Document.id) == Annotation.document_id)
         .join(User, col(User.id) == Annotation.author_id)
         .where(Annotation.meeting_id == meeting_id, col(Annotation.shared).is_(True))
         .order_by(col(Document.position), col(Annotation.document_id), col(Annotation.page), col(Annotation.id))
     ).all()
     pages: dict[tuple[int, int], tuple[str, int, list[str]]] = {}
-    for title, doc_id, page, name in rows:
+    for doc, doc_id, page, name in rows:
+        title = doc.title if nameable(doc, guests) else UNNAMED_ONE
         title_, count, names = pages.get((doc_id, page), (title, 0, []))
         pages[(doc_id, page)] = (title_, count + 1, names if name in names else [*names, name])
     return tuple((t, page, n, ", ".join(names)) for (_, page), (t, n, names) in pages.items())
