@@ -3,7 +3,8 @@ encrypted ballot by receipt, the encrypted total, the trustees' partial decrypti
 board's fingerprint the minutes cite; a voter's check that their receipt is on it; a meeting's boards, exported
 with its minutes. Every participant of the meeting may read them; the partial decryptions and the result (from
 which the partials alone would give the counts) once the chair has published the vote, as with an open or named
-vote's tally — those who conduct the meeting see them as soon as the key holders have decrypted."""
+vote's tally, or the session has ended (the minutes then carry the result) — those who conduct the meeting see them
+as soon as the key holders have decrypted."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlmodel import Session, col, select
 from core.actor import Actor
 from core.errors import NotFound, ValidationFailed
 from meetings.access import Access, access
+from meetings.models import MeetingState
 from votes.ballot import proofs
 from votes.ballot.election import ballots_of, election_of, vote_of
 from votes.models import BallotElection, SecretBallot, TrusteeShare, Vote, VoteKind, VoteState
@@ -69,7 +71,9 @@ def board(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
 
 
 def _decryption_shown(acc: Access, vote: Vote) -> bool:
-    return vote.state == VoteState.published or acc.can_conduct
+    """Published, or the session is over (its minutes carry every closed vote's result and cite this board, so
+    whoever receives them can check it), or the viewer conducts the meeting."""
+    return vote.state == VoteState.published or acc.meeting.state == MeetingState.ended or acc.can_conduct
 
 
 def fingerprint(session: Session, vote: Vote) -> str | None:
