@@ -8,6 +8,8 @@ chains are all reached wherever they hide) and removes, by allowlist:
   with an http(s) URL that names a host or a mailto: address. An allowed action is rebuilt with its
   required keys only (no /Next chain, no extra keys a viewer might read). Anything else that looks like an
   action (a /JS key, /Type /Action, an /S naming any action type in any letter case) goes, wherever it is;
+- references to other files: a stream's external data (/F, /FFilter, /FDecodeParms), a form XObject's /Ref (a page
+  imported from another PDF), OPI proxies (/OPI), and any file specification of the URL file system (/FS /URL);
 - every additional-actions (/AA) dictionary (page open/close, field keystroke/format/validate/calculate, ...),
   names trees other than /Dests (JavaScript, EmbeddedFiles, AlternatePresentations, Renditions, ...), XFA,
   embedded and associated files (/EF, /AF, /Type /EmbeddedFile), portfolios (/Collection), the catalog's
@@ -68,7 +70,11 @@ DROPPED_KEYS = {  # compared in lower case, as a lenient reader might
     "/collection": "Portfolio",
     "/richmediacontent": "RichMedia",
     "/3dd": "3D",
+    "/opi": "OPI",  # an image's or form's proxy: the high-resolution original is fetched from a file spec
 }
+# Keys of a stream dictionary that put its data in another file (PDF 32000 7.3.8.2): a reader that follows them
+# fetches a URL or opens a network share (UNC: the Windows user's hash goes with it).
+EXTERNAL_STREAM_KEYS = ("/F", "/FFilter", "/FDecodeParms")
 # Annotation / XObject / stream subtypes and types removed with the object that has them (lower case).
 DROPPED_SUBTYPES = {"fileattachment", "sound", "movie", "screen", "richmedia", "3d", "u3d", "prc", "projection", "ps"}
 DROPPED_TYPES = {"embeddedfile", "sound", "richmediacontent", "3d"}
@@ -154,6 +160,8 @@ def _verdict(d: pikepdf.Object) -> str | None:
         return str(d.Subtype)[1:]
     if _lower(d.get("/Type")) in DROPPED_TYPES:
         return str(d.Type)[1:]
+    if _lower(d.get("/FS")) == "url":
+        return "ExternalFile"
     return None
 
 
@@ -226,6 +234,11 @@ class _Walk:
     def _dict(self, d: pikepdf.Object) -> list[Any]:
         for key in [k for k in d.keys() if k.lower() in DROPPED_KEYS]:
             self._drop(d, key, DROPPED_KEYS[key.lower()])
+        if isinstance(d, pikepdf.Stream):  # elsewhere /F is an annotation's flags or a file spec's name
+            for key in [k for k in d.keys() if k in EXTERNAL_STREAM_KEYS]:
+                self._drop(d, key, "ExternalStream")
+            if "/Ref" in d and _lower(d.get("/Subtype")) == "form":
+                self._drop(d, "/Ref", "ReferenceXObject")
         out = []
         for key in list(d.keys()):
             child = self._child(d, key, d[key])

@@ -234,6 +234,33 @@ def _postscript(pdf: pikepdf.Pdf) -> None:
     pdf.pages[0].obj.Resources.XObject = Dictionary(PS1=ps)
 
 
+def _image(pdf: pikepdf.Pdf, **keys: object) -> pikepdf.Stream:
+    return pdf.make_indirect(
+        _stream(
+            pdf,
+            "\x00\x00\x00",
+            Type=Name.XObject,
+            Subtype=Name.Image,
+            Width=1,
+            Height=1,
+            ColorSpace=Name.DeviceRGB,
+            BitsPerComponent=8,
+            **keys,
+        )
+    )
+
+
+def _external(pdf: pikepdf.Pdf, **resources: object) -> None:
+    pdf.pages[0].obj.Resources.XObject = Dictionary(**resources)
+
+
+def _reference_xobject(pdf: pikepdf.Pdf) -> None:
+    ref = _stream(pdf, "", Type=Name.XObject, Subtype=Name.Form, BBox=Array([0, 0, 200, 200]))
+    url = Dictionary(Type=Name.Filespec, FS=Name.URL, F=String(f"http://evil.example/{CANARY}.pdf"))
+    ref.Ref = Dictionary(F=url, Page=0)
+    _external(pdf, Fm0=pdf.make_indirect(ref))
+
+
 # Content that is not an action but active or a carrier all the same.
 CARRIERS: dict[str, Callable[[pikepdf.Pdf], None]] = {
     "XFA form": _xfa,
@@ -262,6 +289,22 @@ CARRIERS: dict[str, Callable[[pikepdf.Pdf], None]] = {
         pdf,
         aa=Dictionary(E=Dictionary(S=Name.JavaScript, JS=C)),
         A=Dictionary(S=Name.GoTo, D=Array([pdf.pages[1].obj, Name.Fit]), js=C),
+    ),
+    "external stream data at a URL": lambda pdf: _external(
+        pdf, Im0=_image(pdf, F=Dictionary(FS=Name.URL, F=String(f"http://evil.example/{CANARY}.bin")))
+    ),
+    "external stream data on a network share": lambda pdf: _external(
+        pdf, Im0=_image(pdf, F=String(f"\\\\evil.example\\share\\{CANARY}.bin"), FFilter=Name.FlateDecode)
+    ),
+    "reference XObject to a URL": _reference_xobject,
+    "OPI proxy on a network share": lambda pdf: _external(
+        pdf,
+        Im0=_image(
+            pdf,
+            OPI=Dictionary(
+                {"/2.0": Dictionary(Type=Name.OPI, Version=2.0, F=String(f"\\\\evil.example\\{CANARY}.tif"))}
+            ),
+        ),
     ),
     "alternate presentations names tree": lambda pdf: setattr(
         pdf.Root,
