@@ -250,7 +250,7 @@ def _image(pdf: pikepdf.Pdf, **keys: object) -> pikepdf.Stream:
     )
 
 
-def _external(pdf: pikepdf.Pdf, **resources: object) -> None:
+def _external(pdf: pikepdf.Pdf, **resources: Any) -> None:
     pdf.pages[0].obj.Resources.XObject = Dictionary(**resources)
 
 
