@@ -124,6 +124,7 @@ def update(*, session: Session, actor: Actor, meeting_id: int, user_id: int, dat
         _check_role(session, meeting_id, user, changes["role"], exclude_user=user_id)
         participant.role = changes["role"]
     attendance = changes.get("attendance") or Attendance(participant.attendance)
+    _check_notes(attendance, changes)
     if changes.get("attendance") is not None or attendance in (Attendance.absent, Attendance.deputy):
         # A new reason of absence or deputy's name is a change of the record too (kept in the history).
         source = AttendanceSource.deputy if attendance == Attendance.deputy else AttendanceSource.correction
@@ -142,6 +143,20 @@ def update(*, session: Session, actor: Actor, meeting_id: int, user_id: int, dat
         session, acc, "attendance.changed" if changes.get("attendance") and not role_changed else "participants.changed"
     )
     return serialize.participant_data(participant, user)
+
+
+def _check_notes(attendance: Attendance, changes: dict[str, Any]) -> None:
+    """A reason of absence or a deputy's name that the attendance would not keep is refused, not dropped."""
+    if changes.get("absence_reason") and attendance != Attendance.absent:
+        raise ValidationFailed(
+            "Lý do vắng chỉ ghi khi thành viên vắng mặt.",
+            details=[{"field": "absence_reason", "message": "chỉ dùng khi vắng mặt", "type": "not_applicable"}],
+        )
+    if changes.get("deputy_name") and attendance != Attendance.deputy:
+        raise ValidationFailed(
+            "Họ tên đại biểu dự thay chỉ ghi khi có người dự thay.",
+            details=[{"field": "deputy_name", "message": "chỉ dùng khi dự thay", "type": "not_applicable"}],
+        )
 
 
 def remove(*, session: Session, actor: Actor, meeting_id: int, user_id: int) -> None:

@@ -39,6 +39,9 @@ def test_encrypted_ballots_are_counted_and_the_board_verifies(db: Database) -> N
     counts = done["result"]["counts"]
     assert counts == {str(option(vote, "yes")): 3, str(option(vote, "no")): 1, str(option(vote, "abstain")): 1}
     assert done["result"]["passed"] is True  # 3 of the 5 voting members (chair + 4): more than half of all
+    early = db.run_read(ballot_board.board, actor=c.guest, vote_id=vote["id"])
+    assert early["result"] is None and early["partials"] == []  # decrypted, not yet published: the room waits
+    call(db, services.publish_vote, actor=c.chair, vote_id=vote["id"])
     board = db.run_read(ballot_board.board, actor=c.guest, vote_id=vote["id"])
     assert sorted(b["receipt"] for b in board["ballots"]) == sorted(receipts)
     assert verify.verify_board(board) == [3, 1, 1]

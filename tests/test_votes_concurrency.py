@@ -186,7 +186,7 @@ async def test_200_encrypted_ballots_while_the_chair_closes(live_server: LiveSer
     assert all(a["error"]["code"] == "invalid_state" for a in refused), refused[:3]
     assert len(acked) + len(refused) == N_VOTERS and len(acked) >= N_VOTERS // 3
     done = decrypt(db, c, vote)
-    board = db.run_read(ballot_board.board, actor=c.members[1], vote_id=vote["id"])
+    board = db.run_read(ballot_board.board, actor=c.chair, vote_id=vote["id"])  # decrypted: the chair sees it all
     records = db.run_read(
         lambda session: session.exec(
             select(func.count()).select_from(VoterRecord).where(VoterRecord.vote_id == vote["id"])

@@ -53,6 +53,8 @@ class VoteCreate(SQLModel):
     @model_validator(mode="after")
     def _options(self) -> "VoteCreate":
         _check_options(self.options)
+        if self.trustee_ids is not None and self.kind != VoteKind.secret:
+            raise ValueError(N_("chỉ biểu quyết kín có người giữ khóa (trustee_ids)"))
         return self
 
 
