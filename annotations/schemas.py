@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from core.i18n import N_, Msg
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.types import Id, Para
@@ -59,23 +60,25 @@ class NoteData(BaseModel):
 
 
 def check_content(kind: str, data: InkData | NoteData, text: str) -> None:
-    """The kind decides the data's shape and palette; raises ValueError (a 422 with the reason)."""
+    """The kind decides the data's shape and palette; raises ValueError (a 422 with the reason, a Msg)."""
     if kind == "note":
         if not isinstance(data, NoteData):
-            raise ValueError("a note's data is {x, y, color}")
+            raise ValueError(N_("dữ liệu của ghi chú gồm x, y và color"))
         if data.color not in NOTE_COLOURS:
-            raise ValueError(f"note colour must be one of {', '.join(NOTE_COLOURS)}")
+            raise ValueError(Msg("màu ghi chú phải là một trong {colours}", colours=", ".join(NOTE_COLOURS)))
         if not text:
-            raise ValueError("a note needs its text")
+            raise ValueError(N_("ghi chú cần có nội dung"))
         return
     if not isinstance(data, InkData):
-        raise ValueError(f"{kind} data is {{strokes: [...]}}")
+        raise ValueError(Msg("dữ liệu của nét {kind} gồm danh sách strokes", kind=kind))
     palette = HIGHLIGHT_COLOURS if kind == "highlight" else INK_COLOURS
     for stroke in data.strokes:
         if stroke.color not in palette:
-            raise ValueError(f"{kind} colour must be one of {', '.join(palette)}")
+            raise ValueError(
+                Msg("màu của nét {kind} phải là một trong {colours}", kind=kind, colours=", ".join(palette))
+            )
     if text:
-        raise ValueError("only notes carry text")
+        raise ValueError(N_("chỉ ghi chú mới có nội dung chữ"))
 
 
 class AnnotationCreate(BaseModel):

@@ -146,7 +146,7 @@ def update_annotation(*, session: Session, actor: Actor, annotation_id: int, dat
         check_content(a.kind, new_data, new_text)
     except ValueError as exc:
         raise ValidationFailed(
-            "Dữ liệu gửi lên không hợp lệ.", details=[{"field": "body", "message": str(exc)}]
+            "Dữ liệu gửi lên không hợp lệ.", details=[{"field": "body", "message": exc.args[0] if exc.args else ""}]
         ) from None
     if "data" in changes and data.data is not None:
         a.data = data.data.model_dump(mode="json")

@@ -16,6 +16,7 @@ from accounts.models import GlobalRole, User
 from ledger.chain import append
 from core import outbox
 from core.clock import as_utc, iso, local, utcnow, zone
+from core.i18n import N_
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from polls.models import Poll, PollRules, PollState, PollVoter
 from workdays.services import add_working_days
@@ -97,12 +98,12 @@ def require_state(poll: Poll, *states: PollState, action: str) -> None:
 def future(moment: datetime, field: str) -> datetime:
     if moment.tzinfo is None:
         raise ValidationFailed(
-            "Thời hạn phải ghi rõ múi giờ.", details=[{"field": field, "message": "offset required"}]
+            "Thời hạn phải ghi rõ múi giờ.", details=[{"field": field, "message": N_("cần ghi múi giờ")}]
         )
     moment = as_utc(moment)
     if moment <= utcnow():
         raise ValidationFailed(
-            "Thời hạn phải ở tương lai.", details=[{"field": field, "message": "must be in the future"}]
+            "Thời hạn phải ở tương lai.", details=[{"field": field, "message": N_("phải ở tương lai")}]
         )
     return moment
 

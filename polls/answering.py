@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from core.actor import Actor
 from accounts.models import User
 from core.clock import as_utc, iso, utcnow
+from core.i18n import N_
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from polls.access import audit, is_voter, load, require_state, tell
 from polls.models import Choice, Poll, PollAnswer, PollQuestion, PollState, PollVoter
@@ -51,7 +52,7 @@ def _answer_guard(
         if a.question_id not in questions or a.question_id in seen:
             raise ValidationFailed(
                 "Câu hỏi không thuộc phiếu này hoặc bị trả lời hai lần.",
-                details=[{"field": f"answers.{i}.question_id", "message": "unknown or repeated question"}],
+                details=[{"field": f"answers.{i}.question_id", "message": N_("câu hỏi không có hoặc bị lặp")}],
             )
         seen.add(a.question_id)
     sheet = _my_answers(session, poll_id, actor.id)

@@ -12,6 +12,7 @@ from core.actor import Actor
 from accounts.models import GlobalRole, User
 from ledger.chain import append
 from core.clock import as_utc, iso, local, utcnow
+from core.i18n import N_
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from polls.access import (
     audit,
@@ -57,7 +58,7 @@ def _check_users(session: Session, ids: list[int], field: str) -> None:
     if bad:
         raise ValidationFailed(
             "Có người không phải thành viên đang hoạt động.",
-            details=[{"field": field, "message": "unknown or inactive user", "ids": bad}],
+            details=[{"field": field, "message": N_("người dùng không có hoặc đã ngừng hoạt động"), "ids": bad}],
         )
 
 
@@ -76,7 +77,7 @@ def create_poll(*, session: Session, actor: Actor, data: PollCreate) -> dict[str
         if len(set(data.voter_ids)) != len(data.voter_ids):
             raise ValidationFailed(
                 "Danh sách người được lấy ý kiến có người trùng.",
-                details=[{"field": "voter_ids", "message": "duplicates"}],
+                details=[{"field": "voter_ids", "message": N_("có người trùng lặp")}],
             )
         _check_users(session, list(data.voter_ids), "voter_ids")
         ids = list(data.voter_ids)
@@ -145,7 +146,7 @@ def extend_poll(*, session: Session, actor: Actor, poll_id: int, data: ExtendIn,
     if new <= old:
         raise ValidationFailed(
             "Thời hạn mới phải sau thời hạn hiện tại.",
-            details=[{"field": "deadline_at", "message": "must be later than the current deadline"}],
+            details=[{"field": "deadline_at", "message": N_("phải muộn hơn thời hạn hiện tại")}],
         )
     session.add(
         PollExtension(poll_id=poll_id, old_deadline=old, new_deadline=new, reason=data.reason, by_user=actor.id)
