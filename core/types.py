@@ -150,9 +150,12 @@ def Int(lo: int, hi: int) -> Any:
 def _from_text(value: Any) -> Any:
     """Query strings and multipart fields carry text: '12' -> 12; anything else is left for the strict check
     to refuse."""
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
-        return int(value)
+    if isinstance(value, str) and _TEXT_INT.fullmatch(value):
+        return int(value)  # '-1' too: then the range check says what is wrong, not "must be an integer"
     return value
+
+
+_TEXT_INT = re.compile(r"-?[0-9]{1,20}")
 
 
 def _flag_from_text(value: Any) -> Any:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
 
 from app.db import Database
-from core.types import MAX_ID, Day, Flag, FormFlag, FormId, Id, Line, Moment, Para, Secret
+from core.types import MAX_ID, Day, Flag, FormFlag, FormId, FormInt, Id, Line, Moment, Para, Secret
 from meetings.schemas import MeetingUpdate
 from minutes import services as minutes
 from tests.factories import make_cabinet
@@ -155,3 +155,18 @@ def test_a_day_is_yyyy_mm_dd(value: object) -> None:
     with pytest.raises(ValidationError):
         When(day=value)
     assert When(day="2027-01-05").day == date(2027, 1, 5) == When(day=date(2027, 1, 5)).day
+
+
+def test_a_negative_number_in_text_is_refused_for_its_range_not_as_a_non_number() -> None:
+    class Query(BaseModel):
+        limit: FormInt(1, 1000) = 50  # type: ignore[valid-type]
+        id: FormId = 1
+
+    for field in ("limit", "id"):
+        with pytest.raises(ValidationError) as refused:
+            Query.model_validate({field: "-1"})
+        assert refused.value.errors()[0]["type"] == "greater_than_equal", refused.value.errors()
+        with pytest.raises(ValidationError) as refused:
+            Query.model_validate({field: "x1"})
+        assert refused.value.errors()[0]["type"] == "int_type"
+    assert Query.model_validate({"limit": "20", "id": "7"}) == Query(limit=20, id=7)
