@@ -19,6 +19,7 @@ from notices import issuing as notice_issuing
 from notices import services as notices
 from notices import tasks
 from polls import answering as polls
+from polls import closing as polls_closing
 from polls.schemas import AnswerIn, AnswersIn
 from tests.factories import PASSWORD, call
 from tests.minutes_helpers import signer_keys
@@ -110,7 +111,12 @@ def test_a_signed_sheet_is_its_voter_s_the_chair_s_and_the_secretariat_s(db: Dat
     for who in (b.members[1], b.outsider):  # denied: another voter, a guest
         with pytest.raises(Forbidden):
             db.run_read(polls.signed_sheet, actor=who, poll_id=pid, user_id=voter.id)
-    for who in (voter, b.chair, b.staff):  # allowed: the voter, the chair, the secretariat
+    assert db.run_read(polls.signed_sheet, actor=voter, poll_id=pid, user_id=voter.id) == kept  # the voter, at once
+    for who in (b.chair, b.staff):  # before the deadline they follow who answered, never what
+        with pytest.raises(Conflict):
+            db.run_read(polls.signed_sheet, actor=who, poll_id=pid, user_id=voter.id)
+    call(db, polls_closing.close_poll, poll_id=pid, now=in_(7200))
+    for who in (voter, b.chair, b.staff):  # allowed once closed: the voter, the chair, the secretariat
         assert db.run_read(polls.signed_sheet, actor=who, poll_id=pid, user_id=voter.id) == kept
     with pytest.raises(NotFound):  # answered without a signature: no signed sheet
         db.run_read(polls.signed_sheet, actor=b.staff, poll_id=pid, user_id=b.members[1].id)
