@@ -115,10 +115,23 @@ def _check_page(count: int, page: int) -> None:
 
 
 def _changed(session: Session, acc: Access, state: PresenterState | None) -> dict[str, Any] | None:
+    """presenter.changed: to the whole room, or to its members when the document is not shared with guests (the
+    guests and the hall display are then told the presentation ended for them: meetings/events.py hidden)."""
     session.flush()
     data = slice_of(state)
-    emit(session, acc, "presenter.changed", presenter=data)
+    audience = None if state is None or _for_guests(session, state.document_id) else MEMBERS
+    emit(session, acc, "presenter.changed", audience=audience, presenter=data)
     return data
+
+
+def _for_guests(session: Session, document_id: int) -> bool:
+    doc = session.get(Document, document_id)
+    return doc is not None and doc.share_with_guests and not doc.restricted
+
+
+def outsiders_slice(session: Session, meeting: Meeting, presented: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The snapshot's slice for guests and the hall display: a document not shared with guests is not shown."""
+    return presented if presented is not None and _for_guests(session, presented["document_id"]) else None
 
 
 def start(*, session: Session, actor: Actor, meeting_id: int, document_id: int, page: int = 1) -> dict[str, Any] | None:
@@ -249,15 +262,17 @@ def status(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]
 
 
 def pointer_target(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
-    """Where a laser pointer from this actor goes (the presented document and page), or Forbidden."""
+    """Where a laser pointer from this actor goes (the presented document and page, and whether guests see that
+    document: else the pointer goes to the members only), or Forbidden."""
     acc = access(session, actor, meeting_id)
     state = session.get(PresenterState, meeting_id)
     if state is None:
         raise Conflict("Chưa có ai trình chiếu tài liệu trong cuộc họp {meeting_id}.", meeting_id=meeting_id)
     if not may_present(session, acc):
         raise Forbidden(REFUSED)
-    _shown(session, state)
-    return {"document_id": state.document_id, "version": state.version, "page": state.page}
+    doc = _shown(session, state)
+    where = {"document_id": state.document_id, "version": state.version, "page": state.page}
+    return {**where, "guests": doc.share_with_guests}
 
 
 # Built once and run on the driver's cursor (infra/driver.py): every move of the chair's runs it.

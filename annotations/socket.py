@@ -35,7 +35,8 @@ from web.http import validate
 from infra.ratelimit import TokenBucket
 from core.errors import DomainError, Forbidden, RateLimited, Unauthenticated
 from core.i18n import translate
-from web.sockets import INTERNAL, MeetingRef, SocketActions, room
+from meetings.events import MEMBERS
+from web.sockets import INTERNAL, MeetingRef, SocketActions, class_room, room
 
 log = logging.getLogger("ecabinet.realtime")
 POINTER_RATE = 30.0
@@ -123,11 +124,12 @@ async def pointer(pointers: Pointers, sid: str, data: Any = None) -> dict[str, A
             raise Forbidden(
                 "Hãy vào phòng họp {meeting_id} (meeting:join) trước khi dùng con trỏ.", meeting_id=p.meeting_id
             )
-        where = await pointers.target(sid, actor, p.meeting_id)
+        where = dict(await pointers.target(sid, actor, p.meeting_id))
+        to = room(p.meeting_id) if where.pop("guests") else class_room(p.meeting_id, MEMBERS)
         await actions.sio.emit(
             "pointer",
             {"meeting_id": p.meeting_id, "x": p.x, "y": p.y, "user_id": actor.id, **where},
-            room=room(p.meeting_id),
+            room=to,
             skip_sid=sid,
         )
         return {"ok": True, "data": None}

@@ -96,7 +96,9 @@ def install(ctx: AppContext, jobs: Dispatcher) -> None:
     register_speakers()
     meeting_serialize.register_slice("votes", vote_serialize.votes_slice)
     meeting_serialize.register_slice("documents", document_serialize.documents_slice)
-    meeting_serialize.register_slice("presenter", annotation_presenter.presenter_slice)
+    meeting_serialize.register_slice(
+        "presenter", annotation_presenter.presenter_slice, outsiders=annotation_presenter.outsiders_slice
+    )
     hooks.on_current_item_changed("presenter", annotation_presenter.on_current_item_changed)
     document_hooks.on_document_removed("annotations", annotation_presenter.on_document_removed)
     document_hooks.on_document_updated("annotations", annotation_presenter.on_document_updated)

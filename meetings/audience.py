@@ -17,7 +17,7 @@ from meetings.display_tokens import DisplayToken
 from meetings import services
 from meetings.access import Access, access
 from meetings import serialize
-from meetings.events import classes, events_since
+from meetings.events import MEMBERS, classes, events_since
 from meetings.models import Meeting, Participant
 from infra.db import each_answered
 
@@ -37,18 +37,20 @@ Joined = tuple[dict[str, Any], frozenset[str], int]
 def join_many(*, session: Session, calls: list[tuple[Actor, int]]) -> list[tuple[bool, Joined | Exception]]:
     """`join` for many (actor, meeting_id) at once, in one read transaction (a room of tablets joining
     together, realtime/handlers.py): each caller's access is checked on its own, a refused one answers
-    (False, its error); the snapshot of a meeting is built once and the same object is shared by every answer
-    (it depends only on the meeting, read once here, not on the caller)."""
-    snapshots: dict[tuple[int, int], dict[str, Any]] = {}  # by (meeting, seq): a caller after a restarted read
+    (False, its error); the snapshot of a meeting is built once for its members and once for the others, and
+    shared by every answer (it depends only on the meeting, read once here, and which of the two)."""
+    # by (meeting, seq, members or outsiders): a caller after a restarted read
+    snapshots: dict[tuple[int, int, bool], dict[str, Any]] = {}
 
     def one(call: tuple[Actor, int]) -> Joined:
         actor, meeting_id = call
         acc = access(session, actor, meeting_id)
-        key = (meeting_id, acc.meeting.last_seq)
+        audiences = classes(acc)
+        key = (meeting_id, acc.meeting.last_seq, MEMBERS in audiences)
         shot = snapshots.get(key)
         if shot is None:
-            shot = snapshots[key] = serialize.snapshot(session, acc.meeting)
-        return services.joined(acc, shot), classes(acc), acc.meeting.access_seq
+            shot = snapshots[key] = serialize.snapshot(session, acc.meeting, members=key[2])
+        return services.joined(acc, shot), audiences, acc.meeting.access_seq
 
     return each_answered(session, calls, one)
 
@@ -112,5 +114,5 @@ def sync_as(
         else None
     )
     if events is None:
-        return {"snapshot": serialize.snapshot(session, meeting), "seq": last}
+        return {"snapshot": serialize.snapshot(session, meeting, members=MEMBERS in audiences), "seq": last}
     return {"events": events, "seq": last}

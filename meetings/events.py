@@ -92,8 +92,18 @@ def envelope(event: MeetingEvent) -> dict[str, Any]:
     }
 
 
+# Events whose absence would leave an outsider's state wrong, and what outsiders are told instead (the snapshot's
+# outsiders' slices, meetings/serialize.py, agree): a presentation that moves to a document they may not read
+# ends for them.
+_TOLD_OUTSIDERS: dict[str, dict[str, Any]] = {"presenter.changed": {"presenter": None}}
+
+
 def hidden(env: dict[str, Any]) -> dict[str, Any]:
-    """What a viewer outside an event's audience gets in its place: the seq moves on, nothing else is told."""
+    """What a viewer outside an event's audience gets in its place: the seq moves on, nothing else is told (but
+    for the events above)."""
+    told = _TOLD_OUTSIDERS.get(env["type"])
+    if told is not None:
+        return {"meeting_id": env["meeting_id"], "seq": env["seq"], "type": env["type"], "data": told, "at": env["at"]}
     return {"meeting_id": env["meeting_id"], "seq": env["seq"], "type": "hidden", "data": {}, "at": env["at"]}
 
 

@@ -13,12 +13,19 @@ from meetings.rules import compute_quorum, get_rules
 from meetings.schemas import AgendaItemPublic, MeetingPublic, ParticipantPublic
 
 # Other domains (votes, speakers, ...) add their slice of the live snapshot here, from the composition root
-# (app/domains.py). A slice must be the same for every viewer; per-viewer facts go in the join ack's "me".
+# (app/domains.py). A slice must be the same for every member; per-viewer facts go in the join ack's "me". A slice
+# may tell viewers outside the members' audience (guests, the hall display) less: `outsiders(session, meeting,
+# slice)` answers what they get (the presented document when it is not shared with guests: nothing).
 _EXTRA_SLICES: dict[str, Callable[[Session, Meeting], Any]] = {}
+_OUTSIDERS: dict[str, Callable[[Session, Meeting, Any], Any]] = {}
 
 
-def register_slice(name: str, build: Callable[[Session, Meeting], Any]) -> None:
+def register_slice(
+    name: str, build: Callable[[Session, Meeting], Any], outsiders: Callable[[Session, Meeting, Any], Any] | None = None
+) -> None:
     _EXTRA_SLICES[name] = build
+    if outsiders is not None:
+        _OUTSIDERS[name] = outsiders
 
 
 _ROLE_ORDER = {MeetingRole.chair: 0, MeetingRole.member: 1, MeetingRole.secretary: 2, MeetingRole.guest: 3}
@@ -96,8 +103,9 @@ def quorum_data(session: Session, meeting_id: int) -> dict[str, Any]:
     return compute_quorum(participants, get_rules(session)).model_dump()
 
 
-def snapshot(session: Session, meeting: Meeting) -> dict[str, Any]:
-    """The full live state a client needs; applying later events to it equals a later snapshot."""
+def snapshot(session: Session, meeting: Meeting, *, members: bool = True) -> dict[str, Any]:
+    """The full live state a client needs; applying later events to it equals a later snapshot. `members`
+    False: as viewers outside the members' audience see it (meetings/events.py: what `hidden` tells them)."""
     assert meeting.id is not None
     state = {
         "meeting": meeting_data(meeting),
@@ -107,4 +115,6 @@ def snapshot(session: Session, meeting: Meeting) -> dict[str, Any]:
     }
     for name, build in _EXTRA_SLICES.items():
         state[name] = build(session, meeting)
+        if not members and name in _OUTSIDERS:
+            state[name] = _OUTSIDERS[name](session, meeting, state[name])
     return state

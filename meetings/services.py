@@ -16,7 +16,7 @@ from core.i18n import N_
 from infra.driver import DriverStatement
 from meetings import hooks, notify, serialize
 from meetings.access import Access, access, access_with_agenda, require_conduct, require_create, require_manage
-from meetings.events import classes, events_since, record
+from meetings.events import MEMBERS, classes, events_since, record
 from meetings.models import AgendaItem, ItemState, Meeting, MeetingState, Participant
 from meetings.schemas import MeetingCreate, MeetingUpdate
 
@@ -98,7 +98,7 @@ def get_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str,
 def join(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
     """What a live client needs: the snapshot, its seq, and the caller's powers."""
     acc = access(session, actor, meeting_id)
-    return joined(acc, serialize.snapshot(session, acc.meeting))
+    return joined(acc, serialize.snapshot(session, acc.meeting, members=MEMBERS in classes(acc)))
 
 
 def joined(acc: Access, snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +116,7 @@ def sync(*, session: Session, actor: Actor, meeting_id: int, since: int, limit: 
         events_since(session, meeting_id=meeting_id, since=since, limit=limit, audience=classes(acc)) if ok else None
     )
     if events is None:
-        return {"snapshot": serialize.snapshot(session, acc.meeting), "seq": last}
+        return {"snapshot": serialize.snapshot(session, acc.meeting, members=MEMBERS in classes(acc)), "seq": last}
     return {"events": events, "seq": last}
 
 

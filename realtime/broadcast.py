@@ -28,17 +28,12 @@ from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from meetings.events import VIEWERS, Delivery, hidden
 from realtime.wire import Sender
-from web.sockets import room as room  # the rooms' names: shared with the domains' socket modules
+from web.sockets import class_room as class_room, room as room  # the rooms' names: shared with the domains' sockets
 
 ACCESS_SIGNAL = "ecabinet:access"  # a room no socket enters (realtime/server.py)
 
 if TYPE_CHECKING:
     from realtime.audience import Rooms
-
-
-def class_room(meeting_id: int, audience: str) -> str:
-    """The sockets of a meeting in `audience` ('members'), or outside it ('-members')."""
-    return f"meeting:{meeting_id}/{audience}"
 
 
 def user_room(user_id: int) -> str:

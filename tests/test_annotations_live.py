@@ -107,7 +107,7 @@ async def test_private_ink_syncs_to_the_authors_other_tablets_only(live_server: 
 
 async def test_presenter_page_change_reaches_every_following_tablet(live_server: LiveServer) -> None:
     c = make_cabinet(live_server.db, start=True)
-    doc = await _doc(live_server, c)
+    doc = await _doc(live_server, c, share_with_guests=True)  # the guest follows too
     chair = await tablet(live_server, c.chair.username, c.meeting_id)
     members = [await tablet(live_server, m.username, c.meeting_id) for m in c.members[:3]]
     guest = await tablet(live_server, c.guest.username, c.meeting_id)

@@ -39,6 +39,11 @@ def room(meeting_id: int) -> str:
     return f"meeting:{meeting_id}"
 
 
+def class_room(meeting_id: int, audience: str) -> str:
+    """The sockets of a meeting in `audience` ('members'), or outside it ('-members')."""
+    return f"meeting:{meeting_id}/{audience}"
+
+
 class Strict(BaseModel):
     """A socket event's payload: unknown fields and wrong types are refused."""
 
