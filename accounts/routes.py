@@ -39,32 +39,34 @@ async def login(request: Request) -> Response:
         raise Forbidden("Yêu cầu đăng nhập từ nguồn không được phép.")
     body = await parse_body(request, LoginRequest)
     limits, after = _login_limits(request, body.username.strip().lower())
-    # Counted before the (slow) password check, so parallel guesses beyond the limit are never evaluated.
-    attempt = await ctx.login_limiter.reserve(
-        limits, N_("Đăng nhập sai quá nhiều lần; thử lại sau {seconds} giây."), after=after
-    )
-    s = ctx.settings
-    previous = session_cookie(request)
-    try:
-        stored = await ctx.read(services.stored_hash, username=body.username)
-        check = await passwords.check_off_loop(stored, body.password)  # the slow part, outside any transaction
-        token, csrf, user = await ctx.write(
-            services.login,
-            username=body.username,
-            check=check,
-            min_length=s.password_min_length,
-            demo_mode=s.demo_mode,
-            ttl_hours=s.session_ttl_hours,
-            replaces=previous,
-        )
-    except Unauthenticated:
-        await attempt.failed()  # a failed guess: the reservation stays counted, and the address's count grows
-        raise
-    except BaseException:
-        await attempt.release()  # not a guess (e.g. the database was busy)
-        raise
-    await attempt.release()
-    await ctx.login_limiter.clear(next(iter(limits)))  # the owner's own typos from this address are forgiven
+    message = N_("Đăng nhập sai quá nhiều lần; thử lại sau {seconds} giây.")
+    # A few password checks per address at a time (infra/ratelimit.py KeyedGate): the address-wide failures
+    # (`after`) are counted once a guess has failed, so a burst must not all be checked before the first counts.
+    async with ctx.login_gates.hold(next(iter(after)), message):
+        # Counted before the (slow) password check, so parallel guesses beyond the limit are never evaluated.
+        attempt = await ctx.login_limiter.reserve(limits, message, after=after)
+        s = ctx.settings
+        previous = session_cookie(request)
+        try:
+            stored = await ctx.read(services.stored_hash, username=body.username)
+            check = await passwords.check_off_loop(stored, body.password)  # the slow part, outside any transaction
+            token, csrf, user = await ctx.write(
+                services.login,
+                username=body.username,
+                check=check,
+                min_length=s.password_min_length,
+                demo_mode=s.demo_mode,
+                ttl_hours=s.session_ttl_hours,
+                replaces=previous,
+            )
+        except Unauthenticated:
+            await attempt.failed()  # a failed guess: the reservation stays counted, and the address's count grows
+            raise
+        except BaseException:
+            await attempt.release()  # not a guess (e.g. the database was busy)
+            raise
+        await attempt.release()
+        await ctx.login_limiter.clear(next(iter(limits)))  # the owner's own typos from this address are forgiven
     if previous:
         await ctx.end_session(services.session_key(previous))  # sockets of the replaced session close
     response = ok({"user": user.model_dump(mode="json"), "csrf_token": csrf})

@@ -69,8 +69,11 @@ def _can_read_document(request: Request, actor: Actor) -> Awaitable[Any]:
 
 async def set_lang(request: Request) -> Response:
     lang = request.path_params["lang"]
-    parts = urlsplit(request.headers.get("referer", ""))  # keep only path + query: same site only
-    back = safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+    try:
+        parts = urlsplit(request.headers.get("referer", ""))  # keep only path + query: same site only
+        back = safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+    except ValueError:  # a Referer no URL parser reads ("http://[::1"): back to the list
+        back = safe_next(None)
     response = RedirectResponse(back if lang in LANGS else "/meetings", status_code=303)
     if lang in LANGS:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")

@@ -11,7 +11,7 @@ from core import after_delivery
 from infra.db import Database, Outcome
 from infra.groupcommit import GroupCommit
 from core.outbox import Key
-from infra.ratelimit import FailureBudget, SlidingWindow
+from infra.ratelimit import FailureBudget, KeyedGate, SlidingWindow
 from infra.settings import Settings
 
 
@@ -32,6 +32,8 @@ class AppContext:
     settings: Settings
     db: Database
     login_limiter: FailureBudget
+    # The password checks of one address, a few at a time (infra/ratelimit.py KeyedGate).
+    login_gates: KeyedGate = field(default_factory=KeyedGate)
     cluster: Any = None  # infra.cluster.Cluster: this node, its heartbeat in Redis, draining (set by create_app)
     publish: Callable[[list[Any]], Any] = field(default=lambda events: None)  # meetings.events.Delivery
     # Runs the outbox jobs a transaction recorded, after its COMMIT (set by infra/outbox.py's Dispatcher).

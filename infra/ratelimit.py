@@ -3,11 +3,13 @@ several web processes share the work) and token buckets for noisy sockets."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 import secrets
 import time
 from collections import deque
-from typing import Any, Mapping
+from typing import Any, AsyncIterator, Mapping
 
 from core.errors import RateLimited
 
@@ -208,3 +210,32 @@ class TokenBucket:
             self.tokens -= 1
             return True
         return False
+
+
+class KeyedGate:
+    """At most `width` holders per key at once; more wait their turn, up to `queue` waiting (beyond: refused). The
+    password checks of one address: an address-wide failure count is taken only once a guess has failed (so a hall
+    of tablets behind one address signs in at once), so without the gate a burst of guesses would all be checked
+    before the first failure is counted. Through it, at most `width` - 1 guesses beyond the budget are evaluated (per
+    web process); the hall's logins wait a moment in turn instead."""
+
+    def __init__(self, width: int = 4, queue: int = 256) -> None:
+        self.width, self.queue = width, queue
+        self._gates: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str, message: str) -> AsyncIterator[None]:
+        gate = self._gates.get(key)
+        if gate is None:
+            gate = self._gates[key] = (asyncio.Semaphore(self.width), [0])
+        semaphore, users = gate
+        if users[0] >= self.width + self.queue:
+            _refuse(1, message)
+        users[0] += 1
+        try:
+            async with semaphore:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                self._gates.pop(key, None)  # no key outlives its last caller: memory stays bounded

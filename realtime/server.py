@@ -24,7 +24,10 @@ def origin_checker(extra: tuple[str, ...]):
             return True
         if origin in extra:
             return True
-        return urlsplit(origin).netloc == environ.get("HTTP_HOST", "")
+        try:
+            return urlsplit(origin).netloc == environ.get("HTTP_HOST", "")
+        except ValueError:  # not a URL at all ("http://[::1"): not this site
+            return False
 
     return allowed
 

@@ -200,6 +200,9 @@ async def test_language_switch_returns_to_the_same_local_page_only(live_server: 
         assert "Log in" in page.text
         evil = await client.get("/lang/vi", headers={"referer": "https://evil.example//evil.example/x"})
         assert evil.headers["location"] == "/meetings"
+        for broken in ("http://[::1", "http://[", "//[x"):  # no URL parser reads these: back to the list, not a 500
+            odd = await client.get("/lang/vi", headers={"referer": broken})
+            assert odd.status_code == 303 and odd.headers["location"] == "/meetings", broken
 
 
 async def test_login_page_sends_a_logged_in_user_on_and_never_off_site(live_server: LiveServer) -> None:

@@ -199,6 +199,14 @@ async def test_connection_without_session_or_from_foreign_origin_is_refused(live
             wait_timeout=5,
             headers={"Cookie": f"ecabinet_session={cookie}", "Origin": "http://evil.example"},
         )
+    broken = socketio.AsyncClient(reconnection=False)  # an Origin no URL parser reads: refused, not a server error
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await broken.connect(
+            live_server.url,
+            transports=["websocket"],
+            wait_timeout=5,
+            headers={"Cookie": f"ecabinet_session={cookie}", "Origin": "http://[::1"},
+        )
     same = socketio.AsyncClient(reconnection=False)
     await same.connect(
         live_server.url,

@@ -70,6 +70,18 @@ async def test_forty_parallel_wrong_passwords_only_five_are_evaluated(live_serve
         assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
 
 
+async def test_a_burst_of_guesses_at_many_accounts_from_one_address_is_not_all_evaluated(
+    live_server: LiveServer,
+) -> None:
+    """One guess at each of forty accounts, all at once: the address-wide budget (4x the limit) holds within the
+    few checks the address runs at a time (infra/ratelimit.py KeyedGate), not forty."""
+    users = [make_user(live_server.db) for _ in range(BURST // 2)]
+    names = [u.username for u in users] + [f"khong-co-{i}" for i in range(BURST - len(users))]
+    answers = await _burst(live_server.url, "/api/auth/login", [{"username": n, "password": "sai"} for n in names])
+    width = live_server.app.state.ctx.login_gates.width
+    _assert_limited(answers, 401, 4 * live_server.settings.login_max_failures + width - 1)
+
+
 async def test_a_success_does_not_count_and_forgives_the_owners_typos(live_server: LiveServer) -> None:
     user = make_user(live_server.db)
     async with httpx.AsyncClient(base_url=live_server.url) as client:
