@@ -163,7 +163,7 @@ async def sign(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, SignRequest)
     ctx = ctx_of(request)
-    job = await ctx.read(signoff.prepare_signature, actor=actor, meeting_id=_mid(request))
+    job = await ctx.read(signoff.prepare_signature, actor=actor, meeting_id=_mid(request), shown=body.version)
     signed_at = utcnow().replace(microsecond=0)
     pdf = await sign_counted(
         ctx,

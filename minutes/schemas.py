@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.types import Flag, Int, MAX_ID, Para, Secret
+from core.types import Flag, Id, Int, MAX_ID, Para, Secret
 
 
 class _In(BaseModel):
@@ -86,6 +86,8 @@ class MinutesVersionPublic(BaseModel):
 
 class SignRequest(_In):
     password: Secret = Field(min_length=1, max_length=200)
+    # The version the signer was shown (its text is frozen at finalisation): another one is refused, not signed.
+    version: Id
 
 
 class VerifyUpload(_In):

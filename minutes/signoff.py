@@ -54,11 +54,20 @@ def _require_signer(session: Session, acc: Access, step: str) -> None:
         raise Forbidden("Lượt ký hiện tại là của chủ tọa cuộc họp (thư ký đã ký); bạn không phải người ký này.")
 
 
-def prepare_signature(*, session: Session, actor: Actor, meeting_id: int) -> SignJob:
+def prepare_signature(*, session: Session, actor: Actor, meeting_id: int, shown: int | None = None) -> SignJob:
+    """What `actor` signs now; `shown`: the version they were shown (the route requires it): what is signed is
+    what was shown, so another version (made meanwhile: its text may differ) is refused, never signed."""
     acc = access(session, actor, meeting_id)
     current = open_version(session, meeting_id)
     if current is None:
         raise Conflict("Biên bản chưa được chốt; Văn phòng cần chốt biên bản trước khi ký.")
+    if shown is not None and shown != current.version:
+        raise Conflict(
+            "Biên bản đang chờ ký là phiên bản {current}, không phải phiên bản {shown} bạn đã xem; hãy xem lại rồi ký.",
+            current=current.version,
+            shown=shown,
+            details={"version": current.version},
+        )
     step = {MinutesState.final: "secretary", MinutesState.secretary_signed: "chair"}.get(MinutesState(current.state))
     if step is None:
         raise Conflict("Biên bản phiên bản {version} đã được ký đủ.", version=current.version)

@@ -61,7 +61,9 @@ async def test_every_route_uses_the_configured_zone(live_server: LiveServer) -> 
         with pikepdf.open(io.BytesIO(final)) as pdf:
             assert str(pdf.docinfo["/CreationDate"]).endswith("+01'00'")
         for who in (secretary, chair):
-            r = await who.post(f"/api/meetings/{mid}/minutes/sign", json={"password": "Mật-khẩu-thử-2026"})
+            r = await who.post(
+                f"/api/meetings/{mid}/minutes/sign", json={"password": "Mật-khẩu-thử-2026", "version": 1}
+            )
             assert r.status_code == 200, r.text
         signers = r.json()["signers"]
         signed = (await staff.get(f"/api/meetings/{mid}/minutes.pdf")).content

@@ -43,7 +43,7 @@ def test_every_time_follows_the_organisation_zone_not_the_tablet(tablet) -> None
 
     assert staff.api("POST", f"/api/meetings/{MEETING}/minutes/finalise").ok
     for who in (staff, chair):
-        assert who.api("POST", f"/api/meetings/{MEETING}/minutes/sign", {"password": "demo"}).ok
+        assert who.api("POST", f"/api/meetings/{MEETING}/minutes/sign", {"password": "demo", "version": 1}).ok
     status = staff.api("GET", f"/api/meetings/{MEETING}/minutes").json()["minutes"]
     times = [_paris(s["signed_at"]) for s in status["signers"]]
 

@@ -265,7 +265,8 @@ $("sign-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   $("sign-ok").disabled = true;
   try {
-    status = await post(`${base}/minutes/sign`, { password: $("sign-password").value });
+    // the version on screen: should another have been made meanwhile, the server refuses rather than sign it
+    status = await post(`${base}/minutes/sign`, { password: $("sign-password").value, version: status.version });
     $("sign-dialog").close();
     toast(t("minutes.signed"), "success");
     renderStatus();
