@@ -48,6 +48,7 @@ from speakers import services as speaker_services
 from speakers import socket as speaker_socket
 from votes import live as vote_live
 from votes import serialize as vote_serialize
+from votes import services as vote_services
 from votes import socket as vote_socket
 
 # Every module with HTTP routes: its `routes` are served and its `OPENAPI` operations documented.
@@ -100,6 +101,7 @@ def install(ctx: AppContext, jobs: Dispatcher) -> None:
         "presenter", annotation_presenter.presenter_slice, outsiders=annotation_presenter.outsiders_slice
     )
     hooks.on_current_item_changed("presenter", annotation_presenter.on_current_item_changed)
+    hooks.on_meeting_ended("votes", vote_services.close_open_votes)
     document_hooks.on_document_removed("annotations", annotation_presenter.on_document_removed)
     document_hooks.on_document_updated("annotations", annotation_presenter.on_document_updated)
     meeting_serialize.register_slice("conclusions", minutes_conclusions.conclusions_slice)

@@ -15,8 +15,21 @@ from meetings.access import Access
 
 ItemHook = Callable[[Session, Access, "int | None"], dict[str, Any]]
 TextHook = Callable[[Session, int], None]
+EndHook = Callable[[Session, Access], None]
 _ON_CURRENT_ITEM: dict[str, ItemHook] = {}
 _ON_TEXT: dict[str, TextHook] = {}
+_ON_ENDED: dict[str, EndHook] = {}
+
+
+def on_meeting_ended(name: str, hook: EndHook) -> None:
+    """`hook(session, access)` as the chair ends the meeting, before it is marked ended (the votes still open close:
+    nothing is cast, closed or counted once the session is over and its record is being written)."""
+    _ON_ENDED[name] = hook
+
+
+def meeting_ended(session: Session, acc: Access) -> None:
+    for hook in _ON_ENDED.values():
+        hook(session, acc)
 
 
 def on_text_changed(name: str, hook: TextHook) -> None:

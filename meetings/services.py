@@ -231,6 +231,7 @@ def end_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str,
     acc = access(session, actor, meeting_id, for_update=True)
     require_conduct(acc)
     require_state(acc.meeting, (MeetingState.started,), "kết thúc")
+    hooks.meeting_ended(session, acc)  # e.g. the votes still open close now (votes/services.py)
     for item in serialize.agenda_items(session, meeting_id):
         if item.state == ItemState.current:
             item.state = ItemState.done

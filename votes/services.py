@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.actor import Actor
 from core import outbox
@@ -259,7 +259,18 @@ def close_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any
     acc, vote = open_access(session, actor, vote_id, lock_meeting=True)
     require_conduct(acc)
     require_vote_state(vote, (VoteState.open,), "đóng")
+    return _close(session, acc, vote)
+
+
+def close_open_votes(session: Session, acc: Access) -> None:
+    """Meetings hook: the chair ends the meeting; its votes still open close with it, counted as they stand."""
+    for vote in session.exec(select(Vote).where(Vote.meeting_id == acc.meeting.id, col(Vote.state) == VoteState.open)):
+        _close(session, acc, vote)
+
+
+def _close(session: Session, acc: Access, vote: Vote) -> dict[str, Any]:
     assert vote.id is not None
+    vote_id = vote.id
     org = get_rules(session)
     eligible, total = eligible_counts(session, vote.meeting_id, org)
     options = serialize.options_of(session, [vote.id])[vote.id]
