@@ -84,7 +84,10 @@ def test_three_tablets_vote_encrypted_trustees_decrypt_and_the_board_verifies(ta
     expect(tally(chair, YES)).to_have_attribute("data-count", "2")
     expect(tally(chair, NO)).to_have_attribute("data-count", "1")
     chair.page.screenshot(path="/tmp/ecabinet-secret-ballot-decrypted.png")
-    board = tablets[1].api("GET", f"/api/votes/{vid}/board")  # any participant reads the board
+    early = tablets[1].api("GET", f"/api/votes/{vid}/board").json()  # decrypted, not yet published
+    assert early["result"] is None and early["partials"] == []  # the room waits for the chair to announce it
+    assert chair.api("POST", f"/api/votes/{vid}/publish").ok
+    board = tablets[1].api("GET", f"/api/votes/{vid}/board")  # any participant reads the published board
     assert board.ok
     data = board.json()
     assert sorted(b["receipt"] for b in data["ballots"]) == sorted(receipts)
