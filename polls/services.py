@@ -45,19 +45,21 @@ def _default_chair(session: Session) -> int:
 
 
 def _check_users(session: Session, ids: list[int], field: str) -> None:
+    """The chair and the voters are members of the Government: not the secretariat that drafts the poll (it would
+    approve and decide its own poll), not an administrator, not a guest."""
     found = set(
         session.exec(
             select(User.id).where(
                 col(User.id).in_(ids),
                 User.is_active == True,
-                User.role != GlobalRole.guest,
+                User.role == GlobalRole.member,
             )
         ).all()
     )
     bad = sorted(set(ids) - found)
     if bad:
         raise ValidationFailed(
-            "Có người không phải thành viên đang hoạt động.",
+            "Có người không phải thành viên Chính phủ đang hoạt động.",
             details=[{"field": field, "message": N_("người dùng không có hoặc đã ngừng hoạt động"), "ids": bad}],
         )
 
@@ -136,7 +138,9 @@ def approve_poll(*, session: Session, actor: Actor, poll_id: int, tz: str) -> di
 
 def extend_poll(*, session: Session, actor: Actor, poll_id: int, data: ExtendIn, tz: str) -> dict[str, Any]:
     poll = load(session, poll_id, for_update=True)
-    if not (actor.is_staff or actor.id == poll.chair_id) or actor.is_display:
+    # the chair sees the poll (and may extend it) from its submission on, as everywhere else (polls/access.py)
+    chairs = actor.id == poll.chair_id and poll.state != PollState.draft
+    if not (actor.is_staff or chairs) or actor.is_display:
         raise Forbidden("Chỉ Văn phòng hoặc người chủ trì được gia hạn phiếu lấy ý kiến.", details={"poll_id": poll_id})
     require_state(poll, PollState.draft, PollState.submitted, PollState.open, action="extend")
     new = future(data.deadline_at, "deadline_at")
