@@ -27,6 +27,7 @@ class NoticeAccess:
     is_chair: bool
     is_participant: bool
     in_unit: bool
+    unit: str = ""  # the reader's unit (ministry): its own tasks' progress is theirs to see
 
     @property
     def can_edit(self) -> bool:
@@ -67,7 +68,7 @@ def notice_access(session: Session, actor: Actor, notice_id: int, *, for_update:
         ).first()
         is not None
     )
-    acc = NoticeAccess(actor, notice, role == MeetingRole.chair, role is not None, in_unit)
+    acc = NoticeAccess(actor, notice, role == MeetingRole.chair, role is not None, in_unit, unit)
     issued = notice.state == NoticeState.issued
     if not (acc.can_follow or (issued and (acc.is_participant or in_unit))):
         if acc.is_participant or in_unit:

@@ -44,6 +44,19 @@ def task_data(t: NoticeTask, today_: date) -> dict[str, Any]:
     }
 
 
+# A task's progress (how far, done or late) is its unit's, the secretariat's and the chair's business (as the task
+# list and the reports: notices/tasks.py); every reader of an issued notice sees what it assigns to whom and by when.
+_PROGRESS = ("state", "percent", "late", "done_at", "updated_at")
+
+
+def _follows(acc: NoticeAccess | None, t: NoticeTask) -> bool:
+    return acc is None or acc.can_follow or (bool(acc.unit) and acc.unit == t.unit)
+
+
+def _assigned(task: dict[str, Any]) -> dict[str, Any]:
+    return {**task, **dict.fromkeys(_PROGRESS)}
+
+
 def notice_number(session: Session, n: ConclusionNotice) -> str | None:
     entry = session.get(NoticeNumber, n.number_id) if n.number_id else None
     return number_code(entry.number) if entry else None
@@ -66,7 +79,7 @@ def notice_data(session: Session, n: ConclusionNotice, tz: Zone, acc: NoticeAcce
         "subject": n.subject,
         "intro": n.intro,
         "conclusions": [{"id": c.id, "position": c.position, "text": c.text} for c in conclusions],
-        "tasks": [task_data(t, now) for t in tasks],
+        "tasks": [task_data(t, now) if _follows(acc, t) else _assigned(task_data(t, now)) for t in tasks],
         "due_on": n.due_on.isoformat(),
         "working_days_left": left,
         "at_risk": not issued and left is not None and left <= 1,

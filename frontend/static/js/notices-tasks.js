@@ -33,5 +33,8 @@ export function taskTable(tasks, { myUnit = null, onChange = () => {} } = {}) {
       h("td", {}, h("a", { href: `/notices/${task.notice_id}` }, task.what),
         myUnit && task.unit === myUnit && task.state === "open" ? reportForm(task, onChange) : null),
       h("td", {}, vnDate(task.deadline), task.late ? h("span", { class: "badge bad" }, " ", t("tasks.late")) : null),
-      h("td", {}, h("span", { class: "progress" }, h("span", { style: { width: `${task.percent}%` } })), ` ${task.percent}%`)))));
+      // another unit's progress is not this reader's (the server sends none): the cell says so
+      task.percent == null
+        ? h("td", { class: "muted" }, t("tasks.not_yours"))
+        : h("td", {}, h("span", { class: "progress" }, h("span", { style: { width: `${task.percent}%` } })), ` ${task.percent}%`)))));
 }

@@ -1,0 +1,41 @@
+"""Every reader of an issued notice sees what it assigns to whom and by when; a task's progress (how far, done,
+late) only its unit, the secretariat and the chair see (notices/shapes.py), as on the task list itself."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from app.db import Database
+from core.clock import local, utcnow
+from infra.settings import Settings
+from notices import services
+from notices.models import NoticeTask
+from sqlmodel import Session
+from tests.notice_helpers import UNIT, held_meeting, issued_notice
+
+
+async def test_another_units_progress_is_not_shown_to_a_reader_of_the_notice(settings: Settings, db: Database) -> None:
+    h = held_meeting(db)
+    c = h.cabinet
+    today = local(utcnow()).date()
+    nid, task_id = await asyncio.to_thread(issued_notice, db, h, settings.data_dir, today + timedelta(days=5))
+
+    def halfway(session: Session) -> None:
+        task = session.get(NoticeTask, task_id)
+        assert task is not None
+        task.percent = 50
+        session.add(task)
+
+    db.run_write(halfway)
+
+    def task_as(actor) -> dict:
+        notice = db.run_read(services.get_notice, actor=actor, notice_id=nid)
+        return next(t for t in notice["tasks"] if t["id"] == task_id)
+
+    for follower in (h.ministry, c.staff, c.chair):  # its unit, the secretariat, the chair: the progress
+        seen = task_as(follower)
+        assert seen["unit"] == UNIT and seen["percent"] == 50 and seen["state"] == "open"
+    seen = task_as(c.members[0])  # a participant of the meeting, of another unit: what, by whom, by when
+    assert seen["unit"] == UNIT and seen["what"] and seen["deadline"]
+    assert seen["percent"] is None and seen["state"] is None and seen["done_at"] is None
