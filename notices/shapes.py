@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from accounts.models import GlobalRole
 from core.clock import iso, local, utcnow
 from core.errors import Conflict
 from meetings.models import Meeting
@@ -50,7 +51,9 @@ _PROGRESS = ("state", "percent", "late", "done_at", "updated_at")
 
 
 def _follows(acc: NoticeAccess | None, t: NoticeTask) -> bool:
-    return acc is None or acc.can_follow or (bool(acc.unit) and acc.unit == t.unit)
+    if acc is None or acc.can_follow:
+        return True
+    return acc.actor.role != GlobalRole.guest and bool(acc.unit) and acc.unit == t.unit  # guests follow no task
 
 
 def _assigned(task: dict[str, Any]) -> dict[str, Any]:

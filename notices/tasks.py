@@ -67,6 +67,7 @@ def report(
     *, session: Session, actor: Actor, task_id: int, percent: int, note: str, done: bool, tz: Zone = DEFAULT_TIMEZONE
 ) -> dict[str, Any]:
     """A unit's user reports progress on their unit's task of an issued notice (append-only reports)."""
+    _require_follower(actor)  # a guest of the unit follows no task: it neither reads nor writes its progress
     task = session.get(NoticeTask, task_id)
     notice = session.get(ConclusionNotice, task.notice_id) if task else None
     if task is None or notice is None or (task, notice) not in _visible(session, actor):
@@ -86,6 +87,7 @@ def report(
 
 
 def task_reports(*, session: Session, actor: Actor, task_id: int) -> list[dict[str, Any]]:
+    _require_follower(actor)
     task = session.get(NoticeTask, task_id)
     notice = session.get(ConclusionNotice, task.notice_id) if task else None
     if task is None or notice is None or (task, notice) not in _visible(session, actor):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from app.db import Database
 from core.clock import local, utcnow
 from infra.settings import Settings
@@ -39,3 +41,29 @@ async def test_another_units_progress_is_not_shown_to_a_reader_of_the_notice(set
     seen = task_as(c.members[0])  # a participant of the meeting, of another unit: what, by whom, by when
     assert seen["unit"] == UNIT and seen["what"] and seen["deadline"]
     assert seen["percent"] is None and seen["state"] is None and seen["done_at"] is None
+
+
+async def test_a_guest_of_the_unit_neither_reads_nor_reports_its_tasks(settings: Settings, db: Database) -> None:
+    from accounts.models import GlobalRole, User
+    from core.actor import Actor
+    from core.errors import Forbidden
+    from notices import tasks
+
+    h = held_meeting(db)
+    today = local(utcnow()).date()
+    nid, task_id = await asyncio.to_thread(issued_notice, db, h, settings.data_dir, today + timedelta(days=5))
+
+    def as_guest(session: Session) -> None:
+        user = session.get(User, h.ministry.id)
+        assert user is not None
+        user.role = GlobalRole.guest
+
+    db.run_write(as_guest)
+    guest = Actor(id=h.ministry.id, username=h.ministry.username, full_name=h.ministry.full_name, role=GlobalRole.guest)
+    with pytest.raises(Forbidden):
+        db.run_read(tasks.task_reports, actor=guest, task_id=task_id)
+    with pytest.raises(Forbidden):
+        db.run_write(tasks.report, actor=guest, task_id=task_id, percent=100, note="xong", done=True)
+    with db.read_session() as s:
+        task = s.get(NoticeTask, task_id)
+        assert task is not None and task.state == "open"  # not closed by the guest
