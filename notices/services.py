@@ -15,11 +15,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from accounts.models import User
+from accounts.models import GlobalRole, User
 from core.actor import Actor
 from core.clock import DEFAULT_TIMEZONE, local, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from core.text import nfc
+from core.i18n import N_
+from core.text import fold, nfc
 from meetings.access import access
 from meetings.models import AgendaItem, Meeting, MeetingState
 from minutes.builder import CITY
@@ -133,6 +134,22 @@ def update_notice(
     return notice_data(session, n, tz, acc)
 
 
+def known_unit(session: Session, unit: str) -> str:
+    """The unit as its users' records spell it (compared without case, diacritics or extra spaces): a task is
+    reported on by the users of its unit, so a unit nobody belongs to ("Bộ tài chính", a typo) would be a task no
+    one is told of nor can report on."""
+    names = session.exec(select(User.unit).where(User.is_active == True, User.role != GlobalRole.guest)).all()
+    spelled = {fold(" ".join(name.split())): name.strip() for name in names if name and name.strip()}
+    found = spelled.get(fold(" ".join(unit.split())))
+    if found is None:
+        raise ValidationFailed(
+            "Không có cán bộ nào thuộc cơ quan “{unit}”; hãy ghi đúng tên cơ quan như trong hồ sơ người dùng.",
+            unit=unit,
+            details=[{"field": "unit", "message": N_("không có cán bộ nào của cơ quan này"), "type": "unknown_unit"}],
+        )
+    return found
+
+
 def add_task(
     *,
     session: Session,
@@ -156,6 +173,7 @@ def add_task(
             raise NotFound("Không tìm thấy kết luận trong thông báo này.", details={"conclusion_id": conclusion_id})
     if deadline < today(tz):
         raise ValidationFailed("Thời hạn đã qua.", details=[{"field": "deadline", "message": "trước hôm nay"}])
+    unit = known_unit(session, unit)
     task = NoticeTask(
         notice_id=notice_id, conclusion_id=conclusion_id, unit=unit, what=what, deadline=deadline, created_by=actor.id
     )

@@ -67,3 +67,17 @@ async def test_a_guest_of_the_unit_neither_reads_nor_reports_its_tasks(settings:
     with db.read_session() as s:
         task = s.get(NoticeTask, task_id)
         assert task is not None and task.state == "open"  # not closed by the guest
+
+
+def test_a_task_goes_to_a_unit_its_users_belong_to_spelled_as_they_are(db: Database) -> None:
+    from core.errors import ValidationFailed
+    from notices.services import known_unit
+
+    held_meeting(db)  # its ministry user belongs to UNIT
+    with db.read_session() as session:
+        assert known_unit(session, "bộ  tài CHÍNH") == UNIT  # case and spaces: the records' spelling
+        assert known_unit(session, "Bo Tai chinh") == UNIT  # typed without diacritics
+        for wrong in ("Bộ Tài chánh", "Bộ Không Có"):
+            with pytest.raises(ValidationFailed) as refused:
+                known_unit(session, wrong)
+            assert refused.value.details[0]["field"] == "unit"
