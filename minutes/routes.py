@@ -101,6 +101,7 @@ async def edit_section(request: Request) -> Response:
             meeting_id=_mid(request),
             key=request.path_params["key"],
             text=body.text,
+            base=body.base,
             tz=_tz(request),
         )
     )

@@ -38,6 +38,9 @@ class ConclusionPublic(BaseModel):
 
 class SectionEdit(_In):
     text: Para | None = Field(default=None, max_length=50_000, description="null = back to the generated text")
+    # The section's text the editor started from: when another's edit changed it meanwhile, the edit is refused (409),
+    # not written over theirs. Absent: not checked.
+    base: Para | None = Field(default=None, max_length=50_000)
 
 
 class SectionPublic(BaseModel):

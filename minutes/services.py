@@ -169,16 +169,36 @@ def get_draft(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEF
     }
 
 
+def _plain(text: str) -> str:
+    """A section's text as an edit stores it (NFC, one kind of line break, no edge spaces): compared, not shown."""
+    return nfc(text).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def edit_section(
-    *, session: Session, actor: Actor, meeting_id: int, key: str, text: str | None, tz: Zone = DEFAULT_TIMEZONE
+    *,
+    session: Session,
+    actor: Actor,
+    meeting_id: int,
+    key: str,
+    text: str | None,
+    tz: Zone = DEFAULT_TIMEZONE,
+    base: str | None = None,
 ) -> dict[str, Any]:
-    """The secretariat's text for one section; text=None goes back to the generated text."""
+    """The secretariat's text for one section; text=None goes back to the generated text. `base`: the text the
+    editor started from; if another's edit changed the section meanwhile, 409 (their edit is not lost)."""
     acc = access(session, actor, meeting_id, for_update=True)
     require_manage(acc)
     require_draft(session, meeting_id, "sửa biên bản")
     draft = build_draft(session, meeting_id, tz)
     if key not in builder.section_keys(draft):
         raise NotFound("Biên bản không có mục “{key}” được phép sửa.", key=key)
+    current = draft.section(key)
+    if base is not None and _plain(base) != _plain(current.effective):
+        raise Conflict(
+            "Mục “{label}” vừa được người khác sửa; hãy xem nội dung mới rồi sửa tiếp.",
+            label=current.label,
+            details={"key": key, "effective": current.effective},
+        )
     row = session.get(MinutesEdit, (meeting_id, key))
     if text is None:
         if row is not None:

@@ -167,7 +167,8 @@ async function saveSection(key, text) {
   const ed = editors.get(key);
   if (ed) { clearTimeout(ed.timer); ed.timer = null; }
   try {
-    const out = await api("PUT", `${base}/minutes/sections/${encodeURIComponent(key)}`, { text });
+    // base: the text this editor started from; another's edit since is refused (409), not written over
+    const out = await api("PUT", `${base}/minutes/sections/${encodeURIComponent(key)}`, { text, base: ed?.saved });
     if (ed) {
       ed.saved = out.effective;
       ed.note.textContent = t(out.edited !== null ? "minutes.edited_saved" : "minutes.generated");
@@ -179,6 +180,11 @@ async function saveSection(key, text) {
   } catch (err) {
     if (ed) ed.note.textContent = t("minutes.not_saved");
     toast(err.message, "error");
+    if (err.status === 409 && ed && typeof err.details?.effective === "string") {
+      // someone else's edit came first: it is shown (the message says so), and this one may be typed on top of it
+      ed.saved = err.details.effective;
+      ed.area.value = err.details.effective;
+    }
   }
 }
 
