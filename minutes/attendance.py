@@ -131,4 +131,17 @@ def figures(q: QuorumFact | None) -> list[str]:
         f"{deputies}; vắng mặt: {q.absent}.",
         f"Số thành viên tối thiểu để tiến hành phiên họp ({q.num}/{q.den} tổng số thành viên): {q.required}; "
         + ("đủ điều kiện tiến hành phiên họp." if q.reached else "không đủ số thành viên tối thiểu."),
+        *_at_start(q),
     ]
+
+
+def _at_start(q: QuorumFact) -> list[str]:
+    """When the session was opened: the members present then (the line above counts them at the end)."""
+    if q.present_at_start is None:
+        return []
+    verdict = (
+        "đủ số thành viên tối thiểu."
+        if q.reached_at_start
+        else "chưa đủ số thành viên tối thiểu; chủ tọa quyết định khai mạc phiên họp."
+    )
+    return [f"Khi khai mạc phiên họp: có mặt {q.present_at_start}/{q.total} thành viên; {verdict}"]

@@ -18,7 +18,7 @@ from annotations.models import Annotation
 from core.clock import as_utc
 from documents.models import Document
 from meetings.access import load_meeting
-from meetings.attendance import history as attendance_history
+from meetings.attendance import history as attendance_history, quorum_at
 from meetings.models import PRESENT, VOTING_ROLES, AgendaItem, Attendance, MeetingRole, Participant
 from meetings.rules import compute_quorum, get_rules
 from minutes.conclusions import conclusion_texts
@@ -99,6 +99,10 @@ class QuorumFact:
     num: int  # quorum fraction num/den of ALL members
     den: int
     deputies_count: bool
+    # When the chair opened the session: how many were present then, and whether that was the quorum (the figures
+    # above are at the end; a session opened without its quorum is opened by the chair's decision, and says so).
+    present_at_start: int | None = None
+    reached_at_start: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -201,12 +205,15 @@ def gather(session: Session, meeting_id: int) -> Facts:
         votes=_votes(session, meeting_id, order, {p.user_id: p.name for p in people if p.role in ("chair", "member")}),
         conclusions={k: v for k, v in conclusion_texts(session, meeting_id).items() if k in item_ids},
         shared_ink=_shared_ink(session, meeting_id, guests),
-        quorum=_quorum(session, [p for p, _ in rows]),
+        quorum=_quorum(session, [p for p, _ in rows], meeting_id, as_utc(meeting.started_at)),
     )
 
 
-def _quorum(session: Session, participants: list[Participant]) -> QuorumFact:
+def _quorum(
+    session: Session, participants: list[Participant], meeting_id: int, started_at: datetime | None
+) -> QuorumFact:
     rules = get_rules(session)
+    at_start = quorum_at(session, meeting_id, started_at) if started_at is not None else None
     q = compute_quorum(participants, rules)
     members = [p for p in participants if p.role in VOTING_ROLES]
 
@@ -224,6 +231,8 @@ def _quorum(session: Session, participants: list[Participant]) -> QuorumFact:
         num=rules.quorum_num,
         den=rules.quorum_den,
         deputies_count=rules.deputy_counts_for_quorum,
+        present_at_start=int(at_start["present"]) if at_start else None,
+        reached_at_start=bool(at_start["reached"]) if at_start else None,
     )
 
 

@@ -162,8 +162,8 @@ async def test_a_signed_meeting_over_http_verifies_clean_and_its_signature_is_ch
     ]
     try:
         assert (await staff.post(f"{base}/finalise")).json()["state"] == "final"
-        assert (await secretary.post(f"{base}/sign", json={"password": PASSWORD})).status_code == 200
-        assert (await chair.post(f"{base}/sign", json={"password": PASSWORD})).json()["state"] == "signed"
+        assert (await secretary.post(f"{base}/sign", json={"password": PASSWORD, "version": 1})).status_code == 200
+        assert (await chair.post(f"{base}/sign", json={"password": PASSWORD, "version": 1})).json()["state"] == "signed"
         assert (await staff.post("/api/audit/verify")).status_code == 403
         v = (await boss.post("/api/audit/verify")).json()
         assert v["ok"] and v["mismatches"] == [] and v["checkpoints"]["uncovered_rows"] == 0, v

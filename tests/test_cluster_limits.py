@@ -27,12 +27,14 @@ async def test_wrong_signing_passwords_spread_over_two_nodes_hit_one_limit(setti
         try:
             assert (await staff.post(f"{base}/finalise")).json()["state"] == "final"
             answers = [
-                (await (on_a, on_b)[i % 2].post(f"{base}/sign", json={"password": f"không đúng {i}"})).status_code
+                (
+                    await (on_a, on_b)[i % 2].post(f"{base}/sign", json={"password": f"không đúng {i}", "version": 1})
+                ).status_code
                 for i in range(6)
             ]
             assert answers == [403] * 5 + [429], answers
             for client in (on_a, on_b):  # refused on every node, the right password too, until the window passes
-                r = await client.post(f"{base}/sign", json={"password": PASSWORD})
+                r = await client.post(f"{base}/sign", json={"password": PASSWORD, "version": 1})
                 assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
         finally:
             for client in (staff, on_a, on_b):

@@ -72,12 +72,14 @@ async def test_edit_generate_sign_notify_download_verify(live_server: LiveServer
         assert (await staff.put(f"{base}/sections/opening", json={"text": "muộn"})).json()["error"][
             "code"
         ] == "minutes_frozen"
-        early = await chair.post(f"{base}/sign", json={"password": PASSWORD})
+        early = await chair.post(f"{base}/sign", json={"password": PASSWORD, "version": 1})
         assert early.status_code == 403 and "Thư ký ký trước" in early.json()["error"]["message"]
-        wrong = await secretary.post(f"{base}/sign", json={"password": "không đúng"})
+        wrong = await secretary.post(f"{base}/sign", json={"password": "không đúng", "version": 1})
         assert wrong.status_code == 403
-        assert (await secretary.post(f"{base}/sign", json={"password": PASSWORD})).json()["state"] == "secretary_signed"
-        done = await chair.post(f"{base}/sign", json={"password": PASSWORD})
+        assert (await secretary.post(f"{base}/sign", json={"password": PASSWORD, "version": 1})).json()[
+            "state"
+        ] == "secretary_signed"
+        done = await chair.post(f"{base}/sign", json={"password": PASSWORD, "version": 1})
         assert done.status_code == 200 and done.json()["state"] == "signed", done.text
         event = await tablet.wait_for(lambda e: e["type"] == "minutes.completed")
         assert event["data"]["version"] == 1 and event["data"]["meeting_id"] == mid
