@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from accounts import passwords, services
-from accounts.schemas import LoginRequest, SessionPublic, UserCreate, UserPublic
+from accounts.schemas import LoginRequest, PasswordChange, SessionPublic, UserCreate, UserPublic, UserUpdate
 from web.openapi import Op
 from web.auth import clear_session_cookie, ctx_of, current, require_user, session_cookie, set_session_cookie
 from web.http import ok, parse_body
@@ -105,12 +105,61 @@ async def create_user(request: Request) -> Response:
     return ok(user.model_dump(mode="json"), 201)
 
 
+async def update_user(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, UserUpdate)
+    ctx = ctx_of(request)
+    user, ended = await ctx.write(
+        services.update_user,
+        actor=actor,
+        user_id=request.path_params["user_id"],
+        data=body,
+        min_length=ctx.settings.password_min_length,
+    )
+    for key in ended:  # their sockets on this node close now (other nodes': realtime/recheck.py)
+        await ctx.end_session(key)
+    return ok(user.model_dump(mode="json"))
+
+
+async def change_password(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, PasswordChange)
+    ctx = ctx_of(request)
+    # The current password is a secret checked slowly: counted before the check, like a login's.
+    attempt = await ctx.login_limiter.reserve(
+        {f"password:{actor.id}": ctx.settings.login_max_failures},
+        N_("Nhập sai mật khẩu hiện tại quá nhiều lần; thử lại sau {seconds} giây."),
+    )
+    try:
+        stored = await ctx.read(services.stored_hash, username=actor.username)
+        check = await passwords.check_off_loop(stored, body.current)
+        ended = await ctx.write(
+            services.change_password,
+            actor=actor,
+            check=check,
+            new=body.new,
+            min_length=ctx.settings.password_min_length,
+            keep=session_cookie(request) or "",
+        )
+    except Forbidden:
+        raise  # a wrong current password: the attempt stays counted
+    except BaseException:
+        await attempt.release()
+        raise
+    await attempt.release()
+    for key in ended:
+        await ctx.end_session(key)
+    return ok({"sessions_ended": len(ended)})
+
+
 routes = [
     Route("/api/auth/login", login, methods=["POST"]),
     Route("/api/auth/logout", logout, methods=["POST"]),
     Route("/api/me", me, methods=["GET"]),
     Route("/api/users", list_users, methods=["GET"]),
     Route("/api/users", create_user, methods=["POST"]),
+    Route("/api/users/{user_id:int}", update_user, methods=["PATCH"]),
+    Route("/api/me/password", change_password, methods=["POST"]),
 ]
 
 OPENAPI = [
@@ -126,4 +175,12 @@ OPENAPI = [
     Op("get", "/api/me", "Người dùng hiện tại và mã CSRF của phiên", answer=SessionPublic),
     Op("get", "/api/users", "Danh bạ tài khoản (Văn phòng, quản trị)", answer=UserPublic, many=True),
     Op("post", "/api/users", "Tạo tài khoản (quản trị)", UserCreate, UserPublic, status=201),
+    Op(
+        "patch",
+        "/api/users/{user_id}",
+        "Sửa tài khoản: quyền, khóa hay mở, đặt lại mật khẩu (quản trị); các phiên của tài khoản kết thúc",
+        UserUpdate,
+        UserPublic,
+    ),
+    Op("post", "/api/me/password", "Đổi mật khẩu của mình; các phiên khác kết thúc", PasswordChange),
 ]

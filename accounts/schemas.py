@@ -24,6 +24,24 @@ class UserCreate(SQLModel):
     password: Secret = Field(min_length=1, max_length=256)
 
 
+class UserUpdate(SQLModel):
+    """PATCH by the administrator: an absent field stays, null is refused. A new role, a locked account or a password
+    reset ends the user's sessions (their tablets sign in again)."""
+
+    model_config = SQLModelConfig(extra="forbid")
+    role: GlobalRole | None = None
+    is_active: bool | None = Field(default=None, strict=True)
+    password: Secret | None = Field(default=None, min_length=1, max_length=256)
+
+
+class PasswordChange(SQLModel):
+    """A user's own new password, with the current one: their other sessions end."""
+
+    model_config = SQLModelConfig(extra="forbid")
+    current: Secret = Field(min_length=1, max_length=256)
+    new: Secret = Field(min_length=1, max_length=256)
+
+
 class UserPublic(SQLModel):
     id: int
     username: str

@@ -14,10 +14,11 @@ from sqlmodel import Session, col, select
 from core.actor import Actor, UserRow
 from accounts.models import AuthSession, GlobalRole, User
 from accounts.passwords import PasswordCheck, check_policy, hash_password
-from accounts.schemas import UserCreate, UserPublic
+from accounts.schemas import UserCreate, UserPublic, UserUpdate
 from ledger.chain import append as audit_append
 from core.clock import as_utc, utcnow
-from core.errors import Conflict, Forbidden, Unauthenticated
+from core.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from core.i18n import N_
 from infra.driver import DriverStatement
 
 
@@ -65,6 +66,83 @@ def create_user(
         summary=f"Tạo tài khoản {user.username} ({user.full_name})",
     )
     return public(user)
+
+
+def update_user(
+    *, session: Session, actor: Actor, user_id: int, data: UserUpdate, min_length: int
+) -> tuple[UserPublic, list[str]]:
+    """The administrator changes a user's role, locks or unlocks the account, or resets its password. Answers the
+    user and the session keys ended (the edge closes their sockets at once; other nodes' within their recheck)."""
+    if actor.role != GlobalRole.admin:
+        raise Forbidden("Chỉ quản trị viên được sửa tài khoản.")
+    changes = data.model_dump(exclude_unset=True)
+    nulls = sorted(k for k, v in changes.items() if v is None)
+    if nulls:
+        raise ValidationFailed(
+            "Không được để trống “{field}”; bỏ trường này nếu không đổi.",
+            field=nulls[0],
+            details=[{"field": k, "message": N_("không được để trống"), "type": "null"} for k in nulls],
+        )
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("Không tìm thấy tài khoản {user_id}.", user_id=user_id)
+    demotes = changes.get("role", GlobalRole.admin) != GlobalRole.admin or not changes.get("is_active", True)
+    if user.id == actor.id and demotes:
+        raise Conflict("Quản trị viên không tự hạ quyền hay tự khóa tài khoản của mình (luôn còn một quản trị viên).")
+    if "password" in changes:
+        check_policy(changes["password"], min_length=min_length, username=user.username, full_name=user.full_name)
+        user.password_hash = hash_password(changes["password"])
+    ends = "password" in changes or changes.get("role", user.role) != user.role or changes.get("is_active") is False
+    user.role = changes.get("role", user.role)
+    user.is_active = changes.get("is_active", user.is_active)
+    session.add(user)
+    keys = _end_sessions(session, user.id or 0) if ends else []
+    audit_append(
+        session,
+        type="user.updated",
+        data={
+            "user_id": user.id,
+            "username": user.username,
+            "role": user.role,
+            "is_active": user.is_active,
+            "password_reset": "password" in changes,
+        },
+        actor_id=actor.id,
+        summary=f"Sửa tài khoản {user.username} ({user.full_name})",
+    )
+    return public(user), keys
+
+
+def change_password(
+    *, session: Session, actor: Actor, check: PasswordCheck, new: str, min_length: int, keep: str
+) -> list[str]:
+    """The user's own new password; `check`: the current one checked beforehand (passwords.check_off_loop) against
+    `stored_hash`. Their other sessions end (answered, for the edge to close their sockets); `keep` (this one) stays."""
+    user = session.get(User, actor.id)
+    if user is None or not user.is_active:
+        raise Unauthenticated("Tài khoản không còn hoạt động.")
+    if not (check.ok and check.checked_hash == user.password_hash):
+        raise Forbidden("Mật khẩu hiện tại không đúng.")
+    check_policy(new, min_length=min_length, username=user.username, full_name=user.full_name)
+    user.password_hash = hash_password(new)
+    session.add(user)
+    keys = _end_sessions(session, actor.id, keep=session_key(keep))
+    audit_append(
+        session,
+        type="user.password_changed",
+        data={"user_id": user.id, "username": user.username, "sessions_ended": len(keys)},
+        actor_id=actor.id,
+        summary=f"Đổi mật khẩu tài khoản {user.username}",
+    )
+    return keys
+
+
+def _end_sessions(session: Session, user_id: int, keep: str = "") -> list[str]:
+    rows = session.exec(select(AuthSession).where(AuthSession.user_id == user_id)).all()
+    ended = [row.token_hash for row in rows if row.token_hash != keep]
+    if ended:
+        session.execute(delete(AuthSession).where(col(AuthSession.token_hash).in_(ended)))
+    return ended
 
 
 def list_users(*, session: Session, actor: Actor) -> list[UserPublic]:

@@ -2,7 +2,7 @@
 change made through the application, and the verifier compares the database with the last fact of each.
 
 Recording is a flush hook, not a call in each service: any ORM write that changes a user's role or active
-flag, a vote's state or result, or a participant's role is logged in the same transaction, so a new code
+flag or password, a vote's state or result, or a participant's role is logged in the same transaction, so a new code
 path cannot forget it. What bypasses the ORM (raw SQL in the database) has no fact, and the verifier names
 it ("user 12 is admin in the database but the log last recorded member").
 
@@ -28,7 +28,7 @@ from votes.models import Ballot, Vote, VoteKind, VoterRecord, VoteState
 
 # Which attributes, when changed, make a new fact (a cast changes voted_count: no fact, see module doc).
 _TRACKED: dict[type, tuple[str, ...]] = {
-    User: ("role", "is_active"),
+    User: ("role", "is_active", "password_hash"),
     Vote: ("state", "result", "kind", "rule"),
     Participant: ("role",),
 }
@@ -47,8 +47,14 @@ def subject(fact: dict[str, Any]) -> str:
     return f"user:{fact['user_id']}"
 
 
-def user_fact(user: User) -> dict[str, Any]:
-    return {"user_id": user.id, "username": user.username, "role": _v(user.role), "active": bool(user.is_active)}
+def user_fact(user: User, session: Session | None = None) -> dict[str, Any]:
+    """With `session` (holding the audit keys): also the password hash, as an HMAC under the audit key (it tells a
+    hash swapped in the database from the one set through the application, and nothing about the password)."""
+    fact = {"user_id": user.id, "username": user.username, "role": _v(user.role), "active": bool(user.is_active)}
+    if session is not None and KEYS in session.info:
+        secret = b"ecabinet-audit-credential\0" + user.password_hash.encode()
+        fact["credential"] = hmac.new(keys_of(session).mac_key(), secret, hashlib.sha256).hexdigest()
+    return fact
 
 
 def participant_fact(p: Participant, *, removed: bool = False) -> dict[str, Any]:
@@ -89,7 +95,7 @@ def vote_fact(session: Session, vote: Vote) -> dict[str, Any]:
 
 def _fact_of(session: Session, obj: Any, *, deleted: bool) -> tuple[str, dict[str, Any]]:
     if isinstance(obj, User):
-        return "state.user", {**user_fact(obj), **({"deleted": True} if deleted else {})}
+        return "state.user", {**user_fact(obj, session), **({"deleted": True} if deleted else {})}
     if isinstance(obj, Participant):
         return "state.participant", participant_fact(obj, removed=deleted)
     return "state.vote", {"vote_id": obj.id, "deleted": True} if deleted else vote_fact(session, obj)
@@ -148,7 +154,7 @@ def on_flush(session: Session, _ctx: Any) -> None:
 
 def adopt_all(session: Session) -> None:
     """At anchoring: the state as found when the key was installed becomes the log's starting facts."""
-    found = [("state.user", user_fact(u)) for u in session.exec(select(User).order_by(col(User.id))).all()]
+    found = [("state.user", user_fact(u, session)) for u in session.exec(select(User).order_by(col(User.id))).all()]
     found += [
         ("state.participant", participant_fact(p))
         for p in session.exec(select(Participant).order_by(col(Participant.id))).all()

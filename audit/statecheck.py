@@ -41,7 +41,7 @@ def _role(value: Any) -> str:
 def _users(session: Session, facts: dict[str, tuple[int, dict[str, Any]]], seen: set[str]) -> list[str]:
     out = []
     for user in session.exec(select(User).order_by(col(User.id))).all():
-        key, now = f"user:{user.id}", user_fact(user)
+        key, now = f"user:{user.id}", user_fact(user, session)
         seen.add(key)
         logged = facts.get(key)
         if logged is None:
@@ -59,6 +59,11 @@ def _users(session: Session, facts: dict[str, tuple[int, dict[str, Any]]], seen:
         elif now["active"] != logged[1]["active"] or now["username"] != logged[1]["username"]:
             out.append(
                 f"tài khoản {user.id}: tên đăng nhập hoặc trạng thái hoạt động khác với nhật ký (bản ghi #{logged[0]})"
+            )
+        elif "credential" in logged[1] and now.get("credential") != logged[1]["credential"]:  # older facts: none
+            out.append(
+                f"tài khoản {user.id} ({user.username}): mật khẩu trong cơ sở dữ liệu không phải mật khẩu nhật ký ghi "
+                f"lần cuối (bản ghi #{logged[0]}): đã bị đổi ngoài ứng dụng"
             )
     return out
 

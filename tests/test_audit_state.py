@@ -177,3 +177,21 @@ async def test_a_signed_meeting_over_http_verifies_clean_and_its_signature_is_ch
     finally:
         for client in (staff, secretary, chair, boss):
             await client.aclose()
+
+
+def test_a_password_swapped_with_sql_is_named_and_one_changed_through_the_application_is_not(db: Database) -> None:
+    from accounts import services as accounts
+    from accounts.passwords import hash_password
+    from accounts.schemas import UserUpdate
+
+    s, admin = _meeting(db)
+    member, other = s.cabinet.members[0], s.cabinet.members[1]
+    reset = UserUpdate(password="Mật-khẩu-đặt-lại-2027")
+    db.run_write(accounts.update_user, actor=admin, user_id=other.id, data=reset, min_length=10)
+    assert _verify(db, admin)["mismatches"] == []  # set through the application: logged
+    _sql(db, 'UPDATE "user" SET password_hash = :h WHERE id = :u', h=hash_password("ke-gian-2027-xyz"), u=member.id)
+    v = _verify(db, admin)
+    assert v["ok"] is False and v["chain_ok"]
+    assert [m for m in v["mismatches"] if "mật khẩu" in m] == [
+        next(m for m in v["mismatches"] if f"tài khoản {member.id} ({member.username}): mật khẩu" in m)
+    ], v
