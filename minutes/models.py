@@ -95,7 +95,7 @@ class MinutesFile(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("version_id", "step"),)
     id: int | None = Field(default=None, primary_key=True)
     version_id: int = Field(foreign_key="minutes_version.id", index=True)
-    step: str = Field(max_length=32)  # "final" | "secretary" | "chair"
+    step: str = Field(max_length=32)  # the PDF at "final", "secretary", "chair"; "docx" (kept at finalisation)
     sha256: str = Field(max_length=64)
     size_bytes: int
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -235,6 +235,12 @@ def _slug(meeting_id: int, version: int | None, suffix: str) -> str:
     return f"bien-ban-cuoc-hop-{meeting_id}" + (f"-v{version}" if version else "-du-thao") + suffix
 
 
+def _stored(session: Session, version: MinutesVersion, step: str) -> MinutesFile | None:
+    return session.exec(
+        select(MinutesFile).where(MinutesFile.version_id == version.id, MinutesFile.step == step)
+    ).first()
+
+
 def latest_file(session: Session, version: MinutesVersion) -> MinutesFile:
     files = {f.step: f for f in session.exec(select(MinutesFile).where(MinutesFile.version_id == version.id))}
     return files.get("chair") or files.get("secretary") or files["final"]
@@ -286,8 +292,12 @@ def get_pdf(
 def get_docx(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFAULT_TIMEZONE) -> FileOut:
     _reader(session, actor, meeting_id)
     current = open_version(session, meeting_id)
-    draft, info = _rendering(session, meeting_id, tz, current)
-    data = render_docx(draft.doc, info)
+    frozen = _stored(session, current, "docx") if current else None
+    if frozen is not None:  # a finalised version: the text frozen with it, not today's data
+        data = frozen.data
+    else:  # the draft (or a version finalised before its DOCX was kept)
+        draft, info = _rendering(session, meeting_id, tz, current)
+        data = render_docx(draft.doc, info)
     return FileOut(
         data,
         _slug(meeting_id, current.version if current else None, ".docx"),
@@ -330,6 +340,7 @@ def finalise(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFA
     session.add(v)
     session.flush()
     store_file(session, v, "final", render_pdf(draft.doc, info))
+    store_file(session, v, "docx", render_docx(draft.doc, info))  # the same frozen text, for its editors
     session.flush()
     status = minutes_slice(session, acc.meeting)
     emit(session, acc, "minutes.finalised", version=v.version, minutes=status)

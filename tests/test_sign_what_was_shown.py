@@ -28,3 +28,27 @@ def test_a_signer_shown_version_1_cannot_sign_version_2(db: Database, settings: 
         db.run_read(signoff.prepare_signature, actor=c.secretary, meeting_id=mid, shown=1)
     assert refused.value.details == {"version": 2}
     assert db.run_read(signoff.prepare_signature, actor=c.secretary, meeting_id=mid, shown=2).version == 2
+
+
+def test_the_word_file_of_a_finalised_version_is_its_frozen_text_not_todays_data(
+    db: Database, settings: Settings
+) -> None:
+    from accounts.models import User
+    from tests.minutes_helpers import pdf_text
+    from tests.record_helpers import docx_text
+
+    s: Scripted = scripted_meeting(db)
+    c, mid = s.cabinet, s.meeting_id
+    call(db, services.finalise, actor=c.staff, meeting_id=mid)
+
+    def renamed(*, session) -> None:  # a record changed after the finalisation (here: a member's name)
+        user = session.get(User, c.members[0].id)
+        assert user is not None
+        user.full_name = "Tên Đã Đổi Sau Khi Chốt"
+        session.add(user)
+
+    db.run_write(renamed)
+    word = docx_text(db.run_read(services.get_docx, actor=c.staff, meeting_id=mid).data)
+    pdf = pdf_text(db.run_read(services.get_pdf, actor=c.staff, meeting_id=mid).data)[0]
+    for text in (word, pdf):  # both say what was frozen
+        assert c.members[0].full_name in text and "Tên Đã Đổi Sau Khi Chốt" not in text
