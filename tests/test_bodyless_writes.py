@@ -46,3 +46,18 @@ async def test_the_chairs_tap_with_an_empty_body_moves_and_with_data_does_not(li
         assert moved.status_code == 200 and moved.json()["current_item_id"] == c.item_ids[1]
     finally:
         await chair.aclose()
+
+
+def test_a_second_app_wraps_no_route_again(tmp_path) -> None:
+    """The routes are module-level, shared by every app (the tests make hundreds): the checks wrap each once."""
+    from starlette.routing import Route
+
+    from app import domains
+    from app.factory import create_app
+    from infra.settings import Settings
+
+    create_app(Settings(data_dir=tmp_path / "a"))
+    first = {id(r): r.app for r in domains.http_routes() if isinstance(r, Route)}
+    create_app(Settings(data_dir=tmp_path / "b"))
+    again = {id(r): r.app for r in domains.http_routes() if isinstance(r, Route)}
+    assert [k for k in first if again[k] is not first[k]] == []

@@ -62,4 +62,7 @@ def _bodyless(inner: Any) -> Any:
         await inner(scope, replay, send)
 
     checked.bodyless = True  # type: ignore[attr-defined]
+    # web/http.py guard_paths wraps a route once (the routes are module-level, shared by every app): the path check
+    # inside this one is seen by the next app as done, or each app would add a layer to every request
+    checked.guarded = getattr(inner, "guarded", False)  # type: ignore[attr-defined]
     return checked
