@@ -5,6 +5,7 @@ room, remote, a deputy, a guest, absent; with the times when they were not there
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from core.clock import DEFAULT_TIMEZONE
@@ -12,6 +13,8 @@ from core.text import nfc
 from minutes.dates import hm
 from minutes.document import Attendee
 from minutes.facts import Person, QuorumFact
+
+MEMBER_ROLES = ("chair", "member")  # those the quorum counts (meetings.models.VOTING_ROLES)
 
 
 def attendee(p: Person, note: str = "") -> Attendee:
@@ -29,18 +32,28 @@ def _guest(p: Person, ways: set[str], note: str) -> Attendee:
 
 
 PRESENCE_VI = {"present_room": "có mặt tại phòng họp", "present_remote": "tham dự trực tuyến"}
-Span = tuple[str, datetime, "datetime | None"]
+# (how, from, until, the reason given when the stretch ended by their leaving: recorded absent with a reason)
+Span = tuple[str, datetime, "datetime | None", str]
 
 
 def presence_spans(p: Person) -> list[Span]:
-    """(how, from, until) for each stretch of time the person was present, from their attendance history."""
+    """(how, from, until, why they left) for each stretch of time the person was present, from their history."""
     spans: list[Span] = []
-    for at, state in p.history:
+    for at, state, *note in p.history:
         if spans and spans[-1][2] is None:
-            spans[-1] = (spans[-1][0], spans[-1][1], at)
+            why = note[0] if note and state == "absent" else ""
+            spans[-1] = (spans[-1][0], spans[-1][1], at, why)
         if state in PRESENCE_VI:
-            spans.append((state, at, None))
+            spans.append((state, at, None, ""))
     return spans
+
+
+def _stretch(start: datetime, end: datetime | None, why: str, tz: str | tzinfo) -> str:
+    return (
+        f"từ {hm(start, tz)}"
+        + (f" đến {hm(end, tz)}" if end else "")
+        + (f" (rời phiên họp, lý do: {why})" if end and why else "")
+    )
 
 
 def presence_note(spans: list[Span], started: datetime | None, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
@@ -49,9 +62,14 @@ def presence_note(spans: list[Span], started: datetime | None, tz: str | tzinfo 
     if not spans or (len(spans) == 1 and spans[0][2] is None and (started is None or spans[0][1] <= started)):
         return ""
     parts: dict[str, list[str]] = {}
-    for how, start, end in spans:
-        parts.setdefault(how, []).append(f"từ {hm(start, tz)}" + (f" đến {hm(end, tz)}" if end else ""))
+    for how, start, end, why in spans:
+        parts.setdefault(how, []).append(_stretch(start, end, why, tz))
     return "; ".join(f"{PRESENCE_VI[how]} " + " và ".join(times) for how, times in parts.items())
+
+
+def _ways(p: Person, spans: list[Span]) -> set[str]:
+    """How they were ever present: from the history, else (no history: an older record) their final state."""
+    return {how for how, *_ in spans} or ({p.attendance} & set(PRESENCE_VI))
 
 
 def groups(
@@ -71,7 +89,7 @@ def groups(
         if p.role == "secretary":
             continue
         spans = presence_spans(p)
-        ways = {how for how, _, _ in spans} or ({p.attendance} & set(PRESENCE_VI))
+        ways = _ways(p, spans)
         note = presence_note(spans, started, tz)
         if p.role == "guest":
             if ways:
@@ -115,21 +133,55 @@ def attendance_text(g: dict[str, list[Attendee]]) -> str:
 FIGURES_LABEL = "Tổng hợp số thành viên"
 
 
-def figures(q: QuorumFact | None) -> list[str]:
-    """Members, present (in the room / remote), deputies, absent, and the quorum with whether it was reached."""
+@dataclass(frozen=True)
+class Tally:
+    """The members counted as the attendance list lists them: present if they ever were during the session (in the
+    room if ever there), of whom some left before the end; a deputy or absent otherwise, as finally recorded."""
+
+    room: int = 0
+    remote: int = 0
+    left_early: int = 0
+    deputies: int = 0
+    absent: int = 0
+
+
+def tally(people: tuple[Person, ...]) -> Tally:
+    room = remote = left = deputies = absent = 0
+    for p in people:
+        if p.role not in MEMBER_ROLES:
+            continue
+        ways = _ways(p, presence_spans(p))
+        if ways:
+            room += "present_room" in ways
+            remote += "present_room" not in ways
+            left += p.attendance not in PRESENCE_VI
+        elif p.attendance == "deputy":
+            deputies += 1
+        else:
+            absent += 1
+    return Tally(room, remote, left, deputies, absent)
+
+
+def figures(q: QuorumFact | None, t: Tally | None = None) -> list[str]:
+    """Members, present (in the room / remote, and who left before the end), deputies, absent — the same people
+    the attendance list names — and the quorum with whether it was reached, at the end and at the opening."""
     if q is None:
         return []
-    present = q.present_room + q.present_remote
+    if t is None:  # no history to hand: the final states
+        t = Tally(q.present_room, q.present_remote, 0, q.deputies, q.absent)
     deputies = (
-        f"; đại biểu dự thay: {q.deputies}" + (" (được tính vào số có mặt)" if q.deputies_count else "")
-        if q.deputies
+        f"; đại biểu dự thay: {t.deputies}" + (" (được tính vào số có mặt)" if q.deputies_count else "")
+        if t.deputies
         else ""
     )
+    left = f"; trong đó {t.left_early} thành viên rời phiên họp trước khi kết thúc" if t.left_early else ""
+    at_end = f"khi kết thúc phiên họp có mặt {q.present_room + q.present_remote}/{q.total} thành viên; " if left else ""
     return [
-        f"Tổng số thành viên: {q.total}; có mặt: {present} (tại phòng họp: {q.present_room}; trực tuyến: "
-        f"{q.present_remote})"
-        f"{deputies}; vắng mặt: {q.absent}.",
+        f"Tổng số thành viên: {q.total}; có mặt: {t.room + t.remote} (tại phòng họp: {t.room}; trực tuyến: "
+        f"{t.remote}{left})"
+        f"{deputies}; vắng mặt: {t.absent}.",
         f"Số thành viên tối thiểu để tiến hành phiên họp ({q.num}/{q.den} tổng số thành viên): {q.required}; "
+        + at_end
         + ("đủ điều kiện tiến hành phiên họp." if q.reached else "không đủ số thành viên tối thiểu."),
         *_at_start(q),
     ]

@@ -15,7 +15,7 @@ from typing import Any
 
 from core.clock import DEFAULT_TIMEZONE
 from core.text import nfc
-from minutes.attendance import FIGURES_LABEL, attendance_text, attendee, figures, groups
+from minutes.attendance import FIGURES_LABEL, attendance_text, attendee, figures, groups, tally
 from minutes.dates import hm, local, vn_date, vn_datetime
 from minutes.document import Attendee, ItemRecord, MinutesDoc, Signer, Speech, VoteRecord
 from minutes.facts import Facts, VoteFact
@@ -207,7 +207,9 @@ def build(
     place = section("place", "Địa điểm", facts.place)
     g = groups(facts.people, facts.started_at, tz)
     attendance = section("attendance", "Thành phần tham dự", attendance_text(g))
-    figures_lines = section("figures", FIGURES_LABEL, "\n".join(figures(facts.quorum)), editable=False).splitlines()
+    figures_lines = section(
+        "figures", FIGURES_LABEL, "\n".join(figures(facts.quorum, tally(facts.people))), editable=False
+    ).splitlines()
     n = len(facts.items)
     opening = section(
         "opening", "Mở đầu", f"Cuộc họp xem xét {n} nội dung theo chương trình đã phát hành." if n else ""

@@ -40,8 +40,9 @@ class Person:
     absence_reason: str = ""
     deputy_name: str = ""
     unit: str = ""  # cơ quan / đơn vị (shown in full for guests)
-    # Every change of their attendance, oldest first: (when, attendance from then on).
-    history: tuple[tuple[datetime, str], ...] = ()
+    # Every change of their attendance, oldest first: (when, attendance from then on[, its note: the reason of an
+    # absence, the name of a deputy]).
+    history: tuple[tuple[datetime, str] | tuple[datetime, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,8 @@ def gather(session: Session, meeting_id: int) -> Facts:
             p.deputy_name,
             u.unit,
             tuple(
-                (as_utc(c.at), str(getattr(c.attendance, "value", c.attendance))) for c in changes.get(p.user_id, [])
+                (as_utc(c.at), str(getattr(c.attendance, "value", c.attendance)), c.note)
+                for c in changes.get(p.user_id, [])
             ),
         )
         for p, u in rows
