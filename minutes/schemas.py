@@ -72,6 +72,9 @@ class MinutesStatus(BaseModel):
 class MinutesDraft(BaseModel):
     meeting_id: int
     can_edit: bool
+    frozen_version: int | None = Field(
+        description="while a version is finalised: its number; the sections are then its text as frozen, read-only"
+    )
     sections: list[SectionPublic]
     minutes: MinutesStatus
 

@@ -159,14 +159,43 @@ def _reader(session: Session, actor: Actor, meeting_id: int) -> Access:
 
 
 def get_draft(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:
+    """The draft as it would be generated now; while a version is finalised, that version's text as frozen (what
+    its files say and what is signed), not today's data."""
     acc = _reader(session, actor, meeting_id)
-    draft, _ = _rendering(session, meeting_id, tz, open_version(session, meeting_id))  # frozen: with its number
+    current = open_version(session, meeting_id)
+    draft, _ = _rendering(session, meeting_id, tz, current)  # frozen: with its number
+    sections = draft.as_dict()["sections"]
+    if current is not None and current.content:
+        sections = _frozen_sections(current, {s["key"]: s for s in sections})
     return {
         "meeting_id": meeting_id,
         "can_edit": acc.can_manage,
-        **draft.as_dict(),
+        "frozen_version": current.version if current else None,
+        "sections": sections,
         "minutes": minutes_slice(session, acc.meeting),
     }
+
+
+def _frozen_sections(version: MinutesVersion, today: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """A finalised version's sections as stored with it; label and flags (generated or edited, editable) as the
+    draft of today has them for that key (a version finalised before labels were kept shows today's label)."""
+    out = []
+    for row in json.loads(version.content):
+        key, text = row["key"], row["text"]
+        now = today.get(key, {"label": key, "edited": None, "editable": True})
+        edited = text if now["edited"] is not None else None
+        out.append(
+            {
+                "key": key,
+                "label": row.get("label") or now["label"],
+                "generated": text if edited is None else now.get("generated", ""),
+                "edited": edited,
+                "effective": text,
+                "editable": now["editable"],
+                "multiline": key not in builder.SINGLE_LINE,
+            }
+        )
+    return out
 
 
 def _plain(text: str) -> str:
@@ -336,7 +365,9 @@ def finalise(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFA
         or register.allocate(session, meeting_id=meeting_id, version=v.version, at=now, tz=tz, actor_id=actor.id).id
     )
     draft, info = _rendering(session, meeting_id, tz, v)
-    v.content = json.dumps([{"key": s.key, "text": s.effective} for s in draft.sections], ensure_ascii=False)
+    v.content = json.dumps(
+        [{"key": s.key, "label": s.label, "text": s.effective} for s in draft.sections], ensure_ascii=False
+    )
     session.add(v)
     session.flush()
     store_file(session, v, "final", render_pdf(draft.doc, info))

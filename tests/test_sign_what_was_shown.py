@@ -30,7 +30,7 @@ def test_a_signer_shown_version_1_cannot_sign_version_2(db: Database, settings: 
     assert db.run_read(signoff.prepare_signature, actor=c.secretary, meeting_id=mid, shown=2).version == 2
 
 
-def test_the_word_file_of_a_finalised_version_is_its_frozen_text_not_todays_data(
+def test_the_files_and_page_of_a_finalised_version_are_its_frozen_text_not_todays_data(
     db: Database, settings: Settings
 ) -> None:
     from accounts.models import User
@@ -50,5 +50,12 @@ def test_the_word_file_of_a_finalised_version_is_its_frozen_text_not_todays_data
     db.run_write(renamed)
     word = docx_text(db.run_read(services.get_docx, actor=c.staff, meeting_id=mid).data)
     pdf = pdf_text(db.run_read(services.get_pdf, actor=c.staff, meeting_id=mid).data)[0]
-    for text in (word, pdf):  # both say what was frozen
+    shown = db.run_read(services.get_draft, actor=c.staff, meeting_id=mid)  # the page the signers read
+    page = "\n".join(s["effective"] for s in shown["sections"])
+    assert shown["frozen_version"] == 1 and shown["can_edit"]  # may still open a new version
+    for text in (word, pdf, page):  # all say what was frozen
         assert c.members[0].full_name in text and "Tên Đã Đổi Sau Khi Chốt" not in text
+    call(db, services.new_version, actor=c.staff, meeting_id=mid)  # a new draft: today's data again
+    again = db.run_read(services.get_draft, actor=c.staff, meeting_id=mid)
+    assert again["frozen_version"] is None
+    assert "Tên Đã Đổi Sau Khi Chốt" in "\n".join(s["effective"] for s in again["sections"])
