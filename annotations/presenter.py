@@ -31,6 +31,7 @@ from core.clock import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_
 from core.text import fold
+from documents.access import refusal
 from documents.models import Document, DocumentVersion
 from infra.driver import DriverStatement
 from meetings.access import Access, access
@@ -86,12 +87,16 @@ def _current(session: Session, meeting_id: int) -> PresenterState:
     return state
 
 
-def _shown(session: Session, state: PresenterState) -> Document:
+def _shown(session: Session, state: PresenterState, acc: Access) -> Document:
     """The presented document, refused once it is restricted (made so while presented: documents/hooks.py ends
-    the presentation; this is asked again on every page turn, stroke and pointer all the same)."""
+    the presentation; this is asked again on every page turn, stroke and pointer all the same), and to anyone who
+    may not read it (a guest's unit presenting, once the paper is no longer shared with guests)."""
     doc = session.get(Document, state.document_id)
     if doc is None or doc.restricted:
         raise Forbidden(RESTRICTED)
+    why = refusal(session, acc, doc)
+    if why:
+        raise Forbidden(why)
     return doc
 
 
@@ -137,7 +142,9 @@ def outsiders_slice(session: Session, meeting: Meeting, presented: dict[str, Any
 def start(*, session: Session, actor: Actor, meeting_id: int, document_id: int, page: int = 1) -> dict[str, Any] | None:
     acc = _presenting(session, actor, meeting_id)
     doc = session.get(Document, document_id)
-    if doc is None or doc.meeting_id != meeting_id:
+    # One answer for a paper of another meeting, one that does not exist and one the presenter may not read (a
+    # restricted paper off their list, a paper not shared with a guest): its existence is not theirs to learn.
+    if doc is None or doc.meeting_id != meeting_id or refusal(session, acc, doc):
         raise NotFound(
             "Không tìm thấy tài liệu {document_id} trong cuộc họp {meeting_id}.",
             document_id=document_id,
@@ -164,7 +171,7 @@ def start(*, session: Session, actor: Actor, meeting_id: int, document_id: int, 
 def set_page(*, session: Session, actor: Actor, meeting_id: int, page: int) -> dict[str, Any] | None:
     acc = _presenting(session, actor, meeting_id)
     state = _current(session, meeting_id)
-    _shown(session, state)
+    _shown(session, state, acc)
     _check_page(_page_count(session, state.document_id, state.version), page)
     if state.page == page and state.presenter_user_id == actor.id:
         return slice_of(state)  # nothing changed: no event
@@ -197,7 +204,7 @@ def add_ink(
 
     acc = _presenting(session, actor, meeting_id)
     state = _current(session, meeting_id)
-    doc = _shown(session, state)
+    doc = _shown(session, state, acc)
     if document_id is not None and document_id != state.document_id:
         raise Conflict(
             "Tài liệu {document_id} không phải tài liệu đang trình chiếu; chỉ vẽ chung trên tài liệu đang trình chiếu.",
@@ -270,7 +277,7 @@ def pointer_target(*, session: Session, actor: Actor, meeting_id: int) -> dict[s
         raise Conflict("Chưa có ai trình chiếu tài liệu trong cuộc họp {meeting_id}.", meeting_id=meeting_id)
     if not may_present(session, acc):
         raise Forbidden(REFUSED)
-    doc = _shown(session, state)
+    doc = _shown(session, state, acc)
     where = {"document_id": state.document_id, "version": state.version, "page": state.page}
     return {**where, "guests": doc.share_with_guests}
 

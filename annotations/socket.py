@@ -9,7 +9,10 @@
 The pointer does not go through SocketActions.action: it is meant to flow at up to POINTER_RATE per second,
 which would drain the socket's general bucket and starve real actions. It has its own per-socket bucket;
 floods are dropped (the ack, when asked for, says rate_limited) and the connection stays. Its permission
-check (the sender may present and something is presented) is cached per socket for POINTER_CHECK_TTL s.
+check (the sender may present and something is presented, and where) is cached per socket for at most
+POINTER_CHECK_TTL s, and dropped for the whole meeting as soon as any event of that meeting is delivered (a page
+turn, the presentation ended or handed over, a document's access changed): the pointer never follows a state
+the room has already left.
 """
 
 from __future__ import annotations
@@ -81,7 +84,15 @@ class Pointers:
 
     actions: SocketActions
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
-    checks: dict[tuple[str, int], tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    # meeting -> sid -> (valid until, where the pointer goes)
+    checks: dict[int, dict[str, tuple[float, dict[str, Any]]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.actions.on_event.append(self.changed)
+
+    def changed(self, env: dict[str, Any]) -> None:
+        """Any event of a meeting may change who presents what: its cached checks go (cheap: one dict pop)."""
+        self.checks.pop(env.get("meeting_id", 0), None)
 
     def bucket(self, sid: str) -> TokenBucket:
         found = self.buckets.get(sid)
@@ -94,18 +105,21 @@ class Pointers:
         if len(self.buckets) > 2 * len(self.actions.actors) + 16:
             for key in [k for k in self.buckets if k not in self.actions.actors]:
                 self.buckets.pop(key, None)
-            for check in [k for k in self.checks if k[0] not in self.actions.actors]:
-                self.checks.pop(check, None)
+            for checks in self.checks.values():
+                for sid in [s for s in checks if s not in self.actions.actors]:
+                    checks.pop(sid, None)
 
     async def target(self, sid: str, actor: Actor, meeting_id: int) -> dict[str, Any]:
         now = time.monotonic()
-        cached = self.checks.get((sid, meeting_id))
+        cached = self.checks.get(meeting_id, {}).get(sid)
         if cached and cached[0] > now:
             return cached[1]
+        checks = self.checks.setdefault(meeting_id, {})
         found: dict[str, Any] = await self.actions.ctx.read(
             presenter.pointer_target, actor=actor, meeting_id=meeting_id
         )
-        self.checks[(sid, meeting_id)] = (now + POINTER_CHECK_TTL, found)
+        if self.checks.get(meeting_id) is checks:  # no event of the meeting while we read: still true
+            checks[sid] = (now + POINTER_CHECK_TTL, found)
         return found
 
 

@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None) -> Any:
         RtcRelay(ctx.cluster, remote)
     ctx.socket_extensions.append(remote.register)
     sio, actions = build_server(ctx)
-    broadcaster = Broadcaster(sio, actions.rooms)
+    broadcaster = Broadcaster(sio, actions.rooms, on_event=actions.on_event)
     actions.to_room = broadcaster.send  # presence too takes the fast fan-out
     broadcast = broadcaster.publish
 

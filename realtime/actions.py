@@ -63,6 +63,9 @@ class SocketActions:
         self.logins = BatchedReads(lambda tokens: ctx.read(partial(lookup_many, ctx), tokens=tokens))
         self.langs: dict[str, str] = {}  # sid -> the language its acks' messages are in (app/i18n.environ_lang)
         self.on_disconnect: list[Callable[[str], None]] = []  # e.g. remote attendance's grace (realtime/rtc.py)
+        # Told of every committed envelope this node delivers (whichever node recorded it): caches kept by the
+        # domains' socket modules drop what an event may have changed (annotations/socket.py: the pointer's check).
+        self.on_event: list[Callable[[dict[str, Any]], None]] = []
         self.accepted: dict[str, type[BaseModel] | None] = {}  # client -> server event -> its payload model
         self.shared_reads = SharedReads()  # many sockets asking the same at once: one read (meeting:sync)
         # Sends to a meeting room; the app factory sets the broadcaster's fast fan-out (realtime/broadcast.py).

@@ -42,9 +42,20 @@ def user_room(user_id: int) -> str:
 
 
 class Broadcaster:
-    def __init__(self, sio: socketio.AsyncServer, rooms: "Rooms", *, fast: bool = True, wire: bool = True) -> None:
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        rooms: "Rooms",
+        *,
+        fast: bool = True,
+        wire: bool = True,
+        on_event: list[Callable[[dict[str, Any]], None]] | None = None,
+    ) -> None:
         self.sio = sio
         self.rooms = rooms
+        # Told of each envelope before it goes out, on every node that delivers it (in a cluster, as each node's
+        # share arrives): the domains' per-socket caches are dropped before the sockets hear of the change.
+        self.on_event = on_event if on_event is not None else []
         self.cluster = isinstance(sio.manager, AsyncPubSubManager)
         # The default manager, or our Redis manager (which fans out locally through `fanout` on every node);
         # any other manager goes through emit.
@@ -58,6 +69,8 @@ class Broadcaster:
     async def publish(self, events: list[Delivery]) -> None:
         # Events of one transaction go out in seq order; clients reorder or resync across transactions.
         for d in events:
+            if not self.cluster:  # a cluster's nodes are told in local_fanout, this one included
+                self.observe(d.env)
             await self.rooms.ensure_current(d.meeting_id, d.access_seq)
             self.rooms.delivering(d.meeting_id, d.env["seq"])
             if self.cluster and d.access_seq > self.signalled.get(d.meeting_id, 0):
@@ -88,8 +101,14 @@ class Broadcaster:
         elif not (self.fast and self.fanout(event, data, to, self.allowed(to), json_only=json_only)):
             await self.sio.emit(event, data, room=to)
 
+    def observe(self, env: dict[str, Any]) -> None:
+        for watcher in self.on_event:
+            watcher(env)
+
     def local_fanout(self, event: str, data: Any, to: str, namespace: str = "/") -> bool:
         """This node's share of a cluster-wide emit (realtime/server.py: ClusterManager)."""
+        if event == "event" and isinstance(data, dict):
+            self.observe(data)
         return self.fanout(event, data, to, self.allowed(to), namespace)
 
     def fanout(

@@ -24,6 +24,7 @@ class SocketActions(Protocol):
     sio: Any  # socketio.AsyncServer
     ctx: AppContext
     actors: dict[str, Actor]  # sid -> who the socket is
+    on_event: list[Callable[[dict[str, Any]], None]]  # told of every envelope this node delivers
 
     def lang(self, sid: str) -> str: ...
 
