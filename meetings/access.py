@@ -10,8 +10,14 @@ from sqlmodel import Session, col, select
 
 from core.actor import Actor
 from core.errors import Forbidden, NotFound
+from core.i18n import N_
 from infra.driver import DriverEntities
 from meetings.models import AgendaItem, Meeting, MeetingRole, MeetingState, Participant
+
+
+DISPLAY_DRAFT = N_(
+    "Cuộc họp chưa được phát hành; màn hình phòng họp hiển thị cuộc họp sau khi Văn phòng phát hành (tải lại trang)."
+)
 
 
 class NotInvited(Forbidden):
@@ -49,8 +55,8 @@ class Access:
 
     @property
     def can_view(self) -> bool:
-        if self.actor.is_display:  # a room display sees the one meeting its token was made for
-            return self.actor.display_meeting_id == self.meeting.id
+        if self.actor.is_display:  # a room display sees the one meeting its token was made for, once published
+            return self.actor.display_meeting_id == self.meeting.id and self.meeting.state != MeetingState.draft
         if self.can_manage:
             return True
         return self.participant is not None and self.meeting.state != MeetingState.draft
@@ -127,6 +133,8 @@ def access_with_agenda(session: Session, actor: Actor, meeting_id: int) -> tuple
 def require_view(acc: Access) -> Access:
     """`acc` if the meeting is the actor's to see (access() asks it; batched services ask it per caller)."""
     if not acc.can_view:
+        if acc.actor.display_meeting_id == acc.meeting.id:  # its own meeting, not (or no longer) published
+            raise Forbidden(DISPLAY_DRAFT)
         raise NotInvited("Bạn không được mời dự cuộc họp {meeting_id}.", meeting_id=acc.meeting.id)
     return acc
 

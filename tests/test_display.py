@@ -160,3 +160,41 @@ async def test_revoking_disconnects_a_screen_that_is_showing(live_server: LiveSe
         await staff.aclose()
         if screen.connected:
             await screen.disconnect()
+
+
+async def test_a_meeting_back_to_draft_leaves_the_hall_display_dark(live_server: LiveServer) -> None:
+    """The display follows a published meeting; when the secretariat takes it back to a draft, the screen is told
+    its access ended like the members, hears none of the draft's edits, and its page says the meeting is not
+    published (in the screen's language) until it is published again."""
+    c = make_cabinet(live_server.db)
+    staff = await login(live_server.url, c.staff.username)
+    token = (await staff.post(f"/api/meetings/{c.meeting_id}/display-tokens")).json()["token"]
+    screen, events = await _screen(live_server, token)
+    page = f"{live_server.url}/display/{c.meeting_id}?token={token}"
+    try:
+        assert (await screen.call("meeting:join", {"meeting_id": c.meeting_id}, timeout=10))["ok"]
+        async with httpx.AsyncClient() as anonymous:
+            assert (await anonymous.get(page)).status_code == 200  # allowed: published
+            assert (await staff.post(f"/api/meetings/{c.meeting_id}/unpublish")).status_code == 200
+            await eventually(
+                lambda: any(e["type"] == "meeting.access_revoked" for e in events), "the screen to be told"
+            )
+            r = await staff.patch(f"/api/meetings/{c.meeting_id}", json={"title": "Tiêu đề nháp chưa công bố"})
+            assert r.status_code == 200, r.text
+            denied = await anonymous.get(page)  # denied: a draft
+            assert denied.status_code == 403 and "chưa được phát hành" in denied.text
+            async with httpx.AsyncClient(cookies={"ecabinet_lang": "en"}) as english:  # a screen set to English
+                assert "not published yet" in (await english.get(page)).text
+            fresh, _ = await _screen(live_server, token)  # a screen restarted meanwhile joins nothing
+            try:
+                again = await fresh.call("meeting:join", {"meeting_id": c.meeting_id}, timeout=10)
+                assert not again["ok"] and "chưa được phát hành" in again["error"]["message"]
+            finally:
+                await fresh.disconnect()
+            assert (await staff.post(f"/api/meetings/{c.meeting_id}/publish")).status_code == 200
+            assert (await anonymous.get(page)).status_code == 200  # published again: it shows
+        assert not any("Tiêu đề nháp" in str(e) for e in events)
+    finally:
+        await staff.aclose()
+        if screen.connected:
+            await screen.disconnect()
