@@ -8,7 +8,7 @@ violation, a DOCX that can never be written again).
 - Line: one line of text; Para: text that may hold line breaks and tabs. Both are NFC-normalised and
   stripped, and refuse C0/C1 control characters, lone surrogates, non-characters and bidi overrides
   (XML 1.0 cannot hold the first three; the last re-orders what a reader sees).
-- Moment: a date-time that converts to UTC and back without overflowing.
+- Moment: a date-time with its offset, that converts to UTC and back without overflowing; given on in UTC.
 - Secret: a password as typed (never normalised or stripped: its hash is of those bytes), refusing only control
   characters and lone surrogates (no keyboard types them; a surrogate cannot even be encoded).
 - FormId, FormInt, FormFlag: the same for values that arrive as text (query strings, multipart fields).
@@ -27,9 +27,12 @@ from core.i18n import N_, Msg
 
 MAX_ID = 2**63 - 1
 
-# DEL and C1 controls, UTF-16 surrogates, U+FFFE/U+FFFF and the bidi embedding/override/isolate marks.
-_OTHERS = "\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069"
-_BAD_LINE = re.compile(f"[\x00-\x1f{_OTHERS}]")  # every C0 control, line breaks and tabs too
+# DEL and C1 controls, UTF-16 surrogates, U+FFFE/U+FFFF, the bidi embedding/override/isolate marks, a byte order
+# mark, and the tag characters (invisible text a reader never sees but a program reads).
+_OTHERS = "\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069\ufeff\U000e0000-\U000e007f"
+# every C0 control, line breaks and tabs too, and Unicode's line and paragraph separators (a line break to
+# Python's splitlines, to Word and to some readers: one line must stay one line everywhere)
+_BAD_LINE = re.compile(f"[\x00-\x1f\u2028\u2029{_OTHERS}]")
 _BAD_PARA = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHERS}]")  # all but \t and \n (\r\n and \r become \n first)
 _BAD_SECRET = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # no keyboard types these
 
@@ -55,7 +58,8 @@ def _normal_line(value: Any) -> Any:
 def _normal_para(value: Any) -> Any:
     if not isinstance(value, str):
         return value
-    return unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\u2028", "\n").replace("\u2029", "\n").strip()  # one kind of line break
 
 
 def _line(value: str) -> str:
@@ -96,7 +100,9 @@ def _moment(value: datetime) -> datetime:
     # the year both as written and in UTC: far enough from datetime's ends that a time-zone shift cannot overflow
     if not (1900 <= value.year <= 9998 and 1900 <= value.astimezone(timezone.utc).year <= 9998):
         raise ValueError(N_("thời điểm phải trong khoảng năm 1900 đến 9998"))
-    return value
+    # In UTC from here on: SQLite keeps a date-time's wall clock and drops its offset (a meeting sent as 09:00+07:00
+    # was stored as 09:00 and read back as 09:00 UTC, 16:00 in Hà Nội). Every column holds UTC.
+    return value.astimezone(timezone.utc)
 
 
 def _secret(value: str) -> str:
@@ -112,11 +118,11 @@ def clean_para(value: str) -> str:
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 Flag = Annotated[bool, Field(strict=True)]
 # The JSON schema states the refused characters too, so generated clients (and schemathesis) know them.
-_PATTERN = "\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069\\ufffe\\uffff"
+_PATTERN = "\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069\\ufffe\\uffff\\ufeff"
 Line = Annotated[
     str,
     BeforeValidator(_normal_line),
-    Field(strict=True, json_schema_extra={"pattern": f"^[^\\x00-\\x1f{_PATTERN}]*$"}),
+    Field(strict=True, json_schema_extra={"pattern": f"^[^\\x00-\\x1f\\u2028\\u2029{_PATTERN}]*$"}),
     AfterValidator(_line),
 ]
 Para = Annotated[

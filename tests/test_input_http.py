@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import httpx
 
 from tests.conftest import LiveServer
@@ -93,6 +95,13 @@ async def test_null_control_characters_and_wrong_types_name_the_field(live_serve
         )
         for lax in ("2027-01-05T10:00:00", "2027-01-05", 0, "1900000000"):  # no zone, no time, Unix time
             _error(await staff.patch(m, json={"scheduled_at": lax}), 422, "validation_failed", "scheduled_at")
+        # an instant with an offset is that instant, as stored and read back (SQLite keeps no offset)
+        for sent in ("2027-02-01T09:00:00+07:00", "2027-02-01T03:00:00+01:00", "2027-02-01T02:00:00Z"):
+            assert (await staff.patch(m, json={"scheduled_at": sent})).status_code == 200
+            read = (await staff.get(m)).json()["scheduled_at"]
+            assert datetime.fromisoformat(read.replace("Z", "+00:00")) == datetime(2027, 2, 1, 2, tzinfo=timezone.utc)
+            listed = [x for x in (await staff.get("/api/meetings")).json() if x["id"] == c.meeting_id]
+            assert listed[0]["scheduled_at"] == read
         r = await staff.patch(
             m, json={"description": "Dòng 1\r\nDòng 2", "scheduled_at": None, "title": "Phie\u0302n họp mới"}
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import docx
 import pytest
@@ -42,6 +42,11 @@ class Shape(BaseModel):
         ("line", "a\nb"),
         ("line", "a\u202eb"),
         ("line", "\ufffe"),
+        ("line", "Phiên họp A\u2028Số: 99/BB-CP"),  # a line break to splitlines and Word: a forged second line
+        ("line", "a\u2029b"),
+        ("line", "a\ufeffb"),
+        ("line", "a\U000e0041b"),  # tag characters: text no reader sees
+        ("para", "a\U000e0041b"),
         ("para", "a\x00b"),
         ("para", "a\x1bb"),
         ("para", "a\x85b"),
@@ -67,6 +72,7 @@ def test_text_is_nfc_and_keeps_line_breaks_only_where_allowed() -> None:
         {"line": "  Ha\u0300 Nội ", "para": "Dòng 1\r\nDòng\t2", "id": MAX_ID, "form_id": "12", "form_flag": "true"}
     )
     assert (s.line, s.para, s.id, s.form_id, s.form_flag) == ("Hà Nội", "Dòng 1\nDòng\t2", MAX_ID, 12, True)
+    assert Shape.model_validate({"para": "Dòng 1\u2028Dòng 2\u2029Đoạn 2"}).para == "Dòng 1\nDòng 2\nĐoạn 2"
 
 
 def test_a_password_is_kept_exactly_as_typed() -> None:
@@ -148,6 +154,7 @@ def test_a_moment_keeps_the_instant_written() -> None:
     assert hanoi is not None and hanoi.astimezone(timezone.utc) == datetime(2027, 1, 5, 3, 0, tzinfo=timezone.utc)
     assert When(at="2027-01-05T03:00Z").at == hanoi
     assert When(at=datetime(2027, 1, 5, 3, 0, tzinfo=timezone.utc)).at == hanoi
+    assert hanoi.utcoffset() == timedelta(0)  # held in UTC: a database that drops offsets keeps the instant
 
 
 @pytest.mark.parametrize("value", ["2027-1-5", "2027-01-05T00:00:00Z", 20270105, "05/01/2027", datetime(2027, 1, 5)])
