@@ -246,6 +246,8 @@ def remove_ink(*, session: Session, actor: Actor, annotation: Annotation) -> Non
         raise Forbidden(
             "Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu {annotation_id}.", annotation_id=annotation.id
         )
+    # Shared ink is part of the session's record (the minutes list it): taken off during the session only.
+    require_state(acc.meeting, (MeetingState.started,), "xóa nét vẽ trình chiếu của")
     emit(
         session,
         acc,

@@ -35,6 +35,7 @@ from meetings.services import emit, require_state
 from minutes import builder, facts, register
 from minutes.docx import render_docx
 from minutes.fileinfo import FileInfo
+from minutes.frozen import frozen_sections, require_results
 from minutes.models import MinutesEdit, MinutesFile, MinutesState, MinutesVersion
 from minutes.pdf import render_pdf
 
@@ -166,7 +167,7 @@ def get_draft(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEF
     draft, _ = _rendering(session, meeting_id, tz, current)  # frozen: with its number
     sections = draft.as_dict()["sections"]
     if current is not None and current.content:
-        sections = _frozen_sections(current, {s["key"]: s for s in sections})
+        sections = frozen_sections(current, {s["key"]: s for s in sections})
     return {
         "meeting_id": meeting_id,
         "can_edit": acc.can_manage,
@@ -174,28 +175,6 @@ def get_draft(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEF
         "sections": sections,
         "minutes": minutes_slice(session, acc.meeting),
     }
-
-
-def _frozen_sections(version: MinutesVersion, today: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """A finalised version's sections as stored with it; label and flags (generated or edited, editable) as the
-    draft of today has them for that key (a version finalised before labels were kept shows today's label)."""
-    out = []
-    for row in json.loads(version.content):
-        key, text = row["key"], row["text"]
-        now = today.get(key, {"label": key, "edited": None, "editable": True})
-        edited = text if now["edited"] is not None else None
-        out.append(
-            {
-                "key": key,
-                "label": row.get("label") or now["label"],
-                "generated": text if edited is None else now.get("generated", ""),
-                "edited": edited,
-                "effective": text,
-                "editable": now["editable"],
-                "multiline": key not in builder.SINGLE_LINE,
-            }
-        )
-    return out
 
 
 def _plain(text: str) -> str:
@@ -355,6 +334,7 @@ def finalise(*, session: Session, actor: Actor, meeting_id: int, tz: Zone = DEFA
     signers = signer_rows(session, meeting_id)
     if signers["secretary"] is None or signers["chair"] is None:
         raise Conflict("Không thể chốt biên bản: cuộc họp phải có thư ký và chủ tọa để ký.")
+    require_results(session, meeting_id)
     rows = versions(session, meeting_id)
     now = utcnow()
     v = MinutesVersion(

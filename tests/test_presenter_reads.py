@@ -11,6 +11,7 @@ from accounts.models import User
 from meetings.models import AgendaItem, Meeting
 from tests.conftest import LiveServer
 from tests.factories import make_cabinet
+from tests.annotation_helpers import ink
 from tests.test_annotations_live import _doc, tablet
 from tests.waiting import eventually
 
@@ -95,3 +96,28 @@ async def test_the_pointer_follows_the_paper_as_soon_as_the_room_is_told(live_se
     finally:
         for t in (chair, member, guest):
             await t.close()
+
+
+async def test_shared_ink_stays_once_the_session_is_over(live_server: LiveServer) -> None:
+    """Shared ink is part of the session's record (the minutes list it): its author may take it off during the
+    session, not after the meeting has ended (nor once the minutes are signed)."""
+    c = make_cabinet(live_server.db, start=True)
+    doc = await _doc(live_server, c)
+    chair = await tablet(live_server, c.chair.username, c.meeting_id)
+    mid = c.meeting_id
+    try:
+        assert (await chair.call("presenter:start", {"meeting_id": mid, "document_id": doc}))["ok"]
+        strokes = []
+        for _ in range(2):
+            ack = await chair.call("presenter:ink", {"meeting_id": mid, "page": 1, "data": ink(1)["data"]})
+            assert ack["ok"], ack
+            strokes.append(ack["data"]["id"])
+        assert (await chair.http.delete(f"/api/annotations/{strokes[0]}")).status_code == 204  # allowed: in session
+        ended = await chair.http.post(f"/api/meetings/{mid}/end")
+        assert ended.status_code == 200, ended.text
+        late = await chair.http.delete(f"/api/annotations/{strokes[1]}")  # denied: the session is over
+        assert late.status_code == 409 and late.json()["error"]["code"] == "invalid_state"
+        listed = (await chair.http.get(f"/api/documents/{doc}/annotations")).json()
+        assert [a["id"] for a in listed if a["shared"]] == [strokes[1]]
+    finally:
+        await chair.close()
