@@ -17,6 +17,20 @@ def _migrate(settings: Settings) -> None:
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url)
+    _adopt_new_facts(settings)
+
+
+def _adopt_new_facts(settings: Settings) -> None:
+    """A log anchored before a kind of state had facts (the minutes) adopts that state once (audit/minutes_facts.py)."""
+    from app.db import Database
+    from ledger.keys import AuditKeys
+    from audit.minutes_facts import adopt_if_new
+
+    db = Database(settings.effective_database_url, audit=AuditKeys.from_settings(settings))
+    try:
+        db.run_write(adopt_if_new)
+    finally:
+        db.dispose()
 
 
 class ServerOptions(TypedDict):

@@ -22,6 +22,7 @@ from sqlalchemy import inspect
 from sqlmodel import Session, col, select
 
 from accounts.models import User
+from audit import minutes_facts
 from ledger.chain import KEYS, append, canonical, keys_of
 from meetings.models import Participant
 from votes.models import Ballot, Vote, VoteKind, VoterRecord, VoteState
@@ -31,6 +32,7 @@ _TRACKED: dict[type, tuple[str, ...]] = {
     User: ("role", "is_active", "password_hash"),
     Vote: ("state", "result", "kind", "rule"),
     Participant: ("role",),
+    **minutes_facts.TRACKED,
 }
 _DONE = (VoteState.closed, VoteState.published)
 
@@ -40,6 +42,9 @@ def _v(value: Any) -> Any:
 
 
 def subject(fact: dict[str, Any]) -> str:
+    minutes = minutes_facts.subject(fact)
+    if minutes is not None:
+        return minutes
     if "vote_id" in fact:
         return f"vote:{fact['vote_id']}"
     if "meeting_id" in fact:
@@ -98,6 +103,8 @@ def _fact_of(session: Session, obj: Any, *, deleted: bool) -> tuple[str, dict[st
         return "state.user", {**user_fact(obj, session), **({"deleted": True} if deleted else {})}
     if isinstance(obj, Participant):
         return "state.participant", participant_fact(obj, removed=deleted)
+    if type(obj) in minutes_facts.TRACKED:
+        return minutes_facts.fact_of(obj, deleted=deleted)
     return "state.vote", {"vote_id": obj.id, "deleted": True} if deleted else vote_fact(session, obj)
 
 
@@ -119,6 +126,8 @@ def summary(type_: str, fact: dict[str, Any]) -> str:
         return f"Tài khoản {fact['username']}: {ROLE_VI.get(fact['role'], fact['role'])}" + (
             "" if fact.get("active", True) else ", đã khóa"
         )
+    if type_ in ("state.minutes_file", "state.minutes_version"):
+        return minutes_facts.summary(type_, fact)
     if type_ == "state.participant":
         role = ROLE_VI.get(fact["role"], fact["role"]) if fact["role"] else "bớt khỏi thành phần"
         return f"Thành phần cuộc họp {fact['meeting_id']}: người dùng {fact['user_id']}, {role}"
@@ -160,6 +169,7 @@ def adopt_all(session: Session) -> None:
         for p in session.exec(select(Participant).order_by(col(Participant.id))).all()
     ]
     found += [("state.vote", vote_fact(session, v)) for v in session.exec(select(Vote).order_by(col(Vote.id))).all()]
+    found += minutes_facts.found(session)
     for type_, fact in found:
         append(
             session,

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from accounts.models import User
 from audit.facts import ROLE_VI, participant_fact, subject, user_fact, vote_fact
+from audit.minutes_facts import KINDS, mismatches as minutes_mismatches
 from ledger.models import AuditEntry
 from meetings.models import Participant
 from votes.models import Vote
@@ -106,7 +107,7 @@ def _vanished(facts: dict[str, tuple[int, dict[str, Any]]], seen: set[str]) -> l
         if key in seen or fact.get("deleted") or fact.get("role", "") is None:
             continue
         kind, _, ident = key.partition(":")
-        name = {"user": "tài khoản", "vote": "biểu quyết", "participant": "thành phần cuộc họp"}[kind]
+        name = {"user": "tài khoản", "vote": "biểu quyết", "participant": "thành phần cuộc họp", **KINDS}[kind]
         out.append(f"{name} {ident} có trong nhật ký (bản ghi #{row_id}) nhưng đã bị xóa khỏi cơ sở dữ liệu")
     return out
 
@@ -114,4 +115,5 @@ def _vanished(facts: dict[str, tuple[int, dict[str, Any]]], seen: set[str]) -> l
 def mismatches(session: Session, rows: Iterable[AuditEntry]) -> list[str]:
     facts, seen = last_facts(rows), set()  # type: ignore[var-annotated]
     out = _users(session, facts, seen) + _votes(session, facts, seen) + _participants(session, facts, seen)
+    out += minutes_mismatches(session, facts, seen)
     return out + _vanished(facts, seen)
