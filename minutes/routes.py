@@ -211,6 +211,10 @@ async def _upload(request: Request) -> bytes:
     return b"".join([chunk async for chunk in counted()])
 
 
+# The minutes' signature blocks by field name (minutes/pdf.py SLOT_FIELDS): what an empty one is called on the page.
+SIGNATURE_BLOCKS = {"ThuKy": "Thư ký", "ChuToa": "Chủ tọa"}
+
+
 async def verify(request: Request) -> Response:
     """Anyone holding the file may check it (no login): limited per address and in size."""
     ctx = ctx_of(request)
@@ -254,6 +258,7 @@ async def verify(request: Request) -> Response:
             "summary": report.summary,
             "sha256": hashlib.sha256(data).hexdigest(),
             "signatures": sigs,
+            "unsigned_fields": [{"name": n, "label": SIGNATURE_BLOCKS.get(n, n)} for n in report.unsigned_fields],
         }
     )
 

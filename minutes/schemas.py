@@ -117,9 +117,16 @@ class SignatureCheck(BaseModel):
     summary: str
 
 
+class UnsignedField(BaseModel):
+    name: str  # the PDF's signature field ("ThuKy", "ChuToa")
+    label: str  # what the signature block is ("Thư ký", "Chủ tọa")
+
+
 class VerifyReport(BaseModel):
     ok: bool
-    verdict: Literal["valid", "modified", "untrusted", "not_signed"]  # one verdict per file, worst first
+    # one verdict per file, worst first; "incomplete": the signatures present are valid, a signature block is empty
+    verdict: Literal["valid", "incomplete", "modified", "untrusted", "not_signed"]
     summary: str
     sha256: str
     signatures: list[SignatureCheck]
+    unsigned_fields: list[UnsignedField]

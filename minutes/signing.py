@@ -60,6 +60,7 @@ VERDICTS = {
     "modified": "Tài liệu đã bị thay đổi sau khi ký: không còn giá trị như bản đã ký",
     "untrusted": "Nội dung còn nguyên vẹn nhưng người ký không được xác thực bởi cơ quan chứng thực tin cậy",
     "valid": "Hợp lệ: nội dung còn nguyên vẹn từ khi ký và người ký được xác thực",
+    "incomplete": "Các chữ ký có trên tệp hợp lệ, nhưng tệp chưa được ký đủ: còn chỗ ký chưa ký",
     "not_signed": NO_SIGNATURES,
 }
 # Signing certificates carry nonRepudiation, digitalSignature or both (national CAs differ): one suffices.
@@ -183,7 +184,8 @@ class VerificationReport:
     signatures: list[SignatureReport]
     ok: bool  # at least one signature and every one ok
     summary: str  # the verdict in words (VERDICTS)
-    verdict: str = "not_signed"  # "valid" | "modified" | "untrusted" | "not_signed"
+    verdict: str = "not_signed"  # "valid" | "incomplete" | "modified" | "untrusted" | "not_signed"
+    unsigned_fields: list[str] = field(default_factory=list)  # signature fields the file offers, not signed yet
 
 
 def verdict_of(reports: list[SignatureReport]) -> str:
@@ -336,5 +338,14 @@ def verify_pdf(pdf: bytes, trust_roots: Iterable[x509.Certificate]) -> Verificat
         raise ValidationFailed(NOT_PDF) from None
     roots = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in trust_roots]
     reports = asyncio.run(_validate_all(reader, roots))
+    # minutes signed by the secretary alone are not the minutes: a signature block still empty is said
+    try:
+        unsigned = [name for name, _, _ in fields.enumerate_sig_fields(reader, filled_status=False)]
+    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        unsigned = []  # a form too damaged to list: the signatures' own verdict stands
     verdict = verdict_of(reports)
-    return VerificationReport(signatures=reports, ok=verdict == "valid", summary=VERDICTS[verdict], verdict=verdict)
+    if verdict == "valid" and unsigned:
+        verdict = "incomplete"
+    return VerificationReport(
+        signatures=reports, ok=verdict == "valid", summary=VERDICTS[verdict], verdict=verdict, unsigned_fields=unsigned
+    )

@@ -1,5 +1,5 @@
-"""/minutes/verify gives ONE consistent verdict per file (valid / modified after signing / untrusted signer /
-not signed), and the certificate's verdict does not depend on the document: the same certificate is trusted on
+"""/minutes/verify gives ONE consistent verdict per file (valid / not fully signed / modified after signing /
+untrusted signer / not signed), and the certificate's verdict does not depend on the document: the same certificate is trusted on
 an intact and on a tampered file, and a byte changed in the signed range is "modified", never "changed: no"."""
 
 from __future__ import annotations
@@ -38,6 +38,16 @@ def test_intact_file_is_valid(both: bytes, store: KeyStore) -> None:
     _consistent(report)
     assert report.verdict == "valid" and [s.trusted for s in report.signatures] == [True, True]
     assert not any(s.modified_after_signing for s in report.signatures)
+
+
+def test_minutes_signed_by_the_secretary_alone_are_not_called_valid(
+    by_secretary: bytes, both: bytes, store: KeyStore
+) -> None:
+    alone = verify_pdf(by_secretary, store.trusted_roots())
+    _consistent(alone)
+    assert alone.verdict == "incomplete" and alone.unsigned_fields == ["ChuToa"] and "chưa được ký đủ" in alone.summary
+    assert [s.ok for s in alone.signatures] == [True]  # the secretary's own signature is fine
+    assert verify_pdf(both, store.trusted_roots()).unsigned_fields == []
 
 
 @pytest.mark.parametrize("where", ["content", "producer"])

@@ -41,10 +41,15 @@ onSubmit(form, async (e) => {
   out.dataset.ok = String(report.ok);
   out.dataset.verdict = report.verdict;
   const head = document.createElement("h2");
-  head.className = report.verdict === "valid" ? "verify-ok" : "verify-bad";
+  head.className = report.verdict === "valid" ? "verify-ok" : "verify-bad";  // "incomplete" too: not the minutes yet
   head.dataset.testid = "verify-verdict";
   head.textContent = t(`verify.verdict.${report.verdict}`);
   out.append(head, line(t("verify.sha256"), report.sha256));
+  for (const empty of report.unsigned_fields ?? []) {
+    const missing = line(t("verify.unsigned"), empty.label, false);
+    missing.dataset.testid = "verify-unsigned";
+    out.append(missing);
+  }
   for (const sig of report.signatures) {
     const box = document.createElement("div");
     box.className = "verify-sig";
