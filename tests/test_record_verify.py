@@ -1,6 +1,7 @@
 """/minutes/verify gives ONE consistent verdict per file (valid / not fully signed / modified after signing /
-untrusted signer / not signed), and the certificate's verdict does not depend on the document: the same certificate is trusted on
-an intact and on a tampered file, and a byte changed in the signed range is "modified", never "changed: no"."""
+untrusted signer / not signed), and the certificate's verdict does not depend on the document: the same
+certificate is trusted on an intact and on a tampered file, and a byte changed in the signed range is "modified",
+never "changed: no"."""
 
 from __future__ import annotations
 
