@@ -52,7 +52,7 @@ def _stretch(start: datetime, end: datetime | None, why: str, tz: str | tzinfo) 
     return (
         f"từ {hm(start, tz)}"
         + (f" đến {hm(end, tz)}" if end else "")
-        + (f" (rời phiên họp, lý do: {why})" if end and why else "")
+        + (f", rời phiên họp với lý do: {why}" if end and why else "")
     )
 
 

@@ -18,7 +18,7 @@ from core.text import nfc
 from minutes.attendance import FIGURES_LABEL, attendance_text, attendee, figures, groups, tally
 from minutes.dates import hm, local, vn_date, vn_datetime
 from minutes.document import Attendee, ItemRecord, MinutesDoc, Signer, Speech, VoteRecord
-from minutes.facts import Facts, VoteFact
+from minutes.facts import Facts, Item, VoteFact
 
 AGENCY = "CHÍNH PHỦ"
 CITY = "Hà Nội"
@@ -89,7 +89,9 @@ def _speeches(facts: Facts, item_id: int, tz: str | tzinfo) -> list[Speech]:
     out = []
     for s in facts.speeches:
         if s.item_id == item_id:
-            name, title = (s.deputy_name, f"dự thay {s.name}") if s.deputy_name else (s.name, s.title)
+            # a deputy speaks for a member named in full: name and title (as the attendance list names them)
+            whom = f"{s.name}, {s.title}" if s.title else s.name
+            name, title = (s.deputy_name, f"dự thay {whom}") if s.deputy_name else (s.name, s.title)
             out.append(Speech(nfc(name), nfc(title), hm(s.started_at, tz), hm(s.ended_at, tz)))
     return out
 
@@ -130,8 +132,25 @@ def vote_record(v: VoteFact) -> VoteRecord:
     )
 
 
+def in_session_order(items: tuple[Item, ...]) -> list[Item]:
+    """ "Theo diễn biến cuộc họp": the items in the order the session took them up (an item taken up before the one
+    above it on the agenda comes first; each keeps its agenda number), those never taken up last, in agenda order."""
+    taken = sorted((i for i in items if i.taken), key=lambda i: (i.taken[0][0], i.position))
+    return taken + sorted((i for i in items if not i.taken), key=lambda i: i.position)
+
+
+def discussed(item: Item, tz: str | tzinfo, any_taken: bool) -> str:
+    """'từ 08:05 đến 08:40' (and each later stretch); 'không thảo luận tại phiên họp' when the session took up
+    other items but not this one; '' when the meeting has no such record at all (before the session)."""
+    if not item.taken:
+        return "không thảo luận tại phiên họp" if any_taken else ""
+    return "; ".join(f"từ {hm(start, tz)}" + (f" đến {hm(end, tz)}" if end else "") for start, end in item.taken)
+
+
 def summary_text(item: ItemRecord) -> str:
     lines = []
+    if item.when:
+        lines.append(f"- Thời gian thảo luận: {item.when}.")
     if item.presenter:
         lines.append(f"- Cơ quan trình: {item.presenter}.")
     if item.documents:
@@ -215,11 +234,12 @@ def build(
         "opening", "Mở đầu", f"Cuộc họp xem xét {n} nội dung theo chương trình đã phát hành." if n else ""
     )
     items: list[ItemRecord] = []
-    for it in facts.items:
+    for it in in_session_order(facts.items):
         head = f"{it.position}. {nfc(it.title)}"
         base = ItemRecord(
             position=it.position,
             title=nfc(it.title),
+            when=discussed(it, tz, any(i.taken for i in facts.items)),
             presenter=nfc(it.presenter),
             documents=[nfc(d) for d in facts.documents.get(it.id, ())],
             speeches=_speeches(facts, it.id, tz),

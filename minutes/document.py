@@ -45,6 +45,7 @@ class ItemRecord:
     conclusion: str = ""
     # The secretariat's text for presenter, documents and speeches; replaces them when set.
     summary_text: str | None = None
+    when: str = ""  # when the session discussed it: "từ 08:05 đến 08:40" (its stretches as the current item)
 
 
 @dataclass(frozen=True)

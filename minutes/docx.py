@@ -181,6 +181,8 @@ def _item(doc: object, item: ItemRecord) -> None:
             if line.strip():
                 _para(doc, line, indent_mm=8)
     else:
+        if item.when:
+            _para(doc, f"- Thời gian thảo luận: {item.when}.", indent_mm=8)
         if item.presenter:
             _para(doc, f"- Cơ quan trình: {item.presenter}.", indent_mm=8)
         if item.documents:

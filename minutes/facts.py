@@ -19,6 +19,7 @@ from core.clock import as_utc
 from documents.models import Document
 from meetings.access import load_meeting
 from meetings.attendance import history as attendance_history, quorum_at
+from meetings.events import MeetingEvent
 from meetings.models import PRESENT, VOTING_ROLES, AgendaItem, Attendance, MeetingRole, Participant
 from meetings.rules import compute_quorum, get_rules
 from minutes.conclusions import conclusion_texts
@@ -51,6 +52,8 @@ class Item:
     position: int
     title: str
     presenter: str
+    # When it was the current item (from, until), in the order the session took it up (the meeting's events).
+    taken: tuple[tuple[datetime, datetime | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,8 +155,9 @@ def gather(session: Session, meeting_id: int) -> Facts:
         for p, u in rows
     )
     order = {p.user_id: i for i, p in enumerate(people)}
+    taken = _taken(session, meeting_id)
     items = tuple(
-        Item(i.id or 0, i.position, i.title, i.presenter)
+        Item(i.id or 0, i.position, i.title, i.presenter, tuple(taken.get(i.id or 0, ())))
         for i in session.exec(
             select(AgendaItem)
             .where(AgendaItem.meeting_id == meeting_id)
@@ -209,6 +213,39 @@ def gather(session: Session, meeting_id: int) -> Facts:
         shared_ink=_shared_ink(session, meeting_id, guests),
         quorum=_quorum(session, [p for p, _ in rows], meeting_id, as_utc(meeting.started_at)),
     )
+
+
+_CURRENT_ITEM_EVENTS = ("meeting.started", "agenda.current_changed", "meeting.ended")
+
+
+def _taken(session: Session, meeting_id: int) -> dict[int, list[tuple[datetime, datetime | None]]]:
+    """Each item's stretches as the current item, from the events that set it (the start takes up the first, the
+    chair's moves the next, the end closes the last): what the session did, in its order, not the agenda's."""
+    rows = session.exec(
+        select(MeetingEvent.type, MeetingEvent.data, MeetingEvent.at)
+        .where(MeetingEvent.meeting_id == meeting_id, col(MeetingEvent.type).in_(_CURRENT_ITEM_EVENTS))
+        .order_by(col(MeetingEvent.seq))
+    ).all()
+    spans: dict[int, list[tuple[datetime, datetime | None]]] = {}
+    current: int | None = None
+    for type_, data, at in rows:
+        moment = as_utc(at)
+        assert moment is not None  # a stored event has its time
+        if type_ == "agenda.current_changed":
+            new = data.get("current_item_id")
+        elif type_ == "meeting.started":
+            new = (data.get("meeting") or {}).get("current_item_id")
+        else:
+            new = None
+        if new == current:
+            continue
+        if current is not None:
+            start, _ = spans[current][-1]
+            spans[current][-1] = (start, moment)
+        if new is not None:
+            spans.setdefault(int(new), []).append((moment, None))
+        current = new
+    return spans
 
 
 def _quorum(

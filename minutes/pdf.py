@@ -152,6 +152,8 @@ def _vote(v: VoteRecord, s: dict[str, ParagraphStyle]) -> list[Any]:
 
 def _item(item: ItemRecord, s: dict[str, ParagraphStyle]) -> list[Any]:
     out: list[Any] = [Paragraph(f"<b>{item.position}. {_t(item.title)}</b>", s["heading"])]
+    if item.summary_text is None and item.when:
+        out.append(Paragraph(f"- Thời gian thảo luận: {_t(item.when)}.", s["indent"]))
     if item.summary_text is not None:
         out += [Paragraph(_t(line), s["indent"]) for line in item.summary_text.splitlines() if line.strip()]
     elif item.presenter:

@@ -18,6 +18,7 @@ from datetime import datetime, tzinfo
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.info import view_from_info_dict
 from pyhanko.pdf_utils.metadata.xmp_xml import meta_from_xmp, parse_xmp
@@ -34,7 +35,7 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverage
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import ExpiredError, NotYetValidError, RevokedError
 
-from core.clock import DEFAULT_TIMEZONE, utcnow
+from core.clock import DEFAULT_TIMEZONE, local, utcnow
 from core.errors import Conflict, ValidationFailed
 from core.i18n import N_, Msg
 from core.text import nfc
@@ -73,12 +74,25 @@ def _looks_like_pdf(data: bytes) -> bool:
     return b"%PDF-" in data[:1024]  # readers accept the header anywhere in the first KiB
 
 
-def _writer(pdf: bytes) -> tuple[IncrementalPdfFileWriter, bool]:
+class _OnOrganisationClock(IncrementalPdfFileWriter):
+    """pyHanko dates the update's /ModDate on the machine's zone (tzlocal); the record's dates, /CreationDate
+    included, are on the organisation's clock: the signing time, with the organisation's offset."""
+
+    modified_at: datetime | None = None
+
+    def _update_meta(self) -> None:
+        super()._update_meta()  # type: ignore[no-untyped-call]  # pyHanko leaves it unannotated
+        info = self._info.get_object() if self._info is not None else None  # type: ignore[no-untyped-call]
+        if self.modified_at is not None and info is not None and "/ModDate" in info:
+            info["/ModDate"] = generic.pdf_date(self.modified_at)
+
+
+def _writer(pdf: bytes) -> tuple[_OnOrganisationClock, bool]:
     """The writer for the update, and whether the file has no signature yet."""
     if not _looks_like_pdf(pdf):
         raise ValidationFailed(NOT_PDF)
     try:
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        writer = _OnOrganisationClock(io.BytesIO(pdf), strict=False)
         return writer, not writer.prev.embedded_signatures
     except (PdfError, ValueError, KeyError, TypeError, IndexError):
         raise ValidationFailed(NOT_PDF) from None
@@ -115,6 +129,7 @@ def sign_pdf(
         raise Conflict("Không mở được chứng thư số đã lưu; cần nhập lại tệp PKCS#12.") from None
     writer, first = _writer(pdf)
     at = (signed_at or utcnow()).replace(microsecond=0)
+    writer.modified_at = local(at, tz)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         reason=nfc(reason),

@@ -63,4 +63,5 @@ def test_a_member_who_left_early_is_listed_and_counted_alike_with_the_reason(db:
     )
     assert "khi kết thúc phiên họp có mặt 5/7 thành viên; đủ điều kiện tiến hành phiên họp." in lines[1]
     line = next(x for x in attendance_text(g).splitlines() if leaving.full_name in x)
-    assert "(rời phiên họp, lý do: Đi công tác đột xuất)" in line
+    assert "đến " in line and ", rời phiên họp với lý do: Đi công tác đột xuất)" in line  # one pair of brackets
+    assert line.count("(") == 1

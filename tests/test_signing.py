@@ -94,8 +94,10 @@ def test_no_private_key_is_stored_in_the_clear(keys: Path, store: KeyStore) -> N
 
 def test_signed_once_is_valid_trusted_and_names_the_signer(by_secretary: bytes, store: KeyStore) -> None:
     report = verify_pdf(by_secretary, store.trusted_roots())
-    assert report.ok and report.verdict == "valid" and report.summary == signing.VERDICTS["valid"]
+    # valid as far as it goes: the chair's block is still empty (tests/test_record_verify.py)
+    assert report.verdict == "incomplete" and report.summary == signing.VERDICTS["incomplete"]
     (sig,) = report.signatures
+    assert sig.ok
     assert (sig.intact, sig.valid, sig.trusted, sig.covers_whole_document, sig.modified_after_signing) == (
         True,
         True,
@@ -178,7 +180,8 @@ def test_a_certificate_from_another_ca_is_untrusted(tmp_path: Path, pdf: bytes, 
     (store.root / "trust").mkdir(exist_ok=True)
     try:
         (store.root / "trust" / "other.pem").write_bytes((other / "ca" / "root.pem").read_bytes())
-        assert verify_pdf(signed, store.trusted_roots()).ok
+        trusted = verify_pdf(signed, store.trusted_roots())
+        assert trusted.signatures[0].ok and trusted.verdict == "incomplete"  # trusted; the chair's block is empty
     finally:
         (store.root / "trust" / "other.pem").unlink()
 
@@ -225,7 +228,8 @@ def test_import_of_a_real_pkcs12(tmp_path: Path, pdf: bytes) -> None:
         location="Hà Nội",
         signer_name="Trần Quốc Hưng",
     )
-    assert verify_pdf(signed, [ca.cert]).ok
+    checked = verify_pdf(signed, [ca.cert])
+    assert checked.signatures[0].ok and checked.unsigned_fields == ["ThuKy"]  # the secretary's block is empty
 
 
 def test_unsigned_and_garbage_input(pdf: bytes, store: KeyStore) -> None:
@@ -243,3 +247,39 @@ def test_bad_user_ids_never_become_paths(store: KeyStore) -> None:
     for uid in ["../etc", "a/b", ".hidden", "", "x" * 65]:
         with pytest.raises(ValidationFailed):
             store.has_certificate(uid)
+
+
+@pytest.mark.parametrize("zone, offset", [("Asia/Ho_Chi_Minh", "+07'00'"), ("Europe/Paris", "+01'00'")])
+def test_a_signature_dates_the_file_on_the_organisations_clock(
+    pdf: bytes, store: KeyStore, zone: str, offset: str
+) -> None:
+    """The signing update's /ModDate is the signing time with the organisation's offset (pyHanko would write the
+    machine's zone: UTC on a server), as /CreationDate is."""
+    import io
+    from datetime import datetime, timezone
+
+    import pikepdf
+
+    from minutes.fileinfo import FileInfo
+
+    at = datetime(2026, 12, 3, 9, 30, 15, tzinfo=timezone.utc)
+    finalised = render_pdf(
+        sample(), FileInfo("Biên bản", created=datetime(2026, 12, 3, 8, tzinfo=timezone.utc), tz=zone)
+    )
+    signed = sign_pdf(
+        finalised,
+        store=store,
+        user_id=SECRETARY[0],
+        password="demo",
+        field_name="ThuKy",
+        reason="Ký biên bản phiên họp",
+        location="Hà Nội",
+        signer_name=SECRETARY[1],
+        signed_at=at,
+        tz=zone,
+    )
+    with pikepdf.open(io.BytesIO(signed)) as doc:
+        moddate = str(doc.docinfo["/ModDate"])
+    assert moddate.endswith(offset)
+    local = at.astimezone(__import__("zoneinfo").ZoneInfo(zone))
+    assert moddate.startswith(local.strftime("D:%Y%m%d%H%M%S"))
