@@ -73,9 +73,10 @@ def update_item(
 ) -> dict[str, Any]:
     acc = _editable(session, actor, meeting_id)
     item = _item(serialize.agenda_items(session, meeting_id), item_id, meeting_id)
+    # every field sent is set: the schema refuses null where a column cannot be empty, and a null speech limit
+    # means the organisation's default again
     for key, value in data.model_dump(exclude_unset=True).items():
-        if value is not None:
-            setattr(item, key, value)
+        setattr(item, key, value)
     session.add(item)
     _changed(session, acc)
     return _public(item)

@@ -208,6 +208,20 @@ def test_the_item_limit_overrides_the_default_and_direct_floor(db: Database) -> 
         call(
             db, speakers.request_floor, actor=c.chair, meeting_id=c.meeting_id, data=SpeakRequest(user_id=c.outsider.id)
         )
+    # null takes the item back to the organisation's default (it used to be ignored: a limit set was set forever)
+    cleared = call(
+        db,
+        agenda.update_item,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        item_id=c.item_ids[0],
+        data=AgendaItemUpdate.model_validate({"speech_limit_seconds": None}),
+    )
+    assert cleared["speech_limit_seconds"] is None
+    again = call(
+        db, speakers.request_floor, actor=c.chair, meeting_id=c.meeting_id, data=SpeakRequest(user_id=c.guest.id)
+    )
+    assert again["limit_seconds"] == 300  # the organisation's default (meetings/rules.py)
 
 
 def test_moving_to_another_item_ends_the_speech_and_keeps_each_items_queue(any_db: Database) -> None:
