@@ -2,8 +2,10 @@
 
 Geometry is page-relative: x and y in [0, 1] from the top-left corner of the page as rendered. A stroke is
 {points: [[x, y, pressure?], ...], width, color}; `width` is a fraction of the page width. Limits keep one
-annotation small (a stroke of a few seconds is ~200 points); colours come from fixed palettes so nothing
-but a known colour name is ever drawn on a page. Strict mode: "0.5" is not a number, true is not 1.
+annotation to what a hand draws (a tablet samples 60–120 points a second; the viewer ends a stroke at 2 000
+points, and a stroke of a few seconds is ~200). Coordinates keep 4 decimals (0.02 mm on A4) and a pressure 2,
+so a point is ~25 bytes, not the ~60 of full float precision. Colours come from fixed palettes so nothing but
+a known colour name is ever drawn on a page. Strict mode: "0.5" is not a number, true is not 1.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ MAX_POINTS_PER_STROKE = 2000
 MAX_STROKES = 50
 MAX_POINTS = 5000
 MAX_NOTE_CHARS = 2000
+DECIMALS = 4  # of a coordinate (a pressure keeps 2): finer than any screen or pen shows
 INK_COLOURS = ("#1c2430", "#1f4e8c", "#c62828", "#1e7a3d", "#8e24aa", "#ef6c00")
 HIGHLIGHT_COLOURS = ("#ffeb3b", "#80deea", "#f48fb1", "#a5d6a7")
 NOTE_COLOURS = ("#ffeb3b", "#80deea", "#f48fb1", "#a5d6a7", "#ffcc80")
@@ -34,6 +37,11 @@ class Stroke(BaseModel):
     points: list[Point] = Field(min_length=1, max_length=MAX_POINTS_PER_STROKE)
     width: float = Field(ge=0.0005, le=0.08, allow_inf_nan=False)
     color: str = Field(max_length=7)
+
+    @field_validator("points")
+    @classmethod
+    def _rounded(cls, points: list[list[float]]) -> list[list[float]]:
+        return [[round(p[0], DECIMALS), round(p[1], DECIMALS), *(round(v, 2) for v in p[2:])] for p in points]
 
 
 class InkData(BaseModel):

@@ -12,9 +12,11 @@ the document, created and deleted with `presenter.ink*` meeting events.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import String, cast
 from sqlmodel import Session, col, func, or_, select
 
 from core.actor import Actor
@@ -28,6 +30,11 @@ from documents.models import DocumentVersion
 from documents.services import FileSource, download_source, version_of
 
 MAX_PER_AUTHOR = 5000  # annotations of one author on one document version
+# ...and what they may hold together, counted as listing them costs: geometry (JSON) and note text, plus ROW
+# characters each for ids, dates and flags. 1 MB is ~38 000 pen points (hundreds of handwritten words, or 19
+# strokes of the viewer's longest); listing it stays a fraction of a second, the annotated PDF about one.
+BUDGET = 1_000_000
+ROW = 250
 
 
 def public(a: Annotation) -> dict[str, Any]:
@@ -91,13 +98,11 @@ def create_annotation(*, session: Session, actor: Actor, document_id: int, data:
         raise Forbidden("Màn hình phòng họp không ghi chú được.")
     v = version_of(session, da.document, data.version)
     check_page(v, data.page)
-    count = session.exec(
-        select(func.count())
-        .select_from(Annotation)
-        .where(Annotation.document_id == document_id, Annotation.version == v.version, Annotation.author_id == actor.id)
-    ).one()
+    count, used = _held(session, document_id, v.version, actor.id)
     if count >= MAX_PER_AUTHOR:
         raise Conflict("Đã có {count} ghi chú trên tài liệu này; hãy xóa bớt trước khi thêm.", count=count)
+    geometry = data.data.model_dump(mode="json")
+    _check_budget(used + ROW + _size(geometry, data.text))
     now = utcnow()
     a = Annotation(
         meeting_id=da.document.meeting_id,
@@ -106,7 +111,7 @@ def create_annotation(*, session: Session, actor: Actor, document_id: int, data:
         page=data.page,
         author_id=actor.id,
         kind=data.kind,
-        data=data.data.model_dump(mode="json"),
+        data=geometry,
         text=data.text,
         created_at=now,
         updated_at=now,
@@ -115,6 +120,34 @@ def create_annotation(*, session: Session, actor: Actor, document_id: int, data:
     session.flush()
     live.tell_author(session, actor.id, "annotation.created", public(a))
     return public(a)
+
+
+def _size(data: dict[str, Any], text: str) -> int:
+    """What an annotation holds: its geometry as the JSON column stores it (json.dumps) and its text."""
+    return len(json.dumps(data)) + len(text)
+
+
+def _held(session: Session, document_id: int, version: int, author_id: int) -> tuple[int, int]:
+    """(how many, how much of the budget) the author's private annotations on the document version take."""
+    size = func.length(cast(Annotation.data, String)) + func.length(Annotation.text)
+    count, chars = session.exec(
+        select(func.count(), func.coalesce(func.sum(size), 0)).where(
+            Annotation.document_id == document_id,
+            Annotation.version == version,
+            Annotation.author_id == author_id,
+            col(Annotation.shared).is_(False),
+        )
+    ).one()
+    return int(count), int(chars) + ROW * int(count)
+
+
+def _check_budget(total: int) -> None:
+    if total > BUDGET:
+        raise Conflict(
+            "Chưa lưu: ghi chú của bạn trên tài liệu này sẽ vượt giới hạn dung lượng {limit} kB; "
+            "hãy xóa bớt nét vẽ hoặc ghi chú trước khi thêm.",
+            limit=BUDGET // 1000,
+        )
 
 
 def _own(session: Session, actor: Actor, annotation_id: int) -> Annotation:
@@ -148,8 +181,11 @@ def update_annotation(*, session: Session, actor: Actor, annotation_id: int, dat
         raise ValidationFailed(
             "Dữ liệu gửi lên không hợp lệ.", details=[{"field": "body", "message": exc.args[0] if exc.args else ""}]
         ) from None
-    if "data" in changes and data.data is not None:
-        a.data = data.data.model_dump(mode="json")
+    geometry = data.data.model_dump(mode="json") if "data" in changes and data.data is not None else a.data
+    grows = _size(geometry, new_text) - _size(a.data, a.text)
+    if grows > 0:
+        _check_budget(_held(session, a.document_id, a.version, actor.id)[1] + grows)
+    a.data = geometry
     a.text = new_text
     a.updated_at = utcnow()
     session.add(a)
