@@ -200,7 +200,7 @@ def add_ink(
     document_id: int | None = None,
 ) -> dict[str, Any]:
     """Shared ink on the presented document (any page of it): stored, and sent to the room with a seq."""
-    from annotations.services import public  # services imports this module
+    from annotations.services import check_shared_ink, public  # services imports this module
 
     acc = _presenting(session, actor, meeting_id)
     state = _current(session, meeting_id)
@@ -211,6 +211,8 @@ def add_ink(
             document_id=document_id,
         )
     _check_page(_page_count(session, state.document_id, state.version), page)
+    geometry = data.model_dump(mode="json")
+    check_shared_ink(session, state.document_id, state.version, geometry)
     now = utcnow()
     a = Annotation(
         meeting_id=meeting_id,
@@ -219,7 +221,7 @@ def add_ink(
         page=page,
         author_id=actor.id,
         kind=kind,
-        data=data.model_dump(mode="json"),
+        data=geometry,
         shared=True,
         created_at=now,
         updated_at=now,

@@ -35,6 +35,7 @@ MAX_PER_AUTHOR = 5000  # annotations of one author on one document version
 # strokes of the viewer's longest); listing it stays a fraction of a second, the annotated PDF about one.
 BUDGET = 1_000_000
 ROW = 250
+SHARED_BUDGET = 2_000_000  # the presenters' shared ink on one document version: every reader's listing holds it
 
 
 def public(a: Annotation) -> dict[str, Any]:
@@ -127,18 +128,29 @@ def _size(data: dict[str, Any], text: str) -> int:
     return len(json.dumps(data)) + len(text)
 
 
-def _held(session: Session, document_id: int, version: int, author_id: int) -> tuple[int, int]:
-    """(how many, how much of the budget) the author's private annotations on the document version take."""
+def _held(session: Session, document_id: int, version: int, author_id: int | None) -> tuple[int, int]:
+    """(how many, how much of the budget) the author's private annotations on the document version take; with no
+    author, the shared ink of every presenter."""
     size = func.length(cast(Annotation.data, String)) + func.length(Annotation.text)
+    whose = Annotation.author_id == author_id if author_id is not None else col(Annotation.shared).is_(True)
     count, chars = session.exec(
         select(func.count(), func.coalesce(func.sum(size), 0)).where(
             Annotation.document_id == document_id,
             Annotation.version == version,
-            Annotation.author_id == author_id,
-            col(Annotation.shared).is_(False),
+            whose,
+            col(Annotation.shared).is_(author_id is None),
         )
     ).one()
     return int(count), int(chars) + ROW * int(count)
+
+
+def check_shared_ink(session: Session, document_id: int, version: int, data: dict[str, Any]) -> None:
+    """Presenters' ink is listed to every reader of the paper: bounded per document version, like private notes."""
+    if _held(session, document_id, version, None)[1] + ROW + _size(data, "") > SHARED_BUDGET:
+        raise Conflict(
+            "Nét vẽ trình chiếu trên tài liệu này đã đạt giới hạn {limit} kB; hãy xóa bớt trước khi vẽ thêm.",
+            limit=SHARED_BUDGET // 1000,
+        )
 
 
 def _check_budget(total: int) -> None:

@@ -5,6 +5,7 @@ turn or a change of paper). Real sockets."""
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from accounts.models import User
@@ -119,5 +120,35 @@ async def test_shared_ink_stays_once_the_session_is_over(live_server: LiveServer
         assert late.status_code == 409 and late.json()["error"]["code"] == "invalid_state"
         listed = (await chair.http.get(f"/api/documents/{doc}/annotations")).json()
         assert [a["id"] for a in listed if a["shared"]] == [strokes[1]]
+    finally:
+        await chair.close()
+
+
+async def test_shared_ink_is_bounded_per_paper(live_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every reader's listing holds the presenters' ink: past its budget a stroke is refused (409, in words),
+    the strokes before it stay, and removing some makes room again."""
+    from annotations import services as annotations
+
+    c = make_cabinet(live_server.db, start=True)
+    doc = await _doc(live_server, c)
+    chair = await tablet(live_server, c.chair.username, c.meeting_id)
+    mid = c.meeting_id
+    stroke = {"meeting_id": mid, "page": 1, "data": ink(1)["data"]}
+    try:
+        assert (await chair.call("presenter:start", {"meeting_id": mid, "document_id": doc}))["ok"]
+        first = await chair.call("presenter:ink", stroke)
+        assert first["ok"], first
+        with live_server.db.read_session() as session:
+            held = annotations._held(session, doc, 1, None)[1]  # what one stroke takes
+        monkeypatch.setattr(annotations, "SHARED_BUDGET", 2 * held + 10)
+        assert (await chair.call("presenter:ink", stroke))["ok"]  # allowed: within the budget
+        refused = await chair.call("presenter:ink", stroke)  # denied: a third would pass it
+        assert (
+            not refused["ok"]
+            and refused["error"]["code"] == "invalid_state"
+            and "giới hạn" in refused["error"]["message"]
+        )
+        assert (await chair.http.delete(f"/api/annotations/{first['data']['id']}")).status_code == 204
+        assert (await chair.call("presenter:ink", stroke))["ok"]  # room again
     finally:
         await chair.close()
