@@ -21,7 +21,7 @@ def install(ctx: AppContext, dispatcher: Any) -> PollClock:
 
     async def deliver(ctx: AppContext, ref: str, jobs: list[dict[str, Any]]) -> None:
         poll_id = int(ref)
-        types = [j["type"] for j in jobs]
+        types = list(dict.fromkeys(j["type"] for j in jobs))  # each kind once, in the order they happened
         if WAKE_CLOCK & set(types):
             clock.poke()
         users, state = await ctx.read(_audience_and_state, poll_id=poll_id)

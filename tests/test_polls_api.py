@@ -236,6 +236,7 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         # a voter hears nothing while the poll is a draft or submitted: the audience is read at delivery
         assert {e["state"] for e in seen_m0 if e["poll_id"] == pid} <= {"open", "closed", "decided"}
         assert "poll.created" not in {t for e in seen_m0 for t in e["types"]}
+        assert all(len(e["types"]) == len(set(e["types"])) for e in seen_m0)  # a batch names each kind once
         assert pid not in [p["id"] for p in (await other_member.get("/api/polls")).json()]
         # the summary report: the chair and the secretariat read it; only the chair signs it
         assert (await m0.get(f"/api/polls/{pid}/report")).status_code == 403
