@@ -186,6 +186,9 @@ def create_app(settings: Settings | None = None) -> Any:
         },
         lifespan=lifespan,
     )
+    # No redirect from "/path/" to "/path": Starlette builds its Location from the Host header, which a client sets
+    # (behind a cache or a proxy passing any Host, a poisoned redirect to another site). A trailing slash is a 404.
+    web.router.redirect_slashes = False
     web.state.ctx = ctx
     web.state.sio = sio
     web.state.remote = remote
