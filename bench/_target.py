@@ -48,7 +48,15 @@ class Server:
         self.variant, self.data_dir = variant, data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "ECABINET_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+        # The fan-out bench opens its N sockets with the demo's 26 member logins: no per-user socket cap, and a
+        # user's shared event budget as large as N tablets' own would be (each joins and syncs at once).
+        env = {
+            **os.environ,
+            "ECABINET_DATA_DIR": str(data_dir),
+            "PYTHONUNBUFFERED": "1",
+            "ECABINET_SOCKETS_PER_USER": "0",
+            "ECABINET_SOCKET_RATE": "10000",
+        }
         if database_url:
             env["ECABINET_DATABASE_URL"] = database_url
         opts = VARIANTS[variant]

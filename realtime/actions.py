@@ -1,9 +1,11 @@
-"""The socket edge's plumbing: who each socket is, per-socket rate limits, and the ack-returning wrapper
-every client -> server event goes through. Domain handler modules register their events on it."""
+"""The socket edge's plumbing: who each socket is, how many sockets a user holds and the event rate they share,
+and the ack-returning wrapper every client -> server event goes through. Domain handler modules register their
+events on it."""
 
 from __future__ import annotations
 
 import logging
+import time
 from functools import partial
 from typing import Any, Awaitable, Callable
 
@@ -16,15 +18,20 @@ from infra.context import AppContext
 from web.auth import lookup_many
 from web.http import validate
 from infra.ratelimit import TokenBucket
-from core.errors import DomainError, Forbidden, RateLimited, Unauthenticated
+from core.errors import DomainError, Forbidden, RateLimited, Unauthenticated, ValidationFailed
 from core.i18n import DEFAULT_LANG, N_, translate
 from realtime.audience import Rooms
 from realtime.direct import spawn
 from realtime.shared_reads import SharedReads
+from web.i18n import environ_lang
 from web.sockets import INTERNAL, Handler
 
 log = logging.getLogger("ecabinet.realtime")
 ENDED = N_("Phiên đăng nhập đã kết thúc hoặc tài khoản đã thay đổi; vui lòng đăng nhập lại.")
+TOO_MANY = N_(
+    "Tài khoản này đang mở {limit} kết nối trực tiếp, mức tối đa; hãy đóng bớt thẻ hoặc thiết bị khác rồi thử lại."
+)
+EXTRA_ARGS = N_("Mỗi sự kiện nhận tối đa một đối số (dữ liệu của nó); đã gửi {sent}.")
 # All a room display (Actor.is_display) may do; the services then limit it to its one meeting.
 DISPLAY_EVENTS = frozenset({"meeting:join", "meeting:sync", "meeting:leave"})
 # Every event the server sends to clients (docs/realtime-protocol.md "Server -> client"; tests/test_protocol_doc.py
@@ -53,7 +60,11 @@ class SocketActions:
         self.sio = sio
         self.ctx = ctx
         self.actors: dict[str, Actor] = {}
+        # sid -> its event budget: a login user's sockets share one (user_buckets), so more sockets are not more
+        # throughput; a room display has its own per socket.
         self.buckets: dict[str, TokenBucket] = {}
+        self.user_buckets: dict[int, TokenBucket] = {}
+        self.sockets_of: dict[int, set[str]] = {}  # user id -> its login sockets on this node (the per-user cap)
         self.rooms = Rooms(sio, ctx, self.actors)  # which meetings each socket follows, with which audiences
         self.session_of: dict[str, str] = {}  # sid -> login session key (SHA-256 of the cookie)
         # sid -> the session cookie it connected with: its session and user are read again before every event the
@@ -75,13 +86,42 @@ class SocketActions:
         await self.sio.emit(event, data, room=to)
 
     def connected(self, sid: str, actor: Actor, session_key: str | None = None, token: str | None = None) -> None:
+        """Admit a socket of `actor` (a login user when `token` is given, else a room display). A user already at
+        `sockets_per_user` sockets on this node is refused (ConnectionRefusedError: the client's connect_error)."""
+        if token:
+            mine = self.sockets_of.setdefault(actor.id, set())
+            limit = self.ctx.settings.sockets_per_user
+            if limit and len(mine) >= limit:  # (so `mine` is not empty: nothing is left behind)
+                lang = environ_lang(self.sio.get_environ(sid) or {})
+                message = translate(TOO_MANY, lang, limit=limit)
+                # socket.io's connect_error: err.message, and err.data as the client pages read it (data.message)
+                error = {"code": "too_many_connections", "message": message}
+                raise socketio.exceptions.ConnectionRefusedError(message, error)
+            mine.add(sid)
+            self.tokens[sid] = token
+            self.buckets[sid] = self._user_bucket(actor.id)
+        else:
+            self.buckets[sid] = self._bucket()
         if session_key:
             self.session_of[sid] = session_key
-        if token:
-            self.tokens[sid] = token
-        rate = self.ctx.settings.socket_rate_per_second
         self.actors[sid] = actor
-        self.buckets[sid] = TokenBucket(rate, burst=rate * 2)
+
+    def _bucket(self) -> TokenBucket:
+        rate = self.ctx.settings.socket_rate_per_second
+        return TokenBucket(rate, burst=rate * 2)
+
+    def _user_bucket(self, user_id: int) -> TokenBucket:
+        """The budget a user's sockets share. It outlives the user's last socket until it has refilled (a
+        reconnect does not bring a fresh burst). Those of users gone whose budgets have refilled are dropped as
+        the table grows: the same as new ones."""
+        bucket = self.user_buckets.get(user_id)
+        if bucket is None:
+            if len(self.user_buckets) > 2 * len(self.sockets_of) + 64:
+                now = time.monotonic()
+                for uid in [u for u, b in self.user_buckets.items() if u not in self.sockets_of and _full(b, now)]:
+                    del self.user_buckets[uid]
+            bucket = self.user_buckets[user_id] = self._bucket()
+        return bucket
 
     def lang(self, sid: str) -> str:
         return self.langs.get(sid, DEFAULT_LANG)
@@ -92,6 +132,10 @@ class SocketActions:
         self.langs.pop(sid, None)
         self.buckets.pop(sid, None)
         gone = self.actors.pop(sid, None)
+        if gone is not None and (mine := self.sockets_of.get(gone.id)) is not None:
+            mine.discard(sid)
+            if not mine:
+                del self.sockets_of[gone.id]
         for hook in self.on_disconnect:
             hook(sid)
         return gone
@@ -129,20 +173,30 @@ class SocketActions:
     def in_meeting(self, sid: str, meeting_id: int) -> bool:
         return self.rooms.has(sid, meeting_id)
 
+    def admit(self, sid: str, name: str) -> Actor:
+        """The socket's user, if it may send `name` now: signed in, not a display (beyond its events), within its
+        user's rate. Every event goes through this before anything else, whatever it carries."""
+        actor = self.actors.get(sid)
+        if actor is None:
+            raise Unauthenticated("Phiên kết nối chưa xác thực.")
+        if actor.is_display and name not in DISPLAY_EVENTS:
+            raise Forbidden("Màn hình phòng họp chỉ hiển thị; không được thực hiện thao tác này.")
+        if not self.buckets[sid].take():
+            raise RateLimited("Gửi quá nhiều yêu cầu; vui lòng chậm lại.")
+        return actor
+
     def action(self, name: str, model: type[BaseModel] | None, fn: Handler) -> None:
         """Register `name`: check the socket's user and rate, validate the payload, run, ack.
-        Any failure becomes an error ack; the connection and the server carry on."""
+        Any failure becomes an error ack; the connection and the server carry on. python-socketio calls a
+        handler with every argument the client sent: more than one (the payload) is refused, after the rate."""
 
-        async def handler(sid: str, data: Any = None) -> dict[str, Any]:
+        async def handler(sid: str, *args: Any) -> dict[str, Any]:
             try:
-                actor = self.actors.get(sid)
-                if actor is None:
-                    raise Unauthenticated("Phiên kết nối chưa xác thực.")
-                if actor.is_display and name not in DISPLAY_EVENTS:
-                    raise Forbidden("Màn hình phòng họp chỉ hiển thị; không được thực hiện thao tác này.")
-                if not self.buckets[sid].take():
-                    raise RateLimited("Gửi quá nhiều yêu cầu; vui lòng chậm lại.")
+                actor = self.admit(sid, name)
+                if len(args) > 1:
+                    raise ValidationFailed(EXTRA_ARGS, sent=len(args))
                 actor = await self.current(sid, actor)
+                data = args[0] if args else None
                 payload = validate(model, data) if model is not None else data
                 return {"ok": True, "data": await fn(sid, actor, payload)}
             except DomainError as exc:
@@ -154,10 +208,29 @@ class SocketActions:
                     "error": {"code": "internal_error", "message": translate(INTERNAL, self.lang(sid))},
                 }
 
-        self.raw(name, model, handler)
+        self._register(name, model, handler)
 
     def raw(self, name: str, model: type[BaseModel] | None, handler: Callable[..., Awaitable[Any]]) -> None:
-        """Register a socket.io handler as is (it does its own checks and acks), recorded with the others."""
+        """Register a socket.io handler as is (it does its own checks and acks), recorded with the others. It is
+        given the one payload; more arguments are refused here, counted against the user's general rate."""
+
+        async def one_payload(sid: str, *args: Any) -> Any:
+            if len(args) <= 1:
+                return await handler(sid, *args)
+            try:
+                self.admit(sid, name)
+                raise ValidationFailed(EXTRA_ARGS, sent=len(args))
+            except DomainError as exc:
+                return {"ok": False, "error": exc.to_dict(self.lang(sid))}
+
+        self._register(name, model, one_payload)
+
+    def _register(self, name: str, model: type[BaseModel] | None, handler: Callable[..., Awaitable[Any]]) -> None:
         handler.payload_model = model  # type: ignore[attr-defined]  # what the payload fuzz test generates from
         self.accepted[name] = model
         self.sio.on(name, handler)
+
+
+def _full(bucket: TokenBucket, now: float) -> bool:
+    """Whether the bucket has refilled (the same as a new one)."""
+    return bucket.tokens + (now - bucket.stamp) * bucket.rate >= bucket.burst

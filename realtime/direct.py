@@ -308,12 +308,15 @@ class DirectWebSocket:
                     break
                 try:
                     await sock.receive(eio_packet.Packet(encoded_packet=data))
-                except eio_exceptions.UnknownPacketError:
-                    pass
                 except eio_exceptions.SocketIsClosedError:
                     break
-                except Exception:
-                    server.logger.exception("Unknown receive error")
+                except Exception as exc:  # not a packet a client sends (a handler's own error is logged inside)
+                    what = f"Engine.IO packet ({type(exc).__name__})"
+                    faulty = getattr(server, "ecabinet_protocol_error", None)  # realtime/guarded.py
+                    if faulty is None:
+                        log.info("closing a socket: malformed %s", what)
+                        break
+                    faulty(sock.sid, what)  # logged (bounded) and closed there; what follows is ignored
         finally:
             sock.queue.shut()
             await sock.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)

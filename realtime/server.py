@@ -79,6 +79,7 @@ def build_server(ctx: AppContext) -> tuple[socketio.AsyncServer, Any]:
         logger=False,
         engineio_logger=False,
         json=packet_json,
+        connect_timeout=s.socket_connect_timeout_seconds,  # not signed in by then: closed (realtime/guarded.py)
         **kwargs,
     )
     direct.install(sio)  # websockets on uvicorn's sans-io protocol: no writer task or queue per socket

@@ -130,10 +130,10 @@ async def _raw_frames(url: str, cookie: str, frames: list[str]) -> list[str]:
         await ws.receive(timeout=5)  # socket.io connect ack
         for frame in frames:
             await ws.send_str(frame)
-        got = []  # undecodable frames get no answer (no ack id can be read from them): collect until quiet
+        got = []  # an undecodable frame closes the connection (realtime/guarded.py): collect until then, or quiet
         with contextlib.suppress(asyncio.TimeoutError):
-            while True:
-                got.append(str((await ws.receive(timeout=3)).data))
+            while (message := await ws.receive(timeout=3)).type is aiohttp.WSMsgType.TEXT:
+                got.append(str(message.data))
         return got
 
 
