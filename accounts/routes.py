@@ -109,7 +109,7 @@ async def update_user(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, UserUpdate)
     ctx = ctx_of(request)
-    user, ended = await ctx.write(
+    user, ended, told = await ctx.write(
         services.update_user,
         actor=actor,
         user_id=request.path_params["user_id"],
@@ -118,7 +118,7 @@ async def update_user(request: Request) -> Response:
     )
     for key in ended:  # their sockets on this node close now (other nodes': realtime/recheck.py)
         await ctx.end_session(key)
-    return ok(user.model_dump(mode="json"))
+    return ok({**user.model_dump(mode="json"), **told})  # e.g. trustee_key_lost (votes/ballot/custody.py)
 
 
 async def change_password(request: Request) -> Response:
@@ -137,6 +137,7 @@ async def change_password(request: Request) -> Response:
             services.change_password,
             actor=actor,
             check=check,
+            current=body.current,
             new=body.new,
             min_length=ctx.settings.password_min_length,
             keep=session_cookie(request) or "",

@@ -6,12 +6,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from core.actor import Actor, UserRow
+from accounts import hooks
 from accounts.models import AuthSession, GlobalRole, User
 from accounts.passwords import PasswordCheck, check_policy, hash_password
 from accounts.schemas import UserCreate, UserPublic, UserUpdate
@@ -70,9 +72,10 @@ def create_user(
 
 def update_user(
     *, session: Session, actor: Actor, user_id: int, data: UserUpdate, min_length: int
-) -> tuple[UserPublic, list[str]]:
+) -> tuple[UserPublic, list[str], dict[str, Any]]:
     """The administrator changes a user's role, locks or unlocks the account, or resets its password. Answers the
-    user and the session keys ended (the edge closes their sockets at once; other nodes' within their recheck)."""
+    user, the session keys ended (the edge closes their sockets at once; other nodes' within their recheck) and what
+    the reset cost (accounts/hooks.py: e.g. a ballot key holder's key, sealed with the old password, is lost)."""
     if actor.role != GlobalRole.admin:
         raise Forbidden("Chỉ quản trị viên được sửa tài khoản.")
     changes = data.model_dump(exclude_unset=True)
@@ -89,9 +92,11 @@ def update_user(
     demotes = changes.get("role", GlobalRole.admin) != GlobalRole.admin or not changes.get("is_active", True)
     if user.id == actor.id and demotes:
         raise Conflict("Quản trị viên không tự hạ quyền hay tự khóa tài khoản của mình (luôn còn một quản trị viên).")
+    told: dict[str, Any] = {}
     if "password" in changes:
         check_policy(changes["password"], min_length=min_length, username=user.username, full_name=user.full_name)
         user.password_hash = hash_password(changes["password"])
+        told = hooks.password_changed(session, user.id or 0, None, changes["password"])
     ends = "password" in changes or changes.get("role", user.role) != user.role or changes.get("is_active") is False
     user.role = changes.get("role", user.role)
     user.is_active = changes.get("is_active", user.is_active)
@@ -106,18 +111,20 @@ def update_user(
             "role": user.role,
             "is_active": user.is_active,
             "password_reset": "password" in changes,
+            **told,
         },
         actor_id=actor.id,
         summary=f"Sửa tài khoản {user.username} ({user.full_name})",
     )
-    return public(user), keys
+    return public(user), keys, told
 
 
 def change_password(
-    *, session: Session, actor: Actor, check: PasswordCheck, new: str, min_length: int, keep: str
+    *, session: Session, actor: Actor, check: PasswordCheck, current: str, new: str, min_length: int, keep: str
 ) -> list[str]:
     """The user's own new password; `check`: the current one checked beforehand (passwords.check_off_loop) against
-    `stored_hash`. Their other sessions end (answered, for the edge to close their sockets); `keep` (this one) stays."""
+    `stored_hash`. Their other sessions end (answered, for the edge to close their sockets); `keep` (this one) stays.
+    What is sealed with the password follows it in this transaction (accounts/hooks.py, `current` opens it)."""
     user = session.get(User, actor.id)
     if user is None or not user.is_active:
         raise Unauthenticated("Tài khoản không còn hoạt động.")
@@ -126,6 +133,7 @@ def change_password(
     check_policy(new, min_length=min_length, username=user.username, full_name=user.full_name)
     user.password_hash = hash_password(new)
     session.add(user)
+    hooks.password_changed(session, actor.id, current, new)
     keys = _end_sessions(session, actor.id, keep=session_key(keep))
     audit_append(
         session,

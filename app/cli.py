@@ -178,7 +178,7 @@ def cmd_verify_ballot(args: argparse.Namespace, settings: Settings) -> None:
     """Needs no database or settings: the board file alone (exit 0 verified, 1 a failed check, 2 unreadable)."""
     import json
 
-    from votes.ballot.verify import Invalid, key_origin, verify_board
+    from votes.ballot.verify import Invalid, key_origin, outcome_line, verify_board
 
     try:
         board = json.loads(open(args.board, encoding="utf-8").read())
@@ -203,6 +203,7 @@ def cmd_verify_ballot(args: argparse.Namespace, settings: Settings) -> None:
         if counts is not None:
             for option, n in zip(board["params"]["options"], counts):
                 print(f"  {option['label']}: {n}")
+            print(outcome_line(board, counts))
         else:
             print("  Chưa có kết quả giải mã.")
 

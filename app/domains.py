@@ -25,6 +25,7 @@ import speakers.routes
 import votes.routes
 import workdays.pages
 import workdays.routes
+from accounts import hooks as account_hooks
 from accounts import services as account_services
 from annotations import presenter as annotation_presenter
 from annotations import routes as annotation_routes
@@ -50,6 +51,7 @@ from votes import live as vote_live
 from votes import serialize as vote_serialize
 from votes import services as vote_services
 from votes import socket as vote_socket
+from votes.ballot import custody as ballot_custody
 
 # Every module with HTTP routes: its `routes` are served and its `OPENAPI` operations documented.
 ROUTE_MODULES = [
@@ -102,6 +104,7 @@ def install(ctx: AppContext, jobs: Dispatcher) -> None:
     )
     hooks.on_current_item_changed("presenter", annotation_presenter.on_current_item_changed)
     hooks.on_meeting_ended("votes", vote_services.close_open_votes)
+    account_hooks.on_password_changed("ballot-key", ballot_custody.password_changed)  # the key sealed with it
     document_hooks.on_document_removed("annotations", annotation_presenter.on_document_removed)
     document_hooks.on_document_updated("annotations", annotation_presenter.on_document_updated)
     meeting_serialize.register_slice("conclusions", minutes_conclusions.conclusions_slice)

@@ -118,6 +118,7 @@ def test_a_trustee_key_needs_the_account_password(db: Database) -> None:
     assert db.run_read(election.trustee_status, actor=other) == {
         "user_id": other.id,
         "enrolled": False,
+        "lost": False,
         "public_key": None,
         "sealed": None,
     }

@@ -66,6 +66,10 @@ class Vote(SQLModel, table=True):
     state: VoteState = VoteState.draft
     # Members entitled to vote (present, or deputies where allowed): fixed at open, refreshed at close.
     eligible_count: int = 0
+    # All members of the meeting at close: with eligible_count, what the rule needs. A secret vote's outcome is
+    # computed at decryption (maybe much later) from these, not from the roster of that moment. None: closed
+    # before 0015_ballot_fixes.
+    member_count: int | None = None
     voted_count: int = 0
     # Bumped by every cast that changes the tally; `tally_revision` is the revision the last vote.tally showed.
     revision: int = 0
@@ -175,9 +179,12 @@ class TrusteeShare(SQLModel, table=True):
 
 
 class TrusteeKey(SQLModel, table=True):
-    """A member's trustee key (X25519): the public half, and the secret half sealed with their password."""
+    """A member's trustee key (X25519): the public half, and the secret half sealed with their password (re-sealed
+    when they change it). `lost_at`: an administrator reset the password, so the seal opens only with the password
+    before the reset (votes/ballot/custody.py); the holder must enrol again for a new ceremony."""
 
     __tablename__ = "ballot_trustee_key"
     user_id: int = Field(foreign_key="user.id", primary_key=True)
     public_key: str = Field(max_length=64)
     sealed: str
+    lost_at: datetime | None = Field(default=None, sa_column=_ts())

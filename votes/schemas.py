@@ -211,6 +211,7 @@ class PasswordRequest(SQLModel):
 class TrusteeKeyPublic(SQLModel):
     user_id: int
     enrolled: bool | None = None
+    lost: bool | None = None  # the password was reset by an administrator: create a new key
     public_key: str | None
     sealed: str | None = None  # the secret half, sealed with the password (the caller's own only)
 

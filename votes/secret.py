@@ -102,8 +102,11 @@ def _after_partial(session: Session, acc: Access, vote: Vote) -> dict[str, Any]:
             **serialize.vote_data(session, vote, full=acc.can_conduct),
             "trustees": election.trustee_progress(session, vote_id),
         }
-    org = get_rules(session)
-    _, total = eligible_counts(session, vote.meeting_id, org)
+    # The counts fixed at close (the key holders may decrypt long after, the roster having changed meanwhile); a
+    # vote closed before 0015_ballot_fixes has none and takes the roster as it stands.
+    total = vote.member_count
+    if total is None:
+        _, total = eligible_counts(session, vote.meeting_id, get_rules(session))
     options = serialize.options_of(session, [vote_id])[vote_id]
     by_id = {o.id: n for o, n in zip(options, counts)}
     by_kind = {OptionKind(o.kind): by_id[o.id] for o in options}

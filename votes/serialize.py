@@ -64,8 +64,9 @@ def vote_data(
         options = options_of(session, [vote.id])[vote.id]
     shown = vote.state == VoteState.published or (full and vote.state != VoteState.draft)
     tally: dict[str, int] | None = None
-    # A secret vote's counters are never shown while it is open, not even to the chair.
-    if shown and (vote.kind != VoteKind.secret or vote.state != VoteState.open):
+    # A secret vote has no counters, only the decrypted total: none while open, nor closed until the key holders
+    # have decrypted it (null, "not yet decrypted", never zeros).
+    if shown and (vote.kind != VoteKind.secret or vote.result is not None):
         current = counts(session, vote)
         tally = {str(o.id): current.get(o.id or 0, 0) for o in options}
     voters = named_voters(session, vote.id) if shown and vote.kind == VoteKind.named else None

@@ -274,6 +274,7 @@ def _close(session: Session, acc: Access, vote: Vote) -> dict[str, Any]:
     org = get_rules(session)
     eligible, total = eligible_counts(session, vote.meeting_id, org)
     options = serialize.options_of(session, [vote.id])[vote.id]
+    vote.member_count = total  # the rule's counts are those at close, for every kind (a secret vote's at decryption)
     if vote.kind == VoteKind.secret:  # the ballots are multiplied; the trustees decrypt the total (decrypt below)
         election.close(session, vote)
         vote.eligible_count = eligible

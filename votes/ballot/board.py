@@ -18,7 +18,8 @@ from meetings.access import Access, access
 from meetings.models import MeetingState
 from votes.ballot import proofs
 from votes.ballot.election import ballots_of, election_of, vote_of
-from votes.models import BallotElection, SecretBallot, TrusteeShare, Vote, VoteKind, VoteState
+from votes.models import BallotElection, OptionKind, SecretBallot, TrusteeShare, Vote, VoteKind, VoteState
+from votes.serialize import options_of
 
 
 def receipt_on_board(*, session: Session, actor: Actor, vote_id: int, receipt: str) -> dict[str, Any]:
@@ -46,6 +47,8 @@ def board_data(session: Session, vote: Vote, *, decrypted: bool = True) -> dict[
             "passed": vote.result.get("passed"),
             "rule": vote.result.get("rule"),
         }
+        if vote.member_count is not None:  # closed since 0015_ballot_fixes: what recomputes the outcome (spec §6)
+            result |= _outcome_inputs(session, vote)
     board: dict[str, Any] = {
         "spec": proofs.SPEC,
         "params": election.params,
@@ -59,6 +62,17 @@ def board_data(session: Session, vote: Vote, *, decrypted: bool = True) -> dict[
     }
     board["fingerprint"] = proofs.digest(board)
     return board
+
+
+def _outcome_inputs(session: Session, vote: Vote) -> dict[str, Any]:
+    """The counts the rule took, fixed at close, and each option's kind (which one is "in favour")."""
+    assert vote.id is not None and vote.result is not None
+    return {
+        "kinds": {str(o.id): OptionKind(o.kind).value for o in options_of(session, [vote.id])[vote.id]},
+        "total_members": vote.result["total_members"],
+        "present": vote.result["present"],
+        "required": vote.result["required"],
+    }
 
 
 def board(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:

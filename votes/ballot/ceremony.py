@@ -88,7 +88,10 @@ def ceremony_status(*, session: Session, actor: Actor, meeting_id: int) -> dict[
     acc = access(session, actor, meeting_id)
     cer = current_ceremony(session, meeting_id)
     trustee_ids = [t["user_id"] for t in cer.trustees] if cer else default_trustees(session, meeting_id)
-    enrolled = set(session.exec(select(TrusteeKey.user_id).where(col(TrusteeKey.user_id).in_(trustee_ids))).all())
+    usable = col(TrusteeKey.lost_at).is_(None)  # a key lost at a password reset must be created again
+    enrolled = set(
+        session.exec(select(TrusteeKey.user_id).where(col(TrusteeKey.user_id).in_(trustee_ids), usable)).all()
+    )
     names = {u.id: u.full_name for u in session.exec(select(User).where(col(User.id).in_(trustee_ids))).all()}
     return {
         "ceremony": ceremony_public(session, cer, actor.id) if cer else None,
@@ -115,7 +118,11 @@ def start_ceremony(
         raise Conflict("Cuộc họp đã kết thúc.")
     ids = trustee_ids or default_trustees(session, meeting_id)
     check_trustees(session, meeting_id, ids)
-    keys = {k.user_id: k for k in session.exec(select(TrusteeKey).where(col(TrusteeKey.user_id).in_(ids))).all()}
+    keys = {
+        k.user_id: k
+        for k in session.exec(select(TrusteeKey).where(col(TrusteeKey.user_id).in_(ids))).all()
+        if k.lost_at is None  # lost at a password reset: the holder creates a new key first
+    }
     names = {u.id: u.full_name for u in session.exec(select(User).where(col(User.id).in_(ids))).all()}
     missing = [u for u in ids if u not in keys]
     if missing:

@@ -58,18 +58,20 @@ def enrol_trustee(*, session: Session, actor: Actor, password: str) -> dict[str,
         raise Forbidden("Mật khẩu không đúng.")
     public, sealed = trustee_keys.new_key(actor.id, password)
     row = session.get(TrusteeKey, actor.id) or TrusteeKey(user_id=actor.id, public_key=public, sealed=sealed)
-    row.public_key, row.sealed = public, sealed
+    row.public_key, row.sealed, row.lost_at = public, sealed, None
     session.add(row)
     return {"user_id": actor.id, "public_key": public}
 
 
 def trustee_status(*, session: Session, actor: Actor) -> dict[str, Any]:
     """The caller's own key: the public half, and the secret half still sealed with their password (only their
-    device, knowing the password, can open it: the key ceremony and the decryption step happen there)."""
+    device, knowing the password, can open it: the key ceremony and the decryption step happen there). `lost`:
+    an administrator reset the password; the key opens only with the one before (votes/ballot/custody.py)."""
     row = session.get(TrusteeKey, actor.id)
     return {
         "user_id": actor.id,
-        "enrolled": row is not None,
+        "enrolled": row is not None and row.lost_at is None,
+        "lost": row is not None and row.lost_at is not None,
         "public_key": row.public_key if row else None,
         "sealed": row.sealed if row else None,
     }
@@ -279,6 +281,7 @@ def trustee_material(*, session: Session, actor: Actor, vote_id: int) -> dict[st
         "ceremony_digest": cer.digest,
         "user_id": actor.id,
         "sealed_key": key.sealed,
+        "key_lost": key.lost_at is not None,  # sealed with the password before an administrator's reset
         "received": received,
         "total": election.total,
         "params_digest": election.params_digest,

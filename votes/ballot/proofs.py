@@ -43,13 +43,16 @@ def unsc(h: Any, what: str) -> int:
     return n
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
 def _bytes32(h: Any, what: str) -> bytes:
+    # Lowercase only (spec §2.1): one spelling per value, so a token or receipt compared as text is compared as bytes.
     if not isinstance(h, str) or len(h) != 64:
         raise Invalid(f"{what}: expected 64 hex digits")
-    try:
-        return bytes.fromhex(h)
-    except ValueError:
-        raise Invalid(f"{what}: not hex") from None
+    if not _HEX.issuperset(h):
+        raise Invalid(f"{what}: not lowercase hex")
+    return bytes.fromhex(h)
 
 
 def pt(h: Any, what: str) -> bytes:
@@ -182,6 +185,8 @@ def verify_ballot(params: dict[str, Any], params_digest: str, ballot: Any) -> st
         if not isinstance(ct, dict) or set(ct) != {"a", "b"} or not isinstance(pr, dict) or set(pr) != _PROOF_KEYS:
             raise Invalid(f"ballot: option {k}: malformed")
         alpha, beta = pt(ct["a"], "alpha"), pt(ct["b"], "beta")
+        if g.IDENTITY in (alpha, beta):  # r = 0: the choice in clear on the board (spec §4)
+            raise Invalid(f"ballot: option {k}: ciphertext with no randomness")
         a = [pt(pr["a0"], "a0"), pt(pr["a1"], "a1")]
         b = [pt(pr["b0"], "b0"), pt(pr["b1"], "b1")]
         c = [unsc(pr["c0"], "c0"), unsc(pr["c1"], "c1")]

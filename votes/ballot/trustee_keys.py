@@ -31,7 +31,12 @@ def new_key(user_id: int, password: str) -> tuple[str, str]:
     """(public key hex, sealed secret key base64)."""
     key = X25519PrivateKey.generate()
     raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
-    return _raw(key.public_key()).hex(), base64.b64encode(seal(raw, password, _context(user_id))).decode()
+    return _raw(key.public_key()).hex(), seal_secret(raw, user_id, password)
+
+
+def seal_secret(secret_key: bytes, user_id: int, password: str) -> str:
+    """The X25519 secret key sealed with the password (spec §7), base64."""
+    return base64.b64encode(seal(secret_key, password, _context(user_id))).decode()
 
 
 def _kek(shared: bytes, eph: bytes, pub: bytes) -> bytes:

@@ -1,5 +1,6 @@
 """The board verifier (docs/ballot-spec.md §6): from the board alone, check the parameters, every ballot's proofs,
-that no ballot is missing or repeated, the encrypted total, every partial decryption and the result.
+that no ballot is missing or repeated, the encrypted total, every partial decryption, the counts and the outcome
+(passed or not, recomputed by the rule from the counts fixed at close).
 
 `verify_board` raises proofs.Invalid naming the first failure, or answers the decrypted counts per option
 (None while the board has no result yet)."""
@@ -8,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from votes import rules
 from votes.ballot import dkg, proofs
 from votes.ballot import group as g
 from votes.ballot.proofs import Invalid
+from votes.models import OptionKind, VoteRule
+from votes.rules import Outcome
 
 _BOARD_KEYS = {
     "spec",
@@ -89,7 +93,55 @@ def verify_board(board: Any) -> list[int] | None:
         raise Invalid(f"result: counts {claimed} differ from the decrypted total {expected}")
     if sum(counts) != len(ballots):
         raise Invalid("result: counts do not add up to the number of ballots")
+    check_outcome(board, counts)
     return counts
+
+
+_OLD_RESULT = {"counts", "passed", "rule"}  # boards of votes closed before 0015_ballot_fixes
+_RESULT = _OLD_RESULT | {"kinds", "total_members", "present", "required"}
+
+
+def outcome(board: dict[str, Any], counts: list[int]) -> Outcome | None:
+    """The outcome recomputed from the decrypted counts and the rule's counts fixed at close (spec §6 step 10);
+    None for an older board that does not carry them."""
+    result = board["result"]
+    if not isinstance(result, dict) or set(result) not in (_OLD_RESULT, _RESULT):
+        raise Invalid("result: unexpected fields")
+    if set(result) == _OLD_RESULT:
+        return None
+    kinds, ids = result["kinds"], [str(o["id"]) for o in board["params"]["options"]]
+    if (
+        not isinstance(kinds, dict)
+        or sorted(kinds) != sorted(ids)
+        or set(kinds.values()) - {k.value for k in OptionKind}
+    ):
+        raise Invalid("result: kinds must name one kind (yes, no, abstain) per option")
+    numbers = [result["total_members"], result["present"]]
+    if any(type(n) is not int or n < 0 for n in numbers) or result["rule"] not in {r.value for r in VoteRule}:
+        raise Invalid("result: rule, total_members or present malformed")
+    by_kind = {k: 0 for k in OptionKind}
+    for option_id, n in zip(ids, counts):
+        by_kind[OptionKind(kinds[option_id])] += n
+    return rules.compute(
+        result["rule"],
+        total_members=result["total_members"],
+        present=result["present"],
+        yes=by_kind[OptionKind.yes],
+        no=by_kind[OptionKind.no],
+        abstain=by_kind[OptionKind.abstain],
+        chair_choice=None,  # a secret ballot never reveals the chair's side: a tie is not passed
+    )
+
+
+def check_outcome(board: dict[str, Any], counts: list[int]) -> None:
+    got = outcome(board, counts)
+    if got is None:
+        return
+    result = board["result"]
+    if result["required"] != got.required:
+        raise Invalid(f"result: required {result['required']} but the rule gives {got.required}")
+    if result["passed"] is not got.passed:
+        raise Invalid(f"result: passed is {result['passed']} but the counts and the rule give {got.passed}")
 
 
 def _check_keys(params: dict[str, Any]) -> None:
@@ -137,3 +189,28 @@ def _check_ceremony(params: dict[str, Any], commitments: list[bytes]) -> None:
         )
     if dkg.joint_commitments(parts) != commitments:
         raise Invalid("ceremony: the commitments are not the sum of the trustees' commitments")
+
+
+_RULE_VI = {
+    VoteRule.all_members: "quá nửa tổng số thành viên",
+    VoteRule.present: "quá nửa số thành viên có mặt",
+    VoteRule.two_thirds: "ít nhất hai phần ba tổng số thành viên",
+    VoteRule.cast: "số phiếu tán thành nhiều hơn không tán thành",
+}
+
+
+def outcome_line(board: dict[str, Any], counts: list[int]) -> str:
+    """What `ecabinet verify-ballot` prints about the outcome of a verified, decrypted board."""
+    got = outcome(board, counts)
+    if got is None:
+        return (
+            f"  Kết quả ghi trên bảng: {'thông qua' if board['result']['passed'] else 'không thông qua'} "
+            "(bảng phiếu cũ, không có số thành viên cố định lúc đóng: không tính lại được)."
+        )
+    verdict = "THÔNG QUA" if got.passed else "KHÔNG THÔNG QUA"
+    tie = "; hòa, phiếu kín không có phiếu quyết định của chủ trì" if got.tie and not got.passed else ""
+    return (
+        f"  Kết quả (đã tính lại theo quy tắc): {verdict} — {got.yes} phiếu tán thành, cần {got.required} "
+        f"({_RULE_VI[VoteRule(board['result']['rule'])]}; {got.total_members} thành viên, "
+        f"{got.present} có quyền biểu quyết lúc đóng){tie}."
+    )

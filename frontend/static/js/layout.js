@@ -1,6 +1,11 @@
 // Every page: the logout button in the header.
 import { post, showError } from "./api.js";
 
+// Secret-ballot receipts (live-votes.js) stay on the tablet only for the user who voted: gone at logout.
+function forgetReceipts() {
+  for (const key of Object.keys(localStorage)) if (key.startsWith("ecabinet.receipt.")) localStorage.removeItem(key);
+}
+
 document.getElementById("logout")?.addEventListener("click", async (event) => {
   event.currentTarget.disabled = true;
   try {
@@ -12,5 +17,6 @@ document.getElementById("logout")?.addEventListener("click", async (event) => {
       return;
     }
   }
+  forgetReceipts();
   window.location.assign("/login");
 });

@@ -133,7 +133,9 @@ function row(state, shared) {
       h("div", { class: "muted small" }, item ? `${item.position}. ${item.title}` : ""),
       vote.state === "open" ? h("div", { class: "small" }, t("vote.progress", { voted: vote.voted_count, eligible: vote.eligible_count })) : null,
       r ? h("div", { class: `small verdict-line ${r.passed ? "passed" : "failed"}` }, `${r.passed ? t("vote.passed") : t("vote.failed")} · ${summary(vote)}`) : null,
-      !r && vote.state === "closed" ? h("div", { class: "small muted", "data-testid": "vote-row-waiting" }, t("vote.awaiting_publish")) : null,
+      !r && vote.state === "closed"
+        ? h("div", { class: "small muted", "data-testid": "vote-row-waiting" }, conductor && vote.kind === "secret" ? t("ballot.not_decrypted") : t("vote.awaiting_publish"))
+        : null,
     ),
     action,
   );

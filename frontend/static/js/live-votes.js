@@ -195,8 +195,11 @@ export async function cast(vote, option) {
 
 // --- secret ballots: encrypted here (ballot-crypto.js), the server keeps the ciphertexts only ---------------
 
-const receiptKey = (voteId) => `ecabinet.receipt.${voteId}`;
-export const receiptOf = (voteId) => localStorage.getItem(receiptKey(voteId));
+// Kept on this tablet per user and vote (the next user of a shared tablet does not see it as theirs), cleared
+// at logout (layout.js): it links this tablet's user to their ciphertext on the board.
+const RECEIPT_PREFIX = "ecabinet.receipt.";
+const receiptKey = (voteId) => `${RECEIPT_PREFIX}${ctx.me?.user_id}.${voteId}`;
+export const receiptOf = (voteId) => (ctx.me?.user_id ? localStorage.getItem(receiptKey(voteId)) : null);
 
 /** Encrypt and prove on this tablet, send, and keep the receipt (its hash; it does not reveal the choice). */
 async function castSecret(vote, option) {
@@ -256,7 +259,9 @@ async function decryptShare(vote, button) {
       try {
         done = await dkg.decryptPart(material, password);
       } catch (err) {
-        toast(err instanceof dkg.WrongPassword ? t("ceremony.wrong_password") : t("common.error"), "error");
+        // a key sealed before an administrator's password reset opens only with the former password
+        const wrong = material.key_lost ? t("ballot.key_lost_password") : t("ceremony.wrong_password");
+        toast(err instanceof dkg.WrongPassword ? wrong : t("common.error"), "error");
         return;
       }
       if (done.bad.length) {
@@ -371,6 +376,8 @@ export function render(state) {
   );
   const open = vote.state === "open";
   const waiting = vote.state === "closed" && !vote.result; // closed; the chair has not published the result
+  // those who conduct see the result as it stands: a secret one exists only once the key holders have decrypted
+  const undecrypted = waiting && conductor && vote.kind === "secret";
   const hiddenNote = open && !vote.tally ? (vote.kind === "secret" ? "vote.secret_hidden" : "vote.hidden_until_published") : null;
   morph( // in place: a keyboard on a choice keeps it while the others' ballots come in
     box,
@@ -382,7 +389,10 @@ export function render(state) {
     trusteeNode(vote),
     open || waiting ? progressNode(vote) : null,
     hiddenNote ? h("p", { class: "muted small", "data-testid": vote.kind === "secret" ? "vote-secret-note" : "vote-hidden-note" }, t(hiddenNote)) : null,
-    waiting ? h("p", { class: "vote-waiting", role: "status", "data-testid": "vote-waiting" }, t("vote.awaiting_publish")) : null,
+    waiting
+      ? h("p", { class: "vote-waiting", role: "status", "data-testid": "vote-waiting", dataset: { undecrypted: String(undecrypted) } },
+          undecrypted ? t("ballot.not_decrypted") : t("vote.awaiting_publish"))
+      : null,
     tallyNode(vote, { chosen: me?.option_id ?? null }),
     open ? null : resultNode(vote),
   );

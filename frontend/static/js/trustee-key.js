@@ -1,6 +1,7 @@
 // A member who may be named key holder of a secret vote creates their trustee key once, with their password
 // (the server seals it like a signing key). Shown on the meetings page only while they have none.
 import { get, post } from "./api.js";
+import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import { passwordDialog } from "./password-dialog.js";
 import { toast } from "./toast.js";
@@ -15,6 +16,7 @@ async function create(button) {
     await post("/api/me/trustee-key", { password });
     toast(t("ballot.key_created"));
     box.hidden = true;
+    document.querySelector("[data-testid=trustee-key-lost]")?.remove();
   } catch (err) {
     toast(err.message, "error");
   } finally {
@@ -28,6 +30,8 @@ if (box) {
   get("/api/me/trustee-key")
     .then((key) => {
       box.hidden = key.enrolled;
+      // an administrator reset the password: the key stays sealed with the old one, a new key is needed
+      if (key.lost) button.before(h("p", { class: "muted small", "data-testid": "trustee-key-lost" }, t("ballot.key_lost")));
     })
     .catch(() => {});
 }

@@ -1,0 +1,67 @@
+"""A trustee key follows its holder's password (accounts/hooks.py, registered in app/domains.py).
+
+The secret half of a trustee key is sealed with the account password (spec §7). When the holder changes their
+password they type the current one: the key is opened with it and sealed again with the new one, in the same
+transaction, so nothing changes for their votes. When an administrator resets the password the old one is
+unknown and the seal cannot follow: the key is marked lost (it still opens with the password before the reset,
+should the holder remember it), the holder is told to create a new key (GET /api/me/trustee-key: lost), and the
+administrator is told in the PATCH answer which votes wait for that holder's share and which meetings' key
+ceremonies name them (the other two holders can still decrypt; a ceremony must be run again for new votes).
+A reset is not refused: a member who forgot their password must be able to sign in to the meeting, and their key
+is lost either way; the threshold (2 of 3) is what covers one lost key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.clock import utcnow
+from core.errors import Forbidden, ValidationFailed
+from meetings.models import Meeting, MeetingState
+from votes.ballot import trustee_keys
+from votes.models import KeyCeremony, TrusteeKey, TrusteeShare, Vote, VoteState
+
+
+def password_changed(session: Session, user_id: int, old: str | None, new: str) -> dict[str, Any] | None:
+    row = session.get(TrusteeKey, user_id)
+    if row is None or row.lost_at is not None:
+        return None
+    if old is not None:
+        try:
+            secret = trustee_keys.unseal_secret(row.sealed, user_id, old)
+        except (Forbidden, ValidationFailed):
+            secret = None  # sealed with another password already: as lost as after a reset
+        if secret is not None:
+            row.sealed = trustee_keys.seal_secret(secret, user_id, new)
+            session.add(row)
+            return None
+    row.lost_at = utcnow()
+    session.add(row)
+    return {"trustee_key_lost": {"user_id": user_id, **waiting_for(session, user_id)}}
+
+
+def waiting_for(session: Session, user_id: int) -> dict[str, list[int]]:
+    """The secret votes not yet decrypted that hold a share for this user, and the key ceremonies of meetings not
+    over that name them."""
+    rows = session.exec(
+        select(Vote, TrusteeShare)
+        .join(TrusteeShare, col(TrusteeShare.vote_id) == Vote.id)
+        .where(TrusteeShare.user_id == user_id, col(Vote.state).in_([VoteState.open, VoteState.closed]))
+        .order_by(col(Vote.id))
+    ).all()
+    # (a JSON column stores None as JSON null, not SQL NULL: filtered here)
+    votes = [v.id for v, share in rows if v.id is not None and v.result is None and share.partial is None]
+    ceremonies = session.exec(
+        select(KeyCeremony)
+        .join(Meeting, col(Meeting.id) == KeyCeremony.meeting_id)
+        .where(Meeting.state != MeetingState.ended)
+        .order_by(col(KeyCeremony.id))
+    ).all()
+    return {
+        "pending_votes": votes,
+        "ceremonies": [
+            c.id for c in ceremonies if c.id is not None and any(t["user_id"] == user_id for t in c.trustees)
+        ],
+    }
