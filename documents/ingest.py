@@ -1,5 +1,6 @@
-"""From an uploaded file on disk to a StoredFile: sniff -> convert (office files) -> check and rebuild without
-active content (the rebuilt PDF is what is kept) -> PDFium open -> page-count limit -> text of every page ->
+"""From an uploaded file on disk to a StoredFile: sniff -> convert (office files) -> check (page-count and
+decoded-size limits first) and rebuild without active content (the rebuilt PDF is what is kept) -> PDFium open ->
+page-count limit again (PDFium's count) -> text of every page ->
 content-addressed store. Runs at the edge, before the write
 transaction, off the event loop (threads for qpdf/LibreOffice, the render pool for PDFium).
 
@@ -17,7 +18,7 @@ from anyio import CapacityLimiter, to_thread
 
 from core.errors import ValidationFailed
 from core.i18n import Msg
-from documents import convert, pdfcheck, render, storage
+from documents import convert, pdfbudget, pdfcheck, render, storage
 from documents.render import Renderer
 from documents.schemas import StoredFile
 
@@ -36,9 +37,11 @@ async def prepare(
     renderer: Renderer,
     soffice: str,
     max_pages: int,
+    max_upload_mb: int = pdfbudget.DEFAULT_UPLOAD_MB,
     sandboxed: bool = True,
 ) -> tuple[StoredFile, bool]:
-    """(the stored file, whether this upload created the blob). `upload` is consumed (moved or deleted)."""
+    """(the stored file, whether this upload created the blob). `upload` is consumed (moved or deleted).
+    `max_upload_mb` (ECABINET_MAX_UPLOAD_MB) sets how far the PDF may decode (documents/pdfbudget.py)."""
     leftovers = [upload]
     try:
         kind = await to_thread.run_sync(pdfcheck.sniff, upload, filename)
@@ -49,7 +52,8 @@ async def prepare(
                 limiter=CONVERSIONS,
             )
             leftovers.append(pdf)
-        pdf, removed = await to_thread.run_sync(pdfcheck.rebuild, pdf, filename)
+        limits = pdfbudget.Limits.for_upload(max_upload_mb)
+        pdf, removed = await to_thread.run_sync(pdfcheck.rebuild, pdf, filename, max_pages, limits)
         leftovers.append(pdf)
         try:
             info = await renderer.run(render.inspect_pdf, str(pdf))
@@ -60,18 +64,8 @@ async def prepare(
         count = info["page_count"]
         if count == 0:
             raise pdfcheck.refuse("no_pages", Msg("Tệp PDF “{filename}” không có trang nào.", filename=filename))
-        if count > max_pages:
-            raise pdfcheck.refuse(
-                "too_many_pages",
-                Msg(
-                    "Tệp PDF “{filename}” có {count} trang, vượt giới hạn {max_pages} trang của hệ thống.",
-                    filename=filename,
-                    count=count,
-                    max_pages=max_pages,
-                ),
-                page_count=count,
-                max_pages=max_pages,
-            )
+        if count > max_pages:  # PDFium may count otherwise than qpdf (a damaged page tree)
+            raise pdfcheck.too_many_pages(filename, count, max_pages)
         texts = await _texts(renderer, pdf, count)
         size = pdf.stat().st_size
         sha, created = await to_thread.run_sync(storage.put, data_dir, pdf)

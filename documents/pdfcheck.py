@@ -14,10 +14,11 @@ import zipfile
 from pathlib import Path
 
 import pikepdf
+from pikepdf.exceptions import PikepdfError
 
 from core.errors import ValidationFailed
 from core.i18n import Msg
-from documents import cdr
+from documents import cdr, pdfbudget
 
 OFFICE_KINDS = {  # ZIP part that identifies the format -> kind
     "word/document.xml": "docx",
@@ -84,9 +85,25 @@ def _office_kind(path: Path) -> str | None:
     return None
 
 
-def rebuild(path: Path, filename: str) -> tuple[Path, dict[str, int]]:
-    """Refuse a truncated, damaged or encrypted PDF; otherwise write its disarmed reconstruction (documents/cdr.py)
-    next to it and answer (that file, what was removed). Runs in a worker thread (qpdf objects are per call)."""
+def too_many_pages(filename: str, count: int, max_pages: int) -> ValidationFailed:
+    return refuse(
+        "too_many_pages",
+        Msg(
+            "Tệp PDF “{filename}” có {count} trang, vượt giới hạn {max_pages} trang của hệ thống.",
+            filename=filename,
+            count=count,
+            max_pages=max_pages,
+        ),
+        page_count=count,
+        max_pages=max_pages,
+    )
+
+
+def rebuild(path: Path, filename: str, max_pages: int, limits: pdfbudget.Limits) -> tuple[Path, dict[str, int]]:
+    """Refuse a truncated, damaged or encrypted PDF, one with more than `max_pages` pages or one that decodes past
+    `limits` (documents/pdfbudget.py), each checked before anything costly; otherwise write its disarmed
+    reconstruction (documents/cdr.py) next to it and answer (that file, what was removed). Runs in a worker
+    thread (qpdf objects are per call)."""
     with path.open("rb") as f:
         f.seek(max(0, path.stat().st_size - 2048))
         tail = f.read()
@@ -98,6 +115,7 @@ def rebuild(path: Path, filename: str) -> tuple[Path, dict[str, int]]:
                 filename=filename,
             ),
         )
+    pdfbudget.guard_qpdf(limits)  # qpdf decodes some streams while opening the file
     try:
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
@@ -111,11 +129,16 @@ def rebuild(path: Path, filename: str) -> tuple[Path, dict[str, int]]:
         if pdf.is_encrypted:  # opened without a password (owner password only): still refused, we do not decrypt
             raise _encrypted(filename)
         try:
+            pdfbudget.check_object_streams(pdf, filename, limits)  # the page tree is read out of them
+            count = len(pdf.pages)  # qpdf knows it once the file is open: before any page is walked or decoded
+            if count > max_pages:
+                raise too_many_pages(filename, count, max_pages)
+            pdfbudget.check(pdf, filename, limits)
             removed = cdr.disarm(pdf)
             left = cdr.findings(pdf)
             if not left:
                 cdr.save(pdf, target)
-        except pikepdf.PdfError as exc:
+        except PikepdfError as exc:  # PdfError, or qpdf stopped at a limit (pdfbudget.guard_qpdf)
             target.unlink(missing_ok=True)
             raise refuse(
                 "damaged", Msg("Tệp PDF “{filename}” bị hỏng, không đọc được ({exc}).", filename=filename, exc=exc)

@@ -126,6 +126,7 @@ async def upload(request: Request) -> Response:
         renderer=renderer,
         soffice=settings.soffice,
         max_pages=settings.max_document_pages,
+        max_upload_mb=settings.max_upload_mb,
         sandboxed=settings.soffice_sandbox,
     )
     try:

@@ -8,11 +8,28 @@ import io
 from pathlib import Path
 
 import pikepdf
+from pikepdf.exceptions import PikepdfError
 
-from documents import cdr
+from core.errors import Conflict
+from core.i18n import Msg
+from documents import cdr, pdfbudget
 from documents.watermark import FONT_PATH, Viewer
 
 _REGISTERED: set[str] = set()
+
+
+class Unstampable(Conflict):
+    """The stored file cannot be read back (qpdf stopped at a decoding limit: a file stored before the limits of
+    documents/pdfbudget.py, or damage): no copy is made, and the server does not spend gigabytes trying."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            Msg(
+                "Không tạo được bản sao của tài liệu này: tệp lưu trên máy chủ không đọc được hoặc giải nén ra quá "
+                "lớn. Hãy báo Văn phòng tải lên lại bản PDF thông thường."
+            ),
+            details={"reason": "unreadable_file"},
+        )
 
 
 def _pdf_overlay(viewer: Viewer, width: float, height: float) -> bytes:
@@ -51,6 +68,14 @@ def _pdf_overlay(viewer: Viewer, width: float, height: float) -> bytes:
 def stamp_pdf(source: Path, viewer: Viewer) -> bytes:
     """A copy of the PDF with the viewer's watermark on every page (one overlay per distinct page size), disarmed
     and checked again (documents/cdr.py) on its way out."""
+    pdfbudget.guard_qpdf(pdfbudget.Limits.for_upload(pdfbudget.DEFAULT_UPLOAD_MB))  # raised by uploads if need be
+    try:
+        return _stamp(source, viewer)
+    except PikepdfError:
+        raise Unstampable() from None
+
+
+def _stamp(source: Path, viewer: Viewer) -> bytes:
     overlays: dict[tuple[float, float], pikepdf.Pdf] = {}
     with pikepdf.open(source) as pdf:
         for page in pdf.pages:

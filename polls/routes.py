@@ -219,6 +219,7 @@ async def add_document(request: Request) -> Response:
         renderer=renderer_for(ctx),
         soffice=settings.soffice,
         max_pages=settings.max_document_pages,
+        max_upload_mb=settings.max_upload_mb,
         sandboxed=settings.soffice_sandbox,
     )
     result = await ctx.write(

@@ -53,6 +53,7 @@ async def _add_all(settings: Settings, db: Database) -> int:
                 renderer=renderer,
                 soffice=settings.soffice,
                 max_pages=settings.max_document_pages,
+                max_upload_mb=settings.max_upload_mb,
                 sandboxed=settings.soffice_sandbox,
             )
             allowed = [users[name] for name in extra.get("allowed", [])]
