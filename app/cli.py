@@ -24,11 +24,12 @@ def _adopt_new_facts(settings: Settings) -> None:
     """A log anchored before a kind of state had facts (the minutes) adopts that state once (audit/minutes_facts.py)."""
     from app.db import Database
     from ledger.keys import AuditKeys
-    from audit.minutes_facts import adopt_if_new
+    from audit import minutes_facts, session_facts
 
     db = Database(settings.effective_database_url, audit=AuditKeys.from_settings(settings))
     try:
-        db.run_write(adopt_if_new)
+        db.run_write(minutes_facts.adopt_if_new)
+        db.run_write(session_facts.adopt_if_new)
     finally:
         db.dispose()
 

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlmodel import Session, col, select
 
-from accounts.models import User
-from audit import minutes_facts
+from accounts.models import AuthSession, User
+from audit import minutes_facts, session_facts
 from ledger.chain import KEYS, append, canonical, keys_of
 from meetings.models import Participant
 from votes.models import Ballot, Vote, VoteKind, VoterRecord, VoteState
@@ -33,6 +33,7 @@ _TRACKED: dict[type, tuple[str, ...]] = {
     Vote: ("state", "result", "kind", "rule"),
     Participant: ("role",),
     **minutes_facts.TRACKED,
+    **session_facts.TRACKED,
 }
 _DONE = (VoteState.closed, VoteState.published)
 
@@ -42,9 +43,9 @@ def _v(value: Any) -> Any:
 
 
 def subject(fact: dict[str, Any]) -> str:
-    minutes = minutes_facts.subject(fact)
-    if minutes is not None:
-        return minutes
+    other = minutes_facts.subject(fact) or session_facts.subject(fact)
+    if other is not None:
+        return other
     if "vote_id" in fact:
         return f"vote:{fact['vote_id']}"
     if "meeting_id" in fact:
@@ -105,6 +106,8 @@ def _fact_of(session: Session, obj: Any, *, deleted: bool) -> tuple[str, dict[st
         return "state.participant", participant_fact(obj, removed=deleted)
     if type(obj) in minutes_facts.TRACKED:
         return minutes_facts.fact_of(obj, deleted=deleted)
+    if type(obj) in session_facts.TRACKED:
+        return session_facts.fact_of(session, obj, deleted=deleted)
     return "state.vote", {"vote_id": obj.id, "deleted": True} if deleted else vote_fact(session, obj)
 
 
@@ -128,6 +131,8 @@ def summary(type_: str, fact: dict[str, Any]) -> str:
         )
     if type_ in ("state.minutes_file", "state.minutes_version"):
         return minutes_facts.summary(type_, fact)
+    if type_ == "state.auth_session":
+        return session_facts.summary(fact)
     if type_ == "state.participant":
         role = ROLE_VI.get(fact["role"], fact["role"]) if fact["role"] else "bớt khỏi thành phần"
         return f"Thành phần cuộc họp {fact['meeting_id']}: người dùng {fact['user_id']}, {role}"
@@ -170,6 +175,7 @@ def adopt_all(session: Session) -> None:
     ]
     found += [("state.vote", vote_fact(session, v)) for v in session.exec(select(Vote).order_by(col(Vote.id))).all()]
     found += minutes_facts.found(session)
+    found += [("state.auth_session", session_facts.session_fact(session, r)) for r in session.exec(select(AuthSession))]
     for type_, fact in found:
         append(
             session,

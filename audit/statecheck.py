@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from accounts.models import User
 from audit.facts import ROLE_VI, participant_fact, subject, user_fact, vote_fact
+from audit import session_facts
 from audit.minutes_facts import KINDS, mismatches as minutes_mismatches
 from ledger.models import AuditEntry
 from meetings.models import Participant
@@ -116,4 +117,5 @@ def mismatches(session: Session, rows: Iterable[AuditEntry]) -> list[str]:
     facts, seen = last_facts(rows), set()  # type: ignore[var-annotated]
     out = _users(session, facts, seen) + _votes(session, facts, seen) + _participants(session, facts, seen)
     out += minutes_mismatches(session, facts, seen)
+    out += session_facts.mismatches(session, facts, seen)
     return out + _vanished(facts, seen)
