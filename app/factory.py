@@ -31,6 +31,7 @@ from infra.outbox import Dispatcher
 from web.http import guard_paths, ok, on_client_gone, on_domain_error, on_http_error, on_unexpected
 from infra.paths import STATIC_DIR
 from infra.ratelimit import failure_budget
+from web import access_log
 from web.security_headers import SecurityHeaders
 from infra.settings import Settings
 from ledger.keys import AuditKeys
@@ -189,6 +190,7 @@ def create_app(settings: Settings | None = None) -> Any:
     # No redirect from "/path/" to "/path": Starlette builds its Location from the Host header, which a client sets
     # (behind a cache or a proxy passing any Host, a poisoned redirect to another site). A trailing slash is a 404.
     web.router.redirect_slashes = False
+    access_log.install()  # a display token in an address is never written to the access log
     web.state.ctx = ctx
     web.state.sio = sio
     web.state.remote = remote
