@@ -51,6 +51,13 @@ class UserPublic(SQLModel):
     role: GlobalRole
 
 
+class AccountPublic(UserPublic):
+    """An account as the administrator's page lists it."""
+
+    is_active: bool
+    me: bool  # the administrator's own account (never locked or demoted by themself)
+
+
 class SessionPublic(SQLModel):
     """The answer of login and GET /api/me."""
 

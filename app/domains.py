@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
+import accounts.admin_routes
 import accounts.routes
 import audit.routes
 import display.routes
@@ -56,6 +57,7 @@ from votes.ballot import custody as ballot_custody
 # Every module with HTTP routes: its `routes` are served and its `OPENAPI` operations documented.
 ROUTE_MODULES = [
     accounts.routes,
+    accounts.admin_routes,
     audit.routes,
     meetings.routes,
     speakers.routes,

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 def test_admin_sees_the_log_verifies_it_and_is_told_which_row_was_altered(tablet, server) -> None:
     admin = tablet("admin")
     page = admin.page
+    page.get_by_test_id("nav-admin").click()  # the header's one link to the administrator's pages
     page.get_by_test_id("nav-audit").click()
     expect(page.get_by_role("heading", name="Nhật ký hệ thống")).to_be_visible()
     rows = page.get_by_test_id("audit-row")
