@@ -46,3 +46,36 @@ async def test_the_refusal_speaks_the_sockets_language(live_server: LiveServer) 
     finally:
         await english.disconnect()
         await http.aclose()
+
+
+# The python-socketio methods realtime/guarded.py overrides or replaces, each with the digest of the upstream
+# source it was written against: an upgrade that changes one fails here, so that the override is read again
+# (a changed dispatch could let a malformed frame, a reserved name or an anonymous socket through).
+UPSTREAM = {
+    "_handle_eio_message": "bef50fc0e1635921",
+    "_handle_eio_connect": "76704886d944a7e6",
+    "_handle_disconnect": "c0b32ada5b371230",
+    "_handle_event": "65178105ef8b593d",
+    "_handle_event_internal": "472e8b723a12d507",
+    "disconnect": "7d2f76686c12cc23",
+}
+
+
+def test_the_guarded_server_was_written_against_this_python_socketio() -> None:
+    import hashlib
+    import inspect
+
+    from socketio import async_server
+
+    from realtime.guarded import GuardedServer
+
+    found = {
+        name: hashlib.sha256(inspect.getsource(getattr(async_server.AsyncServer, name)).encode()).hexdigest()[:16]
+        for name in UPSTREAM
+    }
+    assert found == UPSTREAM, "python-socketio changed what realtime/guarded.py overrides: read it again"
+    for name in ("_handle_connect", "_handle_ack", "_send_packet", "_handle_eio_message"):
+        assert callable(getattr(GuardedServer, name, None)), name
+    server = GuardedServer(async_mode="asgi")
+    assert isinstance(server._binary_packet, dict) and callable(server.manager.is_pre_connected)
+    assert server.reason.CLIENT_DISCONNECT
