@@ -10,6 +10,7 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 import accounts.admin_routes
+import accounts.self_routes
 import accounts.routes
 import audit.routes
 import display.routes
@@ -58,6 +59,7 @@ from votes.ballot import custody as ballot_custody
 ROUTE_MODULES = [
     accounts.routes,
     accounts.admin_routes,
+    accounts.self_routes,
     audit.routes,
     meetings.routes,
     speakers.routes,

@@ -57,6 +57,7 @@ PAGES: dict[str, list[tuple[str, int]]] = {
     "/display/{m}": [("member", 200), ("outsider", 404), ("anonymous", 303)],
     "/audit": [("admin", 200), ("staff", 403)],
     "/users": [("admin", 200), ("staff", 403), ("member", 403)],
+    "/account": [("member", 200), ("guest", 200), ("anonymous", 303)],
     "/minutes/verify": [("anonymous", 200)],
     "/notifications": [("member", 200), ("guest", 200), ("anonymous", 303)],
     "/notices/dashboard": [("staff", 200), ("member", 200), ("guest", 403), ("anonymous", 303)],

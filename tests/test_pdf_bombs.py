@@ -198,7 +198,9 @@ async def test_an_object_stream_bomb_is_refused_in_little_memory(live_server: Li
     before = _peak_mb()
     error = await _refused(live_server, content)
     assert error["details"] == {"reason": "decompressed_too_large", "part": "stream", "limit_mb": 16}
-    assert _peak_mb() - before < 200
+    # qpdf opens the file under its own decode limit (pdfbudget.guard_qpdf: a few hundred MB at most, 340 MB seen in
+    # a full run); unbounded, the same file took 2.1 GB. (A high-water mark: weak if an earlier test peaked higher.)
+    assert _peak_mb() - before < 800
 
 
 async def test_too_many_pages_are_refused_before_the_file_is_decoded_rewritten_or_rendered(
