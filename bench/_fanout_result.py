@@ -37,6 +37,7 @@ class Result:
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)
     server_cpu_s: float = 0.0
     sample: Any = None
+    per_tap: dict[float, list[float]] = field(default_factory=dict)  # request sent (wall s) -> its latencies, ms
 
 
 HEADER = (
@@ -74,3 +75,23 @@ def print_ratios(results: list[Result], per_round: int) -> None:
         listed = " ".join(f"{v:.2f}" for v in values)
         met, median = sum(1 for v in values if v <= 1.0), statistics.median(values)
         print(f"  {variant:<16}{n:>5}  {listed}   median {median:.2f}, <= 1.0 in {met} of {len(values)}")
+
+
+def print_taps(r: Result, worst: int = 5) -> None:
+    """--per-tap: is the p99 a few slow taps (a pause: GC, a disk flush, other work) or every tap's last tablets?
+    Each tap's median and slowest tablet, summarised over the taps, and the slowest taps with the second of the
+    minute their request was sent (work the server does on the clock shows as the same second in every run)."""
+    if not r.per_tap:
+        return
+    med = {sent: statistics.median(v) for sent, v in r.per_tap.items()}
+    top = {sent: max(v) for sent, v in r.per_tap.items()}
+    meds, tops = sorted(med.values()), sorted(top.values())
+    print(
+        f"    {r.variant} {r.n}: per tap, median tablet p50 {pct(meds, 50):.1f} p90 {pct(meds, 90):.1f} max "
+        f"{meds[-1]:.1f}; slowest tablet p50 {pct(tops, 50):.1f} p90 {pct(tops, 90):.1f} max {tops[-1]:.1f} ms"
+    )
+    slow = sorted(med, key=lambda s: med[s], reverse=True)[:worst]
+    print(
+        "      slowest taps (second of the minute: median / slowest ms): "
+        + ", ".join(f"{s % 60:.1f}s: {med[s]:.1f}/{top[s]:.1f}" for s in slow)
+    )

@@ -47,7 +47,7 @@ import psutil
 
 from _clients import child_main
 from _common import cpu_seconds, machine, parse_at, pct, rss
-from _fanout_result import HEADER, Result, print_ratios, row
+from _fanout_result import HEADER, Result, print_ratios, print_taps, row
 from _target import MEETING_ID, VARIANTS, Server, chair_post, login, postgres_database, seed
 
 CHAIR = "thutuong"
@@ -220,6 +220,8 @@ async def run_one(
                 res.lat.append((rx - t_at) * 1000)
                 res.lat_ret.append((rx - seq_ret[seq]) * 1000)
                 res.lat_sent.append((rx - seq_sent[seq]) * 1000)
+                if args.per_tap:
+                    res.per_tap.setdefault(seq_sent[seq], []).append(res.lat_sent[-1])
                 first_rx, last_rx = min(first_rx, rx), max(last_rx, rx)
             res.received += len(seen)
             missing = wanted - seen
@@ -299,6 +301,8 @@ async def main_async(args: argparse.Namespace) -> None:
                     if r.sample is not None:
                         args.sample = r.sample
                     print(row(r), flush=True)
+                    if args.per_tap:
+                        print_taps(r)
                     if r.errors:
                         print(f"    connect errors: {r.errors[:3]}", flush=True)
                     if r.lost_clients:
@@ -356,6 +360,7 @@ def main() -> None:
         help="a command started as the taps begin, {pid} = the server's, e.g. a profiler: "
         "'py-spy record -p {pid} -d 10 -f raw -o prof.txt' (the run waits for it to end)",
     )
+    p.add_argument("--per-tap", action="store_true", help="also print each run's taps: medians, slowest, when")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
     args = p.parse_args()
     args.sample = None
