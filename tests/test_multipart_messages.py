@@ -60,8 +60,40 @@ CASES = {
         "vượt quá dung lượng",
         "larger than allowed",
     ),
+    "file name of 5000 characters": (
+        FORM,
+        (
+            "--xx\r\n"
+            + PART.format(name="file", file=f'; filename="{"t" * 5000}.pdf"', value="%PDF-1.7")
+            + "--xx--\r\n"
+        ).encode(),
+        400,
+        "part_header_too_large",
+        "tên tệp quá dài",
+        "file name is too long",
+    ),
+    "nine headers in a part": (
+        FORM,
+        (
+            "--xx\r\n"
+            + "".join(f"X-Extra-{i}: {i}\r\n" for i in range(9))
+            + PART.format(name="file", file='; filename="a.pdf"', value="%PDF-1.7")
+            + "--xx--\r\n"
+        ).encode(),
+        400,
+        "too_many_part_headers",
+        "quá nhiều tiêu đề",
+        "too many headers",
+    ),
 }
-PARSER_WORDS = ("Invalid multipart", "Missing boundary", "Content-Disposition header", "Too many", "exceeded")
+PARSER_WORDS = (
+    "Invalid multipart",
+    "Missing boundary",
+    "Content-Disposition header",
+    "Too many",
+    "exceeded",
+    "Maximum header",
+)
 
 
 @pytest.mark.parametrize("kind", CASES)

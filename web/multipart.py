@@ -10,9 +10,16 @@ from typing import AsyncGenerator
 from starlette.datastructures import FormData, Headers
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from python_multipart.multipart import DEFAULT_MAX_HEADER_COUNT, DEFAULT_MAX_HEADER_SIZE
+
 from core.errors import BadRequest, DomainError, TooLarge
 
 log = logging.getLogger(__name__)
+# python-multipart's limits on a part's header lines (its defaults, which Starlette does not change): a header
+# longer than HEADER_BYTES is in practice a file name of thousands of characters; we keep MAX_FILENAME of it.
+HEADER_BYTES = DEFAULT_MAX_HEADER_SIZE
+HEADER_COUNT = DEFAULT_MAX_HEADER_COUNT
+MAX_FILENAME = 200  # core.types.clean_filename
 
 
 def refusal(exc: MultiPartException, *, max_files: int, max_fields: int) -> DomainError:
@@ -36,6 +43,20 @@ def refusal(exc: MultiPartException, *, max_files: int, max_fields: int) -> Doma
         return BadRequest(
             "Dữ liệu tải lên không hợp lệ: tiêu đề Content-Type thiếu tham số boundary.",
             details={"reason": "missing_boundary"},
+        )
+    cause = str(exc.__cause__ or "")  # Starlette wraps python-multipart's own error, which names the limit
+    if cause.startswith("Maximum header size"):
+        return BadRequest(
+            "Dữ liệu tải lên không hợp lệ: tiêu đề của một phần biểu mẫu quá dài (thường do tên tệp quá dài; "
+            "hãy đặt tên tệp ngắn hơn, tối đa {max_length} ký tự).",
+            max_length=MAX_FILENAME,
+            details={"reason": "part_header_too_large", "max_bytes": HEADER_BYTES},
+        )
+    if cause.startswith("Maximum header count"):
+        return BadRequest(
+            "Dữ liệu tải lên không hợp lệ: một phần của biểu mẫu có quá nhiều tiêu đề (tối đa {max_headers}).",
+            max_headers=HEADER_COUNT,
+            details={"reason": "too_many_part_headers", "max": HEADER_COUNT},
         )
     if "Content-Disposition" in text:
         return BadRequest(
