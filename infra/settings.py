@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     socket_rate_per_second: float = 20.0  # per user (its sockets share it), bursts of twice that
     # Sockets one login user may hold open on this node (tablet, laptop, phone, a few tabs); 0: no limit.
     sockets_per_user: int = Field(default=8, ge=0)
+    # Sockets one hall-display token may hold open on this node (the screens of one room); 0: no limit.
+    sockets_per_display: int = Field(default=8, ge=0)
     # A websocket that has not completed Socket.IO's connect (signed in) within this is closed.
     socket_connect_timeout_seconds: float = Field(default=10.0, gt=0)
     # How often a listening socket's login session is read again (realtime/recheck.py); the events a socket sends

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from functools import partial
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, TypeVar
 
 import socketio
 from pydantic import BaseModel
@@ -28,8 +28,13 @@ from web.sockets import INTERNAL, Handler
 
 log = logging.getLogger("ecabinet.realtime")
 ENDED = N_("Phiên đăng nhập đã kết thúc hoặc tài khoản đã thay đổi; vui lòng đăng nhập lại.")
+K = TypeVar("K", int, str)
 TOO_MANY = N_(
     "Tài khoản này đang mở {limit} kết nối trực tiếp, mức tối đa; hãy đóng bớt thẻ hoặc thiết bị khác rồi thử lại."
+)
+TOO_MANY_SCREENS = N_(
+    "Liên kết màn hình phòng họp này đang mở {limit} kết nối trực tiếp, mức tối đa; hãy đóng bớt màn hình đang "
+    "dùng liên kết này rồi thử lại."
 )
 EXTRA_ARGS = N_("Mỗi sự kiện nhận tối đa một đối số (dữ liệu của nó); đã gửi {sent}.")
 # All a room display (Actor.is_display) may do; the services then limit it to its one meeting.
@@ -65,6 +70,7 @@ class SocketActions:
         self.buckets: dict[str, TokenBucket] = {}
         self.user_buckets: dict[int, TokenBucket] = {}
         self.sockets_of: dict[int, set[str]] = {}  # user id -> its login sockets on this node (the per-user cap)
+        self.screens_of: dict[str, set[str]] = {}  # display actor's name (one per token) -> its sockets here
         self.rooms = Rooms(sio, ctx, self.actors)  # which meetings each socket follows, with which audiences
         self.session_of: dict[str, str] = {}  # sid -> login session key (SHA-256 of the cookie)
         # sid -> the session cookie it connected with: its session and user are read again before every event the
@@ -87,24 +93,31 @@ class SocketActions:
 
     def connected(self, sid: str, actor: Actor, session_key: str | None = None, token: str | None = None) -> None:
         """Admit a socket of `actor` (a login user when `token` is given, else a room display). A user already at
-        `sockets_per_user` sockets on this node is refused (ConnectionRefusedError: the client's connect_error)."""
+        `sockets_per_user` sockets on this node, or a display token at `sockets_per_display`, is refused
+        (ConnectionRefusedError: the client's connect_error): whoever holds a cookie or a hall's display link
+        cannot open sockets without bound."""
         if token:
             mine = self.sockets_of.setdefault(actor.id, set())
-            limit = self.ctx.settings.sockets_per_user
-            if limit and len(mine) >= limit:  # (so `mine` is not empty: nothing is left behind)
-                lang = environ_lang(self.sio.get_environ(sid) or {})
-                message = translate(TOO_MANY, lang, limit=limit)
-                # socket.io's connect_error: err.message, and err.data as the client pages read it (data.message)
-                error = {"code": "too_many_connections", "message": message}
-                raise socketio.exceptions.ConnectionRefusedError(message, error)
+            self._admit(sid, mine, self.ctx.settings.sockets_per_user, TOO_MANY)
             mine.add(sid)
             self.tokens[sid] = token
             self.buckets[sid] = self._user_bucket(actor.id)
         else:
+            screens = self.screens_of.setdefault(actor.username, set())
+            self._admit(sid, screens, self.ctx.settings.sockets_per_display, TOO_MANY_SCREENS)
+            screens.add(sid)
             self.buckets[sid] = self._bucket()
         if session_key:
             self.session_of[sid] = session_key
         self.actors[sid] = actor
+
+    def _admit(self, sid: str, held: set[str], limit: int, refusal: str) -> None:
+        if limit and len(held) >= limit:  # (so `held` is not empty: nothing is left behind)
+            lang = environ_lang(self.sio.get_environ(sid) or {})
+            message = translate(refusal, lang, limit=limit)
+            # socket.io's connect_error: err.message, and err.data as the client pages read it (data.message)
+            error = {"code": "too_many_connections", "message": message}
+            raise socketio.exceptions.ConnectionRefusedError(message, error)
 
     def _bucket(self) -> TokenBucket:
         rate = self.ctx.settings.socket_rate_per_second
@@ -132,10 +145,10 @@ class SocketActions:
         self.langs.pop(sid, None)
         self.buckets.pop(sid, None)
         gone = self.actors.pop(sid, None)
-        if gone is not None and (mine := self.sockets_of.get(gone.id)) is not None:
-            mine.discard(sid)
-            if not mine:
-                del self.sockets_of[gone.id]
+        if gone is not None and gone.is_display:
+            _release(self.screens_of, gone.username, sid)
+        elif gone is not None:
+            _release(self.sockets_of, gone.id, sid)
         for hook in self.on_disconnect:
             hook(sid)
         return gone
@@ -229,6 +242,13 @@ class SocketActions:
         handler.payload_model = model  # type: ignore[attr-defined]  # what the payload fuzz test generates from
         self.accepted[name] = model
         self.sio.on(name, handler)
+
+
+def _release(held: dict[K, set[str]], key: K, sid: str) -> None:
+    if (mine := held.get(key)) is not None:
+        mine.discard(sid)
+        if not mine:
+            del held[key]
 
 
 def _full(bucket: TokenBucket, now: float) -> bool:

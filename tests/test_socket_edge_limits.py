@@ -19,7 +19,8 @@ from app.db import Database
 from infra.settings import Settings
 from realtime import guarded
 from tests.conftest import LiveServer, running
-from tests.factories import make_cabinet
+from display import services as display
+from tests.factories import call, make_cabinet
 from tests.live import live_client, login
 from tests.waiting import eventually
 
@@ -212,3 +213,49 @@ async def test_one_user_opens_at_most_sockets_per_user_sockets(settings: Setting
                     await client.disconnect()
             for h in https:
                 await h.aclose()
+
+
+async def test_one_display_link_opens_at_most_sockets_per_display_sockets(settings: Settings, db: Database) -> None:
+    """A hall's display link is shown on screens in the room (and may be copied): it is no way to open sockets
+    without bound either. Another meeting's link is counted apart."""
+    async with running(settings.with_(sockets_per_display=2)) as live:
+        c = make_cabinet(live.db, start=True)
+        link = call(live.db, display.create_token, actor=c.staff, meeting_id=c.meeting_id)["token"]
+        other = call(live.db, display.create_token, actor=c.staff, meeting_id=c.meeting_id)["token"]
+        screens: list[socketio.AsyncClient] = []
+
+        async def screen(token: str, lang: str = "vi") -> Any:
+            client = socketio.AsyncClient(reconnection=False)
+            errors: list[Any] = []
+            client.on("connect_error", errors.append)
+            screens.append(client)
+            try:
+                await client.connect(
+                    live.url,
+                    transports=["websocket"],
+                    auth={"display_token": token},
+                    headers={"Accept-Language": lang},
+                    wait_timeout=10,
+                )
+            except socketio.exceptions.ConnectionError:
+                return errors[0] if errors else "refused without a reason"
+            return None
+
+        try:
+            assert await screen(link) is None and await screen(link) is None
+            error = await screen(link)
+            assert error["data"]["code"] == "too_many_connections"
+            assert error["data"]["message"].startswith("Liên kết màn hình phòng họp này đang mở 2 kết nối")
+            error = await screen(link, lang="en")
+            assert error["data"]["message"].startswith("This meeting-room display link already has 2 live")
+            assert await screen(other) is None  # another link (another screen of the hall) is not counted with it
+            await screens[0].disconnect()
+            await eventually(lambda: _connected(screen, link), "a screen again once one of the two closed")
+        finally:
+            for client in screens:
+                if client.connected:
+                    await client.disconnect()
+
+
+async def _connected(screen: Any, token: str) -> bool:
+    return await screen(token) is None
