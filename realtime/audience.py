@@ -14,6 +14,7 @@ once and is told so (`meeting.access_revoked`, to that socket only); one whose a
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections import defaultdict
 from typing import Any, Awaitable, Callable
 
@@ -27,6 +28,9 @@ from realtime.broadcast import class_room, room
 
 NARROW = (MEMBERS, CONDUCTORS, MANAGERS)
 Evicted = Callable[[str, int], Awaitable[None]]
+
+
+FRESH = sys.maxsize  # a socket's replay floor before its first snapshot, and after its audiences changed
 
 
 def rooms_for(meeting_id: int, audiences: frozenset[str]) -> set[str]:
@@ -43,6 +47,11 @@ class Rooms:
         self.on_admitted: list[Callable[[int, Actor], None]] = []  # the page watermarks drawn ahead (app/factory.py)
         # meeting -> highest seq this node has handed to its rooms; None: unknown (several nodes deliver).
         self.delivered: dict[int, int] | None = {}
+        # meeting -> socket -> the lowest seq meeting:sync replays from for it: the seq of the last snapshot it
+        # got. Stored events keep the data they carried when recorded (a draft's agenda, a document's title
+        # before it was restricted), so a socket is replayed only what it was sent live since that snapshot;
+        # asking from earlier, or after its audiences widened (FRESH), it gets a snapshot of today instead.
+        self.floors: dict[int, dict[str, int]] = defaultdict(dict)
 
     def has(self, sid: str, meeting_id: int) -> bool:
         return sid in self.grants.get(meeting_id, ())
@@ -65,6 +74,14 @@ class Rooms:
             hook(meeting_id, actor)
         return True
 
+    def replay_from(self, sid: str, meeting_id: int, since: int) -> int:
+        """`since` if this socket may be replayed the events after it, else -1 (the services answer a snapshot)."""
+        return since if since >= self.floors.get(meeting_id, {}).get(sid, FRESH) else -1
+
+    def snapshot_sent(self, sid: str, meeting_id: int, seq: int) -> None:
+        if sid in self.grants.get(meeting_id, ()):
+            self.floors[meeting_id][sid] = seq
+
     def delivered_since(self, meeting_id: int, seq: int) -> bool:
         """Was an event after `seq` handed to the meeting's rooms (so a socket entering now may have missed it)?"""
         return self.delivered is None or self.delivered.get(meeting_id, 0) > seq
@@ -74,6 +91,7 @@ class Rooms:
             self.delivered[meeting_id] = seq
 
     async def leave(self, sid: str, meeting_id: int) -> None:
+        self.floors.get(meeting_id, {}).pop(sid, None)
         old = self.grants.get(meeting_id, {}).pop(sid, None)
         if old is not None:
             for name in rooms_for(meeting_id, old):
@@ -84,6 +102,7 @@ class Rooms:
         mids = self.meetings_of(sid)
         for mid in mids:
             self.grants[mid].pop(sid, None)
+            self.floors.get(mid, {}).pop(sid, None)
         return mids
 
     async def ensure_current(self, meeting_id: int, access_seq: int) -> None:
@@ -124,6 +143,8 @@ class Rooms:
         for name in new_rooms:
             await self.sio.enter_room(sid, name)
         self.grants[meeting_id][sid] = audiences
+        if old is not None and not audiences <= old:  # it may see more now: its next sync is a snapshot (a
+            self.floors[meeting_id][sid] = FRESH  # narrower one replays, what it may no longer see as placeholders)
 
 
 def _revoked(meeting_id: int) -> dict[str, Any]:

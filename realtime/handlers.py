@@ -44,14 +44,20 @@ class Live:
     logins: BatchedReads  # the session cookies of sockets connecting together: one read per batch
 
 
+def _refused(text: str, lang: str) -> socketio.exceptions.ConnectionRefusedError:
+    """socket.io's connect_error as the pages read it (err.data.message) and as docs/realtime-protocol.md says:
+    `message`, and `data: {code, message}` in the socket's language."""
+    message = translate(text, lang)
+    return socketio.exceptions.ConnectionRefusedError(message, {"code": "unauthenticated", "message": message})
+
+
 async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
     lang = environ_lang(environ)
     display_token = auth.get("display_token") if isinstance(auth, dict) else None
     if display_token is not None:  # the hall's room display: read-only, one meeting (display/)
         screen = await live.ctx.read(display_services.resolve_actor, token=str(display_token))
         if screen is None:
-            message = translate("Mã màn hình không hợp lệ hoặc đã bị thu hồi.", lang)
-            raise socketio.exceptions.ConnectionRefusedError({"code": "unauthenticated", "message": message})
+            raise _refused("Mã màn hình không hợp lệ hoặc đã bị thu hồi.", lang)
         await live.sio.save_session(sid, {"display": screen.username})  # found again when the token is revoked
         live.actions.connected(sid, screen)
         live.actions.langs[sid] = lang
@@ -60,9 +66,7 @@ async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = Non
     token = cookie_from_header(environ.get("HTTP_COOKIE"), cookie_name(live.ctx.settings))
     found = await live.logins.call(token) if token else None
     if found is None or token is None:
-        raise socketio.exceptions.ConnectionRefusedError(
-            {"code": "unauthenticated", "message": translate("Vui lòng đăng nhập.", lang)}
-        )
+        raise _refused("Vui lòng đăng nhập.", lang)
     live.actions.connected(sid, found[0], session_key(token), token)
     live.actions.langs[sid] = lang
     await live.sio.enter_room(sid, user_room(found[0].id))  # the user's own sockets: private annotation events
@@ -92,6 +96,7 @@ async def join(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:
         raise Forbidden("Bạn không được mời dự cuộc họp {meeting_id}.", meeting_id=p.meeting_id)
     if live.rooms.delivered_since(p.meeting_id, result["seq"]):
         await catch_up(live, sid, actor, p.meeting_id, result)
+    live.rooms.snapshot_sent(sid, p.meeting_id, result["seq"])
     if not actor.is_display:  # the board tells the meeting's viewers (the room follows the permission)
         await live.presence.add(p.meeting_id, actor.id, sid)
     result["online"] = await live.presence.online(p.meeting_id)
@@ -132,17 +137,26 @@ async def evicted(live: Live, sid: str, meeting_id: int) -> None:
 
 
 async def sync(live: Live, sid: str, actor: Actor, p: SyncRequest) -> Any:
+    """The events after `since` the socket missed, or a snapshot: when many were missed, and whenever `since` is
+    before the socket's last snapshot (realtime/audience.py `floors`: it is replayed only what it was sent)."""
     if actor.is_display and not live.rooms.has(sid, p.meeting_id):  # its token is checked at join only
         raise Forbidden("Hãy vào phòng họp {meeting_id} (meeting:join) trước.", meeting_id=p.meeting_id)
+    answer = await _sync(live, sid, actor, p.meeting_id, live.rooms.replay_from(sid, p.meeting_id, p.since))
+    if "snapshot" in answer:
+        live.rooms.snapshot_sent(sid, p.meeting_id, answer["seq"])
+    return answer
+
+
+async def _sync(live: Live, sid: str, actor: Actor, meeting_id: int, since: int) -> Any:
     limit = live.ctx.settings.sync_max_events
-    audiences = live.rooms.grants.get(p.meeting_id, {}).get(sid)
+    audiences = live.rooms.grants.get(meeting_id, {}).get(sid)
     if audiences and not actor.is_display:
         # A joined socket: its audiences are cached and kept current (realtime/audience.py), so sockets asking
         # the same share one read; if access changed meanwhile, the full path below checks again.
-        known = live.rooms.checked.get(p.meeting_id, 0)
+        known = live.rooms.checked.get(meeting_id, 0)
         kwargs = {
-            "meeting_id": p.meeting_id,
-            "since": p.since,
+            "meeting_id": meeting_id,
+            "since": since,
             "limit": limit,
             "audiences": audiences,
             "access_seq": known,
@@ -152,7 +166,7 @@ async def sync(live: Live, sid: str, actor: Actor, p: SyncRequest) -> Any:
         )
         if found is not None:
             return found
-    return await live.ctx.read(services.sync, actor=actor, meeting_id=p.meeting_id, since=p.since, limit=limit)
+    return await live.ctx.read(services.sync, actor=actor, meeting_id=meeting_id, since=since, limit=limit)
 
 
 async def conduct(

@@ -32,13 +32,13 @@ async def test_a_members_only_paper_is_presented_to_the_members_alone(live_serve
         assert told["type"] == "presenter.changed" and told["data"] == {"presenter": None}
         await eventually(lambda: guest.client.seq == moved["seq"])
         assert guest.client.state is not None and guest.client.state["presenter"] is None
-        # a fresh join and a replay say the same to each
+        # a replay and a fresh join say the same to each
+        replay = (await guest.call("meeting:sync", {"meeting_id": mid, "since": seen["seq"]}))["data"]["events"]
+        assert [e["data"] for e in replay if e["seq"] == moved["seq"]] == [{"presenter": None}]
         fresh = (await guest.call("meeting:join", {"meeting_id": mid}))["data"]["snapshot"]
         assert fresh["presenter"] is None and fresh == guest.client.state
         mine = (await member.call("meeting:join", {"meeting_id": mid}))["data"]["snapshot"]
         assert mine["presenter"]["document_id"] == members_only
-        replay = (await guest.call("meeting:sync", {"meeting_id": mid, "since": seen["seq"]}))["data"]["events"]
-        assert [e["data"] for e in replay if e["seq"] == moved["seq"]] == [{"presenter": None}]
         shown = [(e["data"].get("presenter") or {}).get("document_id") for e in guest.client.events]
         assert members_only not in shown
         # the laser pointer on it goes to the members only

@@ -119,33 +119,41 @@ async def test_member_cannot_conduct_over_socket_but_chair_can(live_server: Live
 
 
 async def test_missed_events_are_caught_up_with_sync_and_equal_a_fresh_snapshot(live_server: LiveServer) -> None:
+    """A socket is replayed what happened since its own snapshot, and those events applied to that snapshot are
+    today's snapshot. A socket that never had one (a tablet back on a new connection) gets a snapshot: stored
+    events carry the data of their time, which its user may never have been shown (a draft, a paper restricted
+    since)."""
     c = make_cabinet(live_server.db, start=True)
     tablet, http = await live_client(live_server.url, c.members[0].username)
     try:
         ack = await tablet.join(c.meeting_id)
-        stale, since = ack["data"]["snapshot"], ack["data"]["seq"]
+        since = ack["data"]["seq"]
         await tablet.close()  # the tablet drops off the network
         chair, ch = await live_client(live_server.url, c.chair.username)
         await chair.call("agenda:next", {"meeting_id": c.meeting_id})
+
+        back = LiveClient(live_server.url, http.cookies["ecabinet_session"])
+        await back.connect()
+        asked = await back.call("meeting:sync", {"meeting_id": c.meeting_id, "since": since})
+        assert asked["ok"] and "events" not in asked["data"], asked  # a new connection: no replay...
+        assert asked["data"]["seq"] == since + 1 and asked["data"]["snapshot"]["meeting"]["current_item_id"]  # ...today
+        joined = await back.join(c.meeting_id)
+        stale, since = joined["data"]["snapshot"], joined["data"]["seq"]
+        assert stale == asked["data"]["snapshot"]
+
         await chair.call("attendance:check_in", {"meeting_id": c.meeting_id})
         r = await http.post(f"/api/meetings/{c.meeting_id}/attendance/check-in", json={})
         assert r.status_code == 200
         await chair.call("agenda:activate", {"meeting_id": c.meeting_id, "item_id": c.item_ids[2]})
         await chair.close()
         await ch.aclose()
-
-        back = LiveClient(live_server.url, http.cookies["ecabinet_session"])
-        await back.connect()
         synced = await back.call("meeting:sync", {"meeting_id": c.meeting_id, "since": since})
-        assert synced["ok"] and [e["seq"] for e in synced["data"]["events"]] == [
-            since + 1,
-            since + 2,
-            since + 3,
-            since + 4,
-        ]
+        assert synced["ok"] and [e["seq"] for e in synced["data"]["events"]] == [since + 1, since + 2, since + 3]
         state = stale
         for env in synced["data"]["events"]:
             state = apply_event(state, env)
+        earlier = await back.call("meeting:sync", {"meeting_id": c.meeting_id, "since": since - 1})
+        assert "events" not in earlier["data"] and earlier["data"]["snapshot"] == state  # before its snapshot
         fresh = await back.join(c.meeting_id)
         assert state == fresh["data"]["snapshot"]
         assert state["meeting"]["current_item_id"] == c.item_ids[2] and state["quorum"]["present"] == 2
@@ -186,9 +194,16 @@ async def test_malformed_payloads_get_an_error_ack_and_the_connection_survives(
 
 async def test_connection_without_session_or_from_foreign_origin_is_refused(live_server: LiveServer) -> None:
     c = make_cabinet(live_server.db)
-    anonymous = socketio.AsyncClient(reconnection=False)
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await anonymous.connect(live_server.url, transports=["websocket"], wait_timeout=5)
+    for lang, text in (("vi", "Vui lòng đăng nhập."), ("en", "Please log in.")):
+        anonymous = socketio.AsyncClient(reconnection=False)
+        told: list[object] = []
+        anonymous.on("connect_error", told.append)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await anonymous.connect(
+                live_server.url, transports=["websocket"], wait_timeout=5, headers={"Accept-Language": lang}
+            )
+        # what the pages show (live-connection.js: err.data.message), not a dict's text
+        assert told == [{"message": text, "data": {"code": "unauthenticated", "message": text}}]
     http = await login(live_server.url, c.members[0].username)
     cookie = http.cookies["ecabinet_session"]
     foreign = socketio.AsyncClient(reconnection=False)
