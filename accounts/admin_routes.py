@@ -9,11 +9,10 @@ from starlette.routing import Route
 
 from accounts import directory
 from accounts.schemas import AccountPublic
-from core.errors import DomainError
 from web.auth import ctx_of, require_user
 from web.http import ok
 from web.openapi import Op
-from web.pages import page_actor, refused, render, to_login
+from web.pages import signed_in_page
 
 
 async def list_accounts(request: Request) -> Response:
@@ -22,14 +21,7 @@ async def list_accounts(request: Request) -> Response:
 
 
 async def users_page(request: Request) -> Response:
-    actor = await page_actor(request)
-    if actor is None:
-        return to_login(request)
-    try:
-        directory.require_admin(actor)
-    except DomainError as exc:
-        return refused(request, exc)
-    return render(request, "users.html")
+    return await signed_in_page(request, "users.html", directory.require_admin)
 
 
 routes = [

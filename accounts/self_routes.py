@@ -7,13 +7,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web.pages import page_actor, render, to_login
+from web.pages import signed_in_page
 
 
 async def account_page(request: Request) -> Response:
-    if await page_actor(request) is None:  # (a hall display has no login: it has no account either)
-        return to_login(request)
-    return render(request, "account.html")
+    # (a hall display has no login: it has no account either)
+    return await signed_in_page(request, "account.html")
 
 
 routes = [Route("/account", account_page, methods=["GET"])]

@@ -22,7 +22,7 @@ from sqlalchemy import inspect
 from sqlmodel import Session, col, select
 
 from accounts.models import AuthSession, User
-from audit import minutes_facts, session_facts
+from audit import adoption, minutes_facts, session_facts
 from ledger.chain import KEYS, append, canonical, keys_of
 from meetings.models import Participant
 from votes.models import Ballot, Vote, VoteKind, VoterRecord, VoteState
@@ -176,13 +176,4 @@ def adopt_all(session: Session) -> None:
     found += [("state.vote", vote_fact(session, v)) for v in session.exec(select(Vote).order_by(col(Vote.id))).all()]
     found += minutes_facts.found(session)
     found += [("state.auth_session", session_facts.session_fact(session, r)) for r in session.exec(select(AuthSession))]
-    for type_, fact in found:
-        append(
-            session,
-            type=type_,
-            data=fact,
-            actor_id=None,
-            stored=True,
-            meeting_id=fact.get("meeting_id"),
-            summary=f"{summary(type_, fact)} (tiếp nhận khi neo nhật ký)",
-        )
+    adoption.record(session, found, lambda type_, fact: f"{summary(type_, fact)} (tiếp nhận khi neo nhật ký)")

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from audit import adoption
 from core.clock import iso
 from minutes.models import MinutesFile, MinutesVersion
 
@@ -115,27 +116,14 @@ ADOPTED = "audit.adopted"  # a log anchored before the minutes had facts takes t
 
 def adopt_if_new(*, session: Session) -> int:
     """A deployment upgraded from before the minutes were logged: their state as found is adopted into the log
-    (as adopt_all does at the first anchor), once."""
-    from ledger.chain import KEYS, append
-    from ledger.models import AuditEntry
-
-    if KEYS not in session.info:
-        return 0
-    if session.exec(select(AuditEntry.id).where(col(AuditEntry.type).startswith("state.")).limit(1)).first() is None:
-        return 0  # a log that records no state yet adopts all of it, minutes included, when it does (adopt_all)
-    kinds = ("state.minutes_version", "state.minutes_file", ADOPTED)
-    if session.exec(select(AuditEntry.id).where(col(AuditEntry.type).in_(kinds)).limit(1)).first() is not None:
-        return 0
-    facts = found(session)
-    for type_, fact in facts:
-        append(
-            session,
-            type=type_,
-            data=fact,
-            actor_id=None,
-            stored=True,
-            meeting_id=fact.get("meeting_id"),
-            summary=f"{summary(type_, fact)} (tiếp nhận khi nâng cấp)",
-        )
-    append(session, type=ADOPTED, data={"kinds": ["minutes"]}, actor_id=None, summary="Tiếp nhận trạng thái biên bản")
-    return len(facts)
+    (as adopt_all does at the first anchor), once. A log that records no state yet adopts all of it, minutes
+    included, when it does (adopt_all)."""
+    return adoption.adopt_once(
+        session,
+        kinds=("state.minutes_version", "state.minutes_file"),
+        found=found,
+        summary_of=lambda type_, fact: f"{summary(type_, fact)} (tiếp nhận khi nâng cấp)",
+        marker=ADOPTED,
+        marker_data={"kinds": ["minutes"]},
+        marker_summary="Tiếp nhận trạng thái biên bản",
+    )

@@ -8,12 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web.auth import ctx_of, current, require_user
+from web.auth import ctx_of, require_user
 from web.http import ok, parse_query
 from core.types import FormId, FormInt
 from web.openapi import Op
-from web.pages import to_login, refused, render
-from core.errors import DomainError
+from web.pages import signed_in_page
 from audit import services
 
 
@@ -35,14 +34,7 @@ async def verify(request: Request) -> Response:
 
 
 async def audit_page(request: Request) -> Response:
-    auth = await current(request)
-    if auth is None:
-        return to_login(request)
-    try:
-        services.require_admin(auth[0])
-    except DomainError as exc:
-        return refused(request, exc)
-    return render(request, "audit.html")
+    return await signed_in_page(request, "audit.html", services.require_admin)
 
 
 routes = [

@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from accounts.models import AuthSession
+from audit import adoption
 from core.clock import as_utc, iso, utcnow
 from ledger.chain import KEYS, keys_of
 
@@ -72,21 +73,20 @@ def mismatches(session: Session, facts: dict[str, tuple[int, dict[str, Any]]], s
     return out
 
 
+def found(session: Session) -> adoption.Found:
+    """The sessions as found, oldest first, when an upgraded log adopts them (adopt_if_new)."""
+    rows = session.exec(select(AuthSession).order_by(col(AuthSession.created_at)))
+    return [("state.auth_session", session_fact(session, row)) for row in rows]
+
+
 def adopt_if_new(*, session: Session) -> int:
     """A log from before sessions were logged adopts the sessions found, once (audit/minutes_facts.py likewise)."""
-    from ledger.chain import append
-    from ledger.models import AuditEntry
-
-    if KEYS not in session.info:
-        return 0
-    if session.exec(select(AuditEntry.id).where(col(AuditEntry.type).startswith("state.")).limit(1)).first() is None:
-        return 0
-    known = ("state.auth_session", ADOPTED)
-    if session.exec(select(AuditEntry.id).where(col(AuditEntry.type).in_(known)).limit(1)).first() is not None:
-        return 0
-    rows = list(session.exec(select(AuthSession).order_by(col(AuthSession.created_at))))
-    for row in rows:
-        fact = session_fact(session, row)
-        append(session, type="state.auth_session", data=fact, actor_id=None, stored=True, summary=summary(fact))
-    append(session, type=ADOPTED, data={"kinds": ["sessions"]}, actor_id=None, summary="Tiếp nhận phiên đăng nhập")
-    return len(rows)
+    return adoption.adopt_once(
+        session,
+        kinds=("state.auth_session",),
+        found=found,
+        summary_of=lambda _type, fact: summary(fact),
+        marker=ADOPTED,
+        marker_data={"kinds": ["sessions"]},
+        marker_summary="Tiếp nhận phiên đăng nhập",
+    )

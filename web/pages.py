@@ -5,6 +5,7 @@ polls/pages.py, ...) and in app/pages.py for the few that need many domains."""
 from __future__ import annotations
 
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
@@ -118,3 +119,17 @@ async def page_actor(request: Request) -> Actor | None:
 
 def to_login(request: Request) -> Response:
     return RedirectResponse(login_url(request.url.path), status_code=303)
+
+
+async def signed_in_page(request: Request, template: str, allowed: Callable[[Actor], None] | None = None) -> Response:
+    """A page that is only its template: the login page (with `next`) when signed out, then `allowed(actor)`, whose
+    DomainError is the page's refusal (refused()), then the template."""
+    actor = await page_actor(request)
+    if actor is None:
+        return to_login(request)
+    if allowed is not None:
+        try:
+            allowed(actor)
+        except DomainError as exc:
+            return refused(request, exc)
+    return render(request, template)
