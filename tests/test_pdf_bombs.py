@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import base64
 import io
-import resource
+import json
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -115,8 +117,49 @@ async def _refused(live: LiveServer, content: bytes) -> dict[str, Any]:
     return error
 
 
-def _peak_mb() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+ROOT = Path(__file__).resolve().parents[1]
+# The upload's check of a PDF (documents/pdfcheck.py rebuild, which refuses a bomb) in a process of its own, which
+# prints its own peak RSS and the refusal's details; without a file: the same imports only. The peak is VmHWM (KiB),
+# the high-water mark of the process's memory since its exec: ru_maxrss would not do, Linux carries the parent's
+# peak over fork and exec into it (a child of a test process that once took 2 GB reports 2 GB).
+_CHECK = """
+import json, re, sys
+from pathlib import Path
+from core.errors import ValidationFailed
+from documents import pdfbudget, pdfcheck
+details = None
+if len(sys.argv) > 1:
+    path, max_pages, max_upload_mb = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    try:
+        pdfcheck.rebuild(path, "bom.pdf", max_pages, pdfbudget.Limits.for_upload(max_upload_mb))
+    except ValidationFailed as exc:
+        details = exc.details
+peak = re.search(r"^VmHWM:\\s*(\\d+) kB", Path("/proc/self/status").read_text(), re.M)
+print(json.dumps({"peak_kib": int(peak.group(1)), "details": details}))
+"""
+
+
+def _refusal_cost(live: LiveServer, content: bytes) -> tuple[int, Any]:
+    """(bytes of memory the check of `content` costs, the refusal's details): the peak of a fresh process that checks
+    it, less the peak of one that only imports the same modules. Each peak is the process's own, so what this test
+    process (or an earlier test) peaked at does not hide it."""
+    path = live.settings.data_dir / "bomb-probe.pdf"
+    path.write_bytes(content)
+    settings = live.settings
+
+    def run(*args: str) -> dict[str, Any]:
+        done = subprocess.run(
+            [sys.executable, "-c", _CHECK, *args], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True
+        )
+        answer: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+        return answer
+
+    try:
+        baseline = run()
+        checked = run(str(path), str(settings.max_document_pages), str(settings.max_upload_mb))
+    finally:
+        path.unlink(missing_ok=True)
+    return (checked["peak_kib"] - baseline["peak_kib"]) * 1024, checked["details"]
 
 
 async def test_a_content_stream_compressed_twice_into_gigabytes_is_refused_unread(live_server: LiveServer) -> None:
@@ -124,11 +167,14 @@ async def test_a_content_stream_compressed_twice_into_gigabytes_is_refused_unrea
     bomb = zlib.compress(_spaces(1024), 9)
     content = _pdf([{"/Contents": _content(bomb, ["/FlateDecode", "/FlateDecode"])}])
     assert len(content) < 20_000
-    before = _peak_mb()
     error = await _refused(live_server, content)
     assert error["details"] == {"reason": "decompressed_too_large", "part": "stream", "limit_mb": 16}
     assert "giải nén ra hơn 16 MB" in error["message"]
-    assert _peak_mb() - before < 200  # decoding it (server and qpdf) took gigabytes
+    cost, details = _refusal_cost(live_server, content)
+    assert details == error["details"]
+    # The bounded decoders (documents/pdfdecode.py) stop at the 16 MB stream limit: 7 MB measured. With each stream
+    # decoded whole instead (qpdf's read_bytes in pdfbudget._decoded, no guard_qpdf), the check peaked at 2.1 GB.
+    assert cost < 4 * pdfbudget.Limits.for_upload(1).stream  # 64 MB
 
 
 async def test_an_image_claiming_a_billion_pixels_is_refused(live_server: LiveServer) -> None:
@@ -195,12 +241,14 @@ async def test_an_object_stream_bomb_is_refused_in_little_memory(live_server: Li
     content = _object_stream_bomb(1024)
     with pikepdf.open(io.BytesIO(_object_stream_bomb(1))) as small:  # the same file, defused, is a good one
         assert len(small.pages) == 1 and small.pages[0].Resources.ProcSet == [pikepdf.Name.PDF]
-    before = _peak_mb()
     error = await _refused(live_server, content)
     assert error["details"] == {"reason": "decompressed_too_large", "part": "stream", "limit_mb": 16}
-    # qpdf opens the file under its own decode limit (pdfbudget.guard_qpdf: a few hundred MB at most, 340 MB seen in
-    # a full run); unbounded, the same file took 2.1 GB. (A high-water mark: weak if an earlier test peaked higher.)
-    assert _peak_mb() - before < 800
+    cost, details = _refusal_cost(live_server, content)
+    assert details == error["details"]
+    # qpdf opens the file under its own decode limit (pdfbudget.guard_qpdf: 64 MB a decoder, the image limit), then
+    # check_object_streams refuses it: 65 MB measured. Unbounded (the limits of a 4 GB upload limit: qpdf decodes
+    # the whole object stream as it opens the file), the same check cost 2.1 GB (2048 MB over the imports).
+    assert cost < 4 * pdfbudget.Limits.for_upload(1).image  # 256 MB
 
 
 async def test_too_many_pages_are_refused_before_the_file_is_decoded_rewritten_or_rendered(
