@@ -40,6 +40,7 @@ from documents import hooks as document_hooks
 from documents import serialize as document_serialize
 from meetings import hooks
 from meetings import serialize as meeting_serialize
+from meetings import events as meeting_events
 from minutes import conclusions as minutes_conclusions
 from minutes import services as minutes_services
 from notices import live as notice_live
@@ -101,7 +102,9 @@ def install(ctx: AppContext, jobs: Dispatcher) -> None:
     ctx.resolve_sessions = account_services.resolve_many
     ctx.read_profile = account_services.get_self
     register_speakers()
-    meeting_serialize.register_slice("votes", vote_serialize.votes_slice)
+    meeting_serialize.register_slice("votes", vote_serialize.votes_slice, outsiders=vote_serialize.outsiders_slice)
+    for vote_event in vote_serialize.EVENT_TYPES:
+        meeting_events.tell_outsiders(vote_event, vote_serialize.told_outsiders)
     meeting_serialize.register_slice("documents", document_serialize.documents_slice)
     meeting_serialize.register_slice(
         "presenter", annotation_presenter.presenter_slice, outsiders=annotation_presenter.outsiders_slice

@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, bindparam, insert, update
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, and_, bindparam, insert, or_, update
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -95,7 +95,16 @@ def envelope(event: MeetingEvent) -> dict[str, Any]:
 # Events whose absence would leave an outsider's state wrong, and what outsiders are told instead (the snapshot's
 # outsiders' slices, meetings/serialize.py, agree): a presentation that moves to a document they may not read
 # ends for them.
-_TOLD_OUTSIDERS: dict[str, dict[str, Any]] = {"presenter.changed": {"presenter": None}}
+# Other domains add theirs from the composition root (`tell_outsiders`): what outsiders may know of the event's data
+# (a vote event's "votes" without the drafts, votes/serialize.py).
+_TOLD_OUTSIDERS: dict[str, dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "presenter.changed": {"presenter": None}
+}
+
+
+def tell_outsiders(type: str, told: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Outsiders of events of `type` get `told(data)` instead of a bare placeholder."""
+    _TOLD_OUTSIDERS[type] = told
 
 
 def hidden(env: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +112,8 @@ def hidden(env: dict[str, Any]) -> dict[str, Any]:
     for the events above)."""
     told = _TOLD_OUTSIDERS.get(env["type"])
     if told is not None:
-        return {"meeting_id": env["meeting_id"], "seq": env["seq"], "type": env["type"], "data": told, "at": env["at"]}
+        data = told(env["data"]) if callable(told) else told
+        return {"meeting_id": env["meeting_id"], "seq": env["seq"], "type": env["type"], "data": data, "at": env["at"]}
     return {"meeting_id": env["meeting_id"], "seq": env["seq"], "type": "hidden", "data": {}, "at": env["at"]}
 
 
@@ -192,3 +202,32 @@ def events_since(
     if len(rows) > limit:
         return None
     return [envelope(r) if r.audience in audience else hidden(envelope(r)) for r in rows]
+
+
+def heads(session: Session, *, meeting_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Each meeting's (last_seq, access_seq), one query for them all: how far its durable event log goes
+    (realtime/repair.py compares it with what a node has delivered)."""
+    if not meeting_ids:
+        return {}
+    rows = session.exec(
+        select(Meeting.id, Meeting.last_seq, Meeting.access_seq).where(col(Meeting.id).in_(meeting_ids))
+    ).all()
+    return {int(mid): (int(last), int(access)) for mid, last, access in rows if mid is not None}
+
+
+def events_between(session: Session, *, ranges: dict[int, tuple[int, int]]) -> list[Delivery]:
+    """The events with `after < seq <= upto` of each meeting ({meeting: (after, upto)}), one query for them all,
+    in (meeting, seq) order, as the edge delivers them. Their access_seq is not stored: an event that changed
+    access carries its own seq, any other 0 (the caller re-checks the grants against the meeting's access_seq)."""
+    if not ranges:
+        return []
+    where = or_(
+        *(
+            and_(col(MeetingEvent.meeting_id) == mid, col(MeetingEvent.seq) > after, col(MeetingEvent.seq) <= upto)
+            for mid, (after, upto) in ranges.items()
+        )
+    )
+    rows = session.exec(
+        select(MeetingEvent).where(where).order_by(col(MeetingEvent.meeting_id), col(MeetingEvent.seq))
+    ).all()
+    return [Delivery(envelope(r), r.audience, r.seq if r.type in ACCESS_CHANGING else 0) for r in rows]

@@ -98,6 +98,33 @@ def votes_slice(session: Session, meeting: Meeting, *, full: bool = False) -> li
     return [vote_data(session, v, options[v.id or 0], full=full) for v in votes]
 
 
+# Every vote event carries the meeting's "votes" slice. A vote being prepared (a draft: its question, options and
+# key holders) is the business of the meeting's members, not of its guests or the hall display: the events go to
+# MEMBERS (votes/services.py) and outsiders are told the same event without the drafts (meetings/events.py
+# tell_outsiders), as their snapshot is (app/domains.py).
+EVENT_TYPES = (
+    "vote.created",
+    "vote.updated",
+    "vote.opened",
+    "vote.closed",
+    "vote.published",
+    "vote.decrypted",
+    "vote.tally",
+)
+
+
+def without_drafts(votes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [v for v in votes if v.get("state") != VoteState.draft.value]
+
+
+def outsiders_slice(_session: Session, _meeting: Meeting, votes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return without_drafts(votes)
+
+
+def told_outsiders(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "votes": without_drafts(data.get("votes") or [])}
+
+
 def votes_of_meeting(session: Session, meeting_id: int, *, full: bool = False) -> list[dict[str, Any]]:
     meeting = session.get(Meeting, meeting_id)
     assert meeting is not None

@@ -21,7 +21,7 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_, Msg
 from meetings import serialize as meeting_serialize
 from meetings.access import Access, access, load_meeting, require_conduct
-from meetings.events import record
+from meetings.events import MEMBERS, classes, record
 from meetings.models import PRESENT, VOTING_ROLES, AgendaItem, Attendance, MeetingRole, MeetingState, Participant
 from meetings.rules import OrgRules, get_rules
 from meetings.services import NoQuorum, emit, require_state
@@ -103,7 +103,8 @@ def vote_changed(session: Session, acc: Access, type: str, vote: Vote) -> dict[s
     session.add(vote)
     session.flush()
     data = serialize.vote_data(session, vote, full=True)  # the answer to the one who conducts
-    emit(session, acc, type, vote_id=vote.id, votes=serialize.votes_of_meeting(session, vote.meeting_id))
+    votes = serialize.votes_of_meeting(session, vote.meeting_id)
+    emit(session, acc, type, audience=MEMBERS, vote_id=vote.id, votes=votes)  # outsiders: without the drafts
     return data
 
 
@@ -144,14 +145,18 @@ def my_vote(session: Session, acc: Access, vote: Vote) -> dict[str, Any]:
 
 
 def list_votes(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
-    """Results as everyone sees them (once published), or as they stand for those who conduct."""
+    """Results as everyone sees them (once published), or as they stand for those who conduct; guests and the
+    hall display do not see the votes being prepared (drafts), as in their live snapshot."""
     acc = access(session, actor, meeting_id)
-    return serialize.votes_of_meeting(session, meeting_id, full=acc.can_conduct)
+    votes = serialize.votes_of_meeting(session, meeting_id, full=acc.can_conduct)
+    return votes if MEMBERS in classes(acc) else serialize.without_drafts(votes)
 
 
 def get_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
     vote = load_vote(session, vote_id)
     acc = access(session, actor, vote.meeting_id)
+    if vote.state == VoteState.draft and MEMBERS not in classes(acc):  # as if absent: not even its existence
+        raise NotFound("Không tìm thấy biểu quyết {vote_id}.", vote_id=vote_id)
     return {**serialize.vote_data(session, vote, full=acc.can_conduct), "me": my_vote(session, acc, vote)}
 
 
@@ -250,6 +255,7 @@ def publish_tally(*, session: Session, vote_id: int) -> bool:
         meeting_id=meeting_id,
         type="vote.tally",
         actor_id=None,
+        audience=MEMBERS,  # outsiders: without the drafts (serialize.told_outsiders)
         data={"vote_id": vote_id, "votes": serialize.votes_of_meeting(session, meeting_id)},
     )
     return True
