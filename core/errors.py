@@ -27,6 +27,11 @@ class DomainError(Exception):
         self.message = text  # reads as Vietnamese; .key / .params for the edge
         self.details = details
 
+    def __reduce__(self) -> Any:
+        """Pickled as it is, whatever a subclass's __init__ takes (an error raised in a worker process comes back
+        to the server whole: its class, message with key and parameters, details and other attributes)."""
+        return (_restore, (type(self), self.args), self.__dict__)
+
     def to_dict(self, lang: str = DEFAULT_LANG) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": localize(self.message, lang)}
         if self.details is not None:
@@ -86,3 +91,9 @@ class BadRequest(DomainError):
 class UnsupportedMediaType(DomainError):
     code = "unsupported_media_type"
     status = 415
+
+
+def _restore(cls: type[DomainError], args: tuple[Any, ...]) -> DomainError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    return error  # its attributes follow (pickle sets __dict__)

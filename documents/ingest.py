@@ -2,7 +2,9 @@
 decoded-size limits first) and rebuild without active content (the rebuilt PDF is what is kept) -> PDFium open ->
 page-count limit again (PDFium's count) -> text of every page ->
 content-addressed store. Runs at the edge, before the write
-transaction, off the event loop (threads for qpdf/LibreOffice, the render pool for PDFium).
+transaction, off the event loop: LibreOffice in a thread (it is its own process), qpdf in the upload-check workers
+and PDFium in the render workers, processes whose memory is capped (documents/render.py): a file that needs more
+than a worker may take, or that kills one, is refused (`too_complex`) and the next upload is served as usual.
 
 On any refusal nothing stays behind: the temporary files are removed and nothing was stored yet (the store
 is the last step). If the later database write fails, the caller drops the blob when no version uses it.
@@ -11,7 +13,9 @@ is the last step). If the later database write fails, the caller drops the blob 
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any, Callable
 
 import pypdfium2 as pdfium
 from anyio import CapacityLimiter, to_thread
@@ -53,10 +57,11 @@ async def prepare(
             )
             leftovers.append(pdf)
         limits = pdfbudget.Limits.for_upload(max_upload_mb)
-        pdf, removed = await to_thread.run_sync(pdfcheck.rebuild, pdf, filename, max_pages, limits)
-        leftovers.append(pdf)
+        pdfbudget.guard_qpdf(limits)  # this process's qpdf (download watermarks) reads what these limits let in
+        leftovers.append(pdfcheck.rebuilt_path(pdf))  # even from a worker that died writing it
+        pdf, removed = await _in_worker(renderer.check, filename, pdfcheck.rebuild, pdf, filename, max_pages, limits)
         try:
-            info = await renderer.run(render.inspect_pdf, str(pdf))
+            info = await _in_worker(renderer.run, filename, render.inspect_pdf, str(pdf))
         except pdfium.PdfiumError as exc:
             raise pdfcheck.refuse(
                 "damaged", Msg("Tệp PDF “{filename}” bị hỏng, không hiển thị được ({exc}).", filename=filename, exc=exc)
@@ -66,7 +71,7 @@ async def prepare(
             raise pdfcheck.refuse("no_pages", Msg("Tệp PDF “{filename}” không có trang nào.", filename=filename))
         if count > max_pages:  # PDFium may count otherwise than qpdf (a damaged page tree)
             raise pdfcheck.too_many_pages(filename, count, max_pages)
-        texts = await _texts(renderer, pdf, count)
+        texts = await _texts(renderer, pdf, count, filename)
         size = pdf.stat().st_size
         sha, created = await to_thread.run_sync(storage.put, data_dir, pdf)
         return StoredFile(sha, count, size, filename[:300], kind, texts, removed), created
@@ -75,10 +80,20 @@ async def prepare(
             path.unlink(missing_ok=True)
 
 
-async def _texts(renderer: Renderer, pdf: Path, count: int) -> list[tuple[int, str, str]]:
+async def _in_worker(run: Callable[..., Any], filename: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """`run(fn, *args)` (Renderer.run or .check: in a worker); what runs out of the worker's memory, or kills it
+    twice, is refused."""
+    try:
+        return await run(fn, *args)
+    except (MemoryError, BrokenProcessPool):
+        raise pdfcheck.too_complex(filename) from None
+
+
+async def _texts(renderer: Renderer, pdf: Path, count: int, filename: str) -> list[tuple[int, str, str]]:
     chunks = [list(range(a, min(a + TEXT_CHUNK, count + 1))) for a in range(1, count + 1, TEXT_CHUNK)]
     try:
-        parts = await asyncio.gather(*(renderer.run(render.extract_texts, str(pdf), c) for c in chunks))
+        jobs = (_in_worker(renderer.run, filename, render.extract_texts, str(pdf), c) for c in chunks)
+        parts = await asyncio.gather(*jobs)
     except pdfium.PdfiumError as exc:
         raise ValidationFailed(
             "Không đọc được nội dung chữ của tệp PDF ({exc}).", exc=exc, details={"reason": "damaged"}

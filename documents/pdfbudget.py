@@ -21,7 +21,10 @@ which also bounds what qpdf decodes later (a download's watermark, a file stored
 `check_object_streams` measures the object streams before the page tree is read out of them.
 Not measured: images inline in a content stream (PDFium draws even a huge one without decoding it whole), and
 an LZW-coded cross-reference stream or object stream holding the catalog (qpdf decodes those on opening, with no
-limit of its own for LZW).
+limit of its own for LZW). Neither can take the server's memory: the check runs in a worker process capped at
+ECABINET_WORKER_MEMORY_MB (documents/render.py), where such a stream stops at the cap and the file is refused
+(`too_complex`, documents/pdfcheck.py); PDFium renders (a file stored before these limits, too) run in workers
+under the same cap, and a page that passes it answers an error.
 """
 
 from __future__ import annotations

@@ -3,15 +3,18 @@
 `sniff` tells PDF from office files (ZIP containers with known parts) from anything else. `rebuild` (qpdf via
 pikepdf) refuses a PDF that is empty, truncated, damaged or encrypted (nothing we can clean), and writes every
 other one again without its active content (documents/cdr.py): the rebuilt file is what the server keeps, and
-the upload's answer says what was removed. The pdfium open (a PDF that qpdf accepts but pdfium cannot render
-is useless) happens in the render pool: see documents/render.py.
+the upload's answer says what was removed. `rebuild` and the pdfium open (a PDF that qpdf accepts but pdfium cannot
+render is useless) run in the render pool, whose workers cap their memory: see documents/render.py.
 Every refusal is a ValidationFailed with a Vietnamese message and details.reason for clients.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import zipfile
 from pathlib import Path
+from typing import Iterator
 
 import pikepdf
 from pikepdf.exceptions import PikepdfError
@@ -99,11 +102,78 @@ def too_many_pages(filename: str, count: int, max_pages: int) -> ValidationFaile
     )
 
 
+def too_complex(filename: str) -> ValidationFailed:
+    """The file needs more memory than a worker may take (ECABINET_WORKER_MEMORY_MB) to be checked or opened."""
+    return refuse(
+        "too_complex",
+        Msg(
+            "Tệp PDF “{filename}” cần quá nhiều bộ nhớ để xử lý an toàn nên bị từ chối (có thể là tệp “bom giải "
+            "nén”). Hãy xuất lại thành PDF thông thường (In → Lưu dưới dạng PDF) rồi tải lên.",
+            filename=filename,
+        ),
+    )
+
+
+class _OutOfMemory(logging.Handler):
+    """Notices qpdf's warnings about a failed allocation: qpdf catches its own std::bad_alloc in places (an object
+    stream decoded while the file opens) and reports the file as damaged instead."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "bad_alloc" in record.getMessage():
+            self.seen = True
+
+
+@contextlib.contextmanager
+def _watch_memory(filename: str) -> Iterator[None]:
+    """too_complex when qpdf ran out of memory in the block, whatever it made of that (MemoryError, a damaged file,
+    a null object read on as if it were fine). qpdf's warnings reach the handler only (pikepdf.open is called with
+    suppress_warnings=False so that they are logged at all)."""
+    logger = logging.getLogger("pikepdf._core")
+    watch, propagate = _OutOfMemory(), logger.propagate
+    logger.addHandler(watch)
+    logger.propagate = False
+    try:
+        yield
+    except MemoryError:
+        raise too_complex(filename) from None
+    except Exception:
+        if watch.seen:
+            raise too_complex(filename) from None
+        raise
+    finally:
+        logger.removeHandler(watch)
+        logger.propagate = propagate
+    if watch.seen:
+        raise too_complex(filename)
+
+
 def rebuild(path: Path, filename: str, max_pages: int, limits: pdfbudget.Limits) -> tuple[Path, dict[str, int]]:
     """Refuse a truncated, damaged or encrypted PDF, one with more than `max_pages` pages or one that decodes past
     `limits` (documents/pdfbudget.py), each checked before anything costly; otherwise write its disarmed
-    reconstruction (documents/cdr.py) next to it and answer (that file, what was removed). Runs in a worker
-    thread (qpdf objects are per call)."""
+    reconstruction (documents/cdr.py) next to it and answer (that file, what was removed). Runs in a render worker
+    process (documents/ingest.py via render.Renderer.run), under its memory cap: what qpdf decodes without a limit
+    of its own (an LZW object stream as the file opens) stops there, and is refused as `too_complex`."""
+    target = rebuilt_path(path)
+    try:
+        with _watch_memory(filename):
+            return _rebuild(path, target, filename, max_pages, limits)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def rebuilt_path(path: Path) -> Path:
+    """Where `rebuild` writes the disarmed copy of `path`."""
+    return path.with_name(path.name + ".clean.pdf")
+
+
+def _rebuild(
+    path: Path, target: Path, filename: str, max_pages: int, limits: pdfbudget.Limits
+) -> tuple[Path, dict[str, int]]:
     with path.open("rb") as f:
         f.seek(max(0, path.stat().st_size - 2048))
         tail = f.read()
@@ -117,14 +187,13 @@ def rebuild(path: Path, filename: str, max_pages: int, limits: pdfbudget.Limits)
         )
     pdfbudget.guard_qpdf(limits)  # qpdf decodes some streams while opening the file
     try:
-        pdf = pikepdf.open(path)
+        pdf = pikepdf.open(path, suppress_warnings=False)  # for _watch_memory
     except pikepdf.PasswordError:
         raise _encrypted(filename) from None
     except pikepdf.PdfError as exc:
         raise refuse(
             "damaged", Msg("Tệp PDF “{filename}” bị hỏng, không đọc được ({exc}).", filename=filename, exc=exc)
         ) from None
-    target = path.with_name(path.name + ".clean.pdf")
     with pdf:
         if pdf.is_encrypted:  # opened without a password (owner password only): still refused, we do not decrypt
             raise _encrypted(filename)

@@ -3,7 +3,18 @@
 PDFium is not thread-safe, so every pdfium call (the open check at upload, text extraction, rendering) runs
 in a pool of worker *processes*: renders run in parallel on every core, the live room's event loop never
 waits for them, and a PDF that crashes PDFium kills one worker, not the server (the pool is then rebuilt).
-The pool is made on first use and shared by the process (it holds no per-app state).
+The pool is made on first use and shared by the process (it holds no per-app state). The upload check
+(documents/pdfcheck.py `rebuild`, qpdf) runs in workers of its own, alike (`Renderer.check`): whatever qpdf or
+PDFium does with a hostile file happens in a worker, never in the server process.
+
+Memory: each worker caps its own address space (RLIMIT_AS) at what it takes once the jobs' modules are imported
+plus ECABINET_WORKER_MEMORY_MB (`cap_memory`). A decoder that runs away (an LZW object stream qpdf expands while
+opening the file, an image PDFium decodes whole, …) then fails its allocation: qpdf's std::bad_alloc is a
+MemoryError or, caught by qpdf as it opens a file, a damaged file with a "bad_alloc" warning (pdfcheck.rebuild says
+which); PDFium stops the worker, the pool is rebuilt and the job tried once more (`Renderer.run`, `ensure`). An
+upload is refused (documents/ingest.py), a page answers `PageTooComplex` (409), and the next job is served. The
+server's own memory is then bounded by the workers': up to `workers` × ECABINET_WORKER_MEMORY_MB for renders, and
+CHECK_WORKERS × that for upload checks, beside the web process.
 
 Cache: <data_dir>/pages/ab/<sha256>/<size>-<n>.png, the page without any watermark (watermarks are drawn per viewer
 and request: documents/watermark.py), 8-bit grey when every pixel is grey, else RGB. Sizes are widths in pixels:
@@ -17,6 +28,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import resource
 import threading
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -26,6 +38,8 @@ from typing import Any, Callable
 
 import pypdfium2 as pdfium
 
+from core.errors import Conflict
+from core.i18n import Msg
 from core.text import fold
 from documents import pngfast
 
@@ -38,6 +52,23 @@ MAX_ASPECT = 4
 BACKGROUND_SIZES = ("tablet", "thumb")
 BASE_FORMAT = {"format": "PNG", "compress_level": 1}  # fast to write and, above all, to decode per request
 CHUNK = 2  # pages per background job (an on-demand page waits for at most one)
+MIB = 1 << 20
+DEFAULT_MEMORY_MB = 1536  # ECABINET_WORKER_MEMORY_MB's default: per worker, over what its imports take
+
+
+class PageTooComplex(Conflict):
+    """Drawing the page passed the worker's memory cap (a file stored before the upload limits, or one that decodes
+    far more than it measures): the page is not shown, and the server goes on serving the others."""
+
+    def __init__(self, page: int) -> None:
+        super().__init__(
+            Msg(
+                "Trang {page} của tài liệu này cần quá nhiều bộ nhớ để hiển thị an toàn nên không hiển thị được. Hãy "
+                "báo Văn phòng tải lên lại bản PDF thông thường.",
+                page=page,
+            ),
+            details={"reason": "too_complex", "page": page},
+        )
 
 
 def cache_path(data_dir: Path, sha256: str, size: str, n: int) -> Path:
@@ -50,6 +81,55 @@ def pages_ready(data_dir: Path, sha256: str, page_count: int) -> bool:
 
 
 # --- in the worker processes ---------------------------------------------------------------------------
+
+
+def start_worker(memory_mb: int) -> None:
+    """The pool's initializer: import what the jobs use (their code and libraries count in the baseline, not in the
+    budget), then cap the process's memory."""
+    import pikepdf  # noqa: F401
+    from PIL import Image, PngImagePlugin  # noqa: F401
+
+    from documents import pdfcheck  # noqa: F401  # with cdr, pdfbudget, pdfdecode: the upload check
+
+    cap_memory(memory_mb)
+
+
+def vm_size(field: str = "VmSize") -> int | None:
+    """The process's address-space size in bytes (/proc/self/status VmSize; VmPeak: its highest), None where there
+    is no /proc."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def cap_memory(memory_mb: int) -> int | None:
+    """Limit this process's address space (RLIMIT_AS) to its present size plus `memory_mb` MB (0: no cap); never
+    raises a limit already lower. Answers the limit set, None when none was."""
+    size = vm_size()
+    if memory_mb <= 0 or size is None:
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = size + memory_mb * MIB
+    for existing in (soft, hard):
+        if existing != resource.RLIM_INFINITY:
+            limit = min(limit, existing)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError):
+        log.warning("could not cap this worker's memory at %s bytes", limit, exc_info=True)
+        return None
+    return limit
+
+
+def memory_limit() -> dict[str, int | None]:
+    """The worker's address-space limit (soft, hard; -1: none), present and highest size: what `cap_memory` did."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    return {"soft": soft, "hard": hard, "vm_size": vm_size(), "vm_peak": vm_size("VmPeak"), "pid": os.getpid()}
 
 
 def inspect_pdf(path: str) -> dict[str, Any]:
@@ -126,44 +206,63 @@ def _save(image: Any, target: Path) -> None:
 
 # --- in the server process -----------------------------------------------------------------------------
 
-_POOL: ProcessPoolExecutor | None = None
+# Pools by (purpose, workers, memory cap): "render" for PDFium, "check" for the upload check (qpdf), so that a
+# hostile upload that takes a worker down takes no page render with it. Apps in one process with the same settings
+# (the usual case) share them.
+_POOLS: dict[tuple[str, int, int], ProcessPoolExecutor] = {}
 _POOL_LOCK = threading.Lock()
+CHECK_WORKERS = 2  # at most: uploads are few, and a check is seconds at most
 
 
 def worker_count(configured: int) -> int:
     return configured if configured > 0 else max(1, min(4, os.cpu_count() or 1))
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
-    global _POOL
+def _pool(workers: int, memory_mb: int = DEFAULT_MEMORY_MB, purpose: str = "render") -> ProcessPoolExecutor:
     with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-        return _POOL
+        pool = _POOLS.get((purpose, workers, memory_mb))
+        if pool is None:
+            pool = _POOLS[(purpose, workers, memory_mb)] = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=start_worker,
+                initargs=(memory_mb,),
+            )
+        return pool
 
 
 def _reset_pool(broken: ProcessPoolExecutor) -> None:
-    global _POOL
     with _POOL_LOCK:
-        if _POOL is broken:
-            _POOL = None
+        for key, pool in list(_POOLS.items()):
+            if pool is broken:
+                del _POOLS[key]
     broken.shutdown(wait=False, cancel_futures=True)
 
 
 class Renderer:
     """One per app: submits pdfium work to the shared pool and de-duplicates renders in flight."""
 
-    def __init__(self, data_dir: Path, workers: int = 0) -> None:
+    def __init__(self, data_dir: Path, workers: int = 0, memory_mb: int = DEFAULT_MEMORY_MB) -> None:
         self.data_dir = data_dir
         self.workers = worker_count(workers)
+        self.memory_mb = memory_mb  # ECABINET_WORKER_MEMORY_MB: each worker's cap (0: none)
         self._inflight: dict[tuple[str, str, int], Future[Any]] = {}
         self._lock = threading.Lock()
         self._background: set[asyncio.Task[Any]] = set()
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run `fn(*args)` in a worker process; a crashed pool is rebuilt and the call tried once more."""
+        """Run `fn(*args)` in a render worker process; a crashed pool is rebuilt and the call tried once more. What
+        `fn` raises comes back as itself (a MemoryError at the worker's cap too); a worker that dies twice (PDFium
+        stops its process when an allocation fails) is a BrokenProcessPool."""
+        return await self._call("render", self.workers, fn, *args)
+
+    async def check(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`run`, in the upload-check workers (as many as render workers, at most CHECK_WORKERS; the same cap)."""
+        return await self._call("check", min(self.workers, CHECK_WORKERS), fn, *args)
+
+    async def _call(self, purpose: str, workers: int, fn: Callable[..., Any], *args: Any) -> Any:
         for attempt in (1, 2):
-            pool = _pool(self.workers)
+            pool = _pool(workers, self.memory_mb, purpose)
             try:
                 return await asyncio.wrap_future(pool.submit(fn, *args))
             except BrokenProcessPool:
@@ -172,16 +271,19 @@ class Renderer:
                     raise
         raise AssertionError("unreachable")
 
+    def _pool(self) -> ProcessPoolExecutor:
+        return _pool(self.workers, self.memory_mb)
+
     def _submit(self, key: tuple[str, str, int], pdf: Path, pages: list[int], sizes: tuple[str, ...]) -> Future[Any]:
         with self._lock:
             fut = self._inflight.get(key)
             if fut is None:
-                pool = _pool(self.workers)
+                pool = self._pool()
                 try:
                     fut = pool.submit(render_job, str(pdf), str(self.data_dir), key[0], pages, sizes)
                 except BrokenProcessPool:
                     _reset_pool(pool)
-                    fut = _pool(self.workers).submit(render_job, str(pdf), str(self.data_dir), key[0], pages, sizes)
+                    fut = self._pool().submit(render_job, str(pdf), str(self.data_dir), key[0], pages, sizes)
                 self._inflight[key] = fut
                 fut.add_done_callback(lambda _f: self._forget(key))
             return fut
@@ -191,7 +293,9 @@ class Renderer:
             self._inflight.pop(key, None)
 
     async def ensure(self, pdf: Path, sha256: str, size: str, n: int) -> Path:
-        """The cached image of page n at `size`, rendered now if missing (or joining the render in flight)."""
+        """The cached image of page n at `size`, rendered now if missing (or joining the render in flight).
+        PageTooComplex when drawing it passes the worker's memory cap (a dead worker is given one more try: it may
+        have been another page's render that took it down)."""
         target = cache_path(self.data_dir, sha256, size, n)
         if target.exists():
             return target
@@ -200,11 +304,23 @@ class Renderer:
             with self._lock:
                 running = self._inflight.get((sha256, key_size, n))
             if running is not None and size in BACKGROUND_SIZES:
-                await asyncio.wrap_future(running)
+                try:
+                    await asyncio.wrap_future(running)
+                except Exception:  # the chunk failed (perhaps on another page): this page's own render says why
+                    pass
                 if target.exists():
                     return target
-        await asyncio.wrap_future(self._submit((sha256, size, n), pdf, [n], sizes))
-        return target
+        for attempt in (1, 2):
+            try:
+                await asyncio.wrap_future(self._submit((sha256, size, n), pdf, [n], sizes))
+                return target
+            except MemoryError:
+                raise PageTooComplex(n) from None
+            except BrokenProcessPool:
+                log.warning("a render worker stopped while drawing page %s of %s (attempt %s)", n, sha256, attempt)
+                if attempt == 2:
+                    raise PageTooComplex(n) from None
+        raise AssertionError("unreachable")
 
     def ready(self, sha256: str, page_count: int) -> bool:
         return pages_ready(self.data_dir, sha256, page_count)
@@ -256,9 +372,9 @@ class Renderer:
 
 
 def shutdown_pool() -> None:
-    """Stop the render workers (server shutdown); the next render after this starts a new pool."""
-    global _POOL
+    """Stop the render and upload-check workers (server shutdown); the next job after this starts a new pool."""
     with _POOL_LOCK:
-        pool, _POOL = _POOL, None
-    if pool is not None:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for pool in pools:
         pool.shutdown(wait=False, cancel_futures=True)

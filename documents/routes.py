@@ -39,7 +39,7 @@ FORM_SLACK = 64 * 1024  # room for the form fields and multipart headers beside 
 def renderer_for(ctx: AppContext) -> Renderer:
     """The application's renderer (one per app: another app in the process keeps its own)."""
     if ctx.renderer is None:
-        ctx.renderer = Renderer(ctx.settings.data_dir, ctx.settings.render_workers)
+        ctx.renderer = Renderer(ctx.settings.data_dir, ctx.settings.render_workers, ctx.settings.worker_memory_mb)
     renderer: Renderer = ctx.renderer
     return renderer
 

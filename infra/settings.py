@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     max_upload_mb: int = 50
     max_document_pages: int = 1000
     render_workers: int = 0  # 0 = one per CPU (at most 4)
+    # Memory (MB) each render worker may use on top of its libraries, also while it checks an upload (qpdf): a
+    # hostile PDF is refused there instead of taking the server's memory (documents/render.py). 0 = no cap.
+    worker_memory_mb: int = Field(default=1536, ge=0)
     soffice: str = "soffice"
     soffice_sandbox: bool = True  # LibreOffice without network or files (documents/sandbox.py); false: unsandboxed
     # Remote media (WebRTC MCU in media worker processes). ICE servers: JSON [{urls, username, credential}]
