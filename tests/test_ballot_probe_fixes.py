@@ -146,9 +146,12 @@ def test_threat_model_states_what_the_database_and_two_passwords_open(db: Databa
     assert "still needs two trustees' secrets" not in text
     assert "The password\n  and the share never reach the server" not in text
     flat = " ".join(text.split())
-    assert "The server generates each trustee's X25519 key" in flat and "on the trustee's tablet" in flat
+    # closed for keys made on the tablet with a passphrase; still open for legacy keys and the served JavaScript
+    assert "What is now closed: trustee keys made on the tablet with a trustee passphrase" in flat
+    assert "*Legacy keys* (`sealing` = `account_password`" in flat and "*The served JavaScript.*" in flat
     assert "decrypt **every individual ballot**" in flat
-    # and it is true: the database plus the passwords the server sees at login open every single ballot
+    # and it is true of legacy keys: the database plus the passwords the server sees at login open every ballot
+    # (tests/test_trustee_passphrase.py: a passphrase key does not open with the password)
     c, vote = _closed_secret_vote(db, ["no", "yes", "abstain"])
 
     def steal(session: Any) -> list[int]:

@@ -121,6 +121,7 @@ def test_a_trustee_key_needs_the_account_password(db: Database) -> None:
         "lost": False,
         "public_key": None,
         "sealed": None,
+        "sealing": None,
     }
 
 

@@ -178,13 +178,27 @@ class TrusteeShare(SQLModel, table=True):
     partial: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
+class Sealing(str, Enum):
+    """How a trustee key's secret half is sealed (docs/ballot-spec.md §7)."""
+
+    account_password = "account_password"  # legacy: drawn by the server, sealed with the account password
+    passphrase = "passphrase"  # drawn on the trustee's tablet, sealed there with a passphrase the server never sees
+
+
 class TrusteeKey(SQLModel, table=True):
-    """A member's trustee key (X25519): the public half, and the secret half sealed with their password (re-sealed
-    when they change it). `lost_at`: an administrator reset the password, so the seal opens only with the password
-    before the reset (votes/ballot/custody.py); the holder must enrol again for a new ceremony."""
+    """A member's trustee key (X25519): the public half, and the secret half sealed (`sealing`) either with their
+    trustee passphrase on their tablet (the server never sees the secret half nor the passphrase; a password
+    change or reset does not touch it) or, legacy, with their account password by the server (re-sealed when they
+    change it). `lost_at`: an administrator reset the account password of a legacy key, so the seal opens only
+    with the password before the reset (votes/ballot/custody.py); the holder must enrol again for a new ceremony."""
 
     __tablename__ = "ballot_trustee_key"
     user_id: int = Field(foreign_key="user.id", primary_key=True)
     public_key: str = Field(max_length=64)
     sealed: str
     lost_at: datetime | None = Field(default=None, sa_column=_ts())
+    sealing: str = Field(
+        default=Sealing.account_password.value,
+        max_length=16,
+        sa_column_kwargs={"server_default": Sealing.account_password.value},
+    )

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from core.errors import ValidationFailed
 from web.auth import ctx_of, require_user
 from web.http import ok, parse_body
 from web.openapi import Op
@@ -28,6 +29,7 @@ from votes.schemas import (
     ReceiptCheck,
     SecretCastRequest,
     SecretCastAck,
+    TrusteeEnrolRequest,
     TrusteeKeyPublic,
     TrusteeMaterial,
     VoteCreate,
@@ -213,9 +215,29 @@ async def trustee_key(request: Request) -> Response:
 
 
 async def enrol_trustee(request: Request) -> Response:
+    """The tablet's key: {public_key, sealed_key, sealing: "passphrase"} (drawn and sealed there). Legacy:
+    {password} alone (drawn and sealed here with the account password; kept for API clients, see
+    docs/ballot-spec.md §7). A body mixing the two, or naming a secret, is refused (422)."""
     actor = await require_user(request)
-    body = await parse_body(request, PasswordRequest)
-    return ok(await ctx_of(request).write(election.enrol_trustee, actor=actor, password=body.password))
+    body = await parse_body(request, TrusteeEnrolRequest)
+    ctx = ctx_of(request)
+    tablet = (body.public_key, body.sealed_key, body.sealing)
+    if body.password is not None:
+        if any(v is not None for v in tablet):
+            raise ValidationFailed(
+                "Không gửi mật khẩu cùng với khóa tạo trên máy tính bảng: "
+                "khóa ấy chỉ mở bằng cụm mật khẩu người giữ khóa, không bao giờ gửi lên máy chủ.",
+                details={"field": "password"},
+            )
+        return ok(await ctx.write(election.enrol_trustee, actor=actor, password=body.password))
+    if body.public_key is None or body.sealed_key is None or body.sealing != "passphrase":
+        raise ValidationFailed(
+            "Cần gửi khóa công khai, khóa bí mật đã niêm phong trên máy tính bảng và sealing = passphrase.",
+            details={"field": "body"},
+        )
+    return ok(
+        await ctx.write(election.enrol_trustee_key, actor=actor, public_key=body.public_key, sealed_key=body.sealed_key)
+    )
 
 
 V = "/api/votes/{vote_id:int}"
@@ -331,5 +353,12 @@ OPENAPI = [
         answer=MeetingBoards,
     ),
     Op("get", "/api/me/trustee-key", "Khóa kiểm phiếu của tôi", answer=TrusteeKeyPublic),
-    Op("post", "/api/me/trustee-key", "Tạo khóa kiểm phiếu (bảo vệ bằng mật khẩu)", PasswordRequest, TrusteeKeyPublic),
+    Op(
+        "post",
+        "/api/me/trustee-key",
+        "Ghi khóa kiểm phiếu tạo trên máy tính bảng (niêm phong bằng cụm mật khẩu người giữ khóa); "
+        "cách cũ: {password}, khóa do máy chủ tạo",
+        TrusteeEnrolRequest,
+        TrusteeKeyPublic,
+    ),
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 from sqlmodel import SQLModel
@@ -208,12 +208,38 @@ class PasswordRequest(SQLModel):
     password: Secret = Field(min_length=1, max_length=256)
 
 
+_NOT_SENT = ("password", "passphrase", "secret", "private")
+
+
+class TrusteeEnrolRequest(SQLModel):
+    """POST /api/me/trustee-key. What the tablet sends: {public_key, sealed_key, sealing: "passphrase"}, the key
+    pair drawn and sealed on the tablet with the trustee passphrase (docs/ballot-spec.md §7). Legacy: {password}
+    alone, the key drawn by the server and sealed with the account password. Never both; never a field naming a
+    password (beside the legacy one), a passphrase or a secret key."""
+
+    model_config = _strict
+    public_key: str | None = Field(default=None, min_length=64, max_length=64, strict=True)
+    sealed_key: str | None = Field(default=None, min_length=1, max_length=512, strict=True)
+    sealing: Literal["passphrase"] | None = None
+    password: Secret | None = Field(default=None, min_length=1, max_length=256)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secret_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in data:
+                if name != "password" and any(word in str(name).lower() for word in _NOT_SENT):
+                    raise ValueError(N_("không gửi mật khẩu, cụm mật khẩu hay khóa bí mật lên máy chủ"))
+        return data
+
+
 class TrusteeKeyPublic(SQLModel):
     user_id: int
     enrolled: bool | None = None
-    lost: bool | None = None  # the password was reset by an administrator: create a new key
+    lost: bool | None = None  # the password of a legacy key was reset by an administrator: create a new key
     public_key: str | None
-    sealed: str | None = None  # the secret half, sealed with the password (the caller's own only)
+    sealed: str | None = None  # the secret half, sealed (the caller's own only)
+    sealing: Literal["account_password", "passphrase"] | None = None  # what opens `sealed`
 
 
 class BallotParams(SQLModel):
@@ -285,6 +311,8 @@ class TrusteeMaterial(SQLModel):
     ceremony_id: int
     ceremony_digest: str
     sealed_key: str
+    sealing: Literal["account_password", "passphrase"] | None = None  # what opens sealed_key
+    key_lost: bool | None = None
     received: list[dict[str, Any]]
     total: list[dict[str, Any]]
     params_digest: str

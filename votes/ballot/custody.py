@@ -1,6 +1,9 @@
-"""A trustee key follows its holder's password (accounts/hooks.py, registered in app/domains.py).
+"""A trustee key sealed with the account password follows it (accounts/hooks.py, registered in app/domains.py).
 
-The secret half of a trustee key is sealed with the account password (spec §7). When the holder changes their
+A key made on the trustee's tablet and sealed with a trustee passphrase (`sealing` = passphrase, spec §7) has
+nothing to do with the account password: a change leaves it as it is (no re-seal: the server could not) and an
+administrator's reset does not lose it; the holder keeps decrypting with their passphrase. What follows is about
+legacy keys (`account_password`), whose secret half is sealed with the account password. When the holder changes their
 password they type the current one: the key is opened with it and sealed again with the new one, in the same
 transaction, so nothing changes for their votes. When an administrator resets the password the old one is
 unknown and the seal cannot follow: the key is marked lost (it still opens with the password before the reset,
@@ -21,12 +24,12 @@ from core.clock import utcnow
 from core.errors import Forbidden, ValidationFailed
 from meetings.models import Meeting, MeetingState
 from votes.ballot import trustee_keys
-from votes.models import KeyCeremony, TrusteeKey, TrusteeShare, Vote, VoteState
+from votes.models import KeyCeremony, Sealing, TrusteeKey, TrusteeShare, Vote, VoteState
 
 
 def password_changed(session: Session, user_id: int, old: str | None, new: str) -> dict[str, Any] | None:
     row = session.get(TrusteeKey, user_id)
-    if row is None or row.lost_at is not None:
+    if row is None or row.lost_at is not None or row.sealing == Sealing.passphrase:
         return None
     if old is not None:
         try:

@@ -1,6 +1,7 @@
 // The trustee's side of the key ceremony and of the decryption (docs/ballot-spec.md §3.1, §5, §7), on the
-// trustee's own tablet: the password opens their X25519 key here (argon2id with libsodium, AES-256-GCM with
-// WebCrypto: exactly the server's keystore seal), their polynomial is drawn and forgotten here, the shares sent
+// trustee's own tablet: their X25519 key is drawn and sealed here with their trustee passphrase (newTrusteeKey;
+// legacy keys: drawn by the server, sealed with the account password), the passphrase opens it here (argon2id
+// with libsodium, AES-256-GCM with WebCrypto: exactly the server's keystore seal), their polynomial is drawn and forgotten here, the shares sent
 // to them are opened and checked here, and only public values and sealed shares ever leave the device.
 // votes/ballot/dkg.py is the same protocol in Python (tests/test_dkg_js.py runs both against each other).
 import sodium from "../vendor/libsodium-wrappers-sumo.mjs";
@@ -26,16 +27,27 @@ const concat = (...parts) => {
 
 const MAGIC = enc.encode("ECKS1\n");
 
-/** The trustee's X25519 secret key, unsealed with their password (spec §7: ledger/keystore.py's seal). */
+// argon2id for a key sealed on this tablet: above the server's own seal (t 2, 32 MiB) and within what the server
+// accepts (votes/ballot/trustee_keys.py: t 2..8, 32..256 MiB, one lane); about a second on a tablet, once per step.
+export const TABLET_KDF = { t: 3, m: 64 * 1024 };
+const KDF_MAX = { t: 16, m: 1 << 20 }; // what the reader tries at all (the server's keystore bound): no 1 TiB ask
+
+const argon2id = (secret, salt, t, m) =>
+  sodium.crypto_pwhash(32, enc.encode(secret.normalize("NFC")), salt, t, m * 1024, sodium.crypto_pwhash_ALG_ARGON2ID13);
+
+/** The trustee's X25519 secret key, unsealed with their passphrase (or, legacy, their account password)
+ * (spec §7: ledger/keystore.py's seal). Throws WrongPassword when the secret does not open it. */
 export async function unsealTrusteeKey(sealedB64, userId, password) {
   const blob = unb64(sealedB64);
   if (!equal(blob.subarray(0, MAGIC.length), MAGIC)) throw new Error("sealed key: unknown format");
   const end = blob.indexOf(10, MAGIC.length);
+  if (end < 0) throw new Error("sealed key: unknown format");
   const header = blob.subarray(MAGIC.length, end);
   const h = JSON.parse(new TextDecoder().decode(header));
-  if (h.kdf !== "argon2id" || h.p !== 1) throw new Error("sealed key: unsupported parameters");
-  const key = sodium.crypto_pwhash(32, enc.encode(password.normalize("NFC")), unb64(h.salt), h.t, h.m * 1024,
-    sodium.crypto_pwhash_ALG_ARGON2ID13);
+  if (h.kdf !== "argon2id" || h.p !== 1 || !(h.t >= 1 && h.t <= KDF_MAX.t && h.m >= 8 && h.m <= KDF_MAX.m)) {
+    throw new Error("sealed key: unsupported parameters");
+  }
+  const key = argon2id(password, unb64(h.salt), h.t, h.m);
   const aad = concat(MAGIC, header, enc.encode(`ballot-trustee:${userId}`));
   const aes = await crypto.subtle.importKey("raw", key, "AES-GCM", false, ["decrypt"]);
   try {
@@ -46,6 +58,35 @@ export async function unsealTrusteeKey(sealedB64, userId, password) {
 }
 
 export class WrongPassword extends Error {}
+
+/** Seal a 32-byte X25519 secret key with the passphrase, in the server keystore's format (spec §7): base64 of
+ * "ECKS1\n" ‖ header ‖ "\n" ‖ AES-256-GCM(argon2id(passphrase), nonce, secret, "ECKS1\n" ‖ header ‖ context). */
+export async function sealTrusteeKey(secret, userId, passphrase, kdf = TABLET_KDF) {
+  const salt = sodium.randombytes_buf(16);
+  const nonce = sodium.randombytes_buf(12);
+  const header = enc.encode(JSON.stringify({ kdf: "argon2id", t: kdf.t, m: kdf.m, p: 1, salt: b64(salt), nonce: b64(nonce) }));
+  const aes = await crypto.subtle.importKey("raw", argon2id(passphrase, salt, kdf.t, kdf.m), "AES-GCM", false, ["encrypt"]);
+  const aad = concat(MAGIC, header, enc.encode(`ballot-trustee:${userId}`));
+  const body = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: aad }, aes, secret));
+  return b64(concat(MAGIC, header, enc.encode("\n"), body));
+}
+
+/** A new trustee key, made on this tablet: the X25519 pair drawn here, the secret half sealed here with the
+ * passphrase and opened again here (the seal is checked before anything is sent). Answers what the server may
+ * have: {public_key, sealed_key, sealing: "passphrase"}; the secret half and the passphrase stay here. */
+export async function newTrusteeKey(userId, passphrase) {
+  const pair = sodium.crypto_box_keypair(); // X25519 (libsodium's randombytes: the browser's CSPRNG)
+  try {
+    const sealed = await sealTrusteeKey(pair.privateKey, userId, passphrase);
+    const back = await unsealTrusteeKey(sealed, userId, passphrase);
+    const ok = equal(back, pair.privateKey) && equal(sodium.crypto_scalarmult_base(back), pair.publicKey);
+    back.fill(0);
+    if (!ok) throw new Error("sealed key: the seal does not open to the key");
+    return { public_key: hex(pair.publicKey), sealed_key: sealed, sealing: "passphrase" };
+  } finally {
+    pair.privateKey.fill(0);
+  }
+}
 
 async function kek(shared, eph, pub, usage) {
   const ikm = await crypto.subtle.importKey("raw", shared, "HKDF", false, ["deriveKey"]);

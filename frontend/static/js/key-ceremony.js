@@ -1,11 +1,11 @@
 // The meeting's key ceremony on the votes tab (docs/ballot-spec.md §3.1): the chair or the secretary starts it
-// once per meeting; each of the three key holders joins from their own tablet with their password (their part of
-// the key is made on the tablet, dkg.js; the server gets only public values and shares sealed to the others).
+// once per meeting; each of the three key holders joins from their own tablet with their trustee passphrase (or,
+// for a legacy key, their password: the prompt says which) (their part of the key is made on the tablet, dkg.js; the server gets only public values and shares sealed to the others).
 // Every secret vote of the meeting then opens with that joint key, with no step for the key holders.
 import { get, post } from "./api.js";
 import { h, morph } from "./dom.js";
 import { t } from "./i18n.js";
-import { passwordDialog } from "./password-dialog.js";
+import { trusteeSecretDialog } from "./password-dialog.js";
 import { toast } from "./toast.js";
 
 let ctx = null;
@@ -53,18 +53,26 @@ async function start(button) {
 
 async function join(button) {
   const cer = status.ceremony;
-  const password = await passwordDialog(t("ceremony.prompt"), { okLabel: t("ceremony.join") });
+  let key;
+  try {
+    key = await get("/api/me/trustee-key");
+  } catch (err) {
+    toast(err.message, "error");
+    return;
+  }
+  const passphrase = key.sealing === "passphrase";
+  const password = await trusteeSecretDialog(key.sealing, t("ceremony.passphrase_prompt"), t("ceremony.prompt"), t("ceremony.join"));
   if (!password) return;
   busy = true;
   button.disabled = true;
   try {
     const dkg = await import("./dkg.js");
     await dkg.load();
-    const key = await get("/api/me/trustee-key");
     try {
-      await dkg.unsealTrusteeKey(key.sealed, key.user_id, password); // the password is checked here, on the tablet
+      await dkg.unsealTrusteeKey(key.sealed, key.user_id, password); // checked here, on the tablet: nothing is sent
     } catch (err) {
-      toast(err instanceof dkg.WrongPassword ? t("ceremony.wrong_password") : t("common.error"), "error");
+      const wrong = passphrase ? t("ballot.wrong_passphrase") : t("ceremony.wrong_password");
+      toast(err instanceof dkg.WrongPassword ? wrong : t("common.error"), "error");
       return;
     }
     const contribution = await dkg.contribute(cer, cer.me.index);

@@ -9,7 +9,7 @@ import { confirmDialog } from "./confirm.js";
 import { h, morph } from "./dom.js";
 import { t } from "./i18n.js";
 import { myRow } from "./live-view.js";
-import { passwordDialog } from "./password-dialog.js";
+import { passwordDialog, trusteeSecretDialog } from "./password-dialog.js";
 import { toast } from "./toast.js";
 
 const PRESENT = new Set(["present_room", "present_remote"]);
@@ -236,13 +236,12 @@ function receiptNode(vote) {
   );
 }
 
-/** A key holder's step at close, on this tablet (dkg.js): the password opens their trustee key here, the shares
+/** A key holder's step at close, on this tablet (dkg.js): the trustee passphrase (legacy key: the password)
+ * opens their trustee key here, the shares
  * the others sealed to them are opened and checked (a bad one is reported as a complaint), and only the partial
  * decryption of the total, with its proof, is sent. A vote opened before the key ceremony existed (its key dealt
  * by the server) still takes the old server-side step. */
 async function decryptShare(vote, button) {
-  const password = await passwordDialog(t("ballot.decrypt_prompt"), { okLabel: t("ballot.decrypt") });
-  if (!password) return;
   if (button) button.disabled = true;
   try {
     let material = null;
@@ -250,17 +249,23 @@ async function decryptShare(vote, button) {
       material = await get(`/api/votes/${vote.id}/trustee-material`);
     } catch (err) {
       if (err.code !== "legacy_key") throw err;
-      await post(`/api/votes/${vote.id}/decrypt`, { password });
+      const password = await passwordDialog(t("ballot.decrypt_prompt"), { okLabel: t("ballot.decrypt") });
+      if (!password) return;
+      await post(`/api/votes/${vote.id}/decrypt`, { password }); // a vote dealt by the server: its old step
     }
     if (material) {
+      // a key made on this tablet opens with the trustee passphrase; a legacy key with the account password
+      const passphrase = material.sealing === "passphrase";
+      const secret = await trusteeSecretDialog(material.sealing, t("ballot.passphrase_decrypt_prompt"), t("ballot.decrypt_prompt"), t("ballot.decrypt"));
+      if (!secret) return;
       const dkg = await import("./dkg.js");
       await dkg.load();
       let done;
       try {
-        done = await dkg.decryptPart(material, password);
+        done = await dkg.decryptPart(material, secret); // opened here: a wrong one is told here, nothing is sent
       } catch (err) {
         // a key sealed before an administrator's password reset opens only with the former password
-        const wrong = material.key_lost ? t("ballot.key_lost_password") : t("ceremony.wrong_password");
+        const wrong = passphrase ? t("ballot.wrong_passphrase") : material.key_lost ? t("ballot.key_lost_password") : t("ceremony.wrong_password");
         toast(err instanceof dkg.WrongPassword ? wrong : t("common.error"), "error");
         return;
       }

@@ -1,13 +1,15 @@
-// A password prompt in a <dialog> (the trustee's decryption step); resolves to the password or null.
+// A password prompt in a <dialog> (the trustee's decryption step); resolves to the password or null. `label`
+// names which secret is asked for (the account password, or the trustee passphrase: autocomplete off, it is not
+// the site's password and a password manager should not offer it).
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 
-export function passwordDialog(message, { okLabel = t("common.confirm") } = {}) {
+export function passwordDialog(message, { okLabel = t("common.confirm"), label = t("ballot.password"), passphrase = false } = {}) {
   return new Promise((resolve) => {
-    const input = h("input", { type: "password", autocomplete: "current-password", "data-testid": "password-input", "aria-label": t("ballot.password") });
+    const input = h("input", { type: "password", autocomplete: passphrase ? "off" : "current-password", "data-testid": "password-input", "aria-label": label });
     const ok = h("button", { type: "submit", class: "btn btn-primary", "data-testid": "password-ok" }, okLabel);
     const cancel = h("button", { type: "button", class: "btn", "data-testid": "password-cancel" }, t("common.cancel"));
-    const form = h("form", { method: "dialog" }, h("p", { class: "confirm-text" }, message), h("label", {}, t("ballot.password"), input), h("div", { class: "form-actions confirm-actions" }, cancel, ok));
+    const form = h("form", { method: "dialog" }, h("p", { class: "confirm-text" }, message), h("div", { class: "field" }, h("label", {}, label, input)), h("div", { class: "form-actions confirm-actions" }, cancel, ok));
     const dialog = h("dialog", { class: "confirm", "aria-label": message, "data-testid": "password-dialog" }, form);
     const done = (answer) => {
       dialog.close();
@@ -27,4 +29,12 @@ export function passwordDialog(message, { okLabel = t("common.confirm") } = {}) 
     dialog.showModal();
     input.focus();
   });
+}
+
+/** The prompt for what opens a trustee key, saying which secret it is: the trustee passphrase chosen on the
+ * tablet (`sealing` "passphrase"), or the account password (a legacy key). */
+export function trusteeSecretDialog(sealing, passphraseMessage, passwordMessage, okLabel) {
+  return sealing === "passphrase"
+    ? passwordDialog(passphraseMessage, { okLabel, label: t("ballot.passphrase"), passphrase: true })
+    : passwordDialog(passwordMessage, { okLabel });
 }
