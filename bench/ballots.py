@@ -39,7 +39,7 @@ from meetings.models import Attendance, MeetingRole, Participant
 from tests.factories import PASSWORD, make_cabinet, make_user
 from votes import services as votes
 from tests.vote_helpers import device_partial
-from votes.ballot import ceremony, dkg, election, group, proofs, verify
+from votes.ballot import ceremony, dkg, election, enrolment, group, proofs, verify
 from votes.models import VoteKind
 from votes.schemas import VoteCreate
 
@@ -77,7 +77,7 @@ def prepare(url: str, voters: int) -> dict[str, Any]:
 
         db.run_write(roster)
         for actor in (c.chair, c.secretary, c.members[0]):
-            db.run_write(election.enrol_trustee, actor=actor, password=PASSWORD)
+            db.run_write(enrolment.enrol_trustee, actor=actor, password=PASSWORD)
         t0 = time.perf_counter()
         cer = db.run_write(ceremony.start_ceremony, actor=c.chair, meeting_id=c.meeting_id).result
         for index, actor in enumerate((c.chair, c.secretary, c.members[0]), start=1):

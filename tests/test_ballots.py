@@ -14,7 +14,7 @@ from tests.factories import PASSWORD, call
 from tests.vote_helpers import cast_secret, decrypt, decrypt_as, device_partial, new_vote, option, present_cabinet
 from votes import casting, services
 from votes import secret as secret_votes
-from votes.ballot import ceremony, election, proofs, verify
+from votes.ballot import ceremony, election, enrolment, proofs, verify
 from votes.ballot import board as ballot_board
 from votes.models import VoteKind
 
@@ -132,10 +132,10 @@ def test_opening_needs_every_trustee_key(db: Database) -> None:
         meeting_id=c.meeting_id,
         data=services.VoteCreate(agenda_item_id=c.item_ids[0], question="Nhân sự?", kind=VoteKind.secret),
     )
-    call(db, election.enrol_trustee, actor=c.chair, password=PASSWORD)
+    call(db, enrolment.enrol_trustee, actor=c.chair, password=PASSWORD)
     with pytest.raises(Conflict):  # no ceremony: refused with a clear 409
         call(db, services.open_vote, actor=c.chair, vote_id=vote["id"])
     with pytest.raises(Conflict):  # a ceremony needs every trustee's key
         call(db, ceremony.start_ceremony, actor=c.chair, meeting_id=c.meeting_id)
     with pytest.raises(Forbidden):
-        call(db, election.enrol_trustee, actor=c.secretary, password="không phải mật khẩu")
+        call(db, enrolment.enrol_trustee, actor=c.secretary, password="không phải mật khẩu")

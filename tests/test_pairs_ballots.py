@@ -21,7 +21,7 @@ from tests.factories import PASSWORD, call, make_user
 from tests.vote_helpers import cast_secret, deal_legacy_key, new_vote, option, present_cabinet, set_attendance
 from votes import services
 from votes import secret as secret_votes
-from votes.ballot import election, proofs
+from votes.ballot import election, enrolment, proofs
 from votes.ballot import board as ballot_board
 from votes.models import VoteKind
 
@@ -104,18 +104,18 @@ def test_a_member_marked_absent_after_the_check_is_refused_at_the_cast(db: Datab
     assert db.run_read(services.get_vote, actor=c.chair, vote_id=vote["id"])["voted_count"] == 0
 
 
-@pytest.mark.service_pair("votes.ballot.election.enrol_trustee")
+@pytest.mark.service_pair("votes.ballot.enrolment.enrol_trustee")
 def test_a_trustee_key_needs_the_account_password(db: Database) -> None:
     """enrol_trustee's pair (with the wrong password: someone at an unlocked tablet is refused). trustee_status only
     answers the caller's own key (tests/test_service_pairs.py: NOTHING_TO_REFUSE); another's is never in it."""
     member, other = make_user(db), make_user(db)
     with pytest.raises(Forbidden):  # denied: not the account's password
-        call(db, election.enrol_trustee, actor=member, password="không phải mật khẩu")
-    assert db.run_read(election.trustee_status, actor=member)["enrolled"] is False
-    made = call(db, election.enrol_trustee, actor=member, password=PASSWORD)  # allowed
-    mine = db.run_read(election.trustee_status, actor=member)
+        call(db, enrolment.enrol_trustee, actor=member, password="không phải mật khẩu")
+    assert db.run_read(enrolment.trustee_status, actor=member)["enrolled"] is False
+    made = call(db, enrolment.enrol_trustee, actor=member, password=PASSWORD)  # allowed
+    mine = db.run_read(enrolment.trustee_status, actor=member)
     assert mine["enrolled"] is True and mine["public_key"] == made["public_key"] and mine["sealed"]
-    assert db.run_read(election.trustee_status, actor=other) == {
+    assert db.run_read(enrolment.trustee_status, actor=other) == {
         "user_id": other.id,
         "enrolled": False,
         "lost": False,

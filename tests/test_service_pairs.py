@@ -71,7 +71,7 @@ NOTHING_TO_REFUSE = {
     "notifications.services.list_mine",  # the caller's own
     "notifications.services.mark_read",
     "notifications.services.set_preferences",  # someone else's are never among them
-    "votes.ballot.election.trustee_status",  # the caller's own trustee key (tests/test_pairs_ballots.py)
+    "votes.ballot.enrolment.trustee_status",  # the caller's own trustee key (tests/test_pairs_ballots.py)
 }
 
 

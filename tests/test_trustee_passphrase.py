@@ -32,7 +32,7 @@ from tests.live import login
 from tests.vote_helpers import cast_secret, present_cabinet, run_ceremony, trustees
 from votes import secret as secret_votes
 from votes import services
-from votes.ballot import election, trustee_keys
+from votes.ballot import election, enrolment, trustee_keys
 from votes.models import TrusteeKey, VoteKind
 from votes.schemas import VoteCreate
 
@@ -74,7 +74,7 @@ def body(user_id: int, **kw: Any) -> dict[str, Any]:
 
 def enrol(db: Database, actor: Any, passphrase: str = PASSPHRASE) -> dict[str, Any]:
     public, sealed, _ = tablet_key(actor.id, passphrase)
-    return call(db, election.enrol_trustee_key, actor=actor, public_key=public, sealed_key=sealed)
+    return call(db, enrolment.enrol_trustee_key, actor=actor, public_key=public, sealed_key=sealed)
 
 
 def _sealed(header: dict[str, Any], tail: bytes = b"\0" * 48) -> str:
@@ -146,7 +146,7 @@ def malformed(uid: int) -> dict[str, dict[str, Any]]:
 # --- enrolment over HTTP -------------------------------------------------------------------------------------
 
 
-@pytest.mark.service_pair("votes.ballot.election.enrol_trustee_key")
+@pytest.mark.service_pair("votes.ballot.enrolment.enrol_trustee_key")
 async def test_a_key_made_on_the_tablet_is_enrolled_with_its_seal_only(live_server: LiveServer) -> None:
     db = live_server.db
     c = present_cabinet(db)
@@ -275,7 +275,7 @@ def test_a_key_still_needed_is_not_replaced(db: Database) -> None:
         enrol(db, c.secretary)
     assert refused.value.code == "trustee_key_in_use" and refused.value.details["ceremonies"]
     with pytest.raises(Conflict):
-        call(db, election.enrol_trustee, actor=c.secretary, password=PASSWORD)
+        call(db, enrolment.enrol_trustee, actor=c.secretary, password=PASSWORD)
 
 
 # --- password change and administrator's reset, per kind of seal ----------------------------------------------
@@ -324,7 +324,7 @@ async def test_legacy_keys_keep_following_the_password(live_server: LiveServer) 
     db = live_server.db
     changer, resetted = make_user(db), make_user(db)
     for a in (changer, resetted):
-        call(db, election.enrol_trustee, actor=a, password=PASSWORD)
+        call(db, enrolment.enrol_trustee, actor=a, password=PASSWORD)
     client = await login(live_server.url, changer.username)
     try:
         assert (await client.post("/api/me/password", json={"current": PASSWORD, "new": NEW})).status_code == 200

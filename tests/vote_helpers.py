@@ -70,10 +70,10 @@ def option(vote: dict[str, Any], kind: str) -> int:
 def enrol_trustees(db: Database, c: Cabinet) -> None:
     """The default key holders of a secret vote (chair, secretary, first member) create their trustee keys."""
     from tests.factories import PASSWORD
-    from votes.ballot import election
+    from votes.ballot import enrolment
 
     for actor in (c.chair, c.secretary, c.members[0]):
-        call(db, election.enrol_trustee, actor=actor, password=PASSWORD)
+        call(db, enrolment.enrol_trustee, actor=actor, password=PASSWORD)
 
 
 def cast_secret(db: Database, voter: Actor, vote: dict[str, Any], kind: str) -> dict[str, Any]:

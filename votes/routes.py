@@ -11,7 +11,7 @@ from web.auth import ctx_of, require_user
 from web.http import ok, parse_body
 from web.openapi import Op
 from votes import casting, secret, services
-from votes.ballot import ceremony, election
+from votes.ballot import ceremony, election, enrolment
 from votes.ballot import board as ballot_board
 from votes.schemas import (
     BallotParams,
@@ -211,7 +211,7 @@ async def meeting_boards(request: Request) -> Response:
 
 async def trustee_key(request: Request) -> Response:
     actor = await require_user(request)
-    return ok(await ctx_of(request).read(election.trustee_status, actor=actor))
+    return ok(await ctx_of(request).read(enrolment.trustee_status, actor=actor))
 
 
 async def enrol_trustee(request: Request) -> Response:
@@ -229,14 +229,16 @@ async def enrol_trustee(request: Request) -> Response:
                 "khóa ấy chỉ mở bằng cụm mật khẩu người giữ khóa, không bao giờ gửi lên máy chủ.",
                 details={"field": "password"},
             )
-        return ok(await ctx.write(election.enrol_trustee, actor=actor, password=body.password))
+        return ok(await ctx.write(enrolment.enrol_trustee, actor=actor, password=body.password))
     if body.public_key is None or body.sealed_key is None or body.sealing != "passphrase":
         raise ValidationFailed(
             "Cần gửi khóa công khai, khóa bí mật đã niêm phong trên máy tính bảng và sealing = passphrase.",
             details={"field": "body"},
         )
     return ok(
-        await ctx.write(election.enrol_trustee_key, actor=actor, public_key=body.public_key, sealed_key=body.sealed_key)
+        await ctx.write(
+            enrolment.enrol_trustee_key, actor=actor, public_key=body.public_key, sealed_key=body.sealed_key
+        )
     )
 
 
