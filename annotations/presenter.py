@@ -35,7 +35,7 @@ from documents.access import refusal
 from documents.models import Document, DocumentVersion
 from infra.driver import DriverStatement
 from meetings.access import Access, access
-from meetings.events import CONDUCTORS, MEMBERS
+from meetings.events import CONDUCTORS, MEMBERS, classes
 from meetings.models import AgendaItem, Meeting, MeetingState
 from meetings.services import emit, require_state
 
@@ -262,11 +262,26 @@ def remove_ink(*, session: Session, actor: Actor, annotation: Annotation) -> Non
     )
 
 
+def viewer_slice(session: Session, acc: Access) -> dict[str, Any] | None:
+    """The slice as this viewer may see it: what their snapshot says (guests and the hall display get the
+    outsiders' slice), and None as well for anyone who may not read the presented document (a restricted paper
+    off their list): which paper, which page and who presents it are not theirs to learn."""
+    presented = presenter_slice(session, acc.meeting)
+    if presented is None:
+        return None
+    if MEMBERS not in classes(acc):
+        presented = outsiders_slice(session, acc.meeting, presented)
+    doc = session.get(Document, presented["document_id"]) if presented is not None else None
+    if doc is None or refusal(session, acc, doc):
+        return None
+    return presented
+
+
 def status(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
-    """GET /api/meetings/{id}/presenter: the slice and whether this viewer may present now."""
+    """GET /api/meetings/{id}/presenter: the slice as this viewer may see it and whether they may present now."""
     acc = access(session, actor, meeting_id)
     return {
-        "presenter": presenter_slice(session, acc.meeting),
+        "presenter": viewer_slice(session, acc),
         "may_present": may_present(session, acc),
         "meeting_state": MeetingState(acc.meeting.state).value,
     }

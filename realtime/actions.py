@@ -29,6 +29,7 @@ from web.sockets import INTERNAL, Handler
 log = logging.getLogger("ecabinet.realtime")
 ENDED = N_("Phiên đăng nhập đã kết thúc hoặc tài khoản đã thay đổi; vui lòng đăng nhập lại.")
 K = TypeVar("K", int, str)
+ENDED_KEPT = 4096  # how many sockets closed for an ended login session are remembered (SocketActions.ended)
 TOO_MANY = N_(
     "Tài khoản này đang mở {limit} kết nối trực tiếp, mức tối đa; hãy đóng bớt thẻ hoặc thiết bị khác rồi thử lại."
 )
@@ -80,6 +81,12 @@ class SocketActions:
         self.logins = BatchedReads(lambda tokens: ctx.read(partial(lookup_many, ctx), tokens=tokens))
         self.langs: dict[str, str] = {}  # sid -> the language its acks' messages are in (app/i18n.environ_lang)
         self.on_disconnect: list[Callable[[str], None]] = []  # e.g. remote attendance's grace (realtime/rtc.py)
+        # Sockets closed because their login session ended (logout, a replaced login, the account locked, its
+        # password reset or its role changed: end_session, still), the most recent ENDED_KEPT (sids are never
+        # reused): what hangs on them ends at once instead of waiting for them to come back (realtime/rtc.py:
+        # remote media gets no reconnect grace). Kept past the disconnect: a handler that finds its socket gone
+        # after an await asks too.
+        self.ended: dict[str, None] = {}
         # Told of every committed envelope this node delivers (whichever node recorded it): caches kept by the
         # domains' socket modules drop what an event may have changed (annotations/socket.py: the pointer's check).
         self.on_event: list[Callable[[dict[str, Any]], None]] = []
@@ -156,7 +163,18 @@ class SocketActions:
     async def end_session(self, session_key: str) -> None:
         """Logout: the sockets opened with that login session close too (a shared tablet stops following)."""
         for sid in [sid for sid, key in self.session_of.items() if key == session_key]:
+            self._mark_ended(sid)
             await self.sio.disconnect(sid)
+
+    def _mark_ended(self, sid: str) -> None:
+        """`sid` is closed because its login session ended (see `ended`)."""
+        self.ended[sid] = None
+        while len(self.ended) > ENDED_KEPT:
+            del self.ended[next(iter(self.ended))]
+
+    def session_ended(self, sid: str) -> bool:
+        """Whether `sid` was closed because its login session ended (not a dropped network or a closed tab)."""
+        return sid in self.ended
 
     async def current(self, sid: str, actor: Actor) -> Actor:
         """The socket's user as the database has it now (one read for the sockets asking together). A session
@@ -178,6 +196,7 @@ class SocketActions:
             return False
         if found is None or (found[0].id, found[0].role) != (actor.id, actor.role):
             log.info("closing socket %s: its login session ended or its user changed", sid)
+            self._mark_ended(sid)
             spawn(self.sio.disconnect(sid))
             return False
         self.actors[sid] = found[0]

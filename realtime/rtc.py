@@ -4,7 +4,8 @@ other event (meetings.participation), then relay to the media worker hosting the
 decides what they mean: watching from one's seat in the room changes nothing.
 When a participant's socket drops, their sessions wait rtc_grace_seconds for an rtc:resume (the media
 connection survived the socket's drop) or an rtc:join from a new socket, either of which takes them over;
-after that they are left as by rtc:leave.
+after that they are left as by rtc:leave. A socket closed because its login session ended (logout, the account
+locked...: realtime/actions.py) gets no grace: its sessions are left at once.
 
 rtc:config {meeting_id} -> {ice_servers}           rtc:join {meeting_id, offer: {sdp, type}, hall?} -> {answer, muted}
 rtc:candidate {meeting_id, candidate, hall?}        rtc:leave {meeting_id, hall?}
@@ -106,8 +107,11 @@ class RemoteMedia:
         self.workers = workers
         self.sio: Any = None
         self.sessions: dict[tuple[int, int, bool], RtcSession] = {}
-        self.grace: dict[tuple[int, int, bool], asyncio.Task[None]] = {}  # sessions whose socket dropped
+        # sessions whose socket dropped (waiting for it), and those whose leave is on its way (_leave_now)
+        self.grace: dict[tuple[int, int, bool], asyncio.Task[None]] = {}
         self.connected: Callable[[str], bool] = lambda sid: True
+        # Whether a socket was closed because its login session ended (SocketActions.session_ended): no grace.
+        self.session_ended: Callable[[str], bool] = lambda sid: False
         # In a cluster (realtime/rtc_relay.py): rtc:* events go to the meeting's media node, which may serve
         # sockets held by other nodes; those nodes are told when such a socket goes.
         self.route: Callable[[str, Any, Any], Any] = lambda name, model, fn: fn
@@ -118,6 +122,7 @@ class RemoteMedia:
     def register(self, actions: SocketActions) -> None:
         self.sio = actions.sio
         self.connected = lambda sid: sid in actions.actors or self.is_remote(sid)
+        self.session_ended = actions.session_ended
         actions.on_disconnect.append(self.socket_gone)
         if self.relay is not None:
             actions.on_disconnect.append(self.relay.socket_gone)
@@ -250,11 +255,38 @@ class RemoteMedia:
         return {"removed": removed}
 
     # --- a dropped socket: grace, then leave -------------------------------------------------------
-    def socket_gone(self, sid: str) -> None:
-        """Called when a socket disconnects: each session bound to it gets rtc_grace_seconds to come back."""
+    def socket_gone(self, sid: str, ended: bool | None = None) -> None:
+        """Called when a socket disconnects: each session bound to it gets rtc_grace_seconds to come back.
+        A socket closed because its login session ended (logout, the account locked, its password reset, its role
+        changed: SocketActions.ended; `ended` says so for a socket of another node) gets no grace: the media of
+        someone no longer signed in stops now, and attendance learns that the video ended."""
+        if self.session_ended(sid) if ended is None else ended:
+            for key in [k for k, session in self.sessions.items() if session.sid == sid]:
+                self._leave_now(key)
+            return
         for key, session in self.sessions.items():
             if session.sid == sid and key not in self.grace:
                 self.grace[key] = asyncio.ensure_future(self._expire(key, sid))
+
+    def _leave_now(self, key: tuple[int, int, bool]) -> None:
+        """End a session at once, as rtc:leave does. It is no session from now on; until its leave has reached
+        the worker and attendance, it stays in `grace`, so that a join of the same participant waits for it
+        (_reclaim) and is not undone by it."""
+        if task := self.grace.pop(key, None):
+            task.cancel()
+        session = self.sessions.pop(key)
+        self._ended(key)
+        log.info("remote session of %s in meeting %s: its login session ended, leaving now", key[1], key[0])
+        self.grace[key] = asyncio.ensure_future(self._depart_now(key, session))
+
+    async def _depart_now(self, key: tuple[int, int, bool], session: RtcSession) -> None:
+        try:
+            await self._depart(key[0], session)
+        except DomainError:  # the worker is unavailable: attendance was still updated (_depart)
+            pass
+        finally:
+            if self.grace.get(key) is asyncio.current_task():
+                del self.grace[key]
 
     async def _expire(self, key: tuple[int, int, bool], sid: str) -> None:
         try:

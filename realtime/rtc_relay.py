@@ -145,9 +145,11 @@ class RtcRelay:
         return reply["data"]
 
     def socket_gone(self, sid: str) -> None:
-        """One of our sockets disconnected: the media nodes that host its sessions start their grace."""
+        """One of our sockets disconnected: the media nodes that host its sessions start their grace (or, when its
+        login session ended, end them at once: `ended`)."""
+        ended = self.remote.session_ended(sid)
         for node in self.forwarded.pop(sid, ()):
-            message = {"op": "socket_gone", "sid": sid, "from": self.cluster.node_id}
+            message = {"op": "socket_gone", "sid": sid, "ended": ended, "from": self.cluster.node_id}
             asyncio.ensure_future(self.redis.publish(self.channel(node), json.dumps(message)))
 
     async def observe(self, events: list[dict[str, Any]]) -> None:
@@ -168,7 +170,7 @@ class RtcRelay:
         op, sender = message.get("op"), message.get("from", "")
         if op == "socket_gone":
             if self.origin.pop(message["sid"], None) is not None:
-                self.remote.socket_gone(message["sid"])
+                self.remote.socket_gone(message["sid"], ended=bool(message.get("ended")))
             return
         if op == "observe":
             await self.remote.observe(message["events"], relayed=True)
