@@ -225,3 +225,34 @@ def test_after_the_end_no_stale_controls(tablet, tmp_path, server, meeting) -> N
         expect(page.get_by_test_id(button)).to_be_hidden()
     expect(page.get_by_test_id("vote-banner")).to_be_hidden()
     shot(page, tmp_path, "chair-ended-1024x768")
+
+
+def test_a_confirmation_left_open_closes_with_its_vote(tablet, tmp_path, server, meeting) -> None:
+    """A minister taps a choice and is still reading the confirmation when the chair closes the vote: the dialog
+    goes by itself and says the ballot was not sent (it could no longer count), instead of staying over the
+    result and failing on the tap."""
+    start_meeting(server, meeting)
+    chair = tablet("thutuong")
+    minister = tablet("thanhvien03")
+    check_in(minister, meeting)
+    item_id = chair.api("GET", f"/api/meetings/{meeting}").json()["current_item_id"]
+    for size in (PORTRAIT, LANDSCAPE):
+        page = minister.page
+        page.set_viewport_size(size)
+        minister.open_live(meeting)
+        question = f"Thông qua phương án điều chỉnh ({size['width']}×{size['height']})"
+        vote = chair.api("POST", f"/api/meetings/{meeting}/votes", {"agenda_item_id": item_id, "question": question})
+        vote_id = vote.json()["id"]
+        assert chair.api("POST", f"/api/votes/{vote_id}/open", {"force": True}).status == 200
+        sheet = page.get_by_test_id("vote-sheet")
+        expect(sheet.get_by_test_id("sheet-question")).to_have_text(question)
+        sheet.get_by_test_id("sheet-option").filter(has_text="Tán thành").first.tap()
+        dialog = page.get_by_test_id("confirm-dialog")
+        expect(dialog).to_contain_text("Xác nhận biểu quyết: “Tán thành”?")
+        assert chair.api("POST", f"/api/votes/{vote_id}/close").status == 200
+        expect(dialog).to_have_count(0)
+        expect(page.locator(".toast")).to_contain_text("Biểu quyết đã kết thúc trước khi bạn xác nhận")
+        expect(sheet).to_be_hidden()
+        shot(page, tmp_path, f"vote-closed-while-confirming-{size['width']}x{size['height']}")
+        assert chair.api("GET", f"/api/votes/{vote_id}").json()["voted_count"] == 0  # nothing was sent
+        page.locator(".toast").first.evaluate("(t) => t.remove()")

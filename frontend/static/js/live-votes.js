@@ -19,6 +19,9 @@ const mine = new Map(); // vote id -> {may_vote, voted, option_id, final} (per v
 const full = new Map(); // vote id -> {key, vote}: the unpublished result, for those who conduct only
 const loading = new Set();
 let casting = false;
+// The confirmation on screen, if any: {voteId, stop}. It closes when its vote stops being open (the chair closed
+// it meanwhile), so no minister confirms a ballot that can no longer count.
+let confirming = null;
 
 export function init(context) {
   ctx = context;
@@ -35,6 +38,11 @@ export function activeVote(state) {
 
 export function onEvents(info, state) {
   if (info.reset) mine.clear(); // my choice may have changed on another device meanwhile
+  if (confirming && !(state?.votes ?? []).some((v) => v.id === confirming.voteId && v.state === "open")) {
+    confirming.stop.abort();
+    confirming = null;
+    toast(t("vote.ended_before_confirm"), "error");
+  }
   if (!ctx.me?.can_conduct || !(info.reset || (info.events ?? []).some((e) => e.type?.startsWith("vote.")))) return;
   for (const vote of state?.votes ?? []) if (["open", "closed"].includes(vote.state)) loadFull(vote); // counts may have moved
 }
@@ -173,7 +181,11 @@ export async function cast(vote, option) {
   if (casting) return;
   const secret = vote.kind === "secret";
   const message = t(secret ? "vote.confirm_secret" : "vote.confirm", { option: option.label });
-  if (!(await confirmDialog(message, { okLabel: t("vote.cast"), danger: secret }))) return;
+  const stop = new AbortController();
+  confirming = { voteId: vote.id, stop };
+  const sure = await confirmDialog(message, { okLabel: t("vote.cast"), danger: secret, signal: stop.signal });
+  if (confirming?.stop === stop) confirming = null;
+  if (!sure) return;
   casting = true;
   ctx.rerender();
   try {
