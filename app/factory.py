@@ -41,6 +41,7 @@ from documents.prewarm import Prewarm
 from documents.routes import close_renderer
 from core.errors import DomainError
 from realtime.broadcast import Broadcaster
+from realtime.repair import EventRepair
 from realtime.media.channel import MediaWorkers
 from realtime.media.config import MediaConfig
 from realtime.rtc import RemoteMedia
@@ -50,21 +51,25 @@ from realtime.wire import WireTap
 
 
 async def healthz(request: Request) -> Response:
-    """200 {"status": "ok"} while this node can serve; 503 when it is draining (SIGTERM) or cannot reach its
-    database or Redis, so a load balancer (deploy/haproxy.cfg) sends the work to another node."""
+    """Whether a load balancer (deploy/haproxy.cfg) should send this node work. 503 when it is draining (SIGTERM)
+    or cannot reach its database: {"status": "draining"|"unavailable", "node", "database"?}. Redis alone does
+    not take a node out: without it the node still serves, and delivers meeting events from the database
+    (realtime/repair.py); a Redis outage would otherwise take every node out at once. It answers 200
+    {"status": "degraded", "node", "redis": <error>} then (logged too), for operators and monitoring to see."""
     ctx: AppContext = request.app.state.ctx
     problems: dict[str, str] = {}
     try:
         await ctx.read(lambda session: session.connection().exec_driver_sql("SELECT 1").scalar())
     except Exception as exc:  # an unreachable database is an answer here, not an error
         problems["database"] = type(exc).__name__
-    if (redis := await ctx.cluster.ping()) is not None:
-        problems["redis"] = redis
     node = ctx.cluster.node_id
     if problems:
         return JSONResponse({"status": "unavailable", "node": node, **problems}, status_code=503)
     if ctx.cluster.draining:
         return JSONResponse({"status": "draining", "node": node}, status_code=503)
+    if (redis := await ctx.cluster.ping()) is not None:
+        log.warning("healthz: Redis unreachable (%s); serving degraded", redis)
+        return JSONResponse({"status": "degraded", "node": node, "redis": redis})
     return ok({"status": "ok"})
 
 
@@ -122,6 +127,8 @@ def create_app(settings: Settings | None = None) -> Any:
     ctx.socket_extensions.append(remote.register)
     sio, actions = build_server(ctx)
     broadcaster = Broadcaster(sio, actions.rooms, on_event=actions.on_event)
+    if broadcaster.ledger is not None:  # a cluster: what pub/sub loses is delivered from the event log
+        ctx.background.append(EventRepair(ctx, broadcaster, broadcaster.ledger, settings.event_repair_seconds))
     actions.to_room = broadcaster.send  # presence too takes the fast fan-out
     broadcast = broadcaster.publish
 

@@ -20,7 +20,36 @@ from infra.settings import Settings
 
 log = logging.getLogger("ecabinet.cluster")
 DeadHook = Callable[[str], Awaitable[None]]
-RejoinHook = Callable[[], Awaitable[None]]
+RejoinHook = Callable[[], Awaitable[object]]
+
+
+def redis_options() -> dict[str, Any]:
+    """How every Redis client of a node connects (the cluster's, the sign-in limits', socket.io's queue). After a
+    Redis restart its pooled connections are dead: one idle for `health_check_interval` is PINGed before use and
+    replaced if dead, and a command that meets a dropped or refused connection is sent again on a new one for
+    about a second (redis-py's default gives up after ~0.1 s, shorter than a restart), instead of failing the
+    request it serves (a 500 at login, an internal_error at meeting:join).
+    Only connection errors are retried, never a timeout (the command may be running): a command is at worst
+    run twice when the connection dropped after Redis ran it, which the callers bear (a sign-in attempt counted
+    twice, a presence list or a socket.io message published twice: both are deduplicated by their receivers)."""
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    return {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        "socket_keepalive": True,
+        "health_check_interval": 5,
+        "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 4),  # tried again for 1.2 s: a restart's gap
+        "retry_on_error": [RedisConnectionError],
+    }
+
+
+def redis_client(url: str) -> Any:
+    from redis.asyncio import Redis
+
+    return Redis.from_url(url, **redis_options())
 
 
 def node_name(settings: Settings) -> str:
@@ -35,9 +64,7 @@ class Cluster:
         self.draining = False
         self.redis: Any = None
         if settings.redis_url:
-            from redis.asyncio import Redis
-
-            self.redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+            self.redis = redis_client(settings.redis_url)
         self._dead_hooks: list[DeadHook] = []
         self._rejoin_hooks: list[RejoinHook] = []
         self._beat_hooks: list[RejoinHook] = []
@@ -70,6 +97,9 @@ class Cluster:
     async def start(self) -> None:
         if self.shared:
             try:
+                # A previous process of this node id (killed, then restarted with the same ECABINET_NODE_ID
+                # before it was reaped) left entries nobody would ever remove: this process holds none yet.
+                await self._reap(self.node_id)
                 await self._beat()
             except Exception:  # Redis down at start: /healthz says so, and the heartbeat keeps trying
                 log.warning("cluster: Redis unreachable at start", exc_info=True)

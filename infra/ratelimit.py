@@ -140,10 +140,11 @@ class SharedFailureBudget(FailureBudget):
 
     def __init__(self, window_seconds: float, redis_url: str, prefix: str) -> None:
         super().__init__(window_seconds)
-        from redis.asyncio import Redis
+        from infra.cluster import redis_client
 
-        # Bounded like the cluster's connection (infra/cluster.py): a sign-in never waits on Redis for ever.
-        self._redis = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
+        # As the cluster's connection (infra/cluster.py): a sign-in never waits on Redis for ever, and a pooled
+        # connection a Redis restart closed is replaced instead of failing the sign-in.
+        self._redis = redis_client(redis_url)
         self._script = self._redis.register_script(_RESERVE)
         self._count = self._redis.register_script(_COUNT)
         self._prefix = f"{prefix}:budget:"

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     node_id: str = ""
     cluster_heartbeat_seconds: float = 2.0
     drain_seconds: float = 3.0
+    # Cluster: how often a node compares each meeting's last seq in the database with what it delivered to its
+    # sockets, and delivers from the event log what pub/sub lost (realtime/repair.py; also the grace given to it).
+    event_repair_seconds: float = Field(default=1.0, gt=0)
     # Shutdown: the most one step (a background loop, the outbox, Redis, …) may take before the node goes on
     # without it (logged by name), so a stuck connection cannot keep a stopping node from ever exiting.
     shutdown_step_seconds: float = Field(default=5.0, gt=0)
@@ -124,6 +127,9 @@ class Settings(BaseSettings):
     smtp_url: str = ""
     smtp_from: str = "e-Cabinet <khong-tra-loi@ecabinet.gov.vn>"
     mail_retry_seconds: float = 30.0
+    # The site's address as users reach it (https://ecabinet.example.gov.vn): e-mails link to it; empty = the mail
+    # gives the path and says to open it in the e-Cabinet (notifications/services.py).
+    public_url: str = ""
     # Follow-up of conclusion notices (notices/): how often the overdue check runs (it also runs at start-up).
     task_check_seconds: float = 300.0
 

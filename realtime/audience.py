@@ -45,6 +45,8 @@ class Rooms:
         self.locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.on_evicted: list[Evicted] = []  # presence, remote media
         self.on_admitted: list[Callable[[int, Actor], None]] = []  # the page watermarks drawn ahead (app/factory.py)
+        # (meeting, seq): a socket that joined has every event up to seq (realtime/repair.py Ledger).
+        self.on_caught_up: list[Callable[[int, int], None]] = []
         # meeting -> highest seq this node has handed to its rooms; None: unknown (several nodes deliver).
         self.delivered: dict[int, int] | None = {}
         # meeting -> socket -> the lowest seq meeting:sync replays from for it: the seq of the last snapshot it
@@ -81,6 +83,11 @@ class Rooms:
     def snapshot_sent(self, sid: str, meeting_id: int, seq: int) -> None:
         if sid in self.grants.get(meeting_id, ()):
             self.floors[meeting_id][sid] = seq
+
+    def caught_up(self, meeting_id: int, seq: int) -> None:
+        """A socket entered the meeting's rooms holding every event up to `seq` (its snapshot and catch-up)."""
+        for hook in self.on_caught_up:
+            hook(meeting_id, seq)
 
     def delivered_since(self, meeting_id: int, seq: int) -> bool:
         """Was an event after `seq` handed to the meeting's rooms (so a socket entering now may have missed it)?"""

@@ -27,6 +27,7 @@ from socketio import packet as sio_packet
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from meetings.events import VIEWERS, Delivery, hidden
+from realtime.repair import Ledger
 from realtime.wire import Sender
 from web.sockets import class_room as class_room, room as room  # the rooms' names: shared with the domains' sockets
 
@@ -62,9 +63,14 @@ class Broadcaster:
         self.fast = fast and (type(sio.manager) is socketio.AsyncManager or hasattr(sio.manager, "ecabinet_fanout"))
         self.sender = Sender(sio, direct=wire)
         self.signalled: dict[int, int] = {}  # meeting -> access_seq the other nodes were told of
+        # A cluster's pub/sub can lose an event: what this node delivered is recorded, and what it missed is
+        # delivered from the event log (realtime/repair.py), each room once.
+        self.ledger: Ledger | None = None
         if self.cluster:
             rooms.delivered = None  # other nodes deliver too: this one cannot know, a join always catches up
             sio.manager.ecabinet_fanout = self.local_fanout
+            self.ledger = Ledger(rooms)
+            rooms.on_caught_up.append(self.ledger.caught_up)
 
     async def publish(self, events: list[Delivery]) -> None:
         # Events of one transaction go out in seq order; clients reorder or resync across transactions.
@@ -106,10 +112,21 @@ class Broadcaster:
             watcher(env)
 
     def local_fanout(self, event: str, data: Any, to: str, namespace: str = "/") -> bool:
-        """This node's share of a cluster-wide emit (realtime/server.py: ClusterManager)."""
+        """This node's share of a cluster-wide emit (realtime/server.py: ClusterManager), or of an event
+        repaired from the log (local_delivery). A meeting event a room already had is not sent again."""
         if event == "event" and isinstance(data, dict):
+            if self.ledger is not None and not self.ledger.first(to, data):
+                return True
             self.observe(data)
         return self.fanout(event, data, to, self.allowed(to), namespace)
+
+    def local_delivery(self, d: Delivery) -> None:
+        """A committed event to this node's sockets only, as its pub/sub message would have (realtime/repair.py)."""
+        if d.audience == VIEWERS:
+            self.local_fanout("event", d.env, room(d.meeting_id))
+        else:
+            self.local_fanout("event", d.env, class_room(d.meeting_id, d.audience))
+            self.local_fanout("event", hidden(d.env), class_room(d.meeting_id, f"-{d.audience}"))
 
     def fanout(
         self,

@@ -94,18 +94,21 @@ async def join(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:
     result, audiences, access_seq = await live.joins.call((actor, p.meeting_id))
     if not await live.rooms.admit(sid, actor, p.meeting_id, audiences, access_seq):
         raise Forbidden("Bạn không được mời dự cuộc họp {meeting_id}.", meeting_id=p.meeting_id)
+    has = result["seq"]
     if live.rooms.delivered_since(p.meeting_id, result["seq"]):
-        await catch_up(live, sid, actor, p.meeting_id, result)
+        has = await catch_up(live, sid, actor, p.meeting_id, result)
     live.rooms.snapshot_sent(sid, p.meeting_id, result["seq"])
+    live.rooms.caught_up(p.meeting_id, has)
     if not actor.is_display:  # the board tells the meeting's viewers (the room follows the permission)
         await live.presence.add(p.meeting_id, actor.id, sid)
     result["online"] = await live.presence.online(p.meeting_id)
     return result
 
 
-async def catch_up(live: Live, sid: str, actor: Actor, meeting_id: int, result: dict[str, Any]) -> None:
+async def catch_up(live: Live, sid: str, actor: Actor, meeting_id: int, result: dict[str, Any]) -> int:
     """Events delivered between the join's snapshot and its room entry: read again (the permission with them)
-    and sent to this socket only; a snapshot instead when there are very many."""
+    and sent to this socket only; a snapshot instead when there are very many. Answers the seq the socket then
+    has every event up to."""
     try:
         missed = await live.ctx.read(
             services.sync,
@@ -121,6 +124,7 @@ async def catch_up(live: Live, sid: str, actor: Actor, meeting_id: int, result: 
         result.update(snapshot=missed["snapshot"], seq=missed["seq"])
     for env in missed.get("events", ()):
         await live.sio.emit("event", env, to=sid)
+    return max(int(result["seq"]), int(missed["seq"]))  # the meeting's last seq when it was read
 
 
 async def leave(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:

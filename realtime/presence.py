@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import defaultdict
 from typing import Any
 
@@ -21,6 +22,8 @@ import socketio
 
 from infra.cluster import Cluster, Subscription
 from realtime.broadcast import room
+
+log = logging.getLogger("ecabinet.realtime")
 
 
 class Presence:
@@ -165,6 +168,31 @@ return list
 """
 )
 _READ = _ONLINE + "return online(KEYS[1], ARGV[1])"
+# The node's own fields of one meeting made what it holds (KEYS as _SET; ARGV: node, its users there
+# comma-separated, meeting id, key prefix, channel): fields it no longer holds go (a removal that failed, a
+# previous process of the same node id), those missing are written; a new list is published only on a change.
+_ASSERT = (
+    _ONLINE
+    + """
+local want, changed = {}, false
+for user in string.gmatch(ARGV[2], '%d+') do want[ARGV[1] .. '|' .. user] = true end
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(field, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
+    if want[field] then want[field] = false else redis.call('HDEL', KEYS[1], field); changed = true end
+  end
+end
+for field, missing in pairs(want) do
+  if missing then redis.call('HSET', KEYS[1], field, 1); changed = true end
+end
+if ARGV[2] == '' then redis.call('SREM', KEYS[3], ARGV[3]) else redis.call('SADD', KEYS[3], ARGV[3]) end
+if not changed then return 0 end
+local list = online(KEYS[1], ARGV[4])
+local version = redis.call('INCR', KEYS[2])
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], 172800000) end
+redis.call('PUBLISH', ARGV[5], '{"meeting_id":' .. ARGV[3] .. ',"version":' .. version .. ',"online":' .. list .. '}')
+return 1
+"""
+)
 
 
 class SharedBoard:
@@ -176,10 +204,15 @@ class SharedBoard:
         self.channel = cluster.key("presence-channel")
         self._set = self.redis.register_script(_SET)
         self._read = self.redis.register_script(_READ)
+        self._assert = self.redis.register_script(_ASSERT)
         self.seen: dict[int, int] = {}  # meeting -> newest version forwarded (never go back)
         self.announcer = Announcer(sio)
         cluster.on_node_dead(self._node_gone)
-        cluster.on_rejoin(self._announce_all)
+        cluster.on_rejoin(self.reassert)
+        # Every heartbeat the node's entries are made what it holds: an add or a removal that failed (Redis
+        # down or restarting) is repaired within a heartbeat of Redis answering again, and Redis emptied by a
+        # restart is refilled.
+        cluster.on_beat(self.reassert)
         # Subscribed before this node serves, so it misses no list; forwarded in the channel's order.
         self.subscription = Subscription(self.redis, self.channel, self._forward)
 
@@ -199,25 +232,49 @@ class SharedBoard:
 
     async def add(self, meeting_id: int, user_id: int, sid: str) -> None:
         if self.local.add(meeting_id, user_id, sid):
-            await self._write(meeting_id, user_id, "1")
+            await self._write_or_later(meeting_id, user_id, "1")
 
     async def remove(self, meeting_id: int, user_id: int, sid: str) -> None:
         if self.local.remove(meeting_id, user_id, sid):
-            await self._write(meeting_id, user_id, "0")
+            await self._write_or_later(meeting_id, user_id, "0")
+
+    async def _write_or_later(self, meeting_id: int, user_id: int, what: str) -> None:
+        """Presence never fails a join or a disconnect: what Redis did not take now, the next heartbeat's
+        `reassert` writes (this node's list stays right meanwhile)."""
+        try:
+            await self._write(meeting_id, user_id, what)
+        except Exception as exc:  # Redis down or a dropped connection
+            log.warning("presence of meeting %s not written (%s); the next heartbeat does it", meeting_id, exc)
 
     async def online(self, meeting_id: int) -> list[int]:
-        raw = await self._read(keys=[self.cluster.key("presence", meeting_id)], args=[self.cluster.prefix])
+        try:
+            raw = await self._read(keys=[self.cluster.key("presence", meeting_id)], args=[self.cluster.prefix])
+        except Exception as exc:  # Redis unreachable: this node's own list, rather than no join at all
+            log.warning("presence of meeting %s not read (%s); answering this node's own", meeting_id, exc)
+            return self.local.online(meeting_id)
         return list(json.loads(raw))
+
+    async def reassert(self) -> int:
+        """This node's fields of every meeting it holds or held made what it holds now (one script per
+        meeting); how many meetings' lists changed."""
+        c = self.cluster
+        held: dict[int, list[int]] = {}
+        for meeting_id, user_id in self.local.entries():
+            held.setdefault(meeting_id, []).append(user_id)
+        for raw in await self.redis.smembers(c.key("node-meetings", c.node_id)):
+            held.setdefault(int(raw), [])
+        changed, mine = 0, c.key("node-meetings", c.node_id)
+        for meeting_id, users in held.items():
+            keys = [c.key("presence", meeting_id), c.key("presence-version", meeting_id), mine]
+            args = [c.node_id, ",".join(map(str, sorted(users))), meeting_id, c.prefix, self.channel]
+            changed += int(await self._assert(keys=keys, args=args))
+        return changed
 
     async def _node_gone(self, node: str) -> None:
         key = self.cluster.key("node-meetings", node)
         for raw in await self.redis.smembers(key):
             await self._write(int(raw), 0, "node", node=node)
         await self.redis.delete(key)
-
-    async def _announce_all(self) -> None:
-        for meeting_id, user_id in self.local.entries():
-            await self._write(meeting_id, user_id, "1")
 
     async def _forward(self, data: dict[str, Any]) -> None:
         meeting_id, version = int(data["meeting_id"]), int(data["version"])

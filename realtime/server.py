@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 import socketio
 
+from infra.cluster import redis_options
 from infra.context import AppContext
 from realtime import direct, packet_json
 from realtime.broadcast import ACCESS_SIGNAL
@@ -43,6 +45,20 @@ class ClusterManager(socketio.AsyncRedisManager):
     # through the fast path (one encode, direct frames), not one task per socket.
     ecabinet_fanout: Any = None
 
+    async def _redis_listen_with_retries(self) -> Any:
+        """As python-socketio's, but after a lost connection it subscribes again every second instead of backing
+        off up to a minute: a node that is not subscribed misses every other node's events (they are repaired
+        from the event log, realtime/repair.py, but later)."""
+        while True:
+            try:
+                self._redis_connect()
+                await self.pubsub.subscribe(self.channel)
+                async for message in self.pubsub.listen():
+                    yield message
+            except Exception as exc:  # Redis gone or restarting: try again shortly
+                log.warning("socket.io channel lost (%s); subscribing again in 1 s", type(exc).__name__)
+                await asyncio.sleep(1)
+
     async def _handle_emit(self, message: dict[str, Any]) -> None:
         room = message.get("room")
         if (
@@ -67,7 +83,9 @@ def build_server(ctx: AppContext) -> tuple[socketio.AsyncServer, Any]:
     """The server and its SocketActions (whose `rooms` the broadcaster delivers through)."""
     s = ctx.settings
     # Several web processes share rooms through Redis; seq lives in the database, so order survives too.
-    manager = ClusterManager(s.redis_url, channel=s.redis_channel) if s.redis_url else None
+    manager = None
+    if s.redis_url:
+        manager = ClusterManager(s.redis_url, channel=s.redis_channel, redis_options=redis_options())
     kwargs: dict[str, Any] = {"client_manager": manager} if manager else {}
     sio = GuardedServer(
         async_mode="asgi",
