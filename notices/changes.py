@@ -30,8 +30,11 @@ def _audience(session: Session, n: ConclusionNotice) -> list[int]:
     return sorted(people)
 
 
-def record_change(session: Session, n: ConclusionNotice, actor: Actor | None, type_: str, **data: Any) -> None:
-    """The audit entry and the live update of every change."""
+def record_change(
+    session: Session, n: ConclusionNotice, actor: Actor | None, type_: str, *, summary: str = "", **data: Any
+) -> None:
+    """The audit entry and the live update of every change; `summary` is the entry's readable line (the audit
+    keeps the data's hash only): what changed and why, for a change after issue."""
     assert n.id is not None
     session.flush()
     audit_append(
@@ -40,6 +43,7 @@ def record_change(session: Session, n: ConclusionNotice, actor: Actor | None, ty
         data={"notice_id": n.id, **data},
         actor_id=actor.id if actor else None,
         meeting_id=n.meeting_id,
+        summary=summary[:500],
     )
     outbox.add(session, kind=LIVE, ref=n.id, payload={"type": type_, "user_ids": _audience(session, n)})
 

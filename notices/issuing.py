@@ -28,7 +28,7 @@ from notices import pdf
 from notices.access import chair_of, notice_access, require_chair, unit_users
 from notices.changes import record_change, tell_units
 from notices.models import ConclusionNotice, NoticeFile, NoticeNumber, NoticeState, NoticeTask
-from notices.shapes import Zone, notice_conclusions, notice_data, notice_number, require_notice_state
+from notices.shapes import Zone, notice_conclusions, notice_data, notice_number, require_notice_state, today
 from notifications.contract import notify
 
 SIGN_REASON = "Ký ban hành thông báo kết luận"
@@ -79,13 +79,32 @@ def _store(session: Session, n: ConclusionNotice, step: str, data: bytes) -> Non
     )
 
 
+def require_deadlines_ahead(session: Session, n: ConclusionNotice, tz: Zone, action: str) -> None:
+    """A task due before the day the notice is approved or signed (organisation's clock) would reach its unit
+    already overdue: refused, naming the task (the chair returns the notice to the secretariat, which corrects the
+    task: notices/services.py return_to_draft, update_task)."""
+    now = today(tz)
+    for t in session.exec(select(NoticeTask).where(NoticeTask.notice_id == n.id).order_by(col(NoticeTask.id))).all():
+        if t.deadline < now:
+            raise Conflict(
+                "Thời hạn của nhiệm vụ “{what}” ({unit}, {deadline}) đã qua; người chủ trì trả lại dự thảo "
+                "để Văn phòng sửa thời hạn trước khi ban hành.",
+                what=t.what[:120],
+                unit=t.unit,
+                deadline=t.deadline.strftime("%d/%m/%Y"),
+                details={"notice_id": n.id, "task_id": t.id, "deadline": t.deadline.isoformat(), "action": action},
+            )
+
+
 def approve(*, session: Session, actor: Actor, notice_id: int, tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:
     acc = notice_access(session, actor, notice_id, for_update=True)
     require_chair(acc)
     n = acc.notice
     require_notice_state(n, (NoticeState.submitted,), "approve")
+    require_deadlines_ahead(session, n, tz, "approve")
     now = utcnow()
-    n.number_id = _allocate(session, n, now, tz, actor.id).id
+    if n.number_id is None:  # a notice returned after approval keeps the number it was given
+        n.number_id = _allocate(session, n, now, tz, actor.id).id
     n.state, n.approved_by, n.approved_at = NoticeState.approved, actor.id, now
     session.add(n)
     session.flush()
@@ -123,10 +142,11 @@ class SignJob:
     title: str
 
 
-def prepare_signature(*, session: Session, actor: Actor, notice_id: int) -> SignJob:
+def prepare_signature(*, session: Session, actor: Actor, notice_id: int, tz: Zone = DEFAULT_TIMEZONE) -> SignJob:
     acc = notice_access(session, actor, notice_id)
     require_chair(acc)
     require_notice_state(acc.notice, (NoticeState.approved,), "sign")
+    require_deadlines_ahead(session, acc.notice, tz, "sign")  # before the password is asked and the PDF signed
     final = session.exec(select(NoticeFile).where(NoticeFile.notice_id == notice_id, NoticeFile.step == "final")).one()
     user = session.get(User, actor.id)
     assert user is not None
@@ -143,6 +163,7 @@ def store_signature(
     n = acc.notice
     if n.state != NoticeState.approved:
         raise Conflict("Thông báo đã thay đổi trong lúc ký; hãy tải lại trang.", details={"notice_id": n.id})
+    require_deadlines_ahead(session, n, tz, "sign")
     _store(session, n, "signed", pdf_bytes)
     n.state, n.issued_by, n.issued_at = NoticeState.issued, actor.id, signed_at
     session.add(n)

@@ -29,9 +29,12 @@ from notices.schemas import (
     ReportPublic,
     SignNotice,
     TaskCreate,
+    TaskExtend,
     TaskPublic,
+    TaskReassign,
     TaskQuery,
     TaskReportCreate,
+    TaskUpdate,
 )
 
 
@@ -97,6 +100,66 @@ async def add_task(request: Request) -> Response:
     )
 
 
+async def update_task(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, TaskUpdate)
+    return ok(
+        await ctx_of(request).write(
+            services.update_task,
+            actor=actor,
+            notice_id=_nid(request),
+            task_id=request.path_params["task_id"],
+            unit=body.unit,
+            what=body.what,
+            deadline=body.deadline,
+            tz=_tz(request),
+        )
+    )
+
+
+async def delete_task(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(
+        await ctx_of(request).write(
+            services.delete_task,
+            actor=actor,
+            notice_id=_nid(request),
+            task_id=request.path_params["task_id"],
+            tz=_tz(request),
+        )
+    )
+
+
+async def extend_task(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, TaskExtend)
+    return ok(
+        await ctx_of(request).write(
+            tasks.extend_task,
+            actor=actor,
+            task_id=request.path_params["task_id"],
+            deadline=body.deadline,
+            reason=body.reason,
+            tz=_tz(request),
+        )
+    )
+
+
+async def reassign_task(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, TaskReassign)
+    return ok(
+        await ctx_of(request).write(
+            tasks.reassign_task,
+            actor=actor,
+            task_id=request.path_params["task_id"],
+            unit=body.unit,
+            reason=body.reason,
+            tz=_tz(request),
+        )
+    )
+
+
 def _step(fn: Callable[..., Any]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         actor = await require_user(request)
@@ -126,7 +189,7 @@ async def sign(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, SignNotice)
     ctx = ctx_of(request)
-    job = await ctx.read(issuing.prepare_signature, actor=actor, notice_id=_nid(request))
+    job = await ctx.read(issuing.prepare_signature, actor=actor, notice_id=_nid(request), tz=_tz(request))
     signed_at = utcnow().replace(microsecond=0)
     signed = await sign_counted(
         ctx,
@@ -219,6 +282,8 @@ routes = [
     Route(N, get_notice, methods=["GET"]),
     Route(N, update_notice, methods=["PATCH"]),
     Route(N + "/tasks", add_task, methods=["POST"]),
+    Route(N + "/tasks/{task_id:int}", update_task, methods=["PATCH"]),
+    Route(N + "/tasks/{task_id:int}", delete_task, methods=["DELETE"]),
     Route(N + "/submit", _step(services.submit), methods=["POST"]),
     Route(N + "/return", _step(services.return_to_draft), methods=["POST"]),
     Route(N + "/approve", _step(issuing.approve), methods=["POST"]),
@@ -228,6 +293,8 @@ routes = [
     Route("/api/tasks/dashboard", dashboard, methods=["GET"]),
     Route("/api/tasks/{task_id:int}/reports", reports, methods=["GET"]),
     Route("/api/tasks/{task_id:int}/reports", report, methods=["POST"]),
+    Route("/api/tasks/{task_id:int}/extend", extend_task, methods=["POST"]),
+    Route("/api/tasks/{task_id:int}/reassign", reassign_task, methods=["POST"]),
     Route("/notices/dashboard", dashboard_page, methods=["GET"]),
     Route("/notices/{notice_id:int}", notice_page, methods=["GET"]),
 ]
@@ -253,8 +320,10 @@ OPENAPI = [
         TaskPublic,
         status=201,
     ),
+    Op("patch", P + "/tasks/{task_id}", "Sửa nhiệm vụ khi thông báo là dự thảo (Văn phòng)", TaskUpdate, TaskPublic),
+    Op("delete", P + "/tasks/{task_id}", "Xóa nhiệm vụ khi thông báo còn là dự thảo (Văn phòng)", answer=NoticePublic),
     Op("post", P + "/submit", "Trình người chủ trì duyệt (Văn phòng)", answer=NoticePublic),
-    Op("post", P + "/return", "Trả lại Văn phòng để sửa (người chủ trì)", answer=NoticePublic),
+    Op("post", P + "/return", "Trả lại Văn phòng để sửa, kể cả đã duyệt chưa ký (người chủ trì)", answer=NoticePublic),
     Op("post", P + "/approve", "Duyệt: cấp số từ sổ đăng ký và chốt tệp PDF (người chủ trì)", answer=NoticePublic),
     Op("post", P + "/sign", "Ký số và ban hành (người chủ trì)", SignNotice, NoticePublic),
     Op(
@@ -267,7 +336,7 @@ OPENAPI = [
     Op(
         "get",
         "/api/tasks",
-        "Nhiệm vụ được theo dõi; ?state=open|done|late",
+        "Nhiệm vụ được theo dõi; ?state=open|done|late|overdue|done_late",
         answer=TaskPublic,
         many=True,
         query=("state",),
@@ -279,6 +348,20 @@ OPENAPI = [
         answer=Dashboard,
     ),
     Op("get", "/api/tasks/{task_id}/reports", "Các báo cáo tiến độ của một nhiệm vụ", answer=ReportPublic, many=True),
+    Op(
+        "post",
+        "/api/tasks/{task_id}/extend",
+        "Gia hạn nhiệm vụ của thông báo đã ban hành, có lý do (Văn phòng)",
+        TaskExtend,
+        TaskPublic,
+    ),
+    Op(
+        "post",
+        "/api/tasks/{task_id}/reassign",
+        "Giao lại nhiệm vụ cho cơ quan khác, có lý do (Văn phòng)",
+        TaskReassign,
+        TaskPublic,
+    ),
     Op(
         "post",
         "/api/tasks/{task_id}/reports",

@@ -47,6 +47,45 @@ class TaskCreate(BaseModel):
         return value
 
 
+def _deadline(value: object) -> object:
+    if not isinstance(value, str) or len(value) != 10:
+        raise ValueError("ngày dạng YYYY-MM-DD")
+    return value
+
+
+def _deadline_range(value: date | None) -> date | None:
+    if value is not None and not 2000 <= value.year <= 2999:
+        raise ValueError("năm từ 2000 đến 2999")
+    return value
+
+
+class TaskUpdate(BaseModel):
+    """Corrections of a task while its notice is a draft (what is left out stays)."""
+
+    model_config = ConfigDict(extra="forbid")
+    unit: Line | None = Field(default=None, min_length=1, max_length=200)
+    what: Para | None = Field(default=None, min_length=1, max_length=4000)
+    deadline: date | None = Field(default=None, description="YYYY-MM-DD", json_schema_extra={"maxLength": 10})
+
+    _iso = field_validator("deadline", mode="before")(_deadline)
+    _range = field_validator("deadline")(_deadline_range)
+
+
+class TaskExtend(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    deadline: date = Field(description="YYYY-MM-DD, later than the current one", json_schema_extra={"maxLength": 10})
+    reason: Line = Field(min_length=1, max_length=1000)
+
+    _iso = field_validator("deadline", mode="before")(_deadline)
+    _range = field_validator("deadline")(_deadline_range)
+
+
+class TaskReassign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit: Line = Field(min_length=1, max_length=200)
+    reason: Line = Field(min_length=1, max_length=1000)
+
+
 class SignNotice(BaseModel):
     model_config = ConfigDict(extra="forbid")
     password: Secret = Field(min_length=1, max_length=256)
@@ -61,7 +100,7 @@ class TaskReportCreate(BaseModel):
 
 class TaskQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    state: Literal["open", "done", "late"] | None = None
+    state: Literal["open", "done", "late", "overdue", "done_late"] | None = None
 
 
 class TaskPublic(BaseModel):
@@ -73,7 +112,9 @@ class TaskPublic(BaseModel):
     deadline: str
     state: Literal["open", "done"]
     percent: int
-    late: bool
+    late: bool  # past the due day: overdue now, or done after it
+    overdue: bool  # open and past the due day
+    done_late: bool  # done after the end of the due day (organisation's clock): hoàn thành quá hạn
     done_at: str | None
     updated_at: str
 
@@ -128,6 +169,8 @@ class DashboardCounts(BaseModel):
     notices_at_risk: int
     tasks_open: int
     tasks_late: int
+    tasks_done: int = 0
+    tasks_done_late: int = 0  # done after their due day (hoàn thành quá hạn)
 
 
 class Dashboard(BaseModel):

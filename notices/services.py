@@ -28,7 +28,8 @@ from minutes.dates import vn_date
 from minutes.models import Conclusion
 from notices.access import chair_of, notice_access, require_chair, require_staff
 from notices.changes import record_change
-from notices.models import ConclusionNotice, NoticeConclusion, NoticeState, NoticeTask
+from notices.models import ConclusionNotice, NoticeConclusion, NoticeFile, NoticeState, NoticeTask
+from notifications.contract import notify
 from notices.shapes import Zone, notice_conclusions, notice_data, require_notice_state, task_data, today
 from workdays.services import add_working_days
 
@@ -150,6 +151,75 @@ def known_unit(session: Session, unit: str) -> str:
     return found
 
 
+TASK_HORIZON_YEARS = 5  # a deadline further ahead is a typo (31/12/2999), not a task
+
+
+def check_deadline(deadline: date, tz: Zone, field: str = "deadline") -> None:
+    """A task's deadline: from today (organisation's clock) to TASK_HORIZON_YEARS ahead."""
+    now = today(tz)
+    if deadline < now:
+        raise ValidationFailed("Thời hạn đã qua.", details=[{"field": field, "message": N_("trước hôm nay")}])
+    if deadline > now.replace(year=now.year + TASK_HORIZON_YEARS, day=min(now.day, 28)):
+        raise ValidationFailed(
+            "Thời hạn nhiệm vụ không được quá {years} năm kể từ hôm nay.",
+            years=TASK_HORIZON_YEARS,
+            details=[{"field": field, "message": N_("quá xa"), "type": "too_far"}],
+        )
+
+
+def _draft_task(session: Session, actor: Actor, notice_id: int, task_id: int, action: str) -> tuple[Any, NoticeTask]:
+    """The notice (locked, still a draft: its tasks are part of the text approved and signed) and its task."""
+    require_staff(actor)
+    acc = notice_access(session, actor, notice_id, for_update=True)
+    require_notice_state(acc.notice, (NoticeState.draft,), action)
+    task = session.get(NoticeTask, task_id)
+    if task is None or task.notice_id != notice_id:
+        raise NotFound("Không tìm thấy nhiệm vụ trong thông báo này.", details={"task_id": task_id})
+    return acc, task
+
+
+def update_task(
+    *,
+    session: Session,
+    actor: Actor,
+    notice_id: int,
+    task_id: int,
+    unit: str | None = None,
+    what: str | None = None,
+    deadline: date | None = None,
+    tz: Zone = DEFAULT_TIMEZONE,
+) -> dict[str, Any]:
+    """Corrects a task while the notice is a draft (after issue: extend_task / reassign_task, with a reason)."""
+    acc, task = _draft_task(session, actor, notice_id, task_id, "update_task")
+    changed: dict[str, Any] = {}
+    if unit is not None:
+        task.unit = changed["unit"] = known_unit(session, unit)
+    if what is not None:
+        task.what = changed["what"] = what
+    if deadline is not None:
+        check_deadline(deadline, tz)
+        task.deadline = deadline
+        changed["deadline"] = deadline.isoformat()
+    task.updated_at = utcnow()
+    session.add(task)
+    record_change(session, acc.notice, actor, "task.updated", task_id=task_id, **changed)
+    return task_data(task, today(tz), tz)
+
+
+def delete_task(
+    *, session: Session, actor: Actor, notice_id: int, task_id: int, tz: Zone = DEFAULT_TIMEZONE
+) -> dict[str, Any]:
+    """Removes a task while the notice is a draft (nobody was told of it yet); the notice as it is now."""
+    acc, task = _draft_task(session, actor, notice_id, task_id, "delete_task")
+    gone = {"task_id": task_id, "unit": task.unit, "what": task.what[:200], "deadline": task.deadline.isoformat()}
+    session.delete(task)
+    session.flush()
+    record_change(
+        session, acc.notice, actor, "task.deleted", summary=f"Xóa nhiệm vụ {task_id} ({task.unit}) khỏi dự thảo", **gone
+    )
+    return notice_data(session, acc.notice, tz, acc)
+
+
 def add_task(
     *,
     session: Session,
@@ -171,8 +241,7 @@ def add_task(
         found = session.get(NoticeConclusion, conclusion_id)
         if found is None or found.notice_id != notice_id:
             raise NotFound("Không tìm thấy kết luận trong thông báo này.", details={"conclusion_id": conclusion_id})
-    if deadline < today(tz):
-        raise ValidationFailed("Thời hạn đã qua.", details=[{"field": "deadline", "message": "trước hôm nay"}])
+    check_deadline(deadline, tz)
     unit = known_unit(session, unit)
     task = NoticeTask(
         notice_id=notice_id, conclusion_id=conclusion_id, unit=unit, what=what, deadline=deadline, created_by=actor.id
@@ -180,7 +249,7 @@ def add_task(
     session.add(task)
     session.flush()  # the units are told when the notice is issued
     record_change(session, n, actor, "task.created", task_id=task.id, unit=unit, deadline=deadline.isoformat())
-    return task_data(task, today(tz))
+    return task_data(task, today(tz), tz)
 
 
 def submit(*, session: Session, actor: Actor, notice_id: int, tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:
@@ -192,17 +261,35 @@ def submit(*, session: Session, actor: Actor, notice_id: int, tz: Zone = DEFAULT
     acc.notice.state, acc.notice.submitted_at = NoticeState.submitted, utcnow()
     session.add(acc.notice)
     record_change(session, acc.notice, actor, "notice.submitted")
+    chair = chair_of(session, acc.notice.meeting_id)
+    meeting = session.get(Meeting, acc.notice.meeting_id)
+    if chair is not None:  # the chair approves it: told, not only on an open page
+        notify(
+            session,
+            event="notice.submitted",
+            ref=f"notice.submitted:{notice_id}:{acc.notice.submitted_at.isoformat()}",
+            user_ids=[chair],
+            params={"notice_id": notice_id, "title": meeting.title if meeting else acc.notice.subject},
+            link=f"/notices/{notice_id}",
+        )
     return notice_data(session, acc.notice, tz, acc)
 
 
 def return_to_draft(*, session: Session, actor: Actor, notice_id: int, tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:
-    """The chair sends a submitted notice back to the secretariat (to be reworked)."""
+    """The chair sends a submitted notice, or an approved one not signed yet, back to the secretariat (to be
+    reworked: a mistake seen before signing, a task deadline that has passed). An approved notice keeps its number
+    (approving it again reuses it); its frozen PDF is dropped and made again at the next approval."""
     acc = notice_access(session, actor, notice_id, for_update=True)
     require_chair(acc)
-    require_notice_state(acc.notice, (NoticeState.submitted,), "return")
+    require_notice_state(acc.notice, (NoticeState.submitted, NoticeState.approved), "return")
+    was = NoticeState(acc.notice.state).value
+    if acc.notice.state == NoticeState.approved:
+        for f in session.exec(select(NoticeFile).where(NoticeFile.notice_id == notice_id, NoticeFile.step == "final")):
+            session.delete(f)
+        acc.notice.approved_by = acc.notice.approved_at = None
     acc.notice.state = NoticeState.draft
     session.add(acc.notice)
-    record_change(session, acc.notice, actor, "notice.returned")
+    record_change(session, acc.notice, actor, "notice.returned", was=was)
     return notice_data(session, acc.notice, tz, acc)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from accounts.models import GlobalRole
-from core.clock import iso, local, utcnow
+from core.clock import DEFAULT_TIMEZONE, iso, local, utcnow
 from core.errors import Conflict
 from meetings.models import Meeting
 from notices.access import NoticeAccess
@@ -28,8 +28,16 @@ def today(tz: Zone) -> date:
     return local(utcnow(), tz).date()
 
 
-def task_data(t: NoticeTask, today_: date) -> dict[str, Any]:
-    late = t.state == TaskState.open and t.deadline < today_
+def done_late(t: NoticeTask, tz: Zone = DEFAULT_TIMEZONE) -> bool:
+    """Done after the end of its due day on the organisation's clock (hoàn thành quá hạn)."""
+    return t.state == TaskState.done and t.done_at is not None and local(t.done_at, tz).date() > t.deadline
+
+
+def task_data(t: NoticeTask, today_: date, tz: Zone = DEFAULT_TIMEZONE) -> dict[str, Any]:
+    """`late`: past its due day, open (quá hạn) or done after it (`done_late`: hoàn thành quá hạn, which stays
+    so: declaring it done does not clear the delay); `overdue`: open and past its due day."""
+    overdue = t.state == TaskState.open and t.deadline < today_
+    finished_late = done_late(t, tz)
     return {
         "id": t.id,
         "notice_id": t.notice_id,
@@ -39,7 +47,9 @@ def task_data(t: NoticeTask, today_: date) -> dict[str, Any]:
         "deadline": t.deadline.isoformat(),
         "state": TaskState(t.state).value,
         "percent": t.percent,
-        "late": late,
+        "late": overdue or finished_late,
+        "overdue": overdue,
+        "done_late": finished_late,
         "done_at": iso(t.done_at),
         "updated_at": iso(t.updated_at),
     }
@@ -47,7 +57,7 @@ def task_data(t: NoticeTask, today_: date) -> dict[str, Any]:
 
 # A task's progress (how far, done or late) is its unit's, the secretariat's and the chair's business (as the task
 # list and the reports: notices/tasks.py); every reader of an issued notice sees what it assigns to whom and by when.
-_PROGRESS = ("state", "percent", "late", "done_at", "updated_at")
+_PROGRESS = ("state", "percent", "late", "overdue", "done_late", "done_at", "updated_at")
 
 
 def _follows(acc: NoticeAccess | None, t: NoticeTask) -> bool:
@@ -82,7 +92,7 @@ def notice_data(session: Session, n: ConclusionNotice, tz: Zone, acc: NoticeAcce
         "subject": n.subject,
         "intro": n.intro,
         "conclusions": [{"id": c.id, "position": c.position, "text": c.text} for c in conclusions],
-        "tasks": [task_data(t, now) if _follows(acc, t) else _assigned(task_data(t, now)) for t in tasks],
+        "tasks": [task_data(t, now, tz) if _follows(acc, t) else _assigned(task_data(t, now, tz)) for t in tasks],
         "due_on": n.due_on.isoformat(),
         "working_days_left": left,
         "at_risk": not issued and left is not None and left <= 1,

@@ -7,6 +7,7 @@ a unit's users the tasks of their unit in issued notices.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,12 +16,14 @@ from sqlmodel import Session, col, select
 from core.actor import Actor
 from accounts.models import GlobalRole
 from core.clock import DEFAULT_TIMEZONE, iso, utcnow
-from core.errors import Conflict, Forbidden, NotFound
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.i18n import N_
 from meetings.models import MeetingRole, Participant
-from notices.access import unit_of
+from notices.access import chair_of, unit_of, unit_users
 from notices.models import ConclusionNotice, NoticeState, NoticeTask, TaskReport, TaskState
 from notices.changes import record_change, tell_units
-from notices.services import list_notices
+from notifications.contract import notify
+from notices.services import check_deadline, known_unit, list_notices
 from notices.shapes import Zone, task_data, today
 
 DUE_SOON_DAYS = 3
@@ -57,9 +60,9 @@ def list_tasks(
 ) -> list[dict[str, Any]]:
     _require_follower(actor)
     now = today(tz)
-    out = [task_data(t, now) for t, _ in _visible(session, actor)]
-    if state == "late":
-        return [t for t in out if t["late"]]
+    out = [task_data(t, now, tz) for t, _ in _visible(session, actor)]
+    if state in ("late", "overdue", "done_late"):  # late: overdue now or done after the due day
+        return [t for t in out if t[state]]
     return [t for t in out if state is None or t["state"] == state]
 
 
@@ -83,7 +86,108 @@ def report(
         task.state, task.done_at = TaskState.done, utcnow()
     session.add(task)
     record_change(session, notice, actor, "task.reported", task_id=task_id, percent=percent, done=done)
-    return task_data(task, today(tz))
+    return task_data(task, today(tz), tz)
+
+
+def _issued_open_task(session: Session, actor: Actor, task_id: int, action: str) -> tuple[NoticeTask, ConclusionNotice]:
+    """The secretariat's hold on a task of an issued notice that is not done yet (locked)."""
+    if not actor.is_staff or actor.is_display:
+        raise Forbidden("Chỉ Văn phòng được gia hạn hoặc giao lại nhiệm vụ.")
+    task = session.exec(select(NoticeTask).where(NoticeTask.id == task_id).with_for_update()).first()
+    notice = session.get(ConclusionNotice, task.notice_id) if task else None
+    if task is None or notice is None:
+        raise NotFound("Không tìm thấy nhiệm vụ.", details={"task_id": task_id})
+    if notice.state != NoticeState.issued:  # before issue the draft's task is corrected (services.update_task)
+        raise Conflict(
+            "Thông báo chưa ban hành; hãy sửa nhiệm vụ trong dự thảo.",
+            details={"task_id": task_id, "state": NoticeState(notice.state).value, "action": action},
+        )
+    if task.state == TaskState.done:
+        raise Conflict("Nhiệm vụ đã hoàn thành.", details={"task_id": task_id, "action": action})
+    return task, notice
+
+
+def _tell(session: Session, task: NoticeTask, event: str, units: set[str], extra: dict[str, Any]) -> None:
+    params = {
+        "task_id": task.id,
+        "notice_id": task.notice_id,
+        "unit": task.unit,
+        "what": task.what[:200],
+        "deadline": task.deadline.isoformat(),
+        **extra,
+    }
+    people = set(unit_users(session, units))
+    n = session.get(ConclusionNotice, task.notice_id)
+    chair = chair_of(session, n.meeting_id) if n else None
+    if chair:
+        people.add(chair)
+    notify(
+        session,
+        event=event,
+        ref=f"{event}:{task.id}:{uuid.uuid4().hex[:12]}",
+        user_ids=people,
+        params=params,
+        link=f"/notices/{task.notice_id}",
+    )
+
+
+def extend_task(
+    *, session: Session, actor: Actor, task_id: int, deadline: date, reason: str, tz: Zone = DEFAULT_TIMEZONE
+) -> dict[str, Any]:
+    """The secretariat moves an issued notice's open task to a later deadline, with a reason (gia hạn): audited,
+    the unit and the chair told; the overdue notice can go out again for the new deadline."""
+    task, notice = _issued_open_task(session, actor, task_id, "extend_task")
+    check_deadline(deadline, tz)
+    old = task.deadline
+    if deadline <= old:
+        raise ValidationFailed(
+            "Thời hạn mới phải sau thời hạn hiện tại.",
+            details=[{"field": "deadline", "message": N_("phải muộn hơn thời hạn hiện tại")}],
+        )
+    task.deadline, task.updated_at, task.overdue_notified_at = deadline, utcnow(), None
+    session.add(task)
+    record_change(
+        session,
+        notice,
+        actor,
+        "task.extended",
+        task_id=task_id,
+        old_deadline=old.isoformat(),
+        deadline=deadline.isoformat(),
+        reason=reason,
+        summary=f"Nhiệm vụ {task_id} ({task.unit}): gia hạn {old:%d/%m/%Y} → {deadline:%d/%m/%Y}. Lý do: {reason}",
+    )
+    _tell(session, task, "task.extended", {task.unit}, {"old_deadline": old.isoformat(), "reason": reason})
+    return task_data(task, today(tz), tz)
+
+
+def reassign_task(
+    *, session: Session, actor: Actor, task_id: int, unit: str, reason: str, tz: Zone = DEFAULT_TIMEZONE
+) -> dict[str, Any]:
+    """The secretariat gives an issued notice's open task to another unit, with a reason: audited; both units and
+    the chair told. The reports made so far stay with the task."""
+    task, notice = _issued_open_task(session, actor, task_id, "reassign_task")
+    new = known_unit(session, unit)
+    old = task.unit
+    if new == old:
+        raise ValidationFailed(
+            "Nhiệm vụ đã giao cho cơ quan này.", details=[{"field": "unit", "message": N_("trùng cơ quan hiện tại")}]
+        )
+    task.unit, task.updated_at = new, utcnow()
+    session.add(task)
+    record_change(
+        session,
+        notice,
+        actor,
+        "task.reassigned",
+        task_id=task_id,
+        old_unit=old,
+        unit=new,
+        reason=reason,
+        summary=f"Nhiệm vụ {task_id}: giao lại từ {old} cho {new}. Lý do: {reason}",
+    )
+    _tell(session, task, "task.reassigned", {old, new}, {"old_unit": old, "reason": reason})
+    return task_data(task, today(tz), tz)
 
 
 def task_reports(*, session: Session, actor: Actor, task_id: int) -> list[dict[str, Any]]:
@@ -104,7 +208,7 @@ def dashboard(*, session: Session, actor: Actor, tz: Zone = DEFAULT_TIMEZONE) ->
     _require_follower(actor)
     now = today(tz)
     notices = [n for n in list_notices(session=session, actor=actor, tz=tz) if n["state"] != NoticeState.issued.value]
-    tasks = [task_data(t, now) for t, _ in _visible(session, actor)]
+    tasks = [task_data(t, now, tz) for t, _ in _visible(session, actor)]
     open_ = [t for t in tasks if t["state"] == "open"]
     soon = now + timedelta(days=DUE_SOON_DAYS)
     return {
@@ -115,13 +219,15 @@ def dashboard(*, session: Session, actor: Actor, tz: Zone = DEFAULT_TIMEZONE) ->
             "due_soon": [t for t in open_ if not t["late"] and date.fromisoformat(t["deadline"]) <= soon],
             "open": [t for t in open_ if date.fromisoformat(t["deadline"]) > soon],  # the rest: each task listed once
             "late": [t for t in open_ if t["late"]],
-            "done": [t for t in tasks if t["state"] == "done"],
+            "done": [t for t in tasks if t["state"] == "done"],  # each with done_late (hoàn thành quá hạn)
         },
         "counts": {
             "notices_open": len(notices),
             "notices_at_risk": sum(1 for n in notices if n["at_risk"]),
             "tasks_open": len(open_),
             "tasks_late": sum(1 for t in open_ if t["late"]),
+            "tasks_done": sum(1 for t in tasks if t["state"] == "done"),
+            "tasks_done_late": sum(1 for t in tasks if t["done_late"]),
         },
     }
 

@@ -17,7 +17,14 @@ def install(ctx: AppContext, dispatcher: Dispatcher) -> Mailer:
     mailer = Mailer(ctx)
 
     async def deliver(ctx: AppContext, ref: str, jobs: list[dict[str, Any]]) -> None:
-        done = await ctx.db.write(services.record, ref=ref, jobs=jobs, tz=ctx.settings.timezone, mail=mailer.enabled)
+        done = await ctx.db.write(
+            services.record,
+            ref=ref,
+            jobs=jobs,
+            tz=ctx.settings.timezone,
+            mail=mailer.enabled,
+            public_url=ctx.settings.public_url,
+        )
         event = next((j.get("event") for j in jobs), None)
         for user_id, unread in done.result["users"].items():
             await ctx.to_user(

@@ -25,7 +25,9 @@ LANGS = ("vi", "en")
 # --- the notify job -----------------------------------------------------------------------------------
 
 
-def record(*, session: Session, ref: str, jobs: list[dict[str, Any]], tz: str, mail: bool) -> dict[str, Any]:
+def record(
+    *, session: Session, ref: str, jobs: list[dict[str, Any]], tz: str, mail: bool, public_url: str = ""
+) -> dict[str, Any]:
     """The rows of a notify job (every payload with this ref): one notification per recipient not yet notified
     under this ref, and its e-mail when `mail` (a server is configured) and the recipient wants it. Returns
     {"users": {user_id: unread count}, "mails": n} for the live side."""
@@ -72,7 +74,7 @@ def record(*, session: Session, ref: str, jobs: list[dict[str, Any]], tz: str, m
                     notification_id=row.id or 0,
                     to_addr=profile.email,
                     subject=subject[:400],
-                    body=_mail_body(body, row.link),
+                    body=_mail_body(body, row.link, public_url),
                 )
             )
             mails += 1
@@ -89,8 +91,20 @@ def _link(value: Any) -> str:
     return text[:300] if text.startswith("/") and not text.startswith("//") and "\\" not in text else ""
 
 
-def _mail_body(body: str, link: str) -> str:
-    more = f"\n\nXem chi tiết / Details: {link}" if link else ""
+def _base(public_url: str) -> str:
+    """ECABINET_PUBLIC_URL without its trailing slash, when it is an http(s) address (else none)."""
+    url = public_url.strip().rstrip("/")
+    return url if url.startswith(("https://", "http://")) and " " not in url else ""
+
+
+def _mail_body(body: str, link: str, public_url: str = "") -> str:
+    base = _base(public_url)
+    if link and base:
+        more = f"\n\nXem chi tiết / Details: {base}{link}"
+    elif link:  # no public address configured: the path, to open in the e-Cabinet
+        more = f"\n\nXem chi tiết trong hệ thống e-Cabinet, mục: {link}\nDetails: open {link} in the e-Cabinet."
+    else:
+        more = ""
     return f"{body}{more}\n\n-- \ne-Cabinet (thư tự động, xin đừng trả lời / automatic message, please do not reply)\n"
 
 

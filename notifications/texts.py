@@ -28,6 +28,42 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "vi": ("Kết quả lấy ý kiến: {title}", "Phiếu lấy ý kiến “{title}” đã có kết quả."),
         "en": ("Poll result: {title}", "The poll “{title}” has a result."),
     },
+    "poll.submitted": {
+        "vi": (
+            "Phiếu lấy ý kiến chờ duyệt: {title}",
+            "Văn phòng trình đồng chí duyệt và gửi phiếu lấy ý kiến “{title}” (hạn trả lời {deadline}).",
+        ),
+        "en": (
+            "Opinion poll to approve: {title}",
+            "The secretariat submits the poll “{title}” for your approval (answers due {deadline}).",
+        ),
+    },
+    "poll.extended": {
+        "vi": (
+            "Gia hạn phiếu lấy ý kiến: {title}",
+            "Phiếu lấy ý kiến “{title}” được gia hạn đến {deadline}. Lý do: {reason}.",
+        ),
+        "en": ("Opinion poll extended: {title}", "The poll “{title}” is extended to {deadline}. Reason: {reason}."),
+    },
+    "poll.withdrawn": {
+        "vi": (
+            "Rút phiếu lấy ý kiến: {title}",
+            "Phiếu lấy ý kiến “{title}” đã được rút, không tiếp tục lấy ý kiến. Lý do: {reason}.",
+        ),
+        "en": ("Opinion poll withdrawn: {title}", "The poll “{title}” was withdrawn. Reason: {reason}."),
+    },
+    "poll.closed": {
+        "vi": (
+            "Phiếu lấy ý kiến đã hết hạn: {title}",
+            "Phiếu lấy ý kiến “{title}” đã hết hạn: {adopted}/{questions} nội dung được thông qua; "
+            "báo cáo tổng hợp chờ người chủ trì ký.",
+        ),
+        "en": (
+            "Opinion poll closed: {title}",
+            "The poll “{title}” closed: {adopted} of {questions} questions adopted; the summary report awaits the "
+            "chair's signature.",
+        ),
+    },
     "meeting.published": {
         "vi": ("Giấy mời họp: {title}", "Đồng chí được mời dự “{title}” lúc {scheduled}, tại {place}."),
         "en": ("Meeting invitation: {title}", "You are invited to “{title}” at {scheduled}, {place}."),
@@ -48,6 +84,33 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "Văn phòng Chính phủ đã ban hành Thông báo kết luận {number} về “{title}”.",
         ),
         "en": ("Conclusion notice {number}: {title}", "The conclusion notice {number} on “{title}” was issued."),
+    },
+    "notice.submitted": {
+        "vi": (
+            "Thông báo kết luận chờ duyệt: {title}",
+            "Văn phòng trình đồng chí duyệt dự thảo thông báo kết luận về “{title}”.",
+        ),
+        "en": (
+            "Conclusion notice to approve: {title}",
+            "The draft conclusion notice on “{title}” awaits your approval.",
+        ),
+    },
+    "task.extended": {
+        "vi": (
+            "Gia hạn nhiệm vụ: {what}",
+            "Nhiệm vụ giao {unit}: {what} được gia hạn đến {deadline}. Lý do: {reason}.",
+        ),
+        "en": ("Task extended: {what}", "The task of {unit}: {what} is extended to {deadline}. Reason: {reason}."),
+    },
+    "task.reassigned": {
+        "vi": (
+            "Nhiệm vụ được giao lại: {what}",
+            "Nhiệm vụ {what} (trước đây giao {old_unit}) nay giao {unit}, thời hạn {deadline}. Lý do: {reason}.",
+        ),
+        "en": (
+            "Task reassigned: {what}",
+            "The task {what} (formerly {old_unit}'s) is now assigned to {unit}, due {deadline}. Reason: {reason}.",
+        ),
     },
     "task.assigned": {
         "vi": ("Nhiệm vụ được giao: {what}", "{unit} được giao: {what}. Thời hạn: {deadline}."),

@@ -6,7 +6,7 @@ secretariat and the chair see who has answered (the follow-up), never what."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -30,7 +30,9 @@ _STATE_VI = {
     "open": "đang lấy ý kiến",
     "closed": "đã hết hạn",
     "decided": "đã quyết định",
+    "withdrawn": "đã rút",
 }
+HORIZON = timedelta(days=366)  # a poll's deadline is at most a year ahead (a typo 9998-12-31 is refused)
 
 
 # ---- reading helpers ----
@@ -62,14 +64,23 @@ def is_voter(session: Session, poll_id: int, user_id: int) -> bool:
     return session.get(PollVoter, (poll_id, user_id)) is not None
 
 
+def sent(poll: Poll) -> bool:
+    """The voters have it: open, closed, decided, or withdrawn after it was sent (it stays in their list)."""
+    return poll.state in SEEN_BY_VOTERS or (poll.state == PollState.withdrawn and poll.opened_at is not None)
+
+
+def chair_sees(poll: Poll) -> bool:
+    return poll.state != PollState.draft and not (poll.state == PollState.withdrawn and poll.submitted_at is None)
+
+
 def may_see(session: Session, actor: Actor, poll: Poll) -> bool:
     if actor.is_display:
         return False
     if actor.is_staff:
         return True
-    if actor.id == poll.chair_id and poll.state != PollState.draft:
+    if actor.id == poll.chair_id and chair_sees(poll):
         return True
-    return poll.state in SEEN_BY_VOTERS and is_voter(session, poll.id or 0, actor.id)
+    return sent(poll) and is_voter(session, poll.id or 0, actor.id)
 
 
 def require_see(session: Session, actor: Actor, poll: Poll) -> None:
@@ -105,7 +116,42 @@ def future(moment: datetime, field: str) -> datetime:
         raise ValidationFailed(
             "Thời hạn phải ở tương lai.", details=[{"field": field, "message": N_("phải ở tương lai")}]
         )
+    if moment > utcnow() + HORIZON:
+        raise ValidationFailed(
+            "Thời hạn lấy ý kiến không được quá một năm kể từ hôm nay.",
+            details=[{"field": field, "message": N_("quá một năm kể từ hôm nay"), "type": "too_far"}],
+        )
     return moment
+
+
+# ---- who is asked and who chairs: a written opinion of the Government ----
+
+
+def active_members(session: Session) -> list[int]:
+    """Every active member of the Government (role member), by id."""
+    return [
+        uid
+        for uid in session.exec(
+            select(User.id).where(User.role == GlobalRole.member, User.is_active == True).order_by(col(User.id))
+        ).all()
+        if uid is not None
+    ]
+
+
+def government(session: Session) -> tuple[int | None, list[int]]:
+    """(who chairs the Government, the deputies he designated to chair written polls), active members only.
+    The organisation's rule when the administrator set it (PUT /api/poll-rules); otherwise the active member
+    whose title begins "Thủ tướng" (the Prime Minister; "Phó Thủ tướng" does not), else the first member."""
+    rules = get_rules(session)
+    members = session.exec(
+        select(User).where(User.role == GlobalRole.member, User.is_active == True).order_by(col(User.id))
+    ).all()
+    ids = {u.id for u in members}
+    deputies = [d for d in rules.deputy_ids if d in ids]
+    if rules.chair_id is not None:
+        return (rules.chair_id if rules.chair_id in ids else None), deputies
+    pm = next((u.id for u in members if u.title.strip().lower().startswith("thủ tướng")), None)
+    return (pm if pm is not None else (members[0].id if members else None)), deputies
 
 
 # ---- side effects recorded in the transaction ----
@@ -116,21 +162,36 @@ def tell(session: Session, poll: Poll, type_: str) -> None:
     outbox.add(session, kind=LIVE, ref=poll.id or 0, payload={"type": type_, "poll_id": poll.id})
 
 
-def notify(session: Session, poll: Poll, event: str, user_ids: list[int], ref: str) -> None:
+def notify(
+    session: Session, poll: Poll, event: str, user_ids: list[int], ref: str, extra: dict[str, Any] | None = None
+) -> None:
     """A notification for the notifications domain ("notify" jobs wait in the outbox until it handles them)."""
     if not user_ids:
         return
     outbox.add(
         session,
         kind="notify",
-        ref=ref,
+        ref=ref[:64],
         payload={
             "event": event,
-            "user_ids": sorted(user_ids),
-            "params": {"poll_id": poll.id, "title": poll.title, "deadline_at": iso(poll.deadline_at)},
+            "user_ids": sorted(set(user_ids)),
+            "params": {"poll_id": poll.id, "title": poll.title, "deadline_at": iso(poll.deadline_at), **(extra or {})},
             "link": f"/polls/{poll.id}",
         },
     )
+
+
+def staff_ids(session: Session) -> list[int]:
+    """The secretariat (admin, secretariat), active: who drafts polls and acts on their results."""
+    return [
+        uid
+        for uid in session.exec(
+            select(User.id).where(
+                col(User.role).in_([GlobalRole.admin, GlobalRole.secretariat]), User.is_active == True
+            )
+        ).all()
+        if uid is not None
+    ]
 
 
 def audit(
@@ -164,8 +225,8 @@ def audience(session: Session, poll_id: int) -> list[int]:
             )
         ).all()
     )
-    if poll.state != PollState.draft:
+    if chair_sees(poll):
         ids.add(poll.chair_id)
-    if poll.state in SEEN_BY_VOTERS:
+    if sent(poll):
         ids |= set(voter_ids(session, poll_id))
     return sorted(i for i in ids if i is not None)

@@ -13,7 +13,7 @@ from core.actor import Actor
 from accounts.models import User
 from core.clock import as_utc, iso, utcnow
 from core.errors import Forbidden
-from polls.access import DONE, audit, load, notify, require_state, tell, voter_ids
+from polls.access import DONE, audit, load, notify, require_state, staff_ids, tell, voter_ids
 from polls.models import Choice, Poll, PollAnswer, PollQuestion, PollState
 from polls.rules import tally
 from polls.views import detail
@@ -34,6 +34,7 @@ def compute_results(session: Session, poll: Poll) -> dict[int, dict[str, Any]]:
             answers=by_question.get(qid or 0, {}),
             chair_id=poll.chair_id,
             silence=poll.silence_counts_as,
+            members=poll.members_total,
         )
         for qid in qids
         if qid is not None
@@ -78,6 +79,15 @@ def close_poll(*, session: Session, poll_id: int, now: datetime | None = None) -
         "poll.result",
         sorted(set(voter_ids(session, poll_id)) | {poll.chair_id}),
         f"poll:{poll_id}:result",
+    )
+    # the secretariat acts on it (the summary report for the chair to sign): told with the figures
+    notify(
+        session,
+        poll,
+        "poll.closed",
+        [uid for uid in staff_ids(session) if uid != poll.chair_id],
+        f"poll:{poll_id}:closed",
+        {"adopted": adopted, "questions": len(results)},
     )
     tell(session, poll, "poll.closed")
     return True

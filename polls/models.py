@@ -1,7 +1,8 @@
 """Written opinion polls (phiếu lấy ý kiến thành viên Chính phủ): Luật Tổ chức Chính phủ 2015, Điều 44 and 46.
 
 draft (secretariat) -> submitted -> open (the chair approved: sent to the voters) -> closed (at the deadline,
-by itself) -> decided (the chair signed the summary report). Answers are per voter and question and may be
+by itself) -> decided (the chair signed the summary report); before it closes the secretariat may withdraw it
+(withdrawn, with a reason: no result). Answers are per voter and question and may be
 replaced until the deadline; a voter's whole sheet may be signed (PAdES, polls/signing.py)."""
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class PollState(str, Enum):
     open = "open"  # đang lấy ý kiến
     closed = "closed"  # đã hết hạn
     decided = "decided"  # đã ký báo cáo tổng hợp
+    withdrawn = "withdrawn"  # Văn phòng rút phiếu trước hạn, có lý do (không có kết quả)
 
 
 class Silence(str, Enum):
@@ -58,6 +60,11 @@ class Poll(SQLModel, table=True):
     # One working day before the deadline; null once sent (or when there is no such time before the deadline).
     remind_at: datetime | None = Field(default=None, sa_column=_ts())
     report_sha256: str | None = Field(default=None, max_length=64)  # the signed summary report in the file store
+    # The base of the majority: every member of the Government when the poll was sent (polls/rules.py). Null on
+    # the polls sent before that rule (their results were counted over their voters and stay so).
+    members_total: int | None = None
+    withdrawn_at: datetime | None = Field(default=None, sa_column=_ts())
+    withdraw_reason: str | None = Field(default=None, max_length=1000)
 
 
 class PollQuestion(SQLModel, table=True):
@@ -127,3 +134,8 @@ class PollRules(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     silence_default: Silence = Silence.agree
     require_signed_answers: bool = False
+    # Who chairs the Government (the Prime Minister) and the deputies he designated to chair written polls: a
+    # poll of the Government is chaired by one of them (polls/access.py: government). Unset: the active member
+    # whose title is "Thủ tướng…", else the first member account.
+    chair_id: int | None = Field(default=None, foreign_key="user.id")
+    deputy_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))

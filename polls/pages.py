@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from sqlmodel import col, select
 
-from accounts.models import GlobalRole, User
+from accounts.models import User
 from web.auth import ctx_of
 from core.clock import as_utc, iso, local, utcnow, zone
 from web.pages import page_actor, to_login, refused, render
@@ -24,20 +24,21 @@ from workdays.services import add_working_days
 
 def _drafting(*, session: Any, actor: Any, tz: str) -> dict[str, Any]:
     """What the secretariat's drafting form proposes: deadlines N working days from today at 17:00 on the
-    organisation's clock, the members who may chair, the organisation's silence rule."""
+    organisation's clock, who may chair (the head of the Government, his designated deputies), the organisation's
+    silence rule."""
     today = local(utcnow(), tz).date()
     deadlines = {
         n: iso(as_utc(datetime.combine(add_working_days(session, today, n), time(17, 0), tzinfo=zone(tz))))
         for n in (2, 3, 5)
     }
-    members = session.exec(
-        select(User).where(User.role == GlobalRole.member, User.is_active == True).order_by(col(User.id))
-    ).all()
-    chair = next((u.id for u in members if u.title.lower().startswith("thủ tướng")), members[0].id if members else None)
+    head, deputies = access.government(session)  # a poll of the Government: its head or a designated deputy
+    chairs = [head, *deputies] if head is not None else []
+    users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(chairs))).all()}
+    members = [users[i] for i in chairs if i in users]
     return {
         "deadlines": deadlines,
         "members": [{"id": u.id, "name": f"{u.full_name} ({u.title})" if u.title else u.full_name} for u in members],
-        "chair_id": chair,
+        "chair_id": head,
         "silence": access.get_rules(session).silence_default.value,
     }
 

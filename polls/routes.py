@@ -35,6 +35,7 @@ from polls.schemas import (
     RulesIn,
     RulesOut,
     SignIn,
+    WithdrawIn,
 )
 
 
@@ -88,6 +89,12 @@ async def extend(request: Request) -> Response:
             services.extend_poll, actor=actor, poll_id=_pid(request), data=data, tz=_tz(request)
         )
     )
+
+
+async def withdraw(request: Request) -> Response:
+    actor = await require_user(request)
+    data = await parse_body(request, WithdrawIn)
+    return ok(await ctx_of(request).write(services.withdraw_poll, actor=actor, poll_id=_pid(request), data=data))
 
 
 async def answer(request: Request) -> Response:
@@ -279,6 +286,7 @@ routes = [
     Route(P + "/approve", approve, methods=["POST"]),
     Route(P + "/answers", answer, methods=["POST"]),
     Route(P + "/extend", extend, methods=["POST"]),
+    Route(P + "/withdraw", withdraw, methods=["POST"]),
     Route(P + "/sheets/{user_id:int}", sheet, methods=["GET"]),
     Route(P + "/report", report, methods=["GET"]),
     Route(P + "/report/sign", sign_report, methods=["POST"]),
@@ -303,6 +311,7 @@ OPENAPI = [
         answer=PollOut,
     ),
     Op("post", Q + "/extend", "Gia hạn, có lý do (Văn phòng, Chủ trì)", body=ExtendIn, answer=PollOut),
+    Op("post", Q + "/withdraw", "Rút phiếu trước khi hết hạn, có lý do (Văn phòng)", body=WithdrawIn, answer=PollOut),
     Op("get", Q + "/sheets/{user_id}", "Phiếu trả lời đã ký số của một thành viên", media="application/pdf"),
     Op("get", Q + "/report", "Báo cáo tổng hợp ý kiến (PDF)", media="application/pdf"),
     Op("post", Q + "/report/sign", "Chủ trì ký báo cáo tổng hợp: phiếu được quyết định", body=SignIn, answer=PollOut),

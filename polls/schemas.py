@@ -21,8 +21,9 @@ class PollCreate(_In):
     title: Line = Field(min_length=1, max_length=500)
     summary: Para = Field(default="", max_length=20000)
     questions: list[QuestionIn] = Field(min_length=1, max_length=50)
-    voter_ids: list[Id] | None = Field(default=None, max_length=1000)  # default: every active member
-    chair_id: Id | None = None  # default: the organisation's chair (the demo's Prime Minister) or the first member
+    # default: every active member of the Government; a list must name them all (a written opinion of the Government)
+    voter_ids: list[Id] | None = Field(default=None, max_length=1000)
+    chair_id: Id | None = None  # default: who chairs the Government; else one of the deputies he designated
     deadline_at: Moment  # any future instant with its offset
     silence_counts_as: Literal["agree", "none"] | None = None  # default: the organisation's rule
 
@@ -43,6 +44,10 @@ class ExtendIn(_In):
     reason: Line = Field(min_length=1, max_length=1000)
 
 
+class WithdrawIn(_In):
+    reason: Line = Field(min_length=1, max_length=1000)
+
+
 class SignIn(_In):
     password: Secret = Field(min_length=1, max_length=200)
 
@@ -50,6 +55,8 @@ class SignIn(_In):
 class RulesIn(_In):
     silence_default: Literal["agree", "none"]
     require_signed_answers: bool
+    chair_id: Id | None = None  # who chairs the Government; none: the member titled "Thủ tướng…", else the first
+    deputy_ids: list[Id] = Field(default_factory=list, max_length=20)  # deputies designated to chair polls
 
 
 class ResultOut(BaseModel):
@@ -61,6 +68,7 @@ class ResultOut(BaseModel):
     adopted: bool
     tie: bool
     decided_by_chair: bool
+    members: int | None = None  # the majority's base: every member of the Government (polls sent since 0017)
 
 
 class AnswerOut(BaseModel):
@@ -108,7 +116,7 @@ class PollOut(BaseModel):
     id: int
     title: str
     summary: str
-    state: Literal["draft", "submitted", "open", "closed", "decided"]
+    state: Literal["draft", "submitted", "open", "closed", "decided", "withdrawn"]
     deadline_at: str
     silence_counts_as: Literal["agree", "none"]
     require_signature: bool
@@ -118,6 +126,8 @@ class PollOut(BaseModel):
     opened_at: str | None
     closed_at: str | None
     decided_at: str | None
+    withdrawn_at: str | None = None
+    withdraw_reason: str | None = None
     voter_count: int
     answered_count: int  # voters who answered every question
     questions: list[QuestionOut]
@@ -133,6 +143,9 @@ class PollOut(BaseModel):
 class RulesOut(BaseModel):
     silence_default: str
     require_signed_answers: bool
+    chair_id: int | None = None
+    deputy_ids: list[int] = []
+    government_chair_id: int | None = None
 
 
 class PollDocumentUpload(_In):

@@ -16,8 +16,10 @@ from core.i18n import N_
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from polls.access import (
     audit,
+    active_members,
     future,
     get_rules,
+    government,
     load,
     notify,
     require_see,
@@ -28,20 +30,11 @@ from polls.access import (
     voter_ids,
 )
 from polls.models import Poll, PollDocument, PollExtension, PollQuestion, PollRules, PollState, PollVoter, Silence
-from polls.schemas import ExtendIn, PollCreate, RulesIn
+from polls.schemas import ExtendIn, PollCreate, RulesIn, WithdrawIn
 from polls.views import detail
 
 
 # ---- the life of a poll ----
-
-
-def _default_chair(session: Session) -> int:
-    first = session.exec(
-        select(User.id).where(User.role == GlobalRole.member, User.is_active == True).order_by(col(User.id))
-    ).first()
-    if first is None:
-        raise ValidationFailed("Chưa có thành viên nào để chủ trì phiếu lấy ý kiến.")
-    return first
 
 
 def _check_users(session: Session, ids: list[int], field: str) -> None:
@@ -64,26 +57,64 @@ def _check_users(session: Session, ids: list[int], field: str) -> None:
         )
 
 
+def _check_chair(session: Session, chair_id: int | None) -> int:
+    """A written opinion of the Government is asked on behalf of the Prime Minister: its chair is the one who chairs
+    the Government or a deputy he designated (the organisation's rule, polls/access.py: government), never a member
+    the secretariat picks."""
+    head, deputies = government(session)
+    if head is None:
+        raise ValidationFailed(
+            "Chưa xác định Thủ tướng Chính phủ (người chủ trì phiếu lấy ý kiến); quản trị viên cần khai báo trong "
+            "quy định lấy ý kiến.",
+            details=[{"field": "chair_id", "message": N_("chưa khai báo người đứng đầu Chính phủ")}],
+        )
+    if chair_id is None:
+        return head
+    _check_users(session, [chair_id], "chair_id")
+    if chair_id != head and chair_id not in deputies:
+        raise ValidationFailed(
+            "Người chủ trì phiếu lấy ý kiến Chính phủ phải là Thủ tướng Chính phủ hoặc Phó Thủ tướng được Thủ tướng "
+            "phân công.",
+            details=[
+                {
+                    "field": "chair_id",
+                    "message": N_("không phải Thủ tướng hoặc Phó Thủ tướng được phân công"),
+                    "allowed": [head, *deputies],
+                }
+            ],
+        )
+    return chair_id
+
+
+def _check_voters(session: Session, given: list[int] | None, chair_id: int) -> list[int]:
+    """Every active member of the Government is asked (Luật Tổ chức Chính phủ, Điều 44 and 46): the list may be
+    left out (then it is everyone), never cut down (the chair is on it in any case)."""
+    everyone = active_members(session)
+    if given is None:
+        return everyone
+    if len(set(given)) != len(given):
+        raise ValidationFailed(
+            "Danh sách người được lấy ý kiến có người trùng.",
+            details=[{"field": "voter_ids", "message": N_("có người trùng lặp")}],
+        )
+    _check_users(session, list(given), "voter_ids")
+    missing = sorted(set(everyone) - set(given) - {chair_id})
+    if missing:
+        raise ValidationFailed(
+            "Phiếu lấy ý kiến Chính phủ phải gửi tất cả thành viên Chính phủ; danh sách còn thiếu {count} người.",
+            count=len(missing),
+            details=[{"field": "voter_ids", "message": N_("thiếu thành viên Chính phủ"), "ids": missing}],
+        )
+    return sorted(given)
+
+
 def create_poll(*, session: Session, actor: Actor, data: PollCreate) -> dict[str, Any]:
     require_staff(actor)
     deadline = future(data.deadline_at, "deadline_at")
-    chair_id = data.chair_id or _default_chair(session)
-    _check_users(session, [chair_id], "chair_id")
-    if data.voter_ids is None:
-        ids = [
-            uid
-            for uid in session.exec(select(User.id).where(User.role == GlobalRole.member, User.is_active == True)).all()
-            if uid
-        ]
-    else:
-        if len(set(data.voter_ids)) != len(data.voter_ids):
-            raise ValidationFailed(
-                "Danh sách người được lấy ý kiến có người trùng.",
-                details=[{"field": "voter_ids", "message": N_("có người trùng lặp")}],
-            )
-        _check_users(session, list(data.voter_ids), "voter_ids")
-        ids = list(data.voter_ids)
-    ids = sorted(set(ids) | {chair_id})  # the chair answers too: a tie goes to their side
+    chair_id = _check_chair(session, data.chair_id)
+    ids = sorted(
+        set(_check_voters(session, None if data.voter_ids is None else list(data.voter_ids), chair_id)) | {chair_id}
+    )
     silence = Silence(data.silence_counts_as) if data.silence_counts_as else get_rules(session).silence_default
     poll = Poll(
         title=data.title,
@@ -115,6 +146,7 @@ def submit_poll(*, session: Session, actor: Actor, poll_id: int) -> dict[str, An
     session.add(poll)
     audit(session, actor.id, poll, "poll.submitted", "trình Chủ trì duyệt")
     tell(session, poll, "poll.submitted")
+    notify(session, poll, "poll.submitted", [poll.chair_id], f"poll:{poll_id}:submitted:{iso(poll.submitted_at)}")
     return detail(session, actor, poll)
 
 
@@ -126,7 +158,15 @@ def approve_poll(*, session: Session, actor: Actor, poll_id: int, tz: str) -> di
     require_state(poll, PollState.submitted, action="approve")
     if as_utc(poll.deadline_at) <= utcnow():
         raise Conflict("Thời hạn của phiếu đã qua; Văn phòng cần gia hạn trước khi gửi.", details={"poll_id": poll_id})
-    poll.state, poll.opened_at = PollState.open, utcnow()
+    head, deputies = government(session)
+    if actor.id != head and actor.id not in deputies:
+        raise Forbidden(
+            "Người chủ trì phiếu không còn là Thủ tướng hoặc Phó Thủ tướng được phân công; "
+            "Văn phòng cần soạn lại phiếu.",
+            details={"poll_id": poll_id},
+        )
+    members = _sync_voters(session, poll)
+    poll.state, poll.opened_at, poll.members_total = PollState.open, utcnow(), members
     poll.require_signature = get_rules(session).require_signed_answers
     schedule_reminder(session, poll, tz)
     session.add(poll)
@@ -134,6 +174,32 @@ def approve_poll(*, session: Session, actor: Actor, poll_id: int, tz: str) -> di
     notify(session, poll, "poll.sent", voter_ids(session, poll_id), f"poll:{poll_id}:sent")
     tell(session, poll, "poll.opened")
     return detail(session, actor, poll)
+
+
+def _sync_voters(session: Session, poll: Poll) -> int:
+    """When the poll is sent, it goes to the Government as it is that day: a member appointed since the drafting is
+    added, one who left is taken off (nobody has answered yet). Returns the number of members: the majority's
+    base (polls/rules.py)."""
+    pid = poll.id or 0
+    everyone = set(active_members(session)) | {poll.chair_id}
+    current = set(voter_ids(session, pid))
+    for uid in sorted(current - everyone):
+        row = session.get(PollVoter, (pid, uid))
+        if row is not None:
+            session.delete(row)
+    for uid in sorted(everyone - current):
+        session.add(PollVoter(poll_id=pid, user_id=uid))
+    if current != everyone:
+        session.flush()
+        audit(
+            session,
+            None,
+            poll,
+            "poll.voters_updated",
+            "cập nhật danh sách thành viên Chính phủ khi gửi phiếu",
+            {"added": sorted(everyone - current), "removed": sorted(current - everyone)},
+        )
+    return len(everyone)
 
 
 def extend_poll(*, session: Session, actor: Actor, poll_id: int, data: ExtendIn, tz: str) -> dict[str, Any]:
@@ -161,6 +227,41 @@ def extend_poll(*, session: Session, actor: Actor, poll_id: int, data: ExtendIn,
     session.add(poll)
     audit(session, actor.id, poll, "poll.extended", "gia hạn", {"old_deadline": iso(old), "reason": data.reason})
     tell(session, poll, "poll.extended")
+    if poll.state == PollState.open:  # the voters were told the old deadline (poll.sent): tell them the new one
+        notify(
+            session,
+            poll,
+            "poll.extended",
+            voter_ids(session, poll_id),
+            f"poll:{poll_id}:ext:{iso(new)}",
+            {"reason": data.reason},
+        )
+    return detail(session, actor, poll)
+
+
+def withdraw_poll(*, session: Session, actor: Actor, poll_id: int, data: WithdrawIn) -> dict[str, Any]:
+    """The secretariat withdraws a poll before it closes, with a reason (a poll drafted in error, overtaken by a
+    meeting): it has no result, leaves the voters' inboxes and stays in their list as withdrawn; whoever had it
+    (the chair from submission, the voters once sent) is told."""
+    require_staff(actor)
+    poll = load(session, poll_id, for_update=True)
+    require_state(poll, PollState.draft, PollState.submitted, PollState.open, action="withdraw")
+    if poll.state == PollState.open and as_utc(poll.deadline_at) <= utcnow():
+        raise Conflict("Phiếu đã hết hạn và đang được tổng hợp; không rút được nữa.", details={"poll_id": poll_id})
+    was = poll.state
+    poll.state, poll.withdrawn_at, poll.withdraw_reason, poll.remind_at = (
+        PollState.withdrawn,
+        utcnow(),
+        data.reason,
+        None,
+    )
+    session.add(poll)
+    audit(session, actor.id, poll, "poll.withdrawn", "Văn phòng rút phiếu", {"was": was.value, "reason": data.reason})
+    told = ([poll.chair_id] if was != PollState.draft else []) + (
+        voter_ids(session, poll_id) if was == PollState.open else []
+    )
+    notify(session, poll, "poll.withdrawn", told, f"poll:{poll_id}:withdrawn", {"reason": data.reason})
+    tell(session, poll, "poll.withdrawn")
     return detail(session, actor, poll)
 
 
@@ -169,14 +270,30 @@ def extend_poll(*, session: Session, actor: Actor, poll_id: int, data: ExtendIn,
 
 def read_rules(*, session: Session, actor: Actor) -> dict[str, Any]:
     r = get_rules(session)
-    return {"silence_default": r.silence_default.value, "require_signed_answers": r.require_signed_answers}
+    head, deputies = government(session)
+    return {
+        "silence_default": r.silence_default.value,
+        "require_signed_answers": r.require_signed_answers,
+        "chair_id": r.chair_id,
+        "deputy_ids": list(r.deputy_ids),
+        "government_chair_id": head,  # who chairs polls now (the rule, or the Prime Minister found by title)
+    }
 
 
 def set_rules(*, session: Session, actor: Actor, data: RulesIn) -> dict[str, Any]:
     if actor.role != GlobalRole.admin:
         raise Forbidden("Chỉ quản trị viên được sửa quy định lấy ý kiến.")
+    people = ([data.chair_id] if data.chair_id is not None else []) + list(data.deputy_ids)
+    if people:
+        _check_users(session, people, "deputy_ids" if data.chair_id is None else "chair_id")
+    if data.chair_id is not None and data.chair_id in data.deputy_ids:
+        raise ValidationFailed(
+            "Thủ tướng không đồng thời là Phó Thủ tướng được phân công.",
+            details=[{"field": "deputy_ids", "message": N_("trùng với người đứng đầu Chính phủ")}],
+        )
     r = session.get(PollRules, 1) or PollRules(id=1)
     r.silence_default, r.require_signed_answers = Silence(data.silence_default), data.require_signed_answers
+    r.chair_id, r.deputy_ids = data.chair_id, sorted(set(data.deputy_ids))
     session.add(r)
     append(
         session,
@@ -185,7 +302,9 @@ def set_rules(*, session: Session, actor: Actor, data: RulesIn) -> dict[str, Any
         actor_id=actor.id,
         summary="Quy định lấy ý kiến: "
         + ("im lặng là đồng ý" if data.silence_default == "agree" else "im lặng không tính")
-        + (", bắt buộc ký số" if data.require_signed_answers else ""),
+        + (", bắt buộc ký số" if data.require_signed_answers else "")
+        + (f", Thủ tướng: người dùng {data.chair_id}" if data.chair_id is not None else "")
+        + (f", Phó Thủ tướng được phân công: {sorted(set(data.deputy_ids))}" if data.deputy_ids else ""),
     )
     return read_rules(session=session, actor=actor)
 

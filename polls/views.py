@@ -68,6 +68,8 @@ def detail(session: Session, actor: Actor, poll: Poll, *, full: bool = False) ->
         "opened_at": iso(poll.opened_at),
         "closed_at": iso(poll.closed_at),
         "decided_at": iso(poll.decided_at),
+        "withdrawn_at": iso(poll.withdrawn_at),
+        "withdraw_reason": poll.withdraw_reason,
         "voter_count": len(voters),
         "answered_count": sum(1 for v in voters if count.get(v.user_id, 0) >= n_q),
         "questions": [
@@ -132,10 +134,13 @@ def list_polls(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
     stmt = select(Poll).order_by(col(Poll.id).desc())
     if not actor.is_staff:
         mine = select(PollVoter.poll_id).where(PollVoter.user_id == actor.id)
-        stmt = stmt.where(
-            (col(Poll.id).in_(mine) & col(Poll.state).in_(SEEN_BY_VOTERS))
-            | ((Poll.chair_id == actor.id) & (Poll.state != PollState.draft))
+        sent = col(Poll.state).in_(SEEN_BY_VOTERS) | (
+            (col(Poll.state) == PollState.withdrawn) & col(Poll.opened_at).is_not(None)
         )
+        chaired = (col(Poll.state) != PollState.draft) & ~(
+            (col(Poll.state) == PollState.withdrawn) & col(Poll.submitted_at).is_(None)
+        )
+        stmt = stmt.where((col(Poll.id).in_(mine) & sent) | ((col(Poll.chair_id) == actor.id) & chaired))
     return [detail(session, actor, p) for p in session.exec(stmt.limit(200)).all()]
 
 

@@ -224,7 +224,11 @@ async def test_every_notification_route_has_a_denied_and_an_allowed_pair(live_se
         # GET / PUT /api/notifications/preferences
         assert (await anon.get("/api/notifications/preferences")).status_code == 401
         prefs = (await member.get("/api/notifications/preferences")).json()
-        assert prefs["email"] is None and all(e["email"] for e in prefs["events"]) and len(prefs["events"]) == 8
+        assert (
+            prefs["email"] is None
+            and all(e["email"] for e in prefs["events"])
+            and len(prefs["events"]) == len(texts.EVENTS)
+        )
         assert (await anon.put("/api/notifications/preferences", json={"email": "a@b.vn"})).status_code == 401
         r = await member.put(
             "/api/notifications/preferences",

@@ -82,9 +82,7 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
     staff, chair, m0, m1, m2, guest, admin = await _clients(
         live_server.url, b.staff, b.chair, *b.members, b.outsider, b.admin
     )
-    other_member = await login(live_server.url, make_user(live_server.db, GlobalRole.member, "Không Được Hỏi").username)
     sio, seen, got = await _listen(live_server.url, m1)
-    sio_out, seen_out, _ = await _listen(live_server.url, other_member)  # not on the poll: never told
     sio_m0, seen_m0, _ = await _listen(live_server.url, m0)
     try:
         # create: the secretariat only; bad input is a 422, never a 500
@@ -120,6 +118,11 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         r = await chair.post(f"/api/polls/{pid}/approve")
         assert r.status_code == 200 and r.json()["state"] == "open"
         await _until(seen, got, lambda e: e["poll_id"] == pid and e["state"] == "open")  # the voter is told live
+        # a member appointed after the poll was sent to the Government is not on it
+        other_member = await login(
+            live_server.url, make_user(live_server.db, GlobalRole.member, "Không Được Hỏi").username
+        )
+        sio_out, seen_out, _ = await _listen(live_server.url, other_member)  # not on the poll: never told
         # extend: the secretariat or the chair, later only, with a reason kept in the history
         assert (
             await m0.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(20).isoformat(), "reason": "x"})
@@ -225,7 +228,7 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         q1, q2 = (q["result"] for q in closed["questions"])
         # q1: 2 agree + 2 silent (m2, chair) = 4 of 4;
         # q2: 2 other, 1 disagree (chair), 1 silent counted agree → tie 1:1, the chair's side
-        assert q1["agree"] == 2 and q1["silent"] == 2 and q1["adopted"] is True
+        assert q1["agree"] == 2 and q1["silent"] == 2 and q1["adopted"] is True and q1["members"] == 4
         assert (q2["agree"], q2["disagree"], q2["other"], q2["silent"]) == (0, 1, 2, 1)
         assert q2["tie"] is True and q2["adopted"] is False and q2["decided_by_chair"] is True
         assert [a["comment"] for a in closed["questions"][1]["answers"] if a["comment"]] == [

@@ -70,7 +70,8 @@ def test_two_nodes_close_and_remind_once(pg_url: str, tmp_path: Path) -> None:
                 for _, p in outbox.pending(session=s, kind=k, ref=r)
             ]
         assert len(closed) == 1
-        assert sorted(events) == ["poll.reminder", "poll.result", "poll.sent"]
+        # the chair told of the submission, the secretariat of the close: once each, like the rest
+        assert sorted(events) == ["poll.closed", "poll.reminder", "poll.result", "poll.sent", "poll.submitted"]
     finally:
         for n in nodes:
             n.dispose()

@@ -123,6 +123,7 @@ async def test_27_voters_restart_and_closing_by_itself(
         "adopted": True,
         "tie": False,
         "decided_by_chair": False,
+        "members": 27,
     }
     assert a["questions"][1]["result"]["adopted"] is True
     # silence not counted: 10 against 10, the chair agreed → adopted by the chair's side; 11 of 27 is not a majority
@@ -135,6 +136,7 @@ async def test_27_voters_restart_and_closing_by_itself(
         "adopted": True,
         "tie": True,
         "decided_by_chair": True,
+        "members": 27,
     }
     assert n["questions"][1]["result"] == {
         "agree": 11,
@@ -145,6 +147,7 @@ async def test_27_voters_restart_and_closing_by_itself(
         "adopted": False,
         "tie": False,
         "decided_by_chair": False,
+        "members": 27,
     }
     await http.aclose()
     # the signed sheets verify and say what is stored; the others are marked unsigned

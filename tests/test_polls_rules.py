@@ -87,6 +87,7 @@ def test_closing_is_idempotent_and_records_the_result(db: Database) -> None:
         "adopted": True,
         "tie": False,
         "decided_by_chair": False,
+        "members": 5,  # every member of the Government when the poll was sent: the majority's base
     }
     assert q2["disagree"] == 2 and q2["agree"] == 1 and q2["adopted"] is False
     assert [a["comment"] for a in got["questions"][0]["answers"] if a["comment"]] == [
@@ -100,8 +101,11 @@ def test_closing_is_idempotent_and_records_the_result(db: Database) -> None:
             for _, p in outbox.pending(session=s, kind=k, ref=r)
         ]
     jobs.sort(key=lambda j: j["event"])
-    assert [j["event"] for j in jobs] == ["poll.result", "poll.sent"]
-    assert jobs[0]["user_ids"] == sorted(v.id for v in b.voters) and jobs[1]["link"] == f"/polls/{poll['id']}"
+    # the chair was told of the submission; the secretariat is told of the close with the figures
+    assert [j["event"] for j in jobs] == ["poll.closed", "poll.result", "poll.sent", "poll.submitted"]
+    assert jobs[0]["user_ids"] == [b.staff.id, b.admin.id] and jobs[0]["params"]["adopted"] == 1
+    assert jobs[1]["user_ids"] == sorted(v.id for v in b.voters) and jobs[2]["link"] == f"/polls/{poll['id']}"
+    assert jobs[3]["user_ids"] == [b.chair.id]
 
 
 def test_the_audit_log_records_the_life_of_a_poll_and_stays_verifiable(db: Database) -> None:

@@ -32,6 +32,9 @@ function actions() {
     out.push(h("button", { type: "button", class: "btn", dataset: { testid: "notice-return" }, onclick: () => act("return") }, t("notices.return")));
     out.push(h("button", { type: "button", class: "btn btn-primary", dataset: { testid: "notice-approve" }, onclick: () => act("approve") }, t("notices.approve")));
   }
+  if (notice.is_chair && notice.state === "approved") {  // a mistake seen before signing: back to the secretariat
+    out.push(h("button", { type: "button", class: "btn", dataset: { testid: "notice-return" }, onclick: () => act("return") }, t("notices.return")));
+  }
   if (notice.is_chair && notice.state === "approved") {
     const pw = h("input", { type: "password", autocomplete: "current-password", "aria-label": t("notices.sign_password"), placeholder: t("notices.sign_password"), dataset: { testid: "sign-password" } });
     out.push(pw, h("button", { type: "button", class: "btn btn-primary", dataset: { testid: "notice-sign" }, onclick: () => act("sign", { password: pw.value }) }, t("notices.sign")));
@@ -51,11 +54,57 @@ function show() {
   for (const el of form.querySelectorAll("input, textarea, button")) el.disabled = !editable;
   $("edit-actions").hidden = !editable;
   fill($("notice-actions"), actions());
-  fill($("notice-tasks"), taskTable(notice.tasks));
+  fill($("notice-tasks"), taskTable(notice.tasks, { manage: notice.can_edit ? manageTask : null }));
   taskForm.hidden = !editable;
   fill($("task-conclusion"), h("option", { value: "" }, t("tasks.whole_notice")),
     notice.conclusions.map((c) => h("option", { value: c.id }, `${c.position}. ${c.text.slice(0, 60)}`)));
   $("notice-pdf").src = `${notice.pdf_url}?v=${encodeURIComponent(notice.state + (notice.number ?? ""))}`;
+}
+
+async function reloadNotice() {
+  notice = await get(`/api/notices/${notice.id}`);
+  show();
+}
+
+// One small form under a task: `fields` are inputs; `send(form)` calls the API; errors are shown on the form.
+function smallForm(testid, fields, label, send) {
+  const f = h("form", { class: "task-manage", dataset: { testid } }, ...fields,
+    h("button", { type: "submit", class: "btn btn-sm" }, label));
+  onSubmit(f, async (event) => {
+    event.preventDefault();
+    try {
+      await send(f);
+      await reloadNotice();
+    } catch (err) {
+      showError(err, { form: f });
+    }
+  });
+  return f;
+}
+
+// The secretariat's controls under a task: a draft's task is corrected or deleted; an issued notice's open task is
+// given a later deadline or another unit, each with a reason (recorded, the units told).
+function manageTask(task) {
+  const path = `/api/notices/${notice.id}/tasks/${task.id}`;
+  if (notice.state === "draft") {
+    const edit = smallForm("task-edit", [
+      h("input", { name: "unit", value: task.unit, maxlength: 200, required: true, "aria-label": t("tasks.unit") }),
+      h("input", { name: "what", value: task.what, maxlength: 4000, required: true, "aria-label": t("tasks.what") }),
+      h("input", { type: "date", name: "deadline", value: task.deadline, required: true, "aria-label": t("tasks.deadline") }),
+    ], t("tasks.save"), (f) => api("PATCH", path, { unit: f.unit.value, what: f.what.value, deadline: f.deadline.value }));
+    const remove = smallForm("task-delete", [], t("tasks.delete"), () => api("DELETE", path));
+    return h("details", { class: "task-manage-box" }, h("summary", {}, t("tasks.correct")), edit, remove);
+  }
+  if (notice.state !== "issued" || task.state !== "open") return null;
+  const extend = smallForm("task-extend", [
+    h("input", { type: "date", name: "deadline", value: task.deadline, required: true, "aria-label": t("tasks.new_deadline") }),
+    h("input", { name: "reason", maxlength: 1000, required: true, placeholder: t("tasks.reason"), "aria-label": t("tasks.reason") }),
+  ], t("tasks.extend"), (f) => post(`/api/tasks/${task.id}/extend`, { deadline: f.deadline.value, reason: f.reason.value }));
+  const reassign = smallForm("task-reassign", [
+    h("input", { name: "unit", maxlength: 200, required: true, placeholder: t("tasks.new_unit"), "aria-label": t("tasks.new_unit") }),
+    h("input", { name: "reason", maxlength: 1000, required: true, placeholder: t("tasks.reason"), "aria-label": t("tasks.reason") }),
+  ], t("tasks.reassign"), (f) => post(`/api/tasks/${task.id}/reassign`, { unit: f.unit.value, reason: f.reason.value }));
+  return h("details", { class: "task-manage-box" }, h("summary", {}, t("tasks.change")), extend, reassign);
 }
 
 $("add-conclusion").addEventListener("click", () => $("conclusions").append(conclusionBox("")));

@@ -32,7 +32,8 @@ function notices(list) {
 function show(data) {
   const c = data.counts;
   fill($("dash-counts"), tile(t("notices.pending"), c.notices_open), tile(t("notices.at_risk"), c.notices_at_risk, "warn"),
-    tile(t("tasks.open"), c.tasks_open), tile(t("tasks.late"), c.tasks_late, "bad"));
+    tile(t("tasks.open"), c.tasks_open), tile(t("tasks.late"), c.tasks_late, "bad"),
+    tile(t("tasks.done_late"), c.tasks_done_late, "warn"));
   fill($("dash-notices"), notices(data.notices));
   const opts = { myUnit: data.my_unit, onChange: reload };
   fill($("dash-late"), taskTable(data.tasks.late, opts));

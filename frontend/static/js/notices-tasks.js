@@ -24,15 +24,20 @@ function reportForm(task, done) {
   return form;
 }
 
-export function taskTable(tasks, { myUnit = null, onChange = () => {} } = {}) {
+// `manage(task)`: the secretariat's controls under a task (correct or delete it in a draft; extend or reassign it
+// once issued), from notice.js; null for a reader.
+export function taskTable(tasks, { myUnit = null, onChange = () => {}, manage = null } = {}) {
   if (!tasks.length) return h("p", { class: "muted" }, t("tasks.none"));
   return h("table", { class: "dash-table" },
     h("thead", {}, h("tr", {}, h("th", {}, t("tasks.unit")), h("th", {}, t("tasks.what")), h("th", {}, t("tasks.deadline")), h("th", {}, t("tasks.progress")))),
     h("tbody", {}, tasks.map((task) => h("tr", { class: task.late ? "late" : "", dataset: { testid: "task", taskId: task.id } },
       h("td", {}, task.unit),
       h("td", {}, h("a", { href: `/notices/${task.notice_id}` }, task.what),
-        myUnit && task.unit === myUnit && task.state === "open" ? reportForm(task, onChange) : null),
-      h("td", {}, vnDate(task.deadline), task.late ? h("span", { class: "badge bad" }, " ", t("tasks.late")) : null),
+        myUnit && task.unit === myUnit && task.state === "open" ? reportForm(task, onChange) : null,
+        manage ? manage(task) : null),
+      h("td", {}, vnDate(task.deadline),
+        task.done_late ? h("span", { class: "badge warn", dataset: { testid: "task-done-late" } }, " ", t("tasks.done_late"))
+          : task.late ? h("span", { class: "badge bad" }, " ", t("tasks.late")) : null),
       // another unit's progress is not this reader's (the server sends none): the cell says so
       task.percent == null
         ? h("td", { class: "muted" }, t("tasks.not_yours"))

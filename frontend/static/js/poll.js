@@ -7,6 +7,7 @@ import { formatDateTime, fromLocalInput, toLocalInput } from "./format.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 import { onSubmit } from "./forms.js";
+import { confirmDialog } from "./confirm.js";
 
 const root = document.getElementById("poll");
 const pollId = Number(root.dataset.pollId);
@@ -29,6 +30,22 @@ function header() {
       h("button", { type: "button", class: "btn btn-sm", "data-testid": "poll-doc", onclick: () => openDocument(d) }, d.title))))] : []);
   fill($("poll-history"), poll.extensions.length ? [h("h2", {}, t("polls.history")), h("ul", { "data-testid": "poll-history" },
     poll.extensions.map((e) => h("li", {}, `${formatDateTime(e.old_deadline)} → ${formatDateTime(e.new_deadline)}: ${e.reason}`)))] : []);
+  fill($("poll-withdrawn"), poll.state === "withdrawn" ? h("p", { class: "alert", "data-testid": "poll-withdrawn-note" },
+    t("polls.withdrawn_note", { when: formatDateTime(poll.withdrawn_at), reason: poll.withdraw_reason ?? "" })) : []);
+}
+
+// The secretariat withdraws a poll before it closes, with a reason (the voters are told; it leaves their inbox).
+function withdrawForm() {
+  const reason = h("input", { name: "reason", required: true, maxlength: 1000, placeholder: t("polls.withdraw_reason"),
+    "aria-label": t("polls.withdraw_reason"), "data-testid": "poll-withdraw-reason" });
+  const form = h("form", { class: "poll-extend", "data-testid": "poll-withdraw-form" }, reason,
+    h("button", { type: "submit", class: "btn btn-danger", "data-testid": "poll-withdraw" }, t("polls.withdraw")));
+  onSubmit(form, async (event) => {
+    event.preventDefault();
+    if (!(await confirmDialog(t("polls.withdraw_confirm"), { okLabel: t("polls.withdraw"), danger: true }))) return;
+    await act(() => post(`/api/polls/${pollId}/withdraw`, { reason: reason.value }));
+  });
+  return form;
 }
 
 // The documents in the viewer: the pages as watermarked images (the reader's name and the time on each).
@@ -86,6 +103,9 @@ function actions() {
     const restricted = h("input", { type: "checkbox", id: "doc-restricted" });
     buttons.push(h("span", { class: "poll-extend" }, title, file, h("label", {}, restricted, ` ${t("polls.doc_restricted")}`),
       h("button", { type: "button", class: "btn", "data-testid": "poll-add-doc", onclick: () => upload(title, file, restricted) }, t("polls.add_doc"))));
+  }
+  if (["draft", "submitted", "open"].includes(poll.state) && Array.isArray(poll.voters) && poll.chair_id !== userId) {
+    buttons.push(withdrawForm());
   }
   if (poll.state === "closed" && poll.chair_id === userId) {
     const pw = h("input", { type: "password", id: "report-password", autocomplete: "current-password", "aria-label": t("polls.sign_password"), placeholder: t("polls.sign_password") });
