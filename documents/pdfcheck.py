@@ -114,6 +114,9 @@ def too_complex(filename: str) -> ValidationFailed:
     )
 
 
+ALLOC_FAILED = "bad_alloc"  # what qpdf's warning says when an allocation failed (std::bad_alloc)
+
+
 class _OutOfMemory(logging.Handler):
     """Notices qpdf's warnings about a failed allocation: qpdf catches its own std::bad_alloc in places (an object
     stream decoded while the file opens) and reports the file as damaged instead."""
@@ -123,7 +126,7 @@ class _OutOfMemory(logging.Handler):
         self.seen = False
 
     def emit(self, record: logging.LogRecord) -> None:
-        if "bad_alloc" in record.getMessage():
+        if ALLOC_FAILED in record.getMessage():
             self.seen = True
 
 

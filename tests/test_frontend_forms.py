@@ -15,6 +15,7 @@ DIALOG_FORMS = {
     "minutes.js": "minutes.html",
     "viewer-ink.js": "viewer.html",
     "password-dialog.js": "password-dialog.js",
+    "passphrase-dialog.js": "passphrase-dialog.js",
 }
 SUBMIT_LISTENER = re.compile(r"""addEventListener\(\s*["']submit["']""")
 

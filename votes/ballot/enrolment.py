@@ -16,6 +16,7 @@ from votes.ballot import trustee_keys
 from votes.ballot.custody import waiting_for
 from votes.models import Sealing, TrusteeKey
 
+
 class KeyInUse(Conflict):
     """The caller's current trustee key is still needed (a vote waits for its share, or a ceremony of a meeting
     not over names it): replacing it would leave those without this holder's share."""
@@ -96,5 +97,3 @@ def trustee_status(*, session: Session, actor: Actor) -> dict[str, Any]:
         "sealed": row.sealed if row else None,
         "sealing": row.sealing if row else None,
     }
-
-
