@@ -22,23 +22,20 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Literal
+from typing import Any, Callable
 
-from pydantic import AfterValidator, Field
 
 from core.actor import Actor
 from infra.context import AppContext
 from core.errors import DomainError
-from core.types import Flag, Id
 from meetings import participation
 from meetings.events import ACCESS_CHANGING
 from meetings.models import AttendanceSource
 from realtime.actions import SocketActions
 from realtime.media.channel import MediaUnavailable, MediaWorkers, publishes
 from realtime.media.config import parse_ice_servers
-from realtime.media.sdpcheck import check_candidate, check_offer
+from realtime.rtc_payloads import RtcCandidate, RtcJoin, RtcLeave, RtcMute, RtcTarget
 from web.sockets import MeetingRef
-from web.sockets import Strict as _Strict
 from speakers import services as speaker_services
 
 log = logging.getLogger("ecabinet.rtc")
@@ -49,42 +46,6 @@ def _log_failure(task: asyncio.Future[Any]) -> None:
     """Done callback of a relay call nothing awaits: its failure is logged, not lost."""
     if not task.cancelled() and task.exception() is not None:
         log.warning("relay: %s", task.exception())
-
-
-class Offer(_Strict):
-    sdp: Annotated[str, Field(min_length=1, max_length=100_000), AfterValidator(check_offer)]
-    type: Literal["offer"]
-
-
-class RtcJoin(MeetingRef):
-    offer: Offer
-    hall: Flag = False
-
-
-class Candidate(_Strict):
-    candidate: Annotated[str, Field(max_length=2000), AfterValidator(check_candidate)] = ""
-    sdpMid: str | None = Field(default=None, max_length=64)
-    # Int(0, 64) spelled out: mypy reads no call as a type
-    sdpMLineIndex: Annotated[int, Field(strict=True, ge=0, le=64)] | None = None
-    usernameFragment: str | None = Field(default=None, max_length=256)
-
-
-class RtcCandidate(MeetingRef):
-    candidate: Candidate | None = None
-    hall: Flag = False
-
-
-class RtcLeave(MeetingRef):
-    hall: Flag = False
-
-
-class RtcMute(MeetingRef):
-    audio: Flag | None = None
-    video: Flag | None = None
-
-
-class RtcTarget(MeetingRef):
-    user_id: Id
 
 
 @dataclass
