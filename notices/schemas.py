@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from core.types import Flag, Id, Int, Line, Para, Secret
+from core.types import Day, Flag, Id, Int, Line, Para, Secret
 
 
 class NoticeCreate(BaseModel):
@@ -65,9 +65,8 @@ class TaskUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     unit: Line | None = Field(default=None, min_length=1, max_length=200)
     what: Para | None = Field(default=None, min_length=1, max_length=4000)
-    deadline: date | None = Field(default=None, description="YYYY-MM-DD", json_schema_extra={"maxLength": 10})
+    deadline: Day | None = Field(default=None, description="YYYY-MM-DD")
 
-    _iso = field_validator("deadline", mode="before")(_deadline)
     _range = field_validator("deadline")(_deadline_range)
 
 
