@@ -118,10 +118,12 @@ def sign_pdf(
     signer_title: str = "",
     signed_at: datetime | None = None,
     tz: str | tzinfo = DEFAULT_TIMEZONE,
+    stamp_name: str | None = None,
 ) -> bytes:
     """Adds one PAdES B-B signature as an incremental update and returns the whole new file. When the file has
     the field with a size (minutes/pdf.py puts one in each signature block), the signature is visible there:
-    'Đã ký số', name, title and `signed_at` on the organisation's clock, the same time the signature claims."""
+    'Đã ký số', name, title and `signed_at` on the organisation's clock, the same time the signature claims.
+    `stamp_name` is the name drawn there (default `signer_name`; "" when the document prints the name below)."""
     p12 = store.unseal_pkcs12(user_id, password)  # Conflict: no certificate; Forbidden: wrong password
     try:
         signer = signers.SimpleSigner.load_pkcs12_data(p12, other_certs=(), passphrase=password_bytes(password))
@@ -141,7 +143,8 @@ def sign_pdf(
         docmdp_permissions=fields.MDPPerm.FILL_FORMS,
     )
     size = field_rect(writer, field_name)
-    style = stamp_style(size, name=signer_name, title=signer_title, at=at, tz=tz) if size else None
+    shown = signer_name if stamp_name is None else stamp_name
+    style = stamp_style(size, name=shown, title=signer_title, at=at, tz=tz) if size else None
     try:
         pdf_signer = signers.PdfSigner(meta, signer, stamp_style=style)
         out = asyncio.run(_sign_at(pdf_signer, writer, at, _reserve(signer)))

@@ -33,7 +33,8 @@ RED = colors.Color(0.75, 0.1, 0.1)
 
 
 def appearance_pdf(*, width: float, height: float, name: str, title: str, at: datetime, tz: str | tzinfo) -> bytes:
-    """One page of exactly the field's size: a thin red frame, 'Đã ký số', name, title, time."""
+    """One page of exactly the field's size: a thin red frame, 'Đã ký số', name, title, time (an empty name or
+    title is left out)."""
     family = register()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(width, height), invariant=1)
@@ -44,7 +45,7 @@ def appearance_pdf(*, width: float, height: float, name: str, title: str, at: da
     style = ParagraphStyle("stamp", fontName=family, fontSize=10, leading=12.5, alignment=TA_CENTER, textColor=RED)
     lines = [
         f"<b>{escape(SIGNED)}</b>",
-        f"<b>{escape(nfc(name))}</b>",
+        f"<b>{escape(nfc(name))}</b>" if name else "",
         escape(nfc(title)) if title else "",
         f"Thời gian ký: {when}",
     ]

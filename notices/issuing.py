@@ -19,6 +19,7 @@ from accounts.models import User
 from core.actor import Actor
 from core.clock import DEFAULT_TIMEZONE, local, utcnow
 from core.errors import Conflict
+from core.officials import signature_lines
 from core.text import nfc
 from meetings.models import Meeting, Participant
 from minutes.builder import CITY
@@ -28,10 +29,20 @@ from notices import pdf
 from notices.access import chair_of, notice_access, require_chair, unit_users
 from notices.changes import record_change, tell_units
 from notices.models import ConclusionNotice, NoticeFile, NoticeNumber, NoticeState, NoticeTask
-from notices.shapes import Zone, notice_conclusions, notice_data, notice_number, require_notice_state, today
+from notices.shapes import (
+    ISSUERS,
+    SYMBOL,
+    Zone,
+    notice_conclusions,
+    notice_data,
+    notice_number,
+    number_code,
+    require_notice_state,
+    today,
+)
 from notifications.contract import notify
 
-SIGN_REASON = "Ký ban hành thông báo kết luận"
+SIGN_REASON = "Ký ban hành thông báo kết luận"  # signed with stamp_name="" and no title: the PDF prints them
 
 
 def _allocate(session: Session, n: ConclusionNotice, at: datetime, tz: Zone, actor_id: int) -> NoticeNumber:
@@ -40,7 +51,12 @@ def _allocate(session: Session, n: ConclusionNotice, at: datetime, tz: Zone, act
     for _ in range(20):
         last = session.exec(select(func.max(NoticeNumber.number)).where(NoticeNumber.year == year)).one()
         row = NoticeNumber(
-            year=year, number=(last or 0) + 1, meeting_id=n.meeting_id, allocated_by=actor_id, allocated_at=at
+            year=year,
+            number=(last or 0) + 1,
+            meeting_id=n.meeting_id,
+            allocated_by=actor_id,
+            allocated_at=at,
+            symbol=SYMBOL,
         )
         try:
             with session.begin_nested():
@@ -53,19 +69,23 @@ def _allocate(session: Session, n: ConclusionNotice, at: datetime, tz: Zone, act
 
 
 def _document(session: Session, n: ConclusionNotice, tz: Zone) -> tuple[pdf.NoticeDoc, FileInfo]:
-    number = notice_number(session, n)
+    """The notice as the chair signs it: issued under the Prime Minister's name (the symbol given with its number
+    says which: ISSUERS), the chair's signature lines (core/officials.py), the name printed once below the field."""
+    entry = session.get(NoticeNumber, n.number_id) if n.number_id else None
+    symbol = entry.symbol if entry else SYMBOL
     chair_id = chair_of(session, n.meeting_id)
     chair = session.get(User, chair_id) if chair_id else None
     dated = n.approved_at
     tasks = session.exec(select(NoticeTask).where(NoticeTask.notice_id == n.id).order_by(col(NoticeTask.id))).all()
     doc = pdf.NoticeDoc(
-        number=f"Số: {number}" if number else "Số:      /TB-VPCP",
+        number=f"Số: {number_code(entry.number, entry.symbol)}" if entry else f"Số:      /{SYMBOL}",
+        issuer=ISSUERS.get(symbol, pdf.AGENCY),
         place_date=f"{CITY}, {vn_date(dated, tz)}" if dated else f"{CITY}, ngày    tháng    năm",
         subject=n.subject,
         intro=n.intro,
         conclusions=[c.text for c in notice_conclusions(session, n.id or 0)],
         tasks=[pdf.TaskLine(t.unit, t.what, t.deadline.strftime("%d/%m/%Y")) for t in tasks],
-        signer_role=(chair.title if chair and chair.title else "Người chủ trì"),
+        signer_lines=signature_lines(chair.title if chair else ""),
         signer_name=chair.full_name if chair else "",
     )
     return doc, FileInfo(title=nfc(f"Thông báo {n.subject}")[:250], subject=n.subject, created=dated, tz=tz)

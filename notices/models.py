@@ -3,7 +3,8 @@
 - `conclusion_notice`: one per held meeting: drafted by the secretariat from the meeting's conclusions,
   submitted, approved by the chair (numbered, its PDF frozen), signed by the chair (issued). `due_on` is the
   5th working day after the meeting ended (workdays/): the notice should be issued by then.
-- `notice_number`: the register of notice numbers (sổ đăng ký), unique per (year, number), never given twice.
+- `notice_number`: the register of notice numbers (sổ đăng ký), unique per (year, number), never given twice;
+  `symbol` is the ký hiệu given with the number ("TB-TTg"; "TB-VPCP" on the numbers given before 0018).
 - `notice_conclusion`: the numbered conclusions of a notice (the text of the notice's body).
 - `notice_file`: the PDF of an approved notice ("final") and the signed one ("signed").
 - `notice_task`: a task a conclusion assigns: to a ministry / organisation unit (User.unit), what, by when.
@@ -66,6 +67,7 @@ class NoticeNumber(SQLModel, table=True):
     meeting_id: int = Field(foreign_key="meeting.id")
     allocated_by: int | None = Field(default=None, foreign_key="user.id")
     allocated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    symbol: str = Field(default="TB-TTg", max_length=20)  # notices/shapes.py: SYMBOL
 
 
 class NoticeConclusion(SQLModel, table=True):

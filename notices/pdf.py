@@ -1,7 +1,9 @@
-"""A conclusion notice as a PDF in the form of NĐ 30/2020/NĐ-CP, Phụ lục III (THÔNG BÁO): the issuing office
-top left with its number, Quốc hiệu and Tiêu ngữ top right, place and date in italics, "THÔNG BÁO" and the
-subject, the body (Sau khi nghe ..., ... đã kết luận như sau:), the numbered conclusions, the tasks assigned,
-the signature block (with an empty signature field the chair's signature fills) and "Nơi nhận".
+"""A conclusion notice as a PDF in the form of NĐ 30/2020/NĐ-CP, Phụ lục III (THÔNG BÁO): the issuing authority
+(THỦ TƯỚNG CHÍNH PHỦ: the chair signs it, docs/notices-and-notifications.md) top left with its number, Quốc hiệu
+and Tiêu ngữ top right, place and date in italics, "THÔNG BÁO" and the subject, the body (Sau khi nghe ..., ...
+đã kết luận như sau:), the numbered conclusions, the tasks assigned, the signature block ("THỦ TƯỚNG", or
+"KT. THỦ TƯỚNG" / "PHÓ THỦ TƯỚNG"; an empty signature field the chair's signature fills, showing "Đã ký số" and
+the time only: the name is printed once, below it) and "Nơi nhận".
 
 Same page, margins and embedded Vietnamese serif as the minutes (minutes/pdf.py); all text NFC and escaped.
 """
@@ -22,7 +24,11 @@ from minutes.fileinfo import FileInfo, finish_pdf
 from minutes.fonts import register
 from minutes.pdf import MARGINS, SignatureSlot, _page_number, _rule, _styles, _t
 
-AGENCY = "VĂN PHÒNG CHÍNH PHỦ"
+AGENCY = "THỦ TƯỚNG CHÍNH PHỦ"
+CLOSING = {
+    "THỦ TƯỚNG CHÍNH PHỦ": "Thủ tướng Chính phủ thông báo để các bộ, cơ quan, địa phương liên quan biết, thực hiện./.",
+    "VĂN PHÒNG CHÍNH PHỦ": "Văn phòng Chính phủ thông báo để các bộ, cơ quan, địa phương liên quan biết, thực hiện./.",
+}
 FIELD = "ChuTri"  # the signature field of the notice
 
 
@@ -35,14 +41,15 @@ class TaskLine:
 
 @dataclass(frozen=True)
 class NoticeDoc:
-    number: str  # "Số: 05/TB-VPCP" or blank dots before numbering
+    number: str  # "Số: 05/TB-TTg" or blank dots before numbering
     place_date: str
     subject: str
     intro: str
     conclusions: list[str]
     tasks: list[TaskLine] = field(default_factory=list)
-    signer_role: str = "NGƯỜI CHỦ TRÌ"
+    signer_lines: tuple[str, ...] = ("NGƯỜI CHỦ TRÌ",)  # core/officials.py: signature_lines
     signer_name: str = ""
+    issuer: str = AGENCY
     recipients: tuple[str, ...] = (
         "Thủ tướng, các Phó Thủ tướng Chính phủ;",
         "Các thành viên Chính phủ;",
@@ -54,7 +61,7 @@ class NoticeDoc:
 def render(doc: NoticeDoc, info: FileInfo) -> bytes:
     s = _styles(register())
     left = [
-        Paragraph(f"<b>{_t(AGENCY)}</b>", s["agency"]),
+        Paragraph(f"<b>{_t(doc.issuer)}</b>", s["agency"]),
         Spacer(1, 4),
         _rule(22),
         Spacer(1, 2),
@@ -104,18 +111,14 @@ def render(doc: NoticeDoc, info: FileInfo) -> bytes:
         table = Table(rows, colWidths=[40 * mm, 95 * mm, 28 * mm], repeatRows=1, hAlign="LEFT")
         table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         story += [table, Spacer(1, 6)]
-    story.append(
-        Paragraph(
-            "Văn phòng Chính phủ thông báo để các bộ, cơ quan, địa phương liên quan biết, thực hiện./.", s["body"]
-        )
-    )
+    story.append(Paragraph(_t(CLOSING.get(doc.issuer, CLOSING[AGENCY])), s["body"]))
     story.append(Spacer(1, 8))
     slots: dict[str, tuple[int, float, float, float, float]] = {}
     recipients = [Paragraph("<b><i>Nơi nhận:</i></b>", s["recipients_head"])] + [
         Paragraph(f"- {_t(r)}", s["small"]) for r in doc.recipients
     ]
     sign = [
-        Paragraph(f"<b>{_t(doc.signer_role.upper())}</b>", s["center"]),
+        *(Paragraph(f"<b>{_t(line)}</b>", s["center"]) for line in doc.signer_lines),
         Paragraph("<i>(Chữ ký)</i>", s["center"]),
         SignatureSlot(FIELD, slots),
         Paragraph(f"<b>{_t(doc.signer_name)}</b>", s["center"]),

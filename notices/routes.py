@@ -203,9 +203,10 @@ async def sign(request: Request) -> Response:
             reason=issuing.SIGN_REASON,
             location="Hà Nội",
             signer_name=job.full_name,
-            signer_title=job.title,
             signed_at=signed_at,
             tz=ctx.settings.timezone,
+            stamp_name="",  # the name is printed below the field, the signature lines above it (NĐ 30: once)
+            signer_title="",
         ),
     )
     return ok(

@@ -10,7 +10,7 @@ The notice is due on the 5th working day after the meeting (workdays/); the dash
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -20,6 +20,7 @@ from core.actor import Actor
 from core.clock import DEFAULT_TIMEZONE, local, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_
+from core.officials import named
 from core.text import fold, nfc
 from meetings.access import access
 from meetings.models import AgendaItem, Meeting, MeetingState
@@ -39,6 +40,17 @@ DUE_WORKING_DAYS = 5  # the notice is issued within 5 working days of the sessio
 # --- drafting -----------------------------------------------------------------------------------------
 
 
+def chair_named(chair: User | None) -> str:
+    """'Thủ tướng Chính phủ Nguyễn Văn Thành': the full title (core/officials.py) and the name."""
+    return (named(chair.title, chair.full_name) if chair else "") or "người chủ trì"
+
+
+def meeting_day(meeting: Meeting) -> datetime:
+    """When the session was held: its actual start, else the time it was scheduled for (the intro gives its date
+    on the organisation's clock)."""
+    return meeting.started_at or meeting.scheduled_at or meeting.ended_at or utcnow()
+
+
 def _intro(session: Session, meeting: Meeting, chair: User | None, tz: Zone) -> str:
     assert meeting.id is not None
     presenters = []
@@ -47,8 +59,8 @@ def _intro(session: Session, meeting: Meeting, chair: User | None, tz: Zone) -> 
     ):
         if item.presenter and item.presenter not in presenters:
             presenters.append(item.presenter)
-    who = f"{chair.title} {chair.full_name}".strip() if chair else "người chủ trì"
-    when = vn_date(meeting.started_at or meeting.ended_at or utcnow(), tz)
+    who = chair_named(chair)
+    when = vn_date(meeting_day(meeting), tz)
     heard = ", ".join(presenters) if presenters else "các cơ quan trình"
     return nfc(
         f"Ngày {when.removeprefix('ngày ')}, tại {meeting.place or CITY}, {who} chủ trì {meeting.title}. "
@@ -69,7 +81,7 @@ def create_notice(*, session: Session, actor: Actor, meeting_id: int, tz: Zone =
         raise Conflict("Cuộc họp này đã có thông báo kết luận.", details={"meeting_id": meeting_id})
     chair_id = chair_of(session, meeting_id)
     chair = session.get(User, chair_id) if chair_id else None
-    who = f"{chair.title} {chair.full_name}".strip() if chair else "người chủ trì"
+    who = chair_named(chair)
     ended = local(meeting.ended_at or utcnow(), tz).date()
     n = ConclusionNotice(
         meeting_id=meeting_id,

@@ -19,9 +19,13 @@ from workdays.services import working_days_between
 Zone = str | tzinfo
 
 
-def number_code(number: int) -> str:
-    """Số/ký hiệu: TB = thông báo, VPCP = Văn phòng Chính phủ; below 10 with a leading 0 (NĐ 30, Phụ lục I)."""
-    return f"{number:02d}/TB-VPCP"
+SYMBOL = "TB-TTg"  # TB = thông báo, TTg = Thủ tướng Chính phủ: the chair signs it (docs/notices-and-notifications.md)
+ISSUERS = {"TB-TTg": "THỦ TƯỚNG CHÍNH PHỦ", "TB-VPCP": "VĂN PHÒNG CHÍNH PHỦ"}  # "TB-VPCP": numbers given before 0018
+
+
+def number_code(number: int, symbol: str = SYMBOL) -> str:
+    """Số/ký hiệu: the number, below 10 with a leading 0, and the symbol given with it (NĐ 30, Phụ lục I)."""
+    return f"{number:02d}/{symbol}"
 
 
 def today(tz: Zone) -> date:
@@ -72,7 +76,7 @@ def _assigned(task: dict[str, Any]) -> dict[str, Any]:
 
 def notice_number(session: Session, n: ConclusionNotice) -> str | None:
     entry = session.get(NoticeNumber, n.number_id) if n.number_id else None
-    return number_code(entry.number) if entry else None
+    return number_code(entry.number, entry.symbol) if entry else None
 
 
 def notice_data(session: Session, n: ConclusionNotice, tz: Zone, acc: NoticeAccess | None = None) -> dict[str, Any]:

@@ -35,7 +35,7 @@ class PollClock(Loop):
         """Close what is due, send what reminders are due; answer the next time to look again."""
         now = now or utcnow()
         for poll_id in await self.ctx.read(closing.due_polls, now=now):
-            await self.ctx.write(closing.close_poll, poll_id=poll_id, now=now)
+            await self.ctx.write(closing.close_poll, poll_id=poll_id, now=now, tz=self.ctx.settings.timezone)
         for poll_id in await self.ctx.read(closing.due_reminders, now=now):
             await self.ctx.write(closing.send_reminder, poll_id=poll_id, now=now)
         wakeup: datetime | None = await self.ctx.read(closing.next_wakeup)

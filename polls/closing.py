@@ -3,7 +3,7 @@ chair's decision."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
@@ -11,8 +11,9 @@ from sqlmodel import Session, col, select
 
 from core.actor import Actor
 from accounts.models import User
-from core.clock import as_utc, iso, utcnow
+from core.clock import DEFAULT_TIMEZONE, as_utc, iso, utcnow
 from core.errors import Forbidden
+from polls import numbering
 from polls.access import DONE, audit, load, notify, require_state, staff_ids, tell, voter_ids
 from polls.models import Choice, Poll, PollAnswer, PollQuestion, PollState
 from polls.rules import tally
@@ -41,10 +42,13 @@ def compute_results(session: Session, poll: Poll) -> dict[int, dict[str, Any]]:
     }
 
 
-def close_poll(*, session: Session, poll_id: int, now: datetime | None = None) -> bool:
+def close_poll(
+    *, session: Session, poll_id: int, now: datetime | None = None, tz: str | tzinfo = DEFAULT_TIMEZONE
+) -> bool:
     """Close an open poll whose deadline has passed; False when there is nothing to do (already closed by
     another node or run, or extended meanwhile). The row lock (PostgreSQL) / the write lock (SQLite) and the
-    conditional UPDATE make it safe to call from every node at once."""
+    conditional UPDATE make it safe to call from every node at once. The summary report gets its number
+    (polls/numbering.py) in the same transaction."""
     now = now or utcnow()
     poll = load(session, poll_id, for_update=True)
     if poll.state != PollState.open or as_utc(poll.deadline_at) > now:
@@ -60,6 +64,7 @@ def close_poll(*, session: Session, poll_id: int, now: datetime | None = None) -
     if changed != 1:
         return False
     session.refresh(poll)
+    numbering.allocate(session, poll, now, tz)
     results = compute_results(session, poll)
     for q in session.exec(select(PollQuestion).where(PollQuestion.poll_id == poll_id)).all():
         q.result = results.get(q.id or 0)
@@ -172,4 +177,9 @@ def report_data(*, session: Session, actor: Actor, poll_id: int) -> dict[str, An
     if not (actor.is_staff or actor.id == poll.chair_id) or actor.is_display:
         raise Forbidden("Chỉ Văn phòng và người chủ trì xem báo cáo tổng hợp ý kiến.", details={"poll_id": poll_id})
     require_state(poll, *DONE, action="report")
-    return {"poll": poll, "detail": detail(session, actor, poll, full=True), "chair": session.get(User, poll.chair_id)}
+    return {
+        "poll": poll,
+        "detail": detail(session, actor, poll, full=True),
+        "chair": session.get(User, poll.chair_id),
+        "number": numbering.number_of(session, poll_id),  # None: closed before the register (ensure_number)
+    }

@@ -127,6 +127,19 @@ class PollDocument(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
 
 
+class PollReportNumber(SQLModel, table=True):
+    """The register of the summary reports' numbers (Số: NN/BC-VPCP): one per poll, given when it closes (or
+    when the report of a poll closed before the register is first read), unique per (year, number)."""
+
+    __tablename__ = "poll_report_number"
+    __table_args__ = (UniqueConstraint("year", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    number: int
+    poll_id: int = Field(foreign_key="poll.id", unique=True)
+    allocated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+
+
 class PollRules(SQLModel, table=True):
     """The organisation's defaults for polls (one row, the admin's)."""
 

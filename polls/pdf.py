@@ -18,10 +18,12 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from core.clock import local
+from core.officials import named
 from core.text import nfc
 from minutes.fileinfo import FileInfo, finish_pdf
 from minutes.fonts import register
 from minutes.pdf import MARGINS, SignatureSlot, _page_number, _rule, _styles, _t
+from polls.numbering import SYMBOL
 
 CHOICE_VI = {"agree": "Đồng ý", "disagree": "Không đồng ý", "other": "Ý kiến khác"}
 REPORT_FIELD = "ChuTri"
@@ -111,23 +113,33 @@ def _counts_table(s: dict[str, Any], questions: list[dict[str, Any]]) -> Table:
     return table
 
 
-def report_pdf(*, detail: dict[str, Any], chair_name: str, chair_title: str, created: datetime, tz: str) -> bytes:
-    """Báo cáo tổng hợp ý kiến (NĐ 30 layout); the chair's block holds the empty signature field REPORT_FIELD."""
+def report_pdf(
+    *,
+    detail: dict[str, Any],
+    chair_name: str,
+    chair_title: str,
+    created: datetime,
+    tz: str,
+    number: str | None = None,
+) -> bytes:
+    """Báo cáo tổng hợp ý kiến (NĐ 30 layout): 'Số: NN/BC-VPCP' from the register (polls/numbering.py), the chair
+    named with his full title (core/officials.py); the chair's block holds the empty signature field REPORT_FIELD
+    (the signature shows 'Đã ký số', title and time: the name is printed once, below it)."""
     s = _styles(register())
     silence = "được tính là đồng ý" if detail["silence_counts_as"] == "agree" else "không được tính"
     n = detail["voter_count"]
     answered = sum(1 for v in detail.get("voters") or [] if v["answered"])
     story: list[Any] = _header(
         s,
-        "Số:      /BC-VPCP",
+        f"Số: {number}" if number else f"Số:      /{SYMBOL}",
         _date_line(created, tz),
         "BÁO CÁO",
         f"Tổng hợp ý kiến thành viên Chính phủ\n{detail['title']}",
     )
     story.append(
         Paragraph(
-            f"Thực hiện ý kiến của {_t(chair_name)}, Văn phòng Chính phủ đã gửi Phiếu lấy ý kiến thành viên "
-            f"Chính phủ vào {_t(_when(detail['opened_at'], tz))}, thời hạn trả lời đến "
+            f"Thực hiện ý kiến của {_t(named(chair_title, chair_name))}, Văn phòng Chính phủ đã gửi Phiếu lấy "
+            f"ý kiến thành viên Chính phủ vào {_t(_when(detail['opened_at'], tz))}, thời hạn trả lời đến "
             f"{_t(_when(detail['deadline_at'], tz))}. Kết quả tổng hợp như sau:",
             s["body"],
         )

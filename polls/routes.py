@@ -23,7 +23,7 @@ from core.types import clean_filename
 from documents import ingest, storage, watermark
 from documents.render import SIZES
 from documents.routes import _ids, _read_form, _spill, _too_large, renderer_for
-from polls import answering, closing, services, signing, views
+from polls import answering, closing, numbering, services, signing, views
 from polls.pdf import REPORT_FIELD, report_pdf, sheet_pdf
 from polls.schemas import (
     AnswersIn,
@@ -137,7 +137,7 @@ async def report(request: Request) -> Response:
     """The summary report: the signed one once decided, else rendered now for the chair to read and sign."""
     actor = await require_user(request)
     ctx, pid = ctx_of(request), _pid(request)
-    found = await ctx.read(closing.report_data, actor=actor, poll_id=pid)
+    found = await _report_found(ctx, actor, pid)
     poll = found["poll"]
     if poll.report_sha256:
         data = await to_thread.run_sync(signing.read, ctx.settings.data_dir, poll.report_sha256)
@@ -146,11 +146,22 @@ async def report(request: Request) -> Response:
     return _pdf(data, f"bao-cao-tong-hop-y-kien-{pid}.pdf")
 
 
+async def _report_found(ctx: Any, actor: Any, pid: int) -> dict[str, Any]:
+    """What the report shows, with its number (a poll closed before the register is given one now, once)."""
+    found: dict[str, Any] = await ctx.read(closing.report_data, actor=actor, poll_id=pid)
+    if found["number"] is None and not found["poll"].report_sha256:
+        await ctx.write(numbering.ensure_number, actor=actor, poll_id=pid, tz=ctx.settings.timezone)
+        found = await ctx.read(closing.report_data, actor=actor, poll_id=pid)
+    return found
+
+
 def _render_report(found: dict[str, Any], tz: str, data_dir: Path) -> bytes:
-    """The unsigned report of a closed poll: the same bytes every time (a closed poll no longer changes and the
-    file's date is the closing time), so it is rendered once (seconds for 500 voters) and kept."""
+    """The unsigned report of a closed poll: the same bytes every time (a closed poll no longer changes, its number
+    is given once and the file's date is the closing time), so it is rendered once (seconds for 500 voters) and
+    kept; the number is in the file's name (a report cached before it had one is not reused)."""
     poll = found["poll"]
-    cache = data_dir / "polls" / f"report-{poll.id}-{int(as_utc(poll.closed_at).timestamp())}.pdf"
+    number = (found["number"] or "0").split("/")[0]
+    cache = data_dir / "polls" / f"report-{poll.id}-{int(as_utc(poll.closed_at).timestamp())}-n{number}.pdf"
     if cache.exists():
         return cache.read_bytes()
     chair = found["chair"]
@@ -158,6 +169,7 @@ def _render_report(found: dict[str, Any], tz: str, data_dir: Path) -> bytes:
         detail=found["detail"],
         chair_name=chair.full_name if chair else "",
         chair_title=chair.title if chair else "",
+        number=found["number"],
         created=poll.closed_at,
         tz=tz,
     )
@@ -173,7 +185,7 @@ async def sign_report(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, SignIn)
     ctx, pid = ctx_of(request), _pid(request)
-    found = await ctx.read(closing.report_data, actor=actor, poll_id=pid)
+    found = await _report_found(ctx, actor, pid)
     if found["poll"].chair_id != actor.id:
         raise Forbidden("Chỉ người chủ trì ký báo cáo tổng hợp ý kiến.", details={"poll_id": pid})
     pdf = await to_thread.run_sync(partial(_render_report, found, ctx.settings.timezone, ctx.settings.data_dir))

@@ -41,6 +41,7 @@ async def sign(
             location="Hà Nội",
             signer_name=actor.full_name,
             signer_title=title,
+            stamp_name="",  # the report prints the name below the signature field (NĐ 30: once)
             signed_at=signed_at,
             tz=ctx.settings.timezone,
         ),

@@ -112,5 +112,7 @@ def signed_by(db: Database, signer: Actor, nid: int, data_dir: Path) -> tuple[is
         location="Hà Nội",
         signer_name=job.full_name,
         signed_at=at,
+        stamp_name="",  # as notices/routes.py signs: the name printed once, below the field
+        signer_title="",
     )
     return job, signed, at

@@ -123,7 +123,7 @@ async def test_notice_lifecycle_with_denied_and_allowed_pairs(live_server: LiveS
     # approve: the secretariat 403 / the chair 200, numbered from the register
     assert (await staff.post(f"/api/notices/{nid}/approve")).status_code == 403
     r = await chair.post(f"/api/notices/{nid}/approve")
-    assert r.status_code == 200 and r.json()["state"] == "approved" and r.json()["number"] == "01/TB-VPCP"
+    assert r.status_code == 200 and r.json()["state"] == "approved" and r.json()["number"] == "01/TB-TTg"
     assert (await staff.patch(f"/api/notices/{nid}", json={"subject": "Khác"})).status_code == 409  # frozen
     assert (await staff.post(f"/api/notices/{nid}/tasks", json=task)).status_code == 409
 
@@ -132,8 +132,8 @@ async def test_notice_lifecycle_with_denied_and_allowed_pairs(live_server: LiveS
     final = (await chair.get(f"/api/notices/{nid}/pdf")).content
     text = pdftotext(final)
     for words in (
-        "VĂN PHÒNG CHÍNH PHỦ",
-        "Số: 01/TB-VPCP",
+        "THỦ TƯỚNG CHÍNH PHỦ",  # the chair signs it: issued under the Prime Minister's name (docs)
+        "Số: 01/TB-TTg",
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",
         "THÔNG BÁO",
@@ -160,7 +160,10 @@ async def test_notice_lifecycle_with_denied_and_allowed_pairs(live_server: LiveS
     roots = keystore.KeyStore.for_data_dir(live_server.settings.data_dir).trusted_roots()
     report = await asyncio.to_thread(signing.verify_pdf, signed, roots)  # pyHanko runs its own loop
     assert report.ok and report.verdict == "valid" and report.signatures[0].signer_name == c.chair.full_name
-    assert "Đã ký số" in pdftotext(signed)
+    assert "Đã ký số" in pdftotext(signed) and signed.startswith(final)  # the very bytes the chair read
+    # the signature adds no second name: the signer block prints it once, below the field
+    assert pdftotext(signed).count(c.chair.full_name) == text.count(c.chair.full_name)
+    assert "BỘ TRƯỞNG" in text  # this test's chair is titled "Bộ trưởng": his own title above the signature
 
     # the ministry reads the notice and its task; GET /api/tasks: a guest 403 / the ministry 200
     assert (await guest.get("/api/tasks")).status_code == 403
@@ -193,7 +196,7 @@ async def test_notice_lifecycle_with_denied_and_allowed_pairs(live_server: LiveS
     assert (await staff.get("/notices/dashboard")).status_code == 200
     assert (await outsider.get(f"/notices/{nid}")).status_code == 404
     page = await chair.get(f"/notices/{nid}")
-    assert page.status_code == 200 and "01/TB-VPCP" in page.text
+    assert page.status_code == 200 and "01/TB-TTg" in page.text
 
     # notifications: the participants heard of the issue, the ministry of the notice and of its task
     await live_server.app.state.jobs.drain()

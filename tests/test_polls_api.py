@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
+import subprocess
 from typing import Any
 
 import httpx
@@ -18,6 +20,11 @@ from tests.conftest import LiveServer
 from tests.factories import PASSWORD, make_user
 from tests.live import login
 from tests.poll_helpers import QUESTIONS, Board, in_, make_board
+
+
+def _text(pdf: bytes) -> str:
+    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout
+    return " ".join(out.decode().split())
 
 
 def _body(b: Board, seconds: float, **extra: Any) -> dict[str, Any]:
@@ -245,6 +252,7 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         assert (await m0.get(f"/api/polls/{pid}/report")).status_code == 403
         r = await chair.get(f"/api/polls/{pid}/report")
         assert r.status_code == 200 and r.content.startswith(b"%PDF")
+        r_shown = r.content
         (settings.data_dir / "report.pdf").write_bytes(r.content)
         assert (await staff.post(f"/api/polls/{pid}/report/sign", json={"password": PASSWORD})).status_code == 403
         assert (await m0.post(f"/api/polls/{pid}/report/sign", json={"password": PASSWORD})).status_code == 403
@@ -254,6 +262,12 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         signed = (await staff.get(f"/api/polls/{pid}/report")).content
         verdict = await asyncio.to_thread(verify_pdf, signed, KeyStore.for_data_dir(settings.data_dir).trusted_roots())
         assert verdict.verdict == "valid"
+        # the report carries its number from the register (given at the close) and is signed as it was shown;
+        # the signature adds no second name (the block prints it once, below the field)
+        shown, after = _text(r_shown), _text(signed)
+        assert re.search(r"Số: \d{2}/BC-VPCP", shown) and f"Thực hiện ý kiến của Bộ trưởng {b.chair.full_name}" in shown
+        assert signed.startswith(r_shown) and "Đã ký số" in after
+        assert after.count(b.chair.full_name) == shown.count(b.chair.full_name)
         assert (await chair.post(f"/api/polls/{pid}/report/sign", json={"password": PASSWORD})).status_code == 409
         async with httpx.AsyncClient(base_url=live_server.url) as anon:  # every route refuses who is not signed in
             for method, path in [

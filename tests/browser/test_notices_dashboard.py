@@ -91,7 +91,7 @@ def test_dashboard_and_bell_follow_an_issued_notice(server: str, browser: "sync_
         chair.page.goto(f"/notices/{notice['id']}")
         expect(chair.page.locator("[data-testid=notice-state]")).to_have_text("Chờ duyệt")
         chair.page.locator("[data-testid=notice-approve]").click()
-        expect(chair.page.locator("[data-testid=notice-number]")).to_contain_text("/TB-VPCP")
+        expect(chair.page.locator("[data-testid=notice-number]")).to_contain_text("/TB-TTg")
         chair.page.screenshot(path=str(SHOTS / "ecabinet-notice-approved.png"))
         chair.page.locator("[data-testid=sign-password]").fill(PASSWORD)
         chair.page.locator("[data-testid=notice-sign]").click()
