@@ -105,7 +105,7 @@ def _page_count(session: Session, document_id: int, version: int) -> int:
         select(DocumentVersion).where(DocumentVersion.document_id == document_id, DocumentVersion.version == version)
     ).first()
     if v is None:
-        raise NotFound("Tài liệu {document_id} không có phiên bản {version}.", document_id=document_id, version=version)
+        raise NotFound("Tài liệu này không có phiên bản {version}.", version=version)
     return v.page_count
 
 
@@ -145,11 +145,7 @@ def start(*, session: Session, actor: Actor, meeting_id: int, document_id: int, 
     # One answer for a paper of another meeting, one that does not exist and one the presenter may not read (a
     # restricted paper off their list, a paper not shared with a guest): its existence is not theirs to learn.
     if doc is None or doc.meeting_id != meeting_id or refusal(session, acc, doc):
-        raise NotFound(
-            "Không tìm thấy tài liệu {document_id} trong cuộc họp {meeting_id}.",
-            document_id=document_id,
-            meeting_id=meeting_id,
-        )
+        raise NotFound("Không tìm thấy tài liệu trong cuộc họp này.")
     if doc.restricted:
         raise Forbidden(RESTRICTED)
     _check_page(_page_count(session, document_id, doc.current_version), page)
@@ -207,8 +203,7 @@ def add_ink(
     doc = _shown(session, state, acc)
     if document_id is not None and document_id != state.document_id:
         raise Conflict(
-            "Tài liệu {document_id} không phải tài liệu đang trình chiếu; chỉ vẽ chung trên tài liệu đang trình chiếu.",
-            document_id=document_id,
+            "Tài liệu này không phải tài liệu đang trình chiếu; chỉ vẽ chung trên tài liệu đang trình chiếu.",
         )
     _check_page(_page_count(session, state.document_id, state.version), page)
     geometry = data.model_dump(mode="json")

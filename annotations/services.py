@@ -57,8 +57,7 @@ def public(a: Annotation) -> dict[str, Any]:
 def check_page(v: DocumentVersion, page: int) -> None:
     if not 1 <= page <= v.page_count:
         raise ValidationFailed(
-            "Tài liệu {document_id} (phiên bản {version}) có {page_count} trang; không có trang {page}.",
-            document_id=v.document_id,
+            "Tài liệu này (phiên bản {version}) có {page_count} trang; không có trang {page}.",
             version=v.version,
             page_count=v.page_count,
             page=page,

@@ -135,9 +135,7 @@ async def pointer(pointers: Pointers, sid: str, data: Any = None) -> dict[str, A
             raise RateLimited("Con trỏ gửi quá nhanh; bớt các vị trí thừa.")
         p = validate(PresenterPointer, data)
         if not actions.in_meeting(sid, p.meeting_id):
-            raise Forbidden(
-                "Hãy vào phòng họp {meeting_id} (meeting:join) trước khi dùng con trỏ.", meeting_id=p.meeting_id
-            )
+            raise Forbidden("Hãy vào phòng họp trước khi dùng con trỏ.")
         where = dict(await pointers.target(sid, actor, p.meeting_id))
         to = room(p.meeting_id) if where.pop("guests") else class_room(p.meeting_id, MEMBERS)
         await actions.sio.emit(

@@ -57,7 +57,7 @@ def _can_manage(request: Request, actor: Actor) -> Awaitable[Any]:
 def _document_in_meeting(*, session: Any, actor: Actor, meeting_id: int, document_id: int) -> None:
     """GET /api/documents/{id}'s rule (restricted, guests), and the document must be of this meeting."""
     if read_access(session, actor, document_id).document.meeting_id != meeting_id:
-        raise NotFound("Không tìm thấy tài liệu {document_id}.", document_id=document_id)
+        raise NotFound("Không tìm thấy tài liệu.")
 
 
 def _can_read_document(request: Request, actor: Actor) -> Awaitable[Any]:

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from web.auth import ctx_of, require_user
 from web.http import ok, parse_query
+from web.i18n import request_lang
 from core.types import FormId, FormInt
 from web.openapi import Op
 from web.pages import signed_in_page
@@ -25,7 +26,11 @@ class AuditQuery(SQLModel):
 async def list_entries(request: Request) -> Response:
     actor = await require_user(request)
     q = parse_query(request, AuditQuery)
-    return ok(await ctx_of(request).read(services.list_entries, actor=actor, limit=q.limit, before_id=q.before_id))
+    return ok(
+        await ctx_of(request).read(
+            services.list_entries, actor=actor, limit=q.limit, before_id=q.before_id, lang=request_lang(request)
+        )
+    )
 
 
 async def verify(request: Request) -> Response:

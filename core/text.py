@@ -28,5 +28,16 @@ def fold_with_index(text: str) -> tuple[str, list[int]]:
     return "".join(folded), index
 
 
+def short(text: str, limit: int = 60) -> str:
+    """`text` on one line, cut at a word before `limit` characters with "…": how a message names a vote's
+    question or a document's title to a person (never its database id)."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,.;:") + "…"
+
+
 # Input text: NFC, stripped, refusing control characters (core/types.py; Line for one-line fields).
 Text = Para

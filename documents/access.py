@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from core.actor import Actor
 from core.errors import Forbidden, NotFound
 from core.i18n import Msg
+from core.text import short
 from infra.db import memo
 from documents.models import Document, DocumentAccess
 from meetings.access import Access, access
@@ -52,10 +53,12 @@ def refusal(session: Session, acc: Access, doc: Document) -> str | None:
     if acc.can_manage:
         return None
     if is_guest_like(acc) and not doc.share_with_guests:
-        return Msg("Tài liệu {doc_id} không được chia sẻ với khách mời.", doc_id=doc.id)
+        return Msg("Tài liệu “{title}” không được chia sẻ với khách mời.", title=short(doc.title))
     if doc.restricted:
         if acc.actor.is_display or acc.actor.id not in allowed_ids(session, doc.id or 0):
-            return Msg("Tài liệu {doc_id} là tài liệu hạn chế; bạn không có trong danh sách được xem.", doc_id=doc.id)
+            return Msg(
+                "Tài liệu “{title}” là tài liệu hạn chế; bạn không có trong danh sách được xem.", title=short(doc.title)
+            )
     return None
 
 
@@ -65,7 +68,7 @@ def load_document(session: Session, document_id: int, *, for_update: bool = Fals
     else:  # the session's own copy when it has one (callers of a batched read ask for the same document)
         doc = session.get(Document, document_id)
     if doc is None:
-        raise NotFound("Không tìm thấy tài liệu {document_id}.", document_id=document_id)
+        raise NotFound("Không tìm thấy tài liệu.")
     return doc
 
 

@@ -18,7 +18,7 @@ from accounts.models import User
 from core import outbox
 from core.clock import local, pdf_date, utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
-from core.text import fold, fold_with_index
+from core.text import fold, fold_with_index, short
 from documents.hooks import document_removed, document_saved, document_updated
 from documents import serialize, render
 from documents.access import DocAccess, allowed_ids, read_access, require_manage_documents, visible
@@ -81,7 +81,7 @@ def version_of(session: Session, doc: Document, version: int | None) -> Document
         ).first(),
     )
     if found is None:
-        raise NotFound("Tài liệu {doc_id} không có phiên bản {number}.", doc_id=doc.id, number=number)
+        raise NotFound("Tài liệu “{title}” không có phiên bản {number}.", title=short(doc.title), number=number)
     return found
 
 
@@ -109,8 +109,7 @@ def page_source(
     v = version_of(session, da.document, version)
     if not 1 <= page <= v.page_count:
         raise NotFound(
-            "Tài liệu {document_id} (phiên bản {version}) có {page_count} trang; không có trang {page}.",
-            document_id=document_id,
+            "Tài liệu này (phiên bản {version}) có {page_count} trang; không có trang {page}.",
             version=v.version,
             page_count=v.page_count,
             page=page,
@@ -365,5 +364,5 @@ def unreferenced(*, session: Session, shas: list[str]) -> list[str]:
 def _load_for_write(session: Session, document_id: int) -> Document:
     doc = session.get(Document, document_id)
     if doc is None:
-        raise NotFound("Không tìm thấy tài liệu {document_id}.", document_id=document_id)
+        raise NotFound("Không tìm thấy tài liệu.")
     return doc

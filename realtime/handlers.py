@@ -144,7 +144,7 @@ async def sync(live: Live, sid: str, actor: Actor, p: SyncRequest) -> Any:
     """The events after `since` the socket missed, or a snapshot: when many were missed, and whenever `since` is
     before the socket's last snapshot (realtime/audience.py `floors`: it is replayed only what it was sent)."""
     if actor.is_display and not live.rooms.has(sid, p.meeting_id):  # its token is checked at join only
-        raise Forbidden("Hãy vào phòng họp {meeting_id} (meeting:join) trước.", meeting_id=p.meeting_id)
+        raise Forbidden("Hãy vào phòng họp trước.")
     answer = await _sync(live, sid, actor, p.meeting_id, live.rooms.replay_from(sid, p.meeting_id, p.since))
     if "snapshot" in answer:
         live.rooms.snapshot_sent(sid, p.meeting_id, answer["seq"])

@@ -40,9 +40,8 @@ def _current_item(acc: Access, action: str) -> int:
     require_state(acc.meeting, (MeetingState.started,), action)
     if acc.meeting.current_item_id is None:
         raise Conflict(
-            "Không thể {action} cuộc họp {meeting_id}: chưa có nội dung nào đang được thảo luận.",
+            "Không thể {action} cuộc họp: chưa có nội dung nào đang được thảo luận.",
             action=N_(action),
-            meeting_id=acc.meeting.id,
         )
     return acc.meeting.current_item_id
 
@@ -121,7 +120,7 @@ def _changed(session: Session, acc: Access, action: str, req: SpeakerRequest, **
 def _load(session: Session, actor: Actor, request_id: int) -> tuple[Access, SpeakerRequest]:
     req = session.get(SpeakerRequest, request_id)
     if req is None:
-        raise NotFound("Không tìm thấy đăng ký phát biểu {request_id}.", request_id=request_id)
+        raise NotFound("Không tìm thấy đăng ký phát biểu.")
     acc = access(session, actor, req.meeting_id, for_update=True)
     session.refresh(req)  # read again under the meeting's lock
     return acc, req
@@ -130,9 +129,8 @@ def _load(session: Session, actor: Actor, request_id: int) -> tuple[Access, Spea
 def _require_state(req: SpeakerRequest, allowed: SpeakerState, action: str) -> None:
     if req.state != allowed:
         raise Conflict(
-            "Không thể {action} đăng ký phát biểu {req_id}: đăng ký {state}.",
+            "Không thể {action} đăng ký phát biểu này: đăng ký {state}.",
             action=N_(action),
-            req_id=req.id,
             state=_STATE_VI[SpeakerState(req.state)],
             details={"state": SpeakerState(req.state).value},
         )
@@ -239,8 +237,7 @@ def grant(*, session: Session, actor: Actor, request_id: int) -> dict[str, Any]:
     _require_state(req, SpeakerState.waiting, "mời phát biểu theo")
     if req.agenda_item_id != item_id:
         raise Conflict(
-            "Không thể mời phát biểu theo đăng ký {req_id}: đăng ký thuộc nội dung khác; chuyển về nội dung đó trước.",
-            req_id=req.id,
+            "Không thể mời phát biểu theo đăng ký này: đăng ký thuộc nội dung khác; chuyển về nội dung đó trước.",
             details={"agenda_item_id": req.agenda_item_id, "current_item_id": item_id},
         )
     ended = _start(session, acc, req)

@@ -96,7 +96,7 @@ async def test_rest_flow_and_guards(live_server: LiveServer) -> None:
         assert r.status_code == 200 and r.json()["question"] == "Thông qua đề án sửa đổi?"
         _err(await sec.patch(f"/api/votes/{vid}", json={"kind": 3}), 422, "validation_failed")
         body = _err(await chair.post(f"/api/votes/{vid}/close"), 409, "invalid_state")
-        assert body["message"] == f"Không thể đóng biểu quyết {vid}: biểu quyết chưa mở."
+        assert body["message"] == "Không thể đóng biểu quyết “Thông qua đề án sửa đổi?”: biểu quyết chưa mở."
         _err(
             await member.post(f"/api/votes/{vid}/ballots", json={"option_id": option(vote, "yes")}), 403, "forbidden"
         )  # not present

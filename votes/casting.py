@@ -13,6 +13,7 @@ from core.actor import Actor
 from core import outbox
 from core.clock import utcnow
 from core.errors import DomainError, NotFound, ValidationFailed
+from core.text import short
 from meetings.access import Access, load_meeting, require_view
 from meetings.models import Participant
 from meetings.rules import OrgRules, get_rules
@@ -138,8 +139,7 @@ def _check_cast(acc: Access, vote: Vote, option_id: int, options: set[int | None
         )
     if option_id not in options:
         raise ValidationFailed(
-            "Lựa chọn {option_id} không thuộc biểu quyết {vote_id}.",
-            option_id=option_id,
-            vote_id=vote.id,
+            "Lựa chọn này không thuộc biểu quyết “{question}”.",
+            question=short(vote.question),
             details=[{"field": "option_id", "message": "không thuộc biểu quyết"}],
         )

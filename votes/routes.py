@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core.errors import ValidationFailed
+from core.i18n import N_
 from web.auth import ctx_of, require_user
 from web.http import ok, parse_body
 from web.openapi import Op
 from votes import casting, secret, services
 from votes.ballot import ceremony, election, enrolment
 from votes.ballot import board as ballot_board
+from votes.ballot import check as ballot_check
 from votes.schemas import (
     BallotParams,
     BoardPublic,
@@ -21,6 +26,7 @@ from votes.schemas import (
     CeremonyStart,
     CeremonyStatus,
     MeetingBoards,
+    MeetingBoardsCheck,
     ComplaintRequest,
     ContributionRequest,
     OpenRequest,
@@ -107,6 +113,9 @@ async def cast_secret(request: Request) -> Response:
     checked = await ctx.read(secret.check_secret_ballot, actor=actor, vote_id=vid, ballot=ballot)  # proofs, in parallel
     # Ballots arriving together share one transaction (one savepoint each, infra/groupcommit.py), answered after COMMIT.
     return ok(await ctx.write_grouped(secret.cast_secret, actor=actor, vote_id=vid, ballot=ballot, checked=checked))
+
+
+CHECK_LIMIT = (6, 60)  # checks of a meeting's boards per user per minute (each recomputes every proof)
 
 
 async def ballot_params(request: Request) -> Response:
@@ -209,6 +218,19 @@ async def meeting_boards(request: Request) -> Response:
     )
 
 
+async def check_boards(request: Request) -> Response:
+    """The minutes page's button: the boards of `meeting_boards`, checked as `ecabinet verify-ballot` does."""
+    actor = await require_user(request)
+    mid = request.path_params["meeting_id"]
+    ctx = ctx_of(request)
+    await ctx.window("ballot.check", *CHECK_LIMIT).take(
+        str(actor.id), N_("Kiểm tra bảng phiếu quá nhiều lần; thử lại sau {seconds} giây.")
+    )
+    data = await ctx.read(ballot_board.meeting_boards, actor=actor, meeting_id=mid)
+    boards = await to_thread.run_sync(partial(ballot_check.check_all, data["boards"]))  # proofs: CPU, off the loop
+    return ok({"meeting_id": mid, "boards": boards})
+
+
 async def trustee_key(request: Request) -> Response:
     actor = await require_user(request)
     return ok(await ctx_of(request).read(enrolment.trustee_status, actor=actor))
@@ -265,6 +287,7 @@ routes = [
     Route(C + "/contributions", contribute, methods=["POST"]),
     Route(C + "/complaints", complain, methods=["POST"]),
     Route("/api/meetings/{meeting_id:int}/ballot-boards", meeting_boards, methods=["GET"]),
+    Route("/api/meetings/{meeting_id:int}/ballot-boards/check", check_boards, methods=["GET"]),
     Route("/api/me/trustee-key", trustee_key, methods=["GET"]),
     Route("/api/me/trustee-key", enrol_trustee, methods=["POST"]),
 ]
@@ -353,6 +376,12 @@ OPENAPI = [
         "/api/meetings/{meeting_id}/ballot-boards",
         "Bảng phiếu kín của mọi biểu quyết kín đã giải mã (kèm biên bản)",
         answer=MeetingBoards,
+    ),
+    Op(
+        "get",
+        "/api/meetings/{meeting_id}/ballot-boards/check",
+        "Kiểm tra bảng phiếu kín của cuộc họp (như lệnh ecabinet verify-ballot): từng biểu quyết hợp lệ hay không",
+        answer=MeetingBoardsCheck,
     ),
     Op("get", "/api/me/trustee-key", "Khóa kiểm phiếu của tôi", answer=TrusteeKeyPublic),
     Op(

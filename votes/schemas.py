@@ -324,3 +324,27 @@ class MeetingBoards(SQLModel):
 
     meeting_id: int
     boards: list[dict[str, Any]]
+
+
+class BoardCount(SQLModel):
+    label: str
+    kind: str | None = None
+    n: int
+
+
+class BoardCheck(SQLModel):
+    """One secret vote's board as checked for the minutes page (votes/ballot/check.py)."""
+
+    question: str
+    fingerprint: str | None = None
+    ballots: int
+    ok: bool
+    problem: str | None = None  # the first failed check, as the verifier names it
+    key: Literal["ceremony", "dealer"] | None = None
+    counts: list[BoardCount] | None = None
+    passed: bool | None = None
+
+
+class MeetingBoardsCheck(SQLModel):
+    meeting_id: int
+    boards: list[BoardCheck]

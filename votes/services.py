@@ -19,6 +19,7 @@ from core import outbox
 from core.clock import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_, Msg
+from core.text import short
 from meetings import serialize as meeting_serialize
 from meetings.access import Access, access, load_meeting, require_conduct
 from meetings.events import MEMBERS, classes, record
@@ -47,9 +48,9 @@ def require_vote_state(vote: Vote, allowed: tuple[VoteState, ...], action: str) 
             else _STATE_VI[VoteState(vote.state)]
         )
         raise Conflict(
-            "Không thể {action} biểu quyết {vote_id}: {why}.",
+            "Không thể {action} biểu quyết “{question}”: {why}.",
             action=N_(action),
-            vote_id=vote.id,
+            question=short(vote.question),
             why=why,
             details={"state": VoteState(vote.state).value},
         )
@@ -61,7 +62,7 @@ def load_vote(session: Session, vote_id: int, *, for_update: bool = False) -> Vo
         stmt = stmt.with_for_update()
     vote = session.exec(stmt).first()
     if vote is None:
-        raise NotFound("Không tìm thấy biểu quyết {vote_id}.", vote_id=vote_id)
+        raise NotFound("Không tìm thấy biểu quyết.")
     return vote
 
 
@@ -156,7 +157,7 @@ def get_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
     vote = load_vote(session, vote_id)
     acc = access(session, actor, vote.meeting_id)
     if vote.state == VoteState.draft and MEMBERS not in classes(acc):  # as if absent: not even its existence
-        raise NotFound("Không tìm thấy biểu quyết {vote_id}.", vote_id=vote_id)
+        raise NotFound("Không tìm thấy biểu quyết.")
     return {**serialize.vote_data(session, vote, full=acc.can_conduct), "me": my_vote(session, acc, vote)}
 
 
@@ -210,13 +211,15 @@ def open_vote(*, session: Session, actor: Actor, vote_id: int, force: bool = Fal
     require_state(acc.meeting, (MeetingState.started,), "mở biểu quyết trong")
     require_vote_state(vote, (VoteState.draft,), "mở")
     other = session.exec(
-        select(Vote.id).where(Vote.meeting_id == vote.meeting_id, Vote.state == VoteState.open, Vote.id != vote.id)
+        select(Vote.question).where(
+            Vote.meeting_id == vote.meeting_id, Vote.state == VoteState.open, Vote.id != vote.id
+        )
     ).first()
     if other is not None:
         raise Conflict(
-            "Không thể mở biểu quyết {vote_id}: biểu quyết {other} đang mở; hãy đóng nó trước.",
-            vote_id=vote.id,
-            other=other,
+            "Không thể mở biểu quyết “{question}”: biểu quyết “{other}” đang mở; hãy đóng nó trước.",
+            question=short(vote.question),
+            other=short(other),
         )
     quorum = meeting_serialize.quorum_data(session, vote.meeting_id)
     if not quorum["reached"]:

@@ -18,6 +18,8 @@ class Holiday:
     day: date
     name: str
     compensatory: bool = False  # nghỉ bù: the holiday itself fell on a weekend
+    key: str = ""  # the name's catalogue key: the /workdays page shows it in the reader's language
+    n: int = 0  # Tết's day (mùng n) for "holiday.tet"
 
 
 def is_weekend(d: date) -> bool:
@@ -35,13 +37,16 @@ def _national_day_pair(year: int) -> tuple[date, date]:
 def _statutory(year: int) -> list[Holiday]:
     """The statutory days of civil `year` (Tết falls between 21/1 and 20/2, so its eve is in the same year)."""
     first = tet(year)
-    days = [Holiday(date(year, 1, 1), "Tết Dương lịch")]
-    days.append(Holiday(first - timedelta(days=1), "Tết Nguyên đán (ngày cuối năm Âm lịch)"))
-    days += [Holiday(first + timedelta(days=i), f"Tết Nguyên đán (mùng {i + 1})") for i in range(4)]
-    days.append(Holiday(to_solar(10, 3, year), "Giỗ Tổ Hùng Vương (10/3 Âm lịch)"))
-    days.append(Holiday(date(year, 4, 30), "Ngày Chiến thắng (30/4)"))
-    days.append(Holiday(date(year, 5, 1), "Ngày Quốc tế lao động (1/5)"))
-    days += [Holiday(d, "Quốc khánh") for d in _national_day_pair(year)]
+    days = [Holiday(date(year, 1, 1), "Tết Dương lịch", key="holiday.new_year")]
+    days.append(Holiday(first - timedelta(days=1), "Tết Nguyên đán (ngày cuối năm Âm lịch)", key="holiday.tet_eve"))
+    days += [
+        Holiday(first + timedelta(days=i), f"Tết Nguyên đán (mùng {i + 1})", key="holiday.tet", n=i + 1)
+        for i in range(4)
+    ]
+    days.append(Holiday(to_solar(10, 3, year), "Giỗ Tổ Hùng Vương (10/3 Âm lịch)", key="holiday.hung_kings"))
+    days.append(Holiday(date(year, 4, 30), "Ngày Chiến thắng (30/4)", key="holiday.victory"))
+    days.append(Holiday(date(year, 5, 1), "Ngày Quốc tế lao động (1/5)", key="holiday.labour"))
+    days += [Holiday(d, "Quốc khánh", key="holiday.national") for d in _national_day_pair(year)]
     return days
 
 
@@ -58,7 +63,7 @@ def holidays(year: int) -> tuple[Holiday, ...]:
         while is_weekend(d) or d in taken:
             d += timedelta(days=1)
         taken.add(d)
-        result.append(Holiday(d, f"Nghỉ bù {h.name}", compensatory=True))
+        result.append(Holiday(d, f"Nghỉ bù {h.name}", compensatory=True, key=h.key, n=h.n))
     return tuple(sorted(result, key=lambda h: h.day))
 
 

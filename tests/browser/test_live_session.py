@@ -171,7 +171,10 @@ def test_three_members_vote_live_tally_and_room_display(tablet, server, meeting)
     chair.page.get_by_test_id("vote-publish").tap()
     for t in members:
         expect(t.page.get_by_test_id("vote-verdict")).to_have_text("✕ Không thông qua")
-    expect(a.page.get_by_test_id("vote-result")).to_contain_text("Cần 14 phiếu tán thành; có 1 phiếu tán thành.")
+    # what each number counts: the votes in favour needed out of all the members, and those cast in favour
+    expect(a.page.get_by_test_id("vote-result")).to_contain_text(
+        "Cần 14 phiếu tán thành: quá nửa tổng số 27 thành viên · có 1 phiếu tán thành"
+    )
     expect(members[2].page.get_by_test_id("vote-card").get_by_test_id("vote-state")).to_have_text("Đã công bố kết quả")
     expect(screen.page.get_by_test_id("vote-verdict")).to_have_text("Không thông qua")
     expect(screen.page.locator("#display")).to_contain_text(question)

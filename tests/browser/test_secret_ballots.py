@@ -98,6 +98,17 @@ def test_three_tablets_vote_encrypted_trustees_decrypt_and_the_board_verifies(ta
     assert "Hợp lệ: 3 phiếu" in done.stdout and "Tán thành: 2" in done.stdout and "Không tán thành: 1" in done.stdout
     assert "lễ tạo khóa" in done.stdout
     assert [c["index"] for c in data["params"]["ceremony"]["contributions"]] == [1, 2, 3]
+    # The same checks from the minutes page, with a button: a minister needs no command line (that is for auditors).
+    secretary.page.goto(f"/meetings/{meeting}/minutes")
+    secretary.page.get_by_test_id("btn-check-boards").tap()
+    expect(secretary.page.get_by_test_id("boards-verdict")).to_have_attribute("data-ok", "true")
+    checked = secretary.page.get_by_test_id("board-check")
+    expect(checked).to_have_attribute("data-ok", "true")
+    expect(checked).to_contain_text("Hợp lệ: 3 phiếu, mọi bằng chứng đã kiểm.")
+    expect(checked.get_by_test_id("board-counts")).to_contain_text("Tán thành: 2 · Không tán thành: 1")
+    expect(checked.get_by_test_id("board-fingerprint")).to_contain_text(data["fingerprint"])
+    checked.scroll_into_view_if_needed()
+    secretary.page.screenshot(path="/tmp/ecabinet-minutes-boards-checked.png")
 
 
 def test_a_member_creates_their_ballot_key_once_on_the_meetings_page(tablet) -> None:

@@ -1,6 +1,7 @@
 // The admin's audit log page: newest entries first (page by page) and the verification: hash chain, MAC,
 // signed checkpoints outside the database and the stored state against the log, naming the first broken
-// row (highlighted) and every difference.
+// row (highlighted) and every difference. Each entry reads in the page's language, naming its subject (the server's
+// `text`, audit/describe.py); the stored summary, part of the hash chain, is the fallback.
 import { get, post, showError } from "./api.js";
 import { fill, h } from "./dom.js";
 import { formatDateTime } from "./format.js";
@@ -8,6 +9,14 @@ import { t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 let before = null;
+
+/** The entry's kind in the reader's language ("Vote opened"); the raw type, which stays in the tooltip, when the
+ *  catalogue has no label for it. */
+function typeLabel(type) {
+  const key = `audit.type.${type}`;
+  const label = t(key);
+  return label === key ? type : label;
+}
 
 function row(e) {
   return h(
@@ -17,7 +26,12 @@ function row(e) {
     h("td", { class: "nowrap" }, formatDateTime(e.at, { weekday: false })),
     h("td", {}, e.actor_name || (e.actor_id ? `#${e.actor_id}` : t("audit.system"))),
     h("td", {}, e.meeting_id ? h("a", { href: `/meetings/${e.meeting_id}` }, `#${e.meeting_id}`) : "—"),
-    h("td", {}, h("code", {}, e.type), e.summary ? h("div", { class: "muted small" }, e.summary) : null),
+    h(
+      "td",
+      {},
+      h("span", { class: "audit-type", title: e.type, "data-testid": "audit-type" }, typeLabel(e.type)),
+      e.text || e.summary ? h("div", { class: "muted small", "data-testid": "audit-text" }, e.text || e.summary) : null,
+    ),
     h("td", {}, h("code", { title: e.hash }, e.hash.slice(0, 12))),
   );
 }

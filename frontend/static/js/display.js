@@ -4,6 +4,7 @@
 // started_at + limit_seconds (the server sends no per-second events).
 import { formatDate, formatTime } from "/static/js/format.js";
 import { t } from "/static/js/i18n.js";
+import { optionLabel } from "/static/js/vote-text.js";
 import { fitAll, fitQueue } from "/static/js/display-fit.js";
 import { LiveConnection } from "/static/js/live-connection.js";
 
@@ -27,7 +28,6 @@ function setStatus(connected, text) {
 
 const ROLES = new Set(["chair", "member", "guest", "secretary"]);
 const VOTE_KINDS = new Set(["open", "named", "secret"]);
-const OPTION_KINDS = new Set(["yes", "no", "abstain"]);
 
 function text(id, value) {
   $(id).textContent = value ?? "";
@@ -130,7 +130,7 @@ function renderVote(state) {
       const li = document.createElement("li");
       li.className = `opt-${option.kind ?? "other"}`;
       const label = document.createElement("span");
-      label.textContent = option.label || (OPTION_KINDS.has(option.kind) ? t(`display.option.${option.kind}`) : "");
+      label.textContent = optionLabel(option);
       const n = document.createElement("strong");
       const fromTally = vote.tally?.[String(option.id)];
       n.textContent = String(fromTally ?? result.counts?.[String(option.id)] ?? result[option.kind] ?? 0);

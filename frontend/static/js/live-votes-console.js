@@ -11,10 +11,10 @@ import { conduct, headNode, shown } from "./live-votes.js";
 import { toast } from "./toast.js";
 import { onSubmit } from "./forms.js";
 import { markOpenedHere } from "./vote-sheet.js";
+import { defaultOptions, optionLabel } from "./vote-text.js";
 
 const KINDS = ["open", "named", "secret"];
 const RULES = ["all_members", "present", "two_thirds", "cast"];
-const DEFAULT_OPTIONS = ["Tán thành", "Không tán thành", "Không biểu quyết"]; // i18n: data (the vote's own choices, in the record)
 const $ = (id) => document.getElementById(id);
 let ctx = null;
 let form = null;
@@ -49,7 +49,7 @@ function buildForm() {
       h(
         "div",
         { class: "span-2 vote-form-foot" },
-        h("div", { class: "muted small" }, `${t("vote.options")}: `, DEFAULT_OPTIONS.map((o) => h("span", { class: "chip" }, o))),
+        h("div", { class: "muted small" }, `${t("vote.options")}: `, defaultOptions().map((o) => h("span", { class: "chip" }, o))),
         submit,
       ),
     ),
@@ -131,7 +131,7 @@ function row(state, shared) {
       headNode(vote),
       h("div", { class: "q" }, vote.question),
       h("div", { class: "muted small" }, item ? `${item.position}. ${item.title}` : ""),
-      vote.state === "open" ? h("div", { class: "small" }, t("vote.progress", { voted: vote.voted_count, eligible: vote.eligible_count })) : null,
+      vote.state === "open" ? h("div", { class: "small" }, t("vote.progress_present", { voted: vote.voted_count, eligible: vote.eligible_count })) : null,
       r ? h("div", { class: `small verdict-line ${r.passed ? "passed" : "failed"}` }, `${r.passed ? t("vote.passed") : t("vote.failed")} · ${summary(vote)}`) : null,
       !r && vote.state === "closed"
         ? h("div", { class: "small muted", "data-testid": "vote-row-waiting" }, conductor && vote.kind === "secret" ? t("ballot.not_decrypted") : t("vote.awaiting_publish"))
@@ -143,7 +143,7 @@ function row(state, shared) {
 
 function summary(vote) {
   const counts = vote.tally ?? vote.result?.counts ?? {};
-  return vote.options.map((o) => `${o.label}: ${counts[String(o.id)] ?? 0}`).join(" · ");
+  return vote.options.map((o) => `${optionLabel(o)}: ${counts[String(o.id)] ?? 0}`).join(" · ");
 }
 
 export function render(state) {

@@ -11,6 +11,7 @@ import { t } from "./i18n.js";
 import { myRow } from "./live-view.js";
 import { passwordDialog, trusteeSecretDialog } from "./password-dialog.js";
 import { toast } from "./toast.js";
+import { optionLabel, progressNode, resultNode } from "./vote-text.js";
 
 const PRESENT = new Set(["present_room", "present_remote"]);
 const card = () => document.getElementById("vote-card");
@@ -104,7 +105,7 @@ export function whyNot(state, vote) {
   return "vote.why.absent";
 }
 
-const labelOf = (vote, optionId) => vote.options.find((o) => o.id === optionId)?.label ?? "";
+const labelOf = (vote, optionId) => optionLabel(vote.options.find((o) => o.id === optionId));
 
 function countsOf(vote) {
   return vote.tally ?? vote.result?.counts ?? null;
@@ -124,37 +125,11 @@ export function tallyNode(vote, { chosen = null } = {}) {
       return h(
         "li",
         { class: `tally-row k-${o.kind}${o.id === chosen ? " mine" : ""}`, "data-testid": "tally-row", dataset: { optionId: o.id, count: n } },
-        h("div", { class: "tally-head" }, h("span", { class: "l" }, o.label), h("strong", { class: "n", "data-testid": "tally-count" }, n)),
+        h("div", { class: "tally-head" }, h("span", { class: "l" }, optionLabel(o)), h("strong", { class: "n", "data-testid": "tally-count" }, n)),
         h("div", { class: "tally-bar", "aria-hidden": "true" }, h("span", { style: { width: `${Math.round((n / total) * 100)}%` } })),
         names.length ? h("div", { class: "tally-names muted small" }, names.join(", ")) : null,
       );
     }),
-  );
-}
-
-export function progressNode(vote) {
-  const share = vote.eligible_count ? Math.min(100, Math.round((vote.voted_count / vote.eligible_count) * 100)) : 0;
-  return h(
-    "div",
-    { class: "vote-progress", "data-testid": "vote-progress", dataset: { voted: vote.voted_count, eligible: vote.eligible_count } },
-    h("span", {}, t("vote.progress", { voted: vote.voted_count, eligible: vote.eligible_count })),
-    h("div", { class: "tally-bar", "aria-hidden": "true" }, h("span", { style: { width: `${share}%` } })),
-  );
-}
-
-/** Passed / not passed, the rule and the tie-break note. */
-export function resultNode(vote) {
-  const r = vote.result;
-  if (!r) return null;
-  let tie = null;
-  if (r.tie) tie = r.decided_by_chair ? t("vote.tie_chair") : vote.kind === "secret" && !r.passed ? t("vote.tie_secret") : t("vote.tie");
-  return h(
-    "div",
-    { class: `vote-result ${r.passed ? "passed" : "failed"}`, "data-testid": "vote-result", dataset: { passed: String(r.passed) } },
-    h("div", { class: "verdict", "data-testid": "vote-verdict" }, r.passed ? `✓ ${t("vote.passed")}` : `✕ ${t("vote.failed")}`),
-    h("div", { class: "small" }, t("vote.required", { required: r.required, yes: r.yes })),
-    h("div", { class: "muted small" }, t(`vote.rule.${r.rule ?? vote.rule}`)),
-    tie ? h("div", { class: "tie small", "data-testid": "vote-tie" }, tie) : null,
   );
 }
 
@@ -180,7 +155,7 @@ export function isCasting() {
 export async function cast(vote, option) {
   if (casting) return;
   const secret = vote.kind === "secret";
-  const message = t(secret ? "vote.confirm_secret" : "vote.confirm", { option: option.label });
+  const message = t(secret ? "vote.confirm_secret" : "vote.confirm", { option: optionLabel(option) });
   const stop = new AbortController();
   confirming = { voteId: vote.id, stop };
   const sure = await confirmDialog(message, { okLabel: t("vote.cast"), danger: secret, signal: stop.signal });
@@ -358,7 +333,7 @@ function ballotNode(state, vote, me) {
               disabled: casting,
               onclick: () => cast(vote, o),
             },
-            o.id === chosen ? `✓ ${o.label}` : o.label,
+            o.id === chosen ? `✓ ${optionLabel(o)}` : optionLabel(o),
           ),
         ),
       );
@@ -404,7 +379,7 @@ export function render(state) {
     open ? ballotNode(state, vote, me) : null,
     receiptNode(vote),
     trusteeNode(vote),
-    open || waiting ? progressNode(vote) : null,
+    open || waiting ? progressNode(vote, state.quorum) : null,
     hiddenNote ? h("p", { class: "muted small", "data-testid": vote.kind === "secret" ? "vote-secret-note" : "vote-hidden-note" }, t(hiddenNote)) : null,
     waiting
       ? h("p", { class: "vote-waiting", role: "status", "data-testid": "vote-waiting", dataset: { undecrypted: String(undecrypted) } },

@@ -6,6 +6,7 @@ import { armOnGesture, chime, setSound, soundOn, stats } from "./chime.js";
 import { fill, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { cast, isCasting, myVote, whyNot } from "./live-votes.js";
+import { optionLabel } from "./vote-text.js";
 
 const $ = (id) => document.getElementById(id);
 let ctx = null;
@@ -95,7 +96,7 @@ function content(state, vote) {
         h(
           "button",
           { type: "button", class: `btn vote-option k-${o.kind}`, "data-testid": "sheet-option", dataset: { optionId: o.id, kind: o.kind }, disabled: casting },
-          o.label,
+          optionLabel(o),
         ),
       ),
     ),
