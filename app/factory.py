@@ -27,7 +27,7 @@ from infra.cluster import Cluster
 from core.i18n import load_all as load_catalogues
 from infra.context import AppContext
 from app.db import Database
-from infra.outbox import Dispatcher
+from infra.outbox import Dispatcher, Takeover
 from web.http import guard_paths, ok, on_client_gone, on_domain_error, on_http_error, on_unexpected
 from infra.paths import STATIC_DIR
 from infra.ratelimit import failure_budget
@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Any:
     )
     jobs = Dispatcher(ctx)  # the outbox: after-commit work recorded by the services (core/outbox.py)
     domains.install(ctx, jobs)
+    ctx.background.append(Takeover(jobs))  # jobs another node left behind (or whose retries ran out) run here
     passwords.warm_up()
     watermark.warm_up(SIZES["tablet"])  # the fonts, loaded before the first page turn
     # Remote media: the web process only relays signalling; media workers start on first use (or now, prewarm).

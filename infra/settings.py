@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # Cluster: how often a node compares each meeting's last seq in the database with what it delivered to its
     # sockets, and delivers from the event log what pub/sub lost (realtime/repair.py; also the grace given to it).
     event_repair_seconds: float = Field(default=1.0, gt=0)
+    # Cluster: how often every node looks for outbox jobs (core/outbox.py) that another node left behind (it died
+    # before or while running them) and runs them; also how long past its due time a job waits for its own node.
+    outbox_takeover_seconds: float = Field(default=30.0, gt=0)
     # Shutdown: the most one step (a background loop, the outbox, Redis, …) may take before the node goes on
     # without it (logged by name), so a stuck connection cannot keep a stopping node from ever exiting.
     shutdown_step_seconds: float = Field(default=5.0, gt=0)

@@ -110,6 +110,8 @@ class Cluster:
     lb_port: int = 0
     haproxy: subprocess.Popen[bytes] | None = None
     grace_seconds: float = 20.0
+    # More ECABINET_* variables: for every node ("*") and per node name ("node-a": they win)
+    node_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -134,6 +136,8 @@ class Cluster:
             "ECABINET_LOGIN_MAX_FAILURES": "5",
             "ECABINET_RTC_HOST_ADDRESSES": "127.0.0.1",
             "ECABINET_RTC_GRACE_SECONDS": str(self.grace_seconds),
+            **self.node_env.get("*", {}),
+            **self.node_env.get(name, {}),
         }
 
     def start(self, n: int = 3) -> None:

@@ -7,7 +7,8 @@ messages) but with a "vote.tally" job. At most one run per vote is pending; it r
 the first cast of a burst, as its own write transaction (votes.services.publish_tally), which records one
 `vote.tally` event carrying the "votes" slice if anything changed. A cast committed after a run read its jobs
 schedules another, so the last cast always reaches every tablet within about `interval`; a crash before the
-run leaves the jobs in the table and the next start publishes the tally.
+run leaves the jobs in the table, and another node's outbox takeover (ECABINET_OUTBOX_TAKEOVER_SECONDS) or the
+next start publishes the tally; a scrub left by a node that died is run the same way.
 
 Scrub. After a secret vote closes, the WAL (SQLite) or dead tuples and the pages' physical order (PostgreSQL)
 and the pages' cell layout still reflect the order in which encrypted ballots arrived; `scrub` rebuilds the
