@@ -17,7 +17,6 @@ from sqlmodel import Session, col, select
 from core.actor import Actor
 from core.errors import Forbidden, NotFound
 from core.i18n import Msg
-from core.text import short
 from infra.db import memo
 from documents.models import Document, DocumentAccess
 from meetings.access import Access, access
@@ -53,12 +52,11 @@ def refusal(session: Session, acc: Access, doc: Document) -> str | None:
     if acc.can_manage:
         return None
     if is_guest_like(acc) and not doc.share_with_guests:
-        return Msg("Tài liệu “{title}” không được chia sẻ với khách mời.", title=short(doc.title))
+        # no title: who may not read a document is not told what it is called (the page answers as its API)
+        return Msg("Tài liệu này không được chia sẻ với khách mời.")
     if doc.restricted:
         if acc.actor.is_display or acc.actor.id not in allowed_ids(session, doc.id or 0):
-            return Msg(
-                "Tài liệu “{title}” là tài liệu hạn chế; bạn không có trong danh sách được xem.", title=short(doc.title)
-            )
+            return Msg("Tài liệu này là tài liệu hạn chế; bạn không có trong danh sách được xem.")
     return None
 
 

@@ -18,7 +18,7 @@ from accounts.models import User
 from core import outbox
 from core.clock import local, pdf_date, utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
-from core.text import fold, fold_with_index, short
+from core.text import fold, fold_with_index
 from documents.hooks import document_removed, document_saved, document_updated
 from documents import serialize, render
 from documents.access import DocAccess, allowed_ids, read_access, require_manage_documents, visible
@@ -81,7 +81,7 @@ def version_of(session: Session, doc: Document, version: int | None) -> Document
         ).first(),
     )
     if found is None:
-        raise NotFound("Tài liệu “{title}” không có phiên bản {number}.", title=short(doc.title), number=number)
+        raise NotFound("Tài liệu này không có phiên bản {number}.", number=number)
     return found
 
 

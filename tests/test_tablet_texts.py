@@ -104,13 +104,14 @@ def test_speaker_requests_refused_without_their_id(db: Database) -> None:
     assert gone.value.details == {"state": "withdrawn"}
 
 
-def test_documents_are_named_by_their_title(db: Database) -> None:
+def test_documents_are_named_without_an_id_and_a_refusal_does_not_tell_the_title(db: Database) -> None:
+    """Who may not read a document is not told what it is called (the title is what it would leak), nor its id."""
     c = present_cabinet(db)
     doc = add_doc(db, c, ["trang một"], title="Tờ trình dự toán ngân sách 2027")
     with pytest.raises(Forbidden) as refused:  # not shared with guests
         db.run_read(documents.get_document, actor=c.guest, document_id=doc, data_dir=Path("/nonexistent"))
-    assert _says(refused.value, "vi") == "Tài liệu “Tờ trình dự toán ngân sách 2027” không được chia sẻ với khách mời."
-    assert _says(refused.value, "en") == "The document “Tờ trình dự toán ngân sách 2027” is not shared with guests."
+    assert _says(refused.value, "vi") == "Tài liệu này không được chia sẻ với khách mời."
+    assert _says(refused.value, "en") == "This document is not shared with guests."
     with pytest.raises(NotFound) as no_page:
         db.run_read(documents.page_source, actor=c.members[0], document_id=doc, page=9, timezone="Asia/Ho_Chi_Minh")
     assert _says(no_page.value, "vi") == "Tài liệu này (phiên bản 1) có 1 trang; không có trang 9."
