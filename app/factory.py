@@ -68,7 +68,7 @@ async def healthz(request: Request) -> Response:
     if ctx.cluster.draining:
         return JSONResponse({"status": "draining", "node": node}, status_code=503)
     if (redis := await ctx.cluster.ping()) is not None:
-        log.warning("healthz: Redis unreachable (%s); serving degraded", redis)
+        ctx.cluster.lost(ConnectionError(redis))  # logged once per outage, not at every check
         return JSONResponse({"status": "degraded", "node": node, "redis": redis})
     return ok({"status": "ok"})
 

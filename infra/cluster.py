@@ -5,7 +5,10 @@ node), keeps a liveness key in Redis alive with a heartbeat, and says it is drai
 (/healthz then answers 503 so the load balancer stops sending it new work). Nodes whose liveness key
 expired (SIGKILL, power loss) are reaped by whichever live node sees it first: the hooks registered with
 `on_node_dead` (shared presence) drop what that node had announced.
-Without ECABINET_REDIS_URL there is one node and nothing is shared."""
+Without ECABINET_REDIS_URL there is one node and nothing is shared.
+While Redis is unreachable the node keeps serving on its own (`reachable` is False: shared presence answers
+this node's list, rtc:* is served only for meetings whose media is known to live here, sign-in limits count
+per node, infra/ratelimit.py); one warning says so when the outage starts and one when Redis answers again."""
 
 from __future__ import annotations
 
@@ -69,6 +72,9 @@ class Cluster:
         self._rejoin_hooks: list[RejoinHook] = []
         self._beat_hooks: list[RejoinHook] = []
         self._task: asyncio.Task[None] | None = None
+        # False from a failed command (heartbeat or request) until the next heartbeat that Redis answers: callers
+        # then skip Redis instead of waiting on its retries at every request.
+        self.reachable = True
         self.services: list[Any] = []  # started after the first heartbeat, stopped before this node leaves
 
     @property
@@ -101,8 +107,8 @@ class Cluster:
                 # before it was reaped) left entries nobody would ever remove: this process holds none yet.
                 await self._reap(self.node_id)
                 await self._beat()
-            except Exception:  # Redis down at start: /healthz says so, and the heartbeat keeps trying
-                log.warning("cluster: Redis unreachable at start", exc_info=True)
+            except Exception as exc:  # Redis down at start: /healthz says so, and the heartbeat keeps trying
+                self.lost(exc)
             self._task = asyncio.ensure_future(self._loop())
         for service in self.services:
             await service.start()
@@ -132,18 +138,38 @@ class Cluster:
         except Exception as exc:  # any failure means this node cannot share state
             return type(exc).__name__
 
+    def lost(self, exc: BaseException) -> None:
+        """A Redis command failed: logged once per outage, not at every heartbeat or request."""
+        if self.reachable:
+            self.reachable = False
+            log.warning(
+                "Redis unreachable (%s: %s); this node serves on its own until it answers", type(exc).__name__, exc
+            )
+
+    def answered(self) -> None:
+        if not self.reachable:
+            self.reachable = True
+            log.warning("Redis answers again; this node shares its state again")
+
     async def _loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.cluster_heartbeat_seconds)
             try:
                 await self._beat()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.lost(exc)
+                continue
+            self.answered()
+            try:
                 await self._reap_dead()
                 for hook in self._beat_hooks:
                     await hook()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.warning("cluster heartbeat failed", exc_info=True)
+                log.warning("cluster heartbeat's follow-up failed", exc_info=True)
 
     async def _beat(self) -> None:
         alive = self.key("node", self.node_id)
@@ -199,11 +225,15 @@ class Subscription:
     async def _listen(self) -> None:
         import json
 
+        failing = False  # one warning per outage, not one a second
         while True:
             try:
                 async with self.redis.pubsub() as pubsub:
                     await pubsub.subscribe(self.channel)
                     self._ready.set()
+                    if failing:
+                        failing = False
+                        log.info("channel %s subscribed again", self.channel)
                     async for message in pubsub.listen():
                         if message.get("type") != "message":
                             continue
@@ -214,6 +244,8 @@ class Subscription:
                             await self.handle(data)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.warning("channel %s lost; subscribing again", self.channel, exc_info=True)
+            except Exception as exc:
+                if not failing:
+                    log.warning("channel %s lost (%s); subscribing again every second", self.channel, exc)
+                failing = True
                 await asyncio.sleep(1)

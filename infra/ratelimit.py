@@ -1,10 +1,12 @@
 """Rate limits: failure budgets for slow secret checks (login, signing password; in process, or in Redis when
-several web processes share the work) and token buckets for noisy sockets."""
+several web processes share the work, with this process's own count while Redis is unreachable) and token
+buckets for noisy sockets."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import secrets
 import time
@@ -14,6 +16,8 @@ from typing import Any, AsyncIterator, Mapping
 from core.errors import RateLimited
 
 _SWEEP_EVERY = 1024  # reservations between sweeps of keys whose attempts have all expired
+PROBE_EVERY = 1.0  # seconds between two PINGs of an unreachable Redis (the shared budget's way back)
+log = logging.getLogger("ecabinet.ratelimit")
 
 
 class Reservation:
@@ -66,6 +70,13 @@ class FailureBudget:
         for key in limits:
             self.hits.setdefault(key, deque()).append(now)
         return Reservation(self, dict.fromkeys(limits, now), tuple(after))
+
+    def check(self, limits: Mapping[str, int], message: str) -> None:
+        """Refuses (RateLimited) when any key is over its limit; counts nothing."""
+        now = time.monotonic()
+        _refuse(
+            max((self._wait(key, limit, now) for key, limit in limits.items() if key in self.hits), default=0), message
+        )
 
     async def count(self, keys: tuple[str, ...]) -> None:
         now = time.monotonic()
@@ -136,10 +147,18 @@ return 0
 
 
 class SharedFailureBudget(FailureBudget):
-    """The same budget kept in Redis (ECABINET_REDIS_URL), for several web processes behind one proxy."""
+    """The same budget kept in Redis (ECABINET_REDIS_URL), for several web processes behind one proxy.
+
+    Redis unreachable (down, restarting, refusing): sign-in goes on, never a 500, and is never unlimited. The
+    attempts are counted in this process (`local`, the same limits: each node then allows its own budget,
+    which is what one web process does without Redis), a warning is logged once per outage, and Redis is
+    PINGed every PROBE_EVERY until it answers; the shared budget is used again from then on. What was refused
+    locally meanwhile stays refused until its window ends (a restarted Redis has forgotten its own counts)."""
 
     def __init__(self, window_seconds: float, redis_url: str, prefix: str) -> None:
         super().__init__(window_seconds)
+        from redis.exceptions import RedisError
+
         from infra.cluster import redis_client
 
         # As the cluster's connection (infra/cluster.py): a sign-in never waits on Redis for ever, and a pooled
@@ -148,11 +167,24 @@ class SharedFailureBudget(FailureBudget):
         self._script = self._redis.register_script(_RESERVE)
         self._count = self._redis.register_script(_COUNT)
         self._prefix = f"{prefix}:budget:"
+        self._unreachable = (RedisError, OSError, TimeoutError)
+        self.local = FailureBudget(window_seconds)
+        self.down = False  # Redis failed a command and has not answered a PING since
+        self._probe: asyncio.Task[None] | None = None
 
     async def reserve(
         self, limits: Mapping[str, int], message: str, *, after: Mapping[str, int] | None = None
     ) -> Reservation:
         after = after or {}
+        if not self.down:
+            self.local.check({**limits, **after}, message)  # refusals made during an outage outlive it
+            try:
+                return await self._reserve_shared(limits, message, after)
+            except self._unreachable as exc:
+                self._lost(exc)
+        return await self.local.reserve(limits, message, after=after)  # its Reservation releases locally
+
+    async def _reserve_shared(self, limits: Mapping[str, int], message: str, after: Mapping[str, int]) -> Reservation:
         keys = [self._prefix + key for key in limits]
         checked = [self._prefix + key for key in after]
         member = secrets.token_hex(8)
@@ -162,20 +194,62 @@ class SharedFailureBudget(FailureBudget):
         return Reservation(self, dict.fromkeys(keys, member), tuple(checked))
 
     async def count(self, keys: tuple[str, ...]) -> None:
-        if keys:
-            await self._count(keys=list(keys), args=[int(self.window * 1000), secrets.token_hex(8)])
+        if not keys:
+            return
+        if not self.down:
+            try:
+                await self._count(keys=list(keys), args=[int(self.window * 1000), secrets.token_hex(8)])
+                return
+            except self._unreachable as exc:
+                self._lost(exc)
+        await self.local.count(tuple(key.removeprefix(self._prefix) for key in keys))  # a failure still counts
 
     async def forget(self, stamps: Mapping[str, Any]) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for key, member in stamps.items():
-                pipe.zrem(key, member)
-            await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                for key, member in stamps.items():
+                    pipe.zrem(key, member)
+                await pipe.execute()
+        except self._unreachable as exc:  # the attempt stays counted until its window ends: the safe side
+            self._lost(exc)
 
     async def clear(self, key: str) -> None:
-        await self._redis.delete(self._prefix + key)
+        await self.local.clear(key)
+        if self.down:
+            return
+        try:
+            await self._redis.delete(self._prefix + key)
+        except self._unreachable as exc:
+            self._lost(exc)
 
     async def close(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._probe
         await self._redis.aclose()
+
+    def _lost(self, exc: BaseException) -> None:
+        if self.down:
+            return
+        self.down = True
+        log.warning(
+            "sign-in limits: Redis unreachable (%s: %s); counting failures on this node alone until it answers",
+            type(exc).__name__,
+            exc,
+        )
+        self._probe = asyncio.ensure_future(self._until_redis_answers())
+
+    async def _until_redis_answers(self) -> None:
+        while True:
+            await asyncio.sleep(PROBE_EVERY)
+            try:
+                await asyncio.wait_for(self._redis.ping(), 2)
+                break
+            except Exception:  # still unreachable: the next PING in PROBE_EVERY
+                continue
+        self.down = False
+        log.warning("sign-in limits: Redis answers again; failures are counted in Redis (shared) again")
 
 
 def failure_budget(window_seconds: float, redis_url: str = "", prefix: str = "ecabinet") -> FailureBudget:

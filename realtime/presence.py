@@ -241,16 +241,23 @@ class SharedBoard:
     async def _write_or_later(self, meeting_id: int, user_id: int, what: str) -> None:
         """Presence never fails a join or a disconnect: what Redis did not take now, the next heartbeat's
         `reassert` writes (this node's list stays right meanwhile)."""
+        if not self.cluster.reachable:  # known down: no join waits on Redis's retries (the heartbeat repairs)
+            return
         try:
             await self._write(meeting_id, user_id, what)
         except Exception as exc:  # Redis down or a dropped connection
-            log.warning("presence of meeting %s not written (%s); the next heartbeat does it", meeting_id, exc)
+            self.cluster.lost(exc)  # one warning per outage, not one per join
+            log.info("presence of meeting %s not written (%s); the next heartbeat does it", meeting_id, exc)
 
     async def online(self, meeting_id: int) -> list[int]:
+        """The meeting's list across nodes; this node's own while Redis is unreachable (rather than no join)."""
+        if not self.cluster.reachable:
+            return self.local.online(meeting_id)
         try:
             raw = await self._read(keys=[self.cluster.key("presence", meeting_id)], args=[self.cluster.prefix])
-        except Exception as exc:  # Redis unreachable: this node's own list, rather than no join at all
-            log.warning("presence of meeting %s not read (%s); answering this node's own", meeting_id, exc)
+        except Exception as exc:
+            self.cluster.lost(exc)
+            log.info("presence of meeting %s not read (%s); answering this node's own", meeting_id, exc)
             return self.local.online(meeting_id)
         return list(json.loads(raw))
 

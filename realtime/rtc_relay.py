@@ -8,7 +8,11 @@ that socket disconnects, its node says so; when its node dies (no heartbeat), th
 itself: either way the participant's sessions get the usual grace, and an rtc:resume (or rtc:join) through
 any node within it takes them over, the peer connection untouched. If the media node itself dies, the next
 rtc:join through any node makes that node the meeting's media node, and each of its sessions (recorded in
-Redis) is claimed by a live node that ends it after the grace unless the participant joined again."""
+Redis) is claimed by a live node that ends it after the grace unless the participant joined again.
+
+While Redis is unreachable nothing can be relayed or claimed: rtc:* for a meeting whose media is known to live
+on this node is served as usual, any other is refused with media_unavailable (503: try again), never claimed
+(two nodes could both take it); sessions started or ended meanwhile are recorded once Redis answers again."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from dataclasses import asdict
 from typing import Any, Awaitable, Callable
 
 from pydantic import BaseModel
+from redis.exceptions import RedisError
 
 from core.actor import Actor
 from accounts.models import GlobalRole
@@ -27,6 +32,12 @@ from infra.cluster import Cluster, Subscription
 from core.errors import DomainError
 
 log = logging.getLogger("ecabinet.rtc")
+_DOWN = (RedisError, OSError, TimeoutError)  # Redis unreachable, restarting or refusing
+_UNAVAILABLE: dict[str, Any] = {
+    "code": "media_unavailable",
+    "status": 503,
+    "message": "Máy chủ truyền hình trực tuyến chưa sẵn sàng; vui lòng thử lại.",
+}
 Handler = Callable[[str, Actor, Any], Awaitable[Any]]
 
 # The meeting's media node: the one recorded while it is alive, else this one (no TTL: liveness decides).
@@ -91,10 +102,14 @@ class RtcRelay:
         self.ids = itertools.count(1)
         self.origin: dict[str, str] = {}  # socket held by another node -> that node (sockets we host media for)
         self.forwarded: dict[str, set[str]] = {}  # our socket -> media nodes that know it
+        self.owners: dict[int, str] = {}  # meeting -> its media node as Redis last said (served on in an outage)
+        self.unwritten: dict[str, dict[str, Any] | None] = {}  # sessions' entries to write (None: to remove)
+        self.untold: list[tuple[str, dict[str, Any]]] = []  # messages to send once Redis answers again
         remote.route = self.route
         remote.relay = self
         remote.is_remote = lambda sid: sid in self.origin
         cluster.services.append(Subscription(self.redis, self.channel(cluster.node_id), self._serve, concurrent=True))
+        cluster.on_beat(self._write_pending)
         cluster.on_beat(self._check_origins)
         cluster.on_beat(self._claim_lost_sessions)
 
@@ -102,9 +117,27 @@ class RtcRelay:
         return self.cluster.key("rtc", node)
 
     async def owner(self, meeting_id: int, *, claim: bool = True) -> str | None:
+        """The meeting's media node (claimed for this node when none is alive). Redis unreachable: this node if
+        it was, else refused when claiming (media_unavailable) and None otherwise (nothing can be relayed)."""
         c = self.cluster
-        raw = await self._owner(keys=[c.key("media", meeting_id)], args=[c.node_id, c.prefix, "1" if claim else "0"])
-        return raw.decode() if isinstance(raw, bytes) else raw
+        if c.reachable:
+            try:
+                raw = await self._owner(
+                    keys=[c.key("media", meeting_id)], args=[c.node_id, c.prefix, "1" if claim else "0"]
+                )
+            except _DOWN as exc:
+                c.lost(exc)
+            else:
+                node = raw.decode() if isinstance(raw, bytes) else raw
+                if node:
+                    self.owners[meeting_id] = node
+                return node
+        # Nobody takes a meeting over from this node meanwhile: that needs its liveness key to expire in Redis.
+        if self.owners.get(meeting_id) == c.node_id:
+            return c.node_id
+        if claim:
+            raise _relayed_error(_UNAVAILABLE)
+        return None
 
     # --- the web side: an rtc:* event from one of our sockets ---------------------------------------
     def route(self, name: str, model: type[BaseModel], fn: Handler) -> Handler:
@@ -130,14 +163,10 @@ class RtcRelay:
         try:
             await self.redis.publish(self.channel(node), json.dumps(message))
             reply = await asyncio.wait_for(future, timeout)
-        except (TimeoutError, OSError):
-            raise _relayed_error(
-                {
-                    "code": "media_unavailable",
-                    "status": 503,
-                    "message": "Máy chủ truyền hình trực tuyến chưa sẵn sàng; vui lòng thử lại.",
-                }
-            ) from None
+        except _DOWN as exc:
+            if isinstance(exc, RedisError):
+                self.cluster.lost(exc)
+            raise _relayed_error(_UNAVAILABLE) from None
         finally:
             self.pending.pop(rid, None)
         if not reply["ok"]:
@@ -150,7 +179,18 @@ class RtcRelay:
         ended = self.remote.session_ended(sid)
         for node in self.forwarded.pop(sid, ()):
             message = {"op": "socket_gone", "sid": sid, "ended": ended, "from": self.cluster.node_id}
-            asyncio.ensure_future(self.redis.publish(self.channel(node), json.dumps(message)))
+            asyncio.ensure_future(self._tell(node, message, keep=True))
+
+    async def _tell(self, node: str, message: dict[str, Any], *, keep: bool = False) -> None:
+        """A message no one awaits. Redis unreachable: sent again at the first heartbeat it answers when `keep`
+        (a socket gone: its sessions' grace must start), else dropped (a reply the asker stopped waiting for)."""
+        try:
+            await self.redis.publish(self.channel(node), json.dumps(message))
+        except _DOWN as exc:
+            self.cluster.lost(exc)
+            log.info("rtc %s to node %s not sent: %s", message.get("op"), node, exc)
+            if keep:
+                self.untold.append((node, message))
 
     async def observe(self, events: list[dict[str, Any]]) -> None:
         """The floor and the end of a meeting, committed here, reach the meeting's media node elsewhere."""
@@ -159,7 +199,7 @@ class RtcRelay:
             if node and node != self.cluster.node_id:
                 mine = [env for env in events if env.get("meeting_id") == mid]
                 message = {"op": "observe", "events": mine, "from": self.cluster.node_id}
-                await self.redis.publish(self.channel(node), json.dumps(message))
+                await self._tell(node, message)
 
     # --- the media side: a request relayed from another node ---------------------------------------
     async def _serve(self, message: dict[str, Any]) -> None:
@@ -190,15 +230,42 @@ class RtcRelay:
             reply.update(
                 ok=False, error={"code": "internal_error", "status": 500, "message": "Lỗi hệ thống; vui lòng thử lại."}
             )
-        await self.redis.publish(self.channel(sender), json.dumps(reply))
+        await self._tell(sender, reply)  # lost with Redis: the asking node answers media_unavailable on its timeout
 
     # --- sessions whose media node died ----------------------------------------------------------
     async def session_started(self, key: tuple[int, int, bool], actor: Actor) -> None:
-        entry = {"node": self.cluster.node_id, "actor": _actor_json(actor)}
-        await self.redis.hset(self.sessions_key, f"{key[0]}|{key[1]}", json.dumps(entry))
+        """Recorded for a takeover should this node die; Redis unreachable: at the first heartbeat it answers
+        (the join itself goes on)."""
+        field = f"{key[0]}|{key[1]}"
+        self.unwritten[field] = {"node": self.cluster.node_id, "actor": _actor_json(actor)}
+        await self._write(field)
 
     async def session_ended(self, key: tuple[int, int, bool]) -> None:
-        await self._end_if_mine(keys=[self.sessions_key], args=[f"{key[0]}|{key[1]}", "0", self.cluster.node_id])
+        field = f"{key[0]}|{key[1]}"
+        self.unwritten[field] = None
+        await self._write(field)
+
+    async def _write(self, field: str) -> None:
+        if not self.cluster.reachable or field not in self.unwritten:
+            return
+        entry = self.unwritten[field]
+        try:
+            if entry is None:
+                await self._end_if_mine(keys=[self.sessions_key], args=[field, "0", self.cluster.node_id])
+            else:
+                await self.redis.hset(self.sessions_key, field, json.dumps(entry))
+        except _DOWN as exc:
+            self.cluster.lost(exc)
+            return
+        if self.unwritten.get(field) is entry:  # not changed meanwhile
+            del self.unwritten[field]
+
+    async def _write_pending(self) -> None:
+        for field in list(self.unwritten):
+            await self._write(field)
+        untold, self.untold = self.untold, []
+        for node, message in untold:
+            await self._tell(node, message, keep=True)
 
     async def _claim_lost_sessions(self) -> None:
         claimed = await self._claim_lost(keys=[self.sessions_key], args=[self.cluster.prefix, self.cluster.node_id])

@@ -44,6 +44,26 @@ class ClusterManager(socketio.AsyncRedisManager):
     # realtime.broadcast.Broadcaster.local_fanout: a meeting event published once reaches this node's sockets
     # through the fast path (one encode, direct frames), not one task per socket.
     ecabinet_fanout: Any = None
+    ecabinet_cluster: Any = None  # infra.cluster.Cluster: knows when Redis is unreachable (build_server sets it)
+
+    async def _publish(self, data: Any) -> None:
+        """One attempt, and none while this node knows Redis is unreachable: python-socketio's own tries twice with
+        a connection timeout each, which held every write's answer 2.4-4.8 s during an outage. This node's sockets
+        had the emit already (emit handles it here first); the other nodes' get what they missed from the event
+        log once Redis is back (realtime/repair.py)."""
+        cluster = self.ecabinet_cluster
+        if cluster is None:
+            await super()._publish(data)
+            return
+        if not cluster.reachable:
+            return
+        try:
+            if not getattr(self, "connected", False):  # set by python-socketio's _redis_connect
+                self._redis_connect()
+            await self.redis.publish(self.channel, self.json.dumps(data))
+        except Exception as exc:  # Redis gone: said once per outage; the heartbeat notices when it answers
+            self.connected = False
+            cluster.lost(exc)
 
     async def _redis_listen_with_retries(self) -> Any:
         """As python-socketio's, but after a lost connection it subscribes again every second instead of backing
@@ -55,8 +75,11 @@ class ClusterManager(socketio.AsyncRedisManager):
                 await self.pubsub.subscribe(self.channel)
                 async for message in self.pubsub.listen():
                     yield message
-            except Exception as exc:  # Redis gone or restarting: try again shortly
-                log.warning("socket.io channel lost (%s); subscribing again in 1 s", type(exc).__name__)
+            except Exception as exc:  # Redis gone or restarting: try again shortly (said once per outage)
+                if self.ecabinet_cluster is not None:
+                    self.ecabinet_cluster.lost(exc)
+                else:
+                    log.warning("socket.io channel lost (%s); subscribing again in 1 s", type(exc).__name__)
                 await asyncio.sleep(1)
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
@@ -86,6 +109,7 @@ def build_server(ctx: AppContext) -> tuple[socketio.AsyncServer, Any]:
     manager = None
     if s.redis_url:
         manager = ClusterManager(s.redis_url, channel=s.redis_channel, redis_options=redis_options())
+        manager.ecabinet_cluster = ctx.cluster
     kwargs: dict[str, Any] = {"client_manager": manager} if manager else {}
     sio = GuardedServer(
         async_mode="asgi",
