@@ -3,7 +3,8 @@
 One reportlab overlay page per annotated page, stamped with pikepdf. Coordinates are page-relative to the
 page as displayed (top-left origin, after /Rotate), mapped back to PDF user space here. Ink keeps its
 pressure (each segment's width scales with it); highlights are translucent; a note is a coloured marker at
-its place with its text in a box beside it.
+its place with its text in a box beside it. `annotated_pdf` runs in an export worker, under its memory cap
+(documents/exports.py), never in the server process: it reads the whole stored file.
 """
 
 from __future__ import annotations

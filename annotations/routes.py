@@ -6,9 +6,6 @@ their other tablets follow; nobody else's sockets are in that room.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,7 +16,8 @@ from annotations.schemas import AnnotationCreate, AnnotationPublic, AnnotationUp
 from web.auth import ctx_of, require_user
 from web.http import ok, parse_body, query_id
 from web.openapi import Op
-from documents import storage
+from documents import exports, storage
+from documents.routes import renderer_for
 
 
 async def list_annotations(request: Request) -> Response:
@@ -73,17 +71,11 @@ async def annotated(request: Request) -> Response:
         timezone=ctx.settings.timezone,
     )
     path = storage.blob_path(ctx.settings.data_dir, src.file.sha256)
-    body = await to_thread.run_sync(annotated_pdf, path, src.file.viewer, src.annotations)
-    name = f"tai-lieu-{doc_id}-v{src.file.version}-ghi-chu.pdf"
-    return Response(
-        body,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
+    # In an export worker, under its memory cap: the stored file is read whole (documents/exports.py).
+    copy = await exports.make(
+        renderer_for(ctx), ctx.settings.max_upload_mb, path, annotated_pdf, src.file.viewer, src.annotations
     )
+    return exports.pdf_response(copy, f"tai-lieu-{doc_id}-v{src.file.version}-ghi-chu.pdf")
 
 
 async def presenter_status(request: Request) -> Response:

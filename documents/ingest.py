@@ -57,7 +57,7 @@ async def prepare(
             )
             leftovers.append(pdf)
         limits = pdfbudget.Limits.for_upload(max_upload_mb)
-        pdfbudget.guard_qpdf(limits)  # this process's qpdf (download watermarks) reads what these limits let in
+        pdfbudget.guard_qpdf(limits)  # this process's own qpdf (minutes, poll sheets) reads no more than uploads
         leftovers.append(pdfcheck.rebuilt_path(pdf))  # even from a worker that died writing it
         pdf, removed = await _in_worker(renderer.check, filename, pdfcheck.rebuild, pdf, filename, max_pages, limits)
         try:

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import zipfile
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pikepdf
 from pikepdf.exceptions import PikepdfError
@@ -131,10 +131,11 @@ class _OutOfMemory(logging.Handler):
 
 
 @contextlib.contextmanager
-def _watch_memory(filename: str) -> Iterator[None]:
-    """too_complex when qpdf ran out of memory in the block, whatever it made of that (MemoryError, a damaged file,
-    a null object read on as if it were fine). qpdf's warnings reach the handler only (pikepdf.open is called with
-    suppress_warnings=False so that they are logged at all)."""
+def watch_memory(error: Callable[[], Exception]) -> Iterator[None]:
+    """`error()` is raised when qpdf ran out of memory in the block, whatever it made of that (MemoryError, a damaged
+    file, a null object read on as if it were fine). qpdf's warnings reach the handler only (pikepdf.open is called
+    with suppress_warnings=False so that they are logged at all). Also used by the whole-file copies
+    (documents/exports.py)."""
     logger = logging.getLogger("pikepdf._core")
     watch, propagate = _OutOfMemory(), logger.propagate
     logger.addHandler(watch)
@@ -142,16 +143,16 @@ def _watch_memory(filename: str) -> Iterator[None]:
     try:
         yield
     except MemoryError:
-        raise too_complex(filename) from None
+        raise error() from None
     except Exception:
         if watch.seen:
-            raise too_complex(filename) from None
+            raise error() from None
         raise
     finally:
         logger.removeHandler(watch)
         logger.propagate = propagate
     if watch.seen:
-        raise too_complex(filename)
+        raise error()
 
 
 def rebuild(path: Path, filename: str, max_pages: int, limits: pdfbudget.Limits) -> tuple[Path, dict[str, int]]:
@@ -162,7 +163,7 @@ def rebuild(path: Path, filename: str, max_pages: int, limits: pdfbudget.Limits)
     of its own (an LZW object stream as the file opens) stops there, and is refused as `too_complex`."""
     target = rebuilt_path(path)
     try:
-        with _watch_memory(filename):
+        with watch_memory(lambda: too_complex(filename)):
             return _rebuild(path, target, filename, max_pages, limits)
     except BaseException:
         target.unlink(missing_ok=True)
@@ -190,7 +191,7 @@ def _rebuild(
         )
     pdfbudget.guard_qpdf(limits)  # qpdf decodes some streams while opening the file
     try:
-        pdf = pikepdf.open(path, suppress_warnings=False)  # for _watch_memory
+        pdf = pikepdf.open(path, suppress_warnings=False)  # for watch_memory
     except pikepdf.PasswordError:
         raise _encrypted(filename) from None
     except pikepdf.PdfError as exc:

@@ -4,8 +4,9 @@ PDFium is not thread-safe, so every pdfium call (the open check at upload, text 
 in a pool of worker *processes*: renders run in parallel on every core, the live room's event loop never
 waits for them, and a PDF that crashes PDFium kills one worker, not the server (the pool is then rebuilt).
 The pool is made on first use and shared by the process (it holds no per-app state). The upload check
-(documents/pdfcheck.py `rebuild`, qpdf) runs in workers of its own, alike (`Renderer.check`): whatever qpdf or
-PDFium does with a hostile file happens in a worker, never in the server process.
+(documents/pdfcheck.py `rebuild`, qpdf) runs in workers of its own, alike (`Renderer.check`), and so do the
+whole-file copies of a stored PDF (the watermarked download, the annotated export: documents/exports.py,
+`Renderer.export`): whatever qpdf or PDFium does with a hostile file happens in a worker, never in the server process.
 
 Memory: each worker caps its own address space (RLIMIT_AS) at what it takes once the jobs' modules are imported
 plus ECABINET_WORKER_MEMORY_MB (`cap_memory`). A decoder that runs away (an LZW object stream qpdf expands while
@@ -83,13 +84,17 @@ def pages_ready(data_dir: Path, sha256: str, page_count: int) -> bool:
 # --- in the worker processes ---------------------------------------------------------------------------
 
 
-def start_worker(memory_mb: int) -> None:
+def start_worker(memory_mb: int, purpose: str = "render") -> None:
     """The pool's initializer: import what the jobs use (their code and libraries count in the baseline, not in the
     budget), then cap the process's memory."""
     import pikepdf  # noqa: F401
     from PIL import Image, PngImagePlugin  # noqa: F401
 
     from documents import pdfcheck  # noqa: F401  # with cdr, pdfbudget, pdfdecode: the upload check
+
+    if purpose == "export":
+        from documents import watermark_pdf  # noqa: F401
+        from reportlab.pdfgen import canvas  # noqa: F401  # the overlays
 
     cap_memory(memory_mb)
 
@@ -206,12 +211,13 @@ def _save(image: Any, target: Path) -> None:
 
 # --- in the server process -----------------------------------------------------------------------------
 
-# Pools by (purpose, workers, memory cap): "render" for PDFium, "check" for the upload check (qpdf), so that a
-# hostile upload that takes a worker down takes no page render with it. Apps in one process with the same settings
-# (the usual case) share them.
+# Pools by (purpose, workers, memory cap): "render" for PDFium, "check" for the upload check (qpdf), "export" for
+# whole-file copies (qpdf, reportlab), so that a hostile file that takes a worker down takes no page render with it.
+# Apps in one process with the same settings (the usual case) share them.
 _POOLS: dict[tuple[str, int, int], ProcessPoolExecutor] = {}
 _POOL_LOCK = threading.Lock()
 CHECK_WORKERS = 2  # at most: uploads are few, and a check is seconds at most
+EXPORT_WORKERS = 2  # at most, alike: downloads of a whole file are few beside page turns
 
 
 def worker_count(configured: int) -> int:
@@ -226,7 +232,7 @@ def _pool(workers: int, memory_mb: int = DEFAULT_MEMORY_MB, purpose: str = "rend
                 max_workers=workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=start_worker,
-                initargs=(memory_mb,),
+                initargs=(memory_mb, purpose),
             )
         return pool
 
@@ -259,6 +265,11 @@ class Renderer:
     async def check(self, fn: Callable[..., Any], *args: Any) -> Any:
         """`run`, in the upload-check workers (as many as render workers, at most CHECK_WORKERS; the same cap)."""
         return await self._call("check", min(self.workers, CHECK_WORKERS), fn, *args)
+
+    async def export(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`run`, in workers of their own for whole-file copies (documents/exports.py; at most EXPORT_WORKERS, the same
+        cap): a copy that takes one down takes no page render or upload check with it."""
+        return await self._call("export", min(self.workers, EXPORT_WORKERS), fn, *args)
 
     async def _call(self, purpose: str, workers: int, fn: Callable[..., Any], *args: Any) -> Any:
         for attempt in (1, 2):

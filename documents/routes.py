@@ -13,7 +13,6 @@ import json
 import shutil
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from anyio import to_thread
 from starlette.datastructures import FormData, UploadFile
@@ -29,7 +28,7 @@ from web.openapi import Op
 from infra.settings import Settings
 from core.errors import TooLarge, UnsupportedMediaType, ValidationFailed
 from core.types import clean_filename
-from documents import ingest, services, stamped_pages, storage, watermark, watermark_pdf
+from documents import exports, ingest, services, stamped_pages, storage, watermark, watermark_pdf
 from documents.render import SIZES, Renderer, shutdown_pool
 from documents.schemas import DocumentUpdate, DocumentUpload
 
@@ -254,19 +253,10 @@ async def download(request: Request) -> Response:
         version=_version(request),
         timezone=ctx.settings.timezone,
     )
-    body = await to_thread.run_sync(
-        watermark_pdf.stamp_pdf, storage.blob_path(ctx.settings.data_dir, src.sha256), src.viewer
-    )
-    name = f"tai-lieu-{doc_id}-v{src.version}.pdf"
-    return Response(
-        body,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    path = storage.blob_path(ctx.settings.data_dir, src.sha256)
+    # In an export worker, under its memory cap: the stored file is read whole (documents/exports.py).
+    copy = await exports.make(renderer_for(ctx), ctx.settings.max_upload_mb, path, watermark_pdf.stamp_pdf, src.viewer)
+    return exports.pdf_response(copy, f"tai-lieu-{doc_id}-v{src.version}.pdf")
 
 
 async def search_text(request: Request) -> Response:

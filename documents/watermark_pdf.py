@@ -1,6 +1,7 @@
 """The watermark of a downloaded PDF: the band with "name · unit · dd/mm/yyyy HH:MM" along the bottom and the
 name and time diagonally, drawn with reportlab as an overlay page stamped on each page with pikepdf (vector: no
-cost per row). The viewer and the font are documents/watermark.py's."""
+cost per row). The viewer and the font are documents/watermark.py's. `stamp_pdf` runs in an export worker, under its
+memory cap (documents/exports.py), never in the server process."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def stamp_pdf(source: Path, viewer: Viewer) -> bytes:
 
 def _stamp(source: Path, viewer: Viewer) -> bytes:
     overlays: dict[tuple[float, float], pikepdf.Pdf] = {}
-    with pikepdf.open(source) as pdf:
+    with pikepdf.open(source, suppress_warnings=False) as pdf:  # a failed allocation is told: exports.copy_job
         for page in pdf.pages:
             box = page.mediabox
             x0, y0, x1, y1 = (float(v) for v in box)
