@@ -16,7 +16,8 @@ Found = list[tuple[str, dict[str, Any]]]  # (entry type, fact)
 
 
 def record(session: Session, found: Found, summary_of: Callable[[str, dict[str, Any]], str]) -> int:
-    """Each fact found, in order, as a stored state fact of its meeting (if any); how many."""
+    """Each fact, in order, as a stored state fact of its meeting (if any), without an actor; how many. Also the
+    changes every flush makes (audit/facts.py on_flush)."""
     for type_, fact in found:
         append(
             session,

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from accounts.models import AuthSession, User
 from audit import adoption, minutes_facts, session_facts
-from ledger.chain import KEYS, append, canonical, keys_of
+from ledger.chain import KEYS, canonical, keys_of
 from meetings.models import Participant
 from votes.models import Ballot, Vote, VoteKind, VoterRecord, VoteState
 
@@ -153,17 +153,7 @@ def on_flush(session: Session, _ctx: Any) -> None:
     todo = [(o, False) for o in session.new if type(o) in _TRACKED]
     todo += [(o, False) for o in session.dirty if type(o) in _TRACKED and _changed(o)]
     todo += [(o, True) for o in session.deleted if type(o) in _TRACKED]
-    for obj, deleted in todo:
-        type_, fact = _fact_of(session, obj, deleted=deleted)
-        append(
-            session,
-            type=type_,
-            data=fact,
-            actor_id=None,
-            stored=True,
-            meeting_id=fact.get("meeting_id"),
-            summary=summary(type_, fact),
-        )
+    adoption.record(session, [_fact_of(session, obj, deleted=deleted) for obj, deleted in todo], summary)
 
 
 def adopt_all(session: Session) -> None:

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from accounts.models import User
 from core.actor import Actor
 from core.clock import DEFAULT_TIMEZONE, local, utcnow
 from core.errors import Conflict
+from core.register import next_number
 from core.officials import signature_lines
 from core.text import nfc
 from meetings.models import Meeting, Participant
@@ -48,24 +47,15 @@ SIGN_REASON = "Ký ban hành thông báo kết luận"  # signed with stamp_name
 def _allocate(session: Session, n: ConclusionNotice, at: datetime, tz: Zone, actor_id: int) -> NoticeNumber:
     """The next number of the year (organisation's clock) in the notices' register; never given twice."""
     year = local(at, tz).year
-    for _ in range(20):
-        last = session.exec(select(func.max(NoticeNumber.number)).where(NoticeNumber.year == year)).one()
-        row = NoticeNumber(
-            year=year,
-            number=(last or 0) + 1,
-            meeting_id=n.meeting_id,
-            allocated_by=actor_id,
-            allocated_at=at,
-            symbol=SYMBOL,
-        )
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-            return row
-        except IntegrityError:
-            continue
-    raise Conflict("Sổ đăng ký thông báo đang bận; vui lòng duyệt lại.")
+    return next_number(
+        session,
+        NoticeNumber,
+        year,
+        lambda number: NoticeNumber(
+            year=year, number=number, meeting_id=n.meeting_id, allocated_by=actor_id, allocated_at=at, symbol=SYMBOL
+        ),
+        Conflict("Sổ đăng ký thông báo đang bận; vui lòng duyệt lại."),
+    )
 
 
 def _document(session: Session, n: ConclusionNotice, tz: Zone) -> tuple[pdf.NoticeDoc, FileInfo]:

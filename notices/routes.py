@@ -66,104 +66,18 @@ async def get_notice(request: Request) -> Response:
     return ok(await ctx_of(request).read(services.get_notice, actor=actor, notice_id=_nid(request), tz=_tz(request)))
 
 
-async def update_notice(request: Request) -> Response:
-    actor = await require_user(request)
-    body = await parse_body(request, NoticeUpdate)
-    return ok(
-        await ctx_of(request).write(
-            services.update_notice,
-            actor=actor,
-            notice_id=_nid(request),
-            subject=body.subject,
-            intro=body.intro,
-            conclusions=body.conclusions,
-            tz=_tz(request),
-        )
-    )
+def _writer(
+    fn: Callable[..., Any], body: type[Any] | None = None, *, ids: tuple[str, ...] = ("notice_id",), status: int = 200
+) -> Callable[[Request], Awaitable[Response]]:
+    """A route that writes `fn` as the caller: the path's `ids` and every field of `body` passed by name."""
 
-
-async def add_task(request: Request) -> Response:
-    actor = await require_user(request)
-    body = await parse_body(request, TaskCreate)
-    return ok(
-        await ctx_of(request).write(
-            services.add_task,
-            actor=actor,
-            notice_id=_nid(request),
-            conclusion_id=body.conclusion_id,
-            unit=body.unit,
-            what=body.what,
-            deadline=body.deadline,
-            tz=_tz(request),
-        ),
-        201,
-    )
-
-
-async def update_task(request: Request) -> Response:
-    actor = await require_user(request)
-    body = await parse_body(request, TaskUpdate)
-    return ok(
-        await ctx_of(request).write(
-            services.update_task,
-            actor=actor,
-            notice_id=_nid(request),
-            task_id=request.path_params["task_id"],
-            unit=body.unit,
-            what=body.what,
-            deadline=body.deadline,
-            tz=_tz(request),
-        )
-    )
-
-
-async def delete_task(request: Request) -> Response:
-    actor = await require_user(request)
-    return ok(
-        await ctx_of(request).write(
-            services.delete_task,
-            actor=actor,
-            notice_id=_nid(request),
-            task_id=request.path_params["task_id"],
-            tz=_tz(request),
-        )
-    )
-
-
-async def extend_task(request: Request) -> Response:
-    actor = await require_user(request)
-    body = await parse_body(request, TaskExtend)
-    return ok(
-        await ctx_of(request).write(
-            tasks.extend_task,
-            actor=actor,
-            task_id=request.path_params["task_id"],
-            deadline=body.deadline,
-            reason=body.reason,
-            tz=_tz(request),
-        )
-    )
-
-
-async def reassign_task(request: Request) -> Response:
-    actor = await require_user(request)
-    body = await parse_body(request, TaskReassign)
-    return ok(
-        await ctx_of(request).write(
-            tasks.reassign_task,
-            actor=actor,
-            task_id=request.path_params["task_id"],
-            unit=body.unit,
-            reason=body.reason,
-            tz=_tz(request),
-        )
-    )
-
-
-def _step(fn: Callable[..., Any]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         actor = await require_user(request)
-        return ok(await ctx_of(request).write(fn, actor=actor, notice_id=_nid(request), tz=_tz(request)))
+        kwargs: dict[str, Any] = {name: request.path_params[name] for name in ids}
+        if body is not None:
+            data = await parse_body(request, body)
+            kwargs.update({name: getattr(data, name) for name in body.model_fields})
+        return ok(await ctx_of(request).write(fn, actor=actor, tz=_tz(request), **kwargs), status)
 
     return endpoint
 
@@ -227,23 +141,6 @@ async def list_tasks(request: Request) -> Response:
     return ok(await ctx_of(request).read(tasks.list_tasks, actor=actor, state=q.state, tz=_tz(request)))
 
 
-async def report(request: Request) -> Response:
-    actor = await require_user(request)
-    body = await parse_body(request, TaskReportCreate)
-    return ok(
-        await ctx_of(request).write(
-            tasks.report,
-            actor=actor,
-            task_id=request.path_params["task_id"],
-            percent=body.percent,
-            note=body.note,
-            done=body.done,
-            tz=_tz(request),
-        ),
-        201,
-    )
-
-
 async def reports(request: Request) -> Response:
     actor = await require_user(request)
     return ok(await ctx_of(request).read(tasks.task_reports, actor=actor, task_id=request.path_params["task_id"]))
@@ -281,21 +178,35 @@ routes = [
     Route("/api/notices", list_notices, methods=["GET"]),
     Route("/api/notices", create_notice, methods=["POST"]),
     Route(N, get_notice, methods=["GET"]),
-    Route(N, update_notice, methods=["PATCH"]),
-    Route(N + "/tasks", add_task, methods=["POST"]),
-    Route(N + "/tasks/{task_id:int}", update_task, methods=["PATCH"]),
-    Route(N + "/tasks/{task_id:int}", delete_task, methods=["DELETE"]),
-    Route(N + "/submit", _step(services.submit), methods=["POST"]),
-    Route(N + "/return", _step(services.return_to_draft), methods=["POST"]),
-    Route(N + "/approve", _step(issuing.approve), methods=["POST"]),
+    Route(N, _writer(services.update_notice, NoticeUpdate), methods=["PATCH"]),
+    Route(N + "/tasks", _writer(services.add_task, TaskCreate, status=201), methods=["POST"]),
+    Route(
+        N + "/tasks/{task_id:int}",
+        _writer(services.update_task, TaskUpdate, ids=("notice_id", "task_id")),
+        methods=["PATCH"],
+    ),
+    Route(N + "/tasks/{task_id:int}", _writer(services.delete_task, ids=("notice_id", "task_id")), methods=["DELETE"]),
+    Route(N + "/submit", _writer(services.submit), methods=["POST"]),
+    Route(N + "/return", _writer(services.return_to_draft), methods=["POST"]),
+    Route(N + "/approve", _writer(issuing.approve), methods=["POST"]),
     Route(N + "/sign", sign, methods=["POST"]),
     Route(N + "/pdf", get_pdf, methods=["GET"]),
     Route("/api/tasks", list_tasks, methods=["GET"]),
     Route("/api/tasks/dashboard", dashboard, methods=["GET"]),
     Route("/api/tasks/{task_id:int}/reports", reports, methods=["GET"]),
-    Route("/api/tasks/{task_id:int}/reports", report, methods=["POST"]),
-    Route("/api/tasks/{task_id:int}/extend", extend_task, methods=["POST"]),
-    Route("/api/tasks/{task_id:int}/reassign", reassign_task, methods=["POST"]),
+    Route(
+        "/api/tasks/{task_id:int}/reports",
+        _writer(tasks.report, TaskReportCreate, ids=("task_id",), status=201),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/tasks/{task_id:int}/extend", _writer(tasks.extend_task, TaskExtend, ids=("task_id",)), methods=["POST"]
+    ),
+    Route(
+        "/api/tasks/{task_id:int}/reassign",
+        _writer(tasks.reassign_task, TaskReassign, ids=("task_id",)),
+        methods=["POST"],
+    ),
     Route("/notices/dashboard", dashboard_page, methods=["GET"]),
     Route("/notices/{notice_id:int}", notice_page, methods=["GET"]),
 ]

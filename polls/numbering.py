@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from core.actor import Actor
 from core.clock import DEFAULT_TIMEZONE, local, utcnow
 from core.errors import Conflict, Forbidden
+from core.register import next_number
 from polls.access import DONE, load, require_state
 from polls.models import Poll, PollReportNumber
 
@@ -40,17 +39,13 @@ def allocate(session: Session, poll: Poll, at: datetime, tz: str | tzinfo = DEFA
     if found is not None:
         return found
     year = local(at, tz).year
-    for _ in range(20):
-        last = session.exec(select(func.max(PollReportNumber.number)).where(PollReportNumber.year == year)).one()
-        row = PollReportNumber(year=year, number=(last or 0) + 1, poll_id=pid, allocated_at=utcnow())
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-            return row
-        except IntegrityError:
-            continue
-    raise Conflict("Sổ đăng ký báo cáo đang bận; vui lòng thử lại.", details={"poll_id": pid})
+    return next_number(
+        session,
+        PollReportNumber,
+        year,
+        lambda number: PollReportNumber(year=year, number=number, poll_id=pid, allocated_at=utcnow()),
+        Conflict("Sổ đăng ký báo cáo đang bận; vui lòng thử lại.", details={"poll_id": pid}),
+    )
 
 
 def ensure_number(*, session: Session, actor: Actor, poll_id: int, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str | None:
