@@ -88,7 +88,7 @@ def update_user(
         )
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("Không tìm thấy tài khoản {user_id}.", user_id=user_id)
+        raise NotFound("Không tìm thấy tài khoản.")
     demotes = changes.get("role", GlobalRole.admin) != GlobalRole.admin or not changes.get("is_active", True)
     if user.id == actor.id and demotes:
         raise Conflict("Quản trị viên không tự hạ quyền hay tự khóa tài khoản của mình (luôn còn một quản trị viên).")

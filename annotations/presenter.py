@@ -80,10 +80,10 @@ def _presenting(session: Session, actor: Actor, meeting_id: int) -> Access:
     return acc
 
 
-def _current(session: Session, meeting_id: int) -> PresenterState:
-    state = session.get(PresenterState, meeting_id)
+def _current(session: Session, acc: Access) -> PresenterState:
+    state = session.get(PresenterState, acc.meeting_id)
     if state is None:
-        raise Conflict("Chưa có ai trình chiếu tài liệu trong cuộc họp {meeting_id}.", meeting_id=meeting_id)
+        raise Conflict("Chưa có ai trình chiếu tài liệu trong cuộc họp “{title}”.", title=acc.meeting.title)
     return state
 
 
@@ -166,7 +166,7 @@ def start(*, session: Session, actor: Actor, meeting_id: int, document_id: int, 
 
 def set_page(*, session: Session, actor: Actor, meeting_id: int, page: int) -> dict[str, Any] | None:
     acc = _presenting(session, actor, meeting_id)
-    state = _current(session, meeting_id)
+    state = _current(session, acc)
     _shown(session, state, acc)
     _check_page(_page_count(session, state.document_id, state.version), page)
     if state.page == page and state.presenter_user_id == actor.id:
@@ -180,7 +180,7 @@ def set_page(*, session: Session, actor: Actor, meeting_id: int, page: int) -> d
 
 def stop(*, session: Session, actor: Actor, meeting_id: int) -> None:
     acc = _presenting(session, actor, meeting_id)
-    state = _current(session, meeting_id)
+    state = _current(session, acc)
     session.delete(state)
     _changed(session, acc, None)
 
@@ -199,7 +199,7 @@ def add_ink(
     from annotations.services import check_shared_ink, public  # services imports this module
 
     acc = _presenting(session, actor, meeting_id)
-    state = _current(session, meeting_id)
+    state = _current(session, acc)
     doc = _shown(session, state, acc)
     if document_id is not None and document_id != state.document_id:
         raise Conflict(
@@ -240,9 +240,7 @@ def remove_ink(*, session: Session, actor: Actor, annotation: Annotation) -> Non
     """The room is told that its author took shared ink off (the caller, delete_annotation, deletes the row)."""
     acc = access(session, actor, annotation.meeting_id, for_update=True)
     if annotation.author_id != actor.id:  # delete_annotation asked it already; asked here too, as every service does
-        raise Forbidden(
-            "Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu {annotation_id}.", annotation_id=annotation.id
-        )
+        raise Forbidden("Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu này.")
     # Shared ink is part of the session's record (the minutes list it): taken off during the session only.
     require_state(acc.meeting, (MeetingState.started,), "xóa nét vẽ trình chiếu của")
     emit(
@@ -288,7 +286,7 @@ def pointer_target(*, session: Session, actor: Actor, meeting_id: int) -> dict[s
     acc = access(session, actor, meeting_id)
     state = session.get(PresenterState, meeting_id)
     if state is None:
-        raise Conflict("Chưa có ai trình chiếu tài liệu trong cuộc họp {meeting_id}.", meeting_id=meeting_id)
+        raise Conflict("Chưa có ai trình chiếu tài liệu trong cuộc họp “{title}”.", title=acc.meeting.title)
     if not may_present(session, acc):
         raise Forbidden(REFUSED)
     doc = _shown(session, state, acc)

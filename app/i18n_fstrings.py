@@ -1,6 +1,6 @@
 """Rewrite f-string messages of service errors into catalogue messages, in place:
-    raise NotFound(f"Không tìm thấy cuộc họp {meeting.id}.")
- -> raise NotFound("Không tìm thấy cuộc họp {meeting_id}.", meeting_id=meeting.id)
+    raise Conflict(f"Cuộc họp “{meeting.title}” chưa có nội dung họp.")
+ -> raise Conflict("Cuộc họp “{title}” chưa có nội dung họp.", title=meeting.title)
 
     python -m app.i18n_fstrings [files or folders]   (default: every package app.i18n_catalog scans)
 

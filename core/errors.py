@@ -2,8 +2,10 @@
 
 They are raised by services and turned into HTTP responses / socket acks only at the edge, in the user's
 language: the message is a catalogue key, its Vietnamese text with {placeholders} filled from keyword
-parameters (raise NotFound("Không tìm thấy cuộc họp {meeting_id}.", meeting_id=5)); locale/*/messages.po
-holds the translations. `make i18n-check` lists the messages not in the catalogue yet.
+parameters (raise Conflict("Cuộc họp “{title}” chưa có nội dung họp.", title=meeting.title)); locale/*/messages.po
+holds the translations. `make i18n-check` lists the messages not in the catalogue yet. A message names things by
+their human names, never by a database id; a refusal of what the caller may not see (NotFound, NotInvited) names
+nothing at all.
 """
 
 from __future__ import annotations

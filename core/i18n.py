@@ -1,7 +1,7 @@
 """Gettext catalogues (locale/<lang>/LC_MESSAGES/messages.po), read with Babel when first used: no build step.
 
 Vietnamese is the source and the default. UI strings are keyed ("live.quorum"); service errors are keyed on
-their Vietnamese text with {placeholders} ("Không tìm thấy cuộc họp {meeting_id}."), the same text the code
+their Vietnamese text with {placeholders} ("Cuộc họp “{title}” chưa có nội dung họp."), the same text the code
 raises, so a message keeps reading well in logs and tests and is translated only at the edge (localize()).
 """
 

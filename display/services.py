@@ -62,11 +62,9 @@ def revoke_token(*, session: Session, actor: Actor, meeting_id: int, token_id: i
         raise Forbidden("Chỉ Văn phòng (thư ký cuộc họp) được thu hồi mã màn hình phòng họp.")
     row = session.get(DisplayToken, token_id)
     if row is None or row.meeting_id != meeting_id:
-        raise NotFound(
-            "Không tìm thấy mã màn hình {token_id} của cuộc họp {meeting_id}.", token_id=token_id, meeting_id=meeting_id
-        )
+        raise NotFound("Không tìm thấy mã màn hình.")
     if row.revoked_at is not None:
-        raise Conflict("Mã màn hình {token_id} đã bị thu hồi trước đó.", token_id=token_id)
+        raise Conflict("Mã màn hình này đã bị thu hồi trước đó.")
     row.revoked_at = utcnow()
     session.add(row)
     session.flush()

@@ -95,8 +95,8 @@ _BOTH_FOR_UPDATE_WITH_AGENDA = DriverEntities(
 )
 
 
-def not_found(meeting_id: int) -> NotFound:
-    return NotFound("Không tìm thấy cuộc họp {meeting_id}.", meeting_id=meeting_id)
+def not_found() -> NotFound:
+    return NotFound("Không tìm thấy cuộc họp.")  # no id: a caller must not learn or count what exists
 
 
 def load_meeting(session: Session, meeting_id: int, *, for_update: bool = False) -> Meeting:
@@ -105,7 +105,7 @@ def load_meeting(session: Session, meeting_id: int, *, for_update: bool = False)
     else:  # the session's own copy when it has one (callers of a batched read ask for the same meeting)
         meeting = session.get(Meeting, meeting_id)
     if meeting is None:
-        raise not_found(meeting_id)
+        raise not_found()
     return meeting
 
 
@@ -113,7 +113,7 @@ def access(session: Session, actor: Actor, meeting_id: int, *, for_update: bool 
     if for_update:
         row = session.exec(_BOTH_FOR_UPDATE, params={"meeting_id": meeting_id, "user_id": actor.id}).first()
         if row is None:
-            raise not_found(meeting_id)
+            raise not_found()
         return require_view(Access(actor, row[0], row[1]))
     meeting = load_meeting(session, meeting_id)
     participant = session.exec(_PARTICIPANT, params={"meeting_id": meeting_id, "user_id": actor.id}).first()
@@ -125,7 +125,7 @@ def access_with_agenda(session: Session, actor: Actor, meeting_id: int) -> tuple
     round trip fewer for every move of the chair's."""
     rows = _BOTH_FOR_UPDATE_WITH_AGENDA.rows(session, meeting_id=meeting_id, user_id=actor.id)
     if not rows:
-        raise not_found(meeting_id)
+        raise not_found()
     acc = require_view(Access(actor, rows[0][0], rows[0][1]))
     return acc, [item for _, _, item in rows if item is not None]
 
@@ -135,7 +135,7 @@ def require_view(acc: Access) -> Access:
     if not acc.can_view:
         if acc.actor.display_meeting_id == acc.meeting.id:  # its own meeting, not (or no longer) published
             raise Forbidden(DISPLAY_DRAFT)
-        raise NotInvited("Bạn không được mời dự cuộc họp {meeting_id}.", meeting_id=acc.meeting.id)
+        raise NotInvited("Bạn không được mời dự cuộc họp này.")
     return acc
 
 

@@ -31,9 +31,7 @@ def _editable(session: Session, actor: Actor, meeting_id: int) -> Access:
 def _item(items: list[AgendaItem], item_id: int, meeting_id: int) -> AgendaItem:
     item = next((i for i in items if i.id == item_id), None)
     if item is None:
-        raise NotFound(
-            "Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id
-        )
+        raise NotFound("Không tìm thấy nội dung họp.")
     return item
 
 
@@ -87,7 +85,7 @@ def delete_item(*, session: Session, actor: Actor, meeting_id: int, item_id: int
     items = serialize.agenda_items(session, meeting_id)
     item = _item(items, item_id, meeting_id)
     if item.state != ItemState.pending:
-        raise Conflict("Không thể xóa nội dung {item_id}: nội dung đã hoặc đang được thảo luận.", item_id=item_id)
+        raise Conflict("Không thể xóa nội dung “{title}”: nội dung đã hoặc đang được thảo luận.", title=item.title)
     items.remove(item)
     session.delete(item)
     session.flush()

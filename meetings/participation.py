@@ -25,12 +25,8 @@ def _participant(session: Session, meeting_id: int, user_id: int) -> tuple[Parti
         .join(User, col(User.id) == Participant.user_id)
         .where(Participant.meeting_id == meeting_id, Participant.user_id == user_id)
     ).first()
-    if row is None:
-        raise NotFound(
-            "Người dùng {user_id} không phải thành phần của cuộc họp {meeting_id}.",
-            user_id=user_id,
-            meeting_id=meeting_id,
-        )
+    if row is None:  # unnamed: the name of any account asked for would show a chair who is not staff the directory
+        raise NotFound("Người này không phải thành phần của cuộc họp.")
     return row
 
 
@@ -100,7 +96,7 @@ def invite(*, session: Session, actor: Actor, meeting_id: int, data: Participant
     require_state(acc.meeting, _OPEN, "mời thành phần cho")
     user = session.get(User, data.user_id)
     if user is None or not user.is_active:
-        raise NotFound("Không tìm thấy người dùng {user_id}.", user_id=data.user_id)
+        raise NotFound("Không tìm thấy người dùng.")
     if session.exec(
         select(Participant).where(Participant.meeting_id == meeting_id, Participant.user_id == data.user_id)
     ).first():
@@ -206,7 +202,7 @@ def _remote_guard(acc: Access) -> None:
     if acc.actor.is_display:
         raise Forbidden("Màn hình phòng họp không tham gia trực tuyến.")
     if acc.meeting.mode not in _REMOTE_MODES:
-        raise Forbidden("Cuộc họp {meeting_id} không có hình thức tham dự trực tuyến.", meeting_id=acc.meeting.id)
+        raise Forbidden("Cuộc họp này không có hình thức tham dự trực tuyến.")  # shown on a 403 page: no title
     require_state(acc.meeting, _REMOTE_STATES, "tham gia trực tuyến")
 
 

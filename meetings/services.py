@@ -35,9 +35,9 @@ def state_name(state: MeetingState | str) -> str:
 def require_state(meeting: Meeting, allowed: tuple[MeetingState, ...], action: str) -> None:
     if meeting.state not in allowed:
         raise Conflict(
-            "Không thể {action} cuộc họp {meeting_id}: cuộc họp {state}.",
+            "Không thể {action} cuộc họp “{title}”: cuộc họp {state}.",
             action=N_(action),
-            meeting_id=meeting.id,
+            title=meeting.title,
             state=state_name(meeting.state),
             details={"state": MeetingState(meeting.state).value},
         )
@@ -167,9 +167,9 @@ def publish_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[
     require_manage(acc)
     require_state(acc.meeting, (MeetingState.draft,), "phát hành")
     if not serialize.agenda_items(session, meeting_id):
-        raise Conflict("Không thể phát hành cuộc họp {meeting_id}: chưa có nội dung họp nào.", meeting_id=meeting_id)
+        raise Conflict("Không thể phát hành cuộc họp “{title}”: chưa có nội dung họp nào.", title=acc.meeting.title)
     if not any(p.role == "chair" for p, _ in serialize.participant_rows(session, meeting_id)):
-        raise Conflict("Không thể phát hành cuộc họp {meeting_id}: chưa có người chủ trì.", meeting_id=meeting_id)
+        raise Conflict("Không thể phát hành cuộc họp “{title}”: chưa có người chủ trì.", title=acc.meeting.title)
     acc.meeting.state = MeetingState.published
     session.add(acc.meeting)
     session.flush()
@@ -300,9 +300,7 @@ def activate_item(*, session: Session, actor: Actor, meeting_id: int, item_id: i
     require_state(acc.meeting, (MeetingState.started,), "chuyển nội dung của")
     target = next((i for i in items if i.id == item_id), None)
     if target is None:
-        raise NotFound(
-            "Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id
-        )
+        raise NotFound("Không tìm thấy nội dung họp.")
     return _switch(session, acc, items, target)
 
 
@@ -312,7 +310,7 @@ def step_item(*, session: Session, actor: Actor, meeting_id: int, direction: int
     require_conduct(acc)
     require_state(acc.meeting, (MeetingState.started,), "chuyển nội dung của")
     if not items:
-        raise Conflict("Cuộc họp {meeting_id} chưa có nội dung họp.", meeting_id=meeting_id)
+        raise Conflict("Cuộc họp “{title}” chưa có nội dung họp.", title=acc.meeting.title)
     ids = [i.id for i in items]
     if acc.meeting.current_item_id in ids:
         index = ids.index(acc.meeting.current_item_id) + (1 if direction > 0 else -1)

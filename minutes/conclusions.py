@@ -82,9 +82,7 @@ def _empty(item_id: int) -> dict[str, Any]:
 def _item(session: Session, meeting_id: int, item_id: int) -> AgendaItem:
     item = session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != meeting_id:
-        raise NotFound(
-            "Không tìm thấy nội dung {item_id} trong cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id
-        )
+        raise NotFound("Không tìm thấy nội dung họp.")
     return item
 
 
@@ -154,7 +152,9 @@ def publish_conclusion(
     acc, row = _writable(session, actor, meeting_id, item_id)
     if published:
         if row is None or not row.text.strip():
-            raise Conflict("Chưa có kết luận để công bố cho nội dung {item_id}.", item_id=item_id)
+            raise Conflict(
+                "Chưa có kết luận để công bố cho nội dung “{title}”.", title=_item(session, meeting_id, item_id).title
+            )
         row.published_text, row.published_revision, row.published_at = row.text, row.revision, utcnow()
     elif row is None or row.published_text is None:
         return _data(row) if row else _empty(item_id)

@@ -272,11 +272,7 @@ def get_pdf(
     if version is not None:
         chosen = next((v for v in rows if v.version == version), None)
         if chosen is None:
-            raise NotFound(
-                "Không có biên bản phiên bản {version} của cuộc họp {meeting_id}.",
-                version=version,
-                meeting_id=meeting_id,
-            )
+            raise NotFound("Không có biên bản phiên bản {version} của cuộc họp này.", version=version)
         if chosen.state != MinutesState.signed and not acc.can_conduct:
             raise Forbidden("Biên bản phiên bản này chưa được ký; chỉ Văn phòng, thư ký và chủ tọa được xem.")
         return FileOut(latest_file(session, chosen).data, _slug(meeting_id, chosen.version, ".pdf"), "application/pdf")

@@ -93,7 +93,7 @@ async def join(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:
     ignores what it already has (seq)."""
     result, audiences, access_seq = await live.joins.call((actor, p.meeting_id))
     if not await live.rooms.admit(sid, actor, p.meeting_id, audiences, access_seq):
-        raise Forbidden("Bạn không được mời dự cuộc họp {meeting_id}.", meeting_id=p.meeting_id)
+        raise Forbidden("Bạn không được mời dự cuộc họp này.")
     has = result["seq"]
     if live.rooms.delivered_since(p.meeting_id, result["seq"]):
         has = await catch_up(live, sid, actor, p.meeting_id, result)

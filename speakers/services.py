@@ -185,11 +185,7 @@ def _give_floor(session: Session, acc: Access, user_id: int) -> dict[str, Any]:
         .where(Participant.meeting_id == acc.meeting.id, Participant.user_id == user_id)
     ).first()
     if row is None:
-        raise NotFound(
-            "Người dùng {user_id} không phải thành phần của cuộc họp {meeting_id}.",
-            user_id=user_id,
-            meeting_id=acc.meeting.id,
-        )
+        raise NotFound("Người này không phải thành phần của cuộc họp.")
     participant, user = row
     reason = _why_not_eligible(participant, user.full_name)
     if reason:

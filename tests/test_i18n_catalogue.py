@@ -42,7 +42,8 @@ def test_no_ui_key_is_left_unused() -> None:
 def test_the_checks_see_what_they_are_for() -> None:
     """The scanners are not vacuous: they find the service errors, the template keys, the scripts' keys."""
     found = i18n_catalog.extract_all()
-    assert "Không tìm thấy cuộc họp {meeting_id}." in found and "minutes.link" in found and "vote.close" in found
+    assert "Không tìm thấy cuộc họp." in found and "minutes.link" in found and "vote.close" in found
+    assert "Không thể {action} cuộc họp “{title}”: cuộc họp {state}." in found  # one with parameters
     assert "Đang ở nội dung cuối cùng của chương trình." in found  # one branch of a conditional message
     assert "sửa chương trình của" in found  # an action a helper puts into "Không thể {action} cuộc họp ..."
     assert i18n_catalog.template_text_of("<p>{% trans %}minutes.link{% endtrans %} {{ t('x.y') }}</p><b>Chữ</b>") == [
@@ -65,18 +66,22 @@ def test_plural_forms_follow_each_language() -> None:
 
 
 def test_a_service_error_reads_vietnamese_and_answers_in_the_users_language() -> None:
-    exc = NotFound("Không tìm thấy cuộc họp {meeting_id}.", meeting_id=7)
-    assert str(exc) == exc.message == "Không tìm thấy cuộc họp 7."  # logs and tests
-    assert exc.to_dict("en") == {"code": "not_found", "message": "Meeting 7 not found."}
-    assert exc.to_dict() == {"code": "not_found", "message": "Không tìm thấy cuộc họp 7."}
-    # an action and a state put into a message are translated too
+    exc = Conflict("Cuộc họp “{title}” chưa có nội dung họp.", title="Phiên họp thường kỳ")
+    assert str(exc) == exc.message == "Cuộc họp “Phiên họp thường kỳ” chưa có nội dung họp."  # logs and tests
+    assert exc.to_dict("en") == {
+        "code": "invalid_state",
+        "message": "Meeting “Phiên họp thường kỳ” has no agenda items.",
+    }
+    assert exc.to_dict() == {"code": "invalid_state", "message": "Cuộc họp “Phiên họp thường kỳ” chưa có nội dung họp."}
+    assert NotFound("Không tìm thấy cuộc họp.").to_dict("en") == {"code": "not_found", "message": "Meeting not found."}
+    # an action and a state put into a message are translated too (a title, the user's own text, is not)
     nested = Conflict(
-        "Không thể {action} cuộc họp {meeting_id}: cuộc họp {state}.",
+        "Không thể {action} cuộc họp “{title}”: cuộc họp {state}.",
         action=Msg("bắt đầu"),
-        meeting_id=3,
+        title="Phiên họp thường kỳ",
         state=Msg("đã kết thúc"),
     )
-    assert nested.to_dict("en")["message"] == "Cannot start meeting 3: the meeting has ended."
+    assert nested.to_dict("en")["message"] == "Cannot start meeting “Phiên họp thường kỳ”: the meeting has ended."
     # field errors in details are translated with the message
     failed = ValidationFailed(
         "Dữ liệu gửi lên không hợp lệ.",

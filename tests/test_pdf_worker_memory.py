@@ -25,7 +25,7 @@ import pikepdf
 import pytest
 from sqlmodel import select
 
-from core.errors import NotFound, RateLimited, ValidationFailed
+from core.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from core.i18n import Msg
 from documents import ingest, pdfcheck, render, storage
 from documents.models import Document, DocumentVersion
@@ -349,7 +349,8 @@ async def test_a_memory_error_or_a_dead_worker_during_the_upload_check_is_a_refu
         pdfcheck.too_many_pages("dai.pdf", 5000, 40),
         ValidationFailed(Msg("Tệp PDF “{filename}” bị hỏng ({exc}).", filename="a.pdf", exc="x"), details={"k": [1]}),
         RateLimited("Thử lại sau {n} giây.", n=3, retry_after=3),
-        NotFound("Không tìm thấy cuộc họp {meeting_id}.", meeting_id=5),
+        NotFound("Không tìm thấy cuộc họp."),
+        Conflict("Cuộc họp “{title}” chưa có nội dung họp.", title="Phiên họp thường kỳ"),
         Unstampable(),  # an __init__ of its own
         render.PageTooComplex(7),
     ],

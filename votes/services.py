@@ -122,9 +122,7 @@ def _check_item(session: Session, meeting_id: int, item_id: int) -> None:
     item = session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != meeting_id:
         raise ValidationFailed(
-            "Nội dung {item_id} không thuộc cuộc họp {meeting_id}.",
-            item_id=item_id,
-            meeting_id=meeting_id,
+            "Nội dung họp đã chọn không thuộc cuộc họp này.",
             details=[{"field": "agenda_item_id", "message": "không thuộc cuộc họp"}],
         )
 

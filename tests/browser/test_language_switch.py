@@ -45,7 +45,8 @@ def test_switching_to_english_turns_the_minutes_button_sections_and_errors_engli
     # A service refusal answers in English too (the cookie the switch set).
     refused = t.api("POST", f"/api/meetings/{MEETING}/start")
     assert refused.status == 409
-    assert refused.json()["error"]["message"] == f"Cannot start meeting {MEETING}: the meeting is in progress."
+    title = t.api("GET", f"/api/meetings/{MEETING}").json()["title"]
+    assert refused.json()["error"]["message"] == f"Cannot start meeting “{title}”: the meeting is in progress."
 
     page.goto(f"/meetings/{MEETING}/minutes")
     page.get_by_test_id("lang-switch").click()
@@ -54,6 +55,6 @@ def test_switching_to_english_turns_the_minutes_button_sections_and_errors_engli
     page.locator("[data-testid=section] > label").first.scroll_into_view_if_needed()
     assert (
         t.api("POST", f"/api/meetings/{MEETING}/start").json()["error"]["message"]
-        == f"Không thể bắt đầu cuộc họp {MEETING}: cuộc họp đang diễn ra."
+        == f"Không thể bắt đầu cuộc họp “{title}”: cuộc họp đang diễn ra."
     )
     page.screenshot(path="/tmp/ecabinet-i18n-minutes-vi.png")

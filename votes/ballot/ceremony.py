@@ -148,7 +148,7 @@ def _my_ceremony(session: Session, actor: Actor, meeting_id: int, ceremony_id: i
     acc = access(session, actor, meeting_id, for_update=True)
     cer = session.get(KeyCeremony, ceremony_id)
     if cer is None or cer.meeting_id != meeting_id:
-        raise NotFound("Không tìm thấy lễ tạo khóa {ceremony_id}.", ceremony_id=ceremony_id)
+        raise NotFound("Không tìm thấy lễ tạo khóa.")
     index = next((t["index"] for t in cer.trustees if t["user_id"] == actor.id), None)
     if index is None:
         raise NotTrustee("Bạn không phải người giữ khóa của lễ tạo khóa này.")
