@@ -166,12 +166,10 @@ def _own(session: Session, actor: Actor, annotation_id: int) -> Annotation:
     annotation answers exactly like a missing one: its existence is its author's business."""
     a = session.get(Annotation, annotation_id)
     if a is None or (a.author_id != actor.id and not a.shared):
-        raise NotFound("Không tìm thấy ghi chú {annotation_id}.", annotation_id=annotation_id)
+        raise NotFound("Không tìm thấy ghi chú.")
     read_access(session, actor, a.document_id)
     if a.author_id != actor.id:
-        raise Forbidden(
-            "Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu {annotation_id}.", annotation_id=annotation_id
-        )
+        raise Forbidden("Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu này.")
     return a
 
 

@@ -84,18 +84,29 @@ def pages_ready(data_dir: Path, sha256: str, page_count: int) -> bool:
 # --- in the worker processes ---------------------------------------------------------------------------
 
 
-def start_worker(memory_mb: int, purpose: str = "render") -> None:
+# Modules other domains' jobs need in the export workers (e.g. minutes.signing for the signature check of an
+# upload), named by the domain at import time: imported by each worker before its cap, like ours.
+EXPORT_MODULES: list[str] = ["documents.watermark_pdf", "reportlab.pdfgen.canvas"]
+
+
+def preload_for_exports(module: str) -> None:
+    if module not in EXPORT_MODULES:
+        EXPORT_MODULES.append(module)
+
+
+def start_worker(memory_mb: int, purpose: str = "render", modules: tuple[str, ...] = ()) -> None:
     """The pool's initializer: import what the jobs use (their code and libraries count in the baseline, not in the
-    budget), then cap the process's memory."""
+    budget), then cap the process's memory. A job's log lines go to the server's standard error, as its own do."""
+    import importlib
+
     import pikepdf  # noqa: F401
     from PIL import Image, PngImagePlugin  # noqa: F401
 
     from documents import pdfcheck  # noqa: F401  # with cdr, pdfbudget, pdfdecode: the upload check
 
-    if purpose == "export":
-        from documents import watermark_pdf  # noqa: F401
-        from reportlab.pdfgen import canvas  # noqa: F401  # the overlays
-
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s (worker %(process)d): %(message)s")
+    for module in modules:
+        importlib.import_module(module)
     cap_memory(memory_mb)
 
 
@@ -232,7 +243,7 @@ def _pool(workers: int, memory_mb: int = DEFAULT_MEMORY_MB, purpose: str = "rend
                 max_workers=workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=start_worker,
-                initargs=(memory_mb, purpose),
+                initargs=(memory_mb, purpose, tuple(EXPORT_MODULES) if purpose == "export" else ()),
             )
         return pool
 

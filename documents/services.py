@@ -186,9 +186,7 @@ def _check_item(session: Session, meeting_id: int, item_id: int | None) -> None:
     if item_id is not None:
         item = session.get(AgendaItem, item_id)
         if item is None or item.meeting_id != meeting_id:
-            raise ValidationFailed(
-                "Không có nội dung họp {item_id} trong cuộc họp {meeting_id}.", item_id=item_id, meeting_id=meeting_id
-            )
+            raise ValidationFailed("Nội dung họp đã chọn không thuộc cuộc họp này.")
 
 
 def _set_allowed(session: Session, doc: Document, user_ids: list[int]) -> None:
@@ -197,10 +195,8 @@ def _set_allowed(session: Session, doc: Document, user_ids: list[int]) -> None:
     strangers = sorted(wanted - invited)
     if strangers:
         raise ValidationFailed(
-            "Người dùng {user_ids} không tham dự cuộc họp {meeting_id}; "
-            "chỉ cho phép xem tài liệu hạn chế với người tham dự.",
-            user_ids=", ".join(map(str, strangers)),
-            meeting_id=doc.meeting_id,
+            "Có người được chọn không tham dự cuộc họp này; chỉ cho phép xem tài liệu hạn chế với người tham dự.",
+            details={"user_ids": strangers},
         )
     session.exec(delete(DocumentAccess).where(col(DocumentAccess.document_id) == doc.id))
     assert doc.id is not None  # flushed
@@ -247,11 +243,7 @@ def add_document(
     if data.replaces_document_id is not None:
         doc = session.get(Document, data.replaces_document_id)
         if doc is None or doc.meeting_id != meeting_id:
-            raise NotFound(
-                "Không tìm thấy tài liệu {replaces_document_id} trong cuộc họp {meeting_id}.",
-                replaces_document_id=data.replaces_document_id,
-                meeting_id=meeting_id,
-            )
+            raise NotFound("Không tìm thấy tài liệu cần thay thế trong cuộc họp này.")
         was_restricted, verb = doc.restricted, "updated"
         doc.current_version += 1
         doc.title, doc.updated_at = data.title, now

@@ -1,13 +1,15 @@
 """/api/meetings/{id}/conclusions|minutes*, /api/minutes/verify and the pages /meetings/{id}/minutes and
-/minutes/verify (thin: parse, call a service, answer). Rendering and signing run in worker threads."""
+/minutes/verify (thin: parse, call a service, answer). Rendering and signing run in worker threads; an uploaded file is
+verified in a capped export worker process (documents/exports.py run)."""
 
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Any
 
-from anyio import to_thread
+from cryptography.hazmat.primitives import serialization
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,6 +24,9 @@ from web.security_headers import SAME_ORIGIN_FRAME
 from core.clock import iso, utcnow
 from core.errors import TooLarge, ValidationFailed
 from core.i18n import N_
+from documents import exports
+from documents.render import preload_for_exports
+from documents.routes import renderer_for
 from minutes import conclusions, services, signing, signoff
 from ledger import keystore
 from minutes.counted import sign_counted
@@ -39,8 +44,11 @@ from minutes.schemas import (
     VerifyUpload,
 )
 
+preload_for_exports("minutes.signing")  # pyHanko in the export workers' baseline, not in a verify job's budget
+
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
 VERIFY_LIMIT = (30, 60)  # uploads per client address per minute (anyone may verify)
+TOO_COMPLEX = N_("Tệp PDF này cần quá nhiều bộ nhớ hoặc thời gian để kiểm tra chữ ký an toàn nên bị từ chối.")
 
 
 def _mid(request: Request) -> int:
@@ -228,7 +236,11 @@ async def verify(request: Request) -> Response:
     if not data:
         raise ValidationFailed("Tệp tải lên rỗng.")
     roots = keystore.KeyStore.for_data_dir(ctx.settings.data_dir).trusted_roots()
-    report = await to_thread.run_sync(partial(signing.verify_pdf, data, roots))
+    pem = [c.public_bytes(serialization.Encoding.PEM) for c in roots]  # certificates do not pickle, their PEM does
+    try:  # parsing an anonymous upload may cost gigabytes (a parse bomb): a capped worker pays for it, not the server
+        report = await exports.run(renderer_for(ctx), signing.verify_pdf_pem, data, pem)
+    except (MemoryError, BrokenProcessPool):
+        raise ValidationFailed(TOO_COMPLEX, details={"reason": "too_complex"}) from None
     sigs = [
         {
             k: getattr(s, k)

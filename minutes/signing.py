@@ -1,9 +1,10 @@
 """PAdES signatures on the minutes PDF (pyHanko), and their verification for the 'check a file' page.
 
-Both functions are CPU-bound and call asyncio.run inside pyHanko: run them in a worker thread, never on the
-event loop. Signing appends an incremental update, so the chair's signature leaves the secretary's intact.
-The first signature is a certification (DocMDP: form filling and further signatures only), so any later
-change other than a signature breaks it, in pyHanko and in Acrobat alike.
+Both functions are CPU-bound and call asyncio.run inside pyHanko: never on the event loop (an upload is verified in
+a capped export worker, minutes/routes.py verify: parsing it may cost far more than its size). Signing appends an
+incremental update, so the chair's signature leaves the secretary's intact. The first signature is a certification
+(DocMDP: form filling and further signatures only), so any later change other than a signature breaks it, in pyHanko
+and in Acrobat alike.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ from minutes.stamp import field_rect, stamp_style
 log = logging.getLogger(__name__)
 
 NOT_PDF = N_("Tệp tải lên không phải là tài liệu PDF hợp lệ.")
+UNREADABLE_PDF = N_("Không đọc được tệp PDF này để kiểm tra chữ ký: tệp bị hỏng hoặc dùng định dạng chưa được hỗ trợ.")
+# What pyHanko's parser raises on a damaged or hostile file (a filter it lacks such as LZW, nesting deeper than the
+# interpreter's stack, …): the file's fault, a refusal and not a 500. Anything else is refused too, but logged loudly.
+PARSE_ERRORS = (PdfError, ValueError, LookupError, TypeError, AttributeError, NotImplementedError, RecursionError)
 OK = "Hợp lệ"
 NO_SIGNATURES = "Tài liệu không có chữ ký số"
 BROKEN = "Chữ ký không hợp lệ: nội dung được ký đã bị sửa"
@@ -232,6 +237,8 @@ def _shown_metadata(reader: PdfFileReader, revision: int) -> tuple[object, ...]:
             stream = hist(root.raw_get("/Metadata").reference)
             metas.append(meta_from_xmp(parse_xmp(io.BytesIO(stream.data))))
         return tuple((str(m.title), str(m.author), str(m.subject), tuple(m.keywords)) for m in metas)
+    except MemoryError:
+        raise
     except Exception:  # unreadable metadata at one revision and not the other is itself a difference
         return ("unreadable", revision)
 
@@ -250,6 +257,8 @@ async def _certificate(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certific
         return REVOKED
     except (ExpiredError, NotYetValidError):
         return EXPIRED
+    except MemoryError:
+        raise
     except Exception:  # no path to a trusted root, bad key usage, a broken certificate: not trusted
         return UNTRUSTED
 
@@ -336,30 +345,50 @@ async def _validate_all(reader: PdfFileReader, roots: list[asn1_x509.Certificate
             status = await async_validate_pdf_signature(sig, signer_validation_context=vc, key_usage_settings=KEY_USAGE)
             cert_problem = await _certificate(sig, roots)
             out.append(_judge(sig, status, _shown_metadata(reader, sig.signed_revision) != last, cert_problem))
+        except MemoryError:
+            raise
         except Exception:  # an untrusted upload can break the CMS or PDF structure in any way: report, not crash
             log.info("signature %s unreadable", sig.field_name, exc_info=True)
             out.append(_unreadable(sig))
     return out
 
 
+def _unreadable_file(exc: Exception) -> ValidationFailed:
+    """A parser error is the file's fault; anything else may be our own bug, so it is logged with its traceback (and
+    still refused: the upload is what made it happen)."""
+    known = isinstance(exc, PARSE_ERRORS)
+    log.log(logging.INFO if known else logging.WARNING, "uploaded PDF unreadable: %r", exc, exc_info=not known)
+    return ValidationFailed(UNREADABLE_PDF, details={"reason": "unreadable"})
+
+
+def verify_pdf_pem(pdf: bytes, roots_pem: list[bytes]) -> VerificationReport:
+    """`verify_pdf` with the trusted roots as PEM: the arguments of a job sent to a worker process must pickle."""
+    return verify_pdf(pdf, [x509.load_pem_x509_certificate(p) for p in roots_pem])
+
+
 def verify_pdf(pdf: bytes, trust_roots: Iterable[x509.Certificate]) -> VerificationReport:
-    """Every signature of an uploaded PDF: who, when, intact, trusted, changed since. ValidationFailed if not a PDF."""
+    """Every signature of an uploaded PDF: who, when, intact, trusted, changed since. ValidationFailed if it is not a
+    PDF or cannot be parsed; MemoryError (under a worker's cap) passes through for the caller to name."""
     if not _looks_like_pdf(pdf):
         raise ValidationFailed(NOT_PDF)
+    roots = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in trust_roots]
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         if reader.encrypted:
             raise ValidationFailed("Tài liệu được mã hóa; không kiểm tra được chữ ký.")
         if not reader.embedded_signatures:
             return VerificationReport(signatures=[], ok=False, summary=VERDICTS["not_signed"], verdict="not_signed")
-    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError):
-        raise ValidationFailed(NOT_PDF) from None
-    roots = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in trust_roots]
-    reports = asyncio.run(_validate_all(reader, roots))
+        reports = asyncio.run(_validate_all(reader, roots))
+    except (ValidationFailed, MemoryError):
+        raise
+    except Exception as exc:
+        raise _unreadable_file(exc) from None
     # minutes signed by the secretary alone are not the minutes: a signature block still empty is said
     try:
         unsigned = [name for name, _, _ in fields.enumerate_sig_fields(reader, filled_status=False)]
-    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+    except MemoryError:
+        raise
+    except Exception:
         unsigned = []  # a form too damaged to list: the signatures' own verdict stands
     verdict = verdict_of(reports)
     if verdict == "valid" and unsigned:

@@ -9,6 +9,7 @@ import re
 import httpx
 
 from tests.conftest import LiveServer
+from tests.doc_helpers import make_pdf, upload
 from tests.factories import make_cabinet
 from tests.live import login
 
@@ -85,3 +86,38 @@ async def test_a_refusal_about_what_the_caller_manages_names_it_by_its_title(liv
     finally:
         for client in (staff, held_staff, chair):
             await client.aclose()
+
+
+async def test_a_document_refusal_names_no_meeting_item_document_or_person_by_id(live_server: LiveServer) -> None:
+    """Uploading to a meeting the caller manages: the people who do not attend are in the details (the form marks
+    them), the message names nobody; an item of another meeting and a document to replace that is not in this one
+    are named by nothing."""
+    c, other = make_cabinet(live_server.db), make_cabinet(live_server.db)
+    staff = await login(live_server.url, c.staff.username)
+    try:
+        pdf = make_pdf(1)
+        r = await upload(staff, c.meeting_id, pdf, restricted=True, allowed_user_ids=[c.members[0].id, c.outsider.id])
+        stranger = _error(r, 422, "validation_failed")
+        assert stranger == (
+            "Có người được chọn không tham dự cuộc họp này; chỉ cho phép xem tài liệu hạn chế với người tham dự."
+        )
+        assert r.json()["error"]["details"] == {"user_ids": [c.outsider.id]}
+        item = _error(
+            await upload(staff, c.meeting_id, pdf, agenda_item_id=other.item_ids[0]), 422, "validation_failed"
+        )
+        assert item == "Nội dung họp đã chọn không thuộc cuộc họp này."
+        gone = _error(await upload(staff, c.meeting_id, pdf, replaces_document_id=4321), 404, "not_found")
+        assert gone == "Không tìm thấy tài liệu cần thay thế trong cuộc họp này."
+        staff.cookies.set("ecabinet_lang", "en")
+        r = await upload(staff, c.meeting_id, pdf, restricted=True, allowed_user_ids=[c.outsider.id])
+        stranger_en = _error(r, 422, "validation_failed")
+        assert stranger_en == (
+            "Some of the people chosen do not attend this meeting; "
+            "a restricted document can only be shown to attendees."
+        )
+        gone_en = _error(await upload(staff, c.meeting_id, pdf, replaces_document_id=4321), 404, "not_found")
+        assert gone_en == "The document to replace was not found in this meeting."
+        for message in (stranger, item, gone, stranger_en, gone_en):
+            assert not re.search(r"\d", message) and c.outsider.full_name not in message, message
+    finally:
+        await staff.aclose()
