@@ -145,6 +145,23 @@ def change_password(
     return keys
 
 
+def confirm_password(session: Session, actor: Actor, check: PasswordCheck | None) -> User:
+    """A sensitive change of one's own account (e.g. where the notifications are mailed) asks for the current
+    password again: `check` made beforehand like change_password's (None: none was given). The edge counts a
+    wrong one against the same budget as the password change (key f"password:{user id}")."""
+    user = session.get(User, actor.id)
+    if user is None or not user.is_active or actor.is_display:
+        raise Unauthenticated("Tài khoản không còn hoạt động.")
+    if check is None:
+        raise ValidationFailed(
+            "Hãy nhập mật khẩu hiện tại để xác nhận thay đổi này.",
+            details=[{"field": "password", "message": N_("cần mật khẩu hiện tại"), "type": "missing"}],
+        )
+    if not (check.ok and check.checked_hash == user.password_hash):
+        raise Forbidden("Mật khẩu hiện tại không đúng.")
+    return user
+
+
 def _end_sessions(session: Session, user_id: int, keep: str = "") -> list[str]:
     rows = session.exec(select(AuthSession).where(AuthSession.user_id == user_id)).all()
     ended = [row.token_hash for row in rows if row.token_hash != keep]

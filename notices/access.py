@@ -5,6 +5,12 @@
 - Once issued, the meeting's participants may read the notice; the users of a unit (User.unit) assigned a
   task read it too and report that task's progress.
 - Nobody else learns that a notice exists (404).
+
+"The users of a unit" is defined once, here (`is_unit_user`, `unit_of`, `same_unit`, `unit_users`): active
+accounts that are not guests (a hall display is no account at all), whose unit is the same name compared without
+case, diacritics or extra spaces. A guest keeps their ministry on their record (a Thứ trưởng invited to one
+session), but that gives them no notice, task or notification of the ministry: only the meetings they are invited
+to. Every reader, follower and recipient chosen by unit goes through these functions.
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from core.actor import Actor
-from accounts.models import User
+from accounts.models import GlobalRole, User
 from core.errors import Forbidden, NotFound
+from core.text import fold
 from meetings.models import MeetingRole, Participant
 from notices.models import ConclusionNotice, NoticeState, NoticeTask
 
@@ -39,9 +46,26 @@ class NoticeAccess:
         return self.actor.is_staff or self.is_chair
 
 
+def unit_key(name: str) -> str:
+    """How two spellings of a unit compare (known_unit's rule): no case, no diacritics, single spaces."""
+    return fold(" ".join(name.split()))
+
+
+def same_unit(a: str, b: str) -> bool:
+    return bool(unit_key(a)) and unit_key(a) == unit_key(b)
+
+
+def is_unit_user(user: User | None) -> bool:
+    """Counts among the users of their unit: an active account, not a guest, with a unit."""
+    return user is not None and user.is_active and user.role != GlobalRole.guest and bool(user.unit.strip())
+
+
 def unit_of(session: Session, actor: Actor) -> str:
+    """The unit the actor acts for ("" for a guest, a hall display, an inactive account or one without a unit)."""
+    if actor.is_display:
+        return ""
     user = session.get(User, actor.id)
-    return user.unit.strip() if user is not None and user.is_active else ""
+    return user.unit.strip() if user is not None and is_unit_user(user) else ""
 
 
 def chair_of(session: Session, meeting_id: int) -> int | None:
@@ -61,12 +85,8 @@ def notice_access(session: Session, actor: Actor, notice_id: int, *, for_update:
         select(Participant.role).where(Participant.meeting_id == notice.meeting_id, Participant.user_id == actor.id)
     ).first()
     unit = unit_of(session, actor)
-    in_unit = (
-        bool(unit)
-        and session.exec(
-            select(NoticeTask.id).where(NoticeTask.notice_id == notice_id, NoticeTask.unit == unit)
-        ).first()
-        is not None
+    in_unit = bool(unit) and any(
+        same_unit(unit, u) for u in session.exec(select(NoticeTask.unit).where(NoticeTask.notice_id == notice_id))
     )
     acc = NoticeAccess(actor, notice, role == MeetingRole.chair, role is not None, in_unit, unit)
     issued = notice.state == NoticeState.issued
@@ -87,21 +107,23 @@ def require_chair(acc: NoticeAccess) -> None:
         raise Forbidden("Chỉ người chủ trì cuộc họp được duyệt và ký thông báo kết luận.")
 
 
+def _unit_rows(session: Session) -> list[tuple[int, str]]:
+    """(id, unit) of every user of a unit (is_unit_user, in SQL)."""
+    q = select(User.id, User.unit).where(User.is_active == True, User.role != GlobalRole.guest, User.unit != "")
+    return [(uid, unit) for uid, unit in session.exec(q).all() if uid is not None and unit.strip()]
+
+
 def unit_users(session: Session, units: set[str]) -> list[int]:
-    if not units:
-        return []
-    return list(
-        session.exec(
-            select(User.id).where(
-                col(User.unit).in_(units),  # type: ignore[arg-type]
-                User.is_active,
-            )
-        ).all()
-    )
+    """The users of these units: who is told of a unit's tasks and follows them live."""
+    keys = {unit_key(u) for u in units} - {""}
+    return sorted(uid for uid, unit in _unit_rows(session) if unit_key(unit) in keys) if keys else []
+
+
+def unit_spellings(session: Session) -> dict[str, str]:
+    """Every unit that has users, by unit_key: the spelling of its users' records (a task is given to one)."""
+    return {unit_key(unit): unit.strip() for _, unit in _unit_rows(session)}
 
 
 def staff_users(session: Session) -> list[int]:
-    from accounts.models import GlobalRole
-
     staff = select(User.id).where(col(User.role).in_((GlobalRole.admin, GlobalRole.secretariat)), User.is_active)
     return [uid for uid in session.exec(staff).all() if uid is not None]

@@ -15,19 +15,19 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from accounts.models import GlobalRole, User
+from accounts.models import User
 from core.actor import Actor
 from core.clock import DEFAULT_TIMEZONE, local, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_
 from core.officials import named
-from core.text import fold, nfc
+from core.text import nfc
 from meetings.access import access
 from meetings.models import AgendaItem, Meeting, MeetingState
 from minutes.builder import CITY
 from minutes.dates import vn_date
 from minutes.models import Conclusion
-from notices.access import chair_of, notice_access, require_chair, require_staff
+from notices.access import chair_of, notice_access, require_chair, require_staff, unit_key, unit_spellings
 from notices.changes import record_change
 from notices.models import ConclusionNotice, NoticeConclusion, NoticeFile, NoticeState, NoticeTask
 from notifications.contract import notify
@@ -151,9 +151,7 @@ def known_unit(session: Session, unit: str) -> str:
     """The unit as its users' records spell it (compared without case, diacritics or extra spaces): a task is
     reported on by the users of its unit, so a unit nobody belongs to ("Bộ tài chính", a typo) would be a task no
     one is told of nor can report on."""
-    names = session.exec(select(User.unit).where(User.is_active == True, User.role != GlobalRole.guest)).all()
-    spelled = {fold(" ".join(name.split())): name.strip() for name in names if name and name.strip()}
-    found = spelled.get(fold(" ".join(unit.split())))
+    found = unit_spellings(session).get(unit_key(unit))  # the users of a unit: notices/access.py
     if found is None:
         raise ValidationFailed(
             "Không có cán bộ nào thuộc cơ quan “{unit}”; hãy ghi đúng tên cơ quan như trong hồ sơ người dùng.",

@@ -12,7 +12,7 @@ from accounts.models import GlobalRole
 from core.clock import DEFAULT_TIMEZONE, iso, local, utcnow
 from core.errors import Conflict
 from meetings.models import Meeting
-from notices.access import NoticeAccess
+from notices.access import NoticeAccess, same_unit
 from notices.models import ConclusionNotice, NoticeConclusion, NoticeNumber, NoticeState, NoticeTask, TaskState
 from workdays.services import working_days_between
 
@@ -67,7 +67,7 @@ _PROGRESS = ("state", "percent", "late", "overdue", "done_late", "done_at", "upd
 def _follows(acc: NoticeAccess | None, t: NoticeTask) -> bool:
     if acc is None or acc.can_follow:
         return True
-    return acc.actor.role != GlobalRole.guest and bool(acc.unit) and acc.unit == t.unit  # guests follow no task
+    return acc.actor.role != GlobalRole.guest and bool(acc.unit) and same_unit(acc.unit, t.unit)  # guests follow none
 
 
 def _assigned(task: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 assigned unit's users, the dashboard (what is open, due and late) and the overdue check.
 
 Who sees which task: the secretariat every task; a chair the tasks of the notices of meetings they chaired;
-a unit's users the tasks of their unit in issued notices.
+a unit's users (notices/access.py: never a guest) the tasks of their unit in issued notices.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from core.clock import DEFAULT_TIMEZONE, iso, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_
 from meetings.models import MeetingRole, Participant
-from notices.access import chair_of, unit_of, unit_users
+from notices.access import chair_of, same_unit, unit_of, unit_users
 from notices.models import ConclusionNotice, NoticeState, NoticeTask, TaskReport, TaskState
 from notices.changes import record_change, tell_units
 from notifications.contract import notify
@@ -46,7 +46,7 @@ def _visible(session: Session, actor: Actor) -> list[tuple[NoticeTask, Conclusio
     return [
         (t, n)
         for t, n in rows
-        if n.meeting_id in chaired or (unit and t.unit == unit and n.state == NoticeState.issued)
+        if n.meeting_id in chaired or (same_unit(unit, t.unit) and n.state == NoticeState.issued)
     ]
 
 
@@ -75,7 +75,7 @@ def report(
     notice = session.get(ConclusionNotice, task.notice_id) if task else None
     if task is None or notice is None or (task, notice) not in _visible(session, actor):
         raise NotFound("Không tìm thấy nhiệm vụ.", details={"task_id": task_id})
-    if not (unit_of(session, actor) == task.unit and notice.state == NoticeState.issued):
+    if not (same_unit(unit_of(session, actor), task.unit) and notice.state == NoticeState.issued):
         raise Forbidden("Chỉ cán bộ của cơ quan được giao nhiệm vụ được báo cáo tiến độ.")
     if task.state == TaskState.done:
         raise Conflict("Nhiệm vụ đã hoàn thành.", details={"task_id": task_id})

@@ -68,13 +68,12 @@ def message(mail: dict[str, Any], sender: str) -> EmailMessage:
 
     The subject is encoded here and stored raw: the default policy's folding drops the space between an
     encoded-word and the next one when it splits a long Vietnamese subject ("nghiệm ngân" read back as
-    "nghiệmngân"); Header encodes the whole text, spaces included, in words of at most 76 characters."""
+    "nghiệmngân"); Header encodes the whole text, spaces included, in words of at most 76 characters.
+    Always, an all-ASCII subject too: set as it is, a title holding "=?utf-8?b?...?=" would be decoded by the
+    reader's mail program into other text; encoded, that text reads back literally. The other headers hold no
+    user text (From: the settings; To: an address checked by notifications.services.EMAIL)."""
     msg = EmailMessage()
-    subject = mail["subject"]
-    if subject.isascii():
-        msg["Subject"] = subject
-    else:
-        msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
+    msg.set_raw("Subject", Header(mail["subject"], "utf-8", header_name="Subject").encode())
     msg["From"] = sender
     msg["To"] = mail["to"]
     msg["Date"] = formatdate(localtime=False, usegmt=True)

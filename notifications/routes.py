@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -10,6 +12,13 @@ from web.auth import ctx_of, require_user
 from web.http import ok, parse_body, parse_query
 from web.openapi import Op
 from web.pages import page_actor, to_login, lang_of, render
+from accounts import passwords
+from accounts import services as accounts
+from accounts.passwords import PasswordCheck
+from core.actor import Actor
+from core.errors import Forbidden
+from core.i18n import N_
+from infra.context import AppContext
 from notifications import services
 from notifications.schemas import MarkRead, NotificationList, NotificationQuery, Preferences, PreferencesUpdate, Unread
 
@@ -44,10 +53,37 @@ async def get_preferences(request: Request) -> Response:
 async def set_preferences(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, PreferencesUpdate)
-    return ok(
-        await ctx_of(request).write(
-            services.set_preferences, actor=actor, email=body.email, lang=body.lang, email_events=body.email_events
-        )
+    ctx = ctx_of(request)
+    if body.email is None or body.password is None:
+        # No password to check: the service refuses (422) if the address would change.
+        return ok(await _save(ctx, actor, body, None))
+    # The current password, checked slowly outside the transaction: counted before the check against the same
+    # budget as the password change (accounts/routes.py change_password), so neither route guesses more.
+    attempt = await ctx.login_limiter.reserve(
+        {f"password:{actor.id}": ctx.settings.login_max_failures},
+        N_("Nhập sai mật khẩu hiện tại quá nhiều lần; thử lại sau {seconds} giây."),
+    )
+    try:
+        stored = await ctx.read(accounts.stored_hash, username=actor.username)
+        check = await passwords.check_off_loop(stored, body.password)
+        saved = await _save(ctx, actor, body, check)
+    except Forbidden:
+        raise  # a wrong current password: the attempt stays counted
+    except BaseException:
+        await attempt.release()
+        raise
+    await attempt.release()
+    return ok(saved)
+
+
+async def _save(ctx: AppContext, actor: Actor, body: PreferencesUpdate, check: PasswordCheck | None) -> Any:
+    return await ctx.write(
+        services.set_preferences,
+        actor=actor,
+        email=body.email,
+        lang=body.lang,
+        email_events=body.email_events,
+        check=check,
     )
 
 
@@ -90,7 +126,7 @@ OPENAPI = [
     Op(
         "put",
         "/api/notifications/preferences",
-        "Đổi địa chỉ thư, ngôn ngữ thư và các loại thông báo nhận qua thư",
+        "Đổi địa chỉ thư (kèm mật khẩu hiện tại; địa chỉ cũ được báo), ngôn ngữ thư và các loại thông báo nhận qua thư",
         PreferencesUpdate,
         Preferences,
     ),

@@ -6,15 +6,24 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.types import Flag, FormFlag, FormInt, Id, Line
+from core.types import Flag, FormFlag, FormInt, Id, Line, Secret
 
+# The events a user may choose to get by e-mail: notifications/texts.py EVENTS, the same list
+# (tests/test_mail_address_change.py checks it: the page sends every event it shows).
 Event = Literal[
     "poll.sent",
     "poll.reminder",
     "poll.result",
+    "poll.submitted",
+    "poll.extended",
+    "poll.withdrawn",
+    "poll.closed",
     "meeting.published",
     "meeting.changed",
     "notice.issued",
+    "notice.submitted",
+    "task.extended",
+    "task.reassigned",
     "task.assigned",
     "task.overdue",
 ]
@@ -66,6 +75,9 @@ class Preferences(BaseModel):
 class PreferencesUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: Line | None = Field(default=None, max_length=254, description="'' removes the address")
+    password: Secret | None = Field(
+        default=None, min_length=1, max_length=256, description="the current password: required to change the address"
+    )
     lang: Literal["vi", "en"] | None = None
     email_events: list[Event] | None = Field(
         default=None, max_length=20, description="the events that also come by e-mail"

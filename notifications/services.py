@@ -4,6 +4,7 @@ read, and each user's e-mail preferences. Keyword-only, the session first; the c
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -12,9 +13,12 @@ from sqlmodel import Session, col, select
 
 from core.actor import Actor
 from accounts.models import User
+from accounts.passwords import PasswordCheck
+from accounts.services import confirm_password
 from core import outbox
 from core.clock import as_utc, iso, utcnow
 from core.errors import ValidationFailed
+from ledger.chain import append as audit_append
 from notifications import contract, texts
 from notifications.models import Notification, NotificationMail, NotificationProfile
 
@@ -62,17 +66,13 @@ def record(
         session.add(row)
         session.flush()
         profile = profiles.get(uid)
-        if (
-            mail
-            and profile is not None
-            and profile.email
-            and (profile.email_events is None or event in profile.email_events)
-        ):
-            subject, body = texts.render(event, params, profile.lang, tz)
+        to = _address(event, params, profile)
+        if mail and to:
+            subject, body = texts.render(event, params, profile.lang if profile else "vi", tz)
             session.add(
                 NotificationMail(
                     notification_id=row.id or 0,
-                    to_addr=profile.email,
+                    to_addr=to,
                     subject=subject[:400],
                     body=_mail_body(body, row.link, public_url),
                 )
@@ -83,6 +83,18 @@ def record(
     for uid in users:
         users[uid] = _unread(session, uid)
     return {"users": users, "mails": mails}
+
+
+def _address(event: str, params: dict[str, Any], profile: NotificationProfile | None) -> str:
+    """Where the e-mail of a notification goes: the recipient's address when they want this event by e-mail; a
+    security notice (texts.ALWAYS) goes whatever the choices, to the address it names (the old one, for a
+    changed address: the owner hears of it even when someone else changed it)."""
+    if event in texts.ALWAYS:
+        to = str(params.get("old_email") or "")
+        return to if EMAIL.match(to) else ""
+    if profile is None or not profile.email:
+        return ""
+    return profile.email if profile.email_events is None or event in profile.email_events else ""
 
 
 def _link(value: Any) -> str:
@@ -175,15 +187,27 @@ def get_preferences(*, session: Session, actor: Actor) -> dict[str, Any]:
 
 
 def set_preferences(
-    *, session: Session, actor: Actor, email: str | None, lang: str | None, email_events: list[str] | None
+    *,
+    session: Session,
+    actor: Actor,
+    email: str | None,
+    lang: str | None,
+    email_events: list[str] | None,
+    check: PasswordCheck | None = None,
 ) -> dict[str, Any]:
+    """The caller's own preferences. Changing the address (setting, replacing or removing it) takes the current
+    password (`check`, made by the edge: accounts.services.confirm_password), is audited, and the old address is
+    told (event account.email_changed): a moment with someone's unlocked tablet must not divert their mail."""
     p = session.get(NotificationProfile, actor.id) or NotificationProfile(user_id=actor.id)
     if email is not None:
         if email and not EMAIL.match(email):
             raise ValidationFailed(
                 "Địa chỉ thư điện tử không hợp lệ.", details=[{"field": "email", "message": "không hợp lệ"}]
             )
-        p.email = email
+        if email != p.email:
+            confirm_password(session, actor, check)
+            _address_changed(session, actor, p.email, email)
+            p.email = email
     if lang is not None:
         p.lang = lang
     if email_events is not None:
@@ -200,8 +224,35 @@ def set_preferences(
     return get_preferences(session=session, actor=actor)
 
 
+def masked(address: str) -> str:
+    """'b***@mof.gov.vn': enough for the owner to recognise an address, not to hand it to whoever reads the old
+    mailbox."""
+    local_part, _, domain = address.partition("@")
+    return f"{local_part[:1]}***@{domain}" if domain else ""
+
+
+def _address_changed(session: Session, actor: Actor, old: str, new: str) -> None:
+    at = utcnow()
+    audit_append(
+        session,
+        type="user.email_changed",
+        data={"user_id": actor.id, "username": actor.username, "old_email": old, "new_email": new},
+        actor_id=actor.id,
+        summary=f"Đổi địa chỉ thư nhận thông báo của {actor.username}: {old or '(chưa có)'} → {new or '(bỏ)'}"[:500],
+    )
+    contract.notify(
+        session,
+        event="account.email_changed",
+        ref=f"account.email_changed:{actor.id}:{uuid.uuid4().hex[:12]}",
+        user_ids=[actor.id],
+        params={"at": iso(at), "old_email": old, "new_email": masked(new)},
+        link="/notifications",
+    )
+
+
 def set_address(session: Session, *, user_id: int, email: str, lang: str = "vi") -> None:
-    """The demo loader and the admin: a user's address (kept when they already have one)."""
+    """The demo loader (and tests): a user's first address, kept when they already have one. No route calls it;
+    a user changes their own with set_preferences (password, audit, notice to the old address)."""
     p = session.get(NotificationProfile, user_id)
     if p is None:
         session.add(NotificationProfile(user_id=user_id, email=email, lang=lang))

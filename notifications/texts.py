@@ -120,8 +120,22 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "vi": ("Nhiệm vụ quá hạn: {what}", "Nhiệm vụ giao {unit}: {what} đã quá hạn {deadline} mà chưa hoàn thành."),
         "en": ("Task overdue: {what}", "The task of {unit}: {what} was due {deadline} and is not done."),
     },
+    "account.email_changed": {
+        "vi": (
+            "Địa chỉ thư nhận thông báo e-Cabinet đã được đổi",
+            "Địa chỉ thư nhận thông báo e-Cabinet của đồng chí đã được đổi từ {old_email} sang {new_email} lúc {at}. "
+            "Nếu không phải đồng chí đổi, hãy đổi mật khẩu và báo ngay cho quản trị viên.",
+        ),
+        "en": (
+            "Your e-Cabinet notification address was changed",
+            "The address your e-Cabinet notifications are sent to was changed from {old_email} to {new_email} at "
+            "{at}. If you did not change it, change your password and tell the administrator at once.",
+        ),
+    },
 }
-EVENTS = tuple(TEXTS)
+# Security notices: always e-mailed (to the address they name), never among the events a user may turn off.
+ALWAYS = ("account.email_changed",)
+EVENTS = tuple(e for e in TEXTS if e not in ALWAYS)
 CHANGES = {"time": ("thời gian", "time"), "place": ("địa điểm", "place"), "agenda": ("chương trình", "agenda")}
 
 
@@ -153,6 +167,9 @@ def render(event: str, params: dict[str, Any], lang: str = "vi", tz: str = DEFAU
         values["what"] = values["what"].rstrip(" .")
     values["deadline"] = _when(params.get("deadline_at") or params.get("deadline"), tz, lang)
     values["scheduled"] = _when(params.get("scheduled_at"), tz, lang)
+    values["at"] = _when(params.get("at"), tz, lang)
+    for key in ("old_email", "new_email"):  # an address set for the first time, or removed
+        values[key] = values.get(key) or "—"
     idx = 1 if lang == "en" else 0
     values["changes"] = ", ".join(CHANGES[c][idx] for c in params.get("changes", []) if c in CHANGES)
     subject, body = texts

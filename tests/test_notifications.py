@@ -23,7 +23,7 @@ from notifications import services, texts
 from notifications.contract import notify
 from notifications.models import Notification, NotificationMail, NotificationProfile
 from tests.conftest import LiveServer, free_port, running
-from tests.factories import call, make_cabinet
+from tests.factories import PASSWORD, call, make_cabinet
 from tests.live import login
 from tests.smtp_inbox import Inbox
 from tests.waiting import eventually
@@ -232,7 +232,12 @@ async def test_every_notification_route_has_a_denied_and_an_allowed_pair(live_se
         assert (await anon.put("/api/notifications/preferences", json={"email": "a@b.vn"})).status_code == 401
         r = await member.put(
             "/api/notifications/preferences",
-            json={"email": "bo.truong@mof.gov.vn", "lang": "en", "email_events": ["task.overdue"]},
+            json={
+                "email": "bo.truong@mof.gov.vn",
+                "password": PASSWORD,
+                "lang": "en",
+                "email_events": ["task.overdue"],
+            },
         )
         assert r.status_code == 200 and r.json()["email"] == "bo.truong@mof.gov.vn" and r.json()["lang"] == "en"
         assert [e["event"] for e in r.json()["events"] if e["email"]] == ["task.overdue"]

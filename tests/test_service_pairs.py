@@ -70,7 +70,6 @@ NOTHING_TO_REFUSE = {
     "notifications.services.get_preferences",
     "notifications.services.list_mine",  # the caller's own
     "notifications.services.mark_read",
-    "notifications.services.set_preferences",  # someone else's are never among them
     "votes.ballot.enrolment.trustee_status",  # the caller's own trustee key (tests/test_pairs_ballots.py)
 }
 

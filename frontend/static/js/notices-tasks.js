@@ -24,6 +24,10 @@ function reportForm(task, done) {
   return form;
 }
 
+// How two spellings of a unit compare (notices/access.py unit_key): no case, no diacritics, single spaces.
+const unitKey = (name) => (name || "").toLowerCase().replace(/đ/g, "d").normalize("NFD").replace(/\p{Mn}/gu, "")
+  .split(/\s+/).filter(Boolean).join(" ");
+
 // `manage(task)`: the secretariat's controls under a task (correct or delete it in a draft; extend or reassign it
 // once issued), from notice.js; null for a reader.
 export function taskTable(tasks, { myUnit = null, onChange = () => {}, manage = null } = {}) {
@@ -33,7 +37,7 @@ export function taskTable(tasks, { myUnit = null, onChange = () => {}, manage = 
     h("tbody", {}, tasks.map((task) => h("tr", { class: task.late ? "late" : "", dataset: { testid: "task", taskId: task.id } },
       h("td", {}, task.unit),
       h("td", {}, h("a", { href: `/notices/${task.notice_id}` }, task.what),
-        myUnit && task.unit === myUnit && task.state === "open" ? reportForm(task, onChange) : null,
+        myUnit && unitKey(task.unit) && unitKey(task.unit) === unitKey(myUnit) && task.state === "open" ? reportForm(task, onChange) : null,
         manage ? manage(task) : null),
       h("td", {}, vnDate(task.deadline),
         task.done_late ? h("span", { class: "badge warn", dataset: { testid: "task-done-late" } }, " ", t("tasks.done_late"))

@@ -1,14 +1,17 @@
 // The notifications page: the list (newest first; unread highlighted), mark read, and the e-mail preferences.
 // The list reloads when the bell hears of a new notification (bell.js dispatches notifications:changed).
+// Changing the e-mail address asks for the current password (the old address is told of the change).
 import { api, get, post, showError } from "./api.js";
 import { fill, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 import { onSubmit } from "./forms.js";
+import { passwordDialog } from "./password-dialog.js";
 
 const list = document.getElementById("notif-list");
 const empty = document.getElementById("notif-empty");
 const form = document.getElementById("prefs");
+let savedEmail = ""; // the address as saved: only a different one needs the password
 const tz = document.querySelector('meta[name="timezone"]')?.content || "Asia/Ho_Chi_Minh";
 const when = (iso) => new Date(iso).toLocaleString("vi-VN", { timeZone: tz, hour: "2-digit", minute: "2-digit", day: "2-digit", month: "2-digit", year: "numeric" });
 
@@ -34,7 +37,8 @@ async function load() {
 
 async function loadPrefs() {
   const prefs = await get("/api/notifications/preferences");
-  form.email.value = prefs.email ?? "";
+  savedEmail = prefs.email ?? "";
+  form.email.value = savedEmail;
   form.lang.value = prefs.lang;
   fill(document.getElementById("pref-events"), prefs.events.map((e) =>
     h("label", {}, h("input", { type: "checkbox", name: "event", value: e.event, checked: e.email, dataset: { testid: `pref-${e.event}` } }), " ", t(`event.${e.event}`))));
@@ -43,8 +47,16 @@ async function loadPrefs() {
 async function save(event) {
   event.preventDefault();
   const events = [...form.querySelectorAll('input[name="event"]:checked')].map((i) => i.value);
+  const email = form.email.value.trim();
+  const body = { lang: form.lang.value, email_events: events };
+  if (email !== savedEmail) {
+    const password = await passwordDialog(t("notifications.email_password"), { okLabel: t("notifications.save"), label: t("account.current") });
+    if (password === null) return;
+    Object.assign(body, { email, password });
+  }
   try {
-    await api("PUT", "/api/notifications/preferences", { email: form.email.value.trim(), lang: form.lang.value, email_events: events });
+    const saved = await api("PUT", "/api/notifications/preferences", body);
+    savedEmail = saved.email ?? "";
     toast(t("notifications.saved"));
   } catch (err) {
     showError(err);
