@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from accounts import passwords, services
+from accounts import devices, passwords, services
 from accounts.schemas import LoginRequest, PasswordChange, SessionPublic, UserCreate, UserPublic, UserUpdate
 from web.openapi import Op
 from web.auth import clear_session_cookie, ctx_of, current, require_user, session_cookie, set_session_cookie
@@ -27,8 +27,16 @@ def _login_limits(request: Request, username: str) -> tuple[dict[str, int], dict
     """Failures per address and account, and (4x looser) per account from anywhere, counted before the check;
     per address over all accounts (4x looser) counted once a guess has failed, so that the tablets of a hall
     behind one address can all sign in at once: one address cannot lock an account out alone, many
-    addresses cannot guess one unbounded, one address cannot spray many accounts for long."""
-    n = ctx_of(request).settings.login_max_failures
+    addresses cannot guess one unbounded, one address cannot spray many accounts for long.
+
+    A browser that signed in as this user before (a valid device cookie for this name, accounts/devices.py) is
+    counted against its own budget only: guesses from elsewhere, which fill the account's and the address's
+    budgets, do not lock the owner out of a known device; the device's own failures lock it (and only it)."""
+    settings = ctx_of(request).settings
+    n = settings.login_max_failures
+    device = devices.trusted(request, settings, username)
+    if device is not None:
+        return {f"login:device:{device}": n}, {}
     address = request.client.host if request.client else "?"
     return {f"login:{address}|{username}": n, f"login:user:{username}": 4 * n}, {f"login:addr:{address}": 4 * n}
 
@@ -38,11 +46,13 @@ async def login(request: Request) -> Response:
     if not _same_origin(request):
         raise Forbidden("Yêu cầu đăng nhập từ nguồn không được phép.")
     body = await parse_body(request, LoginRequest)
-    limits, after = _login_limits(request, body.username.strip().lower())
+    username = body.username.strip().lower()
+    limits, after = _login_limits(request, username)
     message = N_("Đăng nhập sai quá nhiều lần; thử lại sau {seconds} giây.")
-    # A few password checks per address at a time (infra/ratelimit.py KeyedGate): the address-wide failures
-    # (`after`) are counted once a guess has failed, so a burst must not all be checked before the first counts.
-    async with ctx.login_gates.hold(next(iter(after)), message):
+    # A few password checks per address (or known device) at a time (infra/ratelimit.py KeyedGate): the
+    # address-wide failures (`after`) are counted once a guess has failed, so a burst must not all be checked
+    # before the first counts.
+    async with ctx.login_gates.hold(next(iter(after or limits)), message):
         # Counted before the (slow) password check, so parallel guesses beyond the limit are never evaluated.
         attempt = await ctx.login_limiter.reserve(limits, message, after=after)
         s = ctx.settings
@@ -66,11 +76,13 @@ async def login(request: Request) -> Response:
             await attempt.release()  # not a guess (e.g. the database was busy)
             raise
         await attempt.release()
-        await ctx.login_limiter.clear(next(iter(limits)))  # the owner's own typos from this address are forgiven
+        # The owner's own typos from this address (or this device) are forgiven.
+        await ctx.login_limiter.clear(next(iter(limits)))
     if previous:
         await ctx.end_session(services.session_key(previous))  # sockets of the replaced session close
     response = ok({"user": user.model_dump(mode="json"), "csrf_token": csrf})
     set_session_cookie(response, token, s)
+    devices.issue(response, s, username)  # this browser is now a known device for this user name
     return response
 
 

@@ -32,6 +32,7 @@ from web.http import guard_paths, ok, on_client_gone, on_domain_error, on_http_e
 from infra.paths import STATIC_DIR
 from infra.ratelimit import failure_budget
 from web import access_log
+from web.hosts import HostCheck, warn_insecure_cookies
 from web.security_headers import SecurityHeaders
 from infra.settings import Settings
 from ledger.keys import AuditKeys
@@ -208,6 +209,9 @@ def create_app(settings: Settings | None = None) -> Any:
     web.state.shared_reads = actions.shared_reads
     web.state.actions = actions  # its `accepted`: the client -> server events (tests/test_protocol_doc.py)
     web.state.prewarm = prewarm
-    asgi = SecurityHeaders(socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io"), settings)
+    warn_insecure_cookies(settings)  # a real server beyond loopback without Secure cookies: said at start-up
+    # Host checked before anything (web/hosts.py: DNS rebinding), inside SecurityHeaders so its refusal has them.
+    site = HostCheck(socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io"), settings)
+    asgi = SecurityHeaders(site, settings)
     asgi.state = web.state  # tests and the CLI reach the context through the outer app too (WireTap passes .state on)
     return WireTap(asgi)  # lets the fan-out write pre-framed events to idle websockets (realtime/wire.py)

@@ -60,9 +60,11 @@ async def display_page(request: Request) -> Response:
     token = request.query_params.get("token", "")
     try:
         if token:
-            actor = await ctx.read(services.resolve_actor, token=token)
+            actor = await ctx.read(services.resolve_actor, token=token, timezone=ctx.settings.timezone)
             if actor is None:
-                raise Unauthenticated("Mã màn hình không hợp lệ hoặc đã bị thu hồi; xin Văn phòng cấp mã mới.")
+                raise Unauthenticated(
+                    "Mã màn hình không hợp lệ, đã hết hạn hoặc đã bị thu hồi; xin Văn phòng cấp mã mới."
+                )
             if actor.display_meeting_id != meeting_id:
                 raise Forbidden("Mã màn hình này được cấp cho một cuộc họp khác.")
         else:

@@ -1,4 +1,9 @@
-"""Display token operations (staff create, list and revoke) and their resolution at the edge."""
+"""Display token operations (staff create, list and revoke) and their resolution at the edge.
+
+A token works while (1) it is not revoked, (2) its meeting has not ended, or ended today on the organisation's
+clock (ECABINET_TIMEZONE): the room screen may show the closing state until the day is over, not for weeks, and
+(3) the account that created it is still active and may still create display links for that meeting (staff,
+or the meeting's secretary). A deactivated, demoted or removed creator takes their links with them."""
 
 from __future__ import annotations
 
@@ -9,8 +14,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from core.actor import Actor
-from core.clock import iso, utcnow
+from core.clock import DEFAULT_TIMEZONE, iso, utcnow
 from core.errors import Conflict, Forbidden, NotFound
+from meetings.display_rules import works
 from meetings.display_tokens import DisplayToken
 from meetings.access import access, load_meeting, require_manage
 from meetings.services import emit
@@ -73,12 +79,13 @@ def revoke_token(*, session: Session, actor: Actor, meeting_id: int, token_id: i
     return _public(row)
 
 
-def resolve_actor(*, session: Session, token: str) -> Actor | None:
-    """The read-only display actor for a valid, unrevoked token; None otherwise."""
+def resolve_actor(*, session: Session, token: str, timezone: str = DEFAULT_TIMEZONE) -> Actor | None:
+    """The read-only display actor for a token that still works (the module's rules); None otherwise.
+    `timezone`: the organisation's (Settings.timezone), whose day an ended meeting's screen may last."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     row = session.exec(select(DisplayToken).where(DisplayToken.token_hash == token_hash(token))).first()
-    if row is None or row.revoked_at is not None:
+    if row is None or not works(session, row, timezone):
         return None
     assert row.id is not None
     return Actor.display(row.meeting_id, row.id)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -49,7 +49,15 @@ class Settings(BaseSettings):
     port: int = 8000
     # Extra origins allowed to open the socket (same origin is always allowed).
     allowed_origins: tuple[str, ...] = ()
+    # Secure cookies (__Host- names, HSTS). Unset: true when public_url is https (web/hosts.py warns at start-up
+    # when a non-demo server on a non-loopback address runs without them).
     cookie_secure: bool = False
+    # Host names (the Host header) this server answers (web/hosts.py: DNS rebinding); "*" = any. Unset: the host
+    # of public_url, the configured `host`, localhost and 127.0.0.1. An IP address is always accepted.
+    allowed_hosts: tuple[str, ...] = ()
+    # Device cookies (accounts/devices.py): how long a browser that signed in keeps its own failure budget for
+    # that user name, apart from the account-wide and address-wide ones; 0 = no device cookies.
+    device_cookie_days: int = Field(default=365, ge=0)
     session_ttl_hours: int = 12
     password_min_length: int = 10
     # Demo mode admits the short demo passwords; a real deployment never does.
@@ -159,6 +167,15 @@ class Settings(BaseSettings):
         if typing.get_origin(annotation) is tuple:
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value if annotation in (str, Path) else value.strip()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secure_behind_https(cls, values: Any) -> Any:
+        """cookie_secure not given: on when the site's public address is https (cookies then never travel
+        in clear and cannot be planted by a plain-HTTP page)."""
+        if isinstance(values, dict) and values.get("cookie_secure") in (None, ""):
+            values = {**values, "cookie_secure": str(values.get("public_url") or "").strip().startswith("https://")}
+        return values
 
     @field_validator("timezone")
     @classmethod

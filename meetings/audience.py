@@ -12,8 +12,9 @@ from typing import Any
 from sqlmodel import Session, select
 
 from core.actor import Actor
+from core.clock import DEFAULT_TIMEZONE
 from accounts.models import User
-from meetings.display_tokens import DisplayToken
+from meetings.display_rules import token_id_of, working_ids
 from meetings import services
 from meetings.access import Access, access
 from meetings import serialize
@@ -55,13 +56,11 @@ def join_many(*, session: Session, calls: list[tuple[Actor, int]]) -> list[tuple
     return each_answered(session, calls, one)
 
 
-def _display_token_id(actor: Actor) -> int | None:
-    _, _, raw = actor.username.partition(":")
-    return int(raw) if raw.isdigit() else None
-
-
-def grants(*, session: Session, meeting_id: int, actors: dict[str, Actor]) -> tuple[int, dict[str, frozenset[str]]]:
-    """(the meeting's access_seq as read, {socket id: audiences}) for every socket in `actors`."""
+def grants(
+    *, session: Session, meeting_id: int, actors: dict[str, Actor], timezone: str = DEFAULT_TIMEZONE
+) -> tuple[int, dict[str, frozenset[str]]]:
+    """(the meeting's access_seq as read, {socket id: audiences}) for every socket in `actors`; a display's only
+    while its link works (meetings/display_rules.py: `timezone` is the organisation's)."""
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
         return 0, {sid: NONE for sid in actors}
@@ -76,19 +75,13 @@ def grants(*, session: Session, meeting_id: int, actors: dict[str, Actor]) -> tu
             )
         ).all()
     }
-    token_ids = {t for a in actors.values() if a.is_display and (t := _display_token_id(a)) is not None}
-    live_tokens = set(
-        session.exec(
-            select(DisplayToken.id).where(
-                DisplayToken.id.in_(token_ids),  # type: ignore[union-attr]
-                DisplayToken.revoked_at.is_(None),  # type: ignore[union-attr]
-            )
-        ).all()
+    live_tokens = working_ids(
+        session=session, token_ids={t for a in actors.values() if (t := token_id_of(a)) is not None}, timezone=timezone
     )
     out: dict[str, frozenset[str]] = {}
     for sid, actor in actors.items():
         if actor.is_display:
-            current: Actor | None = actor if _display_token_id(actor) in live_tokens else None
+            current: Actor | None = actor if token_id_of(actor) in live_tokens else None
         else:
             user = users.get(actor.id)
             current = Actor.of(user) if user is not None and user.is_active else None

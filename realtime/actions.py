@@ -166,6 +166,11 @@ class SocketActions:
             self._mark_ended(sid)
             await self.sio.disconnect(sid)
 
+    def close_ended(self, sid: str) -> None:
+        """Close `sid`: what let it in has ended (a login session, a display link)."""
+        self._mark_ended(sid)
+        spawn(self.sio.disconnect(sid))
+
     def _mark_ended(self, sid: str) -> None:
         """`sid` is closed because its login session ended (see `ended`)."""
         self.ended[sid] = None

@@ -67,7 +67,9 @@ class Rooms:
         async with self.locks[meeting_id]:
             # A display's token may have been revoked since it connected: the services do not see that.
             if access_seq < self.checked.get(meeting_id, 0) or actor.is_display:
-                _, found = await self.ctx.read(audience_service.grants, meeting_id=meeting_id, actors={sid: actor})
+                tz = self.ctx.settings.timezone
+                one = {sid: actor}
+                _, found = await self.ctx.read(audience_service.grants, meeting_id=meeting_id, actors=one, timezone=tz)
                 audiences = found[sid]
             if not audiences or sid not in self.actors:  # refused, or disconnected meanwhile
                 return False
@@ -123,7 +125,9 @@ class Rooms:
 
     async def _recheck(self, meeting_id: int) -> None:
         actors = {sid: self.actors[sid] for sid in self.grants.get(meeting_id, {}) if sid in self.actors}
-        seq, found = await self.ctx.read(audience_service.grants, meeting_id=meeting_id, actors=actors)
+        seq, found = await self.ctx.read(
+            audience_service.grants, meeting_id=meeting_id, actors=actors, timezone=self.ctx.settings.timezone
+        )
         self.checked[meeting_id] = max(seq, self.checked.get(meeting_id, 0))
         for sid, audiences in found.items():
             if sid not in self.grants.get(meeting_id, {}):

@@ -55,7 +55,9 @@ async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = Non
     lang = environ_lang(environ)
     display_token = auth.get("display_token") if isinstance(auth, dict) else None
     if display_token is not None:  # the hall's room display: read-only, one meeting (display/)
-        screen = await live.ctx.read(display_services.resolve_actor, token=str(display_token))
+        screen = await live.ctx.read(
+            display_services.resolve_actor, token=str(display_token), timezone=live.ctx.settings.timezone
+        )
         if screen is None:
             raise _refused("Mã màn hình không hợp lệ hoặc đã bị thu hồi.", lang)
         await live.sio.save_session(sid, {"display": screen.username})  # found again when the token is revoked
