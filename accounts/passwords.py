@@ -8,13 +8,14 @@ import os
 import weakref
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
 
 import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
-from core.errors import ValidationFailed
+from core.errors import Forbidden, ValidationFailed
 from core.i18n import N_, Msg
 from core.text import fold
 
@@ -93,11 +94,56 @@ def check(password_hash: str | None, password: str) -> PasswordCheck:
 async def check_off_loop(password_hash: str | None, password: str) -> PasswordCheck:
     """`check` in a worker thread, one per core at most, outside any database transaction: a login never
     holds SQLite's write lock (or a PostgreSQL transaction) while it hashes."""
+    return await anyio.to_thread.run_sync(check, password_hash, password, limiter=_slots())  # waits in the loop
+
+
+def _slots() -> anyio.CapacityLimiter:
     loop = asyncio.get_running_loop()
     limiter = _limiters.get(loop)
     if limiter is None:
         limiter = _limiters[loop] = anyio.CapacityLimiter(_SLOTS)
-    return await anyio.to_thread.run_sync(check, password_hash, password, limiter=limiter)  # waits in the loop
+    return limiter
+
+
+T = TypeVar("T")
+# The budget of the account password typed by a signed-in user (password change, trustee key...): one per user,
+# whatever the route, so that spreading guesses over several routes gains nothing.
+TOO_MANY = N_("Nhập sai mật khẩu hiện tại quá nhiều lần; thử lại sau {seconds} giây.")
+
+
+def account_key(user_id: int) -> str:
+    return f"password:{user_id}"
+
+
+async def counted(ctx: Any, key: str, message: str, check: Callable[..., T], *args: Any, hash_slot: bool = True) -> T:
+    """THE way a secret typed by a signed-in user is checked: the account password, the signing password, a key
+    sealed with either. The attempt is counted in the login's failure budget (ctx.login_limiter, key `key`) BEFORE
+    the check, so guesses beyond the limit, parallel ones included, are never evaluated (RateLimited: 429 with
+    Retry-After, `message` may use {seconds}). `check(*args)` runs in a worker thread (`hash_slot`: one of the
+    hash slots, one per core, as a login's) and never inside a database transaction: the caller reads what it
+    needs before and writes after, so no slow hash holds SQLite's write lock. `check` raises Forbidden for a
+    wrong secret (the attempt stays counted); anything else is no guess (released). A right one forgives the
+    earlier typos."""
+    attempt = await ctx.login_limiter.reserve({key: ctx.settings.login_max_failures}, message)
+    try:
+        limiter = _slots() if hash_slot else None
+        result: T = await anyio.to_thread.run_sync(lambda: check(*args), limiter=limiter)
+    except Forbidden:
+        raise  # a wrong secret: stays counted
+    except BaseException:
+        await attempt.release()
+        raise
+    await attempt.release()
+    await ctx.login_limiter.clear(key)
+    return result
+
+
+def checked(password_hash: str | None, password: str) -> PasswordCheck:
+    """`check` for a signed-in user's account password (with `counted`): Forbidden when it is wrong."""
+    result = check(password_hash, password)
+    if not result.ok:
+        raise Forbidden("Mật khẩu không đúng.")
+    return result
 
 
 # Words an attacker of this system tries first, besides zxcvbn's own lists (common passwords, names, English

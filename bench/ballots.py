@@ -38,7 +38,7 @@ from app.migrate import upgrade
 from meetings.models import Attendance, MeetingRole, Participant
 from tests.factories import PASSWORD, make_cabinet, make_user
 from votes import services as votes
-from tests.vote_helpers import device_partial
+from tests.vote_helpers import device_partial, with_seal_over_http
 from votes.ballot import ceremony, dkg, election, enrolment, group, proofs, verify
 from votes.models import VoteKind
 from votes.schemas import VoteCreate
@@ -77,7 +77,8 @@ def prepare(url: str, voters: int) -> dict[str, Any]:
 
         db.run_write(roster)
         for actor in (c.chair, c.secretary, c.members[0]):
-            db.run_write(enrolment.enrol_trustee, actor=actor, password=PASSWORD)
+            made = enrolment.make_key(db.run_read(enrolment.enrol_precheck, user_id=actor.id), actor.id, PASSWORD)
+            db.run_write(enrolment.enrol_trustee, actor=actor, made=made)
         t0 = time.perf_counter()
         cer = db.run_write(ceremony.start_ceremony, actor=c.chair, meeting_id=c.meeting_id).result
         for index, actor in enumerate((c.chair, c.secretary, c.members[0]), start=1):
@@ -142,7 +143,7 @@ async def burst_and_tally(base: str, setup: dict[str, Any]) -> dict[str, Any]:
     for t in trustees:  # each trustee's device: sealed shares in, Feldman checks, partial with proof out
         material = await t.get(f"/api/votes/{vid}/trustee-material")
         material.raise_for_status()
-        partial, _ = device_partial(material.json(), PASSWORD)
+        partial, _ = device_partial(await with_seal_over_http(t, material.json(), PASSWORD), PASSWORD)
         r = await t.post(f"/api/votes/{vid}/partial", json={"shares": partial})
         r.raise_for_status()
     close_to_result = time.perf_counter() - t1

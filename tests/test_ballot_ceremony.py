@@ -16,6 +16,7 @@ from tests.vote_helpers import (
     contribute_as,
     deal_legacy_key,
     decrypt_as,
+    decrypt_legacy,
     device_partial,
     enrol_trustees,
     new_vote,
@@ -23,9 +24,9 @@ from tests.vote_helpers import (
     present_cabinet,
     run_ceremony,
     trustees,
+    with_seal,
 )
 from votes import services
-from votes import secret as secret_votes
 from votes.ballot import ceremony, dkg, election, proofs, trustee_keys, verify
 from votes.ballot import board as ballot_board
 from votes.ballot import group as g
@@ -167,7 +168,7 @@ def test_a_bad_share_is_caught_by_the_feldman_check_and_reported(db: Database) -
     for voter, kind in zip([c.chair, *c.members], ["yes", "no", "yes"]):
         cast_secret(db, voter, vote, kind)
     call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
-    material = db.run_read(election.trustee_material, actor=c.members[0], vote_id=vote["id"])
+    material = with_seal(db, db.run_read(election.trustee_material, actor=c.members[0], vote_id=vote["id"]))
     _, bad = device_partial(material, PASSWORD)
     assert bad == [1]  # trustee 3's device: s_{1→3}·G ≠ Σ_k 3^k C_{1,k}
     shown = call(
@@ -207,8 +208,8 @@ def test_a_vote_dealt_before_the_ceremony_keeps_its_password_step(db: Database) 
     call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
     with pytest.raises(election.LegacyKey):  # the device path does not apply to it
         db.run_read(election.trustee_material, actor=c.chair, vote_id=vote["id"])
-    call(db, secret_votes.decrypt, actor=c.secretary, vote_id=vote["id"], password=PASSWORD)
-    done = call(db, secret_votes.decrypt, actor=c.chair, vote_id=vote["id"], password=PASSWORD)
+    decrypt_legacy(db, c.secretary, vote["id"], PASSWORD)
+    done = decrypt_legacy(db, c.chair, vote["id"], PASSWORD)
     assert done["result"]["counts"][str(option(vote, "yes"))] == 1 and done["trustees"]["on_device"] is False
     call(db, services.publish_vote, actor=c.chair, vote_id=vote["id"])
     board = db.run_read(ballot_board.board, actor=c.guest, vote_id=vote["id"])

@@ -26,7 +26,15 @@ from meetings.schemas import ParticipantUpdate
 from tests.conftest import LiveServer
 from tests.factories import PASSWORD, call, make_user
 from tests.live import login
-from tests.vote_helpers import cast_secret, decrypt, decrypt_as, device_partial, new_vote, present_cabinet
+from tests.vote_helpers import (
+    cast_secret,
+    decrypt,
+    decrypt_as,
+    device_partial,
+    new_vote,
+    present_cabinet,
+    with_seal_over_http,
+)
 from votes import services
 from votes import secret as secret_votes
 from votes.ballot import dkg, election, proofs, trustee_keys
@@ -93,6 +101,10 @@ async def test_a_key_holder_who_changes_their_password_still_decrypts(live_serve
         assert changed.status_code == 200, changed.text
         assert (await holder.get("/api/me/trustee-key")).json()["enrolled"] is True
         material = (await holder.get(f"/api/votes/{vote['id']}/trustee-material")).json()
+        assert material["sealed_key"] is None  # a legacy key's seal: released for the password only
+        old = await holder.post("/api/me/trustee-key/sealed", json={"password": PASSWORD})
+        assert old.status_code == 403, old.text
+        material = await with_seal_over_http(holder, material, NEW)
         with pytest.raises(Forbidden):  # the old password no longer opens it...
             trustee_keys.unseal_secret(material["sealed_key"], c.members[0].id, PASSWORD)
         partial, bad = device_partial(material, NEW)  # ...the new one does, and it is the same key
@@ -126,6 +138,9 @@ async def test_an_administrators_reset_marks_the_key_lost_and_says_which_votes_w
         assert mine["enrolled"] is False and mine["lost"] is True  # the meetings page asks for a new key
         material = (await secretary.get(f"/api/votes/{vote['id']}/trustee-material")).json()
         assert material["key_lost"] is True
+        new = await secretary.post("/api/me/trustee-key/sealed", json={"password": NEW})
+        assert new.status_code == 403, new.text  # sealed with the password before the reset: only that opens it
+        material = await with_seal_over_http(secretary, material, PASSWORD)
         with pytest.raises(Forbidden):
             trustee_keys.unseal_secret(material["sealed_key"], c.secretary.id, NEW)
         again = await secretary.post("/api/me/trustee-key", json={"password": NEW})  # a new key, for new ceremonies

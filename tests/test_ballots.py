@@ -11,10 +11,21 @@ import pytest
 from app.db import Database
 from core.errors import Conflict, Forbidden, ValidationFailed
 from tests.factories import PASSWORD, call
-from tests.vote_helpers import cast_secret, decrypt, decrypt_as, device_partial, new_vote, option, present_cabinet
+from tests.vote_helpers import (
+    cast_secret,
+    decrypt,
+    decrypt_as,
+    decrypt_legacy,
+    device_partial,
+    enrol_legacy,
+    new_vote,
+    option,
+    present_cabinet,
+    with_seal,
+)
 from votes import casting, services
 from votes import secret as secret_votes
-from votes.ballot import ceremony, election, enrolment, proofs, verify
+from votes.ballot import ceremony, election, proofs, verify
 from votes.ballot import board as ballot_board
 from votes.models import VoteKind
 
@@ -87,11 +98,11 @@ def test_only_trustees_decrypt_and_a_wrong_password_is_refused(db: Database) -> 
     call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
     with pytest.raises(Forbidden):
         db.run_read(election.trustee_material, actor=c.members[2], vote_id=vote["id"])
-    material = db.run_read(election.trustee_material, actor=c.chair, vote_id=vote["id"])
+    material = with_seal(db, db.run_read(election.trustee_material, actor=c.chair, vote_id=vote["id"]))
     with pytest.raises(Forbidden):  # the password is checked on the device: a wrong one opens nothing
         device_partial(material, "sai-mật-khẩu")
     with pytest.raises(Conflict):  # the server-side password step is for legacy votes only
-        call(db, secret_votes.decrypt, actor=c.chair, vote_id=vote["id"], password=PASSWORD)
+        decrypt_legacy(db, c.chair, vote["id"], PASSWORD)
     partial, _ = device_partial(material, PASSWORD)
     with pytest.raises(Forbidden):  # a non-trustee cannot submit someone's partial
         call(db, secret_votes.submit_partial, actor=c.members[2], vote_id=vote["id"], shares=partial)
@@ -132,10 +143,10 @@ def test_opening_needs_every_trustee_key(db: Database) -> None:
         meeting_id=c.meeting_id,
         data=services.VoteCreate(agenda_item_id=c.item_ids[0], question="Nhân sự?", kind=VoteKind.secret),
     )
-    call(db, enrolment.enrol_trustee, actor=c.chair, password=PASSWORD)
+    enrol_legacy(db, c.chair, PASSWORD)
     with pytest.raises(Conflict):  # no ceremony: refused with a clear 409
         call(db, services.open_vote, actor=c.chair, vote_id=vote["id"])
     with pytest.raises(Conflict):  # a ceremony needs every trustee's key
         call(db, ceremony.start_ceremony, actor=c.chair, meeting_id=c.meeting_id)
     with pytest.raises(Forbidden):
-        call(db, enrolment.enrol_trustee, actor=c.secretary, password="không phải mật khẩu")
+        enrol_legacy(db, c.secretary, "không phải mật khẩu")

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import LiveServer
 from tests.factories import PASSWORD, call
 from tests.live import login
-from tests.vote_helpers import device_partial, enrol_trustees, new_vote, present_cabinet
+from tests.vote_helpers import device_partial, enrol_trustees, new_vote, present_cabinet, with_seal_over_http
 from votes import services
 from votes.ballot import proofs
 from votes.models import VoteKind
@@ -61,7 +61,7 @@ async def test_board_and_parameters_for_participants_only(live_server: LiveServe
         try:
             got = await secretary.get(f"/api/votes/{vid}/trustee-material")
             assert got.status_code == 200, got.text
-            partial, bad_senders = device_partial(got.json(), PASSWORD)
+            partial, bad_senders = device_partial(await with_seal_over_http(secretary, got.json(), PASSWORD), PASSWORD)
             assert bad_senders == []
             assert (await member.post(f"/api/votes/{vid}/partial", json={"shares": partial})).status_code == 403
             # the server-side password step is refused for a key-ceremony vote
@@ -164,7 +164,10 @@ async def test_key_ceremony_routes_who_may_call_them(live_server: LiveServer) ->
         seen = (await clients["guest"].get(base)).json()["ceremony"]
         assert seen["complaints"] == [{"by": 3, "against": 1, "vote_id": vote["id"]}]
         mine = (await clients["trustee3"].get("/api/me/trustee-key")).json()
-        assert mine["sealed"]  # the caller's own sealed key (opened only on their device, with their password)
+        # a legacy key: its seal (an offline test of the password) only for the password, counted
+        assert mine["sealing"] == "account_password" and mine["sealed"] is None
+        released = await clients["trustee3"].post("/api/me/trustee-key/sealed", json={"password": PASSWORD})
+        assert released.status_code == 200 and released.json()["sealed"], released.text
     finally:
         for client in clients.values():
             await client.aclose()

@@ -18,7 +18,16 @@ from core.errors import Forbidden, NotFound
 from meetings.access import NotInvited
 from meetings.models import Attendance
 from tests.factories import PASSWORD, call, make_user
-from tests.vote_helpers import cast_secret, deal_legacy_key, new_vote, option, present_cabinet, set_attendance
+from tests.vote_helpers import (
+    cast_secret,
+    deal_legacy_key,
+    decrypt_legacy,
+    enrol_legacy,
+    new_vote,
+    option,
+    present_cabinet,
+    set_attendance,
+)
 from votes import services
 from votes import secret as secret_votes
 from votes.ballot import election, enrolment, proofs
@@ -110,11 +119,12 @@ def test_a_trustee_key_needs_the_account_password(db: Database) -> None:
     answers the caller's own key (tests/test_service_pairs.py: NOTHING_TO_REFUSE); another's is never in it."""
     member, other = make_user(db), make_user(db)
     with pytest.raises(Forbidden):  # denied: not the account's password
-        call(db, enrolment.enrol_trustee, actor=member, password="không phải mật khẩu")
+        enrol_legacy(db, member, "không phải mật khẩu")
     assert db.run_read(enrolment.trustee_status, actor=member)["enrolled"] is False
-    made = call(db, enrolment.enrol_trustee, actor=member, password=PASSWORD)  # allowed
+    made = enrol_legacy(db, member, PASSWORD)  # allowed
     mine = db.run_read(enrolment.trustee_status, actor=member)
-    assert mine["enrolled"] is True and mine["public_key"] == made["public_key"] and mine["sealed"]
+    assert mine["enrolled"] is True and mine["public_key"] == made["public_key"]
+    assert mine["sealed"] is None  # a legacy key's seal: only for its password (tests/test_password_checks_counted.py)
     assert db.run_read(enrolment.trustee_status, actor=other) == {
         "user_id": other.id,
         "enrolled": False,
@@ -133,10 +143,10 @@ def test_a_legacy_vote_is_decrypted_by_its_trustees_only(db: Database) -> None:
     cast_secret(db, c.members[1], vote, "yes")
     call(db, services.close_vote, actor=c.chair, vote_id=vote["id"])
     with pytest.raises(election.NotTrustee):  # denied: a member who holds no share
-        call(db, secret_votes.decrypt, actor=c.members[2], vote_id=vote["id"], password=PASSWORD)
+        decrypt_legacy(db, c.members[2], vote["id"], PASSWORD)
     with pytest.raises(Forbidden):  # denied: a trustee's share does not open with a wrong password
-        call(db, secret_votes.decrypt, actor=c.secretary, vote_id=vote["id"], password="sai-mật-khẩu")
-    one = call(db, secret_votes.decrypt, actor=c.secretary, vote_id=vote["id"], password=PASSWORD)  # allowed
+        decrypt_legacy(db, c.secretary, vote["id"], "sai-mật-khẩu")
+    one = decrypt_legacy(db, c.secretary, vote["id"], PASSWORD)  # allowed
     assert one["result"] is None and [t["decrypted"] for t in one["trustees"]["trustees"]] == [False, True, False]
-    done = call(db, secret_votes.decrypt, actor=c.chair, vote_id=vote["id"], password=PASSWORD)
+    done = decrypt_legacy(db, c.chair, vote["id"], PASSWORD)
     assert done["result"]["counts"][str(option(vote, "yes"))] == 1

@@ -29,7 +29,7 @@ from core.errors import Conflict, Forbidden, ValidationFailed
 from tests.conftest import LiveServer
 from tests.factories import PASSWORD, call, make_user
 from tests.live import login
-from tests.vote_helpers import cast_secret, present_cabinet, run_ceremony, trustees
+from tests.vote_helpers import cast_secret, enrol_legacy, present_cabinet, run_ceremony, trustees
 from votes import secret as secret_votes
 from votes import services
 from votes.ballot import election, enrolment, trustee_keys
@@ -217,7 +217,8 @@ async def test_the_legacy_password_enrolment_still_works_but_never_downgrades(li
         assert made.status_code == 200, made.text
         assert made.json()["sealing"] == "account_password"
         mine = (await client.get("/api/me/trustee-key")).json()
-        assert mine["sealing"] == "account_password"
+        assert mine["sealing"] == "account_password" and mine["sealed"] is None  # released for the password only
+        mine = (await client.post("/api/me/trustee-key/sealed", json={"password": PASSWORD})).json()
         trustee_keys.unseal_secret(mine["sealed"], user.id, PASSWORD)
         # the tablet's key replaces it (the key is not in use yet)
         upgraded = await client.post("/api/me/trustee-key", json=body(user.id))
@@ -275,7 +276,7 @@ def test_a_key_still_needed_is_not_replaced(db: Database) -> None:
         enrol(db, c.secretary)
     assert refused.value.code == "trustee_key_in_use" and refused.value.details["ceremonies"]
     with pytest.raises(Conflict):
-        call(db, enrolment.enrol_trustee, actor=c.secretary, password=PASSWORD)
+        enrol_legacy(db, c.secretary, PASSWORD)
 
 
 # --- password change and administrator's reset, per kind of seal ----------------------------------------------
@@ -324,12 +325,13 @@ async def test_legacy_keys_keep_following_the_password(live_server: LiveServer) 
     db = live_server.db
     changer, resetted = make_user(db), make_user(db)
     for a in (changer, resetted):
-        call(db, enrolment.enrol_trustee, actor=a, password=PASSWORD)
+        enrol_legacy(db, a, PASSWORD)
     client = await login(live_server.url, changer.username)
     try:
         assert (await client.post("/api/me/password", json={"current": PASSWORD, "new": NEW})).status_code == 200
         mine = (await client.get("/api/me/trustee-key")).json()
         assert mine["sealing"] == "account_password" and mine["enrolled"] is True
+        mine = (await client.post("/api/me/trustee-key/sealed", json={"password": NEW})).json()
         trustee_keys.unseal_secret(mine["sealed"], changer.id, NEW)
     finally:
         await client.aclose()

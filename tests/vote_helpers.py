@@ -70,10 +70,40 @@ def option(vote: dict[str, Any], kind: str) -> int:
 def enrol_trustees(db: Database, c: Cabinet) -> None:
     """The default key holders of a secret vote (chair, secretary, first member) create their trustee keys."""
     from tests.factories import PASSWORD
-    from votes.ballot import enrolment
 
     for actor in (c.chair, c.secretary, c.members[0]):
-        call(db, enrolment.enrol_trustee, actor=actor, password=PASSWORD)
+        enrol_legacy(db, actor, PASSWORD)
+
+
+def enrol_legacy(db: Database, actor: Actor, password: str) -> dict[str, Any]:
+    """A legacy trustee key (made by the server, sealed with the password), in the route's three steps
+    (votes/trustee_routes.py): refusals read first, the password checked and the key made outside any
+    transaction (counted there), then stored. Forbidden for a wrong password."""
+    from votes.ballot import enrolment
+
+    stored = db.run_read(enrolment.enrol_precheck, user_id=actor.id)
+    made = enrolment.make_key(stored, actor.id, password)
+    return call(db, enrolment.enrol_trustee, actor=actor, made=made)
+
+
+def decrypt_legacy(db: Database, actor: Actor, vote_id: int, password: str) -> dict[str, Any]:
+    """A legacy vote's server-side decryption step, as votes/trustee_routes.py takes it: the sealed share read,
+    opened with the password outside any transaction, the partial stored. Forbidden for a wrong password."""
+    from votes.ballot import election, trustee_keys
+
+    m = db.run_read(election.legacy_share, actor=actor, vote_id=vote_id)
+    share = trustee_keys.open_share(m["sealed_key"], actor.id, password, m["sealed_share"], m["aad"])
+    return call(db, secret_votes.decrypt, actor=actor, vote_id=vote_id, share=share)
+
+
+def with_seal(db: Database, material: dict[str, Any]) -> dict[str, Any]:
+    """The decryption material with the trustee's seal: a legacy key's is not in it (released for the password
+    only, POST /api/me/trustee-key/sealed); read here from the database, as the tests' 'device' may."""
+    from votes.ballot import enrolment
+
+    if material["sealed_key"] is not None:
+        return material
+    return {**material, "sealed_key": db.run_read(enrolment.legacy_sealed, user_id=material["user_id"])["sealed"]}
 
 
 def cast_secret(db: Database, voter: Actor, vote: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -140,7 +170,7 @@ def decrypt_as(db: Database, actor: Actor, vote: dict[str, Any]) -> dict[str, An
     from tests.factories import PASSWORD
     from votes.ballot import election
 
-    material = db.run_read(election.trustee_material, actor=actor, vote_id=vote["id"])
+    material = with_seal(db, db.run_read(election.trustee_material, actor=actor, vote_id=vote["id"]))
     partial, bad = device_partial(material, PASSWORD)
     assert bad == []
     return call(db, secret_votes.submit_partial, actor=actor, vote_id=vote["id"], shares=partial)
@@ -152,13 +182,23 @@ def decrypt(db: Database, c: Cabinet, vote: dict[str, Any]) -> dict[str, Any]:
     return decrypt_as(db, c.chair, vote)
 
 
+async def with_seal_over_http(client: Any, material: dict[str, Any], password: str) -> dict[str, Any]:
+    """The decryption material with the trustee's seal, as the tablet gets it: a legacy key's (sealed with the
+    account password) only from POST /api/me/trustee-key/sealed with that password."""
+    if material["sealed_key"] is not None:
+        return material
+    sealed = await client.post("/api/me/trustee-key/sealed", json={"password": password})
+    assert sealed.status_code == 200, sealed.text
+    return {**material, "sealed_key": sealed.json()["sealed"]}
+
+
 async def decrypt_over_http(client: Any, vote_id: int) -> Any:
     """A trustee's tablet at close over REST: fetch the material, compute the partial here, send it."""
     from tests.factories import PASSWORD
 
     material = await client.get(f"/api/votes/{vote_id}/trustee-material")
     assert material.status_code == 200, material.text
-    partial, bad = device_partial(material.json(), PASSWORD)
+    partial, bad = device_partial(await with_seal_over_http(client, material.json(), PASSWORD), PASSWORD)
     assert bad == []
     return await client.post(f"/api/votes/{vote_id}/partial", json={"shares": partial})
 

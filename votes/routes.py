@@ -9,13 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core.errors import ValidationFailed
 from core.i18n import N_
 from web.auth import ctx_of, require_user
 from web.http import ok, parse_body
 from web.openapi import Op
-from votes import casting, secret, services
-from votes.ballot import ceremony, election, enrolment
+from votes import casting, secret, services, trustee_routes
+from votes.ballot import ceremony, election
 from votes.ballot import board as ballot_board
 from votes.ballot import check as ballot_check
 from votes.schemas import (
@@ -35,8 +34,6 @@ from votes.schemas import (
     ReceiptCheck,
     SecretCastRequest,
     SecretCastAck,
-    TrusteeEnrolRequest,
-    TrusteeKeyPublic,
     TrusteeMaterial,
     VoteCreate,
     VotePublic,
@@ -138,13 +135,6 @@ async def receipt(request: Request) -> Response:
     )
 
 
-async def decrypt(request: Request) -> Response:
-    actor = await require_user(request)
-    body = await parse_body(request, PasswordRequest)
-    vid = request.path_params["vote_id"]
-    return ok(await ctx_of(request).write(secret.decrypt, actor=actor, vote_id=vid, password=body.password))
-
-
 async def trustee_material(request: Request) -> Response:
     actor = await require_user(request)
     return ok(
@@ -231,39 +221,6 @@ async def check_boards(request: Request) -> Response:
     return ok({"meeting_id": mid, "boards": boards})
 
 
-async def trustee_key(request: Request) -> Response:
-    actor = await require_user(request)
-    return ok(await ctx_of(request).read(enrolment.trustee_status, actor=actor))
-
-
-async def enrol_trustee(request: Request) -> Response:
-    """The tablet's key: {public_key, sealed_key, sealing: "passphrase"} (drawn and sealed there). Legacy:
-    {password} alone (drawn and sealed here with the account password; kept for API clients, see
-    docs/ballot-spec.md §7). A body mixing the two, or naming a secret, is refused (422)."""
-    actor = await require_user(request)
-    body = await parse_body(request, TrusteeEnrolRequest)
-    ctx = ctx_of(request)
-    tablet = (body.public_key, body.sealed_key, body.sealing)
-    if body.password is not None:
-        if any(v is not None for v in tablet):
-            raise ValidationFailed(
-                "Không gửi mật khẩu cùng với khóa tạo trên máy tính bảng: "
-                "khóa ấy chỉ mở bằng cụm mật khẩu người giữ khóa, không bao giờ gửi lên máy chủ.",
-                details={"field": "password"},
-            )
-        return ok(await ctx.write(enrolment.enrol_trustee, actor=actor, password=body.password))
-    if body.public_key is None or body.sealed_key is None or body.sealing != "passphrase":
-        raise ValidationFailed(
-            "Cần gửi khóa công khai, khóa bí mật đã niêm phong trên máy tính bảng và sealing = passphrase.",
-            details={"field": "body"},
-        )
-    return ok(
-        await ctx.write(
-            enrolment.enrol_trustee_key, actor=actor, public_key=body.public_key, sealed_key=body.sealed_key
-        )
-    )
-
-
 V = "/api/votes/{vote_id:int}"
 C = "/api/meetings/{meeting_id:int}/key-ceremony"
 routes = [
@@ -279,7 +236,6 @@ routes = [
     Route(V + "/ballot-params", ballot_params, methods=["GET"]),
     Route(V + "/board", board, methods=["GET"]),
     Route(V + "/board/{receipt}", receipt, methods=["GET"]),
-    Route(V + "/decrypt", decrypt, methods=["POST"]),
     Route(V + "/trustee-material", trustee_material, methods=["GET"]),
     Route(V + "/partial", submit_partial, methods=["POST"]),
     Route(C, ceremony_status, methods=["GET"]),
@@ -288,8 +244,7 @@ routes = [
     Route(C + "/complaints", complain, methods=["POST"]),
     Route("/api/meetings/{meeting_id:int}/ballot-boards", meeting_boards, methods=["GET"]),
     Route("/api/meetings/{meeting_id:int}/ballot-boards/check", check_boards, methods=["GET"]),
-    Route("/api/me/trustee-key", trustee_key, methods=["GET"]),
-    Route("/api/me/trustee-key", enrol_trustee, methods=["POST"]),
+    *trustee_routes.routes,
 ]
 
 P = "/api/votes/{vote_id}"
@@ -383,13 +338,5 @@ OPENAPI = [
         "Kiểm tra bảng phiếu kín của cuộc họp (như lệnh ecabinet verify-ballot): từng biểu quyết hợp lệ hay không",
         answer=MeetingBoardsCheck,
     ),
-    Op("get", "/api/me/trustee-key", "Khóa kiểm phiếu của tôi", answer=TrusteeKeyPublic),
-    Op(
-        "post",
-        "/api/me/trustee-key",
-        "Ghi khóa kiểm phiếu tạo trên máy tính bảng (niêm phong bằng cụm mật khẩu người giữ khóa); "
-        "cách cũ: {password}, khóa do máy chủ tạo",
-        TrusteeEnrolRequest,
-        TrusteeKeyPublic,
-    ),
+    *trustee_routes.OPENAPI,
 ]

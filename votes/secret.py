@@ -76,11 +76,12 @@ def cast_secret(
     return {"vote_id": vote_id, "voted_count": vote.voted_count, "receipt": checked.receipt, "me": me}
 
 
-def decrypt(*, session: Session, actor: Actor, vote_id: int, password: str) -> dict[str, Any]:
-    """LEGACY votes (opened before the key ceremony existed): the trustee's password opens their share on the
-    server. Key-ceremony votes take submit_partial (the share never reaches the server)."""
+def decrypt(*, session: Session, actor: Actor, vote_id: int, share: bytes) -> dict[str, Any]:
+    """LEGACY votes (opened before the key ceremony existed): the trustee's share, opened on the server with
+    their password before this transaction (election.legacy_share, counted: votes/routes.py), decrypts their
+    part. Key-ceremony votes take submit_partial (the share never reaches the server)."""
     acc, vote = open_access(session, actor, vote_id, lock_meeting=True)
-    election.partial_decrypt(session, acc, vote, password)
+    election.partial_decrypt(session, acc, vote, share)
     return _after_partial(session, acc, vote)
 
 

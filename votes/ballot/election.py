@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from core.actor import Actor
 from core.errors import Conflict, NotFound, ValidationFailed
 from meetings.access import Access, access
-from votes.ballot import dkg, proofs, trustee_keys
+from votes.ballot import dkg, proofs
 from votes.ballot.ceremony import NotTrustee, ceremony_parts, current_ceremony
 from votes.models import (
     BallotElection,
@@ -250,7 +250,9 @@ def trustee_material(*, session: Session, actor: Actor, vote_id: int) -> dict[st
         "ceremony_id": cer.id,
         "ceremony_digest": cer.digest,
         "user_id": actor.id,
-        "sealed_key": key.sealed,
+        # a legacy key's seal is an offline test of the login password: released only by the counted
+        # POST /api/me/trustee-key/sealed (enrolment.legacy_sealed), never with the material
+        "sealed_key": key.sealed if key.sealing == Sealing.passphrase else None,
         "key_lost": key.lost_at is not None,  # sealed with the password before an administrator's reset
         "sealing": key.sealing,  # which secret the tablet asks for: the trustee passphrase or the account password
         "received": received,
@@ -284,19 +286,16 @@ def accept_partial(session: Session, acc: Access, vote: Vote, partial: Any) -> N
     session.flush()
 
 
-def partial_decrypt(session: Session, acc: Access, vote: Vote, password: str) -> None:
-    """LEGACY votes only (opened before 0014_dkg, key dealt by the server): the share is opened with the
-    trustee's password inside the server for this step. Refused for a key-ceremony vote: there the server never
-    sees a share (trustee_material / accept_partial)."""
+def _legacy_share(session: Session, vote: Vote, actor_id: int) -> tuple[TrusteeShare, BallotElection, TrusteeKey]:
     assert vote.id is not None
     _closed_for_decryption(vote)
-    share_row = _my_share_row(session, vote, acc.actor.id)
+    share_row = _my_share_row(session, vote, actor_id)
     election = election_of(session, vote.id)
     if election.ceremony_id is not None:
         raise Conflict(
             "Biểu quyết này dùng khóa của lễ tạo khóa: phần giải mã được tính trên máy tính bảng của người giữ khóa."
         )
-    key = session.get(TrusteeKey, acc.actor.id)
+    key = session.get(TrusteeKey, actor_id)
     if key is None:
         raise Conflict("Bạn chưa có khóa kiểm phiếu.")
     if key.sealing == Sealing.passphrase:  # its passphrase must never be sent here
@@ -304,16 +303,39 @@ def partial_decrypt(session: Session, acc: Access, vote: Vote, password: str) ->
             "Khóa kiểm phiếu của bạn được bảo vệ bằng cụm mật khẩu riêng trên máy tính bảng: "
             "máy chủ không mở được nó cho biểu quyết cũ này; hai người giữ khóa còn lại vẫn giải mã được."
         )
-    share = int.from_bytes(
-        trustee_keys.open_share(key.sealed, acc.actor.id, password, share_row.sealed, _aad(vote.id, share_row.idx)),
-        "little",
-    )
+    return share_row, election, key
+
+
+def legacy_share(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
+    """LEGACY votes only (opened before 0014_dkg, key dealt by the server), before the transaction: what the
+    trustee's password opens (trustee_keys.open_share, counted and in a worker thread: votes/routes.py)."""
+    vote = vote_of(session, vote_id)
+    access(session, actor, vote.meeting_id)
+    share_row, _, key = _legacy_share(session, vote, actor.id)
+    return {
+        "sealed_key": key.sealed,
+        "user_id": actor.id,
+        "sealed_share": share_row.sealed,
+        "aad": _aad(vote_id, share_row.idx),
+    }
+
+
+def partial_decrypt(session: Session, acc: Access, vote: Vote, share: bytes) -> None:
+    """LEGACY votes only: the trustee's share, opened with their password outside this transaction
+    (legacy_share), decrypts their part inside the server for this step. Refused for a key-ceremony vote: there
+    the server never sees a share (trustee_material / accept_partial)."""
+    assert vote.id is not None
+    share_row, election, _ = _legacy_share(session, vote, acc.actor.id)
     trustee = election.params["trustees"][share_row.idx - 1]
     vkey = bytes.fromhex(trustee["verification_key"])
     assert election.total is not None
-    partial = proofs.partial_decrypt(election.params_digest, share_row.idx, share, election.total)
-    del share
-    proofs.verify_partial(election.params_digest, share_row.idx, vkey, election.total, partial)
+    secret_share = int.from_bytes(share, "little")
+    partial = proofs.partial_decrypt(election.params_digest, share_row.idx, secret_share, election.total)
+    del secret_share
+    try:  # a share opened from another seal than this vote's (it changed meanwhile) does not prove
+        proofs.verify_partial(election.params_digest, share_row.idx, vkey, election.total, partial)
+    except proofs.Invalid:
+        raise Conflict("Phần khóa của bạn đã thay đổi trong lúc giải mã; hãy thử lại.") from None
     share_row.partial = partial
     session.add(share_row)
     session.flush()

@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, select
 
 from accounts.models import User
-from accounts.passwords import verify_password
+from accounts import passwords
 from core.actor import Actor
 from core.errors import Conflict, Forbidden, ValidationFailed
 from votes.ballot import trustee_keys
@@ -51,17 +52,44 @@ def _store(session: Session, actor_id: int, row: TrusteeKey | None, public: str,
     session.add(row)
 
 
-def enrol_trustee(*, session: Session, actor: Actor, password: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class MadeKey:
+    """A legacy key drawn and sealed with the account password (make_key, outside any transaction), and the
+    password hash it was checked against."""
+
+    checked_hash: str
+    public_key: str
+    sealed: str
+
+
+def enrol_precheck(*, session: Session, user_id: int) -> str | None:
+    """Before the (counted) password check of a legacy enrolment: refused now if the key may not be replaced
+    (no guess is then counted); the password hash to check against (None: no such user)."""
+    _replaceable(session, user_id, sealing=Sealing.account_password)
+    user = session.get(User, user_id)
+    return user.password_hash if user else None
+
+
+def make_key(password_hash: str | None, user_id: int, password: str) -> MadeKey:
+    """Checks the account password (Forbidden when wrong) and draws the key sealed with it: two slow hashes, in
+    a worker thread through accounts/passwords.py `counted` (votes/routes.py), never inside a transaction."""
+    check = passwords.checked(password_hash, password)
+    public, sealed = trustee_keys.new_key(user_id, password)
+    assert check.checked_hash is not None  # a right password has a stored hash
+    return MadeKey(check.checked_hash, public, sealed)
+
+
+def enrol_trustee(*, session: Session, actor: Actor, made: MadeKey) -> dict[str, Any]:
     """LEGACY (kept for API clients and scripts; the tablet uses enrol_trustee_key): create (or replace) the
-    caller's trustee key here, sealed with their account password (checked first). The server then holds the
-    secret half in clear for a moment and sees the password: docs/ballot-threat-model.md."""
+    caller's trustee key made by the server (make_key), sealed with their account password. The server then
+    holds the secret half in clear for a moment and sees the password: docs/ballot-threat-model.md. Refused if
+    the password changed since it was checked (the key would be sealed with the former one)."""
     user = session.get(User, actor.id)
-    if user is None or not verify_password(user.password_hash, password):
+    if user is None or user.password_hash != made.checked_hash:
         raise Forbidden("Mật khẩu không đúng.")
     row = _replaceable(session, actor.id, sealing=Sealing.account_password)
-    public, sealed = trustee_keys.new_key(actor.id, password)
-    _store(session, actor.id, row, public, sealed, Sealing.account_password)
-    return {"user_id": actor.id, "public_key": public, "sealing": Sealing.account_password.value}
+    _store(session, actor.id, row, made.public_key, made.sealed, Sealing.account_password)
+    return {"user_id": actor.id, "public_key": made.public_key, "sealing": Sealing.account_password.value}
 
 
 def enrol_trustee_key(*, session: Session, actor: Actor, public_key: str, sealed_key: str) -> dict[str, Any]:
@@ -84,16 +112,40 @@ def enrol_trustee_key(*, session: Session, actor: Actor, public_key: str, sealed
 
 
 def trustee_status(*, session: Session, actor: Actor) -> dict[str, Any]:
-    """The caller's own key: the public half, and the secret half still sealed (only their device, knowing the
-    passphrase or, legacy, the password, can open it: the key ceremony and the decryption step happen there).
-    `sealing` says which of the two opens it. `lost`: an administrator reset the password of a key sealed with
-    it; the key opens only with the one before (votes/ballot/custody.py)."""
+    """The caller's own key: the public half, and the secret half still sealed when it is sealed with a trustee
+    passphrase (only their device, knowing it, can open it: the key ceremony and the decryption step happen
+    there). A legacy key's seal (`sealed` None here) is an offline test of the login password: it is released
+    only to whoever proves the password (legacy_sealed, counted: POST /api/me/trustee-key/sealed). `sealing`
+    says which of the two opens it. `lost`: an administrator reset the password of a key sealed with it; the
+    key opens only with the one before (votes/ballot/custody.py)."""
     row = session.get(TrusteeKey, actor.id)
     return {
         "user_id": actor.id,
         "enrolled": row is not None and row.lost_at is None,
         "lost": row is not None and row.lost_at is not None,
         "public_key": row.public_key if row else None,
-        "sealed": row.sealed if row else None,
+        "sealed": row.sealed if row and row.sealing == Sealing.passphrase else None,
         "sealing": row.sealing if row else None,
+    }
+
+
+def legacy_sealed(*, session: Session, user_id: int) -> dict[str, Any]:
+    """The caller's legacy key (sealed with the account password, or the one before an administrator's reset),
+    before the counted check that releases it (trustee_keys.check_opens). A passphrase key is not released here:
+    its passphrase must never be sent (GET /api/me/trustee-key gives its seal)."""
+    row = session.get(TrusteeKey, user_id)
+    if row is None:
+        raise Conflict("Bạn chưa có khóa kiểm phiếu.")
+    if row.sealing == Sealing.passphrase:
+        raise Conflict(
+            "Khóa kiểm phiếu của bạn được bảo vệ bằng cụm mật khẩu riêng trên máy tính bảng: "
+            "không gửi cụm mật khẩu ấy lên máy chủ."
+        )
+    return {
+        "user_id": user_id,
+        "enrolled": row.lost_at is None,
+        "lost": row.lost_at is not None,
+        "public_key": row.public_key,
+        "sealed": row.sealed,
+        "sealing": row.sealing,
     }

@@ -161,6 +161,12 @@ def unseal_secret(sealed_key: str, user_id: int, password: str) -> bytes:
     return unseal(base64.b64decode(sealed_key), password, _context(user_id))
 
 
+def check_opens(sealed_key: str, user_id: int, password: str) -> None:
+    """Forbidden unless `password` opens the sealed key (the legacy key's release, votes/routes.py); the secret
+    half is dropped at once."""
+    unseal_secret(sealed_key, user_id, password)
+
+
 def open_with_key(secret_key: bytes, sealed_share: str, aad: str) -> bytes:
     key = X25519PrivateKey.from_private_bytes(secret_key)
     blob = base64.b64decode(sealed_share)
@@ -171,5 +177,6 @@ def open_with_key(secret_key: bytes, sealed_share: str, aad: str) -> bytes:
 
 
 def open_share(sealed_key: str, user_id: int, password: str, sealed_share: str, aad: str) -> bytes:
-    """Legacy (dealer) votes only: the share in memory on the server."""
+    """Legacy (dealer) votes only: the share in memory on the server (through accounts/passwords.py `counted`,
+    before the transaction that stores the partial decryption)."""
     return open_with_key(unseal_secret(sealed_key, user_id, password), sealed_share, aad)

@@ -5,7 +5,7 @@
 import { get, post } from "./api.js";
 import { h, morph } from "./dom.js";
 import { t } from "./i18n.js";
-import { trusteeSecretDialog } from "./password-dialog.js";
+import { legacySeal, trusteeSecretDialog } from "./password-dialog.js";
 import { toast } from "./toast.js";
 
 let ctx = null;
@@ -68,8 +68,14 @@ async function join(button) {
   try {
     const dkg = await import("./dkg.js");
     await dkg.load();
+    // a legacy key's seal is released only for its password (counted on the server); a passphrase key's is here
+    const sealed = passphrase ? key.sealed : await legacySeal(password);
+    if (sealed === null) {
+      toast(t("ceremony.wrong_password"), "error");
+      return;
+    }
     try {
-      await dkg.unsealTrusteeKey(key.sealed, key.user_id, password); // checked here, on the tablet: nothing is sent
+      await dkg.unsealTrusteeKey(sealed, key.user_id, password); // a passphrase is checked here only: never sent
     } catch (err) {
       const wrong = passphrase ? t("ballot.wrong_passphrase") : t("ceremony.wrong_password");
       toast(err instanceof dkg.WrongPassword ? wrong : t("common.error"), "error");

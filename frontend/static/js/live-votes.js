@@ -9,7 +9,7 @@ import { confirmDialog } from "./confirm.js";
 import { h, morph } from "./dom.js";
 import { t } from "./i18n.js";
 import { myRow } from "./live-view.js";
-import { passwordDialog, trusteeSecretDialog } from "./password-dialog.js";
+import { legacySeal, passwordDialog, trusteeSecretDialog } from "./password-dialog.js";
 import { toast } from "./toast.js";
 import { optionLabel, progressNode, resultNode } from "./vote-text.js";
 
@@ -245,6 +245,15 @@ async function decryptShare(vote, button) {
       const passphrase = material.sealing === "passphrase";
       const secret = await trusteeSecretDialog(material.sealing, t("ballot.passphrase_decrypt_prompt"), t("ballot.decrypt_prompt"), t("ballot.decrypt"));
       if (!secret) return;
+      if (!passphrase) {
+        // a legacy key's seal comes only for the password that opens it (counted on the server)
+        const sealed = await legacySeal(secret);
+        if (sealed === null) {
+          toast(material.key_lost ? t("ballot.key_lost_password") : t("ceremony.wrong_password"), "error");
+          return;
+        }
+        material = { ...material, sealed_key: sealed };
+      }
       const dkg = await import("./dkg.js");
       await dkg.load();
       let done;

@@ -1,6 +1,7 @@
 // A password prompt in a <dialog> (the trustee's decryption step); resolves to the password or null. `label`
 // names which secret is asked for (the account password, or the trustee passphrase: autocomplete off, it is not
 // the site's password and a password manager should not offer it).
+import { ApiError, post } from "./api.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 
@@ -37,4 +38,17 @@ export function trusteeSecretDialog(sealing, passphraseMessage, passwordMessage,
   return sealing === "passphrase"
     ? passwordDialog(passphraseMessage, { okLabel, label: t("ballot.passphrase"), passphrase: true })
     : passwordDialog(passwordMessage, { okLabel });
+}
+
+/** A legacy trustee key's seal (made by the server, sealed with the account password). The server does not
+ * hand it out with the key or the decryption material (it would let anyone at this tablet test passwords
+ * offline): it releases it for the password that opens it, each wrong one counted like a wrong login.
+ * Answers the seal, or null for a wrong password; other refusals (too many tries: 429) are thrown. */
+export async function legacySeal(password) {
+  try {
+    return (await post("/api/me/trustee-key/sealed", { password })).sealed;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 403) return null;
+    throw err;
+  }
 }
