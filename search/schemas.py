@@ -41,10 +41,11 @@ class SearchHit(BaseModel):
     highlights: list[list[int]] = Field(
         description="[start, end) code-point offsets of the matched words in the snippet"
     )
-    score: float
 
 
 class SearchResults(BaseModel):
-    items: list[SearchHit]
+    items: list[SearchHit] = Field(
+        description="best first; no score is given (the order depends only on the visible hits' own words)"
+    )
     total: int = Field(description="visible hits, counted up to 1000")
     more: bool = Field(description="true when there are more than `total` (1000) visible hits")

@@ -1,6 +1,8 @@
 """GET /api/search: ranked hits over what the caller may see, permission rules inside the SQL query.
 
-Who sees what (the same rules as meetings/access.py and documents/access.py, written as one WHERE clause):
+Who sees what (the same rules as meetings/access.py and documents/access.py, written as one WHERE clause in
+search/rank.py, which also ranks the visible hits by their own words only: nothing in the answer depends on
+rows the caller may not read):
 - meetings: admin/secretariat every meeting; others the meetings they are invited to, once published (the
   meeting's secretary also its drafts); the room display searches nothing;
 - documents: the secretariat and the meeting's secretary all; guests only those shared with guests; a
@@ -22,65 +24,40 @@ from core.clock import iso
 from core.errors import Forbidden
 from documents.models import Document, DocumentPage
 from meetings.models import AgendaItem, Meeting
-from search import index, snippet
+from search import index, rank, snippet
 from search.models import FTS_TABLE
 from search.query import Terms, parse
 
-_VISIBLE = """
-  (:staff OR (p.id IS NOT NULL AND (p.role = 'secretary' OR m.state <> 'draft')))
-  AND (h.document_id IS NULL OR :staff OR p.role = 'secretary' OR (
-        (p.role <> 'guest' OR d.share_with_guests) AND (NOT d.restricted OR a.user_id IS NOT NULL)))
-"""
-_JOINS = """
-  JOIN meeting m ON m.id = h.meeting_id
-  LEFT JOIN participant p ON p.meeting_id = h.meeting_id AND p.user_id = :uid
-  LEFT JOIN document d ON d.id = h.document_id
-  LEFT JOIN document_access a ON a.document_id = h.document_id AND a.user_id = :uid
-"""
 MAX_TOTAL = 1000  # a broad query counts its visible hits up to here ("1000+"); paging stops there too
 
 
-def _hits_sql(session: Session, ranked: bool) -> str:
-    """(id, meeting_id, document_id[, score]) of every match; PostgreSQL keeps the two ids in its index table."""
+def _matches_sql(session: Session) -> str:
+    """(id, meeting_id, document_id) of every match; PostgreSQL keeps the two ids in its index table."""
     if index.is_sqlite(session):
-        score = ", -bm25(search_fts) AS score" if ranked else ""
         return (
-            f"SELECT e.id, e.meeting_id, e.document_id{score} FROM {FTS_TABLE} "
-            f"JOIN search_entry e ON e.id = {FTS_TABLE}.rowid "
-            f"WHERE {FTS_TABLE} MATCH :match"
+            f"SELECT e.id, e.meeting_id, e.document_id FROM {FTS_TABLE} "
+            f"JOIN search_entry e ON e.id = {FTS_TABLE}.rowid WHERE {FTS_TABLE} MATCH :match"
         )
-    score = ", ts_rank(tsv, q) AS score" if ranked else ""
     return (
-        f"SELECT rowid AS id, meeting_id, document_id{score} "
+        f"SELECT rowid AS id, meeting_id, document_id "
         f"FROM {FTS_TABLE}, to_tsquery('{index.PG_CONFIG}', :match) q WHERE tsv @@ q"
     )
-
-
-def _match(session: Session, terms: Terms) -> str:
-    return terms.fts5() if index.is_sqlite(session) else terms.tsquery()
 
 
 def search(*, session: Session, actor: Actor, q: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
     if actor.is_display:
         raise Forbidden("Màn hình phòng họp không tìm kiếm được.")
     terms = parse(q)
-    params = {
-        "match": _match(session, terms),
-        "uid": actor.id,
-        "staff": actor.is_staff,
-        "limit": limit,
-        "offset": offset,
-    }
-    top = (
-        f"WITH h AS ({_hits_sql(session, True)}), v AS (SELECT h.id, h.score FROM h {_JOINS} WHERE {_VISIBLE} "
-        "ORDER BY h.score DESC, h.id LIMIT :limit OFFSET :offset) "
-        "SELECT e.id, e.kind, e.meeting_id, e.agenda_item_id, e.document_id, e.version_id, e.page, v.score "
-        "FROM v JOIN search_entry e ON e.id = v.id ORDER BY v.score DESC, e.id"
-    )
-    rows = session.connection().execute(text(top), params).all()
+    params: dict[str, Any] = {"uid": actor.id, "staff": actor.is_staff, "limit": limit, "offset": offset}
+    if index.is_sqlite(session):
+        page, words = rank.sqlite_page(terms)
+        params |= {"match": terms.fts5(), **words}
+    else:
+        page = rank.postgres_page(index.PG_CONFIG)
+        params["match"] = terms.tsquery()
+    rows = session.connection().execute(text(page), params).all()
     counted = (
-        f"SELECT count(*) FROM (SELECT 1 FROM ({_hits_sql(session, False)}) h {_JOINS} "
-        f"WHERE {_VISIBLE} LIMIT {MAX_TOTAL + 1}) c"
+        f"SELECT count(*) FROM (SELECT 1 FROM ({_matches_sql(session)}) h {rank.VISIBLE_HITS} LIMIT {MAX_TOTAL + 1}) c"
     )
     total = session.connection().execute(text(counted), params).scalar_one()
     return {"items": _present(session, rows, terms), "total": min(total, MAX_TOTAL), "more": total > MAX_TOTAL}
@@ -118,7 +95,6 @@ def _present(session: Session, rows: Sequence[Any], terms: Terms) -> list[dict[s
                 "page": r.page,
                 "snippet": snip,
                 "highlights": marks,
-                "score": round(float(r.score), 6),
             }
         )
     return out
