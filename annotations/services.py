@@ -1,10 +1,10 @@
 """Private annotations: create / list / update / delete, author only, and never further than the author.
 
 Each operation first checks that the actor may read the document (documents/access.py: a member outside a
-restricted document's list gets 403 here too, even for notes written while they were on it), then that the
-annotation is theirs. Private annotations are not meeting events: nothing here calls meetings.services.emit
-for them, so they never reach the room, the event log, the audit log or a snapshot. The edge (routes.py,
-socket.py) tells the author's own other sockets (room user:<id>) after the commit.
+restricted document's list gets the missing document's 404 here too, even for notes written while they were
+on it), then that the annotation is theirs. Private annotations are not meeting events: nothing here calls
+meetings.services.emit for them, so they never reach the room, the event log, the audit log or a snapshot. The
+edge (routes.py, socket.py) tells the author's own other sockets (room user:<id>) after the commit.
 
 Shared ink (shared = True) belongs to presenter mode (annotations/presenter.py): listed to every reader of
 the document, created and deleted with `presenter.ink*` meeting events.
@@ -25,10 +25,12 @@ from annotations.models import Annotation
 from annotations.schemas import AnnotationCreate, AnnotationUpdate, InkData, NoteData, check_content
 from core.clock import iso, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.i18n import N_
 from documents.access import read_access
 from documents.models import DocumentVersion
 from documents.services import FileSource, download_source, version_of
 
+MISSING = N_("Không tìm thấy ghi chú.")  # a missing note, someone else's, or one on a paper one may not read
 MAX_PER_AUTHOR = 5000  # annotations of one author on one document version
 # ...and what they may hold together, counted as listing them costs: geometry (JSON) and note text, plus ROW
 # characters each for ids, dates and flags. 1 MB is ~38 000 pen points (hundreds of handwritten words, or 19
@@ -163,11 +165,15 @@ def _check_budget(total: int) -> None:
 
 def _own(session: Session, actor: Actor, annotation_id: int) -> Annotation:
     """The annotation if it is the actor's and they may still read its document. Someone else's private
-    annotation answers exactly like a missing one: its existence is its author's business."""
+    annotation answers exactly like a missing one: its existence is its author's business; so does shared ink on
+    a document the actor may not read (that document's existence is not theirs to learn)."""
     a = session.get(Annotation, annotation_id)
     if a is None or (a.author_id != actor.id and not a.shared):
-        raise NotFound("Không tìm thấy ghi chú.")
-    read_access(session, actor, a.document_id)
+        raise NotFound(MISSING)
+    try:
+        read_access(session, actor, a.document_id)
+    except NotFound:
+        raise NotFound(MISSING) from None
     if a.author_id != actor.id:
         raise Forbidden("Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu này.")
     return a

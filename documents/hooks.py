@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from sqlmodel import Session
 
+from documents import live
 from meetings.access import Access
 
 RemovedHook = Callable[[Session, Access, int], None]
@@ -55,6 +56,7 @@ def document_removed(session: Session, acc: Access, document_id: int) -> None:
 
 def install_jobs(dispatcher: Any) -> None:
     dispatcher.register("document.render", render_pages)
+    live.install(dispatcher)
 
 
 async def render_pages(ctx: Any, sha256: str, jobs: list[dict[str, Any]]) -> None:

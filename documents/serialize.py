@@ -6,13 +6,16 @@ anything in the slice or in an event's data reaches all of them. Hence:
 - the "documents" slice lists only documents every viewer of the meeting may read: not restricted AND shared
   with guests. Everything else a viewer may read comes from GET /api/meetings/{id}/documents, which answers
   per viewer (clients fetch it on join and whenever a document event arrives);
-- a change to a non-restricted document is announced as `document.added` / `document.updated` /
-  `document.removed` with {document_id, version, change} — an opaque id and a number, never a title — plus
-  the slice; `document.updated` with change "version" is the "a new version was uploaded" signal;
-- a change that touches a restricted document (before or after the change) is announced only as
-  `documents.changed` (with the slice, which cannot contain it): its existence is not told to anyone.
+- a change to a document is announced by documents/live.py: to those who may read it on one side of the
+  change as `document.added` / `document.updated` / `document.removed` with {document_id, version, change} —
+  an opaque id and a number, never a title — plus the slice (`document.updated` with change "version" is the
+  "a new version was uploaded" signal); a change to a document restricted before and after is no meeting event
+  at all (its readers are told on their own sockets): its existence is not told to anyone else;
+- positions in what a viewer receives are its own (0, 1, ... per agenda item): a gap would count the documents
+  it may not read.
 
-Clients: on any event whose type starts with "document", refetch the list over REST.
+Clients: on any event whose type starts with "document" (and on the `documents` socket event), refetch the list
+over REST.
 """
 
 from __future__ import annotations
@@ -111,4 +114,10 @@ def documents_slice(session: Session, meeting: Meeting) -> list[dict[str, Any]]:
     assert meeting.id is not None
     docs = [d for d in documents_of(session, meeting.id) if not d.restricted and d.share_with_guests]
     versions = versions_of(session, [d.id or 0 for d in docs])
-    return [summary(d, current(versions[d.id or 0], d)) for d in docs]
+    out: list[dict[str, Any]] = []
+    seen: dict[int | None, int] = {}  # positions renumbered within the slice (documents/access.py renumbered)
+    for d in docs:
+        n = seen.get(d.agenda_item_id, 0)
+        seen[d.agenda_item_id] = n + 1
+        out.append({**summary(d, current(versions[d.id or 0], d)), "position": n})
+    return out

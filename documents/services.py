@@ -20,16 +20,16 @@ from core.clock import local, pdf_date, utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.text import fold, fold_with_index
 from documents.hooks import document_removed, document_saved, document_updated
-from documents import serialize, render
-from documents.access import DocAccess, allowed_ids, read_access, require_manage_documents, visible
+from documents import live, serialize, render
+from documents.access import ABSENT, DocAccess, allowed_ids, read_access, refusal, renumbered, require_manage_documents
+from documents.access import visible
 from documents.models import Document, DocumentAccess, DocumentPage, DocumentVersion
 from documents.schemas import DocumentUpdate, DocumentUpload, StoredFile
 from documents.watermark import Viewer
 from infra.db import memo
 from meetings.access import Access, access
-from meetings.events import MEMBERS
 from meetings.models import AgendaItem, MeetingState, Participant
-from meetings.services import emit, require_state
+from meetings.services import require_state
 
 _EDITABLE = (MeetingState.draft, MeetingState.published, MeetingState.started)
 
@@ -42,12 +42,14 @@ def list_documents(*, session: Session, actor: Actor, meeting_id: int, data_dir:
     acc = access(session, actor, meeting_id)
     docs = visible(session, acc, serialize.documents_of(session, meeting_id))
     versions = serialize.versions_of(session, [d.id or 0 for d in docs])
+    positions = None if acc.can_manage else renumbered(docs)  # who edits the order works with the stored one
     out = []
     for d in docs:
         cur = serialize.current(versions[d.id or 0], d)
-        out.append(
-            {**serialize.summary(d, cur), "pages_ready": render.pages_ready(data_dir, cur.sha256, cur.page_count)}
-        )
+        row = {**serialize.summary(d, cur), "pages_ready": render.pages_ready(data_dir, cur.sha256, cur.page_count)}
+        if positions is not None:
+            row["position"] = positions[d.id or 0]
+        out.append(row)
     return out
 
 
@@ -56,7 +58,11 @@ def get_document(*, session: Session, actor: Actor, document_id: int, data_dir: 
     cur = version_of(session, da.document, None)
     ready = render.pages_ready(data_dir, cur.sha256, cur.page_count)
     allowed = sorted(allowed_ids(session, document_id)) if da.acc.can_manage else None
-    return serialize.detail(session, da.document, pages_ready=ready, allowed_user_ids=allowed)
+    data = serialize.detail(session, da.document, pages_ready=ready, allowed_user_ids=allowed)
+    if not da.acc.can_manage:  # its place among what this viewer may read (as in their list)
+        docs = visible(session, da.acc, serialize.documents_of(session, da.document.meeting_id))
+        data["position"] = renumbered(docs).get(document_id, 0)
+    return data
 
 
 @dataclass(frozen=True)
@@ -204,34 +210,6 @@ def _set_allowed(session: Session, doc: Document, user_ids: list[int]) -> None:
         session.add(DocumentAccess(document_id=doc.id, user_id=uid))
 
 
-def _announce(
-    session: Session,
-    acc: Access,
-    doc: Document,
-    verb: str,
-    *,
-    was_restricted: bool,
-    change: str,
-    was_shared: bool | None = None,
-) -> None:
-    slice_ = serialize.documents_slice(session, acc.meeting)
-    if doc.restricted or was_restricted:
-        emit(session, acc, "documents.changed", documents=slice_)
-        return
-    # Guests and the hall display are not told of a document they may not read (before or after the change).
-    hidden = not doc.share_with_guests and not (doc.share_with_guests if was_shared is None else was_shared)
-    emit(
-        session,
-        acc,
-        f"document.{verb}",
-        audience=MEMBERS if hidden else None,
-        document_id=doc.id,
-        version=doc.current_version,
-        change=change,
-        documents=slice_,
-    )
-
-
 def add_document(
     *, session: Session, actor: Actor, meeting_id: int, data: DocumentUpload, stored: StoredFile, data_dir: Path
 ) -> dict[str, Any]:
@@ -244,12 +222,12 @@ def add_document(
         doc = session.get(Document, data.replaces_document_id)
         if doc is None or doc.meeting_id != meeting_id:
             raise NotFound("Không tìm thấy tài liệu cần thay thế trong cuộc họp này.")
-        was_restricted, verb = doc.restricted, "updated"
+        before, verb = live.Before(session, doc), "updated"
         doc.current_version += 1
         doc.title, doc.updated_at = data.title, now
     else:
         _check_item(session, meeting_id, data.agenda_item_id)
-        was_restricted, verb = False, "added"
+        before, verb = live.Before(session, None), "added"
         if data.position is None:
             same = [d for d in serialize.documents_of(session, meeting_id) if d.agenda_item_id == data.agenda_item_id]
             position = max((d.position for d in same), default=-1) + 1
@@ -289,9 +267,7 @@ def add_document(
         session.add(DocumentPage(version_id=version.id, page=page, text=text, folded=folded))
     session.flush()
     document_saved(session, doc.id or 0)  # the search index takes the new pages (and drops the old version's)
-    _announce(
-        session, acc, doc, verb, was_restricted=was_restricted, change="version" if verb == "updated" else "added"
-    )
+    live.announce(session, acc, doc, verb, change="version" if verb == "updated" else "added", before=before)
     # Its pages are rendered after commit, and again after a crash until done (documents/hooks.py).
     outbox.add(session, kind="document.render", ref=stored.sha256, payload={"page_count": stored.page_count})
     ready = render.pages_ready(data_dir, stored.sha256, stored.page_count)
@@ -301,14 +277,12 @@ def add_document(
 def update_document(
     *, session: Session, actor: Actor, document_id: int, data: DocumentUpdate, data_dir: Path
 ) -> dict[str, Any]:
-    doc = _load_for_write(session, document_id)
-    acc = access(session, actor, doc.meeting_id, for_update=True)
-    require_manage_documents(acc)
+    doc, acc = _load_for_write(session, actor, document_id)
     require_state(acc.meeting, _EDITABLE, "sửa tài liệu của")
     changes = data.model_dump(exclude_unset=True)
     if "agenda_item_id" in changes:
         _check_item(session, doc.meeting_id, changes["agenda_item_id"])
-    was_restricted, was_shared = doc.restricted, doc.share_with_guests
+    before = live.Before(session, doc)
     for key in ("title", "position", "restricted", "share_with_guests"):
         if changes.get(key) is not None:
             setattr(doc, key, changes[key])
@@ -321,7 +295,7 @@ def update_document(
     session.flush()
     document_saved(session, document_id)
     document_updated(session, acc, document_id)
-    _announce(session, acc, doc, "updated", was_restricted=was_restricted, change="metadata", was_shared=was_shared)
+    live.announce(session, acc, doc, "updated", change="metadata", before=before)
     cur = version_of(session, doc, None)
     ready = render.pages_ready(data_dir, cur.sha256, cur.page_count)
     return serialize.detail(session, doc, pages_ready=ready, allowed_user_ids=sorted(allowed_ids(session, document_id)))
@@ -329,10 +303,9 @@ def update_document(
 
 def delete_document(*, session: Session, actor: Actor, document_id: int) -> list[str]:
     """Remove the document with all its versions; answer the files no version refers to any more."""
-    doc = _load_for_write(session, document_id)
-    acc = access(session, actor, doc.meeting_id, for_update=True)
-    require_manage_documents(acc)
+    doc, acc = _load_for_write(session, actor, document_id)
     require_state(acc.meeting, _EDITABLE, "xóa tài liệu của")
+    before = live.Before(session, doc)
     versions = serialize.versions_of(session, [document_id])[document_id]
     shas = {v.sha256 for v in versions}
     for v in versions:
@@ -342,7 +315,7 @@ def delete_document(*, session: Session, actor: Actor, document_id: int) -> list
     document_removed(session, acc, document_id)  # notes on it go, and it stops being presented
     session.delete(doc)
     session.flush()
-    _announce(session, acc, doc, "removed", was_restricted=doc.restricted, change="removed")
+    live.announce(session, acc, doc, "removed", change="removed", before=before)
     still = set(session.exec(select(DocumentVersion.sha256).where(col(DocumentVersion.sha256).in_(shas))).all())
     return sorted(shas - still)
 
@@ -353,8 +326,14 @@ def unreferenced(*, session: Session, shas: list[str]) -> list[str]:
     return [s for s in shas if s not in still]
 
 
-def _load_for_write(session: Session, document_id: int) -> Document:
+def _load_for_write(session: Session, actor: Actor, document_id: int) -> tuple[Document, Access]:
+    """The document and its meeting (locked) for who manages the meeting. Anyone else is refused as for a
+    missing document when they may not read it (its existence is not theirs to learn), else as not staff."""
     doc = session.get(Document, document_id)
     if doc is None:
-        raise NotFound("Không tìm thấy tài liệu.")
-    return doc
+        raise NotFound(ABSENT)
+    acc = access(session, actor, doc.meeting_id, for_update=True)
+    if not acc.can_manage and refusal(session, acc, doc):
+        raise NotFound(ABSENT)
+    require_manage_documents(acc)
+    return doc, acc

@@ -30,6 +30,7 @@ from ledger.chain import append as audit_append
 from core.clock import iso, utcnow
 from meetings.access import Access
 from meetings.models import Meeting
+from meetings.serialize import told_outsiders as told_participants
 
 _OUTBOX = "ecabinet_outbox"
 VIEWERS, MEMBERS, CONDUCTORS, MANAGERS = "viewers", "members", "conductors", "managers"
@@ -37,6 +38,10 @@ AUDIENCES = (VIEWERS, MEMBERS, CONDUCTORS, MANAGERS)
 # Events for those who write the drafts (the chair and the secretariat: no text, but not everyone's
 # business) or who prepare the meeting.
 _BY_TYPE = {
+    # the participants' data: the members' own; guests and the hall display are told it without what is
+    # internal (absence reasons: _TOLD_OUTSIDERS below, meetings/serialize.py told_outsiders)
+    "participants.changed": MEMBERS,
+    "attendance.changed": MEMBERS,
     "conclusion.saved": CONDUCTORS,
     "minutes.section_edited": CONDUCTORS,
     "meeting.created": MANAGERS,
@@ -94,11 +99,13 @@ def envelope(event: MeetingEvent) -> dict[str, Any]:
 
 # Events whose absence would leave an outsider's state wrong, and what outsiders are told instead (the snapshot's
 # outsiders' slices, meetings/serialize.py, agree): a presentation that moves to a document they may not read
-# ends for them.
+# ends for them; the participants come without absence reasons.
 # Other domains add theirs from the composition root (`tell_outsiders`): what outsiders may know of the event's data
 # (a vote event's "votes" without the drafts, votes/serialize.py).
 _TOLD_OUTSIDERS: dict[str, dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "presenter.changed": {"presenter": None}
+    "presenter.changed": {"presenter": None},
+    "participants.changed": told_participants,
+    "attendance.changed": told_participants,
 }
 
 

@@ -12,6 +12,7 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from meetings import serialize
 from meetings.access import Access, access, require_conduct, require_manage
 from meetings.attendance import history, record_change, video_joined, video_left
+from meetings.events import MEMBERS, classes
 from meetings.models import Attendance, AttendanceSource, MeetingMode, MeetingRole, MeetingState, Participant
 from meetings.schemas import AttendanceChangePublic, CheckInRequest, ParticipantCreate, ParticipantUpdate
 from meetings.services import emit, require_state
@@ -65,13 +66,16 @@ def _check_role(
 
 
 def list_participants(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
-    access(session, actor, meeting_id)
-    return serialize.participants_data(session, meeting_id)
+    """The roster; guests and the hall display get it without absence reasons (as in their snapshot)."""
+    acc = access(session, actor, meeting_id)
+    rows = serialize.participants_data(session, meeting_id)
+    return rows if MEMBERS in classes(acc) else serialize.outsiders_participants(rows)
 
 
 def attendance_history(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
-    """Every attendance change of the meeting, oldest first: what the minutes' attendance rests on."""
-    access(session, actor, meeting_id)
+    """Every attendance change of the meeting, oldest first: what the minutes' attendance rests on. Guests and the
+    hall display get no notes (an absence's reason, why someone left: the members' business)."""
+    members = MEMBERS in classes(access(session, actor, meeting_id))
     names = {p.user_id: u.full_name for p, u in serialize.participant_rows(session, meeting_id)}
     rows = [c for changes in history(session, meeting_id).values() for c in changes]
     rows.sort(key=lambda c: (c.at, c.id))
@@ -82,7 +86,7 @@ def attendance_history(*, session: Session, actor: Actor, meeting_id: int) -> li
             at=c.at,
             previous=c.previous,
             attendance=c.attendance,
-            note=c.note,
+            note=c.note if members else "",
             source=c.source,
             by=c.actor_id,
         ).model_dump(mode="json")

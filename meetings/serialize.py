@@ -98,6 +98,30 @@ def participants_data(session: Session, meeting_id: int) -> list[dict[str, Any]]
     return [participant_data(p, u) for p, u in participant_rows(session, meeting_id)]
 
 
+# What of a participant is not for guests and the hall display: why someone is absent is often their health or
+# family (members, the chair and the secretariat keep it; the minutes record it). Blanked, not dropped: one shape.
+_INTERNAL = {"absence_reason": ""}
+
+
+def outsiders_participant(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, **{k: v for k, v in _INTERNAL.items() if k in row}}
+
+
+def outsiders_participants(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The participants as guests and the hall display receive them (snapshot, events, REST)."""
+    return [outsiders_participant(r) for r in rows]
+
+
+def told_outsiders(data: dict[str, Any]) -> dict[str, Any]:
+    """An attendance or roster event's data as outsiders get it (meetings/events.py tell_outsiders)."""
+    out = dict(data)
+    if isinstance(out.get("participants"), list):
+        out["participants"] = outsiders_participants(out["participants"])
+    if isinstance(out.get("participant"), dict):
+        out["participant"] = outsiders_participant(out["participant"])
+    return out
+
+
 def quorum_data(session: Session, meeting_id: int) -> dict[str, Any]:
     participants = [p for p, _ in participant_rows(session, meeting_id)]
     return compute_quorum(participants, get_rules(session)).model_dump()
@@ -107,10 +131,11 @@ def snapshot(session: Session, meeting: Meeting, *, members: bool = True) -> dic
     """The full live state a client needs; applying later events to it equals a later snapshot. `members`
     False: as viewers outside the members' audience see it (meetings/events.py: what `hidden` tells them)."""
     assert meeting.id is not None
+    rows = participants_data(session, meeting.id)
     state = {
         "meeting": meeting_data(meeting),
         "agenda": agenda_data(session, meeting.id),
-        "participants": participants_data(session, meeting.id),
+        "participants": (rows if members else outsiders_participants(rows)),
         "quorum": quorum_data(session, meeting.id),
     }
     for name, build in _EXTRA_SLICES.items():

@@ -157,9 +157,11 @@ def government(session: Session) -> tuple[int | None, list[int]]:
 # ---- side effects recorded in the transaction ----
 
 
-def tell(session: Session, poll: Poll, type_: str) -> None:
-    """A live event to the poll's audience, computed (and checked) when it is delivered (polls/live.py)."""
-    outbox.add(session, kind=LIVE, ref=poll.id or 0, payload={"type": type_, "poll_id": poll.id})
+def tell(session: Session, poll: Poll, type_: str, *, document_id: int | None = None) -> None:
+    """A live event to the poll's audience, computed (and checked) when it is delivered (polls/live.py);
+    `document_id`: about a restricted document, told only to those of the audience who may read it."""
+    payload = {"type": type_, "poll_id": poll.id, **({"document_id": document_id} if document_id else {})}
+    outbox.add(session, kind=LIVE, ref=poll.id or 0, payload=payload)
 
 
 def notify(

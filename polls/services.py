@@ -356,7 +356,8 @@ def add_document(
         "thêm tài liệu" + (" hạn chế" if restricted else ""),
         {"document_id": doc.id, "sha256": sha256},
     )
-    tell(session, poll, "poll.document_added")
+    # a restricted document is news only to who may read it (the others cannot tell it exists)
+    tell(session, poll, "poll.document_added", document_id=doc.id if restricted else None)
     return {"id": doc.id, "title": doc.title, "page_count": doc.page_count, "restricted": doc.restricted}
 
 
@@ -364,20 +365,23 @@ def document_page(
     *, session: Session, actor: Actor, poll_id: int, document_id: int, page: int, timezone: str
 ) -> tuple[str, Any]:
     """(the PDF's sha256, the watermark's viewer) when the actor may read that page: whoever sees the poll; a
-    restricted document only the secretariat and the voters on its list (never the chair by office alone)."""
+    restricted document only the secretariat and the voters on its list (never the chair by office alone), to
+    anyone else as absent as a document that does not exist."""
     from core.clock import pdf_date
     from documents.watermark import Viewer
 
     poll = load(session, poll_id)
     require_see(session, actor, poll)
     doc = session.get(PollDocument, document_id)
-    if doc is None or doc.poll_id != poll_id:
+    # One answer for a document that is not there and a restricted one off the actor's list: it is not theirs
+    # to learn that it exists (poll views leave it out too).
+    if (
+        doc is None
+        or doc.poll_id != poll_id
+        or (doc.restricted and not actor.is_staff and actor.id not in doc.allowed_user_ids)
+    ):
         raise NotFound(
             "Không tìm thấy tài liệu của phiếu này.", details={"poll_id": poll_id, "document_id": document_id}
-        )
-    if doc.restricted and not actor.is_staff and actor.id not in doc.allowed_user_ids:
-        raise Forbidden(
-            "Tài liệu hạn chế; bạn không có trong danh sách được xem.", details={"document_id": document_id}
         )
     if not 1 <= page <= doc.page_count:
         raise NotFound(

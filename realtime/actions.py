@@ -48,6 +48,7 @@ SERVER_EVENTS = frozenset(
         "presence",
         "annotation",
         "poll",
+        "documents",
         "notification",
         "notices",
         "pointer",

@@ -27,7 +27,7 @@ async def _doc(live: LiveServer, c: Cabinet, **fields: Any) -> int:
         await staff.aclose()
 
 
-async def test_member_outside_the_restricted_list_gets_403_everywhere(live_server: LiveServer) -> None:
+async def test_member_outside_the_restricted_list_gets_404_everywhere(live_server: LiveServer) -> None:
     c = make_cabinet(live_server.db)
     doc = await _doc(live_server, c, restricted=True, allowed_user_ids=[c.members[0].id])
     allowed = await login(live_server.url, c.members[0].username)
@@ -41,9 +41,9 @@ async def test_member_outside_the_restricted_list_gets_403_everywhere(live_serve
             f"/api/documents/{doc}/download",
         ]
         for url in urls:
-            r = await other.get(url)
-            assert r.status_code == 403, url
-            assert "hạn chế" in r.json()["error"]["message"]
+            r = await other.get(url)  # as a missing document (tests/test_restricted_existence.py)
+            assert r.status_code == 404, url
+            assert r.json()["error"]["message"] == "Không tìm thấy tài liệu."
         assert [d["id"] for d in (await other.get(f"/api/meetings/{c.meeting_id}/documents")).json()] == []
         assert [d["id"] for d in (await allowed.get(f"/api/meetings/{c.meeting_id}/documents")).json()] == [doc]
         page = await allowed.get(f"/api/documents/{doc}/pages/1")
@@ -76,8 +76,8 @@ async def test_a_guest_sees_only_documents_shared_with_guests(live_server: LiveS
             f"/api/documents/{private}/pages/1",
             f"/api/documents/{private}/download",
         ):
-            r = await guest.get(url)
-            assert r.status_code == 403 and "khách mời" in r.json()["error"]["message"]
+            r = await guest.get(url)  # as a missing document: its existence is not the guest's to learn
+            assert r.status_code == 404 and r.json()["error"]["message"] == "Không tìm thấy tài liệu."
         snapshot = (await guest.get(f"/api/meetings/{c.meeting_id}/snapshot")).json()["snapshot"]
         assert [d["id"] for d in snapshot["documents"]] == [shared]  # the slice holds only what everyone may read
     finally:
@@ -183,14 +183,14 @@ async def test_a_new_version_keeps_history_and_members_get_the_event(live_server
         await staff.aclose()
 
 
-async def test_restricted_changes_are_announced_without_content_and_replay_equals_snapshot(
+async def test_restricted_changes_are_not_announced_to_the_room_and_replay_equals_snapshot(
     live_server: LiveServer,
 ) -> None:
     c = make_cabinet(live_server.db, start=True)
     guest, gh = await live_client(live_server.url, c.guest.username)
     staff = await login(live_server.url, c.staff.username)
     try:
-        await guest.join(c.meeting_id)
+        seq = (await guest.join(c.meeting_id))["data"]["seq"]
         secret = await upload(
             staff,
             c.meeting_id,
@@ -199,20 +199,24 @@ async def test_restricted_changes_are_announced_without_content_and_replay_equal
             restricted=True,
             allowed_user_ids=[c.members[0].id],
         )
-        env = await guest.wait_for(lambda e: e["type"] == "documents.changed")
-        assert "Mật" not in str(env) and "document_id" not in env["data"] and env["data"]["documents"] == []
         shared = (await upload(staff, c.meeting_id, make_pdf(1), title="Cho khách", share_with_guests=True)).json()[
             "id"
         ]
-        await guest.wait_for(lambda e: e["type"] == "document.added")
+        env = await guest.wait_for(lambda e: e["type"] == "document.added")
+        assert env["seq"] == seq + 1 and "Mật" not in str(guest.events)  # the restricted upload: no event at all
         r = await staff.patch(
             f"/api/documents/{shared}", json={"restricted": True, "allowed_user_ids": [c.members[1].id]}
         )
-        assert r.status_code == 200
-        await guest.wait_for(lambda e: e["type"] == "documents.changed" and e["data"]["documents"] == [])
+        assert r.status_code == 200  # it was the guest's to read: the guest is told it changed (and loses it)
+        await guest.wait_for(lambda e: e["type"] == "document.updated" and e["data"]["documents"] == [])
         r = await staff.delete(f"/api/documents/{secret.json()['id']}")
         assert r.status_code == 204
-        await guest.wait_for(lambda e: len([x for x in guest.events if x["type"] == "documents.changed"]) >= 3)
+        r = await staff.delete(f"/api/documents/{shared}")  # restricted now: no event either
+        assert r.status_code == 204
+        await upload(staff, c.meeting_id, make_pdf(1), title="Sau cùng", share_with_guests=True)
+        last = await guest.wait_for(lambda e: e["type"] == "document.added" and e["seq"] > seq + 1)
+        assert [e["type"] for e in guest.events] == ["document.added", "document.updated", "document.added"]
+        assert last["seq"] == seq + 3
         fresh = await guest.join(c.meeting_id)
         assert guest.state == fresh["data"]["snapshot"]
     finally:
@@ -224,7 +228,7 @@ async def test_restricted_changes_are_announced_without_content_and_replay_equal
 @pytest.mark.parametrize("who", ["member", "guest", "chair"])
 async def test_only_the_secretariat_uploads_edits_and_deletes_over_rest(live_server: LiveServer, who: str) -> None:
     c = make_cabinet(live_server.db)
-    doc = await _doc(live_server, c)
+    doc = await _doc(live_server, c, share_with_guests=True)  # one they may read (else: 404, as a missing one)
     user = await login(live_server.url, c.by_name(who).username)
     try:
         assert (await upload(user, c.meeting_id, make_pdf(1))).status_code == 403

@@ -37,6 +37,10 @@ export class LiveConnection {
     this.socket.on("disconnect", (reason) => this.lost(reason));
     this.socket.on("connect_error", (err) => this.connectError(err));
     this.socket.on("event", (env) => this.received(env));
+    // A restricted document changed: said to its readers only, with no seq (docs/realtime-protocol.md `documents`).
+    this.socket.on("documents", (msg) => {
+      if (msg?.meeting_id === this.meetingId) this.emit("documents", msg);
+    });
     this.socket.on("presence", (msg) => {
       if (msg?.meeting_id !== this.meetingId) return;
       this.online = new Set(msg.online ?? []);
@@ -83,6 +87,11 @@ export class LiveConnection {
     if (!this.handlers.has(name)) this.handlers.set(name, []);
     this.handlers.get(name).push(fn);
     return this;
+  }
+
+  /** fn({meeting_id, document_id?}): a restricted document this user reads (or no longer reads) changed. */
+  onDocuments(fn) {
+    return this.on("documents", fn);
   }
 
   /** fn(state, {reset: true, events, first}): a snapshot came in (join, reconnect, a sync too far behind). */

@@ -1,6 +1,7 @@
 // The "Tài liệu" tab: the documents this viewer may read (GET /api/meetings/{id}/documents answers per
 // viewer; the live slice holds only what everyone may see), for the current item or all items, each opening
-// the viewer page. Refetched on join and on every event whose type starts with "document".
+// the viewer page. Refetched on join, on every event whose type starts with "document", and on the user's own
+// `documents` message (a restricted document's change, told to its readers only).
 import { get } from "./api.js";
 import { h, morph } from "./dom.js";
 import { t } from "./i18n.js";
@@ -41,6 +42,10 @@ async function load() {
     again = false;
     load();
   }
+}
+
+export function refresh() {
+  if (ctx) load();
 }
 
 export function onEvents(info) {

@@ -157,6 +157,7 @@ for (const module of MODULES) module.init?.(ctx);
 // --- connection ------------------------------------------------------------------------------------
 
 conn.onChange(onChange);
+conn.onDocuments(() => docs.refresh());
 
 conn.onSnapshot(() => {
   document.getElementById("join-error").hidden = true;

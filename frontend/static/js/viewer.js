@@ -202,6 +202,7 @@ conn.onEvent("*", (env) => {
   if (env.type === "agenda.current_changed" || env.type.startsWith("meeting.")) presenter.loadPermission();
 });
 // A snapshot (join, reconnect, or a sync too far behind): the shared ink and the presenter's rights afresh.
+conn.onDocuments(() => panel.loadDocs().then(() => presenter.refresh()));
 conn.onSnapshot(async () => {
   $("offline-banner").hidden = true;
   await Promise.all([ink.load().catch(() => {}), presenter.loadPermission()]);
