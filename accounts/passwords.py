@@ -7,6 +7,8 @@ import asyncio
 import os
 import weakref
 from collections import Counter
+from collections.abc import Awaitable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
@@ -136,6 +138,27 @@ async def counted(ctx: Any, key: str, message: str, check: Callable[..., T], *ar
     await attempt.release()
     await ctx.login_limiter.clear(key)
     return result
+
+
+@asynccontextmanager
+async def current_password(ctx: Any, actor_id: int, stored: Callable[[], Awaitable[str | None]], password: str) -> Any:
+    """`async with current_password(...) as check:` for a change of one's own account that asks for the current
+    password (the password change, the notification address): counted before the check in the budget
+    f"password:{actor_id}" (RateLimited beyond it), hashed outside any transaction (`stored()` reads the hash),
+    and the write inside the block refuses a wrong one (Forbidden: the attempt stays counted; anything else that
+    fails is no guess)."""
+    attempt = await ctx.login_limiter.reserve(
+        {f"password:{actor_id}": ctx.settings.login_max_failures},
+        N_("Nhập sai mật khẩu hiện tại quá nhiều lần; thử lại sau {seconds} giây."),
+    )
+    try:
+        yield await check_off_loop(await stored(), password)
+    except Forbidden:
+        raise
+    except BaseException:
+        await attempt.release()
+        raise
+    await attempt.release()
 
 
 def checked(password_hash: str | None, password: str) -> PasswordCheck:

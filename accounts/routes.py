@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -137,14 +139,8 @@ async def change_password(request: Request) -> Response:
     actor = await require_user(request)
     body = await parse_body(request, PasswordChange)
     ctx = ctx_of(request)
-    # The current password is a secret checked slowly: counted before the check, like a login's.
-    attempt = await ctx.login_limiter.reserve(
-        {f"password:{actor.id}": ctx.settings.login_max_failures},
-        N_("Nhập sai mật khẩu hiện tại quá nhiều lần; thử lại sau {seconds} giây."),
-    )
-    try:
-        stored = await ctx.read(services.stored_hash, username=actor.username)
-        check = await passwords.check_off_loop(stored, body.current)
+    stored = partial(ctx.read, services.stored_hash, username=actor.username)
+    async with passwords.current_password(ctx, actor.id, stored, body.current) as check:
         ended = await ctx.write(
             services.change_password,
             actor=actor,
@@ -154,12 +150,6 @@ async def change_password(request: Request) -> Response:
             min_length=ctx.settings.password_min_length,
             keep=session_cookie(request) or "",
         )
-    except Forbidden:
-        raise  # a wrong current password: the attempt stays counted
-    except BaseException:
-        await attempt.release()
-        raise
-    await attempt.release()
     for key in ended:
         await ctx.end_session(key)
     return ok({"sessions_ended": len(ended)})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from typing import Any
 
 from starlette.requests import Request
@@ -16,8 +18,6 @@ from accounts import passwords
 from accounts import services as accounts
 from accounts.passwords import PasswordCheck
 from core.actor import Actor
-from core.errors import Forbidden
-from core.i18n import N_
 from infra.context import AppContext
 from notifications import services
 from notifications.schemas import MarkRead, NotificationList, NotificationQuery, Preferences, PreferencesUpdate, Unread
@@ -57,22 +57,10 @@ async def set_preferences(request: Request) -> Response:
     if body.email is None or body.password is None:
         # No password to check: the service refuses (422) if the address would change.
         return ok(await _save(ctx, actor, body, None))
-    # The current password, checked slowly outside the transaction: counted before the check against the same
-    # budget as the password change (accounts/routes.py change_password), so neither route guesses more.
-    attempt = await ctx.login_limiter.reserve(
-        {f"password:{actor.id}": ctx.settings.login_max_failures},
-        N_("Nhập sai mật khẩu hiện tại quá nhiều lần; thử lại sau {seconds} giây."),
-    )
-    try:
-        stored = await ctx.read(accounts.stored_hash, username=actor.username)
-        check = await passwords.check_off_loop(stored, body.password)
+    # Counted against the same budget as the password change, so neither route guesses more.
+    stored = partial(ctx.read, accounts.stored_hash, username=actor.username)
+    async with passwords.current_password(ctx, actor.id, stored, body.password) as check:
         saved = await _save(ctx, actor, body, check)
-    except Forbidden:
-        raise  # a wrong current password: the attempt stays counted
-    except BaseException:
-        await attempt.release()
-        raise
-    await attempt.release()
     return ok(saved)
 
 
