@@ -161,6 +161,17 @@ async def current_password(ctx: Any, actor_id: int, stored: Callable[[], Awaitab
     await attempt.release()
 
 
+async def new_hash_off_loop(password: str, *, min_length: int, username: str, full_name: str) -> str:
+    """A new password checked against the policy (ValidationFailed) and hashed, in a worker thread (a hash slot):
+    the write that stores it then holds no lock while it hashes."""
+
+    def make() -> str:
+        check_policy(password, min_length=min_length, username=username, full_name=full_name)
+        return hash_password(password)
+
+    return await anyio.to_thread.run_sync(make, limiter=_slots())
+
+
 def checked(password_hash: str | None, password: str) -> PasswordCheck:
     """`check` for a signed-in user's account password (with `counted`): Forbidden when it is wrong."""
     result = check(password_hash, password)

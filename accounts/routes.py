@@ -141,13 +141,23 @@ async def change_password(request: Request) -> Response:
     ctx = ctx_of(request)
     stored = partial(ctx.read, services.stored_hash, username=actor.username)
     async with passwords.current_password(ctx, actor.id, stored, body.current) as check:
+        new_hash = (
+            ""
+            if not check.ok
+            else await passwords.new_hash_off_loop(
+                body.new,
+                min_length=ctx.settings.password_min_length,
+                username=actor.username,
+                full_name=actor.full_name,
+            )
+        )  # a wrong current password: refused by the write below, no new hash made
         ended = await ctx.write(
             services.change_password,
             actor=actor,
             check=check,
             current=body.current,
             new=body.new,
-            min_length=ctx.settings.password_min_length,
+            new_hash=new_hash,
             keep=session_cookie(request) or "",
         )
     for key in ended:

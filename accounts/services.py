@@ -120,18 +120,19 @@ def update_user(
 
 
 def change_password(
-    *, session: Session, actor: Actor, check: PasswordCheck, current: str, new: str, min_length: int, keep: str
+    *, session: Session, actor: Actor, check: PasswordCheck, current: str, new: str, new_hash: str, keep: str
 ) -> list[str]:
     """The user's own new password; `check`: the current one checked beforehand (passwords.check_off_loop) against
-    `stored_hash`. Their other sessions end (answered, for the edge to close their sockets); `keep` (this one) stays.
-    What is sealed with the password follows it in this transaction (accounts/hooks.py, `current` opens it)."""
+    `stored_hash`; `new_hash`: the new one, checked against the policy and hashed beforehand too (passwords.
+    new_hash_off_loop): no slow hash holds the write lock. Their other sessions end (answered, for the edge to
+    close their sockets); `keep` (this one) stays. What is sealed with the password follows it in this transaction
+    (accounts/hooks.py, `current` opens it)."""
     user = session.get(User, actor.id)
     if user is None or not user.is_active:
         raise Unauthenticated("Tài khoản không còn hoạt động.")
     if not (check.ok and check.checked_hash == user.password_hash):
         raise Forbidden("Mật khẩu hiện tại không đúng.")
-    check_policy(new, min_length=min_length, username=user.username, full_name=user.full_name)
-    user.password_hash = hash_password(new)
+    user.password_hash = new_hash
     session.add(user)
     hooks.password_changed(session, actor.id, current, new)
     keys = _end_sessions(session, actor.id, keep=session_key(keep))
