@@ -7,9 +7,12 @@ import getpass
 import logging
 import os
 import sys
-from typing import Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from infra.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from web.slow_clients import SlowClientsProtocol
 
 
 def _migrate(settings: Settings) -> None:
@@ -47,6 +50,8 @@ class ServerOptions(TypedDict):
     server_header: bool
     lifespan: Literal["auto", "on", "off"]
     timeout_graceful_shutdown: int
+    http: type[SlowClientsProtocol]
+    ws_max_size: int
 
 
 def server_options(settings: Settings) -> ServerOptions:
@@ -58,7 +63,14 @@ def server_options(settings: Settings) -> ServerOptions:
     No websocket-level keepalive pings from uvicorn: Engine.IO pings every socket itself (ping_interval,
     realtime/server.py) and drops one that does not answer; a second timer and ping per socket only cost.
     Shutdown (after the drain, infra/draining.py) waits at most 10 s for requests in flight: a node always
-    stops, whatever one connection does."""
+    stops, whatever one connection does.
+    Slow clients (web/slow_clients.py): uvicorn's httptools protocol with a header deadline, a minimum body rate
+    and a connection cap, so idle or trickling connections cannot take every file descriptor. A websocket frame
+    larger than the largest event needs (realtime/guarded.py MAX_FRAME_BYTES) fails its connection as its header
+    arrives (websockets' max_size, close code 1009), before the frame is buffered."""
+    from realtime.guarded import MAX_FRAME_BYTES
+    from web.slow_clients import default_max_connections, protocol
+
     trusted = settings.trusted_proxies
     return {
         "host": settings.host,
@@ -71,6 +83,12 @@ def server_options(settings: Settings) -> ServerOptions:
         "server_header": False,
         "lifespan": "on",
         "timeout_graceful_shutdown": 10,
+        "http": protocol(
+            settings.header_timeout_seconds,
+            settings.min_body_bytes_per_second,
+            settings.max_connections or default_max_connections(),
+        ),
+        "ws_max_size": MAX_FRAME_BYTES,
     }
 
 
@@ -79,7 +97,9 @@ def _serve(settings: Settings) -> None:
 
     from infra.draining import DrainingServer
     from app.factory import create_app
+    from web.slow_clients import raise_open_files
 
+    raise_open_files()  # before server_options sizes the connection cap from it
     # The server starts its media worker(s) with it (unless ECABINET_MEDIA_PREWARM says otherwise), and freezes its
     # start-up heap (infra/gctune.py).
     settings = settings.with_(gc_freeze=True)

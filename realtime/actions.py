@@ -22,6 +22,7 @@ from core.errors import DomainError, Forbidden, RateLimited, Unauthenticated, Va
 from core.i18n import DEFAULT_LANG, N_, translate
 from realtime.audience import Rooms
 from realtime.direct import spawn
+from realtime.guarded import MAX_FRAME_BYTES
 from realtime.shared_reads import SharedReads
 from web.i18n import environ_lang
 from web.sockets import INTERNAL, Handler
@@ -29,6 +30,11 @@ from web.sockets import INTERNAL, Handler
 log = logging.getLogger("ecabinet.realtime")
 ENDED = N_("Phiên đăng nhập đã kết thúc hoặc tài khoản đã thay đổi; vui lòng đăng nhập lại.")
 K = TypeVar("K", int, str)
+# What a user's sockets may send, in bytes a second, charged as each frame arrives and before it is decoded
+# (realtime/guarded.py): decoding costs per byte, so the event budget alone, consulted after, bounded nothing. The
+# burst lets two of the largest frames through at once; a presenter drawing sends a few KB a second.
+FRAME_BYTES_PER_SECOND = 64 * 1024
+FRAME_BYTES_BURST = 2 * MAX_FRAME_BYTES
 ENDED_KEPT = 4096  # how many sockets closed for an ended login session are remembered (SocketActions.ended)
 TOO_MANY = N_(
     "Tài khoản này đang mở {limit} kết nối trực tiếp, mức tối đa; hãy đóng bớt thẻ hoặc thiết bị khác rồi thử lại."
@@ -71,6 +77,9 @@ class SocketActions:
         # throughput; a room display has its own per socket.
         self.buckets: dict[str, TokenBucket] = {}
         self.user_buckets: dict[int, TokenBucket] = {}
+        # sid -> its byte budget, shared by a user's sockets the same way (user_bytes)
+        self.frame_bytes: dict[str, TokenBucket] = {}
+        self.user_bytes: dict[int, TokenBucket] = {}
         self.sockets_of: dict[int, set[str]] = {}  # user id -> its login sockets on this node (the per-user cap)
         self.screens_of: dict[str, set[str]] = {}  # display actor's name (one per token) -> its sockets here
         self.rooms = Rooms(sio, ctx, self.actors)  # which meetings each socket follows, with which audiences
@@ -95,6 +104,8 @@ class SocketActions:
         self.shared_reads = SharedReads()  # many sockets asking the same at once: one read (meeting:sync)
         # Sends to a meeting room; the app factory sets the broadcaster's fast fan-out (realtime/broadcast.py).
         self.to_room: Callable[[str, Any, str], Awaitable[None]] = self._emit
+        if hasattr(sio, "frame_gate"):  # realtime/guarded.py: a signed-in socket's frames, before decoding
+            sio.frame_gate = self.frame_admitted
 
     async def _emit(self, event: str, data: Any, to: str) -> None:
         await self.sio.emit(event, data, room=to)
@@ -110,11 +121,13 @@ class SocketActions:
             mine.add(sid)
             self.tokens[sid] = token
             self.buckets[sid] = self._user_bucket(actor.id)
+            self.frame_bytes[sid] = self._shared(self.user_bytes, actor.id, _byte_bucket)
         else:
             screens = self.screens_of.setdefault(actor.username, set())
             self._admit(sid, screens, self.ctx.settings.sockets_per_display, TOO_MANY_SCREENS)
             screens.add(sid)
             self.buckets[sid] = self._bucket()
+            self.frame_bytes[sid] = _byte_bucket()
         if session_key:
             self.session_of[sid] = session_key
         self.actors[sid] = actor
@@ -132,17 +145,25 @@ class SocketActions:
         return TokenBucket(rate, burst=rate * 2)
 
     def _user_bucket(self, user_id: int) -> TokenBucket:
+        return self._shared(self.user_buckets, user_id, self._bucket)
+
+    def _shared(self, table: dict[int, TokenBucket], user_id: int, make: Callable[[], TokenBucket]) -> TokenBucket:
         """The budget a user's sockets share. It outlives the user's last socket until it has refilled (a
         reconnect does not bring a fresh burst). Those of users gone whose budgets have refilled are dropped as
         the table grows: the same as new ones."""
-        bucket = self.user_buckets.get(user_id)
+        bucket = table.get(user_id)
         if bucket is None:
-            if len(self.user_buckets) > 2 * len(self.sockets_of) + 64:
+            if len(table) > 2 * len(self.sockets_of) + 64:
                 now = time.monotonic()
-                for uid in [u for u, b in self.user_buckets.items() if u not in self.sockets_of and _full(b, now)]:
-                    del self.user_buckets[uid]
-            bucket = self.user_buckets[user_id] = self._bucket()
+                for uid in [u for u, b in table.items() if u not in self.sockets_of and _full(b, now)]:
+                    del table[uid]
+            bucket = table[user_id] = make()
         return bucket
+
+    def frame_admitted(self, sid: str, size: int) -> bool:
+        """Whether `sid`'s user may send a frame of `size` bytes now (charged if so); before it is decoded."""
+        bucket = self.frame_bytes.get(sid)
+        return bucket is None or _take(bucket, size)
 
     def lang(self, sid: str) -> str:
         return self.langs.get(sid, DEFAULT_LANG)
@@ -152,6 +173,7 @@ class SocketActions:
         self.tokens.pop(sid, None)
         self.langs.pop(sid, None)
         self.buckets.pop(sid, None)
+        self.frame_bytes.pop(sid, None)
         gone = self.actors.pop(sid, None)
         if gone is not None and gone.is_display:
             _release(self.screens_of, gone.username, sid)
@@ -279,3 +301,18 @@ def _release(held: dict[K, set[str]], key: K, sid: str) -> None:
 def _full(bucket: TokenBucket, now: float) -> bool:
     """Whether the bucket has refilled (the same as a new one)."""
     return bucket.tokens + (now - bucket.stamp) * bucket.rate >= bucket.burst
+
+
+def _byte_bucket() -> TokenBucket:
+    return TokenBucket(FRAME_BYTES_PER_SECOND, burst=FRAME_BYTES_BURST)
+
+
+def _take(bucket: TokenBucket, amount: int) -> bool:
+    """TokenBucket.take for `amount` tokens at once (a frame's bytes)."""
+    now = time.monotonic()
+    bucket.tokens = min(bucket.burst, bucket.tokens + (now - bucket.stamp) * bucket.rate)
+    bucket.stamp = now
+    if bucket.tokens >= amount:
+        bucket.tokens -= amount
+        return True
+    return False

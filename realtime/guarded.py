@@ -4,12 +4,19 @@ disconnect handler (its user, session and rooms forgotten while the socket stays
 connect handler with a payload of its choosing. Those names are refused here, as is any event no handler takes,
 which python-socketio leaves unanswered (the client would wait for its ack until its own timeout).
 
-Two limits of the connection itself live here too (docs/realtime-protocol.md "Connection"):
+Limits of the connection itself live here too (docs/realtime-protocol.md "Connection"):
 - a websocket that has not completed Socket.IO's connect (signed in) within `connect_timeout` seconds, or no
   longer has it, is closed: pings alone would otherwise keep an anonymous connection open for good;
 - a frame that is not a valid Engine.IO or Socket.IO packet is a protocol error: an error ack when its ack id can
   be read, one short log line (no traceback; `FaultLog` bounds them), and the connection is closed once the calls
-  received before it are answered. python-socketio would log a traceback per frame and keep the socket."""
+  received before it are answered. python-socketio would log a traceback per frame and keep the socket;
+- what a frame may cost before it is decoded: none is larger than MAX_FRAME_BYTES (uvicorn's websocket fails the
+  connection at the frame's header, app/cli.py); a socket not signed in may send only Socket.IO's CONNECT or
+  DISCONNECT, of at most HANDSHAKE_MAX characters, anything else closes it undecoded; a signed-in socket's frames
+  are charged to its user's byte budget (`frame_gate`, realtime/actions.py) before they are decoded, and a frame
+  past it is refused (rate_limited, answered when its ack id reads) without being decoded. Decoding a frame costs
+  about as much per byte as the frame is long: one socket sending 1 MB frames as fast as it could held the event
+  loop for every tablet (healthz 4 ms -> 780 ms)."""
 
 from __future__ import annotations
 
@@ -35,6 +42,13 @@ NAMESPACE = "/"  # the only one with handlers: any other is refused at connect
 ACK_ID = re.compile(r"[25](?:[0-9]{1,10}-)?(?:(/[^,]*),)?([0-9]{1,100})(?![0-9])")
 PENDING_RECHECK = 1.0  # seconds: a connect whose handler still runs at the deadline is looked at again then
 IN_FLIGHT_GRACE = 10.0  # seconds: the most the calls before a protocol error may delay the close
+# The largest frame a client may send (bytes on the wire; Engine.IO's max_http_buffer_size counts characters, never
+# more). What the largest events the payload schemas admit need, with margin: an annotation of 5 000 points (50
+# strokes) at the 4 decimals the viewer sends is ~118 KB as JSON, an SDP offer of the schema's 100 000 characters
+# ~105 KB; the viewer's own largest, one 2 000-point stroke of presenter:ink, is ~46 KB (tests/test_socket_frames.py).
+MAX_FRAME_BYTES = 128 * 1024
+HANDSHAKE_MAX = 512  # characters: a CONNECT with a hall display's token (auth) and a namespace, with margin
+RATE_LIMITED = N_("Gửi quá nhiều yêu cầu; vui lòng chậm lại.")  # realtime/actions.py admit's refusal
 
 
 class FaultLog:
@@ -70,6 +84,8 @@ class GuardedServer(socketio.AsyncServer):
         self.inflight: dict[str, int] = {}  # eio sid -> its events whose handlers still run
         self.condemned: set[str] = set()  # eio sids closing for a protocol error: nothing more is read
         self.eio.ecabinet_protocol_error = self.protocol_error  # realtime/direct.py: malformed Engine.IO packets
+        # sid, frame length -> whether its user's byte budget takes it (set by realtime/actions.py)
+        self.frame_gate: Callable[[str, int], bool] = lambda sid, size: True
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         self._arm(eio_sid, self.connect_timeout)
@@ -147,6 +163,14 @@ class GuardedServer(socketio.AsyncServer):
         protocol error (an exception in a handler is the server's, and stays a logged error)."""
         if eio_sid in self.condemned:
             return
+        sid = self.manager.sid_from_eio_sid(eio_sid, NAMESPACE)
+        if sid is None or not self.manager.is_connected(sid, NAMESPACE):
+            if not _handshake(data) and eio_sid not in self._binary_packet:
+                self.protocol_error(eio_sid, "frame before sign-in")  # not decoded: nothing was admitted
+                return
+        elif not self.frame_gate(sid, len(data)):
+            self._over_budget(eio_sid, sid, data)
+            return
         try:
             pkt = self._decode(eio_sid, data)
         except Exception as exc:  # decoding only: whatever breaks it came from the client
@@ -163,6 +187,18 @@ class GuardedServer(socketio.AsyncServer):
             await self._handle_event(eio_sid, ns, pkt.id, pkt.data)
         else:
             await self._handle_ack(eio_sid, ns, pkt.id, pkt.data)
+
+    def _over_budget(self, eio_sid: str, sid: str, data: Any) -> None:
+        """A frame past its user's byte budget: dropped undecoded (a binary packet it belonged to with it), and
+        answered rate_limited when its ack id reads."""
+        self.refused += 1
+        self._binary_packet.pop(eio_sid, None)
+        found = ACK_ID.match(data[:160]) if isinstance(data, str) else None
+        if found:
+            message = translate(RATE_LIMITED, self.lang_of(sid))
+            answer = {"ok": False, "error": {"code": "rate_limited", "message": message}}
+            ack = self.packet_class(packet.ACK, namespace=found.group(1), id=int(found.group(2)), data=[answer])
+            spawn(self._send_packet(eio_sid, ack))
 
     def _decode(self, eio_sid: str, data: Any) -> Any:
         """The complete packet `data` finishes, or None while a binary packet waits for attachments. Raises for
@@ -217,3 +253,9 @@ class GuardedServer(socketio.AsyncServer):
                 self.inflight.pop(eio_sid, None)
                 if eio_sid in self.condemned:  # the last call before a protocol error is answered: close now
                     spawn(self._shut(eio_sid))
+
+
+def _handshake(data: Any) -> bool:
+    """Whether a frame from a socket not signed in is what the handshake needs: Socket.IO's CONNECT (0) or
+    DISCONNECT (1), short."""
+    return isinstance(data, str) and 0 < len(data) <= HANDSHAKE_MAX and data[0] in "01"

@@ -13,7 +13,7 @@ from infra.cluster import redis_options
 from infra.context import AppContext
 from realtime import direct, packet_json
 from realtime.broadcast import ACCESS_SIGNAL
-from realtime.guarded import GuardedServer
+from realtime.guarded import MAX_FRAME_BYTES, GuardedServer
 
 log = logging.getLogger("ecabinet.realtime")
 
@@ -115,7 +115,7 @@ def build_server(ctx: AppContext) -> tuple[socketio.AsyncServer, Any]:
         async_mode="asgi",
         transports=["websocket"],
         cors_allowed_origins=origin_checker(ctx.settings.allowed_origins),
-        max_http_buffer_size=1_000_000,
+        max_http_buffer_size=MAX_FRAME_BYTES,  # and uvicorn's ws_max_size (app/cli.py): the largest event, no more
         ping_interval=10,
         ping_timeout=10,
         logger=False,
