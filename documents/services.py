@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sqlmodel import Session, col, delete, select
 
@@ -18,9 +18,8 @@ from accounts.models import User
 from core import outbox
 from core.clock import local, pdf_date, utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
-from core.text import fold, fold_with_index
 from documents.hooks import document_removed, document_saved, document_updated
-from documents import live, serialize, render
+from documents import live, serialize, render, textsearch
 from documents.access import ABSENT, DocAccess, allowed_ids, read_access, refusal, renumbered, require_manage_documents
 from documents.access import visible
 from documents.models import Document, DocumentAccess, DocumentPage, DocumentVersion
@@ -134,48 +133,19 @@ def download_source(
 
 
 def search_text(
-    *, session: Session, actor: Actor, document_id: int, q: str, version: int | None = None, limit: int = 200
+    *,
+    session: Session,
+    actor: Actor,
+    document_id: int,
+    q: str,
+    version: int | None = None,
+    limit: int = textsearch.LIMIT,
+    cancelled: Callable[[], bool] | None = None,
 ) -> dict[str, Any]:
-    """Diacritics-insensitive search ("ngan sach" finds "ngân sách"): [{page, snippet, match}] in page order
-    (a restricted document: the pages only, snippet and match null)."""
+    """Diacritics-insensitive search in one document, at most `limit` matches (documents/textsearch.py)."""
     da = read_access(session, actor, document_id)
     v = version_of(session, da.document, version)
-    needle = " ".join(fold(q).split())
-    if len(needle) < 2:
-        raise ValidationFailed("Hãy nhập ít nhất 2 ký tự để tìm trong tài liệu.")
-    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    rows = session.exec(
-        select(DocumentPage)
-        .where(DocumentPage.version_id == v.id, col(DocumentPage.folded).like(pattern, escape="\\"))
-        .order_by(col(DocumentPage.page))
-    ).all()
-    matches: list[dict[str, Any]] = []
-    if da.document.restricted:  # its text leaves the server only as watermarked page images: pages, no snippets
-        return {
-            "document_id": document_id,
-            "version": v.version,
-            "q": q,
-            "restricted": True,
-            "matches": [{"page": row.page, "snippet": None, "match": None} for row in rows[:limit]],
-        }
-    for row in rows:
-        for snippet, match in _snippets(row.text, needle, per_page=5):
-            matches.append({"page": row.page, "snippet": snippet, "match": match})
-            if len(matches) >= limit:
-                break
-    return {"document_id": document_id, "version": v.version, "q": q, "matches": matches}
-
-
-def _snippets(text: str, needle: str, *, per_page: int, around: int = 60) -> list[tuple[str, str]]:
-    hay, index = fold_with_index(text)
-    out: list[tuple[str, str]] = []
-    start = hay.find(needle)
-    while start >= 0 and len(out) < per_page:
-        a, b = index[start], index[start + len(needle) - 1] + 1
-        lo, hi = max(0, a - around), min(len(text), b + around)
-        out.append((("…" if lo else "") + text[lo:hi] + ("…" if hi < len(text) else ""), text[a:b]))
-        start = hay.find(needle, start + len(needle))
-    return out
+    return textsearch.search(session, da.document, v, q, limit=limit, cancelled=cancelled)
 
 
 # --- writing ------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // The viewer's side panel: the meeting's documents grouped by agenda item, text search, my notes.
-import { get } from "./api.js";
+import { ApiError, get } from "./api.js";
 import { h, fill } from "./dom.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -88,12 +88,15 @@ export class Panel {
     if (q.trim().length < 2) return;
     try {
       const found = await get(`/api/documents/${this.ctx.docId()}/text?q=${encodeURIComponent(q)}`);
-      count.textContent = found.matches.length ? t("viewer.search_count", { n: found.matches.length }) : t("viewer.search_none");
+      count.textContent = !found.matches.length ? t("viewer.search_none")
+        : found.more ? t("viewer.search_more", { n: found.matches.length }) // the first N: the rest not searched
+          : t("viewer.search_count", { n: found.matches.length });
       fill(list, found.matches.map((m) => h("li", {},
         h("button", { type: "button", class: "vw-result", dataset: { page: m.page, testid: "search-result" },
           onclick: () => this.ctx.goTo(this.ctx.docId(), m.page) },
         h("strong", {}, t("viewer.page_n", { n: m.page })), " ", highlight(m.snippet, m.match)))));
     } catch (err) {
+      if (err instanceof ApiError && err.code === "superseded") return; // a newer search of this user answers
       count.textContent = err.message;
       fill(list);
     }
