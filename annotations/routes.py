@@ -72,8 +72,10 @@ async def annotated(request: Request) -> Response:
     )
     path = storage.blob_path(ctx.settings.data_dir, src.file.sha256)
     # In an export worker, under its memory cap: the stored file is read whole (documents/exports.py).
+    caller = exports.member(request, actor.id, ctx.settings)  # a share of the export workers, as for the download
+    limit = ctx.settings.max_upload_mb
     copy = await exports.make(
-        renderer_for(ctx), ctx.settings.max_upload_mb, path, annotated_pdf, src.file.viewer, src.annotations
+        renderer_for(ctx), limit, path, annotated_pdf, src.file.viewer, src.annotations, caller=caller
     )
     return exports.pdf_response(copy, f"tai-lieu-{doc_id}-v{src.file.version}-ghi-chu.pdf")
 

@@ -38,6 +38,7 @@ from infra.settings import Settings
 from ledger.keys import AuditKeys
 from documents import watermark
 from documents.render import SIZES
+from documents.page_cache import PageCache, PageCacheLoop
 from documents.prewarm import Prewarm
 from documents.routes import close_renderer
 from core.errors import DomainError
@@ -115,6 +116,8 @@ def create_app(settings: Settings | None = None) -> Any:
     jobs = Dispatcher(ctx)  # the outbox: after-commit work recorded by the services (core/outbox.py)
     domains.install(ctx, jobs)
     ctx.background.append(Takeover(jobs))  # jobs another node left behind (or whose retries ran out) run here
+    # The rendered pages' disk budget (ECABINET_PAGE_CACHE_MB): least recently used evicted by a thread.
+    ctx.background.append(PageCacheLoop(PageCache(settings.data_dir, settings.page_cache_mb << 20)))
     passwords.warm_up()
     watermark.warm_up(SIZES["tablet"])  # the fonts, loaded before the first page turn
     # Remote media: the web process only relays signalling; media workers start on first use (or now, prewarm).

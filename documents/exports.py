@@ -1,12 +1,16 @@
 """Whole-file copies of a stored PDF (the watermarked download, documents/watermark_pdf.py; the annotated export,
 annotations/pdf.py) are made in the export workers (documents/render.py `Renderer.export`), never in the server
 process: qpdf reads the whole stored file to copy it, and a file stored before the upload limits (an LZW object
-stream qpdf expands whole as it opens the file, …) would otherwise cost the server gigabytes.
+stream qpdf expands whole as it opens the file, …) would otherwise cost the server gigabytes. An anonymous upload to
+be verified (minutes/routes.py verify) is read in a worker of its own (`verify`): nothing a member waits for is
+behind it.
 
-Each job runs under the worker's memory cap (ECABINET_WORKER_MEMORY_MB) and a CPU-time limit (EXPORT_CPU_SECONDS);
-a job that passes either, or kills its worker, answers CopyTooComplex (409 `too_complex`), the pool is rebuilt and
-the next request is served. The copy is written to <data_dir>/tmp by the worker and streamed from there: the
-server never holds it whole either."""
+Each job runs under the worker's memory cap (ECABINET_WORKER_MEMORY_MB) and a CPU-time limit (EXPORT_CPU_SECONDS,
+VERIFY_CPU_SECONDS); a job that passes either, or kills its worker, answers CopyTooComplex (409 `too_complex`), the
+pool is rebuilt if it broke and the next request is served. A job over its CPU time is not tried again. Jobs wait for
+a free worker in documents/admission.py (bounded line, per-user share, a client gone before its job started costs
+nothing). The copy is written to <data_dir>/tmp by the worker and streamed from there: the server never holds it
+whole either."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import asyncio
 import contextlib
 import os
 import resource
+import signal
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Iterator
@@ -25,12 +30,19 @@ from starlette.responses import Response, StreamingResponse
 from core.errors import Conflict
 from core.i18n import Msg
 from documents import pdfbudget, pdfcheck, storage
+from documents.admission import Caller, gate_for
 from documents.render import Renderer
+from documents.workers import EXPORT_WORKERS, VERIFY_WORKERS
 
 # CPU seconds a copy may take (measured: a 1000-page text document is watermarked in 0.6 s, 16 scanned pages holding
-# 280 MB of Flate images in 1.1 s); a job still running then is stopped, and tried once more as every job whose
-# worker died (documents/render.py `Renderer._call`).
+# 280 MB of Flate images in 1.1 s); a job still running then is stopped (TooMuchCpu), and not tried again.
 EXPORT_CPU_SECONDS = 60
+# An anonymous signature check: signed minutes verify in well under a second (a file past minutes/verify_job.py's
+# structure bounds is refused before pyHanko reads it).
+VERIFY_CPU_SECONDS = 10
+# A job still in C code (qpdf) when its time is up cannot be stopped by an exception: the kernel stops its worker this
+# many CPU seconds later (SIGXCPU); the pool is rebuilt.
+KILL_GRACE_SECONDS = 5
 CHUNK = 1 << 20  # bytes read at a time while the copy is sent
 
 
@@ -51,22 +63,47 @@ class CopyTooComplex(Conflict):
 # --- in the export workers ------------------------------------------------------------------------------------------
 
 
+class TooMuchCpu(Exception):
+    """The job used up its CPU time (raised in the worker, which goes on serving)."""
+
+
+class _OverTime(BaseException):
+    """Raised into the job by SIGPROF; a BaseException, so that the job's own `except Exception` lets it through."""
+
+
+def _over_time(signum: int, frame: Any) -> None:
+    raise _OverTime()
+
+
 @contextlib.contextmanager
-def _cpu_limit(seconds: int) -> Iterator[None]:
-    """This job may use `seconds` more CPU time: past that the kernel stops the worker (SIGXCPU), without a core
-    file. The worker's limit is put back afterwards for the next job."""
+def _cpu_limit(seconds: int, error: Callable[[], Exception] = TooMuchCpu) -> Iterator[None]:
+    """This job may use `seconds` more CPU time: past that `error()` is raised in it (SIGPROF, again every 0.2 s if
+    something swallows it) and the worker serves on; a job stuck in C code then is stopped by the kernel
+    KILL_GRACE_SECONDS later (SIGXCPU, no core file). The worker's limits are put back afterwards for the next job."""
     if seconds <= 0:
         yield
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
     resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    limit = int(usage.ru_utime + usage.ru_stime) + seconds + 1
+    limit = int(usage.ru_utime + usage.ru_stime) + seconds + 1 + KILL_GRACE_SECONDS
     resource.setrlimit(resource.RLIMIT_CPU, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    previous = signal.signal(signal.SIGPROF, _over_time)
+    signal.setitimer(signal.ITIMER_PROF, seconds, 0.2)
     try:
         yield
+    except _OverTime:
+        raise error() from None
     finally:
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+        for _ in range(10):  # the timer may fire once more while it is being stopped
+            try:
+                signal.signal(signal.SIGPROF, signal.SIG_IGN)
+                signal.setitimer(signal.ITIMER_PROF, 0)
+                resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+                signal.signal(signal.SIGPROF, previous)
+                break
+            except _OverTime:
+                continue
 
 
 def limited(seconds: int, fn: Callable[..., Any], *args: Any) -> Any:
@@ -80,7 +117,7 @@ def copy_job(seconds: int, max_upload_mb: int, fn: Callable[..., bytes], source:
     decodes what an upload may (pdfbudget.guard_qpdf), and its failed allocations are CopyTooComplex whatever qpdf
     made of them (pdfcheck.watch_memory)."""
     pdfbudget.guard_qpdf(pdfbudget.Limits.for_upload(max_upload_mb))
-    with _cpu_limit(seconds), pdfcheck.watch_memory(CopyTooComplex):
+    with _cpu_limit(seconds, CopyTooComplex), pdfcheck.watch_memory(CopyTooComplex):
         body = fn(Path(source), *args)
     staging = Path(target).with_suffix(".part")
     staging.write_bytes(body)
@@ -91,13 +128,41 @@ def copy_job(seconds: int, max_upload_mb: int, fn: Callable[..., bytes], source:
 # --- in the server process ------------------------------------------------------------------------------------------
 
 
-async def make(renderer: Renderer, max_upload_mb: int, source: Path, fn: Callable[..., bytes], *args: Any) -> Path:
+async def _admitted(
+    renderer: Renderer, purpose: str, slots: int, caller: Caller | None, call: Callable[[], Any]
+) -> Any:
+    """`call()` (a pool's job) started once `caller` has a worker of `purpose` (documents/admission.py); its worker is
+    held until the job ends, even when the request that asked for it has gone."""
+    gate = gate_for(renderer, purpose, slots)
+    caller = caller or Caller()
+    ticket = gate.enter(caller)
+    await gate.wait(ticket, caller.request)
+    job = asyncio.ensure_future(call())
+    job.add_done_callback(lambda _done: gate.leave(ticket))
+    return job
+
+
+def member(request: Any, user_id: int, settings: Any) -> Caller:
+    """A signed-in user asking for a copy: ECABINET_EXPORTS_PER_USER at a time, behind ECABINET_EXPORT_QUEUE others."""
+    return Caller(f"user:{user_id}", request, settings.exports_per_user, settings.export_queue)
+
+
+async def make(
+    renderer: Renderer,
+    max_upload_mb: int,
+    source: Path,
+    fn: Callable[..., bytes],
+    *args: Any,
+    caller: Caller | None = None,
+) -> Path:
     """The copy `fn(source, *args)` made in an export worker, as a file in <data_dir>/tmp (the caller sends it with
     `pdf_response`, which removes it); `max_upload_mb` (ECABINET_MAX_UPLOAD_MB) bounds qpdf's decoders as at upload.
-    CopyTooComplex when the job passes the worker's memory cap or CPU time, or kills its worker twice."""
+    CopyTooComplex when the job passes the worker's memory cap or CPU time, or kills its worker twice; Busy (503) or
+    RateLimited (429) when `caller` may not wait for a worker now."""
     target = storage.new_tmp_path(renderer.data_dir, ".pdf")
     args = (EXPORT_CPU_SECONDS, max_upload_mb, fn, str(source), str(target), *args)
-    job = asyncio.ensure_future(renderer.export(copy_job, *args))
+    slots = min(renderer.workers, EXPORT_WORKERS)
+    job = await _admitted(renderer, "export", slots, caller, lambda: renderer.export(copy_job, *args))
     try:
         await asyncio.shield(job)  # a request given up does not stop the worker: its file is removed once written
     except asyncio.CancelledError:
@@ -112,17 +177,42 @@ async def make(renderer: Renderer, max_upload_mb: int, source: Path, fn: Callabl
     return target
 
 
+# What a job answers when it needed more than its worker may give (the caller names the refusal).
+TOO_COMPLEX = (MemoryError, BrokenProcessPool, TooMuchCpu)
+
+
 async def run(renderer: Renderer, fn: Callable[..., Any], *args: Any) -> Any:
     """`fn(*args)` in an export worker, under its memory cap and EXPORT_CPU_SECONDS: other work on a whole PDF that
-    nothing has checked (a signed file sent to be verified). MemoryError or BrokenProcessPool when it passes either:
-    the caller names the refusal."""
-    return await renderer.export(limited, EXPORT_CPU_SECONDS, fn, *args)
+    nothing has checked. One of TOO_COMPLEX when it passes either: the caller names the refusal."""
+    slots = min(renderer.workers, EXPORT_WORKERS)
+    call = lambda: renderer.export(limited, EXPORT_CPU_SECONDS, fn, *args)
+    return await _held(await _admitted(renderer, "export", slots, None, call))
 
 
-def _abandoned(job: asyncio.Future[Any], target: Path) -> None:
+async def verify(renderer: Renderer, request: Any, queue: int, fn: Callable[..., Any], *args: Any) -> Any:
+    """`fn(*args)` for an anonymous client, in the verify worker (documents/render.py `Renderer.verify`: nothing a
+    member waits for shares it) under its memory cap and VERIFY_CPU_SECONDS, never tried twice. At most `queue`
+    (ECABINET_VERIFY_QUEUE) wait behind the one running: beyond, Busy (503). One of TOO_COMPLEX when it passes a
+    limit."""
+    caller = Caller(None, request, 0, queue, retry_after=VERIFY_CPU_SECONDS)
+    call = lambda: renderer.verify(limited, VERIFY_CPU_SECONDS, fn, *args)
+    return await _held(await _admitted(renderer, "verify", VERIFY_WORKERS, caller, call))
+
+
+async def _held(job: asyncio.Future[Any]) -> Any:
+    """The job's answer; a request given up does not stop the worker (nor free it before the job ends)."""
+    try:
+        return await asyncio.shield(job)
+    except asyncio.CancelledError:
+        job.add_done_callback(_abandoned)
+        raise
+
+
+def _abandoned(job: asyncio.Future[Any], target: Path | None = None) -> None:
     if not job.cancelled():
         job.exception()  # retrieved: nobody waits for it any more
-    _discard(target)
+    if target is not None:
+        _discard(target)
 
 
 def _discard(target: Path) -> None:

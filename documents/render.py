@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
-import resource
 import threading
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -43,6 +41,15 @@ from core.errors import Conflict
 from core.i18n import Msg
 from core.text import fold
 from documents import pngfast
+from documents.workers import (
+    CHECK_WORKERS,
+    DEFAULT_MEMORY_MB,
+    EXPORT_WORKERS,
+    VERIFY_WORKERS,
+    _pool,
+    _reset_pool,
+    worker_count,
+)
 
 log = logging.getLogger("ecabinet.documents")
 
@@ -53,8 +60,6 @@ MAX_ASPECT = 4
 BACKGROUND_SIZES = ("tablet", "thumb")
 BASE_FORMAT = {"format": "PNG", "compress_level": 1}  # fast to write and, above all, to decode per request
 CHUNK = 2  # pages per background job (an on-demand page waits for at most one)
-MIB = 1 << 20
-DEFAULT_MEMORY_MB = 1536  # ECABINET_WORKER_MEMORY_MB's default: per worker, over what its imports take
 
 
 class PageTooComplex(Conflict):
@@ -82,70 +87,6 @@ def pages_ready(data_dir: Path, sha256: str, page_count: int) -> bool:
 
 
 # --- in the worker processes ---------------------------------------------------------------------------
-
-
-# Modules other domains' jobs need in the export workers (e.g. minutes.signing for the signature check of an
-# upload), named by the domain at import time: imported by each worker before its cap, like ours.
-EXPORT_MODULES: list[str] = ["documents.watermark_pdf", "reportlab.pdfgen.canvas"]
-
-
-def preload_for_exports(module: str) -> None:
-    if module not in EXPORT_MODULES:
-        EXPORT_MODULES.append(module)
-
-
-def start_worker(memory_mb: int, purpose: str = "render", modules: tuple[str, ...] = ()) -> None:
-    """The pool's initializer: import what the jobs use (their code and libraries count in the baseline, not in the
-    budget), then cap the process's memory. A job's log lines go to the server's standard error, as its own do."""
-    import importlib
-
-    import pikepdf  # noqa: F401
-    from PIL import Image, PngImagePlugin  # noqa: F401
-
-    from documents import pdfcheck  # noqa: F401  # with cdr, pdfbudget, pdfdecode: the upload check
-
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s (worker %(process)d): %(message)s")
-    for module in modules:
-        importlib.import_module(module)
-    cap_memory(memory_mb)
-
-
-def vm_size(field: str = "VmSize") -> int | None:
-    """The process's address-space size in bytes (/proc/self/status VmSize; VmPeak: its highest), None where there
-    is no /proc."""
-    try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
-def cap_memory(memory_mb: int) -> int | None:
-    """Limit this process's address space (RLIMIT_AS) to its present size plus `memory_mb` MB (0: no cap); never
-    raises a limit already lower. Answers the limit set, None when none was."""
-    size = vm_size()
-    if memory_mb <= 0 or size is None:
-        return None
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = size + memory_mb * MIB
-    for existing in (soft, hard):
-        if existing != resource.RLIM_INFINITY:
-            limit = min(limit, existing)
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ValueError, OSError):
-        log.warning("could not cap this worker's memory at %s bytes", limit, exc_info=True)
-        return None
-    return limit
-
-
-def memory_limit() -> dict[str, int | None]:
-    """The worker's address-space limit (soft, hard; -1: none), present and highest size: what `cap_memory` did."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    return {"soft": soft, "hard": hard, "vm_size": vm_size(), "vm_peak": vm_size("VmPeak"), "pid": os.getpid()}
 
 
 def inspect_pdf(path: str) -> dict[str, Any]:
@@ -220,40 +161,7 @@ def _save(image: Any, target: Path) -> None:
     os.replace(staging, target)
 
 
-# --- in the server process -----------------------------------------------------------------------------
-
-# Pools by (purpose, workers, memory cap): "render" for PDFium, "check" for the upload check (qpdf), "export" for
-# whole-file copies (qpdf, reportlab), so that a hostile file that takes a worker down takes no page render with it.
-# Apps in one process with the same settings (the usual case) share them.
-_POOLS: dict[tuple[str, int, int], ProcessPoolExecutor] = {}
-_POOL_LOCK = threading.Lock()
-CHECK_WORKERS = 2  # at most: uploads are few, and a check is seconds at most
-EXPORT_WORKERS = 2  # at most, alike: downloads of a whole file are few beside page turns
-
-
-def worker_count(configured: int) -> int:
-    return configured if configured > 0 else max(1, min(4, os.cpu_count() or 1))
-
-
-def _pool(workers: int, memory_mb: int = DEFAULT_MEMORY_MB, purpose: str = "render") -> ProcessPoolExecutor:
-    with _POOL_LOCK:
-        pool = _POOLS.get((purpose, workers, memory_mb))
-        if pool is None:
-            pool = _POOLS[(purpose, workers, memory_mb)] = ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=start_worker,
-                initargs=(memory_mb, purpose, tuple(EXPORT_MODULES) if purpose == "export" else ()),
-            )
-        return pool
-
-
-def _reset_pool(broken: ProcessPoolExecutor) -> None:
-    with _POOL_LOCK:
-        for key, pool in list(_POOLS.items()):
-            if pool is broken:
-                del _POOLS[key]
-    broken.shutdown(wait=False, cancel_futures=True)
+# --- in the server process (the pools: documents/workers.py) -------------------------------------------
 
 
 class Renderer:
@@ -282,14 +190,18 @@ class Renderer:
         cap): a copy that takes one down takes no page render or upload check with it."""
         return await self._call("export", min(self.workers, EXPORT_WORKERS), fn, *args)
 
-    async def _call(self, purpose: str, workers: int, fn: Callable[..., Any], *args: Any) -> Any:
+    async def verify(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`run` in the anonymous uploads' own worker, never twice: its one job at a time (exports.verify) killed it."""
+        return await self._call("verify", VERIFY_WORKERS, fn, *args, retry=False)
+
+    async def _call(self, purpose: str, workers: int, fn: Callable[..., Any], *args: Any, retry: bool = True) -> Any:
         for attempt in (1, 2):
             pool = _pool(workers, self.memory_mb, purpose)
             try:
                 return await asyncio.wrap_future(pool.submit(fn, *args))
             except BrokenProcessPool:
                 _reset_pool(pool)
-                if attempt == 2:
+                if attempt == 2 or not retry:
                     raise
         raise AssertionError("unreachable")
 
@@ -319,6 +231,9 @@ class Renderer:
         PageTooComplex when drawing it passes the worker's memory cap (a dead worker is given one more try: it may
         have been another page's render that took it down)."""
         target = cache_path(self.data_dir, sha256, size, n)
+        from documents.page_cache import touch  # used now: evicted last (documents/page_cache.py, the disk budget)
+
+        touch(target)
         if target.exists():
             return target
         sizes = BACKGROUND_SIZES if size in BACKGROUND_SIZES else (size,)
@@ -391,12 +306,3 @@ class Renderer:
     async def aclose(self) -> None:
         for task in list(self._background):
             task.cancel()
-
-
-def shutdown_pool() -> None:
-    """Stop the render and upload-check workers (server shutdown); the next job after this starts a new pool."""
-    with _POOL_LOCK:
-        pools = list(_POOLS.values())
-        _POOLS.clear()
-    for pool in pools:
-        pool.shutdown(wait=False, cancel_futures=True)

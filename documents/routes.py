@@ -29,7 +29,9 @@ from infra.settings import Settings
 from core.errors import TooLarge, UnsupportedMediaType, ValidationFailed
 from core.types import clean_filename
 from documents import exports, ingest, services, stamped_pages, storage, watermark, watermark_pdf
-from documents.render import SIZES, Renderer, shutdown_pool
+from documents import textsearch
+from documents.render import SIZES, Renderer
+from documents.workers import shutdown_pool
 from documents.schemas import DocumentUpdate, DocumentUpload
 
 FORM_SLACK = 64 * 1024  # room for the form fields and multipart headers beside the file
@@ -229,8 +231,13 @@ async def page_image(request: Request) -> Response:
     }
     if request.headers.get("if-none-match") == headers["ETag"] and not src.viewer.restricted:
         return Response(status_code=304, headers=headers)
-    base = await renderer_for(ctx).ensure(storage.blob_path(ctx.settings.data_dir, src.sha256), src.sha256, size, n)
-    body = await stamped_pages.PAGES.get(base, page_key(src, size, n), src.viewer)
+    renderer, pdf = renderer_for(ctx), storage.blob_path(ctx.settings.data_dir, src.sha256)
+    base = await renderer.ensure(pdf, src.sha256, size, n)
+    try:
+        body = await stamped_pages.PAGES.get(base, page_key(src, size, n), src.viewer)
+    except FileNotFoundError:  # evicted from the page cache meanwhile (documents/page_cache.py): rendered again
+        base = await renderer.ensure(pdf, src.sha256, size, n)
+        body = await stamped_pages.PAGES.get(base, page_key(src, size, n), src.viewer)
     prewarm = getattr(request.app.state, "prewarm", None)
     if prewarm is not None and size == "tablet":  # the reader's next page, stamped while they read this one
         prewarm.read_ahead(actor, src.document_id, src.version, n + 1, src.page_count)
@@ -255,22 +262,31 @@ async def download(request: Request) -> Response:
     )
     path = storage.blob_path(ctx.settings.data_dir, src.sha256)
     # In an export worker, under its memory cap: the stored file is read whole (documents/exports.py).
-    copy = await exports.make(renderer_for(ctx), ctx.settings.max_upload_mb, path, watermark_pdf.stamp_pdf, src.viewer)
+    # At most ECABINET_EXPORTS_PER_USER at a time per user; never started if the client left while it waited.
+    caller = exports.member(request, actor.id, ctx.settings)
+    copy = await exports.make(
+        renderer_for(ctx), ctx.settings.max_upload_mb, path, watermark_pdf.stamp_pdf, src.viewer, caller=caller
+    )
     return exports.pdf_response(copy, f"tai-lieu-{doc_id}-v{src.version}.pdf")
 
 
 async def search_text(request: Request) -> Response:
     actor = await require_user(request)
     q = query_text(request, "q", max_length=200)
-    return ok(
-        await ctx_of(request).read(
+    # One search per user at a time: a newer one stops the older (documents/textsearch.py).
+    gate = getattr(request.app.state, "doc_search_gate", None)
+    if gate is None:
+        gate = request.app.state.doc_search_gate = textsearch.SearchGate()
+    async with gate.turn(actor.id or 0) as cancelled:
+        found = await ctx_of(request).read(
             services.search_text,
             actor=actor,
             document_id=request.path_params["document_id"],
             q=q,
             version=_version(request),
+            cancelled=cancelled,
         )
-    )
+    return ok(found)
 
 
 D = "/api/documents/{document_id:int}"

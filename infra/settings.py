@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     # How often a listening socket's login session is read again (realtime/recheck.py); the events a socket sends
     # are checked each time.
     socket_recheck_seconds: float = Field(default=5.0, gt=0)
+    # Slow clients (web/slow_clients.py): a connection whose request headers are not complete within this is
+    # closed; a request body arriving slower than this on average (after 5 s) is answered 408 (0: not checked);
+    # beyond this many open connections a request is answered 503 (0: what the open-files limit leaves).
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    min_body_bytes_per_second: int = Field(default=1024, ge=0)
+    max_connections: int = Field(default=0, ge=0)
     tally_interval_seconds: float = 0.2  # at most one vote.tally event per vote per interval (votes/live.py)
     # Documents (tài liệu): upload size and page limits, page-render worker processes, LibreOffice binary.
     max_upload_mb: int = 50
@@ -105,6 +111,15 @@ class Settings(BaseSettings):
     # Memory (MB) each render worker may use on top of its libraries, also while it checks an upload (qpdf): a
     # hostile PDF is refused there instead of taking the server's memory (documents/render.py). 0 = no cap.
     worker_memory_mb: int = Field(default=1536, ge=0)
+    # Disk (MB) for the rendered page images: beyond it the least recently used go, zoom renders first, and are
+    # rendered again when asked for (documents/page_cache.py).
+    page_cache_mb: int = Field(default=2048, ge=1)
+    # Whole-file copies (download, annotated export: documents/exports.py, documents/admission.py): how many one user
+    # may have running or waiting (429 beyond), and how many may wait for a free export worker (503 beyond). The
+    # anonymous signature check has one worker of its own; this many uploads may wait for it (503 beyond).
+    exports_per_user: int = Field(default=2, ge=1)
+    export_queue: int = Field(default=16, ge=0)
+    verify_queue: int = Field(default=2, ge=0)
     soffice: str = "soffice"
     soffice_sandbox: bool = True  # LibreOffice without network or files (documents/sandbox.py); false: unsandboxed
     # Remote media (WebRTC MCU in media worker processes). ICE servers: JSON [{urls, username, credential}]

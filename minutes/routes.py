@@ -1,11 +1,10 @@
 """/api/meetings/{id}/conclusions|minutes*, /api/minutes/verify and the pages /meetings/{id}/minutes and
 /minutes/verify (thin: parse, call a service, answer). Rendering and signing run in worker threads; an uploaded file is
-verified in a capped export worker process (documents/exports.py run)."""
+verified in the capped verify worker process, apart from members' work (documents/exports.py verify)."""
 
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Any
 
@@ -25,9 +24,9 @@ from core.clock import iso, utcnow
 from core.errors import TooLarge, ValidationFailed
 from core.i18n import N_
 from documents import exports
-from documents.render import preload_for_exports
+from documents.workers import preload_for_exports
 from documents.routes import renderer_for
-from minutes import conclusions, services, signing, signoff
+from minutes import conclusions, services, signing, signoff, verify_job
 from ledger import keystore
 from minutes.counted import sign_counted
 from minutes.schemas import (
@@ -44,11 +43,12 @@ from minutes.schemas import (
     VerifyUpload,
 )
 
-preload_for_exports("minutes.signing")  # pyHanko in the export workers' baseline, not in a verify job's budget
+preload_for_exports("minutes.verify_job", "verify")  # pyHanko in the verify worker's baseline, not in a job's budget
 
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
-VERIFY_LIMIT = (30, 60)  # uploads per client address per minute (anyone may verify)
-TOO_COMPLEX = N_("Tệp PDF này cần quá nhiều bộ nhớ hoặc thời gian để kiểm tra chữ ký an toàn nên bị từ chối.")
+# Uploads per client address per minute (anyone may verify; a person checks a file or two): each may take the verify
+# worker for up to exports.VERIFY_CPU_SECONDS.
+VERIFY_LIMIT = (6, 60)
 
 
 def _mid(request: Request) -> int:
@@ -237,10 +237,13 @@ async def verify(request: Request) -> Response:
         raise ValidationFailed("Tệp tải lên rỗng.")
     roots = keystore.KeyStore.for_data_dir(ctx.settings.data_dir).trusted_roots()
     pem = [c.public_bytes(serialization.Encoding.PEM) for c in roots]  # certificates do not pickle, their PEM does
-    try:  # parsing an anonymous upload may cost gigabytes (a parse bomb): a capped worker pays for it, not the server
-        report = await exports.run(renderer_for(ctx), signing.verify_pdf_pem, data, pem)
-    except (MemoryError, BrokenProcessPool):
-        raise ValidationFailed(TOO_COMPLEX, details={"reason": "too_complex"}) from None
+    # Parsing an anonymous upload may cost gigabytes or minutes: a capped worker of its own pays for it, one at a time
+    # and a few waiting (503 `busy` beyond), never the server nor a member's download.
+    queue = ctx.settings.verify_queue
+    try:
+        report = await exports.verify(renderer_for(ctx), request, queue, verify_job.verify_upload, data, pem)
+    except exports.TOO_COMPLEX:
+        raise verify_job.too_complex() from None
     sigs = [
         {
             k: getattr(s, k)

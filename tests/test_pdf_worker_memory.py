@@ -27,7 +27,7 @@ from sqlmodel import select
 
 from core.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from core.i18n import Msg
-from documents import ingest, pdfcheck, render, storage
+from documents import ingest, pdfcheck, render, storage, workers
 from documents.models import Document, DocumentVersion
 from documents.render import Renderer
 from documents.routes import renderer_for
@@ -319,16 +319,16 @@ async def test_every_worker_runs_under_the_cap(live_server: LiveServer, tmp_path
     """(e): the render and the upload-check workers both cap their address space at their size after imports plus
     ECABINET_WORKER_MEMORY_MB; 0 leaves them uncapped."""
     renderer = renderer_for(live_server.app.state.ctx)
-    for limits in (await renderer.run(render.memory_limit), await renderer.check(render.memory_limit)):
+    for limits in (await renderer.run(workers.memory_limit), await renderer.check(workers.memory_limit)):
         assert limits["soft"] != -1 and limits["vm_size"] is not None, limits
         headroom = limits["soft"] - limits["vm_size"]
         assert CAP_MB * MIB - 16 * MIB <= headroom <= CAP_MB * MIB, limits  # a fresh worker has grown little
         assert 100 * MIB < limits["vm_size"] < 600 * MIB, limits  # the baseline: pikepdf, pdfium, PIL imported
     uncapped = Renderer(tmp_path, 1, 0)
     try:
-        assert (await uncapped.run(render.memory_limit))["soft"] == -1
+        assert (await uncapped.run(workers.memory_limit))["soft"] == -1
     finally:
-        render.shutdown_pool()  # its own pool (and the app's: the next job starts them again)
+        workers.shutdown_pool()  # its own pool (and the app's: the next job starts them again)
 
 
 async def test_a_memory_error_or_a_dead_worker_during_the_upload_check_is_a_refusal() -> None:

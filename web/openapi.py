@@ -68,6 +68,7 @@ _ERRORS = {
     415: "Kiểu nội dung không được hỗ trợ",
     422: "Dữ liệu không hợp lệ; details: [{field, message, type}]",
     429: "Quá nhiều yêu cầu",
+    503: "Máy chủ đang bận (quá nhiều kết nối, hàng đợi đầy); thử lại sau Retry-After",
 }
 
 
@@ -76,7 +77,9 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _error_responses(op: Op) -> dict[str, Any]:
-    codes = {401, 403, 404, 409, 422, 429}  # public operations too: login answers 401/403, others 404 on an unknown id
+    # Public operations too: login answers 401/403, others 404 on an unknown id; any may meet a busy server (503:
+    # web/slow_clients.py past the connection cap, documents/admission.py with a full queue).
+    codes = {401, 403, 404, 409, 422, 429, 503}
     if op.body is not None or op.method in ("post", "put", "patch"):
         codes |= {400, 413, 415}
     content = {"application/json": {"schema": _ref("Error")}}

@@ -16,7 +16,8 @@ from app.demo.seed import MEETING_TITLE
 from infra.settings import Settings
 from documents import ingest, services, storage
 from documents.models import Document
-from documents.render import Renderer, shutdown_pool
+from documents.render import Renderer
+from documents.workers import shutdown_pool
 from documents.schemas import DocumentUpload
 from meetings import agenda
 from meetings.models import Meeting
