@@ -373,8 +373,7 @@ def document_page(
     poll = load(session, poll_id)
     require_see(session, actor, poll)
     doc = session.get(PollDocument, document_id)
-    # One answer for a document that is not there and a restricted one off the actor's list: it is not theirs
-    # to learn that it exists (poll views leave it out too).
+    # Absent, or restricted and off the actor's list: one answer (poll views leave it out too).
     if (
         doc is None
         or doc.poll_id != poll_id
