@@ -6,7 +6,7 @@ import shutil
 import tempfile
 import socket
 from pathlib import Path
-from typing import AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Iterator
 
 import pytest
 import uvicorn
@@ -29,6 +29,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def pdf_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """A test server's settings for the tests of PDF work: no LibreOffice, a free port, a socket budget tests do not
+    meet, then the test's own limits (upload size, worker memory, …)."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        port=free_port(),
+        socket_rate_per_second=200,
+        soffice="/nonexistent/soffice",
+        **overrides,
+    )
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from infra.settings import Settings
 from documents import render
 from documents.models import Document, DocumentVersion
 from documents.routes import renderer_for
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer, pdf_settings
 from tests.doc_helpers import encrypted, make_pdf, upload, with_javascript, without_password
 from tests.factories import make_cabinet
 from tests.live import login
@@ -23,15 +23,7 @@ from tests.waiting import eventually
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    # A 1 MB upload limit keeps the oversize case small.
-    return Settings(
-        data_dir=tmp_path / "data",
-        port=free_port(),
-        socket_rate_per_second=200,
-        max_upload_mb=1,
-        max_document_pages=40,
-        soffice="/nonexistent/soffice",
-    )
+    return pdf_settings(tmp_path, max_upload_mb=1, max_document_pages=40)
 
 
 def _stored(live: LiveServer) -> list[Path]:

@@ -27,7 +27,7 @@ from documents.workers import VERIFY_WORKERS
 from documents.routes import renderer_for
 from infra.settings import Settings
 from minutes import verify_job
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer, pdf_settings
 from tests.doc_helpers import make_pdf, upload
 from tests.factories import make_cabinet
 from tests.live import login
@@ -37,15 +37,8 @@ from tests.test_verify_upload_capped import _assert_valid, _signed_minutes, _ver
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        port=free_port(),
-        socket_rate_per_second=200,
-        max_upload_mb=4,
-        render_workers=1,  # one export worker: whatever holds it holds every copy
-        worker_memory_mb=CAP_MB,
-        soffice="/nonexistent/soffice",
-    )
+    # one export worker: whatever holds it holds every copy
+    return pdf_settings(tmp_path, max_upload_mb=4, render_workers=1, worker_memory_mb=CAP_MB)
 
 
 # --- in the workers ---------------------------------------------------------------------------------------------

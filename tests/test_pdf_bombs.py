@@ -23,7 +23,7 @@ from documents import cdr, pdfbudget, pdfdecode
 from documents.models import Document, DocumentVersion
 from documents.routes import renderer_for
 from infra.settings import Settings
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer, pdf_settings
 from tests.doc_helpers import upload
 from tests.factories import make_cabinet
 from tests.live import login
@@ -33,14 +33,7 @@ MIB = 1 << 20
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        port=free_port(),
-        socket_rate_per_second=200,
-        max_upload_mb=1,
-        max_document_pages=40,
-        soffice="/nonexistent/soffice",
-    )
+    return pdf_settings(tmp_path, max_upload_mb=1, max_document_pages=40)
 
 
 def _spaces(mib: int) -> bytes:

@@ -26,7 +26,7 @@ from documents.watermark import Viewer
 from documents.watermark_pdf import stamp_pdf
 from infra.settings import Settings
 from tests.annotation_helpers import ink, note
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer, pdf_settings
 from tests.doc_helpers import make_pdf, upload
 from tests.factories import make_cabinet
 from tests.live import login
@@ -39,16 +39,7 @@ VIEWER = Viewer(7, "Nguyễn Văn Á", "Bộ Tài chính", "01/02/2027 09:30", F
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        port=free_port(),
-        socket_rate_per_second=200,
-        max_upload_mb=4,
-        max_document_pages=40,
-        render_workers=1,  # the machine is shared
-        worker_memory_mb=CAP_MB,
-        soffice="/nonexistent/soffice",
-    )
+    return pdf_settings(tmp_path, max_upload_mb=4, max_document_pages=40, render_workers=1, worker_memory_mb=CAP_MB)
 
 
 def _texts(content: bytes) -> list[str]:

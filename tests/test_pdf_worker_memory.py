@@ -33,7 +33,7 @@ from documents.render import Renderer
 from documents.routes import renderer_for
 from documents.watermark_pdf import Unstampable
 from infra.settings import Settings, SettingsError
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer, pdf_settings
 from tests.doc_helpers import make_pdf, upload
 from tests.factories import make_cabinet
 from tests.live import login
@@ -45,16 +45,8 @@ CAP_MB = 384
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        port=free_port(),
-        socket_rate_per_second=200,
-        max_upload_mb=4,  # the LZW bomb is 1.6 MB
-        max_document_pages=40,
-        render_workers=1,  # the machine is shared
-        worker_memory_mb=CAP_MB,
-        soffice="/nonexistent/soffice",
-    )
+    # the LZW bomb is 1.6 MB; one render worker: the machine is shared
+    return pdf_settings(tmp_path, max_upload_mb=4, max_document_pages=40, render_workers=1, worker_memory_mb=CAP_MB)
 
 
 # --- an LZW object-stream bomb ----------------------------------------------------------------------------------

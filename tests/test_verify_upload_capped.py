@@ -20,7 +20,7 @@ from infra.settings import Settings
 from ledger.keystore import KeyStore, ensure_demo_signers
 from minutes import signing
 from minutes.pdf import render_pdf
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer, pdf_settings
 from tests.test_minutes_pdf import sample
 from tests.test_pdf_worker_memory import _peak_rss, lzw_object_stream_bomb
 from tests.test_signing import CHAIR, SECRETARY, _sign
@@ -32,14 +32,7 @@ VERIFY = "/api/minutes/verify"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        port=free_port(),
-        socket_rate_per_second=200,
-        render_workers=1,  # the machine is shared
-        worker_memory_mb=CAP_MB,
-        soffice="/nonexistent/soffice",
-    )
+    return pdf_settings(tmp_path, render_workers=1, worker_memory_mb=CAP_MB)  # the machine is shared
 
 
 def _plain_pdf(catalog_extra: bytes) -> bytes:
