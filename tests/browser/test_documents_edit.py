@@ -62,7 +62,7 @@ def test_secretariat_uploads_versions_restricts_and_deletes_documents(tablet, tm
         tablet(allowed_username(staff, outsider["user_id"])),
     )
     assert reader.api("GET", f"/api/documents/{doc_id}").status == 200
-    assert other.api("GET", f"/api/documents/{doc_id}").status == 403
+    assert other.api("GET", f"/api/documents/{doc_id}").status == 404  # as absent to him (not his to know of)
 
     # An encrypted PDF is refused with its reason; nothing new is listed.
     page.set_input_files("#u-file", _pdf(tmp_path, "khoa.pdf", encrypted(make_pdf(1))))
