@@ -68,7 +68,7 @@ async def test_the_presenters_next_page_is_stamped_ahead_for_the_followers_who_m
             page = await people[1][1].get(f"/api/documents/{doc}/pages/{n}")
             assert page.status_code == 200 and page.headers["cache-control"] == "private, no-cache"
         assert stamped_pages.PAGES.hits == hits + 2  # answered from the pre-warmed images
-        assert (await people[3][1].get(f"/api/documents/{doc}/pages/3")).status_code == 403  # the guest
+        assert (await people[3][1].get(f"/api/documents/{doc}/pages/3")).status_code == 404  # the guest
     finally:
         for t, http in people:
             await t.close()
@@ -100,8 +100,8 @@ async def test_a_reader_of_a_restricted_document_gets_the_next_page_ready_and_ne
         # Taken off the list: the cached image of their next pages is never handed out again.
         r = await staff.patch(f"/api/documents/{doc}", json={"allowed_user_ids": [c.members[1].id]})
         assert r.status_code == 200, r.text
-        assert (await reader.get(f"/api/documents/{doc}/pages/2")).status_code == 403
-        assert (await reader.get(f"/api/documents/{doc}/pages/3")).status_code == 403
+        assert (await reader.get(f"/api/documents/{doc}/pages/2")).status_code == 404
+        assert (await reader.get(f"/api/documents/{doc}/pages/3")).status_code == 404
     finally:
         await reader.aclose()
         await staff.aclose()
@@ -189,7 +189,7 @@ async def test_readers_of_a_restricted_page_asking_at_once_each_get_their_own_wa
             *asks, https[3].get(f"/api/documents/{doc}/pages/2"), anonymous.get(f"/api/documents/{doc}/pages/2")
         )
         *pages, refused, unauthenticated = got
-        assert refused.status_code == 403 and refused.headers["content-type"] != "image/png"
+        assert refused.status_code == 404 and refused.headers["content-type"] != "image/png"
         assert unauthenticated.status_code == 401 and unauthenticated.headers["content-type"] != "image/png"
         assert all(p.status_code == 200 and p.headers["cache-control"] == "private, no-store" for p in pages)
         bodies = [[scanlines(p.content) for p in pages[i * 3 : i * 3 + 3]] for i in range(3)]
@@ -241,7 +241,7 @@ async def test_a_followers_watermark_is_drawn_when_they_join_so_the_first_page_t
         assert pages[0].content != pages[1].content  # each reader's own
         if _minute() == minute:  # (a new minute's marks are drawn by the pass just before it: not this test's)
             assert watermark.mark.cache_info().misses == misses  # no mark drawn while they waited
-        assert (await people[0][1].get(f"/api/documents/{doc}/pages/2")).status_code == 403  # the chair may not
+        assert (await people[0][1].get(f"/api/documents/{doc}/pages/2")).status_code == 404  # the chair may not
     finally:
         for t, http in (*people, *elsewhere):
             await t.close()
