@@ -20,7 +20,7 @@ from accounts.models import GlobalRole
 from app import i18n_catalog
 from app.db import Database
 from audit import services as audit
-from core.errors import Conflict, DomainError, Forbidden, NotFound
+from core.errors import Conflict, DomainError, NotFound
 from core.text import short
 from documents import services as documents
 from ledger.models import AuditEntry
@@ -108,10 +108,10 @@ def test_documents_are_named_without_an_id_and_a_refusal_does_not_tell_the_title
     """Who may not read a document is not told what it is called (the title is what it would leak), nor its id."""
     c = present_cabinet(db)
     doc = add_doc(db, c, ["trang một"], title="Tờ trình dự toán ngân sách 2027")
-    with pytest.raises(Forbidden) as refused:  # not shared with guests
+    with pytest.raises(NotFound) as refused:  # not shared with guests: to a guest, as absent as a missing one
         db.run_read(documents.get_document, actor=c.guest, document_id=doc, data_dir=Path("/nonexistent"))
-    assert _says(refused.value, "vi") == "Tài liệu này không được chia sẻ với khách mời."
-    assert _says(refused.value, "en") == "This document is not shared with guests."
+    assert _says(refused.value, "vi") == "Không tìm thấy tài liệu."
+    assert _says(refused.value, "en") == "Document not found."
     with pytest.raises(NotFound) as no_page:
         db.run_read(documents.page_source, actor=c.members[0], document_id=doc, page=9, timezone="Asia/Ho_Chi_Minh")
     assert _says(no_page.value, "vi") == "Tài liệu này (phiên bản 1) có 1 trang; không có trang 9."
