@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from core.types import Para
 
@@ -17,14 +18,20 @@ def fold(value: str) -> str:
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
 
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    return fold(ch)
+
+
 def fold_with_index(text: str) -> tuple[str, list[int]]:
-    """fold(text), and for each folded character the position of the character of `text` it came from."""
+    """fold(text), and for each folded character the position of the character of `text` it came from (each
+    character's folding remembered: a page repeats a few dozen)."""
     folded: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):
-        for f in fold(ch):
-            folded.append(f)
-            index.append(i)
+        f = _fold_char(ch)
+        folded.append(f)
+        index.extend([i] * len(f))
     return "".join(folded), index
 
 

@@ -17,13 +17,12 @@ import asyncio
 import contextlib
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, AsyncIterator, Callable
 
 from sqlmodel import Session, col, select
 
 from core.errors import Conflict, ValidationFailed
-from core.text import fold
+from core.text import fold, fold_with_index
 from documents.models import Document, DocumentPage, DocumentVersion
 
 LIMIT = 200  # matches in one answer
@@ -104,7 +103,7 @@ def snippets(text: str, folded: str, needle: str, most: int) -> list[tuple[str, 
     index: list[int] | None = None
     hay = folded
     if len(folded) != len(text):  # a character that folds to none or to several: map places one by one
-        hay, index = _fold_with_index(text)
+        hay, index = fold_with_index(text)
     out: list[tuple[str, str]] = []
     start = hay.find(needle)
     while start >= 0 and len(out) < most:
@@ -116,22 +115,6 @@ def snippets(text: str, folded: str, needle: str, most: int) -> list[tuple[str, 
         out.append((("…" if lo else "") + text[lo:hi] + ("…" if hi < len(text) else ""), text[a:b]))
         start = hay.find(needle, end)
     return out
-
-
-@lru_cache(maxsize=4096)
-def _fold_char(ch: str) -> str:
-    return fold(ch)
-
-
-def _fold_with_index(text: str) -> tuple[str, list[int]]:
-    """core.text.fold_with_index, with each character's folding remembered."""
-    folded: list[str] = []
-    index: list[int] = []
-    for i, ch in enumerate(text):
-        f = _fold_char(ch)
-        folded.append(f)
-        index.extend([i] * len(f))
-    return "".join(folded), index
 
 
 @dataclass

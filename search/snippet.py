@@ -10,31 +10,14 @@ only the first MAX_SCAN characters are looked at, and the best window is found i
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-from core.text import fold
+from core.text import fold_with_index
 from search.query import Terms
 
 WIDTH = 180
 BEFORE = 50
 MAX_SCAN = 20_000  # characters of a page searched for the window: a dense A4 page holds ~6 000
 _TOKEN = re.compile(r"[^\W_]+")
-
-
-@lru_cache(maxsize=4096)
-def _fold_char(ch: str) -> str:
-    return fold(ch)
-
-
-def _fold_with_index(text: str) -> tuple[str, list[int]]:
-    """core.text.fold_with_index, with each character's folding remembered (a page repeats a few dozen)."""
-    folded: list[str] = []
-    index: list[int] = []
-    for i, ch in enumerate(text):
-        f = _fold_char(ch)
-        folded.append(f)
-        index.extend([i] * len(f))
-    return "".join(folded), index
 
 
 def _hits(folded: str, terms: Terms) -> list[tuple[int, int]]:
@@ -75,7 +58,7 @@ def _head(text: str) -> tuple[str, bool]:
 
 def make(text: str, terms: Terms) -> tuple[str, list[list[int]]]:
     text, more = _head(text)
-    folded, index = _fold_with_index(text)
+    folded, index = fold_with_index(text)
     spans = [(index[a], index[b - 1] + 1) for a, b in _hits(folded, terms)]
     if not spans:
         return (text[:WIDTH] + ("…" if more or len(text) > WIDTH else "")), []
