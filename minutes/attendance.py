@@ -1,6 +1,9 @@
 """The attendance part of the minutes: who attended and how, from each person's attendance history (in the
 room, remote, a deputy, a guest, absent; with the times when they were not there throughout), the lines the
 "Thành phần tham dự" section lists them in, and the figures of members and quorum. Pure, as minutes/builder.py.
+An absence is written "có lý do" / "không có lý do", never with its reason (every participant, guests included,
+receives the signed minutes); the reasons stay in the attendance records (the participants list and its history,
+for the members and those who conduct), and the secretariat may write one into the attendance section by hand.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from core.clock import DEFAULT_TIMEZONE
 from core.text import nfc
 from minutes.dates import hm
 from minutes.document import Attendee
-from minutes.facts import Person, QuorumFact
+from minutes.facts import REASON_GIVEN, Person, QuorumFact
 
 MEMBER_ROLES = ("chair", "member")  # those the quorum counts (meetings.models.VOTING_ROLES)
 
@@ -32,7 +35,8 @@ def _guest(p: Person, ways: set[str], note: str) -> Attendee:
 
 
 PRESENCE_VI = {"present_room": "có mặt tại phòng họp", "present_remote": "tham dự trực tuyến"}
-# (how, from, until, the reason given when the stretch ended by their leaving: recorded absent with a reason)
+# (how, from, until, why the stretch ended: facts.REASON_GIVEN when they were recorded absent with a reason; the
+# reason itself never reaches the minutes, minutes/facts.py)
 Span = tuple[str, datetime, "datetime | None", str]
 
 
@@ -52,7 +56,7 @@ def _stretch(start: datetime, end: datetime | None, why: str, tz: str | tzinfo) 
     return (
         f"từ {hm(start, tz)}"
         + (f" đến {hm(end, tz)}" if end else "")
-        + (f", rời phiên họp với lý do: {why}" if end and why else "")
+        + (f", rời phiên họp {why}" if end and why else "")
     )
 
 
@@ -101,11 +105,16 @@ def groups(
                 Attendee(nfc(p.deputy_name), "", nfc(f"dự thay {p.name}" + (f", {p.title}" if p.title else "")))
             )
         else:
-            reason = (
-                p.absence_reason if p.attendance == "absent" and p.absence_reason else "không có thông tin điểm danh"
-            )
-            out["absent"].append(Attendee(nfc(p.name), nfc(p.title), nfc(reason)))
+            out["absent"].append(Attendee(nfc(p.name), nfc(p.title), absence_note(p)))
     return out
+
+
+def absence_note(p: Person) -> str:
+    """What the minutes say of an absence: whether a reason was given, never the reason (minutes/facts.py). A
+    member whose attendance nobody recorded is not said to be absent without a reason: the record has nothing."""
+    if p.attendance != "absent":
+        return "không có thông tin điểm danh"
+    return REASON_GIVEN if p.excused else "không có lý do"
 
 
 GROUP_LABELS = [

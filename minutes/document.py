@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 class Attendee:
     name: str
     title: str = ""
-    note: str = ""  # reason of absence, or who attended as deputy
+    note: str = ""  # how and when they attended, "có lý do" for an absence (never its reason), whom a deputy stood for
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,11 @@
 Every row read here is the result of the meeting's events (the services write rows and events together), so
 the facts are a function of the event log; every list is sorted on stable keys, so reading twice gives equal
 values. minutes/builder.py turns facts + the secretariat's edits into text without touching the database.
+
+The signed minutes go to every participant, guests included, so nothing is read here that any of them may not
+know (the hall display never downloads them): no absence reason (only that one was given), no document a reader
+may not know of (not its title, its ink, nor a count). What the secretariat writes into the draft by hand is its
+own decision, shown to the signers as it will be signed.
 """
 
 from __future__ import annotations
@@ -20,7 +25,15 @@ from documents.models import Document
 from meetings.access import load_meeting
 from meetings.attendance import history as attendance_history, quorum_at
 from meetings.events import MeetingEvent
-from meetings.models import PRESENT, VOTING_ROLES, AgendaItem, Attendance, MeetingRole, Participant
+from meetings.models import (
+    PRESENT,
+    VOTING_ROLES,
+    AgendaItem,
+    Attendance,
+    AttendanceChange,
+    MeetingRole,
+    Participant,
+)
 from meetings.rules import compute_quorum, get_rules
 from minutes.conclusions import conclusion_texts
 from minutes.models import MinutesEdit
@@ -38,11 +51,14 @@ class Person:
     title: str
     role: str
     attendance: str
-    absence_reason: str = ""
+    # Absent with a reason given. The reason itself is not read: the signed minutes go to every participant, guests
+    # included, and why someone is absent (often their health or family) is not for guests anywhere else
+    # (meetings/serialize.py _INTERNAL); it stays in the attendance records for those who keep them.
+    excused: bool = False
     deputy_name: str = ""
     unit: str = ""  # cơ quan / đơn vị (shown in full for guests)
-    # Every change of their attendance, oldest first: (when, attendance from then on[, its note: the reason of an
-    # absence, the name of a deputy]).
+    # Every change of their attendance, oldest first: (when, attendance from then on[, its note: REASON_GIVEN for an
+    # absence with a reason, the name of a deputy]).
     history: tuple[tuple[datetime, str] | tuple[datetime, str, str], ...] = ()
 
 
@@ -144,13 +160,10 @@ def gather(session: Session, meeting_id: int) -> Facts:
             u.title,
             MeetingRole(p.role).value,
             str(getattr(p.attendance, "value", p.attendance)),
-            p.absence_reason,
+            bool(p.absence_reason) and p.attendance == Attendance.absent,
             p.deputy_name,
             u.unit,
-            tuple(
-                (as_utc(c.at), str(getattr(c.attendance, "value", c.attendance)), c.note)
-                for c in changes.get(p.user_id, [])
-            ),
+            tuple(_change(c) for c in changes.get(p.user_id, [])),
         )
         for p, u in rows
     )
@@ -167,17 +180,11 @@ def gather(session: Session, meeting_id: int) -> Facts:
     item_ids = {i.id for i in items}
     guests = any(MeetingRole(p.role) == MeetingRole.guest for p, _ in rows)
     docs: dict[int, list[str]] = {}
-    unnamed: dict[int, int] = {}
     for d in session.exec(
         select(Document).where(Document.meeting_id == meeting_id).order_by(col(Document.position), col(Document.id))
     ):
-        if d.agenda_item_id in item_ids:
-            if nameable(d, guests):
-                docs.setdefault(d.agenda_item_id, []).append(d.title)
-            else:
-                unnamed[d.agenda_item_id] = unnamed.get(d.agenda_item_id, 0) + 1
-    for item_id, count in unnamed.items():
-        docs.setdefault(item_id, []).append(UNNAMED.format(count=f"{count:02d}"))
+        if d.agenda_item_id in item_ids and nameable(d, guests):
+            docs.setdefault(d.agenda_item_id, []).append(d.title)
     speeches = tuple(
         SpeechFact(
             r.agenda_item_id,
@@ -213,6 +220,20 @@ def gather(session: Session, meeting_id: int) -> Facts:
         shared_ink=_shared_ink(session, meeting_id, guests),
         quorum=_quorum(session, [p for p, _ in rows], meeting_id, as_utc(meeting.started_at)),
     )
+
+
+# What the minutes say of an absence that came with a reason: that there was one, never the reason.
+REASON_GIVEN = "có lý do"
+
+
+def _change(c: AttendanceChange) -> tuple[datetime, str, str]:
+    """One change of someone's attendance as the minutes may know it: an absence's free-text reason is replaced by
+    REASON_GIVEN (a deputy's name is public: the attendance list names deputies)."""
+    state = str(getattr(c.attendance, "value", c.attendance))
+    note = (REASON_GIVEN if c.note else "") if state == Attendance.absent.value else c.note
+    at = as_utc(c.at)
+    assert at is not None  # a stored change has its time
+    return (at, state, note)
 
 
 _CURRENT_ITEM_EVENTS = ("meeting.started", "agenda.current_changed", "meeting.ended")
@@ -277,9 +298,9 @@ def _quorum(
 
 # Every participant receives the signed minutes, guests included: a document is named in them only where each of
 # them may know it (documents/access.py: a restricted document's title is its list's alone; a guest sees the
-# documents shared with guests). The others are counted; the secretariat may name them in the draft by hand.
-UNNAMED = "{count} tài liệu không nêu tên (tài liệu hạn chế hoặc không chia sẻ với khách mời)"
-UNNAMED_ONE = "tài liệu không nêu tên"
+# documents shared with guests). Of the others the minutes say nothing, not even that they exist or how many there
+# are (a count would tell a member off a restricted list, or a guest, what their own list hides); the secretariat
+# may name one in the draft by hand, and the signers then sign what they were shown.
 
 
 def nameable(doc: Document, guests: bool) -> bool:
@@ -296,8 +317,9 @@ def _shared_ink(session: Session, meeting_id: int, guests: bool) -> tuple[tuple[
     ).all()
     pages: dict[tuple[int, int], tuple[str, int, list[str]]] = {}
     for doc, doc_id, page, name in rows:
-        title = doc.title if nameable(doc, guests) else UNNAMED_ONE
-        title_, count, names = pages.get((doc_id, page), (title, 0, []))
+        if not nameable(doc, guests):
+            continue  # nothing of a paper the minutes cannot name: not its ink, its pages, nor that it exists
+        title_, count, names = pages.get((doc_id, page), (doc.title, 0, []))
         pages[(doc_id, page)] = (title_, count + 1, names if name in names else [*names, name])
     return tuple((t, page, n, ", ".join(names)) for (_, page), (t, n, names) in pages.items())
 
