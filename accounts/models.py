@@ -19,6 +19,10 @@ class User(SQLModel, table=True):
     password_hash: str
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    # Bumped (accounts/services.py: end_credentials) by a password change or reset, a deactivation and a change of
+    # global role: what was bound to the account's old state stops working, for good (device cookies,
+    # accounts/devices.py; the hall-display links the user made, meetings/display_rules.py).
+    credential_epoch: int = 0
 
 
 class AuthSession(SQLModel, table=True):

@@ -161,15 +161,23 @@ async def current_password(ctx: Any, actor_id: int, stored: Callable[[], Awaitab
     await attempt.release()
 
 
+async def off_loop(slow: Callable[..., T], *args: Any) -> T:
+    """`slow(*args)` (argon2id: a hash, or a seal made or opened with a password) in a worker thread holding one
+    of the hash slots, and never inside a database transaction: the caller reads before and writes after."""
+    return await anyio.to_thread.run_sync(lambda: slow(*args), limiter=_slots())  # waits in the loop
+
+
+def new_hash(password: str, *, min_length: int, username: str, full_name: str) -> str:
+    """A new password checked against the policy (ValidationFailed) and hashed: slow (zxcvbn, then argon2id),
+    for a worker thread (new_hash_off_loop), never inside a write transaction."""
+    check_policy(password, min_length=min_length, username=username, full_name=full_name)
+    return hash_password(password)
+
+
 async def new_hash_off_loop(password: str, *, min_length: int, username: str, full_name: str) -> str:
-    """A new password checked against the policy (ValidationFailed) and hashed, in a worker thread (a hash slot):
-    the write that stores it then holds no lock while it hashes."""
-
-    def make() -> str:
-        check_policy(password, min_length=min_length, username=username, full_name=full_name)
-        return hash_password(password)
-
-    return await anyio.to_thread.run_sync(make, limiter=_slots())
+    """`new_hash` in a worker thread (a hash slot): the write that stores it then holds no lock while it hashes
+    (the password change, an administrator's reset, a new account)."""
+    return await off_loop(lambda: new_hash(password, min_length=min_length, username=username, full_name=full_name))
 
 
 def checked(password_hash: str | None, password: str) -> PasswordCheck:

@@ -33,6 +33,20 @@ def public(user: User) -> UserPublic:
     return UserPublic.model_validate(user, from_attributes=True)
 
 
+def may_create_user(*, session: Session, actor: Actor, username: str) -> None:
+    """Before a new account's password is checked against the policy and hashed (outside any transaction,
+    accounts/routes.py): refused now, cheaply, to whoever may not create it or for a name already taken, so that
+    no hash is made for a request that will be refused. create_user checks both again in its write."""
+    _may_create(session, actor, username)
+
+
+def _may_create(session: Session, actor: Actor | None, username: str) -> None:
+    if actor is not None and actor.role != GlobalRole.admin:
+        raise Forbidden("Chỉ quản trị viên được tạo tài khoản.")
+    if session.exec(select(User).where(User.username == username)).first():
+        raise Conflict("Tên đăng nhập '{username}' đã tồn tại.", username=username)
+
+
 def create_user(
     *,
     session: Session,
@@ -42,14 +56,16 @@ def create_user(
     enforce_policy: bool = True,
     password_hash: str | None = None,
 ) -> UserPublic:
-    """actor None means the operator's command line (ecabinet createuser / demo loader); the demo loader
-    passes one precomputed hash for its shared demo password instead of hashing it 31 times."""
+    """actor None means the operator's command line (ecabinet createuser / demo loader). `password_hash`: the
+    password checked against the policy and hashed beforehand, outside this transaction (the route and the
+    command line: passwords.new_hash; the demo loader: one hash for its shared demo password), so no slow hash
+    holds the write lock. Without it (the tests' factories, nothing served) the policy is checked and the hash
+    made here."""
     if actor is not None and actor.role != GlobalRole.admin:
         raise Forbidden("Chỉ quản trị viên được tạo tài khoản.")
-    if enforce_policy:
+    if password_hash is None and enforce_policy:
         check_policy(data.password, min_length=min_length, username=data.username, full_name=data.full_name)
-    if session.exec(select(User).where(User.username == data.username)).first():
-        raise Conflict("Tên đăng nhập '{username}' đã tồn tại.", username=data.username)
+    _may_create(session, actor, data.username)
     user = User(
         username=data.username,
         full_name=data.full_name,
@@ -70,15 +86,26 @@ def create_user(
     return public(user)
 
 
-def update_user(
-    *, session: Session, actor: Actor, user_id: int, data: UserUpdate, min_length: int
-) -> tuple[UserPublic, list[str], dict[str, Any]]:
-    """The administrator changes a user's role, locks or unlocks the account, or resets its password. Answers the
-    user, the session keys ended (the edge closes their sockets at once; other nodes' within their recheck) and what
-    the reset cost (accounts/hooks.py: e.g. a ballot key holder's key, sealed with the old password, is lost)."""
+@dataclass(frozen=True)
+class ResetTarget:
+    """Whose password an administrator resets: the names the new password is checked against (the policy)."""
+
+    username: str
+    full_name: str
+
+
+def may_update_user(*, session: Session, actor: Actor, user_id: int, data: UserUpdate) -> ResetTarget:
+    """Before a reset password is checked against the policy and hashed (outside any transaction,
+    accounts/routes.py): every refusal of update_user made now, cheaply (not an administrator, a null field, no
+    such account, demoting oneself), so that no hash is made for a request that will be refused; update_user
+    checks them again in its write."""
+    user = _guard_update(session, actor, user_id, data.model_dump(exclude_unset=True))
+    return ResetTarget(user.username, user.full_name)
+
+
+def _guard_update(session: Session, actor: Actor, user_id: int, changes: dict[str, Any]) -> User:
     if actor.role != GlobalRole.admin:
         raise Forbidden("Chỉ quản trị viên được sửa tài khoản.")
-    changes = data.model_dump(exclude_unset=True)
     nulls = sorted(k for k, v in changes.items() if v is None)
     if nulls:
         raise ValidationFailed(
@@ -92,14 +119,31 @@ def update_user(
     demotes = changes.get("role", GlobalRole.admin) != GlobalRole.admin or not changes.get("is_active", True)
     if user.id == actor.id and demotes:
         raise Conflict("Quản trị viên không tự hạ quyền hay tự khóa tài khoản của mình (luôn còn một quản trị viên).")
+    return user
+
+
+def update_user(
+    *, session: Session, actor: Actor, user_id: int, data: UserUpdate, new_hash: str | None = None
+) -> tuple[UserPublic, list[str], dict[str, Any]]:
+    """The administrator changes a user's role, locks or unlocks the account, or resets its password. Answers the
+    user, the session keys ended (the edge closes their sockets at once; other nodes' within their recheck) and what
+    the reset cost (accounts/hooks.py: e.g. a ballot key holder's key, sealed with the old password, is lost).
+    `new_hash`: a reset password (data.password) checked against the policy and hashed beforehand, outside this
+    transaction (may_update_user, then passwords.new_hash_off_loop: accounts/routes.py), so no slow hash holds the
+    write lock; required with a password."""
+    changes = data.model_dump(exclude_unset=True)
+    user = _guard_update(session, actor, user_id, changes)
     told: dict[str, Any] = {}
     if "password" in changes:
-        check_policy(changes["password"], min_length=min_length, username=user.username, full_name=user.full_name)
-        user.password_hash = hash_password(changes["password"])
-        told = hooks.password_changed(session, user.id or 0, None, changes["password"])
+        if not new_hash:
+            raise TypeError("update_user: a reset password comes hashed (new_hash), made outside the transaction")
+        user.password_hash = new_hash
+        told = hooks.reset(session, user.id or 0)
     ends = "password" in changes or changes.get("role", user.role) != user.role or changes.get("is_active") is False
     user.role = changes.get("role", user.role)
     user.is_active = changes.get("is_active", user.is_active)
+    if ends:
+        end_credentials(user)
     session.add(user)
     keys = _end_sessions(session, user.id or 0) if ends else []
     audit_append(
@@ -120,21 +164,24 @@ def update_user(
 
 
 def change_password(
-    *, session: Session, actor: Actor, check: PasswordCheck, current: str, new: str, new_hash: str, keep: str
+    *, session: Session, actor: Actor, check: PasswordCheck, new_hash: str, resealed: hooks.Resealed | None, keep: str
 ) -> list[str]:
     """The user's own new password; `check`: the current one checked beforehand (passwords.check_off_loop) against
     `stored_hash`; `new_hash`: the new one, checked against the policy and hashed beforehand too (passwords.
-    new_hash_off_loop): no slow hash holds the write lock. Their other sessions end (answered, for the edge to
-    close their sockets); `keep` (this one) stays. What is sealed with the password follows it in this transaction
-    (accounts/hooks.py, `current` opens it)."""
+    new_hash_off_loop); `resealed`: what is sealed with the password (accounts/hooks.py: a legacy trustee key),
+    opened with the current one and sealed with the new one beforehand (hooks.read_sealed, then hooks.reseal in a
+    worker thread). No slow hash holds the write lock. Stored only if those seals are still the ones read
+    (hooks.SealMoved, 409, otherwise: nothing changes). Their other sessions end (answered, for the edge to close
+    their sockets); `keep` (this one) stays."""
     user = session.get(User, actor.id)
     if user is None or not user.is_active:
         raise Unauthenticated("Tài khoản không còn hoạt động.")
     if not (check.ok and check.checked_hash == user.password_hash):
         raise Forbidden("Mật khẩu hiện tại không đúng.")
     user.password_hash = new_hash
+    end_credentials(user)
     session.add(user)
-    hooks.password_changed(session, actor.id, current, new)
+    hooks.store(session, actor.id, resealed)
     keys = _end_sessions(session, actor.id, keep=session_key(keep))
     audit_append(
         session,
@@ -161,6 +208,20 @@ def confirm_password(session: Session, actor: Actor, check: PasswordCheck | None
     if not (check.ok and check.checked_hash == user.password_hash):
         raise Forbidden("Mật khẩu hiện tại không đúng.")
     return user
+
+
+def end_credentials(user: User) -> None:
+    """What was bound to the account as it was ends for good (its credential epoch moves on): every device cookie
+    issued to it (accounts/devices.py) and every hall-display link it made (meetings/display_rules.py). Called
+    with the password change, an administrator's reset, a deactivation and a change of global role, in their
+    write; a reactivation or a later promotion brings none of them back."""
+    user.credential_epoch = (user.credential_epoch or 0) + 1
+
+
+def credential_epoch(*, session: Session, username: str) -> int | None:
+    """The account's credential epoch (None for an unknown name): what a device cookie is bound to."""
+    found = session.exec(select(User.credential_epoch).where(User.username == username.strip().lower())).first()
+    return None if found is None else int(found)
 
 
 def _end_sessions(session: Session, user_id: int, keep: str = "") -> list[str]:

@@ -123,7 +123,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     from app.db import Database
+    from accounts.passwords import hash_password
     from app.demo import DEMO_PASSWORD, ensure_signers, load
+    from app.demo.seed import DEMO_TRUSTEE_PASSPHRASE, KEY_HOLDERS, enrol_trustee_keys
     from app.demo.documents import add_papers
     from ledger.keys import AuditKeys
 
@@ -134,7 +136,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     db = Database(settings.effective_database_url, audit=AuditKeys.from_settings(settings))
     # ECABINET_DEMO_BARE=1: accounts and the published meeting only, no papers or other meetings (browser tests).
     full = os.environ.get("ECABINET_DEMO_BARE", "") not in ("1", "true")
-    accounts = db.run_write(load, full=full).result
+    pw_hash = hash_password(DEMO_PASSWORD)  # before the write: no hash holds the write lock
+    accounts = db.run_write(load, full=full, password_hash=pw_hash).result
+    enrol_trustee_keys(db)  # the key holders' keys, sealed with the demo trustee passphrase (outside the write)
     if full:
         add_papers(settings, db)
     db.dispose()
@@ -144,12 +148,17 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
         if not username.startswith("thanhvien") or username in ("thanhvien01", "thanhvien26"):
             print(f"  {username:<12} {who}")
     print("  thanhvien02 … thanhvien25: các thành viên Chính phủ khác")
+    print(
+        "Cụm mật khẩu người giữ khóa kiểm phiếu (%s; biểu quyết kín): %r"
+        % (", ".join(KEY_HOLDERS), DEMO_TRUSTEE_PASSPHRASE)
+    )
     print(f"\ne-Cabinet: http://{settings.host}:{settings.port}\n", flush=True)
     if not args.no_serve:
         _serve(settings)
 
 
 def cmd_createuser(args: argparse.Namespace, settings: Settings) -> None:
+    from accounts.passwords import new_hash
     from accounts.schemas import UserCreate
     from accounts.services import create_user
     from app.db import Database
@@ -172,7 +181,13 @@ def cmd_createuser(args: argparse.Namespace, settings: Settings) -> None:
                 "password": password,
             },
         )
-        user = db.run_write(create_user, actor=None, data=data, min_length=settings.password_min_length).result
+        # the policy and the hash before the write: a server running on this database meanwhile keeps writing
+        pw_hash = new_hash(
+            data.password, min_length=settings.password_min_length, username=data.username, full_name=data.full_name
+        )
+        user = db.run_write(
+            create_user, actor=None, data=data, min_length=settings.password_min_length, password_hash=pw_hash
+        ).result
     except DomainError as exc:
         print(f"Lỗi: {exc.message}", file=sys.stderr)
         for d in exc.details or []:

@@ -111,7 +111,7 @@ def install(ctx: AppContext, jobs: Dispatcher) -> None:
     )
     hooks.on_current_item_changed("presenter", annotation_presenter.on_current_item_changed)
     hooks.on_meeting_ended("votes", vote_services.close_open_votes)
-    account_hooks.on_password_changed("ballot-key", ballot_custody.password_changed)  # the key sealed with it
+    account_hooks.on_password_changed("ballot-key", ballot_custody.FOLLOWER)  # the key sealed with it
     document_hooks.on_document_removed("annotations", annotation_presenter.on_document_removed)
     document_hooks.on_document_updated("annotations", annotation_presenter.on_document_updated)
     meeting_serialize.register_slice("conclusions", minutes_conclusions.conclusions_slice)

@@ -24,7 +24,9 @@ M = "/api/meetings/{meeting_id:int}/display-tokens"
 async def create_token(request: Request) -> Response:
     actor = await require_user(request)
     meeting_id = request.path_params["meeting_id"]
-    return ok(await ctx_of(request).write(services.create_token, actor=actor, meeting_id=meeting_id), 201)
+    ctx = ctx_of(request)
+    made = await ctx.write(services.create_token, actor=actor, meeting_id=meeting_id, timezone=ctx.settings.timezone)
+    return ok(made, 201)
 
 
 async def list_tokens(request: Request) -> Response:

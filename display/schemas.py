@@ -11,6 +11,7 @@ class DisplayTokenPublic(BaseModel):
     created_by: int
     created_at: str
     revoked_at: str | None
+    valid_until: str  # the end of the meeting's scheduled day (or of the day it was made, if later)
 
 
 class DisplayTokenCreated(DisplayTokenPublic):

@@ -1,9 +1,12 @@
 """Display token operations (staff create, list and revoke) and their resolution at the edge.
 
-A token works while (1) it is not revoked, (2) its meeting has not ended, or ended today on the organisation's
-clock (ECABINET_TIMEZONE): the room screen may show the closing state until the day is over, not for weeks, and
-(3) the account that created it is still active and may still create display links for that meeting (staff,
-or the meeting's secretary). A deactivated, demoted or removed creator takes their links with them."""
+A token works (meetings/display_rules.py) while (1) it is not revoked, (2) it is within its lifetime, fixed when it is
+made: the end of the organisation's day (ECABINET_TIMEZONE) of its meeting's scheduled date, or of the day it is
+made if later; a session that began within it keeps its screen while it runs (past midnight too) and, once ended,
+until the end of that day; a postponed meeting needs a new link, and (3) the account that created it is still
+active, with the credentials it had then (its credential epoch: a deactivation, a change of global role or of
+password ends the link for good), and may still create display links for that meeting (staff, or the meeting's
+secretary)."""
 
 from __future__ import annotations
 
@@ -13,10 +16,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from accounts.models import User
 from core.actor import Actor
 from core.clock import DEFAULT_TIMEZONE, iso, utcnow
 from core.errors import Conflict, Forbidden, NotFound
-from meetings.display_rules import works
+from meetings.display_rules import valid_until, works
 from meetings.display_tokens import DisplayToken
 from meetings.access import access, load_meeting, require_manage
 from meetings.services import emit
@@ -39,16 +43,31 @@ def _public(row: DisplayToken) -> dict[str, Any]:
         "created_by": row.created_by,
         "created_at": iso(row.created_at),
         "revoked_at": iso(row.revoked_at),
+        "valid_until": iso(row.valid_until),
     }
 
 
-def create_token(*, session: Session, actor: Actor, meeting_id: int) -> dict[str, Any]:
-    """A new token for the meeting's room display; the token itself is shown once, here, and never stored."""
+def create_token(
+    *, session: Session, actor: Actor, meeting_id: int, timezone: str = DEFAULT_TIMEZONE
+) -> dict[str, Any]:
+    """A new token for the meeting's room display; the token itself is shown once, here, and never stored. Its
+    lifetime and the creator's credential epoch are fixed now (the module's rules; `timezone`: the
+    organisation's)."""
     acc = access(session, actor, meeting_id)
     if not acc.can_manage:
         raise Forbidden("Chỉ Văn phòng (thư ký cuộc họp) được tạo mã cho màn hình phòng họp.")
-    token = secrets.token_urlsafe(32)
-    row = DisplayToken(meeting_id=meeting_id, token_hash=token_hash(token), created_by=actor.id)
+    creator = session.get(User, actor.id)
+    if creator is None or not creator.is_active:
+        raise Forbidden("Chỉ Văn phòng (thư ký cuộc họp) được tạo mã cho màn hình phòng họp.")
+    token, now = secrets.token_urlsafe(32), utcnow()
+    row = DisplayToken(
+        meeting_id=meeting_id,
+        token_hash=token_hash(token),
+        created_by=actor.id,
+        created_at=now,
+        valid_until=valid_until(acc.meeting.scheduled_at, now, timezone),
+        creator_epoch=creator.credential_epoch,
+    )
     session.add(row)
     session.flush()
     return {**_public(row), "token": token, "url": display_url(meeting_id, token)}

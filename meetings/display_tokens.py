@@ -19,3 +19,9 @@ class DisplayToken(SQLModel, table=True):
     created_by: int = Field(foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    # Fixed when the link is made (meetings/display_rules.py: valid_until): the end of the organisation's day of
+    # the meeting's scheduled date, or of the day it was made if later. A session under way may outlast it.
+    valid_until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # The creator's credential epoch when the link was made (accounts/models.py User.credential_epoch): a later
+    # deactivation, change of global role or password ends the link for good.
+    creator_epoch: int = 0

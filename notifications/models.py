@@ -8,6 +8,10 @@
   sending goes; `claimed_until` is a short lease so two nodes do not send the same mail at once.
 - `notification_profile`: a user's e-mail address, language of their e-mails, and the events they want by
   e-mail (null: every event). A user without a row gets in-product notifications only.
+- `notification_address_change`: a new address waiting for its owner to confirm it from the link mailed to it
+  (notifications/address.py). Only the SHA-256 of the link's token is stored, set when the mail is sent; at most
+  one pending (ended_at null) per user, a partial unique index; ended rows say how (`outcome`) so that a used or
+  replaced link answers 410, not 404.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -61,3 +65,25 @@ class NotificationProfile(SQLModel, table=True):
     lang: str = Field(default="vi", max_length=2)
     email_events: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class AddressChange(SQLModel, table=True):
+    __tablename__ = "notification_address_change"
+    __table_args__ = (
+        Index(
+            "uq_notification_address_change_pending",
+            "user_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+        Index("ix_notification_address_change_user_created", "user_id", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    new_email: str = Field(max_length=254)
+    token_hash: str | None = Field(default=None, max_length=64, unique=True)  # hex SHA-256; none until mailed
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts())
+    ended_at: datetime | None = Field(default=None, sa_column=_ts(True))
+    outcome: str = Field(default="", max_length=16)  # confirmed | cancelled | replaced | removed

@@ -1,4 +1,5 @@
-"""/api/notifications* and the page /notifications (thin: parse, call a service, answer)."""
+"""/api/notifications*, the page /notifications and the page of a new address's confirmation link (thin: parse,
+call a service, answer)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,23 @@ from starlette.routing import Route
 from web.auth import ctx_of, require_user
 from web.http import ok, parse_body, parse_query
 from web.openapi import Op
-from web.pages import page_actor, to_login, lang_of, render
+from web.pages import page_actor, refused, to_login, lang_of, render
 from accounts import passwords
 from accounts import services as accounts
 from accounts.passwords import PasswordCheck
 from core.actor import Actor
+from core.errors import DomainError
 from infra.context import AppContext
 from notifications import services
-from notifications.schemas import MarkRead, NotificationList, NotificationQuery, Preferences, PreferencesUpdate, Unread
+from notifications.schemas import (
+    EmailConfirm,
+    MarkRead,
+    NotificationList,
+    NotificationQuery,
+    Preferences,
+    PreferencesUpdate,
+    Unread,
+)
 
 
 async def list_mine(request: Request) -> Response:
@@ -72,7 +82,32 @@ async def _save(ctx: AppContext, actor: Actor, body: PreferencesUpdate, check: P
         lang=body.lang,
         email_events=body.email_events,
         check=check,
+        mail=bool(ctx.settings.smtp_url),  # else no confirmation link could be mailed: 409
     )
+
+
+async def confirm_email(request: Request) -> Response:
+    actor = await require_user(request)
+    body = await parse_body(request, EmailConfirm)
+    return ok(await ctx_of(request).write(services.confirm_email_change, actor=actor, token=body.token))
+
+
+async def cancel_email(request: Request) -> Response:
+    actor = await require_user(request)
+    return ok(await ctx_of(request).write(services.cancel_email_change, actor=actor))
+
+
+async def confirm_page(request: Request) -> Response:
+    """The mailed link: shows the change and a button (the POST above); opening it changes nothing."""
+    actor = await page_actor(request)
+    if actor is None:
+        return to_login(request)  # back here after the login
+    token = request.path_params["token"]
+    try:
+        change = await ctx_of(request).read(services.email_change, actor=actor, token=token)
+    except DomainError as exc:
+        return refused(request, exc)
+    return render(request, "email_confirm.html", token=token, **change)
 
 
 async def page(request: Request) -> Response:
@@ -87,7 +122,10 @@ routes = [
     Route("/api/notifications/read", mark_read, methods=["POST"]),
     Route("/api/notifications/preferences", get_preferences, methods=["GET"]),
     Route("/api/notifications/preferences", set_preferences, methods=["PUT"]),
+    Route("/api/notifications/email/confirm", confirm_email, methods=["POST"]),
+    Route("/api/notifications/email/pending", cancel_email, methods=["DELETE"]),
     Route("/notifications", page, methods=["GET"]),
+    Route("/notifications/email/confirm/{token}", confirm_page, methods=["GET"]),
 ]
 
 OPENAPI = [
@@ -114,8 +152,25 @@ OPENAPI = [
     Op(
         "put",
         "/api/notifications/preferences",
-        "Đổi địa chỉ thư (kèm mật khẩu hiện tại; địa chỉ cũ được báo), ngôn ngữ thư và các loại thông báo nhận qua thư",
+        "Đổi địa chỉ thư (kèm mật khẩu hiện tại: địa chỉ mới nhận thư có liên kết xác nhận và chỉ được dùng sau khi "
+        "xác nhận; 409 khi chưa cấu hình máy chủ thư), ngôn ngữ thư và các loại thông báo nhận qua thư",
         PreferencesUpdate,
         Preferences,
+    ),
+    Op(
+        "post",
+        "/api/notifications/email/confirm",
+        "Xác nhận địa chỉ thư mới bằng mã trong liên kết đã gửi tới địa chỉ ấy (chỉ chính chủ, đã đăng nhập): "
+        "404 mã sai hoặc của người khác, 410 mã đã dùng, đã hủy, đã bị thay hoặc hết hạn",
+        EmailConfirm,
+        Preferences,
+        errors=(410,),
+    ),
+    Op(
+        "delete",
+        "/api/notifications/email/pending",
+        "Hủy địa chỉ thư đang chờ xác nhận (404 khi không có)",
+        answer=Preferences,
+        status=200,
     ),
 ]

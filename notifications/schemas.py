@@ -18,6 +18,8 @@ Event = Literal[
     "poll.extended",
     "poll.withdrawn",
     "poll.closed",
+    "poll.report_due",
+    "poll.report_signed",
     "meeting.published",
     "meeting.changed",
     "notice.issued",
@@ -67,14 +69,27 @@ class EventChoice(BaseModel):
 
 
 class Preferences(BaseModel):
-    email: str | None
+    email: str | None = Field(description="where notifications are mailed now")
+    pending_email: str | None = Field(description="a new address awaiting its confirmation link (chờ xác nhận)")
+    pending_expires_at: str | None = Field(description="when that link expires (ISO UTC)")
     lang: Literal["vi", "en"]
     events: list[EventChoice]
 
 
+class EmailConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(
+        min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$", description="the token of the mailed link"
+    )
+
+
 class PreferencesUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: Line | None = Field(default=None, max_length=254, description="'' removes the address")
+    email: Line | None = Field(
+        default=None,
+        max_length=254,
+        description="a new address is only requested: mailed a link, used once confirmed; '' removes the address",
+    )
     password: Secret | None = Field(
         default=None, min_length=1, max_length=256, description="the current password: required to change the address"
     )

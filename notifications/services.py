@@ -4,7 +4,6 @@ read, and each user's e-mail preferences. Keyword-only, the session first; the c
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -17,9 +16,8 @@ from accounts.passwords import PasswordCheck
 from accounts.services import confirm_password
 from core import outbox
 from core.clock import as_utc, iso, utcnow
-from core.errors import ValidationFailed
-from ledger.chain import append as audit_append
-from notifications import contract, texts
+from core.errors import Conflict, NotFound, ValidationFailed
+from notifications import address, contract, texts
 from notifications.models import Notification, NotificationMail, NotificationProfile
 
 EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
@@ -69,14 +67,11 @@ def record(
         to = _address(event, params, profile)
         if mail and to:
             subject, body = texts.render(event, params, profile.lang if profile else "vi", tz)
-            session.add(
-                NotificationMail(
-                    notification_id=row.id or 0,
-                    to_addr=to,
-                    subject=subject[:400],
-                    body=_mail_body(body, row.link, public_url),
-                )
-            )
+            if event == address.CONFIRM:  # the link's token is minted when it is sent (claim_due)
+                body = _mail_body(body, address.PATH + address.TOKEN, public_url, "Xác nhận / Confirm")
+            else:
+                body = _mail_body(body, row.link, public_url)
+            session.add(NotificationMail(notification_id=row.id or 0, to_addr=to, subject=subject[:400], body=body))
             mails += 1
         users[uid] = 0
     session.flush()
@@ -88,9 +83,9 @@ def record(
 def _address(event: str, params: dict[str, Any], profile: NotificationProfile | None) -> str:
     """Where the e-mail of a notification goes: the recipient's address when they want this event by e-mail; a
     security notice (texts.ALWAYS) goes whatever the choices, to the address it names (the old one, for a
-    changed address: the owner hears of it even when someone else changed it)."""
+    changed address: the owner hears of it even when someone else changed it; the new one, for its confirmation)."""
     if event in texts.ALWAYS:
-        to = str(params.get("old_email") or "")
+        to = str(params.get(texts.ADDRESSED[event]) or "")
         return to if EMAIL.match(to) else ""
     if profile is None or not profile.email:
         return ""
@@ -109,10 +104,10 @@ def _base(public_url: str) -> str:
     return url if url.startswith(("https://", "http://")) and " " not in url else ""
 
 
-def _mail_body(body: str, link: str, public_url: str = "") -> str:
+def _mail_body(body: str, link: str, public_url: str = "", label: str = "Xem chi tiết / Details") -> str:
     base = _base(public_url)
     if link and base:
-        more = f"\n\nXem chi tiết / Details: {base}{link}"
+        more = f"\n\n{label}: {base}{link}"
     elif link:  # no public address configured: the path, to open in the e-Cabinet
         more = f"\n\nXem chi tiết trong hệ thống e-Cabinet, mục: {link}\nDetails: open {link} in the e-Cabinet."
     else:
@@ -181,6 +176,7 @@ def get_preferences(*, session: Session, actor: Actor) -> dict[str, Any]:
     chosen = set(texts.EVENTS if p.email_events is None else p.email_events)
     return {
         "email": p.email or None,
+        **address.shown(session, actor.id, utcnow()),
         "lang": p.lang,
         "events": [{"event": e, "email": e in chosen} for e in texts.EVENTS],
     }
@@ -194,11 +190,15 @@ def set_preferences(
     lang: str | None,
     email_events: list[str] | None,
     check: PasswordCheck | None = None,
+    mail: bool = False,
 ) -> dict[str, Any]:
-    """The caller's own preferences. Changing the address (setting, replacing or removing it) takes the current
-    password (`check`, made by the edge: accounts.services.confirm_password), is audited, and the old address is
-    told (event account.email_changed): a moment with someone's unlocked tablet must not divert their mail."""
+    """The caller's own preferences. Changing the address takes the current password (`check`, made by the edge:
+    accounts.services.confirm_password): a moment with someone's unlocked tablet must not divert their mail.
+    A new address is only requested (notifications/address.py: mailed a confirmation link, used once its owner
+    confirmed; `mail`: a mail server is configured, else 409); removing it is at once, audited, the old address
+    told (account.email_changed). The address already saved changes nothing (a pending change stays)."""
     p = session.get(NotificationProfile, actor.id) or NotificationProfile(user_id=actor.id)
+    now = utcnow()
     if email is not None:
         if email and not EMAIL.match(email):
             raise ValidationFailed(
@@ -206,8 +206,17 @@ def set_preferences(
             )
         if email != p.email:
             confirm_password(session, actor, check)
-            _address_changed(session, actor, p.email, email)
-            p.email = email
+            if email and not mail:
+                raise Conflict(
+                    "Hệ thống chưa có máy chủ gửi thư nên chưa gửi được thư xác nhận tới địa chỉ mới; "
+                    "xin báo quản trị viên."
+                )
+            if email:
+                address.request(session, actor, email, now)
+            else:
+                address.end(session, actor.id, "removed", now)
+                address.changed(session, actor, p.email, "", now)
+                p.email = ""
     if lang is not None:
         p.lang = lang
     if email_events is not None:
@@ -218,41 +227,48 @@ def set_preferences(
                 details=[{"field": "email_events", "message": ", ".join(unknown)}],
             )
         p.email_events = [e for e in texts.EVENTS if e in email_events]
-    p.updated_at = utcnow()
+    p.updated_at = now
     session.add(p)
     session.flush()
     return get_preferences(session=session, actor=actor)
 
 
-def masked(address: str) -> str:
-    """'b***@mof.gov.vn': enough for the owner to recognise an address, not to hand it to whoever reads the old
-    mailbox."""
-    local_part, _, domain = address.partition("@")
-    return f"{local_part[:1]}***@{domain}" if domain else ""
+def email_change(*, session: Session, actor: Actor, token: str) -> dict[str, Any]:
+    """What the confirmation page shows its owner (reads only: a GET must change nothing)."""
+    row = address.by_token(session, actor, token, utcnow())
+    return {"new_email": row.new_email, "expires_at": iso(row.expires_at)}
 
 
-def _address_changed(session: Session, actor: Actor, old: str, new: str) -> None:
-    at = utcnow()
-    audit_append(
-        session,
-        type="user.email_changed",
-        data={"user_id": actor.id, "username": actor.username, "old_email": old, "new_email": new},
-        actor_id=actor.id,
-        summary=f"Đổi địa chỉ thư nhận thông báo của {actor.username}: {old or '(chưa có)'} → {new or '(bỏ)'}"[:500],
-    )
-    contract.notify(
-        session,
-        event="account.email_changed",
-        ref=f"account.email_changed:{actor.id}:{uuid.uuid4().hex[:12]}",
-        user_ids=[actor.id],
-        params={"at": iso(at), "old_email": old, "new_email": masked(new)},
-        link="/notifications",
-    )
+def confirm_email_change(*, session: Session, actor: Actor, token: str) -> dict[str, Any]:
+    """The owner, signed in, with the token mailed to the new address: now it is where notifications go."""
+    now = utcnow()
+    row = address.by_token(session, actor, token, now, for_write=True)
+    p = session.get(NotificationProfile, actor.id) or NotificationProfile(user_id=actor.id)
+    row.ended_at, row.outcome = now, "confirmed"
+    session.add(row)
+    old, p.email, p.updated_at = p.email, row.new_email, now
+    session.add(p)
+    address.changed(session, actor, old, row.new_email, now)
+    session.flush()
+    return get_preferences(session=session, actor=actor)
+
+
+def cancel_email_change(*, session: Session, actor: Actor) -> dict[str, Any]:
+    """The caller's own change awaiting confirmation, dropped (its link then answers 410)."""
+    now = utcnow()
+    address.lock(session, actor.id)
+    row = address.pending(session, actor.id, now)
+    if row is None:
+        raise NotFound("Không có địa chỉ thư nào đang chờ xác nhận.")
+    row.ended_at, row.outcome = now, "cancelled"
+    session.add(row)
+    address.cancelled(session, actor, row)
+    return get_preferences(session=session, actor=actor)
 
 
 def set_address(session: Session, *, user_id: int, email: str, lang: str = "vi") -> None:
     """The demo loader (and tests): a user's first address, kept when they already have one. No route calls it;
-    a user changes their own with set_preferences (password, audit, notice to the old address)."""
+    a user changes their own with set_preferences (password, a confirmation link, audit, notice to the old address)."""
     p = session.get(NotificationProfile, user_id)
     if p is None:
         session.add(NotificationProfile(user_id=user_id, email=email, lang=lang))
@@ -277,12 +293,31 @@ def claim_due(*, session: Session, now: datetime, limit: int, lease: float) -> l
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    mails = session.exec(q).all()
+    changes = _confirmations(session, [m.notification_id for m in mails])
     out = []
-    for m in session.exec(q).all():
+    for m in mails:
+        body = m.body
+        if m.notification_id in changes:  # a confirmation link: its token now, never stored
+            token = address.mint(session, changes[m.notification_id], m.to_addr, now)
+            if token is None:  # the change ended or expired: nothing to confirm, nothing to send
+                session.delete(m)
+                continue
+            body = body.replace(address.TOKEN, token)
         m.claimed_until = now + timedelta(seconds=lease)
         session.add(m)
-        out.append({"id": m.id, "to": m.to_addr, "subject": m.subject, "body": m.body, "attempts": m.attempts})
+        out.append({"id": m.id, "to": m.to_addr, "subject": m.subject, "body": body, "attempts": m.attempts})
     return out
+
+
+def _confirmations(session: Session, notification_ids: list[int]) -> dict[int, int]:
+    """notification id -> address change id, for the confirmation mails among these."""
+    if not notification_ids:
+        return {}
+    rows = session.exec(
+        select(Notification).where(col(Notification.id).in_(notification_ids), Notification.event == address.CONFIRM)
+    ).all()
+    return {r.id or 0: int(r.params.get("change_id") or 0) for r in rows}
 
 
 def next_due(*, session: Session) -> datetime | None:

@@ -56,12 +56,12 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "vi": (
             "Phiếu lấy ý kiến đã hết hạn: {title}",
             "Phiếu lấy ý kiến “{title}” đã hết hạn: {adopted}/{questions} nội dung được thông qua; "
-            "báo cáo tổng hợp chờ người chủ trì ký.",
+            "báo cáo tổng hợp chờ Văn phòng Chính phủ ký (Bộ trưởng, Chủ nhiệm hoặc Phó Chủ nhiệm ký thay).",
         ),
         "en": (
             "Opinion poll closed: {title}",
             "The poll “{title}” closed: {adopted} of {questions} questions adopted; the summary report awaits the "
-            "chair's signature.",
+            "Government Office's signature (its Minister-Chairman, or a Vice Chairman on his behalf).",
         ),
     },
     "meeting.published": {
@@ -132,9 +132,56 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "{at}. If you did not change it, change your password and tell the administrator at once.",
         ),
     },
+    "account.email_confirm": {
+        "vi": (
+            "Xác nhận địa chỉ thư nhận thông báo e-Cabinet",
+            "Có yêu cầu gửi thông báo e-Cabinet tới địa chỉ {new_email}. Địa chỉ này chỉ được dùng sau khi được "
+            "xác nhận: mở liên kết trong thư gửi tới địa chỉ ấy, đăng nhập bằng tài khoản đã yêu cầu và bấm "
+            "“Xác nhận”, trước {expires}. Nếu không phải đồng chí yêu cầu, hãy bỏ qua thư này: địa chỉ sẽ không "
+            "được dùng.",
+        ),
+        "en": (
+            "Confirm your e-Cabinet notification address",
+            "An e-Cabinet account asked for its notifications to be sent to {new_email}. The address is used only "
+            "once confirmed: open the link in the mail sent to it, sign in with the account that asked and press "
+            "“Confirm”, before {expires}. If you did not ask for this, ignore this mail: the address will not be "
+            "used.",
+        ),
+    },
 }
-# Security notices: always e-mailed (to the address they name), never among the events a user may turn off.
-ALWAYS = ("account.email_changed",)
+# Written polls: the summary report is the Government Office's (signed by its head or a Vice Chairman on his
+# behalf), then the chair decides on it (polls/reporting.py).
+TEXTS.update(
+    {
+        "poll.report_due": {
+            "vi": (
+                "Báo cáo tổng hợp ý kiến chờ ký: {title}",
+                "Phiếu lấy ý kiến “{title}” đã hết hạn ({adopted}/{questions} nội dung được thông qua). Báo cáo "
+                "tổng hợp ý kiến số {number} chờ đồng chí xem và ký để báo cáo người chủ trì.",
+            ),
+            "en": (
+                "Summary report to sign: {title}",
+                "The poll “{title}” has closed ({adopted} of {questions} questions adopted). The summary report no. "
+                "{number} awaits your review and signature, to be reported to the chair.",
+            ),
+        },
+        "poll.report_signed": {
+            "vi": (
+                "Báo cáo tổng hợp ý kiến đã ký: {title}",
+                "{signer} đã ký Báo cáo tổng hợp ý kiến số {number} về phiếu lấy ý kiến “{title}”; đề nghị đồng chí "
+                "xem báo cáo và quyết định.",
+            ),
+            "en": (
+                "Summary report signed: {title}",
+                "{signer} signed the summary report no. {number} on the poll “{title}”; please review it and decide.",
+            ),
+        },
+    }
+)
+# Security notices: always e-mailed, to the address they name (ADDRESSED: the param holding it), never among the
+# events a user may turn off. account.email_confirm is the only mail ever sent to an unconfirmed address.
+ADDRESSED = {"account.email_changed": "old_email", "account.email_confirm": "new_email"}
+ALWAYS = tuple(ADDRESSED)
 EVENTS = tuple(e for e in TEXTS if e not in ALWAYS)
 CHANGES = {"time": ("thời gian", "time"), "place": ("địa điểm", "place"), "agenda": ("chương trình", "agenda")}
 
@@ -168,6 +215,7 @@ def render(event: str, params: dict[str, Any], lang: str = "vi", tz: str = DEFAU
     values["deadline"] = _when(params.get("deadline_at") or params.get("deadline"), tz, lang)
     values["scheduled"] = _when(params.get("scheduled_at"), tz, lang)
     values["at"] = _when(params.get("at"), tz, lang)
+    values["expires"] = _when(params.get("expires_at"), tz, lang)
     for key in ("old_email", "new_email"):  # an address set for the first time, or removed
         values[key] = values.get(key) or "—"
     idx = 1 if lang == "en" else 0

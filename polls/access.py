@@ -1,8 +1,9 @@
 """Who sees a poll and what every poll service records: loading, guards, live events, notifications, audit.
 
 Who sees a poll: the secretariat (admin, secretariat) always; its chair from submission on; its voters once it
-is open. Results (counts, comments) reach everyone who sees the poll only once it is closed; before that the
-secretariat and the chair see who has answered (the follow-up), never what."""
+is open; the designated signers of the summary report (polls/signers.py) once it is closed. Results (counts,
+comments) reach everyone who sees the poll only once it is closed; before that the secretariat and the chair see
+who has answered (the follow-up), never what."""
 
 from __future__ import annotations
 
@@ -15,20 +16,23 @@ from core.actor import Actor
 from accounts.models import GlobalRole, User
 from ledger.chain import append
 from core import outbox
+from notifications.contract import notify as notify_users
 from core.clock import as_utc, iso, local, utcnow, zone
 from core.i18n import N_
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from polls import signers
 from polls.models import Poll, PollRules, PollState, PollVoter
 from workdays.services import add_working_days
 
 LIVE = "poll.live"  # outbox kind: tell the poll's audience (checked at delivery) that it changed
-SEEN_BY_VOTERS = (PollState.open, PollState.closed, PollState.decided)
-DONE = (PollState.closed, PollState.decided)
+SEEN_BY_VOTERS = (PollState.open, PollState.closed, PollState.reported, PollState.decided)
+DONE = (PollState.closed, PollState.reported, PollState.decided)  # counted: results and the summary report
 _STATE_VI = {
     "draft": "đang soạn",
     "submitted": "chờ duyệt",
     "open": "đang lấy ý kiến",
     "closed": "đã hết hạn",
+    "reported": "đã có báo cáo tổng hợp đã ký, chờ người chủ trì quyết định",
     "decided": "đã quyết định",
     "withdrawn": "đã rút",
 }
@@ -80,7 +84,9 @@ def may_see(session: Session, actor: Actor, poll: Poll) -> bool:
         return True
     if actor.id == poll.chair_id and chair_sees(poll):
         return True
-    return sent(poll) and is_voter(session, poll.id or 0, actor.id)
+    if sent(poll) and is_voter(session, poll.id or 0, actor.id):
+        return True
+    return poll.state in DONE and signers.is_signer(session, actor.id)
 
 
 def require_see(session: Session, actor: Actor, poll: Poll) -> None:
@@ -167,19 +173,14 @@ def tell(session: Session, poll: Poll, type_: str, *, document_id: int | None = 
 def notify(
     session: Session, poll: Poll, event: str, user_ids: list[int], ref: str, extra: dict[str, Any] | None = None
 ) -> None:
-    """A notification for the notifications domain ("notify" jobs wait in the outbox until it handles them)."""
-    if not user_ids:
-        return
-    outbox.add(
+    """A notification for the notifications domain (notifications/contract.py: a "notify" outbox job)."""
+    notify_users(
         session,
-        kind="notify",
-        ref=ref[:64],
-        payload={
-            "event": event,
-            "user_ids": sorted(set(user_ids)),
-            "params": {"poll_id": poll.id, "title": poll.title, "deadline_at": iso(poll.deadline_at), **(extra or {})},
-            "link": f"/polls/{poll.id}",
-        },
+        event=event,
+        ref=ref,
+        user_ids=user_ids,
+        params={"poll_id": poll.id, "title": poll.title, "deadline_at": iso(poll.deadline_at), **(extra or {})},
+        link=f"/polls/{poll.id}",
     )
 
 
@@ -231,4 +232,7 @@ def audience(session: Session, poll_id: int) -> list[int]:
         ids.add(poll.chair_id)
     if sent(poll):
         ids |= set(voter_ids(session, poll_id))
+    if poll.state in DONE:
+        head, deputies = signers.office(session)
+        ids |= {i for i in (head, *deputies) if i is not None}
     return sorted(i for i in ids if i is not None)

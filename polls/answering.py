@@ -14,7 +14,8 @@ from accounts.models import User
 from core.clock import as_utc, iso, utcnow
 from core.i18n import N_
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from polls.access import audit, is_voter, load, require_state, tell
+from polls import signers
+from polls.access import DONE, audit, is_voter, load, require_state, tell
 from polls.models import Choice, Poll, PollAnswer, PollQuestion, PollState, PollVoter
 from polls.schemas import AnswersIn
 from polls.views import detail
@@ -133,7 +134,8 @@ def answer(
 
 def signed_sheet(*, session: Session, actor: Actor, poll_id: int, user_id: int) -> str:
     poll = load(session, poll_id)
-    if not (actor.is_staff or actor.id in (poll.chair_id, user_id)) or actor.is_display:
+    office = poll.state in DONE and signers.is_signer(session, actor.id)  # who signs the summary report of them
+    if not (actor.is_staff or actor.id in (poll.chair_id, user_id) or office) or actor.is_display:
         raise Forbidden("Chỉ thành viên đó, người chủ trì và Văn phòng xem phiếu đã ký.", details={"poll_id": poll_id})
     if actor.id != user_id and poll.state in (PollState.draft, PollState.submitted, PollState.open):
         # the sheet says what the member answered: before the deadline, the chair and the secretariat follow who

@@ -1,5 +1,5 @@
-"""Closing a poll (the scheduler, polls/clock.py): deadlines, results, reminders; then the summary report and the
-chair's decision."""
+"""Closing a poll (the scheduler, polls/clock.py): deadlines, results, reminders; what the summary report shows
+(signed by the Government Office and decided on by the chair: polls/reporting.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from core.actor import Actor
 from accounts.models import User
 from core.clock import DEFAULT_TIMEZONE, as_utc, iso, utcnow
 from core.errors import Forbidden
-from polls import numbering
+from polls import numbering, signers
 from polls.access import DONE, audit, load, notify, require_state, staff_ids, tell, voter_ids
 from polls.models import Choice, Poll, PollAnswer, PollQuestion, PollState
 from polls.rules import tally
@@ -85,7 +85,7 @@ def close_poll(
         sorted(set(voter_ids(session, poll_id)) | {poll.chair_id}),
         f"poll:{poll_id}:result",
     )
-    # the secretariat acts on it (the summary report for the chair to sign): told with the figures
+    # the secretariat acts on it (the summary report for the Office to sign): told with the figures
     notify(
         session,
         poll,
@@ -94,6 +94,7 @@ def close_poll(
         f"poll:{poll_id}:closed",
         {"adopted": adopted, "questions": len(results)},
     )
+    report_due(session, poll, {"adopted": adopted, "questions": len(results)})
     tell(session, poll, "poll.closed")
     return True
 
@@ -154,32 +155,47 @@ def remaining_by_voter(session: Session, poll_id: int) -> dict[int, int]:
     return {uid: n - answered.get(uid, 0) for uid in voter_ids(session, poll_id)}
 
 
-# ---- the summary report and the decision ----
+# ---- the summary report ----
 
 
-def mark_decided(*, session: Session, actor: Actor, poll_id: int, report_sha256: str) -> dict[str, Any]:
-    poll = load(session, poll_id, for_update=True)
-    if actor.id != poll.chair_id:
-        raise Forbidden("Chỉ người chủ trì ký báo cáo tổng hợp ý kiến.", details={"poll_id": poll_id})
-    require_state(poll, PollState.closed, action="decide")
-    poll.state, poll.decided_at, poll.report_sha256 = PollState.decided, utcnow(), report_sha256
-    session.add(poll)
-    audit(
-        session, actor.id, poll, "poll.decided", "Chủ trì ký báo cáo tổng hợp ý kiến", {"report_sha256": report_sha256}
+def report_due(session: Session, poll: Poll, extra: dict[str, Any] | None = None) -> None:
+    """Tell the Government Office's designated signers that the poll's summary report awaits their signature (none
+    designated: nobody to tell; the secretariat is told of the close and the page says who has to designate)."""
+    head, deputies = signers.office(session)
+    if head is None:
+        return
+    notify(
+        session,
+        poll,
+        "poll.report_due",
+        [head, *deputies],
+        f"poll:{poll.id}:report_due:{head}",
+        {"number": numbering.number_of(session, poll.id or 0) or "", **(extra or {})},
     )
-    tell(session, poll, "poll.decided")
-    return detail(session, actor, poll)
+
+
+def may_read_report(session: Session, actor: Actor, poll: Poll) -> bool:
+    """The summary report: the secretariat, the chair, the Government Office's designated signers."""
+    if actor.is_display:
+        return False
+    return actor.is_staff or actor.id == poll.chair_id or signers.is_signer(session, actor.id)
 
 
 def report_data(*, session: Session, actor: Actor, poll_id: int) -> dict[str, Any]:
-    """Everything the summary report shows; the chair and the secretariat, once the poll is closed."""
+    """Everything the summary report shows, once the poll is closed: `signer` is who signed it, else who would
+    sign what this reader is shown (himself if he may sign, else the designated head: polls/signers.py)."""
     poll = load(session, poll_id)
-    if not (actor.is_staff or actor.id == poll.chair_id) or actor.is_display:
+    if not may_read_report(session, actor, poll):
         raise Forbidden("Chỉ Văn phòng và người chủ trì xem báo cáo tổng hợp ý kiến.", details={"poll_id": poll_id})
     require_state(poll, *DONE, action="report")
+    if poll.report_signed_by is not None:
+        signer = signers.of_user(session.get(User, poll.report_signed_by), on_behalf=poll.report_on_behalf)
+    else:
+        signer = signers.for_viewer(session, actor.id)
     return {
         "poll": poll,
         "detail": detail(session, actor, poll, full=True),
         "chair": session.get(User, poll.chair_id),
         "number": numbering.number_of(session, poll_id),  # None: closed before the register (ensure_number)
+        "signer": signer,
     }

@@ -1,7 +1,8 @@
 """Written opinion polls (phiếu lấy ý kiến thành viên Chính phủ): Luật Tổ chức Chính phủ 2015, Điều 44 and 46.
 
 draft (secretariat) -> submitted -> open (the chair approved: sent to the voters) -> closed (at the deadline,
-by itself) -> decided (the chair signed the summary report); before it closes the secretariat may withdraw it
+by itself) -> reported (the Government Office signed its summary report, BC-VPCP) -> decided (the chair decided on
+that signed report); before it closes the secretariat may withdraw it
 (withdrawn, with a reason: no result). Answers are per voter and question and may be
 replaced until the deadline; a voter's whole sheet may be signed (PAdES, polls/signing.py)."""
 
@@ -26,7 +27,8 @@ class PollState(str, Enum):
     submitted = "submitted"  # chờ duyệt
     open = "open"  # đang lấy ý kiến
     closed = "closed"  # đã hết hạn
-    decided = "decided"  # đã ký báo cáo tổng hợp
+    reported = "reported"  # Văn phòng Chính phủ đã ký báo cáo tổng hợp, chờ người chủ trì quyết định
+    decided = "decided"  # người chủ trì đã quyết định trên báo cáo đã ký
     withdrawn = "withdrawn"  # Văn phòng rút phiếu trước hạn, có lý do (không có kết quả)
 
 
@@ -60,6 +62,18 @@ class Poll(SQLModel, table=True):
     # One working day before the deadline; null once sent (or when there is no such time before the deadline).
     remind_at: datetime | None = Field(default=None, sa_column=_ts())
     report_sha256: str | None = Field(default=None, max_length=64)  # the signed summary report in the file store
+    # Who signed it for the Government Office (its head, or a Vice Chairman on his behalf), when, and the content
+    # digest of the report as it was shown to him (polls/reporting.py; the PDF's Subject names it).
+    report_signed_by: int | None = Field(default=None, foreign_key="user.id")
+    report_signed_at: datetime | None = Field(default=None, sa_column=_ts())
+    report_on_behalf: bool = False  # "KT. BỘ TRƯỞNG, CHỦ NHIỆM": a Vice Chairman signed on the head's behalf
+    report_digest: str | None = Field(default=None, max_length=64)
+    # The chair's decision on the signed report: who (the chair), which signed report (its file's SHA-256), the
+    # chair's note. Polls decided before migration 0022 were decided by the chair's own signature on the report
+    # (these stay empty).
+    decided_by: int | None = Field(default=None, foreign_key="user.id")
+    decided_on_sha256: str | None = Field(default=None, max_length=64)
+    decision_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # The base of the majority: every member of the Government when the poll was sent (polls/rules.py). Null on
     # the polls sent before that rule (their results were counted over their voters and stay so).
     members_total: int | None = None
@@ -152,3 +166,9 @@ class PollRules(SQLModel, table=True):
     # whose title is "Thủ tướng…", else the first member account.
     chair_id: int | None = Field(default=None, foreign_key="user.id")
     deputy_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    # Who signs the summary reports (BC-VPCP): the head of the Government Office (Bộ trưởng, Chủ nhiệm) and the
+    # Vice Chairmen allowed to sign on his behalf (KT.). Unset: nobody may sign a report (422 until designated).
+    report_signer_id: int | None = Field(default=None, foreign_key="user.id")
+    report_deputy_ids: list[int] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )

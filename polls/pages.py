@@ -1,6 +1,7 @@
 """The poll pages: /polls (the list; the member's inbox is also on the home page) and /polls/{id} (one page
-that is the member's answer page, the secretariat's follow-up, the chair's approval page and the results,
-by who looks and the poll's state). Each asks what GET /api/polls/{id} asks."""
+that is the member's answer page, the secretariat's follow-up, the chair's approval and decision page, the
+Government Office's signing page and the results, by who looks and the poll's state). Each asks what
+GET /api/polls/{id} asks."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from web.auth import ctx_of
 from core.clock import as_utc, iso, local, utcnow, zone
 from web.pages import page_actor, to_login, refused, render
 from core.errors import DomainError
-from polls import access, views
+from polls import access, reporting, views
 from workdays.services import add_working_days
 
 
@@ -64,7 +65,10 @@ async def poll_page(request: Request) -> Response:
     if actor is None:
         return to_login(request)
     try:
-        poll = await ctx_of(request).read(views.get_poll, actor=actor, poll_id=request.path_params["poll_id"])
+        ctx = ctx_of(request)
+        poll = await ctx.read(
+            reporting.read_poll, actor=actor, poll_id=request.path_params["poll_id"], tz=ctx.settings.timezone
+        )
     except DomainError as exc:
         return refused(request, exc)
     return render(request, "poll.html", poll=poll)

@@ -17,24 +17,25 @@ from starlette.routing import Route
 from web.auth import ctx_of, require_user
 from web.http import ok, parse_body, validate
 from web.openapi import Op
-from core.clock import as_utc, utcnow
-from core.errors import Forbidden, ValidationFailed
+from core.clock import utcnow
+from core.errors import Conflict, ValidationFailed
 from core.types import clean_filename
 from documents import ingest, storage, watermark
 from documents.render import SIZES
 from documents.routes import _ids, _read_form, _spill, _too_large, renderer_for
-from polls import answering, closing, numbering, services, signing, views
-from polls.pdf import REPORT_FIELD, report_pdf, sheet_pdf
+from polls import answering, numbering, reporting, services, signing, views
+from polls.pdf import REPORT_FIELD, render_report, sheet_pdf
 from polls.schemas import (
     AnswersIn,
+    DecideIn,
     DocumentOut,
     ExtendIn,
     PollCreate,
     PollDocumentUpload,
     PollOut,
+    ReportSignIn,
     RulesIn,
     RulesOut,
-    SignIn,
     WithdrawIn,
 )
 
@@ -47,11 +48,11 @@ def _tz(request: Request) -> str:
     return ctx_of(request).settings.timezone
 
 
-def _pdf(data: bytes, name: str) -> Response:
+def _pdf(data: bytes, name: str, headers: dict[str, str] | None = None) -> Response:
     return Response(
         data,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"},
+        headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store", **(headers or {})},
     )
 
 
@@ -68,7 +69,7 @@ async def create_poll(request: Request) -> Response:
 
 async def get_poll(request: Request) -> Response:
     actor = await require_user(request)
-    return ok(await ctx_of(request).read(views.get_poll, actor=actor, poll_id=_pid(request)))
+    return ok(await ctx_of(request).read(reporting.read_poll, actor=actor, poll_id=_pid(request), tz=_tz(request)))
 
 
 async def submit(request: Request) -> Response:
@@ -134,45 +135,46 @@ async def sheet(request: Request) -> Response:
 
 
 async def report(request: Request) -> Response:
-    """The summary report: the signed one once decided, else rendered now for the chair to read and sign."""
+    """The summary report: the signed one once signed by the Government Office, else rendered now as this reader is
+    shown it (a designated signer: with his own signature lines). `?digest=`: the report the page showed; one that
+    reads otherwise now is refused (409), so what a signer opens is what his page will sign. Headers:
+    X-Report-Digest (its content's digest), X-Report-SHA256 (the signed file's)."""
     actor = await require_user(request)
     ctx, pid = ctx_of(request), _pid(request)
-    found = await _report_found(ctx, actor, pid)
-    poll = found["poll"]
-    if poll.report_sha256:
-        data = await to_thread.run_sync(signing.read, ctx.settings.data_dir, poll.report_sha256)
+    view = await _report_view(ctx, actor, pid)
+    shown = request.query_params.get("digest")
+    if shown is not None and shown != view["digest"]:
+        raise Conflict(
+            "Báo cáo tổng hợp đã thay đổi so với trang đồng chí đang xem; hãy tải lại trang.",
+            details={"poll_id": pid},
+        )
+    headers = {"X-Report-Digest": view["digest"] or ""}
+    if view["signed"]:
+        data = await to_thread.run_sync(signing.read, ctx.settings.data_dir, view["signed"])
+        headers["X-Report-SHA256"] = view["signed"]
     else:
-        data = await to_thread.run_sync(partial(_render_report, found, ctx.settings.timezone, ctx.settings.data_dir))
-    return _pdf(data, f"bao-cao-tong-hop-y-kien-{pid}.pdf")
+        data = await to_thread.run_sync(_render_report, pid, view["digest"], view["content"], ctx.settings.data_dir)
+    return _pdf(data, f"bao-cao-tong-hop-y-kien-{pid}.pdf", headers)
 
 
-async def _report_found(ctx: Any, actor: Any, pid: int) -> dict[str, Any]:
-    """What the report shows, with its number (a poll closed before the register is given one now, once)."""
-    found: dict[str, Any] = await ctx.read(closing.report_data, actor=actor, poll_id=pid)
-    if found["number"] is None and not found["poll"].report_sha256:
-        await ctx.write(numbering.ensure_number, actor=actor, poll_id=pid, tz=ctx.settings.timezone)
-        found = await ctx.read(closing.report_data, actor=actor, poll_id=pid)
-    return found
+async def _report_view(ctx: Any, actor: Any, pid: int) -> dict[str, Any]:
+    """What the report shows this reader, with its number (a poll closed before the register is given one now)."""
+    tz = ctx.settings.timezone
+    view: dict[str, Any] = await ctx.read(reporting.report_view, actor=actor, poll_id=pid, tz=tz)
+    if view["number"] is None and not view["signed"]:
+        await ctx.write(numbering.ensure_number, actor=actor, poll_id=pid, tz=tz)
+        view = await ctx.read(reporting.report_view, actor=actor, poll_id=pid, tz=tz)
+    return view
 
 
-def _render_report(found: dict[str, Any], tz: str, data_dir: Path) -> bytes:
-    """The unsigned report of a closed poll: the same bytes every time (a closed poll no longer changes, its number
-    is given once and the file's date is the closing time), so it is rendered once (seconds for 500 voters) and
-    kept; the number is in the file's name (a report cached before it had one is not reused)."""
-    poll = found["poll"]
-    number = (found["number"] or "0").split("/")[0]
-    cache = data_dir / "polls" / f"report-{poll.id}-{int(as_utc(poll.closed_at).timestamp())}-n{number}.pdf"
+def _render_report(poll_id: int, digest: str, content: dict[str, Any], data_dir: Path) -> bytes:
+    """The unsigned report: the same bytes for the same content (polls/pdf.py renders only `content`, dated by the
+    closing), so it is rendered once per content digest (seconds for 500 voters) and kept: a change of anything it
+    shows (a name, the signer, the number) is another digest, another file."""
+    cache = data_dir / "polls" / f"report-{poll_id}-{digest}.pdf"
     if cache.exists():
         return cache.read_bytes()
-    chair = found["chair"]
-    data = report_pdf(
-        detail=found["detail"],
-        chair_name=chair.full_name if chair else "",
-        chair_title=chair.title if chair else "",
-        number=found["number"],
-        created=poll.closed_at,
-        tz=tz,
-    )
+    data = render_report(content)
     cache.parent.mkdir(parents=True, exist_ok=True)
     part = cache.with_suffix(f".{uuid.uuid4().hex}.part")
     part.write_bytes(data)
@@ -181,15 +183,15 @@ def _render_report(found: dict[str, Any], tz: str, data_dir: Path) -> bytes:
 
 
 async def sign_report(request: Request) -> Response:
-    """The chair signs the summary report: the poll is decided."""
+    """The Government Office's head (or a Vice Chairman on his behalf) signs the report he was shown: read it (a
+    digest other than the one he was shown: 409), render and sign it outside any transaction (wrong passwords
+    counted), keep it if nothing moved: the poll waits for the chair's decision (reported)."""
     actor = await require_user(request)
-    body = await parse_body(request, SignIn)
-    ctx, pid = ctx_of(request), _pid(request)
-    found = await _report_found(ctx, actor, pid)
-    if found["poll"].chair_id != actor.id:
-        raise Forbidden("Chỉ người chủ trì ký báo cáo tổng hợp ý kiến.", details={"poll_id": pid})
-    pdf = await to_thread.run_sync(partial(_render_report, found, ctx.settings.timezone, ctx.settings.data_dir))
-    chair = found["chair"]
+    body = await parse_body(request, ReportSignIn)
+    ctx, pid, tz = ctx_of(request), _pid(request), _tz(request)
+    await _report_view(ctx, actor, pid)  # the number, if the poll closed before the register
+    job = await ctx.read(reporting.report_to_sign, actor=actor, poll_id=pid, shown=body.report_digest, tz=tz)
+    pdf = await to_thread.run_sync(_render_report, pid, job["digest"], job["content"], ctx.settings.data_dir)
     signed = await signing.sign(
         ctx,
         actor,
@@ -197,11 +199,28 @@ async def sign_report(request: Request) -> Response:
         password=body.password,
         field_name=REPORT_FIELD,
         reason="Ký báo cáo tổng hợp ý kiến thành viên Chính phủ",
-        title=chair.title if chair else "",
+        title=job["title"],
         signed_at=utcnow().replace(microsecond=0),
     )
     sha = await to_thread.run_sync(signing.keep, ctx.settings.data_dir, signed)
-    return ok(await ctx.write(closing.mark_decided, actor=actor, poll_id=pid, report_sha256=sha))
+    return ok(
+        await ctx.write(
+            reporting.store_report, actor=actor, poll_id=pid, report_sha256=sha, digest=job["digest"], tz=tz
+        )
+    )
+
+
+async def decide(request: Request) -> Response:
+    """The chair decides on the signed report he was shown (its SHA-256), confirming with his signing password
+    (counted like a signature's, checked outside any transaction)."""
+    actor = await require_user(request)
+    body = await parse_body(request, DecideIn)
+    ctx, pid = ctx_of(request), _pid(request)
+    username = await ctx.read(reporting.decision_check, actor=actor, poll_id=pid, report_sha256=body.report_sha256)
+    await signing.confirm(ctx, actor.id, username, body.password)
+    return ok(
+        await ctx.write(reporting.decide, actor=actor, poll_id=pid, report_sha256=body.report_sha256, note=body.note)
+    )
 
 
 async def add_document(request: Request) -> Response:
@@ -302,6 +321,7 @@ routes = [
     Route(P + "/sheets/{user_id:int}", sheet, methods=["GET"]),
     Route(P + "/report", report, methods=["GET"]),
     Route(P + "/report/sign", sign_report, methods=["POST"]),
+    Route(P + "/decide", decide, methods=["POST"]),
     Route(P + "/documents", add_document, methods=["POST"]),
     Route(P + "/documents/{document_id:int}/pages/{page:int}", document_page, methods=["GET"]),
     Route("/api/poll-rules", get_rules, methods=["GET"]),
@@ -325,8 +345,15 @@ OPENAPI = [
     Op("post", Q + "/extend", "Gia hạn, có lý do (Văn phòng, Chủ trì)", body=ExtendIn, answer=PollOut),
     Op("post", Q + "/withdraw", "Rút phiếu trước khi hết hạn, có lý do (Văn phòng)", body=WithdrawIn, answer=PollOut),
     Op("get", Q + "/sheets/{user_id}", "Phiếu trả lời đã ký số của một thành viên", media="application/pdf"),
-    Op("get", Q + "/report", "Báo cáo tổng hợp ý kiến (PDF)", media="application/pdf"),
-    Op("post", Q + "/report/sign", "Chủ trì ký báo cáo tổng hợp: phiếu được quyết định", body=SignIn, answer=PollOut),
+    Op("get", Q + "/report", "Báo cáo tổng hợp ý kiến (PDF)", query=("digest",), media="application/pdf"),
+    Op(
+        "post",
+        Q + "/report/sign",
+        "Văn phòng Chính phủ (Bộ trưởng, Chủ nhiệm hoặc Phó Chủ nhiệm ký thay) ký báo cáo tổng hợp ý kiến",
+        body=ReportSignIn,
+        answer=PollOut,
+    ),
+    Op("post", Q + "/decide", "Chủ trì quyết định trên báo cáo tổng hợp đã ký", body=DecideIn, answer=PollOut),
     Op(
         "post",
         Q + "/documents",

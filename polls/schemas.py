@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,8 +48,23 @@ class WithdrawIn(_In):
     reason: Line = Field(min_length=1, max_length=1000)
 
 
-class SignIn(_In):
+# A SHA-256, lower-case hex: the digest of a report's content, or of a signed report's file
+Digest = Annotated[str, Field(strict=True, min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")]
+
+
+class ReportSignIn(_In):
+    """The Government Office's head (or a Vice Chairman on his behalf) signs the summary report he was shown."""
+
     password: Secret = Field(min_length=1, max_length=200)
+    report_digest: Digest  # the digest of the report he was shown (the poll's report_to_sign, X-Report-Digest)
+
+
+class DecideIn(_In):
+    """The chair decides on the signed summary report, confirmed with his signing password."""
+
+    report_sha256: Digest  # the signed report he was shown (the poll's report_sha256, X-Report-SHA256)
+    password: Secret = Field(min_length=1, max_length=200)
+    note: Para = Field(default="", max_length=4000)  # his decision or instructions, if any
 
 
 class RulesIn(_In):
@@ -57,6 +72,10 @@ class RulesIn(_In):
     require_signed_answers: bool
     chair_id: Id | None = None  # who chairs the Government; none: the member titled "Thủ tướng…", else the first
     deputy_ids: list[Id] = Field(default_factory=list, max_length=20)  # deputies designated to chair polls
+    # Who signs the summary reports (BC-VPCP): the head of the Government Office; the Vice Chairmen who may sign on
+    # his behalf. PUT replaces the rules: left out, nobody is designated (and no report can be signed).
+    report_signer_id: Id | None = None
+    report_deputy_ids: list[Id] = Field(default_factory=list, max_length=20)
 
 
 class ResultOut(BaseModel):
@@ -112,11 +131,23 @@ class DocumentOut(BaseModel):
     restricted: bool
 
 
+class ReportSignerOut(BaseModel):
+    user_id: int | None
+    full_name: str
+    title: str  # in full ("Bộ trưởng, Chủ nhiệm Văn phòng Chính phủ")
+    on_behalf: bool  # "KT.": a Vice Chairman signed on the head's behalf
+
+
+class ReportToSignOut(BaseModel):
+    digest: str  # send it back as report_digest
+    number: str | None
+
+
 class PollOut(BaseModel):
     id: int
     title: str
     summary: str
-    state: Literal["draft", "submitted", "open", "closed", "decided", "withdrawn"]
+    state: Literal["draft", "submitted", "open", "closed", "reported", "decided", "withdrawn"]
     deadline_at: str
     silence_counts_as: Literal["agree", "none"]
     require_signature: bool
@@ -138,6 +169,17 @@ class PollOut(BaseModel):
     extensions: list[ExtensionOut] = []
     documents: list[DocumentOut] = []
     report: bool = False  # a signed summary report exists
+    # once closed: the report's number, who signed it for the Government Office and when, the chair's decision
+    report_number: str | None = None
+    report_signer: ReportSignerOut | None = None
+    report_signed_at: str | None = None
+    report_sha256: str | None = None  # the signed file (to the secretariat, the chair, the signers): decided on
+    decided_by: str | None = None
+    decided_on_sha256: str | None = None
+    decision_note: str | None = None
+    may_sign_report: bool = False  # the caller is a designated signer and the report waits for a signature
+    may_decide: bool = False  # the caller chairs the poll and the signed report waits for his decision
+    report_to_sign: ReportToSignOut | None = None  # to a signer who may sign: the report he is shown now
 
 
 class RulesOut(BaseModel):
@@ -146,6 +188,8 @@ class RulesOut(BaseModel):
     chair_id: int | None = None
     deputy_ids: list[int] = []
     government_chair_id: int | None = None
+    report_signer_id: int | None = None
+    report_deputy_ids: list[int] = []
 
 
 class PollDocumentUpload(_In):

@@ -1,12 +1,13 @@
 """Poll services, the life of a poll up to its sending: drafting, submitting, the chair's approval, extending,
 its documents, the organisation's rules. Each is permission -> state guard -> write -> events (polls/access.py)
-in one transaction; answering is polls/answering.py, closing and the report polls/closing.py, views polls/views.py."""
+in one transaction; answering is polls/answering.py, closing polls/closing.py, the summary report and the decision
+polls/reporting.py, views polls/views.py; who is asked and who chairs polls/membership.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from core.actor import Actor
 from accounts.models import GlobalRole, User
@@ -14,9 +15,10 @@ from ledger.chain import append
 from core.clock import as_utc, iso, local, utcnow
 from core.i18n import N_
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from polls import signers
 from polls.access import (
-    audit,
     active_members,
+    audit,
     future,
     get_rules,
     government,
@@ -29,6 +31,7 @@ from polls.access import (
     tell,
     voter_ids,
 )
+from polls.membership import check_chair, check_users, check_voters
 from polls.models import Poll, PollDocument, PollExtension, PollQuestion, PollRules, PollState, PollVoter, Silence
 from polls.schemas import ExtendIn, PollCreate, RulesIn, WithdrawIn
 from polls.views import detail
@@ -37,83 +40,12 @@ from polls.views import detail
 # ---- the life of a poll ----
 
 
-def _check_users(session: Session, ids: list[int], field: str) -> None:
-    """The chair and the voters are members of the Government: not the secretariat that drafts the poll (it would
-    approve and decide its own poll), not an administrator, not a guest."""
-    found = set(
-        session.exec(
-            select(User.id).where(
-                col(User.id).in_(ids),
-                User.is_active == True,
-                User.role == GlobalRole.member,
-            )
-        ).all()
-    )
-    bad = sorted(set(ids) - found)
-    if bad:
-        raise ValidationFailed(
-            "Có người không phải thành viên Chính phủ đang hoạt động.",
-            details=[{"field": field, "message": N_("người dùng không có hoặc đã ngừng hoạt động"), "ids": bad}],
-        )
-
-
-def _check_chair(session: Session, chair_id: int | None) -> int:
-    """A written opinion of the Government is asked on behalf of the Prime Minister: its chair is the one who chairs
-    the Government or a deputy he designated (the organisation's rule, polls/access.py: government), never a member
-    the secretariat picks."""
-    head, deputies = government(session)
-    if head is None:
-        raise ValidationFailed(
-            "Chưa xác định Thủ tướng Chính phủ (người chủ trì phiếu lấy ý kiến); quản trị viên cần khai báo trong "
-            "quy định lấy ý kiến.",
-            details=[{"field": "chair_id", "message": N_("chưa khai báo người đứng đầu Chính phủ")}],
-        )
-    if chair_id is None:
-        return head
-    _check_users(session, [chair_id], "chair_id")
-    if chair_id != head and chair_id not in deputies:
-        raise ValidationFailed(
-            "Người chủ trì phiếu lấy ý kiến Chính phủ phải là Thủ tướng Chính phủ hoặc Phó Thủ tướng được Thủ tướng "
-            "phân công.",
-            details=[
-                {
-                    "field": "chair_id",
-                    "message": N_("không phải Thủ tướng hoặc Phó Thủ tướng được phân công"),
-                    "allowed": [head, *deputies],
-                }
-            ],
-        )
-    return chair_id
-
-
-def _check_voters(session: Session, given: list[int] | None, chair_id: int) -> list[int]:
-    """Every active member of the Government is asked (Luật Tổ chức Chính phủ, Điều 44 and 46): the list may be
-    left out (then it is everyone), never cut down (the chair is on it in any case)."""
-    everyone = active_members(session)
-    if given is None:
-        return everyone
-    if len(set(given)) != len(given):
-        raise ValidationFailed(
-            "Danh sách người được lấy ý kiến có người trùng.",
-            details=[{"field": "voter_ids", "message": N_("có người trùng lặp")}],
-        )
-    _check_users(session, list(given), "voter_ids")
-    missing = sorted(set(everyone) - set(given) - {chair_id})
-    if missing:
-        raise ValidationFailed(
-            "Phiếu lấy ý kiến Chính phủ phải gửi tất cả thành viên Chính phủ; danh sách còn thiếu {count} người.",
-            count=len(missing),
-            details=[{"field": "voter_ids", "message": N_("thiếu thành viên Chính phủ"), "ids": missing}],
-        )
-    return sorted(given)
-
-
 def create_poll(*, session: Session, actor: Actor, data: PollCreate) -> dict[str, Any]:
     require_staff(actor)
     deadline = future(data.deadline_at, "deadline_at")
-    chair_id = _check_chair(session, data.chair_id)
+    chair_id = check_chair(session, data.chair_id)
     ids = sorted(
-        set(_check_voters(session, None if data.voter_ids is None else list(data.voter_ids), chair_id)) | {chair_id}
+        set(check_voters(session, None if data.voter_ids is None else list(data.voter_ids), chair_id)) | {chair_id}
     )
     silence = Silence(data.silence_counts_as) if data.silence_counts_as else get_rules(session).silence_default
     poll = Poll(
@@ -277,6 +209,8 @@ def read_rules(*, session: Session, actor: Actor) -> dict[str, Any]:
         "chair_id": r.chair_id,
         "deputy_ids": list(r.deputy_ids),
         "government_chair_id": head,  # who chairs polls now (the rule, or the Prime Minister found by title)
+        "report_signer_id": r.report_signer_id,  # the Government Office's head: signs the summary reports
+        "report_deputy_ids": list(r.report_deputy_ids),  # the Vice Chairmen allowed to sign on his behalf
     }
 
 
@@ -285,7 +219,7 @@ def set_rules(*, session: Session, actor: Actor, data: RulesIn) -> dict[str, Any
         raise Forbidden("Chỉ quản trị viên được sửa quy định lấy ý kiến.")
     people = ([data.chair_id] if data.chair_id is not None else []) + list(data.deputy_ids)
     if people:
-        _check_users(session, people, "deputy_ids" if data.chair_id is None else "chair_id")
+        check_users(session, people, "deputy_ids" if data.chair_id is None else "chair_id")
     if data.chair_id is not None and data.chair_id in data.deputy_ids:
         raise ValidationFailed(
             "Thủ tướng không đồng thời là Phó Thủ tướng được phân công.",
@@ -294,7 +228,10 @@ def set_rules(*, session: Session, actor: Actor, data: RulesIn) -> dict[str, Any
     r = session.get(PollRules, 1) or PollRules(id=1)
     r.silence_default, r.require_signed_answers = Silence(data.silence_default), data.require_signed_answers
     r.chair_id, r.deputy_ids = data.chair_id, sorted(set(data.deputy_ids))
+    r.report_signer_id, r.report_deputy_ids = data.report_signer_id, sorted(set(data.report_deputy_ids))
     session.add(r)
+    head, deputies = government(session)
+    signers.check(session, r.report_signer_id, r.report_deputy_ids, {i for i in (head, *deputies) if i is not None})
     append(
         session,
         type="poll.rules",
@@ -304,7 +241,9 @@ def set_rules(*, session: Session, actor: Actor, data: RulesIn) -> dict[str, Any
         + ("im lặng là đồng ý" if data.silence_default == "agree" else "im lặng không tính")
         + (", bắt buộc ký số" if data.require_signed_answers else "")
         + (f", Thủ tướng: người dùng {data.chair_id}" if data.chair_id is not None else "")
-        + (f", Phó Thủ tướng được phân công: {sorted(set(data.deputy_ids))}" if data.deputy_ids else ""),
+        + (f", Phó Thủ tướng được phân công: {sorted(set(data.deputy_ids))}" if data.deputy_ids else "")
+        + (f", ký báo cáo tổng hợp: người dùng {data.report_signer_id}" if data.report_signer_id is not None else "")
+        + (f", ký thay: {sorted(set(data.report_deputy_ids))}" if data.report_deputy_ids else ""),
     )
     return read_rules(session=session, actor=actor)
 

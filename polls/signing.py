@@ -1,6 +1,7 @@
-"""Signing a voter's answer sheet and the chair's summary report with their own keys: the minutes' PAdES
-machinery (minutes/signing.py, ledger/keystore.py), run in a worker thread, with wrong passwords counted
-in the same failure budget as the login and the minutes' signatures."""
+"""Signing a voter's answer sheet and the Government Office's summary report with the signer's own key, and the
+chair's decision confirmed with his: the minutes' PAdES machinery (minutes/signing.py, ledger/keystore.py), run in
+a worker thread, with wrong passwords counted in the same failure budget as the login and the minutes'
+signatures."""
 
 from __future__ import annotations
 
@@ -45,6 +46,22 @@ async def sign(
             signed_at=signed_at,
             tz=ctx.settings.timezone,
         ),
+    )
+
+
+async def confirm(ctx: AppContext, user_id: int, username: str, password: str) -> None:
+    """The signing password opens the user's signing key (Forbidden when wrong, Conflict when he has none), counted
+    in the budget of his signatures ("sign:<id>", minutes/counted.py): an act confirmed as a signature is."""
+    from accounts import passwords
+    from core.i18n import N_
+    from ledger import keystore
+
+    store = keystore.KeyStore.for_data_dir(ctx.settings.data_dir)
+    await passwords.counted(
+        ctx,
+        f"sign:{user_id}",
+        N_("Nhập sai mật khẩu ký số quá nhiều lần; thử lại sau {seconds} giây."),
+        partial(store.unseal_pkcs12, username, password),
     )
 
 

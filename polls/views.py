@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from core.actor import Actor
 from accounts.models import User
 from core.clock import iso
+from polls import numbering, signers
 from polls.access import DONE, SEEN_BY_VOTERS, load, require_see
 from polls.models import Poll, PollAnswer, PollDocument, PollExtension, PollQuestion, PollState, PollVoter
 
@@ -87,6 +88,7 @@ def detail(session: Session, actor: Actor, poll: Poll, *, full: bool = False) ->
         "remaining": (n_q - count.get(actor.id, 0)) if me else 0,
         "signed": bool(me and me.signed),
         "report": poll.report_sha256 is not None,
+        **_report(session, actor, poll, manager),
     }
     if manager or full:
         out["voters"] = [
@@ -121,6 +123,30 @@ def detail(session: Session, actor: Actor, poll: Poll, *, full: bool = False) ->
     return out
 
 
+def _report(session: Session, actor: Actor, poll: Poll, manager: bool) -> dict[str, Any]:
+    """The summary report's state: its number, who signed it for the Government Office and when, the chair's
+    decision; what the caller may do with it now. The signed file's digest (what the chair decides on) to those
+    who read the report: the secretariat, the chair, the designated signers."""
+    if poll.state not in DONE:
+        return {"may_sign_report": False, "may_decide": False}
+    head, deputies = signers.office(session)
+    signer_may = actor.id == head or actor.id in deputies
+    signed = session.get(User, poll.report_signed_by) if poll.report_signed_by else None
+    decider = session.get(User, poll.decided_by) if poll.decided_by else None
+    reader = (manager or signer_may) and not actor.is_display
+    return {
+        "report_number": numbering.number_of(session, poll.id or 0),
+        "report_signer": signers.of_user(signed, on_behalf=poll.report_on_behalf).as_dict() if signed else None,
+        "report_signed_at": iso(poll.report_signed_at),
+        "report_sha256": poll.report_sha256 if reader else None,
+        "decided_by": decider.full_name if decider else None,
+        "decided_on_sha256": poll.decided_on_sha256 if reader else None,
+        "decision_note": poll.decision_note,
+        "may_sign_report": poll.state == PollState.closed and signer_may and not actor.is_display,
+        "may_decide": poll.state == PollState.reported and actor.id == poll.chair_id and not actor.is_display,
+    }
+
+
 def get_poll(*, session: Session, actor: Actor, poll_id: int) -> dict[str, Any]:
     poll = load(session, poll_id)
     require_see(session, actor, poll)
@@ -140,7 +166,10 @@ def list_polls(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
         chaired = (col(Poll.state) != PollState.draft) & ~(
             (col(Poll.state) == PollState.withdrawn) & col(Poll.submitted_at).is_(None)
         )
-        stmt = stmt.where((col(Poll.id).in_(mine) & sent) | ((col(Poll.chair_id) == actor.id) & chaired))
+        shown = (col(Poll.id).in_(mine) & sent) | ((col(Poll.chair_id) == actor.id) & chaired)
+        if signers.is_signer(session, actor.id):  # the Office's signers: the reports they sign or signed
+            shown = shown | col(Poll.state).in_(DONE)
+        stmt = stmt.where(shown)
     return [detail(session, actor, p) for p in session.exec(stmt.limit(200)).all()]
 
 

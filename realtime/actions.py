@@ -18,6 +18,7 @@ from infra.context import AppContext
 from web.auth import lookup_many
 from web.http import validate
 from infra.ratelimit import TokenBucket
+from meetings.display_rules import token_id_of, working_ids
 from core.errors import DomainError, Forbidden, RateLimited, Unauthenticated, ValidationFailed
 from core.i18n import DEFAULT_LANG, N_, translate
 from realtime.audience import Rooms
@@ -43,6 +44,7 @@ TOO_MANY_SCREENS = N_(
     "Liên kết màn hình phòng họp này đang mở {limit} kết nối trực tiếp, mức tối đa; hãy đóng bớt màn hình đang "
     "dùng liên kết này rồi thử lại."
 )
+SCREEN_ENDED = N_("Mã màn hình không hợp lệ, đã hết hạn hoặc đã bị thu hồi; xin Văn phòng cấp mã mới.")
 EXTRA_ARGS = N_("Mỗi sự kiện nhận tối đa một đối số (dữ liệu của nó); đã gửi {sent}.")
 # All a room display (Actor.is_display) may do; the services then limit it to its one meeting.
 DISPLAY_EVENTS = frozenset({"meeting:join", "meeting:sync", "meeting:leave"})
@@ -74,12 +76,14 @@ class SocketActions:
         self.ctx = ctx
         self.actors: dict[str, Actor] = {}
         # sid -> its event budget: a login user's sockets share one (user_buckets), so more sockets are not more
-        # throughput; a room display has its own per socket.
+        # throughput; so do a room display's sockets of one link (screen_buckets, by the display actor's name).
         self.buckets: dict[str, TokenBucket] = {}
         self.user_buckets: dict[int, TokenBucket] = {}
-        # sid -> its byte budget, shared by a user's sockets the same way (user_bytes)
+        self.screen_buckets: dict[str, TokenBucket] = {}
+        # sid -> its byte budget, shared by a user's (a link's) sockets the same way (user_bytes, screen_bytes)
         self.frame_bytes: dict[str, TokenBucket] = {}
         self.user_bytes: dict[int, TokenBucket] = {}
+        self.screen_bytes: dict[str, TokenBucket] = {}
         self.sockets_of: dict[int, set[str]] = {}  # user id -> its login sockets on this node (the per-user cap)
         self.screens_of: dict[str, set[str]] = {}  # display actor's name (one per token) -> its sockets here
         self.rooms = Rooms(sio, ctx, self.actors)  # which meetings each socket follows, with which audiences
@@ -89,6 +93,7 @@ class SocketActions:
         self.tokens: dict[str, str] = {}
         # The cookies of sockets connecting or acting together: one read per batch (infra/batched.py).
         self.logins = BatchedReads(lambda tokens: ctx.read(partial(lookup_many, ctx), tokens=tokens))
+        self.screens = BatchedReads(self._links_work)  # the same for hall displays' links (their events are few)
         self.langs: dict[str, str] = {}  # sid -> the language its acks' messages are in (app/i18n.environ_lang)
         self.on_disconnect: list[Callable[[str], None]] = []  # e.g. remote attendance's grace (realtime/rtc.py)
         # Sockets closed because their login session ended (logout, a replaced login, the account locked, its
@@ -126,8 +131,8 @@ class SocketActions:
             screens = self.screens_of.setdefault(actor.username, set())
             self._admit(sid, screens, self.ctx.settings.sockets_per_display, TOO_MANY_SCREENS)
             screens.add(sid)
-            self.buckets[sid] = self._bucket()
-            self.frame_bytes[sid] = _byte_bucket()
+            self.buckets[sid] = self._shared(self.screen_buckets, actor.username, self._bucket, self.screens_of)
+            self.frame_bytes[sid] = self._shared(self.screen_bytes, actor.username, _byte_bucket, self.screens_of)
         if session_key:
             self.session_of[sid] = session_key
         self.actors[sid] = actor
@@ -147,17 +152,24 @@ class SocketActions:
     def _user_bucket(self, user_id: int) -> TokenBucket:
         return self._shared(self.user_buckets, user_id, self._bucket)
 
-    def _shared(self, table: dict[int, TokenBucket], user_id: int, make: Callable[[], TokenBucket]) -> TokenBucket:
-        """The budget a user's sockets share. It outlives the user's last socket until it has refilled (a
-        reconnect does not bring a fresh burst). Those of users gone whose budgets have refilled are dropped as
-        the table grows: the same as new ones."""
-        bucket = table.get(user_id)
+    def _shared(
+        self,
+        table: dict[K, TokenBucket],
+        key: K,
+        make: Callable[[], TokenBucket],
+        held: dict[K, set[str]] | None = None,
+    ) -> TokenBucket:
+        """The budget a user's sockets share (a display link's: `held` is screens_of). It outlives the last socket
+        until it has refilled (a reconnect does not bring a fresh burst). Those of users gone whose budgets have
+        refilled are dropped as the table grows: the same as new ones."""
+        live: dict[Any, set[str]] = self.sockets_of if held is None else held
+        bucket = table.get(key)
         if bucket is None:
-            if len(table) > 2 * len(self.sockets_of) + 64:
+            if len(table) > 2 * len(live) + 64:
                 now = time.monotonic()
-                for uid in [u for u, b in table.items() if u not in self.sockets_of and _full(b, now)]:
-                    del table[uid]
-            bucket = table[user_id] = make()
+                for gone in [k for k, b in table.items() if k not in live and _full(b, now)]:
+                    del table[gone]
+            bucket = table[key] = make()
         return bucket
 
     def frame_admitted(self, sid: str, size: int) -> bool:
@@ -207,13 +219,22 @@ class SocketActions:
     async def current(self, sid: str, actor: Actor) -> Actor:
         """The socket's user as the database has it now (one read for the sockets asking together). A session
         that ended (logged out elsewhere, expired, its account deactivated) or whose user changed role closes the
-        socket; the event is refused."""
+        socket; the event is refused. So does a room display whose link no longer works (meetings/display_rules.py:
+        its lifetime over, its creator deactivated...), from that moment, not only at the next recheck."""
         token = self.tokens.get(sid)
-        if token is None:  # a room display: its token is checked again by the services it calls
+        if token is None:  # a room display: its link must still work (meetings/display_rules.py), not only at join
+            if not await self.screens.call(token_id_of(actor)):
+                self.close_ended(sid)
+                raise Unauthenticated(SCREEN_ENDED)
             return actor
         if not self.still(sid, await self.logins.call(token)):
             raise Unauthenticated(ENDED)
         return self.actors.get(sid, actor)
+
+    async def _links_work(self, token_ids: list[int | None]) -> list[tuple[bool, bool]]:
+        tz = self.ctx.settings.timezone
+        alive = await self.ctx.read(working_ids, token_ids={t for t in token_ids if t is not None}, timezone=tz)
+        return [(True, t in alive) for t in token_ids]
 
     def still(self, sid: str, found: tuple[Actor, str] | None) -> bool:
         """Whether the socket's session, as just read (`found`), still admits it; if not, the socket is closed.

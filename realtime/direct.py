@@ -238,7 +238,30 @@ def forget_headers(environ: dict[str, Any]) -> None:
         scope["headers"] = []
 
 
-class DirectSocket(AsyncSocket):
+class GuardedSocket(AsyncSocket):
+    """Every Engine.IO socket of this server (its class set at engine.io's connect, see `install`), direct or
+    not: both read loops (DirectWebSocket's below, engine.io's own `_websocket_handler`) hand each frame to
+    `receive`. A MESSAGE goes on to Socket.IO (realtime/guarded.py charges it to its budget there); any other
+    Engine.IO packet (PONG, UPGRADE, CLOSE, ...) is first put to the server's `ecabinet_engine_packet`
+    (realtime/guarded.py), which charges it and answers whether engine.io may act on it: engine.io alone would
+    answer every UPGRADE with a NOOP and take any number of PONGs, neither counted anywhere. The counts below
+    are this connection's (realtime/guarded.py)."""
+
+    ecabinet_connects = 0  # Socket.IO CONNECT packets received (one is allowed)
+    ecabinet_handshake_frames = 0  # frames received while not signed in
+    ecabinet_stray_pongs = 0  # PONGs that answered no PING
+
+    async def receive(self, pkt: Any) -> None:
+        if pkt.packet_type == eio_packet.MESSAGE:  # AsyncSocket.receive's MESSAGE branch, less its log call
+            server = self.server
+            await server._trigger_event("message", self.sid, pkt.data, run_async=server.async_handlers)
+            return
+        check = getattr(self.server, "ecabinet_engine_packet", None)
+        if check is None or check(self, pkt):
+            await super().receive(pkt)
+
+
+class DirectSocket(GuardedSocket):
     """An Engine.IO socket (its class set at engine.io's connect, see `install`) whose queue becomes a
     DirectQueue once its websocket is accepted. Sending puts without awaiting (a DirectQueue writes at once);
     the next ping is a timer, not a task sleeping per socket."""
@@ -334,15 +357,17 @@ def install(sio: Any) -> None:
     """This server's engine.io opens its websockets through DirectWebSocket (its own copy of the driver table:
     engine.io shares the module's dict between servers). A socket that arrives on uvicorn's sans-io protocol
     becomes a DirectSocket as engine.io reports it connected, before engine.io schedules its first ping (a
-    timer from then on, not a task sleeping for ping_interval)."""
+    timer from then on, not a task sleeping for ping_interval); any other becomes a GuardedSocket (its Engine.IO
+    packets checked all the same)."""
     eio = sio.eio
     eio._async = {**eio._async, "websocket": DirectWebSocket}
     on_connect = eio.handlers["connect"]
 
     async def connected(eio_sid: str, environ: dict[str, Any]) -> Any:
         sock = eio.sockets.get(eio_sid)
-        if type(sock) is AsyncSocket and (environ.get("asgi.scope") or {}).get(SCOPE_KEY) is not None:
-            sock.__class__ = DirectSocket
+        if type(sock) is AsyncSocket:
+            direct = (environ.get("asgi.scope") or {}).get(SCOPE_KEY) is not None
+            sock.__class__ = DirectSocket if direct else GuardedSocket
         return await on_connect(eio_sid, environ)
 
     eio.handlers["connect"] = connected

@@ -12,11 +12,25 @@ Limits of the connection itself live here too (docs/realtime-protocol.md "Connec
   received before it are answered. python-socketio would log a traceback per frame and keep the socket;
 - what a frame may cost before it is decoded: none is larger than MAX_FRAME_BYTES (uvicorn's websocket fails the
   connection at the frame's header, app/cli.py); a socket not signed in may send only Socket.IO's CONNECT or
-  DISCONNECT, of at most HANDSHAKE_MAX characters, anything else closes it undecoded; a signed-in socket's frames
-  are charged to its user's byte budget (`frame_gate`, realtime/actions.py) before they are decoded, and a frame
-  past it is refused (rate_limited, answered when its ack id reads) without being decoded. Decoding a frame costs
-  about as much per byte as the frame is long: one socket sending 1 MB frames as fast as it could held the event
-  loop for every tablet (healthz 4 ms -> 780 ms)."""
+  DISCONNECT, of at most HANDSHAKE_MAX characters, and at most HANDSHAKE_FRAMES frames of any kind, anything else
+  closes it undecoded; a signed-in socket's frames are charged to its user's byte budget (`frame_gate`,
+  realtime/actions.py; a hall display's sockets share their link's) before they are decoded, and a frame past it
+  is refused (rate_limited, answered when its ack id reads) without being decoded. Decoding a frame costs about
+  as much per byte as the frame is long: one socket sending 1 MB frames as fast as it could held the event loop
+  for every tablet (healthz 4 ms -> 780 ms);
+- one Socket.IO CONNECT per Engine.IO connection: each runs a database read (the session cookie, a display
+  token), so a second one closes the connection, and so does a refused one once its connect_error is sent (one
+  socket used to have 1 700 refused handshakes a second read). Attempts per client address are limited apart
+  (realtime/connect_limit.py);
+- Engine.IO's own packets are checked too, before engine.io acts on them (`engine_packet`, called by
+  realtime/direct.py GuardedSocket for both read loops): a PONG answers the server's PING (those that answer none
+  are dropped, and past STRAY_PONGS of them the connection closes), carries nothing and is charged like any
+  frame; an UPGRADE (ours are
+  websockets from the start: there is nothing to upgrade; engine.io answered each with a NOOP, 138 000 in 5 s)
+  and every other packet a client does not send close the connection;
+- no binary packets: the product's clients never send any, and python-socketio kept a BINARY_EVENT's
+  attachments (up to 999 999 999 announced) until the last arrived, for as long as the socket lived. A
+  BINARY_EVENT or BINARY_ACK, or a binary frame, is a protocol error: nothing is ever held pending."""
 
 from __future__ import annotations
 
@@ -27,6 +41,7 @@ import time
 from typing import Any, Callable
 
 import socketio
+from engineio import packet as eio_packet
 from socketio import packet
 
 from core.i18n import DEFAULT_LANG, N_, translate
@@ -48,6 +63,10 @@ IN_FLIGHT_GRACE = 10.0  # seconds: the most the calls before a protocol error ma
 # ~105 KB; the viewer's own largest, one 2 000-point stroke of presenter:ink, is ~46 KB (tests/test_socket_frames.py).
 MAX_FRAME_BYTES = 128 * 1024
 HANDSHAKE_MAX = 512  # characters: a CONNECT with a hall display's token (auth) and a namespace, with margin
+# Frames of any kind a connection may send before it is signed in: its CONNECT, the PONG to a PING that came before
+# the connect was answered, a DISCONNECT, with margin.
+HANDSHAKE_FRAMES = 4
+STRAY_PONGS = 2  # PONGs that answer no PING (per connection) dropped quietly; one more closes the connection
 RATE_LIMITED = N_("Gửi quá nhiều yêu cầu; vui lòng chậm lại.")  # realtime/actions.py admit's refusal
 
 
@@ -84,6 +103,7 @@ class GuardedServer(socketio.AsyncServer):
         self.inflight: dict[str, int] = {}  # eio sid -> its events whose handlers still run
         self.condemned: set[str] = set()  # eio sids closing for a protocol error: nothing more is read
         self.eio.ecabinet_protocol_error = self.protocol_error  # realtime/direct.py: malformed Engine.IO packets
+        self.eio.ecabinet_engine_packet = self.engine_packet  # realtime/direct.py GuardedSocket: PONG, UPGRADE, ...
         # sid, frame length -> whether its user's byte budget takes it (set by realtime/actions.py)
         self.frame_gate: Callable[[str, int], bool] = lambda sid, size: True
 
@@ -117,6 +137,30 @@ class GuardedServer(socketio.AsyncServer):
         shut = getattr(sock.queue, "shut", None)  # a direct socket's queue (realtime/direct.py)
         if shut is not None:
             shut()
+        else:  # engine.io's own loop: its writer stops on None and closes the websocket
+            sock.queue.put_nowait(None)
+
+    async def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
+        """python-socketio's connect, once per Engine.IO connection: a second CONNECT closes it unread, and so does a
+        refused one (its connect_error sent first) or one whose handler failed (logged by engine.io; its
+        half-connected entry is dropped). A connection's frames are handled one after the other (engine.io's
+        read loop awaits each MESSAGE's handling), so nothing else of it is read while its connect runs."""
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is None or eio_sid in self.condemned:
+            return
+        if getattr(sock, "ecabinet_connects", 0):
+            self.protocol_error(eio_sid, "second CONNECT")
+            return
+        sock.ecabinet_connects = 1
+        ns = namespace or NAMESPACE
+        try:
+            await super()._handle_connect(eio_sid, namespace, data)
+        finally:
+            sid = self.manager.sid_from_eio_sid(eio_sid, ns)
+            if sid is None or not self.manager.is_connected(sid, ns):
+                if sid is not None and self.manager.is_pre_connected(sid, ns):  # the handler failed (logged)
+                    await self.manager.disconnect(sid, ns, ignore_queue=True)
+                spawn(self._shut(eio_sid))
 
     async def _handle_disconnect(self, eio_sid: str, namespace: str | None, reason: Any = None) -> None:
         sid = self.manager.sid_from_eio_sid(eio_sid, namespace or NAMESPACE)
@@ -165,7 +209,7 @@ class GuardedServer(socketio.AsyncServer):
             return
         sid = self.manager.sid_from_eio_sid(eio_sid, NAMESPACE)
         if sid is None or not self.manager.is_connected(sid, NAMESPACE):
-            if not _handshake(data) and eio_sid not in self._binary_packet:
+            if not _handshake(data) or not self._handshake_frame(self.eio.sockets.get(eio_sid)):
                 self.protocol_error(eio_sid, "frame before sign-in")  # not decoded: nothing was admitted
                 return
         elif not self.frame_gate(sid, len(data)):
@@ -176,23 +220,61 @@ class GuardedServer(socketio.AsyncServer):
         except Exception as exc:  # decoding only: whatever breaks it came from the client
             self.protocol_error(eio_sid, f"Socket.IO packet ({type(exc).__name__})", data)
             return
-        if pkt is None:  # a binary packet waiting for more attachments
-            return
         kind, ns = pkt.packet_type, pkt.namespace
         if kind == packet.CONNECT:
             await self._handle_connect(eio_sid, ns, pkt.data)
         elif kind == packet.DISCONNECT:
             await self._handle_disconnect(eio_sid, ns, self.reason.CLIENT_DISCONNECT)
-        elif kind in (packet.EVENT, packet.BINARY_EVENT):
+        elif kind == packet.EVENT:
             await self._handle_event(eio_sid, ns, pkt.id, pkt.data)
         else:
             await self._handle_ack(eio_sid, ns, pkt.id, pkt.data)
 
-    def _over_budget(self, eio_sid: str, sid: str, data: Any) -> None:
-        """A frame past its user's byte budget: dropped undecoded (a binary packet it belonged to with it), and
-        answered rate_limited when its ack id reads."""
+    def engine_packet(self, sock: Any, pkt: Any) -> bool:
+        """An Engine.IO packet other than a MESSAGE, as it arrives (realtime/direct.py GuardedSocket): whether
+        engine.io may act on it. A CLOSE may. A PONG may when it is empty and answers the server's PING (its
+        `last_ping` is set until the answer), charged as any frame (before sign-in to HANDSHAKE_FRAMES, after to
+        its user's byte budget: past it, dropped); a PONG that answers nothing is dropped, and past STRAY_PONGS of
+        them the connection closes. Anything else (UPGRADE: ours are websockets from the start; PING, NOOP, OPEN,
+        a PONG with data) is a protocol error: the connection closes."""
+        eio_sid = sock.sid
+        kind = pkt.packet_type
+        if kind == eio_packet.CLOSE:
+            return True
+        if eio_sid in self.condemned:
+            return False
+        if kind != eio_packet.PONG or pkt.data:
+            name = eio_packet.packet_names[kind] if 0 <= kind < len(eio_packet.packet_names) else kind
+            self.protocol_error(eio_sid, f"Engine.IO packet ({name} from a client)")
+            return False
+        if not sock.last_ping:
+            sock.ecabinet_stray_pongs = getattr(sock, "ecabinet_stray_pongs", 0) + 1
+            if sock.ecabinet_stray_pongs > STRAY_PONGS:
+                self.protocol_error(eio_sid, "Engine.IO packet (PONG without a PING)")
+            return False
+        sid = self.manager.sid_from_eio_sid(eio_sid, NAMESPACE)
+        if sid is None or not self.manager.is_connected(sid, NAMESPACE):
+            if self._handshake_frame(sock):
+                return True
+            self.protocol_error(eio_sid, "frame before sign-in")
+            return False
+        if self.frame_gate(sid, 1):
+            return True
         self.refused += 1
-        self._binary_packet.pop(eio_sid, None)
+        return False
+
+    @staticmethod
+    def _handshake_frame(sock: Any) -> bool:
+        """Counts a frame of a connection not signed in: whether it is within HANDSHAKE_FRAMES."""
+        if sock is None:
+            return False
+        sock.ecabinet_handshake_frames = getattr(sock, "ecabinet_handshake_frames", 0) + 1
+        return bool(sock.ecabinet_handshake_frames <= HANDSHAKE_FRAMES)
+
+    def _over_budget(self, eio_sid: str, sid: str, data: Any) -> None:
+        """A frame past its user's byte budget: dropped undecoded, and answered rate_limited when its ack id
+        reads."""
+        self.refused += 1
         found = ACK_ID.match(data[:160]) if isinstance(data, str) else None
         if found:
             message = translate(RATE_LIMITED, self.lang_of(sid))
@@ -201,24 +283,17 @@ class GuardedServer(socketio.AsyncServer):
             spawn(self._send_packet(eio_sid, ack))
 
     def _decode(self, eio_sid: str, data: Any) -> Any:
-        """The complete packet `data` finishes, or None while a binary packet waits for attachments. Raises for
-        whatever a client may not send (ValueError for the packet kinds only a server sends)."""
-        waiting = self._binary_packet.get(eio_sid)
-        if waiting is not None:
-            if not waiting.add_attachment(data):
-                return None
-            del self._binary_packet[eio_sid]
-            return waiting
+        """The packet `data` is. Raises for whatever a client may not send: a binary frame or packet (BINARY_EVENT,
+        BINARY_ACK: no client of ours sends one, so no attachment is ever held pending), the packet kinds only a
+        server sends (ValueError)."""
+        if not isinstance(data, str):
+            raise ValueError("binary frame")
         if not data:  # python-socketio would take it for an EVENT without data
             raise ValueError("empty packet")
+        if data[0] in "56":  # BINARY_EVENT, BINARY_ACK: refused before their JSON is read
+            raise ValueError("binary packet")
         pkt = self.packet_class(encoded_packet=data)
         kind = pkt.packet_type
-        if kind in (packet.BINARY_EVENT, packet.BINARY_ACK):
-            sid = self.manager.sid_from_eio_sid(eio_sid, pkt.namespace or NAMESPACE)
-            if not self.manager.is_connected(sid, pkt.namespace or NAMESPACE) or not pkt.attachment_count:
-                raise ValueError("unexpected binary packet")
-            self._binary_packet[eio_sid] = pkt
-            return None
         if kind not in (packet.CONNECT, packet.DISCONNECT, packet.EVENT, packet.ACK):
             raise ValueError("not a packet a client sends")
         if kind == packet.ACK and not isinstance(pkt.data, list):

@@ -25,6 +25,7 @@ from meetings.schemas import CheckInRequest
 from realtime.actions import Handler, SocketActions
 from realtime.audience import Rooms
 from realtime.broadcast import user_room
+from realtime.connect_limit import ConnectLimit
 from realtime.direct import forget_headers
 from realtime.payloads import CheckIn, ItemRef, MeetingRef, StartMeeting, SyncRequest
 from realtime.guarded import GuardedServer
@@ -42,6 +43,7 @@ class Live:
     presence: LocalBoard | SharedBoard  # who has the meeting open (shared across nodes with Redis)
     joins: BatchedReads  # meeting:join of the tablets joining together: one read and one snapshot per batch
     logins: BatchedReads  # the session cookies of sockets connecting together: one read per batch
+    connects: ConnectLimit  # connect attempts per client address (refused or in flight)
 
 
 def _refused(text: str, lang: str) -> socketio.exceptions.ConnectionRefusedError:
@@ -52,7 +54,22 @@ def _refused(text: str, lang: str) -> socketio.exceptions.ConnectionRefusedError
 
 
 async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+    """Admit a socket by its display token or session cookie: counted against its address's connects first
+    (realtime/connect_limit.py), forgotten there once admitted; a refusal stays counted."""
     lang = environ_lang(environ)
+    attempt = await live.connects.reserve(environ, lang)
+    try:
+        await _admit(live, sid, environ, auth, lang)
+    except socketio.exceptions.ConnectionRefusedError:
+        raise
+    except BaseException:
+        await attempt.release()  # not a refusal (e.g. the database was busy): the error is logged
+        raise
+    await attempt.release()
+    return True
+
+
+async def _admit(live: Live, sid: str, environ: dict[str, Any], auth: Any, lang: str) -> None:
     display_token = auth.get("display_token") if isinstance(auth, dict) else None
     if display_token is not None:  # the hall's room display: read-only, one meeting (display/)
         screen = await live.ctx.read(
@@ -64,7 +81,7 @@ async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = Non
         live.actions.connected(sid, screen)
         live.actions.langs[sid] = lang
         forget_headers(environ)
-        return True
+        return
     token = cookie_from_header(environ.get("HTTP_COOKIE"), cookie_name(live.ctx.settings))
     found = await live.logins.call(token) if token else None
     if found is None or token is None:
@@ -73,7 +90,6 @@ async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = Non
     live.actions.langs[sid] = lang
     await live.sio.enter_room(sid, user_room(found[0].id))  # the user's own sockets: private annotation events
     forget_headers(environ)
-    return True
 
 
 async def to_user(live: Live, user_id: int, event: str, data: Any) -> None:
@@ -201,7 +217,9 @@ def _conducting(live: Live, fn: Callable[..., Any], **fixed: Any) -> Handler:
 def register(sio: socketio.AsyncServer, ctx: AppContext) -> SocketActions:
     actions = SocketActions(sio, ctx)
     joins = BatchedReads(lambda calls: ctx.read(audience.join_many, calls=calls))
-    live = Live(sio, ctx, actions, actions.rooms, board(sio, ctx.cluster), joins, actions.logins)
+    connects = ConnectLimit(ctx.settings)
+    live = Live(sio, ctx, actions, actions.rooms, board(sio, ctx.cluster), joins, actions.logins, connects)
+    ctx.background.append(connects)  # its Redis connection closes with the app
     ctx.cluster.services.append(live.presence)
     actions.rooms.on_evicted.append(partial(evicted, live))
     ctx.end_session = actions.end_session

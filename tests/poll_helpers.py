@@ -27,6 +27,7 @@ class Board:
     members: list[Actor]  # voters other than the chair
     outsider: Actor  # a guest: never a voter
     admin: Actor
+    office: Actor | None = None  # the Government Office's head, once make_office made him
 
     @property
     def voters(self) -> list[Actor]:
@@ -77,3 +78,40 @@ def answer(db: Database, poll: dict[str, Any], who: Actor, *choices: str, commen
         answers=[{"question_id": q["id"], "choice": c, "comment": comment} for q, c in zip(poll["questions"], choices)]
     )
     return call(db, answering.answer, actor=who, poll_id=poll["id"], data=body)
+
+
+OFFICE_HEAD_TITLE = "Bộ trưởng, Chủ nhiệm Văn phòng Chính phủ"
+OFFICE_DEPUTY_TITLE = "Phó Chủ nhiệm Văn phòng Chính phủ"
+
+
+def retitle(db: Database, who: Actor, title: str) -> None:
+    from accounts.models import User
+
+    def write(session: Any) -> None:
+        user = session.get(User, who.id)
+        assert user is not None
+        user.title = title
+        session.add(user)
+
+    db.run_write(write)
+
+
+def make_office(db: Database, b: Board, *, designate: bool = True) -> tuple[Actor, Actor]:
+    """The Government Office's head (a member of the Government: make it after the poll is sent, or he would have
+    to be on it) and a Vice Chairman (its staff), designated to sign the summary reports (polls/signers.py)."""
+    from polls.schemas import RulesIn
+
+    head = make_user(db, GlobalRole.member, "Lưu Đình Khoa")
+    deputy = make_user(db, GlobalRole.secretariat, "Đặng Thị Hồng Nhung")
+    retitle(db, head, OFFICE_HEAD_TITLE)
+    retitle(db, deputy, OFFICE_DEPUTY_TITLE)
+    if designate:
+        rules = RulesIn(
+            silence_default="agree",
+            require_signed_answers=False,
+            report_signer_id=head.id,
+            report_deputy_ids=[deputy.id],
+        )
+        call(db, services.set_rules, actor=b.admin, data=rules)
+    b.office = head
+    return head, deputy

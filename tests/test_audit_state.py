@@ -187,7 +187,8 @@ def test_a_password_swapped_with_sql_is_named_and_one_changed_through_the_applic
     s, admin = _meeting(db)
     member, other = s.cabinet.members[0], s.cabinet.members[1]
     reset = UserUpdate(password="Mật-khẩu-đặt-lại-2027")
-    db.run_write(accounts.update_user, actor=admin, user_id=other.id, data=reset, min_length=10)
+    new_hash = hash_password(reset.password or "")  # hashed before the write, as the route does
+    db.run_write(accounts.update_user, actor=admin, user_id=other.id, data=reset, new_hash=new_hash)
     assert _verify(db, admin)["mismatches"] == []  # set through the application: logged
     _sql(db, 'UPDATE "user" SET password_hash = :h WHERE id = :u', h=hash_password("ke-gian-2027-xyz"), u=member.id)
     v = _verify(db, admin)

@@ -1,6 +1,7 @@
 """Room-display links end (display/services.py): with their meeting (the screen may show the closing state until
 the end of that day on the organisation's clock), and with their creator's right to create them (deactivated,
-or no longer the meeting's secretary). Pairs: the link that should still work does."""
+or no longer the meeting's secretary). Pairs: the link that should still work does. Their fixed lifetime and the
+creator's credential epoch: tests/test_display_link_validity.py."""
 
 from __future__ import annotations
 
@@ -77,12 +78,13 @@ def test_a_link_dies_with_its_creators_account_or_right(db: Database) -> None:
         data=ParticipantUpdate(role=MeetingRole.member),
     )
     assert not _works(db, by_secretary) and _works(db, by_staff)
-    # The staff account is deactivated: its link stops; active again, it works again (nothing was revoked).
+    # The staff account is deactivated: its link stops; active again, it stays dead (the account's credential
+    # epoch moved on: tests/test_display_link_validity.py).
     off, on = UserUpdate(is_active=False), UserUpdate(is_active=True)
-    db.run_write(accounts.update_user, actor=admin, user_id=c.staff.id, data=off, min_length=10)
+    db.run_write(accounts.update_user, actor=admin, user_id=c.staff.id, data=off)
     assert not _works(db, by_staff)
-    db.run_write(accounts.update_user, actor=admin, user_id=c.staff.id, data=on, min_length=10)
-    assert _works(db, by_staff)
+    db.run_write(accounts.update_user, actor=admin, user_id=c.staff.id, data=on)
+    assert not _works(db, by_staff)
 
 
 async def test_the_page_and_the_socket_refuse_a_link_of_a_deactivated_creator(live_server: LiveServer) -> None:
@@ -92,7 +94,7 @@ async def test_the_page_and_the_socket_refuse_a_link_of_a_deactivated_creator(li
     kept = call(db, display.create_token, actor=c.staff, meeting_id=c.meeting_id)
     lost = call(db, display.create_token, actor=c.secretary, meeting_id=c.meeting_id)
     off = UserUpdate(is_active=False)
-    db.run_write(accounts.update_user, actor=admin, user_id=c.secretary.id, data=off, min_length=10)
+    db.run_write(accounts.update_user, actor=admin, user_id=c.secretary.id, data=off)
     async with httpx.AsyncClient(base_url=live_server.url) as anonymous:
         assert (await anonymous.get(kept["url"])).status_code == 200
         refused = await anonymous.get(lost["url"])
@@ -124,7 +126,7 @@ async def test_a_screen_already_showing_goes_dark_when_its_link_stops_working(se
             screens.append((screen, gone))
         try:
             off = UserUpdate(is_active=False)
-            db.run_write(accounts.update_user, actor=admin, user_id=c.secretary.id, data=off, min_length=10)
+            db.run_write(accounts.update_user, actor=admin, user_id=c.secretary.id, data=off)
             await asyncio.wait_for(screens[1][1].wait(), 10)  # the deactivated creator's screen goes dark
             assert not screens[0][1].is_set() and screens[0][0].connected  # the other one stays
             ack = await screens[0][0].call("meeting:sync", {"meeting_id": c.meeting_id, "since": 0}, timeout=10)

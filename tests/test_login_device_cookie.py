@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from accounts.devices import COOKIE as DEVICE
+from accounts.devices import cookie_name
 from tests.conftest import LiveServer, running
 from tests.factories import PASSWORD, make_user
 
@@ -33,7 +33,7 @@ async def live(request: pytest.FixtureRequest, settings, db) -> AsyncIterator[Li
 
 
 async def _login(live: LiveServer, username: str, password: str, address: str, device: str = "") -> httpx.Response:
-    cookies = {DEVICE: device} if device else {}
+    cookies = {cookie_name(live.settings, username): device} if device else {}
     async with httpx.AsyncClient(base_url=live.url, cookies=cookies) as client:
         return await client.post(
             LOGIN, json={"username": username, "password": password}, headers={"X-Forwarded-For": address}
@@ -44,9 +44,10 @@ async def _device_of(live: LiveServer, username: str, address: str) -> str:
     """The device cookie a browser gets by signing in (and its flags)."""
     r = await _login(live, username, PASSWORD, address)
     assert r.status_code == 200, r.text
-    header = next(h for h in r.headers.get_list("set-cookie") if h.startswith(f"{DEVICE}="))
+    name = cookie_name(live.settings, username)
+    header = next(h for h in r.headers.get_list("set-cookie") if h.startswith(f"{name}="))
     assert "httponly" in header.lower() and "samesite=lax" in header.lower() and "max-age=" in header.lower()
-    return r.cookies[DEVICE]
+    return r.cookies[name]
 
 
 async def _lock_account(live: LiveServer, username: str) -> None:
@@ -67,7 +68,7 @@ async def test_guesses_from_many_addresses_lock_a_cookieless_login_but_not_a_kno
     for address in ("198.51.100.7", "198.51.100.8", "198.51.100.7"):
         r = await _login(live, owner.username, PASSWORD, address, device)
         assert r.status_code == 200, r.text
-        device = r.cookies[DEVICE]  # a fresh device cookie with every sign-in
+        device = r.cookies[cookie_name(live.settings, owner.username)]  # a fresh device cookie with every sign-in
 
 
 async def test_a_shared_address_locked_by_one_user_does_not_lock_out_known_devices_behind_it(

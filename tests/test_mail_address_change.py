@@ -1,10 +1,13 @@
 """Where a member's notifications are mailed changes only with their current password (counted against the
-password change's failure budget), is audited, and the old address is told; and a subject is always encoded, so
-encoded-word syntax in a title reads back as the title (both read from a real SMTP server)."""
+password change's failure budget) and once the new address is confirmed from the link mailed to it: the request and
+the change are audited, and the old address is told; and a subject is always encoded, so encoded-word syntax in a
+title reads back as the title (all read from a real SMTP server). The confirmation link itself:
+tests/test_email_confirm.py."""
 
 from __future__ import annotations
 
 import base64
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -21,10 +24,12 @@ from notifications import services
 from tests.conftest import free_port, running
 from tests.factories import PASSWORD, call, make_cabinet
 from tests.live import login
-from tests.smtp_inbox import Inbox
+from tests.smtp_inbox import Inbox, Received
 
 OLD, NEW = "bo.truong@mof.gov.vn", "nguoi.khac@example.com"
 PREFS = "/api/notifications/preferences"
+CONFIRM = "/api/notifications/email/confirm"
+LINK = re.compile(r"/notifications/email/confirm/([A-Za-z0-9_-]+)")
 
 
 @pytest.fixture
@@ -34,14 +39,20 @@ def inbox() -> Any:
     box.stop()
 
 
-def audited(db: Database, user_id: int) -> list[AuditEntry]:
+def audited(db: Database, user_id: int, type_: str = "user.email_changed") -> list[AuditEntry]:
     with db.read_session() as s:
-        q = select(AuditEntry).where(AuditEntry.type == "user.email_changed", AuditEntry.actor_id == user_id)
+        q = select(AuditEntry).where(AuditEntry.type == type_, AuditEntry.actor_id == user_id)
         return list(s.exec(q.order_by(col(AuditEntry.id))))
 
 
+def token_of(mail: Received) -> str:
+    found = LINK.findall(mail.body)
+    assert found and len(set(found)) == 1, mail.body
+    return found[0]
+
+
 @pytest.mark.service_pair("notifications.services.set_preferences")
-async def test_the_address_changes_only_with_the_password_audited_and_the_old_address_told(
+async def test_a_new_address_takes_the_password_and_its_confirmation_then_the_old_address_is_told(
     settings: Settings, db: Database, inbox: Inbox
 ) -> None:
     c = make_cabinet(db, n_members=1, publish=False)
@@ -55,15 +66,25 @@ async def test_the_address_changes_only_with_the_password_audited_and_the_old_ad
             assert bare.status_code == 422 and bare.json()["error"]["details"][0]["field"] == "password"
             wrong = await client.put(PREFS, json={"email": NEW, "password": "Không-phải-mật-khẩu-1"})
             assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "forbidden"
-            assert (await client.get(PREFS)).json()["email"] == OLD and audited(db, member.id) == []
+            prefs = (await client.get(PREFS)).json()
+            assert prefs["email"] == OLD and prefs["pending_email"] is None and audited(db, member.id) == []
             # the rest of the preferences need no password while the address stays
             assert (await client.put(PREFS, json={"email": OLD, "lang": "vi"})).status_code == 200
-            # allowed: with the current password
+            # allowed: with the current password the new address is requested, not used yet
+            requested = await client.put(PREFS, json={"email": NEW, "password": PASSWORD})
+            assert requested.status_code == 200, requested.text
+            assert requested.json()["email"] == OLD and requested.json()["pending_email"] == NEW
+            assert requested.json()["pending_expires_at"].endswith("Z")
+            [confirmation] = await inbox.wait_for(1)
+            assert confirmation.to == [NEW] and confirmation.subject == "Xác nhận địa chỉ thư nhận thông báo e-Cabinet"
+            assert audited(db, member.id) == [] and len(audited(db, member.id, "user.email_change_requested")) == 1
+            # the signed-in owner confirms with the link's token: now the address changes
             before = utcnow()
-            changed = await client.put(PREFS, json={"email": NEW, "password": PASSWORD})
+            confirmed = await client.post(CONFIRM, json={"token": token_of(confirmation)})
             after = utcnow()
-            assert changed.status_code == 200 and changed.json()["email"] == NEW
-            [mail] = await inbox.wait_for(1)
+            assert confirmed.status_code == 200, confirmed.text
+            assert confirmed.json()["email"] == NEW and confirmed.json()["pending_email"] is None
+            mails = await inbox.wait_for(2)
             [entry] = audited(db, member.id)
             # the wrong guesses above count against the password change's budget (login_max_failures = 5)
             for _ in range(4):
@@ -74,15 +95,38 @@ async def test_the_address_changes_only_with_the_password_audited_and_the_old_ad
             assert (await client.put(PREFS, json={"email": OLD, "password": PASSWORD})).status_code == 429
         finally:
             await client.aclose()
+    mail = mails[1]
     assert mail.to == [OLD] and mail.subject == "Địa chỉ thư nhận thông báo e-Cabinet đã được đổi"
     at = {local(t).strftime("%H:%M %d/%m/%Y") for t in (before, after)}  # the organisation's clock
     assert any(f"lúc {moment}" in mail.body for moment in at), mail.body
     assert "n***@example.com" in mail.body and NEW not in mail.body and OLD in mail.body
     assert entry.summary.endswith(f"{OLD} → {NEW}") and member.username in entry.summary
-    # the user sees it in the product too, and it is no choice among the events they may turn off
+    # the user sees both in the product too, and neither is a choice among the events they may turn off
     with db.read_session() as s:
         prefs = services.get_preferences(session=s, actor=member)
-    assert "account.email_changed" not in [e["event"] for e in prefs["events"]]
+        bell = services.list_mine(session=s, actor=member, lang="vi", tz=settings.timezone)
+    assert {"account.email_changed", "account.email_confirm"}.isdisjoint(e["event"] for e in prefs["events"])
+    assert [n["event"] for n in bell["items"]] == ["account.email_changed", "account.email_confirm"]
+    assert not LINK.search(bell["items"][1]["body"])  # the link is in the mailbox only
+
+
+async def test_without_a_mail_server_a_new_address_is_refused_and_removing_one_is_not(
+    settings: Settings, db: Database
+) -> None:
+    c = make_cabinet(db, n_members=1, publish=False)
+    member = c.members[0]
+    db.run_write(services.set_address, user_id=member.id, email=OLD)
+    async with running(settings) as live:
+        client = await login(live.url, member.username)
+        try:
+            r = await client.put(PREFS, json={"email": NEW, "password": PASSWORD})
+            assert r.status_code == 409 and "máy chủ gửi thư" in r.json()["error"]["message"]
+            removed = await client.put(PREFS, json={"email": "", "password": PASSWORD})
+            assert removed.status_code == 200 and removed.json()["email"] is None
+        finally:
+            await client.aclose()
+    [entry] = audited(db, member.id)
+    assert entry.summary.endswith(f"{OLD} → (bỏ)")
 
 
 async def test_an_encoded_word_in_a_title_arrives_as_the_title(settings: Settings, db: Database, inbox: Inbox) -> None:

@@ -229,18 +229,22 @@ async def test_every_notification_route_has_a_denied_and_an_allowed_pair(live_se
             and all(e["email"] for e in prefs["events"])
             and len(prefs["events"]) == len(texts.EVENTS)
         )
+        assert prefs["pending_email"] is None and prefs["pending_expires_at"] is None
         assert (await anon.put("/api/notifications/preferences", json={"email": "a@b.vn"})).status_code == 401
-        r = await member.put(
-            "/api/notifications/preferences",
-            json={
-                "email": "bo.truong@mof.gov.vn",
-                "password": PASSWORD,
-                "lang": "en",
-                "email_events": ["task.overdue"],
-            },
-        )
-        assert r.status_code == 200 and r.json()["email"] == "bo.truong@mof.gov.vn" and r.json()["lang"] == "en"
+        # a new address is mailed a confirmation link: refused (409, nothing saved) without a mail server
+        wanted = {"email": "bo.truong@mof.gov.vn", "password": PASSWORD, "lang": "en", "email_events": ["task.overdue"]}
+        r = await member.put("/api/notifications/preferences", json=wanted)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "invalid_state"
+        r = await member.put("/api/notifications/preferences", json={"lang": "en", "email_events": ["task.overdue"]})
+        assert r.status_code == 200 and r.json()["email"] is None and r.json()["lang"] == "en"
         assert [e["event"] for e in r.json()["events"] if e["email"]] == ["task.overdue"]
+        # POST /api/notifications/email/confirm, DELETE /api/notifications/email/pending (their pairs:
+        # tests/test_email_confirm.py)
+        token = {"token": "A" * 43}
+        assert (await anon.post("/api/notifications/email/confirm", json=token)).status_code == 401
+        assert (await member.post("/api/notifications/email/confirm", json=token)).status_code == 404
+        assert (await anon.delete("/api/notifications/email/pending")).status_code == 401
+        assert (await member.delete("/api/notifications/email/pending")).status_code == 404
         assert (await member.put("/api/notifications/preferences", json={"email": "khong-phai-thu"})).status_code == 422
         assert (
             await member.put("/api/notifications/preferences", json={"email_events": ["vote.opened"]})

@@ -13,7 +13,9 @@ from accounts.models import GlobalRole
 from meetings import participation, services
 from meetings.models import MeetingMode
 from meetings.schemas import MeetingUpdate, ParticipantCreate
+from core.clock import utcnow
 from notices import services as notices
+from notifications import address
 from tests.conftest import LiveServer
 from tests.doc_helpers import make_pdf, upload
 from tests.factories import Cabinet, call, make_cabinet, make_user
@@ -27,10 +29,11 @@ class World:
     draft: Cabinet
     admin: Any
     docs: dict[str, int]
+    token: str  # the member's link confirming a new notification address
 
 
 def _path(template: str, w: World) -> str:
-    return template.format(m=w.c.meeting_id, in_room=w.in_room, **w.docs)
+    return template.format(m=w.c.meeting_id, in_room=w.in_room, token=w.token, **w.docs)
 
 
 # page (path template) -> [(who, expected status)]: who is a role of the hybrid meeting, "draft_member" (invited
@@ -60,6 +63,7 @@ PAGES: dict[str, list[tuple[str, int]]] = {
     "/account": [("member", 200), ("guest", 200), ("anonymous", 303)],
     "/minutes/verify": [("anonymous", 200)],
     "/notifications": [("member", 200), ("guest", 200), ("anonymous", 303)],
+    "/notifications/email/confirm/{token}": [("member", 200), ("guest", 404), ("staff", 404), ("anonymous", 303)],
     "/notices/dashboard": [("staff", 200), ("member", 200), ("guest", 403), ("anonymous", 303)],
     "/notices/{notice}": [("staff", 200), ("member", 404), ("outsider", 404), ("anonymous", 303)],
 }
@@ -131,7 +135,11 @@ async def _world(live: LiveServer) -> World:
     )  # a held meeting of other people, with its conclusion notice
     call(db, services.end_meeting, actor=held.chair, meeting_id=held.meeting_id)
     docs["notice"] = call(db, notices.create_notice, actor=held.staff, meeting_id=held.meeting_id)["id"]
-    return World(c, other.meeting_id, make_cabinet(db, publish=False), make_user(db, GlobalRole.admin), docs)
+    member = c.members[0]
+    change = db.run_write(lambda session: address.request(session, member, "thanhvien.moi@example.gov.vn", utcnow()))
+    token = db.run_write(lambda session: address.mint(session, change.result.id, change.result.new_email, utcnow()))
+    draft = make_cabinet(db, publish=False)
+    return World(c, other.meeting_id, draft, make_user(db, GlobalRole.admin), docs, token.result)
 
 
 async def _client(live: LiveServer, w: World, who: str) -> httpx.AsyncClient:

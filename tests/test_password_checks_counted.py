@@ -255,6 +255,7 @@ COUNTED = {
     ("post", "/api/notices/{notice_id}/sign"): "sign:{id}, minutes/counted.py sign_counted",
     ("post", "/api/polls/{poll_id}/answers"): "sign:{id}, minutes/counted.py sign_counted",
     ("post", "/api/polls/{poll_id}/report/sign"): "sign:{id}, minutes/counted.py sign_counted",
+    ("post", "/api/polls/{poll_id}/decide"): "sign:{id}, polls/signing.py confirm (tests/test_polls_report.py)",
 }
 # A password an administrator SETS for an account: nothing is checked, nothing to guess.
 SET_NOT_CHECKED = {("post", "/api/users"), ("patch", "/api/users/{user_id}")}

@@ -1,6 +1,7 @@
 """/api/polls on the real server: every route's denied/allowed pair, the state guards (409), bad input (4xx),
 results hidden until closed, the poll closing by itself at its deadline (seen live over the socket), the
-deadline extension history, signed answers verified, and the chair's signed summary report."""
+deadline extension history, signed answers verified, the summary report signed by the Government Office's head and
+the chair's decision on it."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from infra.settings import Settings
 from tests.conftest import LiveServer
 from tests.factories import PASSWORD, make_user
 from tests.live import login
-from tests.poll_helpers import QUESTIONS, Board, in_, make_board
+from tests.poll_helpers import QUESTIONS, Board, in_, make_board, make_office
 
 
 def _text(pdf: bytes) -> str:
@@ -130,6 +131,10 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
             live_server.url, make_user(live_server.db, GlobalRole.member, "Không Được Hỏi").username
         )
         sio_out, seen_out, _ = await _listen(live_server.url, other_member)  # not on the poll: never told
+        # the Government Office's head (a member appointed since: not asked) signs the summary report
+        head, _deputy = make_office(live_server.db, b, designate=False)
+        ensure_demo_signers(settings.data_dir / "keys", [(head.username, head.full_name, "Bộ trưởng")], PASSWORD)
+        office = await login(live_server.url, head.username)
         # extend: the secretariat or the chair, later only, with a reason kept in the history
         assert (
             await m0.post(f"/api/polls/{pid}/extend", json={"deadline_at": in_(20).isoformat(), "reason": "x"})
@@ -222,9 +227,8 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         assert (
             await staff.put("/api/poll-rules", json={"silence_default": "none", "require_signed_answers": False})
         ).status_code == 403
-        assert (
-            await admin.put("/api/poll-rules", json={"silence_default": "agree", "require_signed_answers": False})
-        ).status_code == 200
+        rules = {"silence_default": "agree", "require_signed_answers": False, "report_signer_id": head.id}
+        assert (await admin.put("/api/poll-rules", json=rules)).json()["report_signer_id"] == head.id
         # the deadline passes: the poll closes by itself, the voter is told live, answers are refused
         await _until(seen, got, lambda e: e["poll_id"] == pid and e["state"] == "closed")
         assert (await m1.post(f"/api/polls/{pid}/answers", json=ans)).status_code == 409
@@ -248,27 +252,45 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         assert "poll.created" not in {t for e in seen_m0 for t in e["types"]}
         assert all(len(e["types"]) == len(set(e["types"])) for e in seen_m0)  # a batch names each kind once
         assert pid not in [p["id"] for p in (await other_member.get("/api/polls")).json()]
-        # the summary report: the chair and the secretariat read it; only the chair signs it
+        # the summary report: the secretariat, the chair and the Office's head read it; the head signs it for the
+        # Government Office (BC-VPCP), then the chair decides on the signed report
         assert (await m0.get(f"/api/polls/{pid}/report")).status_code == 403
         r = await chair.get(f"/api/polls/{pid}/report")
         assert r.status_code == 200 and r.content.startswith(b"%PDF")
-        r_shown = r.content
+        r = await office.get(f"/api/polls/{pid}/report")
+        assert r.status_code == 200 and r.content.startswith(b"%PDF")
+        r_shown, digest = r.content, r.headers["X-Report-Digest"]
+        assert (await office.get(f"/api/polls/{pid}")).json()["report_to_sign"]["digest"] == digest
         (settings.data_dir / "report.pdf").write_bytes(r.content)
-        assert (await staff.post(f"/api/polls/{pid}/report/sign", json={"password": PASSWORD})).status_code == 403
-        assert (await m0.post(f"/api/polls/{pid}/report/sign", json={"password": PASSWORD})).status_code == 403
-        r = await chair.post(f"/api/polls/{pid}/report/sign", json={"password": PASSWORD})
+        sign = {"password": PASSWORD, "report_digest": digest}
+        for refused in (staff, m0, chair):  # the chair decides; he does not sign the Office's report
+            assert (await refused.post(f"/api/polls/{pid}/report/sign", json=sign)).status_code == 403
+        too_soon = {"report_sha256": "0" * 64, "password": PASSWORD}
+        assert (await chair.post(f"/api/polls/{pid}/decide", json=too_soon)).status_code == 409  # nothing signed yet
+        r = await office.post(f"/api/polls/{pid}/report/sign", json=sign)
         assert r.status_code == 200, r.text
-        assert r.json()["state"] == "decided" and r.json()["report"] is True
+        assert r.json()["state"] == "reported" and r.json()["report"] is True
+        assert r.json()["report_signer"] == {
+            "user_id": head.id,
+            "full_name": head.full_name,
+            "title": "Bộ trưởng, Chủ nhiệm Văn phòng Chính phủ",
+            "on_behalf": False,
+        }
+        signed_sha = (await chair.get(f"/api/polls/{pid}")).json()["report_sha256"]
+        r = await chair.post(f"/api/polls/{pid}/decide", json={"report_sha256": signed_sha, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == "decided" and r.json()["decided_on_sha256"] == signed_sha
         signed = (await staff.get(f"/api/polls/{pid}/report")).content
         verdict = await asyncio.to_thread(verify_pdf, signed, KeyStore.for_data_dir(settings.data_dir).trusted_roots())
-        assert verdict.verdict == "valid"
+        assert verdict.verdict == "valid" and verdict.signatures[0].signer_name.startswith(head.full_name)
         # the report carries its number from the register (given at the close) and is signed as it was shown;
         # the signature adds no second name (the block prints it once, below the field)
         shown, after = _text(r_shown), _text(signed)
         assert re.search(r"Số: \d{2}/BC-VPCP", shown) and f"Thực hiện ý kiến của Bộ trưởng {b.chair.full_name}" in shown
+        assert "BỘ TRƯỞNG, CHỦ NHIỆM" in shown and "KT." not in shown
         assert signed.startswith(r_shown) and "Đã ký số" in after
-        assert after.count(b.chair.full_name) == shown.count(b.chair.full_name)
-        assert (await chair.post(f"/api/polls/{pid}/report/sign", json={"password": PASSWORD})).status_code == 409
+        assert after.count(head.full_name) == shown.count(head.full_name) == 1
+        assert (await office.post(f"/api/polls/{pid}/report/sign", json=sign)).status_code == 409
         async with httpx.AsyncClient(base_url=live_server.url) as anon:  # every route refuses who is not signed in
             for method, path in [
                 ("GET", "/api/polls"),
@@ -281,6 +303,7 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
                 ("GET", f"/api/polls/{pid}/sheets/{b.members[0].id}"),
                 ("GET", f"/api/polls/{pid}/report"),
                 ("POST", f"/api/polls/{pid}/report/sign"),
+                ("POST", f"/api/polls/{pid}/decide"),
                 ("GET", "/api/poll-rules"),
                 ("PUT", "/api/poll-rules"),
                 ("POST", f"/api/polls/{pid}/documents"),
@@ -293,5 +316,5 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
     finally:
         for s in (sio, sio_out, sio_m0):
             await s.disconnect()
-        for c in (staff, chair, m0, m1, m2, guest, admin, other_member):
+        for c in (staff, chair, m0, m1, m2, guest, admin, other_member, office):
             await c.aclose()

@@ -10,10 +10,10 @@ import pytest
 
 from app.db import Database
 from core.errors import NotFound
-from polls import answering, closing, services, views
+from polls import answering, closing, reporting, services, views
 from polls.schemas import AnswerIn, AnswersIn, ExtendIn, PollCreate, QuestionIn, RulesIn
 from tests.factories import call, denied_then_allowed
-from tests.poll_helpers import QUESTIONS, Board, in_, make_board, make_poll
+from tests.poll_helpers import QUESTIONS, Board, in_, make_board, make_office, make_poll
 
 TZ = "Asia/Ho_Chi_Minh"
 Poll = dict[str, Any]
@@ -58,6 +58,24 @@ def _answers(db: Database, b: Board, p: Poll) -> dict[str, Any]:
     }
 
 
+def _to_sign(db: Database, b: Board, p: Poll) -> dict[str, Any]:
+    head, _deputy = make_office(db, b)  # b.office: the row's allowed or denied "office"
+    digest = db.run_read(reporting.report_view, actor=head, poll_id=p["id"], tz=TZ)["digest"]
+    return {"poll_id": p["id"], "shown": digest, "tz": TZ}
+
+
+def _store(db: Database, b: Board, p: Poll) -> dict[str, Any]:
+    digest = _to_sign(db, b, p)["shown"]
+    return {"poll_id": p["id"], "report_sha256": "ab" * 32, "digest": digest, "tz": TZ}
+
+
+def _decision(db: Database, b: Board, p: Poll) -> dict[str, Any]:
+    """The report signed by the Office's head (the file's digest stands for the signed PDF here)."""
+    kwargs = _store(db, b, p)
+    call(db, reporting.store_report, actor=b.office, **kwargs)
+    return {"poll_id": p["id"], "report_sha256": kwargs["report_sha256"]}
+
+
 CASES: dict[str, Case] = {
     "create_poll": (services.create_poll, _create, "staff", "chair", None),
     "submit_poll": (services.submit_poll, lambda db, b, p: {"poll_id": p["id"]}, "staff", "chair", "draft"),
@@ -89,13 +107,19 @@ CASES: dict[str, Case] = {
         "chair",
         "draft",
     ),
-    "mark_decided": (
-        closing.mark_decided,
-        lambda db, b, p: {"poll_id": p["id"], "report_sha256": "ab" * 32},
-        "chair",
+    "read_poll": (reporting.read_poll, lambda db, b, p: {"poll_id": p["id"], "tz": TZ}, "member", "outsider", "open"),
+    "report_view": (
+        reporting.report_view,
+        lambda db, b, p: {"poll_id": p["id"], "tz": TZ},
         "staff",
+        "member",
         "closed",
     ),
+    # the Government Office's head signs the report (the chair is refused: he decides on it), then the chair decides
+    "report_to_sign": (reporting.report_to_sign, _to_sign, "office", "chair", "closed"),
+    "store_report": (reporting.store_report, _store, "office", "chair", "closed"),
+    "decision_check": (reporting.decision_check, _decision, "chair", "office", "closed"),
+    "decide": (reporting.decide, _decision, "chair", "staff", "closed"),
     "report_data": (closing.report_data, lambda db, b, p: {"poll_id": p["id"]}, "staff", "member", "closed"),
     "add_document": (
         services.add_document,
@@ -129,4 +153,5 @@ def test_denied_then_allowed(db: Database, name: str) -> None:
             db.run_write(fn, actor=who(denied), **args)
         db.run_write(fn, actor=who(allowed), **args)
         return
-    denied_then_allowed(db, fn, who(denied), who(allowed), **kwargs(db, b, poll))
+    args = kwargs(db, b, poll)  # first: it may make who the row names (the Government Office's signers)
+    denied_then_allowed(db, fn, who(denied), who(allowed), **args)

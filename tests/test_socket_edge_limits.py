@@ -62,7 +62,7 @@ async def test_a_socket_that_is_not_signed_in_is_closed_at_the_connect_timeout(
             loop = asyncio.get_running_loop()
             opened = loop.time()
             silent = await raw_socket(live.url)  # never sends Socket.IO's connect
-            refused = await raw_socket(live.url)  # no cookie: its connect is refused, the websocket stays
+            refused = await raw_socket(live.url)  # no cookie: its connect is refused, and the websocket closed
             await refused.send("40")
             assert str(await refused.recv()).startswith("44{")
             left = await raw_socket(live.url, http.cookies["ecabinet_session"], signed_in=True)

@@ -31,6 +31,7 @@ class Op(NamedTuple):
     query: tuple[str, ...] = ()  # optional query parameters (schemas in QUERY)
     public: bool = False  # no login needed
     media: str | None = None  # a file answer (application/pdf, image/png...) instead of JSON
+    errors: tuple[int, ...] = ()  # statuses beyond the usual ones (_ERRORS): 410 for a used or expired link
 
 
 HEALTH = [
@@ -57,6 +58,7 @@ QUERY: dict[str, dict[str, Any]] = {
     "year": {"type": "integer", "minimum": 1900, "maximum": 2199},
     "unread": {"type": "string", "enum": ["true", "false"]},
     "state": {"type": "string", "enum": ["open", "done", "late"]},
+    "digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"},  # a poll report's content digest (polls/routes.py)
 }
 _ERRORS = {
     400: "Nội dung không đọc được (JSON hỏng, NaN, biểu mẫu hỏng)",
@@ -64,6 +66,7 @@ _ERRORS = {
     403: "Không có quyền, hoặc thiếu mã CSRF",
     404: "Không tìm thấy (hoặc không được xem)",
     409: "Trạng thái không cho phép thao tác",
+    410: "Đã dùng, đã hủy hoặc đã hết hạn (liên kết xác nhận)",
     413: "Dữ liệu quá lớn",
     415: "Kiểu nội dung không được hỗ trợ",
     422: "Dữ liệu không hợp lệ; details: [{field, message, type}]",
@@ -79,7 +82,7 @@ def _ref(name: str) -> dict[str, str]:
 def _error_responses(op: Op) -> dict[str, Any]:
     # Public operations too: login answers 401/403, others 404 on an unknown id; any may meet a busy server (503:
     # web/slow_clients.py past the connection cap, documents/admission.py with a full queue).
-    codes = {401, 403, 404, 409, 422, 429, 503}
+    codes = {401, 403, 404, 409, 422, 429, 503, *op.errors}
     if op.body is not None or op.method in ("post", "put", "patch"):
         codes |= {400, 413, 415}
     content = {"application/json": {"schema": _ref("Error")}}

@@ -7,23 +7,33 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlmodel import Session, select
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+from sqlmodel import Session, col, select
 
 from accounts import services as accounts
 from core.actor import Actor
 from accounts.models import GlobalRole, User
 from accounts.passwords import hash_password
 from accounts.schemas import UserCreate
+from app.db import Database
 from app.demo.agenda import DRAFT, PAST, UPCOMING, Item
-from app.demo.cabinet import ADMIN, CHAIR, GUEST, MEMBERS, SECRETARY
+from app.demo.cabinet import ADMIN, CHAIR, GUEST, MEMBERS, OFFICE, SECRETARY, username_of
 from meetings import agenda, participation
 from meetings import services as meetings
 from meetings.models import Attendance, Meeting, MeetingKind, MeetingMode, MeetingRole
 from meetings.schemas import AgendaItemCreate, CheckInRequest, MeetingCreate, ParticipantCreate
 from minutes import conclusions
 from notifications.services import set_address
+from votes.ballot import enrolment, trustee_keys
+from votes.models import TrusteeKey
 
 DEMO_PASSWORD = "demo"
+# The demo key holders' trustee passphrase (secret ballots: their tablet asks for it at the key ceremony and at
+# decryption; it is not the sign-in password, docs/ballot-spec.md §7). At least 12 characters, as a tablet requires.
+DEMO_TRUSTEE_PASSPHRASE = "kiem-phieu-demo"
+KEY_HOLDERS = ("thutuong", "vanphong", "thanhvien01")  # the default key holders of secret votes: chair, secretary,
+# first member (votes/ballot/ceremony.py: default_trustees)
 DEMO_MAIL_DOMAIN = "ecabinet.demo.gov.vn"  # not a real mailbox: the demo's SMTP server (if any) keeps them
 MEETING_TITLE = "Phiên họp Chính phủ thường kỳ tháng 11/2026"
 PAST_TITLE = "Phiên họp Chính phủ thường kỳ tháng 10/2026"
@@ -117,22 +127,39 @@ def _hold(session: Session, secretary: Actor, chair: Actor, members: list[User],
     meetings.end_meeting(session=session, actor=chair, meeting_id=mid)
 
 
-def _trustee_keys(session: Session, users: list[User]) -> None:
-    """Trustee keys (secret ballots) sealed with the demo password, for the default key holders."""
-    from votes.ballot import trustee_keys
-    from votes.models import TrusteeKey
-
-    for user in users:
-        if user.id is not None and session.get(TrusteeKey, user.id) is None:
-            public, sealed = trustee_keys.new_key(user.id, DEMO_PASSWORD)
-            session.add(TrusteeKey(user_id=user.id, public_key=public, sealed=sealed))
+def holders_without_key(*, session: Session) -> list[int]:
+    """The demo's default key holders (KEY_HOLDERS) who have no trustee key yet (a key they have stays)."""
+    users = session.exec(select(User).where(col(User.username).in_(KEY_HOLDERS))).all()
+    return [u.id for u in users if u.id is not None and session.get(TrusteeKey, u.id) is None]
 
 
-def load(*, session: Session, full: bool = True) -> dict[str, str]:
+def _enrol(*, session: Session, user_id: int, public_key: str, sealed_key: str) -> None:
+    user = session.get(User, user_id)
+    assert user is not None
+    enrolment.enrol_trustee_key(session=session, actor=Actor.of(user), public_key=public_key, sealed_key=sealed_key)
+
+
+def enrol_trustee_keys(db: Database) -> None:
+    """Trustee keys (secret ballots) for the default key holders, in today's form: what a tablet sends (docs/
+    ballot-spec.md §7), an X25519 pair sealed with a trustee passphrase (DEMO_TRUSTEE_PASSPHRASE; the server's
+    argon2id parameters, the floor it accepts), recorded by the service a tablet's enrolment goes through
+    (enrolment.enrol_trustee_key, which checks the form). So the demo's tablets ask the key holders for that
+    passphrase and offer no upgrade. The seal is made outside any transaction (argon2id), one write per holder."""
+    for user_id in db.run_read(holders_without_key):
+        key = X25519PrivateKey.generate()
+        secret = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+        sealed = trustee_keys.seal_secret(secret, user_id, DEMO_TRUSTEE_PASSPHRASE)
+        db.run_write(_enrol, user_id=user_id, public_key=public, sealed_key=sealed)
+
+
+def load(*, session: Session, full: bool = True, password_hash: str | None = None) -> dict[str, str]:
     """Returns the demo accounts (username -> description) for printing. `full=False`: only the accounts and
-    the published meeting, without the past and draft meetings (the browser tests' bare cabinet)."""
+    the published meeting, without the past and draft meetings (the browser tests' bare cabinet).
+    `password_hash`: the demo password's hash, made before the write (`ecabinet demo`); made here otherwise.
+    The key holders' trustee keys come after, outside this transaction (enrol_trustee_keys)."""
     made: dict[str, str] = {}
-    pw_hash = hash_password(DEMO_PASSWORD)  # one hash for the shared demo password, not 31
+    pw_hash = password_hash or hash_password(DEMO_PASSWORD)  # one hash for the shared demo password, not 31
 
     def add(username: str, person: tuple[str, str, str], role: GlobalRole) -> User:
         user = _user(session, username, person, role, pw_hash)
@@ -141,13 +168,12 @@ def load(*, session: Session, full: bool = True) -> dict[str, str]:
         set_address(session, user_id=user.id, email=f"{username}@{DEMO_MAIL_DOMAIN}")
         return user
 
-    add("admin", ADMIN, GlobalRole.admin)
+    admin = add("admin", ADMIN, GlobalRole.admin)
     secretariat = add("vanphong", SECRETARY, GlobalRole.secretariat)
     chair = add("thutuong", CHAIR, GlobalRole.member)
     members = [add(f"thanhvien{i:02d}", person, GlobalRole.member) for i, person in enumerate(MEMBERS, start=1)]
     guest = add("khachmoi01", GUEST, GlobalRole.guest)
     session.flush()
-    _trustee_keys(session, [chair, secretariat, members[0]])  # the default key holders of secret votes
 
     staff = Actor.of(secretariat)
     roster = [(chair, MeetingRole.chair), (secretariat, MeetingRole.secretary)]
@@ -169,7 +195,28 @@ def load(*, session: Session, full: bool = True) -> dict[str, str]:
         description="Dự kiến; chương trình đang chuẩn bị.",
     )
     _poll(session, staff, Actor.of(chair))
+    _report_signer(session, admin)
     return made
+
+
+def _report_signer(session: Session, admin: User) -> None:
+    """The Government Office's head (Bộ trưởng, Chủ nhiệm) signs the polls' summary reports (polls/signers.py)."""
+    from polls import services as polls
+    from polls.access import get_rules
+    from polls.schemas import RulesIn
+
+    r = get_rules(session)
+    if r.report_signer_id is not None:
+        return
+    head = session.exec(select(User).where(User.username == username_of(OFFICE))).one()
+    rules = RulesIn(
+        silence_default=r.silence_default.value,
+        require_signed_answers=r.require_signed_answers,
+        chair_id=r.chair_id,
+        deputy_ids=list(r.deputy_ids),
+        report_signer_id=head.id,
+    )
+    polls.set_rules(session=session, actor=Actor.of(admin), data=rules)
 
 
 POLL_TITLE = "Lấy ý kiến thành viên Chính phủ về dự thảo Nghị định sửa đổi quy định về quản lý đầu tư công"
@@ -217,8 +264,9 @@ def ensure_signers(data_dir: Path) -> None:
     Idempotent and cheap when they exist (ledger/keystore.py); a deployment imports real PKCS#12 files."""
     from ledger.keystore import ensure_demo_signers
 
-    # Three members too, to sign their answers to written polls.
-    members = [(f"thanhvien{i:02d}", *MEMBERS[i - 1][:2]) for i in (1, 2, 3)]
+    # Three members too, to sign their answers to written polls, and the Government Office's head, its reports.
+    head = int(username_of(OFFICE).removeprefix("thanhvien"))
+    members = [(f"thanhvien{i:02d}", *MEMBERS[i - 1][:2]) for i in (1, 2, 3, head)]
     ensure_demo_signers(
         Path(data_dir) / "keys", [("vanphong", *SECRETARY[:2]), ("thutuong", *CHAIR[:2]), *members], DEMO_PASSWORD
     )

@@ -11,6 +11,7 @@ import re
 import httpx
 from playwright.sync_api import expect
 
+from app.demo.seed import DEMO_TRUSTEE_PASSPHRASE
 from tests.browser.conftest import ceremony_over_api, start_meeting
 from tests.doc_helpers import make_pdf
 
@@ -64,10 +65,11 @@ def cast(t, label: str) -> None:
     expect(t.page.get_by_test_id("vote-recorded")).to_contain_text(f"Đã ghi nhận phiếu của bạn: {label}")
 
 
-def decrypt_in_ui(t) -> None:
-    """A key holder's step at close: the button, their password, done."""
+def decrypt_in_ui(t, secret: str = DEMO_TRUSTEE_PASSPHRASE) -> None:
+    """A key holder's step at close: the button, their trustee passphrase (the demo's key holders': app/demo/seed.py;
+    a legacy key's: the sign-in password), done."""
     t.page.get_by_test_id("ballot-decrypt").tap()
-    t.page.get_by_test_id("password-input").fill(PASSWORD)
+    t.page.get_by_test_id("password-input").fill(secret)
     t.page.get_by_test_id("password-ok").tap()
     expect(t.page.get_by_test_id("ballot-decrypt")).to_have_count(0)
 

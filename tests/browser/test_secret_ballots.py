@@ -14,6 +14,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.browser.test_live_session import NO, YES, check_in_members, decrypt_in_ui, option, tally
+from app.demo.seed import DEMO_TRUSTEE_PASSPHRASE
 from tests.browser.conftest import PASSWORD
 
 ECABINET = str(Path(sys.executable).with_name("ecabinet"))
@@ -43,18 +44,19 @@ def test_three_tablets_vote_encrypted_trustees_decrypt_and_the_board_verifies(ta
     expect(card).to_have_attribute("data-state", "collecting")
     secretary = tablet("vanphong").open_live(meeting)
     third = tablet("thanhvien01").open_live(meeting)
-    for holder in (chair, secretary, third):
+    for holder in (chair, secretary, third):  # the demo's keys: sealed with a trustee passphrase (app/demo/seed.py)
         holder.page.get_by_test_id("tab-votes").tap()
-        if holder is third:  # a wrong password is caught on the tablet, nothing is sent
+        if holder is third:  # a wrong passphrase (here the sign-in password) is caught on the tablet, nothing sent
             holder.page.set_viewport_size({"width": 1024, "height": 768})
             holder.page.get_by_test_id("ceremony-join").scroll_into_view_if_needed()
             holder.page.screenshot(path="/tmp/ecabinet-ceremony-collecting.png")
             holder.page.get_by_test_id("ceremony-join").tap()
-            holder.page.get_by_test_id("password-input").fill("sai-mật-khẩu")
+            expect(holder.page.get_by_test_id("password-dialog")).to_contain_text("cụm mật khẩu người giữ khóa")
+            holder.page.get_by_test_id("password-input").fill(PASSWORD)
             holder.page.get_by_test_id("password-ok").tap()
-            expect(holder.page.get_by_test_id("toast").last).to_contain_text("Mật khẩu không đúng")
+            expect(holder.page.get_by_test_id("toast").last).to_contain_text("Cụm mật khẩu người giữ khóa không đúng")
         holder.page.get_by_test_id("ceremony-join").tap()
-        holder.page.get_by_test_id("password-input").fill(PASSWORD)
+        holder.page.get_by_test_id("password-input").fill(DEMO_TRUSTEE_PASSPHRASE)
         holder.page.get_by_test_id("password-ok").tap()
         expect(holder.page.get_by_test_id("ceremony-join")).to_have_count(0)
     expect(card).to_have_attribute("data-state", "complete")  # the chair's tablet follows the others' steps
@@ -79,7 +81,7 @@ def test_three_tablets_vote_encrypted_trustees_decrypt_and_the_board_verifies(ta
     chair.page.get_by_test_id("confirm-ok").tap()
     expect(tablets[2].page.get_by_test_id("vote-waiting")).to_be_visible()
     chair.page.screenshot(path="/tmp/ecabinet-ceremony-decrypt.png")
-    decrypt_in_ui(chair)  # on the chair's tablet: password, shares opened and checked, partial with its proof
+    decrypt_in_ui(chair)  # on the chair's tablet: passphrase, shares opened and checked, partial with its proof
     decrypt_in_ui(third)  # the third key holder
     expect(tally(chair, YES)).to_have_attribute("data-count", "2")
     expect(tally(chair, NO)).to_have_attribute("data-count", "1")
@@ -112,10 +114,12 @@ def test_three_tablets_vote_encrypted_trustees_decrypt_and_the_board_verifies(ta
 
 
 def test_a_member_creates_their_ballot_key_once_on_the_meetings_page(tablet) -> None:
-    """On the tablet, with a trustee passphrase (tests/browser/test_trustee_passphrase.py goes on to a vote)."""
-    holder = tablet("thutuong")  # the demo's default key holders have legacy keys: offered one made on the tablet
+    """On the tablet, with a trustee passphrase (tests/browser/test_trustee_passphrase.py goes on to a vote, and to
+    the upgrade a legacy key is offered)."""
+    holder = tablet("thutuong")  # the demo's default key holders have keys made the tablet's way: nothing to do
     expect(holder.page.get_by_test_id("meeting").first).to_be_visible()
-    expect(holder.page.get_by_test_id("trustee-key-upgrade")).to_be_visible()
+    expect(holder.page.get_by_test_id("trustee-key")).to_be_hidden()
+    expect(holder.page.get_by_test_id("trustee-key-upgrade")).to_have_count(0)
     member = tablet("thanhvien09")
     expect(member.page.get_by_test_id("trustee-key")).to_be_visible()
     expect(member.page.get_by_test_id("trustee-key-upgrade")).to_have_count(0)

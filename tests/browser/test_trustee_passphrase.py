@@ -1,9 +1,11 @@
 """A key holder makes their trustee key ON THEIR TABLET with a trustee passphrase (docs/ballot-spec.md §7): the
-meetings page offers to replace their legacy key (made by the server, sealed with the sign-in password), the
-passphrase is refused with the reason when too short, equal to the user name or typed differently twice, the
-tablet draws and seals the key and sends only {public_key, sealed_key, sealing}; then a secret vote runs to its
-result, the key holder joining the ceremony and decrypting with the passphrase (a wrong one is told on the tablet,
-nothing sent). Screens in both orientations (ECABINET_SHOTS, default tmp/artefacts/screens)."""
+meetings page offers to replace their legacy key (made by the server, sealed with the sign-in password: here one
+made through the legacy API, as before migration 0016 or by a script), the passphrase is refused with the reason
+when too short, equal to the user name or typed differently twice, the tablet draws and seals the key and sends
+only {public_key, sealed_key, sealing}; then a secret vote runs to its result with three kinds of key holders (the
+chair's demo key, sealed with the demo's trustee passphrase; a member's legacy key, the sign-in password; this
+holder's new key), the key holder joining the ceremony and decrypting with the passphrase (a wrong one is told on
+the tablet, nothing sent). Screens in both orientations (ECABINET_SHOTS, default tmp/artefacts/screens)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,15 @@ import base64
 
 from playwright.sync_api import expect
 
+from app.demo.seed import DEMO_TRUSTEE_PASSPHRASE
 from tests.browser.conftest import PASSWORD
 from tests.browser.test_live_session import NO, YES, check_in_members, decrypt_in_ui, option, tally
 from tests.browser.test_tablet_viewer import LANDSCAPE, PORTRAIT, shot
 from votes.ballot import trustee_keys
 
 PASSPHRASE = "hoa sen nở giữa hồ 2027"
-HOLDER = "thanhvien01"  # the third default key holder (the demo gave them a legacy key)
+HOLDER = "thanhvien05"  # not a default key holder: given a legacy key here, then the ceremony names them
+LEGACY = "thanhvien06"  # keeps a legacy key: the ceremony asks them for the sign-in password
 
 
 def _writes(t) -> list[str]:
@@ -28,9 +32,12 @@ def _writes(t) -> list[str]:
 
 
 def test_a_key_holder_enrols_with_a_passphrase_and_decrypts_with_it(tablet, meeting) -> None:
-    holder = tablet(HOLDER)
+    holder, legacy = tablet(HOLDER), tablet(LEGACY)
     page = holder.page
-    assert holder.api("GET", "/api/me/trustee-key").json()["sealing"] == "account_password"
+    for t in (holder, legacy):  # legacy keys, made by the server through the API still open to scripts
+        made = t.api("POST", "/api/me/trustee-key", {"password": PASSWORD})
+        assert made.ok and made.json()["sealing"] == "account_password", made.text()
+    page.reload()
     box = page.get_by_test_id("trustee-key")
     expect(box).to_be_visible()
     expect(page.get_by_test_id("trustee-key-upgrade")).to_contain_text("mật khẩu đăng nhập")
@@ -88,15 +95,20 @@ def test_a_key_holder_enrols_with_a_passphrase_and_decrypts_with_it(tablet, meet
     assert made.status == 201, made.text()
     vid = made.json()["id"]
     chair.page.get_by_test_id("tab-votes").tap()
-    chair.page.get_by_test_id("ceremony-start").tap()
+    ids = [t.api("GET", "/api/me").json()["user"]["id"] for t in (chair, legacy, holder)]
+    started = chair.api("POST", f"/api/meetings/{meeting}/key-ceremony", {"trustee_ids": ids})
+    assert started.status == 201, started.text()
     expect(chair.page.get_by_test_id("key-ceremony")).to_have_attribute("data-state", "collecting")
-    secretary = tablet("vanphong").open_live(meeting)
+    legacy.open_live(meeting)
     holder.open_live(meeting)
-    for t in (chair, secretary):  # legacy keys: the sign-in password, as before
+    for t, typed, asked in (
+        (chair, DEMO_TRUSTEE_PASSPHRASE, "cụm mật khẩu người giữ khóa"),  # the demo's key: its passphrase
+        (legacy, PASSWORD, "Mật khẩu"),  # a legacy key: the sign-in password, as before
+    ):
         t.page.get_by_test_id("tab-votes").tap()
         t.page.get_by_test_id("ceremony-join").tap()
-        expect(t.page.get_by_test_id("password-dialog")).to_contain_text("Mật khẩu")
-        t.page.get_by_test_id("password-input").fill(PASSWORD)
+        expect(t.page.get_by_test_id("password-dialog")).to_contain_text(asked)
+        t.page.get_by_test_id("password-input").fill(typed)
         t.page.get_by_test_id("password-ok").tap()
         expect(t.page.get_by_test_id("ceremony-join")).to_have_count(0)
     page.get_by_test_id("tab-votes").tap()
@@ -121,7 +133,7 @@ def test_a_key_holder_enrols_with_a_passphrase_and_decrypts_with_it(tablet, meet
     chair.page.get_by_test_id("sheet-later").tap()
     chair.page.get_by_test_id("vote-close").tap()
     chair.page.get_by_test_id("confirm-ok").tap()
-    decrypt_in_ui(chair)  # a legacy key holder: the password
+    decrypt_in_ui(chair)  # the demo's key holder: the demo's trustee passphrase
     # the key holder with the passphrase: a wrong one is told on the tablet and nothing is sent
     decrypt = page.get_by_test_id("ballot-decrypt")
     expect(decrypt).to_be_visible()

@@ -1,6 +1,7 @@
 // The notifications page: the list (newest first; unread highlighted), mark read, and the e-mail preferences.
 // The list reloads when the bell hears of a new notification (bell.js dispatches notifications:changed).
-// Changing the e-mail address asks for the current password (the old address is told of the change).
+// Changing the e-mail address asks for the current password; a new address is only requested: it is mailed a
+// confirmation link and shown "awaiting confirmation" (with a cancel button) until its owner confirms it there.
 import { api, get, post, showError } from "./api.js";
 import { fill, h } from "./dom.js";
 import { t } from "./i18n.js";
@@ -35,10 +36,20 @@ async function load() {
   }
 }
 
-async function loadPrefs() {
-  const prefs = await get("/api/notifications/preferences");
+// The saved address in the field (a requested one is not where mail goes yet) and the one awaiting confirmation.
+function showAddress(prefs) {
   savedEmail = prefs.email ?? "";
   form.email.value = savedEmail;
+  const pending = document.getElementById("pref-pending");
+  pending.hidden = !prefs.pending_email;
+  document.getElementById("pref-pending-text").textContent = prefs.pending_email
+    ? t("notifications.pending", { email: prefs.pending_email, at: when(prefs.pending_expires_at) })
+    : "";
+}
+
+async function loadPrefs() {
+  const prefs = await get("/api/notifications/preferences");
+  showAddress(prefs);
   form.lang.value = prefs.lang;
   fill(document.getElementById("pref-events"), prefs.events.map((e) =>
     h("label", {}, h("input", { type: "checkbox", name: "event", value: e.event, checked: e.email, dataset: { testid: `pref-${e.event}` } }), " ", t(`event.${e.event}`))));
@@ -56,12 +67,22 @@ async function save(event) {
   }
   try {
     const saved = await api("PUT", "/api/notifications/preferences", body);
-    savedEmail = saved.email ?? "";
-    toast(t("notifications.saved"));
+    showAddress(saved);
+    const requested = body.email && saved.pending_email === body.email;
+    toast(requested ? t("notifications.confirm_sent", { email: body.email }) : t("notifications.saved"), "info", requested ? 8000 : undefined);
   } catch (err) {
     showError(err);
   }
 }
+
+document.getElementById("pref-cancel").addEventListener("click", async () => {
+  try {
+    showAddress(await api("DELETE", "/api/notifications/email/pending"));
+    toast(t("notifications.pending_cancelled"));
+  } catch (err) {
+    showError(err);
+  }
+});
 
 document.getElementById("read-all").addEventListener("click", async () => {
   try {

@@ -1,4 +1,5 @@
-// One poll's page: the member's answer sheet, the secretariat's follow-up, the chair's approval and signature,
+// One poll's page: the member's answer sheet, the secretariat's follow-up, the chair's approval, the summary
+// report signed by the Government Office (its head, or a Vice Chairman on his behalf), the chair's decision on it,
 // the results once closed. Rendered from GET /api/polls/{id}; a live `poll` event for this poll refetches it.
 import { io } from "/static/vendor/socket.io.esm.min.js";
 import { api, csrfToken, errorFrom, get, post } from "./api.js";
@@ -30,8 +31,25 @@ function header() {
       h("button", { type: "button", class: "btn btn-sm", "data-testid": "poll-doc", onclick: () => openDocument(d) }, d.title))))] : []);
   fill($("poll-history"), poll.extensions.length ? [h("h2", {}, t("polls.history")), h("ul", { "data-testid": "poll-history" },
     poll.extensions.map((e) => h("li", {}, `${formatDateTime(e.old_deadline)} → ${formatDateTime(e.new_deadline)}: ${e.reason}`)))] : []);
+  fill($("poll-report-status"), reportStatus());
   fill($("poll-withdrawn"), poll.state === "withdrawn" ? h("p", { class: "alert", "data-testid": "poll-withdrawn-note" },
     t("polls.withdrawn_note", { when: formatDateTime(poll.withdrawn_at), reason: poll.withdraw_reason ?? "" })) : []);
+}
+
+// Where the summary report stands: waiting for the Government Office's signature, signed (by whom, when), decided.
+function reportStatus() {
+  const lines = [];
+  if (poll.state === "closed" && !poll.may_sign_report) lines.push(t("polls.report_waiting"));
+  if (poll.report_signer) {
+    const s = poll.report_signer;
+    lines.push(t("polls.report_signed_by", { number: poll.report_number ?? "", signer: `${s.title} ${s.full_name}`.trim(),
+      when: formatDateTime(poll.report_signed_at) }));
+  }
+  if (poll.state === "decided" && poll.decided_by) {
+    lines.push(t("polls.decided_note", { name: poll.decided_by, when: formatDateTime(poll.decided_at) }));
+    if (poll.decision_note) lines.push(t("polls.decision", { note: poll.decision_note }));
+  }
+  return lines.length ? h("div", { class: "poll-report-status", "data-testid": "poll-report-status" }, lines.map((l) => h("p", {}, l))) : [];
 }
 
 // The secretariat withdraws a poll before it closes, with a reason (the voters are told; it leaves their inbox).
@@ -76,7 +94,8 @@ function actions() {
   const box = $("poll-actions");
   const buttons = [];
   const staff = Array.isArray(poll.voters) && poll.chair_id !== userId;
-  const key = JSON.stringify([poll.state, staff, poll.chair_id === userId, poll.deadline_at]);
+  const key = JSON.stringify([poll.state, staff, poll.chair_id === userId, poll.deadline_at, poll.may_sign_report,
+    poll.may_decide, poll.report_to_sign?.digest, poll.report_sha256]);
   if (key === shownActions) return;
   shownActions = key;
   if (poll.state === "draft" && staff) {
@@ -88,8 +107,10 @@ function actions() {
       h("button", { type: "button", class: "btn btn-success btn-lg", "data-testid": "poll-approve",
         onclick: () => act(() => post(`/api/polls/${pollId}/approve`)) }, t("polls.approve")));
   }
-  if (["closed", "decided"].includes(poll.state) && Array.isArray(poll.voters)) {
-    buttons.push(h("a", { class: "btn", href: `/api/polls/${pollId}/report`, target: "_blank", "data-testid": "poll-report" }, t("polls.report")));
+  if (["closed", "reported", "decided"].includes(poll.state) && (Array.isArray(poll.voters) || poll.may_sign_report || poll.report_sha256)) {
+    // a signer opens the very report his page will sign (a report that reads otherwise by then: 409, reload)
+    const shown = poll.may_sign_report && poll.report_to_sign ? `?digest=${poll.report_to_sign.digest}` : "";
+    buttons.push(h("a", { class: "btn", href: `/api/polls/${pollId}/report${shown}`, target: "_blank", "data-testid": "poll-report" }, t("polls.report")));
   }
   if (poll.state === "open" && Array.isArray(poll.voters)) {
     const when = h("input", { type: "datetime-local", id: "extend-deadline", "aria-label": t("polls.deadline"), value: toLocalInput(poll.deadline_at) });
@@ -107,10 +128,22 @@ function actions() {
   if (["draft", "submitted", "open"].includes(poll.state) && Array.isArray(poll.voters) && poll.chair_id !== userId) {
     buttons.push(withdrawForm());
   }
-  if (poll.state === "closed" && poll.chair_id === userId) {
+  if (poll.state === "closed" && poll.may_sign_report && poll.report_to_sign) {
+    // the Government Office's head (or a Vice Chairman on his behalf) signs the report he was shown
     const pw = h("input", { type: "password", id: "report-password", autocomplete: "current-password", "aria-label": t("polls.sign_password"), placeholder: t("polls.sign_password") });
-    buttons.push(pw, h("button", { type: "button", class: "btn btn-primary", "data-testid": "poll-sign-report",
-      onclick: () => act(() => post(`/api/polls/${pollId}/report/sign`, { password: pw.value })) }, t("polls.sign_report")));
+    buttons.push(h("p", { class: "muted" }, t("polls.report_to_sign", { number: poll.report_to_sign.number ?? "" })), pw,
+      h("button", { type: "button", class: "btn btn-primary", "data-testid": "poll-sign-report",
+        onclick: () => act(() => post(`/api/polls/${pollId}/report/sign`, { password: pw.value, report_digest: poll.report_to_sign.digest })) },
+      t("polls.sign_report")));
+  }
+  if (poll.state === "reported" && poll.may_decide && poll.report_sha256) {
+    // the chair decides on the signed report he reads (its file's digest), confirming with his signing password
+    const note = h("textarea", { id: "decision-note", rows: 2, maxlength: 4000, "aria-label": t("polls.decide_note"), placeholder: t("polls.decide_note"), "data-testid": "poll-decision-note" });
+    const pw = h("input", { type: "password", id: "decide-password", autocomplete: "current-password", "aria-label": t("polls.sign_password"), placeholder: t("polls.sign_password") });
+    buttons.push(h("p", { class: "muted" }, t("polls.report_decide_hint", { number: poll.report_number ?? "" })), note, pw,
+      h("button", { type: "button", class: "btn btn-success", "data-testid": "poll-decide",
+        onclick: () => act(() => post(`/api/polls/${pollId}/decide`, { report_sha256: poll.report_sha256, password: pw.value, note: note.value })) },
+      t("polls.decide")));
   }
   fill(box, buttons.length ? h("div", { class: "card poll-actions" }, buttons) : []);
 }
@@ -185,7 +218,7 @@ async function send(event) {
 
 function results() {
   const box = $("poll-results");
-  const done = ["closed", "decided"].includes(poll.state);
+  const done = ["closed", "reported", "decided"].includes(poll.state);
   box.hidden = !done;
   if (!done) return;
   fill(box, h("div", { class: "card" }, h("h2", {}, t("polls.results")), h("p", { class: "muted" }, t("polls.closed_note")),
