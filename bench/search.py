@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -298,9 +299,11 @@ def run(backend: str, pages: int, rounds: int, keep: bool = False) -> None:
     finally:
         if keep:
             print(f"  kept: {url}")
-        elif pg_name:
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+        else:
+            shutil.rmtree(work, ignore_errors=True)  # the SQLite file (~350 MB) and the data directory
+            if pg_name:
+                with admin.connect() as c:
+                    c.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
 
 
 def main() -> None:

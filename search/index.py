@@ -2,10 +2,11 @@
 the writer's own transaction, so the index never disagrees with what was committed).
 
 The text handed to the database is `index_form(text)`: NFC, đ/Đ folded to d/D (not a combining mark, so neither
-FTS5's remove_diacritics nor every unaccent rule set would fold it), anything but letters and digits turned into
-spaces (so both dialects split words exactly where search/query.py splits the query). The database folds the
-rest: SQLite FTS5 `unicode61 remove_diacritics 2`, PostgreSQL the `ecabinet_vi` text search configuration
-(simple + unaccent), both lower-casing. Only the current version of a document is indexed.
+the tokenizer's remove_diacritics nor every unaccent rule set would fold it), anything but letters and digits
+turned into spaces (so both dialects split words exactly where search/query.py splits the query). The database
+folds the rest: SQLite FTS4 `unicode61 "remove_diacritics=2"` (FTS5 before migration 0025), PostgreSQL the
+`ecabinet_vi` text search configuration (simple + unaccent), both lower-casing. Only the current version of a
+document is indexed.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 The input is folded (core.text.fold: NFC-insensitive, lower case, no diacritics, đ → d) and cut into runs of
 letters and digits; everything else (quotes, *, :, ^, parentheses, -, control characters) only separates
-words, and words like AND, OR, NOT, NEAR are just words. Each word is then quoted for FTS5 ("dat" "dai"*) or
-written as a tsquery lexeme ('dat' & 'dai':*), which is safe because a word holds no quote or operator.
+words, and words like AND, OR, NOT, NEAR are just words. Each word is then quoted for SQLite's FTS4 ("dat" "dai*")
+or written as a tsquery lexeme ('dat' & 'dai':*), which is safe because a word holds no quote or operator.
 The last word matches as a prefix while it is being typed (no trailing space), if it has 2+ characters.
 """
 
@@ -25,11 +25,10 @@ class Terms:
     words: tuple[str, ...]
     prefix: bool  # the last word also matches longer words
 
-    def fts5(self) -> str:
-        quoted = [f'"{w}"' for w in self.words]
-        if self.prefix:
-            quoted[-1] += "*"
-        return " ".join(quoted)
+    def fts4(self) -> str:
+        """FTS4 marks a prefix inside the quotes ("dai*"); after them ("dai"*) its star is ignored."""
+        quoted = [f"{w}*" if self.prefix and i == len(self.words) - 1 else w for i, w in enumerate(self.words)]
+        return " ".join(f'"{w}"' for w in quoted)
 
     def tsquery(self) -> str:
         lexemes = [f"'{w}'" for w in self.words]

@@ -3,19 +3,28 @@
 Nothing a caller receives may depend on rows he may not read (a score computed with statistics over the whole
 index let a member count the restricted pages that mention a word). So the permission filter comes first and
 the rank is a function of the visible row alone:
-- SQLite: FTS5's bm25() uses the index's row count, average length and each word's row count, hidden rows
-  included. The rank here is BM25 without those: for each query word, its saturated count in the row,
-  tf·(k1+1) / (tf + k1·(1 − b + b·length/LENGTH)), summed, with a fixed LENGTH. The counts come from the
-  vocabulary table search_fts_instance (migration 0020), the row's length in words from FTS5's docsize table.
-  Every word weighs the same (no IDF), as in PostgreSQL.
+- What is ranked: the visible matches, most recently indexed first (search_entry.id descending), RANKED (1000)
+  of them at most; one more is read to know whether there are more (`more`). A query with more visible hits ranks
+  its RANKED most recent ones, and `total`, the pages and `more` are about that set: a word found on nearly every
+  page costs about what a rarer one does (docs/performance.md, "Search across documents").
+- SQLite (FTS4): matchinfo(search_fts, 'yl') gives, from the index and for the row alone, the number of times each
+  query word occurs in it and its length in words (never the formats n, a or x: they count over the whole
+  index). The rank is BM25 without the index's statistics: for each query word, its saturated count in the row,
+  tf·(k1+1) / (tf + k1·(1 − b + b·length/LENGTH)), summed, with a fixed LENGTH. Every word weighs the same (no
+  IDF), as in PostgreSQL.
 - PostgreSQL: ts_rank(tsv, query) with no normalisation reads only the row's tsvector.
 Ties go to the older row (search_entry.id), so the order of two visible hits is theirs alone.
 """
 
 from __future__ import annotations
 
-from search.query import Terms
+import struct
+from collections.abc import Sequence
+from typing import Any
 
+from search.models import FTS_TABLE
+
+RANKED = 1000  # the most recent visible hits ranked, counted and paged ("1000+" beyond); read at each call
 K1, B = 1.2, 0.75
 LENGTH = 300  # words of a typical page, in place of the index's average (which counts hidden pages)
 
@@ -31,66 +40,47 @@ _JOINS = """
   LEFT JOIN document_access a ON a.document_id = h.document_id AND a.user_id = :uid
 """
 VISIBLE_HITS = f"{_JOINS} WHERE {_VISIBLE}"  # appended to `FROM (matches) h`
-_ENTRY = "e.id, e.kind, e.meeting_id, e.agenda_item_id, e.document_id, e.version_id, e.page"
+ENTRY = "e.id, e.kind, e.meeting_id, e.agenda_item_id, e.document_id, e.version_id, e.page"
 
-# The docsize blob holds the row's length as an SQLite varint (7 bits a byte, high bit: more follow). A byte's
-# value is its position in the 256-byte blob 00..FF; 3 bytes reach 2 097 151 words, more is capped there.
-_BYTES = "X'" + "".join(f"{i:02x}" for i in range(256)) + "'"
-
-
-def _byte(i: int) -> str:
-    return f"(instr({_BYTES}, substr(z.sz, {i}, 1)) - 1)"
-
-
-_B1, _B2, _B3 = _byte(1), _byte(2), _byte(3)
-WORDS = (
-    f"(CASE WHEN z.sz IS NULL THEN {LENGTH} WHEN {_B1} < 128 THEN {_B1} "
-    f"WHEN {_B2} < 128 THEN ({_B1} - 128) * 128 + {_B2} "
-    f"WHEN {_B3} < 128 THEN (({_B1} - 128) * 128 + {_B2} - 128) * 128 + {_B3} ELSE 2097151 END)"
+# The FTS table drives the join (CROSS JOIN keeps it outermost), newest row first, so the scan stops after
+# :cap visible hits instead of reading every match; each row carries its own counts, nothing else.
+SQLITE_CANDIDATES = (
+    f"SELECT h.id, matchinfo({FTS_TABLE}, 'yl') AS counts FROM {FTS_TABLE} "
+    f"CROSS JOIN search_entry h ON h.id = {FTS_TABLE}.rowid {_JOINS} "
+    f"WHERE {FTS_TABLE} MATCH :match AND ({_VISIBLE}) ORDER BY {FTS_TABLE}.rowid DESC LIMIT :cap"
 )
 
 
-def _occurrences(terms: Terms) -> tuple[list[str], dict[str, str]]:
-    """One SELECT (doc, word number) per query word over its occurrences; the word being typed is a range."""
-    arms, params = [], {}
-    for i, word in enumerate(terms.words):
-        params[f"w{i}"] = word
-        if terms.prefix and i == len(terms.words) - 1:
-            params[f"w{i}_end"] = word[:-1] + chr(ord(word[-1]) + 1)  # code-point order is UTF-8 byte order
-            cond = f"term >= :w{i} AND term < :w{i}_end"
-        else:
-            cond = f"term = :w{i}"
-        arms.append(f"SELECT doc, {i} AS w FROM search_fts_instance WHERE {cond}")
-    return arms, params
+def score(counts: Sequence[int], length: int) -> float:
+    """BM25 of one row from its own counts of the query words and its own length in words."""
+    norm = K1 * ((1 - B) + B * length / LENGTH)
+    return sum(n * (K1 + 1) / (n + norm) for n in counts)
 
 
-def sqlite_page(terms: Terms) -> tuple[str, dict[str, str]]:
-    """The page of visible hits (ENTRY columns), best first. `v` holds the visible matches; only their words'
-    occurrences are counted, in one GROUP BY that also holds every row of `v` (word number -1), so no join
-    between two unindexed intermediate tables is left to the planner."""
-    arms, params = _occurrences(terms)
-    counts = ", ".join(f"sum(w = {i}) AS n{i}" for i in range(len(terms.words)))
-    parts = " + ".join(
-        f"(n{i} * {K1 + 1} / (n{i} + {K1} * ({1 - B} + {B} * words / {LENGTH}.0)))" for i in range(len(terms.words))
-    )
-    occurrences = " UNION ALL ".join(["SELECT id AS doc, -1 AS w FROM v", *arms])
-    sql = (
-        "WITH h AS (SELECT e.id, e.meeting_id, e.document_id FROM search_fts "
-        "JOIN search_entry e ON e.id = search_fts.rowid WHERE search_fts MATCH :match), "
-        f"v AS MATERIALIZED (SELECT h.id FROM h {VISIBLE_HITS}), "
-        f"tf AS MATERIALIZED (SELECT doc, {counts} FROM ({occurrences}) WHERE doc IN v GROUP BY doc), "
-        f"s AS (SELECT tf.*, {WORDS} AS words FROM tf LEFT JOIN search_fts_docsize z ON z.id = tf.doc), "
-        f"r AS (SELECT doc AS id, {parts} AS score FROM s ORDER BY score DESC, doc LIMIT :limit OFFSET :offset) "
-        f"SELECT {_ENTRY} FROM r JOIN search_entry e ON e.id = r.id ORDER BY r.score DESC, e.id"
-    )
-    return sql, params
+def sqlite_order(candidates: Sequence[Any]) -> list[int]:
+    """The ids of SQLITE_CANDIDATES' rows (id, counts), the first RANKED of them, best first. `counts` is
+    matchinfo 'yl': one unsigned 32-bit integer per query word, then the row's length, in the machine's order."""
+    rows = candidates[:RANKED]
+    if not rows:
+        return []
+    unpack = struct.Struct(f"={len(rows[0][1]) // 4}I").unpack
+    keyed = []
+    for row_id, counts in rows:
+        *words, length = unpack(counts)
+        keyed.append((-score(words, length), row_id))
+    keyed.sort()
+    return [row_id for _, row_id in keyed]
 
 
 def postgres_page(config: str) -> str:
+    """The page of hits (ENTRY columns) after one row with the number of candidates (`total`, the rest NULL when
+    the page is empty): the :cap most recent visible matches, the first RANKED of them ranked by ts_rank."""
     return (
-        f"WITH h AS (SELECT rowid AS id, meeting_id, document_id, tsv FROM search_fts, "
-        f"to_tsquery('{config}', :match) q WHERE tsv @@ q), "
-        f"r AS (SELECT h.id, ts_rank(h.tsv, to_tsquery('{config}', :match)) AS score FROM h {VISIBLE_HITS} "
-        "ORDER BY score DESC, h.id LIMIT :limit OFFSET :offset) "
-        f"SELECT {_ENTRY} FROM r JOIN search_entry e ON e.id = r.id ORDER BY r.score DESC, e.id"
+        f"WITH c AS MATERIALIZED (SELECT h.id FROM (SELECT rowid AS id, meeting_id, document_id FROM {FTS_TABLE}, "
+        f"to_tsquery('{config}', :match) q WHERE tsv @@ q) h {VISIBLE_HITS} ORDER BY h.id DESC LIMIT :cap), "
+        f"r AS (SELECT c.id, ts_rank(f.tsv, to_tsquery('{config}', :match)) AS score "
+        f"FROM (SELECT id FROM c ORDER BY id DESC LIMIT :ranked) c JOIN {FTS_TABLE} f ON f.rowid = c.id "
+        "ORDER BY score DESC, c.id LIMIT :limit OFFSET :offset) "
+        f"SELECT n.total, {ENTRY} FROM (SELECT count(*) AS total FROM c) n LEFT JOIN r ON true "
+        "LEFT JOIN search_entry e ON e.id = r.id ORDER BY r.score DESC, e.id"
     )

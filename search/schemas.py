@@ -45,7 +45,10 @@ class SearchHit(BaseModel):
 
 class SearchResults(BaseModel):
     items: list[SearchHit] = Field(
-        description="best first; no score is given (the order depends only on the visible hits' own words)"
+        description="best first; no score is given (the order depends only on the visible hits' own words); "
+        "with more than 1000 visible hits, the 1000 most recently indexed are ranked"
     )
-    total: int = Field(description="visible hits, counted up to 1000")
-    more: bool = Field(description="true when there are more than `total` (1000) visible hits")
+    total: int = Field(description="visible hits, counted up to 1000: those ranked, which the pages walk through")
+    more: bool = Field(
+        description="true when there are more than 1000 visible hits: older ones are left out (narrow the words)"
+    )

@@ -9,6 +9,8 @@ rows the caller may not read):
   restricted document only those on its list (and the secretariat);
 - a restricted document's hit names the document and the page but carries no snippet: its text leaves the
   server only as the watermarked page image (the client opens the viewer at that page).
+A broad query ranks, counts and pages its rank.RANKED (1000) most recent visible hits; `more` says there are
+others. A query runs a fixed handful of statements, whatever it finds (no query per hit or per document).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import and_, bindparam, or_, text
 from sqlmodel import Session, col, select
 
 from core.actor import Actor
@@ -25,42 +27,34 @@ from core.errors import Forbidden
 from documents.models import Document, DocumentPage
 from meetings.models import AgendaItem, Meeting
 from search import index, rank, snippet
-from search.models import FTS_TABLE
 from search.query import Terms, parse
-
-MAX_TOTAL = 1000  # a broad query counts its visible hits up to here ("1000+"); paging stops there too
-
-
-def _matches_sql(session: Session) -> str:
-    """(id, meeting_id, document_id) of every match; PostgreSQL keeps the two ids in its index table."""
-    if index.is_sqlite(session):
-        return (
-            f"SELECT e.id, e.meeting_id, e.document_id FROM {FTS_TABLE} "
-            f"JOIN search_entry e ON e.id = {FTS_TABLE}.rowid WHERE {FTS_TABLE} MATCH :match"
-        )
-    return (
-        f"SELECT rowid AS id, meeting_id, document_id "
-        f"FROM {FTS_TABLE}, to_tsquery('{index.PG_CONFIG}', :match) q WHERE tsv @@ q"
-    )
 
 
 def search(*, session: Session, actor: Actor, q: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
     if actor.is_display:
         raise Forbidden("Màn hình phòng họp không tìm kiếm được.")
     terms = parse(q)
-    params: dict[str, Any] = {"uid": actor.id, "staff": actor.is_staff, "limit": limit, "offset": offset}
+    ranked = rank.RANKED
+    params: dict[str, Any] = {"uid": actor.id, "staff": actor.is_staff, "cap": ranked + 1}
+    db = session.connection()
     if index.is_sqlite(session):
-        page, words = rank.sqlite_page(terms)
-        params |= {"match": terms.fts5(), **words}
+        found = db.execute(text(rank.SQLITE_CANDIDATES), params | {"match": terms.fts4()}).all()
+        total, rows = len(found), _entries(session, rank.sqlite_order(found)[offset : offset + limit])
     else:
-        page = rank.postgres_page(index.PG_CONFIG)
-        params["match"] = terms.tsquery()
-    rows = session.connection().execute(text(page), params).all()
-    counted = (
-        f"SELECT count(*) FROM (SELECT 1 FROM ({_matches_sql(session)}) h {rank.VISIBLE_HITS} LIMIT {MAX_TOTAL + 1}) c"
-    )
-    total = session.connection().execute(text(counted), params).scalar_one()
-    return {"items": _present(session, rows, terms), "total": min(total, MAX_TOTAL), "more": total > MAX_TOTAL}
+        params |= {"match": terms.tsquery(), "ranked": ranked, "limit": limit, "offset": offset}
+        answer = db.execute(text(rank.postgres_page(index.PG_CONFIG)), params).all()
+        total, rows = answer[0].total, [r for r in answer if r.id is not None]
+    return {"items": _present(session, rows, terms), "total": min(total, ranked), "more": total > ranked}
+
+
+def _entries(session: Session, ids: list[int]) -> list[Any]:
+    """The search_entry rows of `ids`, in that order (one query)."""
+    if not ids:
+        return []
+    stmt = text(f"SELECT {rank.ENTRY} FROM search_entry e WHERE e.id IN :ids")
+    found = session.connection().execute(stmt.bindparams(bindparam("ids", expanding=True)), {"ids": ids}).all()
+    by_id = {r.id: r for r in found}
+    return [by_id[i] for i in ids]
 
 
 def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
@@ -109,9 +103,10 @@ def _source(r: Any, m: Meeting, d: Document | None, item: AgendaItem | None, pag
 
 
 def _page_texts(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[int, int], str]:
-    out: dict[tuple[int, int], str] = {}
-    for version_id in {v for v, _ in keys}:
-        wanted = [n for v, n in keys if v == version_id]
-        stmt = select(DocumentPage).where(DocumentPage.version_id == version_id, col(DocumentPage.page).in_(wanted))
-        out.update({(p.version_id, p.page): p.text for p in session.exec(stmt).all()})
-    return out
+    """The text of each (version_id, page), in one query of primary-key lookups (SQLite reads a row-value IN
+    list by scanning the whole table)."""
+    if not keys:
+        return {}
+    wanted = or_(*(and_(col(DocumentPage.version_id) == v, col(DocumentPage.page) == n) for v, n in set(keys)))
+    stmt = select(DocumentPage.version_id, DocumentPage.page, DocumentPage.text).where(wanted)
+    return {(v, n): t for v, n, t in session.exec(stmt).all()}

@@ -5,11 +5,17 @@ Highlights are [start, end) offsets in code points of the snippet, so a client m
 
 The work per hit is bounded whatever the page holds (a PDF can repeat one word tens of thousands of times):
 only the first MAX_SCAN characters are looked at, and the best window is found in one pass over the matches.
+Folding and finding the words run in C (the whole text folded at once, one regular expression for the words), with
+core.text.fold_with_index's character-by-character position map only for a text holding a character that does
+not fold to exactly one character.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
 
 from core.text import fold_with_index
 from search.query import Terms
@@ -17,13 +23,44 @@ from search.query import Terms
 WIDTH = 180
 BEFORE = 50
 MAX_SCAN = 20_000  # characters of a page searched for the window: a dense A4 page holds ~6 000
-_TOKEN = re.compile(r"[^\W_]+")
+
+
+@lru_cache(maxsize=8192)
+def _marks(ch: str) -> str | None:
+    """The combining marks fold(ch) drops, or None when ch does not fold to exactly one character (decomposed
+    input, Hangul, ...), lower-cases by its context (Σ) or holds a mark that canonical ordering could move."""
+    decomposed = unicodedata.normalize("NFD", ch.lower().replace("đ", "d"))
+    marks = "".join(m for m in decomposed if unicodedata.category(m) == "Mn")
+    kept = [m for m in decomposed if m not in marks]
+    if ch == "Σ" or len(kept) != 1 or unicodedata.combining(kept[0]):
+        return None
+    return marks
+
+
+def _fold(text: str) -> tuple[str, Sequence[int]]:
+    """fold_with_index(text). When every character folds to exactly one, folding the whole text at once (in C)
+    gives the same characters, each at its place; otherwise the map is built character by character."""
+    dropped: set[str] = set()
+    for ch in set(text):
+        marks = _marks(ch)
+        if marks is None:
+            return fold_with_index(text)
+        dropped.update(marks)
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    folded = decomposed.encode("ascii", "ignore").decode("ascii")  # all that is left when every letter is Latin
+    if len(folded) != len(text):
+        folded = re.sub("[" + re.escape("".join(sorted(dropped))) + "]", "", decomposed) if dropped else decomposed
+    return folded, range(len(text))
 
 
 def _hits(folded: str, terms: Terms) -> list[tuple[int, int]]:
-    exact = set(terms.words[:-1]) if terms.prefix else set(terms.words)
-    last = terms.words[-1] if terms.prefix else None
-    return [m.span() for m in _TOKEN.finditer(folded) if m.group() in exact or (last and m.group().startswith(last))]
+    """The spans of the whole words (runs of letters and digits) that are a query word, or begin with the word
+    being typed."""
+    words = terms.words[:-1] if terms.prefix else terms.words
+    arms = [re.escape(w) + r"(?![^\W_])" for w in words]
+    if terms.prefix:
+        arms.append(re.escape(terms.words[-1]) + r"[^\W_]*")
+    return [m.span() for m in re.finditer(r"(?<![^\W_])(?:" + "|".join(arms) + ")", folded)]
 
 
 def best_window(spans: list[tuple[int, int]], reach: int) -> int:
@@ -58,7 +95,7 @@ def _head(text: str) -> tuple[str, bool]:
 
 def make(text: str, terms: Terms) -> tuple[str, list[list[int]]]:
     text, more = _head(text)
-    folded, index = fold_with_index(text)
+    folded, index = _fold(text)
     spans = [(index[a], index[b - 1] + 1) for a, b in _hits(folded, terms)]
     if not spans:
         return (text[:WIDTH] + ("…" if more or len(text) > WIDTH else "")), []

@@ -62,6 +62,14 @@ def test_ranking_puts_the_page_that_is_about_it_first(any_db: Database) -> None:
     assert all("score" not in h for h in items)
 
 
+def test_the_word_being_typed_matches_as_a_prefix(any_db: Database) -> None:
+    c = make_cabinet(any_db)
+    doc = add_doc(any_db, c, [LAND])
+    assert ("document", doc, 1) in hits(any_db, c.members[0], "luat dat da")  # "đai" while it is typed
+    assert hits(any_db, c.members[0], "luat dat da ") == set()  # a finished word is the whole word
+    assert ("document", doc, 1) in hits(any_db, c.members[0], "thu hồi đấ")
+
+
 def test_query_syntax_is_only_plain_words(any_db: Database) -> None:
     c = make_cabinet(any_db)
     doc = add_doc(any_db, c, [LAND])

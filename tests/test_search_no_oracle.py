@@ -7,14 +7,18 @@ that mention a word and see when hidden documents were uploaded. No score is giv
 
 from __future__ import annotations
 
+import struct
 from dataclasses import replace
 from typing import Any
+
+import pytest
 
 from app.db import Database
 from documents import services as documents
 from meetings import participation, services as meetings
 from meetings.models import MeetingRole
 from meetings.schemas import MeetingCreate, ParticipantCreate
+from search import rank
 from tests.conftest import LiveServer
 from tests.doc_helpers import make_pdf, upload
 from tests.factories import Cabinet, make_cabinet
@@ -108,23 +112,89 @@ async def test_the_http_answer_has_no_score_and_ignores_a_restricted_upload(live
         await member.aclose()
 
 
-def test_the_length_of_a_row_is_read_from_the_index(db: Database) -> None:
-    """SQLite: the rank's row length decodes FTS5's docsize varint (1, 2 and 3 bytes), and a short title with
-    the word once outranks a long page with it once."""
+def test_the_counts_and_length_of_a_row_are_its_own(db: Database) -> None:
+    """SQLite: matchinfo 'yl' gives each candidate's own count of the word (past 255: 32-bit integers) and its length
+    in words, and a short title with the word once outranks a long page with it once."""
     from sqlalchemy import text
-    from sqlmodel import select
 
-    from search.models import SearchEntry
-    from search.rank import WORDS
+    from search import rank
+    from search.query import parse
 
     c = make_cabinet(db)
     sizes = [1, 127, 128, 200, 16_383, 16_384, 20_000]
-    doc = add_doc(db, c, [" ".join(["cảng"] + ["biển"] * (n - 1)) for n in sizes], title="Cảng")
+    pages = [" ".join(["cảng"] + ["biển"] * (n - 1)) for n in sizes] + ["Cảng " * 300 + "biển"]
+    doc = add_doc(db, c, pages, title="Cảng")
+    params = {"uid": c.staff.id, "staff": True, "cap": 50, "match": parse("cang").fts4()}
     with db.read_session() as session:
-        entries = session.exec(select(SearchEntry).where(SearchEntry.document_id == doc)).all()
-        sql = text(f"SELECT {WORDS} FROM search_fts_docsize z WHERE z.id = :id")
-        words = {e.page: session.connection().execute(sql, {"id": e.id}).scalar_one() for e in entries}
-    expected: dict[int | None, int] = {None: 1, **dict(enumerate(sizes, 1))}
-    assert words == expected
-    ranked = [h["page"] for h in find(db, c.members[0], "cảng ", limit=50)["items"]]
-    assert ranked == [None, 1, 2, 3, 4, 5, 6, 7]
+        found = session.connection().execute(text(rank.SQLITE_CANDIDATES), params).all()
+        entries = session.connection().execute(text("SELECT id, page FROM search_entry")).all()
+    page_of: dict[int, int | None] = {r.id: r.page for r in entries}
+    counts = {page_of[r.id]: struct.unpack("=2I", r.counts) for r in found}
+    expected: dict[int | None, tuple[int, int]] = {None: (1, 1), **dict(enumerate(((1, n) for n in sizes), 1))}
+    assert counts == expected | {8: (300, 301)}
+    ranked = [h["page"] for h in find(db, c.members[0], "cảng ", limit=50)["items"] if h["document"]["id"] == doc]
+    assert ranked == [8, None, 1, 2, 3, 4, 5, 6, 7]
+
+
+def test_a_broad_query_ranks_its_most_recent_visible_hits_and_says_there_are_more(
+    any_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past rank.RANKED visible hits, the RANKED most recently indexed are ranked, counted and paged, `more` says
+    there are others, and hidden pages indexed after them (newer, full of the word) move nothing."""
+    monkeypatch.setattr(rank, "RANKED", 3)
+    c = make_cabinet(any_db)
+    member = c.members[0]
+    old = add_doc(any_db, c, ["Cảng " * 9 + "Vân Phong. " + FILLER], title="Cảng biển")  # older: left out
+    doc = add_doc(any_db, c, [f"{'Cảng ' * n}biển. {FILLER}" for n in (1, 4, 2, 3)], title="Tờ trình")
+    first = find(any_db, member, "cảng", limit=50)
+    assert (first["total"], first["more"]) == (3, True)
+    assert [(h["document"]["id"], h["page"]) for h in first["items"]] == [(doc, 2), (doc, 4), (doc, 3)]
+    walk = [find(any_db, member, "cảng", limit=1, offset=i)["items"] for i in range(4)]
+    assert walk == [[h] for h in first["items"]] + [[]]
+    assert old not in {h["document"]["id"] for h in first["items"]}
+    before = answers(any_db, member)
+    for what, place, fields in hidden_places(any_db, c):
+        hidden = add_doc(any_db, place, HIDDEN, title="Cảng " * 10, **fields)
+        assert answers(any_db, member) == before, f"{what}: added"
+        assert hidden in {h["document"]["id"] for h in find(any_db, c.staff, "cảng", limit=50)["items"]}
+        any_db.run_write(documents.delete_document, actor=place.staff, document_id=hidden)
+    few = find(any_db, member, "vân phong")  # fewer hits than RANKED: all of them, nothing more
+    assert (few["total"], few["more"]) == (1, False) and few["items"][0]["document"]["id"] == old
+
+
+def test_a_search_runs_the_same_few_statements_however_many_documents_it_finds(any_db: Database) -> None:
+    """No query per hit, per document or per version: the candidates (and their count), the page's entries,
+    its meetings, documents, agenda items and page texts."""
+    from sqlalchemy import event
+
+    c = make_cabinet(any_db)
+    for i in range(12):
+        add_doc(any_db, c, [f"Cảng biển số {i}. {FILLER}"], title=f"Tờ trình {i}")
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(any_db.engine, "before_cursor_execute", count)
+    try:
+        found = find(any_db, c.members[0], "cảng biển", limit=50)
+    finally:
+        event.remove(any_db.engine, "before_cursor_execute", count)
+    assert len({h["document"]["id"] for h in found["items"]}) == 12
+    assert len([s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]) <= 6, statements
+
+
+def test_the_candidates_are_read_newest_first_and_stop_at_the_cap(db: Database) -> None:
+    """SQLite: the full-text table drives the query in row id order, newest first, so LIMIT stops the scan after
+    RANKED + 1 visible hits; a sort of every match (a temporary B-tree) would read all 86,000 pages of a word like
+    "Chính phủ" (bench/search.py)."""
+    from sqlalchemy import text
+
+    from search.query import parse
+
+    params = {"uid": 1, "staff": False, "cap": 1001, "match": parse("cang").fts4()}
+    with db.read_session() as session:
+        plan = session.connection().execute(text(f"EXPLAIN QUERY PLAN {rank.SQLITE_CANDIDATES}"), params).all()
+    steps = [str(row[-1]) for row in plan]
+    assert steps[0].startswith("SCAN search_fts VIRTUAL TABLE") and "DESC" in steps[0], steps
+    assert not any("TEMP B-TREE" in step for step in steps), steps

@@ -106,3 +106,20 @@ def test_snippets_of_ordinary_pages_are_the_same_as_before() -> None:
         text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 400)))
         for q in queries:
             assert snippet.make(text, parse(q)) == _old_make(text, parse(q)), (text, q)
+
+
+def test_folding_a_whole_page_at_once_gives_the_characters_and_places_of_folding_each_one() -> None:
+    """snippet._fold folds the text in C when every character folds to exactly one; a text holding anything else
+    (a lone combining mark of decomposed input, Hangul, a final sigma, a ligature) takes the map built character by
+    character. Either way: the same as core.text.fold_with_index."""
+    letters = "aăâbcdđeêghiklmnoôơpqrstuưvxyàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ"
+    alphabet = letters + letters.upper() + " \n\t.,;:!?()“”–…0123456789"
+    odd = ["\u0301", "\u0323", "한", "Σ", "ΑΣ", "ﬁ", "İ", "ǅ", "\U0001d165", "e\u0302\u0301", "ß", "\u00a0"]
+    rng = random.Random(11)
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 300)))
+        if rng.random() < 0.3:
+            at = rng.randint(0, len(text))
+            text = text[:at] + rng.choice(odd) + text[at:]
+        folded, index = snippet._fold(text)
+        assert (folded, list(index)) == fold_with_index(text), text
