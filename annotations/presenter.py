@@ -31,7 +31,7 @@ from core.clock import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_
 from core.text import fold
-from documents.access import refusal
+from documents.access import readable, refusal
 from documents.models import Document, DocumentVersion
 from infra.driver import DriverStatement
 from meetings.access import Access, access
@@ -141,11 +141,13 @@ def outsiders_slice(session: Session, meeting: Meeting, presented: dict[str, Any
 
 def start(*, session: Session, actor: Actor, meeting_id: int, document_id: int, page: int = 1) -> dict[str, Any] | None:
     acc = _presenting(session, actor, meeting_id)
-    doc = session.get(Document, document_id)
     # One answer for a paper of another meeting, one that does not exist and one the presenter may not read (a
-    # restricted paper off their list, a paper not shared with a guest): its existence is not theirs to learn.
-    if doc is None or doc.meeting_id != meeting_id or refusal(session, acc, doc):
+    # restricted paper off their list, a paper not shared with a guest): its existence is not theirs to learn,
+    # and `readable` does the same work for each.
+    found = readable(session, actor, document_id)
+    if found is None or found.document.meeting_id != meeting_id:
         raise NotFound("Không tìm thấy tài liệu trong cuộc họp này.")
+    doc = found.document
     if doc.restricted:
         raise Forbidden(RESTRICTED)
     _check_page(_page_count(session, document_id, doc.current_version), page)

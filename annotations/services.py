@@ -1,10 +1,11 @@
 """Private annotations: create / list / update / delete, author only, and never further than the author.
 
 Each operation first checks that the actor may read the document (documents/access.py: a member outside a
-restricted document's list gets the missing document's 404 here too, even for notes written while they were
-on it), then that the annotation is theirs. Private annotations are not meeting events: nothing here calls
-meetings.services.emit for them, so they never reach the room, the event log, the audit log or a snapshot. The
-edge (routes.py, socket.py) tells the author's own other sockets (room user:<id>) after the commit.
+restricted document's list, or who may not see its meeting, gets the missing document's 404 here too, even for
+notes written while they could read it), then that the annotation is theirs. Private annotations are not
+meeting events: nothing here calls meetings.services.emit for them, so they never reach the room, the event
+log, the audit log or a snapshot. The edge (routes.py, socket.py) tells the author's own other sockets (room
+user:<id>) after the commit.
 
 Shared ink (shared = True) belongs to presenter mode (annotations/presenter.py): listed to every reader of
 the document, created and deleted with `presenter.ink*` meeting events.
@@ -16,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast
+from sqlalchemy import String, bindparam, cast
 from sqlmodel import Session, col, func, or_, select
 
 from core.actor import Actor
@@ -26,7 +27,7 @@ from annotations.schemas import AnnotationCreate, AnnotationUpdate, InkData, Not
 from core.clock import iso, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_
-from documents.access import read_access
+from documents.access import read_access, readable
 from documents.models import DocumentVersion
 from documents.services import FileSource, download_source, version_of
 
@@ -163,17 +164,29 @@ def _check_budget(total: int) -> None:
         )
 
 
+# Who wrote an annotation, where, and whether it is shared: what `_own` asks before anything else, without the
+# ink itself (a stroke's points can be hundreds of kB: reading them would make someone else's note slower to
+# refuse than a missing one).
+_WHOSE = select(Annotation.author_id, Annotation.shared, Annotation.document_id).where(
+    col(Annotation.id) == bindparam("annotation_id")
+)
+NOWHERE = 0  # a document id never used: what `_own` resolves for an annotation that is not the actor's to touch
+
+
 def _own(session: Session, actor: Actor, annotation_id: int) -> Annotation:
     """The annotation if it is the actor's and they may still read its document. Someone else's private
     annotation answers exactly like a missing one: its existence is its author's business; so does shared ink on
-    a document the actor may not read (that document's existence is not theirs to learn)."""
-    a = session.get(Annotation, annotation_id)
-    if a is None or (a.author_id != actor.id and not a.shared):
+    a document the actor may not read, wherever it is (a restricted paper, a meeting they may not see): that
+    document's existence is not theirs to learn. The same statements run in every one of those cases (the
+    annotation's owner, then documents/access.py `readable` for its document or for NOWHERE), so that the time
+    of the answer does not tell them apart either."""
+    row = session.exec(_WHOSE, params={"annotation_id": annotation_id}).first()
+    document_id = row[2] if row is not None and (row[0] == actor.id or row[1]) else None
+    if readable(session, actor, NOWHERE if document_id is None else document_id) is None or document_id is None:
         raise NotFound(MISSING)
-    try:
-        read_access(session, actor, a.document_id)
-    except NotFound:
-        raise NotFound(MISSING) from None
+    a = session.get(Annotation, annotation_id)
+    if a is None:  # deleted by another transaction since
+        raise NotFound(MISSING)
     if a.author_id != actor.id:
         raise Forbidden("Chỉ người vẽ được sửa hoặc xóa nét vẽ trình chiếu này.")
     return a

@@ -5,16 +5,27 @@
   never reaches a room display;
 - a restricted document (tài liệu hạn chế) is read only by the participants on its list.
 
-To whoever may see the meeting but not read one of its documents, that document does not exist: every document
-route answers exactly as for an id that was never used (404 ABSENT, `read_access`), lists leave it out and number
-the rest without a gap (`renumbered`), and no live event tells of its changes (documents/live.py). Only the
-meeting itself keeps its 403 for who is not invited (meetings/access.py).
+To whoever may not read a document, that document does not exist: every route addressed by its id (documents,
+pages, versions, text, downloads, its annotations) answers exactly as for an id that was never used (404
+ABSENT, `read_access`), whether it is off their list, not shared with them, or in a meeting they may not see at
+all (not invited, or invited to a draft): the meeting's own 403 (meetings/access.py) is for routes addressed by
+the meeting's id, which the caller knows already. Lists leave it out and number the rest without a gap
+(`renumbered`), and no live event tells of its changes (documents/live.py).
+
+Nor does the time an answer takes tell: one narrow statement (`_DECIDE`) reads what decides (the document's
+flags, its meeting's state, the caller's role in it, whether they are on its list), the same lookups for an id
+never used, and it is the whole of the work for such an id, for a document in a hidden meeting and for one off
+the caller's list alike; only a reader's document and meeting are then loaded (tests/test_document_absent_alike.py
+counts the statements).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
+from sqlalchemy import Select, and_, bindparam, exists, func, literal_column
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from core.actor import Actor
@@ -22,9 +33,10 @@ from accounts.models import GlobalRole, User
 from core.errors import Forbidden, NotFound
 from core.i18n import Msg, N_
 from infra.db import memo
+from infra.driver import DriverEntities, DriverStatement
 from documents.models import Document, DocumentAccess
-from meetings.access import Access, access
-from meetings.models import Meeting, MeetingRole, Participant
+from meetings.access import Access, manages, sees
+from meetings.models import Meeting, MeetingRole, MeetingState, Participant
 
 ABSENT = N_("Không tìm thấy tài liệu.")  # a missing document, and one the caller may not read: one answer
 
@@ -55,36 +67,123 @@ def is_guest_like(acc: Access) -> bool:
 
 def refusal(session: Session, acc: Access, doc: Document) -> str | None:
     """None when `acc` may read `doc`, else the reason."""
-    if acc.can_manage:
+    return _refused(
+        acc.actor,
+        acc.role,
+        acc.can_manage,
+        restricted=doc.restricted,
+        shared=doc.share_with_guests,
+        on_list=lambda: acc.actor.id in allowed_ids(session, doc.id or 0),
+    )
+
+
+def _refused(
+    actor: Actor,
+    role: MeetingRole | None,
+    manager: bool,
+    *,
+    restricted: bool,
+    shared: bool,
+    on_list: Callable[[], bool],
+) -> str | None:
+    """`refusal` on plain values (`readable` decides from a narrow row); `on_list()` is asked only when it counts."""
+    if manager:
         return None
-    if is_guest_like(acc) and not doc.share_with_guests:
+    if (actor.is_display or role == MeetingRole.guest) and not shared:  # is_guest_like
         # no title: who may not read a document is not told what it is called (the page answers as its API)
         return Msg("Tài liệu này không được chia sẻ với khách mời.")
-    if doc.restricted:
-        if acc.actor.is_display or acc.actor.id not in allowed_ids(session, doc.id or 0):
-            return Msg("Tài liệu này là tài liệu hạn chế; bạn không có trong danh sách được xem.")
+    if restricted and (actor.is_display or not on_list()):
+        return Msg("Tài liệu này là tài liệu hạn chế; bạn không có trong danh sách được xem.")
     return None
 
 
-def load_document(session: Session, document_id: int, *, for_update: bool = False) -> Document:
-    if for_update:
-        doc = session.exec(select(Document).where(Document.id == document_id).with_for_update()).first()
-    else:  # the session's own copy when it has one (callers of a batched read ask for the same document)
-        doc = session.get(Document, document_id)
-    if doc is None:
-        raise NotFound(ABSENT)
-    return doc
+def _joined(*entities: Any) -> Select[Any]:
+    """`entities` of the document `document_id`, its meeting and the participation of `user_id` in it (if any)."""
+    stmt: Select[Any] = (
+        select(*entities)
+        .join(Meeting, col(Meeting.id) == col(Document.meeting_id))
+        .outerjoin(
+            Participant,
+            and_(col(Participant.meeting_id) == col(Meeting.id), col(Participant.user_id) == bindparam("user_id")),
+        )
+        .where(col(Document.id) == bindparam("document_id"))
+    )
+    return stmt
+
+
+# The decision: all that says whether the actor may read a document, and no more (no title, no time to parse),
+# in one statement built once and run on the driver's cursor (infra/driver.py). It is the whole of the work
+# for an id never used and for a document refused, whatever refuses it (its list, guests, a meeting the actor may
+# not see), so that neither the answer nor its time tells them apart: only a reader's document is loaded. It
+# always answers one row (from a one-row source), and for an id never used it still looks up a meeting (0, never
+# used either), a participation in it and the list: the database walks the same indexes for both.
+_MEETING_OF = func.coalesce(col(Document.meeting_id), literal_column("0"))
+_DECIDE = DriverStatement(
+    sa_select(
+        col(Document.meeting_id),
+        col(Document.restricted),
+        col(Document.share_with_guests),
+        col(Meeting.state),
+        col(Participant.role),
+        exists().where(
+            col(DocumentAccess.document_id) == bindparam("document_id"),
+            col(DocumentAccess.user_id) == bindparam("user_id"),
+        ),
+    )
+    .select_from(select(literal_column("1").label("one")).subquery("wanted"))
+    .outerjoin(Document, col(Document.id) == bindparam("document_id"))
+    .outerjoin(Meeting, col(Meeting.id) == _MEETING_OF)
+    .outerjoin(
+        Participant,
+        and_(col(Participant.meeting_id) == _MEETING_OF, col(Participant.user_id) == bindparam("user_id")),
+    )
+)
+# What a reader gets: the document, its meeting and their participation, as the session's objects; for a write,
+# with the meeting's row locked, as meetings.access.access(for_update=True) locks it (FOR UPDATE OF meeting).
+_LOAD = DriverEntities(_joined(Document, Meeting, Participant))
+_LOAD_FOR_UPDATE = DriverEntities(_joined(Document, Meeting, Participant).with_for_update(of=Meeting))
+
+
+def readable(session: Session, actor: Actor, document_id: int, *, for_update: bool = False) -> DocAccess | None:
+    """The document and the actor's access to its meeting if they may read it; None for a document that does
+    not exist, one in a meeting they may not see (not invited, a draft, a display's meeting not yet published)
+    and one `refusal` keeps from them: the same statement in every one of these cases (`_DECIDE`). A write
+    (`for_update`) locks the meeting as it loads what it may read; who manages it is asked then, on what the
+    lock holds (`write_access`)."""
+    row = _DECIDE.first(session, document_id=document_id, user_id=actor.id)
+    meeting_id, restricted, shared, state, role, on_list = row or (None, False, False, None, None, False)
+    if meeting_id is None:
+        return None
+    role = None if role is None else MeetingRole(role)
+    if not sees(actor, meeting_id, MeetingState(state), role) or _refused(
+        actor, role, manages(actor, role), restricted=restricted, shared=shared, on_list=lambda: bool(on_list)
+    ):
+        return None
+    loaded = (_LOAD_FOR_UPDATE if for_update else _LOAD).rows(session, document_id=document_id, user_id=actor.id)
+    if not loaded:  # deleted by another transaction since
+        return None
+    doc, meeting, participant = loaded[0]
+    return DocAccess(Access(actor, meeting, participant), doc)
 
 
 def read_access(session: Session, actor: Actor, document_id: int) -> DocAccess:
-    """The document, if the actor may read it; else the answer of a missing document (404 ABSENT), so that a
-    document one may not read cannot be told from one that does not exist. (A meeting the actor may not see
-    keeps its own refusal: meetings/access.py.)"""
-    doc = load_document(session, document_id)
-    acc = access(session, actor, doc.meeting_id)
-    if refusal(session, acc, doc):
+    """The document, if the actor may read it; else the answer of a missing document (404 ABSENT), whatever kept
+    it from them (its list, guests, a meeting they may not see), so that a document one may not read cannot be
+    told from one that does not exist, by its answer or by the work done to give it (`readable`)."""
+    found = readable(session, actor, document_id)
+    if found is None:
         raise NotFound(ABSENT)
-    return DocAccess(acc, doc)
+    return found
+
+
+def write_access(session: Session, actor: Actor, document_id: int) -> DocAccess:
+    """The document and its meeting (locked) for who manages the meeting. Who may not read it hears ABSENT, as
+    for a missing document (the same statement: `readable`); who may read it but not manage it, the 403."""
+    found = readable(session, actor, document_id, for_update=True)
+    if found is None:
+        raise NotFound(ABSENT)
+    require_manage_documents(found.acc)
+    return found
 
 
 def renumbered(docs: list[Document]) -> dict[int, int]:

@@ -20,8 +20,8 @@ from core.clock import local, pdf_date, utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
 from documents.hooks import document_removed, document_saved, document_updated
 from documents import live, serialize, render, textsearch
-from documents.access import ABSENT, DocAccess, allowed_ids, read_access, refusal, renumbered, require_manage_documents
-from documents.access import visible
+from documents.access import DocAccess, allowed_ids, read_access, renumbered, require_manage_documents, visible
+from documents.access import write_access
 from documents.models import Document, DocumentAccess, DocumentPage, DocumentVersion
 from documents.schemas import DocumentUpdate, DocumentUpload, StoredFile
 from documents.watermark import Viewer
@@ -297,13 +297,7 @@ def unreferenced(*, session: Session, shas: list[str]) -> list[str]:
 
 
 def _load_for_write(session: Session, actor: Actor, document_id: int) -> tuple[Document, Access]:
-    """The document and its meeting (locked) for who manages the meeting. Anyone else is refused as for a
-    missing document when they may not read it (its existence is not theirs to learn), else as not staff."""
-    doc = session.get(Document, document_id)
-    if doc is None:
-        raise NotFound(ABSENT)
-    acc = access(session, actor, doc.meeting_id, for_update=True)
-    if not acc.can_manage and refusal(session, acc, doc):
-        raise NotFound(ABSENT)
-    require_manage_documents(acc)
-    return doc, acc
+    """The document and its meeting (locked) for who manages the meeting (documents/access.py write_access: who
+    may not read it is refused as for a missing document, anyone else who does not manage it as not staff)."""
+    da = write_access(session, actor, document_id)
+    return da.document, da.acc

@@ -46,7 +46,7 @@ class Access:
     @property
     def can_manage(self) -> bool:
         """Prepare the meeting: details, agenda, participants, publish."""
-        return self.actor.is_staff or self.role == MeetingRole.secretary
+        return manages(self.actor, self.role)
 
     @property
     def can_conduct(self) -> bool:
@@ -55,11 +55,22 @@ class Access:
 
     @property
     def can_view(self) -> bool:
-        if self.actor.is_display:  # a room display sees the one meeting its token was made for, once published
-            return self.actor.display_meeting_id == self.meeting.id and self.meeting.state != MeetingState.draft
-        if self.can_manage:
-            return True
-        return self.participant is not None and self.meeting.state != MeetingState.draft
+        return sees(self.actor, self.meeting.id, self.meeting.state, self.role)
+
+
+# The two rules on plain values, for who decides from a narrow row without loading the meeting
+# (documents/access.py `readable`); Access asks them too.
+def manages(actor: Actor, role: MeetingRole | None) -> bool:
+    return actor.is_staff or role == MeetingRole.secretary
+
+
+def sees(actor: Actor, meeting_id: int | None, state: MeetingState, role: MeetingRole | None) -> bool:
+    """Whether the actor may see a meeting in `state` where their participation is `role` (None: none)."""
+    if actor.is_display:  # a room display sees the one meeting its token was made for, once published
+        return actor.display_meeting_id == meeting_id and state != MeetingState.draft
+    if manages(actor, role):
+        return True
+    return role is not None and state != MeetingState.draft
 
 
 # Built once and run with their ids bound: building a statement costs several times what running it does
