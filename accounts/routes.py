@@ -129,7 +129,7 @@ async def create_user(request: Request) -> Response:
     body = await parse_body(request, UserCreate)
     ctx = ctx_of(request)
     min_length = ctx.settings.password_min_length
-    await ctx.read(services.may_create_user, actor=actor, username=body.username)
+    await ctx.read(services.may_create_user, actor=actor, username=body.username, data=body)
     new_hash = await passwords.new_hash_off_loop(
         body.password, min_length=min_length, username=body.username, full_name=body.full_name
     )

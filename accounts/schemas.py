@@ -5,7 +5,7 @@ from sqlmodel import SQLModel
 from sqlmodel._compat import SQLModelConfig  # SQLModel's own config type (a pydantic ConfigDict with `table`)
 
 from accounts.models import GlobalRole
-from core.types import Line, Secret
+from core.types import Flag, Line, Name, Secret
 
 
 class LoginRequest(SQLModel):
@@ -16,12 +16,14 @@ class LoginRequest(SQLModel):
 
 class UserCreate(SQLModel):
     model_config = SQLModelConfig(extra="forbid")
-    username: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9_.-]+$", strict=True)
-    full_name: Line = Field(min_length=1, max_length=200)
-    title: Line = Field(default="", max_length=200)
-    unit: Line = Field(default="", max_length=200)
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9_.-]+$", strict=True)  # ASCII: no look-alike
+    full_name: Name = Field(min_length=1, max_length=200)
+    title: Name = Field(default="", max_length=200)
+    unit: Name = Field(default="", max_length=200)
     role: GlobalRole = GlobalRole.member
     password: Secret = Field(min_length=1, max_length=256)
+    # Another account has the same full name (accounts/namesakes.py answers 409 same_name): it is another person.
+    same_name_confirmed: Flag = False
 
 
 class UserUpdate(SQLModel):

@@ -13,7 +13,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from core.actor import Actor, UserRow
-from accounts import hooks
+from accounts import hooks, namesakes
 from accounts.models import AuthSession, GlobalRole, User
 from accounts.passwords import PasswordCheck, check_policy, hash_password
 from accounts.schemas import UserCreate, UserPublic, UserUpdate
@@ -33,11 +33,14 @@ def public(user: User) -> UserPublic:
     return UserPublic.model_validate(user, from_attributes=True)
 
 
-def may_create_user(*, session: Session, actor: Actor, username: str) -> None:
+def may_create_user(*, session: Session, actor: Actor, username: str, data: UserCreate | None = None) -> None:
     """Before a new account's password is checked against the policy and hashed (outside any transaction,
-    accounts/routes.py): refused now, cheaply, to whoever may not create it or for a name already taken, so that
-    no hash is made for a request that will be refused. create_user checks both again in its write."""
+    accounts/routes.py): refused now, cheaply, to whoever may not create it or for a name already taken (or one that
+    reads like another, accounts/namesakes.py), so that no hash is made for a request that will be refused.
+    create_user checks them again in its write."""
     _may_create(session, actor, username)
+    if data is not None:
+        namesakes.check_new_account(session, data)
 
 
 def _may_create(session: Session, actor: Actor | None, username: str) -> None:
@@ -66,6 +69,8 @@ def create_user(
     if password_hash is None and enforce_policy:
         check_policy(data.password, min_length=min_length, username=data.username, full_name=data.full_name)
     _may_create(session, actor, data.username)
+    if actor is not None:  # the administrator's request (the operator's command line and the demo loader are trusted)
+        namesakes.check_new_account(session, data)
     user = User(
         username=data.username,
         full_name=data.full_name,

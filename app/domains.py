@@ -42,10 +42,13 @@ from meetings import hooks
 from meetings import serialize as meeting_serialize
 from meetings import events as meeting_events
 from minutes import conclusions as minutes_conclusions
+from minutes import issued as minutes_issued
 from minutes import services as minutes_services
+from notices import issued as notice_issued
 from notices import live as notice_live
 from notices import overdue as notice_overdue
 from notifications import live as notification_live
+from polls import issued as poll_issued
 from polls import live as poll_live
 from speakers import serialize as speaker_serialize
 from speakers import services as speaker_services
@@ -116,6 +119,10 @@ def install(ctx: AppContext, jobs: Dispatcher) -> None:
     document_hooks.on_document_updated("annotations", annotation_presenter.on_document_updated)
     meeting_serialize.register_slice("conclusions", minutes_conclusions.conclusions_slice)
     meeting_serialize.register_slice("minutes", minutes_services.minutes_slice)
+    # The signed files the public check (/api/minutes/verify) recognises as issued here, by SHA-256.
+    minutes_issued.on_lookup("minutes", minutes_issued.minutes_files)
+    minutes_issued.on_lookup("notices", notice_issued.notice_files)
+    minutes_issued.on_lookup("polls", poll_issued.poll_files)
     extensions: list[Any] = [speaker_socket.register, vote_socket.register, annotation_socket.register]
     ctx.socket_extensions.extend(extensions)
     vote_live.install(jobs, ctx.settings.tally_interval_seconds)

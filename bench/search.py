@@ -3,6 +3,10 @@ pages of generated Vietnamese text, written straight into the database and the f
 GET /api/search through real uvicorn (`ecabinet serve`) as a member invited to 8 of the 12 meetings and on the
 list of half the restricted documents, beside GET /healthz in the same run. SQLite and PostgreSQL.
 
+The server runs with ECABINET_SEARCH_ENGINE_TIMING=1 (a bench-only setting): no response-time floor and no per-user
+budget, so the figures are the engine's own time. The product answers every search at ECABINET_SEARCH_FLOOR_MS
+(search/pace.py) when the engine is faster than that: the floor is sized above this bench's p99.
+
     .venv/bin/python bench/search.py [--pages 100000] [--backends sqlite,postgres] [--rounds 5]
 """
 
@@ -26,6 +30,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from bench._common import free_port, machine, pct
+from infra.settings import Settings
 
 TOPICS = [
     "đất đai",
@@ -253,7 +258,7 @@ def run(backend: str, pages: int, rounds: int, keep: bool = False) -> None:
     from app.migrate import upgrade
 
     work = Path(tempfile.mkdtemp(prefix="bench-search-"))
-    env = {**os.environ, "ECABINET_DATA_DIR": str(work)}
+    env = {**os.environ, "ECABINET_DATA_DIR": str(work), "ECABINET_SEARCH_ENGINE_TIMING": "1"}
     pg_name = None
     if backend == "postgres":
         pg_name = f"bench_search_{uuid.uuid4().hex[:8]}"
@@ -294,6 +299,13 @@ def run(backend: str, pages: int, rounds: int, keep: bool = False) -> None:
             f"  {backend:8s} search p50 {pct(search, 50):6.1f} ms  p95 {pct(search, 95):6.1f} ms"
             f"  p99 {pct(search, 99):6.1f} ms  (n={len(search)}, {found} hits per round)  |  /healthz"
             f" p50 {pct(health, 50):5.1f} ms  p95 {pct(health, 95):5.1f} ms  p99 {pct(health, 99):5.1f} ms",
+            flush=True,
+        )
+        floor = Settings().search_floor_ms
+        print(
+            f"  (the engine's time: ECABINET_SEARCH_ENGINE_TIMING=1, no floor, no budget; the product answers at its"
+            f" {floor} ms floor, ECABINET_SEARCH_FLOOR_MS, whenever the engine is faster:"
+            f" {sum(t <= floor for t in search) * 100 / len(search):.1f}% of these)",
             flush=True,
         )
     finally:

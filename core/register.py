@@ -1,8 +1,11 @@
 """A register of numbers (sổ đăng ký): one series per year, each number given once.
 
-Shared by the conclusion notices (notices/issuing.py, …/TB-TTg) and the written polls' reports
-(polls/numbering.py, …/BC-VPCP). The table has a unique (year, number): two nodes taking the same next number at
-once collide on the insert, and the loser takes the one after (in a SAVEPOINT, so its transaction goes on)."""
+Shared by the minutes (minutes/register.py, …/BB-CP), the conclusion notices (notices/issuing.py, …/TB-TTg) and the
+written polls' reports (polls/numbering.py, …/BC-VPCP). The year is that of the moment the number is given, and a
+document is dated that same moment, so its date line's year is always its series' year.
+
+The table has a unique (year, number): two nodes taking the same next number at once collide on the insert, and the
+loser takes the one after (in a SAVEPOINT, so its transaction goes on)."""
 
 from __future__ import annotations
 

@@ -48,3 +48,6 @@ def short(text: str, limit: int = 60) -> str:
 
 # Input text: NFC, stripped, refusing control characters (core/types.py; Line for one-line fields).
 Text = Para
+
+# Look-alike text (core/scripts.py): the skeleton two texts are compared by where a reader must tell them apart.
+from core.scripts import mixed_script_word as mixed_script_word, skeleton as skeleton

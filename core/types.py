@@ -5,9 +5,16 @@ violation, a DOCX that can never be written again).
 
 - Id: a JSON integer 1..2^63-1 (SQLite's and PostgreSQL's BIGINT range); "5", 5.0 and true are refused.
 - Int(lo, hi), Flag: strict bounded integers and booleans ("true", 1 and "1" are not booleans).
-- Line: one line of text; Para: text that may hold line breaks and tabs. Both are NFC-normalised and
-  stripped, and refuse C0/C1 control characters, lone surrogates, non-characters and bidi overrides
-  (XML 1.0 cannot hold the first three; the last re-orders what a reader sees).
+- Line: one line of text; Para: text that may hold line breaks and tabs. Both are record text, the one validator
+  of everything a person types that may end up in the record (names, titles, units, labels, titles of meetings,
+  items and documents, questions, reasons, conclusions): NFC; every space character (NBSP, thin, ideographic...)
+  made a plain space, a Line's runs of spaces made one; stripped; and refused, naming the code point, whatever
+  core/printable.py refuses: control, format and invisible characters (zero-width, bidi marks, overrides and
+  isolates, soft hyphen, combining grapheme joiner), private use, surrogates, non-characters, right-to-left
+  scripts, characters the record's fonts cannot draw, stacks of combining marks.
+- Plain: one line that is searched, never printed (a search query): as a Line, but any script is kept.
+- Name: a Line naming a person or a meaning (a full name, a title, a unit, a vote option's label): also refuses a
+  word mixing Latin with Greek or Cyrillic letters (a look-alike: "Thành" with a Cyrillic "а").
 - Moment: a date-time with its offset, that converts to UTC and back without overflowing; given on in UTC.
 - Secret: a password as typed (never normalised or stripped: its hash is of those bytes), refusing only control
   characters and lone surrogates (no keyboard types them; a surrogate cannot even be encoded).
@@ -24,6 +31,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from core.i18n import N_, Msg
+from core.printable import SPACES, first_invisible, problem, refusal
+from core.scripts import mixed_script_word
 
 MAX_ID = 2**63 - 1
 
@@ -35,6 +44,10 @@ _OTHERS = "\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069\ufeff\U0
 _BAD_LINE = re.compile(f"[\x00-\x1f\u2028\u2029{_OTHERS}]")
 _BAD_PARA = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHERS}]")  # all but \t and \n (\r\n and \r become \n first)
 _BAD_SECRET = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # no keyboard types these
+# What a file name may not keep: the above, and every invisible or format character (core/printable.py).
+_BAD_NAME = re.compile(f"[\x00-\x1f\u2028\u2029{_OTHERS}\u00ad\u034f\u061c\u200b-\u200f\u2060-\u206f\ufe00-\ufe0f]")
+_SPACES = re.compile(f"[{SPACES}]")
+_SPACE_RUN = re.compile(" {2,}")
 
 
 def _describe(ch: str) -> str:
@@ -51,23 +64,49 @@ def _check(pattern: re.Pattern[str], value: str, what: str) -> str:
 
 
 def _normal_line(value: Any) -> Any:
-    """NFC and stripped before the length limits apply ("   " is not a three-character title)."""
-    return unicodedata.normalize("NFC", value).strip() if isinstance(value, str) else value
+    """NFC, every space character a plain space, runs of spaces one, stripped: before the length limits apply
+    ("   " is not a three-character title) and before any comparison ("Tán\u00a0thành", "Tán  thành" and
+    "Tán thành" are one text)."""
+    if not isinstance(value, str):
+        return value
+    return _SPACE_RUN.sub(" ", _SPACES.sub(" ", unicodedata.normalize("NFC", value))).strip()
 
 
 def _normal_para(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
+    text = _SPACES.sub(" ", text)  # the layout a writer typed with plain spaces is kept
     return text.replace("\u2028", "\n").replace("\u2029", "\n").strip()  # one kind of line break
 
 
+def _record(value: str, *, para: bool, what: str) -> str:
+    refused = problem(value, para=para, what=what)
+    if refused is not None:
+        raise ValueError(refused)
+    return value
+
+
 def _line(value: str) -> str:
-    return _check(_BAD_LINE, value, N_("văn bản một dòng"))
+    return _record(value, para=False, what=N_("văn bản một dòng"))
 
 
 def _para(value: str) -> str:
-    return _check(_BAD_PARA, value, N_("văn bản"))
+    return _record(value, para=True, what=N_("văn bản"))
+
+
+def _plain(value: str) -> str:
+    found = first_invisible(value)
+    if found is not None:
+        raise ValueError(refusal(found, N_("văn bản một dòng")))
+    return value
+
+
+def _name(value: str) -> str:
+    word = mixed_script_word(value)
+    if word is not None:
+        raise ValueError(Msg("“{word}” trộn chữ Latinh với chữ Hy Lạp hoặc Kirin (ký tự trông giống nhau)", word=word))
+    return value
 
 
 # An instant as ISO 8601 with its offset: "2027-01-05T10:00:00+07:00", "…Z". Not a bare date, a wall-clock time
@@ -117,8 +156,12 @@ def clean_para(value: str) -> str:
 
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 Flag = Annotated[bool, Field(strict=True)]
-# The JSON schema states the refused characters too, so generated clients (and schemathesis) know them.
-_PATTERN = "\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069\\ufffe\\uffff\\ufeff"
+# The JSON schema states the refused controls and invisible characters too, so generated clients (and schemathesis)
+# know them; the characters the record's fonts lack are refused by the validator only (core/printable.py).
+_PATTERN = (
+    "\\x7f-\\x9f\\u00ad\\u034f\\u061c\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u206f\\ufe00-\\ufe0f"
+    "\\ufffe\\uffff\\ufeff\\ue000-\\uf8ff"
+)
 Line = Annotated[
     str,
     BeforeValidator(_normal_line),
@@ -131,6 +174,15 @@ Para = Annotated[
     Field(strict=True, json_schema_extra={"pattern": f"^[^\\x00-\\x08\\x0b-\\x1f{_PATTERN}]*$"}),
     AfterValidator(_para),
 ]
+# One line that is searched, never printed (a search query): folded and refused as a Line, but any script kept.
+Plain = Annotated[
+    str,
+    BeforeValidator(_normal_line),
+    Field(strict=True, json_schema_extra={"pattern": f"^[^\\x00-\\x1f\\u2028\\u2029{_PATTERN}]*$"}),
+    AfterValidator(_plain),
+]
+# A person's name, title or unit, a vote option's label: a Line whose words are each in one script.
+Name = Annotated[Line, AfterValidator(_name)]
 Secret = Annotated[
     str, Field(strict=True, json_schema_extra={"pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$"}), AfterValidator(_secret)
 ]
@@ -182,7 +234,7 @@ def FormInt(lo: int, hi: int) -> Any:
 def clean_filename(name: str | None, default: str = "tai-lieu") -> str:
     """An uploaded file's name as shown and stored: its last path segment, one NFC line, at most 200 characters."""
     base = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    base = _BAD_LINE.sub("", base).strip().lstrip(".")
+    base = _BAD_NAME.sub("", base).strip().lstrip(".")
     return base[:200] or default
 
 

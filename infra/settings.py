@@ -158,6 +158,12 @@ class Settings(BaseSettings):
     public_url: str = ""
     # Follow-up of conclusion notices (notices/): how often the overdue check runs (it also runs at start-up).
     task_check_seconds: float = 300.0
+    # GET /api/search answers no earlier than this after the request arrived, and later ones at the next 50 ms step
+    # (search/pace.py): its time then says nothing about matches in pages the caller may not read. Sized above
+    # bench/search.py's p99 (docs/performance.md). search_engine_timing: bench only, no floor and no per-user
+    # budget, so the bench measures the engine; never in a deployment (timing would again tell hidden words).
+    search_floor_ms: int = Field(default=150, ge=10, le=5000)
+    search_engine_timing: bool = False
 
     @classmethod
     def settings_customise_sources(

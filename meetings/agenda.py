@@ -8,6 +8,8 @@ from sqlmodel import Session
 
 from core.actor import Actor
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import N_
+from infra.references import referencing
 from meetings import hooks, notify, serialize
 from meetings.access import Access, access, require_manage
 from meetings.models import AgendaItem, ItemState, MeetingState
@@ -15,6 +17,8 @@ from meetings.schemas import AgendaItemCreate, AgendaItemPublic, AgendaItemUpdat
 from meetings.services import emit, require_state
 
 _EDITABLE = (MeetingState.draft, MeetingState.published, MeetingState.started)
+# What may hold an item (a foreign key to agenda_item, infra/references.py), as a refusal names it.
+_HELD = {"vote": N_("biểu quyết"), "speaker_request": N_("đăng ký phát biểu")}
 
 
 def _public(item: AgendaItem) -> dict[str, Any]:
@@ -86,6 +90,14 @@ def delete_item(*, session: Session, actor: Actor, meeting_id: int, item_id: int
     item = _item(items, item_id, meeting_id)
     if item.state != ItemState.pending:
         raise Conflict("Không thể xóa nội dung “{title}”: nội dung đã hoặc đang được thảo luận.", title=item.title)
+    held = referencing(session, "agenda_item", item.id)
+    if held:
+        raise Conflict(
+            "Không thể xóa nội dung “{title}”: đã có {what} gắn với nội dung này.",
+            title=item.title,
+            what=_HELD.get(held[0], N_("dữ liệu khác")),
+            details={"reason": "referenced", "by": held},
+        )
     items.remove(item)
     session.delete(item)
     session.flush()

@@ -137,18 +137,14 @@ def state_at(changes: list[AttendanceChange], moment: datetime) -> Attendance:
 
 
 def quorum_at(session: Session, meeting_id: int, moment: datetime) -> dict[str, int | bool]:
-    """The quorum as it stood at `moment` (who was present then, not now)."""
-    from meetings.serialize import participant_rows  # serialize imports nothing of this module's users
+    """The quorum as it stood at `moment`: who was a member then (meetings/roster.py: the roles of that moment, not
+    today's) and who of them was present then."""
     from meetings.rules import compute_quorum, get_rules
+    from meetings.roster import at_time
 
     changes = history(session, meeting_id)
     then = [
-        Participant(
-            meeting_id=meeting_id,
-            user_id=p.user_id,
-            role=p.role,
-            attendance=state_at(changes.get(p.user_id, []), moment),
-        )
-        for p, _ in participant_rows(session, meeting_id)
+        Participant(meeting_id=meeting_id, user_id=uid, role=role, attendance=state_at(changes.get(uid, []), moment))
+        for uid, role in at_time(session, meeting_id, moment).items()
     ]
     return compute_quorum(then, get_rules(session)).model_dump()

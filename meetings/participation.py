@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from core.actor import Actor
+from accounts import namesakes
 from accounts.models import GlobalRole, User
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from meetings import serialize
@@ -105,11 +106,28 @@ def invite(*, session: Session, actor: Actor, meeting_id: int, data: Participant
         select(Participant).where(Participant.meeting_id == meeting_id, Participant.user_id == data.user_id)
     ).first():
         raise Conflict("{full_name} đã có trong thành phần cuộc họp.", full_name=user.full_name)
+    _distinct(session, meeting_id, user)
     _check_role(session, meeting_id, user, data.role)
     participant = Participant(meeting_id=meeting_id, user_id=data.user_id, role=data.role)
     session.add(participant)
     _roster_changed(session, acc, "participants.changed")
     return serialize.participant_data(participant, user)
+
+
+def _distinct(session: Session, meeting_id: int, user: User) -> None:
+    """The record names participants by name: a name that reads like another participant's but is written with other
+    characters (an account made before look-alikes were refused, accounts/namesakes.py) is not invited."""
+    others = session.exec(
+        select(User.full_name)
+        .join(Participant, col(Participant.user_id) == col(User.id))
+        .where(Participant.meeting_id == meeting_id)
+    ).all()
+    if any(namesakes.lookalike(user.full_name, name) for name in others):
+        raise Conflict(
+            "Không mời được {full_name}: họ tên trông giống hệt họ tên của một thành phần đã có nhưng viết bằng ký tự "
+            "khác; biên bản không phân biệt được hai người.",
+            full_name=user.full_name,
+        )
 
 
 def update(*, session: Session, actor: Actor, meeting_id: int, user_id: int, data: ParticipantUpdate) -> dict[str, Any]:

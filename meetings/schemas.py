@@ -9,7 +9,7 @@ from sqlmodel import SQLModel
 from sqlmodel._compat import SQLModelConfig  # SQLModel's own config type (a pydantic ConfigDict with `table`)
 
 from core.clock import iso
-from core.types import Flag, Id, Int, Line, Moment, Para
+from core.types import Flag, Id, Int, Line, Moment, Name, Para
 from meetings.models import Attendance, AttendanceSource, ItemState, MeetingKind, MeetingMode, MeetingRole, MeetingState
 
 _strict = SQLModelConfig(extra="forbid")
@@ -66,7 +66,7 @@ class MeetingPublic(SQLModel):
 class AgendaItemCreate(SQLModel):
     model_config = _strict
     title: Line = Field(min_length=3, max_length=500)
-    presenter: Line = Field(default="", max_length=300)
+    presenter: Name = Field(default="", max_length=300)
     planned_minutes: Int(1, 600) = 15  # type: ignore[valid-type]
     notes: Para = Field(default="", max_length=4000)
     position: Int(1, 100_000) | None = None  # type: ignore[valid-type]
@@ -76,7 +76,7 @@ class AgendaItemCreate(SQLModel):
 class AgendaItemUpdate(SQLModel):
     model_config = _strict
     title: Line = Field(default=None, min_length=3, max_length=500)  # type: ignore[assignment]
-    presenter: Line = Field(default=None, max_length=300)  # type: ignore[assignment]
+    presenter: Name = Field(default=None, max_length=300)  # type: ignore[assignment]
     planned_minutes: Int(1, 600) = None  # type: ignore[valid-type]
     notes: Para = Field(default=None, max_length=4000)  # type: ignore[assignment]
     speech_limit_seconds: Int(30, 3600) | None = None  # type: ignore[valid-type]
@@ -109,7 +109,7 @@ class ParticipantUpdate(SQLModel):
     role: MeetingRole = None  # type: ignore[assignment]
     attendance: Attendance = None  # type: ignore[assignment]
     absence_reason: Para = Field(default=None, max_length=500)  # type: ignore[assignment]
-    deputy_name: Line = Field(default=None, max_length=200)  # type: ignore[assignment]
+    deputy_name: Name = Field(default=None, max_length=200)  # type: ignore[assignment]
 
 
 class CheckInRequest(SQLModel):

@@ -4,20 +4,57 @@ room, remote, a deputy, a guest, absent; with the times when they were not there
 An absence is written "có lý do" / "không có lý do", never with its reason (every participant, guests included,
 receives the signed minutes); the reasons stay in the attendance records (the participants list and its history,
 for the members and those who conduct), and the secretariat may write one into the attendance section by hand.
+
+Roles are those held during the session (minutes/roles.py), not today's: whoever was a member (or the chair) at any
+time of the session is listed and counted among the members, with the time their role changed; the figures say how
+many members there were, and were present, at the opening and at the end, each of that moment's roster. Times on
+another day than the meeting's (a session past midnight) carry their date.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 from core.clock import DEFAULT_TIMEZONE
 from core.text import nfc
-from minutes.dates import hm
+from minutes.dates import day_of, hm_on
 from minutes.document import Attendee
-from minutes.facts import REASON_GIVEN, Person, QuorumFact
+from minutes.facts import REASON_GIVEN, Person
+from minutes.quorum import QuorumFact
 
 MEMBER_ROLES = ("chair", "member")  # those the quorum counts (meetings.models.VOTING_ROLES)
+ROLE_VI = {"chair": "chủ tọa", "member": "thành viên", "secretary": "thư ký", "guest": "khách mời"}
+SPOKE = "có phát biểu tại phiên họp"
+
+
+def held(p: Person) -> set[str]:
+    """The roles they held during the session (their current one when there is no session)."""
+    return {role for _, role in p.roles} or {p.role}
+
+
+def listed_as(p: Person) -> str:
+    """Where the attendance list puts them: a member if they were one at any time of the session, else a guest if
+    they were one, else (the secretary throughout) not at all."""
+    roles = held(p)
+    return "member" if roles & set(MEMBER_ROLES) else "guest" if "guest" in roles else "secretary"
+
+
+def role_note(p: Person, started: datetime | None, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
+    """'được mời dự họp từ 10:30', 'chuyển sang khách mời từ 10:20': how their role changed during the session."""
+    day = day_of(started, tz)
+    parts = []
+    for i, (at, role) in enumerate(p.roles):
+        if i == 0:
+            if started is not None and at > started:
+                parts.append(f"được mời dự họp từ {hm_on(at, day, tz)} với vai trò {ROLE_VI.get(role, role)}")
+            continue
+        parts.append(f"chuyển sang {ROLE_VI.get(role, role)} từ {hm_on(at, day, tz)}")
+    return "; ".join(parts)
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
 
 
 def attendee(p: Person, note: str = "") -> Attendee:
@@ -52,12 +89,22 @@ def presence_spans(p: Person) -> list[Span]:
     return spans
 
 
-def _stretch(start: datetime, end: datetime | None, why: str, tz: str | tzinfo) -> str:
+def _stretch(start: datetime, end: datetime | None, why: str, tz: str | tzinfo, day: date | None) -> str:
     return (
-        f"từ {hm(start, tz)}"
-        + (f" đến {hm(end, tz)}" if end else "")
+        f"từ {hm_on(start, day, tz)}"
+        + (f" đến {hm_on(end, day, tz)}" if end else "")
         + (f", rời phiên họp {why}" if end and why else "")
     )
+
+
+def _stretches(stretches: list[tuple[datetime, datetime | None, str]], tz: str | tzinfo, day: date | None) -> str:
+    """'từ 08:05 đến 09:00 và từ 09:30'; after a departure with its note, the next stretch is a return ('…, rời phiên
+    họp có lý do, sau đó trở lại từ 09:30'), so that nothing reads as part of the note."""
+    out = []
+    for i, (start, end, why) in enumerate(stretches):
+        text = _stretch(start, end, why, tz, day)
+        out.append(text if i == 0 else (", sau đó trở lại " if stretches[i - 1][2] else " và ") + text)
+    return "".join(out)
 
 
 def presence_note(spans: list[Span], started: datetime | None, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
@@ -65,10 +112,11 @@ def presence_note(spans: list[Span], started: datetime | None, tz: str | tzinfo 
     say than "present throughout" (came late, left early, or changed between the room and the video)."""
     if not spans or (len(spans) == 1 and spans[0][2] is None and (started is None or spans[0][1] <= started)):
         return ""
-    parts: dict[str, list[str]] = {}
+    parts: dict[str, list[tuple[datetime, datetime | None, str]]] = {}
     for how, start, end, why in spans:
-        parts.setdefault(how, []).append(_stretch(start, end, why, tz))
-    return "; ".join(f"{PRESENCE_VI[how]} " + " và ".join(times) for how, times in parts.items())
+        parts.setdefault(how, []).append((start, end, why))
+    day = day_of(started, tz)
+    return "; ".join(f"{PRESENCE_VI[how]} " + _stretches(times, tz, day) for how, times in parts.items())
 
 
 def _ways(p: Person, spans: list[Span]) -> set[str]:
@@ -80,8 +128,9 @@ def groups(
     people: tuple[Person, ...], started: datetime | None = None, tz: str | tzinfo = DEFAULT_TIMEZONE
 ) -> dict[str, list[Attendee]]:
     """Who attended, and how, as the history says: someone who was ever in the room is listed there (with the
-    times they were remote), someone only ever remote as remote; the rest by their final state. Times on the
-    organisation's clock (`tz`, ECABINET_TIMEZONE)."""
+    times they were remote), someone only ever remote as remote; the rest by their final state. A member at any time
+    of the session is listed among the members (with when their role changed: `role_note`); a guest who had the floor
+    is listed though nobody recorded their attendance. Times on the organisation's clock (`tz`, ECABINET_TIMEZONE)."""
     out: dict[str, list[Attendee]] = {
         "present_room": [],
         "present_remote": [],
@@ -90,22 +139,26 @@ def groups(
         "absent": [],
     }
     for p in people:
-        if p.role == "secretary":
+        listed = listed_as(p)
+        if listed == "secretary":
             continue
         spans = presence_spans(p)
         ways = _ways(p, spans)
         note = presence_note(spans, started, tz)
-        if p.role == "guest":
+        roles = role_note(p, started, tz)
+        if listed == "guest":
             if ways:
-                out["guests"].append(_guest(p, ways, note))
+                out["guests"].append(_guest(p, ways, _join(note, roles)))
+            elif p.spoke:  # given the floor without a check-in (guests may speak so): they took part
+                out["guests"].append(_guest(p, ways, _join(SPOKE, "không có thông tin điểm danh", roles)))
         elif ways:
-            out["present_room" if "present_room" in ways else "present_remote"].append(attendee(p, note))
+            out["present_room" if "present_room" in ways else "present_remote"].append(attendee(p, _join(note, roles)))
         elif p.attendance == "deputy":
-            out["deputies"].append(
-                Attendee(nfc(p.deputy_name), "", nfc(f"dự thay {p.name}" + (f", {p.title}" if p.title else "")))
-            )
+            whom = f"dự thay {p.name}" + (f", {p.title}" if p.title else "")
+            out["deputies"].append(Attendee(nfc(p.deputy_name), "", nfc(_join(whom, roles))))
         else:
-            out["absent"].append(Attendee(nfc(p.name), nfc(p.title), absence_note(p)))
+            note = _join(absence_note(p), SPOKE if p.spoke else "", roles)
+            out["absent"].append(Attendee(nfc(p.name), nfc(p.title), nfc(note)))
     return out
 
 
@@ -144,8 +197,9 @@ FIGURES_LABEL = "Tổng hợp số thành viên"
 
 @dataclass(frozen=True)
 class Tally:
-    """The members counted as the attendance list lists them: present if they ever were during the session (in the
-    room if ever there), of whom some left before the end; a deputy or absent otherwise, as finally recorded."""
+    """The members counted as the attendance list lists them (a member at any time of the session): present if they
+    ever were during the session (in the room if ever there), of whom some left before the end; a deputy or absent
+    otherwise, as finally recorded."""
 
     room: int = 0
     remote: int = 0
@@ -153,11 +207,15 @@ class Tally:
     deputies: int = 0
     absent: int = 0
 
+    @property
+    def total(self) -> int:
+        return self.room + self.remote + self.deputies + self.absent
+
 
 def tally(people: tuple[Person, ...]) -> Tally:
     room = remote = left = deputies = absent = 0
     for p in people:
-        if p.role not in MEMBER_ROLES:
+        if listed_as(p) != "member":
             continue
         ways = _ways(p, presence_spans(p))
         if ways:
@@ -171,9 +229,10 @@ def tally(people: tuple[Person, ...]) -> Tally:
     return Tally(room, remote, left, deputies, absent)
 
 
-def figures(q: QuorumFact | None, t: Tally | None = None) -> list[str]:
+def figures(q: QuorumFact | None, t: Tally | None = None, tz: str | tzinfo = DEFAULT_TIMEZONE) -> list[str]:
     """Members, present (in the room / remote, and who left before the end), deputies, absent — the same people
-    the attendance list names — and the quorum with whether it was reached, at the end and at the opening."""
+    the attendance list names — and the quorum with whether it was reached, at the end and at the opening, each on
+    its own moment's roster; then the changes of role that made those rosters differ."""
     if q is None:
         return []
     if t is None:  # no history to hand: the final states
@@ -184,25 +243,54 @@ def figures(q: QuorumFact | None, t: Tally | None = None) -> list[str]:
         else ""
     )
     left = f"; trong đó {t.left_early} thành viên rời phiên họp trước khi kết thúc" if t.left_early else ""
-    at_end = f"khi kết thúc phiên họp có mặt {q.present_room + q.present_remote}/{q.total} thành viên; " if left else ""
+    moved = t.total != q.total  # the members at the end are not all those listed (a role changed)
+    base = f" (trên {q.total} thành viên khi kết thúc phiên họp)" if moved else ""
+    at_end = (
+        f"khi kết thúc phiên họp có mặt {q.present_room + q.present_remote}/{q.total} thành viên; "
+        if left or moved
+        else ""
+    )
     return [
-        f"Tổng số thành viên: {q.total}; có mặt: {t.room + t.remote} (tại phòng họp: {t.room}; trực tuyến: "
+        f"Tổng số thành viên: {t.total}; có mặt: {t.room + t.remote} (tại phòng họp: {t.room}; trực tuyến: "
         f"{t.remote}{left})"
         f"{deputies}; vắng mặt: {t.absent}.",
-        f"Số thành viên tối thiểu để tiến hành phiên họp ({q.num}/{q.den} tổng số thành viên): {q.required}; "
+        f"Số thành viên tối thiểu để tiến hành phiên họp ({q.num}/{q.den} tổng số thành viên): {q.required}{base}; "
         + at_end
         + ("đủ điều kiện tiến hành phiên họp." if q.reached else "không đủ số thành viên tối thiểu."),
         *_at_start(q),
+        *_changes(q, tz),
     ]
 
 
 def _at_start(q: QuorumFact) -> list[str]:
-    """When the session was opened: the members present then (the line above counts them at the end)."""
+    """When the session was opened: the members present then, of the members then (the line above counts them at the
+    end); with the minimum of that moment when the roster or the rule gave another."""
     if q.present_at_start is None:
         return []
+    total = q.total if q.total_at_start is None else q.total_at_start
+    required = q.required_at_start
+    minimum = f" (tối thiểu {required})" if required is not None and (total, required) != (q.total, q.required) else ""
     verdict = (
         "đủ số thành viên tối thiểu."
         if q.reached_at_start
         else "chưa đủ số thành viên tối thiểu; chủ tọa quyết định khai mạc phiên họp."
     )
-    return [f"Khi khai mạc phiên họp: có mặt {q.present_at_start}/{q.total} thành viên; {verdict}"]
+    return [f"Khi khai mạc phiên họp: có mặt {q.present_at_start}/{total} thành viên{minimum}; {verdict}"]
+
+
+def _changes(q: QuorumFact, tz: str | tzinfo) -> list[str]:
+    """'Thay đổi thành phần trong phiên họp: lúc 10:20, A chuyển từ thành viên sang khách mời; …' (the figures are
+    not editable: these changes are stated here, not only in the attendance list the secretariat may rewrite)."""
+    if not q.changes:
+        return []
+    day = day_of(q.started_at or q.changes[0][0], tz)
+    parts = []
+    for at, name, before, after in q.changes:
+        when = f"lúc {hm_on(at, day, tz)}, {name}"
+        if not before:
+            parts.append(f"{when} được mời dự họp với vai trò {ROLE_VI.get(after, after)}")
+        elif not after:
+            parts.append(f"{when} ({ROLE_VI.get(before, before)}) được bớt khỏi thành phần")
+        else:
+            parts.append(f"{when} chuyển từ {ROLE_VI.get(before, before)} sang {ROLE_VI.get(after, after)}")
+    return ["Thay đổi thành phần trong phiên họp: " + "; ".join(parts) + "."]

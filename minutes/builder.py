@@ -10,15 +10,17 @@ The attendance part is minutes/attendance.py; dates and times are written by min
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from core.clock import DEFAULT_TIMEZONE
 from core.text import nfc
 from minutes.attendance import FIGURES_LABEL, attendance_text, attendee, figures, groups, tally
-from minutes.dates import hm, local, vn_date, vn_datetime
+from minutes.dates import day_of, hm_on, local, vn_date, vn_datetime
 from minutes.document import Attendee, ItemRecord, MinutesDoc, Signer, Speech, VoteRecord
 from minutes.facts import Facts, Item, VoteFact
+from votes.models import OptionKind
+from votes.options import canonical_label, standard_label
 
 AGENCY = "CHÍNH PHỦ"
 CITY = "Hà Nội"
@@ -86,33 +88,49 @@ class Draft:
 
 
 def _speeches(facts: Facts, item_id: int, tz: str | tzinfo) -> list[Speech]:
+    day = day_of(facts.started_at or facts.scheduled_at, tz)
     out = []
     for s in facts.speeches:
         if s.item_id == item_id:
             # a deputy speaks for a member named in full: name and title (as the attendance list names them)
             whom = f"{s.name}, {s.title}" if s.title else s.name
             name, title = (s.deputy_name, f"dự thay {whom}") if s.deputy_name else (s.name, s.title)
-            out.append(Speech(nfc(name), nfc(title), hm(s.started_at, tz), hm(s.ended_at, tz)))
+            out.append(Speech(nfc(name), nfc(title), hm_on(s.started_at, day, tz), hm_on(s.ended_at, day, tz)))
     return out
 
 
 def threshold_text(rule: str, result: dict[str, Any]) -> str:
-    """The rule in figures, from the result the vote was decided with: who counts and how many votes carry it."""
+    """The rule in figures, from the result the vote was decided with: who counts and how many votes carry it. The
+    members and those present are counted when the vote closed (votes/services.py), and say so: members may have
+    come, left or changed role while the ballots were being cast."""
     if "required" not in result:
         return ""
     bases = {
-        "present": f"số thành viên có mặt: {result.get('present', 0)}",
+        "present": f"số thành viên có mặt khi kết thúc biểu quyết: {result.get('present', 0)}",
         "cast": f"số phiếu không tán thành: {result.get('no', 0)}",
     }
-    base = bases.get(rule, f"tổng số thành viên: {result.get('total_members', 0)}")
+    base = bases.get(rule, f"tổng số thành viên khi kết thúc biểu quyết: {result.get('total_members', 0)}")
     return f"{base}; số phiếu tán thành cần có: {result['required']}"
 
 
+KINDS = {k.value for k in OptionKind}
 BOARD_VI = "Bảng phiếu kín công khai (kiểm chứng bằng ecabinet verify-ballot), dấu vân tay SHA-256"
 
 
+def _count_label(label: str, kind: str) -> str:
+    """How the record names a choice's count: its label as the tablets showed it when that is a wording of its kind,
+    else its kind's standard wording: a label stored before labels were tied to their kind (votes/options.py) cannot
+    make the record say "Tán thành" of the no votes."""
+    if kind not in KINDS:
+        return nfc(label)
+    try:
+        return canonical_label(label, OptionKind(kind))
+    except ValueError:
+        return standard_label(kind)
+
+
 def vote_record(v: VoteFact) -> VoteRecord:
-    labels = {o.id: nfc(o.label) for o in v.options}
+    labels = {o.id: _count_label(o.label, o.kind) for o in v.options}
     result = v.result or {}
     counts = result.get("counts") or {}
     rule = RULE_VI.get(v.rule, v.rule)
@@ -139,12 +157,15 @@ def in_session_order(items: tuple[Item, ...]) -> list[Item]:
     return taken + sorted((i for i in items if not i.taken), key=lambda i: i.position)
 
 
-def discussed(item: Item, tz: str | tzinfo, any_taken: bool) -> str:
+def discussed(item: Item, tz: str | tzinfo, any_taken: bool, day: date | None = None) -> str:
     """'từ 08:05 đến 08:40' (and each later stretch); 'không thảo luận tại phiên họp' when the session took up
-    other items but not this one; '' when the meeting has no such record at all (before the session)."""
+    other items but not this one; '' when the meeting has no such record at all (before the session). A time on
+    another day than the meeting's `day` carries its date."""
     if not item.taken:
         return "không thảo luận tại phiên họp" if any_taken else ""
-    return "; ".join(f"từ {hm(start, tz)}" + (f" đến {hm(end, tz)}" if end else "") for start, end in item.taken)
+    return "; ".join(
+        f"từ {hm_on(start, day, tz)}" + (f" đến {hm_on(end, day, tz)}" if end else "") for start, end in item.taken
+    )
 
 
 def summary_text(item: ItemRecord) -> str:
@@ -203,9 +224,17 @@ def annex_text(facts: Facts) -> str:
 
 
 def build(
-    facts: Facts, edits: dict[str, str] | None = None, *, tz: str | tzinfo = DEFAULT_TIMEZONE, number: int | None = None
+    facts: Facts,
+    edits: dict[str, str] | None = None,
+    *,
+    tz: str | tzinfo = DEFAULT_TIMEZONE,
+    number: int | None = None,
+    dated: datetime | None = None,
 ) -> Draft:
-    """`number`: the register's number of the minutes (None for a draft: the clerk's blank "Số:      /BB-CP")."""
+    """`number`: the register's number of the minutes (None for a draft: the clerk's blank "Số:      /BB-CP");
+    `dated`: when that number was given (minutes/register.py), the date the date line says: the number's series is
+    the year it was given in, so the date line is that day (NĐ 30/2020: the date of the document, which is issued
+    with its number), never the meeting's (the body says when the meeting was held). A draft has neither."""
     edits = {k: nfc(v) for k, v in (edits or {}).items()}
     sections: list[Section] = []
 
@@ -219,7 +248,8 @@ def build(
     place_date = section(
         "place_date",
         "Địa danh, ngày tháng",
-        f"{CITY}, {vn_date(when, tz)}" if when else f"{CITY}, ngày    tháng    năm",
+        f"{CITY}, {vn_date(dated, tz)}" if dated and number else f"{CITY}, ngày    tháng    năm",
+        editable=False,  # written with the number, from the register: a date of another year would repeat a number
     )
     subject = section("subject", "Tên cuộc họp (trích yếu)", facts.title)
     started = section("started", "Thời gian bắt đầu", vn_datetime(when, tz) if when else "")
@@ -227,7 +257,7 @@ def build(
     g = groups(facts.people, facts.started_at, tz)
     attendance = section("attendance", "Thành phần tham dự", attendance_text(g))
     figures_lines = section(
-        "figures", FIGURES_LABEL, "\n".join(figures(facts.quorum, tally(facts.people))), editable=False
+        "figures", FIGURES_LABEL, "\n".join(figures(facts.quorum, tally(facts.people), tz)), editable=False
     ).splitlines()
     n = len(facts.items)
     opening = section(
@@ -239,7 +269,7 @@ def build(
         base = ItemRecord(
             position=it.position,
             title=nfc(it.title),
-            when=discussed(it, tz, any(i.taken for i in facts.items)),
+            when=discussed(it, tz, any(i.taken for i in facts.items), day_of(when, tz)),
             presenter=nfc(it.presenter),
             documents=[nfc(d) for d in facts.documents.get(it.id, ())],
             speeches=_speeches(facts, it.id, tz),

@@ -3,6 +3,9 @@
 Every row read here is the result of the meeting's events (the services write rows and events together), so
 the facts are a function of the event log; every list is sorted on stable keys, so reading twice gives equal
 values. minutes/builder.py turns facts + the secretariat's edits into text without touching the database.
+A fact is stated at its moment, not as today's rows read: the roles it rests on are replayed from the log
+(minutes/roles.py: the members at the opening, during the session, at each vote's close), the attendance from
+its history, the quorum at the opening as recorded with the start (minutes/quorum.py).
 
 The signed minutes go to every participant, guests included, so nothing is read here that any of them may not
 know (the hall display never downloads them): no absence reason (only that one was given), no document a reader
@@ -23,10 +26,9 @@ from annotations.models import Annotation
 from core.clock import as_utc
 from documents.models import Document
 from meetings.access import load_meeting
-from meetings.attendance import history as attendance_history, quorum_at
+from meetings.attendance import history as attendance_history
 from meetings.events import MeetingEvent
 from meetings.models import (
-    PRESENT,
     VOTING_ROLES,
     AgendaItem,
     Attendance,
@@ -34,7 +36,8 @@ from meetings.models import (
     MeetingRole,
     Participant,
 )
-from meetings.rules import compute_quorum, get_rules
+from minutes import roles as session_roles
+from minutes.quorum import QuorumFact, quorum
 from minutes.conclusions import conclusion_texts
 from minutes.models import MinutesEdit
 from speakers.models import SpeakerRequest
@@ -60,6 +63,10 @@ class Person:
     # Every change of their attendance, oldest first: (when, attendance from then on[, its note: REASON_GIVEN for an
     # absence with a reason, the name of a deputy]).
     history: tuple[tuple[datetime, str] | tuple[datetime, str, str], ...] = ()
+    # The roles they held during the session, oldest first: (from when, role), the first at the opening (or at their
+    # invitation during the session); () before the session. `role` above is the current one (who signs).
+    roles: tuple[tuple[datetime, str], ...] = ()
+    spoke: bool = False  # they had the floor themselves (not through a deputy)
 
 
 @dataclass(frozen=True)
@@ -106,26 +113,6 @@ class VoteFact:
 
 
 @dataclass(frozen=True)
-class QuorumFact:
-    """The figures a session's validity rests on (Luật TCCP 2015, Điều 46), as the organisation's rules count them."""
-
-    total: int  # all members (chair + members)
-    present_room: int
-    present_remote: int
-    deputies: int
-    absent: int
-    required: int
-    reached: bool
-    num: int  # quorum fraction num/den of ALL members
-    den: int
-    deputies_count: bool
-    # When the chair opened the session: how many were present then, and whether that was the quorum (the figures
-    # above are at the end; a session opened without its quorum is opened by the chair's decision, and says so).
-    present_at_start: int | None = None
-    reached_at_start: bool | None = None
-
-
-@dataclass(frozen=True)
 class Facts:
     meeting_id: int
     title: str
@@ -151,8 +138,14 @@ def gather(session: Session, meeting_id: int) -> Facts:
         .join(User, col(User.id) == Participant.user_id)
         .where(Participant.meeting_id == meeting_id)
     ).all()
-    rows = sorted(rows, key=lambda r: (_ROLE_ORDER[MeetingRole(r[0].role)], r[0].id))
     changes = attendance_history(session, meeting_id)
+    started_at = as_utc(meeting.started_at)
+    roles = session_roles.read(session, meeting_id)
+    # In protocol order by the role each held first in the session (today's role before the session): someone who
+    # became the secretary during it is listed where the members are, as the attendance list counts them.
+    rows = sorted(rows, key=lambda r: (_ROLE_ORDER[roles.first_role(r[0].user_id, MeetingRole(r[0].role))], r[0].id))
+    speeches = _speeches(session, meeting_id)
+    spoke = {uid for uid, s in speeches if not s.deputy_name}
     people = tuple(
         Person(
             p.user_id,
@@ -164,9 +157,12 @@ def gather(session: Session, meeting_id: int) -> Facts:
             p.deputy_name,
             u.unit,
             tuple(_change(c) for c in changes.get(p.user_id, [])),
+            roles.timeline(p.user_id, started_at),
+            p.user_id in spoke,
         )
         for p, u in rows
     )
+    names = {p.user_id: p.name for p in people}
     order = {p.user_id: i for i, p in enumerate(people)}
     taken = _taken(session, meeting_id)
     items = tuple(
@@ -185,14 +181,37 @@ def gather(session: Session, meeting_id: int) -> Facts:
     ):
         if d.agenda_item_id in item_ids and nameable(d, guests):
             docs.setdefault(d.agenda_item_id, []).append(d.title)
-    speeches = tuple(
-        SpeechFact(
-            r.agenda_item_id,
-            u.full_name,
-            u.title,
-            r.deputy_name,
-            as_utc(r.started_at),  # type: ignore[arg-type]
-            as_utc(r.ended_at),
+    return Facts(
+        meeting_id=meeting_id,
+        title=meeting.title,
+        place=meeting.place,
+        scheduled_at=as_utc(meeting.scheduled_at),
+        started_at=started_at,
+        ended_at=as_utc(meeting.ended_at),
+        people=people,
+        items=items,
+        documents={k: tuple(v) for k, v in docs.items()},
+        speeches=tuple(s for _, s in speeches),
+        votes=_votes(session, meeting_id, order, names, roles),
+        conclusions={k: v for k, v in conclusion_texts(session, meeting_id).items() if k in item_ids},
+        shared_ink=_shared_ink(session, meeting_id, guests),
+        quorum=quorum(session, [p for p, _ in rows], meeting_id, started_at, roles, names),
+    )
+
+
+def _speeches(session: Session, meeting_id: int) -> list[tuple[int, SpeechFact]]:
+    """(speaker's user id, speech) of every speech that began, in the order they began."""
+    return [
+        (
+            r.user_id,
+            SpeechFact(
+                r.agenda_item_id,
+                u.full_name,
+                u.title,
+                r.deputy_name,
+                as_utc(r.started_at),  # type: ignore[arg-type]
+                as_utc(r.ended_at),
+            ),
         )
         for r, u in session.exec(
             select(SpeakerRequest, User)
@@ -203,23 +222,7 @@ def gather(session: Session, meeting_id: int) -> Facts:
             )
             .order_by(col(SpeakerRequest.started_at), col(SpeakerRequest.id))
         )
-    )
-    return Facts(
-        meeting_id=meeting_id,
-        title=meeting.title,
-        place=meeting.place,
-        scheduled_at=as_utc(meeting.scheduled_at),
-        started_at=as_utc(meeting.started_at),
-        ended_at=as_utc(meeting.ended_at),
-        people=people,
-        items=items,
-        documents={k: tuple(v) for k, v in docs.items()},
-        speeches=speeches,
-        votes=_votes(session, meeting_id, order, {p.user_id: p.name for p in people if p.role in ("chair", "member")}),
-        conclusions={k: v for k, v in conclusion_texts(session, meeting_id).items() if k in item_ids},
-        shared_ink=_shared_ink(session, meeting_id, guests),
-        quorum=_quorum(session, [p for p, _ in rows], meeting_id, as_utc(meeting.started_at)),
-    )
+    ]
 
 
 # What the minutes say of an absence that came with a reason: that there was one, never the reason.
@@ -269,33 +272,6 @@ def _taken(session: Session, meeting_id: int) -> dict[int, list[tuple[datetime, 
     return spans
 
 
-def _quorum(
-    session: Session, participants: list[Participant], meeting_id: int, started_at: datetime | None
-) -> QuorumFact:
-    rules = get_rules(session)
-    at_start = quorum_at(session, meeting_id, started_at) if started_at is not None else None
-    q = compute_quorum(participants, rules)
-    members = [p for p in participants if p.role in VOTING_ROLES]
-
-    def count(*states: Attendance) -> int:
-        return sum(1 for p in members if p.attendance in states)
-
-    return QuorumFact(
-        total=q.total,
-        present_room=count(Attendance.present_room),
-        present_remote=count(Attendance.present_remote),
-        deputies=count(Attendance.deputy),
-        absent=q.total - count(*PRESENT, Attendance.deputy),
-        required=q.required,
-        reached=q.reached,
-        num=rules.quorum_num,
-        den=rules.quorum_den,
-        deputies_count=rules.deputy_counts_for_quorum,
-        present_at_start=int(at_start["present"]) if at_start else None,
-        reached_at_start=bool(at_start["reached"]) if at_start else None,
-    )
-
-
 # Every participant receives the signed minutes, guests included: a document is named in them only where each of
 # them may know it (documents/access.py: a restricted document's title is its list's alone; a guest sees the
 # documents shared with guests). Of the others the minutes say nothing, not even that they exist or how many there
@@ -324,13 +300,18 @@ def _shared_ink(session: Session, meeting_id: int, guests: bool) -> tuple[tuple[
     return tuple((t, page, n, ", ".join(names)) for (_, page), (t, n, names) in pages.items())
 
 
-def _not_voted(session: Session, vote_id: int, members: dict[int, str]) -> list[str]:
-    """Members (chair + members, in the minutes' order) with no voter record for the vote."""
+def _not_voted(session: Session, vote_id: int, names: dict[int, str], members: set[int]) -> list[str]:
+    """The vote's members (chair + members when it closed, in the minutes' order) with no voter record for it."""
     voted = set(session.exec(select(VoterRecord.user_id).where(VoterRecord.vote_id == vote_id)))
-    return [name for uid, name in members.items() if uid not in voted]
+    return [name for uid, name in names.items() if uid in members and uid not in voted]
 
 
-def _votes(session: Session, meeting_id: int, order: dict[int, int], members: dict[int, str]) -> tuple[VoteFact, ...]:
+def _votes(
+    session: Session, meeting_id: int, order: dict[int, int], names: dict[int, str], roles: session_roles.SessionRoles
+) -> tuple[VoteFact, ...]:
+    """Each vote's figures as the close counted them: its members are those of the close (votes/services.py counts
+    the members and those present then), whatever roles changed before or after."""
+    current = {uid for uid, role in roles.current.items() if role in VOTING_ROLES}
     votes = list(
         session.exec(
             select(Vote)
@@ -360,7 +341,8 @@ def _votes(session: Session, meeting_id: int, order: dict[int, int], members: di
             named = tuple(
                 (name, oid) for uid, name, oid in sorted(ballots, key=lambda b: (order.get(b[0], 10**9), b[0]))
             )
-        missing = _not_voted(session, v.id or 0, members) if closed else []
+        members = roles.members_at_close(session, meeting_id, v.id or 0) if closed else None
+        missing = _not_voted(session, v.id or 0, names, current if members is None else members) if closed else []
         out.append(
             VoteFact(
                 v.id or 0,

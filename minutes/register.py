@@ -4,6 +4,10 @@ numbers run from 1 each calendar year, in the order the organisation issues its 
 - A number is given when minutes are finalised (the PDF that will be signed must carry it), in the same
   transaction as the version, from the organisation's register for the year of finalisation on the
   organisation's wall clock. It is never given again: the register row stays, unique per (year, number).
+- The minutes are dated the day their number was given (the date line "Hà Nội, ngày …" is the register row's
+  `allocated_at`), so the year of the date line is always the year of the number's series: two minutes "Số: 01"
+  never both read "… năm 2026". The meeting's own date is in the body ("Thời gian bắt đầu"); a draft has
+  neither number nor date.
 - A correction (new version) of minutes that were NOT yet signed by both keeps the number: nothing with that
   number was issued, it is still the same document. A correction of SIGNED minutes is a document that
   replaces an issued one (văn bản thay thế): it gets a new number; the signed version keeps its own.
@@ -13,15 +17,12 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from core.clock import local
 from core.errors import Conflict
+from core.register import next_number
 from minutes.models import MinutesNumber, MinutesState, MinutesVersion
-
-_ATTEMPTS = 20  # concurrent finalisations (PostgreSQL) retry on the unique (year, number); SQLite serialises
 
 
 def number_of(session: Session, version: MinutesVersion) -> MinutesNumber | None:
@@ -38,23 +39,20 @@ def kept_number(previous: MinutesVersion | None) -> int | None:
 def allocate(
     session: Session, *, meeting_id: int, version: int, at: datetime, tz: str | tzinfo, actor_id: int | None
 ) -> MinutesNumber:
-    """The next number of the year `at` falls in (organisation's zone), recorded in the register."""
+    """The next number of the year `at` falls in (organisation's zone), recorded in the register with `at`, the day
+    the minutes are dated (builder.build `dated`)."""
     year = local(at, tz).year
-    for _ in range(_ATTEMPTS):
-        last = session.exec(select(func.max(MinutesNumber.number)).where(MinutesNumber.year == year)).one()
-        row = MinutesNumber(
+    return next_number(
+        session,
+        MinutesNumber,
+        year,
+        lambda number: MinutesNumber(
             year=year,
-            number=(last or 0) + 1,
+            number=number,
             meeting_id=meeting_id,
             first_version=version,
             allocated_by=actor_id,
             allocated_at=at,
-        )
-        try:
-            with session.begin_nested():  # a savepoint: a collision undoes only this insert
-                session.add(row)
-                session.flush()
-            return row
-        except IntegrityError:
-            continue  # another finalisation took this number first; read the register again
-    raise Conflict("Sổ đăng ký biên bản đang bận; vui lòng chốt lại.")
+        ),
+        Conflict("Sổ đăng ký biên bản đang bận; vui lòng chốt lại."),
+    )

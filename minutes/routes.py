@@ -4,10 +4,10 @@ verified in the capped verify worker process, apart from members' work (document
 
 from __future__ import annotations
 
-import hashlib
 from functools import partial
 from typing import Any
 
+from anyio import to_thread
 from cryptography.hazmat.primitives import serialization
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,18 +15,19 @@ from starlette.routing import Route
 
 from web.auth import ctx_of, current, require_user
 from web.http import ok, parse_body, query_id
+from web.i18n import request_lang
 from web.multipart import parse_form
 from web.openapi import Op
 from meetings.pages import meeting_page
 from web.pages import render
 from web.security_headers import SAME_ORIGIN_FRAME
-from core.clock import iso, utcnow
+from core.clock import utcnow
 from core.errors import TooLarge, ValidationFailed
-from core.i18n import N_
+from core.i18n import N_, localize
 from documents import exports
 from documents.workers import preload_for_exports
 from documents.routes import renderer_for
-from minutes import conclusions, services, signing, signoff, verify_job
+from minutes import conclusions, issued, services, signing, signoff, verdict, verify_job
 from ledger import keystore
 from minutes.counted import sign_counted
 from minutes.schemas import (
@@ -219,12 +220,10 @@ async def _upload(request: Request) -> bytes:
     return b"".join([chunk async for chunk in counted()])
 
 
-# The minutes' signature blocks by field name (minutes/pdf.py SLOT_FIELDS): what an empty one is called on the page.
-SIGNATURE_BLOCKS = {"ThuKy": "Thư ký", "ChuToa": "Chủ tọa"}
-
-
 async def verify(request: Request) -> Response:
-    """Anyone holding the file may check it (no login): limited per address and in size."""
+    """Anyone holding the file may check it (no login): limited per address and in size. The signatures are
+    verified in the capped verify worker; then the server says whether the file is one it issued, and whether each
+    block was signed by its signer (minutes/verdict.py)."""
     ctx = ctx_of(request)
     address = request.client.host if request.client else "-"
     await ctx.window("minutes.verify", *VERIFY_LIMIT).take(
@@ -235,47 +234,18 @@ async def verify(request: Request) -> Response:
         raise TooLarge("Tệp vượt quá {mb} MB.", mb=MAX_VERIFY_BYTES // (1024 * 1024))
     if not data:
         raise ValidationFailed("Tệp tải lên rỗng.")
-    roots = keystore.KeyStore.for_data_dir(ctx.settings.data_dir).trusted_roots()
-    pem = [c.public_bytes(serialization.Encoding.PEM) for c in roots]  # certificates do not pickle, their PEM does
+    store = keystore.KeyStore.for_data_dir(ctx.settings.data_dir)
+    pem = [c.public_bytes(serialization.Encoding.PEM) for c in store.trusted_roots()]  # PEM pickles, certificates not
     # Parsing an anonymous upload may cost gigabytes or minutes: a capped worker of its own pays for it, one at a time
     # and a few waiting (503 `busy` beyond), never the server nor a member's download.
     queue = ctx.settings.verify_queue
     try:
-        report = await exports.verify(renderer_for(ctx), request, queue, verify_job.verify_upload, data, pem)
+        checked = await exports.verify(renderer_for(ctx), request, queue, verify_job.verify_upload, data, pem)
     except exports.TOO_COMPLEX:
         raise verify_job.too_complex() from None
-    sigs = [
-        {
-            k: getattr(s, k)
-            for k in (
-                "field_name",
-                "signer_name",
-                "signer_subject",
-                "issuer",
-                "intact",
-                "valid",
-                "trusted",
-                "certification",
-                "covers_whole_document",
-                "modified_after_signing",
-                "ok",
-                "problems",
-                "summary",
-            )
-        }
-        | {"signing_time": iso(s.signing_time)}
-        for s in report.signatures
-    ]
-    return ok(
-        {
-            "ok": report.ok,
-            "verdict": report.verdict,
-            "summary": report.summary,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "signatures": sigs,
-            "unsigned_fields": [{"name": n, "label": SIGNATURE_BLOCKS.get(n, n)} for n in report.unsigned_fields],
-        }
-    )
+    found = await ctx.read(issued.find, hashes=checked.hashes())
+    owners = await to_thread.run_sync(verdict.certificate_owners, store)
+    return ok(localize(verdict.judge(checked, found, owners), request_lang(request)))
 
 
 async def verify_page(request: Request) -> Response:

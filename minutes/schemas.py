@@ -100,6 +100,13 @@ class VerifyUpload(_In):
     file: bytes = Field(description="the PDF (multipart field 'file'; a raw application/pdf body works too)")
 
 
+class SignatureBlock(BaseModel):
+    field: str  # the PDF's signature field the server created ("ThuKy", "ChuToa", "VanPhongChinhPhu", ...)
+    role: str  # "secretary" | "chair" | "office" | "voter" | "issuer"
+    label: str  # the block as the document prints it ("Thư ký", "Chủ tọa", ...)
+    expected_signer: str | None  # who had to sign it (the name printed at the block)
+
+
 class SignatureCheck(BaseModel):
     field_name: str
     signer_name: str
@@ -115,6 +122,13 @@ class SignatureCheck(BaseModel):
     ok: bool
     problems: list[str]
     summary: str
+    block: SignatureBlock | None  # the block this signature fills, when the file is (built on) an issued one
+    by_system: bool  # signed through this server, in a file it issued
+    # issued | expected_outside (the right person's certificate, signed elsewhere) | other_user | unknown_certificate
+    # | no_signer | unexpected_field | unknown_document
+    signer_check: str
+    signer_matches: bool | None  # the certificate is the block's signer's (None: no block known)
+    signer_summary: str
 
 
 class UnsignedField(BaseModel):
@@ -122,11 +136,25 @@ class UnsignedField(BaseModel):
     label: str  # what the signature block is ("Thư ký", "Chủ tọa")
 
 
+class IssuedDocument(BaseModel):
+    kind: Literal["minutes", "notice", "poll_report", "poll_sheet"]
+    kind_label: str
+    number: str | None  # as printed ("01/BB-CP")
+    title: str  # as printed
+    state: Literal["unsigned", "partial", "complete"]
+    state_label: str
+    exact: bool  # the file is this issued one; False: it begins with it and has more after it
+
+
 class VerifyReport(BaseModel):
     ok: bool
-    # one verdict per file, worst first; "incomplete": the signatures present are valid, a signature block is empty
-    verdict: Literal["valid", "incomplete", "modified", "untrusted", "not_signed"]
+    # one verdict per file, worst first; "incomplete": issued, a signature block still empty; "not_issued": not a
+    # file this server issued (even if its signatures verify); "wrong_signer": a block signed by someone else
+    verdict: Literal["valid", "incomplete", "modified", "wrong_signer", "not_issued", "untrusted", "not_signed"]
     summary: str
     sha256: str
+    issued: bool  # the file is exactly one this server issued (its SHA-256)
+    document: IssuedDocument | None  # which (only what the file prints)
+    reasons: list[str]  # why it is not valid, in words
     signatures: list[SignatureCheck]
     unsigned_fields: list[UnsignedField]

@@ -146,7 +146,13 @@ def _rendering(
     at its finalisation; a draft is dated at the end of the meeting (so drafts, too, regenerate identically)."""
     f = facts.gather(session, meeting_id)
     entry = register.number_of(session, version) if version else None
-    draft = builder.build(f, facts.edits_of(session, meeting_id), tz=tz, number=entry.number if entry else None)
+    draft = builder.build(
+        f,
+        facts.edits_of(session, meeting_id),
+        tz=tz,
+        number=entry.number if entry else None,
+        dated=entry.allocated_at if entry else None,  # the number's date: the date line (minutes/register.py)
+    )
     created = version.finalised_at if version else f.ended_at
     doc = draft.doc
     return draft, FileInfo(title=nfc(f"Biên bản {doc.subject}"), subject=nfc(doc.subject), created=created, tz=tz)

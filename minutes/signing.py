@@ -152,7 +152,7 @@ def sign_pdf(
     style = stamp_style(size, name=shown, title=signer_title, at=at, tz=tz) if size else None
     try:
         pdf_signer = signers.PdfSigner(meta, signer, stamp_style=style)
-        out = asyncio.run(_sign_at(pdf_signer, writer, at, _reserve(signer)))
+        out = asyncio.run(_sign_at(pdf_signer, writer, local(at, tz), _reserve(signer)))
     except SigningError as e:
         log.info("signing refused: %s", e)
         msg = Msg(
@@ -167,7 +167,7 @@ async def _sign_at(
     pdf_signer: signers.PdfSigner, writer: IncrementalPdfFileWriter, at: datetime, reserve: int
 ) -> io.BytesIO:
     """pyHanko's async_sign_pdf, with the signing time fixed to `at` (the one the appearance shows) instead of
-    pyHanko's own clock reading."""
+    pyHanko's own clock reading; `at` on the organisation's clock, so /M carries its offset (CMS signingTime: UTC)."""
     session = pdf_signer.init_signing_session(writer)
     session.system_time = at
     validation = await session.perform_presign_validation(writer)

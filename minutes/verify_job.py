@@ -5,12 +5,21 @@ pyHanko validates every signature field, with a diff analysis of the file for ea
 number of fields: a 170 KB file with 2,000 fields pointing at one signature took 30+ CPU-seconds, 4,000 fields 150+
 (and pyHanko logged a traceback per field, ~1.5 MB a request). Real minutes carry 2-3 signatures: a file with more
 than MAX_SIGNATURE_FIELDS signature fields, MAX_FORM_FIELDS fields or MAX_ANNOTATIONS annotations is refused (422,
-reason `too_complex`) after a walk with qpdf that costs milliseconds, within the job's memory cap and CPU time."""
+reason `too_complex`) after a walk with qpdf that costs milliseconds, within the job's memory cap and CPU time.
+
+Besides pyHanko's verdict the job answers what the server needs to say whether the file is one it issued
+(minutes/verdict.py): the file's SHA-256, for each signature the SHA-256 of the file as it stood when that signature
+was made (the bytes its /ByteRange ends at: a signed file the server keeps, if the server made it) and of the
+signer's certificate, and the SHA-256 of each earlier revision (the bytes up to an %%EOF: an unsigned file it keeps,
+signed elsewhere). All of it in one pass over the bytes."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pikepdf
@@ -25,6 +34,7 @@ log = logging.getLogger(__name__)
 MAX_SIGNATURE_FIELDS = 20
 MAX_FORM_FIELDS = 200
 MAX_ANNOTATIONS = 2000
+MAX_REVISIONS = 64  # earlier revisions hashed (%%EOF markers); a server-made file has 1-3
 MAX_UPLOAD_MB = 20  # minutes/routes.py MAX_VERIFY_BYTES: what qpdf may decode of one stream follows from it
 TOO_MANY = N_(
     "Tệp PDF này có quá nhiều trường chữ ký, trường biểu mẫu hoặc ghi chú để kiểm tra chữ ký an toàn (biên bản chỉ có "
@@ -37,12 +47,83 @@ def too_complex() -> ValidationFailed:
     return ValidationFailed(TOO_COMPLEX, details={"reason": "too_complex"})
 
 
-def verify_upload(pdf: bytes, roots_pem: list[bytes]) -> signing.VerificationReport:
-    """signing.verify_pdf_pem on an upload whose structure is within bounds (ValidationFailed `too_complex` if not)."""
+@dataclass(frozen=True)
+class SignedPart:
+    """One signature as the server matches it: the file when it was signed, and who holds its certificate."""
+
+    field_name: str
+    sha256: str | None  # the file up to the end of the signature's /ByteRange; None: an unusual byte range
+    certificate: str | None  # SHA-256 of the signer's certificate (DER); None: unreadable
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The job's answer: pyHanko's report and the digests the server looks up among the files it issued."""
+
+    report: signing.VerificationReport
+    sha256: str
+    parts: list[SignedPart] = field(default_factory=list)  # in the order of report.signatures
+    prefixes: list[tuple[int, str]] = field(default_factory=list)  # (length, SHA-256) of earlier states, shortest first
+
+    def hashes(self) -> list[str]:
+        return [self.sha256, *(h for _, h in self.prefixes)]
+
+
+def verify_upload(pdf: bytes, roots_pem: list[bytes]) -> Checked:
+    """signing.verify_pdf_pem on an upload whose structure is within bounds (ValidationFailed `too_complex` if not),
+    with the digests that say which file the server issued it is, if any."""
     _quiet()
     if signing._looks_like_pdf(pdf):  # else verify_pdf says it is no PDF
         check_structure(pdf)
-    return signing.verify_pdf_pem(pdf, roots_pem)
+    report = signing.verify_pdf_pem(pdf, roots_pem)
+    ends, parts = _signed_parts(pdf) if report.signatures else ([], [])
+    if [p.field_name for p in parts] != [s.field_name for s in report.signatures]:  # not the same reading: no match
+        ends, parts = [-1] * len(report.signatures), [SignedPart(s.field_name, None, None) for s in report.signatures]
+    prefixes = _prefixes(pdf, [*ends, *_revision_ends(pdf)])  # the last one is the whole file
+    digest = dict(prefixes)
+    parts = [replace(p, sha256=digest.get(end)) for p, end in zip(parts, ends)]
+    return Checked(report, prefixes[-1][1], parts, prefixes[:-1])
+
+
+def _signed_parts(pdf: bytes) -> tuple[list[int], list[SignedPart]]:
+    """(where each signature's signed bytes end, its part without the digest yet); ([], []) if unreadable now."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    ends: list[int] = []
+    parts: list[SignedPart] = []
+    try:
+        for sig in PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures:
+            br = [int(x) for x in sig.byte_range]
+            end = br[2] + br[3] if len(br) == 4 and br[0] == 0 and 0 < br[2] + br[3] <= len(pdf) else -1
+            ends.append(end)
+            parts.append(SignedPart(sig.field_name, None, hashlib.sha256(sig.signer_cert.dump()).hexdigest()))
+    except MemoryError:
+        raise
+    except Exception:  # verify_pdf read it; whatever fails here leaves the file unmatched, never a 500
+        log.info("signature parts unreadable", exc_info=True)
+        return [], []
+    return ends, parts
+
+
+def _revision_ends(pdf: bytes) -> list[int]:
+    """Where each of the first MAX_REVISIONS revisions ends: after %%EOF, with and without its end of line."""
+    out: list[int] = []
+    for m in re.finditer(rb"%%EOF(\r\n|\r|\n)?", pdf):
+        out += [m.start() + 5, m.end()]
+        if len(out) >= 2 * MAX_REVISIONS:
+            break
+    return out
+
+
+def _prefixes(pdf: bytes, ends: list[int]) -> list[tuple[int, str]]:
+    """(length, SHA-256 of pdf[:length]) for each length, and the whole file: one pass over the bytes."""
+    h, at, out = hashlib.sha256(), 0, []
+    view = memoryview(pdf)
+    for end in sorted({e for e in ends if 0 < e <= len(pdf)} | {len(pdf)}):
+        h.update(view[at:end])
+        at = end
+        out.append((end, h.copy().hexdigest()))
+    return out
 
 
 def check_structure(pdf: bytes) -> None:

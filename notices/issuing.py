@@ -65,7 +65,9 @@ def _document(session: Session, n: ConclusionNotice, tz: Zone) -> tuple[pdf.Noti
     symbol = entry.symbol if entry else SYMBOL
     chair_id = chair_of(session, n.meeting_id)
     chair = session.get(User, chair_id) if chair_id else None
-    dated = n.approved_at
+    # Dated the day its number was given (core/register.py): a notice returned after approval and approved again keeps
+    # its number, so it keeps that number's date too, and the date line's year is always the series' year.
+    dated = entry.allocated_at if entry else n.approved_at
     tasks = session.exec(select(NoticeTask).where(NoticeTask.notice_id == n.id).order_by(col(NoticeTask.id))).all()
     doc = pdf.NoticeDoc(
         number=f"Số: {number_code(entry.number, entry.symbol)}" if entry else f"Số:      /{SYMBOL}",
@@ -78,7 +80,7 @@ def _document(session: Session, n: ConclusionNotice, tz: Zone) -> tuple[pdf.Noti
         signer_lines=signature_lines(chair.title if chair else ""),
         signer_name=chair.full_name if chair else "",
     )
-    return doc, FileInfo(title=nfc(f"Thông báo {n.subject}")[:250], subject=n.subject, created=dated, tz=tz)
+    return doc, FileInfo(title=nfc(f"Thông báo {n.subject}")[:250], subject=n.subject, created=n.approved_at, tz=tz)
 
 
 def _store(session: Session, n: ConclusionNotice, step: str, data: bytes) -> None:

@@ -27,14 +27,16 @@ from typing import Any, Callable
 
 from core.actor import Actor
 from infra.context import AppContext
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
+from core.i18n import N_
 from meetings import participation
 from meetings.events import ACCESS_CHANGING
 from meetings.models import AttendanceSource
 from realtime.actions import SocketActions
-from realtime.media.channel import MediaUnavailable, MediaWorkers, publishes
+from realtime.media.channel import MediaRefused, MediaUnavailable, MediaWorkers, publishes
 from realtime.media.config import parse_ice_servers
 from realtime.rtc_payloads import RtcCandidate, RtcJoin, RtcLeave, RtcMute, RtcTarget
+from web.http import invalid
 from web.sockets import MeetingRef
 from speakers import services as speaker_services
 
@@ -60,6 +62,23 @@ def _unavailable(exc: Exception) -> DomainError:
     err = DomainError("Máy chủ truyền hình trực tuyến chưa sẵn sàng; vui lòng thử lại.")
     err.code, err.status = "media_unavailable", 503
     return err
+
+
+# What the media server's aiortc would not take, as the field it came in (realtime/media/room.py: Refused).
+_REFUSED = {
+    "join": (
+        "offer.sdp",
+        N_("máy chủ truyền hình không dùng được bản chào SDP này (không có định dạng chung hoặc có giá trị sai)"),
+    ),
+    "candidate": ("candidate.candidate", N_("máy chủ truyền hình không dùng được ứng viên ICE này")),
+}
+
+
+def _refused(op: str, meeting_id: int, user_id: Any, exc: Exception) -> ValidationFailed:
+    """The client's error (422 validation_failed, as the edge's own checks answer): logged once, no traceback."""
+    log.info("rtc %s of user %s in meeting %s refused by the media server: %r", op, user_id, meeting_id, str(exc)[:300])
+    field, message = _REFUSED.get(op, ("body", _REFUSED["join"][1]))
+    return invalid([{"field": field, "message": message, "type": "media_refused"}])
 
 
 class RemoteMedia:
@@ -102,6 +121,8 @@ class RemoteMedia:
     async def _media(self, meeting_id: int, op: str, **payload: Any) -> Any:
         try:
             return await self.workers.request(meeting_id, op, **payload)
+        except MediaRefused as exc:
+            raise _refused(op, meeting_id, payload.get("user_id"), exc) from None
         except (MediaUnavailable, OSError, TimeoutError) as exc:
             raise _unavailable(exc) from None
 
@@ -133,15 +154,20 @@ class RemoteMedia:
         floor = (speakers.get("current") or {}).get("user_id")
         key, session = (p.meeting_id, actor.id, p.hall), RtcSession(actor, sid, p.hall)
         await self._reclaim(key, session)
-        data = await self._media(
-            p.meeting_id,
-            "join",
-            user_id=actor.id,
-            label=info["label"],
-            offer=p.offer.model_dump(),
-            hall=p.hall,
-            floor=floor,
-        )
+        try:
+            data = await self._media(
+                p.meeting_id,
+                "join",
+                user_id=actor.id,
+                label=info["label"],
+                offer=p.offer.model_dump(),
+                hall=p.hall,
+                floor=floor,
+            )
+        except ValidationFailed:  # the worker let go of a session this one replaces before refusing the new offer
+            if self._forget(key) is not None and not p.hall:
+                await self._presence(actor, p.meeting_id, False, source=AttendanceSource.video_leave)
+            raise
         self.sessions[key] = session
         if self.relay is not None and not p.hall:  # recorded in Redis: should this node die, another ends it
             await self.relay.session_started(key, actor)

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
+from core.i18n import N_
 from core.types import Flag, Id
-from realtime.media.sdpcheck import check_candidate, check_offer
+from realtime.media.sdpcheck import MAX_SDP_CHARS, check_candidate, check_offer
 from web.sockets import MeetingRef
 from web.sockets import Strict as _Strict
 
+NO_SECTION = N_("ứng viên ICE phải nêu sdpMid hoặc sdpMLineIndex")
+
 
 class Offer(_Strict):
-    sdp: Annotated[str, Field(min_length=1, max_length=100_000), AfterValidator(check_offer)]
+    sdp: Annotated[str, Field(min_length=1, max_length=MAX_SDP_CHARS), AfterValidator(check_offer)]
     type: Literal["offer"]
 
 
@@ -25,10 +28,17 @@ class RtcJoin(MeetingRef):
 
 class Candidate(_Strict):
     candidate: Annotated[str, Field(max_length=2000), AfterValidator(check_candidate)] = ""
-    sdpMid: str | None = Field(default=None, max_length=64)
+    sdpMid: str | None = Field(default=None, max_length=16, pattern=r"^[A-Za-z0-9_.+-]{1,16}$")  # as an offer's a=mid
     # Int(0, 64) spelled out: mypy reads no call as a type
     sdpMLineIndex: Annotated[int, Field(strict=True, ge=0, le=64)] | None = None
-    usernameFragment: str | None = Field(default=None, max_length=256)
+    usernameFragment: str | None = Field(default=None, max_length=256, pattern=r"^[A-Za-z0-9+/]{1,256}$")
+
+    @model_validator(mode="after")
+    def _names_its_section(self) -> "Candidate":
+        """aiortc adds a candidate to the section it names (RTCPeerConnection.addIceCandidate raises otherwise)."""
+        if self.candidate and self.sdpMid is None and self.sdpMLineIndex is None:
+            raise ValueError(NO_SECTION)
+        return self
 
 
 class RtcCandidate(MeetingRef):

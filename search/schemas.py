@@ -6,12 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.types import FormInt, Line
+from core.types import FormInt, Plain
 
 
 class SearchQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    q: Line = Field(default="", max_length=200)
+    q: Plain = Field(default="", max_length=200)  # searched, never printed: any script (core/types.py)
     limit: FormInt(1, 50) = 20  # type: ignore[valid-type]
     offset: FormInt(0, 1000) = 0  # type: ignore[valid-type]
 

@@ -101,6 +101,7 @@ async def test_edit_generate_sign_notify_download_verify(live_server: LiveServer
                 c.chair.full_name,
             ]
             assert all(x["trusted"] and x["intact"] for x in ok["signatures"])
+            assert ok["verdict"] == "valid" and ok["issued"] and ok["document"]["number"] == "01/BB-CP"  # issued here
             body = bytearray(signed.content)
             start = body.index(b"stream", len(body) // 3) + 10  # flip a byte inside a signed content stream
             body[start] ^= 0x01

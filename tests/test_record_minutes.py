@@ -137,7 +137,10 @@ def test_the_figures_a_decision_rests_on(db: Database, s: Scripted) -> None:
             "họp." in text
         )
         assert (
-            text.count("Quá nửa tổng số thành viên tán thành (tổng số thành viên: 7; số phiếu tán thành cần có: 4)")
+            text.count(
+                "Quá nửa tổng số thành viên tán thành (tổng số thành viên khi kết thúc biểu quyết: 7; số phiếu tán "
+                "thành cần có: 4)"
+            )
             == 3
         )
         named = text.split(QUESTIONS[VoteKind.named])[1]

@@ -104,6 +104,6 @@ def test_the_sqlite_index_moves_to_fts4_and_back_with_every_row(tmp_path: Path) 
         assert index() == (create, rows, True)
         upgrade(url)
         staff = make_user(db, GlobalRole.secretariat)
-        assert hits(db, staff, "nang luong tai ta") == {("document", 1, 1)} and hits(db, staff, "cao") != set()
+        assert hits(db, staff, "nang luong tai tao") == {("document", 1, 1)} and hits(db, staff, "cao") != set()
     finally:
         db.dispose()

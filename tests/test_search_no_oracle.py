@@ -31,7 +31,7 @@ FILLER = "Chính phủ thống nhất đánh giá tình hình kinh tế xã hộ
 PORT = "Cảng " * 6 + "biển Vân Phong. " + FILLER
 SEA = "Biển " * 6 + "và cảng Vân Phong. " + FILLER * 2
 HIDDEN = ["Cảng " * 40 + FILLER * 8, "Cảng cảng cảng biển. " + FILLER * 20, "Cảng " * 90]
-QUERIES = ("cảng biển", "cang bien ", "cảng ", "cang bi", "Vân Phong")
+QUERIES = ("cảng biển", "cang bien ", "cảng ", "cang bie", "Vân Phong")
 
 
 def answers(db: Database, actor: Any) -> dict[str, Any]:

@@ -4,40 +4,39 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sqlmodel import SQLModel
 from sqlmodel._compat import SQLModelConfig  # SQLModel's own config type (a pydantic ConfigDict with `table`)
 
 from core.i18n import N_
-from core.types import Flag, Id, Int, Line, Para, Secret
+from core.types import Flag, Id, Int, Name, Para, Secret
 from votes.models import OptionKind, VoteKind, VoteRule
+from votes.options import canonical_label, check_options, standard_label
 
 _strict = SQLModelConfig(extra="forbid")
 
 
 class OptionIn(SQLModel):
+    """A choice of a vote: its kind is its meaning; its label one of the kind's wordings (votes/options.py), stored in
+    that wording's spelling."""
+
     model_config = _strict
-    label: Line = Field(min_length=1, max_length=200)
-    kind: OptionKind
+    kind: OptionKind  # before the label: the label's check reads it
+    label: Name = Field(min_length=1, max_length=200)
+
+    @field_validator("label")
+    @classmethod
+    def _label_says_its_kind(cls, label: str, info: ValidationInfo) -> str:
+        kind = info.data.get("kind")
+        return canonical_label(label, kind) if isinstance(kind, OptionKind) else label
 
 
-DEFAULT_OPTIONS = [
-    OptionIn(label="Tán thành", kind=OptionKind.yes),
-    OptionIn(label="Không tán thành", kind=OptionKind.no),
-    OptionIn(label="Không biểu quyết", kind=OptionKind.abstain),
-]
+DEFAULT_OPTIONS = [OptionIn(label=standard_label(kind), kind=kind) for kind in OptionKind]
 
 
 def _check_options(options: list[OptionIn] | None) -> None:
-    if options is None:
-        return
-    kinds = [o.kind for o in options]
-    if kinds.count(OptionKind.yes) != 1 or kinds.count(OptionKind.no) != 1 or kinds.count(OptionKind.abstain) > 1:
-        raise ValueError(
-            N_("cần đúng một lựa chọn tán thành (yes), một không tán thành (no), tối đa một không biểu quyết (abstain)")
-        )
-    if len({o.label.casefold() for o in options}) != len(options):
-        raise ValueError(N_("các lựa chọn phải có nhãn khác nhau"))
+    if options is not None:
+        check_options(options)
 
 
 class VoteCreate(SQLModel):

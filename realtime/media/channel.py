@@ -27,6 +27,10 @@ class MediaUnavailable(RuntimeError):
     pass
 
 
+class MediaRefused(ValueError):
+    """The worker's aiortc would not take the client's offer or candidate: the client's error, not an outage."""
+
+
 class WorkerLink:
     """One worker process and the connection to it."""
 
@@ -122,6 +126,8 @@ class WorkerLink:
         finally:
             self.pending.pop(rid, None)
         if not reply["ok"]:
+            if reply.get("refused"):
+                raise MediaRefused(reply.get("error") or "refused")
             raise MediaUnavailable(reply.get("error") or "media error")
         return reply["data"]
 
@@ -240,7 +246,11 @@ class MediaWorkers:
             primary = self.links[self.primary(meeting_id)]
             await primary.ensure()
             payload = {**payload, "upstream": {"socket": primary.socket_path, "secret": primary.secret}}
-        data = await self.links[index].request("join", meeting_id=meeting_id, **payload)
+        try:
+            data = await self.links[index].request("join", meeting_id=meeting_id, **payload)
+        except MediaRefused:  # the worker left the participant's old connection before refusing the new one
+            self._forget(where)
+            raise
         self.placed[where] = index
         (self.viewers.add if viewer else self.viewers.discard)(where)
         return data

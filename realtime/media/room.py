@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable, TypeVar
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -32,6 +32,21 @@ from realtime.media.participant import FrameTrack, Participant
 log = logging.getLogger("ecabinet.media")
 HALL = "hall"
 PUBLISH_WIDTHS = (1280, 640, 320, 160)  # what a publisher is asked to send at most, by the width of its tile
+T = TypeVar("T")
+
+
+class Refused(ValueError):
+    """aiortc would not take what a participant sent (an offer it cannot parse, apply or answer, a candidate it
+    refuses): the client's error. The worker answers it as such (realtime/media/worker.py), without a traceback."""
+
+
+async def _theirs(what: str, step: Awaitable[T]) -> T:
+    """An aiortc step that reads only what the client sent (our side is the same for every join): its failure is
+    the client's error."""
+    try:
+        return await step
+    except Exception as exc:
+        raise Refused(f"{what}: {type(exc).__name__}: {exc}") from exc
 
 
 class Room:
@@ -112,15 +127,20 @@ class Room:
                 p.drop_timer = asyncio.get_running_loop().call_later(self.config.grace_seconds, self._drop, p)
             self.notify({"event": "state", "meeting_id": self.meeting_id, "user_id": user_id, "state": state})
 
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type=offer["type"]))
-        for transceiver in pc.getTransceivers():
-            if transceiver.kind == "video":
-                caps = RTCRtpSender.getCapabilities("video").codecs
-                transceiver.setCodecPreferences([c for c in caps if c.mimeType in ("video/VP8", "video/rtx")])
-        if not hall:
-            self._add_outputs(p)
-        answer = await pc.createAnswer()
-        await pc.setLocalDescription(answer)
+        try:  # the edge checked the offer's grammar (realtime/media/sdpcheck.py); aiortc may still refuse it
+            await _theirs("offer", pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer")))
+            for transceiver in pc.getTransceivers():
+                if transceiver.kind == "video":
+                    caps = RTCRtpSender.getCapabilities("video").codecs
+                    transceiver.setCodecPreferences([c for c in caps if c.mimeType in ("video/VP8", "video/rtx")])
+            if not hall:
+                self._add_outputs(p)
+            answer = await _theirs("offer", pc.createAnswer())
+            await pc.setLocalDescription(answer)
+        except BaseException:  # nothing of a join that failed stays: no peer, no tile, no track
+            if self.participants.get(key) is p:
+                await self.leave(key, notify=False)
+            raise
         self._notify_mute(p)
         return {"sdp": pc.localDescription.sdp, "type": pc.localDescription.type}
 
@@ -153,13 +173,12 @@ class Room:
         if p is None or not candidate or not candidate.get("candidate"):
             return
         sdp = candidate["candidate"].removeprefix("candidate:")
-        try:
+        try:  # the edge checked its grammar (realtime/media/sdpcheck.py); aiortc may still refuse it
             c = candidate_from_sdp(sdp)
-        except (AssertionError, ValueError):  # the edge checks them (realtime/media/sdpcheck.py): never seen here
-            log.warning("ignored a malformed ICE candidate for %s", key)
-            return
-        c.sdpMid, c.sdpMLineIndex = candidate.get("sdpMid"), candidate.get("sdpMLineIndex")
-        await p.pc.addIceCandidate(c)
+            c.sdpMid, c.sdpMLineIndex = candidate.get("sdpMid"), candidate.get("sdpMLineIndex")
+            await p.pc.addIceCandidate(c)
+        except Exception as exc:  # what the edge lets through and aiortc still cannot read or add
+            raise Refused(f"candidate: {type(exc).__name__}: {exc}") from exc
 
     def _drop(self, p: Participant) -> None:
         if self.participants.get(p.key) is p:

@@ -3,7 +3,9 @@ over a local Unix socket (JSON lines). The first line of a connection must carry
 
     python -m realtime.media.worker --socket /run/ecabinet/media-0.sock   (secret in ECABINET_MEDIA_SECRET,
                                                                             config in ECABINET_MEDIA_CONFIG)
-Requests: {"id", "op", "meeting_id", ...} -> {"id", "ok", "data" | "error"}; the worker also pushes
+Requests: {"id", "op", "meeting_id", ...} -> {"id", "ok", "data" | "error"}; `"refused": true` with an error
+says aiortc would not take the client's offer or candidate (realtime/media/room.py: Refused), logged by the web
+process as the client's error, not here with a traceback as a failure of the worker. The worker also pushes
 {"event": "gone"|"mute"|"state"|"layer", ...} to every connected web process.
 
 A `join` with `upstream: {socket, secret}` makes this worker a shard for that meeting: its room serves
@@ -22,10 +24,12 @@ import os
 import signal
 from typing import Any
 
+from aiortc.exceptions import InvalidStateError
+
 from realtime.media import hooks
 from realtime.media.config import MediaConfig
 from realtime.media.feed import Upstream, serve_feed
-from realtime.media.room import HALL, Room
+from realtime.media.room import HALL, Refused, Room
 
 log = logging.getLogger("ecabinet.media")
 
@@ -64,9 +68,14 @@ class Worker:
         if op == "join":
             target = self.room(mid, msg.get("upstream"))
             target.set_floor(msg.get("floor"))
-            answer = await target.join(
-                user_id=msg["user_id"], label=msg["label"], offer=msg["offer"], hall=bool(msg.get("hall"))
-            )
+            try:
+                answer = await target.join(
+                    user_id=msg["user_id"], label=msg["label"], offer=msg["offer"], hall=bool(msg.get("hall"))
+                )
+            except Exception:
+                if self.rooms.get(mid) is target and target.idle:  # a refused first join leaves no room behind
+                    await self.close_room(mid)
+                raise
             joined = target.participants.get(key)
             return {"answer": answer, "muted": target.muted(key), "max_width": joined.publish_width if joined else None}
         if op == "stats":
@@ -128,11 +137,24 @@ class Worker:
     async def _answer(self, msg: dict[str, Any], writer: asyncio.StreamWriter) -> None:
         try:
             reply = {"id": msg.get("id"), "ok": True, "data": await self.handle(msg)}
+        except Refused as exc:  # the client's error: the web process answers and logs it (realtime/rtc.py)
+            reply = {"id": msg.get("id"), "ok": False, "error": str(exc)[:500], "refused": True}
         except Exception as exc:
             log.exception("media op %s failed", msg.get("op"))
             reply = {"id": msg.get("id"), "ok": False, "error": str(exc)}
         with contextlib.suppress(Exception):
             writer.write((json.dumps(reply) + "\n").encode())
+
+
+def _closed_while_connecting(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """aiortc connects a peer in a task nobody awaits; a peer closed meanwhile (a leave or a rejoin right after the
+    join) makes it raise InvalidStateError("... is closed"). That is no failure of the worker: said at INFO, once,
+    without a traceback. Anything else is reported as asyncio does."""
+    exc = context.get("exception")
+    if isinstance(exc, InvalidStateError) and str(exc).endswith("is closed"):
+        log.info("a peer connection closed while it was connecting: %s", exc)
+        return
+    loop.default_exception_handler(context)
 
 
 async def run(socket_path: str, secret: str, config: MediaConfig) -> None:
@@ -143,6 +165,7 @@ async def run(socket_path: str, secret: str, config: MediaConfig) -> None:
     os.chmod(socket_path, 0o600)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    loop.set_exception_handler(_closed_while_connecting)
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     parent = os.getppid()

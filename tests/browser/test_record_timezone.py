@@ -64,8 +64,11 @@ def test_every_time_follows_the_organisation_zone_not_the_tablet(tablet) -> None
     for i, when in enumerate(times):
         expect(boxes.nth(i)).to_contain_text(when)
     expect(page.get_by_test_id("verify-verdict")).to_have_text(
-        "Hợp lệ: nội dung còn nguyên vẹn từ khi ký, người ký được xác thực"
+        "Hợp lệ: văn bản do hệ thống phát hành, nội dung còn nguyên vẹn, mỗi ô ký do đúng người phải ký ký"
     )
+    expect(page.get_by_test_id("verify-document")).to_contain_text("Biên bản cuộc họp số 01/BB-CP")
+    expect(page.get_by_test_id("verify-block")).to_have_count(2)
+    expect(page.get_by_test_id("verify-reason")).to_have_count(0)
 
     # A byte changed in the signed range: one verdict, no "unchanged" line anywhere, trust as for the intact file.
     at = pdf.index(b"stream", 2000) + 40

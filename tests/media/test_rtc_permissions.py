@@ -6,6 +6,7 @@ from meetings.models import MeetingMode
 from tests.live import live_client
 from tests.media.peers import Peer
 from tests.media.test_remote_media import _attendance, hybrid_cabinet
+from tests.sdp_offers import OFFERS
 from tests.waiting import eventually
 
 
@@ -21,7 +22,7 @@ async def test_a_user_not_invited_gets_no_answer_an_invited_member_does(media_se
             {"meeting_id": c.meeting_id, "candidate": {"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host"}},
         )
         assert early["ok"] is False
-        offer = {"sdp": "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 RTP/AVP 96\r\n", "type": "offer"}
+        offer = {"sdp": OFFERS["chrome_120_watch_only"], "type": "offer"}  # well formed: refused for who sends it
         hall = await member.call("rtc:join", {"meeting_id": c.meeting_id, "hall": True, "offer": offer})
         assert hall["ok"] is False and hall["error"]["code"] == "forbidden"  # the hall camera: those who conduct
         # text that is no SDP is the client's error: refused before the media server, no attendance recorded

@@ -90,7 +90,14 @@ onSubmit($("user-form"), async (e) => {
   clearErrors(form);
   const body = Object.fromEntries(new FormData(form));
   try {
-    const made = await post("/api/users", body);
+    let made;
+    try {
+      made = await post("/api/users", body);
+    } catch (err) {
+      // another account has this full name (accounts/namesakes.py): the server's message asks to confirm
+      if (err.code !== "same_name" || !(await confirmDialog(err.message))) throw err;
+      made = await post("/api/users", { ...body, same_name_confirmed: true });
+    }
     toast(t("users.created", { name: made.full_name }), "ok");
     form.reset();
     await load();
