@@ -274,7 +274,10 @@ async def test_pointer_is_relayed_rate_limited_and_floods_do_not_kill_the_connec
         acks = await asyncio.gather(
             *(chair.call("presenter:pointer", {"meeting_id": c.meeting_id, "x": 0.1, "y": 0.1}) for _ in range(5))
         )
-        assert all(not a["ok"] and a["error"]["code"] == "rate_limited" for a in acks)
+        # Right behind the flood the bucket is empty: refused, though a token (1/30 s) may have come back if the
+        # machine paused the server between the flood and these calls.
+        assert all(a["ok"] or a["error"]["code"] == "rate_limited" for a in acks)
+        assert sum(not a["ok"] for a in acks) >= 3, acks
         # Marker: a page change made after the flood; once the member has it, every relayed position has come.
         assert (await chair.call("presenter:page", {"meeting_id": c.meeting_id, "page": 3}))["ok"]
         await member.client.wait_for(lambda e: e["type"] == "presenter.changed" and e["data"]["presenter"]["page"] == 3)

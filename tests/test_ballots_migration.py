@@ -5,13 +5,13 @@ and the voter table no longer keeps the order of voting (SQLite: WITHOUT ROWID).
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from pathlib import Path
 
 from sqlalchemy import inspect, text
 
 from app.db import Database
 from app.migrate import upgrade
-from tests.factories import make_user
 
 
 def test_upgrade_moves_secret_votes_without_their_counters(tmp_path: Path) -> None:
@@ -19,7 +19,18 @@ def test_upgrade_moves_secret_votes_without_their_counters(tmp_path: Path) -> No
     upgrade(url, "0012_search")
     db = Database(url)
     try:
-        users = [make_user(db) for _ in range(3)]
+        # rows as the schema of 0012 holds them (the ORM's User has later columns)
+        with db.engine.begin() as c:
+            for uid in (1, 2, 3):
+                c.execute(
+                    text(
+                        "INSERT INTO user (id, username, full_name, title, unit, role, password_hash, is_active, "
+                        "created_at) VALUES (:id, :name, 'Người dùng Thử', 'Bộ trưởng', 'Bộ Thử nghiệm', 'member', "
+                        "'x', 1, '2026-01-01')"
+                    ),
+                    {"id": uid, "name": f"u{uid}-member"},
+                )
+        users = [SimpleNamespace(id=uid) for uid in (1, 2, 3)]
         result = {"passed": True, "counts": {"1": 2, "2": 1, "3": 0}, "voted_count": 3}
         with db.engine.begin() as c:
             c.execute(
