@@ -132,6 +132,21 @@ async def test_bodies_oversize_wrong_type_malformed_nan_and_deep(live_server: Li
         _error(await staff.patch(m, content=b'{"title": NaN}', headers=json_type), 400, "bad_request")
         _error(await staff.patch(m, content=b'{"title": Infinity}', headers=json_type), 400, "bad_request")
         _error(await staff.patch(m, content=b"[" * 100_000 + b"]" * 100_000, headers=json_type), 400, "bad_request")
+        # one meaning per body: a key given twice (a proxy or audit log reading the first would see another
+        # title), at any depth, and a charset that is not UTF-8 are refused; nothing is written
+        twice = '{"title": "Phiên họp A", "title": "Phiên họp B"}'.encode()
+        r = await staff.patch(m, content=twice, headers=json_type)
+        _error(r, 400, "bad_request", "body")
+        assert "“title”" in r.json()["error"]["message"] and "hai lần" in r.json()["error"]["message"]
+        nested = b'{"agenda": [{"x": 1, "x": 1}]}'
+        _error(await staff.patch(m, content=nested, headers=json_type), 400, "bad_request", "body")
+        for charset in ("utf-16", "latin-1", '"UTF-32"'):
+            utf16 = {"content-type": f"application/json; charset={charset}"}
+            _error(await staff.patch(m, content=twice, headers=utf16), 415, "unsupported_media_type")
+        assert (await staff.get(m)).json()["title"] not in ("Phiên họp A", "Phiên họp B")
+        utf8 = {"content-type": 'application/json; charset="UTF-8"'}
+        ok = await staff.patch(m, content='{"title": "Phiên họp đổi tên"}'.encode(), headers=utf8)
+        assert ok.status_code == 200, ok.text
         _error(await staff.patch(m, json={"title": deep(40)}), 422, "validation_failed", "body")
         _error(
             await staff.patch(m, content=b'{"title": "\\ud800abc"}', headers=json_type),

@@ -116,6 +116,9 @@ async def test_a_malformed_frame_is_answered_when_its_ack_id_reads_and_calls_bef
         "nested past the parser": '421["meeting:join",' + "[" * 20_000 + "]" * 20_000 + "]",
         "5000-digit integer": '421["meeting:join",{"meeting_id":' + "9" * 5000 + "}]",
         "truncated JSON": '421["meeting:join",{"meeting_id":1',
+        # one meaning per packet (core/strict_json.py): a proxy reading the first key would see another meeting
+        "a key given twice": '421["meeting:join",{"meeting_id":1,"meeting_id":2}]',
+        "a key given twice, nested": '421["meeting:join",{"a":{"b":1,"b":1}}]',
     }
     try:
         for what, frame in broken.items():

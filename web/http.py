@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from web.i18n import request_lang
 from web.messages.validation import field_message
+from core import strict_json
 from core.errors import BadRequest, DomainError, TooLarge, UnsupportedMediaType, ValidationFailed
 from core.i18n import N_, Msg, localize, translate
 from core.types import MAX_ID, path_text_problem
@@ -89,8 +90,14 @@ def _too_deep(value: Any) -> bool:
     return False
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(name)
+def _utf8_charset(content_type: str) -> bool:
+    """JSON is UTF-8 (RFC 8259 8.1): a body declared in another charset would be read as something else than
+    what a proxy in front decoded."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            return False
+    return True
 
 
 def _is_json(content_type: str) -> bool:
@@ -116,10 +123,16 @@ async def parse_body(request: Request, model: type[M]) -> M:
     raw = await read_body(request)
     if not raw.strip():
         return validate(model, {})
-    if not _is_json(request.headers.get("content-type", "")):
+    content_type = request.headers.get("content-type", "")
+    if not _is_json(content_type):
         raise UnsupportedMediaType("Hãy gửi dữ liệu dạng JSON (Content-Type: application/json).")
+    if not _utf8_charset(content_type):
+        raise UnsupportedMediaType("Dữ liệu JSON phải được mã hóa UTF-8 (charset=utf-8).")
     try:
-        payload = json.loads(raw, parse_constant=_no_constant)  # NaN / Infinity are not JSON
+        payload = strict_json.loads(raw)  # NaN / Infinity are not JSON; a key given twice has no one meaning
+    except strict_json.DuplicateKey as exc:
+        message = Msg("Khóa “{key}” xuất hiện hai lần trong cùng một đối tượng JSON.", key=exc.key[:100])
+        raise BadRequest(message, details=[{"field": "body", "message": message}]) from None
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise BadRequest(
             "Nội dung không phải JSON hợp lệ.",

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import secrets
 from typing import Any
@@ -26,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from core import strict_json
 from core.errors import ValidationFailed
 from ledger.keystore import _MAGIC as MAGIC
 from ledger.keystore import ARGON2, seal, unseal
@@ -107,7 +107,7 @@ def check_sealed(sealed_key: str) -> dict[str, Any]:
     if not newline:
         raise _bad_seal("header")
     try:
-        p = json.loads(header.decode("utf-8"), parse_constant=lambda c: None)
+        p = strict_json.loads(header.decode("utf-8"))  # one meaning per header: no key twice, no NaN
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise _bad_seal("header") from None
     if not isinstance(p, dict) or set(p) != _HEADER_FIELDS or p["kdf"] != "argon2id":
