@@ -115,6 +115,13 @@ class Participant(SQLModel, table=True):
     deputy_name: str = Field(default="", max_length=200)
     attendance_at: datetime | None = Field(default=None, sa_column=_ts())
     attendance_by: int | None = Field(default=None, foreign_key="user.id")
+    # Who they were at the meeting: name, chức vụ and unit as their account read when it ended (end_meeting in
+    # meetings/services.py), so that minutes generated later print them as they were, not as renamed, promoted or
+    # moved since. None: not frozen (the meeting is still live, or its rows were written outside the services): the
+    # account row stands.
+    name_at_end: str | None = Field(default=None, max_length=200)
+    title_at_end: str | None = Field(default=None, max_length=200)
+    unit_at_end: str | None = Field(default=None, max_length=200)
 
 
 class AttendanceChange(SQLModel, table=True):

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, case, cast, literal, or_, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from accounts.models import User
 from core.actor import Actor
 from core.clock import as_utc, utcnow
 from core.errors import Conflict, NotFound
@@ -238,6 +239,7 @@ def end_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str,
             session.add(item)
     acc.meeting.state = MeetingState.ended
     acc.meeting.ended_at = utcnow()
+    freeze_identities(session, meeting_id)
     previous = acc.meeting.current_item_id
     acc.meeting.current_item_id = None
     session.add(acc.meeting)
@@ -251,6 +253,23 @@ def end_meeting(*, session: Session, actor: Actor, meeting_id: int) -> dict[str,
         **hooks.current_item_changed(session, acc, previous),
     )
     return serialize.meeting_data(acc.meeting, acc.role)
+
+
+def freeze_identities(session: Session, meeting_id: int) -> None:
+    """Copies each participant's name, title and unit onto their row as the meeting ends: the minutes print people
+    as they were at the meeting (minutes/facts.py), whatever their account says after a rename, a new title or
+    another unit. One UPDATE with correlated subqueries; nothing in this transaction reads these columns after it,
+    so the loaded rows are not refreshed."""
+
+    def of(column: Any) -> Any:
+        return select(column).where(col(User.id) == Participant.user_id).scalar_subquery()
+
+    session.execute(
+        update(Participant)
+        .where(col(Participant.meeting_id) == meeting_id)
+        .values(name_at_end=of(User.full_name), title_at_end=of(User.title), unit_at_end=of(User.unit))
+        .execution_options(synchronize_session=False)
+    )
 
 
 _ITEMS = AgendaItem.__table__  # type: ignore[attr-defined]

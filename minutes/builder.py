@@ -157,15 +157,40 @@ def in_session_order(items: tuple[Item, ...]) -> list[Item]:
     return taken + sorted((i for i in items if not i.taken), key=lambda i: i.position)
 
 
+def _minute(moment: datetime, tz: str | tzinfo) -> datetime:
+    """The minute the organisation's clock shows: what the minutes write of a moment (hh:mm)."""
+    return local(moment, tz).replace(second=0, microsecond=0)
+
+
+def clerk_stretches(
+    taken: tuple[tuple[datetime, datetime | None], ...], tz: str | tzinfo
+) -> list[tuple[datetime, datetime | None]]:
+    """The stretches as a clerk with a minute clock writes them: one taken up again in the minute the previous one
+    ended continues it (the chair stepped past and came back: "từ 08:05 đến 09:00", not "… đến 08:40; từ 08:40 …")."""
+    out: list[tuple[datetime, datetime | None]] = []
+    for start, end in taken:
+        previous = out[-1][1] if out else None
+        if previous is not None and _minute(previous, tz) == _minute(start, tz):
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
 def discussed(item: Item, tz: str | tzinfo, any_taken: bool, day: date | None = None) -> str:
-    """'từ 08:05 đến 08:40' (and each later stretch); 'không thảo luận tại phiên họp' when the session took up
-    other items but not this one; '' when the meeting has no such record at all (before the session). A time on
-    another day than the meeting's `day` carries its date."""
+    """'từ 08:05 đến 08:40' (and each later stretch); 'lúc 21:13' for a stretch that began and ended within the
+    same minute (never "từ 21:13 đến 21:13"); 'không thảo luận tại phiên họp' when the session took up other items
+    but not this one; '' when the meeting has no such record at all (before the session). A time on another day
+    than the meeting's `day` carries its date."""
     if not item.taken:
         return "không thảo luận tại phiên họp" if any_taken else ""
-    return "; ".join(
-        f"từ {hm_on(start, day, tz)}" + (f" đến {hm_on(end, day, tz)}" if end else "") for start, end in item.taken
-    )
+    parts = []
+    for start, end in clerk_stretches(item.taken, tz):
+        if end is not None and _minute(start, tz) == _minute(end, tz):
+            parts.append(f"lúc {hm_on(start, day, tz)}")
+        else:
+            parts.append(f"từ {hm_on(start, day, tz)}" + (f" đến {hm_on(end, day, tz)}" if end else ""))
+    return "; ".join(parts)
 
 
 def summary_text(item: ItemRecord) -> str:

@@ -5,7 +5,9 @@ the facts are a function of the event log; every list is sorted on stable keys, 
 values. minutes/builder.py turns facts + the secretariat's edits into text without touching the database.
 A fact is stated at its moment, not as today's rows read: the roles it rests on are replayed from the log
 (minutes/roles.py: the members at the opening, during the session, at each vote's close), the attendance from
-its history, the quorum at the opening as recorded with the start (minutes/quorum.py).
+its history, the quorum at the opening as recorded with the start (minutes/quorum.py), and the people as they were
+at the meeting: names, titles and units frozen on the participants' rows when it ended (`identity`), not as their
+accounts read today.
 
 The signed minutes go to every participant, guests included, so nothing is read here that any of them may not
 know (the hall display never downloads them): no absence reason (only that one was given), no document a reader
@@ -144,18 +146,19 @@ def gather(session: Session, meeting_id: int) -> Facts:
     # In protocol order by the role each held first in the session (today's role before the session): someone who
     # became the secretary during it is listed where the members are, as the attendance list counts them.
     rows = sorted(rows, key=lambda r: (_ROLE_ORDER[roles.first_role(r[0].user_id, MeetingRole(r[0].role))], r[0].id))
-    speeches = _speeches(session, meeting_id)
+    who = {p.user_id: identity(p, u) for p, u in rows}
+    speeches = _speeches(session, meeting_id, who)
     spoke = {uid for uid, s in speeches if not s.deputy_name}
     people = tuple(
         Person(
             p.user_id,
-            u.full_name,
-            u.title,
+            who[p.user_id].name,
+            who[p.user_id].title,
             MeetingRole(p.role).value,
             str(getattr(p.attendance, "value", p.attendance)),
             bool(p.absence_reason) and p.attendance == Attendance.absent,
             p.deputy_name,
-            u.unit,
+            who[p.user_id].unit,
             tuple(_change(c) for c in changes.get(p.user_id, [])),
             roles.timeline(p.user_id, started_at),
             p.user_id in spoke,
@@ -194,35 +197,46 @@ def gather(session: Session, meeting_id: int) -> Facts:
         speeches=tuple(s for _, s in speeches),
         votes=_votes(session, meeting_id, order, names, roles),
         conclusions={k: v for k, v in conclusion_texts(session, meeting_id).items() if k in item_ids},
-        shared_ink=_shared_ink(session, meeting_id, guests),
+        shared_ink=_shared_ink(session, meeting_id, guests, names),
         quorum=quorum(session, [p for p, _ in rows], meeting_id, started_at, roles, names),
     )
 
 
-def _speeches(session: Session, meeting_id: int) -> list[tuple[int, SpeechFact]]:
-    """(speaker's user id, speech) of every speech that began, in the order they began."""
-    return [
-        (
-            r.user_id,
-            SpeechFact(
-                r.agenda_item_id,
-                u.full_name,
-                u.title,
-                r.deputy_name,
-                as_utc(r.started_at),  # type: ignore[arg-type]
-                as_utc(r.ended_at),
-            ),
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    title: str
+    unit: str
+
+
+def identity(p: Participant, u: User) -> Identity:
+    """Who the participant was at the meeting: as frozen on their row when it ended (meetings/services.py
+    freeze_identities), else (still live, or rows written outside the services) as their account reads today. A rename,
+    a new title or unit after the end does not rewrite the record."""
+    if p.name_at_end is None:
+        return Identity(u.full_name, u.title, u.unit)
+    return Identity(p.name_at_end, p.title_at_end or "", p.unit_at_end or "")
+
+
+def _speeches(session: Session, meeting_id: int, who: dict[int, Identity]) -> list[tuple[int, SpeechFact]]:
+    """(speaker's user id, speech) of every speech that began, in the order they began; the speaker named as at the
+    meeting (`who`, the participants'; anyone else as their account reads)."""
+    out = []
+    for r, u in session.exec(
+        select(SpeakerRequest, User)
+        .join(User, col(User.id) == SpeakerRequest.user_id)
+        .where(
+            SpeakerRequest.meeting_id == meeting_id,
+            SpeakerRequest.started_at.is_not(None),  # type: ignore[union-attr]
         )
-        for r, u in session.exec(
-            select(SpeakerRequest, User)
-            .join(User, col(User.id) == SpeakerRequest.user_id)
-            .where(
-                SpeakerRequest.meeting_id == meeting_id,
-                SpeakerRequest.started_at.is_not(None),  # type: ignore[union-attr]
-            )
-            .order_by(col(SpeakerRequest.started_at), col(SpeakerRequest.id))
-        )
-    ]
+        .order_by(col(SpeakerRequest.started_at), col(SpeakerRequest.id))
+    ):
+        i = who.get(r.user_id) or Identity(u.full_name, u.title, u.unit)
+        started = as_utc(r.started_at)
+        assert started is not None  # selected so
+        speech = SpeechFact(r.agenda_item_id, i.name, i.title, r.deputy_name, started, as_utc(r.ended_at))
+        out.append((r.user_id, speech))
+    return out
 
 
 # What the minutes say of an absence that came with a reason: that there was one, never the reason.
@@ -283,16 +297,21 @@ def nameable(doc: Document, guests: bool) -> bool:
     return not doc.restricted and (doc.share_with_guests or not guests)
 
 
-def _shared_ink(session: Session, meeting_id: int, guests: bool) -> tuple[tuple[str, int, int, str], ...]:
+def _shared_ink(
+    session: Session, meeting_id: int, guests: bool, people: dict[int, str]
+) -> tuple[tuple[str, int, int, str], ...]:
+    """Each shared page's strokes and their authors, named as at the meeting (`people`: the participants'; a
+    presenter who was not one, as their account reads)."""
     rows = session.exec(
-        select(Document, Annotation.document_id, Annotation.page, User.full_name)
+        select(Document, Annotation.page, Annotation.author_id, User.full_name)
         .join(Document, col(Document.id) == Annotation.document_id)
         .join(User, col(User.id) == Annotation.author_id)
         .where(Annotation.meeting_id == meeting_id, col(Annotation.shared).is_(True))
         .order_by(col(Document.position), col(Annotation.document_id), col(Annotation.page), col(Annotation.id))
     ).all()
     pages: dict[tuple[int, int], tuple[str, int, list[str]]] = {}
-    for doc, doc_id, page, name in rows:
+    for doc, page, author, current in rows:
+        doc_id, name = doc.id or 0, people.get(author, current)
         if not nameable(doc, guests):
             continue  # nothing of a paper the minutes cannot name: not its ink, its pages, nor that it exists
         title_, count, names = pages.get((doc_id, page), (doc.title, 0, []))
@@ -338,8 +357,9 @@ def _votes(
                 .join(User, col(User.id) == Ballot.user_id)
                 .where(Ballot.vote_id == v.id)
             ).all()
-            named = tuple(
-                (name, oid) for uid, name, oid in sorted(ballots, key=lambda b: (order.get(b[0], 10**9), b[0]))
+            named = tuple(  # named as at the meeting (a voter is a participant: `names`)
+                (names.get(uid, name), oid)
+                for uid, name, oid in sorted(ballots, key=lambda b: (order.get(b[0], 10**9), b[0]))
             )
         members = roles.members_at_close(session, meeting_id, v.id or 0) if closed else None
         missing = _not_voted(session, v.id or 0, names, current if members is None else members) if closed else []

@@ -4,11 +4,15 @@ never taken up said so; the same in the draft, the PDF and the Word file."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, update
+from sqlmodel import col, select
 
 from app.db import Database
 from meetings import services as meetings
+from meetings.events import MeetingEvent
 from minutes import facts, services as minutes
 from minutes.builder import discussed, in_session_order
 from tests.factories import call, make_cabinet
@@ -16,6 +20,20 @@ from tests.minutes_helpers import pdf_text
 from tests.record_helpers import docx_text
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+TEN = timedelta(minutes=10)
+
+
+def _item_events(conn: Connection, meeting_id: int) -> list[tuple[int, datetime]]:
+    """(id, at) of the events that set the current item (minutes/facts.py _taken), in their order."""
+    rows = conn.execute(
+        select(MeetingEvent.id, MeetingEvent.at)
+        .where(
+            col(MeetingEvent.meeting_id) == meeting_id,
+            col(MeetingEvent.type).in_(("meeting.started", "agenda.current_changed", "meeting.ended")),
+        )
+        .order_by(col(MeetingEvent.seq))
+    )
+    return [(int(i), at) for i, at in rows]
 
 
 def test_items_in_the_order_taken_up_with_their_times() -> None:
@@ -42,6 +60,13 @@ def test_an_item_returned_to_lists_both_stretches_in_every_file(db: Database) ->
     assert by_position[1].taken[0][1] == by_position[2].taken[0][0]  # one stretch ends as the next begins
     last_end, ended = by_position[2].taken[-1][1], gathered.ended_at
     assert last_end is not None and ended is not None and abs((last_end - ended).total_seconds()) < 1  # the end
+    # The taps came within a second, and the minutes write hh:mm (a stretch inside one minute reads "lúc hh:mm": see
+    # tests/test_minutes_identity.py): the recorded moments ten minutes apart, as a session would take the items.
+    with db.engine.begin() as conn:
+        moved = _item_events(conn, c.meeting_id)
+        first = moved[0][1]
+        for k, (event_id, _) in enumerate(moved):
+            conn.execute(update(MeetingEvent).where(col(MeetingEvent.id) == event_id).values(at=first + k * TEN))
     draft = db.run_read(minutes.get_draft, actor=c.staff, meeting_id=c.meeting_id)
     summaries = [s["effective"] for s in draft["sections"] if s["key"].endswith(":summary")]
     assert summaries[0].startswith("- Thời gian thảo luận: từ ") and "; từ " in summaries[0]
