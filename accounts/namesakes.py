@@ -34,6 +34,9 @@ def _plain(text: str) -> str:
 
 
 def check_new_account(session: Session, data: UserCreate) -> None:
+    """The one check of a new account's names, on every path that makes one (accounts/services.py create_user: the
+    administrator's request, `ecabinet createuser`, the demo loader). Only the new account is compared with the
+    others: accounts made before this rule that read alike among themselves do not stop anything else."""
     users = session.exec(select(User).order_by(col(User.id))).all()
     rows = [(u.username, u.full_name, u.title, u.unit, u.is_active) for u in users]
     username = skeleton(data.username)

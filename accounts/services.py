@@ -58,18 +58,24 @@ def create_user(
     min_length: int,
     enforce_policy: bool = True,
     password_hash: str | None = None,
+    check_names: bool = True,
 ) -> UserPublic:
-    """actor None means the operator's command line (ecabinet createuser / demo loader). `password_hash`: the
-    password checked against the policy and hashed beforehand, outside this transaction (the route and the
-    command line: passwords.new_hash; the demo loader: one hash for its shared demo password), so no slow hash
-    holds the write lock. Without it (the tests' factories, nothing served) the policy is checked and the hash
-    made here."""
+    """The one writer of a username and a full name: every account is made here (the administrator's request,
+    `ecabinet createuser`, the demo loader), none is renamed anywhere. actor None means the operator's command line
+    (ecabinet createuser / demo loader). `password_hash`: the password checked against the policy and hashed
+    beforehand, outside this transaction (the route and the command line: passwords.new_hash; the demo loader: one
+    hash for its shared demo password), so no slow hash holds the write lock. Without it (the tests' factories,
+    nothing served) the policy is checked and the hash made here.
+    Whoever asks, the names are checked (accounts/namesakes.py): a look-alike made by the operator's command line is
+    as confusing in the minutes as one made by the administrator. `check_names=False`: the tests' factories only,
+    whose made-up people repeat across one test's cabinets; no served path or command passes it
+    (tests/test_account_name_paths.py)."""
     if actor is not None and actor.role != GlobalRole.admin:
         raise Forbidden("Chỉ quản trị viên được tạo tài khoản.")
     if password_hash is None and enforce_policy:
         check_policy(data.password, min_length=min_length, username=data.username, full_name=data.full_name)
     _may_create(session, actor, data.username)
-    if actor is not None:  # the administrator's request (the operator's command line and the demo loader are trusted)
+    if check_names:
         namesakes.check_new_account(session, data)
     user = User(
         username=data.username,

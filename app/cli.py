@@ -7,11 +7,12 @@ import getpass
 import logging
 import os
 import sys
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, NoReturn, TypedDict
 
 from infra.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from core.errors import DomainError
     from web.slow_clients import SlowClientsProtocol
 
 
@@ -127,6 +128,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     from app.demo import DEMO_PASSWORD, ensure_signers, load
     from app.demo.seed import DEMO_TRUSTEE_PASSPHRASE, KEY_HOLDERS, enrol_trustee_keys
     from app.demo.documents import add_papers
+    from core.errors import DomainError
     from ledger.keys import AuditKeys
 
     settings = settings.with_(demo_mode=True, host=args.host or settings.host, port=args.port or settings.port)
@@ -137,7 +139,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     # ECABINET_DEMO_BARE=1: accounts and the published meeting only, no papers or other meetings (browser tests).
     full = os.environ.get("ECABINET_DEMO_BARE", "") not in ("1", "true")
     pw_hash = hash_password(DEMO_PASSWORD)  # before the write: no hash holds the write lock
-    accounts = db.run_write(load, full=full, password_hash=pw_hash).result
+    try:  # a demo account that reads like an account already there (accounts/namesakes.py) is refused: nothing loads
+        accounts = db.run_write(load, full=full, password_hash=pw_hash).result
+    except DomainError as exc:
+        db.dispose()
+        _refused(exc)
     enrol_trustee_keys(db)  # the key holders' keys, sealed with the demo trustee passphrase (outside the write)
     if full:
         add_papers(settings, db)
@@ -179,6 +185,7 @@ def cmd_createuser(args: argparse.Namespace, settings: Settings) -> None:
                 "unit": args.unit,
                 "role": args.role,
                 "password": password,
+                "same_name_confirmed": bool(getattr(args, "same_name_confirmed", False)),
             },
         )
         # the policy and the hash before the write: a server running on this database meanwhile keeps writing
@@ -189,13 +196,26 @@ def cmd_createuser(args: argparse.Namespace, settings: Settings) -> None:
             create_user, actor=None, data=data, min_length=settings.password_min_length, password_hash=pw_hash
         ).result
     except DomainError as exc:
-        print(f"Lỗi: {exc.message}", file=sys.stderr)
-        for d in exc.details or []:
-            print(f"  - {d.get('field')}: {d.get('message')}", file=sys.stderr)
-        raise SystemExit(2) from None
+        _refused(exc)
     finally:
         db.dispose()
     print(f"Đã tạo tài khoản {user.username} ({user.role.value}).")
+
+
+def _refused(exc: DomainError) -> NoReturn:
+    """A refusal of the command line: its message and details on stderr, exit status 2, no traceback."""
+    print(f"Lỗi: {exc.message}", file=sys.stderr)
+    details = exc.details
+    if isinstance(details, dict):  # same_name (accounts/namesakes.py): the accounts that have the name
+        for other in details.get("accounts", []):
+            state = "" if other.get("active") else " (đã khóa)"
+            print(f"  - {other.get('full_name')}, {other.get('title')}, {other.get('unit')}{state}", file=sys.stderr)
+        if exc.code == "same_name":
+            print("  Nếu đây là một người khác, chạy lại với --same-name-confirmed.", file=sys.stderr)
+    else:
+        for d in details or []:
+            print(f"  - {d.get('field')}: {d.get('message')}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> None:
@@ -262,6 +282,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--title", default="")
     p.add_argument("--unit", default="")
     p.add_argument("--role", default="member", choices=["admin", "secretariat", "member", "guest"])
+    p.add_argument(
+        "--same-name-confirmed",
+        action="store_true",
+        help="đã có tài khoản cùng họ tên: xác nhận đây là một người khác",
+    )
     p = sub.add_parser("audit", help="nhật ký hệ thống")
     p.add_argument(
         "action",

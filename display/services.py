@@ -6,7 +6,8 @@ made if later; a session that began within it keeps its screen while it runs (pa
 until the end of that day; a postponed meeting needs a new link, and (3) the account that created it is still
 active, with the credentials it had then (its credential epoch: a deactivation, a change of global role or of
 password ends the link for good), and may still create display links for that meeting (staff, or the meeting's
-secretary)."""
+secretary). A secretary who stops being one (a meeting role change, his removal) has his links revoked in that write
+(meetings/display_ends.py), with why: making him secretary again brings none back."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from core.actor import Actor
 from accounts import namesakes
 from accounts.models import GlobalRole, User
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from meetings import serialize
+from meetings import display_ends, serialize
 from meetings.access import Access, access, require_conduct, require_manage
 from meetings.attendance import history, record_change, video_joined, video_left
 from meetings.events import MEMBERS, classes
@@ -160,6 +160,8 @@ def update(*, session: Session, actor: Actor, meeting_id: int, user_id: int, dat
     _roster_changed(
         session, acc, "attendance.changed" if changes.get("attendance") and not role_changed else "participants.changed"
     )
+    if role_changed:  # no longer the secretary: the hall-display links he made end for good
+        display_ends.end_links_of(session, acc, user, participant.role)
     return serialize.participant_data(participant, user)
 
 
@@ -181,9 +183,10 @@ def remove(*, session: Session, actor: Actor, meeting_id: int, user_id: int) -> 
     acc = access(session, actor, meeting_id, for_update=True)
     require_manage(acc)
     require_state(acc.meeting, (MeetingState.draft, MeetingState.published), "bớt thành phần của")
-    participant, _ = _participant(session, meeting_id, user_id)
+    participant, user = _participant(session, meeting_id, user_id)
     session.delete(participant)
     _roster_changed(session, acc, "participants.changed")
+    display_ends.end_links_of(session, acc, user, None)
 
 
 def check_in(*, session: Session, actor: Actor, meeting_id: int, data: CheckInRequest) -> dict[str, Any]:

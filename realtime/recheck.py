@@ -2,7 +2,8 @@
 again (one query per chunk), and a socket whose session ended (expired, its account deactivated — by the CLI or
 another node, which cannot reach this node's sockets) or whose user changed role is closed. So is a hall screen
 whose display link stopped working (its meeting's day is over, its creator deactivated or no longer allowed:
-meetings/display_rules.py); a revoked link closes its screens at once (display/routes.py). Logout closes its
+meetings/display_rules.py; a secretary's links, revoked when he stops being one: meetings/display_ends.py); a
+link revoked by staff closes its screens at once (display/routes.py). Logout closes its
 sockets at once (SocketActions.end_session); an event a socket sends is checked before it runs
 (SocketActions.current)."""
 

@@ -36,7 +36,7 @@ def unit_user(db: Database, unit: str = UNIT, username: str | None = None, name:
         role=GlobalRole.member,
         password=PASSWORD,
     )
-    user = db.run_write(create_user, actor=None, data=data, min_length=10).result
+    user = db.run_write(create_user, actor=None, data=data, min_length=10, check_names=False).result
     return Actor(id=user.id, username=user.username, full_name=user.full_name, role=GlobalRole.member)
 
 
