@@ -22,6 +22,7 @@ from meetings.display_rules import token_id_of, working_ids
 from core.errors import DomainError, Forbidden, RateLimited, Unauthenticated, ValidationFailed
 from core.i18n import DEFAULT_LANG, N_, translate
 from realtime.audience import Rooms
+from realtime.connect_limit import Known
 from realtime.direct import spawn
 from realtime.guarded import MAX_FRAME_BYTES
 from realtime.shared_reads import SharedReads
@@ -93,6 +94,9 @@ class SocketActions:
         self.tokens: dict[str, str] = {}
         # The cookies of sockets connecting or acting together: one read per batch (infra/batched.py).
         self.logins = BatchedReads(lambda tokens: ctx.read(partial(lookup_many, ctx), tokens=tokens))
+        # The session keys (and display links) whose read lately found them valid: their connects may still read
+        # when their address's connect budget is spent (realtime/connect_limit.py). Forgotten as a session ends.
+        self.known = Known()
         self.screens = BatchedReads(self._links_work)  # the same for hall displays' links (their events are few)
         self.langs: dict[str, str] = {}  # sid -> the language its acks' messages are in (app/i18n.environ_lang)
         self.on_disconnect: list[Callable[[str], None]] = []  # e.g. remote attendance's grace (realtime/rtc.py)
@@ -197,6 +201,7 @@ class SocketActions:
 
     async def end_session(self, session_key: str) -> None:
         """Logout: the sockets opened with that login session close too (a shared tablet stops following)."""
+        self.known.forget(session_key)  # its connects have only their address's budget again
         for sid in [sid for sid, key in self.session_of.items() if key == session_key]:
             self._mark_ended(sid)
             await self.sio.disconnect(sid)
@@ -245,9 +250,12 @@ class SocketActions:
             return False
         if found is None or (found[0].id, found[0].role) != (actor.id, actor.role):
             log.info("closing socket %s: its login session ended or its user changed", sid)
+            self.known.forget(self.session_of.get(sid))
             self._mark_ended(sid)
             spawn(self.sio.disconnect(sid))
             return False
+        if (key := self.session_of.get(sid)) is not None:
+            self.known.seen(key)  # read again and still valid: known for a while longer
         self.actors[sid] = found[0]
         return True
 

@@ -21,7 +21,9 @@ Limits of the connection itself live here too (docs/realtime-protocol.md "Connec
 - one Socket.IO CONNECT per Engine.IO connection: each runs a database read (the session cookie, a display
   token), so a second one closes the connection, and so does a refused one once its connect_error is sent (one
   socket used to have 1 700 refused handshakes a second read). Attempts per client address are limited apart
-  (realtime/connect_limit.py);
+  (realtime/connect_limit.py: with a budget of its own for each login or display link seen working, so one device
+  cannot lock out its address). Every other limit before sign-in is the connection's own (its frames, its connect
+  deadline), never its address's: nothing here refuses a connection for what another one did;
 - Engine.IO's own packets are checked too, before engine.io acts on them (`engine_packet`, called by
   realtime/direct.py GuardedSocket for both read loops): a PONG answers the server's PING (those that answer none
   are dropped, and past STRAY_PONGS of them the connection closes), carries nothing and is charged like any

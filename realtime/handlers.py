@@ -55,17 +55,19 @@ def _refused(text: str, lang: str) -> socketio.exceptions.ConnectionRefusedError
 
 async def connect(live: Live, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
     """Admit a socket by its display token or session cookie: counted against its address's connects first
-    (realtime/connect_limit.py), forgotten there once admitted; a refusal stays counted."""
+    (realtime/connect_limit.py; past that budget, a credential this node has seen work against its own), forgotten
+    there once admitted; a refusal stays counted."""
     lang = environ_lang(environ)
-    attempt = await live.connects.reserve(environ, lang)
+    attempt = await live.connects.reserve(environ, lang, auth)
     try:
         await _admit(live, sid, environ, auth, lang)
-    except socketio.exceptions.ConnectionRefusedError:
+    except socketio.exceptions.ConnectionRefusedError as exc:
+        attempt.refused(exc)
         raise
     except BaseException:
         await attempt.release()  # not a refusal (e.g. the database was busy): the error is logged
         raise
-    await attempt.release()
+    await attempt.admitted()
     return True
 
 
@@ -217,7 +219,7 @@ def _conducting(live: Live, fn: Callable[..., Any], **fixed: Any) -> Handler:
 def register(sio: socketio.AsyncServer, ctx: AppContext) -> SocketActions:
     actions = SocketActions(sio, ctx)
     joins = BatchedReads(lambda calls: ctx.read(audience.join_many, calls=calls))
-    connects = ConnectLimit(ctx.settings)
+    connects = ConnectLimit(ctx.settings, actions.known)
     live = Live(sio, ctx, actions, actions.rooms, board(sio, ctx.cluster), joins, actions.logins, connects)
     ctx.background.append(connects)  # its Redis connection closes with the app
     ctx.cluster.services.append(live.presence)
