@@ -14,6 +14,7 @@ import meetings.events
 import meetings.models
 import meetings.rules  # noqa: F401
 import minutes.models  # noqa: F401
+from minutes import replaced as minutes_replaced  # noqa: F401
 import notices.models  # noqa: F401
 import notifications.models  # noqa: F401
 import polls.models  # noqa: F401

@@ -4,6 +4,7 @@
     keys/ca/root.sealed           demo CA key + certificate (PKCS#12), sealed with the demo CA passphrase
     keys/signers/<user>.sealed    the signer's PKCS#12 (encrypted with their password), sealed again (below)
     keys/signers/<user>.pem       the signer's certificate (public: shown without asking for a password)
+    keys/signers/history/<user>/<replaced at>-<sha256>.pem   each certificate the signer held before (public)
     keys/trust/*.pem|*.crt|*.cer  roots the administrator trusts (e.g. the national Root CA)
 
 Why a second seal around the PKCS#12: a PKCS#12 MAC is keyed with ~2048 iterations of the PKCS#12 KDF,
@@ -40,6 +41,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.i18n import N_
 from core.text import nfc
+from ledger import certhistory
 
 log = logging.getLogger(__name__)
 
@@ -286,9 +288,16 @@ class KeyStore:
 
     def store(self, uid: str, p12: bytes, password: str, cert: x509.Certificate) -> Path:
         path = self._sealed(uid)
-        _write(path, seal(p12, password, f"signer:{uid}"))
-        _write(path.with_suffix(".pem"), cert.public_bytes(serialization.Encoding.PEM))
+        pem = path.with_suffix(".pem")
+        with _locked(self.root / "signers"):
+            certhistory.keep_replaced(self.root / "signers", uid, cert)
+            _write(path, seal(p12, password, f"signer:{uid}"))
+            _write(pem, cert.public_bytes(serialization.Encoding.PEM))
         return path
+
+    def held(self, user_id: str | int | None = None) -> list[certhistory.Held]:
+        """Every certificate of one signer (or of all), the current one first (ledger/certhistory.py)."""
+        return certhistory.held(self.root / "signers", None if user_id is None else _check_user_id(user_id))
 
     def import_pkcs12(self, user_id: str | int, data: bytes, password: str) -> x509.Certificate:
         """A real deployment's PKCS#12 (e.g. from the national CA): checked, then kept as given, sealed."""

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -20,6 +21,7 @@ from accounts.models import User
 from core.i18n import N_
 from minutes import builder, register
 from minutes.models import MinutesFile, MinutesVersion
+from minutes.replaced import ReplacedFile
 from minutes.services import signer_rows
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -51,6 +53,9 @@ class Issued:
     title: str  # as printed
     state: str  # "unsigned" | "partial" (a block still to sign) | "complete"
     blocks: tuple[Block, ...]
+    # when a later file replaced this one (a correction of the minutes, the voter's later sheet, a notice returned
+    # to the secretariat): issued, but no longer the current one
+    superseded_at: datetime | None = None
 
     def block(self, field: str) -> Block | None:
         return next((b for b in self.blocks if b.field == field), None)
@@ -73,6 +78,12 @@ def find(*, session: Session, hashes: list[str]) -> dict[str, Issued]:
         for lookup in _LOOKUPS.values():
             out.update((i.sha256, i) for i in lookup(session, wanted))
     return out
+
+
+def replaced(session: Session, kind: str, hashes: frozenset[str]) -> list[ReplacedFile]:
+    """The `kind` files among `hashes` that were issued and later replaced (minutes/replaced.py)."""
+    wanted = col(ReplacedFile.sha256).in_(sorted(hashes))
+    return list(session.exec(select(ReplacedFile).where(wanted, ReplacedFile.kind == kind)).all())
 
 
 def person(session: Session, user_id: int | None) -> tuple[str | None, str]:
@@ -136,6 +147,7 @@ def minutes_files(session: Session, hashes: frozenset[str]) -> list[Issued]:
                 title=_subject(v),
                 state=("unsigned", "partial", "complete")[done],
                 blocks=blocks,
+                superseded_at=v.superseded_at,
             )
         )
     return out

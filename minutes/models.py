@@ -96,7 +96,7 @@ class MinutesFile(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     version_id: int = Field(foreign_key="minutes_version.id", index=True)
     step: str = Field(max_length=32)  # the PDF at "final", "secretary", "chair"; "docx" (kept at finalisation)
-    sha256: str = Field(max_length=64)
+    sha256: str = Field(max_length=64, index=True)  # the public check looks files up by it (migration 0027)
     size_bytes: int
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

@@ -245,7 +245,8 @@ async def verify(request: Request) -> Response:
         raise verify_job.too_complex() from None
     found = await ctx.read(issued.find, hashes=checked.hashes())
     owners = await to_thread.run_sync(verdict.certificate_owners, store)
-    return ok(localize(verdict.judge(checked, found, owners), request_lang(request)))
+    answer = verdict.judge(checked, found, owners, ctx.settings.timezone)
+    return ok(localize(answer, request_lang(request)))
 
 
 async def verify_page(request: Request) -> Response:

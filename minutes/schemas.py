@@ -144,13 +144,17 @@ class IssuedDocument(BaseModel):
     state: Literal["unsigned", "partial", "complete"]
     state_label: str
     exact: bool  # the file is this issued one; False: it begins with it and has more after it
+    superseded_at: str | None = None  # a later file replaced this one then (a correction, the voter's later sheet)
 
 
 class VerifyReport(BaseModel):
     ok: bool
     # one verdict per file, worst first; "incomplete": issued, a signature block still empty; "not_issued": not a
     # file this server issued (even if its signatures verify); "wrong_signer": a block signed by someone else
-    verdict: Literal["valid", "incomplete", "modified", "wrong_signer", "not_issued", "untrusted", "not_signed"]
+    # "superseded": issued, then replaced by a later file (document.superseded_at)
+    verdict: Literal[
+        "valid", "incomplete", "superseded", "modified", "wrong_signer", "not_issued", "untrusted", "not_signed"
+    ]
     summary: str
     sha256: str
     issued: bool  # the file is exactly one this server issued (its SHA-256)

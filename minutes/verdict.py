@@ -12,19 +12,20 @@ only as the server issued them: each block signed, through the server, by the pe
   chair) and the certificate is compared with that person's certificate in the key store (keys/signers);
 - a block signed with someone else's certificate, or one the key store does not know → `wrong_signer`; a file
   the server did not issue (signed elsewhere, re-signed, built on an issued file, or foreign) → `not_issued`,
-  even when every signature verifies. Only an issued, fully signed file is `valid`.
+  even when every signature verifies. Only an issued, fully signed file is `valid`;
+- a block's certificate is compared with every certificate its person has held (ledger/certhistory.py), so a file
+  signed before a renewal still names its signer, and a certificate that was never theirs is still `wrong_signer`;
+- an issued file that a later one replaced (a corrected minutes version, the voter's later sheet, a notice returned
+  to the secretariat) is `superseded`, with when, on the organisation's clock: issued, but not the current one.
 
-Verdicts, worst first: modified, wrong_signer, not_issued, untrusted, incomplete, valid; not_signed."""
+Verdicts, worst first: modified, wrong_signer, not_issued, untrusted, superseded, incomplete, valid; not_signed."""
 
 from __future__ import annotations
 
-import hashlib
+from datetime import datetime
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-
-from core.clock import iso
+from core.clock import DEFAULT_TIMEZONE, iso, local
 from core.i18n import N_, Msg
 from ledger.keystore import KeyStore
 from minutes.issued import Block, Issued
@@ -36,6 +37,7 @@ VERDICTS = {
     "not_issued": N_("Không phải văn bản do hệ thống phát hành"),
     "untrusted": N_("Nội dung còn nguyên vẹn nhưng người ký không được xác thực bởi cơ quan chứng thực tin cậy"),
     "valid": N_("Hợp lệ: văn bản do hệ thống phát hành, nội dung còn nguyên vẹn, mỗi ô ký do đúng người phải ký ký"),
+    "superseded": N_("Văn bản do hệ thống phát hành nhưng đã được thay thế bằng bản sau: không còn là bản hiện hành"),
     "incomplete": N_("Văn bản do hệ thống phát hành nhưng chưa ký đủ: còn ô ký chưa ký"),
     "not_signed": N_("Tài liệu không có chữ ký số"),
 }
@@ -57,6 +59,12 @@ NOT_ISSUED = N_(
 BUILT_ON = N_(
     "Tệp được tạo từ {kind} số {number} do hệ thống phát hành, nhưng phần thêm vào sau đó không do hệ thống tạo ra."
 )
+SUPERSEDED = {
+    "minutes": N_("Biên bản này đã được thay thế bằng bản đính chính lúc {time} ngày {date}."),
+    "notice": N_("Bản thông báo này đã được trả lại để soạn lại lúc {time} ngày {date}; bản phát hành là bản sau."),
+    "poll_sheet": N_("Phiếu này đã được người trả lời thay bằng phiếu trả lời sau lúc {time} ngày {date}."),
+}
+SUPERSEDED_ANY = N_("Văn bản này đã được thay thế bằng bản sau lúc {time} ngày {date}.")
 CHECKS = {
     "issued": N_("Do {expected} ký trên hệ thống, đúng người phải ký ô “{block}”"),
     "expected_outside": N_(
@@ -92,14 +100,12 @@ SIGNATURE_KEYS = (
 
 
 def certificate_owners(store: KeyStore) -> dict[str, str]:
-    """SHA-256 of each signer certificate in the key store (DER) → its user's name (keys/signers/<user>.pem)."""
+    """SHA-256 of each certificate a signer holds or held (DER) → that user's name (keys/signers/<user>.pem and its
+    history): a renewal leaves the files signed before it their signer's. A certificate is issued to one person; were
+    one ever stored for two, the current holder's claim wins over a past one."""
     owners: dict[str, str] = {}
-    for pem in sorted((store.root / "signers").glob("*.pem")):
-        try:
-            cert = x509.load_pem_x509_certificate(pem.read_bytes())
-        except (ValueError, OSError):
-            continue
-        owners[hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()] = pem.stem
+    for held in sorted(store.held(), key=lambda h: h.replaced_at is None):  # current ones last: they win
+        owners[held.sha256] = held.user_id
     return owners
 
 
@@ -139,6 +145,11 @@ def _block(block: Block | None) -> dict[str, Any] | None:
     return {"field": block.field, "role": block.role, "label": block.label, "expected_signer": block.name or None}
 
 
+def _when(at: datetime, tz: str) -> dict[str, str]:
+    moment = local(at, tz)
+    return {"time": moment.strftime("%H:%M"), "date": moment.strftime("%d/%m/%Y")}
+
+
 def _document(issued: Issued | None, exact: bool) -> dict[str, Any] | None:
     if issued is None:
         return None
@@ -150,6 +161,7 @@ def _document(issued: Issued | None, exact: bool) -> dict[str, Any] | None:
         "state": issued.state,
         "state_label": STATES[issued.state],
         "exact": exact,  # False: the file begins with this issued one and has more after it
+        "superseded_at": iso(issued.superseded_at),  # a later file replaced it (None: current)
     }
 
 
@@ -162,11 +174,16 @@ def _verdict(crypto: str, codes: list[str], exact: Issued | None, unsigned: list
         return "not_issued"
     if crypto == "untrusted":
         return "untrusted"
+    if exact.superseded_at is not None:
+        return "superseded"
     return "incomplete" if exact.state != "complete" or unsigned else "valid"
 
 
-def judge(checked: Checked, found: dict[str, Issued], owners: dict[str, str]) -> dict[str, Any]:
-    """The answer of /api/minutes/verify (Msg values in it: the route answers them in the caller's language)."""
+def judge(
+    checked: Checked, found: dict[str, Issued], owners: dict[str, str], tz: str = DEFAULT_TIMEZONE
+) -> dict[str, Any]:
+    """The answer of /api/minutes/verify (Msg values in it: the route answers them in the caller's language); dates
+    on the organisation's clock `tz`."""
     report = checked.report
     exact = found.get(checked.sha256)
     base = _base(checked, found)
@@ -192,6 +209,8 @@ def judge(checked: Checked, found: dict[str, Issued], owners: dict[str, str]) ->
         reasons.append(NOT_ISSUED)
         if base is not None:
             reasons.append(Msg(BUILT_ON.key, kind=KINDS[base.kind], number=base.number or "—"))
+    if exact is not None and exact.superseded_at is not None:
+        reasons.append(Msg(SUPERSEDED.get(exact.kind, SUPERSEDED_ANY).key, **_when(exact.superseded_at, tz)))
     labels = {b.field: b.label for b in base.blocks} if base else {}
     return {
         "ok": verdict == "valid",

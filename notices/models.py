@@ -84,7 +84,7 @@ class NoticeFile(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     notice_id: int = Field(foreign_key="conclusion_notice.id", index=True)
     step: str = Field(max_length=16)  # "final" | "signed"
-    sha256: str = Field(max_length=64)
+    sha256: str = Field(max_length=64, index=True)  # the public check looks files up by it (migration 0027)
     size_bytes: int
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

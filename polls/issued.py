@@ -1,13 +1,18 @@
 """The polls' signed files among those the public check looks up (minutes/issued.py): the summary report signed
 for the Government Office (block REPORT_FIELD, who polls/reporting.py recorded; before migration 0022 the chair
-signed it in block "ChuTri") and each voter's signed answer sheet (block "ThanhVien", the voter's own)."""
+signed it in block "ChuTri") and each voter's signed answer sheet (block "ThanhVien", the voter's own): the current
+one, and those the voter replaced by a later answer (polls/answering.py keeps their SHA-256 in minutes/replaced.py),
+issued then superseded."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from core.i18n import N_
-from minutes.issued import Issued, block
+
+from minutes.issued import Issued, block, replaced
 from polls import numbering
 from polls.models import Poll, PollVoter
 from polls.pdf import REPORT_FIELD
@@ -36,17 +41,22 @@ def poll_files(session: Session, hashes: frozenset[str]) -> list[Issued]:
                 blocks=(signer,),
             )
         )
+    for old in replaced(session, "poll_sheet", hashes):  # first: a file also current answers as current
+        out.append(_sheet(session, old.sha256, old.ref_id, old.user_id or 0, old.replaced_at))
     for voter in session.exec(select(PollVoter).where(col(PollVoter.sheet_sha256).in_(sorted(hashes)))).all():
-        poll_ = session.get(Poll, voter.poll_id)
-        out.append(
-            Issued(
-                sha256=voter.sheet_sha256 or "",
-                kind="poll_sheet",
-                document=f"poll_sheet:{voter.poll_id}:{voter.user_id}",
-                number=None,
-                title=poll_.title if poll_ else "",
-                state="complete",
-                blocks=(block(session, "ThanhVien", "voter", VOTER, voter.user_id, True),),
-            )
-        )
+        out.append(_sheet(session, voter.sheet_sha256 or "", voter.poll_id, voter.user_id, None))
     return out
+
+
+def _sheet(session: Session, sha: str, poll_id: int, user_id: int, superseded: datetime | None) -> Issued:
+    poll = session.get(Poll, poll_id)
+    return Issued(
+        sha256=sha,
+        kind="poll_sheet",
+        document=f"poll_sheet:{poll_id}:{user_id}",
+        number=None,
+        title=poll.title if poll else "",
+        state="complete",
+        blocks=(block(session, "ThanhVien", "voter", VOTER, user_id, True),),
+        superseded_at=superseded,
+    )

@@ -61,7 +61,8 @@ class Poll(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_column=_ts())
     # One working day before the deadline; null once sent (or when there is no such time before the deadline).
     remind_at: datetime | None = Field(default=None, sa_column=_ts())
-    report_sha256: str | None = Field(default=None, max_length=64)  # the signed summary report in the file store
+    # the signed summary report in the file store (indexed: the public check looks it up, migration 0027)
+    report_sha256: str | None = Field(default=None, max_length=64, index=True)
     # Who signed it for the Government Office (its head, or a Vice Chairman on his behalf), when, and the content
     # digest of the report as it was shown to him (polls/reporting.py; the PDF's Subject names it).
     report_signed_by: int | None = Field(default=None, foreign_key="user.id")
@@ -96,7 +97,8 @@ class PollVoter(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
     answered_at: datetime | None = Field(default=None, sa_column=_ts())  # last time the sheet was replaced
     signed: bool = False
-    sheet_sha256: str | None = Field(default=None, max_length=64)  # the signed answer sheet (PDF) in the file store
+    # the signed answer sheet (PDF) in the file store (indexed: the public check looks it up, migration 0027)
+    sheet_sha256: str | None = Field(default=None, max_length=64, index=True)
     answers_digest: str | None = Field(default=None, max_length=64)  # what the signed sheet says, canonical
 
 

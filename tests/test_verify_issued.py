@@ -120,6 +120,7 @@ async def test_the_chair_block_signed_by_someone_else_is_not_valid_and_the_issue
             "state": "partial",
             "state_label": "đã ký một phần, còn ô ký chưa ký",
             "exact": True,
+            "superseded_at": None,  # current: no correction replaced it (tests/test_verify_history.py)
         }
         (sig,) = r["signatures"]
         assert sig["by_system"] and sig["signer_matches"] and sig["signer_check"] == "issued"
