@@ -80,6 +80,16 @@ function sectionLabel(section) {
   return text === key ? section.label : text;
 }
 
+/** Where a section's text comes from, said under it: a generated, locked section names its true source (the
+ *  register at finalisation, attendance, the votes) — never "from the votes" for a number or a date. */
+const LOCKED_SOURCE = { number: "minutes.source.number", place_date: "minutes.source.place_date", figures: "minutes.source.figures" };
+
+function noteKey(section, edited) {
+  if (section.editable) return edited ? "minutes.edited" : "minutes.generated";
+  if (/^item:\d+:votes$/.test(section.key)) return "minutes.from_votes";
+  return LOCKED_SOURCE[section.key] ?? "minutes.source.locked";
+}
+
 function renderSections() {
   const host = $("sections");
   host.replaceChildren();
@@ -99,7 +109,9 @@ function renderSections() {
     const meta = document.createElement("div");
     meta.className = "meta";
     const note = document.createElement("span");
-    note.textContent = t(!section.editable ? "minutes.from_votes" : section.edited !== null ? "minutes.edited" : "minutes.generated");
+    note.className = "source";
+    note.dataset.testid = "section-source";
+    note.textContent = t(noteKey(section, section.edited !== null));
     meta.append(note);
     const reset = document.createElement("button");
     reset.type = "button";
@@ -133,7 +145,7 @@ function updateSection(section) {
   if (ed.area.value !== section.effective) ed.area.value = section.effective;
   ed.edited = section.edited !== null;
   ed.wrap.classList.toggle("edited", ed.edited);
-  ed.note.textContent = t(!section.editable ? "minutes.from_votes" : ed.edited ? "minutes.edited" : "minutes.generated");
+  ed.note.textContent = t(noteKey(section, ed.edited));
   syncReset(ed);
 }
 
