@@ -4,7 +4,10 @@ converted here and nowhere else."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone, tzinfo
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,8 +15,30 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"  # Việt Nam: UTC+7 all year, no DST
 
 
+_SHIFT: ContextVar[timedelta | None] = ContextVar("ecabinet_clock_shift", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    now = datetime.now(timezone.utc)
+    shift = _SHIFT.get()
+    return now if shift is None else now + shift
+
+
+@contextmanager
+def held_at(moment: datetime) -> Iterator[Callable[[timedelta], None]]:
+    """Only for the demo loader: 'now' runs from `moment` while the block lasts (a past meeting recorded as it went,
+    on its own day: its minutes and notice date it so). Yields `advance(delta)`: the clock moves on by `delta`
+    (the time an agenda item took). The server never enters it."""
+    token = _SHIFT.set(as_utc(moment) - datetime.now(timezone.utc))
+
+    def advance(delta: timedelta) -> None:
+        current = _SHIFT.get()
+        _SHIFT.set((current or timedelta(0)) + delta)
+
+    try:
+        yield advance
+    finally:
+        _SHIFT.reset(token)
 
 
 @overload

@@ -148,6 +148,10 @@ def update_meeting(*, session: Session, actor: Actor, meeting_id: int, data: Mee
         for key, name in (("scheduled_at", "time"), ("place", "place"))
         if key in changes and _same(changes[key]) != _same(getattr(acc.meeting, key))
     ]
+    if "time" in told and acc.meeting.state == MeetingState.started:
+        # Its members are in it: a new time would tell them it moved (to a time already past, say). The record keeps
+        # when it really began (meeting.started_at); a session to be held again is a new meeting.
+        raise Conflict(MOVED_WHILE_ON)
     for key, value in changes.items():
         setattr(acc.meeting, key, value)
     session.add(acc.meeting)
@@ -156,6 +160,9 @@ def update_meeting(*, session: Session, actor: Actor, meeting_id: int, data: Mee
     emit(session, acc, "meeting.updated", meeting=serialize.meeting_data(acc.meeting))
     notify.changed(session, acc.meeting, actor.id, told)
     return serialize.meeting_data(acc.meeting, acc.role)
+
+
+MOVED_WHILE_ON = N_("Cuộc họp đang diễn ra: không thể đổi thời gian họp.")
 
 
 def _same(value: Any) -> Any:

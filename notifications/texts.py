@@ -100,7 +100,7 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     "notice.issued": {
         "vi": (
             "Thông báo kết luận[ {number}]: {title}",
-            "Văn phòng Chính phủ đã ban hành Thông báo kết luận[ {number}] về “{title}”.",
+            "Thông báo kết luận[ {number}] về “{title}” đã được ban hành.",  # issued under the chair's name, not the Office's
         ),
         "en": (
             "Conclusion notice[ {number}]: {title}",

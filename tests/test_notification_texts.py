@@ -125,7 +125,7 @@ def test_an_invitation_without_time_or_place_says_they_will_be_announced(
 def test_a_missing_part_drops_its_words_and_a_user_text_keeps_its_brackets() -> None:
     subject, body = texts.render("notice.issued", {"title": "Họp [bổ sung] {x}", "number": ""}, "vi")
     assert subject == "Thông báo kết luận: Họp [bổ sung] {x}"
-    assert body == "Văn phòng Chính phủ đã ban hành Thông báo kết luận về “Họp [bổ sung] {x}”."
+    assert body == "Thông báo kết luận về “Họp [bổ sung] {x}” đã được ban hành."
     _, body = texts.render("poll.extended", {"title": "P", "deadline_at": "2026-06-05T02:00:00Z", "reason": ""}, "en")
     assert body == "The poll “P” is extended to 09:00, 05/06/2026."
     _, body = texts.render("task.overdue", {"what": "Báo cáo.", "unit": "Bộ Y tế"}, "en")

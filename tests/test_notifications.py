@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.db import Database
 from infra.settings import Settings
+from core.errors import Conflict
 from core.outbox import OutboxJob
 from meetings import agenda
 from meetings import services as meetings
@@ -351,6 +352,31 @@ async def test_a_published_meetings_time_place_or_agenda_change_tells_its_partic
     subject, body = texts.render("meeting.changed", changed[0]["params"], "vi", "Asia/Ho_Chi_Minh")
     assert subject == f"Thay đổi cuộc họp: {TITLE}"
     assert "(thời gian, địa điểm)" in body and "09:00 20/12/2026" in body and "Phòng họp số 3" in body
+
+
+@pytest.mark.service_pair("meetings.services.update_meeting")
+async def test_a_meeting_under_way_keeps_its_time_and_nobody_is_told_it_moved(db: Database) -> None:
+    """A reviewer moved a meeting in session to a time three days past: every minister in the room was mailed that
+    it moved. Once started its time is refused (409, nothing changed, nobody told); a move of room still is told."""
+    c = make_cabinet(db, n_members=2, start=True)
+    when = datetime(2026, 12, 3, 2, 30, tzinfo=timezone.utc)
+    before = call(db, meetings.get_meeting, actor=c.staff, meeting_id=c.meeting_id)["scheduled_at"]
+    with pytest.raises(Conflict) as refused:
+        call(db, meetings.update_meeting, actor=c.staff, meeting_id=c.meeting_id, data=MeetingUpdate(scheduled_at=when))
+    assert refused.value.message.key == meetings.MOVED_WHILE_ON
+    assert call(db, meetings.get_meeting, actor=c.staff, meeting_id=c.meeting_id)["scheduled_at"] == before
+    assert notify_jobs(db, "meeting.changed") == []
+    # the page sends the time it shows with every save: the same time is no change
+    same = datetime.fromisoformat(before) if before else None
+    call(
+        db,
+        meetings.update_meeting,
+        actor=c.staff,
+        meeting_id=c.meeting_id,
+        data=MeetingUpdate(place="Phòng họp số 2", scheduled_at=same),
+    )
+    changed = notify_jobs(db, "meeting.changed")
+    assert [j["params"]["changes"] for j in changed] == [["place"]]
 
 
 async def test_without_an_smtp_server_the_start_up_says_notifications_stay_in_the_product(

@@ -4,7 +4,7 @@ created only when missing)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from accounts import services as accounts
 from core.actor import Actor
+from core.clock import held_at, utcnow
 from accounts.models import GlobalRole, User
 from accounts.passwords import hash_password
 from accounts.schemas import UserCreate
@@ -37,6 +38,7 @@ KEY_HOLDERS = ("thutuong", "vanphong", "thanhvien01")  # the default key holders
 DEMO_MAIL_DOMAIN = "ecabinet.demo.gov.vn"  # not a real mailbox: the demo's SMTP server (if any) keeps them
 MEETING_TITLE = "Phiên họp Chính phủ thường kỳ tháng 11/2026"
 PAST_TITLE = "Phiên họp Chính phủ thường kỳ tháng 10/2026"
+PAST_AT = datetime(2026, 11, 4, 1, 0, tzinfo=timezone.utc)  # 08:00, 04/11/2026 in Hà Nội
 DRAFT_TITLE = "Phiên họp Chính phủ thường kỳ tháng 12/2026"
 MEETING_AT = datetime(2026, 12, 3, 1, 0, tzinfo=timezone.utc)  # 08:00 Hà Nội
 MEETING_DESCRIPTION = "Phiên họp thường kỳ; tài liệu gửi qua hệ thống, không in giấy."
@@ -106,25 +108,33 @@ def _meeting(
     return mid
 
 
-def _hold(session: Session, secretary: Actor, chair: Actor, members: list[User], mid: int) -> None:
-    """The past meeting as it went: members checked in, each item discussed and concluded, the meeting ended."""
-    for user in members[:22]:  # 22 of 26 in the room, with the chair: quorum
-        participation.check_in(
-            session=session,
-            actor=Actor.of(user),
-            meeting_id=mid,
-            data=CheckInRequest(attendance=Attendance.present_room),
+def _hold(session: Session, secretary: Actor, chair: Actor, members: list[User], mid: int, at: datetime) -> None:
+    """The past meeting as it went, on its own day (`at`, core/clock.py held_at): members checked in before it
+    began, each item discussed for its planned time and concluded, the meeting ended. Its minutes and any notice
+    drafted from it then read that day and those hours, not the moment the demo was loaded."""
+    with held_at(at - timedelta(minutes=15)) as advance:
+        for user in members[:22]:  # 22 of 26 in the room, with the chair: quorum
+            participation.check_in(
+                session=session,
+                actor=Actor.of(user),
+                meeting_id=mid,
+                data=CheckInRequest(attendance=Attendance.present_room),
+            )
+            advance(timedelta(seconds=30))
+        advance(at - utcnow())
+        meetings.start_meeting(session=session, actor=chair, meeting_id=mid)
+        items = sorted(
+            agenda.list_agenda(session=session, actor=secretary, meeting_id=mid), key=lambda i: i["position"]
         )
-    meetings.start_meeting(session=session, actor=chair, meeting_id=mid)
-    items = sorted(agenda.list_agenda(session=session, actor=secretary, meeting_id=mid), key=lambda i: i["position"])
-    ids = [i["id"] for i in items]
-    for n, (item_id, text) in enumerate(zip(ids, PAST_CONCLUSIONS)):
-        if n:
-            meetings.activate_item(session=session, actor=chair, meeting_id=mid, item_id=item_id)
-        conclusions.save_conclusion(
-            session=session, actor=secretary, meeting_id=mid, item_id=item_id, text=text, base_revision=0
-        )
-    meetings.end_meeting(session=session, actor=chair, meeting_id=mid)
+        for n, (item, text) in enumerate(zip(items, PAST_CONCLUSIONS)):
+            if n:
+                meetings.activate_item(session=session, actor=chair, meeting_id=mid, item_id=item["id"])
+            advance(timedelta(minutes=max(1, int(item["planned_minutes"] or 0)) - 2))
+            conclusions.save_conclusion(
+                session=session, actor=secretary, meeting_id=mid, item_id=item["id"], text=text, base_revision=0
+            )
+            advance(timedelta(minutes=2))
+        meetings.end_meeting(session=session, actor=chair, meeting_id=mid)
 
 
 def holders_without_key(*, session: Session) -> list[int]:
@@ -181,9 +191,9 @@ def load(*, session: Session, full: bool = True, password_hash: str | None = Non
     _meeting(session, staff, MEETING_TITLE, MEETING_AT, UPCOMING, roster, description=MEETING_DESCRIPTION)
     if not full:
         return made
-    past = _meeting(session, staff, PAST_TITLE, datetime(2026, 11, 4, 1, 0, tzinfo=timezone.utc), PAST, roster[:-1])
+    past = _meeting(session, staff, PAST_TITLE, PAST_AT, PAST, roster[:-1])
     if past is not None:
-        _hold(session, staff, Actor.of(chair), members, past)
+        _hold(session, staff, Actor.of(chair), members, past, PAST_AT)
     _meeting(
         session,
         staff,

@@ -15,6 +15,8 @@ const box = document.getElementById("form-error");
 const saveButton = document.getElementById("btn-save");
 
 form.scheduled_at.value = toLocalInput(meeting?.scheduled_at);
+// A meeting under way keeps its time (the server refuses a change): shown, not editable, not sent.
+if (meeting?.state === "started") form.scheduled_at.disabled = true;
 
 function details() {
   const body = {
@@ -24,6 +26,7 @@ function details() {
     place: form.place.value.trim(),
     description: form.description.value.trim(),
   };
+  if (form.scheduled_at.disabled) return body;
   const when = fromLocalInput(form.scheduled_at.value);
   if (when) body.scheduled_at = when;
   else if (meeting?.scheduled_at && !form.scheduled_at.value) body.scheduled_at = null;
