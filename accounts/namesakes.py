@@ -9,6 +9,7 @@ Compared by skeleton (core/scripts.py: NFC, case, spaces, invisible characters a
   by name and title ("Nguyễn Văn Thành, Thủ tướng Chính phủ"), so two such people cannot be told apart there;
 - the same full name as another account's (a real namesake happens) is refused with `same_name` and the accounts
   named, unless the administrator confirms (`same_name_confirmed`): the other one may be the same person.
+The unit is checked here too (accounts/units.py check_new_unit): another spelling of a unit on record is refused.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import unicodedata
 
 from sqlmodel import Session, col, select
 
+from accounts import units
 from accounts.models import User
 from accounts.schemas import UserCreate
 from core.errors import Conflict
@@ -68,6 +70,7 @@ def check_new_account(session: Session, data: UserCreate) -> None:
             full_name=data.full_name,
             details={"accounts": [{"full_name": r[1], "title": r[2], "unit": r[3], "active": r[4]} for r in same]},
         )
+    units.check_new_unit(session, data.unit)  # the unit as the records already spell it (accounts/units.py)
 
 
 def lookalike(a: str, b: str) -> bool:

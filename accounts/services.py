@@ -66,9 +66,11 @@ def create_user(
     beforehand, outside this transaction (the route and the command line: passwords.new_hash; the demo loader: one
     hash for its shared demo password), so no slow hash holds the write lock. Without it (the tests' factories,
     nothing served) the policy is checked and the hash made here.
-    Whoever asks, the names are checked (accounts/namesakes.py): a look-alike made by the operator's command line is
-    as confusing in the minutes as one made by the administrator. `check_names=False`: the tests' factories only,
-    whose made-up people repeat across one test's cabinets; no served path or command passes it
+    Whoever asks, the names and the unit are checked (accounts/namesakes.py, accounts/units.py): a look-alike made
+    by the operator's command line is as confusing in the minutes as one made by the administrator, a unit's second
+    spelling as wrong on a signed notice. `check_names=False`: the tests' factories only, whose made-up people
+    repeat across one test's cabinets (and spell units freely, as records made before the rule); no served path or
+    command passes it
     (tests/test_account_name_paths.py)."""
     if actor is not None and actor.role != GlobalRole.admin:
         raise Forbidden("Chỉ quản trị viên được tạo tài khoản.")
