@@ -88,6 +88,7 @@ def server_options(settings: Settings) -> ServerOptions:
             settings.header_timeout_seconds,
             settings.min_body_bytes_per_second,
             settings.max_connections or default_max_connections(),
+            settings.max_header_bytes,
         ),
         "ws_max_size": MAX_FRAME_BYTES,
     }

@@ -99,10 +99,12 @@ class Settings(BaseSettings):
     socket_recheck_seconds: float = Field(default=5.0, gt=0)
     # Slow clients (web/slow_clients.py): a connection whose request headers are not complete within this is
     # closed; a request body arriving slower than this on average (after 5 s) is answered 408 (0: not checked);
-    # beyond this many open connections a request is answered 503 (0: what the open-files limit leaves).
+    # beyond this many open connections a request is answered 503 (0: what the open-files limit leaves); a
+    # request's head (request line and headers) longer than this many bytes in all is answered 431.
     header_timeout_seconds: float = Field(default=10.0, gt=0)
     min_body_bytes_per_second: int = Field(default=1024, ge=0)
     max_connections: int = Field(default=0, ge=0)
+    max_header_bytes: int = Field(default=64 * 1024, ge=8 * 1024)
     tally_interval_seconds: float = 0.2  # at most one vote.tally event per vote per interval (votes/live.py)
     # Documents (tài liệu): upload size and page limits, page-render worker processes, LibreOffice binary.
     max_upload_mb: int = 50
