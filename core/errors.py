@@ -10,6 +10,7 @@ nothing at all.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 from core.i18n import DEFAULT_LANG, Msg, localize
@@ -27,7 +28,7 @@ class DomainError(Exception):
             text = Msg(message, **params)
         super().__init__(text)
         self.message = text  # reads as Vietnamese; .key / .params for the edge
-        self.details = details
+        self.details = _plain(details)
 
     def __reduce__(self) -> Any:
         """Pickled as it is, whatever a subclass's __init__ takes (an error raised in a worker process comes back
@@ -93,6 +94,18 @@ class BadRequest(DomainError):
 class UnsupportedMediaType(DomainError):
     code = "unsupported_media_type"
     status = 415
+
+
+def _plain(value: Any) -> Any:
+    """Details as clients read them: an enum member as its value ("draft"), never its Python name or repr
+    ("VoteState.draft"), wherever it sits in the details."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _restore(cls: type[DomainError], args: tuple[Any, ...]) -> DomainError:

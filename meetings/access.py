@@ -3,6 +3,7 @@ member, guest) and, for preparing and running meetings, from the global secretar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam
@@ -20,11 +21,11 @@ DISPLAY_DRAFT = N_(
 )
 
 
-class NotInvited(Forbidden):
-    """The meeting is not the actor's to see (not invited, or invited to a draft). The API answers it as
-    any refusal (403 forbidden); pages answer 404, so that a page never confirms that a meeting exists."""
-
-    hidden_on_pages = True
+class NotInvited(NotFound):
+    """The meeting is not the actor's to see (not invited, or invited to a draft): answered exactly as an absent
+    meeting (same code, status and message, no details), on pages and the API alike, since ids are sequential
+    and a draft's id is known to nobody outside. A thing addressed by its own id inside such a meeting (a vote, a
+    speaker request) answers as that thing absent instead (`access(..., absent=...)`)."""
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,11 @@ _BOTH_FOR_UPDATE_WITH_AGENDA = DriverEntities(
 )
 
 
+MEETING_ABSENT = N_("Không tìm thấy cuộc họp.")
+
+
 def not_found() -> NotFound:
-    return NotFound("Không tìm thấy cuộc họp.")  # no id: a caller must not learn or count what exists
+    return NotFound(MEETING_ABSENT)  # no id: a caller must not learn or count what exists
 
 
 def load_meeting(session: Session, meeting_id: int, *, for_update: bool = False) -> Meeting:
@@ -120,15 +124,29 @@ def load_meeting(session: Session, meeting_id: int, *, for_update: bool = False)
     return meeting
 
 
-def access(session: Session, actor: Actor, meeting_id: int, *, for_update: bool = False) -> Access:
-    if for_update:
-        row = session.exec(_BOTH_FOR_UPDATE, params={"meeting_id": meeting_id, "user_id": actor.id}).first()
-        if row is None:
-            raise not_found()
-        return require_view(Access(actor, row[0], row[1]))
-    meeting = load_meeting(session, meeting_id)
-    participant = session.exec(_PARTICIPANT, params={"meeting_id": meeting_id, "user_id": actor.id}).first()
-    return require_view(Access(actor, meeting, participant))
+def access(
+    session: Session,
+    actor: Actor,
+    meeting_id: int,
+    *,
+    for_update: bool = False,
+    absent: Callable[[], NotFound] | None = None,
+) -> Access:
+    """The actor's access to a meeting they may see; else the absent meeting's 404, or `absent()` when the caller
+    addressed a thing of the meeting by that thing's own id (it must answer as that thing absent)."""
+    try:
+        if for_update:
+            row = session.exec(_BOTH_FOR_UPDATE, params={"meeting_id": meeting_id, "user_id": actor.id}).first()
+            if row is None:
+                raise not_found()
+            return require_view(Access(actor, row[0], row[1]))
+        meeting = load_meeting(session, meeting_id)
+        participant = session.exec(_PARTICIPANT, params={"meeting_id": meeting_id, "user_id": actor.id}).first()
+        return require_view(Access(actor, meeting, participant))
+    except NotFound:
+        if absent is None:
+            raise
+        raise absent() from None
 
 
 def access_with_agenda(session: Session, actor: Actor, meeting_id: int) -> tuple[Access, list[AgendaItem]]:
@@ -146,7 +164,7 @@ def require_view(acc: Access) -> Access:
     if not acc.can_view:
         if acc.actor.display_meeting_id == acc.meeting.id:  # its own meeting, not (or no longer) published
             raise Forbidden(DISPLAY_DRAFT)
-        raise NotInvited("Bạn không được mời dự cuộc họp này.")
+        raise NotInvited(MEETING_ABSENT)
     return acc
 
 

@@ -10,7 +10,9 @@
 accounts that are not guests (a hall display is no account at all), whose unit is the same name compared without
 case, diacritics or extra spaces. A guest keeps their ministry on their record (a Thứ trưởng invited to one
 session), but that gives them no notice, task or notification of the ministry: only the meetings they are invited
-to. Every reader, follower and recipient chosen by unit goes through these functions.
+to. Every reader, follower and recipient chosen by unit goes through these functions. How a task's unit is
+spelled (`unit_names`: as typed when a user's record spells it so, else the unit's canonical spelling) follows
+accounts/units.py, never the order the records are read in.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from sqlmodel import Session, col, select
 
 from core.actor import Actor
 from accounts.models import GlobalRole, User
+from accounts.units import Unit, canonical_units
+from accounts.units import unit_key as unit_key  # how two spellings of a unit compare: one rule for accounts and tasks
 from core.errors import Forbidden, NotFound
-from core.text import fold
 from meetings.models import MeetingRole, Participant
 from notices.models import ConclusionNotice, NoticeState, NoticeTask
 
@@ -44,11 +47,6 @@ class NoticeAccess:
     def can_follow(self) -> bool:
         """Sees the notice at any stage and every task of it: the secretariat and the chair."""
         return self.actor.is_staff or self.is_chair
-
-
-def unit_key(name: str) -> str:
-    """How two spellings of a unit compare (known_unit's rule): no case, no diacritics, single spaces."""
-    return fold(" ".join(name.split()))
 
 
 def same_unit(a: str, b: str) -> bool:
@@ -76,11 +74,16 @@ def chair_of(session: Session, meeting_id: int) -> int | None:
     ).first()
 
 
+def absent() -> NotFound:
+    """Every id the caller may not see answers as an id never used, word for word: no id echoed back, one body."""
+    return NotFound("Không tìm thấy thông báo kết luận.")
+
+
 def notice_access(session: Session, actor: Actor, notice_id: int, *, for_update: bool = False) -> NoticeAccess:
     q = select(ConclusionNotice).where(ConclusionNotice.id == notice_id)
     notice = session.exec(q.with_for_update() if for_update else q).first()
     if notice is None or actor.is_display:
-        raise NotFound("Không tìm thấy thông báo kết luận.", details={"notice_id": notice_id})
+        raise absent()
     role = session.exec(
         select(Participant.role).where(Participant.meeting_id == notice.meeting_id, Participant.user_id == actor.id)
     ).first()
@@ -91,9 +94,9 @@ def notice_access(session: Session, actor: Actor, notice_id: int, *, for_update:
     acc = NoticeAccess(actor, notice, role == MeetingRole.chair, role is not None, in_unit, unit)
     issued = notice.state == NoticeState.issued
     if not (acc.can_follow or (issued and (acc.is_participant or in_unit))):
-        if acc.is_participant or in_unit:
-            raise Forbidden("Thông báo kết luận chưa ban hành; chỉ Văn phòng và người chủ trì được xem.")
-        raise NotFound("Không tìm thấy thông báo kết luận.", details={"notice_id": notice_id})
+        # a draft is nobody's but the secretariat's and the chair's: to the meeting's other participants as absent
+        # as to anyone (ids are sequential: a 403 would tell them a notice is being drafted)
+        raise absent()
     return acc
 
 
@@ -110,6 +113,7 @@ def require_chair(acc: NoticeAccess) -> None:
 def _unit_rows(session: Session) -> list[tuple[int, str]]:
     """(id, unit) of every user of a unit (is_unit_user, in SQL)."""
     q = select(User.id, User.unit).where(User.is_active == True, User.role != GlobalRole.guest, User.unit != "")
+    q = q.order_by(col(User.id))
     return [(uid, unit) for uid, unit in session.exec(q).all() if uid is not None and unit.strip()]
 
 
@@ -119,9 +123,11 @@ def unit_users(session: Session, units: set[str]) -> list[int]:
     return sorted(uid for uid, unit in _unit_rows(session) if unit_key(unit) in keys) if keys else []
 
 
-def unit_spellings(session: Session) -> dict[str, str]:
-    """Every unit that has users, by unit_key: the spelling of its users' records (a task is given to one)."""
-    return {unit_key(unit): unit.strip() for _, unit in _unit_rows(session)}
+def unit_names(session: Session) -> dict[str, Unit]:
+    """Every unit that has users, by unit_key: the spellings on its users' records and the canonical one
+    (accounts/units.py: the spelling most of its users have, a tie to the earliest account's; never the last row
+    read)."""
+    return canonical_units((uid, unit, True) for uid, unit in _unit_rows(session))
 
 
 def staff_users(session: Session) -> list[int]:

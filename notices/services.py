@@ -26,6 +26,7 @@ from meetings.access import access
 from meetings.models import AgendaItem, Meeting, MeetingRole, MeetingState, Participant
 from minutes.builder import CITY
 from minutes.dates import vn_date
+from minutes import replaced
 from minutes.models import Conclusion
 from notices.access import (
     chair_of,
@@ -35,7 +36,7 @@ from notices.access import (
     same_unit,
     unit_key,
     unit_of,
-    unit_spellings,
+    unit_names,
 )
 from notices.changes import record_change
 from notices.models import ConclusionNotice, NoticeConclusion, NoticeFile, NoticeState, NoticeTask
@@ -157,10 +158,12 @@ def update_notice(
 
 
 def known_unit(session: Session, unit: str) -> str:
-    """The unit as its users' records spell it (compared without case, diacritics or extra spaces): a task is
-    reported on by the users of its unit, so a unit nobody belongs to ("Bộ tài chính", a typo) would be a task no
-    one is told of nor can report on."""
-    found = unit_spellings(session).get(unit_key(unit))  # the users of a unit: notices/access.py
+    """The unit of a task, as printed on the notice: what the secretariat typed when a user's record spells it so,
+    else (another case, no diacritics, extra spaces) the unit's canonical spelling (accounts/units.py: the one most
+    of its users have, never the last record read). A task is reported on by the users of its unit, so a unit
+    nobody belongs to ("Bộ Tài chánh", a typo) would be a task no one is told of nor can report on."""
+    names = unit_names(session).get(unit_key(unit))  # the users of a unit: notices/access.py
+    found = names.spell(unit) if names is not None else None
     if found is None:
         raise ValidationFailed(
             "Không có cán bộ nào thuộc cơ quan “{unit}”; hãy ghi đúng tên cơ quan như trong hồ sơ người dùng.",
@@ -304,6 +307,7 @@ def return_to_draft(*, session: Session, actor: Actor, notice_id: int, tz: Zone 
     was = NoticeState(acc.notice.state).value
     if acc.notice.state == NoticeState.approved:
         for f in session.exec(select(NoticeFile).where(NoticeFile.notice_id == notice_id, NoticeFile.step == "final")):
+            replaced.record(session, kind="notice", sha256=f.sha256, ref_id=notice_id, issued_at=f.created_at)
             session.delete(f)
         acc.notice.approved_by = acc.notice.approved_at = None
     acc.notice.state = NoticeState.draft

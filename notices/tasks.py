@@ -74,7 +74,7 @@ def report(
     task = session.get(NoticeTask, task_id)
     notice = session.get(ConclusionNotice, task.notice_id) if task else None
     if task is None or notice is None or (task, notice) not in _visible(session, actor):
-        raise NotFound("Không tìm thấy nhiệm vụ.", details={"task_id": task_id})
+        raise NotFound("Không tìm thấy nhiệm vụ.")  # hidden or absent: one body, no id echoed
     if not (same_unit(unit_of(session, actor), task.unit) and notice.state == NoticeState.issued):
         raise Forbidden("Chỉ cán bộ của cơ quan được giao nhiệm vụ được báo cáo tiến độ.")
     if task.state == TaskState.done:
@@ -169,7 +169,7 @@ def reassign_task(
     task, notice = _issued_open_task(session, actor, task_id, "reassign_task")
     new = known_unit(session, unit)
     old = task.unit
-    if new == old:
+    if same_unit(new, old):  # another spelling of the same unit: the same users, nothing to give again
         raise ValidationFailed(
             "Nhiệm vụ đã giao cho cơ quan này.", details=[{"field": "unit", "message": N_("trùng cơ quan hiện tại")}]
         )
@@ -195,7 +195,7 @@ def task_reports(*, session: Session, actor: Actor, task_id: int) -> list[dict[s
     task = session.get(NoticeTask, task_id)
     notice = session.get(ConclusionNotice, task.notice_id) if task else None
     if task is None or notice is None or (task, notice) not in _visible(session, actor):
-        raise NotFound("Không tìm thấy nhiệm vụ.", details={"task_id": task_id})
+        raise NotFound("Không tìm thấy nhiệm vụ.")  # hidden or absent: one body, no id echoed
     rows = session.exec(select(TaskReport).where(TaskReport.task_id == task_id).order_by(col(TaskReport.id))).all()
     return [
         {"id": r.id, "user_id": r.user_id, "percent": r.percent, "note": r.note, "done": r.done, "at": iso(r.at)}

@@ -46,13 +46,20 @@ def get_rules(session: Session) -> PollRules:
     return session.get(PollRules, 1) or PollRules()
 
 
-def load(session: Session, poll_id: int, *, for_update: bool = False) -> Poll:
+def absent(poll_id: int) -> NotFound:
+    """What an id that does not exist answers, and every poll the caller may not see: word for word the same."""
+    return NotFound("Không tìm thấy phiếu lấy ý kiến.")  # no id: one body for every id, used or not
+
+
+def load(session: Session, poll_id: int, *, for_update: bool = False, actor: Actor | None = None) -> Poll:
+    """The poll; with `actor`, only if the actor may see it (may_see), else exactly the absent poll's 404: every
+    service addressed by a poll id asks this first, before any role or state check that would tell it exists."""
     stmt = select(Poll).where(Poll.id == poll_id)
     if for_update:
         stmt = stmt.with_for_update()
     poll = session.exec(stmt).first()
-    if poll is None:
-        raise NotFound("Không tìm thấy phiếu lấy ý kiến.", details={"poll_id": poll_id})
+    if poll is None or (actor is not None and not may_see(session, actor, poll)):
+        raise absent(poll_id)
     return poll
 
 
@@ -91,7 +98,7 @@ def may_see(session: Session, actor: Actor, poll: Poll) -> bool:
 
 def require_see(session: Session, actor: Actor, poll: Poll) -> None:
     if not may_see(session, actor, poll):
-        raise Forbidden("Bạn không có trong danh sách được lấy ý kiến của phiếu này.", details={"poll_id": poll.id})
+        raise absent(poll.id or 0)  # as if absent: who is not on its list does not learn that it exists
 
 
 def require_staff(actor: Actor) -> None:
@@ -163,10 +170,17 @@ def government(session: Session) -> tuple[int | None, list[int]]:
 # ---- side effects recorded in the transaction ----
 
 
-def tell(session: Session, poll: Poll, type_: str, *, document_id: int | None = None) -> None:
+def tell(
+    session: Session, poll: Poll, type_: str, *, document_id: int | None = None, also: list[int] | None = None
+) -> None:
     """A live event to the poll's audience, computed (and checked) when it is delivered (polls/live.py);
-    `document_id`: about a restricted document, told only to those of the audience who may read it."""
-    payload = {"type": type_, "poll_id": poll.id, **({"document_id": document_id} if document_id else {})}
+    `document_id`: about a restricted document, told only to those of the audience who may read it; `also`: users
+    who just left the audience (a signer no longer designated), so that their open page drops what it offered."""
+    payload: dict[str, Any] = {"type": type_, "poll_id": poll.id}
+    if document_id:
+        payload["document_id"] = document_id
+    if also:
+        payload["also"] = list(also)
     outbox.add(session, kind=LIVE, ref=poll.id or 0, payload=payload)
 
 

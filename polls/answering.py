@@ -14,6 +14,7 @@ from accounts.models import User
 from core.clock import as_utc, iso, utcnow
 from core.i18n import N_
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from minutes import replaced
 from polls import signers
 from polls.access import DONE, audit, is_voter, load, require_state, tell
 from polls.models import Choice, Poll, PollAnswer, PollQuestion, PollState, PollVoter
@@ -38,7 +39,7 @@ def _answer_guard(
     session: Session, actor: Actor, poll_id: int, data: AnswersIn, *, for_update: bool
 ) -> tuple[Poll, dict[int, tuple[str, str]]]:
     """The poll, if the actor may answer now, and the sheet as it will be after this answer."""
-    poll = load(session, poll_id, for_update=for_update)
+    poll = load(session, poll_id, for_update=for_update, actor=actor)  # not on its list: the absent poll's 404
     if actor.is_display or not is_voter(session, poll_id, actor.id):
         raise Forbidden("Bạn không có trong danh sách được lấy ý kiến của phiếu này.", details={"poll_id": poll_id})
     require_state(poll, PollState.open, action="answer")
@@ -115,6 +116,16 @@ def answer(
         session.add(row)
     voter = session.get(PollVoter, (poll_id, actor.id))
     assert voter is not None
+    if voter.sheet_sha256 and voter.sheet_sha256 != signed_sheet:  # the public check still knows the replaced sheet
+        replaced.record(
+            session,
+            kind="poll_sheet",
+            sha256=voter.sheet_sha256,
+            ref_id=poll_id,
+            user_id=actor.id,
+            issued_at=voter.answered_at,
+            replaced_at=now,
+        )
     voter.answered_at = now
     voter.signed = signed_sheet is not None
     voter.sheet_sha256 = signed_sheet
@@ -133,7 +144,7 @@ def answer(
 
 
 def signed_sheet(*, session: Session, actor: Actor, poll_id: int, user_id: int) -> str:
-    poll = load(session, poll_id)
+    poll = load(session, poll_id, actor=actor)  # a poll the caller may not see: the absent poll's 404, first
     office = poll.state in DONE and signers.is_signer(session, actor.id)  # who signs the summary report of them
     if not (actor.is_staff or actor.id in (poll.chair_id, user_id) or office) or actor.is_display:
         raise Forbidden("Chỉ thành viên đó, người chủ trì và Văn phòng xem phiếu đã ký.", details={"poll_id": poll_id})

@@ -158,20 +158,39 @@ def remaining_by_voter(session: Session, poll_id: int) -> dict[int, int]:
 # ---- the summary report ----
 
 
-def report_due(session: Session, poll: Poll, extra: dict[str, Any] | None = None) -> None:
-    """Tell the Government Office's designated signers that the poll's summary report awaits their signature (none
-    designated: nobody to tell; the secretariat is told of the close and the page says who has to designate)."""
+def report_due(
+    session: Session, poll: Poll, extra: dict[str, Any] | None = None, *, to: list[int] | None = None
+) -> None:
+    """Tell the Government Office's designated signers (`to`: only these of them) that the poll's summary report
+    awaits their signature (none designated: nobody to tell; the secretariat is told of the close and the page says
+    who has to designate). One ref per poll and signer: the notifications keep one row per (user, ref), so a signer
+    designated again after being told is not told twice."""
     head, deputies = signers.office(session)
     if head is None:
         return
-    notify(
-        session,
-        poll,
-        "poll.report_due",
-        [head, *deputies],
-        f"poll:{poll.id}:report_due:{head}",
-        {"number": numbering.number_of(session, poll.id or 0) or "", **(extra or {})},
-    )
+    params = {"number": numbering.number_of(session, poll.id or 0) or "", **(extra or {})}
+    for uid in [head, *deputies] if to is None else to:
+        notify(session, poll, "poll.report_due", [uid], f"poll:{poll.id}:report_due:{uid}", params)
+
+
+def redesignated(session: Session, before: tuple[int | None, list[int]]) -> None:
+    """The polls' rules changed the Office's signers (PUT /api/poll-rules; `before`: signers.office() before it):
+    each newly designated signer is told of every closed poll whose report now awaits him (after commit, through
+    the outbox), and the pages of these polls are refreshed live, those of the signers no longer designated too
+    (their "sign" button goes: the poll no longer says it is theirs to sign)."""
+    head, deputies = signers.office(session)
+    if (head, deputies) == before:
+        return
+    old = {i for i in (before[0], *before[1]) if i is not None}
+    new = {i for i in (head, *deputies) if i is not None}
+    polls = session.exec(select(Poll).where(Poll.state == PollState.closed).order_by(col(Poll.id))).all()
+    for poll in polls:
+        results = [
+            r for r in session.exec(select(PollQuestion.result).where(PollQuestion.poll_id == poll.id)).all() if r
+        ]
+        extra = {"adopted": sum(1 for r in results if r.get("adopted")), "questions": len(results)}
+        report_due(session, poll, extra, to=sorted(new - old))
+        tell(session, poll, "poll.signers", also=sorted(old - new))
 
 
 def may_read_report(session: Session, actor: Actor, poll: Poll) -> bool:
@@ -184,7 +203,7 @@ def may_read_report(session: Session, actor: Actor, poll: Poll) -> bool:
 def report_data(*, session: Session, actor: Actor, poll_id: int) -> dict[str, Any]:
     """Everything the summary report shows, once the poll is closed: `signer` is who signed it, else who would
     sign what this reader is shown (himself if he may sign, else the designated head: polls/signers.py)."""
-    poll = load(session, poll_id)
+    poll = load(session, poll_id, actor=actor)  # one he may not see: the absent poll's 404, first
     if not may_read_report(session, actor, poll):
         raise Forbidden("Chỉ Văn phòng và người chủ trì xem báo cáo tổng hợp ý kiến.", details={"poll_id": poll_id})
     require_state(poll, *DONE, action="report")

@@ -29,6 +29,11 @@ def install(ctx: AppContext, dispatcher: Any) -> PollClock:
             clock.poke()
         about = {int(j["document_id"]) for j in jobs if j.get("document_id")}
         users, state, readers = await ctx.read(_audience_and_state, poll_id=poll_id, documents=about)
+        # who just left the audience (a signer no longer designated): only told to look again, which the poll's
+        # GET checks (the event carries no content)
+        left = sorted({int(u) for j in jobs for u in j.get("also", [])} - set(users))
+        for uid in left:
+            await ctx.to_user(uid, "poll", {"poll_id": poll_id, "types": types, "state": state})
         for uid in users:
             # a job about a restricted document only for who may read it (as read now)
             mine = [j["type"] for j in jobs if not j.get("document_id") or uid in readers[int(j["document_id"])]]

@@ -54,7 +54,7 @@ def ensure_number(*, session: Session, actor: Actor, poll_id: int, tz: str | tzi
     """A closed poll without a number (closed before the register): given one now, in the year it closed; the
     number it has otherwise. Whoever reads the report (the secretariat, the chair, the Office's designated signers,
     once the poll is closed)."""
-    poll = load(session, poll_id, for_update=True)
+    poll = load(session, poll_id, for_update=True, actor=actor)  # one he may not see: the absent poll's 404
     if not (actor.is_staff or actor.id == poll.chair_id or signers.is_signer(session, actor.id)) or actor.is_display:
         raise Forbidden("Chỉ Văn phòng và người chủ trì xem báo cáo tổng hợp ý kiến.", details={"poll_id": poll_id})
     require_state(poll, *DONE, action="report")

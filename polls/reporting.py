@@ -82,7 +82,7 @@ def _moved(poll_id: int, digest: str) -> Conflict:
 def report_to_sign(*, session: Session, actor: Actor, poll_id: int, shown: str, tz: str) -> dict[str, Any]:
     """Before signing (no transaction held while it is signed): the report as the signer is shown it now, refused
     (409) when it is not the one he was shown (`shown`: its digest)."""
-    poll = load(session, poll_id)
+    poll = load(session, poll_id, actor=actor)  # one he may not see: the absent poll's 404, before any refusal
     on_behalf = _require_signer(session, actor, poll)
     require_state(poll, PollState.closed, action="sign_report")
     found = report_data(session=session, actor=actor, poll_id=poll_id)
@@ -98,7 +98,7 @@ def store_report(
     *, session: Session, actor: Actor, poll_id: int, report_sha256: str, digest: str, tz: str
 ) -> dict[str, Any]:
     """Keep the signed report if the poll still waits for it and its report still reads as what was signed."""
-    poll = load(session, poll_id, for_update=True)
+    poll = load(session, poll_id, for_update=True, actor=actor)  # one he may not see: the absent poll's 404
     on_behalf = _require_signer(session, actor, poll)
     require_state(poll, PollState.closed, action="sign_report")
     now_digest = content_digest(content_of(report_data(session=session, actor=actor, poll_id=poll_id), tz))
@@ -144,13 +144,13 @@ def _decision_guard(session: Session, actor: Actor, poll: Poll, report_sha256: s
 def decision_check(*, session: Session, actor: Actor, poll_id: int, report_sha256: str) -> str:
     """Before the chair's signing password is checked (outside any transaction): may he decide now, on this
     signed report? Answers his username (whose signing key the password opens)."""
-    _decision_guard(session, actor, load(session, poll_id), report_sha256)
+    _decision_guard(session, actor, load(session, poll_id, actor=actor), report_sha256)
     return actor.username
 
 
 def decide(*, session: Session, actor: Actor, poll_id: int, report_sha256: str, note: str = "") -> dict[str, Any]:
     """The chair decides on the signed report `report_sha256` (the file he was shown), with his note if any."""
-    poll = load(session, poll_id, for_update=True)
+    poll = load(session, poll_id, for_update=True, actor=actor)  # one he may not see: the absent poll's 404
     _decision_guard(session, actor, poll, report_sha256)
     poll.state, poll.decided_at, poll.decided_by = PollState.decided, utcnow(), actor.id
     poll.decided_on_sha256, poll.decision_note = report_sha256, note or None

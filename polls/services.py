@@ -15,7 +15,7 @@ from ledger.chain import append
 from core.clock import as_utc, iso, local, utcnow
 from core.i18n import N_
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from polls import signers
+from polls import closing, signers
 from polls.access import (
     active_members,
     audit,
@@ -84,7 +84,7 @@ def submit_poll(*, session: Session, actor: Actor, poll_id: int) -> dict[str, An
 
 def approve_poll(*, session: Session, actor: Actor, poll_id: int, tz: str) -> dict[str, Any]:
     """The chair approves: the poll opens and is sent to every voter."""
-    poll = load(session, poll_id, for_update=True)
+    poll = load(session, poll_id, for_update=True, actor=actor)  # one he may not see: the absent poll's 404
     if actor.id != poll.chair_id or actor.is_display:
         raise Forbidden("Chỉ người chủ trì phiếu lấy ý kiến được duyệt và gửi phiếu.", details={"poll_id": poll_id})
     require_state(poll, PollState.submitted, action="approve")
@@ -135,7 +135,7 @@ def _sync_voters(session: Session, poll: Poll) -> int:
 
 
 def extend_poll(*, session: Session, actor: Actor, poll_id: int, data: ExtendIn, tz: str) -> dict[str, Any]:
-    poll = load(session, poll_id, for_update=True)
+    poll = load(session, poll_id, for_update=True, actor=actor)  # one he may not see: the absent poll's 404
     # the chair sees the poll (and may extend it) from its submission on, as everywhere else (polls/access.py)
     chairs = actor.id == poll.chair_id and poll.state != PollState.draft
     if not (actor.is_staff or chairs) or actor.is_display:
@@ -225,6 +225,7 @@ def set_rules(*, session: Session, actor: Actor, data: RulesIn) -> dict[str, Any
             "Thủ tướng không đồng thời là Phó Thủ tướng được phân công.",
             details=[{"field": "deputy_ids", "message": N_("trùng với người đứng đầu Chính phủ")}],
         )
+    before = signers.office(session)
     r = session.get(PollRules, 1) or PollRules(id=1)
     r.silence_default, r.require_signed_answers = Silence(data.silence_default), data.require_signed_answers
     r.chair_id, r.deputy_ids = data.chair_id, sorted(set(data.deputy_ids))
@@ -232,6 +233,7 @@ def set_rules(*, session: Session, actor: Actor, data: RulesIn) -> dict[str, Any
     session.add(r)
     head, deputies = government(session)
     signers.check(session, r.report_signer_id, r.report_deputy_ids, {i for i in (head, *deputies) if i is not None})
+    closing.redesignated(session, before)  # the reports waiting for a newly designated signer: he is told
     append(
         session,
         type="poll.rules",

@@ -21,6 +21,7 @@ from core.errors import Forbidden
 from core.i18n import translate
 from display import services as display_services
 from meetings import audience, participation, services
+from meetings.access import not_found as meeting_absent
 from meetings.schemas import CheckInRequest
 from realtime.actions import Handler, SocketActions
 from realtime.audience import Rooms
@@ -113,7 +114,7 @@ async def join(live: Live, sid: str, actor: Actor, p: MeetingRef) -> Any:
     ignores what it already has (seq)."""
     result, audiences, access_seq = await live.joins.call((actor, p.meeting_id))
     if not await live.rooms.admit(sid, actor, p.meeting_id, audiences, access_seq):
-        raise Forbidden("Bạn không được mời dự cuộc họp này.")
+        raise meeting_absent()  # no longer the caller's to see: as the service answers it, as if absent
     has = result["seq"]
     if live.rooms.delivered_since(p.meeting_id, result["seq"]):
         has = await catch_up(live, sid, actor, p.meeting_id, result)

@@ -117,11 +117,17 @@ def _changed(session: Session, acc: Access, action: str, req: SpeakerRequest, **
     return row
 
 
+def _absent() -> NotFound:
+    return NotFound("Không tìm thấy đăng ký phát biểu.")
+
+
 def _load(session: Session, actor: Actor, request_id: int) -> tuple[Access, SpeakerRequest]:
+    """A request of a meeting the caller may see (every participant sees its queue); any other answers exactly as
+    an id that does not exist, before any role or state check."""
     req = session.get(SpeakerRequest, request_id)
     if req is None:
-        raise NotFound("Không tìm thấy đăng ký phát biểu.")
-    acc = access(session, actor, req.meeting_id, for_update=True)
+        raise _absent()
+    acc = access(session, actor, req.meeting_id, for_update=True, absent=_absent)
     session.refresh(req)  # read again under the meeting's lock
     return acc, req
 

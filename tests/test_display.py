@@ -23,9 +23,11 @@ from tests.waiting import eventually
 
 def test_token_permission_pairs_and_only_its_hash_is_stored(db: Database) -> None:
     c = make_cabinet(db)
-    for denied in (c.chair, c.members[0], c.guest, c.outsider):
+    for denied in (c.chair, c.members[0], c.guest):
         with pytest.raises(Forbidden):
             call(db, display.create_token, actor=denied, meeting_id=c.meeting_id)
+    with pytest.raises(NotFound, match="Không tìm thấy cuộc họp"):  # not invited: the meeting is absent to him
+        call(db, display.create_token, actor=c.outsider, meeting_id=c.meeting_id)
     created = call(db, display.create_token, actor=c.staff, meeting_id=c.meeting_id)
     assert created["url"] == f"/display/{c.meeting_id}?token={created['token']}"
     by_secretary = call(db, display.create_token, actor=c.secretary, meeting_id=c.meeting_id)
@@ -111,7 +113,7 @@ async def test_display_socket_reads_its_meeting_and_nothing_else(live_server: Li
         assert snapshot["speakers"]["current"] is None and "votes" in snapshot
         assert joined["data"]["me"]["can_conduct"] is False and joined["data"]["online"] == []
         refused = await screen.call("meeting:join", {"meeting_id": other.meeting_id}, timeout=10)
-        assert refused["ok"] is False and refused["error"]["code"] == "forbidden"
+        assert refused["ok"] is False and refused["error"]["code"] == "not_found"  # another meeting: as if absent
         for event, payload in (
             ("speaker:request", {"meeting_id": c.meeting_id}),
             ("speaker:grant", {"request_id": 1}),

@@ -162,10 +162,11 @@ def test_an_annotation_one_may_not_touch_costs_the_statements_of_an_absent_one(a
     any_db.run_write(notes.update_annotation, actor=a.members[0], annotation_id=w.note, data=edit)
 
 
-def test_the_meeting_keeps_its_refusal_on_routes_addressed_by_its_id(db: Database) -> None:
-    """The caller knows the meeting's id already: that route may say they are not invited (a document id, not)."""
+def test_a_hidden_meeting_answers_as_absent_on_routes_addressed_by_its_id(db: Database) -> None:
+    """Addressed by the meeting's own id, a meeting one is not invited to answers as an absent meeting (ids are
+    sequential: a "not invited" would confirm it exists); a paper of it as an absent document."""
     w = World(db)
-    with pytest.raises(NotInvited):
+    with pytest.raises(NotInvited, match="Không tìm thấy cuộc họp"):
         db.run_read(docs.list_documents, actor=w.a.members[1], meeting_id=w.b.meeting_id, data_dir=D)
     with pytest.raises(NotFound):
         db.run_read(docs.get_document, actor=w.a.members[1], document_id=w.draft, data_dir=D)
@@ -205,10 +206,11 @@ async def test_every_document_route_answers_a_hidden_meeting_s_paper_as_a_missin
         page = f"/meetings/{a.meeting_id}/documents/{{d}}"
         hidden, absent = await outsider.get(page.format(d=draft)), await outsider.get(page.format(d=missing))
         assert hidden.status_code == absent.status_code == 404 and hidden.text == absent.text
-        # the pair: staff read it; the meeting's own id still says "not invited" (it is no secret to its caller)
+        # the pair: staff read it; the meeting's own id answers as a meeting never made (ids are sequential)
         assert (await staff.get(f"/api/documents/{draft}")).status_code == 200
         r = await outsider.get(f"/api/meetings/{b.meeting_id}/documents")
-        assert r.status_code == 403 and r.json()["error"]["message"] == "Bạn không được mời dự cuộc họp này."
+        gone = await outsider.get(f"/api/meetings/{b.meeting_id + 1000}/documents")
+        assert r.status_code == gone.status_code == 404 and r.text == gone.text, (r.text, gone.text)
         # presenter ink in a meeting one is not invited to: as missing as an annotation id never used
         chair = await login(live_server.url, a.chair.username)
         try:

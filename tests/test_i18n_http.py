@@ -20,8 +20,8 @@ async def test_api_errors_follow_the_cookie_then_accept_language_and_default_to_
         path = f"/api/meetings/{c.meeting_id}"
         vi = (await outsider.get(path)).json()["error"]
         en = (await outsider.get(path, headers={"Accept-Language": "en-GB,en;q=0.9"})).json()["error"]
-        assert vi == {"code": "forbidden", "message": "Bạn không được mời dự cuộc họp này."}
-        assert en == {"code": "forbidden", "message": "You are not invited to this meeting."}
+        assert vi == {"code": "not_found", "message": "Không tìm thấy cuộc họp."}  # not invited: as if absent
+        assert en == {"code": "not_found", "message": "Meeting not found."}
         outsider.cookies.set("ecabinet_lang", "en")
         by_cookie = (await outsider.get(path, headers={"Accept-Language": "vi"})).json()["error"]
         assert by_cookie == en  # the cookie (the user's own choice) wins over the browser's header
@@ -68,11 +68,9 @@ async def test_socket_acks_answer_in_the_language_of_the_handshake(live_server: 
                 acks[name] = await sio.call("meeting:join", {"meeting_id": c.meeting_id}, timeout=10)
             finally:
                 await sio.disconnect()
-        assert acks["vi"]["error"]["message"] == "Bạn không được mời dự cuộc họp này."
+        assert acks["vi"]["error"]["message"] == "Không tìm thấy cuộc họp."
         assert (
-            acks["header"]["error"]
-            == acks["cookie"]["error"]
-            == {"code": "forbidden", "message": "You are not invited to this meeting."}
+            acks["header"]["error"] == acks["cookie"]["error"] == {"code": "not_found", "message": "Meeting not found."}
         )
     finally:
         await outsider.aclose()

@@ -84,9 +84,11 @@ async def test_notice_lifecycle_with_denied_and_allowed_pairs(live_server: LiveS
     assert notice["working_days_left"] == 5 and not notice["at_risk"] and not notice["late"]
     assert (await staff.post("/api/notices", json={"meeting_id": c.meeting_id})).status_code == 409  # one per meeting
 
-    # GET /api/notices/{id}: an outsider 404, a participant 403 before issue / the chair 200
-    assert (await outsider.get(f"/api/notices/{nid}")).status_code == 404
-    assert (await member.get(f"/api/notices/{nid}")).status_code == 403
+    # GET /api/notices/{id}: before issue an outsider and a participant alike 404 as an id never used / the chair 200
+    never = await outsider.get(f"/api/notices/{nid + 1000}")
+    for who in (outsider, member):
+        hidden = await who.get(f"/api/notices/{nid}")
+        assert (hidden.status_code, hidden.text) == (404, never.text), hidden.text
     assert (await chair.get(f"/api/notices/{nid}")).json()["is_chair"] is True
 
     # PATCH: the chair 403 / the secretariat 200 (NFC, one more conclusion)
@@ -127,8 +129,8 @@ async def test_notice_lifecycle_with_denied_and_allowed_pairs(live_server: LiveS
     assert (await staff.patch(f"/api/notices/{nid}", json={"subject": "Khác"})).status_code == 409  # frozen
     assert (await staff.post(f"/api/notices/{nid}/tasks", json=task)).status_code == 409
 
-    # pdf: a participant 403 before issue / the chair 200
-    assert (await member.get(f"/api/notices/{nid}/pdf")).status_code == 403
+    # pdf: to a participant before issue as an id never used (404) / the chair 200
+    assert (await member.get(f"/api/notices/{nid}/pdf")).status_code == 404
     final = (await chair.get(f"/api/notices/{nid}/pdf")).content
     text = pdftotext(final)
     for words in (

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from app.db import Database
+from core.errors import NotFound
 from notices import issuing, services, tasks
 from tests.factories import call, denied_then_allowed
 from tests.notice_helpers import UNIT, Held, held_meeting
@@ -49,6 +50,8 @@ CASES: dict[str, Case] = {
     "get_pdf (draft)": (issuing.get_pdf, _notice, "chair", "member", "draft"),
     "get_notice": (services.get_notice, _notice, "chair", "member", "draft"),
 }
+# a draft is the secretariat's and the chair's: to the meeting's other participants as absent as to anyone (404)
+HIDDEN = {"get_pdf (draft)", "get_notice"}
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -61,4 +64,10 @@ def test_denied_then_allowed(db: Database, name: str) -> None:
         nid = call(db, services.create_notice, actor=c.staff, meeting_id=c.meeting_id)["id"]
         if state == "submitted":
             call(db, services.submit, actor=c.staff, notice_id=nid)
+    if name in HIDDEN:
+        with pytest.raises(NotFound, match="Không tìm thấy thông báo kết luận") as refused:
+            db.run_write(fn, actor=c.by_name(denied), **kwargs(h, nid))
+        assert refused.value.details is None  # no id echoed: one body for every id
+        db.run_write(fn, actor=c.by_name(allowed), **kwargs(h, nid))
+        return
     denied_then_allowed(db, fn, c.by_name(denied), c.by_name(allowed), **kwargs(h, nid))

@@ -111,17 +111,20 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
             and all(q["result"] is None for q in poll["questions"])
         )
         pid, qids = poll["id"], [q["id"] for q in poll["questions"]]
-        # a draft: the secretariat sees it, the chair and the voters not yet
-        assert (await m0.get(f"/api/polls/{pid}")).status_code == 403
-        assert (await chair.get(f"/api/polls/{pid}")).status_code == 403
+        # a draft: the secretariat sees it, the chair and the voters not yet (to them: as a poll never made)
+        absent = await m0.get(f"/api/polls/{pid + 1000}")
+        assert absent.status_code == 404
+        for who in (m0, chair):
+            hidden = await who.get(f"/api/polls/{pid}")
+            assert (hidden.status_code, hidden.text) == (absent.status_code, absent.text)
         assert (await m0.get("/api/polls")).json() == []
         # submit: the secretariat; approve: the poll's chair only
         assert (await m0.post(f"/api/polls/{pid}/submit")).status_code == 403
-        assert (await chair.post(f"/api/polls/{pid}/approve")).status_code == 409  # not submitted yet
+        assert (await chair.post(f"/api/polls/{pid}/approve")).status_code == 404  # a draft: not his to know yet
         assert (await staff.post(f"/api/polls/{pid}/submit")).json()["state"] == "submitted"
         assert (await staff.post(f"/api/polls/{pid}/submit")).status_code == 409
-        assert (await staff.post(f"/api/polls/{pid}/approve")).status_code == 403
-        assert (await m0.post(f"/api/polls/{pid}/approve")).status_code == 403
+        assert (await staff.post(f"/api/polls/{pid}/approve")).status_code == 403  # he sees it; not his to approve
+        assert (await m0.post(f"/api/polls/{pid}/approve")).status_code == 404  # not sent to him yet: absent
         assert (await chair.get(f"/api/polls/{pid}")).status_code == 200
         r = await chair.post(f"/api/polls/{pid}/approve")
         assert r.status_code == 200 and r.json()["state"] == "open"
@@ -156,9 +159,9 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
                 {"question_id": qids[1], "choice": "other", "comment": "Cần làm rõ nguồn vốn."},
             ]
         }
-        assert (await other_member.post(f"/api/polls/{pid}/answers", json=ans)).status_code == 403
-        assert (await guest.post(f"/api/polls/{pid}/answers", json=ans)).status_code == 403
-        assert (await staff.post(f"/api/polls/{pid}/answers", json=ans)).status_code == 403
+        assert (await other_member.post(f"/api/polls/{pid}/answers", json=ans)).status_code == 404  # not on it
+        assert (await guest.post(f"/api/polls/{pid}/answers", json=ans)).status_code == 404
+        assert (await staff.post(f"/api/polls/{pid}/answers", json=ans)).status_code == 403  # sees it, not asked
         assert (
             await m0.post(f"/api/polls/{pid}/answers", json={"answers": [{"question_id": 10**9, "choice": "agree"}]})
         ).status_code == 422
@@ -245,7 +248,7 @@ async def test_poll_routes_denied_and_allowed(live_server: LiveServer, settings:
         assert [a["comment"] for a in closed["questions"][1]["answers"] if a["comment"]] == [
             "Cần làm rõ nguồn vốn."
         ] * 2
-        assert (await other_member.get(f"/api/polls/{pid}")).status_code == 403
+        assert (await other_member.get(f"/api/polls/{pid}")).status_code == 404  # not on it: as if absent
         assert [e for e in seen_out if e["poll_id"] == pid] == []
         # a voter hears nothing while the poll is a draft or submitted: the audience is read at delivery
         assert {e["state"] for e in seen_m0 if e["poll_id"] == pid} <= {"open", "closed", "decided"}

@@ -52,7 +52,7 @@ async def test_poll_documents_denied_and_allowed(live_server: LiveServer) -> Non
         assert Image.open(io.BytesIO(page.content)).width > 500
         assert (await m1.get(f"/api/polls/{pid}/documents/{plain}/pages/3")).status_code == 404
         assert (await m1.get(f"/api/polls/{pid}/documents/{plain}/pages/1?size=huge")).status_code == 422
-        assert (await guest.get(f"/api/polls/{pid}/documents/{plain}/pages/1")).status_code == 403
+        assert (await guest.get(f"/api/polls/{pid}/documents/{plain}/pages/1")).status_code == 404  # poll hidden
         assert (await m1.get(f"/api/polls/{pid}/documents/{secret}/pages/1")).status_code == 404  # as a missing one
         assert (await m0.get(f"/api/polls/{pid}/documents/{secret}/pages/1")).status_code == 200
         assert [d["id"] for d in (await m1.get(f"/api/polls/{pid}")).json()["documents"]] == [plain]

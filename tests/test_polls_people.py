@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.db import Database
-from core.errors import Forbidden, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from polls import services
 from polls.schemas import ExtendIn, PollCreate
 from tests.factories import call
@@ -39,7 +39,7 @@ def test_the_chair_extends_a_poll_once_it_is_submitted_not_while_drafted(db: Dat
     b = make_board(db)
     poll = make_poll(db, b, deadline=in_(3600), state="draft")
     later = ExtendIn(deadline_at=in_(7200), reason="Cần thêm thời gian")
-    with pytest.raises(Forbidden):  # the draft is the secretariat's: the chair does not see it yet
+    with pytest.raises(NotFound):  # the draft is the secretariat's: to the chair, not yet there at all
         call(db, services.extend_poll, actor=b.chair, poll_id=poll["id"], data=later, tz="Asia/Ho_Chi_Minh")
     call(db, services.submit_poll, actor=b.staff, poll_id=poll["id"])
     extended = call(db, services.extend_poll, actor=b.chair, poll_id=poll["id"], data=later, tz="Asia/Ho_Chi_Minh")

@@ -110,7 +110,9 @@ def test_nobody_signs_until_the_head_is_designated_and_only_the_designated_sign(
     head, deputy = make_office(db, b, designate=False)
     digest = _shown(db, b.staff, poll["id"])["digest"]
     args = {"poll_id": poll["id"], "shown": digest, "tz": TZ}
-    for anyone in (head, b.chair, b.staff):  # 422, saying what is missing (the rules everyone reads)
+    with pytest.raises(NotFound):  # not designated yet, not asked: the poll is not there for him at all
+        db.run_read(reporting.report_to_sign, actor=head, **args)
+    for anyone in (b.chair, b.staff):  # 422, saying what is missing (the rules everyone reads)
         with pytest.raises(ValidationFailed) as none:
             db.run_read(reporting.report_to_sign, actor=anyone, **args)
         assert "Chưa khai báo người ký báo cáo tổng hợp ý kiến" in str(none.value.message)
@@ -159,9 +161,9 @@ def test_states_and_what_was_shown(db: Database) -> None:
     open_poll = make_poll(db, b, deadline=in_(3600))
     poll = _closed_poll(db, b)
     head, deputy = make_office(db, b)
-    with pytest.raises(Conflict) as early:  # 409 before the close: nothing to report yet
+    with pytest.raises(NotFound) as early:  # before the close the Office's signers do not see the poll (404)
         db.run_read(reporting.report_to_sign, actor=head, poll_id=open_poll["id"], shown="0" * 64, tz=TZ)
-    assert early.value.details["state"] == "open"
+    assert early.value.details is None
     digest = _shown(db, head, poll["id"])["digest"]
     # the report changes while the head reads it (a member's name is corrected): what he was shown is refused
     retitle(db, b.members[0], "Bộ trưởng Bộ Tài chính")  # not on the report: the same report
@@ -229,7 +231,8 @@ def test_the_signers_are_told_the_report_waits_and_the_chair_that_it_is_signed(d
     head, deputy = make_office(db, b)
     assert call(db, closing.close_poll, poll_id=poll["id"], now=in_(7200), tz=TZ)
     due = _notified(db, "poll.report_due")
-    assert [(d["user_ids"], d["link"]) for d in due] == [(sorted([head.id, deputy.id]), f"/polls/{poll['id']}")]
+    link = f"/polls/{poll['id']}"
+    assert sorted((d["user_ids"], d["link"]) for d in due) == [([u], link) for u in (head.id, deputy.id)]
     assert due[0]["params"]["number"].endswith("/BC-VPCP") and due[0]["params"]["questions"] == len(QUESTIONS)
     assert _notified(db, "poll.report_signed") == []
     digest = _shown(db, head, poll["id"])["digest"]
@@ -339,7 +342,7 @@ async def test_the_report_signed_by_a_vice_chairman_then_decided_end_to_end(
         assert (await office.get(f"/api/polls/{pid}")).json()["report_signer"]["full_name"] == deputy.full_name
         assert pid in [p["id"] for p in (await vice.get("/api/polls")).json()]
         stranger = await login(live_server.url, make_user(db, GlobalRole.member, "Người Ngoài").username)
-        assert (await stranger.get(f"/api/polls/{pid}")).status_code == 403
+        assert (await stranger.get(f"/api/polls/{pid}")).status_code == 404  # to him: as a poll never made
         await stranger.aclose()
     finally:
         for c in (staff, chair, admin, office, vice):

@@ -1,5 +1,6 @@
 """Denied/allowed pairs for the services the older pair tables did not cover (tests/test_service_pairs.py checks
-that every service has one): the wrong role is refused with Forbidden, the right one then succeeds."""
+that every service has one): the wrong role is refused with Forbidden (NotFound, as if absent, where the meeting
+is not the caller's to know), the right one then succeeds."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from accounts.models import GlobalRole
 from app.db import Database
+from core.errors import NotFound
 from audit import services as audit
 from display import services as display
 from meetings import access, audience, participation
@@ -90,6 +92,9 @@ CASES: dict[str, Case] = {
     "audit.verify_chain": (audit.verify_chain, lambda c, db: {}, "admin", "staff", True),
 }
 
+# the outsider is not invited, the chair of a draft is invited to a draft: to both the meeting is absent
+HIDDEN = {"publish_meeting", "audience.join", "display.display_page"}
+
 
 @pytest.mark.parametrize("name", CASES)
 def test_denied_then_allowed(db: Database, name: str) -> None:
@@ -97,4 +102,9 @@ def test_denied_then_allowed(db: Database, name: str) -> None:
     cabinet = make_cabinet(db, publish=published)
     args = kwargs(cabinet, db)
     actor = lambda role: make_user(db, GlobalRole.admin) if role == "admin" else cabinet.by_name(role)
+    if name in HIDDEN:  # the meeting is not the denied one's to know: as absent (404), not refused (403)
+        with pytest.raises(NotFound, match="Không tìm thấy cuộc họp"):
+            db.run_write(fn, actor=actor(denied), **args)
+        db.run_write(fn, actor=actor(allowed), **args)
+        return
     denied_then_allowed(db, fn, actor(denied), actor(allowed), **args)

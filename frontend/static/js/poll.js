@@ -130,22 +130,40 @@ function actions() {
   }
   if (poll.state === "closed" && poll.may_sign_report && poll.report_to_sign) {
     // the Government Office's head (or a Vice Chairman on his behalf) signs the report he was shown
-    const pw = h("input", { type: "password", id: "report-password", autocomplete: "current-password", "aria-label": t("polls.sign_password"), placeholder: t("polls.sign_password") });
-    buttons.push(h("p", { class: "muted" }, t("polls.report_to_sign", { number: poll.report_to_sign.number ?? "" })), pw,
-      h("button", { type: "button", class: "btn btn-primary", "data-testid": "poll-sign-report",
-        onclick: () => act(() => post(`/api/polls/${pollId}/report/sign`, { password: pw.value, report_digest: poll.report_to_sign.digest })) },
-      t("polls.sign_report")));
+    buttons.push(h("p", { class: "poll-actions-hint", "data-testid": "poll-sign-hint" },
+      t("polls.report_to_sign", { number: poll.report_to_sign.number ?? "" })),
+    passwordForm("report-password", "poll-sign-report", "btn-primary", t("polls.sign_report"), [],
+      (pw) => post(`/api/polls/${pollId}/report/sign`, { password: pw, report_digest: poll.report_to_sign.digest })));
   }
   if (poll.state === "reported" && poll.may_decide && poll.report_sha256) {
     // the chair decides on the signed report he reads (its file's digest), confirming with his signing password
-    const note = h("textarea", { id: "decision-note", rows: 2, maxlength: 4000, "aria-label": t("polls.decide_note"), placeholder: t("polls.decide_note"), "data-testid": "poll-decision-note" });
-    const pw = h("input", { type: "password", id: "decide-password", autocomplete: "current-password", "aria-label": t("polls.sign_password"), placeholder: t("polls.sign_password") });
-    buttons.push(h("p", { class: "muted" }, t("polls.report_decide_hint", { number: poll.report_number ?? "" })), note, pw,
-      h("button", { type: "button", class: "btn btn-success", "data-testid": "poll-decide",
-        onclick: () => act(() => post(`/api/polls/${pollId}/decide`, { report_sha256: poll.report_sha256, password: pw.value, note: note.value })) },
-      t("polls.decide")));
+    const note = h("textarea", { id: "decision-note", rows: 3, maxlength: 4000, "data-testid": "poll-decision-note" });
+    buttons.push(h("p", { class: "poll-actions-hint" }, t("polls.report_decide_hint", { number: poll.report_number ?? "" })),
+      passwordForm("decide-password", "poll-decide", "btn-success", t("polls.decide"),
+        [h("label", { class: "poll-decision-note" }, h("span", { class: "muted small" }, t("polls.decide_note")), note)],
+        (pw) => post(`/api/polls/${pollId}/decide`, { report_sha256: poll.report_sha256, password: pw, note: note.value })));
   }
   fill(box, buttons.length ? h("div", { class: "card poll-actions" }, buttons) : []);
+}
+
+// A step confirmed with the signing password (signing the report, deciding on it): a form, so that Enter sends it
+// and an empty password is stopped by the browser before anything is sent; the button is held while it is sent
+// (a second tap would sign twice: 409).
+function passwordForm(id, testid, kind, label, fields, send) {
+  const pw = h("input", { type: "password", id, required: true, autocomplete: "current-password",
+    "aria-label": t("polls.sign_password"), placeholder: t("polls.sign_password") });
+  const button = h("button", { type: "submit", class: `btn ${kind}`, "data-testid": testid }, label);
+  const form = h("form", { class: "poll-password-form" }, fields, h("span", { class: "poll-password-row" }, pw, button));
+  onSubmit(form, async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    try {
+      await act(() => send(pw.value));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
 }
 
 async function upload(title, file, restricted) {
@@ -246,7 +264,7 @@ function followup() {
       h("thead", {}, h("tr", {}, h("th", {}, t("polls.member")), h("th", {}, t("polls.answered_n")), h("th", {}, t("polls.when")), h("th", {}, ""))),
       h("tbody", {}, rows.map((v) => h("tr", { class: v.answered < n ? "pending" : "", "data-testid": "poll-voter" },
         h("td", {}, v.full_name, v.title ? h("span", { class: "muted small" }, ` · ${v.title}`) : ""),
-        h("td", {}, v.answered ? `${v.answered}/${n}` : t("polls.not_answered")),
+        h("td", { class: "answered" }, v.answered ? `${v.answered}/${n}` : t("polls.not_answered")),
         h("td", {}, v.answered_at ? formatDateTime(v.answered_at) : ""),
         h("td", {}, v.signed ? t("polls.signed") : ""))))));
 }
@@ -265,6 +283,12 @@ async function refresh() {
     poll = await get(`/api/polls/${pollId}`);
     render();
   } catch (err) {
+    if (err.status === 403 || err.status === 404) {
+      // no longer his to see (a signer whose designation was withdrawn): what the page offered goes, and it says why
+      shownActions = "";
+      fill($("poll-actions"), h("p", { class: "alert", "data-testid": "poll-gone" }, err.message));
+      return;
+    }
     toast(err.message, "error");
   }
 }
