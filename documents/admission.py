@@ -5,8 +5,10 @@ A job is sent to its pool only once one of the pool's workers is free for it (`G
 the others wait here, in arrival order, where waiting costs nothing and can be given up. So
 - a job whose client has gone away while it waited is never started (`Gate.wait` watches the connection);
 - the waiting line is bounded (`queue`): beyond it the request is answered 503 `busy` with Retry-After at once;
-- one caller (`key`: a user) holds at most `per_key` jobs, running or waiting, so no one's jobs sit ahead of
-  everyone else's: beyond it 429 with Retry-After.
+- one caller (`key`: a user, an anonymous client's address) holds at most `per_key` jobs, running or waiting, so
+  no one's jobs sit ahead of everyone else's: beyond it 429 with Retry-After;
+- a free worker goes to the waiting job whose caller has the fewest jobs running (arrival order among equals): a
+  caller's second job waits behind the first job of everyone else.
 A job that has started runs to its end (a worker cannot be interrupted cheaply), and holds its slot until then."""
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class Caller:
     per_key: int = 0
     queue: int | None = None
     retry_after: int = 5
+    in_flight: str = IN_FLIGHT  # the refusal past `per_key` ({count}: per_key)
 
 
 @dataclass(eq=False)
@@ -71,7 +74,8 @@ class Gate:
         self.slots = slots
         self.running = 0
         self.waiting: deque[Ticket] = deque()
-        self.held: Counter[str] = Counter()
+        self.held: Counter[str] = Counter()  # running or waiting, by key
+        self.active: Counter[str] = Counter()  # running, by key
         self.started = 0  # jobs given a worker
         self.abandoned = 0  # jobs whose client went away before they started: never run
         self._tick = asyncio.Event()
@@ -80,7 +84,7 @@ class Gate:
         """A place for `caller`'s job, now (no await in between: the line's order is the requests' order)."""
         if caller.key is not None and caller.per_key and self.held[caller.key] >= caller.per_key:
             raise RateLimited(
-                IN_FLIGHT, count=caller.per_key, retry_after=caller.retry_after, details={"reason": "in_flight"}
+                caller.in_flight, count=caller.per_key, retry_after=caller.retry_after, details={"reason": "in_flight"}
             )
         full = caller.queue is not None and len(self.waiting) >= caller.queue
         if self.running >= self.slots and full:
@@ -125,6 +129,10 @@ class Gate:
                 del self.held[ticket.key]
         if ticket.granted.done() and not ticket.granted.cancelled():
             self.running -= 1
+            if ticket.key is not None:
+                self.active[ticket.key] -= 1
+                if self.active[ticket.key] <= 0:
+                    del self.active[ticket.key]
         else:
             self.waiting.remove(ticket)
             ticket.granted.cancel()
@@ -137,8 +145,13 @@ class Gate:
 
     def _grant(self) -> None:
         while self.running < self.slots and self.waiting:
+            # the first waiting job of the caller with the fewest running (min keeps arrival order among equals)
+            ticket = min(self.waiting, key=lambda t: self.active[t.key] if t.key is not None else 0)
+            self.waiting.remove(ticket)
             self.running += 1
-            self.waiting.popleft().granted.set_result(None)
+            if ticket.key is not None:
+                self.active[ticket.key] += 1
+            ticket.granted.set_result(None)
         self._changed()
 
     def _changed(self) -> None:

@@ -8,27 +8,29 @@ behind it.
 Each job runs under the worker's memory cap (ECABINET_WORKER_MEMORY_MB) and a CPU-time limit (EXPORT_CPU_SECONDS,
 VERIFY_CPU_SECONDS); a job that passes either, or kills its worker, answers CopyTooComplex (409 `too_complex`), the
 pool is rebuilt if it broke and the next request is served. A job over its CPU time is not tried again. Jobs wait for
-a free worker in documents/admission.py (bounded line, per-user share, a client gone before its job started costs
-nothing). The copy is written to <data_dir>/tmp by the worker and streamed from there: the server never holds it
-whole either."""
+a free worker in documents/admission.py (bounded line, per-user share, the least served caller first, a client gone
+before its job started costs nothing; the anonymous check: one job per address, each charged its CPU time to the
+address's budget, minutes/routes.py verify). The copy is written to <data_dir>/tmp by the worker and streamed from
+there: the server never holds it whole either."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import resource
 import signal
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Iterator
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
 from urllib.parse import quote
 
 from anyio import to_thread
 from starlette.responses import Response, StreamingResponse
 
 from core.errors import Conflict
-from core.i18n import Msg
+from core.i18n import N_, Msg
 from documents import pdfbudget, pdfcheck, storage
 from documents.admission import Caller, gate_for
 from documents.render import Renderer
@@ -44,6 +46,7 @@ VERIFY_CPU_SECONDS = 10
 # many CPU seconds later (SIGXCPU); the pool is rebuilt.
 KILL_GRACE_SECONDS = 5
 CHUNK = 1 << 20  # bytes read at a time while the copy is sent
+log = logging.getLogger("ecabinet.documents")
 
 
 class CopyTooComplex(Conflict):
@@ -110,6 +113,22 @@ def limited(seconds: int, fn: Callable[..., Any], *args: Any) -> Any:
     """`fn(*args)` within `seconds` of CPU time (`run`)."""
     with _cpu_limit(seconds):
         return fn(*args)
+
+
+def measured(seconds: int, fn: Callable[..., Any], *args: Any) -> tuple[float, bool, Any]:
+    """(CPU-seconds the job took in this worker, whether it succeeded, its answer or what it raised): `limited`, with
+    its cost, which the caller charges to whoever asked for it (exports.verify) even when it failed."""
+    before = _cpu_seconds()
+    try:
+        value, ok = limited(seconds, fn, *args), True
+    except Exception as exc:  # MemoryError and TooMuchCpu too: charged, then raised again in the server
+        value, ok = exc, False
+    return _cpu_seconds() - before, ok, value
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # every thread of the worker
+    return usage.ru_utime + usage.ru_stime
 
 
 def copy_job(seconds: int, max_upload_mb: int, fn: Callable[..., bytes], source: str, target: str, *args: Any) -> int:
@@ -189,14 +208,51 @@ async def run(renderer: Renderer, fn: Callable[..., Any], *args: Any) -> Any:
     return await _held(await _admitted(renderer, "export", slots, None, call))
 
 
-async def verify(renderer: Renderer, request: Any, queue: int, fn: Callable[..., Any], *args: Any) -> Any:
+async def verify(
+    renderer: Renderer,
+    request: Any,
+    queue: int,
+    fn: Callable[..., Any],
+    *args: Any,
+    address: str | None = None,
+    charge: Callable[[float], Awaitable[None]] | None = None,
+) -> Any:
     """`fn(*args)` for an anonymous client, in the verify worker (documents/render.py `Renderer.verify`: nothing a
     member waits for shares it) under its memory cap and VERIFY_CPU_SECONDS, never tried twice. At most `queue`
-    (ECABINET_VERIFY_QUEUE) wait behind the one running: beyond, Busy (503). One of TOO_COMPLEX when it passes a
-    limit."""
-    caller = Caller(None, request, 0, queue, retry_after=VERIFY_CPU_SECONDS)
-    call = lambda: renderer.verify(limited, VERIFY_CPU_SECONDS, fn, *args)
-    return await _held(await _admitted(renderer, "verify", VERIFY_WORKERS, caller, call))
+    (ECABINET_VERIFY_QUEUE) wait behind the one running: beyond, Busy (503). One `address` holds one job, running or
+    waiting (429 `in_flight` for a second): one client cannot fill the line, so another always finds a place in it.
+    `charge(cpu_seconds)` is told what the job cost once it ends, whether it succeeded, failed or its client left
+    (a worker killed: the most a job may take). One of TOO_COMPLEX when it passes a limit."""
+    key = None if address is None else f"address:{address}"
+    caller = Caller(key, request, 1 if key else 0, queue, retry_after=VERIFY_CPU_SECONDS, in_flight=VERIFY_IN_FLIGHT)
+    call = lambda: renderer.verify(measured, VERIFY_CPU_SECONDS, fn, *args)
+    job = await _admitted(renderer, "verify", VERIFY_WORKERS, caller, call)
+    if charge is not None:
+        job.add_done_callback(lambda done: _charge(done, charge))
+    _cpu, ok, value = await _held(job)
+    if not ok:
+        raise value
+    return value
+
+
+VERIFY_IN_FLIGHT = N_("Tệp bạn gửi trước vẫn đang được kiểm tra chữ ký; hãy chờ kết quả rồi gửi tệp khác.")
+_CHARGES: set[asyncio.Task[None]] = set()  # charges being written (Redis): kept until done
+
+
+def _charge(job: asyncio.Future[Any], charge: Callable[[float], Awaitable[None]]) -> None:
+    if job.cancelled():
+        return
+    failed = job.exception()
+    cost = float(VERIFY_CPU_SECONDS + KILL_GRACE_SECONDS) if failed is not None else float(job.result()[0])
+    task = asyncio.ensure_future(charge(cost))
+    _CHARGES.add(task)
+    task.add_done_callback(_charged)
+
+
+def _charged(task: asyncio.Task[None]) -> None:
+    _CHARGES.discard(task)
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.warning("a verify job's cost was not charged: %r", exc)
 
 
 async def _held(job: asyncio.Future[Any]) -> Any:

@@ -24,6 +24,7 @@ from web.security_headers import SAME_ORIGIN_FRAME
 from core.clock import utcnow
 from core.errors import TooLarge, ValidationFailed
 from core.i18n import N_, localize
+from infra.costbudget import CostBudget, cost_budget
 from documents import exports
 from documents.workers import preload_for_exports
 from documents.routes import renderer_for
@@ -50,6 +51,23 @@ MAX_VERIFY_BYTES = 20 * 1024 * 1024
 # Uploads per client address per minute (anyone may verify; a person checks a file or two): each may take the verify
 # worker for up to exports.VERIFY_CPU_SECONDS.
 VERIFY_LIMIT = (6, 60)
+# The verify worker's CPU-seconds one address may spend per minute (charged what each of its jobs took, shared through
+# Redis when configured: infra/costbudget.py). Issued minutes check in a fraction of a second, so a person is never
+# near it; a client sending costly files gets 429 once it spent this, while the worker serves everyone else.
+VERIFY_CPU_BUDGET = (15.0, 60.0)
+CPU_SPENT = N_("Các tệp bạn gửi đã dùng hết thời gian kiểm tra dành cho một địa chỉ; thử lại sau {seconds} giây.")
+
+
+def _cpu_budget(request: Request) -> CostBudget:
+    """The application's budget (`request.app.state`), made at its first check; its Redis connection closes with the
+    app's other background objects."""
+    budget: CostBudget | None = getattr(request.app.state, "verify_cpu_budget", None)
+    if budget is None:
+        ctx = ctx_of(request)
+        budget = cost_budget(*VERIFY_CPU_BUDGET, ctx.settings.redis_url, f"{ctx.settings.redis_channel}:verify")
+        request.app.state.verify_cpu_budget = budget
+        ctx.background.append(budget)
+    return budget
 
 
 def _mid(request: Request) -> int:
@@ -221,11 +239,14 @@ async def _upload(request: Request) -> bytes:
 
 
 async def verify(request: Request) -> Response:
-    """Anyone holding the file may check it (no login): limited per address and in size. The signatures are
+    """Anyone holding the file may check it (no login): limited per address (uploads a minute, the worker's CPU-seconds
+    a minute, one job at a time) and in size. The signatures are
     verified in the capped verify worker; then the server says whether the file is one it issued, and whether each
     block was signed by its signer (minutes/verdict.py)."""
     ctx = ctx_of(request)
     address = request.client.host if request.client else "-"
+    budget = _cpu_budget(request)
+    await budget.check(address, CPU_SPENT)  # counts nothing: a refused upload is not read
     await ctx.window("minutes.verify", *VERIFY_LIMIT).take(
         address, N_("Kiểm tra quá nhiều tệp; thử lại sau {seconds} giây.")
     )
@@ -237,10 +258,20 @@ async def verify(request: Request) -> Response:
     store = keystore.KeyStore.for_data_dir(ctx.settings.data_dir)
     pem = [c.public_bytes(serialization.Encoding.PEM) for c in store.trusted_roots()]  # PEM pickles, certificates not
     # Parsing an anonymous upload may cost gigabytes or minutes: a capped worker of its own pays for it, one at a time
-    # and a few waiting (503 `busy` beyond), never the server nor a member's download.
+    # and a few waiting (503 `busy` beyond), never the server nor a member's download; one job per address, whose CPU
+    # time is charged to the address's budget however the job ends.
     queue = ctx.settings.verify_queue
     try:
-        checked = await exports.verify(renderer_for(ctx), request, queue, verify_job.verify_upload, data, pem)
+        checked = await exports.verify(
+            renderer_for(ctx),
+            request,
+            queue,
+            verify_job.verify_upload,
+            data,
+            pem,
+            address=address,
+            charge=partial(budget.charge, address),
+        )
     except exports.TOO_COMPLEX:
         raise verify_job.too_complex() from None
     found = await ctx.read(issued.find, hashes=checked.hashes())

@@ -3,9 +3,15 @@ worker: the upload's structure is bounded before pyHanko reads it, and pyHanko's
 
 pyHanko validates every signature field, with a diff analysis of the file for each, so its cost grows faster than the
 number of fields: a 170 KB file with 2,000 fields pointing at one signature took 30+ CPU-seconds, 4,000 fields 150+
-(and pyHanko logged a traceback per field, ~1.5 MB a request). Real minutes carry 2-3 signatures: a file with more
-than MAX_SIGNATURE_FIELDS signature fields, MAX_FORM_FIELDS fields or MAX_ANNOTATIONS annotations is refused (422,
-reason `too_complex`) after a walk with qpdf that costs milliseconds, within the job's memory cap and CPU time.
+(and pyHanko logged a traceback per field, ~1.5 MB a request). Its diff analysis compares each signed revision with
+every later one, page annotations included: 20 signatures each in its own revision over 1,900 annotations took 7.3
+CPU-seconds (probe I). What the server issues is small: minutes are one file plus a revision per signature (the
+secretary's, the chair's: 3 revisions, 2 signatures), a notice, a poll report or answer sheet one signature (2
+revisions), each with a widget annotation per signature block. So a file with more than MAX_SIGNED_REVISIONS
+revisions (pyHanko's own reading of the cross-reference chain, milliseconds), MAX_SIGNATURE_FIELDS signature fields,
+MAX_FORM_FIELDS fields or MAX_ANNOTATIONS annotations is refused (422, reason `too_complex`, saying which bound) after
+a walk that costs milliseconds, within the job's memory cap and CPU time, before pyHanko validates anything: it cannot
+be a file the server issued, and within the bounds a check costs well under a second.
 
 Besides pyHanko's verdict the job answers what the server needs to say whether the file is one it issued
 (minutes/verdict.py): the file's SHA-256, for each signature the SHA-256 of the file as it stood when that signature
@@ -33,12 +39,17 @@ log = logging.getLogger(__name__)
 
 MAX_SIGNATURE_FIELDS = 20
 MAX_FORM_FIELDS = 200
-MAX_ANNOTATIONS = 2000
+MAX_ANNOTATIONS = 200  # issued files: one widget per signature block (2 in minutes)
+MAX_SIGNED_REVISIONS = 6  # issued files: at most 3 (the frozen minutes, then the secretary's and the chair's)
 MAX_REVISIONS = 64  # earlier revisions hashed (%%EOF markers); a server-made file has 1-3
 MAX_UPLOAD_MB = 20  # minutes/routes.py MAX_VERIFY_BYTES: what qpdf may decode of one stream follows from it
 TOO_MANY = N_(
     "Tệp PDF này có quá nhiều trường chữ ký, trường biểu mẫu hoặc ghi chú để kiểm tra chữ ký an toàn (biên bản chỉ có "
     "vài chữ ký; tối đa {limit} trường chữ ký) nên bị từ chối."
+)
+TOO_MANY_REVISIONS = N_(
+    "Tệp PDF này đã được sửa hoặc ký thêm quá nhiều lần ({count} lần lưu, nhiều hơn {limit}): văn bản do hệ thống phát "
+    "hành chỉ có vài lần lưu, nên tệp bị từ chối mà không kiểm tra chữ ký."
 )
 TOO_COMPLEX = N_("Tệp PDF này cần quá nhiều bộ nhớ hoặc thời gian để kiểm tra chữ ký an toàn nên bị từ chối.")
 
@@ -127,7 +138,9 @@ def _prefixes(pdf: bytes, ends: list[int]) -> list[tuple[int, str]]:
 
 
 def check_structure(pdf: bytes) -> None:
-    """Count the form's fields (signature fields apart) and the pages' annotations, stopping past the bounds."""
+    """Count the file's revisions, the form's fields (signature fields apart) and the pages' annotations, stopping
+    past the bounds."""
+    _check_revisions(pdf)
     pdfbudget.guard_qpdf(pdfbudget.Limits.for_upload(MAX_UPLOAD_MB))
     try:
         with pdfcheck.watch_memory(too_complex), pikepdf.open(io.BytesIO(pdf)) as doc:
@@ -146,6 +159,28 @@ def check_structure(pdf: bytes) -> None:
     if signatures > MAX_SIGNATURE_FIELDS or fields > MAX_FORM_FIELDS or annotations > MAX_ANNOTATIONS:
         log.info("upload refused: %s fields (%s signature), %s annotations", fields, signatures, annotations)
         raise ValidationFailed(TOO_MANY, limit=MAX_SIGNATURE_FIELDS, details={"reason": "too_complex"})
+
+
+def _check_revisions(pdf: bytes) -> None:
+    """The revisions as pyHanko will read them (its cross-reference chain, not %%EOF markers, which a file may omit);
+    reading the chain parses no object beyond the trailers."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        revisions = PdfFileReader(io.BytesIO(pdf), strict=False).xrefs.total_revisions
+    except MemoryError:
+        raise
+    except Exception as exc:  # verify_pdf says why it cannot read the file (within the job's limits)
+        log.info("upload revisions not counted (%s)", str(exc)[:200])
+        return
+    if revisions > MAX_SIGNED_REVISIONS:
+        log.info("upload refused: %s revisions", revisions)
+        raise ValidationFailed(
+            TOO_MANY_REVISIONS,
+            count=revisions,
+            limit=MAX_SIGNED_REVISIONS,
+            details={"reason": "too_complex", "bound": "revisions", "limit": MAX_SIGNED_REVISIONS},
+        )
 
 
 def _fields(root: Any) -> tuple[int, int]:
