@@ -28,9 +28,34 @@ def available(soffice: str) -> str | None:
     return shutil.which(soffice)
 
 
+# The fresh profile of each conversion starts with these settings (a third wall behind the cleaning and the
+# sandbox): no macro runs, whatever its signature; a linked picture of an untrusted document is not fetched;
+# Calc never updates links to other files on load (1 = never).
+PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="DisableMacrosExecution" \
+oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" \
+oor:op="fuse"><value>3</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" \
+oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Content/Update"><prop oor:name="Link" \
+oor:op="fuse"><value>1</value></prop></item>
+</oor:items>
+"""
+
+
 def to_pdf(source: Path, kind: str, *, soffice: str, filename: str, sandboxed: bool = True) -> Path:
-    """Convert `source` (an office file of `kind`) to a PDF next to it; answer the PDF's path. The converter sees a
-    cleaned copy (documents/officeclean.py) and, `sandboxed`, nothing else (documents/sandbox.py)."""
+    """Convert `source` (an office file of `kind`) to a PDF next to it; answer the PDF's path."""
+    return to_pdf_cleaned(source, kind, soffice=soffice, filename=filename, sandboxed=sandboxed)[0]
+
+
+def to_pdf_cleaned(
+    source: Path, kind: str, *, soffice: str, filename: str, sandboxed: bool = True
+) -> tuple[Path, dict[str, int]]:
+    """Convert `source` (an office file of `kind`) to a PDF next to it; answer the PDF's path and what the cleaning
+    removed (label -> count). The converter sees a cleaned copy (documents/officeclean.py) and, `sandboxed`,
+    nothing else (documents/sandbox.py)."""
     binary = available(soffice)
     if binary is None:
         raise _unavailable(
@@ -56,7 +81,9 @@ def to_pdf(source: Path, kind: str, *, soffice: str, filename: str, sandboxed: b
         io_dir = work_dir / "io"
         io_dir.mkdir()
         named = io_dir / f"input.{kind}"
-        officeclean.clean(source, named, kind, filename)
+        removed = officeclean.clean(source, named, kind, filename)
+        (io_dir / "profile" / "user").mkdir(parents=True)
+        (io_dir / "profile" / "user" / "registrymodifications.xcu").write_text(PROFILE, encoding="utf-8")
         seen = sandbox.INSIDE if sandboxed else io_dir  # where the converter finds its files
         # The profile URL percent-encoded: a space or a Vietnamese letter in a path is not a valid URL; soffice hangs.
         argv = [
@@ -94,7 +121,7 @@ def to_pdf(source: Path, kind: str, *, soffice: str, filename: str, sandboxed: b
             raise _failed(filename, kind, "LibreOffice không đọc được tệp, có thể tệp bị hỏng")
         target = source.with_suffix(".converted.pdf")
         shutil.move(str(produced), target)
-        return target
+        return target, removed
 
 
 def _unavailable(kind: str, why: str) -> ValidationFailed:

@@ -49,10 +49,10 @@ async def prepare(
     leftovers = [upload]
     try:
         kind = await to_thread.run_sync(pdfcheck.sniff, upload, filename)
-        pdf = upload
-        if kind != "pdf":
-            pdf = await to_thread.run_sync(
-                lambda: convert.to_pdf(upload, kind, soffice=soffice, filename=filename, sandboxed=sandboxed),
+        pdf, cleaned = upload, dict[str, int]()
+        if kind != "pdf":  # what the office cleaning removed is reported with what the PDF's CDR removes
+            pdf, cleaned = await to_thread.run_sync(
+                lambda: convert.to_pdf_cleaned(upload, kind, soffice=soffice, filename=filename, sandboxed=sandboxed),
                 limiter=CONVERSIONS,
             )
             leftovers.append(pdf)
@@ -60,6 +60,7 @@ async def prepare(
         pdfbudget.guard_qpdf(limits)  # this process's own qpdf (minutes, poll sheets) reads no more than uploads
         leftovers.append(pdfcheck.rebuilt_path(pdf))  # even from a worker that died writing it
         pdf, removed = await _in_worker(renderer.check, filename, pdfcheck.rebuild, pdf, filename, max_pages, limits)
+        removed = {**cleaned, **{k: v + cleaned.get(k, 0) for k, v in removed.items()}}
         try:
             info = await _in_worker(renderer.run, filename, render.inspect_pdf, str(pdf))
         except pdfium.PdfiumError as exc:

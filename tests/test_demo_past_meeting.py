@@ -39,6 +39,7 @@ def test_the_demo_past_session_reads_its_own_day_and_hours(tmp_path: Path) -> No
             meeting = s.exec(select(Meeting).where(Meeting.title == PAST_TITLE)).one()
             office = s.exec(select(User).where(User.username == "vanphong")).one()
         started, ended = as_utc(meeting.started_at), as_utc(meeting.ended_at)
+        assert started is not None and ended is not None
         assert PAST_AT <= started < PAST_AT.replace(minute=1)
         assert started < ended < PAST_AT.replace(hour=6), "it ends that morning (before 13:00 in Hà Nội)"
         assert ended - started >= timedelta(hours=1), "its items took their planned time"
