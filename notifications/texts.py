@@ -98,9 +98,9 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
     "notice.issued": {
-        "vi": (
+        "vi": (  # issued under the chair's name (TB-TTg), not the Office's: the text names no issuer
             "Thông báo kết luận[ {number}]: {title}",
-            "Thông báo kết luận[ {number}] về “{title}” đã được ban hành.",  # issued under the chair's name, not the Office's
+            "Thông báo kết luận[ {number}] về “{title}” đã được ban hành.",
         ),
         "en": (
             "Conclusion notice[ {number}]: {title}",
