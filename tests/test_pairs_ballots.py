@@ -15,7 +15,6 @@ from core.actor import Actor
 
 from app.db import Database
 from core.errors import Forbidden, NotFound
-from meetings.access import NotInvited
 from meetings.models import Attendance
 from tests.factories import PASSWORD, call, make_user
 from tests.vote_helpers import (
@@ -49,7 +48,7 @@ def test_the_board_and_the_parameters_are_the_participants(db: Database) -> None
         ballot_board.receipt_on_board: {"receipt": receipt},
     }
     for fn, extra in reads.items():
-        with pytest.raises(NotInvited):  # denied: not invited to the meeting
+        with pytest.raises(NotFound, match="Không tìm thấy biểu quyết"):  # denied: not invited: as if absent
             db.run_read(fn, actor=c.outsider, vote_id=vid, **extra)
     # allowed: every participant, a guest too (the board is how anyone checks the count)
     params = db.run_read(election.parameters, actor=c.guest, vote_id=vid)
@@ -75,15 +74,15 @@ def test_a_secret_ballot_is_a_present_voting_members(db: Database) -> None:
     c = present_cabinet(db)
     vote = new_vote(db, c, kind=VoteKind.secret, state="open")
     vid = vote["id"]
-    for who in (
-        c.guest,
-        c.secretary,
-        c.outsider,
-    ):  # denied: guests and the secretary never vote, the outsider is not invited
+    for who, refusal in (
+        (c.guest, Forbidden),
+        (c.secretary, Forbidden),
+        (c.outsider, NotFound),
+    ):  # denied: guests and the secretary never vote; to the outsider (not invited) the vote is absent
         ballot = _ballot(db, c.members[0], vote, "yes")
-        with pytest.raises(Forbidden):
+        with pytest.raises(refusal):
             db.run_read(secret_votes.check_secret_ballot, actor=who, vote_id=vid, ballot=ballot)
-        with pytest.raises(Forbidden):
+        with pytest.raises(refusal):
             call(db, secret_votes.cast_secret, actor=who, vote_id=vid, ballot=ballot)
     assert db.run_read(services.get_vote, actor=c.chair, vote_id=vid)["voted_count"] == 0
     # allowed: a present member; the check (in a read transaction) writes nothing, the cast stores the ballot

@@ -14,10 +14,11 @@ from core import outbox
 from core.clock import utcnow
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.text import short
-from meetings.access import Access, load_meeting, require_view
+from meetings.access import Access, load_meeting
 from meetings.models import Participant
 from meetings.rules import OrgRules, get_rules
 from votes import serialize
+from votes.seen import require_visible
 from votes.models import Ballot, VoterRecord, Vote, VoteKind, VoteState
 from votes.services import load_vote, require_vote_state, require_voter
 
@@ -130,7 +131,7 @@ def _cast_on(
 
 def _check_cast(acc: Access, vote: Vote, option_id: int, options: set[int | None], org: OrgRules) -> None:
     """May this caller cast this option now (everything a cast checks before it writes)."""
-    require_voter(require_view(acc), org)
+    require_voter(require_visible(acc, vote), org)  # not the caller's to know: the absent vote's 404, first
     require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
     if vote.kind == VoteKind.secret:
         raise ValidationFailed(

@@ -121,6 +121,20 @@ class MyVote(SQLModel):
     final: bool
 
 
+class DecryptionTrustee(SQLModel):
+    user_id: int
+    name: str
+    decrypted: bool
+
+
+class DecryptionProgress(SQLModel):
+    """A closed secret vote's joint decryption: shares needed, shares given, by which key holder (members only)."""
+
+    threshold: int
+    decrypted: int
+    trustees: list[DecryptionTrustee]
+
+
 class VotePublic(SQLModel):
     id: int
     meeting_id: int
@@ -141,6 +155,7 @@ class VotePublic(SQLModel):
     closed_at: str | None
     published_at: str | None
     trustee_ids: list[int] | None = None  # secret votes: who holds a share of the key
+    decryption: DecryptionProgress | None = None  # closed secret votes, to members (votes/serialize.py)
     me: MyVote | None = None  # GET /api/votes/{id} only
 
 

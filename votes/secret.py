@@ -14,12 +14,13 @@ from sqlmodel import Session
 from core import outbox
 from core.actor import Actor
 from core.errors import Conflict, ValidationFailed
-from meetings.access import Access, access
+from meetings.access import Access
 from meetings.rules import get_rules
 from votes import rules, serialize
 from votes.ballot import election
 from votes.models import OptionKind, Vote, VoteKind, VoteRule, VoterRecord, VoteState
-from votes.services import eligible_counts, load_vote, open_access, require_vote_state, require_voter, vote_changed
+from votes.seen import vote_access
+from votes.services import eligible_counts, open_access, require_vote_state, require_voter, vote_changed
 
 
 class AlreadyVoted(Conflict):
@@ -28,8 +29,7 @@ class AlreadyVoted(Conflict):
 
 def check_secret_ballot(*, session: Session, actor: Actor, vote_id: int, ballot: dict[str, Any]) -> election.Checked:
     """Eligibility and every proof, in a read transaction: the CPU part runs in parallel, outside the writer."""
-    vote = load_vote(session, vote_id)
-    acc = access(session, actor, vote.meeting_id)
+    acc, vote = vote_access(session, actor, vote_id)  # not the caller's to know: the absent vote's 404, first
     require_voter(acc, get_rules(session))
     require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
     if vote.kind != VoteKind.secret:
@@ -56,8 +56,8 @@ def cast_secret(
     # The meeting row first, then the vote's, as every writer does (see cast: a group of casts updates the vote row
     # more than once, and PostgreSQL then checks its key against the meeting row). And the check may have run in an
     # earlier transaction, or for someone else: may this caller still vote?
-    require_voter(access(session, actor, load_vote(session, vote_id).meeting_id, for_update=True), get_rules(session))
-    vote = load_vote(session, vote_id, for_update=True)  # serialises with other casts and with close
+    acc, vote = vote_access(session, actor, vote_id, lock_meeting=True, lock_vote=True)  # vote: serialises casts
+    require_voter(acc, get_rules(session))
     require_vote_state(vote, (VoteState.open,), "bỏ phiếu cho")
     if not election.same_parameters(session, vote_id, checked):
         raise Conflict("Tham số của biểu quyết kín đã thay đổi; hãy bỏ phiếu lại.", details={"vote_id": vote_id})
@@ -97,8 +97,8 @@ def _after_partial(session: Session, acc: Access, vote: Vote) -> dict[str, Any]:
     assert vote.id is not None
     vote_id = vote.id
     counts = election.decrypt_total(session, vote)
-    if counts is None:
-        session.flush()
+    if counts is None:  # not yet enough shares: every member's tablet is told how far the decryption has got
+        vote_changed(session, acc, serialize.PARTIAL_EVENT, vote)
         return {
             **serialize.vote_data(session, vote, full=acc.can_conduct),
             "trustees": election.trustee_progress(session, vote_id),
@@ -127,5 +127,10 @@ def _after_partial(session: Session, acc: Access, vote: Vote) -> dict[str, Any]:
         "voted_count": vote.voted_count,
     }
     session.add(vote)
-    data = vote_changed(session, acc, "vote.decrypted", vote)
-    return {**data, "trustees": election.trustee_progress(session, vote_id)}
+    vote_changed(session, acc, "vote.decrypted", vote)
+    # The key holder whose share completed the total is told it is done, not the counts: a plain member learns
+    # the result when the chair publishes it, like everyone else.
+    return {
+        **serialize.vote_data(session, vote, full=acc.can_conduct),
+        "trustees": election.trustee_progress(session, vote_id),
+    }

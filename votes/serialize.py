@@ -7,6 +7,11 @@ the progress (`voted_count` of `eligible_count`) and `tally`, `voters` and `resu
 conduct the meeting (chair, secretary, secretariat) see the result as it stands (`full=True`) in their own
 answers: GET /api/votes/{id} and the list, and the acks of what they do (close → the result, to decide to
 publish it). Per-viewer facts (my vote, may I vote) are never in the slice either: the cast ack and GET carry them.
+
+A closed secret vote also carries how far its joint decryption has got (`decryption`: shares in, shares needed,
+which key holders gave theirs): the members see the key ceremony's list of key holders, and this is that list
+again for the decryption (nothing in it depends on any ballot). Guests and the hall display never saw either, so
+they get the votes without it (`for_outsiders`), as they get them without the drafts.
 """
 
 from __future__ import annotations
@@ -20,7 +25,17 @@ from sqlmodel import Session, col, select
 from accounts.models import User
 from core.clock import iso
 from meetings.models import Meeting
-from votes.models import Ballot, OptionKind, Vote, VoteKind, VoteOption, VoteRule, VoteState
+from votes.models import (
+    Ballot,
+    BallotElection,
+    OptionKind,
+    TrusteeShare,
+    Vote,
+    VoteKind,
+    VoteOption,
+    VoteRule,
+    VoteState,
+)
 
 
 def options_of(session: Session, vote_ids: list[int]) -> dict[int, list[VoteOption]]:
@@ -55,13 +70,51 @@ def named_voters(session: Session, vote_id: int) -> list[dict[str, Any]]:
     return [{"user_id": b.user_id, "full_name": u.full_name, "option_id": b.option_id} for b, u in rows]
 
 
+def decryption_of(session: Session, votes: list[Vote]) -> dict[int, dict[str, Any]]:
+    """The joint decryption's progress of each closed secret vote among `votes`: `threshold` shares needed,
+    `decrypted` given, and the key holders in index order with `decrypted` each (their names as the key ceremony
+    shows them). Only closed votes: before, there is nothing to decrypt; once published, the result says it all."""
+    ids = [v.id for v in votes if v.id is not None and v.kind == VoteKind.secret and v.state == VoteState.closed]
+    if not ids:
+        return {}
+    threshold = {
+        vote_id: int(params.get("threshold") or 0)
+        for vote_id, params in session.exec(
+            select(BallotElection.vote_id, BallotElection.params).where(col(BallotElection.vote_id).in_(ids))
+        ).all()
+    }
+    rows = session.exec(
+        select(TrusteeShare, User.full_name)
+        .join(User, col(User.id) == col(TrusteeShare.user_id))
+        .where(col(TrusteeShare.vote_id).in_(ids))
+        .order_by(col(TrusteeShare.vote_id), col(TrusteeShare.idx))
+    ).all()
+    found: dict[int, dict[str, Any]] = {}
+    for share, name in rows:
+        if share.vote_id not in threshold:
+            continue
+        entry = found.setdefault(share.vote_id, {"threshold": threshold[share.vote_id], "decrypted": 0, "trustees": []})
+        done = share.partial is not None  # (a JSON column stores None as JSON null: tested here, not in SQL)
+        entry["decrypted"] += int(done)
+        entry["trustees"].append({"user_id": share.user_id, "name": name, "decrypted": done})
+    return found
+
+
 def vote_data(
-    session: Session, vote: Vote, options: list[VoteOption] | None = None, *, full: bool = False
+    session: Session,
+    vote: Vote,
+    options: list[VoteOption] | None = None,
+    *,
+    full: bool = False,
+    decryption: dict[int, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The vote for everyone (the result only once published), or as it stands for those who conduct (`full`)."""
+    """The vote for everyone (the result only once published), or as it stands for those who conduct (`full`).
+    `decryption`: decryption_of the vote, when the caller has read it for several votes at once."""
     assert vote.id is not None
     if options is None:
         options = options_of(session, [vote.id])[vote.id]
+    if decryption is None:
+        decryption = decryption_of(session, [vote])
     shown = vote.state == VoteState.published or (full and vote.state != VoteState.draft)
     tally: dict[str, int] | None = None
     # A secret vote has no counters, only the decrypted total: none while open, nor closed until the key holders
@@ -85,6 +138,7 @@ def vote_data(
         "voters": voters,
         "result": vote.result if shown else None,
         "trustee_ids": vote.trustee_ids if vote.kind == VoteKind.secret else None,  # key holders (secret votes)
+        "decryption": decryption.get(vote.id),  # closed secret votes: shares in, needed, by whom (members only)
         "opened_at": iso(vote.opened_at),
         "closed_at": iso(vote.closed_at),
         "published_at": iso(vote.published_at),
@@ -95,13 +149,15 @@ def votes_slice(session: Session, meeting: Meeting, *, full: bool = False) -> li
     assert meeting.id is not None
     votes = list(session.exec(select(Vote).where(Vote.meeting_id == meeting.id).order_by(col(Vote.id))).all())
     options = options_of(session, [v.id for v in votes if v.id is not None])
-    return [vote_data(session, v, options[v.id or 0], full=full) for v in votes]
+    decryption = decryption_of(session, votes)
+    return [vote_data(session, v, options[v.id or 0], full=full, decryption=decryption) for v in votes]
 
 
 # Every vote event carries the meeting's "votes" slice. A vote being prepared (a draft: its question, options and
 # key holders) is the business of the meeting's members, not of its guests or the hall display: the events go to
 # MEMBERS (votes/services.py) and outsiders are told the same event without the drafts (meetings/events.py
-# tell_outsiders), as their snapshot is (app/domains.py).
+# tell_outsiders), as their snapshot is (app/domains.py); nor is the decryption's progress theirs. A key holder's
+# share arriving ("vote.partial", votes/secret.py) changes nothing else: outsiders get only its placeholder.
 EVENT_TYPES = (
     "vote.created",
     "vote.updated",
@@ -113,16 +169,29 @@ EVENT_TYPES = (
 )
 
 
+PARTIAL_EVENT = "vote.partial"
+
+
 def without_drafts(votes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [v for v in votes if v.get("state") != VoteState.draft.value]
 
 
+def outsider_vote(vote: dict[str, Any]) -> dict[str, Any]:
+    """A vote as a guest or the hall display sees it: without the decryption's progress (the key holders' names
+    are the members' business, as the key ceremony is)."""
+    return {k: v for k, v in vote.items() if k != "decryption"}
+
+
+def for_outsiders(votes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [outsider_vote(v) for v in without_drafts(votes)]
+
+
 def outsiders_slice(_session: Session, _meeting: Meeting, votes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return without_drafts(votes)
+    return for_outsiders(votes)
 
 
 def told_outsiders(data: dict[str, Any]) -> dict[str, Any]:
-    return {**data, "votes": without_drafts(data.get("votes") or [])}
+    return {**data, "votes": for_outsiders(data.get("votes") or [])}
 
 
 def votes_of_meeting(session: Session, meeting_id: int, *, full: bool = False) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from core.actor import Actor
 from core import outbox
 from core.clock import utcnow
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, ValidationFailed
 from core.i18n import N_, Msg
 from core.text import short
 from meetings import serialize as meeting_serialize
@@ -27,6 +27,7 @@ from meetings.models import PRESENT, VOTING_ROLES, AgendaItem, Attendance, Meeti
 from meetings.rules import OrgRules, get_rules
 from meetings.services import NoQuorum, emit, require_state
 from votes import serialize, rules
+from votes.seen import absent, vote_access
 from votes.ballot import ceremony, election
 from votes.models import Ballot, OptionKind, VoterRecord, Vote, VoteKind, VoteOption, VoteRule, VoteState
 from votes.schemas import DEFAULT_OPTIONS, OptionIn, VoteCreate, VoteUpdate
@@ -62,15 +63,14 @@ def load_vote(session: Session, vote_id: int, *, for_update: bool = False) -> Vo
         stmt = stmt.with_for_update()
     vote = session.exec(stmt).first()
     if vote is None:
-        raise NotFound("Không tìm thấy biểu quyết.")
+        raise absent()
     return vote
 
 
 def open_access(session: Session, actor: Actor, vote_id: int, *, lock_meeting: bool) -> tuple[Access, Vote]:
-    """Who may see the vote, then the vote itself locked (meeting row first when asked: meeting -> vote)."""
-    meeting_id = load_vote(session, vote_id).meeting_id
-    acc = access(session, actor, meeting_id, for_update=lock_meeting)
-    return acc, load_vote(session, vote_id, for_update=True)
+    """May the caller know the vote exists (votes/seen.py: else the absent vote's 404, before anything else), then
+    the vote itself locked (meeting row first when asked: meeting -> vote)."""
+    return vote_access(session, actor, vote_id, lock_meeting=lock_meeting, lock_vote=True)
 
 
 def may_vote(p: Participant | None, org: OrgRules) -> bool:
@@ -148,15 +148,15 @@ def list_votes(*, session: Session, actor: Actor, meeting_id: int) -> list[dict[
     hall display do not see the votes being prepared (drafts), as in their live snapshot."""
     acc = access(session, actor, meeting_id)
     votes = serialize.votes_of_meeting(session, meeting_id, full=acc.can_conduct)
-    return votes if MEMBERS in classes(acc) else serialize.without_drafts(votes)
+    return votes if MEMBERS in classes(acc) else serialize.for_outsiders(votes)  # nor the decryption's progress
 
 
 def get_vote(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
-    vote = load_vote(session, vote_id)
-    acc = access(session, actor, vote.meeting_id)
-    if vote.state == VoteState.draft and MEMBERS not in classes(acc):  # as if absent: not even its existence
-        raise NotFound("Không tìm thấy biểu quyết.")
-    return {**serialize.vote_data(session, vote, full=acc.can_conduct), "me": my_vote(session, acc, vote)}
+    acc, vote = vote_access(session, actor, vote_id)  # a draft for guests: as if absent, not even its existence
+    data = serialize.vote_data(session, vote, full=acc.can_conduct)
+    if MEMBERS not in classes(acc):  # guests and the hall display: as in their live snapshot
+        data = serialize.outsider_vote(data)
+    return {**data, "me": my_vote(session, acc, vote)}
 
 
 # --- preparing ----------------------------------------------------------------------------------------

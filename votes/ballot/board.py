@@ -17,8 +17,9 @@ from core.errors import NotFound, ValidationFailed
 from meetings.access import Access, access
 from meetings.models import MeetingState
 from votes.ballot import proofs
-from votes.ballot.election import ballots_of, election_of, vote_of
+from votes.ballot.election import ballots_of, election_of
 from votes.models import BallotElection, OptionKind, SecretBallot, TrusteeShare, Vote, VoteKind, VoteState
+from votes.seen import vote_access
 from votes.serialize import options_of
 
 
@@ -27,8 +28,7 @@ def receipt_on_board(*, session: Session, actor: Actor, vote_id: int, receipt: s
         raise ValidationFailed(
             "Biên nhận phải gồm 64 chữ số thập lục phân.", details=[{"field": "receipt", "message": "không hợp lệ"}]
         )
-    vote = vote_of(session, vote_id)
-    access(session, actor, vote.meeting_id)
+    vote_access(session, actor, vote_id)  # not the caller's to know: the absent vote's 404, first
     return {"receipt": receipt, "on_board": session.get(SecretBallot, (vote_id, receipt)) is not None}
 
 
@@ -77,8 +77,7 @@ def _outcome_inputs(session: Session, vote: Vote) -> dict[str, Any]:
 
 def board(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
     """Every participant of the meeting may read a secret vote's board."""
-    vote = vote_of(session, vote_id)
-    acc = access(session, actor, vote.meeting_id)
+    acc, vote = vote_access(session, actor, vote_id)  # the absent vote's 404 before its kind is told
     if vote.kind != VoteKind.secret:
         raise NotFound("Chỉ biểu quyết kín có bảng phiếu công khai.")
     return board_data(session, vote, decrypted=_decryption_shown(acc, vote))

@@ -20,9 +20,10 @@ from sqlmodel import Session, col, select
 
 from core.actor import Actor
 from core.errors import Conflict, NotFound, ValidationFailed
-from meetings.access import Access, access
+from meetings.access import Access
 from votes.ballot import dkg, proofs
 from votes.ballot.ceremony import NotTrustee, ceremony_parts, current_ceremony
+from votes.seen import absent, vote_access
 from votes.models import (
     BallotElection,
     KeyCeremony,
@@ -114,8 +115,7 @@ def election_of(session: Session, vote_id: int) -> BallotElection:
 
 def parameters(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
     """What a tablet needs to encrypt: the parameters and their digest (every participant may read them)."""
-    vote = vote_of(session, vote_id)
-    access(session, actor, vote.meeting_id)
+    vote_access(session, actor, vote_id)  # the absent vote's 404 before its kind is told
     election = election_of(session, vote_id)
     return {"params": election.params, "params_digest": election.params_digest}
 
@@ -123,7 +123,7 @@ def parameters(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any
 def vote_of(session: Session, vote_id: int) -> Vote:
     vote = session.get(Vote, vote_id)
     if vote is None:
-        raise NotFound("Không tìm thấy biểu quyết.", details={"vote_id": vote_id})
+        raise absent()  # the same answer on every route
     return vote
 
 
@@ -202,7 +202,8 @@ def _closed_for_decryption(vote: Vote) -> None:
         raise Conflict("Chỉ biểu quyết kín mới cần giải mã kết quả.")
     if vote.state != VoteState.closed or vote.result is not None:
         raise Conflict(
-            "Chỉ giải mã tổng phiếu khi biểu quyết kín đã đóng và chưa có kết quả.", details={"state": str(vote.state)}
+            "Chỉ giải mã tổng phiếu khi biểu quyết kín đã đóng và chưa có kết quả.",
+            details={"state": VoteState(vote.state).value},
         )
 
 
@@ -221,8 +222,7 @@ def trustee_material(*, session: Session, actor: Actor, vote_id: int) -> dict[st
     """What trustee j's device needs to decrypt its part of a closed vote's total: the shares the other trustees
     sealed to j in the ceremony (with their senders' commitments, for the Feldman check), j's own trustee key
     still sealed with j's password, and the encrypted total. Nothing here opens without j's password."""
-    vote = vote_of(session, vote_id)
-    access(session, actor, vote.meeting_id)
+    _, vote = vote_access(session, actor, vote_id)  # the absent vote's 404 before its kind or state is told
     _closed_for_decryption(vote)
     share_row = _my_share_row(session, vote, actor.id)
     election = election_of(session, vote_id)
@@ -309,8 +309,7 @@ def _legacy_share(session: Session, vote: Vote, actor_id: int) -> tuple[TrusteeS
 def legacy_share(*, session: Session, actor: Actor, vote_id: int) -> dict[str, Any]:
     """LEGACY votes only (opened before 0014_dkg, key dealt by the server), before the transaction: what the
     trustee's password opens (trustee_keys.open_share, counted and in a worker thread: votes/routes.py)."""
-    vote = vote_of(session, vote_id)
-    access(session, actor, vote.meeting_id)
+    _, vote = vote_access(session, actor, vote_id)
     share_row, _, key = _legacy_share(session, vote, actor.id)
     return {
         "sealed_key": key.sealed,

@@ -18,6 +18,10 @@ export function init(context) {
 }
 
 const box = () => document.getElementById("key-ceremony");
+
+/** Is the meeting's joint key ready (its ceremony complete)? null while not yet known: the votes console offers
+ * "open" on a secret vote only when it can succeed (votes/ballot/election.py setup refuses it otherwise). */
+export const keyReady = () => (status ? status.ceremony?.state === "complete" : null);
 const base = () => `/api/meetings/${ctx.meetingId}/key-ceremony`;
 
 async function load() {

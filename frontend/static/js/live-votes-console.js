@@ -7,7 +7,9 @@ import { fill, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { setCount } from "./live-tabs.js";
 import { currentItem } from "./live-view.js";
+import { keyReady } from "./key-ceremony.js";
 import { conduct, headNode, shown } from "./live-votes.js";
+import { decryptionPending, decryptionText, publishable } from "./vote-decryption.js";
 import { toast } from "./toast.js";
 import { onSubmit } from "./forms.js";
 import { markOpenedHere } from "./vote-sheet.js";
@@ -109,16 +111,27 @@ function row(state, shared) {
   const conductor = ctx.me?.can_conduct;
   const started = state.meeting.state === "started";
   const other = (state.votes ?? []).some((v) => v.state === "open" && v.id !== vote.id);
+  // every button is offered by whether its action can succeed: a secret vote opens only with the meeting's joint
+  // key (its key ceremony complete), a closed vote is published only once there is a result to publish
+  const noKey = vote.kind === "secret" && vote.state === "draft" && keyReady() === false;
+  const pending = decryptionPending(vote);
   let action = null;
   if (conductor && vote.state === "draft") {
     action = h(
       "button",
-      { type: "button", class: "btn btn-success", "data-testid": "vote-open", disabled: !started || other, onclick: (e) => openVote(vote, e.currentTarget) },
+      {
+        type: "button",
+        class: "btn btn-success",
+        "data-testid": "vote-open",
+        disabled: !started || other || noKey,
+        title: noKey ? t("vote.open_needs_key") : null,
+        onclick: (e) => openVote(vote, e.currentTarget),
+      },
       t("vote.open"),
     );
   } else if (conductor && vote.state === "open") {
     action = h("button", { type: "button", class: "btn btn-danger", onclick: (e) => conduct("close", vote, e.currentTarget) }, t("vote.close"));
-  } else if (conductor && vote.state === "closed") {
+  } else if (conductor && publishable(vote)) {
     action = h("button", { type: "button", class: "btn btn-primary", onclick: (e) => conduct("publish", vote, e.currentTarget) }, t("vote.publish"));
   }
   const r = vote.result;
@@ -133,7 +146,9 @@ function row(state, shared) {
       h("div", { class: "muted small" }, item ? `${item.position}. ${item.title}` : ""),
       vote.state === "open" ? h("div", { class: "small" }, t("vote.progress_present", { voted: vote.voted_count, eligible: vote.eligible_count })) : null,
       r ? h("div", { class: `small verdict-line ${r.passed ? "passed" : "failed"}` }, `${r.passed ? t("vote.passed") : t("vote.failed")} · ${summary(vote)}`) : null,
-      !r && vote.state === "closed"
+      conductor && noKey ? h("div", { class: "small muted", "data-testid": "vote-open-needs-key" }, t("vote.open_needs_key")) : null,
+      pending ? h("div", { class: "small muted", "data-testid": "vote-row-waiting" }, decryptionText(pending)) : null,
+      !r && !pending && vote.state === "closed"
         ? h("div", { class: "small muted", "data-testid": "vote-row-waiting" }, conductor && vote.kind === "secret" ? t("ballot.not_decrypted") : t("vote.awaiting_publish"))
         : null,
     ),

@@ -11,6 +11,7 @@ import { t } from "./i18n.js";
 import { myRow } from "./live-view.js";
 import { legacySeal, passwordDialog, trusteeSecretDialog } from "./password-dialog.js";
 import { toast } from "./toast.js";
+import { decryptionNode, decryptionPending, markGiven, publishable, shareAwaited } from "./vote-decryption.js";
 import { optionLabel, progressNode, resultNode } from "./vote-text.js";
 
 const PRESENT = new Set(["present_room", "present_remote"]);
@@ -275,7 +276,7 @@ async function decryptShare(vote, button) {
       await post(`/api/votes/${vote.id}/partial`, { shares: done.partial });
     }
     toast(t("ballot.decrypted"));
-    decrypted.add(vote.id);
+    markGiven(vote.id);
     ctx.rerender();
   } catch (err) {
     toast(err.message, "error");
@@ -284,11 +285,9 @@ async function decryptShare(vote, button) {
   }
 }
 
-const decrypted = new Set();
-
 function trusteeNode(vote) {
   if (vote.kind !== "secret" || vote.state !== "closed" || vote.result) return null;
-  const mineToDecrypt = (vote.trustee_ids ?? []).includes(ctx.me?.user_id) && !decrypted.has(vote.id);
+  const mineToDecrypt = shareAwaited(vote, ctx.me?.user_id); // offered only while it can succeed
   return h(
     "div",
     { class: "ballot-trustees", "data-testid": "ballot-trustees" },
@@ -371,7 +370,7 @@ export function render(state) {
     conductor && vote.state === "open"
       ? h("button", { type: "button", class: "btn btn-danger", "data-testid": "vote-close", onclick: (e) => conduct("close", vote, e.currentTarget) }, t("vote.close"))
       : null,
-    conductor && vote.state === "closed"
+    conductor && publishable(vote)
       ? h("button", { type: "button", class: "btn btn-primary", "data-testid": "vote-publish", onclick: (e) => conduct("publish", vote, e.currentTarget) }, t("vote.publish"))
       : null,
   );
@@ -387,10 +386,11 @@ export function render(state) {
     item ? h("div", { class: "muted small" }, `${t("live.item_of", { n: item.position, total: state.agenda.length })}: ${item.title}`) : null,
     open ? ballotNode(state, vote, me) : null,
     receiptNode(vote),
-    trusteeNode(vote),
     open || waiting ? progressNode(vote, state.quorum) : null,
     hiddenNote ? h("p", { class: "muted small", "data-testid": vote.kind === "secret" ? "vote-secret-note" : "vote-hidden-note" }, t(hiddenNote)) : null,
-    waiting
+    decryptionNode(vote), // the members are told how far the key holders have got
+    trusteeNode(vote),
+    waiting && !decryptionPending(vote)
       ? h("p", { class: "vote-waiting", role: "status", "data-testid": "vote-waiting", dataset: { undecrypted: String(undecrypted) } },
           undecrypted ? t("ballot.not_decrypted") : t("vote.awaiting_publish"))
       : null,
