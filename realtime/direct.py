@@ -67,10 +67,12 @@ class DirectQueue:
     """Stands in for an Engine.IO socket's asyncio.Queue on a direct socket: a packet put is framed and written
     to the transport at once. Nothing is ever queued, so `empty()` is always true and `join()` returns."""
 
-    __slots__ = ("proto", "transport", "open")
+    __slots__ = ("proto", "transport", "open", "fd")
 
     def __init__(self, proto: Any) -> None:
         self.proto, self.transport, self.open = proto, proto.transport, True
+        raw = proto.transport.get_extra_info("socket")  # its descriptor, for the fan-out's batch (realtime/wire.py)
+        self.fd: int = raw.fileno() if raw is not None else -1
 
     def qsize(self) -> int:
         return 0

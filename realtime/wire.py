@@ -22,18 +22,31 @@ uvicorn's websockets-sansio protocol (`transport`, `conn`, `writable`, `close_se
 ASGI `send` being its bound method), engine.io's AsyncSocket (`queue` an asyncio.Queue drained only by the
 websocket writer through `poll()`, `upgraded`, `closed`) and the environ carrying `asgi.scope`.
 
-Direct sockets (no writer task or queue at all): realtime/direct.py.
+Direct sockets (no writer task or queue at all): realtime/direct.py. Those with nothing waiting in their
+transport are sent the frame in one call (realtime/_fastsend.c: a loop in C that releases the interpreter's
+lock; where it was not built, each through its transport as before): less work per socket than
+`transport.write`, and the frames leave in one burst, so a receiver wakes once for many (bench/fanout.py at 1000
+tablets, 7 rounds each: p99 median 25.9 -> 19.8 ms; docs/performance.md). A socket that does not take the whole
+frame gets the rest through its transport, behind which its later frames queue.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from array import array
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from realtime.direct import MAX_BUFFERED, SCOPE_KEY, DirectQueue, spawn, text_frame
 
 log = logging.getLogger("ecabinet.realtime")
+
+SEND_ALL: Callable[[array[int], bytes], list[tuple[int, int]]] | None
+try:  # built by `pip install` (pyproject.toml ext-modules); optional: without a C compiler, every socket's transport
+    from realtime._fastsend import send_all as SEND_ALL
+except ImportError:  # pragma: no cover - an install without a C compiler
+    SEND_ALL = None
 
 MAX_QUEUED = 256  # packets waiting in a socket's Engine.IO queue before the tablet is dropped
 _UNKNOWN = object()
@@ -103,24 +116,43 @@ class Sender:
         self.dropped = 0
 
     def deliver(self, eio_sids: list[str], pkt: Any) -> None:
-        sockets, direct_ok = self.sio.eio.sockets, self.direct_ok
+        sockets, direct_ok, send_all = self.sio.eio.sockets, self.direct_ok, SEND_ALL
         frame = text_frame(pkt.encode())  # the same bytes for every recipient (server frames are not masked)
         direct = dropped = 0
         others: list[tuple[str, Any]] = []
-        # The common case, kept tight (one call per socket): a direct socket is written now, nothing else to check.
+        fds: list[int] = []  # sockets with nothing waiting in their transport: the frame goes straight to the kernel
+        clean: list[Any] = []  # their transports, in the same order
+        # The common case, kept tight: a direct socket with an empty transport buffer joins the batch sent in C.
         for eio_sid in eio_sids:
             sock = sockets.get(eio_sid)
             if sock is None or sock.closed:
                 continue
             queue = sock.queue
             if type(queue) is DirectQueue and direct_ok:
-                done = queue.offer(frame)
+                fd = queue.fd
+                if send_all is not None and fd >= 0 and queue.open:
+                    transport = queue.transport
+                    proto = queue.proto
+                    if proto.disconnected or proto.close_sent or transport.is_closing():
+                        continue
+                    if not transport.get_write_buffer_size():
+                        fds.append(fd)
+                        clean.append(transport)
+                        continue
+                done = queue.offer(frame)  # something waits in its transport (or no C sender): behind it, in order
                 if done > 0:
                     direct += 1
                 elif done < 0:
                     dropped += 1
             else:
                 others.append((eio_sid, sock))
+        if fds:
+            assert send_all is not None
+            direct += len(fds)
+            for i, sent in send_all(array("i", fds), frame):
+                # Not taken whole (a full kernel buffer, a reset peer): the rest through its transport, which
+                # buffers it in order (and drops a tablet past MAX_BUFFERED at its next frame) or closes on error.
+                clean[i].write(frame[sent:] if sent > 0 else frame)
         self.direct += direct
         self.dropped += dropped
         for eio_sid, sock in others:

@@ -134,8 +134,19 @@ async def test_an_idle_joined_tablet_costs_the_server_no_task_beyond_its_connect
             await h.aclose()
 
 
+@pytest.fixture(params=["c", "transport"])
+def last_hop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The fan-out's last hop: the batch sent in C (realtime/_fastsend.c), or every socket through its transport
+    (an install without a C compiler): the same behaviour either way."""
+    if request.param == "transport":
+        monkeypatch.setattr(wire, "SEND_ALL", None)
+    else:
+        assert wire.SEND_ALL is not None, "realtime/_fastsend.c was not built (pip install builds it)"
+    return str(request.param)
+
+
 async def test_many_tablets_get_every_event_once_and_in_order_while_their_own_calls_are_answered(
-    live_server: LiveServer,
+    live_server: LiveServer, last_hop: str
 ) -> None:
     c = make_cabinet(live_server.db, n_members=12, n_items=4, start=True)
     tablets: list[tuple[LiveClient, Any]] = []
@@ -232,7 +243,7 @@ class StuckTablet:
 
 
 async def test_a_tablet_that_stops_reading_is_dropped_and_the_others_get_everything(
-    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch, last_hop: str
 ) -> None:
     monkeypatch.setattr(wire, "MAX_BUFFERED", 32 * 1024)
     monkeypatch.setattr(direct, "MAX_BUFFERED", 32 * 1024)
@@ -336,7 +347,7 @@ async def test_tablets_resyncing_at_once_share_one_read_and_each_gets_what_it_mi
         assert (await guest.call("meeting:sync", {"meeting_id": c.meeting_id, "since": since}))["ok"]
         outsider, outsider_http = await live_client(live_server.url, c.outsider.username)
         denied = await outsider.call("meeting:sync", {"meeting_id": c.meeting_id, "since": since})
-        assert not denied["ok"] and denied["error"]["code"] == "forbidden"
+        assert not denied["ok"] and denied["error"]["code"] == "not_found"  # not invited: as if absent
         await outsider.close()
         await outsider_http.aclose()
     finally:
@@ -384,3 +395,49 @@ def test_a_text_that_cannot_be_utf8_is_still_sent_escaped() -> None:
     out.encode()  # UTF-8 text a websocket can carry
     assert json.loads(out) == data and "\\ud800" in out
     assert packet_json.dumps(["event", {"title": "Phiên họp"}]) == '["event", {"title": "Phiên họp"}]'
+
+
+def test_the_c_batch_sends_whole_frames_and_reports_each_socket_that_did_not_take_one() -> None:
+    """realtime/_fastsend.c: one frame to many non-blocking sockets; a full kernel buffer answers how much it took
+    (or -EAGAIN), a reset peer its errno, a bad descriptor EBADF; every other socket gets the whole frame once."""
+    assert wire.SEND_ALL is not None, "realtime/_fastsend.c was not built (pip install builds it)"
+    import array
+    import errno
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    pairs = []
+    for _ in range(4):
+        client = socket.create_connection(listener.getsockname())
+        server, _ = listener.accept()
+        server.setblocking(False)
+        pairs.append((server, client))
+    full, ok, gone, ok2 = (p[0] for p in pairs)
+    full.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    pairs[0][1].setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    try:
+        while True:  # fill the stuck tablet's path until the kernel takes no more
+            full.send(b"x" * 65536)
+    except BlockingIOError:
+        pass
+    pairs[2][1].setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    pairs[2][1].close()  # a reset: the peer is gone
+    time.sleep(0.05)  # the RST crosses the loopback (no event to await for a socket nobody reads)
+    frame = b"\x81\x05hello" * 400
+    fds = array.array("i", [full.fileno(), ok.fileno(), gone.fileno(), ok2.fileno(), 10**6])
+    out = dict(wire.SEND_ALL(fds, frame))
+    assert set(out) == {0, 2, 4}, out
+    assert out[0] == -errno.EAGAIN or 0 < out[0] < len(frame)
+    assert out[2] in (-errno.ECONNRESET, -errno.EPIPE)
+    assert out[4] == -errno.EBADF
+    for index in (1, 3):
+        got = b""
+        reader = pairs[index][1]
+        reader.settimeout(5)
+        while len(got) < len(frame):
+            got += reader.recv(len(frame))
+        assert got == frame
+    assert wire.SEND_ALL(array.array("i"), frame) == []
+    for server, client in pairs:
+        server.close()
+        client.close()
+    listener.close()
