@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.chain import GENESIS, canonical
 from ledger.keys import AuditKeys, public_key_id
-from core.clock import iso, utcnow
+from core.clock import iso, realnow
 from ledger.keystore import _locked
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def write(keys: AuditKeys, *, row_id: int, row_hash: str) -> dict[str, Any] | No
     """The checkpoint line for the log's row `row_id`; None when this process already checkpointed that row or
     a later one (two commits' lines written after their events, in the other order: the later covers both)."""
     directory = keys.checkpoint_dir
-    now = utcnow()
+    now = realnow()
     path = directory / f"{now:%Y-%m}.jsonl"
     with _locked(directory):
         if keys.last_checkpoint is not None and keys.last_checkpoint[0] >= row_id:

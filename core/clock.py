@@ -18,6 +18,12 @@ DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"  # Việt Nam: UTC+7 all year, no DST
 _SHIFT: ContextVar[timedelta | None] = ContextVar("ecabinet_clock_shift", default=None)
 
 
+def realnow() -> datetime:
+    """The machine's clock, whatever `held_at`: when a row is written to the audit log and its checkpoints (the
+    log records when the server wrote, not the moment a record speaks of)."""
+    return datetime.now(timezone.utc)
+
+
 def utcnow() -> datetime:
     now = datetime.now(timezone.utc)
     shift = _SHIFT.get()

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from infra.driver import DriverStatement
 from ledger.keys import AuditKeys
 from ledger.models import AuditEntry
-from core.clock import iso, utcnow
+from core.clock import iso, realnow
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x65436162  # 'eCab': the advisory lock that orders appends on PostgreSQL
@@ -157,7 +157,7 @@ def _link(
     last_id, last_hash, _ = _tail(session)
     row: dict[str, Any] = {
         "id": last_id + 1,
-        "at": utcnow(),
+        "at": realnow(),
         "actor_id": actor_id,
         "meeting_id": meeting_id,
         "event_seq": event_seq,

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime
 from sqlmodel import Field, SQLModel
 
-from core.clock import utcnow
+from core.clock import realnow
 
 
 class AuditEntry(SQLModel, table=True):
@@ -19,7 +19,7 @@ class AuditEntry(SQLModel, table=True):
 
     __tablename__ = "audit_entry"
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    at: datetime = Field(default_factory=realnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     actor_id: int | None = Field(default=None, index=True)
     meeting_id: int | None = Field(default=None, index=True)
     event_seq: int | None = None

@@ -74,7 +74,7 @@ CASES: dict[str, Case] = {
 
 
 # A document the guest may not read is, to them, a missing one (documents/access.py read_access): refused as such.
-ABSENT = {"list_annotations", "create_annotation", "annotated_source"}
+ABSENT = {"list_annotations", "create_annotation", "annotated_source", "presenter.status"}  # outsider: as if absent
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -23,10 +23,8 @@ def run(data_dir: Path, *args: str, password: str | None = None) -> subprocess.C
 
 
 def test_verify_exits_zero_when_intact_and_one_naming_each_problem(tmp_path: Path) -> None:
-    for name, role in (("quantri", "admin"), ("thanhvien", "member")):
-        made = run(
-            tmp_path, "createuser", name, "--full-name", "Người Thử", "--role", role, password="Dai-va-manh-2026"
-        )
+    for name, role, full_name in (("quantri", "admin", "Người Quản Trị"), ("thanhvien", "member", "Người Thử")):
+        made = run(tmp_path, "createuser", name, "--full-name", full_name, "--role", role, password="Dai-va-manh-2026")
         assert made.returncode == 0, made.stderr
     clean = run(tmp_path, "audit", "verify")
     assert clean.returncode == 0 and "KẾT LUẬN: NGUYÊN VẸN" in clean.stdout, clean.stdout + clean.stderr
