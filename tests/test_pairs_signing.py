@@ -49,7 +49,7 @@ def test_a_signed_file_is_kept_only_for_the_signer_whose_turn_it_is(db: Database
     for who in (c.chair, c.staff, c.members[0]):  # denied: the secretary's signature, kept as someone else's
         with pytest.raises(Forbidden):
             call(db, minutes_signoff.store_signature, actor=who, job=job, pdf=pdf)
-    with pytest.raises(Forbidden):  # denied: not invited
+    with pytest.raises(NotFound):  # denied: not invited (the meeting answers as absent)
         call(db, minutes_signoff.store_signature, actor=c.outsider, job=job, pdf=pdf)
     assert db.run_read(minutes.list_versions, actor=c.staff, meeting_id=c.meeting_id)[-1]["state"] == "final"
     status = call(db, minutes_signoff.store_signature, actor=c.secretary, job=job, pdf=pdf)  # allowed: the secretary
@@ -64,14 +64,16 @@ def test_only_the_chair_signs_the_conclusion_notice(db: Database, settings: Sett
     h = held_meeting(db)
     c = h.cabinet
     nid, _ = approved_notice(db, h, settings.data_dir, DEADLINE)
-    for who in (c.staff, c.secretary):  # denied: they prepare and follow the notice; the chair signs it
-        with pytest.raises(Forbidden, match="chủ trì"):
-            db.run_read(notice_issuing.prepare_signature, actor=who, notice_id=nid)
+    with pytest.raises(Forbidden, match="chủ trì"):  # denied: the Office prepares and follows it; the chair signs
+        db.run_read(notice_issuing.prepare_signature, actor=c.staff, notice_id=nid)
+    with pytest.raises(NotFound):  # the meeting's secretary does not see a notice before it is issued: as if absent
+        db.run_read(notice_issuing.prepare_signature, actor=c.secretary, notice_id=nid)
     job, signed, at = signed_by(db, c.chair, nid, settings.data_dir)  # allowed: prepare_signature as the chair
     assert job.notice_id == nid and job.username == c.chair.username and job.pdf.startswith(b"%PDF")
-    for who in (c.staff, c.secretary):  # denied: the chair's signed file, stored by someone else
-        with pytest.raises(Forbidden, match="chủ trì"):
-            call(db, notice_issuing.store_signature, actor=who, job=job, pdf_bytes=signed, signed_at=at)
+    with pytest.raises(Forbidden, match="chủ trì"):  # denied: the chair's signed file, stored by someone else
+        call(db, notice_issuing.store_signature, actor=c.staff, job=job, pdf_bytes=signed, signed_at=at)
+    with pytest.raises(NotFound):  # the meeting's secretary: the notice not issued yet is absent to him
+        call(db, notice_issuing.store_signature, actor=c.secretary, job=job, pdf_bytes=signed, signed_at=at)
     assert db.run_read(notices.get_notice, actor=c.staff, notice_id=nid)["state"] == "approved"
     issued = call(db, notice_issuing.store_signature, actor=c.chair, job=job, pdf_bytes=signed, signed_at=at)  # allowed
     assert issued["state"] == "issued" and issued["number"]
@@ -108,9 +110,10 @@ def test_a_signed_sheet_is_its_voter_s_the_chair_s_and_the_secretariat_s(db: Dat
     sheet = db.run_read(polls.sheet_to_sign, actor=voter, poll_id=pid, data=data)
     kept = "cd" * 32  # the stored signed PDF's digest (the route signs and keeps it: tests/test_polls_api.py)
     call(db, polls.answer, actor=voter, poll_id=pid, data=data, signed_sheet=kept, signed_digest=sheet["digest"])
-    for who in (b.members[1], b.outsider):  # denied: another voter, a guest
-        with pytest.raises(Forbidden):
-            db.run_read(polls.signed_sheet, actor=who, poll_id=pid, user_id=voter.id)
+    with pytest.raises(Forbidden):  # denied: another voter
+        db.run_read(polls.signed_sheet, actor=b.members[1], poll_id=pid, user_id=voter.id)
+    with pytest.raises(NotFound):  # someone not on the poll's list: the poll answers as absent
+        db.run_read(polls.signed_sheet, actor=b.outsider, poll_id=pid, user_id=voter.id)
     assert db.run_read(polls.signed_sheet, actor=voter, poll_id=pid, user_id=voter.id) == kept  # the voter, at once
     for who in (b.chair, b.staff):  # before the deadline they follow who answered, never what
         with pytest.raises(Conflict):
