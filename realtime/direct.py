@@ -71,8 +71,11 @@ class DirectQueue:
 
     def __init__(self, proto: Any) -> None:
         self.proto, self.transport, self.open = proto, proto.transport, True
-        raw = proto.transport.get_extra_info("socket")  # its descriptor, for the fan-out's batch (realtime/wire.py)
-        self.fd: int = raw.fileno() if raw is not None else -1
+        # Its descriptor, for the fan-out's batch (realtime/wire.py); none under TLS, where bytes on the socket would
+        # not be the stream the peer reads (uvicorn does not serve TLS here, HAProxy does: a guard, not a case).
+        raw = proto.transport.get_extra_info("socket")
+        plain = raw is not None and proto.transport.get_extra_info("ssl_object") is None
+        self.fd: int = raw.fileno() if plain else -1
 
     def qsize(self) -> int:
         return 0

@@ -441,3 +441,21 @@ def test_the_c_batch_sends_whole_frames_and_reports_each_socket_that_did_not_tak
         server.close()
         client.close()
     listener.close()
+
+
+def test_a_tls_transport_is_never_written_around() -> None:
+    """Bytes sent on the socket under TLS would not be the stream the peer decrypts: such a transport gets no
+    descriptor for the C batch (its frames go through the transport)."""
+
+    class Transport:
+        def __init__(self, ssl: object | None) -> None:
+            self.sock, self.ssl = socket.socket(), ssl
+
+        def get_extra_info(self, name: str) -> object | None:
+            return {"socket": self.sock, "ssl_object": self.ssl}.get(name)
+
+    for ssl, has_fd in ((object(), False), (None, True)):
+        transport = Transport(ssl)
+        queue = direct.DirectQueue(types.SimpleNamespace(transport=transport))
+        assert (queue.fd >= 0) is has_fd
+        transport.sock.close()
